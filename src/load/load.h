@@ -1,0 +1,36 @@
+/* One source file -> typed objects, with every problem located. Parses
+ * from a buffer so tests and fuzzers feed bytes directly. */
+#ifndef CAIRN_LOAD_LOAD_H
+#define CAIRN_LOAD_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "load/objects.h"
+#include "util/arena.h"
+#include "util/diag.h"
+
+struct load_options {
+	size_t max_alias_nodes; /* 0 = default 10,000 */
+	int max_depth; /* 0 = default 64 */
+};
+
+struct loaded_file {
+	char *path; /* relative to the source root */
+	char *ns; /* namespace implied by the directory */
+	uint64_t content_hash;
+	struct arena arena; /* owns objects and their strings */
+	struct object **objects;
+	size_t nobjects;
+	struct diag_list diags; /* errors and warnings (skipped kinds) */
+	bool ok; /* no errors: the objects may be used */
+};
+
+/* Parse buf (the contents of path, in directory namespace ns). Always
+ * returns a loaded_file; check ->ok. On error ->objects is empty. */
+struct loaded_file *load_buffer(const char *path, const char *ns,
+    const char *buf, size_t len, const struct load_options *opts);
+void loaded_file_free(struct loaded_file *lf);
+
+#endif

@@ -1,0 +1,158 @@
+#include "xds/snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hash.h"
+#include "util/xalloc.h"
+
+static const struct {
+	const char *url, *short_name;
+} xds_types[XDS_TYPE_COUNT] = {
+	[XDS_SECRET] = { "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret", "sds" },
+	[XDS_CLUSTER] = { "type.googleapis.com/envoy.config.cluster.v3.Cluster", "cds" },
+	[XDS_ENDPOINT] = { "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment", "eds" },
+	[XDS_LISTENER] = { "type.googleapis.com/envoy.config.listener.v3.Listener", "lds" },
+	[XDS_ROUTE] = { "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "rds" },
+};
+
+const char *
+xds_type_url(enum xds_type type)
+{
+	return xds_types[type].url;
+}
+
+const char *
+xds_type_short(enum xds_type type)
+{
+	return xds_types[type].short_name;
+}
+
+int
+xds_type_from_url(const char *url, enum xds_type *out)
+{
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		if (strcmp(url, xds_types[t].url) == 0) {
+			*out = (enum xds_type)t;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+struct snapshot_builder {
+	struct snapshot *snap;
+	size_t cap[XDS_TYPE_COUNT];
+};
+
+struct snapshot_builder *
+snapshot_builder_new(const char *revision)
+{
+	struct snapshot_builder *b = xcalloc(1, sizeof *b);
+
+	b->snap = xcalloc(1, sizeof *b->snap);
+	arena_init(&b->snap->arena);
+	atomic_init(&b->snap->refs, 1);
+	b->snap->revision = arena_strdup(&b->snap->arena, revision ? revision : "");
+	return b;
+}
+
+void
+snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const void *bytes, size_t len, bool named_only)
+{
+	struct xds_resource_set *set = &b->snap->types[type];
+	struct xds_resource r = {
+		.name = arena_strdup(&b->snap->arena, name),
+		.version = hash_bytes(bytes, len),
+		.bytes = arena_memdup(&b->snap->arena, bytes, len),
+		.len = len,
+		.named_only = named_only,
+	};
+
+	hash_hex(r.version, r.version_hex);
+	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+}
+
+static int
+resource_cmp(const void *a, const void *b)
+{
+	const struct xds_resource *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* The type version covers names and versions, so both a changed resource
+ * and an added or removed one give a new version. */
+static void
+resource_set_finish(struct xds_resource_set *set)
+{
+	struct hash_state *h = hash_begin();
+	size_t out = 0;
+
+	if (set->n > 1)
+		qsort(set->items, set->n, sizeof set->items[0], resource_cmp);
+	for (size_t i = 0; i < set->n; i++) {
+		if (out > 0 && strcmp(set->items[out - 1].name, set->items[i].name) == 0)
+			continue; /* duplicate name: keep one */
+		set->items[out++] = set->items[i];
+	}
+	set->n = out;
+	for (size_t i = 0; i < set->n; i++) {
+		hash_update(h, set->items[i].name, strlen(set->items[i].name) + 1);
+		hash_update(h, set->items[i].version_hex, 16);
+	}
+	set->version = hash_end(h);
+	hash_hex(set->version, set->version_hex);
+}
+
+struct snapshot *
+snapshot_builder_finish(struct snapshot_builder *b)
+{
+	struct snapshot *s = b->snap;
+
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		resource_set_finish(&s->types[t]);
+	free(b);
+	return s;
+}
+
+struct snapshot *
+snapshot_ref(struct snapshot *s)
+{
+	atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	return s;
+}
+
+void
+snapshot_unref(struct snapshot *s)
+{
+	if (s == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		free(s->types[t].items);
+	arena_free(&s->arena);
+	free(s);
+}
+
+const struct xds_resource *
+snapshot_find(const struct snapshot *s, enum xds_type type, const char *name)
+{
+	const struct xds_resource_set *set = &s->types[type];
+	size_t lo = 0, hi = set->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, set->items[mid].name);
+
+		if (c == 0)
+			return &set->items[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}

@@ -1,0 +1,68 @@
+/* An immutable, refcounted set of serialized Envoy resources: what every
+ * ADS stream serves from. Built once per change by the watch thread,
+ * shared read-only by every stream. */
+#ifndef CAIRN_XDS_SNAPSHOT_H
+#define CAIRN_XDS_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/arena.h"
+
+/* In make-before-break push order: SDS, CDS, EDS, LDS, RDS. */
+enum xds_type {
+	XDS_SECRET,
+	XDS_CLUSTER,
+	XDS_ENDPOINT,
+	XDS_LISTENER,
+	XDS_ROUTE,
+	XDS_TYPE_COUNT,
+};
+
+struct xds_resource {
+	const char *name;
+	uint64_t version; /* hash of bytes */
+	char version_hex[17];
+	const uint8_t *bytes; /* the serialized resource (not wrapped in Any) */
+	size_t len;
+	bool named_only; /* proxyless api_listener: never sent under wildcard */
+};
+
+struct xds_resource_set {
+	struct xds_resource *items; /* sorted by name, names unique */
+	size_t n;
+	uint64_t version; /* hash of the sorted (name, version) list */
+	char version_hex[17];
+};
+
+struct snapshot {
+	atomic_int refs;
+	uint64_t serial; /* increases with every published snapshot */
+	const char *revision; /* source revision it was built from */
+	struct xds_resource_set types[XDS_TYPE_COUNT];
+	struct arena arena; /* owns everything above */
+};
+
+const char *xds_type_url(enum xds_type type);
+const char *xds_type_short(enum xds_type type); /* "lds", "cds", ... */
+/* Returns -1 for an unknown type URL. */
+int xds_type_from_url(const char *url, enum xds_type *out);
+
+/* Building: add resources (bytes are copied), then finish. */
+struct snapshot_builder;
+struct snapshot_builder *snapshot_builder_new(const char *revision);
+void snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const void *bytes, size_t len, bool named_only);
+/* Sorts, versions and returns the snapshot (refs = 1); frees b. A name
+ * must not be added twice (the translator guarantees unique names). */
+struct snapshot *snapshot_builder_finish(struct snapshot_builder *b);
+
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+/* Borrowed pointer into s, or NULL. */
+const struct xds_resource *snapshot_find(const struct snapshot *s,
+    enum xds_type type, const char *name);
+
+#endif
