@@ -109,6 +109,7 @@ struct ep_port {
 	char *name;
 	int32_t port;
 	char *protocol;
+	char *app_protocol;
 	struct origin origin;
 };
 

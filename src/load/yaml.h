@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/arena.h"
 #include "util/diag.h"
@@ -65,6 +66,12 @@ int yaml_parse(const char *file, const char *buf, size_t len,
 const struct ynode *ynode_get(const struct ynode *map, const char *key);
 /* A plain scalar "", "~", "null" or "Null"/"NULL". */
 bool ynode_is_null(const struct ynode *n);
+/* A plain true or false (YAML 1.2: yes/no/on/off are strings). */
+bool ynode_is_bool(const struct ynode *n, bool *out);
+/* A plain decimal integer that fits int64 ("80" quoted is a string). */
+bool ynode_is_int(const struct ynode *n, int64_t *out);
+/* What a node looks like, for "expected X, got Y": mapping, sequence,
+ * null, boolean, integer, number or string. */
 const char *ynode_type_name(const struct ynode *n);
 
 #endif

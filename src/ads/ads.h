@@ -1,0 +1,62 @@
+/* The ADS server: serves snapshots to Envoy (and proxyless gRPC) over
+ * envoy.service.discovery.v3.AggregatedDiscoveryService. All grpc core
+ * code of cairn lives under src/ads/; nothing else includes grpc headers.
+ *
+ * Threads: the server runs one completion-queue thread of its own.
+ * ads_server_publish() may be called from any thread (the watch thread);
+ * ads_server_start()/ads_server_stop() from the owner's thread. */
+#ifndef CAIRN_ADS_ADS_H
+#define CAIRN_ADS_ADS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xds/snapshot.h"
+
+struct ads_server;
+
+struct ads_options {
+	const char *address; /* "HOST:PORT", "[V6]:PORT", "unix:/path"; port 0 allowed */
+	bool insecure_xds; /* allow plaintext on non-loopback addresses */
+	size_t max_streams; /* 0 = 10000 */
+	size_t max_receive_bytes; /* 0 = 16 MiB */
+};
+
+#define ADS_DEFAULT_MAX_STREAMS 10000
+#define ADS_DEFAULT_MAX_RECEIVE_BYTES (16u << 20)
+/* A SotW response above this is logged (Envoy's default limit is 4 MiB). */
+#define ADS_LARGE_RESPONSE_BYTES (4u << 20)
+/* How long ads_server_stop() lets streams end on their own. */
+#define ADS_SHUTDOWN_GRACE_MS 1000
+
+struct ads_stats {
+	size_t streams_sotw, streams_delta; /* open now */
+	uint64_t responses[XDS_TYPE_COUNT];
+	uint64_t acks[XDS_TYPE_COUNT];
+	uint64_t nacks[XDS_TYPE_COUNT];
+	uint64_t bytes_sent;
+};
+
+/* Binds opts->address and starts serving. Plaintext is refused unless the
+ * address is loopback or a unix socket, or opts->insecure_xds is set.
+ * Returns 0, or -1 with *errmsg (caller frees). Streams get responses only
+ * after the first ads_server_publish(). */
+int ads_server_start(const struct ads_options *opts, struct ads_server **out,
+    char **errmsg);
+/* The bound TCP port (useful with port 0), or 0 for a unix socket. */
+int ads_server_port(const struct ads_server *s);
+/* Makes snap the current snapshot (takes its own reference) and brings
+ * every stream up to date. Callable from any thread. */
+void ads_server_publish(struct ads_server *s, struct snapshot *snap);
+/* Ends every stream (UNAVAILABLE), waits up to ADS_SHUTDOWN_GRACE_MS,
+ * cancels what is left, drains, joins the thread and frees s. */
+void ads_server_stop(struct ads_server *s);
+void ads_server_stats(struct ads_server *s, struct ads_stats *out);
+
+/* Checks an address's syntax and whether it is local (loopback IP,
+ * "localhost" or a unix socket), where plaintext is acceptable. Returns 0,
+ * or -1 with *errmsg (caller frees). */
+int ads_address_check(const char *address, bool *local_out, char **errmsg);
+
+#endif

@@ -1,0 +1,480 @@
+/* The ADS grpc server: binding, the completion-queue thread, accepting
+ * calls by method name, publishing snapshots to streams, shutdown.
+ *
+ * Methods are not registered: every call arrives through
+ * grpc_server_request_call() and is dispatched on details.method, so an
+ * unknown method gets a proper UNIMPLEMENTED from us. */
+#include "ads/stream.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define ADS_METHOD_PREFIX "/envoy.service.discovery.v3.AggregatedDiscoveryService/"
+#define ADS_METHOD_SOTW ADS_METHOD_PREFIX "StreamAggregatedResources"
+#define ADS_METHOD_DELTA ADS_METHOD_PREFIX "DeltaAggregatedResources"
+/* Calls requested from grpc ahead of time, so a burst of reconnecting
+ * Envoys does not wait for one queue round trip each. */
+#define ADS_ACCEPTS 8
+
+struct ads_accept {
+	struct ads_tag tag;
+	struct ads_server *server;
+	grpc_call *call;
+	grpc_call_details details;
+	grpc_metadata_array metadata;
+};
+
+/* grpc core logs through gpr_log; route it to ours. */
+static void
+grpc_log_to_cairn(gpr_log_func_args *args)
+{
+	if (args->severity == GPR_LOG_SEVERITY_ERROR)
+		log_warning("grpc: %s (%s:%d)", args->message, args->file, args->line);
+	else
+		log_debug("grpc: %s (%s:%d)", args->message, args->file, args->line);
+}
+
+static void
+grpc_log_setup(void)
+{
+	gpr_set_log_function(grpc_log_to_cairn);
+	gpr_set_log_verbosity(log_get_level() >= LOG_LEVEL_DEBUG ?
+	    GPR_LOG_SEVERITY_INFO : GPR_LOG_SEVERITY_ERROR);
+}
+
+/* The hook for TLS: plaintext is the only transport until TLS options
+ * exist, and then only where nobody else can listen in. TLS credentials
+ * (grpc_ssl_server_credentials_create_ex) will be built here. */
+static grpc_server_credentials *
+server_credentials(const struct ads_options *opts, bool local, char **errmsg)
+{
+	if (!local && !opts->insecure_xds) {
+		*errmsg = xasprintf("refusing to serve xDS in plaintext on %s: it is "
+		    "neither a loopback address nor a unix socket, and TLS is not "
+		    "configured; listen on 127.0.0.1, ::1 or unix:/path, or pass "
+		    "--insecure-xds to accept plaintext on this address",
+		    opts->address);
+		return NULL;
+	}
+	if (!local)
+		log_warning("ads: serving xDS in plaintext on %s (--insecure-xds): "
+		    "anyone who can reach it can read every route, cluster and "
+		    "secret", opts->address);
+	return grpc_insecure_server_credentials_create();
+}
+
+static void
+request_call(struct ads_server *s, struct ads_accept *a)
+{
+	grpc_call_error err;
+
+	a->call = NULL;
+	grpc_call_details_init(&a->details);
+	grpc_metadata_array_init(&a->metadata);
+	err = grpc_server_request_call(s->server, &a->call, &a->details,
+	    &a->metadata, s->cq, s->cq, &a->tag);
+	if (err != GRPC_CALL_OK) {
+		log_error("ads: cannot accept calls: %s", grpc_call_error_to_string(err));
+		grpc_call_details_destroy(&a->details);
+		grpc_metadata_array_destroy(&a->metadata);
+		s->accepts_pending--;
+		free(a);
+	}
+}
+
+static char *
+call_peer(grpc_call *call)
+{
+	char *p = grpc_call_get_peer(call);
+	char *copy = xstrdup(p ? p : "?");
+
+	gpr_free(p);
+	return copy;
+}
+
+/* Registers a stream for call, or refuses the call when the server is
+ * stopping or full. */
+static void
+open_stream(struct ads_server *s, grpc_call *call, enum ads_stream_kind kind)
+{
+	struct ads_stream *st = NULL;
+	size_t open;
+	bool stopping;
+
+	pthread_mutex_lock(&s->mu);
+	stopping = s->stopping;
+	open = s->nstreams[ADS_STREAM_SOTW] + s->nstreams[ADS_STREAM_DELTA];
+	if (!stopping && open < s->max_streams) {
+		st = ads_stream_new(s, call, call_peer(call), kind, ++s->next_stream_id);
+		if (s->snap != NULL)
+			st->snap = snapshot_ref(s->snap);
+		st->generation = s->generation;
+		st->next = s->streams;
+		if (s->streams != NULL)
+			s->streams->prev = st;
+		s->streams = st;
+		s->nstreams[kind]++;
+	}
+	pthread_mutex_unlock(&s->mu);
+
+	if (stopping) {
+		ads_call_reject(call, GRPC_STATUS_UNAVAILABLE, "cairn is shutting down");
+	} else if (st == NULL) {
+		char *msg = xasprintf("too many xDS streams (the limit is %zu)",
+		    s->max_streams);
+
+		log_warning("ads: refusing a stream: %s", msg);
+		ads_call_reject(call, GRPC_STATUS_RESOURCE_EXHAUSTED, msg);
+		free(msg);
+	} else {
+		ads_stream_start(st);
+		ads_stream_unref(st);
+	}
+}
+
+void
+ads_server_stream_closed(struct ads_server *s, struct ads_stream *st)
+{
+	pthread_mutex_lock(&s->mu);
+	if (st->prev != NULL)
+		st->prev->next = st->next;
+	else if (s->streams == st)
+		s->streams = st->next;
+	if (st->next != NULL)
+		st->next->prev = st->prev;
+	st->prev = st->next = NULL;
+	s->nstreams[st->kind]--;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+on_accept(struct ads_accept *a, bool success)
+{
+	struct ads_server *s = a->server;
+	grpc_call *call = a->call;
+	bool again;
+
+	if (success && call != NULL) {
+		if (grpc_slice_str_cmp(a->details.method, ADS_METHOD_SOTW) == 0) {
+			open_stream(s, call, ADS_STREAM_SOTW);
+		} else if (grpc_slice_str_cmp(a->details.method, ADS_METHOD_DELTA) == 0) {
+			ads_call_reject(call, GRPC_STATUS_UNIMPLEMENTED,
+			    "DeltaAggregatedResources (incremental xDS) is not "
+			    "implemented yet; use StreamAggregatedResources");
+		} else {
+			char *method = grpc_slice_to_c_string(a->details.method);
+			char *msg = xasprintf("unknown method %s: cairn serves "
+			    "envoy.service.discovery.v3.AggregatedDiscoveryService",
+			    method);
+
+			log_debug("ads: %s", msg);
+			ads_call_reject(call, GRPC_STATUS_UNIMPLEMENTED, msg);
+			free(msg);
+			gpr_free(method);
+		}
+	}
+	grpc_call_details_destroy(&a->details);
+	grpc_metadata_array_destroy(&a->metadata);
+
+	/* A failed accept means the server is shutting down. */
+	pthread_mutex_lock(&s->mu);
+	again = success && !s->stopping;
+	if (again)
+		request_call(s, a);
+	else
+		s->accepts_pending--;
+	pthread_mutex_unlock(&s->mu);
+	if (!again)
+		free(a);
+}
+
+static void *
+cq_thread(void *arg)
+{
+	struct ads_server *s = arg;
+
+	for (;;) {
+		grpc_event ev = grpc_completion_queue_next(s->cq,
+		    gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+		struct ads_tag *tag;
+
+		if (ev.type == GRPC_QUEUE_SHUTDOWN)
+			break;
+		if (ev.type != GRPC_OP_COMPLETE)
+			continue;
+		tag = ev.tag;
+		switch (tag->kind) {
+		case ADS_TAG_ACCEPT:
+			on_accept(tag->owner, ev.success != 0);
+			break;
+		case ADS_TAG_REJECT:
+			ads_reject_handle_event(tag, ev.success != 0);
+			break;
+		case ADS_TAG_SHUTDOWN:
+			pthread_mutex_lock(&s->mu);
+			s->shutdown_done = true;
+			pthread_cond_broadcast(&s->cond);
+			pthread_mutex_unlock(&s->mu);
+			break;
+		default:
+			ads_stream_handle_event(tag, ev.success != 0);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Drains and destroys a queue no thread is polling. */
+static void
+cq_destroy_unpolled(grpc_completion_queue *cq)
+{
+	grpc_completion_queue_shutdown(cq);
+	while (grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_MONOTONIC),
+	    NULL).type != GRPC_QUEUE_SHUTDOWN)
+		;
+	grpc_completion_queue_destroy(cq);
+}
+
+int
+ads_server_start(const struct ads_options *opts, struct ads_server **out,
+    char **errmsg)
+{
+	grpc_server_credentials *creds;
+	struct ads_server *s;
+	size_t max_recv;
+	pthread_condattr_t attr;
+	bool local;
+	int err;
+
+	*out = NULL;
+	if (ads_address_check(opts->address, &local, errmsg) < 0)
+		return -1;
+	grpc_log_setup();
+	grpc_init();
+	if ((creds = server_credentials(opts, local, errmsg)) == NULL) {
+		grpc_shutdown();
+		return -1;
+	}
+
+	s = xcalloc(1, sizeof *s);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	s->shutdown_tag = (struct ads_tag){ ADS_TAG_SHUTDOWN, s };
+	s->max_streams = opts->max_streams ? opts->max_streams : ADS_DEFAULT_MAX_STREAMS;
+	max_recv = opts->max_receive_bytes ? opts->max_receive_bytes :
+	    ADS_DEFAULT_MAX_RECEIVE_BYTES;
+	if (max_recv > INT_MAX)
+		max_recv = INT_MAX;
+
+	{
+		grpc_arg args[] = {
+			{ .type = GRPC_ARG_INTEGER,
+			  .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+			  .value.integer = (int)max_recv },
+			/* grpc sets SO_REUSEPORT by default: a second cairn
+			 * on the same port must fail, not share it. */
+			{ .type = GRPC_ARG_INTEGER,
+			  .key = GRPC_ARG_ALLOW_REUSEPORT,
+			  .value.integer = 0 },
+		};
+		grpc_channel_args chargs = { nitems(args), args };
+
+		s->server = grpc_server_create(&chargs, NULL);
+	}
+	s->cq = grpc_completion_queue_create_for_next(NULL);
+	grpc_server_register_completion_queue(s->server, s->cq, NULL);
+	if ((err = pthread_create(&s->thread, NULL, cq_thread, s)) != 0) {
+		*errmsg = xasprintf("cannot start the ADS thread: %s", strerror(err));
+		grpc_server_credentials_release(creds);
+		grpc_server_destroy(s->server);
+		cq_destroy_unpolled(s->cq);
+		goto fail;
+	}
+	pthread_setname_np(s->thread, "cairn-ads");
+
+	s->port = grpc_server_add_http2_port(s->server, opts->address, creds);
+	grpc_server_credentials_release(creds);
+	if (s->port == 0) {
+		*errmsg = xasprintf("cannot listen for xDS on %s: the address is in "
+		    "use, not local to this host, or not permitted", opts->address);
+		/* Never started and nothing bound: no shutdown to wait for. */
+		grpc_server_destroy(s->server);
+		grpc_completion_queue_shutdown(s->cq);
+		pthread_join(s->thread, NULL);
+		grpc_completion_queue_destroy(s->cq);
+		goto fail;
+	}
+	if (strncmp(opts->address, "unix:", 5) == 0)
+		s->port = 0;
+	grpc_server_start(s->server);
+
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < ADS_ACCEPTS; i++) {
+		struct ads_accept *a = xcalloc(1, sizeof *a);
+
+		a->tag = (struct ads_tag){ ADS_TAG_ACCEPT, a };
+		a->server = s;
+		s->accepts_pending++;
+		request_call(s, a);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (s->port > 0)
+		log_info("ads: serving xDS on %s (port %d)", opts->address, s->port);
+	else
+		log_info("ads: serving xDS on %s", opts->address);
+	*out = s;
+	return 0;
+
+fail:
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	grpc_shutdown();
+	return -1;
+}
+
+int
+ads_server_port(const struct ads_server *s)
+{
+	return s->port;
+}
+
+/* The open streams, each with a reference, for work outside s->mu.
+ * Called with s->mu held. */
+static struct ads_stream **
+collect_streams(struct ads_server *s, size_t *n_out)
+{
+	size_t n = s->nstreams[ADS_STREAM_SOTW] + s->nstreams[ADS_STREAM_DELTA];
+	struct ads_stream **list = xcalloc(n ? n : 1, sizeof *list);
+	size_t i = 0;
+
+	for (struct ads_stream *st = s->streams; st != NULL && i < n; st = st->next)
+		list[i++] = ads_stream_ref(st);
+	*n_out = i;
+	return list;
+}
+
+void
+ads_server_publish(struct ads_server *s, struct snapshot *snap)
+{
+	struct ads_stream **list;
+	struct snapshot *old;
+	uint64_t generation;
+	size_t n;
+
+	snapshot_ref(snap); /* ours for the loop below */
+	pthread_mutex_lock(&s->mu);
+	old = s->snap;
+	s->snap = snapshot_ref(snap);
+	generation = ++s->generation;
+	list = collect_streams(s, &n);
+	pthread_mutex_unlock(&s->mu);
+	snapshot_unref(old);
+
+	for (size_t i = 0; i < n; i++) {
+		ads_stream_update(list[i], snap, generation);
+		ads_stream_unref(list[i]);
+	}
+	free(list);
+	snapshot_unref(snap);
+}
+
+void
+ads_server_stats(struct ads_server *s, struct ads_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&s->mu);
+	out->streams_sotw = s->nstreams[ADS_STREAM_SOTW];
+	out->streams_delta = s->nstreams[ADS_STREAM_DELTA];
+	pthread_mutex_unlock(&s->mu);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		out->responses[t] = atomic_load_explicit(&s->responses[t], memory_order_relaxed);
+		out->acks[t] = atomic_load_explicit(&s->acks[t], memory_order_relaxed);
+		out->nacks[t] = atomic_load_explicit(&s->nacks[t], memory_order_relaxed);
+	}
+	out->bytes_sent = atomic_load_explicit(&s->bytes_sent, memory_order_relaxed);
+}
+
+/* Waits for the server's shutdown notification; with a deadline (ms) returns
+ * false when it passed first. */
+static bool
+wait_shutdown(struct ads_server *s, long deadline_ms)
+{
+	struct timespec until;
+	bool done;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += deadline_ms / 1000;
+	until.tv_nsec += (deadline_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (!s->shutdown_done) {
+		if (deadline_ms < 0)
+			pthread_cond_wait(&s->cond, &s->mu);
+		else if (pthread_cond_timedwait(&s->cond, &s->mu, &until) == ETIMEDOUT)
+			break;
+	}
+	done = s->shutdown_done;
+	pthread_mutex_unlock(&s->mu);
+	return done;
+}
+
+void
+ads_server_stop(struct ads_server *s)
+{
+	struct ads_stream **list;
+	size_t n;
+
+	if (s == NULL)
+		return;
+	/* Notify: every stream gets UNAVAILABLE (after its send in flight),
+	 * so Envoy reconnects elsewhere at once; no new streams. */
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	list = collect_streams(s, &n);
+	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; i < n; i++) {
+		ads_stream_finish(list[i], GRPC_STATUS_UNAVAILABLE, "cairn is shutting down");
+		ads_stream_unref(list[i]);
+	}
+	free(list);
+
+	/* Deadline, then cancel what is left, then drain. */
+	grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
+	if (!wait_shutdown(s, ADS_SHUTDOWN_GRACE_MS)) {
+		log_info("ads: cancelling the streams still open after %d ms",
+		    ADS_SHUTDOWN_GRACE_MS);
+		grpc_server_cancel_all_calls(s->server);
+		wait_shutdown(s, -1);
+	}
+	grpc_completion_queue_shutdown(s->cq);
+	pthread_join(s->thread, NULL);
+
+	/* Destroy. */
+	grpc_server_destroy(s->server);
+	grpc_completion_queue_destroy(s->cq);
+	if (s->streams != NULL || s->accepts_pending != 0)
+		log_error("ads: %zu accepts and some streams outlived the server",
+		    s->accepts_pending);
+	snapshot_unref(s->snap);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	grpc_shutdown();
+}

@@ -1,0 +1,132 @@
+/* The state-of-the-world (SotW) ADS protocol of one stream, as a pure state
+ * machine: requests in, decisions out. No grpc here, so every rule of
+ * Envoy's xDS protocol document can be unit-tested without a network.
+ *
+ * The caller (src/ads/stream.c) feeds each received DiscoveryRequest to
+ * sotw_handle_message(), and asks sotw_next_response() what to send
+ * whenever it may send (nothing in flight) and something changed (a
+ * request, a new snapshot, a completed send). Responses come out type by
+ * type in make-before-break order (enum xds_type order: SDS, CDS, EDS,
+ * LDS, RDS), one at a time; the stream never queues responses. */
+#ifndef CAIRN_ADS_SOTW_H
+#define CAIRN_ADS_SOTW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "xds/snapshot.h"
+
+/* The last rejected response of one type, for status pages. */
+struct sotw_nack {
+	char version[17]; /* the version_info the client rejected */
+	char nonce[21];
+	int code; /* error_detail.code */
+	char *message; /* error_detail.message */
+	time_t when;
+};
+
+/* Per stream, per resource type. */
+struct sotw_type_state {
+	bool requested; /* a request of this type was seen */
+	bool named_before; /* the client sent a non-empty resource_names (ends legacy wildcard) */
+	bool wildcard; /* legacy wildcard or explicit "*" */
+	char **names; /* explicitly named resources, sorted, unique, without "*" */
+	size_t nnames;
+	bool subscription_changed; /* since the last evaluation */
+	bool must_answer; /* answer even if nothing changed (first request, EDS re-warm) */
+
+	bool sent; /* a response of this type was sent */
+	char sent_nonce[21];
+	char sent_version[17];
+	uint64_t sent_set; /* hash of the (name, version) list last sent */
+	size_t sent_count;
+	/* The snapshot the last sent set came from; advanced to newer
+	 * snapshots whose set for this stream is identical, so a stream
+	 * never pins an old snapshot it no longer needs. */
+	struct snapshot *sent_snap;
+
+	char acked_version[17]; /* "" until the first ACK */
+	bool has_nack;
+	struct sotw_nack nack; /* the last NACK */
+};
+
+struct sotw_stream {
+	char *node_id; /* from the first request that carried a node */
+	char *node_cluster;
+	uint64_t nonce_counter;
+	/* A CDS response was sent and no EDS response since: Envoy re-creates
+	 * updated clusters, which wait for EDS, so the next EDS request is
+	 * answered even if its endpoints are unchanged. */
+	bool eds_rewarm;
+	struct sotw_type_state types[XDS_TYPE_COUNT];
+};
+
+/* A decoded DiscoveryRequest; everything borrowed. */
+struct sotw_request {
+	const char *type_url;
+	const char *version_info;
+	const char *response_nonce;
+	const char *const *resource_names;
+	size_t n_resource_names;
+	const char *node_id; /* NULL when the request has no node */
+	const char *node_cluster;
+	bool has_error; /* error_detail present: a NACK */
+	int error_code;
+	const char *error_message;
+};
+
+enum sotw_verdict {
+	SOTW_REQUEST, /* no response nonce, or nothing sent yet: a plain request */
+	SOTW_ACK,
+	SOTW_NACK,
+	SOTW_NACK_REPEATED, /* a second NACK for the same nonce: not counted again */
+	SOTW_STALE, /* a nonce other than the latest sent for the type */
+};
+
+struct sotw_result {
+	enum xds_type type;
+	enum sotw_verdict verdict;
+	bool first; /* the first request of this type on the stream */
+	bool subscription_changed;
+};
+
+/* A response to send. items borrow from the snapshot passed to
+ * sotw_next_response(), which the caller keeps alive while encoding. */
+struct sotw_response {
+	enum xds_type type;
+	const char *version; /* borrowed: the type's version_hex */
+	char nonce[21];
+	const struct xds_resource **items; /* sorted by name, unique */
+	size_t n;
+};
+
+void sotw_init(struct sotw_stream *st);
+void sotw_free(struct sotw_stream *st);
+
+/* Decodes a serialized DiscoveryRequest and handles it. Returns -1 with
+ * *errmsg (caller frees) when the stream must end with INVALID_ARGUMENT. */
+int sotw_handle_message(struct sotw_stream *st, const void *data, size_t len,
+    struct sotw_result *out, char **errmsg);
+/* Same for an already decoded request. */
+int sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
+    struct sotw_result *out, char **errmsg);
+
+/* The next response to send from snap, or false when the client is up to
+ * date for every type it subscribed to. On true the state is updated as if
+ * the response was sent (nonce, version, set); free it with
+ * sotw_response_free() after encoding. */
+bool sotw_next_response(struct sotw_stream *st, struct snapshot *snap,
+    struct sotw_response *out);
+void sotw_response_free(struct sotw_response *r);
+
+/* Serializes r as a DiscoveryResponse into buf, wrapping each resource's
+ * bytes in a google.protobuf.Any without decoding it. With buf NULL only
+ * returns the size. */
+size_t sotw_response_encode(const struct sotw_response *r, uint8_t *buf);
+
+/* Whether the explicitly named list contains name. */
+bool sotw_is_named(const struct sotw_type_state *ts, const char *name);
+
+#endif

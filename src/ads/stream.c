@@ -1,0 +1,408 @@
+/* One ADS call: its batches, its lifetime and its protocol state.
+ *
+ * Batches of a stream, each with its own tag:
+ *   close:  SEND_INITIAL_METADATA + RECV_CLOSE_ON_SERVER, started at once
+ *           and pending for the whole call, so a vanished or cancelling
+ *           client is noticed even while nothing else is pending;
+ *   recv:   RECV_MESSAGE, restarted after each request;
+ *   send:   SEND_MESSAGE, at most one in flight;
+ *   status: SEND_STATUS_FROM_SERVER, once, after the send in flight.
+ * Each started batch holds a reference on the stream; the stream (and its
+ * grpc_call) is destroyed exactly once, when the last batch completed and
+ * nobody else holds a reference. Batch results are never asserted: a
+ * failed batch means the call is going away, and the close batch says so.
+ *
+ * Publishing (design choice (a) of the ADS brief): grpc core has no public
+ * way to post a custom tag to a completion queue, so the publishing thread
+ * does not wake the queue thread. It starts the send itself, under the
+ * stream's mutex, which also serializes every other batch started on the
+ * call (grpc core allows batches from any thread when calls on one call
+ * are synchronized). A stream with a send in flight only keeps a dirty
+ * marker and the newest snapshot; the send's completion evaluates again. */
+#include "ads/stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/support/alloc.h>
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define NODE(st) ((st)->proto.sotw.node_id ? (st)->proto.sotw.node_id : "-")
+
+static const char *const kind_names[ADS_STREAM_KIND_COUNT] = {
+	[ADS_STREAM_SOTW] = "sotw",
+	[ADS_STREAM_DELTA] = "delta",
+};
+
+struct ads_stream *
+ads_stream_ref(struct ads_stream *st)
+{
+	atomic_fetch_add_explicit(&st->refs, 1, memory_order_relaxed);
+	return st;
+}
+
+static void
+stream_destroy(struct ads_stream *st)
+{
+	if (st->recv_buf != NULL)
+		grpc_byte_buffer_destroy(st->recv_buf);
+	if (st->send_buf != NULL)
+		grpc_byte_buffer_destroy(st->send_buf);
+	if (st->kind == ADS_STREAM_SOTW)
+		sotw_free(&st->proto.sotw);
+	snapshot_unref(st->snap);
+	grpc_call_unref(st->call);
+	pthread_mutex_destroy(&st->mu);
+	free(st->peer);
+	free(st);
+}
+
+void
+ads_stream_unref(struct ads_stream *st)
+{
+	if (atomic_fetch_sub_explicit(&st->refs, 1, memory_order_acq_rel) == 1)
+		stream_destroy(st);
+}
+
+struct ads_stream *
+ads_stream_new(struct ads_server *s, grpc_call *call, char *peer,
+    enum ads_stream_kind kind, uint64_t id)
+{
+	struct ads_stream *st = xcalloc(1, sizeof *st);
+
+	st->server = s;
+	st->id = id;
+	st->kind = kind;
+	st->call = call;
+	st->peer = peer;
+	atomic_init(&st->refs, 1);
+	pthread_mutex_init(&st->mu, NULL);
+	st->recv_tag = (struct ads_tag){ ADS_TAG_STREAM_RECV, st };
+	st->send_tag = (struct ads_tag){ ADS_TAG_STREAM_SEND, st };
+	st->status_tag = (struct ads_tag){ ADS_TAG_STREAM_STATUS, st };
+	st->close_tag = (struct ads_tag){ ADS_TAG_STREAM_CLOSE, st };
+	if (kind == ADS_STREAM_SOTW)
+		sotw_init(&st->proto.sotw);
+	return st;
+}
+
+/* Starts a batch holding a reference for it. Called with st->mu held. */
+static bool
+start_batch(struct ads_stream *st, const grpc_op *ops, size_t n,
+    struct ads_tag *tag)
+{
+	grpc_call_error err;
+
+	ads_stream_ref(st);
+	err = grpc_call_start_batch(st->call, ops, n, tag, NULL);
+	if (err == GRPC_CALL_OK)
+		return true;
+	log_error("ads: stream %llu: cannot start a batch: %s",
+	    (unsigned long long)st->id, grpc_call_error_to_string(err));
+	grpc_call_cancel(st->call, NULL);
+	/* Not the last reference: the caller holds one. */
+	atomic_fetch_sub_explicit(&st->refs, 1, memory_order_acq_rel);
+	return false;
+}
+
+static void
+start_recv(struct ads_stream *st)
+{
+	grpc_op op = { 0 };
+
+	op.op = GRPC_OP_RECV_MESSAGE;
+	op.data.recv_message.recv_message = &st->recv_buf;
+	start_batch(st, &op, 1, &st->recv_tag);
+}
+
+static void
+start_status(struct ads_stream *st)
+{
+	grpc_op op = { 0 };
+
+	op.op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+	op.data.send_status_from_server.status = st->finish_code;
+	op.data.send_status_from_server.status_details =
+	    GRPC_SLICE_LENGTH(st->status_details) > 0 ? &st->status_details : NULL;
+	st->status_pending = false;
+	st->status_started = true;
+	start_batch(st, &op, 1, &st->status_tag);
+	/* grpc does not retain the details past start_batch. */
+	grpc_slice_unref(st->status_details);
+	st->status_details = grpc_empty_slice();
+}
+
+/* Called with st->mu held. */
+static void
+finish_locked(struct ads_stream *st, grpc_status_code code, const char *msg)
+{
+	if (st->closed || st->finishing)
+		return;
+	st->finishing = true;
+	st->finish_code = code;
+	st->status_details = grpc_slice_from_copied_string(msg ? msg : "");
+	if (st->send_in_flight)
+		st->status_pending = true;
+	else
+		start_status(st);
+}
+
+void
+ads_stream_finish(struct ads_stream *st, grpc_status_code code, const char *msg)
+{
+	pthread_mutex_lock(&st->mu);
+	finish_locked(st, code, msg);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* Sends the next response if the protocol has one and nothing is in
+ * flight. Called with st->mu held. */
+static void
+try_send(struct ads_stream *st)
+{
+	struct ads_server *s = st->server;
+	struct sotw_response r;
+	grpc_slice slice;
+	grpc_op op = { 0 };
+	size_t len;
+
+	if (st->closed || st->finishing || st->send_in_flight || st->snap == NULL)
+		return;
+	if (!sotw_next_response(&st->proto.sotw, st->snap, &r)) {
+		st->dirty = false;
+		return;
+	}
+	len = sotw_response_encode(&r, NULL);
+	slice = grpc_slice_malloc(len);
+	sotw_response_encode(&r, GRPC_SLICE_START_PTR(slice));
+	st->send_buf = grpc_raw_byte_buffer_create(&slice, 1);
+	grpc_slice_unref(slice);
+
+	if (len > ADS_LARGE_RESPONSE_BYTES)
+		log_warning("ads: stream %llu: %s response for node %s is %zu bytes, "
+		    "more than Envoy accepts by default (4 MiB)",
+		    (unsigned long long)st->id, xds_type_short(r.type), NODE(st), len);
+	log_debug("ads: stream %llu: node %s: sending %s version %s nonce %s "
+	    "(%zu resources, %zu bytes)", (unsigned long long)st->id, NODE(st),
+	    xds_type_short(r.type), r.version, r.nonce, r.n, len);
+	atomic_fetch_add_explicit(&s->responses[r.type], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->bytes_sent, len, memory_order_relaxed);
+	sotw_response_free(&r);
+
+	/* More types may be due: the completion evaluates again. */
+	st->dirty = true;
+	op.op = GRPC_OP_SEND_MESSAGE;
+	op.data.send_message.send_message = st->send_buf;
+	st->send_in_flight = start_batch(st, &op, 1, &st->send_tag);
+	if (!st->send_in_flight) {
+		grpc_byte_buffer_destroy(st->send_buf);
+		st->send_buf = NULL;
+	}
+}
+
+void
+ads_stream_start(struct ads_stream *st)
+{
+	grpc_op ops[2];
+	bool ok;
+
+	memset(ops, 0, sizeof ops);
+	pthread_mutex_lock(&st->mu);
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[1].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+	ops[1].data.recv_close_on_server.cancelled = &st->close_cancelled;
+	ok = start_batch(st, ops, 2, &st->close_tag);
+	if (ok)
+		start_recv(st);
+	else
+		st->closed = true;
+	pthread_mutex_unlock(&st->mu);
+	if (!ok)
+		ads_server_stream_closed(st->server, st);
+	log_debug("ads: stream %llu (%s) opened by %s", (unsigned long long)st->id,
+	    kind_names[st->kind], st->peer);
+}
+
+/* Reads a whole received message and feeds it to the protocol. Called
+ * with st->mu held. */
+static void
+handle_message(struct ads_stream *st, grpc_byte_buffer *buf)
+{
+	struct ads_server *s = st->server;
+	grpc_byte_buffer_reader reader;
+	struct sotw_result res;
+	grpc_slice slice;
+	char *err = NULL;
+	int rc;
+
+	if (!grpc_byte_buffer_reader_init(&reader, buf)) {
+		finish_locked(st, GRPC_STATUS_INVALID_ARGUMENT,
+		    "cannot read the DiscoveryRequest (bad compression?)");
+		return;
+	}
+	slice = grpc_byte_buffer_reader_readall(&reader);
+	grpc_byte_buffer_reader_destroy(&reader);
+	rc = sotw_handle_message(&st->proto.sotw, GRPC_SLICE_START_PTR(slice),
+	    GRPC_SLICE_LENGTH(slice), &res, &err);
+	grpc_slice_unref(slice);
+
+	if (!st->node_logged && st->proto.sotw.node_id != NULL) {
+		st->node_logged = true;
+		log_info("ads: stream %llu: node %s (cluster %s) connected from %s (%s)",
+		    (unsigned long long)st->id, st->proto.sotw.node_id,
+		    st->proto.sotw.node_cluster, st->peer, kind_names[st->kind]);
+	}
+	if (rc < 0) {
+		log_warning("ads: stream %llu: node %s: %s; ending the stream",
+		    (unsigned long long)st->id, NODE(st), err);
+		finish_locked(st, GRPC_STATUS_INVALID_ARGUMENT, err);
+		free(err);
+		return;
+	}
+	if (res.verdict == SOTW_ACK)
+		atomic_fetch_add_explicit(&s->acks[res.type], 1, memory_order_relaxed);
+	else if (res.verdict == SOTW_NACK)
+		atomic_fetch_add_explicit(&s->nacks[res.type], 1, memory_order_relaxed);
+	st->dirty = true;
+	try_send(st);
+	start_recv(st);
+}
+
+static void
+on_recv(struct ads_stream *st, bool success)
+{
+	grpc_byte_buffer *buf;
+
+	pthread_mutex_lock(&st->mu);
+	buf = st->recv_buf;
+	st->recv_buf = NULL;
+	if (!success || st->closed || st->finishing) {
+		/* The call is going away (or a status is on its way). */
+	} else if (buf == NULL) {
+		/* The client half-closed: nothing more will be asked. */
+		finish_locked(st, GRPC_STATUS_OK, "");
+	} else {
+		handle_message(st, buf);
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (buf != NULL)
+		grpc_byte_buffer_destroy(buf);
+}
+
+static void
+on_send(struct ads_stream *st, bool success)
+{
+	pthread_mutex_lock(&st->mu);
+	st->send_in_flight = false;
+	if (st->send_buf != NULL) {
+		grpc_byte_buffer_destroy(st->send_buf);
+		st->send_buf = NULL;
+	}
+	if (!success) {
+		/* The call broke; the close batch ends the stream. */
+	} else if (st->status_pending) {
+		start_status(st);
+	} else if (st->dirty) {
+		try_send(st);
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
+static void
+on_close(struct ads_stream *st)
+{
+	pthread_mutex_lock(&st->mu);
+	st->closed = true;
+	log_info("ads: stream %llu: node %s (%s, %s) closed%s",
+	    (unsigned long long)st->id, NODE(st), st->peer, kind_names[st->kind],
+	    st->close_cancelled ? " by the client or the transport" : "");
+	pthread_mutex_unlock(&st->mu);
+	ads_server_stream_closed(st->server, st);
+}
+
+void
+ads_stream_handle_event(struct ads_tag *tag, bool success)
+{
+	struct ads_stream *st = tag->owner;
+
+	switch (tag->kind) {
+	case ADS_TAG_STREAM_RECV:
+		on_recv(st, success);
+		break;
+	case ADS_TAG_STREAM_SEND:
+		on_send(st, success);
+		break;
+	case ADS_TAG_STREAM_STATUS:
+		/* Nothing to do: the close batch completes after it. */
+		break;
+	case ADS_TAG_STREAM_CLOSE:
+		on_close(st);
+		break;
+	default:
+		break;
+	}
+	ads_stream_unref(st); /* the batch's reference */
+}
+
+void
+ads_stream_update(struct ads_stream *st, struct snapshot *snap,
+    uint64_t generation)
+{
+	pthread_mutex_lock(&st->mu);
+	if (!st->closed && generation > st->generation) {
+		snapshot_unref(st->snap);
+		st->snap = snapshot_ref(snap);
+		st->generation = generation;
+		st->dirty = true;
+		try_send(st);
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* --- calls refused at once ---------------------------------------------- */
+
+struct ads_reject {
+	struct ads_tag tag;
+	grpc_call *call;
+	int cancelled;
+};
+
+void
+ads_call_reject(grpc_call *call, grpc_status_code code, const char *msg)
+{
+	struct ads_reject *rj = xcalloc(1, sizeof *rj);
+	grpc_slice details = grpc_slice_from_copied_string(msg);
+	grpc_call_error err;
+	grpc_op ops[3];
+
+	rj->tag = (struct ads_tag){ ADS_TAG_REJECT, rj };
+	rj->call = call;
+	memset(ops, 0, sizeof ops);
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[1].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+	ops[1].data.send_status_from_server.status = code;
+	ops[1].data.send_status_from_server.status_details = &details;
+	ops[2].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+	ops[2].data.recv_close_on_server.cancelled = &rj->cancelled;
+	err = grpc_call_start_batch(call, ops, 3, &rj->tag, NULL);
+	grpc_slice_unref(details);
+	if (err != GRPC_CALL_OK) {
+		log_error("ads: cannot refuse a call: %s", grpc_call_error_to_string(err));
+		grpc_call_cancel(call, NULL);
+		grpc_call_unref(call);
+		free(rj);
+	}
+}
+
+void
+ads_reject_handle_event(struct ads_tag *tag, bool success)
+{
+	struct ads_reject *rj = tag->owner;
+
+	grpc_call_unref(rj->call);
+	free(rj);
+}

@@ -1,0 +1,47 @@
+/* The subcommands, and what they share: flags, config resolution and
+ * loading a source once. */
+#ifndef CAIRN_CMD_H
+#define CAIRN_CMD_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "pipeline.h"
+
+enum {
+	CMD_EXIT_OK = 0,
+	CMD_EXIT_PROBLEMS = 1, /* the input has problems */
+	CMD_EXIT_USAGE = 2, /* usage, I/O or internal error */
+};
+
+int cmd_serve(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Flags every command may take; NULL = not given on the command line. */
+struct cmd_flags {
+	const char *config_path;
+	const char *source_dir;
+	const char *git_repo, *branch, *rev;
+	const char *xds_addr, *admin_addr;
+	bool insecure_xds;
+	const char *log_level;
+	const char *format, *type;
+	bool show_secrets;
+};
+
+/* Read the config file (-c, else /etc/cairn/cairn.yaml if it exists, else
+ * defaults) and apply flags over it. Prints problems; returns -1 on error. */
+int cmd_load_config(const struct cmd_flags *f, struct cairn_config *cfg);
+/* The translator's view of the config. */
+void cmd_translate_options(const struct cairn_config *cfg,
+    struct translate_options *to);
+/* Scan the configured source once and build it. Returns -1 (message
+ * printed) when the source cannot be read at all. */
+int cmd_build_once(const struct cairn_config *cfg, struct build_result *out);
+/* `cairn serve DIR` and friends: a lone positional argument is --source. */
+int cmd_positional_source(int argc, char **argv, int optind_now,
+    struct cmd_flags *f);
+
+#endif

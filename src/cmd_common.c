@@ -1,0 +1,162 @@
+/* What the commands share: the config file and flags, and one build of a
+ * source for check and dump. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "source/dir.h"
+#include "util/log.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG_PATH "/etc/cairn/cairn.yaml"
+
+int
+cmd_positional_source(int argc, char **argv, int optind_now, struct cmd_flags *f)
+{
+	if (optind_now == argc)
+		return 0;
+	if (optind_now + 1 == argc && f->source_dir == NULL && f->git_repo == NULL) {
+		f->source_dir = argv[optind_now];
+		return 0;
+	}
+	fprintf(stderr, "cairn: unexpected argument \"%s\"\n", argv[optind_now]);
+	return -1;
+}
+
+static void
+config_print_problems(const struct diag_list *diags)
+{
+	for (size_t i = 0; i < diags->n; i++)
+		diag_print(stderr, &diags->items[i]);
+}
+
+int
+cmd_load_config(const struct cmd_flags *f, struct cairn_config *cfg)
+{
+	const char *path = f->config_path;
+	struct diag_list diags;
+	enum log_level level;
+
+	config_init_defaults(cfg);
+	if (path == NULL && access(DEFAULT_CONFIG_PATH, F_OK) == 0)
+		path = DEFAULT_CONFIG_PATH;
+	if (path) {
+		diag_list_init(&diags);
+		if (config_load_file(cfg, path, &diags) < 0) {
+			diag_list_sort(&diags);
+			config_print_problems(&diags);
+			fprintf(stderr, "cairn: %s: configuration has errors\n", path);
+			diag_list_free(&diags);
+			config_free(cfg);
+			return -1;
+		}
+		config_print_problems(&diags); /* warnings */
+		diag_list_free(&diags);
+	}
+	if (f->log_level) {
+		if (log_level_parse(f->log_level, &level) < 0) {
+			fprintf(stderr, "cairn: unknown --log-level \"%s\" (debug, info, warning or error)\n",
+			    f->log_level);
+			config_free(cfg);
+			return -1;
+		}
+		log_set_level(level);
+	}
+	/* Flags override the file. */
+	if (f->source_dir) {
+		cfg->source.directory = arena_strdup(&cfg->arena, f->source_dir);
+		cfg->source.git.repository = "";
+	}
+	if (f->git_repo) {
+		cfg->source.git.repository = arena_strdup(&cfg->arena, f->git_repo);
+		cfg->source.directory = "";
+	}
+	if (f->branch)
+		cfg->source.git.branch = arena_strdup(&cfg->arena, f->branch);
+	if (f->xds_addr)
+		cfg->xds.address = arena_strdup(&cfg->arena, f->xds_addr);
+	if (f->admin_addr)
+		cfg->admin.address = arena_strdup(&cfg->arena, f->admin_addr);
+	return 0;
+}
+
+static int64_t
+timeout_or_zero(int64_t ms)
+{
+	return ms > 0 ? ms : 0;
+}
+
+void
+cmd_translate_options(const struct cairn_config *cfg, struct translate_options *to)
+{
+	const struct config_timeouts *t = &cfg->envoy.timeouts;
+
+	translate_options_init(to);
+	to->http_address = cfg->envoy.http.address;
+	to->http_port = (uint32_t)cfg->envoy.http.port;
+	to->http_access_log = cfg->envoy.http.access_log;
+	to->access_log_json = cfg->envoy.access_log_format == CONFIG_ACCESS_LOG_JSON;
+	to->connect_timeout_ms = t->connect_ms > 0 ? t->connect_ms : 2000;
+	to->connection_idle_timeout_ms = timeout_or_zero(t->connection_idle_ms);
+	to->stream_idle_timeout_ms = timeout_or_zero(t->stream_idle_ms);
+	to->request_timeout_ms = timeout_or_zero(t->request_ms);
+	to->max_connection_duration_ms = timeout_or_zero(t->max_connection_duration_ms);
+	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
+	switch (cfg->envoy.server_header_transformation) {
+	case CONFIG_SERVER_HEADER_OVERWRITE:
+		to->server_header = TRANSLATE_SERVER_HEADER_OVERWRITE;
+		break;
+	case CONFIG_SERVER_HEADER_APPEND_IF_ABSENT:
+		to->server_header = TRANSLATE_SERVER_HEADER_APPEND_IF_ABSENT;
+		break;
+	case CONFIG_SERVER_HEADER_PASS_THROUGH:
+		to->server_header = TRANSLATE_SERVER_HEADER_PASS_THROUGH;
+		break;
+	}
+}
+
+int
+cmd_build_once(const struct cairn_config *cfg, struct build_result *out)
+{
+	struct source_dir_options so = { .max_file_bytes = (size_t)cfg->source.max_file_bytes };
+	struct source_files files = { 0 };
+	struct translate_options to;
+	struct load_options lo = { 0 };
+	struct source_dir *sd;
+	struct pipeline *p;
+	struct diag_list diags;
+	int rc;
+
+	if (cfg->source.git.repository[0]) {
+		fprintf(stderr, "cairn: git sources are not available yet; use --source DIR\n");
+		return -1;
+	}
+	diag_list_init(&diags);
+	rc = source_dir_open(cfg->source.directory, &so, &sd, &diags);
+	config_print_problems(&diags);
+	diag_list_free(&diags);
+	if (rc < 0) {
+		fprintf(stderr, "cairn: cannot read source directory %s\n", cfg->source.directory);
+		return -1;
+	}
+	if (source_dir_scan(sd, &files) < 0) {
+		config_print_problems(&files.diags);
+		fprintf(stderr, "cairn: cannot read source directory %s\n", cfg->source.directory);
+		source_files_free(&files);
+		source_dir_close(sd);
+		return -1;
+	}
+	cmd_translate_options(cfg, &to);
+	p = pipeline_new(&lo);
+	pipeline_build(p, &files, cfg, &to, out);
+	/* The result points into the pipeline's loaded files: keep them by
+	 * handing the pipeline to the result. */
+	out->owner = p;
+	source_files_free(&files);
+	source_dir_close(sd);
+	return 0;
+}

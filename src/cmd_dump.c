@@ -1,0 +1,170 @@
+/* cairn dump: the exact resources serve would send, for people to read
+ * and diff (yaml, json) and for tools (pb: type URL, name, base64). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "util/base64.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "xds/json.h"
+
+/* Dump order: how a reader follows a request (listener -> route ->
+ * cluster -> endpoints), secrets last. */
+static const struct {
+	const char *flag, *key;
+	enum xds_type type;
+} dump_types[] = {
+	{ "lds", "listeners", XDS_LISTENER },
+	{ "rds", "routes", XDS_ROUTE },
+	{ "cds", "clusters", XDS_CLUSTER },
+	{ "eds", "endpoints", XDS_ENDPOINT },
+	{ "sds", "secrets", XDS_SECRET },
+};
+
+static void
+dump_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: cairn dump [-c FILE] [--source DIR] [--type lds|rds|cds|eds|sds|all]\n"
+	    "                  [--format yaml|json|pb] [--show-secrets]\n");
+}
+
+static int
+dump_pb(const struct snapshot *snap, int only)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t t = 0; t < sizeof dump_types / sizeof dump_types[0]; t++) {
+		const struct xds_resource_set *set = &snap->types[dump_types[t].type];
+
+		if (only >= 0 && (int)dump_types[t].type != only)
+			continue;
+		for (size_t i = 0; i < set->n; i++) {
+			strbuf_reset(&sb);
+			base64_encode(set->items[i].bytes, set->items[i].len, &sb);
+			printf("%s\t%s\t%s\n", xds_type_url(dump_types[t].type),
+			    set->items[i].name, sb.buf ? sb.buf : "");
+		}
+	}
+	strbuf_free(&sb);
+	return 0;
+}
+
+static json_t *
+dump_json(const struct snapshot *snap, int only, bool show_secrets)
+{
+	struct xds_json_options jo = { .show_secrets = show_secrets };
+	json_t *root = json_object();
+
+	json_object_set_new(root, "revision", json_string(snap->revision));
+	for (size_t t = 0; t < sizeof dump_types / sizeof dump_types[0]; t++) {
+		enum xds_type type = dump_types[t].type;
+		const struct xds_resource_set *set = &snap->types[type];
+		json_t *arr = json_array();
+
+		if (only >= 0 && (int)type != only) {
+			json_decref(arr);
+			continue;
+		}
+		for (size_t i = 0; i < set->n; i++) {
+			json_t *j = xds_bytes_to_json_opts(xds_type_url(type),
+			    set->items[i].bytes, set->items[i].len, &jo);
+
+			if (j == NULL) {
+				log_error("cannot render %s %s: %s", xds_type_short(type),
+				    set->items[i].name, xds_json_error());
+				continue;
+			}
+			json_array_append_new(arr, j);
+		}
+		json_object_set_new(root, dump_types[t].key, arr);
+	}
+	return root;
+}
+
+int
+cmd_dump(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "source", required_argument, NULL, 's' },
+		{ "git", required_argument, NULL, 'g' },
+		{ "rev", required_argument, NULL, 'r' },
+		{ "type", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "show-secrets", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_flags f = { .format = "yaml", .type = "all" };
+	struct cairn_config cfg;
+	struct build_result r;
+	int c, only = -1, rc;
+
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': f.config_path = optarg; break;
+		case 's': f.source_dir = optarg; break;
+		case 'g': f.git_repo = optarg; break;
+		case 'r': f.rev = optarg; break;
+		case 't': f.type = optarg; break;
+		case 'f': f.format = optarg; break;
+		case 'S': f.show_secrets = true; break;
+		case 'h': dump_usage(stdout); return CMD_EXIT_OK;
+		default: dump_usage(stderr); return CMD_EXIT_USAGE;
+		}
+	}
+	if (cmd_positional_source(argc, argv, optind, &f) < 0) {
+		dump_usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	if (strcmp(f.type, "all") != 0) {
+		for (size_t t = 0; t < sizeof dump_types / sizeof dump_types[0]; t++)
+			if (strcmp(f.type, dump_types[t].flag) == 0)
+				only = (int)dump_types[t].type;
+		if (only < 0) {
+			fprintf(stderr, "cairn dump: unknown --type \"%s\" (lds, rds, cds, eds, sds or all)\n", f.type);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (strcmp(f.format, "yaml") != 0 && strcmp(f.format, "json") != 0 &&
+	    strcmp(f.format, "pb") != 0) {
+		fprintf(stderr, "cairn dump: unknown --format \"%s\" (yaml, json or pb)\n", f.format);
+		return CMD_EXIT_USAGE;
+	}
+	if (cmd_load_config(&f, &cfg) < 0)
+		return CMD_EXIT_USAGE;
+	if (cmd_build_once(&cfg, &r) < 0) {
+		config_free(&cfg);
+		return CMD_EXIT_USAGE;
+	}
+	/* Problems go to stderr so that stdout stays a clean document. */
+	for (size_t i = 0; i < r.diags.n; i++)
+		diag_print(stderr, &r.diags.items[i]);
+	if (strcmp(f.format, "pb") == 0) {
+		rc = dump_pb(r.snapshot, only);
+	} else {
+		json_t *doc = dump_json(r.snapshot, only, f.show_secrets);
+
+		if (strcmp(f.format, "json") == 0) {
+			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fputc('\n', stdout);
+		} else {
+			struct strbuf sb = STRBUF_INIT;
+
+			xds_json_to_yaml(doc, &sb);
+			fwrite(sb.buf ? sb.buf : "", 1, sb.len, stdout);
+			strbuf_free(&sb);
+		}
+		json_decref(doc);
+		rc = 0;
+	}
+	build_result_free(&r);
+	config_free(&cfg);
+	if (fflush(stdout) != 0)
+		return CMD_EXIT_USAGE;
+	return rc == 0 ? CMD_EXIT_OK : CMD_EXIT_USAGE;
+}

@@ -1,0 +1,371 @@
+/* cairn serve: the daemon. This thread is the watch thread of SPEC §1: it
+ * owns the event loop (inotify, a debounce timer, signals), and loads,
+ * builds, translates and publishes snapshots. ADS and admin run their own
+ * threads. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "admin/admin.h"
+#include "ads/ads.h"
+#include "cmd.h"
+#include "report.h"
+#include "source/debounce.h"
+#include "source/dir.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+struct serve {
+	struct cairn_config cfg;
+	struct cmd_flags flags;
+	struct translate_options to;
+	struct source_dir *dir;
+	struct pipeline *pipeline;
+	struct ads_server *ads;
+	struct admin_server *admin;
+	struct debounce debounce;
+	int epfd, timerfd, sigfd;
+	struct snapshot *current; /* last published */
+	char **lines; /* problems reported by the last build */
+	size_t nlines;
+	unsigned long rebuilds;
+	bool stopping;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+serve_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: cairn serve [-c FILE] [--source DIR | --git REPO [--branch B]] [--xds ADDR]\n"
+	    "                   [--admin ADDR] [--insecure-xds] [--log-level debug|info|warning|error]\n"
+	    "       cairn serve DIR\n");
+}
+
+static bool
+line_in(char **lines, size_t n, const char *line)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(lines[i], line) == 0)
+			return true;
+	return false;
+}
+
+/* Problems are logged once, when they appear, and once more when they
+ * go away; not again on every rebuild. */
+static void
+serve_log_changes(struct serve *s, const struct build_result *r)
+{
+	size_t n;
+	char **lines = report_lines(r, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (!line_in(s->lines, s->nlines, lines[i]))
+			log_msg(strstr(lines[i], ": error: ") ? LOG_LEVEL_ERROR :
+			    LOG_LEVEL_WARNING, "%s", lines[i]);
+	for (size_t i = 0; i < s->nlines; i++)
+		if (!line_in(lines, n, s->lines[i]))
+			log_info("resolved: %s", s->lines[i]);
+	report_lines_free(s->lines, s->nlines);
+	s->lines = lines;
+	s->nlines = n;
+}
+
+static bool
+snapshot_changed(const struct snapshot *old, const struct snapshot *new)
+{
+	if (old == NULL)
+		return true;
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		if (old->types[t].version != new->types[t].version)
+			return true;
+	return false;
+}
+
+/* One rebuild: scan, build, publish if anything Envoy sees changed. A
+ * source that cannot be read keeps the current snapshot serving. */
+static void
+serve_rebuild(struct serve *s, const char *why)
+{
+	struct source_files files = { 0 };
+	struct build_result r;
+	int64_t start = now_ms();
+
+	if (source_dir_scan(s->dir, &files) < 0) {
+		for (size_t i = 0; i < files.diags.n; i++)
+			diag_print(stderr, &files.diags.items[i]);
+		log_error("cannot read the source; still serving revision %s",
+		    s->current ? s->current->revision : "(none)");
+		source_files_free(&files);
+		return;
+	}
+	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, &r);
+	s->rebuilds++;
+	serve_log_changes(s, &r);
+	if (snapshot_changed(s->current, r.snapshot)) {
+		ads_server_publish(s->ads, r.snapshot);
+		snapshot_unref(s->current);
+		s->current = snapshot_ref(r.snapshot);
+		log_info("%s: revision %s, %zu objects (%zu invalid, %zu orphaned), "
+		    "%zu listeners, %zu routes, %zu clusters, %zu endpoints; built in %lld ms",
+		    why, r.revision, r.dag->nstatuses,
+		    dag_count_status(r.dag, DAG_STATUS_INVALID),
+		    dag_count_status(r.dag, DAG_STATUS_ORPHANED),
+		    r.snapshot->types[XDS_LISTENER].n, r.snapshot->types[XDS_ROUTE].n,
+		    r.snapshot->types[XDS_CLUSTER].n, r.snapshot->types[XDS_ENDPOINT].n,
+		    (long long)(now_ms() - start));
+	} else {
+		log_debug("%s: nothing Envoy sees changed", why);
+	}
+	build_result_free(&r);
+	source_files_free(&files);
+}
+
+static void
+serve_arm_timer(struct serve *s)
+{
+	int64_t ms = debounce_timeout(&s->debounce, now_ms());
+	struct itimerspec its = { 0 };
+
+	if (ms >= 0) {
+		/* 0 would disarm the timer: fire after 1 ns instead. */
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (ms % 1000) * 1000000 + (ms == 0);
+	}
+	timerfd_settime(s->timerfd, 0, &its, NULL);
+}
+
+static void
+serve_on_signal(struct serve *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("SIGHUP: rescanning the source");
+			serve_rebuild(s, "reload");
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("%s: shutting down", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			s->stopping = true;
+			break;
+		}
+	}
+}
+
+static int
+serve_loop(struct serve *s)
+{
+	struct epoll_event evs[8];
+
+	while (!s->stopping) {
+		int n = epoll_wait(s->epfd, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == s->sigfd) {
+				serve_on_signal(s);
+			} else if (fd == s->timerfd) {
+				uint64_t expirations;
+
+				if (read(s->timerfd, &expirations, sizeof expirations) < 0 &&
+				    errno != EAGAIN)
+					log_warning("timerfd: %s", strerror(errno));
+				if (debounce_timeout(&s->debounce, now_ms()) == 0) {
+					debounce_fire(&s->debounce);
+					serve_rebuild(s, "change");
+				}
+				serve_arm_timer(s);
+			} else if (fd == source_dir_fd(s->dir)) {
+				int changed = source_dir_process_events(s->dir);
+
+				if (changed != 0) { /* -1: be safe and rescan */
+					debounce_event(&s->debounce, now_ms());
+					serve_arm_timer(s);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+epoll_watch(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int
+serve_open_source(struct serve *s)
+{
+	struct source_dir_options so = {
+		.max_file_bytes = (size_t)s->cfg.source.max_file_bytes,
+	};
+	struct diag_list diags;
+	int rc;
+
+	diag_list_init(&diags);
+	rc = source_dir_open(s->cfg.source.directory, &so, &s->dir, &diags);
+	for (size_t i = 0; i < diags.n; i++)
+		diag_print(stderr, &diags.items[i]);
+	diag_list_free(&diags);
+	if (rc < 0)
+		fprintf(stderr, "cairn serve: cannot watch source directory %s\n",
+		    s->cfg.source.directory);
+	return rc;
+}
+
+static int
+serve_start(struct serve *s)
+{
+	struct ads_options ao = {
+		.address = s->cfg.xds.address,
+		.insecure_xds = s->flags.insecure_xds,
+	};
+	struct load_options lo = { 0 };
+	sigset_t mask;
+	char *err = NULL;
+
+	if (serve_open_source(s) < 0)
+		return -1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	/* Block before any thread starts so that every thread inherits the
+	 * mask and the signals reach only the signalfd. */
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->sigfd < 0 || s->timerfd < 0 || s->epfd < 0 ||
+	    epoll_watch(s->epfd, s->sigfd) < 0 || epoll_watch(s->epfd, s->timerfd) < 0 ||
+	    epoll_watch(s->epfd, source_dir_fd(s->dir)) < 0) {
+		fprintf(stderr, "cairn serve: event loop setup: %s\n", strerror(errno));
+		return -1;
+	}
+	debounce_init(&s->debounce, s->cfg.debounce_ms, s->cfg.max_delay_ms);
+	s->pipeline = pipeline_new(&lo);
+	if (ads_server_start(&ao, &s->ads, &err) < 0) {
+		fprintf(stderr, "cairn serve: %s\n", err);
+		free(err);
+		return -1;
+	}
+	if (s->cfg.admin.address && s->cfg.admin.address[0] &&
+	    admin_server_start(s->cfg.admin.address, &s->admin, &err) < 0) {
+		fprintf(stderr, "cairn serve: %s\n", err);
+		free(err);
+		return -1;
+	}
+	log_info("serving %s on xds %s (port %d)%s", s->cfg.source.directory,
+	    s->cfg.xds.address, ads_server_port(s->ads),
+	    s->admin ? ", admin enabled" : "");
+	serve_rebuild(s, "initial build");
+	if (s->admin)
+		admin_server_set_ready(s->admin, true);
+	return 0;
+}
+
+static void
+serve_stop(struct serve *s)
+{
+	if (s->admin)
+		admin_server_stop(s->admin);
+	if (s->ads)
+		ads_server_stop(s->ads);
+	snapshot_unref(s->current);
+	pipeline_free(s->pipeline);
+	if (s->dir)
+		source_dir_close(s->dir);
+	report_lines_free(s->lines, s->nlines);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->timerfd >= 0)
+		close(s->timerfd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	config_free(&s->cfg);
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "source", required_argument, NULL, 's' },
+		{ "git", required_argument, NULL, 'g' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ "xds", required_argument, NULL, 'x' },
+		{ "admin", required_argument, NULL, 'a' },
+		{ "insecure-xds", no_argument, NULL, 'I' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct serve s = { .epfd = -1, .timerfd = -1, .sigfd = -1 };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': s.flags.config_path = optarg; break;
+		case 's': s.flags.source_dir = optarg; break;
+		case 'g': s.flags.git_repo = optarg; break;
+		case 'b': s.flags.branch = optarg; break;
+		case 'x': s.flags.xds_addr = optarg; break;
+		case 'a': s.flags.admin_addr = optarg; break;
+		case 'I': s.flags.insecure_xds = true; break;
+		case 'l': s.flags.log_level = optarg; break;
+		case 'h': serve_usage(stdout); return CMD_EXIT_OK;
+		default: serve_usage(stderr); return CMD_EXIT_USAGE;
+		}
+	}
+	if (cmd_positional_source(argc, argv, optind, &s.flags) < 0) {
+		serve_usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	if (cmd_load_config(&s.flags, &s.cfg) < 0)
+		return CMD_EXIT_USAGE;
+	if (s.flags.git_repo) {
+		fprintf(stderr, "cairn serve: --git is not available yet; use --source DIR\n");
+		config_free(&s.cfg);
+		return CMD_EXIT_USAGE;
+	}
+	cmd_translate_options(&s.cfg, &s.to);
+	if (serve_start(&s) < 0) {
+		serve_stop(&s);
+		return CMD_EXIT_USAGE;
+	}
+	rc = serve_loop(&s);
+	serve_stop(&s);
+	log_info("stopped");
+	return rc == 0 ? CMD_EXIT_OK : CMD_EXIT_USAGE;
+}

@@ -1,0 +1,510 @@
+/* cairn.yaml, decoded by the same YAML reader and schema tables as the
+ * resources, so its errors look the same: file:line:col, unknown keys
+ * with a suggestion, every problem at once. A bad file changes nothing
+ * (build new, then swap). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load/schema.h"
+#include "load/yaml.h"
+#include "util/xalloc.h"
+
+#define CONFIG_MAX_FILE_BYTES (1024 * 1024)
+
+/* --- value checks -------------------------------------------------------- */
+
+/* HOST:PORT, [V6]:PORT or unix:/path. */
+static const char *
+config_check_address(const char *s)
+{
+	static const char why[] = "expected HOST:PORT, [IPV6]:PORT or unix:/path";
+	const char *colon, *p;
+	long port = 0;
+
+	if (strncmp(s, "unix:", 5) == 0)
+		return s[5] == '/' ? NULL : "a unix socket path must be absolute "
+		    "(unix:/path)";
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close == s + 1 || close[1] != ':')
+			return why;
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || colon == s || memchr(s, ':', (size_t)(colon - s)))
+			return why;
+	}
+	if (colon[1] == '\0')
+		return why;
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || port > 65535)
+			return why;
+		port = port * 10 + (*p - '0');
+	}
+	if (port < 1 || port > 65535)
+		return "the port must be in 1..65535";
+	return NULL;
+}
+
+static const char *
+config_check_address_or_empty(const char *s)
+{
+	return *s == '\0' ? NULL : config_check_address(s);
+}
+
+static const char *
+config_check_absolute(const char *s)
+{
+	return s[0] == '/' ? NULL : "must be an absolute path";
+}
+
+/* --- tables -------------------------------------------------------------- */
+
+#define C_STR(key_, type_, field_, flags_, check_)                             \
+	{ .key = (key_), .type = SCHEMA_STRING,                                \
+	  .offset = offsetof(type_, field_), .flags = (flags_), .check = (check_) }
+#define C_DUR(key_, type_, field_, flags_)                                     \
+	{ .key = (key_), .type = SCHEMA_DURATION,                              \
+	  .offset = offsetof(type_, field_), .flags = (flags_) }
+#define C_OBJ(key_, type_, field_, sub_)                                       \
+	{ .key = (key_), .type = SCHEMA_OBJECT,                                \
+	  .offset = offsetof(type_, field_), .sub = (sub_) }
+#define C_ENUM(key_, type_, field_, enums_)                                    \
+	{ .key = (key_), .type = SCHEMA_ENUM,                                  \
+	  .offset = offsetof(type_, field_), .enums = (enums_) }
+#define C_LIST(key_, type_, field_, count_, flags_, check_, allowed_)          \
+	{ .key = (key_), .type = SCHEMA_STRING_LIST,                           \
+	  .offset = offsetof(type_, field_), .count_offset = offsetof(type_, count_), \
+	  .flags = (flags_), .check = (check_), .allowed = (allowed_) }
+
+static const struct schema_field config_git_fields[] = {
+	C_STR("repository", struct config_git, repository,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, config_check_absolute),
+	C_STR("branch", struct config_git, branch, SCHEMA_NONEMPTY, NULL),
+	C_STR("path", struct config_git, path, 0, NULL),
+	C_STR("remote", struct config_git, remote, 0, NULL),
+	C_DUR("fetch-interval", struct config_git, fetch_interval_ms, 0),
+};
+static const struct schema_table config_git =
+    SCHEMA_TABLE("git", struct config_git, config_git_fields, NULL);
+
+static void
+config_source_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
+{
+	const struct ynode *dir = ynode_get(map, "directory");
+	const struct ynode *git = ynode_get(map, "git");
+
+	if (dir != NULL && !ynode_is_null(dir) && git != NULL && !ynode_is_null(git))
+		schema_error(ctx, git, "set either directory or git, not both");
+}
+
+static const struct schema_field config_source_fields[] = {
+	C_STR("directory", struct config_source, directory, SCHEMA_NONEMPTY, NULL),
+	C_OBJ("git", struct config_source, git, &config_git),
+	{ .key = "max-file-bytes", .type = SCHEMA_INT64,
+	  .offset = offsetof(struct config_source, max_file_bytes),
+	  .min = 1, .max = INT64_MAX },
+};
+static const struct schema_table config_source = SCHEMA_TABLE("source",
+    struct config_source, config_source_fields, config_source_validate);
+
+/* A certificate needs its key; a client CA only makes sense on top of a
+ * server certificate. */
+static void
+config_tls_files_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct config_tls_files *t = obj;
+	bool cert = *t->certificate != '\0', key = *t->key != '\0';
+
+	if (cert != key)
+		schema_error(ctx, map, "certificate and key must be set together");
+	else if (*t->client_ca != '\0' && !cert)
+		schema_error(ctx, map, "client-ca needs certificate and key");
+}
+
+static const struct schema_field config_tls_files_fields[] = {
+	C_STR("certificate", struct config_tls_files, certificate, 0, NULL),
+	C_STR("key", struct config_tls_files, key, 0, NULL),
+	C_STR("client-ca", struct config_tls_files, client_ca, 0, NULL),
+};
+static const struct schema_table config_tls_files = SCHEMA_TABLE("tls",
+    struct config_tls_files, config_tls_files_fields, config_tls_files_validate);
+
+static const struct schema_field config_xds_fields[] = {
+	C_STR("address", struct config_xds, address, SCHEMA_NONEMPTY,
+	    config_check_address),
+	C_OBJ("tls", struct config_xds, tls, &config_tls_files),
+};
+static const struct schema_table config_xds =
+    SCHEMA_TABLE("xds", struct config_xds, config_xds_fields, NULL);
+
+static const struct schema_field config_admin_fields[] = {
+	C_STR("address", struct config_admin, address, 0, config_check_address_or_empty),
+};
+static const struct schema_table config_admin =
+    SCHEMA_TABLE("admin", struct config_admin, config_admin_fields, NULL);
+
+static const struct schema_field config_listener_fields[] = {
+	C_STR("address", struct config_listener, address, SCHEMA_NONEMPTY, NULL),
+	{ .key = "port", .type = SCHEMA_INT32,
+	  .offset = offsetof(struct config_listener, port), .min = 1, .max = 65535 },
+	C_STR("access-log", struct config_listener, access_log, 0, NULL),
+};
+static const struct schema_table config_listener = SCHEMA_TABLE("listener",
+    struct config_listener, config_listener_fields, NULL);
+
+static const struct schema_field config_timeouts_fields[] = {
+	C_DUR("request", struct config_timeouts, request_ms, SCHEMA_EMPTY_OK),
+	C_DUR("connection-idle", struct config_timeouts, connection_idle_ms,
+	    SCHEMA_EMPTY_OK),
+	C_DUR("stream-idle", struct config_timeouts, stream_idle_ms, SCHEMA_EMPTY_OK),
+	C_DUR("max-connection-duration", struct config_timeouts,
+	    max_connection_duration_ms, SCHEMA_EMPTY_OK),
+	C_DUR("connection-shutdown-grace-period", struct config_timeouts,
+	    connection_shutdown_grace_period_ms, SCHEMA_EMPTY_OK),
+	C_DUR("connect", struct config_timeouts, connect_ms, SCHEMA_EMPTY_OK),
+};
+static const struct schema_table config_timeouts = SCHEMA_TABLE("timeouts",
+    struct config_timeouts, config_timeouts_fields, NULL);
+
+static const struct schema_enum config_tls_versions[] = {
+	{ "1.2", CONFIG_TLS_1_2 },
+	{ "1.3", CONFIG_TLS_1_3 },
+	{ NULL, 0 },
+};
+
+static void
+config_fallback_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct config_fallback_certificate *f = obj;
+
+	if ((*f->name == '\0') != (*f->namespace == '\0'))
+		schema_error(ctx, map, "name and namespace must be set together");
+}
+
+static const struct schema_field config_fallback_fields[] = {
+	C_STR("name", struct config_fallback_certificate, name, 0, NULL),
+	C_STR("namespace", struct config_fallback_certificate, namespace, 0, NULL),
+};
+static const struct schema_table config_fallback = SCHEMA_TABLE(
+    "fallback-certificate", struct config_fallback_certificate, config_fallback_fields,
+    config_fallback_validate);
+
+static void
+config_envoy_tls_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct config_envoy_tls *t = obj;
+
+	if (t->minimum_protocol_version > t->maximum_protocol_version)
+		schema_error(ctx, map, "minimum-protocol-version %s is above "
+		    "maximum-protocol-version %s",
+		    config_tls_version_name(t->minimum_protocol_version),
+		    config_tls_version_name(t->maximum_protocol_version));
+}
+
+static const struct schema_field config_envoy_tls_fields[] = {
+	C_ENUM("minimum-protocol-version", struct config_envoy_tls,
+	    minimum_protocol_version, config_tls_versions),
+	C_ENUM("maximum-protocol-version", struct config_envoy_tls,
+	    maximum_protocol_version, config_tls_versions),
+	C_LIST("cipher-suites", struct config_envoy_tls, cipher_suites, ncipher_suites,
+	    0, NULL, NULL),
+	C_OBJ("fallback-certificate", struct config_envoy_tls, fallback_certificate,
+	    &config_fallback),
+};
+static const struct schema_table config_envoy_tls = SCHEMA_TABLE("tls",
+    struct config_envoy_tls, config_envoy_tls_fields, config_envoy_tls_validate);
+
+static const struct schema_enum config_dns_families[] = {
+	{ "auto", CONFIG_DNS_AUTO },
+	{ "v4only", CONFIG_DNS_V4_ONLY },
+	{ "v6only", CONFIG_DNS_V6_ONLY },
+	{ "v4preferred", CONFIG_DNS_V4_PREFERRED },
+	{ "all", CONFIG_DNS_ALL },
+	/* Contour's spellings. */
+	{ "v4", CONFIG_DNS_V4_ONLY },
+	{ "v6", CONFIG_DNS_V6_ONLY },
+	{ NULL, 0 },
+};
+
+static const struct schema_field config_cluster_fields[] = {
+	C_ENUM("dns-lookup-family", struct config_cluster, dns_lookup_family,
+	    config_dns_families),
+};
+static const struct schema_table config_cluster = SCHEMA_TABLE("cluster",
+    struct config_cluster, config_cluster_fields, NULL);
+
+static const struct schema_enum config_access_log_formats[] = {
+	{ "envoy", CONFIG_ACCESS_LOG_ENVOY },
+	{ "json", CONFIG_ACCESS_LOG_JSON },
+	{ NULL, 0 },
+};
+
+static const struct schema_enum config_server_headers[] = {
+	{ "overwrite", CONFIG_SERVER_HEADER_OVERWRITE },
+	{ "append_if_absent", CONFIG_SERVER_HEADER_APPEND_IF_ABSENT },
+	{ "pass_through", CONFIG_SERVER_HEADER_PASS_THROUGH },
+	{ NULL, 0 },
+};
+
+static const char *const config_http_versions[] = { "HTTP/2", "HTTP/1.1", NULL };
+
+/* Two listeners cannot share an address and port. */
+static void
+config_envoy_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
+{
+	const struct config_envoy *e = obj;
+
+	if (e->http.port == e->https.port &&
+	    strcmp(e->http.address, e->https.address) == 0) {
+		const struct ynode *at = ynode_get(map, "https");
+
+		schema_error(ctx, at ? at : map, "http and https listen on the "
+		    "same address and port (%s:%d)", e->http.address,
+		    (int)e->http.port);
+	}
+}
+
+static const struct schema_field config_envoy_fields[] = {
+	C_OBJ("http", struct config_envoy, http, &config_listener),
+	C_OBJ("https", struct config_envoy, https, &config_listener),
+	C_LIST("default-http-versions", struct config_envoy, default_http_versions,
+	    ndefault_http_versions, SCHEMA_NONEMPTY, NULL, config_http_versions),
+	C_ENUM("access-log-format", struct config_envoy, access_log_format,
+	    config_access_log_formats),
+	{ .key = "use-proxy-protocol", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_envoy, use_proxy_protocol) },
+	{ .key = "xff-num-trusted-hops", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy, xff_num_trusted_hops) },
+	C_ENUM("server-header-transformation", struct config_envoy,
+	    server_header_transformation, config_server_headers),
+	C_OBJ("timeouts", struct config_envoy, timeouts, &config_timeouts),
+	C_OBJ("tls", struct config_envoy, tls, &config_envoy_tls),
+	C_OBJ("cluster", struct config_envoy, cluster, &config_cluster),
+};
+static const struct schema_table config_envoy = SCHEMA_TABLE("envoy",
+    struct config_envoy, config_envoy_fields, config_envoy_validate);
+
+static const struct schema_field config_policy_fields[] = {
+	C_LIST("root-namespaces", struct config_policy, root_namespaces,
+	    nroot_namespaces, 0, schema_check_dns1123_label, NULL),
+	{ .key = "allow-external-name", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_policy, allow_external_name) },
+};
+static const struct schema_table config_policy = SCHEMA_TABLE("policy",
+    struct config_policy, config_policy_fields, NULL);
+
+static const struct schema_field config_secrets_fields[] = {
+	C_LIST("allowed-directories", struct config_secrets, allowed_directories,
+	    nallowed_directories, 0, config_check_absolute, NULL),
+};
+static const struct schema_table config_secrets = SCHEMA_TABLE("secrets",
+    struct config_secrets, config_secrets_fields, NULL);
+
+static const struct schema_field config_fields[] = {
+	C_OBJ("source", struct cairn_config, source, &config_source),
+	C_DUR("debounce", struct cairn_config, debounce_ms, 0),
+	C_DUR("max-delay", struct cairn_config, max_delay_ms, 0),
+	C_OBJ("xds", struct cairn_config, xds, &config_xds),
+	C_OBJ("admin", struct cairn_config, admin, &config_admin),
+	C_OBJ("envoy", struct cairn_config, envoy, &config_envoy),
+	C_OBJ("policy", struct cairn_config, policy, &config_policy),
+	C_OBJ("secrets", struct cairn_config, secrets, &config_secrets),
+};
+
+static void
+config_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
+{
+	const struct cairn_config *c = obj;
+
+	if (c->max_delay_ms < c->debounce_ms) {
+		const struct ynode *at = ynode_get(map, "max-delay");
+
+		schema_error(ctx, at ? at : map, "max-delay (%lldms) must not be "
+		    "shorter than debounce (%lldms)", (long long)c->max_delay_ms,
+		    (long long)c->debounce_ms);
+	}
+}
+
+static const struct schema_table config_table =
+    SCHEMA_TABLE("cairn.yaml", struct cairn_config, config_fields, config_validate);
+
+/* --- API ----------------------------------------------------------------- */
+
+static char **
+config_strv(struct arena *a, size_t *n_out, const char *const *v, size_t n)
+{
+	char **out = ARENA_ARRAY(a, char *, n ? n : 1);
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = arena_strdup(a, v[i]);
+	*n_out = n;
+	return out;
+}
+
+void
+config_init_defaults(struct cairn_config *c)
+{
+	static const char *const http_versions[] = { "HTTP/2", "HTTP/1.1" };
+	static const char *const secret_dirs[] = { "/etc/cairn/certs",
+		"/etc/letsencrypt" };
+	struct arena *a = &c->arena;
+
+	memset(c, 0, sizeof *c);
+	arena_init(a);
+	/* Strings are never NULL: "" is "not set". */
+	c->source.directory = arena_strdup(a, "/etc/cairn/resources");
+	c->source.git.repository = arena_strdup(a, "");
+	c->source.git.branch = arena_strdup(a, "main");
+	c->source.git.path = arena_strdup(a, "");
+	c->source.git.remote = arena_strdup(a, "");
+	c->source.git.fetch_interval_ms = 30000;
+	c->source.max_file_bytes = 4194304;
+	c->debounce_ms = 100;
+	c->max_delay_ms = 1000;
+	c->xds.address = arena_strdup(a, "127.0.0.1:18000");
+	c->xds.tls.certificate = arena_strdup(a, "");
+	c->xds.tls.key = arena_strdup(a, "");
+	c->xds.tls.client_ca = arena_strdup(a, "");
+	c->admin.address = arena_strdup(a, "127.0.0.1:9090");
+
+	c->envoy.http.address = arena_strdup(a, "0.0.0.0");
+	c->envoy.http.port = 8080;
+	c->envoy.http.access_log = arena_strdup(a, "/dev/stdout");
+	c->envoy.https.address = arena_strdup(a, "0.0.0.0");
+	c->envoy.https.port = 8443;
+	c->envoy.https.access_log = arena_strdup(a, "/dev/stdout");
+	c->envoy.default_http_versions = config_strv(a,
+	    &c->envoy.ndefault_http_versions, http_versions, nitems(http_versions));
+	c->envoy.access_log_format = CONFIG_ACCESS_LOG_ENVOY;
+	c->envoy.use_proxy_protocol = false;
+	c->envoy.xff_num_trusted_hops = 0;
+	c->envoy.server_header_transformation = CONFIG_SERVER_HEADER_OVERWRITE;
+	c->envoy.timeouts.request_ms = -1;
+	c->envoy.timeouts.connection_idle_ms = 60000;
+	c->envoy.timeouts.stream_idle_ms = -1;
+	c->envoy.timeouts.max_connection_duration_ms = -1;
+	c->envoy.timeouts.connection_shutdown_grace_period_ms = -1;
+	c->envoy.timeouts.connect_ms = 2000;
+	c->envoy.tls.minimum_protocol_version = CONFIG_TLS_1_2;
+	c->envoy.tls.maximum_protocol_version = CONFIG_TLS_1_3;
+	c->envoy.tls.cipher_suites = config_strv(a, &c->envoy.tls.ncipher_suites,
+	    NULL, 0);
+	c->envoy.tls.fallback_certificate.name = arena_strdup(a, "");
+	c->envoy.tls.fallback_certificate.namespace = arena_strdup(a, "");
+	c->envoy.cluster.dns_lookup_family = CONFIG_DNS_AUTO;
+
+	c->policy.root_namespaces = config_strv(a, &c->policy.nroot_namespaces,
+	    NULL, 0);
+	c->policy.allow_external_name = true;
+	c->secrets.allowed_directories = config_strv(a,
+	    &c->secrets.nallowed_directories, secret_dirs, nitems(secret_dirs));
+}
+
+int
+config_load_buffer(struct cairn_config *c, const char *name, const char *buf,
+    size_t len, struct diag_list *diags)
+{
+	/* Decode into a copy; its arena keeps growing the same block
+	 * chain, so whichever struct survives owns all the memory. */
+	struct cairn_config next = *c;
+	size_t errors = diags->nerrors;
+	const struct ynode *root = NULL;
+	struct ydoc *docs;
+	size_t ndocs;
+	struct arena tree;
+
+	arena_init(&tree);
+	if (yaml_parse(name, buf, len, NULL, &tree, &docs, &ndocs, diags) == 0) {
+		for (size_t i = 0; i < ndocs; i++) {
+			if (docs[i].root == NULL || ynode_is_null(docs[i].root))
+				continue;
+			if (root != NULL) {
+				diag_add(diags, DIAG_ERROR, name, docs[i].line,
+				    docs[i].col, "the configuration must be a "
+				    "single YAML document");
+				break;
+			}
+			root = docs[i].root;
+		}
+	}
+	if (root != NULL && diags->nerrors == errors) {
+		struct schema_ctx ctx;
+
+		schema_ctx_init(&ctx, &next.arena, diags, name, NULL);
+		schema_decode(&ctx, &config_table, root, &next);
+		schema_ctx_free(&ctx);
+	}
+	arena_free(&tree);
+	if (diags->nerrors != errors) {
+		c->arena = next.arena;
+		return -1;
+	}
+	*c = next;
+	return 0;
+}
+
+int
+config_load_file(struct cairn_config *c, const char *path,
+    struct diag_list *diags)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (fp == NULL) {
+		diag_add(diags, DIAG_ERROR, path, 0, 0, "cannot open: %s",
+		    strerror(errno));
+		return -1;
+	}
+	buf = xmalloc(CONFIG_MAX_FILE_BYTES + 1);
+	len = fread(buf, 1, CONFIG_MAX_FILE_BYTES + 1, fp);
+	if (ferror(fp)) {
+		diag_add(diags, DIAG_ERROR, path, 0, 0, "cannot read: %s",
+		    strerror(errno));
+		rc = -1;
+	} else if (len > CONFIG_MAX_FILE_BYTES) {
+		diag_add(diags, DIAG_ERROR, path, 0, 0, "the configuration is "
+		    "larger than %d bytes", CONFIG_MAX_FILE_BYTES);
+		rc = -1;
+	} else {
+		rc = config_load_buffer(c, path, buf, len, diags);
+	}
+	free(buf);
+	fclose(fp);
+	return rc;
+}
+
+void
+config_free(struct cairn_config *c)
+{
+	arena_free(&c->arena);
+	memset(c, 0, sizeof *c);
+}
+
+const char *
+config_dns_family_name(enum config_dns_family f)
+{
+	for (const struct schema_enum *e = config_dns_families; e->name; e++)
+		if (e->value == (int)f)
+			return e->name;
+	return "auto";
+}
+
+const char *
+config_tls_version_name(enum config_tls_version v)
+{
+	for (const struct schema_enum *e = config_tls_versions; e->name; e++)
+		if (e->value == (int)v)
+			return e->name;
+	return "1.2";
+}

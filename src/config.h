@@ -1,0 +1,153 @@
+/* cairn.yaml (SPEC.md §3) -> struct cairn_config. Every key is optional;
+ * config_init_defaults gives the values the spec shows. Durations are in
+ * milliseconds; a duration written as "" is -1 (unset: Envoy's default
+ * applies), "0" or "0s" is 0 (disabled). */
+#ifndef CAIRN_CONFIG_H
+#define CAIRN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/arena.h"
+#include "util/diag.h"
+
+enum config_access_log_format {
+	CONFIG_ACCESS_LOG_ENVOY,
+	CONFIG_ACCESS_LOG_JSON,
+};
+
+/* Envoy's HttpConnectionManager.ServerHeaderTransformation. */
+enum config_server_header {
+	CONFIG_SERVER_HEADER_OVERWRITE,
+	CONFIG_SERVER_HEADER_APPEND_IF_ABSENT,
+	CONFIG_SERVER_HEADER_PASS_THROUGH,
+};
+
+/* Envoy's Cluster.DnsLookupFamily. */
+enum config_dns_family {
+	CONFIG_DNS_AUTO,
+	CONFIG_DNS_V4_ONLY,
+	CONFIG_DNS_V6_ONLY,
+	CONFIG_DNS_V4_PREFERRED,
+	CONFIG_DNS_ALL,
+};
+
+enum config_tls_version {
+	CONFIG_TLS_1_2,
+	CONFIG_TLS_1_3,
+};
+
+/* All three set = mTLS; none = plaintext. */
+struct config_tls_files {
+	char *certificate, *key, *client_ca;
+};
+
+struct config_listener {
+	char *address;
+	int32_t port;
+	char *access_log;
+};
+
+struct config_git {
+	char *repository; /* "" = directory mode */
+	char *branch;
+	char *path; /* subdirectory of the tree that holds resources */
+	char *remote; /* "" = local refs only */
+	int64_t fetch_interval_ms;
+};
+
+struct config_source {
+	char *directory;
+	struct config_git git;
+	int64_t max_file_bytes;
+};
+
+struct config_xds {
+	char *address; /* HOST:PORT, [V6]:PORT or unix:/path */
+	struct config_tls_files tls;
+};
+
+struct config_admin {
+	char *address; /* "" disables the admin server */
+};
+
+struct config_timeouts {
+	int64_t request_ms;
+	int64_t connection_idle_ms;
+	int64_t stream_idle_ms;
+	int64_t max_connection_duration_ms;
+	int64_t connection_shutdown_grace_period_ms;
+	int64_t connect_ms;
+};
+
+struct config_fallback_certificate {
+	char *name, *namespace; /* "" = none */
+};
+
+struct config_envoy_tls {
+	enum config_tls_version minimum_protocol_version;
+	enum config_tls_version maximum_protocol_version;
+	char **cipher_suites; /* empty = Envoy's defaults */
+	size_t ncipher_suites;
+	struct config_fallback_certificate fallback_certificate;
+};
+
+struct config_cluster {
+	enum config_dns_family dns_lookup_family;
+};
+
+struct config_envoy {
+	struct config_listener http, https;
+	char **default_http_versions; /* "HTTP/2", "HTTP/1.1" */
+	size_t ndefault_http_versions;
+	enum config_access_log_format access_log_format;
+	bool use_proxy_protocol;
+	uint32_t xff_num_trusted_hops;
+	enum config_server_header server_header_transformation;
+	struct config_timeouts timeouts;
+	struct config_envoy_tls tls;
+	struct config_cluster cluster;
+};
+
+struct config_policy {
+	char **root_namespaces; /* empty = any namespace */
+	size_t nroot_namespaces;
+	bool allow_external_name;
+};
+
+struct config_secrets {
+	char **allowed_directories;
+	size_t nallowed_directories;
+};
+
+/* Strings are never NULL ("" = not set); arrays may be empty. */
+struct cairn_config {
+	struct config_source source;
+	int64_t debounce_ms;
+	int64_t max_delay_ms;
+	struct config_xds xds;
+	struct config_admin admin;
+	struct config_envoy envoy;
+	struct config_policy policy;
+	struct config_secrets secrets;
+
+	struct arena arena; /* owns every string and array above */
+};
+
+/* Defaults of SPEC.md §3. Pair with config_free. */
+void config_init_defaults(struct cairn_config *c);
+/* Apply the file over c. On error (diagnostics with file:line:col added
+ * to diags) c is left unchanged and -1 is returned. */
+int config_load_file(struct cairn_config *c, const char *path,
+    struct diag_list *diags);
+/* Same, from memory; name is the file name used in diagnostics. */
+int config_load_buffer(struct cairn_config *c, const char *name,
+    const char *buf, size_t len, struct diag_list *diags);
+void config_free(struct cairn_config *c);
+
+/* Names as written in cairn.yaml, for dumps and logs. */
+const char *config_dns_family_name(enum config_dns_family f);
+const char *config_tls_version_name(enum config_tls_version v);
+
+#endif

@@ -1,0 +1,222 @@
+/* One file -> typed objects. The YAML tree lives in a scratch arena that
+ * dies with this call; only the decoded objects stay, in the
+ * loaded_file's arena. A file is all or nothing: one error anywhere and
+ * none of its objects are handed out, so the caller keeps serving the
+ * file's last good version. */
+#include "load/load.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "load/kinds.h"
+#include "load/schema.h"
+#include "load/yaml.h"
+#include "util/hash.h"
+#include "util/xalloc.h"
+
+struct load_state {
+	struct loaded_file *lf;
+	size_t capobjects;
+};
+
+const char *
+obj_kind_name(enum obj_kind kind)
+{
+	switch (kind) {
+	case OBJ_HTTPPROXY:
+		return "HTTPProxy";
+	case OBJ_SERVICE:
+		return "Service";
+	case OBJ_ENDPOINTS:
+		return "Endpoints";
+	case OBJ_KIND_COUNT:
+		break;
+	}
+	return "unknown";
+}
+
+/* A string-valued top-level field (apiVersion, kind), or NULL after
+ * reporting why not. */
+static const char *
+load_type_field(struct load_state *st, const struct ynode *root,
+    const char *key)
+{
+	const struct ynode *v = ynode_get(root, key);
+
+	if (v == NULL || ynode_is_null(v)) {
+		diag_add(&st->lf->diags, DIAG_ERROR, st->lf->path, root->line,
+		    root->col, "missing required field \"%s\" (every document "
+		    "must be a Kubernetes object with apiVersion and kind)", key);
+		return NULL;
+	}
+	if (v->type != YNODE_SCALAR || v->scalar.len == 0 ||
+	    strlen(v->scalar.value) != v->scalar.len) {
+		diag_add(&st->lf->diags, DIAG_ERROR, st->lf->path, v->line, v->col,
+		    "%s: expected a string, got %s", key, ynode_type_name(v));
+		return NULL;
+	}
+	return v->scalar.value;
+}
+
+/* The name to put in front of every message about this object. */
+static char *
+load_describe(const struct loaded_file *lf, const char *kind,
+    const struct ynode *root)
+{
+	const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
+
+	if (name != NULL && name->type == YNODE_SCALAR && name->scalar.len > 0)
+		return xasprintf("%s %s/%.253s", kind, lf->ns, name->scalar.value);
+	return xasprintf("%s %s/(no name)", kind, lf->ns);
+}
+
+static void
+load_object(struct load_state *st, const struct kind_info *info,
+    const struct ynode *root)
+{
+	struct loaded_file *lf = st->lf;
+	struct object *obj = ARENA_NEW(&lf->arena, struct object);
+	char *what = load_describe(lf, info->kind, root);
+	struct schema_ctx ctx;
+
+	obj->kind = info->obj_kind;
+	obj->api_version = info->api_version;
+	obj->kind_name = info->kind;
+	schema_ctx_init(&ctx, &lf->arena, &lf->diags, lf->path, what);
+	schema_decode(&ctx, info->table, root, obj);
+	obj->meta.origin.file = lf->path;
+	obj->meta.origin.line = root->line;
+	obj->meta.origin.col = root->col;
+
+	/* The directory is the namespace (SPEC.md §4): that is what lets
+	 * Unix permissions stand in for Contour's namespace isolation. */
+	if (obj->meta.namespace == NULL) {
+		obj->meta.namespace = lf->ns;
+	} else if (strcmp(obj->meta.namespace, lf->ns) != 0) {
+		schema_error(&ctx, ynode_get(ynode_get(root, "metadata"), "namespace"),
+		    "metadata.namespace \"%s\" does not match directory "
+		    "namespace \"%s\"", obj->meta.namespace, lf->ns);
+	}
+	schema_ctx_free(&ctx);
+	free(what);
+	ARENA_PUSH(&lf->arena, lf->objects, lf->nobjects, st->capobjects, obj);
+}
+
+static void load_document(struct load_state *st, const struct ynode *root,
+    bool in_list);
+
+/* `kind: List` (what `kubectl get -o yaml` writes): every item is a
+ * document of its own. */
+static void
+load_list(struct load_state *st, const struct ynode *root)
+{
+	struct loaded_file *lf = st->lf;
+
+	for (size_t i = 0; i < root->map.n; i++) {
+		const struct ynode *k = root->map.items[i].key;
+		const char *key = k->scalar.value;
+
+		if (strcmp(key, "apiVersion") != 0 && strcmp(key, "kind") != 0 &&
+		    strcmp(key, "items") != 0 && strcmp(key, "metadata") != 0)
+			diag_add(&lf->diags, DIAG_ERROR, lf->path, k->line, k->col,
+			    "List: unknown field \"%s\"", key);
+	}
+	const struct ynode *items = ynode_get(root, "items");
+
+	if (items == NULL || ynode_is_null(items))
+		return;
+	if (items->type != YNODE_SEQUENCE) {
+		diag_add(&lf->diags, DIAG_ERROR, lf->path, items->line, items->col,
+		    "List: items: expected a sequence, got %s",
+		    ynode_type_name(items));
+		return;
+	}
+	for (size_t i = 0; i < items->seq.n; i++)
+		load_document(st, items->seq.items[i], true);
+}
+
+static void
+load_document(struct load_state *st, const struct ynode *root, bool in_list)
+{
+	struct loaded_file *lf = st->lf;
+	const struct kind_info *info;
+	const char *api_version, *kind;
+
+	if (root == NULL || ynode_is_null(root))
+		return;
+	if (root->type != YNODE_MAPPING) {
+		diag_add(&lf->diags, DIAG_ERROR, lf->path, root->line, root->col,
+		    "expected a Kubernetes object (a mapping with apiVersion "
+		    "and kind), got %s", ynode_type_name(root));
+		return;
+	}
+	api_version = load_type_field(st, root, "apiVersion");
+	kind = load_type_field(st, root, "kind");
+	if (api_version == NULL || kind == NULL)
+		return;
+	if (strcmp(kind, "List") == 0 && strcmp(api_version, "v1") == 0) {
+		/* Kubernetes never nests Lists; refusing it also bounds the
+		 * recursion. */
+		if (in_list)
+			diag_add(&lf->diags, DIAG_ERROR, lf->path, root->line,
+			    root->col, "a List cannot hold another List");
+		else
+			load_list(st, root);
+		return;
+	}
+	info = kinds_find(api_version, kind);
+	if (info == NULL) {
+		/* Repositories often hold other manifests too. */
+		diag_add(&lf->diags, DIAG_WARNING, lf->path, root->line, root->col,
+		    "skipping unknown kind %s (apiVersion %s)", kind, api_version);
+		return;
+	}
+	load_object(st, info, root);
+}
+
+struct loaded_file *
+load_buffer(const char *path, const char *ns, const char *buf, size_t len,
+    const struct load_options *opts)
+{
+	struct loaded_file *lf = xcalloc(1, sizeof *lf);
+	struct load_state st = { .lf = lf };
+	struct yaml_limits limits = { 0, 0 };
+	struct arena tree;
+	struct ydoc *docs;
+	size_t ndocs;
+
+	arena_init(&lf->arena);
+	diag_list_init(&lf->diags);
+	lf->path = arena_strdup(&lf->arena, path ? path : "");
+	lf->ns = arena_strdup(&lf->arena, ns ? ns : "default");
+	lf->content_hash = hash_bytes(buf, len);
+	if (opts != NULL) {
+		limits.max_alias_nodes = opts->max_alias_nodes;
+		limits.max_depth = opts->max_depth;
+	}
+
+	arena_init(&tree);
+	if (yaml_parse(lf->path, buf, len, &limits, &tree, &docs, &ndocs,
+	    &lf->diags) == 0) {
+		for (size_t i = 0; i < ndocs; i++)
+			load_document(&st, docs[i].root, false);
+	}
+	arena_free(&tree);
+
+	lf->ok = lf->diags.nerrors == 0;
+	if (!lf->ok) {
+		lf->objects = NULL;
+		lf->nobjects = 0;
+	}
+	return lf;
+}
+
+void
+loaded_file_free(struct loaded_file *lf)
+{
+	if (lf == NULL)
+		return;
+	arena_free(&lf->arena);
+	diag_list_free(&lf->diags);
+	free(lf);
+}

@@ -1,0 +1,225 @@
+#include "pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* What the pipeline remembers of one file between rebuilds. */
+struct file_entry {
+	char *path;
+	struct loaded_file *good; /* last version that parsed, or NULL */
+	struct loaded_file *latest; /* the current version if it failed */
+};
+
+struct pipeline {
+	struct load_options lo;
+	struct file_entry *entries; /* sorted by path */
+	size_t n, cap;
+};
+
+struct pipeline *
+pipeline_new(const struct load_options *lo)
+{
+	struct pipeline *p = xcalloc(1, sizeof *p);
+
+	if (lo)
+		p->lo = *lo;
+	return p;
+}
+
+static void
+file_entry_clear(struct file_entry *e)
+{
+	if (e->latest != e->good)
+		loaded_file_free(e->latest);
+	loaded_file_free(e->good);
+	free(e->path);
+	memset(e, 0, sizeof *e);
+}
+
+void
+pipeline_free(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		file_entry_clear(&p->entries[i]);
+	free(p->entries);
+	free(p);
+}
+
+static struct file_entry *
+entry_find(struct pipeline *p, const char *path)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(path, p->entries[mid].path);
+
+		if (c == 0)
+			return &p->entries[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* A file the source could not read this time (too large, permission
+ * denied) keeps its last good version, exactly like a file that fails to
+ * parse: a bad save must never take routes down. */
+static bool
+source_reported(const struct source_files *files, const char *path)
+{
+	for (size_t i = 0; i < files->diags.n; i++)
+		if (files->diags.items[i].severity == DIAG_ERROR &&
+		    strcmp(files->diags.items[i].file, path) == 0)
+			return true;
+	return false;
+}
+
+/* Move the current file entries into a new array that follows files,
+ * parsing what changed. */
+static void
+entries_update(struct pipeline *p, const struct source_files *files)
+{
+	struct file_entry *next = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < files->n; i++) {
+		const struct source_file *sf = &files->files[i];
+		struct file_entry *old = entry_find(p, sf->path);
+		struct file_entry e = { 0 };
+		struct loaded_file *lf;
+
+		if (old) {
+			e = *old;
+			memset(old, 0, sizeof *old);
+		} else {
+			e.path = xstrdup(sf->path);
+		}
+		/* Unchanged content: nothing to parse. */
+		if ((e.latest && e.latest->content_hash == sf->hash) ||
+		    (!e.latest && e.good && e.good->content_hash == sf->hash)) {
+			ARRAY_PUSH(next, n, cap, e);
+			continue;
+		}
+		lf = load_buffer(sf->path, sf->ns, sf->data, sf->len, &p->lo);
+		if (e.latest && e.latest != e.good)
+			loaded_file_free(e.latest);
+		e.latest = NULL;
+		if (lf->ok) {
+			loaded_file_free(e.good);
+			e.good = lf;
+		} else {
+			e.latest = lf;
+		}
+		ARRAY_PUSH(next, n, cap, e);
+	}
+	/* Files that are gone stay only if the source said it could not read
+	 * them; the rest are deleted for real. */
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+
+		if (e->path == NULL)
+			continue;
+		if (e->good && source_reported(files, e->path)) {
+			ARRAY_PUSH(next, n, cap, *e);
+			memset(e, 0, sizeof *e);
+			continue;
+		}
+		file_entry_clear(e);
+	}
+	free(p->entries);
+	p->entries = next;
+	p->n = n;
+	p->cap = cap;
+	if (n > 1) {
+		/* Kept entries were appended after the new list: re-sort. */
+		int sorted = 1;
+
+		for (size_t i = 1; i < n && sorted; i++)
+			sorted = strcmp(next[i - 1].path, next[i].path) < 0;
+		if (!sorted) {
+			for (size_t i = 1; i < n; i++) {
+				struct file_entry tmp = next[i];
+				size_t j = i;
+
+				while (j > 0 && strcmp(next[j - 1].path, tmp.path) > 0) {
+					next[j] = next[j - 1];
+					j--;
+				}
+				next[j] = tmp;
+			}
+		}
+	}
+}
+
+void
+pipeline_build(struct pipeline *p, const struct source_files *files,
+    const struct cairn_config *cfg, const struct translate_options *to,
+    struct build_result *out)
+{
+	struct object **objs = NULL;
+	size_t nobjs = 0, objs_cap = 0;
+
+	memset(out, 0, sizeof *out);
+	diag_list_init(&out->diags);
+	diag_list_append(&out->diags, &files->diags);
+	entries_update(p, files);
+
+	out->files = xcalloc(p->n ? p->n : 1, sizeof *out->files);
+	out->nfiles = p->n;
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+		struct file_status *fs = &out->files[i];
+
+		fs->path = e->path;
+		if (e->latest)
+			diag_list_append(&out->diags, &e->latest->diags);
+		else if (e->good)
+			diag_list_append(&out->diags, &e->good->diags);
+		if (e->good)
+			hash_hex(e->good->content_hash, fs->serving_hash);
+		if (e->latest || (e->good == NULL))
+			fs->state = e->good ? FILE_ERROR_SERVING_PREVIOUS : FILE_ERROR;
+		else if (source_reported(files, e->path))
+			fs->state = FILE_ERROR_SERVING_PREVIOUS;
+		else
+			fs->state = FILE_OK;
+		if (e->good == NULL)
+			continue;
+		fs->nobjects = e->good->nobjects;
+		for (size_t j = 0; j < e->good->nobjects; j++)
+			ARRAY_PUSH(objs, nobjs, objs_cap, e->good->objects[j]);
+	}
+	diag_list_sort(&out->diags);
+	out->nobjects = nobjs;
+
+	out->dag = dag_build(objs, nobjs, cfg);
+	out->snapshot = translate_dag(out->dag, to, files->revision ? files->revision : "");
+	out->revision = out->snapshot->revision;
+	free(objs);
+}
+
+void
+build_result_free(struct build_result *r)
+{
+	snapshot_unref(r->snapshot);
+	dag_free(r->dag);
+	diag_list_free(&r->diags);
+	free(r->files);
+	pipeline_free(r->owner);
+	memset(r, 0, sizeof *r);
+}
+
+size_t
+build_result_error_count(const struct build_result *r)
+{
+	return r->diags.nerrors + dag_count_status(r->dag, DAG_STATUS_INVALID);
+}

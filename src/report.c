@@ -1,0 +1,159 @@
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+static const char *
+severity_name(enum diag_severity s)
+{
+	return s == DIAG_ERROR ? "error" : "warning";
+}
+
+/* Orphaned proxies are not errors: Contour reports them and serves the
+ * rest, and a half-finished delegation is a normal state while editing. */
+static enum diag_severity
+status_severity(enum dag_status s)
+{
+	return s == DAG_STATUS_INVALID ? DIAG_ERROR : DIAG_WARNING;
+}
+
+static void
+condition_diag(const struct dag_object_status *st, const struct dag_condition *c,
+    struct diag *out, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s %s/%s: %s (%s)", obj_kind_name(st->kind),
+	    st->namespace, st->name, c->message, c->reason);
+	out->severity = status_severity(st->status);
+	out->file = (char *)(c->origin.file ? c->origin.file : "");
+	out->line = c->origin.line;
+	out->col = c->origin.col;
+	out->message = buf;
+}
+
+char **
+report_lines(const struct build_result *r, size_t *n_out)
+{
+	char **lines = NULL;
+	size_t n = 0, cap = 0;
+	char buf[2048], msg[1536];
+
+	for (size_t i = 0; i < r->diags.n; i++) {
+		diag_format(&r->diags.items[i], buf, sizeof buf);
+		ARRAY_PUSH(lines, n, cap, xstrdup(buf));
+	}
+	for (size_t i = 0; i < r->dag->nstatuses; i++) {
+		const struct dag_object_status *st = &r->dag->statuses[i];
+
+		for (size_t j = 0; j < st->nconditions; j++) {
+			struct diag d;
+
+			condition_diag(st, &st->conditions[j], &d, msg, sizeof msg);
+			diag_format(&d, buf, sizeof buf);
+			ARRAY_PUSH(lines, n, cap, xstrdup(buf));
+		}
+	}
+	for (size_t i = 0; i < r->nfiles; i++) {
+		if (r->files[i].state != FILE_ERROR_SERVING_PREVIOUS)
+			continue;
+		snprintf(buf, sizeof buf,
+		    "%s: warning: file has errors; its last good version (content %s) is still in effect",
+		    r->files[i].path, r->files[i].serving_hash);
+		ARRAY_PUSH(lines, n, cap, xstrdup(buf));
+	}
+	*n_out = n;
+	return lines;
+}
+
+void
+report_lines_free(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+void
+report_text(FILE *fp, const struct build_result *r)
+{
+	size_t n;
+	char **lines = report_lines(r, &n);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%s\n", lines[i]);
+	report_lines_free(lines, n);
+	fprintf(fp, "%zu objects, %zu valid, %zu invalid, %zu orphaned\n",
+	    r->dag->nstatuses, dag_count_status(r->dag, DAG_STATUS_VALID),
+	    dag_count_status(r->dag, DAG_STATUS_INVALID),
+	    dag_count_status(r->dag, DAG_STATUS_ORPHANED));
+}
+
+static json_t *
+origin_json(const struct origin *o)
+{
+	return json_pack("{s:s, s:i, s:i}", "file", o->file ? o->file : "",
+	    "line", o->line, "column", o->col);
+}
+
+static const char *
+file_state_name(enum file_state s)
+{
+	switch (s) {
+	case FILE_OK:
+		return "ok";
+	case FILE_ERROR_SERVING_PREVIOUS:
+		return "error-serving-previous";
+	case FILE_ERROR:
+		return "error";
+	}
+	return "unknown";
+}
+
+json_t *
+report_json(const struct build_result *r)
+{
+	json_t *problems = json_array(), *objects = json_array(), *files = json_array();
+
+	for (size_t i = 0; i < r->diags.n; i++) {
+		const struct diag *d = &r->diags.items[i];
+
+		json_array_append_new(problems, json_pack("{s:s, s:s, s:i, s:i, s:s}",
+		    "severity", severity_name(d->severity), "file", d->file,
+		    "line", d->line, "column", d->col, "message", d->message));
+	}
+	for (size_t i = 0; i < r->dag->nstatuses; i++) {
+		const struct dag_object_status *st = &r->dag->statuses[i];
+		json_t *conds = json_array();
+
+		for (size_t j = 0; j < st->nconditions; j++) {
+			const struct dag_condition *c = &st->conditions[j];
+			json_t *cj = json_pack("{s:s, s:s, s:s}", "type", c->type,
+			    "reason", c->reason, "message", c->message);
+
+			json_object_set_new(cj, "origin", origin_json(&c->origin));
+			json_array_append_new(conds, cj);
+		}
+		json_array_append_new(objects, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+		    "kind", obj_kind_name(st->kind), "namespace", st->namespace,
+		    "name", st->name, "status", dag_status_name(st->status),
+		    "description", st->description, "origin", origin_json(&st->origin),
+		    "conditions", conds));
+	}
+	for (size_t i = 0; i < r->nfiles; i++) {
+		const struct file_status *fs = &r->files[i];
+
+		json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:I}",
+		    "path", fs->path, "state", file_state_name(fs->state),
+		    "serving", fs->serving_hash, "objects", (json_int_t)fs->nobjects));
+	}
+	return json_pack("{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
+	    "revision", r->revision ? r->revision : "",
+	    "problems", problems, "objects", objects, "files", files,
+	    "summary",
+	    "objects", (json_int_t)r->dag->nstatuses,
+	    "valid", (json_int_t)dag_count_status(r->dag, DAG_STATUS_VALID),
+	    "invalid", (json_int_t)dag_count_status(r->dag, DAG_STATUS_INVALID),
+	    "orphaned", (json_int_t)dag_count_status(r->dag, DAG_STATUS_ORPHANED),
+	    "errors", (json_int_t)build_result_error_count(r));
+}

@@ -1,0 +1,1177 @@
+/* The directory source: a recursive walk with *at() calls relative to
+ * directory fds and inotify watches on every directory seen.
+ *
+ * Rescans are cheap in two steps. A per-path cache keyed by (dev, ino,
+ * size, mtime, ctime) holds every file's bytes, so only files whose stat
+ * changed are read again. And every directory's listing is remembered:
+ * when a rescan follows inotify events, a directory whose watch saw no
+ * relevant event since it was last read is not listed or stat()ed again at
+ * all; its files come straight from the cache. Directories where inotify
+ * could miss a change (symlinks, hard links, files modified within the
+ * timestamp granularity, problems reported) are always read again, and a
+ * rescan that no event asked for (startup, SIGHUP) re-checks everything. */
+#include "source/dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#define DIR_MASK                                                              \
+	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | \
+	    IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
+/* The target of a symlinked file may live outside every watched directory. */
+#define FILE_MASK                                                             \
+	(IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+/* The root's parent: only to notice the root itself being replaced
+ * (`ln -sfn releases/42 resources`). */
+#define PARENT_MASK                                                           \
+	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
+
+/* Deeper trees are almost certainly a symlink maze, not routing config. */
+#define SCAN_MAX_DEPTH 64
+/* A file whose mtime/ctime is this close to the time it was read may be
+ * written again within the same timestamp granule without any visible
+ * stat change (git's "racily clean" problem): re-read it next time. */
+#define RACY_NS ((int64_t)2 * 1000 * 1000 * 1000)
+
+struct watch {
+	int wd;
+	unsigned gen; /* the scan that last saw it */
+	bool dirty; /* a relevant event arrived since the last scan */
+	char *path; /* one relative path that reaches it ("" = root) */
+};
+
+/* What the last scan found in one directory (by relative path). */
+struct dir_kid {
+	char *name;
+	bool is_dir;
+};
+
+struct dir_record {
+	char *rel;
+	dev_t dev;
+	ino_t ino;
+	int wd;
+	/* Nothing in it that inotify on wd could miss, see the top. */
+	bool reusable;
+	struct dir_kid *kids; /* in walk order */
+	size_t nkids;
+};
+
+struct cache_entry {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_ns, ctime_ns;
+	char *data; /* NUL-terminated */
+	size_t len;
+	uint64_t hash;
+	bool racy; /* must be re-read on the next scan */
+	bool taken; /* moved into the next generation's cache */
+};
+
+struct source_dir {
+	char *root;
+	size_t max_file_bytes;
+	int ifd;
+	int parent_wd; /* watch on the root's parent, or -1 */
+	char *root_base; /* the root's name in its parent */
+
+	struct watch *watches; /* sorted by wd */
+	size_t nwatches, capwatches;
+	unsigned gen;
+	bool rebuild_watches; /* the queue overflowed */
+
+	bool events_seen; /* relevant events since the last scan */
+	int64_t racy_ns;
+
+	struct cache_entry *cache; /* sorted by path */
+	size_t ncache;
+	struct dir_record *dirs; /* in walk order, see dir_key_cmp */
+	size_t ndirs;
+	struct {
+		size_t dirs_read, dirs_reused, files_read;
+	} stats; /* of the last scan, for logs and tests */
+	/* Relative paths of symlinks that led to a directory in the last scan:
+	 * deleting one of them is relevant although its name is not YAML. */
+	char **linkdirs; /* sorted */
+	size_t nlinkdirs;
+};
+
+struct devino {
+	dev_t dev;
+	ino_t ino;
+	size_t rel_len; /* length of the relative path of this directory */
+};
+
+struct scan {
+	struct source_dir *sd;
+	struct source_files *out;
+	struct strbuf rel; /* relative path of the current entry */
+	struct devino *stack; /* directories on the current path */
+	size_t depth, stackcap;
+	size_t cursor; /* into sd->cache: the walk visits paths in order */
+	struct cache_entry *fresh; /* next cache, built in path order */
+	size_t nfresh, capfresh;
+	size_t dir_cursor; /* into sd->dirs */
+	struct dir_record *new_dirs;
+	size_t nnew_dirs, capnew_dirs;
+	bool incremental; /* clean directories may be reused */
+	char **linkdirs;
+	size_t nlinkdirs, caplinkdirs;
+	int64_t now_ns;
+};
+
+static bool
+has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+int
+source_dir_name_ignored(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || name[0] == '.')
+		return 1;
+	if (name[len - 1] == '~')
+		return 1;
+	if (has_suffix(name, len, ".swp") || has_suffix(name, len, ".swx"))
+		return 1;
+	if (name[0] == '#' && name[len - 1] == '#')
+		return 1;
+	return strcmp(name, "4913") == 0; /* vim's "can I write here" probe */
+}
+
+int
+source_dir_name_is_yaml(const char *name)
+{
+	size_t len = strlen(name);
+
+	return has_suffix(name, len, ".yaml") || has_suffix(name, len, ".yml");
+}
+
+static int64_t
+ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static char *
+full_path(const struct source_dir *sd, const char *rel)
+{
+	if (rel[0] == '\0')
+		return xstrdup(sd->root);
+	return xasprintf("%s/%s", sd->root, rel);
+}
+
+/* --- watches -------------------------------------------------------- */
+
+static size_t
+watch_index(const struct source_dir *sd, int wd, bool *found)
+{
+	size_t lo = 0, hi = sd->nwatches;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sd->watches[mid].wd < wd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < sd->nwatches && sd->watches[lo].wd == wd;
+	return lo;
+}
+
+static void
+watch_drop_at(struct source_dir *sd, size_t i)
+{
+	free(sd->watches[i].path);
+	memmove(&sd->watches[i], &sd->watches[i + 1],
+	    (sd->nwatches - i - 1) * sizeof sd->watches[0]);
+	sd->nwatches--;
+}
+
+/* Adds (or refreshes) the watch on rel; the kernel returns the existing
+ * wd for an inode already watched, which is how duplicates collapse.
+ * Returns the wd, or -1. */
+static int
+watch_add(struct source_dir *sd, const char *rel, uint32_t mask,
+    struct diag_list *diags)
+{
+	char *path = full_path(sd, rel);
+	int wd = inotify_add_watch(sd->ifd, path, mask);
+	bool found;
+	size_t i;
+
+	free(path);
+	if (wd == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return -1; /* gone already: its parent's event covers it */
+		if (errno == ENOSPC)
+			diag_add(diags, DIAG_WARNING, rel, 0, 0,
+			    "cannot watch for changes: inotify watch limit "
+			    "reached (raise fs.inotify.max_user_watches)");
+		else
+			diag_add(diags, DIAG_WARNING, rel, 0, 0,
+			    "cannot watch for changes: %s", strerror(errno));
+		return -1;
+	}
+	i = watch_index(sd, wd, &found);
+	if (!found) {
+		struct watch w = { .wd = wd, .path = xstrdup(rel) };
+
+		ARRAY_RESERVE(sd->watches, sd->nwatches, sd->capwatches);
+		memmove(&sd->watches[i + 1], &sd->watches[i],
+		    (sd->nwatches - i) * sizeof sd->watches[0]);
+		sd->watches[i] = w;
+		sd->nwatches++;
+	} else if (strcmp(sd->watches[i].path, rel) != 0) {
+		free(sd->watches[i].path);
+		sd->watches[i].path = xstrdup(rel);
+	}
+	sd->watches[i].gen = sd->gen;
+	return wd;
+}
+
+static void
+watch_rm(struct source_dir *sd, int wd)
+{
+	/* The parent watch shares its wd if the tree reaches the parent. */
+	if (wd != sd->parent_wd)
+		inotify_rm_watch(sd->ifd, wd);
+}
+
+static void
+watches_drop_all(struct source_dir *sd)
+{
+	for (size_t i = 0; i < sd->nwatches; i++) {
+		watch_rm(sd, sd->watches[i].wd);
+		free(sd->watches[i].path);
+	}
+	sd->nwatches = 0;
+}
+
+static void
+watches_drop_stale(struct source_dir *sd)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < sd->nwatches; i++) {
+		if (sd->watches[i].gen == sd->gen) {
+			sd->watches[j++] = sd->watches[i];
+			continue;
+		}
+		watch_rm(sd, sd->watches[i].wd);
+		free(sd->watches[i].path);
+	}
+	sd->nwatches = j;
+}
+
+/* --- open / close ----------------------------------------------------- */
+
+static void
+watch_parent(struct source_dir *sd)
+{
+	char *copy = xstrdup(sd->root), *slash, *parent;
+	size_t len = strlen(copy);
+
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	slash = strrchr(copy, '/');
+	if (slash == NULL) {
+		parent = xstrdup(".");
+		sd->root_base = xstrdup(copy);
+	} else if (slash == copy) {
+		parent = xstrdup("/");
+		sd->root_base = xstrdup(slash + 1);
+	} else {
+		parent = xstrndup(copy, (size_t)(slash - copy));
+		sd->root_base = xstrdup(slash + 1);
+	}
+	if (sd->root_base[0] != '\0' && strcmp(sd->root_base, ".") != 0 &&
+	    strcmp(sd->root_base, "..") != 0)
+		sd->parent_wd = inotify_add_watch(sd->ifd, parent, PARENT_MASK);
+	free(parent);
+	free(copy);
+}
+
+int
+source_dir_open(const char *root, const struct source_dir_options *opts,
+    struct source_dir **out, struct diag_list *diags)
+{
+	struct source_dir *sd;
+	int fd;
+
+	*out = NULL;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) {
+		diag_add(diags, DIAG_ERROR, "", 0, 0,
+		    "source directory %s: %s", root, strerror(errno));
+		return -1;
+	}
+	close(fd);
+
+	sd = xcalloc(1, sizeof *sd);
+	sd->root = xstrdup(root);
+	sd->max_file_bytes = opts && opts->max_file_bytes ?
+	    opts->max_file_bytes : SOURCE_DIR_DEFAULT_MAX_FILE_BYTES;
+	sd->parent_wd = -1;
+	sd->racy_ns = RACY_NS;
+	sd->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (sd->ifd == -1) {
+		diag_add(diags, DIAG_ERROR, "", 0, 0,
+		    "source directory %s: inotify: %s", root, strerror(errno));
+		free(sd->root);
+		free(sd);
+		return -1;
+	}
+	watch_parent(sd);
+	/* Watch the root now: changes before the first scan are not lost. */
+	watch_add(sd, "", DIR_MASK, diags);
+	*out = sd;
+	return 0;
+}
+
+int
+source_dir_fd(const struct source_dir *sd)
+{
+	return sd->ifd;
+}
+
+static void
+cache_free(struct cache_entry *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].taken)
+			continue;
+		free(c[i].path);
+		free(c[i].data);
+	}
+	free(c);
+}
+
+static void
+dir_records_free(struct dir_record *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < d[i].nkids; k++)
+			free(d[i].kids[k].name);
+		free(d[i].kids);
+		free(d[i].rel);
+	}
+	free(d);
+}
+
+static void
+strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+source_dir_close(struct source_dir *sd)
+{
+	if (sd == NULL)
+		return;
+	for (size_t i = 0; i < sd->nwatches; i++)
+		free(sd->watches[i].path);
+	free(sd->watches);
+	close(sd->ifd); /* drops every watch */
+	cache_free(sd->cache, sd->ncache);
+	dir_records_free(sd->dirs, sd->ndirs);
+	strings_free(sd->linkdirs, sd->nlinkdirs);
+	free(sd->root_base);
+	free(sd->root);
+	free(sd);
+}
+
+/* --- events ------------------------------------------------------------ */
+
+static int
+str_cmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+was_link_to_dir(const struct source_dir *sd, const char *dir, const char *name)
+{
+	char *rel = dir[0] ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+	bool found = sd->nlinkdirs && bsearch(&rel, sd->linkdirs, sd->nlinkdirs,
+	    sizeof sd->linkdirs[0], str_cmp_ptr) != NULL;
+
+	free(rel);
+	return found;
+}
+
+/* A new non-YAML name matters only if it is not a plain file: it may be a
+ * symlink to a directory. */
+static bool
+is_plain_file(const struct source_dir *sd, const char *dir, const char *name)
+{
+	char *rel = dir[0] ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+	char *path = full_path(sd, rel);
+	struct stat st;
+	bool plain = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(path);
+	free(rel);
+	return plain;
+}
+
+static int
+event_classify(struct source_dir *sd, const struct inotify_event *ev)
+{
+	struct watch *w;
+	bool found;
+	size_t i;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		sd->rebuild_watches = true;
+		return 1;
+	}
+	if (ev->wd == sd->parent_wd && ev->wd != -1) {
+		if (ev->mask & IN_IGNORED) {
+			sd->parent_wd = -1;
+			return 1;
+		}
+		if (ev->len && strcmp(ev->name, sd->root_base) == 0)
+			return 1;
+		/* Otherwise only relevant if the tree reaches the parent. */
+	}
+	i = watch_index(sd, ev->wd, &found);
+	if (!found)
+		return 0; /* a watch we dropped ourselves */
+	w = &sd->watches[i];
+	if (ev->mask & IN_IGNORED) {
+		/* The kernel dropped it: the directory is gone. */
+		watch_drop_at(sd, i);
+		return 1;
+	}
+	if (ev->len == 0 || ev->name[0] == '\0')
+		return 1; /* the watched directory or file itself */
+	if (source_dir_name_ignored(ev->name))
+		return 0;
+	if ((ev->mask & IN_ISDIR) || source_dir_name_is_yaml(ev->name))
+		return 1;
+	if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+		return was_link_to_dir(sd, w->path, ev->name);
+	if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_ATTRIB))
+		return !is_plain_file(sd, w->path, ev->name);
+	return 0; /* writes to a non-YAML file */
+}
+
+/* Marks the directory an event happened in for re-reading. */
+static int
+event_relevant(struct source_dir *sd, const struct inotify_event *ev)
+{
+	bool found;
+	size_t i;
+
+	if (!event_classify(sd, ev))
+		return 0;
+	sd->events_seen = true;
+	i = watch_index(sd, ev->wd, &found);
+	if (found)
+		sd->watches[i].dirty = true;
+	return 1;
+}
+
+int
+source_dir_process_events(struct source_dir *sd)
+{
+	alignas(struct inotify_event) char buf[16384];
+	int relevant = 0;
+
+	for (;;) {
+		ssize_t n = read(sd->ifd, buf, sizeof buf);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return relevant;
+			log_error("source directory %s: inotify read: %s",
+			    sd->root, strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			return relevant;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+
+			if (event_relevant(sd, ev))
+				relevant = 1;
+			p += sizeof *ev + ev->len;
+		}
+	}
+}
+
+/* --- scan -------------------------------------------------------------- */
+
+static const char *
+rel_of(const struct scan *s)
+{
+	return s->rel.buf ? s->rel.buf : "";
+}
+
+static void
+rel_set_len(struct scan *s, size_t len)
+{
+	if (s->rel.buf) {
+		s->rel.len = len;
+		s->rel.buf[len] = '\0';
+	}
+}
+
+static void
+rel_push(struct scan *s, size_t base, const char *name)
+{
+	rel_set_len(s, base);
+	if (base)
+		strbuf_putc(&s->rel, '/');
+	strbuf_puts(&s->rel, name);
+}
+
+static int
+cache_cmp(const void *a, const void *b)
+{
+	const struct cache_entry *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+/* The walk visits files in strictly increasing path order and the old
+ * cache is sorted the same way, so a lookup is a merge step. */
+static struct cache_entry *
+cache_find(struct scan *s, const char *path)
+{
+	struct source_dir *sd = s->sd;
+
+	while (s->cursor < sd->ncache) {
+		int c = strcmp(sd->cache[s->cursor].path, path);
+
+		if (c == 0)
+			return &sd->cache[s->cursor];
+		if (c > 0)
+			break;
+		s->cursor++;
+	}
+	return NULL;
+}
+
+static bool
+cache_matches(const struct cache_entry *c, const struct stat *st)
+{
+	return !c->racy && c->dev == st->st_dev && c->ino == st->st_ino &&
+	    c->size == st->st_size && c->mtime_ns == ts_ns(&st->st_mtim) &&
+	    c->ctime_ns == ts_ns(&st->st_ctim);
+}
+
+static void
+emit(struct scan *s, const struct cache_entry *c)
+{
+	struct source_file f = {
+		.path = xstrdup(c->path),
+		.ns = source_namespace_of(c->path),
+		.data = xmemdup(c->data, c->len + 1),
+		.len = c->len,
+		.hash = c->hash,
+	};
+
+	ARRAY_PUSH(s->out->files, s->out->n, s->out->cap, f);
+}
+
+static void
+too_large(struct scan *s, uintmax_t size, bool at_least)
+{
+	diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
+	    "file is %s%ju bytes, more than max-file-bytes (%zu); not read",
+	    at_least ? "at least " : "", size, s->sd->max_file_bytes);
+}
+
+/* Reads the whole file; returns NULL (with a diagnostic) on failure. */
+static char *
+read_all(struct scan *s, int fd, size_t hint, size_t *len_out)
+{
+	size_t max = s->sd->max_file_bytes;
+	size_t cap = hint + 1 > max + 1 ? max + 1 : hint + 1, len = 0;
+	char *data = xmalloc(cap + 1);
+
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (cap > max) {
+				too_large(s, len, true);
+				free(data);
+				return NULL;
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			data = xrealloc(data, cap + 1);
+		}
+		n = read(fd, data + len, cap - len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
+			    "cannot read: %s", strerror(errno));
+			free(data);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		too_large(s, len, true);
+		free(data);
+		return NULL;
+	}
+	data[len] = '\0';
+	*len_out = len;
+	return data;
+}
+
+/* Emits one file, from the cache when its stat is unchanged. Returns true
+ * if it was emitted and inotify on its directory is enough to notice its
+ * next change (not racy, a single link). */
+static bool
+read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
+{
+	struct source_dir *sd = s->sd;
+	struct cache_entry *old = cache_find(s, rel_of(s)), c;
+	struct stat fst;
+	char *data;
+	size_t len;
+	int fd;
+
+	if ((uintmax_t)st->st_size > sd->max_file_bytes) {
+		too_large(s, (uintmax_t)st->st_size, false);
+		return false;
+	}
+	if (old != NULL && cache_matches(old, st)) {
+		emit(s, old);
+		ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *old);
+		old->taken = true;
+		return st->st_nlink == 1;
+	}
+	/* O_NONBLOCK: never hang on a FIFO swapped in since the stat. */
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return false; /* deleted since readdir: an event follows */
+		diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
+		    "cannot open: %s", strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &fst) == -1 || !S_ISREG(fst.st_mode)) {
+		diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
+		    "not a regular file; not read");
+		close(fd);
+		return false;
+	}
+	if ((uintmax_t)fst.st_size > sd->max_file_bytes) {
+		too_large(s, (uintmax_t)fst.st_size, false);
+		close(fd);
+		return false;
+	}
+	data = read_all(s, fd, (size_t)fst.st_size, &len);
+	close(fd);
+	if (data == NULL)
+		return false;
+	sd->stats.files_read++;
+	c = (struct cache_entry){
+		.path = xstrdup(rel_of(s)),
+		.dev = fst.st_dev,
+		.ino = fst.st_ino,
+		.size = fst.st_size,
+		.mtime_ns = ts_ns(&fst.st_mtim),
+		.ctime_ns = ts_ns(&fst.st_ctim),
+		.data = data,
+		.len = len,
+		.hash = hash_bytes(data, len),
+	};
+	c.racy = (int64_t)len != (int64_t)fst.st_size ||
+	    c.mtime_ns >= s->now_ns - sd->racy_ns ||
+	    c.ctime_ns >= s->now_ns - sd->racy_ns;
+	emit(s, &c);
+	ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, c);
+	return !c.racy && fst.st_nlink == 1;
+}
+
+static void scan_dir(struct scan *s, int fd, const struct stat *st);
+
+/* Returns false if the directory was not walked (loop, too deep, gone). */
+static bool
+enter_dir(struct scan *s, int dfd, const char *name, bool is_link)
+{
+	const char *rel = rel_of(s);
+	struct devino here;
+	struct stat st;
+	int fd;
+
+	if (s->depth >= SCAN_MAX_DEPTH) {
+		diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+		    "directories nested deeper than %d levels; not read",
+		    SCAN_MAX_DEPTH);
+		return false;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (is_link ? 0 : O_NOFOLLOW));
+	if (fd == -1) {
+		/* Gone or replaced since readdir: an event follows. */
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+			return false;
+		diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+		    "cannot open directory: %s", strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) == -1) {
+		diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+		    "cannot stat directory: %s", strerror(errno));
+		close(fd);
+		return false;
+	}
+	for (size_t i = 0; i < s->depth; i++) {
+		const struct devino *a = &s->stack[i];
+		char *to;
+
+		if (a->dev != st.st_dev || a->ino != st.st_ino)
+			continue;
+		to = a->rel_len ? xstrndup(rel, a->rel_len) :
+		    xstrdup("the source root");
+		if (is_link)
+			diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+			    "symlink loop: %s leads back to %s; not followed",
+			    rel, to);
+		else
+			diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+			    "directory loop: %s is the same directory as %s; "
+			    "not followed", rel, to);
+		free(to);
+		close(fd);
+		return false;
+	}
+	here = (struct devino){ st.st_dev, st.st_ino, s->rel.len };
+	ARRAY_PUSH(s->stack, s->depth, s->stackcap, here);
+	scan_dir(s, fd, &st);
+	s->depth--;
+	return true;
+}
+
+/* One directory entry, classified before the siblings are sorted. */
+struct dent {
+	char *name;
+	bool is_dir, is_link;
+	bool have_st; /* st is the (followed) stat of the entry */
+	struct stat st;
+};
+
+/* Siblings in the order their paths sort: a directory "a" compares as
+ * "a/", so "a.yaml" < "a/b.yaml" holds, and a depth-first walk over sorted
+ * siblings yields every path in byte-wise strcmp order. */
+static int
+dent_cmp(const void *a, const void *b)
+{
+	const struct dent *x = a, *y = b;
+	const unsigned char *p = (const unsigned char *)x->name;
+	const unsigned char *q = (const unsigned char *)y->name;
+	int cp, cq;
+
+	while (*p != '\0' && *p == *q) {
+		p++;
+		q++;
+	}
+	cp = *p ? *p : (x->is_dir ? '/' : 0);
+	cq = *q ? *q : (y->is_dir ? '/' : 0);
+	return cp - cq;
+}
+
+/* Fills in what an entry is. Returns false (with a diagnostic where one is
+ * due) for entries the walk skips. */
+static bool
+classify(struct scan *s, int dfd, struct dent *e, unsigned char d_type)
+{
+	const char *rel = rel_of(s);
+	bool yaml = source_dir_name_is_yaml(e->name);
+
+	if (d_type == DT_DIR) {
+		e->is_dir = true;
+		return true;
+	}
+	if (d_type == DT_REG)
+		return yaml;
+	if (fstatat(dfd, e->name, &e->st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT)
+			diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+			    "cannot stat: %s", strerror(errno));
+		return false;
+	}
+	e->have_st = true;
+	if (S_ISLNK(e->st.st_mode)) {
+		e->is_link = true;
+		if (fstatat(dfd, e->name, &e->st, 0) == -1) {
+			if (errno == ELOOP)
+				diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+				    "symlink loop: %s cannot be resolved (%s); "
+				    "not followed", rel, strerror(errno));
+			else if (errno == ENOENT && yaml)
+				diag_add(&s->out->diags, DIAG_WARNING, rel, 0,
+				    0, "broken symlink: its target does not "
+				    "exist; not read");
+			else if (errno != ENOENT)
+				diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+				    "cannot follow symlink: %s",
+				    strerror(errno));
+			return false;
+		}
+	}
+	e->is_dir = S_ISDIR(e->st.st_mode);
+	return e->is_dir || yaml;
+}
+
+/* Walks one classified entry. Returns true if inotify on the containing
+ * directory is enough to notice its next change. */
+static bool
+visit(struct scan *s, int dfd, struct dent *e)
+{
+	const char *rel = rel_of(s);
+
+	if (e->is_dir) {
+		if (e->is_link) {
+			char *copy = xstrdup(rel);
+
+			ARRAY_PUSH(s->linkdirs, s->nlinkdirs, s->caplinkdirs,
+			    copy);
+		}
+		return enter_dir(s, dfd, e->name, e->is_link) && !e->is_link;
+	}
+	if (!e->have_st) {
+		if (fstatat(dfd, e->name, &e->st, AT_SYMLINK_NOFOLLOW) == -1) {
+			if (errno != ENOENT)
+				diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+				    "cannot stat: %s", strerror(errno));
+			return false;
+		}
+		if (S_ISLNK(e->st.st_mode))
+			return false; /* replaced by a link since readdir */
+	}
+	if (!S_ISREG(e->st.st_mode)) {
+		diag_add(&s->out->diags, DIAG_ERROR, rel, 0, 0,
+		    "not a regular file; not read");
+		return false;
+	}
+	if (e->is_link)
+		watch_add(s->sd, rel, FILE_MASK, &s->out->diags);
+	return read_file(s, dfd, e->name, &e->st) && !e->is_link;
+}
+
+/* Directory records are kept in walk order: the root first, then every
+ * directory compared as if its path ended in '/'. */
+static int
+dir_key_cmp(const char *a, const char *b)
+{
+	int ca, cb;
+
+	if (*a == '\0' || *b == '\0')
+		return (*a != '\0') - (*b != '\0');
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	ca = *a ? (unsigned char)*a : '/';
+	cb = *b ? (unsigned char)*b : '/';
+	if (ca != cb)
+		return ca - cb;
+	return (*a != '\0') - (*b != '\0');
+}
+
+static struct dir_record *
+dir_record_find(struct scan *s, const char *rel)
+{
+	struct source_dir *sd = s->sd;
+
+	while (s->dir_cursor < sd->ndirs) {
+		int c = dir_key_cmp(sd->dirs[s->dir_cursor].rel, rel);
+
+		if (c == 0)
+			return &sd->dirs[s->dir_cursor];
+		if (c > 0)
+			break;
+		s->dir_cursor++;
+	}
+	return NULL;
+}
+
+static bool
+watch_clean(struct source_dir *sd, int wd)
+{
+	bool found;
+	size_t i = watch_index(sd, wd, &found);
+
+	if (!found || sd->watches[i].dirty)
+		return false;
+	sd->watches[i].gen = sd->gen;
+	return true;
+}
+
+/* A directory nothing relevant happened in since the last scan: its
+ * listing is the old one and its files come from the cache unstat()ed. */
+static void
+reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
+{
+	struct dir_record *rec = &s->new_dirs[slot];
+	size_t base = s->rel.len;
+	struct dir_kid *kids;
+	size_t nkids;
+
+	rec->wd = old->wd;
+	rec->reusable = true;
+	rec->kids = kids = old->kids;
+	rec->nkids = nkids = old->nkids;
+	old->kids = NULL;
+	old->nkids = 0;
+	s->sd->stats.dirs_reused++;
+	for (size_t i = 0; i < nkids; i++) {
+		struct cache_entry *c;
+		bool ok;
+
+		rel_push(s, base, kids[i].name);
+		if (kids[i].is_dir) {
+			ok = enter_dir(s, fd, kids[i].name, false);
+		} else if ((c = cache_find(s, rel_of(s))) != NULL && !c->racy) {
+			emit(s, c);
+			ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *c);
+			c->taken = true;
+			ok = true;
+		} else {
+			struct dent e = { .name = kids[i].name };
+
+			ok = false;
+			if (classify(s, fd, &e, DT_UNKNOWN))
+				visit(s, fd, &e);
+		}
+		if (!ok)
+			s->new_dirs[slot].reusable = false; /* read it next time */
+		rel_set_len(s, base);
+	}
+	close(fd);
+}
+
+static void
+read_dir(struct scan *s, int fd, size_t slot)
+{
+	size_t base = s->rel.len, n = 0, cap = 0;
+	struct dent *ents = NULL;
+	struct dir_kid *kids;
+	struct dirent *de;
+	bool reusable;
+	int wd;
+	DIR *d;
+
+	s->sd->stats.dirs_read++;
+	/* The watch goes on before readdir: nothing created while we read
+	 * is missed. */
+	wd = watch_add(s->sd, rel_of(s), DIR_MASK, &s->out->diags);
+	reusable = wd != -1;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
+		    "cannot read directory: %s", strerror(errno));
+		close(fd);
+		s->new_dirs[slot].reusable = false;
+		return;
+	}
+	for (;;) {
+		struct dent e = { 0 };
+		size_t ndiags = s->out->diags.n;
+
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL)
+			break;
+		if (source_dir_name_ignored(de->d_name))
+			continue; /* also ".", ".." */
+		if (de->d_type == DT_REG && !source_dir_name_is_yaml(de->d_name))
+			continue;
+		rel_push(s, base, de->d_name);
+		e.name = de->d_name;
+		if (classify(s, dirfd(d), &e, de->d_type)) {
+			e.name = xstrdup(de->d_name);
+			ARRAY_PUSH(ents, n, cap, e);
+		}
+		if (s->out->diags.n != ndiags)
+			reusable = false; /* report it again next time */
+		rel_set_len(s, base);
+	}
+	if (errno != 0) {
+		diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
+		    "cannot read directory: %s", strerror(errno));
+		reusable = false;
+	}
+
+	if (n > 1)
+		qsort(ents, n, sizeof ents[0], dent_cmp);
+	kids = n ? xreallocarray(NULL, n, sizeof kids[0]) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		rel_push(s, base, ents[i].name);
+		if (!visit(s, dirfd(d), &ents[i]))
+			reusable = false;
+		rel_set_len(s, base);
+		kids[i] = (struct dir_kid){ ents[i].name, ents[i].is_dir };
+	}
+	free(ents);
+	closedir(d);
+	s->new_dirs[slot].wd = wd;
+	s->new_dirs[slot].reusable = reusable;
+	s->new_dirs[slot].kids = kids;
+	s->new_dirs[slot].nkids = n;
+}
+
+/* Takes ownership of fd. */
+static void
+scan_dir(struct scan *s, int fd, const struct stat *st)
+{
+	struct dir_record *old = dir_record_find(s, rel_of(s));
+	struct dir_record rec = {
+		.rel = xstrdup(rel_of(s)),
+		.dev = st->st_dev,
+		.ino = st->st_ino,
+		.wd = -1,
+	};
+	size_t slot = s->nnew_dirs;
+
+	/* Reserve the slot now: records stay in walk (pre-)order. */
+	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
+	if (s->incremental && old != NULL && old->reusable &&
+	    old->dev == st->st_dev && old->ino == st->st_ino &&
+	    watch_clean(s->sd, old->wd))
+		reuse_dir(s, fd, old, slot);
+	else
+		read_dir(s, fd, slot);
+}
+
+static int
+file_cmp(const void *a, const void *b)
+{
+	const struct source_file *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+static char *
+revision_of(const struct source_files *sf)
+{
+	struct hash_state *st = hash_begin();
+	char hex[17];
+
+	for (size_t i = 0; i < sf->n; i++) {
+		unsigned char le[8];
+		uint64_t h = sf->files[i].hash;
+
+		for (int b = 0; b < 8; b++)
+			le[b] = (unsigned char)(h >> (8 * b));
+		hash_update(st, sf->files[i].path, strlen(sf->files[i].path) + 1);
+		hash_update(st, le, sizeof le);
+	}
+	hash_hex(hash_end(st), hex);
+	return xstrdup(hex);
+}
+
+int
+source_dir_scan(struct source_dir *sd, struct source_files *out)
+{
+	struct scan s = { .sd = sd, .out = out };
+	struct timespec now;
+	struct stat st;
+	int fd;
+
+	memset(out, 0, sizeof *out);
+	fd = open(sd->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		diag_add(&out->diags, DIAG_ERROR, "", 0, 0,
+		    "source directory %s: %s", sd->root, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	/* Events still queued belong to this scan: mark their directories. */
+	if (source_dir_process_events(sd) == -1)
+		sd->events_seen = false;
+	if (sd->rebuild_watches) {
+		watches_drop_all(sd);
+		sd->rebuild_watches = false;
+		sd->events_seen = false;
+	}
+	/* Only a scan that events asked for trusts inotify; any other one
+	 * (startup, SIGHUP) re-checks every file. */
+	s.incremental = sd->events_seen;
+	sd->gen++;
+	memset(&sd->stats, 0, sizeof sd->stats);
+	clock_gettime(CLOCK_REALTIME, &now);
+	s.now_ns = ts_ns(&now);
+
+	ARRAY_PUSH(s.stack, s.depth, s.stackcap,
+	    ((struct devino){ st.st_dev, st.st_ino, 0 }));
+	scan_dir(&s, fd, &st);
+	free(s.stack);
+	strbuf_free(&s.rel);
+
+	/* Sorted by construction; re-sorting is only a safety net. */
+	for (size_t i = 1; i < out->n; i++) {
+		if (strcmp(out->files[i - 1].path, out->files[i].path) >= 0) {
+			log_warning("source directory %s: walk out of order at "
+			    "%s", sd->root, out->files[i].path);
+			qsort(out->files, out->n, sizeof out->files[0],
+			    file_cmp);
+			qsort(s.fresh, s.nfresh, sizeof s.fresh[0], cache_cmp);
+			break;
+		}
+	}
+	out->revision = revision_of(out);
+	diag_list_sort(&out->diags);
+
+	watches_drop_stale(sd);
+	for (size_t i = 0; i < sd->nwatches; i++)
+		sd->watches[i].dirty = false;
+	sd->events_seen = false;
+	cache_free(sd->cache, sd->ncache);
+	sd->cache = s.fresh;
+	sd->ncache = s.nfresh;
+	dir_records_free(sd->dirs, sd->ndirs);
+	sd->dirs = s.new_dirs;
+	sd->ndirs = s.nnew_dirs;
+	strings_free(sd->linkdirs, sd->nlinkdirs);
+	qsort(s.linkdirs, s.nlinkdirs, sizeof s.linkdirs[0], str_cmp_ptr);
+	sd->linkdirs = s.linkdirs;
+	sd->nlinkdirs = s.nlinkdirs;
+	log_debug("source directory %s: revision %s, %zu files (%zu read), "
+	    "%zu directories listed, %zu unchanged", sd->root, out->revision,
+	    out->n, sd->stats.files_read, sd->stats.dirs_read,
+	    sd->stats.dirs_reused);
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* The directory source (SPEC.md §4 "Directory"): every *.yaml / *.yml
+ * below a root, read in sorted path order, and an inotify fd that tells
+ * the caller when a rescan is due. The caller owns the event loop and the
+ * debounce timer (source/debounce.h); this module owns the watches. */
+#ifndef CAIRN_SOURCE_DIR_H
+#define CAIRN_SOURCE_DIR_H
+
+#include <stddef.h>
+
+#include "source/source.h"
+#include "util/diag.h"
+
+#define SOURCE_DIR_DEFAULT_MAX_FILE_BYTES ((size_t)4 << 20)
+
+struct source_dir;
+
+struct source_dir_options {
+	size_t max_file_bytes; /* 0 = 4 MiB */
+};
+
+/* opts may be NULL. Returns -1 if root is unusable (not a readable
+ * directory, or no inotify instance), with the reason added to diags. */
+int source_dir_open(const char *root, const struct source_dir_options *opts,
+    struct source_dir **out, struct diag_list *diags);
+/* The inotify fd (non-blocking, close-on-exec) for the caller's epoll;
+ * borrowed, valid until source_dir_close. */
+int source_dir_fd(const struct source_dir *sd);
+/* Drains pending inotify events. Returns 1 if anything relevant changed
+ * (a rescan is needed), 0 if only irrelevant events arrived (editor swap
+ * files, hidden files, non-YAML regular files), -1 on a read error.
+ * An inotify queue overflow returns 1 and makes the next scan rebuild
+ * every watch. */
+int source_dir_process_events(struct source_dir *sd);
+/* Reads the whole tree into *out, which is overwritten (not freed) and
+ * then owned by the caller: release it with source_files_free even when
+ * -1 is returned. Problems with single files (unreadable, too large,
+ * symlink loops) become diagnostics in out->diags and leave that file out;
+ * -1 only when the root itself cannot be read. Unchanged files are served
+ * from a cache keyed by (dev, ino, size, mtime, ctime), so a rescan of a
+ * large tree reads only what changed. Re-establishes the watches on every
+ * directory seen and drops stale ones. */
+int source_dir_scan(struct source_dir *sd, struct source_files *out);
+void source_dir_close(struct source_dir *sd);
+
+/* Whether the directory source skips an entry of this name (hidden files
+ * and editor leftovers), and whether a file of this name is read. */
+int source_dir_name_ignored(const char *name);
+int source_dir_name_is_yaml(const char *name);
+
+#endif

@@ -1,0 +1,734 @@
+/* The SotW protocol state machine (src/ads/sotw.c) without grpc: what a
+ * stream sends, and when, for every rule of Envoy's xDS protocol document
+ * that cairn follows (SPEC.md §8). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ads/sotw.h"
+#include "envoy/service/discovery/v3/discovery.pb-c.h"
+#include "util/log.h"
+
+struct res {
+	enum xds_type type;
+	const char *name;
+	const char *content; /* opaque bytes are enough here */
+	bool named_only;
+};
+
+static struct snapshot *
+build(const struct res *list)
+{
+	struct snapshot_builder *b = snapshot_builder_new("test");
+
+	for (const struct res *r = list; r->name != NULL; r++)
+		snapshot_builder_add(b, r->type, r->name, r->content,
+		    strlen(r->content), r->named_only);
+	return snapshot_builder_finish(b);
+}
+
+/* One of everything, plus a named-only (proxyless api_listener) Listener. */
+static const struct res base[] = {
+	{ XDS_SECRET, "default/cert", "cert-1", false },
+	{ XDS_CLUSTER, "default/a/80/x", "cluster-a-1", false },
+	{ XDS_CLUSTER, "default/b/80/x", "cluster-b-1", false },
+	{ XDS_ENDPOINT, "default/a/80", "endpoints-a-1", false },
+	{ XDS_ENDPOINT, "default/b/80", "endpoints-b-1", false },
+	{ XDS_LISTENER, "ingress_http", "listener-http-1", false },
+	{ XDS_LISTENER, "shop.example.com", "api-listener-1", true },
+	{ XDS_ROUTE, "ingress_http", "route-1", false },
+	{ XDS_ROUTE, "shop.example.com", "api-route-1", false },
+	{ 0, NULL, NULL, false },
+};
+
+/* Cluster a and endpoints a changed, cluster b and endpoints b removed. */
+static const struct res changed[] = {
+	{ XDS_SECRET, "default/cert", "cert-1", false },
+	{ XDS_CLUSTER, "default/a/80/x", "cluster-a-2", false },
+	{ XDS_ENDPOINT, "default/a/80", "endpoints-a-2", false },
+	{ XDS_LISTENER, "ingress_http", "listener-http-1", false },
+	{ XDS_LISTENER, "shop.example.com", "api-listener-1", true },
+	{ XDS_ROUTE, "ingress_http", "route-1", false },
+	{ XDS_ROUTE, "shop.example.com", "api-route-1", false },
+	{ 0, NULL, NULL, false },
+};
+
+/* Only endpoints b changed. */
+static const struct res b_changed[] = {
+	{ XDS_SECRET, "default/cert", "cert-1", false },
+	{ XDS_CLUSTER, "default/a/80/x", "cluster-a-1", false },
+	{ XDS_CLUSTER, "default/b/80/x", "cluster-b-1", false },
+	{ XDS_ENDPOINT, "default/a/80", "endpoints-a-1", false },
+	{ XDS_ENDPOINT, "default/b/80", "endpoints-b-2", false },
+	{ XDS_LISTENER, "ingress_http", "listener-http-1", false },
+	{ XDS_LISTENER, "shop.example.com", "api-listener-1", true },
+	{ XDS_ROUTE, "ingress_http", "route-1", false },
+	{ XDS_ROUTE, "shop.example.com", "api-route-1", false },
+	{ 0, NULL, NULL, false },
+};
+
+/* Only cluster a changed. */
+static const struct res cluster_changed[] = {
+	{ XDS_SECRET, "default/cert", "cert-1", false },
+	{ XDS_CLUSTER, "default/a/80/x", "cluster-a-3", false },
+	{ XDS_CLUSTER, "default/b/80/x", "cluster-b-1", false },
+	{ XDS_ENDPOINT, "default/a/80", "endpoints-a-1", false },
+	{ XDS_ENDPOINT, "default/b/80", "endpoints-b-1", false },
+	{ XDS_LISTENER, "ingress_http", "listener-http-1", false },
+	{ XDS_LISTENER, "shop.example.com", "api-listener-1", true },
+	{ XDS_ROUTE, "ingress_http", "route-1", false },
+	{ XDS_ROUTE, "shop.example.com", "api-route-1", false },
+	{ 0, NULL, NULL, false },
+};
+
+static const struct res nothing[] = { { 0, NULL, NULL, false } };
+
+struct fixture {
+	struct sotw_stream st;
+	struct snapshot *snap;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	sotw_init(&f->st);
+	f->snap = build(base);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sotw_free(&f->st);
+	snapshot_unref(f->snap);
+	free(f);
+	return 0;
+}
+
+/* Replaces the fixture's current snapshot. */
+static void
+publish(struct fixture *f, const struct res *list)
+{
+	snapshot_unref(f->snap);
+	f->snap = build(list);
+}
+
+#define NAMES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NONE ((const char *const[]){ NULL })
+
+static size_t
+count(const char *const *names)
+{
+	size_t n = 0;
+
+	while (names[n] != NULL)
+		n++;
+	return n;
+}
+
+/* Sends a request; nonce NULL = none; error NULL = ACK or plain request. */
+static struct sotw_result
+request_full(struct fixture *f, enum xds_type t, const char *nonce,
+    const char *const *names, const char *error, const char *node)
+{
+	struct sotw_request req = {
+		.type_url = xds_type_url(t),
+		.version_info = "",
+		.response_nonce = nonce ? nonce : "",
+		.resource_names = names,
+		.n_resource_names = count(names),
+		.node_id = node,
+		.node_cluster = node ? "c" : NULL,
+		.has_error = error != NULL,
+		.error_code = error ? 3 : 0,
+		.error_message = error,
+	};
+	struct sotw_result res;
+	char *err = NULL;
+
+	assert_int_equal(sotw_handle_request(&f->st, &req, &res, &err), 0);
+	assert_null(err);
+	assert_int_equal(res.type, t);
+	return res;
+}
+
+static struct sotw_result
+request(struct fixture *f, enum xds_type t, const char *nonce,
+    const char *const *names)
+{
+	return request_full(f, t, nonce, names, NULL, NULL);
+}
+
+/* Expects the next response to be of type t with exactly names (in order);
+ * returns its nonce in nonce_out (21 bytes). */
+static void
+expect_response(struct fixture *f, enum xds_type t, const char *const *names,
+    char *nonce_out)
+{
+	struct sotw_response r;
+	size_t n = count(names);
+
+	assert_true(sotw_next_response(&f->st, f->snap, &r));
+	assert_int_equal(r.type, t);
+	assert_string_equal(r.version, f->snap->types[t].version_hex);
+	assert_int_equal(r.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(r.items[i]->name, names[i]);
+	if (nonce_out != NULL)
+		memcpy(nonce_out, r.nonce, sizeof r.nonce);
+	sotw_response_free(&r);
+}
+
+static void
+expect_nothing(struct fixture *f)
+{
+	struct sotw_response r;
+
+	assert_false(sotw_next_response(&f->st, f->snap, &r));
+	assert_null(r.items);
+}
+
+static void
+test_lds_legacy_wildcard(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_result res;
+	char nonce[21];
+
+	res = request_full(f, XDS_LISTENER, NULL, NONE, NULL, "node-1");
+	assert_true(res.first);
+	assert_int_equal(res.verdict, SOTW_REQUEST);
+	assert_true(f->st.types[XDS_LISTENER].wildcard);
+	/* The named-only api_listener is not sent under a wildcard. */
+	expect_response(f, XDS_LISTENER, NAMES("ingress_http"), nonce);
+	assert_string_equal(nonce, "1");
+	expect_nothing(f);
+
+	/* Envoy keeps sending empty lists: still the legacy wildcard. */
+	res = request(f, XDS_LISTENER, nonce, NONE);
+	assert_int_equal(res.verdict, SOTW_ACK);
+	assert_false(res.subscription_changed);
+	assert_true(f->st.types[XDS_LISTENER].wildcard);
+	expect_nothing(f);
+	assert_string_equal(f->st.node_id, "node-1");
+}
+
+static void
+test_cds_wildcard_and_unknown_named(void **state)
+{
+	struct fixture *f = *state;
+
+	request(f, XDS_CLUSTER, NULL, NONE);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), NULL);
+	expect_nothing(f);
+}
+
+static void
+test_first_request_answered_when_empty(void **state)
+{
+	struct fixture *f = *state;
+	char nonce[21];
+
+	publish(f, nothing);
+	request(f, XDS_CLUSTER, NULL, NONE);
+	request(f, XDS_ROUTE, NULL, NAMES("missing"));
+	/* Empty responses, with the current (empty set's) version. */
+	expect_response(f, XDS_CLUSTER, NONE, nonce);
+	expect_response(f, XDS_ROUTE, NONE, NULL);
+	expect_nothing(f);
+	/* The ACK does not cause another one. */
+	request(f, XDS_CLUSTER, nonce, NONE);
+	expect_nothing(f);
+}
+
+static void
+test_nothing_before_first_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_response r;
+
+	request(f, XDS_CLUSTER, NULL, NONE);
+	assert_false(sotw_next_response(&f->st, NULL, &r));
+	/* Still owed once a snapshot exists. */
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), NULL);
+}
+
+static void
+test_explicit_wildcard_and_names(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_result res;
+	char nonce[21];
+
+	request(f, XDS_LISTENER, NULL, NAMES("*", "shop.example.com"));
+	assert_true(f->st.types[XDS_LISTENER].wildcard);
+	expect_response(f, XDS_LISTENER, NAMES("ingress_http", "shop.example.com"), nonce);
+
+	/* Leaving the wildcard, keeping the name. */
+	res = request(f, XDS_LISTENER, nonce, NAMES("shop.example.com"));
+	assert_int_equal(res.verdict, SOTW_ACK);
+	assert_true(res.subscription_changed);
+	expect_response(f, XDS_LISTENER, NAMES("shop.example.com"), nonce);
+
+	/* Empty after naming something: unsubscribed from everything, not a
+	 * legacy wildcard. */
+	request(f, XDS_LISTENER, nonce, NONE);
+	assert_false(f->st.types[XDS_LISTENER].wildcard);
+	expect_response(f, XDS_LISTENER, NONE, nonce);
+	expect_nothing(f);
+	publish(f, changed);
+	expect_nothing(f);
+}
+
+static void
+test_named_only_listener_when_named(void **state)
+{
+	struct fixture *f = *state;
+
+	request(f, XDS_LISTENER, NULL, NAMES("shop.example.com"));
+	expect_response(f, XDS_LISTENER, NAMES("shop.example.com"), NULL);
+	expect_nothing(f);
+}
+
+static void
+test_named_rds_eds(void **state)
+{
+	struct fixture *f = *state;
+
+	request(f, XDS_ROUTE, NULL, NAMES("ingress_http", "missing", "ingress_http"));
+	assert_int_equal(f->st.types[XDS_ROUTE].nnames, 2); /* duplicates dropped */
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80"));
+	/* Make-before-break order: EDS before RDS. */
+	expect_response(f, XDS_ENDPOINT, NAMES("default/b/80"), NULL);
+	expect_response(f, XDS_ROUTE, NAMES("ingress_http"), NULL);
+	expect_nothing(f);
+}
+
+static void
+test_empty_named_type_subscribes_nothing(void **state)
+{
+	struct fixture *f = *state;
+
+	/* RDS has no legacy wildcard: an empty first request names nothing,
+	 * but is still answered. */
+	request(f, XDS_ROUTE, NULL, NONE);
+	assert_false(f->st.types[XDS_ROUTE].wildcard);
+	expect_response(f, XDS_ROUTE, NONE, NULL);
+	expect_nothing(f);
+}
+
+static void
+test_ack_then_no_redundant_response(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_result res;
+	char nonce[21];
+
+	request(f, XDS_CLUSTER, NULL, NONE);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
+	res = request(f, XDS_CLUSTER, nonce, NONE);
+	assert_int_equal(res.verdict, SOTW_ACK);
+	assert_string_equal(f->st.types[XDS_CLUSTER].acked_version,
+	    f->snap->types[XDS_CLUSTER].version_hex);
+	expect_nothing(f);
+
+	/* A new snapshot with the same content (new object): nothing. */
+	publish(f, base);
+	expect_nothing(f);
+	assert_ptr_equal(f->st.types[XDS_CLUSTER].sent_snap, f->snap);
+}
+
+static void
+test_new_version_resent(void **state)
+{
+	struct fixture *f = *state;
+	char nonce[21];
+
+	request(f, XDS_CLUSTER, NULL, NONE);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
+	request(f, XDS_CLUSTER, nonce, NONE);
+	publish(f, changed);
+	/* The full state: b is gone from the list. */
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x"), nonce);
+	assert_string_equal(nonce, "2");
+	expect_nothing(f);
+}
+
+static void
+test_nack_not_resent_until_change(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_result res;
+	char nonce[21], v1[17], v2[17];
+
+	request(f, XDS_CLUSTER, NULL, NONE);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
+	memcpy(v1, f->snap->types[XDS_CLUSTER].version_hex, sizeof v1);
+	request(f, XDS_CLUSTER, nonce, NONE);
+
+	publish(f, changed);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x"), nonce);
+	memcpy(v2, f->snap->types[XDS_CLUSTER].version_hex, sizeof v2);
+	res = request_full(f, XDS_CLUSTER, nonce, NONE, "bad cluster", NULL);
+	assert_int_equal(res.verdict, SOTW_NACK);
+	assert_true(f->st.types[XDS_CLUSTER].has_nack);
+	assert_string_equal(f->st.types[XDS_CLUSTER].nack.version, v2);
+	assert_string_equal(f->st.types[XDS_CLUSTER].nack.message, "bad cluster");
+	assert_string_equal(f->st.types[XDS_CLUSTER].acked_version, v1);
+	/* Never resend the rejected version... */
+	expect_nothing(f);
+	publish(f, changed);
+	expect_nothing(f);
+	/* ...and a repeated NACK is not a new one. */
+	res = request_full(f, XDS_CLUSTER, nonce, NONE, "bad cluster", NULL);
+	assert_int_equal(res.verdict, SOTW_NACK_REPEATED);
+	expect_nothing(f);
+	/* The next change is sent. */
+	publish(f, base);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
+	res = request(f, XDS_CLUSTER, nonce, NONE);
+	assert_int_equal(res.verdict, SOTW_ACK);
+	assert_string_equal(f->st.types[XDS_CLUSTER].acked_version, v1);
+}
+
+static void
+test_stale_nonce(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_result res;
+	char n1[21], n2[21];
+
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), n1);
+	publish(f, changed);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), n2);
+
+	/* A NACK of an older response is not a NACK. */
+	res = request_full(f, XDS_ENDPOINT, n1, NAMES("default/a/80"), "old", NULL);
+	assert_int_equal(res.verdict, SOTW_STALE);
+	assert_false(f->st.types[XDS_ENDPOINT].has_nack);
+	expect_nothing(f);
+	/* Nor is an ACK. */
+	res = request(f, XDS_ENDPOINT, n1, NAMES("default/a/80"));
+	assert_int_equal(res.verdict, SOTW_STALE);
+	assert_string_equal(f->st.types[XDS_ENDPOINT].acked_version, "");
+	/* But its subscription change counts. */
+	publish(f, base);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), n2);
+	res = request(f, XDS_ENDPOINT, n1, NAMES("default/a/80", "default/b/80"));
+	assert_int_equal(res.verdict, SOTW_STALE);
+	assert_true(res.subscription_changed);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	expect_nothing(f);
+}
+
+static void
+test_newly_named_always_sent(void **state)
+{
+	struct fixture *f = *state;
+	char nonce[21], version[17];
+
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), nonce);
+	memcpy(version, f->snap->types[XDS_ENDPOINT].version_hex, sizeof version);
+	request(f, XDS_ENDPOINT, nonce, NAMES("default/a/80"));
+	expect_nothing(f);
+	/* Same type version, a new name: sent, with a and b. */
+	request(f, XDS_ENDPOINT, nonce, NAMES("default/a/80", "default/b/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), nonce);
+	assert_string_equal(f->st.types[XDS_ENDPOINT].sent_version, version);
+	/* Naming one that does not exist changes nothing to send. */
+	request(f, XDS_ENDPOINT, nonce, NAMES("default/a/80", "default/b/80", "nope"));
+	expect_nothing(f);
+}
+
+static void
+test_unrelated_change_not_sent(void **state)
+{
+	struct fixture *f = *state;
+	char nonce[21];
+
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), nonce);
+	request(f, XDS_ENDPOINT, nonce, NAMES("default/a/80"));
+	publish(f, b_changed);
+	expect_nothing(f);
+	/* The stream let go of the old snapshot. */
+	assert_ptr_equal(f->st.types[XDS_ENDPOINT].sent_snap, f->snap);
+}
+
+static void
+test_unsubscribe_all(void **state)
+{
+	struct fixture *f = *state;
+	char nonce[21];
+
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), nonce);
+	request(f, XDS_ENDPOINT, nonce, NONE);
+	assert_int_equal(f->st.types[XDS_ENDPOINT].nnames, 0);
+	expect_response(f, XDS_ENDPOINT, NONE, nonce);
+	publish(f, changed);
+	expect_nothing(f);
+}
+
+static void
+test_make_before_break_order(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_response r;
+	char nonces[XDS_TYPE_COUNT][21];
+
+	/* Requested in the "wrong" order, before any snapshot exists. */
+	snapshot_unref(f->snap);
+	f->snap = NULL;
+	request(f, XDS_ROUTE, NULL, NAMES("ingress_http"));
+	request(f, XDS_LISTENER, NULL, NONE);
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
+	request(f, XDS_CLUSTER, NULL, NONE);
+	request(f, XDS_SECRET, NULL, NAMES("default/cert"));
+	assert_false(sotw_next_response(&f->st, f->snap, &r));
+	f->snap = build(base);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		assert_true(sotw_next_response(&f->st, f->snap, &r));
+		assert_int_equal(r.type, t);
+		memcpy(nonces[t], r.nonce, sizeof nonces[t]);
+		sotw_response_free(&r);
+	}
+	expect_nothing(f);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		const char *const *names = t == XDS_CLUSTER || t == XDS_LISTENER ? NONE :
+		    t == XDS_SECRET ? NAMES("default/cert") :
+		    t == XDS_ENDPOINT ? NAMES("default/a/80") : NAMES("ingress_http");
+
+		assert_int_equal(request(f, (enum xds_type)t, nonces[t], names).verdict,
+		    SOTW_ACK);
+	}
+	expect_nothing(f);
+	/* One change to several types: CDS before EDS; nothing else. */
+	publish(f, changed);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x"), NULL);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), NULL);
+	expect_nothing(f);
+}
+
+static void
+test_eds_rewarm_after_cds(void **state)
+{
+	struct fixture *f = *state;
+	char cds[21], eds[21];
+
+	request(f, XDS_CLUSTER, NULL, NONE);
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), cds);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), eds);
+	request(f, XDS_CLUSTER, cds, NONE);
+	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
+	expect_nothing(f);
+
+	/* Only the cluster changed: Envoy re-creates it and asks for its
+	 * endpoints again, which must be answered though unchanged. */
+	publish(f, cluster_changed);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), cds);
+	expect_nothing(f);
+	request(f, XDS_CLUSTER, cds, NONE);
+	expect_nothing(f);
+	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), eds);
+	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
+	expect_nothing(f);
+}
+
+static void
+test_node_from_first_request(void **state)
+{
+	struct fixture *f = *state;
+
+	request_full(f, XDS_CLUSTER, NULL, NONE, NULL, "first");
+	request_full(f, XDS_LISTENER, NULL, NONE, NULL, NULL);
+	request_full(f, XDS_ROUTE, NULL, NONE, NULL, "other");
+	assert_string_equal(f->st.node_id, "first");
+	assert_string_equal(f->st.node_cluster, "c");
+}
+
+static void
+test_invalid_type_url(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_request req = { .type_url = "", .response_nonce = "" };
+	struct sotw_result res;
+	char *err = NULL;
+
+	assert_int_equal(sotw_handle_request(&f->st, &req, &res, &err), -1);
+	assert_non_null(strstr(err, "type_url"));
+	free(err);
+	err = NULL;
+	req.type_url = "type.googleapis.com/envoy.config.listener.v3.Nope";
+	assert_int_equal(sotw_handle_request(&f->st, &req, &res, &err), -1);
+	assert_non_null(strstr(err, "envoy.config.listener.v3.Nope"));
+	free(err);
+	err = NULL;
+	req.type_url = NULL;
+	assert_int_equal(sotw_handle_request(&f->st, &req, &res, &err), -1);
+	free(err);
+}
+
+static void
+test_decode_message(void **state)
+{
+	struct fixture *f = *state;
+	Envoy__Service__Discovery__V3__DiscoveryRequest m =
+	    ENVOY__SERVICE__DISCOVERY__V3__DISCOVERY_REQUEST__INIT;
+	Envoy__Config__Core__V3__Node node = ENVOY__CONFIG__CORE__V3__NODE__INIT;
+	Google__Rpc__Status status = GOOGLE__RPC__STATUS__INIT;
+	char *names[] = { (char *)"default/a/80" };
+	static const uint8_t garbage[] = { 0x0a, 0xff, 0xff, 0xff };
+	struct sotw_result res;
+	uint8_t buf[512];
+	char *err = NULL;
+	size_t len;
+
+	assert_int_equal(sotw_handle_message(&f->st, garbage, sizeof garbage, &res, &err), -1);
+	assert_non_null(strstr(err, "cannot decode"));
+	free(err);
+	err = NULL;
+
+	node.id = (char *)"envoy-1";
+	node.cluster = (char *)"edge";
+	m.node = &node;
+	m.type_url = (char *)xds_type_url(XDS_ENDPOINT);
+	m.n_resource_names = 1;
+	m.resource_names = names;
+	len = envoy__service__discovery__v3__discovery_request__pack(&m, buf);
+	assert_int_equal(sotw_handle_message(&f->st, buf, len, &res, &err), 0);
+	assert_int_equal(res.type, XDS_ENDPOINT);
+	assert_string_equal(f->st.node_id, "envoy-1");
+	assert_string_equal(f->st.node_cluster, "edge");
+	assert_true(sotw_is_named(&f->st.types[XDS_ENDPOINT], "default/a/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), NULL);
+
+	/* A NACK through the wire format. */
+	m.node = NULL;
+	m.response_nonce = (char *)"1";
+	status.code = 3;
+	status.message = (char *)"no such cluster";
+	m.error_detail = &status;
+	len = envoy__service__discovery__v3__discovery_request__pack(&m, buf);
+	assert_int_equal(sotw_handle_message(&f->st, buf, len, &res, &err), 0);
+	assert_int_equal(res.verdict, SOTW_NACK);
+	assert_string_equal(f->st.types[XDS_ENDPOINT].nack.message, "no such cluster");
+	assert_int_equal(f->st.types[XDS_ENDPOINT].nack.code, 3);
+
+	/* An empty message has no type_url. */
+	assert_int_equal(sotw_handle_message(&f->st, buf, 0, &res, &err), -1);
+	free(err);
+}
+
+static void
+test_encode_response(void **state)
+{
+	struct fixture *f = *state;
+	Envoy__Service__Discovery__V3__DiscoveryResponse *m;
+	struct sotw_response r;
+	uint8_t *buf;
+	size_t len;
+
+	request(f, XDS_CLUSTER, NULL, NONE);
+	assert_true(sotw_next_response(&f->st, f->snap, &r));
+	len = sotw_response_encode(&r, NULL);
+	buf = malloc(len);
+	assert_int_equal(sotw_response_encode(&r, buf), len);
+
+	m = envoy__service__discovery__v3__discovery_response__unpack(NULL, len, buf);
+	assert_non_null(m);
+	assert_string_equal(m->version_info, f->snap->types[XDS_CLUSTER].version_hex);
+	assert_string_equal(m->type_url, xds_type_url(XDS_CLUSTER));
+	assert_string_equal(m->nonce, r.nonce);
+	assert_int_equal(m->n_resources, 2);
+	for (size_t i = 0; i < m->n_resources; i++) {
+		const struct xds_resource *want = &f->snap->types[XDS_CLUSTER].items[i];
+
+		assert_string_equal(m->resources[i]->type_url, xds_type_url(XDS_CLUSTER));
+		assert_int_equal(m->resources[i]->value.len, want->len);
+		assert_memory_equal(m->resources[i]->value.data, want->bytes, want->len);
+	}
+	envoy__service__discovery__v3__discovery_response__free_unpacked(m, NULL);
+	free(buf);
+	sotw_response_free(&r);
+}
+
+/* A big resource needs multi-byte lengths. */
+static void
+test_encode_large(void **state)
+{
+	struct fixture *f = *state;
+	Envoy__Service__Discovery__V3__DiscoveryResponse *m;
+	struct snapshot_builder *b = snapshot_builder_new("big");
+	size_t big = 300000;
+	char *content = malloc(big);
+	struct sotw_response r;
+	uint8_t *buf;
+	size_t len;
+
+	memset(content, 'x', big);
+	snapshot_builder_add(b, XDS_ROUTE, "big", content, big, false);
+	snapshot_builder_add(b, XDS_ROUTE, "empty", "", 0, false);
+	free(content);
+	snapshot_unref(f->snap);
+	f->snap = snapshot_builder_finish(b);
+	request(f, XDS_ROUTE, NULL, NAMES("big", "empty"));
+	assert_true(sotw_next_response(&f->st, f->snap, &r));
+	len = sotw_response_encode(&r, NULL);
+	buf = malloc(len);
+	assert_int_equal(sotw_response_encode(&r, buf), len);
+	m = envoy__service__discovery__v3__discovery_response__unpack(NULL, len, buf);
+	assert_non_null(m);
+	assert_int_equal(m->n_resources, 2);
+	assert_int_equal(m->resources[0]->value.len, big);
+	assert_int_equal(m->resources[1]->value.len, 0);
+	envoy__service__discovery__v3__discovery_response__free_unpacked(m, NULL);
+	free(buf);
+	sotw_response_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lds_legacy_wildcard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cds_wildcard_and_unknown_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_request_answered_when_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_before_first_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_explicit_wildcard_and_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_named_only_listener_when_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_named_rds_eds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_named_type_subscribes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_then_no_redundant_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_version_resent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nack_not_resent_until_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_nonce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newly_named_always_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unrelated_change_not_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsubscribe_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_make_before_break_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eds_rewarm_after_cds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_from_first_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_type_url, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encode_large, setup, teardown),
+	};
+
+	log_set_level(LOG_LEVEL_ERROR); /* NACK warnings are expected here */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,717 @@
+/* src/load/: YAML documents -> typed objects, and every message a user
+ * sees about a resource file, with its exact file:line:col. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "load/load.h"
+#include "load/schema.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+static struct loaded_file *
+load(const char *path, const char *ns, const char *buf)
+{
+	return load_buffer(path, ns, buf, strlen(buf), NULL);
+}
+
+static void
+assert_diag(const struct loaded_file *lf, size_t i, const char *expected)
+{
+	char buf[2048];
+
+	if (i >= lf->diags.n) {
+		for (size_t j = 0; j < lf->diags.n; j++)
+			diag_print(stderr, &lf->diags.items[j]);
+		fail_msg("no diagnostic %zu (have %zu)", i, lf->diags.n);
+	}
+	diag_format(&lf->diags.items[i], buf, sizeof buf);
+	assert_string_equal(buf, expected);
+}
+
+/* The file fails with exactly these messages, in this order. */
+static void
+assert_errors(const char *path, const char *ns, const char *yaml,
+    const char *const *expected, size_t n)
+{
+	struct loaded_file *lf = load(path, ns, yaml);
+
+	for (size_t i = 0; i < n; i++)
+		assert_diag(lf, i, expected[i]);
+	if (lf->diags.n != n) {
+		for (size_t j = 0; j < lf->diags.n; j++)
+			diag_print(stderr, &lf->diags.items[j]);
+		fail_msg("expected %zu diagnostics, got %zu", n, lf->diags.n);
+	}
+	assert_false(lf->ok);
+	assert_int_equal(lf->nobjects, 0);
+	assert_null(lf->objects);
+	loaded_file_free(lf);
+}
+
+static void
+assert_error(const char *yaml, const char *expected)
+{
+	assert_errors("ns/f.yaml", "ns", yaml, &expected, 1);
+}
+
+#define PROXY_HEAD                                                            \
+	"apiVersion: projectcontour.io/v1\n"                                  \
+	"kind: HTTPProxy\n"                                                   \
+	"metadata:\n"                                                         \
+	"  name: app\n"
+
+static void
+test_httpproxy_decoded(void **state)
+{
+	struct loaded_file *lf;
+	const struct object *o;
+	const struct httpproxy *hp;
+	const struct hp_route *r;
+
+	(void)state;
+	lf = load("shop/app.yaml", "shop",
+	    "# the shop\n"
+	    "apiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\n"
+	    "metadata:\n"
+	    "  name: app\n"
+	    "  labels: {team: web, tier: \"1\"}\n"
+	    "  annotations:\n"
+	    "    note:\n"
+	    "  uid: 1234-abcd\n"
+	    "  resourceVersion: \"77\"\n"
+	    "spec:\n"
+	    "  virtualhost:\n"
+	    "    fqdn: shop.example.com\n"
+	    "  routes:\n"
+	    "  - conditions:\n"
+	    "    - prefix: /api\n"
+	    "    - header: {name: x-canary, present: true}\n"
+	    "    services:\n"
+	    "    - name: api\n"
+	    "      port: 8080\n"
+	    "      weight: 90\n"
+	    "    - name: api-canary\n"
+	    "      port: 8080\n"
+	    "  - services:\n"
+	    "    - {name: web, port: 80}\n"
+	    "status:\n"
+	    "  currentStatus: valid\n");
+	assert_true(lf->ok);
+	assert_int_equal(lf->diags.n, 0);
+	assert_int_equal(lf->nobjects, 1);
+	o = lf->objects[0];
+	assert_int_equal(o->kind, OBJ_HTTPPROXY);
+	assert_string_equal(o->kind_name, "HTTPProxy");
+	assert_string_equal(o->api_version, "projectcontour.io/v1");
+	assert_string_equal(o->meta.name, "app");
+	/* No metadata.namespace: the directory's. */
+	assert_string_equal(o->meta.namespace, "shop");
+	assert_string_equal(o->meta.origin.file, "shop/app.yaml");
+	assert_int_equal(o->meta.origin.line, 2);
+	assert_int_equal(o->meta.origin.col, 1);
+	assert_int_equal(o->meta.nlabels, 2);
+	assert_string_equal(o->meta.labels[1].key, "tier");
+	assert_string_equal(o->meta.labels[1].value, "1");
+	assert_int_equal(o->meta.nannotations, 1);
+	assert_string_equal(o->meta.annotations[0].value, "");
+
+	hp = &o->u.httpproxy;
+	assert_non_null(hp->virtualhost);
+	assert_string_equal(hp->virtualhost->fqdn, "shop.example.com");
+	assert_int_equal(hp->virtualhost->origin.line, 13);
+	assert_int_equal(hp->virtualhost->origin.col, 5);
+	assert_int_equal(hp->nroutes, 2);
+	r = &hp->routes[0];
+	assert_int_equal(r->origin.line, 15);
+	assert_int_equal(r->origin.col, 5);
+	assert_int_equal(r->nconditions, 2);
+	assert_string_equal(r->conditions[0].prefix, "/api");
+	assert_null(r->conditions[0].header);
+	assert_int_equal(r->conditions[1].origin.line, 17);
+	assert_int_equal(r->conditions[1].origin.col, 7);
+	assert_non_null(r->conditions[1].header);
+	assert_string_equal(r->conditions[1].header->name, "x-canary");
+	assert_true(r->conditions[1].header->present);
+	assert_int_equal(r->nservices, 2);
+	assert_string_equal(r->services[0].name, "api");
+	assert_int_equal(r->services[0].port, 8080);
+	assert_true(r->services[0].has_weight);
+	assert_int_equal(r->services[0].weight, 90);
+	assert_false(r->services[1].has_weight);
+	assert_int_equal(r->services[1].origin.line, 22);
+	assert_int_equal(hp->routes[1].nconditions, 0);
+	assert_int_equal(hp->routes[1].services[0].port, 80);
+	loaded_file_free(lf);
+}
+
+/* The example of SPEC.md §2, to the character. */
+static void
+test_spec_example(void **state)
+{
+	static const char *const expected[] = {
+		"shop/app.yaml:12:7: error: HTTPProxy shop/app: "
+		"spec.routes[0].conditions[0]: unknown field \"prefx\" (did you "
+		"mean \"prefix\"?)",
+	};
+
+	(void)state;
+	assert_errors("shop/app.yaml", "shop",
+	    "apiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\n"
+	    "metadata:\n"
+	    "  name: app\n"
+	    "  namespace: shop\n"
+	    "spec:\n"
+	    "  virtualhost:\n"
+	    "    fqdn: shop.example.com\n"
+	    "  routes:\n"
+	    "  - conditions:\n"
+	    "    - header: {name: x, present: true}\n"
+	    "      prefx: /api\n"
+	    "    services:\n"
+	    "    - name: app\n"
+	    "      port: 80\n",
+	    expected, 1);
+}
+
+/* Three problems in three places: three messages, no objects. */
+static void
+test_all_errors_collected(void **state)
+{
+	static const char *const expected[] = {
+		"ns/f.yaml:8:7: error: HTTPProxy ns/app: spec.routes[0].services[0]: "
+		"missing required field \"port\"",
+		"ns/f.yaml:10:13: error: HTTPProxy ns/app: spec.routes[0].services[1]."
+		"port: expected an integer, got string \"80\"",
+		"ns/f.yaml:11:5: error: HTTPProxy ns/app: spec.routes[0]: unknown "
+		"field \"service\" (did you mean \"services\"?)",
+	};
+
+	(void)state;
+	assert_errors("ns/f.yaml", "ns", PROXY_HEAD
+	    "spec:\n"
+	    "  routes:\n"
+	    "  - services:\n"
+	    "    - name: a\n"
+	    "    - name: b\n"
+	    "      port: \"80\"\n"
+	    "    service: []\n",
+	    expected, 3);
+}
+
+static void
+test_one_bad_document_drops_the_file(void **state)
+{
+	struct loaded_file *lf;
+
+	(void)state;
+	lf = load("ns/f.yaml", "ns",
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: good}\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: Bad}\n");
+	assert_false(lf->ok);
+	assert_int_equal(lf->nobjects, 0);
+	assert_int_equal(lf->diags.nerrors, 1);
+	assert_diag(lf, 0, "ns/f.yaml:7:18: error: Service ns/Bad: metadata.name: "
+	    "invalid value \"Bad\": must be a DNS-1123 subdomain: lowercase "
+	    "letters, digits, '-' and '.', starting and ending with a letter or "
+	    "digit, at most 253 characters");
+	loaded_file_free(lf);
+}
+
+static void
+test_namespace(void **state)
+{
+	struct loaded_file *lf;
+
+	(void)state;
+	assert_error("apiVersion: v1\nkind: Service\n"
+	    "metadata:\n  name: web\n  namespace: shop\n",
+	    "ns/f.yaml:5:14: error: Service ns/web: metadata.namespace \"shop\" "
+	    "does not match directory namespace \"ns\"");
+	lf = load("shop/f.yaml", "shop", "apiVersion: v1\nkind: Service\n"
+	    "metadata:\n  name: web\n  namespace: shop\n");
+	assert_true(lf->ok);
+	assert_string_equal(lf->objects[0]->meta.namespace, "shop");
+	loaded_file_free(lf);
+	/* Files in the root are namespace "default". */
+	lf = load("f.yaml", NULL, "apiVersion: v1\nkind: Service\n"
+	    "metadata: {name: web}\n");
+	assert_true(lf->ok);
+	assert_string_equal(lf->objects[0]->meta.namespace, "default");
+	loaded_file_free(lf);
+}
+
+static void
+test_unknown_kind_skipped(void **state)
+{
+	struct loaded_file *lf;
+	char buf[512];
+
+	(void)state;
+	lf = load("ns/f.yaml", "ns",
+	    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"
+	    "spec: {replicas: 3}\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "---\n"
+	    "apiVersion: projectcontour.io/v2\nkind: HTTPProxy\n");
+	assert_true(lf->ok);
+	assert_int_equal(lf->nobjects, 1);
+	assert_int_equal(lf->diags.n, 2);
+	assert_int_equal(lf->diags.nerrors, 0);
+	assert_int_equal(lf->diags.items[0].severity, DIAG_WARNING);
+	diag_format(&lf->diags.items[0], buf, sizeof buf);
+	assert_string_equal(buf, "ns/f.yaml:1:1: warning: skipping unknown kind "
+	    "Deployment (apiVersion apps/v1)");
+	diag_format(&lf->diags.items[1], buf, sizeof buf);
+	assert_string_equal(buf, "ns/f.yaml:10:1: warning: skipping unknown kind "
+	    "HTTPProxy (apiVersion projectcontour.io/v2)");
+	loaded_file_free(lf);
+}
+
+static void
+test_document_shape(void **state)
+{
+	static const char *const missing[] = {
+		"ns/f.yaml:1:1: error: missing required field \"apiVersion\" (every "
+		"document must be a Kubernetes object with apiVersion and kind)",
+		"ns/f.yaml:1:1: error: missing required field \"kind\" (every "
+		"document must be a Kubernetes object with apiVersion and kind)",
+	};
+	struct loaded_file *lf;
+
+	(void)state;
+	assert_errors("ns/f.yaml", "ns", "metadata: {name: x}\n", missing, 2);
+	assert_error("- a\n- b\n", "ns/f.yaml:1:1: error: expected a Kubernetes "
+	    "object (a mapping with apiVersion and kind), got sequence");
+	assert_error("apiVersion: v1\nkind: [Service]\n", "ns/f.yaml:2:7: "
+	    "error: kind: expected a string, got sequence");
+	assert_error("apiVersion: v1\nkind: Service\n", "ns/f.yaml:1:1: error: "
+	    "Service ns/(no name): missing required field \"metadata\"");
+	/* Empty documents and comments are nothing, not errors. */
+	lf = load("ns/f.yaml", "ns", "# nothing here\n---\n---\n~\n");
+	assert_true(lf->ok);
+	assert_int_equal(lf->nobjects, 0);
+	assert_int_equal(lf->diags.n, 0);
+	loaded_file_free(lf);
+}
+
+static void
+test_wrong_types(void **state)
+{
+	static const char *const expected[] = {
+		"ns/f.yaml:7:11: error: HTTPProxy ns/app: spec.routes: expected a "
+		"sequence, got mapping",
+		"ns/f.yaml:8:16: error: HTTPProxy ns/app: spec.virtualhost: expected "
+		"a mapping, got string \"x.example.com\"",
+	};
+
+	(void)state;
+	assert_errors("ns/f.yaml", "ns", PROXY_HEAD
+	    "  labels: {a: b}\n"
+	    "spec:\n"
+	    "  routes: {services: []}\n"
+	    "  virtualhost: x.example.com\n",
+	    expected, 2);
+	assert_error(PROXY_HEAD
+	    "spec:\n"
+	    "  routes:\n"
+	    "  - conditions:\n"
+	    "    - header: {name: x, present: yes}\n",
+	    "ns/f.yaml:8:34: error: HTTPProxy ns/app: spec.routes[0]."
+	    "conditions[0].header.present: expected a boolean (true or false), "
+	    "got string \"yes\"");
+	assert_error(PROXY_HEAD
+	    "spec:\n"
+	    "  virtualhost: {fqdn: 80}\n",
+	    "ns/f.yaml:6:23: error: HTTPProxy ns/app: spec.virtualhost.fqdn: "
+	    "expected a string, got integer 80 (quote it to make it a string: "
+	    "\"80\")");
+	assert_error("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+	    "  labels: {n: 1}\n",
+	    "ns/f.yaml:5:15: error: Service ns/web: metadata.labels.n: expected a "
+	    "string, got integer 1 (quote it to make it a string: \"1\")");
+	assert_error(PROXY_HEAD
+	    "spec:\n"
+	    "  routes:\n"
+	    "  - services: [{name: a, port: 8.5}]\n",
+	    "ns/f.yaml:7:32: error: HTTPProxy ns/app: spec.routes[0].services[0]."
+	    "port: expected an integer, got number 8.5");
+}
+
+static void
+test_required_fields(void **state)
+{
+	static const char *const proxy[] = {
+		"ns/f.yaml:3:11: error: HTTPProxy ns/(no name): metadata: missing "
+		"required field \"name\"",
+		"ns/f.yaml:7:7: error: HTTPProxy ns/(no name): spec.routes[0]."
+		"services[0]: missing required field \"name\"",
+		"ns/f.yaml:7:7: error: HTTPProxy ns/(no name): spec.routes[0]."
+		"services[0]: missing required field \"port\"",
+	};
+	static const char *const ep[] = {
+		"ns/f.yaml:6:5: error: Endpoints ns/web: subsets[0].addresses[0]: "
+		"missing required field \"ip\"",
+		"ns/f.yaml:8:5: error: Endpoints ns/web: subsets[0].ports[0]: "
+		"missing required field \"port\"",
+	};
+
+	(void)state;
+	assert_errors("ns/f.yaml", "ns",
+	    "apiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\n"
+	    "metadata: {labels: {a: b}}\n"
+	    "spec:\n"
+	    "  routes:\n"
+	    "  - services:\n"
+	    "    - weight: 10\n",
+	    proxy, 3);
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "spec:\n  ports:\n  - name: http\n",
+	    "ns/f.yaml:6:5: error: Service ns/web: spec.ports[0]: missing "
+	    "required field \"port\"");
+	assert_errors("ns/f.yaml", "ns",
+	    "apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\n"
+	    "subsets:\n"
+	    "- addresses:\n"
+	    "  - hostname: a\n"
+	    "  ports:\n"
+	    "  - name: http\n",
+	    ep, 2);
+	assert_error(PROXY_HEAD "spec:\n  virtualhost: {}\n",
+	    "ns/f.yaml:6:16: error: HTTPProxy ns/app: spec.virtualhost: missing "
+	    "required field \"fqdn\"");
+	assert_error(PROXY_HEAD, "ns/f.yaml:1:1: error: HTTPProxy ns/app: "
+	    "missing required field \"spec\"");
+}
+
+static void
+test_value_checks(void **state)
+{
+	struct loaded_file *lf;
+
+	(void)state;
+	assert_error(PROXY_HEAD "spec:\n  virtualhost: {fqdn: Shop.Example.com}\n",
+	    "ns/f.yaml:6:23: error: HTTPProxy ns/app: spec.virtualhost.fqdn: "
+	    "invalid value \"Shop.Example.com\": must be a lowercase host name "
+	    "(letters, digits, '-' and '.'), optionally starting with \"*.\"");
+	assert_error(PROXY_HEAD "spec:\n  virtualhost: {fqdn: \"a.*.com\"}\n",
+	    "ns/f.yaml:6:23: error: HTTPProxy ns/app: spec.virtualhost.fqdn: "
+	    "invalid value \"a.*.com\": must be a lowercase host name "
+	    "(letters, digits, '-' and '.'), optionally starting with \"*.\"");
+	assert_error(PROXY_HEAD "spec:\n  routes:\n  - services: [{name: a, "
+	    "port: 0}]\n",
+	    "ns/f.yaml:7:32: error: HTTPProxy ns/app: spec.routes[0].services[0]."
+	    "port: 0 is out of range (1..65535)");
+	assert_error(PROXY_HEAD "spec:\n  routes:\n  - services: [{name: a, "
+	    "port: 80, weight: -1}]\n",
+	    "ns/f.yaml:7:44: error: HTTPProxy ns/app: spec.routes[0].services[0]."
+	    "weight: -1 is out of range (0..4294967295)");
+	assert_error("apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\n"
+	    "subsets:\n- addresses: [{ip: 10.0.0.300}]\n",
+	    "ns/f.yaml:5:20: error: Endpoints ns/web: subsets[0].addresses[0].ip: "
+	    "invalid value \"10.0.0.300\": must be an IPv4 or IPv6 address");
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "spec: {type: Headless}\n",
+	    "ns/f.yaml:4:14: error: Service ns/web: spec.type: invalid value "
+	    "\"Headless\" (expected one of: ClusterIP, NodePort, LoadBalancer, "
+	    "ExternalName)");
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "spec: {ports: [{port: 80, protocol: tcp}]}\n",
+	    "ns/f.yaml:4:37: error: Service ns/web: spec.ports[0].protocol: "
+	    "invalid value \"tcp\" (did you mean \"TCP\"? expected one of: TCP, "
+	    "UDP, SCTP)");
+
+	lf = load("ns/f.yaml", "ns", PROXY_HEAD
+	    "spec:\n  virtualhost: {fqdn: \"*.example.com\"}\n");
+	assert_true(lf->ok);
+	assert_string_equal(lf->objects[0]->u.httpproxy.virtualhost->fqdn,
+	    "*.example.com");
+	loaded_file_free(lf);
+}
+
+static void
+test_condition_rules(void **state)
+{
+	(void)state;
+	assert_error(PROXY_HEAD "spec:\n  routes:\n  - conditions:\n"
+	    "    - {prefix: /a, exact: /a}\n",
+	    "ns/f.yaml:8:7: error: HTTPProxy ns/app: spec.routes[0].conditions[0]: "
+	    "a condition must set exactly one of prefix, exact, regex or header");
+	assert_error(PROXY_HEAD "spec:\n  routes:\n  - conditions:\n"
+	    "    - {}\n",
+	    "ns/f.yaml:8:7: error: HTTPProxy ns/app: spec.routes[0].conditions[0]: "
+	    "a condition must set exactly one of prefix, exact, regex or header");
+	assert_error(PROXY_HEAD "spec:\n  routes:\n  - conditions:\n"
+	    "    - prefix: api\n",
+	    "ns/f.yaml:8:15: error: HTTPProxy ns/app: spec.routes[0].conditions[0]."
+	    "prefix: must start with \"/\"");
+	assert_error(PROXY_HEAD "spec:\n  routes:\n  - conditions:\n"
+	    "    - header: {name: x, exact: a, contains: b}\n",
+	    "ns/f.yaml:8:15: error: HTTPProxy ns/app: spec.routes[0].conditions[0]."
+	    "header: a header condition must set exactly one of present, "
+	    "notpresent, exact, notexact, contains, notcontains or regex (found 2)");
+	assert_error(PROXY_HEAD "spec:\n  includes:\n  - name: other\n",
+	    "ns/f.yaml:6:3: error: HTTPProxy ns/app: spec: field \"includes\" is "
+	    "not supported yet");
+}
+
+static void
+test_service(void **state)
+{
+	struct loaded_file *lf;
+	const struct service *s;
+
+	(void)state;
+	lf = load("ns/web.yaml", "ns",
+	    "apiVersion: v1\n"
+	    "kind: Service\n"
+	    "metadata:\n"
+	    "  name: web\n"
+	    "  namespace: ns\n"
+	    "  creationTimestamp: \"2024-01-01T00:00:00Z\"\n"
+	    "  managedFields: [{manager: kubectl}]\n"
+	    "  ownerReferences: []\n"
+	    "  generation: 4\n"
+	    "spec:\n"
+	    "  selector: {app: web}\n"
+	    "  clusterIP: 10.96.0.10\n"
+	    "  sessionAffinity: None\n"
+	    "  ports:\n"
+	    "  - name: http\n"
+	    "    port: 80\n"
+	    "    targetPort: http-web\n"
+	    "    appProtocol: h2c\n"
+	    "  - name: admin\n"
+	    "    port: 9000\n"
+	    "    targetPort: 9001\n"
+	    "    protocol: TCP\n"
+	    "status:\n"
+	    "  loadBalancer: {}\n");
+	assert_true(lf->ok);
+	s = &lf->objects[0]->u.service;
+	assert_null(s->type);
+	assert_int_equal(s->nports, 2);
+	assert_string_equal(s->ports[0].name, "http");
+	assert_int_equal(s->ports[0].port, 80);
+	assert_int_equal(s->ports[0].target_port, 0);
+	assert_string_equal(s->ports[0].target_port_name, "http-web");
+	assert_string_equal(s->ports[0].app_protocol, "h2c");
+	assert_int_equal(s->ports[0].origin.line, 15);
+	assert_int_equal(s->ports[1].target_port, 9001);
+	assert_null(s->ports[1].target_port_name);
+	assert_string_equal(s->ports[1].protocol, "TCP");
+	loaded_file_free(lf);
+
+	lf = load("ns/ext.yaml", "ns",
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: ext}\n"
+	    "spec: {type: ExternalName, externalName: api.example.com}\n");
+	assert_true(lf->ok);
+	assert_string_equal(lf->objects[0]->u.service.type, "ExternalName");
+	assert_string_equal(lf->objects[0]->u.service.external_name,
+	    "api.example.com");
+	loaded_file_free(lf);
+
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: ext}\n"
+	    "spec: {type: ExternalName}\n",
+	    "ns/f.yaml:4:7: error: Service ns/ext: spec: type ExternalName "
+	    "requires externalName");
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "spec:\n  ports:\n  - {name: a, port: 80}\n  - {port: 81}\n",
+	    "ns/f.yaml:7:5: error: Service ns/web: spec.ports[1]: name is "
+	    "required when a Service has more than one port");
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "spec:\n  ports:\n  - {port: 80, targetPort: 0}\n",
+	    "ns/f.yaml:6:28: error: Service ns/web: spec.ports[0].targetPort: 0 "
+	    "is out of range (1..65535)");
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+	    "spec:\n  ports:\n  - {port: 80, targetPort: [1]}\n",
+	    "ns/f.yaml:6:28: error: Service ns/web: spec.ports[0].targetPort: "
+	    "expected a port number or a port name, got sequence");
+}
+
+static void
+test_endpoints(void **state)
+{
+	struct loaded_file *lf;
+	const struct endpoints *e;
+
+	(void)state;
+	lf = load("ns/web-ep.yaml", "ns",
+	    "apiVersion: v1\n"
+	    "kind: Endpoints\n"
+	    "metadata: {name: web}\n"
+	    "subsets:\n"
+	    "- addresses:\n"
+	    "  - ip: 10.0.0.1\n"
+	    "    nodeName: node-a\n"
+	    "    targetRef: {kind: Pod, name: web-1}\n"
+	    "  - ip: \"fd00::2\"\n"
+	    "    hostname: web-2\n"
+	    "  notReadyAddresses:\n"
+	    "  - ip: 10.0.0.3\n"
+	    "  ports:\n"
+	    "  - {name: http, port: 8080, protocol: TCP, appProtocol: http}\n");
+	assert_true(lf->ok);
+	e = &lf->objects[0]->u.endpoints;
+	assert_int_equal(e->nsubsets, 1);
+	assert_int_equal(e->subsets[0].naddresses, 2);
+	assert_string_equal(e->subsets[0].addresses[0].ip, "10.0.0.1");
+	assert_int_equal(e->subsets[0].addresses[0].origin.line, 6);
+	assert_int_equal(e->subsets[0].addresses[0].origin.col, 5);
+	assert_string_equal(e->subsets[0].addresses[1].ip, "fd00::2");
+	assert_string_equal(e->subsets[0].addresses[1].hostname, "web-2");
+	assert_int_equal(e->subsets[0].nnot_ready_addresses, 1);
+	assert_int_equal(e->subsets[0].nports, 1);
+	assert_int_equal(e->subsets[0].ports[0].port, 8080);
+	assert_string_equal(e->subsets[0].ports[0].app_protocol, "http");
+	loaded_file_free(lf);
+}
+
+static void
+test_list_kind(void **state)
+{
+	struct loaded_file *lf;
+
+	(void)state;
+	lf = load("ns/all.yaml", "ns",
+	    "apiVersion: v1\n"
+	    "kind: List\n"
+	    "metadata: {resourceVersion: \"\"}\n"
+	    "items:\n"
+	    "- apiVersion: v1\n"
+	    "  kind: Service\n"
+	    "  metadata: {name: a}\n"
+	    "- apiVersion: v1\n"
+	    "  kind: ConfigMap\n"
+	    "  metadata: {name: b}\n"
+	    "- apiVersion: v1\n"
+	    "  kind: Endpoints\n"
+	    "  metadata: {name: a}\n");
+	assert_true(lf->ok);
+	assert_int_equal(lf->nobjects, 2);
+	assert_int_equal(lf->objects[1]->kind, OBJ_ENDPOINTS);
+	assert_int_equal(lf->objects[1]->meta.origin.line, 11);
+	assert_int_equal(lf->objects[1]->meta.origin.col, 3);
+	assert_int_equal(lf->diags.n, 1);
+	assert_diag(lf, 0, "ns/all.yaml:8:3: warning: skipping unknown kind "
+	    "ConfigMap (apiVersion v1)");
+	loaded_file_free(lf);
+
+	assert_error("apiVersion: v1\nkind: List\nitems:\n"
+	    "- {apiVersion: v1, kind: List, items: []}\n",
+	    "ns/f.yaml:4:3: error: a List cannot hold another List");
+}
+
+static void
+test_yaml_errors_reach_the_file(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct loaded_file *lf;
+
+	(void)state;
+	strbuf_puts(&sb, "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n"
+	    "x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n");
+	for (int i = 1; i <= 9; i++) {
+		strbuf_printf(&sb, "x%d: &x%d [", i, i);
+		for (int j = 0; j < 10; j++)
+			strbuf_printf(&sb, "%s*x%d", j ? ", " : "", i - 1);
+		strbuf_puts(&sb, "]\n");
+	}
+	lf = load_buffer("ns/lol.yaml", "ns", sb.buf, sb.len, NULL);
+	assert_false(lf->ok);
+	assert_int_equal(lf->nobjects, 0);
+	assert_int_equal(lf->diags.n, 1);
+	assert_diag(lf, 0, "ns/lol.yaml:7:45: error: aliases expand to more than "
+	    "10000 nodes in this file (at alias \"*x2\")");
+	loaded_file_free(lf);
+	strbuf_free(&sb);
+
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: a\n",
+	    "ns/f.yaml:4:1: error: did not find expected ',' or '}' (while "
+	    "parsing a flow mapping at 3:11)");
+	assert_error("apiVersion: v1\nkind: Service\nmetadata: {name: \xc0}\n",
+	    "ns/f.yaml:3:18: error: invalid UTF-8 (bytes C0 7D: invalid trailing "
+	    "UTF-8 octet); YAML files must be UTF-8 text");
+}
+
+static void
+test_limits_option(void **state)
+{
+	struct load_options opts = { .max_depth = 3 };
+	const char *yaml = "apiVersion: v1\nkind: Service\nmetadata: {labels: "
+	    "{a: [b]}}\n";
+	struct loaded_file *lf;
+
+	(void)state;
+	lf = load_buffer("f.yaml", "default", yaml, strlen(yaml), &opts);
+	assert_false(lf->ok);
+	assert_diag(lf, 0, "f.yaml:3:24: error: nesting is deeper than 3 levels");
+	loaded_file_free(lf);
+}
+
+static void
+test_suggestions(void **state)
+{
+	static const char *const keys[] = { "prefix", "exact", "regex", "header",
+		"max-file-bytes", "ip" };
+
+	(void)state;
+	assert_string_equal(schema_suggest("prefx", keys, nitems(keys)), "prefix");
+	assert_string_equal(schema_suggest("Header", keys, nitems(keys)), "header");
+	assert_string_equal(schema_suggest("HEADERS", keys, nitems(keys)), "header");
+	assert_string_equal(schema_suggest("maxFileBytes", keys, nitems(keys)),
+	    "max-file-bytes");
+	assert_string_equal(schema_suggest("max_file_bytes", keys, nitems(keys)),
+	    "max-file-bytes");
+	assert_null(schema_suggest("services", keys, nitems(keys)));
+	/* Two edits on a two-letter key is a different word. */
+	assert_null(schema_suggest("xy", keys, nitems(keys)));
+	assert_error(PROXY_HEAD "spec:\n  routes:\n  - conditions: []\n"
+	    "    timeout: 1s\n",
+	    "ns/f.yaml:8:5: error: HTTPProxy ns/app: spec.routes[0]: unknown "
+	    "field \"timeout\"");
+}
+
+static void
+test_kind_names(void **state)
+{
+	(void)state;
+	assert_string_equal(obj_kind_name(OBJ_HTTPPROXY), "HTTPProxy");
+	assert_string_equal(obj_kind_name(OBJ_SERVICE), "Service");
+	assert_string_equal(obj_kind_name(OBJ_ENDPOINTS), "Endpoints");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_httpproxy_decoded),
+		cmocka_unit_test(test_spec_example),
+		cmocka_unit_test(test_all_errors_collected),
+		cmocka_unit_test(test_one_bad_document_drops_the_file),
+		cmocka_unit_test(test_namespace),
+		cmocka_unit_test(test_unknown_kind_skipped),
+		cmocka_unit_test(test_document_shape),
+		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_required_fields),
+		cmocka_unit_test(test_value_checks),
+		cmocka_unit_test(test_condition_rules),
+		cmocka_unit_test(test_service),
+		cmocka_unit_test(test_endpoints),
+		cmocka_unit_test(test_list_kind),
+		cmocka_unit_test(test_yaml_errors_reach_the_file),
+		cmocka_unit_test(test_limits_option),
+		cmocka_unit_test(test_suggestions),
+		cmocka_unit_test(test_kind_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,864 @@
+/* The directory source against real temporary trees: what a scan reads,
+ * what it reports, and which inotify events make it rescan. The module is
+ * included (not linked) so tests can reach its cache. */
+#include "../../src/source/dir.c"
+
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <ftw.h>
+
+#include <cmocka.h>
+
+struct fx {
+	char *base; /* scratch directory holding root and anything outside it */
+	char *root;
+	struct source_dir *sd;
+	struct source_files sf;
+};
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+static void
+rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *
+at(const struct fx *f, const char *rel)
+{
+	return xasprintf("%s/%s", f->root, rel);
+}
+
+static char *
+outside(const struct fx *f, const char *rel)
+{
+	return xasprintf("%s/%s", f->base, rel);
+}
+
+static void
+put_path(const char *path, const char *content)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(content, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void
+put(const struct fx *f, const char *rel, const char *content)
+{
+	char *p = at(f, rel);
+
+	put_path(p, content);
+	free(p);
+}
+
+static void
+mkdir_in(const struct fx *f, const char *rel)
+{
+	char *p = at(f, rel);
+
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+}
+
+static void
+symlink_in(const struct fx *f, const char *target, const char *rel)
+{
+	char *p = at(f, rel);
+
+	assert_int_equal(symlink(target, p), 0);
+	free(p);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof *f);
+	char tmpl[] = "/tmp/cairn-source-dir-XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	f->base = xstrdup(tmpl);
+	f->root = xasprintf("%s/root", f->base);
+	assert_int_equal(mkdir(f->root, 0755), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	source_files_free(&f->sf);
+	source_dir_close(f->sd);
+	rm_rf(f->base);
+	free(f->root);
+	free(f->base);
+	free(f);
+	return 0;
+}
+
+static void
+open_sd(struct fx *f, size_t max)
+{
+	struct source_dir_options o = { .max_file_bytes = max };
+	struct diag_list dl;
+
+	diag_list_init(&dl);
+	assert_int_equal(source_dir_open(f->root, &o, &f->sd, &dl), 0);
+	assert_int_equal(dl.n, 0);
+	diag_list_free(&dl);
+}
+
+static void
+rescan(struct fx *f)
+{
+	source_files_free(&f->sf);
+	assert_int_equal(source_dir_scan(f->sd, &f->sf), 0);
+}
+
+static const struct source_file *
+file(const struct fx *f, const char *path)
+{
+	for (size_t i = 0; i < f->sf.n; i++)
+		if (strcmp(f->sf.files[i].path, path) == 0)
+			return &f->sf.files[i];
+	return NULL;
+}
+
+static void
+assert_content(const struct fx *f, const char *path, const char *want)
+{
+	const struct source_file *sf = file(f, path);
+
+	if (sf == NULL)
+		fail_msg("%s not in the scan", path);
+	assert_string_equal(sf->data, want);
+	assert_int_equal(sf->len, strlen(want));
+}
+
+static const struct diag *
+diag_about(const struct fx *f, const char *file_name, const char *needle)
+{
+	for (size_t i = 0; i < f->sf.diags.n; i++) {
+		const struct diag *d = &f->sf.diags.items[i];
+
+		if (strcmp(d->file, file_name) == 0 &&
+		    strstr(d->message, needle) != NULL)
+			return d;
+	}
+	return NULL;
+}
+
+static void
+print_diags(const struct fx *f)
+{
+	for (size_t i = 0; i < f->sf.diags.n; i++)
+		diag_print(stderr, &f->sf.diags.items[i]);
+}
+
+/* Waits up to timeout_ms for the fd to report a relevant change. */
+static int
+wait_change(struct fx *f, int timeout_ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = source_dir_fd(f->sd), .events = POLLIN };
+		int64_t spent, left;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		spent = (ts_ns(&t) - ts_ns(&t0)) / 1000000;
+		left = timeout_ms - spent;
+		if (left <= 0)
+			return 0;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		r = source_dir_process_events(f->sd);
+		assert_int_not_equal(r, -1);
+		if (r == 1)
+			return 1;
+	}
+}
+
+static void
+expect_change(struct fx *f)
+{
+	assert_int_equal(wait_change(f, 2000), 1);
+	rescan(f);
+}
+
+static void
+expect_quiet(struct fx *f)
+{
+	assert_int_equal(wait_change(f, 300), 0);
+}
+
+/* --- scanning ----------------------------------------------------------- */
+
+static void
+test_namespace_of(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "app.yaml", "default" },
+		{ "shop/app.yaml", "shop" },
+		{ "shop/sub/app.yaml", "shop" },
+		{ "/shop/app.yaml", "shop" },
+		{ "", "default" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < nitems(cases); i++) {
+		char *ns = source_namespace_of(cases[i].in);
+
+		assert_string_equal(ns, cases[i].out);
+		free(ns);
+	}
+}
+
+static void
+test_order_and_namespaces(void **state)
+{
+	static const char *want[][2] = {
+		{ "Z.yaml", "default" },
+		{ "a.yaml", "default" },
+		{ "a/b.yaml", "a" },
+		{ "b.yml", "default" },
+		{ "shop/app.yaml", "shop" },
+		{ "shop/sub/x.yaml", "shop" },
+	};
+	struct fx *f = *state;
+	char *rev;
+
+	mkdir_in(f, "a");
+	mkdir_in(f, "shop");
+	mkdir_in(f, "shop/sub");
+	put(f, "shop/sub/x.yaml", "x: 1\n");
+	put(f, "shop/app.yaml", "app: 1\n");
+	put(f, "b.yml", "b: 1\n");
+	put(f, "a/b.yaml", "ab: 1\n");
+	put(f, "a.yaml", "a: 1\n");
+	put(f, "Z.yaml", "z: 1\n");
+	put(f, "notes.txt", "not yaml\n");
+	put(f, "shop/README.md", "not yaml\n");
+	open_sd(f, 0);
+	rescan(f);
+
+	print_diags(f);
+	assert_int_equal(f->sf.diags.n, 0);
+	assert_int_equal(f->sf.n, nitems(want));
+	for (size_t i = 0; i < nitems(want); i++) {
+		const struct source_file *sf = &f->sf.files[i];
+
+		assert_string_equal(sf->path, want[i][0]);
+		assert_string_equal(sf->ns, want[i][1]);
+		assert_int_equal(sf->data[sf->len], '\0');
+		assert_true(sf->hash == hash_bytes(sf->data, sf->len));
+	}
+	assert_content(f, "a/b.yaml", "ab: 1\n");
+	assert_non_null(f->sf.revision);
+	assert_int_equal(strlen(f->sf.revision), 16);
+	assert_int_equal(strspn(f->sf.revision, "0123456789abcdef"), 16);
+
+	/* Same tree, same revision; a content change, another one. */
+	rev = xstrdup(f->sf.revision);
+	rescan(f);
+	assert_string_equal(f->sf.revision, rev);
+	put(f, "a/b.yaml", "ab: 2\n");
+	rescan(f);
+	assert_string_not_equal(f->sf.revision, rev);
+	assert_content(f, "a/b.yaml", "ab: 2\n");
+	free(rev);
+}
+
+static void
+test_ignored_names(void **state)
+{
+	static const char *ignored[] = {
+		".hidden.yaml", "app.yaml~", ".app.yaml.swp", "app.yaml.swp",
+		"app.swx", "#app.yaml#", "4913",
+	};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < nitems(ignored); i++)
+		put(f, ignored[i], "x: 1\n");
+	mkdir_in(f, ".git");
+	put(f, ".git/config.yaml", "x: 1\n");
+	mkdir_in(f, "shop");
+	put(f, "shop/.#app.yaml", "x: 1\n");
+	put(f, "shop/app.yaml", "x: 1\n");
+	put(f, "ok.yaml", "x: 1\n");
+	open_sd(f, 0);
+	rescan(f);
+
+	assert_int_equal(f->sf.diags.n, 0);
+	assert_int_equal(f->sf.n, 2);
+	assert_string_equal(f->sf.files[0].path, "ok.yaml");
+	assert_string_equal(f->sf.files[1].path, "shop/app.yaml");
+	assert_true(source_dir_name_ignored("#x#"));
+	assert_false(source_dir_name_ignored("x.yaml"));
+	assert_false(source_dir_name_is_yaml("x.json"));
+	assert_true(source_dir_name_is_yaml("x.yml"));
+}
+
+static void
+test_max_file_bytes(void **state)
+{
+	struct fx *f = *state;
+	const struct diag *d;
+
+	put(f, "small.yaml", "0123456789abcdef"); /* exactly 16 */
+	put(f, "big.yaml", "0123456789abcdefg"); /* 17 */
+	open_sd(f, 16);
+	rescan(f);
+
+	assert_int_equal(f->sf.n, 1);
+	assert_content(f, "small.yaml", "0123456789abcdef");
+	assert_null(file(f, "big.yaml"));
+	d = diag_about(f, "big.yaml", "17 bytes");
+	assert_non_null(d);
+	assert_int_equal(d->severity, DIAG_ERROR);
+	assert_non_null(strstr(d->message, "max-file-bytes"));
+	assert_int_equal(f->sf.diags.nerrors, 1);
+}
+
+static void
+test_symlinks_followed(void **state)
+{
+	struct fx *f = *state;
+	char *ext = outside(f, "ext"), *ext_file = outside(f, "ext/e.yaml");
+
+	mkdir_in(f, "real");
+	put(f, "real/app.yaml", "real\n");
+	symlink_in(f, "real/app.yaml", "link.yaml");
+	symlink_in(f, "real", "team");
+	assert_int_equal(mkdir(ext, 0755), 0);
+	put_path(ext_file, "ext\n");
+	symlink_in(f, ext, "outside");
+	symlink_in(f, "does-not-exist.yaml", "dangling.yaml");
+	open_sd(f, 0);
+	rescan(f);
+
+	assert_int_equal(f->sf.n, 4);
+	assert_content(f, "link.yaml", "real\n");
+	assert_string_equal(file(f, "link.yaml")->ns, "default");
+	assert_content(f, "outside/e.yaml", "ext\n");
+	assert_string_equal(file(f, "outside/e.yaml")->ns, "outside");
+	assert_content(f, "real/app.yaml", "real\n");
+	assert_content(f, "team/app.yaml", "real\n");
+	assert_string_equal(file(f, "team/app.yaml")->ns, "team");
+	assert_non_null(diag_about(f, "dangling.yaml", "broken symlink"));
+	assert_int_equal(f->sf.diags.nerrors, 0);
+	free(ext);
+	free(ext_file);
+}
+
+static void
+test_symlink_loops(void **state)
+{
+	struct fx *f = *state;
+	const struct diag *d;
+
+	mkdir_in(f, "a");
+	put(f, "a/app.yaml", "a\n");
+	symlink_in(f, "..", "a/up");
+	symlink_in(f, ".", "self");
+	symlink_in(f, "l2.yaml", "l1.yaml");
+	symlink_in(f, "l1.yaml", "l2.yaml");
+	open_sd(f, 0);
+	rescan(f);
+
+	assert_int_equal(f->sf.n, 1);
+	assert_content(f, "a/app.yaml", "a\n");
+	d = diag_about(f, "a/up", "symlink loop");
+	assert_non_null(d);
+	assert_non_null(strstr(d->message, "a/up"));
+	assert_non_null(strstr(d->message, "the source root"));
+	assert_non_null(diag_about(f, "self", "symlink loop"));
+	assert_non_null(diag_about(f, "l1.yaml", "symlink loop"));
+	assert_non_null(diag_about(f, "l2.yaml", "symlink loop"));
+	assert_int_equal(f->sf.diags.nerrors, 4);
+}
+
+/* A loop that closes further down: b/c/back -> ../../b re-enters b. */
+static void
+test_symlink_loop_deep(void **state)
+{
+	struct fx *f = *state;
+
+	mkdir_in(f, "b");
+	mkdir_in(f, "b/c");
+	symlink_in(f, "../../b", "b/c/back");
+	put(f, "b/c/x.yaml", "x\n");
+	open_sd(f, 0);
+	rescan(f);
+
+	assert_int_equal(f->sf.n, 1);
+	assert_non_null(diag_about(f, "b/c/back", "leads back to b"));
+}
+
+static void
+test_unreadable(void **state)
+{
+	struct fx *f = *state;
+	char *fifo = at(f, "fifo.yaml");
+
+	put(f, "good.yaml", "good\n");
+	put(f, "secret.yaml", "secret\n");
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	mkdir_in(f, "x.yaml");
+	put(f, "x.yaml/in.yaml", "in\n");
+	symlink_in(f, "/dev/null", "null.yaml");
+	if (geteuid() != 0) {
+		char *p = at(f, "secret.yaml");
+
+		assert_int_equal(chmod(p, 0), 0);
+		free(p);
+	} else {
+		print_message("# running as root: EACCES cannot happen, the "
+		    "chmod 000 case is skipped\n");
+	}
+	open_sd(f, 0);
+	rescan(f);
+
+	assert_content(f, "good.yaml", "good\n");
+	assert_content(f, "x.yaml/in.yaml", "in\n");
+	assert_string_equal(file(f, "x.yaml/in.yaml")->ns, "x.yaml");
+	assert_null(file(f, "fifo.yaml"));
+	assert_non_null(diag_about(f, "fifo.yaml", "not a regular file"));
+	assert_non_null(diag_about(f, "null.yaml", "not a regular file"));
+	if (geteuid() != 0) {
+		assert_null(file(f, "secret.yaml"));
+		assert_non_null(diag_about(f, "secret.yaml", "cannot open"));
+	} else {
+		assert_content(f, "secret.yaml", "secret\n");
+	}
+	free(fifo);
+}
+
+static void
+test_root_unusable(void **state)
+{
+	struct fx *f = *state;
+	struct diag_list dl;
+	struct source_dir *sd;
+	char *missing = outside(f, "missing"), *afile = outside(f, "file");
+
+	diag_list_init(&dl);
+	assert_int_equal(source_dir_open(missing, NULL, &sd, &dl), -1);
+	assert_null(sd);
+	assert_int_equal(dl.nerrors, 1);
+	assert_non_null(strstr(dl.items[0].message, missing));
+	put_path(afile, "x");
+	assert_int_equal(source_dir_open(afile, NULL, &sd, &dl), -1);
+	assert_int_equal(dl.nerrors, 2);
+	diag_list_free(&dl);
+
+	/* The root disappearing later: scan says so instead of crashing. */
+	open_sd(f, 0);
+	rm_rf(f->root);
+	source_files_free(&f->sf);
+	assert_int_equal(source_dir_scan(f->sd, &f->sf), -1);
+	assert_int_equal(f->sf.diags.nerrors, 1);
+	assert_int_equal(f->sf.n, 0);
+	free(missing);
+	free(afile);
+}
+
+/* Unchanged files come from the cache; a changed one is read again even
+ * if its size stays the same. */
+static void
+test_cache(void **state)
+{
+	struct fx *f = *state;
+	char *p;
+
+	put(f, "a.yaml", "aaaa\n");
+	put(f, "b.yaml", "bbbb\n");
+	open_sd(f, 0);
+	rescan(f);
+	assert_int_equal(f->sd->ncache, 2);
+	/* Freshly written files are racy: read again, same result. */
+	rescan(f);
+	assert_content(f, "a.yaml", "aaaa\n");
+	assert_int_equal(f->sd->ncache, 2);
+
+	/* Pretend both are old: the next scan must not read a.yaml at all,
+	 * which the doctored cache copy proves. */
+	for (size_t i = 0; i < f->sd->ncache; i++)
+		f->sd->cache[i].racy = false;
+	f->sd->cache[0].data[0] = 'A';
+	f->sd->cache[0].hash = hash_bytes(f->sd->cache[0].data, f->sd->cache[0].len);
+	rescan(f);
+	assert_content(f, "a.yaml", "Aaaa\n");
+	assert_content(f, "b.yaml", "bbbb\n");
+
+	/* Same size, same second: ctime moves, so it is read again. */
+	for (size_t i = 0; i < f->sd->ncache; i++)
+		f->sd->cache[i].racy = false;
+	put(f, "a.yaml", "cccc\n");
+	rescan(f);
+	assert_content(f, "a.yaml", "cccc\n");
+
+	/* A deleted file leaves the cache. */
+	p = at(f, "b.yaml");
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	rescan(f);
+	assert_int_equal(f->sf.n, 1);
+	assert_int_equal(f->sd->ncache, 1);
+}
+
+/* --- watching ----------------------------------------------------------- */
+
+static void
+watch_setup(struct fx *f)
+{
+	mkdir_in(f, "shop");
+	put(f, "shop/app.yaml", "one\n");
+	put(f, "root.yaml", "root\n");
+	open_sd(f, 0);
+	rescan(f);
+	/* Our own scan must not wake us up. */
+	expect_quiet(f);
+}
+
+static void
+test_watch_in_place_write(void **state)
+{
+	struct fx *f = *state;
+	char *p;
+	int fd;
+
+	watch_setup(f);
+	p = at(f, "shop/app.yaml");
+	fd = open(p, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "two\n", 4), 4);
+	close(fd);
+	expect_change(f);
+	assert_content(f, "shop/app.yaml", "two\n");
+
+	put(f, "root.yaml", "ROOT\n"); /* root level */
+	expect_change(f);
+	assert_content(f, "root.yaml", "ROOT\n");
+	free(p);
+}
+
+static void
+test_watch_atomic_rename(void **state)
+{
+	struct fx *f = *state;
+	char *tmp, *dst;
+
+	watch_setup(f);
+	tmp = at(f, "shop/.app.yaml.tmp");
+	dst = at(f, "shop/app.yaml");
+	put_path(tmp, "renamed\n");
+	assert_int_equal(rename(tmp, dst), 0);
+	expect_change(f);
+	assert_content(f, "shop/app.yaml", "renamed\n");
+	free(tmp);
+	free(dst);
+}
+
+static void
+test_watch_delete(void **state)
+{
+	struct fx *f = *state;
+	char *p;
+
+	watch_setup(f);
+	p = at(f, "shop/app.yaml");
+	assert_int_equal(unlink(p), 0);
+	expect_change(f);
+	assert_null(file(f, "shop/app.yaml"));
+	assert_int_equal(f->sf.n, 1);
+	free(p);
+}
+
+static void
+test_watch_new_dir_and_file(void **state)
+{
+	struct fx *f = *state;
+
+	watch_setup(f);
+	/* The file is written before any watch on the new directory can
+	 * exist: the rescan must still find it. */
+	mkdir_in(f, "new");
+	put(f, "new/a.yaml", "a\n");
+	expect_change(f);
+	assert_content(f, "new/a.yaml", "a\n");
+	assert_string_equal(file(f, "new/a.yaml")->ns, "new");
+
+	/* And from now on the new directory is watched. */
+	put(f, "new/b.yaml", "b\n");
+	expect_change(f);
+	assert_content(f, "new/b.yaml", "b\n");
+
+	/* Nested: a directory inside a new directory. */
+	mkdir_in(f, "new/deep");
+	mkdir_in(f, "new/deep/er");
+	put(f, "new/deep/er/c.yaml", "c\n");
+	expect_change(f);
+	assert_content(f, "new/deep/er/c.yaml", "c\n");
+	put(f, "new/deep/er/c.yaml", "C\n");
+	expect_change(f);
+	assert_content(f, "new/deep/er/c.yaml", "C\n");
+}
+
+static void
+test_watch_dir_moved_in_and_out(void **state)
+{
+	struct fx *f = *state;
+	char *staged = outside(f, "team"), *staged_file = outside(f, "team/r.yaml");
+	char *in = at(f, "team"), *gone = outside(f, "gone");
+	char *gone_file = outside(f, "gone/r.yaml");
+
+	watch_setup(f);
+	assert_int_equal(mkdir(staged, 0755), 0);
+	put_path(staged_file, "r\n");
+	expect_quiet(f);
+	assert_int_equal(rename(staged, in), 0);
+	expect_change(f);
+	assert_content(f, "team/r.yaml", "r\n");
+	assert_string_equal(file(f, "team/r.yaml")->ns, "team");
+
+	put(f, "team/r.yaml", "r2\n");
+	expect_change(f);
+	assert_content(f, "team/r.yaml", "r2\n");
+
+	assert_int_equal(rename(in, gone), 0);
+	expect_change(f);
+	assert_null(file(f, "team/r.yaml"));
+	/* Its watch was dropped: edits out there are no longer ours. */
+	put_path(gone_file, "r3\n");
+	expect_quiet(f);
+	free(staged);
+	free(staged_file);
+	free(in);
+	free(gone);
+	free(gone_file);
+}
+
+static void
+test_watch_symlink_flip(void **state)
+{
+	struct fx *f = *state;
+	char *v1 = outside(f, "v1"), *v2 = outside(f, "v2");
+	char *v1f = outside(f, "v1/a.yaml"), *v2f = outside(f, "v2/a.yaml");
+	char *tmp = at(f, ".current.tmp"), *cur = at(f, "current");
+
+	assert_int_equal(mkdir(v1, 0755), 0);
+	assert_int_equal(mkdir(v2, 0755), 0);
+	put_path(v1f, "v1\n");
+	put_path(v2f, "v2\n");
+	symlink_in(f, v1, "current");
+	watch_setup(f);
+	assert_content(f, "current/a.yaml", "v1\n");
+
+	/* Edits in the target of a symlinked directory are seen. */
+	put_path(v1f, "v1b\n");
+	expect_change(f);
+	assert_content(f, "current/a.yaml", "v1b\n");
+
+	/* certbot / `ln -sfn`: a new link renamed over the old one. */
+	assert_int_equal(symlink(v2, tmp), 0);
+	assert_int_equal(rename(tmp, cur), 0);
+	expect_change(f);
+	assert_content(f, "current/a.yaml", "v2\n");
+	assert_string_equal(file(f, "current/a.yaml")->ns, "current");
+
+	/* The old target is no longer watched, the new one is. */
+	put_path(v1f, "v1c\n");
+	expect_quiet(f);
+	put_path(v2f, "v2b\n");
+	expect_change(f);
+	assert_content(f, "current/a.yaml", "v2b\n");
+
+	/* Removing the link (a non-YAML name) is relevant too. */
+	assert_int_equal(unlink(cur), 0);
+	expect_change(f);
+	assert_null(file(f, "current/a.yaml"));
+	free(v1);
+	free(v2);
+	free(v1f);
+	free(v2f);
+	free(tmp);
+	free(cur);
+}
+
+static void
+test_watch_symlinked_file_target(void **state)
+{
+	struct fx *f = *state;
+	char *target = outside(f, "target.yaml");
+
+	put_path(target, "t1\n");
+	symlink_in(f, target, "linked.yaml");
+	watch_setup(f);
+	assert_content(f, "linked.yaml", "t1\n");
+	put_path(target, "t2\n");
+	expect_change(f);
+	assert_content(f, "linked.yaml", "t2\n");
+	free(target);
+}
+
+static void
+test_watch_root_symlink_flip(void **state)
+{
+	struct fx *f = *state;
+	char *r1 = outside(f, "r1"), *r2 = outside(f, "r2");
+	char *r1f = outside(f, "r1/a.yaml"), *r2f = outside(f, "r2/a.yaml");
+	char *link = outside(f, "resources"), *tmp = outside(f, "resources.tmp");
+
+	assert_int_equal(mkdir(r1, 0755), 0);
+	assert_int_equal(mkdir(r2, 0755), 0);
+	put_path(r1f, "r1\n");
+	put_path(r2f, "r2\n");
+	assert_int_equal(symlink("r1", link), 0);
+	free(f->root);
+	f->root = xstrdup(link);
+	open_sd(f, 0);
+	rescan(f);
+	assert_content(f, "a.yaml", "r1\n");
+
+	assert_int_equal(symlink("r2", tmp), 0);
+	assert_int_equal(rename(tmp, link), 0);
+	expect_change(f);
+	assert_content(f, "a.yaml", "r2\n");
+	put_path(r2f, "r2b\n");
+	expect_change(f);
+	assert_content(f, "a.yaml", "r2b\n");
+	free(r1);
+	free(r2);
+	free(r1f);
+	free(r2f);
+	free(link);
+	free(tmp);
+}
+
+static void
+test_watch_irrelevant(void **state)
+{
+	struct fx *f = *state;
+	char *swp;
+	int fd;
+
+	watch_setup(f);
+	swp = at(f, "shop/.app.yaml.swp");
+	put_path(swp, "swap\n");
+	fd = open(swp, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "more\n", 5), 5);
+	close(fd);
+	assert_int_equal(unlink(swp), 0);
+	put(f, "shop/app.yaml~", "backup\n");
+	put(f, "4913", "");
+	put(f, ".hidden.yaml", "x\n");
+	put(f, "README.md", "docs\n");
+	put(f, "README.md", "docs 2\n");
+	expect_quiet(f);
+
+	/* The fd was readable, and process_events said "nothing relevant". */
+	put_path(swp, "swap\n");
+	{
+		struct pollfd p = { .fd = source_dir_fd(f->sd), .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+	}
+	assert_int_equal(source_dir_process_events(f->sd), 0);
+	free(swp);
+}
+
+/* More events than the kernel queues: one IN_Q_OVERFLOW, a rescan, and
+ * working watches afterwards. */
+static void
+test_watch_overflow(void **state)
+{
+	struct fx *f = *state;
+	long max = 16384;
+	FILE *fp = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
+	char *p;
+	int fd;
+
+	if (fp != NULL) {
+		if (fscanf(fp, "%ld", &max) != 1)
+			max = 16384;
+		fclose(fp);
+	}
+	if (max > 200000) {
+		print_message("# max_queued_events %ld: overflow test skipped\n",
+		    max);
+		return;
+	}
+	watch_setup(f);
+	p = at(f, "root.yaml");
+	/* Each write+close queues IN_MODIFY and IN_CLOSE_WRITE, which are
+	 * different and so not merged. */
+	for (long i = 0; i < max / 2 + 64; i++) {
+		fd = open(p, O_WRONLY | O_APPEND);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "#\n", 2), 2);
+		close(fd);
+	}
+	assert_int_equal(source_dir_process_events(f->sd), 1);
+	assert_true(f->sd->rebuild_watches);
+	rescan(f);
+	assert_false(f->sd->rebuild_watches);
+	assert_non_null(file(f, "root.yaml"));
+	assert_true(f->sd->nwatches >= 2);
+	expect_quiet(f);
+	put(f, "shop/app.yaml", "after\n");
+	expect_change(f);
+	assert_content(f, "shop/app.yaml", "after\n");
+	free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_namespace_of),
+		cmocka_unit_test_setup_teardown(test_order_and_namespaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ignored_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_file_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_loops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_loop_deep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_unusable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_in_place_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_atomic_rename, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_new_dir_and_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_dir_moved_in_and_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_symlink_flip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_symlinked_file_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_root_symlink_flip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_irrelevant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_overflow, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
