@@ -12,6 +12,7 @@ struct file_entry {
 	char *path;
 	struct loaded_file *good; /* last version that parsed, or NULL */
 	struct loaded_file *latest; /* the current version if it failed */
+	bool moved; /* handed to the next generation (path still readable) */
 };
 
 struct pipeline {
@@ -97,9 +98,12 @@ entries_update(struct pipeline *p, const struct source_files *files)
 		struct file_entry e = { 0 };
 		struct loaded_file *lf;
 
-		if (old) {
+		if (old && !old->moved) {
 			e = *old;
-			memset(old, 0, sizeof *old);
+			e.moved = false;
+			/* The old array stays sorted and searchable: keep the
+			 * path, mark the entry as taken. */
+			old->moved = true;
 		} else {
 			e.path = xstrdup(sf->path);
 		}
@@ -126,11 +130,10 @@ entries_update(struct pipeline *p, const struct source_files *files)
 	for (size_t i = 0; i < p->n; i++) {
 		struct file_entry *e = &p->entries[i];
 
-		if (e->path == NULL)
+		if (e->moved)
 			continue;
 		if (e->good && source_reported(files, e->path)) {
 			ARRAY_PUSH(next, n, cap, *e);
-			memset(e, 0, sizeof *e);
 			continue;
 		}
 		file_entry_clear(e);

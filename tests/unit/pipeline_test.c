@@ -1,0 +1,379 @@
+/* Unit tests for build (DAG), translate and snapshot versions, and the
+ * pipeline's per-file cache with last good versions. Inputs are YAML
+ * buffers, as a source would hand them over. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "envoy/config/cluster/v3/cluster.pb-c.h"
+#include "envoy/config/endpoint/v3/endpoint.pb-c.h"
+#include "envoy/config/endpoint/v3/endpoint_components.pb-c.h"
+#include "envoy/config/route/v3/route.pb-c.h"
+#include "envoy/config/route/v3/route_components.pb-c.h"
+#include "pipeline.h"
+#include "util/hash.h"
+#include "util/xalloc.h"
+
+static const char *proxy_yaml =
+    "apiVersion: projectcontour.io/v1\n"
+    "kind: HTTPProxy\n"
+    "metadata: {name: app}\n"
+    "spec:\n"
+    "  virtualhost: {fqdn: app.example.com}\n"
+    "  routes:\n"
+    "    - conditions: [{prefix: /}]\n"
+    "      services: [{name: web, port: 80}]\n"
+    "    - conditions: [{prefix: /api/v1}]\n"
+    "      services: [{name: web, port: 80}]\n"
+    "    - conditions: [{exact: /exact}]\n"
+    "      services: [{name: web, port: 80}]\n";
+
+static const char *service_yaml =
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata: {name: web}\n"
+    "spec:\n"
+    "  ports: [{name: http, port: 80}]\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Endpoints\n"
+    "metadata: {name: web}\n"
+    "subsets:\n"
+    "  - addresses: [{ip: 10.0.0.2}, {ip: 10.0.0.1}]\n"
+    "    ports: [{name: http, port: 8080}]\n";
+
+struct fixture {
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct pipeline *p;
+	struct source_files files;
+};
+
+static void
+files_set(struct source_files *sf, const char *path, const char *data)
+{
+	struct source_file f;
+
+	for (size_t i = 0; i < sf->n; i++) {
+		if (strcmp(sf->files[i].path, path) == 0) {
+			free(sf->files[i].data);
+			sf->files[i].data = xstrdup(data);
+			sf->files[i].len = strlen(data);
+			sf->files[i].hash = hash_bytes(data, strlen(data));
+			return;
+		}
+	}
+	f.path = xstrdup(path);
+	f.ns = source_namespace_of(path);
+	f.data = xstrdup(data);
+	f.len = strlen(data);
+	f.hash = hash_bytes(data, f.len);
+	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	/* Keep the sorted order sources guarantee. */
+	for (size_t i = sf->n - 1; i > 0 && strcmp(sf->files[i - 1].path, sf->files[i].path) > 0; i--) {
+		struct source_file tmp = sf->files[i];
+
+		sf->files[i] = sf->files[i - 1];
+		sf->files[i - 1] = tmp;
+	}
+}
+
+static void
+files_remove(struct source_files *sf, const char *path)
+{
+	for (size_t i = 0; i < sf->n; i++) {
+		if (strcmp(sf->files[i].path, path) != 0)
+			continue;
+		free(sf->files[i].path);
+		free(sf->files[i].ns);
+		free(sf->files[i].data);
+		memmove(&sf->files[i], &sf->files[i + 1], (sf->n - i - 1) * sizeof sf->files[0]);
+		sf->n--;
+		return;
+	}
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+
+	config_init_defaults(&f->cfg);
+	translate_options_init(&f->to);
+	f->p = pipeline_new(NULL);
+	diag_list_init(&f->files.diags);
+	f->files.revision = xstrdup("rev1");
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	pipeline_free(f->p);
+	source_files_free(&f->files);
+	config_free(&f->cfg);
+	free(f);
+	return 0;
+}
+
+static void
+build(struct fixture *f, struct build_result *r)
+{
+	pipeline_build(f->p, &f->files, &f->cfg, &f->to, r);
+}
+
+static void
+test_routes_sorted_and_translated(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+	const struct xds_resource *res;
+	Envoy__Config__Route__V3__RouteConfiguration *rc;
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &r);
+	assert_int_equal(r.diags.nerrors, 0);
+	assert_int_equal(r.dag->nvhosts, 1);
+	assert_int_equal(r.dag->vhosts[0].nroutes, 3);
+	/* exact first, then longest prefix, then / */
+	assert_int_equal(r.dag->vhosts[0].routes[0].path_kind, DAG_PATH_EXACT);
+	assert_string_equal(r.dag->vhosts[0].routes[1].path, "/api/v1");
+	assert_string_equal(r.dag->vhosts[0].routes[2].path, "/");
+
+	/* ingress_http + the proxyless api listener, named only */
+	assert_int_equal(r.snapshot->types[XDS_LISTENER].n, 2);
+	res = snapshot_find(r.snapshot, XDS_LISTENER, "app.example.com");
+	assert_non_null(res);
+	assert_true(res->named_only);
+	assert_false(snapshot_find(r.snapshot, XDS_LISTENER, "ingress_http")->named_only);
+
+	res = snapshot_find(r.snapshot, XDS_ROUTE, "ingress_http");
+	assert_non_null(res);
+	rc = envoy__config__route__v3__route_configuration__unpack(NULL, res->len, res->bytes);
+	assert_non_null(rc);
+	assert_int_equal(rc->n_virtual_hosts, 1);
+	assert_string_equal(rc->virtual_hosts[0]->domains[0], "app.example.com");
+	assert_string_equal(rc->virtual_hosts[0]->routes[0]->match->path, "/exact");
+	assert_string_equal(rc->virtual_hosts[0]->routes[1]->match->prefix, "/api/v1");
+	assert_string_equal(rc->virtual_hosts[0]->routes[2]->route->cluster,
+	    r.dag->clusters[0]->name);
+	envoy__config__route__v3__route_configuration__free_unpacked(rc, NULL);
+	build_result_free(&r);
+}
+
+static void
+test_cluster_and_endpoints(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+	const struct xds_resource *res;
+	Envoy__Config__Cluster__V3__Cluster *c;
+	Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla;
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &r);
+	assert_int_equal(r.snapshot->types[XDS_CLUSTER].n, 1);
+	res = &r.snapshot->types[XDS_CLUSTER].items[0];
+	/* <ns>/<svc>/<port>/<10 hex> */
+	assert_int_equal(strncmp(res->name, "default/web/80/", 15), 0);
+	assert_int_equal(strlen(res->name), 15 + 10);
+	c = envoy__config__cluster__v3__cluster__unpack(NULL, res->len, res->bytes);
+	assert_non_null(c);
+	assert_int_equal(c->type, ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__EDS);
+	assert_string_equal(c->eds_cluster_config->service_name, "default/web/http");
+	assert_int_equal(c->connect_timeout->seconds, 2);
+	envoy__config__cluster__v3__cluster__free_unpacked(c, NULL);
+
+	res = snapshot_find(r.snapshot, XDS_ENDPOINT, "default/web/http");
+	assert_non_null(res);
+	cla = envoy__config__endpoint__v3__cluster_load_assignment__unpack(NULL, res->len, res->bytes);
+	assert_non_null(cla);
+	assert_int_equal(cla->n_endpoints, 1);
+	/* gRPC clients ignore localities without both of these */
+	assert_non_null(cla->endpoints[0]->locality);
+	assert_non_null(cla->endpoints[0]->load_balancing_weight);
+	assert_int_equal(cla->endpoints[0]->n_lb_endpoints, 2);
+	/* sorted by address */
+	assert_string_equal(cla->endpoints[0]->lb_endpoints[0]->endpoint->address->socket_address->address,
+	    "10.0.0.1");
+	assert_int_equal(cla->endpoints[0]->lb_endpoints[0]->endpoint->address->socket_address->port_value,
+	    8080);
+	envoy__config__endpoint__v3__cluster_load_assignment__free_unpacked(cla, NULL);
+	build_result_free(&r);
+}
+
+static void
+test_versions_deterministic(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result a, b;
+	struct pipeline *other = pipeline_new(NULL);
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &a);
+	/* A second, independent pipeline (another process, another replica). */
+	pipeline_build(other, &f->files, &f->cfg, &f->to, &b);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		assert_int_equal(a.snapshot->types[t].n, b.snapshot->types[t].n);
+		assert_string_equal(a.snapshot->types[t].version_hex, b.snapshot->types[t].version_hex);
+		for (size_t i = 0; i < a.snapshot->types[t].n; i++) {
+			const struct xds_resource *x = &a.snapshot->types[t].items[i];
+
+			assert_string_equal(x->version_hex, b.snapshot->types[t].items[i].version_hex);
+			/* A version is the hash of the bytes. */
+			assert_int_equal(x->version, hash_bytes(x->bytes, x->len));
+		}
+	}
+	build_result_free(&a);
+	build_result_free(&b);
+	pipeline_free(other);
+}
+
+static void
+test_endpoint_change_touches_only_eds(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result a, b;
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &a);
+	char *moved = xstrdup(service_yaml);
+	char *p = strstr(moved, "10.0.0.2");
+	p[7] = '3';
+	files_set(&f->files, "default/web.yaml", moved);
+	free(moved);
+	build(f, &b);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		if (t == XDS_ENDPOINT)
+			assert_string_not_equal(a.snapshot->types[t].version_hex,
+			    b.snapshot->types[t].version_hex);
+		else
+			assert_string_equal(a.snapshot->types[t].version_hex,
+			    b.snapshot->types[t].version_hex);
+	}
+	build_result_free(&a);
+	build_result_free(&b);
+}
+
+static void
+test_last_good_per_file(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result good, bad, fixed;
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &good);
+	assert_int_equal(good.files[0].state, FILE_OK);
+
+	/* A typo: the file's previous objects keep serving. */
+	files_set(&f->files, "default/app.yaml", "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: app}\nspec:\n  virtualhostt: {}\n");
+	build(f, &bad);
+	assert_true(bad.diags.nerrors > 0);
+	assert_string_equal(bad.diags.items[0].file, "default/app.yaml");
+	assert_int_equal(bad.diags.items[0].line, 5);
+	assert_int_equal(bad.files[0].state, FILE_ERROR_SERVING_PREVIOUS);
+	assert_string_equal(bad.files[0].serving_hash, good.files[0].serving_hash);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		assert_string_equal(good.snapshot->types[t].version_hex,
+		    bad.snapshot->types[t].version_hex);
+
+	/* A file that never parsed contributes nothing and is reported. */
+	files_set(&f->files, "default/new.yaml", "kind: [\n");
+	build_result_free(&bad);
+	build(f, &bad);
+	assert_int_equal(bad.files[1].state, FILE_ERROR);
+
+	/* Deleting the broken file and fixing the other one. */
+	files_remove(&f->files, "default/new.yaml");
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	build(f, &fixed);
+	assert_int_equal(fixed.diags.nerrors, 0);
+	assert_int_equal(fixed.nfiles, 2);
+	assert_int_equal(fixed.files[0].state, FILE_OK);
+	build_result_free(&good);
+	build_result_free(&bad);
+	build_result_free(&fixed);
+}
+
+static void
+test_unreadable_file_keeps_last_good(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result good, later;
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &good);
+	/* The source could not read web.yaml this time (say it grew past
+	 * max-file-bytes): it drops out of the list with an error. */
+	files_remove(&f->files, "default/web.yaml");
+	diag_add(&f->files.diags, DIAG_ERROR, "default/web.yaml", 0, 0, "file is too large");
+	build(f, &later);
+	assert_int_equal(later.dag->nclusters, 1);
+	assert_string_equal(good.snapshot->types[XDS_ENDPOINT].version_hex,
+	    later.snapshot->types[XDS_ENDPOINT].version_hex);
+	build_result_free(&good);
+	build_result_free(&later);
+}
+
+static void
+test_deleted_file_removes_objects(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &r);
+	build_result_free(&r);
+	files_remove(&f->files, "default/web.yaml");
+	build(f, &r);
+	/* Every route now lacks its service: 503s, no clusters. */
+	assert_int_equal(r.dag->nclusters, 0);
+	assert_int_equal(dag_count_status(r.dag, DAG_STATUS_INVALID), 1);
+	assert_int_equal(r.dag->vhosts[0].routes[0].direct_status, 503);
+	build_result_free(&r);
+}
+
+static void
+test_no_routes_no_listener(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &r);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		assert_int_equal(r.snapshot->types[t].n, 0);
+	build_result_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_routes_sorted_and_translated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cluster_and_endpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_versions_deterministic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoint_change_touches_only_eds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_good_per_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_file_keeps_last_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_file_removes_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_routes_no_listener, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
