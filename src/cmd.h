@@ -39,7 +39,8 @@ void cmd_translate_options(const struct cairn_config *cfg,
     struct translate_options *to);
 /* Scan the configured source once and build it. Returns -1 (message
  * printed) when the source cannot be read at all. */
-int cmd_build_once(const struct cairn_config *cfg, struct build_result *out);
+int cmd_build_once(const struct cairn_config *cfg, const char *rev,
+    struct build_result *out);
 /* `cairn serve DIR` and friends: a lone positional argument is --source. */
 int cmd_positional_source(int argc, char **argv, int optind_now,
     struct cmd_flags *f);

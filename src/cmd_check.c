@@ -51,7 +51,7 @@ cmd_check(int argc, char **argv)
 	}
 	if (cmd_load_config(&f, &cfg) < 0)
 		return CMD_EXIT_USAGE;
-	if (cmd_build_once(&cfg, &r) < 0) {
+	if (cmd_build_once(&cfg, f.rev, &r) < 0) {
 		config_free(&cfg);
 		return CMD_EXIT_USAGE;
 	}

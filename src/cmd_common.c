@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "source/dir.h"
+#include "source/source.h"
 #include "util/log.h"
 
 #ifndef SYSCONFDIR
@@ -120,34 +120,28 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 }
 
 int
-cmd_build_once(const struct cairn_config *cfg, struct build_result *out)
+cmd_build_once(const struct cairn_config *cfg, const char *rev,
+    struct build_result *out)
 {
-	struct source_dir_options so = { .max_file_bytes = (size_t)cfg->source.max_file_bytes };
 	struct source_files files = { 0 };
 	struct translate_options to;
 	struct load_options lo = { 0 };
-	struct source_dir *sd;
+	struct source *src;
 	struct pipeline *p;
 	struct diag_list diags;
 	int rc;
 
-	if (cfg->source.git.repository[0]) {
-		fprintf(stderr, "cairn: git sources are not available yet; use --source DIR\n");
-		return -1;
-	}
 	diag_list_init(&diags);
-	rc = source_dir_open(cfg->source.directory, &so, &sd, &diags);
+	rc = source_open(cfg, rev, &src, &diags);
 	config_print_problems(&diags);
 	diag_list_free(&diags);
-	if (rc < 0) {
-		fprintf(stderr, "cairn: cannot read source directory %s\n", cfg->source.directory);
+	if (rc < 0)
 		return -1;
-	}
-	if (source_dir_scan(sd, &files) < 0) {
+	if (source_scan(src, &files) < 0) {
 		config_print_problems(&files.diags);
-		fprintf(stderr, "cairn: cannot read source directory %s\n", cfg->source.directory);
+		fprintf(stderr, "cairn: cannot read the %s\n", src->description);
 		source_files_free(&files);
-		source_dir_close(sd);
+		source_close(src);
 		return -1;
 	}
 	cmd_translate_options(cfg, &to);
@@ -157,6 +151,6 @@ cmd_build_once(const struct cairn_config *cfg, struct build_result *out)
 	 * handing the pipeline to the result. */
 	out->owner = p;
 	source_files_free(&files);
-	source_dir_close(sd);
+	source_close(src);
 	return 0;
 }

@@ -20,7 +20,7 @@
 #include "cmd.h"
 #include "report.h"
 #include "source/debounce.h"
-#include "source/dir.h"
+#include "source/source.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -28,7 +28,7 @@ struct serve {
 	struct cairn_config cfg;
 	struct cmd_flags flags;
 	struct translate_options to;
-	struct source_dir *dir;
+	struct source *source;
 	struct pipeline *pipeline;
 	struct ads_server *ads;
 	struct admin_server *admin;
@@ -108,7 +108,7 @@ serve_rebuild(struct serve *s, const char *why)
 	struct build_result r;
 	int64_t start = now_ms();
 
-	if (source_dir_scan(s->dir, &files) < 0) {
+	if (source_scan(s->source, &files) < 0) {
 		for (size_t i = 0; i < files.diags.n; i++)
 			diag_print(stderr, &files.diags.items[i]);
 		log_error("cannot read the source; still serving revision %s",
@@ -202,8 +202,8 @@ serve_loop(struct serve *s)
 					serve_rebuild(s, "change");
 				}
 				serve_arm_timer(s);
-			} else if (fd == source_dir_fd(s->dir)) {
-				int changed = source_dir_process_events(s->dir);
+			} else if (fd == source_fd(s->source)) {
+				int changed = source_process_events(s->source);
 
 				if (changed != 0) { /* -1: be safe and rescan */
 					debounce_event(&s->debounce, now_ms());
@@ -226,20 +226,16 @@ epoll_watch(int epfd, int fd)
 static int
 serve_open_source(struct serve *s)
 {
-	struct source_dir_options so = {
-		.max_file_bytes = (size_t)s->cfg.source.max_file_bytes,
-	};
 	struct diag_list diags;
 	int rc;
 
 	diag_list_init(&diags);
-	rc = source_dir_open(s->cfg.source.directory, &so, &s->dir, &diags);
+	rc = source_open(&s->cfg, NULL, &s->source, &diags);
 	for (size_t i = 0; i < diags.n; i++)
 		diag_print(stderr, &diags.items[i]);
 	diag_list_free(&diags);
 	if (rc < 0)
-		fprintf(stderr, "cairn serve: cannot watch source directory %s\n",
-		    s->cfg.source.directory);
+		fprintf(stderr, "cairn serve: cannot open the source\n");
 	return rc;
 }
 
@@ -269,7 +265,7 @@ serve_start(struct serve *s)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->sigfd < 0 || s->timerfd < 0 || s->epfd < 0 ||
 	    epoll_watch(s->epfd, s->sigfd) < 0 || epoll_watch(s->epfd, s->timerfd) < 0 ||
-	    epoll_watch(s->epfd, source_dir_fd(s->dir)) < 0) {
+	    epoll_watch(s->epfd, source_fd(s->source)) < 0) {
 		fprintf(stderr, "cairn serve: event loop setup: %s\n", strerror(errno));
 		return -1;
 	}
@@ -286,7 +282,7 @@ serve_start(struct serve *s)
 		free(err);
 		return -1;
 	}
-	log_info("serving %s on xds %s (port %d)%s", s->cfg.source.directory,
+	log_info("serving %s on xds %s (port %d)%s", s->source->description,
 	    s->cfg.xds.address, ads_server_port(s->ads),
 	    s->admin ? ", admin enabled" : "");
 	serve_rebuild(s, "initial build");
@@ -304,8 +300,7 @@ serve_stop(struct serve *s)
 		ads_server_stop(s->ads);
 	snapshot_unref(s->current);
 	pipeline_free(s->pipeline);
-	if (s->dir)
-		source_dir_close(s->dir);
+	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
 	if (s->epfd >= 0)
 		close(s->epfd);
@@ -354,11 +349,6 @@ cmd_serve(int argc, char **argv)
 	}
 	if (cmd_load_config(&s.flags, &s.cfg) < 0)
 		return CMD_EXIT_USAGE;
-	if (s.flags.git_repo) {
-		fprintf(stderr, "cairn serve: --git is not available yet; use --source DIR\n");
-		config_free(&s.cfg);
-		return CMD_EXIT_USAGE;
-	}
 	cmd_translate_options(&s.cfg, &s.to);
 	if (serve_start(&s) < 0) {
 		serve_stop(&s);

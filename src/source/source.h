@@ -24,6 +24,38 @@ struct source_files {
 };
 
 void source_files_free(struct source_files *sf);
+
+/* A source of either kind behind one interface, so the serve loop and the
+ * one-shot commands do not care where files come from. */
+struct cairn_config;
+struct source;
+
+struct source_ops {
+	int (*fd)(const void *impl); /* pollable fd, or -1 */
+	/* Drain events: 1 = something changed (rescan), 0 = nothing, -1 = error
+	 * (callers rescan to be safe). */
+	int (*process_events)(void *impl);
+	int (*scan)(void *impl, struct source_files *out);
+	int (*refresh)(void *impl); /* fetch a remote now; may be NULL */
+	void (*close)(void *impl);
+};
+
+struct source {
+	const struct source_ops *ops;
+	void *impl;
+	char *description; /* "directory /etc/cairn/resources", ... */
+};
+
+/* Open the source the config names (source.directory or source.git).
+ * rev: for one-shot commands, a git revision to read instead of the branch
+ * (NULL = the branch). Returns -1 with the reason in diags. */
+int source_open(const struct cairn_config *cfg, const char *rev,
+    struct source **out, struct diag_list *diags);
+int source_fd(const struct source *s);
+int source_process_events(struct source *s);
+int source_scan(struct source *s, struct source_files *out);
+int source_refresh(struct source *s);
+void source_close(struct source *s);
 /* The namespace a relative path belongs to. */
 char *source_namespace_of(const char *relpath);
 

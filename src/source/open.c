@@ -1,0 +1,100 @@
+/* Picks the source the configuration names and hides which one it is. */
+#include <stdlib.h>
+
+#include "config.h"
+#include "source/dir.h"
+#include "source/source.h"
+#include "util/xalloc.h"
+
+static int
+dir_fd(const void *impl)
+{
+	return source_dir_fd(impl);
+}
+
+static int
+dir_process_events(void *impl)
+{
+	return source_dir_process_events(impl);
+}
+
+static int
+dir_scan(void *impl, struct source_files *out)
+{
+	return source_dir_scan(impl, out);
+}
+
+static void
+dir_close(void *impl)
+{
+	source_dir_close(impl);
+}
+
+static const struct source_ops dir_ops = {
+	.fd = dir_fd,
+	.process_events = dir_process_events,
+	.scan = dir_scan,
+	.refresh = NULL,
+	.close = dir_close,
+};
+
+int
+source_open(const struct cairn_config *cfg, const char *rev,
+    struct source **out, struct diag_list *diags)
+{
+	struct source_dir_options so = {
+		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
+	};
+	struct source_dir *sd;
+
+	if (cfg->source.git.repository[0]) {
+		diag_add(diags, DIAG_ERROR, cfg->source.git.repository, 0, 0,
+		    "git sources are not available in this build yet; use a directory");
+		return -1;
+	}
+	if (rev) {
+		diag_add(diags, DIAG_ERROR, "", 0, 0, "--rev needs a git source (--git REPO)");
+		return -1;
+	}
+	if (source_dir_open(cfg->source.directory, &so, &sd, diags) < 0)
+		return -1;
+	*out = xcalloc(1, sizeof **out);
+	(*out)->ops = &dir_ops;
+	(*out)->impl = sd;
+	(*out)->description = xasprintf("directory %s", cfg->source.directory);
+	return 0;
+}
+
+int
+source_fd(const struct source *s)
+{
+	return s->ops->fd(s->impl);
+}
+
+int
+source_process_events(struct source *s)
+{
+	return s->ops->process_events(s->impl);
+}
+
+int
+source_scan(struct source *s, struct source_files *out)
+{
+	return s->ops->scan(s->impl, out);
+}
+
+int
+source_refresh(struct source *s)
+{
+	return s->ops->refresh ? s->ops->refresh(s->impl) : 0;
+}
+
+void
+source_close(struct source *s)
+{
+	if (s == NULL)
+		return;
+	s->ops->close(s->impl);
+	free(s->description);
+	free(s);
+}
