@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -96,7 +95,7 @@ struct source_dir {
 	struct watch *watches; /* sorted by wd */
 	size_t nwatches, capwatches;
 	unsigned gen;
-	bool rebuild_watches; /* the queue overflowed */
+	bool rebuild_watches; /* events were lost (overflow, read error) */
 
 	bool events_seen; /* relevant events since the last scan */
 	int64_t racy_ns;
@@ -516,6 +515,8 @@ source_dir_process_events(struct source_dir *sd)
 				return relevant;
 			log_error("source directory %s: inotify read: %s",
 			    sd->root, strerror(errno));
+			/* Events may be lost: trust nothing next time. */
+			sd->rebuild_watches = true;
 			return -1;
 		}
 		if (n == 0)
@@ -1120,8 +1121,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 		return -1;
 	}
 	/* Events still queued belong to this scan: mark their directories. */
-	if (source_dir_process_events(sd) == -1)
-		sd->events_seen = false;
+	(void)source_dir_process_events(sd);
 	if (sd->rebuild_watches) {
 		watches_drop_all(sd);
 		sd->rebuild_watches = false;
@@ -1166,7 +1166,9 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	sd->dirs = s.new_dirs;
 	sd->ndirs = s.nnew_dirs;
 	strings_free(sd->linkdirs, sd->nlinkdirs);
-	qsort(s.linkdirs, s.nlinkdirs, sizeof s.linkdirs[0], str_cmp_ptr);
+	if (s.nlinkdirs > 1)
+		qsort(s.linkdirs, s.nlinkdirs, sizeof s.linkdirs[0],
+		    str_cmp_ptr);
 	sd->linkdirs = s.linkdirs;
 	sd->nlinkdirs = s.nlinkdirs;
 	log_debug("source directory %s: revision %s, %zu files (%zu read), "

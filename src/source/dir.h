@@ -28,17 +28,20 @@ int source_dir_fd(const struct source_dir *sd);
 /* Drains pending inotify events. Returns 1 if anything relevant changed
  * (a rescan is needed), 0 if only irrelevant events arrived (editor swap
  * files, hidden files, non-YAML regular files), -1 on a read error.
- * An inotify queue overflow returns 1 and makes the next scan rebuild
- * every watch. */
+ * An inotify queue overflow returns 1; after an overflow or a read error
+ * the next scan rebuilds every watch and re-checks every file. */
 int source_dir_process_events(struct source_dir *sd);
 /* Reads the whole tree into *out, which is overwritten (not freed) and
  * then owned by the caller: release it with source_files_free even when
- * -1 is returned. Problems with single files (unreadable, too large,
- * symlink loops) become diagnostics in out->diags and leave that file out;
- * -1 only when the root itself cannot be read. Unchanged files are served
- * from a cache keyed by (dev, ino, size, mtime, ctime), so a rescan of a
- * large tree reads only what changed. Re-establishes the watches on every
- * directory seen and drops stale ones. */
+ * -1 is returned. Files are sorted by path (byte-wise), out->revision is
+ * 16 hex digits over the (path, content hash) list. Problems with single
+ * files (unreadable, too large, symlink loops) become diagnostics in
+ * out->diags and leave that file out; -1 only when the root itself cannot
+ * be read. Drains pending events first. Unchanged files are served from a
+ * cache keyed by (dev, ino, size, mtime, ctime); after events, directories
+ * no event touched are not even listed again (see dir.c), while a scan no
+ * event asked for (startup, SIGHUP) re-checks every file. Re-establishes
+ * the watches on every directory seen and drops stale ones. */
 int source_dir_scan(struct source_dir *sd, struct source_files *out);
 void source_dir_close(struct source_dir *sd);
 

@@ -18,6 +18,8 @@ struct fx {
 	char *root;
 	struct source_dir *sd;
 	struct source_files sf;
+	int64_t racy_ns; /* > 0: trust stat sooner, so unchanged directories
+	                  * are reused (the fast path) in watch tests */
 };
 
 static int
@@ -99,6 +101,25 @@ setup(void **state)
 	return 0;
 }
 
+/* Long enough for the kernel's coarse file timestamps (one tick). */
+#define TRUSTING_RACY_NS ((int64_t)20 * 1000 * 1000)
+
+static int
+setup_trusting(void **state)
+{
+	setup(state);
+	((struct fx *)*state)->racy_ns = TRUSTING_RACY_NS;
+	return 0;
+}
+
+static void
+age_files(void)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
 static int
 teardown(void **state)
 {
@@ -122,6 +143,8 @@ open_sd(struct fx *f, size_t max)
 	diag_list_init(&dl);
 	assert_int_equal(source_dir_open(f->root, &o, &f->sd, &dl), 0);
 	assert_int_equal(dl.n, 0);
+	if (f->racy_ns > 0)
+		f->sd->racy_ns = f->racy_ns;
 	diag_list_free(&dl);
 }
 
@@ -834,6 +857,117 @@ test_watch_overflow(void **state)
 	free(p);
 }
 
+/* After events, only the directories they happened in are listed again;
+ * the rest come from the records and the cache, unstat()ed. */
+static void
+test_incremental_reuse(void **state)
+{
+	struct fx *f = *state;
+	char *rev;
+
+	f->racy_ns = TRUSTING_RACY_NS;
+	mkdir_in(f, "ns1");
+	mkdir_in(f, "ns2");
+	mkdir_in(f, "ns2/sub");
+	mkdir_in(f, "ns3");
+	put(f, "ns1/a.yaml", "1a\n");
+	put(f, "ns2/a.yaml", "2a\n");
+	put(f, "ns2/sub/a.yaml", "2sa\n");
+	put(f, "ns3/a.yaml", "3a\n");
+	put(f, "ns3/b.yaml", "3b\n");
+	put(f, "top.yaml", "top\n");
+	age_files();
+	open_sd(f, 0);
+	rescan(f);
+	assert_int_equal(f->sd->stats.dirs_read, 5);
+	assert_int_equal(f->sd->stats.files_read, 6);
+	rev = xstrdup(f->sf.revision);
+
+	/* No event since: a full re-check, but nothing is read again. */
+	rescan(f);
+	assert_int_equal(f->sd->stats.dirs_read, 5);
+	assert_int_equal(f->sd->stats.dirs_reused, 0);
+	assert_int_equal(f->sd->stats.files_read, 0);
+	assert_string_equal(f->sf.revision, rev);
+
+	put(f, "ns3/b.yaml", "3B\n");
+	expect_change(f);
+	assert_int_equal(f->sd->stats.dirs_read, 1); /* ns3 */
+	assert_int_equal(f->sd->stats.dirs_reused, 4);
+	assert_int_equal(f->sd->stats.files_read, 1);
+	assert_int_equal(f->sf.n, 6);
+	assert_content(f, "ns1/a.yaml", "1a\n");
+	assert_content(f, "ns2/sub/a.yaml", "2sa\n");
+	assert_content(f, "ns3/a.yaml", "3a\n");
+	assert_content(f, "ns3/b.yaml", "3B\n");
+	assert_content(f, "top.yaml", "top\n");
+	assert_string_not_equal(f->sf.revision, rev);
+	for (size_t i = 1; i < f->sf.n; i++)
+		assert_true(strcmp(f->sf.files[i - 1].path, f->sf.files[i].path) < 0);
+
+	/* A new directory deep down: its parents are listed, not the rest. */
+	age_files();
+	mkdir_in(f, "ns2/sub/new");
+	put(f, "ns2/sub/new/n.yaml", "n\n");
+	expect_change(f);
+	assert_content(f, "ns2/sub/new/n.yaml", "n\n");
+	assert_content(f, "ns3/b.yaml", "3B\n");
+	assert_int_equal(f->sf.n, 7);
+	assert_true(f->sd->stats.dirs_reused >= 3);
+
+	/* Same content back: same revision as at the start. */
+	age_files();
+	put(f, "ns3/b.yaml", "3b\n");
+	{
+		char *p = at(f, "ns2/sub/new/n.yaml"), *d = at(f, "ns2/sub/new");
+
+		assert_int_equal(unlink(p), 0);
+		assert_int_equal(rmdir(d), 0);
+		free(p);
+		free(d);
+	}
+	expect_change(f);
+	assert_string_equal(f->sf.revision, rev);
+	free(rev);
+}
+
+/* A file with a second link can change through a path no watch sees: its
+ * directory is always stat()ed again. */
+static void
+test_hard_link_not_trusted(void **state)
+{
+	struct fx *f = *state;
+	char *ext = outside(f, "shared.yaml"), *in = at(f, "ns/h.yaml");
+	int fd;
+
+	f->racy_ns = TRUSTING_RACY_NS;
+	mkdir_in(f, "ns");
+	mkdir_in(f, "other");
+	put(f, "other/o.yaml", "o\n");
+	put_path(ext, "h1\n");
+	assert_int_equal(link(ext, in), 0);
+	age_files();
+	open_sd(f, 0);
+	rescan(f);
+	assert_content(f, "ns/h.yaml", "h1\n");
+	age_files();
+
+	fd = open(ext, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "h2\n", 3), 3);
+	close(fd);
+	expect_quiet(f); /* nothing the tree's watches could see */
+	put(f, "other/o.yaml", "o2\n"); /* some other event */
+	expect_change(f);
+	assert_content(f, "ns/h.yaml", "h1\nh2\n");
+	assert_content(f, "other/o.yaml", "o2\n");
+	free(ext);
+	free(in);
+}
+
+#define WATCH_TEST(fn, setup_fn, label)                                      \
+	{ #fn label, fn, setup_fn, teardown, NULL }
+
 int
 main(void)
 {
@@ -858,6 +992,19 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_watch_root_symlink_flip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_irrelevant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incremental_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_link_not_trusted, setup, teardown),
+		/* The watch tests again with stat trusted after 20 ms, so that
+		 * unchanged directories take the fast path. */
+		WATCH_TEST(test_watch_in_place_write, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_watch_atomic_rename, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_watch_delete, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_watch_new_dir_and_file, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_watch_dir_moved_in_and_out, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_watch_symlink_flip, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_watch_symlinked_file_target, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_watch_root_symlink_flip, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_watch_irrelevant, setup_trusting, " (fast path)"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
