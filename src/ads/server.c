@@ -218,7 +218,7 @@ cq_thread(void *arg)
 			on_accept(tag->owner, ev.success != 0);
 			break;
 		case ADS_TAG_REJECT:
-			ads_reject_handle_event(tag, ev.success != 0);
+			ads_reject_handle_event(tag);
 			break;
 		case ADS_TAG_SHUTDOWN:
 			pthread_mutex_lock(&s->mu);

@@ -129,7 +129,6 @@ start_status(struct ads_stream *st)
 	op.data.send_status_from_server.status_details =
 	    GRPC_SLICE_LENGTH(st->status_details) > 0 ? &st->status_details : NULL;
 	st->status_pending = false;
-	st->status_started = true;
 	start_batch(st, &op, 1, &st->status_tag);
 	/* grpc does not retain the details past start_batch. */
 	grpc_slice_unref(st->status_details);
@@ -145,7 +144,7 @@ finish_locked(struct ads_stream *st, grpc_status_code code, const char *msg)
 	st->finishing = true;
 	st->finish_code = code;
 	st->status_details = grpc_slice_from_copied_string(msg ? msg : "");
-	if (st->send_in_flight)
+	if (!st->started || st->send_in_flight)
 		st->status_pending = true;
 	else
 		start_status(st);
@@ -170,7 +169,8 @@ try_send(struct ads_stream *st)
 	grpc_op op = { 0 };
 	size_t len;
 
-	if (st->closed || st->finishing || st->send_in_flight || st->snap == NULL)
+	if (!st->started || st->closed || st->finishing || st->send_in_flight ||
+	    st->snap == NULL)
 		return;
 	if (!sotw_next_response(&st->proto.sotw, st->snap, &r)) {
 		st->dirty = false;
@@ -215,11 +215,14 @@ ads_stream_start(struct ads_stream *st)
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
 	ops[1].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	ops[1].data.recv_close_on_server.cancelled = &st->close_cancelled;
+	st->started = true;
 	ok = start_batch(st, ops, 2, &st->close_tag);
-	if (ok)
-		start_recv(st);
-	else
+	if (!ok)
 		st->closed = true;
+	else if (st->status_pending)
+		start_status(st); /* ads_server_stop() came first */
+	else
+		start_recv(st);
 	pthread_mutex_unlock(&st->mu);
 	if (!ok)
 		ads_server_stream_closed(st->server, st);
@@ -399,7 +402,7 @@ ads_call_reject(grpc_call *call, grpc_status_code code, const char *msg)
 }
 
 void
-ads_reject_handle_event(struct ads_tag *tag, bool success)
+ads_reject_handle_event(struct ads_tag *tag)
 {
 	struct ads_reject *rj = tag->owner;
 

@@ -58,11 +58,11 @@ struct ads_stream {
 	int close_cancelled;
 	grpc_slice status_details;
 	grpc_status_code finish_code;
+	bool started; /* ads_stream_start() ran: batches may be started */
 	bool send_in_flight; /* at most one SEND_MESSAGE per call */
 	bool dirty; /* something changed since the last evaluation */
 	bool finishing; /* a status is chosen: no more sends */
-	bool status_pending; /* status waits for the send in flight */
-	bool status_started;
+	bool status_pending; /* status waits for the send in flight (or the start) */
 	bool closed; /* RECV_CLOSE_ON_SERVER completed */
 	bool node_logged;
 	uint64_t generation; /* of snap (see ads_server.generation) */
@@ -108,8 +108,10 @@ struct ads_stream *ads_stream_new(struct ads_server *s, grpc_call *call,
 void ads_stream_start(struct ads_stream *st);
 /* Refuses call with a status and releases it once the status is out. */
 void ads_call_reject(grpc_call *call, grpc_status_code code, const char *msg);
+/* Completion of a stream batch (tag of kind ADS_TAG_STREAM_*). */
 void ads_stream_handle_event(struct ads_tag *tag, bool success);
-void ads_reject_handle_event(struct ads_tag *tag, bool success);
+/* Completion of a refusal (whatever the result, the call is over). */
+void ads_reject_handle_event(struct ads_tag *tag);
 /* Brings the stream to snap (ignored when not newer than what it has). */
 void ads_stream_update(struct ads_stream *st, struct snapshot *snap,
     uint64_t generation);

@@ -1,0 +1,314 @@
+/* A small ADS server for the protocol tests (tests/protocol/sotw.test.js):
+ * the real src/ads/ server, fed with snapshots of real (minimal) Envoy
+ * resources built here, so the tests' official-proto client can decode
+ * everything it gets.
+ *
+ * usage: ads_fixture_server [--address A] [--max-streams N] [--insecure-xds]
+ *                           [--max-receive-bytes N] [--no-snapshot] [--debug]
+ * Prints "port N" once serving (or "error: ..." and exits 2), then reads
+ * commands, one per line, answering each with "ok CMD":
+ *   v1, v2, v3  publish that snapshot (see below)
+ *   same        publish a new snapshot identical to the last one
+ *   empty       publish a snapshot without resources
+ *   stats       print "stats {json}" (ads_server_stats) before "ok stats"
+ *   quit (or end of input)  stop the server and exit 0
+ *
+ * v1: secret default/cert; clusters default/a/80/x, default/b/80/x (EDS);
+ *     endpoints default/a/80 (10.0.0.1), default/b/80 (10.0.0.2);
+ *     listener ingress_http; named-only api_listener shop.example.com;
+ *     routes ingress_http, shop.example.com.
+ * v2: cluster a changed (connect_timeout), endpoints a changed
+ *     (10.0.0.11), cluster b and endpoints b removed.
+ * v3: v2 with cluster a changed again and route ingress_http changed. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ads/ads.h"
+#include "envoy/config/cluster/v3/cluster.pb-c.h"
+#include "envoy/config/endpoint/v3/endpoint.pb-c.h"
+#include "envoy/config/listener/v3/api_listener.pb-c.h"
+#include "envoy/config/listener/v3/listener.pb-c.h"
+#include "envoy/config/route/v3/route.pb-c.h"
+#include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
+#include "envoy/extensions/transport_sockets/tls/v3/secret.pb-c.h"
+#include "util/arena.h"
+#include "util/log.h"
+#include "xds/pb.h"
+
+#define HCM(x) Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__##x
+
+static void
+add(struct snapshot_builder *b, struct arena *a, enum xds_type type,
+    const char *name, const ProtobufCMessage *m, bool named_only)
+{
+	size_t len;
+	uint8_t *bytes = pb_pack(a, m, &len);
+
+	snapshot_builder_add(b, type, name, bytes, len, named_only);
+}
+
+static void
+add_secret(struct snapshot_builder *b, struct arena *a, const char *name)
+{
+	Envoy__Extensions__TransportSockets__Tls__V3__Secret *s =
+	    pb_new(a, &envoy__extensions__transport_sockets__tls__v3__secret__descriptor);
+
+	s->name = pb_str(a, name);
+	add(b, a, XDS_SECRET, name, &s->base, false);
+}
+
+static void
+add_cluster(struct snapshot_builder *b, struct arena *a, const char *name,
+    const char *service, int64_t timeout_ms)
+{
+	Envoy__Config__Cluster__V3__Cluster *c =
+	    pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
+	Envoy__Config__Cluster__V3__Cluster__EdsClusterConfig *eds =
+	    pb_new(a, &envoy__config__cluster__v3__cluster__eds_cluster_config__descriptor);
+
+	c->name = pb_str(a, name);
+	c->cluster_discovery_type_case = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
+	c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__EDS;
+	c->connect_timeout = pb_duration_ms(a, timeout_ms);
+	eds->eds_config = pb_ads_config_source(a);
+	eds->service_name = pb_str(a, service);
+	c->eds_cluster_config = eds;
+	add(b, a, XDS_CLUSTER, name, &c->base, false);
+}
+
+static void
+add_endpoints(struct snapshot_builder *b, struct arena *a, const char *name,
+    const char *ip)
+{
+	Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla =
+	    pb_new(a, &envoy__config__endpoint__v3__cluster_load_assignment__descriptor);
+	Envoy__Config__Endpoint__V3__LocalityLbEndpoints *loc =
+	    pb_new(a, &envoy__config__endpoint__v3__locality_lb_endpoints__descriptor);
+	Envoy__Config__Endpoint__V3__LbEndpoint *lb =
+	    pb_new(a, &envoy__config__endpoint__v3__lb_endpoint__descriptor);
+	Envoy__Config__Endpoint__V3__Endpoint *ep =
+	    pb_new(a, &envoy__config__endpoint__v3__endpoint__descriptor);
+	Envoy__Config__Core__V3__Locality *locality =
+	    pb_new(a, &envoy__config__core__v3__locality__descriptor);
+
+	ep->address = pb_socket_address(a, ip, 8080);
+	lb->host_identifier_case = ENVOY__CONFIG__ENDPOINT__V3__LB_ENDPOINT__HOST_IDENTIFIER_ENDPOINT;
+	lb->endpoint = ep;
+	locality->zone = pb_str(a, "z1");
+	loc->locality = locality;
+	loc->load_balancing_weight = pb_uint32(a, 1);
+	loc->n_lb_endpoints = 1;
+	loc->lb_endpoints = pb_array(a, 1);
+	loc->lb_endpoints[0] = lb;
+	cla->cluster_name = pb_str(a, name);
+	cla->n_endpoints = 1;
+	cla->endpoints = pb_array(a, 1);
+	cla->endpoints[0] = loc;
+	add(b, a, XDS_ENDPOINT, name, &cla->base, false);
+}
+
+/* An HCM that takes its routes from RDS over ADS and ends with the router. */
+static HCM(HttpConnectionManager) *
+new_hcm(struct arena *a, const char *route_name)
+{
+	HCM(HttpConnectionManager) *hcm = pb_new(a,
+	    &envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__descriptor);
+	HCM(Rds) *rds = pb_new(a,
+	    &envoy__extensions__filters__network__http_connection_manager__v3__rds__descriptor);
+	HCM(HttpFilter) *router = pb_new(a,
+	    &envoy__extensions__filters__network__http_connection_manager__v3__http_filter__descriptor);
+	Envoy__Extensions__Filters__Http__Router__V3__Router *rc =
+	    pb_new(a, &envoy__extensions__filters__http__router__v3__router__descriptor);
+
+	hcm->stat_prefix = pb_str(a, route_name);
+	rds->config_source = pb_ads_config_source(a);
+	rds->route_config_name = pb_str(a, route_name);
+	hcm->route_specifier_case =
+	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS;
+	hcm->rds = rds;
+	router->name = pb_str(a, "envoy.filters.http.router");
+	router->config_type_case =
+	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_FILTER__CONFIG_TYPE_TYPED_CONFIG;
+	router->typed_config = pb_any(a, &rc->base);
+	hcm->n_http_filters = 1;
+	hcm->http_filters = pb_array(a, 1);
+	hcm->http_filters[0] = router;
+	return hcm;
+}
+
+static void
+add_listener(struct snapshot_builder *b, struct arena *a, const char *name)
+{
+	Envoy__Config__Listener__V3__Listener *l =
+	    pb_new(a, &envoy__config__listener__v3__listener__descriptor);
+
+	l->name = pb_str(a, name);
+	l->address = pb_socket_address(a, "0.0.0.0", 8080);
+	add(b, a, XDS_LISTENER, name, &l->base, false);
+}
+
+static void
+add_api_listener(struct snapshot_builder *b, struct arena *a, const char *name)
+{
+	Envoy__Config__Listener__V3__Listener *l =
+	    pb_new(a, &envoy__config__listener__v3__listener__descriptor);
+	Envoy__Config__Listener__V3__ApiListener *api =
+	    pb_new(a, &envoy__config__listener__v3__api_listener__descriptor);
+
+	api->api_listener = pb_any(a, &new_hcm(a, name)->base);
+	l->name = pb_str(a, name);
+	l->api_listener = api;
+	add(b, a, XDS_LISTENER, name, &l->base, true);
+}
+
+static void
+add_route(struct snapshot_builder *b, struct arena *a, const char *name,
+    const char *domain)
+{
+	Envoy__Config__Route__V3__RouteConfiguration *rc =
+	    pb_new(a, &envoy__config__route__v3__route_configuration__descriptor);
+	Envoy__Config__Route__V3__VirtualHost *vh =
+	    pb_new(a, &envoy__config__route__v3__virtual_host__descriptor);
+
+	vh->name = pb_str(a, domain);
+	vh->n_domains = 1;
+	vh->domains = pb_array(a, 1);
+	vh->domains[0] = pb_str(a, domain);
+	rc->name = pb_str(a, name);
+	rc->n_virtual_hosts = 1;
+	rc->virtual_hosts = pb_array(a, 1);
+	rc->virtual_hosts[0] = vh;
+	add(b, a, XDS_ROUTE, name, &rc->base, false);
+}
+
+static struct snapshot *
+build(const char *version)
+{
+	struct snapshot_builder *b = snapshot_builder_new(version);
+	struct arena a;
+	int v = version[1] - '0';
+
+	arena_init(&a);
+	if (strcmp(version, "empty") != 0) {
+		add_secret(b, &a, "default/cert");
+		add_cluster(b, &a, "default/a/80/x", "default/a/80",
+		    v == 1 ? 1000 : v == 2 ? 2000 : 3000);
+		add_endpoints(b, &a, "default/a/80", v == 1 ? "10.0.0.1" : "10.0.0.11");
+		if (v == 1) {
+			add_cluster(b, &a, "default/b/80/x", "default/b/80", 1000);
+			add_endpoints(b, &a, "default/b/80", "10.0.0.2");
+		}
+		add_listener(b, &a, "ingress_http");
+		add_api_listener(b, &a, "shop.example.com");
+		add_route(b, &a, "ingress_http", v == 3 ? "www.example.com" : "example.com");
+		add_route(b, &a, "shop.example.com", "shop.example.com");
+	}
+	arena_free(&a);
+	return snapshot_builder_finish(b);
+}
+
+static void
+publish(struct ads_server *s, const char *version)
+{
+	struct snapshot *snap = build(version);
+
+	ads_server_publish(s, snap);
+	snapshot_unref(snap);
+}
+
+static void
+print_stats(struct ads_server *s)
+{
+	struct ads_stats st;
+
+	ads_server_stats(s, &st);
+	printf("stats {\"streams_sotw\":%zu,\"streams_delta\":%zu,\"bytes_sent\":%" PRIu64,
+	    st.streams_sotw, st.streams_delta, st.bytes_sent);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		printf(",\"%s\":{\"responses\":%" PRIu64 ",\"acks\":%" PRIu64
+		    ",\"nacks\":%" PRIu64 "}", xds_type_short((enum xds_type)t),
+		    st.responses[t], st.acks[t], st.nacks[t]);
+	printf("}\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "address", required_argument, NULL, 'a' },
+		{ "max-streams", required_argument, NULL, 'm' },
+		{ "insecure-xds", no_argument, NULL, 'i' },
+		{ "max-receive-bytes", required_argument, NULL, 'r' },
+		{ "no-snapshot", no_argument, NULL, 'n' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ads_options opts = { .address = "127.0.0.1:0" };
+	const char *last = "v1";
+	struct ads_server *s;
+	bool snapshot = true;
+	char line[256], *err = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			opts.address = optarg;
+			break;
+		case 'm':
+			opts.max_streams = strtoul(optarg, NULL, 10);
+			break;
+		case 'i':
+			opts.insecure_xds = true;
+			break;
+		case 'r':
+			opts.max_receive_bytes = strtoul(optarg, NULL, 10);
+			break;
+		case 'n':
+			snapshot = false;
+			break;
+		case 'd':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		default:
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (ads_server_start(&opts, &s, &err) < 0) {
+		printf("error: %s\n", err);
+		free(err);
+		return 2;
+	}
+	if (snapshot)
+		publish(s, "v1");
+	printf("port %d\n", ads_server_port(s));
+
+	while (fgets(line, sizeof line, stdin) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strcmp(line, "quit") == 0)
+			break;
+		if (strcmp(line, "v1") == 0 || strcmp(line, "v2") == 0 ||
+		    strcmp(line, "v3") == 0 || strcmp(line, "empty") == 0) {
+			last = strcmp(line, "v1") == 0 ? "v1" : strcmp(line, "v2") == 0 ?
+			    "v2" : strcmp(line, "v3") == 0 ? "v3" : "empty";
+			publish(s, last);
+		} else if (strcmp(line, "same") == 0) {
+			publish(s, last);
+		} else if (strcmp(line, "stats") == 0) {
+			print_stats(s);
+		} else if (line[0] != '\0') {
+			printf("error: unknown command %s\n", line);
+			continue;
+		} else {
+			continue;
+		}
+		printf("ok %s\n", line);
+	}
+	ads_server_stop(s);
+	return 0;
+}
