@@ -12,7 +12,9 @@ SUDO=
 PACKAGES="build-essential autoconf automake libtool pkg-config git
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libgit2-dev
   libsystemd-dev libmicrohttpd-dev libxxhash-dev libjansson-dev libcmocka-dev
-  python3 python3-grpcio nodejs npm valgrind openssl curl"
+  python3 python3-grpcio valgrind openssl curl"
+# Node: any Node >= 20 already on the machine will do; Debian's otherwise.
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 
 missing=
 for p in $PACKAGES; do
