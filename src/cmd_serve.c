@@ -152,6 +152,83 @@ serve_arm_timer(struct serve *s)
 	timerfd_settime(s->timerfd, 0, &its, NULL);
 }
 
+static int
+epoll_watch(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static bool
+str_changed(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+/* The source a config names, as a comparable string. */
+static char *
+source_key(const struct cairn_config *c)
+{
+	return xasprintf("%s|%s|%s|%s|%s|%lld", c->source.directory,
+	    c->source.git.repository, c->source.git.branch, c->source.git.path,
+	    c->source.git.remote, (long long)c->source.max_file_bytes);
+}
+
+/* SIGHUP: read the config file again and rescan. A config with errors is
+ * reported and ignored (the running one stays); listen addresses cannot
+ * move without a restart, which is said, not silently ignored. */
+static void
+serve_reload(struct serve *s)
+{
+	struct cairn_config next;
+	char *old_key, *new_key;
+
+	log_info("SIGHUP: reloading the configuration and rescanning the source");
+	if (cmd_load_config(&s->flags, &next) < 0) {
+		log_error("configuration has errors; keeping the running configuration");
+		serve_rebuild(s, "reload");
+		return;
+	}
+	if (str_changed(next.xds.address, s->cfg.xds.address) ||
+	    str_changed(next.admin.address, s->cfg.admin.address))
+		log_warning("xds or admin address changed: restart cairn to listen on the new address");
+	old_key = source_key(&s->cfg);
+	new_key = source_key(&next);
+	if (strcmp(old_key, new_key) != 0) {
+		struct diag_list diags;
+		struct source *src;
+
+		diag_list_init(&diags);
+		if (source_open(&next, NULL, &src, &diags) < 0) {
+			for (size_t i = 0; i < diags.n; i++)
+				diag_print(stderr, &diags.items[i]);
+			log_error("cannot open the new source; keeping %s", s->source->description);
+			config_free(&next);
+			diag_list_free(&diags);
+			free(old_key);
+			free(new_key);
+			return;
+		}
+		diag_list_free(&diags);
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, source_fd(s->source), NULL);
+		source_close(s->source);
+		s->source = src;
+		epoll_watch(s->epfd, source_fd(s->source));
+		/* New files, new cache: nothing of the old source applies. */
+		pipeline_free(s->pipeline);
+		s->pipeline = pipeline_new(NULL);
+		log_info("now serving %s", s->source->description);
+	}
+	free(old_key);
+	free(new_key);
+	config_free(&s->cfg);
+	s->cfg = next;
+	cmd_translate_options(&s->cfg, &s->to);
+	debounce_init(&s->debounce, s->cfg.debounce_ms, s->cfg.max_delay_ms);
+	serve_rebuild(s, "reload");
+}
+
 static void
 serve_on_signal(struct serve *s)
 {
@@ -160,8 +237,7 @@ serve_on_signal(struct serve *s)
 	while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			log_info("SIGHUP: rescanning the source");
-			serve_rebuild(s, "reload");
+			serve_reload(s);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -213,14 +289,6 @@ serve_loop(struct serve *s)
 		}
 	}
 	return 0;
-}
-
-static int
-epoll_watch(int epfd, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 static int

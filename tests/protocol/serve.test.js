@@ -121,3 +121,35 @@ test('edits reach an open stream; a broken file keeps its last good version', T,
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SIGHUP reloads the config file; a broken one is refused and the old one kept', T, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-hup-'));
+  const cfg = path.join(dir, 'cairn.yaml');
+  fs.writeFileSync(cfg, 'envoy:\n  http: {port: 8080}\n');
+  const srv = await startServe(['-c', cfg, quickstart]);
+  const client = new AdsClient(srv.xds);
+  const port = (r) => r.resources[0].message.address.socket_address.port_value;
+  try {
+    const s = client.sotw({ id: 'hup', cluster: 'test' });
+    const lds = await fetch(s, 'lds', []);
+    assert.equal(port(lds), 8080);
+
+    fs.writeFileSync(cfg, 'envoy:\n  http: {port: 8081}\n');
+    srv.signal('SIGHUP');
+    const moved = await s.next(5000);
+    judge(moved);
+    assert.equal(port(moved), 8081);
+    s.ack(moved);
+
+    fs.writeFileSync(cfg, 'envoy:\n  http: {prot: 8082}\n');
+    srv.signal('SIGHUP');
+    await srv.waitForLog(/cairn\.yaml:2:\d+: error: .*unknown field "prot"/, 5000);
+    await srv.waitForLog(/keeping the running configuration/, 5000);
+    await s.expectNone(500);
+  } finally {
+    client.close();
+    const st = await srv.stop();
+    assert.equal(st.code, 0, `cairn serve exit ${st.code}; stderr:\n${srv.stderr()}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -57,6 +57,7 @@ async function startServe(args, { debounce } = {}) {
     xds: `127.0.0.1:${xdsPort}`,
     admin: `127.0.0.1:${adminPort}`,
     stderr: () => stderr,
+    signal: (sig) => child.kill(sig),
     waitForLog(re, ms) {
       return new Promise((resolve, reject) => {
         const w = {
