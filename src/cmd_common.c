@@ -72,7 +72,10 @@ cmd_load_config(const struct cmd_flags *f, struct cairn_config *cfg)
 		cfg->source.git.repository = "";
 	}
 	if (f->git_repo) {
+		/* --git REPO means that repository's own refs, not a remote the
+		 * config file may name. */
 		cfg->source.git.repository = arena_strdup(&cfg->arena, f->git_repo);
+		cfg->source.git.remote = "";
 		cfg->source.directory = "";
 	}
 	if (f->branch)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "admin/admin.h"
 #include "ads/ads.h"
 #include "cmd.h"
+#include "notify.h"
 #include "report.h"
 #include "source/debounce.h"
 #include "source/source.h"
@@ -34,6 +36,8 @@ struct serve {
 	struct admin_server *admin;
 	struct debounce debounce;
 	int epfd, timerfd, sigfd;
+	int refreshfd; /* eventfd: the admin thread asks for POST /refresh */
+	int watchdogfd; /* timerfd at half of WATCHDOG_USEC, or -1 */
 	struct snapshot *current; /* last published */
 	char **lines; /* problems reported by the last build */
 	size_t nlines;
@@ -99,6 +103,53 @@ snapshot_changed(const struct snapshot *old, const struct snapshot *new)
 	return false;
 }
 
+static double
+realtime_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The one-line state systemd shows in `systemctl status`. */
+static void
+serve_notify_status(struct serve *s, const struct build_result *r)
+{
+	struct ads_stats st;
+
+	ads_server_stats(s->ads, &st);
+	notify_status("revision %s, %zu objects (%zu invalid), %zu Envoys connected",
+	    r->revision, r->dag->nstatuses, dag_count_status(r->dag, DAG_STATUS_INVALID),
+	    st.streams_sotw + st.streams_delta);
+}
+
+/* Hand the admin endpoint what it shows; it copies what it keeps. */
+static void
+serve_publish_admin(struct serve *s, const struct build_result *r, double seconds)
+{
+	bool git = s->cfg.source.git.repository[0] != '\0';
+	struct admin_build_info bi = {
+		.snapshot = s->current,
+		.revision = r->revision,
+		.source_kind = git ? "git" : "directory",
+		.source_location = git ? s->cfg.source.git.repository : s->cfg.source.directory,
+		.branch = git ? s->cfg.source.git.branch : "",
+		.duration_seconds = seconds,
+		.finished_unix = realtime_seconds(),
+	};
+	char *dot;
+
+	if (s->admin == NULL)
+		return;
+	bi.status = report_json(r);
+	dot = dag_to_dot(r->dag);
+	bi.dot = dot;
+	admin_server_publish(s->admin, &bi);
+	json_decref(bi.status);
+	free(dot);
+}
+
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
  * source that cannot be read keeps the current snapshot serving. */
 static void
@@ -119,7 +170,14 @@ serve_rebuild(struct serve *s, const char *why)
 	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, &r);
 	s->rebuilds++;
 	serve_log_changes(s, &r);
-	if (snapshot_changed(s->current, r.snapshot)) {
+	if (s->source->ops->atomic_commits && r.diags.nerrors > 0) {
+		/* git: a commit is applied whole or not at all. Its parseable
+		 * files are in the pipeline's cache now, which is harmless: only
+		 * a clean commit is ever published. */
+		log_error("commit %s (\"%s\") has %zu errors: nothing of it is served; still serving revision %s",
+		    r.revision, files.revision_subject ? files.revision_subject : "",
+		    r.diags.nerrors, s->current ? s->current->revision : "(none)");
+	} else if (snapshot_changed(s->current, r.snapshot)) {
 		ads_server_publish(s->ads, r.snapshot);
 		snapshot_unref(s->current);
 		s->current = snapshot_ref(r.snapshot);
@@ -134,6 +192,8 @@ serve_rebuild(struct serve *s, const char *why)
 	} else {
 		log_debug("%s: nothing Envoy sees changed", why);
 	}
+	serve_publish_admin(s, &r, (double)(now_ms() - start) / 1000.0);
+	serve_notify_status(s, &r);
 	build_result_free(&r);
 	source_files_free(&files);
 }
@@ -185,6 +245,8 @@ serve_reload(struct serve *s)
 	char *old_key, *new_key;
 
 	log_info("SIGHUP: reloading the configuration and rescanning the source");
+	if (source_refresh(s->source) < 0)
+		log_warning("refreshing the source failed; serving what it had");
 	if (cmd_load_config(&s->flags, &next) < 0) {
 		log_error("configuration has errors; keeping the running configuration");
 		serve_rebuild(s, "reload");
@@ -237,10 +299,13 @@ serve_on_signal(struct serve *s)
 	while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			notify_reloading();
 			serve_reload(s);
+			notify_ready(NULL);
 			break;
 		case SIGTERM:
 		case SIGINT:
+			notify_stopping();
 			log_info("%s: shutting down", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			s->stopping = true;
 			break;
@@ -278,6 +343,20 @@ serve_loop(struct serve *s)
 					serve_rebuild(s, "change");
 				}
 				serve_arm_timer(s);
+			} else if (fd == s->refreshfd) {
+				uint64_t requests;
+
+				if (read(s->refreshfd, &requests, sizeof requests) > 0) {
+					log_info("refresh requested");
+					if (source_refresh(s->source) < 0)
+						log_warning("refreshing the source failed; serving what it had");
+					serve_rebuild(s, "refresh");
+				}
+			} else if (fd == s->watchdogfd) {
+				uint64_t ticks;
+
+				if (read(s->watchdogfd, &ticks, sizeof ticks) > 0)
+					notify_watchdog();
 			} else if (fd == source_fd(s->source)) {
 				int changed = source_process_events(s->source);
 
@@ -307,6 +386,36 @@ serve_open_source(struct serve *s)
 	return rc;
 }
 
+/* Called on the admin thread: only wake the watch thread. */
+static void
+serve_request_refresh(void *arg)
+{
+	struct serve *s = arg;
+	uint64_t one = 1;
+
+	if (write(s->refreshfd, &one, sizeof one) < 0)
+		log_warning("refresh request dropped: %s", strerror(errno));
+}
+
+/* systemd's watchdog: ping at half the interval it asked for. */
+static int
+serve_arm_watchdog(struct serve *s)
+{
+	uint64_t usec = notify_watchdog_usec();
+	struct itimerspec its = { 0 };
+
+	if (usec == 0)
+		return 0;
+	s->watchdogfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->watchdogfd < 0)
+		return -1;
+	its.it_interval.tv_sec = (time_t)(usec / 2 / 1000000);
+	its.it_interval.tv_nsec = (long)(usec / 2 % 1000000) * 1000;
+	its.it_value = its.it_interval;
+	timerfd_settime(s->watchdogfd, 0, &its, NULL);
+	return epoll_watch(s->epfd, s->watchdogfd);
+}
+
 static int
 serve_start(struct serve *s)
 {
@@ -331,7 +440,9 @@ serve_start(struct serve *s)
 	s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->sigfd < 0 || s->timerfd < 0 || s->epfd < 0 ||
+	s->refreshfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->sigfd < 0 || s->timerfd < 0 || s->epfd < 0 || s->refreshfd < 0 ||
+	    epoll_watch(s->epfd, s->refreshfd) < 0 || serve_arm_watchdog(s) < 0 ||
 	    epoll_watch(s->epfd, s->sigfd) < 0 || epoll_watch(s->epfd, s->timerfd) < 0 ||
 	    epoll_watch(s->epfd, source_fd(s->source)) < 0) {
 		fprintf(stderr, "cairn serve: event loop setup: %s\n", strerror(errno));
@@ -353,9 +464,15 @@ serve_start(struct serve *s)
 	log_info("serving %s on xds %s (port %d)%s", s->source->description,
 	    s->cfg.xds.address, ads_server_port(s->ads),
 	    s->admin ? ", admin enabled" : "");
+	if (s->admin) {
+		admin_server_set_ads(s->admin, s->ads);
+		admin_server_set_refresh_cb(s->admin, serve_request_refresh, s);
+	}
 	serve_rebuild(s, "initial build");
+	/* Ready only now: the first snapshot exists and the xDS port listens. */
 	if (s->admin)
 		admin_server_set_ready(s->admin, true);
+	notify_ready(NULL);
 	return 0;
 }
 
@@ -376,6 +493,10 @@ serve_stop(struct serve *s)
 		close(s->timerfd);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
+	if (s->refreshfd >= 0)
+		close(s->refreshfd);
+	if (s->watchdogfd >= 0)
+		close(s->watchdogfd);
 	config_free(&s->cfg);
 }
 
@@ -394,7 +515,9 @@ cmd_serve(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct serve s = { .epfd = -1, .timerfd = -1, .sigfd = -1 };
+	struct serve s = {
+		.epfd = -1, .timerfd = -1, .sigfd = -1, .refreshfd = -1, .watchdogfd = -1,
+	};
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {

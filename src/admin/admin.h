@@ -13,9 +13,10 @@
  * Other paths answer 404, other methods 405 with an Allow header.
  *
  * Threads: admin_server_start/stop from the owner's thread; everything
- * else from any thread (the watch thread publishes). Published state is an
- * immutable view swapped under a mutex; requests render from a reference
- * to it, so the publisher never waits for a slow request. */
+ * else from any thread (one publisher: the watch thread). Published state
+ * is an immutable view swapped under a mutex; requests render from a
+ * reference to it, so the publisher never waits for a slow request. The
+ * setters and admin_server_publish accept s == NULL (admin disabled). */
 #ifndef CAIRN_ADMIN_ADMIN_H
 #define CAIRN_ADMIN_ADMIN_H
 
@@ -60,15 +61,16 @@ void admin_server_set_refresh_cb(struct admin_server *s, void (*cb)(void *),
  * admin server (stop admin first). NULL = no ADS numbers (zeros). */
 void admin_server_set_ads(struct admin_server *s, struct ads_server *ads);
 /* Connected Envoys for /status and /: cb(arg) runs on the admin thread per
- * request and returns a new reference to a JSON array of
- *   {"node_id": "...", "cluster": "...", "protocol": "sotw"|"delta",
- *    "address": "...", "connected_since": "RFC 3339",
- *    "types": {"lds": {"acked_version": "...", "requested": N,
- *                      "last_nack": null | {"version": "...",
- *                                           "message": "...",
- *                                           "time": "RFC 3339"}}, ...}}
- * (keys other than node_id, protocol and types are optional). Without a
- * callback "nodes" is []. */
+ * request and returns a new reference to a JSON array in the shape of
+ * ads_server_nodes_json():
+ *   [{"node_id": "...", "cluster": "...", "protocol": "sotw" | "delta",
+ *     "peer": "ipv4:127.0.0.1:50000", "connected_since": "RFC 3339",
+ *     "types": {"lds": {"acked_version": "...",
+ *                       "last_nack": null | {"version": "...", "message": "...",
+ *                                            "time": "RFC 3339"},
+ *                       "resources": N}, ...}}]
+ * (only node_id, protocol and types are required). Without a callback
+ * "nodes" is []. */
 void admin_server_set_nodes_cb(struct admin_server *s, json_t *(*cb)(void *),
     void *arg);
 /* Stops the thread (in-flight requests finish) and frees s. */

@@ -1,37 +1,42 @@
-/* Admin endpoint: libmicrohttpd in its own thread. Handlers read shared
- * state under its own lock and never block the watch or ADS threads. */
-#include "admin/admin.h"
-
+/* The admin endpoint's socket side: libmicrohttpd with its own polling
+ * thread. Requests are answered by admin_route(); this file only moves
+ * bytes and headers. */
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/internal.h"
 #include "util/addr.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
-struct admin_server {
-	struct MHD_Daemon *mhd;
-	int port;
-	atomic_bool ready;
-};
-
 static enum MHD_Result
-respond(struct MHD_Connection *conn, unsigned int status, const char *ctype,
-    const char *body)
+admin_queue(struct MHD_Connection *conn, struct admin_response *r)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body),
-	    (void *)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	if (r == NULL)
+	/* MHD frees the body with free() once it is sent. */
+	resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		admin_response_free(r);
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
+	}
+	r->body = NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* The status page needs its inline style and a form to /refresh;
+	 * nothing else, from nowhere else. */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+	    "frame-ancestors 'none'");
+	if (r->allow != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	ret = MHD_queue_response(conn, r->status, resp);
+	MHD_destroy_response(resp);
+	admin_response_free(r);
 	return ret;
 }
 
@@ -41,9 +46,10 @@ admin_handle(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_size, void **req_cls)
 {
 	struct admin_server *s = cls;
-	bool is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	struct admin_request req = { .method = method, .path = url };
+	struct admin_response resp;
 
-	/* Bodies are not used by any endpoint: acknowledge and drop. */
+	/* No endpoint reads a body: acknowledge it and drop it. */
 	if (*req_cls == NULL) {
 		*req_cls = (void *)1;
 		return MHD_YES;
@@ -52,19 +58,9 @@ admin_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(url, "/healthz") == 0) {
-		if (!is_get)
-			return respond(conn, 405, "text/plain", "method not allowed\n");
-		return respond(conn, 200, "text/plain", "ok\n");
-	}
-	if (strcmp(url, "/readyz") == 0) {
-		if (!is_get)
-			return respond(conn, 405, "text/plain", "method not allowed\n");
-		if (atomic_load(&s->ready))
-			return respond(conn, 200, "text/plain", "ready\n");
-		return respond(conn, 503, "text/plain", "first snapshot not built yet\n");
-	}
-	return respond(conn, 404, "text/plain", "not found\n");
+	req.type = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type");
+	admin_route(s, &req, &resp);
+	return admin_queue(conn, &resp);
 }
 
 int
@@ -88,13 +84,16 @@ admin_server_start(const char *addr, struct admin_server **out, char **errmsg)
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s = xcalloc(1, sizeof *s);
+	if (!listen_addr_is_local(&la))
+		log_warning("admin endpoint on %s is not loopback: anyone who can reach it "
+		    "sees the configuration and can trigger refreshes", addr);
+	s = admin_server_new();
 	s->mhd = MHD_start_daemon(flags, (uint16_t)la.port, NULL, NULL,
 	    admin_handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		free(s);
+		admin_server_free(s);
 		*errmsg = xasprintf("admin address \"%s\": cannot listen", addr);
 		return -1;
 	}
@@ -111,16 +110,11 @@ admin_server_port(const struct admin_server *s)
 }
 
 void
-admin_server_set_ready(struct admin_server *s, bool ready)
-{
-	atomic_store(&s->ready, ready);
-}
-
-void
 admin_server_stop(struct admin_server *s)
 {
 	if (s == NULL)
 		return;
-	MHD_stop_daemon(s->mhd);
-	free(s);
+	if (s->mhd != NULL)
+		MHD_stop_daemon(s->mhd);
+	admin_server_free(s);
 }

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "source/dir.h"
+#include "source/git.h"
 #include "source/source.h"
 #include "util/xalloc.h"
 
@@ -38,6 +39,31 @@ static const struct source_ops dir_ops = {
 	.close = dir_close,
 };
 
+static int
+git_open(const struct cairn_config *cfg, const char *rev, struct source **out,
+    struct diag_list *diags)
+{
+	const struct config_git *g = &cfg->source.git;
+	struct source_git_options go = {
+		.repository = g->repository,
+		.branch = g->branch,
+		.path = g->path,
+		.remote = g->remote,
+		.fetch_interval_ms = g->fetch_interval_ms,
+		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
+		.rev = rev,
+	};
+	struct source_git *sg;
+
+	if (source_git_open(&go, &sg, diags) < 0)
+		return -1;
+	*out = xcalloc(1, sizeof **out);
+	(*out)->ops = &source_git_ops;
+	(*out)->impl = sg;
+	(*out)->description = source_git_description(sg);
+	return 0;
+}
+
 int
 source_open(const struct cairn_config *cfg, const char *rev,
     struct source **out, struct diag_list *diags)
@@ -47,11 +73,8 @@ source_open(const struct cairn_config *cfg, const char *rev,
 	};
 	struct source_dir *sd;
 
-	if (cfg->source.git.repository[0]) {
-		diag_add(diags, DIAG_ERROR, cfg->source.git.repository, 0, 0,
-		    "git sources are not available in this build yet; use a directory");
-		return -1;
-	}
+	if (cfg->source.git.repository[0])
+		return git_open(cfg, rev, out, diags);
 	if (rev) {
 		diag_add(diags, DIAG_ERROR, "", 0, 0, "--rev needs a git source (--git REPO)");
 		return -1;

@@ -18,6 +18,7 @@ source_files_free(struct source_files *sf)
 	}
 	free(sf->files);
 	free(sf->revision);
+	free(sf->revision_subject);
 	diag_list_free(&sf->diags);
 	memset(sf, 0, sizeof *sf);
 }

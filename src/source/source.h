@@ -3,6 +3,7 @@
 #ifndef CAIRN_SOURCE_SOURCE_H
 #define CAIRN_SOURCE_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct source_files {
 	struct source_file *files; /* sorted by path */
 	size_t n, cap;
 	char *revision; /* commit id (git) or a content hash (directory) */
+	char *revision_subject; /* git: the commit's subject line; else NULL */
 	struct diag_list diags; /* unreadable files, loops, oversized files */
 };
 
@@ -38,6 +40,11 @@ struct source_ops {
 	int (*scan)(void *impl, struct source_files *out);
 	int (*refresh)(void *impl); /* fetch a remote now; may be NULL */
 	void (*close)(void *impl);
+	/* Every scan is one consistent revision (a git commit) that must be
+	 * applied whole: if any file of it fails to parse, the caller keeps
+	 * serving the previous revision instead of mixing per-file last good
+	 * versions into it (SPEC §4 "git"). False for directories. */
+	bool atomic_commits;
 };
 
 struct source {

@@ -1,0 +1,255 @@
+/* The admin server's shared state: what the watch thread publishes and
+ * what each request reads, exchanged under one mutex that is never held
+ * while rendering or calling out. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/internal.h"
+#include "util/xalloc.h"
+#include "xds/snapshot.h"
+
+static const double histogram_bounds[ADMIN_HISTOGRAM_NBOUNDS] = ADMIN_HISTOGRAM_BOUNDS;
+
+void
+admin_histogram_observe(struct admin_histogram *h, double v)
+{
+	size_t i = 0;
+
+	while (i < ADMIN_HISTOGRAM_NBOUNDS && v > histogram_bounds[i])
+		i++;
+	h->counts[i]++;
+	h->count++;
+	h->sum += v;
+}
+
+static int
+kind_count_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct admin_kind_count *)a)->kind,
+	    ((const struct admin_kind_count *)b)->kind);
+}
+
+/* Objects by kind and status, from the report's "objects" array, and the
+ * files in error from its "files" array. */
+static void
+admin_view_count(struct admin_view *v)
+{
+	json_t *objects = json_object_get(v->status, "objects");
+	json_t *files = json_object_get(v->status, "files");
+	size_t cap = 0, i;
+	json_t *o;
+
+	json_array_foreach(objects, i, o) {
+		const char *kind = json_string_value(json_object_get(o, "kind"));
+		const char *status = json_string_value(json_object_get(o, "status"));
+		struct admin_kind_count *k = NULL;
+
+		if (kind == NULL || status == NULL)
+			continue;
+		for (size_t j = 0; j < v->nkinds; j++)
+			if (strcmp(v->kinds[j].kind, kind) == 0)
+				k = &v->kinds[j];
+		if (k == NULL) {
+			ARRAY_RESERVE(v->kinds, v->nkinds, cap);
+			k = &v->kinds[v->nkinds++];
+			memset(k, 0, sizeof *k);
+			k->kind = xstrdup(kind);
+		}
+		if (strcmp(status, "valid") == 0)
+			k->valid++;
+		else if (strcmp(status, "invalid") == 0)
+			k->invalid++;
+		else if (strcmp(status, "orphaned") == 0)
+			k->orphaned++;
+	}
+	if (v->nkinds > 1)
+		qsort(v->kinds, v->nkinds, sizeof *v->kinds, kind_count_cmp);
+	json_array_foreach(files, i, o) {
+		const char *state = json_string_value(json_object_get(o, "state"));
+
+		if (state != NULL && strcmp(state, "ok") != 0)
+			v->file_errors++;
+	}
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+	return xstrdup(s ? s : "");
+}
+
+struct admin_view *
+admin_view_new(const struct admin_build_info *info, uint64_t rebuilds,
+    const struct admin_histogram *h)
+{
+	struct admin_view *v = xcalloc(1, sizeof *v);
+
+	atomic_init(&v->refs, 1);
+	v->status = info->status ? json_incref(info->status) : json_object();
+	v->snapshot = info->snapshot ? snapshot_ref(info->snapshot) : NULL;
+	v->dot = info->dot ? xstrdup(info->dot) : NULL;
+	v->revision = dup_or_empty(info->revision);
+	v->source_kind = dup_or_empty(info->source_kind);
+	v->source_location = dup_or_empty(info->source_location);
+	v->branch = dup_or_empty(info->branch);
+	v->duration_seconds = info->duration_seconds;
+	v->finished_unix = info->finished_unix;
+	v->rebuilds = rebuilds;
+	v->histogram = *h;
+	admin_view_count(v);
+	return v;
+}
+
+struct admin_view *
+admin_view_ref(struct admin_view *v)
+{
+	if (v != NULL)
+		atomic_fetch_add(&v->refs, 1);
+	return v;
+}
+
+void
+admin_view_unref(struct admin_view *v)
+{
+	if (v == NULL || atomic_fetch_sub(&v->refs, 1) != 1)
+		return;
+	json_decref(v->status);
+	snapshot_unref(v->snapshot);
+	free(v->dot);
+	free(v->revision);
+	free(v->source_kind);
+	free(v->source_location);
+	free(v->branch);
+	for (size_t i = 0; i < v->nkinds; i++)
+		free(v->kinds[i].kind);
+	free(v->kinds);
+	free(v);
+}
+
+struct admin_server *
+admin_server_new(void)
+{
+	struct admin_server *s = xcalloc(1, sizeof *s);
+
+	pthread_mutex_init(&s->mu, NULL);
+	atomic_init(&s->ready, false);
+	return s;
+}
+
+void
+admin_server_free(struct admin_server *s)
+{
+	if (s == NULL)
+		return;
+	admin_view_unref(s->view);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+/* The setters and publish accept NULL (admin disabled), so callers need
+ * no checks of their own. */
+void
+admin_server_set_ready(struct admin_server *s, bool ready)
+{
+	if (s == NULL)
+		return;
+	atomic_store(&s->ready, ready);
+}
+
+void
+admin_server_publish(struct admin_server *s, const struct admin_build_info *info)
+{
+	struct admin_view *v, *old;
+	struct admin_histogram h;
+	uint64_t rebuilds;
+
+	if (s == NULL)
+		return;
+	/* The counters are the publisher's; copy them under the lock, build
+	 * the view outside it, then swap. */
+	pthread_mutex_lock(&s->mu);
+	s->rebuilds++;
+	admin_histogram_observe(&s->histogram, info->duration_seconds);
+	rebuilds = s->rebuilds;
+	h = s->histogram;
+	pthread_mutex_unlock(&s->mu);
+
+	v = admin_view_new(info, rebuilds, &h);
+
+	pthread_mutex_lock(&s->mu);
+	old = s->view;
+	s->view = v;
+	pthread_mutex_unlock(&s->mu);
+	admin_view_unref(old);
+}
+
+void
+admin_server_set_refresh_cb(struct admin_server *s, void (*cb)(void *), void *arg)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->refresh_cb = cb;
+	s->refresh_arg = arg;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+admin_server_set_ads(struct admin_server *s, struct ads_server *ads)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->ads = ads;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+admin_server_set_nodes_cb(struct admin_server *s, json_t *(*cb)(void *), void *arg)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->nodes_cb = cb;
+	s->nodes_arg = arg;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+admin_state_get(struct admin_server *s, bool want_nodes, struct admin_state *out)
+{
+	struct ads_server *ads;
+	json_t *(*nodes_cb)(void *);
+	void *nodes_arg;
+
+	memset(out, 0, sizeof *out);
+	out->ready = atomic_load(&s->ready);
+	pthread_mutex_lock(&s->mu);
+	out->view = admin_view_ref(s->view);
+	out->refresh_cb = s->refresh_cb;
+	out->refresh_arg = s->refresh_arg;
+	ads = s->ads;
+	nodes_cb = s->nodes_cb;
+	nodes_arg = s->nodes_arg;
+	pthread_mutex_unlock(&s->mu);
+
+	/* Calls out happen without our lock: they take their own. */
+	if (ads != NULL) {
+		ads_server_stats(ads, &out->ads);
+		out->have_ads = true;
+	}
+	if (want_nodes && nodes_cb != NULL)
+		out->nodes = nodes_cb(nodes_arg);
+	if (!json_is_array(out->nodes)) {
+		json_decref(out->nodes);
+		out->nodes = json_array();
+	}
+}
+
+void
+admin_state_release(struct admin_state *st)
+{
+	admin_view_unref(st->view);
+	json_decref(st->nodes);
+	memset(st, 0, sizeof *st);
+}

@@ -1,0 +1,509 @@
+/* The admin endpoint without sockets: routing, methods, the published
+ * view's lifetime, /metrics, /status, /debug/dag and /debug/xds, the HTML page and every
+ * escaper (Prometheus labels, HTML, dot). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/internal.h"
+#include "config.h"
+#include "dag/dag.h"
+#include "pipeline.h"
+#include "report.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+static const char *good_yaml =
+    "apiVersion: projectcontour.io/v1\n"
+    "kind: HTTPProxy\n"
+    "metadata: {name: app}\n"
+    "spec:\n"
+    "  virtualhost: {fqdn: app.example.com}\n"
+    "  routes:\n"
+    "    - conditions: [{prefix: /}]\n"
+    "      services: [{name: web, port: 80}]\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata: {name: web}\n"
+    "spec:\n"
+    "  ports: [{name: http, port: 80}]\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Endpoints\n"
+    "metadata: {name: web}\n"
+    "subsets:\n"
+    "  - addresses: [{ip: 10.0.0.1}]\n"
+    "    ports: [{name: http, port: 8080}]\n";
+
+/* A route to a Service that does not exist: invalid, with a condition. */
+static const char *bad_yaml =
+    "apiVersion: projectcontour.io/v1\n"
+    "kind: HTTPProxy\n"
+    "metadata: {name: broken}\n"
+    "spec:\n"
+    "  virtualhost: {fqdn: broken.example.com}\n"
+    "  routes:\n"
+    "    - conditions: [{prefix: /}]\n"
+    "      services: [{name: missing, port: 80}]\n";
+
+static void
+files_add(struct source_files *sf, const char *path, const char *data)
+{
+	struct source_file f;
+
+	f.path = xstrdup(path);
+	f.ns = source_namespace_of(path);
+	f.data = xstrdup(data);
+	f.len = strlen(data);
+	f.hash = hash_bytes(data, f.len);
+	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+}
+
+/* Build files (sorted by the caller) and publish the result the way the
+ * serve loop does. */
+static void
+publish_build(struct admin_server *s, struct source_files *files, double seconds)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct load_options lo = { 0 };
+	struct pipeline *p = pipeline_new(&lo);
+	struct build_result r;
+	struct admin_build_info info = { 0 };
+	json_t *status;
+	char *dot;
+
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	files->revision = xstrdup("rev-1234");
+	pipeline_build(p, files, &cfg, &to, &r);
+	status = report_json(&r);
+	dot = dag_to_dot(r.dag);
+	info.status = status;
+	info.snapshot = r.snapshot;
+	info.dot = dot;
+	info.revision = r.revision;
+	info.source_kind = "directory";
+	info.source_location = "/etc/cairn/resources";
+	info.branch = "";
+	info.duration_seconds = seconds;
+	info.finished_unix = 1700000000.5;
+	admin_server_publish(s, &info);
+	/* Everything published is the server's own from here on. */
+	json_decref(status);
+	free(dot);
+	build_result_free(&r);
+	pipeline_free(p);
+	config_free(&cfg);
+}
+
+static void
+publish_good(struct admin_server *s, double seconds)
+{
+	struct source_files files = { 0 };
+
+	files_add(&files, "app.yaml", good_yaml);
+	publish_build(s, &files, seconds);
+	source_files_free(&files);
+}
+
+static void
+get(struct admin_server *s, const char *method, const char *path,
+    const char *type, struct admin_response *out)
+{
+	struct admin_request req = { .method = method, .path = path, .type = type };
+
+	admin_route(s, &req, out);
+	assert_non_null(out->body);
+	assert_int_equal(strlen(out->body), out->len);
+}
+
+static json_t *
+get_json(struct admin_server *s, const char *path, const char *type,
+    unsigned int want_status)
+{
+	struct admin_response r;
+	json_error_t err;
+	json_t *j;
+
+	get(s, "GET", path, type, &r);
+	assert_int_equal(r.status, want_status);
+	assert_string_equal(r.content_type, "application/json");
+	j = json_loads(r.body, 0, &err);
+	assert_non_null(j);
+	admin_response_free(&r);
+	return j;
+}
+
+static void
+test_not_found_and_methods(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	static const char *const get_paths[] = { "/", "/healthz", "/readyz", "/metrics",
+		"/status", "/debug/dag", "/debug/xds" };
+	struct admin_response r;
+
+	(void)state;
+	get(s, "GET", "/nope", NULL, &r);
+	assert_int_equal(r.status, 404);
+	admin_response_free(&r);
+	get(s, "GET", "/status/", NULL, &r);
+	assert_int_equal(r.status, 404);
+	admin_response_free(&r);
+	for (size_t i = 0; i < nitems(get_paths); i++) {
+		get(s, "POST", get_paths[i], NULL, &r);
+		assert_int_equal(r.status, 405);
+		assert_string_equal(r.allow, "GET, HEAD");
+		admin_response_free(&r);
+		get(s, "DELETE", get_paths[i], NULL, &r);
+		assert_int_equal(r.status, 405);
+		admin_response_free(&r);
+	}
+	get(s, "GET", "/refresh", NULL, &r);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(r.allow, "POST");
+	admin_response_free(&r);
+	get(s, "HEAD", "/healthz", NULL, &r);
+	assert_int_equal(r.status, 200);
+	admin_response_free(&r);
+	admin_server_free(s);
+}
+
+static void
+test_before_first_build(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	struct admin_response r;
+	json_t *j;
+
+	(void)state;
+	get(s, "GET", "/readyz", NULL, &r);
+	assert_int_equal(r.status, 503);
+	admin_response_free(&r);
+	j = get_json(s, "/status", NULL, 503);
+	assert_true(json_is_false(json_object_get(j, "ready")));
+	assert_int_equal(json_integer_value(json_object_get(j, "rebuilds")), 0);
+	assert_true(json_is_array(json_object_get(j, "nodes")));
+	json_decref(j);
+	get(s, "GET", "/debug/dag", NULL, &r);
+	assert_int_equal(r.status, 503);
+	admin_response_free(&r);
+	get(s, "GET", "/debug/xds", NULL, &r);
+	assert_int_equal(r.status, 503);
+	admin_response_free(&r);
+	get(s, "GET", "/metrics", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "cairn_rebuilds_total 0\n"));
+	assert_null(strstr(r.body, "cairn_source_info{"));
+	admin_response_free(&r);
+	get(s, "GET", "/", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "not built yet"));
+	admin_response_free(&r);
+
+	admin_server_set_ready(s, true);
+	get(s, "GET", "/readyz", NULL, &r);
+	assert_int_equal(r.status, 200);
+	admin_response_free(&r);
+	admin_server_free(s);
+}
+
+static void
+test_status_json(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	json_t *j, *src, *objects;
+
+	(void)state;
+	admin_server_set_ready(s, true);
+	publish_good(s, 0.012);
+	j = get_json(s, "/status", NULL, 200);
+	assert_true(json_is_true(json_object_get(j, "ready")));
+	assert_int_equal(json_integer_value(json_object_get(j, "rebuilds")), 1);
+	assert_string_equal(json_string_value(json_object_get(j, "revision")), "rev-1234");
+	src = json_object_get(j, "source");
+	assert_string_equal(json_string_value(json_object_get(src, "kind")), "directory");
+	assert_string_equal(json_string_value(json_object_get(src, "revision")), "rev-1234");
+	objects = json_object_get(j, "objects");
+	assert_int_equal(json_array_size(objects), 3);
+	assert_non_null(json_object_get(j, "summary"));
+	assert_non_null(json_object_get(j, "files"));
+	assert_non_null(json_object_get(j, "problems"));
+	assert_int_equal(json_array_size(json_object_get(j, "nodes")), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j,
+	    "last_rebuild"), "time")), "2023-11-14T22:13:20Z");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(
+	    json_object_get(j, "snapshot"), "types"), "cds"), "resources")), 1);
+	json_decref(j);
+
+	/* A second publish replaces the first (valgrind sees the old freed). */
+	publish_good(s, 0.02);
+	j = get_json(s, "/status", NULL, 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "rebuilds")), 2);
+	json_decref(j);
+	admin_server_free(s);
+}
+
+static json_t *
+two_nodes(void *arg)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return json_pack("[{s:s, s:s, s:s, s:{s:{s:s, s:{s:s, s:s, s:s}}}}, {s:s, s:s, s:{}}]",
+	    "node_id", "envoy-1", "cluster", "edge", "protocol", "sotw",
+	    "types", "rds", "acked_version", "00000000000000aa", "last_nack",
+	    "version", "00000000000000bb", "message", "bad <route> & co", "time",
+	    "2024-01-01T00:00:00Z",
+	    "node_id", "<script>alert(1)</script>", "protocol", "delta", "types");
+}
+
+static void
+test_nodes(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	struct admin_response r;
+	int calls = 0;
+	json_t *j, *nodes;
+
+	(void)state;
+	admin_server_set_nodes_cb(s, two_nodes, &calls);
+	publish_good(s, 0.001);
+	j = get_json(s, "/status", NULL, 200);
+	nodes = json_object_get(j, "nodes");
+	assert_int_equal(json_array_size(nodes), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(nodes, 0),
+	    "node_id")), "envoy-1");
+	json_decref(j);
+	get(s, "GET", "/", NULL, &r);
+	assert_null(strstr(r.body, "<script>"));
+	assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(r.body, "bad &lt;route&gt; &amp; co"));
+	assert_non_null(strstr(r.body, "00000000000000bb"));
+	admin_response_free(&r);
+	/* /metrics has no use for nodes: the callback is not called. */
+	calls = 0;
+	get(s, "GET", "/metrics", NULL, &r);
+	admin_response_free(&r);
+	assert_int_equal(calls, 0);
+	admin_server_free(s);
+}
+
+static void
+test_metrics(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	struct admin_response r;
+
+	(void)state;
+	publish_good(s, 0.003); /* bucket le=0.005 */
+	publish_good(s, 0.3); /* bucket le=0.5 */
+	publish_good(s, 99); /* +Inf only */
+	get(s, "GET", "/metrics", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+	assert_non_null(strstr(r.body, "# TYPE cairn_build_info gauge\ncairn_build_info{version=\""));
+	assert_non_null(strstr(r.body, "cairn_rebuilds_total 3\n"));
+	assert_non_null(strstr(r.body, "# TYPE cairn_rebuild_duration_seconds histogram\n"));
+	assert_non_null(strstr(r.body, "cairn_rebuild_duration_seconds_bucket{le=\"0.001\"} 0\n"));
+	assert_non_null(strstr(r.body, "cairn_rebuild_duration_seconds_bucket{le=\"0.005\"} 1\n"));
+	assert_non_null(strstr(r.body, "cairn_rebuild_duration_seconds_bucket{le=\"0.25\"} 1\n"));
+	assert_non_null(strstr(r.body, "cairn_rebuild_duration_seconds_bucket{le=\"0.5\"} 2\n"));
+	assert_non_null(strstr(r.body, "cairn_rebuild_duration_seconds_bucket{le=\"10\"} 2\n"));
+	assert_non_null(strstr(r.body, "cairn_rebuild_duration_seconds_bucket{le=\"+Inf\"} 3\n"));
+	assert_non_null(strstr(r.body, "cairn_rebuild_duration_seconds_sum 99.303\n"));
+	assert_non_null(strstr(r.body, "cairn_rebuild_duration_seconds_count 3\n"));
+	assert_non_null(strstr(r.body, "cairn_last_rebuild_timestamp_seconds 1700000000.500\n"));
+	assert_non_null(strstr(r.body, "cairn_source_info{revision=\"rev-1234\",branch=\"\"} 1\n"));
+	assert_non_null(strstr(r.body, "cairn_objects{kind=\"HTTPProxy\",status=\"valid\"} 1\n"));
+	assert_non_null(strstr(r.body, "cairn_objects{kind=\"Service\",status=\"invalid\"} 0\n"));
+	assert_non_null(strstr(r.body, "cairn_file_errors 0\n"));
+	assert_non_null(strstr(r.body, "cairn_streams{protocol=\"sotw\"} 0\n"));
+	assert_non_null(strstr(r.body, "cairn_streams{protocol=\"delta\"} 0\n"));
+	assert_non_null(strstr(r.body, "cairn_xds_responses_total{type=\"lds\"} 0\n"));
+	assert_non_null(strstr(r.body, "cairn_xds_acks_total{type=\"sds\"} 0\n"));
+	assert_non_null(strstr(r.body, "cairn_xds_nacks_total{type=\"cds\"} 0\n"));
+	assert_non_null(strstr(r.body, "cairn_xds_bytes_sent_total 0\n"));
+	admin_response_free(&r);
+	admin_server_free(s);
+}
+
+static void
+test_problems_on_page(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	struct source_files files = { 0 };
+	struct admin_response r;
+
+	(void)state;
+	files_add(&files, "app.yaml", good_yaml);
+	files_add(&files, "broken.yaml", bad_yaml);
+	files_add(&files, "typo.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {portz: []}\n");
+	publish_build(s, &files, 0.001);
+	source_files_free(&files);
+
+	get(s, "GET", "/metrics", NULL, &r);
+	assert_non_null(strstr(r.body, "cairn_objects{kind=\"HTTPProxy\",status=\"invalid\"} 1\n"));
+	assert_non_null(strstr(r.body, "cairn_file_errors 1\n"));
+	admin_response_free(&r);
+
+	get(s, "GET", "/", NULL, &r);
+	assert_string_equal(r.content_type, "text/html; charset=utf-8");
+	assert_non_null(strstr(r.body, "<!DOCTYPE html>"));
+	assert_non_null(strstr(r.body, "rev-1234"));
+	assert_non_null(strstr(r.body, "broken.yaml:"));
+	assert_non_null(strstr(r.body, "typo.yaml:4:"));
+	assert_non_null(strstr(r.body, "badge invalid"));
+	assert_non_null(strstr(r.body, "href=\"/metrics\""));
+	assert_null(strstr(r.body, "http://"));
+	assert_null(strstr(r.body, "https://"));
+	admin_response_free(&r);
+	admin_server_free(s);
+}
+
+static void
+test_debug(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	struct admin_response r;
+	json_t *j, *types, *cds;
+
+	(void)state;
+	publish_good(s, 0.001);
+	get(s, "GET", "/debug/dag", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.content_type, "text/vnd.graphviz; charset=utf-8");
+	assert_non_null(strstr(r.body, "digraph cairn {"));
+	assert_non_null(strstr(r.body, "\"vhost:app.example.com\""));
+	assert_non_null(strstr(r.body, "10.0.0.1:8080"));
+	admin_response_free(&r);
+
+	j = get_json(s, "/debug/xds", NULL, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "revision")), "rev-1234");
+	types = json_object_get(j, "types");
+	assert_int_equal(json_object_size(types), 5);
+	cds = json_object_get(types, "cds");
+	assert_int_equal(json_array_size(json_object_get(cds, "resources")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(
+	    json_object_get(cds, "resources"), 0), "resource"), "@type")),
+	    "type.googleapis.com/envoy.config.cluster.v3.Cluster");
+	json_decref(j);
+
+	j = get_json(s, "/debug/xds", "eds", 200);
+	types = json_object_get(j, "types");
+	assert_int_equal(json_object_size(types), 1);
+	assert_non_null(json_object_get(types, "eds"));
+	json_decref(j);
+
+	get(s, "GET", "/debug/xds", "bogus", &r);
+	assert_int_equal(r.status, 400);
+	admin_response_free(&r);
+	admin_server_free(s);
+}
+
+static void
+count_refresh(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void
+test_refresh(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	struct admin_response r;
+	int n = 0;
+
+	(void)state;
+	get(s, "POST", "/refresh", NULL, &r);
+	assert_int_equal(r.status, 503);
+	admin_response_free(&r);
+	admin_server_set_refresh_cb(s, count_refresh, &n);
+	get(s, "POST", "/refresh", NULL, &r);
+	assert_int_equal(r.status, 202);
+	admin_response_free(&r);
+	assert_int_equal(n, 1);
+	admin_server_free(s);
+}
+
+static void
+test_escapers(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	admin_prom_escape(&sb, "a\\b\"c\nd");
+	assert_string_equal(sb.buf, "a\\\\b\\\"c\\nd");
+	strbuf_reset(&sb);
+	admin_html_escape(&sb, "<a href=\"x\">&'");
+	assert_string_equal(sb.buf, "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+	strbuf_free(&sb);
+}
+
+/* A hand-made DAG whose names hold what dot would misread. */
+static void
+test_dot_escaping(void **state)
+{
+	struct dag_endpoint eps[] = { { "10.0.0.1", 80 } };
+	struct dag_endpoints e = { "ns/svc\"x/80", eps, 1 };
+	struct dag_cluster cl = { "ns/svc\"x/80/abc", "ns", "svc", 80, &e };
+	struct dag_cluster *clusters[] = { &cl };
+	struct dag_endpoints *endpoints[] = { &e };
+	struct dag_header_match hm = { "x-evil", DAG_HEADER_EXACT, "a\"b\\c\nd", false, false };
+	struct dag_weighted_cluster wc[] = { { &cl, 90 }, { &cl, 10 } };
+	struct dag_route routes[] = {
+		{ DAG_PATH_PREFIX, "/a\\b", &hm, 1, wc, 2, 0, 0 },
+		{ DAG_PATH_EXACT, "/down", NULL, 0, NULL, 0, 503, 1 },
+	};
+	struct dag_vhost vh = { "q\"uote.example.com", "ns", "p", routes, 2 };
+	struct dag dag;
+	char *dot;
+
+	(void)state;
+	memset(&dag, 0, sizeof dag);
+	dag.vhosts = &vh;
+	dag.nvhosts = 1;
+	dag.clusters = clusters;
+	dag.nclusters = 1;
+	dag.endpoints = endpoints;
+	dag.nendpoints = 1;
+	dot = dag_to_dot(&dag);
+	assert_non_null(strstr(dot, "\"vhost:q\\\"uote.example.com\""));
+	assert_non_null(strstr(dot, "prefix /a\\\\b"));
+	assert_non_null(strstr(dot, "header x-evil exact a\\\"b\\\\c\\nd"));
+	assert_non_null(strstr(dot, "direct response 503"));
+	assert_non_null(strstr(dot, "[label=\"weight 90\"]"));
+	assert_non_null(strstr(dot, "\"cluster:ns/svc\\\"x/80/abc\" -> \"endpoints:ns/svc\\\"x/80\""));
+	/* No raw newline inside any quoted string: every line ends a statement. */
+	for (char *line = strtok(dot, "\n"); line; line = strtok(NULL, "\n")) {
+		size_t len = strlen(line);
+
+		assert_true(line[len - 1] == ';' || line[len - 1] == '{' || line[len - 1] == '}');
+	}
+	free(dot);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_not_found_and_methods),
+		cmocka_unit_test(test_before_first_build),
+		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_nodes),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_problems_on_page),
+		cmocka_unit_test(test_debug),
+		cmocka_unit_test(test_refresh),
+		cmocka_unit_test(test_escapers),
+		cmocka_unit_test(test_dot_escaping),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
