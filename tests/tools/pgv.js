@@ -79,8 +79,9 @@ function writeAtomic(file, text) {
 }
 
 // ---------------------------------------------------------------------------
-// Cold load of the official protos (keeps parsedOptions). ~10 s.
-// Also used by xds-verify.js as a stand-in while tests/tools/envoy-protos.js is missing.
+// Cold load of every envoy/xds v3 file of the official protos (keeps parsedOptions), < 1 s here.
+// The same file set as envoy-protos.js's loadEnvoyRoot({ all: true }); used when that file is
+// not available (xds-verify.js passes envoy-protos.js's cold loader to loadRules).
 
 function coldLoadOfficialRoot(depsDir = officialDepsDir()) {
   const protobuf = requireProtobuf();
@@ -203,7 +204,8 @@ function extractRules(root) {
 
 // Returns the rules table, from the cache when it matches the installed protos, else by a cold
 // load (and then writes the cache). `log` gets progress notes.
-function loadRules({ log = () => {} } = {}) {
+// coldRoot: optional function returning a cold-loaded Root (default: coldLoadOfficialRoot).
+function loadRules({ log = () => {}, coldRoot = coldLoadOfficialRoot } = {}) {
   const pbjsVersion = JSON.parse(fs.readFileSync(require.resolve('protobufjs/package.json'), 'utf8')).version;
   const key = `${RULES_FORMAT}|${depsVersion()}|${pbjsVersion}|${officialDepsDir()}`;
   const dir = cacheDir();
@@ -214,8 +216,7 @@ function loadRules({ log = () => {} } = {}) {
       if (c.key === key && c.rules) return c.rules;
     } catch (e) { /* rebuild */ }
   }
-  log('pgv: extracting validate rules from the official protos (cold load, ~10 s, cached afterwards)');
-  const rules = extractRules(coldLoadOfficialRoot());
+  const rules = extractRules(coldRoot());
   if (file) {
     try { writeAtomic(file, JSON.stringify({ key, rules })); } catch (e) { log(`pgv: cannot write ${file}: ${e.message}`); }
   }

@@ -40,30 +40,25 @@ const path = require('path');
 const pgv = require('./pgv.js');
 
 // ---------------------------------------------------------------------------
-// The official root. Preferred: tests/tools/envoy-protos.js (shared loader with a JSON cache).
-// Fallback (TEMPORARY, used only while envoy-protos.js is absent): a cold load through
-// pgv.coldLoadOfficialRoot(), which is fast enough here (< 1 s) that no cache is kept.
+// The official root: tests/tools/envoy-protos.js (shared loader with a JSON cache), with EVERY
+// envoy/xds v3 file ({ all: true }) so that any official type may appear inside an Any.
+// Fallback, only if envoy-protos.js is absent (e.g. this file copied alone): pgv.js's own cold
+// load of the same file set (< 1 s here).
+
+function envoyProtos() {
+  try {
+    return require('./envoy-protos.js');
+  } catch (e) {
+    if (e && e.code === 'MODULE_NOT_FOUND' && /envoy-protos/.test(e.message)) return null;
+    throw e;
+  }
+}
 
 async function loadOfficialRoot() {
-  let ep = null;
-  try {
-    ep = require('./envoy-protos.js');
-  } catch (e) {
-    if (!(e && e.code === 'MODULE_NOT_FOUND' && /envoy-protos/.test(e.message))) throw e;
-  }
-  if (ep && typeof ep.loadEnvoyRoot === 'function') {
-    const root = await ep.loadEnvoyRoot();
-    root.resolveAll();
-    return root;
-  }
-  return fallbackLoadOfficialRoot();
-}
-
-// --- begin TEMPORARY loader (swap for envoy-protos.js; see loadOfficialRoot) ---
-function fallbackLoadOfficialRoot() {
+  const ep = envoyProtos();
+  if (ep && typeof ep.loadEnvoyRoot === 'function') return ep.loadEnvoyRoot({ all: true });
   return pgv.coldLoadOfficialRoot();
 }
-// --- end TEMPORARY loader ---
 
 // ---------------------------------------------------------------------------
 // Wire-level scan
@@ -128,7 +123,8 @@ class Verifier {
   }
 
   // Verify one resource. Returns { problems: [{path, problem}], warnings: [...], message, type }.
-  verify(typeUrl, name, buf) {
+  verify(typeUrl, name, bytes) {
+    const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const problems = [];
     const warnings = [];
     const report = (p, problem) => problems.push({ path: p || '.', problem });
@@ -305,7 +301,10 @@ class Verifier {
 
 async function createVerifier({ log = () => {} } = {}) {
   const root = await loadOfficialRoot();
-  const rules = pgv.loadRules({ log });
+  const ep = envoyProtos();
+  // the rules need a cold load (parsedOptions): the same file set, uncached
+  const coldRoot = ep ? () => ep.loadEnvoyRootSync({ all: true, cache: false }) : undefined;
+  const rules = pgv.loadRules({ log, coldRoot });
   return new Verifier(root, rules);
 }
 
@@ -335,6 +334,8 @@ function parseLines(text, source) {
 }
 
 async function main(argv) {
+  // `xds-verify.js --json | head` must not die with EPIPE
+  process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode || 0); });
   let json = false;
   const files = [];
   for (const a of argv) {
