@@ -153,3 +153,28 @@ test('SIGHUP reloads the config file; a broken one is refused and the old one ke
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('cairn status shows what the running daemon serves, with located problems', T, async () => {
+  const { execFileSync, spawnSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-status-'));
+  copyTree(quickstart, dir);
+  fs.writeFileSync(path.join(dir, 'shop', 'broken.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  portz: []\n');
+  const srv = await startServe([dir]);
+  try {
+    const text = execFileSync(process.env.CAIRN, ['status', '--admin', srv.admin], { encoding: 'utf8' });
+    assert.match(text, /: ready\n/);
+    assert.match(text, /objects: 10, 10 valid, 0 invalid, 0 orphaned/);
+    assert.match(text, /shop\/broken\.yaml:5:3: error: .*unknown field "portz"/);
+    const json = JSON.parse(execFileSync(process.env.CAIRN, ['status', '--admin', srv.admin, '--format', 'json'], { encoding: 'utf8' }));
+    assert.equal(json.ready, true);
+    assert.equal(json.summary.objects, 10);
+    assert.equal(json.source.kind, 'directory');
+  } finally {
+    const st = await srv.stop();
+    assert.equal(st.code, 0, `cairn serve exit ${st.code}; stderr:\n${srv.stderr()}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const dead = spawnSync(process.env.CAIRN, ['status', '--admin', srv.admin], { encoding: 'utf8' });
+  assert.equal(dead.status, 2);
+  assert.match(dead.stderr, /cannot connect to the admin endpoint/);
+});

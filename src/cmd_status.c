@@ -1,0 +1,226 @@
+/* cairn status: what a running daemon says about itself, read from its
+ * admin endpoint's /status. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "util/addr.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#define STATUS_TIMEOUT_MS 5000
+#define STATUS_MAX_BYTES (64 << 20)
+
+static void
+status_usage(FILE *fp)
+{
+	fprintf(fp, "usage: cairn status [-c FILE] [--admin ADDR] [--format text|json]\n");
+}
+
+/* One HTTP/1.0 GET to our own admin endpoint on loopback. The reply is
+ * "HTTP/1.x CODE ...", headers, a blank line and the body until the server
+ * closes: nothing here needs a general HTTP client. */
+static int
+http_get(const char *addr, const char *path, struct strbuf *body, char **err)
+{
+	struct listen_addr la;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	const char *why, *sep;
+	struct strbuf resp = STRBUF_INIT;
+	char buf[8192], *req;
+	int fd, code = 0;
+
+	if (listen_addr_parse(addr, &la, &why) < 0 || la.is_unix ||
+	    listen_addr_sockaddr(&la, &ss, &sslen) < 0) {
+		*err = xasprintf("admin address \"%s\": %s", addr, la.is_unix ?
+		    "must be an IP address and port" : why);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, sslen) < 0) {
+		*err = xasprintf("cannot connect to the admin endpoint %s: %s (is cairn serve running with --admin %s?)",
+		    addr, strerror(errno), addr);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	req = xasprintf("GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", path, addr);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		*err = xasprintf("sending to %s: %s", addr, strerror(errno));
+		free(req);
+		close(fd);
+		return -1;
+	}
+	free(req);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, STATUS_TIMEOUT_MS) <= 0) {
+			*err = xasprintf("no answer from %s within %d ms", addr, STATUS_TIMEOUT_MS);
+			break;
+		}
+		n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		strbuf_add(&resp, buf, (size_t)n);
+		if (resp.len > STATUS_MAX_BYTES) {
+			*err = xasprintf("answer from %s is too large", addr);
+			break;
+		}
+	}
+	close(fd);
+	if (*err == NULL && (resp.len < 12 || sscanf(resp.buf, "HTTP/1.%*d %d", &code) != 1))
+		*err = xasprintf("%s did not answer in HTTP", addr);
+	if (*err == NULL && (sep = strstr(resp.buf, "\r\n\r\n")) != NULL)
+		strbuf_add(body, sep + 4, resp.len - (size_t)(sep + 4 - resp.buf));
+	strbuf_free(&resp);
+	return *err ? -1 : code;
+}
+
+static const char *
+str_or(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+static void
+status_text(json_t *st)
+{
+	json_t *src = json_object_get(st, "source");
+	json_t *sum = json_object_get(st, "summary");
+	json_t *problems = json_object_get(st, "problems");
+	json_t *objects = json_object_get(st, "objects");
+	json_t *nodes = json_object_get(st, "nodes");
+	json_t *v;
+	size_t i;
+
+	printf("cairn %s: %s\n", str_or(st, "version", "?"),
+	    json_is_true(json_object_get(st, "ready")) ? "ready" : "not ready");
+	if (json_is_object(src))
+		printf("source: %s %s%s%s, revision %s\n", str_or(src, "kind", ""),
+		    str_or(src, "location", ""), str_or(src, "branch", "")[0] ? " branch " : "",
+		    str_or(src, "branch", ""), str_or(src, "revision", ""));
+	if (json_is_object(sum))
+		printf("objects: %lld, %lld valid, %lld invalid, %lld orphaned\n",
+		    json_integer_value(json_object_get(sum, "objects")),
+		    json_integer_value(json_object_get(sum, "valid")),
+		    json_integer_value(json_object_get(sum, "invalid")),
+		    json_integer_value(json_object_get(sum, "orphaned")));
+	json_array_foreach(problems, i, v)
+		printf("%s:%lld:%lld: %s: %s\n", str_or(v, "file", ""),
+		    json_integer_value(json_object_get(v, "line")),
+		    json_integer_value(json_object_get(v, "column")),
+		    str_or(v, "severity", "error"), str_or(v, "message", ""));
+	json_array_foreach(objects, i, v) {
+		json_t *c;
+		size_t j;
+
+		if (strcmp(str_or(v, "status", "valid"), "valid") == 0)
+			continue;
+		json_array_foreach(json_object_get(v, "conditions"), j, c) {
+			json_t *o = json_object_get(c, "origin");
+
+			printf("%s:%lld:%lld: %s: %s %s/%s: %s (%s)\n", str_or(o, "file", ""),
+			    json_integer_value(json_object_get(o, "line")),
+			    json_integer_value(json_object_get(o, "column")),
+			    str_or(v, "status", ""), str_or(v, "kind", ""),
+			    str_or(v, "namespace", ""), str_or(v, "name", ""),
+			    str_or(c, "message", ""), str_or(c, "reason", ""));
+		}
+	}
+	printf("connected: %zu\n", json_array_size(nodes));
+	json_array_foreach(nodes, i, v) {
+		json_t *types = json_object_get(v, "types"), *t;
+		const char *type;
+
+		printf("  %s (%s, %s)\n", str_or(v, "node_id", "?"), str_or(v, "cluster", ""),
+		    str_or(v, "protocol", ""));
+		json_object_foreach(types, type, t) {
+			json_t *nack = json_object_get(t, "last_nack");
+
+			printf("    %s acked %s", type, str_or(t, "acked_version", "-"));
+			if (json_is_object(nack))
+				printf(", last NACK of %s: %s", str_or(nack, "version", "?"),
+				    str_or(nack, "message", ""));
+			printf("\n");
+		}
+	}
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "admin", required_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_flags f = { .format = "text" };
+	struct cairn_config cfg;
+	struct strbuf body = STRBUF_INIT;
+	json_error_t jerr;
+	json_t *st;
+	char *err = NULL;
+	int c, code;
+
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': f.config_path = optarg; break;
+		case 'a': f.admin_addr = optarg; break;
+		case 'f': f.format = optarg; break;
+		case 'h': status_usage(stdout); return CMD_EXIT_OK;
+		default: status_usage(stderr); return CMD_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (strcmp(f.format, "text") != 0 && strcmp(f.format, "json") != 0)) {
+		status_usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	if (cmd_load_config(&f, &cfg) < 0)
+		return CMD_EXIT_USAGE;
+	if (cfg.admin.address[0] == '\0') {
+		fprintf(stderr, "cairn status: the admin endpoint is disabled (admin.address is \"\")\n");
+		config_free(&cfg);
+		return CMD_EXIT_USAGE;
+	}
+	code = http_get(cfg.admin.address, "/status", &body, &err);
+	config_free(&cfg);
+	if (code < 0) {
+		fprintf(stderr, "cairn status: %s\n", err);
+		free(err);
+		strbuf_free(&body);
+		return CMD_EXIT_USAGE;
+	}
+	st = json_loadb(body.buf ? body.buf : "", body.len, 0, &jerr);
+	strbuf_free(&body);
+	if (code != 200 || st == NULL) {
+		fprintf(stderr, "cairn status: unexpected answer (HTTP %d)%s%s\n", code,
+		    st ? "" : ": ", st ? "" : jerr.text);
+		json_decref(st);
+		return CMD_EXIT_USAGE;
+	}
+	if (strcmp(f.format, "json") == 0) {
+		json_dumpf(st, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else {
+		status_text(st);
+	}
+	json_decref(st);
+	return CMD_EXIT_OK;
+}
