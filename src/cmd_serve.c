@@ -39,6 +39,7 @@ struct serve {
 	int refreshfd; /* eventfd: the admin thread asks for POST /refresh */
 	int watchdogfd; /* timerfd at half of WATCHDOG_USEC, or -1 */
 	struct snapshot *current; /* last published */
+	char *serving_subject; /* git: subject of the commit in effect */
 	char **lines; /* problems reported by the last build */
 	size_t nlines;
 	unsigned long rebuilds;
@@ -131,7 +132,9 @@ serve_publish_admin(struct serve *s, const struct build_result *r, double second
 	bool git = s->cfg.source.git.repository[0] != '\0';
 	struct admin_build_info bi = {
 		.snapshot = s->current,
-		.revision = r->revision,
+		/* What Envoy has: a rejected git commit is not serving. */
+		.revision = s->current ? s->current->revision : r->revision,
+		.subject = s->serving_subject ? s->serving_subject : "",
 		.source_kind = git ? "git" : "directory",
 		.source_location = git ? s->cfg.source.git.repository : s->cfg.source.directory,
 		.branch = git ? s->cfg.source.git.branch : "",
@@ -181,6 +184,8 @@ serve_rebuild(struct serve *s, const char *why)
 		ads_server_publish(s->ads, r.snapshot);
 		snapshot_unref(s->current);
 		s->current = snapshot_ref(r.snapshot);
+		free(s->serving_subject);
+		s->serving_subject = files.revision_subject ? xstrdup(files.revision_subject) : NULL;
 		log_info("%s: revision %s, %zu objects (%zu invalid, %zu orphaned), "
 		    "%zu listeners, %zu routes, %zu clusters, %zu endpoints; built in %lld ms",
 		    why, r.revision, r.dag->nstatuses,
@@ -461,9 +466,13 @@ serve_start(struct serve *s)
 		free(err);
 		return -1;
 	}
-	log_info("serving %s on xds %s (port %d)%s", s->source->description,
-	    s->cfg.xds.address, ads_server_port(s->ads),
-	    s->admin ? ", admin enabled" : "");
+	if (s->admin)
+		log_info("serving %s on xds %s (port %d), admin on port %d",
+		    s->source->description, s->cfg.xds.address, ads_server_port(s->ads),
+		    admin_server_port(s->admin));
+	else
+		log_info("serving %s on xds %s (port %d), admin disabled",
+		    s->source->description, s->cfg.xds.address, ads_server_port(s->ads));
 	if (s->admin) {
 		admin_server_set_ads(s->admin, s->ads);
 		admin_server_set_refresh_cb(s->admin, serve_request_refresh, s);
@@ -487,6 +496,7 @@ serve_stop(struct serve *s)
 	pipeline_free(s->pipeline);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
+	free(s->serving_subject);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->timerfd >= 0)

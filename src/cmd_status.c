@@ -110,10 +110,14 @@ status_text(json_t *st)
 
 	printf("cairn %s: %s\n", str_or(st, "version", "?"),
 	    json_is_true(json_object_get(st, "ready")) ? "ready" : "not ready");
-	if (json_is_object(src))
-		printf("source: %s %s%s%s, revision %s\n", str_or(src, "kind", ""),
+	if (json_is_object(src)) {
+		printf("source: %s %s%s%s, revision %s", str_or(src, "kind", ""),
 		    str_or(src, "location", ""), str_or(src, "branch", "")[0] ? " branch " : "",
 		    str_or(src, "branch", ""), str_or(src, "revision", ""));
+		if (str_or(src, "subject", "")[0])
+			printf(" (%s)", str_or(src, "subject", ""));
+		printf("\n");
+	}
 	if (json_is_object(sum))
 		printf("objects: %lld, %lld valid, %lld invalid, %lld orphaned\n",
 		    json_integer_value(json_object_get(sum, "objects")),

@@ -89,6 +89,8 @@ static const struct schema_field config_git_fields[] = {
 	C_STR("path", struct config_git, path, 0, NULL),
 	C_STR("remote", struct config_git, remote, 0, NULL),
 	C_DUR("fetch-interval", struct config_git, fetch_interval_ms, 0),
+	C_STR("ssh-key-file", struct config_git, ssh_key_file, 0, NULL),
+	C_STR("token-file", struct config_git, token_file, 0, NULL),
 };
 static const struct schema_table config_git =
     SCHEMA_TABLE("git", struct config_git, config_git_fields, NULL);
@@ -367,6 +369,8 @@ config_init_defaults(struct cairn_config *c)
 	c->source.git.path = arena_strdup(a, "");
 	c->source.git.remote = arena_strdup(a, "");
 	c->source.git.fetch_interval_ms = 30000;
+	c->source.git.ssh_key_file = arena_strdup(a, "");
+	c->source.git.token_file = arena_strdup(a, "");
 	c->source.max_file_bytes = 4194304;
 	c->debounce_ms = 100;
 	c->max_delay_ms = 1000;

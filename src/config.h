@@ -55,6 +55,8 @@ struct config_git {
 	char *path; /* subdirectory of the tree that holds resources */
 	char *remote; /* "" = local refs only */
 	int64_t fetch_interval_ms;
+	char *ssh_key_file; /* "" = $CAIRN_GIT_SSH_KEY or ssh-agent */
+	char *token_file; /* "" = $CAIRN_GIT_TOKEN_FILE */
 };
 
 struct config_source {

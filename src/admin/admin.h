@@ -40,6 +40,7 @@ struct admin_build_info {
 	const char *source_kind; /* "directory" or "git" */
 	const char *source_location; /* the directory or repository */
 	const char *branch; /* git branch, "" or NULL in directory mode */
+	const char *subject; /* git: the serving commit's subject line, or "" */
 	double duration_seconds; /* load + build + translate */
 	double finished_unix; /* wall clock (CLOCK_REALTIME) at the end */
 };

@@ -115,7 +115,12 @@ render_summary(struct strbuf *out, const struct admin_state *st)
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
 	strbuf_puts(out, "<h2>Source</h2><dl><dt>Revision</dt><dd><code>");
 	admin_html_escape(out, v->revision);
-	strbuf_puts(out, "</code></dd><dt>Source</dt><dd>");
+	strbuf_puts(out, "</code>");
+	if (v->subject[0] != '\0') {
+		strbuf_puts(out, " ");
+		admin_html_escape(out, v->subject);
+	}
+	strbuf_puts(out, "</dd><dt>Source</dt><dd>");
 	admin_html_escape(out, v->source_kind);
 	strbuf_puts(out, " <code>");
 	admin_html_escape(out, v->source_location);

@@ -44,7 +44,7 @@ struct admin_view {
 	json_t *status; /* report_json() */
 	struct snapshot *snapshot;
 	char *dot;
-	char *revision, *source_kind, *source_location, *branch;
+	char *revision, *source_kind, *source_location, *branch, *subject;
 	double duration_seconds, finished_unix;
 	uint64_t rebuilds; /* counters as of this publish */
 	struct admin_histogram histogram;

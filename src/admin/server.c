@@ -92,6 +92,7 @@ admin_view_new(const struct admin_build_info *info, uint64_t rebuilds,
 	v->source_kind = dup_or_empty(info->source_kind);
 	v->source_location = dup_or_empty(info->source_location);
 	v->branch = dup_or_empty(info->branch);
+	v->subject = dup_or_empty(info->subject);
 	v->duration_seconds = info->duration_seconds;
 	v->finished_unix = info->finished_unix;
 	v->rebuilds = rebuilds;
@@ -120,6 +121,7 @@ admin_view_unref(struct admin_view *v)
 	free(v->source_kind);
 	free(v->source_location);
 	free(v->branch);
+	free(v->subject);
 	for (size_t i = 0; i < v->nkinds; i++)
 		free(v->kinds[i].kind);
 	free(v->kinds);

@@ -45,9 +45,9 @@ admin_status_json(const struct admin_state *st)
 		json_object_set(out, "nodes", st->nodes);
 		return out;
 	}
-	json_object_set_new(out, "source", json_pack("{s:s, s:s, s:s, s:s}",
+	json_object_set_new(out, "source", json_pack("{s:s, s:s, s:s, s:s, s:s}",
 	    "kind", v->source_kind, "location", v->source_location,
-	    "revision", v->revision, "branch", v->branch));
+	    "revision", v->revision, "branch", v->branch, "subject", v->subject));
 	json_object_set_new(out, "last_rebuild", json_pack("{s:f, s:f, s:o}",
 	    "duration_seconds", v->duration_seconds, "timestamp", v->finished_unix,
 	    "time", time_json(v->finished_unix)));

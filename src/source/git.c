@@ -773,8 +773,8 @@ read_token(const char *path)
 	return len ? xstrdup(buf) : NULL;
 }
 
-/* ssh: a key file if CAIRN_GIT_SSH_KEY names one, else ssh-agent.
- * https: the token in CAIRN_GIT_TOKEN_FILE as the password. */
+/* ssh: the key file from the config (or CAIRN_GIT_SSH_KEY), else
+ * ssh-agent. https: the token file's contents as the password. */
 static int
 fetch_credentials(git_credential **out, const char *url,
     const char *user_from_url, unsigned int allowed, void *payload)
@@ -803,8 +803,11 @@ fetch_credentials(git_credential **out, const char *url,
 		int rc;
 
 		if (token == NULL) {
-			git_error_set_str(GIT_ERROR_NET,
-			    "cannot read the token file (CAIRN_GIT_TOKEN_FILE)");
+			char msg[512];
+
+			snprintf(msg, sizeof msg, "cannot read the token file %s",
+			    job->token_file);
+			git_error_set_str(GIT_ERROR_NET, msg);
 			return GIT_EUSER;
 		}
 		rc = git_credential_userpass_plaintext_new(out,
@@ -1267,9 +1270,13 @@ source_git_open(const struct source_git_options *o, struct source_git **out,
 	sg->fetch_interval_ms = o->fetch_interval_ms > 0 ?
 	    o->fetch_interval_ms : SOURCE_GIT_DEFAULT_FETCH_INTERVAL_MS;
 	sg->hook_env = o->hook_env;
-	if ((env = getenv("CAIRN_GIT_SSH_KEY")) != NULL && env[0])
+	if (o->ssh_key_file && o->ssh_key_file[0])
+		sg->ssh_key = xstrdup(o->ssh_key_file);
+	else if ((env = getenv("CAIRN_GIT_SSH_KEY")) != NULL && env[0])
 		sg->ssh_key = xstrdup(env);
-	if ((env = getenv("CAIRN_GIT_TOKEN_FILE")) != NULL && env[0])
+	if (o->token_file && o->token_file[0])
+		sg->token_file = xstrdup(o->token_file);
+	else if ((env = getenv("CAIRN_GIT_TOKEN_FILE")) != NULL && env[0])
 		sg->token_file = xstrdup(env);
 
 	if (!git_reference_is_valid_name(sg->refname)) {

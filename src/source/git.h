@@ -34,6 +34,11 @@ struct source_git_options {
 	 * read: the mirror is $state_dir/git/<hash of the URL>.git. */
 	const char *remote;
 	int64_t fetch_interval_ms; /* <= 0: 30 s */
+	/* Credentials for the remote: an ssh private key file (else
+	 * $CAIRN_GIT_SSH_KEY, else ssh-agent) and a file holding an https
+	 * token (else $CAIRN_GIT_TOKEN_FILE). NULL or "" = not set. */
+	const char *ssh_key_file;
+	const char *token_file;
 	const char *state_dir; /* NULL: $CAIRN_STATE_DIRECTORY, else
 	                        * $STATE_DIRECTORY (systemd), else /var/lib/cairn */
 	size_t max_file_bytes; /* 0 = 4 MiB */

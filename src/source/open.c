@@ -50,6 +50,8 @@ git_open(const struct cairn_config *cfg, const char *rev, struct source **out,
 		.path = g->path,
 		.remote = g->remote,
 		.fetch_interval_ms = g->fetch_interval_ms,
+		.ssh_key_file = g->ssh_key_file,
+		.token_file = g->token_file,
 		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
 		.rev = rev,
 	};

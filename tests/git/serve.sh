@@ -4,7 +4,7 @@
 # branch, refs packed by `git gc`), a deleted branch keeps the last commit
 # serving, and a commit with errors is reported with file:line:col.
 . "$top_srcdir/tests/git/lib.sh"
-echo "1..11"
+echo "1..12"
 LIMIT_MS=1000
 
 git init -q --bare -b main "$tmp/routes.git"
@@ -94,6 +94,19 @@ if grep -q "revision $bad" "$tmp/serve.log"; then
 	not_ok "nothing of a commit with errors is served"
 else
 	ok "nothing of a commit with errors is served"
+fi
+
+# cairn status says what is serving (the last clean commit and its subject)
+# and why the newer commit is not.
+admin_port=$(sed -n 's/.*admin on port \([0-9]*\).*/\1/p' "$tmp/serve.log" | head -1)
+"$CAIRN" status --admin "127.0.0.1:$admin_port" >"$tmp/status.out" 2>&1
+serving=$first # the force push before the bad commit left the first one serving
+if grep -q "revision $serving ($(git -C "$tmp/work" log -1 --format=%s "$serving"))" "$tmp/status.out" &&
+    grep -q "shop/proxy.yaml:11:11: error: " "$tmp/status.out"; then
+	ok "cairn status shows the serving commit with its subject, and the bad commit's error"
+else
+	not_ok "cairn status shows the serving commit with its subject, and the bad commit's error"
+	show "$tmp/status.out"
 fi
 
 git -C "$tmp/work" reset -q --hard "$second"

@@ -178,3 +178,20 @@ test('cairn status shows what the running daemon serves, with located problems',
   assert.equal(dead.status, 2);
   assert.match(dead.stderr, /cannot connect to the admin endpoint/);
 });
+
+test('SIGTERM: connected clients see a clean close (UNAVAILABLE) and cairn exits 0 within 5 s', T, async () => {
+  const { grpcStatus } = require('./lib/ads-client');
+  const srv = await startServe([quickstart]);
+  const client = new AdsClient(srv.xds);
+  try {
+    const s = client.sotw({ id: 'term', cluster: 'test' });
+    await fetch(s, 'cds', []);
+    const t0 = Date.now();
+    const st = await srv.stop();
+    assert.equal(st.code, 0, `exit ${st.code}; stderr:\n${srv.stderr()}`);
+    assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms`);
+    assert.equal((await s.status()).code, grpcStatus.UNAVAILABLE);
+  } finally {
+    client.close();
+  }
+});
