@@ -1,0 +1,186 @@
+#!/bin/sh
+# The benchmark suite (SPEC.md §12), run by `make bench`: generates trees,
+# runs bench_build, bench_rebuild and ads_load, and prints one table of
+# figure / measured (median [min..max] over runs) / target / ratio.
+#
+# Environment:
+#   CAIRN       the cairn binary (make bench sets it)
+#   BENCH_BIN   the directory of the bench programs (make bench sets it)
+#   BENCH_DIR   where trees and results go (default: a new /tmp directory;
+#               trees already there are reused)
+#   BENCH_QUICK 1 = fewer runs and changes (a smoke run, ~2 minutes)
+#   BENCH_ONLY  space-separated subset of: build rebuild ads
+#   BENCH_MAX_SERVER_RSS_MIB  ads_load kills cairn serve above this (4096)
+# Every step has a timeout; the whole suite takes about 6-8 minutes here.
+set -u
+
+: "${CAIRN:?set CAIRN to the cairn binary}"
+: "${BENCH_BIN:?set BENCH_BIN to the directory of the bench programs}"
+QUICK=${BENCH_QUICK:-0}
+ONLY=${BENCH_ONLY:-build rebuild ads}
+MAXRSS=${BENCH_MAX_SERVER_RSS_MIB:-4096}
+WORK=${BENCH_DIR:-$(mktemp -d /tmp/cairn-bench.XXXXXX)}
+mkdir -p "$WORK"
+RES=$WORK/results.txt
+LOG=$WORK/bench.log
+: > "$RES"
+: > "$LOG"
+
+if [ "$QUICK" = 1 ]; then
+	RUNS1K=3 RUNS10K=1 CHANGES=3 ADS_CHANGES=2
+else
+	RUNS1K=5 RUNS10K=3 CHANGES=5 ADS_CHANGES=5
+fi
+
+want() {
+	case " $ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# step NAME SECONDS CMD...: runs CMD with a timeout, RESULT/INFO/NA lines to
+# $RES, everything to $LOG.
+step() {
+	name=$1 secs=$2
+	shift 2
+	printf '%s ... ' "$name" >&2
+	t0=$(date +%s)
+	timeout -k 10 "$secs" "$@" > "$WORK/step.out" 2>> "$LOG"
+	rc=$?
+	cat "$WORK/step.out" >> "$RES"
+	cat "$WORK/step.out" >> "$LOG"
+	printf '%ss%s\n' "$(( $(date +%s) - t0 ))" \
+	    "$( [ $rc -eq 0 ] || echo " (exit $rc, see $LOG)")" >&2
+}
+
+tree() { # tree N: a bench_gen tree of N proxies, reused when present
+	dir=$WORK/tree-$1
+	if [ ! -f "$dir/.complete" ]; then
+		rm -rf "$dir"
+		"$BENCH_BIN/bench_gen" -n "$1" -o "$dir" >> "$LOG" || exit 2
+		touch "$dir/.complete"
+	fi
+	echo "$dir"
+}
+
+echo "cairn benchmarks in $WORK" >&2
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+T1K=$(tree 1000)
+T10K=$(tree 10000)
+EMPTY=$WORK/tree-empty
+mkdir -p "$EMPTY"
+# Files written within 2 s of a scan count as "racily clean" and are re-read
+# on every scan (source/dir.c): let the trees age before timing rescans.
+sleep 2
+
+if want build; then
+	step "bench_build 1k" 120 "$BENCH_BIN/bench_build" -d "$T1K" -r "$RUNS1K" -p build1k
+	step "bench_build 10k" 400 "$BENCH_BIN/bench_build" -d "$T10K" -r "$RUNS10K" -p build10k
+fi
+if want rebuild; then
+	step "bench_rebuild 10k" 300 "$BENCH_BIN/bench_rebuild" -d "$T10K" -k "$CHANGES"
+fi
+if want ads; then
+	step "ads_load idle" 60 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$EMPTY" -s 0 -p idle
+	step "ads_load 1k sotw" 240 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$T1K" \
+	    -s 1000 -c 10 -w 100 -r 100 -k "$ADS_CHANGES" -m "$MAXRSS" -t 200 -p sotw1k
+	step "ads_load 1k delta" 240 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$T1K" -D \
+	    -s 1000 -c 10 -w 100 -r 100 -k "$ADS_CHANGES" -m "$MAXRSS" -t 200 -p delta1k
+	step "ads_load 10k sotw" 480 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$T10K" \
+	    -s 1000 -c 10 -w 50 -r 0 -k 1 -m "$MAXRSS" -t 420 -p sotw10k
+	step "ads_load 10k delta" 300 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$T10K" -D \
+	    -s 1000 -c 10 -w 50 -r 0 -k 1 -m "$MAXRSS" -t 240 -p delta10k
+fi
+
+# --- the table ---------------------------------------------------------------
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+echo
+echo "machine: $(nproc) CPUs ($cpu), $mem, Linux $(uname -r)"
+echo "load:    $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine skews figures)"
+echo "cairn:   $CAIRN"
+echo "cflags:  ${BENCH_CFLAGS:-unknown} (the last -O wins)"
+echo "results: $RES (raw), $LOG (log)"
+echo
+
+awk -F '\t' '
+function has(k) { return (k in med) }
+function fmt(v, u) {
+	if (u == "B") {
+		if (v >= 1048576) return sprintf("%.2f MiB", v / 1048576)
+		if (v >= 1024) return sprintf("%.1f KiB", v / 1024)
+		return sprintf("%d B", v)
+	}
+	if (u == "") return sprintf("%.2f", v)
+	if (v >= 100) return sprintf("%.0f %s", v, u)
+	return sprintf("%.1f %s", v, u)
+}
+function m(k) {
+	if (k in na) return "n/a (" na[k] ")"
+	if (!has(k)) return "not run"
+	s = fmt(med[k], unit[k])
+	if (runs[k] > 1) s = s " [" fmt(lo[k], unit[k]) ".." fmt(hi[k], unit[k]) "]"
+	return s
+}
+# row(figure, key, target text, target value): ratio = measured / target
+function row(fig, k, ttext, tval,   r) {
+	r = "-"
+	if (has(k) && tval > 0) r = sprintf("%.2f", med[k] / tval)
+	else if (has(k) && tval == 0) r = (med[k] == 0 ? "ok" : "over")
+	printf "%-54s %-34s %-16s %s\n", fig, m(k), ttext, r
+}
+$1 == "RESULT" { med[$2] = $3; lo[$2] = $4; hi[$2] = $5; unit[$2] = $6; runs[$2] = $7 }
+$1 == "NA" { na[$2] = $3 }
+END {
+	printf "%-54s %-34s %-16s %s\n", "figure", "measured (median [min..max])", "target", "ratio"
+	printf "%-54s %-34s %-16s %s\n", "------", "----------------------------", "------", "-----"
+	row("full build 1k proxies / libyaml parse-only", "build1k.ratio", "<= 2x", 2)
+	row("  full build 1k (load+build+translate+serialize)", "build1k.full", "", -1)
+	row("  libyaml parse-only 1k", "build1k.parse_only", "~50 ms", 50)
+	row("  stage: scan (source_dir_scan, cold)", "build1k.scan", "", -1)
+	row("  stage: load (load_buffer per file)", "build1k.load", "", -1)
+	row("  stage: build (dag_build)", "build1k.dag_build", "", -1)
+	row("  stage: translate+serialize (translate_dag)", "build1k.translate", "", -1)
+	row("  rebuild, no file changed (cache hits)", "build1k.nochange", "", -1)
+	row("full build 10k proxies / libyaml parse-only", "build10k.ratio", "<= 2x", 2)
+	row("  full build 10k (load+build+translate+serialize)", "build10k.full", "", -1)
+	row("  libyaml parse-only 10k", "build10k.parse_only", "~500 ms", 500)
+	row("  stage: scan (source_dir_scan, cold)", "build10k.scan", "", -1)
+	row("  stage: load (load_buffer per file)", "build10k.load", "", -1)
+	row("  stage: build (dag_build)", "build10k.dag_build", "", -1)
+	row("  stage: translate+serialize (translate_dag)", "build10k.translate", "", -1)
+	row("  rebuild, no file changed (cache hits)", "build10k.nochange", "", -1)
+	row("one file changed, 10k tree: seen -> snapshot built", "rebuild.total", "<= 20 ms", 20)
+	row("  of which: rescan (source_dir_scan)", "rebuild.scan", "", -1)
+	row("  of which: pipeline_build (1 load + build + translate)", "rebuild.pipeline", "", -1)
+	row("  daemon log \"built in\" at 1k (incl. publish to 1000 sotw)", "ads.sotw1k.daemon_built_in", "", -1)
+	row("  daemon log \"built in\" at 10k (incl. publish to 1000 sotw)", "ads.sotw10k.daemon_built_in", "", -1)
+	row("file saved -> all 1000 delta streams, p99 (1k tree)", "ads.delta1k.latency_p99", "<= 250 ms", 250)
+	row("file saved -> all 1000 sotw streams, p99 (1k tree)", "ads.sotw1k.latency_p99", "(<= 250 ms)", 250)
+	row("  sotw p50 (1k tree)", "ads.sotw1k.latency_p50", "", -1)
+	row("file saved -> all 1000 delta streams, p99 (10k tree)", "ads.delta10k.latency_p99", "<= 250 ms", 250)
+	row("file saved -> all 1000 sotw streams, p99 (10k tree)", "ads.sotw10k.latency_p99", "(<= 250 ms)", 250)
+	row("resident memory: idle (empty tree, no stream)", "ads.idle.rss_nostreams", "<= 16 MiB", 16)
+	row("resident memory: 1k proxies, no stream", "ads.sotw1k.rss_nostreams", "", -1)
+	row("resident memory: 1k proxies + 100 sotw streams", "ads.sotw1k.rss_at", "<= 40 MiB", 40)
+	row("resident memory: 10k proxies, no stream", "ads.sotw10k.rss_nostreams", "", -1)
+	row("resident memory: 10k proxies + 1000 sotw streams", "ads.sotw10k.rss_all", "<= 200 MiB", 200)
+	row("  peak (VmHWM) of that server", "ads.sotw10k.server_hwm", "", -1)
+	row("  in-process build at 1k, as serve holds it: VmRSS", "mem.build1k.rss", "", -1)
+	row("  in-process build at 1k: peak VmHWM", "mem.build1k.hwm", "", -1)
+	row("  in-process build at 10k, as serve holds it: VmRSS", "mem.build10k.rss", "", -1)
+	row("  in-process build at 10k: peak VmHWM", "mem.build10k.hwm", "", -1)
+	row("memory per synced sotw stream (1k tree, 1000 streams)", "ads.sotw1k.per_stream", "<= 64 KiB", 64)
+	row("memory per synced sotw stream (10k tree, 1000 streams)", "ads.sotw10k.per_stream", "<= 64 KiB", 64)
+	row("memory per synced delta stream (1k tree)", "ads.delta1k.per_stream", "<= 64 KiB", 64)
+	row("delta bytes per stream, one-route change / changed size", "ads.delta1k.bytes_ratio", "<= 2x", 2)
+	row("sotw bytes per stream, one-route change (1k tree)", "ads.sotw1k.bytes_per_stream", "", -1)
+	row("  changed resources size (1k tree)", "ads.sotw1k.changed_bytes", "", -1)
+	row("  sotw bytes / changed size (1k tree)", "ads.sotw1k.bytes_ratio", "(<= 2x)", 2)
+	row("sotw bytes per stream, one-route change (10k tree)", "ads.sotw10k.bytes_per_stream", "", -1)
+	row("responses per stream per change (sotw, 1k tree)", "ads.sotw1k.responses_per_stream", "", -1)
+	row("redundant pushes per change, 1000 sotw streams (1k)", "ads.sotw1k.redundant_per_change", "0", 0)
+	row("redundant pushes per change, 1000 sotw streams (10k)", "ads.sotw10k.redundant_per_change", "0", 0)
+	row("redundant pushes per change, 1000 delta streams (1k)", "ads.delta1k.redundant_per_change", "0", 0)
+}' "$RES"
+echo
+grep '^INFO' "$RES" | cut -f2- | sed 's/^/note: /'
