@@ -1,12 +1,13 @@
-/* objects -> DAG, with Contour's semantics and status reasons for
- * HTTPProxy, Service and Endpoints. */
-#include "dag/dag.h"
+/* objects -> DAG: the order of the processors, the shared state and the
+ * status model. What each kind means lives in httpproxy.c, ingress.c and
+ * service.c. */
+#include "dag/build_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
@@ -34,16 +35,68 @@ dag_count_status(const struct dag *dag, enum dag_status s)
 	return n;
 }
 
-/* Build-time state: lookup tables over the input and growing outputs. */
-struct builder {
-	struct dag *dag;
-	struct arena *arena;
-	struct object *const *objs;
-	size_t nobjs;
-	struct object **services, **endpoints, **proxies; /* sorted by ns/name */
-	size_t nservices, nendpoints, nproxies;
-	size_t vhosts_cap, clusters_cap, endpoints_cap, statuses_cap;
-};
+/* --- string map ------------------------------------------------------------ */
+
+static void
+strmap_grow(struct arena *a, struct strmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 64;
+	const char **keys = ARENA_ARRAY(a, const char *, cap);
+	void **values = ARENA_ARRAY(a, void *, cap);
+
+	for (size_t i = 0; i < m->cap; i++) {
+		size_t j;
+
+		if (m->keys[i] == NULL)
+			continue;
+		j = hash_bytes(m->keys[i], strlen(m->keys[i])) & (cap - 1);
+		while (keys[j] != NULL)
+			j = (j + 1) & (cap - 1);
+		keys[j] = m->keys[i];
+		values[j] = m->values[i];
+	}
+	m->keys = keys;
+	m->values = values;
+	m->cap = cap;
+}
+
+void *
+strmap_get(const struct strmap *m, const char *key)
+{
+	size_t j;
+
+	if (m->cap == 0)
+		return NULL;
+	j = hash_bytes(key, strlen(key)) & (m->cap - 1);
+	while (m->keys[j] != NULL) {
+		if (strcmp(m->keys[j], key) == 0)
+			return m->values[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	return NULL;
+}
+
+void
+strmap_put(struct arena *a, struct strmap *m, const char *key, void *value)
+{
+	size_t j;
+
+	if ((m->n + 1) * 2 > m->cap)
+		strmap_grow(a, m);
+	j = hash_bytes(key, strlen(key)) & (m->cap - 1);
+	while (m->keys[j] != NULL) {
+		if (strcmp(m->keys[j], key) == 0) {
+			m->values[j] = value;
+			return;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->keys[j] = key;
+	m->values[j] = value;
+	m->n++;
+}
+
+/* --- objects --------------------------------------------------------------- */
 
 static int
 object_cmp(const void *a, const void *b)
@@ -61,7 +114,7 @@ object_cmp(const void *a, const void *b)
 	return c;
 }
 
-static struct object *
+struct object *
 object_find(struct object **arr, size_t n, const char *ns, const char *name)
 {
 	size_t lo = 0, hi = n;
@@ -87,8 +140,43 @@ object_find(struct object **arr, size_t n, const char *ns, const char *name)
 	return NULL;
 }
 
+bool
+object_is_shadowed(struct object **arr, size_t i)
+{
+	return i > 0 && strcmp(arr[i - 1]->meta.namespace, arr[i]->meta.namespace) == 0 &&
+	    strcmp(arr[i - 1]->meta.name, arr[i]->meta.name) == 0;
+}
+
+const char *
+annotation_get(const struct object *o, const char *key)
+{
+	for (size_t i = 0; i < o->meta.nannotations; i++)
+		if (strcmp(o->meta.annotations[i].key, key) == 0)
+			return o->meta.annotations[i].value;
+	return NULL;
+}
+
+/* cairn.yaml has no ingress class setting: objects without a class, or
+ * with Contour's default "contour" or "cairn", are ours (the annotations
+ * win over spec.ingressClassName, as in Contour). */
+bool
+ingress_class_accepted(const struct object *o, const char *spec_class,
+    const char **class_out)
+{
+	const char *c = annotation_get(o, "projectcontour.io/ingress.class");
+
+	if (c == NULL)
+		c = annotation_get(o, "kubernetes.io/ingress.class");
+	if (c == NULL)
+		c = spec_class;
+	*class_out = c;
+	return c == NULL || strcmp(c, "contour") == 0 || strcmp(c, "cairn") == 0;
+}
+
+/* --- statuses -------------------------------------------------------------- */
+
 /* Statuses are referred to by index while building: the array grows. */
-static size_t
+size_t
 status_add(struct builder *b, const struct object *o)
 {
 	struct dag *dag = b->dag;
@@ -105,61 +193,74 @@ status_add(struct builder *b, const struct object *o)
 	return dag->nstatuses - 1;
 }
 
-static void __attribute__((format(printf, 7, 8)))
+/* Adds the condition unless the object already has the same one: a proxy
+ * included from two roots is processed twice. */
+static bool
+status_condition(struct builder *b, size_t idx, const char *type,
+    const char *reason, const struct origin *where, bool warning,
+    const char *fmt, va_list ap)
+{
+	struct dag_object_status *st = &b->dag->statuses[idx];
+	struct dag_condition c = { .type = type, .reason = reason,
+		.warning = warning };
+	char buf[1024];
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	c.origin = where ? *where : st->origin;
+	for (size_t i = 0; i < st->nconditions; i++)
+		if (strcmp(st->conditions[i].reason, reason) == 0 &&
+		    strcmp(st->conditions[i].message, buf) == 0 &&
+		    st->conditions[i].origin.line == c.origin.line &&
+		    st->conditions[i].origin.col == c.origin.col)
+			return false;
+	c.message = arena_strdup(b->arena, buf);
+	ARENA_PUSH(b->arena, st->conditions, st->nconditions, st->cap, c);
+	return true;
+}
+
+void
 status_error(struct builder *b, size_t idx, enum dag_status status,
     const char *type, const char *reason, const struct origin *where,
     const char *fmt, ...)
 {
-	struct dag_object_status *st = &b->dag->statuses[idx];
-	struct dag_condition c = { .type = type, .reason = reason };
+	struct dag_object_status *st;
 	va_list ap;
-	char buf[1024];
+	bool added;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	added = status_condition(b, idx, type, reason, where, false, fmt, ap);
 	va_end(ap);
-	c.message = arena_strdup(b->arena, buf);
-	c.origin = where ? *where : st->origin;
+	if (!added)
+		return;
+	st = &b->dag->statuses[idx];
 	/* Orphaned never downgrades invalid: invalid is the stronger verdict. */
 	if (st->status != DAG_STATUS_INVALID)
 		st->status = status;
-	st->description = c.message;
-	ARENA_PUSH(b->arena, st->conditions, st->nconditions, st->cap, c);
+	st->description = st->conditions[st->nconditions - 1].message;
 }
 
-/* Gather objects of one kind, sorted by namespace/name. Two objects of the
- * same kind and name conflict: with no API server to refuse the second,
- * the one from the earlier file wins and the other is invalid. */
-static struct object **
-collect_kind(struct builder *b, enum obj_kind kind, size_t *nout)
+void
+status_warning(struct builder *b, size_t idx, const char *type,
+    const char *reason, const struct origin *where, const char *fmt, ...)
 {
-	struct object **arr = NULL;
-	size_t n = 0, cap = 0;
+	va_list ap;
 
-	for (size_t i = 0; i < b->nobjs; i++)
-		if (b->objs[i]->kind == kind)
-			ARENA_PUSH(b->arena, arr, n, cap, b->objs[i]);
-	if (n > 1)
-		qsort(arr, n, sizeof arr[0], object_cmp);
-	*nout = n;
-	return arr;
+	va_start(ap, fmt);
+	status_condition(b, idx, type, reason, where, true, fmt, ap);
+	va_end(ap);
 }
 
-static bool
-is_shadowed_duplicate(struct object **arr, size_t i)
-{
-	return i > 0 && strcmp(arr[i - 1]->meta.namespace, arr[i]->meta.namespace) == 0 &&
-	    strcmp(arr[i - 1]->meta.name, arr[i]->meta.name) == 0;
-}
-
+/* Two objects of the same kind and name conflict: with no API server to
+ * refuse the second, the one from the earlier file wins and the other is
+ * invalid. */
 static void
 report_duplicates(struct builder *b, struct object **arr, size_t n,
-    size_t *status_idx)
+    const size_t *status_idx)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct object *first;
 
-		if (!is_shadowed_duplicate(arr, i))
+		if (!object_is_shadowed(arr, i))
 			continue;
 		first = object_find(arr, n, arr[i]->meta.namespace, arr[i]->meta.name);
 		status_error(b, status_idx[i], DAG_STATUS_INVALID, "Valid",
@@ -171,226 +272,63 @@ report_duplicates(struct builder *b, struct object **arr, size_t n,
 	}
 }
 
-static const struct svc_port *
-service_port_find(const struct service *svc, int32_t port)
+/* Gather objects of one kind, sorted by namespace/name, each with a
+ * status. */
+static struct object **
+collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
+    size_t **status_out)
 {
-	for (size_t i = 0; i < svc->nports; i++)
-		if (svc->ports[i].port == port)
-			return &svc->ports[i];
-	return NULL;
+	struct object **arr = NULL;
+	size_t n = 0, cap = 0, *st;
+
+	for (size_t i = 0; i < b->nobjs; i++)
+		if (b->objs[i]->kind == kind)
+			ARENA_PUSH(b->arena, arr, n, cap, b->objs[i]);
+	if (n > 1)
+		qsort(arr, n, sizeof arr[0], object_cmp);
+	st = ARENA_ARRAY(b->arena, size_t, n + 1);
+	for (size_t i = 0; i < n; i++)
+		st[i] = status_add(b, arr[i]);
+	report_duplicates(b, arr, n, st);
+	*nout = n;
+	if (status_out != NULL)
+		*status_out = st;
+	return arr;
 }
 
-static int
-endpoint_cmp(const void *a, const void *b)
-{
-	const struct dag_endpoint *x = a, *y = b;
-	int c = strcmp(x->ip, y->ip);
+/* --- virtual hosts --------------------------------------------------------- */
 
-	if (c)
-		return c;
-	return x->port < y->port ? -1 : x->port > y->port;
+struct builder_vhost *
+vhost_get(struct builder *b, const char *fqdn, const struct object *owner)
+{
+	struct builder_vhost *bv = strmap_get(&b->vhost_index, fqdn);
+
+	if (bv != NULL)
+		return bv;
+	bv = ARENA_NEW(b->arena, struct builder_vhost);
+	bv->vh.fqdn = fqdn;
+	bv->vh.proxy_namespace = owner->meta.namespace;
+	bv->vh.proxy_name = owner->meta.name;
+	bv->vh.owner_kind = owner->kind;
+	strmap_put(b->arena, &b->vhost_index, fqdn, bv);
+	ARENA_PUSH(b->arena, b->vhosts, b->nvhosts, b->vhosts_cap, bv);
+	return bv;
 }
 
-/* Endpoints of one service port: subsets' ports match the service port by
- * name (both unnamed for a single-port service), as kube-proxy does. */
-static struct dag_endpoints *
-endpoints_for(struct builder *b, const struct object *svc_obj,
-    const struct svc_port *sp)
+void
+vhost_add_route(struct builder *b, struct builder_vhost *bv,
+    const struct dag_route *r)
 {
-	struct dag *dag = b->dag;
-	const char *port_id = sp->name && sp->name[0] ? sp->name :
-	    arena_printf(b->arena, "%d", sp->port);
-	char *name = arena_printf(b->arena, "%s/%s/%s", svc_obj->meta.namespace,
-	    svc_obj->meta.name, port_id);
-	const char *want = sp->name ? sp->name : "";
-	struct object *ep_obj;
-	struct dag_endpoints *de;
-	size_t cap = 0;
+	struct dag_route copy = *r;
 
-	for (size_t i = 0; i < dag->nendpoints; i++)
-		if (strcmp(dag->endpoints[i]->name, name) == 0)
-			return dag->endpoints[i];
-	de = ARENA_NEW(b->arena, struct dag_endpoints);
-	de->name = name;
-	ep_obj = object_find(b->endpoints, b->nendpoints, svc_obj->meta.namespace,
-	    svc_obj->meta.name);
-	for (size_t s = 0; ep_obj && s < ep_obj->u.endpoints.nsubsets; s++) {
-		const struct ep_subset *sub = &ep_obj->u.endpoints.subsets[s];
-
-		for (size_t p = 0; p < sub->nports; p++) {
-			const char *have = sub->ports[p].name ? sub->ports[p].name : "";
-
-			if (strcmp(have, want) != 0)
-				continue;
-			for (size_t a = 0; a < sub->naddresses; a++) {
-				struct dag_endpoint e = {
-					.ip = sub->addresses[a].ip,
-					.port = (uint32_t)sub->ports[p].port,
-				};
-
-				ARENA_PUSH(b->arena, de->items, de->n, cap, e);
-			}
-		}
-	}
-	if (de->n > 1)
-		qsort(de->items, de->n, sizeof de->items[0], endpoint_cmp);
-	ARENA_PUSH(b->arena, dag->endpoints, dag->nendpoints, b->endpoints_cap, de);
-	return de;
+	copy.order = bv->vh.nroutes;
+	ARENA_PUSH(b->arena, bv->vh.routes, bv->vh.nroutes, bv->routes_cap, copy);
 }
 
-/* Contour names clusters <ns>/<svc>/<port>/<hash of the upstream options>,
- * so two routes asking different things of one service get two clusters. */
-static struct dag_cluster *
-cluster_for(struct builder *b, const struct object *svc_obj,
-    const struct svc_port *sp)
-{
-	struct dag *dag = b->dag;
-	const char *options = ""; /* no per-route upstream options yet */
-	char hex[17], *name;
-	struct dag_cluster *c;
-
-	hash_hex(hash_bytes(options, strlen(options)), hex);
-	hex[10] = '\0';
-	name = arena_printf(b->arena, "%s/%s/%d/%s", svc_obj->meta.namespace,
-	    svc_obj->meta.name, sp->port, hex);
-	for (size_t i = 0; i < dag->nclusters; i++)
-		if (strcmp(dag->clusters[i]->name, name) == 0)
-			return dag->clusters[i];
-	c = ARENA_NEW(b->arena, struct dag_cluster);
-	c->name = name;
-	c->namespace = svc_obj->meta.namespace;
-	c->service = svc_obj->meta.name;
-	c->port = (uint32_t)sp->port;
-	c->endpoints = endpoints_for(b, svc_obj, sp);
-	ARENA_PUSH(b->arena, dag->clusters, dag->nclusters, b->clusters_cap, c);
-	return c;
-}
-
-static void
-header_match_add(struct builder *b, struct dag_route *r, size_t *cap,
-    const struct hp_header_match *h)
-{
-	struct dag_header_match m = {
-		.name = h->name,
-		.ignore_case = h->ignore_case,
-	};
-
-	if (h->present || h->notpresent) {
-		m.kind = DAG_HEADER_PRESENT;
-		m.invert = h->notpresent;
-	} else if (h->exact || h->notexact) {
-		m.kind = DAG_HEADER_EXACT;
-		m.value = h->exact ? h->exact : h->notexact;
-		m.invert = h->notexact != NULL;
-	} else if (h->contains || h->notcontains) {
-		m.kind = DAG_HEADER_CONTAINS;
-		m.value = h->contains ? h->contains : h->notcontains;
-		m.invert = h->notcontains != NULL;
-	} else {
-		m.kind = DAG_HEADER_REGEX;
-		m.value = h->regex;
-	}
-	ARENA_PUSH(b->arena, r->headers, r->nheaders, *cap, m);
-}
-
-/* A route's conditions: at most one path condition (prefix, exact or
- * regex), any number of header conditions. Returns -1 with a status error
- * when the conditions cannot be combined. */
-static int
-route_conditions(struct builder *b, size_t st, const struct hp_route *hr,
-    struct dag_route *r)
-{
-	size_t hcap = 0;
-	int npath = 0;
-
-	r->path_kind = DAG_PATH_PREFIX;
-	r->path = "/";
-	for (size_t i = 0; i < hr->nconditions; i++) {
-		const struct hp_condition *c = &hr->conditions[i];
-
-		if (c->prefix || c->exact || c->regex) {
-			if (++npath > 1) {
-				status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-				    "PathMatchConditionsNotValid", &c->origin,
-				    "route: more than one path condition (prefix, exact, regex) is not allowed in a condition block");
-				return -1;
-			}
-			if (c->prefix) {
-				if (c->prefix[0] != '/') {
-					status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-					    "PathMatchConditionsNotValid", &c->origin,
-					    "route: prefix conditions must start with /, %s was supplied",
-					    c->prefix);
-					return -1;
-				}
-				r->path_kind = DAG_PATH_PREFIX;
-				r->path = c->prefix;
-			} else if (c->exact) {
-				if (c->exact[0] != '/') {
-					status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-					    "PathMatchConditionsNotValid", &c->origin,
-					    "route: exact conditions must start with /, %s was supplied",
-					    c->exact);
-					return -1;
-				}
-				r->path_kind = DAG_PATH_EXACT;
-				r->path = c->exact;
-			} else {
-				r->path_kind = DAG_PATH_REGEX;
-				r->path = c->regex;
-			}
-		}
-		if (c->header)
-			header_match_add(b, r, &hcap, c->header);
-	}
-	return 0;
-}
-
-/* Resolve a route's services to clusters. Unresolvable services are
- * reported and skipped; when none is left the route answers 503, as
- * Contour does, so the rest of the virtual host keeps working. */
-static void
-route_services(struct builder *b, size_t st, const struct object *proxy,
-    const struct hp_route *hr, struct dag_route *r)
-{
-	size_t cap = 0;
-	uint32_t total = 0;
-
-	for (size_t i = 0; i < hr->nservices; i++) {
-		const struct hp_service *s = &hr->services[i];
-		struct object *svc = object_find(b->services, b->nservices,
-		    proxy->meta.namespace, s->name);
-		const struct svc_port *sp;
-		struct dag_weighted_cluster wc;
-
-		if (svc == NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
-			    "ServiceUnresolvedReference", &s->origin,
-			    "Spec.Routes unresolved service reference: service \"%s/%s\" not found",
-			    proxy->meta.namespace, s->name);
-			continue;
-		}
-		sp = service_port_find(&svc->u.service, s->port);
-		if (sp == NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
-			    "ServiceUnresolvedReference", &s->origin,
-			    "Spec.Routes unresolved service reference: port \"%d\" on service \"%s/%s\" not matched",
-			    s->port, proxy->meta.namespace, s->name);
-			continue;
-		}
-		wc.cluster = cluster_for(b, svc, sp);
-		wc.weight = s->weight;
-		total += s->weight;
-		ARENA_PUSH(b->arena, r->clusters, r->nclusters, cap, wc);
-	}
-	/* All weights unset or zero: Contour splits traffic evenly. */
-	if (total == 0)
-		for (size_t i = 0; i < r->nclusters; i++)
-			r->clusters[i].weight = 1;
-	if (r->nclusters == 0)
-		r->direct_status = 503;
-}
-
+/* SPEC §7: exact, then regex (longest first), then prefix (longest
+ * first); among equal paths a whole-segment prefix before a string prefix
+ * and the route with more header and query conditions first; then source
+ * order. */
 static int
 route_cmp(const void *a, const void *b)
 {
@@ -404,40 +342,13 @@ route_cmp(const void *a, const void *b)
 		return xl > yl ? -1 : 1; /* longest first */
 	if ((c = strcmp(x->path, y->path)) != 0)
 		return c;
+	if (x->segment_prefix != y->segment_prefix)
+		return x->segment_prefix ? -1 : 1;
 	if (x->nheaders != y->nheaders)
 		return x->nheaders > y->nheaders ? -1 : 1; /* most specific first */
+	if (x->nqueries != y->nqueries)
+		return x->nqueries > y->nqueries ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-static void
-vhost_build(struct builder *b, size_t st, const struct object *proxy)
-{
-	const struct httpproxy *hp = &proxy->u.httpproxy;
-	struct dag_vhost vh = {
-		.fqdn = hp->virtualhost->fqdn,
-		.proxy_namespace = proxy->meta.namespace,
-		.proxy_name = proxy->meta.name,
-	};
-	size_t cap = 0;
-
-	for (size_t i = 0; i < hp->nroutes; i++) {
-		const struct hp_route *hr = &hp->routes[i];
-		struct dag_route r = { .order = i };
-
-		if (hr->nservices == 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-			    "NoServicesPresent", &hr->origin,
-			    "route.services must have at least one entry");
-			return;
-		}
-		if (route_conditions(b, st, hr, &r) < 0)
-			return;
-		route_services(b, st, proxy, hr, &r);
-		ARENA_PUSH(b->arena, vh.routes, vh.nroutes, cap, r);
-	}
-	if (vh.nroutes > 1)
-		qsort(vh.routes, vh.nroutes, sizeof vh.routes[0], route_cmp);
-	ARENA_PUSH(b->arena, b->dag->vhosts, b->dag->nvhosts, b->vhosts_cap, vh);
 }
 
 static int
@@ -466,71 +377,6 @@ endpoints_ptr_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Root proxies claim FQDNs. A FQDN claimed by two roots belongs to
- * neither (Contour's DuplicateVhost): serving either would let one team
- * take over another's host by adding a file. */
-static void
-proxies_build(struct builder *b)
-{
-	size_t *st = arena_alloc(b->arena, sizeof *st * (b->nproxies + 1));
-
-	for (size_t i = 0; i < b->nproxies; i++)
-		st[i] = status_add(b, b->proxies[i]);
-	report_duplicates(b, b->proxies, b->nproxies, st);
-	for (size_t i = 0; i < b->nproxies; i++) {
-		struct object *p = b->proxies[i];
-		const char *fqdn;
-		bool duplicate = false;
-		struct strbuf_like {
-			char buf[1024];
-			size_t len;
-		} owners = { .len = 0 };
-
-		if (is_shadowed_duplicate(b->proxies, i))
-			continue;
-		if (p->u.httpproxy.virtualhost == NULL) {
-			status_error(b, st[i], DAG_STATUS_ORPHANED, "Valid", "Orphaned",
-			    NULL,
-			    "this HTTPProxy is not part of a delegation chain from a root HTTPProxy");
-			continue;
-		}
-		fqdn = p->u.httpproxy.virtualhost->fqdn;
-		for (size_t j = 0; j < b->nproxies; j++) {
-			struct object *q = b->proxies[j];
-
-			if (is_shadowed_duplicate(b->proxies, j) ||
-			    q->u.httpproxy.virtualhost == NULL ||
-			    strcmp(q->u.httpproxy.virtualhost->fqdn, fqdn) != 0)
-				continue;
-			if (j != i)
-				duplicate = true;
-			if (owners.len < sizeof owners.buf - 1)
-				owners.len += (size_t)snprintf(owners.buf + owners.len,
-				    sizeof owners.buf - owners.len, "%s%s/%s",
-				    owners.len ? ", " : "", q->meta.namespace,
-				    q->meta.name);
-		}
-		if (duplicate) {
-			status_error(b, st[i], DAG_STATUS_INVALID, "VirtualHostError",
-			    "DuplicateVhost", &p->u.httpproxy.virtualhost->origin,
-			    "fqdn \"%s\" is used in multiple HTTPProxies: %s", fqdn,
-			    owners.buf);
-			continue;
-		}
-		vhost_build(b, st[i], p);
-	}
-}
-
-static void
-plain_statuses(struct builder *b, struct object **arr, size_t n)
-{
-	size_t *st = arena_alloc(b->arena, sizeof *st * (n + 1));
-
-	for (size_t i = 0; i < n; i++)
-		st[i] = status_add(b, arr[i]);
-	report_duplicates(b, arr, n, st);
-}
-
 static int
 status_cmp(const void *a, const void *b)
 {
@@ -548,26 +394,81 @@ status_cmp(const void *a, const void *b)
 	return x->origin.line - y->origin.line;
 }
 
+/* Virtual hosts without routes are dropped (Contour sends none). */
+static void
+vhosts_finish(struct builder *b)
+{
+	struct dag *dag = b->dag;
+	size_t n = 0;
+
+	dag->vhosts = ARENA_ARRAY(b->arena, struct dag_vhost, b->nvhosts + 1);
+	for (size_t i = 0; i < b->nvhosts; i++) {
+		struct dag_vhost *vh = &b->vhosts[i]->vh;
+
+		if (vh->nroutes == 0)
+			continue;
+		if (vh->nroutes > 1)
+			qsort(vh->routes, vh->nroutes, sizeof vh->routes[0], route_cmp);
+		dag->vhosts[n++] = *vh;
+	}
+	dag->nvhosts = n;
+	if (n > 1)
+		qsort(dag->vhosts, n, sizeof dag->vhosts[0], vhost_cmp);
+}
+
+const char *
+slice_service(const struct object *o)
+{
+	for (size_t i = 0; i < o->meta.nlabels; i++)
+		if (strcmp(o->meta.labels[i].key, "kubernetes.io/service-name") == 0)
+			return o->meta.labels[i].value;
+	return NULL;
+}
+
+static int
+slice_cmp(const void *a, const void *b)
+{
+	const struct object *x = *(struct object *const *)a;
+	const struct object *y = *(struct object *const *)b;
+	const char *xs = slice_service(x), *ys = slice_service(y);
+	int c = strcmp(x->meta.namespace, y->meta.namespace);
+
+	if (c != 0)
+		return c;
+	if ((c = strcmp(xs ? xs : "", ys ? ys : "")) != 0)
+		return c;
+	return strcmp(x->meta.name, y->meta.name);
+}
+
 struct dag *
 dag_build(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg)
 {
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs };
+		.nobjs = nobjs, .cfg = cfg };
+	size_t *slice_status;
 
-	(void)cfg;
 	arena_init(&dag->arena);
-	b.services = collect_kind(&b, OBJ_SERVICE, &b.nservices);
-	b.endpoints = collect_kind(&b, OBJ_ENDPOINTS, &b.nendpoints);
-	b.proxies = collect_kind(&b, OBJ_HTTPPROXY, &b.nproxies);
+	b.services = collect_kind(&b, OBJ_SERVICE, &b.nservices, &b.service_status);
+	b.endpoints = collect_kind(&b, OBJ_ENDPOINTS, &b.nendpoints, NULL);
+	b.slices = collect_kind(&b, OBJ_ENDPOINTSLICE, &b.nslices, &slice_status);
+	for (size_t i = 0; i < b.nslices; i++)
+		if (slice_service(b.slices[i]) == NULL)
+			status_warning(&b, slice_status[i], "EndpointSliceError",
+			    "ServiceNameLabelMissing", NULL,
+			    "no kubernetes.io/service-name label: these endpoints "
+			    "belong to no Service and are not used");
+	if (b.nslices > 1)
+		qsort(b.slices, b.nslices, sizeof b.slices[0], slice_cmp);
+	b.proxies = collect_kind(&b, OBJ_HTTPPROXY, &b.nproxies, &b.proxy_status);
+	b.ingresses = collect_kind(&b, OBJ_INGRESS, &b.ningresses, &b.ingress_status);
 
-	plain_statuses(&b, b.services, b.nservices);
-	plain_statuses(&b, b.endpoints, b.nendpoints);
+	services_build(&b);
 	proxies_build(&b);
+	ingresses_build(&b);
+	vhosts_finish(&b);
 
-	if (dag->nvhosts > 1)
-		qsort(dag->vhosts, dag->nvhosts, sizeof dag->vhosts[0], vhost_cmp);
 	if (dag->nclusters > 1)
 		qsort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
 		    cluster_ptr_cmp);

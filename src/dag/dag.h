@@ -1,6 +1,9 @@
 /* The routing graph: what a set of objects means, independent of how it
  * is sent to Envoy. Built from scratch on every change (a pure function of
- * the objects and the config); owned by one arena. */
+ * the objects and the config); owned by one arena.
+ *
+ * Field order of the structs below is part of the interface (tests and the
+ * admin module initialise some positionally): new fields go at the end. */
 #ifndef CAIRN_DAG_DAG_H
 #define CAIRN_DAG_DAG_H
 
@@ -23,6 +26,7 @@ struct dag_condition {
 	const char *reason; /* "DuplicateVhost", "ServiceUnresolvedReference", ... */
 	const char *message;
 	struct origin origin; /* where in the file the problem is */
+	bool warning; /* Contour's AddWarning: reported, the object stays valid */
 };
 
 struct dag_object_status {
@@ -31,7 +35,7 @@ struct dag_object_status {
 	struct origin origin;
 	enum dag_status status;
 	const char *description; /* Contour's one-line description */
-	struct dag_condition *conditions; /* problems; none when valid */
+	struct dag_condition *conditions; /* problems and warnings */
 	size_t nconditions, cap;
 };
 
@@ -43,15 +47,66 @@ struct dag_endpoint {
 /* A ClusterLoadAssignment: the endpoints of one service port. */
 struct dag_endpoints {
 	const char *name; /* <namespace>/<service>/<port name or number> */
-	struct dag_endpoint *items; /* sorted by (ip, port) */
+	struct dag_endpoint *items; /* sorted by (ip, port), unique */
 	size_t n;
 };
+
+enum dag_protocol {
+	DAG_PROTOCOL_DEFAULT, /* HTTP/1.1 */
+	DAG_PROTOCOL_H2, /* HTTP/2 over TLS */
+	DAG_PROTOCOL_H2C, /* HTTP/2 cleartext */
+	DAG_PROTOCOL_TLS, /* HTTP/1.1 over TLS */
+};
+
+enum dag_lb_policy {
+	DAG_LB_ROUND_ROBIN,
+	DAG_LB_LEAST_REQUEST, /* WeightedLeastRequest */
+	DAG_LB_RANDOM,
+	DAG_LB_RING_HASH, /* Cookie and RequestHash */
+};
+
+enum dag_dns_family {
+	DAG_DNS_AUTO,
+	DAG_DNS_V4_ONLY,
+	DAG_DNS_V6_ONLY,
+	DAG_DNS_V4_PREFERRED,
+	DAG_DNS_ALL,
+};
+
+struct dag_status_range {
+	int64_t start, end; /* [start, end) */
+};
+
+/* An HTTP health check, Contour's defaults already applied. */
+struct dag_health_check {
+	const char *path, *host;
+	int64_t interval_ms, timeout_ms;
+	uint32_t unhealthy_threshold, healthy_threshold;
+	struct dag_status_range *expected_statuses;
+	size_t nexpected_statuses;
+};
+
+/* Timeouts: -1 = not set (Envoy's default), 0 = disabled ("infinity"). */
+#define DAG_TIMEOUT_DEFAULT (-1)
 
 struct dag_cluster {
 	const char *name; /* <ns>/<svc>/<port>/<10 hex of options> */
 	const char *namespace, *service;
 	uint32_t port;
-	struct dag_endpoints *endpoints; /* the EDS resource it reads */
+	struct dag_endpoints *endpoints; /* the EDS resource; NULL for DNS */
+	/* Upstream options: every one of them is part of the name's hash. */
+	enum dag_protocol protocol;
+	enum dag_lb_policy lb_policy;
+	struct dag_health_check *health_check; /* NULL: none */
+	int64_t idle_connection_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
+	/* Circuit breakers from the Service's annotations; 0 = unset. */
+	uint32_t max_connections, max_pending_requests, max_requests, max_retries;
+	uint32_t per_host_max_connections;
+	/* type ExternalName: a STRICT_DNS cluster for this host. */
+	const char *external_name;
+	enum dag_dns_family dns_family;
+	const char *eds_name; /* the ClusterLoadAssignment name (also for DNS) */
+	const char *sni; /* upstream TLS: the SNI to send, or NULL */
 };
 
 struct dag_header_match {
@@ -65,17 +120,112 @@ struct dag_header_match {
 	const char *value;
 	bool invert; /* notpresent, notexact, notcontains */
 	bool ignore_case;
+	bool treat_missing_as_empty;
+};
+
+struct dag_query_match {
+	const char *name;
+	enum {
+		DAG_QUERY_EXACT,
+		DAG_QUERY_PREFIX,
+		DAG_QUERY_SUFFIX,
+		DAG_QUERY_CONTAINS,
+		DAG_QUERY_REGEX,
+		DAG_QUERY_PRESENT,
+	} kind;
+	const char *value;
+	bool ignore_case;
+};
+
+struct dag_header_value {
+	const char *key, *value;
+};
+
+/* Request or response header changes; set is sorted by key. */
+struct dag_headers_policy {
+	struct dag_header_value *set;
+	size_t nset;
+	const char **remove; /* sorted */
+	size_t nremove;
+	const char *host_rewrite; /* requests only: "Host" in set */
 };
 
 struct dag_weighted_cluster {
 	struct dag_cluster *cluster;
 	uint32_t weight;
+	struct dag_headers_policy *request_headers, *response_headers;
 };
 
 enum dag_path_match {
 	DAG_PATH_EXACT,
 	DAG_PATH_REGEX,
 	DAG_PATH_PREFIX,
+};
+
+enum dag_route_action {
+	DAG_ACTION_FORWARD, /* to clusters; direct_status when there are none */
+	DAG_ACTION_REDIRECT,
+	DAG_ACTION_DIRECT, /* directResponsePolicy (or 502/503 of Contour) */
+	DAG_ACTION_HTTPS_REDIRECT, /* port 80 of a host that requires TLS */
+};
+
+struct dag_redirect {
+	const char *scheme, *hostname, *path, *prefix;
+	uint32_t port;
+	uint32_t status_code; /* 0 or 301: moved permanently; 302: found */
+};
+
+struct dag_retry_policy {
+	const char *retry_on; /* comma-separated */
+	uint32_t num_retries; /* always sent: 0 = no retries (count -1) */
+	int64_t per_try_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
+	uint32_t *retriable_status_codes;
+	size_t nretriable_status_codes;
+};
+
+struct dag_hash_policy {
+	enum {
+		DAG_HASH_HEADER,
+		DAG_HASH_QUERY,
+		DAG_HASH_COOKIE,
+		DAG_HASH_SOURCE_IP,
+	} kind;
+	const char *name; /* header, query parameter or cookie name */
+	bool terminal;
+	int64_t cookie_ttl_ms;
+	const char *cookie_path;
+};
+
+struct dag_local_ratelimit {
+	uint32_t max_tokens, tokens_per_fill;
+	int64_t fill_interval_ms;
+	struct dag_header_value *response_headers; /* sorted by key */
+	size_t nresponse_headers;
+};
+
+struct dag_cidr {
+	const char *prefix; /* the network address, "10.0.0.0" */
+	uint32_t len;
+	bool remote; /* source Remote (X-Forwarded-For aware), else Peer */
+};
+
+struct dag_ip_filter {
+	bool allow; /* ipAllowPolicy; else ipDenyPolicy */
+	struct dag_cidr *rules;
+	size_t n;
+};
+
+struct dag_cors_origin {
+	const char *value;
+	bool regex;
+};
+
+struct dag_cors {
+	struct dag_cors_origin *origins;
+	size_t norigins;
+	const char *allow_methods, *allow_headers, *expose_headers; /* joined by "," */
+	const char *max_age; /* seconds as text; NULL: Envoy's default */
+	bool allow_credentials, allow_private_network;
 };
 
 struct dag_route {
@@ -87,6 +237,25 @@ struct dag_route {
 	size_t nclusters;
 	uint32_t direct_status; /* used when nclusters == 0 (503: no service) */
 	size_t order; /* position in the source, for a stable sort */
+	/* Appended after the original layout: */
+	bool segment_prefix; /* DAG_PATH_PREFIX matching whole segments (Ingress) */
+	struct dag_query_match *queries;
+	size_t nqueries;
+	enum dag_route_action action;
+	const char *direct_body; /* DAG_ACTION_DIRECT */
+	struct dag_redirect *redirect; /* DAG_ACTION_REDIRECT */
+	struct dag_cluster *mirror;
+	uint32_t mirror_percent;
+	int64_t timeout_ms, idle_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
+	struct dag_retry_policy *retry;
+	struct dag_hash_policy *hash_policies;
+	size_t nhash_policies;
+	const char *prefix_rewrite;
+	bool websocket;
+	struct dag_headers_policy *request_headers, *response_headers;
+	struct dag_local_ratelimit *ratelimit;
+	struct dag_ip_filter *ip_filter;
+	bool permit_insecure; /* recorded for TLS hosts (HTTPProxy) */
 };
 
 struct dag_vhost {
@@ -94,6 +263,14 @@ struct dag_vhost {
 	const char *proxy_namespace, *proxy_name; /* the root that owns it */
 	struct dag_route *routes; /* sorted per SPEC §7 */
 	size_t nroutes;
+	/* Appended after the original layout: */
+	enum obj_kind owner_kind; /* HTTPProxy, or Ingress for Ingress-only hosts */
+	struct dag_cors *cors;
+	struct dag_local_ratelimit *ratelimit;
+	struct dag_ip_filter *ip_filter;
+	/* Ingress spec.tls: recorded for the TLS listener (not built yet). */
+	const char *tls_secret_namespace, *tls_secret_name;
+	const char *tls_minimum_version; /* projectcontour.io/tls-minimum-protocol-version */
 };
 
 struct dag {

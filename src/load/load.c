@@ -29,6 +29,10 @@ obj_kind_name(enum obj_kind kind)
 		return "Service";
 	case OBJ_ENDPOINTS:
 		return "Endpoints";
+	case OBJ_INGRESS:
+		return "Ingress";
+	case OBJ_ENDPOINTSLICE:
+		return "EndpointSlice";
 	case OBJ_KIND_COUNT:
 		break;
 	}

@@ -13,6 +13,8 @@ enum obj_kind {
 	OBJ_HTTPPROXY,
 	OBJ_SERVICE,
 	OBJ_ENDPOINTS,
+	OBJ_INGRESS,
+	OBJ_ENDPOINTSLICE,
 	OBJ_KIND_COUNT,
 };
 
@@ -43,11 +45,36 @@ struct hp_header_match {
 	char *exact, *notexact, *contains, *notcontains, *regex;
 	bool ignore_case;
 	struct origin origin;
+	bool treat_missing_as_empty; /* notexact / notcontains only */
+};
+
+/* queryParameter: exactly one test on one parameter. */
+struct hp_query_match {
+	char *name;
+	char *exact, *prefix, *suffix, *regex, *contains;
+	bool present;
+	bool ignore_case;
+	struct origin origin;
 };
 
 struct hp_condition {
 	char *prefix, *exact, *regex; /* at most one of the three */
 	struct hp_header_match *header; /* NULL unless `header:` given */
+	struct origin origin;
+	struct hp_query_match *query; /* NULL unless `queryParameter:` given */
+};
+
+struct hp_header_value {
+	char *name, *value;
+	struct origin origin;
+};
+
+/* requestHeadersPolicy / responseHeadersPolicy */
+struct hp_headers_policy {
+	struct hp_header_value *set;
+	size_t nset;
+	char **remove;
+	size_t nremove;
 	struct origin origin;
 };
 
@@ -57,6 +84,109 @@ struct hp_service {
 	uint32_t weight;
 	bool has_weight;
 	struct origin origin;
+	char *protocol; /* h2, h2c, tls; NULL: from the Service's annotations */
+	bool mirror;
+	struct hp_headers_policy *request_headers, *response_headers;
+};
+
+/* Durations as written ("1s", "infinity"); checked by the loader. */
+struct hp_timeout_policy {
+	char *response, *idle, *idle_connection;
+	struct origin origin;
+};
+
+struct hp_retry_policy {
+	int64_t count;
+	bool has_count;
+	char *per_try_timeout;
+	char **retry_on;
+	size_t nretry_on;
+	uint32_t *retriable_status_codes;
+	size_t nretriable_status_codes;
+	struct origin origin;
+};
+
+struct hp_status_range {
+	int64_t start, end;
+	struct origin origin;
+};
+
+struct hp_health_check {
+	char *path, *host;
+	int64_t interval_seconds, timeout_seconds;
+	uint32_t unhealthy_threshold, healthy_threshold;
+	struct hp_status_range *expected_statuses;
+	size_t nexpected_statuses;
+	struct origin origin;
+};
+
+struct hp_hash_policy {
+	bool terminal;
+	char *header_name; /* headerHashOptions.headerName */
+	bool has_header; /* headerHashOptions given */
+	char *parameter_name; /* queryParameterHashOptions.parameterName */
+	bool has_parameter;
+	bool hash_source_ip;
+	struct origin origin;
+};
+
+struct hp_lb_policy {
+	char *strategy; /* RoundRobin, WeightedLeastRequest, Random, Cookie, RequestHash */
+	struct hp_hash_policy *hash_policies;
+	size_t nhash_policies;
+	struct origin origin;
+};
+
+struct hp_replace_prefix {
+	char *prefix; /* NULL or "": the default replacement */
+	char *replacement;
+	struct origin origin;
+};
+
+struct hp_path_rewrite {
+	struct hp_replace_prefix *replace_prefix;
+	size_t nreplace_prefix;
+	struct origin origin;
+};
+
+struct hp_redirect {
+	char *scheme, *hostname, *path, *prefix;
+	int32_t port;
+	int32_t status_code; /* 0: Envoy's default, 301 */
+	struct origin origin;
+};
+
+struct hp_direct_response {
+	int32_t status_code;
+	char *body;
+	struct origin origin;
+};
+
+struct hp_local_ratelimit {
+	uint32_t requests, burst;
+	char *unit; /* second, minute, hour */
+	struct hp_header_value *response_headers;
+	size_t nresponse_headers;
+	struct origin origin;
+};
+
+struct hp_ratelimit_policy {
+	struct hp_local_ratelimit *local;
+	struct origin origin;
+};
+
+struct hp_ip_filter {
+	char *source; /* Peer or Remote */
+	char *cidr;
+	struct origin origin;
+};
+
+struct hp_cors_policy {
+	bool allow_credentials, allow_private_network;
+	char **allow_origin, **allow_methods, **allow_headers, **expose_headers;
+	size_t nallow_origin, nallow_methods, nallow_headers, nexpose_headers;
+	char *max_age;
+	struct origin origin;
 };
 
 struct hp_route {
@@ -65,10 +195,33 @@ struct hp_route {
 	struct hp_service *services;
 	size_t nservices;
 	struct origin origin;
+	bool enable_websockets, permit_insecure;
+	struct hp_timeout_policy *timeout_policy;
+	struct hp_retry_policy *retry_policy;
+	struct hp_health_check *health_check;
+	struct hp_lb_policy *lb_policy;
+	struct hp_path_rewrite *path_rewrite;
+	struct hp_headers_policy *request_headers, *response_headers;
+	struct hp_redirect *redirect;
+	struct hp_direct_response *direct_response;
+	struct hp_ratelimit_policy *ratelimit;
+	struct hp_ip_filter *ip_allow, *ip_deny;
+	size_t nip_allow, nip_deny;
 };
 
 struct hp_virtualhost {
 	char *fqdn;
+	struct origin origin;
+	struct hp_cors_policy *cors;
+	struct hp_ratelimit_policy *ratelimit;
+	struct hp_ip_filter *ip_allow, *ip_deny;
+	size_t nip_allow, nip_deny;
+};
+
+struct hp_include {
+	char *name, *namespace; /* namespace NULL: the including proxy's */
+	struct hp_condition *conditions;
+	size_t nconditions;
 	struct origin origin;
 };
 
@@ -76,6 +229,9 @@ struct httpproxy {
 	struct hp_virtualhost *virtualhost; /* NULL: not a root proxy */
 	struct hp_route *routes;
 	size_t nroutes;
+	struct hp_include *includes;
+	size_t nincludes;
+	char *ingress_class_name;
 };
 
 /* --- Service (v1) ----------------------------------------------------- */
@@ -128,6 +284,71 @@ struct endpoints {
 	size_t nsubsets;
 };
 
+/* --- Ingress (networking.k8s.io/v1) ----------------------------------- */
+
+struct ing_backend {
+	char *service_name;
+	char *port_name; /* service.port.name, or NULL */
+	int32_t port_number; /* service.port.number, or 0 */
+	struct origin origin;
+};
+
+struct ing_path {
+	char *path; /* NULL: "/" */
+	char *path_type; /* Exact, Prefix, ImplementationSpecific */
+	struct ing_backend backend;
+	struct origin origin;
+};
+
+struct ing_rule {
+	char *host; /* NULL: every host */
+	struct ing_path *paths; /* spec.rules[].http.paths */
+	size_t npaths;
+	struct origin origin;
+};
+
+struct ing_tls {
+	char **hosts;
+	size_t nhosts;
+	char *secret_name;
+	struct origin origin;
+};
+
+struct ingress {
+	char *ingress_class_name;
+	struct ing_backend *default_backend;
+	struct ing_rule *rules;
+	size_t nrules;
+	struct ing_tls *tls;
+	size_t ntls;
+};
+
+/* --- EndpointSlice (discovery.k8s.io/v1) ------------------------------- */
+
+struct eps_endpoint {
+	char **addresses;
+	size_t naddresses;
+	bool ready, has_ready; /* conditions.ready; absent means ready */
+	struct origin origin;
+};
+
+struct eps_port {
+	char *name;
+	int32_t port;
+	bool has_port;
+	char *protocol;
+	char *app_protocol;
+	struct origin origin;
+};
+
+struct endpointslice {
+	char *address_type; /* IPv4, IPv6, FQDN */
+	struct eps_endpoint *endpoints;
+	size_t nendpoints;
+	struct eps_port *ports;
+	size_t nports;
+};
+
 /* --- any object ------------------------------------------------------- */
 
 struct object {
@@ -138,6 +359,8 @@ struct object {
 		struct httpproxy httpproxy;
 		struct service service;
 		struct endpoints endpoints;
+		struct ingress ingress;
+		struct endpointslice endpointslice;
 	} u;
 };
 

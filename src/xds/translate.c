@@ -34,6 +34,20 @@ translation_has_routes(const struct translation *t)
 	return false;
 }
 
+bool
+translation_proxyless_host(const struct dag_vhost *vh)
+{
+	return vh->nroutes > 0 && vh->fqdn[0] != '*';
+}
+
+struct Google__Protobuf__Duration *
+translation_timeout(struct arena *a, int64_t ms)
+{
+	if (ms == DAG_TIMEOUT_DEFAULT)
+		return NULL;
+	return pb_duration_ms(a, ms);
+}
+
 struct snapshot *
 translate_dag(const struct dag *dag, const struct translate_options *o,
     const char *revision)

@@ -8,6 +8,9 @@
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/listener/v3/listener_components.pb-c.h"
 #include "envoy/extensions/access_loggers/file/v3/file.pb-c.h"
+#include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
+#include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
+#include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
@@ -37,6 +40,56 @@ access_log(struct translation *t, const char *path)
 	return al;
 }
 
+static HttpFilter *
+http_filter(struct arena *a, const char *name, const ProtobufCMessage *cfg)
+{
+	HttpFilter *f = pb_new(a,
+	    &envoy__extensions__filters__network__http_connection_manager__v3__http_filter__descriptor);
+
+	f->name = (char *)name;
+	f->config_type_case =
+	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_FILTER__CONFIG_TYPE_TYPED_CONFIG;
+	f->typed_config = pb_any(a, cfg);
+	return f;
+}
+
+/* Envoy's HTTP filters, in Contour's order: cors, local_ratelimit and
+ * rbac before the router. They do nothing until a virtual host or route
+ * configures them (typed_per_filter_config), and they are always there so
+ * that adding a CORS or IP policy changes routes, never the listener
+ * (which would drain every connection). Proxyless gRPC clients get the
+ * router only: they refuse filters they do not implement. */
+static void
+hcm_filters(struct arena *a, Hcm *hcm, bool envoy)
+{
+	Envoy__Extensions__Filters__Http__Router__V3__Router *router = pb_new(a,
+	    &envoy__extensions__filters__http__router__v3__router__descriptor);
+	size_t n = 0;
+
+	hcm->http_filters = pb_array(a, 4);
+	if (envoy) {
+		Envoy__Extensions__Filters__Http__Cors__V3__Cors *cors = pb_new(a,
+		    &envoy__extensions__filters__http__cors__v3__cors__descriptor);
+		Envoy__Extensions__Filters__Http__LocalRatelimit__V3__LocalRateLimit *rl =
+		    pb_new(a,
+		    &envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__descriptor);
+		Envoy__Extensions__Filters__Http__Rbac__V3__RBAC *rbac = pb_new(a,
+		    &envoy__extensions__filters__http__rbac__v3__rbac__descriptor);
+
+		/* No token bucket: disabled unless a route enables it. */
+		rl->stat_prefix = "http";
+		hcm->http_filters[n++] = http_filter(a, "envoy.filters.http.cors",
+		    &cors->base);
+		hcm->http_filters[n++] = http_filter(a,
+		    "envoy.filters.http.local_ratelimit", &rl->base);
+		hcm->http_filters[n++] = http_filter(a, "envoy.filters.http.rbac",
+		    &rbac->base);
+	}
+	hcm->http_filters[n++] = http_filter(a, "envoy.filters.http.router",
+	    &router->base);
+	hcm->n_http_filters = n;
+}
+
 ProtobufCMessage *
 translate_hcm(struct translation *t, const char *stat_prefix,
     const char *route_config_name, bool with_access_log)
@@ -47,10 +100,6 @@ translate_hcm(struct translation *t, const char *stat_prefix,
 	    &envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__descriptor);
 	Rds *rds = pb_new(a,
 	    &envoy__extensions__filters__network__http_connection_manager__v3__rds__descriptor);
-	HttpFilter *router = pb_new(a,
-	    &envoy__extensions__filters__network__http_connection_manager__v3__http_filter__descriptor);
-	Envoy__Extensions__Filters__Http__Router__V3__Router *router_cfg = pb_new(a,
-	    &envoy__extensions__filters__http__router__v3__router__descriptor);
 
 	hcm->stat_prefix = pb_str(a, stat_prefix);
 	rds->config_source = pb_ads_config_source(a);
@@ -58,13 +107,7 @@ translate_hcm(struct translation *t, const char *stat_prefix,
 	hcm->route_specifier_case =
 	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS;
 	hcm->rds = rds;
-	router->name = "envoy.filters.http.router";
-	router->config_type_case =
-	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_FILTER__CONFIG_TYPE_TYPED_CONFIG;
-	router->typed_config = pb_any(a, &router_cfg->base);
-	hcm->n_http_filters = 1;
-	hcm->http_filters = pb_array(a, 1);
-	hcm->http_filters[0] = router;
+	hcm_filters(a, hcm, with_access_log);
 	if (!with_access_log) /* proxyless clients: only what gRPC reads */
 		return &hcm->base;
 
@@ -137,7 +180,8 @@ http_listener(struct translation *t)
 
 /* gRPC's xDS client asks for the Listener named after the target's host
  * and expects an api_listener HCM; Envoy must never see these (they have
- * no address), so they are sent only to clients that name them. */
+ * no address), so they are sent only to clients that name them. Its routes
+ * are the host's own RouteConfiguration (translate_route.c). */
 static void
 api_listener(struct translation *t, const struct dag_vhost *vh)
 {
@@ -147,7 +191,7 @@ api_listener(struct translation *t, const struct dag_vhost *vh)
 	    &envoy__config__listener__v3__api_listener__descriptor);
 
 	l->name = pb_str(a, vh->fqdn);
-	al->api_listener = pb_any(a, translate_hcm(t, vh->fqdn, TRANSLATE_HTTP_ROUTES, false));
+	al->api_listener = pb_any(a, translate_hcm(t, vh->fqdn, vh->fqdn, false));
 	l->api_listener = al;
 	translation_emit(t, XDS_LISTENER, l->name, &l->base, true);
 }
@@ -160,6 +204,6 @@ translate_listeners(struct translation *t)
 		return;
 	http_listener(t);
 	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		if (t->dag->vhosts[i].nroutes > 0 && t->dag->vhosts[i].fqdn[0] != '*')
+		if (translation_proxyless_host(&t->dag->vhosts[i]))
 			api_listener(t, &t->dag->vhosts[i]);
 }

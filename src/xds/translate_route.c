@@ -1,12 +1,36 @@
-/* RouteConfiguration ingress_http: one virtual host per root FQDN, routes
- * in the order of SPEC §7 (the DAG already sorted them). */
+/* RouteConfigurations: ingress_http for Envoy (one virtual host per FQDN,
+ * routes in the order of SPEC §7, which the DAG already sorted), and one
+ * per root FQDN for proxyless gRPC clients, named after the FQDN.
+ *
+ * The proxyless ones exist because gRPC refuses a RouteConfiguration that
+ * holds anything it cannot do (grpc-js NACKs direct_response and
+ * redirect routes; both clients NACK per-filter configs of filters they
+ * lack, such as CORS): one host's directResponsePolicy must not cut every
+ * proxyless client of every other host off. They keep each route's match
+ * and send requests a route cannot forward to a cluster that does not
+ * have endpoints, which gRPC answers with UNAVAILABLE. */
 #include "xds/translate_internal.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "envoy/config/cluster/v3/cluster.pb-c.h"
+#include "envoy/config/core/v3/base.pb-c.h"
+#include "envoy/config/endpoint/v3/endpoint.pb-c.h"
+#include "envoy/config/core/v3/address.pb-c.h"
+#include "envoy/config/rbac/v3/rbac.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
+#include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
+#include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
+#include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/type/matcher/v3/regex.pb-c.h"
 #include "envoy/type/matcher/v3/string.pb-c.h"
+#include "envoy/type/v3/percent.pb-c.h"
+#include "envoy/type/v3/token_bucket.pb-c.h"
+#include "google/protobuf/any.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
+#include "util/strbuf.h"
 
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
 typedef Envoy__Config__Route__V3__VirtualHost VirtualHost;
@@ -14,10 +38,23 @@ typedef Envoy__Config__Route__V3__Route Route;
 typedef Envoy__Config__Route__V3__RouteMatch RouteMatch;
 typedef Envoy__Config__Route__V3__RouteAction RouteAction;
 typedef Envoy__Config__Route__V3__HeaderMatcher HeaderMatcher;
+typedef Envoy__Config__Route__V3__QueryParameterMatcher QueryParameterMatcher;
 typedef Envoy__Config__Route__V3__WeightedCluster WeightedCluster;
 typedef Envoy__Config__Route__V3__WeightedCluster__ClusterWeight ClusterWeight;
+typedef Envoy__Config__Route__V3__RedirectAction RedirectAction;
+typedef Envoy__Config__Route__V3__RetryPolicy RetryPolicy;
+typedef Envoy__Config__Route__V3__RouteAction__HashPolicy HashPolicy;
+typedef Envoy__Config__Core__V3__HeaderValueOption HeaderValueOption;
 typedef Envoy__Type__Matcher__V3__StringMatcher StringMatcher;
 typedef Envoy__Type__Matcher__V3__RegexMatcher RegexMatcher;
+
+#define FILTER_CORS "envoy.filters.http.cors"
+#define FILTER_LOCAL_RATELIMIT "envoy.filters.http.local_ratelimit"
+#define FILTER_RBAC "envoy.filters.http.rbac"
+
+/* Where proxyless clients' requests go when a route cannot forward them
+ * (see not_forwarded_cluster). */
+#define PROXYLESS_NO_CLUSTER "cairn/not-forwarded"
 
 static RegexMatcher *
 regex_matcher(struct arena *a, const char *re)
@@ -28,126 +65,681 @@ regex_matcher(struct arena *a, const char *re)
 	return m;
 }
 
+static StringMatcher *
+string_matcher(struct arena *a, int kind, const char *value, bool ignore_case)
+{
+	StringMatcher *sm = pb_new(a, &envoy__type__matcher__v3__string_matcher__descriptor);
+
+	sm->match_pattern_case = kind;
+	sm->ignore_case = ignore_case;
+	switch (kind) {
+	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT:
+		sm->exact = pb_str(a, value);
+		break;
+	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_PREFIX:
+		sm->prefix = pb_str(a, value);
+		break;
+	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SUFFIX:
+		sm->suffix = pb_str(a, value);
+		break;
+	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_CONTAINS:
+		sm->contains = pb_str(a, value);
+		break;
+	default:
+		sm->match_pattern_case =
+		    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SAFE_REGEX;
+		sm->safe_regex = regex_matcher(a, value);
+		sm->ignore_case = false;
+		break;
+	}
+	return sm;
+}
+
+/* RE2 text matching s literally. */
+static void
+regex_quote(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("\\.+*?()|[]{}^$", *s) != NULL)
+			strbuf_putc(sb, '\\');
+		strbuf_putc(sb, *s);
+	}
+}
+
+/* RE2 and JavaScript (grpc-js) text matching s literally, ASCII letters
+ * in either case: neither has a common way to say "ignore case". */
+static void
+regex_quote_ci(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			strbuf_printf(sb, "[%c%c]", c & ~0x20, c | 0x20);
+		else
+			regex_quote(sb, (char[]){ (char)c, '\0' });
+	}
+}
+
+/* For proxyless clients: the header_match_specifier fields both gRPC
+ * clients accept (C-core 1.51 refuses string_match, grpc-js refuses
+ * contains_match): exact_match, else a regex (ignore_case spelled out as
+ * both cases of each letter). */
 static HeaderMatcher *
-header_matcher(struct arena *a, const struct dag_header_match *h)
+header_matcher_legacy(struct arena *a, const struct dag_header_match *h,
+    HeaderMatcher *m)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (h->kind == DAG_HEADER_EXACT && !h->ignore_case) {
+		m->header_match_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_EXACT_MATCH;
+		m->exact_match = pb_str(a, h->value);
+		return m;
+	}
+	/* grpc-js has no contains_match: contains is a regex too. */
+	if (h->kind == DAG_HEADER_REGEX) {
+		strbuf_puts(&sb, h->value);
+	} else {
+		if (h->kind == DAG_HEADER_CONTAINS)
+			strbuf_puts(&sb, ".*");
+		if (h->ignore_case)
+			regex_quote_ci(&sb, h->value);
+		else
+			regex_quote(&sb, h->value);
+		if (h->kind == DAG_HEADER_CONTAINS)
+			strbuf_puts(&sb, ".*");
+	}
+	m->header_match_specifier_case =
+	    ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_SAFE_REGEX_MATCH;
+	m->safe_regex_match = regex_matcher(a, sb.buf);
+	strbuf_free(&sb);
+	return m;
+}
+
+static HeaderMatcher *
+header_matcher(struct arena *a, const struct dag_header_match *h, bool proxyless)
 {
 	HeaderMatcher *m = pb_new(a, &envoy__config__route__v3__header_matcher__descriptor);
-	StringMatcher *sm;
+	int kind;
 
 	m->name = pb_str(a, h->name);
 	m->invert_match = h->invert;
+	m->treat_missing_header_as_empty = h->treat_missing_as_empty;
 	if (h->kind == DAG_HEADER_PRESENT) {
 		m->header_match_specifier_case =
 		    ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_PRESENT_MATCH;
 		m->present_match = 1;
 		return m;
 	}
-	sm = pb_new(a, &envoy__type__matcher__v3__string_matcher__descriptor);
-	sm->ignore_case = h->ignore_case && h->kind != DAG_HEADER_REGEX;
-	switch (h->kind) {
-	case DAG_HEADER_EXACT:
-		sm->match_pattern_case = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT;
-		sm->exact = pb_str(a, h->value);
-		break;
-	case DAG_HEADER_CONTAINS:
-		sm->match_pattern_case = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_CONTAINS;
-		sm->contains = pb_str(a, h->value);
-		break;
-	case DAG_HEADER_REGEX:
-	case DAG_HEADER_PRESENT:
-		sm->match_pattern_case = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SAFE_REGEX;
-		sm->safe_regex = regex_matcher(a, h->value);
-		break;
-	}
+	if (proxyless)
+		return header_matcher_legacy(a, h, m);
+	kind = h->kind == DAG_HEADER_EXACT ?
+	    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT :
+	    h->kind == DAG_HEADER_CONTAINS ?
+	    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_CONTAINS :
+	    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SAFE_REGEX;
 	m->header_match_specifier_case =
 	    ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_STRING_MATCH;
-	m->string_match = sm;
-	/* "notexact: x" must also match requests without the header. */
-	m->treat_missing_header_as_empty = h->invert;
+	m->string_match = string_matcher(a, kind, h->value, h->ignore_case);
+	return m;
+}
+
+static QueryParameterMatcher *
+query_matcher(struct arena *a, const struct dag_query_match *q)
+{
+	QueryParameterMatcher *m = pb_new(a,
+	    &envoy__config__route__v3__query_parameter_matcher__descriptor);
+	int kind = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SAFE_REGEX;
+
+	m->name = pb_str(a, q->name);
+	switch (q->kind) {
+	case DAG_QUERY_PRESENT:
+		m->query_parameter_match_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__QUERY_PARAMETER_MATCHER__QUERY_PARAMETER_MATCH_SPECIFIER_PRESENT_MATCH;
+		m->present_match = 1;
+		return m;
+	case DAG_QUERY_EXACT:
+		kind = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT;
+		break;
+	case DAG_QUERY_PREFIX:
+		kind = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_PREFIX;
+		break;
+	case DAG_QUERY_SUFFIX:
+		kind = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SUFFIX;
+		break;
+	case DAG_QUERY_CONTAINS:
+		kind = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_CONTAINS;
+		break;
+	case DAG_QUERY_REGEX:
+		break;
+	}
+	m->query_parameter_match_specifier_case =
+	    ENVOY__CONFIG__ROUTE__V3__QUERY_PARAMETER_MATCHER__QUERY_PARAMETER_MATCH_SPECIFIER_STRING_MATCH;
+	m->string_match = string_matcher(a, kind, q->value, q->ignore_case);
 	return m;
 }
 
 static RouteMatch *
-route_match(struct arena *a, const struct dag_route *r)
+route_match(struct arena *a, const struct dag_route *r, bool proxyless)
 {
 	RouteMatch *m = pb_new(a, &envoy__config__route__v3__route_match__descriptor);
 
 	switch (r->path_kind) {
 	case DAG_PATH_PREFIX:
-		m->path_specifier_case = ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PREFIX;
-		m->prefix = pb_str(a, r->path);
+		if (r->segment_prefix && !proxyless) {
+			m->path_specifier_case =
+			    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PATH_SEPARATED_PREFIX;
+			m->path_separated_prefix = pb_str(a, r->path);
+		} else if (r->segment_prefix) {
+			/* gRPC has no path_separated_prefix: the same as a regex. */
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_putc(&sb, '^');
+			regex_quote(&sb, r->path);
+			strbuf_puts(&sb, "(/.*)?");
+			m->path_specifier_case =
+			    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_SAFE_REGEX;
+			m->safe_regex = regex_matcher(a, sb.buf);
+			strbuf_free(&sb);
+		} else {
+			m->path_specifier_case =
+			    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PREFIX;
+			m->prefix = pb_str(a, r->path);
+		}
 		break;
 	case DAG_PATH_EXACT:
 		m->path_specifier_case = ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PATH;
 		m->path = pb_str(a, r->path);
 		break;
 	case DAG_PATH_REGEX:
-		m->path_specifier_case = ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_SAFE_REGEX;
-		m->safe_regex = regex_matcher(a, r->path);
+		/* Contour anchors the regex: it starts with a literal "/", and
+		 * the anchor keeps RE2's program small for long prefixes. */
+		m->path_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_SAFE_REGEX;
+		m->safe_regex = regex_matcher(a, arena_printf(a, "^%s", r->path));
 		break;
 	}
 	if (r->nheaders > 0) {
 		m->n_headers = r->nheaders;
 		m->headers = pb_array(a, r->nheaders);
 		for (size_t i = 0; i < r->nheaders; i++)
-			m->headers[i] = header_matcher(a, &r->headers[i]);
+			m->headers[i] = header_matcher(a, &r->headers[i], proxyless);
+	}
+	if (r->nqueries > 0) {
+		m->n_query_parameters = r->nqueries;
+		m->query_parameters = pb_array(a, r->nqueries);
+		for (size_t i = 0; i < r->nqueries; i++)
+			m->query_parameters[i] = query_matcher(a, &r->queries[i]);
 	}
 	return m;
 }
 
-static RouteAction *
-route_action(struct arena *a, const struct dag_route *r)
+/* Contour writes set headers with OVERWRITE_IF_EXISTS_OR_ADD. */
+static HeaderValueOption **
+header_options(struct arena *a, const struct dag_header_value *hv, size_t n,
+    size_t *nout)
 {
-	RouteAction *ra = pb_new(a, &envoy__config__route__v3__route_action__descriptor);
-	WeightedCluster *wc;
+	HeaderValueOption **out = pb_array(a, n);
 
-	if (r->nclusters == 1) {
-		ra->cluster_specifier_case =
-		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER;
-		ra->cluster = pb_str(a, r->clusters[0].cluster->name);
-		return ra;
-	}
-	wc = pb_new(a, &envoy__config__route__v3__weighted_cluster__descriptor);
-	wc->n_clusters = r->nclusters;
-	wc->clusters = pb_array(a, r->nclusters);
-	for (size_t i = 0; i < r->nclusters; i++) {
-		ClusterWeight *cw = pb_new(a,
-		    &envoy__config__route__v3__weighted_cluster__cluster_weight__descriptor);
+	for (size_t i = 0; i < n; i++) {
+		HeaderValueOption *o = pb_new(a,
+		    &envoy__config__core__v3__header_value_option__descriptor);
 
-		cw->name = pb_str(a, r->clusters[i].cluster->name);
-		cw->weight = pb_uint32(a, r->clusters[i].weight);
-		wc->clusters[i] = cw;
+		o->header = pb_new(a, &envoy__config__core__v3__header_value__descriptor);
+		o->header->key = pb_str(a, hv[i].key);
+		o->header->value = pb_str(a, hv[i].value);
+		o->append_action =
+		    ENVOY__CONFIG__CORE__V3__HEADER_VALUE_OPTION__HEADER_APPEND_ACTION__OVERWRITE_IF_EXISTS_OR_ADD;
+		out[i] = o;
 	}
-	ra->cluster_specifier_case =
-	    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_WEIGHTED_CLUSTERS;
-	ra->weighted_clusters = wc;
-	return ra;
+	*nout = n;
+	return out;
 }
 
-static Route *
-route(struct arena *a, const struct dag_route *r)
+static char **
+header_names(struct arena *a, const char **names, size_t n, size_t *nout)
 {
-	Route *out = pb_new(a, &envoy__config__route__v3__route__descriptor);
+	char **out = pb_array(a, n);
 
-	out->match = route_match(a, r);
-	if (r->nclusters > 0) {
-		out->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_ROUTE;
-		out->route = route_action(a, r);
-	} else {
-		Envoy__Config__Route__V3__DirectResponseAction *dr = pb_new(a,
-		    &envoy__config__route__v3__direct_response_action__descriptor);
+	for (size_t i = 0; i < n; i++)
+		out[i] = pb_str(a, names[i]);
+	*nout = n;
+	return out;
+}
 
-		dr->status = r->direct_status;
-		out->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_DIRECT_RESPONSE;
-		out->direct_response = dr;
+static Envoy__Config__Core__V3__RuntimeFractionalPercent *
+percent(struct arena *a, uint32_t numerator)
+{
+	Envoy__Config__Core__V3__RuntimeFractionalPercent *rp = pb_new(a,
+	    &envoy__config__core__v3__runtime_fractional_percent__descriptor);
+
+	rp->default_value = pb_new(a, &envoy__type__v3__fractional_percent__descriptor);
+	rp->default_value->numerator = numerator;
+	rp->default_value->denominator =
+	    ENVOY__TYPE__V3__FRACTIONAL_PERCENT__DENOMINATOR_TYPE__HUNDRED;
+	return rp;
+}
+
+/* Contour's LocalRateLimitConfig, stat prefix "vhost.<fqdn>". */
+static Google__Protobuf__Any *
+local_ratelimit_config(struct arena *a, const struct dag_local_ratelimit *rl,
+    const char *fqdn)
+{
+	Envoy__Extensions__Filters__Http__LocalRatelimit__V3__LocalRateLimit *c = pb_new(a,
+	    &envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__descriptor);
+
+	c->stat_prefix = arena_printf(a, "vhost.%s", fqdn);
+	c->token_bucket = pb_new(a, &envoy__type__v3__token_bucket__descriptor);
+	c->token_bucket->max_tokens = rl->max_tokens;
+	c->token_bucket->tokens_per_fill = pb_uint32(a, rl->tokens_per_fill);
+	c->token_bucket->fill_interval = pb_duration_ms(a, rl->fill_interval_ms);
+	c->filter_enabled = percent(a, 100);
+	c->filter_enforced = percent(a, 100);
+	if (rl->nresponse_headers > 0)
+		c->response_headers_to_add = header_options(a, rl->response_headers,
+		    rl->nresponse_headers, &c->n_response_headers_to_add);
+	return pb_any(a, &c->base);
+}
+
+/* Contour's IP filtering: RBACPerRoute with one policy "ip-rules"; source
+ * Remote matches the client address (X-Forwarded-For aware), Peer the
+ * direct peer. */
+static Google__Protobuf__Any *
+rbac_config(struct arena *a, const struct dag_ip_filter *f)
+{
+	Envoy__Extensions__Filters__Http__Rbac__V3__RBACPerRoute *pr = pb_new(a,
+	    &envoy__extensions__filters__http__rbac__v3__rbacper_route__descriptor);
+	Envoy__Extensions__Filters__Http__Rbac__V3__RBAC *rbac = pb_new(a,
+	    &envoy__extensions__filters__http__rbac__v3__rbac__descriptor);
+	Envoy__Config__Rbac__V3__RBAC *rules = pb_new(a,
+	    &envoy__config__rbac__v3__rbac__descriptor);
+	Envoy__Config__Rbac__V3__RBAC__PoliciesEntry *entry = pb_new(a,
+	    &envoy__config__rbac__v3__rbac__policies_entry__descriptor);
+	Envoy__Config__Rbac__V3__Policy *policy = pb_new(a,
+	    &envoy__config__rbac__v3__policy__descriptor);
+	Envoy__Config__Rbac__V3__Permission *any = pb_new(a,
+	    &envoy__config__rbac__v3__permission__descriptor);
+
+	any->rule_case = ENVOY__CONFIG__RBAC__V3__PERMISSION__RULE_ANY;
+	any->any = 1;
+	policy->n_permissions = 1;
+	policy->permissions = pb_array(a, 1);
+	policy->permissions[0] = any;
+	policy->n_principals = f->n;
+	policy->principals = pb_array(a, f->n);
+	for (size_t i = 0; i < f->n; i++) {
+		Envoy__Config__Rbac__V3__Principal *p = pb_new(a,
+		    &envoy__config__rbac__v3__principal__descriptor);
+		Envoy__Config__Core__V3__CidrRange *cidr = pb_new(a,
+		    &envoy__config__core__v3__cidr_range__descriptor);
+
+		cidr->address_prefix = pb_str(a, f->rules[i].prefix);
+		cidr->prefix_len = pb_uint32(a, f->rules[i].len);
+		if (f->rules[i].remote) {
+			p->identifier_case = ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_REMOTE_IP;
+			p->remote_ip = cidr;
+		} else {
+			p->identifier_case =
+			    ENVOY__CONFIG__RBAC__V3__PRINCIPAL__IDENTIFIER_DIRECT_REMOTE_IP;
+			p->direct_remote_ip = cidr;
+		}
+		policy->principals[i] = p;
+	}
+	entry->key = "ip-rules";
+	entry->value = policy;
+	rules->action = f->allow ? ENVOY__CONFIG__RBAC__V3__RBAC__ACTION__ALLOW :
+	    ENVOY__CONFIG__RBAC__V3__RBAC__ACTION__DENY;
+	rules->n_policies = 1;
+	rules->policies = pb_array(a, 1);
+	rules->policies[0] = entry;
+	rbac->rules = rules;
+	pr->rbac = rbac;
+	return pb_any(a, &pr->base);
+}
+
+static Google__Protobuf__Any *
+cors_config(struct arena *a, const struct dag_cors *c)
+{
+	Envoy__Extensions__Filters__Http__Cors__V3__CorsPolicy *cp = pb_new(a,
+	    &envoy__extensions__filters__http__cors__v3__cors_policy__descriptor);
+
+	cp->n_allow_origin_string_match = c->norigins;
+	cp->allow_origin_string_match = pb_array(a, c->norigins);
+	for (size_t i = 0; i < c->norigins; i++)
+		cp->allow_origin_string_match[i] = c->origins[i].regex ?
+		    string_matcher(a,
+		    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SAFE_REGEX,
+		    c->origins[i].value, false) :
+		    string_matcher(a,
+		    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT,
+		    c->origins[i].value, true);
+	cp->allow_methods = pb_str(a, c->allow_methods);
+	cp->allow_headers = pb_str(a, c->allow_headers);
+	cp->expose_headers = pb_str(a, c->expose_headers);
+	if (c->max_age != NULL)
+		cp->max_age = pb_str(a, c->max_age);
+	cp->allow_credentials = pb_bool(a, c->allow_credentials);
+	cp->allow_private_network_access = pb_bool(a, c->allow_private_network);
+	return pb_any(a, &cp->base);
+}
+
+/* typed_per_filter_config entries, in Contour's filter order. */
+struct filter_configs {
+	const char *names[3];
+	Google__Protobuf__Any *values[3];
+	size_t n;
+};
+
+static void
+filter_config_add(struct filter_configs *fc, const char *name,
+    Google__Protobuf__Any *v)
+{
+	fc->names[fc->n] = name;
+	fc->values[fc->n++] = v;
+}
+
+#define PER_FILTER(a, out, fc, entry_desc, entry_type)                        \
+	do {                                                                  \
+		(out)->n_typed_per_filter_config = (fc)->n;                   \
+		(out)->typed_per_filter_config = pb_array((a), (fc)->n);      \
+		for (size_t i_ = 0; i_ < (fc)->n; i_++) {                     \
+			entry_type *e_ = pb_new((a), (entry_desc));           \
+			e_->key = (char *)(fc)->names[i_];                    \
+			e_->value = (fc)->values[i_];                         \
+			(out)->typed_per_filter_config[i_] = e_;              \
+		}                                                             \
+	} while (0)
+
+static RetryPolicy *
+retry_policy(struct arena *a, const struct dag_retry_policy *rp)
+{
+	RetryPolicy *out = pb_new(a, &envoy__config__route__v3__retry_policy__descriptor);
+
+	out->retry_on = pb_str(a, rp->retry_on);
+	out->num_retries = pb_uint32(a, rp->num_retries);
+	out->per_try_timeout = translation_timeout(a, rp->per_try_timeout_ms);
+	if (rp->nretriable_status_codes > 0) {
+		out->n_retriable_status_codes = rp->nretriable_status_codes;
+		out->retriable_status_codes = arena_memdup(a,
+		    rp->retriable_status_codes,
+		    sizeof(uint32_t) * rp->nretriable_status_codes);
 	}
 	return out;
 }
 
-static VirtualHost *
-virtual_host(struct arena *a, const struct dag_vhost *vh)
+static HashPolicy *
+hash_policy(struct arena *a, const struct dag_hash_policy *h)
 {
+	HashPolicy *hp = pb_new(a, &envoy__config__route__v3__route_action__hash_policy__descriptor);
+
+	hp->terminal = h->terminal;
+	switch (h->kind) {
+	case DAG_HASH_HEADER:
+		hp->policy_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HASH_POLICY__POLICY_SPECIFIER_HEADER;
+		hp->header = pb_new(a,
+		    &envoy__config__route__v3__route_action__hash_policy__header__descriptor);
+		hp->header->header_name = pb_str(a, h->name);
+		break;
+	case DAG_HASH_QUERY:
+		hp->policy_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HASH_POLICY__POLICY_SPECIFIER_QUERY_PARAMETER;
+		hp->query_parameter = pb_new(a,
+		    &envoy__config__route__v3__route_action__hash_policy__query_parameter__descriptor);
+		hp->query_parameter->name = pb_str(a, h->name);
+		break;
+	case DAG_HASH_COOKIE:
+		hp->policy_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HASH_POLICY__POLICY_SPECIFIER_COOKIE;
+		hp->cookie = pb_new(a,
+		    &envoy__config__route__v3__route_action__hash_policy__cookie__descriptor);
+		hp->cookie->name = pb_str(a, h->name);
+		hp->cookie->ttl = pb_duration_ms(a, h->cookie_ttl_ms);
+		hp->cookie->path = pb_str(a, h->cookie_path ? h->cookie_path : "");
+		break;
+	case DAG_HASH_SOURCE_IP:
+		hp->policy_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HASH_POLICY__POLICY_SPECIFIER_CONNECTION_PROPERTIES;
+		hp->connection_properties = pb_new(a,
+		    &envoy__config__route__v3__route_action__hash_policy__connection_properties__descriptor);
+		hp->connection_properties->source_ip = 1;
+		break;
+	}
+	return hp;
+}
+
+/* One cluster, unless a service has its own header policies (Contour's
+ * SingleSimpleCluster); weighted entries sorted by cluster name. */
+static bool
+single_simple_cluster(const struct dag_route *r)
+{
+	return r->nclusters == 1 && r->clusters[0].request_headers == NULL &&
+	    r->clusters[0].response_headers == NULL;
+}
+
+static ClusterWeight *
+cluster_weight(struct arena *a, const struct dag_weighted_cluster *w,
+    bool proxyless)
+{
+	ClusterWeight *cw = pb_new(a,
+	    &envoy__config__route__v3__weighted_cluster__cluster_weight__descriptor);
+
+	cw->name = pb_str(a, w->cluster->name);
+	cw->weight = pb_uint32(a, w->weight);
+	if (proxyless)
+		return cw;
+	if (w->request_headers != NULL) {
+		const struct dag_headers_policy *hp = w->request_headers;
+
+		cw->request_headers_to_add = header_options(a, hp->set, hp->nset,
+		    &cw->n_request_headers_to_add);
+		cw->request_headers_to_remove = header_names(a, hp->remove,
+		    hp->nremove, &cw->n_request_headers_to_remove);
+		if (hp->host_rewrite != NULL) {
+			cw->host_rewrite_specifier_case =
+			    ENVOY__CONFIG__ROUTE__V3__WEIGHTED_CLUSTER__CLUSTER_WEIGHT__HOST_REWRITE_SPECIFIER_HOST_REWRITE_LITERAL;
+			cw->host_rewrite_literal = pb_str(a, hp->host_rewrite);
+		}
+	}
+	if (w->response_headers != NULL) {
+		const struct dag_headers_policy *hp = w->response_headers;
+
+		cw->response_headers_to_add = header_options(a, hp->set, hp->nset,
+		    &cw->n_response_headers_to_add);
+		cw->response_headers_to_remove = header_names(a, hp->remove,
+		    hp->nremove, &cw->n_response_headers_to_remove);
+	}
+	return cw;
+}
+
+static int
+cluster_weight_cmp(const void *a, const void *b)
+{
+	const ClusterWeight *x = *(ClusterWeight *const *)a;
+	const ClusterWeight *y = *(ClusterWeight *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->weight->value < y->weight->value ? -1 :
+	    x->weight->value > y->weight->value;
+}
+
+static RouteAction *
+route_action(struct arena *a, const struct dag_route *r, bool proxyless)
+{
+	RouteAction *ra = pb_new(a, &envoy__config__route__v3__route_action__descriptor);
+
+	if (single_simple_cluster(r)) {
+		ra->cluster_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER;
+		ra->cluster = pb_str(a, r->clusters[0].cluster->name);
+	} else {
+		WeightedCluster *wc = pb_new(a,
+		    &envoy__config__route__v3__weighted_cluster__descriptor);
+
+		wc->n_clusters = r->nclusters;
+		wc->clusters = pb_array(a, r->nclusters);
+		for (size_t i = 0; i < r->nclusters; i++)
+			wc->clusters[i] = cluster_weight(a, &r->clusters[i], proxyless);
+		qsort(wc->clusters, wc->n_clusters, sizeof wc->clusters[0],
+		    cluster_weight_cmp);
+		ra->cluster_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_WEIGHTED_CLUSTERS;
+		ra->weighted_clusters = wc;
+	}
+	ra->timeout = translation_timeout(a, r->timeout_ms);
+	ra->idle_timeout = translation_timeout(a, r->idle_timeout_ms);
+	if (r->retry != NULL)
+		ra->retry_policy = retry_policy(a, r->retry);
+	if (r->nhash_policies > 0) {
+		ra->n_hash_policy = r->nhash_policies;
+		ra->hash_policy = pb_array(a, r->nhash_policies);
+		for (size_t i = 0; i < r->nhash_policies; i++)
+			ra->hash_policy[i] = hash_policy(a, &r->hash_policies[i]);
+	}
+	if (r->mirror != NULL) {
+		Envoy__Config__Route__V3__RouteAction__RequestMirrorPolicy *mp = pb_new(a,
+		    &envoy__config__route__v3__route_action__request_mirror_policy__descriptor);
+
+		mp->cluster = pb_str(a, r->mirror->name);
+		mp->runtime_fraction = percent(a, r->mirror_percent);
+		ra->n_request_mirror_policies = 1;
+		ra->request_mirror_policies = pb_array(a, 1);
+		ra->request_mirror_policies[0] = mp;
+	}
+	if (r->prefix_rewrite != NULL)
+		ra->prefix_rewrite = pb_str(a, r->prefix_rewrite);
+	if (r->request_headers != NULL && r->request_headers->host_rewrite != NULL) {
+		ra->host_rewrite_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_LITERAL;
+		ra->host_rewrite_literal = pb_str(a, r->request_headers->host_rewrite);
+	}
+	if (r->websocket && !proxyless) {
+		Envoy__Config__Route__V3__RouteAction__UpgradeConfig *uc = pb_new(a,
+		    &envoy__config__route__v3__route_action__upgrade_config__descriptor);
+
+		uc->upgrade_type = "websocket";
+		ra->n_upgrade_configs = 1;
+		ra->upgrade_configs = pb_array(a, 1);
+		ra->upgrade_configs[0] = uc;
+	}
+	return ra;
+}
+
+static RedirectAction *
+redirect_action(struct arena *a, const struct dag_route *r)
+{
+	RedirectAction *ra = pb_new(a, &envoy__config__route__v3__redirect_action__descriptor);
+	const struct dag_redirect *rd = r->redirect;
+
+	if (r->action == DAG_ACTION_HTTPS_REDIRECT) {
+		ra->scheme_rewrite_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__SCHEME_REWRITE_SPECIFIER_HTTPS_REDIRECT;
+		ra->https_redirect = 1;
+		return ra;
+	}
+	if (rd->hostname != NULL)
+		ra->host_redirect = pb_str(a, rd->hostname);
+	if (rd->scheme != NULL) {
+		ra->scheme_rewrite_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__SCHEME_REWRITE_SPECIFIER_SCHEME_REDIRECT;
+		ra->scheme_redirect = pb_str(a, rd->scheme);
+	}
+	ra->port_redirect = rd->port;
+	if (rd->path != NULL) {
+		ra->path_rewrite_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__PATH_REWRITE_SPECIFIER_PATH_REDIRECT;
+		ra->path_redirect = pb_str(a, rd->path);
+	} else if (rd->prefix != NULL) {
+		ra->path_rewrite_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__PATH_REWRITE_SPECIFIER_PREFIX_REWRITE;
+		ra->prefix_rewrite = pb_str(a, rd->prefix);
+	}
+	if (rd->status_code == 302)
+		ra->response_code = ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__REDIRECT_RESPONSE_CODE__FOUND;
+	return ra;
+}
+
+static Route *
+route(struct translation *t, const struct dag_vhost *vh,
+    const struct dag_route *r, bool proxyless)
+{
+	struct arena *a = &t->arena;
+	Route *out = pb_new(a, &envoy__config__route__v3__route__descriptor);
+	bool forward = r->action == DAG_ACTION_FORWARD && r->nclusters > 0;
+	struct filter_configs fc = { .n = 0 };
+
+	out->match = route_match(a, r, proxyless);
+	if (proxyless && !forward) {
+		RouteAction *ra = pb_new(a, &envoy__config__route__v3__route_action__descriptor);
+
+		ra->cluster_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER;
+		ra->cluster = PROXYLESS_NO_CLUSTER;
+		t->proxyless_no_cluster = true;
+		out->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_ROUTE;
+		out->route = ra;
+		return out;
+	}
+	if (r->action == DAG_ACTION_REDIRECT || r->action == DAG_ACTION_HTTPS_REDIRECT) {
+		out->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_REDIRECT;
+		out->redirect = redirect_action(a, r);
+		return out;
+	}
+	if (!forward) {
+		Envoy__Config__Route__V3__DirectResponseAction *dr = pb_new(a,
+		    &envoy__config__route__v3__direct_response_action__descriptor);
+
+		dr->status = r->direct_status;
+		if (r->direct_body != NULL && *r->direct_body) {
+			dr->body = pb_new(a, &envoy__config__core__v3__data_source__descriptor);
+			dr->body->specifier_case =
+			    ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_STRING;
+			dr->body->inline_string = pb_str(a, r->direct_body);
+		}
+		out->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_DIRECT_RESPONSE;
+		out->direct_response = dr;
+		return out;
+	}
+	out->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_ROUTE;
+	out->route = route_action(a, r, proxyless);
+	if (proxyless)
+		return out;
+	if (r->request_headers != NULL) {
+		out->request_headers_to_add = header_options(a, r->request_headers->set,
+		    r->request_headers->nset, &out->n_request_headers_to_add);
+		out->request_headers_to_remove = header_names(a,
+		    r->request_headers->remove, r->request_headers->nremove,
+		    &out->n_request_headers_to_remove);
+	}
+	if (r->response_headers != NULL) {
+		out->response_headers_to_add = header_options(a,
+		    r->response_headers->set, r->response_headers->nset,
+		    &out->n_response_headers_to_add);
+		out->response_headers_to_remove = header_names(a,
+		    r->response_headers->remove, r->response_headers->nremove,
+		    &out->n_response_headers_to_remove);
+	}
+	if (r->ratelimit != NULL)
+		filter_config_add(&fc, FILTER_LOCAL_RATELIMIT,
+		    local_ratelimit_config(a, r->ratelimit, vh->fqdn));
+	if (r->ip_filter != NULL)
+		filter_config_add(&fc, FILTER_RBAC, rbac_config(a, r->ip_filter));
+	if (fc.n > 0)
+		PER_FILTER(a, out, &fc,
+		    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor,
+		    Envoy__Config__Route__V3__Route__TypedPerFilterConfigEntry);
+	return out;
+}
+
+static VirtualHost *
+virtual_host(struct translation *t, const struct dag_vhost *vh, bool proxyless)
+{
+	struct arena *a = &t->arena;
 	VirtualHost *v = pb_new(a, &envoy__config__route__v3__virtual_host__descriptor);
+	struct filter_configs fc = { .n = 0 };
 
 	v->name = pb_str(a, vh->fqdn);
 	v->n_domains = 1;
@@ -156,8 +748,48 @@ virtual_host(struct arena *a, const struct dag_vhost *vh)
 	v->n_routes = vh->nroutes;
 	v->routes = pb_array(a, vh->nroutes);
 	for (size_t i = 0; i < vh->nroutes; i++)
-		v->routes[i] = route(a, &vh->routes[i]);
+		v->routes[i] = route(t, vh, &vh->routes[i], proxyless);
+	if (proxyless)
+		return v;
+	if (vh->cors != NULL)
+		filter_config_add(&fc, FILTER_CORS, cors_config(a, vh->cors));
+	if (vh->ratelimit != NULL)
+		filter_config_add(&fc, FILTER_LOCAL_RATELIMIT,
+		    local_ratelimit_config(a, vh->ratelimit, vh->fqdn));
+	if (vh->ip_filter != NULL)
+		filter_config_add(&fc, FILTER_RBAC, rbac_config(a, vh->ip_filter));
+	if (fc.n > 0)
+		PER_FILTER(a, v, &fc,
+		    &envoy__config__route__v3__virtual_host__typed_per_filter_config_entry__descriptor,
+		    Envoy__Config__Route__V3__VirtualHost__TypedPerFilterConfigEntry);
 	return v;
+}
+
+/* The cluster of routes proxyless clients cannot follow: it exists (so
+ * gRPC does not wait for it) and has no endpoints (so calls fail with
+ * UNAVAILABLE). Sent only to clients that name it. */
+static void
+not_forwarded_cluster(struct translation *t)
+{
+	struct arena *a = &t->arena;
+	Envoy__Config__Cluster__V3__Cluster *c = pb_new(a,
+	    &envoy__config__cluster__v3__cluster__descriptor);
+	Envoy__Config__Cluster__V3__Cluster__EdsClusterConfig *eds = pb_new(a,
+	    &envoy__config__cluster__v3__cluster__eds_cluster_config__descriptor);
+	Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla = pb_new(a,
+	    &envoy__config__endpoint__v3__cluster_load_assignment__descriptor);
+
+	c->name = PROXYLESS_NO_CLUSTER;
+	c->cluster_discovery_type_case =
+	    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
+	c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__EDS;
+	eds->eds_config = pb_ads_config_source(a);
+	eds->service_name = PROXYLESS_NO_CLUSTER;
+	c->eds_cluster_config = eds;
+	c->connect_timeout = pb_duration_ms(a, t->opts->connect_timeout_ms);
+	translation_emit(t, XDS_CLUSTER, c->name, &c->base, true);
+	cla->cluster_name = PROXYLESS_NO_CLUSTER;
+	translation_emit(t, XDS_ENDPOINT, cla->cluster_name, &cla->base, true);
 }
 
 void
@@ -174,7 +806,23 @@ translate_routes(struct translation *t)
 	rc->virtual_hosts = pb_array(a, t->dag->nvhosts);
 	for (size_t i = 0; i < t->dag->nvhosts; i++)
 		if (t->dag->vhosts[i].nroutes > 0)
-			rc->virtual_hosts[n++] = virtual_host(a, &t->dag->vhosts[i]);
+			rc->virtual_hosts[n++] = virtual_host(t, &t->dag->vhosts[i], false);
 	rc->n_virtual_hosts = n;
 	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
+
+	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+		const struct dag_vhost *vh = &t->dag->vhosts[i];
+		RouteConfiguration *prc;
+
+		if (!translation_proxyless_host(vh))
+			continue;
+		prc = pb_new(a, &envoy__config__route__v3__route_configuration__descriptor);
+		prc->name = pb_str(a, vh->fqdn);
+		prc->n_virtual_hosts = 1;
+		prc->virtual_hosts = pb_array(a, 1);
+		prc->virtual_hosts[0] = virtual_host(t, vh, true);
+		translation_emit(t, XDS_ROUTE, prc->name, &prc->base, true);
+	}
+	if (t->proxyless_no_cluster)
+		not_forwarded_cluster(t);
 }

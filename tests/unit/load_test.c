@@ -444,11 +444,13 @@ test_condition_rules(void **state)
 	assert_error(PROXY_HEAD "spec:\n  routes:\n  - conditions:\n"
 	    "    - {prefix: /a, exact: /a}\n",
 	    "ns/f.yaml:8:7: error: HTTPProxy ns/app: spec.routes[0].conditions[0]: "
-	    "a condition must set exactly one of prefix, exact, regex or header");
+	    "a condition must set exactly one of prefix, exact, regex, header or "
+	    "queryParameter");
 	assert_error(PROXY_HEAD "spec:\n  routes:\n  - conditions:\n"
 	    "    - {}\n",
 	    "ns/f.yaml:8:7: error: HTTPProxy ns/app: spec.routes[0].conditions[0]: "
-	    "a condition must set exactly one of prefix, exact, regex or header");
+	    "a condition must set exactly one of prefix, exact, regex, header or "
+	    "queryParameter");
 	assert_error(PROXY_HEAD "spec:\n  routes:\n  - conditions:\n"
 	    "    - prefix: api\n",
 	    "ns/f.yaml:8:15: error: HTTPProxy ns/app: spec.routes[0].conditions[0]."
@@ -458,8 +460,8 @@ test_condition_rules(void **state)
 	    "ns/f.yaml:8:15: error: HTTPProxy ns/app: spec.routes[0].conditions[0]."
 	    "header: a header condition must set exactly one of present, "
 	    "notpresent, exact, notexact, contains, notcontains or regex (found 2)");
-	assert_error(PROXY_HEAD "spec:\n  includes:\n  - name: other\n",
-	    "ns/f.yaml:6:3: error: HTTPProxy ns/app: spec: field \"includes\" is "
+	assert_error(PROXY_HEAD "spec:\n  tcpproxy:\n    services: []\n",
+	    "ns/f.yaml:6:3: error: HTTPProxy ns/app: spec: field \"tcpproxy\" is "
 	    "not supported yet");
 }
 

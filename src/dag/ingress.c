@@ -1,0 +1,267 @@
+/* Ingress (networking.k8s.io/v1) -> virtual hosts and routes, as
+ * Contour's ingress processor does it: the default backend first, then
+ * the rules; Prefix paths match whole segments; Contour's annotations for
+ * retries, timeouts, websockets and HTTP/HTTPS. Ingress routes share
+ * virtual hosts with each other (and with an HTTPProxy of the same FQDN),
+ * as Ingress objects always have. */
+#include "dag/build_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util/duration.h"
+
+/* The Ingress-wide settings from its annotations. */
+struct ing_settings {
+	bool force_ssl, allow_http;
+	const char *websocket_routes; /* comma-separated paths */
+	struct dag_retry_policy *retry;
+	int64_t timeout_ms;
+	const char *tls_minimum_version;
+};
+
+static bool
+parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0' || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool
+is_timeout(const char *s)
+{
+	int64_t ms = policy_timeout_ms(s);
+
+	return ms != DAG_TIMEOUT_DEFAULT || s == NULL || *s == '\0';
+}
+
+static void
+ingress_settings(struct builder *b, size_t st, const struct object *ing,
+    struct ing_settings *out)
+{
+	const char *v;
+
+	memset(out, 0, sizeof *out);
+	out->force_ssl = (v = annotation_get(ing,
+	    "ingress.kubernetes.io/force-ssl-redirect")) && strcmp(v, "true") == 0;
+	out->allow_http = !((v = annotation_get(ing,
+	    "kubernetes.io/ingress.allow-http")) && strcmp(v, "false") == 0);
+	out->websocket_routes = annotation_get(ing, "projectcontour.io/websocket-routes");
+	out->tls_minimum_version = annotation_get(ing,
+	    "projectcontour.io/tls-minimum-protocol-version");
+
+	v = annotation_get(ing, "projectcontour.io/response-timeout");
+	if (v == NULL) /* the old name; it has always meant the response */
+		v = annotation_get(ing, "projectcontour.io/request-timeout");
+	out->timeout_ms = policy_timeout_ms(v);
+	if (!is_timeout(v))
+		status_warning(b, st, "IngressError", "InvalidAnnotation", NULL,
+		    "annotation projectcontour.io/response-timeout: \"%s\" is not a "
+		    "duration or \"infinity\"; Envoy's default applies", v);
+
+	if ((v = annotation_get(ing, "projectcontour.io/retry-on")) != NULL && *v) {
+		const char *n = annotation_get(ing, "projectcontour.io/num-retries");
+		const char *t = annotation_get(ing, "projectcontour.io/per-try-timeout");
+		struct dag_retry_policy *rp = ARENA_NEW(b->arena, struct dag_retry_policy);
+		uint32_t num = 0;
+
+		rp->retry_on = v;
+		if (n != NULL && !parse_u32(n, &num))
+			status_warning(b, st, "IngressError", "InvalidAnnotation", NULL,
+			    "annotation projectcontour.io/num-retries: \"%s\" is not a "
+			    "number; Envoy's default (1) applies", n);
+		rp->num_retries = num > 0 ? num : 1;
+		rp->per_try_timeout_ms = DAG_TIMEOUT_DEFAULT;
+		if (t != NULL && *t) {
+			const char *why;
+			int64_t ms;
+
+			if (duration_parse_ms(t, &ms, &why) == 0)
+				rp->per_try_timeout_ms = ms;
+			else
+				status_warning(b, st, "IngressError", "InvalidAnnotation",
+				    NULL, "annotation projectcontour.io/per-try-timeout: "
+				    "\"%s\" is not a duration; Envoy's default applies", t);
+		}
+		out->retry = rp;
+	}
+}
+
+static bool
+websocket_listed(const char *list, const char *path)
+{
+	const char *p = list;
+
+	while (p != NULL && *p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		while (len > 0 && *p == ' ') {
+			p++;
+			len--;
+		}
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (len > 0 && strlen(path) == len && strncmp(p, path, len) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+/* The match of one path, as Contour builds it. */
+static const char *
+path_match(struct builder *b, const struct ing_path *ip, struct dag_route *r)
+{
+	const char *path = ip->path && *ip->path ? ip->path : "/";
+	const char *type = ip->path_type ? ip->path_type : "ImplementationSpecific";
+
+	if (strcmp(type, "Prefix") == 0) {
+		char *trimmed = arena_strdup(b->arena, path);
+		size_t len = strlen(trimmed);
+
+		r->path_kind = DAG_PATH_PREFIX;
+		/* "/" matches everything; other prefixes match whole
+		 * segments ("/foo" matches "/foo" and "/foo/x", not
+		 * "/foobar"). */
+		if (strcmp(path, "/") != 0) {
+			while (len > 1 && trimmed[len - 1] == '/')
+				trimmed[--len] = '\0';
+			r->segment_prefix = true;
+		}
+		r->path = trimmed;
+	} else if (strcmp(type, "Exact") == 0) {
+		r->path_kind = DAG_PATH_EXACT;
+		r->path = path;
+	} else if (strpbrk(path, "^+*[]%") != NULL) {
+		/* ImplementationSpecific: what looks like a regex is one. */
+		const char *why = policy_regex_problem(path);
+
+		if (why != NULL)
+			return why;
+		r->path_kind = DAG_PATH_REGEX;
+		r->path = path;
+	} else {
+		r->path_kind = DAG_PATH_PREFIX;
+		r->path = path;
+	}
+	return NULL;
+}
+
+static void
+ingress_path(struct builder *b, size_t st, const struct object *ing,
+    const struct ing_settings *set, const char *host,
+    const struct ing_path *ip)
+{
+	const struct ing_backend *be = &ip->backend;
+	struct dag_route r = { 0 };
+	struct dag_weighted_cluster wc = { 0 };
+	struct builder_vhost *bv;
+	const char *why;
+	size_t hcap = 0;
+
+	if ((why = path_match(b, ip, &r)) != NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "PathMatchConditionsNotValid", &ip->origin,
+		    "path \"%s\": the regular expression %s", ip->path, why);
+		return;
+	}
+	wc.cluster = service_cluster(b, ing->meta.namespace, be->service_name,
+	    be->port_number, be->port_name, NULL, &why);
+	if (wc.cluster == NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+		    "ServiceUnresolvedReference", &be->origin,
+		    "unresolved service reference: %s", why);
+		return;
+	}
+	/* Contour creates port 80 routes only for these. */
+	if (!set->force_ssl && !set->allow_http)
+		return;
+	wc.weight = 1;
+	r.clusters = ARENA_NEW(b->arena, struct dag_weighted_cluster);
+	r.clusters[0] = wc;
+	r.nclusters = 1;
+	r.action = set->force_ssl ? DAG_ACTION_HTTPS_REDIRECT : DAG_ACTION_FORWARD;
+	r.timeout_ms = set->timeout_ms;
+	r.idle_timeout_ms = DAG_TIMEOUT_DEFAULT;
+	r.retry = set->retry;
+	r.websocket = websocket_listed(set->websocket_routes,
+	    ip->path && *ip->path ? ip->path : "/");
+	if (strncmp(host, "*.", 2) == 0)
+		policy_wildcard_header(b, &r, host, &hcap);
+	bv = vhost_get(b, host, ing);
+	vhost_add_route(b, bv, &r);
+}
+
+static void
+ingress_build(struct builder *b, size_t i)
+{
+	const struct object *ing = b->ingresses[i];
+	const struct ingress *spec = &ing->u.ingress;
+	size_t st = b->ingress_status[i];
+	struct ing_settings set;
+
+	ingress_settings(b, st, ing, &set);
+	if (spec->default_backend != NULL) {
+		struct ing_path ip = { .backend = *spec->default_backend,
+			.origin = spec->default_backend->origin };
+
+		ingress_path(b, st, ing, &set, "*", &ip);
+	}
+	for (size_t r = 0; r < spec->nrules; r++) {
+		const struct ing_rule *rule = &spec->rules[r];
+		const char *host = rule->host && *rule->host ? rule->host : "*";
+
+		for (size_t p = 0; p < rule->npaths; p++)
+			ingress_path(b, st, ing, &set, host, &rule->paths[p]);
+	}
+	/* Recorded for the TLS listener; the secret is resolved there. */
+	for (size_t t = 0; t < spec->ntls; t++) {
+		const struct ing_tls *tls = &spec->tls[t];
+
+		if (tls->secret_name == NULL)
+			continue;
+		for (size_t h = 0; h < tls->nhosts; h++) {
+			struct builder_vhost *bv = vhost_get(b, tls->hosts[h], ing);
+			const char *slash = strchr(tls->secret_name, '/');
+
+			bv->vh.tls_secret_namespace = slash ?
+			    arena_strndup(b->arena, tls->secret_name,
+			    (size_t)(slash - tls->secret_name)) : ing->meta.namespace;
+			bv->vh.tls_secret_name = slash ? slash + 1 : tls->secret_name;
+			bv->vh.tls_minimum_version = set.tls_minimum_version;
+		}
+	}
+}
+
+void
+ingresses_build(struct builder *b)
+{
+	b->ingress_ignored = ARENA_ARRAY(b->arena, bool, b->ningresses + 1);
+	for (size_t i = 0; i < b->ningresses; i++) {
+		const char *class;
+
+		if (object_is_shadowed(b->ingresses, i))
+			continue;
+		if (!ingress_class_accepted(b->ingresses[i],
+		    b->ingresses[i]->u.ingress.ingress_class_name, &class)) {
+			b->ingress_ignored[i] = true;
+			status_warning(b, b->ingress_status[i], "Valid",
+			    "IngressClassMismatch", NULL, "ignored: ingress class "
+			    "\"%s\" is not served by cairn (it serves objects without "
+			    "a class, \"contour\" and \"cairn\")", class);
+			continue;
+		}
+		ingress_build(b, i);
+	}
+}

@@ -1,0 +1,432 @@
+/* Services, Endpoints and EndpointSlices -> clusters and their
+ * ClusterLoadAssignments, with Contour's Service annotations
+ * (upstream-protocol.*, circuit breakers). A cluster never depends on
+ * endpoints, so an endpoint-only change reaches Envoy as EDS only. */
+#include "dag/build_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
+
+static const char *const circuit_breaker_annotations[] = {
+	"projectcontour.io/max-connections",
+	"projectcontour.io/max-pending-requests",
+	"projectcontour.io/max-requests",
+	"projectcontour.io/max-retries",
+	"projectcontour.io/per-host-max-connections",
+};
+
+static const char *const protocol_annotations[] = {
+	"projectcontour.io/upstream-protocol.h2",
+	"projectcontour.io/upstream-protocol.h2c",
+	"projectcontour.io/upstream-protocol.tls",
+};
+
+static bool
+allow_external_name(const struct builder *b)
+{
+	return b->cfg == NULL || b->cfg->policy.allow_external_name;
+}
+
+/* A decimal uint32, as Contour's annotation parser reads it. */
+static bool
+parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static uint32_t
+annotation_u32(const struct object *svc, const char *key)
+{
+	uint32_t v = 0;
+
+	if (!parse_u32(annotation_get(svc, key), &v))
+		return 0;
+	return v;
+}
+
+/* Does the comma-separated list name this port (by name or number)? */
+static bool
+port_listed(const char *list, const struct svc_port *sp)
+{
+	const char *p = list;
+	char num[16];
+
+	snprintf(num, sizeof num, "%d", sp->port);
+	while (p != NULL && *p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *s = p;
+
+		while (len > 0 && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len > 0 && ((strlen(num) == len && strncmp(num, s, len) == 0) ||
+		    (sp->name != NULL && strlen(sp->name) == len &&
+		    strncmp(sp->name, s, len) == 0)))
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+/* projectcontour.io/upstream-protocol.{h2,h2c,tls}: "443,https". */
+static const char *
+annotation_protocol(const struct object *svc, const struct svc_port *sp)
+{
+	static const char *const names[] = { "h2", "h2c", "tls" };
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (port_listed(annotation_get(svc, protocol_annotations[i]), sp))
+			return names[i];
+	return NULL;
+}
+
+static enum dag_protocol
+protocol_of(const char *s)
+{
+	if (s == NULL)
+		return DAG_PROTOCOL_DEFAULT;
+	if (strcmp(s, "h2") == 0)
+		return DAG_PROTOCOL_H2;
+	if (strcmp(s, "h2c") == 0)
+		return DAG_PROTOCOL_H2C;
+	return DAG_PROTOCOL_TLS;
+}
+
+/* Problems Contour would silently ignore become warnings here. */
+static void
+service_check_annotations(struct builder *b, size_t st, const struct object *svc)
+{
+	const struct service *s = &svc->u.service;
+
+	for (size_t i = 0; i < sizeof circuit_breaker_annotations /
+	    sizeof circuit_breaker_annotations[0]; i++) {
+		const char *v = annotation_get(svc, circuit_breaker_annotations[i]);
+		uint32_t n;
+
+		if (v != NULL && !parse_u32(v, &n))
+			status_warning(b, st, "ServiceError", "InvalidAnnotation", NULL,
+			    "annotation %s: \"%s\" is not a number (0..4294967295); "
+			    "ignored", circuit_breaker_annotations[i], v);
+	}
+	for (size_t i = 0; i < sizeof protocol_annotations /
+	    sizeof protocol_annotations[0]; i++) {
+		const char *v = annotation_get(svc, protocol_annotations[i]);
+		const char *p = v;
+
+		while (p != NULL && *p) {
+			const char *comma = strchr(p, ',');
+			size_t len = comma ? (size_t)(comma - p) : strlen(p);
+			bool found = false;
+			char item[64];
+
+			while (len > 0 && *p == ' ') {
+				p++;
+				len--;
+			}
+			snprintf(item, sizeof item, "%.*s", (int)len, p);
+			for (size_t j = 0; j < s->nports && !found; j++) {
+				char num[16];
+
+				snprintf(num, sizeof num, "%d", s->ports[j].port);
+				found = strcmp(item, num) == 0 || (s->ports[j].name &&
+				    strcmp(item, s->ports[j].name) == 0);
+			}
+			if (!found && item[0] != '\0')
+				status_warning(b, st, "ServiceError", "InvalidAnnotation",
+				    NULL, "annotation %s: the Service has no port \"%s\"",
+				    protocol_annotations[i], item);
+			p = comma ? comma + 1 : NULL;
+		}
+	}
+}
+
+void
+services_build(struct builder *b)
+{
+	for (size_t i = 0; i < b->nservices; i++) {
+		const struct object *svc = b->services[i];
+		const struct service *s = &svc->u.service;
+
+		if (object_is_shadowed(b->services, i))
+			continue;
+		if (s->type != NULL && strcmp(s->type, "ExternalName") == 0 &&
+		    !allow_external_name(b))
+			status_error(b, b->service_status[i], DAG_STATUS_INVALID,
+			    "ServiceError", "ExternalNameNotAllowed", NULL,
+			    "ExternalName Services are disabled by "
+			    "policy.allow-external-name in cairn.yaml (an ExternalName "
+			    "can send traffic to any host)");
+		service_check_annotations(b, b->service_status[i], svc);
+	}
+}
+
+/* --- endpoints ------------------------------------------------------------- */
+
+static int
+endpoint_cmp(const void *a, const void *b)
+{
+	const struct dag_endpoint *x = a, *y = b;
+	int c = strcmp(x->ip, y->ip);
+
+	if (c)
+		return c;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static void
+endpoints_add(struct builder *b, struct dag_endpoints *de, size_t *cap,
+    const char *ip, int32_t port)
+{
+	struct dag_endpoint e = { .ip = ip, .port = (uint32_t)port };
+
+	ARENA_PUSH(b->arena, de->items, de->n, *cap, e);
+}
+
+/* EndpointSlices of one Service: the slice list is sorted by namespace and
+ * service-name label. */
+static void
+endpoints_from_slices(struct builder *b, const struct object *svc_obj,
+    const char *want, struct dag_endpoints *de, size_t *cap)
+{
+	size_t lo = 0, hi = b->nslices;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *ms = slice_service(b->slices[mid]);
+		int c = strcmp(b->slices[mid]->meta.namespace, svc_obj->meta.namespace);
+
+		if (c == 0)
+			c = strcmp(ms ? ms : "", svc_obj->meta.name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < b->nslices; i++) {
+		const struct object *o = b->slices[i];
+		const struct endpointslice *es = &o->u.endpointslice;
+		const char *ms = slice_service(o);
+
+		if (strcmp(o->meta.namespace, svc_obj->meta.namespace) != 0 ||
+		    ms == NULL || strcmp(ms, svc_obj->meta.name) != 0)
+			break;
+		if (object_is_shadowed(b->slices, i) ||
+		    strcmp(es->address_type, "FQDN") == 0)
+			continue;
+		for (size_t p = 0; p < es->nports; p++) {
+			const char *have = es->ports[p].name ? es->ports[p].name : "";
+
+			if (!es->ports[p].has_port || strcmp(have, want) != 0)
+				continue;
+			for (size_t e = 0; e < es->nendpoints; e++) {
+				const struct eps_endpoint *ep = &es->endpoints[e];
+
+				if (ep->has_ready && !ep->ready)
+					continue;
+				for (size_t a = 0; a < ep->naddresses; a++)
+					endpoints_add(b, de, cap, ep->addresses[a],
+					    es->ports[p].port);
+			}
+		}
+	}
+}
+
+/* Endpoints of one service port: subsets' ports (and EndpointSlices'
+ * ports) match the service port by name, both unnamed for a single-port
+ * service, as kube-proxy does. */
+static struct dag_endpoints *
+endpoints_for(struct builder *b, const struct object *svc_obj,
+    const struct svc_port *sp, const char *name)
+{
+	struct dag *dag = b->dag;
+	const char *want = sp->name ? sp->name : "";
+	struct object *ep_obj;
+	struct dag_endpoints *de;
+	size_t cap = 0, n = 0;
+
+	if ((de = strmap_get(&b->endpoints_index, name)) != NULL)
+		return de;
+	de = ARENA_NEW(b->arena, struct dag_endpoints);
+	de->name = name;
+	ep_obj = object_find(b->endpoints, b->nendpoints, svc_obj->meta.namespace,
+	    svc_obj->meta.name);
+	for (size_t s = 0; ep_obj && s < ep_obj->u.endpoints.nsubsets; s++) {
+		const struct ep_subset *sub = &ep_obj->u.endpoints.subsets[s];
+
+		for (size_t p = 0; p < sub->nports; p++) {
+			const char *have = sub->ports[p].name ? sub->ports[p].name : "";
+
+			if (strcmp(have, want) != 0)
+				continue;
+			for (size_t a = 0; a < sub->naddresses; a++)
+				endpoints_add(b, de, &cap, sub->addresses[a].ip,
+				    sub->ports[p].port);
+		}
+	}
+	endpoints_from_slices(b, svc_obj, want, de, &cap);
+	if (de->n > 1) {
+		qsort(de->items, de->n, sizeof de->items[0], endpoint_cmp);
+		/* An address in both an Endpoints and a slice counts once. */
+		for (size_t i = 0; i < de->n; i++)
+			if (n == 0 || endpoint_cmp(&de->items[n - 1], &de->items[i]) != 0)
+				de->items[n++] = de->items[i];
+		de->n = n;
+	}
+	strmap_put(b->arena, &b->endpoints_index, name, de);
+	ARENA_PUSH(b->arena, dag->endpoints, dag->nendpoints, b->endpoints_cap, de);
+	return de;
+}
+
+/* --- clusters -------------------------------------------------------------- */
+
+static const struct svc_port *
+service_port_find(const struct service *svc, int32_t port, const char *name)
+{
+	for (size_t i = 0; i < svc->nports; i++) {
+		if (name != NULL) {
+			if (svc->ports[i].name && strcmp(svc->ports[i].name, name) == 0)
+				return &svc->ports[i];
+		} else if (svc->ports[i].port == port) {
+			return &svc->ports[i];
+		}
+	}
+	return NULL;
+}
+
+/* Everything that makes two clusters of one service port differ, as
+ * text; "" for a plain cluster, so that its name stays stable. */
+static void
+cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
+{
+	static const char *const lb[] = { "", "WeightedLeastRequest", "Random",
+	    "RingHash" };
+	static const char *const proto[] = { "", "h2", "h2c", "tls" };
+
+	if (c->protocol != DAG_PROTOCOL_DEFAULT)
+		strbuf_printf(sb, "protocol=%s;", proto[c->protocol]);
+	if (c->lb_policy != DAG_LB_ROUND_ROBIN)
+		strbuf_printf(sb, "lb=%s;", lb[c->lb_policy]);
+	if (c->health_check != NULL) {
+		const struct dag_health_check *hc = c->health_check;
+
+		strbuf_printf(sb, "hc=%s|%s|%lld|%lld|%u|%u", hc->path,
+		    hc->host ? hc->host : "", (long long)hc->interval_ms,
+		    (long long)hc->timeout_ms, hc->unhealthy_threshold,
+		    hc->healthy_threshold);
+		for (size_t i = 0; i < hc->nexpected_statuses; i++)
+			strbuf_printf(sb, "|%lld-%lld",
+			    (long long)hc->expected_statuses[i].start,
+			    (long long)hc->expected_statuses[i].end);
+		strbuf_putc(sb, ';');
+	}
+	if (c->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT)
+		strbuf_printf(sb, "idle=%lld;", (long long)c->idle_connection_timeout_ms);
+	if (c->max_connections || c->max_pending_requests || c->max_requests ||
+	    c->max_retries || c->per_host_max_connections)
+		strbuf_printf(sb, "cb=%u,%u,%u,%u,%u;", c->max_connections,
+		    c->max_pending_requests, c->max_requests, c->max_retries,
+		    c->per_host_max_connections);
+	if (c->external_name != NULL)
+		strbuf_printf(sb, "dns=%s,%d;", c->external_name, (int)c->dns_family);
+}
+
+struct dag_cluster *
+service_cluster(struct builder *b, const char *ns, const char *name,
+    int32_t port, const char *port_name, const struct cluster_options *opts,
+    const char **why)
+{
+	struct object *svc_obj = object_find(b->services, b->nservices, ns, name);
+	const struct svc_port *sp;
+	const struct service *svc;
+	struct dag_cluster proto = { 0 }, *c;
+	struct strbuf sb = STRBUF_INIT;
+	char hex[17];
+
+	if (svc_obj == NULL) {
+		*why = arena_printf(b->arena, "service \"%s/%s\" not found", ns, name);
+		return NULL;
+	}
+	svc = &svc_obj->u.service;
+	if ((sp = service_port_find(svc, port, port_name)) == NULL) {
+		if (port_name != NULL)
+			*why = arena_printf(b->arena, "port \"%s\" on service \"%s/%s\" "
+			    "not matched", port_name, ns, name);
+		else
+			*why = arena_printf(b->arena, "port \"%d\" on service \"%s/%s\" "
+			    "not matched", port, ns, name);
+		return NULL;
+	}
+	if (svc->type != NULL && strcmp(svc->type, "ExternalName") == 0) {
+		if (!allow_external_name(b)) {
+			*why = arena_printf(b->arena, "service \"%s/%s\" is an "
+			    "ExternalName service, and policy.allow-external-name is "
+			    "false", ns, name);
+			return NULL;
+		}
+		proto.external_name = svc->external_name;
+		if (b->cfg != NULL)
+			proto.dns_family = (enum dag_dns_family)
+			    b->cfg->envoy.cluster.dns_lookup_family;
+	}
+	proto.namespace = svc_obj->meta.namespace;
+	proto.service = svc_obj->meta.name;
+	proto.port = (uint32_t)sp->port;
+	proto.protocol = protocol_of(opts && opts->protocol ? opts->protocol :
+	    annotation_protocol(svc_obj, sp));
+	proto.idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT;
+	if (opts != NULL) {
+		proto.lb_policy = opts->lb_policy;
+		proto.health_check = (struct dag_health_check *)opts->health_check;
+		proto.idle_connection_timeout_ms = opts->idle_connection_timeout_ms;
+	}
+	proto.max_connections = annotation_u32(svc_obj, circuit_breaker_annotations[0]);
+	proto.max_pending_requests = annotation_u32(svc_obj, circuit_breaker_annotations[1]);
+	proto.max_requests = annotation_u32(svc_obj, circuit_breaker_annotations[2]);
+	proto.max_retries = annotation_u32(svc_obj, circuit_breaker_annotations[3]);
+	proto.per_host_max_connections = annotation_u32(svc_obj,
+	    circuit_breaker_annotations[4]);
+	if (proto.protocol == DAG_PROTOCOL_TLS || proto.protocol == DAG_PROTOCOL_H2)
+		proto.sni = proto.external_name;
+
+	strbuf_puts(&sb, "");
+	cluster_options_text(&sb, &proto);
+	hash_hex(hash_bytes(sb.buf, sb.len), hex);
+	strbuf_free(&sb);
+	hex[10] = '\0';
+	proto.name = arena_printf(b->arena, "%s/%s/%d/%s", ns, name, sp->port, hex);
+	if ((c = strmap_get(&b->cluster_index, proto.name)) != NULL)
+		return c;
+
+	proto.eds_name = sp->name && sp->name[0] ?
+	    arena_printf(b->arena, "%s/%s/%s", ns, name, sp->name) :
+	    arena_printf(b->arena, "%s/%s/%d", ns, name, sp->port);
+	if (proto.external_name == NULL)
+		proto.endpoints = endpoints_for(b, svc_obj, sp, proto.eds_name);
+	if (proto.health_check != NULL)
+		proto.health_check = arena_memdup(b->arena, proto.health_check,
+		    sizeof *proto.health_check);
+	c = arena_memdup(b->arena, &proto, sizeof proto);
+	strmap_put(b->arena, &b->cluster_index, c->name, c);
+	ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters, b->clusters_cap, c);
+	return c;
+}
