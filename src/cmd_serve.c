@@ -391,6 +391,13 @@ serve_open_source(struct serve *s)
 	return rc;
 }
 
+/* Called on the admin thread: the ADS server locks what it reads. */
+static json_t *
+serve_nodes_json(void *ads)
+{
+	return ads_server_nodes_json(ads);
+}
+
 /* Called on the admin thread: only wake the watch thread. */
 static void
 serve_request_refresh(void *arg)
@@ -427,6 +434,9 @@ serve_start(struct serve *s)
 	struct ads_options ao = {
 		.address = s->cfg.xds.address,
 		.insecure_xds = s->flags.insecure_xds,
+		.tls_certificate = s->cfg.xds.tls.certificate,
+		.tls_key = s->cfg.xds.tls.key,
+		.tls_client_ca = s->cfg.xds.tls.client_ca,
 	};
 	struct load_options lo = { 0 };
 	sigset_t mask;
@@ -475,6 +485,7 @@ serve_start(struct serve *s)
 		    s->source->description, s->cfg.xds.address, ads_server_port(s->ads));
 	if (s->admin) {
 		admin_server_set_ads(s->admin, s->ads);
+		admin_server_set_nodes_cb(s->admin, serve_nodes_json, s->ads);
 		admin_server_set_refresh_cb(s->admin, serve_request_refresh, s);
 	}
 	serve_rebuild(s, "initial build");

@@ -13,6 +13,7 @@ static const struct {
 	{ "serve", cmd_serve, "watch a directory and serve it to Envoy over ADS" },
 	{ "check", cmd_check, "validate a source and print every problem" },
 	{ "dump", cmd_dump, "print the resources serve would send" },
+	{ "bootstrap", cmd_bootstrap, "write an Envoy bootstrap that points Envoy at cairn" },
 	{ "status", cmd_status, "show what a running daemon serves, with problems and Envoys" },
 	{ "version", cmd_version, "print the version" },
 };

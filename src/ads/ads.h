@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "xds/snapshot.h"
 
 struct ads_server;
@@ -21,6 +23,10 @@ struct ads_options {
 	bool insecure_xds; /* allow plaintext on non-loopback addresses */
 	size_t max_streams; /* 0 = 10000 */
 	size_t max_receive_bytes; /* 0 = 16 MiB */
+	/* PEM files (NULL or "" = not set). certificate and key: TLS;
+	 * with client_ca too: mTLS, a client certificate signed by it is
+	 * required. TLS is accepted on any address. */
+	const char *tls_certificate, *tls_key, *tls_client_ca;
 };
 
 #define ADS_DEFAULT_MAX_STREAMS 10000
@@ -39,7 +45,8 @@ struct ads_stats {
 };
 
 /* Binds opts->address and starts serving. Plaintext is refused unless the
- * address is loopback or a unix socket, or opts->insecure_xds is set.
+ * address is loopback or a unix socket, or opts->insecure_xds is set; TLS
+ * files that cannot be read, or a key without a certificate, are errors.
  * Returns 0, or -1 with *errmsg (caller frees). Streams get responses only
  * after the first ads_server_publish(). */
 int ads_server_start(const struct ads_options *opts, struct ads_server **out,
@@ -53,6 +60,19 @@ void ads_server_publish(struct ads_server *s, struct snapshot *snap);
  * cancels what is left, drains, joins the thread and frees s. */
 void ads_server_stop(struct ads_server *s);
 void ads_server_stats(struct ads_server *s, struct ads_stats *out);
+
+/* The connected streams, for the admin status page (the caller owns the
+ * array; callable from any thread):
+ *   [{"node_id": "...", "cluster": "...", "protocol": "sotw" | "delta",
+ *     "peer": "ipv4:127.0.0.1:50000", "connected_since": "2024-05-01T12:00:00Z",
+ *     "types": {"lds": {"acked_version": "..." or "",
+ *                       "last_nack": {"version", "message", "time"} or null,
+ *                       "resources": N}, ...}}]
+ * "types" holds the types the stream has requested (keys lds, rds, cds,
+ * eds, sds); "resources" is how many of that type the client has;
+ * versions are type versions (16 hex digits, as SotW version_info), node
+ * fields are "" until the client sent a node. */
+json_t *ads_server_nodes_json(struct ads_server *s);
 
 /* Checks an address's syntax and whether it is local (loopback IP,
  * "localhost" or a unix socket), where plaintext is acceptable. Returns 0,

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,18 +53,85 @@ grpc_log_setup(void)
 	    GPR_LOG_SEVERITY_INFO : GPR_LOG_SEVERITY_ERROR);
 }
 
-/* The hook for TLS: plaintext is the only transport until TLS options
- * exist, and then only where nobody else can listen in. TLS credentials
- * (grpc_ssl_server_credentials_create_ex) will be built here. */
+static bool
+set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* A whole PEM file as a string, or NULL with *errmsg. */
+static char *
+read_pem(const char *what, const char *path, char **errmsg)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (fp == NULL) {
+		*errmsg = xasprintf("xDS TLS %s %s: %s", what, path, strerror(errno));
+		return NULL;
+	}
+	do {
+		ARRAY_RESERVE(buf, len + 4096, cap);
+		n = fread(buf + len, 1, 4096, fp);
+		len += n;
+	} while (n > 0 && len < (1u << 20));
+	if (ferror(fp) || len == 0 || len >= (1u << 20)) {
+		*errmsg = xasprintf("xDS TLS %s %s: %s", what, path, ferror(fp) ?
+		    strerror(errno) : len == 0 ? "empty file" : "larger than 1 MiB");
+		fclose(fp);
+		free(buf);
+		return NULL;
+	}
+	fclose(fp);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* TLS (or mTLS) credentials from the PEM files of opts, or plaintext
+ * where nobody else can listen in (or with --insecure-xds). */
 static grpc_server_credentials *
 server_credentials(const struct ads_options *opts, bool local, char **errmsg)
 {
+	if (set(opts->tls_certificate) || set(opts->tls_key) || set(opts->tls_client_ca)) {
+		grpc_ssl_pem_key_cert_pair pair;
+		grpc_server_credentials *creds = NULL;
+		char *cert = NULL, *key = NULL, *ca = NULL;
+
+		if (!set(opts->tls_certificate) || !set(opts->tls_key)) {
+			*errmsg = xstrdup("xDS TLS needs both a certificate and a key "
+			    "(xds.tls.certificate and xds.tls.key), plus client-ca for mTLS");
+			return NULL;
+		}
+		if ((cert = read_pem("certificate", opts->tls_certificate, errmsg)) != NULL &&
+		    (key = read_pem("key", opts->tls_key, errmsg)) != NULL &&
+		    (!set(opts->tls_client_ca) ||
+		    (ca = read_pem("client CA", opts->tls_client_ca, errmsg)) != NULL)) {
+			pair.private_key = key;
+			pair.cert_chain = cert;
+			creds = grpc_ssl_server_credentials_create_ex(ca, &pair, 1, ca ?
+			    GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY :
+			    GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
+			if (creds == NULL)
+				*errmsg = xasprintf("xDS TLS: grpc refused the certificate "
+				    "%s or the key %s", opts->tls_certificate, opts->tls_key);
+		}
+		if (creds != NULL)
+			log_info("ads: serving xDS over %s on %s", ca ? "mTLS (client "
+			    "certificates required)" : "TLS", opts->address);
+		if (key != NULL)
+			explicit_bzero(key, strlen(key));
+		free(cert);
+		free(key);
+		free(ca);
+		return creds;
+	}
 	if (!local && !opts->insecure_xds) {
 		*errmsg = xasprintf("refusing to serve xDS in plaintext on %s: it is "
 		    "neither a loopback address nor a unix socket, and TLS is not "
-		    "configured; listen on 127.0.0.1, ::1 or unix:/path, or pass "
-		    "--insecure-xds to accept plaintext on this address",
-		    opts->address);
+		    "configured; listen on 127.0.0.1, ::1 or unix:/path, configure "
+		    "xds.tls, or pass --insecure-xds to accept plaintext on this "
+		    "address", opts->address);
 		return NULL;
 	}
 	if (!local)
@@ -168,9 +236,7 @@ on_accept(struct ads_accept *a, bool success)
 		if (grpc_slice_str_cmp(a->details.method, ADS_METHOD_SOTW) == 0) {
 			open_stream(s, call, ADS_STREAM_SOTW);
 		} else if (grpc_slice_str_cmp(a->details.method, ADS_METHOD_DELTA) == 0) {
-			ads_call_reject(call, GRPC_STATUS_UNIMPLEMENTED,
-			    "DeltaAggregatedResources (incremental xDS) is not "
-			    "implemented yet; use StreamAggregatedResources");
+			open_stream(s, call, ADS_STREAM_DELTA);
 		} else {
 			char *method = grpc_slice_to_c_string(a->details.method);
 			char *msg = xasprintf("unknown method %s: cairn serves "
@@ -406,6 +472,25 @@ ads_server_stats(struct ads_server *s, struct ads_stats *out)
 		out->nacks[t] = atomic_load_explicit(&s->nacks[t], memory_order_relaxed);
 	}
 	out->bytes_sent = atomic_load_explicit(&s->bytes_sent, memory_order_relaxed);
+}
+
+json_t *
+ads_server_nodes_json(struct ads_server *s)
+{
+	struct ads_stream **list;
+	json_t *out = json_array();
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	list = collect_streams(s, &n);
+	pthread_mutex_unlock(&s->mu);
+	/* Oldest first: the list is newest first. */
+	for (size_t i = n; i-- > 0; ) {
+		json_array_append_new(out, ads_stream_status_json(list[i]));
+		ads_stream_unref(list[i]);
+	}
+	free(list);
+	return out;
 }
 
 /* Waits for the server's shutdown notification; with a deadline (ms) returns

@@ -12,6 +12,8 @@
 
 #define NODE_NAME(st) ((st)->node_id ? (st)->node_id : "-")
 
+static void free_kept(struct xds_resource *kept, size_t n);
+
 void
 sotw_init(struct sotw_stream *st)
 {
@@ -36,6 +38,7 @@ sotw_free(struct sotw_stream *st)
 
 		free_names(ts);
 		snapshot_unref(ts->sent_snap);
+		free_kept(ts->kept, ts->nkept);
 		free(ts->nack.message);
 	}
 	free(st->node_id);
@@ -133,7 +136,7 @@ update_subscription(struct sotw_type_state *ts, enum xds_type t,
 	return changed;
 }
 
-static enum sotw_verdict
+static enum ads_verdict
 record_ack_or_nack(struct sotw_stream *st, enum xds_type t,
     const struct sotw_request *req)
 {
@@ -141,15 +144,15 @@ record_ack_or_nack(struct sotw_stream *st, enum xds_type t,
 	const char *nonce = req->response_nonce ? req->response_nonce : "";
 
 	if (!ts->sent || nonce[0] == '\0')
-		return nonce[0] == '\0' ? SOTW_REQUEST : SOTW_STALE;
+		return nonce[0] == '\0' ? ADS_REQUEST : ADS_STALE;
 	if (strcmp(nonce, ts->sent_nonce) != 0)
-		return SOTW_STALE;
+		return ADS_STALE;
 	if (!req->has_error) {
 		memcpy(ts->acked_version, ts->sent_version, sizeof ts->acked_version);
-		return SOTW_ACK;
+		return ADS_ACK;
 	}
 	if (ts->has_nack && strcmp(ts->nack.nonce, nonce) == 0)
-		return SOTW_NACK_REPEATED;
+		return ADS_NACK_REPEATED;
 
 	/* The rejected version is the one sent with this nonce; the request's
 	 * version_info is the last one the client accepted. Never resent:
@@ -163,7 +166,7 @@ record_ack_or_nack(struct sotw_stream *st, enum xds_type t,
 	ts->nack.when = time(NULL);
 	log_warning("ads: node %s rejected %s version %s: %s", NODE_NAME(st),
 	    xds_type_short(t), ts->nack.version, ts->nack.message);
-	return SOTW_NACK;
+	return ADS_NACK;
 }
 
 int
@@ -184,9 +187,7 @@ sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
 		return -1;
 	}
 	if (xds_type_from_url(req->type_url, &t) < 0) {
-		*errmsg = xasprintf("unsupported type_url \"%s\": cairn serves "
-		    "Listener, RouteConfiguration, Cluster, ClusterLoadAssignment "
-		    "and Secret (v3)", req->type_url);
+		*errmsg = ads_unsupported_type_message(req->type_url);
 		return -1;
 	}
 	ts = &st->types[t];
@@ -204,9 +205,18 @@ sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
 		ts->requested = true;
 		ts->must_answer = true;
 	}
-	if (t == XDS_ENDPOINT && st->eds_rewarm) {
-		ts->must_answer = true;
-		st->eds_rewarm = false;
+	if (t == XDS_ENDPOINT) {
+		bool answers_last = out->verdict == ADS_ACK || out->verdict == ADS_NACK ||
+		    out->verdict == ADS_NACK_REPEATED;
+
+		if (st->eds_rewarm && st->eds_skip_ack && answers_last) {
+			st->eds_skip_ack = false;
+		} else if (st->eds_rewarm) {
+			ts->must_answer = true;
+			st->eds_rewarm = false;
+		}
+		if (answers_last)
+			st->eds_ack_outstanding = false;
 	}
 	return 0;
 }
@@ -243,25 +253,29 @@ sotw_handle_message(struct sotw_stream *st, const void *data, size_t len,
 	return rc;
 }
 
+/* Whether the subscription selects r (under a wildcard every resource
+ * except named-only ones, plus explicitly named ones). */
+static bool
+selects(const struct sotw_type_state *ts, const struct xds_resource *r)
+{
+	if (ts->wildcard && !r->named_only)
+		return true;
+	return sotw_is_named(ts, r->name);
+}
+
 /* What the subscription selects from set, in name order, without
- * duplicates: under a wildcard every resource except named-only ones, plus
- * explicitly named ones that exist. items has room for the result (at
- * most set->n). Returns the count and the hash of the (name, version) list. */
+ * duplicates. items has room for the result (at most set->n). Returns the
+ * count. */
 static size_t
 select_resources(const struct sotw_type_state *ts,
-    const struct xds_resource_set *set, const struct xds_resource **items,
-    uint64_t *hash_out)
+    const struct xds_resource_set *set, const struct xds_resource **items)
 {
-	struct hash_state *h = hash_begin();
 	size_t n = 0;
 
 	if (ts->wildcard) {
-		for (size_t i = 0; i < set->n; i++) {
-			const struct xds_resource *r = &set->items[i];
-
-			if (!r->named_only || sotw_is_named(ts, r->name))
-				items[n++] = r;
-		}
+		for (size_t i = 0; i < set->n; i++)
+			if (selects(ts, &set->items[i]))
+				items[n++] = &set->items[i];
 	} else {
 		/* Both lists are sorted by strcmp: merge them. */
 		size_t i = 0, j = 0;
@@ -277,12 +291,21 @@ select_resources(const struct sotw_type_state *ts,
 				j++;
 		}
 	}
+	return n;
+}
+
+/* The hash of a (name, version) list: the identity of a response's
+ * content, and the version_info of one that carries kept resources. */
+static uint64_t
+hash_items(const struct xds_resource *const *items, size_t n)
+{
+	struct hash_state *h = hash_begin();
+
 	for (size_t i = 0; i < n; i++) {
 		hash_update(h, items[i]->name, strlen(items[i]->name) + 1);
 		hash_update(h, items[i]->version_hex, 16);
 	}
-	*hash_out = hash_end(h);
-	return n;
+	return hash_end(h);
 }
 
 static void
@@ -294,6 +317,235 @@ advance_sent_snap(struct sotw_type_state *ts, struct snapshot *snap)
 	}
 }
 
+static void
+free_kept(struct xds_resource *kept, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((char *)kept[i].name);
+		free((uint8_t *)kept[i].bytes);
+	}
+	free(kept);
+}
+
+static struct xds_resource
+copy_resource(const struct xds_resource *r)
+{
+	struct xds_resource c = *r;
+
+	c.name = xstrdup(r->name);
+	c.bytes = xmemdup(r->bytes, r->len ? r->len : 1);
+	return c;
+}
+
+/* Listeners and clusters are sent whole: leaving one out removes it. */
+static bool
+full_state_type(enum xds_type t)
+{
+	return t == XDS_LISTENER || t == XDS_CLUSTER;
+}
+
+/* What one type would send now. */
+struct sotw_plan {
+	const struct xds_resource **items; /* sorted, unique; kept ones borrowed from kept */
+	size_t n;
+	struct xds_resource *kept; /* new kept copies (owned) */
+	size_t nkept;
+	bool changed; /* something added or changed against what the client has */
+};
+
+/* For a full-state type the client has synced before, adds to the
+ * selection from snap what the client has and snap no longer holds (the
+ * make-before-break "kept" resources), and says whether anything was added
+ * or changed. cur holds the selection from snap; the plan takes it. */
+static void
+plan_full_state(struct sotw_type_state *ts, enum xds_type t,
+    const struct xds_resource **cur, size_t ncur, struct sotw_plan *p)
+{
+	const struct xds_resource_set *old = &ts->sent_snap->types[t];
+	const struct xds_resource **prev;
+	size_t nprev = 0, i = 0, j = 0, k = 0, cap = ncur + old->n + ts->nkept;
+	const struct xds_resource **out = xcalloc(cap ? cap : 1, sizeof *out);
+	size_t nout = 0;
+
+	/* What the client has: the selection from the snapshot last sent,
+	 * plus what was kept then (disjoint from it), merged by name. */
+	prev = xcalloc(old->n + ts->nkept + 1, sizeof *prev);
+	{
+		const struct xds_resource **sel = xcalloc(old->n + 1, sizeof *sel);
+		size_t nsel = select_resources(ts, old, sel), a = 0, b = 0;
+
+		while (a < nsel || b < ts->nkept) {
+			if (b == ts->nkept || (a < nsel &&
+			    strcmp(sel[a]->name, ts->kept[b].name) < 0))
+				prev[nprev++] = sel[a++];
+			else if (a == nsel || strcmp(sel[a]->name, ts->kept[b].name) > 0)
+				prev[nprev++] = &ts->kept[b++];
+			else {
+				prev[nprev++] = sel[a++]; /* cannot happen: disjoint */
+				b++;
+			}
+		}
+		free(sel);
+	}
+
+	p->kept = NULL;
+	p->nkept = 0;
+	p->changed = false;
+	/* Count the kept ones first so the copies do not move afterwards. */
+	for (i = 0, j = 0; j < nprev; ) {
+		int c = i < ncur ? strcmp(cur[i]->name, prev[j]->name) : 1;
+
+		if (c < 0)
+			i++;
+		else if (c == 0) {
+			i++;
+			j++;
+		} else {
+			p->nkept++;
+			j++;
+		}
+	}
+	if (p->nkept > 0)
+		p->kept = xcalloc(p->nkept, sizeof *p->kept);
+	for (i = 0, j = 0; i < ncur || j < nprev; ) {
+		int c = i == ncur ? 1 : j == nprev ? -1 :
+		    strcmp(cur[i]->name, prev[j]->name);
+
+		if (c < 0) {
+			p->changed = true; /* added */
+			out[nout++] = cur[i++];
+		} else if (c == 0) {
+			if (cur[i]->version != prev[j]->version)
+				p->changed = true;
+			out[nout++] = cur[i++];
+			j++;
+		} else {
+			/* The client has it, the snapshot lost it: keep it
+			 * until the withdrawal. */
+			p->kept[k] = copy_resource(prev[j++]);
+			out[nout++] = &p->kept[k++];
+		}
+	}
+	free(prev);
+	free(cur);
+	p->items = out;
+	p->n = nout;
+}
+
+/* Fills r as the response of type t carrying items, and records it as
+ * sent. */
+static void
+emit(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
+    const struct xds_resource **items, size_t n, uint64_t hash,
+    struct sotw_response *out)
+{
+	struct sotw_type_state *ts = &st->types[t];
+
+	out->type = t;
+	out->version = snap->types[t].version_hex;
+	if (ts->nkept > 0) {
+		/* Not the snapshot's set: a version of its own. */
+		hash_hex(hash, out->version_buf);
+		out->version = out->version_buf;
+	}
+	snprintf(out->nonce, sizeof out->nonce, "%" PRIu64, ++st->nonce_counter);
+	out->items = items;
+	out->n = n;
+	out->nkept = ts->nkept;
+
+	ts->must_answer = false;
+	ts->sent = true;
+	memcpy(ts->sent_nonce, out->nonce, sizeof ts->sent_nonce);
+	memcpy(ts->sent_version, out->version, sizeof ts->sent_version);
+	ts->sent_set = hash;
+	ts->sent_count = n;
+	advance_sent_snap(ts, snap);
+}
+
+/* Phase 1 of a change for type t: the response, if one is due. */
+static bool
+next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
+    struct sotw_response *out)
+{
+	struct sotw_type_state *ts = &st->types[t];
+	const struct xds_resource_set *set = &snap->types[t];
+	struct sotw_plan p = { 0 };
+	const struct xds_resource **items;
+	uint64_t hash;
+	size_t n;
+
+	if (!ts->requested)
+		return false;
+	if (!ts->must_answer && !ts->subscription_changed && ts->sent &&
+	    ts->sent_snap != NULL &&
+	    ts->sent_snap->types[t].version == set->version) {
+		/* Same content, same subscription: same set. */
+		advance_sent_snap(ts, snap);
+		return false;
+	}
+	items = xcalloc(set->n ? set->n : 1, sizeof *items);
+	n = select_resources(ts, set, items);
+	if (full_state_type(t) && ts->sent && ts->sent_snap != NULL &&
+	    !ts->subscription_changed) {
+		plan_full_state(ts, t, items, n, &p);
+	} else {
+		/* First response, or the client changed what it wants: it
+		 * gets exactly that, nothing kept. */
+		p.items = items;
+		p.n = n;
+		p.changed = true;
+	}
+	ts->subscription_changed = false;
+	hash = hash_items(p.items, p.n);
+	if (!ts->must_answer && ts->sent && hash == ts->sent_set) {
+		/* Nothing new for this client (or exactly what it rejected
+		 * last): no redundant response. The client has snap's
+		 * selection plus p.kept: adopt them, so the stream lets go of
+		 * the older snapshot. */
+		free(p.items);
+		free_kept(ts->kept, ts->nkept);
+		ts->kept = p.kept;
+		ts->nkept = p.nkept;
+		advance_sent_snap(ts, snap);
+		return false;
+	}
+	free_kept(ts->kept, ts->nkept);
+	ts->kept = p.kept;
+	ts->nkept = p.nkept;
+	emit(st, t, snap, p.items, p.n, hash, out);
+	if (t == XDS_CLUSTER && p.changed) {
+		st->eds_rewarm = true;
+		st->eds_skip_ack = st->eds_ack_outstanding;
+	} else if (t == XDS_ENDPOINT) {
+		st->eds_rewarm = false;
+		st->eds_skip_ack = false;
+		st->eds_ack_outstanding = true;
+	}
+	return true;
+}
+
+/* Phase 2: the response that withdraws kept resources of type t. */
+static bool
+withdraw(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
+    struct sotw_response *out)
+{
+	struct sotw_type_state *ts = &st->types[t];
+	const struct xds_resource_set *set = &snap->types[t];
+	const struct xds_resource **items;
+	size_t n;
+
+	if (ts->nkept == 0)
+		return false;
+	free_kept(ts->kept, ts->nkept);
+	ts->kept = NULL;
+	ts->nkept = 0;
+	items = xcalloc(set->n ? set->n : 1, sizeof *items);
+	n = select_resources(ts, set, items);
+	emit(st, t, snap, items, n, hash_items(items, n), out);
+	out->withdrawal = true;
+	return true;
+}
+
 bool
 sotw_next_response(struct sotw_stream *st, struct snapshot *snap,
     struct sotw_response *out)
@@ -301,53 +553,15 @@ sotw_next_response(struct sotw_stream *st, struct snapshot *snap,
 	memset(out, 0, sizeof *out);
 	if (snap == NULL)
 		return false;
-	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
-		struct sotw_type_state *ts = &st->types[t];
-		const struct xds_resource_set *set = &snap->types[t];
-		const struct xds_resource **items;
-		uint64_t hash;
-		size_t n;
-
-		if (!ts->requested)
-			continue;
-		if (!ts->must_answer && !ts->subscription_changed && ts->sent &&
-		    ts->sent_snap != NULL &&
-		    ts->sent_snap->types[t].version == set->version) {
-			/* Same content, same subscription: same set. */
-			advance_sent_snap(ts, snap);
-			continue;
-		}
-		items = xcalloc(set->n ? set->n : 1, sizeof *items);
-		n = select_resources(ts, set, items, &hash);
-		ts->subscription_changed = false;
-		if (!ts->must_answer && ts->sent && hash == ts->sent_set) {
-			/* Nothing new for this client (or exactly what it
-			 * rejected last): no redundant response. */
-			free(items);
-			advance_sent_snap(ts, snap);
-			continue;
-		}
-
-		out->type = (enum xds_type)t;
-		out->version = set->version_hex;
-		snprintf(out->nonce, sizeof out->nonce, "%" PRIu64, ++st->nonce_counter);
-		out->items = items;
-		out->n = n;
-
-		ts->must_answer = false;
-		ts->sent = true;
-		memcpy(ts->sent_nonce, out->nonce, sizeof ts->sent_nonce);
-		memcpy(ts->sent_version, set->version_hex, sizeof ts->sent_version);
-		ts->sent_set = hash;
-		ts->sent_count = n;
-		advance_sent_snap(ts, snap);
-		if (t == XDS_CLUSTER)
-			st->eds_rewarm = true;
-		else if (t == XDS_ENDPOINT)
-			st->eds_rewarm = false;
+	/* Make: every type in SDS, CDS, EDS, LDS, RDS order. */
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		if (next_for_type(st, (enum xds_type)t, snap, out))
+			return true;
+	/* Break: the routes and listeners that used what disappeared were
+	 * sent; listeners go first (they may use clusters), then clusters. */
+	if (withdraw(st, XDS_LISTENER, snap, out))
 		return true;
-	}
-	return false;
+	return withdraw(st, XDS_CLUSTER, snap, out);
 }
 
 void
@@ -360,62 +574,19 @@ sotw_response_free(struct sotw_response *r)
 
 /* --- protobuf wire encoding of DiscoveryResponse ----------------------- */
 
-/* Field tags (field number << 3 | wire type 2, length-delimited). */
 enum {
-	TAG_RESPONSE_VERSION_INFO = (1 << 3) | 2,
-	TAG_RESPONSE_RESOURCES = (2 << 3) | 2,
-	TAG_RESPONSE_TYPE_URL = (4 << 3) | 2,
-	TAG_RESPONSE_NONCE = (5 << 3) | 2,
-	TAG_ANY_TYPE_URL = (1 << 3) | 2,
-	TAG_ANY_VALUE = (2 << 3) | 2,
+	TAG_RESPONSE_VERSION_INFO = ADS_TAG_LEN(1),
+	TAG_RESPONSE_RESOURCES = ADS_TAG_LEN(2),
+	TAG_RESPONSE_TYPE_URL = ADS_TAG_LEN(4),
+	TAG_RESPONSE_NONCE = ADS_TAG_LEN(5),
+	TAG_ANY_TYPE_URL = ADS_TAG_LEN(1),
+	TAG_ANY_VALUE = ADS_TAG_LEN(2),
 };
-
-static size_t
-varint_size(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static uint8_t *
-put_varint(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
-/* Size of a length-delimited field with a one-byte tag; proto3 leaves
- * empty strings and bytes out. */
-static size_t
-field_size(size_t len)
-{
-	return len == 0 ? 0 : 1 + varint_size(len) + len;
-}
-
-static uint8_t *
-put_field(uint8_t *p, uint8_t tag, const void *data, size_t len)
-{
-	if (len == 0)
-		return p;
-	*p++ = tag;
-	p = put_varint(p, len);
-	memcpy(p, data, len);
-	return p + len;
-}
 
 static size_t
 any_size(size_t url_len, const struct xds_resource *r)
 {
-	return field_size(url_len) + field_size(r->len);
+	return ads_field_size(url_len) + ads_field_size(r->len);
 }
 
 size_t
@@ -425,26 +596,26 @@ sotw_response_encode(const struct sotw_response *r, uint8_t *buf)
 	size_t url_len = strlen(url), total = 0;
 	uint8_t *p = buf;
 
-	total += field_size(strlen(r->version));
+	total += ads_field_size(strlen(r->version));
 	for (size_t i = 0; i < r->n; i++) {
 		size_t a = any_size(url_len, r->items[i]);
 
-		total += 1 + varint_size(a) + a;
+		total += ads_field_size_always(a);
 	}
-	total += field_size(url_len) + field_size(strlen(r->nonce));
+	total += ads_field_size(url_len) + ads_field_size(strlen(r->nonce));
 	if (buf == NULL)
 		return total;
 
-	p = put_field(p, TAG_RESPONSE_VERSION_INFO, r->version, strlen(r->version));
+	p = ads_put_field(p, TAG_RESPONSE_VERSION_INFO, r->version, strlen(r->version));
 	for (size_t i = 0; i < r->n; i++) {
 		const struct xds_resource *res = r->items[i];
 
 		*p++ = TAG_RESPONSE_RESOURCES;
-		p = put_varint(p, any_size(url_len, res));
-		p = put_field(p, TAG_ANY_TYPE_URL, url, url_len);
-		p = put_field(p, TAG_ANY_VALUE, res->bytes, res->len);
+		p = ads_put_varint(p, any_size(url_len, res));
+		p = ads_put_field(p, TAG_ANY_TYPE_URL, url, url_len);
+		p = ads_put_field(p, TAG_ANY_VALUE, res->bytes, res->len);
 	}
-	p = put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);
-	p = put_field(p, TAG_RESPONSE_NONCE, r->nonce, strlen(r->nonce));
+	p = ads_put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);
+	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, strlen(r->nonce));
 	return (size_t)(p - buf);
 }

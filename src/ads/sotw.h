@@ -7,7 +7,15 @@
  * whenever it may send (nothing in flight) and something changed (a
  * request, a new snapshot, a completed send). Responses come out type by
  * type in make-before-break order (enum xds_type order: SDS, CDS, EDS,
- * LDS, RDS), one at a time; the stream never queues responses. */
+ * LDS, RDS), one at a time; the stream never queues responses.
+ *
+ * Make-before-break removal: Listener and Cluster responses carry the full
+ * state, so leaving a resource out removes it. When a change removes
+ * clusters or listeners the client has, the first CDS/LDS responses of the
+ * change still carry them (at the version the client has: "kept"), and
+ * only once every other type is up to date (the RDS and LDS responses that
+ * stopped using them were sent) do LDS and then CDS go out again without
+ * them. */
 #ifndef CAIRN_ADS_SOTW_H
 #define CAIRN_ADS_SOTW_H
 
@@ -16,16 +24,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ads/protocol.h"
 #include "xds/snapshot.h"
-
-/* The last rejected response of one type, for status pages. */
-struct sotw_nack {
-	char version[17]; /* the version_info the client rejected */
-	char nonce[21];
-	int code; /* error_detail.code */
-	char *message; /* error_detail.message */
-	time_t when;
-};
 
 /* Per stream, per resource type. */
 struct sotw_type_state {
@@ -47,9 +47,15 @@ struct sotw_type_state {
 	 * never pins an old snapshot it no longer needs. */
 	struct snapshot *sent_snap;
 
+	/* Listeners/clusters the client has that the snapshot no longer
+	 * holds, still sent until the withdrawal (owned copies, sorted by
+	 * name). Empty when the stream is in sync. */
+	struct xds_resource *kept;
+	size_t nkept;
+
 	char acked_version[17]; /* "" until the first ACK */
 	bool has_nack;
-	struct sotw_nack nack; /* the last NACK */
+	struct ads_nack nack; /* the last NACK */
 };
 
 struct sotw_stream {
@@ -60,6 +66,12 @@ struct sotw_stream {
 	 * updated clusters, which wait for EDS, so the next EDS request is
 	 * answered even if its endpoints are unchanged. */
 	bool eds_rewarm;
+	/* The last EDS response was not ACKed or NACKed yet. Envoy answers it
+	 * with the same nonce as its re-request after a CDS update, and in
+	 * the same order it got them: when it was outstanding at the CDS
+	 * response, the first EDS request with that nonce is only its ACK. */
+	bool eds_ack_outstanding;
+	bool eds_skip_ack;
 	struct sotw_type_state types[XDS_TYPE_COUNT];
 };
 
@@ -77,17 +89,9 @@ struct sotw_request {
 	const char *error_message;
 };
 
-enum sotw_verdict {
-	SOTW_REQUEST, /* no response nonce, or nothing sent yet: a plain request */
-	SOTW_ACK,
-	SOTW_NACK,
-	SOTW_NACK_REPEATED, /* a second NACK for the same nonce: not counted again */
-	SOTW_STALE, /* a nonce other than the latest sent for the type */
-};
-
 struct sotw_result {
 	enum xds_type type;
-	enum sotw_verdict verdict;
+	enum ads_verdict verdict;
 	bool first; /* the first request of this type on the stream */
 	bool subscription_changed;
 };
@@ -96,10 +100,13 @@ struct sotw_result {
  * sotw_next_response(), which the caller keeps alive while encoding. */
 struct sotw_response {
 	enum xds_type type;
-	const char *version; /* borrowed: the type's version_hex */
+	const char *version; /* the type's version_hex, or version_buf */
+	char version_buf[17]; /* version of a response with kept resources */
 	char nonce[21];
 	const struct xds_resource **items; /* sorted by name, unique */
 	size_t n;
+	size_t nkept; /* how many of items are kept (make-before-break) */
+	bool withdrawal; /* the response that drops kept resources */
 };
 
 void sotw_init(struct sotw_stream *st);
@@ -116,7 +123,8 @@ int sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
 /* The next response to send from snap, or false when the client is up to
  * date for every type it subscribed to. On true the state is updated as if
  * the response was sent (nonce, version, set); free it with
- * sotw_response_free() after encoding. */
+ * sotw_response_free() after encoding. items borrow from snap and from the
+ * stream's kept copies: encode before the next call. */
 bool sotw_next_response(struct sotw_stream *st, struct snapshot *snap,
     struct sotw_response *out);
 void sotw_response_free(struct sotw_response *r);

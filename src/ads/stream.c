@@ -21,6 +21,7 @@
  * marker and the newest snapshot; the send's completion evaluates again. */
 #include "ads/stream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,27 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define NODE(st) ((st)->proto.sotw.node_id ? (st)->proto.sotw.node_id : "-")
+#define NODE(st) (stream_node_id(st) ? stream_node_id(st) : "-")
 
 static const char *const kind_names[ADS_STREAM_KIND_COUNT] = {
 	[ADS_STREAM_SOTW] = "sotw",
 	[ADS_STREAM_DELTA] = "delta",
 };
+
+/* The node id from the client's first request that carried one. */
+static const char *
+stream_node_id(const struct ads_stream *st)
+{
+	return st->kind == ADS_STREAM_SOTW ? st->proto.sotw.node_id :
+	    st->proto.delta.node_id;
+}
+
+static const char *
+stream_node_cluster(const struct ads_stream *st)
+{
+	return st->kind == ADS_STREAM_SOTW ? st->proto.sotw.node_cluster :
+	    st->proto.delta.node_cluster;
+}
 
 struct ads_stream *
 ads_stream_ref(struct ads_stream *st)
@@ -54,6 +70,8 @@ stream_destroy(struct ads_stream *st)
 		grpc_byte_buffer_destroy(st->send_buf);
 	if (st->kind == ADS_STREAM_SOTW)
 		sotw_free(&st->proto.sotw);
+	else
+		delta_free(&st->proto.delta);
 	snapshot_unref(st->snap);
 	grpc_call_unref(st->call);
 	pthread_mutex_destroy(&st->mu);
@@ -79,6 +97,7 @@ ads_stream_new(struct ads_server *s, grpc_call *call, char *peer,
 	st->kind = kind;
 	st->call = call;
 	st->peer = peer;
+	st->connected_since = time(NULL);
 	atomic_init(&st->refs, 1);
 	pthread_mutex_init(&st->mu, NULL);
 	st->recv_tag = (struct ads_tag){ ADS_TAG_STREAM_RECV, st };
@@ -87,6 +106,8 @@ ads_stream_new(struct ads_server *s, grpc_call *call, char *peer,
 	st->close_tag = (struct ads_tag){ ADS_TAG_STREAM_CLOSE, st };
 	if (kind == ADS_STREAM_SOTW)
 		sotw_init(&st->proto.sotw);
+	else
+		delta_init(&st->proto.delta);
 	return st;
 }
 
@@ -158,40 +179,88 @@ ads_stream_finish(struct ads_stream *st, grpc_status_code code, const char *msg)
 	pthread_mutex_unlock(&st->mu);
 }
 
+/* What the protocol wants to send next, encoded. */
+struct outgoing {
+	grpc_slice slice;
+	enum xds_type type;
+	size_t resources, removed;
+	char version_buf[17];
+	char nonce[21];
+};
+
+static bool
+next_sotw(struct ads_stream *st, struct outgoing *o)
+{
+	struct sotw_response r;
+	size_t len;
+
+	if (!sotw_next_response(&st->proto.sotw, st->snap, &r))
+		return false;
+	len = sotw_response_encode(&r, NULL);
+	o->slice = grpc_slice_malloc(len);
+	sotw_response_encode(&r, GRPC_SLICE_START_PTR(o->slice));
+	o->type = r.type;
+	o->resources = r.n;
+	o->removed = 0;
+	snprintf(o->version_buf, sizeof o->version_buf, "%s", r.version);
+	memcpy(o->nonce, r.nonce, sizeof o->nonce);
+	sotw_response_free(&r);
+	return true;
+}
+
+static bool
+next_delta(struct ads_stream *st, struct outgoing *o)
+{
+	struct delta_response r;
+	size_t len;
+
+	if (!delta_next_response(&st->proto.delta, st->snap, &r))
+		return false;
+	len = delta_response_encode(&r, NULL);
+	o->slice = grpc_slice_malloc(len);
+	delta_response_encode(&r, GRPC_SLICE_START_PTR(o->slice));
+	o->type = r.type;
+	o->resources = r.n;
+	o->removed = r.nremoved;
+	snprintf(o->version_buf, sizeof o->version_buf, "%s", r.version);
+	memcpy(o->nonce, r.nonce, sizeof o->nonce);
+	delta_response_free(&r);
+	return true;
+}
+
 /* Sends the next response if the protocol has one and nothing is in
  * flight. Called with st->mu held. */
 static void
 try_send(struct ads_stream *st)
 {
 	struct ads_server *s = st->server;
-	struct sotw_response r;
-	grpc_slice slice;
+	struct outgoing o;
 	grpc_op op = { 0 };
 	size_t len;
+	bool any;
 
 	if (!st->started || st->closed || st->finishing || st->send_in_flight ||
 	    st->snap == NULL)
 		return;
-	if (!sotw_next_response(&st->proto.sotw, st->snap, &r)) {
+	any = st->kind == ADS_STREAM_SOTW ? next_sotw(st, &o) : next_delta(st, &o);
+	if (!any) {
 		st->dirty = false;
 		return;
 	}
-	len = sotw_response_encode(&r, NULL);
-	slice = grpc_slice_malloc(len);
-	sotw_response_encode(&r, GRPC_SLICE_START_PTR(slice));
-	st->send_buf = grpc_raw_byte_buffer_create(&slice, 1);
-	grpc_slice_unref(slice);
+	len = GRPC_SLICE_LENGTH(o.slice);
+	st->send_buf = grpc_raw_byte_buffer_create(&o.slice, 1);
+	grpc_slice_unref(o.slice);
 
 	if (len > ADS_LARGE_RESPONSE_BYTES)
 		log_warning("ads: stream %llu: %s response for node %s is %zu bytes, "
 		    "more than Envoy accepts by default (4 MiB)",
-		    (unsigned long long)st->id, xds_type_short(r.type), NODE(st), len);
+		    (unsigned long long)st->id, xds_type_short(o.type), NODE(st), len);
 	log_debug("ads: stream %llu: node %s: sending %s version %s nonce %s "
-	    "(%zu resources, %zu bytes)", (unsigned long long)st->id, NODE(st),
-	    xds_type_short(r.type), r.version, r.nonce, r.n, len);
-	atomic_fetch_add_explicit(&s->responses[r.type], 1, memory_order_relaxed);
+	    "(%zu resources, %zu removed, %zu bytes)", (unsigned long long)st->id,
+	    NODE(st), xds_type_short(o.type), o.version_buf, o.nonce, o.resources,
+	    o.removed, len);
+	atomic_fetch_add_explicit(&s->responses[o.type], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->bytes_sent, len, memory_order_relaxed);
-	sotw_response_free(&r);
 
 	/* More types may be due: the completion evaluates again. */
 	st->dirty = true;
@@ -237,27 +306,41 @@ handle_message(struct ads_stream *st, grpc_byte_buffer *buf)
 {
 	struct ads_server *s = st->server;
 	grpc_byte_buffer_reader reader;
-	struct sotw_result res;
+	enum ads_verdict verdict;
+	enum xds_type type;
 	grpc_slice slice;
 	char *err = NULL;
 	int rc;
 
 	if (!grpc_byte_buffer_reader_init(&reader, buf)) {
 		finish_locked(st, GRPC_STATUS_INVALID_ARGUMENT,
-		    "cannot read the DiscoveryRequest (bad compression?)");
+		    "cannot read the request (bad compression?)");
 		return;
 	}
 	slice = grpc_byte_buffer_reader_readall(&reader);
 	grpc_byte_buffer_reader_destroy(&reader);
-	rc = sotw_handle_message(&st->proto.sotw, GRPC_SLICE_START_PTR(slice),
-	    GRPC_SLICE_LENGTH(slice), &res, &err);
+	if (st->kind == ADS_STREAM_SOTW) {
+		struct sotw_result res;
+
+		rc = sotw_handle_message(&st->proto.sotw, GRPC_SLICE_START_PTR(slice),
+		    GRPC_SLICE_LENGTH(slice), &res, &err);
+		verdict = res.verdict;
+		type = res.type;
+	} else {
+		struct delta_result res;
+
+		rc = delta_handle_message(&st->proto.delta, GRPC_SLICE_START_PTR(slice),
+		    GRPC_SLICE_LENGTH(slice), &res, &err);
+		verdict = res.verdict;
+		type = res.type;
+	}
 	grpc_slice_unref(slice);
 
-	if (!st->node_logged && st->proto.sotw.node_id != NULL) {
+	if (!st->node_logged && stream_node_id(st) != NULL) {
 		st->node_logged = true;
 		log_info("ads: stream %llu: node %s (cluster %s) connected from %s (%s)",
-		    (unsigned long long)st->id, st->proto.sotw.node_id,
-		    st->proto.sotw.node_cluster, st->peer, kind_names[st->kind]);
+		    (unsigned long long)st->id, stream_node_id(st),
+		    stream_node_cluster(st), st->peer, kind_names[st->kind]);
 	}
 	if (rc < 0) {
 		log_warning("ads: stream %llu: node %s: %s; ending the stream",
@@ -266,10 +349,10 @@ handle_message(struct ads_stream *st, grpc_byte_buffer *buf)
 		free(err);
 		return;
 	}
-	if (res.verdict == SOTW_ACK)
-		atomic_fetch_add_explicit(&s->acks[res.type], 1, memory_order_relaxed);
-	else if (res.verdict == SOTW_NACK)
-		atomic_fetch_add_explicit(&s->nacks[res.type], 1, memory_order_relaxed);
+	if (verdict == ADS_ACK)
+		atomic_fetch_add_explicit(&s->acks[type], 1, memory_order_relaxed);
+	else if (verdict == ADS_NACK)
+		atomic_fetch_add_explicit(&s->nacks[type], 1, memory_order_relaxed);
 	st->dirty = true;
 	try_send(st);
 	start_recv(st);
@@ -364,6 +447,69 @@ ads_stream_update(struct ads_stream *st, struct snapshot *snap,
 		try_send(st);
 	}
 	pthread_mutex_unlock(&st->mu);
+}
+
+/* --- status ---------------------------------------------------------------- */
+
+static json_t *
+time_json(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *
+nack_json(bool has, const struct ads_nack *n)
+{
+	if (!has)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o}", "version", n->version,
+	    "message", n->message ? n->message : "", "time", time_json(n->when));
+}
+
+static json_t *
+type_json(const char *acked, bool has_nack, const struct ads_nack *nack,
+    size_t resources)
+{
+	return json_pack("{s:s, s:o, s:I}", "acked_version", acked,
+	    "last_nack", nack_json(has_nack, nack), "resources", (json_int_t)resources);
+}
+
+json_t *
+ads_stream_status_json(struct ads_stream *st)
+{
+	json_t *types = json_object(), *o;
+
+	pthread_mutex_lock(&st->mu);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		const char *key = xds_type_short((enum xds_type)t);
+
+		if (st->kind == ADS_STREAM_SOTW) {
+			const struct sotw_type_state *ts = &st->proto.sotw.types[t];
+
+			if (ts->requested)
+				json_object_set_new(types, key, type_json(ts->acked_version,
+				    ts->has_nack, &ts->nack, ts->sent ? ts->sent_count : 0));
+		} else {
+			const struct delta_type_state *ts = &st->proto.delta.types[t];
+
+			if (ts->requested)
+				json_object_set_new(types, key, type_json(ts->acked_version,
+				    ts->has_nack, &ts->nack,
+				    delta_have_count(ts, (enum xds_type)t)));
+		}
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}",
+	    "node_id", stream_node_id(st) ? stream_node_id(st) : "",
+	    "cluster", stream_node_cluster(st) ? stream_node_cluster(st) : "",
+	    "protocol", kind_names[st->kind], "peer", st->peer,
+	    "connected_since", time_json(st->connected_since), "types", types);
+	pthread_mutex_unlock(&st->mu);
+	return o;
 }
 
 /* --- calls refused at once ---------------------------------------------- */

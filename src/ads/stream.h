@@ -14,10 +14,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <grpc/grpc.h>
 
 #include "ads/ads.h"
+#include "ads/delta.h"
 #include "ads/sotw.h"
 
 enum ads_tag_kind {
@@ -39,7 +41,7 @@ struct ads_tag {
 
 enum ads_stream_kind {
 	ADS_STREAM_SOTW,
-	ADS_STREAM_DELTA, /* not served yet: refused with UNIMPLEMENTED */
+	ADS_STREAM_DELTA,
 	ADS_STREAM_KIND_COUNT,
 };
 
@@ -49,6 +51,7 @@ struct ads_stream {
 	enum ads_stream_kind kind;
 	grpc_call *call;
 	char *peer;
+	time_t connected_since;
 	atomic_int refs; /* one per pending batch, plus temporary holders */
 
 	pthread_mutex_t mu;
@@ -68,8 +71,8 @@ struct ads_stream {
 	uint64_t generation; /* of snap (see ads_server.generation) */
 	struct snapshot *snap; /* newest snapshot (a reference) */
 	union {
-		struct sotw_stream sotw;
-		/* struct delta_stream delta; (a later issue) */
+		struct sotw_stream sotw; /* kind ADS_STREAM_SOTW */
+		struct delta_stream delta; /* kind ADS_STREAM_DELTA */
 	} proto;
 
 	struct ads_stream *prev, *next; /* in server->streams while open */
@@ -120,6 +123,9 @@ void ads_stream_finish(struct ads_stream *st, grpc_status_code code,
     const char *msg);
 struct ads_stream *ads_stream_ref(struct ads_stream *st);
 void ads_stream_unref(struct ads_stream *st);
+/* The stream's node and per-type state as status JSON (see
+ * ads_server_nodes_json()). Takes the stream's mutex. */
+json_t *ads_stream_status_json(struct ads_stream *st);
 
 /* server.c */
 /* Unlinks a closed stream from the server's list. */

@@ -1,30 +1,46 @@
-/* A small ADS server for the protocol tests (tests/protocol/sotw.test.js):
+/* A small ADS server for the protocol tests (tests/protocol/NAME.test.js):
  * the real src/ads/ server, fed with snapshots of real (minimal) Envoy
  * resources built here, so the tests' official-proto client can decode
  * everything it gets.
  *
  * usage: ads_fixture_server [--address A] [--max-streams N] [--insecure-xds]
  *                           [--max-receive-bytes N] [--no-snapshot] [--debug]
+ *                           [--tls-cert F --tls-key F [--tls-ca F]]
  * Prints "port N" once serving (or "error: ..." and exits 2), then reads
  * commands, one per line, answering each with "ok CMD":
- *   v1, v2, v3  publish that snapshot (see below)
+ *   v1 v2 v3 v4 cluster listener big empty   publish that snapshot (below)
  *   same        publish a new snapshot identical to the last one
- *   empty       publish a snapshot without resources
  *   stats       print "stats {json}" (ads_server_stats) before "ok stats"
+ *   versions    print "versions {json}": per type of the current snapshot
+ *               {"version": V, "resources": {name: version}}
+ *   nodes       print "nodes [json]" (ads_server_nodes_json)
  *   quit (or end of input)  stop the server and exit 0
+ * Each snapshot's revision is its name (delta system_version_info).
  *
  * v1: secret default/cert; clusters default/a/80/x, default/b/80/x (EDS);
  *     endpoints default/a/80 (10.0.0.1), default/b/80 (10.0.0.2);
- *     listener ingress_http; named-only api_listener shop.example.com;
- *     routes ingress_http, shop.example.com.
- * v2: cluster a changed (connect_timeout), endpoints a changed
- *     (10.0.0.11), cluster b and endpoints b removed.
- * v3: v2 with cluster a changed again and route ingress_http changed. */
+ *     listener ingress_http (:8080, RDS ingress_http); named-only
+ *     api_listener shop.example.com; routes ingress_http (example.com ->
+ *     cluster b), shop.example.com (-> cluster a).
+ * v2: cluster a changed (connect_timeout 2 s), endpoints a changed
+ *     (10.0.0.11), cluster b and endpoints b removed, route ingress_http
+ *     now -> cluster a.
+ * v3: v2 with cluster a changed again (3 s) and route ingress_http's
+ *     domain www.example.com.
+ * v4: v1 with every type changed: secret, both clusters (4 s), both
+ *     endpoints, listener ingress_http (:8088), route ingress_http domain.
+ * cluster: v1 with only cluster a changed (5 s).
+ * listener: v1 with listener ingress_http replaced by ingress_alt (:8081,
+ *     RDS alt) and route alt (-> cluster b).
+ * big: v1 plus 2500 clusters default/big-NNNN/80/x of 2 KiB each (a CDS
+ *     state of about 5 MiB). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "ads/ads.h"
 #include "envoy/config/cluster/v3/cluster.pb-c.h"
@@ -52,18 +68,28 @@ add(struct snapshot_builder *b, struct arena *a, enum xds_type type,
 }
 
 static void
-add_secret(struct snapshot_builder *b, struct arena *a, const char *name)
+add_secret(struct snapshot_builder *b, struct arena *a, const char *name,
+    const char *cert)
 {
 	Envoy__Extensions__TransportSockets__Tls__V3__Secret *s =
 	    pb_new(a, &envoy__extensions__transport_sockets__tls__v3__secret__descriptor);
+	Envoy__Extensions__TransportSockets__Tls__V3__TlsCertificate *tc =
+	    pb_new(a, &envoy__extensions__transport_sockets__tls__v3__tls_certificate__descriptor);
+	Envoy__Config__Core__V3__DataSource *chain =
+	    pb_new(a, &envoy__config__core__v3__data_source__descriptor);
 
+	chain->specifier_case = ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_STRING;
+	chain->inline_string = pb_str(a, cert);
+	tc->certificate_chain = chain;
 	s->name = pb_str(a, name);
+	s->type_case = ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SECRET__TYPE_TLS_CERTIFICATE;
+	s->tls_certificate = tc;
 	add(b, a, XDS_SECRET, name, &s->base, false);
 }
 
 static void
 add_cluster(struct snapshot_builder *b, struct arena *a, const char *name,
-    const char *service, int64_t timeout_ms)
+    const char *service, int64_t timeout_ms, const char *alt_stat_name)
 {
 	Envoy__Config__Cluster__V3__Cluster *c =
 	    pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
@@ -74,6 +100,8 @@ add_cluster(struct snapshot_builder *b, struct arena *a, const char *name,
 	c->cluster_discovery_type_case = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
 	c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__EDS;
 	c->connect_timeout = pb_duration_ms(a, timeout_ms);
+	if (alt_stat_name != NULL)
+		c->alt_stat_name = pb_str(a, alt_stat_name);
 	eds->eds_config = pb_ads_config_source(a);
 	eds->service_name = pb_str(a, service);
 	c->eds_cluster_config = eds;
@@ -140,14 +168,29 @@ new_hcm(struct arena *a, const char *route_name)
 	return hcm;
 }
 
+/* A listener on port whose one filter chain is an HCM with RDS route. */
 static void
-add_listener(struct snapshot_builder *b, struct arena *a, const char *name)
+add_listener(struct snapshot_builder *b, struct arena *a, const char *name,
+    uint32_t port, const char *route)
 {
 	Envoy__Config__Listener__V3__Listener *l =
 	    pb_new(a, &envoy__config__listener__v3__listener__descriptor);
+	Envoy__Config__Listener__V3__FilterChain *fc =
+	    pb_new(a, &envoy__config__listener__v3__filter_chain__descriptor);
+	Envoy__Config__Listener__V3__Filter *f =
+	    pb_new(a, &envoy__config__listener__v3__filter__descriptor);
 
+	f->name = pb_str(a, "envoy.filters.network.http_connection_manager");
+	f->config_type_case = ENVOY__CONFIG__LISTENER__V3__FILTER__CONFIG_TYPE_TYPED_CONFIG;
+	f->typed_config = pb_any(a, &new_hcm(a, route)->base);
+	fc->n_filters = 1;
+	fc->filters = pb_array(a, 1);
+	fc->filters[0] = f;
 	l->name = pb_str(a, name);
-	l->address = pb_socket_address(a, "0.0.0.0", 8080);
+	l->address = pb_socket_address(a, "0.0.0.0", port);
+	l->n_filter_chains = 1;
+	l->filter_chains = pb_array(a, 1);
+	l->filter_chains[0] = fc;
 	add(b, a, XDS_LISTENER, name, &l->base, false);
 }
 
@@ -165,19 +208,36 @@ add_api_listener(struct snapshot_builder *b, struct arena *a, const char *name)
 	add(b, a, XDS_LISTENER, name, &l->base, true);
 }
 
+/* A route configuration sending everything for domain to cluster. */
 static void
 add_route(struct snapshot_builder *b, struct arena *a, const char *name,
-    const char *domain)
+    const char *domain, const char *cluster)
 {
 	Envoy__Config__Route__V3__RouteConfiguration *rc =
 	    pb_new(a, &envoy__config__route__v3__route_configuration__descriptor);
 	Envoy__Config__Route__V3__VirtualHost *vh =
 	    pb_new(a, &envoy__config__route__v3__virtual_host__descriptor);
+	Envoy__Config__Route__V3__Route *r =
+	    pb_new(a, &envoy__config__route__v3__route__descriptor);
+	Envoy__Config__Route__V3__RouteMatch *m =
+	    pb_new(a, &envoy__config__route__v3__route_match__descriptor);
+	Envoy__Config__Route__V3__RouteAction *ra =
+	    pb_new(a, &envoy__config__route__v3__route_action__descriptor);
 
+	m->path_specifier_case = ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PREFIX;
+	m->prefix = pb_str(a, "/");
+	ra->cluster_specifier_case = ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER;
+	ra->cluster = pb_str(a, cluster);
+	r->match = m;
+	r->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_ROUTE;
+	r->route = ra;
 	vh->name = pb_str(a, domain);
 	vh->n_domains = 1;
 	vh->domains = pb_array(a, 1);
 	vh->domains[0] = pb_str(a, domain);
+	vh->n_routes = 1;
+	vh->routes = pb_array(a, 1);
+	vh->routes[0] = r;
 	rc->name = pb_str(a, name);
 	rc->n_virtual_hosts = 1;
 	rc->virtual_hosts = pb_array(a, 1);
@@ -185,27 +245,69 @@ add_route(struct snapshot_builder *b, struct arena *a, const char *name,
 	add(b, a, XDS_ROUTE, name, &rc->base, false);
 }
 
-static struct snapshot *
-build(const char *version)
+#define CA "default/a/80/x"
+#define CB "default/b/80/x"
+
+static const char *const snapshot_names[] = {
+	"v1", "v2", "v3", "v4", "cluster", "listener", "big", "empty",
+};
+
+static bool
+known_snapshot(const char *name)
 {
-	struct snapshot_builder *b = snapshot_builder_new(version);
+	for (size_t i = 0; i < sizeof snapshot_names / sizeof snapshot_names[0]; i++)
+		if (strcmp(name, snapshot_names[i]) == 0)
+			return true;
+	return false;
+}
+
+static struct snapshot *
+build(const char *name)
+{
+	struct snapshot_builder *b = snapshot_builder_new(name);
+	bool v1ish = strcmp(name, "v1") == 0 || strcmp(name, "cluster") == 0 ||
+	    strcmp(name, "listener") == 0 || strcmp(name, "big") == 0;
+	bool v4 = strcmp(name, "v4") == 0, v3 = strcmp(name, "v3") == 0;
 	struct arena a;
-	int v = version[1] - '0';
 
 	arena_init(&a);
-	if (strcmp(version, "empty") != 0) {
-		add_secret(b, &a, "default/cert");
-		add_cluster(b, &a, "default/a/80/x", "default/a/80",
-		    v == 1 ? 1000 : v == 2 ? 2000 : 3000);
-		add_endpoints(b, &a, "default/a/80", v == 1 ? "10.0.0.1" : "10.0.0.11");
-		if (v == 1) {
-			add_cluster(b, &a, "default/b/80/x", "default/b/80", 1000);
-			add_endpoints(b, &a, "default/b/80", "10.0.0.2");
+	if (strcmp(name, "empty") == 0) {
+		arena_free(&a);
+		return snapshot_builder_finish(b);
+	}
+	add_secret(b, &a, "default/cert", v4 ? "cert-4" : "cert-1");
+	if (v1ish || v4) {
+		add_cluster(b, &a, CA, "default/a/80",
+		    v4 ? 4000 : strcmp(name, "cluster") == 0 ? 5000 : 1000, NULL);
+		add_cluster(b, &a, CB, "default/b/80", v4 ? 4000 : 1000, NULL);
+		add_endpoints(b, &a, "default/a/80", v4 ? "10.0.0.4" : "10.0.0.1");
+		add_endpoints(b, &a, "default/b/80", v4 ? "10.0.0.5" : "10.0.0.2");
+		if (strcmp(name, "listener") == 0) {
+			add_listener(b, &a, "ingress_alt", 8081, "alt");
+			add_route(b, &a, "alt", "alt.example.com", CB);
+		} else {
+			add_listener(b, &a, "ingress_http", v4 ? 8088 : 8080, "ingress_http");
 		}
-		add_listener(b, &a, "ingress_http");
-		add_api_listener(b, &a, "shop.example.com");
-		add_route(b, &a, "ingress_http", v == 3 ? "www.example.com" : "example.com");
-		add_route(b, &a, "shop.example.com", "shop.example.com");
+		add_route(b, &a, "ingress_http", v4 ? "v4.example.com" : "example.com", CB);
+	} else {
+		/* v2, v3 */
+		add_cluster(b, &a, CA, "default/a/80", v3 ? 3000 : 2000, NULL);
+		add_endpoints(b, &a, "default/a/80", "10.0.0.11");
+		add_listener(b, &a, "ingress_http", 8080, "ingress_http");
+		add_route(b, &a, "ingress_http", v3 ? "www.example.com" : "example.com", CA);
+	}
+	add_api_listener(b, &a, "shop.example.com");
+	add_route(b, &a, "shop.example.com", "shop.example.com", CA);
+	if (strcmp(name, "big") == 0) {
+		char *pad = calloc(1, 2049), cname[64], sname[64];
+
+		memset(pad, 'x', 2048);
+		for (int i = 0; i < 2500; i++) {
+			snprintf(cname, sizeof cname, "default/big-%04d/80/x", i);
+			snprintf(sname, sizeof sname, "default/big-%04d/80", i);
+			add_cluster(b, &a, cname, sname, 1000, pad);
+		}
+		free(pad);
 	}
 	arena_free(&a);
 	return snapshot_builder_finish(b);
@@ -235,6 +337,34 @@ print_stats(struct ads_server *s)
 	printf("}\n");
 }
 
+static void
+print_versions(struct snapshot *snap)
+{
+	printf("versions {");
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		const struct xds_resource_set *set = &snap->types[t];
+
+		printf("%s\"%s\":{\"version\":\"%s\",\"resources\":{", t ? "," : "",
+		    xds_type_short((enum xds_type)t), set->version_hex);
+		for (size_t i = 0; i < set->n; i++)
+			printf("%s\"%s\":\"%s\"", i ? "," : "", set->items[i].name,
+			    set->items[i].version_hex);
+		printf("}}");
+	}
+	printf("}\n");
+}
+
+static void
+print_nodes(struct ads_server *s)
+{
+	json_t *nodes = ads_server_nodes_json(s);
+	char *text = json_dumps(nodes, JSON_COMPACT);
+
+	printf("nodes %s\n", text);
+	free(text);
+	json_decref(nodes);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -245,10 +375,13 @@ main(int argc, char **argv)
 		{ "max-receive-bytes", required_argument, NULL, 'r' },
 		{ "no-snapshot", no_argument, NULL, 'n' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-ca", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ads_options opts = { .address = "127.0.0.1:0" };
-	const char *last = "v1";
+	char last[32] = "v1";
 	struct ads_server *s;
 	bool snapshot = true;
 	char line[256], *err = NULL;
@@ -274,6 +407,15 @@ main(int argc, char **argv)
 		case 'd':
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
+		case 'C':
+			opts.tls_certificate = optarg;
+			break;
+		case 'K':
+			opts.tls_key = optarg;
+			break;
+		case 'A':
+			opts.tls_client_ca = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -292,15 +434,20 @@ main(int argc, char **argv)
 		line[strcspn(line, "\r\n")] = '\0';
 		if (strcmp(line, "quit") == 0)
 			break;
-		if (strcmp(line, "v1") == 0 || strcmp(line, "v2") == 0 ||
-		    strcmp(line, "v3") == 0 || strcmp(line, "empty") == 0) {
-			last = strcmp(line, "v1") == 0 ? "v1" : strcmp(line, "v2") == 0 ?
-			    "v2" : strcmp(line, "v3") == 0 ? "v3" : "empty";
+		if (known_snapshot(line)) {
+			snprintf(last, sizeof last, "%.31s", line);
 			publish(s, last);
 		} else if (strcmp(line, "same") == 0) {
 			publish(s, last);
 		} else if (strcmp(line, "stats") == 0) {
 			print_stats(s);
+		} else if (strcmp(line, "versions") == 0) {
+			struct snapshot *snap = build(last);
+
+			print_versions(snap);
+			snapshot_unref(snap);
+		} else if (strcmp(line, "nodes") == 0) {
+			print_nodes(s);
 		} else if (line[0] != '\0') {
 			printf("error: unknown command %s\n", line);
 			continue;

@@ -189,6 +189,53 @@ expect_response(struct fixture *f, enum xds_type t, const char *const *names,
 	sotw_response_free(&r);
 }
 
+/* Same for a make-before-break response: nkept of names are resources the
+ * snapshot lost, still sent; the version is then the response's own. */
+static void
+expect_kept(struct fixture *f, enum xds_type t, const char *const *names,
+    size_t nkept, char *nonce_out)
+{
+	struct sotw_response r;
+	size_t n = count(names);
+
+	assert_true(sotw_next_response(&f->st, f->snap, &r));
+	assert_int_equal(r.type, t);
+	assert_int_equal(r.nkept, nkept);
+	assert_false(r.withdrawal);
+	if (nkept > 0)
+		assert_string_not_equal(r.version, f->snap->types[t].version_hex);
+	else
+		assert_string_equal(r.version, f->snap->types[t].version_hex);
+	assert_int_equal(strlen(r.version), 16);
+	assert_int_equal(r.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(r.items[i]->name, names[i]);
+	if (nonce_out != NULL)
+		memcpy(nonce_out, r.nonce, sizeof r.nonce);
+	sotw_response_free(&r);
+}
+
+/* The make-before-break withdrawal: exactly the snapshot's selection. */
+static void
+expect_withdrawal(struct fixture *f, enum xds_type t, const char *const *names,
+    char *nonce_out)
+{
+	struct sotw_response r;
+	size_t n = count(names);
+
+	assert_true(sotw_next_response(&f->st, f->snap, &r));
+	assert_int_equal(r.type, t);
+	assert_true(r.withdrawal);
+	assert_int_equal(r.nkept, 0);
+	assert_string_equal(r.version, f->snap->types[t].version_hex);
+	assert_int_equal(r.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(r.items[i]->name, names[i]);
+	if (nonce_out != NULL)
+		memcpy(nonce_out, r.nonce, sizeof r.nonce);
+	sotw_response_free(&r);
+}
+
 static void
 expect_nothing(struct fixture *f)
 {
@@ -207,7 +254,7 @@ test_lds_legacy_wildcard(void **state)
 
 	res = request_full(f, XDS_LISTENER, NULL, NONE, NULL, "node-1");
 	assert_true(res.first);
-	assert_int_equal(res.verdict, SOTW_REQUEST);
+	assert_int_equal(res.verdict, ADS_REQUEST);
 	assert_true(f->st.types[XDS_LISTENER].wildcard);
 	/* The named-only api_listener is not sent under a wildcard. */
 	expect_response(f, XDS_LISTENER, NAMES("ingress_http"), nonce);
@@ -216,7 +263,7 @@ test_lds_legacy_wildcard(void **state)
 
 	/* Envoy keeps sending empty lists: still the legacy wildcard. */
 	res = request(f, XDS_LISTENER, nonce, NONE);
-	assert_int_equal(res.verdict, SOTW_ACK);
+	assert_int_equal(res.verdict, ADS_ACK);
 	assert_false(res.subscription_changed);
 	assert_true(f->st.types[XDS_LISTENER].wildcard);
 	expect_nothing(f);
@@ -276,7 +323,7 @@ test_explicit_wildcard_and_names(void **state)
 
 	/* Leaving the wildcard, keeping the name. */
 	res = request(f, XDS_LISTENER, nonce, NAMES("shop.example.com"));
-	assert_int_equal(res.verdict, SOTW_ACK);
+	assert_int_equal(res.verdict, ADS_ACK);
 	assert_true(res.subscription_changed);
 	expect_response(f, XDS_LISTENER, NAMES("shop.example.com"), nonce);
 
@@ -337,7 +384,7 @@ test_ack_then_no_redundant_response(void **state)
 	request(f, XDS_CLUSTER, NULL, NONE);
 	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
 	res = request(f, XDS_CLUSTER, nonce, NONE);
-	assert_int_equal(res.verdict, SOTW_ACK);
+	assert_int_equal(res.verdict, ADS_ACK);
 	assert_string_equal(f->st.types[XDS_CLUSTER].acked_version,
 	    f->snap->types[XDS_CLUSTER].version_hex);
 	expect_nothing(f);
@@ -358,9 +405,16 @@ test_new_version_resent(void **state)
 	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
 	request(f, XDS_CLUSTER, nonce, NONE);
 	publish(f, changed);
-	/* The full state: b is gone from the list. */
-	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x"), nonce);
+	/* Make before break: b is still sent (at the version the client has)
+	 * with the new a, then withdrawn: the full state without b. */
+	expect_kept(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), 1, nonce);
 	assert_string_equal(nonce, "2");
+	assert_int_equal(f->st.types[XDS_CLUSTER].nkept, 1);
+	assert_string_equal(f->st.types[XDS_CLUSTER].kept[0].name, "default/b/80/x");
+	assert_memory_equal(f->st.types[XDS_CLUSTER].kept[0].bytes, "cluster-b-1", 11);
+	expect_withdrawal(f, XDS_CLUSTER, NAMES("default/a/80/x"), nonce);
+	assert_string_equal(nonce, "3");
+	assert_int_equal(f->st.types[XDS_CLUSTER].nkept, 0);
 	expect_nothing(f);
 }
 
@@ -376,28 +430,28 @@ test_nack_not_resent_until_change(void **state)
 	memcpy(v1, f->snap->types[XDS_CLUSTER].version_hex, sizeof v1);
 	request(f, XDS_CLUSTER, nonce, NONE);
 
-	publish(f, changed);
-	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x"), nonce);
+	publish(f, cluster_changed);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
 	memcpy(v2, f->snap->types[XDS_CLUSTER].version_hex, sizeof v2);
 	res = request_full(f, XDS_CLUSTER, nonce, NONE, "bad cluster", NULL);
-	assert_int_equal(res.verdict, SOTW_NACK);
+	assert_int_equal(res.verdict, ADS_NACK);
 	assert_true(f->st.types[XDS_CLUSTER].has_nack);
 	assert_string_equal(f->st.types[XDS_CLUSTER].nack.version, v2);
 	assert_string_equal(f->st.types[XDS_CLUSTER].nack.message, "bad cluster");
 	assert_string_equal(f->st.types[XDS_CLUSTER].acked_version, v1);
 	/* Never resend the rejected version... */
 	expect_nothing(f);
-	publish(f, changed);
+	publish(f, cluster_changed);
 	expect_nothing(f);
 	/* ...and a repeated NACK is not a new one. */
 	res = request_full(f, XDS_CLUSTER, nonce, NONE, "bad cluster", NULL);
-	assert_int_equal(res.verdict, SOTW_NACK_REPEATED);
+	assert_int_equal(res.verdict, ADS_NACK_REPEATED);
 	expect_nothing(f);
 	/* The next change is sent. */
 	publish(f, base);
 	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
 	res = request(f, XDS_CLUSTER, nonce, NONE);
-	assert_int_equal(res.verdict, SOTW_ACK);
+	assert_int_equal(res.verdict, ADS_ACK);
 	assert_string_equal(f->st.types[XDS_CLUSTER].acked_version, v1);
 }
 
@@ -415,18 +469,18 @@ test_stale_nonce(void **state)
 
 	/* A NACK of an older response is not a NACK. */
 	res = request_full(f, XDS_ENDPOINT, n1, NAMES("default/a/80"), "old", NULL);
-	assert_int_equal(res.verdict, SOTW_STALE);
+	assert_int_equal(res.verdict, ADS_STALE);
 	assert_false(f->st.types[XDS_ENDPOINT].has_nack);
 	expect_nothing(f);
 	/* Nor is an ACK. */
 	res = request(f, XDS_ENDPOINT, n1, NAMES("default/a/80"));
-	assert_int_equal(res.verdict, SOTW_STALE);
+	assert_int_equal(res.verdict, ADS_STALE);
 	assert_string_equal(f->st.types[XDS_ENDPOINT].acked_version, "");
 	/* But its subscription change counts. */
 	publish(f, base);
 	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), n2);
 	res = request(f, XDS_ENDPOINT, n1, NAMES("default/a/80", "default/b/80"));
-	assert_int_equal(res.verdict, SOTW_STALE);
+	assert_int_equal(res.verdict, ADS_STALE);
 	assert_true(res.subscription_changed);
 	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
 	expect_nothing(f);
@@ -512,13 +566,136 @@ test_make_before_break_order(void **state)
 		    t == XDS_ENDPOINT ? NAMES("default/a/80") : NAMES("ingress_http");
 
 		assert_int_equal(request(f, (enum xds_type)t, nonces[t], names).verdict,
-		    SOTW_ACK);
+		    ADS_ACK);
 	}
 	expect_nothing(f);
-	/* One change to several types: CDS before EDS; nothing else. */
+	/* One change to several types: CDS (still with b) before EDS, then
+	 * b withdrawn; nothing else. */
 	publish(f, changed);
-	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x"), NULL);
+	expect_kept(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), 1, NULL);
 	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), NULL);
+	expect_withdrawal(f, XDS_CLUSTER, NAMES("default/a/80/x"), NULL);
+	expect_nothing(f);
+}
+
+/* Subscribes to everything in base and ACKs it all. */
+static void
+sync_everything(struct fixture *f)
+{
+	const char *const *const names[XDS_TYPE_COUNT] = {
+		[XDS_SECRET] = NAMES("default/cert"),
+		[XDS_CLUSTER] = NONE,
+		[XDS_ENDPOINT] = NAMES("default/a/80", "default/b/80", "default/c/80"),
+		[XDS_LISTENER] = NONE,
+		[XDS_ROUTE] = NAMES("https", "ingress_http"),
+	};
+	char nonces[XDS_TYPE_COUNT][21];
+	struct sotw_response r;
+
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		request(f, (enum xds_type)t, NULL, names[t]);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		assert_true(sotw_next_response(&f->st, f->snap, &r));
+		assert_int_equal(r.type, t);
+		memcpy(nonces[t], r.nonce, sizeof nonces[t]);
+		sotw_response_free(&r);
+	}
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		request(f, (enum xds_type)t, nonces[t], names[t]);
+	expect_nothing(f);
+}
+
+/* Routes move from cluster b to a new cluster c, listener ingress_http is
+ * replaced by ingress_https. */
+static const struct res switched[] = {
+	{ XDS_SECRET, "default/cert", "cert-1", false },
+	{ XDS_CLUSTER, "default/a/80/x", "cluster-a-1", false },
+	{ XDS_CLUSTER, "default/c/80/x", "cluster-c-1", false },
+	{ XDS_ENDPOINT, "default/a/80", "endpoints-a-1", false },
+	{ XDS_ENDPOINT, "default/c/80", "endpoints-c-1", false },
+	{ XDS_LISTENER, "ingress_https", "listener-https-1", false },
+	{ XDS_LISTENER, "shop.example.com", "api-listener-1", true },
+	{ XDS_ROUTE, "https", "route-https-1", false },
+	{ XDS_ROUTE, "ingress_http", "route-2", false },
+	{ XDS_ROUTE, "shop.example.com", "api-route-1", false },
+	{ 0, NULL, NULL, false },
+};
+
+static void
+test_make_before_break_removal(void **state)
+{
+	struct fixture *f = *state;
+
+	sync_everything(f);
+	publish(f, switched);
+	/* Make: c added next to a, b kept; endpoints; the new listener with
+	 * the old one kept; the routes that now use c. */
+	expect_kept(f, XDS_CLUSTER,
+	    NAMES("default/a/80/x", "default/b/80/x", "default/c/80/x"), 1, NULL);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80", "default/c/80"), NULL);
+	expect_kept(f, XDS_LISTENER, NAMES("ingress_http", "ingress_https"), 1, NULL);
+	expect_response(f, XDS_ROUTE, NAMES("https", "ingress_http"), NULL);
+	/* Break: listeners, then clusters. */
+	expect_withdrawal(f, XDS_LISTENER, NAMES("ingress_https"), NULL);
+	expect_withdrawal(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/c/80/x"), NULL);
+	expect_nothing(f);
+	/* Nothing pins the old snapshot. */
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		assert_ptr_equal(f->st.types[t].sent_snap, f->snap);
+}
+
+static void
+test_make_before_break_interrupted(void **state)
+{
+	struct fixture *f = *state;
+
+	sync_everything(f);
+	publish(f, switched);
+	expect_kept(f, XDS_CLUSTER,
+	    NAMES("default/a/80/x", "default/b/80/x", "default/c/80/x"), 1, NULL);
+	/* The change is reverted before the rest went out: the client has a,
+	 * b and c; c is now the one kept until the withdrawal. */
+	publish(f, base);
+	expect_withdrawal(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), NULL);
+	expect_nothing(f);
+	/* A change that only removes: kept, then withdrawn at once (no route
+	 * to wait for). */
+	publish(f, changed);
+	expect_kept(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), 1, NULL);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), NULL);
+	expect_withdrawal(f, XDS_CLUSTER, NAMES("default/a/80/x"), NULL);
+	expect_nothing(f);
+}
+
+static void
+test_make_before_break_nack(void **state)
+{
+	struct fixture *f = *state;
+	char nonce[21];
+
+	request(f, XDS_CLUSTER, NULL, NONE);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), nonce);
+	request(f, XDS_CLUSTER, nonce, NONE);
+	publish(f, changed);
+	expect_kept(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), 1, nonce);
+	/* Rejected: not resent, and the withdrawal still follows. */
+	assert_int_equal(request_full(f, XDS_CLUSTER, nonce, NONE, "bad", NULL).verdict,
+	    ADS_NACK);
+	expect_withdrawal(f, XDS_CLUSTER, NAMES("default/a/80/x"), nonce);
+	expect_nothing(f);
+}
+
+static void
+test_subscription_change_not_kept(void **state)
+{
+	struct fixture *f = *state;
+	char nonce[21];
+
+	request(f, XDS_LISTENER, NULL, NAMES("ingress_http", "shop.example.com"));
+	expect_response(f, XDS_LISTENER, NAMES("ingress_http", "shop.example.com"), nonce);
+	/* The client stops naming one: it is simply gone, nothing kept. */
+	request(f, XDS_LISTENER, nonce, NAMES("shop.example.com"));
+	expect_kept(f, XDS_LISTENER, NAMES("shop.example.com"), 0, nonce);
 	expect_nothing(f);
 }
 
@@ -545,6 +722,39 @@ test_eds_rewarm_after_cds(void **state)
 	expect_nothing(f);
 	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
 	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), eds);
+	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
+	expect_nothing(f);
+}
+
+static void
+test_eds_rewarm_not_fooled_by_late_ack(void **state)
+{
+	struct fixture *f = *state;
+	char cds[21], eds[21];
+
+	/* EDS sent, and before its ACK arrives, a CDS response. */
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), eds);
+	request(f, XDS_CLUSTER, NULL, NONE);
+	expect_response(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), cds);
+	/* That ACK is only the ACK: nothing to send. */
+	assert_int_equal(request(f, XDS_ENDPOINT, eds, NAMES("default/a/80")).verdict, ADS_ACK);
+	expect_nothing(f);
+	/* The same request again is Envoy asking for the re-created
+	 * clusters' endpoints: answered. */
+	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), eds);
+	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
+	expect_nothing(f);
+	/* When the change's EDS response follows its CDS response, nothing
+	 * more is owed. */
+	request(f, XDS_CLUSTER, cds, NONE);
+	publish(f, changed);
+	expect_kept(f, XDS_CLUSTER, NAMES("default/a/80/x", "default/b/80/x"), 1, cds);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), eds);
+	expect_withdrawal(f, XDS_CLUSTER, NAMES("default/a/80/x"), cds);
+	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
+	expect_nothing(f);
 	request(f, XDS_ENDPOINT, eds, NAMES("default/a/80"));
 	expect_nothing(f);
 }
@@ -581,6 +791,20 @@ test_invalid_type_url(void **state)
 	req.type_url = NULL;
 	assert_int_equal(sotw_handle_request(&f->st, &req, &res, &err), -1);
 	free(err);
+	err = NULL;
+	{
+		/* A hostile one is cut in the message (status details, log). */
+		char *huge = malloc(1 << 20);
+
+		memset(huge, 'x', (1 << 20) - 1);
+		huge[(1 << 20) - 1] = '\0';
+		req.type_url = huge;
+		assert_int_equal(sotw_handle_request(&f->st, &req, &res, &err), -1);
+		assert_true(strlen(err) < 400);
+		assert_non_null(strstr(err, "1048575 bytes"));
+		free(err);
+		free(huge);
+	}
 }
 
 static void
@@ -625,7 +849,7 @@ test_decode_message(void **state)
 	m.error_detail = &status;
 	len = envoy__service__discovery__v3__discovery_request__pack(&m, buf);
 	assert_int_equal(sotw_handle_message(&f->st, buf, len, &res, &err), 0);
-	assert_int_equal(res.verdict, SOTW_NACK);
+	assert_int_equal(res.verdict, ADS_NACK);
 	assert_string_equal(f->st.types[XDS_ENDPOINT].nack.message, "no such cluster");
 	assert_int_equal(f->st.types[XDS_ENDPOINT].nack.code, 3);
 
@@ -721,7 +945,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unrelated_change_not_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribe_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_make_before_break_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_make_before_break_removal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_make_before_break_interrupted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_make_before_break_nack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscription_change_not_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eds_rewarm_after_cds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eds_rewarm_not_fooled_by_late_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_from_first_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_type_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),

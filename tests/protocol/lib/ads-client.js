@@ -10,6 +10,13 @@
 //   await s.expectNone(300);                    // nothing else arrives within 300 ms
 //   const st = await s.status();                // {code, details} once the call ended
 //   client.close();
+//
+// Delta (incremental) streams work the same way:
+//   const d = client.delta({ id: 'n1' });
+//   d.send({ type: 'eds', subscribe: ['a'], unsubscribe: [], initial: { b: 'v' } });
+//   const r = await d.next();                   // decoded DeltaDiscoveryResponse (see decodeDeltaResponse)
+//   d.ack(r);  d.nack(r, { message });          // nonce only; no names
+//   d.cache.eds                                 // what the client has: Map name -> {version, bytes}
 'use strict';
 
 const grpc = require('@grpc/grpc-js');
@@ -74,6 +81,49 @@ function decodeResponse(buf) {
   };
 }
 
+// A DeltaDiscoveryResponse as a plain object: system_version_info, nonce, type_url, `type`,
+// `resources` (each {name, version, type_url, type, message, bytes, unknownBytes}), `names`
+// (resource names in order), `removed` (removed_resources), byteLength.
+function decodeDeltaResponse(buf) {
+  const T = envoyRoot().lookupType('envoy.service.discovery.v3.DeltaDiscoveryResponse');
+  const m = T.toObject(T.decode(buf), { longs: String, enums: String, bytes: Buffer, defaults: true });
+  const resources = (m.resources || []).map((r) => {
+    const any = decodeAny(r.resource);
+    if (any.name !== r.name) throw new Error(`Resource.name ${r.name} but the resource says ${any.name}`);
+    return Object.assign(any, { version: r.version, aliases: r.aliases });
+  });
+  return {
+    delta: true,
+    system_version_info: m.system_version_info,
+    nonce: m.nonce,
+    type_url: m.type_url,
+    type: SHORT[m.type_url] || m.type_url,
+    resources,
+    names: resources.map((r) => r.name),
+    removed: m.removed_resources || [],
+    byteLength: buf.length,
+    unknownBytes: buf.length - T.encode(T.decode(buf)).finish().length,
+  };
+}
+
+// Encodes a DeltaDiscoveryRequest from {type, subscribe, unsubscribe, initial (object name ->
+// version), nonce, node, error}.
+function encodeDeltaRequest({ type, subscribe = [], unsubscribe = [], initial = {}, nonce = '', node = null, error = null }) {
+  const T = envoyRoot().lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+  const obj = {
+    type_url: type === undefined ? '' : typeUrlOf(type),
+    resource_names_subscribe: subscribe,
+    resource_names_unsubscribe: unsubscribe,
+    initial_resource_versions: initial,
+    response_nonce: nonce,
+  };
+  if (node) obj.node = node;
+  if (error) obj.error_detail = typeof error === 'string' ? { code: 3, message: error } : error;
+  const err = T.verify(obj);
+  if (err) throw new Error(`bad DeltaDiscoveryRequest: ${err}`);
+  return Buffer.from(T.encode(T.fromObject(obj)).finish());
+}
+
 // Encodes a DiscoveryRequest from {type, names, nonce, version, node, error}.
 function encodeRequest({ type, names = [], nonce = '', version = '', node = null, error = null }) {
   const T = envoyRoot().lookupType('envoy.service.discovery.v3.DiscoveryRequest');
@@ -94,7 +144,7 @@ class TimeoutError extends Error {}
 
 // One bidi call. Responses queue up until next() takes them; the call's final status is kept.
 class Stream {
-  constructor(client, method, node) {
+  constructor(client, method, node, decode = decodeResponse) {
     this.node = node;
     this.nodeSent = false;
     this.queue = [];
@@ -107,9 +157,9 @@ class Stream {
     this.call.on('data', (buf) => {
       let item;
       try {
-        item = { response: decodeResponse(buf) };
+        item = { response: decode(buf) };
       } catch (e) {
-        item = { error: new Error(`cannot decode a DiscoveryResponse with the official protos: ${e.message}`) };
+        item = { error: new Error(`cannot decode a response with the official protos: ${e.message}`) };
       }
       const w = this.waiters.shift();
       if (w) w(item);
@@ -196,6 +246,43 @@ class Stream {
   }
 }
 
+// A delta stream: requests are DeltaDiscoveryRequests; next() applies each response to `cache`
+// (type -> Map name -> {version, bytes}), the client-side state a real client keeps.
+class DeltaStream extends Stream {
+  constructor(client, node) {
+    super(client, DELTA_METHOD, node, decodeDeltaResponse);
+    this.cache = {};
+  }
+
+  send(req) {
+    const r = Object.assign({}, req);
+    if (!this.nodeSent && r.node === undefined && this.node) r.node = this.node;
+    this.nodeSent = true;
+    this.call.write(encodeDeltaRequest(r));
+  }
+
+  async next(timeoutMs = 3000) {
+    const r = await super.next(timeoutMs);
+    const c = this.cache[r.type] || (this.cache[r.type] = new Map());
+    for (const res of r.resources) c.set(res.name, { version: res.version, bytes: res.bytes });
+    for (const n of r.removed) c.delete(n);
+    return r;
+  }
+
+  // What the client has of a type: {name: version}.
+  has(type) {
+    return Object.fromEntries([...(this.cache[type] || new Map())].map(([k, v]) => [k, v.version]));
+  }
+
+  ack(resp) {
+    this.send({ type: resp.type_url, nonce: resp.nonce });
+  }
+
+  nack(resp, { message = 'rejected by test' } = {}) {
+    this.send({ type: resp.type_url, nonce: resp.nonce, error: { code: 3, message } });
+  }
+}
+
 function settle(item) {
   if (item.response) return Promise.resolve(item.response);
   if (item.error) return Promise.reject(item.error);
@@ -209,8 +296,9 @@ function ended(st) {
 }
 
 class AdsClient {
-  constructor(address) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure());
+  // credentials: grpc.credentials.createSsl(...) for TLS; plaintext by default.
+  constructor(address, credentials = null) {
+    this.client = new grpc.Client(address, credentials || grpc.credentials.createInsecure());
   }
 
   // A SotW ADS stream (StreamAggregatedResources).
@@ -218,7 +306,12 @@ class AdsClient {
     return new Stream(this.client, SOTW_METHOD, node);
   }
 
-  // A stream on any method (raw Buffers), e.g. to test DeltaAggregatedResources or unknown ones.
+  // A delta ADS stream (DeltaAggregatedResources).
+  delta(node = { id: 'test-node', cluster: 'test-cluster' }) {
+    return new DeltaStream(this.client, node);
+  }
+
+  // A stream on any method (raw Buffers), e.g. to test unknown ones.
   raw(method) {
     return new Stream(this.client, method, null);
   }
@@ -229,6 +322,6 @@ class AdsClient {
 }
 
 module.exports = {
-  AdsClient, TYPES, SOTW_METHOD, DELTA_METHOD, decodeResponse, decodeAny, encodeRequest,
-  envoyRoot, grpcStatus: grpc.status,
+  AdsClient, TYPES, SOTW_METHOD, DELTA_METHOD, decodeResponse, decodeDeltaResponse, decodeAny,
+  encodeRequest, encodeDeltaRequest, envoyRoot, grpcStatus: grpc.status, grpc,
 };

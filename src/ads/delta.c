@@ -1,0 +1,870 @@
+#include "ads/delta.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envoy/service/discovery/v3/discovery.pb-c.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define NODE_NAME(st) ((st)->node_id ? (st)->node_id : "-")
+
+void
+delta_init(struct delta_stream *st)
+{
+	memset(st, 0, sizeof *st);
+}
+
+static void
+free_strings(char **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(a[i]);
+	free(a);
+}
+
+static void
+free_overlay(struct delta_entry *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(o[i].name);
+	free(o);
+}
+
+void
+delta_free(struct delta_stream *st)
+{
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		struct delta_type_state *ts = &st->types[t];
+
+		free_strings(ts->names, ts->nnames);
+		free_strings(ts->pending, ts->npending);
+		free_overlay(ts->overlay, ts->noverlay);
+		snapshot_unref(ts->base);
+		free(ts->nack.message);
+	}
+	free(st->node_id);
+	free(st->node_cluster);
+	memset(st, 0, sizeof *st);
+}
+
+/* --- sorted sets of names ------------------------------------------------ */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Index of name in the sorted array a, or where it would go. */
+static size_t
+lower_bound(char *const *a, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(a[mid], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool
+set_has(char *const *a, size_t n, const char *name)
+{
+	size_t i = lower_bound(a, n, name);
+
+	return i < n && strcmp(a[i], name) == 0;
+}
+
+bool
+delta_is_named(const struct delta_type_state *ts, const char *name)
+{
+	return set_has(ts->names, ts->nnames, name);
+}
+
+/* Sorts and deduplicates a borrowed list of names. */
+static const char **
+sorted_unique(const char *const *names, size_t n, size_t *n_out)
+{
+	const char **s = xcalloc(n ? n : 1, sizeof *s);
+	size_t m = 0;
+
+	memcpy(s, names, n * sizeof *s);
+	if (n > 1)
+		qsort(s, n, sizeof *s, cmp_str);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || strcmp(s[i], s[m - 1]) != 0)
+			s[m++] = s[i];
+	*n_out = m;
+	return s;
+}
+
+/* Adds names (any order, duplicates allowed) to the sorted set *a by
+ * merging. Returns how many were new. */
+static size_t
+set_add(char ***a, size_t *n, size_t *cap, const char *const *names, size_t m)
+{
+	const char **add;
+	char **out;
+	size_t nadd, i = 0, j = 0, k = 0, added = 0;
+
+	if (m == 0)
+		return 0;
+	add = sorted_unique(names, m, &nadd);
+	out = xcalloc(*n + nadd, sizeof *out);
+	while (i < *n || j < nadd) {
+		int c = i == *n ? 1 : j == nadd ? -1 : strcmp((*a)[i], add[j]);
+
+		if (c < 0) {
+			out[k++] = (*a)[i++];
+		} else if (c == 0) {
+			out[k++] = (*a)[i++];
+			j++;
+		} else {
+			out[k++] = xstrdup(add[j++]);
+			added++;
+		}
+	}
+	free(*a);
+	free(add);
+	*a = out;
+	*n = k;
+	*cap = *n + nadd;
+	return added;
+}
+
+/* Removes names (any order) from the sorted set. Returns how many were
+ * there. */
+static size_t
+set_remove(char **a, size_t *n, const char *const *names, size_t m)
+{
+	const char **del;
+	size_t ndel, i = 0, j = 0, k = 0, removed = 0;
+
+	if (m == 0 || *n == 0)
+		return 0;
+	del = sorted_unique(names, m, &ndel);
+	for (; i < *n; i++) {
+		int c = -1;
+
+		while (j < ndel && (c = strcmp(del[j], a[i])) < 0)
+			j++;
+		if (j < ndel && c == 0) {
+			free(a[i]);
+			removed++;
+		} else {
+			a[k++] = a[i];
+		}
+	}
+	*n = k;
+	free(del);
+	return removed;
+}
+
+/* --- requests ------------------------------------------------------------- */
+
+/* Legacy wildcard (a first request naming nothing means "everything")
+ * exists only for the types Envoy subscribes to without knowing names. */
+static bool
+legacy_wildcard_type(enum xds_type t)
+{
+	return t == XDS_LISTENER || t == XDS_CLUSTER;
+}
+
+static bool
+parse_nonce(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 20)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static enum ads_verdict
+record_ack_or_nack(struct delta_stream *st, enum xds_type t,
+    const struct delta_request *req)
+{
+	struct delta_type_state *ts = &st->types[t];
+	const char *nonce = req->response_nonce ? req->response_nonce : "";
+	const char *version = NULL;
+	uint64_t n;
+
+	if (nonce[0] == '\0')
+		return ADS_REQUEST;
+	if (!parse_nonce(nonce, &n))
+		return ADS_STALE;
+	for (unsigned i = 0; i < DELTA_RECENT && i < ts->nrecent; i++)
+		if (ts->recent[i].nonce == n)
+			version = ts->recent[i].version;
+	if (version == NULL)
+		return ADS_STALE;
+	if (!req->has_error) {
+		memcpy(ts->acked_version, version, sizeof ts->acked_version);
+		return ADS_ACK;
+	}
+	if (ts->has_nack && strcmp(ts->nack.nonce, nonce) == 0)
+		return ADS_NACK_REPEATED;
+	/* The client did not apply it, but it is never resent: the state
+	 * says the client has it, so only a change makes a new response. */
+	free(ts->nack.message);
+	ts->has_nack = true;
+	memcpy(ts->nack.version, version, sizeof ts->nack.version);
+	snprintf(ts->nack.nonce, sizeof ts->nack.nonce, "%s", nonce);
+	ts->nack.code = req->error_code;
+	ts->nack.message = xstrdup(req->error_message ? req->error_message : "");
+	ts->nack.when = time(NULL);
+	log_warning("ads: node %s rejected %s version %s: %s", NODE_NAME(st),
+	    xds_type_short(t), ts->nack.version, ts->nack.message);
+	return ADS_NACK;
+}
+
+static bool
+parse_version(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || strlen(s) != 16)
+		return false;
+	for (int i = 0; i < 16; i++) {
+		int d;
+
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	*out = v;
+	return true;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct delta_entry *)a)->name,
+	    ((const struct delta_entry *)b)->name);
+}
+
+/* initial_resource_versions of a new stream: what the client kept from
+ * an earlier one. Only the first request of a type may carry them. */
+static void
+set_initial_versions(struct delta_type_state *ts, const struct delta_request *req)
+{
+	size_t n = 0;
+
+	free_overlay(ts->overlay, ts->noverlay);
+	ts->overlay = xcalloc(req->ninitial, sizeof *ts->overlay);
+	for (size_t i = 0; i < req->ninitial; i++) {
+		struct delta_entry *e = &ts->overlay[n];
+
+		e->name = xstrdup(req->initial_names[i]);
+		e->have = parse_version(req->initial_versions[i], &e->version) ?
+		    DELTA_HAS : DELTA_FOREIGN;
+		n++;
+	}
+	qsort(ts->overlay, n, sizeof *ts->overlay, cmp_entry);
+	/* A map has unique keys; a hand-made request might not. */
+	ts->noverlay = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ts->noverlay > 0 &&
+		    strcmp(ts->overlay[ts->noverlay - 1].name, ts->overlay[i].name) == 0)
+			free(ts->overlay[i].name);
+		else
+			ts->overlay[ts->noverlay++] = ts->overlay[i];
+	}
+}
+
+static bool
+initial_has(const struct delta_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->ninitial; i++)
+		if (strcmp(req->initial_names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Applies a request's subscribe/unsubscribe lists, following "How the
+ * client specifies what resources to return" and "Unsubscribing from
+ * resources" of the xDS protocol document. Returns whether anything
+ * changed. */
+static bool
+update_subscription(struct delta_type_state *ts, enum xds_type t, bool first,
+    const struct delta_request *req)
+{
+	const char **names = xcalloc(req->nsubscribe + req->nunsubscribe + 1,
+	    sizeof *names);
+	bool changed = false, reconnect = first && req->ninitial > 0;
+	size_t m = 0;
+
+	if (first && req->nsubscribe == 0 && req->nunsubscribe == 0 &&
+	    legacy_wildcard_type(t)) {
+		/* Legacy wildcard; later names add to it (incremental). */
+		ts->wildcard = true;
+		changed = true;
+	}
+
+	/* Subscribe. A name already subscribed is answered again: the
+	 * client may have forgotten it. */
+	for (size_t i = 0; i < req->nsubscribe; i++) {
+		if (strcmp(req->subscribe[i], "*") == 0) {
+			ts->wildcard = true;
+			/* On a reconnect the initial versions say what to skip. */
+			if (!reconnect)
+				ts->wildcard_pending = true;
+			changed = true;
+		} else {
+			names[m++] = req->subscribe[i];
+		}
+	}
+	if (m > 0) {
+		set_add(&ts->names, &ts->nnames, &ts->names_cap, names, m);
+		changed = true;
+		/* What the client says it has needs no answer. */
+		if (reconnect) {
+			size_t k = 0;
+
+			for (size_t i = 0; i < m; i++)
+				if (!initial_has(req, names[i]))
+					names[k++] = names[i];
+			m = k;
+		}
+		set_add(&ts->pending, &ts->npending, &ts->pending_cap, names, m);
+	}
+
+	/* Unsubscribe. Superfluous names are ignored. A name dropped while
+	 * the wildcard stays is owed an answer: the resource if the wildcard
+	 * covers it, else its removal. */
+	m = 0;
+	for (size_t i = 0; i < req->nunsubscribe; i++) {
+		if (strcmp(req->unsubscribe[i], "*") == 0) {
+			changed |= ts->wildcard;
+			ts->wildcard = false;
+			ts->wildcard_pending = false;
+		} else {
+			names[m++] = req->unsubscribe[i];
+		}
+	}
+	if (m > 0) {
+		changed |= set_remove(ts->names, &ts->nnames, names, m) > 0;
+		set_remove(ts->pending, &ts->npending, names, m);
+		if (ts->wildcard) {
+			set_add(&ts->pending, &ts->npending, &ts->pending_cap, names, m);
+			changed = true;
+		}
+	}
+	free(names);
+	return changed;
+}
+
+int
+delta_handle_request(struct delta_stream *st, const struct delta_request *req,
+    struct delta_result *out, char **errmsg)
+{
+	struct delta_type_state *ts;
+	enum xds_type t;
+	bool first;
+
+	memset(out, 0, sizeof *out);
+	if (st->node_id == NULL && req->node_id != NULL && req->node_id[0] != '\0') {
+		st->node_id = xstrdup(req->node_id);
+		st->node_cluster = xstrdup(req->node_cluster ? req->node_cluster : "");
+	}
+	if (req->type_url == NULL || req->type_url[0] == '\0') {
+		*errmsg = xstrdup("DeltaDiscoveryRequest without type_url: an "
+		    "aggregated (ADS) stream needs the type_url on every request");
+		return -1;
+	}
+	if (xds_type_from_url(req->type_url, &t) < 0) {
+		*errmsg = ads_unsupported_type_message(req->type_url);
+		return -1;
+	}
+	ts = &st->types[t];
+	first = !ts->requested;
+	out->type = t;
+	out->first = first;
+	out->verdict = record_ack_or_nack(st, t, req);
+	if (first) {
+		ts->requested = true;
+		ts->must_answer = req->ninitial == 0;
+		if (req->ninitial > 0)
+			set_initial_versions(ts, req);
+	}
+	/* Subscription changes count whatever the nonce. */
+	out->subscription_changed = update_subscription(ts, t, first, req);
+	if (out->subscription_changed || first)
+		ts->synced = false;
+	return 0;
+}
+
+int
+delta_handle_message(struct delta_stream *st, const void *data, size_t len,
+    struct delta_result *out, char **errmsg)
+{
+	Envoy__Service__Discovery__V3__DeltaDiscoveryRequest *m;
+	struct delta_request req = { 0 };
+	const char **names = NULL, **versions = NULL;
+	int rc;
+
+	m = envoy__service__discovery__v3__delta_discovery_request__unpack(NULL, len, data);
+	if (m == NULL) {
+		*errmsg = xasprintf("cannot decode DeltaDiscoveryRequest (%zu bytes)", len);
+		return -1;
+	}
+	req.type_url = m->type_url;
+	req.response_nonce = m->response_nonce;
+	req.subscribe = (const char *const *)m->resource_names_subscribe;
+	req.nsubscribe = m->n_resource_names_subscribe;
+	req.unsubscribe = (const char *const *)m->resource_names_unsubscribe;
+	req.nunsubscribe = m->n_resource_names_unsubscribe;
+	if (m->n_initial_resource_versions > 0) {
+		names = xcalloc(m->n_initial_resource_versions, sizeof *names);
+		versions = xcalloc(m->n_initial_resource_versions, sizeof *versions);
+		for (size_t i = 0; i < m->n_initial_resource_versions; i++) {
+			names[i] = m->initial_resource_versions[i]->key;
+			versions[i] = m->initial_resource_versions[i]->value;
+		}
+		req.initial_names = names;
+		req.initial_versions = versions;
+		req.ninitial = m->n_initial_resource_versions;
+	}
+	if (m->node != NULL) {
+		req.node_id = m->node->id;
+		req.node_cluster = m->node->cluster;
+	}
+	if (m->error_detail != NULL) {
+		req.has_error = true;
+		req.error_code = m->error_detail->code;
+		req.error_message = m->error_detail->message;
+	}
+	rc = delta_handle_request(st, &req, out, errmsg);
+	free(names);
+	free(versions);
+	envoy__service__discovery__v3__delta_discovery_request__free_unpacked(m, NULL);
+	return rc;
+}
+
+/* --- what to send ----------------------------------------------------------- */
+
+enum action {
+	ACT_NONE,
+	ACT_SEND, /* the resource (new, changed, or owed to a subscription) */
+	ACT_REMOVE_NOW, /* removed_resources owed to a subscription */
+	ACT_REMOVE_LATER, /* the client has it, the snapshot lost it: break phase */
+};
+
+/* One name of the merge of everything that matters for a type. */
+struct cand {
+	const char *name; /* borrowed from one of the sources */
+	const struct xds_resource *s_item; /* the snapshot's resource, selected or not */
+	const struct xds_resource *want; /* the snapshot's resource if subscribed */
+	uint64_t have_version;
+	enum delta_have have;
+	enum action action;
+	bool relevant; /* subscribed (named, owed, or under the wildcard) */
+	bool pending;
+};
+
+/* A sorted source of names: an array of structs whose first member is
+ * the name pointer. */
+struct cursor {
+	const char *base;
+	size_t n, i, stride;
+};
+
+static const char *
+cursor_name(const struct cursor *c)
+{
+	return c->i < c->n ? *(const char *const *)(const void *)(c->base + c->i * c->stride) :
+	    NULL;
+}
+
+static const void *
+cursor_take(struct cursor *c)
+{
+	return c->base + c->i++ * c->stride;
+}
+
+/* What the client has under a name, from the overlay entry o or the base
+ * resource b (either may be NULL). */
+static enum delta_have
+have_of(const struct delta_entry *o, const struct xds_resource *b, uint64_t *version)
+{
+	if (o != NULL) {
+		*version = o->version;
+		return o->have;
+	}
+	if (b != NULL && !b->named_only) {
+		*version = b->version;
+		return DELTA_HAS;
+	}
+	*version = 0;
+	return DELTA_NONE;
+}
+
+/* Merges the snapshot's resources (sset, may be NULL), what the client has
+ * (base and overlay), the subscribed and the owed names into one sorted
+ * list, each with what to do about it. */
+static size_t
+plan(const struct delta_type_state *ts, enum xds_type t,
+    const struct xds_resource_set *sset, struct cand **out)
+{
+	const struct xds_resource_set *bset = ts->base ? &ts->base->types[t] : NULL;
+	struct cursor cur[5] = {
+		{ sset ? (const char *)sset->items : NULL, sset ? sset->n : 0, 0,
+		  sizeof(struct xds_resource) },
+		{ bset ? (const char *)bset->items : NULL, bset ? bset->n : 0, 0,
+		  sizeof(struct xds_resource) },
+		{ (const char *)ts->overlay, ts->noverlay, 0, sizeof(struct delta_entry) },
+		{ (const char *)ts->names, ts->nnames, 0, sizeof(char *) },
+		{ (const char *)ts->pending, ts->npending, 0, sizeof(char *) },
+	};
+	size_t cap = 0, n = 0;
+	struct cand *c;
+
+	for (int k = 0; k < 5; k++)
+		cap += cur[k].n;
+	c = xcalloc(cap ? cap : 1, sizeof *c);
+	for (;;) {
+		const void *at[5] = { NULL };
+		const char *min = NULL;
+		const struct xds_resource *s, *b;
+		struct cand *x;
+		bool item_named_only;
+
+		for (int k = 0; k < 5; k++) {
+			const char *nm = cursor_name(&cur[k]);
+
+			if (nm != NULL && (min == NULL || strcmp(nm, min) < 0))
+				min = nm;
+		}
+		if (min == NULL)
+			break;
+		for (int k = 0; k < 5; k++) {
+			const char *nm = cursor_name(&cur[k]);
+
+			if (nm != NULL && (nm == min || strcmp(nm, min) == 0))
+				at[k] = cursor_take(&cur[k]);
+		}
+		x = &c[n++];
+		s = at[0];
+		b = at[1];
+		x->name = min;
+		x->s_item = s;
+		x->pending = at[4] != NULL;
+		item_named_only = s ? s->named_only : b ? b->named_only : false;
+		x->relevant = at[3] != NULL || x->pending ||
+		    (ts->wildcard && !item_named_only);
+		if (s != NULL && ((ts->wildcard && !s->named_only) || at[3] != NULL))
+			x->want = s;
+		x->have = have_of(at[2], b, &x->have_version);
+
+		if (!x->relevant)
+			x->action = ACT_NONE;
+		else if (x->pending)
+			x->action = x->want ? ACT_SEND : ACT_REMOVE_NOW;
+		else if (x->want != NULL)
+			x->action = x->have == DELTA_HAS &&
+			    x->have_version == x->want->version &&
+			    !(ts->wildcard_pending && ts->wildcard && !x->want->named_only) ?
+			    ACT_NONE : ACT_SEND;
+		else
+			x->action = x->have != DELTA_NONE ? ACT_REMOVE_LATER : ACT_NONE;
+	}
+	*out = c;
+	return n;
+}
+
+/* Records that the client now has, for each candidate, the result of the
+ * included actions (or what it had), as the snapshot snap plus an overlay
+ * of differences; forgets names that are no longer subscribed. */
+static void
+apply(struct delta_type_state *ts, struct snapshot *snap, const struct cand *c,
+    size_t n, const bool *included)
+{
+	struct delta_entry *ov = NULL;
+	char **pend = NULL;
+	size_t nov = 0, ovcap = 0, npend = 0, pendcap = 0;
+	bool left = false;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct cand *x = &c[i];
+		bool inc = included != NULL && included[i];
+		enum delta_have nh = x->have, dh = DELTA_NONE;
+		uint64_t nv = x->have_version, dv = 0;
+
+		if (x->action != ACT_NONE && !inc)
+			left = true;
+		if (!x->relevant)
+			continue;
+		if (inc) {
+			nh = x->action == ACT_SEND ? DELTA_HAS : DELTA_NONE;
+			nv = x->action == ACT_SEND ? x->want->version : 0;
+		} else if (x->action == ACT_SEND && ts->wildcard_pending) {
+			/* A split answer to "*": what is left is sent as if
+			 * the client had nothing, without the flag. */
+			nh = DELTA_NONE;
+			nv = 0;
+		}
+		if (x->s_item != NULL && !x->s_item->named_only) {
+			dh = DELTA_HAS;
+			dv = x->s_item->version;
+		}
+		if (nh != dh || (nh != DELTA_NONE && nv != dv)) {
+			struct delta_entry e = { xstrdup(x->name), nh == DELTA_NONE ? 0 : nv, nh };
+
+			ARRAY_PUSH(ov, nov, ovcap, e);
+		}
+		if (x->pending && !inc)
+			ARRAY_PUSH(pend, npend, pendcap, xstrdup(x->name));
+	}
+	free_overlay(ts->overlay, ts->noverlay);
+	ts->overlay = ov;
+	ts->noverlay = nov;
+	free_strings(ts->pending, ts->npending);
+	ts->pending = pend;
+	ts->npending = npend;
+	ts->pending_cap = pendcap;
+	if (ts->base != snap) {
+		snapshot_unref(ts->base);
+		ts->base = snapshot_ref(snap);
+	}
+	ts->synced = !left;
+	ts->wildcard_pending = false;
+}
+
+/* --- encoding sizes -------------------------------------------------------- */
+
+enum {
+	TAG_RESPONSE_SYSTEM_VERSION = ADS_TAG_LEN(1),
+	TAG_RESPONSE_RESOURCES = ADS_TAG_LEN(2),
+	TAG_RESPONSE_TYPE_URL = ADS_TAG_LEN(4),
+	TAG_RESPONSE_NONCE = ADS_TAG_LEN(5),
+	TAG_RESPONSE_REMOVED = ADS_TAG_LEN(6),
+	TAG_RESOURCE_VERSION = ADS_TAG_LEN(1),
+	TAG_RESOURCE_RESOURCE = ADS_TAG_LEN(2),
+	TAG_RESOURCE_NAME = ADS_TAG_LEN(3),
+	TAG_ANY_TYPE_URL = ADS_TAG_LEN(1),
+	TAG_ANY_VALUE = ADS_TAG_LEN(2),
+};
+
+static size_t
+any_size(size_t url_len, const struct xds_resource *r)
+{
+	return ads_field_size(url_len) + ads_field_size(r->len);
+}
+
+/* The size of one Resource message (without its own tag and length). */
+static size_t
+resource_size(size_t url_len, const struct xds_resource *r)
+{
+	return ads_field_size(16) + ads_field_size_always(any_size(url_len, r)) +
+	    ads_field_size(strlen(r->name));
+}
+
+/* Bytes a candidate adds to a response. */
+static size_t
+cand_size(size_t url_len, const struct cand *x)
+{
+	if (x->action == ACT_SEND)
+		return ads_field_size_always(resource_size(url_len, x->want));
+	return ads_field_size_always(strlen(x->name));
+}
+
+static bool
+in_phase(enum action a, bool make)
+{
+	if (a == ACT_NONE)
+		return false;
+	return make ? a != ACT_REMOVE_LATER : a == ACT_REMOVE_LATER;
+}
+
+/* The response of type t for one phase, if one is due. */
+static bool
+respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
+    bool make, struct delta_response *out)
+{
+	struct delta_type_state *ts = &st->types[t];
+	size_t limit = st->max_response_bytes ? st->max_response_bytes :
+	    DELTA_DEFAULT_MAX_RESPONSE_BYTES;
+	size_t url_len = strlen(xds_type_url(t)), n, nmake = 0, nbreak = 0, size;
+	struct cand *c;
+	bool *included;
+
+	if (!ts->requested)
+		return false;
+	if (ts->synced && !ts->must_answer && ts->base != NULL &&
+	    ts->base->types[t].version == snap->types[t].version) {
+		/* The same set of (name, version): the overlay still holds. */
+		if (ts->base != snap) {
+			snapshot_unref(ts->base);
+			ts->base = snapshot_ref(snap);
+		}
+		return false;
+	}
+	n = plan(ts, t, &snap->types[t], &c);
+	for (size_t i = 0; i < n; i++) {
+		if (in_phase(c[i].action, true))
+			nmake++;
+		else if (in_phase(c[i].action, false))
+			nbreak++;
+	}
+	if (make ? nmake == 0 && !ts->must_answer : nbreak == 0) {
+		if (nmake == 0 && nbreak == 0)
+			apply(ts, snap, c, n, NULL); /* in sync: let go of the old base */
+		free(c);
+		return false;
+	}
+
+	included = xcalloc(n ? n : 1, sizeof *included);
+	size = ads_field_size(strlen(snap->revision)) + ads_field_size(url_len) +
+	    ads_field_size(20);
+	for (size_t i = 0; i < n; i++) {
+		size_t sz;
+
+		if (!in_phase(c[i].action, make))
+			continue;
+		sz = cand_size(url_len, &c[i]);
+		if (out->n + out->nremoved > 0 && size + sz > limit)
+			break; /* the rest goes in the next response */
+		size += sz;
+		included[i] = true;
+		if (c[i].action == ACT_SEND) {
+			if (out->items == NULL)
+				out->items = xcalloc(make ? nmake : 1, sizeof *out->items);
+			out->items[out->n++] = c[i].want;
+		} else {
+			if (out->removed == NULL)
+				out->removed = xcalloc(make ? nmake : nbreak, sizeof *out->removed);
+			out->removed[out->nremoved++] = xstrdup(c[i].name);
+		}
+	}
+	out->type = t;
+	out->system_version = snap->revision;
+	memcpy(out->version, snap->types[t].version_hex, sizeof out->version);
+	snprintf(out->nonce, sizeof out->nonce, "%" PRIu64, ++st->nonce_counter);
+	out->withdrawal = !make;
+
+	ts->recent[ts->nrecent % DELTA_RECENT].nonce = st->nonce_counter;
+	memcpy(ts->recent[ts->nrecent % DELTA_RECENT].version, out->version,
+	    sizeof out->version);
+	ts->nrecent++;
+	ts->must_answer = false;
+	apply(ts, snap, c, n, included);
+	free(included);
+	free(c);
+	return true;
+}
+
+bool
+delta_next_response(struct delta_stream *st, struct snapshot *snap,
+    struct delta_response *out)
+{
+	/* Users before what they use: a listener may use routes, clusters
+	 * and secrets; routes use clusters; clusters use endpoints and
+	 * secrets. */
+	static const enum xds_type break_order[XDS_TYPE_COUNT] = {
+		XDS_LISTENER, XDS_ROUTE, XDS_CLUSTER, XDS_ENDPOINT, XDS_SECRET,
+	};
+
+	memset(out, 0, sizeof *out);
+	if (snap == NULL)
+		return false;
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		if (respond(st, (enum xds_type)t, snap, true, out))
+			return true;
+	for (size_t i = 0; i < nitems(break_order); i++)
+		if (respond(st, break_order[i], snap, false, out))
+			return true;
+	return false;
+}
+
+void
+delta_response_free(struct delta_response *r)
+{
+	free(r->items);
+	free_strings(r->removed, r->nremoved);
+	r->items = NULL;
+	r->removed = NULL;
+	r->n = r->nremoved = 0;
+}
+
+size_t
+delta_response_encode(const struct delta_response *r, uint8_t *buf)
+{
+	const char *url = xds_type_url(r->type);
+	size_t url_len = strlen(url), total = 0;
+	uint8_t *p = buf;
+
+	total += ads_field_size(strlen(r->system_version));
+	for (size_t i = 0; i < r->n; i++)
+		total += ads_field_size_always(resource_size(url_len, r->items[i]));
+	total += ads_field_size(url_len) + ads_field_size(strlen(r->nonce));
+	for (size_t i = 0; i < r->nremoved; i++)
+		total += ads_field_size_always(strlen(r->removed[i]));
+	if (buf == NULL)
+		return total;
+
+	p = ads_put_field(p, TAG_RESPONSE_SYSTEM_VERSION, r->system_version,
+	    strlen(r->system_version));
+	for (size_t i = 0; i < r->n; i++) {
+		const struct xds_resource *res = r->items[i];
+
+		*p++ = TAG_RESPONSE_RESOURCES;
+		p = ads_put_varint(p, resource_size(url_len, res));
+		p = ads_put_field(p, TAG_RESOURCE_VERSION, res->version_hex, 16);
+		*p++ = TAG_RESOURCE_RESOURCE;
+		p = ads_put_varint(p, any_size(url_len, res));
+		p = ads_put_field(p, TAG_ANY_TYPE_URL, url, url_len);
+		p = ads_put_field(p, TAG_ANY_VALUE, res->bytes, res->len);
+		p = ads_put_field(p, TAG_RESOURCE_NAME, res->name, strlen(res->name));
+	}
+	p = ads_put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);
+	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, strlen(r->nonce));
+	for (size_t i = 0; i < r->nremoved; i++)
+		p = ads_put_field_always(p, TAG_RESPONSE_REMOVED, r->removed[i],
+		    strlen(r->removed[i]));
+	return (size_t)(p - buf);
+}
+
+/* --- status ------------------------------------------------------------------ */
+
+size_t
+delta_have_count(const struct delta_type_state *ts, enum xds_type t)
+{
+	struct cand *c;
+	size_t n = plan(ts, t, NULL, &c), count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i].relevant && c[i].have != DELTA_NONE)
+			count++;
+	free(c);
+	return count;
+}
+
+enum delta_have
+delta_client_has(const struct delta_type_state *ts, enum xds_type t,
+    const char *name, uint64_t *version_out)
+{
+	const struct delta_entry key = { (char *)name, 0, DELTA_NONE };
+	const struct delta_entry *o = ts->noverlay == 0 ? NULL :
+	    bsearch(&key, ts->overlay, ts->noverlay, sizeof key, cmp_entry);
+	const struct xds_resource *b = ts->base ? snapshot_find(ts->base, t, name) : NULL;
+
+	return have_of(o, b, version_out);
+}

@@ -1,0 +1,110 @@
+/* What the two ADS protocol state machines (sotw.c, delta.c) share: the
+ * verdict on a request, the record of a NACK, and the protobuf wire
+ * helpers both use to encode responses straight from snapshot bytes.
+ * Not for use outside src/ads/. */
+#ifndef CAIRN_ADS_PROTOCOL_H
+#define CAIRN_ADS_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/xalloc.h"
+
+/* What a request says about the last response of its type. */
+enum ads_verdict {
+	ADS_REQUEST, /* no response nonce, or nothing sent yet: a plain request */
+	ADS_ACK,
+	ADS_NACK,
+	ADS_NACK_REPEATED, /* a second NACK for the same nonce: not counted again */
+	ADS_STALE, /* a nonce the server does not consider current */
+};
+
+/* The last rejected response of one type, for status pages. */
+struct ads_nack {
+	char version[17]; /* the version the client rejected */
+	char nonce[21];
+	int code; /* error_detail.code */
+	char *message; /* error_detail.message */
+	time_t when;
+};
+
+/* The INVALID_ARGUMENT message for a type_url cairn does not serve; a
+ * hostile one is cut, so status details and logs stay readable. */
+static inline char *
+ads_unsupported_type_message(const char *url)
+{
+	size_t len = strlen(url);
+
+	if (len > 200)
+		return xasprintf("unsupported type_url \"%.200s...\" (%zu bytes): cairn "
+		    "serves Listener, RouteConfiguration, Cluster, "
+		    "ClusterLoadAssignment and Secret (v3)", url, len);
+	return xasprintf("unsupported type_url \"%s\": cairn serves Listener, "
+	    "RouteConfiguration, Cluster, ClusterLoadAssignment and Secret (v3)", url);
+}
+
+/* --- protobuf wire encoding ---------------------------------------------- */
+
+static inline size_t
+ads_varint_size(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static inline uint8_t *
+ads_put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* Size of a length-delimited field with a one-byte tag; proto3 leaves
+ * empty strings and bytes out. */
+static inline size_t
+ads_field_size(size_t len)
+{
+	return len == 0 ? 0 : 1 + ads_varint_size(len) + len;
+}
+
+/* Same, for a field that is written even when empty (a repeated string
+ * element or an embedded message). */
+static inline size_t
+ads_field_size_always(size_t len)
+{
+	return 1 + ads_varint_size(len) + len;
+}
+
+static inline uint8_t *
+ads_put_field_always(uint8_t *p, uint8_t tag, const void *data, size_t len)
+{
+	*p++ = tag;
+	p = ads_put_varint(p, len);
+	if (len > 0)
+		memcpy(p, data, len);
+	return p + len;
+}
+
+static inline uint8_t *
+ads_put_field(uint8_t *p, uint8_t tag, const void *data, size_t len)
+{
+	if (len == 0)
+		return p;
+	return ads_put_field_always(p, tag, data, len);
+}
+
+/* Tag byte of field number f, wire type 2 (length-delimited). */
+#define ADS_TAG_LEN(f) ((uint8_t)(((f) << 3) | 2))
+
+#endif
