@@ -3,7 +3,8 @@
 # on Debian 12: the C libraries, the protobuf-c compiler, the independent
 # xDS clients used as judges (python3-grpcio; @grpc/grpc-js-xds from npm)
 # and the tools the admin and systemd tests drive (prometheus_client, dot,
-# systemd-analyze, man, headless Chromium).
+# systemd-analyze, man, headless Chromium) and clang's libFuzzer for the
+# fuzz smoke runs.
 # Safe to run again.
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,7 +16,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config git
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libgit2-dev
   libsystemd-dev libmicrohttpd-dev libxxhash-dev libjansson-dev libcmocka-dev
   python3 python3-grpcio valgrind openssl curl
-  python3-prometheus-client graphviz systemd groff-base man-db chromium"
+  python3-prometheus-client graphviz systemd groff-base man-db chromium
+  clang libclang-rt-14-dev"
 # Node: any Node >= 20 already on the machine will do; Debian's otherwise.
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 

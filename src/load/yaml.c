@@ -414,14 +414,18 @@ yparse_close(struct yparse *p)
 	struct yframe f = p->stack[--p->depth];
 	struct ynode *n = f.node;
 
+	/* The stacks are NULL until something is pushed, and NULL + 0 is
+	 * undefined: only point into them when there are children. */
 	if (n->type == YNODE_SEQUENCE) {
 		n->seq.n = p->nitems - f.base;
-		n->seq.items = arena_memdup(p->arena, p->items + f.base,
+		n->seq.items = arena_memdup(p->arena,
+		    n->seq.n ? p->items + f.base : NULL,
 		    n->seq.n * sizeof *p->items);
 		p->nitems = f.base;
 	} else {
 		n->map.n = p->npairs - f.base;
-		n->map.items = arena_memdup(p->arena, p->pairs + f.base,
+		n->map.items = arena_memdup(p->arena,
+		    n->map.n ? p->pairs + f.base : NULL,
 		    n->map.n * sizeof *p->pairs);
 		p->npairs = f.base;
 		yparse_check_duplicates(p, n);

@@ -449,6 +449,12 @@ event_classify(struct source_dir *sd, const struct inotify_event *ev)
 	size_t i;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
+		/* Said once per overflow, so an operator can tell why a full
+		 * rescan ran and raise the limit. */
+		if (!sd->rebuild_watches)
+			log_warning("source directory %s: inotify queue overflowed "
+			    "(fs.inotify.max_queued_events); rescanning the whole "
+			    "tree", sd->root);
 		sd->rebuild_watches = true;
 		return 1;
 	}

@@ -35,7 +35,10 @@ duration_parse_ns(const char *s, int64_t *out_ns, const char **why)
 		int64_t whole = 0, frac = 0, frac_div = 1;
 		size_t u;
 
-		if (!isdigit((unsigned char)*p) && *p != '.') {
+		/* A number has a digit before or after its point (Go refuses
+		 * ".s" too). */
+		if (!isdigit((unsigned char)*p) &&
+		    !(*p == '.' && isdigit((unsigned char)p[1]))) {
 			*why = "expected a number followed by a unit (ns, us, ms, s, m, h), for example \"250ms\" or \"2s\"";
 			return -1;
 		}
@@ -61,12 +64,18 @@ duration_parse_ns(const char *s, int64_t *out_ns, const char **why)
 
 			if (strncmp(p, duration_units[u].unit, ulen) == 0) {
 				int64_t ns = duration_units[u].ns;
+				/* frac * ns overflows for "9.999999999h":
+				 * split ns by frac_div (frac < frac_div <=
+				 * 1e9, so neither product exceeds 4e18). */
+				int64_t part = frac * (ns / frac_div) +
+				    frac * (ns % frac_div) / frac_div;
 
-				if (whole > (INT64_MAX - total) / ns) {
+				if (whole > (INT64_MAX - total) / ns ||
+				    part > INT64_MAX - total - whole * ns) {
 					*why = "duration is too large";
 					return -1;
 				}
-				total += whole * ns + frac * ns / frac_div;
+				total += whole * ns + part;
 				p += ulen;
 				break;
 			}

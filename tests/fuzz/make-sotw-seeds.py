@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+# Writes the seed inputs of sotw_fuzzer (see the format at the top of
+# sotw_fuzzer.c) into corpus/sotw/. DiscoveryRequests are encoded by hand
+# (protobuf wire format) so no protobuf package is needed.
+import os, struct, sys
+
+TYPES = {
+    'sds': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+    'cds': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+    'eds': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+    'lds': 'type.googleapis.com/envoy.config.listener.v3.Listener',
+    'rds': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+}
+ORDER = ['sds', 'cds', 'eds', 'lds', 'rds']  # enum xds_type
+
+def varint(v):
+    out = b''
+    while v >= 0x80:
+        out += bytes([(v & 0x7f) | 0x80]); v >>= 7
+    return out + bytes([v])
+
+def field(num, data):
+    if isinstance(data, str): data = data.encode()
+    return varint(num << 3 | 2) + varint(len(data)) + data
+
+def request(type_url, names=(), node=None, nonce='', version='', error=None):
+    m = b''
+    if version: m += field(1, version)
+    if node: m += field(2, field(1, node) + field(2, 'test'))
+    for n in names: m += field(3, n)
+    if type_url: m += field(4, TYPES.get(type_url, type_url))
+    if nonce: m += field(5, nonce)
+    if error: m += field(6, varint(1 << 3) + varint(3) + field(2, error))
+    return m
+
+def msg(m):
+    return bytes([0]) + struct.pack('<H', len(m)) + m
+
+def ack(t): return bytes([2 + 4 * ORDER.index(t)])
+def nack(t): return bytes([3 + 4 * ORDER.index(t)])
+SWITCH = bytes([1])
+
+seeds = {
+    'envoy-startup': msg(request('cds', node='envoy-1')) + ack('cds')
+        + msg(request('eds', ['shop/app/http', 'shop/db/5432'])) + ack('eds')
+        + msg(request('lds')) + ack('lds') + msg(request('rds', ['ingress_http'])) + ack('rds')
+        + SWITCH + ack('cds') + ack('eds') + ack('lds') + ack('rds') + SWITCH + SWITCH,
+    'nack-then-change': msg(request('lds', node='n')) + nack('lds') + nack('lds') + SWITCH + ack('lds'),
+    'named-only-listeners': msg(request('lds', ['*', 'shop.example.com', 'blog.example.com'], node='grpc'))
+        + ack('lds') + SWITCH + ack('lds') + msg(request('lds', ['blog.example.com'])) + ack('lds'),
+    'stale-nonce': msg(request('cds', node='n')) + msg(request('cds', nonce='999', version='x'))
+        + msg(request('cds', ['a', 'a', 'b'], nonce='1')),
+    'secrets': msg(request('sds', ['shop/tls', 'blog/tls'], node='n')) + ack('sds') + SWITCH + ack('sds')
+        + msg(request('sds', [])) + SWITCH,
+    'unknown-type': msg(request('cds', node='n')) + msg(request('type.googleapis.com/foo.Bar')),
+    'empty-type': msg(request('', node='n')),
+    'garbage': msg(b'\xff\xff\xff\xff\x0f\x12\x34'),
+    'unpacked-repeated': msg(varint(3 << 3 | 0) + varint(5)),
+}
+out = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), 'corpus', 'sotw')
+os.makedirs(out, exist_ok=True)
+for name, data in seeds.items():
+    with open(os.path.join(out, name), 'wb') as f:
+        f.write(data)
