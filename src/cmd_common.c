@@ -109,6 +109,22 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 	to->request_timeout_ms = timeout_or_zero(t->request_ms);
 	to->max_connection_duration_ms = timeout_or_zero(t->max_connection_duration_ms);
 	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
+	to->https_address = cfg->envoy.https.address;
+	to->https_port = (uint32_t)cfg->envoy.https.port;
+	to->https_access_log = cfg->envoy.https.access_log;
+	to->cipher_suites = cfg->envoy.tls.cipher_suites;
+	to->ncipher_suites = cfg->envoy.tls.ncipher_suites;
+	to->tls_minimum_version = config_tls_version_name(
+	    cfg->envoy.tls.minimum_protocol_version);
+	to->tls_maximum_version = config_tls_version_name(
+	    cfg->envoy.tls.maximum_protocol_version);
+	to->alpn_h2 = to->alpn_http11 = false;
+	for (size_t i = 0; i < cfg->envoy.ndefault_http_versions; i++) {
+		if (strcmp(cfg->envoy.default_http_versions[i], "HTTP/2") == 0)
+			to->alpn_h2 = true;
+		else if (strcmp(cfg->envoy.default_http_versions[i], "HTTP/1.1") == 0)
+			to->alpn_http11 = true;
+	}
 	switch (cfg->envoy.server_header_transformation) {
 	case CONFIG_SERVER_HEADER_OVERWRITE:
 		to->server_header = TRANSLATE_SERVER_HEADER_OVERWRITE;

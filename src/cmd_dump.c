@@ -32,8 +32,9 @@ dump_usage(FILE *fp)
 	    "                  [--format yaml|json|pb] [--show-secrets]\n");
 }
 
+/* Private keys are redacted in every format unless --show-secrets. */
 static int
-dump_pb(const struct snapshot *snap, int only)
+dump_pb(const struct snapshot *snap, int only, bool show_secrets)
 {
 	struct strbuf sb = STRBUF_INIT;
 
@@ -43,8 +44,17 @@ dump_pb(const struct snapshot *snap, int only)
 		if (only >= 0 && (int)dump_types[t].type != only)
 			continue;
 		for (size_t i = 0; i < set->n; i++) {
+			size_t rlen = 0;
+			uint8_t *redacted = dump_types[t].type == XDS_SECRET &&
+			    !show_secrets ? translate_secret_redact(set->items[i].bytes,
+			    set->items[i].len, &rlen) : NULL;
+
 			strbuf_reset(&sb);
-			base64_encode(set->items[i].bytes, set->items[i].len, &sb);
+			if (redacted != NULL)
+				base64_encode(redacted, rlen, &sb);
+			else
+				base64_encode(set->items[i].bytes, set->items[i].len, &sb);
+			free(redacted);
 			printf("%s\t%s\t%s\n", xds_type_url(dump_types[t].type),
 			    set->items[i].name, sb.buf ? sb.buf : "");
 		}
@@ -145,7 +155,7 @@ cmd_dump(int argc, char **argv)
 	for (size_t i = 0; i < r.diags.n; i++)
 		diag_print(stderr, &r.diags.items[i]);
 	if (strcmp(f.format, "pb") == 0) {
-		rc = dump_pb(r.snapshot, only);
+		rc = dump_pb(r.snapshot, only, f.show_secrets);
 	} else {
 		json_t *doc = dump_json(r.snapshot, only, f.show_secrets);
 

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "source/debounce.h"
 #include "source/source.h"
+#include "tls/tls.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -44,6 +45,7 @@ struct serve {
 	size_t nlines;
 	unsigned long rebuilds;
 	bool stopping;
+	struct tls_watch *tlswatch; /* files of file-backed Secrets, or NULL */
 };
 
 static int64_t
@@ -172,6 +174,8 @@ serve_rebuild(struct serve *s, const char *why)
 	}
 	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, &r);
 	s->rebuilds++;
+	if (s->tlswatch != NULL)
+		tls_watch_set(s->tlswatch, r.dag->tls_files, r.dag->ntls_files);
 	serve_log_changes(s, &r);
 	if (s->source->ops->atomic_commits && r.diags.nerrors > 0) {
 		/* git: a commit is applied whole or not at all. Its parseable
@@ -240,6 +244,25 @@ source_key(const struct cairn_config *c)
 	    c->source.git.remote, (long long)c->source.max_file_bytes);
 }
 
+/* SIGHUP re-reads the xDS certificate files: new connections get them,
+ * open streams keep theirs. */
+static void
+serve_reload_xds_tls(struct serve *s, const struct cairn_config *next)
+{
+	struct ads_options ao = {
+		.address = next->xds.address,
+		.tls_certificate = next->xds.tls.certificate,
+		.tls_key = next->xds.tls.key,
+		.tls_client_ca = next->xds.tls.client_ca,
+	};
+	char *err = NULL;
+
+	if (ads_server_reload_tls(s->ads, &ao, &err) < 0) {
+		log_error("xDS TLS not renewed: %s", err);
+		free(err);
+	}
+}
+
 /* SIGHUP: read the config file again and rescan. A config with errors is
  * reported and ignored (the running one stays); listen addresses cannot
  * move without a restart, which is said, not silently ignored. */
@@ -289,6 +312,7 @@ serve_reload(struct serve *s)
 	}
 	free(old_key);
 	free(new_key);
+	serve_reload_xds_tls(s, &next);
 	config_free(&s->cfg);
 	s->cfg = next;
 	cmd_translate_options(&s->cfg, &s->to);
@@ -362,6 +386,11 @@ serve_loop(struct serve *s)
 
 				if (read(s->watchdogfd, &ticks, sizeof ticks) > 0)
 					notify_watchdog();
+			} else if (s->tlswatch != NULL && fd == tls_watch_fd(s->tlswatch)) {
+				if (tls_watch_process(s->tlswatch) != 0) {
+					debounce_event(&s->debounce, now_ms());
+					serve_arm_timer(s);
+				}
 			} else if (fd == source_fd(s->source)) {
 				int changed = source_process_events(s->source);
 
@@ -464,6 +493,10 @@ serve_start(struct serve *s)
 		return -1;
 	}
 	debounce_init(&s->debounce, s->cfg.debounce_ms, s->cfg.max_delay_ms);
+	if ((s->tlswatch = tls_watch_new()) == NULL ||
+	    epoll_watch(s->epfd, tls_watch_fd(s->tlswatch)) < 0)
+		log_warning("cannot watch certificate files (%s): renewals are "
+		    "picked up on SIGHUP only", strerror(errno));
 	s->pipeline = pipeline_new(&lo);
 	if (ads_server_start(&ao, &s->ads, &err) < 0) {
 		fprintf(stderr, "cairn serve: %s\n", err);
@@ -504,6 +537,7 @@ serve_stop(struct serve *s)
 	if (s->ads)
 		ads_server_stop(s->ads);
 	snapshot_unref(s->current);
+	tls_watch_free(s->tlswatch);
 	pipeline_free(s->pipeline);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);

@@ -1,11 +1,18 @@
 #include "pipeline.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+
+/* Fewer changed files than this are parsed by the calling thread. */
+#define PIPELINE_PARALLEL_MIN_FILES 64
+#define PIPELINE_MAX_LOAD_THREADS 8
 
 /* What the pipeline remembers of one file between rebuilds. */
 struct file_entry {
@@ -17,6 +24,9 @@ struct file_entry {
 
 struct pipeline {
 	struct load_options lo;
+	struct arena scratch; /* the YAML tree of the file being loaded */
+	/* Serialized resources of the last build, reused when unchanged. */
+	struct translate_cache *tcache;
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
 };
@@ -28,6 +38,8 @@ pipeline_new(const struct load_options *lo)
 
 	if (lo)
 		p->lo = *lo;
+	arena_init(&p->scratch);
+	p->tcache = translate_cache_new();
 	return p;
 }
 
@@ -49,6 +61,8 @@ pipeline_free(struct pipeline *p)
 	for (size_t i = 0; i < p->n; i++)
 		file_entry_clear(&p->entries[i]);
 	free(p->entries);
+	arena_free(&p->scratch);
+	translate_cache_free(p->tcache);
 	free(p);
 }
 
@@ -84,19 +98,95 @@ source_reported(const struct source_files *files, const char *path)
 	return false;
 }
 
+/* Files to parse in one rebuild, shared by the loading threads. */
+struct load_jobs {
+	const struct source_files *files;
+	size_t *index; /* into files->files */
+	struct loaded_file **out; /* parallel to index */
+	size_t n;
+	atomic_size_t next; /* the next job to take */
+	const struct load_options *lo;
+};
+
+static void
+load_jobs_run(struct load_jobs *j, struct arena *scratch)
+{
+	for (;;) {
+		size_t k = atomic_fetch_add_explicit(&j->next, 1,
+		    memory_order_relaxed);
+		const struct source_file *sf;
+
+		if (k >= j->n)
+			return;
+		sf = &j->files->files[j->index[k]];
+		j->out[k] = load_buffer_scratch(sf->path, sf->ns, sf->data,
+		    sf->len, j->lo, scratch);
+	}
+}
+
+static void *
+load_worker(void *arg)
+{
+	struct arena scratch;
+
+	arena_init(&scratch);
+	load_jobs_run(arg, &scratch);
+	arena_free(&scratch);
+	return NULL;
+}
+
+/* Threads for n files: files are independent, so a startup (or a git
+ * checkout of many files) parses on every CPU; a few changed files are
+ * parsed by the calling thread alone. */
+static size_t
+load_threads(const struct pipeline *p, size_t n)
+{
+	cpu_set_t set;
+	size_t cpus = 1;
+
+	if (p->lo.threads == 1 || n < PIPELINE_PARALLEL_MIN_FILES)
+		return 1;
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		cpus = (size_t)CPU_COUNT(&set);
+	if (p->lo.threads > 1)
+		cpus = (size_t)p->lo.threads;
+	if (cpus > PIPELINE_MAX_LOAD_THREADS)
+		cpus = PIPELINE_MAX_LOAD_THREADS;
+	return cpus < 1 ? 1 : cpus;
+}
+
+/* Parse j's files; the results are in j->out, in job order, whichever
+ * thread parsed them (the outcome does not depend on the threads). */
+static void
+load_jobs_parse(struct pipeline *p, struct load_jobs *j)
+{
+	pthread_t tids[PIPELINE_MAX_LOAD_THREADS];
+	size_t want = load_threads(p, j->n), started = 0;
+
+	atomic_init(&j->next, 0);
+	for (size_t t = 1; t < want; t++)
+		if (pthread_create(&tids[started], NULL, load_worker, j) == 0)
+			started++;
+	load_jobs_run(j, &p->scratch); /* also alone if no thread started */
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+}
+
 /* Move the current file entries into a new array that follows files,
  * parsing what changed. */
 static void
 entries_update(struct pipeline *p, const struct source_files *files)
 {
 	struct file_entry *next = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, *slot;
+	struct load_jobs jobs = { .files = files, .lo = &p->lo };
 
+	jobs.index = xreallocarray(NULL, files->n + 1, sizeof *jobs.index);
+	slot = xreallocarray(NULL, files->n + 1, sizeof *slot);
 	for (size_t i = 0; i < files->n; i++) {
 		const struct source_file *sf = &files->files[i];
 		struct file_entry *old = entry_find(p, sf->path);
 		struct file_entry e = { 0 };
-		struct loaded_file *lf;
 
 		if (old && !old->moved) {
 			e = *old;
@@ -108,23 +198,32 @@ entries_update(struct pipeline *p, const struct source_files *files)
 			e.path = xstrdup(sf->path);
 		}
 		/* Unchanged content: nothing to parse. */
-		if ((e.latest && e.latest->content_hash == sf->hash) ||
-		    (!e.latest && e.good && e.good->content_hash == sf->hash)) {
-			ARRAY_PUSH(next, n, cap, e);
-			continue;
-		}
-		lf = load_buffer(sf->path, sf->ns, sf->data, sf->len, &p->lo);
-		if (e.latest && e.latest != e.good)
-			loaded_file_free(e.latest);
-		e.latest = NULL;
-		if (lf->ok) {
-			loaded_file_free(e.good);
-			e.good = lf;
-		} else {
-			e.latest = lf;
+		if (!((e.latest && e.latest->content_hash == sf->hash) ||
+		    (!e.latest && e.good && e.good->content_hash == sf->hash))) {
+			jobs.index[jobs.n] = i;
+			slot[jobs.n++] = n;
 		}
 		ARRAY_PUSH(next, n, cap, e);
 	}
+	jobs.out = xreallocarray(NULL, jobs.n + 1, sizeof *jobs.out);
+	load_jobs_parse(p, &jobs);
+	for (size_t k = 0; k < jobs.n; k++) {
+		struct file_entry *e = &next[slot[k]];
+		struct loaded_file *lf = jobs.out[k];
+
+		if (e->latest && e->latest != e->good)
+			loaded_file_free(e->latest);
+		e->latest = NULL;
+		if (lf->ok) {
+			loaded_file_free(e->good);
+			e->good = lf;
+		} else {
+			e->latest = lf;
+		}
+	}
+	free(jobs.index);
+	free(jobs.out);
+	free(slot);
 	/* Files that are gone stay only if the source said it could not read
 	 * them; the rest are deleted for real. */
 	for (size_t i = 0; i < p->n; i++) {
@@ -205,7 +304,8 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	out->nobjects = nobjs;
 
 	out->dag = dag_build(objs, nobjs, cfg);
-	out->snapshot = translate_dag(out->dag, to, files->revision ? files->revision : "");
+	out->snapshot = translate_dag_cached(out->dag, to,
+	    files->revision ? files->revision : "", p->tcache);
 	out->revision = out->snapshot->revision;
 	free(objs);
 }

@@ -134,11 +134,17 @@ report_json(const struct build_result *r)
 			json_object_set_new(cj, "origin", origin_json(&c->origin));
 			json_array_append_new(conds, cj);
 		}
-		json_array_append_new(objects, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+		json_t *oj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
 		    "kind", obj_kind_name(st->kind), "namespace", st->namespace,
 		    "name", st->name, "status", dag_status_name(st->status),
 		    "description", st->description, "origin", origin_json(&st->origin),
-		    "conditions", conds));
+		    "conditions", conds);
+
+		/* Secrets: when the certificate expires (Unix seconds). */
+		if (st->not_after != 0)
+			json_object_set_new(oj, "not_after",
+			    json_integer((json_int_t)st->not_after));
+		json_array_append_new(objects, oj);
 	}
 	for (size_t i = 0; i < r->nfiles; i++) {
 		const struct file_status *fs = &r->files[i];

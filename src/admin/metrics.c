@@ -105,6 +105,32 @@ render_objects(struct strbuf *out, const struct admin_view *v)
 	}
 }
 
+/* From the status objects' "not_after" (report.c): when each Secret's
+ * certificate expires, so an alert can fire on
+ * cairn_certificate_expiry_seconds - time() < 14 * 86400. */
+static void
+render_certificate_expiry(struct strbuf *out, const struct admin_view *v)
+{
+	json_t *objects = v ? json_object_get(v->status, "objects") : NULL;
+	size_t i;
+	json_t *o;
+
+	family(out, "cairn_certificate_expiry_seconds", "gauge",
+	    "When the certificate of each Secret expires (Unix time).");
+	json_array_foreach(objects, i, o) {
+		json_t *na = json_object_get(o, "not_after");
+		const char *kind = json_string_value(json_object_get(o, "kind"));
+
+		if (!json_is_integer(na) || kind == NULL || strcmp(kind, "Secret") != 0)
+			continue;
+		strbuf_puts(out, "cairn_certificate_expiry_seconds{namespace=\"");
+		admin_prom_escape(out, json_string_value(json_object_get(o, "namespace")));
+		strbuf_puts(out, "\",name=\"");
+		admin_prom_escape(out, json_string_value(json_object_get(o, "name")));
+		strbuf_printf(out, "\"} %" PRId64 "\n", (int64_t)json_integer_value(na));
+	}
+}
+
 void
 admin_metrics_render(const struct admin_state *st, struct strbuf *out)
 {
@@ -164,5 +190,5 @@ admin_metrics_render(const struct admin_state *st, struct strbuf *out)
 	family(out, "cairn_xds_bytes_sent_total", "counter",
 	    "Bytes of xDS responses sent (serialized messages).");
 	strbuf_printf(out, "cairn_xds_bytes_sent_total %" PRIu64 "\n", a->bytes_sent);
-	/* cairn_certificate_expiry_seconds comes with TLS support. */
+	render_certificate_expiry(out, v);
 }

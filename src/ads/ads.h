@@ -59,6 +59,11 @@ void ads_server_publish(struct ads_server *s, struct snapshot *snap);
 /* Ends every stream (UNAVAILABLE), waits up to ADS_SHUTDOWN_GRACE_MS,
  * cancels what is left, drains, joins the thread and frees s. */
 void ads_server_stop(struct ads_server *s);
+/* SIGHUP: read opts' TLS files again; new connections use them, open
+ * streams keep theirs. -1 with *errmsg (caller frees): the running
+ * certificate stays (a file unreadable, TLS added or removed). */
+int ads_server_reload_tls(struct ads_server *s, const struct ads_options *opts,
+    char **errmsg);
 void ads_server_stats(struct ads_server *s, struct ads_stats *out);
 
 /* The connected streams, for the admin status page (the caller owns the

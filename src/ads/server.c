@@ -5,6 +5,7 @@
  * grpc_server_request_call() and is dispatched on details.method, so an
  * unknown method gets a proper UNIMPLEMENTED from us. */
 #include "ads/stream.h"
+#include "ads/tls.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -59,71 +60,21 @@ set(const char *s)
 	return s != NULL && s[0] != '\0';
 }
 
-/* A whole PEM file as a string, or NULL with *errmsg. */
-static char *
-read_pem(const char *what, const char *path, char **errmsg)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (fp == NULL) {
-		*errmsg = xasprintf("xDS TLS %s %s: %s", what, path, strerror(errno));
-		return NULL;
-	}
-	do {
-		ARRAY_RESERVE(buf, len + 4096, cap);
-		n = fread(buf + len, 1, 4096, fp);
-		len += n;
-	} while (n > 0 && len < (1u << 20));
-	if (ferror(fp) || len == 0 || len >= (1u << 20)) {
-		*errmsg = xasprintf("xDS TLS %s %s: %s", what, path, ferror(fp) ?
-		    strerror(errno) : len == 0 ? "empty file" : "larger than 1 MiB");
-		fclose(fp);
-		free(buf);
-		return NULL;
-	}
-	fclose(fp);
-	buf[len] = '\0';
-	return buf;
-}
-
 /* TLS (or mTLS) credentials from the PEM files of opts, or plaintext
  * where nobody else can listen in (or with --insecure-xds). */
 static grpc_server_credentials *
-server_credentials(const struct ads_options *opts, bool local, char **errmsg)
+server_credentials(const struct ads_options *opts, bool local,
+    struct ads_tls **tls_out, char **errmsg)
 {
+	*tls_out = NULL;
 	if (set(opts->tls_certificate) || set(opts->tls_key) || set(opts->tls_client_ca)) {
-		grpc_ssl_pem_key_cert_pair pair;
-		grpc_server_credentials *creds = NULL;
-		char *cert = NULL, *key = NULL, *ca = NULL;
+		struct ads_tls_files f = { opts->tls_certificate, opts->tls_key,
+			opts->tls_client_ca };
+		grpc_server_credentials *creds = ads_tls_credentials(&f, tls_out, errmsg);
 
-		if (!set(opts->tls_certificate) || !set(opts->tls_key)) {
-			*errmsg = xstrdup("xDS TLS needs both a certificate and a key "
-			    "(xds.tls.certificate and xds.tls.key), plus client-ca for mTLS");
-			return NULL;
-		}
-		if ((cert = read_pem("certificate", opts->tls_certificate, errmsg)) != NULL &&
-		    (key = read_pem("key", opts->tls_key, errmsg)) != NULL &&
-		    (!set(opts->tls_client_ca) ||
-		    (ca = read_pem("client CA", opts->tls_client_ca, errmsg)) != NULL)) {
-			pair.private_key = key;
-			pair.cert_chain = cert;
-			creds = grpc_ssl_server_credentials_create_ex(ca, &pair, 1, ca ?
-			    GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY :
-			    GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE, NULL);
-			if (creds == NULL)
-				*errmsg = xasprintf("xDS TLS: grpc refused the certificate "
-				    "%s or the key %s", opts->tls_certificate, opts->tls_key);
-		}
 		if (creds != NULL)
-			log_info("ads: serving xDS over %s on %s", ca ? "mTLS (client "
-			    "certificates required)" : "TLS", opts->address);
-		if (key != NULL)
-			explicit_bzero(key, strlen(key));
-		free(cert);
-		free(key);
-		free(ca);
+			log_info("ads: serving xDS over %s on %s", set(f.client_ca) ?
+			    "mTLS (client certificates required)" : "TLS", opts->address);
 		return creds;
 	}
 	if (!local && !opts->insecure_xds) {
@@ -316,6 +267,7 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
     char **errmsg)
 {
 	grpc_server_credentials *creds;
+	struct ads_tls *tls;
 	struct ads_server *s;
 	size_t max_recv;
 	pthread_condattr_t attr;
@@ -327,12 +279,13 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
 		return -1;
 	grpc_log_setup();
 	grpc_init();
-	if ((creds = server_credentials(opts, local, errmsg)) == NULL) {
+	if ((creds = server_credentials(opts, local, &tls, errmsg)) == NULL) {
 		grpc_shutdown();
 		return -1;
 	}
 
 	s = xcalloc(1, sizeof *s);
+	s->tls = tls;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -558,8 +511,27 @@ ads_server_stop(struct ads_server *s)
 		log_error("ads: %zu accepts and some streams outlived the server",
 		    s->accepts_pending);
 	snapshot_unref(s->snap);
+	ads_tls_free(s->tls); /* after grpc_server_destroy: grpc held it */
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 	grpc_shutdown();
+}
+
+int
+ads_server_reload_tls(struct ads_server *s, const struct ads_options *opts,
+    char **errmsg)
+{
+	struct ads_tls_files f = { opts->tls_certificate, opts->tls_key,
+		opts->tls_client_ca };
+
+	if (s->tls == NULL) {
+		if (set(f.certificate) || set(f.key) || set(f.client_ca)) {
+			*errmsg = xstrdup("xds.tls was added: restart cairn to serve "
+			    "xDS over TLS");
+			return -1;
+		}
+		return 0;
+	}
+	return ads_tls_reload(s->tls, &f, errmsg);
 }

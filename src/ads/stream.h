@@ -101,6 +101,7 @@ struct ads_server {
 	_Atomic uint64_t acks[XDS_TYPE_COUNT];
 	_Atomic uint64_t nacks[XDS_TYPE_COUNT];
 	_Atomic uint64_t bytes_sent;
+	struct ads_tls *tls; /* xds.tls, renewable (tls.c); NULL: plaintext */
 };
 
 /* stream.c */

@@ -15,10 +15,24 @@ struct strmap {
 	const char **keys;
 	void **values;
 	size_t n, cap;
+	uint64_t *hashes; /* of keys: growing and probing skip strcmp */
+};
+
+/* A hash index over an array sorted by namespace/name (b->services, ...):
+ * object_lookup finds what object_find finds, the first of equal names,
+ * without a binary search of string compares per lookup. */
+struct objindex {
+	struct object **slots; /* cap a power of two; NULL = empty */
+	uint64_t *hashes;
+	size_t cap;
+	bool built;
 };
 
 void *strmap_get(const struct strmap *m, const char *key);
 void strmap_put(struct arena *a, struct strmap *m, const char *key, void *value);
+/* Room for n keys without growing (each growth leaves the old arrays in
+ * the arena). */
+void strmap_reserve(struct arena *a, struct strmap *m, size_t n);
 
 /* A virtual host while routes are still being added to it. */
 struct builder_vhost {
@@ -32,6 +46,9 @@ struct cluster_options {
 	enum dag_lb_policy lb_policy;
 	const struct dag_health_check *health_check;
 	int64_t idle_connection_timeout_ms;
+	/* services[].validation (tls.c): part of the cluster's name. */
+	const struct dag_secret *upstream_ca;
+	const char *upstream_subject_name;
 };
 
 struct builder {
@@ -51,6 +68,20 @@ struct builder {
 	size_t nvhosts, vhosts_cap;
 	struct strmap vhost_index, cluster_index, endpoints_index;
 	size_t clusters_cap, endpoints_cap, statuses_cap;
+	/* TLS (secrets.c, tls.c). */
+	struct object **secrets, **delegations; /* sorted by namespace/name */
+	size_t nsecrets, ndelegations;
+	size_t *secret_status, *delegation_status;
+	struct secret_state *secret_states; /* per Secret, parallel to secrets */
+	struct strmap sds_index; /* SDS name -> struct dag_secret */
+	bool *tcpproxy_reached; /* per proxy: the target of a tcpproxy include */
+	const struct object **tcpproxy_chain; /* one buffer for every root */
+	int64_t now; /* for certificate expiry warnings */
+	struct objindex services_ix, endpoints_ix; /* object_lookup */
+	/* Temporary arrays of one step, reset by whoever uses it (the routes
+	 * of a root while its includes are walked): growing them in the
+	 * DAG's arena left dead copies of every route behind. */
+	struct arena scratch;
 };
 
 /* --- build.c ------------------------------------------------------------ */
@@ -59,6 +90,9 @@ struct object *object_find(struct object **arr, size_t n, const char *ns,
     const char *name);
 /* arr[i] has the name of an earlier object (it lost: DuplicateObject). */
 bool object_is_shadowed(struct object **arr, size_t i);
+/* object_find(arr, n, ns, name) through ix (built on first use). */
+struct object *object_lookup(struct builder *b, struct objindex *ix,
+    struct object **arr, size_t n, const char *ns, const char *name);
 size_t status_add(struct builder *b, const struct object *o);
 /* A problem: the object becomes `status` (invalid never downgrades). */
 void status_error(struct builder *b, size_t idx, enum dag_status status,
@@ -73,6 +107,8 @@ struct builder_vhost *vhost_get(struct builder *b, const char *fqdn,
     const struct object *owner);
 void vhost_add_route(struct builder *b, struct builder_vhost *bv,
     const struct dag_route *r);
+/* Room for n more routes, allocated once. */
+void vhost_reserve_routes(struct builder *b, struct builder_vhost *bv, size_t n);
 /* "Ingress class" filtering: no class, "contour" or "cairn". */
 bool ingress_class_accepted(const struct object *o, const char *spec_class,
     const char **class_out);
@@ -97,6 +133,55 @@ void proxies_build(struct builder *b);
 /* --- ingress.c ---------------------------------------------------------- */
 
 void ingresses_build(struct builder *b);
+
+/* --- secrets.c: Secrets and TLSCertificateDelegations ------------------- */
+
+/* Collect, read and check every Secret (status, expiry) and delegation.
+ * Runs before the processors that reference Secrets. */
+void secrets_build(struct builder *b);
+
+enum secret_use {
+	SECRET_USE_CERTIFICATE, /* tls.crt + tls.key (kubernetes.io/tls) */
+	SECRET_USE_CA, /* ca.crt */
+	SECRET_USE_CRL, /* crl.pem */
+};
+
+enum secret_problem {
+	SECRET_OK,
+	SECRET_NOT_FOUND,
+	SECRET_NOT_VALID, /* missing what this use needs, or does not parse */
+	SECRET_NOT_DELEGATED, /* another namespace, no TLSCertificateDelegation */
+};
+
+/* The SDS resource for Secret ns/name used as `use` by an object of
+ * namespace from_ns. ref is "name" or "namespace/name" (namespace
+ * defaults to from_ns). NULL with *problem and *why (for the message)
+ * when it cannot be used. For SECRET_USE_CA, crl_ref (may be NULL) adds
+ * the CRL of another Secret to the same validation context. */
+const struct dag_secret *secret_use(struct builder *b, const char *ref,
+    const char *from_ns, enum secret_use use, const char *crl_ref,
+    enum secret_problem *problem, const char **why);
+/* The namespace and name of ref, defaulting the namespace. */
+void secret_ref_split(struct builder *b, const char *ref, const char *from_ns,
+    const char **ns_out, const char **name_out);
+
+/* --- tls.c: the secure side of virtual hosts ------------------------------ */
+
+/* virtualhost.tls and spec.tcpproxy of the root proxy (index pi, status
+ * st). Returns false when the proxy is invalid (reported); *out is NULL
+ * for a proxy without TLS. */
+bool tls_root_build(struct builder *b, size_t pi, size_t st,
+    struct dag_tls **out);
+/* spec.tls of an Ingress for one host (status st). */
+void tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
+    const char *host, const char *secret_ref, const struct origin *where);
+/* services[].validation of an HTTPProxy service into opts. Returns false
+ * when it is invalid (reported on status st). */
+bool tls_upstream_validation(struct builder *b, size_t st,
+    const struct object *proxy, const struct hp_service *s,
+    struct cluster_options *opts);
+/* After vhosts_finish: the referenced Secrets, sorted. */
+void tls_finish(struct builder *b);
 
 /* --- shared policy helpers (httpproxy.c) --------------------------------- */
 

@@ -37,6 +37,9 @@ struct dag_object_status {
 	const char *description; /* Contour's one-line description */
 	struct dag_condition *conditions; /* problems and warnings */
 	size_t nconditions, cap;
+	/* Secrets with a certificate: when it expires (Unix seconds), for
+	 * status "not_after" and cairn_certificate_expiry_seconds; 0 = none. */
+	int64_t not_after;
 };
 
 struct dag_endpoint {
@@ -107,6 +110,10 @@ struct dag_cluster {
 	enum dag_dns_family dns_family;
 	const char *eds_name; /* the ClusterLoadAssignment name (also for DNS) */
 	const char *sni; /* upstream TLS: the SNI to send, or NULL */
+	/* services[].validation: verify the upstream's certificate against
+	 * this CA (an SDS validation context) and subject name. */
+	const struct dag_secret *upstream_ca;
+	const char *upstream_subject_name;
 };
 
 struct dag_header_match {
@@ -256,6 +263,11 @@ struct dag_route {
 	struct dag_local_ratelimit *ratelimit;
 	struct dag_ip_filter *ip_filter;
 	bool permit_insecure; /* recorded for TLS hosts (HTTPProxy) */
+	/* TLS hosts: on port 80 this route redirects to https (an HTTPProxy
+	 * route without permitInsecure); on ingress_https it forwards. */
+	bool https_upgrade;
+	/* Only on ingress_https (an Ingress TLS host with allow-http false). */
+	bool secure_only;
 };
 
 struct dag_vhost {
@@ -271,6 +283,58 @@ struct dag_vhost {
 	/* Ingress spec.tls: recorded for the TLS listener (not built yet). */
 	const char *tls_secret_namespace, *tls_secret_name;
 	const char *tls_minimum_version; /* projectcontour.io/tls-minimum-protocol-version */
+	/* The secure virtual host on ingress_https; NULL: HTTP only. */
+	struct dag_tls *tls;
+};
+
+/* --- TLS (secrets.c, tls.c) ------------------------------------------------ */
+
+enum dag_secret_type {
+	DAG_SECRET_TLS_CERTIFICATE, /* certificate chain and private key */
+	DAG_SECRET_VALIDATION, /* trusted CA and/or CRL */
+};
+
+struct dag_bytes {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* One SDS Secret. Its name is stable (SPEC §7): a rotated certificate is a
+ * new version of the same name, and no listener changes. Names:
+ *   <ns>/<name>           the Secret itself: a kubernetes.io/tls Secret's
+ *                         certificate, or an Opaque Secret's ca.crt/crl.pem
+ *   <ns>/<name>/ca        the ca.crt of a kubernetes.io/tls Secret
+ *   <ca name>+crl:<ns>/<name>  a CA and the CRL of another Secret */
+struct dag_secret {
+	const char *name;
+	enum dag_secret_type type;
+	struct dag_bytes certificate_chain, private_key; /* TLS certificate */
+	struct dag_bytes trusted_ca, crl; /* validation context */
+};
+
+struct dag_client_validation {
+	const struct dag_secret *ca; /* NULL: no CA (skipClientCertValidation) */
+	bool skip_verification; /* accept untrusted certificates */
+	bool optional; /* optionalClientCertificate */
+	bool only_verify_leaf_crl;
+	bool forward; /* forwardClientCertificate given */
+	bool forward_subject, forward_cert, forward_chain, forward_dns, forward_uri;
+};
+
+/* spec.tcpproxy: a tcp_proxy filter chain instead of HTTP. */
+struct dag_tcpproxy {
+	struct dag_weighted_cluster *clusters;
+	size_t nclusters;
+};
+
+/* The secure side of a virtual host (Contour's SecureVirtualHost). */
+struct dag_tls {
+	const struct dag_secret *secret; /* NULL: passthrough */
+	const char *minimum_version, *maximum_version; /* "1.2" or "1.3" */
+	const struct dag_secret *fallback; /* enableFallbackCertificate */
+	struct dag_client_validation *client_validation;
+	struct dag_tcpproxy *tcpproxy;
+	bool passthrough;
 };
 
 struct dag {
@@ -283,6 +347,13 @@ struct dag {
 	size_t nendpoints;
 	struct dag_object_status *statuses; /* sorted by kind, namespace, name */
 	size_t nstatuses;
+	/* Appended: TLS. */
+	struct dag_secret **secrets; /* referenced ones, sorted by name, unique */
+	size_t nsecrets;
+	/* Files of file-backed Secrets as written (absolute), sorted, unique:
+	 * a change to any of them must rebuild (tls_watch_set). */
+	const char **tls_files;
+	size_t ntls_files;
 };
 
 struct cairn_config;

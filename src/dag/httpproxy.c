@@ -267,6 +267,17 @@ static void
 merge_headers(struct builder *b, const struct cond_list *cl, struct dag_route *r,
     size_t *cap)
 {
+	size_t n = 0;
+
+	/* Sized once (and one more for policy_wildcard_header): growing it
+	 * left dead copies in the arena. */
+	for (size_t i = 0; i < cl->n; i++)
+		n += cl->items[i]->header != NULL;
+	if (n > 0 && *cap < r->nheaders + n + 1) {
+		r->headers = arena_grow(b->arena, r->headers, r->nheaders,
+		    r->nheaders + n + 1, sizeof r->headers[0]);
+		*cap = r->nheaders + n + 1;
+	}
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct hp_header_match *h = cl->items[i]->header;
 		struct dag_header_match m;
@@ -935,6 +946,9 @@ lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 
 /* --- routes ---------------------------------------------------------------- */
 
+/* The routes of one root while its include tree is walked: in
+ * b->scratch, copied into the virtual host at the end (growing it in the
+ * build arena left 2-3 dead copies of every route behind). */
 struct route_list {
 	struct dag_route *items;
 	size_t n, cap;
@@ -959,7 +973,7 @@ bad_gateway_route(struct builder *b, const struct cond_list *cl,
 	r.timeout_ms = r.idle_timeout_ms = DAG_TIMEOUT_DEFAULT;
 	if (strncmp(fqdn, "*.", 2) == 0)
 		policy_wildcard_header(b, &r, fqdn, &hcap);
-	ARENA_PUSH(b->arena, out->items, out->n, out->cap, r);
+	ARENA_PUSH(&b->scratch, out->items, out->n, out->cap, r);
 }
 
 /* Contour's expandPrefixMatches: a prefix replacement on "/foo" also gets
@@ -1004,7 +1018,7 @@ expand_prefix_rewrites(struct builder *b, struct route_list *rl, size_t start)
 		r->path = trimmed;
 		r->prefix_rewrite = *rewrite ? rewrite : "/";
 		/* May move rl->items: r is not used after this. */
-		ARENA_PUSH(b->arena, rl->items, rl->n, rl->cap, extra);
+		ARENA_PUSH(&b->scratch, rl->items, rl->n, rl->cap, extra);
 	}
 }
 
@@ -1068,10 +1082,12 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
     const struct hp_route *hr, const struct cluster_options *opts,
     struct dag_route *r)
 {
-	size_t cap = 0;
+	size_t cap = hr->nservices;
 	uint32_t total = 0;
 	bool have_mirror = false;
 
+	/* Sized once: growing it left dead copies in the arena. */
+	r->clusters = ARENA_ARRAY(b->arena, struct dag_weighted_cluster, cap + 1);
 	for (size_t i = 0; i < hr->nservices; i++) {
 		const struct hp_service *s = &hr->services[i];
 		struct cluster_options o = *opts;
@@ -1079,6 +1095,8 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 		const char *why, *err;
 
 		o.protocol = s->protocol;
+		if (!tls_upstream_validation(b, st, proxy, s, &o)) /* tls.c */
+			return false;
 		wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 		    s->port, NULL, &o, &why);
 		if (wc.cluster == NULL) {
@@ -1252,7 +1270,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	}
 	if (strncmp(fqdn, "*.", 2) == 0)
 		policy_wildcard_header(b, &r, fqdn, &hcap);
-	ARENA_PUSH(b->arena, out->items, out->n, out->cap, r);
+	ARENA_PUSH(&b->scratch, out->items, out->n, out->cap, r);
 	return true;
 }
 
@@ -1260,6 +1278,10 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 struct hp_state {
 	struct builder *b;
 	bool *reached; /* per proxy: part of a delegation chain */
+	/* The include chain of the root being built: one buffer of
+	 * nproxies + 1 for the whole build (a chain never repeats a proxy),
+	 * not one per root, which made the build quadratic in memory. */
+	const struct object **visited;
 };
 
 /* The index of the proxy ns/name (the first of equal names), or
@@ -1420,10 +1442,10 @@ root_build(struct hp_state *hs, size_t pi)
 	size_t st = b->proxy_status[pi];
 	struct route_list routes = { 0 };
 	struct cond_list none = { 0 };
-	const struct object **visited;
 	struct builder_vhost *bv;
 	struct dag_cors *cors;
 	struct dag_local_ratelimit *rl;
+	struct dag_tls *tls;
 	const char *err;
 
 	if (!root_allowed(b, proxy->meta.namespace)) {
@@ -1432,7 +1454,7 @@ root_build(struct hp_state *hs, size_t pi)
 		    "root HTTPProxy cannot be defined in this namespace");
 		return;
 	}
-	if (hp->nroutes == 0 && hp->nincludes == 0) {
+	if (hp->nroutes == 0 && hp->nincludes == 0 && hp->tcpproxy == NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "SpecError", "NothingDefined",
 		    NULL, "HTTPProxy.Spec must have at least one Route, Include, or "
 		    "a TCPProxy");
@@ -1445,8 +1467,10 @@ root_build(struct hp_state *hs, size_t pi)
 		    "Spec.VirtualHost.IPDenyFilterPolicy cannot both be defined.");
 		return;
 	}
-	visited = ARENA_ARRAY(b->arena, const struct object *, b->nproxies + 1);
-	compute_routes(hs, vh->fqdn, pi, &none, visited, 0, &routes);
+	if (!tls_root_build(b, pi, st, &tls)) /* tls.c */
+		return;
+	arena_reset(&b->scratch);
+	compute_routes(hs, vh->fqdn, pi, &none, hs->visited, 0, &routes);
 
 	cors = cors_policy(b, vh->cors, &err);
 	if (err != NULL) {
@@ -1467,8 +1491,13 @@ root_build(struct hp_state *hs, size_t pi)
 	bv->vh.ratelimit = rl;
 	bv->vh.ip_filter = ip_filter(b, vh->ip_allow, vh->nip_allow, vh->ip_deny,
 	    vh->nip_deny);
-	for (size_t i = 0; i < routes.n; i++)
+	bv->vh.tls = tls;
+	vhost_reserve_routes(b, bv, routes.n);
+	for (size_t i = 0; i < routes.n; i++) {
+		/* A TLS host's routes redirect port 80 to https. */
+		routes.items[i].https_upgrade = tls && !routes.items[i].permit_insecure;
 		vhost_add_route(b, bv, &routes.items[i]);
+	}
 }
 
 /* Root proxies claim FQDNs. A FQDN claimed by two roots belongs to
@@ -1479,8 +1508,14 @@ proxies_build(struct builder *b)
 {
 	struct hp_state hs = { .b = b };
 	struct strmap owners = { 0 };
+	struct fqdn_claims {
+		size_t *proxies; /* indexes into b->proxies, in order */
+		size_t n, cap;
+		const char *names; /* "ns/name, ns/name", made once */
+	};
 
 	hs.reached = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
+	hs.visited = ARENA_ARRAY(b->arena, const struct object *, b->nproxies + 1);
 	b->proxy_ignored = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
 	for (size_t i = 0; i < b->nproxies; i++) {
 		const char *class;
@@ -1497,47 +1532,50 @@ proxies_build(struct builder *b)
 	/* Count the claims on each FQDN first. */
 	for (size_t i = 0; i < b->nproxies; i++) {
 		const struct hp_virtualhost *vh = b->proxies[i]->u.httpproxy.virtualhost;
-		size_t *count;
+		struct fqdn_claims *fc;
 
 		if (vh == NULL || b->proxy_ignored[i] ||
 		    object_is_shadowed(b->proxies, i))
 			continue;
-		if ((count = strmap_get(&owners, vh->fqdn)) == NULL) {
-			count = ARENA_NEW(b->arena, size_t);
-			strmap_put(b->arena, &owners, vh->fqdn, count);
+		if ((fc = strmap_get(&owners, vh->fqdn)) == NULL) {
+			fc = ARENA_NEW(b->arena, struct fqdn_claims);
+			strmap_put(b->arena, &owners, vh->fqdn, fc);
 		}
-		(*count)++;
+		ARENA_PUSH(b->arena, fc->proxies, fc->n, fc->cap, i);
 	}
 	for (size_t i = 0; i < b->nproxies; i++) {
 		struct object *p = b->proxies[i];
 		const struct hp_virtualhost *vh = p->u.httpproxy.virtualhost;
-		struct strbuf names = STRBUF_INIT;
+		struct fqdn_claims *fc;
 
 		if (vh == NULL || b->proxy_ignored[i] ||
 		    object_is_shadowed(b->proxies, i))
 			continue;
-		if (*(size_t *)strmap_get(&owners, vh->fqdn) == 1) {
+		fc = strmap_get(&owners, vh->fqdn);
+		if (fc->n == 1) {
 			root_build(&hs, i);
 			continue;
 		}
-		for (size_t j = 0; j < b->nproxies; j++) {
-			const struct hp_virtualhost *ov = b->proxies[j]->u.httpproxy.virtualhost;
+		if (fc->names == NULL) {
+			struct strbuf names = STRBUF_INIT;
 
-			if (ov == NULL || b->proxy_ignored[j] ||
-			    object_is_shadowed(b->proxies, j) ||
-			    strcmp(ov->fqdn, vh->fqdn) != 0)
-				continue;
-			strbuf_printf(&names, "%s%s/%s", names.len ? ", " : "",
-			    b->proxies[j]->meta.namespace, b->proxies[j]->meta.name);
+			for (size_t k = 0; k < fc->n; k++) {
+				const struct object *o = b->proxies[fc->proxies[k]];
+
+				strbuf_printf(&names, "%s%s/%s", names.len ? ", " : "",
+				    o->meta.namespace, o->meta.name);
+			}
+			fc->names = arena_strdup(b->arena, names.buf);
+			strbuf_free(&names);
 		}
 		status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
 		    "VirtualHostError", "DuplicateVhost", &vh->origin,
 		    "fqdn \"%s\" is used in multiple HTTPProxies: %s", vh->fqdn,
-		    names.buf);
-		strbuf_free(&names);
+		    fc->names);
 	}
 	for (size_t i = 0; i < b->nproxies; i++) {
 		if (b->proxies[i]->u.httpproxy.virtualhost != NULL || hs.reached[i] ||
+		    (b->tcpproxy_reached && b->tcpproxy_reached[i]) ||
 		    b->proxy_ignored[i] || object_is_shadowed(b->proxies, i))
 			continue;
 		status_error(b, b->proxy_status[i], DAG_STATUS_ORPHANED, "Valid",

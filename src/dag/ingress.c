@@ -158,6 +158,18 @@ path_match(struct builder *b, const struct ing_path *ip, struct dag_route *r)
 	return NULL;
 }
 
+/* Is host one of the Ingress's spec.tls hosts (with a secret)? */
+static bool
+ingress_tls_host(const struct ingress *spec, const char *host)
+{
+	for (size_t t = 0; t < spec->ntls; t++)
+		for (size_t h = 0; spec->tls[t].secret_name != NULL &&
+		    h < spec->tls[t].nhosts; h++)
+			if (strcmp(spec->tls[t].hosts[h], host) == 0)
+				return true;
+	return false;
+}
+
 static void
 ingress_path(struct builder *b, size_t st, const struct object *ing,
     const struct ing_settings *set, const char *host,
@@ -184,9 +196,13 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 		    "unresolved service reference: %s", why);
 		return;
 	}
-	/* Contour creates port 80 routes only for these. */
-	if (!set->force_ssl && !set->allow_http)
-		return;
+	/* Contour creates port 80 routes only for these; a TLS host still
+	 * gets the route on ingress_https. */
+	if (!set->force_ssl && !set->allow_http) {
+		if (!ingress_tls_host(&ing->u.ingress, host))
+			return;
+		r.secure_only = true;
+	}
 	wc.weight = 1;
 	r.clusters = ARENA_NEW(b->arena, struct dag_weighted_cluster);
 	r.clusters[0] = wc;
@@ -225,7 +241,7 @@ ingress_build(struct builder *b, size_t i)
 		for (size_t p = 0; p < rule->npaths; p++)
 			ingress_path(b, st, ing, &set, host, &rule->paths[p]);
 	}
-	/* Recorded for the TLS listener; the secret is resolved there. */
+	/* The TLS listener: the secret is resolved by tls.c. */
 	for (size_t t = 0; t < spec->ntls; t++) {
 		const struct ing_tls *tls = &spec->tls[t];
 
@@ -240,6 +256,8 @@ ingress_build(struct builder *b, size_t i)
 			    (size_t)(slash - tls->secret_name)) : ing->meta.namespace;
 			bv->vh.tls_secret_name = slash ? slash + 1 : tls->secret_name;
 			bv->vh.tls_minimum_version = set.tls_minimum_version;
+			tls_ingress_host(b, st, ing, tls->hosts[h], tls->secret_name,
+			    &tls->origin);
 		}
 	}
 }

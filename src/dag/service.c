@@ -67,6 +67,8 @@ port_listed(const char *list, const struct svc_port *sp)
 	const char *p = list;
 	char num[16];
 
+	if (list == NULL) /* the usual case: no such annotation */
+		return false;
 	snprintf(num, sizeof num, "%d", sp->port);
 	while (p != NULL && *p) {
 		const char *comma = strchr(p, ',');
@@ -266,10 +268,12 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 
 	if ((de = strmap_get(&b->endpoints_index, name)) != NULL)
 		return de;
+	if (b->endpoints_index.cap == 0)
+		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 16);
 	de = ARENA_NEW(b->arena, struct dag_endpoints);
 	de->name = name;
-	ep_obj = object_find(b->endpoints, b->nendpoints, svc_obj->meta.namespace,
-	    svc_obj->meta.name);
+	ep_obj = object_lookup(b, &b->endpoints_ix, b->endpoints, b->nendpoints,
+	    svc_obj->meta.namespace, svc_obj->meta.name);
 	for (size_t s = 0; ep_obj && s < ep_obj->u.endpoints.nsubsets; s++) {
 		const struct ep_subset *sub = &ep_obj->u.endpoints.subsets[s];
 
@@ -348,6 +352,39 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 		    c->per_host_max_connections);
 	if (c->external_name != NULL)
 		strbuf_printf(sb, "dns=%s,%d;", c->external_name, (int)c->dns_family);
+	if (c->upstream_ca != NULL)
+		strbuf_printf(sb, "ca=%s;san=%s;", c->upstream_ca->name,
+		    c->upstream_subject_name);
+}
+
+/* "<ns>/<name>/<port>/<hex>" into buf; false when it does not fit.
+ * Called for every service of every route: no printf. */
+static bool
+cluster_name_into(char *buf, size_t size, const char *ns, const char *name,
+    int32_t port, const char *hex)
+{
+	size_t nl = strlen(ns), ml = strlen(name), hl = strlen(hex);
+	char num[16], *p = num + sizeof num;
+	uint32_t v = port < 0 ? (uint32_t)-(int64_t)port : (uint32_t)port;
+	size_t dl;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (port < 0)
+		*--p = '-';
+	dl = (size_t)(num + sizeof num - p);
+	if (nl + ml + dl + hl + 4 > size)
+		return false;
+	memcpy(buf, ns, nl);
+	buf[nl] = '/';
+	memcpy(buf + nl + 1, name, ml);
+	buf[nl + 1 + ml] = '/';
+	memcpy(buf + nl + ml + 2, p, dl);
+	buf[nl + ml + 2 + dl] = '/';
+	memcpy(buf + nl + ml + dl + 3, hex, hl + 1);
+	return true;
 }
 
 struct dag_cluster *
@@ -355,12 +392,13 @@ service_cluster(struct builder *b, const char *ns, const char *name,
     int32_t port, const char *port_name, const struct cluster_options *opts,
     const char **why)
 {
-	struct object *svc_obj = object_find(b->services, b->nservices, ns, name);
+	struct object *svc_obj = object_lookup(b, &b->services_ix, b->services,
+	    b->nservices, ns, name);
 	const struct svc_port *sp;
 	const struct service *svc;
 	struct dag_cluster proto = { 0 }, *c;
 	struct strbuf sb = STRBUF_INIT;
-	char hex[17];
+	char hex[17], namebuf[256];
 
 	if (svc_obj == NULL) {
 		*why = arena_printf(b->arena, "service \"%s/%s\" not found", ns, name);
@@ -405,17 +443,38 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	proto.max_retries = annotation_u32(svc_obj, circuit_breaker_annotations[3]);
 	proto.per_host_max_connections = annotation_u32(svc_obj,
 	    circuit_breaker_annotations[4]);
-	if (proto.protocol == DAG_PROTOCOL_TLS || proto.protocol == DAG_PROTOCOL_H2)
+	if (proto.protocol == DAG_PROTOCOL_TLS || proto.protocol == DAG_PROTOCOL_H2) {
 		proto.sni = proto.external_name;
+		/* services[].validation (tls.c); the subject name is also the
+		 * SNI when nothing else names the upstream. */
+		if (opts != NULL && opts->upstream_ca != NULL) {
+			proto.upstream_ca = opts->upstream_ca;
+			proto.upstream_subject_name = opts->upstream_subject_name;
+			if (proto.sni == NULL)
+				proto.sni = opts->upstream_subject_name;
+		}
+	}
 
-	strbuf_puts(&sb, "");
+	if (b->cluster_index.cap == 0) /* about one cluster per Service */
+		strmap_reserve(b->arena, &b->cluster_index, b->nservices + 16);
+	/* Plain clusters (the usual case) have no options text: nothing to
+	 * allocate. */
 	cluster_options_text(&sb, &proto);
-	hash_hex(hash_bytes(sb.buf, sb.len), hex);
+	hash_hex(sb.len ? hash_bytes(sb.buf, sb.len) : hash_bytes("", 0), hex);
 	strbuf_free(&sb);
 	hex[10] = '\0';
-	proto.name = arena_printf(b->arena, "%s/%s/%d/%s", ns, name, sp->port, hex);
-	if ((c = strmap_get(&b->cluster_index, proto.name)) != NULL)
-		return c;
+	/* Most calls find an existing cluster: make the name on the stack
+	 * and copy it only for a new one. */
+	if (cluster_name_into(namebuf, sizeof namebuf, ns, name, sp->port, hex)) {
+		if ((c = strmap_get(&b->cluster_index, namebuf)) != NULL)
+			return c;
+		proto.name = arena_strdup(b->arena, namebuf);
+	} else {
+		proto.name = arena_printf(b->arena, "%s/%s/%d/%s", ns, name,
+		    sp->port, hex);
+		if ((c = strmap_get(&b->cluster_index, proto.name)) != NULL)
+			return c;
+	}
 
 	proto.eds_name = sp->name && sp->name[0] ?
 	    arena_printf(b->arena, "%s/%s/%s", ns, name, sp->name) :

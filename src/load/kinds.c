@@ -5,6 +5,7 @@
  * documentation told them to write; status and server-set metadata are
  * accepted and ignored, so `kubectl get -o yaml` output loads. */
 #include "load/kinds.h"
+#include "load/kinds_internal.h"
 
 #include <arpa/inet.h>
 #include <stddef.h>
@@ -54,7 +55,7 @@ static const struct schema_field kinds_meta_fields[] = {
 	F_IGNORE("finalizers"),
 	F_IGNORE("selfLink"),
 };
-static const struct schema_table kinds_meta =
+const struct schema_table kinds_meta =
     SCHEMA_TABLE("metadata", struct obj_meta, kinds_meta_fields, NULL);
 
 /* --- HTTPProxy ----------------------------------------------------------- */
@@ -150,8 +151,12 @@ kinds_header_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj
 
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
+		bool b;
 
-		if (v != NULL && !ynode_is_null(v))
+		/* "present: false" tests nothing (as in Contour): counting it
+		 * left a condition without a test for the DAG. */
+		if (v != NULL && !ynode_is_null(v) &&
+		    !(i < 2 && ynode_is_bool(v, &b) && !b))
 			n++;
 	}
 	if (n != 1) {
@@ -195,8 +200,11 @@ kinds_query_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 	(void)obj;
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
+		bool b;
 
-		if (v != NULL && !ynode_is_null(v))
+		/* "present: false" tests nothing, as for headers. */
+		if (v != NULL && !ynode_is_null(v) &&
+		    !(strcmp(tests[i], "present") == 0 && ynode_is_bool(v, &b) && !b))
 			n++;
 	}
 	if (n != 1)
@@ -286,13 +294,13 @@ static const struct schema_field kinds_service_ref_fields[] = {
 	    &kinds_headers_policy),
 	F_PTR("responseHeadersPolicy", struct hp_service, response_headers,
 	    &kinds_headers_policy),
-	/* Needs Secrets (upstream validation): the TLS work. */
-	F_UNSUPPORTED("validation"),
+	F_PTR("validation", struct hp_service, validation,
+	    &kinds_upstream_validation),
 	F_UNSUPPORTED("cookieRewritePolicies"),
 	F_UNSUPPORTED("slowStartPolicy"),
 	F_UNSUPPORTED("healthPort"),
 };
-static const struct schema_table kinds_service_ref = SCHEMA_TABLE_ORIGIN(
+const struct schema_table kinds_service_ref = SCHEMA_TABLE_ORIGIN(
     "service", struct hp_service, kinds_service_ref_fields, NULL);
 
 static const struct schema_field kinds_timeout_fields[] = {
@@ -439,7 +447,7 @@ static const struct schema_field kinds_lb_policy_fields[] = {
 	F_LIST("requestHashPolicies", struct hp_lb_policy, hash_policies,
 	    nhash_policies, &kinds_hash_policy, 0),
 };
-static const struct schema_table kinds_lb_policy = SCHEMA_TABLE_ORIGIN(
+const struct schema_table kinds_lb_policy = SCHEMA_TABLE_ORIGIN(
     "loadBalancerPolicy", struct hp_lb_policy, kinds_lb_policy_fields, NULL);
 
 static const struct schema_field kinds_replace_prefix_fields[] = {
@@ -595,7 +603,7 @@ static const struct schema_field kinds_virtualhost_fields[] = {
 	    &kinds_ip_filter, 0),
 	F_LIST("ipDenyPolicy", struct hp_virtualhost, ip_deny, nip_deny,
 	    &kinds_ip_filter, 0),
-	F_UNSUPPORTED("tls"),
+	F_PTR("tls", struct hp_virtualhost, tls, &kinds_hp_tls),
 	F_UNSUPPORTED("authorization"),
 	F_UNSUPPORTED("jwtProviders"),
 };
@@ -618,8 +626,7 @@ static const struct schema_field kinds_httpproxy_spec_fields[] = {
 	F_LIST("routes", struct httpproxy, routes, nroutes, &kinds_route, 0),
 	F_LIST("includes", struct httpproxy, includes, nincludes, &kinds_include, 0),
 	F_STR("ingressClassName", struct httpproxy, ingress_class_name, 0, NULL),
-	/* TLS passthrough/termination to TCP services: the TLS work. */
-	F_UNSUPPORTED("tcpproxy"),
+	F_PTR("tcpproxy", struct httpproxy, tcpproxy, &kinds_tcpproxy),
 };
 static const struct schema_table kinds_httpproxy_spec = SCHEMA_TABLE(
     "spec", struct httpproxy, kinds_httpproxy_spec_fields, NULL);
@@ -1020,6 +1027,9 @@ static const struct kind_info kinds[] = {
 	{ "networking.k8s.io/v1", "Ingress", OBJ_INGRESS, &kinds_ingress },
 	{ "discovery.k8s.io/v1", "EndpointSlice", OBJ_ENDPOINTSLICE,
 	  &kinds_endpointslice },
+	{ "v1", "Secret", OBJ_SECRET, &kinds_secret },
+	{ "projectcontour.io/v1", "TLSCertificateDelegation",
+	  OBJ_TLSCERTDELEGATION, &kinds_tlsdelegation },
 };
 
 const struct kind_info *

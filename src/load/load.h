@@ -14,6 +14,9 @@
 struct load_options {
 	size_t max_alias_nodes; /* 0 = default 10,000 */
 	int max_depth; /* 0 = default 64 */
+	/* The pipeline's parsing threads when many files changed (startup):
+	 * 0 = one per CPU (at most 8), 1 = the calling thread only. */
+	int threads;
 };
 
 struct loaded_file {
@@ -31,6 +34,12 @@ struct loaded_file {
  * returns a loaded_file; check ->ok. On error ->objects is empty. */
 struct loaded_file *load_buffer(const char *path, const char *ns,
     const char *buf, size_t len, const struct load_options *opts);
+/* The same, building the YAML tree in scratch (reset before returning)
+ * instead of a fresh arena: a caller that loads many files keeps one
+ * scratch arena, whose memory stays warm from file to file. */
+struct loaded_file *load_buffer_scratch(const char *path, const char *ns,
+    const char *buf, size_t len, const struct load_options *opts,
+    struct arena *scratch);
 void loaded_file_free(struct loaded_file *lf);
 
 #endif

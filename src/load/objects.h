@@ -15,6 +15,8 @@ enum obj_kind {
 	OBJ_ENDPOINTS,
 	OBJ_INGRESS,
 	OBJ_ENDPOINTSLICE,
+	OBJ_SECRET,
+	OBJ_TLSCERTDELEGATION,
 	OBJ_KIND_COUNT,
 };
 
@@ -87,6 +89,7 @@ struct hp_service {
 	char *protocol; /* h2, h2c, tls; NULL: from the Service's annotations */
 	bool mirror;
 	struct hp_headers_policy *request_headers, *response_headers;
+	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
 };
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */
@@ -216,6 +219,7 @@ struct hp_virtualhost {
 	struct hp_ratelimit_policy *ratelimit;
 	struct hp_ip_filter *ip_allow, *ip_deny;
 	size_t nip_allow, nip_deny;
+	struct hp_tls *tls; /* NULL: HTTP only */
 };
 
 struct hp_include {
@@ -232,6 +236,54 @@ struct httpproxy {
 	struct hp_include *includes;
 	size_t nincludes;
 	char *ingress_class_name;
+	struct hp_tcpproxy *tcpproxy; /* NULL: none */
+};
+
+/* virtualhost.tls.clientValidation.forwardClientCertificate */
+struct hp_forward_cert {
+	bool subject, cert, chain, dns, uri;
+	struct origin origin;
+};
+
+struct hp_client_validation {
+	char *ca_secret; /* caSecret: "name" or "namespace/name" */
+	char *crl_secret; /* crlSecret */
+	bool only_verify_leaf_cert_crl;
+	bool optional_client_certificate;
+	bool skip_client_cert_validation;
+	struct hp_forward_cert *forward_client_certificate;
+	struct origin origin;
+};
+
+struct hp_tls {
+	char *secret_name; /* "name" or "namespace/name" (delegated) */
+	char *minimum_protocol_version, *maximum_protocol_version; /* "1.2", "1.3" */
+	bool passthrough;
+	bool enable_fallback_certificate;
+	struct hp_client_validation *client_validation;
+	struct origin origin;
+};
+
+/* services[].validation: verify the upstream's certificate. */
+struct hp_upstream_validation {
+	char *ca_secret;
+	char *subject_name;
+	struct origin origin;
+};
+
+struct hp_tcpproxy_include {
+	char *name, *namespace;
+	struct origin origin;
+};
+
+/* spec.tcpproxy: TLS passthrough or TLS termination to TCP services. */
+struct hp_tcpproxy {
+	struct hp_service *services;
+	size_t nservices;
+	struct hp_tcpproxy_include *include;
+	struct hp_tcpproxy_include *includes; /* deprecated spelling of include */
+	struct hp_lb_policy *lb_policy;
+	struct origin origin;
 };
 
 /* --- Service (v1) ----------------------------------------------------- */
@@ -349,6 +401,42 @@ struct endpointslice {
 	size_t nports;
 };
 
+/* --- Secret (v1) ------------------------------------------------------ */
+
+/* One entry of data (decoded from base64) or stringData. */
+struct secret_item {
+	char *key; /* tls.crt, tls.key, ca.crt, crl.pem, ... */
+	uint8_t *value; /* NUL-terminated; len excludes the NUL */
+	size_t len;
+	struct origin origin; /* of the value */
+	bool string_data; /* from stringData (wins over data) */
+};
+
+struct secret {
+	char *type; /* kubernetes.io/tls, Opaque, ...; NULL: Opaque */
+	struct secret_item *items; /* data merged with stringData (stringData wins) */
+	size_t nitems;
+	/* File-backed: annotations cairn.io/certificate-file,
+	 * cairn.io/private-key-file and cairn.io/ca-file, with where they
+	 * were written. */
+	char *certificate_file, *private_key_file, *ca_file;
+	struct origin certificate_file_origin, private_key_file_origin, ca_file_origin;
+};
+
+/* --- TLSCertificateDelegation (projectcontour.io/v1) ------------------ */
+
+struct tlsd_delegation {
+	char *secret_name; /* a Secret in the delegation's namespace */
+	char **target_namespaces; /* "*" = every namespace */
+	size_t ntarget_namespaces;
+	struct origin origin;
+};
+
+struct tls_delegation {
+	struct tlsd_delegation *delegations;
+	size_t ndelegations;
+};
+
 /* --- any object ------------------------------------------------------- */
 
 struct object {
@@ -361,6 +449,8 @@ struct object {
 		struct endpoints endpoints;
 		struct ingress ingress;
 		struct endpointslice endpointslice;
+		struct secret secret;
+		struct tls_delegation tls_delegation;
 	} u;
 };
 

@@ -73,14 +73,14 @@ struct dir_record {
 };
 
 struct cache_entry {
-	char *path;
+	const char *path; /* blob->path */
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	int64_t mtime_ns, ctime_ns;
-	char *data; /* NUL-terminated */
-	size_t len;
-	uint64_t hash;
+	/* Path, namespace and bytes, shared with every file list handed
+	 * out (emit() takes a reference, copies nothing). */
+	struct source_blob *blob;
 	bool racy; /* must be re-read on the next scan */
 	bool taken; /* moved into the next generation's cache */
 };
@@ -364,8 +364,7 @@ cache_free(struct cache_entry *c, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (c[i].taken)
 			continue;
-		free(c[i].path);
-		free(c[i].data);
+		source_blob_unref(c[i].blob);
 	}
 	free(c);
 }
@@ -601,14 +600,9 @@ cache_matches(const struct cache_entry *c, const struct stat *st)
 static void
 emit(struct scan *s, const struct cache_entry *c)
 {
-	struct source_file f = {
-		.path = xstrdup(c->path),
-		.ns = source_namespace_of(c->path),
-		.data = xmemdup(c->data, c->len + 1),
-		.len = c->len,
-		.hash = c->hash,
-	};
+	struct source_file f = { 0 };
 
+	source_file_from_blob(&f, c->blob);
 	ARRAY_PUSH(s->out->files, s->out->n, s->out->cap, f);
 }
 
@@ -672,7 +666,7 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 	struct source_dir *sd = s->sd;
 	struct cache_entry *old = cache_find(s, rel_of(s)), c;
 	struct stat fst;
-	char *data;
+	char *data, *ns;
 	size_t len;
 	int fd;
 
@@ -711,17 +705,18 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 	if (data == NULL)
 		return false;
 	sd->stats.files_read++;
+	ns = source_namespace_of(rel_of(s));
 	c = (struct cache_entry){
-		.path = xstrdup(rel_of(s)),
 		.dev = fst.st_dev,
 		.ino = fst.st_ino,
 		.size = fst.st_size,
 		.mtime_ns = ts_ns(&fst.st_mtim),
 		.ctime_ns = ts_ns(&fst.st_ctim),
-		.data = data,
-		.len = len,
-		.hash = hash_bytes(data, len),
+		.blob = source_blob_new(rel_of(s), ns, data, len,
+		    hash_bytes(data, len)),
 	};
+	free(ns);
+	c.path = c.blob->path;
 	c.racy = (int64_t)len != (int64_t)fst.st_size ||
 	    c.mtime_ns >= s->now_ns - sd->racy_ns ||
 	    c.ctime_ns >= s->now_ns - sd->racy_ns;
@@ -946,8 +941,64 @@ watch_clean(struct source_dir *sd, int wd)
 	return true;
 }
 
+/* The directory being reused, opened only when something in it must be
+ * looked at again (a racy file, a subdirectory that changed). */
+static int
+reuse_dir_fd(struct scan *s, int *fd, size_t base)
+{
+	char *rel, *path;
+
+	if (*fd != -1)
+		return *fd;
+	rel = xstrndup(rel_of(s), base);
+	path = full_path(s->sd, rel);
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(path);
+	free(rel);
+	return *fd;
+}
+
+static void reuse_dir(struct scan *s, int fd, struct dir_record *old,
+    size_t slot);
+
+/* A clean subdirectory of a clean directory (the current entry): neither
+ * watch saw an event, so it is the same directory as last time and
+ * nothing in it changed. Walked from its record without opening or
+ * stat()ing it: a rescan after one edit in a tree of 10,000 namespace
+ * directories makes no system call per directory. Returns false when the
+ * fast path does not apply. */
+static bool
+reuse_clean_subdir(struct scan *s)
+{
+	struct dir_record *old = dir_record_find(s, rel_of(s));
+	struct dir_record rec;
+	struct devino here;
+	size_t slot;
+
+	if (old == NULL || !old->reusable || s->depth >= SCAN_MAX_DEPTH ||
+	    !watch_clean(s->sd, old->wd))
+		return false;
+	for (size_t i = 0; i < s->depth; i++)
+		if (s->stack[i].dev == old->dev && s->stack[i].ino == old->ino)
+			return false; /* let enter_dir report the loop */
+	rec = (struct dir_record){
+		.rel = xstrdup(rel_of(s)),
+		.dev = old->dev,
+		.ino = old->ino,
+		.wd = -1,
+	};
+	slot = s->nnew_dirs;
+	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
+	here = (struct devino){ old->dev, old->ino, s->rel.len };
+	ARRAY_PUSH(s->stack, s->depth, s->stackcap, here);
+	reuse_dir(s, -1, old, slot);
+	s->depth--;
+	return true;
+}
+
 /* A directory nothing relevant happened in since the last scan: its
- * listing is the old one and its files come from the cache unstat()ed. */
+ * listing is the old one and its files come from the cache unstat()ed.
+ * fd may be -1 (reuse_clean_subdir): it is opened when needed. */
 static void
 reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 {
@@ -969,7 +1020,9 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 
 		rel_push(s, base, kids[i].name);
 		if (kids[i].is_dir) {
-			ok = enter_dir(s, fd, kids[i].name, false);
+			ok = reuse_clean_subdir(s) ||
+			    (reuse_dir_fd(s, &fd, base) != -1 &&
+			    enter_dir(s, fd, kids[i].name, false));
 		} else if ((c = cache_find(s, rel_of(s))) != NULL && !c->racy) {
 			emit(s, c);
 			ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *c);
@@ -979,14 +1032,16 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			struct dent e = { .name = kids[i].name };
 
 			ok = false;
-			if (classify(s, fd, &e, DT_UNKNOWN))
+			if (reuse_dir_fd(s, &fd, base) != -1 &&
+			    classify(s, fd, &e, DT_UNKNOWN))
 				visit(s, fd, &e);
 		}
 		if (!ok)
 			s->new_dirs[slot].reusable = false; /* read it next time */
 		rel_set_len(s, base);
 	}
-	close(fd);
+	if (fd != -1)
+		close(fd);
 }
 
 static void

@@ -6,12 +6,60 @@
 
 #include "util/xalloc.h"
 
+struct source_blob *
+source_blob_new(const char *path, const char *ns, char *data, size_t len,
+    uint64_t hash)
+{
+	struct source_blob *b = xmalloc(sizeof *b);
+
+	b->refs = 1;
+	b->path = xstrdup(path);
+	b->ns = xstrdup(ns);
+	b->data = data;
+	b->len = len;
+	b->hash = hash;
+	return b;
+}
+
+struct source_blob *
+source_blob_ref(struct source_blob *b)
+{
+	b->refs++;
+	return b;
+}
+
+void
+source_blob_unref(struct source_blob *b)
+{
+	if (b == NULL || --b->refs > 0)
+		return;
+	free(b->path);
+	free(b->ns);
+	free(b->data);
+	free(b);
+}
+
+void
+source_file_from_blob(struct source_file *f, struct source_blob *b)
+{
+	f->path = b->path;
+	f->ns = b->ns;
+	f->data = b->data;
+	f->len = b->len;
+	f->hash = b->hash;
+	f->blob = source_blob_ref(b);
+}
+
 void
 source_files_free(struct source_files *sf)
 {
 	if (sf == NULL)
 		return;
 	for (size_t i = 0; i < sf->n; i++) {
+		if (sf->files[i].blob != NULL) {
+			source_blob_unref(sf->files[i].blob);
+			continue;
+		}
 		free(sf->files[i].path);
 		free(sf->files[i].ns);
 		free(sf->files[i].data);

@@ -9,13 +9,37 @@
 
 #include "util/diag.h"
 
+/* One file's path, namespace and bytes, shared by a source's cache and
+ * every file list it hands out: a rescan of 10,000 files copies none of
+ * them. Immutable once made; refcounted. */
+struct source_blob {
+	unsigned refs; /* the watch thread's only: not atomic */
+	char *path, *ns, *data;
+	size_t len;
+	uint64_t hash;
+};
+
+/* Takes ownership of data (NUL-terminated, len bytes before the NUL);
+ * copies path and ns. refs = 1. */
+struct source_blob *source_blob_new(const char *path, const char *ns,
+    char *data, size_t len, uint64_t hash);
+struct source_blob *source_blob_ref(struct source_blob *b);
+void source_blob_unref(struct source_blob *b);
+
 struct source_file {
 	char *path; /* relative to the root, '/'-separated */
 	char *ns; /* first directory level, or "default" */
 	char *data; /* NUL-terminated copy of the contents */
 	size_t len;
 	uint64_t hash; /* hash_bytes(data, len) */
+	/* When set, path, ns and data belong to this blob (one reference
+	 * held by the file list) and must not be freed or changed; when
+	 * NULL, the list owns them. Zero-initialise files you make. */
+	struct source_blob *blob;
 };
+
+/* A file of a list that borrows b's bytes (takes a reference). */
+void source_file_from_blob(struct source_file *f, struct source_blob *b);
 
 struct source_files {
 	struct source_file *files; /* sorted by path */

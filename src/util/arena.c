@@ -16,67 +16,179 @@ struct arena_block {
 	_Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
+#define ARENA_MIN_BLOCK 512
+
 void
 arena_init(struct arena *a)
 {
-	a->head = NULL;
-	a->total = 0;
+	memset(a, 0, sizeof *a);
+}
+
+void
+arena_init_sized(struct arena *a, size_t size_hint)
+{
+	arena_init(a);
+	if (size_hint < ARENA_MIN_BLOCK)
+		size_hint = ARENA_MIN_BLOCK;
+	if (size_hint < ARENA_BLOCK_SIZE)
+		a->next_block = (size_hint + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+}
+
+static void
+blocks_free(struct arena_block *b, const struct arena_block *until)
+{
+	struct arena_block *next;
+
+	for (; b != NULL && b != until; b = next) {
+		next = b->next;
+		free(b);
+	}
 }
 
 void
 arena_free(struct arena *a)
 {
-	struct arena_block *b, *next;
+	blocks_free(a->head, NULL);
+	blocks_free(a->big, NULL);
+	free(a->spare);
+	a->head = a->big = a->spare = NULL;
+	a->total = 0;
+}
 
+void
+arena_reset(struct arena *a)
+{
+	struct arena_block *b, *next, *keep = a->spare;
+
+	for (b = a->head; b != NULL; b = b->next)
+		if (keep == NULL || b->size > keep->size)
+			keep = b;
 	for (b = a->head; b != NULL; b = next) {
 		next = b->next;
-		free(b);
+		if (b != keep)
+			free(b);
 	}
-	a->head = NULL;
+	if (a->spare != keep)
+		free(a->spare);
+	blocks_free(a->big, NULL);
+	if (keep != NULL) {
+		keep->used = 0;
+		keep->next = NULL;
+	}
+	a->head = keep;
+	a->big = a->spare = NULL;
 	a->total = 0;
+}
+
+struct arena_mark
+arena_mark(const struct arena *a)
+{
+	struct arena_mark m = {
+		.head = a->head,
+		.used = a->head ? a->head->used : 0,
+		.big = a->big,
+		.total = a->total,
+	};
+
+	return m;
+}
+
+void
+arena_release(struct arena *a, const struct arena_mark *m)
+{
+	struct arena_block *b, *next;
+
+	/* Blocks made after the mark are in front of it on both lists; the
+	 * largest head block stays as the spare for the next round. */
+	for (b = a->head; b != NULL && b != m->head; b = next) {
+		next = b->next;
+		if (a->spare == NULL || b->size > a->spare->size) {
+			free(a->spare);
+			a->spare = b;
+		} else {
+			free(b);
+		}
+	}
+	a->head = m->head;
+	if (a->head != NULL)
+		a->head->used = m->used;
+	blocks_free(a->big, m->big);
+	a->big = m->big;
+	a->total = m->total;
+}
+
+size_t
+arena_footprint(const struct arena *a)
+{
+	size_t n = 0;
+
+	for (const struct arena_block *b = a->head; b != NULL; b = b->next)
+		n += sizeof *b + b->size;
+	for (const struct arena_block *b = a->big; b != NULL; b = b->next)
+		n += sizeof *b + b->size;
+	if (a->spare != NULL)
+		n += sizeof *a->spare + a->spare->size;
+	return n;
+}
+
+void *
+arena_alloc_nozero(struct arena *a, size_t size)
+{
+	struct arena_block *b = a->head;
+	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	size_t next = a->next_block ? a->next_block : ARENA_BLOCK_SIZE;
+	void *p;
+
+	if (b == NULL || b->size - b->used < need) {
+		size_t bsize = need > next ? need : next;
+
+		if (b != NULL && need > next / 4) {
+			/* Big allocations get a block of their own on a list
+			 * of their own, so the current block's free space is
+			 * not wasted. */
+			struct arena_block *big = xmalloc(sizeof *big + need);
+
+			big->used = need;
+			big->size = need;
+			big->next = a->big;
+			a->big = big;
+			a->total += need;
+			return big->data;
+		}
+		if (a->spare != NULL && a->spare->size >= bsize) {
+			b = a->spare;
+			a->spare = NULL;
+		} else {
+			b = xmalloc(sizeof *b + bsize);
+			b->size = bsize;
+		}
+		b->used = 0;
+		b->next = a->head;
+		a->head = b;
+		/* Geometric growth from a small first block. */
+		if (a->next_block != 0 && a->next_block < ARENA_BLOCK_SIZE)
+			a->next_block = a->next_block * 2 < ARENA_BLOCK_SIZE ?
+			    a->next_block * 2 : ARENA_BLOCK_SIZE;
+	}
+	p = b->data + b->used;
+	b->used += need;
+	a->total += need;
+	return p;
 }
 
 void *
 arena_alloc(struct arena *a, size_t size)
 {
-	struct arena_block *b = a->head;
-	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	void *p;
+	void *p = arena_alloc_nozero(a, size);
 
-	if (b == NULL || b->size - b->used < need) {
-		size_t bsize = need > ARENA_BLOCK_SIZE / 4 ? need : ARENA_BLOCK_SIZE;
-
-		if (b != NULL && need > ARENA_BLOCK_SIZE / 4) {
-			/* Big allocations get their own block behind the
-			 * current one so the current block's free space is
-			 * not wasted. */
-			struct arena_block *big = xmalloc(sizeof *big + bsize);
-
-			big->used = need;
-			big->size = bsize;
-			big->next = b->next;
-			b->next = big;
-			a->total += need;
-			memset(big->data, 0, need);
-			return big->data;
-		}
-		b = xmalloc(sizeof *b + bsize);
-		b->used = 0;
-		b->size = bsize;
-		b->next = a->head;
-		a->head = b;
-	}
-	p = b->data + b->used;
-	b->used += need;
-	a->total += need;
-	memset(p, 0, need);
+	memset(p, 0, size);
 	return p;
 }
 
 void *
 arena_memdup(struct arena *a, const void *p, size_t n)
 {
-	void *q = arena_alloc(a, n);
+	void *q = arena_alloc_nozero(a, n);
 
 	if (n)
 		memcpy(q, p, n);
@@ -87,9 +199,10 @@ char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	size_t len = strnlen(s, n);
-	char *p = arena_alloc(a, len + 1);
+	char *p = arena_alloc_nozero(a, len + 1);
 
 	memcpy(p, s, len);
+	p[len] = '\0';
 	return p;
 }
 
@@ -104,12 +217,17 @@ arena_printf(struct arena *a, const char *fmt, ...)
 {
 	va_list ap;
 	int len;
-	char *p;
+	char *p, buf[256];
 
+	/* One formatting pass for the usual short names. */
 	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
+	len = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	p = arena_alloc(a, (size_t)len + 1);
+	if (len < 0)
+		len = 0;
+	if ((size_t)len < sizeof buf)
+		return arena_memdup(a, buf, (size_t)len + 1);
+	p = arena_alloc_nozero(a, (size_t)len + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)len + 1, fmt, ap);
 	va_end(ap);
@@ -119,9 +237,10 @@ arena_printf(struct arena *a, const char *fmt, ...)
 void *
 arena_grow(struct arena *a, void *old, size_t oldn, size_t newcap, size_t elem)
 {
-	void *p = arena_alloc(a, newcap * elem);
+	unsigned char *p = arena_alloc_nozero(a, newcap * elem);
 
 	if (oldn)
 		memcpy(p, old, oldn * elem);
+	memset(p + oldn * elem, 0, (newcap - oldn) * elem);
 	return p;
 }

@@ -1,6 +1,5 @@
 #include "util/hash.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
 
@@ -16,10 +15,17 @@ hash_bytes_seeded(const void *data, size_t len, uint64_t seed)
 	return XXH64(data, len, seed);
 }
 
+/* Called for every resource of every build: no printf. */
 void
 hash_hex(uint64_t h, char out[17])
 {
-	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 15; i >= 0; i--) {
+		out[i] = digits[h & 0xf];
+		h >>= 4;
+	}
+	out[16] = '\0';
 }
 
 struct hash_state *

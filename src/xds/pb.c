@@ -39,6 +39,48 @@ pb_pack(struct arena *a, const ProtobufCMessage *m, size_t *len_out)
 	return buf;
 }
 
+static size_t
+varint(uint64_t v, uint8_t out[10])
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+size_t
+pb_put_bytes_field(uint8_t *out, uint32_t field_number, const void *bytes,
+    size_t len)
+{
+	size_t n = varint(((uint64_t)field_number << 3) | 2, out);
+
+	n += varint(len, out + n);
+	memcpy(out + n, bytes, len);
+	return n + len;
+}
+
+size_t
+pb_bytes_field_size(uint32_t field_number, size_t len)
+{
+	uint8_t head[20];
+	size_t n = varint(((uint64_t)field_number << 3) | 2, head);
+
+	return n + varint(len, head + n) + len;
+}
+
+uint32_t
+pb_field_number(const ProtobufCMessageDescriptor *desc, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(desc, name);
+
+	return f ? f->id : 0;
+}
+
 Google__Protobuf__Any *
 pb_any(struct arena *a, const ProtobufCMessage *m)
 {
@@ -98,7 +140,7 @@ pb_socket_address(struct arena *a, const char *ip, uint32_t port)
 	Envoy__Config__Core__V3__SocketAddress *sa =
 	    pb_new(a, &envoy__config__core__v3__socket_address__descriptor);
 
-	sa->address = pb_str(a, ip);
+	sa->address = pb_borrow(ip); /* callers pass DAG or option strings */
 	sa->port_specifier_case =
 	    ENVOY__CONFIG__CORE__V3__SOCKET_ADDRESS__PORT_SPECIFIER_PORT_VALUE;
 	sa->port_value = port;

@@ -74,6 +74,91 @@ snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
 }
 
+void *
+snapshot_builder_alloc(struct snapshot_builder *b, size_t len)
+{
+	return arena_alloc_nozero(&b->snap->arena, len ? len : 1);
+}
+
+void
+snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const void *bytes, size_t len, bool named_only)
+{
+	struct xds_resource_set *set = &b->snap->types[type];
+	struct xds_resource r = {
+		.name = arena_strdup(&b->snap->arena, name),
+		.version = hash_bytes(bytes, len),
+		.bytes = bytes,
+		.len = len,
+		.named_only = named_only,
+	};
+
+	hash_hex(r.version, r.version_hex);
+	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+}
+
+struct xds_blob *
+xds_blob_new(const char *name, size_t len)
+{
+	size_t nlen = strlen(name) + 1;
+	struct xds_blob *b = xmalloc(sizeof *b + len + nlen);
+
+	atomic_init(&b->refs, 1);
+	b->len = len;
+	b->version = 0;
+	b->version_hex[0] = '\0';
+	memcpy(b->bytes + len, name, nlen);
+	b->name = (const char *)b->bytes + len;
+	return b;
+}
+
+void
+xds_blob_seal(struct xds_blob *b, size_t len)
+{
+	if (len < b->len) {
+		/* The name follows the bytes: move it up. */
+		memmove(b->bytes + len, b->name, strlen(b->name) + 1);
+		b->name = (const char *)b->bytes + len;
+		b->len = len;
+	}
+	b->version = hash_bytes(b->bytes, b->len);
+	hash_hex(b->version, b->version_hex);
+}
+
+struct xds_blob *
+xds_blob_ref(struct xds_blob *b)
+{
+	atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+	return b;
+}
+
+void
+xds_blob_unref(struct xds_blob *b)
+{
+	if (b != NULL &&
+	    atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+		free(b);
+}
+
+void
+snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
+    struct xds_blob *blob, bool named_only)
+{
+	struct snapshot *s = b->snap;
+	struct xds_resource_set *set = &s->types[type];
+	struct xds_resource r = {
+		.name = blob->name,
+		.version = blob->version,
+		.bytes = blob->bytes,
+		.len = blob->len,
+		.named_only = named_only,
+	};
+
+	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
+	ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, xds_blob_ref(blob));
+	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+}
+
 static int
 resource_cmp(const void *a, const void *b)
 {
@@ -89,8 +174,12 @@ resource_set_finish(struct xds_resource_set *set)
 {
 	struct hash_state *h = hash_begin();
 	size_t out = 0;
+	bool sorted = true;
 
-	if (set->n > 1)
+	/* The translator mostly emits in name order already. */
+	for (size_t i = 1; i < set->n && sorted; i++)
+		sorted = strcmp(set->items[i - 1].name, set->items[i].name) < 0;
+	if (!sorted)
 		qsort(set->items, set->n, sizeof set->items[0], resource_cmp);
 	for (size_t i = 0; i < set->n; i++) {
 		if (out > 0 && strcmp(set->items[out - 1].name, set->items[i].name) == 0)
@@ -133,6 +222,9 @@ snapshot_unref(struct snapshot *s)
 		return;
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		free(s->types[t].items);
+	for (size_t i = 0; i < s->nblobs; i++)
+		xds_blob_unref(s->blobs[i]);
+	free(s->blobs);
 	arena_free(&s->arena);
 	free(s);
 }

@@ -37,12 +37,33 @@ struct xds_resource_set {
 	char version_hex[17];
 };
 
+/* One serialized resource that several snapshots (and the translator's
+ * cache, xds/translate_cache.c) share: immutable once made, refcounted
+ * (snapshots die on any thread). */
+struct xds_blob {
+	atomic_uint refs;
+	uint64_t version; /* hash of bytes */
+	char version_hex[17];
+	const char *name; /* in the same allocation */
+	size_t len;
+	uint8_t bytes[];
+};
+
+/* A blob of len bytes for name, refs = 1: fill bytes (up to len), then
+ * xds_blob_seal with the length written, which sets the version. */
+struct xds_blob *xds_blob_new(const char *name, size_t len);
+void xds_blob_seal(struct xds_blob *b, size_t len);
+struct xds_blob *xds_blob_ref(struct xds_blob *b);
+void xds_blob_unref(struct xds_blob *b);
+
 struct snapshot {
 	atomic_int refs;
 	uint64_t serial; /* increases with every published snapshot */
 	const char *revision; /* source revision it was built from */
 	struct xds_resource_set types[XDS_TYPE_COUNT];
 	struct arena arena; /* owns everything above */
+	struct xds_blob **blobs; /* resources it holds a reference on */
+	size_t nblobs, capblobs;
 };
 
 const char *xds_type_url(enum xds_type type);
@@ -55,6 +76,15 @@ struct snapshot_builder;
 struct snapshot_builder *snapshot_builder_new(const char *revision);
 void snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
     const char *name, const void *bytes, size_t len, bool named_only);
+/* Without copying: bytes were allocated by snapshot_builder_alloc
+ * (serialize straight into the snapshot instead of serializing and
+ * copying). */
+void *snapshot_builder_alloc(struct snapshot_builder *b, size_t len);
+void snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const void *bytes, size_t len, bool named_only);
+/* A shared resource (takes a reference): no copy, no hashing. */
+void snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
+    struct xds_blob *blob, bool named_only);
 /* Sorts, versions and returns the snapshot (refs = 1); frees b. A name
  * must not be added twice (the translator guarantees unique names). */
 struct snapshot *snapshot_builder_finish(struct snapshot_builder *b);

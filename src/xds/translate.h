@@ -28,14 +28,45 @@ struct translate_options {
 	int64_t max_connection_duration_ms;
 	uint32_t xff_num_trusted_hops;
 	enum translate_server_header server_header;
+	/* ingress_https (translate_https.c): envoy.https, envoy.tls and the
+	 * ALPN protocols of envoy.default-http-versions. */
+	const char *https_address;
+	uint32_t https_port;
+	const char *https_access_log; /* "" = no access log */
+	char *const *cipher_suites; /* empty: Envoy's defaults */
+	size_t ncipher_suites;
+	bool alpn_h2, alpn_http11;
+	const char *tls_minimum_version, *tls_maximum_version; /* "1.2", "1.3" */
 };
 
 void translate_options_init(struct translate_options *o);
+
+/* Serialized resources of the last translation, reused when their DAG
+ * inputs hash the same (translate_cache.c): a one-file change serializes
+ * only what it touched. Owned by the caller (the pipeline), used by one
+ * translation at a time; the snapshots share the bytes. */
+struct translate_cache;
+struct translate_cache *translate_cache_new(void);
+void translate_cache_free(struct translate_cache *c);
+/* translate_dag with a cache (may be NULL): byte for byte the same
+ * snapshot. */
+struct snapshot *translate_dag_cached(const struct dag *dag,
+    const struct translate_options *o, const char *revision,
+    struct translate_cache *cache);
 struct snapshot *translate_dag(const struct dag *dag,
     const struct translate_options *o, const char *revision);
 
 /* Names Contour uses, so its docs and dashboards apply. */
 #define TRANSLATE_HTTP_LISTENER "ingress_http"
 #define TRANSLATE_HTTP_ROUTES "ingress_http"
+#define TRANSLATE_HTTPS_LISTENER "ingress_https"
+#define TRANSLATE_HTTPS_ROUTES_PREFIX "https/" /* + the FQDN */
+#define TRANSLATE_FALLBACK_ROUTES "ingress_fallbackcert"
+
+/* A serialized SDS Secret with its private key replaced by
+ * "[redacted]" (cairn dump without --show-secrets). Returns a malloc'd
+ * copy with *out_len, or NULL when there is nothing to redact. */
+uint8_t *translate_secret_redact(const uint8_t *bytes, size_t len,
+    size_t *out_len);
 
 #endif

@@ -160,9 +160,9 @@ protocol_options(struct arena *a, Cluster *c, const struct dag_cluster *dc)
 	c->typed_extension_protocol_options[0] = e;
 }
 
-/* protocol tls/h2: TLS to the upstream, ALPN h2 for h2.
- * TODO(TLS work): upstream validation (CA, subject name) and the client
- * certificate need Secrets; this is Contour's context without them. */
+/* protocol tls/h2: TLS to the upstream, ALPN h2 for h2, and with
+ * services[].validation the CA (over SDS) and subject name to verify
+ * (translate_https.c). */
 static Envoy__Config__Core__V3__TransportSocket *
 upstream_tls(struct arena *a, const struct dag_cluster *dc)
 {
@@ -180,6 +180,7 @@ upstream_tls(struct arena *a, const struct dag_cluster *dc)
 	}
 	if (dc->sni != NULL)
 		ctx->sni = pb_str(a, dc->sni);
+	translate_upstream_validation(a, ctx->common_tls_context, dc);
 	ts->name = "envoy.transport_sockets.tls";
 	ts->config_type_case = ENVOY__CONFIG__CORE__V3__TRANSPORT_SOCKET__CONFIG_TYPE_TYPED_CONFIG;
 	ts->typed_config = pb_any(a, &ctx->base);
@@ -199,7 +200,7 @@ dns_cluster(struct arena *a, Cluster *c, const struct dag_cluster *dc)
 	lle->n_lb_endpoints = 1;
 	lle->lb_endpoints = pb_array(a, 1);
 	lle->lb_endpoints[0] = lb_endpoint(a, dc->external_name, dc->port);
-	cla->cluster_name = pb_str(a, dc->eds_name);
+	cla->cluster_name = pb_borrow(dc->eds_name);
 	cla->n_endpoints = 1;
 	cla->endpoints = pb_array(a, 1);
 	cla->endpoints[0] = lle;
@@ -217,9 +218,15 @@ translate_clusters(struct translation *t)
 
 	for (size_t i = 0; i < t->dag->nclusters; i++) {
 		const struct dag_cluster *dc = t->dag->clusters[i];
-		Cluster *c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
+		uint64_t key = translation_key_cluster(t, dc);
+		struct arena_mark mark;
+		Cluster *c;
 
-		c->name = pb_str(a, dc->name);
+		if (translation_reuse(t, XDS_CLUSTER, key, false))
+			continue;
+		mark = arena_mark(a);
+		c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
+		c->name = pb_borrow(dc->name);
 		c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
 		    dc->service, dc->port);
 		c->cluster_discovery_type_case =
@@ -232,7 +239,7 @@ translate_clusters(struct translation *t)
 
 			c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__EDS;
 			eds->eds_config = pb_ads_config_source(a);
-			eds->service_name = pb_str(a, dc->endpoints->name);
+			eds->service_name = pb_borrow(dc->endpoints->name);
 			c->eds_cluster_config = eds;
 		}
 		c->connect_timeout = pb_duration_ms(a, t->opts->connect_timeout_ms);
@@ -260,7 +267,8 @@ translate_clusters(struct translation *t)
 		protocol_options(a, c, dc);
 		if (dc->protocol == DAG_PROTOCOL_TLS || dc->protocol == DAG_PROTOCOL_H2)
 			c->transport_socket = upstream_tls(a, dc);
-		translation_emit(t, XDS_CLUSTER, c->name, &c->base, false);
+		translation_emit_keyed(t, XDS_CLUSTER, c->name, &c->base, false, key);
+		arena_release(a, &mark);
 	}
 }
 
@@ -273,10 +281,16 @@ translate_endpoints(struct translation *t)
 
 	for (size_t i = 0; i < t->dag->nendpoints; i++) {
 		const struct dag_endpoints *de = t->dag->endpoints[i];
-		ClusterLoadAssignment *cla = pb_new(a,
-		    &envoy__config__endpoint__v3__cluster_load_assignment__descriptor);
+		uint64_t key = translation_key_endpoints(t, de);
+		struct arena_mark mark;
+		ClusterLoadAssignment *cla;
 
-		cla->cluster_name = pb_str(a, de->name);
+		if (translation_reuse(t, XDS_ENDPOINT, key, false))
+			continue;
+		mark = arena_mark(a);
+		cla = pb_new(a,
+		    &envoy__config__endpoint__v3__cluster_load_assignment__descriptor);
+		cla->cluster_name = pb_borrow(de->name);
 		if (de->n > 0) {
 			LocalityLbEndpoints *lle = pb_new(a,
 			    &envoy__config__endpoint__v3__locality_lb_endpoints__descriptor);
@@ -292,6 +306,8 @@ translate_endpoints(struct translation *t)
 			cla->endpoints = pb_array(a, 1);
 			cla->endpoints[0] = lle;
 		}
-		translation_emit(t, XDS_ENDPOINT, cla->cluster_name, &cla->base, false);
+		translation_emit_keyed(t, XDS_ENDPOINT, cla->cluster_name,
+		    &cla->base, false, key);
+		arena_release(a, &mark);
 	}
 }

@@ -8,10 +8,54 @@
 struct translation {
 	const struct dag *dag;
 	const struct translate_options *opts;
-	struct arena arena; /* messages of this translation */
+	/* Messages of this translation. The loops over resources release
+	 * each resource's messages once it is serialized (arena_mark,
+	 * arena_release): keep what is shared by several resources in
+	 * memory allocated before the loop. */
+	struct arena arena;
 	struct snapshot_builder *out;
 	bool proxyless_no_cluster; /* a proxyless route needs "cairn/not-forwarded" */
+	struct translate_cache *cache; /* NULL: serialize everything */
+	uint64_t opts_fp; /* of opts, part of every cache key */
+	/* Fingerprints made once per translation (translate_cache.c): per
+	 * cluster (by address) and per virtual host (by index). */
+	struct fp_memo *cluster_fps;
+	uint64_t *vhost_fps;
 };
+
+/* --- translate_cache.c: resources reused from the last translation ------- */
+
+/* Cache keys: a hash of everything the translator reads to make the
+ * resource; 0 = not cached (no cache, or inputs it does not hash). */
+uint64_t translation_key_vhost(const struct translation *t,
+    const struct dag_vhost *vh, bool proxyless);
+uint64_t translation_key_cluster(const struct translation *t,
+    const struct dag_cluster *dc);
+uint64_t translation_key_endpoints(const struct translation *t,
+    const struct dag_endpoints *de);
+/* A resource that depends on its name and the options only. */
+uint64_t translation_key_name(const struct translation *t, const char *kind,
+    const char *name);
+uint64_t translation_key_combine(uint64_t h, uint64_t key);
+void translate_cache_begin(struct translation *t);
+void translate_cache_end(struct translation *t);
+/* The blob cached under key (borrowed; kept for the next translation),
+ * or NULL. *flag (may be NULL): what translation_cache_put stored. */
+struct xds_blob *translation_cache_get(struct translation *t, uint64_t key,
+    bool *flag);
+/* Keep blob under key (takes a reference); flag: a side effect of making
+ * it that a reuse must repeat. */
+void translation_cache_put(struct translation *t, uint64_t key,
+    struct xds_blob *blob, bool flag);
+/* m serialized into a new blob (refs = 1). */
+struct xds_blob *translation_pack(struct translation *t, const char *name,
+    const ProtobufCMessage *m);
+/* Adds the resource cached under key and returns true, or returns false:
+ * then build it and call translation_emit_keyed. */
+bool translation_reuse(struct translation *t, enum xds_type type, uint64_t key,
+    bool named_only);
+void translation_emit_keyed(struct translation *t, enum xds_type type,
+    const char *name, const ProtobufCMessage *m, bool named_only, uint64_t key);
 
 /* Serialize m and add it to the snapshot. */
 void translation_emit(struct translation *t, enum xds_type type,
@@ -28,6 +72,28 @@ struct Google__Protobuf__Duration *translation_timeout(struct arena *a,
     int64_t ms);
 
 void translate_listeners(struct translation *t);
+/* TLS: SDS Secrets (translate_secret.c); ingress_https, https/<fqdn> and
+ * ingress_fallbackcert (translate_https.c). */
+void translate_secrets(struct translation *t);
+void translate_https(struct translation *t);
+/* What port 80 serves of vh: TLS hosts' routes redirect to https unless
+ * permitInsecure, and https-only routes are left out. vh itself when
+ * nothing changes, a copy in t's arena otherwise, NULL when nothing is
+ * left. */
+const struct dag_vhost *translate_http_view(struct translation *t,
+    const struct dag_vhost *vh);
+/* A VirtualHost of ingress_http's kind (translate_route.c). */
+struct Envoy__Config__Route__V3__VirtualHost *translate_virtual_host(
+    struct translation *t, const struct dag_vhost *vh);
+/* services[].validation of dc into an UpstreamTlsContext's context
+ * (translate_https.c); nothing without validation. */
+struct Envoy__Extensions__TransportSockets__Tls__V3__CommonTlsContext;
+void translate_upstream_validation(struct arena *a,
+    struct Envoy__Extensions__TransportSockets__Tls__V3__CommonTlsContext *ctx,
+    const struct dag_cluster *dc);
+/* A file access log (translate_listener.c). */
+struct Envoy__Config__Accesslog__V3__AccessLog *translate_access_log(
+    struct translation *t, const char *path);
 void translate_routes(struct translation *t);
 void translate_clusters(struct translation *t);
 void translate_endpoints(struct translation *t);

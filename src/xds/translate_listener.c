@@ -25,8 +25,8 @@ typedef Envoy__Config__Listener__V3__Filter Filter;
 typedef Envoy__Config__Accesslog__V3__AccessLog AccessLog;
 typedef Envoy__Extensions__AccessLoggers__File__V3__FileAccessLog FileAccessLog;
 
-static AccessLog *
-access_log(struct translation *t, const char *path)
+AccessLog *
+translate_access_log(struct translation *t, const char *path)
 {
 	struct arena *a = &t->arena;
 	AccessLog *al = pb_new(a, &envoy__config__accesslog__v3__access_log__descriptor);
@@ -114,7 +114,7 @@ translate_hcm(struct translation *t, const char *stat_prefix,
 	if (o->http_access_log && o->http_access_log[0]) {
 		hcm->n_access_log = 1;
 		hcm->access_log = pb_array(a, 1);
-		hcm->access_log[0] = access_log(t, o->http_access_log);
+		hcm->access_log[0] = translate_access_log(t, o->http_access_log);
 	}
 	hcm->use_remote_address = pb_bool(a, 1);
 	hcm->normalize_path = pb_bool(a, 1);
@@ -186,14 +186,19 @@ static void
 api_listener(struct translation *t, const struct dag_vhost *vh)
 {
 	struct arena *a = &t->arena;
-	Listener *l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
-	Envoy__Config__Listener__V3__ApiListener *al = pb_new(a,
-	    &envoy__config__listener__v3__api_listener__descriptor);
+	/* Made of the FQDN (and the options) alone. */
+	uint64_t key = translation_key_name(t, "listener/api", vh->fqdn);
+	Listener *l;
+	Envoy__Config__Listener__V3__ApiListener *al;
 
+	if (translation_reuse(t, XDS_LISTENER, key, true))
+		return;
+	l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
+	al = pb_new(a, &envoy__config__listener__v3__api_listener__descriptor);
 	l->name = pb_str(a, vh->fqdn);
 	al->api_listener = pb_any(a, translate_hcm(t, vh->fqdn, vh->fqdn, false));
 	l->api_listener = al;
-	translation_emit(t, XDS_LISTENER, l->name, &l->base, true);
+	translation_emit_keyed(t, XDS_LISTENER, l->name, &l->base, true, key);
 }
 
 void
@@ -203,7 +208,11 @@ translate_listeners(struct translation *t)
 	if (!translation_has_routes(t))
 		return;
 	http_listener(t);
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
+	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+		struct arena_mark mark = arena_mark(&t->arena);
+
 		if (translation_proxyless_host(&t->dag->vhosts[i]))
 			api_listener(t, &t->dag->vhosts[i]);
+		arena_release(&t->arena, &mark);
+	}
 }

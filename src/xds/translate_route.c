@@ -31,6 +31,7 @@
 #include "google/protobuf/any.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 #include "util/strbuf.h"
+#include "util/xalloc.h"
 
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
 typedef Envoy__Config__Route__V3__VirtualHost VirtualHost;
@@ -74,16 +75,16 @@ string_matcher(struct arena *a, int kind, const char *value, bool ignore_case)
 	sm->ignore_case = ignore_case;
 	switch (kind) {
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT:
-		sm->exact = pb_str(a, value);
+		sm->exact = pb_borrow(value);
 		break;
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_PREFIX:
-		sm->prefix = pb_str(a, value);
+		sm->prefix = pb_borrow(value);
 		break;
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SUFFIX:
-		sm->suffix = pb_str(a, value);
+		sm->suffix = pb_borrow(value);
 		break;
 	case ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_CONTAINS:
-		sm->contains = pb_str(a, value);
+		sm->contains = pb_borrow(value);
 		break;
 	default:
 		sm->match_pattern_case =
@@ -134,7 +135,7 @@ header_matcher_legacy(struct arena *a, const struct dag_header_match *h,
 	if (h->kind == DAG_HEADER_EXACT && !h->ignore_case) {
 		m->header_match_specifier_case =
 		    ENVOY__CONFIG__ROUTE__V3__HEADER_MATCHER__HEADER_MATCH_SPECIFIER_EXACT_MATCH;
-		m->exact_match = pb_str(a, h->value);
+		m->exact_match = pb_borrow(h->value);
 		return m;
 	}
 	/* grpc-js has no contains_match: contains is a regex too. */
@@ -163,7 +164,7 @@ header_matcher(struct arena *a, const struct dag_header_match *h, bool proxyless
 	HeaderMatcher *m = pb_new(a, &envoy__config__route__v3__header_matcher__descriptor);
 	int kind;
 
-	m->name = pb_str(a, h->name);
+	m->name = pb_borrow(h->name);
 	m->invert_match = h->invert;
 	m->treat_missing_header_as_empty = h->treat_missing_as_empty;
 	if (h->kind == DAG_HEADER_PRESENT) {
@@ -192,7 +193,7 @@ query_matcher(struct arena *a, const struct dag_query_match *q)
 	    &envoy__config__route__v3__query_parameter_matcher__descriptor);
 	int kind = ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_SAFE_REGEX;
 
-	m->name = pb_str(a, q->name);
+	m->name = pb_borrow(q->name);
 	switch (q->kind) {
 	case DAG_QUERY_PRESENT:
 		m->query_parameter_match_specifier_case =
@@ -230,7 +231,7 @@ route_match(struct arena *a, const struct dag_route *r, bool proxyless)
 		if (r->segment_prefix && !proxyless) {
 			m->path_specifier_case =
 			    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PATH_SEPARATED_PREFIX;
-			m->path_separated_prefix = pb_str(a, r->path);
+			m->path_separated_prefix = pb_borrow(r->path);
 		} else if (r->segment_prefix) {
 			/* gRPC has no path_separated_prefix: the same as a regex. */
 			struct strbuf sb = STRBUF_INIT;
@@ -245,12 +246,12 @@ route_match(struct arena *a, const struct dag_route *r, bool proxyless)
 		} else {
 			m->path_specifier_case =
 			    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PREFIX;
-			m->prefix = pb_str(a, r->path);
+			m->prefix = pb_borrow(r->path);
 		}
 		break;
 	case DAG_PATH_EXACT:
 		m->path_specifier_case = ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PATH;
-		m->path = pb_str(a, r->path);
+		m->path = pb_borrow(r->path);
 		break;
 	case DAG_PATH_REGEX:
 		/* Contour anchors the regex: it starts with a literal "/", and
@@ -525,7 +526,7 @@ cluster_weight(struct arena *a, const struct dag_weighted_cluster *w,
 	ClusterWeight *cw = pb_new(a,
 	    &envoy__config__route__v3__weighted_cluster__cluster_weight__descriptor);
 
-	cw->name = pb_str(a, w->cluster->name);
+	cw->name = pb_borrow(w->cluster->name);
 	cw->weight = pb_uint32(a, w->weight);
 	if (proxyless)
 		return cw;
@@ -574,7 +575,7 @@ route_action(struct arena *a, const struct dag_route *r, bool proxyless)
 	if (single_simple_cluster(r)) {
 		ra->cluster_specifier_case =
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__CLUSTER_SPECIFIER_CLUSTER;
-		ra->cluster = pb_str(a, r->clusters[0].cluster->name);
+		ra->cluster = pb_borrow(r->clusters[0].cluster->name);
 	} else {
 		WeightedCluster *wc = pb_new(a,
 		    &envoy__config__route__v3__weighted_cluster__descriptor);
@@ -603,7 +604,7 @@ route_action(struct arena *a, const struct dag_route *r, bool proxyless)
 		Envoy__Config__Route__V3__RouteAction__RequestMirrorPolicy *mp = pb_new(a,
 		    &envoy__config__route__v3__route_action__request_mirror_policy__descriptor);
 
-		mp->cluster = pb_str(a, r->mirror->name);
+		mp->cluster = pb_borrow(r->mirror->name);
 		mp->runtime_fraction = percent(a, r->mirror_percent);
 		ra->n_request_mirror_policies = 1;
 		ra->request_mirror_policies = pb_array(a, 1);
@@ -741,10 +742,10 @@ virtual_host(struct translation *t, const struct dag_vhost *vh, bool proxyless)
 	VirtualHost *v = pb_new(a, &envoy__config__route__v3__virtual_host__descriptor);
 	struct filter_configs fc = { .n = 0 };
 
-	v->name = pb_str(a, vh->fqdn);
+	v->name = pb_borrow(vh->fqdn);
 	v->n_domains = 1;
 	v->domains = pb_array(a, 1);
-	v->domains[0] = pb_str(a, vh->fqdn);
+	v->domains[0] = pb_borrow(vh->fqdn);
 	v->n_routes = vh->nroutes;
 	v->routes = pb_array(a, vh->nroutes);
 	for (size_t i = 0; i < vh->nroutes; i++)
@@ -796,33 +797,113 @@ void
 translate_routes(struct translation *t)
 {
 	struct arena *a = &t->arena;
+	const ProtobufCMessageDescriptor *rcd =
+	    &envoy__config__route__v3__route_configuration__descriptor;
+	uint32_t vhosts_field = pb_field_number(rcd, "virtual_hosts");
+	uint64_t rc_key = translation_key_name(t, "route", TRANSLATE_HTTP_ROUTES);
+	bool rc_cacheable = rc_key != 0;
 	RouteConfiguration *rc;
-	size_t n = 0;
+	struct xds_blob **frags, *out;
+	size_t nfrags = 0, len, total;
+	uint8_t *head, *w;
 
 	if (!translation_has_routes(t))
 		return;
-	rc = pb_new(a, &envoy__config__route__v3__route_configuration__descriptor);
-	rc->name = TRANSLATE_HTTP_ROUTES;
-	rc->virtual_hosts = pb_array(a, t->dag->nvhosts);
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		if (t->dag->vhosts[i].nroutes > 0)
-			rc->virtual_hosts[n++] = virtual_host(t, &t->dag->vhosts[i], false);
-	rc->n_virtual_hosts = n;
-	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
+	/* ingress_http holds every virtual host (5 MiB at 10,000 hosts). It
+	 * is serialized one host at a time (only one host's messages are in
+	 * memory at a time, and an unchanged host's bytes come from the
+	 * cache): its name (the only other field set, and a lower field
+	 * number), then each host as one virtual_hosts element. */
+	frags = xreallocarray(NULL, t->dag->nvhosts + 1, sizeof *frags);
+	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+		const struct dag_vhost *vh = &t->dag->vhosts[i], *hv;
+		struct arena_mark mark;
+		struct xds_blob *b;
+		VirtualHost *v;
+		uint64_t key;
+
+		if (vh->nroutes == 0)
+			continue;
+		mark = arena_mark(a);
+		/* TLS hosts: redirects, no https-only routes (translate_https.c). */
+		if ((hv = translate_http_view(t, vh)) == NULL) {
+			arena_release(a, &mark);
+			continue;
+		}
+		key = hv == vh ? translation_key_vhost(t, vh, false) : 0;
+		rc_cacheable = rc_cacheable && key != 0;
+		rc_key = translation_key_combine(rc_key, key);
+		if ((b = translation_cache_get(t, key, NULL)) != NULL) {
+			frags[nfrags++] = xds_blob_ref(b);
+		} else {
+			v = virtual_host(t, hv, false);
+			b = translation_pack(t, hv->fqdn, &v->base);
+			translation_cache_put(t, key, b, false);
+			frags[nfrags++] = b;
+		}
+		arena_release(a, &mark);
+	}
+	if (!rc_cacheable || !translation_reuse(t, XDS_ROUTE, rc_key, false)) {
+		rc = pb_new(a, rcd);
+		rc->name = TRANSLATE_HTTP_ROUTES;
+		head = pb_pack(a, &rc->base, &len);
+		total = len;
+		for (size_t i = 0; i < nfrags; i++)
+			total += pb_bytes_field_size(vhosts_field, frags[i]->len);
+		out = xds_blob_new(rc->name, total);
+		memcpy(out->bytes, head, len);
+		w = out->bytes + len;
+		for (size_t i = 0; i < nfrags; i++)
+			w += pb_put_bytes_field(w, vhosts_field, frags[i]->bytes,
+			    frags[i]->len);
+		xds_blob_seal(out, (size_t)(w - out->bytes));
+		if (rc_cacheable)
+			translation_cache_put(t, rc_key, out, false);
+		snapshot_builder_add_blob(t->out, XDS_ROUTE, out, false);
+		xds_blob_unref(out);
+	}
+	for (size_t i = 0; i < nfrags; i++)
+		xds_blob_unref(frags[i]);
+	free(frags);
 
 	for (size_t i = 0; i < t->dag->nvhosts; i++) {
 		const struct dag_vhost *vh = &t->dag->vhosts[i];
+		struct arena_mark mark;
 		RouteConfiguration *prc;
+		struct xds_blob *b;
+		uint64_t key;
+		bool saved, flag = false;
 
 		if (!translation_proxyless_host(vh))
 			continue;
-		prc = pb_new(a, &envoy__config__route__v3__route_configuration__descriptor);
-		prc->name = pb_str(a, vh->fqdn);
+		key = translation_key_vhost(t, vh, true);
+		if ((b = translation_cache_get(t, key, &flag)) != NULL) {
+			/* Its routes needed "cairn/not-forwarded" last time. */
+			t->proxyless_no_cluster |= flag;
+			snapshot_builder_add_blob(t->out, XDS_ROUTE, b, true);
+			continue;
+		}
+		mark = arena_mark(a);
+		saved = t->proxyless_no_cluster;
+		t->proxyless_no_cluster = false;
+		prc = pb_new(a, rcd);
+		prc->name = pb_borrow(vh->fqdn);
 		prc->n_virtual_hosts = 1;
 		prc->virtual_hosts = pb_array(a, 1);
 		prc->virtual_hosts[0] = virtual_host(t, vh, true);
-		translation_emit(t, XDS_ROUTE, prc->name, &prc->base, true);
+		b = translation_pack(t, prc->name, &prc->base);
+		translation_cache_put(t, key, b, t->proxyless_no_cluster);
+		t->proxyless_no_cluster |= saved;
+		snapshot_builder_add_blob(t->out, XDS_ROUTE, b, true);
+		xds_blob_unref(b);
+		arena_release(a, &mark);
 	}
 	if (t->proxyless_no_cluster)
 		not_forwarded_cluster(t);
+}
+
+VirtualHost *
+translate_virtual_host(struct translation *t, const struct dag_vhost *vh)
+{
+	return virtual_host(t, vh, false);
 }

@@ -11,7 +11,9 @@
  *   build      dag_build over every object
  *   translate  translate_dag (protobuf-c messages, packed, versioned)
  *   full       pipeline_build with a fresh pipeline (load+build+translate,
- *              what `cairn serve` does on startup); ratio = full / parse
+ *              what `cairn serve` does on startup); ratio = full / parse.
+ *              Many files are parsed on every CPU (load_options.threads);
+ *              full_1thread / ratio_1thread: the same on one thread
  *   nochange   pipeline_build again with the same files (every file hits
  *              the per-file cache: build + translate only)
  *
@@ -156,7 +158,8 @@ main(int argc, char **argv)
 	int runs = 5, c;
 	double scan[MAX_RUNS], parse[MAX_RUNS], load[MAX_RUNS], build[MAX_RUNS],
 	    translate[MAX_RUNS], full[MAX_RUNS], nochange[MAX_RUNS], ratio[MAX_RUNS],
-	    stages[MAX_RUNS];
+	    stages[MAX_RUNS], full1[MAX_RUNS], ratio1[MAX_RUNS];
+	struct load_options one_thread = { .threads = 1 };
 	struct cairn_config cfg;
 	struct translate_options to;
 	size_t nbytes = 0;
@@ -204,9 +207,17 @@ main(int argc, char **argv)
 
 		lfs = calloc(files.n ? files.n : 1, sizeof *lfs);
 		t0 = bench_now_ns();
-		for (size_t i = 0; i < files.n; i++)
-			lfs[i] = load_buffer(files.files[i].path, files.files[i].ns,
-			    files.files[i].data, files.files[i].len, NULL);
+		{
+			/* As the pipeline loads: one scratch arena for the trees. */
+			struct arena scratch;
+
+			arena_init(&scratch);
+			for (size_t i = 0; i < files.n; i++)
+				lfs[i] = load_buffer_scratch(files.files[i].path,
+				    files.files[i].ns, files.files[i].data,
+				    files.files[i].len, NULL, &scratch);
+			arena_free(&scratch);
+		}
 		t1 = bench_now_ns();
 		load[run] = bench_ms(t1 - t0);
 		for (size_t i = 0; i < files.n; i++) {
@@ -232,22 +243,26 @@ main(int argc, char **argv)
 		stages[run] = load[run] + build[run] + translate[run];
 
 		if (run == 0) {
-			size_t used = 0;
+			size_t used = 0, held = 0;
 
 			for (size_t i = 0; i < files.n; i++) {
 				nbytes += files.files[i].len;
 				used += lfs[i]->arena.total;
+				held += arena_footprint(&lfs[i]->arena);
 			}
-			/* util/arena.c allocates blocks of at least 64 KiB. */
 			printf("INFO\tloaded files: %zu arenas hold %.1f MiB of objects "
-			    "(%.1f KiB per file) in at least %.1f MiB of 64 KiB blocks\n",
+			    "(%.1f KiB per file) in %.1f MiB of blocks\n",
 			    files.n, (double)used / 1048576.0,
 			    files.n ? (double)used / 1024.0 / (double)files.n : 0.0,
-			    (double)files.n * 64.0 / 1024.0);
+			    (double)held / 1048576.0);
 			printf("INFO\ttree %s: %zu files, %.1f MiB of YAML, %zu YAML events, "
 			    "%zu objects, %zu vhosts, %zu clusters\n", dir, files.n,
 			    (double)nbytes / 1048576.0, events, nobjs, dag->nvhosts,
 			    dag->nclusters);
+			printf("INFO\tdag: %.1f MiB used in %.1f MiB of blocks; snapshot "
+			    "arena %.1f MiB\n", (double)dag->arena.total / 1048576.0,
+			    (double)arena_footprint(&dag->arena) / 1048576.0,
+			    (double)arena_footprint(&snap->arena) / 1048576.0);
 			for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 				size_t bytes = 0;
 
@@ -276,14 +291,24 @@ main(int argc, char **argv)
 		build_result_free(&r);
 		pipeline_free(p);
 		ratio[run] = full[run] / parse[run];
+		/* The same with the parsing on this thread only: what the
+		 * build costs without the loading threads. */
+		p = pipeline_new(&one_thread);
+		t0 = bench_now_ns();
+		pipeline_build(p, &files, &cfg, &to, &r);
+		full1[run] = bench_ms(bench_now_ns() - t0);
+		build_result_free(&r);
+		pipeline_free(p);
+		ratio1[run] = full1[run] / parse[run];
 
 		source_files_free(&files);
 		source_dir_close(sd);
 		malloc_trim(0);
 		fprintf(stderr, "bench_build %s run %d: scan %.1f parse %.1f load %.1f "
-		    "build %.1f translate %.1f full %.1f nochange %.1f ms\n", prefix,
-		    run + 1, scan[run], parse[run], load[run], build[run],
-		    translate[run], full[run], nochange[run]);
+		    "build %.1f translate %.1f full %.1f (one thread %.1f) "
+		    "nochange %.1f ms\n", prefix, run + 1, scan[run], parse[run],
+		    load[run], build[run], translate[run], full[run], full1[run],
+		    nochange[run]);
 	}
 	result("scan", scan, (size_t)runs, "ms");
 	result("parse_only", parse, (size_t)runs, "ms");
@@ -294,6 +319,8 @@ main(int argc, char **argv)
 	result("full", full, (size_t)runs, "ms");
 	result("nochange", nochange, (size_t)runs, "ms");
 	result("ratio", ratio, (size_t)runs, "x");
+	result("full_1thread", full1, (size_t)runs, "ms");
+	result("ratio_1thread", ratio1, (size_t)runs, "x");
 	config_free(&cfg);
 	return 0;
 }

@@ -135,6 +135,7 @@ END {
 	printf "%-54s %-34s %-16s %s\n", "------", "----------------------------", "------", "-----"
 	row("full build 1k proxies / libyaml parse-only", "build1k.ratio", "<= 2x", 2)
 	row("  full build 1k (load+build+translate+serialize)", "build1k.full", "", -1)
+	row("  same, parsing on one thread only / parse-only", "build1k.ratio_1thread", "(<= 2x)", 2)
 	row("  libyaml parse-only 1k", "build1k.parse_only", "~50 ms", 50)
 	row("  stage: scan (source_dir_scan, cold)", "build1k.scan", "", -1)
 	row("  stage: load (load_buffer per file)", "build1k.load", "", -1)
@@ -143,6 +144,7 @@ END {
 	row("  rebuild, no file changed (cache hits)", "build1k.nochange", "", -1)
 	row("full build 10k proxies / libyaml parse-only", "build10k.ratio", "<= 2x", 2)
 	row("  full build 10k (load+build+translate+serialize)", "build10k.full", "", -1)
+	row("  same, parsing on one thread only / parse-only", "build10k.ratio_1thread", "(<= 2x)", 2)
 	row("  libyaml parse-only 10k", "build10k.parse_only", "~500 ms", 500)
 	row("  stage: scan (source_dir_scan, cold)", "build10k.scan", "", -1)
 	row("  stage: load (load_buffer per file)", "build10k.load", "", -1)

@@ -3,6 +3,7 @@
 # what cairn must make of it:
 #   dump.yaml   `cairn dump --format yaml` of the input, byte for byte
 #   check.txt   `cairn check` output (first line: "exit N")
+#   cairn.yaml  (optional) the configuration both run with
 # Every case's resources are also judged by Envoy's official protos
 # (tests/tools/xds-verify.js: zero unknown bytes, validation rules).
 # UPDATE_GOLDEN=1 rewrites the expectations instead of comparing.
@@ -21,10 +22,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 for c in $cases; do
 	in="$dir/$c/input"
+	set --
+	[ -f "$dir/$c/cairn.yaml" ] && set -- -c "$dir/$c/cairn.yaml"
 
 	# dump
 	i=$((i + 1))
-	"$CAIRN" dump --source "$in" --format yaml >"$tmp/dump.yaml" 2>"$tmp/dump.err"
+	"$CAIRN" dump "$@" --source "$in" --format yaml >"$tmp/dump.yaml" 2>"$tmp/dump.err"
 	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
 		cp "$tmp/dump.yaml" "$dir/$c/dump.yaml"
 	fi
@@ -37,7 +40,7 @@ for c in $cases; do
 
 	# check
 	i=$((i + 1))
-	(cd "$in" && "$CAIRN" check --source . >"$tmp/check.out" 2>&1; echo "exit $?" >"$tmp/check.rc")
+	(cd "$in" && "$CAIRN" check "$@" --source . >"$tmp/check.out" 2>&1; echo "exit $?" >"$tmp/check.rc")
 	cat "$tmp/check.rc" "$tmp/check.out" >"$tmp/check.txt"
 	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
 		cp "$tmp/check.txt" "$dir/$c/check.txt"
@@ -55,7 +58,7 @@ for c in $cases; do
 		echo "ok $i - $c: official protos # SKIP node modules not installed"
 		continue
 	fi
-	"$CAIRN" dump --source "$in" --format pb >"$tmp/dump.pb" 2>/dev/null
+	"$CAIRN" dump "$@" --source "$in" --format pb >"$tmp/dump.pb" 2>/dev/null
 	if "$NODE" "$top_srcdir/tests/tools/xds-verify.js" <"$tmp/dump.pb" >"$tmp/verify" 2>&1; then
 		echo "ok $i - $c: official protos ($(tail -1 "$tmp/verify"))"
 	else

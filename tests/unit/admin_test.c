@@ -55,7 +55,7 @@ static const char *bad_yaml =
 static void
 files_add(struct source_files *sf, const char *path, const char *data)
 {
-	struct source_file f;
+	struct source_file f = { 0 };
 
 	f.path = xstrdup(path);
 	f.ns = source_namespace_of(path);

@@ -57,7 +57,7 @@ struct fixture {
 static void
 files_set(struct source_files *sf, const char *path, const char *data)
 {
-	struct source_file f;
+	struct source_file f = { 0 };
 
 	for (size_t i = 0; i < sf->n; i++) {
 		if (strcmp(sf->files[i].path, path) == 0) {

@@ -529,8 +529,9 @@ test_cache(void **state)
 	 * which the doctored cache copy proves. */
 	for (size_t i = 0; i < f->sd->ncache; i++)
 		f->sd->cache[i].racy = false;
-	f->sd->cache[0].data[0] = 'A';
-	f->sd->cache[0].hash = hash_bytes(f->sd->cache[0].data, f->sd->cache[0].len);
+	f->sd->cache[0].blob->data[0] = 'A';
+	f->sd->cache[0].blob->hash = hash_bytes(f->sd->cache[0].blob->data,
+	    f->sd->cache[0].blob->len);
 	rescan(f);
 	assert_content(f, "a.yaml", "Aaaa\n");
 	assert_content(f, "b.yaml", "bbbb\n");

@@ -1,0 +1,24 @@
+/* xDS server TLS credentials that SIGHUP can renew (src/ads/ only). */
+#ifndef CAIRN_ADS_TLS_H
+#define CAIRN_ADS_TLS_H
+
+#include <grpc/grpc_security.h>
+
+/* PEM files; client_ca set = mTLS (client certificates required). */
+struct ads_tls_files {
+	const char *certificate, *key, *client_ca;
+};
+
+struct ads_tls;
+
+/* Credentials for grpc_server_add_http2_port; *tls_out is freed with
+ * ads_tls_free() after grpc_server_destroy(). NULL with *err (caller
+ * frees) when a file cannot be read or grpc refuses it. */
+grpc_server_credentials *ads_tls_credentials(const struct ads_tls_files *f,
+    struct ads_tls **tls_out, char **err);
+/* Read the files again; new handshakes use them. -1 with *err (the
+ * running certificate stays). Callable from any thread. */
+int ads_tls_reload(struct ads_tls *t, const struct ads_tls_files *f, char **err);
+void ads_tls_free(struct ads_tls *t);
+
+#endif

@@ -1,0 +1,20 @@
+/* Shared between the schema table files of src/load/ (kinds.c and
+ * kinds_tls.c) only. */
+#ifndef CAIRN_LOAD_KINDS_INTERNAL_H
+#define CAIRN_LOAD_KINDS_INTERNAL_H
+
+#include "load/schema.h"
+
+/* kinds.c */
+extern const struct schema_table kinds_meta;
+extern const struct schema_table kinds_service_ref; /* HTTPProxy services[] */
+extern const struct schema_table kinds_lb_policy;
+
+/* kinds_tls.c */
+extern const struct schema_table kinds_secret;
+extern const struct schema_table kinds_tlsdelegation;
+extern const struct schema_table kinds_hp_tls; /* virtualhost.tls */
+extern const struct schema_table kinds_tcpproxy; /* spec.tcpproxy */
+extern const struct schema_table kinds_upstream_validation; /* services[].validation */
+
+#endif

@@ -1,0 +1,502 @@
+/* What makes rebuilds cheap must not change what they build: the
+ * translate cache (every golden input, whole and with each file removed
+ * or altered, against a fresh translation of the same DAG), parallel
+ * loading (against one thread), the directory source's shared bytes and
+ * the arena's marks. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "pipeline.h"
+#include "source/dir.h"
+#include "util/arena.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+/* --- helpers ------------------------------------------------------------- */
+
+static void
+assert_same_snapshot(const struct snapshot *a, const struct snapshot *b,
+    const char *what)
+{
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		const struct xds_resource_set *x = &a->types[t], *y = &b->types[t];
+
+		if (x->n != y->n || x->version != y->version)
+			fail_msg("%s: %s: %zu resources (version %s) where a fresh "
+			    "translation has %zu (%s)", what,
+			    xds_type_short((enum xds_type)t), x->n, x->version_hex,
+			    y->n, y->version_hex);
+		for (size_t i = 0; i < x->n; i++) {
+			const struct xds_resource *r = &x->items[i], *s = &y->items[i];
+
+			if (strcmp(r->name, s->name) != 0 || r->len != s->len ||
+			    r->version != s->version || r->named_only != s->named_only ||
+			    memcmp(r->bytes, s->bytes, r->len) != 0)
+				fail_msg("%s: %s %s differs from a fresh translation",
+				    what, xds_type_short((enum xds_type)t), r->name);
+		}
+	}
+}
+
+/* A copy of files without file `skip` (or all of them: skip = n) and
+ * with file `alter` (or none) changed by swapping one byte value for
+ * another everywhere (a digit for another: ports, weights, timeouts; or
+ * a letter: names, headers, paths). */
+static void
+files_variant(struct source_files *out, const struct source_files *in,
+    size_t skip, size_t alter, char from, char to)
+{
+	memset(out, 0, sizeof *out);
+	diag_list_init(&out->diags);
+	out->revision = xstrdup(in->revision);
+	for (size_t i = 0; i < in->n; i++) {
+		struct source_file f = { 0 };
+
+		if (i == skip)
+			continue;
+		f.path = xstrdup(in->files[i].path);
+		f.ns = xstrdup(in->files[i].ns);
+		f.data = xmemdup(in->files[i].data, in->files[i].len + 1);
+		f.len = in->files[i].len;
+		if (i == alter)
+			for (size_t k = 0; k < f.len; k++)
+				if (f.data[k] == from)
+					f.data[k] = to;
+		f.hash = hash_bytes(f.data, f.len);
+		ARRAY_PUSH(out->files, out->n, out->cap, f);
+	}
+}
+
+/* The value after the `nth` ": " of data changed in place, in *out:
+ * strings get a letter, numbers a digit, booleans flip (block and flow
+ * style alike). Most variants still load and change one thing the DAG
+ * reads. False when there is no such value. */
+static bool
+alter_value(const char *data, size_t nth, char **out)
+{
+	const char *v = data, *e;
+	struct strbuf sb = STRBUF_INIT;
+	bool quoted;
+
+	for (size_t k = 0; k <= nth; k++) {
+		if ((v = strstr(v, ": ")) == NULL)
+			return false;
+		v += 2;
+	}
+	while (*v == ' ')
+		v++;
+	quoted = *v == '"' || *v == '\'';
+	e = v + quoted;
+	while (*e != '\0' && *e != '\n' && *e != ',' && *e != '}' && *e != ']' &&
+	    (quoted ? *e != *v : *e != ' '))
+		e++;
+	if (e == v + quoted || strchr("{[|>&*!#", *v) != NULL)
+		return false;
+	strbuf_add(&sb, data, (size_t)(v - data));
+	if (!quoted && e - v == 4 && strncmp(v, "true", 4) == 0)
+		strbuf_puts(&sb, "false");
+	else if (!quoted && e - v == 5 && strncmp(v, "false", 5) == 0)
+		strbuf_puts(&sb, "true");
+	else {
+		strbuf_add(&sb, v, (size_t)(e - v));
+		strbuf_putc(&sb, e[-1] >= '0' && e[-1] <= '9' ? '7' : 'z');
+	}
+	strbuf_puts(&sb, e);
+	*out = strbuf_detach(&sb, NULL);
+	return true;
+}
+
+/* files with file `which` replaced by data (taken). */
+static void
+files_with(struct source_files *out, const struct source_files *in,
+    size_t which, char *data)
+{
+	files_variant(out, in, in->n, in->n, 0, 0);
+	free(out->files[which].data);
+	out->files[which].data = data;
+	out->files[which].len = strlen(data);
+	out->files[which].hash = hash_bytes(data, out->files[which].len);
+}
+
+/* One cached build of files, checked against translate_dag (no cache) of
+ * the same DAG. */
+static void
+build_and_compare(struct pipeline *p, const struct source_files *files,
+    const struct cairn_config *cfg, const struct translate_options *to,
+    const char *what)
+{
+	struct build_result r;
+	struct snapshot *fresh;
+
+	pipeline_build(p, files, cfg, to, &r);
+	fresh = translate_dag(r.dag, to, r.revision);
+	assert_same_snapshot(r.snapshot, fresh, what);
+	snapshot_unref(fresh);
+	build_result_free(&r);
+}
+
+static char *
+golden_dir(void)
+{
+	const char *top = getenv("top_srcdir");
+
+	return xasprintf("%s/tests/golden", top ? top : ".");
+}
+
+/* --- the translate cache --------------------------------------------------- */
+
+static void
+check_case(const char *input, const struct cairn_config *cfg,
+    const struct translate_options *to)
+{
+	static const char swaps[][2] = { { '0', '1' }, { '8', '9' }, { 'a', 'b' },
+	    { 'e', 'f' }, { 'x', 'y' } };
+	struct diag_list diags;
+	struct source_dir *sd;
+	struct source_files all, v;
+	struct pipeline *p;
+	struct translate_options other = *to;
+	size_t nvalues;
+
+	diag_list_init(&diags);
+	if (source_dir_open(input, NULL, &sd, &diags) < 0)
+		fail_msg("%s: cannot open", input);
+	diag_list_free(&diags);
+	assert_int_equal(source_dir_scan(sd, &all), 0);
+	p = pipeline_new(NULL);
+
+	build_and_compare(p, &all, cfg, to, input);
+	/* Nothing changed: everything comes from the cache. */
+	build_and_compare(p, &all, cfg, to, input);
+	for (size_t i = 0; i < all.n; i++) {
+		files_variant(&v, &all, i, all.n, 0, 0);
+		build_and_compare(p, &v, cfg, to, all.files[i].path);
+		source_files_free(&v);
+		build_and_compare(p, &all, cfg, to, input);
+		for (size_t k = 0; k < sizeof swaps / sizeof swaps[0]; k++) {
+			files_variant(&v, &all, all.n, i, swaps[k][0], swaps[k][1]);
+			build_and_compare(p, &v, cfg, to, all.files[i].path);
+			source_files_free(&v);
+		}
+		build_and_compare(p, &all, cfg, to, input);
+		/* Every value of the file changed on its own, each followed by
+		 * the original (with a cache full of the other version). */
+		nvalues = 0;
+		for (const char *q = all.files[i].data; (q = strstr(q, ": ")) != NULL;
+		    q += 2)
+			nvalues++;
+		for (size_t nth = 0; nth < nvalues; nth++) {
+			char *data;
+
+			if (!alter_value(all.files[i].data, nth, &data))
+				continue; /* a mapping or a list follows */
+			files_with(&v, &all, i, data);
+			build_and_compare(p, &v, cfg, to, all.files[i].path);
+			source_files_free(&v);
+			build_and_compare(p, &all, cfg, to, input);
+		}
+	}
+	/* Other options: nothing of the old bytes may be reused. */
+	other.connect_timeout_ms = 5000;
+	other.http_port = 9090;
+	build_and_compare(p, &all, cfg, &other, input);
+	build_and_compare(p, &all, cfg, to, input);
+
+	pipeline_free(p);
+	source_files_free(&all);
+	source_dir_close(sd);
+}
+
+static void
+test_cache_matches_fresh_translation(void **state)
+{
+	char *dir = golden_dir();
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct dirent *de;
+	size_t cases = 0;
+	DIR *d;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	d = opendir(dir);
+	if (d == NULL) {
+		free(dir);
+		skip();
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *input = xasprintf("%s/%s/input", dir, de->d_name);
+		struct stat st;
+
+		if (de->d_name[0] != '.' && stat(input, &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			check_case(input, &cfg, &to);
+			cases++;
+		}
+		free(input);
+	}
+	closedir(d);
+	free(dir);
+	config_free(&cfg);
+	assert_true(cases > 10);
+}
+
+/* CAIRN_TRANSLATE_VERIFY: every cached resource is made again and
+ * compared; nothing to complain about on an honest cache. */
+static void
+test_cache_verify_mode(void **state)
+{
+	char *dir = golden_dir(), *input = xasprintf("%s/basic/input", dir);
+	struct cairn_config cfg;
+	struct translate_options to;
+
+	(void)state;
+	setenv("CAIRN_TRANSLATE_VERIFY", "1", 1);
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	check_case(input, &cfg, &to);
+	config_free(&cfg);
+	unsetenv("CAIRN_TRANSLATE_VERIFY");
+	free(input);
+	free(dir);
+}
+
+/* --- parallel loading ------------------------------------------------------ */
+
+static void
+synthetic_tree(struct source_files *sf, size_t n)
+{
+	memset(sf, 0, sizeof *sf);
+	diag_list_init(&sf->diags);
+	sf->revision = xstrdup("synthetic");
+	for (size_t i = 0; i < n; i++) {
+		struct source_file f = { 0 };
+		/* Every 17th file is broken: errors must come out the same. */
+		const char *port = i % 17 == 3 ? "eighty" : "80";
+
+		f.path = xasprintf("ns-%03zu/app.yaml", i);
+		f.ns = xasprintf("ns-%03zu", i);
+		f.data = xasprintf(
+		    "apiVersion: projectcontour.io/v1\n"
+		    "kind: HTTPProxy\n"
+		    "metadata: {name: app}\n"
+		    "spec:\n"
+		    "  virtualhost: {fqdn: app-%zu.example.com}\n"
+		    "  routes:\n"
+		    "    - conditions: [{prefix: /}, {header: {name: x-a, exact: v%zu}}]\n"
+		    "      services: [{name: web, port: %s}]\n"
+		    "---\n"
+		    "apiVersion: v1\n"
+		    "kind: Service\n"
+		    "metadata: {name: web}\n"
+		    "spec: {ports: [{name: http, port: 80}]}\n"
+		    "---\n"
+		    "apiVersion: v1\n"
+		    "kind: Endpoints\n"
+		    "metadata: {name: web}\n"
+		    "subsets: [{addresses: [{ip: 10.0.%zu.%zu}], ports: [{name: http, port: 8080}]}]\n",
+		    i, i, port, i / 250, i % 250);
+		f.len = strlen(f.data);
+		f.hash = hash_bytes(f.data, f.len);
+		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	}
+}
+
+static void
+test_parallel_load_same_result(void **state)
+{
+	struct load_options one = { .threads = 1 }, four = { .threads = 4 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p1, *p4;
+	struct build_result r1, r4;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	synthetic_tree(&sf, 300);
+	p1 = pipeline_new(&one);
+	p4 = pipeline_new(&four);
+	pipeline_build(p1, &sf, &cfg, &to, &r1);
+	pipeline_build(p4, &sf, &cfg, &to, &r4);
+	assert_true(r1.diags.nerrors > 0);
+	assert_int_equal(r1.diags.n, r4.diags.n);
+	for (size_t i = 0; i < r1.diags.n; i++) {
+		assert_string_equal(r1.diags.items[i].file, r4.diags.items[i].file);
+		assert_string_equal(r1.diags.items[i].message,
+		    r4.diags.items[i].message);
+	}
+	assert_int_equal(r1.nobjects, r4.nobjects);
+	assert_int_equal(r1.nfiles, r4.nfiles);
+	for (size_t i = 0; i < r1.nfiles; i++)
+		assert_int_equal(r1.files[i].state, r4.files[i].state);
+	assert_same_snapshot(r1.snapshot, r4.snapshot, "4 loading threads");
+	build_result_free(&r1);
+	build_result_free(&r4);
+	pipeline_free(p1);
+	pipeline_free(p4);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
+/* --- the directory source shares bytes ------------------------------------- */
+
+static void
+write_file(const char *path, const char *content)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(content, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void
+test_source_shares_bytes(void **state)
+{
+	char tmpl[] = "/tmp/cairn-incremental-XXXXXX";
+	char *root = mkdtemp(tmpl), *sub, *a, *b;
+	struct diag_list diags;
+	struct source_dir *sd;
+	struct source_files one, two;
+
+	(void)state;
+	assert_non_null(root);
+	sub = xasprintf("%s/shop", root);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	a = xasprintf("%s/a.yaml", sub);
+	b = xasprintf("%s/b.yaml", sub);
+	write_file(a, "kind: A\n");
+	write_file(b, "kind: B\n");
+	/* Files written within the timestamp granule are read again on
+	 * every scan (dir.c, "racily clean"): let them age. */
+	sleep(3);
+	diag_list_init(&diags);
+	assert_int_equal(source_dir_open(root, NULL, &sd, &diags), 0);
+	diag_list_free(&diags);
+	assert_int_equal(source_dir_scan(sd, &one), 0);
+	assert_int_equal(source_dir_scan(sd, &two), 0);
+	assert_int_equal(one.n, 2);
+	assert_int_equal(two.n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		/* Both lists hold the cache's bytes, not copies of them. */
+		assert_non_null(one.files[i].blob);
+		assert_ptr_equal(one.files[i].data, two.files[i].data);
+		assert_string_equal(one.files[i].ns, "shop");
+	}
+	assert_string_equal(one.files[0].data, "kind: A\n");
+	/* A list outlives the next scan and the source itself. */
+	source_files_free(&two);
+	write_file(a, "kind: C\n");
+	assert_int_equal(source_dir_scan(sd, &two), 0);
+	assert_string_equal(two.files[0].data, "kind: C\n");
+	assert_string_equal(one.files[0].data, "kind: A\n");
+	source_dir_close(sd);
+	assert_string_equal(one.files[1].data, "kind: B\n");
+	source_files_free(&one);
+	source_files_free(&two);
+	unlink(a);
+	unlink(b);
+	rmdir(sub);
+	rmdir(root);
+	free(a);
+	free(b);
+	free(sub);
+}
+
+/* --- arenas ----------------------------------------------------------------- */
+
+static void
+test_arena_mark_release(void **state)
+{
+	struct arena a;
+	struct arena_mark m;
+	char *keep, *p;
+	size_t total, foot;
+
+	(void)state;
+	arena_init_sized(&a, 100);
+	keep = arena_strdup(&a, "kept");
+	m = arena_mark(&a);
+	total = a.total;
+	/* Small and big allocations, several blocks' worth. */
+	for (int i = 0; i < 1000; i++) {
+		p = arena_alloc(&a, 100);
+		for (int k = 0; k < 100; k++)
+			assert_int_equal(p[k], 0);
+		memset(p, 0xff, 100);
+	}
+	p = arena_alloc_nozero(&a, 200000);
+	memset(p, 0xff, 200000);
+	assert_true(a.total > total + 300000);
+	arena_release(&a, &m);
+	assert_int_equal(a.total, total);
+	assert_string_equal(keep, "kept");
+	foot = arena_footprint(&a);
+	/* Again: the spare block is reused, memory does not grow. */
+	for (int round = 0; round < 3; round++) {
+		m = arena_mark(&a);
+		for (int i = 0; i < 1000; i++)
+			assert_int_equal(((uintptr_t)arena_alloc(&a, 100 + i % 7)) % 16, 0);
+		arena_release(&a, &m);
+		assert_true(arena_footprint(&a) <= foot + 70000);
+	}
+	assert_string_equal(keep, "kept");
+	arena_reset(&a);
+	assert_int_equal(a.total, 0);
+	assert_true(arena_footprint(&a) <= 70000);
+	p = arena_printf(&a, "%s-%d", "x", 42);
+	assert_string_equal(p, "x-42");
+	p = arena_strndup(&a, "abcdef", 3);
+	assert_string_equal(p, "abc");
+	arena_free(&a);
+	assert_int_equal(arena_footprint(&a), 0);
+}
+
+static void
+test_arena_sized_growth(void **state)
+{
+	struct arena a;
+	char big[300];
+
+	(void)state;
+	/* A small first block, doubling: 10 KiB take few blocks and little
+	 * more than they need. */
+	arena_init_sized(&a, 1024);
+	for (int i = 0; i < 100; i++)
+		arena_alloc(&a, 100);
+	assert_true(arena_footprint(&a) < 3 * a.total);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	/* Longer than arena_printf's first try. */
+	assert_int_equal(strlen(arena_printf(&a, "%s%s", big, big)), 2 * 299);
+	arena_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arena_mark_release),
+		cmocka_unit_test(test_arena_sized_growth),
+		cmocka_unit_test(test_source_shares_bytes),
+		cmocka_unit_test(test_parallel_load_same_result),
+		cmocka_unit_test(test_cache_verify_mode),
+		cmocka_unit_test(test_cache_matches_fresh_translation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
