@@ -659,21 +659,13 @@ enum {
 	TAG_RESOURCE_VERSION = ADS_TAG_LEN(1),
 	TAG_RESOURCE_RESOURCE = ADS_TAG_LEN(2),
 	TAG_RESOURCE_NAME = ADS_TAG_LEN(3),
-	TAG_ANY_TYPE_URL = ADS_TAG_LEN(1),
-	TAG_ANY_VALUE = ADS_TAG_LEN(2),
 };
-
-static size_t
-any_size(size_t url_len, const struct xds_resource *r)
-{
-	return ads_field_size(url_len) + ads_field_size(r->len);
-}
 
 /* The size of one Resource message (without its own tag and length). */
 static size_t
 resource_size(size_t url_len, const struct xds_resource *r)
 {
-	return ads_field_size(16) + ads_field_size_always(any_size(url_len, r)) +
+	return ads_field_size(16) + ads_field_size_always(ads_any_size(url_len, r)) +
 	    ads_field_size(strlen(r->name));
 }
 
@@ -829,9 +821,7 @@ delta_response_encode(const struct delta_response *r, uint8_t *buf)
 		p = ads_put_varint(p, resource_size(url_len, res));
 		p = ads_put_field(p, TAG_RESOURCE_VERSION, res->version_hex, 16);
 		*p++ = TAG_RESOURCE_RESOURCE;
-		p = ads_put_varint(p, any_size(url_len, res));
-		p = ads_put_field(p, TAG_ANY_TYPE_URL, url, url_len);
-		p = ads_put_field(p, TAG_ANY_VALUE, res->bytes, res->len);
+		p = ads_put_any(p, url, url_len, res);
 		p = ads_put_field(p, TAG_RESOURCE_NAME, res->name, strlen(res->name));
 	}
 	p = ads_put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "util/xalloc.h"
+#include "xds/snapshot.h"
 
 /* What a request says about the last response of its type. */
 enum ads_verdict {
@@ -106,5 +107,24 @@ ads_put_field(uint8_t *p, uint8_t tag, const void *data, size_t len)
 
 /* Tag byte of field number f, wire type 2 (length-delimited). */
 #define ADS_TAG_LEN(f) ((uint8_t)(((f) << 3) | 2))
+
+/* A snapshot resource as google.protobuf.Any{type_url = 1, value = 2}: its
+ * size, and its length-prefixed encoding (the caller writes the tag). SotW
+ * and delta responses both carry resources this way; the bytes are never
+ * decoded or re-encoded. */
+static inline size_t
+ads_any_size(size_t url_len, const struct xds_resource *r)
+{
+	return ads_field_size(url_len) + ads_field_size(r->len);
+}
+
+static inline uint8_t *
+ads_put_any(uint8_t *p, const char *url, size_t url_len,
+    const struct xds_resource *r)
+{
+	p = ads_put_varint(p, ads_any_size(url_len, r));
+	p = ads_put_field(p, ADS_TAG_LEN(1), url, url_len);
+	return ads_put_field(p, ADS_TAG_LEN(2), r->bytes, r->len);
+}
 
 #endif

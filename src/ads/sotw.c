@@ -579,15 +579,7 @@ enum {
 	TAG_RESPONSE_RESOURCES = ADS_TAG_LEN(2),
 	TAG_RESPONSE_TYPE_URL = ADS_TAG_LEN(4),
 	TAG_RESPONSE_NONCE = ADS_TAG_LEN(5),
-	TAG_ANY_TYPE_URL = ADS_TAG_LEN(1),
-	TAG_ANY_VALUE = ADS_TAG_LEN(2),
 };
-
-static size_t
-any_size(size_t url_len, const struct xds_resource *r)
-{
-	return ads_field_size(url_len) + ads_field_size(r->len);
-}
 
 size_t
 sotw_response_encode(const struct sotw_response *r, uint8_t *buf)
@@ -598,7 +590,7 @@ sotw_response_encode(const struct sotw_response *r, uint8_t *buf)
 
 	total += ads_field_size(strlen(r->version));
 	for (size_t i = 0; i < r->n; i++) {
-		size_t a = any_size(url_len, r->items[i]);
+		size_t a = ads_any_size(url_len, r->items[i]);
 
 		total += ads_field_size_always(a);
 	}
@@ -611,9 +603,7 @@ sotw_response_encode(const struct sotw_response *r, uint8_t *buf)
 		const struct xds_resource *res = r->items[i];
 
 		*p++ = TAG_RESPONSE_RESOURCES;
-		p = ads_put_varint(p, any_size(url_len, res));
-		p = ads_put_field(p, TAG_ANY_TYPE_URL, url, url_len);
-		p = ads_put_field(p, TAG_ANY_VALUE, res->bytes, res->len);
+		p = ads_put_any(p, url, url_len, res);
 	}
 	p = ads_put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);
 	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, strlen(r->nonce));
