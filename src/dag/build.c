@@ -4,6 +4,7 @@
 #include "dag/build_internal.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -618,4 +619,21 @@ dag_free(struct dag *dag)
 		return;
 	arena_free(&dag->arena);
 	free(dag);
+}
+
+/* A decimal uint32, as Contour's annotation parser reads it. */
+bool
+dag_parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
 }

@@ -198,4 +198,7 @@ const char *policy_regex_problem(const char *re);
 void policy_wildcard_header(struct builder *b, struct dag_route *r,
     const char *fqdn, size_t *cap);
 
+/* A decimal uint32, as Contour's annotation parser reads it. */
+bool dag_parse_u32(const char *s, uint32_t *out);
+
 #endif

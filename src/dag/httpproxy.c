@@ -169,17 +169,6 @@ policy_escape_header_value(struct arena *a, const char *value, const char *ns,
 	return out;
 }
 
-/* Quote s for RE2. */
-static void
-regex_quote(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		if (strchr("\\.+*?()|[]{}^$", *s) != NULL)
-			strbuf_putc(sb, '\\');
-		strbuf_putc(sb, *s);
-	}
-}
-
 /* Envoy's wildcard domains match any number of labels; Contour narrows
  * "*.example.com" to one label with an :authority match (the optional port
  * because cairn does not strip it from :authority). */
@@ -192,7 +181,7 @@ policy_wildcard_header(struct builder *b, struct dag_route *r, const char *fqdn,
 		.kind = DAG_HEADER_REGEX };
 
 	strbuf_puts(&sb, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-	regex_quote(&sb, fqdn + 1);
+	strbuf_put_regex_literal(&sb, fqdn + 1);
 	strbuf_puts(&sb, "(:[0-9]+)?");
 	m.value = arena_strdup(b->arena, sb.buf);
 	strbuf_free(&sb);

@@ -23,21 +23,6 @@ struct ing_settings {
 };
 
 static bool
-parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-static bool
 is_timeout(const char *s)
 {
 	int64_t ms = policy_timeout_ms(s);
@@ -76,7 +61,7 @@ ingress_settings(struct builder *b, size_t st, const struct object *ing,
 		uint32_t num = 0;
 
 		rp->retry_on = v;
-		if (n != NULL && !parse_u32(n, &num))
+		if (n != NULL && !dag_parse_u32(n, &num))
 			status_warning(b, st, "IngressError", "InvalidAnnotation", NULL,
 			    "annotation projectcontour.io/num-retries: \"%s\" is not a "
 			    "number; Envoy's default (1) applies", n);

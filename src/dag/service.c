@@ -33,29 +33,12 @@ allow_external_name(const struct builder *b)
 	return b->cfg == NULL || b->cfg->policy.allow_external_name;
 }
 
-/* A decimal uint32, as Contour's annotation parser reads it. */
-static bool
-parse_u32(const char *s, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
 static uint32_t
 annotation_u32(const struct object *svc, const char *key)
 {
 	uint32_t v = 0;
 
-	if (!parse_u32(annotation_get(svc, key), &v))
+	if (!dag_parse_u32(annotation_get(svc, key), &v))
 		return 0;
 	return v;
 }
@@ -125,7 +108,7 @@ service_check_annotations(struct builder *b, size_t st, const struct object *svc
 		const char *v = annotation_get(svc, circuit_breaker_annotations[i]);
 		uint32_t n;
 
-		if (v != NULL && !parse_u32(v, &n))
+		if (v != NULL && !dag_parse_u32(v, &n))
 			status_warning(b, st, "ServiceError", "InvalidAnnotation", NULL,
 			    "annotation %s: \"%s\" is not a number (0..4294967295); "
 			    "ignored", circuit_breaker_annotations[i], v);

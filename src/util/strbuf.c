@@ -69,6 +69,16 @@ strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 }
 
 void
+strbuf_put_regex_literal(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("\\.+*?()|[]{}^$", *s) != NULL)
+			strbuf_putc(sb, '\\');
+		strbuf_putc(sb, *s);
+	}
+}
+
+void
 strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;

@@ -96,17 +96,6 @@ string_matcher(struct arena *a, int kind, const char *value, bool ignore_case)
 	return sm;
 }
 
-/* RE2 text matching s literally. */
-static void
-regex_quote(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		if (strchr("\\.+*?()|[]{}^$", *s) != NULL)
-			strbuf_putc(sb, '\\');
-		strbuf_putc(sb, *s);
-	}
-}
-
 /* RE2 and JavaScript (grpc-js) text matching s literally, ASCII letters
  * in either case: neither has a common way to say "ignore case". */
 static void
@@ -118,7 +107,7 @@ regex_quote_ci(struct strbuf *sb, const char *s)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 			strbuf_printf(sb, "[%c%c]", c & ~0x20, c | 0x20);
 		else
-			regex_quote(sb, (char[]){ (char)c, '\0' });
+			strbuf_put_regex_literal(sb, (char[]){ (char)c, '\0' });
 	}
 }
 
@@ -147,7 +136,7 @@ header_matcher_legacy(struct arena *a, const struct dag_header_match *h,
 		if (h->ignore_case)
 			regex_quote_ci(&sb, h->value);
 		else
-			regex_quote(&sb, h->value);
+			strbuf_put_regex_literal(&sb, h->value);
 		if (h->kind == DAG_HEADER_CONTAINS)
 			strbuf_puts(&sb, ".*");
 	}
@@ -237,7 +226,7 @@ route_match(struct arena *a, const struct dag_route *r, bool proxyless)
 			struct strbuf sb = STRBUF_INIT;
 
 			strbuf_putc(&sb, '^');
-			regex_quote(&sb, r->path);
+			strbuf_put_regex_literal(&sb, r->path);
 			strbuf_puts(&sb, "(/.*)?");
 			m->path_specifier_case =
 			    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_SAFE_REGEX;
