@@ -18,6 +18,13 @@
 
 struct ads_server;
 
+/* Server pings every ADS_KEEPALIVE_TIME_MS and drops a connection that
+ * does not answer within ADS_KEEPALIVE_TIMEOUT_MS; clients may ping as
+ * often as every ADS_MIN_CLIENT_PING_INTERVAL_MS (Envoy: 30 s). */
+#define ADS_KEEPALIVE_TIME_MS 30000
+#define ADS_KEEPALIVE_TIMEOUT_MS 10000
+#define ADS_MIN_CLIENT_PING_INTERVAL_MS 10000
+
 struct ads_options {
 	const char *address; /* "HOST:PORT", "[V6]:PORT", "unix:/path"; port 0 allowed */
 	bool insecure_xds; /* allow plaintext on non-loopback addresses */

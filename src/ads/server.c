@@ -308,6 +308,29 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
 			{ .type = GRPC_ARG_INTEGER,
 			  .key = GRPC_ARG_ALLOW_REUSEPORT,
 			  .value.integer = 0 },
+			/* An Envoy that vanished without closing (power
+			 * loss, a dropped route) is found by our own pings
+			 * within KEEPALIVE_TIME + TIMEOUT instead of grpc's
+			 * default two hours, and its stream freed. */
+			{ .type = GRPC_ARG_INTEGER,
+			  .key = GRPC_ARG_KEEPALIVE_TIME_MS,
+			  .value.integer = ADS_KEEPALIVE_TIME_MS },
+			{ .type = GRPC_ARG_INTEGER,
+			  .key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+			  .value.integer = ADS_KEEPALIVE_TIMEOUT_MS },
+			{ .type = GRPC_ARG_INTEGER,
+			  .key = GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+			  .value.integer = 1 },
+			{ .type = GRPC_ARG_INTEGER,
+			  .key = GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA,
+			  .value.integer = 0 },
+			/* An idle ADS stream carries no data for hours, and
+			 * `cairn bootstrap` has Envoy ping every 30 s: grpc's
+			 * default (at most one ping per 5 min without data)
+			 * would answer that with GOAWAY "too_many_pings". */
+			{ .type = GRPC_ARG_INTEGER,
+			  .key = GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+			  .value.integer = ADS_MIN_CLIENT_PING_INTERVAL_MS },
 		};
 		grpc_channel_args chargs = { nitems(args), args };
 
