@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -319,6 +320,12 @@ build_result_free(struct build_result *r)
 	free(r->files);
 	pipeline_free(r->owner);
 	memset(r, 0, sizeof *r);
+#ifdef __GLIBC__
+	/* The DAG and the translation's messages are most of a build's
+	 * peak, freed in the middle of the heap where glibc keeps them
+	 * resident: give the pages back (60 MiB at 10,000 proxies, ~4 ms). */
+	malloc_trim(0);
+#endif
 }
 
 size_t
