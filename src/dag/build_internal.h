@@ -201,4 +201,8 @@ void policy_wildcard_header(struct builder *b, struct dag_route *r,
 /* A decimal uint32, as Contour's annotation parser reads it. */
 bool dag_parse_u32(const char *s, uint32_t *out);
 
+/* The index of HTTPProxy ns/name in b->proxies (the first of equal
+ * names), or (size_t)-1. */
+size_t dag_proxy_find(const struct builder *b, const char *ns, const char *name);
+
 #endif

@@ -1275,8 +1275,8 @@ struct hp_state {
 
 /* The index of the proxy ns/name (the first of equal names), or
  * (size_t)-1. */
-static size_t
-proxy_find(const struct builder *b, const char *ns, const char *name)
+size_t
+dag_proxy_find(const struct builder *b, const char *ns, const char *name)
 {
 	size_t lo = 0, hi = b->nproxies;
 
@@ -1378,7 +1378,7 @@ compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 			seen[nseen++] = key;
 		}
 		icl = cond_append(b, cl, inc->conditions, inc->nconditions);
-		ci = proxy_find(b, ns, inc->name);
+		ci = dag_proxy_find(b, ns, inc->name);
 		child = ci != (size_t)-1 ? b->proxies[ci] : NULL;
 		if (child == NULL || b->proxy_ignored[ci]) {
 			status_error(b, st, DAG_STATUS_INVALID, "IncludeError",

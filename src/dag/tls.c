@@ -88,28 +88,6 @@ tls_upstream_validation(struct builder *b, size_t st, const struct object *proxy
 
 /* --- spec.tcpproxy ----------------------------------------------------------- */
 
-static size_t
-proxy_index(const struct builder *b, const char *ns, const char *name)
-{
-	size_t lo = 0, hi = b->nproxies;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ns, b->proxies[mid]->meta.namespace);
-
-		if (c == 0)
-			c = strcmp(name, b->proxies[mid]->meta.name);
-		if (c <= 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	if (lo < b->nproxies && strcmp(ns, b->proxies[lo]->meta.namespace) == 0 &&
-	    strcmp(name, b->proxies[lo]->meta.name) == 0)
-		return lo;
-	return (size_t)-1;
-}
-
 static enum dag_lb_policy
 tcp_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb)
 {
@@ -192,7 +170,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 		return false;
 	}
 	ns = inc->namespace ? inc->namespace : proxy->meta.namespace;
-	ci = proxy_index(b, ns, inc->name);
+	ci = dag_proxy_find(b, ns, inc->name);
 	if (ci == (size_t)-1 || b->proxy_ignored[ci]) {
 		status_error(b, st, DAG_STATUS_INVALID, "TCPProxyIncludeError",
 		    "IncludeNotFound", &inc->origin, "include %s/%s not found", ns,

@@ -16,12 +16,10 @@
 
 #include "util/xalloc.h"
 
-static void
-why_set(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-why_set(char *why, size_t whylen, const char *fmt, ...)
+/* The explanation every check of this module hands back: nothing when the
+ * caller passed no buffer. */
+void
+tls_why_set(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -53,16 +51,16 @@ tls_file_resolve(const char *path, char *const *dirs, size_t ndirs,
 
 	*real_out = NULL;
 	if (path == NULL || path[0] != '/') {
-		why_set(why, whylen, "\"%s\" is not an absolute path", path ? path : "");
+		tls_why_set(why, whylen, "\"%s\" is not an absolute path", path ? path : "");
 		return -1;
 	}
 	if (ndirs == 0) {
-		why_set(why, whylen, "file %s: secrets.allowed-directories is empty, "
+		tls_why_set(why, whylen, "file %s: secrets.allowed-directories is empty, "
 		    "so no file-backed Secret is allowed", path);
 		return -1;
 	}
 	if ((real = realpath(path, NULL)) == NULL) {
-		why_set(why, whylen, "file %s: %s", path, strerror(errno));
+		tls_why_set(why, whylen, "file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < ndirs; i++) {
@@ -80,10 +78,10 @@ tls_file_resolve(const char *path, char *const *dirs, size_t ndirs,
 		}
 	}
 	if (strcmp(real, path) == 0)
-		why_set(why, whylen, "file %s is outside secrets.allowed-directories",
+		tls_why_set(why, whylen, "file %s is outside secrets.allowed-directories",
 		    path);
 	else
-		why_set(why, whylen, "file %s resolves to %s, outside "
+		tls_why_set(why, whylen, "file %s resolves to %s, outside "
 		    "secrets.allowed-directories", path, real);
 	free(real);
 	return -1;
@@ -103,16 +101,16 @@ tls_file_read(const char *path, uint8_t **data_out, size_t *len_out, char *why,
 	/* path is resolved: a symlink here means it was swapped since. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
-		why_set(why, whylen, "file %s: %s", path, strerror(errno));
+		tls_why_set(why, whylen, "file %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		why_set(why, whylen, "file %s: not a regular file", path);
+		tls_why_set(why, whylen, "file %s: not a regular file", path);
 		close(fd);
 		return -1;
 	}
 	if (st.st_size > (off_t)TLS_FILE_MAX_BYTES) {
-		why_set(why, whylen, "file %s: %lld bytes, more than the %u a "
+		tls_why_set(why, whylen, "file %s: %lld bytes, more than the %u a "
 		    "certificate or key may have", path, (long long)st.st_size,
 		    TLS_FILE_MAX_BYTES);
 		close(fd);
@@ -125,7 +123,7 @@ tls_file_read(const char *path, uint8_t **data_out, size_t *len_out, char *why,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			why_set(why, whylen, "file %s: %s", path, strerror(errno));
+			tls_why_set(why, whylen, "file %s: %s", path, strerror(errno));
 			free(buf);
 			close(fd);
 			return -1;

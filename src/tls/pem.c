@@ -13,22 +13,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-static void
-why_set(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 /* OpenSSL's reason for the last failure, without its file/line noise. */
 static const char *
 ssl_reason(void)
@@ -79,7 +63,7 @@ pem_next(BIO *bio, size_t index, struct pem_block *b, char *why, size_t whylen)
 		ERR_clear_error();
 		return 0;
 	}
-	why_set(why, whylen, "PEM block %zu is malformed: %s", index + 1, ssl_reason());
+	tls_why_set(why, whylen, "PEM block %zu is malformed: %s", index + 1, ssl_reason());
 	ERR_clear_error();
 	return -1;
 }
@@ -119,7 +103,7 @@ tls_check_certificates(const void *pem, size_t len, struct tls_cert_info *info,
 		info = &local;
 	memset(info, 0, sizeof *info);
 	if (bio == NULL) {
-		why_set(why, whylen, "out of memory");
+		tls_why_set(why, whylen, "out of memory");
 		return -1;
 	}
 	while ((r = pem_next(bio, info->ncerts, &blk, why, whylen)) == 1) {
@@ -129,14 +113,14 @@ tls_check_certificates(const void *pem, size_t len, struct tls_cert_info *info,
 
 		if (strcmp(blk.name, "CERTIFICATE") != 0 &&
 		    strcmp(blk.name, "X509 CERTIFICATE") != 0) {
-			why_set(why, whylen, "PEM block %zu is a \"%s\", expected a "
+			tls_why_set(why, whylen, "PEM block %zu is a \"%s\", expected a "
 			    "CERTIFICATE", info->ncerts + 1, blk.name);
 			pem_block_free(&blk);
 			goto out;
 		}
 		x = d2i_X509(NULL, &p, blk.len);
 		if (x == NULL || p != blk.data + blk.len) {
-			why_set(why, whylen, "certificate %zu does not parse: %s",
+			tls_why_set(why, whylen, "certificate %zu does not parse: %s",
 			    info->ncerts + 1, x ? "trailing bytes" : ssl_reason());
 			X509_free(x);
 			pem_block_free(&blk);
@@ -173,7 +157,7 @@ tls_check_certificates(const void *pem, size_t len, struct tls_cert_info *info,
 	if (r < 0)
 		goto out;
 	if (info->ncerts == 0) {
-		why_set(why, whylen, "no certificate found (expected a PEM block "
+		tls_why_set(why, whylen, "no certificate found (expected a PEM block "
 		    "\"-----BEGIN CERTIFICATE-----\")");
 		goto out;
 	}
@@ -213,14 +197,14 @@ load_private_key(const void *pem, size_t len, char *why, size_t whylen)
 	int r;
 
 	if (bio == NULL) {
-		why_set(why, whylen, "out of memory");
+		tls_why_set(why, whylen, "out of memory");
 		return NULL;
 	}
 	while ((r = pem_next(bio, nblocks, &blk, why, whylen)) == 1) {
 		nblocks++;
 		if (strcmp(blk.name, "ENCRYPTED PRIVATE KEY") == 0 ||
 		    (blk.header != NULL && strstr(blk.header, "ENCRYPTED") != NULL)) {
-			why_set(why, whylen, "the private key is encrypted: Envoy "
+			tls_why_set(why, whylen, "the private key is encrypted: Envoy "
 			    "needs it unencrypted (openssl pkey -in KEY -out KEY)");
 			pem_block_free(&blk);
 			goto fail;
@@ -228,7 +212,7 @@ load_private_key(const void *pem, size_t len, char *why, size_t whylen)
 		if (is_key_block(blk.name)) {
 			nkeys++;
 		} else if (strcmp(blk.name, "EC PARAMETERS") != 0) {
-			why_set(why, whylen, "PEM block %zu is a \"%s\", expected a "
+			tls_why_set(why, whylen, "PEM block %zu is a \"%s\", expected a "
 			    "PRIVATE KEY", nblocks, blk.name);
 			pem_block_free(&blk);
 			goto fail;
@@ -238,19 +222,19 @@ load_private_key(const void *pem, size_t len, char *why, size_t whylen)
 	if (r < 0)
 		goto fail;
 	if (nkeys == 0) {
-		why_set(why, whylen, "no private key found (expected a PEM block "
+		tls_why_set(why, whylen, "no private key found (expected a PEM block "
 		    "\"-----BEGIN PRIVATE KEY-----\")");
 		goto fail;
 	}
 	if (nkeys > 1) {
-		why_set(why, whylen, "%zu private keys found, expected one", nkeys);
+		tls_why_set(why, whylen, "%zu private keys found, expected one", nkeys);
 		goto fail;
 	}
 	BIO_free(bio);
 	bio = mem_bio(pem, len);
 	if (bio == NULL ||
 	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL)) == NULL) {
-		why_set(why, whylen, "the private key does not parse: %s", ssl_reason());
+		tls_why_set(why, whylen, "the private key does not parse: %s", ssl_reason());
 		goto fail;
 	}
 	BIO_free(bio);
@@ -284,14 +268,14 @@ tls_check_key_pair(const void *cert_pem, size_t cert_len, const void *key_pem,
 
 	if (bio == NULL || (leaf = PEM_read_bio_X509(bio, NULL, no_password,
 	    NULL)) == NULL) {
-		why_set(why, whylen, "the certificate does not parse: %s", ssl_reason());
+		tls_why_set(why, whylen, "the certificate does not parse: %s", ssl_reason());
 		goto out;
 	}
 	if ((pkey = load_private_key(key_pem, key_len, why, whylen)) == NULL)
 		goto out;
 	ERR_clear_error();
 	if (X509_check_private_key(leaf, pkey) != 1) {
-		why_set(why, whylen, "the private key does not match the "
+		tls_why_set(why, whylen, "the private key does not match the "
 		    "certificate (the first certificate of tls.crt)");
 		goto out;
 	}
@@ -313,7 +297,7 @@ tls_check_crl(const void *pem, size_t len, char *why, size_t whylen)
 	int rc = -1, r;
 
 	if (bio == NULL) {
-		why_set(why, whylen, "out of memory");
+		tls_why_set(why, whylen, "out of memory");
 		return -1;
 	}
 	while ((r = pem_next(bio, n, &blk, why, whylen)) == 1) {
@@ -321,14 +305,14 @@ tls_check_crl(const void *pem, size_t len, char *why, size_t whylen)
 		X509_CRL *crl;
 
 		if (strcmp(blk.name, "X509 CRL") != 0) {
-			why_set(why, whylen, "PEM block %zu is a \"%s\", expected an "
+			tls_why_set(why, whylen, "PEM block %zu is a \"%s\", expected an "
 			    "X509 CRL", n + 1, blk.name);
 			pem_block_free(&blk);
 			goto out;
 		}
 		crl = d2i_X509_CRL(NULL, &p, blk.len);
 		if (crl == NULL) {
-			why_set(why, whylen, "CRL %zu does not parse: %s", n + 1,
+			tls_why_set(why, whylen, "CRL %zu does not parse: %s", n + 1,
 			    ssl_reason());
 			pem_block_free(&blk);
 			goto out;
@@ -340,7 +324,7 @@ tls_check_crl(const void *pem, size_t len, char *why, size_t whylen)
 	if (r < 0)
 		goto out;
 	if (n == 0) {
-		why_set(why, whylen, "no CRL found (expected a PEM block "
+		tls_why_set(why, whylen, "no CRL found (expected a PEM block "
 		    "\"-----BEGIN X509 CRL-----\")");
 		goto out;
 	}

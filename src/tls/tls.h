@@ -80,4 +80,8 @@ int tls_watch_process(struct tls_watch *w);
 /* How many directories are watched (for tests and logs). */
 size_t tls_watch_count(const struct tls_watch *w);
 
+/* Internal to src/tls/: write an explanation into why (if given). */
+void tls_why_set(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif
