@@ -13,6 +13,10 @@ const grpc = require('@grpc/grpc-js');
 const { AdsClient, grpcStatus } = require('../protocol/lib/ads-client');
 const { copyTree } = require('../protocol/lib/serve');
 const { nextMatching, rdsNames, edsPort, STOREFRONT } = require('../hostile/lib');
+// Under ASan (tests/sanitize.sh) freed memory sits in the allocator's
+// quarantine and RSS says nothing about cairn: the RSS bounds are judged in
+// the normal run, leaks by LeakSanitizer when cairn exits.
+const SANITIZED = process.env.CAIRN_SANITIZED === '1';
 const {
   startCairn, rssKiB, fdCount, sleep, writeTree, edsPorts, stallingProxy, freePort,
 } = require('./lib');
@@ -258,8 +262,10 @@ test('a client that stops reading: memory stays bounded, a healthy stream gets e
     const line = `RSS ${base} KiB before, ${after} KiB after ${CHANGES} changes with ${STALLED} ` +
       `stalled clients (EDS response ${last.byteLength} bytes; queueing them all: ${queued} KiB)`;
     t.diagnostic(line);
-    assert.ok(after < 2 * base, line);
-    assert.ok(after - base < queued / 2, line);
+    if (!SANITIZED) {
+      assert.ok(after < 2 * base, line);
+      assert.ok(after - base < queued / 2, line);
+    }
 
     // The stalled clients really received nothing while the changes went by.
     assert.deepEqual(stalled.map(({ s }) => s.queue.length), queued0, 'nothing reached the stalled clients');
@@ -360,7 +366,7 @@ test('1,000 connect/disconnect cycles: no fd or memory growth, the daemon still 
     const line = `${CYCLES} cycles in ${took} ms: fds ${fdBase} -> ${fds}, RSS ${rssBase} -> ${rss} KiB`;
     t.diagnostic(line);
     assert.ok(fds <= fdBase + 2, line);
-    assert.ok(rss - rssBase < 8 * 1024, line);
+    if (!SANITIZED) assert.ok(rss - rssBase < 8 * 1024, line);
 
     // Still serving: the stream opened before gets a change, a new stream an answer.
     fs.writeFileSync(path.join(root, 'shop', 'services.yaml'), STOREFRONT(9222));
