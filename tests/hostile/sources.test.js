@@ -94,9 +94,11 @@ test('symlink loops are reported and not followed', T, () =>
 test('unreadable files keep their last good version', T, () =>
   withServe({}, async (ctx) => {
     // A FIFO where a file was: never opened for a blocking read, never served.
+    // Made aside and renamed over the file: a rescan never sees the file missing.
     const f = ctx.file('shop/services.yaml');
-    fs.rmSync(f);
-    execFileSync('mkfifo', [f]);
+    const aside = ctx.file('shop/.fifo');
+    execFileSync('mkfifo', [aside]);
+    fs.renameSync(aside, f);
     await ctx.srv.waitForLog(/shop\/services\.yaml: error: not a regular file; not read/, 5000);
     await ctx.expectUnchanged();
     fs.rmSync(f);
