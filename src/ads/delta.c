@@ -39,7 +39,7 @@ delta_free(struct delta_stream *st)
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		struct delta_type_state *ts = &st->types[t];
 
-		free_strings(ts->names, ts->nnames);
+		ads_names_unref(ts->names);
 		free_strings(ts->pending, ts->npending);
 		free_overlay(ts->overlay, ts->noverlay);
 		snapshot_unref(ts->base);
@@ -58,35 +58,10 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Index of name in the sorted array a, or where it would go. */
-static size_t
-lower_bound(char *const *a, size_t n, const char *name)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(a[mid], name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool
-set_has(char *const *a, size_t n, const char *name)
-{
-	size_t i = lower_bound(a, n, name);
-
-	return i < n && strcmp(a[i], name) == 0;
-}
-
 bool
 delta_is_named(const struct delta_type_state *ts, const char *name)
 {
-	return set_has(ts->names, ts->nnames, name);
+	return ads_names_has(ts->names, name);
 }
 
 /* Sorts and deduplicates a borrowed list of names. */
@@ -166,6 +141,50 @@ set_remove(char **a, size_t *n, const char *const *names, size_t m)
 	*n = k;
 	free(del);
 	return removed;
+}
+
+/* Adds (add) or removes names (any order) to or from the interned
+ * subscription *l, which is replaced by the interned result. Returns how
+ * many names were added or removed. */
+static size_t
+names_update(struct ads_names **l, const char *const *names, size_t m, bool add)
+{
+	size_t n = ads_names_count(*l), nchg, i = 0, j = 0, k = 0, count = 0;
+	const char **chg, **out;
+
+	if (m == 0 || (n == 0 && !add))
+		return 0;
+	chg = sorted_unique(names, m, &nchg);
+	out = xcalloc(n + nchg, sizeof *out);
+	while (i < n || j < nchg) {
+		int c = i == n ? 1 : j == nchg ? -1 : strcmp((*l)->v[i], chg[j]);
+
+		if (c < 0) {
+			out[k++] = (*l)->v[i++];
+		} else if (c == 0) {
+			if (add)
+				out[k++] = (*l)->v[i];
+			else
+				count++;
+			i++;
+			j++;
+		} else {
+			if (add) {
+				out[k++] = chg[j];
+				count++;
+			}
+			j++;
+		}
+	}
+	if (count > 0) {
+		struct ads_names *next = ads_names_intern(out, k);
+
+		ads_names_unref(*l);
+		*l = next;
+	}
+	free(out);
+	free(chg);
+	return count;
 }
 
 /* --- requests ------------------------------------------------------------- */
@@ -333,7 +352,7 @@ update_subscription(struct delta_type_state *ts, enum xds_type t, bool first,
 		}
 	}
 	if (m > 0) {
-		set_add(&ts->names, &ts->nnames, &ts->names_cap, names, m);
+		names_update(&ts->names, names, m, true);
 		changed = true;
 		/* What the client says it has needs no answer. */
 		if (reconnect) {
@@ -361,7 +380,7 @@ update_subscription(struct delta_type_state *ts, enum xds_type t, bool first,
 		}
 	}
 	if (m > 0) {
-		changed |= set_remove(ts->names, &ts->nnames, names, m) > 0;
+		changed |= names_update(&ts->names, names, m, false) > 0;
 		set_remove(ts->pending, &ts->npending, names, m);
 		if (ts->wildcard) {
 			set_add(&ts->pending, &ts->npending, &ts->pending_cap, names, m);
@@ -531,7 +550,8 @@ plan(const struct delta_type_state *ts, enum xds_type t,
 		{ bset ? (const char *)bset->items : NULL, bset ? bset->n : 0, 0,
 		  sizeof(struct xds_resource) },
 		{ (const char *)ts->overlay, ts->noverlay, 0, sizeof(struct delta_entry) },
-		{ (const char *)ts->names, ts->nnames, 0, sizeof(char *) },
+		{ ts->names ? (const char *)ts->names->v : NULL,
+		  ads_names_count(ts->names), 0, sizeof(char *) },
 		{ (const char *)ts->pending, ts->npending, 0, sizeof(char *) },
 	};
 	size_t cap = 0, n = 0;

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ads/names.h"
 #include "ads/protocol.h"
 #include "xds/snapshot.h"
 
@@ -55,8 +56,9 @@ struct delta_type_state {
 	bool wildcard_pending; /* "*" (re)subscribed: send every wildcard resource */
 	bool must_answer; /* first request without initial versions: answer even if empty */
 	bool synced; /* nothing was due against base: a snapshot with the same type version needs no work */
-	char **names; /* explicitly subscribed, sorted, unique, without "*" */
-	size_t nnames, names_cap;
+	/* Explicitly subscribed, without "*": interned, shared with every
+	 * stream subscribed to the same names (NULL: none). */
+	struct ads_names *names;
 	char **pending; /* names owed an answer (resource or removal), sorted */
 	size_t npending, pending_cap;
 

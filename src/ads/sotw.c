@@ -23,11 +23,8 @@ sotw_init(struct sotw_stream *st)
 static void
 free_names(struct sotw_type_state *ts)
 {
-	for (size_t i = 0; i < ts->nnames; i++)
-		free(ts->names[i]);
-	free(ts->names);
+	ads_names_unref(ts->names);
 	ts->names = NULL;
-	ts->nnames = 0;
 }
 
 void
@@ -49,20 +46,7 @@ sotw_free(struct sotw_stream *st)
 bool
 sotw_is_named(const struct sotw_type_state *ts, const char *name)
 {
-	size_t lo = 0, hi = ts->nnames;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, ts->names[mid]);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
+	return ads_names_has(ts->names, name);
 }
 
 static int
@@ -86,13 +70,14 @@ static bool
 update_subscription(struct sotw_type_state *ts, enum xds_type t,
     const char *const *names, size_t n)
 {
+	struct ads_names *list;
 	const char **sorted;
 	size_t m = 0;
 	bool star = false, wildcard, changed;
 
 	if (n == 0 && !ts->named_before && legacy_wildcard_type(t)) {
 		/* Never named anything: still (or newly) a legacy wildcard. */
-		changed = !ts->wildcard || ts->nnames > 0;
+		changed = !ts->wildcard || ts->names != NULL;
 		ts->wildcard = true;
 		free_names(ts);
 		return changed;
@@ -119,20 +104,13 @@ update_subscription(struct sotw_type_state *ts, enum xds_type t,
 	}
 	wildcard = star;
 
-	changed = wildcard != ts->wildcard || m != ts->nnames;
-	for (size_t i = 0; !changed && i < m; i++)
-		changed = strcmp(sorted[i], ts->names[i]) != 0;
-	if (changed) {
-		free_names(ts);
-		ts->wildcard = wildcard;
-		if (m > 0) {
-			ts->names = xcalloc(m, sizeof *ts->names);
-			for (size_t i = 0; i < m; i++)
-				ts->names[i] = xstrdup(sorted[i]);
-			ts->nnames = m;
-		}
-	}
+	/* Interned lists are unique: equal lists are the same pointer. */
+	list = ads_names_intern(sorted, m);
 	free(sorted);
+	changed = wildcard != ts->wildcard || list != ts->names;
+	free_names(ts);
+	ts->names = list;
+	ts->wildcard = wildcard;
 	return changed;
 }
 
@@ -280,8 +258,10 @@ select_resources(const struct sotw_type_state *ts,
 		/* Both lists are sorted by strcmp: merge them. */
 		size_t i = 0, j = 0;
 
-		while (i < ts->nnames && j < set->n) {
-			int c = strcmp(ts->names[i], set->items[j].name);
+		size_t nnames = ads_names_count(ts->names);
+
+		while (i < nnames && j < set->n) {
+			int c = strcmp(ts->names->v[i], set->items[j].name);
 
 			if (c == 0)
 				items[n++] = &set->items[j];

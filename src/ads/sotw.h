@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ads/names.h"
 #include "ads/protocol.h"
 #include "xds/snapshot.h"
 
@@ -32,8 +33,9 @@ struct sotw_type_state {
 	bool requested; /* a request of this type was seen */
 	bool named_before; /* the client sent a non-empty resource_names (ends legacy wildcard) */
 	bool wildcard; /* legacy wildcard or explicit "*" */
-	char **names; /* explicitly named resources, sorted, unique, without "*" */
-	size_t nnames;
+	/* Explicitly named resources, without "*": interned, shared with
+	 * every stream that names the same (NULL: none). */
+	struct ads_names *names;
 	bool subscription_changed; /* since the last evaluation */
 	bool must_answer; /* answer even if nothing changed (first request, EDS re-warm) */
 

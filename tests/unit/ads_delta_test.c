@@ -447,6 +447,39 @@ test_resubscribe_star_resends(void **state)
 
 /* --- named subscriptions ---------------------------------------------------- */
 
+/* Streams subscribed to the same names share one interned list, built up
+ * by different requests; unsubscribing gives a stream a list of its own. */
+static void
+test_subscriptions_interned(void **state)
+{
+	struct fixture *f = *state;
+	struct fixture g = { 0 };
+	size_t before = ads_names_interned();
+
+	delta_init(&g.st);
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80", "default/a/80"), NONE);
+	request(&g, XDS_ENDPOINT, NULL, NAMES("default/a/80"), NONE);
+	request(&g, XDS_ENDPOINT, NULL, NAMES("default/b/80", "default/a/80"), NONE);
+	assert_non_null(f->st.types[XDS_ENDPOINT].names);
+	assert_ptr_equal(f->st.types[XDS_ENDPOINT].names,
+	    g.st.types[XDS_ENDPOINT].names);
+	/* g's first list ({a}) went with its second request. */
+	assert_int_equal(ads_names_interned(), before + 1);
+	assert_true(delta_is_named(&g.st.types[XDS_ENDPOINT], "default/b/80"));
+
+	assert_true(request(&g, XDS_ENDPOINT, NULL, NONE, NAMES("default/b/80"))
+	    .subscription_changed);
+	assert_ptr_not_equal(f->st.types[XDS_ENDPOINT].names,
+	    g.st.types[XDS_ENDPOINT].names);
+	assert_false(delta_is_named(&g.st.types[XDS_ENDPOINT], "default/b/80"));
+	assert_true(delta_is_named(&f->st.types[XDS_ENDPOINT], "default/b/80"));
+	/* Unsubscribing the last name leaves no list. */
+	request(&g, XDS_ENDPOINT, NULL, NONE, NAMES("default/a/80"));
+	assert_null(g.st.types[XDS_ENDPOINT].names);
+	assert_int_equal(ads_names_interned(), before + 1);
+	delta_free(&g.st);
+}
+
 static void
 test_named_subscribe_unsubscribe(void **state)
 {
@@ -456,7 +489,7 @@ test_named_subscribe_unsubscribe(void **state)
 
 	res = request(f, XDS_ROUTE, NULL, NAMES("ingress_http", "missing", "ingress_http"), NONE);
 	assert_true(res.subscription_changed);
-	assert_int_equal(f->st.types[XDS_ROUTE].nnames, 2);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ROUTE].names), 2);
 	/* Unknown subscribed names are reported removed at once. */
 	expect(f, XDS_ROUTE, NAMES("ingress_http"), NAMES("missing"), nonce);
 	expect_nothing(f);
@@ -471,7 +504,7 @@ test_named_subscribe_unsubscribe(void **state)
 	/* An unsubscribe alone needs no answer. */
 	request(f, XDS_ROUTE, nonce, NONE, NAMES("ingress_http"));
 	expect_nothing(f);
-	assert_int_equal(f->st.types[XDS_ROUTE].nnames, 1);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ROUTE].names), 1);
 	/* A change to what is no longer subscribed is not sent. */
 	publish(f, switched);
 	expect_nothing(f);
@@ -951,6 +984,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_types_multiplexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_type_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions_interned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
 	};
 

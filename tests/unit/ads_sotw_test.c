@@ -337,6 +337,40 @@ test_explicit_wildcard_and_names(void **state)
 	expect_nothing(f);
 }
 
+/* Streams that name the same resources share one interned list, whatever
+ * the order or duplicates of their requests; it is freed with the last. */
+static void
+test_subscriptions_interned(void **state)
+{
+	struct fixture *f = *state;
+	struct fixture g = { 0 };
+	size_t before = ads_names_interned();
+
+	sotw_init(&g.st);
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80", "default/a/80"));
+	request(&g, XDS_ENDPOINT, NULL,
+	    NAMES("default/a/80", "default/b/80", "default/a/80"));
+	assert_non_null(f->st.types[XDS_ENDPOINT].names);
+	assert_ptr_equal(f->st.types[XDS_ENDPOINT].names,
+	    g.st.types[XDS_ENDPOINT].names);
+	assert_int_equal(ads_names_interned(), before + 1);
+	assert_true(sotw_is_named(&g.st.types[XDS_ENDPOINT], "default/a/80"));
+	assert_false(sotw_is_named(&g.st.types[XDS_ENDPOINT], "default/c/80"));
+
+	/* g changes its mind: a list of its own, f's stays. */
+	assert_true(request(&g, XDS_ENDPOINT, NULL, NAMES("default/a/80"))
+	    .subscription_changed);
+	assert_ptr_not_equal(f->st.types[XDS_ENDPOINT].names,
+	    g.st.types[XDS_ENDPOINT].names);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ENDPOINT].names), 2);
+	assert_int_equal(ads_names_interned(), before + 2);
+	/* The same list again is no change. */
+	assert_false(request(&g, XDS_ENDPOINT, NULL, NAMES("default/a/80"))
+	    .subscription_changed);
+	sotw_free(&g.st);
+	assert_int_equal(ads_names_interned(), before + 1);
+}
+
 static void
 test_named_only_listener_when_named(void **state)
 {
@@ -353,7 +387,7 @@ test_named_rds_eds(void **state)
 	struct fixture *f = *state;
 
 	request(f, XDS_ROUTE, NULL, NAMES("ingress_http", "missing", "ingress_http"));
-	assert_int_equal(f->st.types[XDS_ROUTE].nnames, 2); /* duplicates dropped */
+	assert_int_equal(ads_names_count(f->st.types[XDS_ROUTE].names), 2); /* duplicates dropped */
 	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80"));
 	/* Make-before-break order: EDS before RDS. */
 	expect_response(f, XDS_ENDPOINT, NAMES("default/b/80"), NULL);
@@ -530,7 +564,7 @@ test_unsubscribe_all(void **state)
 	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
 	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), nonce);
 	request(f, XDS_ENDPOINT, nonce, NONE);
-	assert_int_equal(f->st.types[XDS_ENDPOINT].nnames, 0);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ENDPOINT].names), 0);
 	expect_response(f, XDS_ENDPOINT, NONE, nonce);
 	publish(f, changed);
 	expect_nothing(f);
@@ -954,6 +988,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_node_from_first_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_type_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions_interned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_large, setup, teardown),
 	};
