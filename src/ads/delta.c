@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -706,6 +707,20 @@ in_phase(enum action a, bool make)
 	return make ? a != ACT_REMOVE_LATER : a == ACT_REMOVE_LATER;
 }
 
+/* The identity of a response's resources, (name, version) in order: the
+ * key under which streams share its encoding. */
+static uint64_t
+hash_items(const struct xds_resource *const *items, size_t n)
+{
+	struct hash_state *h = hash_begin();
+
+	for (size_t i = 0; i < n; i++) {
+		hash_update(h, items[i]->name, strlen(items[i]->name) + 1);
+		hash_update(h, items[i]->version_hex, 16);
+	}
+	return hash_end(h);
+}
+
 /* The response of type t for one phase, if one is due. */
 static bool
 respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
@@ -766,6 +781,7 @@ respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
 			out->removed[out->nremoved++] = xstrdup(c[i].name);
 		}
 	}
+	out->set_hash = hash_items(out->items, out->n);
 	out->type = t;
 	out->system_version = snap->revision;
 	memcpy(out->version, snap->types[t].version_hex, sizeof out->version);
@@ -816,24 +832,21 @@ delta_response_free(struct delta_response *r)
 	r->n = r->nremoved = 0;
 }
 
+/* The part that is the same for every stream sent the same resources:
+ * resources and type_url (see sotw_response_encode_body). */
 size_t
-delta_response_encode(const struct delta_response *r, uint8_t *buf)
+delta_response_encode_body(const struct delta_response *r, uint8_t *buf)
 {
 	const char *url = xds_type_url(r->type);
 	size_t url_len = strlen(url), total = 0;
 	uint8_t *p = buf;
 
-	total += ads_field_size(strlen(r->system_version));
 	for (size_t i = 0; i < r->n; i++)
 		total += ads_field_size_always(resource_size(url_len, r->items[i]));
-	total += ads_field_size(url_len) + ads_field_size(strlen(r->nonce));
-	for (size_t i = 0; i < r->nremoved; i++)
-		total += ads_field_size_always(strlen(r->removed[i]));
+	total += ads_field_size(url_len);
 	if (buf == NULL)
 		return total;
 
-	p = ads_put_field(p, TAG_RESPONSE_SYSTEM_VERSION, r->system_version,
-	    strlen(r->system_version));
 	for (size_t i = 0; i < r->n; i++) {
 		const struct xds_resource *res = r->items[i];
 
@@ -845,11 +858,36 @@ delta_response_encode(const struct delta_response *r, uint8_t *buf)
 		p = ads_put_field(p, TAG_RESOURCE_NAME, res->name, strlen(res->name));
 	}
 	p = ads_put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);
-	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, strlen(r->nonce));
+	return (size_t)(p - buf);
+}
+
+/* The stream's own part: system_version_info, nonce, removed_resources. */
+size_t
+delta_response_encode_head(const struct delta_response *r, uint8_t *buf)
+{
+	size_t slen = strlen(r->system_version), nlen = strlen(r->nonce), total;
+	uint8_t *p = buf;
+
+	total = ads_field_size(slen) + ads_field_size(nlen);
+	for (size_t i = 0; i < r->nremoved; i++)
+		total += ads_field_size_always(strlen(r->removed[i]));
+	if (buf == NULL)
+		return total;
+
+	p = ads_put_field(p, TAG_RESPONSE_SYSTEM_VERSION, r->system_version, slen);
+	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, nlen);
 	for (size_t i = 0; i < r->nremoved; i++)
 		p = ads_put_field_always(p, TAG_RESPONSE_REMOVED, r->removed[i],
 		    strlen(r->removed[i]));
 	return (size_t)(p - buf);
+}
+
+size_t
+delta_response_encode(const struct delta_response *r, uint8_t *buf)
+{
+	size_t head = delta_response_encode_head(r, buf);
+
+	return head + delta_response_encode_body(r, buf ? buf + head : NULL);
 }
 
 /* --- status ------------------------------------------------------------------ */

@@ -432,6 +432,7 @@ emit(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 	out->items = items;
 	out->n = n;
 	out->nkept = ts->nkept;
+	out->set_hash = hash;
 
 	ts->must_answer = false;
 	ts->sent = true;
@@ -561,31 +562,48 @@ enum {
 	TAG_RESPONSE_NONCE = ADS_TAG_LEN(5),
 };
 
+/* The part of a response that is the same for every stream sent the same
+ * set: resources and type_url. Protobuf fields may come in any order, so
+ * a stream sends its own head (version_info, nonce) followed by a body
+ * that streams share (stream.c). */
 size_t
-sotw_response_encode(const struct sotw_response *r, uint8_t *buf)
+sotw_response_encode_body(const struct sotw_response *r, uint8_t *buf)
 {
 	const char *url = xds_type_url(r->type);
 	size_t url_len = strlen(url), total = 0;
 	uint8_t *p = buf;
 
-	total += ads_field_size(strlen(r->version));
-	for (size_t i = 0; i < r->n; i++) {
-		size_t a = ads_any_size(url_len, r->items[i]);
-
-		total += ads_field_size_always(a);
-	}
-	total += ads_field_size(url_len) + ads_field_size(strlen(r->nonce));
+	for (size_t i = 0; i < r->n; i++)
+		total += ads_field_size_always(ads_any_size(url_len, r->items[i]));
+	total += ads_field_size(url_len);
 	if (buf == NULL)
 		return total;
 
-	p = ads_put_field(p, TAG_RESPONSE_VERSION_INFO, r->version, strlen(r->version));
 	for (size_t i = 0; i < r->n; i++) {
-		const struct xds_resource *res = r->items[i];
-
 		*p++ = TAG_RESPONSE_RESOURCES;
-		p = ads_put_any(p, url, url_len, res);
+		p = ads_put_any(p, url, url_len, r->items[i]);
 	}
 	p = ads_put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);
-	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, strlen(r->nonce));
 	return (size_t)(p - buf);
+}
+
+size_t
+sotw_response_encode_head(const struct sotw_response *r, uint8_t *buf)
+{
+	size_t vlen = strlen(r->version), nlen = strlen(r->nonce);
+	uint8_t *p = buf;
+
+	if (buf == NULL)
+		return ads_field_size(vlen) + ads_field_size(nlen);
+	p = ads_put_field(p, TAG_RESPONSE_VERSION_INFO, r->version, vlen);
+	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, nlen);
+	return (size_t)(p - buf);
+}
+
+size_t
+sotw_response_encode(const struct sotw_response *r, uint8_t *buf)
+{
+	size_t head = sotw_response_encode_head(r, buf);
+
+	return head + sotw_response_encode_body(r, buf ? buf + head : NULL);
 }

@@ -480,6 +480,35 @@ test_subscriptions_interned(void **state)
 	delta_free(&g.st);
 }
 
+/* Streams sent the same resources share one body key (set_hash); other
+ * resources, or the same names at other versions, make another. */
+static void
+test_set_hash_identifies_body(void **state)
+{
+	struct fixture *f = *state;
+	struct fixture g = { 0 };
+	struct delta_response r1, r2, r3;
+
+	delta_init(&g.st);
+	g.st.nonce_counter = 100;
+	request(f, XDS_CLUSTER, NULL, NONE, NONE);
+	request(&g, XDS_CLUSTER, NULL, NAMES("*"), NONE);
+	assert_true(delta_next_response(&f->st, f->snap, &r1));
+	assert_true(delta_next_response(&g.st, f->snap, &r2));
+	assert_string_not_equal(r1.nonce, r2.nonce);
+	assert_int_equal(r1.set_hash, r2.set_hash);
+	assert_int_equal(delta_response_encode_body(&r1, NULL),
+	    delta_response_encode_body(&r2, NULL));
+	publish(f, changed);
+	assert_true(delta_next_response(&f->st, f->snap, &r3));
+	assert_int_equal(r3.n, 1);
+	assert_int_not_equal(r3.set_hash, r1.set_hash);
+	delta_response_free(&r1);
+	delta_response_free(&r2);
+	delta_response_free(&r3);
+	delta_free(&g.st);
+}
+
 static void
 test_named_subscribe_unsubscribe(void **state)
 {
@@ -985,6 +1014,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_type_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriptions_interned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_hash_identifies_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
 	};
 

@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include <grpc/slice.h>
+
+#include "ads/bodies.h"
 #include "ads/sotw.h"
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "util/log.h"
@@ -925,6 +928,94 @@ test_encode_response(void **state)
 	sotw_response_free(&r);
 }
 
+static void
+fill_body(const void *r, uint8_t *buf)
+{
+	sotw_response_encode_body(r, buf);
+}
+
+/* The body of stream st's next response through cache c, checked to make
+ * a whole DiscoveryResponse with the stream's own head. */
+static grpc_slice
+shared_body(struct ads_body_cache *c, struct sotw_stream *st,
+    struct snapshot *snap, size_t want_resources)
+{
+	Envoy__Service__Discovery__V3__DiscoveryResponse *m;
+	struct sotw_response r;
+	size_t hlen, blen;
+	grpc_slice body;
+	uint8_t *buf;
+
+	assert_true(sotw_next_response(st, snap, &r));
+	hlen = sotw_response_encode_head(&r, NULL);
+	blen = sotw_response_encode_body(&r, NULL);
+	body = ads_body_get(c, ads_body_key(0, r.type, r.set_hash), blen, fill_body, &r);
+	assert_int_equal(GRPC_SLICE_LENGTH(body), blen);
+	buf = malloc(hlen + blen);
+	assert_int_equal(sotw_response_encode_head(&r, buf), hlen);
+	memcpy(buf + hlen, GRPC_SLICE_START_PTR(body), blen);
+	m = envoy__service__discovery__v3__discovery_response__unpack(NULL, hlen + blen, buf);
+	assert_non_null(m);
+	assert_string_equal(m->nonce, r.nonce);
+	assert_string_equal(m->version_info, r.version);
+	assert_string_equal(m->type_url, xds_type_url(r.type));
+	assert_int_equal(m->n_resources, want_resources);
+	envoy__service__discovery__v3__discovery_response__free_unpacked(m, NULL);
+	free(buf);
+	sotw_response_free(&r);
+	return body;
+}
+
+/* Streams sent the same set share one encoded body; another set, or the
+ * same set after a publish cleared the cache, is encoded anew. */
+static void
+test_shared_body(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_stream g, h;
+	struct ads_body_cache c;
+	grpc_slice b1, b2, b3, b4;
+
+	ads_body_cache_init(&c);
+	sotw_init(&g);
+	sotw_init(&h);
+	request(f, XDS_CLUSTER, NULL, NONE);
+	b1 = shared_body(&c, &f->st, f->snap, 2);
+	/* Same set, another stream (its nonce and version are its own). */
+	{
+		struct sotw_result res;
+		struct sotw_request req = { .type_url = xds_type_url(XDS_CLUSTER),
+			.response_nonce = "" };
+		char *err = NULL;
+
+		g.nonce_counter = 41;
+		assert_int_equal(sotw_handle_request(&g, &req, &res, &err), 0);
+		b2 = shared_body(&c, &g, f->snap, 2);
+		req.resource_names = NAMES("default/a/80/x");
+		req.n_resource_names = 1;
+		assert_int_equal(sotw_handle_request(&h, &req, &res, &err), 0);
+		b3 = shared_body(&c, &h, f->snap, 1);
+	}
+	assert_ptr_equal(GRPC_SLICE_START_PTR(b1), GRPC_SLICE_START_PTR(b2));
+	assert_ptr_not_equal(GRPC_SLICE_START_PTR(b1), GRPC_SLICE_START_PTR(b3));
+	assert_int_equal(c.misses, 2);
+	assert_int_equal(c.hits, 1);
+	/* The cache's reference goes; the streams' stay valid. */
+	ads_body_cache_clear(&c);
+	assert_int_equal(c.bytes, 0);
+	publish(f, cluster_changed);
+	b4 = shared_body(&c, &g, f->snap, 2);
+	assert_ptr_not_equal(GRPC_SLICE_START_PTR(b4), GRPC_SLICE_START_PTR(b2));
+	assert_int_equal(c.misses, 3);
+	grpc_slice_unref(b1);
+	grpc_slice_unref(b2);
+	grpc_slice_unref(b3);
+	grpc_slice_unref(b4);
+	sotw_free(&g);
+	sotw_free(&h);
+	ads_body_cache_destroy(&c);
+}
+
 /* A big resource needs multi-byte lengths. */
 static void
 test_encode_large(void **state)
@@ -990,6 +1081,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriptions_interned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_large, setup, teardown),
 	};
 
