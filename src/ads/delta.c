@@ -707,20 +707,6 @@ in_phase(enum action a, bool make)
 	return make ? a != ACT_REMOVE_LATER : a == ACT_REMOVE_LATER;
 }
 
-/* The identity of a response's resources, (name, version) in order: the
- * key under which streams share its encoding. */
-static uint64_t
-hash_items(const struct xds_resource *const *items, size_t n)
-{
-	struct hash_state *h = hash_begin();
-
-	for (size_t i = 0; i < n; i++) {
-		hash_update(h, items[i]->name, strlen(items[i]->name) + 1);
-		hash_update(h, items[i]->version_hex, 16);
-	}
-	return hash_end(h);
-}
-
 /* The response of type t for one phase, if one is due. */
 static bool
 respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
@@ -781,7 +767,7 @@ respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
 			out->removed[out->nremoved++] = xstrdup(c[i].name);
 		}
 	}
-	out->set_hash = hash_items(out->items, out->n);
+	out->set_hash = ads_hash_selection(&snap->types[t], out->items, out->n);
 	out->type = t;
 	out->system_version = snap->revision;
 	memcpy(out->version, snap->types[t].version_hex, sizeof out->version);

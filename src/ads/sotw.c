@@ -274,20 +274,6 @@ select_resources(const struct sotw_type_state *ts,
 	return n;
 }
 
-/* The hash of a (name, version) list: the identity of a response's
- * content, and the version_info of one that carries kept resources. */
-static uint64_t
-hash_items(const struct xds_resource *const *items, size_t n)
-{
-	struct hash_state *h = hash_begin();
-
-	for (size_t i = 0; i < n; i++) {
-		hash_update(h, items[i]->name, strlen(items[i]->name) + 1);
-		hash_update(h, items[i]->version_hex, 16);
-	}
-	return hash_end(h);
-}
-
 static void
 advance_sent_snap(struct sotw_type_state *ts, struct snapshot *snap)
 {
@@ -477,7 +463,7 @@ next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 		p.changed = true;
 	}
 	ts->subscription_changed = false;
-	hash = hash_items(p.items, p.n);
+	hash = ads_hash_selection(set, p.items, p.n);
 	if (!ts->must_answer && ts->sent && hash == ts->sent_set) {
 		/* Nothing new for this client (or exactly what it rejected
 		 * last): no redundant response. The client has snap's
@@ -522,7 +508,7 @@ withdraw(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 	ts->nkept = 0;
 	items = xcalloc(set->n ? set->n : 1, sizeof *items);
 	n = select_resources(ts, set, items);
-	emit(st, t, snap, items, n, hash_items(items, n), out);
+	emit(st, t, snap, items, n, ads_hash_selection(set, items, n), out);
 	out->withdrawal = true;
 	return true;
 }

@@ -997,6 +997,21 @@ test_shared_body(void **state)
 		b3 = shared_body(&c, &h, f->snap, 1);
 	}
 	assert_ptr_equal(GRPC_SLICE_START_PTR(b1), GRPC_SLICE_START_PTR(b2));
+	/* The whole set is known by the type version, a part by its hash. */
+	assert_int_equal(g.types[XDS_CLUSTER].sent_set,
+	    f->snap->types[XDS_CLUSTER].version);
+	assert_int_not_equal(h.types[XDS_CLUSTER].sent_set,
+	    f->snap->types[XDS_CLUSTER].version);
+	{
+		const struct xds_resource *all[2] = {
+			&f->snap->types[XDS_CLUSTER].items[0],
+			&f->snap->types[XDS_CLUSTER].items[1],
+		};
+
+		assert_int_equal(ads_hash_items(all, 2),
+		    f->snap->types[XDS_CLUSTER].version);
+		assert_int_equal(h.types[XDS_CLUSTER].sent_set, ads_hash_items(all, 1));
+	}
 	assert_ptr_not_equal(GRPC_SLICE_START_PTR(b1), GRPC_SLICE_START_PTR(b3));
 	assert_int_equal(c.misses, 2);
 	assert_int_equal(c.hits, 1);
