@@ -47,10 +47,11 @@ make(const char *const *v, size_t n, uint64_t hash)
 	for (size_t i = 0; i < n; i++)
 		bytes += strlen(v[i]) + 1;
 	l = xmalloc(sizeof *l + n * sizeof l->v[0] + bytes);
+	memset(l, 0, sizeof *l);
 	atomic_init(&l->refs, 1);
 	l->hash = hash;
 	l->n = n;
-	l->next = NULL;
+	pthread_mutex_init(&l->sel_mu, NULL);
 	p = (char *)&l->v[n];
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(v[i]) + 1;
@@ -145,6 +146,8 @@ ads_names_unref(struct ads_names *l)
 		table_cap = 0;
 	}
 	pthread_mutex_unlock(&table_mu);
+	pthread_mutex_destroy(&l->sel_mu);
+	free(l->sel_idx);
 	free(l);
 }
 

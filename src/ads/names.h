@@ -5,10 +5,12 @@
  * their own copy held 1,000 identical lists; interned, they hold one.
  *
  * Lists are refcounted and may be used and released from any thread. The
+ * names never change; only the selection cache does, under its mutex. The
  * empty list is NULL. Not for use outside src/ads/. */
 #ifndef CAIRN_ADS_NAMES_H
 #define CAIRN_ADS_NAMES_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +21,16 @@ struct ads_names {
 	uint64_t hash; /* of the names, in order, each with its NUL */
 	size_t n;
 	struct ads_names *next; /* in the intern table's bucket */
+	/* The last selection made with the list (sotw.c): which items of a
+	 * resource set of this version and size it names, as indices, so it
+	 * holds for any snapshot with that set. Made once per change for
+	 * all the streams that share the list. Guarded by sel_mu. */
+	pthread_mutex_t sel_mu;
+	bool sel_valid;
+	uint64_t sel_version;
+	size_t sel_set_n, sel_n;
+	uint32_t *sel_idx;
+	uint64_t sel_made; /* selections computed (for tests) */
 	const char *v[]; /* n names (sorted by strcmp); the bytes follow */
 };
 

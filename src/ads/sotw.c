@@ -241,6 +241,60 @@ selects(const struct sotw_type_state *ts, const struct xds_resource *r)
 	return sotw_is_named(ts, r->name);
 }
 
+/* The items of set that the names l name, in order: both lists are sorted
+ * by strcmp, merge them. */
+static size_t
+merge_named(const struct ads_names *l, const struct xds_resource_set *set,
+    const struct xds_resource **items)
+{
+	size_t i = 0, j = 0, n = 0, nnames = ads_names_count(l);
+
+	while (i < nnames && j < set->n) {
+		int c = strcmp(l->v[i], set->items[j].name);
+
+		if (c == 0)
+			items[n++] = &set->items[j];
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+	return n;
+}
+
+/* merge_named through the list's selection cache: the streams that share
+ * the list (a fleet's EDS subscriptions) merge once per set, not once
+ * each. A set of the same version has the same names at the same places,
+ * whichever snapshot holds it. */
+static size_t
+select_named(struct ads_names *l, const struct xds_resource_set *set,
+    const struct xds_resource **items)
+{
+	size_t n;
+
+	if (l == NULL)
+		return 0;
+	pthread_mutex_lock(&l->sel_mu);
+	if (l->sel_valid && l->sel_version == set->version &&
+	    l->sel_set_n == set->n) {
+		n = l->sel_n;
+		for (size_t i = 0; i < n; i++)
+			items[i] = &set->items[l->sel_idx[i]];
+	} else {
+		n = merge_named(l, set, items);
+		l->sel_idx = xreallocarray(l->sel_idx, n ? n : 1, sizeof *l->sel_idx);
+		for (size_t i = 0; i < n; i++)
+			l->sel_idx[i] = (uint32_t)(items[i] - set->items);
+		l->sel_valid = true;
+		l->sel_version = set->version;
+		l->sel_set_n = set->n;
+		l->sel_n = n;
+		l->sel_made++;
+	}
+	pthread_mutex_unlock(&l->sel_mu);
+	return n;
+}
+
 /* What the subscription selects from set, in name order, without
  * duplicates. items has room for the result (at most set->n). Returns the
  * count. */
@@ -250,27 +304,11 @@ select_resources(const struct sotw_type_state *ts,
 {
 	size_t n = 0;
 
-	if (ts->wildcard) {
-		for (size_t i = 0; i < set->n; i++)
-			if (selects(ts, &set->items[i]))
-				items[n++] = &set->items[i];
-	} else {
-		/* Both lists are sorted by strcmp: merge them. */
-		size_t i = 0, j = 0;
-
-		size_t nnames = ads_names_count(ts->names);
-
-		while (i < nnames && j < set->n) {
-			int c = strcmp(ts->names->v[i], set->items[j].name);
-
-			if (c == 0)
-				items[n++] = &set->items[j];
-			if (c <= 0)
-				i++;
-			if (c >= 0)
-				j++;
-		}
-	}
+	if (!ts->wildcard)
+		return select_named(ts->names, set, items);
+	for (size_t i = 0; i < set->n; i++)
+		if (selects(ts, &set->items[i]))
+			items[n++] = &set->items[i];
 	return n;
 }
 

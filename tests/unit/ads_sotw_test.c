@@ -340,6 +340,61 @@ test_explicit_wildcard_and_names(void **state)
 	expect_nothing(f);
 }
 
+/* Streams sharing a subscription share its selection: made once per set
+ * version, valid for another snapshot with the same set, made again when
+ * the set changes, and still right for every stream. */
+static void
+test_selection_shared(void **state)
+{
+	struct fixture *f = *state;
+	struct fixture g = { 0 };
+	struct ads_names *l;
+
+	sotw_init(&g.st);
+	g.snap = snapshot_ref(f->snap);
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80", "default/a/80", "nope"));
+	request(&g, XDS_ENDPOINT, NULL, NAMES("default/a/80", "nope", "default/b/80"));
+	l = f->st.types[XDS_ENDPOINT].names;
+	assert_ptr_equal(l, g.st.types[XDS_ENDPOINT].names);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	expect_response(&g, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	assert_int_equal(l->sel_made, 1);
+
+	/* A new snapshot with other endpoints: one new selection. */
+	publish(f, changed);
+	snapshot_unref(g.snap);
+	g.snap = snapshot_ref(f->snap);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), NULL);
+	expect_response(&g, XDS_ENDPOINT, NAMES("default/a/80"), NULL);
+	assert_int_equal(l->sel_made, 2);
+
+	/* Back to the first set, in a snapshot of its own: the indices are
+	 * made for it and point into it. */
+	publish(f, base);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	assert_int_equal(l->sel_made, 3);
+	{
+		/* The same set in another snapshot: no new selection, and the
+		 * items are that snapshot's. */
+		struct sotw_response r;
+
+		snapshot_unref(g.snap);
+		g.snap = build(base);
+		assert_true(sotw_next_response(&g.st, g.snap, &r));
+		assert_int_equal(r.n, 2);
+		assert_ptr_equal(r.items[0], &g.snap->types[XDS_ENDPOINT].items[0]);
+		assert_ptr_equal(r.items[1], &g.snap->types[XDS_ENDPOINT].items[1]);
+		sotw_response_free(&r);
+		assert_int_equal(l->sel_made, 3);
+	}
+	snapshot_unref(g.snap);
+	g.snap = build(b_changed); /* same names, another endpoints version */
+	expect_response(&g, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	assert_int_equal(l->sel_made, 4);
+	snapshot_unref(g.snap);
+	sotw_free(&g.st);
+}
+
 /* Streams that name the same resources share one interned list, whatever
  * the order or duplicates of their requests; it is freed with the last. */
 static void
@@ -1095,6 +1150,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_type_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriptions_interned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selection_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_large, setup, teardown),
