@@ -12,13 +12,15 @@
  * nobody else holds a reference. Batch results are never asserted: a
  * failed batch means the call is going away, and the close batch says so.
  *
- * Publishing (design choice (a) of the ADS brief): grpc core has no public
- * way to post a custom tag to a completion queue, so the publishing thread
- * does not wake the queue thread. It starts the send itself, under the
+ * Publishing: grpc core has no public way to post a custom tag to a
+ * completion queue, so a new snapshot does not wake the queue thread. The
+ * server's publisher thread (server.c) starts the send itself, under the
  * stream's mutex, which also serializes every other batch started on the
  * call (grpc core allows batches from any thread when calls on one call
  * are synchronized). A stream with a send in flight only keeps a dirty
- * marker and the newest snapshot; the send's completion evaluates again. */
+ * marker and the newest snapshot; the send's completion evaluates again.
+ * A response is the stream's own head and a body that streams sent the
+ * same resources share (bodies.h). */
 #include "ads/stream.h"
 
 #include <stdio.h>
