@@ -283,6 +283,9 @@ serve_reload(struct serve *s)
 	if (str_changed(next.xds.address, s->cfg.xds.address) ||
 	    str_changed(next.admin.address, s->cfg.admin.address))
 		log_warning("xds or admin address changed: restart cairn to listen on the new address");
+	if (next.xds.keepalive_time_ms != s->cfg.xds.keepalive_time_ms ||
+	    next.xds.keepalive_timeout_ms != s->cfg.xds.keepalive_timeout_ms)
+		log_warning("xds keepalive changed: restart cairn to apply it");
 	old_key = source_key(&s->cfg);
 	new_key = source_key(&next);
 	if (strcmp(old_key, new_key) != 0) {
@@ -466,6 +469,9 @@ serve_start(struct serve *s)
 		.tls_certificate = s->cfg.xds.tls.certificate,
 		.tls_key = s->cfg.xds.tls.key,
 		.tls_client_ca = s->cfg.xds.tls.client_ca,
+		/* config.c keeps both within 1..INT_MAX. */
+		.keepalive_time_ms = (int)s->cfg.xds.keepalive_time_ms,
+		.keepalive_timeout_ms = (int)s->cfg.xds.keepalive_timeout_ms,
 	};
 	struct load_options lo = { 0 };
 	sigset_t mask;
