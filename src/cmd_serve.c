@@ -46,6 +46,15 @@ struct serve {
 	unsigned long rebuilds;
 	bool stopping;
 	struct tls_watch *tlswatch; /* files of file-backed Secrets, or NULL */
+	/* The last build, kept so that the admin endpoint renders its report
+	 * and DAG only when a page asks (issue #8), not on every rebuild.
+	 * It points into the pipeline's cache, which the next pipeline_build
+	 * changes: build_mu is held from dropping it through building and
+	 * publishing the next, and by the admin thread while it renders. */
+	pthread_mutex_t build_mu;
+	struct build_result build;
+	bool have_build;
+	uint64_t build_id; /* of the build kept; 0 = none yet */
 };
 
 static int64_t
@@ -127,7 +136,45 @@ serve_notify_status(struct serve *s, const struct build_result *r)
 	    st.streams_sotw + st.streams_delta);
 }
 
-/* Hand the admin endpoint what it shows; it copies what it keeps. */
+/* Frees the build kept for the admin endpoint. Hold build_mu. */
+static void
+serve_drop_build(struct serve *s)
+{
+	if (s->have_build)
+		build_result_free(&s->build);
+	s->have_build = false;
+}
+
+/* The admin thread's renderers: from the kept build, if it is still the
+ * one that view was published with. */
+static json_t *
+serve_render_status(void *arg, uint64_t build_id)
+{
+	struct serve *s = arg;
+	json_t *out = NULL;
+
+	pthread_mutex_lock(&s->build_mu);
+	if (s->have_build && s->build_id == build_id)
+		out = report_json(&s->build);
+	pthread_mutex_unlock(&s->build_mu);
+	return out;
+}
+
+static char *
+serve_render_dot(void *arg, uint64_t build_id)
+{
+	struct serve *s = arg;
+	char *out = NULL;
+
+	pthread_mutex_lock(&s->build_mu);
+	if (s->have_build && s->build_id == build_id)
+		out = dag_to_dot(s->build.dag);
+	pthread_mutex_unlock(&s->build_mu);
+	return out;
+}
+
+/* Hand the admin endpoint what it shows: the build itself, which it reads
+ * for its counters now and renders later, if a page asks. */
 static void
 serve_publish_admin(struct serve *s, const struct build_result *r, double seconds)
 {
@@ -142,17 +189,11 @@ serve_publish_admin(struct serve *s, const struct build_result *r, double second
 		.branch = git ? s->cfg.source.git.branch : "",
 		.duration_seconds = seconds,
 		.finished_unix = realtime_seconds(),
+		.build = r,
+		.build_id = s->build_id,
 	};
-	char *dot;
 
-	if (s->admin == NULL)
-		return;
-	bi.status = report_json(r);
-	dot = dag_to_dot(r->dag);
-	bi.dot = dot;
 	admin_server_publish(s->admin, &bi);
-	json_decref(bi.status);
-	free(dot);
 }
 
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
@@ -161,7 +202,7 @@ static void
 serve_rebuild(struct serve *s, const char *why)
 {
 	struct source_files files = { 0 };
-	struct build_result r;
+	struct build_result *r = &s->build;
 	int64_t start = now_ms();
 
 	if (source_scan(s->source, &files) < 0) {
@@ -172,38 +213,43 @@ serve_rebuild(struct serve *s, const char *why)
 		source_files_free(&files);
 		return;
 	}
-	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, &r);
+	pthread_mutex_lock(&s->build_mu);
+	/* Before the build: it may free what the kept one points to. */
+	serve_drop_build(s);
+	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, r);
+	s->have_build = true;
+	s->build_id++;
 	s->rebuilds++;
 	if (s->tlswatch != NULL)
-		tls_watch_set(s->tlswatch, r.dag->tls_files, r.dag->ntls_files);
-	serve_log_changes(s, &r);
-	if (s->source->ops->atomic_commits && r.diags.nerrors > 0) {
+		tls_watch_set(s->tlswatch, r->dag->tls_files, r->dag->ntls_files);
+	serve_log_changes(s, r);
+	if (s->source->ops->atomic_commits && r->diags.nerrors > 0) {
 		/* git: a commit is applied whole or not at all. Its parseable
 		 * files are in the pipeline's cache now, which is harmless: only
 		 * a clean commit is ever published. */
 		log_error("commit %s (\"%s\") has %zu errors: nothing of it is served; still serving revision %s",
-		    r.revision, files.revision_subject ? files.revision_subject : "",
-		    r.diags.nerrors, s->current ? s->current->revision : "(none)");
-	} else if (snapshot_changed(s->current, r.snapshot)) {
-		ads_server_publish(s->ads, r.snapshot);
+		    r->revision, files.revision_subject ? files.revision_subject : "",
+		    r->diags.nerrors, s->current ? s->current->revision : "(none)");
+	} else if (snapshot_changed(s->current, r->snapshot)) {
+		ads_server_publish(s->ads, r->snapshot);
 		snapshot_unref(s->current);
-		s->current = snapshot_ref(r.snapshot);
+		s->current = snapshot_ref(r->snapshot);
 		free(s->serving_subject);
 		s->serving_subject = files.revision_subject ? xstrdup(files.revision_subject) : NULL;
 		log_info("%s: revision %s, %zu objects (%zu invalid, %zu orphaned), "
 		    "%zu listeners, %zu routes, %zu clusters, %zu endpoints; built in %lld ms",
-		    why, r.revision, r.dag->nstatuses,
-		    dag_count_status(r.dag, DAG_STATUS_INVALID),
-		    dag_count_status(r.dag, DAG_STATUS_ORPHANED),
-		    r.snapshot->types[XDS_LISTENER].n, r.snapshot->types[XDS_ROUTE].n,
-		    r.snapshot->types[XDS_CLUSTER].n, r.snapshot->types[XDS_ENDPOINT].n,
+		    why, r->revision, r->dag->nstatuses,
+		    dag_count_status(r->dag, DAG_STATUS_INVALID),
+		    dag_count_status(r->dag, DAG_STATUS_ORPHANED),
+		    r->snapshot->types[XDS_LISTENER].n, r->snapshot->types[XDS_ROUTE].n,
+		    r->snapshot->types[XDS_CLUSTER].n, r->snapshot->types[XDS_ENDPOINT].n,
 		    (long long)(now_ms() - start));
 	} else {
 		log_debug("%s: nothing Envoy sees changed", why);
 	}
-	serve_publish_admin(s, &r, (double)(now_ms() - start) / 1000.0);
-	serve_notify_status(s, &r);
-	build_result_free(&r);
+	serve_publish_admin(s, r, (double)(now_ms() - start) / 1000.0);
+	serve_notify_status(s, r);
+	pthread_mutex_unlock(&s->build_mu);
 	source_files_free(&files);
 }
 
@@ -308,7 +354,11 @@ serve_reload(struct serve *s)
 		source_close(s->source);
 		s->source = src;
 		epoll_watch(s->epfd, source_fd(s->source));
-		/* New files, new cache: nothing of the old source applies. */
+		/* New files, new cache: nothing of the old source applies.
+		 * The kept build points into the old cache. */
+		pthread_mutex_lock(&s->build_mu);
+		serve_drop_build(s);
+		pthread_mutex_unlock(&s->build_mu);
 		pipeline_free(s->pipeline);
 		s->pipeline = pipeline_new(NULL);
 		log_info("now serving %s", s->source->description);
@@ -526,6 +576,8 @@ serve_start(struct serve *s)
 		admin_server_set_ads(s->admin, s->ads);
 		admin_server_set_nodes_cb(s->admin, serve_nodes_json, s->ads);
 		admin_server_set_refresh_cb(s->admin, serve_request_refresh, s);
+		admin_server_set_renderer(s->admin, &(struct admin_renderer){
+			serve_render_status, serve_render_dot, s });
 	}
 	serve_rebuild(s, "initial build");
 	/* Ready only now: the first snapshot exists and the xDS port listens. */
@@ -544,6 +596,7 @@ serve_stop(struct serve *s)
 		ads_server_stop(s->ads);
 	snapshot_unref(s->current);
 	tls_watch_free(s->tlswatch);
+	serve_drop_build(s); /* the admin thread is gone: no lock needed */
 	pipeline_free(s->pipeline);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
@@ -578,6 +631,7 @@ cmd_serve(int argc, char **argv)
 	};
 	struct serve s = {
 		.epfd = -1, .timerfd = -1, .sigfd = -1, .refreshfd = -1, .watchdogfd = -1,
+		.build_mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	int c, rc;
 

@@ -106,7 +106,7 @@ static void
 render_summary(struct strbuf *out, const struct admin_state *st)
 {
 	const struct admin_view *v = st->view;
-	const json_t *sum = json_object_get(v->status, "summary");
+	const json_t *sum = json_object_get(st->status, "summary");
 	char when[32] = "";
 	time_t t = (time_t)v->finished_unix;
 	struct tm tm;
@@ -329,9 +329,9 @@ admin_html_render(const struct admin_state *st, struct strbuf *out)
 		strbuf_puts(out, "<p>The first snapshot is not built yet.</p>");
 	} else {
 		render_summary(out, st);
-		render_problems(out, v->status);
-		render_objects(out, v->status);
-		render_files(out, v->status);
+		render_problems(out, st->status);
+		render_objects(out, st->status);
+		render_files(out, st->status);
 	}
 	render_nodes(out, st->nodes);
 	strbuf_puts(out, "</main><footer><h2>Endpoints</h2>"

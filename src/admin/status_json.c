@@ -33,7 +33,7 @@ admin_status_json(const struct admin_state *st)
 	json_t *out = json_object(), *versions;
 
 	if (v != NULL)
-		json_object_update(out, v->status); /* shares the members */
+		json_object_update(out, st->status); /* shares the members */
 	json_object_set_new(out, "ready", json_boolean(st->ready));
 	json_object_set_new(out, "version", json_string(PACKAGE_VERSION));
 	json_object_set_new(out, "rebuilds", json_integer(v ? (json_int_t)v->rebuilds : 0));
