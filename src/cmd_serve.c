@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "report.h"
 #include "source/debounce.h"
+#include "source/git.h"
 #include "source/source.h"
 #include "tls/tls.h"
 #include "util/log.h"
@@ -55,6 +56,8 @@ struct serve {
 	struct build_result build;
 	bool have_build;
 	uint64_t build_id; /* of the build kept; 0 = none yet */
+	struct admin_fetch_info fetch_seen; /* git remote: last shown */
+	bool have_fetch_seen;
 };
 
 static int64_t
@@ -194,6 +197,35 @@ serve_publish_admin(struct serve *s, const struct build_result *r, double second
 	};
 
 	admin_server_publish(s->admin, &bi);
+}
+
+/* A git remote: show the admin endpoint how fetches go whenever one ended
+ * (a failed fetch rebuilds nothing, so no publish would carry it). */
+static void
+serve_publish_fetch(struct serve *s)
+{
+	struct source_git_stats st;
+	struct admin_fetch_info fi;
+
+	if (s->admin == NULL || s->source->ops != &source_git_ops ||
+	    s->cfg.source.git.remote[0] == '\0')
+		return;
+	source_git_get_stats(s->source->impl, &st);
+	/* Started, failed, or worked again: one of the three moves. */
+	if (s->have_fetch_seen && st.fetches == s->fetch_seen.fetches &&
+	    st.fetch_failures == s->fetch_seen.failures &&
+	    st.consecutive_failures == s->fetch_seen.consecutive_failures)
+		return;
+	fi = (struct admin_fetch_info){
+		.fetches = st.fetches,
+		.failures = st.fetch_failures,
+		.consecutive_failures = st.consecutive_failures,
+		.last_error = st.last_fetch_error,
+	};
+	admin_server_set_fetch(s->admin, &fi);
+	s->fetch_seen = fi;
+	s->fetch_seen.last_error = NULL; /* the source's, not kept */
+	s->have_fetch_seen = true;
 }
 
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
@@ -447,6 +479,7 @@ serve_loop(struct serve *s)
 			} else if (fd == source_fd(s->source)) {
 				int changed = source_process_events(s->source);
 
+				serve_publish_fetch(s);
 				if (changed != 0) { /* -1: be safe and rescan */
 					debounce_event(&s->debounce, now_ms());
 					serve_arm_timer(s);
@@ -579,6 +612,7 @@ serve_start(struct serve *s)
 		admin_server_set_renderer(s->admin, &(struct admin_renderer){
 			serve_render_status, serve_render_dot, s });
 	}
+	serve_publish_fetch(s);
 	serve_rebuild(s, "initial build");
 	/* Ready only now: the first snapshot exists and the xDS port listens. */
 	if (s->admin)

@@ -81,6 +81,17 @@ struct admin_renderer {
 /* Set before the first publish with a build. */
 void admin_server_set_renderer(struct admin_server *s,
     const struct admin_renderer *r);
+/* A git remote's fetches, for /status ("source"."fetch"), / and /metrics
+ * (cairn_git_fetch*): a remote that fails does not rebuild anything, so
+ * the build's view alone would never show it. */
+struct admin_fetch_info {
+	uint64_t fetches, failures; /* since the start */
+	unsigned consecutive_failures; /* 0: the last fetch worked */
+	const char *last_error; /* NULL after a success; copied */
+};
+/* From the watch thread when a fetch ends (never for other sources). */
+void admin_server_set_fetch(struct admin_server *s,
+    const struct admin_fetch_info *f);
 /* POST /refresh calls cb(arg) on the admin thread: it must be quick and
  * thread-safe (write an eventfd). Without a callback /refresh is 503. */
 void admin_server_set_refresh_cb(struct admin_server *s, void (*cb)(void *),

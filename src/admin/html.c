@@ -130,6 +130,12 @@ render_summary(struct strbuf *out, const struct admin_state *st)
 		admin_html_escape(out, v->branch);
 		strbuf_puts(out, "</code>");
 	}
+	if (st->have_fetch && st->fetch.last_error != NULL) {
+		strbuf_puts(out, "</dd><dt>Fetch</dt><dd>");
+		badge(out, "invalid", "failing");
+		strbuf_printf(out, " %u in a row: ", st->fetch.consecutive_failures);
+		admin_html_escape(out, st->fetch.last_error);
+	}
 	strbuf_puts(out, "</dd><dt>Last rebuild</dt><dd>");
 	admin_html_escape(out, when);
 	strbuf_printf(out, " (%.1f ms)</dd><dt>Rebuilds</dt><dd>%" PRIu64 "</dd></dl>",

@@ -84,6 +84,8 @@ struct admin_server {
 	json_t *(*nodes_cb)(void *);
 	void *nodes_arg;
 	struct admin_renderer renderer;
+	bool have_fetch; /* a git remote: fetch is set */
+	struct admin_fetch_info fetch; /* last_error owned */
 	/* Renderings of a lazy view's report and dot (cairn_admin_renders_total):
 	 * at most one each per build, and none for a build nobody asked about. */
 	atomic_uint_fast64_t renders_status, renders_dot;
@@ -109,6 +111,8 @@ struct admin_state {
 	bool have_ads;
 	struct ads_stats ads;
 	json_t *nodes; /* a JSON array, owned; [] unless asked for */
+	bool have_fetch;
+	struct admin_fetch_info fetch; /* last_error owned */
 };
 
 /* What a page needs besides the view: the nodes callback, the report,

@@ -122,6 +122,24 @@ render_certificate_expiry(struct strbuf *out, const struct admin_view *v)
 	}
 }
 
+/* A git remote: a failing fetch rebuilds nothing, so it needs series of
+ * its own for an alert (cairn_git_fetch_consecutive_failures > 0 for
+ * long). */
+static void
+render_fetch(struct strbuf *out, const struct admin_fetch_info *f)
+{
+	family(out, "cairn_git_fetches_total", "counter",
+	    "Fetches of the git remote started.");
+	strbuf_printf(out, "cairn_git_fetches_total %" PRIu64 "\n", f->fetches);
+	family(out, "cairn_git_fetch_failures_total", "counter",
+	    "Fetches of the git remote that failed (the last good commit keeps serving).");
+	strbuf_printf(out, "cairn_git_fetch_failures_total %" PRIu64 "\n", f->failures);
+	family(out, "cairn_git_fetch_consecutive_failures", "gauge",
+	    "Fetches failed in a row; 0 once one works.");
+	strbuf_printf(out, "cairn_git_fetch_consecutive_failures %u\n",
+	    f->consecutive_failures);
+}
+
 void
 admin_metrics_render(const struct admin_state *st, struct strbuf *out)
 {
@@ -182,6 +200,8 @@ admin_metrics_render(const struct admin_state *st, struct strbuf *out)
 	    "Bytes of xDS responses sent (serialized messages).");
 	strbuf_printf(out, "cairn_xds_bytes_sent_total %" PRIu64 "\n", a->bytes_sent);
 	render_certificate_expiry(out, v);
+	if (st->have_fetch)
+		render_fetch(out, &st->fetch);
 
 	/* Rendered lazily (issue #8): these count only requests that needed
 	 * a new build's report or DAG, never rebuilds. */

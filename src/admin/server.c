@@ -203,6 +203,7 @@ admin_server_free(struct admin_server *s)
 	if (s == NULL)
 		return;
 	admin_view_unref(s->view);
+	free((char *)s->fetch.last_error);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -263,6 +264,23 @@ admin_server_set_renderer(struct admin_server *s, const struct admin_renderer *r
 	pthread_mutex_lock(&s->mu);
 	s->renderer = *r;
 	pthread_mutex_unlock(&s->mu);
+}
+
+void
+admin_server_set_fetch(struct admin_server *s, const struct admin_fetch_info *f)
+{
+	char *err, *old;
+
+	if (s == NULL)
+		return;
+	err = f->last_error ? xstrdup(f->last_error) : NULL;
+	pthread_mutex_lock(&s->mu);
+	old = (char *)s->fetch.last_error;
+	s->fetch = *f;
+	s->fetch.last_error = err;
+	s->have_fetch = true;
+	pthread_mutex_unlock(&s->mu);
+	free(old);
 }
 
 void
@@ -351,6 +369,10 @@ admin_state_get(struct admin_server *s, unsigned want, struct admin_state *out)
 	pthread_mutex_lock(&s->mu);
 	out->refresh_cb = s->refresh_cb;
 	out->refresh_arg = s->refresh_arg;
+	out->have_fetch = s->have_fetch;
+	out->fetch = s->fetch;
+	if (s->fetch.last_error != NULL)
+		out->fetch.last_error = xstrdup(s->fetch.last_error);
 	ads = s->ads;
 	nodes_cb = s->nodes_cb;
 	nodes_arg = s->nodes_arg;
@@ -376,5 +398,6 @@ admin_state_release(struct admin_state *st)
 	admin_view_unref(st->view);
 	json_decref(st->status);
 	json_decref(st->nodes);
+	free((char *)st->fetch.last_error);
 	memset(st, 0, sizeof *st);
 }
