@@ -584,6 +584,59 @@ test_lazy_rendering(void **state)
 	free(want_dot);
 }
 
+/* A git remote's fetches: shown without a rebuild, cleared by a success;
+ * nothing of it for other sources. */
+static void
+test_fetch_state(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	struct admin_fetch_info f = { .fetches = 3, .failures = 2,
+		.consecutive_failures = 2, .last_error = "disk <full>" };
+	struct admin_response r;
+	json_t *j, *fetch;
+
+	(void)state;
+	publish_good(s, 0.001);
+	get(s, "GET", "/metrics", NULL, &r);
+	assert_null(strstr(r.body, "cairn_git_fetch"));
+	admin_response_free(&r);
+	j = get_json(s, "/status", NULL, 200);
+	assert_null(json_object_get(json_object_get(j, "source"), "fetch"));
+	json_decref(j);
+
+	admin_server_set_fetch(s, &f);
+	j = get_json(s, "/status", NULL, 200);
+	fetch = json_object_get(json_object_get(j, "source"), "fetch");
+	assert_int_equal(json_integer_value(json_object_get(fetch, "fetches")), 3);
+	assert_int_equal(json_integer_value(json_object_get(fetch, "failures")), 2);
+	assert_int_equal(json_integer_value(json_object_get(fetch,
+	    "consecutive_failures")), 2);
+	assert_string_equal(json_string_value(json_object_get(fetch, "last_error")),
+	    "disk <full>");
+	json_decref(j);
+	get(s, "GET", "/metrics", NULL, &r);
+	assert_non_null(strstr(r.body, "\ncairn_git_fetches_total 3\n"));
+	assert_non_null(strstr(r.body, "\ncairn_git_fetch_failures_total 2\n"));
+	assert_non_null(strstr(r.body, "\ncairn_git_fetch_consecutive_failures 2\n"));
+	admin_response_free(&r);
+	get(s, "GET", "/", NULL, &r);
+	assert_non_null(strstr(r.body, "2 in a row: disk &lt;full&gt;"));
+	admin_response_free(&r);
+
+	f = (struct admin_fetch_info){ .fetches = 4, .failures = 2 };
+	admin_server_set_fetch(s, &f);
+	j = get_json(s, "/status", NULL, 200);
+	fetch = json_object_get(json_object_get(j, "source"), "fetch");
+	assert_true(json_is_null(json_object_get(fetch, "last_error")));
+	assert_int_equal(json_integer_value(json_object_get(fetch,
+	    "consecutive_failures")), 0);
+	json_decref(j);
+	get(s, "GET", "/", NULL, &r);
+	assert_null(strstr(r.body, "in a row"));
+	admin_response_free(&r);
+	admin_server_free(s);
+}
+
 static void
 count_refresh(void *arg)
 {
@@ -678,6 +731,7 @@ main(void)
 		cmocka_unit_test(test_problems_on_page),
 		cmocka_unit_test(test_debug),
 		cmocka_unit_test(test_lazy_rendering),
+		cmocka_unit_test(test_fetch_state),
 		cmocka_unit_test(test_refresh),
 		cmocka_unit_test(test_escapers),
 		cmocka_unit_test(test_dot_escaping),
