@@ -324,10 +324,13 @@ def check_lazy_rendering(base, label):
     page that shows one renders it, once per build."""
     tap.ok(renders(base) == (0, 0), "%s: nothing rendered before a page asks" % label,
            renders(base))
-    before = metric_value(base, "cairn_rebuilds_total")
+    rebuilt = True
     for _ in range(3):
+        # One at a time: refreshes asked for together are one rebuild.
+        before = metric_value(base, "cairn_rebuilds_total")
         request(base, "/refresh", method="POST")
-    rebuilt = wait_until(lambda: metric_value(base, "cairn_rebuilds_total") >= before + 3, 10)
+        rebuilt = rebuilt and wait_until(
+            lambda: metric_value(base, "cairn_rebuilds_total") > before, 10)
     tap.ok(rebuilt and renders(base) == (0, 0),
            "%s: three rebuilds render nothing" % label, (rebuilt, renders(base)))
     for path in ("/status", "/", "/status", "/debug/dag", "/debug/dag"):
