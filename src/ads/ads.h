@@ -35,6 +35,9 @@ struct ads_options {
 	 * with client_ca too: mTLS, a client certificate signed by it is
 	 * required. TLS is accepted on any address. */
 	const char *tls_certificate, *tls_key, *tls_client_ca;
+	/* 0 = ADS_KEEPALIVE_TIME_MS, ADS_KEEPALIVE_TIMEOUT_MS (cairn.yaml
+	 * xds.keepalive-time, xds.keepalive-timeout). */
+	int keepalive_time_ms, keepalive_timeout_ms;
 };
 
 #define ADS_DEFAULT_MAX_STREAMS 10000

@@ -323,10 +323,12 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
 			 * default two hours, and its stream freed. */
 			{ .type = GRPC_ARG_INTEGER,
 			  .key = GRPC_ARG_KEEPALIVE_TIME_MS,
-			  .value.integer = ADS_KEEPALIVE_TIME_MS },
+			  .value.integer = opts->keepalive_time_ms > 0 ?
+			      opts->keepalive_time_ms : ADS_KEEPALIVE_TIME_MS },
 			{ .type = GRPC_ARG_INTEGER,
 			  .key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-			  .value.integer = ADS_KEEPALIVE_TIMEOUT_MS },
+			  .value.integer = opts->keepalive_timeout_ms > 0 ?
+			      opts->keepalive_timeout_ms : ADS_KEEPALIVE_TIMEOUT_MS },
 			{ .type = GRPC_ARG_INTEGER,
 			  .key = GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
 			  .value.integer = 1 },
