@@ -20,6 +20,7 @@ struct file_entry {
 	char *path;
 	struct loaded_file *good; /* last version that parsed, or NULL */
 	struct loaded_file *latest; /* the current version if it failed */
+	uint64_t serial; /* of good: new for every version (dag_unit.id) */
 	bool moved; /* handed to the next generation (path still readable) */
 };
 
@@ -28,6 +29,10 @@ struct pipeline {
 	struct arena scratch; /* the YAML tree of the file being loaded */
 	/* Serialized resources of the last build, reused when unchanged. */
 	struct translate_cache *tcache;
+	/* The DAGs of groups of unchanged files, reused (dag.h). */
+	struct dag_cache *dcache;
+	uint64_t next_serial;
+	bool monolithic; /* one dag_build of everything (tests compare) */
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
 };
@@ -41,6 +46,7 @@ pipeline_new(const struct load_options *lo)
 		p->lo = *lo;
 	arena_init(&p->scratch);
 	p->tcache = translate_cache_new();
+	p->dcache = dag_cache_new();
 	return p;
 }
 
@@ -64,6 +70,7 @@ pipeline_free(struct pipeline *p)
 	free(p->entries);
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
+	dag_cache_free(p->dcache);
 	free(p);
 }
 
@@ -218,6 +225,7 @@ entries_update(struct pipeline *p, const struct source_files *files)
 		if (lf->ok) {
 			loaded_file_free(e->good);
 			e->good = lf;
+			e->serial = ++p->next_serial;
 		} else {
 			e->latest = lf;
 		}
@@ -264,13 +272,58 @@ entries_update(struct pipeline *p, const struct source_files *files)
 }
 
 void
+pipeline_set_monolithic(struct pipeline *p, bool on)
+{
+	p->monolithic = on;
+}
+
+struct dag_cache_stats
+pipeline_dag_stats(const struct pipeline *p)
+{
+	return dag_cache_stats(p->dcache);
+}
+
+/* The DAG of the files in effect: by groups, reusing those whose files
+ * did not change, or (monolithic) in one dag_build. */
+static struct dag *
+pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
+{
+	struct dag_unit *units = xreallocarray(NULL, p->n + 1, sizeof *units);
+	struct object **objs = NULL;
+	size_t nunits = 0, nobjs = 0;
+	struct dag *dag;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+
+		if (e->good == NULL)
+			continue;
+		units[nunits++] = (struct dag_unit){ .id = e->serial,
+			.objs = e->good->objects, .nobjs = e->good->nobjects };
+		nobjs += e->good->nobjects;
+	}
+	if (!p->monolithic) {
+		dag = dag_build_units(units, nunits, cfg, p->dcache);
+		free(units);
+		return dag;
+	}
+	objs = xreallocarray(NULL, nobjs + 1, sizeof *objs);
+	nobjs = 0;
+	for (size_t u = 0; u < nunits; u++) {
+		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
+		nobjs += units[u].nobjs;
+	}
+	dag = dag_build(objs, nobjs, cfg);
+	free(objs);
+	free(units);
+	return dag;
+}
+
+void
 pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     struct build_result *out)
 {
-	struct object **objs = NULL;
-	size_t nobjs = 0, objs_cap = 0;
-
 	memset(out, 0, sizeof *out);
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
@@ -298,17 +351,14 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 		if (e->good == NULL)
 			continue;
 		fs->nobjects = e->good->nobjects;
-		for (size_t j = 0; j < e->good->nobjects; j++)
-			ARRAY_PUSH(objs, nobjs, objs_cap, e->good->objects[j]);
+		out->nobjects += e->good->nobjects;
 	}
 	diag_list_sort(&out->diags);
-	out->nobjects = nobjs;
 
-	out->dag = dag_build(objs, nobjs, cfg);
+	out->dag = pipeline_dag(p, cfg);
 	out->snapshot = translate_dag_cached(out->dag, to,
 	    files->revision ? files->revision : "", p->tcache);
 	out->revision = out->snapshot->revision;
-	free(objs);
 }
 
 void

@@ -52,6 +52,12 @@ void pipeline_build(struct pipeline *p, const struct source_files *files,
     struct build_result *out);
 void build_result_free(struct build_result *r);
 
+/* Build the DAG in one dag_build instead of by groups of files (what
+ * the incremental build is compared with in tests). */
+void pipeline_set_monolithic(struct pipeline *p, bool on);
+/* Groups of the last build: how many, reused, built again. */
+struct dag_cache_stats pipeline_dag_stats(const struct pipeline *p);
+
 /* "check" verdict: problems that make the input unacceptable. */
 size_t build_result_error_count(const struct build_result *r);
 

@@ -612,11 +612,57 @@ dag_build(struct object *const *objs, size_t nobjs,
 	return dag;
 }
 
+/* An array of n elements of size elem is in cmp order: checking costs n
+ * compares where sorting costs n log n (a merged DAG is mostly in order
+ * already). */
+static bool
+array_sorted(const void *base, size_t n, size_t elem,
+    int (*cmp)(const void *, const void *))
+{
+	const char *p = base;
+
+	for (size_t i = 1; i < n; i++)
+		if (cmp(p + (i - 1) * elem, p + i * elem) > 0)
+			return false;
+	return true;
+}
+
+static void
+array_sort(void *base, size_t n, size_t elem,
+    int (*cmp)(const void *, const void *))
+{
+	if (n > 1 && !array_sorted(base, n, elem, cmp))
+		qsort(base, n, elem, cmp);
+}
+
+void
+dag_sort_merged(struct dag *dag)
+{
+	array_sort(dag->vhosts, dag->nvhosts, sizeof dag->vhosts[0], vhost_cmp);
+	array_sort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
+	    cluster_ptr_cmp);
+	array_sort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
+	    endpoints_ptr_cmp);
+	statuses_sort(dag);
+}
+
+struct dag *
+dag_ref(struct dag *dag)
+{
+	atomic_fetch_add_explicit(&dag->refs, 1, memory_order_relaxed);
+	return dag;
+}
+
 void
 dag_free(struct dag *dag)
 {
 	if (dag == NULL)
 		return;
+	/* refs counts the owners beyond the first. */
+	if (atomic_fetch_sub_explicit(&dag->refs, 1, memory_order_acq_rel) != 0)
+		return;
+	for (size_t i = 0; i < dag->nparts; i++)
+		dag_free(dag->parts[i]);
 	arena_free(&dag->arena);
 	free(dag);
 }

@@ -94,6 +94,9 @@ bool object_is_shadowed(struct object **arr, size_t i);
 struct object *object_lookup(struct builder *b, struct objindex *ix,
     struct object **arr, size_t n, const char *ns, const char *name);
 size_t status_add(struct builder *b, const struct object *o);
+/* Sort what dag_build sorts (vhosts, clusters, endpoints, statuses) in
+ * a DAG assembled from parts; arrays already in order are only checked. */
+void dag_sort_merged(struct dag *dag);
 /* A problem: the object becomes `status` (invalid never downgrades). */
 void status_error(struct builder *b, size_t idx, enum dag_status status,
     const char *type, const char *reason, const struct origin *where,

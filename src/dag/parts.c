@@ -1,0 +1,562 @@
+/* Incremental builds: the DAG of every object as the union of the DAGs of
+ * independent groups of files, each kept while its files are unchanged
+ * (dag.h explains the groups). A change to one file rebuilds the DAG of
+ * its group and assembles the rest from the last build's parts, with the
+ * result dag_build would give.
+ *
+ * Why the groups are independent: every lookup a processor makes is by
+ * namespace and name (Services, Endpoints, EndpointSlices and duplicates
+ * in the object's own namespace; includes in the namespace they name) or
+ * by FQDN (roots claiming a host, Ingress rules merging into it), and
+ * object_links below joins exactly those. Secrets are looked up across
+ * namespaces through delegations: everything TLS shares one group. Each
+ * array of the DAG is sorted by a total order, so the union of sorted
+ * parts, sorted again, is what one build of everything gives. A processor
+ * that learns a new kind of lookup must link it here; incremental_test
+ * compares every golden input, changed file by file, with dag_build. */
+#include "dag/build_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util/hash.h"
+#include "util/xalloc.h"
+
+/* A built group: the ids of its files (in unit order) and its DAG. */
+struct dag_part_entry {
+	uint64_t hash; /* of ids; 0 = empty slot */
+	uint64_t *ids;
+	size_t nids;
+	struct dag *dag;
+	bool used; /* by the current build */
+};
+
+struct dag_cache {
+	struct dag_part_entry *slots; /* open addressing, cap a power of 2 */
+	size_t n, cap;
+	uint64_t cfg_fp; /* parts are only valid for the config they saw */
+	struct dag_cache_stats stats;
+};
+
+struct dag_cache *
+dag_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct dag_cache));
+}
+
+static void
+part_entry_clear(struct dag_part_entry *e)
+{
+	dag_free(e->dag);
+	free(e->ids);
+	memset(e, 0, sizeof *e);
+}
+
+static void
+cache_clear(struct dag_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].hash != 0)
+			part_entry_clear(&c->slots[i]);
+	c->n = 0;
+}
+
+void
+dag_cache_free(struct dag_cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_clear(c);
+	free(c->slots);
+	free(c);
+}
+
+struct dag_cache_stats
+dag_cache_stats(const struct dag_cache *c)
+{
+	return c->stats;
+}
+
+/* What the DAG reads of the config. A field added there and read by a
+ * processor must be hashed here, or parts built under the old value
+ * would be reused under the new one. */
+static uint64_t
+config_fingerprint(const struct cairn_config *cfg)
+{
+	struct hash_state *h;
+	uint64_t v[8];
+
+	if (cfg == NULL)
+		return 1;
+	h = hash_begin();
+	for (size_t i = 0; i < cfg->policy.nroot_namespaces; i++)
+		hash_update(h, cfg->policy.root_namespaces[i],
+		    strlen(cfg->policy.root_namespaces[i]) + 1);
+	for (size_t i = 0; i < cfg->secrets.nallowed_directories; i++)
+		hash_update(h, cfg->secrets.allowed_directories[i],
+		    strlen(cfg->secrets.allowed_directories[i]) + 1);
+	v[0] = cfg->policy.nroot_namespaces;
+	v[1] = cfg->policy.allow_external_name;
+	v[2] = (uint64_t)cfg->envoy.cluster.dns_lookup_family;
+	v[3] = (uint64_t)cfg->envoy.tls.minimum_protocol_version;
+	v[4] = (uint64_t)cfg->envoy.tls.maximum_protocol_version;
+	v[5] = cfg->secrets.nallowed_directories;
+	v[6] = hash_bytes(cfg->envoy.tls.fallback_certificate.namespace,
+	    strlen(cfg->envoy.tls.fallback_certificate.namespace));
+	v[7] = hash_bytes(cfg->envoy.tls.fallback_certificate.name,
+	    strlen(cfg->envoy.tls.fallback_certificate.name));
+	hash_update(h, v, sizeof v);
+	return hash_end(h) | 2;
+}
+
+/* --- grouping ---------------------------------------------------------------
+ *
+ * Union-find over units and keys: a unit is joined with every key its
+ * objects name ('n' namespace, 'f' FQDN, 'g' TLS), so units that share a
+ * key, directly or through others, end up in one group. */
+
+struct key_slot {
+	uint64_t hash;
+	const char *str;
+	char kind;
+	size_t node;
+};
+
+struct grouping {
+	size_t *parent; /* nodes: units first, then keys */
+	size_t nnodes, cap;
+	struct key_slot *keys; /* open addressing */
+	size_t nkeys, kcap;
+	size_t tls_node; /* (size_t)-1: no TLS key */
+};
+
+static size_t
+node_find(struct grouping *g, size_t x)
+{
+	while (g->parent[x] != x) {
+		g->parent[x] = g->parent[g->parent[x]]; /* path halving */
+		x = g->parent[x];
+	}
+	return x;
+}
+
+static void
+node_union(struct grouping *g, size_t a, size_t b)
+{
+	a = node_find(g, a);
+	b = node_find(g, b);
+	/* The smaller index wins: a group's root is its first unit. */
+	if (a < b)
+		g->parent[b] = a;
+	else if (b < a)
+		g->parent[a] = b;
+}
+
+static size_t
+node_new(struct grouping *g)
+{
+	if (g->nnodes == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 1024;
+		g->parent = xreallocarray(g->parent, g->cap, sizeof *g->parent);
+	}
+	g->parent[g->nnodes] = g->nnodes;
+	return g->nnodes++;
+}
+
+static void
+keys_grow(struct grouping *g)
+{
+	size_t cap = g->kcap ? g->kcap * 2 : 4096;
+	struct key_slot *keys = xcalloc(cap, sizeof *keys);
+
+	for (size_t i = 0; i < g->kcap; i++) {
+		size_t j;
+
+		if (g->keys[i].str == NULL)
+			continue;
+		for (j = g->keys[i].hash & (cap - 1); keys[j].str != NULL;
+		    j = (j + 1) & (cap - 1))
+			;
+		keys[j] = g->keys[i];
+	}
+	free(g->keys);
+	g->keys = keys;
+	g->kcap = cap;
+}
+
+/* The node of key (kind, s), made on first use. */
+static size_t
+key_node(struct grouping *g, char kind, const char *s)
+{
+	uint64_t h;
+	size_t j;
+
+	if ((g->nkeys + 1) * 2 > g->kcap)
+		keys_grow(g);
+	h = hash_bytes_seeded(s, strlen(s), (uint64_t)(unsigned char)kind);
+	for (j = h & (g->kcap - 1); g->keys[j].str != NULL;
+	    j = (j + 1) & (g->kcap - 1))
+		if (g->keys[j].hash == h && g->keys[j].kind == kind &&
+		    strcmp(g->keys[j].str, s) == 0)
+			return g->keys[j].node;
+	g->keys[j] = (struct key_slot){ .hash = h, .str = s, .kind = kind,
+		.node = node_new(g) };
+	g->nkeys++;
+	return g->keys[j].node;
+}
+
+static void
+link_key(struct grouping *g, size_t unit, char kind, const char *s)
+{
+	node_union(g, unit, key_node(g, kind, s));
+}
+
+static void
+link_tls(struct grouping *g, size_t unit)
+{
+	if (g->tls_node == (size_t)-1)
+		g->tls_node = node_new(g);
+	node_union(g, unit, g->tls_node);
+}
+
+static bool
+httpproxy_has_tls(const struct httpproxy *hp)
+{
+	if (hp->tcpproxy != NULL ||
+	    (hp->virtualhost != NULL && hp->virtualhost->tls != NULL))
+		return true;
+	for (size_t i = 0; i < hp->nroutes; i++)
+		for (size_t k = 0; k < hp->routes[i].nservices; k++)
+			if (hp->routes[i].services[k].validation != NULL)
+				return true;
+	return false;
+}
+
+/* Every key through which o's meaning can depend on another object (or
+ * another object's on o). */
+static void
+object_links(struct grouping *g, size_t unit, const struct object *o)
+{
+	link_key(g, unit, 'n', o->meta.namespace);
+	switch (o->kind) {
+	case OBJ_HTTPPROXY: {
+		const struct httpproxy *hp = &o->u.httpproxy;
+
+		if (hp->virtualhost != NULL && hp->virtualhost->fqdn != NULL)
+			link_key(g, unit, 'f', hp->virtualhost->fqdn);
+		for (size_t i = 0; i < hp->nincludes; i++)
+			if (hp->includes[i].namespace != NULL)
+				link_key(g, unit, 'n', hp->includes[i].namespace);
+		if (httpproxy_has_tls(hp))
+			link_tls(g, unit);
+		break;
+	}
+	case OBJ_INGRESS: {
+		const struct ingress *ing = &o->u.ingress;
+
+		if (ing->default_backend != NULL)
+			link_key(g, unit, 'f', "*");
+		for (size_t i = 0; i < ing->nrules; i++)
+			link_key(g, unit, 'f', ing->rules[i].host &&
+			    *ing->rules[i].host ? ing->rules[i].host : "*");
+		if (ing->ntls > 0)
+			link_tls(g, unit);
+		break;
+	}
+	case OBJ_SECRET:
+	case OBJ_TLSCERTDELEGATION:
+		link_tls(g, unit);
+		break;
+	default: /* Service, Endpoints, EndpointSlice: their namespace */
+		break;
+	}
+}
+
+/* --- the parts ----------------------------------------------------------- */
+
+static uint64_t
+ids_hash(const uint64_t *ids, size_t n)
+{
+	uint64_t h = hash_bytes(ids, n * sizeof ids[0]);
+
+	return h ? h : 1;
+}
+
+static struct dag_part_entry *
+cache_find(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n)
+{
+	if (c->cap == 0)
+		return NULL;
+	for (size_t j = h & (c->cap - 1); c->slots[j].hash != 0;
+	    j = (j + 1) & (c->cap - 1)) {
+		struct dag_part_entry *e = &c->slots[j];
+
+		if (e->hash == h && e->nids == n &&
+		    memcmp(e->ids, ids, n * sizeof ids[0]) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+cache_insert(struct dag_part_entry *slots, size_t cap,
+    const struct dag_part_entry *e)
+{
+	size_t j;
+
+	for (j = e->hash & (cap - 1); slots[j].hash != 0; j = (j + 1) & (cap - 1))
+		;
+	slots[j] = *e;
+}
+
+/* Keep the parts this build used, drop the others. */
+static void
+cache_sweep(struct dag_cache *c, size_t want)
+{
+	size_t cap = 64;
+	struct dag_part_entry *slots;
+
+	while (cap < 2 * want + 2)
+		cap *= 2;
+	slots = xcalloc(cap, sizeof *slots);
+	c->n = 0;
+	for (size_t i = 0; i < c->cap; i++) {
+		struct dag_part_entry *e = &c->slots[i];
+
+		if (e->hash == 0)
+			continue;
+		if (!e->used) {
+			part_entry_clear(e);
+			continue;
+		}
+		e->used = false;
+		cache_insert(slots, cap, e);
+		c->n++;
+	}
+	free(c->slots);
+	c->slots = slots;
+	c->cap = cap;
+}
+
+static void
+cache_add(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n,
+    struct dag *dag)
+{
+	struct dag_part_entry e = { .hash = h, .nids = n, .used = true };
+
+	if ((c->n + 1) * 2 > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct dag_part_entry *slots = xcalloc(cap, sizeof *slots);
+
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->slots[i].hash != 0)
+				cache_insert(slots, cap, &c->slots[i]);
+		free(c->slots);
+		c->slots = slots;
+		c->cap = cap;
+	}
+	e.ids = xmemdup(ids, n * sizeof ids[0]);
+	e.dag = dag_ref(dag);
+	cache_insert(c->slots, c->cap, &e);
+	c->n++;
+}
+
+/* --- assembling ------------------------------------------------------------ */
+
+static int
+secret_name_cmp(const void *a, const void *b)
+{
+	const struct dag_secret *x = *(struct dag_secret *const *)a;
+	const struct dag_secret *y = *(struct dag_secret *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int
+str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Append n elements of size elem from src to the array at *dst. */
+static void
+append(void *dst, size_t *at, const void *src, size_t n, size_t elem)
+{
+	if (n == 0)
+		return;
+	memcpy((char *)dst + *at * elem, src, n * elem);
+	*at += n;
+}
+
+/* The union of parts (taken): one DAG holding a reference to each. */
+static struct dag *
+dag_assemble(struct dag **parts, size_t nparts)
+{
+	struct dag *dag = xcalloc(1, sizeof *dag);
+	struct arena *a = &dag->arena;
+	size_t nv = 0, nc = 0, ne = 0, ns = 0, nsec = 0, nf = 0;
+
+	for (size_t i = 0; i < nparts; i++) {
+		nv += parts[i]->nvhosts;
+		nc += parts[i]->nclusters;
+		ne += parts[i]->nendpoints;
+		ns += parts[i]->nstatuses;
+		nsec += parts[i]->nsecrets;
+		nf += parts[i]->ntls_files;
+	}
+	arena_init_sized(a, nv * sizeof(struct dag_vhost) + ns *
+	    sizeof(struct dag_object_status) + (nc + ne + nsec + nf) *
+	    sizeof(void *) + 256);
+	dag->vhosts = ARENA_ARRAY(a, struct dag_vhost, nv + 1);
+	dag->clusters = ARENA_ARRAY(a, struct dag_cluster *, nc + 1);
+	dag->endpoints = ARENA_ARRAY(a, struct dag_endpoints *, ne + 1);
+	dag->statuses = ARENA_ARRAY(a, struct dag_object_status, ns + 1);
+	dag->secrets = ARENA_ARRAY(a, struct dag_secret *, nsec + 1);
+	dag->tls_files = ARENA_ARRAY(a, const char *, nf + 1);
+	for (size_t i = 0; i < nparts; i++) {
+		const struct dag *p = parts[i];
+
+		append(dag->vhosts, &dag->nvhosts, p->vhosts, p->nvhosts,
+		    sizeof p->vhosts[0]);
+		append(dag->clusters, &dag->nclusters, p->clusters, p->nclusters,
+		    sizeof p->clusters[0]);
+		append(dag->endpoints, &dag->nendpoints, p->endpoints,
+		    p->nendpoints, sizeof p->endpoints[0]);
+		append(dag->statuses, &dag->nstatuses, p->statuses, p->nstatuses,
+		    sizeof p->statuses[0]);
+		append(dag->secrets, &dag->nsecrets, p->secrets, p->nsecrets,
+		    sizeof p->secrets[0]);
+		append(dag->tls_files, &dag->ntls_files, p->tls_files,
+		    p->ntls_files, sizeof p->tls_files[0]);
+	}
+	dag_sort_merged(dag);
+	/* Only the TLS group has Secrets: already sorted and unique. */
+	if (dag->nsecrets > 1)
+		qsort(dag->secrets, dag->nsecrets, sizeof dag->secrets[0],
+		    secret_name_cmp);
+	if (dag->ntls_files > 1)
+		qsort(dag->tls_files, dag->ntls_files, sizeof dag->tls_files[0],
+		    str_ptr_cmp);
+	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
+	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
+	dag->nparts = nparts;
+	return dag;
+}
+
+/* --- the build ------------------------------------------------------------- */
+
+/* The groups of units: group_of[u] is the first unit of u's group;
+ * *tls_group is the first unit of the TLS group or (size_t)-1. */
+static void
+units_group(const struct dag_unit *units, size_t n, size_t *group_of,
+    size_t *tls_group)
+{
+	struct grouping g = { .tls_node = (size_t)-1 };
+
+	for (size_t u = 0; u < n; u++)
+		node_new(&g);
+	for (size_t u = 0; u < n; u++)
+		for (size_t k = 0; k < units[u].nobjs; k++)
+			object_links(&g, u, units[u].objs[k]);
+	for (size_t u = 0; u < n; u++)
+		group_of[u] = node_find(&g, u);
+	*tls_group = g.tls_node == (size_t)-1 ? (size_t)-1 :
+	    node_find(&g, g.tls_node);
+	if (*tls_group >= n)
+		*tls_group = (size_t)-1; /* a TLS key no unit joined */
+	free(g.parent);
+	free(g.keys);
+}
+
+/* The DAG of one group (members: unit indexes in order). */
+static struct dag *
+group_build(const struct dag_unit *units, const size_t *members, size_t n,
+    const struct cairn_config *cfg, struct object ***objs, size_t *objs_cap)
+{
+	size_t nobjs = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dag_unit *u = &units[members[i]];
+
+		if (nobjs + u->nobjs > *objs_cap) {
+			*objs_cap = 2 * (nobjs + u->nobjs);
+			*objs = xreallocarray(*objs, *objs_cap, sizeof **objs);
+		}
+		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
+		nobjs += u->nobjs;
+	}
+	return dag_build(*objs, nobjs, cfg);
+}
+
+struct dag *
+dag_build_units(const struct dag_unit *units, size_t nunits,
+    const struct cairn_config *cfg, struct dag_cache *c)
+{
+	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
+	size_t *next = xreallocarray(NULL, nunits + 1, sizeof *next);
+	size_t *members = xreallocarray(NULL, nunits + 1, sizeof *members);
+	uint64_t *ids = xreallocarray(NULL, nunits + 1, sizeof *ids);
+	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
+	struct object **objs = NULL;
+	size_t nparts = 0, objs_cap = 0, tls_group;
+	uint64_t cfg_fp = config_fingerprint(cfg);
+	struct dag *dag;
+
+	if (cfg_fp != c->cfg_fp) {
+		cache_clear(c);
+		c->cfg_fp = cfg_fp;
+	}
+	memset(&c->stats, 0, sizeof c->stats);
+	units_group(units, nunits, group_of, &tls_group);
+	/* Members of each group in unit order: a list threaded through next,
+	 * from the group's first unit (its root). */
+	for (size_t u = 0; u < nunits; u++)
+		next[u] = (size_t)-1;
+	for (size_t u = nunits; u-- > 0;) {
+		size_t r = group_of[u];
+
+		/* The root is the group's smallest unit: inserting after it
+		 * from the highest down leaves the list ascending. */
+		if (r != u) {
+			next[u] = next[r];
+			next[r] = u;
+		}
+	}
+	for (size_t r = 0; r < nunits; r++) {
+		struct dag_part_entry *e;
+		size_t n = 0;
+		uint64_t h;
+
+		if (group_of[r] != r)
+			continue;
+		for (size_t u = r; u != (size_t)-1; u = next[u]) {
+			members[n] = u;
+			ids[n++] = units[u].id;
+		}
+		h = ids_hash(ids, n);
+		c->stats.groups++;
+		e = r == tls_group ? NULL : cache_find(c, h, ids, n);
+		if (e != NULL) {
+			e->used = true;
+			parts[nparts++] = dag_ref(e->dag);
+			c->stats.reused++;
+			continue;
+		}
+		parts[nparts] = group_build(units, members, n, cfg, &objs,
+		    &objs_cap);
+		if (r != tls_group)
+			cache_add(c, h, ids, n, parts[nparts]);
+		nparts++;
+		c->stats.built++;
+	}
+	cache_sweep(c, nparts);
+	dag = dag_assemble(parts, nparts);
+	free(objs);
+	free(parts);
+	free(ids);
+	free(members);
+	free(next);
+	free(group_of);
+	return dag;
+}
