@@ -369,6 +369,237 @@ test_cache_verify_mode(void **state)
 	free(dir);
 }
 
+/* --- cross-file dependencies ------------------------------------------------ */
+
+/* A tree kept as (path, text) pairs, sorted by path; text NULL = absent. */
+struct tree_file {
+	const char *path, *text;
+};
+
+#define TREE_MAX 64
+
+struct tree {
+	struct tree_file f[TREE_MAX];
+	size_t n;
+};
+
+static void
+tree_set(struct tree *t, const char *path, const char *text)
+{
+	size_t i = 0;
+
+	while (i < t->n && strcmp(t->f[i].path, path) < 0)
+		i++;
+	if (i < t->n && strcmp(t->f[i].path, path) == 0) {
+		t->f[i].text = text;
+		return;
+	}
+	assert_true(t->n < TREE_MAX);
+	memmove(&t->f[i + 1], &t->f[i], (t->n - i) * sizeof t->f[0]);
+	t->f[i] = (struct tree_file){ path, text };
+	t->n++;
+}
+
+static void
+tree_files(const struct tree *t, struct source_files *out)
+{
+	memset(out, 0, sizeof *out);
+	diag_list_init(&out->diags);
+	out->revision = xstrdup("tree");
+	for (size_t i = 0; i < t->n; i++) {
+		struct source_file f = { 0 };
+		const char *slash = strchr(t->f[i].path, '/');
+
+		if (t->f[i].text == NULL)
+			continue;
+		f.path = xstrdup(t->f[i].path);
+		f.ns = xmemdup(t->f[i].path, (size_t)(slash - t->f[i].path) + 1);
+		f.ns[slash - t->f[i].path] = '\0';
+		f.data = xstrdup(t->f[i].text);
+		f.len = strlen(f.data);
+		f.hash = hash_bytes(f.data, f.len);
+		ARRAY_PUSH(out->files, out->n, out->cap, f);
+	}
+}
+
+#define ROOT(fqdn, body) \
+	"apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: root}\n" \
+	"spec:\n  virtualhost: {fqdn: " fqdn "}\n" body
+#define SVC(name) \
+	"apiVersion: v1\nkind: Service\nmetadata: {name: " name "}\n" \
+	"spec: {ports: [{name: http, port: 80}]}\n"
+#define EPS(name, ip) \
+	"apiVersion: v1\nkind: Endpoints\nmetadata: {name: " name "}\n" \
+	"subsets: [{addresses: [{ip: " ip "}], ports: [{name: http, port: 8080}]}]\n"
+#define ROUTE(prefix, svc) \
+	"  routes:\n    - conditions: [{prefix: " prefix "}]\n" \
+	"      services: [{name: " svc ", port: 80}]\n"
+#define CHILD(name, prefix, svc) \
+	"apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: " name "}\n" \
+	"spec:\n" ROUTE(prefix, svc)
+#define INGRESS(name, host, path, svc) \
+	"apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: " name "}\n" \
+	"spec:\n  rules:\n    - host: " host "\n      http:\n        paths:\n" \
+	"          - {path: " path ", pathType: Prefix, backend: {service: {name: " \
+	svc ", port: {number: 80}}}}\n"
+
+/* Edits whose effect crosses files and namespaces, one after the other,
+ * each build compared with a whole build of the same files; the
+ * namespaces no edit touches must come from the last build. */
+static void
+test_cross_file_changes(void **state)
+{
+	static const char *bystanders[] = { "k0/app.yaml", "k1/app.yaml",
+	    "k2/app.yaml", "k3/app.yaml", "k4/app.yaml", "k5/app.yaml" };
+	struct tree t = { .n = 0 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct pipeline *p;
+	struct source_files sf;
+	char *tls_dir = NULL;
+	static const struct {
+		const char *what, *path, *text;
+	} steps[] = {
+		{ "include target changes", "b/child.yaml",
+		    CHILD("child", "/api/v2", "api") },
+		{ "include target disappears", "b/child.yaml", NULL },
+		{ "include target appears", "b/child.yaml",
+		    CHILD("child", "/api", "api") },
+		{ "include moves to another namespace", "a/root.yaml",
+		    ROOT("a.example.com", "  includes: [{name: child, namespace: c}]\n"
+		    ROUTE("/", "web")) },
+		{ "included proxy appears there", "c/child.yaml",
+		    CHILD("child", "/c", "web") },
+		{ "Endpoints appear", "c/eps.yaml", EPS("web", "10.0.3.1") },
+		{ "Endpoints change", "c/eps.yaml", EPS("web", "10.0.3.2") },
+		{ "Service disappears", "a/svc.yaml", NULL },
+		{ "Service appears", "a/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.1.1") },
+		{ "FQDN becomes duplicate", "g/root.yaml",
+		    ROOT("d.example.com", ROUTE("/", "web")) },
+		{ "duplicate changes", "g/root.yaml",
+		    ROOT("d.example.com", ROUTE("/g", "web")) },
+		{ "FQDN no longer duplicate", "g/root.yaml", NULL },
+		{ "Ingress merges into a host", "e/ing.yaml",
+		    INGRESS("ing", "shared.example.com", "/e", "web") },
+		{ "merged Ingress changes", "e/ing.yaml",
+		    INGRESS("ing", "shared.example.com", "/e2", "web") },
+		{ "Ingress merges into a proxy's host", "h/ing.yaml",
+		    INGRESS("ing", "d.example.com", "/h", "web") },
+		{ "first Ingress goes", "e0/ing.yaml", NULL },
+		{ "duplicate object in another file", "a/dup.yaml", SVC("web") },
+		{ "duplicate object goes", "a/dup.yaml", NULL },
+		{ "file breaks (last good version serves)", "b/svc.yaml", "kind: [" },
+		{ "file mended", "b/svc.yaml", SVC("api") "---\n" EPS("api", "10.0.2.1") },
+	};
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	tree_set(&t, "a/root.yaml", ROOT("a.example.com",
+	    "  includes: [{name: child, namespace: b}]\n" ROUTE("/", "web")));
+	tree_set(&t, "a/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.1.1"));
+	tree_set(&t, "b/child.yaml", CHILD("child", "/api", "api"));
+	tree_set(&t, "b/svc.yaml", SVC("api") "---\n" EPS("api", "10.0.2.1"));
+	tree_set(&t, "c/root.yaml", ROOT("c.example.com", ROUTE("/", "web")));
+	tree_set(&t, "c/svc.yaml", SVC("web"));
+	tree_set(&t, "d/root.yaml", ROOT("d.example.com", ROUTE("/", "web")));
+	tree_set(&t, "d/svc.yaml", SVC("web"));
+	tree_set(&t, "e0/ing.yaml", INGRESS("ing", "shared.example.com", "/", "web"));
+	tree_set(&t, "e0/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.5.1"));
+	tree_set(&t, "e/svc.yaml", SVC("web"));
+	tree_set(&t, "g/svc.yaml", SVC("web"));
+	tree_set(&t, "h/svc.yaml", SVC("web"));
+	for (size_t i = 0; i < sizeof bystanders / sizeof bystanders[0]; i++)
+		tree_set(&t, bystanders[i], i % 2 ?
+		    ROOT("k-odd.example.com", ROUTE("/", "web")) :
+		    CHILD("orphan", "/", "web"));
+	p = pipeline_new(NULL);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "whole tree");
+	source_files_free(&sf);
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		struct dag_cache_stats st;
+
+		tree_set(&t, steps[i].path, steps[i].text);
+		tree_files(&t, &sf);
+		build_and_compare(p, &sf, &cfg, &to, steps[i].what);
+		source_files_free(&sf);
+		st = pipeline_dag_stats(p);
+		/* Most of the tree is reused; one group or two are built. */
+		if (st.reused == 0 || st.built > 3)
+			fail_msg("%s: %zu groups reused, %zu built of %zu", steps[i].what,
+			    st.reused, st.built, st.groups);
+	}
+	/* The config changes what a DAG means: nothing may be reused. */
+	cfg.policy.allow_external_name = !cfg.policy.allow_external_name;
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "config changed");
+	assert_int_equal(pipeline_dag_stats(p).reused, 0);
+	source_files_free(&sf);
+	pipeline_free(p);
+	free(tls_dir);
+	config_free(&cfg);
+}
+
+/* TLS: every file with a Secret, a delegation or a TLS host is in one
+ * group, built every time (expiry depends on the clock). The golden TLS
+ * inputs, merged with plain namespaces, each file removed in turn. */
+static void
+test_tls_group_rebuilt(void **state)
+{
+	char *dir = golden_dir(), *input = xasprintf("%s/tls-delegation/input", dir);
+	struct diag_list diags;
+	struct source_dir *sd;
+	struct source_files golden;
+	struct tree t = { .n = 0 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct pipeline *p;
+	struct source_files sf;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	diag_list_init(&diags);
+	assert_int_equal(source_dir_open(input, NULL, &sd, &diags), 0);
+	diag_list_free(&diags);
+	assert_int_equal(source_dir_scan(sd, &golden), 0);
+	assert_true(golden.n >= 2);
+	for (size_t i = 0; i < golden.n; i++)
+		tree_set(&t, golden.files[i].path, golden.files[i].data);
+	tree_set(&t, "plain-a/root.yaml", ROOT("plain-a.example.com",
+	    ROUTE("/", "web")));
+	tree_set(&t, "plain-b/root.yaml", ROOT("plain-b.example.com",
+	    ROUTE("/", "web")));
+	p = pipeline_new(NULL);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "tls tree");
+	source_files_free(&sf);
+	for (size_t i = 0; i < golden.n; i++) {
+		const char *keep = golden.files[i].data;
+
+		tree_set(&t, golden.files[i].path, NULL);
+		tree_files(&t, &sf);
+		build_and_compare(p, &sf, &cfg, &to, golden.files[i].path);
+		source_files_free(&sf);
+		assert_true(pipeline_dag_stats(p).reused >= 2);
+		assert_true(pipeline_dag_stats(p).built >= 1);
+		tree_set(&t, golden.files[i].path, keep);
+	}
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "tls tree restored");
+	build_and_compare(p, &sf, &cfg, &to, "tls tree again");
+	/* The TLS group is built again although nothing changed. */
+	assert_int_equal(pipeline_dag_stats(p).built, 1);
+	source_files_free(&sf);
+	pipeline_free(p);
+	source_files_free(&golden);
+	source_dir_close(sd);
+	config_free(&cfg);
+	free(input);
+	free(dir);
+}
+
 /* --- parallel loading ------------------------------------------------------ */
 
 static void
@@ -591,6 +822,8 @@ main(void)
 		cmocka_unit_test(test_source_shares_bytes),
 		cmocka_unit_test(test_parallel_load_same_result),
 		cmocka_unit_test(test_cache_verify_mode),
+		cmocka_unit_test(test_cross_file_changes),
+		cmocka_unit_test(test_tls_group_rebuilt),
 		cmocka_unit_test(test_cache_matches_fresh_translation),
 	};
 
