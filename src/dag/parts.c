@@ -23,6 +23,8 @@
 #include "util/hash.h"
 #include "util/xalloc.h"
 
+struct unit_keys;
+
 /* A built group: the ids of its files (in unit order) and its DAG. */
 struct dag_part_entry {
 	uint64_t hash; /* of ids; 0 = empty slot */
@@ -37,6 +39,8 @@ struct dag_cache {
 	size_t n, cap;
 	uint64_t cfg_fp; /* parts are only valid for the config they saw */
 	struct dag_cache_stats stats;
+	struct unit_keys *units; /* open addressing by id, cap a power of 2 */
+	size_t nunits, ucap;
 };
 
 struct dag_cache *
@@ -62,6 +66,8 @@ cache_clear(struct dag_cache *c)
 	c->n = 0;
 }
 
+static void units_clear(struct dag_cache *c);
+
 void
 dag_cache_free(struct dag_cache *c)
 {
@@ -69,6 +75,8 @@ dag_cache_free(struct dag_cache *c)
 		return;
 	cache_clear(c);
 	free(c->slots);
+	units_clear(c);
+	free(c->units);
 	free(c);
 }
 
@@ -114,22 +122,100 @@ config_fingerprint(const struct cairn_config *cfg)
  *
  * Union-find over units and keys: a unit is joined with every key its
  * objects name ('n' namespace, 'f' FQDN, 'g' TLS), so units that share a
- * key, directly or through others, end up in one group. */
+ * key, directly or through others, end up in one group. A key is its
+ * 64-bit hash: two keys with one hash only make a group larger, which
+ * costs time, never correctness. The keys of a unit are computed once
+ * per version of its file (by unit id). */
 
-struct key_slot {
-	uint64_t hash;
-	const char *str;
-	char kind;
-	size_t node;
+/* The keys of one unit, kept from build to build. */
+struct unit_keys {
+	uint64_t id; /* 0 = empty slot */
+	uint64_t *keys;
+	size_t n;
+	bool used;
 };
 
 struct grouping {
 	size_t *parent; /* nodes: units first, then keys */
 	size_t nnodes, cap;
-	struct key_slot *keys; /* open addressing */
-	size_t nkeys, kcap;
-	size_t tls_node; /* (size_t)-1: no TLS key */
+	uint64_t *key_hash; /* open addressing: key -> node in key_node */
+	size_t *key_node;
+	size_t kcap;
 };
+
+static uint64_t
+key_of(char kind, const char *s)
+{
+	uint64_t h = hash_bytes_seeded(s, strlen(s), (uint64_t)(unsigned char)kind);
+
+	return h ? h : 1;
+}
+
+#define KEY_TLS ((uint64_t)0x746c73) /* every TLS object's one key */
+
+static void
+keys_add(uint64_t **keys, size_t *n, size_t *cap, uint64_t k)
+{
+	/* A file's objects mostly share their namespace: skip repeats. */
+	for (size_t i = 0; i < *n; i++)
+		if ((*keys)[i] == k)
+			return;
+	ARRAY_PUSH(*keys, *n, *cap, k);
+}
+
+static bool
+httpproxy_has_tls(const struct httpproxy *hp)
+{
+	if (hp->tcpproxy != NULL ||
+	    (hp->virtualhost != NULL && hp->virtualhost->tls != NULL))
+		return true;
+	for (size_t i = 0; i < hp->nroutes; i++)
+		for (size_t k = 0; k < hp->routes[i].nservices; k++)
+			if (hp->routes[i].services[k].validation != NULL)
+				return true;
+	return false;
+}
+
+/* Every key through which o's meaning can depend on another object (or
+ * another object's on o). */
+static void
+object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
+{
+	keys_add(keys, n, cap, key_of('n', o->meta.namespace));
+	switch (o->kind) {
+	case OBJ_HTTPPROXY: {
+		const struct httpproxy *hp = &o->u.httpproxy;
+
+		if (hp->virtualhost != NULL && hp->virtualhost->fqdn != NULL)
+			keys_add(keys, n, cap, key_of('f', hp->virtualhost->fqdn));
+		for (size_t i = 0; i < hp->nincludes; i++)
+			if (hp->includes[i].namespace != NULL)
+				keys_add(keys, n, cap,
+				    key_of('n', hp->includes[i].namespace));
+		if (httpproxy_has_tls(hp))
+			keys_add(keys, n, cap, KEY_TLS);
+		break;
+	}
+	case OBJ_INGRESS: {
+		const struct ingress *ing = &o->u.ingress;
+
+		if (ing->default_backend != NULL)
+			keys_add(keys, n, cap, key_of('f', "*"));
+		for (size_t i = 0; i < ing->nrules; i++)
+			keys_add(keys, n, cap, key_of('f', ing->rules[i].host &&
+			    *ing->rules[i].host ? ing->rules[i].host : "*"));
+		if (ing->ntls > 0)
+			keys_add(keys, n, cap, KEY_TLS);
+		break;
+	}
+	case OBJ_SECRET:
+	case OBJ_TLSCERTDELEGATION:
+		keys_add(keys, n, cap, KEY_TLS);
+		break;
+	default: /* Service, Endpoints, EndpointSlice: their namespace */
+		break;
+	}
+}
 
 static size_t
 node_find(struct grouping *g, size_t x)
@@ -164,113 +250,19 @@ node_new(struct grouping *g)
 	return g->nnodes++;
 }
 
-static void
-keys_grow(struct grouping *g)
-{
-	size_t cap = g->kcap ? g->kcap * 2 : 4096;
-	struct key_slot *keys = xcalloc(cap, sizeof *keys);
-
-	for (size_t i = 0; i < g->kcap; i++) {
-		size_t j;
-
-		if (g->keys[i].str == NULL)
-			continue;
-		for (j = g->keys[i].hash & (cap - 1); keys[j].str != NULL;
-		    j = (j + 1) & (cap - 1))
-			;
-		keys[j] = g->keys[i];
-	}
-	free(g->keys);
-	g->keys = keys;
-	g->kcap = cap;
-}
-
-/* The node of key (kind, s), made on first use. */
+/* The node of key k, made on first use. The table has room for every
+ * key (sized by the caller). */
 static size_t
-key_node(struct grouping *g, char kind, const char *s)
+key_node(struct grouping *g, uint64_t k)
 {
-	uint64_t h;
 	size_t j;
 
-	if ((g->nkeys + 1) * 2 > g->kcap)
-		keys_grow(g);
-	h = hash_bytes_seeded(s, strlen(s), (uint64_t)(unsigned char)kind);
-	for (j = h & (g->kcap - 1); g->keys[j].str != NULL;
-	    j = (j + 1) & (g->kcap - 1))
-		if (g->keys[j].hash == h && g->keys[j].kind == kind &&
-		    strcmp(g->keys[j].str, s) == 0)
-			return g->keys[j].node;
-	g->keys[j] = (struct key_slot){ .hash = h, .str = s, .kind = kind,
-		.node = node_new(g) };
-	g->nkeys++;
-	return g->keys[j].node;
-}
-
-static void
-link_key(struct grouping *g, size_t unit, char kind, const char *s)
-{
-	node_union(g, unit, key_node(g, kind, s));
-}
-
-static void
-link_tls(struct grouping *g, size_t unit)
-{
-	if (g->tls_node == (size_t)-1)
-		g->tls_node = node_new(g);
-	node_union(g, unit, g->tls_node);
-}
-
-static bool
-httpproxy_has_tls(const struct httpproxy *hp)
-{
-	if (hp->tcpproxy != NULL ||
-	    (hp->virtualhost != NULL && hp->virtualhost->tls != NULL))
-		return true;
-	for (size_t i = 0; i < hp->nroutes; i++)
-		for (size_t k = 0; k < hp->routes[i].nservices; k++)
-			if (hp->routes[i].services[k].validation != NULL)
-				return true;
-	return false;
-}
-
-/* Every key through which o's meaning can depend on another object (or
- * another object's on o). */
-static void
-object_links(struct grouping *g, size_t unit, const struct object *o)
-{
-	link_key(g, unit, 'n', o->meta.namespace);
-	switch (o->kind) {
-	case OBJ_HTTPPROXY: {
-		const struct httpproxy *hp = &o->u.httpproxy;
-
-		if (hp->virtualhost != NULL && hp->virtualhost->fqdn != NULL)
-			link_key(g, unit, 'f', hp->virtualhost->fqdn);
-		for (size_t i = 0; i < hp->nincludes; i++)
-			if (hp->includes[i].namespace != NULL)
-				link_key(g, unit, 'n', hp->includes[i].namespace);
-		if (httpproxy_has_tls(hp))
-			link_tls(g, unit);
-		break;
-	}
-	case OBJ_INGRESS: {
-		const struct ingress *ing = &o->u.ingress;
-
-		if (ing->default_backend != NULL)
-			link_key(g, unit, 'f', "*");
-		for (size_t i = 0; i < ing->nrules; i++)
-			link_key(g, unit, 'f', ing->rules[i].host &&
-			    *ing->rules[i].host ? ing->rules[i].host : "*");
-		if (ing->ntls > 0)
-			link_tls(g, unit);
-		break;
-	}
-	case OBJ_SECRET:
-	case OBJ_TLSCERTDELEGATION:
-		link_tls(g, unit);
-		break;
-	default: /* Service, Endpoints, EndpointSlice: their namespace */
-		break;
-	}
+	for (j = k & (g->kcap - 1); g->key_hash[j] != 0; j = (j + 1) & (g->kcap - 1))
+		if (g->key_hash[j] == k)
+			return g->key_node[j];
+	g->key_hash[j] = k;
+	g->key_node[j] = node_new(g);
+	return g->key_node[j];
 }
 
 /* --- the parts ----------------------------------------------------------- */
@@ -446,27 +438,135 @@ dag_assemble(struct dag **parts, size_t nparts)
 
 /* --- the build ------------------------------------------------------------- */
 
+static void
+units_clear(struct dag_cache *c)
+{
+	for (size_t i = 0; i < c->ucap; i++)
+		free(c->units[i].keys);
+	memset(c->units, 0, c->ucap * sizeof c->units[0]);
+	c->nunits = 0;
+}
+
+static struct unit_keys *
+unit_slot(struct unit_keys *t, size_t cap, uint64_t id)
+{
+	size_t j = (size_t)hash_bytes(&id, sizeof id) & (cap - 1);
+
+	while (t[j].id != 0 && t[j].id != id)
+		j = (j + 1) & (cap - 1);
+	return &t[j];
+}
+
+/* Room for n more units: the table does not move while a build holds
+ * pointers into it. */
+static void
+units_reserve(struct dag_cache *c, size_t n)
+{
+	size_t ncap = c->ucap ? c->ucap : 1024;
+	struct unit_keys *t;
+
+	while ((c->nunits + n + 1) * 2 > ncap)
+		ncap *= 2;
+	if (ncap == c->ucap)
+		return;
+	t = xcalloc(ncap, sizeof *t);
+	for (size_t i = 0; i < c->ucap; i++)
+		if (c->units[i].id != 0)
+			*unit_slot(t, ncap, c->units[i].id) = c->units[i];
+	free(c->units);
+	c->units = t;
+	c->ucap = ncap;
+}
+
+/* The keys of u, computed on the first build that sees this version
+ * (units_reserve made room). */
+static const struct unit_keys *
+unit_keys_get(struct dag_cache *c, const struct dag_unit *u)
+{
+	struct unit_keys *e;
+	size_t cap = 0;
+
+	e = unit_slot(c->units, c->ucap, u->id);
+	if (e->id == 0) {
+		e->id = u->id;
+		for (size_t k = 0; k < u->nobjs; k++)
+			object_keys(u->objs[k], &e->keys, &e->n, &cap);
+		c->nunits++;
+	}
+	e->used = true;
+	return e;
+}
+
+/* Forget the keys of units this build did not have (a table rebuilt
+ * without them). */
+static void
+units_sweep(struct dag_cache *c)
+{
+	size_t cap = 1024, live = 0;
+	struct unit_keys *t;
+
+	for (size_t i = 0; i < c->ucap; i++)
+		live += c->units[i].id != 0 && c->units[i].used;
+	if (live == c->nunits) {
+		for (size_t i = 0; i < c->ucap; i++)
+			c->units[i].used = false;
+		return;
+	}
+	while (cap < 2 * (live + 1))
+		cap *= 2;
+	t = xcalloc(cap, sizeof *t);
+	for (size_t i = 0; i < c->ucap; i++) {
+		struct unit_keys *e = &c->units[i];
+
+		if (e->id == 0)
+			continue;
+		if (!e->used) {
+			free(e->keys);
+			continue;
+		}
+		e->used = false;
+		*unit_slot(t, cap, e->id) = *e;
+	}
+	free(c->units);
+	c->units = t;
+	c->ucap = cap;
+	c->nunits = live;
+}
+
 /* The groups of units: group_of[u] is the first unit of u's group;
  * *tls_group is the first unit of the TLS group or (size_t)-1. */
 static void
-units_group(const struct dag_unit *units, size_t n, size_t *group_of,
-    size_t *tls_group)
+units_group(struct dag_cache *c, const struct dag_unit *units, size_t n,
+    size_t *group_of, size_t *tls_group)
 {
-	struct grouping g = { .tls_node = (size_t)-1 };
+	struct grouping g = { 0 };
+	const struct unit_keys **uk = xreallocarray(NULL, n + 1, sizeof *uk);
+	size_t nkeys = 0, tls_node;
 
-	for (size_t u = 0; u < n; u++)
+	units_reserve(c, n);
+	for (size_t u = 0; u < n; u++) {
+		uk[u] = unit_keys_get(c, &units[u]);
+		nkeys += uk[u]->n;
 		node_new(&g);
+	}
+	for (g.kcap = 1024; g.kcap < 2 * (nkeys + 1); g.kcap *= 2)
+		;
+	g.key_hash = xcalloc(g.kcap, sizeof *g.key_hash);
+	g.key_node = xreallocarray(NULL, g.kcap, sizeof *g.key_node);
 	for (size_t u = 0; u < n; u++)
-		for (size_t k = 0; k < units[u].nobjs; k++)
-			object_links(&g, u, units[u].objs[k]);
+		for (size_t k = 0; k < uk[u]->n; k++)
+			node_union(&g, u, key_node(&g, uk[u]->keys[k]));
 	for (size_t u = 0; u < n; u++)
 		group_of[u] = node_find(&g, u);
-	*tls_group = g.tls_node == (size_t)-1 ? (size_t)-1 :
-	    node_find(&g, g.tls_node);
+	tls_node = key_node(&g, KEY_TLS);
+	*tls_group = node_find(&g, tls_node);
 	if (*tls_group >= n)
-		*tls_group = (size_t)-1; /* a TLS key no unit joined */
+		*tls_group = (size_t)-1; /* no unit has TLS */
+	units_sweep(c);
+	free(uk);
 	free(g.parent);
-	free(g.keys);
+	free(g.key_hash);
+	free(g.key_node);
 }
 
 /* The DAG of one group (members: unit indexes in order). */
@@ -508,7 +608,7 @@ dag_build_units(const struct dag_unit *units, size_t nunits,
 		c->cfg_fp = cfg_fp;
 	}
 	memset(&c->stats, 0, sizeof c->stats);
-	units_group(units, nunits, group_of, &tls_group);
+	units_group(c, units, nunits, group_of, &tls_group);
 	/* Members of each group in unit order: a list threaded through next,
 	 * from the group's first unit (its root). */
 	for (size_t u = 0; u < nunits; u++)

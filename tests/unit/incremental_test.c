@@ -679,6 +679,39 @@ test_parallel_load_same_result(void **state)
 	config_free(&cfg);
 }
 
+/* Thousands of files: the tables of the incremental DAG grow while a
+ * build uses them (one bug moved a table under the build's feet), and
+ * every file changed in turn reuses all other groups. */
+static void
+test_large_tree_incremental(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	synthetic_tree(&sf, 3000);
+	build_and_compare(p, &sf, &cfg, &to, "3000 files");
+	for (size_t i = 0; i < sf.n; i += 997) {
+		char *data = xstrdup(sf.files[i].data);
+
+		strstr(data, "exact: v")[7] = 'w'; /* a header value */
+		free(sf.files[i].data);
+		sf.files[i].data = data;
+		sf.files[i].hash = hash_bytes(data, sf.files[i].len);
+		build_and_compare(p, &sf, &cfg, &to, sf.files[i].path);
+		assert_int_equal(pipeline_dag_stats(p).built, 1);
+		assert_int_equal(pipeline_dag_stats(p).reused,
+		    pipeline_dag_stats(p).groups - 1);
+	}
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
 /* --- the directory source shares bytes ------------------------------------- */
 
 static void
@@ -821,6 +854,7 @@ main(void)
 		cmocka_unit_test(test_arena_sized_growth),
 		cmocka_unit_test(test_source_shares_bytes),
 		cmocka_unit_test(test_parallel_load_same_result),
+		cmocka_unit_test(test_large_tree_incremental),
 		cmocka_unit_test(test_cache_verify_mode),
 		cmocka_unit_test(test_cross_file_changes),
 		cmocka_unit_test(test_tls_group_rebuilt),
