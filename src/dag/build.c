@@ -438,7 +438,7 @@ route_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int
+int
 vhost_cmp(const void *a, const void *b)
 {
 	const struct dag_vhost *x = a, *y = b;
@@ -446,7 +446,7 @@ vhost_cmp(const void *a, const void *b)
 	return strcmp(x->fqdn, y->fqdn);
 }
 
-static int
+int
 cluster_ptr_cmp(const void *a, const void *b)
 {
 	const struct dag_cluster *x = *(struct dag_cluster *const *)a;
@@ -455,7 +455,7 @@ cluster_ptr_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int
+int
 endpoints_ptr_cmp(const void *a, const void *b)
 {
 	const struct dag_endpoints *x = *(struct dag_endpoints *const *)a;
@@ -464,7 +464,7 @@ endpoints_ptr_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int
+int
 status_cmp(const void *a, const void *b)
 {
 	const struct dag_object_status *x = a, *y = b;
@@ -610,40 +610,6 @@ dag_build(struct object *const *objs, size_t nobjs,
 	statuses_sort(dag);
 	arena_free(&b.scratch);
 	return dag;
-}
-
-/* An array of n elements of size elem is in cmp order: checking costs n
- * compares where sorting costs n log n (a merged DAG is mostly in order
- * already). */
-static bool
-array_sorted(const void *base, size_t n, size_t elem,
-    int (*cmp)(const void *, const void *))
-{
-	const char *p = base;
-
-	for (size_t i = 1; i < n; i++)
-		if (cmp(p + (i - 1) * elem, p + i * elem) > 0)
-			return false;
-	return true;
-}
-
-static void
-array_sort(void *base, size_t n, size_t elem,
-    int (*cmp)(const void *, const void *))
-{
-	if (n > 1 && !array_sorted(base, n, elem, cmp))
-		qsort(base, n, elem, cmp);
-}
-
-void
-dag_sort_merged(struct dag *dag)
-{
-	array_sort(dag->vhosts, dag->nvhosts, sizeof dag->vhosts[0], vhost_cmp);
-	array_sort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
-	    cluster_ptr_cmp);
-	array_sort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
-	    endpoints_ptr_cmp);
-	statuses_sort(dag);
 }
 
 struct dag *

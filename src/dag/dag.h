@@ -361,6 +361,7 @@ struct dag {
 	atomic_uint refs;
 	struct dag **parts;
 	size_t nparts;
+	size_t nparts_built; /* of parts: built by this build, not reused */
 };
 
 struct cairn_config;

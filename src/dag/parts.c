@@ -371,14 +371,72 @@ str_ptr_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Append n elements of size elem from src to the array at *dst. */
+/* An array being assembled from sorted runs (one per part): only where
+ * two runs meet is the order checked; if it breaks, the whole array is
+ * sorted at the end. Parts mostly follow each other in order (a group's
+ * first file by path, namespaces by directory). */
+struct runs {
+	char *base;
+	size_t n, elem;
+	int (*cmp)(const void *, const void *);
+	bool sorted;
+};
+
 static void
-append(void *dst, size_t *at, const void *src, size_t n, size_t elem)
+runs_init(struct runs *r, void *base, size_t elem,
+    int (*cmp)(const void *, const void *))
+{
+	*r = (struct runs){ .base = base, .elem = elem, .cmp = cmp, .sorted = true };
+}
+
+static void
+runs_add(struct runs *r, const void *src, size_t n)
 {
 	if (n == 0)
 		return;
-	memcpy((char *)dst + *at * elem, src, n * elem);
-	*at += n;
+	if (r->n > 0 && r->sorted &&
+	    r->cmp(r->base + (r->n - 1) * r->elem, src) > 0)
+		r->sorted = false;
+	memcpy(r->base + r->n * r->elem, src, n * r->elem);
+	r->n += n;
+}
+
+static size_t
+runs_finish(struct runs *r)
+{
+	if (!r->sorted && r->n > 1)
+		qsort(r->base, r->n, r->elem, r->cmp);
+	return r->n;
+}
+
+/* Statuses are sorted by kind first: kind by kind, each part's statuses
+ * of that kind (a range of its sorted array) are one run. */
+static size_t
+statuses_assemble(struct dag_object_status *out, struct dag **parts,
+    size_t nparts)
+{
+	size_t *at = xcalloc(nparts + 1, sizeof *at); /* next of each part */
+	struct runs r;
+
+	runs_init(&r, out, sizeof out[0], status_cmp);
+	for (int k = 0; k < OBJ_KIND_COUNT; k++)
+		for (size_t i = 0; i < nparts; i++) {
+			const struct dag *p = parts[i];
+			size_t from = at[i];
+
+			while (at[i] < p->nstatuses && (int)p->statuses[at[i]].kind == k)
+				at[i]++;
+			runs_add(&r, p->statuses + from, at[i] - from);
+		}
+	/* Not one of the kinds (never from the loader): keep it anyway. */
+	for (size_t i = 0; i < nparts; i++)
+		if (at[i] < parts[i]->nstatuses) {
+			r.sorted = false;
+			runs_add(&r, parts[i]->statuses + at[i],
+			    parts[i]->nstatuses - at[i]);
+		}
+	free(at);
+	return runs_finish(&r);
 }
 
 /* The union of parts (taken): one DAG holding a reference to each. */
@@ -388,6 +446,7 @@ dag_assemble(struct dag **parts, size_t nparts)
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct arena *a = &dag->arena;
 	size_t nv = 0, nc = 0, ne = 0, ns = 0, nsec = 0, nf = 0;
+	struct runs rv, rc, re, rs, rf;
 
 	for (size_t i = 0; i < nparts; i++) {
 		nv += parts[i]->nvhosts;
@@ -406,30 +465,26 @@ dag_assemble(struct dag **parts, size_t nparts)
 	dag->statuses = ARENA_ARRAY(a, struct dag_object_status, ns + 1);
 	dag->secrets = ARENA_ARRAY(a, struct dag_secret *, nsec + 1);
 	dag->tls_files = ARENA_ARRAY(a, const char *, nf + 1);
+	runs_init(&rv, dag->vhosts, sizeof dag->vhosts[0], vhost_cmp);
+	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], cluster_ptr_cmp);
+	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], endpoints_ptr_cmp);
+	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_name_cmp);
+	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], str_ptr_cmp);
 	for (size_t i = 0; i < nparts; i++) {
 		const struct dag *p = parts[i];
 
-		append(dag->vhosts, &dag->nvhosts, p->vhosts, p->nvhosts,
-		    sizeof p->vhosts[0]);
-		append(dag->clusters, &dag->nclusters, p->clusters, p->nclusters,
-		    sizeof p->clusters[0]);
-		append(dag->endpoints, &dag->nendpoints, p->endpoints,
-		    p->nendpoints, sizeof p->endpoints[0]);
-		append(dag->statuses, &dag->nstatuses, p->statuses, p->nstatuses,
-		    sizeof p->statuses[0]);
-		append(dag->secrets, &dag->nsecrets, p->secrets, p->nsecrets,
-		    sizeof p->secrets[0]);
-		append(dag->tls_files, &dag->ntls_files, p->tls_files,
-		    p->ntls_files, sizeof p->tls_files[0]);
+		runs_add(&rv, p->vhosts, p->nvhosts);
+		runs_add(&rc, p->clusters, p->nclusters);
+		runs_add(&re, p->endpoints, p->nendpoints);
+		runs_add(&rs, p->secrets, p->nsecrets);
+		runs_add(&rf, p->tls_files, p->ntls_files);
 	}
-	dag_sort_merged(dag);
-	/* Only the TLS group has Secrets: already sorted and unique. */
-	if (dag->nsecrets > 1)
-		qsort(dag->secrets, dag->nsecrets, sizeof dag->secrets[0],
-		    secret_name_cmp);
-	if (dag->ntls_files > 1)
-		qsort(dag->tls_files, dag->ntls_files, sizeof dag->tls_files[0],
-		    str_ptr_cmp);
+	dag->nvhosts = runs_finish(&rv);
+	dag->nclusters = runs_finish(&rc);
+	dag->nendpoints = runs_finish(&re);
+	dag->nsecrets = runs_finish(&rs);
+	dag->ntls_files = runs_finish(&rf);
+	dag->nstatuses = statuses_assemble(dag->statuses, parts, nparts);
 	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
 	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
 	dag->nparts = nparts;
@@ -652,6 +707,7 @@ dag_build_units(const struct dag_unit *units, size_t nunits,
 	}
 	cache_sweep(c, nparts);
 	dag = dag_assemble(parts, nparts);
+	dag->nparts_built = c->stats.built;
 	free(objs);
 	free(parts);
 	free(ids);

@@ -487,8 +487,12 @@ translation_key_cluster(const struct translation *t, const struct dag_cluster *d
 
 	if (t->cache == NULL)
 		return 0;
-	h = cluster_fp(t, dc);
-	*fp_memo_slot(t->cluster_fps, dc, true) = h;
+	/* A known cluster is found by cluster_fp through `known` too: the
+	 * per-translation memo is only for the others. */
+	if ((h = known_key(t, dc)) == 0) {
+		h = cluster_fp(t, dc);
+		*fp_memo_slot(t->cluster_fps, dc, true) = h;
+	}
 	known_put(t, dc, h);
 	if (dc->upstream_ca != NULL)
 		return 0;
@@ -696,6 +700,15 @@ translate_cache_begin(struct translation *t)
 		c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
 	}
 	t->cluster_fps = xcalloc(1, sizeof *t->cluster_fps);
+	/* One entry per cluster: sized once, not grown by doubling. */
+	for (t->cluster_fps->cap = 1024;
+	    t->cluster_fps->cap < 2 * (t->dag->nclusters + 1);
+	    t->cluster_fps->cap *= 2)
+		;
+	t->cluster_fps->keys = xcalloc(t->cluster_fps->cap,
+	    sizeof *t->cluster_fps->keys);
+	t->cluster_fps->values = xcalloc(t->cluster_fps->cap,
+	    sizeof *t->cluster_fps->values);
 	t->vhost_fps = xcalloc(t->dag->nvhosts + 1, sizeof *t->vhost_fps);
 }
 
@@ -703,7 +716,7 @@ void
 translate_cache_end(struct translation *t)
 {
 	struct translate_cache *c = t->cache;
-	size_t cap = 64;
+	size_t cap = 64, live = 0;
 
 	if (t->cluster_fps != NULL) {
 		free(t->cluster_fps->keys);
@@ -726,10 +739,17 @@ translate_cache_end(struct translation *t)
 	if (c->cap == 0)
 		return;
 	/* What this translation did not use is gone from the DAG. */
-	for (size_t live = 0, i = 0; i < c->cap; i++)
-		if (c->slots[i].key != 0 && c->slots[i].gen == c->gen &&
-		    ++live * 2 >= cap)
-			cap *= 2;
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].key != 0 && c->slots[i].gen == c->gen)
+			live++;
+	while (live * 2 >= cap)
+		cap *= 2;
+	/* A few unused entries (one file changed) are not worth building
+	 * the table again: they stay until more accumulate. Their keys
+	 * still hash their inputs, so one that is looked up again is still
+	 * right. */
+	if (c->cap >= cap && c->cap <= 2 * cap && (c->n - live) * 16 < c->n)
+		return;
 	cache_rehash(c, cap, true);
 	log_debug("translate cache: %zu reused, %zu serialized, %zu kept, "
 	    "%zu keys known", c->hits, c->misses, c->n, c->known_hits);
