@@ -84,13 +84,15 @@ strmap_get(const struct strmap *m, const char *key)
 static void
 strmap_grow(struct arena *a, struct strmap *m)
 {
-	strmap_grow_to(a, m, m->cap ? m->cap * 2 : 64);
+	/* Small first: a group of an incremental build has a few keys,
+	 * and its DAG (maps included) is kept from build to build. */
+	strmap_grow_to(a, m, m->cap ? m->cap * 2 : 8);
 }
 
 void
 strmap_reserve(struct arena *a, struct strmap *m, size_t n)
 {
-	size_t cap = m->cap ? m->cap : 64;
+	size_t cap = m->cap ? m->cap : 8;
 
 	while ((n + 1) * 2 > cap)
 		cap *= 2;
@@ -379,7 +381,7 @@ vhost_get(struct builder *b, const char *fqdn, const struct object *owner)
 		return bv;
 	if (b->vhost_index.cap == 0)
 		strmap_reserve(b->arena, &b->vhost_index,
-		    b->nproxies + b->ningresses + 16);
+		    b->nproxies + b->ningresses + 4);
 	bv = ARENA_NEW(b->arena, struct builder_vhost);
 	bv->vh.fqdn = fqdn;
 	bv->vh.proxy_namespace = owner->meta.namespace;
@@ -575,8 +577,11 @@ dag_build(struct object *const *objs, size_t nobjs,
 		.nobjs = nobjs, .cfg = cfg };
 	size_t *slice_status;
 
-	arena_init(&dag->arena);
-	arena_init(&b.scratch);
+	/* About 1 KiB of DAG per object (a little more in a small group):
+	 * a group of an incremental build, kept from build to build, must
+	 * not hold a 64 KiB block for 5 KiB. */
+	arena_init_sized(&dag->arena, nobjs * 1536);
+	arena_init_sized(&b.scratch, 4096);
 	b.services = collect_kind(&b, OBJ_SERVICE, &b.nservices, &b.service_status);
 	b.endpoints = collect_kind(&b, OBJ_ENDPOINTS, &b.nendpoints, NULL);
 	b.slices = collect_kind(&b, OBJ_ENDPOINTSLICE, &b.nslices, &slice_status);
