@@ -6,7 +6,8 @@
  *
  * Why the groups are independent: every lookup a processor makes is by
  * namespace and name (Services, Endpoints, EndpointSlices and duplicates
- * in the object's own namespace; includes in the namespace they name) or
+ * in the object's own namespace; includes and tcpproxy includes in the
+ * namespace they name) or
  * by FQDN (roots claiming a host, Ingress rules merging into it), and
  * object_links below joins exactly those. Secrets are looked up across
  * namespaces through delegations: everything TLS shares one group. Each
@@ -86,6 +87,12 @@ dag_cache_stats(const struct dag_cache *c)
 	return c->stats;
 }
 
+static uint64_t
+str_hash(const char *s)
+{
+	return s == NULL ? 0 : hash_bytes(s, strlen(s));
+}
+
 /* What the DAG reads of the config. A field added there and read by a
  * processor must be hashed here, or parts built under the old value
  * would be reused under the new one. */
@@ -110,10 +117,8 @@ config_fingerprint(const struct cairn_config *cfg)
 	v[3] = (uint64_t)cfg->envoy.tls.minimum_protocol_version;
 	v[4] = (uint64_t)cfg->envoy.tls.maximum_protocol_version;
 	v[5] = cfg->secrets.nallowed_directories;
-	v[6] = hash_bytes(cfg->envoy.tls.fallback_certificate.namespace,
-	    strlen(cfg->envoy.tls.fallback_certificate.namespace));
-	v[7] = hash_bytes(cfg->envoy.tls.fallback_certificate.name,
-	    strlen(cfg->envoy.tls.fallback_certificate.name));
+	v[6] = str_hash(cfg->envoy.tls.fallback_certificate.namespace);
+	v[7] = str_hash(cfg->envoy.tls.fallback_certificate.name);
 	hash_update(h, v, sizeof v);
 	return hash_end(h) | 2;
 }
@@ -192,6 +197,17 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 			if (hp->includes[i].namespace != NULL)
 				keys_add(keys, n, cap,
 				    key_of('n', hp->includes[i].namespace));
+		/* tcpproxy.include (and its old spelling) reaches a proxy
+		 * that need not have TLS itself. */
+		if (hp->tcpproxy != NULL)
+			for (int k = 0; k < 2; k++) {
+				const struct hp_tcpproxy_include *inc = k ?
+				    hp->tcpproxy->includes : hp->tcpproxy->include;
+
+				if (inc != NULL && inc->namespace != NULL)
+					keys_add(keys, n, cap,
+					    key_of('n', inc->namespace));
+			}
 		if (httpproxy_has_tls(hp))
 			keys_add(keys, n, cap, KEY_TLS);
 		break;

@@ -488,6 +488,14 @@ test_cross_file_changes(void **state)
 		{ "first Ingress goes", "e0/ing.yaml", NULL },
 		{ "duplicate object in another file", "a/dup.yaml", SVC("web") },
 		{ "duplicate object goes", "a/dup.yaml", NULL },
+		{ "tcpproxy root includes a proxy of another namespace", "t/root.yaml",
+		    "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\n"
+		    "metadata: {name: root}\nspec:\n"
+		    "  virtualhost: {fqdn: t.example.com, tls: {passthrough: true}}\n"
+		    "  tcpproxy: {include: {name: child, namespace: u}}\n" },
+		{ "that proxy appears (without a tcpproxy)", "u/child.yaml",
+		    CHILD("child", "/", "web") },
+		{ "that proxy changes", "u/child.yaml", CHILD("child", "/u", "web") },
 		{ "file breaks (last good version serves)", "b/svc.yaml", "kind: [" },
 		{ "file mended", "b/svc.yaml", SVC("api") "---\n" EPS("api", "10.0.2.1") },
 	};
