@@ -303,7 +303,8 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 	for (size_t i = 0; i < p->n; i++) {
 		struct file_entry *e = &p->entries[i];
 
-		if (e->good == NULL)
+		/* A file of nothing the DAG reads is no group of its own. */
+		if (e->good == NULL || e->good->nobjects == 0)
 			continue;
 		units[nunits++] = (struct dag_unit){ .id = e->serial,
 			.objs = e->good->objects, .nobjs = e->good->nobjects };

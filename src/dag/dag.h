@@ -1,6 +1,8 @@
 /* The routing graph: what a set of objects means, independent of how it
- * is sent to Envoy. Built from scratch on every change (a pure function of
- * the objects and the config); owned by one arena.
+ * is sent to Envoy. A pure function of the objects and the config, owned
+ * by one arena (dag_build) or assembled from the DAGs of independent
+ * groups of files kept from the last build (dag_build_units, parts.c).
+ * Never changed once built: parts are shared by the DAGs that use them.
  *
  * Field order of the structs below is part of the interface (tests and the
  * admin module initialise some positionally): new fields go at the end. */

@@ -650,6 +650,8 @@ group_build(const struct dag_unit *units, const size_t *members, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct dag_unit *u = &units[members[i]];
 
+		if (u->nobjs == 0)
+			continue;
 		if (nobjs + u->nobjs > *objs_cap) {
 			*objs_cap = 2 * (nobjs + u->nobjs);
 			*objs = xreallocarray(*objs, *objs_cap, sizeof **objs);
