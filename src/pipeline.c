@@ -32,7 +32,6 @@ struct pipeline {
 	/* The DAGs of groups of unchanged files, reused (dag.h). */
 	struct dag_cache *dcache;
 	uint64_t next_serial;
-	bool monolithic; /* one dag_build of everything (tests compare) */
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
 };
@@ -278,44 +277,42 @@ entries_update(struct pipeline *p, const struct source_files *files)
 	}
 }
 
-void
-pipeline_set_monolithic(struct pipeline *p, bool on)
-{
-	p->monolithic = on;
-}
-
 struct dag_cache_stats
 pipeline_dag_stats(const struct pipeline *p)
 {
 	return dag_cache_stats(p->dcache);
 }
 
-/* The DAG of the files in effect: by groups, reusing those whose files
- * did not change, or (monolithic) in one dag_build. */
-static struct dag *
-pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
+/* The objects of the files in effect, as units (files without objects
+ * are left out: they are no group of their own). */
+static struct dag_unit *
+pipeline_units(const struct pipeline *p, size_t *nout, size_t *nobjs)
 {
 	struct dag_unit *units = xreallocarray(NULL, p->n + 1, sizeof *units);
-	struct object **objs = NULL;
-	size_t nunits = 0, nobjs = 0;
-	struct dag *dag;
+	size_t n = 0;
 
+	*nobjs = 0;
 	for (size_t i = 0; i < p->n; i++) {
-		struct file_entry *e = &p->entries[i];
+		const struct file_entry *e = &p->entries[i];
 
-		/* A file of nothing the DAG reads is no group of its own. */
 		if (e->good == NULL || e->good->nobjects == 0)
 			continue;
-		units[nunits++] = (struct dag_unit){ .id = e->serial,
+		units[n++] = (struct dag_unit){ .id = e->serial,
 			.objs = e->good->objects, .nobjs = e->good->nobjects };
-		nobjs += e->good->nobjects;
+		*nobjs += e->good->nobjects;
 	}
-	if (!p->monolithic) {
-		dag = dag_build_units(units, nunits, cfg, p->dcache);
-		free(units);
-		return dag;
-	}
-	objs = xreallocarray(NULL, nobjs + 1, sizeof *objs);
+	*nout = n;
+	return units;
+}
+
+struct dag *
+pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
+{
+	size_t nunits, nobjs;
+	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
+	struct object **objs = xreallocarray(NULL, nobjs + 1, sizeof *objs);
+	struct dag *dag;
+
 	nobjs = 0;
 	for (size_t u = 0; u < nunits; u++) {
 		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
@@ -323,6 +320,19 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 	}
 	dag = dag_build(objs, nobjs, cfg);
 	free(objs);
+	free(units);
+	return dag;
+}
+
+/* The DAG of the files in effect: by groups of files, reusing those whose
+ * files did not change (dag.h). */
+static struct dag *
+pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
+{
+	size_t nunits, nobjs;
+	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
+	struct dag *dag = dag_build_units(units, nunits, cfg, p->dcache);
+
 	free(units);
 	return dag;
 }

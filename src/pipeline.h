@@ -52,9 +52,11 @@ void pipeline_build(struct pipeline *p, const struct source_files *files,
     struct build_result *out);
 void build_result_free(struct build_result *r);
 
-/* Build the DAG in one dag_build instead of by groups of files (what
- * the incremental build is compared with in tests). */
-void pipeline_set_monolithic(struct pipeline *p, bool on);
+/* The DAG of the files in effect after the last build, made by one
+ * dag_build of all their objects (what the incremental DAG must equal;
+ * tests). Free with dag_free. */
+struct dag *pipeline_whole_dag(const struct pipeline *p,
+    const struct cairn_config *cfg);
 /* Groups of the last build: how many, reused, built again. */
 struct dag_cache_stats pipeline_dag_stats(const struct pipeline *p);
 

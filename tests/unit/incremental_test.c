@@ -210,33 +210,42 @@ assert_same_dag(const struct dag *x, const struct dag *y, const char *what)
 static size_t groups_reused;
 
 /* One build of files through p (incremental DAG, translate cache),
- * checked against a build of the same files in effect (p keeps the last
- * good version of a broken file) with the DAG made by one dag_build and
- * translated without a cache: the same statuses, DAG and snapshot, byte
- * for byte (versions included). */
+ * checked against the DAG of the same files in effect (p keeps the last
+ * good version of a broken file) made by one dag_build, translated
+ * without a cache: the same statuses, DAG and snapshot, byte for byte
+ * (versions included). */
 static void
 build_and_compare(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     const char *what)
 {
-	struct build_result r, f;
+	struct build_result r;
 	struct snapshot *fresh;
+	struct dag_cache_stats st;
+	struct dag *whole;
 
 	pipeline_build(p, files, cfg, to, &r);
-	groups_reused += pipeline_dag_stats(p).reused;
-	/* The same files again: nothing is parsed, the DAG is built whole. */
-	pipeline_set_monolithic(p, true);
-	pipeline_build(p, files, cfg, to, &f);
-	pipeline_set_monolithic(p, false);
-	fresh = translate_dag(f.dag, to, f.revision);
-	assert_same_dag(r.dag, f.dag, what);
+	st = pipeline_dag_stats(p);
+	groups_reused += st.reused;
+	if (st.groups <= 1 && st.reused == 0) {
+		/* One group built now is one dag_build of every object, in
+		 * the same order: the whole build itself (building it again
+		 * would parse every certificate twice more; valgrind runs
+		 * this). The translate cache is still checked. */
+		fresh = translate_dag(r.dag, to, r.revision);
+		assert_same_snapshot(r.snapshot, fresh, what);
+		snapshot_unref(fresh);
+		build_result_free(&r);
+		return;
+	}
+	whole = pipeline_whole_dag(p, cfg);
+	fresh = translate_dag(whole, to, r.revision);
+	assert_same_dag(r.dag, whole, what);
 	assert_same_snapshot(r.snapshot, fresh, what);
-	assert_same_snapshot(f.snapshot, fresh, what);
-	assert_int_equal(r.diags.n, f.diags.n);
-	assert_int_equal(r.nobjects, f.nobjects);
-	assert_int_equal(build_result_error_count(&r), build_result_error_count(&f));
+	assert_int_equal(dag_count_status(r.dag, DAG_STATUS_INVALID),
+	    dag_count_status(whole, DAG_STATUS_INVALID));
 	snapshot_unref(fresh);
-	build_result_free(&f);
+	dag_free(whole);
 	build_result_free(&r);
 }
 
