@@ -7,9 +7,8 @@
  * Why the groups are independent: every lookup a processor makes is by
  * namespace and name (Services, Endpoints, EndpointSlices and duplicates
  * in the object's own namespace; includes and tcpproxy includes in the
- * namespace they name) or
- * by FQDN (roots claiming a host, Ingress rules merging into it), and
- * object_links below joins exactly those. Secrets are looked up across
+ * namespace they name) or by FQDN (roots claiming a host, Ingress rules
+ * merging into it), and object_keys below joins exactly those. Secrets are looked up across
  * namespaces through delegations: everything TLS shares one group. Each
  * array of the DAG is sorted by a total order, so the union of sorted
  * parts, sorted again, is what one build of everything gives. A processor
