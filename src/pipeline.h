@@ -52,6 +52,14 @@ void pipeline_build(struct pipeline *p, const struct source_files *files,
     struct build_result *out);
 void build_result_free(struct build_result *r);
 
+/* The DAG of the files in effect after the last build, made by one
+ * dag_build of all their objects (what the incremental DAG must equal;
+ * tests). Free with dag_free. */
+struct dag *pipeline_whole_dag(const struct pipeline *p,
+    const struct cairn_config *cfg);
+/* Groups of the last build: how many, reused, built again. */
+struct dag_cache_stats pipeline_dag_stats(const struct pipeline *p);
+
 /* "check" verdict: problems that make the input unacceptable. */
 size_t build_result_error_count(const struct build_result *r);
 

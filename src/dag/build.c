@@ -84,13 +84,15 @@ strmap_get(const struct strmap *m, const char *key)
 static void
 strmap_grow(struct arena *a, struct strmap *m)
 {
-	strmap_grow_to(a, m, m->cap ? m->cap * 2 : 64);
+	/* Small first: a group of an incremental build has a few keys,
+	 * and its DAG (maps included) is kept from build to build. */
+	strmap_grow_to(a, m, m->cap ? m->cap * 2 : 8);
 }
 
 void
 strmap_reserve(struct arena *a, struct strmap *m, size_t n)
 {
-	size_t cap = m->cap ? m->cap : 64;
+	size_t cap = m->cap ? m->cap : 8;
 
 	while ((n + 1) * 2 > cap)
 		cap *= 2;
@@ -379,7 +381,7 @@ vhost_get(struct builder *b, const char *fqdn, const struct object *owner)
 		return bv;
 	if (b->vhost_index.cap == 0)
 		strmap_reserve(b->arena, &b->vhost_index,
-		    b->nproxies + b->ningresses + 16);
+		    b->nproxies + b->ningresses + 4);
 	bv = ARENA_NEW(b->arena, struct builder_vhost);
 	bv->vh.fqdn = fqdn;
 	bv->vh.proxy_namespace = owner->meta.namespace;
@@ -438,7 +440,7 @@ route_cmp(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int
+int
 vhost_cmp(const void *a, const void *b)
 {
 	const struct dag_vhost *x = a, *y = b;
@@ -446,7 +448,7 @@ vhost_cmp(const void *a, const void *b)
 	return strcmp(x->fqdn, y->fqdn);
 }
 
-static int
+int
 cluster_ptr_cmp(const void *a, const void *b)
 {
 	const struct dag_cluster *x = *(struct dag_cluster *const *)a;
@@ -455,7 +457,7 @@ cluster_ptr_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int
+int
 endpoints_ptr_cmp(const void *a, const void *b)
 {
 	const struct dag_endpoints *x = *(struct dag_endpoints *const *)a;
@@ -464,7 +466,7 @@ endpoints_ptr_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int
+int
 status_cmp(const void *a, const void *b)
 {
 	const struct dag_object_status *x = a, *y = b;
@@ -575,8 +577,11 @@ dag_build(struct object *const *objs, size_t nobjs,
 		.nobjs = nobjs, .cfg = cfg };
 	size_t *slice_status;
 
-	arena_init(&dag->arena);
-	arena_init(&b.scratch);
+	/* About 1 KiB of DAG per object (a little more in a small group):
+	 * a group of an incremental build, kept from build to build, must
+	 * not hold a 64 KiB block for 5 KiB. */
+	arena_init_sized(&dag->arena, nobjs * 1536);
+	arena_init_sized(&b.scratch, 4096);
 	b.services = collect_kind(&b, OBJ_SERVICE, &b.nservices, &b.service_status);
 	b.endpoints = collect_kind(&b, OBJ_ENDPOINTS, &b.nendpoints, NULL);
 	b.slices = collect_kind(&b, OBJ_ENDPOINTSLICE, &b.nslices, &slice_status);
@@ -612,11 +617,23 @@ dag_build(struct object *const *objs, size_t nobjs,
 	return dag;
 }
 
+struct dag *
+dag_ref(struct dag *dag)
+{
+	atomic_fetch_add_explicit(&dag->refs, 1, memory_order_relaxed);
+	return dag;
+}
+
 void
 dag_free(struct dag *dag)
 {
 	if (dag == NULL)
 		return;
+	/* refs counts the owners beyond the first. */
+	if (atomic_fetch_sub_explicit(&dag->refs, 1, memory_order_acq_rel) != 0)
+		return;
+	for (size_t i = 0; i < dag->nparts; i++)
+		dag_free(dag->parts[i]);
 	arena_free(&dag->arena);
 	free(dag);
 }

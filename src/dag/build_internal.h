@@ -94,6 +94,12 @@ bool object_is_shadowed(struct object **arr, size_t i);
 struct object *object_lookup(struct builder *b, struct objindex *ix,
     struct object **arr, size_t n, const char *ns, const char *name);
 size_t status_add(struct builder *b, const struct object *o);
+/* The orders of the DAG's arrays (total orders: a DAG assembled from
+ * parts sorts to what one build gives). */
+int vhost_cmp(const void *a, const void *b); /* struct dag_vhost */
+int cluster_ptr_cmp(const void *a, const void *b); /* struct dag_cluster * */
+int endpoints_ptr_cmp(const void *a, const void *b);
+int status_cmp(const void *a, const void *b); /* struct dag_object_status */
 /* A problem: the object becomes `status` (invalid never downgrades). */
 void status_error(struct builder *b, size_t idx, enum dag_status status,
     const char *type, const char *reason, const struct origin *where,

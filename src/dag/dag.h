@@ -1,12 +1,15 @@
 /* The routing graph: what a set of objects means, independent of how it
- * is sent to Envoy. Built from scratch on every change (a pure function of
- * the objects and the config); owned by one arena.
+ * is sent to Envoy. A pure function of the objects and the config, owned
+ * by one arena (dag_build) or assembled from the DAGs of independent
+ * groups of files kept from the last build (dag_build_units, parts.c).
+ * Never changed once built: parts are shared by the DAGs that use them.
  *
  * Field order of the structs below is part of the interface (tests and the
  * admin module initialise some positionally): new fields go at the end. */
 #ifndef CAIRN_DAG_DAG_H
 #define CAIRN_DAG_DAG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -354,6 +357,13 @@ struct dag {
 	 * a change to any of them must rebuild (tls_watch_set). */
 	const char **tls_files;
 	size_t ntls_files;
+	/* Appended: incremental builds (parts.c). Owners beyond the first
+	 * (dag_ref); a DAG assembled from parts holds a reference to each,
+	 * its arrays point into them. */
+	atomic_uint refs;
+	struct dag **parts;
+	size_t nparts;
+	size_t nparts_built; /* of parts: built by this build, not reused */
 };
 
 struct cairn_config;
@@ -361,7 +371,43 @@ struct cairn_config;
 /* Build the graph of objs. Never fails: problems become statuses. */
 struct dag *dag_build(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg);
+/* Drops one owner; the last frees the DAG. */
 void dag_free(struct dag *dag);
+/* One more owner. */
+struct dag *dag_ref(struct dag *dag);
+
+/* --- incremental builds (parts.c) ------------------------------------------
+ *
+ * Objects fall into groups that cannot affect each other's meaning: the
+ * files of a namespace, of namespaces an include crosses, of the roots
+ * and Ingresses that name one FQDN; every file with TLS (Secrets,
+ * delegations, TLS hosts, upstream validation) is in one group. The DAG
+ * of all objects is the union of the DAGs of the groups, each sorted, so
+ * a group whose files did not change keeps the DAG built last time.
+ * Groups with TLS are built every time (certificate expiry depends on the
+ * clock, file-backed Secrets on files). */
+
+/* The objects of one file, identified by id: a new id for every new
+ * version of the file (ids are never reused). */
+struct dag_unit {
+	uint64_t id;
+	struct object *const *objs;
+	size_t nobjs;
+};
+
+struct dag_cache; /* the groups' DAGs of the last build */
+
+struct dag_cache_stats {
+	size_t groups, reused, built; /* of the last build */
+};
+
+struct dag_cache *dag_cache_new(void);
+void dag_cache_free(struct dag_cache *c);
+/* The DAG of every unit's objects (units in a fixed order, the order
+ * dag_build would get their objects in): equal to dag_build of them all. */
+struct dag *dag_build_units(const struct dag_unit *units, size_t nunits,
+    const struct cairn_config *cfg, struct dag_cache *c);
+struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 
 const char *dag_status_name(enum dag_status s);
 size_t dag_count_status(const struct dag *dag, enum dag_status s);

@@ -252,7 +252,7 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 	if ((de = strmap_get(&b->endpoints_index, name)) != NULL)
 		return de;
 	if (b->endpoints_index.cap == 0)
-		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 16);
+		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
 	de = ARENA_NEW(b->arena, struct dag_endpoints);
 	de->name = name;
 	ep_obj = object_lookup(b, &b->endpoints_ix, b->endpoints, b->nendpoints,
@@ -439,7 +439,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	}
 
 	if (b->cluster_index.cap == 0) /* about one cluster per Service */
-		strmap_reserve(b->arena, &b->cluster_index, b->nservices + 16);
+		strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
 	/* Plain clusters (the usual case) have no options text: nothing to
 	 * allocate. */
 	cluster_options_text(&sb, &proto);

@@ -176,17 +176,20 @@ resource_set_finish(struct xds_resource_set *set)
 	size_t out = 0;
 	bool sorted = true;
 
-	/* The translator mostly emits in name order already. */
+	/* The translator mostly emits in name order already: strictly
+	 * ascending names are sorted and unique, one compare each. */
 	for (size_t i = 1; i < set->n && sorted; i++)
 		sorted = strcmp(set->items[i - 1].name, set->items[i].name) < 0;
-	if (!sorted)
+	if (!sorted) {
 		qsort(set->items, set->n, sizeof set->items[0], resource_cmp);
-	for (size_t i = 0; i < set->n; i++) {
-		if (out > 0 && strcmp(set->items[out - 1].name, set->items[i].name) == 0)
-			continue; /* duplicate name: keep one */
-		set->items[out++] = set->items[i];
+		for (size_t i = 0; i < set->n; i++) {
+			if (out > 0 && strcmp(set->items[out - 1].name,
+			    set->items[i].name) == 0)
+				continue; /* duplicate name: keep one */
+			set->items[out++] = set->items[i];
+		}
+		set->n = out;
 	}
-	set->n = out;
 	for (size_t i = 0; i < set->n; i++) {
 		hash_update(h, set->items[i].name, strlen(set->items[i].name) + 1);
 		hash_update(h, set->items[i].version_hex, 16);

@@ -13,7 +13,17 @@
  * translates every resource anyway and aborts on any difference (tests).
  *
  * Virtual hosts with TLS and clusters with upstream validation are not
- * cached (their inputs are Secrets): they are translated every time. */
+ * cached (their inputs are Secrets): they are translated every time.
+ *
+ * Hashing every input to find that nothing changed was most of a
+ * rebuild: the cache also remembers the keys by identity. A DAG is
+ * immutable, and the parts of an incremental DAG (dag.h) are shared
+ * from build to build, so a cluster, ClusterLoadAssignment or virtual
+ * host (its routes array) at the same address as in the last DAG is the
+ * same object with the same key. The cache holds a reference to the last
+ * DAG until the next translation is done: no address of it can be
+ * reused by a new object meanwhile. Verify mode hashes anyway and aborts
+ * on a remembered key that differs. */
 #include "xds/translate_internal.h"
 
 #include <stdio.h>
@@ -259,18 +269,38 @@ fp_memo_slot(struct fp_memo *m, const void *key, bool add)
 	return &m->values[j];
 }
 
+static void
+fp_memo_free(struct fp_memo *m)
+{
+	if (m == NULL)
+		return;
+	free(m->keys);
+	free(m->values);
+	free(m);
+}
+
+static uint64_t known_key(const struct translation *t, const void *id);
+static void known_put(const struct translation *t, const void *id, uint64_t key);
+static void known_check(const struct translation *t, const void *id,
+    uint64_t key);
+
 static uint64_t
 cluster_fp(const struct translation *t, const struct dag_cluster *c)
 {
 	uint64_t *v = t->cluster_fps ? fp_memo_slot(t->cluster_fps, c, false) :
 	    NULL;
+	uint64_t h;
 	struct fp f;
 
 	if (v != NULL)
 		return *v;
+	if ((h = known_key(t, c)) != 0)
+		return h;
 	fp_begin(&f, "cluster", 0);
 	fp_cluster(&f, c);
-	return fp_end(&f);
+	h = fp_end(&f);
+	known_check(t, c, h);
+	return h;
 }
 
 static void
@@ -434,9 +464,16 @@ translation_key_vhost(const struct translation *t, const struct dag_vhost *vh,
 	if (i < t->dag->nvhosts && t->vhost_fps != NULL && t->vhost_fps[i] != 0) {
 		h = t->vhost_fps[i];
 	} else {
-		fp_begin(&f, "vhost", t->opts_fp);
-		fp_vhost(&f, t, vh);
-		h = fp_end(&f);
+		/* A host is known by its routes (none: hashed every time). */
+		const void *id = vh->nroutes > 0 ? (const void *)vh->routes : NULL;
+
+		if ((h = known_key(t, id)) == 0) {
+			fp_begin(&f, "vhost", t->opts_fp);
+			fp_vhost(&f, t, vh);
+			h = fp_end(&f);
+			known_check(t, id, h);
+		}
+		known_put(t, id, h);
 		if (i < t->dag->nvhosts && t->vhost_fps != NULL)
 			t->vhost_fps[i] = h;
 	}
@@ -450,8 +487,13 @@ translation_key_cluster(const struct translation *t, const struct dag_cluster *d
 
 	if (t->cache == NULL)
 		return 0;
-	h = cluster_fp(t, dc);
-	*fp_memo_slot(t->cluster_fps, dc, true) = h;
+	/* A known cluster is found by cluster_fp through `known` too: the
+	 * per-translation memo is only for the others. */
+	if ((h = known_key(t, dc)) == 0) {
+		h = cluster_fp(t, dc);
+		*fp_memo_slot(t->cluster_fps, dc, true) = h;
+	}
+	known_put(t, dc, h);
 	if (dc->upstream_ca != NULL)
 		return 0;
 	return translation_key_combine(h, t->opts_fp);
@@ -462,17 +504,23 @@ translation_key_endpoints(const struct translation *t,
     const struct dag_endpoints *de)
 {
 	struct fp f;
+	uint64_t h;
 
 	if (t->cache == NULL)
 		return 0;
-	fp_begin(&f, "endpoints", t->opts_fp);
-	fp_str(&f, de->name);
-	fp_u64(&f, de->n);
-	for (size_t i = 0; i < de->n; i++) {
-		fp_str(&f, de->items[i].ip);
-		fp_u64(&f, de->items[i].port);
+	if ((h = known_key(t, de)) == 0) {
+		fp_begin(&f, "endpoints", t->opts_fp);
+		fp_str(&f, de->name);
+		fp_u64(&f, de->n);
+		for (size_t i = 0; i < de->n; i++) {
+			fp_str(&f, de->items[i].ip);
+			fp_u64(&f, de->items[i].port);
+		}
+		h = fp_end(&f);
+		known_check(t, de, h);
 	}
-	return fp_end(&f);
+	known_put(t, de, h);
+	return h;
 }
 
 uint64_t
@@ -510,7 +558,56 @@ struct translate_cache {
 	uint64_t opts_fp;
 	bool verify; /* CAIRN_TRANSLATE_VERIFY */
 	size_t hits, misses; /* of the last translation */
+	/* Keys by address of the objects of `held` (the last DAG, one
+	 * reference): vhosts by their routes array, clusters and
+	 * ClusterLoadAssignments by themselves. `next` is being filled by
+	 * the current translation. */
+	struct dag *held;
+	struct fp_memo *known, *next;
+	size_t known_hits; /* of the last translation */
 };
+
+/* The key remembered for the object at id in the last DAG, or 0. In
+ * verify mode nothing is remembered: every key is hashed and compared
+ * (known_check). */
+static uint64_t
+known_key(const struct translation *t, const void *id)
+{
+	struct translate_cache *c = t->cache;
+	uint64_t *v;
+
+	if (c == NULL || id == NULL || c->known == NULL || c->verify)
+		return 0;
+	if ((v = fp_memo_slot(c->known, id, false)) == NULL)
+		return 0;
+	c->known_hits++;
+	return *v;
+}
+
+static void
+known_put(const struct translation *t, const void *id, uint64_t key)
+{
+	struct translate_cache *c = t->cache;
+
+	if (c == NULL || id == NULL || c->next == NULL)
+		return;
+	*fp_memo_slot(c->next, id, true) = key;
+}
+
+static void
+known_check(const struct translation *t, const void *id, uint64_t key)
+{
+	struct translate_cache *c = t->cache;
+	uint64_t *v;
+
+	if (c == NULL || !c->verify || id == NULL || c->known == NULL ||
+	    (v = fp_memo_slot(c->known, id, false)) == NULL || *v == key)
+		return;
+	fprintf(stderr, "cairn: translate cache: the key remembered for an "
+	    "object of the last DAG is not its hash (was it changed in "
+	    "place?)\n");
+	abort();
+}
 
 struct translate_cache *
 translate_cache_new(void)
@@ -531,6 +628,9 @@ translate_cache_free(struct translate_cache *c)
 		if (c->slots[i].key != 0)
 			xds_blob_unref(c->slots[i].blob);
 	free(c->slots);
+	fp_memo_free(c->known);
+	fp_memo_free(c->next);
+	dag_free(c->held);
 	free(c);
 }
 
@@ -583,10 +683,32 @@ translate_cache_begin(struct translation *t)
 		if (c->cap > 0)
 			cache_rehash(c, c->cap, true);
 		c->opts_fp = t->opts_fp;
+		/* Keys include the options: forget them. */
+		fp_memo_free(c->known);
+		c->known = NULL;
 	}
 	c->gen++;
-	c->hits = c->misses = 0;
+	c->hits = c->misses = c->known_hits = 0;
+	fp_memo_free(c->next);
+	c->next = xcalloc(1, sizeof *c->next);
+	if (c->known != NULL && c->known->n > 0) {
+		/* About as many objects as last time: no growing. */
+		for (c->next->cap = 1024; c->next->cap < 2 * (c->known->n + 1);
+		    c->next->cap *= 2)
+			;
+		c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
+		c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
+	}
 	t->cluster_fps = xcalloc(1, sizeof *t->cluster_fps);
+	/* One entry per cluster: sized once, not grown by doubling. */
+	for (t->cluster_fps->cap = 1024;
+	    t->cluster_fps->cap < 2 * (t->dag->nclusters + 1);
+	    t->cluster_fps->cap *= 2)
+		;
+	t->cluster_fps->keys = xcalloc(t->cluster_fps->cap,
+	    sizeof *t->cluster_fps->keys);
+	t->cluster_fps->values = xcalloc(t->cluster_fps->cap,
+	    sizeof *t->cluster_fps->values);
 	t->vhost_fps = xcalloc(t->dag->nvhosts + 1, sizeof *t->vhost_fps);
 }
 
@@ -594,7 +716,7 @@ void
 translate_cache_end(struct translation *t)
 {
 	struct translate_cache *c = t->cache;
-	size_t cap = 64;
+	size_t cap = 64, live = 0;
 
 	if (t->cluster_fps != NULL) {
 		free(t->cluster_fps->keys);
@@ -604,16 +726,33 @@ translate_cache_end(struct translation *t)
 	}
 	free(t->vhost_fps);
 	t->vhost_fps = NULL;
-	if (c == NULL || c->cap == 0)
+	if (c == NULL)
+		return;
+	/* What this translation hashed is what the next one may trust, as
+	 * long as this DAG stays alive (the DAG is not changed, only its
+	 * owners are counted). */
+	fp_memo_free(c->known);
+	c->known = c->next;
+	c->next = NULL;
+	dag_free(c->held);
+	c->held = dag_ref((struct dag *)t->dag);
+	if (c->cap == 0)
 		return;
 	/* What this translation did not use is gone from the DAG. */
-	for (size_t live = 0, i = 0; i < c->cap; i++)
-		if (c->slots[i].key != 0 && c->slots[i].gen == c->gen &&
-		    ++live * 2 >= cap)
-			cap *= 2;
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].key != 0 && c->slots[i].gen == c->gen)
+			live++;
+	while (live * 2 >= cap)
+		cap *= 2;
+	/* A few unused entries (one file changed) are not worth building
+	 * the table again: they stay until more accumulate. Their keys
+	 * still hash their inputs, so one that is looked up again is still
+	 * right. */
+	if (c->cap >= cap && c->cap <= 2 * cap && (c->n - live) * 16 < c->n)
+		return;
 	cache_rehash(c, cap, true);
-	log_debug("translate cache: %zu reused, %zu serialized, %zu kept",
-	    c->hits, c->misses, c->n);
+	log_debug("translate cache: %zu reused, %zu serialized, %zu kept, "
+	    "%zu keys known", c->hits, c->misses, c->n, c->known_hits);
 }
 
 struct xds_blob *

@@ -129,8 +129,91 @@ files_with(struct source_files *out, const struct source_files *in,
 	out->files[which].hash = hash_bytes(data, out->files[which].len);
 }
 
-/* One cached build of files, checked against translate_dag (no cache) of
- * the same DAG. */
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static void
+assert_same_status(const struct dag_object_status *x,
+    const struct dag_object_status *y, const char *what)
+{
+	bool same = x->kind == y->kind && same_str(x->namespace, y->namespace) &&
+	    same_str(x->name, y->name) && same_str(x->origin.file, y->origin.file) &&
+	    x->origin.line == y->origin.line && x->origin.col == y->origin.col &&
+	    x->status == y->status && same_str(x->description, y->description) &&
+	    x->nconditions == y->nconditions && x->not_after == y->not_after;
+
+	for (size_t c = 0; same && c < x->nconditions; c++) {
+		const struct dag_condition *a = &x->conditions[c], *b = &y->conditions[c];
+
+		same = same_str(a->type, b->type) && same_str(a->reason, b->reason) &&
+		    same_str(a->message, b->message) && a->warning == b->warning &&
+		    same_str(a->origin.file, b->origin.file) &&
+		    a->origin.line == b->origin.line && a->origin.col == b->origin.col;
+	}
+	if (!same)
+		fail_msg("%s: status of %s %s/%s differs from a fresh build (%s / %s)",
+		    what, obj_kind_name(x->kind), x->namespace, x->name,
+		    x->description, y->description);
+}
+
+/* What a DAG says that is not in the snapshot, and the names of what is:
+ * statuses with their conditions, the virtual hosts' owners, and every
+ * sorted array in the same order. */
+static void
+assert_same_dag(const struct dag *x, const struct dag *y, const char *what)
+{
+	if (x->nstatuses != y->nstatuses || x->nvhosts != y->nvhosts ||
+	    x->nclusters != y->nclusters || x->nendpoints != y->nendpoints ||
+	    x->nsecrets != y->nsecrets || x->ntls_files != y->ntls_files)
+		fail_msg("%s: DAG sizes differ from a fresh build (statuses %zu/%zu, "
+		    "vhosts %zu/%zu, clusters %zu/%zu)", what, x->nstatuses,
+		    y->nstatuses, x->nvhosts, y->nvhosts, x->nclusters, y->nclusters);
+	for (size_t i = 0; i < x->nstatuses; i++)
+		assert_same_status(&x->statuses[i], &y->statuses[i], what);
+	for (size_t i = 0; i < x->nvhosts; i++) {
+		const struct dag_vhost *a = &x->vhosts[i], *b = &y->vhosts[i];
+
+		if (!same_str(a->fqdn, b->fqdn) || a->nroutes != b->nroutes ||
+		    !same_str(a->proxy_namespace, b->proxy_namespace) ||
+		    !same_str(a->proxy_name, b->proxy_name) ||
+		    a->owner_kind != b->owner_kind ||
+		    !same_str(a->tls_secret_namespace, b->tls_secret_namespace) ||
+		    !same_str(a->tls_secret_name, b->tls_secret_name) ||
+		    (a->tls == NULL) != (b->tls == NULL))
+			fail_msg("%s: vhost %s differs from a fresh build", what,
+			    a->fqdn);
+	}
+	for (size_t i = 0; i < x->nclusters; i++)
+		if (strcmp(x->clusters[i]->name, y->clusters[i]->name) != 0)
+			fail_msg("%s: cluster %s differs from a fresh build", what,
+			    x->clusters[i]->name);
+	for (size_t i = 0; i < x->nendpoints; i++)
+		if (strcmp(x->endpoints[i]->name, y->endpoints[i]->name) != 0 ||
+		    x->endpoints[i]->n != y->endpoints[i]->n)
+			fail_msg("%s: endpoints %s differ from a fresh build", what,
+			    x->endpoints[i]->name);
+	for (size_t i = 0; i < x->nsecrets; i++)
+		if (strcmp(x->secrets[i]->name, y->secrets[i]->name) != 0)
+			fail_msg("%s: secret %s differs from a fresh build", what,
+			    x->secrets[i]->name);
+	for (size_t i = 0; i < x->ntls_files; i++)
+		if (strcmp(x->tls_files[i], y->tls_files[i]) != 0)
+			fail_msg("%s: TLS file %s differs from a fresh build", what,
+			    x->tls_files[i]);
+}
+
+/* Groups reused by the incremental builds of all check_case runs: the
+ * comparison proves nothing if nothing was reused. */
+static size_t groups_reused;
+
+/* One build of files through p (incremental DAG, translate cache),
+ * checked against the DAG of the same files in effect (p keeps the last
+ * good version of a broken file) made by one dag_build, translated
+ * without a cache: the same statuses, DAG and snapshot, byte for byte
+ * (versions included). */
 static void
 build_and_compare(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
@@ -138,11 +221,31 @@ build_and_compare(struct pipeline *p, const struct source_files *files,
 {
 	struct build_result r;
 	struct snapshot *fresh;
+	struct dag_cache_stats st;
+	struct dag *whole;
 
 	pipeline_build(p, files, cfg, to, &r);
-	fresh = translate_dag(r.dag, to, r.revision);
+	st = pipeline_dag_stats(p);
+	groups_reused += st.reused;
+	if (st.groups <= 1 && st.reused == 0) {
+		/* One group built now is one dag_build of every object, in
+		 * the same order: the whole build itself (building it again
+		 * would parse every certificate twice more; valgrind runs
+		 * this). The translate cache is still checked. */
+		fresh = translate_dag(r.dag, to, r.revision);
+		assert_same_snapshot(r.snapshot, fresh, what);
+		snapshot_unref(fresh);
+		build_result_free(&r);
+		return;
+	}
+	whole = pipeline_whole_dag(p, cfg);
+	fresh = translate_dag(whole, to, r.revision);
+	assert_same_dag(r.dag, whole, what);
 	assert_same_snapshot(r.snapshot, fresh, what);
+	assert_int_equal(dag_count_status(r.dag, DAG_STATUS_INVALID),
+	    dag_count_status(whole, DAG_STATUS_INVALID));
 	snapshot_unref(fresh);
+	dag_free(whole);
 	build_result_free(&r);
 }
 
@@ -251,6 +354,8 @@ test_cache_matches_fresh_translation(void **state)
 	free(dir);
 	config_free(&cfg);
 	assert_true(cases > 10);
+	print_message("%zu groups reused\n", groups_reused);
+	assert_true(groups_reused > 500);
 }
 
 /* CAIRN_TRANSLATE_VERIFY: every cached resource is made again and
@@ -269,6 +374,245 @@ test_cache_verify_mode(void **state)
 	check_case(input, &cfg, &to);
 	config_free(&cfg);
 	unsetenv("CAIRN_TRANSLATE_VERIFY");
+	free(input);
+	free(dir);
+}
+
+/* --- cross-file dependencies ------------------------------------------------ */
+
+/* A tree kept as (path, text) pairs, sorted by path; text NULL = absent. */
+struct tree_file {
+	const char *path, *text;
+};
+
+#define TREE_MAX 64
+
+struct tree {
+	struct tree_file f[TREE_MAX];
+	size_t n;
+};
+
+static void
+tree_set(struct tree *t, const char *path, const char *text)
+{
+	size_t i = 0;
+
+	while (i < t->n && strcmp(t->f[i].path, path) < 0)
+		i++;
+	if (i < t->n && strcmp(t->f[i].path, path) == 0) {
+		t->f[i].text = text;
+		return;
+	}
+	assert_true(t->n < TREE_MAX);
+	memmove(&t->f[i + 1], &t->f[i], (t->n - i) * sizeof t->f[0]);
+	t->f[i] = (struct tree_file){ path, text };
+	t->n++;
+}
+
+static void
+tree_files(const struct tree *t, struct source_files *out)
+{
+	memset(out, 0, sizeof *out);
+	diag_list_init(&out->diags);
+	out->revision = xstrdup("tree");
+	for (size_t i = 0; i < t->n; i++) {
+		struct source_file f = { 0 };
+		const char *slash = strchr(t->f[i].path, '/');
+
+		if (t->f[i].text == NULL)
+			continue;
+		f.path = xstrdup(t->f[i].path);
+		f.ns = xmemdup(t->f[i].path, (size_t)(slash - t->f[i].path) + 1);
+		f.ns[slash - t->f[i].path] = '\0';
+		f.data = xstrdup(t->f[i].text);
+		f.len = strlen(f.data);
+		f.hash = hash_bytes(f.data, f.len);
+		ARRAY_PUSH(out->files, out->n, out->cap, f);
+	}
+}
+
+#define ROOT(fqdn, body) \
+	"apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: root}\n" \
+	"spec:\n  virtualhost: {fqdn: " fqdn "}\n" body
+#define SVC(name) \
+	"apiVersion: v1\nkind: Service\nmetadata: {name: " name "}\n" \
+	"spec: {ports: [{name: http, port: 80}]}\n"
+#define EPS(name, ip) \
+	"apiVersion: v1\nkind: Endpoints\nmetadata: {name: " name "}\n" \
+	"subsets: [{addresses: [{ip: " ip "}], ports: [{name: http, port: 8080}]}]\n"
+#define ROUTE(prefix, svc) \
+	"  routes:\n    - conditions: [{prefix: " prefix "}]\n" \
+	"      services: [{name: " svc ", port: 80}]\n"
+#define CHILD(name, prefix, svc) \
+	"apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: " name "}\n" \
+	"spec:\n" ROUTE(prefix, svc)
+#define INGRESS(name, host, path, svc) \
+	"apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: " name "}\n" \
+	"spec:\n  rules:\n    - host: " host "\n      http:\n        paths:\n" \
+	"          - {path: " path ", pathType: Prefix, backend: {service: {name: " \
+	svc ", port: {number: 80}}}}\n"
+
+/* Edits whose effect crosses files and namespaces, one after the other,
+ * each build compared with a whole build of the same files; the
+ * namespaces no edit touches must come from the last build. */
+static void
+test_cross_file_changes(void **state)
+{
+	static const char *bystanders[] = { "k0/app.yaml", "k1/app.yaml",
+	    "k2/app.yaml", "k3/app.yaml", "k4/app.yaml", "k5/app.yaml" };
+	struct tree t = { .n = 0 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct pipeline *p;
+	struct source_files sf;
+	char *tls_dir = NULL;
+	static const struct {
+		const char *what, *path, *text;
+	} steps[] = {
+		{ "include target changes", "b/child.yaml",
+		    CHILD("child", "/api/v2", "api") },
+		{ "include target disappears", "b/child.yaml", NULL },
+		{ "include target appears", "b/child.yaml",
+		    CHILD("child", "/api", "api") },
+		{ "include moves to another namespace", "a/root.yaml",
+		    ROOT("a.example.com", "  includes: [{name: child, namespace: c}]\n"
+		    ROUTE("/", "web")) },
+		{ "included proxy appears there", "c/child.yaml",
+		    CHILD("child", "/c", "web") },
+		{ "Endpoints appear", "c/eps.yaml", EPS("web", "10.0.3.1") },
+		{ "Endpoints change", "c/eps.yaml", EPS("web", "10.0.3.2") },
+		{ "Service disappears", "a/svc.yaml", NULL },
+		{ "Service appears", "a/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.1.1") },
+		{ "FQDN becomes duplicate", "g/root.yaml",
+		    ROOT("d.example.com", ROUTE("/", "web")) },
+		{ "duplicate changes", "g/root.yaml",
+		    ROOT("d.example.com", ROUTE("/g", "web")) },
+		{ "FQDN no longer duplicate", "g/root.yaml", NULL },
+		{ "Ingress merges into a host", "e/ing.yaml",
+		    INGRESS("ing", "shared.example.com", "/e", "web") },
+		{ "merged Ingress changes", "e/ing.yaml",
+		    INGRESS("ing", "shared.example.com", "/e2", "web") },
+		{ "Ingress merges into a proxy's host", "h/ing.yaml",
+		    INGRESS("ing", "d.example.com", "/h", "web") },
+		{ "first Ingress goes", "e0/ing.yaml", NULL },
+		{ "duplicate object in another file", "a/dup.yaml", SVC("web") },
+		{ "duplicate object goes", "a/dup.yaml", NULL },
+		{ "tcpproxy root includes a proxy of another namespace", "t/root.yaml",
+		    "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\n"
+		    "metadata: {name: root}\nspec:\n"
+		    "  virtualhost: {fqdn: t.example.com, tls: {passthrough: true}}\n"
+		    "  tcpproxy: {include: {name: child, namespace: u}}\n" },
+		{ "that proxy appears (without a tcpproxy)", "u/child.yaml",
+		    CHILD("child", "/", "web") },
+		{ "that proxy changes", "u/child.yaml", CHILD("child", "/u", "web") },
+		{ "file breaks (last good version serves)", "b/svc.yaml", "kind: [" },
+		{ "file mended", "b/svc.yaml", SVC("api") "---\n" EPS("api", "10.0.2.1") },
+	};
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	tree_set(&t, "a/root.yaml", ROOT("a.example.com",
+	    "  includes: [{name: child, namespace: b}]\n" ROUTE("/", "web")));
+	tree_set(&t, "a/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.1.1"));
+	tree_set(&t, "b/child.yaml", CHILD("child", "/api", "api"));
+	tree_set(&t, "b/svc.yaml", SVC("api") "---\n" EPS("api", "10.0.2.1"));
+	tree_set(&t, "c/root.yaml", ROOT("c.example.com", ROUTE("/", "web")));
+	tree_set(&t, "c/svc.yaml", SVC("web"));
+	tree_set(&t, "d/root.yaml", ROOT("d.example.com", ROUTE("/", "web")));
+	tree_set(&t, "d/svc.yaml", SVC("web"));
+	tree_set(&t, "e0/ing.yaml", INGRESS("ing", "shared.example.com", "/", "web"));
+	tree_set(&t, "e0/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.5.1"));
+	tree_set(&t, "e/svc.yaml", SVC("web"));
+	tree_set(&t, "g/svc.yaml", SVC("web"));
+	tree_set(&t, "h/svc.yaml", SVC("web"));
+	for (size_t i = 0; i < sizeof bystanders / sizeof bystanders[0]; i++)
+		tree_set(&t, bystanders[i], i % 2 ?
+		    ROOT("k-odd.example.com", ROUTE("/", "web")) :
+		    CHILD("orphan", "/", "web"));
+	p = pipeline_new(NULL);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "whole tree");
+	source_files_free(&sf);
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		struct dag_cache_stats st;
+
+		tree_set(&t, steps[i].path, steps[i].text);
+		tree_files(&t, &sf);
+		build_and_compare(p, &sf, &cfg, &to, steps[i].what);
+		source_files_free(&sf);
+		st = pipeline_dag_stats(p);
+		/* Most of the tree is reused; one group or two are built. */
+		if (st.reused == 0 || st.built > 3)
+			fail_msg("%s: %zu groups reused, %zu built of %zu", steps[i].what,
+			    st.reused, st.built, st.groups);
+	}
+	/* The config changes what a DAG means: nothing may be reused. */
+	cfg.policy.allow_external_name = !cfg.policy.allow_external_name;
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "config changed");
+	assert_int_equal(pipeline_dag_stats(p).reused, 0);
+	source_files_free(&sf);
+	pipeline_free(p);
+	free(tls_dir);
+	config_free(&cfg);
+}
+
+/* TLS: every file with a Secret, a delegation or a TLS host is in one
+ * group, built every time (expiry depends on the clock). The golden TLS
+ * inputs, merged with plain namespaces, each file removed in turn. */
+static void
+test_tls_group_rebuilt(void **state)
+{
+	char *dir = golden_dir(), *input = xasprintf("%s/tls-delegation/input", dir);
+	struct diag_list diags;
+	struct source_dir *sd;
+	struct source_files golden;
+	struct tree t = { .n = 0 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct pipeline *p;
+	struct source_files sf;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	diag_list_init(&diags);
+	assert_int_equal(source_dir_open(input, NULL, &sd, &diags), 0);
+	diag_list_free(&diags);
+	assert_int_equal(source_dir_scan(sd, &golden), 0);
+	assert_true(golden.n >= 2);
+	for (size_t i = 0; i < golden.n; i++)
+		tree_set(&t, golden.files[i].path, golden.files[i].data);
+	tree_set(&t, "plain-a/root.yaml", ROOT("plain-a.example.com",
+	    ROUTE("/", "web")));
+	tree_set(&t, "plain-b/root.yaml", ROOT("plain-b.example.com",
+	    ROUTE("/", "web")));
+	p = pipeline_new(NULL);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "tls tree");
+	source_files_free(&sf);
+	for (size_t i = 0; i < golden.n; i++) {
+		const char *keep = golden.files[i].data;
+
+		tree_set(&t, golden.files[i].path, NULL);
+		tree_files(&t, &sf);
+		build_and_compare(p, &sf, &cfg, &to, golden.files[i].path);
+		source_files_free(&sf);
+		assert_true(pipeline_dag_stats(p).reused >= 2);
+		assert_true(pipeline_dag_stats(p).built >= 1);
+		tree_set(&t, golden.files[i].path, keep);
+	}
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "tls tree restored");
+	build_and_compare(p, &sf, &cfg, &to, "tls tree again");
+	/* The TLS group is built again although nothing changed. */
+	assert_int_equal(pipeline_dag_stats(p).built, 1);
+	source_files_free(&sf);
+	pipeline_free(p);
+	source_files_free(&golden);
+	source_dir_close(sd);
+	config_free(&cfg);
 	free(input);
 	free(dir);
 }
@@ -348,6 +692,39 @@ test_parallel_load_same_result(void **state)
 	build_result_free(&r4);
 	pipeline_free(p1);
 	pipeline_free(p4);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
+/* More than a thousand files: the tables of the incremental DAG grow
+ * while a build uses them (one bug moved a table under the build's
+ * feet), and a file changed reuses every other group. */
+static void
+test_large_tree_incremental(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	synthetic_tree(&sf, 1200);
+	build_and_compare(p, &sf, &cfg, &to, "1200 files");
+	for (size_t i = 0; i < sf.n; i += 397) {
+		char *data = xstrdup(sf.files[i].data);
+
+		strstr(data, "exact: v")[7] = 'w'; /* a header value */
+		free(sf.files[i].data);
+		sf.files[i].data = data;
+		sf.files[i].hash = hash_bytes(data, sf.files[i].len);
+		build_and_compare(p, &sf, &cfg, &to, sf.files[i].path);
+		assert_int_equal(pipeline_dag_stats(p).built, 1);
+		assert_int_equal(pipeline_dag_stats(p).reused,
+		    pipeline_dag_stats(p).groups - 1);
+	}
+	pipeline_free(p);
 	source_files_free(&sf);
 	config_free(&cfg);
 }
@@ -494,7 +871,10 @@ main(void)
 		cmocka_unit_test(test_arena_sized_growth),
 		cmocka_unit_test(test_source_shares_bytes),
 		cmocka_unit_test(test_parallel_load_same_result),
+		cmocka_unit_test(test_large_tree_incremental),
 		cmocka_unit_test(test_cache_verify_mode),
+		cmocka_unit_test(test_cross_file_changes),
+		cmocka_unit_test(test_tls_group_rebuilt),
 		cmocka_unit_test(test_cache_matches_fresh_translation),
 	};
 

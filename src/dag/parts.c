@@ -1,0 +1,735 @@
+/* Incremental builds: the DAG of every object as the union of the DAGs of
+ * independent groups of files, each kept while its files are unchanged
+ * (dag.h explains the groups). A change to one file rebuilds the DAG of
+ * its group and assembles the rest from the last build's parts, with the
+ * result dag_build would give.
+ *
+ * Why the groups are independent: every lookup a processor makes is by
+ * namespace and name (Services, Endpoints, EndpointSlices and duplicates
+ * in the object's own namespace; includes and tcpproxy includes in the
+ * namespace they name) or by FQDN (roots claiming a host, Ingress rules
+ * merging into it), and object_keys below joins exactly those. Secrets are looked up across
+ * namespaces through delegations: everything TLS shares one group. Each
+ * array of the DAG is sorted by a total order, so the union of sorted
+ * parts, sorted again, is what one build of everything gives. A processor
+ * that learns a new kind of lookup must link it here; incremental_test
+ * compares every golden input, changed file by file, with dag_build. */
+#include "dag/build_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util/hash.h"
+#include "util/xalloc.h"
+
+struct unit_keys;
+
+/* A built group: the ids of its files (in unit order) and its DAG. */
+struct dag_part_entry {
+	uint64_t hash; /* of ids; 0 = empty slot */
+	uint64_t *ids;
+	size_t nids;
+	struct dag *dag;
+	bool used; /* by the current build */
+};
+
+struct dag_cache {
+	struct dag_part_entry *slots; /* open addressing, cap a power of 2 */
+	size_t n, cap;
+	uint64_t cfg_fp; /* parts are only valid for the config they saw */
+	struct dag_cache_stats stats;
+	struct unit_keys *units; /* open addressing by id, cap a power of 2 */
+	size_t nunits, ucap;
+};
+
+struct dag_cache *
+dag_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct dag_cache));
+}
+
+static void
+part_entry_clear(struct dag_part_entry *e)
+{
+	dag_free(e->dag);
+	free(e->ids);
+	memset(e, 0, sizeof *e);
+}
+
+static void
+cache_clear(struct dag_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].hash != 0)
+			part_entry_clear(&c->slots[i]);
+	c->n = 0;
+}
+
+static void units_clear(struct dag_cache *c);
+
+void
+dag_cache_free(struct dag_cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_clear(c);
+	free(c->slots);
+	units_clear(c);
+	free(c->units);
+	free(c);
+}
+
+struct dag_cache_stats
+dag_cache_stats(const struct dag_cache *c)
+{
+	return c->stats;
+}
+
+static uint64_t
+str_hash(const char *s)
+{
+	return s == NULL ? 0 : hash_bytes(s, strlen(s));
+}
+
+/* What the DAG reads of the config. A field added there and read by a
+ * processor must be hashed here, or parts built under the old value
+ * would be reused under the new one. */
+static uint64_t
+config_fingerprint(const struct cairn_config *cfg)
+{
+	struct hash_state *h;
+	uint64_t v[8];
+
+	if (cfg == NULL)
+		return 1;
+	h = hash_begin();
+	for (size_t i = 0; i < cfg->policy.nroot_namespaces; i++)
+		hash_update(h, cfg->policy.root_namespaces[i],
+		    strlen(cfg->policy.root_namespaces[i]) + 1);
+	for (size_t i = 0; i < cfg->secrets.nallowed_directories; i++)
+		hash_update(h, cfg->secrets.allowed_directories[i],
+		    strlen(cfg->secrets.allowed_directories[i]) + 1);
+	v[0] = cfg->policy.nroot_namespaces;
+	v[1] = cfg->policy.allow_external_name;
+	v[2] = (uint64_t)cfg->envoy.cluster.dns_lookup_family;
+	v[3] = (uint64_t)cfg->envoy.tls.minimum_protocol_version;
+	v[4] = (uint64_t)cfg->envoy.tls.maximum_protocol_version;
+	v[5] = cfg->secrets.nallowed_directories;
+	v[6] = str_hash(cfg->envoy.tls.fallback_certificate.namespace);
+	v[7] = str_hash(cfg->envoy.tls.fallback_certificate.name);
+	hash_update(h, v, sizeof v);
+	return hash_end(h) | 2;
+}
+
+/* --- grouping ---------------------------------------------------------------
+ *
+ * Union-find over units and keys: a unit is joined with every key its
+ * objects name ('n' namespace, 'f' FQDN, 'g' TLS), so units that share a
+ * key, directly or through others, end up in one group. A key is its
+ * 64-bit hash: two keys with one hash only make a group larger, which
+ * costs time, never correctness. The keys of a unit are computed once
+ * per version of its file (by unit id). */
+
+/* The keys of one unit, kept from build to build. */
+struct unit_keys {
+	uint64_t id; /* 0 = empty slot */
+	uint64_t *keys;
+	size_t n;
+	bool used;
+};
+
+struct grouping {
+	size_t *parent; /* nodes: units first, then keys */
+	size_t nnodes, cap;
+	uint64_t *key_hash; /* open addressing: key -> node in key_node */
+	size_t *key_node;
+	size_t kcap;
+};
+
+static uint64_t
+key_of(char kind, const char *s)
+{
+	uint64_t h = hash_bytes_seeded(s, strlen(s), (uint64_t)(unsigned char)kind);
+
+	return h ? h : 1;
+}
+
+#define KEY_TLS ((uint64_t)0x746c73) /* every TLS object's one key */
+
+static void
+keys_add(uint64_t **keys, size_t *n, size_t *cap, uint64_t k)
+{
+	/* A file's objects mostly share their namespace: skip repeats. */
+	for (size_t i = 0; i < *n; i++)
+		if ((*keys)[i] == k)
+			return;
+	ARRAY_PUSH(*keys, *n, *cap, k);
+}
+
+static bool
+httpproxy_has_tls(const struct httpproxy *hp)
+{
+	if (hp->tcpproxy != NULL ||
+	    (hp->virtualhost != NULL && hp->virtualhost->tls != NULL))
+		return true;
+	for (size_t i = 0; i < hp->nroutes; i++)
+		for (size_t k = 0; k < hp->routes[i].nservices; k++)
+			if (hp->routes[i].services[k].validation != NULL)
+				return true;
+	return false;
+}
+
+/* Every key through which o's meaning can depend on another object (or
+ * another object's on o). */
+static void
+object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
+{
+	keys_add(keys, n, cap, key_of('n', o->meta.namespace));
+	switch (o->kind) {
+	case OBJ_HTTPPROXY: {
+		const struct httpproxy *hp = &o->u.httpproxy;
+
+		if (hp->virtualhost != NULL && hp->virtualhost->fqdn != NULL)
+			keys_add(keys, n, cap, key_of('f', hp->virtualhost->fqdn));
+		for (size_t i = 0; i < hp->nincludes; i++)
+			if (hp->includes[i].namespace != NULL)
+				keys_add(keys, n, cap,
+				    key_of('n', hp->includes[i].namespace));
+		/* tcpproxy.include (and its old spelling) reaches a proxy
+		 * that need not have TLS itself. */
+		if (hp->tcpproxy != NULL)
+			for (int k = 0; k < 2; k++) {
+				const struct hp_tcpproxy_include *inc = k ?
+				    hp->tcpproxy->includes : hp->tcpproxy->include;
+
+				if (inc != NULL && inc->namespace != NULL)
+					keys_add(keys, n, cap,
+					    key_of('n', inc->namespace));
+			}
+		if (httpproxy_has_tls(hp))
+			keys_add(keys, n, cap, KEY_TLS);
+		break;
+	}
+	case OBJ_INGRESS: {
+		const struct ingress *ing = &o->u.ingress;
+
+		if (ing->default_backend != NULL)
+			keys_add(keys, n, cap, key_of('f', "*"));
+		for (size_t i = 0; i < ing->nrules; i++)
+			keys_add(keys, n, cap, key_of('f', ing->rules[i].host &&
+			    *ing->rules[i].host ? ing->rules[i].host : "*"));
+		if (ing->ntls > 0)
+			keys_add(keys, n, cap, KEY_TLS);
+		break;
+	}
+	case OBJ_SECRET:
+	case OBJ_TLSCERTDELEGATION:
+		keys_add(keys, n, cap, KEY_TLS);
+		break;
+	default: /* Service, Endpoints, EndpointSlice: their namespace */
+		break;
+	}
+}
+
+static size_t
+node_find(struct grouping *g, size_t x)
+{
+	while (g->parent[x] != x) {
+		g->parent[x] = g->parent[g->parent[x]]; /* path halving */
+		x = g->parent[x];
+	}
+	return x;
+}
+
+static void
+node_union(struct grouping *g, size_t a, size_t b)
+{
+	a = node_find(g, a);
+	b = node_find(g, b);
+	/* The smaller index wins: a group's root is its first unit. */
+	if (a < b)
+		g->parent[b] = a;
+	else if (b < a)
+		g->parent[a] = b;
+}
+
+static size_t
+node_new(struct grouping *g)
+{
+	if (g->nnodes == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 1024;
+		g->parent = xreallocarray(g->parent, g->cap, sizeof *g->parent);
+	}
+	g->parent[g->nnodes] = g->nnodes;
+	return g->nnodes++;
+}
+
+/* The node of key k, made on first use. The table has room for every
+ * key (sized by the caller). */
+static size_t
+key_node(struct grouping *g, uint64_t k)
+{
+	size_t j;
+
+	for (j = k & (g->kcap - 1); g->key_hash[j] != 0; j = (j + 1) & (g->kcap - 1))
+		if (g->key_hash[j] == k)
+			return g->key_node[j];
+	g->key_hash[j] = k;
+	g->key_node[j] = node_new(g);
+	return g->key_node[j];
+}
+
+/* --- the parts ----------------------------------------------------------- */
+
+static uint64_t
+ids_hash(const uint64_t *ids, size_t n)
+{
+	uint64_t h = hash_bytes(ids, n * sizeof ids[0]);
+
+	return h ? h : 1;
+}
+
+static struct dag_part_entry *
+cache_find(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n)
+{
+	if (c->cap == 0)
+		return NULL;
+	for (size_t j = h & (c->cap - 1); c->slots[j].hash != 0;
+	    j = (j + 1) & (c->cap - 1)) {
+		struct dag_part_entry *e = &c->slots[j];
+
+		if (e->hash == h && e->nids == n &&
+		    memcmp(e->ids, ids, n * sizeof ids[0]) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+cache_insert(struct dag_part_entry *slots, size_t cap,
+    const struct dag_part_entry *e)
+{
+	size_t j;
+
+	for (j = e->hash & (cap - 1); slots[j].hash != 0; j = (j + 1) & (cap - 1))
+		;
+	slots[j] = *e;
+}
+
+/* Keep the parts this build used, drop the others. */
+static void
+cache_sweep(struct dag_cache *c, size_t want)
+{
+	size_t cap = 64;
+	struct dag_part_entry *slots;
+
+	while (cap < 2 * want + 2)
+		cap *= 2;
+	slots = xcalloc(cap, sizeof *slots);
+	c->n = 0;
+	for (size_t i = 0; i < c->cap; i++) {
+		struct dag_part_entry *e = &c->slots[i];
+
+		if (e->hash == 0)
+			continue;
+		if (!e->used) {
+			part_entry_clear(e);
+			continue;
+		}
+		e->used = false;
+		cache_insert(slots, cap, e);
+		c->n++;
+	}
+	free(c->slots);
+	c->slots = slots;
+	c->cap = cap;
+}
+
+static void
+cache_add(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n,
+    struct dag *dag)
+{
+	struct dag_part_entry e = { .hash = h, .nids = n, .used = true };
+
+	if ((c->n + 1) * 2 > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct dag_part_entry *slots = xcalloc(cap, sizeof *slots);
+
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->slots[i].hash != 0)
+				cache_insert(slots, cap, &c->slots[i]);
+		free(c->slots);
+		c->slots = slots;
+		c->cap = cap;
+	}
+	e.ids = xmemdup(ids, n * sizeof ids[0]);
+	e.dag = dag_ref(dag);
+	cache_insert(c->slots, c->cap, &e);
+	c->n++;
+}
+
+/* --- assembling ------------------------------------------------------------ */
+
+static int
+secret_name_cmp(const void *a, const void *b)
+{
+	const struct dag_secret *x = *(struct dag_secret *const *)a;
+	const struct dag_secret *y = *(struct dag_secret *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int
+str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An array being assembled from sorted runs (one per part): only where
+ * two runs meet is the order checked; if it breaks, the whole array is
+ * sorted at the end. Parts mostly follow each other in order (a group's
+ * first file by path, namespaces by directory). */
+struct runs {
+	char *base;
+	size_t n, elem;
+	int (*cmp)(const void *, const void *);
+	bool sorted;
+};
+
+static void
+runs_init(struct runs *r, void *base, size_t elem,
+    int (*cmp)(const void *, const void *))
+{
+	*r = (struct runs){ .base = base, .elem = elem, .cmp = cmp, .sorted = true };
+}
+
+static void
+runs_add(struct runs *r, const void *src, size_t n)
+{
+	if (n == 0)
+		return;
+	if (r->n > 0 && r->sorted &&
+	    r->cmp(r->base + (r->n - 1) * r->elem, src) > 0)
+		r->sorted = false;
+	memcpy(r->base + r->n * r->elem, src, n * r->elem);
+	r->n += n;
+}
+
+static size_t
+runs_finish(struct runs *r)
+{
+	if (!r->sorted && r->n > 1)
+		qsort(r->base, r->n, r->elem, r->cmp);
+	return r->n;
+}
+
+/* Statuses are sorted by kind first: kind by kind, each part's statuses
+ * of that kind (a range of its sorted array) are one run. */
+static size_t
+statuses_assemble(struct dag_object_status *out, struct dag **parts,
+    size_t nparts)
+{
+	size_t *at = xcalloc(nparts + 1, sizeof *at); /* next of each part */
+	struct runs r;
+
+	runs_init(&r, out, sizeof out[0], status_cmp);
+	for (int k = 0; k < OBJ_KIND_COUNT; k++)
+		for (size_t i = 0; i < nparts; i++) {
+			const struct dag *p = parts[i];
+			size_t from = at[i];
+
+			while (at[i] < p->nstatuses && (int)p->statuses[at[i]].kind == k)
+				at[i]++;
+			runs_add(&r, p->statuses + from, at[i] - from);
+		}
+	/* Not one of the kinds (never from the loader): keep it anyway. */
+	for (size_t i = 0; i < nparts; i++)
+		if (at[i] < parts[i]->nstatuses) {
+			r.sorted = false;
+			runs_add(&r, parts[i]->statuses + at[i],
+			    parts[i]->nstatuses - at[i]);
+		}
+	free(at);
+	return runs_finish(&r);
+}
+
+/* The union of parts (taken): one DAG holding a reference to each. */
+static struct dag *
+dag_assemble(struct dag **parts, size_t nparts)
+{
+	struct dag *dag = xcalloc(1, sizeof *dag);
+	struct arena *a = &dag->arena;
+	size_t nv = 0, nc = 0, ne = 0, ns = 0, nsec = 0, nf = 0;
+	struct runs rv, rc, re, rs, rf;
+
+	for (size_t i = 0; i < nparts; i++) {
+		nv += parts[i]->nvhosts;
+		nc += parts[i]->nclusters;
+		ne += parts[i]->nendpoints;
+		ns += parts[i]->nstatuses;
+		nsec += parts[i]->nsecrets;
+		nf += parts[i]->ntls_files;
+	}
+	arena_init_sized(a, nv * sizeof(struct dag_vhost) + ns *
+	    sizeof(struct dag_object_status) + (nc + ne + nsec + nf) *
+	    sizeof(void *) + 256);
+	dag->vhosts = ARENA_ARRAY(a, struct dag_vhost, nv + 1);
+	dag->clusters = ARENA_ARRAY(a, struct dag_cluster *, nc + 1);
+	dag->endpoints = ARENA_ARRAY(a, struct dag_endpoints *, ne + 1);
+	dag->statuses = ARENA_ARRAY(a, struct dag_object_status, ns + 1);
+	dag->secrets = ARENA_ARRAY(a, struct dag_secret *, nsec + 1);
+	dag->tls_files = ARENA_ARRAY(a, const char *, nf + 1);
+	runs_init(&rv, dag->vhosts, sizeof dag->vhosts[0], vhost_cmp);
+	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], cluster_ptr_cmp);
+	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], endpoints_ptr_cmp);
+	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_name_cmp);
+	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], str_ptr_cmp);
+	for (size_t i = 0; i < nparts; i++) {
+		const struct dag *p = parts[i];
+
+		runs_add(&rv, p->vhosts, p->nvhosts);
+		runs_add(&rc, p->clusters, p->nclusters);
+		runs_add(&re, p->endpoints, p->nendpoints);
+		runs_add(&rs, p->secrets, p->nsecrets);
+		runs_add(&rf, p->tls_files, p->ntls_files);
+	}
+	dag->nvhosts = runs_finish(&rv);
+	dag->nclusters = runs_finish(&rc);
+	dag->nendpoints = runs_finish(&re);
+	dag->nsecrets = runs_finish(&rs);
+	dag->ntls_files = runs_finish(&rf);
+	dag->nstatuses = statuses_assemble(dag->statuses, parts, nparts);
+	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
+	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
+	dag->nparts = nparts;
+	return dag;
+}
+
+/* --- the build ------------------------------------------------------------- */
+
+static void
+units_clear(struct dag_cache *c)
+{
+	for (size_t i = 0; i < c->ucap; i++)
+		free(c->units[i].keys);
+	memset(c->units, 0, c->ucap * sizeof c->units[0]);
+	c->nunits = 0;
+}
+
+static struct unit_keys *
+unit_slot(struct unit_keys *t, size_t cap, uint64_t id)
+{
+	size_t j = (size_t)hash_bytes(&id, sizeof id) & (cap - 1);
+
+	while (t[j].id != 0 && t[j].id != id)
+		j = (j + 1) & (cap - 1);
+	return &t[j];
+}
+
+/* Room for n more units: the table does not move while a build holds
+ * pointers into it. */
+static void
+units_reserve(struct dag_cache *c, size_t n)
+{
+	size_t ncap = c->ucap ? c->ucap : 1024;
+	struct unit_keys *t;
+
+	while ((c->nunits + n + 1) * 2 > ncap)
+		ncap *= 2;
+	if (ncap == c->ucap)
+		return;
+	t = xcalloc(ncap, sizeof *t);
+	for (size_t i = 0; i < c->ucap; i++)
+		if (c->units[i].id != 0)
+			*unit_slot(t, ncap, c->units[i].id) = c->units[i];
+	free(c->units);
+	c->units = t;
+	c->ucap = ncap;
+}
+
+/* The keys of u, computed on the first build that sees this version
+ * (units_reserve made room). */
+static const struct unit_keys *
+unit_keys_get(struct dag_cache *c, const struct dag_unit *u)
+{
+	struct unit_keys *e;
+	size_t cap = 0;
+
+	e = unit_slot(c->units, c->ucap, u->id);
+	if (e->id == 0) {
+		e->id = u->id;
+		for (size_t k = 0; k < u->nobjs; k++)
+			object_keys(u->objs[k], &e->keys, &e->n, &cap);
+		c->nunits++;
+	}
+	e->used = true;
+	return e;
+}
+
+/* Forget the keys of units this build did not have (a table rebuilt
+ * without them). */
+static void
+units_sweep(struct dag_cache *c)
+{
+	size_t cap = 1024, live = 0;
+	struct unit_keys *t;
+
+	for (size_t i = 0; i < c->ucap; i++)
+		live += c->units[i].id != 0 && c->units[i].used;
+	if (live == c->nunits) {
+		for (size_t i = 0; i < c->ucap; i++)
+			c->units[i].used = false;
+		return;
+	}
+	while (cap < 2 * (live + 1))
+		cap *= 2;
+	t = xcalloc(cap, sizeof *t);
+	for (size_t i = 0; i < c->ucap; i++) {
+		struct unit_keys *e = &c->units[i];
+
+		if (e->id == 0)
+			continue;
+		if (!e->used) {
+			free(e->keys);
+			continue;
+		}
+		e->used = false;
+		*unit_slot(t, cap, e->id) = *e;
+	}
+	free(c->units);
+	c->units = t;
+	c->ucap = cap;
+	c->nunits = live;
+}
+
+/* The groups of units: group_of[u] is the first unit of u's group;
+ * *tls_group is the first unit of the TLS group or (size_t)-1. */
+static void
+units_group(struct dag_cache *c, const struct dag_unit *units, size_t n,
+    size_t *group_of, size_t *tls_group)
+{
+	struct grouping g = { 0 };
+	const struct unit_keys **uk = xreallocarray(NULL, n + 1, sizeof *uk);
+	size_t nkeys = 0, tls_node;
+
+	units_reserve(c, n);
+	for (size_t u = 0; u < n; u++) {
+		uk[u] = unit_keys_get(c, &units[u]);
+		nkeys += uk[u]->n;
+		node_new(&g);
+	}
+	for (g.kcap = 1024; g.kcap < 2 * (nkeys + 1); g.kcap *= 2)
+		;
+	g.key_hash = xcalloc(g.kcap, sizeof *g.key_hash);
+	g.key_node = xreallocarray(NULL, g.kcap, sizeof *g.key_node);
+	for (size_t u = 0; u < n; u++)
+		for (size_t k = 0; k < uk[u]->n; k++)
+			node_union(&g, u, key_node(&g, uk[u]->keys[k]));
+	for (size_t u = 0; u < n; u++)
+		group_of[u] = node_find(&g, u);
+	tls_node = key_node(&g, KEY_TLS);
+	*tls_group = node_find(&g, tls_node);
+	if (*tls_group >= n)
+		*tls_group = (size_t)-1; /* no unit has TLS */
+	units_sweep(c);
+	free(uk);
+	free(g.parent);
+	free(g.key_hash);
+	free(g.key_node);
+}
+
+/* The DAG of one group (members: unit indexes in order). */
+static struct dag *
+group_build(const struct dag_unit *units, const size_t *members, size_t n,
+    const struct cairn_config *cfg, struct object ***objs, size_t *objs_cap)
+{
+	size_t nobjs = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dag_unit *u = &units[members[i]];
+
+		if (u->nobjs == 0)
+			continue;
+		if (nobjs + u->nobjs > *objs_cap) {
+			*objs_cap = 2 * (nobjs + u->nobjs);
+			*objs = xreallocarray(*objs, *objs_cap, sizeof **objs);
+		}
+		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
+		nobjs += u->nobjs;
+	}
+	return dag_build(*objs, nobjs, cfg);
+}
+
+struct dag *
+dag_build_units(const struct dag_unit *units, size_t nunits,
+    const struct cairn_config *cfg, struct dag_cache *c)
+{
+	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
+	size_t *next = xreallocarray(NULL, nunits + 1, sizeof *next);
+	size_t *members = xreallocarray(NULL, nunits + 1, sizeof *members);
+	uint64_t *ids = xreallocarray(NULL, nunits + 1, sizeof *ids);
+	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
+	struct object **objs = NULL;
+	size_t nparts = 0, objs_cap = 0, tls_group;
+	uint64_t cfg_fp = config_fingerprint(cfg);
+	struct dag *dag;
+
+	if (cfg_fp != c->cfg_fp) {
+		cache_clear(c);
+		c->cfg_fp = cfg_fp;
+	}
+	memset(&c->stats, 0, sizeof c->stats);
+	units_group(c, units, nunits, group_of, &tls_group);
+	/* Members of each group in unit order: a list threaded through next,
+	 * from the group's first unit (its root). */
+	for (size_t u = 0; u < nunits; u++)
+		next[u] = (size_t)-1;
+	for (size_t u = nunits; u-- > 0;) {
+		size_t r = group_of[u];
+
+		/* The root is the group's smallest unit: inserting after it
+		 * from the highest down leaves the list ascending. */
+		if (r != u) {
+			next[u] = next[r];
+			next[r] = u;
+		}
+	}
+	for (size_t r = 0; r < nunits; r++) {
+		struct dag_part_entry *e;
+		size_t n = 0;
+		uint64_t h;
+
+		if (group_of[r] != r)
+			continue;
+		for (size_t u = r; u != (size_t)-1; u = next[u]) {
+			members[n] = u;
+			ids[n++] = units[u].id;
+		}
+		h = ids_hash(ids, n);
+		c->stats.groups++;
+		e = r == tls_group ? NULL : cache_find(c, h, ids, n);
+		if (e != NULL) {
+			e->used = true;
+			parts[nparts++] = dag_ref(e->dag);
+			c->stats.reused++;
+			continue;
+		}
+		parts[nparts] = group_build(units, members, n, cfg, &objs,
+		    &objs_cap);
+		if (r != tls_group)
+			cache_add(c, h, ids, n, parts[nparts]);
+		nparts++;
+		c->stats.built++;
+	}
+	cache_sweep(c, nparts);
+	dag = dag_assemble(parts, nparts);
+	dag->nparts_built = c->stats.built;
+	free(objs);
+	free(parts);
+	free(ids);
+	free(members);
+	free(next);
+	free(group_of);
+	return dag;
+}
