@@ -2,8 +2,8 @@
  * Contour's ingress processor does it: the default backend first, then
  * the rules; Prefix paths match whole segments; Contour's annotations for
  * retries, timeouts, websockets and HTTP/HTTPS. Ingress routes share
- * virtual hosts with each other (and with an HTTPProxy of the same FQDN),
- * as Ingress objects always have. */
+ * virtual hosts with each other (and with an HTTPProxy of the same FQDN
+ * in the same namespace), as Ingress objects always have. */
 #include "dag/build_internal.h"
 
 #include <stdio.h>
