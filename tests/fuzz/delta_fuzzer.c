@@ -252,9 +252,9 @@ model_forget_unsubscribed(struct model_type *mt, struct snapshot *snap, enum xds
 	}
 }
 
-/* The verdict a nonce must get; false when either of two is right (an
- * older nonce of the type, which the server may still remember). Nonces
- * are opaque strings: only the exact text sent acknowledges. */
+/* The verdict a nonce must get; false when it is open (an older nonce of
+ * the type, which the server may or may not still remember). Nonces are
+ * opaque strings: only the exact text sent acknowledges. */
 static bool
 expected_verdict(const struct model_type *mt, const char *nonce, bool nack,
     enum fz_verdict *out)

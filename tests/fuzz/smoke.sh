@@ -88,7 +88,9 @@ fuzz_one() {
 	t=$1 f=$bin/${1}_fuzzer log=$work/logs/$1.log
 	mkdir -p "$work/corpus/$t"
 	# New inputs go to the first directory: the build tree, not the sources.
-	if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	# Niced: the time is fixed, so a busy machine costs runs, not the
+	# deadlines of tests running beside it (valgrind, the fault tests).
+	if nice -n 10 "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 	    -max_len=65536 -print_final_stats=1 $(dict_of "$t") \
 	    -artifact_prefix="$work/crashes/$t-" \
 	    "$work/corpus/$t" $(seeds_of "$t") >"$log" 2>&1; then
