@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "report.h"
 #include "source/debounce.h"
+#include "source/git.h"
 #include "source/source.h"
 #include "tls/tls.h"
 #include "util/log.h"
@@ -46,6 +47,17 @@ struct serve {
 	unsigned long rebuilds;
 	bool stopping;
 	struct tls_watch *tlswatch; /* files of file-backed Secrets, or NULL */
+	/* The last build, kept so that the admin endpoint renders its report
+	 * and DAG only when a page asks (issue #8), not on every rebuild.
+	 * It points into the pipeline's cache, which the next pipeline_build
+	 * changes: build_mu is held from dropping it through building and
+	 * publishing the next, and by the admin thread while it renders. */
+	pthread_mutex_t build_mu;
+	struct build_result build;
+	bool have_build;
+	uint64_t build_id; /* of the build kept; 0 = none yet */
+	struct admin_fetch_info fetch_seen; /* git remote: last shown */
+	bool have_fetch_seen;
 };
 
 static int64_t
@@ -127,7 +139,45 @@ serve_notify_status(struct serve *s, const struct build_result *r)
 	    st.streams_sotw + st.streams_delta);
 }
 
-/* Hand the admin endpoint what it shows; it copies what it keeps. */
+/* Frees the build kept for the admin endpoint. Hold build_mu. */
+static void
+serve_drop_build(struct serve *s)
+{
+	if (s->have_build)
+		build_result_free(&s->build);
+	s->have_build = false;
+}
+
+/* The admin thread's renderers: from the kept build, if it is still the
+ * one that view was published with. */
+static json_t *
+serve_render_status(void *arg, uint64_t build_id)
+{
+	struct serve *s = arg;
+	json_t *out = NULL;
+
+	pthread_mutex_lock(&s->build_mu);
+	if (s->have_build && s->build_id == build_id)
+		out = report_json(&s->build);
+	pthread_mutex_unlock(&s->build_mu);
+	return out;
+}
+
+static char *
+serve_render_dot(void *arg, uint64_t build_id)
+{
+	struct serve *s = arg;
+	char *out = NULL;
+
+	pthread_mutex_lock(&s->build_mu);
+	if (s->have_build && s->build_id == build_id)
+		out = dag_to_dot(s->build.dag);
+	pthread_mutex_unlock(&s->build_mu);
+	return out;
+}
+
+/* Hand the admin endpoint what it shows: the build itself, which it reads
+ * for its counters now and renders later, if a page asks. */
 static void
 serve_publish_admin(struct serve *s, const struct build_result *r, double seconds)
 {
@@ -142,17 +192,40 @@ serve_publish_admin(struct serve *s, const struct build_result *r, double second
 		.branch = git ? s->cfg.source.git.branch : "",
 		.duration_seconds = seconds,
 		.finished_unix = realtime_seconds(),
+		.build = r,
+		.build_id = s->build_id,
 	};
-	char *dot;
 
-	if (s->admin == NULL)
-		return;
-	bi.status = report_json(r);
-	dot = dag_to_dot(r->dag);
-	bi.dot = dot;
 	admin_server_publish(s->admin, &bi);
-	json_decref(bi.status);
-	free(dot);
+}
+
+/* A git remote: show the admin endpoint how fetches go whenever one ended
+ * (a failed fetch rebuilds nothing, so no publish would carry it). */
+static void
+serve_publish_fetch(struct serve *s)
+{
+	struct source_git_stats st;
+	struct admin_fetch_info fi;
+
+	if (s->admin == NULL || s->source->ops != &source_git_ops ||
+	    s->cfg.source.git.remote[0] == '\0')
+		return;
+	source_git_get_stats(s->source->impl, &st);
+	/* Started, failed, or worked again: one of the three moves. */
+	if (s->have_fetch_seen && st.fetches == s->fetch_seen.fetches &&
+	    st.fetch_failures == s->fetch_seen.failures &&
+	    st.consecutive_failures == s->fetch_seen.consecutive_failures)
+		return;
+	fi = (struct admin_fetch_info){
+		.fetches = st.fetches,
+		.failures = st.fetch_failures,
+		.consecutive_failures = st.consecutive_failures,
+		.last_error = st.last_fetch_error,
+	};
+	admin_server_set_fetch(s->admin, &fi);
+	s->fetch_seen = fi;
+	s->fetch_seen.last_error = NULL; /* the source's, not kept */
+	s->have_fetch_seen = true;
 }
 
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
@@ -161,7 +234,7 @@ static void
 serve_rebuild(struct serve *s, const char *why)
 {
 	struct source_files files = { 0 };
-	struct build_result r;
+	struct build_result *r = &s->build;
 	int64_t start = now_ms();
 
 	if (source_scan(s->source, &files) < 0) {
@@ -172,38 +245,43 @@ serve_rebuild(struct serve *s, const char *why)
 		source_files_free(&files);
 		return;
 	}
-	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, &r);
+	pthread_mutex_lock(&s->build_mu);
+	/* Before the build: it may free what the kept one points to. */
+	serve_drop_build(s);
+	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, r);
+	s->have_build = true;
+	s->build_id++;
 	s->rebuilds++;
 	if (s->tlswatch != NULL)
-		tls_watch_set(s->tlswatch, r.dag->tls_files, r.dag->ntls_files);
-	serve_log_changes(s, &r);
-	if (s->source->ops->atomic_commits && r.diags.nerrors > 0) {
+		tls_watch_set(s->tlswatch, r->dag->tls_files, r->dag->ntls_files);
+	serve_log_changes(s, r);
+	if (s->source->ops->atomic_commits && r->diags.nerrors > 0) {
 		/* git: a commit is applied whole or not at all. Its parseable
 		 * files are in the pipeline's cache now, which is harmless: only
 		 * a clean commit is ever published. */
 		log_error("commit %s (\"%s\") has %zu errors: nothing of it is served; still serving revision %s",
-		    r.revision, files.revision_subject ? files.revision_subject : "",
-		    r.diags.nerrors, s->current ? s->current->revision : "(none)");
-	} else if (snapshot_changed(s->current, r.snapshot)) {
-		ads_server_publish(s->ads, r.snapshot);
+		    r->revision, files.revision_subject ? files.revision_subject : "",
+		    r->diags.nerrors, s->current ? s->current->revision : "(none)");
+	} else if (snapshot_changed(s->current, r->snapshot)) {
+		ads_server_publish(s->ads, r->snapshot);
 		snapshot_unref(s->current);
-		s->current = snapshot_ref(r.snapshot);
+		s->current = snapshot_ref(r->snapshot);
 		free(s->serving_subject);
 		s->serving_subject = files.revision_subject ? xstrdup(files.revision_subject) : NULL;
 		log_info("%s: revision %s, %zu objects (%zu invalid, %zu orphaned), "
 		    "%zu listeners, %zu routes, %zu clusters, %zu endpoints; built in %lld ms",
-		    why, r.revision, r.dag->nstatuses,
-		    dag_count_status(r.dag, DAG_STATUS_INVALID),
-		    dag_count_status(r.dag, DAG_STATUS_ORPHANED),
-		    r.snapshot->types[XDS_LISTENER].n, r.snapshot->types[XDS_ROUTE].n,
-		    r.snapshot->types[XDS_CLUSTER].n, r.snapshot->types[XDS_ENDPOINT].n,
+		    why, r->revision, r->dag->nstatuses,
+		    dag_count_status(r->dag, DAG_STATUS_INVALID),
+		    dag_count_status(r->dag, DAG_STATUS_ORPHANED),
+		    r->snapshot->types[XDS_LISTENER].n, r->snapshot->types[XDS_ROUTE].n,
+		    r->snapshot->types[XDS_CLUSTER].n, r->snapshot->types[XDS_ENDPOINT].n,
 		    (long long)(now_ms() - start));
 	} else {
 		log_debug("%s: nothing Envoy sees changed", why);
 	}
-	serve_publish_admin(s, &r, (double)(now_ms() - start) / 1000.0);
-	serve_notify_status(s, &r);
-	build_result_free(&r);
+	serve_publish_admin(s, r, (double)(now_ms() - start) / 1000.0);
+	serve_notify_status(s, r);
+	pthread_mutex_unlock(&s->build_mu);
 	source_files_free(&files);
 }
 
@@ -283,6 +361,9 @@ serve_reload(struct serve *s)
 	if (str_changed(next.xds.address, s->cfg.xds.address) ||
 	    str_changed(next.admin.address, s->cfg.admin.address))
 		log_warning("xds or admin address changed: restart cairn to listen on the new address");
+	if (next.xds.keepalive_time_ms != s->cfg.xds.keepalive_time_ms ||
+	    next.xds.keepalive_timeout_ms != s->cfg.xds.keepalive_timeout_ms)
+		log_warning("xds keepalive changed: restart cairn to apply it");
 	old_key = source_key(&s->cfg);
 	new_key = source_key(&next);
 	if (strcmp(old_key, new_key) != 0) {
@@ -305,7 +386,11 @@ serve_reload(struct serve *s)
 		source_close(s->source);
 		s->source = src;
 		epoll_watch(s->epfd, source_fd(s->source));
-		/* New files, new cache: nothing of the old source applies. */
+		/* New files, new cache: nothing of the old source applies.
+		 * The kept build points into the old cache. */
+		pthread_mutex_lock(&s->build_mu);
+		serve_drop_build(s);
+		pthread_mutex_unlock(&s->build_mu);
 		pipeline_free(s->pipeline);
 		s->pipeline = pipeline_new(NULL);
 		log_info("now serving %s", s->source->description);
@@ -394,6 +479,7 @@ serve_loop(struct serve *s)
 			} else if (fd == source_fd(s->source)) {
 				int changed = source_process_events(s->source);
 
+				serve_publish_fetch(s);
 				if (changed != 0) { /* -1: be safe and rescan */
 					debounce_event(&s->debounce, now_ms());
 					serve_arm_timer(s);
@@ -466,6 +552,9 @@ serve_start(struct serve *s)
 		.tls_certificate = s->cfg.xds.tls.certificate,
 		.tls_key = s->cfg.xds.tls.key,
 		.tls_client_ca = s->cfg.xds.tls.client_ca,
+		/* config.c keeps both within 1..INT_MAX. */
+		.keepalive_time_ms = (int)s->cfg.xds.keepalive_time_ms,
+		.keepalive_timeout_ms = (int)s->cfg.xds.keepalive_timeout_ms,
 	};
 	struct load_options lo = { 0 };
 	sigset_t mask;
@@ -520,7 +609,10 @@ serve_start(struct serve *s)
 		admin_server_set_ads(s->admin, s->ads);
 		admin_server_set_nodes_cb(s->admin, serve_nodes_json, s->ads);
 		admin_server_set_refresh_cb(s->admin, serve_request_refresh, s);
+		admin_server_set_renderer(s->admin, &(struct admin_renderer){
+			serve_render_status, serve_render_dot, s });
 	}
+	serve_publish_fetch(s);
 	serve_rebuild(s, "initial build");
 	/* Ready only now: the first snapshot exists and the xDS port listens. */
 	if (s->admin)
@@ -538,6 +630,7 @@ serve_stop(struct serve *s)
 		ads_server_stop(s->ads);
 	snapshot_unref(s->current);
 	tls_watch_free(s->tlswatch);
+	serve_drop_build(s); /* the admin thread is gone: no lock needed */
 	pipeline_free(s->pipeline);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
@@ -572,6 +665,7 @@ cmd_serve(int argc, char **argv)
 	};
 	struct serve s = {
 		.epfd = -1, .timerfd = -1, .sigfd = -1, .refreshfd = -1, .watchdogfd = -1,
+		.build_mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	int c, rc;
 

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,9 +143,30 @@ static const struct schema_field config_xds_fields[] = {
 	C_STR("address", struct config_xds, address, SCHEMA_NONEMPTY,
 	    config_check_address),
 	C_OBJ("tls", struct config_xds, tls, &config_tls_files),
+	C_DUR("keepalive-time", struct config_xds, keepalive_time_ms, 0),
+	C_DUR("keepalive-timeout", struct config_xds, keepalive_timeout_ms, 0),
 };
+
+/* grpc takes both as an int of milliseconds, and 0 would mean "never
+ * ping" or "never wait": neither is a keepalive. */
+static void
+config_xds_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
+{
+	const struct config_xds *x = obj;
+	static const char *const keys[] = { "keepalive-time", "keepalive-timeout" };
+	const int64_t values[] = { x->keepalive_time_ms, x->keepalive_timeout_ms };
+
+	for (size_t i = 0; i < 2; i++) {
+		const struct ynode *at = ynode_get(map, keys[i]);
+
+		if (values[i] < 1 || values[i] > INT_MAX)
+			schema_error(ctx, at ? at : map, "%s must be between 1ms "
+			    "and %dms", keys[i], INT_MAX);
+	}
+}
+
 static const struct schema_table config_xds =
-    SCHEMA_TABLE("xds", struct config_xds, config_xds_fields, NULL);
+    SCHEMA_TABLE("xds", struct config_xds, config_xds_fields, config_xds_validate);
 
 static const struct schema_field config_admin_fields[] = {
 	C_STR("address", struct config_admin, address, 0, config_check_address_or_empty),
@@ -375,6 +397,8 @@ config_init_defaults(struct cairn_config *c)
 	c->debounce_ms = 100;
 	c->max_delay_ms = 1000;
 	c->xds.address = arena_strdup(a, "127.0.0.1:18000");
+	c->xds.keepalive_time_ms = 30000; /* ADS_KEEPALIVE_TIME_MS */
+	c->xds.keepalive_timeout_ms = 10000; /* ADS_KEEPALIVE_TIMEOUT_MS */
 	c->xds.tls.certificate = arena_strdup(a, "");
 	c->xds.tls.key = arena_strdup(a, "");
 	c->xds.tls.client_ca = arena_strdup(a, "");

@@ -68,6 +68,10 @@ struct config_source {
 struct config_xds {
 	char *address; /* HOST:PORT, [V6]:PORT or unix:/path */
 	struct config_tls_files tls;
+	/* HTTP/2 pings to every client every keepalive_time_ms; a connection
+	 * that does not answer within keepalive_timeout_ms is closed (a
+	 * vanished Envoy). */
+	int64_t keepalive_time_ms, keepalive_timeout_ms;
 };
 
 struct config_admin {

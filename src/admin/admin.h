@@ -22,20 +22,33 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 struct admin_server;
 struct ads_server;
+struct build_result;
 struct dag;
 struct snapshot;
 
 /* What one rebuild produced, handed over by the watch thread. Nothing is
- * kept that the caller owns: references are taken, strings copied. */
+ * kept that the caller owns: references are taken, strings copied.
+ *
+ * The report and the DAG's dot are large (at 10,000 proxies ~200 ms and
+ * 25 MiB per build) and rarely looked at, so a daemon hands over the build
+ * itself instead: set build and build_id, leave status and dot NULL. The
+ * counts /metrics shows are taken from build during the publish; the
+ * report and dot are rendered through the renderer
+ * (admin_server_set_renderer) by the first request that needs them, and
+ * kept until the next publish. status and dot are for callers that have
+ * them anyway (tests, fuzzers). */
 struct admin_build_info {
 	json_t *status; /* report_json() of the build; a reference is taken */
 	struct snapshot *snapshot; /* serving now; a reference is taken; may be NULL */
 	const char *dot; /* dag_to_dot() of the build, copied; may be NULL */
+	const struct build_result *build; /* read during the publish only */
+	uint64_t build_id; /* passed back to the renderer */
 	const char *revision; /* source revision, "" if unknown */
 	const char *source_kind; /* "directory" or "git" */
 	const char *source_location; /* the directory or repository */
@@ -54,6 +67,31 @@ void admin_server_set_ready(struct admin_server *s, bool ready);
  * counts rebuilds and their durations. Replaces (and frees) the previous
  * view. */
 void admin_server_publish(struct admin_server *s, const struct admin_build_info *info);
+/* Renders the build published with build_id, on the admin thread. Each
+ * returns NULL when that build is no longer the one the owner keeps (a
+ * newer one is being published); the request then reads the newer view.
+ * The owner must keep the build alive (and unchanged) between publishing
+ * it and publishing the next, and serialize the callbacks with the next
+ * build (a lock held while building and publishing). */
+struct admin_renderer {
+	json_t *(*status)(void *arg, uint64_t build_id); /* new reference */
+	char *(*dot)(void *arg, uint64_t build_id); /* caller frees */
+	void *arg;
+};
+/* Set before the first publish with a build. */
+void admin_server_set_renderer(struct admin_server *s,
+    const struct admin_renderer *r);
+/* A git remote's fetches, for /status ("source"."fetch"), / and /metrics
+ * (cairn_git_fetch*): a remote that fails does not rebuild anything, so
+ * the build's view alone would never show it. */
+struct admin_fetch_info {
+	uint64_t fetches, failures; /* since the start */
+	unsigned consecutive_failures; /* 0: the last fetch worked */
+	const char *last_error; /* NULL after a success; copied */
+};
+/* From the watch thread when a fetch ends (never for other sources). */
+void admin_server_set_fetch(struct admin_server *s,
+    const struct admin_fetch_info *f);
 /* POST /refresh calls cb(arg) on the admin thread: it must be quick and
  * thread-safe (write an eventfd). Without a callback /refresh is 503. */
 void admin_server_set_refresh_cb(struct admin_server *s, void (*cb)(void *),

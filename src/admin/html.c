@@ -106,7 +106,7 @@ static void
 render_summary(struct strbuf *out, const struct admin_state *st)
 {
 	const struct admin_view *v = st->view;
-	const json_t *sum = json_object_get(v->status, "summary");
+	const json_t *sum = json_object_get(st->status, "summary");
 	char when[32] = "";
 	time_t t = (time_t)v->finished_unix;
 	struct tm tm;
@@ -129,6 +129,12 @@ render_summary(struct strbuf *out, const struct admin_state *st)
 		strbuf_puts(out, " branch <code>");
 		admin_html_escape(out, v->branch);
 		strbuf_puts(out, "</code>");
+	}
+	if (st->have_fetch && st->fetch.last_error != NULL) {
+		strbuf_puts(out, "</dd><dt>Fetch</dt><dd>");
+		badge(out, "invalid", "failing");
+		strbuf_printf(out, " %u in a row: ", st->fetch.consecutive_failures);
+		admin_html_escape(out, st->fetch.last_error);
 	}
 	strbuf_puts(out, "</dd><dt>Last rebuild</dt><dd>");
 	admin_html_escape(out, when);
@@ -329,9 +335,9 @@ admin_html_render(const struct admin_state *st, struct strbuf *out)
 		strbuf_puts(out, "<p>The first snapshot is not built yet.</p>");
 	} else {
 		render_summary(out, st);
-		render_problems(out, v->status);
-		render_objects(out, v->status);
-		render_files(out, v->status);
+		render_problems(out, st->status);
+		render_objects(out, st->status);
+		render_files(out, st->status);
 	}
 	render_nodes(out, st->nodes);
 	strbuf_puts(out, "</main><footer><h2>Endpoints</h2>"

@@ -37,13 +37,23 @@ struct admin_kind_count {
 	uint64_t valid, invalid, orphaned;
 };
 
-/* Everything one rebuild published: immutable, refcounted, so a request
- * renders from it without holding the server's lock. */
+/* A Secret's certificate expiry, for cairn_certificate_expiry_seconds. */
+struct admin_cert {
+	char *namespace, *name;
+	int64_t not_after;
+};
+
+/* Everything one rebuild published: refcounted, so a request renders
+ * from it without holding the server's lock. Immutable but for status
+ * and dot of a lazy view, filled once under render_mu. */
 struct admin_view {
 	atomic_int refs;
-	json_t *status; /* report_json() */
+	pthread_mutex_t render_mu;
+	bool lazy; /* status and dot come from the renderer */
+	uint64_t build_id;
+	json_t *status; /* report_json(); NULL until rendered (lazy) */
 	struct snapshot *snapshot;
-	char *dot;
+	char *dot; /* NULL until rendered (lazy) */
 	char *revision, *source_kind, *source_location, *branch, *subject;
 	double duration_seconds, finished_unix;
 	uint64_t rebuilds; /* counters as of this publish */
@@ -51,6 +61,8 @@ struct admin_view {
 	struct admin_kind_count *kinds; /* sorted by kind */
 	size_t nkinds;
 	uint64_t file_errors; /* files not "ok" */
+	struct admin_cert *certs; /* Secrets with a certificate */
+	size_t ncerts;
 };
 
 struct admin_view *admin_view_new(const struct admin_build_info *info,
@@ -71,6 +83,12 @@ struct admin_server {
 	struct ads_server *ads;
 	json_t *(*nodes_cb)(void *);
 	void *nodes_arg;
+	struct admin_renderer renderer;
+	bool have_fetch; /* a git remote: fetch is set */
+	struct admin_fetch_info fetch; /* last_error owned */
+	/* Renderings of a lazy view's report and dot (cairn_admin_renders_total):
+	 * at most one each per build, and none for a build nobody asked about. */
+	atomic_uint_fast64_t renders_status, renders_dot;
 };
 
 /* A server without a socket, for the unit tests; admin_server_free frees
@@ -82,15 +100,30 @@ void admin_server_free(struct admin_server *s);
 struct admin_state {
 	bool ready;
 	struct admin_view *view; /* a reference, or NULL */
+	/* The view's report when asked for (ADMIN_WANT_STATUS; a reference,
+	 * {} when there is none) and its dot (ADMIN_WANT_DOT; owned by the
+	 * view, NULL when there is none). */
+	json_t *status;
+	const char *dot;
+	uint64_t renders_status, renders_dot;
 	void (*refresh_cb)(void *);
 	void *refresh_arg;
 	bool have_ads;
 	struct ads_stats ads;
 	json_t *nodes; /* a JSON array, owned; [] unless asked for */
+	bool have_fetch;
+	struct admin_fetch_info fetch; /* last_error owned */
 };
 
-/* want_nodes: call the nodes callback (only pages that show nodes). */
-void admin_state_get(struct admin_server *s, bool want_nodes,
+/* What a page needs besides the view: the nodes callback, the report,
+ * the dot (rendered on first use for a lazy view). */
+enum {
+	ADMIN_WANT_NODES = 1,
+	ADMIN_WANT_STATUS = 2,
+	ADMIN_WANT_DOT = 4,
+};
+
+void admin_state_get(struct admin_server *s, unsigned want,
     struct admin_state *out);
 void admin_state_release(struct admin_state *st);
 

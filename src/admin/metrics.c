@@ -105,30 +105,39 @@ render_objects(struct strbuf *out, const struct admin_view *v)
 	}
 }
 
-/* From the status objects' "not_after" (report.c): when each Secret's
+/* From the objects' "not_after" (report.c): when each Secret's
  * certificate expires, so an alert can fire on
  * cairn_certificate_expiry_seconds - time() < 14 * 86400. */
 static void
 render_certificate_expiry(struct strbuf *out, const struct admin_view *v)
 {
-	json_t *objects = v ? json_object_get(v->status, "objects") : NULL;
-	size_t i;
-	json_t *o;
-
 	family(out, "cairn_certificate_expiry_seconds", "gauge",
 	    "When the certificate of each Secret expires (Unix time).");
-	json_array_foreach(objects, i, o) {
-		json_t *na = json_object_get(o, "not_after");
-		const char *kind = json_string_value(json_object_get(o, "kind"));
-
-		if (!json_is_integer(na) || kind == NULL || strcmp(kind, "Secret") != 0)
-			continue;
+	for (size_t i = 0; v != NULL && i < v->ncerts; i++) {
 		strbuf_puts(out, "cairn_certificate_expiry_seconds{namespace=\"");
-		admin_prom_escape(out, json_string_value(json_object_get(o, "namespace")));
+		admin_prom_escape(out, v->certs[i].namespace);
 		strbuf_puts(out, "\",name=\"");
-		admin_prom_escape(out, json_string_value(json_object_get(o, "name")));
-		strbuf_printf(out, "\"} %" PRId64 "\n", (int64_t)json_integer_value(na));
+		admin_prom_escape(out, v->certs[i].name);
+		strbuf_printf(out, "\"} %" PRId64 "\n", v->certs[i].not_after);
 	}
+}
+
+/* A git remote: a failing fetch rebuilds nothing, so it needs series of
+ * its own for an alert (cairn_git_fetch_consecutive_failures > 0 for
+ * long). */
+static void
+render_fetch(struct strbuf *out, const struct admin_fetch_info *f)
+{
+	family(out, "cairn_git_fetches_total", "counter",
+	    "Fetches of the git remote started.");
+	strbuf_printf(out, "cairn_git_fetches_total %" PRIu64 "\n", f->fetches);
+	family(out, "cairn_git_fetch_failures_total", "counter",
+	    "Fetches of the git remote that failed (the last good commit keeps serving).");
+	strbuf_printf(out, "cairn_git_fetch_failures_total %" PRIu64 "\n", f->failures);
+	family(out, "cairn_git_fetch_consecutive_failures", "gauge",
+	    "Fetches failed in a row; 0 once one works.");
+	strbuf_printf(out, "cairn_git_fetch_consecutive_failures %u\n",
+	    f->consecutive_failures);
 }
 
 void
@@ -191,4 +200,15 @@ admin_metrics_render(const struct admin_state *st, struct strbuf *out)
 	    "Bytes of xDS responses sent (serialized messages).");
 	strbuf_printf(out, "cairn_xds_bytes_sent_total %" PRIu64 "\n", a->bytes_sent);
 	render_certificate_expiry(out, v);
+	if (st->have_fetch)
+		render_fetch(out, &st->fetch);
+
+	/* Rendered lazily (issue #8): these count only requests that needed
+	 * a new build's report or DAG, never rebuilds. */
+	family(out, "cairn_admin_renders_total", "counter",
+	    "Renderings of a build's report (/status, /) and DAG (/debug/dag).");
+	strbuf_printf(out, "cairn_admin_renders_total{what=\"status\"} %" PRIu64 "\n",
+	    st->renders_status);
+	strbuf_printf(out, "cairn_admin_renders_total{what=\"dag\"} %" PRIu64 "\n",
+	    st->renders_dot);
 }

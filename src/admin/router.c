@@ -86,10 +86,10 @@ static void
 handle_dag(const struct admin_state *st, const struct admin_request *req,
     struct admin_response *out)
 {
-	if (st->view == NULL || st->view->dot == NULL)
+	if (st->view == NULL || st->dot == NULL)
 		reply(out, 503, CT_TEXT, "no DAG built yet\n");
 	else
-		reply(out, 200, CT_DOT, st->view->dot);
+		reply(out, 200, CT_DOT, st->dot);
 }
 
 static void
@@ -153,18 +153,18 @@ handle_index(const struct admin_state *st, const struct admin_request *req,
 static const struct admin_endpoint {
 	const char *path;
 	bool post; /* POST only; otherwise GET and HEAD */
-	bool nodes; /* shows connected nodes */
+	unsigned want; /* ADMIN_WANT_*: what the page shows beyond the view */
 	void (*handle)(const struct admin_state *, const struct admin_request *,
 	    struct admin_response *);
 } endpoints[] = {
-	{ "/", false, true, handle_index },
-	{ "/healthz", false, false, handle_healthz },
-	{ "/readyz", false, false, handle_readyz },
-	{ "/metrics", false, false, handle_metrics },
-	{ "/status", false, true, handle_status },
-	{ "/debug/dag", false, false, handle_dag },
-	{ "/debug/xds", false, false, handle_xds },
-	{ "/refresh", true, false, handle_refresh },
+	{ "/", false, ADMIN_WANT_NODES | ADMIN_WANT_STATUS, handle_index },
+	{ "/healthz", false, 0, handle_healthz },
+	{ "/readyz", false, 0, handle_readyz },
+	{ "/metrics", false, 0, handle_metrics },
+	{ "/status", false, ADMIN_WANT_NODES | ADMIN_WANT_STATUS, handle_status },
+	{ "/debug/dag", false, ADMIN_WANT_DOT, handle_dag },
+	{ "/debug/xds", false, 0, handle_xds },
+	{ "/refresh", true, 0, handle_refresh },
 };
 
 void
@@ -192,7 +192,7 @@ admin_route(struct admin_server *s, const struct admin_request *req,
 		out->allow = e->post ? "POST" : "GET, HEAD";
 		return;
 	}
-	admin_state_get(s, e->nodes, &st);
+	admin_state_get(s, e->want, &st);
 	e->handle(&st, req, out);
 	admin_state_release(&st);
 }

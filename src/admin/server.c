@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "admin/internal.h"
+#include "dag/dag.h"
+#include "load/objects.h"
+#include "pipeline.h"
 #include "util/xalloc.h"
 #include "xds/snapshot.h"
 
@@ -29,10 +32,42 @@ kind_count_cmp(const void *a, const void *b)
 	    ((const struct admin_kind_count *)b)->kind);
 }
 
-/* Objects by kind and status, from the report's "objects" array, and the
- * files in error from its "files" array. */
+/* One object of the build: its kind's count, and its certificate's
+ * expiry when it has one. kcap: capacity of v->kinds. */
 static void
-admin_view_count(struct admin_view *v)
+admin_view_count_object(struct admin_view *v, size_t *kcap, const char *kind,
+    const char *status, const char *ns, const char *name, int64_t not_after)
+{
+	struct admin_kind_count *k = NULL;
+
+	for (size_t j = 0; j < v->nkinds && k == NULL; j++)
+		if (strcmp(v->kinds[j].kind, kind) == 0)
+			k = &v->kinds[j];
+	if (k == NULL) {
+		ARRAY_RESERVE(v->kinds, v->nkinds, *kcap);
+		k = &v->kinds[v->nkinds++];
+		memset(k, 0, sizeof *k);
+		k->kind = xstrdup(kind);
+	}
+	if (strcmp(status, "valid") == 0)
+		k->valid++;
+	else if (strcmp(status, "invalid") == 0)
+		k->invalid++;
+	else if (strcmp(status, "orphaned") == 0)
+		k->orphaned++;
+	if (not_after != 0 && strcmp(kind, "Secret") == 0) {
+		size_t ccap = v->ncerts; /* grows one at a time: Secrets are few */
+
+		ARRAY_RESERVE(v->certs, v->ncerts, ccap);
+		v->certs[v->ncerts++] = (struct admin_cert){ xstrdup(ns ? ns : ""),
+			xstrdup(name ? name : ""), not_after };
+	}
+}
+
+/* Objects by kind and status, and the files in error, from the report's
+ * "objects" and "files" arrays (a view published with its report). */
+static void
+admin_view_count_json(struct admin_view *v)
 {
 	json_t *objects = json_object_get(v->status, "objects");
 	json_t *files = json_object_get(v->status, "files");
@@ -42,34 +77,40 @@ admin_view_count(struct admin_view *v)
 	json_array_foreach(objects, i, o) {
 		const char *kind = json_string_value(json_object_get(o, "kind"));
 		const char *status = json_string_value(json_object_get(o, "status"));
-		struct admin_kind_count *k = NULL;
+		json_t *na = json_object_get(o, "not_after");
 
 		if (kind == NULL || status == NULL)
 			continue;
-		for (size_t j = 0; j < v->nkinds; j++)
-			if (strcmp(v->kinds[j].kind, kind) == 0)
-				k = &v->kinds[j];
-		if (k == NULL) {
-			ARRAY_RESERVE(v->kinds, v->nkinds, cap);
-			k = &v->kinds[v->nkinds++];
-			memset(k, 0, sizeof *k);
-			k->kind = xstrdup(kind);
-		}
-		if (strcmp(status, "valid") == 0)
-			k->valid++;
-		else if (strcmp(status, "invalid") == 0)
-			k->invalid++;
-		else if (strcmp(status, "orphaned") == 0)
-			k->orphaned++;
+		admin_view_count_object(v, &cap, kind, status,
+		    json_string_value(json_object_get(o, "namespace")),
+		    json_string_value(json_object_get(o, "name")),
+		    json_is_integer(na) ? (int64_t)json_integer_value(na) : 0);
 	}
-	if (v->nkinds > 1)
-		qsort(v->kinds, v->nkinds, sizeof *v->kinds, kind_count_cmp);
 	json_array_foreach(files, i, o) {
 		const char *state = json_string_value(json_object_get(o, "state"));
 
 		if (state != NULL && strcmp(state, "ok") != 0)
 			v->file_errors++;
 	}
+}
+
+/* The same straight from the build, without rendering its report: what
+ * report_json() would say (report.c), a few microseconds per object. */
+static void
+admin_view_count_build(struct admin_view *v, const struct build_result *r)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < r->dag->nstatuses; i++) {
+		const struct dag_object_status *st = &r->dag->statuses[i];
+
+		admin_view_count_object(v, &cap, obj_kind_name(st->kind),
+		    dag_status_name(st->status), st->namespace, st->name,
+		    st->not_after);
+	}
+	for (size_t i = 0; i < r->nfiles; i++)
+		if (r->files[i].state != FILE_OK)
+			v->file_errors++;
 }
 
 static char *
@@ -85,9 +126,14 @@ admin_view_new(const struct admin_build_info *info, uint64_t rebuilds,
 	struct admin_view *v = xcalloc(1, sizeof *v);
 
 	atomic_init(&v->refs, 1);
-	v->status = info->status ? json_incref(info->status) : json_object();
+	pthread_mutex_init(&v->render_mu, NULL);
+	v->lazy = info->build != NULL && info->status == NULL;
+	v->build_id = info->build_id;
+	if (!v->lazy) {
+		v->status = info->status ? json_incref(info->status) : json_object();
+		v->dot = info->dot ? xstrdup(info->dot) : NULL;
+	}
 	v->snapshot = info->snapshot ? snapshot_ref(info->snapshot) : NULL;
-	v->dot = info->dot ? xstrdup(info->dot) : NULL;
 	v->revision = dup_or_empty(info->revision);
 	v->source_kind = dup_or_empty(info->source_kind);
 	v->source_location = dup_or_empty(info->source_location);
@@ -97,7 +143,12 @@ admin_view_new(const struct admin_build_info *info, uint64_t rebuilds,
 	v->finished_unix = info->finished_unix;
 	v->rebuilds = rebuilds;
 	v->histogram = *h;
-	admin_view_count(v);
+	if (v->lazy)
+		admin_view_count_build(v, info->build);
+	else
+		admin_view_count_json(v);
+	if (v->nkinds > 1)
+		qsort(v->kinds, v->nkinds, sizeof *v->kinds, kind_count_cmp);
 	return v;
 }
 
@@ -125,6 +176,12 @@ admin_view_unref(struct admin_view *v)
 	for (size_t i = 0; i < v->nkinds; i++)
 		free(v->kinds[i].kind);
 	free(v->kinds);
+	for (size_t i = 0; i < v->ncerts; i++) {
+		free(v->certs[i].namespace);
+		free(v->certs[i].name);
+	}
+	free(v->certs);
+	pthread_mutex_destroy(&v->render_mu);
 	free(v);
 }
 
@@ -135,6 +192,8 @@ admin_server_new(void)
 
 	pthread_mutex_init(&s->mu, NULL);
 	atomic_init(&s->ready, false);
+	atomic_init(&s->renders_status, 0);
+	atomic_init(&s->renders_dot, 0);
 	return s;
 }
 
@@ -144,6 +203,7 @@ admin_server_free(struct admin_server *s)
 	if (s == NULL)
 		return;
 	admin_view_unref(s->view);
+	free((char *)s->fetch.last_error);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -197,6 +257,33 @@ admin_server_set_refresh_cb(struct admin_server *s, void (*cb)(void *), void *ar
 }
 
 void
+admin_server_set_renderer(struct admin_server *s, const struct admin_renderer *r)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->renderer = *r;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+admin_server_set_fetch(struct admin_server *s, const struct admin_fetch_info *f)
+{
+	char *err, *old;
+
+	if (s == NULL)
+		return;
+	err = f->last_error ? xstrdup(f->last_error) : NULL;
+	pthread_mutex_lock(&s->mu);
+	old = (char *)s->fetch.last_error;
+	s->fetch = *f;
+	s->fetch.last_error = err;
+	s->have_fetch = true;
+	pthread_mutex_unlock(&s->mu);
+	free(old);
+}
+
+void
 admin_server_set_ads(struct admin_server *s, struct ads_server *ads)
 {
 	if (s == NULL)
@@ -217,8 +304,60 @@ admin_server_set_nodes_cb(struct admin_server *s, json_t *(*cb)(void *), void *a
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Fills a lazy view's report and dot on first use. false: the owner has
+ * a newer build than this view (it is being published). Concurrent
+ * requests for one view render once: the second waits for the first. */
+static bool
+admin_view_render(struct admin_server *s, struct admin_view *v,
+    const struct admin_renderer *r, unsigned want)
+{
+	bool ok = true;
+
+	if (!v->lazy)
+		return true;
+	pthread_mutex_lock(&v->render_mu);
+	if ((want & ADMIN_WANT_STATUS) && v->status == NULL) {
+		v->status = r->status ? r->status(r->arg, v->build_id) : NULL;
+		if (v->status != NULL)
+			atomic_fetch_add(&s->renders_status, 1);
+		else
+			ok = false;
+	}
+	if (ok && (want & ADMIN_WANT_DOT) && v->dot == NULL) {
+		v->dot = r->dot ? r->dot(r->arg, v->build_id) : NULL;
+		if (v->dot != NULL)
+			atomic_fetch_add(&s->renders_dot, 1);
+		else
+			ok = false;
+	}
+	pthread_mutex_unlock(&v->render_mu);
+	return ok;
+}
+
+/* The view (a reference) and, when asked, its renderings. A build that
+ * went away under us means a newer view is published: take that one. */
+static void
+admin_state_view(struct admin_server *s, unsigned want, struct admin_state *out)
+{
+	struct admin_renderer r;
+
+	for (int tries = 0; tries < 5; tries++) {
+		pthread_mutex_lock(&s->mu);
+		out->view = admin_view_ref(s->view);
+		r = s->renderer;
+		pthread_mutex_unlock(&s->mu);
+		if (out->view == NULL || admin_view_render(s, out->view, &r, want))
+			break;
+		admin_view_unref(out->view);
+		out->view = NULL;
+	}
+	out->status = out->view && out->view->status ?
+	    json_incref(out->view->status) : json_object();
+	out->dot = out->view ? out->view->dot : NULL;
+}
+
 void
-admin_state_get(struct admin_server *s, bool want_nodes, struct admin_state *out)
+admin_state_get(struct admin_server *s, unsigned want, struct admin_state *out)
 {
 	struct ads_server *ads;
 	json_t *(*nodes_cb)(void *);
@@ -226,21 +365,26 @@ admin_state_get(struct admin_server *s, bool want_nodes, struct admin_state *out
 
 	memset(out, 0, sizeof *out);
 	out->ready = atomic_load(&s->ready);
+	admin_state_view(s, want, out);
 	pthread_mutex_lock(&s->mu);
-	out->view = admin_view_ref(s->view);
 	out->refresh_cb = s->refresh_cb;
 	out->refresh_arg = s->refresh_arg;
+	out->have_fetch = s->have_fetch;
+	out->fetch = s->fetch;
+	if (s->fetch.last_error != NULL)
+		out->fetch.last_error = xstrdup(s->fetch.last_error);
 	ads = s->ads;
 	nodes_cb = s->nodes_cb;
 	nodes_arg = s->nodes_arg;
 	pthread_mutex_unlock(&s->mu);
-
+	out->renders_status = atomic_load(&s->renders_status);
+	out->renders_dot = atomic_load(&s->renders_dot);
 	/* Calls out happen without our lock: they take their own. */
 	if (ads != NULL) {
 		ads_server_stats(ads, &out->ads);
 		out->have_ads = true;
 	}
-	if (want_nodes && nodes_cb != NULL)
+	if ((want & ADMIN_WANT_NODES) && nodes_cb != NULL)
 		out->nodes = nodes_cb(nodes_arg);
 	if (!json_is_array(out->nodes)) {
 		json_decref(out->nodes);
@@ -252,6 +396,8 @@ void
 admin_state_release(struct admin_state *st)
 {
 	admin_view_unref(st->view);
+	json_decref(st->status);
 	json_decref(st->nodes);
+	free((char *)st->fetch.last_error);
 	memset(st, 0, sizeof *st);
 }

@@ -33,7 +33,7 @@ admin_status_json(const struct admin_state *st)
 	json_t *out = json_object(), *versions;
 
 	if (v != NULL)
-		json_object_update(out, v->status); /* shares the members */
+		json_object_update(out, st->status); /* shares the members */
 	json_object_set_new(out, "ready", json_boolean(st->ready));
 	json_object_set_new(out, "version", json_string(PACKAGE_VERSION));
 	json_object_set_new(out, "rebuilds", json_integer(v ? (json_int_t)v->rebuilds : 0));
@@ -48,6 +48,14 @@ admin_status_json(const struct admin_state *st)
 	json_object_set_new(out, "source", json_pack("{s:s, s:s, s:s, s:s, s:s}",
 	    "kind", v->source_kind, "location", v->source_location,
 	    "revision", v->revision, "branch", v->branch, "subject", v->subject));
+	if (st->have_fetch)
+		json_object_set_new(json_object_get(out, "source"), "fetch",
+		    json_pack("{s:I, s:I, s:I, s:o}",
+		    "fetches", (json_int_t)st->fetch.fetches,
+		    "failures", (json_int_t)st->fetch.failures,
+		    "consecutive_failures", (json_int_t)st->fetch.consecutive_failures,
+		    "last_error", st->fetch.last_error ?
+		    json_string(st->fetch.last_error) : json_null()));
 	json_object_set_new(out, "last_rebuild", json_pack("{s:f, s:f, s:o}",
 	    "duration_seconds", v->duration_seconds, "timestamp", v->finished_unix,
 	    "time", time_json(v->finished_unix)));

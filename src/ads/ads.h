@@ -2,8 +2,9 @@
  * envoy.service.discovery.v3.AggregatedDiscoveryService. All grpc core
  * code of cairn lives under src/ads/; nothing else includes grpc headers.
  *
- * Threads: the server runs one completion-queue thread of its own.
- * ads_server_publish() may be called from any thread (the watch thread);
+ * Threads: the server runs a completion-queue thread and a publisher
+ * thread of its own. ads_server_publish() may be called from any thread
+ * (the watch thread) and returns at once;
  * ads_server_start()/ads_server_stop() from the owner's thread. */
 #ifndef CAIRN_ADS_ADS_H
 #define CAIRN_ADS_ADS_H
@@ -34,6 +35,9 @@ struct ads_options {
 	 * with client_ca too: mTLS, a client certificate signed by it is
 	 * required. TLS is accepted on any address. */
 	const char *tls_certificate, *tls_key, *tls_client_ca;
+	/* 0 = ADS_KEEPALIVE_TIME_MS, ADS_KEEPALIVE_TIMEOUT_MS (cairn.yaml
+	 * xds.keepalive-time, xds.keepalive-timeout). */
+	int keepalive_time_ms, keepalive_timeout_ms;
 };
 
 #define ADS_DEFAULT_MAX_STREAMS 10000
@@ -60,8 +64,10 @@ int ads_server_start(const struct ads_options *opts, struct ads_server **out,
     char **errmsg);
 /* The bound TCP port (useful with port 0), or 0 for a unix socket. */
 int ads_server_port(const struct ads_server *s);
-/* Makes snap the current snapshot (takes its own reference) and brings
- * every stream up to date. Callable from any thread. */
+/* Makes snap the current snapshot (takes its own reference) and has the
+ * publisher thread bring every stream up to date; returns without
+ * encoding or sending anything. Publishes in quick succession coalesce:
+ * streams go to the newest snapshot. Callable from any thread. */
 void ads_server_publish(struct ads_server *s, struct snapshot *snap);
 /* Ends every stream (UNAVAILABLE), waits up to ADS_SHUTDOWN_GRACE_MS,
  * cancels what is left, drains, joins the thread and frees s. */

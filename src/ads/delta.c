@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -39,7 +40,7 @@ delta_free(struct delta_stream *st)
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		struct delta_type_state *ts = &st->types[t];
 
-		free_strings(ts->names, ts->nnames);
+		ads_names_unref(ts->names);
 		free_strings(ts->pending, ts->npending);
 		free_overlay(ts->overlay, ts->noverlay);
 		snapshot_unref(ts->base);
@@ -58,35 +59,10 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Index of name in the sorted array a, or where it would go. */
-static size_t
-lower_bound(char *const *a, size_t n, const char *name)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(a[mid], name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static bool
-set_has(char *const *a, size_t n, const char *name)
-{
-	size_t i = lower_bound(a, n, name);
-
-	return i < n && strcmp(a[i], name) == 0;
-}
-
 bool
 delta_is_named(const struct delta_type_state *ts, const char *name)
 {
-	return set_has(ts->names, ts->nnames, name);
+	return ads_names_has(ts->names, name);
 }
 
 /* Sorts and deduplicates a borrowed list of names. */
@@ -166,6 +142,50 @@ set_remove(char **a, size_t *n, const char *const *names, size_t m)
 	*n = k;
 	free(del);
 	return removed;
+}
+
+/* Adds (add) or removes names (any order) to or from the interned
+ * subscription *l, which is replaced by the interned result. Returns how
+ * many names were added or removed. */
+static size_t
+names_update(struct ads_names **l, const char *const *names, size_t m, bool add)
+{
+	size_t n = ads_names_count(*l), nchg, i = 0, j = 0, k = 0, count = 0;
+	const char **chg, **out;
+
+	if (m == 0 || (n == 0 && !add))
+		return 0;
+	chg = sorted_unique(names, m, &nchg);
+	out = xcalloc(n + nchg, sizeof *out);
+	while (i < n || j < nchg) {
+		int c = i == n ? 1 : j == nchg ? -1 : strcmp((*l)->v[i], chg[j]);
+
+		if (c < 0) {
+			out[k++] = (*l)->v[i++];
+		} else if (c == 0) {
+			if (add)
+				out[k++] = (*l)->v[i];
+			else
+				count++;
+			i++;
+			j++;
+		} else {
+			if (add) {
+				out[k++] = chg[j];
+				count++;
+			}
+			j++;
+		}
+	}
+	if (count > 0) {
+		struct ads_names *next = ads_names_intern(out, k);
+
+		ads_names_unref(*l);
+		*l = next;
+	}
+	free(out);
+	free(chg);
+	return count;
 }
 
 /* --- requests ------------------------------------------------------------- */
@@ -335,7 +355,7 @@ update_subscription(struct delta_type_state *ts, enum xds_type t, bool first,
 		}
 	}
 	if (m > 0) {
-		set_add(&ts->names, &ts->nnames, &ts->names_cap, names, m);
+		names_update(&ts->names, names, m, true);
 		changed = true;
 		/* What the client says it has needs no answer. */
 		if (reconnect) {
@@ -363,7 +383,7 @@ update_subscription(struct delta_type_state *ts, enum xds_type t, bool first,
 		}
 	}
 	if (m > 0) {
-		changed |= set_remove(ts->names, &ts->nnames, names, m) > 0;
+		changed |= names_update(&ts->names, names, m, false) > 0;
 		set_remove(ts->pending, &ts->npending, names, m);
 		if (ts->wildcard) {
 			set_add(&ts->pending, &ts->npending, &ts->pending_cap, names, m);
@@ -533,7 +553,8 @@ plan(const struct delta_type_state *ts, enum xds_type t,
 		{ bset ? (const char *)bset->items : NULL, bset ? bset->n : 0, 0,
 		  sizeof(struct xds_resource) },
 		{ (const char *)ts->overlay, ts->noverlay, 0, sizeof(struct delta_entry) },
-		{ (const char *)ts->names, ts->nnames, 0, sizeof(char *) },
+		{ ts->names ? (const char *)ts->names->v : NULL,
+		  ads_names_count(ts->names), 0, sizeof(char *) },
 		{ (const char *)ts->pending, ts->npending, 0, sizeof(char *) },
 	};
 	size_t cap = 0, n = 0;
@@ -748,6 +769,7 @@ respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
 			out->removed[out->nremoved++] = xstrdup(c[i].name);
 		}
 	}
+	out->set_hash = ads_hash_selection(&snap->types[t], out->items, out->n);
 	out->type = t;
 	out->system_version = snap->revision;
 	memcpy(out->version, snap->types[t].version_hex, sizeof out->version);
@@ -798,24 +820,21 @@ delta_response_free(struct delta_response *r)
 	r->n = r->nremoved = 0;
 }
 
+/* The part that is the same for every stream sent the same resources:
+ * resources and type_url (see sotw_response_encode_body). */
 size_t
-delta_response_encode(const struct delta_response *r, uint8_t *buf)
+delta_response_encode_body(const struct delta_response *r, uint8_t *buf)
 {
 	const char *url = xds_type_url(r->type);
 	size_t url_len = strlen(url), total = 0;
 	uint8_t *p = buf;
 
-	total += ads_field_size(strlen(r->system_version));
 	for (size_t i = 0; i < r->n; i++)
 		total += ads_field_size_always(resource_size(url_len, r->items[i]));
-	total += ads_field_size(url_len) + ads_field_size(strlen(r->nonce));
-	for (size_t i = 0; i < r->nremoved; i++)
-		total += ads_field_size_always(strlen(r->removed[i]));
+	total += ads_field_size(url_len);
 	if (buf == NULL)
 		return total;
 
-	p = ads_put_field(p, TAG_RESPONSE_SYSTEM_VERSION, r->system_version,
-	    strlen(r->system_version));
 	for (size_t i = 0; i < r->n; i++) {
 		const struct xds_resource *res = r->items[i];
 
@@ -827,11 +846,36 @@ delta_response_encode(const struct delta_response *r, uint8_t *buf)
 		p = ads_put_field(p, TAG_RESOURCE_NAME, res->name, strlen(res->name));
 	}
 	p = ads_put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);
-	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, strlen(r->nonce));
+	return (size_t)(p - buf);
+}
+
+/* The stream's own part: system_version_info, nonce, removed_resources. */
+size_t
+delta_response_encode_head(const struct delta_response *r, uint8_t *buf)
+{
+	size_t slen = strlen(r->system_version), nlen = strlen(r->nonce), total;
+	uint8_t *p = buf;
+
+	total = ads_field_size(slen) + ads_field_size(nlen);
+	for (size_t i = 0; i < r->nremoved; i++)
+		total += ads_field_size_always(strlen(r->removed[i]));
+	if (buf == NULL)
+		return total;
+
+	p = ads_put_field(p, TAG_RESPONSE_SYSTEM_VERSION, r->system_version, slen);
+	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, nlen);
 	for (size_t i = 0; i < r->nremoved; i++)
 		p = ads_put_field_always(p, TAG_RESPONSE_REMOVED, r->removed[i],
 		    strlen(r->removed[i]));
 	return (size_t)(p - buf);
+}
+
+size_t
+delta_response_encode(const struct delta_response *r, uint8_t *buf)
+{
+	size_t head = delta_response_encode_head(r, buf);
+
+	return head + delta_response_encode_body(r, buf ? buf + head : NULL);
 }
 
 /* --- status ------------------------------------------------------------------ */

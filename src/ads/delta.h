@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ads/names.h"
 #include "ads/protocol.h"
 #include "xds/snapshot.h"
 
@@ -55,8 +56,9 @@ struct delta_type_state {
 	bool wildcard_pending; /* "*" (re)subscribed: send every wildcard resource */
 	bool must_answer; /* first request without initial versions: answer even if empty */
 	bool synced; /* nothing was due against base: a snapshot with the same type version needs no work */
-	char **names; /* explicitly subscribed, sorted, unique, without "*" */
-	size_t nnames, names_cap;
+	/* Explicitly subscribed, without "*": interned, shared with every
+	 * stream subscribed to the same names (NULL: none). */
+	struct ads_names *names;
 	char **pending; /* names owed an answer (resource or removal), sorted */
 	size_t npending, pending_cap;
 
@@ -120,6 +122,7 @@ struct delta_response {
 	char **removed; /* owned, sorted */
 	size_t nremoved;
 	bool withdrawal; /* the break phase: removals of what the snapshot lost */
+	uint64_t set_hash; /* of the (name, version) list of items */
 };
 
 void delta_init(struct delta_stream *st);
@@ -146,6 +149,12 @@ void delta_response_free(struct delta_response *r);
  * wrapped in a google.protobuf.Any without decoding them. With buf NULL
  * only returns the size. */
 size_t delta_response_encode(const struct delta_response *r, uint8_t *buf);
+/* The same in two parts whose concatenation is a DeltaDiscoveryResponse:
+ * the body (resources, type_url) depends only on the type and set_hash;
+ * the head (system_version_info, nonce, removed_resources) is the
+ * stream's own. */
+size_t delta_response_encode_body(const struct delta_response *r, uint8_t *buf);
+size_t delta_response_encode_head(const struct delta_response *r, uint8_t *buf);
 
 /* Whether the client explicitly subscribed to name. */
 bool delta_is_named(const struct delta_type_state *ts, const char *name);

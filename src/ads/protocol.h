@@ -5,11 +5,13 @@
 #ifndef CAIRN_ADS_PROTOCOL_H
 #define CAIRN_ADS_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 #include "xds/snapshot.h"
 
@@ -44,6 +46,35 @@ ads_unsupported_type_message(const char *url)
 		    "ClusterLoadAssignment and Secret (v3)", url, len);
 	return xasprintf("unsupported type_url \"%s\": cairn serves Listener, "
 	    "RouteConfiguration, Cluster, ClusterLoadAssignment and Secret (v3)", url);
+}
+
+/* The identity of a list of resources, (name, version) in order: what a
+ * client was sent, and the key under which streams share an encoding. */
+static inline uint64_t
+ads_hash_items(const struct xds_resource *const *items, size_t n)
+{
+	struct hash_state *h = hash_begin();
+
+	for (size_t i = 0; i < n; i++) {
+		hash_update(h, items[i]->name, strlen(items[i]->name) + 1);
+		hash_update(h, items[i]->version_hex, 16);
+	}
+	return hash_end(h);
+}
+
+/* Same, for items selected from set in order: when they are the whole set
+ * it is the set's version, which the snapshot computes the same way, so
+ * wildcard streams (and those naming everything) do not hash every name
+ * again, each of them. */
+static inline uint64_t
+ads_hash_selection(const struct xds_resource_set *set,
+    const struct xds_resource *const *items, size_t n)
+{
+	bool whole = n == set->n;
+
+	for (size_t i = 0; whole && i < n; i++)
+		whole = items[i] == &set->items[i];
+	return whole ? set->version : ads_hash_items(items, n);
 }
 
 /* --- protobuf wire encoding ---------------------------------------------- */

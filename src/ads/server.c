@@ -262,6 +262,9 @@ cq_destroy_unpolled(grpc_completion_queue *cq)
 	grpc_completion_queue_destroy(cq);
 }
 
+static int start_publisher(struct ads_server *s, char **errmsg);
+static void stop_publisher(struct ads_server *s);
+
 int
 ads_server_start(const struct ads_options *opts, struct ads_server **out,
     char **errmsg)
@@ -291,6 +294,12 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &attr);
 	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&s->publish_cond, NULL);
+	ads_body_cache_init(&s->bodies);
+	if (start_publisher(s, errmsg) < 0) {
+		grpc_server_credentials_release(creds);
+		goto fail;
+	}
 	s->shutdown_tag = (struct ads_tag){ ADS_TAG_SHUTDOWN, s };
 	s->max_streams = opts->max_streams ? opts->max_streams : ADS_DEFAULT_MAX_STREAMS;
 	max_recv = opts->max_receive_bytes ? opts->max_receive_bytes :
@@ -314,10 +323,12 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
 			 * default two hours, and its stream freed. */
 			{ .type = GRPC_ARG_INTEGER,
 			  .key = GRPC_ARG_KEEPALIVE_TIME_MS,
-			  .value.integer = ADS_KEEPALIVE_TIME_MS },
+			  .value.integer = opts->keepalive_time_ms > 0 ?
+			      opts->keepalive_time_ms : ADS_KEEPALIVE_TIME_MS },
 			{ .type = GRPC_ARG_INTEGER,
 			  .key = GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-			  .value.integer = ADS_KEEPALIVE_TIMEOUT_MS },
+			  .value.integer = opts->keepalive_timeout_ms > 0 ?
+			      opts->keepalive_timeout_ms : ADS_KEEPALIVE_TIMEOUT_MS },
 			{ .type = GRPC_ARG_INTEGER,
 			  .key = GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
 			  .value.integer = 1 },
@@ -381,6 +392,9 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
 	return 0;
 
 fail:
+	stop_publisher(s);
+	ads_body_cache_destroy(&s->bodies);
+	pthread_cond_destroy(&s->publish_cond);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -412,26 +426,82 @@ collect_streams(struct ads_server *s, size_t *n_out)
 void
 ads_server_publish(struct ads_server *s, struct snapshot *snap)
 {
-	struct ads_stream **list;
 	struct snapshot *old;
-	uint64_t generation;
-	size_t n;
 
-	snapshot_ref(snap); /* ours for the loop below */
 	pthread_mutex_lock(&s->mu);
 	old = s->snap;
 	s->snap = snapshot_ref(snap);
-	generation = ++s->generation;
-	list = collect_streams(s, &n);
+	s->generation++;
+	pthread_cond_signal(&s->publish_cond);
 	pthread_mutex_unlock(&s->mu);
 	snapshot_unref(old);
+	/* The old bodies are of no use to streams that move to snap (a body
+	 * that did not change gets encoded once more). */
+	ads_body_cache_clear(&s->bodies);
+}
 
-	for (size_t i = 0; i < n; i++) {
-		ads_stream_update(list[i], snap, generation);
-		ads_stream_unref(list[i]);
+/* Brings every open stream to the newest snapshot, each time there is a
+ * newer one. A stream with a send in flight only records it (its send's
+ * completion goes on), so one slow client does not hold up the others. */
+static void *
+publisher_thread(void *arg)
+{
+	struct ads_server *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		struct ads_stream **list;
+		struct snapshot *snap;
+		uint64_t generation;
+		size_t n;
+
+		while (!s->stopping && s->published == s->generation)
+			pthread_cond_wait(&s->publish_cond, &s->mu);
+		if (s->stopping)
+			break;
+		snap = snapshot_ref(s->snap);
+		generation = s->published = s->generation;
+		list = collect_streams(s, &n);
+		pthread_mutex_unlock(&s->mu);
+
+		for (size_t i = 0; i < n; i++) {
+			ads_stream_update(list[i], snap, generation);
+			ads_stream_unref(list[i]);
+		}
+		free(list);
+		snapshot_unref(snap);
+		pthread_mutex_lock(&s->mu);
 	}
-	free(list);
-	snapshot_unref(snap);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static int
+start_publisher(struct ads_server *s, char **errmsg)
+{
+	int err = pthread_create(&s->publisher, NULL, publisher_thread, s);
+
+	if (err != 0) {
+		*errmsg = xasprintf("cannot start the ADS publisher thread: %s",
+		    strerror(err));
+		return -1;
+	}
+	pthread_setname_np(s->publisher, "cairn-ads-pub");
+	s->publisher_started = true;
+	return 0;
+}
+
+/* Sets stopping and joins the publisher: no stream is updated after. */
+static void
+stop_publisher(struct ads_server *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->publish_cond);
+	pthread_mutex_unlock(&s->mu);
+	if (s->publisher_started)
+		pthread_join(s->publisher, NULL);
+	s->publisher_started = false;
 }
 
 void
@@ -506,8 +576,8 @@ ads_server_stop(struct ads_server *s)
 		return;
 	/* Notify: every stream gets UNAVAILABLE (after its send in flight),
 	 * so Envoy reconnects elsewhere at once; no new streams. */
+	stop_publisher(s);
 	pthread_mutex_lock(&s->mu);
-	s->stopping = true;
 	list = collect_streams(s, &n);
 	pthread_mutex_unlock(&s->mu);
 	for (size_t i = 0; i < n; i++) {
@@ -534,7 +604,9 @@ ads_server_stop(struct ads_server *s)
 		log_error("ads: %zu accepts and some streams outlived the server",
 		    s->accepts_pending);
 	snapshot_unref(s->snap);
+	ads_body_cache_destroy(&s->bodies); /* before grpc_shutdown: slices */
 	ads_tls_free(s->tls); /* after grpc_server_destroy: grpc held it */
+	pthread_cond_destroy(&s->publish_cond);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->mu);
 	free(s);

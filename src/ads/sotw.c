@@ -23,11 +23,8 @@ sotw_init(struct sotw_stream *st)
 static void
 free_names(struct sotw_type_state *ts)
 {
-	for (size_t i = 0; i < ts->nnames; i++)
-		free(ts->names[i]);
-	free(ts->names);
+	ads_names_unref(ts->names);
 	ts->names = NULL;
-	ts->nnames = 0;
 }
 
 void
@@ -49,20 +46,7 @@ sotw_free(struct sotw_stream *st)
 bool
 sotw_is_named(const struct sotw_type_state *ts, const char *name)
 {
-	size_t lo = 0, hi = ts->nnames;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, ts->names[mid]);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
+	return ads_names_has(ts->names, name);
 }
 
 static int
@@ -86,13 +70,14 @@ static bool
 update_subscription(struct sotw_type_state *ts, enum xds_type t,
     const char *const *names, size_t n)
 {
+	struct ads_names *list;
 	const char **sorted;
 	size_t m = 0;
 	bool star = false, wildcard, changed;
 
 	if (n == 0 && !ts->named_before && legacy_wildcard_type(t)) {
 		/* Never named anything: still (or newly) a legacy wildcard. */
-		changed = !ts->wildcard || ts->nnames > 0;
+		changed = !ts->wildcard || ts->names != NULL;
 		ts->wildcard = true;
 		free_names(ts);
 		return changed;
@@ -119,20 +104,13 @@ update_subscription(struct sotw_type_state *ts, enum xds_type t,
 	}
 	wildcard = star;
 
-	changed = wildcard != ts->wildcard || m != ts->nnames;
-	for (size_t i = 0; !changed && i < m; i++)
-		changed = strcmp(sorted[i], ts->names[i]) != 0;
-	if (changed) {
-		free_names(ts);
-		ts->wildcard = wildcard;
-		if (m > 0) {
-			ts->names = xcalloc(m, sizeof *ts->names);
-			for (size_t i = 0; i < m; i++)
-				ts->names[i] = xstrdup(sorted[i]);
-			ts->nnames = m;
-		}
-	}
+	/* Interned lists are unique: equal lists are the same pointer. */
+	list = ads_names_intern(sorted, m);
 	free(sorted);
+	changed = wildcard != ts->wildcard || list != ts->names;
+	free_names(ts);
+	ts->names = list;
+	ts->wildcard = wildcard;
 	return changed;
 }
 
@@ -263,6 +241,60 @@ selects(const struct sotw_type_state *ts, const struct xds_resource *r)
 	return sotw_is_named(ts, r->name);
 }
 
+/* The items of set that the names l name, in order: both lists are sorted
+ * by strcmp, merge them. */
+static size_t
+merge_named(const struct ads_names *l, const struct xds_resource_set *set,
+    const struct xds_resource **items)
+{
+	size_t i = 0, j = 0, n = 0, nnames = ads_names_count(l);
+
+	while (i < nnames && j < set->n) {
+		int c = strcmp(l->v[i], set->items[j].name);
+
+		if (c == 0)
+			items[n++] = &set->items[j];
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+	return n;
+}
+
+/* merge_named through the list's selection cache: the streams that share
+ * the list (a fleet's EDS subscriptions) merge once per set, not once
+ * each. A set of the same version has the same names at the same places,
+ * whichever snapshot holds it. */
+static size_t
+select_named(struct ads_names *l, const struct xds_resource_set *set,
+    const struct xds_resource **items)
+{
+	size_t n;
+
+	if (l == NULL)
+		return 0;
+	pthread_mutex_lock(&l->sel_mu);
+	if (l->sel_valid && l->sel_version == set->version &&
+	    l->sel_set_n == set->n) {
+		n = l->sel_n;
+		for (size_t i = 0; i < n; i++)
+			items[i] = &set->items[l->sel_idx[i]];
+	} else {
+		n = merge_named(l, set, items);
+		l->sel_idx = xreallocarray(l->sel_idx, n ? n : 1, sizeof *l->sel_idx);
+		for (size_t i = 0; i < n; i++)
+			l->sel_idx[i] = (uint32_t)(items[i] - set->items);
+		l->sel_valid = true;
+		l->sel_version = set->version;
+		l->sel_set_n = set->n;
+		l->sel_n = n;
+		l->sel_made++;
+	}
+	pthread_mutex_unlock(&l->sel_mu);
+	return n;
+}
+
 /* What the subscription selects from set, in name order, without
  * duplicates. items has room for the result (at most set->n). Returns the
  * count. */
@@ -272,40 +304,12 @@ select_resources(const struct sotw_type_state *ts,
 {
 	size_t n = 0;
 
-	if (ts->wildcard) {
-		for (size_t i = 0; i < set->n; i++)
-			if (selects(ts, &set->items[i]))
-				items[n++] = &set->items[i];
-	} else {
-		/* Both lists are sorted by strcmp: merge them. */
-		size_t i = 0, j = 0;
-
-		while (i < ts->nnames && j < set->n) {
-			int c = strcmp(ts->names[i], set->items[j].name);
-
-			if (c == 0)
-				items[n++] = &set->items[j];
-			if (c <= 0)
-				i++;
-			if (c >= 0)
-				j++;
-		}
-	}
+	if (!ts->wildcard)
+		return select_named(ts->names, set, items);
+	for (size_t i = 0; i < set->n; i++)
+		if (selects(ts, &set->items[i]))
+			items[n++] = &set->items[i];
 	return n;
-}
-
-/* The hash of a (name, version) list: the identity of a response's
- * content, and the version_info of one that carries kept resources. */
-static uint64_t
-hash_items(const struct xds_resource *const *items, size_t n)
-{
-	struct hash_state *h = hash_begin();
-
-	for (size_t i = 0; i < n; i++) {
-		hash_update(h, items[i]->name, strlen(items[i]->name) + 1);
-		hash_update(h, items[i]->version_hex, 16);
-	}
-	return hash_end(h);
 }
 
 static void
@@ -452,6 +456,7 @@ emit(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 	out->items = items;
 	out->n = n;
 	out->nkept = ts->nkept;
+	out->set_hash = hash;
 
 	ts->must_answer = false;
 	ts->sent = true;
@@ -496,7 +501,7 @@ next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 		p.changed = true;
 	}
 	ts->subscription_changed = false;
-	hash = hash_items(p.items, p.n);
+	hash = ads_hash_selection(set, p.items, p.n);
 	if (!ts->must_answer && ts->sent && hash == ts->sent_set) {
 		/* Nothing new for this client (or exactly what it rejected
 		 * last): no redundant response. The client has snap's
@@ -541,7 +546,7 @@ withdraw(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 	ts->nkept = 0;
 	items = xcalloc(set->n ? set->n : 1, sizeof *items);
 	n = select_resources(ts, set, items);
-	emit(st, t, snap, items, n, hash_items(items, n), out);
+	emit(st, t, snap, items, n, ads_hash_selection(set, items, n), out);
 	out->withdrawal = true;
 	return true;
 }
@@ -581,31 +586,48 @@ enum {
 	TAG_RESPONSE_NONCE = ADS_TAG_LEN(5),
 };
 
+/* The part of a response that is the same for every stream sent the same
+ * set: resources and type_url. Protobuf fields may come in any order, so
+ * a stream sends its own head (version_info, nonce) followed by a body
+ * that streams share (stream.c). */
 size_t
-sotw_response_encode(const struct sotw_response *r, uint8_t *buf)
+sotw_response_encode_body(const struct sotw_response *r, uint8_t *buf)
 {
 	const char *url = xds_type_url(r->type);
 	size_t url_len = strlen(url), total = 0;
 	uint8_t *p = buf;
 
-	total += ads_field_size(strlen(r->version));
-	for (size_t i = 0; i < r->n; i++) {
-		size_t a = ads_any_size(url_len, r->items[i]);
-
-		total += ads_field_size_always(a);
-	}
-	total += ads_field_size(url_len) + ads_field_size(strlen(r->nonce));
+	for (size_t i = 0; i < r->n; i++)
+		total += ads_field_size_always(ads_any_size(url_len, r->items[i]));
+	total += ads_field_size(url_len);
 	if (buf == NULL)
 		return total;
 
-	p = ads_put_field(p, TAG_RESPONSE_VERSION_INFO, r->version, strlen(r->version));
 	for (size_t i = 0; i < r->n; i++) {
-		const struct xds_resource *res = r->items[i];
-
 		*p++ = TAG_RESPONSE_RESOURCES;
-		p = ads_put_any(p, url, url_len, res);
+		p = ads_put_any(p, url, url_len, r->items[i]);
 	}
 	p = ads_put_field(p, TAG_RESPONSE_TYPE_URL, url, url_len);
-	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, strlen(r->nonce));
 	return (size_t)(p - buf);
+}
+
+size_t
+sotw_response_encode_head(const struct sotw_response *r, uint8_t *buf)
+{
+	size_t vlen = strlen(r->version), nlen = strlen(r->nonce);
+	uint8_t *p = buf;
+
+	if (buf == NULL)
+		return ads_field_size(vlen) + ads_field_size(nlen);
+	p = ads_put_field(p, TAG_RESPONSE_VERSION_INFO, r->version, vlen);
+	p = ads_put_field(p, TAG_RESPONSE_NONCE, r->nonce, nlen);
+	return (size_t)(p - buf);
+}
+
+size_t
+sotw_response_encode(const struct sotw_response *r, uint8_t *buf)
+{
+	size_t head = sotw_response_encode_head(r, buf);
+
+	return head + sotw_response_encode_body(r, buf ? buf + head : NULL);
 }

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ads/names.h"
 #include "ads/protocol.h"
 #include "xds/snapshot.h"
 
@@ -32,8 +33,9 @@ struct sotw_type_state {
 	bool requested; /* a request of this type was seen */
 	bool named_before; /* the client sent a non-empty resource_names (ends legacy wildcard) */
 	bool wildcard; /* legacy wildcard or explicit "*" */
-	char **names; /* explicitly named resources, sorted, unique, without "*" */
-	size_t nnames;
+	/* Explicitly named resources, without "*": interned, shared with
+	 * every stream that names the same (NULL: none). */
+	struct ads_names *names;
 	bool subscription_changed; /* since the last evaluation */
 	bool must_answer; /* answer even if nothing changed (first request, EDS re-warm) */
 
@@ -107,6 +109,7 @@ struct sotw_response {
 	size_t n;
 	size_t nkept; /* how many of items are kept (make-before-break) */
 	bool withdrawal; /* the response that drops kept resources */
+	uint64_t set_hash; /* of the (name, version) list of items */
 };
 
 void sotw_init(struct sotw_stream *st);
@@ -133,6 +136,12 @@ void sotw_response_free(struct sotw_response *r);
  * bytes in a google.protobuf.Any without decoding it. With buf NULL only
  * returns the size. */
 size_t sotw_response_encode(const struct sotw_response *r, uint8_t *buf);
+/* The same in two parts whose concatenation is a DiscoveryResponse: the
+ * body (resources, type_url) depends only on the type and set_hash, so
+ * streams sent the same set share it; the head (version_info, nonce) is
+ * the stream's own. */
+size_t sotw_response_encode_body(const struct sotw_response *r, uint8_t *buf);
+size_t sotw_response_encode_head(const struct sotw_response *r, uint8_t *buf);
 
 /* Whether the explicitly named list contains name. */
 bool sotw_is_named(const struct sotw_type_state *ts, const char *name);

@@ -12,13 +12,15 @@
  * nobody else holds a reference. Batch results are never asserted: a
  * failed batch means the call is going away, and the close batch says so.
  *
- * Publishing (design choice (a) of the ADS brief): grpc core has no public
- * way to post a custom tag to a completion queue, so the publishing thread
- * does not wake the queue thread. It starts the send itself, under the
+ * Publishing: grpc core has no public way to post a custom tag to a
+ * completion queue, so a new snapshot does not wake the queue thread. The
+ * server's publisher thread (server.c) starts the send itself, under the
  * stream's mutex, which also serializes every other batch started on the
  * call (grpc core allows batches from any thread when calls on one call
  * are synchronized). A stream with a send in flight only keeps a dirty
- * marker and the newest snapshot; the send's completion evaluates again. */
+ * marker and the newest snapshot; the send's completion evaluates again.
+ * A response is the stream's own head and a body that streams sent the
+ * same resources share (bodies.h). */
 #include "ads/stream.h"
 
 #include <stdio.h>
@@ -179,26 +181,96 @@ ads_stream_finish(struct ads_stream *st, grpc_status_code code, const char *msg)
 	pthread_mutex_unlock(&st->mu);
 }
 
-/* What the protocol wants to send next, encoded. */
+/* What the protocol wants to send next, encoded: the stream's own head,
+ * then the body, shared with other streams when it is big enough. */
 struct outgoing {
-	grpc_slice slice;
+	grpc_slice slices[2];
+	size_t nslices, len;
 	enum xds_type type;
 	size_t resources, removed;
 	char version_buf[17];
 	char nonce[21];
 };
 
+/* The two halves of a response of either protocol. */
+struct encoders {
+	int protocol; /* key space of ads_body_key */
+	size_t (*head)(const void *r, uint8_t *buf);
+	size_t (*body)(const void *r, uint8_t *buf);
+	ads_body_encoder fill; /* body, for the cache */
+};
+
+static size_t
+sotw_head(const void *r, uint8_t *buf)
+{
+	return sotw_response_encode_head(r, buf);
+}
+
+static size_t
+sotw_body(const void *r, uint8_t *buf)
+{
+	return sotw_response_encode_body(r, buf);
+}
+
+static void
+sotw_body_fill(const void *r, uint8_t *buf)
+{
+	sotw_response_encode_body(r, buf);
+}
+
+static size_t
+delta_head(const void *r, uint8_t *buf)
+{
+	return delta_response_encode_head(r, buf);
+}
+
+static size_t
+delta_body(const void *r, uint8_t *buf)
+{
+	return delta_response_encode_body(r, buf);
+}
+
+static void
+delta_body_fill(const void *r, uint8_t *buf)
+{
+	delta_response_encode_body(r, buf);
+}
+
+static const struct encoders sotw_enc = { 0, sotw_head, sotw_body, sotw_body_fill };
+static const struct encoders delta_enc = { 1, delta_head, delta_body, delta_body_fill };
+
+/* Encodes r into o: a small body along with the head in one slice, a big
+ * one from the server's shared cache (encoded there at most once per
+ * publish for all the streams sent the same set). */
+static void
+encode(struct ads_stream *st, const struct encoders *e, const void *r,
+    enum xds_type type, uint64_t set_hash, struct outgoing *o)
+{
+	size_t hlen = e->head(r, NULL), blen = e->body(r, NULL);
+
+	o->len = hlen + blen;
+	if (blen < ADS_BODY_SHARE_MIN) {
+		o->slices[0] = grpc_slice_malloc(hlen + blen);
+		e->head(r, GRPC_SLICE_START_PTR(o->slices[0]));
+		e->body(r, GRPC_SLICE_START_PTR(o->slices[0]) + hlen);
+		o->nslices = 1;
+		return;
+	}
+	o->slices[0] = grpc_slice_malloc(hlen);
+	e->head(r, GRPC_SLICE_START_PTR(o->slices[0]));
+	o->slices[1] = ads_body_get(&st->server->bodies,
+	    ads_body_key(e->protocol, (int)type, set_hash), blen, e->fill, r);
+	o->nslices = 2;
+}
+
 static bool
 next_sotw(struct ads_stream *st, struct outgoing *o)
 {
 	struct sotw_response r;
-	size_t len;
 
 	if (!sotw_next_response(&st->proto.sotw, st->snap, &r))
 		return false;
-	len = sotw_response_encode(&r, NULL);
-	o->slice = grpc_slice_malloc(len);
-	sotw_response_encode(&r, GRPC_SLICE_START_PTR(o->slice));
+	encode(st, &sotw_enc, &r, r.type, r.set_hash, o);
 	o->type = r.type;
 	o->resources = r.n;
 	o->removed = 0;
@@ -212,13 +284,10 @@ static bool
 next_delta(struct ads_stream *st, struct outgoing *o)
 {
 	struct delta_response r;
-	size_t len;
 
 	if (!delta_next_response(&st->proto.delta, st->snap, &r))
 		return false;
-	len = delta_response_encode(&r, NULL);
-	o->slice = grpc_slice_malloc(len);
-	delta_response_encode(&r, GRPC_SLICE_START_PTR(o->slice));
+	encode(st, &delta_enc, &r, r.type, r.set_hash, o);
 	o->type = r.type;
 	o->resources = r.n;
 	o->removed = r.nremoved;
@@ -247,9 +316,10 @@ try_send(struct ads_stream *st)
 		st->dirty = false;
 		return;
 	}
-	len = GRPC_SLICE_LENGTH(o.slice);
-	st->send_buf = grpc_raw_byte_buffer_create(&o.slice, 1);
-	grpc_slice_unref(o.slice);
+	len = o.len;
+	st->send_buf = grpc_raw_byte_buffer_create(o.slices, o.nslices);
+	for (size_t i = 0; i < o.nslices; i++)
+		grpc_slice_unref(o.slices[i]);
 
 	if (len > ADS_LARGE_RESPONSE_BYTES)
 		log_warning("ads: stream %llu: %s response for node %s is %zu bytes, "

@@ -4,7 +4,8 @@
  *
  * Locking: a stream's mutex guards everything in the stream, including
  * every grpc_call_start_batch() on its call; the server's mutex guards the
- * stream list, the current snapshot and the stopping flag. Never take a
+ * stream list, the current snapshot, the generations and the stopping
+ * flag; the body cache has a mutex of its own, taken under stream mutexes. Never take a
  * stream mutex while holding the server mutex (walks of the list take
  * references, unlock, then lock each stream). */
 #ifndef CAIRN_ADS_STREAM_H
@@ -19,6 +20,7 @@
 #include <grpc/grpc.h>
 
 #include "ads/ads.h"
+#include "ads/bodies.h"
 #include "ads/delta.h"
 #include "ads/sotw.h"
 
@@ -93,6 +95,13 @@ struct ads_server {
 	struct snapshot *snap; /* current, or NULL before the first publish */
 	uint64_t generation; /* bumped by every publish */
 	struct ads_stream *streams; /* open streams */
+	/* ads_server_publish() only swaps the snapshot and wakes the
+	 * publisher thread, which brings the streams up to date: the caller
+	 * (the watch thread) never encodes or writes to a socket. */
+	pthread_t publisher;
+	bool publisher_started;
+	pthread_cond_t publish_cond;
+	uint64_t published; /* the generation the publisher handed out */
 	size_t nstreams[ADS_STREAM_KIND_COUNT];
 	uint64_t next_stream_id;
 	size_t accepts_pending;
@@ -102,6 +111,7 @@ struct ads_server {
 	_Atomic uint64_t nacks[XDS_TYPE_COUNT];
 	_Atomic uint64_t bytes_sent;
 	struct ads_tls *tls; /* xds.tls, renewable (tls.c); NULL: plaintext */
+	struct ads_body_cache bodies; /* encoded bodies streams share */
 };
 
 /* stream.c */

@@ -1070,20 +1070,30 @@ source_git_refresh(struct source_git *sg)
 
 /* --- open / close ------------------------------------------------------ */
 
+/* The state directory, and in *from where that choice came from (for
+ * messages that say what to change). */
 static char *
-state_directory(const struct source_git_options *o)
+state_directory(const struct source_git_options *o, const char **from)
 {
 	const char *dir = o->state_dir;
 
-	if (dir == NULL || dir[0] == '\0')
+	*from = "set by the caller";
+	if (dir == NULL || dir[0] == '\0') {
 		dir = getenv("CAIRN_STATE_DIRECTORY");
+		*from = "$CAIRN_STATE_DIRECTORY";
+	}
 	if (dir == NULL || dir[0] == '\0') {
 		/* systemd: a colon-separated list, ours first. */
 		dir = getenv("STATE_DIRECTORY");
+		*from = "$STATE_DIRECTORY, systemd's StateDirectory=";
 		if (dir && dir[0])
 			return xstrndup(dir, strcspn(dir, ":"));
 	}
-	return xstrdup(dir && dir[0] ? dir : DEFAULT_STATE_DIRECTORY);
+	if (dir && dir[0])
+		return xstrdup(dir);
+	*from = "the default; set StateDirectory=cairn (systemd) or "
+	    "$CAIRN_STATE_DIRECTORY to change it";
+	return xstrdup(DEFAULT_STATE_DIRECTORY);
 }
 
 /* The URL without user information, which may hold a password. */
@@ -1123,39 +1133,63 @@ mkdir_p(const char *path, mode_t mode)
 	return rc;
 }
 
+/* A mirror that cannot be created or written is an error at start, with
+ * the path and what to do: otherwise every fetch would fail for a reason
+ * the operator cannot see from the message (and an existing mirror on a
+ * read-only file system would serve an old commit forever). */
+static int
+mirror_refuse(struct source_git *sg, struct diag_list *diags, const char *what,
+    const char *path, const char *why, const char *state, const char *from)
+{
+	diag_add(diags, DIAG_ERROR, "", 0, 0, "git mirror of %s: cannot %s %s: "
+	    "%s; the mirror lives in the state directory %s (%s), which must "
+	    "be a directory cairn can write (mode 0700, owned by the cairn "
+	    "user, on a writable file system with free space)",
+	    sg->remote_display, what, path, why, state, from);
+	return -1;
+}
+
 /* Creates the mirror if needed; sets sg->repo_path. */
 static int
 mirror_prepare(struct source_git *sg, const struct source_git_options *o,
     struct diag_list *diags)
 {
-	char *state = state_directory(o), *dir, hex[17];
+	const char *from;
+	char *state = state_directory(o, &from), *dir, hex[17];
 	git_repository *repo;
 	struct stat st;
+	int rc = -1;
 
 	hash_hex(hash_bytes(sg->remote, strlen(sg->remote)), hex);
 	dir = xasprintf("%s/git", state);
 	sg->repo_path = xasprintf("%s/%s.git", dir, hex);
-	free(state);
 	if (mkdir_p(dir, 0700) < 0) {
-		diag_add(diags, DIAG_ERROR, "", 0, 0,
-		    "git mirror of %s: cannot create %s: %s", sg->remote_display,
-		    dir, strerror(errno));
-		free(dir);
-		return -1;
+		mirror_refuse(sg, diags, "create", dir, strerror(errno), state, from);
+		goto out;
 	}
-	free(dir);
-	if (stat(sg->repo_path, &st) == 0)
-		return 0;
+	if (stat(sg->repo_path, &st) == 0) {
+		/* Fetches write objects, refs and their lock files here. */
+		if (access(sg->repo_path, R_OK | W_OK | X_OK) < 0 ||
+		    access(dir, W_OK | X_OK) < 0)
+			mirror_refuse(sg, diags, "write", sg->repo_path,
+			    strerror(errno), state, from);
+		else
+			rc = 0;
+		goto out;
+	}
 	if (git_repository_init(&repo, sg->repo_path, 1) < 0) {
-		diag_add(diags, DIAG_ERROR, "", 0, 0,
-		    "git mirror of %s: cannot create %s: %s", sg->remote_display,
-		    sg->repo_path, git_errmsg());
-		return -1;
+		mirror_refuse(sg, diags, "create", sg->repo_path, git_errmsg(),
+		    state, from);
+		goto out;
 	}
 	git_repository_free(repo);
 	log_info("git: created the mirror of %s in %s", sg->remote_display,
 	    sg->repo_path);
-	return 0;
+	rc = 0;
+out:
+	free(dir);
+	free(state);
+	return rc;
 }
 
 static char *
@@ -1395,6 +1429,8 @@ void
 source_git_get_stats(const struct source_git *sg, struct source_git_stats *out)
 {
 	*out = sg->stats;
+	out->consecutive_failures = sg->failures;
+	out->last_fetch_error = sg->last_fetch_error;
 }
 
 char *

@@ -57,6 +57,10 @@ struct source_git_stats {
 	size_t blobs_read; /* since open: blobs read from the object database */
 	size_t blobs_cached; /* since open: files served from the blob cache */
 	size_t fetches, fetch_failures; /* since open */
+	unsigned consecutive_failures; /* fetches failed since the last success */
+	/* The last fetch's error, NULL once one succeeds; owned by the source,
+	 * valid until its next process_events. */
+	const char *last_fetch_error;
 };
 
 /* Returns -1 with the reason in diags when the repository cannot be

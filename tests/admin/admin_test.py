@@ -52,6 +52,7 @@ REQUIRED_SERIES = [
     "cairn_xds_responses_total",
     "cairn_xds_acks_total",
     "cairn_xds_nacks_total",
+    "cairn_admin_renders_total",
     "cairn_xds_bytes_sent_total",
     "cairn_file_errors",
 ]
@@ -304,6 +305,48 @@ def check_xds(base, label):
     tap.ok(status == 400, "%s: /debug/xds?type=nope is 400" % label, status)
 
 
+def metric_value(base, sample):
+    """The value of one sample line of /metrics (name with labels), or None."""
+    _, _, body = request(base, "/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def renders(base):
+    return (metric_value(base, 'cairn_admin_renders_total{what="status"}'),
+            metric_value(base, 'cairn_admin_renders_total{what="dag"}'))
+
+
+def check_lazy_rendering(base, label):
+    """Issue #8: rebuilds render neither the report nor the DAG; the first
+    page that shows one renders it, once per build."""
+    tap.ok(renders(base) == (0, 0), "%s: nothing rendered before a page asks" % label,
+           renders(base))
+    rebuilt = True
+    for _ in range(3):
+        # One at a time: refreshes asked for together are one rebuild.
+        before = metric_value(base, "cairn_rebuilds_total")
+        request(base, "/refresh", method="POST")
+        rebuilt = rebuilt and wait_until(
+            lambda: metric_value(base, "cairn_rebuilds_total") > before, 10)
+    tap.ok(rebuilt and renders(base) == (0, 0),
+           "%s: three rebuilds render nothing" % label, (rebuilt, renders(base)))
+    for path in ("/status", "/", "/status", "/debug/dag", "/debug/dag"):
+        request(base, path)
+    tap.ok(renders(base) == (1, 1),
+           "%s: /status, / and /debug/dag render once per build" % label, renders(base))
+    before = metric_value(base, "cairn_rebuilds_total")
+    request(base, "/refresh", method="POST")
+    wait_until(lambda: metric_value(base, "cairn_rebuilds_total") > before, 10)
+    unchanged = renders(base)
+    request(base, "/status")
+    tap.ok(unchanged == (1, 1) and renders(base) == (2, 1),
+           "%s: a new build is rendered again when asked, not before" % label,
+           (unchanged, renders(base)))
+
+
 def check_basics(base, label):
     status, _, body = request(base, "/healthz")
     tap.ok(status == 200 and body == b"ok\n", "%s: /healthz is 200" % label, (status, body))
@@ -488,6 +531,7 @@ def serve_tests():
         ready = wait_until(lambda: request(base, "/readyz", timeout=2)[0] == 200, 20)
         if not tap.ok(ready, "serve: /readyz turns 200"):
             return
+        check_lazy_rendering(base, label)
         check_basics(base, label)
         status, _, body = request(base, "/status")
         if status == 200:

@@ -20,6 +20,8 @@
  *      responses whose resources were identical to the previous response
  *      of that type on that stream (redundant pushes). The window closes
  *      when every stream has its update and nothing arrived for 500 ms.
+ *      Also the CPU time the change cost the server and this client
+ *      (steadier than latencies on a machine shared with other work).
  * With -D the streams use DeltaAggregatedResources; a server that answers
  * UNIMPLEMENTED gets "n/a" figures.
  *
@@ -894,6 +896,34 @@ kill_server(void)
 	server_pid = -1;
 }
 
+/* CPU time (user + system, all threads) of process pid in ms, or -1. On a
+ * machine shared with other work the latencies vary with the neighbours;
+ * the CPU a change costs the server and this client does much less. */
+static double
+proc_cpu_ms(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long utime, stime;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* Fields after the command (which may hold spaces): state is 3rd;
+	 * utime and stime are the 14th and 15th. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	    &utime, &stime) != 2)
+		return -1;
+	return (double)(utime + stime) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
 static long last_guard_check;
 
 /* Stops the run when the server grows past the limit or time is up. */
@@ -1115,7 +1145,8 @@ all_na(const char *why)
 	static const char *const figures[] = { "rss_nostreams", "rss_at", "rss_all",
 		"per_stream", "latency_p50", "latency_p99", "latency_max",
 		"bytes_per_stream", "changed_bytes", "bytes_ratio",
-		"responses_per_stream", "redundant_per_change", "daemon_built_in" };
+		"responses_per_stream", "redundant_per_change", "daemon_built_in",
+		"server_cpu_per_change", "client_cpu_per_change" };
 
 	for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
 		na(figures[i], why);
@@ -1164,7 +1195,8 @@ main(int argc, char **argv)
 	long rss_nostreams, rss_at = -1, rss_all = -1, hwm;
 	double lat_p50[MAX_CHANGES], lat_p99[MAX_CHANGES], lat_max[MAX_CHANGES],
 	    bytes[MAX_CHANGES], changed[MAX_CHANGES], ratio[MAX_CHANGES],
-	    responses[MAX_CHANGES], redundant[MAX_CHANGES], built[MAX_CHANGES];
+	    responses[MAX_CHANGES], redundant[MAX_CHANGES], built[MAX_CHANGES],
+	    server_cpu[MAX_CHANGES], client_cpu[MAX_CHANGES];
 	int nchanges = 0;
 	char target[64];
 	int rc = 0;
@@ -1299,6 +1331,7 @@ main(int argc, char **argv)
 		char *path = change_path(k);
 		double *lat = calloc((size_t)opt.streams, sizeof *lat);
 		int before, after, missed = 0, old;
+		double cpu0_server, cpu0_client;
 		long b;
 		uint64_t tot_bytes = 0, tot_resp = 0, tot_red = 0;
 
@@ -1315,6 +1348,8 @@ main(int argc, char **argv)
 		}
 		w_changed_bytes = 0;
 		log_number("change: revision", "built in ", &before);
+		cpu0_server = proc_cpu_ms(server_pid);
+		cpu0_client = proc_cpu_ms(getpid());
 		in_window = true;
 		window_t0 = bench_now_ns();
 		old = set_marker(path, 20000 + k);
@@ -1328,6 +1363,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "ads_load: change %d: not every stream got its "
 			    "update within %lld s\n", k, CHANGE_TIMEOUT_NS / 1000000000);
 		in_window = false;
+		/* Includes the 500 ms quiet period, when both should be idle. */
+		server_cpu[nchanges] = proc_cpu_ms(server_pid) - cpu0_server;
+		client_cpu[nchanges] = proc_cpu_ms(getpid()) - cpu0_client;
 		for (int i = 0; i < nstreams_open; i++) {
 			struct stream *st = &streams[i];
 
@@ -1353,11 +1391,12 @@ main(int argc, char **argv)
 		built[nchanges] = after > before ? (double)b : -1;
 		fprintf(stderr, "ads_load %s change %d (%s): p50 %.1f p99 %.1f max %.1f ms, "
 		    "%.0f bytes/stream (changed resources %llu bytes), %.2f responses/stream, "
-		    "%llu redundant, %d missed, daemon rebuilds %d (last built in %ld ms)\n",
+		    "%llu redundant, %d missed, daemon rebuilds %d (last built in %ld ms), "
+		    "CPU server %.0f ms client %.0f ms\n",
 		    opt.prefix, k, path, lat_p50[nchanges], lat_p99[nchanges],
 		    lat_max[nchanges], bytes[nchanges], (unsigned long long)w_changed_bytes,
 		    responses[nchanges], (unsigned long long)tot_red, missed,
-		    after - before, b);
+		    after - before, b, server_cpu[nchanges], client_cpu[nchanges]);
 		if (missed > 0)
 			printf("INFO\tads %s: change %d: %d streams missed the update\n",
 			    opt.prefix, k, missed);
@@ -1384,6 +1423,8 @@ main(int argc, char **argv)
 		result("responses_per_stream", responses, (size_t)nchanges, "");
 		result("redundant_per_change", redundant, (size_t)nchanges, "");
 		result("daemon_built_in", built, (size_t)nchanges, "ms");
+		result("server_cpu_per_change", server_cpu, (size_t)nchanges, "ms");
+		result("client_cpu_per_change", client_cpu, (size_t)nchanges, "ms");
 	}
 	hwm = bench_proc_kib(server_pid, "VmHWM");
 	{

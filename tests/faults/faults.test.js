@@ -13,6 +13,10 @@ const grpc = require('@grpc/grpc-js');
 const { AdsClient, grpcStatus } = require('../protocol/lib/ads-client');
 const { copyTree } = require('../protocol/lib/serve');
 const { nextMatching, rdsNames, edsPort, STOREFRONT } = require('../hostile/lib');
+// Under ASan (tests/sanitize.sh) freed memory sits in the allocator's
+// quarantine and RSS says nothing about cairn: the RSS bounds are judged in
+// the normal run, leaks by LeakSanitizer when cairn exits.
+const SANITIZED = process.env.CAIRN_SANITIZED === '1';
 const {
   startCairn, rssKiB, fdCount, sleep, writeTree, edsPorts, stallingProxy, freePort,
 } = require('./lib');
@@ -258,8 +262,10 @@ test('a client that stops reading: memory stays bounded, a healthy stream gets e
     const line = `RSS ${base} KiB before, ${after} KiB after ${CHANGES} changes with ${STALLED} ` +
       `stalled clients (EDS response ${last.byteLength} bytes; queueing them all: ${queued} KiB)`;
     t.diagnostic(line);
-    assert.ok(after < 2 * base, line);
-    assert.ok(after - base < queued / 2, line);
+    if (!SANITIZED) {
+      assert.ok(after < 2 * base, line);
+      assert.ok(after - base < queued / 2, line);
+    }
 
     // The stalled clients really received nothing while the changes went by.
     assert.deepEqual(stalled.map(({ s }) => s.queue.length), queued0, 'nothing reached the stalled clients');
@@ -360,7 +366,7 @@ test('1,000 connect/disconnect cycles: no fd or memory growth, the daemon still 
     const line = `${CYCLES} cycles in ${took} ms: fds ${fdBase} -> ${fds}, RSS ${rssBase} -> ${rss} KiB`;
     t.diagnostic(line);
     assert.ok(fds <= fdBase + 2, line);
-    assert.ok(rss - rssBase < 8 * 1024, line);
+    if (!SANITIZED) assert.ok(rss - rssBase < 8 * 1024, line);
 
     // Still serving: the stream opened before gets a change, a new stream an answer.
     fs.writeFileSync(path.join(root, 'shop', 'services.yaml'), STOREFRONT(9222));
@@ -493,5 +499,92 @@ test('security: the admin endpoint binds loopback by default', { timeout: 20000 
     assert.equal(seen.any, false, 'admin listens on 0.0.0.0');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// GET on the admin endpoint: {status, body}.
+function adminGet(addr, p) {
+  const http = require('node:http');
+  return new Promise((resolve, reject) => {
+    const req = http.get(`http://${addr}${p}`, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`GET ${p}: no answer`)));
+  });
+}
+
+// Open SotW streams as /metrics counts them.
+async function sotwStreams(admin) {
+  const m = /^cairn_streams\{protocol="sotw"\} (\d+)$/m.exec((await adminGet(admin, '/metrics')).body);
+  return m ? Number(m[1]) : NaN;
+}
+
+// A client in a process of its own, so that SIGSTOP freezes it whole: the kernel keeps ACKing
+// TCP, but nothing answers cairn's HTTP/2 PINGs any more, exactly a hung or half-gone Envoy.
+function frozenClientScript(dir) {
+  const script = path.join(dir, 'client.js');
+  const lib = path.join(process.env.top_srcdir, 'tests', 'protocol', 'lib', 'ads-client.js');
+  fs.writeFileSync(script, `'use strict';
+const { AdsClient } = require(${JSON.stringify(lib)});
+const c = new AdsClient(process.argv[2]);
+const s = c.sotw({ id: 'faults-frozen', cluster: 'test' });
+s.send({ type: 'cds' });
+s.next(5000).then((r) => { s.ack(r); process.stdout.write('synced\\n'); },
+  (e) => { console.error(e.message); process.exit(1); });
+setInterval(() => {}, 1000);
+`);
+  return script;
+}
+
+test('half-open connections: keepalive reaps a client that stopped answering, a healthy one stays', { timeout: 30000 }, async () => {
+  const dir = tmpdir('keepalive');
+  const root = path.join(dir, 'resources');
+  copyTree(quickstart, root);
+  // 1 s + 1 s: a frozen client must be gone within about 2 s (grpc checks at ping time).
+  const cfg = config(dir, 'xds:\n  keepalive-time: 1s\n  keepalive-timeout: 1s\n');
+  const srv = await startCairn(['-c', cfg, root]);
+  const healthy = ownClient(srv.xds);
+  let frozen = null;
+  try {
+    await srv.waitForLog(/initial build/, 5000);
+    const s = healthy.sotw({ id: 'faults-healthy', cluster: 'test' });
+    const before = await sotwAll(s);
+
+    frozen = spawn(process.execPath, [frozenClientScript(dir), srv.xds],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    await new Promise((resolve, reject) => {
+      frozen.stdout.on('data', (d) => { if (/synced/.test(d)) resolve(); });
+      frozen.once('exit', (code) => reject(new Error(`client exited with ${code}`)));
+    });
+    assert.equal(await sotwStreams(srv.admin), 2, 'both clients connected');
+
+    frozen.kill('SIGSTOP');
+    const stopped = Date.now();
+    let n = 2;
+    while (n !== 1 && Date.now() - stopped < 6000) {
+      await sleep(100);
+      n = await sotwStreams(srv.admin);
+    }
+    const ms = Date.now() - stopped;
+    assert.equal(n, 1, `the frozen client's stream was not closed within ${ms} ms`);
+    // Not sooner than one keepalive time: it was the ping that found it.
+    assert.ok(ms >= 900, `closed after ${ms} ms, before any ping could have gone unanswered`);
+
+    // Several keepalive rounds later the healthy client (which answers pings) is still served.
+    await sleep(2500);
+    assert.equal(await sotwStreams(srv.admin), 1, 'the healthy client stays connected');
+    fs.writeFileSync(path.join(root, 'shop', 'services.yaml'), STOREFRONT(9444));
+    const { match } = await nextMatching(s, (r) => r.type === 'eds' && edsPort(r) === 9444, 5000);
+    assert.notEqual(match.version_info, before.eds.version_info);
+  } finally {
+    if (frozen && frozen.exitCode === null) frozen.kill('SIGKILL');
+    healthy.close();
+    const st = await srv.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(st.code, 0, `cairn serve exit ${st.code} ${st.signal || ''}; stderr:\n${srv.stderr()}`);
   }
 });

@@ -32,6 +32,8 @@
  *     CDS, EDS, SDS), each phase in its order; unsplit, each type answers
  *     at most once per phase; a split response is within the limit
  *     unless it holds a single entry;
+ *   - the body streams share (resources and type_url) is the same bytes
+ *     whenever the type and key it is cached under are, within a snapshot;
  *   - once everything due is sent, the client has exactly the subscribed
  *     resources of the snapshot at their versions, nothing more is due,
  *     and an ACK or NACK makes nothing due.
@@ -66,6 +68,11 @@ struct fz_response {
 	bool withdrawal; /* the break phase */
 	uint8_t *wire; /* the encoded DeltaDiscoveryResponse */
 	size_t len;
+	/* The part streams share (src/ads/stream.c caches it by type and
+	 * body_key for one snapshot): it must depend on nothing else. */
+	uint64_t body_key;
+	uint8_t *body;
+	size_t body_len;
 };
 
 static struct delta_stream *
@@ -117,6 +124,10 @@ fz_next(struct delta_stream *st, struct snapshot *snap, struct fz_response *out)
 	out->len = delta_response_encode(&r, NULL);
 	out->wire = xmalloc(out->len ? out->len : 1);
 	FUZZ_CHECK(delta_response_encode(&r, out->wire) == out->len);
+	out->body_key = r.set_hash;
+	out->body_len = delta_response_encode_body(&r, NULL);
+	out->body = xmalloc(out->body_len ? out->body_len : 1);
+	FUZZ_CHECK(delta_response_encode_body(&r, out->body) == out->body_len);
 	delta_response_free(&r);
 	return true;
 }
@@ -211,15 +222,53 @@ struct model_type {
 	size_t responses;
 };
 
+/* The shared bodies sent since the last snapshot switch. */
+struct body {
+	enum xds_type type;
+	uint64_t key;
+	uint8_t *bytes;
+	size_t len;
+};
+
 struct model {
 	struct model_type t[XDS_TYPE_COUNT];
+	struct body *bodies;
+	size_t nbodies, bodies_cap;
 	unsigned long long last_nonce;
 	size_t limit; /* 0: unsplit */
 };
 
 static void
+bodies_clear(struct model *m)
+{
+	for (size_t i = 0; i < m->nbodies; i++)
+		free(m->bodies[i].bytes);
+	m->nbodies = 0;
+}
+
+/* A body shared under (type, key) must be the same bytes every time, or a
+ * stream would be sent another stream's resources. Takes r's body. */
+static void
+check_body(struct model *m, struct fz_response *r)
+{
+	struct body b = { r->type, r->body_key, r->body, r->body_len };
+
+	for (size_t i = 0; i < m->nbodies; i++) {
+		if (m->bodies[i].type != r->type || m->bodies[i].key != r->body_key)
+			continue;
+		FUZZ_CHECK(m->bodies[i].len == r->body_len &&
+		    memcmp(m->bodies[i].bytes, r->body, r->body_len) == 0);
+		free(r->body);
+		return;
+	}
+	ARRAY_PUSH(m->bodies, m->nbodies, m->bodies_cap, b);
+}
+
+static void
 model_free(struct model *m)
 {
+	bodies_clear(m);
+	free(m->bodies);
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		names_free(&m->t[t].named);
 		names_free(&m->t[t].has);
@@ -480,9 +529,11 @@ drain(struct model *m, struct delta_stream *st, struct snapshot *snap)
 		if (m->limit == 0)
 			FUZZ_CHECK(++per_rank[k] == 1);
 		check_response(m, snap, &r);
+		check_body(m, &r);
 		free(r.wire);
 	}
-	FUZZ_CHECK(!fz_next(st, snap, &r));
+	if (fz_next(st, snap, &r))
+		fuzz_fail(__FILE__, __LINE__, "a response is due after the drain");
 	check_converged(m, snap);
 	return count;
 }
@@ -558,6 +609,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 1:
 			gen = (gen + 1) % ADS_FIXTURE_GENERATIONS;
+			bodies_clear(&m);
 			for (int k = 0; k < XDS_TYPE_COUNT; k++)
 				model_forget_unsubscribed(&m.t[k], snaps[gen], (enum xds_type)k);
 			break;

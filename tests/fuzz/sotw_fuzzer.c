@@ -115,14 +115,14 @@ reply(struct sotw_stream *st, enum xds_type t, const struct last_sent *last,
     bool nack, char **err)
 {
 	const struct sotw_type_state *ts = &st->types[t];
-	const char **names = xcalloc(ts->nnames + 1, sizeof *names);
+	const char **names = xcalloc(ads_names_count(ts->names) + 1, sizeof *names);
 	struct sotw_request req = { 0 };
 	struct sotw_result res;
 	size_t n = 0;
 	int rc;
 
-	for (size_t i = 0; i < ts->nnames; i++)
-		names[n++] = ts->names[i];
+	for (size_t i = 0; i < ads_names_count(ts->names); i++)
+		names[n++] = ts->names->v[i];
 	if (ts->wildcard && ts->named_before)
 		names[n++] = "*";
 	req.type_url = xds_type_url(t);

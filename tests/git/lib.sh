@@ -50,6 +50,8 @@ cleanup() {
 	for pid in $daemons; do
 		wait "$pid" 2>/dev/null
 	done
+	# A test's own teardown (unmounting), once no daemon holds files.
+	${cleanup_extra:-:}
 	if [ -n "${KEEP:-}" ]; then
 		echo "# KEEP: scratch files are in $tmp"
 	else

@@ -94,17 +94,19 @@ subsets:
 `;
 
 // Starts the daemon on a copy of the quickstart tree; config: extra cairn.yaml text.
-async function setup({ config = '', beforeStart, args = [] } = {}) {
+// uid: run the daemon as that user (tests running as root use it to meet permissions).
+async function setup({ config = '', beforeStart, args = [], uid } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-hostile-'));
+  if (uid !== undefined) fs.chmodSync(dir, 0o755);
   const root = path.join(dir, 'resources');
   copyTree(quickstart, root);
   const cfg = path.join(dir, 'cairn.yaml');
   fs.writeFileSync(cfg, `debounce: 20ms\nmax-delay: 200ms\n${config}`);
   let srv;
   if (beforeStart) {
-    srv = await beforeStart(() => startServe(['-c', cfg, ...args, root]));
+    srv = await beforeStart(() => startServe(['-c', cfg, ...args, root], { uid }));
   } else {
-    srv = await startServe(['-c', cfg, ...args, root]);
+    srv = await startServe(['-c', cfg, ...args, root], { uid });
   }
   const client = new AdsClient(srv.xds);
   const s = client.sotw({ id: 'hostile', cluster: 'test' });

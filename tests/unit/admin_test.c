@@ -407,6 +407,236 @@ test_debug(void **state)
 	admin_server_free(s);
 }
 
+/* The serve loop's way (issue #8): the build itself is published; its
+ * report and DAG are rendered by the renderer only when a page asks, once
+ * per build. The owner keeps the build, as cmd_serve.c does. */
+struct lazy_owner {
+	struct pipeline *p;
+	struct build_result r;
+	bool have;
+	uint64_t id; /* of the build kept */
+	int status_calls, dot_calls;
+};
+
+static json_t *
+lazy_status(void *arg, uint64_t id)
+{
+	struct lazy_owner *o = arg;
+
+	o->status_calls++;
+	return o->have && id == o->id ? report_json(&o->r) : NULL;
+}
+
+static char *
+lazy_dot(void *arg, uint64_t id)
+{
+	struct lazy_owner *o = arg;
+
+	o->dot_calls++;
+	return o->have && id == o->id ? dag_to_dot(o->r.dag) : NULL;
+}
+
+static void
+lazy_publish(struct admin_server *s, struct lazy_owner *o)
+{
+	struct source_files files = { 0 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct admin_build_info info = { 0 };
+
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	files_add(&files, "app.yaml", good_yaml);
+	files_add(&files, "broken.yaml", bad_yaml);
+	files.revision = xstrdup("rev-1234");
+	if (o->have)
+		build_result_free(&o->r);
+	pipeline_build(o->p, &files, &cfg, &to, &o->r);
+	o->have = true;
+	info.build = &o->r;
+	info.build_id = ++o->id;
+	info.snapshot = o->r.snapshot;
+	info.revision = o->r.revision;
+	info.source_kind = "directory";
+	info.source_location = "/etc/cairn/resources";
+	info.branch = "";
+	info.duration_seconds = 0.001;
+	info.finished_unix = 1700000000.5;
+	admin_server_publish(s, &info);
+	source_files_free(&files);
+	config_free(&cfg);
+}
+
+static char *
+body_of(struct admin_server *s, const char *path)
+{
+	struct admin_response r;
+	char *out;
+
+	get(s, "GET", path, NULL, &r);
+	assert_int_equal(r.status, 200);
+	out = xstrdup(r.body);
+	admin_response_free(&r);
+	return out;
+}
+
+/* The members report_json() gives are the same in both /status bodies
+ * (rebuilds and the snapshot serial differ). */
+static void
+same_report(const char *a, const char *b)
+{
+	static const char *const keys[] = { "problems", "objects", "files",
+		"summary", "revision" };
+	json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL);
+
+	assert_non_null(ja);
+	assert_non_null(jb);
+	for (size_t i = 0; i < nitems(keys); i++) {
+		assert_non_null(json_object_get(ja, keys[i]));
+		assert_true(json_equal(json_object_get(ja, keys[i]),
+		    json_object_get(jb, keys[i])));
+	}
+	assert_true(json_array_size(json_object_get(ja, "objects")) > 1);
+	json_decref(ja);
+	json_decref(jb);
+}
+
+static void
+test_lazy_rendering(void **state)
+{
+	struct admin_server *eager = admin_server_new(), *lazy = admin_server_new();
+	struct admin_renderer ren = { lazy_status, lazy_dot, NULL };
+	struct lazy_owner o = { .p = pipeline_new(NULL) };
+	struct source_files files = { 0 };
+	struct admin_response r;
+	char *want_metrics, *want_status, *want_dot, *got;
+
+	(void)state;
+	ren.arg = &o;
+	admin_server_set_renderer(lazy, &ren);
+	files_add(&files, "app.yaml", good_yaml);
+	files_add(&files, "broken.yaml", bad_yaml);
+	publish_build(eager, &files, 0.001);
+	source_files_free(&files);
+	want_metrics = body_of(eager, "/metrics");
+	want_status = body_of(eager, "/status");
+	want_dot = body_of(eager, "/debug/dag");
+
+	/* Publishing renders nothing, /metrics neither, and its counts are
+	 * the ones the report gives. */
+	lazy_publish(lazy, &o);
+	lazy_publish(lazy, &o);
+	got = body_of(lazy, "/metrics");
+	assert_int_equal(o.status_calls + o.dot_calls, 0);
+	assert_non_null(strstr(want_metrics, "cairn_rebuilds_total 1\n"));
+	assert_non_null(strstr(got, "cairn_rebuilds_total 2\n"));
+	assert_non_null(strstr(got, "cairn_admin_renders_total{what=\"status\"} 0\n"));
+	assert_non_null(strstr(got, "cairn_admin_renders_total{what=\"dag\"} 0\n"));
+	assert_non_null(strstr(got, "cairn_objects{kind=\"HTTPProxy\",status=\"invalid\"} 1\n"));
+	assert_string_equal(strstr(got, "# HELP cairn_objects"),
+	    strstr(want_metrics, "# HELP cairn_objects"));
+	free(got);
+
+	/* The first page that needs the report renders it; the next ones
+	 * and the HTML page reuse it. The same for the DAG. */
+	got = body_of(lazy, "/status");
+	assert_int_equal(o.status_calls, 1);
+	same_report(got, want_status);
+	free(got);
+	free(body_of(lazy, "/status"));
+	free(body_of(lazy, "/"));
+	assert_int_equal(o.status_calls, 1);
+	got = body_of(lazy, "/debug/dag");
+	assert_string_equal(got, want_dot);
+	free(got);
+	free(body_of(lazy, "/debug/dag"));
+	assert_int_equal(o.dot_calls, 1);
+	got = body_of(lazy, "/metrics");
+	assert_non_null(strstr(got, "cairn_admin_renders_total{what=\"status\"} 1\n"));
+	assert_non_null(strstr(got, "cairn_admin_renders_total{what=\"dag\"} 1\n"));
+	free(got);
+
+	/* A new build drops the renderings: rendered again on demand only. */
+	lazy_publish(lazy, &o);
+	assert_int_equal(o.status_calls, 1);
+	free(body_of(lazy, "/status"));
+	assert_int_equal(o.status_calls, 2);
+
+	/* The owner moved on but has not published yet (in cmd_serve.c it
+	 * holds its lock meanwhile): the request asks again for the newest
+	 * view, a few times, and never shows another build as this one. */
+	o.id++;
+	get(lazy, "GET", "/debug/dag", NULL, &r);
+	assert_int_equal(r.status, 503);
+	admin_response_free(&r);
+	assert_true(o.dot_calls > 2);
+	build_result_free(&o.r);
+	o.have = false;
+	lazy_publish(lazy, &o);
+	free(body_of(lazy, "/debug/dag"));
+
+	build_result_free(&o.r);
+	pipeline_free(o.p);
+	admin_server_free(eager);
+	admin_server_free(lazy);
+	free(want_metrics);
+	free(want_status);
+	free(want_dot);
+}
+
+/* A git remote's fetches: shown without a rebuild, cleared by a success;
+ * nothing of it for other sources. */
+static void
+test_fetch_state(void **state)
+{
+	struct admin_server *s = admin_server_new();
+	struct admin_fetch_info f = { .fetches = 3, .failures = 2,
+		.consecutive_failures = 2, .last_error = "disk <full>" };
+	struct admin_response r;
+	json_t *j, *fetch;
+
+	(void)state;
+	publish_good(s, 0.001);
+	get(s, "GET", "/metrics", NULL, &r);
+	assert_null(strstr(r.body, "cairn_git_fetch"));
+	admin_response_free(&r);
+	j = get_json(s, "/status", NULL, 200);
+	assert_null(json_object_get(json_object_get(j, "source"), "fetch"));
+	json_decref(j);
+
+	admin_server_set_fetch(s, &f);
+	j = get_json(s, "/status", NULL, 200);
+	fetch = json_object_get(json_object_get(j, "source"), "fetch");
+	assert_int_equal(json_integer_value(json_object_get(fetch, "fetches")), 3);
+	assert_int_equal(json_integer_value(json_object_get(fetch, "failures")), 2);
+	assert_int_equal(json_integer_value(json_object_get(fetch,
+	    "consecutive_failures")), 2);
+	assert_string_equal(json_string_value(json_object_get(fetch, "last_error")),
+	    "disk <full>");
+	json_decref(j);
+	get(s, "GET", "/metrics", NULL, &r);
+	assert_non_null(strstr(r.body, "\ncairn_git_fetches_total 3\n"));
+	assert_non_null(strstr(r.body, "\ncairn_git_fetch_failures_total 2\n"));
+	assert_non_null(strstr(r.body, "\ncairn_git_fetch_consecutive_failures 2\n"));
+	admin_response_free(&r);
+	get(s, "GET", "/", NULL, &r);
+	assert_non_null(strstr(r.body, "2 in a row: disk &lt;full&gt;"));
+	admin_response_free(&r);
+
+	f = (struct admin_fetch_info){ .fetches = 4, .failures = 2 };
+	admin_server_set_fetch(s, &f);
+	j = get_json(s, "/status", NULL, 200);
+	fetch = json_object_get(json_object_get(j, "source"), "fetch");
+	assert_true(json_is_null(json_object_get(fetch, "last_error")));
+	assert_int_equal(json_integer_value(json_object_get(fetch,
+	    "consecutive_failures")), 0);
+	json_decref(j);
+	get(s, "GET", "/", NULL, &r);
+	assert_null(strstr(r.body, "in a row"));
+	admin_response_free(&r);
+	admin_server_free(s);
+}
+
 static void
 count_refresh(void *arg)
 {
@@ -500,6 +730,8 @@ main(void)
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_problems_on_page),
 		cmocka_unit_test(test_debug),
+		cmocka_unit_test(test_lazy_rendering),
+		cmocka_unit_test(test_fetch_state),
 		cmocka_unit_test(test_refresh),
 		cmocka_unit_test(test_escapers),
 		cmocka_unit_test(test_dot_escaping),

@@ -447,6 +447,68 @@ test_resubscribe_star_resends(void **state)
 
 /* --- named subscriptions ---------------------------------------------------- */
 
+/* Streams subscribed to the same names share one interned list, built up
+ * by different requests; unsubscribing gives a stream a list of its own. */
+static void
+test_subscriptions_interned(void **state)
+{
+	struct fixture *f = *state;
+	struct fixture g = { 0 };
+	size_t before = ads_names_interned();
+
+	delta_init(&g.st);
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80", "default/a/80"), NONE);
+	request(&g, XDS_ENDPOINT, NULL, NAMES("default/a/80"), NONE);
+	request(&g, XDS_ENDPOINT, NULL, NAMES("default/b/80", "default/a/80"), NONE);
+	assert_non_null(f->st.types[XDS_ENDPOINT].names);
+	assert_ptr_equal(f->st.types[XDS_ENDPOINT].names,
+	    g.st.types[XDS_ENDPOINT].names);
+	/* g's first list ({a}) went with its second request. */
+	assert_int_equal(ads_names_interned(), before + 1);
+	assert_true(delta_is_named(&g.st.types[XDS_ENDPOINT], "default/b/80"));
+
+	assert_true(request(&g, XDS_ENDPOINT, NULL, NONE, NAMES("default/b/80"))
+	    .subscription_changed);
+	assert_ptr_not_equal(f->st.types[XDS_ENDPOINT].names,
+	    g.st.types[XDS_ENDPOINT].names);
+	assert_false(delta_is_named(&g.st.types[XDS_ENDPOINT], "default/b/80"));
+	assert_true(delta_is_named(&f->st.types[XDS_ENDPOINT], "default/b/80"));
+	/* Unsubscribing the last name leaves no list. */
+	request(&g, XDS_ENDPOINT, NULL, NONE, NAMES("default/a/80"));
+	assert_null(g.st.types[XDS_ENDPOINT].names);
+	assert_int_equal(ads_names_interned(), before + 1);
+	delta_free(&g.st);
+}
+
+/* Streams sent the same resources share one body key (set_hash); other
+ * resources, or the same names at other versions, make another. */
+static void
+test_set_hash_identifies_body(void **state)
+{
+	struct fixture *f = *state;
+	struct fixture g = { 0 };
+	struct delta_response r1, r2, r3;
+
+	delta_init(&g.st);
+	g.st.nonce_counter = 100;
+	request(f, XDS_CLUSTER, NULL, NONE, NONE);
+	request(&g, XDS_CLUSTER, NULL, NAMES("*"), NONE);
+	assert_true(delta_next_response(&f->st, f->snap, &r1));
+	assert_true(delta_next_response(&g.st, f->snap, &r2));
+	assert_string_not_equal(r1.nonce, r2.nonce);
+	assert_int_equal(r1.set_hash, r2.set_hash);
+	assert_int_equal(delta_response_encode_body(&r1, NULL),
+	    delta_response_encode_body(&r2, NULL));
+	publish(f, changed);
+	assert_true(delta_next_response(&f->st, f->snap, &r3));
+	assert_int_equal(r3.n, 1);
+	assert_int_not_equal(r3.set_hash, r1.set_hash);
+	delta_response_free(&r1);
+	delta_response_free(&r2);
+	delta_response_free(&r3);
+	delta_free(&g.st);
+}
+
 static void
 test_named_subscribe_unsubscribe(void **state)
 {
@@ -456,7 +518,7 @@ test_named_subscribe_unsubscribe(void **state)
 
 	res = request(f, XDS_ROUTE, NULL, NAMES("ingress_http", "missing", "ingress_http"), NONE);
 	assert_true(res.subscription_changed);
-	assert_int_equal(f->st.types[XDS_ROUTE].nnames, 2);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ROUTE].names), 2);
 	/* Unknown subscribed names are reported removed at once. */
 	expect(f, XDS_ROUTE, NAMES("ingress_http"), NAMES("missing"), nonce);
 	expect_nothing(f);
@@ -471,7 +533,7 @@ test_named_subscribe_unsubscribe(void **state)
 	/* An unsubscribe alone needs no answer. */
 	request(f, XDS_ROUTE, nonce, NONE, NAMES("ingress_http"));
 	expect_nothing(f);
-	assert_int_equal(f->st.types[XDS_ROUTE].nnames, 1);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ROUTE].names), 1);
 	/* A change to what is no longer subscribed is not sent. */
 	publish(f, switched);
 	expect_nothing(f);
@@ -951,6 +1013,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_types_multiplexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_type_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions_interned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_hash_identifies_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
 	};
 

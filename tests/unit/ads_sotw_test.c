@@ -10,6 +10,9 @@
 
 #include <cmocka.h>
 
+#include <grpc/slice.h>
+
+#include "ads/bodies.h"
 #include "ads/sotw.h"
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "util/log.h"
@@ -337,6 +340,95 @@ test_explicit_wildcard_and_names(void **state)
 	expect_nothing(f);
 }
 
+/* Streams sharing a subscription share its selection: made once per set
+ * version, valid for another snapshot with the same set, made again when
+ * the set changes, and still right for every stream. */
+static void
+test_selection_shared(void **state)
+{
+	struct fixture *f = *state;
+	struct fixture g = { 0 };
+	struct ads_names *l;
+
+	sotw_init(&g.st);
+	g.snap = snapshot_ref(f->snap);
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80", "default/a/80", "nope"));
+	request(&g, XDS_ENDPOINT, NULL, NAMES("default/a/80", "nope", "default/b/80"));
+	l = f->st.types[XDS_ENDPOINT].names;
+	assert_ptr_equal(l, g.st.types[XDS_ENDPOINT].names);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	expect_response(&g, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	assert_int_equal(l->sel_made, 1);
+
+	/* A new snapshot with other endpoints: one new selection. */
+	publish(f, changed);
+	snapshot_unref(g.snap);
+	g.snap = snapshot_ref(f->snap);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), NULL);
+	expect_response(&g, XDS_ENDPOINT, NAMES("default/a/80"), NULL);
+	assert_int_equal(l->sel_made, 2);
+
+	/* Back to the first set, in a snapshot of its own: the indices are
+	 * made for it and point into it. */
+	publish(f, base);
+	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	assert_int_equal(l->sel_made, 3);
+	{
+		/* The same set in another snapshot: no new selection, and the
+		 * items are that snapshot's. */
+		struct sotw_response r;
+
+		snapshot_unref(g.snap);
+		g.snap = build(base);
+		assert_true(sotw_next_response(&g.st, g.snap, &r));
+		assert_int_equal(r.n, 2);
+		assert_ptr_equal(r.items[0], &g.snap->types[XDS_ENDPOINT].items[0]);
+		assert_ptr_equal(r.items[1], &g.snap->types[XDS_ENDPOINT].items[1]);
+		sotw_response_free(&r);
+		assert_int_equal(l->sel_made, 3);
+	}
+	snapshot_unref(g.snap);
+	g.snap = build(b_changed); /* same names, another endpoints version */
+	expect_response(&g, XDS_ENDPOINT, NAMES("default/a/80", "default/b/80"), NULL);
+	assert_int_equal(l->sel_made, 4);
+	snapshot_unref(g.snap);
+	sotw_free(&g.st);
+}
+
+/* Streams that name the same resources share one interned list, whatever
+ * the order or duplicates of their requests; it is freed with the last. */
+static void
+test_subscriptions_interned(void **state)
+{
+	struct fixture *f = *state;
+	struct fixture g = { 0 };
+	size_t before = ads_names_interned();
+
+	sotw_init(&g.st);
+	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80", "default/a/80"));
+	request(&g, XDS_ENDPOINT, NULL,
+	    NAMES("default/a/80", "default/b/80", "default/a/80"));
+	assert_non_null(f->st.types[XDS_ENDPOINT].names);
+	assert_ptr_equal(f->st.types[XDS_ENDPOINT].names,
+	    g.st.types[XDS_ENDPOINT].names);
+	assert_int_equal(ads_names_interned(), before + 1);
+	assert_true(sotw_is_named(&g.st.types[XDS_ENDPOINT], "default/a/80"));
+	assert_false(sotw_is_named(&g.st.types[XDS_ENDPOINT], "default/c/80"));
+
+	/* g changes its mind: a list of its own, f's stays. */
+	assert_true(request(&g, XDS_ENDPOINT, NULL, NAMES("default/a/80"))
+	    .subscription_changed);
+	assert_ptr_not_equal(f->st.types[XDS_ENDPOINT].names,
+	    g.st.types[XDS_ENDPOINT].names);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ENDPOINT].names), 2);
+	assert_int_equal(ads_names_interned(), before + 2);
+	/* The same list again is no change. */
+	assert_false(request(&g, XDS_ENDPOINT, NULL, NAMES("default/a/80"))
+	    .subscription_changed);
+	sotw_free(&g.st);
+	assert_int_equal(ads_names_interned(), before + 1);
+}
+
 static void
 test_named_only_listener_when_named(void **state)
 {
@@ -353,7 +445,7 @@ test_named_rds_eds(void **state)
 	struct fixture *f = *state;
 
 	request(f, XDS_ROUTE, NULL, NAMES("ingress_http", "missing", "ingress_http"));
-	assert_int_equal(f->st.types[XDS_ROUTE].nnames, 2); /* duplicates dropped */
+	assert_int_equal(ads_names_count(f->st.types[XDS_ROUTE].names), 2); /* duplicates dropped */
 	request(f, XDS_ENDPOINT, NULL, NAMES("default/b/80"));
 	/* Make-before-break order: EDS before RDS. */
 	expect_response(f, XDS_ENDPOINT, NAMES("default/b/80"), NULL);
@@ -530,7 +622,7 @@ test_unsubscribe_all(void **state)
 	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80"));
 	expect_response(f, XDS_ENDPOINT, NAMES("default/a/80"), nonce);
 	request(f, XDS_ENDPOINT, nonce, NONE);
-	assert_int_equal(f->st.types[XDS_ENDPOINT].nnames, 0);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ENDPOINT].names), 0);
 	expect_response(f, XDS_ENDPOINT, NONE, nonce);
 	publish(f, changed);
 	expect_nothing(f);
@@ -891,6 +983,109 @@ test_encode_response(void **state)
 	sotw_response_free(&r);
 }
 
+static void
+fill_body(const void *r, uint8_t *buf)
+{
+	sotw_response_encode_body(r, buf);
+}
+
+/* The body of stream st's next response through cache c, checked to make
+ * a whole DiscoveryResponse with the stream's own head. */
+static grpc_slice
+shared_body(struct ads_body_cache *c, struct sotw_stream *st,
+    struct snapshot *snap, size_t want_resources)
+{
+	Envoy__Service__Discovery__V3__DiscoveryResponse *m;
+	struct sotw_response r;
+	size_t hlen, blen;
+	grpc_slice body;
+	uint8_t *buf;
+
+	assert_true(sotw_next_response(st, snap, &r));
+	hlen = sotw_response_encode_head(&r, NULL);
+	blen = sotw_response_encode_body(&r, NULL);
+	body = ads_body_get(c, ads_body_key(0, r.type, r.set_hash), blen, fill_body, &r);
+	assert_int_equal(GRPC_SLICE_LENGTH(body), blen);
+	buf = malloc(hlen + blen);
+	assert_int_equal(sotw_response_encode_head(&r, buf), hlen);
+	memcpy(buf + hlen, GRPC_SLICE_START_PTR(body), blen);
+	m = envoy__service__discovery__v3__discovery_response__unpack(NULL, hlen + blen, buf);
+	assert_non_null(m);
+	assert_string_equal(m->nonce, r.nonce);
+	assert_string_equal(m->version_info, r.version);
+	assert_string_equal(m->type_url, xds_type_url(r.type));
+	assert_int_equal(m->n_resources, want_resources);
+	envoy__service__discovery__v3__discovery_response__free_unpacked(m, NULL);
+	free(buf);
+	sotw_response_free(&r);
+	return body;
+}
+
+/* Streams sent the same set share one encoded body; another set, or the
+ * same set after a publish cleared the cache, is encoded anew. */
+static void
+test_shared_body(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_stream g, h;
+	struct ads_body_cache c;
+	grpc_slice b1, b2, b3, b4;
+
+	ads_body_cache_init(&c);
+	sotw_init(&g);
+	sotw_init(&h);
+	request(f, XDS_CLUSTER, NULL, NONE);
+	b1 = shared_body(&c, &f->st, f->snap, 2);
+	/* Same set, another stream (its nonce and version are its own). */
+	{
+		struct sotw_result res;
+		struct sotw_request req = { .type_url = xds_type_url(XDS_CLUSTER),
+			.response_nonce = "" };
+		char *err = NULL;
+
+		g.nonce_counter = 41;
+		assert_int_equal(sotw_handle_request(&g, &req, &res, &err), 0);
+		b2 = shared_body(&c, &g, f->snap, 2);
+		req.resource_names = NAMES("default/a/80/x");
+		req.n_resource_names = 1;
+		assert_int_equal(sotw_handle_request(&h, &req, &res, &err), 0);
+		b3 = shared_body(&c, &h, f->snap, 1);
+	}
+	assert_ptr_equal(GRPC_SLICE_START_PTR(b1), GRPC_SLICE_START_PTR(b2));
+	/* The whole set is known by the type version, a part by its hash. */
+	assert_int_equal(g.types[XDS_CLUSTER].sent_set,
+	    f->snap->types[XDS_CLUSTER].version);
+	assert_int_not_equal(h.types[XDS_CLUSTER].sent_set,
+	    f->snap->types[XDS_CLUSTER].version);
+	{
+		const struct xds_resource *all[2] = {
+			&f->snap->types[XDS_CLUSTER].items[0],
+			&f->snap->types[XDS_CLUSTER].items[1],
+		};
+
+		assert_int_equal(ads_hash_items(all, 2),
+		    f->snap->types[XDS_CLUSTER].version);
+		assert_int_equal(h.types[XDS_CLUSTER].sent_set, ads_hash_items(all, 1));
+	}
+	assert_ptr_not_equal(GRPC_SLICE_START_PTR(b1), GRPC_SLICE_START_PTR(b3));
+	assert_int_equal(c.misses, 2);
+	assert_int_equal(c.hits, 1);
+	/* The cache's reference goes; the streams' stay valid. */
+	ads_body_cache_clear(&c);
+	assert_int_equal(c.bytes, 0);
+	publish(f, cluster_changed);
+	b4 = shared_body(&c, &g, f->snap, 2);
+	assert_ptr_not_equal(GRPC_SLICE_START_PTR(b4), GRPC_SLICE_START_PTR(b2));
+	assert_int_equal(c.misses, 3);
+	grpc_slice_unref(b1);
+	grpc_slice_unref(b2);
+	grpc_slice_unref(b3);
+	grpc_slice_unref(b4);
+	sotw_free(&g);
+	sotw_free(&h);
+	ads_body_cache_destroy(&c);
+}
+
 /* A big resource needs multi-byte lengths. */
 static void
 test_encode_large(void **state)
@@ -954,7 +1149,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_node_from_first_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_type_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decode_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions_interned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selection_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_large, setup, teardown),
 	};
 

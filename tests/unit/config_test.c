@@ -71,6 +71,8 @@ assert_defaults(const struct cairn_config *c)
 	assert_int_equal(c->debounce_ms, 100);
 	assert_int_equal(c->max_delay_ms, 1000);
 	assert_string_equal(c->xds.address, "127.0.0.1:18000");
+	assert_int_equal(c->xds.keepalive_time_ms, 30000);
+	assert_int_equal(c->xds.keepalive_timeout_ms, 10000);
 	assert_string_equal(c->xds.tls.certificate, "");
 	assert_string_equal(c->xds.tls.key, "");
 	assert_string_equal(c->xds.tls.client_ca, "");
@@ -423,6 +425,31 @@ test_cross_field_checks(void **state)
 	    "must not be shorter than debounce (2000ms)");
 }
 
+/* xds.keepalive-*: durations grpc can take (an int of ms, not 0). */
+static void
+test_xds_keepalive(void **state)
+{
+	static const char yaml[] = "xds:\n  keepalive-time: 1500ms\n"
+	    "  keepalive-timeout: 2s\n";
+	struct cairn_config c;
+	struct diag_list dl;
+
+	(void)state;
+	assert_int_equal(load(&c, &dl, yaml), 0);
+	assert_int_equal(c.xds.keepalive_time_ms, 1500);
+	assert_int_equal(c.xds.keepalive_timeout_ms, 2000);
+	config_free(&c);
+	diag_list_free(&dl);
+	assert_error("xds:\n  keepalive-time: 0s\n", "cairn.yaml:2:19: error: "
+	    "xds: keepalive-time must be between 1ms and 2147483647ms");
+	assert_error("xds: {keepalive-timeout: 600h}\n", "cairn.yaml:1:26: error: "
+	    "xds: keepalive-timeout must be between 1ms and 2147483647ms");
+	assert_error("xds:\n  keepalive-time: soon\n", "cairn.yaml:2:19: error: "
+	    "xds.keepalive-time: invalid duration \"soon\": expected a number "
+	    "followed by a unit (ns, us, ms, s, m, h), for example \"250ms\" or "
+	    "\"2s\"");
+}
+
 /* A bad file leaves the configuration as it was. */
 static void
 test_error_keeps_previous(void **state)
@@ -510,6 +537,7 @@ main(void)
 		cmocka_unit_test(test_enums),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_cross_field_checks),
+		cmocka_unit_test(test_xds_keepalive),
 		cmocka_unit_test(test_error_keeps_previous),
 		cmocka_unit_test(test_documents_and_syntax),
 		cmocka_unit_test(test_load_file),

@@ -33,13 +33,15 @@ async function waitPort(port, ms) {
 
 // args: extra arguments after `serve` (a directory, flags). Returns {xds, admin, stop(), stderr(),
 // waitForLog(re, ms)}.
-async function startServe(args, { debounce } = {}) {
+// uid: run the daemon as that user (the test runs as root), so permissions apply.
+async function startServe(args, { debounce, uid } = {}) {
   const cairn = process.env.CAIRN;
   if (!cairn) throw new Error('CAIRN is not set');
   const xdsPort = await freePort();
   const adminPort = await freePort();
   const child = spawn(cairn, ['serve', ...args, '--xds', `127.0.0.1:${xdsPort}`,
-    '--admin', `127.0.0.1:${adminPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--admin', `127.0.0.1:${adminPort}`],
+  { stdio: ['ignore', 'ignore', 'pipe'], ...(uid !== undefined ? { uid, gid: uid } : {}) });
   let stderr = '';
   const waiters = [];
   child.stderr.on('data', (d) => {
