@@ -203,7 +203,9 @@ parse_nonce(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 
-	if (s == NULL || *s == '\0' || strlen(s) > 20)
+	/* Only what cairn prints (PRIu64, no leading zero) and short enough
+	 * not to wrap: "18446744073709551617" or "0001" must not ACK nonce 1. */
+	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 19)
 		return false;
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')

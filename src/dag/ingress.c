@@ -2,8 +2,8 @@
  * Contour's ingress processor does it: the default backend first, then
  * the rules; Prefix paths match whole segments; Contour's annotations for
  * retries, timeouts, websockets and HTTP/HTTPS. Ingress routes share
- * virtual hosts with each other (and with an HTTPProxy of the same FQDN),
- * as Ingress objects always have. */
+ * virtual hosts with each other (and with an HTTPProxy of the same FQDN
+ * in the same namespace), as Ingress objects always have. */
 #include "dag/build_internal.h"
 
 #include <stdio.h>
@@ -204,6 +204,27 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 	vhost_add_route(b, bv, &r);
 }
 
+/* An HTTPProxy root holds its FQDN for its own namespace (what
+ * root-namespaces and includes delegate): an Ingress of another namespace
+ * may add neither routes nor TLS to it. Ingresses of several namespaces
+ * still share a host with each other, as Contour lets ACME solvers do.
+ * Proxies are built first, so their vhosts exist by now. */
+static bool
+ingress_host_foreign(struct builder *b, size_t st, const struct object *ing,
+    const char *host, const struct origin *where)
+{
+	const struct builder_vhost *bv = strmap_get(&b->vhost_index, host);
+
+	if (bv == NULL || bv->vh.owner_kind != OBJ_HTTPPROXY ||
+	    strcmp(bv->vh.proxy_namespace, ing->meta.namespace) == 0)
+		return false;
+	status_warning(b, st, "VirtualHostError", "HostOwnedByAnotherNamespace",
+	    where, "host \"%s\" belongs to HTTPProxy %s/%s; an Ingress of namespace "
+	    "\"%s\" adds nothing to it", host, bv->vh.proxy_namespace,
+	    bv->vh.proxy_name, ing->meta.namespace);
+	return true;
+}
+
 static void
 ingress_build(struct builder *b, size_t i)
 {
@@ -223,6 +244,8 @@ ingress_build(struct builder *b, size_t i)
 		const struct ing_rule *rule = &spec->rules[r];
 		const char *host = rule->host && *rule->host ? rule->host : "*";
 
+		if (ingress_host_foreign(b, st, ing, host, &rule->origin))
+			continue;
 		for (size_t p = 0; p < rule->npaths; p++)
 			ingress_path(b, st, ing, &set, host, &rule->paths[p]);
 	}
@@ -233,8 +256,12 @@ ingress_build(struct builder *b, size_t i)
 		if (tls->secret_name == NULL)
 			continue;
 		for (size_t h = 0; h < tls->nhosts; h++) {
-			struct builder_vhost *bv = vhost_get(b, tls->hosts[h], ing);
+			struct builder_vhost *bv;
 			const char *slash = strchr(tls->secret_name, '/');
+
+			if (ingress_host_foreign(b, st, ing, tls->hosts[h], &tls->origin))
+				continue;
+			bv = vhost_get(b, tls->hosts[h], ing);
 
 			bv->vh.tls_secret_namespace = slash ?
 			    arena_strndup(b->arena, tls->secret_name,

@@ -11,7 +11,7 @@ include $(VARS)
 
 O ?= fuzz-build
 FUZZ_CC ?= clang
-FUZZERS ?= load config sotw build admin
+FUZZERS ?= load config sotw delta build secret admin
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 FUZZ_BUILD_CFLAGS = -std=gnu11 -g -O1 -w $(SAN) -fsanitize=fuzzer-no-link

@@ -24,70 +24,20 @@
 #include <string.h>
 
 #include "ads/sotw.h"
+#include "ads_fixture.h"
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "fuzz.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "xds/snapshot.h"
 
-#define NSNAPS 3
-
-static struct snapshot *snaps[NSNAPS];
-
-struct fixture_resource {
-	enum xds_type type;
-	const char *name;
-	const char *bytes;
-	bool named_only;
-};
-
-/* Three generations: the second changes, adds and removes resources of
- * every type, the third empties RDS and SDS. */
-static const struct fixture_resource gen0[] = {
-	{ XDS_SECRET, "shop/tls", "cert-0", false },
-	{ XDS_CLUSTER, "shop/app/80/da39a3ee5e", "cluster-app-0", false },
-	{ XDS_CLUSTER, "shop/db/5432/da39a3ee5e", "cluster-db-0", false },
-	{ XDS_ENDPOINT, "shop/app/http", "cla-app-0", false },
-	{ XDS_ENDPOINT, "shop/db/5432", "cla-db-0", false },
-	{ XDS_LISTENER, "ingress_http", "listener-0", false },
-	{ XDS_LISTENER, "shop.example.com", "api-listener-0", true },
-	{ XDS_ROUTE, "ingress_http", "routes-0", false },
-};
-static const struct fixture_resource gen1[] = {
-	{ XDS_SECRET, "shop/tls", "cert-1", false },
-	{ XDS_SECRET, "blog/tls", "cert-blog", false },
-	{ XDS_CLUSTER, "shop/app/80/da39a3ee5e", "cluster-app-1", false },
-	{ XDS_ENDPOINT, "shop/app/http", "cla-app-1", false },
-	{ XDS_LISTENER, "ingress_http", "listener-0", false },
-	{ XDS_LISTENER, "ingress_https", "listener-https", false },
-	{ XDS_LISTENER, "blog.example.com", "api-listener-blog", true },
-	{ XDS_ROUTE, "ingress_http", "routes-1", false },
-	{ XDS_ROUTE, "https/blog.example.com", "routes-blog", false },
-};
-static const struct fixture_resource gen2[] = {
-	{ XDS_CLUSTER, "shop/app/80/da39a3ee5e", "cluster-app-1", false },
-	{ XDS_ENDPOINT, "shop/app/http", "cla-app-1", false },
-	{ XDS_LISTENER, "ingress_http", "listener-2", false },
-};
-
-static struct snapshot *
-build(const struct fixture_resource *r, size_t n, const char *rev)
-{
-	struct snapshot_builder *b = snapshot_builder_new(rev);
-
-	for (size_t i = 0; i < n; i++)
-		snapshot_builder_add(b, r[i].type, r[i].name, r[i].bytes,
-		    strlen(r[i].bytes), r[i].named_only);
-	return snapshot_builder_finish(b);
-}
+static struct snapshot *snaps[ADS_FIXTURE_GENERATIONS];
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	log_set_level(LOG_LEVEL_ERROR);
-	snaps[0] = build(gen0, nitems(gen0), "gen0");
-	snaps[1] = build(gen1, nitems(gen1), "gen1");
-	snaps[2] = build(gen2, nitems(gen2), "gen2");
+	ads_fixture_snapshots(snaps);
 	return 0;
 }
 
@@ -221,7 +171,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			at += len;
 			break;
 		case 1:
-			gen = (gen + 1) % NSNAPS;
+			gen = (gen + 1) % ADS_FIXTURE_GENERATIONS;
 			break;
 		case 2:
 		case 3:

@@ -1,0 +1,72 @@
+/* The snapshots both ADS stream fuzzers (sotw_fuzzer.c, delta_fuzzer.c)
+ * serve from: three generations of small resources of every type, so that
+ * a stream sees resources change, appear and disappear, and named-only
+ * (proxyless api_listener) resources come and go. */
+#ifndef CAIRN_TESTS_FUZZ_ADS_FIXTURE_H
+#define CAIRN_TESTS_FUZZ_ADS_FIXTURE_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+#include "xds/snapshot.h"
+
+#define ADS_FIXTURE_GENERATIONS 3
+
+struct ads_fixture_resource {
+	enum xds_type type;
+	const char *name;
+	const char *bytes;
+	bool named_only;
+};
+
+/* The second generation changes, adds and removes resources of every
+ * type, the third empties RDS and SDS. */
+static const struct ads_fixture_resource ads_fixture_gen0[] = {
+	{ XDS_SECRET, "shop/tls", "cert-0", false },
+	{ XDS_CLUSTER, "shop/app/80/da39a3ee5e", "cluster-app-0", false },
+	{ XDS_CLUSTER, "shop/db/5432/da39a3ee5e", "cluster-db-0", false },
+	{ XDS_ENDPOINT, "shop/app/http", "cla-app-0", false },
+	{ XDS_ENDPOINT, "shop/db/5432", "cla-db-0", false },
+	{ XDS_LISTENER, "ingress_http", "listener-0", false },
+	{ XDS_LISTENER, "shop.example.com", "api-listener-0", true },
+	{ XDS_ROUTE, "ingress_http", "routes-0", false },
+};
+static const struct ads_fixture_resource ads_fixture_gen1[] = {
+	{ XDS_SECRET, "shop/tls", "cert-1", false },
+	{ XDS_SECRET, "blog/tls", "cert-blog", false },
+	{ XDS_CLUSTER, "shop/app/80/da39a3ee5e", "cluster-app-1", false },
+	{ XDS_ENDPOINT, "shop/app/http", "cla-app-1", false },
+	{ XDS_LISTENER, "ingress_http", "listener-0", false },
+	{ XDS_LISTENER, "ingress_https", "listener-https", false },
+	{ XDS_LISTENER, "blog.example.com", "api-listener-blog", true },
+	{ XDS_ROUTE, "ingress_http", "routes-1", false },
+	{ XDS_ROUTE, "https/blog.example.com", "routes-blog", false },
+};
+static const struct ads_fixture_resource ads_fixture_gen2[] = {
+	{ XDS_CLUSTER, "shop/app/80/da39a3ee5e", "cluster-app-1", false },
+	{ XDS_ENDPOINT, "shop/app/http", "cla-app-1", false },
+	{ XDS_LISTENER, "ingress_http", "listener-2", false },
+};
+
+static struct snapshot *
+ads_fixture_build(const struct ads_fixture_resource *r, size_t n, const char *rev)
+{
+	struct snapshot_builder *b = snapshot_builder_new(rev);
+
+	for (size_t i = 0; i < n; i++)
+		snapshot_builder_add(b, r[i].type, r[i].name, r[i].bytes,
+		    strlen(r[i].bytes), r[i].named_only);
+	return snapshot_builder_finish(b);
+}
+
+/* Fills snaps[0..ADS_FIXTURE_GENERATIONS-1] (kept for the process). */
+static void
+ads_fixture_snapshots(struct snapshot **snaps)
+{
+	snaps[0] = ads_fixture_build(ads_fixture_gen0, nitems(ads_fixture_gen0), "gen0");
+	snaps[1] = ads_fixture_build(ads_fixture_gen1, nitems(ads_fixture_gen1), "gen1");
+	snaps[2] = ads_fixture_build(ads_fixture_gen2, nitems(ads_fixture_gen2), "gen2");
+}
+
+#endif
