@@ -155,3 +155,24 @@ break_shop() {
 commit() {
 	git -C "$1" add -A && git -C "$1" commit -q -m "$2"
 }
+
+# remote_setup: a bare "origin" with one commit pushed from $tmp/work ($first),
+# and $tmp/cairn.yaml for remote mode over file:// fetching every 200 ms.
+remote_setup() {
+	git init -q --bare -b main "$tmp/origin.git"
+	git clone -q "$tmp/origin.git" "$tmp/work" 2>/dev/null
+	git -C "$tmp/work" checkout -q -b main 2>/dev/null
+	write_shop "$tmp/work" 10
+	commit "$tmp/work" "shop: 10% canary"
+	git -C "$tmp/work" push -q origin main
+	first=$(git -C "$tmp/work" rev-parse HEAD)
+	cat >"$tmp/cairn.yaml" <<YAML
+source:
+  git:
+    repository: $tmp/unused
+    branch: main
+    remote: file://$tmp/origin.git
+    fetch-interval: 200ms
+debounce: 50ms
+YAML
+}

@@ -7,23 +7,7 @@
 echo "1..8"
 LIMIT_MS=3000
 
-git init -q --bare -b main "$tmp/origin.git"
-git clone -q "$tmp/origin.git" "$tmp/work" 2>/dev/null
-git -C "$tmp/work" checkout -q -b main 2>/dev/null
-write_shop "$tmp/work" 10
-commit "$tmp/work" "shop: 10% canary"
-git -C "$tmp/work" push -q origin main
-first=$(git -C "$tmp/work" rev-parse HEAD)
-
-cat >"$tmp/cairn.yaml" <<YAML
-source:
-  git:
-    repository: $tmp/unused
-    branch: main
-    remote: file://$tmp/origin.git
-    fetch-interval: 200ms
-debounce: 50ms
-YAML
+remote_setup
 CAIRN_STATE_DIRECTORY=$tmp/state
 export CAIRN_STATE_DIRECTORY
 
