@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "fuzz.h"
+#include "fuzz_files.h"
 #include "fuzz_ns.h"
 #include "pipeline.h"
 #include "report.h"
@@ -28,22 +29,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* The tree is this one file. */
 static void
 set_file(struct source_files *sf, const char *path, const char *ns,
     const uint8_t *data, size_t len)
 {
-	struct source_file f = {
-		.path = xstrdup(path),
-		.ns = xstrdup(ns),
-		.data = xmalloc(len + 1),
-		.len = len,
-		.hash = hash_bytes(data, len),
-	};
-
-	memcpy(f.data, data, len);
-	f.data[len] = '\0';
 	source_files_free(sf);
-	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	fuzz_add_file(sf, path, ns, data, len);
 	sf->revision = xstrdup("fuzz");
 }
 

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "envoy/extensions/transport_sockets/tls/v3/secret.pb-c.h"
 #include "fuzz.h"
+#include "fuzz_files.h"
 #include "fuzz_ns.h"
 #include "pipeline.h"
 #include "report.h"
@@ -219,23 +220,6 @@ static const char companion_other_ns[] =
     "metadata: {name: app}\n"
     "spec: {ports: [{port: 80}]}\n";
 
-static void
-add_file(struct source_files *sf, const char *path, const char *ns,
-    const void *data, size_t len)
-{
-	struct source_file f = {
-		.path = xstrdup(path),
-		.ns = xstrdup(ns),
-		.data = xmalloc(len + 1),
-		.len = len,
-		.hash = hash_bytes(data, len),
-	};
-
-	memcpy(f.data, data, len);
-	f.data[len] = '\0';
-	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
-}
-
 static int
 cmp_path(const void *a, const void *b)
 {
@@ -251,12 +235,12 @@ make_files(struct source_files *sf, const char *ns, const uint8_t *data, size_t 
 	char path[128], *text;
 
 	snprintf(path, sizeof path, "%s/fuzz.yaml", ns);
-	add_file(sf, path, ns, data, size);
+	fuzz_add_file(sf, path, ns, data, size);
 	snprintf(path, sizeof path, "%s/zz-uses.yaml", ns);
-	add_file(sf, path, ns, companion_same_ns, strlen(companion_same_ns));
+	fuzz_add_file(sf, path, ns, companion_same_ns, strlen(companion_same_ns));
 	text = xasprintf(companion_other_ns, ns);
 	snprintf(path, sizeof path, "%s/uses.yaml", other);
-	add_file(sf, path, other, text, strlen(text));
+	fuzz_add_file(sf, path, other, text, strlen(text));
 	free(text);
 	qsort(sf->files, sf->n, sizeof *sf->files, cmp_path);
 	sf->revision = xstrdup("fuzz");
