@@ -167,29 +167,121 @@ resource_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* The first index of a[0..n) whose name is not below name. */
+static size_t
+lower_bound(const struct xds_resource *a, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(a[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Merges the sorted runs x[0..nx) and y[0..ny) into out: the smaller
+ * run's items are placed by binary search in the larger, which is
+ * copied a stretch at a time (the translator's runs are one long run
+ * and a few names, e.g. ingress_http among the FQDNs). Sets *dup if
+ * some name is in both. */
+static void
+merge_runs(const struct xds_resource *x, size_t nx,
+    const struct xds_resource *y, size_t ny, struct xds_resource *out,
+    bool *dup)
+{
+	const struct xds_resource *big = ny <= nx ? x : y, *sm = ny <= nx ? y : x;
+	size_t nbig = ny <= nx ? nx : ny, nsm = ny <= nx ? ny : nx, bi = 0;
+
+	for (size_t k = 0; k < nsm; k++) {
+		size_t at = bi + lower_bound(big + bi, nbig - bi, sm[k].name);
+
+		if (at < nbig && strcmp(big[at].name, sm[k].name) == 0)
+			*dup = true;
+		memcpy(out, big + bi, (at - bi) * sizeof *out);
+		out += at - bi;
+		bi = at;
+		*out++ = sm[k];
+	}
+	memcpy(out, big + bi, (nbig - bi) * sizeof *out);
+}
+
+/* Sorts the set by name, keeping one of equal names. The translator
+ * mostly emits in name order already: strictly ascending names are
+ * sorted and unique, one compare each; up to 16 ascending runs are
+ * merged; anything else is sorted. */
+static void
+resource_set_sort(struct xds_resource_set *set)
+{
+	size_t starts[17], nruns = 1, out = 0;
+	struct xds_resource *tmp;
+	bool dup = false;
+
+	starts[0] = 0;
+	for (size_t i = 1; i < set->n; i++) {
+		int c = strcmp(set->items[i - 1].name, set->items[i].name);
+
+		if (c < 0)
+			continue;
+		if (nruns == 16) {
+			nruns = 17; /* too many runs */
+			break;
+		}
+		starts[nruns++] = i;
+	}
+	if (nruns == 1)
+		return;
+	if (nruns > 16) {
+		qsort(set->items, set->n, sizeof set->items[0], resource_cmp);
+		dup = true;
+	} else {
+		/* Pairwise: runs k and k + 1, then the results. */
+		tmp = xreallocarray(NULL, set->n, sizeof *tmp);
+		starts[nruns] = set->n;
+		while (nruns > 1) {
+			size_t m = 0;
+
+			for (size_t k = 0; k < nruns; k += 2) {
+				size_t a = starts[k], b = starts[k + 1];
+
+				if (k + 1 == nruns)
+					memcpy(tmp + a, set->items + a,
+					    (b - a) * sizeof *tmp);
+				else
+					merge_runs(set->items + a, b - a,
+					    set->items + b, starts[k + 2] - b,
+					    tmp + a, &dup);
+				starts[m++] = a;
+			}
+			nruns = m;
+			starts[nruns] = set->n;
+			memcpy(set->items, tmp, set->n * sizeof *tmp);
+		}
+		free(tmp);
+	}
+	if (!dup)
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		if (out > 0 && strcmp(set->items[out - 1].name,
+		    set->items[i].name) == 0)
+			continue; /* duplicate name: keep one */
+		set->items[out++] = set->items[i];
+	}
+	set->n = out;
+}
+
 /* The type version covers names and versions, so both a changed resource
  * and an added or removed one give a new version. */
 static void
 resource_set_finish(struct xds_resource_set *set)
 {
 	struct hash_state *h = hash_begin();
-	size_t out = 0;
-	bool sorted = true;
 
-	/* The translator mostly emits in name order already: strictly
-	 * ascending names are sorted and unique, one compare each. */
-	for (size_t i = 1; i < set->n && sorted; i++)
-		sorted = strcmp(set->items[i - 1].name, set->items[i].name) < 0;
-	if (!sorted) {
-		qsort(set->items, set->n, sizeof set->items[0], resource_cmp);
-		for (size_t i = 0; i < set->n; i++) {
-			if (out > 0 && strcmp(set->items[out - 1].name,
-			    set->items[i].name) == 0)
-				continue; /* duplicate name: keep one */
-			set->items[out++] = set->items[i];
-		}
-		set->n = out;
-	}
+	resource_set_sort(set);
 	for (size_t i = 0; i < set->n; i++) {
 		hash_update(h, set->items[i].name, strlen(set->items[i].name) + 1);
 		hash_update(h, set->items[i].version_hex, 16);
