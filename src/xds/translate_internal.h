@@ -5,6 +5,17 @@
 #include "xds/translate.h"
 #include "xds/pb.h"
 
+/* The loops whose resources are remembered in order (translate_cache.c):
+ * one per kind of object a resource is made of. */
+enum translation_seq {
+	SEQ_CLUSTER, /* clusters, by the dag_cluster */
+	SEQ_ENDPOINT, /* ClusterLoadAssignments, by the dag_endpoints */
+	SEQ_API_LISTENER, /* proxyless api listeners, by the host's routes */
+	SEQ_HTTP_VHOST, /* ingress_http's hosts, by their routes */
+	SEQ_PROXYLESS_ROUTE, /* proxyless RouteConfigurations, by routes */
+	SEQ_COUNT,
+};
+
 struct translation {
 	const struct dag *dag;
 	const struct translate_options *opts;
@@ -21,6 +32,7 @@ struct translation {
 	 * cluster (by address) and per virtual host (by index). */
 	struct fp_memo *cluster_fps;
 	uint64_t *vhost_fps;
+	size_t seq_pos[SEQ_COUNT]; /* cursors into the last translation's */
 };
 
 /* --- translate_cache.c: resources reused from the last translation ------- */
@@ -54,8 +66,24 @@ struct xds_blob *translation_pack(struct translation *t, const char *name,
  * then build it and call translation_emit_keyed. */
 bool translation_reuse(struct translation *t, enum xds_type type, uint64_t key,
     bool named_only);
-void translation_emit_keyed(struct translation *t, enum xds_type type,
-    const char *name, const ProtobufCMessage *m, bool named_only, uint64_t key);
+/* Returns the blob it added (borrowed: the snapshot holds it), NULL
+ * without a cache. */
+struct xds_blob *translation_emit_keyed(struct translation *t,
+    enum xds_type type, const char *name, const ProtobufCMessage *m,
+    bool named_only, uint64_t key);
+
+/* What a loop made last time, in order. The objects of a DAG part reused
+ * from the last build are at the same addresses, in the same order: the
+ * loop finds each one's blob (and key, and flag) at its cursor without
+ * hashing or a cache lookup. NULL: not found near the cursor (a new or
+ * changed object, or verify mode): key it and use the cache. */
+struct xds_blob *translation_seq_get(struct translation *t,
+    enum translation_seq s, const void *id, uint64_t *key, bool *flag);
+/* Remember for the next translation that the object at id made blob
+ * under key (takes a reference); nothing when key is 0. Every resource
+ * of a loop, reused or not, in the loop's order. */
+void translation_seq_put(struct translation *t, enum translation_seq s,
+    const void *id, uint64_t key, struct xds_blob *blob, bool flag);
 
 /* Serialize m and add it to the snapshot. */
 void translation_emit(struct translation *t, enum xds_type type,

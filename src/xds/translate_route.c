@@ -813,6 +813,16 @@ translate_routes(struct translation *t)
 
 		if (vh->nroutes == 0)
 			continue;
+		/* The same routes as last time: the same host, whose view
+		 * was itself (only those are remembered). */
+		if ((b = translation_seq_get(t, SEQ_HTTP_VHOST, vh->routes, &key,
+		    NULL)) != NULL) {
+			rc_key = translation_key_combine(rc_key, key);
+			frags[nfrags++] = xds_blob_ref(b);
+			translation_seq_put(t, SEQ_HTTP_VHOST, vh->routes, key, b,
+			    false);
+			continue;
+		}
 		mark = arena_mark(a);
 		/* TLS hosts: redirects, no https-only routes (translate_https.c). */
 		if ((hv = translate_http_view(t, vh)) == NULL) {
@@ -830,6 +840,7 @@ translate_routes(struct translation *t)
 			translation_cache_put(t, key, b, false);
 			frags[nfrags++] = b;
 		}
+		translation_seq_put(t, SEQ_HTTP_VHOST, vh->routes, key, b, false);
 		arena_release(a, &mark);
 	}
 	if (!rc_cacheable || !translation_reuse(t, XDS_ROUTE, rc_key, false)) {
@@ -863,13 +874,23 @@ translate_routes(struct translation *t)
 		uint64_t key;
 		bool saved, flag = false;
 
-		if (!translation_proxyless_host(vh))
+		if (vh->nroutes == 0)
 			continue;
-		key = translation_key_vhost(t, vh, true);
-		if ((b = translation_cache_get(t, key, &flag)) != NULL) {
+		/* The same routes: the same proxyless host (only those are
+		 * remembered). */
+		if ((b = translation_seq_get(t, SEQ_PROXYLESS_ROUTE, vh->routes,
+		    &key, &flag)) == NULL) {
+			if (!translation_proxyless_host(vh))
+				continue;
+			key = translation_key_vhost(t, vh, true);
+			b = translation_cache_get(t, key, &flag);
+		}
+		if (b != NULL) {
 			/* Its routes needed "cairn/not-forwarded" last time. */
 			t->proxyless_no_cluster |= flag;
 			snapshot_builder_add_blob(t->out, XDS_ROUTE, b, true);
+			translation_seq_put(t, SEQ_PROXYLESS_ROUTE, vh->routes, key,
+			    b, flag);
 			continue;
 		}
 		mark = arena_mark(a);
@@ -882,6 +903,8 @@ translate_routes(struct translation *t)
 		prc->virtual_hosts[0] = virtual_host(t, vh, true);
 		b = translation_pack(t, prc->name, &prc->base);
 		translation_cache_put(t, key, b, t->proxyless_no_cluster);
+		translation_seq_put(t, SEQ_PROXYLESS_ROUTE, vh->routes, key, b,
+		    t->proxyless_no_cluster);
 		t->proxyless_no_cluster |= saved;
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, b, true);
 		xds_blob_unref(b);
