@@ -43,6 +43,7 @@ xds_type_from_url(const char *url, enum xds_type *out)
 struct snapshot_builder {
 	struct snapshot *snap;
 	size_t cap[XDS_TYPE_COUNT];
+	const struct snapshot *prev;
 };
 
 struct snapshot_builder *
@@ -274,18 +275,69 @@ resource_set_sort(struct xds_resource_set *set)
 	set->n = out;
 }
 
-/* The type version covers names and versions, so both a changed resource
- * and an added or removed one give a new version. */
-static void
-resource_set_finish(struct xds_resource_set *set)
+void
+snapshot_builder_set_previous(struct snapshot_builder *b,
+    const struct snapshot *prev)
 {
-	struct hash_state *h = hash_begin();
+	b->prev = prev;
+}
+
+/* Whether set lists the same (name, version) pairs as prev. */
+static bool
+same_list(const struct xds_resource_set *set,
+    const struct xds_resource_set *prev)
+{
+	if (prev == NULL || prev->n != set->n)
+		return false;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct xds_resource *x = &set->items[i], *y = &prev->items[i];
+
+		if (x->version != y->version ||
+		    (x->name != y->name && strcmp(x->name, y->name) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* The type version covers names and versions, so both a changed resource
+ * and an added or removed one give a new version: the hash of every
+ * name (with its NUL) followed by its version's 16 hex digits, in name
+ * order. Gathered a block at a time (the same hash as one piece at a
+ * time). */
+static void
+resource_set_finish(struct xds_resource_set *set,
+    const struct xds_resource_set *prev)
+{
+	struct hash_state *h;
+	unsigned char buf[4096];
+	size_t nb = 0;
 
 	resource_set_sort(set);
-	for (size_t i = 0; i < set->n; i++) {
-		hash_update(h, set->items[i].name, strlen(set->items[i].name) + 1);
-		hash_update(h, set->items[i].version_hex, 16);
+	if (same_list(set, prev)) {
+		set->version = prev->version;
+		memcpy(set->version_hex, prev->version_hex,
+		    sizeof set->version_hex);
+		return;
 	}
+	h = hash_begin();
+	for (size_t i = 0; i < set->n; i++) {
+		size_t len = strlen(set->items[i].name) + 1;
+
+		if (nb + len + 16 > sizeof buf) {
+			hash_update(h, buf, nb);
+			nb = 0;
+		}
+		if (len + 16 > sizeof buf) {
+			hash_update(h, set->items[i].name, len);
+			hash_update(h, set->items[i].version_hex, 16);
+			continue;
+		}
+		memcpy(buf + nb, set->items[i].name, len);
+		memcpy(buf + nb + len, set->items[i].version_hex, 16);
+		nb += len + 16;
+	}
+	if (nb > 0)
+		hash_update(h, buf, nb);
 	set->version = hash_end(h);
 	hash_hex(set->version, set->version_hex);
 }
@@ -296,7 +348,8 @@ snapshot_builder_finish(struct snapshot_builder *b)
 	struct snapshot *s = b->snap;
 
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
-		resource_set_finish(&s->types[t]);
+		resource_set_finish(&s->types[t],
+		    b->prev != NULL ? &b->prev->types[t] : NULL);
 	free(b);
 	return s;
 }

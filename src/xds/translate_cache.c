@@ -583,6 +583,7 @@ struct translate_cache {
 	 * one; seq_hits: found in `seqs` by the current one. */
 	struct seq seqs[SEQ_COUNT], next_seqs[SEQ_COUNT];
 	size_t seq_hits;
+	struct snapshot *last; /* the last translation's (one reference) */
 };
 
 static void
@@ -662,7 +663,25 @@ translate_cache_free(struct translate_cache *c)
 		seq_clear(&c->next_seqs[i]);
 	}
 	dag_free(c->held);
+	snapshot_unref(c->last);
 	free(c);
+}
+
+void
+translate_cache_snapshot(struct translation *t, struct snapshot *snap)
+{
+	struct translate_cache *c = t->cache;
+
+	if (c == NULL)
+		return;
+	snapshot_unref(c->last);
+	c->last = snap != NULL ? snapshot_ref(snap) : NULL;
+}
+
+const struct snapshot *
+translate_cache_last_snapshot(const struct translation *t)
+{
+	return t->cache != NULL ? t->cache->last : NULL;
 }
 
 struct translate_cache_stats

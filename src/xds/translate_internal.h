@@ -51,6 +51,12 @@ uint64_t translation_key_name(const struct translation *t, const char *kind,
 uint64_t translation_key_combine(uint64_t h, uint64_t key);
 void translate_cache_begin(struct translation *t);
 void translate_cache_end(struct translation *t);
+/* The snapshot of the last translation (its unchanged types' versions
+ * are reused, snapshot_builder_set_previous), NULL at first; keep snap
+ * (a reference) for the next. */
+const struct snapshot *translate_cache_last_snapshot(
+    const struct translation *t);
+void translate_cache_snapshot(struct translation *t, struct snapshot *snap);
 /* The blob cached under key (borrowed; kept for the next translation),
  * or NULL. *flag (may be NULL): what translation_cache_put stored. */
 struct xds_blob *translation_cache_get(struct translation *t, uint64_t key,
