@@ -584,6 +584,7 @@ struct translate_cache {
 	struct seq seqs[SEQ_COUNT], next_seqs[SEQ_COUNT];
 	size_t seq_hits;
 	struct snapshot *last; /* the last translation's (one reference) */
+	struct http_layout http;
 };
 
 static void
@@ -664,6 +665,9 @@ translate_cache_free(struct translate_cache *c)
 	}
 	dag_free(c->held);
 	snapshot_unref(c->last);
+	xds_blob_unref(c->http.blob);
+	free(c->http.keys);
+	free(c->http.ends);
 	free(c);
 }
 
@@ -684,6 +688,12 @@ translate_cache_last_snapshot(const struct translation *t)
 	return t->cache != NULL ? t->cache->last : NULL;
 }
 
+struct http_layout *
+translation_http_layout(struct translation *t)
+{
+	return t->cache != NULL && !t->cache->verify ? &t->cache->http : NULL;
+}
+
 struct translate_cache_stats
 translate_cache_stats(const struct translate_cache *c)
 {
@@ -693,6 +703,7 @@ translate_cache_stats(const struct translate_cache *c)
 		st.in_order = c->seq_hits;
 		st.by_key = c->hits;
 		st.serialized = c->misses;
+		st.http_kept = c->http.kept;
 	}
 	return st;
 }
@@ -757,6 +768,7 @@ translate_cache_begin(struct translation *t)
 	c->gen++;
 	c->live = 0;
 	c->hits = c->misses = c->known_hits = c->seq_hits = 0;
+	c->http.kept = 0;
 	memset(t->seq_pos, 0, sizeof t->seq_pos);
 	for (int i = 0; i < SEQ_COUNT; i++) {
 		/* About as many as last time: no growing. */
@@ -922,18 +934,6 @@ translation_pack(struct translation *t, const char *name,
 	(void)t;
 	xds_blob_seal(b, protobuf_c_message_pack(m, b->bytes));
 	return b;
-}
-
-bool
-translation_reuse(struct translation *t, enum xds_type type, uint64_t key,
-    bool named_only)
-{
-	struct xds_blob *b = translation_cache_get(t, key, NULL);
-
-	if (b == NULL)
-		return false;
-	snapshot_builder_add_blob(t->out, type, b, named_only);
-	return true;
 }
 
 struct xds_blob *

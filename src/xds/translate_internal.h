@@ -68,10 +68,6 @@ void translation_cache_put(struct translation *t, uint64_t key,
 /* m serialized into a new blob (refs = 1). */
 struct xds_blob *translation_pack(struct translation *t, const char *name,
     const ProtobufCMessage *m);
-/* Adds the resource cached under key and returns true, or returns false:
- * then build it and call translation_emit_keyed. */
-bool translation_reuse(struct translation *t, enum xds_type type, uint64_t key,
-    bool named_only);
 /* Returns the blob it added (borrowed: the snapshot holds it), NULL
  * without a cache. */
 struct xds_blob *translation_emit_keyed(struct translation *t,
@@ -90,6 +86,22 @@ struct xds_blob *translation_seq_get(struct translation *t,
  * of a loop, reused or not, in the loop's order. */
 void translation_seq_put(struct translation *t, enum translation_seq s,
     const void *id, uint64_t key, struct xds_blob *blob, bool flag);
+
+/* ingress_http as last assembled (translate_route.c): its bytes, its
+ * hosts' keys (0: not cached, never matched) and the offset after each
+ * host. Hosts whose keys match at the start and at the end are copied
+ * from it as two runs of bytes. */
+struct http_layout {
+	struct xds_blob *blob; /* one reference, or NULL */
+	uint64_t *keys;
+	size_t *ends;
+	size_t n, head; /* head: the bytes before the first host */
+	uint64_t rc_key; /* of all its hosts (0: some host not cached) */
+	size_t kept; /* hosts copied by the last assembly (stats) */
+};
+/* The cache's, NULL without a cache or in verify mode (every host is
+ * then serialized into ingress_http again). */
+struct http_layout *translation_http_layout(struct translation *t);
 
 /* Serialize m and add it to the snapshot. */
 void translation_emit(struct translation *t, enum xds_type type,
