@@ -283,6 +283,12 @@ pipeline_dag_stats(const struct pipeline *p)
 	return dag_cache_stats(p->dcache);
 }
 
+struct translate_cache_stats
+pipeline_translate_stats(const struct pipeline *p)
+{
+	return translate_cache_stats(p->tcache);
+}
+
 /* The objects of the files in effect, as units (files without objects
  * are left out: they are no group of their own). */
 static struct dag_unit *

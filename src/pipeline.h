@@ -59,6 +59,9 @@ struct dag *pipeline_whole_dag(const struct pipeline *p,
     const struct cairn_config *cfg);
 /* Groups of the last build: how many, reused, built again. */
 struct dag_cache_stats pipeline_dag_stats(const struct pipeline *p);
+/* Resources of the last build's translation (translate.h). */
+struct translate_cache_stats pipeline_translate_stats(
+    const struct pipeline *p);
 
 /* "check" verdict: problems that make the input unacceptable. */
 size_t build_result_error_count(const struct build_result *r);

@@ -85,6 +85,12 @@ void snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 /* A shared resource (takes a reference): no copy, no hashing. */
 void snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only);
+/* The snapshot this one most likely repeats in part (borrowed until
+ * finish): a type whose sorted (name, version) list is the same as
+ * prev's takes prev's version instead of hashing the list again (the
+ * same version by definition). */
+void snapshot_builder_set_previous(struct snapshot_builder *b,
+    const struct snapshot *prev);
 /* Sorts, versions and returns the snapshot (refs = 1); frees b. A name
  * must not be added twice (the translator guarantees unique names). */
 struct snapshot *snapshot_builder_finish(struct snapshot_builder *b);

@@ -85,6 +85,7 @@ translate_dag_cached(const struct dag *dag, const struct translate_options *o,
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);
+	snapshot_builder_set_previous(t.out, translate_cache_last_snapshot(&t));
 	translate_clusters(&t);
 	translate_endpoints(&t);
 	translate_listeners(&t);
@@ -92,6 +93,7 @@ translate_dag_cached(const struct dag *dag, const struct translate_options *o,
 	translate_secrets(&t);
 	translate_https(&t);
 	snap = snapshot_builder_finish(t.out);
+	translate_cache_snapshot(&t, snap);
 	translate_cache_end(&t);
 	arena_free(&t.arena);
 	return snap;

@@ -48,6 +48,14 @@ void translate_options_init(struct translate_options *o);
 struct translate_cache;
 struct translate_cache *translate_cache_new(void);
 void translate_cache_free(struct translate_cache *c);
+/* Of the last translation: resources found in order (the objects of
+ * reused DAG parts), found by key, serialized; hosts whose bytes
+ * ingress_http took from the last one. */
+struct translate_cache_stats {
+	size_t in_order, by_key, serialized, http_kept;
+};
+struct translate_cache_stats translate_cache_stats(
+    const struct translate_cache *c);
 /* translate_dag with a cache (may be NULL): byte for byte the same
  * snapshot. */
 struct snapshot *translate_dag_cached(const struct dag *dag,

@@ -551,9 +551,23 @@ struct cache_slot {
 	bool flag; /* a side effect to replay (translate_route.c) */
 };
 
+/* A loop's resources in the order it made them (translation_seq_get). */
+struct seq_entry {
+	const void *id;
+	uint64_t key;
+	struct xds_blob *blob; /* one reference */
+	bool flag;
+};
+
+struct seq {
+	struct seq_entry *v;
+	size_t n, cap;
+};
+
 struct translate_cache {
 	struct cache_slot *slots;
 	size_t n, cap; /* cap: 0 or a power of two */
+	size_t live; /* slots used by the current translation */
 	unsigned gen;
 	uint64_t opts_fp;
 	bool verify; /* CAIRN_TRANSLATE_VERIFY */
@@ -565,7 +579,22 @@ struct translate_cache {
 	struct dag *held;
 	struct fp_memo *known, *next;
 	size_t known_hits; /* of the last translation */
+	/* Of the last translation (objects of `held`) and of the current
+	 * one; seq_hits: found in `seqs` by the current one. */
+	struct seq seqs[SEQ_COUNT], next_seqs[SEQ_COUNT];
+	size_t seq_hits;
+	struct snapshot *last; /* the last translation's (one reference) */
+	struct http_layout http;
 };
+
+static void
+seq_clear(struct seq *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		xds_blob_unref(q->v[i].blob);
+	free(q->v);
+	memset(q, 0, sizeof *q);
+}
 
 /* The key remembered for the object at id in the last DAG, or 0. In
  * verify mode nothing is remembered: every key is hashed and compared
@@ -630,8 +659,53 @@ translate_cache_free(struct translate_cache *c)
 	free(c->slots);
 	fp_memo_free(c->known);
 	fp_memo_free(c->next);
+	for (int i = 0; i < SEQ_COUNT; i++) {
+		seq_clear(&c->seqs[i]);
+		seq_clear(&c->next_seqs[i]);
+	}
 	dag_free(c->held);
+	snapshot_unref(c->last);
+	xds_blob_unref(c->http.blob);
+	free(c->http.keys);
+	free(c->http.ends);
 	free(c);
+}
+
+void
+translate_cache_snapshot(struct translation *t, struct snapshot *snap)
+{
+	struct translate_cache *c = t->cache;
+
+	if (c == NULL)
+		return;
+	snapshot_unref(c->last);
+	c->last = snap != NULL ? snapshot_ref(snap) : NULL;
+}
+
+const struct snapshot *
+translate_cache_last_snapshot(const struct translation *t)
+{
+	return t->cache != NULL ? t->cache->last : NULL;
+}
+
+struct http_layout *
+translation_http_layout(struct translation *t)
+{
+	return t->cache != NULL && !t->cache->verify ? &t->cache->http : NULL;
+}
+
+struct translate_cache_stats
+translate_cache_stats(const struct translate_cache *c)
+{
+	struct translate_cache_stats st = { 0 };
+
+	if (c != NULL) {
+		st.in_order = c->seq_hits;
+		st.by_key = c->hits;
+		st.serialized = c->misses;
+		st.http_kept = c->http.kept;
+	}
+	return st;
 }
 
 static struct cache_slot *
@@ -665,6 +739,8 @@ cache_rehash(struct translate_cache *c, size_t cap, bool sweep)
 		*cache_slot(c, old[i].key) = old[i];
 		c->n++;
 	}
+	if (sweep)
+		c->live = c->n; /* what is left is what this one used */
 	free(old);
 }
 
@@ -686,9 +762,21 @@ translate_cache_begin(struct translation *t)
 		/* Keys include the options: forget them. */
 		fp_memo_free(c->known);
 		c->known = NULL;
+		for (int i = 0; i < SEQ_COUNT; i++)
+			seq_clear(&c->seqs[i]);
 	}
 	c->gen++;
-	c->hits = c->misses = c->known_hits = 0;
+	c->live = 0;
+	c->hits = c->misses = c->known_hits = c->seq_hits = 0;
+	c->http.kept = 0;
+	memset(t->seq_pos, 0, sizeof t->seq_pos);
+	for (int i = 0; i < SEQ_COUNT; i++) {
+		/* About as many as last time: no growing. */
+		seq_clear(&c->next_seqs[i]);
+		c->next_seqs[i].cap = c->seqs[i].n + 64;
+		c->next_seqs[i].v = xreallocarray(NULL, c->next_seqs[i].cap,
+		    sizeof *c->next_seqs[i].v);
+	}
 	fp_memo_free(c->next);
 	c->next = xcalloc(1, sizeof *c->next);
 	if (c->known != NULL && c->known->n > 0) {
@@ -736,12 +824,20 @@ translate_cache_end(struct translation *t)
 	c->next = NULL;
 	dag_free(c->held);
 	c->held = dag_ref((struct dag *)t->dag);
+	/* What this translation made in order is what the next one walks. */
+	for (int i = 0; i < SEQ_COUNT; i++) {
+		seq_clear(&c->seqs[i]);
+		c->seqs[i] = c->next_seqs[i];
+		memset(&c->next_seqs[i], 0, sizeof c->next_seqs[i]);
+	}
 	if (c->cap == 0)
 		return;
-	/* What this translation did not use is gone from the DAG. */
-	for (size_t i = 0; i < c->cap; i++)
-		if (c->slots[i].key != 0 && c->slots[i].gen == c->gen)
-			live++;
+	/* What this translation did not use is gone from the DAG. Resources
+	 * found in order did not touch their slots: count them as used (a
+	 * few may share a key, which only delays a sweep). */
+	live = c->live + c->seq_hits;
+	if (live > c->n)
+		live = c->n;
 	while (live * 2 >= cap)
 		cap *= 2;
 	/* A few unused entries (one file changed) are not worth building
@@ -750,9 +846,23 @@ translate_cache_end(struct translation *t)
 	 * right. */
 	if (c->cap >= cap && c->cap <= 2 * cap && (c->n - live) * 16 < c->n)
 		return;
+	/* Keep what the next translation may find in order. */
+	for (int i = 0; i < SEQ_COUNT; i++) {
+		for (size_t j = 0; j < c->seqs[i].n; j++) {
+			struct cache_slot *sl = cache_slot(c, c->seqs[i].v[j].key);
+
+			if (sl->key != 0 && sl->gen != c->gen) {
+				sl->gen = c->gen;
+				c->live++;
+			}
+		}
+	}
+	while (c->live * 2 >= cap)
+		cap *= 2;
 	cache_rehash(c, cap, true);
-	log_debug("translate cache: %zu reused, %zu serialized, %zu kept, "
-	    "%zu keys known", c->hits, c->misses, c->n, c->known_hits);
+	log_debug("translate cache: %zu reused, %zu in order, %zu serialized, "
+	    "%zu kept, %zu keys known", c->hits, c->seq_hits, c->misses, c->n,
+	    c->known_hits);
 }
 
 struct xds_blob *
@@ -766,7 +876,10 @@ translation_cache_get(struct translation *t, uint64_t key, bool *flag)
 	s = cache_slot(c, key);
 	if (s->key == 0)
 		return NULL;
-	s->gen = c->gen;
+	if (s->gen != c->gen) {
+		s->gen = c->gen;
+		c->live++;
+	}
 	if (c->verify)
 		return NULL; /* build it anyway: translation_cache_put compares */
 	c->hits++;
@@ -803,6 +916,8 @@ translation_cache_put(struct translation *t, uint64_t key, struct xds_blob *blob
 	} else {
 		c->n++;
 	}
+	if (s->key == 0 || s->gen != c->gen)
+		c->live++;
 	s->key = key;
 	s->blob = xds_blob_ref(blob);
 	s->gen = c->gen;
@@ -821,19 +936,7 @@ translation_pack(struct translation *t, const char *name,
 	return b;
 }
 
-bool
-translation_reuse(struct translation *t, enum xds_type type, uint64_t key,
-    bool named_only)
-{
-	struct xds_blob *b = translation_cache_get(t, key, NULL);
-
-	if (b == NULL)
-		return false;
-	snapshot_builder_add_blob(t->out, type, b, named_only);
-	return true;
-}
-
-void
+struct xds_blob *
 translation_emit_keyed(struct translation *t, enum xds_type type,
     const char *name, const ProtobufCMessage *m, bool named_only, uint64_t key)
 {
@@ -841,10 +944,52 @@ translation_emit_keyed(struct translation *t, enum xds_type type,
 
 	if (t->cache == NULL) {
 		translation_emit(t, type, name, m, named_only);
-		return;
+		return NULL;
 	}
 	b = translation_pack(t, name, m);
 	translation_cache_put(t, key, b, false);
 	snapshot_builder_add_blob(t->out, type, b, named_only);
 	xds_blob_unref(b);
+	return b;
+}
+
+/* How far past its cursor a loop looks for an object: a few objects
+ * removed since last time are skipped over. */
+#define SEQ_WINDOW 8
+
+struct xds_blob *
+translation_seq_get(struct translation *t, enum translation_seq s,
+    const void *id, uint64_t *key, bool *flag)
+{
+	struct translate_cache *c = t->cache;
+	const struct seq *q;
+	size_t pos = t->seq_pos[s];
+
+	if (c == NULL || id == NULL || c->verify)
+		return NULL;
+	q = &c->seqs[s];
+	for (size_t k = pos; k < q->n && k < pos + SEQ_WINDOW; k++) {
+		if (q->v[k].id != id)
+			continue;
+		t->seq_pos[s] = k + 1;
+		c->seq_hits++;
+		*key = q->v[k].key;
+		if (flag != NULL)
+			*flag = q->v[k].flag;
+		return q->v[k].blob;
+	}
+	return NULL;
+}
+
+void
+translation_seq_put(struct translation *t, enum translation_seq s,
+    const void *id, uint64_t key, struct xds_blob *blob, bool flag)
+{
+	struct translate_cache *c = t->cache;
+	struct seq_entry e = { .id = id, .key = key, .flag = flag };
+
+	if (c == NULL || id == NULL || key == 0 || blob == NULL)
+		return;
+	e.blob = xds_blob_ref(blob);
+	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
 }

@@ -218,12 +218,21 @@ translate_clusters(struct translation *t)
 
 	for (size_t i = 0; i < t->dag->nclusters; i++) {
 		const struct dag_cluster *dc = t->dag->clusters[i];
-		uint64_t key = translation_key_cluster(t, dc);
+		uint64_t key;
 		struct arena_mark mark;
+		struct xds_blob *b;
 		Cluster *c;
 
-		if (translation_reuse(t, XDS_CLUSTER, key, false))
+		if ((b = translation_seq_get(t, SEQ_CLUSTER, dc, &key, NULL)) ==
+		    NULL) {
+			key = translation_key_cluster(t, dc);
+			b = translation_cache_get(t, key, NULL);
+		}
+		if (b != NULL) {
+			snapshot_builder_add_blob(t->out, XDS_CLUSTER, b, false);
+			translation_seq_put(t, SEQ_CLUSTER, dc, key, b, false);
 			continue;
+		}
 		mark = arena_mark(a);
 		c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
 		c->name = pb_borrow(dc->name);
@@ -267,7 +276,9 @@ translate_clusters(struct translation *t)
 		protocol_options(a, c, dc);
 		if (dc->protocol == DAG_PROTOCOL_TLS || dc->protocol == DAG_PROTOCOL_H2)
 			c->transport_socket = upstream_tls(a, dc);
-		translation_emit_keyed(t, XDS_CLUSTER, c->name, &c->base, false, key);
+		b = translation_emit_keyed(t, XDS_CLUSTER, c->name, &c->base,
+		    false, key);
+		translation_seq_put(t, SEQ_CLUSTER, dc, key, b, false);
 		arena_release(a, &mark);
 	}
 }
@@ -281,12 +292,21 @@ translate_endpoints(struct translation *t)
 
 	for (size_t i = 0; i < t->dag->nendpoints; i++) {
 		const struct dag_endpoints *de = t->dag->endpoints[i];
-		uint64_t key = translation_key_endpoints(t, de);
+		uint64_t key;
 		struct arena_mark mark;
+		struct xds_blob *b;
 		ClusterLoadAssignment *cla;
 
-		if (translation_reuse(t, XDS_ENDPOINT, key, false))
+		if ((b = translation_seq_get(t, SEQ_ENDPOINT, de, &key, NULL)) ==
+		    NULL) {
+			key = translation_key_endpoints(t, de);
+			b = translation_cache_get(t, key, NULL);
+		}
+		if (b != NULL) {
+			snapshot_builder_add_blob(t->out, XDS_ENDPOINT, b, false);
+			translation_seq_put(t, SEQ_ENDPOINT, de, key, b, false);
 			continue;
+		}
 		mark = arena_mark(a);
 		cla = pb_new(a,
 		    &envoy__config__endpoint__v3__cluster_load_assignment__descriptor);
@@ -306,8 +326,9 @@ translate_endpoints(struct translation *t)
 			cla->endpoints = pb_array(a, 1);
 			cla->endpoints[0] = lle;
 		}
-		translation_emit_keyed(t, XDS_ENDPOINT, cla->cluster_name,
+		b = translation_emit_keyed(t, XDS_ENDPOINT, cla->cluster_name,
 		    &cla->base, false, key);
+		translation_seq_put(t, SEQ_ENDPOINT, de, key, b, false);
 		arena_release(a, &mark);
 	}
 }

@@ -5,6 +5,17 @@
 #include "xds/translate.h"
 #include "xds/pb.h"
 
+/* The loops whose resources are remembered in order (translate_cache.c):
+ * one per kind of object a resource is made of. */
+enum translation_seq {
+	SEQ_CLUSTER, /* clusters, by the dag_cluster */
+	SEQ_ENDPOINT, /* ClusterLoadAssignments, by the dag_endpoints */
+	SEQ_API_LISTENER, /* proxyless api listeners, by the host's routes */
+	SEQ_HTTP_VHOST, /* ingress_http's hosts, by their routes */
+	SEQ_PROXYLESS_ROUTE, /* proxyless RouteConfigurations, by routes */
+	SEQ_COUNT,
+};
+
 struct translation {
 	const struct dag *dag;
 	const struct translate_options *opts;
@@ -21,6 +32,7 @@ struct translation {
 	 * cluster (by address) and per virtual host (by index). */
 	struct fp_memo *cluster_fps;
 	uint64_t *vhost_fps;
+	size_t seq_pos[SEQ_COUNT]; /* cursors into the last translation's */
 };
 
 /* --- translate_cache.c: resources reused from the last translation ------- */
@@ -39,6 +51,12 @@ uint64_t translation_key_name(const struct translation *t, const char *kind,
 uint64_t translation_key_combine(uint64_t h, uint64_t key);
 void translate_cache_begin(struct translation *t);
 void translate_cache_end(struct translation *t);
+/* The snapshot of the last translation (its unchanged types' versions
+ * are reused, snapshot_builder_set_previous), NULL at first; keep snap
+ * (a reference) for the next. */
+const struct snapshot *translate_cache_last_snapshot(
+    const struct translation *t);
+void translate_cache_snapshot(struct translation *t, struct snapshot *snap);
 /* The blob cached under key (borrowed; kept for the next translation),
  * or NULL. *flag (may be NULL): what translation_cache_put stored. */
 struct xds_blob *translation_cache_get(struct translation *t, uint64_t key,
@@ -50,12 +68,40 @@ void translation_cache_put(struct translation *t, uint64_t key,
 /* m serialized into a new blob (refs = 1). */
 struct xds_blob *translation_pack(struct translation *t, const char *name,
     const ProtobufCMessage *m);
-/* Adds the resource cached under key and returns true, or returns false:
- * then build it and call translation_emit_keyed. */
-bool translation_reuse(struct translation *t, enum xds_type type, uint64_t key,
-    bool named_only);
-void translation_emit_keyed(struct translation *t, enum xds_type type,
-    const char *name, const ProtobufCMessage *m, bool named_only, uint64_t key);
+/* Returns the blob it added (borrowed: the snapshot holds it), NULL
+ * without a cache. */
+struct xds_blob *translation_emit_keyed(struct translation *t,
+    enum xds_type type, const char *name, const ProtobufCMessage *m,
+    bool named_only, uint64_t key);
+
+/* What a loop made last time, in order. The objects of a DAG part reused
+ * from the last build are at the same addresses, in the same order: the
+ * loop finds each one's blob (and key, and flag) at its cursor without
+ * hashing or a cache lookup. NULL: not found near the cursor (a new or
+ * changed object, or verify mode): key it and use the cache. */
+struct xds_blob *translation_seq_get(struct translation *t,
+    enum translation_seq s, const void *id, uint64_t *key, bool *flag);
+/* Remember for the next translation that the object at id made blob
+ * under key (takes a reference); nothing when key is 0. Every resource
+ * of a loop, reused or not, in the loop's order. */
+void translation_seq_put(struct translation *t, enum translation_seq s,
+    const void *id, uint64_t key, struct xds_blob *blob, bool flag);
+
+/* ingress_http as last assembled (translate_route.c): its bytes, its
+ * hosts' keys (0: not cached, never matched) and the offset after each
+ * host. Hosts whose keys match at the start and at the end are copied
+ * from it as two runs of bytes. */
+struct http_layout {
+	struct xds_blob *blob; /* one reference, or NULL */
+	uint64_t *keys;
+	size_t *ends;
+	size_t n, head; /* head: the bytes before the first host */
+	uint64_t rc_key; /* of all its hosts (0: some host not cached) */
+	size_t kept; /* hosts copied by the last assembly (stats) */
+};
+/* The cache's, NULL without a cache or in verify mode (every host is
+ * then serialized into ingress_http again). */
+struct http_layout *translation_http_layout(struct translation *t);
 
 /* Serialize m and add it to the snapshot. */
 void translation_emit(struct translation *t, enum xds_type type,

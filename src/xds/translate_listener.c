@@ -188,17 +188,24 @@ api_listener(struct translation *t, const struct dag_vhost *vh)
 	struct arena *a = &t->arena;
 	/* Made of the FQDN (and the options) alone. */
 	uint64_t key = translation_key_name(t, "listener/api", vh->fqdn);
+	struct xds_blob *b;
 	Listener *l;
 	Envoy__Config__Listener__V3__ApiListener *al;
 
-	if (translation_reuse(t, XDS_LISTENER, key, true))
+	if ((b = translation_cache_get(t, key, NULL)) != NULL) {
+		snapshot_builder_add_blob(t->out, XDS_LISTENER, b, true);
+		translation_seq_put(t, SEQ_API_LISTENER, vh->routes, key, b,
+		    false);
 		return;
+	}
 	l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
 	al = pb_new(a, &envoy__config__listener__v3__api_listener__descriptor);
 	l->name = pb_str(a, vh->fqdn);
 	al->api_listener = pb_any(a, translate_hcm(t, vh->fqdn, vh->fqdn, false));
 	l->api_listener = al;
-	translation_emit_keyed(t, XDS_LISTENER, l->name, &l->base, true, key);
+	b = translation_emit_keyed(t, XDS_LISTENER, l->name, &l->base, true,
+	    key);
+	translation_seq_put(t, SEQ_API_LISTENER, vh->routes, key, b, false);
 }
 
 void
@@ -209,10 +216,26 @@ translate_listeners(struct translation *t)
 		return;
 	http_listener(t);
 	for (size_t i = 0; i < t->dag->nvhosts; i++) {
-		struct arena_mark mark = arena_mark(&t->arena);
+		const struct dag_vhost *vh = &t->dag->vhosts[i];
+		struct arena_mark mark;
+		struct xds_blob *b;
+		uint64_t key;
 
-		if (translation_proxyless_host(&t->dag->vhosts[i]))
-			api_listener(t, &t->dag->vhosts[i]);
+		if (vh->nroutes == 0)
+			continue;
+		/* The same routes as last time: the same host, proxyless
+		 * then (only those are remembered) and of the same FQDN. */
+		if ((b = translation_seq_get(t, SEQ_API_LISTENER, vh->routes,
+		    &key, NULL)) != NULL) {
+			snapshot_builder_add_blob(t->out, XDS_LISTENER, b, true);
+			translation_seq_put(t, SEQ_API_LISTENER, vh->routes, key,
+			    b, false);
+			continue;
+		}
+		if (!translation_proxyless_host(vh))
+			continue;
+		mark = arena_mark(&t->arena);
+		api_listener(t, vh);
 		arena_release(&t->arena, &mark);
 	}
 }

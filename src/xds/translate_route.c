@@ -782,6 +782,85 @@ not_forwarded_cluster(struct translation *t)
 	translation_emit(t, XDS_ENDPOINT, cla->cluster_name, &cla->base, true);
 }
 
+/* Where host i's bytes start in the last ingress_http. */
+static size_t
+layout_start(const struct http_layout *l, size_t i)
+{
+	return i == 0 ? l->head : l->ends[i - 1];
+}
+
+/* ingress_http: head (its name), then each host as one virtual_hosts
+ * element. The hosts whose keys are the last assembly's, at its start
+ * and at its end, are copied from its bytes as two runs (the same
+ * bytes: a key is a hash of everything its host's bytes are made of);
+ * only the hosts between are written one by one. Remembers this
+ * assembly for the next. */
+static struct xds_blob *
+http_assemble(struct translation *t, uint32_t field, const uint8_t *head,
+    size_t len, struct xds_blob **frags, const uint64_t *keys, size_t n)
+{
+	struct http_layout *l = translation_http_layout(t);
+	size_t pre = 0, suf = 0, total = len, from, to;
+	size_t *ends = xreallocarray(NULL, n + 1, sizeof *ends);
+	struct xds_blob *out;
+	uint8_t *w;
+
+	if (l != NULL && l->blob != NULL && l->head == len &&
+	    memcmp(l->blob->bytes, head, len) == 0) {
+		while (pre < n && pre < l->n && keys[pre] != 0 &&
+		    keys[pre] == l->keys[pre])
+			pre++;
+		while (suf < n - pre && suf < l->n - pre &&
+		    keys[n - 1 - suf] != 0 &&
+		    keys[n - 1 - suf] == l->keys[l->n - 1 - suf])
+			suf++;
+	}
+	if (pre > 0)
+		total += layout_start(l, pre) - len;
+	if (suf > 0)
+		total += l->blob->len - layout_start(l, l->n - suf);
+	for (size_t i = pre; i < n - suf; i++)
+		total += pb_bytes_field_size(field, frags[i]->len);
+	out = xds_blob_new(TRANSLATE_HTTP_ROUTES, total);
+	memcpy(out->bytes, head, len);
+	w = out->bytes + len;
+	if (pre > 0) {
+		to = layout_start(l, pre);
+		memcpy(w, l->blob->bytes + len, to - len);
+		memcpy(ends, l->ends, pre * sizeof *ends);
+		w = out->bytes + to;
+	}
+	for (size_t i = pre; i < n - suf; i++) {
+		w += pb_put_bytes_field(w, field, frags[i]->bytes, frags[i]->len);
+		ends[i] = (size_t)(w - out->bytes);
+	}
+	if (suf > 0) {
+		from = layout_start(l, l->n - suf);
+		memcpy(w, l->blob->bytes + from, l->blob->len - from);
+		for (size_t k = 0; k < suf; k++)
+			ends[n - suf + k] = l->ends[l->n - suf + k] - from +
+			    (size_t)(w - out->bytes);
+		w += l->blob->len - from;
+	}
+	xds_blob_seal(out, (size_t)(w - out->bytes));
+	if (l == NULL) {
+		/* No cache, or verify mode: nothing is kept. */
+		free(ends);
+		return out;
+	}
+	xds_blob_unref(l->blob);
+	free(l->keys);
+	free(l->ends);
+	l->blob = xds_blob_ref(out);
+	l->keys = xreallocarray(NULL, n + 1, sizeof *l->keys);
+	memcpy(l->keys, keys, n * sizeof *keys);
+	l->ends = ends;
+	l->n = n;
+	l->head = len;
+	l->kept = pre + suf;
+	return out;
+}
+
 void
 translate_routes(struct translation *t)
 {
@@ -793,8 +872,10 @@ translate_routes(struct translation *t)
 	bool rc_cacheable = rc_key != 0;
 	RouteConfiguration *rc;
 	struct xds_blob **frags, *out;
-	size_t nfrags = 0, len, total;
-	uint8_t *head, *w;
+	struct http_layout *l;
+	uint64_t *keys;
+	size_t nfrags = 0, len;
+	uint8_t *head;
 
 	if (!translation_has_routes(t))
 		return;
@@ -804,6 +885,7 @@ translate_routes(struct translation *t)
 	 * cache): its name (the only other field set, and a lower field
 	 * number), then each host as one virtual_hosts element. */
 	frags = xreallocarray(NULL, t->dag->nvhosts + 1, sizeof *frags);
+	keys = xreallocarray(NULL, t->dag->nvhosts + 1, sizeof *keys);
 	for (size_t i = 0; i < t->dag->nvhosts; i++) {
 		const struct dag_vhost *vh = &t->dag->vhosts[i], *hv;
 		struct arena_mark mark;
@@ -813,6 +895,17 @@ translate_routes(struct translation *t)
 
 		if (vh->nroutes == 0)
 			continue;
+		/* The same routes as last time: the same host, whose view
+		 * was itself (only those are remembered). */
+		if ((b = translation_seq_get(t, SEQ_HTTP_VHOST, vh->routes, &key,
+		    NULL)) != NULL) {
+			rc_key = translation_key_combine(rc_key, key);
+			keys[nfrags] = key;
+			frags[nfrags++] = xds_blob_ref(b);
+			translation_seq_put(t, SEQ_HTTP_VHOST, vh->routes, key, b,
+			    false);
+			continue;
+		}
 		mark = arena_mark(a);
 		/* TLS hosts: redirects, no https-only routes (translate_https.c). */
 		if ((hv = translate_http_view(t, vh)) == NULL) {
@@ -822,6 +915,7 @@ translate_routes(struct translation *t)
 		key = hv == vh ? translation_key_vhost(t, vh, false) : 0;
 		rc_cacheable = rc_cacheable && key != 0;
 		rc_key = translation_key_combine(rc_key, key);
+		keys[nfrags] = key;
 		if ((b = translation_cache_get(t, key, NULL)) != NULL) {
 			frags[nfrags++] = xds_blob_ref(b);
 		} else {
@@ -830,30 +924,31 @@ translate_routes(struct translation *t)
 			translation_cache_put(t, key, b, false);
 			frags[nfrags++] = b;
 		}
+		translation_seq_put(t, SEQ_HTTP_VHOST, vh->routes, key, b, false);
 		arena_release(a, &mark);
 	}
-	if (!rc_cacheable || !translation_reuse(t, XDS_ROUTE, rc_key, false)) {
+	/* The same hosts as the last ingress_http: the same bytes. (Not
+	 * in the cache's table: every change makes another 5 MiB one,
+	 * which the table would keep until it is swept.) */
+	l = translation_http_layout(t);
+	if (rc_cacheable && l != NULL && l->blob != NULL && l->rc_key == rc_key) {
+		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
+		l->kept = nfrags;
+	} else {
 		rc = pb_new(a, rcd);
 		rc->name = TRANSLATE_HTTP_ROUTES;
 		head = pb_pack(a, &rc->base, &len);
-		total = len;
-		for (size_t i = 0; i < nfrags; i++)
-			total += pb_bytes_field_size(vhosts_field, frags[i]->len);
-		out = xds_blob_new(rc->name, total);
-		memcpy(out->bytes, head, len);
-		w = out->bytes + len;
-		for (size_t i = 0; i < nfrags; i++)
-			w += pb_put_bytes_field(w, vhosts_field, frags[i]->bytes,
-			    frags[i]->len);
-		xds_blob_seal(out, (size_t)(w - out->bytes));
-		if (rc_cacheable)
-			translation_cache_put(t, rc_key, out, false);
+		out = http_assemble(t, vhosts_field, head, len, frags, keys,
+		    nfrags);
+		if (l != NULL)
+			l->rc_key = rc_cacheable ? rc_key : 0;
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, out, false);
 		xds_blob_unref(out);
 	}
 	for (size_t i = 0; i < nfrags; i++)
 		xds_blob_unref(frags[i]);
 	free(frags);
+	free(keys);
 
 	for (size_t i = 0; i < t->dag->nvhosts; i++) {
 		const struct dag_vhost *vh = &t->dag->vhosts[i];
@@ -863,13 +958,23 @@ translate_routes(struct translation *t)
 		uint64_t key;
 		bool saved, flag = false;
 
-		if (!translation_proxyless_host(vh))
+		if (vh->nroutes == 0)
 			continue;
-		key = translation_key_vhost(t, vh, true);
-		if ((b = translation_cache_get(t, key, &flag)) != NULL) {
+		/* The same routes: the same proxyless host (only those are
+		 * remembered). */
+		if ((b = translation_seq_get(t, SEQ_PROXYLESS_ROUTE, vh->routes,
+		    &key, &flag)) == NULL) {
+			if (!translation_proxyless_host(vh))
+				continue;
+			key = translation_key_vhost(t, vh, true);
+			b = translation_cache_get(t, key, &flag);
+		}
+		if (b != NULL) {
 			/* Its routes needed "cairn/not-forwarded" last time. */
 			t->proxyless_no_cluster |= flag;
 			snapshot_builder_add_blob(t->out, XDS_ROUTE, b, true);
+			translation_seq_put(t, SEQ_PROXYLESS_ROUTE, vh->routes, key,
+			    b, flag);
 			continue;
 		}
 		mark = arena_mark(a);
@@ -882,6 +987,8 @@ translate_routes(struct translation *t)
 		prc->virtual_hosts[0] = virtual_host(t, vh, true);
 		b = translation_pack(t, prc->name, &prc->base);
 		translation_cache_put(t, key, b, t->proxyless_no_cluster);
+		translation_seq_put(t, SEQ_PROXYLESS_ROUTE, vh->routes, key, b,
+		    t->proxyless_no_cluster);
 		t->proxyless_no_cluster |= saved;
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, b, true);
 		xds_blob_unref(b);

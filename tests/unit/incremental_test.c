@@ -208,6 +208,12 @@ assert_same_dag(const struct dag *x, const struct dag *y, const char *what)
 /* Groups reused by the incremental builds of all check_case runs: the
  * comparison proves nothing if nothing was reused. */
 static size_t groups_reused;
+/* Resources the translations of those builds found in order (the
+ * objects of reused parts, translate_cache.c), and every resource they
+ * emitted. */
+static size_t resources_in_order, resources_total;
+/* Hosts of ingress_http copied from the last one's bytes. */
+static size_t http_hosts_kept;
 
 /* One build of files through p (incremental DAG, translate cache),
  * checked against the DAG of the same files in effect (p keeps the last
@@ -227,6 +233,10 @@ build_and_compare(struct pipeline *p, const struct source_files *files,
 	pipeline_build(p, files, cfg, to, &r);
 	st = pipeline_dag_stats(p);
 	groups_reused += st.reused;
+	resources_in_order += pipeline_translate_stats(p).in_order;
+	http_hosts_kept += pipeline_translate_stats(p).http_kept;
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		resources_total += r.snapshot->types[t].n;
 	if (st.groups <= 1 && st.reused == 0) {
 		/* One group built now is one dag_build of every object, in
 		 * the same order: the whole build itself (building it again
@@ -356,6 +366,11 @@ test_cache_matches_fresh_translation(void **state)
 	assert_true(cases > 10);
 	print_message("%zu groups reused\n", groups_reused);
 	assert_true(groups_reused > 500);
+	print_message("%zu of %zu resources found in order\n",
+	    resources_in_order, resources_total);
+	assert_true(resources_in_order * 4 > resources_total);
+	print_message("%zu hosts of ingress_http kept\n", http_hosts_kept);
+	assert_true(http_hosts_kept > 100);
 }
 
 /* CAIRN_TRANSLATE_VERIFY: every cached resource is made again and
@@ -706,6 +721,7 @@ test_large_tree_incremental(void **state)
 	struct translate_options to;
 	struct source_files sf;
 	struct pipeline *p = pipeline_new(NULL);
+	struct translate_cache_stats ts;
 
 	(void)state;
 	config_init_defaults(&cfg);
@@ -723,6 +739,17 @@ test_large_tree_incremental(void **state)
 		assert_int_equal(pipeline_dag_stats(p).built, 1);
 		assert_int_equal(pipeline_dag_stats(p).reused,
 		    pipeline_dag_stats(p).groups - 1);
+		/* The resources of the other groups come in order, without
+		 * a key: only the changed file's are keyed. */
+		ts = pipeline_translate_stats(p);
+		print_message("%s: %zu in order, %zu by key, %zu serialized, "
+		    "%zu hosts of ingress_http kept\n", sf.files[i].path,
+		    ts.in_order, ts.by_key, ts.serialized, ts.http_kept);
+		assert_true(ts.serialized >= 1);
+		assert_true(ts.by_key + ts.serialized <= 16);
+		assert_true(ts.in_order > 1000);
+		/* ingress_http: every other host's bytes copied as two runs. */
+		assert_true(ts.http_kept > 1000);
 	}
 	pipeline_free(p);
 	source_files_free(&sf);

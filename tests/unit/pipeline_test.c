@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -361,6 +362,59 @@ test_no_routes_no_listener(void **state)
 	build_result_free(&r);
 }
 
+/* A snapshot's sets come out sorted by name with unique names and the
+ * version of the sorted list, whatever the order resources were added
+ * in: one run, a few runs (merged) or many (sorted), with duplicates. */
+static void
+test_snapshot_sorts_runs(void **state)
+{
+	enum { N = 300 };
+	static char names[N][16];
+	uint64_t rnd = 88172645463325252ULL;
+
+	(void)state;
+	for (int i = 0; i < N; i++)
+		snprintf(names[i], sizeof names[i], "n%05d", i * 7);
+	for (int round = 0; round < 400; round++) {
+		struct snapshot_builder *sorted = snapshot_builder_new("r");
+		struct snapshot_builder *b = snapshot_builder_new("r");
+		struct snapshot *want, *got;
+		size_t order[2 * N], n = 0, nruns;
+		bool seen[N] = { false };
+
+		rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+		nruns = 1 + rnd % (round % 2 ? 4 : 40);
+		/* nruns ascending runs of random names (some repeated). */
+		for (size_t r = 0; r < nruns; r++) {
+			for (int i = 0; i < N; i++) {
+				rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+				if (rnd % (nruns + (round % 3 == 0 ? 0 : 8)) == 0)
+					order[n++] = (size_t)i;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			snapshot_builder_add(b, XDS_CLUSTER, names[order[i]],
+			    names[order[i]], 6, false);
+			seen[order[i]] = true;
+		}
+		for (int i = 0; i < N; i++)
+			if (seen[i])
+				snapshot_builder_add(sorted, XDS_CLUSTER, names[i],
+				    names[i], 6, false);
+		want = snapshot_builder_finish(sorted);
+		got = snapshot_builder_finish(b);
+		assert_int_equal(got->types[XDS_CLUSTER].n,
+		    want->types[XDS_CLUSTER].n);
+		for (size_t i = 0; i < got->types[XDS_CLUSTER].n; i++)
+			assert_string_equal(got->types[XDS_CLUSTER].items[i].name,
+			    want->types[XDS_CLUSTER].items[i].name);
+		assert_string_equal(got->types[XDS_CLUSTER].version_hex,
+		    want->types[XDS_CLUSTER].version_hex);
+		snapshot_unref(want);
+		snapshot_unref(got);
+	}
+}
+
 int
 main(void)
 {
@@ -373,6 +427,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable_file_keeps_last_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleted_file_removes_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_routes_no_listener, setup, teardown),
+		cmocka_unit_test(test_snapshot_sorts_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
