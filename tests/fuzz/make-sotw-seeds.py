@@ -4,24 +4,8 @@
 # (protobuf wire format) so no protobuf package is needed.
 import os, struct, sys
 
-TYPES = {
-    'sds': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
-    'cds': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
-    'eds': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
-    'lds': 'type.googleapis.com/envoy.config.listener.v3.Listener',
-    'rds': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-}
-ORDER = ['sds', 'cds', 'eds', 'lds', 'rds']  # enum xds_type
-
-def varint(v):
-    out = b''
-    while v >= 0x80:
-        out += bytes([(v & 0x7f) | 0x80]); v >>= 7
-    return out + bytes([v])
-
-def field(num, data):
-    if isinstance(data, str): data = data.encode()
-    return varint(num << 3 | 2) + varint(len(data)) + data
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xds_wire import TYPES, ORDER, varint, field
 
 def request(type_url, names=(), node=None, nonce='', version='', error=None):
     m = b''

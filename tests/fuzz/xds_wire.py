@@ -1,0 +1,23 @@
+# What the seed writers share (make-sotw-seeds.py, make-delta-seeds.py):
+# the xDS type URLs in the order of enum xds_type, and the protobuf wire
+# format by hand, so no protobuf package is needed.
+
+TYPES = {
+    'sds': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+    'cds': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+    'eds': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+    'lds': 'type.googleapis.com/envoy.config.listener.v3.Listener',
+    'rds': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+}
+ORDER = ['sds', 'cds', 'eds', 'lds', 'rds']  # enum xds_type
+
+def varint(v):
+    out = b''
+    while v >= 0x80:
+        out += bytes([(v & 0x7f) | 0x80]); v >>= 7
+    return out + bytes([v])
+
+def field(num, data):
+    """A length-delimited field (wire type 2)."""
+    if isinstance(data, str): data = data.encode()
+    return varint(num << 3 | 2) + varint(len(data)) + data
