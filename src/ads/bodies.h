@@ -40,8 +40,9 @@ struct ads_body_cache {
 	uint64_t hits, misses;
 };
 
-/* Writes a body of exactly the length it was asked for into buf. */
-typedef void (*ads_body_encoder)(const void *response, uint8_t *buf);
+/* Writes a body of exactly the length it was asked for into buf (the
+ * length, or with buf NULL only returns it). */
+typedef size_t (*ads_body_encoder)(const void *response, uint8_t *buf);
 
 void ads_body_cache_init(struct ads_body_cache *c);
 /* Drops every entry (needs grpc initialised: unrefs slices). */

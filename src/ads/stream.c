@@ -196,8 +196,7 @@ struct outgoing {
 struct encoders {
 	int protocol; /* key space of ads_body_key */
 	size_t (*head)(const void *r, uint8_t *buf);
-	size_t (*body)(const void *r, uint8_t *buf);
-	ads_body_encoder fill; /* body, for the cache */
+	ads_body_encoder body;
 };
 
 static size_t
@@ -212,12 +211,6 @@ sotw_body(const void *r, uint8_t *buf)
 	return sotw_response_encode_body(r, buf);
 }
 
-static void
-sotw_body_fill(const void *r, uint8_t *buf)
-{
-	sotw_response_encode_body(r, buf);
-}
-
 static size_t
 delta_head(const void *r, uint8_t *buf)
 {
@@ -230,14 +223,8 @@ delta_body(const void *r, uint8_t *buf)
 	return delta_response_encode_body(r, buf);
 }
 
-static void
-delta_body_fill(const void *r, uint8_t *buf)
-{
-	delta_response_encode_body(r, buf);
-}
-
-static const struct encoders sotw_enc = { 0, sotw_head, sotw_body, sotw_body_fill };
-static const struct encoders delta_enc = { 1, delta_head, delta_body, delta_body_fill };
+static const struct encoders sotw_enc = { 0, sotw_head, sotw_body };
+static const struct encoders delta_enc = { 1, delta_head, delta_body };
 
 /* Encodes r into o: a small body along with the head in one slice, a big
  * one from the server's shared cache (encoded there at most once per
@@ -259,7 +246,7 @@ encode(struct ads_stream *st, const struct encoders *e, const void *r,
 	o->slices[0] = grpc_slice_malloc(hlen);
 	e->head(r, GRPC_SLICE_START_PTR(o->slices[0]));
 	o->slices[1] = ads_body_get(&st->server->bodies,
-	    ads_body_key(e->protocol, (int)type, set_hash), blen, e->fill, r);
+	    ads_body_key(e->protocol, (int)type, set_hash), blen, e->body, r);
 	o->nslices = 2;
 }
 

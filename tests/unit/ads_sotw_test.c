@@ -983,10 +983,10 @@ test_encode_response(void **state)
 	sotw_response_free(&r);
 }
 
-static void
+static size_t
 fill_body(const void *r, uint8_t *buf)
 {
-	sotw_response_encode_body(r, buf);
+	return sotw_response_encode_body(r, buf);
 }
 
 /* The body of stream st's next response through cache c, checked to make
