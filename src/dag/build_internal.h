@@ -100,6 +100,8 @@ int vhost_cmp(const void *a, const void *b); /* struct dag_vhost */
 int cluster_ptr_cmp(const void *a, const void *b); /* struct dag_cluster * */
 int endpoints_ptr_cmp(const void *a, const void *b);
 int status_cmp(const void *a, const void *b); /* struct dag_object_status */
+int secret_ptr_cmp(const void *a, const void *b); /* struct dag_secret * */
+int str_ptr_cmp(const void *a, const void *b); /* const char *, by strcmp */
 /* A problem: the object becomes `status` (invalid never downgrades). */
 void status_error(struct builder *b, size_t idx, enum dag_status status,
     const char *type, const char *reason, const struct origin *where,

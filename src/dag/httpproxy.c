@@ -485,12 +485,6 @@ query_conditions_problem(const struct cond_list *cl)
 	return NULL;
 }
 
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Include conditions in a canonical text form: two includes with the same
  * text would send the same requests to two places (Contour's
  * DuplicateMatchConditions). NULL for the plain "/" that Contour lets
@@ -528,7 +522,7 @@ include_key(struct builder *b, const struct hp_include *inc)
 		parts[nparts++] = arena_printf(b->arena, "q%d|%d|%s|%s", (int)q->kind,
 		    q->ignore_case, q->name, q->value ? q->value : "");
 	}
-	qsort(parts, nparts, sizeof parts[0], str_cmp);
+	qsort(parts, nparts, sizeof parts[0], str_ptr_cmp);
 	strbuf_puts(&sb, r.path);
 	for (size_t i = 0; i < nparts; i++) {
 		strbuf_putc(&sb, '\n');
@@ -616,7 +610,7 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 		ARENA_PUSH(b->arena, out->remove, out->nremove, cap, key);
 	}
 	if (out->nremove > 1)
-		qsort(out->remove, out->nremove, sizeof out->remove[0], str_cmp);
+		qsort(out->remove, out->nremove, sizeof out->remove[0], str_ptr_cmp);
 	return out;
 }
 

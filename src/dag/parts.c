@@ -371,21 +371,6 @@ cache_add(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n,
 
 /* --- assembling ------------------------------------------------------------ */
 
-static int
-secret_name_cmp(const void *a, const void *b)
-{
-	const struct dag_secret *x = *(struct dag_secret *const *)a;
-	const struct dag_secret *y = *(struct dag_secret *const *)b;
-
-	return strcmp(x->name, y->name);
-}
-
-static int
-str_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* An array being assembled from sorted runs (one per part): only where
  * two runs meet is the order checked; if it breaks, the whole array is
  * sorted at the end. Parts mostly follow each other in order (a group's
@@ -483,7 +468,7 @@ dag_assemble(struct dag **parts, size_t nparts)
 	runs_init(&rv, dag->vhosts, sizeof dag->vhosts[0], vhost_cmp);
 	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], cluster_ptr_cmp);
 	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], endpoints_ptr_cmp);
-	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_name_cmp);
+	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_ptr_cmp);
 	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], str_ptr_cmp);
 	for (size_t i = 0; i < nparts; i++) {
 		const struct dag *p = parts[i];

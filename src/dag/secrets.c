@@ -28,7 +28,7 @@ struct secret_state {
 	struct dag_bytes crt, key, ca, crl; /* empty: absent */
 };
 
-static int
+int
 str_ptr_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

@@ -448,7 +448,7 @@ tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
 
 /* --- the end of a build ---------------------------------------------------------- */
 
-static int
+int
 secret_ptr_cmp(const void *a, const void *b)
 {
 	const struct dag_secret *x = *(struct dag_secret *const *)a;
