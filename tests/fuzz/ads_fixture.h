@@ -6,6 +6,7 @@
 #define CAIRN_TESTS_FUZZ_ADS_FIXTURE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "util/xalloc.h"
@@ -67,6 +68,27 @@ ads_fixture_snapshots(struct snapshot **snaps)
 	snaps[0] = ads_fixture_build(ads_fixture_gen0, nitems(ads_fixture_gen0), "gen0");
 	snaps[1] = ads_fixture_build(ads_fixture_gen1, nitems(ads_fixture_gen1), "gen1");
 	snaps[2] = ads_fixture_build(ads_fixture_gen2, nitems(ads_fixture_gen2), "gen2");
+}
+
+/* The message of a "send a request" op of both fuzzers' input format:
+ * two length bytes (little endian), then that many bytes, or what is
+ * left. Advances *at past it. */
+static inline const uint8_t *
+ads_fixture_take_message(const uint8_t *data, size_t size, size_t *at,
+    size_t *len)
+{
+	const uint8_t *msg;
+
+	*len = 0;
+	if (*at < size)
+		*len = data[(*at)++];
+	if (*at < size)
+		*len |= (size_t)data[(*at)++] << 8;
+	if (*len > size - *at)
+		*len = size - *at;
+	msg = data + *at;
+	*at += *len;
+	return msg;
 }
 
 #endif

@@ -592,20 +592,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (at < size) {
 		uint8_t op = data[at++];
 		enum xds_type t = (enum xds_type)((op / 4) % XDS_TYPE_COUNT);
+		const uint8_t *msg;
 		size_t len;
 
 		switch (op % 4) {
 		case 0:
-			len = 0;
-			if (at < size)
-				len = data[at++];
-			if (at < size)
-				len |= (size_t)data[at++] << 8;
-			if (len > size - at)
-				len = size - at;
-			if (!send_request(&m, st, data + at, len, snaps[gen], NULL))
+			msg = ads_fixture_take_message(data, size, &at, &len);
+			if (!send_request(&m, st, msg, len, snaps[gen], NULL))
 				goto out;
-			at += len;
 			break;
 		case 1:
 			gen = (gen + 1) % ADS_FIXTURE_GENERATIONS;

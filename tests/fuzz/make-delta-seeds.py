@@ -6,10 +6,10 @@
 # the stream's state machine is exercised, not only the decoder.
 # DeltaDiscoveryRequests are encoded by hand (protobuf wire format) so no
 # protobuf package is needed.
-import os, struct, sys
+import os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xds_wire import TYPES, ORDER, varint, field
+from xds_wire import TYPES, ORDER, varint, field, msg, ack, nack, SWITCH
 
 # DeltaDiscoveryRequest: node 1, type_url 2, resource_names_subscribe 3,
 # resource_names_unsubscribe 4, initial_resource_versions 5 (map entries:
@@ -25,12 +25,6 @@ def request(type_url, sub=(), unsub=(), initial=(), node=None, nonce='', error=N
     if error: m += field(7, varint(1 << 3) + varint(3) + field(2, error))
     return m
 
-def msg(m):
-    return bytes([0]) + struct.pack('<H', len(m)) + m
-
-def ack(t): return bytes([2 + 4 * ORDER.index(t)])
-def nack(t): return bytes([3 + 4 * ORDER.index(t)])
-SWITCH = bytes([1])
 UNSPLIT = bytes([0])
 def split(n): return bytes([1 | n << 1])  # responses cut at 96 + 4n bytes
 

@@ -2,10 +2,10 @@
 # Writes the seed inputs of sotw_fuzzer (see the format at the top of
 # sotw_fuzzer.c) into corpus/sotw/. DiscoveryRequests are encoded by hand
 # (protobuf wire format) so no protobuf package is needed.
-import os, struct, sys
+import os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xds_wire import TYPES, ORDER, varint, field
+from xds_wire import TYPES, ORDER, varint, field, msg, ack, nack, SWITCH
 
 def request(type_url, names=(), node=None, nonce='', version='', error=None):
     m = b''
@@ -17,12 +17,6 @@ def request(type_url, names=(), node=None, nonce='', version='', error=None):
     if error: m += field(6, varint(1 << 3) + varint(3) + field(2, error))
     return m
 
-def msg(m):
-    return bytes([0]) + struct.pack('<H', len(m)) + m
-
-def ack(t): return bytes([2 + 4 * ORDER.index(t)])
-def nack(t): return bytes([3 + 4 * ORDER.index(t)])
-SWITCH = bytes([1])
 
 seeds = {
     'envoy-startup': msg(request('cds', node='envoy-1')) + ack('cds')

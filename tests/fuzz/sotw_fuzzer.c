@@ -155,20 +155,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct sotw_result res;
 		enum xds_type t = (enum xds_type)((op / 4) % XDS_TYPE_COUNT);
 		char *err = NULL;
+		const uint8_t *msg;
 		size_t len;
 		int rc = 0;
 
 		switch (op % 4) {
 		case 0:
-			len = 0;
-			if (at < size)
-				len = data[at++];
-			if (at < size)
-				len |= (size_t)data[at++] << 8;
-			if (len > size - at)
-				len = size - at;
-			rc = sotw_handle_message(&st, data + at, len, &res, &err);
-			at += len;
+			msg = ads_fixture_take_message(data, size, &at, &len);
+			rc = sotw_handle_message(&st, msg, len, &res, &err);
 			break;
 		case 1:
 			gen = (gen + 1) % ADS_FIXTURE_GENERATIONS;

@@ -1,6 +1,8 @@
 # What the seed writers share (make-sotw-seeds.py, make-delta-seeds.py):
-# the xDS type URLs in the order of enum xds_type, and the protobuf wire
-# format by hand, so no protobuf package is needed.
+# the xDS type URLs in the order of enum xds_type, the protobuf wire
+# format by hand (so no protobuf package is needed), and the ops of the
+# two ADS fuzzers' input format (see sotw_fuzzer.c).
+import struct
 
 TYPES = {
     'sds': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
@@ -21,3 +23,11 @@ def field(num, data):
     """A length-delimited field (wire type 2)."""
     if isinstance(data, str): data = data.encode()
     return varint(num << 3 | 2) + varint(len(data)) + data
+
+def msg(m):
+    """Op 0: send the request m (two length bytes, little endian)."""
+    return bytes([0]) + struct.pack('<H', len(m)) + m
+
+def ack(t): return bytes([2 + 4 * ORDER.index(t)])
+def nack(t): return bytes([3 + 4 * ORDER.index(t)])
+SWITCH = bytes([1])  # the next snapshot
