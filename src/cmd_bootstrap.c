@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -217,17 +218,56 @@ bootstrap_json(const struct listen_addr *xds, const struct bootstrap_opts *o)
 	    "admin", "address", pipe_address(ADMIN_SOCKET));
 }
 
+/* What stops a file being created as path because of its directory (it
+ * is missing, not a directory, or not writable), as a message to free;
+ * NULL when the directory looks usable. */
+static char *
+output_dir_problem(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") :
+	    slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	char *why = NULL;
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			why = xasprintf("directory %s does not exist (create it first: "
+			    "mkdir -p %s)", dir, dir);
+		else
+			why = xasprintf("directory %s: %s", dir, strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		why = xasprintf("%s is not a directory", dir);
+	} else if (access(dir, W_OK | X_OK) != 0) {
+		why = xasprintf("directory %s: %s", dir, strerror(errno));
+	}
+	free(dir);
+	return why;
+}
+
 /* Writes text to path through a temporary file and a rename, so Envoy
  * never reads half a bootstrap. */
 static int
 write_file(const char *path, const char *text)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	FILE *fp = fopen(tmp, "w");
+	char *tmp, *dir;
+	FILE *fp;
 	int rc = -1;
 
-	if (fp == NULL) {
-		fprintf(stderr, "cairn bootstrap: %s: %s\n", tmp, strerror(errno));
+	/* The temporary file is ours, not the user's: a missing or unwritable
+	 * directory is reported by its own name, with the fix. The directory is
+	 * not created here (see docs/decisions.md): -o names a file, and a
+	 * directory made by a one-off command would have the wrong owner and
+	 * mode for envoy.service, whose RuntimeDirectory= makes /run/envoy. */
+	if ((dir = output_dir_problem(path)) != NULL) {
+		fprintf(stderr, "cairn bootstrap: cannot write %s: %s\n", path, dir);
+		free(dir);
+		return -1;
+	}
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	if ((fp = fopen(tmp, "w")) == NULL) {
+		fprintf(stderr, "cairn bootstrap: cannot write %s: %s: %s\n", path, tmp,
+		    strerror(errno));
 		free(tmp);
 		return -1;
 	}
