@@ -15,12 +15,16 @@ demo="$tmp/home/cairn-demo"
 # The README sets the identity in the clone, as a new user would.
 unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
 cairn_dir=$(cd "$(dirname "$CAIRN")" && pwd)
-# Only the README puts cairn on PATH: an installed cairn must not stand in
-# for the build tree's.
-path=$(echo "$PATH" | tr ':' '\n' | while read -r d; do
-	[ -n "$d" ] && [ ! -x "$d/cairn" ] && printf '%s:' "$d"; done)
+# Only the README puts cairn on PATH: an installed cairn (a Debian package
+# on this machine) must not stand in for the build tree's, so a cairn that
+# refuses to run comes first until the README's step 0 puts the build
+# tree before it.
+mkdir "$tmp/nocairn"
+printf '#!/bin/sh\necho "cairn: not the build tree'"'"'s (README step 0 missing?)" >&2\nexit 127\n' \
+	>"$tmp/nocairn/cairn"
+chmod 755 "$tmp/nocairn/cairn"
 (
-	HOME="$tmp/home" PATH="${path%:}" XDS=127.0.0.1:0 ADMIN=127.0.0.1:0
+	HOME="$tmp/home" PATH="$tmp/nocairn:$PATH" XDS=127.0.0.1:0 ADMIN=127.0.0.1:0
 	export HOME PATH XDS ADMIN
 	cd "$cairn_dir" && timeout 60 sh -c '. "$1"; md_run "$2"' sh \
 		"$top_srcdir/tests/lib/md-blocks.sh" "$tmp/md"
