@@ -61,7 +61,7 @@ int cmd_positional_source(int argc, char **argv, int optind_now,
  * SYNOPSIS and to OPTIONS in man/cairn.1: tests/docs/flags.sh fails until
  * the parser, --help and the man page agree. A new command: a table, a
  * struct cmd_spec, cmd_parser_init/cmd_parser_next in its loop, cmd_usage
- * for 'h' and usage errors, and a SYNOPSIS entry in man/cairn.1.
+ * for 'h', cmd_usage_hint for usage errors, and a SYNOPSIS entry in man/cairn.1.
  * -h/--help is added to every table by the parser (id 'h'). */
 struct cmd_flag {
 	const char *name; /* long name, without "--" */
@@ -97,5 +97,7 @@ void cmd_parser_init(struct cmd_parser *p, const struct cmd_spec *spec);
 int cmd_parser_next(struct cmd_parser *p, int argc, char **argv);
 /* The usage line, the summary and every flag with its default. */
 void cmd_usage(const struct cmd_spec *spec, FILE *fp);
+/* After a usage error: the usage lines and where the options are, on stderr. */
+void cmd_usage_hint(const struct cmd_spec *spec);
 
 #endif

@@ -357,13 +357,13 @@ cmd_bootstrap(int argc, char **argv)
 			cmd_usage(&bootstrap_spec, stdout);
 			return CMD_EXIT_OK;
 		default:
-			cmd_usage(&bootstrap_spec, stderr);
+			cmd_usage_hint(&bootstrap_spec);
 			return CMD_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "cairn bootstrap: unexpected argument \"%s\"\n", argv[optind]);
-		cmd_usage(&bootstrap_spec, stderr);
+		cmd_usage_hint(&bootstrap_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (o.node_id == NULL) {

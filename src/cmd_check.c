@@ -181,11 +181,11 @@ cmd_check(int argc, char **argv)
 		case 'P': pre_receive = true; break;
 		case 'b': f.branch = optarg; break;
 		case 'h': cmd_usage(&check_spec, stdout); return CMD_EXIT_OK;
-		default: cmd_usage(&check_spec, stderr); return CMD_EXIT_USAGE;
+		default: cmd_usage_hint(&check_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (cmd_positional_source(argc, argv, optind, &f) < 0) {
-		cmd_usage(&check_spec, stderr);
+		cmd_usage_hint(&check_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (strcmp(f.format, "text") != 0 && strcmp(f.format, "json") != 0) {

@@ -130,11 +130,11 @@ cmd_dump(int argc, char **argv)
 		case 'f': f.format = optarg; break;
 		case 'S': f.show_secrets = true; break;
 		case 'h': cmd_usage(&dump_spec, stdout); return CMD_EXIT_OK;
-		default: cmd_usage(&dump_spec, stderr); return CMD_EXIT_USAGE;
+		default: cmd_usage_hint(&dump_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (cmd_positional_source(argc, argv, optind, &f) < 0) {
-		cmd_usage(&dump_spec, stderr);
+		cmd_usage_hint(&dump_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (strcmp(f.type, "all") != 0) {

@@ -57,16 +57,29 @@ flag_column(const struct cmd_flag *f, char *buf, size_t size)
 	    f->short_name ? ", " : "  ", f->name, f->arg ? " " : "", f->arg ? f->arg : "");
 }
 
+static void
+usage_lines(const struct cmd_spec *spec, FILE *fp)
+{
+	fprintf(fp, "usage: cairn %s [OPTIONS]%s%s\n", spec->name,
+	    spec->operands ? " " : "", spec->operands ? spec->operands : "");
+	if (spec->more_usage)
+		fprintf(fp, "%s", spec->more_usage);
+}
+
+void
+cmd_usage_hint(const struct cmd_spec *spec)
+{
+	usage_lines(spec, stderr);
+	fprintf(stderr, "Run 'cairn %s --help' for every option and its default.\n", spec->name);
+}
+
 void
 cmd_usage(const struct cmd_spec *spec, FILE *fp)
 {
 	char col[128];
 	int width = 0;
 
-	fprintf(fp, "usage: cairn %s [OPTIONS]%s%s\n", spec->name,
-	    spec->operands ? " " : "", spec->operands ? spec->operands : "");
-	if (spec->more_usage)
-		fprintf(fp, "%s", spec->more_usage);
+	usage_lines(spec, fp);
 	fprintf(fp, "\n%s\n\noptions:\n", spec->summary);
 	for (size_t i = 0; i <= spec->nflags; i++) {
 		int w = flag_column(flag_at(spec, i), col, sizeof col);

@@ -687,11 +687,11 @@ cmd_serve(int argc, char **argv)
 		case 'I': s.flags.insecure_xds = true; break;
 		case 'l': s.flags.log_level = optarg; break;
 		case 'h': cmd_usage(&serve_spec, stdout); return CMD_EXIT_OK;
-		default: cmd_usage(&serve_spec, stderr); return CMD_EXIT_USAGE;
+		default: cmd_usage_hint(&serve_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (cmd_positional_source(argc, argv, optind, &s.flags) < 0) {
-		cmd_usage(&serve_spec, stderr);
+		cmd_usage_hint(&serve_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (cmd_load_config(&s.flags, &s.cfg) < 0)

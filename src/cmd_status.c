@@ -194,11 +194,11 @@ cmd_status(int argc, char **argv)
 		case 'a': f.admin_addr = optarg; break;
 		case 'f': f.format = optarg; break;
 		case 'h': cmd_usage(&status_spec, stdout); return CMD_EXIT_OK;
-		default: cmd_usage(&status_spec, stderr); return CMD_EXIT_USAGE;
+		default: cmd_usage_hint(&status_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (optind != argc || (strcmp(f.format, "text") != 0 && strcmp(f.format, "json") != 0)) {
-		cmd_usage(&status_spec, stderr);
+		cmd_usage_hint(&status_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (cmd_load_config(&f, &cfg) < 0)

@@ -20,7 +20,7 @@ cmd_version(int argc, char **argv)
 			cmd_usage(&version_spec, stdout);
 			return CMD_EXIT_OK;
 		}
-		cmd_usage(&version_spec, stderr);
+		cmd_usage_hint(&version_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (optind != argc) {
