@@ -69,14 +69,31 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-serve_usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: cairn serve [-c FILE] [--source DIR | --git REPO [--branch B]] [--xds ADDR]\n"
-	    "                   [--admin ADDR] [--insecure-xds] [--log-level debug|info|warning|error]\n"
-	    "       cairn serve DIR\n");
-}
+/* serve's flags: the parser and --help (see struct cmd_flag in cmd.h). */
+static const struct cmd_flag serve_flags[] = {
+	{ "config", 'c', 'c', "FILE", "/etc/cairn/cairn.yaml if it exists, else built-in defaults",
+	  "cairn.yaml to read; flags override it" },
+	{ "source", 's', 0, "DIR", "source.directory, /etc/cairn/resources",
+	  "serve the YAML files below DIR (also: cairn serve DIR)" },
+	{ "git", 'g', 0, "REPO", "source.git.repository",
+	  "serve a branch of this git repository (bare or not) instead" },
+	{ "branch", 'b', 0, "B", "source.git.branch, main", "the git branch to serve" },
+	{ "xds", 'x', 0, "ADDR", "xds.address, 127.0.0.1:18000",
+	  "where the ADS server listens: HOST:PORT, [V6]:PORT or unix:/path" },
+	{ "admin", 'a', 0, "ADDR", "admin.address, 127.0.0.1:9090",
+	  "the admin endpoint, HOST:PORT; \"\" disables it" },
+	{ "insecure-xds", 'I', 0, NULL, "off",
+	  "allow plaintext xDS off loopback and unix sockets (logs a warning)" },
+	{ "log-level", 'l', 0, "debug|info|warning|error", "info", "the least severe level logged" },
+};
+
+static const struct cmd_spec serve_spec = {
+	.name = "serve",
+	.operands = "[DIR]",
+	.summary = "Watches the source and serves it to Envoy over ADS (SotW and delta) until SIGTERM.",
+	.flags = serve_flags,
+	.nflags = sizeof serve_flags / sizeof serve_flags[0],
+};
 
 static bool
 line_in(char **lines, size_t n, const char *line)
@@ -651,25 +668,15 @@ serve_stop(struct serve *s)
 int
 cmd_serve(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "source", required_argument, NULL, 's' },
-		{ "git", required_argument, NULL, 'g' },
-		{ "branch", required_argument, NULL, 'b' },
-		{ "xds", required_argument, NULL, 'x' },
-		{ "admin", required_argument, NULL, 'a' },
-		{ "insecure-xds", no_argument, NULL, 'I' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_parser parser;
 	struct serve s = {
 		.epfd = -1, .timerfd = -1, .sigfd = -1, .refreshfd = -1, .watchdogfd = -1,
 		.build_mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	cmd_parser_init(&parser, &serve_spec);
+	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': s.flags.config_path = optarg; break;
 		case 's': s.flags.source_dir = optarg; break;
@@ -679,12 +686,12 @@ cmd_serve(int argc, char **argv)
 		case 'a': s.flags.admin_addr = optarg; break;
 		case 'I': s.flags.insecure_xds = true; break;
 		case 'l': s.flags.log_level = optarg; break;
-		case 'h': serve_usage(stdout); return CMD_EXIT_OK;
-		default: serve_usage(stderr); return CMD_EXIT_USAGE;
+		case 'h': cmd_usage(&serve_spec, stdout); return CMD_EXIT_OK;
+		default: cmd_usage_hint(&serve_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (cmd_positional_source(argc, argv, optind, &s.flags) < 0) {
-		serve_usage(stderr);
+		cmd_usage_hint(&serve_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (cmd_load_config(&s.flags, &s.cfg) < 0)
