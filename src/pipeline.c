@@ -34,6 +34,8 @@ struct pipeline {
 	uint64_t next_serial;
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
+	/* Every FQDN claim in effect and when it was first seen (§6a). */
+	struct fqdn_ledger owners;
 };
 
 struct pipeline *
@@ -46,6 +48,7 @@ pipeline_new(const struct load_options *lo)
 	arena_init(&p->scratch);
 	p->tcache = translate_cache_new();
 	p->dcache = dag_cache_new();
+	fqdn_ledger_init(&p->owners);
 	return p;
 }
 
@@ -70,7 +73,56 @@ pipeline_free(struct pipeline *p)
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
 	dag_cache_free(p->dcache);
+	fqdn_ledger_free(&p->owners);
 	free(p);
+}
+
+void
+pipeline_set_owners(struct pipeline *p, struct fqdn_ledger *l)
+{
+	fqdn_ledger_free(&p->owners);
+	p->owners = *l;
+	fqdn_ledger_init(l);
+}
+
+const struct fqdn_ledger *
+pipeline_owners(const struct pipeline *p)
+{
+	return &p->owners;
+}
+
+/* The FQDN claims of the files in effect: every HTTPProxy naming a
+ * virtualhost.fqdn, in path order. Recorded in the ledger before the DAG
+ * is built, so the DAG always sees each claim's place in line. */
+static bool
+owners_record(struct pipeline *p)
+{
+	struct fqdn_claim_ref *claims = NULL;
+	size_t n = 0, cap = 0;
+	bool changed;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct loaded_file *lf = p->entries[i].good;
+
+		if (lf == NULL)
+			continue;
+		for (size_t k = 0; k < lf->nobjects; k++) {
+			const struct object *o = lf->objects[k];
+			const struct hp_virtualhost *vh;
+
+			if (o->kind != OBJ_HTTPPROXY ||
+			    (vh = o->u.httpproxy.virtualhost) == NULL ||
+			    vh->fqdn == NULL)
+				continue;
+			ARRAY_PUSH(claims, n, cap, ((struct fqdn_claim_ref){
+				.fqdn = vh->fqdn, .ns = o->meta.namespace,
+				.name = o->meta.name, .file = vh->origin.file,
+				.line = vh->origin.line }));
+		}
+	}
+	changed = fqdn_ledger_record(&p->owners, claims, n);
+	free(claims);
+	return changed;
 }
 
 static struct file_entry *
@@ -324,7 +376,7 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
 		nobjs += units[u].nobjs;
 	}
-	dag = dag_build(objs, nobjs, cfg);
+	dag = dag_build_owned(objs, nobjs, cfg, &p->owners);
 	free(objs);
 	free(units);
 	return dag;
@@ -337,7 +389,8 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 {
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
-	struct dag *dag = dag_build_units(units, nunits, cfg, p->dcache);
+	struct dag *dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
+	    p->dcache);
 
 	free(units);
 	return dag;
@@ -379,6 +432,7 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	}
 	diag_list_sort(&out->diags);
 
+	out->owners_changed = owners_record(p);
 	out->dag = pipeline_dag(p, cfg);
 	out->snapshot = translate_dag_cached(out->dag, to,
 	    files->revision ? files->revision : "", p->tcache);

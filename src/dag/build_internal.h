@@ -51,10 +51,13 @@ struct cluster_options {
 	const char *upstream_subject_name;
 };
 
+struct fqdn_ledger;
+
 struct builder {
 	struct dag *dag;
 	struct arena *arena;
 	const struct cairn_config *cfg;
+	const struct fqdn_ledger *owners; /* first-seen order of claims, or NULL */
 	struct object *const *objs;
 	size_t nobjs;
 	/* Sorted by namespace/name; the first of equal names wins. */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dag/owners.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
@@ -119,6 +120,14 @@ config_fingerprint(const struct cairn_config *cfg)
 	v[6] = str_hash(cfg->envoy.tls.fallback_certificate.namespace);
 	v[7] = str_hash(cfg->envoy.tls.fallback_certificate.name);
 	hash_update(h, v, sizeof v);
+	for (size_t i = 0; i < cfg->policy.nfqdn_owners; i++) {
+		const struct config_fqdn_owner *o = &cfg->policy.fqdn_owners[i];
+
+		hash_update(h, o->namespace, strlen(o->namespace) + 1);
+		for (size_t k = 0; k < o->npatterns; k++)
+			hash_update(h, o->patterns[k], strlen(o->patterns[k]) + 1);
+		hash_update(h, "\n", 1);
+	}
 	return hash_end(h) | 2;
 }
 
@@ -627,7 +636,8 @@ units_group(struct dag_cache *c, const struct dag_unit *units, size_t n,
 /* The DAG of one group (members: unit indexes in order). */
 static struct dag *
 group_build(const struct dag_unit *units, const size_t *members, size_t n,
-    const struct cairn_config *cfg, struct object ***objs, size_t *objs_cap)
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    struct object ***objs, size_t *objs_cap)
 {
 	size_t nobjs = 0;
 
@@ -643,12 +653,20 @@ group_build(const struct dag_unit *units, const size_t *members, size_t n,
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		nobjs += u->nobjs;
 	}
-	return dag_build(*objs, nobjs, cfg);
+	return dag_build_owned(*objs, nobjs, cfg, owners);
 }
 
 struct dag *
 dag_build_units(const struct dag_unit *units, size_t nunits,
     const struct cairn_config *cfg, struct dag_cache *c)
+{
+	return dag_build_units_owned(units, nunits, cfg, NULL, c);
+}
+
+struct dag *
+dag_build_units_owned(const struct dag_unit *units, size_t nunits,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    struct dag_cache *c)
 {
 	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
 	size_t *next = xreallocarray(NULL, nunits + 1, sizeof *next);
@@ -657,7 +675,11 @@ dag_build_units(const struct dag_unit *units, size_t nunits,
 	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
-	uint64_t cfg_fp = config_fingerprint(cfg);
+	/* A part is only valid for the order of contested FQDNs it saw:
+	 * when that order moves (a claim added to or removed from a
+	 * contested FQDN, git history), every part is built again. */
+	uint64_t cfg_fp = (config_fingerprint(cfg) ^
+	    fqdn_ledger_contested_hash(owners)) | 2;
 	struct dag *dag;
 
 	if (cfg_fp != c->cfg_fp) {
@@ -700,7 +722,7 @@ dag_build_units(const struct dag_unit *units, size_t nunits,
 			c->stats.reused++;
 			continue;
 		}
-		parts[nparts] = group_build(units, members, n, cfg, &objs,
+		parts[nparts] = group_build(units, members, n, cfg, owners, &objs,
 		    &objs_cap);
 		if (r != tls_group)
 			cache_add(c, h, ids, n, parts[nparts]);
