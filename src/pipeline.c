@@ -92,14 +92,12 @@ pipeline_owners(const struct pipeline *p)
 }
 
 /* The FQDN claims of the files in effect: every HTTPProxy naming a
- * virtualhost.fqdn, in path order. Recorded in the ledger before the DAG
- * is built, so the DAG always sees each claim's place in line. */
-static bool
-owners_record(struct pipeline *p)
+ * virtualhost.fqdn, in path order. */
+static struct fqdn_claim_ref *
+owners_claims(const struct pipeline *p, size_t *nout)
 {
 	struct fqdn_claim_ref *claims = NULL;
 	size_t n = 0, cap = 0;
-	bool changed;
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct loaded_file *lf = p->entries[i].good;
@@ -120,9 +118,119 @@ owners_record(struct pipeline *p)
 				.line = vh->origin.line }));
 		}
 	}
-	changed = fqdn_ledger_record(&p->owners, claims, n);
+	*nout = n;
+	return claims;
+}
+
+/* Directory mode: record the claims in the ledger before the DAG is
+ * built, so the DAG always sees each claim's place in line. */
+static bool
+owners_record(struct pipeline *p)
+{
+	size_t n;
+	struct fqdn_claim_ref *claims = owners_claims(p, &n);
+	bool changed = fqdn_ledger_record(&p->owners, claims, n);
+
 	free(claims);
 	return changed;
+}
+
+/* How far back git history is searched for the commit that introduced a
+ * claim: older claims than that are as old as each other (path order). */
+#define OWNERS_HISTORY_MAX 1000
+
+struct claim_probe {
+	const struct fqdn_claim_ref *claim;
+	const struct load_options *lo;
+};
+
+/* Does this version of the claim's file still make the claim? */
+static bool
+claim_holds(void *ctx, const char *data, size_t len)
+{
+	const struct claim_probe *cp = ctx;
+	const struct fqdn_claim_ref *c = cp->claim;
+	char *copy = xmalloc(len + 1);
+	struct loaded_file *lf;
+	bool found = false;
+
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	lf = load_buffer(c->file, c->ns, copy, len, cp->lo);
+	for (size_t k = 0; lf->ok && k < lf->nobjects && !found; k++) {
+		const struct object *o = lf->objects[k];
+		const struct hp_virtualhost *vh = o->u.httpproxy.virtualhost;
+
+		found = o->kind == OBJ_HTTPPROXY && vh != NULL && vh->fqdn != NULL &&
+		    strcmp(vh->fqdn, c->fqdn) == 0 &&
+		    strcmp(o->meta.namespace, c->ns) == 0 &&
+		    strcmp(o->meta.name, c->name) == 0;
+	}
+	loaded_file_free(lf);
+	free(copy);
+	return found;
+}
+
+struct aged_claim {
+	const struct fqdn_claim_ref *c;
+	size_t age;
+};
+
+static int
+aged_claim_cmp(const void *x, const void *y)
+{
+	const struct aged_claim *a = x, *b = y;
+	int r = strcmp(a->c->fqdn, b->c->fqdn);
+
+	if (r != 0)
+		return r;
+	if (a->age != b->age)
+		return a->age > b->age ? -1 : 1; /* older first */
+	return fqdn_claim_ref_cmp(a->c, b->c);
+}
+
+/* git mode: the order of claims on a contested FQDN is the history's
+ * (the claim whose commit came first wins), recomputed for the served
+ * commit alone, so every replica serving it agrees and `cairn check`
+ * at that commit says the same. Only FQDNs claimed more than once are
+ * looked up; each gets ranks 0, 1, ... (stable from commit to commit,
+ * so the DAG's parts are not rebuilt for nothing). */
+static void
+owners_from_history(struct pipeline *p, const struct source_files *files)
+{
+	size_t n;
+	struct fqdn_claim_ref *claims = owners_claims(p, &n);
+	struct aged_claim *aged = xreallocarray(NULL, n + 1, sizeof *aged);
+	struct fqdn_ledger order;
+
+	fqdn_ledger_init(&order);
+	for (size_t i = 0; i < n; i++)
+		aged[i] = (struct aged_claim){ .c = &claims[i] };
+	qsort(aged, n, sizeof *aged, aged_claim_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		while (j < n && strcmp(aged[j].c->fqdn, aged[i].c->fqdn) == 0)
+			j++;
+		if (j - i > 1) {
+			for (size_t k = i; k < j; k++) {
+				struct claim_probe cp = { aged[k].c, &p->lo };
+
+				aged[k].age = files->claim_age(files->history,
+				    files->revision, aged[k].c->file,
+				    OWNERS_HISTORY_MAX, claim_holds, &cp);
+			}
+			qsort(aged + i, j - i, sizeof *aged, aged_claim_cmp);
+			for (size_t k = i; k < j; k++)
+				fqdn_ledger_put(&order, aged[k].c->fqdn, aged[k].c->ns,
+				    aged[k].c->name, (uint64_t)(k - i));
+		}
+		i = j;
+	}
+	fqdn_ledger_free(&p->owners);
+	p->owners = order;
+	free(aged);
+	free(claims);
 }
 
 static struct file_entry *
@@ -432,7 +540,10 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	}
 	diag_list_sort(&out->diags);
 
-	out->owners_changed = owners_record(p);
+	if (files->claim_age != NULL && files->revision != NULL)
+		owners_from_history(p, files);
+	else
+		out->owners_changed = owners_record(p);
 	out->dag = pipeline_dag(p, cfg);
 	out->snapshot = translate_dag_cached(out->dag, to,
 	    files->revision ? files->revision : "", p->tcache);
