@@ -204,29 +204,18 @@ fqdn_ledger_record(struct fqdn_ledger *l, const struct fqdn_claim_ref *claims,
 	return changed;
 }
 
-uint64_t
-fqdn_ledger_contested_hash(const struct fqdn_ledger *l)
+const char **
+fqdn_ledger_contested(const struct fqdn_ledger *l, size_t *nout)
 {
-	struct hash_state *h;
-	uint64_t n = 0;
+	const char **out = NULL;
+	size_t n = 0, cap = 0;
 
-	if (l == NULL)
-		return 0;
-	h = hash_begin();
-	for (size_t i = 0; i < l->n; i++) {
-		const struct fqdn_claim *c = &l->items[i];
-
-		if (!((i > 0 && strcmp(l->items[i - 1].fqdn, c->fqdn) == 0) ||
-		    (i + 1 < l->n && strcmp(l->items[i + 1].fqdn, c->fqdn) == 0)))
-			continue;
-		hash_update(h, c->fqdn, strlen(c->fqdn) + 1);
-		hash_update(h, c->ns, strlen(c->ns) + 1);
-		hash_update(h, c->name, strlen(c->name) + 1);
-		hash_update(h, &c->seq, sizeof c->seq);
-		n++;
-	}
-	hash_update(h, &n, sizeof n);
-	return hash_end(h);
+	for (size_t i = 1; l != NULL && i < l->n; i++)
+		if (strcmp(l->items[i - 1].fqdn, l->items[i].fqdn) == 0 &&
+		    (n == 0 || strcmp(out[n - 1], l->items[i].fqdn) != 0))
+			ARRAY_PUSH(out, n, cap, l->items[i].fqdn);
+	*nout = n;
+	return out;
 }
 
 /* --- the file ---------------------------------------------------------- */

@@ -50,9 +50,9 @@ bool fqdn_ledger_record(struct fqdn_ledger *l, const struct fqdn_claim_ref *clai
 /* Add one claim with a given seq (decoding, git history). */
 void fqdn_ledger_put(struct fqdn_ledger *l, const char *fqdn, const char *ns,
     const char *name, uint64_t seq);
-/* A hash of the claims on FQDNs claimed more than once: the only ones
- * whose order changes a build (parts.c clears its cache when it moves). */
-uint64_t fqdn_ledger_contested_hash(const struct fqdn_ledger *l);
+/* The FQDNs claimed more than once, sorted, unique (borrowed from l;
+ * free the array): the only claims whose order changes a build. */
+const char **fqdn_ledger_contested(const struct fqdn_ledger *l, size_t *nout);
 
 /* The ledger as text: "cairn-fqdn-owners 1", "next N", one
  * "SEQ FQDN NS/NAME" line per claim, "end COUNT HASH" (a checksum of

@@ -146,6 +146,10 @@ struct unit_keys {
 	uint64_t *keys;
 	size_t n;
 	bool used;
+	/* Its root HTTPProxies (they claim FQDNs): the unit's objects, alive
+	 * while the unit is. */
+	const struct object **roots;
+	size_t nroots;
 };
 
 struct grouping {
@@ -505,8 +509,10 @@ dag_assemble(struct dag **parts, size_t nparts)
 static void
 units_clear(struct dag_cache *c)
 {
-	for (size_t i = 0; i < c->ucap; i++)
+	for (size_t i = 0; i < c->ucap; i++) {
 		free(c->units[i].keys);
+		free(c->units[i].roots);
+	}
 	memset(c->units, 0, c->ucap * sizeof c->units[0]);
 	c->nunits = 0;
 }
@@ -552,9 +558,18 @@ unit_keys_get(struct dag_cache *c, const struct dag_unit *u)
 
 	e = unit_slot(c->units, c->ucap, u->id);
 	if (e->id == 0) {
+		size_t rcap = 0;
+
 		e->id = u->id;
-		for (size_t k = 0; k < u->nobjs; k++)
-			object_keys(u->objs[k], &e->keys, &e->n, &cap);
+		for (size_t k = 0; k < u->nobjs; k++) {
+			const struct object *o = u->objs[k];
+
+			object_keys(o, &e->keys, &e->n, &cap);
+			if (o->kind == OBJ_HTTPPROXY &&
+			    o->u.httpproxy.virtualhost != NULL &&
+			    o->u.httpproxy.virtualhost->fqdn != NULL)
+				ARRAY_PUSH(e->roots, e->nroots, rcap, o);
+		}
 		c->nunits++;
 	}
 	e->used = true;
@@ -586,6 +601,7 @@ units_sweep(struct dag_cache *c)
 			continue;
 		if (!e->used) {
 			free(e->keys);
+			free(e->roots);
 			continue;
 		}
 		e->used = false;
@@ -633,6 +649,46 @@ units_group(struct dag_cache *c, const struct dag_unit *units, size_t n,
 	free(g.key_node);
 }
 
+static int
+str_bsearch_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+/* The seqs of the group's claims on contested FQDNs, hashed (0 when it
+ * has none, the common case: nothing to look up). */
+static uint64_t
+owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
+    const size_t *members, size_t n, const struct fqdn_ledger *owners,
+    const char **contested, size_t ncontested)
+{
+	uint64_t fp = 0;
+
+	if (ncontested == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct unit_keys *uk = unit_slot(c->units, c->ucap,
+		    units[members[i]].id);
+
+		for (size_t k = 0; k < uk->nroots; k++) {
+			const struct object *o = uk->roots[k];
+			const char *fqdn = o->u.httpproxy.virtualhost->fqdn;
+			uint64_t v[4];
+
+			if (bsearch(fqdn, contested, ncontested, sizeof contested[0],
+			    str_bsearch_cmp) == NULL)
+				continue;
+			v[0] = fp;
+			v[1] = fqdn_ledger_seq(owners, fqdn, o->meta.namespace,
+			    o->meta.name);
+			v[2] = key_of('f', fqdn);
+			v[3] = key_of('n', o->meta.namespace) ^ key_of('m', o->meta.name);
+			fp = hash_bytes(v, sizeof v);
+		}
+	}
+	return fp;
+}
+
 /* The DAG of one group (members: unit indexes in order). */
 static struct dag *
 group_build(const struct dag_unit *units, const size_t *members, size_t n,
@@ -671,16 +727,14 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
 	size_t *next = xreallocarray(NULL, nunits + 1, sizeof *next);
 	size_t *members = xreallocarray(NULL, nunits + 1, sizeof *members);
-	uint64_t *ids = xreallocarray(NULL, nunits + 1, sizeof *ids);
+	uint64_t *ids = xreallocarray(NULL, nunits + 2, sizeof *ids);
 	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
-	/* A part is only valid for the order of contested FQDNs it saw:
-	 * when that order moves (a claim added to or removed from a
-	 * contested FQDN, git history), every part is built again. */
-	uint64_t cfg_fp = (config_fingerprint(cfg) ^
-	    fqdn_ledger_contested_hash(owners)) | 2;
+	uint64_t cfg_fp = config_fingerprint(cfg);
 	struct dag *dag;
+	size_t ncontested;
+	const char **contested = fqdn_ledger_contested(owners, &ncontested);
 
 	if (cfg_fp != c->cfg_fp) {
 		cache_clear(c);
@@ -713,6 +767,11 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			members[n] = u;
 			ids[n++] = units[u].id;
 		}
+		/* A part is only valid for the order of the contested claims
+		 * it saw (SPEC §6a): that order is part of its key. */
+		ids[n] = owners_fingerprint(c, units, members, n, owners,
+		    contested, ncontested);
+		n++;
 		h = ids_hash(ids, n);
 		c->stats.groups++;
 		e = r == tls_group ? NULL : cache_find(c, h, ids, n);
@@ -722,14 +781,15 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			c->stats.reused++;
 			continue;
 		}
-		parts[nparts] = group_build(units, members, n, cfg, owners, &objs,
-		    &objs_cap);
+		parts[nparts] = group_build(units, members, n - 1, cfg, owners,
+		    &objs, &objs_cap);
 		if (r != tls_group)
 			cache_add(c, h, ids, n, parts[nparts]);
 		nparts++;
 		c->stats.built++;
 	}
 	cache_sweep(c, nparts);
+	free(contested);
 	dag = dag_assemble(parts, nparts);
 	dag->nparts_built = c->stats.built;
 	free(objs);
