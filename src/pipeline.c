@@ -91,14 +91,19 @@ pipeline_owners(const struct pipeline *p)
 	return &p->owners;
 }
 
-/* The FQDN claims of the files in effect: every HTTPProxy naming a
- * virtualhost.fqdn, in path order. */
+/* The FQDN claims of the files in effect, in path order: every
+ * HTTPProxy naming a virtualhost.fqdn and every Ingress rule naming a
+ * host (under "Ingress:NAME"; those names are made in *names, freed by
+ * the caller with owners_names_free). */
 static struct fqdn_claim_ref *
-owners_claims(const struct pipeline *p, size_t *nout)
+owners_claims(const struct pipeline *p, size_t *nout, char ***names,
+    size_t *nnames)
 {
 	struct fqdn_claim_ref *claims = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, ncap = 0;
 
+	*names = NULL;
+	*nnames = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct loaded_file *lf = p->entries[i].good;
 
@@ -107,7 +112,26 @@ owners_claims(const struct pipeline *p, size_t *nout)
 		for (size_t k = 0; k < lf->nobjects; k++) {
 			const struct object *o = lf->objects[k];
 			const struct hp_virtualhost *vh;
+			char *name = NULL;
 
+			if (o->kind == OBJ_INGRESS) {
+				for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+					const struct ing_rule *rule = &o->u.ingress.rules[r];
+
+					if (rule->host == NULL || rule->host[0] == '\0')
+						continue;
+					if (name == NULL) {
+						name = xasprintf("%s%s", FQDN_INGRESS_PREFIX,
+						    o->meta.name);
+						ARRAY_PUSH(*names, *nnames, ncap, name);
+					}
+					ARRAY_PUSH(claims, n, cap, ((struct fqdn_claim_ref){
+						.fqdn = rule->host, .ns = o->meta.namespace,
+						.name = name, .file = rule->origin.file,
+						.line = rule->origin.line }));
+				}
+				continue;
+			}
 			if (o->kind != OBJ_HTTPPROXY ||
 			    (vh = o->u.httpproxy.virtualhost) == NULL ||
 			    vh->fqdn == NULL)
@@ -122,16 +146,26 @@ owners_claims(const struct pipeline *p, size_t *nout)
 	return claims;
 }
 
+static void
+owners_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 /* Directory mode: record the claims in the ledger before the DAG is
  * built, so the DAG always sees each claim's place in line. */
 static bool
 owners_record(struct pipeline *p)
 {
-	size_t n;
-	struct fqdn_claim_ref *claims = owners_claims(p, &n);
+	size_t n, nnames;
+	char **names;
+	struct fqdn_claim_ref *claims = owners_claims(p, &n, &names, &nnames);
 	bool changed = fqdn_ledger_record(&p->owners, claims, n);
 
 	free(claims);
+	owners_names_free(names, nnames);
 	return changed;
 }
 
@@ -157,14 +191,26 @@ claim_holds(void *ctx, const char *data, size_t len)
 	memcpy(copy, data, len);
 	copy[len] = '\0';
 	lf = load_buffer(c->file, c->ns, copy, len, cp->lo);
+	size_t plen = strlen(FQDN_INGRESS_PREFIX);
+	bool ingress = strncmp(c->name, FQDN_INGRESS_PREFIX, plen) == 0;
+
 	for (size_t k = 0; lf->ok && k < lf->nobjects && !found; k++) {
 		const struct object *o = lf->objects[k];
-		const struct hp_virtualhost *vh = o->u.httpproxy.virtualhost;
+		const struct hp_virtualhost *vh;
 
-		found = o->kind == OBJ_HTTPPROXY && vh != NULL && vh->fqdn != NULL &&
-		    strcmp(vh->fqdn, c->fqdn) == 0 &&
-		    strcmp(o->meta.namespace, c->ns) == 0 &&
-		    strcmp(o->meta.name, c->name) == 0;
+		if (strcmp(o->meta.namespace, c->ns) != 0)
+			continue;
+		if (ingress && o->kind == OBJ_INGRESS &&
+		    strcmp(o->meta.name, c->name + plen) == 0) {
+			for (size_t r = 0; r < o->u.ingress.nrules && !found; r++)
+				found = o->u.ingress.rules[r].host != NULL &&
+				    strcmp(o->u.ingress.rules[r].host, c->fqdn) == 0;
+		} else if (!ingress && o->kind == OBJ_HTTPPROXY) {
+			vh = o->u.httpproxy.virtualhost;
+			found = vh != NULL && vh->fqdn != NULL &&
+			    strcmp(vh->fqdn, c->fqdn) == 0 &&
+			    strcmp(o->meta.name, c->name) == 0;
+		}
 	}
 	loaded_file_free(lf);
 	free(copy);
@@ -198,8 +244,9 @@ aged_claim_cmp(const void *x, const void *y)
 static void
 owners_from_history(struct pipeline *p, const struct source_files *files)
 {
-	size_t n;
-	struct fqdn_claim_ref *claims = owners_claims(p, &n);
+	size_t n, nnames;
+	char **names;
+	struct fqdn_claim_ref *claims = owners_claims(p, &n, &names, &nnames);
 	struct aged_claim *aged = xreallocarray(NULL, n + 1, sizeof *aged);
 	struct fqdn_ledger order;
 
@@ -209,10 +256,16 @@ owners_from_history(struct pipeline *p, const struct source_files *files)
 	qsort(aged, n, sizeof *aged, aged_claim_cmp);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
+		bool root = false;
 
 		while (j < n && strcmp(aged[j].c->fqdn, aged[i].c->fqdn) == 0)
 			j++;
-		if (j - i > 1) {
+		/* Ingresses share hosts with each other: only a root's
+		 * claim makes an order matter. */
+		for (size_t k = i; k < j && !root; k++)
+			root = strncmp(aged[k].c->name, FQDN_INGRESS_PREFIX,
+			    strlen(FQDN_INGRESS_PREFIX)) != 0;
+		if (j - i > 1 && root) {
 			for (size_t k = i; k < j; k++) {
 				struct claim_probe cp = { aged[k].c, &p->lo };
 
@@ -231,6 +284,7 @@ owners_from_history(struct pipeline *p, const struct source_files *files)
 	p->owners = order;
 	free(aged);
 	free(claims);
+	owners_names_free(names, nnames);
 }
 
 static struct file_entry *

@@ -87,6 +87,14 @@ struct builder {
 	struct arena scratch;
 };
 
+/* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
+
+struct config_fqdn_owner;
+/* policy.fqdn-owners lets namespace ns claim fqdn (empty policy: yes);
+ * *entry is ns's entry of the policy, or NULL. */
+bool fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
+    const struct config_fqdn_owner **entry);
+
 /* --- build.c ------------------------------------------------------------ */
 
 struct object *object_find(struct object **arr, size_t n, const char *ns,

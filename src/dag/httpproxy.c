@@ -1479,7 +1479,7 @@ root_build(struct hp_state *hs, size_t pi)
 }
 
 /* policy.fqdn-owners: may a root in ns claim fqdn? Empty = anyone. */
-static bool
+bool
 fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
     const struct config_fqdn_owner **entry)
 {
@@ -1527,42 +1527,86 @@ fqdn_not_allowed(struct builder *b, size_t pi,
 
 /* Who of two claims on one FQDN was seen first (SPEC §6a): the smaller
  * seq of the ledger; claims seen together (or with no ledger) in path
- * order, then by name. */
+ * order, then by name. A claim is a root HTTPProxy's virtualhost.fqdn or
+ * an Ingress rule's host. */
 struct claim_key {
 	uint64_t seq;
 	const struct object *o;
-	size_t pi;
+	const struct origin *where;
+	size_t pi; /* proxy index; (size_t)-1 for an Ingress */
 };
 
 static int
 claim_key_cmp(const void *x, const void *y)
 {
 	const struct claim_key *a = x, *b = y;
-	const struct origin *oa = &a->o->u.httpproxy.virtualhost->origin;
-	const struct origin *ob = &b->o->u.httpproxy.virtualhost->origin;
 	struct fqdn_claim_ref ra = { .ns = a->o->meta.namespace,
-		.name = a->o->meta.name, .file = oa->file, .line = oa->line };
+		.name = a->o->meta.name, .file = a->where->file,
+		.line = a->where->line };
 	struct fqdn_claim_ref rb = { .ns = b->o->meta.namespace,
-		.name = b->o->meta.name, .file = ob->file, .line = ob->line };
+		.name = b->o->meta.name, .file = b->where->file,
+		.line = b->where->line };
+	int c;
 
 	if (a->seq != b->seq)
 		return a->seq < b->seq ? -1 : 1;
-	return fqdn_claim_ref_cmp(&ra, &rb);
+	if ((c = fqdn_claim_ref_cmp(&ra, &rb)) != 0)
+		return c;
+	return (a->pi == (size_t)-1) - (b->pi == (size_t)-1);
+}
+
+struct fqdn_claims {
+	struct claim_key *claims;
+	size_t n, cap;
+	size_t nproxies; /* of claims */
+	bool sorted;
+	const struct claim_key *first; /* the claim seen first */
+	size_t winner; /* proxy index, or (size_t)-1: an Ingress owns it */
+};
+
+/* Order fc's claims and decide: the namespace of the claim seen first
+ * owns the FQDN; its first root HTTPProxy serves it. When an Ingress of
+ * another namespace was first, no root does (the Ingress keeps it). */
+static void
+claims_decide(struct builder *b, const char *fqdn, struct fqdn_claims *fc)
+{
+	const char *owner_ns;
+
+	for (size_t k = 0; k < fc->n; k++) {
+		const struct object *o = fc->claims[k].o;
+
+		if (fc->claims[k].pi != (size_t)-1) {
+			fc->claims[k].seq = fqdn_ledger_seq(b->owners, fqdn,
+			    o->meta.namespace, o->meta.name);
+		} else {
+			char *name = arena_printf(&b->scratch, "%s%s",
+			    FQDN_INGRESS_PREFIX, o->meta.name);
+
+			fc->claims[k].seq = fqdn_ledger_seq(b->owners, fqdn,
+			    o->meta.namespace, name);
+		}
+	}
+	qsort(fc->claims, fc->n, sizeof fc->claims[0], claim_key_cmp);
+	fc->first = &fc->claims[0];
+	owner_ns = fc->first->o->meta.namespace;
+	fc->winner = (size_t)-1;
+	for (size_t k = 0; k < fc->n && fc->winner == (size_t)-1; k++)
+		if (fc->claims[k].pi != (size_t)-1 &&
+		    strcmp(fc->claims[k].o->meta.namespace, owner_ns) == 0)
+			fc->winner = fc->claims[k].pi;
+	fc->sorted = true;
 }
 
 /* Root proxies claim FQDNs. Of two roots claiming one FQDN the one seen
  * first keeps it and the newcomer is DuplicateVhost (SPEC §6a): a file
- * added in one namespace cannot take a host another one serves. */
+ * added in one namespace cannot take a host another one serves. The same
+ * holds between a root and the Ingresses of other namespaces; Ingresses
+ * share hosts with each other (ingress.c). */
 void
 proxies_build(struct builder *b)
 {
 	struct hp_state hs = { .b = b };
 	struct strmap owners = { 0 };
-	struct fqdn_claims {
-		struct claim_key *claims;
-		size_t n, cap;
-		bool sorted;
-	};
 	bool *claimant;
 
 	hs.reached = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
@@ -1609,8 +1653,37 @@ proxies_build(struct builder *b)
 			strmap_put(b->arena, &owners, vh->fqdn, fc);
 		}
 		ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
-		    ((struct claim_key){ .o = p, .pi = i }));
+		    ((struct claim_key){ .o = p, .where = &vh->origin, .pi = i }));
+		fc->nproxies++;
 		claimant[i] = true;
+	}
+	/* Ingress rules naming a host a root claims (Ingresses are built
+	 * after the roots, ingress.c). */
+	for (size_t i = 0; i < b->ningresses && owners.n > 0; i++) {
+		const struct object *ing = b->ingresses[i];
+		const char *class;
+
+		if (object_is_shadowed(b->ingresses, i) ||
+		    !ingress_class_accepted(ing, ing->u.ingress.ingress_class_name,
+		    &class))
+			continue;
+		for (size_t r = 0; r < ing->u.ingress.nrules; r++) {
+			const struct ing_rule *rule = &ing->u.ingress.rules[r];
+			const struct config_fqdn_owner *entry;
+			struct fqdn_claims *fc;
+			bool seen = false;
+
+			if (rule->host == NULL ||
+			    (fc = strmap_get(&owners, rule->host)) == NULL ||
+			    !fqdn_allowed(b, ing->meta.namespace, rule->host, &entry))
+				continue;
+			for (size_t k = 0; k < fc->n && !seen; k++)
+				seen = fc->claims[k].o == ing;
+			if (!seen)
+				ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
+				    ((struct claim_key){ .o = ing,
+				    .where = &rule->origin, .pi = (size_t)-1 }));
+		}
 	}
 	for (size_t i = 0; i < b->nproxies; i++) {
 		struct object *p = b->proxies[i];
@@ -1625,21 +1698,23 @@ proxies_build(struct builder *b)
 			root_build(&hs, i);
 			continue;
 		}
-		if (!fc->sorted) {
-			for (size_t k = 0; k < fc->n; k++) {
-				const struct object *o = fc->claims[k].o;
-
-				fc->claims[k].seq = fqdn_ledger_seq(b->owners,
-				    vh->fqdn, o->meta.namespace, o->meta.name);
-			}
-			qsort(fc->claims, fc->n, sizeof fc->claims[0], claim_key_cmp);
-			fc->sorted = true;
-		}
-		owner = fc->claims[0].o;
-		if (fc->claims[0].pi == i) {
+		if (!fc->sorted)
+			claims_decide(b, vh->fqdn, fc);
+		if (fc->winner == i) {
 			root_build(&hs, i);
 			continue;
 		}
+		if (fc->winner == (size_t)-1) {
+			owner = fc->first->o;
+			status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
+			    "VirtualHostError", "DuplicateVhost", &vh->origin,
+			    "fqdn \"%s\" is already served by Ingress %s/%s (%s:%d), "
+			    "which claimed it first", vh->fqdn, owner->meta.namespace,
+			    owner->meta.name, fc->first->where->file,
+			    fc->first->where->line);
+			continue;
+		}
+		owner = b->proxies[fc->winner];
 		status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
 		    "VirtualHostError", "DuplicateVhost", &vh->origin,
 		    "fqdn \"%s\" is already served by HTTPProxy %s/%s (%s:%d), "

@@ -17,6 +17,9 @@
 #include "util/strbuf.h"
 
 #define FQDN_SEQ_UNSEEN UINT64_MAX
+/* An Ingress's claim on a rule's host is recorded under the name
+ * "Ingress:NAME" (':' is in no Kubernetes name: no HTTPProxy has it). */
+#define FQDN_INGRESS_PREFIX "Ingress:"
 
 struct fqdn_claim {
 	char *fqdn, *ns, *name;

@@ -146,8 +146,8 @@ struct unit_keys {
 	uint64_t *keys;
 	size_t n;
 	bool used;
-	/* Its root HTTPProxies (they claim FQDNs): the unit's objects, alive
-	 * while the unit is. */
+	/* Its root HTTPProxies and Ingresses (they claim FQDNs): the unit's
+	 * objects, alive while the unit is. */
 	const struct object **roots;
 	size_t nroots;
 };
@@ -565,9 +565,10 @@ unit_keys_get(struct dag_cache *c, const struct dag_unit *u)
 			const struct object *o = u->objs[k];
 
 			object_keys(o, &e->keys, &e->n, &cap);
-			if (o->kind == OBJ_HTTPPROXY &&
+			if ((o->kind == OBJ_HTTPPROXY &&
 			    o->u.httpproxy.virtualhost != NULL &&
-			    o->u.httpproxy.virtualhost->fqdn != NULL)
+			    o->u.httpproxy.virtualhost->fqdn != NULL) ||
+			    (o->kind == OBJ_INGRESS && o->u.ingress.nrules > 0))
 				ARRAY_PUSH(e->roots, e->nroots, rcap, o);
 		}
 		c->nunits++;
@@ -655,6 +656,24 @@ str_bsearch_cmp(const void *key, const void *elem)
 	return strcmp(key, *(const char *const *)elem);
 }
 
+/* fp with one claim's seq mixed in, when its FQDN is contested. */
+static uint64_t
+owners_mix(uint64_t fp, const struct fqdn_ledger *owners,
+    const char **contested, size_t ncontested, const char *fqdn,
+    const char *ns, const char *name)
+{
+	uint64_t v[4];
+
+	if (bsearch(fqdn, contested, ncontested, sizeof contested[0],
+	    str_bsearch_cmp) == NULL)
+		return fp;
+	v[0] = fp;
+	v[1] = fqdn_ledger_seq(owners, fqdn, ns, name);
+	v[2] = key_of('f', fqdn);
+	v[3] = key_of('n', ns) ^ key_of('m', name);
+	return hash_bytes(v, sizeof v);
+}
+
 /* The seqs of the group's claims on contested FQDNs, hashed (0 when it
  * has none, the common case: nothing to look up). */
 static uint64_t
@@ -672,18 +691,27 @@ owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
 
 		for (size_t k = 0; k < uk->nroots; k++) {
 			const struct object *o = uk->roots[k];
-			const char *fqdn = o->u.httpproxy.virtualhost->fqdn;
-			uint64_t v[4];
 
-			if (bsearch(fqdn, contested, ncontested, sizeof contested[0],
-			    str_bsearch_cmp) == NULL)
+			if (o->kind == OBJ_HTTPPROXY) {
+				fp = owners_mix(fp, owners, contested, ncontested,
+				    o->u.httpproxy.virtualhost->fqdn,
+				    o->meta.namespace, o->meta.name);
 				continue;
-			v[0] = fp;
-			v[1] = fqdn_ledger_seq(owners, fqdn, o->meta.namespace,
-			    o->meta.name);
-			v[2] = key_of('f', fqdn);
-			v[3] = key_of('n', o->meta.namespace) ^ key_of('m', o->meta.name);
-			fp = hash_bytes(v, sizeof v);
+			}
+			for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+				const char *host = o->u.ingress.rules[r].host;
+				char *name;
+
+				if (host == NULL || bsearch(host, contested,
+				    ncontested, sizeof contested[0],
+				    str_bsearch_cmp) == NULL)
+					continue;
+				name = xasprintf("%s%s", FQDN_INGRESS_PREFIX,
+				    o->meta.name);
+				fp = owners_mix(fp, owners, contested, ncontested,
+				    host, o->meta.namespace, name);
+				free(name);
+			}
 		}
 	}
 	return fp;
