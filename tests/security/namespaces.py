@@ -463,8 +463,8 @@ ROWS = [
 # hold afterwards. From a directory the steps are applied to a running
 # `cairn serve` with a state directory ('restart' restarts it first: the
 # owner must not change, though the newcomer's file sorts first); from git
-# each step is a commit and `cairn check`/`cairn dump` judge HEAD (a fresh
-# daemon's view: history decides, no state).
+# each step is a commit, judged by `cairn check`/`cairn dump` at HEAD (no
+# state: history decides) and by a `cairn serve --git` following the branch.
 SEQUENCES = [
     {
         'name': 'a later claim loses though its path sorts first; the owner leaving hands it over',
@@ -581,13 +581,14 @@ SEQUENCES.append({
 class Daemon:
     """`cairn serve` of a directory with its own state directory."""
 
-    def __init__(self, tmp, src):
-        self.tmp, self.src = tmp, src
+    def __init__(self, tmp, src=None, git_config=''):
+        self.tmp = tmp
+        self.source = ['--source', src] if src else []
         self.state = os.path.join(tmp, 'state')
         os.makedirs(self.state, exist_ok=True)
         self.cfg = os.path.join(tmp, 'serve.yaml')
         with open(self.cfg, 'w') as f:
-            f.write('debounce: 10ms\nmax-delay: 100ms\n')
+            f.write('debounce: 10ms\nmax-delay: 100ms\n' + git_config)
         self.proc, self.port, self.starts = None, None, 0
 
     def start(self):
@@ -596,8 +597,8 @@ class Daemon:
         env = dict(os.environ, CAIRN_STATE_DIRECTORY=self.state)
         env.pop('STATE_DIRECTORY', None)
         with open(self.log, 'w') as out:
-            self.proc = subprocess.Popen([CAIRN, 'serve', '-c', self.cfg, '--source', self.src,
-                                          '--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+            self.proc = subprocess.Popen([CAIRN, 'serve', '-c', self.cfg] + self.source +
+                                         ['--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
                                          stdout=out, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 15
         while time.time() < deadline:
@@ -633,6 +634,37 @@ def apply_files(root, files):
         os.rename(full + '.tmp', full)
 
 
+def daemon_judge(d, step, n):
+    """Polls the daemon until step's expectations hold (10 s at most)."""
+    bad = ['no answer']
+    deadline = time.time() + 10
+    while bad and time.time() < deadline:
+        try:
+            report = json.loads(d.get('/status'))
+            bad = judge(step, report, d.get('/debug/xds'), open(d.log).read())
+        except OSError as exc:
+            bad = ['admin: %s' % exc]
+        if bad:
+            time.sleep(0.1)
+    if not bad:
+        return []
+    return ['step %d%s: %s' % (n, ' (after a restart)' if step.get('restart') else '', b)
+            for b in bad] + ['log: ' + open(d.log).read().replace('\n', ' | ')[-600:]]
+
+
+def daemon_restart(d, step):
+    # Let the running daemon see the change (and save the ledger)
+    # before it stops, as a real restart would.
+    time.sleep(0.5)
+    d.stop()
+    if step.get('corrupt-ledger'):
+        with open(os.path.join(d.state, 'fqdn-owners.ledger'), 'r+') as f:
+            text = f.read()
+            f.seek(0)
+            f.write(text.replace('shop/site', 'shop/sitf'))
+    d.start()
+
+
 def run_sequence_directory(seq, tmp):
     """Returns failures (strings) of the first step that fails."""
     src = os.path.join(tmp, 'src')
@@ -644,54 +676,50 @@ def run_sequence_directory(seq, tmp):
             if d.proc is None:
                 d.start()
             elif step.get('restart'):
-                # Let the running daemon see the change (and save the
-                # ledger) before it stops, as a real restart would.
-                time.sleep(0.5)
-                d.stop()
-                if step.get('corrupt-ledger'):
-                    with open(os.path.join(d.state, 'fqdn-owners.ledger'), 'r+') as f:
-                        text = f.read()
-                        f.seek(0)
-                        f.write(text.replace('shop/site', 'shop/sitf'))
-                d.start()
-            bad = ['no answer']
-            deadline = time.time() + 10
-            while bad and time.time() < deadline:
-                try:
-                    report = json.loads(d.get('/status'))
-                    bad = judge(step, report, d.get('/debug/xds'), open(d.log).read())
-                except OSError as exc:
-                    bad = ['admin: %s' % exc]
-                if bad:
-                    time.sleep(0.1)
+                daemon_restart(d, step)
+            bad = daemon_judge(d, step, n)
             if bad:
-                return ['step %d%s: %s' % (n, ' (after a restart)' if step.get('restart') else '', b)
-                        for b in bad] + ['log: ' + open(d.log).read().replace('\n', ' | ')[-600:]]
+                return bad
         return []
     finally:
         d.stop()
 
 
 def run_sequence_git(seq, tmp):
+    """Each step a commit: `cairn check`/`dump` at HEAD (stateless) and a
+    `cairn serve --git` following the branch (restarted where the step
+    says) must both see it."""
     repo = os.path.join(tmp, 'repo')
     os.makedirs(repo)
     git(repo, 'init', '-q', '-b', 'main')
+    source = 'source: {git: {repository: %s, branch: main, path: deploy}}\n' % repo
     cfg = os.path.join(tmp, 'cairn.yaml')
     with open(cfg, 'w') as f:
-        f.write('source: {git: {repository: %s, branch: main, path: deploy}}\n' % repo)
-    for n, step in enumerate(seq['steps'], 1):
-        if step.get('files'):
-            apply_files(os.path.join(repo, 'deploy'), step['files'])
-            git(repo, 'add', '-A')
-            git(repo, 'commit', '-q', '--allow-empty', '-m', 'step %d' % n)
-        check = subprocess.run([CAIRN, 'check', '-c', cfg, '--format', 'json'],
-                               capture_output=True, text=True)
-        dump = subprocess.run([CAIRN, 'dump', '-c', cfg, '--format', 'json'],
-                              capture_output=True, text=True)
-        bad = judge(step, json.loads(check.stdout), dump.stdout)
-        if bad:
-            return ['step %d (commit %d): %s' % (n, n, b) for b in bad]
-    return []
+        f.write(source)
+    d = Daemon(tmp, git_config=source)
+    try:
+        for n, step in enumerate(seq['steps'], 1):
+            if step.get('files'):
+                apply_files(os.path.join(repo, 'deploy'), step['files'])
+                git(repo, 'add', '-A')
+                git(repo, 'commit', '-q', '--allow-empty', '-m', 'step %d' % n)
+            check = subprocess.run([CAIRN, 'check', '-c', cfg, '--format', 'json'],
+                                   capture_output=True, text=True)
+            dump = subprocess.run([CAIRN, 'dump', '-c', cfg, '--format', 'json'],
+                                  capture_output=True, text=True)
+            bad = judge(step, json.loads(check.stdout), dump.stdout)
+            if bad:
+                return ['step %d (commit %d), cairn check: %s' % (n, n, b) for b in bad]
+            if d.proc is None:
+                d.start()
+            elif step.get('restart'):
+                daemon_restart(d, step)
+            bad = daemon_judge(d, step, n)
+            if bad:
+                return ['cairn serve --git: ' + b for b in bad]
+        return []
+    finally:
+        d.stop()
 
 
 def write_tree(root, files):
