@@ -36,6 +36,10 @@ struct pipeline {
 	size_t n, cap;
 	/* Every FQDN claim in effect and when it was first seen (§6a). */
 	struct fqdn_ledger owners;
+	/* The files in effect may have changed since the claims were last
+	 * recorded (a file parsed or gone). */
+	bool claims_stale;
+	char *owners_revision; /* git: the commit the order was taken from */
 };
 
 struct pipeline *
@@ -49,6 +53,7 @@ pipeline_new(const struct load_options *lo)
 	p->tcache = translate_cache_new();
 	p->dcache = dag_cache_new();
 	fqdn_ledger_init(&p->owners);
+	p->claims_stale = true;
 	return p;
 }
 
@@ -74,6 +79,7 @@ pipeline_free(struct pipeline *p)
 	translate_cache_free(p->tcache);
 	dag_cache_free(p->dcache);
 	fqdn_ledger_free(&p->owners);
+	free(p->owners_revision);
 	free(p);
 }
 
@@ -83,6 +89,7 @@ pipeline_set_owners(struct pipeline *p, struct fqdn_ledger *l)
 	fqdn_ledger_free(&p->owners);
 	p->owners = *l;
 	fqdn_ledger_init(l);
+	p->claims_stale = true;
 }
 
 const struct fqdn_ledger *
@@ -434,6 +441,8 @@ entries_update(struct pipeline *p, const struct source_files *files)
 		ARRAY_PUSH(next, n, cap, e);
 	}
 	jobs.out = xreallocarray(NULL, jobs.n + 1, sizeof *jobs.out);
+	if (jobs.n > 0)
+		p->claims_stale = true;
 	load_jobs_parse(p, &jobs);
 	for (size_t k = 0; k < jobs.n; k++) {
 		struct file_entry *e = &next[slot[k]];
@@ -464,6 +473,7 @@ entries_update(struct pipeline *p, const struct source_files *files)
 			ARRAY_PUSH(next, n, cap, *e);
 			continue;
 		}
+		p->claims_stale = true;
 		file_entry_clear(e);
 	}
 	free(p->entries);
@@ -594,10 +604,18 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	}
 	diag_list_sort(&out->diags);
 
-	if (files->claim_age != NULL && files->revision != NULL)
-		owners_from_history(p, files);
-	else
+	/* Claims change only with the files in effect (a file parsed
+	 * again or gone); git history with the commit. */
+	if (files->claim_age != NULL && files->revision != NULL) {
+		if (p->claims_stale || p->owners_revision == NULL ||
+		    strcmp(p->owners_revision, files->revision) != 0) {
+			owners_from_history(p, files);
+			free(p->owners_revision);
+			p->owners_revision = xstrdup(files->revision);
+		}
+	} else if (p->claims_stale)
 		out->owners_changed = owners_record(p);
+	p->claims_stale = false;
 	out->dag = pipeline_dag(p, cfg);
 	out->snapshot = translate_dag_cached(out->dag, to,
 	    files->revision ? files->revision : "", p->tcache);
