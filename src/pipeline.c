@@ -21,6 +21,8 @@ struct file_entry {
 	struct loaded_file *good; /* last version that parsed, or NULL */
 	struct loaded_file *latest; /* the current version if it failed */
 	uint64_t serial; /* of good: new for every version (dag_unit.id) */
+	/* A hash of good's FQDN claims (§6a), computed for claims_serial. */
+	uint64_t claims_hash, claims_serial;
 	bool moved; /* handed to the next generation (path still readable) */
 };
 
@@ -36,9 +38,10 @@ struct pipeline {
 	size_t n, cap;
 	/* Every FQDN claim in effect and when it was first seen (§6a). */
 	struct fqdn_ledger owners;
-	/* The files in effect may have changed since the claims were last
-	 * recorded (a file parsed or gone). */
+	/* The claims of the files in effect changed since they were last
+	 * recorded (claims_sum differs), or nothing was recorded yet. */
 	bool claims_stale;
+	uint64_t claims_sum; /* of the entries' claims_hash, last recorded */
 	char *owners_revision; /* git: the commit the order was taken from */
 };
 
@@ -159,6 +162,54 @@ owners_names_free(char **names, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+/* A hash of what the files in effect claim: a build whose files claim
+ * what the last one's did (an edit of routes, a Service) records nothing
+ * (recording sorts every claim: milliseconds at 10,000 roots). */
+static uint64_t
+claims_sum(struct pipeline *p)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+		struct hash_state *h;
+
+		if (e->good == NULL)
+			continue;
+		if (e->claims_serial != e->serial || e->claims_hash == 0) {
+			h = hash_begin();
+			hash_update(h, e->path, strlen(e->path) + 1);
+			for (size_t k = 0; k < e->good->nobjects; k++) {
+				const struct object *o = e->good->objects[k];
+				const struct hp_virtualhost *vh;
+
+				if (o->kind == OBJ_INGRESS) {
+					hash_update(h, "I", 1);
+					hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
+					for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+						const char *host = o->u.ingress.rules[r].host;
+
+						if (host)
+							hash_update(h, host, strlen(host) + 1);
+					}
+				} else if (o->kind == OBJ_HTTPPROXY &&
+				    (vh = o->u.httpproxy.virtualhost) != NULL &&
+				    vh->fqdn != NULL) {
+					hash_update(h, "P", 1);
+					hash_update(h, o->meta.namespace,
+					    strlen(o->meta.namespace) + 1);
+					hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
+					hash_update(h, vh->fqdn, strlen(vh->fqdn) + 1);
+				}
+			}
+			e->claims_hash = hash_end(h) | 1;
+			e->claims_serial = e->serial;
+		}
+		sum += e->claims_hash;
+	}
+	return sum;
 }
 
 /* Directory mode: record the claims in the ledger before the DAG is
@@ -441,8 +492,6 @@ entries_update(struct pipeline *p, const struct source_files *files)
 		ARRAY_PUSH(next, n, cap, e);
 	}
 	jobs.out = xreallocarray(NULL, jobs.n + 1, sizeof *jobs.out);
-	if (jobs.n > 0)
-		p->claims_stale = true;
 	load_jobs_parse(p, &jobs);
 	for (size_t k = 0; k < jobs.n; k++) {
 		struct file_entry *e = &next[slot[k]];
@@ -473,7 +522,6 @@ entries_update(struct pipeline *p, const struct source_files *files)
 			ARRAY_PUSH(next, n, cap, *e);
 			continue;
 		}
-		p->claims_stale = true;
 		file_entry_clear(e);
 	}
 	free(p->entries);
@@ -573,6 +621,8 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     struct build_result *out)
 {
+	uint64_t sum;
+
 	memset(out, 0, sizeof *out);
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
@@ -604,8 +654,12 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	}
 	diag_list_sort(&out->diags);
 
-	/* Claims change only with the files in effect (a file parsed
-	 * again or gone); git history with the commit. */
+	/* Claims change only with what the files in effect claim; git
+	 * history with the commit. */
+	sum = claims_sum(p);
+	if (sum != p->claims_sum)
+		p->claims_stale = true;
+	p->claims_sum = sum;
 	if (files->claim_age != NULL && files->revision != NULL) {
 		if (p->claims_stale || p->owners_revision == NULL ||
 		    strcmp(p->owners_revision, files->revision) != 0) {
