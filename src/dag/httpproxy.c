@@ -1558,7 +1558,6 @@ claim_key_cmp(const void *x, const void *y)
 struct fqdn_claims {
 	struct claim_key *claims;
 	size_t n, cap;
-	size_t nproxies; /* of claims */
 	bool sorted;
 	const struct claim_key *first; /* the claim seen first */
 	size_t winner; /* proxy index, or (size_t)-1: an Ingress owns it */
@@ -1654,7 +1653,6 @@ proxies_build(struct builder *b)
 		}
 		ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
 		    ((struct claim_key){ .o = p, .where = &vh->origin, .pi = i }));
-		fc->nproxies++;
 		claimant[i] = true;
 	}
 	/* Ingress rules naming a host a root claims (Ingresses are built
