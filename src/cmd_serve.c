@@ -20,6 +20,7 @@
 #include "ads/ads.h"
 #include "cmd.h"
 #include "notify.h"
+#include "owners_file.h"
 #include "report.h"
 #include "source/debounce.h"
 #include "source/git.h"
@@ -34,6 +35,10 @@ struct serve {
 	struct translate_options to;
 	struct source *source;
 	struct pipeline *pipeline;
+	/* Directory mode: the FQDN ledger's file (SPEC §6a); NULL in git
+	 * mode, where history orders the claims. */
+	char *owners_path;
+	bool owners_save_failed; /* warned already */
 	struct ads_server *ads;
 	struct admin_server *admin;
 	struct debounce debounce;
@@ -245,6 +250,52 @@ serve_publish_fetch(struct serve *s)
 	s->have_fetch_seen = true;
 }
 
+/* Give a new pipeline the FQDN ledger of the state directory (directory
+ * mode). A corrupt ledger is discarded with a warning: claims are then
+ * ordered as on a first start (path order), never a failure. */
+static void
+serve_owners_attach(struct serve *s)
+{
+	struct fqdn_ledger l;
+	char *why;
+
+	free(s->owners_path);
+	s->owners_path = NULL;
+	if (s->source->ops->atomic_commits)
+		return;
+	s->owners_path = owners_file_path();
+	if (owners_file_load(s->owners_path, &l, &why) < 0) {
+		log_warning("FQDN ownership ledger discarded: %s; claims seen "
+		    "together are ordered by path until it is written again", why);
+		free(why);
+	} else if (l.n > 0) {
+		log_info("FQDN ownership: %zu claims from %s", l.n, s->owners_path);
+	}
+	pipeline_set_owners(s->pipeline, &l);
+	fqdn_ledger_free(&l);
+}
+
+static void
+serve_owners_save(struct serve *s, const struct build_result *r)
+{
+	char *why;
+
+	if (s->owners_path == NULL || !r->owners_changed)
+		return;
+	if (owners_file_save(s->owners_path, pipeline_owners(s->pipeline),
+	    &why) < 0) {
+		if (!s->owners_save_failed)
+			log_warning("cannot save the FQDN ownership ledger: %s; "
+			    "after a restart, claims seen together are ordered by "
+			    "path (set $CAIRN_STATE_DIRECTORY or StateDirectory=)",
+			    why);
+		s->owners_save_failed = true;
+		free(why);
+		return;
+	}
+	s->owners_save_failed = false;
+}
+
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
  * source that cannot be read keeps the current snapshot serving. */
 static void
@@ -266,6 +317,7 @@ serve_rebuild(struct serve *s, const char *why)
 	/* Before the build: it may free what the kept one points to. */
 	serve_drop_build(s);
 	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, r);
+	serve_owners_save(s, r);
 	s->have_build = true;
 	s->build_id++;
 	s->rebuilds++;
@@ -410,6 +462,7 @@ serve_reload(struct serve *s)
 		pthread_mutex_unlock(&s->build_mu);
 		pipeline_free(s->pipeline);
 		s->pipeline = pipeline_new(NULL);
+		serve_owners_attach(s);
 		log_info("now serving %s", s->source->description);
 	}
 	free(old_key);
@@ -604,6 +657,7 @@ serve_start(struct serve *s)
 		log_warning("cannot watch certificate files (%s): renewals are "
 		    "picked up on SIGHUP only", strerror(errno));
 	s->pipeline = pipeline_new(&lo);
+	serve_owners_attach(s);
 	if (ads_server_start(&ao, &s->ads, &err) < 0) {
 		fprintf(stderr, "cairn serve: %s\n", err);
 		free(err);
@@ -649,6 +703,7 @@ serve_stop(struct serve *s)
 	tls_watch_free(s->tlswatch);
 	serve_drop_build(s); /* the admin thread is gone: no lock needed */
 	pipeline_free(s->pipeline);
+	free(s->owners_path);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
 	free(s->serving_subject);
