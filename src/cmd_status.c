@@ -146,6 +146,21 @@ status_text(json_t *st)
 			    str_or(c, "message", ""), str_or(c, "reason", ""));
 		}
 	}
+	json_array_foreach(json_object_get(st, "files"), i, v) {
+		const char *state = str_or(v, "state", "ok");
+
+		if (strcmp(state, "ok") == 0)
+			continue;
+		if (strcmp(state, "error-serving-persisted") == 0)
+			printf("%s: served from its last good copy in the state directory "
+			    "(content %s), persisted before the restart\n",
+			    str_or(v, "path", ""), str_or(v, "serving", ""));
+		else if (strcmp(state, "error-serving-previous") == 0)
+			printf("%s: in error, its last good version (content %s) serving\n",
+			    str_or(v, "path", ""), str_or(v, "serving", ""));
+		else
+			printf("%s: in error, nothing of it served\n", str_or(v, "path", ""));
+	}
 	printf("connected: %zu\n", json_array_size(nodes));
 	json_array_foreach(nodes, i, v) {
 		json_t *types = json_object_get(v, "types"), *t;
@@ -181,7 +196,7 @@ cmd_status(int argc, char **argv)
 	json_error_t jerr;
 	json_t *st;
 	char *err = NULL;
-	int c, code;
+	int c, code, rc;
 
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -225,6 +240,12 @@ cmd_status(int argc, char **argv)
 	} else {
 		status_text(st);
 	}
+	/* Exit 1 when the daemon reports errors in its input, as check does
+	 * (the status itself was read fine). */
+	rc = json_integer_value(json_object_get(json_object_get(st, "summary"),
+	    "errors")) > 0 ? CMD_EXIT_PROBLEMS : CMD_EXIT_OK;
 	json_decref(st);
-	return CMD_EXIT_OK;
+	if (fflush(stdout) != 0)
+		return CMD_EXIT_USAGE;
+	return rc;
 }

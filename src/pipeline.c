@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "source/lastgood.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -22,6 +23,9 @@ struct file_entry {
 	struct loaded_file *latest; /* the current version if it failed */
 	uint64_t serial; /* of good: new for every version (dag_unit.id) */
 	bool moved; /* handed to the next generation (path still readable) */
+	bool restored; /* good was read back from the persisted copy */
+	char *store_note; /* a persisted copy refused (corrupt), or NULL */
+	uint64_t persist_failed; /* content hash whose copy failed (logged once) */
 };
 
 struct pipeline {
@@ -34,6 +38,7 @@ struct pipeline {
 	uint64_t next_serial;
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
+	struct lastgood *lg; /* borrowed, or NULL */
 };
 
 struct pipeline *
@@ -56,6 +61,7 @@ file_entry_clear(struct file_entry *e)
 		loaded_file_free(e->latest);
 	loaded_file_free(e->good);
 	free(e->path);
+	free(e->store_note);
 	memset(e, 0, sizeof *e);
 }
 
@@ -71,6 +77,52 @@ pipeline_free(struct pipeline *p)
 	translate_cache_free(p->tcache);
 	dag_cache_free(p->dcache);
 	free(p);
+}
+
+void
+pipeline_set_lastgood(struct pipeline *p, struct lastgood *lg)
+{
+	p->lg = lg;
+}
+
+/* A file that does not parse and has no good version in memory (the first
+ * build after a restart): its persisted last good copy, if one is intact
+ * and still loads, serves in its place. */
+static void
+entry_restore(struct pipeline *p, struct file_entry *e, const char *ns)
+{
+	struct loaded_file *lf;
+	char *data, *err;
+	size_t len;
+	int rc;
+
+	if (p->lg == NULL || e->good != NULL)
+		return;
+	rc = lastgood_get(p->lg, e->path, &data, &len, &err);
+	if (rc < 0) {
+		log_warning("%s", err);
+		free(e->store_note);
+		e->store_note = err;
+		return;
+	}
+	if (rc == 0)
+		return;
+	lf = load_buffer(e->path, ns, data, len, &p->lo);
+	free(data);
+	if (!lf->ok) {
+		free(e->store_note);
+		e->store_note = xasprintf("its last good copy in %s does not load "
+		    "either; nothing of the file is served",
+		    lastgood_directory(p->lg));
+		log_warning("%s: %s", e->path, e->store_note);
+		loaded_file_free(lf);
+		return;
+	}
+	e->good = lf;
+	e->serial = ++p->next_serial;
+	e->restored = true;
+	free(e->store_note);
+	e->store_note = NULL;
 }
 
 static struct file_entry *
@@ -232,8 +284,12 @@ entries_update(struct pipeline *p, const struct source_files *files)
 			loaded_file_free(e->good);
 			e->good = lf;
 			e->serial = ++p->next_serial;
+			e->restored = false;
+			free(e->store_note);
+			e->store_note = NULL;
 		} else {
 			e->latest = lf;
+			entry_restore(p, e, files->files[jobs.index[k]].ns);
 		}
 	}
 	free(jobs.index);
@@ -343,6 +399,59 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 	return dag;
 }
 
+/* Save the copies of files whose good version is new (their bytes are in
+ * files) and drop those of files no longer in effect; then make it all
+ * durable at once (lastgood_flush). */
+static void
+pipeline_persist(struct pipeline *p, const struct source_files *files)
+{
+	char **drop = NULL;
+	size_t ndrop = 0, cap = 0, j = 0;
+
+	if (p->lg == NULL || lastgood_is_read_only(p->lg))
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+		const struct source_file *sf;
+		char *err;
+
+		while (j < files->n && strcmp(files->files[j].path, e->path) < 0)
+			j++;
+		if (e->good == NULL || e->restored || j >= files->n)
+			continue;
+		sf = &files->files[j];
+		if (strcmp(sf->path, e->path) != 0 ||
+		    sf->hash != e->good->content_hash ||
+		    lastgood_has(p->lg, e->path, sf->hash))
+			continue;
+		if (lastgood_put(p->lg, e->path, sf->data, sf->len, sf->hash,
+		    &err) < 0) {
+			if (e->persist_failed != sf->hash)
+				log_warning("%s: last good copy not saved: %s; after a "
+				    "restart a broken save of it would leave it out",
+				    e->path, err);
+			e->persist_failed = sf->hash;
+			free(err);
+		} else {
+			e->persist_failed = 0;
+		}
+	}
+	for (size_t i = 0; i < lastgood_count(p->lg); i++) {
+		const char *path = lastgood_path_at(p->lg, i);
+
+		if (entry_find(p, path) == NULL)
+			ARRAY_PUSH(drop, ndrop, cap, xstrdup(path));
+	}
+	for (size_t i = 0; i < ndrop; i++) {
+		log_info("%s: gone from the source; its last good copy is dropped",
+		    drop[i]);
+		lastgood_drop(p->lg, drop[i]);
+		free(drop[i]);
+	}
+	free(drop);
+	lastgood_flush(p->lg);
+}
+
 void
 pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
@@ -352,6 +461,7 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
 	entries_update(p, files);
+	pipeline_persist(p, files);
 
 	out->files = xcalloc(p->n ? p->n : 1, sizeof *out->files);
 	out->nfiles = p->n;
@@ -366,7 +476,13 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 			diag_list_append(&out->diags, &e->good->diags);
 		if (e->good)
 			hash_hex(e->good->content_hash, fs->serving_hash);
-		if (e->latest || (e->good == NULL))
+		if (e->store_note != NULL)
+			diag_add(&out->diags, DIAG_WARNING, e->path, 0, 0, "%s",
+			    e->store_note);
+		if (e->good && e->restored && (e->latest || source_reported(files, e->path))) {
+			fs->state = FILE_ERROR_SERVING_PERSISTED;
+			out->nrestored++;
+		} else if (e->latest || (e->good == NULL))
 			fs->state = e->good ? FILE_ERROR_SERVING_PREVIOUS : FILE_ERROR;
 		else if (source_reported(files, e->path))
 			fs->state = FILE_ERROR_SERVING_PREVIOUS;
@@ -374,6 +490,8 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 			fs->state = FILE_OK;
 		if (e->good == NULL)
 			continue;
+		fs->persisted = p->lg != NULL &&
+		    lastgood_has(p->lg, e->path, e->good->content_hash);
 		fs->nobjects = e->good->nobjects;
 		out->nobjects += e->good->nobjects;
 	}

@@ -21,6 +21,9 @@ enum file_state {
 	FILE_OK,
 	FILE_ERROR_SERVING_PREVIOUS, /* broken now, last good version in effect */
 	FILE_ERROR, /* broken, nothing from it in effect */
+	/* Broken, and its last good version in effect was read back from the
+	 * state directory (persisted before a restart; source/lastgood.h). */
+	FILE_ERROR_SERVING_PERSISTED,
 };
 
 struct file_status {
@@ -28,6 +31,7 @@ struct file_status {
 	enum file_state state;
 	char serving_hash[17]; /* content hash of the version in effect */
 	size_t nobjects;
+	bool persisted; /* the version in effect has a copy in the state directory */
 };
 
 struct build_result {
@@ -38,6 +42,7 @@ struct build_result {
 	size_t nfiles;
 	size_t nobjects; /* objects in effect */
 	const char *revision;
+	size_t nrestored; /* files in state FILE_ERROR_SERVING_PERSISTED */
 	struct pipeline *owner; /* freed with the result (one-shot builds) */
 };
 
@@ -45,6 +50,13 @@ struct pipeline;
 
 struct pipeline *pipeline_new(const struct load_options *lo);
 void pipeline_free(struct pipeline *p);
+/* Persisted last good copies (borrowed; NULL = none): a file that does not
+ * parse and has no good version in memory is served from its copy, and
+ * unless the store is read-only every build saves the copies of files
+ * whose good version changed and drops those of files that are gone. Not
+ * for git sources, whose commits are applied whole. */
+struct lastgood;
+void pipeline_set_lastgood(struct pipeline *p, struct lastgood *lg);
 /* Rebuild from files. Files whose content hash did not change are not
  * parsed again. Never fails: problems are in out->diags and statuses. */
 void pipeline_build(struct pipeline *p, const struct source_files *files,
