@@ -408,7 +408,7 @@ pipeline_persist(struct pipeline *p, const struct source_files *files)
 	char **drop = NULL;
 	size_t ndrop = 0, cap = 0, j = 0;
 
-	if (p->lg == NULL || lastgood_is_read_only(p->lg))
+	if (p->lg == NULL || lastgood_is_reader(p->lg))
 		return;
 	for (size_t i = 0; i < p->n; i++) {
 		struct file_entry *e = &p->entries[i];
@@ -436,7 +436,9 @@ pipeline_persist(struct pipeline *p, const struct source_files *files)
 			e->persist_failed = 0;
 		}
 	}
-	for (size_t i = 0; i < lastgood_count(p->lg); i++) {
+	/* Read-only: every put failed (and was said); nothing to drop. */
+	for (size_t i = 0; !lastgood_is_read_only(p->lg) &&
+	    i < lastgood_count(p->lg); i++) {
 		const char *path = lastgood_path_at(p->lg, i);
 
 		if (entry_find(p, path) == NULL)

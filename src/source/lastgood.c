@@ -45,6 +45,7 @@ struct lastgood {
 	char *dir;
 	int dirfd;
 	bool read_only;
+	bool reader; /* opened read-only on purpose (dump): never writes */
 	size_t max_bytes, total; /* total: bytes of copies and pending puts */
 	struct lg_entry *e; /* sorted by path */
 	size_t n, cap;
@@ -529,6 +530,7 @@ lastgood_open(struct lastgood **out, const struct lastgood_options *o,
 		warn_line(&warn, "the state directory %s is read-only: last good "
 		    "copies are read but not updated", o->state_dir);
 	lg->read_only = ro;
+	lg->reader = o->read_only;
 	if (!ro)
 		prune_other_sources(base, hex);
 	if (index_load(lg, &warn) < 0) {
@@ -569,6 +571,12 @@ bool
 lastgood_is_read_only(const struct lastgood *lg)
 {
 	return lg->read_only;
+}
+
+bool
+lastgood_is_reader(const struct lastgood *lg)
+{
+	return lg->reader;
 }
 
 const char *

@@ -58,6 +58,8 @@ int lastgood_open(struct lastgood **out, const struct lastgood_options *o,
     char **warnings, char **err);
 void lastgood_close(struct lastgood *lg);
 bool lastgood_is_read_only(const struct lastgood *lg);
+/* Opened with read_only (dump): it only reads, and nobody tries to write. */
+bool lastgood_is_reader(const struct lastgood *lg);
 const char *lastgood_directory(const struct lastgood *lg); /* borrowed */
 
 /* The copy of path: 1 = found and intact (*data, NUL-terminated, and *len
