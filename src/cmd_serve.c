@@ -353,7 +353,8 @@ serve_git_fallback(struct serve *s, struct build_result *r,
 	diag_list_append(&tipdiags, &r->diags);
 	build_result_free(r);
 	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, r);
-	if (r->diags.nerrors == 0) {
+	rc = r->diags.nerrors == 0;
+	if (rc) {
 		diag_add(&r->diags, DIAG_WARNING, "", 0, 0, "commit %s has errors: "
 		    "serving the last good commit %s, persisted in the state "
 		    "directory before the restart", tip, commit);
@@ -365,7 +366,6 @@ serve_git_fallback(struct serve *s, struct build_result *r,
 		free(*subject);
 		*subject = files.revision_subject ? xstrdup(files.revision_subject) : NULL;
 	}
-	rc = r->diags.nerrors == 0;
 	diag_list_free(&tipdiags);
 	source_files_free(&files);
 	source_close(src);
@@ -381,6 +381,7 @@ serve_rebuild(struct serve *s, const char *why)
 	struct source_files files = { 0 };
 	struct build_result *r = &s->build;
 	int64_t start = now_ms();
+	bool fell_back = false;
 
 	if (source_scan(s->source, &files) < 0) {
 		for (size_t i = 0; i < files.diags.n; i++)
@@ -403,15 +404,17 @@ serve_rebuild(struct serve *s, const char *why)
 	if (s->source->ops->atomic_commits && r->diags.nerrors > 0) {
 		char *tip = xstrdup(r->revision), *subject = NULL;
 
+		/* r keeps the tip's errors, for the report. */
 		if (serve_git_fallback(s, r, tip, &subject)) {
 			free(files.revision_subject);
 			files.revision_subject = subject;
 			subject = NULL;
+			fell_back = true;
 		}
 		free(subject);
 		free(tip);
 	}
-	if (s->source->ops->atomic_commits && r->diags.nerrors > 0) {
+	if (s->source->ops->atomic_commits && r->diags.nerrors > 0 && !fell_back) {
 		/* git: a commit is applied whole or not at all. Its parseable
 		 * files are in the pipeline's cache now, which is harmless: only
 		 * a clean commit is ever published. */

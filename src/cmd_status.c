@@ -124,11 +124,18 @@ status_text(json_t *st)
 		    json_integer_value(json_object_get(sum, "valid")),
 		    json_integer_value(json_object_get(sum, "invalid")),
 		    json_integer_value(json_object_get(sum, "orphaned")));
-	json_array_foreach(problems, i, v)
+	json_array_foreach(problems, i, v) {
+		/* A problem of no file (a whole git commit) has no place. */
+		if (str_or(v, "file", "")[0] == '\0') {
+			printf("%s: %s\n", str_or(v, "severity", "error"),
+			    str_or(v, "message", ""));
+			continue;
+		}
 		printf("%s:%lld:%lld: %s: %s\n", str_or(v, "file", ""),
 		    json_integer_value(json_object_get(v, "line")),
 		    json_integer_value(json_object_get(v, "column")),
 		    str_or(v, "severity", "error"), str_or(v, "message", ""));
+	}
 	json_array_foreach(objects, i, v) {
 		json_t *c;
 		size_t j;
