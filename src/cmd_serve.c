@@ -64,6 +64,10 @@ struct serve {
 	 * there is none: per file (directory) or the commit (git). */
 	struct lastgood *lastgood;
 	bool git_fallback_tried; /* the persisted commit, once per start */
+	/* The initial build saves its many copies after READY (the files of
+	 * that build kept until then). */
+	bool defer_persist;
+	struct source_files pending_files;
 };
 
 static int64_t
@@ -443,8 +447,29 @@ serve_rebuild(struct serve *s, const char *why)
 
 	serve_publish_admin(s, r, (double)(now_ms() - start) / 1000.0);
 	serve_notify_status(s, r);
+	if (s->defer_persist) {
+		source_files_free(&s->pending_files);
+		s->pending_files = files;
+		memset(&files, 0, sizeof files);
+		diag_list_init(&files.diags);
+	} else {
+		pipeline_persist_pending(s->pipeline, &files, r);
+	}
 	pthread_mutex_unlock(&s->build_mu);
 	source_files_free(&files);
+}
+
+/* After READY: the copies the initial build left to save (a first start). */
+static void
+serve_persist_deferred(struct serve *s)
+{
+	pthread_mutex_lock(&s->build_mu);
+	pipeline_persist_pending(s->pipeline, &s->pending_files,
+	    s->have_build ? &s->build : NULL);
+	pthread_mutex_unlock(&s->build_mu);
+	source_files_free(&s->pending_files);
+	memset(&s->pending_files, 0, sizeof s->pending_files);
+	diag_list_init(&s->pending_files.diags);
 }
 
 static void
@@ -783,11 +808,14 @@ serve_start(struct serve *s)
 			serve_render_status, serve_render_dot, s });
 	}
 	serve_publish_fetch(s);
+	s->defer_persist = true;
 	serve_rebuild(s, "initial build");
+	s->defer_persist = false;
 	/* Ready only now: the first snapshot exists and the xDS port listens. */
 	if (s->admin)
 		admin_server_set_ready(s->admin, true);
 	notify_ready(NULL);
+	serve_persist_deferred(s);
 	return 0;
 }
 
@@ -803,6 +831,7 @@ serve_stop(struct serve *s)
 	serve_drop_build(s); /* the admin thread is gone: no lock needed */
 	pipeline_free(s->pipeline);
 	lastgood_close(s->lastgood);
+	source_files_free(&s->pending_files);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
 	free(s->serving_subject);

@@ -12,6 +12,11 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+/* Up to this many new copies are saved before a build is published (a few
+ * fsyncs); more (a first start with a state directory: every file) are
+ * left to pipeline_persist_pending, after the publish. */
+#define PIPELINE_PERSIST_INLINE_MAX 64
+
 /* Fewer changed files than this are parsed by the calling thread. */
 #define PIPELINE_PARALLEL_MIN_FILES 64
 #define PIPELINE_MAX_LOAD_THREADS 8
@@ -26,6 +31,7 @@ struct file_entry {
 	bool restored; /* good was read back from the persisted copy */
 	char *store_note; /* a persisted copy refused (corrupt), or NULL */
 	uint64_t persist_failed; /* content hash whose copy failed (logged once) */
+	bool persisted; /* good has its copy on disk (after the last build) */
 };
 
 struct pipeline {
@@ -39,6 +45,7 @@ struct pipeline {
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
 	struct lastgood *lg; /* borrowed, or NULL */
+	bool persist_pending; /* the last build left its copies to save */
 };
 
 struct pipeline *
@@ -401,29 +408,76 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 
 /* Save the copies of files whose good version is new (their bytes are in
  * files) and drop those of files no longer in effect; then make it all
- * durable at once (lastgood_flush). */
-static void
-pipeline_persist(struct pipeline *p, const struct source_files *files)
+ * durable at once (lastgood_flush). Entries, files and the store's index
+ * are all sorted by path: one walk beside the other two, no search (a
+ * one-file change in a 10,000-file tree stays a few microseconds here). */
+static bool
+pipeline_persist(struct pipeline *p, const struct source_files *files,
+    size_t max_puts)
 {
 	char **drop = NULL;
-	size_t ndrop = 0, cap = 0, j = 0;
+	size_t *put = NULL, ndrop = 0, dcap = 0, nput = 0, pcap = 0;
+	size_t j = 0, k = 0, nidx;
+	bool ro;
 
 	if (p->lg == NULL || lastgood_is_reader(p->lg))
-		return;
+		return true;
+	ro = lastgood_is_read_only(p->lg);
+	nidx = lastgood_count(p->lg);
 	for (size_t i = 0; i < p->n; i++) {
 		struct file_entry *e = &p->entries[i];
 		const struct source_file *sf;
-		char *err;
+		bool indexed;
+		size_t at;
 
+		e->persisted = false;
+		for (; k < nidx && strcmp(lastgood_path_at(p->lg, k), e->path) < 0; k++)
+			if (!ro)
+				ARRAY_PUSH(drop, ndrop, dcap,
+				    xstrdup(lastgood_path_at(p->lg, k)));
+		at = k;
+		indexed = k < nidx && strcmp(lastgood_path_at(p->lg, k), e->path) == 0;
+		if (indexed)
+			k++;
+		if (e->good == NULL)
+			continue;
+		if (indexed && lastgood_has_at(p->lg, at, e->good->content_hash)) {
+			e->persisted = true;
+			continue;
+		}
 		while (j < files->n && strcmp(files->files[j].path, e->path) < 0)
 			j++;
-		if (e->good == NULL || e->restored || j >= files->n)
+		if (e->restored || j >= files->n)
 			continue;
 		sf = &files->files[j];
-		if (strcmp(sf->path, e->path) != 0 ||
-		    sf->hash != e->good->content_hash ||
-		    lastgood_has(p->lg, e->path, sf->hash))
-			continue;
+		if (strcmp(sf->path, e->path) == 0 && sf->hash == e->good->content_hash)
+			ARRAY_PUSH(put, nput, pcap, i);
+	}
+	for (; k < nidx && !ro; k++)
+		ARRAY_PUSH(drop, ndrop, dcap, xstrdup(lastgood_path_at(p->lg, k)));
+	if (nput > max_puts) {
+		for (size_t d = 0; d < ndrop; d++)
+			free(drop[d]);
+		free(drop);
+		free(put);
+		return false;
+	}
+	for (size_t d = 0; d < ndrop; d++) {
+		log_info("%s: gone from the source; its last good copy is dropped",
+		    drop[d]);
+		lastgood_drop(p->lg, drop[d]);
+		free(drop[d]);
+	}
+	free(drop);
+	j = 0;
+	for (size_t q = 0; q < nput; q++) {
+		struct file_entry *e = &p->entries[put[q]];
+		const struct source_file *sf;
+		char *err;
+
+		while (strcmp(files->files[j].path, e->path) != 0)
+			j++;
+		sf = &files->files[j];
 		if (lastgood_put(p->lg, e->path, sf->data, sf->len, sf->hash,
 		    &err) < 0) {
 			if (e->persist_failed != sf->hash)
@@ -434,24 +488,31 @@ pipeline_persist(struct pipeline *p, const struct source_files *files)
 			free(err);
 		} else {
 			e->persist_failed = 0;
+			e->persisted = true;
 		}
 	}
-	/* Read-only: every put failed (and was said); nothing to drop. */
-	for (size_t i = 0; !lastgood_is_read_only(p->lg) &&
-	    i < lastgood_count(p->lg); i++) {
-		const char *path = lastgood_path_at(p->lg, i);
+	if (lastgood_flush(p->lg) > 0)
+		for (size_t q = 0; q < nput; q++) {
+			struct file_entry *e = &p->entries[put[q]];
 
-		if (entry_find(p, path) == NULL)
-			ARRAY_PUSH(drop, ndrop, cap, xstrdup(path));
-	}
-	for (size_t i = 0; i < ndrop; i++) {
-		log_info("%s: gone from the source; its last good copy is dropped",
-		    drop[i]);
-		lastgood_drop(p->lg, drop[i]);
-		free(drop[i]);
-	}
-	free(drop);
-	lastgood_flush(p->lg);
+			e->persisted = lastgood_has(p->lg, e->path,
+			    e->good->content_hash);
+		}
+	free(put);
+	return true;
+}
+
+void
+pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
+    struct build_result *r)
+{
+	if (!p->persist_pending)
+		return;
+	p->persist_pending = false;
+	pipeline_persist(p, files, SIZE_MAX);
+	/* The result's statuses are the entries', in the same order. */
+	for (size_t i = 0; r != NULL && i < r->nfiles && i < p->n; i++)
+		r->files[i].persisted = p->entries[i].persisted;
 }
 
 void
@@ -463,7 +524,8 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
 	entries_update(p, files);
-	pipeline_persist(p, files);
+	p->persist_pending = !pipeline_persist(p, files,
+	    PIPELINE_PERSIST_INLINE_MAX);
 
 	out->files = xcalloc(p->n ? p->n : 1, sizeof *out->files);
 	out->nfiles = p->n;
@@ -492,8 +554,7 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 			fs->state = FILE_OK;
 		if (e->good == NULL)
 			continue;
-		fs->persisted = p->lg != NULL &&
-		    lastgood_has(p->lg, e->path, e->good->content_hash);
+		fs->persisted = e->persisted;
 		fs->nobjects = e->good->nobjects;
 		out->nobjects += e->good->nobjects;
 	}

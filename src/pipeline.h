@@ -57,6 +57,12 @@ void pipeline_free(struct pipeline *p);
  * for git sources, whose commits are applied whole. */
 struct lastgood;
 void pipeline_set_lastgood(struct pipeline *p, struct lastgood *lg);
+/* A build that found more than a few copies to save (a first start) left
+ * them, so as not to delay the first snapshot: save them now, from the
+ * same files, after publishing; r (that build's result, or NULL) gets its
+ * files' `persisted` updated. A no-op when nothing is pending. */
+void pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
+    struct build_result *r);
 /* Rebuild from files. Files whose content hash did not change are not
  * parsed again. Never fails: problems are in out->diags and statuses. */
 void pipeline_build(struct pipeline *p, const struct source_files *files,

@@ -603,13 +603,25 @@ lastgood_total_bytes(const struct lastgood *lg)
 	return lg->total;
 }
 
+static bool
+entry_has(const struct lg_entry *e, uint64_t hash)
+{
+	return (e->bytes != 0 && e->hash == hash && e->tmp == NULL) ||
+	    (e->tmp != NULL && e->tmp_hash == hash);
+}
+
 bool
 lastgood_has(const struct lastgood *lg, const char *path, uint64_t hash)
 {
 	struct lg_entry *e = entry_get((struct lastgood *)lg, path, false);
 
-	return e != NULL && ((e->bytes != 0 && e->hash == hash && e->tmp == NULL) ||
-	    (e->tmp != NULL && e->tmp_hash == hash));
+	return e != NULL && entry_has(e, hash);
+}
+
+bool
+lastgood_has_at(const struct lastgood *lg, size_t i, uint64_t hash)
+{
+	return i < lg->n && entry_has(&lg->e[i], hash);
 }
 
 /* Forget (and with unlink, delete) what path has on disk and pending. */

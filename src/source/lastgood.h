@@ -86,6 +86,9 @@ size_t lastgood_flush(struct lastgood *lg);
 size_t lastgood_count(const struct lastgood *lg);
 const char *lastgood_path_at(const struct lastgood *lg, size_t i);
 size_t lastgood_total_bytes(const struct lastgood *lg);
+/* The copy at index position i holds content hash (lastgood_has without
+ * the search, for a walk beside another sorted list). */
+bool lastgood_has_at(const struct lastgood *lg, size_t i, uint64_t hash);
 
 /* The file format, pure functions for tests and fuzzers. encode returns a
  * malloc'd buffer of *outlen bytes. decode checks everything and returns 0

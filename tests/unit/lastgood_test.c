@@ -503,6 +503,59 @@ test_pipeline_restart(void **state)
 	rm_rf(dir);
 }
 
+/* A first start saves every file: more than a few copies are left until
+ * after the publish (pipeline_persist_pending), then all saved. */
+static void
+test_pipeline_deferred(void **state)
+{
+	char *dir = scratch();
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files files = { 0 };
+	struct build_result r;
+	struct lastgood *lg;
+	struct pipeline *p;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	diag_list_init(&files.diags);
+	files.revision = xstrdup("rev");
+	for (int i = 0; i < 100; i++) {
+		char path[64], *yaml;
+
+		snprintf(path, sizeof path, "ns/svc-%03d.yaml", i);
+		yaml = xasprintf("apiVersion: v1\nkind: Service\nmetadata: {name: s%d}\n"
+		    "spec:\n  ports: [{port: 80}]\n", i);
+		files_set(&files, path, yaml);
+		free(yaml);
+	}
+	lg = store_open(dir, "k", false, 0, NULL);
+	p = pipeline_new(NULL);
+	pipeline_set_lastgood(p, lg);
+	pipeline_build(p, &files, &cfg, &to, &r);
+	assert_int_equal(lastgood_count(lg), 0);
+	assert_false(r.files[0].persisted);
+	pipeline_persist_pending(p, &files, &r);
+	assert_int_equal(lastgood_count(lg), 100);
+	for (size_t i = 0; i < r.nfiles; i++)
+		assert_true(r.files[i].persisted);
+	build_result_free(&r);
+	/* The next build has nothing to save: nothing pending. */
+	files_set(&files, "ns/svc-000.yaml", service_yaml);
+	pipeline_build(p, &files, &cfg, &to, &r);
+	assert_true(status_of(&r, "ns/svc-000.yaml")->persisted);
+	build_result_free(&r);
+	pipeline_free(p);
+	lastgood_close(lg);
+	lg = store_open(dir, "k", false, 0, NULL);
+	assert_int_equal(lastgood_count(lg), 100);
+	lastgood_close(lg);
+	source_files_free(&files);
+	config_free(&cfg);
+	rm_rf(dir);
+}
+
 int
 main(void)
 {
@@ -515,6 +568,7 @@ main(void)
 		cmocka_unit_test(test_store_bound),
 		cmocka_unit_test(test_store_read_only_and_other_sources),
 		cmocka_unit_test(test_pipeline_restart),
+		cmocka_unit_test(test_pipeline_deferred),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
