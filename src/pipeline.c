@@ -315,6 +315,31 @@ entries_update(struct pipeline *p, const struct source_files *files)
 		}
 		file_entry_clear(e);
 	}
+	/* A file the source could not read (too large, permission denied)
+	 * and the pipeline never had: after a restart, its copy serves, as
+	 * for a file that does not parse. */
+	for (size_t d = 0; p->lg != NULL && d < files->diags.n; d++) {
+		const struct diag *dg = &files->diags.items[d];
+		struct file_entry e = { 0 };
+		bool have = false;
+		char *ns;
+
+		if (dg->severity != DIAG_ERROR || dg->file[0] == '\0' ||
+		    !lastgood_has_path(p->lg, dg->file))
+			continue;
+		for (size_t i = 0; i < n && !have; i++)
+			have = strcmp(next[i].path, dg->file) == 0;
+		if (have)
+			continue;
+		e.path = xstrdup(dg->file);
+		ns = source_namespace_of(dg->file);
+		entry_restore(p, &e, ns);
+		free(ns);
+		if (e.good != NULL)
+			ARRAY_PUSH(next, n, cap, e);
+		else
+			file_entry_clear(&e);
+	}
 	free(p->entries);
 	p->entries = next;
 	p->n = n;

@@ -619,6 +619,14 @@ lastgood_has(const struct lastgood *lg, const char *path, uint64_t hash)
 }
 
 bool
+lastgood_has_path(const struct lastgood *lg, const char *path)
+{
+	struct lg_entry *e = entry_get((struct lastgood *)lg, path, false);
+
+	return e != NULL && (e->bytes != 0 || e->tmp != NULL);
+}
+
+bool
 lastgood_has_at(const struct lastgood *lg, size_t i, uint64_t hash)
 {
 	return i < lg->n && entry_has(&lg->e[i], hash);

@@ -67,6 +67,8 @@ const char *lastgood_directory(const struct lastgood *lg); /* borrowed */
  * and the reason in *err (caller frees). */
 int lastgood_get(struct lastgood *lg, const char *path, char **data,
     size_t *len, char **err);
+/* A copy of path is on disk (whatever its content). */
+bool lastgood_has_path(const struct lastgood *lg, const char *path);
 /* A copy of path with content hash `hash` is on disk. */
 bool lastgood_has(const struct lastgood *lg, const char *path, uint64_t hash);
 /* Persist data as path's copy (hash = hash_bytes(data, len)). Written to a

@@ -410,6 +410,13 @@ files_remove(struct source_files *sf, const char *path)
 	}
 }
 
+static void
+lg2_drop(struct lastgood *lg, const char *path)
+{
+	lastgood_drop(lg, path);
+	assert_false(lastgood_has_path(lg, path));
+}
+
 static const struct file_status *
 status_of(const struct build_result *r, const char *path)
 {
@@ -482,6 +489,36 @@ test_pipeline_restart(void **state)
 	assert_string_equal(lastgood_path_at(lg, 0), "shop/svc.yaml");
 	build_result_free(&r3);
 	pipeline_free(p);
+	lastgood_close(lg);
+
+	/* A file the source cannot read after the restart (too large):
+	 * served from its copy too, with the source's error. */
+	lg = store_open(dir, "k", false, 0, NULL);
+	p = pipeline_new(NULL);
+	pipeline_set_lastgood(p, lg);
+	files_set(&files, "shop/app.yaml", proxy_yaml);
+	pipeline_build(p, &files, &cfg, &to, &r3);
+	build_result_free(&r3);
+	pipeline_free(p);
+	lastgood_close(lg);
+	files_remove(&files, "shop/app.yaml");
+	diag_add(&files.diags, DIAG_ERROR, "shop/app.yaml", 0, 0,
+	    "larger than max-file-bytes");
+	lg = store_open(dir, "k", false, 0, NULL);
+	p = pipeline_new(NULL);
+	pipeline_set_lastgood(p, lg);
+	pipeline_build(p, &files, &cfg, &to, &r3);
+	assert_int_equal(status_of(&r3, "shop/app.yaml")->state,
+	    FILE_ERROR_SERVING_PERSISTED);
+	assert_int_equal(r3.snapshot->types[XDS_ROUTE].n,
+	    r1.snapshot->types[XDS_ROUTE].n);
+	assert_int_equal(lastgood_count(lg), 2);
+	build_result_free(&r3);
+	diag_list_free(&files.diags);
+	diag_list_init(&files.diags);
+
+	pipeline_free(p);
+	lg2_drop(lg, "shop/app.yaml");
 	lastgood_close(lg);
 
 	/* And a broken file with no copy left serves nothing. */
