@@ -142,7 +142,7 @@ fi
 if status_is '[f["state"] for f in d["files"] if f["path"] == "shop/app.yaml"] == ["error-serving-persisted"] and d["summary"]["errors"] > 0' &&
     grep -q 'shop/app.yaml:.*unknown field "prefx"' "$tmp/serve.log" &&
     grep -q 'shop/app.yaml: warning: file has errors; its last good version (content [0-9a-f]*), persisted in the state directory before the restart, is in effect' "$tmp/serve.log" &&
-    admin / | grep -q 'error-serving-persisted'; then
+    admin / | grep -q 'error-serving-persisted.*last good copy from the state directory, persisted before the restart'; then
 	ok "/status, the HTML page and the log say shop/app.yaml is served from the persisted copy"
 else
 	not_ok "/status, the HTML page and the log say shop/app.yaml is served from the persisted copy"
