@@ -667,7 +667,9 @@ lastgood_get(struct lastgood *lg, const char *path, char **data, size_t *len,
 	if (e == NULL || e->bytes == 0)
 		return 0;
 	copy_name(path, name);
-	buf = read_at(lg->dirfd, name, SIZE_MAX / 2, &n, &st);
+	/* One byte more than the index says: a copy that grew is refused as
+	 * "longer than its header says", not read whole. */
+	buf = read_at(lg->dirfd, name, e->bytes + 1, &n, &st);
 	if (buf == NULL) {
 		why = "cannot be read";
 		goto corrupt;
@@ -711,6 +713,11 @@ lastgood_put(struct lastgood *lg, const char *path, const char *data,
 		*err = xasprintf("the state directory is read-only");
 		return -1;
 	}
+	if (strchr(path, '\n') != NULL || path[0] == '\0') {
+		/* The header is line-based: such a copy could not be read. */
+		*err = xasprintf("a path with a newline cannot be kept");
+		return -1;
+	}
 	e = entry_get(lg, path, true);
 	/* A new last good: whatever was there is no longer it. */
 	entry_clear(lg, e, false);
@@ -723,7 +730,8 @@ lastgood_put(struct lastgood *lg, const char *path, const char *data,
 	}
 	tmp = xasprintf(".%016llx.%ld.%lu.tmp", (unsigned long long)hash,
 	    (long)getpid(), ++lg->tmp_serial);
-	fd = openat(lg->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = openat(lg->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*err = xasprintf("cannot create a temporary file in %s: %s", lg->dir,
 		    strerror(errno));

@@ -248,6 +248,22 @@ test_store_restart_and_bitflip(void **state)
 	assert_int_equal(access(file, F_OK), -1);
 	assert_int_equal(lastgood_count(lg), 1);
 	free(file);
+	/* A copy that grew after open is refused without being read whole. */
+	file = copy_file(lg, "shop/svc.yaml");
+	buf = file_read(file, &n);
+	buf = xrealloc(buf, n + 4096);
+	memset(buf + n, 'x', 4096);
+	file_write(file, buf, n + 4096);
+	free(buf);
+	assert_int_equal(lastgood_get(lg, "shop/svc.yaml", &data, &len, &err), -1);
+	assert_non_null(strstr(err, "longer than its header says"));
+	free(err);
+	free(file);
+	/* A path the line-based header cannot hold is refused, not written. */
+	assert_int_equal(lastgood_put(lg, "a\nb.yaml", "x", 1, hash_bytes("x", 1),
+	    &err), -1);
+	free(err);
+	assert_int_equal(lastgood_count(lg), 0);
 	lastgood_close(lg);
 	rm_rf(dir);
 }
