@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,11 @@
 /* Up to this many puts are fsynced one by one at flush; more (a first
  * start) are made durable with one syncfs. */
 #define FSYNC_EACH_MAX 64
+/* In each source's directory: held (shared flock) by every serve using it,
+ * so that another serve's pruning leaves it alone. Opened read-only: a
+ * file open for writing would keep the file system from being remounted
+ * read-only. */
+#define LOCK_NAME "lock"
 
 struct lg_entry {
 	char *path;
@@ -44,6 +50,7 @@ struct lg_entry {
 struct lastgood {
 	char *dir;
 	int dirfd;
+	int lockfd; /* LOCK_NAME, flocked shared while open (write mode) */
 	bool read_only;
 	bool reader; /* opened read-only on purpose (dump): never writes */
 	size_t max_bytes, total; /* total: bytes of copies and pending puts */
@@ -415,14 +422,24 @@ prune_other_sources(const char *base, const char *keep)
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		char *sub;
+		char *sub, *lock;
 		DIR *sd;
 		struct dirent *f;
+		int lfd;
 
 		if (de->d_name[0] == '.' || strcmp(de->d_name, keep) == 0 ||
 		    strlen(de->d_name) != 16 || !is_hex(de->d_name, 16))
 			continue;
 		sub = xasprintf("%s/%s", base, de->d_name);
+		lock = xasprintf("%s/" LOCK_NAME, sub);
+		lfd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		free(lock);
+		/* Another serve (on another source) is using it: leave it. */
+		if (lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0) {
+			close(lfd);
+			free(sub);
+			continue;
+		}
 		if ((sd = opendir(sub)) != NULL) {
 			while ((f = readdir(sd)) != NULL)
 				if (f->d_name[0] != '.' || strlen(f->d_name) > 2)
@@ -430,6 +447,8 @@ prune_other_sources(const char *base, const char *keep)
 			closedir(sd);
 		}
 		rmdir(sub);
+		if (lfd >= 0)
+			close(lfd);
 		free(sub);
 	}
 	closedir(d);
@@ -450,7 +469,8 @@ index_load(struct lastgood *lg, struct strbuf *warn)
 		uint64_t xxh;
 		struct stat st;
 
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+		    strcmp(name, LOCK_NAME) == 0)
 			continue;
 		if (name[0] == '.') { /* an interrupted put */
 			if (!lg->read_only)
@@ -511,16 +531,33 @@ lastgood_open(struct lastgood **out, const struct lastgood_options *o,
 	lg = xcalloc(1, sizeof *lg);
 	lg->dir = xasprintf("%s/%s", base, hex);
 	lg->max_bytes = o->max_bytes ? o->max_bytes : LASTGOOD_DEFAULT_MAX_BYTES;
-	lg->dirfd = -1;
-	if (!ro && mkdir_p(lg->dir, 0700) < 0) {
-		if (errno != EROFS && errno != EACCES && errno != EPERM) {
-			*err = xasprintf("cannot create %s: %s", lg->dir, strerror(errno));
-			goto fail;
+	lg->dirfd = lg->lockfd = -1;
+	/* Another serve may prune the directory between mkdir and the lock:
+	 * then make it again. */
+	for (int attempt = 0; !ro && lg->lockfd < 0 && attempt < 3; attempt++) {
+		char *lock;
+
+		if (mkdir_p(lg->dir, 0700) < 0) {
+			if (errno != EROFS && errno != EACCES && errno != EPERM) {
+				*err = xasprintf("cannot create %s: %s", lg->dir,
+				    strerror(errno));
+				goto fail;
+			}
+			ro = true;
+			break;
 		}
-		ro = true;
+		if (access(lg->dir, W_OK | X_OK) < 0) {
+			ro = true;
+			break;
+		}
+		lock = xasprintf("%s/" LOCK_NAME, lg->dir);
+		lg->lockfd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		free(lock);
+		if (lg->lockfd >= 0 && flock(lg->lockfd, LOCK_SH) < 0) {
+			close(lg->lockfd);
+			lg->lockfd = -1;
+		}
 	}
-	if (!ro && access(lg->dir, W_OK | X_OK) < 0)
-		ro = true;
 	lg->dirfd = open(lg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lg->dirfd < 0) {
 		*err = xasprintf("cannot open %s: %s", lg->dir, strerror(errno));
@@ -563,6 +600,8 @@ lastgood_close(struct lastgood *lg)
 	free(lg->e);
 	if (lg->dirfd >= 0)
 		close(lg->dirfd);
+	if (lg->lockfd >= 0)
+		close(lg->lockfd);
 	free(lg->dir);
 	free(lg);
 }

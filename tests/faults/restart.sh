@@ -117,7 +117,7 @@ both="blog.example.com shop.example.com"
 start "$state"
 served "$tmp/before"
 if [ "$(hosts)" = "$both" ] && [ -n "$(copy_of shop/app.yaml)" ] &&
-    [ "$(ls "$state"/lastgood/*/ | wc -l)" -eq 3 ] &&
+    [ "$(ls "$state"/lastgood/*/*.lg | wc -l)" -eq 3 ] &&
     status_is 'all(f["persisted"] for f in d["files"])'; then
 	ok "a good tree: both hosts served, one copy per file, /status says persisted"
 else
@@ -287,7 +287,7 @@ fi
 mounted=$small
 base=$small
 start "$small"
-wait_for '[ "$(ls "$small"/lastgood/*/ 2>/dev/null | wc -l)" -eq 3 ]'
+wait_for '[ "$(ls "$small"/lastgood/*/*.lg 2>/dev/null | wc -l)" -eq 3 ]'
 echo "  oops: [" >>"$app"
 wait_for 'admin /status | grep -q error-serving-previous'
 kill9

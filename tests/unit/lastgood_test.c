@@ -353,7 +353,7 @@ test_store_read_only_and_other_sources(void **state)
 	char *dir = scratch(), *err = NULL, *w = NULL;
 	struct lastgood_options o = { .state_dir = dir, .source_key = "two",
 		.read_only = true };
-	struct lastgood *lg;
+	struct lastgood *lg, *lg2;
 
 	(void)state;
 	lg = store_open(dir, "one", false, 0, NULL);
@@ -373,6 +373,15 @@ test_store_read_only_and_other_sources(void **state)
 	lg = store_open(dir, "one", true, 0, NULL);
 	assert_int_equal(lastgood_count(lg), 1);
 	lastgood_close(lg);
+	/* While a serve holds "one" open, another source leaves it alone. */
+	lg = store_open(dir, "one", false, 0, NULL);
+	lg2 = store_open(dir, "two", false, 0, NULL);
+	lastgood_close(lg2);
+	lastgood_close(lg);
+	lg = store_open(dir, "one", true, 0, NULL);
+	assert_int_equal(lastgood_count(lg), 1);
+	lastgood_close(lg);
+	/* Closed (no serve on it): the next source prunes it. */
 	lg = store_open(dir, "two", false, 0, NULL);
 	lastgood_close(lg);
 	o.source_key = "one";
