@@ -809,7 +809,9 @@ serve_start(struct serve *s)
 	}
 	serve_publish_fetch(s);
 	s->defer_persist = true;
+	pipeline_defer_persist(s->pipeline, true);
 	serve_rebuild(s, "initial build");
+	pipeline_defer_persist(s->pipeline, false);
 	s->defer_persist = false;
 	/* Ready only now: the first snapshot exists and the xDS port listens. */
 	if (s->admin)

@@ -46,6 +46,7 @@ struct pipeline {
 	size_t n, cap;
 	struct lastgood *lg; /* borrowed, or NULL */
 	bool persist_pending; /* the last build left its copies to save */
+	bool persist_later; /* every build leaves them (pipeline_defer_persist) */
 };
 
 struct pipeline *
@@ -528,6 +529,12 @@ pipeline_persist(struct pipeline *p, const struct source_files *files,
 }
 
 void
+pipeline_defer_persist(struct pipeline *p, bool later)
+{
+	p->persist_later = later;
+}
+
+void
 pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
     struct build_result *r)
 {
@@ -549,7 +556,7 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
 	entries_update(p, files);
-	p->persist_pending = !pipeline_persist(p, files,
+	p->persist_pending = !pipeline_persist(p, files, p->persist_later ? 0 :
 	    PIPELINE_PERSIST_INLINE_MAX);
 
 	out->files = xcalloc(p->n ? p->n : 1, sizeof *out->files);

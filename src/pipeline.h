@@ -63,6 +63,9 @@ void pipeline_set_lastgood(struct pipeline *p, struct lastgood *lg);
  * files' `persisted` updated. A no-op when nothing is pending. */
 void pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
     struct build_result *r);
+/* With later set, every build leaves its copies to pipeline_persist_pending
+ * (serve's first build: no fsync before READY). */
+void pipeline_defer_persist(struct pipeline *p, bool later);
 /* Rebuild from files. Files whose content hash did not change are not
  * parsed again. Never fails: problems are in out->diags and statuses. */
 void pipeline_build(struct pipeline *p, const struct source_files *files,

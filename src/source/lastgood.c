@@ -553,9 +553,12 @@ lastgood_open(struct lastgood **out, const struct lastgood_options *o,
 		lock = xasprintf("%s/" LOCK_NAME, lg->dir);
 		lg->lockfd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		free(lock);
-		if (lg->lockfd >= 0 && flock(lg->lockfd, LOCK_SH) < 0) {
+		/* Never wait: a pruner holds it only while it deletes (and
+		 * then this directory is made again). */
+		if (lg->lockfd >= 0 && flock(lg->lockfd, LOCK_SH | LOCK_NB) < 0) {
 			close(lg->lockfd);
 			lg->lockfd = -1;
+			usleep(10000);
 		}
 	}
 	lg->dirfd = open(lg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -116,6 +116,8 @@ both="blog.example.com shop.example.com"
 # --- 1: a good tree is persisted --------------------------------------------
 start "$state"
 served "$tmp/before"
+# The first build's copies are saved right after READY.
+wait_for 'status_is "all(f[\"persisted\"] for f in d[\"files\"])"'
 if [ "$(hosts)" = "$both" ] && [ -n "$(copy_of shop/app.yaml)" ] &&
     [ "$(ls "$state"/lastgood/*/*.lg | wc -l)" -eq 3 ] &&
     status_is 'all(f["persisted"] for f in d["files"])'; then
