@@ -44,11 +44,17 @@ mkdir "$state"
 app=$src/shop/app.yaml
 cp "$app" "$tmp/app.good"
 
-# start STATE: cairn serve on src with that state directory, until ready.
+# start STATE [CONFIG]: cairn serve on src with that state directory (or
+# the config file naming it in state-directory), until ready.
 start() {
 	: >"$tmp/serve.log"
-	CAIRN_STATE_DIRECTORY=$1 "$CAIRN" serve "$src" --xds 127.0.0.1:0 \
-		--admin 127.0.0.1:0 >"$tmp/serve.log" 2>&1 &
+	if [ -n "${2:-}" ]; then
+		"$CAIRN" serve -c "$2" "$src" --xds 127.0.0.1:0 \
+			--admin 127.0.0.1:0 >"$tmp/serve.log" 2>&1 &
+	else
+		CAIRN_STATE_DIRECTORY=$1 "$CAIRN" serve "$src" --xds 127.0.0.1:0 \
+			--admin 127.0.0.1:0 >"$tmp/serve.log" 2>&1 &
+	fi
 	pid=$!
 	i=0
 	while [ $i -lt 100 ]; do
@@ -288,19 +294,23 @@ if ! mount -t tmpfs -o size=256k,mode=0700 cairn-test "$small" 2>"$tmp/mount.err
 fi
 mounted=$small
 base=$small
-start "$small"
+# From here on the state directory comes from cairn.yaml, not the environment.
+printf 'state-directory: %s\n' "$small" >"$tmp/cairn.yaml"
+start "$small" "$tmp/cairn.yaml"
 wait_for '[ "$(ls "$small"/lastgood/*/*.lg 2>/dev/null | wc -l)" -eq 3 ]'
 echo "  oops: [" >>"$app"
 wait_for 'admin /status | grep -q error-serving-previous'
 kill9
 mount -o remount,ro "$small"
-start "$small"
+start "$small" "$tmp/cairn.yaml"
 if [ "$(hosts)" = "$both" ] &&
     grep -q "the state directory $small is read-only: last good copies are read but not updated" "$tmp/serve.log" &&
-    status_is '[f["state"] for f in d["files"] if f["path"] == "shop/app.yaml"] == ["error-serving-persisted"]'; then
-	ok "read-only state directory: a warning; the copies are read and serve"
+    status_is '[f["state"] for f in d["files"] if f["path"] == "shop/app.yaml"] == ["error-serving-persisted"]' &&
+    "$CAIRN" dump -c "$tmp/cairn.yaml" "$src" --format json 2>"$tmp/dump.err" | grep -q shop.example.com &&
+    grep -q "showing its last good version .*persisted in $small/lastgood/" "$tmp/dump.err"; then
+	ok "read-only state directory: a warning; the copies are read and serve (dump finds them through cairn.yaml)"
 else
-	not_ok "read-only state directory: a warning; the copies are read and serve (hosts: $(hosts))"
+	not_ok "read-only state directory: a warning; the copies are read and serve (dump finds them through cairn.yaml) (hosts: $(hosts))"
 	show "$tmp/serve.log"
 fi
 # A new good version cannot be saved: said once, the daemon serves it.
@@ -315,7 +325,7 @@ fi
 kill9
 mount -o remount,rw "$small"
 cp "$tmp/app.good" "$app"
-start "$small"
+start "$small" "$tmp/cairn.yaml"
 wait_for '[ -n "$(copy_of shop/app.yaml)" ]'
 # Fill the tmpfs, then save a new good version of app.yaml.
 head -c 1m /dev/zero >"$small/filler" 2>/dev/null
@@ -335,7 +345,7 @@ fi
 echo "  oops: [" >>"$app"
 wait_for 'admin /status | grep -q error-serving-previous'
 kill9
-start "$small"
+start "$small" "$tmp/cairn.yaml"
 if [ "$(hosts)" = "blog.example.com" ] && ! admin /debug/xds | grep -q '"/api"'; then
 	ok "after a restart, a file whose copy could not be saved is left out, not served stale"
 else
