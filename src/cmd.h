@@ -33,6 +33,7 @@ struct cmd_flags {
 	const char *log_level;
 	const char *format, *type;
 	bool show_secrets;
+	const char *state_dir; /* dump --state-dir */
 };
 
 /* Read the config file (-c, else /etc/cairn/cairn.yaml if it exists, else
@@ -45,6 +46,12 @@ void cmd_translate_options(const struct cairn_config *cfg,
  * printed) when the source cannot be read at all. */
 int cmd_build_once(const struct cairn_config *cfg, const char *rev,
     struct build_result *out);
+/* The same, serving a file that does not parse from its persisted last
+ * good copy in lg (borrowed, opened read-only; NULL = none), as serve
+ * does after a restart. */
+struct lastgood;
+int cmd_build_once_lastgood(const struct cairn_config *cfg, const char *rev,
+    struct lastgood *lg, struct build_result *out);
 /* `cairn serve DIR` and friends: a lone positional argument is --source. */
 int cmd_positional_source(int argc, char **argv, int optind_now,
     struct cmd_flags *f);

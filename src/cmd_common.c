@@ -142,6 +142,13 @@ int
 cmd_build_once(const struct cairn_config *cfg, const char *rev,
     struct build_result *out)
 {
+	return cmd_build_once_lastgood(cfg, rev, NULL, out);
+}
+
+int
+cmd_build_once_lastgood(const struct cairn_config *cfg, const char *rev,
+    struct lastgood *lg, struct build_result *out)
+{
 	struct source_files files = { 0 };
 	struct translate_options to;
 	struct load_options lo = { 0 };
@@ -165,6 +172,7 @@ cmd_build_once(const struct cairn_config *cfg, const char *rev,
 	}
 	cmd_translate_options(cfg, &to);
 	p = pipeline_new(&lo);
+	pipeline_set_lastgood(p, lg);
 	pipeline_build(p, &files, cfg, &to, out);
 	/* The result points into the pipeline's loaded files: keep them by
 	 * handing the pipeline to the result. */

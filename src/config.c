@@ -414,6 +414,8 @@ static const struct schema_field config_fields[] = {
 	C_OBJ("envoy", struct cairn_config, envoy, &config_envoy),
 	C_OBJ("policy", struct cairn_config, policy, &config_policy),
 	C_OBJ("secrets", struct cairn_config, secrets, &config_secrets),
+	C_STR("state-directory", struct cairn_config, state_directory, SCHEMA_NONEMPTY,
+	    config_check_absolute),
 };
 
 static void
@@ -466,6 +468,7 @@ config_init_defaults(struct cairn_config *c)
 	c->source.git.ssh_key_file = arena_strdup(a, "");
 	c->source.git.token_file = arena_strdup(a, "");
 	c->source.max_file_bytes = 4194304;
+	c->state_directory = arena_strdup(a, "");
 	c->debounce_ms = 100;
 	c->max_delay_ms = 1000;
 	c->xds.address = arena_strdup(a, "127.0.0.1:18000");

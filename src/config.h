@@ -148,6 +148,10 @@ struct cairn_config {
 	struct config_envoy envoy;
 	struct config_policy policy;
 	struct config_secrets secrets;
+	/* Where cairn keeps what must survive a restart (the git mirror, last
+	 * good copies); "" = $CAIRN_STATE_DIRECTORY, $STATE_DIRECTORY, else
+	 * /var/lib/cairn (source/lastgood.h). */
+	char *state_directory;
 
 	struct arena arena; /* owns every string and array above */
 };

@@ -1,5 +1,6 @@
 /* Reading and writing fqdn-owners.ledger (owners_file.h). */
 #include "owners_file.h"
+#include "source/lastgood.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,19 +16,14 @@
 #define OWNERS_FILE_MAX (64 * 1024 * 1024)
 
 char *
-owners_file_path(void)
+owners_file_path(const char *configured)
 {
-	const char *dir = getenv("CAIRN_STATE_DIRECTORY");
+	const char *from;
+	char *dir = lastgood_state_directory(configured, &from);
+	char *path = xasprintf("%s/%s", dir, OWNERS_FILE_NAME);
 
-	if (dir == NULL || dir[0] == '\0') {
-		const char *sd = getenv("STATE_DIRECTORY");
-
-		if (sd != NULL && sd[0] != '\0')
-			return xasprintf("%.*s/%s", (int)strcspn(sd, ":"), sd,
-			    OWNERS_FILE_NAME);
-		dir = "/var/lib/cairn";
-	}
-	return xasprintf("%s/%s", dir, OWNERS_FILE_NAME);
+	free(dir);
+	return path;
 }
 
 int

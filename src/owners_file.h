@@ -6,9 +6,10 @@
 
 #include "dag/owners.h"
 
-/* $CAIRN_STATE_DIRECTORY, else the first of systemd's $STATE_DIRECTORY,
- * else /var/lib/cairn, plus "/fqdn-owners.ledger". Caller frees. */
-char *owners_file_path(void);
+/* The state directory (lastgood_state_directory: state-directory in
+ * cairn.yaml, $CAIRN_STATE_DIRECTORY, systemd's $STATE_DIRECTORY,
+ * /var/lib/cairn) plus "/fqdn-owners.ledger". Caller frees. */
+char *owners_file_path(const char *configured);
 /* Read path into out. A missing file is an empty ledger (0). A file that
  * cannot be read or is corrupt leaves out empty and returns -1 with
  * *why (malloc'd): the caller warns and starts from path order. */

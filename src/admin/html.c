@@ -240,7 +240,11 @@ render_files(struct strbuf *out, const json_t *status)
 		badge(out, "error", str(f, "state"));
 		strbuf_puts(out, "</td><td><code>");
 		admin_html_escape(out, str(f, "serving"));
-		strbuf_puts(out, "</code></td></tr>");
+		strbuf_puts(out, "</code>");
+		if (strcmp(str(f, "state"), "error-serving-persisted") == 0)
+			strbuf_puts(out, " (last good copy from the state directory, "
+			    "persisted before the restart)");
+		strbuf_puts(out, "</td></tr>");
 	}
 	if (any)
 		strbuf_puts(out, "</table>");

@@ -24,6 +24,7 @@
  * timerfd paces fetches (fetch-interval, or an exponential backoff after
  * failures). The caller sees one epoll fd over all of these. */
 #include "source/git.h"
+#include "source/lastgood.h"
 
 #include <errno.h>
 #include <git2.h>
@@ -57,7 +58,6 @@
 /* Authentication attempts per fetch before giving up (libgit2 asks again
  * after every rejected credential). */
 #define MAX_CREDENTIAL_ATTEMPTS 3
-#define DEFAULT_STATE_DIRECTORY "/var/lib/cairn"
 #define FETCH_REFSPEC "+refs/heads/*:refs/heads/*"
 
 #define CHAIN_MASK                                                            \
@@ -1138,25 +1138,7 @@ source_git_refresh(struct source_git *sg)
 static char *
 state_directory(const struct source_git_options *o, const char **from)
 {
-	const char *dir = o->state_dir;
-
-	*from = "set by the caller";
-	if (dir == NULL || dir[0] == '\0') {
-		dir = getenv("CAIRN_STATE_DIRECTORY");
-		*from = "$CAIRN_STATE_DIRECTORY";
-	}
-	if (dir == NULL || dir[0] == '\0') {
-		/* systemd: a colon-separated list, ours first. */
-		dir = getenv("STATE_DIRECTORY");
-		*from = "$STATE_DIRECTORY, systemd's StateDirectory=";
-		if (dir && dir[0])
-			return xstrndup(dir, strcspn(dir, ":"));
-	}
-	if (dir && dir[0])
-		return xstrdup(dir);
-	*from = "the default; set StateDirectory=cairn (systemd) or "
-	    "$CAIRN_STATE_DIRECTORY to change it";
-	return xstrdup(DEFAULT_STATE_DIRECTORY);
+	return lastgood_state_directory(o->state_dir, from);
 }
 
 /* The URL without user information, which may hold a password. */
