@@ -228,3 +228,10 @@ cmd_status(int argc, char **argv)
 	json_decref(st);
 	return CMD_EXIT_OK;
 }
+
+int
+cmd_admin_get(const char *addr, const char *path, struct strbuf *body,
+    char **err)
+{
+	return http_get(addr, path, body, err);
+}
