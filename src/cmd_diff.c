@@ -287,6 +287,17 @@ cmd_diff(int argc, char **argv)
 			goto out;
 	}
 	rc = diff_print(&from, &to, f.format, want_color(color));
+	/* Problems were printed above; the plan shows what would be served
+	 * anyway (a file in error keeps its last good version), but the
+	 * change is not clean: never exit 0 on it. */
+	if (to.errors > 0) {
+		fprintf(stderr, "cairn diff: the new tree has %zu error%s%s\n", to.errors,
+		    to.errors == 1 ? "" : "s", f.git_repo ?
+		    "; the daemon would not serve this commit" :
+		    "; files in error keep their last good version");
+		if (rc == CMD_EXIT_OK)
+			rc = CMD_EXIT_PROBLEMS;
+	}
 out:
 	side_free(&from);
 	side_free(&to);

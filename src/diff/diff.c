@@ -751,9 +751,8 @@ listener_pair(void *ctx, const struct xds_resource *from,
 		json_field_diff("", a, b, "filter_chains", fields);
 	e = json_pack("{s:s, s:s, s:o, s:o}", "listener", to ? to->name : from->name,
 	    "change", change_name(a, b),
-	    "filter_chains", a && b ? filter_chains_diff(
-	    json_object_get(a, "filter_chains"), json_object_get(b, "filter_chains")) :
-	    json_array(), "fields", fields);
+	    "filter_chains", filter_chains_diff(json_object_get(a, "filter_chains"),
+	    json_object_get(b, "filter_chains")), "fields", fields);
 	json_array_append_new(p->listeners, e);
 	json_decref(a);
 	json_decref(b);
