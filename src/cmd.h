@@ -4,6 +4,7 @@
 #define CAIRN_CMD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "pipeline.h"
@@ -53,5 +54,10 @@ int cmd_positional_source(int argc, char **argv, int optind_now,
 struct strbuf;
 int cmd_admin_get(const char *addr, const char *path, struct strbuf *body,
     char **err);
+
+/* cairn check --pre-receive: the plan of an accepted push (old_id may be
+ * the zero id), as text on fp. Returns -1 when a commit cannot be read. */
+int cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
+    const char *old_id, const char *new_id, FILE *fp);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "diff/diff.h"
+#include "source/git.h"
 #include "util/base64.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -84,6 +85,86 @@ side_build(struct pipeline *p, const struct cairn_config *cfg, const char *rev,
 	source_files_free(&files);
 	source_close(src);
 	return 0;
+}
+
+/* One commit of the repository a pre-receive hook runs in (the pushed
+ * objects are still in quarantine: hook_env), or an empty side for the
+ * zero id (a new branch). */
+static int
+side_build_hook_commit(struct pipeline *p, const struct cairn_config *cfg,
+    const char *repo, const char *commit, struct side *out)
+{
+	struct source_git_options go = {
+		.repository = repo,
+		.branch = cfg->source.git.branch,
+		.path = cfg->source.git.path,
+		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
+		.rev = commit,
+		.hook_env = true,
+	};
+	struct source_files files = { 0 };
+	struct translate_options to;
+	struct build_result r;
+	struct source_git *sg;
+	struct diag_list diags;
+
+	diag_list_init(&diags);
+	if (commit[strspn(commit, "0")] == '\0') {
+		/* Nothing before: every resource of the push is new. */
+		out->snapshot = snapshot_builder_finish(snapshot_builder_new(""));
+		out->objects.items = xcalloc(1, sizeof *out->objects.items);
+		out->revision = xstrdup("");
+		return 0;
+	}
+	if (source_git_open(&go, &sg, &diags) < 0) {
+		diag_list_free(&diags);
+		return -1;
+	}
+	diag_list_free(&diags);
+	if (source_git_scan(sg, &files) < 0) {
+		source_files_free(&files);
+		source_git_close(sg);
+		return -1;
+	}
+	cmd_translate_options(cfg, &to);
+	pipeline_build(p, &files, cfg, &to, &r);
+	out->snapshot = snapshot_ref(r.snapshot);
+	diff_objects_from_dag(&out->objects, r.dag);
+	out->revision = xstrdup(r.revision ? r.revision : "");
+	out->errors = r.diags.nerrors;
+	build_result_free(&r);
+	source_files_free(&files);
+	source_git_close(sg);
+	return 0;
+}
+
+int
+cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
+    const char *old_id, const char *new_id, FILE *fp)
+{
+	struct side from = { 0 }, to = { 0 };
+	struct pipeline *p = pipeline_new(NULL);
+	int rc = -1;
+
+	if (side_build_hook_commit(p, cfg, repo, old_id, &from) == 0 &&
+	    side_build_hook_commit(p, cfg, repo, new_id, &to) == 0) {
+		struct diff_side a = { from.snapshot, &from.objects, from.revision };
+		struct diff_side b = { to.snapshot, &to.objects, to.revision };
+		json_t *plan = diff_compute(&a, &b);
+		struct strbuf sb = STRBUF_INIT;
+
+		diff_render_text(plan, false, &sb);
+		if (sb.len == 0)
+			strbuf_puts(&sb, "no change to what Envoy receives\n");
+		fwrite(sb.buf, 1, sb.len, fp);
+		strbuf_free(&sb);
+		json_decref(plan);
+		rc = 0;
+	}
+	side_free(&from);
+	side_free(&to);
+	pipeline_free(p);
+	return rc;
 }
 
 /* The running daemon's side: /debug/xds/pb (type URL, name, base64 per
