@@ -19,6 +19,7 @@
 #include "admin/admin.h"
 #include "ads/ads.h"
 #include "cmd.h"
+#include "diff/diff.h"
 #include "notify.h"
 #include "report.h"
 #include "source/debounce.h"
@@ -56,6 +57,10 @@ struct serve {
 	struct build_result build;
 	bool have_build;
 	uint64_t build_id; /* of the build kept; 0 = none yet */
+	/* The objects' statuses of the build in effect, to tell what the next
+	 * change does to them (issue #19, admin /debug/diff). */
+	struct diff_objects prev_objects;
+	bool have_prev_objects;
 	struct admin_fetch_info fetch_seen; /* git remote: last shown */
 	bool have_fetch_seen;
 };
@@ -228,6 +233,32 @@ serve_publish_fetch(struct serve *s)
 	s->have_fetch_seen = true;
 }
 
+/* What this build changes against the one in effect (s->current, before
+ * it is replaced): logged once, and shown by the admin endpoint until the
+ * next change. The first build is not a change. */
+static void
+serve_record_change(struct serve *s, const struct build_result *r)
+{
+	struct diff_objects now;
+
+	diff_objects_from_dag(&now, r->dag);
+	if (s->current != NULL && s->have_prev_objects) {
+		struct diff_side a = { s->current, &s->prev_objects, s->current->revision };
+		struct diff_side b = { r->snapshot, &now, r->revision };
+		json_t *plan = diff_compute(&a, &b);
+
+		if (!diff_plan_empty(plan)) {
+			log_info("change %s -> %s: %s", s->current->revision,
+			    r->revision, diff_plan_summary(plan));
+			admin_server_set_diff(s->admin, plan);
+		}
+		json_decref(plan);
+	}
+	diff_objects_free(&s->prev_objects);
+	s->prev_objects = now;
+	s->have_prev_objects = true;
+}
+
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
  * source that cannot be read keeps the current snapshot serving. */
 static void
@@ -263,6 +294,7 @@ serve_rebuild(struct serve *s, const char *why)
 		    r->revision, files.revision_subject ? files.revision_subject : "",
 		    r->diags.nerrors, s->current ? s->current->revision : "(none)");
 	} else if (snapshot_changed(s->current, r->snapshot)) {
+		serve_record_change(s, r);
 		ads_server_publish(s->ads, r->snapshot);
 		snapshot_unref(s->current);
 		s->current = snapshot_ref(r->snapshot);
@@ -277,6 +309,8 @@ serve_rebuild(struct serve *s, const char *why)
 		    r->snapshot->types[XDS_CLUSTER].n, r->snapshot->types[XDS_ENDPOINT].n,
 		    (long long)(now_ms() - start));
 	} else {
+		/* Statuses may still have changed (a new object in error). */
+		serve_record_change(s, r);
 		log_debug("%s: nothing Envoy sees changed", why);
 	}
 	serve_publish_admin(s, r, (double)(now_ms() - start) / 1000.0);
@@ -634,6 +668,7 @@ serve_stop(struct serve *s)
 	pipeline_free(s->pipeline);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
+	diff_objects_free(&s->prev_objects);
 	free(s->serving_subject);
 	if (s->epfd >= 0)
 		close(s->epfd);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "admin/internal.h"
+#include "diff/diff.h"
 #include "util/base64.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -169,6 +170,35 @@ handle_xds_pb(const struct admin_state *st, const struct admin_request *req,
 	reply_buf(out, 200, CT_TEXT, &sb);
 }
 
+/* What the last change did (admin_server_set_diff). */
+static void
+handle_diff(const struct admin_state *st, const struct admin_request *req,
+    struct admin_response *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	/* 200 either way: the status page links here from the start. */
+	if (st->diff == NULL) {
+		reply(out, 200, CT_TEXT, "no change since the daemon started\n");
+		return;
+	}
+	diff_render_text(st->diff, false, &sb);
+	if (sb.len == 0)
+		strbuf_puts(&sb, "no change to what Envoy receives\n");
+	reply_buf(out, 200, CT_TEXT, &sb);
+}
+
+static void
+handle_diff_json(const struct admin_state *st, const struct admin_request *req,
+    struct admin_response *out)
+{
+	if (st->diff == NULL) {
+		reply(out, 404, CT_TEXT, "no change since the daemon started\n");
+		return;
+	}
+	reply_json(out, 200, json_incref(st->diff));
+}
+
 static void
 handle_refresh(const struct admin_state *st, const struct admin_request *req,
     struct admin_response *out)
@@ -206,6 +236,8 @@ static const struct admin_endpoint {
 	{ "/debug/dag", false, ADMIN_WANT_DOT, handle_dag },
 	{ "/debug/xds", false, 0, handle_xds },
 	{ "/debug/xds/pb", false, 0, handle_xds_pb },
+	{ "/debug/diff", false, 0, handle_diff },
+	{ "/debug/diff.json", false, 0, handle_diff_json },
 	{ "/refresh", true, 0, handle_refresh },
 };
 

@@ -204,6 +204,7 @@ admin_server_free(struct admin_server *s)
 		return;
 	admin_view_unref(s->view);
 	free((char *)s->fetch.last_error);
+	json_decref(s->last_diff);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -281,6 +282,20 @@ admin_server_set_fetch(struct admin_server *s, const struct admin_fetch_info *f)
 	s->have_fetch = true;
 	pthread_mutex_unlock(&s->mu);
 	free(old);
+}
+
+void
+admin_server_set_diff(struct admin_server *s, json_t *plan)
+{
+	json_t *old;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	old = s->last_diff;
+	s->last_diff = json_incref(plan);
+	pthread_mutex_unlock(&s->mu);
+	json_decref(old);
 }
 
 void
@@ -373,6 +388,7 @@ admin_state_get(struct admin_server *s, unsigned want, struct admin_state *out)
 	out->fetch = s->fetch;
 	if (s->fetch.last_error != NULL)
 		out->fetch.last_error = xstrdup(s->fetch.last_error);
+	out->diff = json_incref(s->last_diff);
 	ads = s->ads;
 	nodes_cb = s->nodes_cb;
 	nodes_arg = s->nodes_arg;
@@ -398,6 +414,7 @@ admin_state_release(struct admin_state *st)
 	admin_view_unref(st->view);
 	json_decref(st->status);
 	json_decref(st->nodes);
+	json_decref(st->diff);
 	free((char *)st->fetch.last_error);
 	memset(st, 0, sizeof *st);
 }

@@ -74,6 +74,12 @@ admin_status_json(const struct admin_state *st)
 		json_object_set_new(out, "snapshot", json_null());
 	}
 	json_object_set(out, "nodes", st->nodes);
+	/* What the last change did: its summary here, the plan at /debug/diff. */
+	json_object_set_new(out, "last_change", st->diff == NULL ? json_null() :
+	    json_pack("{s:O, s:O, s:O, s:s}", "from", json_object_get(st->diff, "from"),
+	    "to", json_object_get(st->diff, "to"),
+	    "summary", json_object_get(json_object_get(st->diff, "summary"), "text"),
+	    "plan", "/debug/diff"));
 	return out;
 }
 
