@@ -240,8 +240,10 @@ static void
 serve_record_change(struct serve *s, const struct build_result *r)
 {
 	struct diff_objects now;
+	int64_t start = now_ms(), copied;
 
 	diff_objects_from_dag(&now, r->dag);
+	copied = now_ms();
 	if (s->current != NULL && s->have_prev_objects) {
 		struct diff_side a = { s->current, &s->prev_objects, s->current->revision };
 		struct diff_side b = { r->snapshot, &now, r->revision };
@@ -254,6 +256,8 @@ serve_record_change(struct serve *s, const struct build_result *r)
 		}
 		json_decref(plan);
 	}
+	log_debug("change plan: statuses copied in %lld ms, compared in %lld ms",
+	    (long long)(copied - start), (long long)(now_ms() - copied));
 	diff_objects_free(&s->prev_objects);
 	s->prev_objects = now;
 	s->have_prev_objects = true;

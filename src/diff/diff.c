@@ -2,6 +2,7 @@
  * then inside changed resources at the level people think in. */
 #include "diff/diff.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,23 +11,18 @@
 #include "util/base64.h"
 #include "util/xalloc.h"
 #include "xds/json.h"
+#include "xds/pb.h"
 #include "xds/snapshot.h"
 
 #include "envoy/config/route/v3/route.pb-c.h"
 
 /* --- object statuses ------------------------------------------------------ */
 
-static char *
-dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static int
 object_cmp(const void *a, const void *b)
 {
 	const struct diff_object *x = a, *y = b;
-	int c = strcmp(x->kind, y->kind);
+	int c = (x->kind_rank > y->kind_rank) - (x->kind_rank < y->kind_rank);
 
 	if (c == 0)
 		c = strcmp(x->namespace, y->namespace);
@@ -35,39 +31,107 @@ object_cmp(const void *a, const void *b)
 	return c;
 }
 
-void
-diff_objects_from_dag(struct diff_objects *out, const struct dag *dag)
+/* The DAG and the status JSON are already in this order: check, and sort
+ * only when they are not. */
+static void
+objects_sort(struct diff_objects *o)
 {
-	out->n = dag->nstatuses;
-	out->items = xcalloc(out->n ? out->n : 1, sizeof *out->items);
+	for (size_t i = 1; i < o->n; i++)
+		if (object_cmp(&o->items[i - 1], &o->items[i]) > 0) {
+			qsort(o->items, o->n, sizeof *o->items, object_cmp);
+			return;
+		}
+}
+
+/* Strings go to one pool: the first pass counts (pool NULL), the second
+ * copies. Returns the pool offset, or (size_t)-1 for NULL. */
+struct pool {
+	char *buf;
+	size_t len;
+};
+
+static size_t
+pool_put(struct pool *p, const char *s)
+{
+	size_t at = p->len, n;
+
+	if (s == NULL)
+		return (size_t)-1;
+	n = strlen(s) + 1;
+	if (p->buf)
+		memcpy(p->buf + at, s, n);
+	p->len += n;
+	return at;
+}
+
+/* Offsets stored in the pointers during the copy, made pointers after. */
+#define POOL_OFF(x) ((const char *)(uintptr_t)(x))
+
+static void
+pool_fix(struct diff_objects *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		struct diff_object *x = &o->items[i];
+		const char **f[] = { &x->namespace, &x->name, &x->reason,
+			&x->message, &x->file };
+
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+			*f[k] = (uintptr_t)*f[k] == (uintptr_t)(size_t)-1 ? NULL :
+			    o->pool + (uintptr_t)*f[k];
+	}
+}
+
+static const char *
+str_or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+static void
+objects_from_dag_pass(struct diff_objects *out, const struct dag *dag,
+    struct pool *p)
+{
 	for (size_t i = 0; i < dag->nstatuses; i++) {
 		const struct dag_object_status *st = &dag->statuses[i];
 		struct diff_object *o = &out->items[i];
 		const struct dag_condition *why = NULL;
+		const struct origin *at = &st->origin;
 
-		o->kind = xstrdup(obj_kind_name(st->kind));
-		o->namespace = xstrdup(st->namespace ? st->namespace : "");
-		o->name = xstrdup(st->name ? st->name : "");
-		o->status = xstrdup(dag_status_name(st->status));
-		o->file = xstrdup(st->origin.file ? st->origin.file : "");
-		o->line = st->origin.line;
-		o->col = st->origin.col;
 		/* The first problem (not a warning) says why. */
 		for (size_t j = 0; j < st->nconditions && why == NULL; j++)
 			if (!st->conditions[j].warning)
 				why = &st->conditions[j];
-		if (why != NULL && st->status != DAG_STATUS_VALID) {
-			o->reason = dup_or_null(why->reason);
-			o->message = dup_or_null(why->message);
-			if (why->origin.file != NULL && why->origin.file[0] != '\0') {
-				free(o->file);
-				o->file = xstrdup(why->origin.file);
-				o->line = why->origin.line;
-				o->col = why->origin.col;
-			}
-		}
+		if (st->status == DAG_STATUS_VALID)
+			why = NULL;
+		if (why != NULL && why->origin.file != NULL && why->origin.file[0] != '\0')
+			at = &why->origin;
+		o->kind_rank = (int)st->kind;
+		/* kind and status are static strings: not copied. */
+		o->kind = obj_kind_name(st->kind);
+		o->status = dag_status_name(st->status);
+		o->namespace = POOL_OFF(pool_put(p, str_or_empty(st->namespace)));
+		o->name = POOL_OFF(pool_put(p, str_or_empty(st->name)));
+		o->reason = POOL_OFF(pool_put(p, why ? why->reason : NULL));
+		o->message = POOL_OFF(pool_put(p, why ? why->message : NULL));
+		o->file = POOL_OFF(pool_put(p, str_or_empty(at->file)));
+		o->line = at->line;
+		o->col = at->col;
 	}
-	qsort(out->items, out->n, sizeof *out->items, object_cmp);
+}
+
+void
+diff_objects_from_dag(struct diff_objects *out, const struct dag *dag)
+{
+	struct pool p = { 0 };
+
+	out->n = dag->nstatuses;
+	out->items = xcalloc(out->n + 1, sizeof *out->items);
+	objects_from_dag_pass(out, dag, &p); /* count */
+	p.buf = out->pool = xmalloc(p.len + 1);
+	p.len = 0;
+	objects_from_dag_pass(out, dag, &p);
+	pool_fix(out);
+	objects_sort(out);
 }
 
 static const char *
@@ -78,62 +142,83 @@ json_str(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
+static int
+kind_rank(const char *name)
+{
+	for (int k = 0; k < OBJ_KIND_COUNT; k++)
+		if (strcmp(obj_kind_name((enum obj_kind)k), name) == 0)
+			return k;
+	return OBJ_KIND_COUNT;
+}
+
+/* A status from JSON as the static name the DAG uses. */
+static const char *
+status_name(const char *s)
+{
+	static const enum dag_status all[] = { DAG_STATUS_VALID,
+		DAG_STATUS_INVALID, DAG_STATUS_ORPHANED };
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (strcmp(dag_status_name(all[i]), s) == 0)
+			return dag_status_name(all[i]);
+	return "unknown";
+}
+
+static void
+objects_from_json_pass(struct diff_objects *out, const json_t *arr,
+    struct pool *p)
+{
+	size_t i;
+	json_t *oj;
+
+	json_array_foreach(arr, i, oj) {
+		struct diff_object *o = &out->items[i];
+		const json_t *at = json_object_get(oj, "origin");
+		const json_t *c = json_array_get(json_object_get(oj, "conditions"), 0);
+		bool valid = strcmp(json_str(oj, "status"), "valid") == 0;
+
+		if (!valid && c != NULL &&
+		    json_str(json_object_get(c, "origin"), "file")[0] != '\0')
+			at = json_object_get(c, "origin");
+		o->kind_rank = kind_rank(json_str(oj, "kind"));
+		o->kind = o->kind_rank < OBJ_KIND_COUNT ?
+		    obj_kind_name((enum obj_kind)o->kind_rank) : "unknown";
+		o->status = status_name(json_str(oj, "status"));
+		o->namespace = POOL_OFF(pool_put(p, json_str(oj, "namespace")));
+		o->name = POOL_OFF(pool_put(p, json_str(oj, "name")));
+		o->reason = POOL_OFF(pool_put(p, !valid && c ? json_str(c, "reason") : NULL));
+		o->message = POOL_OFF(pool_put(p, !valid && c ? json_str(c, "message") : NULL));
+		o->file = POOL_OFF(pool_put(p, json_str(at, "file")));
+		o->line = (int)json_integer_value(json_object_get(at, "line"));
+		o->col = (int)json_integer_value(json_object_get(at, "column"));
+	}
+}
+
 int
 diff_objects_from_json(struct diff_objects *out, const json_t *status)
 {
 	const json_t *arr = json_object_get(status, "objects");
-	size_t i;
-	json_t *oj;
+	struct pool p = { 0 };
 
 	memset(out, 0, sizeof *out);
 	if (!json_is_array(arr))
 		return -1;
-	out->items = xcalloc(json_array_size(arr) + 1, sizeof *out->items);
-	json_array_foreach(arr, i, oj) {
-		struct diff_object *o = &out->items[out->n++];
-		const json_t *origin = json_object_get(oj, "origin");
-		const json_t *conds = json_object_get(oj, "conditions");
-
-		o->kind = xstrdup(json_str(oj, "kind"));
-		o->namespace = xstrdup(json_str(oj, "namespace"));
-		o->name = xstrdup(json_str(oj, "name"));
-		o->status = xstrdup(json_str(oj, "status"));
-		o->file = xstrdup(json_str(origin, "file"));
-		o->line = (int)json_integer_value(json_object_get(origin, "line"));
-		o->col = (int)json_integer_value(json_object_get(origin, "column"));
-		if (strcmp(o->status, "valid") != 0 && json_array_size(conds) > 0) {
-			const json_t *c = json_array_get(conds, 0);
-			const json_t *co = json_object_get(c, "origin");
-
-			o->reason = xstrdup(json_str(c, "reason"));
-			o->message = xstrdup(json_str(c, "message"));
-			if (json_str(co, "file")[0] != '\0') {
-				free(o->file);
-				o->file = xstrdup(json_str(co, "file"));
-				o->line = (int)json_integer_value(json_object_get(co, "line"));
-				o->col = (int)json_integer_value(json_object_get(co, "column"));
-			}
-		}
-	}
-	qsort(out->items, out->n, sizeof *out->items, object_cmp);
+	out->n = json_array_size(arr);
+	out->items = xcalloc(out->n + 1, sizeof *out->items);
+	objects_from_json_pass(out, arr, &p);
+	p.buf = out->pool = xmalloc(p.len + 1);
+	p.len = 0;
+	objects_from_json_pass(out, arr, &p);
+	pool_fix(out);
+	objects_sort(out);
 	return 0;
 }
 
 void
 diff_objects_free(struct diff_objects *o)
 {
-	for (size_t i = 0; i < o->n; i++) {
-		struct diff_object *x = &o->items[i];
-
-		free(x->kind);
-		free(x->namespace);
-		free(x->name);
-		free(x->status);
-		free(x->reason);
-		free(x->message);
-		free(x->file);
-	}
 	free(o->items);
+	free(o->pool);
 	memset(o, 0, sizeof *o);
 }
 
@@ -355,42 +440,210 @@ host_diff(struct plan *p, const char *rc_name, const char *host,
 	json_decref(b);
 }
 
-static int
-vhost_cmp(const void *a, const void *b)
-{
-	const Envoy__Config__Route__V3__VirtualHost *const *x = a, *const *y = b;
+/* A RouteConfiguration read straight from its bytes: each virtual host
+ * as a slice (no unpacking, no copy), the other fields as slices too.
+ * At 10,000 hosts, unpacking and repacking every one to find the one that
+ * changed costs far more than the rebuild itself. */
+struct raw_vhost {
+	const char *name; /* not NUL-terminated */
+	size_t name_len;
+	const uint8_t *bytes;
+	size_t len;
+};
 
-	return strcmp((*x)->name ? (*x)->name : "", (*y)->name ? (*y)->name : "");
-}
+struct raw_rc {
+	struct raw_vhost *vhosts;
+	size_t n;
+	struct pb_slice { const uint8_t *p; size_t len; } *other;
+	size_t nother;
+};
 
-/* Equal when they serialize to the same bytes (cheaper than JSON). */
 static bool
-vhost_equal(const ProtobufCMessage *a, const ProtobufCMessage *b)
+read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
-	size_t la = protobuf_c_message_get_packed_size(a);
-	size_t lb = protobuf_c_message_get_packed_size(b);
-	uint8_t *ba, *bb;
-	bool eq;
+	uint64_t v = 0;
 
-	if (la != lb)
-		return false;
-	ba = xmalloc(la + 1);
-	bb = xmalloc(lb + 1);
-	protobuf_c_message_pack(a, ba);
-	protobuf_c_message_pack(b, bb);
-	eq = memcmp(ba, bb, la) == 0;
-	free(ba);
-	free(bb);
-	return eq;
+	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
 }
 
-static Envoy__Config__Route__V3__RouteConfiguration *
-route_config_unpack(const struct xds_resource *r)
+/* Skips one field's value; for a length-delimited one, *sub is its body. */
+static bool
+skip_field(const uint8_t **p, const uint8_t *end, unsigned wire,
+    const uint8_t **sub, size_t *sublen)
 {
+	uint64_t v;
+
+	switch (wire) {
+	case 0:
+		return read_varint(p, end, &v);
+	case 1:
+		if (end - *p < 8)
+			return false;
+		*p += 8;
+		return true;
+	case 2:
+		if (!read_varint(p, end, &v) || v > (uint64_t)(end - *p))
+			return false;
+		*sub = *p;
+		*sublen = (size_t)v;
+		*p += v;
+		return true;
+	case 5:
+		if (end - *p < 4)
+			return false;
+		*p += 4;
+		return true;
+	}
+	return false;
+}
+
+static bool
+raw_vhost_name(struct raw_vhost *vh, uint32_t name_field)
+{
+	const uint8_t *p = vh->bytes, *end = vh->bytes + vh->len;
+
+	vh->name = "";
+	vh->name_len = 0;
+	while (p < end) {
+		const uint8_t *sub = NULL;
+		size_t sublen = 0;
+		uint64_t tag;
+
+		if (!read_varint(&p, end, &tag) || !skip_field(&p, end, tag & 7, &sub, &sublen))
+			return false;
+		if ((tag >> 3) == name_field && (tag & 7) == 2) {
+			vh->name = (const char *)sub;
+			vh->name_len = sublen;
+		}
+	}
+	return true;
+}
+
+static bool
+raw_rc_read(const struct xds_resource *r, struct raw_rc *out)
+{
+	static uint32_t vh_field, name_field;
+	const uint8_t *p, *end;
+	size_t cap = 0, capo = 0;
+
+	memset(out, 0, sizeof *out);
 	if (r == NULL)
-		return NULL;
-	return envoy__config__route__v3__route_configuration__unpack(NULL, r->len,
-	    r->bytes);
+		return true;
+	if (vh_field == 0) {
+		vh_field = pb_field_number(&envoy__config__route__v3__route_configuration__descriptor,
+		    "virtual_hosts");
+		name_field = pb_field_number(&envoy__config__route__v3__virtual_host__descriptor,
+		    "name");
+	}
+	p = r->bytes;
+	end = r->bytes + r->len;
+	while (p < end) {
+		const uint8_t *field = p, *sub = NULL;
+		size_t sublen = 0;
+		uint64_t tag;
+
+		if (!read_varint(&p, end, &tag) || !skip_field(&p, end, tag & 7, &sub, &sublen))
+			return false;
+		if ((tag >> 3) == vh_field && (tag & 7) == 2) {
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				out->vhosts = xreallocarray(out->vhosts, cap, sizeof *out->vhosts);
+			}
+			out->vhosts[out->n] = (struct raw_vhost){ .bytes = sub, .len = sublen };
+			if (!raw_vhost_name(&out->vhosts[out->n], name_field))
+				return false;
+			out->n++;
+		} else {
+			if (out->nother == capo) {
+				capo = capo ? capo * 2 : 4;
+				out->other = xreallocarray(out->other, capo, sizeof *out->other);
+			}
+			out->other[out->nother++] = (struct pb_slice){ field, (size_t)(p - field) };
+		}
+	}
+	return true;
+}
+
+static void
+raw_rc_free(struct raw_rc *rc)
+{
+	free(rc->vhosts);
+	free(rc->other);
+}
+
+static int
+raw_vhost_cmp(const void *a, const void *b)
+{
+	const struct raw_vhost *x = a, *y = b;
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(x->name, y->name, n);
+
+	return c ? c : (x->name_len > y->name_len) - (x->name_len < y->name_len);
+}
+
+static bool
+raw_other_equal(const struct raw_rc *a, const struct raw_rc *b)
+{
+	if (a->nother != b->nother)
+		return false;
+	for (size_t i = 0; i < a->nother; i++)
+		if (a->other[i].len != b->other[i].len ||
+		    memcmp(a->other[i].p, b->other[i].p, a->other[i].len) != 0)
+			return false;
+	return true;
+}
+
+static void
+raw_host_diff(struct plan *p, const char *rc, const struct raw_vhost *a,
+    const struct raw_vhost *b)
+{
+	Envoy__Config__Route__V3__VirtualHost *va = NULL, *vb = NULL;
+	const struct raw_vhost *any = b ? b : a;
+	char *name = xstrndup(any->name, any->name_len);
+
+	if (a)
+		va = envoy__config__route__v3__virtual_host__unpack(NULL, a->len, a->bytes);
+	if (b)
+		vb = envoy__config__route__v3__virtual_host__unpack(NULL, b->len, b->bytes);
+	if ((a && va == NULL) || (b && vb == NULL))
+		p->errors++;
+	else
+		host_diff(p, rc, name, va ? &va->base : NULL, vb ? &vb->base : NULL);
+	if (va)
+		envoy__config__route__v3__virtual_host__free_unpacked(va, NULL);
+	if (vb)
+		envoy__config__route__v3__virtual_host__free_unpacked(vb, NULL);
+	free(name);
+}
+
+/* Fields of the RouteConfiguration itself (not its virtual hosts). */
+static void
+rc_fields_diff(struct plan *p, const struct xds_resource *from,
+    const struct xds_resource *to)
+{
+	json_t *a = resource_json(XDS_ROUTE, from), *b = resource_json(XDS_ROUTE, to);
+	json_t *fields = json_array();
+
+	if (a == NULL || b == NULL) {
+		p->errors++;
+	} else {
+		json_field_diff("", a, b, "virtual_hosts", fields);
+		json_array_append_new(p->hosts, json_pack("{s:s, s:s, s:[s], s:[], s:O}",
+		    "host", "", "change", "changed", "route_configs", to->name,
+		    "routes", "fields", fields));
+	}
+	json_decref(fields);
+	json_decref(a);
+	json_decref(b);
 }
 
 static void
@@ -398,49 +651,38 @@ route_config_pair(void *ctx, const struct xds_resource *from,
     const struct xds_resource *to)
 {
 	struct plan *p = ctx;
-	Envoy__Config__Route__V3__RouteConfiguration *a = route_config_unpack(from);
-	Envoy__Config__Route__V3__RouteConfiguration *b = route_config_unpack(to);
-	Envoy__Config__Route__V3__VirtualHost **va = NULL, **vb = NULL;
-	size_t na = 0, nb = 0, i = 0, j = 0;
+	struct raw_rc a = { 0 }, b = { 0 };
+	size_t i = 0, j = 0;
 	const char *rc = to ? to->name : from->name;
 
-	if ((from && a == NULL) || (to && b == NULL)) {
+	if (!raw_rc_read(from, &a) || !raw_rc_read(to, &b)) {
 		p->errors++;
 		goto out;
 	}
-	if (a) {
-		na = a->n_virtual_hosts;
-		va = xmemdup(a->virtual_hosts, (na + 1) * sizeof *va);
-		qsort(va, na, sizeof *va, vhost_cmp);
-	}
-	if (b) {
-		nb = b->n_virtual_hosts;
-		vb = xmemdup(b->virtual_hosts, (nb + 1) * sizeof *vb);
-		qsort(vb, nb, sizeof *vb, vhost_cmp);
-	}
-	while (i < na || j < nb) {
-		int c = i >= na ? 1 : j >= nb ? -1 : vhost_cmp(&va[i], &vb[j]);
+	qsort(a.vhosts, a.n, sizeof *a.vhosts, raw_vhost_cmp);
+	qsort(b.vhosts, b.n, sizeof *b.vhosts, raw_vhost_cmp);
+	while (i < a.n || j < b.n) {
+		int c = i >= a.n ? 1 : j >= b.n ? -1 :
+		    raw_vhost_cmp(&a.vhosts[i], &b.vhosts[j]);
 
 		if (c < 0) {
-			host_diff(p, rc, va[i]->name, &va[i]->base, NULL);
-			i++;
+			raw_host_diff(p, rc, &a.vhosts[i++], NULL);
 		} else if (c > 0) {
-			host_diff(p, rc, vb[j]->name, NULL, &vb[j]->base);
-			j++;
+			raw_host_diff(p, rc, NULL, &b.vhosts[j++]);
 		} else {
-			if (!vhost_equal(&va[i]->base, &vb[j]->base))
-				host_diff(p, rc, vb[j]->name, &va[i]->base, &vb[j]->base);
+			/* The translator is deterministic: equal bytes, equal host. */
+			if (a.vhosts[i].len != b.vhosts[j].len ||
+			    memcmp(a.vhosts[i].bytes, b.vhosts[j].bytes, a.vhosts[i].len) != 0)
+				raw_host_diff(p, rc, &a.vhosts[i], &b.vhosts[j]);
 			i++;
 			j++;
 		}
 	}
+	if (from && to && !raw_other_equal(&a, &b))
+		rc_fields_diff(p, from, to);
 out:
-	free(va);
-	free(vb);
-	if (a)
-		envoy__config__route__v3__route_configuration__free_unpacked(a, NULL);
-	if (b)
-		envoy__config__route__v3__route_configuration__free_unpacked(b, NULL);
+	raw_rc_free(&a);
+	raw_rc_free(&b);
 }
 
 static int
@@ -512,19 +754,6 @@ keyed_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->r->name, y->r->name);
 }
 
-static struct keyed *
-keyed_clusters(const struct xds_resource_set *s)
-{
-	struct keyed *k = xcalloc(s->n + 1, sizeof *k);
-
-	for (size_t i = 0; i < s->n; i++) {
-		k[i].key = diff_cluster_label(s->items[i].name);
-		k[i].r = &s->items[i];
-	}
-	qsort(k, s->n, sizeof *k, keyed_cmp);
-	return k;
-}
-
 static void
 cluster_pair(struct plan *p, const char *label, const struct xds_resource *from,
     const struct xds_resource *to)
@@ -549,36 +778,95 @@ cluster_pair(struct plan *p, const char *label, const struct xds_resource *from,
 	json_decref(b);
 }
 
+struct cluster_walk {
+	struct plan *p;
+	struct keyed *gone, *came; /* names only in the old / the new side */
+	size_t ngone, ncame, capgone, capcame;
+};
+
+static void
+keyed_push(struct keyed **v, size_t *n, size_t *cap, const struct xds_resource *r)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*v = xreallocarray(*v, *cap, sizeof **v);
+	}
+	(*v)[(*n)++] = (struct keyed){ diff_cluster_label(r->name), r };
+}
+
+static void
+cluster_name_pair(void *ctx, const struct xds_resource *from,
+    const struct xds_resource *to)
+{
+	struct cluster_walk *w = ctx;
+
+	if (from && to) {
+		char *label = diff_cluster_label(to->name);
+
+		cluster_pair(w->p, label, from, to);
+		free(label);
+	} else if (from) {
+		keyed_push(&w->gone, &w->ngone, &w->capgone, from);
+	} else {
+		keyed_push(&w->came, &w->ncame, &w->capcame, to);
+	}
+}
+
+static int
+cluster_entry_cmp(const void *a, const void *b)
+{
+	json_t *const *x = a, *const *y = b;
+	int c = strcmp(json_str(*x, "cluster"), json_str(*y, "cluster"));
+
+	return c ? c : strcmp(json_str(*x, "name"), json_str(*y, "name"));
+}
+
+/* Clusters by name first (equal versions cost nothing); a name that went
+ * and one that came with the same label are one cluster whose options
+ * (and so its hash) changed. */
 static void
 clusters_diff(struct plan *p, const struct xds_resource_set *sa,
     const struct xds_resource_set *sb)
 {
-	struct keyed *ka = keyed_clusters(sa), *kb = keyed_clusters(sb);
-	size_t i = 0, j = 0;
+	struct cluster_walk w = { .p = p };
+	size_t i = 0, j = 0, n;
+	json_t **v;
 
-	while (i < sa->n || j < sb->n) {
-		int c = i >= sa->n ? 1 : j >= sb->n ? -1 : strcmp(ka[i].key, kb[j].key);
+	walk_pairs(sa, sb, cluster_name_pair, &w);
+	qsort(w.gone, w.ngone, sizeof *w.gone, keyed_cmp);
+	qsort(w.came, w.ncame, sizeof *w.came, keyed_cmp);
+	while (i < w.ngone || j < w.ncame) {
+		int c = i >= w.ngone ? 1 : j >= w.ncame ? -1 :
+		    strcmp(w.gone[i].key, w.came[j].key);
 
 		if (c < 0) {
-			cluster_pair(p, ka[i].key, ka[i].r, NULL);
+			cluster_pair(p, w.gone[i].key, w.gone[i].r, NULL);
 			i++;
 		} else if (c > 0) {
-			cluster_pair(p, kb[j].key, NULL, kb[j].r);
+			cluster_pair(p, w.came[j].key, NULL, w.came[j].r);
 			j++;
 		} else {
-			if (ka[i].r->version != kb[j].r->version ||
-			    strcmp(ka[i].r->name, kb[j].r->name) != 0)
-				cluster_pair(p, kb[j].key, ka[i].r, kb[j].r);
+			cluster_pair(p, w.came[j].key, w.gone[i].r, w.came[j].r);
 			i++;
 			j++;
 		}
 	}
-	for (size_t k = 0; k < sa->n; k++)
-		free(ka[k].key);
-	for (size_t k = 0; k < sb->n; k++)
-		free(kb[k].key);
-	free(ka);
-	free(kb);
+	for (size_t k = 0; k < w.ngone; k++)
+		free(w.gone[k].key);
+	for (size_t k = 0; k < w.ncame; k++)
+		free(w.came[k].key);
+	free(w.gone);
+	free(w.came);
+	/* In label order, whichever way each was found. */
+	n = json_array_size(p->clusters);
+	v = xcalloc(n + 1, sizeof *v);
+	for (size_t k = 0; k < n; k++)
+		v[k] = json_incref(json_array_get(p->clusters, k));
+	qsort(v, n, sizeof *v, cluster_entry_cmp);
+	json_array_clear(p->clusters);
+	for (size_t k = 0; k < n; k++)
+		json_array_append_new(p->clusters, v[k]);
+	free(v);
 }
 
 /* --- endpoint sets: addresses added and removed ----------------------------- */

@@ -20,18 +20,22 @@ struct dag;
 struct snapshot;
 struct strbuf;
 
-/* One object's status, owned (it outlives the build it came from). */
+/* One object's status, owned by its list (it outlives the build it came
+ * from). A daemon copies every object's status on every change, so the
+ * strings live in one block per list, not one allocation each. */
 struct diff_object {
-	char *kind, *namespace, *name;
-	char *status; /* "valid", "invalid", "orphaned" */
-	char *reason, *message; /* of the first problem; NULL when valid */
-	char *file;
+	int kind_rank; /* enum obj_kind: the DAG's order */
+	const char *kind, *namespace, *name;
+	const char *status; /* "valid", "invalid", "orphaned" */
+	const char *reason, *message; /* of the first problem; NULL when valid */
+	const char *file;
 	int line, col;
 };
 
 struct diff_objects {
 	struct diff_object *items; /* sorted by kind, namespace, name */
 	size_t n;
+	char *pool; /* the strings */
 };
 
 void diff_objects_from_dag(struct diff_objects *out, const struct dag *dag);

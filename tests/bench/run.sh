@@ -9,7 +9,7 @@
 #   BENCH_DIR   where trees and results go (default: a new /tmp directory;
 #               trees already there are reused)
 #   BENCH_QUICK 1 = fewer runs and changes (a smoke run, ~2 minutes)
-#   BENCH_ONLY  space-separated subset of: build rebuild ads
+#   BENCH_ONLY  space-separated subset of: build rebuild ads diff
 #   BENCH_MAX_SERVER_RSS_MIB  ads_load kills cairn serve above this (4096)
 # Every step has a timeout; the whole suite takes about 6-8 minutes here.
 set -u
@@ -17,7 +17,7 @@ set -u
 : "${CAIRN:?set CAIRN to the cairn binary}"
 : "${BENCH_BIN:?set BENCH_BIN to the directory of the bench programs}"
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-build rebuild ads}
+ONLY=${BENCH_ONLY:-build rebuild ads diff}
 MAXRSS=${BENCH_MAX_SERVER_RSS_MIB:-4096}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/cairn-bench.XXXXXX)}
 mkdir -p "$WORK"
@@ -89,6 +89,10 @@ if want ads; then
 	    -s 1000 -c 10 -w 50 -r 0 -k 1 -m "$MAXRSS" -t 420 -p sotw10k
 	step "ads_load 10k delta" 300 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$T10K" -D \
 	    -s 1000 -c 10 -w 50 -r 0 -k 1 -m "$MAXRSS" -t 240 -p delta10k
+fi
+if want diff; then
+	step "cairn diff 10k" 300 sh "$(dirname "$0")/diff.sh" "$CAIRN" "$T10K" \
+	    "$( [ "$QUICK" = 1 ] && echo 1 || echo 3)" "$WORK"
 fi
 
 # --- the table ---------------------------------------------------------------
@@ -188,6 +192,9 @@ END {
 	row("redundant pushes per change, 1000 sotw streams (1k)", "ads.sotw1k.redundant_per_change", "0", 0)
 	row("redundant pushes per change, 1000 sotw streams (10k)", "ads.sotw10k.redundant_per_change", "0", 0)
 	row("redundant pushes per change, 1000 delta streams (1k)", "ads.delta1k.redundant_per_change", "0", 0)
+	row("cairn diff, one-route change, 10k tree / cairn check", "diff10k.ratio", "<= 2x", 2)
+	row("  cairn diff OLD NEW (two builds, one pipeline)", "diff10k.diff", "", -1)
+	row("  cairn check of the same tree", "diff10k.check", "", -1)
 }' "$RES"
 echo
 grep '^INFO' "$RES" | cut -f2- | sed 's/^/note: /'
