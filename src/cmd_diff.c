@@ -138,6 +138,33 @@ side_build_hook_commit(struct pipeline *p, const struct cairn_config *cfg,
 	return 0;
 }
 
+/* A push's plan in the pusher's terminal: a first push of a big tree
+ * would print every route, so long plans stop after HOOK_PLAN_LINES lines
+ * with the summary and the command that shows the rest. */
+#define HOOK_PLAN_LINES 200
+
+static void
+hook_print_capped(FILE *fp, const char *text, const char *summary,
+    const char *old_id, const char *new_id)
+{
+	const char *p = text;
+	size_t lines = 0, total = 0;
+
+	for (const char *q = text; *q; q++)
+		total += *q == '\n';
+	if (total <= HOOK_PLAN_LINES + 2) {
+		fputs(text, fp);
+		return;
+	}
+	while (lines < HOOK_PLAN_LINES && (p = strchr(p, '\n')) != NULL) {
+		p++;
+		lines++;
+	}
+	fwrite(text, 1, (size_t)(p - text), fp);
+	fprintf(fp, "... %zu more lines: cairn diff --git REPO --from %s --to %s\n\n%s\n",
+	    total - lines - 2, old_id, new_id, summary);
+}
+
 int
 cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
     const char *old_id, const char *new_id, FILE *fp)
@@ -156,7 +183,7 @@ cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
 		diff_render_text(plan, false, &sb);
 		if (sb.len == 0)
 			strbuf_puts(&sb, "no change to what Envoy receives\n");
-		fwrite(sb.buf, 1, sb.len, fp);
+		hook_print_capped(fp, sb.buf, diff_plan_summary(plan), old_id, new_id);
 		strbuf_free(&sb);
 		json_decref(plan);
 		rc = 0;

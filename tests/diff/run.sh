@@ -11,7 +11,7 @@ dir="$top_srcdir/tests/diff"
 
 cases=$(cd "$dir" && for d in */; do [ -d "$d/old" ] && [ -d "$d/new" ] && echo "${d%/}"; done)
 n=$(echo "$cases" | grep -c .)
-echo "1..$((n * 2 + 2))"
+echo "1..$((n * 2 + 3))"
 i=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -67,4 +67,16 @@ if [ $bad -eq 0 ]; then
 	echo "ok $i - usage errors exit 2"
 else
 	echo "not ok $i - usage errors exit 2"
+fi
+
+# Color only on a terminal: never in a pipe (auto), always when asked.
+i=$((i + 1))
+"$CAIRN" diff "$dir/routes/old" "$dir/routes/new" >"$tmp/auto" 2>&1
+"$CAIRN" diff --color always "$dir/routes/old" "$dir/routes/new" >"$tmp/always" 2>&1
+esc=$(printf '\033')
+if ! grep -q "$esc" "$tmp/auto" && grep -q "$esc\[32m+ /api" "$tmp/always" &&
+    [ "$(sed "s/$esc\[[0-9]*m//g" "$tmp/always")" = "$(cat "$tmp/auto")" ]; then
+	echo "ok $i - --color: none in a pipe, ANSI with always, same text"
+else
+	echo "not ok $i - --color: none in a pipe, ANSI with always, same text"
 fi

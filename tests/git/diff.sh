@@ -4,7 +4,7 @@
 # what Envoy receives, so `git push` shows it to the pusher; a refused push
 # prints no plan. Also `cairn diff --git REPO --from REV [--to REV]`.
 . "$top_srcdir/tests/git/lib.sh"
-echo "1..12"
+echo "1..14"
 
 git init -q --bare -b main "$tmp/routes.git"
 cat >"$tmp/routes.git/hooks/pre-receive" <<HOOK
@@ -80,4 +80,23 @@ check "an unknown revision exits 2 ($rc)" test $rc -eq 2
 # 5. the existing verdict line is still there, before the plan
 check "the hook's check summary comes first" \
 	sh -c "grep -n 'objects, 3 valid' '$tmp/push2' | head -1 | cut -d: -f1 | { read a; b=\$(grep -n ': plan' '$tmp/push2' | cut -d: -f1); test \"\$a\" -lt \"\$b\"; }"
+# 6. a big plan is cut in the pusher's terminal, the summary kept
+i=0
+while [ $i -lt 120 ]; do
+	printf 'apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata:\n  name: p%d\n  namespace: shop\nspec:\n  virtualhost:\n    fqdn: p%d.example.com\n  routes:\n    - services:\n        - name: storefront\n          port: 80\n---\n' $i $i
+	i=$((i + 1))
+done >"$tmp/work/shop/many.yaml"
+commit "$tmp/work" "shop: 120 hosts"
+if git -C "$tmp/work" push origin main >"$tmp/push6" 2>&1; then
+	ok "a push with a big plan is accepted"
+else
+	not_ok "a push with a big plan is accepted"; show "$tmp/push6"
+fi
+if grep -q "^remote: \.\.\. [0-9]* more lines: cairn diff --git REPO --from" "$tmp/push6" &&
+    grep -q "^remote: 120 hosts added, 120 routes added" "$tmp/push6" &&
+    [ "$(grep -c '^remote: ' "$tmp/push6")" -lt 220 ]; then
+	ok "the plan stops after 200 lines, with the summary"
+else
+	not_ok "the plan stops after 200 lines, with the summary"; show "$tmp/push6"
+fi
 [ $tap_failed -eq 0 ]
