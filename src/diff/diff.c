@@ -1189,7 +1189,7 @@ summary_add(char **line, size_t n, const char *one, const char *many,
 static json_t *
 summary(const struct plan *p)
 {
-	size_t radd = 0, rrem = 0, rchg = 0, hosts = 0, invalid = 0, i, k;
+	size_t radd = 0, rrem = 0, rchg = 0, hosts = 0, invalid = 0, rcs = 0, i, k;
 	size_t hadd = count_change(p->hosts, "added");
 	size_t hrem = count_change(p->hosts, "removed");
 	const char *prev = NULL;
@@ -1197,9 +1197,12 @@ summary(const struct plan *p)
 	json_t *h, *r, *s;
 
 	json_array_foreach(p->hosts, i, h) {
-		/* Hosts counted once, however many RouteConfigurations. */
-		if (prev == NULL || strcmp(prev, json_str(h, "host")) != 0)
+		/* Hosts counted once, however many RouteConfigurations;
+		 * "" is a RouteConfiguration's own fields, not a host. */
+		if (json_str(h, "host")[0] != '\0' &&
+		    (prev == NULL || strcmp(prev, json_str(h, "host")) != 0))
 			hosts++;
+		rcs += json_str(h, "host")[0] == '\0';
 		prev = json_str(h, "host");
 		json_array_foreach(json_object_get(h, "routes"), k, r) {
 			const char *c = json_str(r, "change");
@@ -1220,6 +1223,7 @@ summary(const struct plan *p)
 	summary_add(&line, rchg, "route", "routes", "changed", rrem ? NULL : on);
 	summary_add(&line, rrem, "route", "routes", "removed", on);
 	free(on);
+	summary_add(&line, rcs, "route configuration", "route configurations", "changed", NULL);
 	summary_add(&line, count_change(p->clusters, "added"), "cluster", "clusters", "added", NULL);
 	summary_add(&line, count_change(p->clusters, "changed"), "cluster", "clusters", "changed", NULL);
 	summary_add(&line, count_change(p->clusters, "removed"), "cluster", "clusters", "removed", NULL);

@@ -348,7 +348,9 @@ render_hosts(struct out *o, const json_t *hosts)
 		if (o->sb->len > 0)
 			strbuf_putc(o->sb, '\n');
 		paint(o, "1");
-		strbuf_printf(o->sb, "virtual host %s", str(h, "host"));
+		/* host "": the RouteConfiguration's own fields changed. */
+		strbuf_puts(o->sb, str(h, "host")[0] ? "virtual host " : "route configuration");
+		strbuf_puts(o->sb, str(h, "host"));
 		paint(o, "0");
 		strbuf_puts(o->sb, "  (");
 		json_array_foreach(json_object_get(h, "route_configs"), j, rc)

@@ -252,6 +252,15 @@ test_route_config_fields(void **state)
 	assert_string_equal(json_string_value(json_object_get(h, "host")), "");
 	f = json_array_get(json_object_get(h, "fields"), 0);
 	assert_string_equal(json_string_value(json_object_get(f, "field")), "validate_clusters");
+	assert_string_equal(diff_plan_summary(plan), "1 route configuration changed");
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		diff_render_text(plan, false, &sb);
+		assert_string_equal(sb.buf, "route configuration  (ingress_http)\n"
+		    "    validate_clusters: (none) -> true\n\n1 route configuration changed\n");
+		strbuf_free(&sb);
+	}
 	json_decref(plan);
 	snapshot_unref(a);
 	snapshot_unref(b);
