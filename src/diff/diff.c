@@ -1190,9 +1190,8 @@ static json_t *
 summary(const struct plan *p)
 {
 	size_t radd = 0, rrem = 0, rchg = 0, hosts = 0, invalid = 0, rcs = 0, i, k;
-	size_t hadd = count_change(p->hosts, "added");
-	size_t hrem = count_change(p->hosts, "removed");
-	const char *prev = NULL;
+	size_t hadd = 0, hrem = 0;
+	const char *prev = NULL, *prev_added = NULL, *prev_removed = NULL;
 	char *line = NULL, *on;
 	json_t *h, *r, *s;
 
@@ -1203,6 +1202,17 @@ summary(const struct plan *p)
 		    (prev == NULL || strcmp(prev, json_str(h, "host")) != 0))
 			hosts++;
 		rcs += json_str(h, "host")[0] == '\0';
+		/* Added (removed) in several RouteConfigurations: one host. */
+		if (strcmp(json_str(h, "change"), "added") == 0 &&
+		    (prev_added == NULL || strcmp(prev_added, json_str(h, "host")) != 0)) {
+			hadd++;
+			prev_added = json_str(h, "host");
+		}
+		if (strcmp(json_str(h, "change"), "removed") == 0 &&
+		    (prev_removed == NULL || strcmp(prev_removed, json_str(h, "host")) != 0)) {
+			hrem++;
+			prev_removed = json_str(h, "host");
+		}
 		prev = json_str(h, "host");
 		json_array_foreach(json_object_get(h, "routes"), k, r) {
 			const char *c = json_str(r, "change");
