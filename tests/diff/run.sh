@@ -11,7 +11,7 @@ dir="$top_srcdir/tests/diff"
 
 cases=$(cd "$dir" && for d in */; do [ -d "$d/old" ] && [ -d "$d/new" ] && echo "${d%/}"; done)
 n=$(echo "$cases" | grep -c .)
-echo "1..$((n * 2 + 3))"
+echo "1..$((n * 3 + 3))"
 i=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -39,6 +39,23 @@ for c in $cases; do
 	compare "$c: text" "$dir/$c/expected.txt" "$tmp/text"
 	(cd "$dir/$c" && "$CAIRN" diff "$@" --format json old new >"$tmp/json" 2>"$tmp/err")
 	compare "$c: json" "$dir/$c/expected.json" "$tmp/json"
+
+	# Each tree against itself is no change; backwards, a change is one too,
+	# with added and removed swapped.
+	i=$((i + 1))
+	(cd "$dir/$c" && "$CAIRN" diff "$@" old old >"$tmp/oo" 2>&1; echo $? >"$tmp/oo.rc"
+	    "$CAIRN" diff "$@" new new >"$tmp/nn" 2>&1; echo $? >"$tmp/nn.rc"
+	    "$CAIRN" diff "$@" --format json new old >"$tmp/back" 2>/dev/null; echo $? >"$tmp/back.rc")
+	fwd=$(head -1 "$dir/$c/expected.txt" | cut -d' ' -f2)
+	swapped=$(sed -e 's/"change": "added"/"change": "@@"/; s/"change": "removed"/"change": "added"/; s/"change": "@@"/"change": "removed"/' "$dir/$c/expected.json" | grep -c '"change": "added"')
+	backadded=$(grep -c '"change": "added"' "$tmp/back")
+	if [ "$(cat "$tmp/oo.rc")" = 0 ] && [ ! -s "$tmp/oo" ] && [ "$(cat "$tmp/nn.rc")" = 0 ] &&
+	    [ ! -s "$tmp/nn" ] && [ "$(cat "$tmp/back.rc")" = "$fwd" ] &&
+	    [ "$backadded" = "$swapped" ]; then
+		echo "ok $i - $c: old/old and new/new are no change; new/old mirrors it"
+	else
+		echo "not ok $i - $c: identity or reverse (back exit $(cat "$tmp/back.rc"), $backadded added vs $swapped)"
+	fi
 done
 
 # No change at all: exit 0 and not one byte of text.
