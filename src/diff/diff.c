@@ -1250,11 +1250,12 @@ summary(const struct plan *p)
 	if (line == NULL && json_array_size(p->objects) > 0)
 		summary_add(&line, json_array_size(p->objects), "object", "objects",
 		    "changed status", NULL);
-	s = json_pack("{s:s, s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	s = json_pack("{s:s, s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "text", line ? line : "no changes",
 	    "routes", "added", (json_int_t)radd, "changed", (json_int_t)rchg,
 	    "removed", (json_int_t)rrem, "hosts", (json_int_t)hosts,
 	    "hosts_added", (json_int_t)hadd, "hosts_removed", (json_int_t)hrem,
+	    "route_configs_changed", (json_int_t)rcs,
 	    "clusters", (json_int_t)json_array_size(p->clusters),
 	    "endpoint_sets", (json_int_t)json_array_size(p->endpoints),
 	    "listeners", (json_int_t)json_array_size(p->listeners),
