@@ -689,8 +689,13 @@ static int
 host_entry_cmp(const void *a, const void *b)
 {
 	json_t *const *x = a, *const *y = b;
+	int c = strcmp(json_str(*x, "host"), json_str(*y, "host"));
 
-	return strcmp(json_str(*x, "host"), json_str(*y, "host"));
+	/* Equal hosts stay in RouteConfiguration order (qsort is not stable). */
+	if (c == 0)
+		c = strcmp(json_string_value(json_array_get(json_object_get(*x, "route_configs"), 0)),
+		    json_string_value(json_array_get(json_object_get(*y, "route_configs"), 0)));
+	return c;
 }
 
 /* The same host changed the same way in several RouteConfigurations
@@ -704,14 +709,7 @@ hosts_merge(json_t *hosts)
 
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(hosts, i);
-	/* Stable for equal hosts: entries came in RouteConfiguration order. */
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && host_entry_cmp(&v[k - 1], &v[k]) > 0; k--) {
-			json_t *t = v[k];
-
-			v[k] = v[k - 1];
-			v[k - 1] = t;
-		}
+	qsort(v, n, sizeof *v, host_entry_cmp);
 	for (size_t i = 0; i < n; i++) {
 		json_t *merged = NULL;
 
@@ -973,50 +971,74 @@ filter_chain_label(const json_t *fc)
 	return xstrdup(name && name[0] ? name : "(default)");
 }
 
+struct labelled {
+	char *label;
+	const json_t *v;
+	size_t index;
+};
+
+static int
+labelled_cmp(const void *a, const void *b)
+{
+	const struct labelled *x = a, *y = b;
+	int c = strcmp(x->label, y->label);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static struct labelled *
+label_chains(const json_t *chains, size_t *n_out)
+{
+	size_t n = json_array_size(chains), i;
+	struct labelled *l = xcalloc(n + 1, sizeof *l);
+	json_t *v;
+
+	json_array_foreach((json_t *)chains, i, v)
+		l[i] = (struct labelled){ filter_chain_label(v), v, i };
+	qsort(l, n, sizeof *l, labelled_cmp);
+	*n_out = n;
+	return l;
+}
+
+/* Filter chains by their server names (a TLS listener has one per host:
+ * sorted and merged, not compared each with each). */
 static json_t *
 filter_chains_diff(const json_t *a, const json_t *b)
 {
-	json_t *out = json_array(), *v, *w;
-	size_t i, j;
+	json_t *out = json_array();
+	size_t na, nb, i = 0, j = 0;
+	struct labelled *la = label_chains(a, &na), *lb = label_chains(b, &nb);
 
-	json_array_foreach((json_t *)b, j, w) {
-		char *lw = filter_chain_label(w);
-		const json_t *match = NULL;
+	while (i < na || j < nb) {
+		int c = i >= na ? 1 : j >= nb ? -1 : strcmp(la[i].label, lb[j].label);
 
-		json_array_foreach((json_t *)a, i, v) {
-			char *lv = filter_chain_label(v);
-
-			if (strcmp(lv, lw) == 0)
-				match = v;
-			free(lv);
-		}
-		if (match == NULL) {
+		if (c < 0) {
 			json_array_append_new(out, json_pack("{s:s, s:s, s:[]}",
-			    "filter_chain", lw, "change", "added", "fields"));
-		} else if (!json_equal((json_t *)match, w)) {
-			json_t *fields = json_array();
-
-			json_field_diff("", match, w, NULL, fields);
-			json_array_append_new(out, json_pack("{s:s, s:s, s:o}",
-			    "filter_chain", lw, "change", "changed", "fields", fields));
-		}
-		free(lw);
-	}
-	json_array_foreach((json_t *)a, i, v) {
-		char *lv = filter_chain_label(v);
-		bool found = false;
-
-		json_array_foreach((json_t *)b, j, w) {
-			char *lw = filter_chain_label(w);
-
-			found = found || strcmp(lv, lw) == 0;
-			free(lw);
-		}
-		if (!found)
+			    "filter_chain", la[i].label, "change", "removed", "fields"));
+			i++;
+		} else if (c > 0) {
 			json_array_append_new(out, json_pack("{s:s, s:s, s:[]}",
-			    "filter_chain", lv, "change", "removed", "fields"));
-		free(lv);
+			    "filter_chain", lb[j].label, "change", "added", "fields"));
+			j++;
+		} else {
+			if (!json_equal((json_t *)la[i].v, (json_t *)lb[j].v)) {
+				json_t *fields = json_array();
+
+				json_field_diff("", la[i].v, lb[j].v, NULL, fields);
+				json_array_append_new(out, json_pack("{s:s, s:s, s:o}",
+				    "filter_chain", lb[j].label, "change", "changed",
+				    "fields", fields));
+			}
+			i++;
+			j++;
+		}
 	}
+	for (size_t k = 0; k < na; k++)
+		free(la[k].label);
+	for (size_t k = 0; k < nb; k++)
+		free(lb[k].label);
+	free(la);
+	free(lb);
 	return out;
 }
 

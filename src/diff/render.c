@@ -99,6 +99,10 @@ put_header(struct strbuf *sb, const json_t *h)
 	else if (json_object_get(h, "exact_match"))
 		strbuf_printf(sb, "%s%s%s", name, invert ? " != " : ": ",
 		    str(h, "exact_match"));
+	else if (json_object_get(h, "safe_regex_match"))
+		/* What proxyless clients get instead of contains and ignoreCase. */
+		strbuf_printf(sb, "%s %s %s", name, invert ? "!~" : "~",
+		    str(json_object_get(h, "safe_regex_match"), "regex"));
 	else {
 		json_t *rest = json_deep_copy(h);
 

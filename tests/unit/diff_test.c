@@ -75,6 +75,9 @@ test_route_line(void **state)
 	    " \"new.example.com\", \"response_code\": \"FOUND\", \"scheme_redirect\": \"https\","
 	    " \"prefix_rewrite\": \"/new\"}}",
 	    "/old  -> redirect 302  https  host new.example.com  prefix /new");
+	check_line("{\"match\": {\"path\": \"/healthz\", \"headers\": [{\"name\": \"user-agent\","
+	    " \"safe_regex_match\": {\"regex\": \".*probe.*\"}}]}, \"route\": {\"cluster\": \"a\"}}",
+	    "= /healthz  [user-agent ~ .*probe.*]  -> a");
 	/* Three ways: shares that are not whole numbers. */
 	check_line("{\"match\": {\"prefix\": \"/\"}, \"route\": {\"weighted_clusters\":"
 	    " {\"clusters\": [{\"name\": \"a\", \"weight\": 1}, {\"name\": \"b\", \"weight\": 1},"
