@@ -16,7 +16,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config git
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libyaml-dev libgit2-dev
   libsystemd-dev libmicrohttpd-dev libxxhash-dev libjansson-dev libcmocka-dev
   python3 python3-grpcio valgrind openssl libssl-dev curl
-  python3-prometheus-client graphviz systemd groff-base man-db chromium
+  python3-prometheus-client prometheus graphviz systemd groff-base man-db chromium
   clang libclang-rt-14-dev"
 # Node: any Node >= 20 already on the machine will do; Debian's otherwise.
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"

@@ -3,6 +3,7 @@
 #ifndef CAIRN_CMD_H
 #define CAIRN_CMD_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -59,5 +60,56 @@ int cmd_admin_get(const char *addr, const char *path, struct strbuf *body,
  * the zero id), as text on fp. Returns -1 when a commit cannot be read. */
 int cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
     const char *old_id, const char *new_id, FILE *fp);
+
+/* Command-line flags: ONE table per subcommand drives both the parser
+ * (getopt_long) and --help, so they cannot disagree.
+ *
+ * To add a flag to a command: add a row to its table (long name; the id
+ * its switch sees: a letter, or a value from CMD_FLAG_IDS for a long-only
+ * flag if the letters run out; the short letter or 0 for long-only; the
+ * argument's name or NULL for a switch, with the choices spelled "a|b|c";
+ * the default as the help should show it, or NULL; one line of help),
+ * handle the id in the command's switch, and add the flag to the command's
+ * SYNOPSIS and to OPTIONS in man/cairn.1: tests/docs/flags.sh fails until
+ * the parser, --help and the man page agree. A new command: a table, a
+ * struct cmd_spec, cmd_parser_init/cmd_parser_next in its loop, cmd_usage
+ * for 'h', cmd_usage_hint for usage errors, and a SYNOPSIS entry in man/cairn.1.
+ * -h/--help is added to every table by the parser (id 'h'). */
+struct cmd_flag {
+	const char *name; /* long name, without "--" */
+	int id; /* what cmd_parser_next returns for it */
+	char short_name; /* 0 = long only */
+	const char *arg; /* NULL = takes no argument */
+	const char *def; /* the default shown by --help, NULL = none shown */
+	const char *help;
+};
+
+struct cmd_spec {
+	const char *name; /* the subcommand */
+	const char *operands; /* after [OPTIONS] in the usage line, or NULL */
+	const char *more_usage; /* further usage lines ("       cairn ..."), or NULL */
+	const char *summary; /* one sentence */
+	const struct cmd_flag *flags;
+	size_t nflags;
+	const char *epilog; /* after the options, or NULL */
+};
+
+#define CMD_MAX_FLAGS 32
+
+struct cmd_parser {
+	const struct cmd_spec *spec;
+	struct option longopts[CMD_MAX_FLAGS + 2];
+	char shortopts[3 * CMD_MAX_FLAGS + 2];
+};
+
+/* Builds the getopt tables from spec and resets optind. */
+void cmd_parser_init(struct cmd_parser *p, const struct cmd_spec *spec);
+/* getopt_long over the table: a row's id, '?' for an unknown flag or a
+ * missing argument (getopt printed why), -1 at the end. */
+int cmd_parser_next(struct cmd_parser *p, int argc, char **argv);
+/* The usage line, the summary and every flag with its default. */
+void cmd_usage(const struct cmd_spec *spec, FILE *fp);
+/* After a usage error: the usage lines and where the options are, on stderr. */
+void cmd_usage_hint(const struct cmd_spec *spec);
 
 #endif

@@ -12,13 +12,31 @@
 /* Abbreviated commit ids in hook messages, as git prints them. */
 #define SHORT_COMMIT 7
 
-static void
-check_usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: cairn check [-c FILE] [--source DIR | --git REPO [--branch B | --rev REV]] [--format text|json]\n"
-	    "       cairn check --pre-receive [-c FILE] [--branch B]   (a git hook: \"old new ref\" lines on stdin)\n");
-}
+/* check's flags: the parser and --help (see struct cmd_flag in cmd.h). */
+static const struct cmd_flag check_flags[] = {
+	{ "config", 'c', 'c', "FILE", "/etc/cairn/cairn.yaml if it exists, else built-in defaults",
+	  "cairn.yaml to read; flags override it" },
+	{ "source", 's', 0, "DIR", "source.directory, /etc/cairn/resources",
+	  "check the YAML files below DIR (also: cairn check DIR)" },
+	{ "git", 'g', 0, "REPO", "source.git.repository", "check a revision of this git repository" },
+	{ "rev", 'r', 0, "REV", "the branch's head",
+	  "the git revision to check (what git rev-parse takes)" },
+	{ "format", 'f', 0, "text|json", "text", "one problem per line, or JSON with every object's status" },
+	{ "pre-receive", 'P', 0, NULL, "off",
+	  "run as a git pre-receive hook: \"old new ref\" lines on stdin" },
+	{ "branch", 'b', 0, "B", "source.git.branch, main",
+	  "the branch the hook guards, or whose head is checked" },
+};
+
+static const struct cmd_spec check_spec = {
+	.name = "check",
+	.operands = "[DIR]",
+	.more_usage = "       cairn check --pre-receive [-c FILE] [--branch B]   (in a git hook)\n",
+	.summary = "Validates a source and prints every problem with file:line:col, then a summary; "
+	    "exit 1 on errors.",
+	.flags = check_flags,
+	.nflags = sizeof check_flags / sizeof check_flags[0],
+};
 
 /* Validates the tree of one pushed commit like `cairn check --git REPO
  * --rev COMMIT`, with the objects git still keeps in quarantine, and
@@ -151,17 +169,7 @@ check_pre_receive(const struct cairn_config *cfg, const char *repo)
 int
 cmd_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "source", required_argument, NULL, 's' },
-		{ "git", required_argument, NULL, 'g' },
-		{ "rev", required_argument, NULL, 'r' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "pre-receive", no_argument, NULL, 'P' },
-		{ "branch", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_parser parser;
 	struct cmd_flags f = { .format = "text" };
 	struct cairn_config cfg;
 	struct build_result r;
@@ -169,7 +177,8 @@ cmd_check(int argc, char **argv)
 	size_t errors;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	cmd_parser_init(&parser, &check_spec);
+	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': f.config_path = optarg; break;
 		case 's': f.source_dir = optarg; break;
@@ -178,12 +187,12 @@ cmd_check(int argc, char **argv)
 		case 'f': f.format = optarg; break;
 		case 'P': pre_receive = true; break;
 		case 'b': f.branch = optarg; break;
-		case 'h': check_usage(stdout); return CMD_EXIT_OK;
-		default: check_usage(stderr); return CMD_EXIT_USAGE;
+		case 'h': cmd_usage(&check_spec, stdout); return CMD_EXIT_OK;
+		default: cmd_usage_hint(&check_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (cmd_positional_source(argc, argv, optind, &f) < 0) {
-		check_usage(stderr);
+		cmd_usage_hint(&check_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (strcmp(f.format, "text") != 0 && strcmp(f.format, "json") != 0) {

@@ -16,15 +16,35 @@
 #include "util/xalloc.h"
 #include "xds/snapshot.h"
 
-static void
-diff_usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: cairn diff [-c FILE] --git REPO --from REV [--to REV]\n"
-	    "       cairn diff [-c FILE] [--source DIR] --running [--admin ADDR]\n"
-	    "       cairn diff [-c FILE] OLD_DIR NEW_DIR\n"
-	    "                  [--format text|json] [--color auto|always|never]\n");
-}
+/* diff's flags: the parser and --help (see struct cmd_flag in cmd.h). */
+static const struct cmd_flag diff_flags[] = {
+	{ "config", 'c', 'c', "FILE", "/etc/cairn/cairn.yaml if it exists, else built-in defaults",
+	  "cairn.yaml to read; flags override it" },
+	{ "git", 'g', 0, "REPO", "none", "compare two revisions of this git repository" },
+	{ "from", 'F', 0, "REV", "none, required with --git", "with --git: the revision before the change" },
+	{ "to", 'T', 0, "REV", "the served branch's head", "with --git: the revision after the change" },
+	{ "running", 'R', 0, NULL, "off",
+	  "compare what the running daemon serves now with the tree on disk" },
+	{ "source", 's', 0, "DIR", "source.directory, /etc/cairn/resources",
+	  "with --running: the tree on disk" },
+	{ "admin", 'a', 0, "ADDR", "admin.address, 127.0.0.1:9090",
+	  "with --running: the daemon's admin endpoint, HOST:PORT" },
+	{ "gateway", 'G', 0, "NS/NAME", "none", "only this Gateway's listeners (Gateway API is not served yet: exit 2)" },
+	{ "format", 'f', 0, "text|json", "text", "a plan for people, or JSON (fields in cairn(1), DIFF JSON)" },
+	{ "color", 'C', 0, "auto|always|never", "auto", "colour the text plan (auto: only on a terminal, not with NO_COLOR)" },
+};
+
+static const struct cmd_spec diff_spec = {
+	.name = "diff",
+	.operands = "--git REPO --from REV [--to REV]",
+	.more_usage =
+	    "       cairn diff [OPTIONS] [--source DIR] --running [--admin ADDR]\n"
+	    "       cairn diff [OPTIONS] OLD_DIR NEW_DIR\n",
+	.summary = "Shows what a change does to what Envoy receives: routes per host, clusters, "
+	    "endpoints, listeners, secrets, statuses; exit 0 no change, 1 changes, 2 error.",
+	.flags = diff_flags,
+	.nflags = sizeof diff_flags / sizeof diff_flags[0],
+};
 
 /* One side: its snapshot (a reference), its objects' statuses, revision. */
 struct side {
@@ -309,20 +329,7 @@ diff_print(const struct side *from, const struct side *to, const char *format,
 int
 cmd_diff(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "source", required_argument, NULL, 's' },
-		{ "git", required_argument, NULL, 'g' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "to", required_argument, NULL, 'T' },
-		{ "running", no_argument, NULL, 'R' },
-		{ "admin", required_argument, NULL, 'a' },
-		{ "gateway", required_argument, NULL, 'G' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "color", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_parser parser;
 	struct cmd_flags f = { .format = "text" };
 	const char *from_rev = NULL, *to_rev = NULL, *color = "auto", *gateway = NULL;
 	struct side from = { 0 }, to = { 0 };
@@ -331,7 +338,8 @@ cmd_diff(int argc, char **argv)
 	bool running = false;
 	int c, rc = CMD_EXIT_USAGE, npos;
 
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	cmd_parser_init(&parser, &diff_spec);
+	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': f.config_path = optarg; break;
 		case 's': f.source_dir = optarg; break;
@@ -343,8 +351,8 @@ cmd_diff(int argc, char **argv)
 		case 'G': gateway = optarg; break;
 		case 'f': f.format = optarg; break;
 		case 'C': color = optarg; break;
-		case 'h': diff_usage(stdout); return CMD_EXIT_OK;
-		default: diff_usage(stderr); return CMD_EXIT_USAGE;
+		case 'h': cmd_usage(&diff_spec, stdout); return CMD_EXIT_OK;
+		default: cmd_usage_hint(&diff_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	npos = argc - optind;
@@ -366,7 +374,7 @@ cmd_diff(int argc, char **argv)
 	    (f.git_repo && (from_rev == NULL || f.source_dir)) ||
 	    (!f.git_repo && (from_rev || to_rev)) ||
 	    (running && npos > 0) || (npos > 0 && (npos != 2 || f.source_dir))) {
-		diff_usage(stderr);
+		cmd_usage_hint(&diff_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (npos == 2)

@@ -24,13 +24,28 @@ static const struct {
 	{ "sds", "secrets", XDS_SECRET },
 };
 
-static void
-dump_usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: cairn dump [-c FILE] [--source DIR] [--type lds|rds|cds|eds|sds|all]\n"
-	    "                  [--format yaml|json|pb] [--show-secrets]\n");
-}
+/* dump's flags: the parser and --help (see struct cmd_flag in cmd.h). */
+static const struct cmd_flag dump_flags[] = {
+	{ "config", 'c', 'c', "FILE", "/etc/cairn/cairn.yaml if it exists, else built-in defaults",
+	  "cairn.yaml to read; flags override it" },
+	{ "source", 's', 0, "DIR", "source.directory, /etc/cairn/resources",
+	  "dump what the YAML files below DIR give (also: cairn dump DIR)" },
+	{ "git", 'g', 0, "REPO", "source.git.repository", "dump a revision of this git repository" },
+	{ "rev", 'r', 0, "REV", "the branch's head",
+	  "the git revision to dump (what git rev-parse takes)" },
+	{ "type", 't', 0, "lds|rds|cds|eds|sds|all", "all", "only the resources of this type" },
+	{ "format", 'f', 0, "yaml|json|pb", "yaml",
+	  "proto3 JSON, as YAML or JSON; or one line per resource: type URL, name, base64 bytes" },
+	{ "show-secrets", 'S', 0, NULL, "off", "print private keys instead of redacting them" },
+};
+
+static const struct cmd_spec dump_spec = {
+	.name = "dump",
+	.operands = "[DIR]",
+	.summary = "Prints the resources serve would send, field names in proto form.",
+	.flags = dump_flags,
+	.nflags = sizeof dump_flags / sizeof dump_flags[0],
+};
 
 /* Private keys are redacted in every format unless --show-secrets. */
 static int
@@ -98,23 +113,14 @@ dump_json(const struct snapshot *snap, int only, bool show_secrets)
 int
 cmd_dump(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "source", required_argument, NULL, 's' },
-		{ "git", required_argument, NULL, 'g' },
-		{ "rev", required_argument, NULL, 'r' },
-		{ "type", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "show-secrets", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_parser parser;
 	struct cmd_flags f = { .format = "yaml", .type = "all" };
 	struct cairn_config cfg;
 	struct build_result r;
 	int c, only = -1, rc;
 
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	cmd_parser_init(&parser, &dump_spec);
+	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': f.config_path = optarg; break;
 		case 's': f.source_dir = optarg; break;
@@ -123,12 +129,12 @@ cmd_dump(int argc, char **argv)
 		case 't': f.type = optarg; break;
 		case 'f': f.format = optarg; break;
 		case 'S': f.show_secrets = true; break;
-		case 'h': dump_usage(stdout); return CMD_EXIT_OK;
-		default: dump_usage(stderr); return CMD_EXIT_USAGE;
+		case 'h': cmd_usage(&dump_spec, stdout); return CMD_EXIT_OK;
+		default: cmd_usage_hint(&dump_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (cmd_positional_source(argc, argv, optind, &f) < 0) {
-		dump_usage(stderr);
+		cmd_usage_hint(&dump_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (strcmp(f.type, "all") != 0) {

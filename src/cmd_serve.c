@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "diff/diff.h"
 #include "notify.h"
+#include "owners_file.h"
 #include "report.h"
 #include "source/debounce.h"
 #include "source/git.h"
@@ -35,6 +36,10 @@ struct serve {
 	struct translate_options to;
 	struct source *source;
 	struct pipeline *pipeline;
+	/* Directory mode: the FQDN ledger's file (SPEC §6a); NULL in git
+	 * mode, where history orders the claims. */
+	char *owners_path;
+	bool owners_save_failed; /* warned already */
 	struct ads_server *ads;
 	struct admin_server *admin;
 	struct debounce debounce;
@@ -74,14 +79,31 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-serve_usage(FILE *fp)
-{
-	fprintf(fp,
-	    "usage: cairn serve [-c FILE] [--source DIR | --git REPO [--branch B]] [--xds ADDR]\n"
-	    "                   [--admin ADDR] [--insecure-xds] [--log-level debug|info|warning|error]\n"
-	    "       cairn serve DIR\n");
-}
+/* serve's flags: the parser and --help (see struct cmd_flag in cmd.h). */
+static const struct cmd_flag serve_flags[] = {
+	{ "config", 'c', 'c', "FILE", "/etc/cairn/cairn.yaml if it exists, else built-in defaults",
+	  "cairn.yaml to read; flags override it" },
+	{ "source", 's', 0, "DIR", "source.directory, /etc/cairn/resources",
+	  "serve the YAML files below DIR (also: cairn serve DIR)" },
+	{ "git", 'g', 0, "REPO", "source.git.repository",
+	  "serve a branch of this git repository (bare or not) instead" },
+	{ "branch", 'b', 0, "B", "source.git.branch, main", "the git branch to serve" },
+	{ "xds", 'x', 0, "ADDR", "xds.address, 127.0.0.1:18000",
+	  "where the ADS server listens: HOST:PORT, [V6]:PORT or unix:/path" },
+	{ "admin", 'a', 0, "ADDR", "admin.address, 127.0.0.1:9090",
+	  "the admin endpoint, HOST:PORT; \"\" disables it" },
+	{ "insecure-xds", 'I', 0, NULL, "off",
+	  "allow plaintext xDS off loopback and unix sockets (logs a warning)" },
+	{ "log-level", 'l', 0, "debug|info|warning|error", "info", "the least severe level logged" },
+};
+
+static const struct cmd_spec serve_spec = {
+	.name = "serve",
+	.operands = "[DIR]",
+	.summary = "Watches the source and serves it to Envoy over ADS (SotW and delta) until SIGTERM.",
+	.flags = serve_flags,
+	.nflags = sizeof serve_flags / sizeof serve_flags[0],
+};
 
 static bool
 line_in(char **lines, size_t n, const char *line)
@@ -263,6 +285,52 @@ serve_record_change(struct serve *s, const struct build_result *r)
 	s->have_prev_objects = true;
 }
 
+/* Give a new pipeline the FQDN ledger of the state directory (directory
+ * mode). A corrupt ledger is discarded with a warning: claims are then
+ * ordered as on a first start (path order), never a failure. */
+static void
+serve_owners_attach(struct serve *s)
+{
+	struct fqdn_ledger l;
+	char *why;
+
+	free(s->owners_path);
+	s->owners_path = NULL;
+	if (s->source->ops->atomic_commits)
+		return;
+	s->owners_path = owners_file_path();
+	if (owners_file_load(s->owners_path, &l, &why) < 0) {
+		log_warning("FQDN ownership ledger discarded: %s; claims seen "
+		    "together are ordered by path until it is written again", why);
+		free(why);
+	} else if (l.n > 0) {
+		log_info("FQDN ownership: %zu claims from %s", l.n, s->owners_path);
+	}
+	pipeline_set_owners(s->pipeline, &l);
+	fqdn_ledger_free(&l);
+}
+
+static void
+serve_owners_save(struct serve *s, const struct build_result *r)
+{
+	char *why;
+
+	if (s->owners_path == NULL || !r->owners_changed)
+		return;
+	if (owners_file_save(s->owners_path, pipeline_owners(s->pipeline),
+	    &why) < 0) {
+		if (!s->owners_save_failed)
+			log_warning("cannot save the FQDN ownership ledger: %s; "
+			    "after a restart, claims seen together are ordered by "
+			    "path (set $CAIRN_STATE_DIRECTORY or StateDirectory=)",
+			    why);
+		s->owners_save_failed = true;
+		free(why);
+		return;
+	}
+	s->owners_save_failed = false;
+}
+
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
  * source that cannot be read keeps the current snapshot serving. */
 static void
@@ -284,6 +352,7 @@ serve_rebuild(struct serve *s, const char *why)
 	/* Before the build: it may free what the kept one points to. */
 	serve_drop_build(s);
 	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, r);
+	serve_owners_save(s, r);
 	s->have_build = true;
 	s->build_id++;
 	s->rebuilds++;
@@ -431,6 +500,7 @@ serve_reload(struct serve *s)
 		pthread_mutex_unlock(&s->build_mu);
 		pipeline_free(s->pipeline);
 		s->pipeline = pipeline_new(NULL);
+		serve_owners_attach(s);
 		log_info("now serving %s", s->source->description);
 	}
 	free(old_key);
@@ -625,6 +695,7 @@ serve_start(struct serve *s)
 		log_warning("cannot watch certificate files (%s): renewals are "
 		    "picked up on SIGHUP only", strerror(errno));
 	s->pipeline = pipeline_new(&lo);
+	serve_owners_attach(s);
 	if (ads_server_start(&ao, &s->ads, &err) < 0) {
 		fprintf(stderr, "cairn serve: %s\n", err);
 		free(err);
@@ -670,6 +741,7 @@ serve_stop(struct serve *s)
 	tls_watch_free(s->tlswatch);
 	serve_drop_build(s); /* the admin thread is gone: no lock needed */
 	pipeline_free(s->pipeline);
+	free(s->owners_path);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
 	diff_objects_free(&s->prev_objects);
@@ -690,25 +762,15 @@ serve_stop(struct serve *s)
 int
 cmd_serve(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "source", required_argument, NULL, 's' },
-		{ "git", required_argument, NULL, 'g' },
-		{ "branch", required_argument, NULL, 'b' },
-		{ "xds", required_argument, NULL, 'x' },
-		{ "admin", required_argument, NULL, 'a' },
-		{ "insecure-xds", no_argument, NULL, 'I' },
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_parser parser;
 	struct serve s = {
 		.epfd = -1, .timerfd = -1, .sigfd = -1, .refreshfd = -1, .watchdogfd = -1,
 		.build_mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	cmd_parser_init(&parser, &serve_spec);
+	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': s.flags.config_path = optarg; break;
 		case 's': s.flags.source_dir = optarg; break;
@@ -718,12 +780,12 @@ cmd_serve(int argc, char **argv)
 		case 'a': s.flags.admin_addr = optarg; break;
 		case 'I': s.flags.insecure_xds = true; break;
 		case 'l': s.flags.log_level = optarg; break;
-		case 'h': serve_usage(stdout); return CMD_EXIT_OK;
-		default: serve_usage(stderr); return CMD_EXIT_USAGE;
+		case 'h': cmd_usage(&serve_spec, stdout); return CMD_EXIT_OK;
+		default: cmd_usage_hint(&serve_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (cmd_positional_source(argc, argv, optind, &s.flags) < 0) {
-		serve_usage(stderr);
+		cmd_usage_hint(&serve_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (cmd_load_config(&s.flags, &s.cfg) < 0)

@@ -19,11 +19,21 @@
 #define STATUS_TIMEOUT_MS 5000
 #define STATUS_MAX_BYTES (64 << 20)
 
-static void
-status_usage(FILE *fp)
-{
-	fprintf(fp, "usage: cairn status [-c FILE] [--admin ADDR] [--format text|json]\n");
-}
+/* status's flags: the parser and --help (see struct cmd_flag in cmd.h). */
+static const struct cmd_flag status_flags[] = {
+	{ "config", 'c', 'c', "FILE", "/etc/cairn/cairn.yaml if it exists, else built-in defaults",
+	  "cairn.yaml to read admin.address from" },
+	{ "admin", 'a', 0, "ADDR", "admin.address, 127.0.0.1:9090",
+	  "the running daemon's admin endpoint, HOST:PORT" },
+	{ "format", 'f', 0, "text|json", "text", "a summary, or the daemon's /status document" },
+};
+
+static const struct cmd_spec status_spec = {
+	.name = "status",
+	.summary = "Shows what a running daemon serves: revision, problems, connected Envoys.",
+	.flags = status_flags,
+	.nflags = sizeof status_flags / sizeof status_flags[0],
+};
 
 /* One HTTP/1.0 GET to our own admin endpoint on loopback. The reply is
  * "HTTP/1.x CODE ...", headers, a blank line and the body until the server
@@ -168,13 +178,7 @@ status_text(json_t *st)
 int
 cmd_status(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "admin", required_argument, NULL, 'a' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cmd_parser parser;
 	struct cmd_flags f = { .format = "text" };
 	struct cairn_config cfg;
 	struct strbuf body = STRBUF_INIT;
@@ -183,17 +187,18 @@ cmd_status(int argc, char **argv)
 	char *err = NULL;
 	int c, code;
 
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+	cmd_parser_init(&parser, &status_spec);
+	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
 		switch (c) {
 		case 'c': f.config_path = optarg; break;
 		case 'a': f.admin_addr = optarg; break;
 		case 'f': f.format = optarg; break;
-		case 'h': status_usage(stdout); return CMD_EXIT_OK;
-		default: status_usage(stderr); return CMD_EXIT_USAGE;
+		case 'h': cmd_usage(&status_spec, stdout); return CMD_EXIT_OK;
+		default: cmd_usage_hint(&status_spec); return CMD_EXIT_USAGE;
 		}
 	}
 	if (optind != argc || (strcmp(f.format, "text") != 0 && strcmp(f.format, "json") != 0)) {
-		status_usage(stderr);
+		cmd_usage_hint(&status_spec);
 		return CMD_EXIT_USAGE;
 	}
 	if (cmd_load_config(&f, &cfg) < 0)

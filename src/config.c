@@ -317,11 +317,83 @@ static const struct schema_field config_envoy_fields[] = {
 static const struct schema_table config_envoy = SCHEMA_TABLE("envoy",
     struct config_envoy, config_envoy_fields, config_envoy_validate);
 
+/* policy.fqdn-owners: namespace -> [patterns]. A namespace is a
+ * directory name (a DNS label); a pattern a host name, "*.domain" or "*". */
+static void
+config_fqdn_owners(struct schema_ctx *ctx, const struct ynode *node, void *obj,
+    const struct schema_field *f)
+{
+	struct config_policy *pol = obj;
+
+	(void)f;
+	if (node->type != YNODE_MAPPING) {
+		if (!ynode_is_null(node))
+			schema_error(ctx, node, "expected a mapping of namespaces "
+			    "to lists of FQDN patterns, got %s", ynode_type_name(node));
+		return;
+	}
+	pol->fqdn_owners = ARENA_ARRAY(ctx->arena, struct config_fqdn_owner,
+	    node->map.n + 1);
+	pol->nfqdn_owners = 0;
+	for (size_t i = 0; i < node->map.n; i++) {
+		const struct ynode *k = node->map.items[i].key;
+		const struct ynode *v = node->map.items[i].value;
+		struct config_fqdn_owner *o;
+		const char *why;
+
+		if ((why = schema_check_dns1123_label(k->scalar.value)) != NULL) {
+			schema_error(ctx, k, "namespace \"%s\" %s", k->scalar.value,
+			    why);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(node->map.items[j].key->scalar.value,
+			    k->scalar.value) == 0)
+				schema_error(ctx, k, "namespace \"%s\" is listed "
+				    "twice", k->scalar.value);
+		if (v->type != YNODE_SEQUENCE) {
+			schema_error_at(ctx, v, k->scalar.value, "expected a list of "
+			    "FQDN patterns (\"shop.example.com\", \"*.example.com\"), "
+			    "got %s", ynode_type_name(v));
+			continue;
+		}
+		o = &pol->fqdn_owners[pol->nfqdn_owners++];
+		o->namespace = arena_strdup(ctx->arena, k->scalar.value);
+		o->patterns = ARENA_ARRAY(ctx->arena, char *, v->seq.n + 1);
+		o->npatterns = 0;
+		for (size_t j = 0; j < v->seq.n; j++) {
+			const struct ynode *e = v->seq.items[j];
+			size_t saved;
+
+			if (e->type != YNODE_SCALAR || ynode_is_null(e)) {
+				saved = schema_path_push_key(ctx, k->scalar.value);
+				schema_path_push_index(ctx, j);
+				schema_error(ctx, e, "expected an FQDN pattern, got %s",
+				    ynode_type_name(e));
+				schema_path_pop(ctx, saved);
+				continue;
+			}
+			if (strcmp(e->scalar.value, "*") != 0 &&
+			    (why = schema_check_fqdn(e->scalar.value)) != NULL) {
+				saved = schema_path_push_key(ctx, k->scalar.value);
+				schema_path_push_index(ctx, j);
+				schema_error(ctx, e, "\"%s\" is not an FQDN pattern: "
+				    "%s (or \"*\" for any)", e->scalar.value, why);
+				schema_path_pop(ctx, saved);
+				continue;
+			}
+			o->patterns[o->npatterns++] = arena_strdup(ctx->arena,
+			    e->scalar.value);
+		}
+	}
+}
+
 static const struct schema_field config_policy_fields[] = {
 	C_LIST("root-namespaces", struct config_policy, root_namespaces,
 	    nroot_namespaces, 0, schema_check_dns1123_label, NULL),
 	{ .key = "allow-external-name", .type = SCHEMA_BOOL,
 	  .offset = offsetof(struct config_policy, allow_external_name) },
+	{ .key = "fqdn-owners", .type = SCHEMA_CUSTOM, .custom = config_fqdn_owners },
 };
 static const struct schema_table config_policy = SCHEMA_TABLE("policy",
     struct config_policy, config_policy_fields, NULL);
@@ -433,6 +505,8 @@ config_init_defaults(struct cairn_config *c)
 	c->policy.root_namespaces = config_strv(a, &c->policy.nroot_namespaces,
 	    NULL, 0);
 	c->policy.allow_external_name = true;
+	c->policy.fqdn_owners = ARENA_ARRAY(a, struct config_fqdn_owner, 1);
+	c->policy.nfqdn_owners = 0;
 	c->secrets.allowed_directories = config_strv(a,
 	    &c->secrets.nallowed_directories, secret_dirs, nitems(secret_dirs));
 }

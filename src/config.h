@@ -116,10 +116,21 @@ struct config_envoy {
 	struct config_cluster cluster;
 };
 
+/* policy.fqdn-owners: the FQDN patterns one namespace may claim. */
+struct config_fqdn_owner {
+	char *namespace;
+	char **patterns; /* "host", "*.domain" or "*" (dag/owners.h) */
+	size_t npatterns;
+};
+
 struct config_policy {
 	char **root_namespaces; /* empty = any namespace */
 	size_t nroot_namespaces;
 	bool allow_external_name;
+	/* Empty = any namespace may claim any FQDN; else only what its
+	 * patterns allow (a namespace not listed may claim none). */
+	struct config_fqdn_owner *fqdn_owners;
+	size_t nfqdn_owners;
 };
 
 struct config_secrets {

@@ -21,6 +21,8 @@ struct file_entry {
 	struct loaded_file *good; /* last version that parsed, or NULL */
 	struct loaded_file *latest; /* the current version if it failed */
 	uint64_t serial; /* of good: new for every version (dag_unit.id) */
+	/* A hash of good's FQDN claims (§6a), computed for claims_serial. */
+	uint64_t claims_hash, claims_serial;
 	bool moved; /* handed to the next generation (path still readable) */
 };
 
@@ -34,6 +36,13 @@ struct pipeline {
 	uint64_t next_serial;
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
+	/* Every FQDN claim in effect and when it was first seen (§6a). */
+	struct fqdn_ledger owners;
+	/* The claims of the files in effect changed since they were last
+	 * recorded (claims_sum differs), or nothing was recorded yet. */
+	bool claims_stale;
+	uint64_t claims_sum; /* of the entries' claims_hash, last recorded */
+	char *owners_revision; /* git: the commit the order was taken from */
 };
 
 struct pipeline *
@@ -46,6 +55,8 @@ pipeline_new(const struct load_options *lo)
 	arena_init(&p->scratch);
 	p->tcache = translate_cache_new();
 	p->dcache = dag_cache_new();
+	fqdn_ledger_init(&p->owners);
+	p->claims_stale = true;
 	return p;
 }
 
@@ -70,7 +81,268 @@ pipeline_free(struct pipeline *p)
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
 	dag_cache_free(p->dcache);
+	fqdn_ledger_free(&p->owners);
+	free(p->owners_revision);
 	free(p);
+}
+
+void
+pipeline_set_owners(struct pipeline *p, struct fqdn_ledger *l)
+{
+	fqdn_ledger_free(&p->owners);
+	p->owners = *l;
+	fqdn_ledger_init(l);
+	p->claims_stale = true;
+}
+
+const struct fqdn_ledger *
+pipeline_owners(const struct pipeline *p)
+{
+	return &p->owners;
+}
+
+/* The FQDN claims of the files in effect, in path order: every
+ * HTTPProxy naming a virtualhost.fqdn and every Ingress rule naming a
+ * host (under "Ingress:NAME"; those names are made in *names, freed by
+ * the caller with owners_names_free). */
+static struct fqdn_claim_ref *
+owners_claims(const struct pipeline *p, size_t *nout, char ***names,
+    size_t *nnames)
+{
+	struct fqdn_claim_ref *claims = NULL;
+	size_t n = 0, cap = 0, ncap = 0;
+
+	*names = NULL;
+	*nnames = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct loaded_file *lf = p->entries[i].good;
+
+		if (lf == NULL)
+			continue;
+		for (size_t k = 0; k < lf->nobjects; k++) {
+			const struct object *o = lf->objects[k];
+			const struct hp_virtualhost *vh;
+			char *name = NULL;
+
+			if (o->kind == OBJ_INGRESS) {
+				for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+					const struct ing_rule *rule = &o->u.ingress.rules[r];
+
+					if (rule->host == NULL || rule->host[0] == '\0')
+						continue;
+					if (name == NULL) {
+						name = xasprintf("%s%s", FQDN_INGRESS_PREFIX,
+						    o->meta.name);
+						ARRAY_PUSH(*names, *nnames, ncap, name);
+					}
+					ARRAY_PUSH(claims, n, cap, ((struct fqdn_claim_ref){
+						.fqdn = rule->host, .ns = o->meta.namespace,
+						.name = name, .file = rule->origin.file,
+						.line = rule->origin.line }));
+				}
+				continue;
+			}
+			if (o->kind != OBJ_HTTPPROXY ||
+			    (vh = o->u.httpproxy.virtualhost) == NULL ||
+			    vh->fqdn == NULL)
+				continue;
+			ARRAY_PUSH(claims, n, cap, ((struct fqdn_claim_ref){
+				.fqdn = vh->fqdn, .ns = o->meta.namespace,
+				.name = o->meta.name, .file = vh->origin.file,
+				.line = vh->origin.line }));
+		}
+	}
+	*nout = n;
+	return claims;
+}
+
+static void
+owners_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* A hash of what the files in effect claim: a build whose files claim
+ * what the last one's did (an edit of routes, a Service) records nothing
+ * (recording sorts every claim: milliseconds at 10,000 roots). */
+static uint64_t
+claims_sum(struct pipeline *p)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+		struct hash_state *h;
+
+		if (e->good == NULL)
+			continue;
+		if (e->claims_serial != e->serial || e->claims_hash == 0) {
+			h = hash_begin();
+			hash_update(h, e->path, strlen(e->path) + 1);
+			for (size_t k = 0; k < e->good->nobjects; k++) {
+				const struct object *o = e->good->objects[k];
+				const struct hp_virtualhost *vh;
+
+				if (o->kind == OBJ_INGRESS) {
+					hash_update(h, "I", 1);
+					hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
+					for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+						const char *host = o->u.ingress.rules[r].host;
+
+						if (host)
+							hash_update(h, host, strlen(host) + 1);
+					}
+				} else if (o->kind == OBJ_HTTPPROXY &&
+				    (vh = o->u.httpproxy.virtualhost) != NULL &&
+				    vh->fqdn != NULL) {
+					hash_update(h, "P", 1);
+					hash_update(h, o->meta.namespace,
+					    strlen(o->meta.namespace) + 1);
+					hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
+					hash_update(h, vh->fqdn, strlen(vh->fqdn) + 1);
+				}
+			}
+			e->claims_hash = hash_end(h) | 1;
+			e->claims_serial = e->serial;
+		}
+		sum += e->claims_hash;
+	}
+	return sum;
+}
+
+/* Directory mode: record the claims in the ledger before the DAG is
+ * built, so the DAG always sees each claim's place in line. */
+static bool
+owners_record(struct pipeline *p)
+{
+	size_t n, nnames;
+	char **names;
+	struct fqdn_claim_ref *claims = owners_claims(p, &n, &names, &nnames);
+	bool changed = fqdn_ledger_record(&p->owners, claims, n);
+
+	free(claims);
+	owners_names_free(names, nnames);
+	return changed;
+}
+
+/* How far back git history is searched for the commit that introduced a
+ * claim: older claims than that are as old as each other (path order). */
+#define OWNERS_HISTORY_MAX 1000
+
+struct claim_probe {
+	const struct fqdn_claim_ref *claim;
+	const struct load_options *lo;
+};
+
+/* Does this version of the claim's file still make the claim? */
+static bool
+claim_holds(void *ctx, const char *data, size_t len)
+{
+	const struct claim_probe *cp = ctx;
+	const struct fqdn_claim_ref *c = cp->claim;
+	char *copy = xmalloc(len + 1);
+	struct loaded_file *lf;
+	bool found = false;
+
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	lf = load_buffer(c->file, c->ns, copy, len, cp->lo);
+	size_t plen = strlen(FQDN_INGRESS_PREFIX);
+	bool ingress = strncmp(c->name, FQDN_INGRESS_PREFIX, plen) == 0;
+
+	for (size_t k = 0; lf->ok && k < lf->nobjects && !found; k++) {
+		const struct object *o = lf->objects[k];
+		const struct hp_virtualhost *vh;
+
+		if (strcmp(o->meta.namespace, c->ns) != 0)
+			continue;
+		if (ingress && o->kind == OBJ_INGRESS &&
+		    strcmp(o->meta.name, c->name + plen) == 0) {
+			for (size_t r = 0; r < o->u.ingress.nrules && !found; r++)
+				found = o->u.ingress.rules[r].host != NULL &&
+				    strcmp(o->u.ingress.rules[r].host, c->fqdn) == 0;
+		} else if (!ingress && o->kind == OBJ_HTTPPROXY) {
+			vh = o->u.httpproxy.virtualhost;
+			found = vh != NULL && vh->fqdn != NULL &&
+			    strcmp(vh->fqdn, c->fqdn) == 0 &&
+			    strcmp(o->meta.name, c->name) == 0;
+		}
+	}
+	loaded_file_free(lf);
+	free(copy);
+	return found;
+}
+
+struct aged_claim {
+	const struct fqdn_claim_ref *c;
+	size_t age;
+};
+
+static int
+aged_claim_cmp(const void *x, const void *y)
+{
+	const struct aged_claim *a = x, *b = y;
+	int r = strcmp(a->c->fqdn, b->c->fqdn);
+
+	if (r != 0)
+		return r;
+	if (a->age != b->age)
+		return a->age > b->age ? -1 : 1; /* older first */
+	return fqdn_claim_ref_cmp(a->c, b->c);
+}
+
+/* git mode: the order of claims on a contested FQDN is the history's
+ * (the claim whose commit came first wins), recomputed for the served
+ * commit alone, so every replica serving it agrees and `cairn check`
+ * at that commit says the same. Only FQDNs claimed more than once are
+ * looked up; each gets ranks 0, 1, ... (stable from commit to commit,
+ * so the DAG's parts are not rebuilt for nothing). */
+static void
+owners_from_history(struct pipeline *p, const struct source_files *files)
+{
+	size_t n, nnames;
+	char **names;
+	struct fqdn_claim_ref *claims = owners_claims(p, &n, &names, &nnames);
+	struct aged_claim *aged = xreallocarray(NULL, n + 1, sizeof *aged);
+	struct fqdn_ledger order;
+
+	fqdn_ledger_init(&order);
+	for (size_t i = 0; i < n; i++)
+		aged[i] = (struct aged_claim){ .c = &claims[i] };
+	qsort(aged, n, sizeof *aged, aged_claim_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		bool root = false;
+
+		while (j < n && strcmp(aged[j].c->fqdn, aged[i].c->fqdn) == 0)
+			j++;
+		/* Ingresses share hosts with each other: only a root's
+		 * claim makes an order matter. */
+		for (size_t k = i; k < j && !root; k++)
+			root = strncmp(aged[k].c->name, FQDN_INGRESS_PREFIX,
+			    strlen(FQDN_INGRESS_PREFIX)) != 0;
+		if (j - i > 1 && root) {
+			for (size_t k = i; k < j; k++) {
+				struct claim_probe cp = { aged[k].c, &p->lo };
+
+				aged[k].age = files->claim_age(files->history,
+				    files->revision, aged[k].c->file,
+				    OWNERS_HISTORY_MAX, claim_holds, &cp);
+			}
+			qsort(aged + i, j - i, sizeof *aged, aged_claim_cmp);
+			for (size_t k = i; k < j; k++)
+				fqdn_ledger_put(&order, aged[k].c->fqdn, aged[k].c->ns,
+				    aged[k].c->name, (uint64_t)(k - i));
+		}
+		i = j;
+	}
+	fqdn_ledger_free(&p->owners);
+	p->owners = order;
+	free(aged);
+	free(claims);
+	owners_names_free(names, nnames);
 }
 
 static struct file_entry *
@@ -324,7 +596,7 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
 		nobjs += units[u].nobjs;
 	}
-	dag = dag_build(objs, nobjs, cfg);
+	dag = dag_build_owned(objs, nobjs, cfg, &p->owners);
 	free(objs);
 	free(units);
 	return dag;
@@ -337,7 +609,8 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 {
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
-	struct dag *dag = dag_build_units(units, nunits, cfg, p->dcache);
+	struct dag *dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
+	    p->dcache);
 
 	free(units);
 	return dag;
@@ -348,6 +621,8 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     struct build_result *out)
 {
+	uint64_t sum;
+
 	memset(out, 0, sizeof *out);
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
@@ -379,6 +654,22 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	}
 	diag_list_sort(&out->diags);
 
+	/* Claims change only with what the files in effect claim; git
+	 * history with the commit. */
+	sum = claims_sum(p);
+	if (sum != p->claims_sum)
+		p->claims_stale = true;
+	p->claims_sum = sum;
+	if (files->claim_age != NULL && files->revision != NULL) {
+		if (p->claims_stale || p->owners_revision == NULL ||
+		    strcmp(p->owners_revision, files->revision) != 0) {
+			owners_from_history(p, files);
+			free(p->owners_revision);
+			p->owners_revision = xstrdup(files->revision);
+		}
+	} else if (p->claims_stale)
+		out->owners_changed = owners_record(p);
+	p->claims_stale = false;
 	out->dag = pipeline_dag(p, cfg);
 	out->snapshot = translate_dag_cached(out->dag, to,
 	    files->revision ? files->revision : "", p->tcache);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dag/dag.h"
+#include "dag/owners.h"
 #include "load/load.h"
 #include "source/source.h"
 #include "util/diag.h"
@@ -39,6 +40,9 @@ struct build_result {
 	size_t nobjects; /* objects in effect */
 	const char *revision;
 	struct pipeline *owner; /* freed with the result (one-shot builds) */
+	/* The ledger of FQDN claims changed (directory mode): save it
+	 * (pipeline_owners). */
+	bool owners_changed;
 };
 
 struct pipeline;
@@ -62,6 +66,14 @@ struct dag_cache_stats pipeline_dag_stats(const struct pipeline *p);
 /* Resources of the last build's translation (translate.h). */
 struct translate_cache_stats pipeline_translate_stats(
     const struct pipeline *p);
+
+/* The first-seen order of FQDN claims (SPEC §6a) the next builds start
+ * from: a ledger read from the state directory (taken; its contents are
+ * moved). Without one, claims are first seen by the first build, in path
+ * order. */
+void pipeline_set_owners(struct pipeline *p, struct fqdn_ledger *l);
+/* The ledger after the last build (borrowed; valid until the next). */
+const struct fqdn_ledger *pipeline_owners(const struct pipeline *p);
 
 /* "check" verdict: problems that make the input unacceptable. */
 size_t build_result_error_count(const struct build_result *r);

@@ -51,10 +51,13 @@ struct cluster_options {
 	const char *upstream_subject_name;
 };
 
+struct fqdn_ledger;
+
 struct builder {
 	struct dag *dag;
 	struct arena *arena;
 	const struct cairn_config *cfg;
+	const struct fqdn_ledger *owners; /* first-seen order of claims, or NULL */
 	struct object *const *objs;
 	size_t nobjs;
 	/* Sorted by namespace/name; the first of equal names wins. */
@@ -83,6 +86,14 @@ struct builder {
 	 * DAG's arena left dead copies of every route behind. */
 	struct arena scratch;
 };
+
+/* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
+
+struct config_fqdn_owner;
+/* policy.fqdn-owners lets namespace ns claim fqdn (empty policy: yes);
+ * *entry is ns's entry of the policy, or NULL. */
+bool fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
+    const struct config_fqdn_owner **entry);
 
 /* --- build.c ------------------------------------------------------------ */
 

@@ -367,10 +367,15 @@ struct dag {
 };
 
 struct cairn_config;
+struct fqdn_ledger;
 
 /* Build the graph of objs. Never fails: problems become statuses. */
 struct dag *dag_build(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg);
+/* dag_build, with the first-seen order of FQDN claims (dag/owners.h;
+ * NULL = none seen yet: path order decides, SPEC §6a). */
+struct dag *dag_build_owned(struct object *const *objs, size_t nobjs,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners);
 /* Drops one owner; the last frees the DAG. */
 void dag_free(struct dag *dag);
 /* One more owner. */
@@ -407,6 +412,11 @@ void dag_cache_free(struct dag_cache *c);
  * dag_build would get their objects in): equal to dag_build of them all. */
 struct dag *dag_build_units(const struct dag_unit *units, size_t nunits,
     const struct cairn_config *cfg, struct dag_cache *c);
+/* dag_build_units with the order of FQDN claims (equal to
+ * dag_build_owned of them all). */
+struct dag *dag_build_units_owned(const struct dag_unit *units, size_t nunits,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    struct dag_cache *c);
 struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 
 const char *dag_status_name(enum dag_status s);

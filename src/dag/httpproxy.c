@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dag/owners.h"
 #include "util/duration.h"
 #include "util/strbuf.h"
 
@@ -1431,12 +1432,6 @@ root_build(struct hp_state *hs, size_t pi)
 	struct dag_tls *tls;
 	const char *err;
 
-	if (!root_allowed(b, proxy->meta.namespace)) {
-		status_error(b, st, DAG_STATUS_INVALID, "RootNamespaceError",
-		    "RootProxyNotAllowedInNamespace", &vh->origin,
-		    "root HTTPProxy cannot be defined in this namespace");
-		return;
-	}
 	if (hp->nroutes == 0 && hp->nincludes == 0 && hp->tcpproxy == NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "SpecError", "NothingDefined",
 		    NULL, "HTTPProxy.Spec must have at least one Route, Include, or "
@@ -1483,23 +1478,140 @@ root_build(struct hp_state *hs, size_t pi)
 	}
 }
 
-/* Root proxies claim FQDNs. A FQDN claimed by two roots belongs to
- * neither (Contour's DuplicateVhost): serving either would let one team
- * take over another's host by adding a file. */
+/* policy.fqdn-owners: may a root in ns claim fqdn? Empty = anyone. */
+bool
+fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
+    const struct config_fqdn_owner **entry)
+{
+	*entry = NULL;
+	if (b->cfg == NULL || b->cfg->policy.nfqdn_owners == 0)
+		return true;
+	for (size_t i = 0; i < b->cfg->policy.nfqdn_owners; i++) {
+		const struct config_fqdn_owner *o = &b->cfg->policy.fqdn_owners[i];
+
+		if (strcmp(o->namespace, ns) != 0)
+			continue;
+		*entry = o;
+		for (size_t k = 0; k < o->npatterns; k++)
+			if (fqdn_pattern_allows(o->patterns[k], fqdn))
+				return true;
+	}
+	return false;
+}
+
+static void
+fqdn_not_allowed(struct builder *b, size_t pi,
+    const struct config_fqdn_owner *entry)
+{
+	const struct object *p = b->proxies[pi];
+	const struct hp_virtualhost *vh = p->u.httpproxy.virtualhost;
+	struct strbuf pats = STRBUF_INIT;
+
+	if (entry == NULL || entry->npatterns == 0) {
+		status_error(b, b->proxy_status[pi], DAG_STATUS_INVALID,
+		    "VirtualHostError", "FQDNNotAllowedInNamespace", &vh->origin,
+		    "fqdn \"%s\" cannot be claimed from namespace \"%s\": "
+		    "policy.fqdn-owners gives this namespace no FQDN patterns",
+		    vh->fqdn, p->meta.namespace);
+		return;
+	}
+	for (size_t k = 0; k < entry->npatterns; k++)
+		strbuf_printf(&pats, "%s\"%s\"", k ? ", " : "", entry->patterns[k]);
+	status_error(b, b->proxy_status[pi], DAG_STATUS_INVALID,
+	    "VirtualHostError", "FQDNNotAllowedInNamespace", &vh->origin,
+	    "fqdn \"%s\" cannot be claimed from namespace \"%s\": "
+	    "policy.fqdn-owners allows it only %s", vh->fqdn, p->meta.namespace,
+	    pats.buf);
+	strbuf_free(&pats);
+}
+
+/* Who of two claims on one FQDN was seen first (SPEC §6a): the smaller
+ * seq of the ledger; claims seen together (or with no ledger) in path
+ * order, then by name. A claim is a root HTTPProxy's virtualhost.fqdn or
+ * an Ingress rule's host. */
+struct claim_key {
+	uint64_t seq;
+	const struct object *o;
+	const struct origin *where;
+	size_t pi; /* proxy index; (size_t)-1 for an Ingress */
+};
+
+static int
+claim_key_cmp(const void *x, const void *y)
+{
+	const struct claim_key *a = x, *b = y;
+	struct fqdn_claim_ref ra = { .ns = a->o->meta.namespace,
+		.name = a->o->meta.name, .file = a->where->file,
+		.line = a->where->line };
+	struct fqdn_claim_ref rb = { .ns = b->o->meta.namespace,
+		.name = b->o->meta.name, .file = b->where->file,
+		.line = b->where->line };
+	int c;
+
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	if ((c = fqdn_claim_ref_cmp(&ra, &rb)) != 0)
+		return c;
+	return (a->pi == (size_t)-1) - (b->pi == (size_t)-1);
+}
+
+struct fqdn_claims {
+	struct claim_key *claims;
+	size_t n, cap;
+	bool sorted;
+	const struct claim_key *first; /* the claim seen first */
+	size_t winner; /* proxy index, or (size_t)-1: an Ingress owns it */
+};
+
+/* Order fc's claims and decide: the namespace of the claim seen first
+ * owns the FQDN; its first root HTTPProxy serves it. When an Ingress of
+ * another namespace was first, no root does (the Ingress keeps it). */
+static void
+claims_decide(struct builder *b, const char *fqdn, struct fqdn_claims *fc)
+{
+	const char *owner_ns;
+
+	for (size_t k = 0; k < fc->n; k++) {
+		const struct object *o = fc->claims[k].o;
+
+		if (fc->claims[k].pi != (size_t)-1) {
+			fc->claims[k].seq = fqdn_ledger_seq(b->owners, fqdn,
+			    o->meta.namespace, o->meta.name);
+		} else {
+			char *name = arena_printf(&b->scratch, "%s%s",
+			    FQDN_INGRESS_PREFIX, o->meta.name);
+
+			fc->claims[k].seq = fqdn_ledger_seq(b->owners, fqdn,
+			    o->meta.namespace, name);
+		}
+	}
+	qsort(fc->claims, fc->n, sizeof fc->claims[0], claim_key_cmp);
+	fc->first = &fc->claims[0];
+	owner_ns = fc->first->o->meta.namespace;
+	fc->winner = (size_t)-1;
+	for (size_t k = 0; k < fc->n && fc->winner == (size_t)-1; k++)
+		if (fc->claims[k].pi != (size_t)-1 &&
+		    strcmp(fc->claims[k].o->meta.namespace, owner_ns) == 0)
+			fc->winner = fc->claims[k].pi;
+	fc->sorted = true;
+}
+
+/* Root proxies claim FQDNs. Of two roots claiming one FQDN the one seen
+ * first keeps it and the newcomer is DuplicateVhost (SPEC §6a): a file
+ * added in one namespace cannot take a host another one serves. The same
+ * holds between a root and the Ingresses of other namespaces; Ingresses
+ * share hosts with each other (ingress.c). */
 void
 proxies_build(struct builder *b)
 {
 	struct hp_state hs = { .b = b };
 	struct strmap owners = { 0 };
-	struct fqdn_claims {
-		size_t *proxies; /* indexes into b->proxies, in order */
-		size_t n, cap;
-		const char *names; /* "ns/name, ns/name", made once */
-	};
+	bool *claimant;
 
 	hs.reached = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
 	hs.visited = ARENA_ARRAY(b->arena, const struct object *, b->nproxies + 1);
 	b->proxy_ignored = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
+	claimant = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
 	for (size_t i = 0; i < b->nproxies; i++) {
 		const char *class;
 
@@ -1512,49 +1624,102 @@ proxies_build(struct builder *b)
 			    "\"cairn\")", class);
 		}
 	}
-	/* Count the claims on each FQDN first. */
+	/* Collect the claims on each FQDN first. A root its namespace may
+	 * not hold, or whose FQDN policy.fqdn-owners keeps from its
+	 * namespace, claims nothing: it cannot block the rightful owner. */
 	for (size_t i = 0; i < b->nproxies; i++) {
-		const struct hp_virtualhost *vh = b->proxies[i]->u.httpproxy.virtualhost;
+		const struct object *p = b->proxies[i];
+		const struct hp_virtualhost *vh = p->u.httpproxy.virtualhost;
+		const struct config_fqdn_owner *entry;
 		struct fqdn_claims *fc;
 
 		if (vh == NULL || b->proxy_ignored[i] ||
 		    object_is_shadowed(b->proxies, i))
 			continue;
+		if (!root_allowed(b, p->meta.namespace)) {
+			status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
+			    "RootNamespaceError", "RootProxyNotAllowedInNamespace",
+			    &vh->origin, "root HTTPProxy cannot be defined in this "
+			    "namespace");
+			continue;
+		}
+		if (!fqdn_allowed(b, p->meta.namespace, vh->fqdn, &entry)) {
+			fqdn_not_allowed(b, i, entry);
+			continue;
+		}
 		if ((fc = strmap_get(&owners, vh->fqdn)) == NULL) {
 			fc = ARENA_NEW(b->arena, struct fqdn_claims);
 			strmap_put(b->arena, &owners, vh->fqdn, fc);
 		}
-		ARENA_PUSH(b->arena, fc->proxies, fc->n, fc->cap, i);
+		ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
+		    ((struct claim_key){ .o = p, .where = &vh->origin, .pi = i }));
+		claimant[i] = true;
+	}
+	/* Ingress rules naming a host a root claims (Ingresses are built
+	 * after the roots, ingress.c). */
+	for (size_t i = 0; i < b->ningresses && owners.n > 0; i++) {
+		const struct object *ing = b->ingresses[i];
+		const char *class;
+
+		if (object_is_shadowed(b->ingresses, i) ||
+		    !ingress_class_accepted(ing, ing->u.ingress.ingress_class_name,
+		    &class))
+			continue;
+		for (size_t r = 0; r < ing->u.ingress.nrules; r++) {
+			const struct ing_rule *rule = &ing->u.ingress.rules[r];
+			const struct config_fqdn_owner *entry;
+			struct fqdn_claims *fc;
+			bool seen = false;
+
+			if (rule->host == NULL ||
+			    (fc = strmap_get(&owners, rule->host)) == NULL ||
+			    !fqdn_allowed(b, ing->meta.namespace, rule->host, &entry))
+				continue;
+			for (size_t k = 0; k < fc->n && !seen; k++)
+				seen = fc->claims[k].o == ing;
+			if (!seen)
+				ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
+				    ((struct claim_key){ .o = ing,
+				    .where = &rule->origin, .pi = (size_t)-1 }));
+		}
 	}
 	for (size_t i = 0; i < b->nproxies; i++) {
 		struct object *p = b->proxies[i];
 		const struct hp_virtualhost *vh = p->u.httpproxy.virtualhost;
+		const struct object *owner;
 		struct fqdn_claims *fc;
 
-		if (vh == NULL || b->proxy_ignored[i] ||
-		    object_is_shadowed(b->proxies, i))
+		if (!claimant[i])
 			continue;
 		fc = strmap_get(&owners, vh->fqdn);
 		if (fc->n == 1) {
 			root_build(&hs, i);
 			continue;
 		}
-		if (fc->names == NULL) {
-			struct strbuf names = STRBUF_INIT;
-
-			for (size_t k = 0; k < fc->n; k++) {
-				const struct object *o = b->proxies[fc->proxies[k]];
-
-				strbuf_printf(&names, "%s%s/%s", names.len ? ", " : "",
-				    o->meta.namespace, o->meta.name);
-			}
-			fc->names = arena_strdup(b->arena, names.buf);
-			strbuf_free(&names);
+		if (!fc->sorted)
+			claims_decide(b, vh->fqdn, fc);
+		if (fc->winner == i) {
+			root_build(&hs, i);
+			continue;
 		}
+		if (fc->winner == (size_t)-1) {
+			owner = fc->first->o;
+			status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
+			    "VirtualHostError", "DuplicateVhost", &vh->origin,
+			    "fqdn \"%s\" is already served by Ingress %s/%s (%s:%d), "
+			    "which claimed it first", vh->fqdn, owner->meta.namespace,
+			    owner->meta.name, fc->first->where->file,
+			    fc->first->where->line);
+			continue;
+		}
+		owner = b->proxies[fc->winner];
 		status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
 		    "VirtualHostError", "DuplicateVhost", &vh->origin,
-		    "fqdn \"%s\" is used in multiple HTTPProxies: %s", vh->fqdn,
-		    fc->names);
+		    "fqdn \"%s\" is already served by HTTPProxy %s/%s (%s:%d), "
+		    "which claimed it first", vh->fqdn,
+		    owner->meta.namespace, owner->meta.name,
+		    owner->u.httpproxy.virtualhost->origin.file,
+		    owner->u.httpproxy.virtualhost->origin.line);
 	}
 	for (size_t i = 0; i < b->nproxies; i++) {
 		if (b->proxies[i]->u.httpproxy.virtualhost != NULL || hs.reached[i] ||

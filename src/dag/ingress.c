@@ -225,6 +225,23 @@ ingress_host_foreign(struct builder *b, size_t st, const struct object *ing,
 	return true;
 }
 
+/* policy.fqdn-owners holds for Ingress hosts as for root HTTPProxies:
+ * a rule for a host its namespace may not claim adds nothing. */
+static bool
+ingress_host_allowed(struct builder *b, size_t st, const struct object *ing,
+    const char *host, const struct origin *where)
+{
+	const struct config_fqdn_owner *entry;
+
+	if (fqdn_allowed(b, ing->meta.namespace, host, &entry))
+		return true;
+	status_warning(b, st, "VirtualHostError", "FQDNNotAllowedInNamespace",
+	    where, "host \"%s\" cannot be claimed from namespace \"%s\" "
+	    "(policy.fqdn-owners): this rule adds nothing", host,
+	    ing->meta.namespace);
+	return false;
+}
+
 static void
 ingress_build(struct builder *b, size_t i)
 {
@@ -246,6 +263,9 @@ ingress_build(struct builder *b, size_t i)
 
 		if (ingress_host_foreign(b, st, ing, host, &rule->origin))
 			continue;
+		if (rule->host && *rule->host && !ingress_host_allowed(b, st, ing,
+		    host, &rule->origin))
+			continue;
 		for (size_t p = 0; p < rule->npaths; p++)
 			ingress_path(b, st, ing, &set, host, &rule->paths[p]);
 	}
@@ -259,7 +279,9 @@ ingress_build(struct builder *b, size_t i)
 			struct builder_vhost *bv;
 			const char *slash = strchr(tls->secret_name, '/');
 
-			if (ingress_host_foreign(b, st, ing, tls->hosts[h], &tls->origin))
+			if (ingress_host_foreign(b, st, ing, tls->hosts[h], &tls->origin) ||
+			    !ingress_host_allowed(b, st, ing, tls->hosts[h],
+			    &tls->origin))
 				continue;
 			bv = vhost_get(b, tls->hosts[h], ing);
 

@@ -266,6 +266,36 @@ test('-o writes the file; usage errors exit 2 with a message', T, () => {
   }
 });
 
+test('-o into a missing or unwritable directory names the directory, not a temporary file', T, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bootstrap-'));
+  try {
+    const missing = path.join(dir, 'run', 'envoy');
+    let r = cairn(['-o', path.join(missing, 'bootstrap.json'), '--xds', '127.0.0.1:1']);
+    assert.equal(r.code, 2);
+    assert.ok(r.stderr.includes(`directory ${missing} does not exist (create it first: mkdir -p ${missing})`), r.stderr);
+    assert.doesNotMatch(r.stderr, /\.tmp\./);
+    // What README's Envoy section does: create the directory, then -o works.
+    fs.mkdirSync(missing, { recursive: true });
+    r = cairn(['-o', path.join(missing, 'bootstrap.json'), '--xds', '127.0.0.1:1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(fs.readdirSync(missing), ['bootstrap.json']);
+    // A file where the directory should be.
+    fs.writeFileSync(path.join(dir, 'plain'), '');
+    r = cairn(['-o', path.join(dir, 'plain', 'b.json'), '--xds', '127.0.0.1:1']);
+    assert.equal(r.code, 2);
+    assert.ok(r.stderr.includes(`${path.join(dir, 'plain')} is not a directory`), r.stderr);
+    if (process.getuid() !== 0) {
+      fs.chmodSync(missing, 0o500);
+      r = cairn(['-o', path.join(missing, 'again.json'), '--xds', '127.0.0.1:1']);
+      assert.equal(r.code, 2);
+      assert.ok(r.stderr.includes(`directory ${missing}: Permission denied`), r.stderr);
+      fs.chmodSync(missing, 0o700);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the judge itself refuses what Envoy would refuse', T, async () => {
   const v = await judge();
   const type = v.root.lookupType(BOOTSTRAP);

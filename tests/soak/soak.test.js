@@ -244,7 +244,7 @@ if (!isMainThread) {
     t.diagnostic(`${edits} edits in ${SECONDS} s (${(SECONDS * 1000 / Math.max(1, edits)).toFixed(0)} ms apart), ${responses} responses to ${CLIENTS} clients`);
     t.diagnostic(`RSS samples (KiB): ${samples.map((s) => s.rss).join(' ')}; slope ${slope.toFixed(0)} KiB/min after the first sample`);
     t.diagnostic(`fd samples: ${samples.map((s) => s.fds).join(' ')}`);
-    const warnings = (srv.stderr().match(/^<4>.*$/mg) || []);
+    const warnings = (srv.stderr().match(/^\S+ warning: .*$/mg) || []);
     t.diagnostic(`log: ${warnings.length} warnings${warnings.length ? `, first: ${warnings[0]}` : ''}`);
     const why = (c) => TYPES.map((t) => {
       const h = c.has[t] || new Map();
@@ -262,7 +262,7 @@ if (!isMainThread) {
     const lastMax = Math.max(...samples.slice(half).map((s) => s.rss));
     assert.ok(lastMax <= firstMax * 1.1 + 4096, `RSS grows: first half max ${firstMax} KiB, second half max ${lastMax} KiB`);
     assert.ok(samples[samples.length - 1].fds <= samples[0].fds + 2, 'fds grow');
-    const errors = srv.stderr().match(/^<[0-3]>.*$/mg) || [];
+    const errors = srv.stderr().match(/^\S+ error: .*$/mg) || [];
     assert.equal(errors.length, 0, `errors logged:\n${errors.slice(0, 10).join('\n')}`);
   } finally {
     if (editor) await editor.terminate();

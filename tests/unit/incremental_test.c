@@ -503,6 +503,13 @@ test_cross_file_changes(void **state)
 		{ "duplicate changes", "g/root.yaml",
 		    ROOT("d.example.com", ROUTE("/g", "web")) },
 		{ "FQDN no longer duplicate", "g/root.yaml", NULL },
+		/* SPEC §6a: the first claim keeps an FQDN though the newcomer's
+		 * file sorts first; the owner leaving hands it over. */
+		{ "newcomer sorting first claims an owned FQDN", "a0/root.yaml",
+		    ROOT("c.example.com", ROUTE("/a0", "web")) },
+		{ "the owner's claim goes: the newcomer takes it", "c/root.yaml", NULL },
+		{ "the old owner comes back as a newcomer", "c/root.yaml",
+		    ROOT("c.example.com", ROUTE("/", "web")) },
 		{ "Ingress merges into a host", "e/ing.yaml",
 		    INGRESS("ing", "shared.example.com", "/e", "web") },
 		{ "merged Ingress changes", "e/ing.yaml",
