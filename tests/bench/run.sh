@@ -158,6 +158,8 @@ END {
 	row("one file changed, 10k tree: seen -> snapshot built", "rebuild.total", "<= 20 ms", 20)
 	row("  of which: rescan (source_dir_scan)", "rebuild.scan", "", -1)
 	row("  of which: pipeline_build (1 load + build + translate)", "rebuild.pipeline", "", -1)
+	row("  then: serve records the change (not in total)", "rebuild.record", "", -1)
+	row("  its plan, when /debug/diff or /status asks", "rebuild.plan", "", -1)
 	row("  daemon log \"built in\" at 1k (incl. publish to 1000 sotw)", "ads.sotw1k.daemon_built_in", "", -1)
 	row("  daemon log \"built in\" at 10k (incl. publish to 1000 sotw)", "ads.sotw10k.daemon_built_in", "", -1)
 	row("file saved -> all 1000 delta streams, p99 (1k tree)", "ads.delta1k.latency_p99", "<= 250 ms", 250)
