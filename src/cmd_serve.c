@@ -62,10 +62,9 @@ struct serve {
 	struct build_result build;
 	bool have_build;
 	uint64_t build_id; /* of the build kept; 0 = none yet */
-	/* The objects' statuses of the build in effect, to tell what the next
-	 * change does to them (issue #19, admin /debug/diff). */
-	struct diff_objects prev_objects;
-	bool have_prev_objects;
+	/* The objects' statuses of the build in effect, per DAG part, to tell
+	 * what the next change does to them (issue #19, admin /debug/diff). */
+	struct diff_statuses *statuses;
 	struct admin_fetch_info fetch_seen; /* git remote: last shown */
 	bool have_fetch_seen;
 };
@@ -256,33 +255,36 @@ serve_publish_fetch(struct serve *s)
 }
 
 /* What this build changes against the one in effect (s->current, before
- * it is replaced): logged once, and shown by the admin endpoint until the
- * next change. The first build is not a change. */
+ * it is replaced): logged once, and kept for the admin endpoint until the
+ * next change. The first build is not a change. What is done here costs
+ * what the change costs (diff.h): statuses are copied for the DAG parts
+ * this build made, resources compared by version; the plan, which reads
+ * every host of a changed RouteConfiguration, is made when a page asks. */
 static void
 serve_record_change(struct serve *s, const struct build_result *r)
 {
-	struct diff_objects now;
-	int64_t start = now_ms(), copied;
+	struct diff_objects from = { 0 }, to = { 0 };
+	bool first = s->current == NULL;
+	int64_t start = now_ms();
+	char *line = NULL;
 
-	diff_objects_from_dag(&now, r->dag);
-	copied = now_ms();
-	if (s->current != NULL && s->have_prev_objects) {
-		struct diff_side a = { s->current, &s->prev_objects, s->current->revision };
-		struct diff_side b = { r->snapshot, &now, r->revision };
-		json_t *plan = diff_compute(&a, &b);
+	diff_statuses_record(s->statuses, r->dag, first ? NULL : &from,
+	    first ? NULL : &to);
+	if (!first)
+		line = diff_change_line(s->current, r->snapshot, &from, &to);
+	if (line != NULL) {
+		struct diff_change *c = diff_change_new(s->current, r->snapshot,
+		    &from, &to);
 
-		if (!diff_plan_empty(plan)) {
-			log_info("change %s -> %s: %s", s->current->revision,
-			    r->revision, diff_plan_summary(plan));
-			admin_server_set_diff(s->admin, plan);
-		}
-		json_decref(plan);
+		log_info("change %s -> %s: %s (the plan: GET /debug/diff)",
+		    s->current->revision, r->revision, line);
+		admin_server_set_change(s->admin, c);
+		diff_change_unref(c);
+		free(line);
 	}
-	log_debug("change plan: statuses copied in %lld ms, compared in %lld ms",
-	    (long long)(copied - start), (long long)(now_ms() - copied));
-	diff_objects_free(&s->prev_objects);
-	s->prev_objects = now;
-	s->have_prev_objects = true;
+	diff_objects_free(&from);
+	diff_objects_free(&to);
+	log_debug("change recorded in %lld ms", (long long)(now_ms() - start));
 }
 
 /* Give a new pipeline the FQDN ledger of the state directory (directory
@@ -695,6 +697,7 @@ serve_start(struct serve *s)
 		log_warning("cannot watch certificate files (%s): renewals are "
 		    "picked up on SIGHUP only", strerror(errno));
 	s->pipeline = pipeline_new(&lo);
+	s->statuses = diff_statuses_new();
 	serve_owners_attach(s);
 	if (ads_server_start(&ao, &s->ads, &err) < 0) {
 		fprintf(stderr, "cairn serve: %s\n", err);
@@ -744,7 +747,7 @@ serve_stop(struct serve *s)
 	free(s->owners_path);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
-	diff_objects_free(&s->prev_objects);
+	diff_statuses_free(s->statuses);
 	free(s->serving_subject);
 	if (s->epfd >= 0)
 		close(s->epfd);

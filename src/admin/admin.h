@@ -113,11 +113,13 @@ void admin_server_set_ads(struct admin_server *s, struct ads_server *ads);
  * "nodes" is []. */
 void admin_server_set_nodes_cb(struct admin_server *s, json_t *(*cb)(void *),
     void *arg);
-/* What the last change did (issue #19): the plan diff_compute() made of
- * the previous published build and this one; a reference is taken and
- * kept until the next change. GET /debug/diff shows it as text,
- * /debug/diff.json as JSON, /status as "last_change" (its summary). */
-void admin_server_set_diff(struct admin_server *s, json_t *plan);
+/* What the last change did (issue #19): the previous published build and
+ * this one (diff/diff.h); a reference is taken and kept until the next
+ * change. Its plan is made when a page first asks: GET /debug/diff shows
+ * it as text, /debug/diff.json as JSON, /status as "last_change" (its
+ * summary). */
+struct diff_change;
+void admin_server_set_change(struct admin_server *s, struct diff_change *c);
 /* Stops the thread (in-flight requests finish) and frees s. */
 void admin_server_stop(struct admin_server *s);
 

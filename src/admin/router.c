@@ -170,7 +170,7 @@ handle_xds_pb(const struct admin_state *st, const struct admin_request *req,
 	reply_buf(out, 200, CT_TEXT, &sb);
 }
 
-/* What the last change did (admin_server_set_diff). */
+/* What the last change did (admin_server_set_change). */
 static void
 handle_diff(const struct admin_state *st, const struct admin_request *req,
     struct admin_response *out)
@@ -178,11 +178,11 @@ handle_diff(const struct admin_state *st, const struct admin_request *req,
 	struct strbuf sb = STRBUF_INIT;
 
 	/* 200 either way: the status page links here from the start. */
-	if (st->diff == NULL) {
+	if (st->change == NULL) {
 		reply(out, 200, CT_TEXT, "no change since the daemon started\n");
 		return;
 	}
-	diff_render_text(st->diff, false, &sb);
+	diff_render_text(diff_change_plan(st->change), false, &sb);
 	if (sb.len == 0)
 		strbuf_puts(&sb, "no change to what Envoy receives\n");
 	reply_buf(out, 200, CT_TEXT, &sb);
@@ -192,11 +192,11 @@ static void
 handle_diff_json(const struct admin_state *st, const struct admin_request *req,
     struct admin_response *out)
 {
-	if (st->diff == NULL) {
+	if (st->change == NULL) {
 		reply(out, 404, CT_TEXT, "no change since the daemon started\n");
 		return;
 	}
-	reply_json(out, 200, json_incref(st->diff));
+	reply_json(out, 200, json_incref(diff_change_plan(st->change)));
 }
 
 static void

@@ -88,11 +88,11 @@ str_or_empty(const char *s)
 }
 
 static void
-objects_from_dag_pass(struct diff_objects *out, const struct dag *dag,
-    struct pool *p)
+objects_from_statuses_pass(struct diff_objects *out,
+    const struct dag_object_status *statuses, size_t n, struct pool *p)
 {
-	for (size_t i = 0; i < dag->nstatuses; i++) {
-		const struct dag_object_status *st = &dag->statuses[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct dag_object_status *st = &statuses[i];
 		struct diff_object *o = &out->items[i];
 		const struct dag_condition *why = NULL;
 		const struct origin *at = &st->origin;
@@ -120,18 +120,32 @@ objects_from_dag_pass(struct diff_objects *out, const struct dag *dag,
 }
 
 void
-diff_objects_from_dag(struct diff_objects *out, const struct dag *dag)
+diff_objects_from_statuses(struct diff_objects *out,
+    const struct dag_object_status *statuses, size_t n)
 {
 	struct pool p = { 0 };
 
-	out->n = dag->nstatuses;
+	out->n = n;
 	out->items = xcalloc(out->n + 1, sizeof *out->items);
-	objects_from_dag_pass(out, dag, &p); /* count */
+	objects_from_statuses_pass(out, statuses, n, &p); /* count */
 	p.buf = out->pool = xmalloc(p.len + 1);
+	out->pool_len = p.len;
 	p.len = 0;
-	objects_from_dag_pass(out, dag, &p);
+	objects_from_statuses_pass(out, statuses, n, &p);
 	pool_fix(out);
 	objects_sort(out);
+}
+
+void
+diff_objects_from_dag(struct diff_objects *out, const struct dag *dag)
+{
+	diff_objects_from_statuses(out, dag->statuses, dag->nstatuses);
+}
+
+int
+diff_object_cmp(const void *a, const void *b)
+{
+	return object_cmp(a, b);
 }
 
 static const char *
@@ -207,11 +221,53 @@ diff_objects_from_json(struct diff_objects *out, const json_t *status)
 	out->items = xcalloc(out->n + 1, sizeof *out->items);
 	objects_from_json_pass(out, arr, &p);
 	p.buf = out->pool = xmalloc(p.len + 1);
+	out->pool_len = p.len;
 	p.len = 0;
 	objects_from_json_pass(out, arr, &p);
 	pool_fix(out);
 	objects_sort(out);
 	return 0;
+}
+
+/* A string of src's pool at the same place in the pool at base + at. */
+static const char *
+pool_move(const char *str, const struct diff_objects *src, char *base, size_t at)
+{
+	return str == NULL ? NULL : base + at + (size_t)(str - src->pool);
+}
+
+void
+diff_objects_concat(struct diff_objects *out,
+    const struct diff_objects *const *lists, size_t nlists)
+{
+	size_t n = 0, len = 0, at = 0;
+
+	for (size_t l = 0; l < nlists; l++) {
+		n += lists[l]->n;
+		len += lists[l]->pool_len;
+	}
+	out->n = 0;
+	out->items = xcalloc(n + 1, sizeof *out->items);
+	out->pool = xmalloc(len + 1);
+	out->pool_len = len;
+	for (size_t l = 0; l < nlists; l++) {
+		const struct diff_objects *src = lists[l];
+
+		if (src->pool_len > 0)
+			memcpy(out->pool + at, src->pool, src->pool_len);
+		for (size_t i = 0; i < src->n; i++) {
+			struct diff_object *o = &out->items[out->n++];
+
+			*o = src->items[i]; /* kind and status: static strings */
+			o->namespace = pool_move(o->namespace, src, out->pool, at);
+			o->name = pool_move(o->name, src, out->pool, at);
+			o->reason = pool_move(o->reason, src, out->pool, at);
+			o->message = pool_move(o->message, src, out->pool, at);
+			o->file = pool_move(o->file, src, out->pool, at);
+		}
+		at += src->pool_len;
+	}
+	objects_sort(out);
 }
 
 void
@@ -1285,6 +1341,78 @@ summary(const struct plan *p)
 	    "objects_invalid", (json_int_t)invalid);
 	free(line);
 	return s;
+}
+
+/* --- the daemon's one-line record of a change ---------------------------------- */
+
+struct resource_counts {
+	size_t added, changed, removed;
+};
+
+static void
+resource_count(void *ctx, const struct xds_resource *from,
+    const struct xds_resource *to)
+{
+	struct resource_counts *c = ctx;
+
+	if (from == NULL)
+		c->added++;
+	else if (to == NULL)
+		c->removed++;
+	else
+		c->changed++;
+}
+
+char *
+diff_change_line(const struct snapshot *a, const struct snapshot *b,
+    const struct diff_objects *from, const struct diff_objects *to)
+{
+	static const struct {
+		enum xds_type type;
+		const char *one, *many;
+	} kinds[] = {
+		{ XDS_ROUTE, "route configuration", "route configurations" },
+		{ XDS_CLUSTER, "cluster", "clusters" },
+		{ XDS_ENDPOINT, "endpoint set", "endpoint sets" },
+		{ XDS_LISTENER, "listener", "listeners" },
+		{ XDS_SECRET, "secret", "secrets" },
+	};
+	size_t i = 0, j = 0, moved = 0, invalid = 0;
+	char *line = NULL;
+
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		const struct xds_resource_set *sa = &a->types[kinds[k].type];
+		const struct xds_resource_set *sb = &b->types[kinds[k].type];
+		struct resource_counts c = { 0 };
+
+		/* A set's version hashes its (name, version) list. */
+		if (sa->version == sb->version && sa->n == sb->n)
+			continue;
+		walk_pairs(sa, sb, resource_count, &c);
+		summary_add(&line, c.added, kinds[k].one, kinds[k].many, "added", NULL);
+		summary_add(&line, c.changed, kinds[k].one, kinds[k].many, "changed", NULL);
+		summary_add(&line, c.removed, kinds[k].one, kinds[k].many, "removed", NULL);
+	}
+	/* Statuses as objects_diff pairs them. */
+	while (i < from->n || j < to->n) {
+		int c = i >= from->n ? 1 : j >= to->n ? -1 :
+		    object_cmp(&from->items[i], &to->items[j]);
+		const struct diff_object *now = c < 0 ? NULL : &to->items[j];
+
+		if (c == 0 && strcmp(from->items[i].status, to->items[j].status) == 0) {
+			i++;
+			j++;
+			continue;
+		}
+		moved++;
+		invalid += now != NULL && strcmp(now->status, "invalid") == 0;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	summary_add(&line, invalid, "object", "objects", "invalid", NULL);
+	if (invalid == 0)
+		summary_add(&line, moved, "object", "objects", "changed status", NULL);
+	return line;
 }
 
 json_t *

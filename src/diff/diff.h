@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 struct dag;
+struct dag_object_status;
 struct snapshot;
 struct strbuf;
 
@@ -36,9 +37,17 @@ struct diff_objects {
 	struct diff_object *items; /* sorted by kind, namespace, name */
 	size_t n;
 	char *pool; /* the strings */
+	size_t pool_len;
 };
 
 void diff_objects_from_dag(struct diff_objects *out, const struct dag *dag);
+void diff_objects_from_statuses(struct diff_objects *out,
+    const struct dag_object_status *statuses, size_t n);
+/* The objects of several lists, in one list of their own (sorted). */
+void diff_objects_concat(struct diff_objects *out,
+    const struct diff_objects *const *lists, size_t nlists);
+/* The order of diff_objects items: kind, namespace, name. */
+int diff_object_cmp(const void *a, const void *b);
 /* From the "objects" array of report_json() / the admin /status. Returns
  * -1 when status has no such array. */
 int diff_objects_from_json(struct diff_objects *out, const json_t *status);
@@ -59,6 +68,47 @@ bool diff_plan_empty(const json_t *plan);
 const char *diff_plan_summary(const json_t *plan);
 /* The text form; nothing at all for an empty plan. color: ANSI colors. */
 void diff_render_text(const json_t *plan, bool color, struct strbuf *out);
+
+/* --- the daemon: a change recorded at the cost of the change ------------------
+ *
+ * serve records every change: its one-line log and the plan /debug/diff and
+ * /status show. The plan of a one-route change in a 10,000-proxy tree
+ * unpacks ingress_http (every host) and used to compare every object's
+ * status: too slow for SPEC §12's 20 ms. So the daemon keeps statuses per
+ * DAG part (a part the next build reuses is not copied again), logs a line
+ * made from resource versions, and makes the plan when a page asks. */
+
+/* The statuses of the last recorded build, per DAG part (dag.h). */
+struct diff_statuses;
+
+struct diff_statuses *diff_statuses_new(void);
+void diff_statuses_free(struct diff_statuses *t);
+/* Records dag's statuses; copies those of the parts dag did not reuse.
+ * from and to (either may be NULL; the caller owns them) get the statuses
+ * of the parts that went away and of those that came: every object whose
+ * status may have changed, before and after. */
+void diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
+    struct diff_objects *from, struct diff_objects *to);
+
+/* "2 route configurations changed, 1 cluster added, 1 object invalid":
+ * resources compared by version (set versions first), the objects' status
+ * changes between from and to. NULL when nothing changed. Caller frees. */
+char *diff_change_line(const struct snapshot *a, const struct snapshot *b,
+    const struct diff_objects *from, const struct diff_objects *to);
+
+/* A change whose plan is made on first use (any thread), then kept.
+ * Refcounted. */
+struct diff_change;
+
+/* References a and b; takes from and to (diff_statuses_record's). */
+struct diff_change *diff_change_new(struct snapshot *a, struct snapshot *b,
+    struct diff_objects *from, struct diff_objects *to);
+/* A change whose plan is made already (a reference is taken). */
+struct diff_change *diff_change_from_plan(json_t *plan);
+struct diff_change *diff_change_ref(struct diff_change *c);
+void diff_change_unref(struct diff_change *c);
+/* The plan, as diff_compute() makes it; borrowed from c. */
+json_t *diff_change_plan(struct diff_change *c);
 
 /* One route as a line: "/api  [x-canary: yes]  -> shop/api:8080 (90%), ..."
  * (route is the proto3 JSON of a Route). Caller frees. */

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "diff/diff.h"
+#include "pipeline.h"
+#include "util/hash.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 #include "xds/snapshot.h"
@@ -384,6 +387,125 @@ test_undecodable(void **state)
 	snapshot_unref(b);
 }
 
+/* --- the daemon's record of a change (diff_statuses, diff_change) -------- */
+
+#define NS_ROOT(fqdn, svc) \
+	"apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: root}\n" \
+	"spec:\n  virtualhost: {fqdn: " fqdn "}\n" \
+	"  routes:\n    - services: [{name: " svc ", port: 80}]\n---\n" \
+	"apiVersion: v1\nkind: Service\nmetadata: {name: web}\n" \
+	"spec: {ports: [{name: http, port: 80}]}\n"
+
+/* One file per namespace: ns0..ns7 valid, "bad" invalid all along; ns3's
+ * proxy names the service svc3. */
+static void
+ns_files(struct source_files *out, const char *svc3)
+{
+	static const char *const names[] = { "bad", "ns0", "ns1", "ns2", "ns3",
+		"ns4", "ns5", "ns6", "ns7" };
+	char fqdn[64], text[1024];
+
+	memset(out, 0, sizeof *out);
+	diag_list_init(&out->diags);
+	out->revision = xstrdup("tree");
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct source_file f = { 0 };
+
+		snprintf(fqdn, sizeof fqdn, "%s.example.com", names[i]);
+		snprintf(text, sizeof text, NS_ROOT("%s", "%s"), fqdn,
+		    strcmp(names[i], "bad") == 0 ? "missing" :
+		    strcmp(names[i], "ns3") == 0 ? svc3 : "web");
+		f.path = xasprintf("%s/app.yaml", names[i]);
+		f.ns = xstrdup(names[i]);
+		f.data = xstrdup(text);
+		f.len = strlen(f.data);
+		f.hash = hash_bytes(f.data, f.len);
+		ARRAY_PUSH(out->files, out->n, out->cap, f);
+	}
+}
+
+/* The objects part of a plan made with every status on both sides equals
+ * the one made with only those diff_statuses_record gives; a build that
+ * reuses a part copies none of its statuses. */
+static void
+test_statuses_per_part(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct pipeline *p = pipeline_new(NULL);
+	struct diff_statuses *t = diff_statuses_new();
+	struct diff_objects all_a, all_b, from, to_objs;
+	struct source_files files;
+	struct build_result r;
+	struct snapshot *a;
+	struct diff_change *c;
+	json_t *whole;
+	char *line;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	ns_files(&files, "web");
+	pipeline_build(p, &files, &cfg, &to, &r);
+	source_files_free(&files);
+	diff_statuses_record(t, r.dag, NULL, NULL);
+	diff_objects_from_dag(&all_a, r.dag);
+	assert_int_equal(all_a.n, 18);
+	a = snapshot_ref(r.snapshot);
+	build_result_free(&r);
+
+	/* ns3's proxy turns invalid: only ns3's part is new. */
+	ns_files(&files, "nope");
+	pipeline_build(p, &files, &cfg, &to, &r);
+	source_files_free(&files);
+	diff_statuses_record(t, r.dag, &from, &to_objs);
+	assert_int_equal(from.n, 2);
+	assert_int_equal(to_objs.n, 2);
+	assert_string_equal(to_objs.items[0].namespace, "ns3");
+	diff_objects_from_dag(&all_b, r.dag);
+	{
+		struct diff_side wa = { a, &all_a, "a" }, wb = { r.snapshot, &all_b, "b" };
+
+		whole = diff_compute(&wa, &wb);
+	}
+	line = diff_change_line(a, r.snapshot, &from, &to_objs);
+	assert_non_null(line);
+	assert_non_null(strstr(line, "1 object invalid"));
+	c = diff_change_new(a, r.snapshot, &from, &to_objs);
+	assert_int_equal(from.n, 0); /* taken */
+	build_result_free(&r);
+	snapshot_unref(a); /* the change holds its own references */
+	assert_true(json_equal(json_object_get(whole, "objects"),
+	    json_object_get(diff_change_plan(c), "objects")));
+	assert_true(json_equal(json_object_get(whole, "summary"),
+	    json_object_get(diff_change_plan(c), "summary")));
+	assert_int_equal(json_array_size(json_object_get(whole, "objects")), 1);
+	/* Made once, then kept. */
+	assert_ptr_equal(diff_change_plan(c), diff_change_plan(c));
+	diff_change_unref(c);
+	json_decref(whole);
+	free(line);
+
+	/* Nothing changed: every part reused, nothing copied, no line. */
+	ns_files(&files, "nope");
+	pipeline_build(p, &files, &cfg, &to, &r);
+	source_files_free(&files);
+	diff_statuses_record(t, r.dag, &from, &to_objs);
+	assert_int_equal(from.n, 0);
+	assert_int_equal(to_objs.n, 0);
+	line = diff_change_line(r.snapshot, r.snapshot, &from, &to_objs);
+	assert_null(line);
+	diff_objects_free(&from);
+	diff_objects_free(&to_objs);
+	build_result_free(&r);
+
+	diff_objects_free(&all_a);
+	diff_objects_free(&all_b);
+	diff_statuses_free(t);
+	pipeline_free(p);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -395,6 +517,7 @@ main(void)
 		cmocka_unit_test(test_cluster_renamed_by_options),
 		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_undecodable),
+		cmocka_unit_test(test_statuses_per_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
