@@ -19,6 +19,7 @@
 #include "admin/admin.h"
 #include "ads/ads.h"
 #include "cmd.h"
+#include "diff/diff.h"
 #include "notify.h"
 #include "owners_file.h"
 #include "report.h"
@@ -63,6 +64,9 @@ struct serve {
 	struct build_result build;
 	bool have_build;
 	uint64_t build_id; /* of the build kept; 0 = none yet */
+	/* The objects' statuses of the build in effect, per DAG part, to tell
+	 * what the next change does to them (issue #19, admin /debug/diff). */
+	struct diff_statuses *statuses;
 	struct admin_fetch_info fetch_seen; /* git remote: last shown */
 	bool have_fetch_seen;
 	/* Last good copies in the state directory (issue #15), or NULL when
@@ -258,6 +262,39 @@ serve_publish_fetch(struct serve *s)
 	s->fetch_seen = fi;
 	s->fetch_seen.last_error = NULL; /* the source's, not kept */
 	s->have_fetch_seen = true;
+}
+
+/* What this build changes against the one in effect (s->current, before
+ * it is replaced): logged once, and kept for the admin endpoint until the
+ * next change. The first build is not a change. What is done here costs
+ * what the change costs (diff.h): statuses are copied for the DAG parts
+ * this build made, resources compared by version; the plan, which reads
+ * every host of a changed RouteConfiguration, is made when a page asks. */
+static void
+serve_record_change(struct serve *s, const struct build_result *r)
+{
+	struct diff_objects from = { 0 }, to = { 0 };
+	bool first = s->current == NULL;
+	int64_t start = now_ms();
+	char *line = NULL;
+
+	diff_statuses_record(s->statuses, r->dag, first ? NULL : &from,
+	    first ? NULL : &to);
+	if (!first)
+		line = diff_change_line(s->current, r->snapshot, &from, &to);
+	if (line != NULL) {
+		struct diff_change *c = diff_change_new(s->current, r->snapshot,
+		    &from, &to);
+
+		log_info("change %s -> %s: %s (the plan: GET /debug/diff)",
+		    s->current->revision, r->revision, line);
+		admin_server_set_change(s->admin, c);
+		diff_change_unref(c);
+		free(line);
+	}
+	diff_objects_free(&from);
+	diff_objects_free(&to);
+	log_debug("change recorded in %lld ms", (long long)(now_ms() - start));
 }
 
 /* Give a new pipeline the FQDN ledger of the state directory (directory
@@ -495,6 +532,7 @@ serve_rebuild(struct serve *s, const char *why)
 		    r->revision, files.revision_subject ? files.revision_subject : "",
 		    r->diags.nerrors, s->current ? s->current->revision : "(none)");
 	} else if (snapshot_changed(s->current, r->snapshot)) {
+		serve_record_change(s, r);
 		ads_server_publish(s->ads, r->snapshot);
 		snapshot_unref(s->current);
 		s->current = snapshot_ref(r->snapshot);
@@ -511,6 +549,8 @@ serve_rebuild(struct serve *s, const char *why)
 		    r->snapshot->types[XDS_CLUSTER].n, r->snapshot->types[XDS_ENDPOINT].n,
 		    (long long)(now_ms() - start));
 	} else {
+		/* Statuses may still have changed (a new object in error). */
+		serve_record_change(s, r);
 		log_debug("%s: nothing Envoy sees changed", why);
 	}
 
@@ -851,6 +891,7 @@ serve_start(struct serve *s)
 		log_warning("cannot watch certificate files (%s): renewals are "
 		    "picked up on SIGHUP only", strerror(errno));
 	s->pipeline = pipeline_new(&lo);
+	s->statuses = diff_statuses_new();
 	serve_owners_attach(s);
 	serve_open_lastgood(s);
 	if (ads_server_start(&ao, &s->ads, &err) < 0) {
@@ -908,6 +949,7 @@ serve_stop(struct serve *s)
 	source_files_free(&s->pending_files);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
+	diff_statuses_free(s->statuses);
 	free(s->serving_subject);
 	if (s->epfd >= 0)
 		close(s->epfd);

@@ -261,3 +261,10 @@ cmd_status(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	return rc;
 }
+
+int
+cmd_admin_get(const char *addr, const char *path, struct strbuf *body,
+    char **err)
+{
+	return http_get(addr, path, body, err);
+}

@@ -347,6 +347,7 @@ admin_html_render(const struct admin_state *st, struct strbuf *out)
 	strbuf_puts(out, "</main><footer><h2>Endpoints</h2>"
 	    "<a href=\"/status\">/status</a><a href=\"/metrics\">/metrics</a>"
 	    "<a href=\"/debug/dag\">/debug/dag</a><a href=\"/debug/xds\">/debug/xds</a>"
+	    "<a href=\"/debug/diff\">/debug/diff</a>"
 	    "<a href=\"/healthz\">/healthz</a><a href=\"/readyz\">/readyz</a>"
 	    "<form method=\"post\" action=\"/refresh\"><button type=\"submit\">"
 	    "Refresh now</button></form></footer></body></html>\n");
