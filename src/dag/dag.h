@@ -158,6 +158,7 @@ struct dag_headers_policy {
 	const char **remove; /* sorted */
 	size_t nremove;
 	const char *host_rewrite; /* requests only: "Host" in set */
+	const char *host_rewrite_header; /* routes only: Host from "%REQ(name)%" */
 };
 
 struct dag_weighted_cluster {

@@ -543,13 +543,39 @@ header_value_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* The header name of a whole-value "%REQ(name)%" (Contour's dynamic Host
+ * rewrite), canonicalised; NULL when the value is anything else. */
+static const char *
+host_rewrite_header_name(struct arena *a, const char *value)
+{
+	size_t n;
+	char *name;
+	const char *canon;
+
+	while (isspace((unsigned char)*value))
+		value++;
+	n = strlen(value);
+	while (n > 0 && isspace((unsigned char)value[n - 1]))
+		n--;
+	if (n <= 7 || strncmp(value, "%REQ(", 5) != 0 ||
+	    strncmp(value + n - 2, ")%", 2) != 0)
+		return NULL;
+	name = arena_strndup(a, value + 5, n - 7);
+	canon = policy_canonical_header(a, name);
+	return canon;
+}
+
 /* Contour's headersPolicyRoute/headersPolicyService: canonical names, no
- * duplicates, Host (requests only) becomes a host rewrite. Returns NULL
- * with *err set on a problem; NULL with *err NULL when hp is NULL. */
+ * duplicates, Host (requests only) becomes a host rewrite: a literal, or on a
+ * route (HOST_REWRITE_HEADER) the header named by "%REQ(name)%"; an empty
+ * Host value rewrites nothing, as in Contour. Returns NULL with *err set on a
+ * problem; NULL with *err NULL when hp is NULL. */
+enum host_rewrite { HOST_REWRITE_NONE, HOST_REWRITE_LITERAL, HOST_REWRITE_HEADER };
+
 static struct dag_headers_policy *
 headers_policy(struct builder *b, const struct hp_headers_policy *hp,
-    bool allow_host, const char *ns, const char *service, int32_t port,
-    const char **err)
+    enum host_rewrite allow_host, const char *ns, const char *service,
+    int32_t port, const char **err)
 {
 	struct dag_headers_policy *out;
 	size_t cap = 0;
@@ -574,15 +600,26 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 				return NULL;
 			}
 		if (strcmp(key, "Host") == 0) {
-			if (!allow_host) {
+			const char *hdr;
+
+			if (allow_host == HOST_REWRITE_NONE) {
 				*err = "rewriting \"Host\" header is not supported";
 				return NULL;
 			}
-			if (out->host_rewrite != NULL) {
+			if (out->host_rewrite != NULL || out->host_rewrite_header != NULL) {
 				*err = "duplicate header addition: \"Host\"";
 				return NULL;
 			}
-			out->host_rewrite = hp->set[i].value;
+			hdr = host_rewrite_header_name(b->arena, hp->set[i].value);
+			if (hdr != NULL && allow_host != HOST_REWRITE_HEADER) {
+				*err = "rewriting \"Host\" header from a request header "
+				    "(%REQ(...)%) is only supported on routes";
+				return NULL;
+			}
+			if (hdr != NULL)
+				out->host_rewrite_header = hdr;
+			else if (hp->set[i].value[0] != '\0')
+				out->host_rewrite = hp->set[i].value;
 			continue;
 		}
 		hv.key = key;
@@ -1088,7 +1125,8 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "Spec.Routes unresolved service reference: %s", why);
 			continue;
 		}
-		wc.request_headers = headers_policy(b, s->request_headers, true,
+		wc.request_headers = headers_policy(b, s->request_headers,
+		    HOST_REWRITE_LITERAL,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
@@ -1096,7 +1134,8 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "%s on request headers", err);
 			return false;
 		}
-		wc.response_headers = headers_policy(b, s->response_headers, false,
+		wc.response_headers = headers_policy(b, s->response_headers,
+		    HOST_REWRITE_NONE,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
@@ -1171,7 +1210,8 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	merge_headers(b, &cl, &r, &hcap);
 	merge_queries(b, &cl, &r);
 
-	r.request_headers = headers_policy(b, hr->request_headers, true,
+	r.request_headers = headers_policy(b, hr->request_headers,
+	    HOST_REWRITE_HEADER,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
@@ -1179,7 +1219,8 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		    "%s on request headers", why);
 		return false;
 	}
-	r.response_headers = headers_policy(b, hr->response_headers, false,
+	r.response_headers = headers_policy(b, hr->response_headers,
+	    HOST_REWRITE_NONE,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",

@@ -48,7 +48,7 @@ FP_SIZE(dag_cluster, 136);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
-FP_SIZE(dag_headers_policy, 40);
+FP_SIZE(dag_headers_policy, 48);
 FP_SIZE(dag_weighted_cluster, 32);
 FP_SIZE(dag_redirect, 40);
 FP_SIZE(dag_retry_policy, 40);
@@ -146,6 +146,7 @@ fp_headers_policy(struct fp *f, const struct dag_headers_policy *p)
 	for (size_t i = 0; i < p->nremove; i++)
 		fp_str(f, p->remove[i]);
 	fp_str(f, p->host_rewrite);
+	fp_str(f, p->host_rewrite_header);
 }
 
 static void

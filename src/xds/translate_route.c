@@ -606,6 +606,12 @@ route_action(struct arena *a, const struct dag_route *r, bool proxyless)
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_LITERAL;
 		ra->host_rewrite_literal = pb_str(a, r->request_headers->host_rewrite);
 	}
+	if (r->request_headers != NULL &&
+	    r->request_headers->host_rewrite_header != NULL) {
+		ra->host_rewrite_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_HEADER;
+		ra->host_rewrite_header = pb_str(a, r->request_headers->host_rewrite_header);
+	}
 	if (r->websocket && !proxyless) {
 		Envoy__Config__Route__V3__RouteAction__UpgradeConfig *uc = pb_new(a,
 		    &envoy__config__route__v3__route_action__upgrade_config__descriptor);
