@@ -235,8 +235,11 @@ kinds_condition_validate(struct schema_ctx *ctx, const struct ynode *map, void *
 	int n = (c->prefix != NULL) + (c->exact != NULL) + (c->regex != NULL) +
 	    (c->header != NULL) + (c->query != NULL);
 
-	if (n != 1) {
-		schema_error(ctx, map, "a condition must set exactly one of "
+	/* Contour's CRD lets one item hold several (prefix and header apply
+	 * together); more than one path match is a RouteError/IncludeError
+	 * status (pathMatchConditionsValid), not a load error. */
+	if (n == 0) {
+		schema_error(ctx, map, "a condition must set at least one of "
 		    "prefix, exact, regex, header or queryParameter");
 		return;
 	}
