@@ -108,6 +108,7 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 	to->stream_idle_timeout_ms = timeout_or_zero(t->stream_idle_ms);
 	to->request_timeout_ms = timeout_or_zero(t->request_ms);
 	to->max_connection_duration_ms = timeout_or_zero(t->max_connection_duration_ms);
+	to->drain_timeout_ms = timeout_or_zero(t->connection_shutdown_grace_period_ms);
 	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
 	to->https_address = cfg->envoy.https.address;
 	to->https_port = (uint32_t)cfg->envoy.https.port;

@@ -26,6 +26,7 @@ struct translate_options {
 	int64_t stream_idle_timeout_ms;
 	int64_t request_timeout_ms;
 	int64_t max_connection_duration_ms;
+	int64_t drain_timeout_ms; /* connection-shutdown-grace-period; 0 = Envoy's */
 	uint32_t xff_num_trusted_hops;
 	enum translate_server_header server_header;
 	/* ingress_https (translate_https.c): envoy.https, envoy.tls and the

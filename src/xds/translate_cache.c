@@ -60,7 +60,7 @@ FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
 FP_SIZE(dag_route, 224);
 FP_SIZE(dag_vhost, 104);
-FP_SIZE(translate_options, 144);
+FP_SIZE(translate_options, 152);
 #endif
 
 /* --- fingerprints ---------------------------------------------------------- */
@@ -437,6 +437,7 @@ options_fingerprint(const struct translate_options *o)
 	fp_u64(&f, (uint64_t)o->stream_idle_timeout_ms);
 	fp_u64(&f, (uint64_t)o->request_timeout_ms);
 	fp_u64(&f, (uint64_t)o->max_connection_duration_ms);
+	fp_u64(&f, (uint64_t)o->drain_timeout_ms);
 	fp_u64(&f, o->xff_num_trusted_hops);
 	fp_u64(&f, o->server_header);
 	fp_str(&f, o->https_address);

@@ -145,6 +145,10 @@ translate_hcm(struct translation *t, const char *stat_prefix,
 		hcm->stream_idle_timeout = pb_duration_ms(a, o->stream_idle_timeout_ms);
 	if (o->request_timeout_ms > 0)
 		hcm->request_timeout = pb_duration_ms(a, o->request_timeout_ms);
+	/* Contour: connection-shutdown-grace-period is the HCM's drain_timeout
+	 * (the time between GOAWAY and closing when draining). */
+	if (o->drain_timeout_ms > 0)
+		hcm->drain_timeout = pb_duration_ms(a, o->drain_timeout_ms);
 	return &hcm->base;
 }
 
