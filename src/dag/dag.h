@@ -209,6 +209,7 @@ struct dag_hash_policy {
 
 struct dag_local_ratelimit {
 	uint32_t max_tokens, tokens_per_fill;
+	uint32_t status_code; /* 0 = Envoy's 429 */
 	int64_t fill_interval_ms;
 	struct dag_header_value *response_headers; /* sorted by key */
 	size_t nresponse_headers;

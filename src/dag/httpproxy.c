@@ -667,6 +667,7 @@ local_ratelimit(struct builder *b, const struct hp_ratelimit_policy *rl,
 	out->max_tokens = l->requests + l->burst < l->requests ? UINT32_MAX :
 	    l->requests + l->burst;
 	out->tokens_per_fill = l->requests;
+	out->status_code = l->response_status_code;
 	out->fill_interval_ms = strcmp(l->unit, "second") == 0 ? 1000 :
 	    strcmp(l->unit, "minute") == 0 ? 60000 : 3600000;
 	for (size_t i = 0; i < l->nresponse_headers; i++) {

@@ -522,11 +522,40 @@ static const struct schema_field kinds_local_ratelimit_fields[] = {
 	  .offset = offsetof(struct hp_local_ratelimit, burst) },
 	F_LIST("responseHeadersToAdd", struct hp_local_ratelimit, response_headers,
 	    nresponse_headers, &kinds_header_value, 0),
-	/* Needs envoy.type.v3.HttpStatus, not in proto/ yet. */
-	F_UNSUPPORTED("responseStatusCode"),
+	{ .key = "responseStatusCode", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_local_ratelimit, response_status_code),
+	  .min = 400, .max = 599 },
 };
+
+/* The 4xx and 5xx codes of Envoy's envoy.type.v3.StatusCode: Envoy
+ * refuses an HttpStatus with any other (defined_only). */
+static const uint16_t kinds_envoy_error_codes[] = {
+	400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413,
+	414, 415, 416, 417, 421, 422, 423, 424, 426, 428, 429, 431, 500, 501,
+	502, 503, 504, 505, 506, 507, 508, 510, 511,
+};
+
+static void
+kinds_local_ratelimit_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct hp_local_ratelimit *l = obj;
+
+	if (l->response_status_code == 0)
+		return;
+	for (size_t i = 0; i < sizeof kinds_envoy_error_codes /
+	    sizeof kinds_envoy_error_codes[0]; i++)
+		if (kinds_envoy_error_codes[i] == l->response_status_code)
+			return;
+	schema_error_at(ctx, ynode_get(map, "responseStatusCode"),
+	    "responseStatusCode", "%u is not a status code Envoy knows (Envoy's "
+	    "envoy.type.v3.StatusCode; 429 is the default)",
+	    (unsigned)l->response_status_code);
+}
+
 static const struct schema_table kinds_local_ratelimit = SCHEMA_TABLE_ORIGIN(
-    "local", struct hp_local_ratelimit, kinds_local_ratelimit_fields, NULL);
+    "local", struct hp_local_ratelimit, kinds_local_ratelimit_fields,
+    kinds_local_ratelimit_validate);
 
 static const struct schema_field kinds_ratelimit_fields[] = {
 	F_PTR("local", struct hp_ratelimit_policy, local, &kinds_local_ratelimit),

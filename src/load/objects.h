@@ -167,6 +167,7 @@ struct hp_direct_response {
 
 struct hp_local_ratelimit {
 	uint32_t requests, burst;
+	uint32_t response_status_code; /* 0 = Envoy's 429 */
 	char *unit; /* second, minute, hour */
 	struct hp_header_value *response_headers;
 	size_t nresponse_headers;

@@ -53,7 +53,7 @@ FP_SIZE(dag_weighted_cluster, 32);
 FP_SIZE(dag_redirect, 40);
 FP_SIZE(dag_retry_policy, 40);
 FP_SIZE(dag_hash_policy, 40);
-FP_SIZE(dag_local_ratelimit, 32);
+FP_SIZE(dag_local_ratelimit, 40);
 FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
@@ -157,6 +157,7 @@ fp_ratelimit(struct fp *f, const struct dag_local_ratelimit *rl)
 		return;
 	fp_u64(f, rl->max_tokens);
 	fp_u64(f, rl->tokens_per_fill);
+	fp_u64(f, rl->status_code);
 	fp_u64(f, (uint64_t)rl->fill_interval_ms);
 	fp_u64(f, rl->nresponse_headers);
 	for (size_t i = 0; i < rl->nresponse_headers; i++) {

@@ -326,6 +326,10 @@ local_ratelimit_config(struct arena *a, const struct dag_local_ratelimit *rl,
 	c->token_bucket->fill_interval = pb_duration_ms(a, rl->fill_interval_ms);
 	c->filter_enabled = percent(a, 100);
 	c->filter_enforced = percent(a, 100);
+	if (rl->status_code != 0) {
+		c->status = pb_new(a, &envoy__type__v3__http_status__descriptor);
+		c->status->code = (Envoy__Type__V3__StatusCode)rl->status_code;
+	}
 	if (rl->nresponse_headers > 0)
 		c->response_headers_to_add = header_options(a, rl->response_headers,
 		    rl->nresponse_headers, &c->n_response_headers_to_add);
