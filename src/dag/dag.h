@@ -92,6 +92,13 @@ struct dag_health_check {
 	size_t nexpected_statuses;
 };
 
+/* services[].slowStartPolicy (round robin and least request only). */
+struct dag_slow_start {
+	int64_t window_ms;
+	double aggression;
+	uint32_t min_weight_percent;
+};
+
 /* Timeouts: -1 = not set (Envoy's default), 0 = disabled ("infinity"). */
 #define DAG_TIMEOUT_DEFAULT (-1)
 
@@ -104,6 +111,7 @@ struct dag_cluster {
 	enum dag_protocol protocol;
 	enum dag_lb_policy lb_policy;
 	struct dag_health_check *health_check; /* NULL: none */
+	const struct dag_slow_start *slow_start; /* NULL: none */
 	int64_t idle_connection_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
 	/* Circuit breakers from the Service's annotations; 0 = unset. */
 	uint32_t max_connections, max_pending_requests, max_requests, max_retries;

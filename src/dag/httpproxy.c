@@ -965,6 +965,33 @@ lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 	}
 }
 
+/* Contour's slowStartConfig: Envoy implements slow start for round robin
+ * and least request only; aggression defaults to 1.0, the minimum weight
+ * to 10 percent. */
+static bool
+slow_start(struct builder *b, size_t st, const struct hp_slow_start *ss,
+    struct cluster_options *opts)
+{
+	struct dag_slow_start *out;
+	const char *why;
+
+	if (opts->lb_policy != DAG_LB_ROUND_ROBIN &&
+	    opts->lb_policy != DAG_LB_LEAST_REQUEST) {
+		status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+		    "SlowStartInvalid", &ss->origin, "slow start is only supported "
+		    "with RoundRobin or WeightedLeastRequest load balancer strategy");
+		return false;
+	}
+	out = ARENA_NEW(b->arena, struct dag_slow_start);
+	if (duration_parse_ms(ss->window, &out->window_ms, &why) < 0)
+		out->window_ms = 0; /* the loader checked it */
+	out->aggression = ss->aggression ? strtod(ss->aggression, NULL) : 1.0;
+	out->min_weight_percent = ss->has_min_weight_percent ?
+	    ss->min_weight_percent : 10;
+	opts->slow_start = out;
+	return true;
+}
+
 /* --- routes ---------------------------------------------------------------- */
 
 /* The routes of one root while its include tree is walked: in
@@ -1117,6 +1144,9 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 
 		o.protocol = s->protocol;
 		if (!tls_upstream_validation(b, st, proxy, s, &o)) /* tls.c */
+			return false;
+		if (s->slow_start != NULL &&
+		    !slow_start(b, st, s->slow_start, &o))
 			return false;
 		wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 		    s->port, NULL, &o, &why);

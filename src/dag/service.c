@@ -326,6 +326,10 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 			    (long long)hc->expected_statuses[i].end);
 		strbuf_putc(sb, ';');
 	}
+	if (c->slow_start != NULL)
+		strbuf_printf(sb, "slowstart=%lld,%.17g,%u;",
+		    (long long)c->slow_start->window_ms, c->slow_start->aggression,
+		    c->slow_start->min_weight_percent);
 	if (c->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT)
 		strbuf_printf(sb, "idle=%lld;", (long long)c->idle_connection_timeout_ms);
 	if (c->max_connections || c->max_pending_requests || c->max_requests ||
@@ -418,6 +422,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	if (opts != NULL) {
 		proto.lb_policy = opts->lb_policy;
 		proto.health_check = (struct dag_health_check *)opts->health_check;
+		proto.slow_start = opts->slow_start;
 		proto.idle_connection_timeout_ms = opts->idle_connection_timeout_ms;
 	}
 	proto.max_connections = annotation_u32(svc_obj, circuit_breaker_annotations[0]);

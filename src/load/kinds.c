@@ -283,6 +283,42 @@ static const struct schema_table kinds_headers_policy = SCHEMA_TABLE_ORIGIN(
 
 static const char *const kinds_upstream_protocols[] = { "h2", "h2c", "tls", NULL };
 
+/* Contour's CRD pattern for slowStartPolicy.aggression. */
+static const char *
+kinds_check_decimal(const char *s)
+{
+	const char *p = s;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		const char *frac = ++p;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == frac)
+			return "must be a decimal number such as \"1.0\" or \".5\"";
+	} else if (p == s) {
+		return "must be a decimal number such as \"1.0\" or \".5\"";
+	}
+	if (*p != '\0')
+		return "must be a decimal number such as \"1.0\" or \".5\"";
+	return NULL;
+}
+
+static const struct schema_field kinds_slow_start_fields[] = {
+	F_STR("window", struct hp_slow_start, window, SCHEMA_REQUIRED,
+	    kinds_check_duration),
+	F_STR("aggression", struct hp_slow_start, aggression, 0,
+	    kinds_check_decimal),
+	{ .key = "minWeightPercent", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_slow_start, min_weight_percent),
+	  .flags = SCHEMA_HAS, .min = 0, .max = 100,
+	  .has_offset = offsetof(struct hp_slow_start, has_min_weight_percent) },
+};
+static const struct schema_table kinds_slow_start = SCHEMA_TABLE_ORIGIN(
+    "slowStartPolicy", struct hp_slow_start, kinds_slow_start_fields, NULL);
+
 static const struct schema_field kinds_service_ref_fields[] = {
 	F_STR("name", struct hp_service, name, SCHEMA_REQUIRED,
 	    schema_check_dns1123_subdomain),
@@ -300,7 +336,7 @@ static const struct schema_field kinds_service_ref_fields[] = {
 	F_PTR("validation", struct hp_service, validation,
 	    &kinds_upstream_validation),
 	F_UNSUPPORTED("cookieRewritePolicies"),
-	F_UNSUPPORTED("slowStartPolicy"),
+	F_PTR("slowStartPolicy", struct hp_service, slow_start, &kinds_slow_start),
 	F_UNSUPPORTED("healthPort"),
 };
 const struct schema_table kinds_service_ref = SCHEMA_TABLE_ORIGIN(

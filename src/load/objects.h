@@ -80,6 +80,16 @@ struct hp_headers_policy {
 	struct origin origin;
 };
 
+/* services[].slowStartPolicy: window checked as a duration, aggression
+ * as a decimal number. */
+struct hp_slow_start {
+	char *window;
+	char *aggression; /* NULL: "1.0" */
+	uint32_t min_weight_percent;
+	bool has_min_weight_percent; /* else Contour's default 10 */
+	struct origin origin;
+};
+
 struct hp_service {
 	char *name;
 	int32_t port;
@@ -90,6 +100,7 @@ struct hp_service {
 	bool mirror;
 	struct hp_headers_policy *request_headers, *response_headers;
 	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
+	struct hp_slow_start *slow_start;
 };
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */

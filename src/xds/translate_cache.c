@@ -44,7 +44,7 @@ FP_SIZE(dag_endpoint, 16);
 FP_SIZE(dag_endpoints, 24);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 136);
+FP_SIZE(dag_cluster, 144);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
@@ -206,6 +206,14 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 			fp_u64(f, (uint64_t)hc->expected_statuses[i].start);
 			fp_u64(f, (uint64_t)hc->expected_statuses[i].end);
 		}
+	}
+	fp_u64(f, c->slow_start != NULL);
+	if (c->slow_start != NULL) {
+		union { double d; uint64_t u; } agg = { .d = c->slow_start->aggression };
+
+		fp_u64(f, (uint64_t)c->slow_start->window_ms);
+		fp_u64(f, agg.u);
+		fp_u64(f, c->slow_start->min_weight_percent);
 	}
 	fp_u64(f, (uint64_t)c->idle_connection_timeout_ms);
 	fp_u64(f, c->max_connections);

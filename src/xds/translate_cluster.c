@@ -211,6 +211,41 @@ dns_cluster(struct arena *a, Cluster *c, const struct dag_cluster *dc)
 
 /* Only clusters some route uses are sent: an unused Service costs Envoy
  * nothing. The DAG creates clusters only when a route resolves them. */
+/* Contour's slowStartConfig: in round_robin_lb_config or
+ * least_request_lb_config, aggression under the runtime key
+ * "contour.slowstart.aggression". */
+static void
+slow_start_config(struct arena *a, Envoy__Config__Cluster__V3__Cluster *c,
+    const struct dag_cluster *dc)
+{
+	Envoy__Config__Cluster__V3__Cluster__SlowStartConfig *ss = pb_new(a,
+	    &envoy__config__cluster__v3__cluster__slow_start_config__descriptor);
+
+	ss->slow_start_window = pb_duration_ms(a, dc->slow_start->window_ms);
+	ss->aggression = pb_new(a, &envoy__config__core__v3__runtime_double__descriptor);
+	ss->aggression->default_value = dc->slow_start->aggression;
+	ss->aggression->runtime_key = "contour.slowstart.aggression";
+	ss->min_weight_percent = pb_new(a, &envoy__type__v3__percent__descriptor);
+	ss->min_weight_percent->value = dc->slow_start->min_weight_percent;
+	if (dc->lb_policy == DAG_LB_LEAST_REQUEST) {
+		Envoy__Config__Cluster__V3__Cluster__LeastRequestLbConfig *lr = pb_new(a,
+		    &envoy__config__cluster__v3__cluster__least_request_lb_config__descriptor);
+
+		lr->slow_start_config = ss;
+		c->lb_config_case =
+		    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_CONFIG_LEAST_REQUEST_LB_CONFIG;
+		c->least_request_lb_config = lr;
+	} else {
+		Envoy__Config__Cluster__V3__Cluster__RoundRobinLbConfig *rr = pb_new(a,
+		    &envoy__config__cluster__v3__cluster__round_robin_lb_config__descriptor);
+
+		rr->slow_start_config = ss;
+		c->lb_config_case =
+		    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_CONFIG_ROUND_ROBIN_LB_CONFIG;
+		c->round_robin_lb_config = rr;
+	}
+}
+
 void
 translate_clusters(struct translation *t)
 {
@@ -265,6 +300,8 @@ translate_clusters(struct translation *t)
 			c->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RING_HASH;
 			break;
 		}
+		if (dc->slow_start != NULL)
+			slow_start_config(a, c, dc);
 		if (dc->health_check != NULL) {
 			c->n_health_checks = 1;
 			c->health_checks = pb_array(a, 1);
