@@ -214,4 +214,10 @@ bool dag_parse_u32(const char *s, uint32_t *out);
  * names), or (size_t)-1. */
 size_t dag_proxy_find(const struct builder *b, const char *ns, const char *name);
 
+/* httpproxy.c: a health check with Contour's defaults; tcp (tcpproxy,
+ * tls.c) has no path and no host. */
+struct hp_health_check;
+struct dag_health_check *dag_health_check_new(struct builder *b,
+    const struct hp_health_check *hc, bool tcp);
+
 #endif

@@ -83,9 +83,10 @@ struct dag_status_range {
 	int64_t start, end; /* [start, end) */
 };
 
-/* An HTTP health check, Contour's defaults already applied. */
+/* An HTTP health check, Contour's defaults already applied; a TCP one
+ * (tcpproxy) has no path. */
 struct dag_health_check {
-	const char *path, *host;
+	const char *path, *host; /* path NULL: TCP */
 	int64_t interval_ms, timeout_ms;
 	uint32_t unhealthy_threshold, healthy_threshold;
 	struct dag_status_range *expected_statuses;

@@ -828,17 +828,21 @@ cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err
 	return out;
 }
 
-static struct dag_health_check *
-health_check(struct builder *b, const struct hp_health_check *hc)
+/* Contour's httpHealthCheckPolicy and tcpHealthCheckPolicy with their
+ * defaults; a TCP check (tcpproxy, tls.c) has no path and no host. */
+struct dag_health_check *
+dag_health_check_new(struct builder *b, const struct hp_health_check *hc,
+    bool tcp)
 {
 	struct dag_health_check *out;
 
 	if (hc == NULL)
 		return NULL;
 	out = ARENA_NEW(b->arena, struct dag_health_check);
-	out->path = hc->path;
+	out->path = tcp ? NULL : hc->path;
 	/* Contour's defaults. */
-	out->host = hc->host && *hc->host ? hc->host : "contour-envoy-healthcheck";
+	out->host = tcp ? NULL : hc->host && *hc->host ? hc->host :
+	    "contour-envoy-healthcheck";
 	out->interval_ms = hc->interval_seconds ? hc->interval_seconds * 1000 : 10000;
 	out->timeout_ms = hc->timeout_seconds ? hc->timeout_seconds * 1000 : 2000;
 	out->unhealthy_threshold = hc->unhealthy_threshold ? hc->unhealthy_threshold : 3;
@@ -1297,7 +1301,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	lb_policy(b, st, hr->lb_policy, &r, &opts);
 	if (!path_rewrite(b, st, hr, &r))
 		return false;
-	opts.health_check = health_check(b, hr->health_check);
+	opts.health_check = dag_health_check_new(b, hr->health_check, false);
 
 	if (hr->redirect != NULL) {
 		const struct hp_redirect *rd = hr->redirect;

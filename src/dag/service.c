@@ -316,7 +316,8 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 	if (c->health_check != NULL) {
 		const struct dag_health_check *hc = c->health_check;
 
-		strbuf_printf(sb, "hc=%s|%s|%lld|%lld|%u|%u", hc->path,
+		strbuf_printf(sb, "hc=%s|%s|%lld|%lld|%u|%u", hc->path ? hc->path :
+		    "(tcp)",
 		    hc->host ? hc->host : "", (long long)hc->interval_ms,
 		    (long long)hc->timeout_ms, hc->unhealthy_threshold,
 		    hc->healthy_threshold);

@@ -121,14 +121,32 @@ static const struct schema_field kinds_tcpproxy_include_fields[] = {
 static const struct schema_table kinds_tcpproxy_include = SCHEMA_TABLE_ORIGIN(
     "include", struct hp_tcpproxy_include, kinds_tcpproxy_include_fields, NULL);
 
+/* Contour's TCPHealthCheckPolicy: the HTTP one without path, host and
+ * expected statuses. */
+static const struct schema_field kinds_tcp_health_check_fields[] = {
+	{ .key = "intervalSeconds", .type = SCHEMA_INT64,
+	  .offset = offsetof(struct hp_health_check, interval_seconds),
+	  .min = 0, .max = 86400 },
+	{ .key = "timeoutSeconds", .type = SCHEMA_INT64,
+	  .offset = offsetof(struct hp_health_check, timeout_seconds),
+	  .min = 0, .max = 86400 },
+	{ .key = "unhealthyThresholdCount", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_health_check, unhealthy_threshold) },
+	{ .key = "healthyThresholdCount", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_health_check, healthy_threshold) },
+};
+static const struct schema_table kinds_tcp_health_check = SCHEMA_TABLE_ORIGIN(
+    "healthCheckPolicy", struct hp_health_check, kinds_tcp_health_check_fields,
+    NULL);
+
 static const struct schema_field kinds_tcpproxy_fields[] = {
 	T_LIST("services", struct hp_tcpproxy, services, nservices,
 	    &kinds_service_ref, 0),
 	T_PTR("include", struct hp_tcpproxy, include, &kinds_tcpproxy_include),
 	T_PTR("includes", struct hp_tcpproxy, includes, &kinds_tcpproxy_include),
 	T_PTR("loadBalancerPolicy", struct hp_tcpproxy, lb_policy, &kinds_lb_policy),
-	/* TCP health checks: not implemented. */
-	T_UNSUPPORTED("healthCheckPolicy"),
+	T_PTR("healthCheckPolicy", struct hp_tcpproxy, health_check,
+	    &kinds_tcp_health_check),
 };
 const struct schema_table kinds_tcpproxy = SCHEMA_TABLE_ORIGIN("tcpproxy",
     struct hp_tcpproxy, kinds_tcpproxy_fields, NULL);

@@ -295,6 +295,7 @@ struct hp_tcpproxy {
 	struct hp_tcpproxy_include *include;
 	struct hp_tcpproxy_include *includes; /* deprecated spelling of include */
 	struct hp_lb_policy *lb_policy;
+	struct hp_health_check *health_check; /* TCP: no path, host, statuses */
 	struct origin origin;
 };
 

@@ -53,6 +53,13 @@ health_check(struct arena *a, const struct dag_cluster *dc)
 	hc->interval = pb_duration_ms(a, h->interval_ms);
 	hc->unhealthy_threshold = pb_uint32(a, h->unhealthy_threshold);
 	hc->healthy_threshold = pb_uint32(a, h->healthy_threshold);
+	if (h->path == NULL) { /* tcpproxy: Contour's tcpHealthCheck */
+		hc->health_checker_case =
+		    ENVOY__CONFIG__CORE__V3__HEALTH_CHECK__HEALTH_CHECKER_TCP_HEALTH_CHECK;
+		hc->tcp_health_check = pb_new(a,
+		    &envoy__config__core__v3__health_check__tcp_health_check__descriptor);
+		return hc;
+	}
 	http->path = pb_str(a, h->path);
 	http->host = pb_str(a, h->host);
 	if (dc->protocol == DAG_PROTOCOL_H2 || dc->protocol == DAG_PROTOCOL_H2C)

@@ -468,9 +468,9 @@ test_condition_rules(void **state)
 	    "ns/f.yaml:8:15: error: HTTPProxy ns/app: spec.routes[0].conditions[0]."
 	    "header: a header condition must set exactly one of present, "
 	    "notpresent, exact, notexact, contains, notcontains or regex (found 2)");
-	assert_error(PROXY_HEAD "spec:\n  tcpproxy:\n    healthCheckPolicy: {}\n",
-	    "ns/f.yaml:7:5: error: HTTPProxy ns/app: spec.tcpproxy: field "
-	    "\"healthCheckPolicy\" is not supported yet");
+	assert_error(PROXY_HEAD "spec:\n  tcpproxy:\n    healthCheckPolicy: {path: /}\n",
+	    "ns/f.yaml:7:25: error: HTTPProxy ns/app: spec.tcpproxy."
+	    "healthCheckPolicy: unknown field \"path\"");
 }
 
 static void
