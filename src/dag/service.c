@@ -73,12 +73,38 @@ port_listed(const char *list, const struct svc_port *sp)
 	return false;
 }
 
-/* projectcontour.io/upstream-protocol.{h2,h2c,tls}: "443,https". */
+/* Contour's toContourProtocol: a port's appProtocol, when set, decides
+ * alone (the annotations are not read); *known false for a value Contour
+ * does not map (HTTP/1.1 then). */
+static const char *
+app_protocol(const char *app, bool *known)
+{
+	static const struct { const char *app, *proto; } map[] = {
+		{ "kubernetes.io/h2c", "h2c" },
+		{ "kubernetes.io/ws", NULL },
+		{ "http", NULL },
+		{ "https", "tls" },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(app, map[i].app) == 0) {
+			*known = true;
+			return map[i].proto;
+		}
+	*known = false;
+	return NULL;
+}
+
+/* projectcontour.io/upstream-protocol.{h2,h2c,tls}: "443,https"; a port's
+ * appProtocol wins (Contour's upstreamProtocol). */
 static const char *
 annotation_protocol(const struct object *svc, const struct svc_port *sp)
 {
 	static const char *const names[] = { "h2", "h2c", "tls" };
+	bool known;
 
+	if (sp->app_protocol != NULL)
+		return app_protocol(sp->app_protocol, &known);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (port_listed(annotation_get(svc, protocol_annotations[i]), sp))
 			return names[i];
@@ -112,6 +138,18 @@ service_check_annotations(struct builder *b, size_t st, const struct object *svc
 			status_warning(b, st, "ServiceError", "InvalidAnnotation", NULL,
 			    "annotation %s: \"%s\" is not a number (0..4294967295); "
 			    "ignored", circuit_breaker_annotations[i], v);
+	}
+	for (size_t i = 0; i < s->nports; i++) {
+		bool known;
+
+		if (s->ports[i].app_protocol == NULL)
+			continue;
+		(void)app_protocol(s->ports[i].app_protocol, &known);
+		if (!known)
+			status_warning(b, st, "ServiceError", "InvalidAppProtocol",
+			    &s->ports[i].origin, "spec.ports[%zu].appProtocol \"%s\" "
+			    "is not one of kubernetes.io/h2c, kubernetes.io/ws, http, "
+			    "https: the port is HTTP/1.1", i, s->ports[i].app_protocol);
 	}
 	for (size_t i = 0; i < sizeof protocol_annotations /
 	    sizeof protocol_annotations[0]; i++) {
