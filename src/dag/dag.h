@@ -282,6 +282,17 @@ struct dag_route {
 	bool https_upgrade;
 	/* Only on ingress_https (an Ingress TLS host with allow-http false). */
 	bool secure_only;
+	struct dag_internal_redirect *internal_redirect;
+};
+
+/* Contour's InternalRedirectPolicy. */
+struct dag_internal_redirect {
+	uint32_t max_internal_redirects; /* 0: Envoy's default (1) */
+	const uint32_t *redirect_response_codes;
+	size_t nredirect_response_codes;
+	bool allow_cross_scheme; /* Always and SafeOnly */
+	bool safe_cross_scheme; /* SafeOnly: the safe_cross_scheme predicate */
+	bool deny_repeated_route; /* the previous_routes predicate */
 };
 
 struct dag_vhost {

@@ -875,6 +875,29 @@ retry_policy(struct builder *b, const struct hp_retry_policy *rp)
 	return out;
 }
 
+/* Contour's internalRedirectPolicy: Always and SafeOnly allow a redirect
+ * to the other scheme, SafeOnly through the safe_cross_scheme predicate;
+ * denyRepeatedRouteRedirect is the previous_routes predicate. */
+static struct dag_internal_redirect *
+internal_redirect(struct builder *b, const struct hp_internal_redirect *ir)
+{
+	struct dag_internal_redirect *out;
+	const char *cs;
+
+	if (ir == NULL)
+		return NULL;
+	cs = ir->allow_cross_scheme_redirect ? ir->allow_cross_scheme_redirect :
+	    "Never";
+	out = ARENA_NEW(b->arena, struct dag_internal_redirect);
+	out->max_internal_redirects = ir->max_internal_redirects;
+	out->redirect_response_codes = ir->redirect_response_codes;
+	out->nredirect_response_codes = ir->nredirect_response_codes;
+	out->allow_cross_scheme = strcmp(cs, "Never") != 0;
+	out->safe_cross_scheme = strcmp(cs, "SafeOnly") == 0;
+	out->deny_repeated_route = ir->deny_repeated_route_redirect;
+	return out;
+}
+
 /* Contour's loadBalancerRequestHashPolicies: invalid hash policies are
  * warnings and dropped; none left means round robin. */
 static void
@@ -1294,6 +1317,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		    policy_timeout_ms(hr->timeout_policy->idle_connection);
 	}
 	r.retry = retry_policy(b, hr->retry_policy);
+	r.internal_redirect = internal_redirect(b, hr->internal_redirect);
 	r.websocket = hr->enable_websockets;
 	r.permit_insecure = hr->permit_insecure;
 	r.ip_filter = ip_filter(b, hr->ip_allow, hr->nip_allow, hr->ip_deny,

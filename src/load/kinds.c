@@ -626,6 +626,56 @@ static const struct schema_field kinds_cors_fields[] = {
 static const struct schema_table kinds_cors = SCHEMA_TABLE_ORIGIN(
     "corsPolicy", struct hp_cors_policy, kinds_cors_fields, NULL);
 
+/* internalRedirectPolicy.redirectResponseCodes: Contour's enumeration. */
+static void
+kinds_redirect_codes(struct schema_ctx *ctx, const struct ynode *node, void *obj,
+    const struct schema_field *f)
+{
+	struct hp_internal_redirect *ir = obj;
+
+	(void)f;
+	if (node->type != YNODE_SEQUENCE) {
+		schema_error(ctx, node, "expected a sequence of redirect status "
+		    "codes, got %s", ynode_type_name(node));
+		return;
+	}
+	ir->redirect_response_codes = ARENA_ARRAY(ctx->arena, uint32_t,
+	    node->seq.n ? node->seq.n : 1);
+	for (size_t i = 0; i < node->seq.n; i++) {
+		const struct ynode *item = node->seq.items[i];
+		size_t saved = schema_path_push_index(ctx, i);
+		int64_t v;
+
+		if (!ynode_is_int(item, &v))
+			schema_error(ctx, item, "expected a redirect status code, "
+			    "got %s", ynode_type_name(item));
+		else if (v != 301 && v != 302 && v != 303 && v != 307 && v != 308)
+			schema_error(ctx, item, "%lld is not one of 301, 302, 303, "
+			    "307, 308", (long long)v);
+		else
+			ir->redirect_response_codes[ir->nredirect_response_codes++] =
+			    (uint32_t)v;
+		schema_path_pop(ctx, saved);
+	}
+}
+
+static const char *const kinds_cross_scheme[] = { "Always", "Never", "SafeOnly",
+	NULL };
+
+static const struct schema_field kinds_internal_redirect_fields[] = {
+	{ .key = "maxInternalRedirects", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_internal_redirect, max_internal_redirects) },
+	{ .key = "redirectResponseCodes", .type = SCHEMA_CUSTOM,
+	  .custom = kinds_redirect_codes },
+	F_ENUMSTR("allowCrossSchemeRedirect", struct hp_internal_redirect,
+	    allow_cross_scheme_redirect, 0, kinds_cross_scheme),
+	F_BOOL("denyRepeatedRouteRedirect", struct hp_internal_redirect,
+	    deny_repeated_route_redirect),
+};
+static const struct schema_table kinds_internal_redirect = SCHEMA_TABLE_ORIGIN(
+    "internalRedirectPolicy", struct hp_internal_redirect,
+    kinds_internal_redirect_fields, NULL);
+
 static const struct schema_field kinds_route_fields[] = {
 	F_LIST("conditions", struct hp_route, conditions, nconditions,
 	    &kinds_condition, 0),
@@ -656,7 +706,8 @@ static const struct schema_field kinds_route_fields[] = {
 	F_UNSUPPORTED("authPolicy"),
 	/* Contour implements them with a Lua filter. */
 	F_UNSUPPORTED("cookieRewritePolicies"),
-	F_UNSUPPORTED("internalRedirectPolicy"),
+	F_PTR("internalRedirectPolicy", struct hp_route, internal_redirect,
+	    &kinds_internal_redirect),
 	F_UNSUPPORTED("jwtVerificationPolicy"),
 };
 static const struct schema_table kinds_route = SCHEMA_TABLE_ORIGIN(

@@ -204,6 +204,16 @@ struct hp_cors_policy {
 	struct origin origin;
 };
 
+/* Contour's HTTPInternalRedirectPolicy. */
+struct hp_internal_redirect {
+	uint32_t max_internal_redirects;
+	uint32_t *redirect_response_codes; /* 301, 302, 303, 307, 308 */
+	size_t nredirect_response_codes;
+	char *allow_cross_scheme_redirect; /* Always, Never (default), SafeOnly */
+	bool deny_repeated_route_redirect;
+	struct origin origin;
+};
+
 struct hp_route {
 	struct hp_condition *conditions;
 	size_t nconditions;
@@ -213,6 +223,7 @@ struct hp_route {
 	bool enable_websockets, permit_insecure;
 	struct hp_timeout_policy *timeout_policy;
 	struct hp_retry_policy *retry_policy;
+	struct hp_internal_redirect *internal_redirect;
 	struct hp_health_check *health_check;
 	struct hp_lb_policy *lb_policy;
 	struct hp_path_rewrite *path_rewrite;

@@ -31,6 +31,8 @@
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb-c.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb-c.h"
+#include "envoy/extensions/internal_redirect/previous_routes/v3/previous_routes_config.pb-c.h"
+#include "envoy/extensions/internal_redirect/safe_cross_scheme/v3/safe_cross_scheme_config.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/common.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/secret.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb-c.h"
@@ -175,6 +177,8 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__descriptor,
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__weighted_cluster__descriptor,
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__weighted_cluster__cluster_weight__descriptor,
+	&envoy__extensions__internal_redirect__previous_routes__v3__previous_routes_config__descriptor,
+	&envoy__extensions__internal_redirect__safe_cross_scheme__v3__safe_cross_scheme_config__descriptor,
 	&envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__descriptor,
 	&envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__system_root_certs__descriptor,
 	&envoy__extensions__transport_sockets__tls__v3__common_tls_context__descriptor,

@@ -58,7 +58,7 @@ FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 224);
+FP_SIZE(dag_route, 232);
 FP_SIZE(dag_vhost, 104);
 FP_SIZE(translate_options, 152);
 #endif
@@ -394,6 +394,17 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 	fp_ratelimit(f, r->ratelimit);
 	fp_ip_filter(f, r->ip_filter);
 	fp_u64(f, r->permit_insecure | r->https_upgrade << 1 | r->secure_only << 2);
+	fp_u64(f, r->internal_redirect != NULL);
+	if (r->internal_redirect != NULL) {
+		const struct dag_internal_redirect *ir = r->internal_redirect;
+
+		fp_u64(f, ir->max_internal_redirects);
+		fp_u64(f, ir->nredirect_response_codes);
+		for (size_t i = 0; i < ir->nredirect_response_codes; i++)
+			fp_u64(f, ir->redirect_response_codes[i]);
+		fp_u64(f, ir->allow_cross_scheme | ir->safe_cross_scheme << 1 |
+		    ir->deny_repeated_route << 2);
+	}
 }
 
 static void

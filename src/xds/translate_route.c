@@ -24,6 +24,8 @@
 #include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
 #include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
+#include "envoy/extensions/internal_redirect/previous_routes/v3/previous_routes_config.pb-c.h"
+#include "envoy/extensions/internal_redirect/safe_cross_scheme/v3/safe_cross_scheme_config.pb-c.h"
 #include "envoy/type/matcher/v3/regex.pb-c.h"
 #include "envoy/type/matcher/v3/string.pb-c.h"
 #include "envoy/type/v3/percent.pb-c.h"
@@ -560,6 +562,47 @@ cluster_weight_cmp(const void *a, const void *b)
 	    x->weight->value > y->weight->value;
 }
 
+static Envoy__Config__Core__V3__TypedExtensionConfig *
+typed_extension(struct arena *a, const char *name, ProtobufCMessage *config)
+{
+	Envoy__Config__Core__V3__TypedExtensionConfig *e = pb_new(a,
+	    &envoy__config__core__v3__typed_extension_config__descriptor);
+
+	e->name = (char *)name;
+	e->typed_config = pb_any(a, config);
+	return e;
+}
+
+/* Contour's internalRedirectPolicy: the safe_cross_scheme predicate
+ * (SafeOnly) before previous_routes (denyRepeatedRouteRedirect);
+ * max_internal_redirects only when set. */
+static Envoy__Config__Route__V3__InternalRedirectPolicy *
+internal_redirect_policy(struct arena *a, const struct dag_internal_redirect *ir)
+{
+	Envoy__Config__Route__V3__InternalRedirectPolicy *p = pb_new(a,
+	    &envoy__config__route__v3__internal_redirect_policy__descriptor);
+	size_t n = 0;
+
+	if (ir->max_internal_redirects > 0)
+		p->max_internal_redirects = pb_uint32(a, ir->max_internal_redirects);
+	if (ir->nredirect_response_codes > 0) {
+		p->n_redirect_response_codes = ir->nredirect_response_codes;
+		p->redirect_response_codes = (uint32_t *)ir->redirect_response_codes;
+	}
+	p->predicates = pb_array(a, 2);
+	if (ir->safe_cross_scheme)
+		p->predicates[n++] = typed_extension(a,
+		    "envoy.internal_redirect_predicates.safe_cross_scheme", pb_new(a,
+		    &envoy__extensions__internal_redirect__safe_cross_scheme__v3__safe_cross_scheme_config__descriptor));
+	if (ir->deny_repeated_route)
+		p->predicates[n++] = typed_extension(a,
+		    "envoy.internal_redirect_predicates.previous_routes", pb_new(a,
+		    &envoy__extensions__internal_redirect__previous_routes__v3__previous_routes_config__descriptor));
+	p->n_predicates = n;
+	p->allow_cross_scheme_redirect = ir->allow_cross_scheme;
+	return p;
+}
+
 static RouteAction *
 route_action(struct arena *a, const struct dag_route *r, bool proxyless)
 {
@@ -616,6 +659,9 @@ route_action(struct arena *a, const struct dag_route *r, bool proxyless)
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_HEADER;
 		ra->host_rewrite_header = pb_str(a, r->request_headers->host_rewrite_header);
 	}
+	if (r->internal_redirect != NULL && !proxyless)
+		ra->internal_redirect_policy = internal_redirect_policy(a,
+		    r->internal_redirect);
 	if (r->websocket && !proxyless) {
 		Envoy__Config__Route__V3__RouteAction__UpgradeConfig *uc = pb_new(a,
 		    &envoy__config__route__v3__route_action__upgrade_config__descriptor);
