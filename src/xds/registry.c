@@ -42,6 +42,7 @@
 #include "envoy/type/matcher/v3/regex.pb-c.h"
 #include "envoy/type/matcher/v3/string.pb-c.h"
 #include "envoy/type/v3/http.pb-c.h"
+#include "envoy/type/v3/http_status.pb-c.h"
 #include "envoy/type/v3/percent.pb-c.h"
 #include "envoy/type/v3/range.pb-c.h"
 #include "envoy/type/v3/semantic_version.pb-c.h"
@@ -75,8 +76,11 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__cluster__v3__cluster__common_lb_config__locality_weighted_lb_config__descriptor,
 	&envoy__config__cluster__v3__cluster__common_lb_config__zone_aware_lb_config__descriptor,
 	&envoy__config__cluster__v3__cluster__eds_cluster_config__descriptor,
+	&envoy__config__cluster__v3__cluster__least_request_lb_config__descriptor,
 	&envoy__config__cluster__v3__cluster__maglev_lb_config__descriptor,
 	&envoy__config__cluster__v3__cluster__ring_hash_lb_config__descriptor,
+	&envoy__config__cluster__v3__cluster__round_robin_lb_config__descriptor,
+	&envoy__config__cluster__v3__cluster__slow_start_config__descriptor,
 	&envoy__config__cluster__v3__cluster__typed_extension_protocol_options_entry__descriptor,
 	&envoy__config__core__v3__address__descriptor,
 	&envoy__config__core__v3__aggregated_config_source__descriptor,
@@ -107,6 +111,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__core__v3__path_config_source__descriptor,
 	&envoy__config__core__v3__pipe__descriptor,
 	&envoy__config__core__v3__rate_limit_settings__descriptor,
+	&envoy__config__core__v3__runtime_double__descriptor,
 	&envoy__config__core__v3__runtime_fractional_percent__descriptor,
 	&envoy__config__core__v3__self_config_source__descriptor,
 	&envoy__config__core__v3__socket_address__descriptor,
@@ -135,6 +140,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__route__v3__cors_policy__descriptor,
 	&envoy__config__route__v3__direct_response_action__descriptor,
 	&envoy__config__route__v3__header_matcher__descriptor,
+	&envoy__config__route__v3__internal_redirect_policy__descriptor,
 	&envoy__config__route__v3__query_parameter_matcher__descriptor,
 	&envoy__config__route__v3__redirect_action__descriptor,
 	&envoy__config__route__v3__retry_policy__descriptor,
@@ -204,6 +210,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__type__matcher__v3__regex_matcher__descriptor,
 	&envoy__type__matcher__v3__string_matcher__descriptor,
 	&envoy__type__v3__fractional_percent__descriptor,
+	&envoy__type__v3__http_status__descriptor,
 	&envoy__type__v3__int32_range__descriptor,
 	&envoy__type__v3__int64_range__descriptor,
 	&envoy__type__v3__percent__descriptor,
