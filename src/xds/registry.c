@@ -4,6 +4,11 @@
 #include <string.h>
 
 #include "envoy/config/accesslog/v3/accesslog.pb-c.h"
+#include "envoy/extensions/filters/http/compressor/v3/compressor.pb-c.h"
+#include "envoy/extensions/compression/zstd/compressor/v3/zstd.pb-c.h"
+#include "envoy/extensions/compression/gzip/compressor/v3/gzip.pb-c.h"
+#include "envoy/extensions/compression/brotli/compressor/v3/brotli.pb-c.h"
+#include "envoy/config/core/v3/socket_option.pb-c.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb-c.h"
 #include "envoy/config/cluster/v3/circuit_breaker.pb-c.h"
 #include "envoy/config/cluster/v3/cluster.pb-c.h"
@@ -115,6 +120,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__core__v3__runtime_fractional_percent__descriptor,
 	&envoy__config__core__v3__self_config_source__descriptor,
 	&envoy__config__core__v3__socket_address__descriptor,
+	&envoy__config__core__v3__socket_option__descriptor,
 	&envoy__config__core__v3__substitution_format_string__descriptor,
 	&envoy__config__core__v3__transport_socket__descriptor,
 	&envoy__config__core__v3__typed_extension_config__descriptor,
@@ -168,6 +174,13 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__route__v3__weighted_cluster__cluster_weight__descriptor,
 	&envoy__config__route__v3__weighted_cluster__cluster_weight__typed_per_filter_config_entry__descriptor,
 	&envoy__extensions__access_loggers__file__v3__file_access_log__descriptor,
+	&envoy__extensions__compression__brotli__compressor__v3__brotli__descriptor,
+	&envoy__extensions__compression__gzip__compressor__v3__gzip__descriptor,
+	&envoy__extensions__compression__zstd__compressor__v3__zstd__descriptor,
+	&envoy__extensions__filters__http__compressor__v3__compressor__descriptor,
+	&envoy__extensions__filters__http__compressor__v3__compressor__common_direction_config__descriptor,
+	&envoy__extensions__filters__http__compressor__v3__compressor__request_direction_config__descriptor,
+	&envoy__extensions__filters__http__compressor__v3__compressor__response_direction_config__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors_policy__descriptor,
 	&envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__descriptor,

@@ -60,7 +60,7 @@ FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
 FP_SIZE(dag_route, 232);
 FP_SIZE(dag_vhost, 104);
-FP_SIZE(translate_options, 152);
+FP_SIZE(translate_options, 208);
 #endif
 
 /* --- fingerprints ---------------------------------------------------------- */
@@ -458,6 +458,16 @@ options_fingerprint(const struct translate_options *o)
 	fp_u64(&f, (uint64_t)o->request_timeout_ms);
 	fp_u64(&f, (uint64_t)o->max_connection_duration_ms);
 	fp_u64(&f, (uint64_t)o->drain_timeout_ms);
+	fp_str(&f, o->access_log_format_string);
+	fp_u64(&f, o->njson_fields);
+	for (size_t i = 0; i < o->njson_fields; i++)
+		fp_str(&f, o->json_fields[i]);
+	fp_u64(&f, o->compression);
+	fp_u64(&f, o->merge_slashes | o->strip_trailing_host_dot << 1);
+	fp_u64(&f, o->max_requests_per_connection);
+	fp_u64(&f, o->http2_max_concurrent_streams);
+	fp_u64(&f, o->per_connection_buffer_limit_bytes);
+	fp_u64(&f, o->socket_tos | (uint64_t)o->socket_traffic_class << 8);
 	fp_u64(&f, o->xff_num_trusted_hops);
 	fp_u64(&f, o->server_header);
 	fp_str(&f, o->https_address);

@@ -513,6 +513,7 @@ translate_https(struct translation *t)
 	l->n_filter_chains = n;
 	l->name = TRANSLATE_HTTPS_LISTENER;
 	l->address = pb_socket_address(a, t->opts->https_address, t->opts->https_port);
+	translate_listener_options(t, l);
 	ti = pb_new(a,
 	    &envoy__extensions__filters__listener__tls_inspector__v3__tls_inspector__descriptor);
 	lf = pb_new(a, &envoy__config__listener__v3__listener_filter__descriptor);

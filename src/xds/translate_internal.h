@@ -143,6 +143,11 @@ struct Envoy__Config__Accesslog__V3__AccessLog *translate_access_log(
 void translate_routes(struct translation *t);
 void translate_clusters(struct translation *t);
 void translate_endpoints(struct translation *t);
+/* per_connection_buffer_limit_bytes and socket_options of ingress_http
+ * and ingress_https (Contour's listener settings). */
+struct Envoy__Config__Listener__V3__Listener;
+void translate_listener_options(struct translation *t,
+    struct Envoy__Config__Listener__V3__Listener *l);
 /* The HttpConnectionManager shared by ingress_http and api listeners. */
 ProtobufCMessage *translate_hcm(struct translation *t, const char *stat_prefix,
     const char *route_config_name, bool with_access_log);
