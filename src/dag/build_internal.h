@@ -46,6 +46,7 @@ struct cluster_options {
 	enum dag_lb_policy lb_policy;
 	const struct dag_health_check *health_check;
 	const struct dag_slow_start *slow_start;
+	int32_t health_port; /* services[].healthPort; 0: none */
 	int64_t idle_connection_timeout_ms;
 	/* services[].validation (tls.c): part of the cluster's name. */
 	const struct dag_secret *upstream_ca;

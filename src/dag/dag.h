@@ -48,6 +48,7 @@ struct dag_object_status {
 struct dag_endpoint {
 	const char *ip;
 	uint32_t port;
+	uint32_t health_port; /* healthPort's endpoint port; 0: none */
 };
 
 /* A ClusterLoadAssignment: the endpoints of one service port. */
@@ -113,6 +114,7 @@ struct dag_cluster {
 	enum dag_lb_policy lb_policy;
 	struct dag_health_check *health_check; /* NULL: none */
 	const struct dag_slow_start *slow_start; /* NULL: none */
+	int32_t health_port; /* services[].healthPort (a Service port); 0: none */
 	int64_t idle_connection_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
 	/* Circuit breakers from the Service's annotations; 0 = unset. */
 	uint32_t max_connections, max_pending_requests, max_requests, max_retries;

@@ -1170,6 +1170,7 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 		const char *why, *err;
 
 		o.protocol = s->protocol;
+		o.health_port = s->health_port;
 		if (!tls_upstream_validation(b, st, proxy, s, &o)) /* tls.c */
 			return false;
 		if (s->slow_start != NULL &&

@@ -277,22 +277,13 @@ endpoints_from_slices(struct builder *b, const struct object *svc_obj,
 /* Endpoints of one service port: subsets' ports (and EndpointSlices'
  * ports) match the service port by name, both unnamed for a single-port
  * service, as kube-proxy does. */
-static struct dag_endpoints *
-endpoints_for(struct builder *b, const struct object *svc_obj,
-    const struct svc_port *sp, const char *name)
+static void
+endpoints_collect(struct builder *b, const struct object *svc_obj,
+    const char *want, struct dag_endpoints *de, size_t *capp)
 {
-	struct dag *dag = b->dag;
-	const char *want = sp->name ? sp->name : "";
 	struct object *ep_obj;
-	struct dag_endpoints *de;
-	size_t cap = 0, n = 0;
+	size_t cap = *capp;
 
-	if ((de = strmap_get(&b->endpoints_index, name)) != NULL)
-		return de;
-	if (b->endpoints_index.cap == 0)
-		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
-	de = ARENA_NEW(b->arena, struct dag_endpoints);
-	de->name = name;
 	ep_obj = object_lookup(b, &b->endpoints_ix, b->endpoints, b->nendpoints,
 	    svc_obj->meta.namespace, svc_obj->meta.name);
 	for (size_t s = 0; ep_obj && s < ep_obj->u.endpoints.nsubsets; s++) {
@@ -309,6 +300,43 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 		}
 	}
 	endpoints_from_slices(b, svc_obj, want, de, &cap);
+	*capp = cap;
+}
+
+/* Contour's healthPort: each endpoint's health checks go to the port the
+ * same address has for the Service's health port (none: its own port). */
+static void
+endpoints_health_ports(struct builder *b, const struct object *svc_obj,
+    const struct svc_port *hsp, struct dag_endpoints *de)
+{
+	struct dag_endpoints health = { 0 };
+	size_t cap = 0;
+
+	endpoints_collect(b, svc_obj, hsp->name ? hsp->name : "", &health, &cap);
+	for (size_t i = 0; i < de->n; i++)
+		for (size_t j = 0; j < health.n; j++)
+			if (strcmp(de->items[i].ip, health.items[j].ip) == 0) {
+				de->items[i].health_port = health.items[j].port;
+				break;
+			}
+}
+
+static struct dag_endpoints *
+endpoints_for(struct builder *b, const struct object *svc_obj,
+    const struct svc_port *sp, const struct svc_port *hsp, const char *name)
+{
+	struct dag *dag = b->dag;
+	const char *want = sp->name ? sp->name : "";
+	struct dag_endpoints *de;
+	size_t cap = 0, n = 0;
+
+	if ((de = strmap_get(&b->endpoints_index, name)) != NULL)
+		return de;
+	if (b->endpoints_index.cap == 0)
+		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
+	de = ARENA_NEW(b->arena, struct dag_endpoints);
+	de->name = name;
+	endpoints_collect(b, svc_obj, want, de, &cap);
 	if (de->n > 1) {
 		qsort(de->items, de->n, sizeof de->items[0], endpoint_cmp);
 		/* An address in both an Endpoints and a slice counts once. */
@@ -317,6 +345,8 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 				de->items[n++] = de->items[i];
 		de->n = n;
 	}
+	if (hsp != NULL)
+		endpoints_health_ports(b, svc_obj, hsp, de);
 	strmap_put(b->arena, &b->endpoints_index, name, de);
 	ARENA_PUSH(b->arena, dag->endpoints, dag->nendpoints, b->endpoints_cap, de);
 	return de;
@@ -369,6 +399,8 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 		strbuf_printf(sb, "slowstart=%lld,%.17g,%u;",
 		    (long long)c->slow_start->window_ms, c->slow_start->aggression,
 		    c->slow_start->min_weight_percent);
+	if (c->health_port != 0)
+		strbuf_printf(sb, "healthport=%d;", (int)c->health_port);
 	if (c->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT)
 		strbuf_printf(sb, "idle=%lld;", (long long)c->idle_connection_timeout_ms);
 	if (c->max_connections || c->max_pending_requests || c->max_requests ||
@@ -420,7 +452,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 {
 	struct object *svc_obj = object_lookup(b, &b->services_ix, b->services,
 	    b->nservices, ns, name);
-	const struct svc_port *sp;
+	const struct svc_port *sp, *hsp = NULL;
 	const struct service *svc;
 	struct dag_cluster proto = { 0 }, *c;
 	struct strbuf sb = STRBUF_INIT;
@@ -438,6 +470,12 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 		else
 			*why = arena_printf(b->arena, "port \"%d\" on service \"%s/%s\" "
 			    "not matched", port, ns, name);
+		return NULL;
+	}
+	if (opts != NULL && opts->health_port != 0 && opts->health_port != sp->port &&
+	    (hsp = service_port_find(svc, opts->health_port, NULL)) == NULL) {
+		*why = arena_printf(b->arena, "health port \"%d\" on service "
+		    "\"%s/%s\" not matched", opts->health_port, ns, name);
 		return NULL;
 	}
 	if (svc->type != NULL && strcmp(svc->type, "ExternalName") == 0) {
@@ -464,6 +502,8 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 		proto.slow_start = opts->slow_start;
 		proto.idle_connection_timeout_ms = opts->idle_connection_timeout_ms;
 	}
+	if (hsp != NULL && proto.external_name == NULL)
+		proto.health_port = hsp->port;
 	proto.max_connections = annotation_u32(svc_obj, circuit_breaker_annotations[0]);
 	proto.max_pending_requests = annotation_u32(svc_obj, circuit_breaker_annotations[1]);
 	proto.max_requests = annotation_u32(svc_obj, circuit_breaker_annotations[2]);
@@ -506,8 +546,14 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	proto.eds_name = sp->name && sp->name[0] ?
 	    arena_printf(b->arena, "%s/%s/%s", ns, name, sp->name) :
 	    arena_printf(b->arena, "%s/%s/%d", ns, name, sp->port);
+	/* Endpoints with health check ports are a resource of their own. */
+	if (proto.health_port != 0)
+		proto.eds_name = hsp->name && hsp->name[0] ?
+		    arena_printf(b->arena, "%s/health/%s", proto.eds_name, hsp->name) :
+		    arena_printf(b->arena, "%s/health/%d", proto.eds_name, hsp->port);
 	if (proto.external_name == NULL)
-		proto.endpoints = endpoints_for(b, svc_obj, sp, proto.eds_name);
+		proto.endpoints = endpoints_for(b, svc_obj, sp,
+		    proto.health_port != 0 ? hsp : NULL, proto.eds_name);
 	if (proto.health_check != NULL)
 		proto.health_check = arena_memdup(b->arena, proto.health_check,
 		    sizeof *proto.health_check);

@@ -337,7 +337,7 @@ static const struct schema_field kinds_service_ref_fields[] = {
 	    &kinds_upstream_validation),
 	F_UNSUPPORTED("cookieRewritePolicies"),
 	F_PTR("slowStartPolicy", struct hp_service, slow_start, &kinds_slow_start),
-	F_UNSUPPORTED("healthPort"),
+	F_PORT("healthPort", struct hp_service, health_port, 0),
 };
 const struct schema_table kinds_service_ref = SCHEMA_TABLE_ORIGIN(
     "service", struct hp_service, kinds_service_ref_fields, NULL);

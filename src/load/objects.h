@@ -101,6 +101,7 @@ struct hp_service {
 	struct hp_headers_policy *request_headers, *response_headers;
 	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
 	struct hp_slow_start *slow_start;
+	int32_t health_port; /* 0: health checks use port */
 };
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */

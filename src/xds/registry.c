@@ -127,6 +127,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__core__v3__watched_directory__descriptor,
 	&envoy__config__endpoint__v3__cluster_load_assignment__descriptor,
 	&envoy__config__endpoint__v3__endpoint__descriptor,
+	&envoy__config__endpoint__v3__endpoint__health_check_config__descriptor,
 	&envoy__config__endpoint__v3__lb_endpoint__descriptor,
 	&envoy__config__endpoint__v3__locality_lb_endpoints__descriptor,
 	&envoy__config__listener__v3__api_listener__descriptor,

@@ -44,7 +44,7 @@ FP_SIZE(dag_endpoint, 16);
 FP_SIZE(dag_endpoints, 24);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 144);
+FP_SIZE(dag_cluster, 152);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
@@ -216,6 +216,7 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 		fp_u64(f, c->slow_start->min_weight_percent);
 	}
 	fp_u64(f, (uint64_t)c->idle_connection_timeout_ms);
+	fp_u64(f, (uint64_t)c->health_port);
 	fp_u64(f, c->max_connections);
 	fp_u64(f, c->max_pending_requests);
 	fp_u64(f, c->max_requests);
@@ -547,6 +548,7 @@ translation_key_endpoints(const struct translation *t,
 		for (size_t i = 0; i < de->n; i++) {
 			fp_str(&f, de->items[i].ip);
 			fp_u64(&f, de->items[i].port);
+			fp_u64(&f, de->items[i].health_port);
 		}
 		h = fp_end(&f);
 		known_check(t, de, h);

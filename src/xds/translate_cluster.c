@@ -27,13 +27,20 @@ typedef Envoy__Config__Core__V3__HealthCheck HealthCheck;
 typedef Envoy__Extensions__Upstreams__Http__V3__HttpProtocolOptions HttpProtocolOptions;
 
 static LbEndpoint *
-lb_endpoint(struct arena *a, const char *address, uint32_t port)
+lb_endpoint(struct arena *a, const char *address, uint32_t port,
+    uint32_t health_port)
 {
 	LbEndpoint *lbe = pb_new(a, &envoy__config__endpoint__v3__lb_endpoint__descriptor);
 	Envoy__Config__Endpoint__V3__Endpoint *ep = pb_new(a,
 	    &envoy__config__endpoint__v3__endpoint__descriptor);
 
 	ep->address = pb_socket_address(a, address, port);
+	/* Contour's healthPort: health checks to another port. */
+	if (health_port != 0) {
+		ep->health_check_config = pb_new(a,
+		    &envoy__config__endpoint__v3__endpoint__health_check_config__descriptor);
+		ep->health_check_config->port_value = health_port;
+	}
 	lbe->host_identifier_case =
 	    ENVOY__CONFIG__ENDPOINT__V3__LB_ENDPOINT__HOST_IDENTIFIER_ENDPOINT;
 	lbe->endpoint = ep;
@@ -206,7 +213,7 @@ dns_cluster(struct arena *a, Cluster *c, const struct dag_cluster *dc)
 	c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__STRICT_DNS;
 	lle->n_lb_endpoints = 1;
 	lle->lb_endpoints = pb_array(a, 1);
-	lle->lb_endpoints[0] = lb_endpoint(a, dc->external_name, dc->port);
+	lle->lb_endpoints[0] = lb_endpoint(a, dc->external_name, dc->port, 0);
 	cla->cluster_name = pb_borrow(dc->eds_name);
 	cla->n_endpoints = 1;
 	cla->endpoints = pb_array(a, 1);
@@ -365,7 +372,7 @@ translate_endpoints(struct translation *t)
 			lle->lb_endpoints = pb_array(a, de->n);
 			for (size_t j = 0; j < de->n; j++)
 				lle->lb_endpoints[j] = lb_endpoint(a, de->items[j].ip,
-				    de->items[j].port);
+				    de->items[j].port, de->items[j].health_port);
 			cla->n_endpoints = 1;
 			cla->endpoints = pb_array(a, 1);
 			cla->endpoints[0] = lle;
