@@ -172,10 +172,21 @@ struct dag_headers_policy {
 	const char *host_rewrite_header; /* routes only: Host from "%REQ(name)%" */
 };
 
+/* cookieRewritePolicies: attributes a Set-Cookie of this name gets. */
+struct dag_cookie_rewrite {
+	const char *name;
+	const char *path, *domain, *same_site; /* NULL: kept as sent */
+	int secure; /* -1: kept, 0: removed, 1: set */
+};
+
 struct dag_weighted_cluster {
 	struct dag_cluster *cluster;
 	uint32_t weight;
 	struct dag_headers_policy *request_headers, *response_headers;
+	/* The service's rewrites with the route's it does not override
+	 * (Envoy takes the most specific per-filter config). */
+	struct dag_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
 };
 
 enum dag_path_match {
@@ -285,6 +296,8 @@ struct dag_route {
 	/* Only on ingress_https (an Ingress TLS host with allow-http false). */
 	bool secure_only;
 	struct dag_internal_redirect *internal_redirect;
+	struct dag_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
 };
 
 /* Contour's InternalRedirectPolicy. */

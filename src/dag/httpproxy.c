@@ -875,6 +875,58 @@ retry_policy(struct builder *b, const struct hp_retry_policy *rp)
 	return out;
 }
 
+/* Contour's cookieRewritePolicies: one rule per cookie name, each
+ * rewriting something. base (the route's, for a service) is merged in
+ * under the new rules. Returns false with *err set on a problem. */
+static bool
+cookie_rewrites(struct builder *b, const struct hp_cookie_rewrite *in, size_t n,
+    const struct dag_cookie_rewrite *base, size_t nbase,
+    struct dag_cookie_rewrite **out, size_t *nout, const char **err)
+{
+	struct dag_cookie_rewrite *list;
+	size_t k = 0;
+
+	*err = NULL;
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return true;
+	list = ARENA_ARRAY(b->arena, struct dag_cookie_rewrite, n + nbase + 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct hp_cookie_rewrite *c = &in[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(in[j].name, c->name) == 0) {
+				*err = arena_printf(b->arena, "duplicate cookie rewrite "
+				    "rule for cookie \"%s\"", c->name);
+				return false;
+			}
+		if (!c->has_path && !c->has_domain && !c->has_secure &&
+		    c->same_site == NULL) {
+			*err = arena_printf(b->arena, "no attributes rewritten for "
+			    "cookie \"%s\"", c->name);
+			return false;
+		}
+		list[k].name = c->name;
+		list[k].path = c->has_path ? c->path : NULL;
+		list[k].domain = c->has_domain ? c->domain : NULL;
+		list[k].same_site = c->same_site;
+		list[k].secure = c->has_secure ? c->secure : -1;
+		k++;
+	}
+	for (size_t i = 0; i < nbase; i++) {
+		bool overridden = false;
+
+		for (size_t j = 0; j < n && !overridden; j++)
+			overridden = strcmp(in[j].name, base[i].name) == 0;
+		if (!overridden)
+			list[k++] = base[i];
+	}
+	*out = list;
+	*nout = k;
+	return true;
+}
+
 /* Contour's internalRedirectPolicy: Always and SafeOnly allow a redirect
  * to the other scheme, SafeOnly through the safe_cross_scheme predicate;
  * denyRepeatedRouteRedirect is the previous_routes predicate. */
@@ -1193,6 +1245,14 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "%s on request headers", err);
 			return false;
 		}
+		if (!cookie_rewrites(b, s->cookie_rewrites, s->ncookie_rewrites,
+		    r->cookie_rewrites, r->ncookie_rewrites, &wc.cookie_rewrites,
+		    &wc.ncookie_rewrites, &err)) {
+			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			    "CookieRewriteInvalid", &s->cookie_rewrites[0].origin,
+			    "%s on service cookie rewrite rule", err);
+			return false;
+		}
 		wc.response_headers = headers_policy(b, s->response_headers,
 		    HOST_REWRITE_NONE,
 		    proxy->meta.namespace, s->name, s->port, &err);
@@ -1285,6 +1345,13 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "ResponseHeaderPolicyInvalid", &hr->response_headers->origin,
 		    "%s on response headers", why);
+		return false;
+	}
+	if (!cookie_rewrites(b, hr->cookie_rewrites, hr->ncookie_rewrites, NULL, 0,
+	    &r.cookie_rewrites, &r.ncookie_rewrites, &why)) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "CookieRewriteInvalid", &hr->cookie_rewrites[0].origin,
+		    "%s on route cookie rewrite rule", why);
 		return false;
 	}
 	r.ratelimit = local_ratelimit(b, hr->ratelimit, &why);

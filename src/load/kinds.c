@@ -8,6 +8,7 @@
 #include "load/kinds_internal.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -283,6 +284,73 @@ static const struct schema_table kinds_headers_policy = SCHEMA_TABLE_ORIGIN(
 
 static const char *const kinds_upstream_protocols[] = { "h2", "h2c", "tls", NULL };
 
+/* Contour's CRD patterns for cookie rewrites: a cookie name is an RFC 6265
+ * token; a path has no ';' or control character; a domain is a DNS name. */
+static const char *
+kinds_check_cookie_name(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?={}", *p) != NULL)
+			return "must be a cookie name (no spaces, control characters "
+			    "or ()<>@,;:\\\"/[]?={})";
+	return NULL;
+}
+
+static const char *
+kinds_check_cookie_path(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f || *p == ';')
+			return "must not contain ';' or control characters";
+	return NULL;
+}
+
+static const char *
+kinds_check_cookie_domain(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.'))
+			return "must be a domain name (letters, digits, '-' and '.')";
+	return NULL;
+}
+
+static const struct schema_field kinds_cookie_path_fields[] = {
+	F_STR("value", struct hp_cookie_rewrite, path,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, kinds_check_cookie_path),
+};
+static const struct schema_table kinds_cookie_path = SCHEMA_TABLE("pathRewrite",
+    struct hp_cookie_rewrite, kinds_cookie_path_fields, NULL);
+
+static const struct schema_field kinds_cookie_domain_fields[] = {
+	F_STR("value", struct hp_cookie_rewrite, domain,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, kinds_check_cookie_domain),
+};
+static const struct schema_table kinds_cookie_domain = SCHEMA_TABLE(
+    "domainRewrite", struct hp_cookie_rewrite, kinds_cookie_domain_fields, NULL);
+
+static const char *const kinds_same_site[] = { "Strict", "Lax", "None", NULL };
+
+/* pathRewrite and domainRewrite are decoded into the rewrite itself. */
+static const struct schema_field kinds_cookie_rewrite_fields[] = {
+	F_STR("name", struct hp_cookie_rewrite, name,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, kinds_check_cookie_name),
+	{ .key = "pathRewrite", .type = SCHEMA_OBJECT, .offset = 0,
+	  .sub = &kinds_cookie_path, .flags = SCHEMA_HAS,
+	  .has_offset = offsetof(struct hp_cookie_rewrite, has_path) },
+	{ .key = "domainRewrite", .type = SCHEMA_OBJECT, .offset = 0,
+	  .sub = &kinds_cookie_domain, .flags = SCHEMA_HAS,
+	  .has_offset = offsetof(struct hp_cookie_rewrite, has_domain) },
+	{ .key = "secure", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct hp_cookie_rewrite, secure), .flags = SCHEMA_HAS,
+	  .has_offset = offsetof(struct hp_cookie_rewrite, has_secure) },
+	F_ENUMSTR("sameSite", struct hp_cookie_rewrite, same_site, 0,
+	    kinds_same_site),
+};
+static const struct schema_table kinds_cookie_rewrite = SCHEMA_TABLE_ORIGIN(
+    "cookieRewritePolicy", struct hp_cookie_rewrite, kinds_cookie_rewrite_fields,
+    NULL);
+
 /* Contour's CRD pattern for slowStartPolicy.aggression. */
 static const char *
 kinds_check_decimal(const char *s)
@@ -335,7 +403,8 @@ static const struct schema_field kinds_service_ref_fields[] = {
 	    &kinds_headers_policy),
 	F_PTR("validation", struct hp_service, validation,
 	    &kinds_upstream_validation),
-	F_UNSUPPORTED("cookieRewritePolicies"),
+	F_LIST("cookieRewritePolicies", struct hp_service, cookie_rewrites,
+	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
 	F_PTR("slowStartPolicy", struct hp_service, slow_start, &kinds_slow_start),
 	F_PORT("healthPort", struct hp_service, health_port, 0),
 };
@@ -704,8 +773,8 @@ static const struct schema_field kinds_route_fields[] = {
 	    &kinds_ip_filter, 0),
 	/* Need an external authorization service. */
 	F_UNSUPPORTED("authPolicy"),
-	/* Contour implements them with a Lua filter. */
-	F_UNSUPPORTED("cookieRewritePolicies"),
+	F_LIST("cookieRewritePolicies", struct hp_route, cookie_rewrites,
+	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
 	F_PTR("internalRedirectPolicy", struct hp_route, internal_redirect,
 	    &kinds_internal_redirect),
 	F_UNSUPPORTED("jwtVerificationPolicy"),

@@ -80,6 +80,17 @@ struct hp_headers_policy {
 	struct origin origin;
 };
 
+/* cookieRewritePolicies[] (routes and services). */
+struct hp_cookie_rewrite {
+	char *name;
+	char *path; /* pathRewrite.value */
+	char *domain; /* domainRewrite.value */
+	bool has_path, has_domain;
+	bool secure, has_secure;
+	char *same_site; /* Strict, Lax, None */
+	struct origin origin;
+};
+
 /* services[].slowStartPolicy: window checked as a duration, aggression
  * as a decimal number. */
 struct hp_slow_start {
@@ -102,6 +113,8 @@ struct hp_service {
 	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
 	struct hp_slow_start *slow_start;
 	int32_t health_port; /* 0: health checks use port */
+	struct hp_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
 };
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */
@@ -225,6 +238,8 @@ struct hp_route {
 	struct hp_timeout_policy *timeout_policy;
 	struct hp_retry_policy *retry_policy;
 	struct hp_internal_redirect *internal_redirect;
+	struct hp_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
 	struct hp_health_check *health_check;
 	struct hp_lb_policy *lb_policy;
 	struct hp_path_rewrite *path_rewrite;

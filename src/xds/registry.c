@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "envoy/config/accesslog/v3/accesslog.pb-c.h"
+#include "envoy/extensions/filters/http/lua/v3/lua.pb-c.h"
 #include "envoy/extensions/filters/http/compressor/v3/compressor.pb-c.h"
 #include "envoy/extensions/compression/zstd/compressor/v3/zstd.pb-c.h"
 #include "envoy/extensions/compression/gzip/compressor/v3/gzip.pb-c.h"
@@ -185,6 +186,9 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__http__cors__v3__cors__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors_policy__descriptor,
 	&envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__descriptor,
+	&envoy__extensions__filters__http__lua__v3__lua__descriptor,
+	&envoy__extensions__filters__http__lua__v3__lua__source_codes_entry__descriptor,
+	&envoy__extensions__filters__http__lua__v3__lua_per_route__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbac__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbacper_route__descriptor,
 	&envoy__extensions__filters__http__router__v3__router__descriptor,

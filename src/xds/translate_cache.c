@@ -49,7 +49,8 @@ FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
 FP_SIZE(dag_headers_policy, 48);
-FP_SIZE(dag_weighted_cluster, 32);
+FP_SIZE(dag_cookie_rewrite, 40);
+FP_SIZE(dag_weighted_cluster, 48);
 FP_SIZE(dag_redirect, 40);
 FP_SIZE(dag_retry_policy, 40);
 FP_SIZE(dag_hash_policy, 40);
@@ -58,7 +59,7 @@ FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 232);
+FP_SIZE(dag_route, 248);
 FP_SIZE(dag_vhost, 104);
 FP_SIZE(translate_options, 208);
 #endif
@@ -315,11 +316,25 @@ cluster_fp(const struct translation *t, const struct dag_cluster *c)
 }
 
 static void
+fp_cookie_rewrites(struct fp *f, const struct dag_cookie_rewrite *c, size_t n)
+{
+	fp_u64(f, n);
+	for (size_t i = 0; i < n; i++) {
+		fp_str(f, c[i].name);
+		fp_str(f, c[i].path);
+		fp_str(f, c[i].domain);
+		fp_str(f, c[i].same_site);
+		fp_u64(f, (uint64_t)(c[i].secure + 1));
+	}
+}
+
+static void
 fp_weighted(struct fp *f, const struct translation *t,
     const struct dag_weighted_cluster *w)
 {
 	fp_u64(f, cluster_fp(t, w->cluster));
 	fp_u64(f, w->weight);
+	fp_cookie_rewrites(f, w->cookie_rewrites, w->ncookie_rewrites);
 	fp_headers_policy(f, w->request_headers);
 	fp_headers_policy(f, w->response_headers);
 }
@@ -406,6 +421,7 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 		fp_u64(f, ir->allow_cross_scheme | ir->safe_cross_scheme << 1 |
 		    ir->deny_repeated_route << 2);
 	}
+	fp_cookie_rewrites(f, r->cookie_rewrites, r->ncookie_rewrites);
 }
 
 static void

@@ -26,6 +26,9 @@ struct translation {
 	struct arena arena;
 	struct snapshot_builder *out;
 	bool proxyless_no_cluster; /* a proxyless route needs "cairn/not-forwarded" */
+	/* Some route or service rewrites cookies: the connection managers
+	 * get Envoy's Lua filter (translation_cookie_rewrites). */
+	bool cookie_lua;
 	struct translate_cache *cache; /* NULL: serialize everything */
 	uint64_t opts_fp; /* of opts, part of every cache key */
 	/* Fingerprints made once per translation (translate_cache.c): per
@@ -108,6 +111,7 @@ void translation_emit(struct translation *t, enum xds_type type,
     const char *name, const ProtobufCMessage *m, bool named_only);
 /* True when some virtual host has at least one route. */
 bool translation_has_routes(const struct translation *t);
+bool translation_cookie_rewrites(const struct translation *t);
 /* A virtual host proxyless gRPC clients can name (xds:///<fqdn>): it has
  * routes and is not a wildcard. Such a host gets an api_listener and a
  * RouteConfiguration of its own, both named after the FQDN. */

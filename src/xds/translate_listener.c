@@ -16,6 +16,7 @@
 #include "envoy/extensions/access_loggers/file/v3/file.pb-c.h"
 #include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
 #include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
+#include "envoy/extensions/filters/http/lua/v3/lua.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
@@ -204,13 +205,13 @@ compressor_filter(struct arena *a, enum translate_compression c)
 
 static void
 hcm_filters(struct arena *a, Hcm *hcm, bool envoy,
-    enum translate_compression compression)
+    enum translate_compression compression, bool lua)
 {
 	Envoy__Extensions__Filters__Http__Router__V3__Router *router = pb_new(a,
 	    &envoy__extensions__filters__http__router__v3__router__descriptor);
 	size_t n = 0;
 
-	hcm->http_filters = pb_array(a, 5);
+	hcm->http_filters = pb_array(a, 6);
 	if (envoy && compression != TRANSLATE_COMPRESSION_DISABLED)
 		hcm->http_filters[n++] = compressor_filter(a, compression);
 	if (envoy) {
@@ -228,6 +229,21 @@ hcm_filters(struct arena *a, Hcm *hcm, bool envoy,
 		    &cors->base);
 		hcm->http_filters[n++] = http_filter(a,
 		    "envoy.filters.http.local_ratelimit", &rl->base);
+		/* Contour's place for it; each route brings its code. */
+		if (lua) {
+			Envoy__Extensions__Filters__Http__Lua__V3__Lua *l = pb_new(a,
+			    &envoy__extensions__filters__http__lua__v3__lua__descriptor);
+			Envoy__Config__Core__V3__DataSource *ds = pb_new(a,
+			    &envoy__config__core__v3__data_source__descriptor);
+
+			ds->specifier_case =
+			    ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_STRING;
+			ds->inline_string = "-- cairn: routes without cookie rewrites "
+			    "run no code here.";
+			l->default_source_code = ds;
+			hcm->http_filters[n++] = http_filter(a, "envoy.filters.http.lua",
+			    &l->base);
+		}
 		hcm->http_filters[n++] = http_filter(a, "envoy.filters.http.rbac",
 		    &rbac->base);
 	}
@@ -253,7 +269,7 @@ translate_hcm(struct translation *t, const char *stat_prefix,
 	hcm->route_specifier_case =
 	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS;
 	hcm->rds = rds;
-	hcm_filters(a, hcm, with_access_log, o->compression);
+	hcm_filters(a, hcm, with_access_log, o->compression, t->cookie_lua);
 	if (!with_access_log) /* proxyless clients: only what gRPC reads */
 		return &hcm->base;
 
