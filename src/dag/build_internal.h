@@ -51,6 +51,8 @@ struct cluster_options {
 	/* services[].validation (tls.c): part of the cluster's name. */
 	const struct dag_secret *upstream_ca;
 	const char *upstream_subject_name;
+	char *const *upstream_subject_names; /* subjectNames: all to accept */
+	size_t nupstream_subject_names;
 };
 
 struct builder {

@@ -128,6 +128,10 @@ struct dag_cluster {
 	 * this CA (an SDS validation context) and subject name. */
 	const struct dag_secret *upstream_ca;
 	const char *upstream_subject_name;
+	/* subjectNames: the SANs accepted (the first is the subject name);
+	 * none: only upstream_subject_name. */
+	char *const *upstream_subject_names;
+	size_t nupstream_subject_names;
 };
 
 struct dag_header_match {

@@ -413,6 +413,8 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 	if (c->upstream_ca != NULL)
 		strbuf_printf(sb, "ca=%s;san=%s;", c->upstream_ca->name,
 		    c->upstream_subject_name);
+	for (size_t i = 1; i < c->nupstream_subject_names; i++)
+		strbuf_printf(sb, "san=%s;", c->upstream_subject_names[i]);
 }
 
 /* "<ns>/<name>/<port>/<hex>" into buf; false when it does not fit.
@@ -517,6 +519,8 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 		if (opts != NULL && opts->upstream_ca != NULL) {
 			proto.upstream_ca = opts->upstream_ca;
 			proto.upstream_subject_name = opts->upstream_subject_name;
+			proto.upstream_subject_names = opts->upstream_subject_names;
+			proto.nupstream_subject_names = opts->nupstream_subject_names;
 			if (proto.sni == NULL)
 				proto.sni = opts->upstream_subject_name;
 		}

@@ -83,6 +83,8 @@ tls_upstream_validation(struct builder *b, size_t st, const struct object *proxy
 	}
 	opts->upstream_ca = ca;
 	opts->upstream_subject_name = v->subject_name;
+	opts->upstream_subject_names = v->subject_names;
+	opts->nupstream_subject_names = v->nsubject_names;
 	return true;
 }
 

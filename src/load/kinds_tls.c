@@ -104,11 +104,29 @@ static const struct schema_field kinds_upstream_validation_fields[] = {
 	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, kinds_check_secret_ref),
 	T_STR("subjectName", struct hp_upstream_validation, subject_name,
 	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, NULL),
-	T_UNSUPPORTED("subjectNames"),
+	{ .key = "subjectNames", .type = SCHEMA_STRING_LIST,
+	  .offset = offsetof(struct hp_upstream_validation, subject_names),
+	  .count_offset = offsetof(struct hp_upstream_validation, nsubject_names),
+	  .flags = SCHEMA_NONEMPTY },
 };
+
+/* Contour's CRD rule: subjectNames, when set, starts with subjectName. */
+static void
+kinds_upstream_validation_validate(struct schema_ctx *ctx,
+    const struct ynode *map, void *obj)
+{
+	const struct hp_upstream_validation *v = obj;
+
+	if (v->nsubject_names > 0 && v->subject_name != NULL &&
+	    strcmp(v->subject_names[0], v->subject_name) != 0)
+		schema_error_at(ctx, ynode_get(map, "subjectNames"), "subjectNames",
+		    "the first subject name must be subjectName (\"%s\")",
+		    v->subject_name);
+}
+
 const struct schema_table kinds_upstream_validation = SCHEMA_TABLE_ORIGIN(
     "validation", struct hp_upstream_validation,
-    kinds_upstream_validation_fields, NULL);
+    kinds_upstream_validation_fields, kinds_upstream_validation_validate);
 
 /* --- HTTPProxy: spec.tcpproxy ------------------------------------------------ */
 

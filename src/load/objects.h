@@ -307,6 +307,8 @@ struct hp_tls {
 struct hp_upstream_validation {
 	char *ca_secret;
 	char *subject_name;
+	char **subject_names; /* empty, or subject_name first */
+	size_t nsubject_names;
 	struct origin origin;
 };
 

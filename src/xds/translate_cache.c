@@ -44,7 +44,7 @@ FP_SIZE(dag_endpoint, 16);
 FP_SIZE(dag_endpoints, 24);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 152);
+FP_SIZE(dag_cluster, 168);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
@@ -229,6 +229,9 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 	fp_str(f, c->sni);
 	/* upstream_ca: such clusters are not cached. */
 	fp_str(f, c->upstream_subject_name);
+	fp_u64(f, c->nupstream_subject_names);
+	for (size_t i = 0; i < c->nupstream_subject_names; i++)
+		fp_str(f, c->upstream_subject_names[i]);
 }
 
 /* Cluster fingerprints of one translation, by address: every route
