@@ -123,6 +123,10 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 	    cfg->envoy.listener.per_connection_buffer_limit_bytes;
 	to->socket_tos = cfg->envoy.listener.socket_options.tos;
 	to->socket_traffic_class = cfg->envoy.listener.socket_options.traffic_class;
+	to->cluster_max_requests_per_connection =
+	    cfg->envoy.cluster.max_requests_per_connection;
+	to->cluster_per_connection_buffer_limit_bytes =
+	    cfg->envoy.cluster.per_connection_buffer_limit_bytes;
 	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
 	to->https_address = cfg->envoy.https.address;
 	to->https_port = (uint32_t)cfg->envoy.https.port;

@@ -263,6 +263,12 @@ static const struct schema_enum config_dns_families[] = {
 static const struct schema_field config_cluster_fields[] = {
 	C_ENUM("dns-lookup-family", struct config_cluster, dns_lookup_family,
 	    config_dns_families),
+	{ .key = "max-requests-per-connection", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_cluster, max_requests_per_connection),
+	  .max = UINT32_MAX },
+	{ .key = "per-connection-buffer-limit-bytes", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_cluster,
+	  per_connection_buffer_limit_bytes), .max = UINT32_MAX },
 };
 static const struct schema_table config_cluster = SCHEMA_TABLE("cluster",
     struct config_cluster, config_cluster_fields, NULL);

@@ -101,6 +101,9 @@ struct config_envoy_tls {
 
 struct config_cluster {
 	enum config_dns_family dns_lookup_family;
+	/* Contour's cluster settings; 0 = not set (Envoy's default). */
+	uint32_t max_requests_per_connection;
+	uint32_t per_connection_buffer_limit_bytes;
 };
 
 /* Contour's compression.algorithm: the HTTP compressor filter. */

@@ -56,6 +56,8 @@ struct translate_options {
 	uint32_t max_requests_per_connection, http2_max_concurrent_streams;
 	uint32_t per_connection_buffer_limit_bytes;
 	uint32_t socket_tos, socket_traffic_class;
+	uint32_t cluster_max_requests_per_connection;
+	uint32_t cluster_per_connection_buffer_limit_bytes;
 };
 
 void translate_options_init(struct translate_options *o);

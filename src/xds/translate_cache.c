@@ -61,7 +61,7 @@ FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
 FP_SIZE(dag_route, 248);
 FP_SIZE(dag_vhost, 104);
-FP_SIZE(translate_options, 208);
+FP_SIZE(translate_options, 216);
 #endif
 
 /* --- fingerprints ---------------------------------------------------------- */
@@ -488,6 +488,8 @@ options_fingerprint(const struct translate_options *o)
 	fp_u64(&f, o->http2_max_concurrent_streams);
 	fp_u64(&f, o->per_connection_buffer_limit_bytes);
 	fp_u64(&f, o->socket_tos | (uint64_t)o->socket_traffic_class << 8);
+	fp_u64(&f, o->cluster_max_requests_per_connection);
+	fp_u64(&f, o->cluster_per_connection_buffer_limit_bytes);
 	fp_u64(&f, o->xff_num_trusted_hops);
 	fp_u64(&f, o->server_header);
 	fp_str(&f, o->https_address);

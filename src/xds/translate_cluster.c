@@ -132,15 +132,20 @@ circuit_breakers(struct arena *a, const struct dag_cluster *dc)
 
 /* Contour's protocolOptions: HTTP/2 to the upstream for h2/h2c, and the
  * idle timeout of upstream connections (timeoutPolicy.idleConnection). */
+/* Contour's protocolOptions: explicit HTTP version, idle connection
+ * timeout and envoy.cluster.max-requests-per-connection; none of them
+ * set keeps Envoy's defaults (no options). */
 static void
-protocol_options(struct arena *a, Cluster *c, const struct dag_cluster *dc)
+protocol_options(struct arena *a, Cluster *c, const struct dag_cluster *dc,
+    uint32_t max_requests)
 {
 	bool h2 = dc->protocol == DAG_PROTOCOL_H2 || dc->protocol == DAG_PROTOCOL_H2C;
 	HttpProtocolOptions *po;
 	Envoy__Extensions__Upstreams__Http__V3__HttpProtocolOptions__ExplicitHttpConfig *ex;
 	Envoy__Config__Cluster__V3__Cluster__TypedExtensionProtocolOptionsEntry *e;
 
-	if (!h2 && dc->idle_connection_timeout_ms == DAG_TIMEOUT_DEFAULT)
+	if (!h2 && dc->idle_connection_timeout_ms == DAG_TIMEOUT_DEFAULT &&
+	    max_requests == 0)
 		return;
 	po = pb_new(a, &envoy__extensions__upstreams__http__v3__http_protocol_options__descriptor);
 	ex = pb_new(a,
@@ -159,11 +164,16 @@ protocol_options(struct arena *a, Cluster *c, const struct dag_cluster *dc)
 	po->upstream_protocol_options_case =
 	    ENVOY__EXTENSIONS__UPSTREAMS__HTTP__V3__HTTP_PROTOCOL_OPTIONS__UPSTREAM_PROTOCOL_OPTIONS_EXPLICIT_HTTP_CONFIG;
 	po->explicit_http_config = ex;
-	if (dc->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT) {
+	if (dc->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT ||
+	    max_requests > 0) {
 		po->common_http_protocol_options = pb_new(a,
 		    &envoy__config__core__v3__http_protocol_options__descriptor);
-		po->common_http_protocol_options->idle_timeout =
-		    pb_duration_ms(a, dc->idle_connection_timeout_ms);
+		if (dc->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT)
+			po->common_http_protocol_options->idle_timeout =
+			    pb_duration_ms(a, dc->idle_connection_timeout_ms);
+		if (max_requests > 0)
+			po->common_http_protocol_options->max_requests_per_connection =
+			    pb_uint32(a, max_requests);
 	}
 	e = pb_new(a,
 	    &envoy__config__cluster__v3__cluster__typed_extension_protocol_options_entry__descriptor);
@@ -324,7 +334,10 @@ translate_clusters(struct translation *t)
 			c->ignore_health_on_host_removal = 1;
 		}
 		c->circuit_breakers = circuit_breakers(a, dc);
-		protocol_options(a, c, dc);
+		protocol_options(a, c, dc, t->opts->cluster_max_requests_per_connection);
+		if (t->opts->cluster_per_connection_buffer_limit_bytes > 0)
+			c->per_connection_buffer_limit_bytes = pb_uint32(a,
+			    t->opts->cluster_per_connection_buffer_limit_bytes);
 		if (dc->protocol == DAG_PROTOCOL_TLS || dc->protocol == DAG_PROTOCOL_H2)
 			c->transport_socket = upstream_tls(a, dc);
 		b = translation_emit_keyed(t, XDS_CLUSTER, c->name, &c->base,

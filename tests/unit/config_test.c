@@ -556,7 +556,9 @@ test_contour_listener_settings(void **state)
 	    "    max-requests-per-connection: 1\n"
 	    "    http2-max-concurrent-streams: 100\n"
 	    "    per-connection-buffer-limit-bytes: 32768\n"
-	    "    socket-options: {tos: 255, traffic-class: 8}\n"), 0);
+	    "    socket-options: {tos: 255, traffic-class: 8}\n"
+	    "  cluster: {max-requests-per-connection: 3, "
+	    "per-connection-buffer-limit-bytes: 4096}\n"), 0);
 	assert_int_equal(dl.n, 0);
 	assert_int_equal(c.envoy.njson_fields, 3);
 	assert_string_equal(c.envoy.json_fields[2], "x=%REQ(X):4%");
@@ -568,6 +570,8 @@ test_contour_listener_settings(void **state)
 	assert_int_equal(c.envoy.listener.per_connection_buffer_limit_bytes, 32768);
 	assert_int_equal(c.envoy.listener.socket_options.tos, 255);
 	assert_int_equal(c.envoy.listener.socket_options.traffic_class, 8);
+	assert_int_equal(c.envoy.cluster.max_requests_per_connection, 3);
+	assert_int_equal(c.envoy.cluster.per_connection_buffer_limit_bytes, 4096);
 	config_free(&c);
 	diag_list_free(&dl);
 
