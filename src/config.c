@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accesslog.h"
 #include "load/schema.h"
 #include "load/yaml.h"
 #include "util/xalloc.h"
@@ -262,6 +263,12 @@ static const struct schema_enum config_dns_families[] = {
 static const struct schema_field config_cluster_fields[] = {
 	C_ENUM("dns-lookup-family", struct config_cluster, dns_lookup_family,
 	    config_dns_families),
+	{ .key = "max-requests-per-connection", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_cluster, max_requests_per_connection),
+	  .max = UINT32_MAX },
+	{ .key = "per-connection-buffer-limit-bytes", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_cluster,
+	  per_connection_buffer_limit_bytes), .max = UINT32_MAX },
 };
 static const struct schema_table config_cluster = SCHEMA_TABLE("cluster",
     struct config_cluster, config_cluster_fields, NULL);
@@ -280,6 +287,48 @@ static const struct schema_enum config_server_headers[] = {
 };
 
 static const char *const config_http_versions[] = { "HTTP/2", "HTTP/1.1", NULL };
+
+static const struct schema_enum config_compression_algorithms[] = {
+	{ "disabled", CONFIG_COMPRESSION_DISABLED },
+	{ "gzip", CONFIG_COMPRESSION_GZIP },
+	{ "brotli", CONFIG_COMPRESSION_BROTLI },
+	{ "zstd", CONFIG_COMPRESSION_ZSTD },
+	{ NULL, 0 },
+};
+
+static const struct schema_field config_compression_fields[] = {
+	C_ENUM("algorithm", struct config_compression, algorithm,
+	    config_compression_algorithms),
+};
+static const struct schema_table config_compression = SCHEMA_TABLE("compression",
+    struct config_compression, config_compression_fields, NULL);
+
+static const struct schema_field config_socket_options_fields[] = {
+	{ .key = "tos", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_socket_options, tos), .max = 255 },
+	{ .key = "traffic-class", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_socket_options, traffic_class),
+	  .max = 255 },
+};
+static const struct schema_table config_socket_options = SCHEMA_TABLE(
+    "socket-options", struct config_socket_options,
+    config_socket_options_fields, NULL);
+
+static const struct schema_field config_envoy_listener_fields[] = {
+	{ .key = "max-requests-per-connection", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy_listener,
+	  max_requests_per_connection), .max = UINT32_MAX },
+	{ .key = "http2-max-concurrent-streams", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy_listener,
+	  http2_max_concurrent_streams), .max = 2147483647 },
+	{ .key = "per-connection-buffer-limit-bytes", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy_listener,
+	  per_connection_buffer_limit_bytes), .max = UINT32_MAX },
+	C_OBJ("socket-options", struct config_envoy_listener, socket_options,
+	    &config_socket_options),
+};
+static const struct schema_table config_envoy_listener = SCHEMA_TABLE("listener",
+    struct config_envoy_listener, config_envoy_listener_fields, NULL);
 
 /* Two listeners cannot share an address and port. */
 static void
@@ -313,6 +362,16 @@ static const struct schema_field config_envoy_fields[] = {
 	C_OBJ("timeouts", struct config_envoy, timeouts, &config_timeouts),
 	C_OBJ("tls", struct config_envoy, tls, &config_envoy_tls),
 	C_OBJ("cluster", struct config_envoy, cluster, &config_cluster),
+	C_STR("access-log-format-string", struct config_envoy,
+	    access_log_format_string, 0, accesslog_check_format),
+	C_LIST("json-fields", struct config_envoy, json_fields, njson_fields, 0,
+	    accesslog_check_json_field, NULL),
+	C_OBJ("compression", struct config_envoy, compression, &config_compression),
+	{ .key = "merge-slashes", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_envoy, merge_slashes) },
+	{ .key = "strip-trailing-host-dot", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_envoy, strip_trailing_host_dot) },
+	C_OBJ("listener", struct config_envoy, listener, &config_envoy_listener),
 };
 static const struct schema_table config_envoy = SCHEMA_TABLE("envoy",
     struct config_envoy, config_envoy_fields, config_envoy_validate);
@@ -504,6 +563,9 @@ config_init_defaults(struct cairn_config *c)
 	c->envoy.tls.fallback_certificate.name = arena_strdup(a, "");
 	c->envoy.tls.fallback_certificate.namespace = arena_strdup(a, "");
 	c->envoy.cluster.dns_lookup_family = CONFIG_DNS_AUTO;
+	c->envoy.access_log_format_string = arena_strdup(a, "");
+	c->envoy.json_fields = config_strv(a, &c->envoy.njson_fields, NULL, 0);
+	c->envoy.compression.algorithm = CONFIG_COMPRESSION_DISABLED;
 
 	c->policy.root_namespaces = config_strv(a, &c->policy.nroot_namespaces,
 	    NULL, 0);

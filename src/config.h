@@ -101,6 +101,33 @@ struct config_envoy_tls {
 
 struct config_cluster {
 	enum config_dns_family dns_lookup_family;
+	/* Contour's cluster settings; 0 = not set (Envoy's default). */
+	uint32_t max_requests_per_connection;
+	uint32_t per_connection_buffer_limit_bytes;
+};
+
+/* Contour's compression.algorithm: the HTTP compressor filter. */
+enum config_compression_algorithm {
+	CONFIG_COMPRESSION_DISABLED,
+	CONFIG_COMPRESSION_GZIP,
+	CONFIG_COMPRESSION_BROTLI,
+	CONFIG_COMPRESSION_ZSTD,
+};
+
+struct config_compression {
+	enum config_compression_algorithm algorithm;
+};
+
+/* Contour's listener settings; 0 = not set (Envoy's default). */
+struct config_socket_options {
+	uint32_t tos, traffic_class; /* IP_TOS, IPV6_TCLASS: 1..255 */
+};
+
+struct config_envoy_listener {
+	uint32_t max_requests_per_connection;
+	uint32_t http2_max_concurrent_streams;
+	uint32_t per_connection_buffer_limit_bytes;
+	struct config_socket_options socket_options;
 };
 
 struct config_envoy {
@@ -114,6 +141,14 @@ struct config_envoy {
 	struct config_timeouts timeouts;
 	struct config_envoy_tls tls;
 	struct config_cluster cluster;
+	/* Contour's access log, compression and listener settings. */
+	char *access_log_format_string; /* "" = Envoy's default format */
+	char **json_fields; /* empty = Contour's default fields */
+	size_t njson_fields;
+	struct config_compression compression;
+	bool merge_slashes;
+	bool strip_trailing_host_dot;
+	struct config_envoy_listener listener;
 };
 
 /* policy.fqdn-owners: the FQDN patterns one namespace may claim. */

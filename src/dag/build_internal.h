@@ -45,10 +45,14 @@ struct cluster_options {
 	const char *protocol; /* "h2", "h2c", "tls" or NULL: the Service's */
 	enum dag_lb_policy lb_policy;
 	const struct dag_health_check *health_check;
+	const struct dag_slow_start *slow_start;
+	int32_t health_port; /* services[].healthPort; 0: none */
 	int64_t idle_connection_timeout_ms;
 	/* services[].validation (tls.c): part of the cluster's name. */
 	const struct dag_secret *upstream_ca;
 	const char *upstream_subject_name;
+	char *const *upstream_subject_names; /* subjectNames: all to accept */
+	size_t nupstream_subject_names;
 };
 
 struct fqdn_ledger;
@@ -223,5 +227,11 @@ bool dag_parse_u32(const char *s, uint32_t *out);
 /* The index of HTTPProxy ns/name in b->proxies (the first of equal
  * names), or (size_t)-1. */
 size_t dag_proxy_find(const struct builder *b, const char *ns, const char *name);
+
+/* httpproxy.c: a health check with Contour's defaults; tcp (tcpproxy,
+ * tls.c) has no path and no host. */
+struct hp_health_check;
+struct dag_health_check *dag_health_check_new(struct builder *b,
+    const struct hp_health_check *hc, bool tcp);
 
 #endif

@@ -544,13 +544,39 @@ header_value_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* The header name of a whole-value "%REQ(name)%" (Contour's dynamic Host
+ * rewrite), canonicalised; NULL when the value is anything else. */
+static const char *
+host_rewrite_header_name(struct arena *a, const char *value)
+{
+	size_t n;
+	char *name;
+	const char *canon;
+
+	while (isspace((unsigned char)*value))
+		value++;
+	n = strlen(value);
+	while (n > 0 && isspace((unsigned char)value[n - 1]))
+		n--;
+	if (n <= 7 || strncmp(value, "%REQ(", 5) != 0 ||
+	    strncmp(value + n - 2, ")%", 2) != 0)
+		return NULL;
+	name = arena_strndup(a, value + 5, n - 7);
+	canon = policy_canonical_header(a, name);
+	return canon;
+}
+
 /* Contour's headersPolicyRoute/headersPolicyService: canonical names, no
- * duplicates, Host (requests only) becomes a host rewrite. Returns NULL
- * with *err set on a problem; NULL with *err NULL when hp is NULL. */
+ * duplicates, Host (requests only) becomes a host rewrite: a literal, or on a
+ * route (HOST_REWRITE_HEADER) the header named by "%REQ(name)%"; an empty
+ * Host value rewrites nothing, as in Contour. Returns NULL with *err set on a
+ * problem; NULL with *err NULL when hp is NULL. */
+enum host_rewrite { HOST_REWRITE_NONE, HOST_REWRITE_LITERAL, HOST_REWRITE_HEADER };
+
 static struct dag_headers_policy *
 headers_policy(struct builder *b, const struct hp_headers_policy *hp,
-    bool allow_host, const char *ns, const char *service, int32_t port,
-    const char **err)
+    enum host_rewrite allow_host, const char *ns, const char *service,
+    int32_t port, const char **err)
 {
 	struct dag_headers_policy *out;
 	size_t cap = 0;
@@ -575,15 +601,26 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 				return NULL;
 			}
 		if (strcmp(key, "Host") == 0) {
-			if (!allow_host) {
+			const char *hdr;
+
+			if (allow_host == HOST_REWRITE_NONE) {
 				*err = "rewriting \"Host\" header is not supported";
 				return NULL;
 			}
-			if (out->host_rewrite != NULL) {
+			if (out->host_rewrite != NULL || out->host_rewrite_header != NULL) {
 				*err = "duplicate header addition: \"Host\"";
 				return NULL;
 			}
-			out->host_rewrite = hp->set[i].value;
+			hdr = host_rewrite_header_name(b->arena, hp->set[i].value);
+			if (hdr != NULL && allow_host != HOST_REWRITE_HEADER) {
+				*err = "rewriting \"Host\" header from a request header "
+				    "(%REQ(...)%) is only supported on routes";
+				return NULL;
+			}
+			if (hdr != NULL)
+				out->host_rewrite_header = hdr;
+			else if (hp->set[i].value[0] != '\0')
+				out->host_rewrite = hp->set[i].value;
 			continue;
 		}
 		hv.key = key;
@@ -631,6 +668,7 @@ local_ratelimit(struct builder *b, const struct hp_ratelimit_policy *rl,
 	out->max_tokens = l->requests + l->burst < l->requests ? UINT32_MAX :
 	    l->requests + l->burst;
 	out->tokens_per_fill = l->requests;
+	out->status_code = l->response_status_code;
 	out->fill_interval_ms = strcmp(l->unit, "second") == 0 ? 1000 :
 	    strcmp(l->unit, "minute") == 0 ? 60000 : 3600000;
 	for (size_t i = 0; i < l->nresponse_headers; i++) {
@@ -791,17 +829,21 @@ cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err
 	return out;
 }
 
-static struct dag_health_check *
-health_check(struct builder *b, const struct hp_health_check *hc)
+/* Contour's httpHealthCheckPolicy and tcpHealthCheckPolicy with their
+ * defaults; a TCP check (tcpproxy, tls.c) has no path and no host. */
+struct dag_health_check *
+dag_health_check_new(struct builder *b, const struct hp_health_check *hc,
+    bool tcp)
 {
 	struct dag_health_check *out;
 
 	if (hc == NULL)
 		return NULL;
 	out = ARENA_NEW(b->arena, struct dag_health_check);
-	out->path = hc->path;
+	out->path = tcp ? NULL : hc->path;
 	/* Contour's defaults. */
-	out->host = hc->host && *hc->host ? hc->host : "contour-envoy-healthcheck";
+	out->host = tcp ? NULL : hc->host && *hc->host ? hc->host :
+	    "contour-envoy-healthcheck";
 	out->interval_ms = hc->interval_seconds ? hc->interval_seconds * 1000 : 10000;
 	out->timeout_ms = hc->timeout_seconds ? hc->timeout_seconds * 1000 : 2000;
 	out->unhealthy_threshold = hc->unhealthy_threshold ? hc->unhealthy_threshold : 3;
@@ -831,6 +873,81 @@ retry_policy(struct builder *b, const struct hp_retry_policy *rp)
 	out->per_try_timeout_ms = policy_timeout_ms(rp->per_try_timeout);
 	out->retriable_status_codes = rp->retriable_status_codes;
 	out->nretriable_status_codes = rp->nretriable_status_codes;
+	return out;
+}
+
+/* Contour's cookieRewritePolicies: one rule per cookie name, each
+ * rewriting something. base (the route's, for a service) is merged in
+ * under the new rules. Returns false with *err set on a problem. */
+static bool
+cookie_rewrites(struct builder *b, const struct hp_cookie_rewrite *in, size_t n,
+    const struct dag_cookie_rewrite *base, size_t nbase,
+    struct dag_cookie_rewrite **out, size_t *nout, const char **err)
+{
+	struct dag_cookie_rewrite *list;
+	size_t k = 0;
+
+	*err = NULL;
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return true;
+	list = ARENA_ARRAY(b->arena, struct dag_cookie_rewrite, n + nbase + 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct hp_cookie_rewrite *c = &in[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(in[j].name, c->name) == 0) {
+				*err = arena_printf(b->arena, "duplicate cookie rewrite "
+				    "rule for cookie \"%s\"", c->name);
+				return false;
+			}
+		if (!c->has_path && !c->has_domain && !c->has_secure &&
+		    c->same_site == NULL) {
+			*err = arena_printf(b->arena, "no attributes rewritten for "
+			    "cookie \"%s\"", c->name);
+			return false;
+		}
+		list[k].name = c->name;
+		list[k].path = c->has_path ? c->path : NULL;
+		list[k].domain = c->has_domain ? c->domain : NULL;
+		list[k].same_site = c->same_site;
+		list[k].secure = c->has_secure ? c->secure : -1;
+		k++;
+	}
+	for (size_t i = 0; i < nbase; i++) {
+		bool overridden = false;
+
+		for (size_t j = 0; j < n && !overridden; j++)
+			overridden = strcmp(in[j].name, base[i].name) == 0;
+		if (!overridden)
+			list[k++] = base[i];
+	}
+	*out = list;
+	*nout = k;
+	return true;
+}
+
+/* Contour's internalRedirectPolicy: Always and SafeOnly allow a redirect
+ * to the other scheme, SafeOnly through the safe_cross_scheme predicate;
+ * denyRepeatedRouteRedirect is the previous_routes predicate. */
+static struct dag_internal_redirect *
+internal_redirect(struct builder *b, const struct hp_internal_redirect *ir)
+{
+	struct dag_internal_redirect *out;
+	const char *cs;
+
+	if (ir == NULL)
+		return NULL;
+	cs = ir->allow_cross_scheme_redirect ? ir->allow_cross_scheme_redirect :
+	    "Never";
+	out = ARENA_NEW(b->arena, struct dag_internal_redirect);
+	out->max_internal_redirects = ir->max_internal_redirects;
+	out->redirect_response_codes = ir->redirect_response_codes;
+	out->nredirect_response_codes = ir->nredirect_response_codes;
+	out->allow_cross_scheme = strcmp(cs, "Never") != 0;
+	out->safe_cross_scheme = strcmp(cs, "SafeOnly") == 0;
+	out->deny_repeated_route = ir->deny_repeated_route_redirect;
 	return out;
 }
 
@@ -926,6 +1043,33 @@ lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 		else
 			opts->lb_policy = DAG_LB_RING_HASH;
 	}
+}
+
+/* Contour's slowStartConfig: Envoy implements slow start for round robin
+ * and least request only; aggression defaults to 1.0, the minimum weight
+ * to 10 percent. */
+static bool
+slow_start(struct builder *b, size_t st, const struct hp_slow_start *ss,
+    struct cluster_options *opts)
+{
+	struct dag_slow_start *out;
+	const char *why;
+
+	if (opts->lb_policy != DAG_LB_ROUND_ROBIN &&
+	    opts->lb_policy != DAG_LB_LEAST_REQUEST) {
+		status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+		    "SlowStartInvalid", &ss->origin, "slow start is only supported "
+		    "with RoundRobin or WeightedLeastRequest load balancer strategy");
+		return false;
+	}
+	out = ARENA_NEW(b->arena, struct dag_slow_start);
+	if (duration_parse_ms(ss->window, &out->window_ms, &why) < 0)
+		out->window_ms = 0; /* the loader checked it */
+	out->aggression = ss->aggression ? strtod(ss->aggression, NULL) : 1.0;
+	out->min_weight_percent = ss->has_min_weight_percent ?
+	    ss->min_weight_percent : 10;
+	opts->slow_start = out;
+	return true;
 }
 
 /* --- routes ---------------------------------------------------------------- */
@@ -1079,7 +1223,11 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 		const char *why, *err;
 
 		o.protocol = s->protocol;
+		o.health_port = s->health_port;
 		if (!tls_upstream_validation(b, st, proxy, s, &o)) /* tls.c */
+			return false;
+		if (s->slow_start != NULL &&
+		    !slow_start(b, st, s->slow_start, &o))
 			return false;
 		wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 		    s->port, NULL, &o, &why);
@@ -1089,7 +1237,8 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "Spec.Routes unresolved service reference: %s", why);
 			continue;
 		}
-		wc.request_headers = headers_policy(b, s->request_headers, true,
+		wc.request_headers = headers_policy(b, s->request_headers,
+		    HOST_REWRITE_LITERAL,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
@@ -1097,7 +1246,16 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "%s on request headers", err);
 			return false;
 		}
-		wc.response_headers = headers_policy(b, s->response_headers, false,
+		if (!cookie_rewrites(b, s->cookie_rewrites, s->ncookie_rewrites,
+		    r->cookie_rewrites, r->ncookie_rewrites, &wc.cookie_rewrites,
+		    &wc.ncookie_rewrites, &err)) {
+			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			    "CookieRewriteInvalid", &s->cookie_rewrites[0].origin,
+			    "%s on service cookie rewrite rule", err);
+			return false;
+		}
+		wc.response_headers = headers_policy(b, s->response_headers,
+		    HOST_REWRITE_NONE,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
@@ -1172,7 +1330,8 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	merge_headers(b, &cl, &r, &hcap);
 	merge_queries(b, &cl, &r);
 
-	r.request_headers = headers_policy(b, hr->request_headers, true,
+	r.request_headers = headers_policy(b, hr->request_headers,
+	    HOST_REWRITE_HEADER,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
@@ -1180,12 +1339,20 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		    "%s on request headers", why);
 		return false;
 	}
-	r.response_headers = headers_policy(b, hr->response_headers, false,
+	r.response_headers = headers_policy(b, hr->response_headers,
+	    HOST_REWRITE_NONE,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "ResponseHeaderPolicyInvalid", &hr->response_headers->origin,
 		    "%s on response headers", why);
+		return false;
+	}
+	if (!cookie_rewrites(b, hr->cookie_rewrites, hr->ncookie_rewrites, NULL, 0,
+	    &r.cookie_rewrites, &r.ncookie_rewrites, &why)) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "CookieRewriteInvalid", &hr->cookie_rewrites[0].origin,
+		    "%s on route cookie rewrite rule", why);
 		return false;
 	}
 	r.ratelimit = local_ratelimit(b, hr->ratelimit, &why);
@@ -1219,6 +1386,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		    policy_timeout_ms(hr->timeout_policy->idle_connection);
 	}
 	r.retry = retry_policy(b, hr->retry_policy);
+	r.internal_redirect = internal_redirect(b, hr->internal_redirect);
 	r.websocket = hr->enable_websockets;
 	r.permit_insecure = hr->permit_insecure;
 	r.ip_filter = ip_filter(b, hr->ip_allow, hr->nip_allow, hr->ip_deny,
@@ -1226,7 +1394,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	lb_policy(b, st, hr->lb_policy, &r, &opts);
 	if (!path_rewrite(b, st, hr, &r))
 		return false;
-	opts.health_check = health_check(b, hr->health_check);
+	opts.health_check = dag_health_check_new(b, hr->health_check, false);
 
 	if (hr->redirect != NULL) {
 		const struct hp_redirect *rd = hr->redirect;

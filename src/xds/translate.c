@@ -54,6 +54,25 @@ translation_has_routes(const struct translation *t)
 	return false;
 }
 
+/* Contour adds its Lua filter to every connection manager; cairn adds it
+ * once some route or service has cookieRewritePolicies, so that listeners
+ * without them do not change. */
+bool
+translation_cookie_rewrites(const struct translation *t)
+{
+	for (size_t i = 0; i < t->dag->nvhosts; i++)
+		for (size_t j = 0; j < t->dag->vhosts[i].nroutes; j++) {
+			const struct dag_route *r = &t->dag->vhosts[i].routes[j];
+
+			if (r->ncookie_rewrites > 0)
+				return true;
+			for (size_t k = 0; k < r->nclusters; k++)
+				if (r->clusters[k].ncookie_rewrites > 0)
+					return true;
+		}
+	return false;
+}
+
 bool
 translation_proxyless_host(const struct dag_vhost *vh)
 {
@@ -85,6 +104,7 @@ translate_dag_cached(const struct dag *dag, const struct translate_options *o,
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);
+	t.cookie_lua = translation_cookie_rewrites(&t);
 	snapshot_builder_set_previous(t.out, translate_cache_last_snapshot(&t));
 	translate_clusters(&t);
 	translate_endpoints(&t);
