@@ -41,10 +41,20 @@ xds_type_from_url(const char *url, enum xds_type *out)
 	return -1;
 }
 
+/* A snapshot_builder_add_uses() call, resolved at finish. */
+struct pending_uses {
+	enum xds_type type;
+	const char *name;
+	const char **names; /* borrowed strings, owned array */
+	size_t n;
+};
+
 struct snapshot_builder {
 	struct snapshot *snap;
 	size_t cap[XDS_TYPE_COUNT];
 	const struct snapshot *prev;
+	struct pending_uses *uses;
+	size_t nuses, capuses;
 };
 
 struct snapshot_builder *
@@ -302,6 +312,75 @@ resource_set_sort(struct xds_resource_set *set)
 }
 
 void
+snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const char *const *names, size_t n)
+{
+	struct pending_uses u = { type, name, NULL, n };
+
+	if (n == 0)
+		return;
+	u.names = xreallocarray(NULL, n, sizeof *u.names);
+	memcpy(u.names, names, n * sizeof *u.names);
+	ARRAY_PUSH(b->uses, b->nuses, b->capuses, u);
+}
+
+/* By address: the resolved names are the snapshot's own, one pointer
+ * per resource, and the gate only asks whether a name is among them. */
+static int
+ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const char *const *)a,
+	    y = (uintptr_t)*(const char *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sets the uses of every resource given them, as names of the
+ * resources used (clusters for listeners and routes, load assignments
+ * for clusters) in the snapshot s, sorted and unique. Several calls for
+ * one resource are merged. */
+static void
+resolve_uses(struct snapshot_builder *b)
+{
+	struct snapshot *s = b->snap;
+
+	for (size_t i = 0; i < b->nuses; i++) {
+		struct pending_uses *u = &b->uses[i];
+		enum xds_type target = u->type == XDS_CLUSTER ? XDS_ENDPOINT : XDS_CLUSTER;
+		struct xds_resource *r = (struct xds_resource *)snapshot_find(s,
+		    u->type, u->name);
+		const char **out;
+		size_t n = 0, total;
+
+		if (r == NULL || u->type == XDS_ENDPOINT || u->type == XDS_SECRET)
+			continue;
+		total = r->nuses + u->n;
+		out = arena_alloc(&s->arena, total * sizeof *out);
+		memcpy(out, r->uses, r->nuses * sizeof *out);
+		n = r->nuses;
+		for (size_t k = 0; k < u->n; k++) {
+			const struct xds_resource *used = snapshot_find(s, target,
+			    u->names[k]);
+
+			if (used != NULL)
+				out[n++] = used->name;
+		}
+		if (n > 1)
+			qsort(out, n, sizeof *out, ptr_cmp);
+		total = n;
+		n = 0;
+		for (size_t k = 0; k < total; k++)
+			if (n == 0 || out[n - 1] != out[k])
+				out[n++] = out[k];
+		r->uses = out;
+		r->nuses = n;
+	}
+	for (size_t i = 0; i < b->nuses; i++)
+		free(b->uses[i].names);
+	free(b->uses);
+}
+
+void
 snapshot_builder_set_previous(struct snapshot_builder *b,
     const struct snapshot *prev)
 {
@@ -376,6 +455,7 @@ snapshot_builder_finish(struct snapshot_builder *b)
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		resource_set_finish(&s->types[t],
 		    b->prev != NULL ? &b->prev->types[t] : NULL);
+	resolve_uses(b);
 	free(b);
 	return s;
 }

@@ -28,6 +28,14 @@ struct xds_resource {
 	const uint8_t *bytes; /* the serialized resource (not wrapped in Any) */
 	size_t len;
 	bool named_only; /* proxyless api_listener: never sent under wildcard */
+	/* What the warming gate (SPEC §8, src/ads/warming.h) needs, set at
+	 * translation: for a Listener or RouteConfiguration the clusters it
+	 * sends traffic to, for an EDS Cluster its ClusterLoadAssignment.
+	 * Names borrowed from this snapshot's CDS (or EDS) items, unique, in
+	 * no particular order; a name the snapshot does not hold is left
+	 * out. */
+	const char *const *uses;
+	size_t nuses;
 };
 
 struct xds_resource_set {
@@ -85,6 +93,13 @@ void snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 /* A shared resource (takes a reference): no copy, no hashing. */
 void snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only);
+/* Records what the resource (type, name) uses (see xds_resource.uses):
+ * clusters for a Listener or RouteConfiguration, the ClusterLoadAssignment
+ * of an EDS Cluster. names are borrowed until snapshot_builder_finish,
+ * which resolves them; any order, duplicates allowed. A second call for
+ * the same resource adds to the first. */
+void snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const char *const *names, size_t n);
 /* The snapshot this one most likely repeats in part (borrowed until
  * finish): a type whose sorted (name, version) list is the same as
  * prev's takes prev's version instead of hashing the list again (the

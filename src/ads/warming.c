@@ -1,0 +1,149 @@
+#include "ads/warming.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/log.h"
+#include "util/xalloc.h"
+
+int64_t
+ads_clock_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+ads_warming_now(const struct ads_warming *w)
+{
+	return w->clock != NULL ? w->clock() : ads_clock_monotonic_ms();
+}
+
+static void
+entry_free(struct ads_warming_entry *e)
+{
+	free(e->cluster);
+	free(e->endpoints);
+}
+
+void
+ads_warming_free(struct ads_warming *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		entry_free(&w->v[i]);
+	free(w->v);
+	w->v = NULL;
+	w->n = w->cap = 0;
+	w->held = false;
+}
+
+/* Whether the warming of e ended against snap (the cluster left it, or
+ * no longer uses that load assignment) or by the clock. */
+static bool
+entry_over(struct ads_warming *w, const struct ads_warming_entry *e,
+    const struct snapshot *snap, int64_t now)
+{
+	const struct xds_resource *c = snapshot_find(snap, XDS_CLUSTER, e->cluster);
+	bool uses = false;
+
+	for (size_t i = 0; c != NULL && i < c->nuses && !uses; i++)
+		uses = strcmp(c->uses[i], e->endpoints) == 0;
+	if (!uses)
+		return true;
+	if (now < e->deadline_ms)
+		return false;
+	if (e->blocked) {
+		w->timeouts++;
+		log_warning("ads: cluster %s: no endpoints (%s) sent within the "
+		    "warming timeout (%lld ms): the updates that use it go out "
+		    "anyway", e->cluster, e->endpoints, (long long)w->timeout_ms);
+	}
+	return true;
+}
+
+void
+ads_warming_begin(struct ads_warming *w, const struct snapshot *snap)
+{
+	size_t m = 0;
+	int64_t now;
+
+	w->held = false;
+	if (w->n == 0)
+		return;
+	now = ads_warming_now(w);
+	for (size_t i = 0; i < w->n; i++) {
+		if (entry_over(w, &w->v[i], snap, now))
+			entry_free(&w->v[i]);
+		else
+			w->v[m++] = w->v[i];
+	}
+	w->n = m;
+}
+
+void
+ads_warming_cluster_added(struct ads_warming *w, const struct xds_resource *c,
+    bool has_endpoints)
+{
+	struct ads_warming_entry e;
+
+	/* An EDS cluster uses exactly one load assignment. */
+	if (w->timeout_ms <= 0 || c->nuses != 1 || has_endpoints)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(w->v[i].cluster, c->name) == 0)
+			return; /* still warming: the first deadline holds */
+	e.cluster = xstrdup(c->name);
+	e.endpoints = xstrdup(c->uses[0]);
+	e.deadline_ms = ads_warming_now(w) + w->timeout_ms;
+	e.blocked = false;
+	ARRAY_PUSH(w->v, w->n, w->cap, e);
+}
+
+void
+ads_warming_endpoints_sent(struct ads_warming *w, const char *name)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (strcmp(w->v[i].endpoints, name) == 0)
+			entry_free(&w->v[i]);
+		else
+			w->v[m++] = w->v[i];
+	}
+	w->n = m;
+}
+
+bool
+ads_warming_blocks(struct ads_warming *w, const struct xds_resource *r)
+{
+	bool blocks = false;
+
+	if (w->n == 0)
+		return false;
+	/* Few clusters warm at a time: each of r's uses against each. */
+	for (size_t k = 0; k < r->nuses; k++)
+		for (size_t i = 0; i < w->n; i++)
+			if (strcmp(r->uses[k], w->v[i].cluster) == 0) {
+				w->v[i].blocked = true;
+				blocks = true;
+			}
+	if (blocks)
+		w->held = true;
+	return blocks;
+}
+
+int64_t
+ads_warming_deadline(const struct ads_warming *w)
+{
+	int64_t min = 0;
+
+	if (!w->held)
+		return 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].blocked && (min == 0 || w->v[i].deadline_ms < min))
+			min = w->v[i].deadline_ms;
+	return min;
+}
