@@ -725,9 +725,9 @@ warming_clusters_sent(struct delta_stream *st, const struct snapshot *snap,
 		bool has;
 
 		if (!included[i] || c[i].action != ACT_SEND || c[i].have != DELTA_NONE ||
-		    r->nuses != 1)
+		    r->endpoints == NULL)
 			continue;
-		cla = snapshot_find(snap, XDS_ENDPOINT, r->uses[0]);
+		cla = snapshot_find(snap, XDS_ENDPOINT, r->endpoints);
 		has = cla != NULL && eds->requested &&
 		    delta_client_has(eds, XDS_ENDPOINT, cla->name, &version) == DELTA_HAS &&
 		    version == cla->version;
@@ -819,7 +819,9 @@ respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
 	    sizeof out->version);
 	ts->nrecent++;
 	ts->must_answer = false;
-	if (make && t == XDS_CLUSTER && st->warming.timeout_ms > 0)
+	/* Not the first response of a stream that had nothing (warming.h). */
+	if (make && t == XDS_CLUSTER && st->warming.timeout_ms > 0 &&
+	    (ts->nrecent > 1 || ts->noverlay > 0))
 		warming_clusters_sent(st, snap, c, n, included);
 	else if (make && t == XDS_ENDPOINT && st->warming.n > 0)
 		for (size_t i = 0; i < out->n; i++)

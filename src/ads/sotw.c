@@ -343,6 +343,7 @@ copy_resource(const struct xds_resource *r)
 	 * resource already, the warming gate never asks about it. */
 	c.uses = NULL;
 	c.nuses = 0;
+	c.endpoints = NULL;
 	return c;
 }
 
@@ -502,10 +503,10 @@ warming_clusters_sent(struct sotw_stream *st, const struct snapshot *snap,
 
 		if (p->added != NULL && !p->added[i])
 			continue;
-		if (c->nuses != 1)
+		if (c->endpoints == NULL)
 			continue;
 		ads_warming_cluster_added(&st->warming, c,
-		    sent_endpoints(st, snap, c->uses[0]));
+		    sent_endpoints(st, snap, c->endpoints));
 	}
 }
 
@@ -572,7 +573,7 @@ next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 			}
 		}
 	}
-	if (t == XDS_CLUSTER && st->warming.timeout_ms > 0)
+	if (t == XDS_CLUSTER && st->warming.timeout_ms > 0 && ts->sent)
 		warming_clusters_sent(st, snap, &p);
 	else if (t == XDS_ENDPOINT && st->warming.n > 0)
 		for (size_t i = 0; i < p.n; i++)

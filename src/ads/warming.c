@@ -35,9 +35,56 @@ ads_warming_free(struct ads_warming *w)
 	for (size_t i = 0; i < w->n; i++)
 		entry_free(&w->v[i]);
 	free(w->v);
+	free(w->clusters);
+	free(w->endpoints);
 	w->v = NULL;
+	w->clusters = w->endpoints = NULL;
 	w->n = w->cap = 0;
 	w->held = false;
+}
+
+static void
+set_add(uint64_t *set, size_t mask, uint64_t key)
+{
+	size_t k;
+
+	key |= key == 0; /* 0 marks an empty slot */
+	for (k = (size_t)key & mask; set[k] != 0; k = (k + 1) & mask)
+		if (set[k] == key)
+			return;
+	set[k] = key;
+}
+
+static bool
+set_has(const uint64_t *set, size_t mask, uint64_t key)
+{
+	key |= key == 0;
+	for (size_t k = (size_t)key & mask; set[k] != 0; k = (k + 1) & mask)
+		if (set[k] == key)
+			return true;
+	return false;
+}
+
+/* Makes the sets again after entries changed. */
+static void
+index_entries(struct ads_warming *w)
+{
+	size_t cap = 16;
+
+	if (!w->stale && w->clusters != NULL)
+		return;
+	while (cap < w->n * 2)
+		cap <<= 1;
+	free(w->clusters);
+	free(w->endpoints);
+	w->clusters = xcalloc(cap, sizeof *w->clusters);
+	w->endpoints = xcalloc(cap, sizeof *w->endpoints);
+	w->mask = cap - 1;
+	for (size_t i = 0; i < w->n; i++) {
+		set_add(w->clusters, w->mask, w->v[i].cluster_hash);
+		set_add(w->endpoints, w->mask, xds_name_hash(w->v[i].endpoints));
+	}
+	w->stale = false;
 }
 
 /* Whether the warming of e ended against snap (the cluster left it, or
@@ -47,11 +94,8 @@ entry_over(struct ads_warming *w, const struct ads_warming_entry *e,
     const struct snapshot *snap, int64_t now)
 {
 	const struct xds_resource *c = snapshot_find(snap, XDS_CLUSTER, e->cluster);
-	bool uses = false;
 
-	for (size_t i = 0; c != NULL && i < c->nuses && !uses; i++)
-		uses = strcmp(c->uses[i], e->endpoints) == 0;
-	if (!uses)
+	if (c == NULL || c->endpoints == NULL || strcmp(c->endpoints, e->endpoints) != 0)
 		return true;
 	if (now < e->deadline_ms)
 		return false;
@@ -80,6 +124,7 @@ ads_warming_begin(struct ads_warming *w, const struct snapshot *snap)
 		else
 			w->v[m++] = w->v[i];
 	}
+	w->stale |= m != w->n;
 	w->n = m;
 }
 
@@ -89,17 +134,20 @@ ads_warming_cluster_added(struct ads_warming *w, const struct xds_resource *c,
 {
 	struct ads_warming_entry e;
 
-	/* An EDS cluster uses exactly one load assignment. */
-	if (w->timeout_ms <= 0 || c->nuses != 1 || has_endpoints)
+	if (w->timeout_ms <= 0 || c->endpoints == NULL || has_endpoints)
 		return;
-	for (size_t i = 0; i < w->n; i++)
-		if (strcmp(w->v[i].cluster, c->name) == 0)
-			return; /* still warming: the first deadline holds */
+	e.cluster_hash = xds_name_hash(c->name);
+	index_entries(w);
+	if (set_has(w->clusters, w->mask, e.cluster_hash))
+		for (size_t i = 0; i < w->n; i++)
+			if (strcmp(w->v[i].cluster, c->name) == 0)
+				return; /* still warming: the first deadline holds */
 	e.cluster = xstrdup(c->name);
-	e.endpoints = xstrdup(c->uses[0]);
+	e.endpoints = xstrdup(c->endpoints);
 	e.deadline_ms = ads_warming_now(w) + w->timeout_ms;
 	e.blocked = false;
 	ARRAY_PUSH(w->v, w->n, w->cap, e);
+	w->stale = true;
 }
 
 void
@@ -107,12 +155,18 @@ ads_warming_endpoints_sent(struct ads_warming *w, const char *name)
 {
 	size_t m = 0;
 
+	if (w->n == 0)
+		return;
+	index_entries(w);
+	if (!set_has(w->endpoints, w->mask, xds_name_hash(name)))
+		return;
 	for (size_t i = 0; i < w->n; i++) {
 		if (strcmp(w->v[i].endpoints, name) == 0)
 			entry_free(&w->v[i]);
 		else
 			w->v[m++] = w->v[i];
 	}
+	w->stale |= m != w->n;
 	w->n = m;
 }
 
@@ -123,13 +177,15 @@ ads_warming_blocks(struct ads_warming *w, const struct xds_resource *r)
 
 	if (w->n == 0)
 		return false;
-	/* Few clusters warm at a time: each of r's uses against each. */
-	for (size_t k = 0; k < r->nuses; k++)
+	index_entries(w);
+	for (size_t k = 0; k < r->nuses; k++) {
+		if (!set_has(w->clusters, w->mask, r->uses[k]))
+			continue;
 		for (size_t i = 0; i < w->n; i++)
-			if (strcmp(r->uses[k], w->v[i].cluster) == 0) {
+			if (r->uses[k] == w->v[i].cluster_hash)
 				w->v[i].blocked = true;
-				blocks = true;
-			}
+		blocks = true;
+	}
 	if (blocks)
 		w->held = true;
 	return blocks;

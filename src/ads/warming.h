@@ -19,6 +19,11 @@
  *      a warming cluster; so do the types after it and every removal (the
  *      break phase), so the order on the wire stays CDS add, EDS, LDS,
  *      RDS, removals. When it goes, it carries the newest snapshot.
+ * A stream's first CDS response starts no warming: Envoy's own
+ * initialization waits for every cluster's endpoints before it asks for
+ * listeners, and the gate would only cost (a fleet reconnecting at once
+ * with thousands of clusters each). Clusters a change adds are what the
+ * gate is for.
  * Only clusters this client was sent can warm: a proxyless gRPC client
  * subscribes to a cluster after it received the route that names it, so
  * its route always goes first and is never held for a cluster it has not
@@ -37,6 +42,7 @@ typedef int64_t (*ads_clock_fn)(void);
 
 struct ads_warming_entry {
 	char *cluster;
+	uint64_t cluster_hash; /* xds_name_hash(cluster), as in xds_resource.uses */
 	char *endpoints; /* its ClusterLoadAssignment's name */
 	int64_t deadline_ms;
 	bool blocked; /* it held an update back */
@@ -47,6 +53,12 @@ struct ads_warming {
 	ads_clock_fn clock; /* NULL: ads_clock_monotonic_ms */
 	struct ads_warming_entry *v; /* warming clusters, in start order */
 	size_t n, cap;
+	/* Open-addressing sets of the entries' cluster hashes and of their
+	 * endpoints' name hashes, made again when entries change: a change
+	 * that adds many Services must not cost (uses x entries) per check. */
+	uint64_t *clusters, *endpoints;
+	size_t mask;
+	bool stale;
 	uint64_t timeouts; /* held updates released by the timeout */
 	bool held; /* the last evaluation held an update back */
 };

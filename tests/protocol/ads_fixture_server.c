@@ -114,8 +114,7 @@ add_cluster(struct snapshot_builder *b, struct arena *a, const char *name,
 	c->eds_cluster_config = eds;
 	add(b, a, XDS_CLUSTER, name, &c->base, false);
 	/* The strings must live until the snapshot is finished. */
-	snapshot_builder_add_uses(b, XDS_CLUSTER, name,
-	    (const char *const *)&eds->service_name, 1);
+	snapshot_builder_set_endpoints(b, c->name, eds->service_name);
 }
 
 static void
@@ -253,8 +252,11 @@ add_route(struct snapshot_builder *b, struct arena *a, const char *name,
 	rc->virtual_hosts = pb_array(a, 1);
 	rc->virtual_hosts[0] = vh;
 	add(b, a, XDS_ROUTE, name, &rc->base, false);
-	snapshot_builder_add_uses(b, XDS_ROUTE, name,
-	    (const char *const *)&ra->cluster, 1);
+	{
+		uint64_t h = xds_name_hash(cluster);
+
+		snapshot_builder_add_uses(b, XDS_ROUTE, rc->name, &h, 1);
+	}
 }
 
 #define CA "default/a/80/x"

@@ -39,13 +39,20 @@ build(const struct res *list)
 	struct snapshot_builder *b = snapshot_builder_new("rev");
 
 	for (const struct res *r = list; r->name != NULL; r++) {
+		uint64_t h[3];
 		size_t n = 0;
 
 		snapshot_builder_add(b, r->type, r->name, r->content,
 		    strlen(r->content), false);
-		while (n < 3 && r->uses[n] != NULL)
+		if (r->type == XDS_CLUSTER && r->uses[0] != NULL) {
+			snapshot_builder_set_endpoints(b, r->name, r->uses[0]);
+			continue;
+		}
+		while (n < 3 && r->uses[n] != NULL) {
+			h[n] = xds_name_hash(r->uses[n]);
 			n++;
-		snapshot_builder_add_uses(b, r->type, r->name, r->uses, n);
+		}
+		snapshot_builder_add_uses(b, r->type, r->name, h, n);
 	}
 	return snapshot_builder_finish(b);
 }
@@ -119,15 +126,17 @@ static const struct res b_updated[] = {
 	{ 0, NULL, NULL, { NULL } },
 };
 
-/* shop.example.com's route changed, still to a. */
-static const struct res shop_changed[] = {
+/* shop.example.com's route moved to the new Service c. */
+static const struct res shop_moved[] = {
 	{ XDS_CLUSTER, CA, "cluster-a-1", { EA } },
 	{ XDS_CLUSTER, CB, "cluster-b-1", { EB } },
+	{ XDS_CLUSTER, CC, "cluster-c-1", { EC } },
 	{ XDS_ENDPOINT, EA, "endpoints-a-1", { NULL } },
 	{ XDS_ENDPOINT, EB, "endpoints-b-1", { NULL } },
+	{ XDS_ENDPOINT, EC, "endpoints-c-1", { NULL } },
 	{ XDS_LISTENER, "ingress_http", "listener-1", { NULL } },
 	{ XDS_ROUTE, "ingress_http", "route-b", { CB } },
-	{ XDS_ROUTE, "shop.example.com", "shop-a-2", { CA } },
+	{ XDS_ROUTE, "shop.example.com", "shop-c", { CC } },
 	{ 0, NULL, NULL, { NULL } },
 };
 
@@ -168,38 +177,54 @@ count(const char *const *names)
 
 /* --- the snapshot's record of uses ------------------------------------------ */
 
+static bool
+uses(const struct xds_resource *r, const char *cluster)
+{
+	for (size_t i = 0; i < r->nuses; i++)
+		if (r->uses[i] == xds_name_hash(cluster))
+			return true;
+	return false;
+}
+
 static void
 test_snapshot_uses(void **state)
 {
 	struct snapshot_builder *b = snapshot_builder_new("rev");
-	const char *twice[] = { CB, CA, "default/missing/80/x", CB };
+	const uint64_t twice[] = { xds_name_hash(CB), xds_name_hash(CA),
+	    xds_name_hash(CB) };
+	const uint64_t more[] = { xds_name_hash(CC), xds_name_hash(CA) };
+	char *ea = strdup(EA);
 	const struct xds_resource *r, *c;
 	struct snapshot *s;
 
 	(void)state;
+	/* Added out of name order, recorded out of name order. */
+	snapshot_builder_add(b, XDS_ROUTE, "r2", "y", 1, false);
 	snapshot_builder_add(b, XDS_ROUTE, "r", "x", 1, false);
-	snapshot_builder_add(b, XDS_CLUSTER, CA, "a", 1, false);
 	snapshot_builder_add(b, XDS_CLUSTER, CB, "b", 1, false);
+	snapshot_builder_add(b, XDS_CLUSTER, CA, "a", 1, false);
 	snapshot_builder_add(b, XDS_ENDPOINT, EA, "ea", 2, false);
-	snapshot_builder_add_uses(b, XDS_ROUTE, "r", twice, 4);
-	snapshot_builder_add_uses(b, XDS_ROUTE, "r", (const char *[]){ CA }, 1);
-	snapshot_builder_add_uses(b, XDS_CLUSTER, CA, (const char *[]){ EA }, 1);
-	/* Endpoints the snapshot does not hold: nothing to wait for. */
-	snapshot_builder_add_uses(b, XDS_CLUSTER, CB, (const char *[]){ EB }, 1);
+	snapshot_builder_add_uses(b, XDS_ROUTE, "r2", more, 1);
+	snapshot_builder_add_uses(b, XDS_ROUTE, "r", twice, 3);
+	snapshot_builder_add_uses(b, XDS_ROUTE, "r", more, 2); /* adds up */
+	snapshot_builder_set_endpoints(b, CA, ea);
 	snapshot_builder_add_uses(b, XDS_ROUTE, "not-there", twice, 1);
+	snapshot_builder_set_endpoints(b, "not-there", EB);
 	s = snapshot_builder_finish(b);
+	free(ea); /* copied by the snapshot */
 
 	r = snapshot_find(s, XDS_ROUTE, "r");
-	assert_int_equal(r->nuses, 2); /* unique, the missing one left out */
-	for (size_t i = 0; i < r->nuses; i++) {
-		c = snapshot_find(s, XDS_CLUSTER, r->uses[i]);
-		assert_non_null(c);
-		assert_ptr_equal(c->name, r->uses[i]); /* the snapshot's own name */
-	}
+	assert_int_equal(r->nuses, 3); /* b, a, c: each once */
+	assert_true(uses(r, CA));
+	assert_true(uses(r, CB));
+	assert_true(uses(r, CC));
+	r = snapshot_find(s, XDS_ROUTE, "r2");
+	assert_int_equal(r->nuses, 1);
+	assert_true(uses(r, CC));
 	c = snapshot_find(s, XDS_CLUSTER, CA);
-	assert_int_equal(c->nuses, 1);
-	assert_string_equal(c->uses[0], EA);
-	assert_int_equal(snapshot_find(s, XDS_CLUSTER, CB)->nuses, 0);
+	assert_string_equal(c->endpoints, EA);
+	assert_int_equal(c->nuses, 0);
+	assert_null(snapshot_find(s, XDS_CLUSTER, CB)->endpoints);
 	snapshot_unref(s);
 }
 
@@ -468,8 +493,8 @@ test_sotw_endpoints_already_sent(void **state)
 }
 
 /* A proxyless gRPC client names what it wants, the route first and the
- * cluster after: the route is never held for a cluster it was not sent,
- * and once it has the cluster and its endpoints nothing waits. */
+ * cluster after: the route is never held for a cluster it was not sent
+ * (it asks for the cluster only once it has the route). */
 static void
 test_sotw_proxyless_route_first(void **state)
 {
@@ -481,24 +506,52 @@ test_sotw_proxyless_route_first(void **state)
 	sotw_expect(f, XDS_ROUTE, NAMES("shop.example.com"));
 	sotw_request(f, XDS_ROUTE, NAMES("shop.example.com"));
 	sotw_expect_nothing(f);
-	/* It learns cluster a from the route. */
+	/* It learns cluster a from the route, then a's endpoints. */
 	sotw_request(f, XDS_CLUSTER, NAMES(CA));
 	sotw_expect(f, XDS_CLUSTER, NAMES(CA));
 	sotw_request(f, XDS_CLUSTER, NAMES(CA));
-	/* A change of its route before it asked for a's endpoints waits
-	 * for them (it asks right after the cluster)... */
-	sotw_publish(f, shop_changed);
-	sotw_expect_held(f);
 	sotw_request(f, XDS_ENDPOINT, NAMES(EA));
 	sotw_expect(f, XDS_ENDPOINT, NAMES(EA));
+	sotw_request(f, XDS_ENDPOINT, NAMES(EA));
+	sotw_expect_nothing(f);
+	/* Its route moves to c, which it has not asked for: the route goes
+	 * at once (waiting would wait forever: it asks for c after). */
+	sotw_publish(f, shop_moved);
 	sotw_expect(f, XDS_ROUTE, NAMES("shop.example.com"));
 	sotw_request(f, XDS_ROUTE, NAMES("shop.example.com"));
 	sotw_expect_nothing(f);
-	/* ... and later changes go at once. */
+	sotw_request(f, XDS_CLUSTER, NAMES(CA, CC));
+	sotw_expect(f, XDS_CLUSTER, NAMES(CA, CC));
+	sotw_request(f, XDS_CLUSTER, NAMES(CA, CC));
+	sotw_request(f, XDS_ENDPOINT, NAMES(EA, EC));
+	sotw_expect(f, XDS_ENDPOINT, NAMES(EA, EC));
+	sotw_request(f, XDS_ENDPOINT, NAMES(EA, EC));
+	sotw_expect_nothing(f);
+	assert_int_equal(f->st.warming.n, 0);
+	/* Back to a, which it has with its endpoints: nothing waits (c's
+	 * endpoints go, then the route, then c). */
 	sotw_publish(f, base);
+	sotw_expect(f, XDS_ENDPOINT, NAMES(EA));
 	sotw_expect(f, XDS_ROUTE, NAMES("shop.example.com"));
+	sotw_expect(f, XDS_CLUSTER, NAMES(CA));
 	sotw_expect_nothing(f);
 	assert_int_equal(f->st.warming.timeouts, 0);
+}
+
+/* A stream's first CDS response starts no warming (Envoy waits for every
+ * cluster's endpoints before it asks for listeners): a client that asks
+ * for routes at once gets them at once. */
+static void
+test_sotw_first_cds_not_gated(void **state)
+{
+	struct sotw_fixture *f = *state;
+
+	sotw_request(f, XDS_CLUSTER, NONE);
+	sotw_request(f, XDS_ROUTE, NAMES("ingress_http"));
+	sotw_expect(f, XDS_CLUSTER, NAMES(CA, CB));
+	sotw_expect(f, XDS_ROUTE, NAMES("ingress_http"));
+	sotw_expect_nothing(f);
+	assert_int_equal(f->st.warming.n, 0);
 }
 
 /* xds.warming-timeout: 0 turns the gate off. */
@@ -747,10 +800,52 @@ test_delta_proxyless_route_first(void **state)
 	delta_request(f, XDS_ENDPOINT, NAMES(EA));
 	delta_expect(f, XDS_ENDPOINT, NAMES(EA), NONE);
 	delta_expect_nothing(f);
-	delta_publish(f, shop_changed);
+	delta_publish(f, shop_moved);
 	delta_expect(f, XDS_ROUTE, NAMES("shop.example.com"), NONE);
 	delta_expect_nothing(f);
+	delta_request(f, XDS_CLUSTER, NAMES(CC));
+	delta_expect(f, XDS_CLUSTER, NAMES(CC), NONE);
+	delta_request(f, XDS_ENDPOINT, NAMES(EC));
+	delta_expect(f, XDS_ENDPOINT, NAMES(EC), NONE);
+	delta_expect_nothing(f);
+	assert_int_equal(f->st.warming.n, 0);
 	assert_int_equal(f->st.warming.timeouts, 0);
+}
+
+/* A reconnecting client says what it has (initial_resource_versions): a
+ * cluster added while it was away warms even in the first response. */
+static void
+test_delta_reconnect_new_cluster_gated(void **state)
+{
+	struct delta_fixture *f = *state;
+	struct snapshot *old = build(base);
+	char va[17], vb[17];
+	struct delta_request req = {
+		.type_url = xds_type_url(XDS_CLUSTER),
+		.response_nonce = "",
+		.subscribe = NONE,
+		.unsubscribe = NONE,
+		.initial_names = NAMES(CA, CB),
+		.initial_versions = (const char *const[]){ va, vb, NULL },
+		.ninitial = 2,
+		.node_id = "node-1",
+	};
+	struct delta_result res;
+	char *err = NULL;
+
+	memcpy(va, snapshot_find(old, XDS_CLUSTER, CA)->version_hex, 17);
+	memcpy(vb, snapshot_find(old, XDS_CLUSTER, CB)->version_hex, 17);
+	snapshot_unref(old);
+	delta_publish(f, moved);
+	assert_int_equal(delta_handle_request(&f->st, &req, &res, &err), 0);
+	delta_request(f, XDS_ROUTE, NAMES("ingress_http"));
+	delta_expect(f, XDS_CLUSTER, NAMES(CC), NONE);
+	delta_expect_held(f);
+	delta_request(f, XDS_ENDPOINT, NAMES(EA, EC));
+	delta_expect(f, XDS_ENDPOINT, NAMES(EA, EC), NONE);
+	delta_expect(f, XDS_ROUTE, NAMES("ingress_http"), NONE);
+	delta_expect(f, XDS_CLUSTER, NONE, NAMES(CB));
+	delta_expect_nothing(f);
 }
 
 int
@@ -767,6 +862,7 @@ main(void)
 		S(test_sotw_endpoints_already_sent),
 		S(test_sotw_proxyless_route_first),
 		S(test_sotw_disabled),
+		S(test_sotw_first_cds_not_gated),
 #undef S
 #define D(t) cmocka_unit_test_setup_teardown(t, delta_setup, delta_teardown)
 		D(test_delta_route_waits_for_endpoints),
@@ -775,6 +871,7 @@ main(void)
 		D(test_delta_newest_goes_out),
 		D(test_delta_no_gate_for_dns_or_known_endpoints),
 		D(test_delta_proxyless_route_first),
+		D(test_delta_reconnect_new_cluster_gated),
 #undef D
 	};
 
