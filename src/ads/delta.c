@@ -428,6 +428,8 @@ delta_handle_request(struct delta_stream *st, const struct delta_request *req,
 		if (req->ninitial > 0)
 			set_initial_versions(ts, req);
 	}
+	if (t == XDS_CLUSTER && out->verdict == ADS_NACK)
+		ads_warming_cancel(&st->warming);
 	/* Subscription changes count whatever the nonce. */
 	out->subscription_changed = update_subscription(ts, t, first, req);
 	if (out->subscription_changed || first)

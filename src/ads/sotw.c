@@ -184,6 +184,8 @@ sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
 		ts->requested = true;
 		ts->must_answer = true;
 	}
+	if (t == XDS_CLUSTER && out->verdict == ADS_NACK)
+		ads_warming_cancel(&st->warming);
 	if (t == XDS_ENDPOINT) {
 		bool answers_last = out->verdict == ADS_ACK || out->verdict == ADS_NACK ||
 		    out->verdict == ADS_NACK_REPEATED;

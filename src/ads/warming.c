@@ -151,6 +151,15 @@ ads_warming_cluster_added(struct ads_warming *w, const struct xds_resource *c,
 }
 
 void
+ads_warming_cancel(struct ads_warming *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		entry_free(&w->v[i]);
+	w->stale |= w->n > 0;
+	w->n = 0;
+}
+
+void
 ads_warming_endpoints_sent(struct ads_warming *w, const char *name)
 {
 	size_t m = 0;

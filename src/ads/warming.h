@@ -13,7 +13,8 @@
  *      it never warms.
  *   2. It stops warming when an EDS response carrying its
  *      ClusterLoadAssignment was sent, when the cluster left the snapshot,
- *      or timeout_ms after it started (then it counts as a timeout if it
+ *      when the client rejected (NACKed) a CDS response, or timeout_ms
+ *      after it started (then it counts as a timeout if it
  *      held anything back).
  *   3. An LDS or RDS response waits while any resource it would carry uses
  *      a warming cluster; so do the types after it and every removal (the
@@ -76,6 +77,9 @@ void ads_warming_begin(struct ads_warming *w, const struct snapshot *snap);
  * at snap's version. */
 void ads_warming_cluster_added(struct ads_warming *w,
     const struct xds_resource *c, bool has_endpoints);
+/* The client rejected a CDS response: it warms none of the clusters it
+ * brought, and will not ask for their endpoints; nothing waits for them. */
+void ads_warming_cancel(struct ads_warming *w);
 /* An EDS response carries the ClusterLoadAssignment name. */
 void ads_warming_endpoints_sent(struct ads_warming *w, const char *name);
 /* Whether r (a Listener or RouteConfiguration about to be sent) must wait:

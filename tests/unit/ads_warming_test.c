@@ -554,6 +554,35 @@ test_sotw_first_cds_not_gated(void **state)
 	assert_int_equal(f->st.warming.n, 0);
 }
 
+/* The client rejects the CDS update with the new cluster: it will never
+ * ask for its endpoints, so the route goes at once, not at the timeout. */
+static void
+test_sotw_cds_nack_releases(void **state)
+{
+	struct sotw_fixture *f = *state;
+	struct sotw_request req = {
+		.type_url = xds_type_url(XDS_CLUSTER),
+		.version_info = "",
+		.resource_names = NONE,
+		.has_error = true,
+		.error_code = 3,
+		.error_message = "rejected by test",
+	};
+	struct sotw_result res;
+	char *err = NULL;
+
+	sotw_sync_envoy(f);
+	sotw_publish(f, moved);
+	sotw_expect(f, XDS_CLUSTER, NAMES(CA, CB, CC));
+	sotw_expect(f, XDS_ENDPOINT, NAMES(EA));
+	sotw_expect_held(f);
+	req.response_nonce = f->nonce[XDS_CLUSTER];
+	assert_int_equal(sotw_handle_request(&f->st, &req, &res, &err), 0);
+	assert_int_equal(res.verdict, ADS_NACK);
+	sotw_expect(f, XDS_ROUTE, NAMES("ingress_http"));
+	assert_int_equal(f->st.warming.timeouts, 0);
+}
+
 /* xds.warming-timeout: 0 turns the gate off. */
 static void
 test_sotw_disabled(void **state)
@@ -863,6 +892,7 @@ main(void)
 		S(test_sotw_proxyless_route_first),
 		S(test_sotw_disabled),
 		S(test_sotw_first_cds_not_gated),
+		S(test_sotw_cds_nack_releases),
 #undef S
 #define D(t) cmocka_unit_test_setup_teardown(t, delta_setup, delta_teardown)
 		D(test_delta_route_waits_for_endpoints),
