@@ -482,8 +482,9 @@ collect_due(struct ads_server *s, int64_t now, size_t *n_out)
 void
 ads_server_hold_changed(struct ads_server *s)
 {
+	/* Under the mutex: the publisher computes its wake-up time under it,
+	 * so it cannot miss this. */
 	pthread_mutex_lock(&s->mu);
-	s->hold_changed = true;
 	pthread_cond_signal(&s->publish_cond);
 	pthread_mutex_unlock(&s->mu);
 }
@@ -522,7 +523,6 @@ publisher_thread(void *arg)
 				pthread_mutex_lock(&s->mu);
 				continue;
 			}
-			s->hold_changed = false;
 			if (wake == 0) {
 				pthread_cond_wait(&s->publish_cond, &s->mu);
 			} else {

@@ -107,7 +107,6 @@ struct ads_server {
 	bool publisher_started;
 	pthread_cond_t publish_cond;
 	uint64_t published; /* the generation the publisher handed out */
-	bool hold_changed; /* a stream's held_until changed (wakes the publisher) */
 	size_t nstreams[ADS_STREAM_KIND_COUNT];
 	uint64_t next_stream_id;
 	size_t accepts_pending;

@@ -102,12 +102,15 @@ has_hash(const uint64_t *v, size_t n, uint64_t h)
 }
 
 /* The clusters vh's routes send traffic to (weighted backends and
- * mirrors), as a blob of uint64: the count of those port 80 can route to
- * (not https-only routes, not TLS hosts' redirects), then the hashes,
- * those first, each once. A host whose routes are the last build's
- * (the same array: translation_seq_get) reuses the last blob, so a
- * change costs a walk of the changed hosts' routes only. The caller
- * unrefs the blob. */
+ * mirrors), as a blob of uint64: how many of them port 80 routes to, then
+ * the hashes, those first, each once. What forwards where follows the
+ * translator (translate_route.c route(), translate_http_view,
+ * secure_view): a route with backends forwards on port 80 unless it is
+ * https-only, a TLS host's redirect or an https redirect; on 443 the
+ * redirects forward too. A host whose routes are the last build's (the
+ * same array: translation_seq_get) reuses the last blob, so a change costs
+ * a walk of the changed hosts' routes only. The caller unrefs the blob. */
+#define USES_HEAD 1
 static struct xds_blob *
 vhost_uses(struct translation *t, const struct dag_vhost *vh,
     struct name_hashes *memo)
@@ -123,10 +126,13 @@ vhost_uses(struct translation *t, const struct dag_vhost *vh,
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t j = 0; j < vh->nroutes; j++) {
 			const struct dag_route *r = &vh->routes[j];
-			bool http = !r->secure_only &&
-			    !(vh->tls != NULL && r->https_upgrade);
+			bool forwards = r->nclusters > 0 &&
+			    (r->action == DAG_ACTION_FORWARD ||
+			    r->action == DAG_ACTION_HTTPS_REDIRECT);
+			bool http = r->action == DAG_ACTION_FORWARD &&
+			    !r->secure_only && !r->https_upgrade;
 
-			if (http != (pass == 0))
+			if (!forwards || http != (pass == 0))
 				continue;
 			for (size_t k = 0; k <= r->nclusters; k++) {
 				const struct dag_cluster *dc = k < r->nclusters ?
@@ -144,10 +150,10 @@ vhost_uses(struct translation *t, const struct dag_vhost *vh,
 		if (pass == 0)
 			nhttp = n;
 	}
-	b = xds_blob_new("", (n + 1) * sizeof(uint64_t));
+	b = xds_blob_new("", (n + USES_HEAD) * sizeof(uint64_t));
 	memcpy(b->bytes, &(uint64_t){ nhttp }, sizeof(uint64_t));
 	if (n > 0)
-		memcpy(b->bytes + sizeof(uint64_t), v, n * sizeof *v);
+		memcpy(b->bytes + USES_HEAD * sizeof(uint64_t), v, n * sizeof *v);
 	free(v);
 	translation_seq_put(t, SEQ_USES, vh->routes, 1, b, false);
 	return b;
@@ -187,18 +193,20 @@ translate_uses(struct translation *t)
 		if (vh->nroutes == 0)
 			continue;
 		b = vhost_uses(t, vh, memo);
-		n = b->len / sizeof(uint64_t) - 1;
+		n = b->len / sizeof(uint64_t) - USES_HEAD;
 		memcpy(&nhttp, b->bytes, sizeof nhttp);
 		if (nall + n > capall) {
 			capall = (nall + n) * 2;
 			all = xreallocarray(all, capall, sizeof *all);
 		}
-		memcpy(all + nall, b->bytes + sizeof(uint64_t), nhttp * sizeof *all);
+		memcpy(all + nall, b->bytes + USES_HEAD * sizeof(uint64_t),
+		    nhttp * sizeof *all);
 		nall += nhttp;
 		if (vh->tls != NULL && n > 0) {
 			uint64_t *h = arena_alloc_nozero(&t->arena, n * sizeof *h);
 
-			memcpy(h, b->bytes + sizeof(uint64_t), n * sizeof *h);
+			memcpy(h, b->bytes + USES_HEAD * sizeof(uint64_t),
+			    n * sizeof *h);
 			/* https/<fqdn> (hosts are in fqdn order). */
 			snapshot_builder_add_uses(t->out, XDS_ROUTE,
 			    arena_printf(&t->arena, TRANSLATE_HTTPS_ROUTES_PREFIX "%s",
