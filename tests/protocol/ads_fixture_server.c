@@ -9,7 +9,7 @@
  *                           [--tls-cert F --tls-key F [--tls-ca F]]
  * Prints "port N" once serving (or "error: ..." and exits 2), then reads
  * commands, one per line, answering each with "ok CMD":
- *   v1 v2 v3 v4 cluster listener big empty moved   publish that snapshot (below)
+ *   v1 v2 v3 v4 cluster listener big empty moved moved2   publish that snapshot (below)
  *   same        publish a new snapshot identical to the last one
  *   stats       print "stats {json}" (ads_server_stats) before "ok stats"
  *   versions    print "versions {json}": per type of the current snapshot
@@ -38,6 +38,7 @@
  * moved: v1 with route ingress_http moved to a new Service c (cluster
  *     default/c/80/x, endpoints default/c/80 at 10.0.0.3); cluster b and
  *     endpoints b removed.
+ * moved2: moved with route ingress_http's domain www.example.com.
  * Every snapshot records what its resources use (clusters their
  * endpoints, routes their cluster) for the warming gate, which
  * --warming-timeout turns on (default 0: off). */
@@ -265,6 +266,7 @@ add_route(struct snapshot_builder *b, struct arena *a, const char *name,
 
 static const char *const snapshot_names[] = {
 	"v1", "v2", "v3", "v4", "cluster", "listener", "big", "empty", "moved",
+	"moved2",
 };
 
 static bool
@@ -291,14 +293,15 @@ build(const char *name)
 		arena_free(&a);
 		return snapshot_builder_finish(b);
 	}
-	if (strcmp(name, "moved") == 0) {
+	if (strcmp(name, "moved") == 0 || strcmp(name, "moved2") == 0) {
 		add_secret(b, &a, "default/cert", "cert-1");
 		add_cluster(b, &a, CA, "default/a/80", 1000, NULL);
 		add_cluster(b, &a, CC, "default/c/80", 1000, NULL);
 		add_endpoints(b, &a, "default/a/80", "10.0.0.1");
 		add_endpoints(b, &a, "default/c/80", "10.0.0.3");
 		add_listener(b, &a, "ingress_http", 8080, "ingress_http");
-		add_route(b, &a, "ingress_http", "example.com", CC);
+		add_route(b, &a, "ingress_http", strcmp(name, "moved2") == 0 ?
+		    "www.example.com" : "example.com", CC);
 		add_api_listener(b, &a, "shop.example.com");
 		add_route(b, &a, "shop.example.com", "shop.example.com", CA);
 		snap = snapshot_builder_finish(b);

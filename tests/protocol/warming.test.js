@@ -120,6 +120,57 @@ test('a client that never asks for the endpoints gets the route at the timeout, 
     assert.equal(st.warming_timeouts, 2);
   }));
 
+test('the new cluster removed while the route waits: no deadlock, nothing counted (SotW and delta)', T, () =>
+  withServer(LONG, async ({ srv, client }) => {
+    const s = await syncedSotw(client);
+    const d = await syncedDelta(client);
+    await srv.command('moved');
+    s.ack(await expectSotw(s, 'cds', [A, B, C]));
+    s.ack(await expectSotw(s, 'eds', [EA]));
+    d.ack(await expectDelta(d, 'cds', [C]));
+    await waitStats(srv, (st) => st.warming_held === 2, 'two held streams');
+    // The change is undone: c goes, the route is b's again, which the clients still have.
+    await srv.command('v1');
+    s.ack(await expectSotw(s, 'eds', [EA, EB]));
+    s.ack(await expectSotw(s, 'cds', [A, B])); // c withdrawn; no route update was due
+    d.ack(await expectDelta(d, 'cds', [], [C]));
+    await s.expectNone();
+    await d.expectNone();
+    const st = await waitStats(srv, (x) => x.warming_held === 0, 'nothing held');
+    assert.equal(st.warming_timeouts, 0);
+  }));
+
+test('several changes while the route waits: one RDS update, the newest (SotW and delta)', T, () =>
+  withServer(LONG, async ({ srv, client }) => {
+    const s = await syncedSotw(client);
+    const d = await syncedDelta(client);
+    await srv.command('moved');
+    s.ack(await expectSotw(s, 'cds', [A, B, C]));
+    const eds1 = await expectSotw(s, 'eds', [EA]);
+    s.ack(eds1);
+    d.ack(await expectDelta(d, 'cds', [C]));
+    await waitStats(srv, (st) => st.warming_held === 2, 'two held streams');
+    await srv.command('moved2'); // the route changes again while held
+    await s.expectNone(500);
+    await d.expectNone(500);
+    s.ack(eds1, [EA, EC]);
+    s.ack(await expectSotw(s, 'eds', [EA, EC]));
+    const rds = await expectSotw(s, 'rds', ['ingress_http']);
+    assert.deepEqual(rds.resources[0].message.virtual_hosts[0].domains, ['www.example.com']);
+    s.ack(rds);
+    s.ack(await expectSotw(s, 'cds', [A, C]));
+    await s.expectNone();
+    d.send({ type: 'eds', subscribe: [EC] });
+    d.ack(await expectDelta(d, 'eds', [EC]));
+    const drds = await expectDelta(d, 'rds', ['ingress_http']);
+    assert.deepEqual(drds.resources[0].message.virtual_hosts[0].domains, ['www.example.com']);
+    d.ack(drds);
+    d.ack(await expectDelta(d, 'cds', [], [B]));
+    d.ack(await expectDelta(d, 'eds', [], [EB]));
+    await d.expectNone();
+    assert.equal((await srv.stats()).warming_timeouts, 0);
+  }));
+
 test('a proxyless client (named subscriptions, route first) is never held', T, () =>
   withServer(LONG, async ({ srv, client }) => {
     const s = client.sotw();
