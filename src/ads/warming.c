@@ -147,7 +147,15 @@ ads_warming_cluster_added(struct ads_warming *w, const struct xds_resource *c,
 	e.deadline_ms = ads_warming_now(w) + w->timeout_ms;
 	e.blocked = false;
 	ARRAY_PUSH(w->v, w->n, w->cap, e);
-	w->stale = true;
+	/* Into the sets while they stay at most half full (a change that
+	 * adds a thousand Services adds a thousand entries at once); made
+	 * again, twice as large, when next needed otherwise. */
+	if (w->n * 2 <= w->mask + 1) {
+		set_add(w->clusters, w->mask, e.cluster_hash);
+		set_add(w->endpoints, w->mask, xds_name_hash(e.endpoints));
+	} else {
+		w->stale = true;
+	}
 }
 
 void
