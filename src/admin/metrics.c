@@ -200,8 +200,8 @@ admin_metrics_render(const struct admin_state *st, struct strbuf *out)
 	    "Bytes of xDS responses sent (serialized messages).");
 	strbuf_printf(out, "cairn_xds_bytes_sent_total %" PRIu64 "\n", a->bytes_sent);
 	family(out, "cairn_xds_warming_timeouts_total", "counter",
-	    "Listener/RouteConfiguration updates the warming gate sent without "
-	    "the new cluster's endpoints, its timeout (xds.warming-timeout) passed.");
+	    "New clusters whose endpoints were not sent within xds.warming-timeout "
+	    "while a Listener/RouteConfiguration update waited for them (it went anyway).");
 	strbuf_printf(out, "cairn_xds_warming_timeouts_total %" PRIu64 "\n",
 	    a->warming_timeouts);
 	family(out, "cairn_xds_warming_held_streams", "gauge",
