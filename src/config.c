@@ -146,6 +146,7 @@ static const struct schema_field config_xds_fields[] = {
 	C_OBJ("tls", struct config_xds, tls, &config_tls_files),
 	C_DUR("keepalive-time", struct config_xds, keepalive_time_ms, 0),
 	C_DUR("keepalive-timeout", struct config_xds, keepalive_timeout_ms, 0),
+	C_DUR("warming-timeout", struct config_xds, warming_timeout_ms, 0),
 };
 
 /* grpc takes both as an int of milliseconds, and 0 would mean "never
@@ -163,6 +164,14 @@ config_xds_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 		if (values[i] < 1 || values[i] > INT_MAX)
 			schema_error(ctx, at ? at : map, "%s must be between 1ms "
 			    "and %dms", keys[i], INT_MAX);
+	}
+	/* 0 turns the warming gate off; a route held for longer than a few
+	 * minutes is an outage of its own. */
+	if (x->warming_timeout_ms < 0 || x->warming_timeout_ms > 3600000) {
+		const struct ynode *at = ynode_get(map, "warming-timeout");
+
+		schema_error(ctx, at ? at : map, "warming-timeout must be between "
+		    "0 (no warming gate) and 1h");
 	}
 }
 
@@ -533,6 +542,7 @@ config_init_defaults(struct cairn_config *c)
 	c->xds.address = arena_strdup(a, "127.0.0.1:18000");
 	c->xds.keepalive_time_ms = 30000; /* ADS_KEEPALIVE_TIME_MS */
 	c->xds.keepalive_timeout_ms = 10000; /* ADS_KEEPALIVE_TIMEOUT_MS */
+	c->xds.warming_timeout_ms = 5000; /* SPEC §8 warming gate */
 	c->xds.tls.certificate = arena_strdup(a, "");
 	c->xds.tls.key = arena_strdup(a, "");
 	c->xds.tls.client_ca = arena_strdup(a, "");

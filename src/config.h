@@ -72,6 +72,9 @@ struct config_xds {
 	 * that does not answer within keepalive_timeout_ms is closed (a
 	 * vanished Envoy). */
 	int64_t keepalive_time_ms, keepalive_timeout_ms;
+	/* The longest an LDS/RDS update waits for a new cluster's endpoints
+	 * (SPEC §8 warming gate); 0 = no gate. */
+	int64_t warming_timeout_ms;
 };
 
 struct config_admin {

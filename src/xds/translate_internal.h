@@ -13,6 +13,7 @@ enum translation_seq {
 	SEQ_API_LISTENER, /* proxyless api listeners, by the host's routes */
 	SEQ_HTTP_VHOST, /* ingress_http's hosts, by their routes */
 	SEQ_PROXYLESS_ROUTE, /* proxyless RouteConfigurations, by routes */
+	SEQ_USES, /* the clusters each host's routes use (translate.c), by routes */
 	SEQ_COUNT,
 };
 
