@@ -114,6 +114,9 @@ struct config_envoy {
 	struct config_timeouts timeouts;
 	struct config_envoy_tls tls;
 	struct config_cluster cluster;
+	/* The largest RE2 program accepted in an emitted regex; cairn
+	 * bootstrap sets Envoy's re2.max_program_size.error_level to it. */
+	uint32_t regex_max_program_size;
 };
 
 struct config_policy {

@@ -140,15 +140,30 @@ kinds_check_cidr(const char *s)
 	return NULL;
 }
 
+/* Where a `regex:` value is: RE2 errors found by the DAG point at it. */
+static void
+kinds_regex_origin(struct schema_ctx *ctx, const struct ynode *map,
+    struct origin *out)
+{
+	const struct ynode *v = ynode_get(map, "regex");
+
+	if (v == NULL)
+		return;
+	out->file = ctx->file;
+	out->line = v->line;
+	out->col = v->col;
+}
+
 /* Contour: a header condition is exactly one test on one header. */
 static void
 kinds_header_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 {
 	static const char *const tests[] = { "present", "notpresent", "exact",
 	    "notexact", "contains", "notcontains", "regex" };
-	const struct hp_header_match *h = obj;
+	struct hp_header_match *h = obj;
 	size_t n = 0;
 
+	kinds_regex_origin(ctx, map, &h->regex_origin);
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
 		bool b;
@@ -197,7 +212,7 @@ kinds_query_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 	    "regex", "contains", "present" };
 	size_t n = 0;
 
-	(void)obj;
+	kinds_regex_origin(ctx, map, &((struct hp_query_match *)obj)->regex_origin);
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
 		bool b;
@@ -231,10 +246,11 @@ static const struct schema_table kinds_query = SCHEMA_TABLE_ORIGIN(
 static void
 kinds_condition_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 {
-	const struct hp_condition *c = obj;
+	struct hp_condition *c = obj;
 	int n = (c->prefix != NULL) + (c->exact != NULL) + (c->regex != NULL) +
 	    (c->header != NULL) + (c->query != NULL);
 
+	kinds_regex_origin(ctx, map, &c->regex_origin);
 	if (n != 1) {
 		schema_error(ctx, map, "a condition must set exactly one of "
 		    "prefix, exact, regex, header or queryParameter");

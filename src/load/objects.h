@@ -48,6 +48,7 @@ struct hp_header_match {
 	bool ignore_case;
 	struct origin origin;
 	bool treat_missing_as_empty; /* notexact / notcontains only */
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 /* queryParameter: exactly one test on one parameter. */
@@ -57,6 +58,7 @@ struct hp_query_match {
 	bool present;
 	bool ignore_case;
 	struct origin origin;
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 struct hp_condition {
@@ -64,6 +66,7 @@ struct hp_condition {
 	struct hp_header_match *header; /* NULL unless `header:` given */
 	struct origin origin;
 	struct hp_query_match *query; /* NULL unless `queryParameter:` given */
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 struct hp_header_value {
