@@ -211,6 +211,9 @@ const char *policy_wildcard_regex(struct builder *b, const char *fqdn);
 void policy_wildcard_header(struct builder *b, struct dag_route *r,
     const char *fqdn, size_t *cap);
 
+/* Envoy's default max_direct_response_body_size_bytes (RouteConfiguration). */
+#define DAG_DIRECT_BODY_MAX 4096
+
 /* A decimal uint32, as Contour's annotation parser reads it. */
 bool dag_parse_u32(const char *s, uint32_t *out);
 

@@ -546,6 +546,12 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 				    "\"%s\"", key);
 				return NULL;
 			}
+		/* Envoy's HTTP_HEADER_VALUE rule (a PGV NACK otherwise). */
+		if (strpbrk(hp->set[i].value, "\r\n") != NULL) {
+			*err = arena_printf(b->arena, "invalid set header \"%s\": the "
+			    "value must not contain a line break (CR or LF)", key);
+			return NULL;
+		}
 		if (strcmp(key, "Host") == 0) {
 			if (!allow_host) {
 				*err = "rewriting \"Host\" header is not supported";
@@ -572,6 +578,12 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 		if (key == NULL) {
 			*err = arena_printf(b->arena, "invalid remove header \"%s\": not "
 			    "a valid HTTP header name", hp->remove[i]);
+			return NULL;
+		}
+		/* Envoy's HeaderParser: ":-prefixed or host headers may not
+		 * be removed" (a NACK of the whole RouteConfiguration). */
+		if (strcmp(key, "Host") == 0) {
+			*err = "removing the \"Host\" header is not supported";
 			return NULL;
 		}
 		for (size_t j = 0; j < out->nremove; j++)
@@ -1243,6 +1255,18 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		r.redirect->port = (uint32_t)rd->port;
 		r.redirect->status_code = (uint32_t)rd->status_code;
 	} else if (hr->direct_response != NULL) {
+		/* Envoy refuses a RouteConfiguration with a direct response
+		 * body over max_direct_response_body_size_bytes (4096 unless
+		 * set; cairn leaves it unset). */
+		if (hr->direct_response->body != NULL &&
+		    strlen(hr->direct_response->body) > DAG_DIRECT_BODY_MAX) {
+			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+			    "DirectResponsePolicyNotValid", &hr->direct_response->origin,
+			    "route.directResponsePolicy.body is %zu bytes; Envoy "
+			    "accepts at most %d", strlen(hr->direct_response->body),
+			    DAG_DIRECT_BODY_MAX);
+			return false;
+		}
 		r.action = DAG_ACTION_DIRECT;
 		r.direct_status = (uint32_t)hr->direct_response->status_code;
 		r.direct_body = hr->direct_response->body;
