@@ -79,4 +79,13 @@ if "$RE2_VERIFY" 1000 "$tmp/re" >"$tmp/out" 2>&1; then
 else
 	pass "re2_verify refuses a back-reference ($(head -1 "$tmp/out"))"
 fi
+# Two listeners on one address: refused in cairn.yaml, with its place.
+printf 'envoy:\n  http: {port: 8443}\n  https: {port: 8443}\n' >"$tmp/same.yaml"
+"$CAIRN" check -c "$tmp/same.yaml" --source "$dir/basic/input" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "same.yaml:3:10: .*http and https listen on the same address and port" "$tmp/out"; then
+	pass "http and https on one address is a located cairn.yaml error"
+else
+	fail "http and https on one address is a located cairn.yaml error" "exit $rc" "$(cat "$tmp/out")"
+fi
 echo "1..$n"
