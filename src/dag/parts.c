@@ -119,6 +119,9 @@ config_fingerprint(const struct cairn_config *cfg)
 	v[6] = str_hash(cfg->envoy.tls.fallback_certificate.namespace);
 	v[7] = str_hash(cfg->envoy.tls.fallback_certificate.name);
 	hash_update(h, v, sizeof v);
+	/* Which regexes are refused (policy_regex_check). */
+	hash_update(h, &cfg->envoy.regex_max_program_size,
+	    sizeof cfg->envoy.regex_max_program_size);
 	return hash_end(h) | 2;
 }
 
