@@ -241,6 +241,39 @@ fi
 "$CAIRN" check -c /dev/null --source "$src" >"$tmp/check.out" 2>&1
 [ $? -eq 0 ] && pass "the same host passes the default limit" || fail "the same host passes the default limit" "$(cat "$tmp/check.out")"
 
+# Checked as sent: an include's prefix is joined to the route's regex (as
+# Contour does), so the regex Envoy gets is "^/shop(/x": refused, located at
+# the child's regex, naming the whole regex.
+src=$tmp/include
+service shop
+cat >"$src/shop/root.yaml" <<EOF
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: root, namespace: shop}
+spec:
+  virtualhost: {fqdn: shop.example.com}
+  includes:
+    - name: child
+      conditions: [{prefix: '/shop('}]
+EOF
+cat >"$src/shop/child.yaml" <<EOF
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: child, namespace: shop}
+spec:
+  routes:
+    - conditions:
+        - regex: '/x'
+      services: [{name: web, port: 80}]
+EOF
+"$CAIRN" check -c /dev/null --source "$src" >"$tmp/check.out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -F -q 'shop/child.yaml:7:18: error: HTTPProxy shop/child: route: invalid regular expression "^/shop(/x": missing ): ^/shop(/x (PathMatchConditionsNotValid)' "$tmp/check.out"; then
+	pass "an include prefix joined to a route regex is checked as sent"
+else
+	fail "an include prefix joined to a route regex is checked as sent" "exit $rc" "$(cat "$tmp/check.out")"
+fi
+
 # The key itself: 0 is refused with its place.
 printf 'envoy:\n  regex-max-program-size: 0\n' >"$tmp/0.yaml"
 "$CAIRN" check -c "$tmp/0.yaml" --source "$src" >"$tmp/check.out" 2>&1
