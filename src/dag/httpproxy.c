@@ -740,7 +740,8 @@ join(struct builder *b, char **items, size_t n)
 }
 
 static struct dag_cors *
-cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err)
+cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err,
+    const struct origin **at)
 {
 	struct dag_cors *out;
 	const char *why;
@@ -756,6 +757,8 @@ cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err
 		o->value = cp->allow_origin[i];
 		o->regex = !is_exact_origin(o->value);
 		if (o->regex && (why = policy_regex_check(b, o->value)) != NULL) {
+			if (cp->allow_origin_at != NULL)
+				*at = &cp->allow_origin_at[i];
 			*err = arena_printf(b->arena, "invalid allowed origin \"%s\": "
 			    "allowed origin is invalid exact match and invalid regex "
 			    "match; RE2: %s", o->value, why);
@@ -1461,6 +1464,7 @@ root_build(struct hp_state *hs, size_t pi)
 	struct dag_local_ratelimit *rl;
 	struct dag_tls *tls;
 	const char *err;
+	const struct origin *at;
 
 	if (!root_allowed(b, proxy->meta.namespace)) {
 		status_error(b, st, DAG_STATUS_INVALID, "RootNamespaceError",
@@ -1495,10 +1499,11 @@ root_build(struct hp_state *hs, size_t pi)
 	arena_reset(&b->scratch);
 	compute_routes(hs, vh->fqdn, pi, &none, hs->visited, 0, &routes);
 
-	cors = cors_policy(b, vh->cors, &err);
+	at = vh->cors != NULL ? &vh->cors->origin : NULL;
+	cors = cors_policy(b, vh->cors, &err, &at);
 	if (err != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "CORSError",
-		    "PolicyDidNotParse", &vh->cors->origin,
+		    "PolicyDidNotParse", at,
 		    "Spec.VirtualHost.CORSPolicy: %s", err);
 		return;
 	}

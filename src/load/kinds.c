@@ -571,8 +571,27 @@ static const struct schema_field kinds_cors_fields[] = {
 	    nexpose_headers, 0),
 	F_STR("maxAge", struct hp_cors_policy, max_age, 0, kinds_check_duration),
 };
+/* Keeps each allowOrigin item's place for the DAG's RE2 errors. */
+static void
+kinds_cors_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
+{
+	struct hp_cors_policy *cp = obj;
+	const struct ynode *seq = ynode_get(map, "allowOrigin");
+
+	if (seq == NULL || seq->type != YNODE_SEQUENCE ||
+	    seq->seq.n != cp->nallow_origin)
+		return;
+	cp->allow_origin_at = ARENA_ARRAY(ctx->arena, struct origin,
+	    cp->nallow_origin + 1);
+	for (size_t i = 0; i < cp->nallow_origin; i++) {
+		cp->allow_origin_at[i].file = ctx->file;
+		cp->allow_origin_at[i].line = seq->seq.items[i]->line;
+		cp->allow_origin_at[i].col = seq->seq.items[i]->col;
+	}
+}
+
 static const struct schema_table kinds_cors = SCHEMA_TABLE_ORIGIN(
-    "corsPolicy", struct hp_cors_policy, kinds_cors_fields, NULL);
+    "corsPolicy", struct hp_cors_policy, kinds_cors_fields, kinds_cors_validate);
 
 static const struct schema_field kinds_route_fields[] = {
 	F_LIST("conditions", struct hp_route, conditions, nconditions,

@@ -193,6 +193,9 @@ struct hp_cors_policy {
 	size_t nallow_origin, nallow_methods, nallow_headers, nexpose_headers;
 	char *max_age;
 	struct origin origin;
+	/* Where each allowOrigin item is (parallel to allow_origin; NULL
+	 * when not loaded from YAML): RE2 errors point at it. */
+	struct origin *allow_origin_at;
 };
 
 struct hp_route {

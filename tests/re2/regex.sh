@@ -152,8 +152,7 @@ rc=$?
 [ $rc -eq 1 ] && pass "check exits 1" || fail "check exits 1 (got $rc)" "$(cat "$tmp/check.out")"
 "$CAIRN" dump -c /dev/null --source "$src" --format json >"$tmp/dump.json" 2>"$tmp/dump.err"
 
-# expect FILE:LINE:COL "HTTPProxy ns/name" REASON (a CORS error is on the
-# corsPolicy, which the message names; the others on the regex itself)
+# expect FILE:LINE:COL "HTTPProxy ns/name" REASON (each on the regex itself)
 expect() {
 	line=$(grep -F "$1: error: $2: " "$tmp/check.out" | head -1)
 	case $line in
@@ -167,7 +166,7 @@ while IFS= read -r re; do
 	expect "path/r$i.yaml:8:18" "HTTPProxy path/r$i" PathMatchConditionsNotValid
 	expect "header/r$i.yaml:10:20" "HTTPProxy header/r$i" HeaderMatchConditionsNotValid
 	expect "query/r$i.yaml:10:20" "HTTPProxy query/r$i" QueryParameterMatchConditionsNotValid
-	expect "cors/r$i.yaml:8:7" "HTTPProxy cors/r$i" PolicyDidNotParse
+	expect "cors/r$i.yaml:9:21" "HTTPProxy cors/r$i" PolicyDidNotParse
 	expect "ingress/r$i.yaml:9:13" "Ingress ingress/r$i" PathMatchConditionsNotValid
 	# Left out: nothing of that host reaches Envoy.
 	for kind in path header query cors ingress; do
