@@ -72,6 +72,8 @@ mutate "a 4097-byte direct response" "$vh[0].routes[0] = {match: {prefix: '/'}, 
 mutate "duplicate filter chain matches" "d.listeners[0].filter_chains.push(d.listeners[0].filter_chains[0])"
 mutate "a duplicate cluster" "d.clusters.push(d.clusters[0])"
 mutate "the router filter not last" "const h=d.listeners[0].filter_chains[0].filters[0].typed_config.http_filters; h.push(h.shift())"
+mutate "a header value that is not a format string" "$vh[0].routes[0].request_headers_to_add = [{header: {key: 'x-a', value: '100%'}}]"
+mutate "ignore_case on a safe_regex" "$vh[0].routes[0].match.headers = [{name: 'x', string_match: {safe_regex: {regex: 'a'}, ignore_case: true}}]"
 mutate "a partial wildcard server name" "d.listeners[0].filter_chains[0].filter_chain_match = {server_names: ['a*.example.com']}"
 printf '/(a)\\1\0^/ok\0' >"$tmp/re"
 if "$RE2_VERIFY" 1000 "$tmp/re" >"$tmp/out" 2>&1; then

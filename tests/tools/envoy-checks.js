@@ -25,18 +25,34 @@ function problem(kind, name, path, text) {
   problems.push(`${kind} ${name}: ${path || '.'}: ${text}`);
 }
 
-// Every RegexMatcher under obj (they hold a `regex` string; RE2 judges them).
-function collectRegexes(obj) {
+// Every RegexMatcher under obj (they hold a `regex` string; RE2 judges them). Also
+// Matchers::StringMatcherImpl: "ignore_case has no effect for safe_regex".
+function collectRegexes(obj, where) {
   if (Array.isArray(obj)) {
-    obj.forEach(collectRegexes);
+    obj.forEach((x) => collectRegexes(x, where));
   } else if (obj !== null && typeof obj === 'object') {
+    if (obj.safe_regex && obj.ignore_case === true) {
+      problems.push(`${where}: ignore_case has no effect for safe_regex`);
+    }
     for (const [k, v] of Object.entries(obj)) {
       if ((k === 'safe_regex' || k === 'safe_regex_match' || k === 'pattern') &&
           v !== null && typeof v === 'object' && typeof v.regex === 'string') {
         regexes.push(v.regex);
       }
-      collectRegexes(v);
+      collectRegexes(v, where);
     }
+  }
+}
+
+// Header values are Envoy format strings (Formatter::SubstitutionFormatParser): "%%" is a
+// literal percent, anything else between two '%' must be a command ("%REQ(x)%",
+// "%DOWNSTREAM_REMOTE_ADDRESS%", "%START_TIME(%s)%"); a lone '%' or "%foo%" is refused.
+function checkFormat(kind, name, path, value) {
+  if (typeof value !== 'string' || !value.includes('%')) return;
+  const rest = value.replace(/%%/g, '');
+  const cmd = /%[A-Z][A-Z0-9_]*(\([^)]*\))?(:[0-9]+)?%/g;
+  if (rest.replace(cmd, '').includes('%')) {
+    problem(kind, name, path, `not a valid format string (a '%' that is neither "%%" nor a command): ${JSON.stringify(value)}`);
   }
 }
 
@@ -56,6 +72,7 @@ function checkHeaderMutations(kind, name, path, obj) {
     });
     (obj[`${side}_headers_to_add`] || []).forEach((o, i) => {
       const key = o.header && o.header.key;
+      checkFormat(kind, name, `${path}.${side}_headers_to_add[${i}].header.value`, o.header && o.header.value);
       if (typeof key === 'string' && key.startsWith(':')) {
         problem(kind, name, `${path}.${side}_headers_to_add[${i}]`,
           `":-prefixed headers may not be modified" (${JSON.stringify(key)})`);
@@ -323,7 +340,7 @@ function main(argv) {
   clusters.forEach(checkCluster);
   endpoints.forEach(checkEndpoints);
   secrets.forEach(checkSecret);
-  collectRegexes(dump);
+  collectRegexes(dump, 'a StringMatcher');
   if (regexFile) fs.writeFileSync(regexFile, regexes.map((r) => `${r}\0`).join(''));
   for (const p of problems) console.log(p);
   console.log(`envoy-checks: ${nresources} resources, ${regexes.length} regexes, ${problems.length} problems`);
