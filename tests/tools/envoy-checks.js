@@ -6,6 +6,8 @@
 // the place in Envoy's source that makes it and how cairn prevents it.
 //
 // usage: envoy-checks.js [--regexes FILE] [FILE|-]
+//        envoy-checks.js --batch FILE...   (each judged alone; regexes to FILE.re; lines
+//                                           prefixed "FILE: ")
 //   Input: `cairn dump --format json --show-secrets` (stdin when no FILE or FILE is "-").
 //   --regexes FILE  write every regex found in a RegexMatcher (safe_regex, safe_regex_match,
 //                   ...) to FILE, each followed by a NUL byte, for RE2 itself to judge
@@ -303,20 +305,10 @@ function uniqueNames(kind, list, field) {
   }
 }
 
-function main(argv) {
-  let regexFile = null;
-  let input = '-';
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--regexes') regexFile = argv[++i];
-    else input = argv[i];
-  }
-  let dump;
-  try {
-    dump = JSON.parse(fs.readFileSync(input === '-' ? 0 : input, 'utf8'));
-  } catch (e) {
-    console.error(`envoy-checks: ${e.message}`);
-    return 2;
-  }
+// Judges one dump; problems and regexes are left in the module's lists.
+function judge(dump) {
+  problems.length = 0;
+  regexes.length = 0;
   const listeners = dump.listeners || [];
   const routes = dump.routes || [];
   const clusters = dump.clusters || [];
@@ -341,9 +333,53 @@ function main(argv) {
   endpoints.forEach(checkEndpoints);
   secrets.forEach(checkSecret);
   collectRegexes(dump, 'a StringMatcher');
+}
+
+function summary() {
+  return `envoy-checks: ${nresources} resources, ${regexes.length} regexes, ${problems.length} problems`;
+}
+
+function readDump(file) {
+  return JSON.parse(fs.readFileSync(file === '-' ? 0 : file, 'utf8'));
+}
+
+// --batch FILE...: each FILE judged on its own, its regexes written to FILE.re, every output
+// line prefixed with "FILE: " (one node process for a whole test run).
+function batch(files) {
+  let bad = 0;
+  for (const f of files) {
+    try {
+      judge(readDump(f));
+    } catch (e) {
+      console.log(`${f}: envoy-checks: ${e.message}`);
+      bad++;
+      continue;
+    }
+    fs.writeFileSync(`${f}.re`, regexes.map((r) => `${r}\0`).join(''));
+    for (const p of problems) console.log(`${f}: ${p}`);
+    console.log(`${f}: ${summary()}`);
+    if (problems.length) bad++;
+  }
+  return bad ? 1 : 0;
+}
+
+function main(argv) {
+  let regexFile = null;
+  let input = '-';
+  if (argv[0] === '--batch') return batch(argv.slice(1));
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--regexes') regexFile = argv[++i];
+    else input = argv[i];
+  }
+  try {
+    judge(readDump(input));
+  } catch (e) {
+    console.error(`envoy-checks: ${e.message}`);
+    return 2;
+  }
   if (regexFile) fs.writeFileSync(regexFile, regexes.map((r) => `${r}\0`).join(''));
   for (const p of problems) console.log(p);
-  console.log(`envoy-checks: ${nresources} resources, ${regexes.length} regexes, ${problems.length} problems`);
+  console.log(summary());
   return problems.length ? 1 : 0;
 }
 
