@@ -104,6 +104,9 @@ config_fingerprint(const struct cairn_config *cfg)
 	if (cfg == NULL)
 		return 1;
 	h = hash_begin();
+	/* Which regexes are refused (policy_regex_check). */
+	hash_update(h, &cfg->envoy.regex_max_program_size,
+	    sizeof cfg->envoy.regex_max_program_size);
 	for (size_t i = 0; i < cfg->policy.nroot_namespaces; i++)
 		hash_update(h, cfg->policy.root_namespaces[i],
 		    strlen(cfg->policy.root_namespaces[i]) + 1);
@@ -119,9 +122,6 @@ config_fingerprint(const struct cairn_config *cfg)
 	v[6] = str_hash(cfg->envoy.tls.fallback_certificate.namespace);
 	v[7] = str_hash(cfg->envoy.tls.fallback_certificate.name);
 	hash_update(h, v, sizeof v);
-	/* Which regexes are refused (policy_regex_check). */
-	hash_update(h, &cfg->envoy.regex_max_program_size,
-	    sizeof cfg->envoy.regex_max_program_size);
 	return hash_end(h) | 2;
 }
 
