@@ -175,6 +175,15 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 		    "path \"%s\": invalid regular expression: %s", ip->path, why);
 		return;
 	}
+	/* The :authority regex every route of a "*." host carries. */
+	if (strncmp(host, "*.", 2) == 0 && (why = policy_regex_check(b,
+	    policy_wildcard_regex(b, host))) != NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "WildcardRegexNotValid", &ip->origin, "host \"%s\": the regular "
+		    "expression that matches its one label is refused by RE2: %s",
+		    host, why);
+		return;
+	}
 	wc.cluster = service_cluster(b, ing->meta.namespace, be->service_name,
 	    be->port_number, be->port_name, NULL, &why);
 	if (wc.cluster == NULL) {
@@ -246,19 +255,8 @@ ingress_build(struct builder *b, size_t i)
 		const struct ing_rule *rule = &spec->rules[r];
 		const char *host = rule->host && *rule->host ? rule->host : "*";
 
-		const char *why;
-
 		if (ingress_host_foreign(b, st, ing, host, &rule->origin))
 			continue;
-		/* The :authority regex every route of a "*." host carries. */
-		if (strncmp(host, "*.", 2) == 0 && (why = policy_regex_check(b,
-		    policy_wildcard_regex(b, host))) != NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-			    "WildcardRegexNotValid", &rule->origin, "host \"%s\": the "
-			    "regular expression that matches its one label is refused "
-			    "by RE2: %s", host, why);
-			continue;
-		}
 		for (size_t p = 0; p < rule->npaths; p++)
 			ingress_path(b, st, ing, &set, host, &rule->paths[p]);
 	}
