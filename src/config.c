@@ -307,6 +307,8 @@ config_envoy_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj
 static const struct schema_field config_envoy_fields[] = {
 	C_OBJ("http", struct config_envoy, http, &config_listener),
 	C_OBJ("https", struct config_envoy, https, &config_listener),
+	{ .key = "regex-max-program-size", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy, regex_max_program_size) },
 	C_LIST("default-http-versions", struct config_envoy, default_http_versions,
 	    ndefault_http_versions, SCHEMA_NONEMPTY, NULL, config_http_versions),
 	C_ENUM("access-log-format", struct config_envoy, access_log_format,
@@ -320,8 +322,6 @@ static const struct schema_field config_envoy_fields[] = {
 	C_OBJ("timeouts", struct config_envoy, timeouts, &config_timeouts),
 	C_OBJ("tls", struct config_envoy, tls, &config_envoy_tls),
 	C_OBJ("cluster", struct config_envoy, cluster, &config_cluster),
-	{ .key = "regex-max-program-size", .type = SCHEMA_UINT32,
-	  .offset = offsetof(struct config_envoy, regex_max_program_size) },
 };
 static const struct schema_table config_envoy = SCHEMA_TABLE("envoy",
     struct config_envoy, config_envoy_fields, config_envoy_validate);

@@ -246,11 +246,10 @@ static const struct schema_table kinds_query = SCHEMA_TABLE_ORIGIN(
 static void
 kinds_condition_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 {
-	struct hp_condition *c = obj;
+	const struct hp_condition *c = obj;
 	int n = (c->prefix != NULL) + (c->exact != NULL) + (c->regex != NULL) +
 	    (c->header != NULL) + (c->query != NULL);
 
-	kinds_regex_origin(ctx, map, &c->regex_origin);
 	if (n != 1) {
 		schema_error(ctx, map, "a condition must set exactly one of "
 		    "prefix, exact, regex, header or queryParameter");
@@ -265,6 +264,8 @@ kinds_condition_validate(struct schema_ctx *ctx, const struct ynode *map, void *
 	if (c->regex != NULL && c->regex[0] != '/')
 		schema_error_at(ctx, ynode_get(map, "regex"), "regex",
 		    "must start with \"/\"");
+
+	kinds_regex_origin(ctx, map, &((struct hp_condition *)obj)->regex_origin);
 }
 
 static const struct schema_field kinds_condition_fields[] = {
