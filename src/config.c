@@ -353,11 +353,20 @@ config_envoy_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj
 		    "same address and port (%s:%d)", e->http.address,
 		    (int)e->http.port);
 	}
+	/* Every RE2 program has instructions: 0 would refuse every regex. */
+	if (e->regex_max_program_size == 0) {
+		const struct ynode *at = ynode_get(map, "regex-max-program-size");
+
+		schema_error(ctx, at ? at : map, "regex-max-program-size must be "
+		    "at least 1 (default 1000)");
+	}
 }
 
 static const struct schema_field config_envoy_fields[] = {
 	C_OBJ("http", struct config_envoy, http, &config_listener),
 	C_OBJ("https", struct config_envoy, https, &config_listener),
+	{ .key = "regex-max-program-size", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy, regex_max_program_size) },
 	C_LIST("default-http-versions", struct config_envoy, default_http_versions,
 	    ndefault_http_versions, SCHEMA_NONEMPTY, NULL, config_http_versions),
 	C_ENUM("access-log-format", struct config_envoy, access_log_format,
@@ -559,6 +568,7 @@ config_init_defaults(struct cairn_config *c)
 	c->envoy.access_log_format = CONFIG_ACCESS_LOG_ENVOY;
 	c->envoy.use_proxy_protocol = false;
 	c->envoy.xff_num_trusted_hops = 0;
+	c->envoy.regex_max_program_size = 1000;
 	c->envoy.server_header_transformation = CONFIG_SERVER_HEADER_OVERWRITE;
 	c->envoy.timeouts.request_ms = -1;
 	c->envoy.timeouts.connection_idle_ms = 60000;

@@ -215,11 +215,19 @@ const char *policy_canonical_header(struct arena *a, const char *s);
 /* Contour's escaping of '%' in header values (Envoy's format strings). */
 const char *policy_escape_header_value(struct arena *a, const char *value,
     const char *ns, const char *service, int32_t port);
-/* Why RE2 (Envoy) would refuse re, as far as cairn can tell, or NULL. */
-const char *policy_regex_problem(const char *re);
+/* NULL when Envoy would accept re in a SafeRegexMatcher: RE2 (util/re2_check)
+ * compiles it and its program is within envoy.regex-max-program-size
+ * (SPEC §8). Else why ("invalid escape sequence: \8", or the size and the
+ * limit), in the build's arena. */
+const char *policy_regex_check(struct builder *b, const char *re);
+/* The regex of policy_wildcard_header for fqdn ("*.example.com"). */
+const char *policy_wildcard_regex(struct builder *b, const char *fqdn);
 /* The single-label match Contour adds to routes of "*." hosts. */
 void policy_wildcard_header(struct builder *b, struct dag_route *r,
     const char *fqdn, size_t *cap);
+
+/* Envoy's default max_direct_response_body_size_bytes (RouteConfiguration). */
+#define DAG_DIRECT_BODY_MAX 4096
 
 /* A decimal uint32, as Contour's annotation parser reads it. */
 bool dag_parse_u32(const char *s, uint32_t *out);

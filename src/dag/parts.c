@@ -105,6 +105,9 @@ config_fingerprint(const struct cairn_config *cfg)
 	if (cfg == NULL)
 		return 1;
 	h = hash_begin();
+	/* Which regexes are refused (policy_regex_check). */
+	hash_update(h, &cfg->envoy.regex_max_program_size,
+	    sizeof cfg->envoy.regex_max_program_size);
 	for (size_t i = 0; i < cfg->policy.nroot_namespaces; i++)
 		hash_update(h, cfg->policy.root_namespaces[i],
 		    strlen(cfg->policy.root_namespaces[i]) + 1);

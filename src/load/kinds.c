@@ -141,15 +141,30 @@ kinds_check_cidr(const char *s)
 	return NULL;
 }
 
+/* Where a `regex:` value is: RE2 errors found by the DAG point at it. */
+static void
+kinds_regex_origin(struct schema_ctx *ctx, const struct ynode *map,
+    struct origin *out)
+{
+	const struct ynode *v = ynode_get(map, "regex");
+
+	if (v == NULL)
+		return;
+	out->file = ctx->file;
+	out->line = v->line;
+	out->col = v->col;
+}
+
 /* Contour: a header condition is exactly one test on one header. */
 static void
 kinds_header_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 {
 	static const char *const tests[] = { "present", "notpresent", "exact",
 	    "notexact", "contains", "notcontains", "regex" };
-	const struct hp_header_match *h = obj;
+	struct hp_header_match *h = obj;
 	size_t n = 0;
 
+	kinds_regex_origin(ctx, map, &h->regex_origin);
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
 		bool b;
@@ -198,7 +213,7 @@ kinds_query_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 	    "regex", "contains", "present" };
 	size_t n = 0;
 
-	(void)obj;
+	kinds_regex_origin(ctx, map, &((struct hp_query_match *)obj)->regex_origin);
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
 		bool b;
@@ -253,6 +268,8 @@ kinds_condition_validate(struct schema_ctx *ctx, const struct ynode *map, void *
 	if (c->regex != NULL && c->regex[0] != '/')
 		schema_error_at(ctx, ynode_get(map, "regex"), "regex",
 		    "must start with \"/\"");
+
+	kinds_regex_origin(ctx, map, &((struct hp_condition *)obj)->regex_origin);
 }
 
 static const struct schema_field kinds_condition_fields[] = {
@@ -692,8 +709,27 @@ static const struct schema_field kinds_cors_fields[] = {
 	    nexpose_headers, 0),
 	F_STR("maxAge", struct hp_cors_policy, max_age, 0, kinds_check_duration),
 };
+/* Keeps each allowOrigin item's place for the DAG's RE2 errors. */
+static void
+kinds_cors_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
+{
+	struct hp_cors_policy *cp = obj;
+	const struct ynode *seq = ynode_get(map, "allowOrigin");
+
+	if (seq == NULL || seq->type != YNODE_SEQUENCE ||
+	    seq->seq.n != cp->nallow_origin)
+		return;
+	cp->allow_origin_at = ARENA_ARRAY(ctx->arena, struct origin,
+	    cp->nallow_origin + 1);
+	for (size_t i = 0; i < cp->nallow_origin; i++) {
+		cp->allow_origin_at[i].file = ctx->file;
+		cp->allow_origin_at[i].line = seq->seq.items[i]->line;
+		cp->allow_origin_at[i].col = seq->seq.items[i]->col;
+	}
+}
+
 static const struct schema_table kinds_cors = SCHEMA_TABLE_ORIGIN(
-    "corsPolicy", struct hp_cors_policy, kinds_cors_fields, NULL);
+    "corsPolicy", struct hp_cors_policy, kinds_cors_fields, kinds_cors_validate);
 
 /* internalRedirectPolicy.redirectResponseCodes: Contour's enumeration. */
 static void

@@ -48,6 +48,7 @@ struct hp_header_match {
 	bool ignore_case;
 	struct origin origin;
 	bool treat_missing_as_empty; /* notexact / notcontains only */
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 /* queryParameter: exactly one test on one parameter. */
@@ -57,6 +58,7 @@ struct hp_query_match {
 	bool present;
 	bool ignore_case;
 	struct origin origin;
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 struct hp_condition {
@@ -64,6 +66,7 @@ struct hp_condition {
 	struct hp_header_match *header; /* NULL unless `header:` given */
 	struct origin origin;
 	struct hp_query_match *query; /* NULL unless `queryParameter:` given */
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 struct hp_header_value {
@@ -216,6 +219,9 @@ struct hp_cors_policy {
 	size_t nallow_origin, nallow_methods, nallow_headers, nexpose_headers;
 	char *max_age;
 	struct origin origin;
+	/* Where each allowOrigin item is (parallel to allow_origin; NULL
+	 * when not loaded from YAML): RE2 errors point at it. */
+	struct origin *allow_origin_at;
 };
 
 /* Contour's HTTPInternalRedirectPolicy. */
