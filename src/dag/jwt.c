@@ -175,15 +175,10 @@ jwt_provider_build(struct builder *b, size_t st, const struct object *proxy,
 	const char *why;
 	uint32_t port;
 
-	if ((why = jwks_uri_parse(b, rj->uri, &u)) != NULL) {
-		if (strncmp(why, "invalid port", 12) == 0 && u.host != NULL)
-			JWT_ERROR("RemoteJWKSURIInvalid", &rj->origin,
-			    "Spec.VirtualHost.JWTProviders.RemoteJWKS.URI is invalid: "
-			    "parse \"%s\": %s", rj->uri, why);
+	if ((why = jwks_uri_parse(b, rj->uri, &u)) != NULL)
 		JWT_ERROR("RemoteJWKSURIInvalid", &rj->origin,
 		    "Spec.VirtualHost.JWTProviders.RemoteJWKS.URI is invalid: "
 		    "parse \"%s\": %s", rj->uri, why);
-	}
 	if (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0)
 		JWT_ERROR("RemoteJWKSSchemeInvalid", &rj->origin,
 		    "Spec.VirtualHost.JWTProviders.RemoteJWKS.URI has invalid scheme "
