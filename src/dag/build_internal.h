@@ -92,6 +92,7 @@ struct builder {
 	/* The default JWT provider of the root whose routes are being
 	 * built (src/dag/jwt.c), or NULL. */
 	const char *jwt_default;
+	struct jwks_plan *jwt_plans; /* of that root's providers */
 };
 
 /* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
@@ -151,6 +152,10 @@ bool jwt_permitted(struct builder *b, size_t st, const struct object *proxy);
  * b->jwt_default. False: the proxy is invalid (status set). */
 bool jwt_providers_build(struct builder *b, size_t st,
     const struct object *proxy, struct dag_vhost *vh);
+/* The JWKS clusters of vh's providers (from jwt_providers_build of the
+ * same root), once the root is known to be valid. */
+void jwt_clusters_build(struct builder *b, const struct object *proxy,
+    struct dag_vhost *vh);
 /* r's requirement from hr's jwtVerificationPolicy or b->jwt_default.
  * False: InvalidJWTVerificationPolicy. */
 bool jwt_route_policy(struct builder *b, size_t st, const struct hp_route *hr,

@@ -1643,6 +1643,7 @@ root_build(struct hp_state *hs, size_t pi)
 		    "Spec.VirtualHost.RateLimitPolicy is invalid: %s", err);
 		return;
 	}
+	jwt_clusters_build(b, proxy, &jwt); /* jwt.c */
 	bv = vhost_get(b, vh->fqdn, proxy);
 	bv->vh.cors = cors;
 	bv->vh.ratelimit = rl;

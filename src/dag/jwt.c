@@ -13,6 +13,8 @@
 
 #include "config.h"
 #include "util/duration.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
 
 bool
 jwt_permitted(struct builder *b, size_t st, const struct object *proxy)
@@ -120,36 +122,66 @@ config_family(const struct builder *b)
 	    b->cfg->envoy.cluster.dns_lookup_family : DAG_DNS_AUTO;
 }
 
-/* The DNS cluster of a remote JWKS host, shared by every provider that
- * names the same scheme and host (Contour's cluster name has no port). */
+/* How a provider's JWKS is fetched, kept from the checks to the cluster
+ * (made only once the whole proxy is valid: jwt_clusters_build). */
+struct jwks_plan {
+	struct jwks_uri u;
+	uint32_t port;
+	enum dag_dns_family family;
+	const struct dag_secret *ca;
+	const struct hp_upstream_validation *v;
+};
+
+/* The DNS cluster of a remote JWKS host. Contour names it
+ * dnsname/<scheme>/<host>, which two providers with another port, DNS
+ * family or validation for the same host would share: cairn keeps that
+ * name for the plain case (the scheme's port, the configured family, no
+ * validation) and appends a hash of the options otherwise, so that no
+ * provider silently gets another's. */
 static const struct dag_cluster *
 jwks_cluster(struct builder *b, const struct object *proxy,
-    const struct jwks_uri *u, uint32_t port, enum dag_dns_family family,
-    const struct dag_secret *ca, const struct hp_upstream_validation *v)
+    const struct jwks_plan *pl)
 {
+	const struct jwks_uri *u = &pl->u;
+	uint32_t plain_port = strcmp(u->scheme, "http") == 0 ? 80 : 443;
 	char *name = arena_printf(b->arena, "dnsname/%s/%s", u->scheme, u->host);
 	struct dag_cluster *c;
 
+	if (pl->port != plain_port || pl->family != config_family(b) ||
+	    pl->ca != NULL) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_printf(&sb, "port=%u;dns=%d;", pl->port, (int)pl->family);
+		if (pl->ca != NULL) {
+			strbuf_printf(&sb, "ca=%s;san=%s;", pl->ca->name,
+			    pl->v->subject_name);
+			for (size_t i = 1; i < pl->v->nsubject_names; i++)
+				strbuf_printf(&sb, "san=%s;", pl->v->subject_names[i]);
+		}
+		name = arena_printf(b->arena, "%s/%010llx", name, (unsigned long long)
+		    (hash_bytes(sb.buf, sb.len) & 0xffffffffffULL));
+		strbuf_free(&sb);
+	}
 	if ((c = strmap_get(&b->cluster_index, name)) != NULL)
 		return c;
 	c = ARENA_NEW(b->arena, struct dag_cluster);
 	c->name = name;
 	c->namespace = proxy->meta.namespace;
 	c->service = u->host;
-	c->port = port;
+	c->port = pl->port;
 	c->external_name = u->host;
-	c->dns_family = family;
+	c->dns_family = pl->family;
 	c->eds_name = name;
 	c->idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT;
 	c->dnsname = true;
 	if (strcmp(u->scheme, "https") == 0) {
 		c->protocol = DAG_PROTOCOL_TLS;
 		c->sni = u->host;
-		if (ca != NULL) {
-			c->upstream_ca = ca;
-			c->upstream_subject_name = v->subject_name;
-			c->upstream_subject_names = v->subject_names;
-			c->nupstream_subject_names = v->nsubject_names;
+		if (pl->ca != NULL) {
+			c->upstream_ca = pl->ca;
+			c->upstream_subject_name = pl->v->subject_name;
+			c->upstream_subject_names = pl->v->subject_names;
+			c->nupstream_subject_names = pl->v->nsubject_names;
 		}
 	}
 	strmap_put(b->arena, &b->cluster_index, c->name, c);
@@ -166,7 +198,8 @@ jwks_cluster(struct builder *b, const struct object *proxy,
 
 static bool
 jwt_provider_build(struct builder *b, size_t st, const struct object *proxy,
-    const struct hp_jwt_provider *jp, struct dag_jwt_provider *out)
+    const struct hp_jwt_provider *jp, struct dag_jwt_provider *out,
+    struct jwks_plan *pl)
 {
 	const struct hp_remote_jwks *rj = jp->remote_jwks;
 	const struct dag_secret *ca = NULL;
@@ -254,8 +287,11 @@ jwt_provider_build(struct builder *b, size_t st, const struct object *proxy,
 	out->naudiences = jp->naudiences;
 	out->uri = rj->uri;
 	out->forward = jp->forward_jwt;
-	out->cluster = jwks_cluster(b, proxy, &u, port, family, ca,
-	    rj->validation);
+	pl->u = u;
+	pl->port = port;
+	pl->family = family;
+	pl->ca = ca;
+	pl->v = rj->validation;
 	return true;
 }
 
@@ -272,6 +308,7 @@ jwt_providers_build(struct builder *b, size_t st, const struct object *proxy,
 	if (hv->njwt_providers == 0)
 		return true;
 	out = ARENA_ARRAY(b->arena, struct dag_jwt_provider, hv->njwt_providers);
+	b->jwt_plans = ARENA_ARRAY(b->arena, struct jwks_plan, hv->njwt_providers);
 	for (size_t i = 0; i < hv->njwt_providers; i++) {
 		const struct hp_jwt_provider *jp = &hv->jwt_providers[i];
 
@@ -288,7 +325,8 @@ jwt_providers_build(struct builder *b, size_t st, const struct object *proxy,
 				    "default");
 			b->jwt_default = jp->name;
 		}
-		if (!jwt_provider_build(b, st, proxy, jp, &out[i]))
+		if (!jwt_provider_build(b, st, proxy, jp, &out[i],
+		    &b->jwt_plans[i]))
 			return false;
 	}
 	vh->jwt_providers = out;
@@ -337,4 +375,13 @@ jwt_routes_check(struct builder *b, size_t st, const struct dag_vhost *vh,
 			    routes[i].jwt_provider);
 	}
 	return true;
+}
+
+void
+jwt_clusters_build(struct builder *b, const struct object *proxy,
+    struct dag_vhost *vh)
+{
+	for (size_t i = 0; i < vh->njwt_providers; i++)
+		vh->jwt_providers[i].cluster = jwks_cluster(b, proxy,
+		    &b->jwt_plans[i]);
 }
