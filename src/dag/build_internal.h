@@ -93,6 +93,11 @@ struct builder {
 	 * built (src/dag/jwt.c), or NULL. */
 	const char *jwt_default;
 	struct jwks_plan *jwt_plans; /* of that root's providers */
+	const struct hp_virtualhost *jwt_root; /* that root's virtualhost */
+	/* The first jwtVerificationPolicy of its routes that requires a
+	 * provider the root does not define (JWTProviderNotDefined's place). */
+	const struct origin *jwt_undefined;
+	const char *jwt_undefined_name;
 };
 
 /* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */

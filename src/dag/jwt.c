@@ -303,6 +303,8 @@ jwt_providers_build(struct builder *b, size_t st, const struct object *proxy,
 	struct dag_jwt_provider *out;
 
 	b->jwt_default = NULL;
+	b->jwt_root = hv;
+	b->jwt_undefined = NULL;
 	vh->jwt_providers = NULL;
 	vh->njwt_providers = 0;
 	if (hv->njwt_providers == 0)
@@ -348,8 +350,18 @@ jwt_route_policy(struct builder *b, size_t st, const struct hp_route *hr,
 		JWT_ERROR("InvalidJWTVerificationPolicy", &p->origin,
 		    "route's JWT verification policy cannot specify both require "
 		    "and disabled");
-	if (p->require != NULL && p->require[0] != '\0')
+	if (p->require != NULL && p->require[0] != '\0') {
+		const struct hp_virtualhost *hv = b->jwt_root;
+		bool found = false;
+
+		for (size_t k = 0; hv != NULL && k < hv->njwt_providers && !found; k++)
+			found = strcmp(hv->jwt_providers[k].name, p->require) == 0;
+		if (!found && b->jwt_undefined == NULL) {
+			b->jwt_undefined = &p->origin;
+			b->jwt_undefined_name = p->require;
+		}
 		r->jwt_provider = p->require;
+	}
 	else if (p->disabled)
 		r->jwt_provider = NULL;
 	else
@@ -369,9 +381,11 @@ jwt_routes_check(struct builder *b, size_t st, const struct dag_vhost *vh,
 		for (size_t k = 0; k < vh->njwt_providers && !found; k++)
 			found = strcmp(vh->jwt_providers[k].name,
 			    routes[i].jwt_provider) == 0;
+		/* Reported where the first such policy is written. */
 		if (!found)
-			JWT_ERROR("JWTProviderNotDefined", NULL,
+			JWT_ERROR("JWTProviderNotDefined", b->jwt_undefined,
 			    "Route references an undefined JWT provider \"%s\"",
+			    b->jwt_undefined != NULL ? b->jwt_undefined_name :
 			    routes[i].jwt_provider);
 	}
 	return true;
