@@ -89,6 +89,15 @@ struct builder {
 	 * of a root while its includes are walked): growing them in the
 	 * DAG's arena left dead copies of every route behind. */
 	struct arena scratch;
+	/* The default JWT provider of the root whose routes are being
+	 * built (src/dag/jwt.c), or NULL. */
+	const char *jwt_default;
+	struct jwks_plan *jwt_plans; /* of that root's providers */
+	const struct hp_virtualhost *jwt_root; /* that root's virtualhost */
+	/* The first jwtVerificationPolicy of its routes that requires a
+	 * provider the root does not define (JWTProviderNotDefined's place). */
+	const struct origin *jwt_undefined;
+	const char *jwt_undefined_name;
 };
 
 /* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
@@ -138,6 +147,28 @@ bool ingress_class_accepted(const struct object *o, const char *spec_class,
 const char *annotation_get(const struct object *o, const char *key);
 /* The kubernetes.io/service-name label of an EndpointSlice, or NULL. */
 const char *slice_service(const struct object *o);
+
+/* --- jwt.c: Contour's jwtProviders and jwtVerificationPolicy ---------- */
+
+/* JWTVerificationNotPermitted: providers on a host without a TLS
+ * certificate. False: the proxy is invalid. */
+bool jwt_permitted(struct builder *b, size_t st, const struct object *proxy);
+/* The providers of a TLS root into vh, their JWKS clusters, and
+ * b->jwt_default. False: the proxy is invalid (status set). */
+bool jwt_providers_build(struct builder *b, size_t st,
+    const struct object *proxy, struct dag_vhost *vh);
+/* The JWKS clusters of vh's providers (from jwt_providers_build of the
+ * same root), once the root is known to be valid. */
+void jwt_clusters_build(struct builder *b, const struct object *proxy,
+    struct dag_vhost *vh);
+/* r's requirement from hr's jwtVerificationPolicy or b->jwt_default.
+ * False: InvalidJWTVerificationPolicy. */
+bool jwt_route_policy(struct builder *b, size_t st, const struct hp_route *hr,
+    struct dag_route *r);
+/* JWTProviderNotDefined: a route of a TLS root requires a provider vh
+ * does not have. False: the proxy is invalid. */
+bool jwt_routes_check(struct builder *b, size_t st, const struct dag_vhost *vh,
+    const struct dag_route *routes, size_t n);
 
 /* --- service.c ---------------------------------------------------------- */
 

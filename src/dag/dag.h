@@ -132,6 +132,10 @@ struct dag_cluster {
 	 * none: only upstream_subject_name. */
 	char *const *upstream_subject_names;
 	size_t nupstream_subject_names;
+	/* A remote JWKS host (Contour's DNSNameCluster, src/dag/jwt.c):
+	 * named dnsname/<scheme>/<host>, no alt_stat_name; LOGICAL_DNS when
+	 * dns_family is ALL. */
+	bool dnsname;
 };
 
 struct dag_header_match {
@@ -302,6 +306,9 @@ struct dag_route {
 	struct dag_internal_redirect *internal_redirect;
 	struct dag_cookie_rewrite *cookie_rewrites;
 	size_t ncookie_rewrites;
+	/* The JWT requirement (a provider of the virtual host) this route's
+	 * requests must meet on the TLS listener; NULL: none. */
+	const char *jwt_provider;
 };
 
 /* Contour's InternalRedirectPolicy. */
@@ -329,6 +336,22 @@ struct dag_vhost {
 	const char *tls_minimum_version; /* projectcontour.io/tls-minimum-protocol-version */
 	/* The secure virtual host on ingress_https; NULL: HTTP only. */
 	struct dag_tls *tls;
+	/* virtualhost.jwtProviders (TLS hosts only), in the order written. */
+	struct dag_jwt_provider *jwt_providers;
+	size_t njwt_providers;
+};
+
+/* A JWT provider of a virtual host: Envoy's JwtProvider with a remote JWKS
+ * fetched through cluster. */
+struct dag_jwt_provider {
+	const char *name, *issuer; /* issuer NULL: not checked */
+	char *const *audiences;
+	size_t naudiences;
+	const char *uri;
+	int64_t timeout_ms;
+	int64_t cache_duration_ms; /* -1: Envoy's default */
+	bool forward;
+	const struct dag_cluster *cluster;
 };
 
 /* --- TLS (secrets.c, tls.c) ------------------------------------------------ */

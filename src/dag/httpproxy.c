@@ -1453,6 +1453,8 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	}
 	if (strncmp(fqdn, "*.", 2) == 0)
 		policy_wildcard_header(b, &r, fqdn, &hcap);
+	if (!jwt_route_policy(b, st, hr, &r)) /* jwt.c */
+		return false;
 	ARENA_PUSH(&b->scratch, out->items, out->n, out->cap, r);
 	return true;
 }
@@ -1632,6 +1634,7 @@ root_build(struct hp_state *hs, size_t pi)
 	struct dag_cors *cors;
 	struct dag_local_ratelimit *rl;
 	struct dag_tls *tls;
+	struct dag_vhost jwt = { 0 };
 	const char *err;
 	const struct origin *at;
 
@@ -1641,6 +1644,8 @@ root_build(struct hp_state *hs, size_t pi)
 		    "a TCPProxy");
 		return;
 	}
+	if (!jwt_permitted(b, st, proxy)) /* jwt.c */
+		return;
 	if (vh->nip_allow > 0 && vh->nip_deny > 0) {
 		status_error(b, st, DAG_STATUS_INVALID, "IPFilterError",
 		    "IncompatibleIPAddressFilters", &vh->origin,
@@ -1659,8 +1664,14 @@ root_build(struct hp_state *hs, size_t pi)
 		    "refused by RE2: %s", vh->fqdn, err);
 		return;
 	}
+	if (!jwt_providers_build(b, st, proxy, &jwt)) /* jwt.c */
+		return;
 	arena_reset(&b->scratch);
 	compute_routes(hs, vh->fqdn, pi, &none, hs->visited, 0, &routes);
+	b->jwt_default = NULL;
+	if (tls != NULL && hp->tcpproxy == NULL &&
+	    !jwt_routes_check(b, st, &jwt, routes.items, routes.n))
+		return;
 
 	at = vh->cors != NULL ? &vh->cors->origin : NULL;
 	cors = cors_policy(b, vh->cors, &err, &at);
@@ -1677,12 +1688,15 @@ root_build(struct hp_state *hs, size_t pi)
 		    "Spec.VirtualHost.RateLimitPolicy is invalid: %s", err);
 		return;
 	}
+	jwt_clusters_build(b, proxy, &jwt); /* jwt.c */
 	bv = vhost_get(b, vh->fqdn, proxy);
 	bv->vh.cors = cors;
 	bv->vh.ratelimit = rl;
 	bv->vh.ip_filter = ip_filter(b, vh->ip_allow, vh->nip_allow, vh->ip_deny,
 	    vh->nip_deny);
 	bv->vh.tls = tls;
+	bv->vh.jwt_providers = jwt.jwt_providers;
+	bv->vh.njwt_providers = jwt.njwt_providers;
 	vhost_reserve_routes(b, bv, routes.n);
 	for (size_t i = 0; i < routes.n; i++) {
 		/* A TLS host's routes redirect port 80 to https. */

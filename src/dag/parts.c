@@ -189,6 +189,10 @@ httpproxy_has_tls(const struct httpproxy *hp)
 	if (hp->tcpproxy != NULL ||
 	    (hp->virtualhost != NULL && hp->virtualhost->tls != NULL))
 		return true;
+	/* JWKS clusters (jwt.c) are shared by name across roots; providers
+	 * need TLS anyway. */
+	if (hp->virtualhost != NULL && hp->virtualhost->njwt_providers > 0)
+		return true;
 	for (size_t i = 0; i < hp->nroutes; i++)
 		for (size_t k = 0; k < hp->routes[i].nservices; k++)
 			if (hp->routes[i].services[k].validation != NULL)

@@ -813,7 +813,8 @@ static const struct schema_field kinds_route_fields[] = {
 	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
 	F_PTR("internalRedirectPolicy", struct hp_route, internal_redirect,
 	    &kinds_internal_redirect),
-	F_UNSUPPORTED("jwtVerificationPolicy"),
+	F_PTR("jwtVerificationPolicy", struct hp_route, jwt_policy,
+	    &kinds_jwt_policy), /* kinds_jwt.c */
 };
 static const struct schema_table kinds_route = SCHEMA_TABLE_ORIGIN(
     "route", struct hp_route, kinds_route_fields, NULL);
@@ -829,7 +830,8 @@ static const struct schema_field kinds_virtualhost_fields[] = {
 	    &kinds_ip_filter, 0),
 	F_PTR("tls", struct hp_virtualhost, tls, &kinds_hp_tls),
 	F_UNSUPPORTED("authorization"),
-	F_UNSUPPORTED("jwtProviders"),
+	F_LIST("jwtProviders", struct hp_virtualhost, jwt_providers, njwt_providers,
+	    &kinds_jwt_provider, 0), /* kinds_jwt.c */
 };
 static const struct schema_table kinds_virtualhost = SCHEMA_TABLE_ORIGIN(
     "virtualhost", struct hp_virtualhost, kinds_virtualhost_fields, NULL);

@@ -17,4 +17,8 @@ extern const struct schema_table kinds_hp_tls; /* virtualhost.tls */
 extern const struct schema_table kinds_tcpproxy; /* spec.tcpproxy */
 extern const struct schema_table kinds_upstream_validation; /* services[].validation */
 
+/* kinds_jwt.c */
+extern const struct schema_table kinds_jwt_provider; /* virtualhost.jwtProviders[] */
+extern const struct schema_table kinds_jwt_policy; /* routes[].jwtVerificationPolicy */
+
 #endif

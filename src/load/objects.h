@@ -255,6 +255,31 @@ struct hp_route {
 	struct hp_ratelimit_policy *ratelimit;
 	struct hp_ip_filter *ip_allow, *ip_deny;
 	size_t nip_allow, nip_deny;
+	struct hp_jwt_policy *jwt_policy; /* NULL: the virtual host's default */
+};
+
+/* virtualhost.jwtProviders[]: durations, URI and DNS family as written;
+ * the DAG checks them with Contour's status reasons (src/dag/jwt.c). */
+struct hp_remote_jwks {
+	char *uri, *timeout, *cache_duration, *dns_lookup_family;
+	struct hp_upstream_validation *validation;
+	struct origin origin;
+};
+
+struct hp_jwt_provider {
+	char *name, *issuer;
+	char **audiences;
+	size_t naudiences;
+	struct hp_remote_jwks *remote_jwks;
+	bool forward_jwt, is_default;
+	struct origin origin;
+};
+
+/* routes[].jwtVerificationPolicy. */
+struct hp_jwt_policy {
+	char *require;
+	bool disabled;
+	struct origin origin;
 };
 
 struct hp_virtualhost {
@@ -265,6 +290,8 @@ struct hp_virtualhost {
 	struct hp_ip_filter *ip_allow, *ip_deny;
 	size_t nip_allow, nip_deny;
 	struct hp_tls *tls; /* NULL: HTTP only */
+	struct hp_jwt_provider *jwt_providers; /* jwtProviders (src/dag/jwt.c) */
+	size_t njwt_providers;
 };
 
 struct hp_include {

@@ -44,7 +44,7 @@ FP_SIZE(dag_endpoint, 16);
 FP_SIZE(dag_endpoints, 24);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 168);
+FP_SIZE(dag_cluster, 176);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
@@ -59,8 +59,9 @@ FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 248);
-FP_SIZE(dag_vhost, 104);
+FP_SIZE(dag_route, 256);
+FP_SIZE(dag_vhost, 120);
+FP_SIZE(dag_jwt_provider, 72);
 FP_SIZE(translate_options, 216);
 #endif
 
@@ -227,6 +228,7 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 	fp_u64(f, c->dns_family);
 	fp_str(f, c->eds_name);
 	fp_str(f, c->sni);
+	fp_u64(f, c->dnsname);
 	/* upstream_ca: such clusters are not cached. */
 	fp_str(f, c->upstream_subject_name);
 	fp_u64(f, c->nupstream_subject_names);
@@ -425,6 +427,7 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 		    ir->deny_repeated_route << 2);
 	}
 	fp_cookie_rewrites(f, r->cookie_rewrites, r->ncookie_rewrites);
+	fp_str(f, r->jwt_provider);
 }
 
 static void
@@ -458,6 +461,21 @@ fp_vhost(struct fp *f, const struct translation *t, const struct dag_vhost *vh)
 	fp_str(f, vh->tls_secret_name);
 	fp_str(f, vh->tls_minimum_version);
 	/* tls: such hosts are not cached. */
+	fp_u64(f, vh->njwt_providers);
+	for (size_t i = 0; i < vh->njwt_providers; i++) {
+		const struct dag_jwt_provider *p = &vh->jwt_providers[i];
+
+		fp_str(f, p->name);
+		fp_str(f, p->issuer);
+		fp_u64(f, p->naudiences);
+		for (size_t k = 0; k < p->naudiences; k++)
+			fp_str(f, p->audiences[k]);
+		fp_str(f, p->uri);
+		fp_u64(f, (uint64_t)p->timeout_ms);
+		fp_u64(f, (uint64_t)p->cache_duration_ms);
+		fp_u64(f, p->forward);
+		fp_u64(f, cluster_fp(t, p->cluster));
+	}
 }
 
 /* Everything of the options, so that a reload with other options

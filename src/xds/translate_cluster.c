@@ -295,12 +295,16 @@ translate_clusters(struct translation *t)
 		mark = arena_mark(a);
 		c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
 		c->name = pb_borrow(dc->name);
-		c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
-		    dc->service, dc->port);
+		/* Contour's DNSNameCluster (a remote JWKS) has none. */
+		if (!dc->dnsname)
+			c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
+			    dc->service, dc->port);
 		c->cluster_discovery_type_case =
 		    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
 		if (dc->external_name != NULL) {
 			dns_cluster(a, c, dc);
+			if (dc->dnsname && dc->dns_family == DAG_DNS_ALL)
+				c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__LOGICAL_DNS;
 		} else {
 			Envoy__Config__Cluster__V3__Cluster__EdsClusterConfig *eds = pb_new(a,
 			    &envoy__config__cluster__v3__cluster__eds_cluster_config__descriptor);

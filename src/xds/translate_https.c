@@ -343,11 +343,14 @@ network_filter(struct arena *a, const char *name, const ProtobufCMessage *cfg)
 
 static Filter *
 https_hcm(struct translation *t, const char *stat_prefix, const char *rds,
-    const struct dag_client_validation *cv)
+    const struct dag_client_validation *cv, const struct dag_vhost *vh)
 {
 	const struct translate_options *o = t->opts;
 	struct arena *a = &t->arena;
 	Hcm *hcm = (Hcm *)translate_hcm(t, stat_prefix, rds, true);
+
+	if (vh != NULL) /* translate_jwt.c: jwt_authn before the router */
+		translate_jwt_filter(t, &hcm->base, vh);
 
 	/* envoy.https has its own access log. */
 	hcm->n_access_log = 0;
@@ -466,7 +469,7 @@ host_chain(struct translation *t, const struct dag_vhost *vh)
 		return NULL;
 	fc = filter_chain(a, vh->fqdn, https_hcm(t, TRANSLATE_HTTPS_LISTENER,
 	    arena_printf(a, TRANSLATE_HTTPS_ROUTES_PREFIX "%s", vh->fqdn),
-	    tls->client_validation));
+	    tls->client_validation, vh));
 	fc->transport_socket = downstream_tls(t, tls, tls->secret, true);
 	return fc;
 }
@@ -508,7 +511,7 @@ translate_https(struct translation *t)
 			.minimum_version = t->opts->tls_minimum_version,
 			.maximum_version = t->opts->tls_maximum_version };
 		FilterChain *fc = filter_chain(a, NULL, https_hcm(t,
-		    TRANSLATE_FALLBACK_ROUTES, TRANSLATE_FALLBACK_ROUTES, NULL));
+		    TRANSLATE_FALLBACK_ROUTES, TRANSLATE_FALLBACK_ROUTES, NULL, NULL));
 
 		fc->name = FALLBACK_CHAIN;
 		fc->transport_socket = downstream_tls(t, &ft, ft.secret, true);

@@ -113,6 +113,13 @@ void translation_emit(struct translation *t, enum xds_type type,
 /* True when some virtual host has at least one route. */
 bool translation_has_routes(const struct translation *t);
 bool translation_cookie_rewrites(const struct translation *t);
+/* translate_jwt.c: Contour's jwt_authn filter of a TLS host with
+ * jwtProviders, inserted before the router of hcm (an
+ * HttpConnectionManager); and the per-route config naming a requirement. */
+void translate_jwt_filter(struct translation *t, ProtobufCMessage *hcm,
+    const struct dag_vhost *vh);
+struct Google__Protobuf__Any *translate_jwt_per_route(struct arena *a,
+    const char *requirement);
 /* A virtual host proxyless gRPC clients can name (xds:///<fqdn>): it has
  * routes and is not a wildcard. Such a host gets an api_listener and a
  * RouteConfiguration of its own, both named after the FQDN. */

@@ -424,8 +424,8 @@ cors_config(struct arena *a, const struct dag_cors *c)
 
 /* typed_per_filter_config entries, in Contour's filter order. */
 struct filter_configs {
-	const char *names[4];
-	Google__Protobuf__Any *values[4];
+	const char *names[5];
+	Google__Protobuf__Any *values[5];
 	size_t n;
 };
 
@@ -918,6 +918,11 @@ route(struct translation *t, const struct dag_vhost *vh,
 		    r->cookie_rewrites, r->ncookie_rewrites));
 	if (r->ip_filter != NULL)
 		filter_config_add(&fc, FILTER_RBAC, rbac_config(a, r->ip_filter));
+	/* Contour's requirement_name; only hosts with providers have the
+	 * jwt_authn filter (translate_jwt.c). */
+	if (r->jwt_provider != NULL && vh->njwt_providers > 0)
+		filter_config_add(&fc, "envoy.filters.http.jwt_authn",
+		    translate_jwt_per_route(a, r->jwt_provider));
 	if (fc.n > 0)
 		PER_FILTER(a, out, &fc,
 		    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor,
