@@ -82,12 +82,12 @@ fi
 # --- build from a clean copy: what git tracks (and new files it does not
 # ignore), or the whole tree of a release tarball.
 mkdir "$tmp/src"
-if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
+if [ "$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$top_srcdir" && pwd -P)" ]; then
 	git -C "$top_srcdir" ls-files -z -co --exclude-standard |
 	    tar -C "$top_srcdir" --null --ignore-failed-read -T - -cf - 2>/dev/null |
 	    tar -C "$tmp/src" -xf -
 else
-	cp -a "$top_srcdir/." "$tmp/src/"
+	cp -a "$top_srcdir/." "$tmp/src/" && chmod -R u+w "$tmp/src"
 fi
 # The C compiler of this build (ccache, say), when it was configured.
 cc=$(printf 'print-cc:\n\t@echo $(CC)\n' |
