@@ -89,6 +89,11 @@ if [ "$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$t
 else
 	cp -a "$top_srcdir/." "$tmp/src/" && chmod -R u+w "$tmp/src"
 fi
+# The source package too, for lintian: made before the build dirties the copy.
+(cd "$tmp" && dpkg-source -b src) > "$tmp/source.log" 2>&1 || {
+	not_ok "dpkg-source -b makes the source package"
+	comment < "$tmp/source.log"
+}
 # The C compiler of this build (ccache, say), when it was configured.
 cc=$(printf 'print-cc:\n\t@echo $(CC)\n' |
     $MAKE -s --no-print-directory -C "$top_builddir" -f Makefile -f - print-cc 2>/dev/null)
@@ -165,10 +170,11 @@ else
 fi
 echo "# Depends: $depends"
 if command -v lintian >/dev/null 2>&1; then
-	if lintian --fail-on error,warning "$deb" "$changes" > "$tmp/lintian" 2>&1; then
-		ok "lintian: no errors, no warnings"
+	if lintian --fail-on error,warning "$tmp"/cairn_"$version".dsc "$deb" "$changes" \
+	    > "$tmp/lintian" 2>&1; then
+		ok "lintian (source, binary, changes): no errors, no warnings"
 	else
-		not_ok "lintian: no errors, no warnings"
+		not_ok "lintian (source, binary, changes): no errors, no warnings"
 	fi
 	comment < "$tmp/lintian"
 else
