@@ -36,6 +36,13 @@ case $state in
 *) skip_all "a cairn package is already on this machine ($state): it is not ours to purge" ;;
 esac
 
+# The purge removes these: skip rather than remove what is not ours (a cairn
+# installed from source, or the state of a cairn run as root without its
+# own state directory).
+for path in /etc/cairn /var/lib/cairn; do
+	[ ! -e "$path" ] || skip_all "$path exists: the package's purge would remove what is not the test's"
+done
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-deb.XXXXXX") || exit 2
 installed=
 cleanup() {
@@ -87,7 +94,9 @@ if [ "$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$t
 	    tar -C "$top_srcdir" --null --ignore-failed-read -T - -cf - 2>/dev/null |
 	    tar -C "$tmp/src" -xf -
 else
-	cp -a "$top_srcdir/." "$tmp/src/" && chmod -R u+w "$tmp/src"
+	# make distcheck builds in $top_srcdir/_build and installs in _inst.
+	tar -C "$top_srcdir" --exclude=./_build --exclude=./_inst -cf - . |
+	    tar -C "$tmp/src" -xf - && chmod -R u+w "$tmp/src"
 fi
 # The source package too, for lintian: made before the build dirties the copy.
 (cd "$tmp" && dpkg-source -b src) > "$tmp/source.log" 2>&1 || {
@@ -123,7 +132,9 @@ unitdir=$(sed -n 's|/cairn\.service$||p' "$tmp/contents")
 for path in /usr/bin/cairn /usr/lib/sysusers.d/cairn.conf /usr/lib/tmpfiles.d/cairn.conf \
     /usr/share/man/man1/cairn.1.gz /usr/share/man/man5/cairn.yaml.5.gz \
     /etc/cairn/cairn.yaml /etc/cairn/resources /usr/share/doc/cairn/copyright \
-    /usr/share/doc/cairn/examples/envoy.service; do
+    /usr/share/doc/cairn/examples/envoy.service \
+    /usr/share/doc/cairn/examples/quickstart/shop/app.yaml \
+    /usr/share/doc/cairn/examples/git-deploy/pre-receive; do
 	if grep -qxF "$path" "$tmp/contents"; then
 		ok "the package holds $path"
 	else
@@ -212,6 +223,12 @@ else
 	not_ok "cairn check /etc/cairn/resources (and /etc/cairn/cairn.yaml) passes"
 fi
 printf '%s\n' "$out" | comment
+if out=$(/usr/bin/cairn check /usr/share/doc/cairn/examples/quickstart 2>&1); then
+	ok "the installed quickstart example passes cairn check"
+else
+	not_ok "the installed quickstart example passes cairn check"
+	printf '%s\n' "$out" | comment
+fi
 if getent passwd cairn >/dev/null &&
     out=$(runuser -u cairn -- /usr/bin/cairn check /etc/cairn/resources 2>&1); then
 	ok "the cairn user exists (sysusers.d) and can read the configuration"
