@@ -194,9 +194,9 @@ fi
 
 # --- install it on this machine, use it, purge it
 cairn_paths() { # every path named like cairn where packages and daemons write
-	find -H /etc /usr /lib /var /run /srv /opt -xdev \
+	find -H /etc /usr /lib /var /var/lib /run /srv /opt -xdev \
 	    \( -path /var/tmp -o -path /var/cache -o -path /var/log \) -prune -o \
-	    -name '*cairn*' -print 2>/dev/null | sort
+	    -name '*cairn*' -print 2>/dev/null | sort -u
 }
 cairn_paths > "$tmp/before"
 # The package's paths that are already there (/etc, /usr/bin...).
