@@ -11,7 +11,9 @@
 #
 # Needs root (dpkg -i); skips without it, inside the package's own build
 # (debian/rules), without the packaging tools (.ci/install-deps.sh test),
-# and when a cairn package is already on this machine (it would be purged).
+# when a cairn package or /etc/cairn is already on this machine (it would
+# be purged); an existing /var/lib/cairn is hidden in a private mount
+# namespace.
 # The purge runs on every exit, failed checks included.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -36,12 +38,40 @@ case $state in
 *) skip_all "a cairn package is already on this machine ($state): it is not ours to purge" ;;
 esac
 
-# The purge removes these: skip rather than remove what is not ours (a cairn
-# installed from source, or the state of a cairn run as root without its
-# own state directory).
-for path in /etc/cairn /var/lib/cairn; do
-	[ ! -e "$path" ] || skip_all "$path exists: the package's purge would remove what is not the test's"
-done
+# The purge removes /etc/cairn and /var/lib/cairn: never those of another
+# cairn. /etc/cairn means a cairn installed from source: skip.
+[ ! -e /etc/cairn ] || skip_all "/etc/cairn exists (cairn installed from source?): the purge would remove it"
+# /var/lib/cairn is also the default state directory of any cairn run as
+# root (other tests, running now perhaps): run in a private mount namespace
+# whose /var/lib is this machine's, each entry bind-mounted, but cairn.
+varlib_roots=
+if [ -e /var/lib/cairn ]; then
+	if [ -n "${CAIRN_PKGTEST_NS:-}" ]; then
+		real=$(mktemp -d "${TMPDIR:-/tmp}/cairn-varlib.XXXXXX") &&
+		    mount --bind /var/lib "$real" && mount -t tmpfs -o mode=0755 tmpfs /var/lib ||
+		    skip_all "cannot hide /var/lib/cairn (mount)"
+		for entry in "$real"/* "$real"/.[!.]*; do
+			name=${entry##*/}
+			if [ "$name" = cairn ] || { [ ! -e "$entry" ] && [ ! -L "$entry" ]; }; then
+				continue
+			elif [ -L "$entry" ]; then
+				cp -a "$entry" /var/lib/
+			elif [ -d "$entry" ]; then
+				mkdir /var/lib/"$name" && mount --bind "$entry" /var/lib/"$name" &&
+				    varlib_roots="$varlib_roots /var/lib/$name"
+			else
+				touch /var/lib/"$name" && mount --bind "$entry" /var/lib/"$name"
+			fi || skip_all "cannot hide /var/lib/cairn (bind-mount $entry)"
+		done
+		umount "$real" && rmdir "$real"
+		echo "# /var/lib/cairn exists: run with a private /var/lib without it"
+	elif command -v unshare >/dev/null 2>&1 &&
+	    unshare -m --propagation private true 2>/dev/null; then
+		CAIRN_PKGTEST_NS=1 exec unshare -m --propagation private sh "$0" "$@"
+	else
+		skip_all "/var/lib/cairn exists and no private mount namespace (unshare) to hide it"
+	fi
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-deb.XXXXXX") || exit 2
 installed=
@@ -111,7 +141,8 @@ if (cd "$tmp/src" && CC=${cc:-${CC:-cc}} DEB_BUILD_OPTIONS="nocheck parallel=2" 
 	ok "dpkg-buildpackage -us -uc -b builds the package from a clean copy"
 else
 	not_ok "dpkg-buildpackage -us -uc -b builds the package from a clean copy"
-	tail -40 "$tmp/build.log" | comment
+	# configure's failures end in config.log: its first errors say why.
+	{ grep -i -m 20 'error' "$tmp/build.log"; echo ...; tail -15 "$tmp/build.log"; } | comment
 	echo "1..$n"
 	exit 1
 fi
@@ -194,7 +225,8 @@ fi
 
 # --- install it on this machine, use it, purge it
 cairn_paths() { # every path named like cairn where packages and daemons write
-	find -H /etc /usr /lib /var /var/lib /run /srv /opt -xdev \
+	# shellcheck disable=SC2086 # (the bind mounts of a private /var/lib)
+	find -H /etc /usr /lib /var /var/lib $varlib_roots /run /srv /opt -xdev \
 	    \( -path /var/tmp -o -path /var/cache -o -path /var/log \) -prune -o \
 	    -name '*cairn*' -print 2>/dev/null | sort -u
 }
