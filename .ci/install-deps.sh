@@ -38,7 +38,6 @@ TEST_PACKAGES="
 python3-grpcio
 python3-prometheus-client
 valgrind
-curl
 graphviz
 chromium
 clang

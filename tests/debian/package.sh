@@ -80,7 +80,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 # --- one list: install-deps.sh against dpkg's own reading of Build-Depends
 deps() { # profiles...: Build-Depends names, debhelper's own left out
