@@ -17,4 +17,8 @@ extern const struct schema_table kinds_hp_tls; /* virtualhost.tls */
 extern const struct schema_table kinds_tcpproxy; /* spec.tcpproxy */
 extern const struct schema_table kinds_upstream_validation; /* services[].validation */
 
+/* kinds_gateway.c: ends with a row whose api_version is NULL */
+struct kind_info;
+extern const struct kind_info kinds_gateway_api[];
+
 #endif
