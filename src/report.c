@@ -23,8 +23,10 @@ static void
 condition_diag(const struct dag_object_status *st, const struct dag_condition *c,
     struct diag *out, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s %s/%s: %s (%s)", obj_kind_name(st->kind),
-	    st->namespace, st->name, c->message, c->reason);
+	/* Cluster-scoped kinds (GatewayClass, Namespace) have no namespace. */
+	snprintf(buf, size, "%s %s%s%s: %s (%s)", obj_kind_name(st->kind),
+	    st->namespace, *st->namespace ? "/" : "", st->name, c->message,
+	    c->reason);
 	out->severity = status_severity(st->status);
 	out->file = (char *)(c->origin.file ? c->origin.file : "");
 	out->line = c->origin.line;

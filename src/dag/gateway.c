@@ -399,8 +399,12 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 		    "ListenersNotValid", NULL, "no listener can be served");
 		return;
 	}
+	/* Some listeners invalid: Accepted True, reason ListenersNotValid
+	 * (the API's rule when the rest can be served). */
 	gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
-	    "Accepted", true, "Accepted", "accepted");
+	    "Accepted", true, naccepted < gw->nlisteners ? "ListenersNotValid" :
+	    "Accepted", naccepted < gw->nlisteners ? "some listeners are not "
+	    "valid; the others are served" : "accepted");
 	gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
 	    "Programmed", true, "Programmed", "programmed");
 }
@@ -595,11 +599,10 @@ gw_filters(struct builder *b, struct dag_route *r, const struct gw_filter *f,
 
 			d->scheme = rd->scheme;
 			d->hostname = rd->hostname;
+			/* No port: Envoy keeps the request's, and drops a
+			 * default port when the scheme changes, which is what
+			 * the API's well-known-port rule gives. */
 			d->port = (uint32_t)rd->port;
-			/* The scheme's own port when the scheme changes and no
-			 * port is given (the API's rule). */
-			if (d->port == 0 && rd->scheme != NULL)
-				d->port = strcmp(rd->scheme, "https") == 0 ? 443 : 80;
 			d->status_code = rd->status_code ? (uint32_t)rd->status_code :
 			    302;
 			if (rd->path != NULL) {
