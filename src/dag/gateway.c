@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/types.h>
 
+#include "util/duration.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -753,6 +754,59 @@ gw_match_route(struct builder *b, const struct gw_http_match *m,
 	return true;
 }
 
+/* A Gateway API duration (checked by the loader) in ms; 0 disables. */
+static int64_t
+gw_duration_ms(const char *s)
+{
+	int64_t ms = DAG_TIMEOUT_DEFAULT;
+	const char *why;
+
+	if (s == NULL || duration_parse_ms(s, &ms, &why) != 0)
+		return DAG_TIMEOUT_DEFAULT;
+	return ms;
+}
+
+/* timeouts and retry of a rule (GEP-1742, GEP-1731). request is the
+ * route's timeout; backendRequest each try's, which without retries is
+ * the route's timeout when shorter. */
+static void
+gw_rule_policies(struct builder *b, size_t st, const struct gw_http_rule *rule,
+    struct dag_route *r)
+{
+	int64_t request = DAG_TIMEOUT_DEFAULT, backend = DAG_TIMEOUT_DEFAULT;
+
+	if (rule->timeouts != NULL) {
+		request = gw_duration_ms(rule->timeouts->request);
+		backend = gw_duration_ms(rule->timeouts->backend_request);
+		r->timeout_ms = request;
+	}
+	if (rule->retry != NULL) {
+		const struct gw_retry *rt = rule->retry;
+		struct dag_retry_policy *rp = ARENA_NEW(b->arena,
+		    struct dag_retry_policy);
+
+		/* Connection errors always, the listed codes when given. */
+		rp->retry_on = rt->ncodes > 0 ?
+		    "connect-failure,refused-stream,retriable-status-codes" :
+		    "connect-failure,refused-stream";
+		rp->num_retries = rt->has_attempts ? (uint32_t)rt->attempts : 1;
+		rp->per_try_timeout_ms = backend;
+		rp->retriable_status_codes = ARENA_ARRAY(b->arena, uint32_t,
+		    rt->ncodes + 1);
+		for (size_t i = 0; i < rt->ncodes; i++)
+			rp->retriable_status_codes[i] = (uint32_t)rt->codes[i];
+		rp->nretriable_status_codes = rt->ncodes;
+		if (rt->backoff != NULL)
+			status_warning(b, st, "Accepted", "UnsupportedValue",
+			    &rt->origin, "retry.backoff is not supported yet: "
+			    "Envoy's default back-off (25ms base) applies");
+		r->retry = rp;
+	} else if (backend != DAG_TIMEOUT_DEFAULT && (request ==
+	    DAG_TIMEOUT_DEFAULT || request == 0 || backend < request)) {
+		r->timeout_ms = backend;
+	}
+}
+
 /* The action of one rule (everything but the match), into proto. Returns
  * false when the rule cannot be served (reported on the route). */
 static void
@@ -807,6 +861,7 @@ gw_rule_action(struct gw_state *s, const struct object *route, size_t st,
 	proto->nclusters = nvalid;
 	/* No backend, or every weight zero: 500 (Gateway API). */
 	proto->direct_status = 500;
+	gw_rule_policies(b, st, rule, proto);
 }
 
 static int
