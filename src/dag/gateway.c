@@ -27,7 +27,7 @@
 struct gw_listener_state {
 	const struct gw_listener *l;
 	bool accepted; /* protocol served, no conflict: routes may attach */
-	bool allows_httproute;
+	bool allows_httproute, allows_grpcroute;
 	size_t status; /* index in the gateway's gw status listeners */
 };
 
@@ -264,7 +264,7 @@ gw_classes(struct gw_state *s)
 	}
 }
 
-static const char *const gw_http_kinds[] = { "HTTPRoute" };
+static const char *const gw_http_kinds[] = { "HTTPRoute", "GRPCRoute" };
 
 static void
 gw_listener_condition(struct builder *b, struct dag_gw_listener_status *ls,
@@ -317,7 +317,8 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 				    "ListenersNotValid", &l->origin,
 				    "listener name \"%s\" is used twice", l->name);
 		}
-		/* Route kinds the listener takes: HTTPRoute on HTTP. */
+		/* Route kinds the listener takes: HTTPRoute and GRPCRoute
+		 * (h2c) on HTTP. */
 		if (http) {
 			if (l->allowed_routes != NULL && l->allowed_routes->nkinds > 0) {
 				for (size_t k = 0; k < l->allowed_routes->nkinds; k++) {
@@ -328,16 +329,22 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 					if (strcmp(g, GW_GROUP) == 0 &&
 					    strcmp(rk->kind, "HTTPRoute") == 0)
 						ls[i].allows_httproute = true;
+					else if (strcmp(g, GW_GROUP) == 0 &&
+					    strcmp(rk->kind, "GRPCRoute") == 0)
+						ls[i].allows_grpcroute = true;
 					else
 						kinds_ok = false;
 				}
 			} else {
-				ls[i].allows_httproute = true;
+				ls[i].allows_httproute = ls[i].allows_grpcroute = true;
 			}
-			if (ls[i].allows_httproute) {
-				lst->supported_kinds = (const char **)gw_http_kinds;
-				lst->nsupported_kinds = 1;
-			}
+			lst->supported_kinds = ARENA_ARRAY(b->arena, const char *, 2);
+			if (ls[i].allows_httproute)
+				lst->supported_kinds[lst->nsupported_kinds++] =
+				    gw_http_kinds[0];
+			if (ls[i].allows_grpcroute)
+				lst->supported_kinds[lst->nsupported_kinds++] =
+				    gw_http_kinds[1];
 		}
 		if (!kinds_ok)
 			gw_listener_condition(b, lst, "ResolvedRefs", false,
@@ -519,7 +526,15 @@ gw_backend(struct gw_state *s, const struct object *route,
 		    "is required", ns, be->name);
 		return NULL;
 	}
-	dc = service_cluster(b, ns, be->name, be->port, NULL, NULL, &why);
+	/* gRPC needs HTTP/2 to the backend: h2c, as Contour's h2c. */
+	if (route->kind == OBJ_GRPCROUTE) {
+		struct cluster_options opts = { .protocol = "h2c",
+			.idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT };
+
+		dc = service_cluster(b, ns, be->name, be->port, NULL, &opts, &why);
+	} else {
+		dc = service_cluster(b, ns, be->name, be->port, NULL, NULL, &why);
+	}
 	if (dc == NULL) {
 		*reason = "BackendNotFound";
 		*msg = arena_printf(b->arena, "backendRef Service %s/%s port %d: "
@@ -959,7 +974,8 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		if (p->has_port && (uint32_t)p->port != (uint32_t)l->port)
 			continue;
 		by_section = true;
-		if (!ls->accepted || !ls->allows_httproute ||
+		if (!ls->accepted || !(route->kind == OBJ_GRPCROUTE ?
+		    ls->allows_grpcroute : ls->allows_httproute) ||
 		    !gw_namespace_allowed(s, gwo, l, route->meta.namespace))
 			continue;
 		by_allowed = true;
@@ -1140,6 +1156,77 @@ dag_gateway_find(const struct dag *dag, const char *ns, const char *name)
 	return NULL;
 }
 
+/* A GRPCRoute as the HTTPRoute it means (GEP-1016): a method match is a
+ * path match on /<service>/<method> (a service alone: the prefix
+ * /<service>, by segments), the rest is shared. The object keeps kind
+ * GRPCRoute (status, ReferenceGrant, h2c clusters). */
+static struct object *
+gw_grpc_as_http(struct builder *b, struct object *o)
+{
+	const struct grpcroute *g = &o->u.grpcroute;
+	struct object *h = ARENA_NEW(b->arena, struct object);
+	struct httproute *hr = &h->u.httproute;
+
+	h->kind = OBJ_GRPCROUTE;
+	h->api_version = o->api_version;
+	h->kind_name = o->kind_name;
+	h->meta = o->meta;
+	hr->parent_refs = g->parent_refs;
+	hr->nparent_refs = g->nparent_refs;
+	hr->hostnames = g->hostnames;
+	hr->nhostnames = g->nhostnames;
+	hr->rules = ARENA_ARRAY(b->arena, struct gw_http_rule, g->nrules + 1);
+	hr->nrules = g->nrules;
+	for (size_t r = 0; r < g->nrules; r++) {
+		const struct gw_grpc_rule *gr = &g->rules[r];
+		struct gw_http_rule *rule = &hr->rules[r];
+
+		memset(rule, 0, sizeof *rule);
+		rule->name = gr->name;
+		rule->filters = gr->filters;
+		rule->nfilters = gr->nfilters;
+		rule->backend_refs = gr->backend_refs;
+		rule->nbackend_refs = gr->nbackend_refs;
+		rule->origin = gr->origin;
+		rule->matches = ARENA_ARRAY(b->arena, struct gw_http_match,
+		    gr->nmatches + 1);
+		rule->nmatches = gr->nmatches;
+		for (size_t m = 0; m < gr->nmatches; m++) {
+			const struct gw_grpc_match *gm = &gr->matches[m];
+			const struct gw_grpc_method_match *mm = gm->method;
+			struct gw_http_match *hm = &rule->matches[m];
+
+			memset(hm, 0, sizeof *hm);
+			hm->headers = gm->headers;
+			hm->nheaders = gm->nheaders;
+			hm->origin = gm->origin;
+			if (mm == NULL)
+				continue;
+			hm->path = ARENA_NEW(b->arena, struct gw_path_match);
+			hm->path->origin = mm->origin;
+			if (mm->type != NULL && strcmp(mm->type, "RegularExpression") == 0) {
+				hm->path->type = "RegularExpression";
+				hm->path->value = arena_printf(b->arena, "/%s/%s",
+				    mm->service ? mm->service : "[^/]+",
+				    mm->method ? mm->method : "[^/]+");
+			} else if (mm->service != NULL && mm->method != NULL) {
+				hm->path->type = "Exact";
+				hm->path->value = arena_printf(b->arena, "/%s/%s",
+				    mm->service, mm->method);
+			} else if (mm->service != NULL) {
+				hm->path->type = "PathPrefix";
+				hm->path->value = arena_printf(b->arena, "/%s",
+				    mm->service);
+			} else {
+				hm->path->type = "RegularExpression";
+				hm->path->value = arena_printf(b->arena, "/[^/]+/%s",
+				    gw_regex_literal(b->arena, mm->method));
+			}
+		}
+	}
+	return h;
+}
+
 static void
 gw_unserved_kind(struct builder *b, enum obj_kind kind, const char *what)
 {
@@ -1164,13 +1251,29 @@ gateways_build(struct builder *b)
 	s.namespaces = gw_collect(b, OBJ_NAMESPACE, &s.nnamespaces, &st);
 	s.grants = gw_collect(b, OBJ_REFERENCEGRANT, &s.ngrants, &st);
 	gw_collect(b, OBJ_CONFIGMAP, &n, &st);
-	gw_unserved_kind(b, OBJ_GRPCROUTE, "GRPCRoute");
 	gw_unserved_kind(b, OBJ_TLSROUTE, "TLSRoute");
 	gw_unserved_kind(b, OBJ_TCPROUTE, "TCPRoute");
 	gw_unserved_kind(b, OBJ_BACKENDTLSPOLICY, "BackendTLSPolicy");
 	s.gateways = gw_collect(b, OBJ_GATEWAY, &s.ngateways, &s.gateway_status);
 	s.httproutes = gw_collect(b, OBJ_HTTPROUTE, &s.nhttproutes,
 	    &s.httproute_status);
+	/* GRPCRoutes follow, as the HTTPRoutes they mean. */
+	{
+		size_t ng, *gst, cap = s.nhttproutes;
+		struct object **grpc = gw_collect(b, OBJ_GRPCROUTE, &ng, &gst);
+		size_t *sts = ARENA_ARRAY(b->arena, size_t, s.nhttproutes + ng + 1);
+
+		if (s.nhttproutes > 0)
+			memcpy(sts, s.httproute_status, s.nhttproutes * sizeof *sts);
+		for (size_t i = 0; i < ng; i++) {
+			if (object_is_shadowed(grpc, i))
+				continue;
+			sts[s.nhttproutes] = gst[i];
+			ARENA_PUSH(b->arena, s.httproutes, s.nhttproutes, cap,
+			    gw_grpc_as_http(b, grpc[i]));
+		}
+		s.httproute_status = sts;
+	}
 	if (s.nclasses + s.ngateways + s.nhttproutes == 0)
 		return;
 	gw_classes(&s);
@@ -1188,7 +1291,9 @@ gateways_build(struct builder *b)
 		for (size_t ri = 0; ri < s.nhttproutes; ri++) {
 			const struct httproute *hr = &s.httproutes[ri]->u.httproute;
 
-			if (object_is_shadowed(s.httproutes, ri))
+			/* GRPCRoutes were filtered when collected. */
+			if (s.httproutes[ri]->kind == OBJ_HTTPROUTE &&
+			    object_is_shadowed(s.httproutes, ri))
 				continue;
 			for (size_t p = 0; p < hr->nparent_refs; p++)
 				gw_route_parent(&s, ri, &hr->parent_refs[p], gi,
