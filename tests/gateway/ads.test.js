@@ -88,3 +88,25 @@ test('the same over delta, and other nodes get none of it', T, async () => {
     await srv.stop();
   }
 });
+
+test('/status and the HTML page show Gateway API status', T, async () => {
+  const srv = await startServe([example]);
+  try {
+    const status = await (await globalThis.fetch(`http://${srv.admin}/status`)).json();
+    const gw = status.objects.find((o) => o.kind === 'Gateway' && o.name === 'public');
+    assert.deepEqual(gw.conditions.map((c) => [c.type, c.status, c.reason]),
+      [['Accepted', 'True', 'Accepted'], ['Programmed', 'True', 'Programmed']]);
+    assert.equal(gw.listeners.length, 1);
+    assert.equal(gw.listeners[0].attachedRoutes, 1);
+    assert.deepEqual(gw.listeners[0].supportedKinds.map((k) => k.kind), ['HTTPRoute', 'GRPCRoute']);
+    const route = status.objects.find((o) => o.kind === 'HTTPRoute');
+    assert.equal(route.parents[0].controllerName, 'cairn.io/gateway-controller');
+    assert.deepEqual(route.parents[0].parentRef,
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'shop', name: 'public', sectionName: 'http' });
+    const html = await (await globalThis.fetch(`http://${srv.admin}/`)).text();
+    assert.match(html, /listener <b>http<\/b> attachedRoutes=1: ResolvedRefs=True/);
+    assert.match(html, /parent <b>shop\/public http<\/b>: Accepted=True \(Accepted\)/);
+  } finally {
+    await srv.stop();
+  }
+});
