@@ -18,6 +18,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config git
   python3 python3-grpcio valgrind openssl libssl-dev curl
   python3-prometheus-client prometheus graphviz systemd groff-base man-db chromium
   clang libclang-rt-14-dev"
+PACKAGES="$PACKAGES libre2-dev" # RE2, Envoy's regex engine (build)
 # Node: any Node >= 20 already on the machine will do; Debian's otherwise.
 command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 

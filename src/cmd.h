@@ -22,6 +22,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_bootstrap(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* Flags every command may take; NULL = not given on the command line. */
 struct cmd_flags {
@@ -33,6 +34,7 @@ struct cmd_flags {
 	const char *log_level;
 	const char *format, *type;
 	bool show_secrets;
+	const char *state_dir; /* dump --state-dir */
 };
 
 /* Read the config file (-c, else /etc/cairn/cairn.yaml if it exists, else
@@ -45,9 +47,26 @@ void cmd_translate_options(const struct cairn_config *cfg,
  * printed) when the source cannot be read at all. */
 int cmd_build_once(const struct cairn_config *cfg, const char *rev,
     struct build_result *out);
+/* The same, serving a file that does not parse from its persisted last
+ * good copy in lg (borrowed, opened read-only; NULL = none), as serve
+ * does after a restart. */
+struct lastgood;
+int cmd_build_once_lastgood(const struct cairn_config *cfg, const char *rev,
+    struct lastgood *lg, struct build_result *out);
 /* `cairn serve DIR` and friends: a lone positional argument is --source. */
 int cmd_positional_source(int argc, char **argv, int optind_now,
     struct cmd_flags *f);
+
+/* One GET to cairn's admin endpoint (cmd_status.c): the HTTP status code
+ * with the body appended to body, or -1 with *err set (caller frees). */
+struct strbuf;
+int cmd_admin_get(const char *addr, const char *path, struct strbuf *body,
+    char **err);
+
+/* cairn check --pre-receive: the plan of an accepted push (old_id may be
+ * the zero id), as text on fp. Returns -1 when a commit cannot be read. */
+int cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
+    const char *old_id, const char *new_id, FILE *fp);
 
 /* Command-line flags: ONE table per subcommand drives both the parser
  * (getopt_long) and --help, so they cannot disagree.

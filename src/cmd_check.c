@@ -152,6 +152,13 @@ check_pre_receive(const struct cairn_config *cfg, const char *repo)
 			    ref, SHORT_COMMIT, new_id, errors, errors == 1 ? "" : "s");
 			if (status == CMD_EXIT_OK)
 				status = CMD_EXIT_PROBLEMS;
+		} else {
+			/* Accepted: show the team what the deploy will do. */
+			printf("cairn: %s %.*s..%.*s: plan\n", ref, SHORT_COMMIT, old_id,
+			    SHORT_COMMIT, new_id);
+			fflush(stdout);
+			if (cmd_diff_hook_plan(cfg, repo, old_id, new_id, stdout) < 0)
+				printf("cairn: cannot compute the plan (the push is accepted)\n");
 		}
 	}
 	fflush(stdout);

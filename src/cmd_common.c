@@ -108,6 +108,25 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 	to->stream_idle_timeout_ms = timeout_or_zero(t->stream_idle_ms);
 	to->request_timeout_ms = timeout_or_zero(t->request_ms);
 	to->max_connection_duration_ms = timeout_or_zero(t->max_connection_duration_ms);
+	to->drain_timeout_ms = timeout_or_zero(t->connection_shutdown_grace_period_ms);
+	to->access_log_format_string = cfg->envoy.access_log_format_string;
+	to->json_fields = cfg->envoy.json_fields;
+	to->njson_fields = cfg->envoy.njson_fields;
+	to->compression = (enum translate_compression)cfg->envoy.compression.algorithm;
+	to->merge_slashes = cfg->envoy.merge_slashes;
+	to->strip_trailing_host_dot = cfg->envoy.strip_trailing_host_dot;
+	to->max_requests_per_connection =
+	    cfg->envoy.listener.max_requests_per_connection;
+	to->http2_max_concurrent_streams =
+	    cfg->envoy.listener.http2_max_concurrent_streams;
+	to->per_connection_buffer_limit_bytes =
+	    cfg->envoy.listener.per_connection_buffer_limit_bytes;
+	to->socket_tos = cfg->envoy.listener.socket_options.tos;
+	to->socket_traffic_class = cfg->envoy.listener.socket_options.traffic_class;
+	to->cluster_max_requests_per_connection =
+	    cfg->envoy.cluster.max_requests_per_connection;
+	to->cluster_per_connection_buffer_limit_bytes =
+	    cfg->envoy.cluster.per_connection_buffer_limit_bytes;
 	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
 	to->https_address = cfg->envoy.https.address;
 	to->https_port = (uint32_t)cfg->envoy.https.port;
@@ -142,6 +161,13 @@ int
 cmd_build_once(const struct cairn_config *cfg, const char *rev,
     struct build_result *out)
 {
+	return cmd_build_once_lastgood(cfg, rev, NULL, out);
+}
+
+int
+cmd_build_once_lastgood(const struct cairn_config *cfg, const char *rev,
+    struct lastgood *lg, struct build_result *out)
+{
 	struct source_files files = { 0 };
 	struct translate_options to;
 	struct load_options lo = { 0 };
@@ -165,6 +191,7 @@ cmd_build_once(const struct cairn_config *cfg, const char *rev,
 	}
 	cmd_translate_options(cfg, &to);
 	p = pipeline_new(&lo);
+	pipeline_set_lastgood(p, lg);
 	pipeline_build(p, &files, cfg, &to, out);
 	/* The result points into the pipeline's loaded files: keep them by
 	 * handing the pipeline to the result. */

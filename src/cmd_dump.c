@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "source/lastgood.h"
 #include "util/base64.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -39,6 +40,9 @@ static const struct cmd_flag dump_flags[] = {
 	{ "show-secrets", 'S', 0, NULL, "off", "print private keys instead of redacting them" },
 	{ "gateway", 'G', 0, "NS/NAME", "none: what nodes naming no Gateway get",
 	  "what an Envoy whose node metadata names this Gateway gets (cairn.io/gateway)" },
+	{ "state-dir", 'D', 0, "DIR", "state-directory, $CAIRN_STATE_DIRECTORY, $STATE_DIRECTORY, /var/lib/cairn",
+	  "read the last good copies serve keeps there (never written by dump)" },
+	{ "no-state", 'N', 0, NULL, "off", "ignore persisted last good copies: only the files as they are" },
 };
 
 static const struct cmd_spec dump_spec = {
@@ -112,6 +116,70 @@ dump_json(const struct snapshot *snap, int only, bool show_secrets)
 	return root;
 }
 
+/* The daemon's persisted last good copies, read-only: what `serve` would
+ * serve for files that do not parse after a restart. NULL when there are
+ * none (no state directory is normal on a workstation). */
+static struct lastgood *
+dump_open_lastgood(const struct cairn_config *cfg, const struct cmd_flags *f)
+{
+	const struct config_git *g = &cfg->source.git;
+	const char *from;
+	char *state = lastgood_state_directory(f->state_dir ? f->state_dir :
+	    cfg->state_directory, &from);
+	char *key = g->repository[0] ?
+	    lastgood_source_key_git(g->repository, g->remote, g->branch, g->path) :
+	    lastgood_source_key_dir(cfg->source.directory);
+	struct lastgood_options o = { .state_dir = state, .source_key = key,
+		.read_only = true };
+	struct lastgood *lg = NULL;
+	char *warnings = NULL, *err = NULL;
+
+	if (lastgood_open(&lg, &o, &warnings, &err) == 0 && warnings)
+		fprintf(stderr, "cairn dump: %s", warnings);
+	/* A state directory named on the command line must be usable. */
+	if (lg == NULL && f->state_dir)
+		fprintf(stderr, "cairn dump: --state-dir %s: %s\n", f->state_dir, err);
+	free(warnings);
+	free(err);
+	free(key);
+	free(state);
+	return lg;
+}
+
+/* git: when the commit asked for has errors, serve keeps (and after a
+ * restart, reads back) the last good commit: build that one instead. */
+static void
+dump_git_fallback(const struct cairn_config *cfg, struct lastgood *lg,
+    struct build_result *r)
+{
+	struct build_result alt;
+	char *commit = NULL, *err = NULL;
+	size_t len;
+	int rc = lastgood_get(lg, LASTGOOD_COMMIT_KEY, &commit, &len, &err);
+
+	if (rc < 0)
+		fprintf(stderr, "cairn dump: %s\n", err);
+	free(err);
+	if (rc <= 0 || strcmp(commit, r->revision) == 0) {
+		free(commit);
+		return;
+	}
+	if (cmd_build_once(cfg, commit, &alt) == 0) {
+		if (alt.diags.nerrors == 0) {
+			fprintf(stderr, "cairn dump: commit %s has errors; showing the last "
+			    "good commit %s, persisted in %s, which cairn serve serves\n",
+			    r->revision, commit, lastgood_directory(lg));
+			/* Keep the errors (and exit 1), show the commit served. */
+			diag_list_append(&alt.diags, &r->diags);
+			build_result_free(r);
+			*r = alt;
+		} else {
+			build_result_free(&alt);
+		}
+	}
+	free(commit);
+}
+
 int
 cmd_dump(int argc, char **argv)
 {
@@ -119,6 +187,8 @@ cmd_dump(int argc, char **argv)
 	struct cmd_flags f = { .format = "yaml", .type = "all" };
 	struct cairn_config cfg;
 	struct build_result r;
+	struct lastgood *lg = NULL;
+	bool no_state = false;
 	int c, only = -1, rc;
 	const char *gateway = NULL;
 	struct snapshot *gw_snap = NULL;
@@ -134,6 +204,8 @@ cmd_dump(int argc, char **argv)
 		case 'f': f.format = optarg; break;
 		case 'S': f.show_secrets = true; break;
 		case 'G': gateway = optarg; break;
+		case 'D': f.state_dir = optarg; break;
+		case 'N': no_state = true; break;
 		case 'h': cmd_usage(&dump_spec, stdout); return CMD_EXIT_OK;
 		default: cmd_usage_hint(&dump_spec); return CMD_EXIT_USAGE;
 		}
@@ -162,12 +234,36 @@ cmd_dump(int argc, char **argv)
 		    gateway);
 		return CMD_EXIT_USAGE;
 	}
+	if (f.state_dir && (no_state || f.state_dir[0] != '/')) {
+		fprintf(stderr, "cairn dump: %s\n", no_state ?
+		    "--state-dir and --no-state exclude each other" :
+		    "--state-dir must be an absolute path");
+		return CMD_EXIT_USAGE;
+	}
 	if (cmd_load_config(&f, &cfg) < 0)
 		return CMD_EXIT_USAGE;
-	if (cmd_build_once(&cfg, f.rev, &r) < 0) {
+	/* A fixed --rev is that commit, nothing else. */
+	if (!no_state && f.rev == NULL) {
+		lg = dump_open_lastgood(&cfg, &f);
+		if (lg == NULL && f.state_dir) {
+			config_free(&cfg);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (cmd_build_once_lastgood(&cfg, f.rev,
+	    cfg.source.git.repository[0] ? NULL : lg, &r) < 0) {
+		lastgood_close(lg);
 		config_free(&cfg);
 		return CMD_EXIT_USAGE;
 	}
+	if (lg && cfg.source.git.repository[0] && r.diags.nerrors > 0)
+		dump_git_fallback(&cfg, lg, &r);
+	for (size_t i = 0; i < r.nfiles; i++)
+		if (r.files[i].state == FILE_ERROR_SERVING_PERSISTED)
+			fprintf(stderr, "cairn dump: %s has errors; showing its last good "
+			    "version (content %s), persisted in %s, which cairn serve "
+			    "serves\n", r.files[i].path, r.files[i].serving_hash,
+			    lastgood_directory(lg));
 	/* Problems go to stderr so that stdout stays a clean document. */
 	for (size_t i = 0; i < r.diags.n; i++)
 		diag_print(stderr, &r.diags.items[i]);
@@ -217,9 +313,14 @@ cmd_dump(int argc, char **argv)
 	}
 	if (gw_snap != NULL)
 		snapshot_unref(gw_snap);
+	/* Like check: 1 when the input has problems, though the resources
+	 * printed are still what serve sends. */
+	if (rc == 0 && build_result_error_count(&r) > 0)
+		rc = 1;
 	build_result_free(&r);
+	lastgood_close(lg);
 	config_free(&cfg);
 	if (fflush(stdout) != 0)
 		return CMD_EXIT_USAGE;
-	return rc == 0 ? CMD_EXIT_OK : CMD_EXIT_USAGE;
+	return rc == 0 ? CMD_EXIT_OK : rc == 1 ? CMD_EXIT_PROBLEMS : CMD_EXIT_USAGE;
 }

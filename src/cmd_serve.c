@@ -19,12 +19,16 @@
 #include "admin/admin.h"
 #include "ads/ads.h"
 #include "cmd.h"
+#include "diff/diff.h"
 #include "notify.h"
+#include "owners_file.h"
 #include "report.h"
 #include "source/debounce.h"
 #include "source/git.h"
+#include "source/lastgood.h"
 #include "source/source.h"
 #include "tls/tls.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -34,6 +38,10 @@ struct serve {
 	struct translate_options to;
 	struct source *source;
 	struct pipeline *pipeline;
+	/* Directory mode: the FQDN ledger's file (SPEC §6a); NULL in git
+	 * mode, where history orders the claims. */
+	char *owners_path;
+	bool owners_save_failed; /* warned already */
 	struct ads_server *ads;
 	struct admin_server *admin;
 	struct debounce debounce;
@@ -56,8 +64,19 @@ struct serve {
 	struct build_result build;
 	bool have_build;
 	uint64_t build_id; /* of the build kept; 0 = none yet */
+	/* The objects' statuses of the build in effect, per DAG part, to tell
+	 * what the next change does to them (issue #19, admin /debug/diff). */
+	struct diff_statuses *statuses;
 	struct admin_fetch_info fetch_seen; /* git remote: last shown */
 	bool have_fetch_seen;
+	/* Last good copies in the state directory (issue #15), or NULL when
+	 * there is none: per file (directory) or the commit (git). */
+	struct lastgood *lastgood;
+	bool git_fallback_tried; /* the persisted commit, once per start */
+	/* The initial build saves its many copies after READY (the files of
+	 * that build kept until then). */
+	bool defer_persist;
+	struct source_files pending_files;
 };
 
 static int64_t
@@ -245,6 +264,224 @@ serve_publish_fetch(struct serve *s)
 	s->have_fetch_seen = true;
 }
 
+/* What this build changes against the one in effect (s->current, before
+ * it is replaced): logged once, and kept for the admin endpoint until the
+ * next change. The first build is not a change. What is done here costs
+ * what the change costs (diff.h): statuses are copied for the DAG parts
+ * this build made, resources compared by version; the plan, which reads
+ * every host of a changed RouteConfiguration, is made when a page asks. */
+static void
+serve_record_change(struct serve *s, const struct build_result *r)
+{
+	struct diff_objects from = { 0 }, to = { 0 };
+	bool first = s->current == NULL;
+	int64_t start = now_ms();
+	char *line = NULL;
+
+	diff_statuses_record(s->statuses, r->dag, first ? NULL : &from,
+	    first ? NULL : &to);
+	if (!first)
+		line = diff_change_line(s->current, r->snapshot, &from, &to);
+	if (line != NULL) {
+		struct diff_change *c = diff_change_new(s->current, r->snapshot,
+		    &from, &to);
+
+		log_info("change %s -> %s: %s (the plan: GET /debug/diff)",
+		    s->current->revision, r->revision, line);
+		admin_server_set_change(s->admin, c);
+		diff_change_unref(c);
+		free(line);
+	}
+	diff_objects_free(&from);
+	diff_objects_free(&to);
+	log_debug("change recorded in %lld ms", (long long)(now_ms() - start));
+}
+
+/* Give a new pipeline the FQDN ledger of the state directory (directory
+ * mode). A corrupt ledger is discarded with a warning: claims are then
+ * ordered as on a first start (path order), never a failure. */
+static void
+serve_owners_attach(struct serve *s)
+{
+	struct fqdn_ledger l;
+	char *why;
+
+	free(s->owners_path);
+	s->owners_path = NULL;
+	if (s->source->ops->atomic_commits)
+		return;
+	s->owners_path = owners_file_path(s->cfg.state_directory);
+	if (owners_file_load(s->owners_path, &l, &why) < 0) {
+		log_warning("FQDN ownership ledger discarded: %s; claims seen "
+		    "together are ordered by path until it is written again", why);
+		free(why);
+	} else if (l.n > 0) {
+		log_info("FQDN ownership: %zu claims from %s", l.n, s->owners_path);
+	}
+	pipeline_set_owners(s->pipeline, &l);
+	fqdn_ledger_free(&l);
+}
+
+static void
+serve_owners_save(struct serve *s, const struct build_result *r)
+{
+	char *why;
+
+	if (s->owners_path == NULL || !r->owners_changed)
+		return;
+	if (owners_file_save(s->owners_path, pipeline_owners(s->pipeline),
+	    &why) < 0) {
+		if (!s->owners_save_failed)
+			log_warning("cannot save the FQDN ownership ledger: %s; "
+			    "after a restart, claims seen together are ordered by "
+			    "path (set $CAIRN_STATE_DIRECTORY or StateDirectory=)",
+			    why);
+		s->owners_save_failed = true;
+		free(why);
+		return;
+	}
+	s->owners_save_failed = false;
+}
+
+static bool
+serve_is_git(const struct serve *s)
+{
+	return s->cfg.source.git.repository[0] != '\0';
+}
+
+/* The last good copies of the configured source. Without a usable state
+ * directory cairn serves on, saying that a restart will not keep them. */
+static void
+serve_open_lastgood(struct serve *s)
+{
+	const struct config_git *g = &s->cfg.source.git;
+	const char *from;
+	char *state = lastgood_state_directory(s->cfg.state_directory, &from);
+	char *key = serve_is_git(s) ?
+	    lastgood_source_key_git(g->repository, g->remote, g->branch, g->path) :
+	    lastgood_source_key_dir(s->cfg.source.directory);
+	struct lastgood_options o = { .state_dir = state, .source_key = key };
+	char *warnings = NULL, *err = NULL;
+
+	lastgood_close(s->lastgood);
+	s->lastgood = NULL;
+	if (lastgood_open(&s->lastgood, &o, &warnings, &err) < 0) {
+		log_warning("no state directory: %s (the state directory %s comes from %s); "
+		    "serving on, but last good versions will not survive a restart",
+		    err, state, from);
+	} else {
+		for (char *line = warnings, *nl; line && *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			*nl = '\0';
+			log_warning("%s", line);
+		}
+		log_info("last good copies of %s in %s (%zu, %zu bytes)%s",
+		    serve_is_git(s) ? "the commit" : "files",
+		    lastgood_directory(s->lastgood), lastgood_count(s->lastgood),
+		    lastgood_total_bytes(s->lastgood),
+		    lastgood_is_read_only(s->lastgood) ? ", read-only" : "");
+	}
+	if (!serve_is_git(s))
+		pipeline_set_lastgood(s->pipeline, s->lastgood);
+	free(warnings);
+	free(err);
+	free(key);
+	free(state);
+}
+
+/* git: remember the commit now serving, so that a restart facing a broken
+ * tip serves it again. */
+static void
+serve_save_commit(struct serve *s, const char *commit)
+{
+	char *err;
+
+	if (s->lastgood == NULL || lastgood_is_read_only(s->lastgood) ||
+	    lastgood_has(s->lastgood, LASTGOOD_COMMIT_KEY,
+	    hash_bytes(commit, strlen(commit))))
+		return;
+	if (lastgood_put(s->lastgood, LASTGOOD_COMMIT_KEY, commit, strlen(commit),
+	    hash_bytes(commit, strlen(commit)), &err) < 0) {
+		log_warning("last good commit %s not saved: %s", commit, err);
+		free(err);
+		return;
+	}
+	lastgood_flush(s->lastgood);
+}
+
+/* git, nothing served yet (a start) and the tip has errors: build the last
+ * good commit persisted before the restart instead, keeping the tip's
+ * problems in the report. Hold build_mu. Returns true when r is now a
+ * clean build of that commit. */
+static bool
+serve_git_fallback(struct serve *s, struct build_result *r,
+    const char *tip, char **subject)
+{
+	struct cairn_config cfg = s->cfg;
+	struct source_files files = { 0 };
+	struct diag_list tipdiags, diags;
+	struct source *src;
+	char *commit = NULL, *err = NULL;
+	size_t len;
+	int rc;
+
+	if (s->git_fallback_tried || s->current != NULL || s->lastgood == NULL)
+		return false;
+	s->git_fallback_tried = true;
+	rc = lastgood_get(s->lastgood, LASTGOOD_COMMIT_KEY, &commit, &len, &err);
+	if (rc < 0)
+		log_warning("%s", err);
+	free(err);
+	if (rc <= 0 || strcmp(commit, tip) == 0) {
+		free(commit);
+		return false;
+	}
+	/* The mirror (remote) already holds the commit: read it, no fetch. */
+	if (s->source->ops == &source_git_ops && cfg.source.git.remote[0]) {
+		cfg.source.git.repository = (char *)source_git_repository_path(s->source->impl);
+		cfg.source.git.remote = "";
+	}
+	diag_list_init(&diags);
+	if (source_open(&cfg, commit, &src, &diags) < 0) {
+		log_warning("last good commit %s persisted in %s cannot be read: %s",
+		    commit, lastgood_directory(s->lastgood),
+		    diags.n ? diags.items[0].message : "?");
+		diag_list_free(&diags);
+		free(commit);
+		return false;
+	}
+	diag_list_free(&diags);
+	if (source_scan(src, &files) < 0) {
+		log_warning("last good commit %s cannot be read", commit);
+		source_files_free(&files);
+		source_close(src);
+		free(commit);
+		return false;
+	}
+	diag_list_init(&tipdiags);
+	diag_list_append(&tipdiags, &r->diags);
+	build_result_free(r);
+	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, r);
+	rc = r->diags.nerrors == 0;
+	if (rc) {
+		diag_add(&r->diags, DIAG_WARNING, "", 0, 0, "commit %s has errors: "
+		    "serving the last good commit %s, persisted in the state "
+		    "directory before the restart", tip, commit);
+		diag_list_append(&r->diags, &tipdiags);
+		diag_list_sort(&r->diags);
+		log_warning("commit %s has errors; serving the last good commit %s "
+		    "persisted in %s before the restart", tip, commit,
+		    lastgood_directory(s->lastgood));
+		free(*subject);
+		*subject = files.revision_subject ? xstrdup(files.revision_subject) : NULL;
+	}
+	diag_list_free(&tipdiags);
+	source_files_free(&files);
+	source_close(src);
+	free(commit);
+	return rc;
+}
+
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
  * source that cannot be read keeps the current snapshot serving. */
 static void
@@ -253,6 +490,7 @@ serve_rebuild(struct serve *s, const char *why)
 	struct source_files files = { 0 };
 	struct build_result *r = &s->build;
 	int64_t start = now_ms();
+	bool fell_back = false;
 
 	if (source_scan(s->source, &files) < 0) {
 		for (size_t i = 0; i < files.diags.n; i++)
@@ -266,6 +504,7 @@ serve_rebuild(struct serve *s, const char *why)
 	/* Before the build: it may free what the kept one points to. */
 	serve_drop_build(s);
 	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, r);
+	serve_owners_save(s, r);
 	s->have_build = true;
 	s->build_id++;
 	s->rebuilds++;
@@ -273,6 +512,19 @@ serve_rebuild(struct serve *s, const char *why)
 		tls_watch_set(s->tlswatch, r->dag->tls_files, r->dag->ntls_files);
 	serve_log_changes(s, r);
 	if (s->source->ops->atomic_commits && r->diags.nerrors > 0) {
+		char *tip = xstrdup(r->revision), *subject = NULL;
+
+		/* r keeps the tip's errors, for the report. */
+		if (serve_git_fallback(s, r, tip, &subject)) {
+			free(files.revision_subject);
+			files.revision_subject = subject;
+			subject = NULL;
+			fell_back = true;
+		}
+		free(subject);
+		free(tip);
+	}
+	if (s->source->ops->atomic_commits && r->diags.nerrors > 0 && !fell_back) {
 		/* git: a commit is applied whole or not at all. Its parseable
 		 * files are in the pipeline's cache now, which is harmless: only
 		 * a clean commit is ever published. */
@@ -280,11 +532,14 @@ serve_rebuild(struct serve *s, const char *why)
 		    r->revision, files.revision_subject ? files.revision_subject : "",
 		    r->diags.nerrors, s->current ? s->current->revision : "(none)");
 	} else if (snapshot_changed(s->current, r->snapshot)) {
+		serve_record_change(s, r);
 		ads_server_publish(s->ads, r->snapshot);
 		snapshot_unref(s->current);
 		s->current = snapshot_ref(r->snapshot);
 		free(s->serving_subject);
 		s->serving_subject = files.revision_subject ? xstrdup(files.revision_subject) : NULL;
+		if (s->source->ops->atomic_commits)
+			serve_save_commit(s, r->revision);
 		log_info("%s: revision %s, %zu objects (%zu invalid, %zu orphaned), "
 		    "%zu listeners, %zu routes, %zu clusters, %zu endpoints; built in %lld ms",
 		    why, r->revision, r->dag->nstatuses,
@@ -294,12 +549,36 @@ serve_rebuild(struct serve *s, const char *why)
 		    r->snapshot->types[XDS_CLUSTER].n, r->snapshot->types[XDS_ENDPOINT].n,
 		    (long long)(now_ms() - start));
 	} else {
+		/* Statuses may still have changed (a new object in error). */
+		serve_record_change(s, r);
 		log_debug("%s: nothing Envoy sees changed", why);
 	}
+
 	serve_publish_admin(s, r, (double)(now_ms() - start) / 1000.0);
 	serve_notify_status(s, r);
+	if (s->defer_persist) {
+		source_files_free(&s->pending_files);
+		s->pending_files = files;
+		memset(&files, 0, sizeof files);
+		diag_list_init(&files.diags);
+	} else {
+		pipeline_persist_pending(s->pipeline, &files, r);
+	}
 	pthread_mutex_unlock(&s->build_mu);
 	source_files_free(&files);
+}
+
+/* After READY: the copies the initial build left to save (a first start). */
+static void
+serve_persist_deferred(struct serve *s)
+{
+	pthread_mutex_lock(&s->build_mu);
+	pipeline_persist_pending(s->pipeline, &s->pending_files,
+	    s->have_build ? &s->build : NULL);
+	pthread_mutex_unlock(&s->build_mu);
+	source_files_free(&s->pending_files);
+	memset(&s->pending_files, 0, sizeof s->pending_files);
+	diag_list_init(&s->pending_files.diags);
 }
 
 static void
@@ -334,9 +613,10 @@ str_changed(const char *a, const char *b)
 static char *
 source_key(const struct cairn_config *c)
 {
-	return xasprintf("%s|%s|%s|%s|%s|%lld", c->source.directory,
+	return xasprintf("%s|%s|%s|%s|%s|%lld|%s", c->source.directory,
 	    c->source.git.repository, c->source.git.branch, c->source.git.path,
-	    c->source.git.remote, (long long)c->source.max_file_bytes);
+	    c->source.git.remote, (long long)c->source.max_file_bytes,
+	    c->state_directory);
 }
 
 /* SIGHUP re-reads the xDS certificate files: new connections get them,
@@ -366,6 +646,7 @@ serve_reload(struct serve *s)
 {
 	struct cairn_config next;
 	char *old_key, *new_key;
+	bool reopened = false;
 
 	log_info("SIGHUP: reloading the configuration and rescanning the source");
 	if (source_refresh(s->source) < 0)
@@ -381,6 +662,8 @@ serve_reload(struct serve *s)
 	if (next.xds.keepalive_time_ms != s->cfg.xds.keepalive_time_ms ||
 	    next.xds.keepalive_timeout_ms != s->cfg.xds.keepalive_timeout_ms)
 		log_warning("xds keepalive changed: restart cairn to apply it");
+	if (next.xds.warming_timeout_ms != s->cfg.xds.warming_timeout_ms)
+		log_warning("xds warming-timeout changed: restart cairn to apply it");
 	old_key = source_key(&s->cfg);
 	new_key = source_key(&next);
 	if (strcmp(old_key, new_key) != 0) {
@@ -410,6 +693,8 @@ serve_reload(struct serve *s)
 		pthread_mutex_unlock(&s->build_mu);
 		pipeline_free(s->pipeline);
 		s->pipeline = pipeline_new(NULL);
+		serve_owners_attach(s);
+		reopened = true;
 		log_info("now serving %s", s->source->description);
 	}
 	free(old_key);
@@ -417,6 +702,10 @@ serve_reload(struct serve *s)
 	serve_reload_xds_tls(s, &next);
 	config_free(&s->cfg);
 	s->cfg = next;
+	if (reopened) {
+		s->git_fallback_tried = false;
+		serve_open_lastgood(s);
+	}
 	cmd_translate_options(&s->cfg, &s->to);
 	debounce_init(&s->debounce, s->cfg.debounce_ms, s->cfg.max_delay_ms);
 	serve_rebuild(s, "reload");
@@ -572,6 +861,7 @@ serve_start(struct serve *s)
 		/* config.c keeps both within 1..INT_MAX. */
 		.keepalive_time_ms = (int)s->cfg.xds.keepalive_time_ms,
 		.keepalive_timeout_ms = (int)s->cfg.xds.keepalive_timeout_ms,
+		.warming_timeout_ms = s->cfg.xds.warming_timeout_ms,
 	};
 	struct load_options lo = { 0 };
 	sigset_t mask;
@@ -604,6 +894,9 @@ serve_start(struct serve *s)
 		log_warning("cannot watch certificate files (%s): renewals are "
 		    "picked up on SIGHUP only", strerror(errno));
 	s->pipeline = pipeline_new(&lo);
+	s->statuses = diff_statuses_new();
+	serve_owners_attach(s);
+	serve_open_lastgood(s);
 	if (ads_server_start(&ao, &s->ads, &err) < 0) {
 		fprintf(stderr, "cairn serve: %s\n", err);
 		free(err);
@@ -630,11 +923,16 @@ serve_start(struct serve *s)
 			serve_render_status, serve_render_dot, s });
 	}
 	serve_publish_fetch(s);
+	s->defer_persist = true;
+	pipeline_defer_persist(s->pipeline, true);
 	serve_rebuild(s, "initial build");
+	pipeline_defer_persist(s->pipeline, false);
+	s->defer_persist = false;
 	/* Ready only now: the first snapshot exists and the xDS port listens. */
 	if (s->admin)
 		admin_server_set_ready(s->admin, true);
 	notify_ready(NULL);
+	serve_persist_deferred(s);
 	return 0;
 }
 
@@ -649,8 +947,12 @@ serve_stop(struct serve *s)
 	tls_watch_free(s->tlswatch);
 	serve_drop_build(s); /* the admin thread is gone: no lock needed */
 	pipeline_free(s->pipeline);
+	free(s->owners_path);
+	lastgood_close(s->lastgood);
+	source_files_free(&s->pending_files);
 	source_close(s->source);
 	report_lines_free(s->lines, s->nlines);
+	diff_statuses_free(s->statuses);
 	free(s->serving_subject);
 	if (s->epfd >= 0)
 		close(s->epfd);

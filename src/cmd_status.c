@@ -134,11 +134,18 @@ status_text(json_t *st)
 		    json_integer_value(json_object_get(sum, "valid")),
 		    json_integer_value(json_object_get(sum, "invalid")),
 		    json_integer_value(json_object_get(sum, "orphaned")));
-	json_array_foreach(problems, i, v)
+	json_array_foreach(problems, i, v) {
+		/* A problem of no file (a whole git commit) has no place. */
+		if (str_or(v, "file", "")[0] == '\0') {
+			printf("%s: %s\n", str_or(v, "severity", "error"),
+			    str_or(v, "message", ""));
+			continue;
+		}
 		printf("%s:%lld:%lld: %s: %s\n", str_or(v, "file", ""),
 		    json_integer_value(json_object_get(v, "line")),
 		    json_integer_value(json_object_get(v, "column")),
 		    str_or(v, "severity", "error"), str_or(v, "message", ""));
+	}
 	json_array_foreach(objects, i, v) {
 		json_t *c;
 		size_t j;
@@ -155,6 +162,21 @@ status_text(json_t *st)
 			    str_or(v, "namespace", ""), str_or(v, "name", ""),
 			    str_or(c, "message", ""), str_or(c, "reason", ""));
 		}
+	}
+	json_array_foreach(json_object_get(st, "files"), i, v) {
+		const char *state = str_or(v, "state", "ok");
+
+		if (strcmp(state, "ok") == 0)
+			continue;
+		if (strcmp(state, "error-serving-persisted") == 0)
+			printf("%s: served from its last good copy in the state directory "
+			    "(content %s), persisted before the restart\n",
+			    str_or(v, "path", ""), str_or(v, "serving", ""));
+		else if (strcmp(state, "error-serving-previous") == 0)
+			printf("%s: in error, its last good version (content %s) serving\n",
+			    str_or(v, "path", ""), str_or(v, "serving", ""));
+		else
+			printf("%s: in error, nothing of it served\n", str_or(v, "path", ""));
 	}
 	printf("connected: %zu\n", json_array_size(nodes));
 	json_array_foreach(nodes, i, v) {
@@ -185,7 +207,7 @@ cmd_status(int argc, char **argv)
 	json_error_t jerr;
 	json_t *st;
 	char *err = NULL;
-	int c, code;
+	int c, code, rc;
 
 	cmd_parser_init(&parser, &status_spec);
 	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
@@ -230,6 +252,19 @@ cmd_status(int argc, char **argv)
 	} else {
 		status_text(st);
 	}
+	/* Exit 1 when the daemon reports errors in its input, as check does
+	 * (the status itself was read fine). */
+	rc = json_integer_value(json_object_get(json_object_get(st, "summary"),
+	    "errors")) > 0 ? CMD_EXIT_PROBLEMS : CMD_EXIT_OK;
 	json_decref(st);
-	return CMD_EXIT_OK;
+	if (fflush(stdout) != 0)
+		return CMD_EXIT_USAGE;
+	return rc;
+}
+
+int
+cmd_admin_get(const char *addr, const char *path, struct strbuf *body,
+    char **err)
+{
+	return http_get(addr, path, body, err);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accesslog.h"
 #include "load/schema.h"
 #include "load/yaml.h"
 #include "util/xalloc.h"
@@ -145,6 +146,7 @@ static const struct schema_field config_xds_fields[] = {
 	C_OBJ("tls", struct config_xds, tls, &config_tls_files),
 	C_DUR("keepalive-time", struct config_xds, keepalive_time_ms, 0),
 	C_DUR("keepalive-timeout", struct config_xds, keepalive_timeout_ms, 0),
+	C_DUR("warming-timeout", struct config_xds, warming_timeout_ms, 0),
 };
 
 /* grpc takes both as an int of milliseconds, and 0 would mean "never
@@ -162,6 +164,14 @@ config_xds_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 		if (values[i] < 1 || values[i] > INT_MAX)
 			schema_error(ctx, at ? at : map, "%s must be between 1ms "
 			    "and %dms", keys[i], INT_MAX);
+	}
+	/* 0 turns the warming gate off; a route held for longer than a few
+	 * minutes is an outage of its own. */
+	if (x->warming_timeout_ms < 0 || x->warming_timeout_ms > 3600000) {
+		const struct ynode *at = ynode_get(map, "warming-timeout");
+
+		schema_error(ctx, at ? at : map, "warming-timeout must be between "
+		    "0 (no warming gate) and 1h");
 	}
 }
 
@@ -262,6 +272,12 @@ static const struct schema_enum config_dns_families[] = {
 static const struct schema_field config_cluster_fields[] = {
 	C_ENUM("dns-lookup-family", struct config_cluster, dns_lookup_family,
 	    config_dns_families),
+	{ .key = "max-requests-per-connection", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_cluster, max_requests_per_connection),
+	  .max = UINT32_MAX },
+	{ .key = "per-connection-buffer-limit-bytes", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_cluster,
+	  per_connection_buffer_limit_bytes), .max = UINT32_MAX },
 };
 static const struct schema_table config_cluster = SCHEMA_TABLE("cluster",
     struct config_cluster, config_cluster_fields, NULL);
@@ -281,6 +297,48 @@ static const struct schema_enum config_server_headers[] = {
 
 static const char *const config_http_versions[] = { "HTTP/2", "HTTP/1.1", NULL };
 
+static const struct schema_enum config_compression_algorithms[] = {
+	{ "disabled", CONFIG_COMPRESSION_DISABLED },
+	{ "gzip", CONFIG_COMPRESSION_GZIP },
+	{ "brotli", CONFIG_COMPRESSION_BROTLI },
+	{ "zstd", CONFIG_COMPRESSION_ZSTD },
+	{ NULL, 0 },
+};
+
+static const struct schema_field config_compression_fields[] = {
+	C_ENUM("algorithm", struct config_compression, algorithm,
+	    config_compression_algorithms),
+};
+static const struct schema_table config_compression = SCHEMA_TABLE("compression",
+    struct config_compression, config_compression_fields, NULL);
+
+static const struct schema_field config_socket_options_fields[] = {
+	{ .key = "tos", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_socket_options, tos), .max = 255 },
+	{ .key = "traffic-class", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_socket_options, traffic_class),
+	  .max = 255 },
+};
+static const struct schema_table config_socket_options = SCHEMA_TABLE(
+    "socket-options", struct config_socket_options,
+    config_socket_options_fields, NULL);
+
+static const struct schema_field config_envoy_listener_fields[] = {
+	{ .key = "max-requests-per-connection", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy_listener,
+	  max_requests_per_connection), .max = UINT32_MAX },
+	{ .key = "http2-max-concurrent-streams", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy_listener,
+	  http2_max_concurrent_streams), .max = 2147483647 },
+	{ .key = "per-connection-buffer-limit-bytes", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy_listener,
+	  per_connection_buffer_limit_bytes), .max = UINT32_MAX },
+	C_OBJ("socket-options", struct config_envoy_listener, socket_options,
+	    &config_socket_options),
+};
+static const struct schema_table config_envoy_listener = SCHEMA_TABLE("listener",
+    struct config_envoy_listener, config_envoy_listener_fields, NULL);
+
 /* Two listeners cannot share an address and port. */
 static void
 config_envoy_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
@@ -295,11 +353,20 @@ config_envoy_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj
 		    "same address and port (%s:%d)", e->http.address,
 		    (int)e->http.port);
 	}
+	/* Every RE2 program has instructions: 0 would refuse every regex. */
+	if (e->regex_max_program_size == 0) {
+		const struct ynode *at = ynode_get(map, "regex-max-program-size");
+
+		schema_error(ctx, at ? at : map, "regex-max-program-size must be "
+		    "at least 1 (default 1000)");
+	}
 }
 
 static const struct schema_field config_envoy_fields[] = {
 	C_OBJ("http", struct config_envoy, http, &config_listener),
 	C_OBJ("https", struct config_envoy, https, &config_listener),
+	{ .key = "regex-max-program-size", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy, regex_max_program_size) },
 	C_LIST("default-http-versions", struct config_envoy, default_http_versions,
 	    ndefault_http_versions, SCHEMA_NONEMPTY, NULL, config_http_versions),
 	C_ENUM("access-log-format", struct config_envoy, access_log_format,
@@ -313,15 +380,97 @@ static const struct schema_field config_envoy_fields[] = {
 	C_OBJ("timeouts", struct config_envoy, timeouts, &config_timeouts),
 	C_OBJ("tls", struct config_envoy, tls, &config_envoy_tls),
 	C_OBJ("cluster", struct config_envoy, cluster, &config_cluster),
+	C_STR("access-log-format-string", struct config_envoy,
+	    access_log_format_string, 0, accesslog_check_format),
+	C_LIST("json-fields", struct config_envoy, json_fields, njson_fields, 0,
+	    accesslog_check_json_field, NULL),
+	C_OBJ("compression", struct config_envoy, compression, &config_compression),
+	{ .key = "merge-slashes", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_envoy, merge_slashes) },
+	{ .key = "strip-trailing-host-dot", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_envoy, strip_trailing_host_dot) },
+	C_OBJ("listener", struct config_envoy, listener, &config_envoy_listener),
 };
 static const struct schema_table config_envoy = SCHEMA_TABLE("envoy",
     struct config_envoy, config_envoy_fields, config_envoy_validate);
+
+/* policy.fqdn-owners: namespace -> [patterns]. A namespace is a
+ * directory name (a DNS label); a pattern a host name, "*.domain" or "*". */
+static void
+config_fqdn_owners(struct schema_ctx *ctx, const struct ynode *node, void *obj,
+    const struct schema_field *f)
+{
+	struct config_policy *pol = obj;
+
+	(void)f;
+	if (node->type != YNODE_MAPPING) {
+		if (!ynode_is_null(node))
+			schema_error(ctx, node, "expected a mapping of namespaces "
+			    "to lists of FQDN patterns, got %s", ynode_type_name(node));
+		return;
+	}
+	pol->fqdn_owners = ARENA_ARRAY(ctx->arena, struct config_fqdn_owner,
+	    node->map.n + 1);
+	pol->nfqdn_owners = 0;
+	for (size_t i = 0; i < node->map.n; i++) {
+		const struct ynode *k = node->map.items[i].key;
+		const struct ynode *v = node->map.items[i].value;
+		struct config_fqdn_owner *o;
+		const char *why;
+
+		if ((why = schema_check_dns1123_label(k->scalar.value)) != NULL) {
+			schema_error(ctx, k, "namespace \"%s\" %s", k->scalar.value,
+			    why);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(node->map.items[j].key->scalar.value,
+			    k->scalar.value) == 0)
+				schema_error(ctx, k, "namespace \"%s\" is listed "
+				    "twice", k->scalar.value);
+		if (v->type != YNODE_SEQUENCE) {
+			schema_error_at(ctx, v, k->scalar.value, "expected a list of "
+			    "FQDN patterns (\"shop.example.com\", \"*.example.com\"), "
+			    "got %s", ynode_type_name(v));
+			continue;
+		}
+		o = &pol->fqdn_owners[pol->nfqdn_owners++];
+		o->namespace = arena_strdup(ctx->arena, k->scalar.value);
+		o->patterns = ARENA_ARRAY(ctx->arena, char *, v->seq.n + 1);
+		o->npatterns = 0;
+		for (size_t j = 0; j < v->seq.n; j++) {
+			const struct ynode *e = v->seq.items[j];
+			size_t saved;
+
+			if (e->type != YNODE_SCALAR || ynode_is_null(e)) {
+				saved = schema_path_push_key(ctx, k->scalar.value);
+				schema_path_push_index(ctx, j);
+				schema_error(ctx, e, "expected an FQDN pattern, got %s",
+				    ynode_type_name(e));
+				schema_path_pop(ctx, saved);
+				continue;
+			}
+			if (strcmp(e->scalar.value, "*") != 0 &&
+			    (why = schema_check_fqdn(e->scalar.value)) != NULL) {
+				saved = schema_path_push_key(ctx, k->scalar.value);
+				schema_path_push_index(ctx, j);
+				schema_error(ctx, e, "\"%s\" is not an FQDN pattern: "
+				    "%s (or \"*\" for any)", e->scalar.value, why);
+				schema_path_pop(ctx, saved);
+				continue;
+			}
+			o->patterns[o->npatterns++] = arena_strdup(ctx->arena,
+			    e->scalar.value);
+		}
+	}
+}
 
 static const struct schema_field config_policy_fields[] = {
 	C_LIST("root-namespaces", struct config_policy, root_namespaces,
 	    nroot_namespaces, 0, schema_check_dns1123_label, NULL),
 	{ .key = "allow-external-name", .type = SCHEMA_BOOL,
 	  .offset = offsetof(struct config_policy, allow_external_name) },
+	{ .key = "fqdn-owners", .type = SCHEMA_CUSTOM, .custom = config_fqdn_owners },
 };
 static const struct schema_table config_policy = SCHEMA_TABLE("policy",
     struct config_policy, config_policy_fields, NULL);
@@ -342,6 +491,8 @@ static const struct schema_field config_fields[] = {
 	C_OBJ("envoy", struct cairn_config, envoy, &config_envoy),
 	C_OBJ("policy", struct cairn_config, policy, &config_policy),
 	C_OBJ("secrets", struct cairn_config, secrets, &config_secrets),
+	C_STR("state-directory", struct cairn_config, state_directory, SCHEMA_NONEMPTY,
+	    config_check_absolute),
 };
 
 static void
@@ -394,11 +545,13 @@ config_init_defaults(struct cairn_config *c)
 	c->source.git.ssh_key_file = arena_strdup(a, "");
 	c->source.git.token_file = arena_strdup(a, "");
 	c->source.max_file_bytes = 4194304;
+	c->state_directory = arena_strdup(a, "");
 	c->debounce_ms = 100;
 	c->max_delay_ms = 1000;
 	c->xds.address = arena_strdup(a, "127.0.0.1:18000");
 	c->xds.keepalive_time_ms = 30000; /* ADS_KEEPALIVE_TIME_MS */
 	c->xds.keepalive_timeout_ms = 10000; /* ADS_KEEPALIVE_TIMEOUT_MS */
+	c->xds.warming_timeout_ms = 5000; /* SPEC §8 warming gate */
 	c->xds.tls.certificate = arena_strdup(a, "");
 	c->xds.tls.key = arena_strdup(a, "");
 	c->xds.tls.client_ca = arena_strdup(a, "");
@@ -415,6 +568,7 @@ config_init_defaults(struct cairn_config *c)
 	c->envoy.access_log_format = CONFIG_ACCESS_LOG_ENVOY;
 	c->envoy.use_proxy_protocol = false;
 	c->envoy.xff_num_trusted_hops = 0;
+	c->envoy.regex_max_program_size = 1000;
 	c->envoy.server_header_transformation = CONFIG_SERVER_HEADER_OVERWRITE;
 	c->envoy.timeouts.request_ms = -1;
 	c->envoy.timeouts.connection_idle_ms = 60000;
@@ -429,10 +583,15 @@ config_init_defaults(struct cairn_config *c)
 	c->envoy.tls.fallback_certificate.name = arena_strdup(a, "");
 	c->envoy.tls.fallback_certificate.namespace = arena_strdup(a, "");
 	c->envoy.cluster.dns_lookup_family = CONFIG_DNS_AUTO;
+	c->envoy.access_log_format_string = arena_strdup(a, "");
+	c->envoy.json_fields = config_strv(a, &c->envoy.njson_fields, NULL, 0);
+	c->envoy.compression.algorithm = CONFIG_COMPRESSION_DISABLED;
 
 	c->policy.root_namespaces = config_strv(a, &c->policy.nroot_namespaces,
 	    NULL, 0);
 	c->policy.allow_external_name = true;
+	c->policy.fqdn_owners = ARENA_ARRAY(a, struct config_fqdn_owner, 1);
+	c->policy.nfqdn_owners = 0;
 	c->secrets.allowed_directories = config_strv(a,
 	    &c->secrets.nallowed_directories, secret_dirs, nitems(secret_dirs));
 }

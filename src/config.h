@@ -72,6 +72,9 @@ struct config_xds {
 	 * that does not answer within keepalive_timeout_ms is closed (a
 	 * vanished Envoy). */
 	int64_t keepalive_time_ms, keepalive_timeout_ms;
+	/* The longest an LDS/RDS update waits for a new cluster's endpoints
+	 * (SPEC §8 warming gate); 0 = no gate. */
+	int64_t warming_timeout_ms;
 };
 
 struct config_admin {
@@ -101,10 +104,40 @@ struct config_envoy_tls {
 
 struct config_cluster {
 	enum config_dns_family dns_lookup_family;
+	/* Contour's cluster settings; 0 = not set (Envoy's default). */
+	uint32_t max_requests_per_connection;
+	uint32_t per_connection_buffer_limit_bytes;
+};
+
+/* Contour's compression.algorithm: the HTTP compressor filter. */
+enum config_compression_algorithm {
+	CONFIG_COMPRESSION_DISABLED,
+	CONFIG_COMPRESSION_GZIP,
+	CONFIG_COMPRESSION_BROTLI,
+	CONFIG_COMPRESSION_ZSTD,
+};
+
+struct config_compression {
+	enum config_compression_algorithm algorithm;
+};
+
+/* Contour's listener settings; 0 = not set (Envoy's default). */
+struct config_socket_options {
+	uint32_t tos, traffic_class; /* IP_TOS, IPV6_TCLASS: 1..255 */
+};
+
+struct config_envoy_listener {
+	uint32_t max_requests_per_connection;
+	uint32_t http2_max_concurrent_streams;
+	uint32_t per_connection_buffer_limit_bytes;
+	struct config_socket_options socket_options;
 };
 
 struct config_envoy {
 	struct config_listener http, https;
+	/* The largest RE2 program accepted in an emitted regex; cairn
+	 * bootstrap sets Envoy's re2.max_program_size.error_level to it. */
+	uint32_t regex_max_program_size;
 	char **default_http_versions; /* "HTTP/2", "HTTP/1.1" */
 	size_t ndefault_http_versions;
 	enum config_access_log_format access_log_format;
@@ -114,12 +147,31 @@ struct config_envoy {
 	struct config_timeouts timeouts;
 	struct config_envoy_tls tls;
 	struct config_cluster cluster;
+	/* Contour's access log, compression and listener settings. */
+	char *access_log_format_string; /* "" = Envoy's default format */
+	char **json_fields; /* empty = Contour's default fields */
+	size_t njson_fields;
+	struct config_compression compression;
+	bool merge_slashes;
+	bool strip_trailing_host_dot;
+	struct config_envoy_listener listener;
+};
+
+/* policy.fqdn-owners: the FQDN patterns one namespace may claim. */
+struct config_fqdn_owner {
+	char *namespace;
+	char **patterns; /* "host", "*.domain" or "*" (dag/owners.h) */
+	size_t npatterns;
 };
 
 struct config_policy {
 	char **root_namespaces; /* empty = any namespace */
 	size_t nroot_namespaces;
 	bool allow_external_name;
+	/* Empty = any namespace may claim any FQDN; else only what its
+	 * patterns allow (a namespace not listed may claim none). */
+	struct config_fqdn_owner *fqdn_owners;
+	size_t nfqdn_owners;
 };
 
 struct config_secrets {
@@ -137,6 +189,10 @@ struct cairn_config {
 	struct config_envoy envoy;
 	struct config_policy policy;
 	struct config_secrets secrets;
+	/* Where cairn keeps what must survive a restart (the git mirror, last
+	 * good copies); "" = $CAIRN_STATE_DIRECTORY, $STATE_DIRECTORY, else
+	 * /var/lib/cairn (source/lastgood.h). */
+	char *state_directory;
 
 	struct arena arena; /* owns every string and array above */
 };

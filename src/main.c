@@ -14,6 +14,7 @@ static const struct {
 	{ "check", cmd_check, "validate a source and print every problem" },
 	{ "dump", cmd_dump, "print the resources serve would send" },
 	{ "bootstrap", cmd_bootstrap, "write an Envoy bootstrap that points Envoy at cairn" },
+	{ "diff", cmd_diff, "show what a change does to what Envoy receives" },
 	{ "status", cmd_status, "show what a running daemon serves, with problems and Envoys" },
 	{ "version", cmd_version, "print the version" },
 };

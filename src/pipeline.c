@@ -7,9 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "source/lastgood.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+
+/* Up to this many new copies are saved before a build is published (a few
+ * fsyncs); more (a first start with a state directory: every file) are
+ * left to pipeline_persist_pending, after the publish. */
+#define PIPELINE_PERSIST_INLINE_MAX 64
 
 /* Fewer changed files than this are parsed by the calling thread. */
 #define PIPELINE_PARALLEL_MIN_FILES 64
@@ -21,7 +27,13 @@ struct file_entry {
 	struct loaded_file *good; /* last version that parsed, or NULL */
 	struct loaded_file *latest; /* the current version if it failed */
 	uint64_t serial; /* of good: new for every version (dag_unit.id) */
+	/* A hash of good's FQDN claims (§6a), computed for claims_serial. */
+	uint64_t claims_hash, claims_serial;
 	bool moved; /* handed to the next generation (path still readable) */
+	bool restored; /* good was read back from the persisted copy */
+	char *store_note; /* a persisted copy refused (corrupt), or NULL */
+	uint64_t persist_failed; /* content hash whose copy failed (logged once) */
+	bool persisted; /* good has its copy on disk (after the last build) */
 };
 
 struct pipeline {
@@ -34,6 +46,16 @@ struct pipeline {
 	uint64_t next_serial;
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
+	/* Every FQDN claim in effect and when it was first seen (§6a). */
+	struct fqdn_ledger owners;
+	/* The claims of the files in effect changed since they were last
+	 * recorded (claims_sum differs), or nothing was recorded yet. */
+	bool claims_stale;
+	uint64_t claims_sum; /* of the entries' claims_hash, last recorded */
+	char *owners_revision; /* git: the commit the order was taken from */
+	struct lastgood *lg; /* borrowed, or NULL */
+	bool persist_pending; /* the last build left its copies to save */
+	bool persist_later; /* every build leaves them (pipeline_defer_persist) */
 };
 
 struct pipeline *
@@ -46,6 +68,8 @@ pipeline_new(const struct load_options *lo)
 	arena_init(&p->scratch);
 	p->tcache = translate_cache_new();
 	p->dcache = dag_cache_new();
+	fqdn_ledger_init(&p->owners);
+	p->claims_stale = true;
 	return p;
 }
 
@@ -56,6 +80,7 @@ file_entry_clear(struct file_entry *e)
 		loaded_file_free(e->latest);
 	loaded_file_free(e->good);
 	free(e->path);
+	free(e->store_note);
 	memset(e, 0, sizeof *e);
 }
 
@@ -70,7 +95,314 @@ pipeline_free(struct pipeline *p)
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
 	dag_cache_free(p->dcache);
+	fqdn_ledger_free(&p->owners);
+	free(p->owners_revision);
 	free(p);
+}
+
+void
+pipeline_set_owners(struct pipeline *p, struct fqdn_ledger *l)
+{
+	fqdn_ledger_free(&p->owners);
+	p->owners = *l;
+	fqdn_ledger_init(l);
+	p->claims_stale = true;
+}
+
+const struct fqdn_ledger *
+pipeline_owners(const struct pipeline *p)
+{
+	return &p->owners;
+}
+
+/* The FQDN claims of the files in effect, in path order: every
+ * HTTPProxy naming a virtualhost.fqdn and every Ingress rule naming a
+ * host (under "Ingress:NAME"; those names are made in *names, freed by
+ * the caller with owners_names_free). */
+static struct fqdn_claim_ref *
+owners_claims(const struct pipeline *p, size_t *nout, char ***names,
+    size_t *nnames)
+{
+	struct fqdn_claim_ref *claims = NULL;
+	size_t n = 0, cap = 0, ncap = 0;
+
+	*names = NULL;
+	*nnames = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct loaded_file *lf = p->entries[i].good;
+
+		if (lf == NULL)
+			continue;
+		for (size_t k = 0; k < lf->nobjects; k++) {
+			const struct object *o = lf->objects[k];
+			const struct hp_virtualhost *vh;
+			char *name = NULL;
+
+			if (o->kind == OBJ_INGRESS) {
+				for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+					const struct ing_rule *rule = &o->u.ingress.rules[r];
+
+					if (rule->host == NULL || rule->host[0] == '\0')
+						continue;
+					if (name == NULL) {
+						name = xasprintf("%s%s", FQDN_INGRESS_PREFIX,
+						    o->meta.name);
+						ARRAY_PUSH(*names, *nnames, ncap, name);
+					}
+					ARRAY_PUSH(claims, n, cap, ((struct fqdn_claim_ref){
+						.fqdn = rule->host, .ns = o->meta.namespace,
+						.name = name, .file = rule->origin.file,
+						.line = rule->origin.line }));
+				}
+				continue;
+			}
+			if (o->kind != OBJ_HTTPPROXY ||
+			    (vh = o->u.httpproxy.virtualhost) == NULL ||
+			    vh->fqdn == NULL)
+				continue;
+			ARRAY_PUSH(claims, n, cap, ((struct fqdn_claim_ref){
+				.fqdn = vh->fqdn, .ns = o->meta.namespace,
+				.name = o->meta.name, .file = vh->origin.file,
+				.line = vh->origin.line }));
+		}
+	}
+	*nout = n;
+	return claims;
+}
+
+static void
+owners_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* A hash of what the files in effect claim: a build whose files claim
+ * what the last one's did (an edit of routes, a Service) records nothing
+ * (recording sorts every claim: milliseconds at 10,000 roots). */
+static uint64_t
+claims_sum(struct pipeline *p)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+		struct hash_state *h;
+
+		if (e->good == NULL)
+			continue;
+		if (e->claims_serial != e->serial || e->claims_hash == 0) {
+			h = hash_begin();
+			hash_update(h, e->path, strlen(e->path) + 1);
+			for (size_t k = 0; k < e->good->nobjects; k++) {
+				const struct object *o = e->good->objects[k];
+				const struct hp_virtualhost *vh;
+
+				if (o->kind == OBJ_INGRESS) {
+					hash_update(h, "I", 1);
+					hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
+					for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+						const char *host = o->u.ingress.rules[r].host;
+
+						if (host)
+							hash_update(h, host, strlen(host) + 1);
+					}
+				} else if (o->kind == OBJ_HTTPPROXY &&
+				    (vh = o->u.httpproxy.virtualhost) != NULL &&
+				    vh->fqdn != NULL) {
+					hash_update(h, "P", 1);
+					hash_update(h, o->meta.namespace,
+					    strlen(o->meta.namespace) + 1);
+					hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
+					hash_update(h, vh->fqdn, strlen(vh->fqdn) + 1);
+				}
+			}
+			e->claims_hash = hash_end(h) | 1;
+			e->claims_serial = e->serial;
+		}
+		sum += e->claims_hash;
+	}
+	return sum;
+}
+
+/* Directory mode: record the claims in the ledger before the DAG is
+ * built, so the DAG always sees each claim's place in line. */
+static bool
+owners_record(struct pipeline *p)
+{
+	size_t n, nnames;
+	char **names;
+	struct fqdn_claim_ref *claims = owners_claims(p, &n, &names, &nnames);
+	bool changed = fqdn_ledger_record(&p->owners, claims, n);
+
+	free(claims);
+	owners_names_free(names, nnames);
+	return changed;
+}
+
+/* How far back git history is searched for the commit that introduced a
+ * claim: older claims than that are as old as each other (path order). */
+#define OWNERS_HISTORY_MAX 1000
+
+struct claim_probe {
+	const struct fqdn_claim_ref *claim;
+	const struct load_options *lo;
+};
+
+/* Does this version of the claim's file still make the claim? */
+static bool
+claim_holds(void *ctx, const char *data, size_t len)
+{
+	const struct claim_probe *cp = ctx;
+	const struct fqdn_claim_ref *c = cp->claim;
+	char *copy = xmalloc(len + 1);
+	struct loaded_file *lf;
+	bool found = false;
+
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	lf = load_buffer(c->file, c->ns, copy, len, cp->lo);
+	size_t plen = strlen(FQDN_INGRESS_PREFIX);
+	bool ingress = strncmp(c->name, FQDN_INGRESS_PREFIX, plen) == 0;
+
+	for (size_t k = 0; lf->ok && k < lf->nobjects && !found; k++) {
+		const struct object *o = lf->objects[k];
+		const struct hp_virtualhost *vh;
+
+		if (strcmp(o->meta.namespace, c->ns) != 0)
+			continue;
+		if (ingress && o->kind == OBJ_INGRESS &&
+		    strcmp(o->meta.name, c->name + plen) == 0) {
+			for (size_t r = 0; r < o->u.ingress.nrules && !found; r++)
+				found = o->u.ingress.rules[r].host != NULL &&
+				    strcmp(o->u.ingress.rules[r].host, c->fqdn) == 0;
+		} else if (!ingress && o->kind == OBJ_HTTPPROXY) {
+			vh = o->u.httpproxy.virtualhost;
+			found = vh != NULL && vh->fqdn != NULL &&
+			    strcmp(vh->fqdn, c->fqdn) == 0 &&
+			    strcmp(o->meta.name, c->name) == 0;
+		}
+	}
+	loaded_file_free(lf);
+	free(copy);
+	return found;
+}
+
+struct aged_claim {
+	const struct fqdn_claim_ref *c;
+	size_t age;
+};
+
+static int
+aged_claim_cmp(const void *x, const void *y)
+{
+	const struct aged_claim *a = x, *b = y;
+	int r = strcmp(a->c->fqdn, b->c->fqdn);
+
+	if (r != 0)
+		return r;
+	if (a->age != b->age)
+		return a->age > b->age ? -1 : 1; /* older first */
+	return fqdn_claim_ref_cmp(a->c, b->c);
+}
+
+/* git mode: the order of claims on a contested FQDN is the history's
+ * (the claim whose commit came first wins), recomputed for the served
+ * commit alone, so every replica serving it agrees and `cairn check`
+ * at that commit says the same. Only FQDNs claimed more than once are
+ * looked up; each gets ranks 0, 1, ... (stable from commit to commit,
+ * so the DAG's parts are not rebuilt for nothing). */
+static void
+owners_from_history(struct pipeline *p, const struct source_files *files)
+{
+	size_t n, nnames;
+	char **names;
+	struct fqdn_claim_ref *claims = owners_claims(p, &n, &names, &nnames);
+	struct aged_claim *aged = xreallocarray(NULL, n + 1, sizeof *aged);
+	struct fqdn_ledger order;
+
+	fqdn_ledger_init(&order);
+	for (size_t i = 0; i < n; i++)
+		aged[i] = (struct aged_claim){ .c = &claims[i] };
+	qsort(aged, n, sizeof *aged, aged_claim_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		bool root = false;
+
+		while (j < n && strcmp(aged[j].c->fqdn, aged[i].c->fqdn) == 0)
+			j++;
+		/* Ingresses share hosts with each other: only a root's
+		 * claim makes an order matter. */
+		for (size_t k = i; k < j && !root; k++)
+			root = strncmp(aged[k].c->name, FQDN_INGRESS_PREFIX,
+			    strlen(FQDN_INGRESS_PREFIX)) != 0;
+		if (j - i > 1 && root) {
+			for (size_t k = i; k < j; k++) {
+				struct claim_probe cp = { aged[k].c, &p->lo };
+
+				aged[k].age = files->claim_age(files->history,
+				    files->revision, aged[k].c->file,
+				    OWNERS_HISTORY_MAX, claim_holds, &cp);
+			}
+			qsort(aged + i, j - i, sizeof *aged, aged_claim_cmp);
+			for (size_t k = i; k < j; k++)
+				fqdn_ledger_put(&order, aged[k].c->fqdn, aged[k].c->ns,
+				    aged[k].c->name, (uint64_t)(k - i));
+		}
+		i = j;
+	}
+	fqdn_ledger_free(&p->owners);
+	p->owners = order;
+	free(aged);
+	free(claims);
+	owners_names_free(names, nnames);
+}
+
+void
+pipeline_set_lastgood(struct pipeline *p, struct lastgood *lg)
+{
+	p->lg = lg;
+}
+
+/* A file that does not parse and has no good version in memory (the first
+ * build after a restart): its persisted last good copy, if one is intact
+ * and still loads, serves in its place. */
+static void
+entry_restore(struct pipeline *p, struct file_entry *e, const char *ns)
+{
+	struct loaded_file *lf;
+	char *data, *err;
+	size_t len;
+	int rc;
+
+	if (p->lg == NULL || e->good != NULL)
+		return;
+	rc = lastgood_get(p->lg, e->path, &data, &len, &err);
+	if (rc < 0) {
+		log_warning("%s", err);
+		free(e->store_note);
+		e->store_note = err;
+		return;
+	}
+	if (rc == 0)
+		return;
+	lf = load_buffer(e->path, ns, data, len, &p->lo);
+	free(data);
+	if (!lf->ok) {
+		free(e->store_note);
+		e->store_note = xasprintf("its last good copy in %s does not load "
+		    "either; nothing of the file is served",
+		    lastgood_directory(p->lg));
+		log_warning("%s: %s", e->path, e->store_note);
+		loaded_file_free(lf);
+		return;
+	}
+	e->good = lf;
+	e->serial = ++p->next_serial;
+	e->restored = true;
+	free(e->store_note);
+	e->store_note = NULL;
 }
 
 static struct file_entry *
@@ -232,8 +564,12 @@ entries_update(struct pipeline *p, const struct source_files *files)
 			loaded_file_free(e->good);
 			e->good = lf;
 			e->serial = ++p->next_serial;
+			e->restored = false;
+			free(e->store_note);
+			e->store_note = NULL;
 		} else {
 			e->latest = lf;
+			entry_restore(p, e, files->files[jobs.index[k]].ns);
 		}
 	}
 	free(jobs.index);
@@ -251,6 +587,31 @@ entries_update(struct pipeline *p, const struct source_files *files)
 			continue;
 		}
 		file_entry_clear(e);
+	}
+	/* A file the source could not read (too large, permission denied)
+	 * and the pipeline never had: after a restart, its copy serves, as
+	 * for a file that does not parse. */
+	for (size_t d = 0; p->lg != NULL && d < files->diags.n; d++) {
+		const struct diag *dg = &files->diags.items[d];
+		struct file_entry e = { 0 };
+		bool have = false;
+		char *ns;
+
+		if (dg->severity != DIAG_ERROR || dg->file[0] == '\0' ||
+		    !lastgood_has_path(p->lg, dg->file))
+			continue;
+		for (size_t i = 0; i < n && !have; i++)
+			have = strcmp(next[i].path, dg->file) == 0;
+		if (have)
+			continue;
+		e.path = xstrdup(dg->file);
+		ns = source_namespace_of(dg->file);
+		entry_restore(p, &e, ns);
+		free(ns);
+		if (e.good != NULL)
+			ARRAY_PUSH(next, n, cap, e);
+		else
+			file_entry_clear(&e);
 	}
 	free(p->entries);
 	p->entries = next;
@@ -324,7 +685,7 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
 		nobjs += units[u].nobjs;
 	}
-	dag = dag_build(objs, nobjs, cfg);
+	dag = dag_build_owned(objs, nobjs, cfg, &p->owners);
 	free(objs);
 	free(units);
 	return dag;
@@ -337,10 +698,126 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 {
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
-	struct dag *dag = dag_build_units(units, nunits, cfg, p->dcache);
+	struct dag *dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
+	    p->dcache);
 
 	free(units);
 	return dag;
+}
+
+/* Save the copies of files whose good version is new (their bytes are in
+ * files) and drop those of files no longer in effect; then make it all
+ * durable at once (lastgood_flush). Entries, files and the store's index
+ * are all sorted by path: one walk beside the other two, no search (a
+ * one-file change in a 10,000-file tree stays a few microseconds here). */
+static bool
+pipeline_persist(struct pipeline *p, const struct source_files *files,
+    size_t max_puts)
+{
+	char **drop = NULL;
+	size_t *put = NULL, ndrop = 0, dcap = 0, nput = 0, pcap = 0;
+	size_t j = 0, k = 0, nidx;
+	bool ro;
+
+	if (p->lg == NULL || lastgood_is_reader(p->lg))
+		return true;
+	ro = lastgood_is_read_only(p->lg);
+	nidx = lastgood_count(p->lg);
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+		const struct source_file *sf;
+		bool indexed;
+		size_t at;
+
+		e->persisted = false;
+		for (; k < nidx && strcmp(lastgood_path_at(p->lg, k), e->path) < 0; k++)
+			if (!ro)
+				ARRAY_PUSH(drop, ndrop, dcap,
+				    xstrdup(lastgood_path_at(p->lg, k)));
+		at = k;
+		indexed = k < nidx && strcmp(lastgood_path_at(p->lg, k), e->path) == 0;
+		if (indexed)
+			k++;
+		if (e->good == NULL)
+			continue;
+		if (indexed && lastgood_has_at(p->lg, at, e->good->content_hash)) {
+			e->persisted = true;
+			continue;
+		}
+		while (j < files->n && strcmp(files->files[j].path, e->path) < 0)
+			j++;
+		if (e->restored || j >= files->n)
+			continue;
+		sf = &files->files[j];
+		if (strcmp(sf->path, e->path) == 0 && sf->hash == e->good->content_hash)
+			ARRAY_PUSH(put, nput, pcap, i);
+	}
+	for (; k < nidx && !ro; k++)
+		ARRAY_PUSH(drop, ndrop, dcap, xstrdup(lastgood_path_at(p->lg, k)));
+	if (nput > max_puts) {
+		for (size_t d = 0; d < ndrop; d++)
+			free(drop[d]);
+		free(drop);
+		free(put);
+		return false;
+	}
+	for (size_t d = 0; d < ndrop; d++) {
+		log_info("%s: gone from the source; its last good copy is dropped",
+		    drop[d]);
+		lastgood_drop(p->lg, drop[d]);
+		free(drop[d]);
+	}
+	free(drop);
+	j = 0;
+	for (size_t q = 0; q < nput; q++) {
+		struct file_entry *e = &p->entries[put[q]];
+		const struct source_file *sf;
+		char *err;
+
+		while (strcmp(files->files[j].path, e->path) != 0)
+			j++;
+		sf = &files->files[j];
+		if (lastgood_put(p->lg, e->path, sf->data, sf->len, sf->hash,
+		    &err) < 0) {
+			if (e->persist_failed != sf->hash)
+				log_warning("%s: last good copy not saved: %s; after a "
+				    "restart a broken save of it would leave it out",
+				    e->path, err);
+			e->persist_failed = sf->hash;
+			free(err);
+		} else {
+			e->persist_failed = 0;
+			e->persisted = true;
+		}
+	}
+	if (lastgood_flush(p->lg) > 0)
+		for (size_t q = 0; q < nput; q++) {
+			struct file_entry *e = &p->entries[put[q]];
+
+			e->persisted = lastgood_has(p->lg, e->path,
+			    e->good->content_hash);
+		}
+	free(put);
+	return true;
+}
+
+void
+pipeline_defer_persist(struct pipeline *p, bool later)
+{
+	p->persist_later = later;
+}
+
+void
+pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
+    struct build_result *r)
+{
+	if (!p->persist_pending)
+		return;
+	p->persist_pending = false;
+	pipeline_persist(p, files, SIZE_MAX);
+	/* The result's statuses are the entries', in the same order. */
+	for (size_t i = 0; r != NULL && i < r->nfiles && i < p->n; i++)
+		r->files[i].persisted = p->entries[i].persisted;
 }
 
 void
@@ -348,10 +825,14 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     struct build_result *out)
 {
+	uint64_t sum;
+
 	memset(out, 0, sizeof *out);
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
 	entries_update(p, files);
+	p->persist_pending = !pipeline_persist(p, files, p->persist_later ? 0 :
+	    PIPELINE_PERSIST_INLINE_MAX);
 
 	out->files = xcalloc(p->n ? p->n : 1, sizeof *out->files);
 	out->nfiles = p->n;
@@ -366,7 +847,13 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 			diag_list_append(&out->diags, &e->good->diags);
 		if (e->good)
 			hash_hex(e->good->content_hash, fs->serving_hash);
-		if (e->latest || (e->good == NULL))
+		if (e->store_note != NULL)
+			diag_add(&out->diags, DIAG_WARNING, e->path, 0, 0, "%s",
+			    e->store_note);
+		if (e->good && e->restored && (e->latest || source_reported(files, e->path))) {
+			fs->state = FILE_ERROR_SERVING_PERSISTED;
+			out->nrestored++;
+		} else if (e->latest || (e->good == NULL))
 			fs->state = e->good ? FILE_ERROR_SERVING_PREVIOUS : FILE_ERROR;
 		else if (source_reported(files, e->path))
 			fs->state = FILE_ERROR_SERVING_PREVIOUS;
@@ -374,11 +861,28 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 			fs->state = FILE_OK;
 		if (e->good == NULL)
 			continue;
+		fs->persisted = e->persisted;
 		fs->nobjects = e->good->nobjects;
 		out->nobjects += e->good->nobjects;
 	}
 	diag_list_sort(&out->diags);
 
+	/* Claims change only with what the files in effect claim; git
+	 * history with the commit. */
+	sum = claims_sum(p);
+	if (sum != p->claims_sum)
+		p->claims_stale = true;
+	p->claims_sum = sum;
+	if (files->claim_age != NULL && files->revision != NULL) {
+		if (p->claims_stale || p->owners_revision == NULL ||
+		    strcmp(p->owners_revision, files->revision) != 0) {
+			owners_from_history(p, files);
+			free(p->owners_revision);
+			p->owners_revision = xstrdup(files->revision);
+		}
+	} else if (p->claims_stale)
+		out->owners_changed = owners_record(p);
+	p->claims_stale = false;
 	out->dag = pipeline_dag(p, cfg);
 	out->snapshot = translate_dag_cached(out->dag, to,
 	    files->revision ? files->revision : "", p->tcache);

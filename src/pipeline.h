@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "dag/dag.h"
+#include "dag/owners.h"
 #include "load/load.h"
 #include "source/source.h"
 #include "util/diag.h"
@@ -21,6 +22,9 @@ enum file_state {
 	FILE_OK,
 	FILE_ERROR_SERVING_PREVIOUS, /* broken now, last good version in effect */
 	FILE_ERROR, /* broken, nothing from it in effect */
+	/* Broken, and its last good version in effect was read back from the
+	 * state directory (persisted before a restart; source/lastgood.h). */
+	FILE_ERROR_SERVING_PERSISTED,
 };
 
 struct file_status {
@@ -28,6 +32,7 @@ struct file_status {
 	enum file_state state;
 	char serving_hash[17]; /* content hash of the version in effect */
 	size_t nobjects;
+	bool persisted; /* the version in effect has a copy in the state directory */
 };
 
 struct build_result {
@@ -38,13 +43,33 @@ struct build_result {
 	size_t nfiles;
 	size_t nobjects; /* objects in effect */
 	const char *revision;
+	size_t nrestored; /* files in state FILE_ERROR_SERVING_PERSISTED */
 	struct pipeline *owner; /* freed with the result (one-shot builds) */
+	/* The ledger of FQDN claims changed (directory mode): save it
+	 * (pipeline_owners). */
+	bool owners_changed;
 };
 
 struct pipeline;
 
 struct pipeline *pipeline_new(const struct load_options *lo);
 void pipeline_free(struct pipeline *p);
+/* Persisted last good copies (borrowed; NULL = none): a file that does not
+ * parse and has no good version in memory is served from its copy, and
+ * unless the store is read-only every build saves the copies of files
+ * whose good version changed and drops those of files that are gone. Not
+ * for git sources, whose commits are applied whole. */
+struct lastgood;
+void pipeline_set_lastgood(struct pipeline *p, struct lastgood *lg);
+/* A build that found more than a few copies to save (a first start) left
+ * them, so as not to delay the first snapshot: save them now, from the
+ * same files, after publishing; r (that build's result, or NULL) gets its
+ * files' `persisted` updated. A no-op when nothing is pending. */
+void pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
+    struct build_result *r);
+/* With later set, every build leaves its copies to pipeline_persist_pending
+ * (serve's first build: no fsync before READY). */
+void pipeline_defer_persist(struct pipeline *p, bool later);
 /* Rebuild from files. Files whose content hash did not change are not
  * parsed again. Never fails: problems are in out->diags and statuses. */
 void pipeline_build(struct pipeline *p, const struct source_files *files,
@@ -62,6 +87,14 @@ struct dag_cache_stats pipeline_dag_stats(const struct pipeline *p);
 /* Resources of the last build's translation (translate.h). */
 struct translate_cache_stats pipeline_translate_stats(
     const struct pipeline *p);
+
+/* The first-seen order of FQDN claims (SPEC §6a) the next builds start
+ * from: a ledger read from the state directory (taken; its contents are
+ * moved). Without one, claims are first seen by the first build, in path
+ * order. */
+void pipeline_set_owners(struct pipeline *p, struct fqdn_ledger *l);
+/* The ledger after the last build (borrowed; valid until the next). */
+const struct fqdn_ledger *pipeline_owners(const struct pipeline *p);
 
 /* "check" verdict: problems that make the input unacceptable. */
 size_t build_result_error_count(const struct build_result *r);

@@ -57,6 +57,14 @@ report_lines(const struct build_result *r, size_t *n_out)
 		}
 	}
 	for (size_t i = 0; i < r->nfiles; i++) {
+		if (r->files[i].state == FILE_ERROR_SERVING_PERSISTED) {
+			snprintf(buf, sizeof buf,
+			    "%s: warning: file has errors; its last good version (content %s), "
+			    "persisted in the state directory before the restart, is in effect",
+			    r->files[i].path, r->files[i].serving_hash);
+			ARRAY_PUSH(lines, n, cap, xstrdup(buf));
+			continue;
+		}
 		if (r->files[i].state != FILE_ERROR_SERVING_PREVIOUS)
 			continue;
 		snprintf(buf, sizeof buf,
@@ -161,6 +169,8 @@ file_state_name(enum file_state s)
 		return "error-serving-previous";
 	case FILE_ERROR:
 		return "error";
+	case FILE_ERROR_SERVING_PERSISTED:
+		return "error-serving-persisted";
 	}
 	return "unknown";
 }
@@ -278,9 +288,10 @@ report_json(const struct build_result *r)
 	for (size_t i = 0; i < r->nfiles; i++) {
 		const struct file_status *fs = &r->files[i];
 
-		json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:I}",
+		json_array_append_new(files, json_pack("{s:s, s:s, s:s, s:I, s:b}",
 		    "path", fs->path, "state", file_state_name(fs->state),
-		    "serving", fs->serving_hash, "objects", (json_int_t)fs->nobjects));
+		    "serving", fs->serving_hash, "objects", (json_int_t)fs->nobjects,
+		    "persisted", fs->persisted));
 	}
 	return json_pack("{s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
 	    "revision", r->revision ? r->revision : "",

@@ -8,6 +8,7 @@
  *   GET /debug/dag    Graphviz dot of the last DAG
  *   GET /debug/xds    the current snapshot as proto3 JSON (secrets redacted;
  *                     ?type=lds|rds|cds|eds|sds for one type)
+ *   GET /debug/diff   what the last change did, as text (/debug/diff.json: JSON)
  *   POST /refresh     calls the refresh callback (git fetch now)
  *   GET /             an HTML status page
  * Other paths answer 404, other methods 405 with an Allow header.
@@ -112,6 +113,13 @@ void admin_server_set_ads(struct admin_server *s, struct ads_server *ads);
  * "nodes" is []. */
 void admin_server_set_nodes_cb(struct admin_server *s, json_t *(*cb)(void *),
     void *arg);
+/* What the last change did (issue #19): the previous published build and
+ * this one (diff/diff.h); a reference is taken and kept until the next
+ * change. Its plan is made when a page first asks: GET /debug/diff shows
+ * it as text, /debug/diff.json as JSON, /status as "last_change" (its
+ * summary). */
+struct diff_change;
+void admin_server_set_change(struct admin_server *s, struct diff_change *c);
 /* Stops the thread (in-flight requests finish) and frees s. */
 void admin_server_stop(struct admin_server *s);
 

@@ -311,7 +311,11 @@ render_files(struct strbuf *out, const json_t *status)
 		badge(out, "error", str(f, "state"));
 		strbuf_puts(out, "</td><td><code>");
 		admin_html_escape(out, str(f, "serving"));
-		strbuf_puts(out, "</code></td></tr>");
+		strbuf_puts(out, "</code>");
+		if (strcmp(str(f, "state"), "error-serving-persisted") == 0)
+			strbuf_puts(out, " (last good copy from the state directory, "
+			    "persisted before the restart)");
+		strbuf_puts(out, "</td></tr>");
 	}
 	if (any)
 		strbuf_puts(out, "</table>");
@@ -414,6 +418,7 @@ admin_html_render(const struct admin_state *st, struct strbuf *out)
 	strbuf_puts(out, "</main><footer><h2>Endpoints</h2>"
 	    "<a href=\"/status\">/status</a><a href=\"/metrics\">/metrics</a>"
 	    "<a href=\"/debug/dag\">/debug/dag</a><a href=\"/debug/xds\">/debug/xds</a>"
+	    "<a href=\"/debug/diff\">/debug/diff</a>"
 	    "<a href=\"/healthz\">/healthz</a><a href=\"/readyz\">/readyz</a>"
 	    "<form method=\"post\" action=\"/refresh\"><button type=\"submit\">"
 	    "Refresh now</button></form></footer></body></html>\n");

@@ -86,6 +86,7 @@ struct admin_server {
 	struct admin_renderer renderer;
 	bool have_fetch; /* a git remote: fetch is set */
 	struct admin_fetch_info fetch; /* last_error owned */
+	struct diff_change *last_change; /* admin_server_set_change; NULL until a change */
 	/* Renderings of a lazy view's report and dot (cairn_admin_renders_total):
 	 * at most one each per build, and none for a build nobody asked about. */
 	atomic_uint_fast64_t renders_status, renders_dot;
@@ -113,6 +114,9 @@ struct admin_state {
 	json_t *nodes; /* a JSON array, owned; [] unless asked for */
 	bool have_fetch;
 	struct admin_fetch_info fetch; /* last_error owned */
+	/* The last change (a reference), or NULL; its plan is made when a
+	 * page first asks (diff_change_plan). */
+	struct diff_change *change;
 };
 
 /* What a page needs besides the view: the nodes callback, the report,

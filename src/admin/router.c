@@ -4,9 +4,12 @@
 #include <string.h>
 
 #include "admin/internal.h"
+#include "diff/diff.h"
+#include "util/base64.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 #include "xds/snapshot.h"
+#include "xds/translate.h"
 
 #define CT_TEXT "text/plain; charset=utf-8"
 #define CT_JSON "application/json"
@@ -128,6 +131,74 @@ handle_xds(const struct admin_state *st, const struct admin_request *req,
 	reply_json(out, 200, json);
 }
 
+/* The snapshot as `cairn dump --format pb` prints it (type URL, name,
+ * base64 of the resource, private keys redacted): what `cairn diff
+ * --running` compares the tree on disk with, at the xDS level. */
+static void
+handle_xds_pb(const struct admin_state *st, const struct admin_request *req,
+    struct admin_response *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct snapshot *snap;
+
+	if (st->view == NULL || st->view->snapshot == NULL) {
+		reply(out, 503, CT_TEXT, "no snapshot built yet\n");
+		return;
+	}
+	snap = st->view->snapshot;
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		for (size_t i = 0; i < snap->types[t].n; i++) {
+			const struct xds_resource *r = &snap->types[t].items[i];
+			size_t rlen = 0;
+			uint8_t *redacted = t == XDS_SECRET ?
+			    translate_secret_redact(r->bytes, r->len, &rlen) : NULL;
+
+			strbuf_printf(&sb, "%s\t%s\t", xds_type_url(t), r->name);
+			if (redacted != NULL)
+				base64_encode(redacted, rlen, &sb);
+			else
+				base64_encode(r->bytes, r->len, &sb);
+			free(redacted);
+			strbuf_putc(&sb, '\n');
+		}
+	}
+	if (sb.len == 0) {
+		strbuf_free(&sb);
+		reply(out, 200, CT_TEXT, "");
+		return;
+	}
+	reply_buf(out, 200, CT_TEXT, &sb);
+}
+
+/* What the last change did (admin_server_set_change). */
+static void
+handle_diff(const struct admin_state *st, const struct admin_request *req,
+    struct admin_response *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	/* 200 either way: the status page links here from the start. */
+	if (st->change == NULL) {
+		reply(out, 200, CT_TEXT, "no change since the daemon started\n");
+		return;
+	}
+	diff_render_text(diff_change_plan(st->change), false, &sb);
+	if (sb.len == 0)
+		strbuf_puts(&sb, "no change to what Envoy receives\n");
+	reply_buf(out, 200, CT_TEXT, &sb);
+}
+
+static void
+handle_diff_json(const struct admin_state *st, const struct admin_request *req,
+    struct admin_response *out)
+{
+	if (st->change == NULL) {
+		reply(out, 404, CT_TEXT, "no change since the daemon started\n");
+		return;
+	}
+	reply_json(out, 200, json_incref(diff_change_plan(st->change)));
+}
+
 static void
 handle_refresh(const struct admin_state *st, const struct admin_request *req,
     struct admin_response *out)
@@ -164,6 +235,9 @@ static const struct admin_endpoint {
 	{ "/status", false, ADMIN_WANT_NODES | ADMIN_WANT_STATUS, handle_status },
 	{ "/debug/dag", false, ADMIN_WANT_DOT, handle_dag },
 	{ "/debug/xds", false, 0, handle_xds },
+	{ "/debug/xds/pb", false, 0, handle_xds_pb },
+	{ "/debug/diff", false, 0, handle_diff },
+	{ "/debug/diff.json", false, 0, handle_diff_json },
 	{ "/refresh", true, 0, handle_refresh },
 };
 

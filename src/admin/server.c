@@ -6,6 +6,7 @@
 
 #include "admin/internal.h"
 #include "dag/dag.h"
+#include "diff/diff.h"
 #include "load/objects.h"
 #include "pipeline.h"
 #include "util/xalloc.h"
@@ -204,6 +205,7 @@ admin_server_free(struct admin_server *s)
 		return;
 	admin_view_unref(s->view);
 	free((char *)s->fetch.last_error);
+	diff_change_unref(s->last_change);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -281,6 +283,20 @@ admin_server_set_fetch(struct admin_server *s, const struct admin_fetch_info *f)
 	s->have_fetch = true;
 	pthread_mutex_unlock(&s->mu);
 	free(old);
+}
+
+void
+admin_server_set_change(struct admin_server *s, struct diff_change *c)
+{
+	struct diff_change *old;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	old = s->last_change;
+	s->last_change = diff_change_ref(c);
+	pthread_mutex_unlock(&s->mu);
+	diff_change_unref(old);
 }
 
 void
@@ -373,6 +389,7 @@ admin_state_get(struct admin_server *s, unsigned want, struct admin_state *out)
 	out->fetch = s->fetch;
 	if (s->fetch.last_error != NULL)
 		out->fetch.last_error = xstrdup(s->fetch.last_error);
+	out->change = diff_change_ref(s->last_change);
 	ads = s->ads;
 	nodes_cb = s->nodes_cb;
 	nodes_arg = s->nodes_arg;
@@ -398,6 +415,7 @@ admin_state_release(struct admin_state *st)
 	admin_view_unref(st->view);
 	json_decref(st->status);
 	json_decref(st->nodes);
+	diff_change_unref(st->change);
 	free((char *)st->fetch.last_error);
 	memset(st, 0, sizeof *st);
 }

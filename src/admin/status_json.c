@@ -5,6 +5,7 @@
 
 #include "admin/internal.h"
 #include "autoconf.h"
+#include "diff/diff.h"
 #include "xds/json.h"
 #include "xds/snapshot.h"
 
@@ -30,7 +31,7 @@ json_t *
 admin_status_json(const struct admin_state *st)
 {
 	const struct admin_view *v = st->view;
-	json_t *out = json_object(), *versions;
+	json_t *out = json_object(), *versions, *plan;
 
 	if (v != NULL)
 		json_object_update(out, st->status); /* shares the members */
@@ -74,6 +75,13 @@ admin_status_json(const struct admin_state *st)
 		json_object_set_new(out, "snapshot", json_null());
 	}
 	json_object_set(out, "nodes", st->nodes);
+	/* What the last change did: its summary here, the plan at /debug/diff. */
+	plan = st->change ? diff_change_plan(st->change) : NULL;
+	json_object_set_new(out, "last_change", plan == NULL ? json_null() :
+	    json_pack("{s:O, s:O, s:O, s:s}", "from", json_object_get(plan, "from"),
+	    "to", json_object_get(plan, "to"),
+	    "summary", json_object_get(json_object_get(plan, "summary"), "text"),
+	    "plan", "/debug/diff"));
 	return out;
 }
 

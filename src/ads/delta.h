@@ -30,6 +30,7 @@
 
 #include "ads/names.h"
 #include "ads/protocol.h"
+#include "ads/warming.h"
 #include "xds/snapshot.h"
 
 /* Envoy's default limit for a received message is 4 MiB. */
@@ -85,6 +86,9 @@ struct delta_stream {
 	uint64_t nonce_counter;
 	size_t max_response_bytes; /* 0 = DELTA_DEFAULT_MAX_RESPONSE_BYTES */
 	struct delta_type_state types[XDS_TYPE_COUNT];
+	/* LDS/RDS held back for new clusters' endpoints (warming.h); set
+	 * warming.timeout_ms to enable it. */
+	struct ads_warming warming;
 };
 
 /* A decoded DeltaDiscoveryRequest; everything borrowed. */
@@ -141,7 +145,9 @@ int delta_handle_request(struct delta_stream *st, const struct delta_request *re
     struct delta_result *out, char **errmsg);
 
 /* The next response to send from snap, or false when the client is up to
- * date for every type it subscribed to. On true the state is updated as if
+ * date for every type it subscribed to, or the warming gate holds the
+ * next one back (st->warming.held: evaluate again at
+ * ads_warming_deadline(), or when a request or snapshot comes). On true the state is updated as if
  * the response was sent; free it with delta_response_free() after
  * encoding. */
 bool delta_next_response(struct delta_stream *st, struct snapshot *snap,

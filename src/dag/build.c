@@ -572,9 +572,16 @@ struct dag *
 dag_build(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg)
 {
+	return dag_build_owned(objs, nobjs, cfg, NULL);
+}
+
+struct dag *
+dag_build_owned(struct object *const *objs, size_t nobjs,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners)
+{
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs, .cfg = cfg };
+		.nobjs = nobjs, .cfg = cfg, .owners = owners };
 	size_t *slice_status;
 
 	/* About 1 KiB of DAG per object (a little more in a small group):

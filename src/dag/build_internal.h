@@ -45,16 +45,23 @@ struct cluster_options {
 	const char *protocol; /* "h2", "h2c", "tls" or NULL: the Service's */
 	enum dag_lb_policy lb_policy;
 	const struct dag_health_check *health_check;
+	const struct dag_slow_start *slow_start;
+	int32_t health_port; /* services[].healthPort; 0: none */
 	int64_t idle_connection_timeout_ms;
 	/* services[].validation (tls.c): part of the cluster's name. */
 	const struct dag_secret *upstream_ca;
 	const char *upstream_subject_name;
+	char *const *upstream_subject_names; /* subjectNames: all to accept */
+	size_t nupstream_subject_names;
 };
+
+struct fqdn_ledger;
 
 struct builder {
 	struct dag *dag;
 	struct arena *arena;
 	const struct cairn_config *cfg;
+	const struct fqdn_ledger *owners; /* first-seen order of claims, or NULL */
 	struct object *const *objs;
 	size_t nobjs;
 	/* Sorted by namespace/name; the first of equal names wins. */
@@ -83,6 +90,14 @@ struct builder {
 	 * DAG's arena left dead copies of every route behind. */
 	struct arena scratch;
 };
+
+/* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
+
+struct config_fqdn_owner;
+/* policy.fqdn-owners lets namespace ns claim fqdn (empty policy: yes);
+ * *entry is ns's entry of the policy, or NULL. */
+bool fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
+    const struct config_fqdn_owner **entry);
 
 /* --- build.c ------------------------------------------------------------ */
 
@@ -206,11 +221,19 @@ const char *policy_canonical_header(struct arena *a, const char *s);
 /* Contour's escaping of '%' in header values (Envoy's format strings). */
 const char *policy_escape_header_value(struct arena *a, const char *value,
     const char *ns, const char *service, int32_t port);
-/* Why RE2 (Envoy) would refuse re, as far as cairn can tell, or NULL. */
-const char *policy_regex_problem(const char *re);
+/* NULL when Envoy would accept re in a SafeRegexMatcher: RE2 (util/re2_check)
+ * compiles it and its program is within envoy.regex-max-program-size
+ * (SPEC §8). Else why ("invalid escape sequence: \8", or the size and the
+ * limit), in the build's arena. */
+const char *policy_regex_check(struct builder *b, const char *re);
+/* The regex of policy_wildcard_header for fqdn ("*.example.com"). */
+const char *policy_wildcard_regex(struct builder *b, const char *fqdn);
 /* The single-label match Contour adds to routes of "*." hosts. */
 void policy_wildcard_header(struct builder *b, struct dag_route *r,
     const char *fqdn, size_t *cap);
+
+/* Envoy's default max_direct_response_body_size_bytes (RouteConfiguration). */
+#define DAG_DIRECT_BODY_MAX 4096
 
 /* A decimal uint32, as Contour's annotation parser reads it. */
 bool dag_parse_u32(const char *s, uint32_t *out);
@@ -218,5 +241,11 @@ bool dag_parse_u32(const char *s, uint32_t *out);
 /* The index of HTTPProxy ns/name in b->proxies (the first of equal
  * names), or (size_t)-1. */
 size_t dag_proxy_find(const struct builder *b, const char *ns, const char *name);
+
+/* httpproxy.c: a health check with Contour's defaults; tcp (tcpproxy,
+ * tls.c) has no path and no host. */
+struct hp_health_check;
+struct dag_health_check *dag_health_check_new(struct builder *b,
+    const struct hp_health_check *hc, bool tcp);
 
 #endif

@@ -51,6 +51,7 @@ struct dag_object_status {
 struct dag_endpoint {
 	const char *ip;
 	uint32_t port;
+	uint32_t health_port; /* healthPort's endpoint port; 0: none */
 };
 
 /* A ClusterLoadAssignment: the endpoints of one service port. */
@@ -87,13 +88,21 @@ struct dag_status_range {
 	int64_t start, end; /* [start, end) */
 };
 
-/* An HTTP health check, Contour's defaults already applied. */
+/* An HTTP health check, Contour's defaults already applied; a TCP one
+ * (tcpproxy) has no path. */
 struct dag_health_check {
-	const char *path, *host;
+	const char *path, *host; /* path NULL: TCP */
 	int64_t interval_ms, timeout_ms;
 	uint32_t unhealthy_threshold, healthy_threshold;
 	struct dag_status_range *expected_statuses;
 	size_t nexpected_statuses;
+};
+
+/* services[].slowStartPolicy (round robin and least request only). */
+struct dag_slow_start {
+	int64_t window_ms;
+	double aggression;
+	uint32_t min_weight_percent;
 };
 
 /* Timeouts: -1 = not set (Envoy's default), 0 = disabled ("infinity"). */
@@ -108,6 +117,8 @@ struct dag_cluster {
 	enum dag_protocol protocol;
 	enum dag_lb_policy lb_policy;
 	struct dag_health_check *health_check; /* NULL: none */
+	const struct dag_slow_start *slow_start; /* NULL: none */
+	int32_t health_port; /* services[].healthPort (a Service port); 0: none */
 	int64_t idle_connection_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
 	/* Circuit breakers from the Service's annotations; 0 = unset. */
 	uint32_t max_connections, max_pending_requests, max_requests, max_retries;
@@ -121,6 +132,10 @@ struct dag_cluster {
 	 * this CA (an SDS validation context) and subject name. */
 	const struct dag_secret *upstream_ca;
 	const char *upstream_subject_name;
+	/* subjectNames: the SANs accepted (the first is the subject name);
+	 * none: only upstream_subject_name. */
+	char *const *upstream_subject_names;
+	size_t nupstream_subject_names;
 	/* Appended: used by Gateway API routes only: not in the snapshot of
 	 * nodes that name no Gateway (SPEC.md §5a). */
 	bool gateway_only;
@@ -165,15 +180,27 @@ struct dag_headers_policy {
 	const char **remove; /* sorted */
 	size_t nremove;
 	const char *host_rewrite; /* requests only: "Host" in set */
+	const char *host_rewrite_header; /* routes only: Host from "%REQ(name)%" */
 	/* Appended: Gateway API's `add` (appended to existing values). */
 	struct dag_header_value *add;
 	size_t nadd;
+};
+
+/* cookieRewritePolicies: attributes a Set-Cookie of this name gets. */
+struct dag_cookie_rewrite {
+	const char *name;
+	const char *path, *domain, *same_site; /* NULL: kept as sent */
+	int secure; /* -1: kept, 0: removed, 1: set */
 };
 
 struct dag_weighted_cluster {
 	struct dag_cluster *cluster;
 	uint32_t weight;
 	struct dag_headers_policy *request_headers, *response_headers;
+	/* The service's rewrites with the route's it does not override
+	 * (Envoy takes the most specific per-filter config). */
+	struct dag_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
 };
 
 enum dag_path_match {
@@ -218,6 +245,7 @@ struct dag_hash_policy {
 
 struct dag_local_ratelimit {
 	uint32_t max_tokens, tokens_per_fill;
+	uint32_t status_code; /* 0 = Envoy's 429 */
 	int64_t fill_interval_ms;
 	struct dag_header_value *response_headers; /* sorted by key */
 	size_t nresponse_headers;
@@ -281,10 +309,23 @@ struct dag_route {
 	bool https_upgrade;
 	/* Only on ingress_https (an Ingress TLS host with allow-http false). */
 	bool secure_only;
+	struct dag_internal_redirect *internal_redirect;
+	struct dag_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
 	/* Appended: Gateway API's URLRewrite ReplaceFullPath (and
 	 * ReplacePrefixMatch where a prefix rewrite cannot say it): Envoy's
 	 * regex_rewrite. NULL: none. */
 	const char *regex_rewrite, *regex_substitution;
+};
+
+/* Contour's InternalRedirectPolicy. */
+struct dag_internal_redirect {
+	uint32_t max_internal_redirects; /* 0: Envoy's default (1) */
+	const uint32_t *redirect_response_codes;
+	size_t nredirect_response_codes;
+	bool allow_cross_scheme; /* Always and SafeOnly */
+	bool safe_cross_scheme; /* SafeOnly: the safe_cross_scheme predicate */
+	bool deny_repeated_route; /* the previous_routes predicate */
 };
 
 struct dag_vhost {
@@ -446,10 +487,15 @@ const struct dag_gateway *dag_gateway_find(const struct dag *dag,
     const char *ns, const char *name);
 
 struct cairn_config;
+struct fqdn_ledger;
 
 /* Build the graph of objs. Never fails: problems become statuses. */
 struct dag *dag_build(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg);
+/* dag_build, with the first-seen order of FQDN claims (dag/owners.h;
+ * NULL = none seen yet: path order decides, SPEC §6a). */
+struct dag *dag_build_owned(struct object *const *objs, size_t nobjs,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners);
 /* Drops one owner; the last frees the DAG. */
 void dag_free(struct dag *dag);
 /* One more owner. */
@@ -486,6 +532,11 @@ void dag_cache_free(struct dag_cache *c);
  * dag_build would get their objects in): equal to dag_build of them all. */
 struct dag *dag_build_units(const struct dag_unit *units, size_t nunits,
     const struct cairn_config *cfg, struct dag_cache *c);
+/* dag_build_units with the order of FQDN claims (equal to
+ * dag_build_owned of them all). */
+struct dag *dag_build_units_owned(const struct dag_unit *units, size_t nunits,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    struct dag_cache *c);
 struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 
 const char *dag_status_name(enum dag_status s);

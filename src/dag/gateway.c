@@ -719,7 +719,7 @@ gw_match_route(struct builder *b, const struct gw_http_match *m,
 		r->path_kind = DAG_PATH_EXACT;
 		r->path = value;
 	} else if (strcmp(type, "RegularExpression") == 0) {
-		if ((*why = policy_regex_problem(value)) != NULL)
+		if ((*why = policy_regex_check(b, value)) != NULL)
 			return false;
 		r->path_kind = DAG_PATH_REGEX;
 		r->path = value;
@@ -741,7 +741,7 @@ gw_match_route(struct builder *b, const struct gw_http_match *m,
 			const struct gw_value_match *h = &m->headers[i];
 			bool re = h->type && strcmp(h->type, "RegularExpression") == 0;
 
-			if (re && (*why = policy_regex_problem(h->value)) != NULL)
+			if (re && (*why = policy_regex_check(b, h->value)) != NULL)
 				return false;
 			r->headers[r->nheaders++] = (struct dag_header_match){
 				.name = h->name, .kind = re ? DAG_HEADER_REGEX :
@@ -759,7 +759,7 @@ gw_match_route(struct builder *b, const struct gw_http_match *m,
 			const struct gw_value_match *q = &m->query_params[i];
 			bool re = q->type && strcmp(q->type, "RegularExpression") == 0;
 
-			if (re && (*why = policy_regex_problem(q->value)) != NULL)
+			if (re && (*why = policy_regex_check(b, q->value)) != NULL)
 				return false;
 			r->queries[r->nqueries++] = (struct dag_query_match){
 				.name = q->name, .kind = re ? DAG_QUERY_REGEX :

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "dag/owners.h"
 #include "util/duration.h"
+#include "util/re2_check.h"
 #include "util/strbuf.h"
 
 /* --- shared policy helpers ------------------------------------------------- */
@@ -172,20 +174,42 @@ policy_escape_header_value(struct arena *a, const char *value, const char *ns,
 /* Envoy's wildcard domains match any number of labels; Contour narrows
  * "*.example.com" to one label with an :authority match (the optional port
  * because cairn does not strip it from :authority). */
-void
-policy_wildcard_header(struct builder *b, struct dag_route *r, const char *fqdn,
-    size_t *cap)
+const char *
+policy_wildcard_regex(struct builder *b, const char *fqdn)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct dag_header_match m = { .name = ":authority",
-		.kind = DAG_HEADER_REGEX };
+	const char *out;
 
 	strbuf_puts(&sb, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 	strbuf_put_regex_literal(&sb, fqdn + 1);
 	strbuf_puts(&sb, "(:[0-9]+)?");
-	m.value = arena_strdup(b->arena, sb.buf);
+	out = arena_strdup(b->arena, sb.buf);
 	strbuf_free(&sb);
+	return out;
+}
+
+void
+policy_wildcard_header(struct builder *b, struct dag_route *r, const char *fqdn,
+    size_t *cap)
+{
+	struct dag_header_match m = { .name = ":authority",
+		.kind = DAG_HEADER_REGEX };
+
+	m.value = policy_wildcard_regex(b, fqdn);
 	ARENA_PUSH(b->arena, r->headers, r->nheaders, *cap, m);
+}
+
+const char *
+policy_regex_check(struct builder *b, const char *re)
+{
+	char why[512];
+	int max = b->cfg != NULL ? (int)b->cfg->envoy.regex_max_program_size : 1000;
+
+	if (max <= 0) /* a limit over INT_MAX: none */
+		max = 0;
+	if (re2_check(re, max, NULL, why, sizeof why) == RE2_CHECK_OK)
+		return NULL;
+	return arena_strdup(b->arena, why);
 }
 
 /* --- conditions ------------------------------------------------------------ */
@@ -334,85 +358,16 @@ merge_queries(struct builder *b, const struct cond_list *cl, struct dag_route *r
 	}
 }
 
-/* RE2 is not at hand; catch what most often makes Envoy reject a regex
- * (and with it the whole RouteConfiguration): unbalanced groups and
- * classes, a dangling escape, a quantifier with nothing to repeat. */
-const char *
-policy_regex_problem(const char *re)
-{
-	int depth = 0;
-	bool prev_atom = false;
-
-	for (const char *p = re; *p; p++) {
-		switch (*p) {
-		case '\\':
-			if (*++p == '\0')
-				return "ends with a lone backslash";
-			prev_atom = true;
-			break;
-		case '[':
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p == '\0')
-				return "has a \"[\" without a matching \"]\"";
-			prev_atom = true;
-			break;
-		case '(':
-			depth++;
-			if (p[1] == '?' && p[2] != ':' && p[2] != 'i' &&
-			    p[2] != 'P' && p[2] != '<' && p[2] != 's' && p[2] != 'm' &&
-			    p[2] != 'U' && p[2] != '-')
-				return "uses a group syntax RE2 does not support";
-			if (p[1] == '?')
-				p++;
-			prev_atom = false;
-			break;
-		case ')':
-			if (--depth < 0)
-				return "has a \")\" without a matching \"(\"";
-			prev_atom = true;
-			break;
-		case '*':
-		case '+':
-		case '?':
-			if (!prev_atom)
-				return "has a repetition operator with nothing to repeat";
-			if (p[1] == '?')
-				p++;
-			prev_atom = false;
-			break;
-		case '|':
-			prev_atom = false;
-			break;
-		default:
-			prev_atom = true;
-		}
-	}
-	if (depth != 0)
-		return "has a \"(\" without a matching \")\"";
-	return NULL;
-}
-
-/* Contour's pathMatchConditionsValid for one block of conditions. */
+/* Contour's pathMatchConditionsValid for one block of conditions (the
+ * regex itself is checked as emitted, after merge_path). */
 static const char *
 path_conditions_problem(const struct hp_condition *c, size_t n)
 {
 	int count = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		count += (c[i].prefix != NULL) + (c[i].exact != NULL) +
 		    (c[i].regex != NULL);
-		if (c[i].regex != NULL && policy_regex_problem(c[i].regex) != NULL)
-			return "invalid regular expression";
-	}
 	if (count > 1)
 		return "more than one prefix, exact or regex is not allowed in a "
 		    "condition block";
@@ -425,17 +380,30 @@ same_ci(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
-/* Contour's headerMatchConditionsValid over the whole chain. */
+/* o, unless the object was not loaded from a file (unit tests). */
+static const struct origin *
+origin_or(const struct origin *o, const struct origin *fallback)
+{
+	return o->file != NULL ? o : fallback;
+}
+
+/* Contour's headerMatchConditionsValid over the whole chain; a regex
+ * Envoy's RE2 refuses moves *at to its `regex:` value. */
 static const char *
-header_conditions_problem(const struct cond_list *cl)
+header_conditions_problem(struct builder *b, const struct cond_list *cl,
+    const struct origin **at)
 {
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct hp_header_match *h = cl->items[i]->header;
+		const char *why;
 
 		if (h == NULL)
 			continue;
-		if (h->regex != NULL && policy_regex_problem(h->regex) != NULL)
-			return "invalid regular expression specified for 'regex' condition";
+		if (h->regex != NULL && (why = policy_regex_check(b, h->regex)) != NULL) {
+			*at = origin_or(&h->regex_origin, *at);
+			return arena_printf(b->arena, "invalid regular expression "
+			    "specified for 'regex' condition: \"%s\": %s", h->regex, why);
+		}
 		for (size_t j = 0; j < i; j++) {
 			const struct hp_header_match *g = cl->items[j]->header;
 
@@ -462,16 +430,22 @@ header_conditions_problem(const struct cond_list *cl)
 	return NULL;
 }
 
+/* Contour's queryParameterMatchConditionsValid; *at as for headers. */
 static const char *
-query_conditions_problem(const struct cond_list *cl)
+query_conditions_problem(struct builder *b, const struct cond_list *cl,
+    const struct origin **at)
 {
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct hp_query_match *q = cl->items[i]->query;
+		const char *why;
 
 		if (q == NULL)
 			continue;
-		if (q->regex != NULL && policy_regex_problem(q->regex) != NULL)
-			return "invalid regular expression specified for 'regex' condition";
+		if (q->regex != NULL && (why = policy_regex_check(b, q->regex)) != NULL) {
+			*at = origin_or(&q->regex_origin, *at);
+			return arena_printf(b->arena, "invalid regular expression "
+			    "specified for 'regex' condition: \"%s\": %s", q->regex, why);
+		}
 		if (q->exact == NULL)
 			continue;
 		for (size_t j = 0; j < i; j++) {
@@ -543,13 +517,39 @@ header_value_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* The header name of a whole-value "%REQ(name)%" (Contour's dynamic Host
+ * rewrite), canonicalised; NULL when the value is anything else. */
+static const char *
+host_rewrite_header_name(struct arena *a, const char *value)
+{
+	size_t n;
+	char *name;
+	const char *canon;
+
+	while (isspace((unsigned char)*value))
+		value++;
+	n = strlen(value);
+	while (n > 0 && isspace((unsigned char)value[n - 1]))
+		n--;
+	if (n <= 7 || strncmp(value, "%REQ(", 5) != 0 ||
+	    strncmp(value + n - 2, ")%", 2) != 0)
+		return NULL;
+	name = arena_strndup(a, value + 5, n - 7);
+	canon = policy_canonical_header(a, name);
+	return canon;
+}
+
 /* Contour's headersPolicyRoute/headersPolicyService: canonical names, no
- * duplicates, Host (requests only) becomes a host rewrite. Returns NULL
- * with *err set on a problem; NULL with *err NULL when hp is NULL. */
+ * duplicates, Host (requests only) becomes a host rewrite: a literal, or on a
+ * route (HOST_REWRITE_HEADER) the header named by "%REQ(name)%"; an empty
+ * Host value rewrites nothing, as in Contour. Returns NULL with *err set on a
+ * problem; NULL with *err NULL when hp is NULL. */
+enum host_rewrite { HOST_REWRITE_NONE, HOST_REWRITE_LITERAL, HOST_REWRITE_HEADER };
+
 static struct dag_headers_policy *
 headers_policy(struct builder *b, const struct hp_headers_policy *hp,
-    bool allow_host, const char *ns, const char *service, int32_t port,
-    const char **err)
+    enum host_rewrite allow_host, const char *ns, const char *service,
+    int32_t port, const char **err)
 {
 	struct dag_headers_policy *out;
 	size_t cap = 0;
@@ -573,16 +573,33 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 				    "\"%s\"", key);
 				return NULL;
 			}
+		/* Envoy's HTTP_HEADER_VALUE rule (a PGV NACK otherwise). */
+		if (strpbrk(hp->set[i].value, "\r\n") != NULL) {
+			*err = arena_printf(b->arena, "invalid set header \"%s\": the "
+			    "value must not contain a line break (CR or LF)", key);
+			return NULL;
+		}
 		if (strcmp(key, "Host") == 0) {
-			if (!allow_host) {
+			const char *hdr;
+
+			if (allow_host == HOST_REWRITE_NONE) {
 				*err = "rewriting \"Host\" header is not supported";
 				return NULL;
 			}
-			if (out->host_rewrite != NULL) {
+			if (out->host_rewrite != NULL || out->host_rewrite_header != NULL) {
 				*err = "duplicate header addition: \"Host\"";
 				return NULL;
 			}
-			out->host_rewrite = hp->set[i].value;
+			hdr = host_rewrite_header_name(b->arena, hp->set[i].value);
+			if (hdr != NULL && allow_host != HOST_REWRITE_HEADER) {
+				*err = "rewriting \"Host\" header from a request header "
+				    "(%REQ(...)%) is only supported on routes";
+				return NULL;
+			}
+			if (hdr != NULL)
+				out->host_rewrite_header = hdr;
+			else if (hp->set[i].value[0] != '\0')
+				out->host_rewrite = hp->set[i].value;
 			continue;
 		}
 		hv.key = key;
@@ -599,6 +616,12 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 		if (key == NULL) {
 			*err = arena_printf(b->arena, "invalid remove header \"%s\": not "
 			    "a valid HTTP header name", hp->remove[i]);
+			return NULL;
+		}
+		/* Envoy's HeaderParser: ":-prefixed or host headers may not
+		 * be removed" (a NACK of the whole RouteConfiguration). */
+		if (strcmp(key, "Host") == 0) {
+			*err = "removing the \"Host\" header is not supported";
 			return NULL;
 		}
 		for (size_t j = 0; j < out->nremove; j++)
@@ -630,6 +653,7 @@ local_ratelimit(struct builder *b, const struct hp_ratelimit_policy *rl,
 	out->max_tokens = l->requests + l->burst < l->requests ? UINT32_MAX :
 	    l->requests + l->burst;
 	out->tokens_per_fill = l->requests;
+	out->status_code = l->response_status_code;
 	out->fill_interval_ms = strcmp(l->unit, "second") == 0 ? 1000 :
 	    strcmp(l->unit, "minute") == 0 ? 60000 : 3600000;
 	for (size_t i = 0; i < l->nresponse_headers; i++) {
@@ -755,9 +779,11 @@ join(struct builder *b, char **items, size_t n)
 }
 
 static struct dag_cors *
-cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err)
+cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err,
+    const struct origin **at)
 {
 	struct dag_cors *out;
+	const char *why;
 
 	*err = NULL;
 	if (cp == NULL)
@@ -769,10 +795,12 @@ cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err
 
 		o->value = cp->allow_origin[i];
 		o->regex = !is_exact_origin(o->value);
-		if (o->regex && policy_regex_problem(o->value) != NULL) {
+		if (o->regex && (why = policy_regex_check(b, o->value)) != NULL) {
+			if (cp->allow_origin_at != NULL)
+				*at = &cp->allow_origin_at[i];
 			*err = arena_printf(b->arena, "invalid allowed origin \"%s\": "
 			    "allowed origin is invalid exact match and invalid regex "
-			    "match", o->value);
+			    "match; RE2: %s", o->value, why);
 			return NULL;
 		}
 	}
@@ -790,17 +818,21 @@ cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err
 	return out;
 }
 
-static struct dag_health_check *
-health_check(struct builder *b, const struct hp_health_check *hc)
+/* Contour's httpHealthCheckPolicy and tcpHealthCheckPolicy with their
+ * defaults; a TCP check (tcpproxy, tls.c) has no path and no host. */
+struct dag_health_check *
+dag_health_check_new(struct builder *b, const struct hp_health_check *hc,
+    bool tcp)
 {
 	struct dag_health_check *out;
 
 	if (hc == NULL)
 		return NULL;
 	out = ARENA_NEW(b->arena, struct dag_health_check);
-	out->path = hc->path;
+	out->path = tcp ? NULL : hc->path;
 	/* Contour's defaults. */
-	out->host = hc->host && *hc->host ? hc->host : "contour-envoy-healthcheck";
+	out->host = tcp ? NULL : hc->host && *hc->host ? hc->host :
+	    "contour-envoy-healthcheck";
 	out->interval_ms = hc->interval_seconds ? hc->interval_seconds * 1000 : 10000;
 	out->timeout_ms = hc->timeout_seconds ? hc->timeout_seconds * 1000 : 2000;
 	out->unhealthy_threshold = hc->unhealthy_threshold ? hc->unhealthy_threshold : 3;
@@ -830,6 +862,81 @@ retry_policy(struct builder *b, const struct hp_retry_policy *rp)
 	out->per_try_timeout_ms = policy_timeout_ms(rp->per_try_timeout);
 	out->retriable_status_codes = rp->retriable_status_codes;
 	out->nretriable_status_codes = rp->nretriable_status_codes;
+	return out;
+}
+
+/* Contour's cookieRewritePolicies: one rule per cookie name, each
+ * rewriting something. base (the route's, for a service) is merged in
+ * under the new rules. Returns false with *err set on a problem. */
+static bool
+cookie_rewrites(struct builder *b, const struct hp_cookie_rewrite *in, size_t n,
+    const struct dag_cookie_rewrite *base, size_t nbase,
+    struct dag_cookie_rewrite **out, size_t *nout, const char **err)
+{
+	struct dag_cookie_rewrite *list;
+	size_t k = 0;
+
+	*err = NULL;
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return true;
+	list = ARENA_ARRAY(b->arena, struct dag_cookie_rewrite, n + nbase + 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct hp_cookie_rewrite *c = &in[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(in[j].name, c->name) == 0) {
+				*err = arena_printf(b->arena, "duplicate cookie rewrite "
+				    "rule for cookie \"%s\"", c->name);
+				return false;
+			}
+		if (!c->has_path && !c->has_domain && !c->has_secure &&
+		    c->same_site == NULL) {
+			*err = arena_printf(b->arena, "no attributes rewritten for "
+			    "cookie \"%s\"", c->name);
+			return false;
+		}
+		list[k].name = c->name;
+		list[k].path = c->has_path ? c->path : NULL;
+		list[k].domain = c->has_domain ? c->domain : NULL;
+		list[k].same_site = c->same_site;
+		list[k].secure = c->has_secure ? c->secure : -1;
+		k++;
+	}
+	for (size_t i = 0; i < nbase; i++) {
+		bool overridden = false;
+
+		for (size_t j = 0; j < n && !overridden; j++)
+			overridden = strcmp(in[j].name, base[i].name) == 0;
+		if (!overridden)
+			list[k++] = base[i];
+	}
+	*out = list;
+	*nout = k;
+	return true;
+}
+
+/* Contour's internalRedirectPolicy: Always and SafeOnly allow a redirect
+ * to the other scheme, SafeOnly through the safe_cross_scheme predicate;
+ * denyRepeatedRouteRedirect is the previous_routes predicate. */
+static struct dag_internal_redirect *
+internal_redirect(struct builder *b, const struct hp_internal_redirect *ir)
+{
+	struct dag_internal_redirect *out;
+	const char *cs;
+
+	if (ir == NULL)
+		return NULL;
+	cs = ir->allow_cross_scheme_redirect ? ir->allow_cross_scheme_redirect :
+	    "Never";
+	out = ARENA_NEW(b->arena, struct dag_internal_redirect);
+	out->max_internal_redirects = ir->max_internal_redirects;
+	out->redirect_response_codes = ir->redirect_response_codes;
+	out->nredirect_response_codes = ir->nredirect_response_codes;
+	out->allow_cross_scheme = strcmp(cs, "Never") != 0;
+	out->safe_cross_scheme = strcmp(cs, "SafeOnly") == 0;
+	out->deny_repeated_route = ir->deny_repeated_route_redirect;
 	return out;
 }
 
@@ -925,6 +1032,33 @@ lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 		else
 			opts->lb_policy = DAG_LB_RING_HASH;
 	}
+}
+
+/* Contour's slowStartConfig: Envoy implements slow start for round robin
+ * and least request only; aggression defaults to 1.0, the minimum weight
+ * to 10 percent. */
+static bool
+slow_start(struct builder *b, size_t st, const struct hp_slow_start *ss,
+    struct cluster_options *opts)
+{
+	struct dag_slow_start *out;
+	const char *why;
+
+	if (opts->lb_policy != DAG_LB_ROUND_ROBIN &&
+	    opts->lb_policy != DAG_LB_LEAST_REQUEST) {
+		status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+		    "SlowStartInvalid", &ss->origin, "slow start is only supported "
+		    "with RoundRobin or WeightedLeastRequest load balancer strategy");
+		return false;
+	}
+	out = ARENA_NEW(b->arena, struct dag_slow_start);
+	if (duration_parse_ms(ss->window, &out->window_ms, &why) < 0)
+		out->window_ms = 0; /* the loader checked it */
+	out->aggression = ss->aggression ? strtod(ss->aggression, NULL) : 1.0;
+	out->min_weight_percent = ss->has_min_weight_percent ?
+	    ss->min_weight_percent : 10;
+	opts->slow_start = out;
+	return true;
 }
 
 /* --- routes ---------------------------------------------------------------- */
@@ -1078,7 +1212,11 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 		const char *why, *err;
 
 		o.protocol = s->protocol;
+		o.health_port = s->health_port;
 		if (!tls_upstream_validation(b, st, proxy, s, &o)) /* tls.c */
+			return false;
+		if (s->slow_start != NULL &&
+		    !slow_start(b, st, s->slow_start, &o))
 			return false;
 		wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 		    s->port, NULL, &o, &why);
@@ -1088,7 +1226,8 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "Spec.Routes unresolved service reference: %s", why);
 			continue;
 		}
-		wc.request_headers = headers_policy(b, s->request_headers, true,
+		wc.request_headers = headers_policy(b, s->request_headers,
+		    HOST_REWRITE_LITERAL,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
@@ -1096,7 +1235,16 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "%s on request headers", err);
 			return false;
 		}
-		wc.response_headers = headers_policy(b, s->response_headers, false,
+		if (!cookie_rewrites(b, s->cookie_rewrites, s->ncookie_rewrites,
+		    r->cookie_rewrites, r->ncookie_rewrites, &wc.cookie_rewrites,
+		    &wc.ncookie_rewrites, &err)) {
+			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			    "CookieRewriteInvalid", &s->cookie_rewrites[0].origin,
+			    "%s on service cookie rewrite rule", err);
+			return false;
+		}
+		wc.response_headers = headers_policy(b, s->response_headers,
+		    HOST_REWRITE_NONE,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
@@ -1129,6 +1277,27 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 	return true;
 }
 
+/* The path regex of a route as Envoy gets it ("^" and the merged path,
+ * see translate_route.c), checked with RE2; *at is the route's own `regex:`
+ * condition (includes have none). */
+static const char *
+route_regex_problem(struct builder *b, const struct hp_route *hr,
+    const char *path, const struct origin **at)
+{
+	const char *re = arena_printf(b->arena, "^%s", path);
+	const char *why = policy_regex_check(b, re);
+
+	if (why == NULL)
+		return NULL;
+	*at = &hr->origin;
+	for (size_t i = 0; i < hr->nconditions; i++)
+		if (hr->conditions[i].regex != NULL)
+			*at = origin_or(&hr->conditions[i].regex_origin,
+			    &hr->origin);
+	return arena_printf(b->arena, "invalid regular expression \"%s\": %s",
+	    re, why);
+}
+
 /* One route of an HTTPProxy under the conditions of its include chain.
  * Returns false for Contour's "this proxy's routes are not valid". */
 static bool
@@ -1141,6 +1310,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	struct cond_list cl;
 	size_t hcap = 0;
 	const char *why;
+	const struct origin *at;
 	int actions = (hr->nservices > 0) + (hr->redirect != NULL) +
 	    (hr->direct_response != NULL);
 
@@ -1157,21 +1327,30 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		return false;
 	}
 	cl = cond_append(b, inherited, hr->conditions, hr->nconditions);
-	if ((why = header_conditions_problem(&cl)) != NULL) {
+	at = &hr->origin;
+	if ((why = header_conditions_problem(b, &cl, &at)) != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "HeaderMatchConditionsNotValid", &hr->origin, "%s", why);
+		    "HeaderMatchConditionsNotValid", at, "%s", why);
 		return false;
 	}
-	if ((why = query_conditions_problem(&cl)) != NULL) {
+	at = &hr->origin;
+	if ((why = query_conditions_problem(b, &cl, &at)) != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "QueryParameterMatchConditionsNotValid", &hr->origin, "%s", why);
+		    "QueryParameterMatchConditionsNotValid", at, "%s", why);
 		return false;
 	}
 	merge_path(b, &cl, &r);
+	if (r.path_kind == DAG_PATH_REGEX && (why = route_regex_problem(b, hr,
+	    r.path, &at)) != NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "PathMatchConditionsNotValid", at, "route: %s", why);
+		return false;
+	}
 	merge_headers(b, &cl, &r, &hcap);
 	merge_queries(b, &cl, &r);
 
-	r.request_headers = headers_policy(b, hr->request_headers, true,
+	r.request_headers = headers_policy(b, hr->request_headers,
+	    HOST_REWRITE_HEADER,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
@@ -1179,12 +1358,20 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		    "%s on request headers", why);
 		return false;
 	}
-	r.response_headers = headers_policy(b, hr->response_headers, false,
+	r.response_headers = headers_policy(b, hr->response_headers,
+	    HOST_REWRITE_NONE,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "ResponseHeaderPolicyInvalid", &hr->response_headers->origin,
 		    "%s on response headers", why);
+		return false;
+	}
+	if (!cookie_rewrites(b, hr->cookie_rewrites, hr->ncookie_rewrites, NULL, 0,
+	    &r.cookie_rewrites, &r.ncookie_rewrites, &why)) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "CookieRewriteInvalid", &hr->cookie_rewrites[0].origin,
+		    "%s on route cookie rewrite rule", why);
 		return false;
 	}
 	r.ratelimit = local_ratelimit(b, hr->ratelimit, &why);
@@ -1218,6 +1405,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		    policy_timeout_ms(hr->timeout_policy->idle_connection);
 	}
 	r.retry = retry_policy(b, hr->retry_policy);
+	r.internal_redirect = internal_redirect(b, hr->internal_redirect);
 	r.websocket = hr->enable_websockets;
 	r.permit_insecure = hr->permit_insecure;
 	r.ip_filter = ip_filter(b, hr->ip_allow, hr->nip_allow, hr->ip_deny,
@@ -1225,7 +1413,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	lb_policy(b, st, hr->lb_policy, &r, &opts);
 	if (!path_rewrite(b, st, hr, &r))
 		return false;
-	opts.health_check = health_check(b, hr->health_check);
+	opts.health_check = dag_health_check_new(b, hr->health_check, false);
 
 	if (hr->redirect != NULL) {
 		const struct hp_redirect *rd = hr->redirect;
@@ -1239,6 +1427,18 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		r.redirect->port = (uint32_t)rd->port;
 		r.redirect->status_code = (uint32_t)rd->status_code;
 	} else if (hr->direct_response != NULL) {
+		/* Envoy refuses a RouteConfiguration with a direct response
+		 * body over max_direct_response_body_size_bytes (4096 unless
+		 * set; cairn leaves it unset). */
+		if (hr->direct_response->body != NULL &&
+		    strlen(hr->direct_response->body) > DAG_DIRECT_BODY_MAX) {
+			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+			    "DirectResponsePolicyNotValid", &hr->direct_response->origin,
+			    "route.directResponsePolicy.body is %zu bytes; Envoy "
+			    "accepts at most %d", strlen(hr->direct_response->body),
+			    DAG_DIRECT_BODY_MAX);
+			return false;
+		}
 		r.action = DAG_ACTION_DIRECT;
 		r.direct_status = (uint32_t)hr->direct_response->status_code;
 		r.direct_body = hr->direct_response->body;
@@ -1329,6 +1529,7 @@ compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 		struct cond_list icl = { .items = NULL, .n = 0 };
 		struct object *child;
 		const char *why, *key;
+		const struct origin *at;
 		bool dup = false, bad = false;
 		size_t ci;
 
@@ -1349,14 +1550,16 @@ compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 			continue;
 		}
 		icl = cond_append(b, &icl, inc->conditions, inc->nconditions);
-		if ((why = header_conditions_problem(&icl)) != NULL) {
+		at = &inc->origin;
+		if ((why = header_conditions_problem(b, &icl, &at)) != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-			    "HeaderMatchConditionsNotValid", &inc->origin, "%s", why);
+			    "HeaderMatchConditionsNotValid", at, "%s", why);
 			continue;
 		}
-		if ((why = query_conditions_problem(&icl)) != NULL) {
+		at = &inc->origin;
+		if ((why = query_conditions_problem(b, &icl, &at)) != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-			    "QueryParameterMatchConditionsNotValid", &inc->origin, "%s",
+			    "QueryParameterMatchConditionsNotValid", at, "%s",
 			    why);
 			continue;
 		}
@@ -1430,13 +1633,8 @@ root_build(struct hp_state *hs, size_t pi)
 	struct dag_local_ratelimit *rl;
 	struct dag_tls *tls;
 	const char *err;
+	const struct origin *at;
 
-	if (!root_allowed(b, proxy->meta.namespace)) {
-		status_error(b, st, DAG_STATUS_INVALID, "RootNamespaceError",
-		    "RootProxyNotAllowedInNamespace", &vh->origin,
-		    "root HTTPProxy cannot be defined in this namespace");
-		return;
-	}
 	if (hp->nroutes == 0 && hp->nincludes == 0 && hp->tcpproxy == NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "SpecError", "NothingDefined",
 		    NULL, "HTTPProxy.Spec must have at least one Route, Include, or "
@@ -1452,13 +1650,23 @@ root_build(struct hp_state *hs, size_t pi)
 	}
 	if (!tls_root_build(b, pi, st, &tls)) /* tls.c */
 		return;
+	/* The :authority regex every route of a "*." host carries. */
+	if (strncmp(vh->fqdn, "*.", 2) == 0 && (err = policy_regex_check(b,
+	    policy_wildcard_regex(b, vh->fqdn))) != NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "VirtualHostError",
+		    "WildcardRegexNotValid", &vh->origin, "Spec.VirtualHost.Fqdn "
+		    "\"%s\": the regular expression that matches its one label is "
+		    "refused by RE2: %s", vh->fqdn, err);
+		return;
+	}
 	arena_reset(&b->scratch);
 	compute_routes(hs, vh->fqdn, pi, &none, hs->visited, 0, &routes);
 
-	cors = cors_policy(b, vh->cors, &err);
+	at = vh->cors != NULL ? &vh->cors->origin : NULL;
+	cors = cors_policy(b, vh->cors, &err, &at);
 	if (err != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "CORSError",
-		    "PolicyDidNotParse", &vh->cors->origin,
+		    "PolicyDidNotParse", at,
 		    "Spec.VirtualHost.CORSPolicy: %s", err);
 		return;
 	}
@@ -1483,23 +1691,140 @@ root_build(struct hp_state *hs, size_t pi)
 	}
 }
 
-/* Root proxies claim FQDNs. A FQDN claimed by two roots belongs to
- * neither (Contour's DuplicateVhost): serving either would let one team
- * take over another's host by adding a file. */
+/* policy.fqdn-owners: may a root in ns claim fqdn? Empty = anyone. */
+bool
+fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
+    const struct config_fqdn_owner **entry)
+{
+	*entry = NULL;
+	if (b->cfg == NULL || b->cfg->policy.nfqdn_owners == 0)
+		return true;
+	for (size_t i = 0; i < b->cfg->policy.nfqdn_owners; i++) {
+		const struct config_fqdn_owner *o = &b->cfg->policy.fqdn_owners[i];
+
+		if (strcmp(o->namespace, ns) != 0)
+			continue;
+		*entry = o;
+		for (size_t k = 0; k < o->npatterns; k++)
+			if (fqdn_pattern_allows(o->patterns[k], fqdn))
+				return true;
+	}
+	return false;
+}
+
+static void
+fqdn_not_allowed(struct builder *b, size_t pi,
+    const struct config_fqdn_owner *entry)
+{
+	const struct object *p = b->proxies[pi];
+	const struct hp_virtualhost *vh = p->u.httpproxy.virtualhost;
+	struct strbuf pats = STRBUF_INIT;
+
+	if (entry == NULL || entry->npatterns == 0) {
+		status_error(b, b->proxy_status[pi], DAG_STATUS_INVALID,
+		    "VirtualHostError", "FQDNNotAllowedInNamespace", &vh->origin,
+		    "fqdn \"%s\" cannot be claimed from namespace \"%s\": "
+		    "policy.fqdn-owners gives this namespace no FQDN patterns",
+		    vh->fqdn, p->meta.namespace);
+		return;
+	}
+	for (size_t k = 0; k < entry->npatterns; k++)
+		strbuf_printf(&pats, "%s\"%s\"", k ? ", " : "", entry->patterns[k]);
+	status_error(b, b->proxy_status[pi], DAG_STATUS_INVALID,
+	    "VirtualHostError", "FQDNNotAllowedInNamespace", &vh->origin,
+	    "fqdn \"%s\" cannot be claimed from namespace \"%s\": "
+	    "policy.fqdn-owners allows it only %s", vh->fqdn, p->meta.namespace,
+	    pats.buf);
+	strbuf_free(&pats);
+}
+
+/* Who of two claims on one FQDN was seen first (SPEC §6a): the smaller
+ * seq of the ledger; claims seen together (or with no ledger) in path
+ * order, then by name. A claim is a root HTTPProxy's virtualhost.fqdn or
+ * an Ingress rule's host. */
+struct claim_key {
+	uint64_t seq;
+	const struct object *o;
+	const struct origin *where;
+	size_t pi; /* proxy index; (size_t)-1 for an Ingress */
+};
+
+static int
+claim_key_cmp(const void *x, const void *y)
+{
+	const struct claim_key *a = x, *b = y;
+	struct fqdn_claim_ref ra = { .ns = a->o->meta.namespace,
+		.name = a->o->meta.name, .file = a->where->file,
+		.line = a->where->line };
+	struct fqdn_claim_ref rb = { .ns = b->o->meta.namespace,
+		.name = b->o->meta.name, .file = b->where->file,
+		.line = b->where->line };
+	int c;
+
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	if ((c = fqdn_claim_ref_cmp(&ra, &rb)) != 0)
+		return c;
+	return (a->pi == (size_t)-1) - (b->pi == (size_t)-1);
+}
+
+struct fqdn_claims {
+	struct claim_key *claims;
+	size_t n, cap;
+	bool sorted;
+	const struct claim_key *first; /* the claim seen first */
+	size_t winner; /* proxy index, or (size_t)-1: an Ingress owns it */
+};
+
+/* Order fc's claims and decide: the namespace of the claim seen first
+ * owns the FQDN; its first root HTTPProxy serves it. When an Ingress of
+ * another namespace was first, no root does (the Ingress keeps it). */
+static void
+claims_decide(struct builder *b, const char *fqdn, struct fqdn_claims *fc)
+{
+	const char *owner_ns;
+
+	for (size_t k = 0; k < fc->n; k++) {
+		const struct object *o = fc->claims[k].o;
+
+		if (fc->claims[k].pi != (size_t)-1) {
+			fc->claims[k].seq = fqdn_ledger_seq(b->owners, fqdn,
+			    o->meta.namespace, o->meta.name);
+		} else {
+			char *name = arena_printf(&b->scratch, "%s%s",
+			    FQDN_INGRESS_PREFIX, o->meta.name);
+
+			fc->claims[k].seq = fqdn_ledger_seq(b->owners, fqdn,
+			    o->meta.namespace, name);
+		}
+	}
+	qsort(fc->claims, fc->n, sizeof fc->claims[0], claim_key_cmp);
+	fc->first = &fc->claims[0];
+	owner_ns = fc->first->o->meta.namespace;
+	fc->winner = (size_t)-1;
+	for (size_t k = 0; k < fc->n && fc->winner == (size_t)-1; k++)
+		if (fc->claims[k].pi != (size_t)-1 &&
+		    strcmp(fc->claims[k].o->meta.namespace, owner_ns) == 0)
+			fc->winner = fc->claims[k].pi;
+	fc->sorted = true;
+}
+
+/* Root proxies claim FQDNs. Of two roots claiming one FQDN the one seen
+ * first keeps it and the newcomer is DuplicateVhost (SPEC §6a): a file
+ * added in one namespace cannot take a host another one serves. The same
+ * holds between a root and the Ingresses of other namespaces; Ingresses
+ * share hosts with each other (ingress.c). */
 void
 proxies_build(struct builder *b)
 {
 	struct hp_state hs = { .b = b };
 	struct strmap owners = { 0 };
-	struct fqdn_claims {
-		size_t *proxies; /* indexes into b->proxies, in order */
-		size_t n, cap;
-		const char *names; /* "ns/name, ns/name", made once */
-	};
+	bool *claimant;
 
 	hs.reached = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
 	hs.visited = ARENA_ARRAY(b->arena, const struct object *, b->nproxies + 1);
 	b->proxy_ignored = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
+	claimant = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
 	for (size_t i = 0; i < b->nproxies; i++) {
 		const char *class;
 
@@ -1512,49 +1837,102 @@ proxies_build(struct builder *b)
 			    "\"cairn\")", class);
 		}
 	}
-	/* Count the claims on each FQDN first. */
+	/* Collect the claims on each FQDN first. A root its namespace may
+	 * not hold, or whose FQDN policy.fqdn-owners keeps from its
+	 * namespace, claims nothing: it cannot block the rightful owner. */
 	for (size_t i = 0; i < b->nproxies; i++) {
-		const struct hp_virtualhost *vh = b->proxies[i]->u.httpproxy.virtualhost;
+		const struct object *p = b->proxies[i];
+		const struct hp_virtualhost *vh = p->u.httpproxy.virtualhost;
+		const struct config_fqdn_owner *entry;
 		struct fqdn_claims *fc;
 
 		if (vh == NULL || b->proxy_ignored[i] ||
 		    object_is_shadowed(b->proxies, i))
 			continue;
+		if (!root_allowed(b, p->meta.namespace)) {
+			status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
+			    "RootNamespaceError", "RootProxyNotAllowedInNamespace",
+			    &vh->origin, "root HTTPProxy cannot be defined in this "
+			    "namespace");
+			continue;
+		}
+		if (!fqdn_allowed(b, p->meta.namespace, vh->fqdn, &entry)) {
+			fqdn_not_allowed(b, i, entry);
+			continue;
+		}
 		if ((fc = strmap_get(&owners, vh->fqdn)) == NULL) {
 			fc = ARENA_NEW(b->arena, struct fqdn_claims);
 			strmap_put(b->arena, &owners, vh->fqdn, fc);
 		}
-		ARENA_PUSH(b->arena, fc->proxies, fc->n, fc->cap, i);
+		ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
+		    ((struct claim_key){ .o = p, .where = &vh->origin, .pi = i }));
+		claimant[i] = true;
+	}
+	/* Ingress rules naming a host a root claims (Ingresses are built
+	 * after the roots, ingress.c). */
+	for (size_t i = 0; i < b->ningresses && owners.n > 0; i++) {
+		const struct object *ing = b->ingresses[i];
+		const char *class;
+
+		if (object_is_shadowed(b->ingresses, i) ||
+		    !ingress_class_accepted(ing, ing->u.ingress.ingress_class_name,
+		    &class))
+			continue;
+		for (size_t r = 0; r < ing->u.ingress.nrules; r++) {
+			const struct ing_rule *rule = &ing->u.ingress.rules[r];
+			const struct config_fqdn_owner *entry;
+			struct fqdn_claims *fc;
+			bool seen = false;
+
+			if (rule->host == NULL ||
+			    (fc = strmap_get(&owners, rule->host)) == NULL ||
+			    !fqdn_allowed(b, ing->meta.namespace, rule->host, &entry))
+				continue;
+			for (size_t k = 0; k < fc->n && !seen; k++)
+				seen = fc->claims[k].o == ing;
+			if (!seen)
+				ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
+				    ((struct claim_key){ .o = ing,
+				    .where = &rule->origin, .pi = (size_t)-1 }));
+		}
 	}
 	for (size_t i = 0; i < b->nproxies; i++) {
 		struct object *p = b->proxies[i];
 		const struct hp_virtualhost *vh = p->u.httpproxy.virtualhost;
+		const struct object *owner;
 		struct fqdn_claims *fc;
 
-		if (vh == NULL || b->proxy_ignored[i] ||
-		    object_is_shadowed(b->proxies, i))
+		if (!claimant[i])
 			continue;
 		fc = strmap_get(&owners, vh->fqdn);
 		if (fc->n == 1) {
 			root_build(&hs, i);
 			continue;
 		}
-		if (fc->names == NULL) {
-			struct strbuf names = STRBUF_INIT;
-
-			for (size_t k = 0; k < fc->n; k++) {
-				const struct object *o = b->proxies[fc->proxies[k]];
-
-				strbuf_printf(&names, "%s%s/%s", names.len ? ", " : "",
-				    o->meta.namespace, o->meta.name);
-			}
-			fc->names = arena_strdup(b->arena, names.buf);
-			strbuf_free(&names);
+		if (!fc->sorted)
+			claims_decide(b, vh->fqdn, fc);
+		if (fc->winner == i) {
+			root_build(&hs, i);
+			continue;
 		}
+		if (fc->winner == (size_t)-1) {
+			owner = fc->first->o;
+			status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
+			    "VirtualHostError", "DuplicateVhost", &vh->origin,
+			    "fqdn \"%s\" is already served by Ingress %s/%s (%s:%d), "
+			    "which claimed it first", vh->fqdn, owner->meta.namespace,
+			    owner->meta.name, fc->first->where->file,
+			    fc->first->where->line);
+			continue;
+		}
+		owner = b->proxies[fc->winner];
 		status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
 		    "VirtualHostError", "DuplicateVhost", &vh->origin,
-		    "fqdn \"%s\" is used in multiple HTTPProxies: %s", vh->fqdn,
-		    fc->names);
+		    "fqdn \"%s\" is already served by HTTPProxy %s/%s (%s:%d), "
+		    "which claimed it first", vh->fqdn,
+		    owner->meta.namespace, owner->meta.name,
+		    owner->u.httpproxy.virtualhost->origin.file,
+		    owner->u.httpproxy.virtualhost->origin.line);
 	}
 	for (size_t i = 0; i < b->nproxies; i++) {
 		if (b->proxies[i]->u.httpproxy.virtualhost != NULL || hs.reached[i] ||

@@ -61,11 +61,18 @@ ingress_settings(struct builder *b, size_t st, const struct object *ing,
 		uint32_t num = 0;
 
 		rp->retry_on = v;
-		if (n != NULL && !dag_parse_u32(n, &num))
-			status_warning(b, st, "IngressError", "InvalidAnnotation", NULL,
-			    "annotation projectcontour.io/num-retries: \"%s\" is not a "
-			    "number; Envoy's default (1) applies", n);
-		rp->num_retries = num > 0 ? num : 1;
+		/* Contour's annotation.NumRetries: -1 means no retries, 0 or
+		 * missing Envoy's default of 1. */
+		if (n != NULL && strcmp(n, "-1") == 0)
+			rp->num_retries = 0;
+		else {
+			if (n != NULL && !dag_parse_u32(n, &num))
+				status_warning(b, st, "IngressError",
+				    "InvalidAnnotation", NULL, "annotation "
+				    "projectcontour.io/num-retries: \"%s\" is not a "
+				    "number or -1; Envoy's default (1) applies", n);
+			rp->num_retries = num > 0 ? num : 1;
+		}
 		rp->per_try_timeout_ms = DAG_TIMEOUT_DEFAULT;
 		if (t != NULL && *t) {
 			const char *why;
@@ -129,8 +136,10 @@ path_match(struct builder *b, const struct ing_path *ip, struct dag_route *r)
 		r->path_kind = DAG_PATH_EXACT;
 		r->path = path;
 	} else if (strpbrk(path, "^+*[]%") != NULL) {
-		/* ImplementationSpecific: what looks like a regex is one. */
-		const char *why = policy_regex_problem(path);
+		/* ImplementationSpecific: what looks like a regex is one,
+		 * sent as "^" and the path (translate_route.c). */
+		const char *why = policy_regex_check(b,
+		    arena_printf(b->arena, "^%s", path));
 
 		if (why != NULL)
 			return why;
@@ -170,7 +179,16 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 	if ((why = path_match(b, ip, &r)) != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "PathMatchConditionsNotValid", &ip->origin,
-		    "path \"%s\": the regular expression %s", ip->path, why);
+		    "path \"%s\": invalid regular expression: %s", ip->path, why);
+		return;
+	}
+	/* The :authority regex every route of a "*." host carries. */
+	if (strncmp(host, "*.", 2) == 0 && (why = policy_regex_check(b,
+	    policy_wildcard_regex(b, host))) != NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "WildcardRegexNotValid", &ip->origin, "host \"%s\": the regular "
+		    "expression that matches its one label is refused by RE2: %s",
+		    host, why);
 		return;
 	}
 	wc.cluster = service_cluster(b, ing->meta.namespace, be->service_name,
@@ -225,6 +243,40 @@ ingress_host_foreign(struct builder *b, size_t st, const struct object *ing,
 	return true;
 }
 
+/* policy.fqdn-owners holds for Ingress hosts as for root HTTPProxies:
+ * a rule for a host its namespace may not claim adds nothing. */
+static bool
+ingress_host_allowed(struct builder *b, size_t st, const struct object *ing,
+    const char *host, const struct origin *where)
+{
+	const struct config_fqdn_owner *entry;
+
+	if (fqdn_allowed(b, ing->meta.namespace, host, &entry))
+		return true;
+	status_warning(b, st, "VirtualHostError", "FQDNNotAllowedInNamespace",
+	    where, "host \"%s\" cannot be claimed from namespace \"%s\" "
+	    "(policy.fqdn-owners): this rule adds nothing", host,
+	    ing->meta.namespace);
+	return false;
+}
+
+/* Did this Ingress's rules add a plain "/" prefix route (the default
+ * backend's match) to the "*" host, after its first `before` routes? */
+static bool
+star_root_added(struct builder *b, size_t before)
+{
+	const struct builder_vhost *bv = strmap_get(&b->vhost_index, "*");
+
+	for (size_t i = before; bv != NULL && i < bv->vh.nroutes; i++) {
+		const struct dag_route *r = &bv->vh.routes[i];
+
+		if (r->path_kind == DAG_PATH_PREFIX && strcmp(r->path, "/") == 0 &&
+		    !r->segment_prefix && r->nheaders == 0 && r->nqueries == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 ingress_build(struct builder *b, size_t i)
 {
@@ -232,43 +284,65 @@ ingress_build(struct builder *b, size_t i)
 	const struct ingress *spec = &ing->u.ingress;
 	size_t st = b->ingress_status[i];
 	struct ing_settings set;
+	const struct builder_vhost *star;
+	size_t star_before;
+	const char *cert_ns = annotation_get(ing,
+	    "projectcontour.io/tls-cert-namespace");
 
 	ingress_settings(b, st, ing, &set);
-	if (spec->default_backend != NULL) {
-		struct ing_path ip = { .backend = *spec->default_backend,
-			.origin = spec->default_backend->origin };
-
-		ingress_path(b, st, ing, &set, "*", &ip);
-	}
+	star = strmap_get(&b->vhost_index, "*");
+	star_before = star != NULL ? star->vh.nroutes : 0;
 	for (size_t r = 0; r < spec->nrules; r++) {
 		const struct ing_rule *rule = &spec->rules[r];
 		const char *host = rule->host && *rule->host ? rule->host : "*";
 
 		if (ingress_host_foreign(b, st, ing, host, &rule->origin))
 			continue;
+		if (rule->host && *rule->host && !ingress_host_allowed(b, st, ing,
+		    host, &rule->origin))
+			continue;
 		for (size_t p = 0; p < rule->npaths; p++)
 			ingress_path(b, st, ing, &set, host, &rule->paths[p]);
+	}
+	/* Contour prepends the default backend to the rules and a later
+	 * route with the same match replaces an earlier one: a rule's "/"
+	 * on the "*" host wins over the default backend. */
+	if (spec->default_backend != NULL &&
+	    !star_root_added(b, star_before)) {
+		struct ing_path ip = { .backend = *spec->default_backend,
+			.origin = spec->default_backend->origin };
+
+		ingress_path(b, st, ing, &set, "*", &ip);
 	}
 	/* The TLS listener: the secret is resolved by tls.c. */
 	for (size_t t = 0; t < spec->ntls; t++) {
 		const struct ing_tls *tls = &spec->tls[t];
 
-		if (tls->secret_name == NULL)
+		const char *ref = tls->secret_name;
+
+		if (ref == NULL)
 			continue;
+		/* Contour's projectcontour.io/tls-cert-namespace: the
+		 * namespace of a secretName without one (a
+		 * TLSCertificateDelegation there must permit it). */
+		if (strchr(ref, '/') == NULL && cert_ns != NULL && *cert_ns)
+			ref = arena_printf(b->arena, "%s/%s", cert_ns, ref);
 		for (size_t h = 0; h < tls->nhosts; h++) {
 			struct builder_vhost *bv;
-			const char *slash = strchr(tls->secret_name, '/');
+			const char *slash = strchr(ref, '/');
 
-			if (ingress_host_foreign(b, st, ing, tls->hosts[h], &tls->origin))
+			if (ingress_host_foreign(b, st, ing, tls->hosts[h], &tls->origin) ||
+			    !ingress_host_allowed(b, st, ing, tls->hosts[h],
+			    &tls->origin))
 				continue;
 			bv = vhost_get(b, tls->hosts[h], ing);
 
 			bv->vh.tls_secret_namespace = slash ?
-			    arena_strndup(b->arena, tls->secret_name,
-			    (size_t)(slash - tls->secret_name)) : ing->meta.namespace;
-			bv->vh.tls_secret_name = slash ? slash + 1 : tls->secret_name;
+			    arena_strndup(b->arena, ref, (size_t)(slash - ref)) :
+			    ing->meta.namespace;
+			bv->vh.tls_secret_name = slash ? slash + 1 : ref;
 			bv->vh.tls_minimum_version = set.tls_minimum_version;
-			tls_ingress_host(b, st, ing, tls->hosts[h], tls->secret_name,
+			tls_ingress_host(b, st, ing, tls->hosts[h], ref,
 			    &tls->origin);
 		}
 	}

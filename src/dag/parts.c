@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "dag/owners.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
@@ -104,6 +105,9 @@ config_fingerprint(const struct cairn_config *cfg)
 	if (cfg == NULL)
 		return 1;
 	h = hash_begin();
+	/* Which regexes are refused (policy_regex_check). */
+	hash_update(h, &cfg->envoy.regex_max_program_size,
+	    sizeof cfg->envoy.regex_max_program_size);
 	for (size_t i = 0; i < cfg->policy.nroot_namespaces; i++)
 		hash_update(h, cfg->policy.root_namespaces[i],
 		    strlen(cfg->policy.root_namespaces[i]) + 1);
@@ -119,6 +123,14 @@ config_fingerprint(const struct cairn_config *cfg)
 	v[6] = str_hash(cfg->envoy.tls.fallback_certificate.namespace);
 	v[7] = str_hash(cfg->envoy.tls.fallback_certificate.name);
 	hash_update(h, v, sizeof v);
+	for (size_t i = 0; i < cfg->policy.nfqdn_owners; i++) {
+		const struct config_fqdn_owner *o = &cfg->policy.fqdn_owners[i];
+
+		hash_update(h, o->namespace, strlen(o->namespace) + 1);
+		for (size_t k = 0; k < o->npatterns; k++)
+			hash_update(h, o->patterns[k], strlen(o->patterns[k]) + 1);
+		hash_update(h, "\n", 1);
+	}
 	return hash_end(h) | 2;
 }
 
@@ -137,6 +149,10 @@ struct unit_keys {
 	uint64_t *keys;
 	size_t n;
 	bool used;
+	/* Its root HTTPProxies and Ingresses (they claim FQDNs): the unit's
+	 * objects, alive while the unit is. */
+	const struct object **roots;
+	size_t nroots;
 };
 
 struct grouping {
@@ -590,8 +606,10 @@ dag_assemble(struct dag **parts, size_t nparts)
 static void
 units_clear(struct dag_cache *c)
 {
-	for (size_t i = 0; i < c->ucap; i++)
+	for (size_t i = 0; i < c->ucap; i++) {
 		free(c->units[i].keys);
+		free(c->units[i].roots);
+	}
 	memset(c->units, 0, c->ucap * sizeof c->units[0]);
 	c->nunits = 0;
 }
@@ -637,9 +655,19 @@ unit_keys_get(struct dag_cache *c, const struct dag_unit *u)
 
 	e = unit_slot(c->units, c->ucap, u->id);
 	if (e->id == 0) {
+		size_t rcap = 0;
+
 		e->id = u->id;
-		for (size_t k = 0; k < u->nobjs; k++)
-			object_keys(u->objs[k], &e->keys, &e->n, &cap);
+		for (size_t k = 0; k < u->nobjs; k++) {
+			const struct object *o = u->objs[k];
+
+			object_keys(o, &e->keys, &e->n, &cap);
+			if ((o->kind == OBJ_HTTPPROXY &&
+			    o->u.httpproxy.virtualhost != NULL &&
+			    o->u.httpproxy.virtualhost->fqdn != NULL) ||
+			    (o->kind == OBJ_INGRESS && o->u.ingress.nrules > 0))
+				ARRAY_PUSH(e->roots, e->nroots, rcap, o);
+		}
 		c->nunits++;
 	}
 	e->used = true;
@@ -671,6 +699,7 @@ units_sweep(struct dag_cache *c)
 			continue;
 		if (!e->used) {
 			free(e->keys);
+			free(e->roots);
 			continue;
 		}
 		e->used = false;
@@ -718,10 +747,78 @@ units_group(struct dag_cache *c, const struct dag_unit *units, size_t n,
 	free(g.key_node);
 }
 
+static int
+str_bsearch_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(const char *const *)elem);
+}
+
+/* fp with one claim's seq mixed in, when its FQDN is contested. */
+static uint64_t
+owners_mix(uint64_t fp, const struct fqdn_ledger *owners,
+    const char **contested, size_t ncontested, const char *fqdn,
+    const char *ns, const char *name)
+{
+	uint64_t v[4];
+
+	if (bsearch(fqdn, contested, ncontested, sizeof contested[0],
+	    str_bsearch_cmp) == NULL)
+		return fp;
+	v[0] = fp;
+	v[1] = fqdn_ledger_seq(owners, fqdn, ns, name);
+	v[2] = key_of('f', fqdn);
+	v[3] = key_of('n', ns) ^ key_of('m', name);
+	return hash_bytes(v, sizeof v);
+}
+
+/* The seqs of the group's claims on contested FQDNs, hashed (0 when it
+ * has none, the common case: nothing to look up). */
+static uint64_t
+owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
+    const size_t *members, size_t n, const struct fqdn_ledger *owners,
+    const char **contested, size_t ncontested)
+{
+	uint64_t fp = 0;
+
+	if (ncontested == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct unit_keys *uk = unit_slot(c->units, c->ucap,
+		    units[members[i]].id);
+
+		for (size_t k = 0; k < uk->nroots; k++) {
+			const struct object *o = uk->roots[k];
+
+			if (o->kind == OBJ_HTTPPROXY) {
+				fp = owners_mix(fp, owners, contested, ncontested,
+				    o->u.httpproxy.virtualhost->fqdn,
+				    o->meta.namespace, o->meta.name);
+				continue;
+			}
+			for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+				const char *host = o->u.ingress.rules[r].host;
+				char *name;
+
+				if (host == NULL || bsearch(host, contested,
+				    ncontested, sizeof contested[0],
+				    str_bsearch_cmp) == NULL)
+					continue;
+				name = xasprintf("%s%s", FQDN_INGRESS_PREFIX,
+				    o->meta.name);
+				fp = owners_mix(fp, owners, contested, ncontested,
+				    host, o->meta.namespace, name);
+				free(name);
+			}
+		}
+	}
+	return fp;
+}
+
 /* The DAG of one group (members: unit indexes in order). */
 static struct dag *
 group_build(const struct dag_unit *units, const size_t *members, size_t n,
-    const struct cairn_config *cfg, struct object ***objs, size_t *objs_cap)
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    struct object ***objs, size_t *objs_cap)
 {
 	size_t nobjs = 0;
 
@@ -737,22 +834,32 @@ group_build(const struct dag_unit *units, const size_t *members, size_t n,
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		nobjs += u->nobjs;
 	}
-	return dag_build(*objs, nobjs, cfg);
+	return dag_build_owned(*objs, nobjs, cfg, owners);
 }
 
 struct dag *
 dag_build_units(const struct dag_unit *units, size_t nunits,
     const struct cairn_config *cfg, struct dag_cache *c)
 {
+	return dag_build_units_owned(units, nunits, cfg, NULL, c);
+}
+
+struct dag *
+dag_build_units_owned(const struct dag_unit *units, size_t nunits,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    struct dag_cache *c)
+{
 	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
 	size_t *next = xreallocarray(NULL, nunits + 1, sizeof *next);
 	size_t *members = xreallocarray(NULL, nunits + 1, sizeof *members);
-	uint64_t *ids = xreallocarray(NULL, nunits + 1, sizeof *ids);
+	uint64_t *ids = xreallocarray(NULL, nunits + 2, sizeof *ids);
 	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
 	uint64_t cfg_fp = config_fingerprint(cfg);
 	struct dag *dag;
+	size_t ncontested;
+	const char **contested = fqdn_ledger_contested(owners, &ncontested);
 
 	if (cfg_fp != c->cfg_fp) {
 		cache_clear(c);
@@ -785,6 +892,11 @@ dag_build_units(const struct dag_unit *units, size_t nunits,
 			members[n] = u;
 			ids[n++] = units[u].id;
 		}
+		/* A part is only valid for the order of the contested claims
+		 * it saw (SPEC §6a): that order is part of its key. */
+		ids[n] = owners_fingerprint(c, units, members, n, owners,
+		    contested, ncontested);
+		n++;
 		h = ids_hash(ids, n);
 		c->stats.groups++;
 		e = r == tls_group ? NULL : cache_find(c, h, ids, n);
@@ -794,14 +906,15 @@ dag_build_units(const struct dag_unit *units, size_t nunits,
 			c->stats.reused++;
 			continue;
 		}
-		parts[nparts] = group_build(units, members, n, cfg, &objs,
-		    &objs_cap);
+		parts[nparts] = group_build(units, members, n - 1, cfg, owners,
+		    &objs, &objs_cap);
 		if (r != tls_group)
 			cache_add(c, h, ids, n, parts[nparts]);
 		nparts++;
 		c->stats.built++;
 	}
 	cache_sweep(c, nparts);
+	free(contested);
 	dag = dag_assemble(parts, nparts);
 	dag->nparts_built = c->stats.built;
 	free(objs);

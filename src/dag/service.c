@@ -73,12 +73,38 @@ port_listed(const char *list, const struct svc_port *sp)
 	return false;
 }
 
-/* projectcontour.io/upstream-protocol.{h2,h2c,tls}: "443,https". */
+/* Contour's toContourProtocol: a port's appProtocol, when set, decides
+ * alone (the annotations are not read); *known false for a value Contour
+ * does not map (HTTP/1.1 then). */
+static const char *
+app_protocol(const char *app, bool *known)
+{
+	static const struct { const char *app, *proto; } map[] = {
+		{ "kubernetes.io/h2c", "h2c" },
+		{ "kubernetes.io/ws", NULL },
+		{ "http", NULL },
+		{ "https", "tls" },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(app, map[i].app) == 0) {
+			*known = true;
+			return map[i].proto;
+		}
+	*known = false;
+	return NULL;
+}
+
+/* projectcontour.io/upstream-protocol.{h2,h2c,tls}: "443,https"; a port's
+ * appProtocol wins (Contour's upstreamProtocol). */
 static const char *
 annotation_protocol(const struct object *svc, const struct svc_port *sp)
 {
 	static const char *const names[] = { "h2", "h2c", "tls" };
+	bool known;
 
+	if (sp->app_protocol != NULL)
+		return app_protocol(sp->app_protocol, &known);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (port_listed(annotation_get(svc, protocol_annotations[i]), sp))
 			return names[i];
@@ -112,6 +138,18 @@ service_check_annotations(struct builder *b, size_t st, const struct object *svc
 			status_warning(b, st, "ServiceError", "InvalidAnnotation", NULL,
 			    "annotation %s: \"%s\" is not a number (0..4294967295); "
 			    "ignored", circuit_breaker_annotations[i], v);
+	}
+	for (size_t i = 0; i < s->nports; i++) {
+		bool known;
+
+		if (s->ports[i].app_protocol == NULL)
+			continue;
+		(void)app_protocol(s->ports[i].app_protocol, &known);
+		if (!known)
+			status_warning(b, st, "ServiceError", "InvalidAppProtocol",
+			    &s->ports[i].origin, "spec.ports[%zu].appProtocol \"%s\" "
+			    "is not one of kubernetes.io/h2c, kubernetes.io/ws, http, "
+			    "https: the port is HTTP/1.1", i, s->ports[i].app_protocol);
 	}
 	for (size_t i = 0; i < sizeof protocol_annotations /
 	    sizeof protocol_annotations[0]; i++) {
@@ -239,22 +277,13 @@ endpoints_from_slices(struct builder *b, const struct object *svc_obj,
 /* Endpoints of one service port: subsets' ports (and EndpointSlices'
  * ports) match the service port by name, both unnamed for a single-port
  * service, as kube-proxy does. */
-static struct dag_endpoints *
-endpoints_for(struct builder *b, const struct object *svc_obj,
-    const struct svc_port *sp, const char *name)
+static void
+endpoints_collect(struct builder *b, const struct object *svc_obj,
+    const char *want, struct dag_endpoints *de, size_t *capp)
 {
-	struct dag *dag = b->dag;
-	const char *want = sp->name ? sp->name : "";
 	struct object *ep_obj;
-	struct dag_endpoints *de;
-	size_t cap = 0, n = 0;
+	size_t cap = *capp;
 
-	if ((de = strmap_get(&b->endpoints_index, name)) != NULL)
-		return de;
-	if (b->endpoints_index.cap == 0)
-		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
-	de = ARENA_NEW(b->arena, struct dag_endpoints);
-	de->name = name;
 	ep_obj = object_lookup(b, &b->endpoints_ix, b->endpoints, b->nendpoints,
 	    svc_obj->meta.namespace, svc_obj->meta.name);
 	for (size_t s = 0; ep_obj && s < ep_obj->u.endpoints.nsubsets; s++) {
@@ -271,6 +300,43 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 		}
 	}
 	endpoints_from_slices(b, svc_obj, want, de, &cap);
+	*capp = cap;
+}
+
+/* Contour's healthPort: each endpoint's health checks go to the port the
+ * same address has for the Service's health port (none: its own port). */
+static void
+endpoints_health_ports(struct builder *b, const struct object *svc_obj,
+    const struct svc_port *hsp, struct dag_endpoints *de)
+{
+	struct dag_endpoints health = { 0 };
+	size_t cap = 0;
+
+	endpoints_collect(b, svc_obj, hsp->name ? hsp->name : "", &health, &cap);
+	for (size_t i = 0; i < de->n; i++)
+		for (size_t j = 0; j < health.n; j++)
+			if (strcmp(de->items[i].ip, health.items[j].ip) == 0) {
+				de->items[i].health_port = health.items[j].port;
+				break;
+			}
+}
+
+static struct dag_endpoints *
+endpoints_for(struct builder *b, const struct object *svc_obj,
+    const struct svc_port *sp, const struct svc_port *hsp, const char *name)
+{
+	struct dag *dag = b->dag;
+	const char *want = sp->name ? sp->name : "";
+	struct dag_endpoints *de;
+	size_t cap = 0, n = 0;
+
+	if ((de = strmap_get(&b->endpoints_index, name)) != NULL)
+		return de;
+	if (b->endpoints_index.cap == 0)
+		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
+	de = ARENA_NEW(b->arena, struct dag_endpoints);
+	de->name = name;
+	endpoints_collect(b, svc_obj, want, de, &cap);
 	if (de->n > 1) {
 		qsort(de->items, de->n, sizeof de->items[0], endpoint_cmp);
 		/* An address in both an Endpoints and a slice counts once. */
@@ -279,6 +345,8 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 				de->items[n++] = de->items[i];
 		de->n = n;
 	}
+	if (hsp != NULL)
+		endpoints_health_ports(b, svc_obj, hsp, de);
 	strmap_put(b->arena, &b->endpoints_index, name, de);
 	ARENA_PUSH(b->arena, dag->endpoints, dag->nendpoints, b->endpoints_cap, de);
 	return de;
@@ -316,7 +384,8 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 	if (c->health_check != NULL) {
 		const struct dag_health_check *hc = c->health_check;
 
-		strbuf_printf(sb, "hc=%s|%s|%lld|%lld|%u|%u", hc->path,
+		strbuf_printf(sb, "hc=%s|%s|%lld|%lld|%u|%u", hc->path ? hc->path :
+		    "(tcp)",
 		    hc->host ? hc->host : "", (long long)hc->interval_ms,
 		    (long long)hc->timeout_ms, hc->unhealthy_threshold,
 		    hc->healthy_threshold);
@@ -326,6 +395,12 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 			    (long long)hc->expected_statuses[i].end);
 		strbuf_putc(sb, ';');
 	}
+	if (c->slow_start != NULL)
+		strbuf_printf(sb, "slowstart=%lld,%.17g,%u;",
+		    (long long)c->slow_start->window_ms, c->slow_start->aggression,
+		    c->slow_start->min_weight_percent);
+	if (c->health_port != 0)
+		strbuf_printf(sb, "healthport=%d;", (int)c->health_port);
 	if (c->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT)
 		strbuf_printf(sb, "idle=%lld;", (long long)c->idle_connection_timeout_ms);
 	if (c->max_connections || c->max_pending_requests || c->max_requests ||
@@ -338,6 +413,8 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 	if (c->upstream_ca != NULL)
 		strbuf_printf(sb, "ca=%s;san=%s;", c->upstream_ca->name,
 		    c->upstream_subject_name);
+	for (size_t i = 1; i < c->nupstream_subject_names; i++)
+		strbuf_printf(sb, "san=%s;", c->upstream_subject_names[i]);
 }
 
 /* "<ns>/<name>/<port>/<hex>" into buf; false when it does not fit.
@@ -377,7 +454,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 {
 	struct object *svc_obj = object_lookup(b, &b->services_ix, b->services,
 	    b->nservices, ns, name);
-	const struct svc_port *sp;
+	const struct svc_port *sp, *hsp = NULL;
 	const struct service *svc;
 	struct dag_cluster proto = { 0 }, *c;
 	struct strbuf sb = STRBUF_INIT;
@@ -395,6 +472,12 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 		else
 			*why = arena_printf(b->arena, "port \"%d\" on service \"%s/%s\" "
 			    "not matched", port, ns, name);
+		return NULL;
+	}
+	if (opts != NULL && opts->health_port != 0 && opts->health_port != sp->port &&
+	    (hsp = service_port_find(svc, opts->health_port, NULL)) == NULL) {
+		*why = arena_printf(b->arena, "health port \"%d\" on service "
+		    "\"%s/%s\" not matched", opts->health_port, ns, name);
 		return NULL;
 	}
 	if (svc->type != NULL && strcmp(svc->type, "ExternalName") == 0) {
@@ -418,8 +501,11 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	if (opts != NULL) {
 		proto.lb_policy = opts->lb_policy;
 		proto.health_check = (struct dag_health_check *)opts->health_check;
+		proto.slow_start = opts->slow_start;
 		proto.idle_connection_timeout_ms = opts->idle_connection_timeout_ms;
 	}
+	if (hsp != NULL && proto.external_name == NULL)
+		proto.health_port = hsp->port;
 	proto.max_connections = annotation_u32(svc_obj, circuit_breaker_annotations[0]);
 	proto.max_pending_requests = annotation_u32(svc_obj, circuit_breaker_annotations[1]);
 	proto.max_requests = annotation_u32(svc_obj, circuit_breaker_annotations[2]);
@@ -433,6 +519,8 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 		if (opts != NULL && opts->upstream_ca != NULL) {
 			proto.upstream_ca = opts->upstream_ca;
 			proto.upstream_subject_name = opts->upstream_subject_name;
+			proto.upstream_subject_names = opts->upstream_subject_names;
+			proto.nupstream_subject_names = opts->nupstream_subject_names;
 			if (proto.sni == NULL)
 				proto.sni = opts->upstream_subject_name;
 		}
@@ -462,8 +550,14 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	proto.eds_name = sp->name && sp->name[0] ?
 	    arena_printf(b->arena, "%s/%s/%s", ns, name, sp->name) :
 	    arena_printf(b->arena, "%s/%s/%d", ns, name, sp->port);
+	/* Endpoints with health check ports are a resource of their own. */
+	if (proto.health_port != 0)
+		proto.eds_name = hsp->name && hsp->name[0] ?
+		    arena_printf(b->arena, "%s/health/%s", proto.eds_name, hsp->name) :
+		    arena_printf(b->arena, "%s/health/%d", proto.eds_name, hsp->port);
 	if (proto.external_name == NULL)
-		proto.endpoints = endpoints_for(b, svc_obj, sp, proto.eds_name);
+		proto.endpoints = endpoints_for(b, svc_obj, sp,
+		    proto.health_port != 0 ? hsp : NULL, proto.eds_name);
 	if (proto.health_check != NULL)
 		proto.health_check = arena_memdup(b->arena, proto.health_check,
 		    sizeof *proto.health_check);

@@ -83,6 +83,8 @@ tls_upstream_validation(struct builder *b, size_t st, const struct object *proxy
 	}
 	opts->upstream_ca = ca;
 	opts->upstream_subject_name = v->subject_name;
+	opts->upstream_subject_names = v->subject_names;
+	opts->nupstream_subject_names = v->nsubject_names;
 	return true;
 }
 
@@ -117,6 +119,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 	const struct hp_tcpproxy_include *inc;
 	struct dag_tcpproxy *dt;
 	enum dag_lb_policy lb;
+	const struct dag_health_check *hc;
 	uint32_t total = 0;
 	const char *ns;
 
@@ -131,6 +134,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 		return false;
 	}
 	lb = tcp_lb_policy(b, st, tp->lb_policy);
+	hc = dag_health_check_new(b, tp->health_check, true);
 	if (tp->nservices > 0) {
 		dt = ARENA_NEW(b->arena, struct dag_tcpproxy);
 		/* Zero weights get no traffic (and no cluster) unless all are
@@ -140,7 +144,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 		for (size_t i = 0; i < tp->nservices; i++) {
 			const struct hp_service *s = &tp->services[i];
 			struct cluster_options opts = { .protocol = s->protocol,
-				.lb_policy = lb,
+				.lb_policy = lb, .health_check = hc,
 				.idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT };
 			struct dag_weighted_cluster wc = { 0 };
 			const char *why;

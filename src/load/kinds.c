@@ -8,6 +8,7 @@
 #include "load/kinds_internal.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -140,15 +141,30 @@ kinds_check_cidr(const char *s)
 	return NULL;
 }
 
+/* Where a `regex:` value is: RE2 errors found by the DAG point at it. */
+static void
+kinds_regex_origin(struct schema_ctx *ctx, const struct ynode *map,
+    struct origin *out)
+{
+	const struct ynode *v = ynode_get(map, "regex");
+
+	if (v == NULL)
+		return;
+	out->file = ctx->file;
+	out->line = v->line;
+	out->col = v->col;
+}
+
 /* Contour: a header condition is exactly one test on one header. */
 static void
 kinds_header_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 {
 	static const char *const tests[] = { "present", "notpresent", "exact",
 	    "notexact", "contains", "notcontains", "regex" };
-	const struct hp_header_match *h = obj;
+	struct hp_header_match *h = obj;
 	size_t n = 0;
 
+	kinds_regex_origin(ctx, map, &h->regex_origin);
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
 		bool b;
@@ -197,7 +213,7 @@ kinds_query_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 	    "regex", "contains", "present" };
 	size_t n = 0;
 
-	(void)obj;
+	kinds_regex_origin(ctx, map, &((struct hp_query_match *)obj)->regex_origin);
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
 		bool b;
@@ -235,8 +251,11 @@ kinds_condition_validate(struct schema_ctx *ctx, const struct ynode *map, void *
 	int n = (c->prefix != NULL) + (c->exact != NULL) + (c->regex != NULL) +
 	    (c->header != NULL) + (c->query != NULL);
 
-	if (n != 1) {
-		schema_error(ctx, map, "a condition must set exactly one of "
+	/* Contour's CRD lets one item hold several (prefix and header apply
+	 * together); more than one path match is a RouteError/IncludeError
+	 * status (pathMatchConditionsValid), not a load error. */
+	if (n == 0) {
+		schema_error(ctx, map, "a condition must set at least one of "
 		    "prefix, exact, regex, header or queryParameter");
 		return;
 	}
@@ -249,6 +268,8 @@ kinds_condition_validate(struct schema_ctx *ctx, const struct ynode *map, void *
 	if (c->regex != NULL && c->regex[0] != '/')
 		schema_error_at(ctx, ynode_get(map, "regex"), "regex",
 		    "must start with \"/\"");
+
+	kinds_regex_origin(ctx, map, &((struct hp_condition *)obj)->regex_origin);
 }
 
 static const struct schema_field kinds_condition_fields[] = {
@@ -280,6 +301,109 @@ static const struct schema_table kinds_headers_policy = SCHEMA_TABLE_ORIGIN(
 
 static const char *const kinds_upstream_protocols[] = { "h2", "h2c", "tls", NULL };
 
+/* Contour's CRD patterns for cookie rewrites: a cookie name is an RFC 6265
+ * token; a path has no ';' or control character; a domain is a DNS name. */
+static const char *
+kinds_check_cookie_name(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?={}", *p) != NULL)
+			return "must be a cookie name (no spaces, control characters "
+			    "or ()<>@,;:\\\"/[]?={})";
+	return NULL;
+}
+
+static const char *
+kinds_check_cookie_path(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f || *p == ';')
+			return "must not contain ';' or control characters";
+	return NULL;
+}
+
+static const char *
+kinds_check_cookie_domain(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.'))
+			return "must be a domain name (letters, digits, '-' and '.')";
+	return NULL;
+}
+
+static const struct schema_field kinds_cookie_path_fields[] = {
+	F_STR("value", struct hp_cookie_rewrite, path,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, kinds_check_cookie_path),
+};
+static const struct schema_table kinds_cookie_path = SCHEMA_TABLE("pathRewrite",
+    struct hp_cookie_rewrite, kinds_cookie_path_fields, NULL);
+
+static const struct schema_field kinds_cookie_domain_fields[] = {
+	F_STR("value", struct hp_cookie_rewrite, domain,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, kinds_check_cookie_domain),
+};
+static const struct schema_table kinds_cookie_domain = SCHEMA_TABLE(
+    "domainRewrite", struct hp_cookie_rewrite, kinds_cookie_domain_fields, NULL);
+
+static const char *const kinds_same_site[] = { "Strict", "Lax", "None", NULL };
+
+/* pathRewrite and domainRewrite are decoded into the rewrite itself. */
+static const struct schema_field kinds_cookie_rewrite_fields[] = {
+	F_STR("name", struct hp_cookie_rewrite, name,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, kinds_check_cookie_name),
+	{ .key = "pathRewrite", .type = SCHEMA_OBJECT, .offset = 0,
+	  .sub = &kinds_cookie_path, .flags = SCHEMA_HAS,
+	  .has_offset = offsetof(struct hp_cookie_rewrite, has_path) },
+	{ .key = "domainRewrite", .type = SCHEMA_OBJECT, .offset = 0,
+	  .sub = &kinds_cookie_domain, .flags = SCHEMA_HAS,
+	  .has_offset = offsetof(struct hp_cookie_rewrite, has_domain) },
+	{ .key = "secure", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct hp_cookie_rewrite, secure), .flags = SCHEMA_HAS,
+	  .has_offset = offsetof(struct hp_cookie_rewrite, has_secure) },
+	F_ENUMSTR("sameSite", struct hp_cookie_rewrite, same_site, 0,
+	    kinds_same_site),
+};
+static const struct schema_table kinds_cookie_rewrite = SCHEMA_TABLE_ORIGIN(
+    "cookieRewritePolicy", struct hp_cookie_rewrite, kinds_cookie_rewrite_fields,
+    NULL);
+
+/* Contour's CRD pattern for slowStartPolicy.aggression. */
+static const char *
+kinds_check_decimal(const char *s)
+{
+	const char *p = s;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		const char *frac = ++p;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == frac)
+			return "must be a decimal number such as \"1.0\" or \".5\"";
+	} else if (p == s) {
+		return "must be a decimal number such as \"1.0\" or \".5\"";
+	}
+	if (*p != '\0')
+		return "must be a decimal number such as \"1.0\" or \".5\"";
+	return NULL;
+}
+
+static const struct schema_field kinds_slow_start_fields[] = {
+	F_STR("window", struct hp_slow_start, window, SCHEMA_REQUIRED,
+	    kinds_check_duration),
+	F_STR("aggression", struct hp_slow_start, aggression, 0,
+	    kinds_check_decimal),
+	{ .key = "minWeightPercent", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_slow_start, min_weight_percent),
+	  .flags = SCHEMA_HAS, .min = 0, .max = 100,
+	  .has_offset = offsetof(struct hp_slow_start, has_min_weight_percent) },
+};
+static const struct schema_table kinds_slow_start = SCHEMA_TABLE_ORIGIN(
+    "slowStartPolicy", struct hp_slow_start, kinds_slow_start_fields, NULL);
+
 static const struct schema_field kinds_service_ref_fields[] = {
 	F_STR("name", struct hp_service, name, SCHEMA_REQUIRED,
 	    schema_check_dns1123_subdomain),
@@ -296,9 +420,10 @@ static const struct schema_field kinds_service_ref_fields[] = {
 	    &kinds_headers_policy),
 	F_PTR("validation", struct hp_service, validation,
 	    &kinds_upstream_validation),
-	F_UNSUPPORTED("cookieRewritePolicies"),
-	F_UNSUPPORTED("slowStartPolicy"),
-	F_UNSUPPORTED("healthPort"),
+	F_LIST("cookieRewritePolicies", struct hp_service, cookie_rewrites,
+	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
+	F_PTR("slowStartPolicy", struct hp_service, slow_start, &kinds_slow_start),
+	F_PORT("healthPort", struct hp_service, health_port, 0),
 };
 const struct schema_table kinds_service_ref = SCHEMA_TABLE_ORIGIN(
     "service", struct hp_service, kinds_service_ref_fields, NULL);
@@ -519,11 +644,40 @@ static const struct schema_field kinds_local_ratelimit_fields[] = {
 	  .offset = offsetof(struct hp_local_ratelimit, burst) },
 	F_LIST("responseHeadersToAdd", struct hp_local_ratelimit, response_headers,
 	    nresponse_headers, &kinds_header_value, 0),
-	/* Needs envoy.type.v3.HttpStatus, not in proto/ yet. */
-	F_UNSUPPORTED("responseStatusCode"),
+	{ .key = "responseStatusCode", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_local_ratelimit, response_status_code),
+	  .min = 400, .max = 599 },
 };
+
+/* The 4xx and 5xx codes of Envoy's envoy.type.v3.StatusCode: Envoy
+ * refuses an HttpStatus with any other (defined_only). */
+static const uint16_t kinds_envoy_error_codes[] = {
+	400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413,
+	414, 415, 416, 417, 421, 422, 423, 424, 426, 428, 429, 431, 500, 501,
+	502, 503, 504, 505, 506, 507, 508, 510, 511,
+};
+
+static void
+kinds_local_ratelimit_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct hp_local_ratelimit *l = obj;
+
+	if (l->response_status_code == 0)
+		return;
+	for (size_t i = 0; i < sizeof kinds_envoy_error_codes /
+	    sizeof kinds_envoy_error_codes[0]; i++)
+		if (kinds_envoy_error_codes[i] == l->response_status_code)
+			return;
+	schema_error_at(ctx, ynode_get(map, "responseStatusCode"),
+	    "responseStatusCode", "%u is not a status code Envoy knows (Envoy's "
+	    "envoy.type.v3.StatusCode; 429 is the default)",
+	    (unsigned)l->response_status_code);
+}
+
 static const struct schema_table kinds_local_ratelimit = SCHEMA_TABLE_ORIGIN(
-    "local", struct hp_local_ratelimit, kinds_local_ratelimit_fields, NULL);
+    "local", struct hp_local_ratelimit, kinds_local_ratelimit_fields,
+    kinds_local_ratelimit_validate);
 
 static const struct schema_field kinds_ratelimit_fields[] = {
 	F_PTR("local", struct hp_ratelimit_policy, local, &kinds_local_ratelimit),
@@ -555,8 +709,77 @@ static const struct schema_field kinds_cors_fields[] = {
 	    nexpose_headers, 0),
 	F_STR("maxAge", struct hp_cors_policy, max_age, 0, kinds_check_duration),
 };
+/* Keeps each allowOrigin item's place for the DAG's RE2 errors. */
+static void
+kinds_cors_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
+{
+	struct hp_cors_policy *cp = obj;
+	const struct ynode *seq = ynode_get(map, "allowOrigin");
+
+	if (seq == NULL || seq->type != YNODE_SEQUENCE ||
+	    seq->seq.n != cp->nallow_origin)
+		return;
+	cp->allow_origin_at = ARENA_ARRAY(ctx->arena, struct origin,
+	    cp->nallow_origin + 1);
+	for (size_t i = 0; i < cp->nallow_origin; i++) {
+		cp->allow_origin_at[i].file = ctx->file;
+		cp->allow_origin_at[i].line = seq->seq.items[i]->line;
+		cp->allow_origin_at[i].col = seq->seq.items[i]->col;
+	}
+}
+
 static const struct schema_table kinds_cors = SCHEMA_TABLE_ORIGIN(
-    "corsPolicy", struct hp_cors_policy, kinds_cors_fields, NULL);
+    "corsPolicy", struct hp_cors_policy, kinds_cors_fields, kinds_cors_validate);
+
+/* internalRedirectPolicy.redirectResponseCodes: Contour's enumeration. */
+static void
+kinds_redirect_codes(struct schema_ctx *ctx, const struct ynode *node, void *obj,
+    const struct schema_field *f)
+{
+	struct hp_internal_redirect *ir = obj;
+
+	(void)f;
+	if (node->type != YNODE_SEQUENCE) {
+		schema_error(ctx, node, "expected a sequence of redirect status "
+		    "codes, got %s", ynode_type_name(node));
+		return;
+	}
+	ir->redirect_response_codes = ARENA_ARRAY(ctx->arena, uint32_t,
+	    node->seq.n ? node->seq.n : 1);
+	for (size_t i = 0; i < node->seq.n; i++) {
+		const struct ynode *item = node->seq.items[i];
+		size_t saved = schema_path_push_index(ctx, i);
+		int64_t v;
+
+		if (!ynode_is_int(item, &v))
+			schema_error(ctx, item, "expected a redirect status code, "
+			    "got %s", ynode_type_name(item));
+		else if (v != 301 && v != 302 && v != 303 && v != 307 && v != 308)
+			schema_error(ctx, item, "%lld is not one of 301, 302, 303, "
+			    "307, 308", (long long)v);
+		else
+			ir->redirect_response_codes[ir->nredirect_response_codes++] =
+			    (uint32_t)v;
+		schema_path_pop(ctx, saved);
+	}
+}
+
+static const char *const kinds_cross_scheme[] = { "Always", "Never", "SafeOnly",
+	NULL };
+
+static const struct schema_field kinds_internal_redirect_fields[] = {
+	{ .key = "maxInternalRedirects", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_internal_redirect, max_internal_redirects) },
+	{ .key = "redirectResponseCodes", .type = SCHEMA_CUSTOM,
+	  .custom = kinds_redirect_codes },
+	F_ENUMSTR("allowCrossSchemeRedirect", struct hp_internal_redirect,
+	    allow_cross_scheme_redirect, 0, kinds_cross_scheme),
+	F_BOOL("denyRepeatedRouteRedirect", struct hp_internal_redirect,
+	    deny_repeated_route_redirect),
+};
+static const struct schema_table kinds_internal_redirect = SCHEMA_TABLE_ORIGIN(
+    "internalRedirectPolicy", struct hp_internal_redirect,
+    kinds_internal_redirect_fields, NULL);
 
 static const struct schema_field kinds_route_fields[] = {
 	F_LIST("conditions", struct hp_route, conditions, nconditions,
@@ -586,9 +809,10 @@ static const struct schema_field kinds_route_fields[] = {
 	    &kinds_ip_filter, 0),
 	/* Need an external authorization service. */
 	F_UNSUPPORTED("authPolicy"),
-	/* Contour implements them with a Lua filter. */
-	F_UNSUPPORTED("cookieRewritePolicies"),
-	F_UNSUPPORTED("internalRedirectPolicy"),
+	F_LIST("cookieRewritePolicies", struct hp_route, cookie_rewrites,
+	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
+	F_PTR("internalRedirectPolicy", struct hp_route, internal_redirect,
+	    &kinds_internal_redirect),
 	F_UNSUPPORTED("jwtVerificationPolicy"),
 };
 static const struct schema_table kinds_route = SCHEMA_TABLE_ORIGIN(

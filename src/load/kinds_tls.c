@@ -104,11 +104,29 @@ static const struct schema_field kinds_upstream_validation_fields[] = {
 	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, kinds_check_secret_ref),
 	T_STR("subjectName", struct hp_upstream_validation, subject_name,
 	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, NULL),
-	T_UNSUPPORTED("subjectNames"),
+	{ .key = "subjectNames", .type = SCHEMA_STRING_LIST,
+	  .offset = offsetof(struct hp_upstream_validation, subject_names),
+	  .count_offset = offsetof(struct hp_upstream_validation, nsubject_names),
+	  .flags = SCHEMA_NONEMPTY },
 };
+
+/* Contour's CRD rule: subjectNames, when set, starts with subjectName. */
+static void
+kinds_upstream_validation_validate(struct schema_ctx *ctx,
+    const struct ynode *map, void *obj)
+{
+	const struct hp_upstream_validation *v = obj;
+
+	if (v->nsubject_names > 0 && v->subject_name != NULL &&
+	    strcmp(v->subject_names[0], v->subject_name) != 0)
+		schema_error_at(ctx, ynode_get(map, "subjectNames"), "subjectNames",
+		    "the first subject name must be subjectName (\"%s\")",
+		    v->subject_name);
+}
+
 const struct schema_table kinds_upstream_validation = SCHEMA_TABLE_ORIGIN(
     "validation", struct hp_upstream_validation,
-    kinds_upstream_validation_fields, NULL);
+    kinds_upstream_validation_fields, kinds_upstream_validation_validate);
 
 /* --- HTTPProxy: spec.tcpproxy ------------------------------------------------ */
 
@@ -121,14 +139,32 @@ static const struct schema_field kinds_tcpproxy_include_fields[] = {
 static const struct schema_table kinds_tcpproxy_include = SCHEMA_TABLE_ORIGIN(
     "include", struct hp_tcpproxy_include, kinds_tcpproxy_include_fields, NULL);
 
+/* Contour's TCPHealthCheckPolicy: the HTTP one without path, host and
+ * expected statuses. */
+static const struct schema_field kinds_tcp_health_check_fields[] = {
+	{ .key = "intervalSeconds", .type = SCHEMA_INT64,
+	  .offset = offsetof(struct hp_health_check, interval_seconds),
+	  .min = 0, .max = 86400 },
+	{ .key = "timeoutSeconds", .type = SCHEMA_INT64,
+	  .offset = offsetof(struct hp_health_check, timeout_seconds),
+	  .min = 0, .max = 86400 },
+	{ .key = "unhealthyThresholdCount", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_health_check, unhealthy_threshold) },
+	{ .key = "healthyThresholdCount", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct hp_health_check, healthy_threshold) },
+};
+static const struct schema_table kinds_tcp_health_check = SCHEMA_TABLE_ORIGIN(
+    "healthCheckPolicy", struct hp_health_check, kinds_tcp_health_check_fields,
+    NULL);
+
 static const struct schema_field kinds_tcpproxy_fields[] = {
 	T_LIST("services", struct hp_tcpproxy, services, nservices,
 	    &kinds_service_ref, 0),
 	T_PTR("include", struct hp_tcpproxy, include, &kinds_tcpproxy_include),
 	T_PTR("includes", struct hp_tcpproxy, includes, &kinds_tcpproxy_include),
 	T_PTR("loadBalancerPolicy", struct hp_tcpproxy, lb_policy, &kinds_lb_policy),
-	/* TCP health checks: not implemented. */
-	T_UNSUPPORTED("healthCheckPolicy"),
+	T_PTR("healthCheckPolicy", struct hp_tcpproxy, health_check,
+	    &kinds_tcp_health_check),
 };
 const struct schema_table kinds_tcpproxy = SCHEMA_TABLE_ORIGIN("tcpproxy",
     struct hp_tcpproxy, kinds_tcpproxy_fields, NULL);

@@ -59,6 +59,7 @@ struct hp_header_match {
 	bool ignore_case;
 	struct origin origin;
 	bool treat_missing_as_empty; /* notexact / notcontains only */
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 /* queryParameter: exactly one test on one parameter. */
@@ -68,6 +69,7 @@ struct hp_query_match {
 	bool present;
 	bool ignore_case;
 	struct origin origin;
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 struct hp_condition {
@@ -75,6 +77,7 @@ struct hp_condition {
 	struct hp_header_match *header; /* NULL unless `header:` given */
 	struct origin origin;
 	struct hp_query_match *query; /* NULL unless `queryParameter:` given */
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 struct hp_header_value {
@@ -91,6 +94,27 @@ struct hp_headers_policy {
 	struct origin origin;
 };
 
+/* cookieRewritePolicies[] (routes and services). */
+struct hp_cookie_rewrite {
+	char *name;
+	char *path; /* pathRewrite.value */
+	char *domain; /* domainRewrite.value */
+	bool has_path, has_domain;
+	bool secure, has_secure;
+	char *same_site; /* Strict, Lax, None */
+	struct origin origin;
+};
+
+/* services[].slowStartPolicy: window checked as a duration, aggression
+ * as a decimal number. */
+struct hp_slow_start {
+	char *window;
+	char *aggression; /* NULL: "1.0" */
+	uint32_t min_weight_percent;
+	bool has_min_weight_percent; /* else Contour's default 10 */
+	struct origin origin;
+};
+
 struct hp_service {
 	char *name;
 	int32_t port;
@@ -101,6 +125,10 @@ struct hp_service {
 	bool mirror;
 	struct hp_headers_policy *request_headers, *response_headers;
 	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
+	struct hp_slow_start *slow_start;
+	int32_t health_port; /* 0: health checks use port */
+	struct hp_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
 };
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */
@@ -178,6 +206,7 @@ struct hp_direct_response {
 
 struct hp_local_ratelimit {
 	uint32_t requests, burst;
+	uint32_t response_status_code; /* 0 = Envoy's 429 */
 	char *unit; /* second, minute, hour */
 	struct hp_header_value *response_headers;
 	size_t nresponse_headers;
@@ -201,6 +230,19 @@ struct hp_cors_policy {
 	size_t nallow_origin, nallow_methods, nallow_headers, nexpose_headers;
 	char *max_age;
 	struct origin origin;
+	/* Where each allowOrigin item is (parallel to allow_origin; NULL
+	 * when not loaded from YAML): RE2 errors point at it. */
+	struct origin *allow_origin_at;
+};
+
+/* Contour's HTTPInternalRedirectPolicy. */
+struct hp_internal_redirect {
+	uint32_t max_internal_redirects;
+	uint32_t *redirect_response_codes; /* 301, 302, 303, 307, 308 */
+	size_t nredirect_response_codes;
+	char *allow_cross_scheme_redirect; /* Always, Never (default), SafeOnly */
+	bool deny_repeated_route_redirect;
+	struct origin origin;
 };
 
 struct hp_route {
@@ -212,6 +254,9 @@ struct hp_route {
 	bool enable_websockets, permit_insecure;
 	struct hp_timeout_policy *timeout_policy;
 	struct hp_retry_policy *retry_policy;
+	struct hp_internal_redirect *internal_redirect;
+	struct hp_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
 	struct hp_health_check *health_check;
 	struct hp_lb_policy *lb_policy;
 	struct hp_path_rewrite *path_rewrite;
@@ -279,6 +324,8 @@ struct hp_tls {
 struct hp_upstream_validation {
 	char *ca_secret;
 	char *subject_name;
+	char **subject_names; /* empty, or subject_name first */
+	size_t nsubject_names;
 	struct origin origin;
 };
 
@@ -294,6 +341,7 @@ struct hp_tcpproxy {
 	struct hp_tcpproxy_include *include;
 	struct hp_tcpproxy_include *includes; /* deprecated spelling of include */
 	struct hp_lb_policy *lb_policy;
+	struct hp_health_check *health_check; /* TCP: no path, host, statuses */
 	struct origin origin;
 };
 

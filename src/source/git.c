@@ -24,6 +24,7 @@
  * timerfd paces fetches (fetch-interval, or an exponential backoff after
  * failures). The caller sees one epoll fd over all of these. */
 #include "source/git.h"
+#include "source/lastgood.h"
 
 #include <errno.h>
 #include <git2.h>
@@ -57,7 +58,6 @@
 /* Authentication attempts per fetch before giving up (libgit2 asks again
  * after every rejected credential). */
 #define MAX_CREDENTIAL_ATTEMPTS 3
-#define DEFAULT_STATE_DIRECTORY "/var/lib/cairn"
 #define FETCH_REFSPEC "+refs/heads/*:refs/heads/*"
 
 #define CHAIN_MASK                                                            \
@@ -415,6 +415,67 @@ branch_missing(struct source_git *sg, struct diag_list *diags)
 		    "push or commit to it first");
 }
 
+/* source_files.claim_age: walk first parents back from revision while
+ * path exists and each different version of it still holds() (SPEC §6a:
+ * the first-seen order of claims in git mode is the history's). */
+static size_t
+git_claim_age(void *history, const char *revision, const char *path,
+    size_t max, bool (*holds)(void *ctx, const char *data, size_t len),
+    void *ctx)
+{
+	struct source_git *sg = history;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_oid oid, blob;
+	size_t age = 0;
+
+	if (git_oid_fromstr(&oid, revision) < 0 ||
+	    git_commit_lookup(&commit, sg->repo, &oid) < 0)
+		return 0;
+	if (git_commit_tree(&tree, commit) < 0 ||
+	    git_tree_entry_bypath(&entry, tree, path) < 0)
+		goto done;
+	git_oid_cpy(&blob, git_tree_entry_id(entry));
+	while (age < max) {
+		git_commit *parent = NULL;
+
+		git_tree_entry_free(entry);
+		entry = NULL;
+		git_tree_free(tree);
+		tree = NULL;
+		if (git_commit_parentcount(commit) == 0 ||
+		    git_commit_parent(&parent, commit, 0) < 0)
+			break;
+		git_commit_free(commit);
+		commit = parent;
+		if (git_commit_tree(&tree, commit) < 0 ||
+		    git_tree_entry_bypath(&entry, tree, path) < 0 ||
+		    git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
+			break;
+		if (!git_oid_equal(&blob, git_tree_entry_id(entry))) {
+			git_blob *b = NULL;
+			bool ok;
+
+			if (git_blob_lookup(&b, sg->repo, git_tree_entry_id(entry)) < 0)
+				break;
+			ok = git_blob_rawsize(b) <= (git_object_size_t)sg->max_file_bytes &&
+			    holds(ctx, git_blob_rawcontent(b),
+			    (size_t)git_blob_rawsize(b));
+			git_blob_free(b);
+			if (!ok)
+				break;
+			git_oid_cpy(&blob, git_tree_entry_id(entry));
+		}
+		age++;
+	}
+done:
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return age;
+}
+
 /* One attempt at reading the commit; *trouble is set when the object
  * database let us down (worth a retry with a freshly opened repository). */
 static int
@@ -484,6 +545,8 @@ scan_once(struct source_git *sg, struct source_files *out, git_oid *oid,
 		}
 	}
 	out->revision = xstrdup(hex);
+	out->claim_age = git_claim_age;
+	out->history = sg;
 	subject = git_commit_summary(commit);
 	out->revision_subject = xstrdup(subject ? subject : "");
 	rc = 0;
@@ -1075,25 +1138,7 @@ source_git_refresh(struct source_git *sg)
 static char *
 state_directory(const struct source_git_options *o, const char **from)
 {
-	const char *dir = o->state_dir;
-
-	*from = "set by the caller";
-	if (dir == NULL || dir[0] == '\0') {
-		dir = getenv("CAIRN_STATE_DIRECTORY");
-		*from = "$CAIRN_STATE_DIRECTORY";
-	}
-	if (dir == NULL || dir[0] == '\0') {
-		/* systemd: a colon-separated list, ours first. */
-		dir = getenv("STATE_DIRECTORY");
-		*from = "$STATE_DIRECTORY, systemd's StateDirectory=";
-		if (dir && dir[0])
-			return xstrndup(dir, strcspn(dir, ":"));
-	}
-	if (dir && dir[0])
-		return xstrdup(dir);
-	*from = "the default; set StateDirectory=cairn (systemd) or "
-	    "$CAIRN_STATE_DIRECTORY to change it";
-	return xstrdup(DEFAULT_STATE_DIRECTORY);
+	return lastgood_state_directory(o->state_dir, from);
 }
 
 /* The URL without user information, which may hold a password. */

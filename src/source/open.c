@@ -54,6 +54,7 @@ git_open(const struct cairn_config *cfg, const char *rev, struct source **out,
 		.token_file = g->token_file,
 		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
 		.rev = rev,
+		.state_dir = cfg->state_directory,
 	};
 	struct source_git *sg;
 

@@ -47,6 +47,15 @@ struct source_files {
 	char *revision; /* commit id (git) or a content hash (directory) */
 	char *revision_subject; /* git: the commit's subject line; else NULL */
 	struct diag_list diags; /* unreadable files, loops, oversized files */
+	/* git: history of the files (SPEC §6a: the commit that introduced a
+	 * claim); NULL for directories. How many first-parent commits before
+	 * revision the file at path existed with each version satisfying
+	 * holds() (versions equal to a newer one are not asked again), at
+	 * most max. history is the source's; valid while it is open. */
+	size_t (*claim_age)(void *history, const char *revision, const char *path,
+	    size_t max, bool (*holds)(void *ctx, const char *data, size_t len),
+	    void *ctx);
+	void *history;
 };
 
 void source_files_free(struct source_files *sf);

@@ -14,6 +14,7 @@
 #include "envoy/config/core/v3/grpc_service.pb-c.h"
 #include "envoy/config/core/v3/health_check.pb-c.h"
 #include "envoy/config/core/v3/protocol.pb-c.h"
+#include "envoy/config/core/v3/socket_option.pb-c.h"
 #include "envoy/config/core/v3/substitution_format_string.pb-c.h"
 #include "envoy/config/endpoint/v3/endpoint.pb-c.h"
 #include "envoy/config/endpoint/v3/endpoint_components.pb-c.h"
@@ -24,13 +25,20 @@
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
 #include "envoy/extensions/access_loggers/file/v3/file.pb-c.h"
+#include "envoy/extensions/compression/brotli/compressor/v3/brotli.pb-c.h"
+#include "envoy/extensions/compression/gzip/compressor/v3/gzip.pb-c.h"
+#include "envoy/extensions/compression/zstd/compressor/v3/zstd.pb-c.h"
+#include "envoy/extensions/filters/http/compressor/v3/compressor.pb-c.h"
 #include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
 #include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
+#include "envoy/extensions/filters/http/lua/v3/lua.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb-c.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb-c.h"
+#include "envoy/extensions/internal_redirect/previous_routes/v3/previous_routes_config.pb-c.h"
+#include "envoy/extensions/internal_redirect/safe_cross_scheme/v3/safe_cross_scheme_config.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/common.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/secret.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb-c.h"
@@ -40,6 +48,7 @@
 #include "envoy/type/matcher/v3/regex.pb-c.h"
 #include "envoy/type/matcher/v3/string.pb-c.h"
 #include "envoy/type/v3/http.pb-c.h"
+#include "envoy/type/v3/http_status.pb-c.h"
 #include "envoy/type/v3/percent.pb-c.h"
 #include "envoy/type/v3/range.pb-c.h"
 #include "envoy/type/v3/semantic_version.pb-c.h"
@@ -73,8 +82,11 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__cluster__v3__cluster__common_lb_config__locality_weighted_lb_config__descriptor,
 	&envoy__config__cluster__v3__cluster__common_lb_config__zone_aware_lb_config__descriptor,
 	&envoy__config__cluster__v3__cluster__eds_cluster_config__descriptor,
+	&envoy__config__cluster__v3__cluster__least_request_lb_config__descriptor,
 	&envoy__config__cluster__v3__cluster__maglev_lb_config__descriptor,
 	&envoy__config__cluster__v3__cluster__ring_hash_lb_config__descriptor,
+	&envoy__config__cluster__v3__cluster__round_robin_lb_config__descriptor,
+	&envoy__config__cluster__v3__cluster__slow_start_config__descriptor,
 	&envoy__config__cluster__v3__cluster__typed_extension_protocol_options_entry__descriptor,
 	&envoy__config__core__v3__address__descriptor,
 	&envoy__config__core__v3__aggregated_config_source__descriptor,
@@ -105,15 +117,18 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__core__v3__path_config_source__descriptor,
 	&envoy__config__core__v3__pipe__descriptor,
 	&envoy__config__core__v3__rate_limit_settings__descriptor,
+	&envoy__config__core__v3__runtime_double__descriptor,
 	&envoy__config__core__v3__runtime_fractional_percent__descriptor,
 	&envoy__config__core__v3__self_config_source__descriptor,
 	&envoy__config__core__v3__socket_address__descriptor,
+	&envoy__config__core__v3__socket_option__descriptor,
 	&envoy__config__core__v3__substitution_format_string__descriptor,
 	&envoy__config__core__v3__transport_socket__descriptor,
 	&envoy__config__core__v3__typed_extension_config__descriptor,
 	&envoy__config__core__v3__watched_directory__descriptor,
 	&envoy__config__endpoint__v3__cluster_load_assignment__descriptor,
 	&envoy__config__endpoint__v3__endpoint__descriptor,
+	&envoy__config__endpoint__v3__endpoint__health_check_config__descriptor,
 	&envoy__config__endpoint__v3__lb_endpoint__descriptor,
 	&envoy__config__endpoint__v3__locality_lb_endpoints__descriptor,
 	&envoy__config__listener__v3__api_listener__descriptor,
@@ -133,6 +148,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__route__v3__cors_policy__descriptor,
 	&envoy__config__route__v3__direct_response_action__descriptor,
 	&envoy__config__route__v3__header_matcher__descriptor,
+	&envoy__config__route__v3__internal_redirect_policy__descriptor,
 	&envoy__config__route__v3__query_parameter_matcher__descriptor,
 	&envoy__config__route__v3__redirect_action__descriptor,
 	&envoy__config__route__v3__retry_policy__descriptor,
@@ -160,9 +176,19 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__route__v3__weighted_cluster__cluster_weight__descriptor,
 	&envoy__config__route__v3__weighted_cluster__cluster_weight__typed_per_filter_config_entry__descriptor,
 	&envoy__extensions__access_loggers__file__v3__file_access_log__descriptor,
+	&envoy__extensions__compression__brotli__compressor__v3__brotli__descriptor,
+	&envoy__extensions__compression__gzip__compressor__v3__gzip__descriptor,
+	&envoy__extensions__compression__zstd__compressor__v3__zstd__descriptor,
+	&envoy__extensions__filters__http__compressor__v3__compressor__descriptor,
+	&envoy__extensions__filters__http__compressor__v3__compressor__common_direction_config__descriptor,
+	&envoy__extensions__filters__http__compressor__v3__compressor__request_direction_config__descriptor,
+	&envoy__extensions__filters__http__compressor__v3__compressor__response_direction_config__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors_policy__descriptor,
 	&envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__descriptor,
+	&envoy__extensions__filters__http__lua__v3__lua__descriptor,
+	&envoy__extensions__filters__http__lua__v3__lua__source_codes_entry__descriptor,
+	&envoy__extensions__filters__http__lua__v3__lua_per_route__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbac__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbacper_route__descriptor,
 	&envoy__extensions__filters__http__router__v3__router__descriptor,
@@ -175,6 +201,8 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__descriptor,
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__weighted_cluster__descriptor,
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__weighted_cluster__cluster_weight__descriptor,
+	&envoy__extensions__internal_redirect__previous_routes__v3__previous_routes_config__descriptor,
+	&envoy__extensions__internal_redirect__safe_cross_scheme__v3__safe_cross_scheme_config__descriptor,
 	&envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__descriptor,
 	&envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__system_root_certs__descriptor,
 	&envoy__extensions__transport_sockets__tls__v3__common_tls_context__descriptor,
@@ -200,6 +228,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__type__matcher__v3__regex_matcher__descriptor,
 	&envoy__type__matcher__v3__string_matcher__descriptor,
 	&envoy__type__v3__fractional_percent__descriptor,
+	&envoy__type__v3__http_status__descriptor,
 	&envoy__type__v3__int32_range__descriptor,
 	&envoy__type__v3__int64_range__descriptor,
 	&envoy__type__v3__percent__descriptor,

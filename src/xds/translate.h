@@ -16,6 +16,14 @@ enum translate_server_header {
 
 /* The parts of cairn.yaml's `envoy:` section the translator needs; filled
  * by the caller so the translator does not depend on the config module. */
+/* The HTTP compressor filter (Contour's compression.algorithm). */
+enum translate_compression {
+	TRANSLATE_COMPRESSION_DISABLED,
+	TRANSLATE_COMPRESSION_GZIP,
+	TRANSLATE_COMPRESSION_BROTLI,
+	TRANSLATE_COMPRESSION_ZSTD,
+};
+
 struct translate_options {
 	const char *http_address;
 	uint32_t http_port;
@@ -26,6 +34,7 @@ struct translate_options {
 	int64_t stream_idle_timeout_ms;
 	int64_t request_timeout_ms;
 	int64_t max_connection_duration_ms;
+	int64_t drain_timeout_ms; /* connection-shutdown-grace-period; 0 = Envoy's */
 	uint32_t xff_num_trusted_hops;
 	enum translate_server_header server_header;
 	/* ingress_https (translate_https.c): envoy.https, envoy.tls and the
@@ -37,6 +46,18 @@ struct translate_options {
 	size_t ncipher_suites;
 	bool alpn_h2, alpn_http11;
 	const char *tls_minimum_version, *tls_maximum_version; /* "1.2", "1.3" */
+	/* Contour's access log, compression and listener settings (config.h);
+	 * numbers 0 = not set. */
+	const char *access_log_format_string; /* "" = Envoy's format */
+	char *const *json_fields; /* json-fields; empty = Contour's defaults */
+	size_t njson_fields;
+	enum translate_compression compression;
+	bool merge_slashes, strip_trailing_host_dot;
+	uint32_t max_requests_per_connection, http2_max_concurrent_streams;
+	uint32_t per_connection_buffer_limit_bytes;
+	uint32_t socket_tos, socket_traffic_class;
+	uint32_t cluster_max_requests_per_connection;
+	uint32_t cluster_per_connection_buffer_limit_bytes;
 };
 
 void translate_options_init(struct translate_options *o);

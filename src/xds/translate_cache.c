@@ -44,23 +44,24 @@ FP_SIZE(dag_endpoint, 16);
 FP_SIZE(dag_endpoints, 32);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 144);
+FP_SIZE(dag_cluster, 176);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
-FP_SIZE(dag_headers_policy, 56);
-FP_SIZE(dag_weighted_cluster, 32);
+FP_SIZE(dag_headers_policy, 64);
+FP_SIZE(dag_cookie_rewrite, 40);
+FP_SIZE(dag_weighted_cluster, 48);
 FP_SIZE(dag_redirect, 40);
 FP_SIZE(dag_retry_policy, 40);
 FP_SIZE(dag_hash_policy, 40);
-FP_SIZE(dag_local_ratelimit, 32);
+FP_SIZE(dag_local_ratelimit, 40);
 FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 240);
+FP_SIZE(dag_route, 264);
 FP_SIZE(dag_vhost, 104);
-FP_SIZE(translate_options, 144);
+FP_SIZE(translate_options, 216);
 #endif
 
 /* --- fingerprints ---------------------------------------------------------- */
@@ -146,6 +147,7 @@ fp_headers_policy(struct fp *f, const struct dag_headers_policy *p)
 	for (size_t i = 0; i < p->nremove; i++)
 		fp_str(f, p->remove[i]);
 	fp_str(f, p->host_rewrite);
+	fp_str(f, p->host_rewrite_header);
 	fp_u64(f, p->nadd);
 	for (size_t i = 0; i < p->nadd; i++) {
 		fp_str(f, p->add[i].key);
@@ -161,6 +163,7 @@ fp_ratelimit(struct fp *f, const struct dag_local_ratelimit *rl)
 		return;
 	fp_u64(f, rl->max_tokens);
 	fp_u64(f, rl->tokens_per_fill);
+	fp_u64(f, rl->status_code);
 	fp_u64(f, (uint64_t)rl->fill_interval_ms);
 	fp_u64(f, rl->nresponse_headers);
 	for (size_t i = 0; i < rl->nresponse_headers; i++) {
@@ -210,7 +213,16 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 			fp_u64(f, (uint64_t)hc->expected_statuses[i].end);
 		}
 	}
+	fp_u64(f, c->slow_start != NULL);
+	if (c->slow_start != NULL) {
+		union { double d; uint64_t u; } agg = { .d = c->slow_start->aggression };
+
+		fp_u64(f, (uint64_t)c->slow_start->window_ms);
+		fp_u64(f, agg.u);
+		fp_u64(f, c->slow_start->min_weight_percent);
+	}
 	fp_u64(f, (uint64_t)c->idle_connection_timeout_ms);
+	fp_u64(f, (uint64_t)c->health_port);
 	fp_u64(f, c->max_connections);
 	fp_u64(f, c->max_pending_requests);
 	fp_u64(f, c->max_requests);
@@ -222,6 +234,9 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 	fp_str(f, c->sni);
 	/* upstream_ca: such clusters are not cached. */
 	fp_str(f, c->upstream_subject_name);
+	fp_u64(f, c->nupstream_subject_names);
+	for (size_t i = 0; i < c->nupstream_subject_names; i++)
+		fp_str(f, c->upstream_subject_names[i]);
 }
 
 /* Cluster fingerprints of one translation, by address: every route
@@ -309,11 +324,25 @@ cluster_fp(const struct translation *t, const struct dag_cluster *c)
 }
 
 static void
+fp_cookie_rewrites(struct fp *f, const struct dag_cookie_rewrite *c, size_t n)
+{
+	fp_u64(f, n);
+	for (size_t i = 0; i < n; i++) {
+		fp_str(f, c[i].name);
+		fp_str(f, c[i].path);
+		fp_str(f, c[i].domain);
+		fp_str(f, c[i].same_site);
+		fp_u64(f, (uint64_t)(c[i].secure + 1));
+	}
+}
+
+static void
 fp_weighted(struct fp *f, const struct translation *t,
     const struct dag_weighted_cluster *w)
 {
 	fp_u64(f, cluster_fp(t, w->cluster));
 	fp_u64(f, w->weight);
+	fp_cookie_rewrites(f, w->cookie_rewrites, w->ncookie_rewrites);
 	fp_headers_policy(f, w->request_headers);
 	fp_headers_policy(f, w->response_headers);
 }
@@ -391,6 +420,18 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 	fp_u64(f, r->permit_insecure | r->https_upgrade << 1 | r->secure_only << 2);
 	fp_str(f, r->regex_rewrite);
 	fp_str(f, r->regex_substitution);
+	fp_u64(f, r->internal_redirect != NULL);
+	if (r->internal_redirect != NULL) {
+		const struct dag_internal_redirect *ir = r->internal_redirect;
+
+		fp_u64(f, ir->max_internal_redirects);
+		fp_u64(f, ir->nredirect_response_codes);
+		for (size_t i = 0; i < ir->nredirect_response_codes; i++)
+			fp_u64(f, ir->redirect_response_codes[i]);
+		fp_u64(f, ir->allow_cross_scheme | ir->safe_cross_scheme << 1 |
+		    ir->deny_repeated_route << 2);
+	}
+	fp_cookie_rewrites(f, r->cookie_rewrites, r->ncookie_rewrites);
 }
 
 static void
@@ -443,6 +484,19 @@ options_fingerprint(const struct translate_options *o)
 	fp_u64(&f, (uint64_t)o->stream_idle_timeout_ms);
 	fp_u64(&f, (uint64_t)o->request_timeout_ms);
 	fp_u64(&f, (uint64_t)o->max_connection_duration_ms);
+	fp_u64(&f, (uint64_t)o->drain_timeout_ms);
+	fp_str(&f, o->access_log_format_string);
+	fp_u64(&f, o->njson_fields);
+	for (size_t i = 0; i < o->njson_fields; i++)
+		fp_str(&f, o->json_fields[i]);
+	fp_u64(&f, o->compression);
+	fp_u64(&f, o->merge_slashes | o->strip_trailing_host_dot << 1);
+	fp_u64(&f, o->max_requests_per_connection);
+	fp_u64(&f, o->http2_max_concurrent_streams);
+	fp_u64(&f, o->per_connection_buffer_limit_bytes);
+	fp_u64(&f, o->socket_tos | (uint64_t)o->socket_traffic_class << 8);
+	fp_u64(&f, o->cluster_max_requests_per_connection);
+	fp_u64(&f, o->cluster_per_connection_buffer_limit_bytes);
 	fp_u64(&f, o->xff_num_trusted_hops);
 	fp_u64(&f, o->server_header);
 	fp_str(&f, o->https_address);
@@ -522,6 +576,7 @@ translation_key_endpoints(const struct translation *t,
 		for (size_t i = 0; i < de->n; i++) {
 			fp_str(&f, de->items[i].ip);
 			fp_u64(&f, de->items[i].port);
+			fp_u64(&f, de->items[i].health_port);
 		}
 		h = fp_end(&f);
 		known_check(t, de, h);

@@ -27,13 +27,20 @@ typedef Envoy__Config__Core__V3__HealthCheck HealthCheck;
 typedef Envoy__Extensions__Upstreams__Http__V3__HttpProtocolOptions HttpProtocolOptions;
 
 static LbEndpoint *
-lb_endpoint(struct arena *a, const char *address, uint32_t port)
+lb_endpoint(struct arena *a, const char *address, uint32_t port,
+    uint32_t health_port)
 {
 	LbEndpoint *lbe = pb_new(a, &envoy__config__endpoint__v3__lb_endpoint__descriptor);
 	Envoy__Config__Endpoint__V3__Endpoint *ep = pb_new(a,
 	    &envoy__config__endpoint__v3__endpoint__descriptor);
 
 	ep->address = pb_socket_address(a, address, port);
+	/* Contour's healthPort: health checks to another port. */
+	if (health_port != 0) {
+		ep->health_check_config = pb_new(a,
+		    &envoy__config__endpoint__v3__endpoint__health_check_config__descriptor);
+		ep->health_check_config->port_value = health_port;
+	}
 	lbe->host_identifier_case =
 	    ENVOY__CONFIG__ENDPOINT__V3__LB_ENDPOINT__HOST_IDENTIFIER_ENDPOINT;
 	lbe->endpoint = ep;
@@ -53,6 +60,13 @@ health_check(struct arena *a, const struct dag_cluster *dc)
 	hc->interval = pb_duration_ms(a, h->interval_ms);
 	hc->unhealthy_threshold = pb_uint32(a, h->unhealthy_threshold);
 	hc->healthy_threshold = pb_uint32(a, h->healthy_threshold);
+	if (h->path == NULL) { /* tcpproxy: Contour's tcpHealthCheck */
+		hc->health_checker_case =
+		    ENVOY__CONFIG__CORE__V3__HEALTH_CHECK__HEALTH_CHECKER_TCP_HEALTH_CHECK;
+		hc->tcp_health_check = pb_new(a,
+		    &envoy__config__core__v3__health_check__tcp_health_check__descriptor);
+		return hc;
+	}
 	http->path = pb_str(a, h->path);
 	http->host = pb_str(a, h->host);
 	if (dc->protocol == DAG_PROTOCOL_H2 || dc->protocol == DAG_PROTOCOL_H2C)
@@ -118,15 +132,20 @@ circuit_breakers(struct arena *a, const struct dag_cluster *dc)
 
 /* Contour's protocolOptions: HTTP/2 to the upstream for h2/h2c, and the
  * idle timeout of upstream connections (timeoutPolicy.idleConnection). */
+/* Contour's protocolOptions: explicit HTTP version, idle connection
+ * timeout and envoy.cluster.max-requests-per-connection; none of them
+ * set keeps Envoy's defaults (no options). */
 static void
-protocol_options(struct arena *a, Cluster *c, const struct dag_cluster *dc)
+protocol_options(struct arena *a, Cluster *c, const struct dag_cluster *dc,
+    uint32_t max_requests)
 {
 	bool h2 = dc->protocol == DAG_PROTOCOL_H2 || dc->protocol == DAG_PROTOCOL_H2C;
 	HttpProtocolOptions *po;
 	Envoy__Extensions__Upstreams__Http__V3__HttpProtocolOptions__ExplicitHttpConfig *ex;
 	Envoy__Config__Cluster__V3__Cluster__TypedExtensionProtocolOptionsEntry *e;
 
-	if (!h2 && dc->idle_connection_timeout_ms == DAG_TIMEOUT_DEFAULT)
+	if (!h2 && dc->idle_connection_timeout_ms == DAG_TIMEOUT_DEFAULT &&
+	    max_requests == 0)
 		return;
 	po = pb_new(a, &envoy__extensions__upstreams__http__v3__http_protocol_options__descriptor);
 	ex = pb_new(a,
@@ -145,11 +164,16 @@ protocol_options(struct arena *a, Cluster *c, const struct dag_cluster *dc)
 	po->upstream_protocol_options_case =
 	    ENVOY__EXTENSIONS__UPSTREAMS__HTTP__V3__HTTP_PROTOCOL_OPTIONS__UPSTREAM_PROTOCOL_OPTIONS_EXPLICIT_HTTP_CONFIG;
 	po->explicit_http_config = ex;
-	if (dc->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT) {
+	if (dc->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT ||
+	    max_requests > 0) {
 		po->common_http_protocol_options = pb_new(a,
 		    &envoy__config__core__v3__http_protocol_options__descriptor);
-		po->common_http_protocol_options->idle_timeout =
-		    pb_duration_ms(a, dc->idle_connection_timeout_ms);
+		if (dc->idle_connection_timeout_ms != DAG_TIMEOUT_DEFAULT)
+			po->common_http_protocol_options->idle_timeout =
+			    pb_duration_ms(a, dc->idle_connection_timeout_ms);
+		if (max_requests > 0)
+			po->common_http_protocol_options->max_requests_per_connection =
+			    pb_uint32(a, max_requests);
 	}
 	e = pb_new(a,
 	    &envoy__config__cluster__v3__cluster__typed_extension_protocol_options_entry__descriptor);
@@ -199,7 +223,7 @@ dns_cluster(struct arena *a, Cluster *c, const struct dag_cluster *dc)
 	c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__STRICT_DNS;
 	lle->n_lb_endpoints = 1;
 	lle->lb_endpoints = pb_array(a, 1);
-	lle->lb_endpoints[0] = lb_endpoint(a, dc->external_name, dc->port);
+	lle->lb_endpoints[0] = lb_endpoint(a, dc->external_name, dc->port, 0);
 	cla->cluster_name = pb_borrow(dc->eds_name);
 	cla->n_endpoints = 1;
 	cla->endpoints = pb_array(a, 1);
@@ -211,6 +235,41 @@ dns_cluster(struct arena *a, Cluster *c, const struct dag_cluster *dc)
 
 /* Only clusters some route uses are sent: an unused Service costs Envoy
  * nothing. The DAG creates clusters only when a route resolves them. */
+/* Contour's slowStartConfig: in round_robin_lb_config or
+ * least_request_lb_config, aggression under the runtime key
+ * "contour.slowstart.aggression". */
+static void
+slow_start_config(struct arena *a, Envoy__Config__Cluster__V3__Cluster *c,
+    const struct dag_cluster *dc)
+{
+	Envoy__Config__Cluster__V3__Cluster__SlowStartConfig *ss = pb_new(a,
+	    &envoy__config__cluster__v3__cluster__slow_start_config__descriptor);
+
+	ss->slow_start_window = pb_duration_ms(a, dc->slow_start->window_ms);
+	ss->aggression = pb_new(a, &envoy__config__core__v3__runtime_double__descriptor);
+	ss->aggression->default_value = dc->slow_start->aggression;
+	ss->aggression->runtime_key = "contour.slowstart.aggression";
+	ss->min_weight_percent = pb_new(a, &envoy__type__v3__percent__descriptor);
+	ss->min_weight_percent->value = dc->slow_start->min_weight_percent;
+	if (dc->lb_policy == DAG_LB_LEAST_REQUEST) {
+		Envoy__Config__Cluster__V3__Cluster__LeastRequestLbConfig *lr = pb_new(a,
+		    &envoy__config__cluster__v3__cluster__least_request_lb_config__descriptor);
+
+		lr->slow_start_config = ss;
+		c->lb_config_case =
+		    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_CONFIG_LEAST_REQUEST_LB_CONFIG;
+		c->least_request_lb_config = lr;
+	} else {
+		Envoy__Config__Cluster__V3__Cluster__RoundRobinLbConfig *rr = pb_new(a,
+		    &envoy__config__cluster__v3__cluster__round_robin_lb_config__descriptor);
+
+		rr->slow_start_config = ss;
+		c->lb_config_case =
+		    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_CONFIG_ROUND_ROBIN_LB_CONFIG;
+		c->round_robin_lb_config = rr;
+	}
+}
+
 void
 translate_clusters(struct translation *t)
 {
@@ -268,6 +327,8 @@ translate_clusters(struct translation *t)
 			c->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RING_HASH;
 			break;
 		}
+		if (dc->slow_start != NULL)
+			slow_start_config(a, c, dc);
 		if (dc->health_check != NULL) {
 			c->n_health_checks = 1;
 			c->health_checks = pb_array(a, 1);
@@ -276,7 +337,10 @@ translate_clusters(struct translation *t)
 			c->ignore_health_on_host_removal = 1;
 		}
 		c->circuit_breakers = circuit_breakers(a, dc);
-		protocol_options(a, c, dc);
+		protocol_options(a, c, dc, t->opts->cluster_max_requests_per_connection);
+		if (t->opts->cluster_per_connection_buffer_limit_bytes > 0)
+			c->per_connection_buffer_limit_bytes = pb_uint32(a,
+			    t->opts->cluster_per_connection_buffer_limit_bytes);
 		if (dc->protocol == DAG_PROTOCOL_TLS || dc->protocol == DAG_PROTOCOL_H2)
 			c->transport_socket = upstream_tls(a, dc);
 		b = translation_emit_keyed(t, XDS_CLUSTER, c->name, &c->base,
@@ -327,7 +391,7 @@ translate_endpoints(struct translation *t)
 			lle->lb_endpoints = pb_array(a, de->n);
 			for (size_t j = 0; j < de->n; j++)
 				lle->lb_endpoints[j] = lb_endpoint(a, de->items[j].ip,
-				    de->items[j].port);
+				    de->items[j].port, de->items[j].health_port);
 			cla->n_endpoints = 1;
 			cla->endpoints = pb_array(a, 1);
 			cla->endpoints[0] = lle;

@@ -257,21 +257,28 @@ translate_upstream_validation(struct arena *a, CommonTlsContext *ctx,
 	CertificateValidationContext *vc;
 	CombinedValidationContext *cvc;
 	Envoy__Extensions__TransportSockets__Tls__V3__SubjectAltNameMatcher *san;
+	size_t n;
 
 	if (dc->upstream_ca == NULL)
 		return;
 	vc = pb_new(a,
 	    &envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__descriptor);
-	san = pb_new(a,
-	    &envoy__extensions__transport_sockets__tls__v3__subject_alt_name_matcher__descriptor);
-	san->san_type = ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SUBJECT_ALT_NAME_MATCHER__SAN_TYPE__DNS;
-	san->matcher = pb_new(a, &envoy__type__matcher__v3__string_matcher__descriptor);
-	san->matcher->match_pattern_case =
-	    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT;
-	san->matcher->exact = pb_str(a, dc->upstream_subject_name);
-	vc->n_match_typed_subject_alt_names = 1;
-	vc->match_typed_subject_alt_names = pb_array(a, 1);
-	vc->match_typed_subject_alt_names[0] = san;
+	/* subjectNames (Contour): any of them; else the subjectName. */
+	n = dc->nupstream_subject_names ? dc->nupstream_subject_names : 1;
+	vc->n_match_typed_subject_alt_names = n;
+	vc->match_typed_subject_alt_names = pb_array(a, n);
+	for (size_t i = 0; i < n; i++) {
+		san = pb_new(a,
+		    &envoy__extensions__transport_sockets__tls__v3__subject_alt_name_matcher__descriptor);
+		san->san_type = ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SUBJECT_ALT_NAME_MATCHER__SAN_TYPE__DNS;
+		san->matcher = pb_new(a,
+		    &envoy__type__matcher__v3__string_matcher__descriptor);
+		san->matcher->match_pattern_case =
+		    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT;
+		san->matcher->exact = pb_str(a, dc->nupstream_subject_names ?
+		    dc->upstream_subject_names[i] : dc->upstream_subject_name);
+		vc->match_typed_subject_alt_names[i] = san;
+	}
 	cvc = pb_new(a,
 	    &envoy__extensions__transport_sockets__tls__v3__common_tls_context__combined_certificate_validation_context__descriptor);
 	cvc->default_validation_context = vc;
@@ -513,6 +520,7 @@ translate_https(struct translation *t)
 	l->n_filter_chains = n;
 	l->name = TRANSLATE_HTTPS_LISTENER;
 	l->address = pb_socket_address(a, t->opts->https_address, t->opts->https_port);
+	translate_listener_options(t, l);
 	ti = pb_new(a,
 	    &envoy__extensions__filters__listener__tls_inspector__v3__tls_inspector__descriptor);
 	lf = pb_new(a, &envoy__config__listener__v3__listener_filter__descriptor);

@@ -13,6 +13,7 @@ enum translation_seq {
 	SEQ_API_LISTENER, /* proxyless api listeners, by the host's routes */
 	SEQ_HTTP_VHOST, /* ingress_http's hosts, by their routes */
 	SEQ_PROXYLESS_ROUTE, /* proxyless RouteConfigurations, by routes */
+	SEQ_USES, /* the clusters each host's routes use (translate.c), by routes */
 	SEQ_COUNT,
 };
 
@@ -26,6 +27,9 @@ struct translation {
 	struct arena arena;
 	struct snapshot_builder *out;
 	bool proxyless_no_cluster; /* a proxyless route needs "cairn/not-forwarded" */
+	/* Some route or service rewrites cookies: the connection managers
+	 * get Envoy's Lua filter (translation_cookie_rewrites). */
+	bool cookie_lua;
 	struct translate_cache *cache; /* NULL: serialize everything */
 	uint64_t opts_fp; /* of opts, part of every cache key */
 	/* Fingerprints made once per translation (translate_cache.c): per
@@ -111,6 +115,7 @@ void translation_emit(struct translation *t, enum xds_type type,
     const char *name, const ProtobufCMessage *m, bool named_only);
 /* True when some virtual host has at least one route. */
 bool translation_has_routes(const struct translation *t);
+bool translation_cookie_rewrites(const struct translation *t);
 /* A virtual host proxyless gRPC clients can name (xds:///<fqdn>): it has
  * routes and is not a wildcard. Such a host gets an api_listener and a
  * RouteConfiguration of its own, both named after the FQDN. */
@@ -149,6 +154,11 @@ struct Envoy__Config__Accesslog__V3__AccessLog *translate_access_log(
 void translate_routes(struct translation *t);
 void translate_clusters(struct translation *t);
 void translate_endpoints(struct translation *t);
+/* per_connection_buffer_limit_bytes and socket_options of ingress_http
+ * and ingress_https (Contour's listener settings). */
+struct Envoy__Config__Listener__V3__Listener;
+void translate_listener_options(struct translation *t,
+    struct Envoy__Config__Listener__V3__Listener *l);
 /* The HttpConnectionManager shared by ingress_http and api listeners. */
 ProtobufCMessage *translate_hcm(struct translation *t, const char *stat_prefix,
     const char *route_config_name, bool with_access_log);

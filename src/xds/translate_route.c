@@ -23,7 +23,10 @@
 #include "envoy/config/route/v3/route_components.pb-c.h"
 #include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
 #include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
+#include "envoy/extensions/filters/http/lua/v3/lua.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
+#include "envoy/extensions/internal_redirect/previous_routes/v3/previous_routes_config.pb-c.h"
+#include "envoy/extensions/internal_redirect/safe_cross_scheme/v3/safe_cross_scheme_config.pb-c.h"
 #include "envoy/type/matcher/v3/regex.pb-c.h"
 #include "envoy/type/matcher/v3/string.pb-c.h"
 #include "envoy/type/v3/percent.pb-c.h"
@@ -52,6 +55,7 @@ typedef Envoy__Type__Matcher__V3__RegexMatcher RegexMatcher;
 #define FILTER_CORS "envoy.filters.http.cors"
 #define FILTER_LOCAL_RATELIMIT "envoy.filters.http.local_ratelimit"
 #define FILTER_RBAC "envoy.filters.http.rbac"
+#define FILTER_LUA "envoy.filters.http.lua"
 
 /* Where proxyless clients' requests go when a route cannot forward them
  * (see not_forwarded_cluster). */
@@ -356,6 +360,10 @@ local_ratelimit_config(struct arena *a, const struct dag_local_ratelimit *rl,
 	c->token_bucket->fill_interval = pb_duration_ms(a, rl->fill_interval_ms);
 	c->filter_enabled = percent(a, 100);
 	c->filter_enforced = percent(a, 100);
+	if (rl->status_code != 0) {
+		c->status = pb_new(a, &envoy__type__v3__http_status__descriptor);
+		c->status->code = (Envoy__Type__V3__StatusCode)rl->status_code;
+	}
 	if (rl->nresponse_headers > 0)
 		c->response_headers_to_add = header_options(a, rl->response_headers,
 		    rl->nresponse_headers, &c->n_response_headers_to_add);
@@ -446,10 +454,140 @@ cors_config(struct arena *a, const struct dag_cors *c)
 
 /* typed_per_filter_config entries, in Contour's filter order. */
 struct filter_configs {
-	const char *names[3];
-	Google__Protobuf__Any *values[3];
+	const char *names[4];
+	Google__Protobuf__Any *values[4];
 	size_t n;
 };
+
+/* s as a Lua string literal. */
+static void
+lua_quote(struct strbuf *sb, const char *s)
+{
+	strbuf_putc(sb, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			strbuf_printf(sb, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			strbuf_printf(sb, "\\%03u", (unsigned)*p);
+		else
+			strbuf_putc(sb, (char)*p);
+	}
+	strbuf_putc(sb, '"');
+}
+
+/* The rewrite of Set-Cookie headers, run by Envoy's Lua filter on the
+ * response (Contour's cookieRewritePolicies): a cookie named in the rules
+ * loses the attributes a rule sets, which are then appended. */
+static const char cookie_lua_body[] =
+    "local function trim(s)\n"
+    "  return (string.gsub(s, \"^%s*(.-)%s*$\", \"%1\"))\n"
+    "end\n"
+    "\n"
+    "local function rewrite(cookie)\n"
+    "  local semi = string.find(cookie, \";\", 1, true)\n"
+    "  local pair = cookie\n"
+    "  if semi ~= nil then\n"
+    "    pair = string.sub(cookie, 1, semi - 1)\n"
+    "  end\n"
+    "  local eq = string.find(pair, \"=\", 1, true)\n"
+    "  if eq == nil then\n"
+    "    return cookie\n"
+    "  end\n"
+    "  local rule = rules[trim(string.sub(pair, 1, eq - 1))]\n"
+    "  if rule == nil then\n"
+    "    return cookie\n"
+    "  end\n"
+    "  local out = { trim(pair) }\n"
+    "  if semi ~= nil then\n"
+    "    for attr in string.gmatch(string.sub(cookie, semi + 1), \"[^;]+\") do\n"
+    "      attr = trim(attr)\n"
+    "      local key = string.lower(trim(string.match(attr, \"^[^=]*\")))\n"
+    "      local replaced = (key == \"path\" and rule.path ~= nil) or\n"
+    "        (key == \"domain\" and rule.domain ~= nil) or\n"
+    "        (key == \"secure\" and rule.secure ~= nil) or\n"
+    "        (key == \"samesite\" and rule.samesite ~= nil)\n"
+    "      if attr ~= \"\" and not replaced then\n"
+    "        out[#out + 1] = attr\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  if rule.path ~= nil then\n"
+    "    out[#out + 1] = \"Path=\" .. rule.path\n"
+    "  end\n"
+    "  if rule.domain ~= nil then\n"
+    "    out[#out + 1] = \"Domain=\" .. rule.domain\n"
+    "  end\n"
+    "  if rule.secure then\n"
+    "    out[#out + 1] = \"Secure\"\n"
+    "  end\n"
+    "  if rule.samesite ~= nil then\n"
+    "    out[#out + 1] = \"SameSite=\" .. rule.samesite\n"
+    "  end\n"
+    "  return table.concat(out, \"; \")\n"
+    "end\n"
+    "\n"
+    "function envoy_on_response(response_handle)\n"
+    "  local headers = response_handle:headers()\n"
+    "  local n = headers:getNumValues(\"set-cookie\")\n"
+    "  if n == 0 then\n"
+    "    return\n"
+    "  end\n"
+    "  local cookies = {}\n"
+    "  for i = 0, n - 1 do\n"
+    "    cookies[i + 1] = rewrite(headers:getAtIndex(\"set-cookie\", i))\n"
+    "  end\n"
+    "  headers:remove(\"set-cookie\")\n"
+    "  for _, cookie in ipairs(cookies) do\n"
+    "    headers:add(\"set-cookie\", cookie)\n"
+    "  end\n"
+    "end\n";
+
+/* LuaPerRoute with the rules of c[0..n) and the rewrite above. */
+static Google__Protobuf__Any *
+cookie_rewrite_config(struct arena *a, const struct dag_cookie_rewrite *c,
+    size_t n)
+{
+	Envoy__Extensions__Filters__Http__Lua__V3__LuaPerRoute *pr = pb_new(a,
+	    &envoy__extensions__filters__http__lua__v3__lua_per_route__descriptor);
+	Envoy__Config__Core__V3__DataSource *ds = pb_new(a,
+	    &envoy__config__core__v3__data_source__descriptor);
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_puts(&sb, "-- cairn: cookieRewritePolicies\nlocal rules = {\n");
+	for (size_t i = 0; i < n; i++) {
+		strbuf_puts(&sb, "  [");
+		lua_quote(&sb, c[i].name);
+		strbuf_puts(&sb, "] = {");
+		if (c[i].path != NULL) {
+			strbuf_puts(&sb, " path = ");
+			lua_quote(&sb, c[i].path);
+			strbuf_putc(&sb, ',');
+		}
+		if (c[i].domain != NULL) {
+			strbuf_puts(&sb, " domain = ");
+			lua_quote(&sb, c[i].domain);
+			strbuf_putc(&sb, ',');
+		}
+		if (c[i].secure >= 0)
+			strbuf_printf(&sb, " secure = %s,", c[i].secure ? "true" :
+			    "false");
+		if (c[i].same_site != NULL) {
+			strbuf_puts(&sb, " samesite = ");
+			lua_quote(&sb, c[i].same_site);
+			strbuf_putc(&sb, ',');
+		}
+		strbuf_puts(&sb, " },\n");
+	}
+	strbuf_puts(&sb, "}\n\n");
+	strbuf_puts(&sb, cookie_lua_body);
+	ds->specifier_case = ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_STRING;
+	ds->inline_string = pb_str(a, sb.buf);
+	strbuf_free(&sb);
+	pr->override_case =
+	    ENVOY__EXTENSIONS__FILTERS__HTTP__LUA__V3__LUA_PER_ROUTE__OVERRIDE_SOURCE_CODE;
+	pr->source_code = ds;
+	return pb_any(a, &pr->base);
+}
 
 static void
 filter_config_add(struct filter_configs *fc, const char *name,
@@ -535,7 +673,8 @@ static bool
 single_simple_cluster(const struct dag_route *r)
 {
 	return r->nclusters == 1 && r->clusters[0].request_headers == NULL &&
-	    r->clusters[0].response_headers == NULL;
+	    r->clusters[0].response_headers == NULL &&
+	    r->clusters[0].ncookie_rewrites == 0;
 }
 
 static ClusterWeight *
@@ -570,6 +709,15 @@ cluster_weight(struct arena *a, const struct dag_weighted_cluster *w,
 		cw->response_headers_to_remove = header_names(a, hp->remove,
 		    hp->nremove, &cw->n_response_headers_to_remove);
 	}
+	if (w->ncookie_rewrites > 0) {
+		struct filter_configs fc = { .n = 0 };
+
+		filter_config_add(&fc, FILTER_LUA, cookie_rewrite_config(a,
+		    w->cookie_rewrites, w->ncookie_rewrites));
+		PER_FILTER(a, cw, &fc,
+		    &envoy__config__route__v3__weighted_cluster__cluster_weight__typed_per_filter_config_entry__descriptor,
+		    Envoy__Config__Route__V3__WeightedCluster__ClusterWeight__TypedPerFilterConfigEntry);
+	}
 	return cw;
 }
 
@@ -584,6 +732,47 @@ cluster_weight_cmp(const void *a, const void *b)
 		return c;
 	return x->weight->value < y->weight->value ? -1 :
 	    x->weight->value > y->weight->value;
+}
+
+static Envoy__Config__Core__V3__TypedExtensionConfig *
+typed_extension(struct arena *a, const char *name, ProtobufCMessage *config)
+{
+	Envoy__Config__Core__V3__TypedExtensionConfig *e = pb_new(a,
+	    &envoy__config__core__v3__typed_extension_config__descriptor);
+
+	e->name = (char *)name;
+	e->typed_config = pb_any(a, config);
+	return e;
+}
+
+/* Contour's internalRedirectPolicy: the safe_cross_scheme predicate
+ * (SafeOnly) before previous_routes (denyRepeatedRouteRedirect);
+ * max_internal_redirects only when set. */
+static Envoy__Config__Route__V3__InternalRedirectPolicy *
+internal_redirect_policy(struct arena *a, const struct dag_internal_redirect *ir)
+{
+	Envoy__Config__Route__V3__InternalRedirectPolicy *p = pb_new(a,
+	    &envoy__config__route__v3__internal_redirect_policy__descriptor);
+	size_t n = 0;
+
+	if (ir->max_internal_redirects > 0)
+		p->max_internal_redirects = pb_uint32(a, ir->max_internal_redirects);
+	if (ir->nredirect_response_codes > 0) {
+		p->n_redirect_response_codes = ir->nredirect_response_codes;
+		p->redirect_response_codes = (uint32_t *)ir->redirect_response_codes;
+	}
+	p->predicates = pb_array(a, 2);
+	if (ir->safe_cross_scheme)
+		p->predicates[n++] = typed_extension(a,
+		    "envoy.internal_redirect_predicates.safe_cross_scheme", pb_new(a,
+		    &envoy__extensions__internal_redirect__safe_cross_scheme__v3__safe_cross_scheme_config__descriptor));
+	if (ir->deny_repeated_route)
+		p->predicates[n++] = typed_extension(a,
+		    "envoy.internal_redirect_predicates.previous_routes", pb_new(a,
+		    &envoy__extensions__internal_redirect__previous_routes__v3__previous_routes_config__descriptor));
+	p->n_predicates = n;
+	p->allow_cross_scheme_redirect = ir->allow_cross_scheme;
+	return p;
 }
 
 static RouteAction *
@@ -644,6 +833,15 @@ route_action(struct arena *a, const struct dag_route *r, bool proxyless)
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_LITERAL;
 		ra->host_rewrite_literal = pb_str(a, r->request_headers->host_rewrite);
 	}
+	if (r->request_headers != NULL &&
+	    r->request_headers->host_rewrite_header != NULL) {
+		ra->host_rewrite_specifier_case =
+		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_HEADER;
+		ra->host_rewrite_header = pb_str(a, r->request_headers->host_rewrite_header);
+	}
+	if (r->internal_redirect != NULL && !proxyless)
+		ra->internal_redirect_policy = internal_redirect_policy(a,
+		    r->internal_redirect);
 	if (r->websocket && !proxyless) {
 		Envoy__Config__Route__V3__RouteAction__UpgradeConfig *uc = pb_new(a,
 		    &envoy__config__route__v3__route_action__upgrade_config__descriptor);
@@ -764,6 +962,9 @@ route(struct translation *t, const struct dag_vhost *vh,
 	if (r->ratelimit != NULL)
 		filter_config_add(&fc, FILTER_LOCAL_RATELIMIT,
 		    local_ratelimit_config(a, r->ratelimit, vh->fqdn));
+	if (r->ncookie_rewrites > 0)
+		filter_config_add(&fc, FILTER_LUA, cookie_rewrite_config(a,
+		    r->cookie_rewrites, r->ncookie_rewrites));
 	if (r->ip_filter != NULL)
 		filter_config_add(&fc, FILTER_RBAC, rbac_config(a, r->ip_filter));
 	if (fc.n > 0)

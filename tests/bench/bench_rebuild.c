@@ -14,6 +14,9 @@
  *             cache, then dag_build and translate_dag over everything
  *   total     events + scan + pipeline (ads_server_publish not included:
  *             ads_load measures the daemon's own "built in" figure)
+ *   record    what serve then does to record the change (issue #19):
+ *             statuses of the DAG parts built, resources by version
+ *   plan      the change's plan, made when an admin page asks for it
  * The files it touched are put back as they were at the end. */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,7 @@
 
 #include "bench_util.h"
 #include "config.h"
+#include "diff/diff.h"
 #include "pipeline.h"
 #include "source/dir.h"
 #include "xds/snapshot.h"
@@ -77,7 +81,8 @@ main(int argc, char **argv)
 	const char *dir = NULL;
 	int changes = 20, c;
 	double ev_ms[MAX_CHANGES], scan_ms[MAX_CHANGES], pipe_ms[MAX_CHANGES],
-	    total_ms[MAX_CHANGES];
+	    total_ms[MAX_CHANGES], rec_ms[MAX_CHANGES], plan_ms[MAX_CHANGES];
+	struct diff_statuses *statuses = diff_statuses_new();
 	struct cairn_config cfg;
 	struct translate_options to;
 	struct diag_list diags;
@@ -123,6 +128,7 @@ main(int argc, char **argv)
 	p = pipeline_new(NULL);
 	pipeline_build(p, &files, &cfg, &to, &r);
 	current = snapshot_ref(r.snapshot);
+	diff_statuses_record(statuses, r.dag, NULL, NULL);
 	build_result_free(&r);
 	nfiles = files.n;
 	paths = calloc((size_t)changes, sizeof *paths);
@@ -138,7 +144,10 @@ main(int argc, char **argv)
 
 	for (int k = 0; k < changes; k++) {
 		struct pollfd pfd = { .fd = source_dir_fd(sd), .events = POLLIN };
-		int64_t t0, t1, t2, t3;
+		int64_t t0, t1, t2, t3, t4, t5;
+		struct diff_objects sfrom, sto;
+		struct diff_change *change;
+		char *line;
 		int rc;
 
 		olds[k] = set_marker(paths[k], 10000 + k);
@@ -164,6 +173,22 @@ main(int argc, char **argv)
 		t3 = bench_now_ns();
 		if (r.snapshot->types[XDS_ROUTE].version == current->types[XDS_ROUTE].version)
 			fprintf(stderr, "bench_rebuild: change %d did not change the routes\n", k);
+		/* What serve_record_change does after the build: statuses of
+		 * the DAG parts built, resources by version, the log line. */
+		diff_statuses_record(statuses, r.dag, &sfrom, &sto);
+		line = diff_change_line(current, r.snapshot, &sfrom, &sto);
+		change = diff_change_new(current, r.snapshot, &sfrom, &sto);
+		t4 = bench_now_ns();
+		/* The plan, made when /debug/diff or /status asks (another
+		 * thread, not on the way to publishing). */
+		if (k == 0)
+			printf("INFO\trebuild: change logged as \"%s\", plan \"%s\"\n",
+			    line ? line : "", diff_plan_summary(diff_change_plan(change)));
+		else
+			diff_change_plan(change);
+		t5 = bench_now_ns();
+		diff_change_unref(change);
+		free(line);
 		snapshot_unref(current);
 		current = snapshot_ref(r.snapshot);
 		build_result_free(&r);
@@ -172,6 +197,8 @@ main(int argc, char **argv)
 		scan_ms[done] = bench_ms(t2 - t1);
 		pipe_ms[done] = bench_ms(t3 - t2);
 		total_ms[done] = bench_ms(t3 - t0);
+		rec_ms[done] = bench_ms(t4 - t3);
+		plan_ms[done] = bench_ms(t5 - t4);
 		done++;
 	}
 	/* Put the tree back (the marker value is all that changed). */
@@ -183,6 +210,7 @@ main(int argc, char **argv)
 	free(paths);
 	free(olds);
 	snapshot_unref(current);
+	diff_statuses_free(statuses);
 	pipeline_free(p);
 	source_dir_close(sd);
 	config_free(&cfg);
@@ -193,5 +221,7 @@ main(int argc, char **argv)
 	bench_result("rebuild.scan", scan_ms, (size_t)done, "ms");
 	bench_result("rebuild.pipeline", pipe_ms, (size_t)done, "ms");
 	bench_result("rebuild.total", total_ms, (size_t)done, "ms");
+	bench_result("rebuild.record", rec_ms, (size_t)done, "ms");
+	bench_result("rebuild.plan", plan_ms, (size_t)done, "ms");
 	return done == changes ? 0 : 1;
 }

@@ -9,7 +9,7 @@
 #   BENCH_DIR   where trees and results go (default: a new /tmp directory;
 #               trees already there are reused)
 #   BENCH_QUICK 1 = fewer runs and changes (a smoke run, ~2 minutes)
-#   BENCH_ONLY  space-separated subset of: build rebuild ads
+#   BENCH_ONLY  space-separated subset of: build rebuild ads diff
 #   BENCH_MAX_SERVER_RSS_MIB  ads_load kills cairn serve above this (4096)
 # Every step has a timeout; the whole suite takes about 6-8 minutes here.
 set -u
@@ -17,7 +17,7 @@ set -u
 : "${CAIRN:?set CAIRN to the cairn binary}"
 : "${BENCH_BIN:?set BENCH_BIN to the directory of the bench programs}"
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-build rebuild ads}
+ONLY=${BENCH_ONLY:-build rebuild ads diff}
 MAXRSS=${BENCH_MAX_SERVER_RSS_MIB:-4096}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/cairn-bench.XXXXXX)}
 mkdir -p "$WORK"
@@ -90,6 +90,10 @@ if want ads; then
 	step "ads_load 10k delta" 300 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$T10K" -D \
 	    -s 1000 -c 10 -w 50 -r 0 -k 1 -m "$MAXRSS" -t 240 -p delta10k
 fi
+if want diff; then
+	step "cairn diff 10k" 300 sh "$(dirname "$0")/diff.sh" "$CAIRN" "$T10K" \
+	    "$( [ "$QUICK" = 1 ] && echo 1 || echo 3)" "$WORK"
+fi
 
 # --- the table ---------------------------------------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -154,6 +158,8 @@ END {
 	row("one file changed, 10k tree: seen -> snapshot built", "rebuild.total", "<= 20 ms", 20)
 	row("  of which: rescan (source_dir_scan)", "rebuild.scan", "", -1)
 	row("  of which: pipeline_build (1 load + build + translate)", "rebuild.pipeline", "", -1)
+	row("  then: serve records the change (not in total)", "rebuild.record", "", -1)
+	row("  its plan, when /debug/diff or /status asks", "rebuild.plan", "", -1)
 	row("  daemon log \"built in\" at 1k (incl. publish to 1000 sotw)", "ads.sotw1k.daemon_built_in", "", -1)
 	row("  daemon log \"built in\" at 10k (incl. publish to 1000 sotw)", "ads.sotw10k.daemon_built_in", "", -1)
 	row("file saved -> all 1000 delta streams, p99 (1k tree)", "ads.delta1k.latency_p99", "<= 250 ms", 250)
@@ -188,6 +194,9 @@ END {
 	row("redundant pushes per change, 1000 sotw streams (1k)", "ads.sotw1k.redundant_per_change", "0", 0)
 	row("redundant pushes per change, 1000 sotw streams (10k)", "ads.sotw10k.redundant_per_change", "0", 0)
 	row("redundant pushes per change, 1000 delta streams (1k)", "ads.delta1k.redundant_per_change", "0", 0)
+	row("cairn diff, one-route change, 10k tree / cairn check", "diff10k.ratio", "<= 2x", 2)
+	row("  cairn diff OLD NEW (two builds, one pipeline)", "diff10k.diff", "", -1)
+	row("  cairn check of the same tree", "diff10k.check", "", -1)
 }' "$RES"
 echo
 grep '^INFO' "$RES" | cut -f2- | sed 's/^/note: /'

@@ -9,6 +9,8 @@
 # Every case's resources are also judged by Envoy's official protos
 # (tests/tools/xds-verify.js: zero unknown bytes, validation rules).
 # UPDATE_GOLDEN=1 rewrites the expectations instead of comparing.
+# dump runs with --no-state: the input alone, never last good copies a
+# daemon may have left in this machine's state directory.
 set -u
 : "${CAIRN:?}" "${top_srcdir:?}"
 NODE=${NODE:-node}
@@ -31,7 +33,7 @@ for c in $cases; do
 
 	# dump
 	i=$((i + 1))
-	"$CAIRN" dump "$@" $dflags --source "$in" --format yaml >"$tmp/dump.yaml" 2>"$tmp/dump.err"
+	"$CAIRN" dump --no-state "$@" $dflags --source "$in" --format yaml >"$tmp/dump.yaml" 2>"$tmp/dump.err"
 	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
 		cp "$tmp/dump.yaml" "$dir/$c/dump.yaml"
 	fi
@@ -62,7 +64,7 @@ for c in $cases; do
 		echo "ok $i - $c: official protos # SKIP node modules not installed"
 		continue
 	fi
-	"$CAIRN" dump "$@" $dflags --source "$in" --format pb >"$tmp/dump.pb" 2>/dev/null
+	"$CAIRN" dump --no-state "$@" $dflags --source "$in" --format pb >"$tmp/dump.pb" 2>/dev/null
 	if "$NODE" "$top_srcdir/tests/tools/xds-verify.js" <"$tmp/dump.pb" >"$tmp/verify" 2>&1; then
 		echo "ok $i - $c: official protos ($(tail -1 "$tmp/verify"))"
 	else

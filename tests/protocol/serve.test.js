@@ -158,17 +158,22 @@ test('SIGHUP reloads the config file; a broken one is refused and the old one ke
 });
 
 test('cairn status shows what the running daemon serves, with located problems', T, async () => {
-  const { execFileSync, spawnSync } = require('node:child_process');
+  const { spawnSync } = require('node:child_process');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-status-'));
   copyTree(quickstart, dir);
   fs.writeFileSync(path.join(dir, 'shop', 'broken.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  portz: []\n');
   const srv = await startServe([dir]);
   try {
-    const text = execFileSync(process.env.CAIRN, ['status', '--admin', srv.admin], { encoding: 'utf8' });
+    // Exit 1: the daemon reports errors in its input (README, exit codes).
+    const st1 = spawnSync(process.env.CAIRN, ['status', '--admin', srv.admin], { encoding: 'utf8' });
+    assert.equal(st1.status, 1, `cairn status exit ${st1.status}: ${st1.stderr}`);
+    const text = st1.stdout;
     assert.match(text, /: ready\n/);
     assert.match(text, /objects: 10, 10 valid, 0 invalid, 0 orphaned/);
     assert.match(text, /shop\/broken\.yaml:5:3: error: .*unknown field "portz"/);
-    const json = JSON.parse(execFileSync(process.env.CAIRN, ['status', '--admin', srv.admin, '--format', 'json'], { encoding: 'utf8' }));
+    const st2 = spawnSync(process.env.CAIRN, ['status', '--admin', srv.admin, '--format', 'json'], { encoding: 'utf8' });
+    assert.equal(st2.status, 1);
+    const json = JSON.parse(st2.stdout);
     assert.equal(json.ready, true);
     assert.equal(json.summary.objects, 10);
     assert.equal(json.source.kind, 'directory');

@@ -23,6 +23,8 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 TOP_SRCDIR = os.environ.get('top_srcdir') or os.path.join(os.path.dirname(__file__), '..', '..')
 CAIRN = os.environ.get('CAIRN') or os.path.join(os.environ.get('top_builddir', TOP_SRCDIR), 'cairn')
@@ -98,6 +100,7 @@ ROUTE_WEB = '[{services: [{name: web, port: 80}]}]'
 # Each row: name, files {path: text}, optional config (cairn.yaml text),
 # expect: list of
 #   ('condition', kind, ns, name, reason)  - the object carries that reason
+#   ('message', kind, ns, name, text)      - one of its condition messages holds text
 #   ('status', kind, ns, name, status)     - valid / invalid / orphaned
 #   ('error', file, text)                  - a located problem in that file
 #   ('error-or-condition', ns, name, reason) - a condition on ns/name, or a problem
@@ -185,14 +188,86 @@ ROWS = [
                    ('absent', 'evil/web/80')],
     },
     {
-        'name': 'two namespaces claiming one FQDN: neither gets it',
+        # Claims seen at once (a first start, one commit): path order.
+        # tests/security/owners.py replays who came first over time.
+        'name': 'two namespaces claiming one FQDN at once: the first by path keeps it (SPEC 6a)',
         'files': {
             'a/shop.yaml': docs(proxy('shop', 'shop.example.com', routes=ROUTE_WEB), service('web')),
             'b/shop.yaml': docs(proxy('shop', 'shop.example.com', routes=ROUTE_WEB), service('web')),
         },
-        'expect': [('condition', 'HTTPProxy', 'a', 'shop', 'DuplicateVhost'),
+        'expect': [('status', 'HTTPProxy', 'a', 'shop', 'valid'),
                    ('condition', 'HTTPProxy', 'b', 'shop', 'DuplicateVhost'),
-                   ('absent', 'shop.example.com'), ('absent', 'b/web/80')],
+                   ('message', 'HTTPProxy', 'b', 'shop', 'served by HTTPProxy a/shop'),
+                   ('present', 'a/web/80'), ('absent', 'b/web/80')],
+    },
+    {
+        'name': 'two roots of one namespace claiming one FQDN: the first by path keeps it',
+        'files': {
+            'a/one.yaml': docs(proxy('one', 'shop.example.com', routes=ROUTE_WEB), service('web')),
+            'a/two.yaml': docs(proxy('two', 'shop.example.com',
+                                     routes='[{services: [{name: other, port: 80}]}]'),
+                               service('other')),
+        },
+        'expect': [('status', 'HTTPProxy', 'a', 'one', 'valid'),
+                   ('condition', 'HTTPProxy', 'a', 'two', 'DuplicateVhost'),
+                   ('message', 'HTTPProxy', 'a', 'two', 'served by HTTPProxy a/one'),
+                   ('present', 'a/web/80'), ('absent', 'a/other/80')],
+    },
+    {
+        'name': 'policy.fqdn-owners: claims inside the patterns are served, others refused',
+        'config': ('policy:\n  fqdn-owners:\n    shop: ["*.shop.example.com", shop.example.com]\n'
+                   '    blog: [blog.example.com]\n'),
+        'files': {
+            'shop/site.yaml': docs(proxy('site', 'shop.example.com', routes=ROUTE_WEB), service('web')),
+            'shop/api.yaml': docs(proxy('api', 'api.shop.example.com', routes=ROUTE_WEB)),
+            'blog/site.yaml': docs(proxy('site', 'blog.example.com', routes=ROUTE_WEB), service('web')),
+            'blog/grab.yaml': docs(proxy('grab', 'pay.shop.example.com',
+                                         routes='[{services: [{name: grab, port: 80}]}]'),
+                                   service('grab')),
+            'evil/any.yaml': docs(proxy('any', 'evil.example.com', routes=ROUTE_WEB), service('web')),
+        },
+        'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid'),
+                   ('status', 'HTTPProxy', 'shop', 'api', 'valid'),
+                   ('status', 'HTTPProxy', 'blog', 'site', 'valid'),
+                   ('condition', 'HTTPProxy', 'blog', 'grab', 'FQDNNotAllowedInNamespace'),
+                   ('condition', 'HTTPProxy', 'evil', 'any', 'FQDNNotAllowedInNamespace'),
+                   ('present', 'api.shop.example.com'), ('absent', 'pay.shop.example.com'),
+                   ('absent', 'blog/grab/80'), ('absent', 'evil.example.com')],
+    },
+    {
+        'name': 'policy.fqdn-owners: a refused claim sorting first does not block the owner',
+        'config': 'policy: {fqdn-owners: {shop: [shop.example.com]}}\n',
+        'files': {
+            'blog/grab.yaml': docs(proxy('grab', 'shop.example.com',
+                                         routes='[{services: [{name: grab, port: 80}]}]'),
+                                   service('grab')),
+            'shop/site.yaml': docs(proxy('site', 'shop.example.com', routes=ROUTE_WEB), service('web')),
+        },
+        'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid'),
+                   ('condition', 'HTTPProxy', 'blog', 'grab', 'FQDNNotAllowedInNamespace'),
+                   ('present', 'shop/web/80'), ('absent', 'blog/grab/80')],
+    },
+    {
+        'name': 'policy.fqdn-owners: an Ingress rule outside the patterns adds nothing',
+        'config': 'policy: {fqdn-owners: {shop: [shop.example.com], blog: ["*.blog.example.com"]}}\n',
+        'files': {
+            'shop/site.yaml': docs(proxy('site', 'shop.example.com', routes=ROUTE_WEB), service('web')),
+            'blog/ing.yaml': docs(ingress('grab', 'www.example.com', 'grab'), service('grab')),
+        },
+        'expect': [('condition', 'Ingress', 'blog', 'grab', 'FQDNNotAllowedInNamespace'),
+                   ('absent', 'www.example.com'), ('absent', 'blog/grab/80')],
+    },
+    {
+        'name': "an HTTPProxy cannot take a host another namespace's Ingress claimed first",
+        'files': {
+            'a/ing.yaml': docs(ingress('site', 'www.example.com', 'web'), service('web')),
+            'b/grab.yaml': docs(proxy('grab', 'www.example.com',
+                                      routes='[{services: [{name: grab, port: 80}]}]'),
+                                service('grab')),
+        },
+        'expect': [('condition', 'HTTPProxy', 'b', 'grab', 'DuplicateVhost'),
+                   ('message', 'HTTPProxy', 'b', 'grab', 'served by Ingress a/site'),
+                   ('present', 'a/web/80'), ('absent', 'b/grab/80')],
     },
     {
         'name': "an Ingress cannot add routes to another namespace's HTTPProxy FQDN",
@@ -307,8 +382,9 @@ ROWS = [
                                     tcpproxy='{services: [{name: pg, port: 5432}]}'),
                               service('pg', 5432)),
         },
-        'expect': [('condition', 'HTTPProxy', 'b', 'db', 'DuplicateVhost'),
-                   ('absent', 'b/pg/5432'), ('absent', 'db.example.com')],
+        'expect': [('status', 'HTTPProxy', 'a', 'db', 'valid'),
+                   ('condition', 'HTTPProxy', 'b', 'db', 'DuplicateVhost'),
+                   ('present', 'a/pg/5432'), ('absent', 'b/pg/5432')],
     },
     {
         'name': "tcpproxy: include without a namespace stays in the root's namespace",
@@ -382,6 +458,270 @@ ROWS = [
 ]
 
 
+# First-seen order over time (SPEC 6a): each sequence is a list of steps,
+# each step changes files (text, or None to delete) and states what must
+# hold afterwards. From a directory the steps are applied to a running
+# `cairn serve` with a state directory ('restart' restarts it first: the
+# owner must not change, though the newcomer's file sorts first); from git
+# each step is a commit, judged by `cairn check`/`cairn dump` at HEAD (no
+# state: history decides) and by a `cairn serve --git` following the branch.
+SEQUENCES = [
+    {
+        'name': 'a later claim loses though its path sorts first; the owner leaving hands it over',
+        'steps': [
+            {'files': {'shop/site.yaml': docs(proxy('site', 'shop.example.com', routes=ROUTE_WEB),
+                                              service('web'))},
+             'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid'), ('present', 'shop/web/80')]},
+            {'files': {'blog/grab.yaml': docs(proxy('grab', 'shop.example.com',
+                                                    routes='[{services: [{name: grab, port: 80}]}]'),
+                                              service('grab'))},
+             'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid'),
+                        ('condition', 'HTTPProxy', 'blog', 'grab', 'DuplicateVhost'),
+                        ('message', 'HTTPProxy', 'blog', 'grab', 'served by HTTPProxy shop/site'),
+                        ('present', 'shop/web/80'), ('absent', 'blog/grab/80')]},
+            {'restart': True,
+             'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid'),
+                        ('condition', 'HTTPProxy', 'blog', 'grab', 'DuplicateVhost'),
+                        ('present', 'shop/web/80'), ('absent', 'blog/grab/80')]},
+            {'files': {'shop/site.yaml': None},
+             'expect': [('status', 'HTTPProxy', 'blog', 'grab', 'valid'),
+                        ('present', 'blog/grab/80'), ('absent', 'shop/web/80')]},
+            {'files': {'shop/site.yaml': docs(proxy('site', 'shop.example.com', routes=ROUTE_WEB),
+                                              service('web'))},
+             'restart': True,
+             'expect': [('status', 'HTTPProxy', 'blog', 'grab', 'valid'),
+                        ('condition', 'HTTPProxy', 'shop', 'site', 'DuplicateVhost'),
+                        ('message', 'HTTPProxy', 'shop', 'site', 'served by HTTPProxy blog/grab'),
+                        ('present', 'blog/grab/80'), ('absent', 'shop/web/80')]},
+        ],
+    },
+    {
+        'name': 'a file that claimed another FQDN before does not count as older',
+        'steps': [
+            {'files': {'blog/grab.yaml': docs(proxy('grab', 'blog.example.com',
+                                                    routes='[{services: [{name: grab, port: 80}]}]'),
+                                              service('grab'))},
+             'expect': [('status', 'HTTPProxy', 'blog', 'grab', 'valid')]},
+            {'files': {'shop/site.yaml': docs(proxy('site', 'shop.example.com', routes=ROUTE_WEB),
+                                              service('web'))},
+             'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid')]},
+            {'files': {'blog/grab.yaml': docs(proxy('grab', 'shop.example.com',
+                                                    routes='[{services: [{name: grab, port: 80}]}]'),
+                                              service('grab'))},
+             'restart': True,
+             'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid'),
+                        ('condition', 'HTTPProxy', 'blog', 'grab', 'DuplicateVhost'),
+                        ('present', 'shop/web/80'), ('absent', 'blog/grab/80')]},
+        ],
+    },
+    {
+        'name': 'TLS passthrough: a later claim loses though its path sorts first',
+        'steps': [
+            {'files': {'shop/db.yaml': docs(proxy('db', 'db.example.com', tls='{passthrough: true}',
+                                                  tcpproxy='{services: [{name: pg, port: 5432}]}'),
+                                            service('pg', 5432))},
+             'expect': [('status', 'HTTPProxy', 'shop', 'db', 'valid')]},
+            {'files': {'blog/db.yaml': docs(proxy('db', 'db.example.com', tls='{passthrough: true}',
+                                                  tcpproxy='{services: [{name: pg, port: 5432}]}'),
+                                            service('pg', 5432))},
+             'restart': True,
+             'expect': [('status', 'HTTPProxy', 'shop', 'db', 'valid'),
+                        ('condition', 'HTTPProxy', 'blog', 'db', 'DuplicateVhost'),
+                        ('present', 'shop/pg/5432'), ('absent', 'blog/pg/5432')]},
+        ],
+    },
+    {
+        'name': "Ingress vs HTTPProxy: whoever claimed the host first keeps it",
+        'steps': [
+            {'files': {'shop/ing.yaml': docs(ingress('site', 'www.example.com', 'web'), service('web'))},
+             'expect': [('present', 'shop/web/80')]},
+            {'files': {'blog/grab.yaml': docs(proxy('grab', 'www.example.com',
+                                                    routes='[{services: [{name: grab, port: 80}]}]'),
+                                              service('grab'))},
+             'restart': True,
+             'expect': [('condition', 'HTTPProxy', 'blog', 'grab', 'DuplicateVhost'),
+                        ('message', 'HTTPProxy', 'blog', 'grab', 'served by Ingress shop/site'),
+                        ('present', 'shop/web/80'), ('absent', 'blog/grab/80')]},
+            {'files': {'shop/ing.yaml': None, 'blog/grab.yaml': None,
+                       'shop/site.yaml': docs(proxy('site', 'api.example.com', routes=ROUTE_WEB),
+                                              service('web'))},
+             'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid')]},
+            {'files': {'blog/ing.yaml': docs(ingress('grab', 'api.example.com', 'grab').replace(
+                'path: /,', 'path: /admin,'), service('grab'))},
+             'restart': True,
+             'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid'),
+                        ('condition', 'Ingress', 'blog', 'grab', 'HostOwnedByAnotherNamespace'),
+                        ('absent', 'blog/grab/80'), ('present', 'shop/web/80')]},
+        ],
+    },
+]
+
+
+# A corrupt ledger is discarded with a warning: the daemon starts as on a
+# first start (claims seen together: path order). Directory only.
+SEQUENCES.append({
+    'name': 'a corrupt ledger is discarded with a warning, path order decides',
+    'directory-only': True,
+    'steps': [
+        {'files': {'shop/site.yaml': docs(proxy('site', 'shop.example.com', routes=ROUTE_WEB),
+                                          service('web'))},
+         'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid')]},
+        {'files': {'blog/grab.yaml': docs(proxy('grab', 'shop.example.com',
+                                                routes='[{services: [{name: grab, port: 80}]}]'),
+                                          service('grab'))},
+         'expect': [('status', 'HTTPProxy', 'shop', 'site', 'valid')]},
+        {'restart': True, 'corrupt-ledger': True,
+         'expect': [('status', 'HTTPProxy', 'blog', 'grab', 'valid'),
+                    ('condition', 'HTTPProxy', 'shop', 'site', 'DuplicateVhost'),
+                    ('log', 'FQDN ownership ledger discarded: ')]},
+    ],
+})
+
+
+class Daemon:
+    """`cairn serve` of a directory with its own state directory."""
+
+    def __init__(self, tmp, src=None, git_config=''):
+        self.tmp = tmp
+        self.source = ['--source', src] if src else []
+        self.state = os.path.join(tmp, 'state')
+        os.makedirs(self.state, exist_ok=True)
+        self.cfg = os.path.join(tmp, 'serve.yaml')
+        with open(self.cfg, 'w') as f:
+            f.write('debounce: 10ms\nmax-delay: 100ms\n' + git_config)
+        self.proc, self.port, self.starts = None, None, 0
+
+    def start(self):
+        self.starts += 1
+        self.log = os.path.join(self.tmp, 'serve%d.log' % self.starts)
+        env = dict(os.environ, CAIRN_STATE_DIRECTORY=self.state)
+        env.pop('STATE_DIRECTORY', None)
+        with open(self.log, 'w') as out:
+            self.proc = subprocess.Popen([CAIRN, 'serve', '-c', self.cfg] + self.source +
+                                         ['--xds', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+                                         stdout=out, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            m = re.search(r'admin on port (\d+)', open(self.log).read())
+            if m:
+                self.port = int(m.group(1))
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError('cairn serve did not start: %s' % open(self.log).read())
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=15)
+            self.proc = None
+
+    def get(self, path):
+        with urllib.request.urlopen('http://127.0.0.1:%d%s' % (self.port, path), timeout=5) as r:
+            return r.read().decode()
+
+
+def apply_files(root, files):
+    for path, text in files.items():
+        full = os.path.join(root, path)
+        if text is None:
+            os.unlink(full)
+            continue
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full + '.tmp', 'w') as f:
+            f.write(text)
+        os.rename(full + '.tmp', full)
+
+
+def daemon_judge(d, step, n):
+    """Polls the daemon until step's expectations hold (10 s at most)."""
+    bad = ['no answer']
+    deadline = time.time() + 10
+    while bad and time.time() < deadline:
+        try:
+            report = json.loads(d.get('/status'))
+            bad = judge(step, report, d.get('/debug/xds'), open(d.log).read())
+        except OSError as exc:
+            bad = ['admin: %s' % exc]
+        if bad:
+            time.sleep(0.1)
+    if not bad:
+        return []
+    return ['step %d%s: %s' % (n, ' (after a restart)' if step.get('restart') else '', b)
+            for b in bad] + ['log: ' + open(d.log).read().replace('\n', ' | ')[-600:]]
+
+
+def daemon_restart(d, step):
+    # Let the running daemon see the change (and save the ledger)
+    # before it stops, as a real restart would.
+    time.sleep(0.5)
+    d.stop()
+    if step.get('corrupt-ledger'):
+        with open(os.path.join(d.state, 'fqdn-owners.ledger'), 'r+') as f:
+            text = f.read()
+            f.seek(0)
+            f.write(text.replace('shop/site', 'shop/sitf'))
+    d.start()
+
+
+def run_sequence_directory(seq, tmp):
+    """Returns failures (strings) of the first step that fails."""
+    src = os.path.join(tmp, 'src')
+    os.makedirs(src)
+    d = Daemon(tmp, src)
+    try:
+        for n, step in enumerate(seq['steps'], 1):
+            apply_files(src, step.get('files', {}))
+            if d.proc is None:
+                d.start()
+            elif step.get('restart'):
+                daemon_restart(d, step)
+            bad = daemon_judge(d, step, n)
+            if bad:
+                return bad
+        return []
+    finally:
+        d.stop()
+
+
+def run_sequence_git(seq, tmp):
+    """Each step a commit: `cairn check`/`dump` at HEAD (stateless) and a
+    `cairn serve --git` following the branch (restarted where the step
+    says) must both see it."""
+    repo = os.path.join(tmp, 'repo')
+    os.makedirs(repo)
+    git(repo, 'init', '-q', '-b', 'main')
+    source = 'source: {git: {repository: %s, branch: main, path: deploy}}\n' % repo
+    cfg = os.path.join(tmp, 'cairn.yaml')
+    with open(cfg, 'w') as f:
+        f.write(source)
+    d = Daemon(tmp, git_config=source)
+    try:
+        for n, step in enumerate(seq['steps'], 1):
+            if step.get('files'):
+                apply_files(os.path.join(repo, 'deploy'), step['files'])
+                git(repo, 'add', '-A')
+                git(repo, 'commit', '-q', '--allow-empty', '-m', 'step %d' % n)
+            check = subprocess.run([CAIRN, 'check', '-c', cfg, '--format', 'json'],
+                                   capture_output=True, text=True)
+            dump = subprocess.run([CAIRN, 'dump', '-c', cfg, '--format', 'json'],
+                                  capture_output=True, text=True)
+            bad = judge(step, json.loads(check.stdout), dump.stdout)
+            if bad:
+                return ['step %d (commit %d), cairn check: %s' % (n, n, b) for b in bad]
+            if d.proc is None:
+                d.start()
+            elif step.get('restart'):
+                daemon_restart(d, step)
+            bad = daemon_judge(d, step, n)
+            if bad:
+                return ['cairn serve --git: ' + b for b in bad]
+        return []
+    finally:
+        d.stop()
+
+
 def write_tree(root, files):
     for path, text in files.items():
         full = os.path.join(root, path)
@@ -422,9 +762,13 @@ def run_row(row, tmp, source):
                            capture_output=True, text=True)
     dump = subprocess.run([CAIRN, 'dump'] + args + ['--format', 'json'],
                           capture_output=True, text=True)
-    if dump.returncode != 0:
-        raise RuntimeError('cairn dump failed: %s' % dump.stderr.strip())
-    return json.loads(check.stdout), dump.stdout
+    report = json.loads(check.stdout)
+    # dump exits as check does: 1 when the input has problems (README).
+    want = 1 if report['summary']['errors'] else 0
+    if dump.returncode != want:
+        raise RuntimeError('cairn dump exited %d, not %d: %s'
+                           % (dump.returncode, want, dump.stderr.strip()))
+    return report, dump.stdout
 
 
 def find_object(report, kind, ns, name):
@@ -443,7 +787,7 @@ def reasons_of(report, ns, name):
     return out
 
 
-def judge(row, report, dump):
+def judge(row, report, dump, log=''):
     """Returns a list of failures (strings)."""
     bad = []
     problems = json.dumps(report.get('problems', []))
@@ -455,6 +799,15 @@ def judge(row, report, dump):
             if o is None or e[4] not in reasons:
                 bad.append('%s %s/%s: expected condition %s, got %s'
                            % (e[1], e[2], e[3], e[4], reasons))
+        elif what == 'log':
+            if e[1] not in log:
+                bad.append('the log lacks "%s"' % e[1])
+        elif what == 'message':
+            o = find_object(report, e[1], e[2], e[3])
+            msgs = [c.get('message', '') for c in o.get('conditions', [])] if o else None
+            if o is None or not any(e[4] in m for m in msgs):
+                bad.append('%s %s/%s: expected a condition message with "%s", got %s'
+                           % (e[1], e[2], e[3], e[4], msgs))
         elif what == 'error-or-condition':
             reasons = reasons_of(report, e[1], e[2])
             if e[3] not in reasons and e[3] not in problems:
@@ -498,7 +851,7 @@ def have_git():
 def main():
     probe = '--probe' in sys.argv
     sources = ['directory', 'git']
-    print('1..%d' % (len(ROWS) * len(sources)))
+    print('1..%d' % ((len(ROWS) + len(SEQUENCES)) * len(sources)))
     failed = 0
     i = 0
     for row, source in [(r, s) for r in ROWS for s in sources]:
@@ -525,6 +878,29 @@ def main():
                 print('#   ' + b)
         else:
             print('ok %d - %s (%s)' % (i, row['name'], source))
+    for seq, source in [(q, s) for q in SEQUENCES for s in sources]:
+        i += 1
+        if source == 'git' and seq.get('directory-only'):
+            print('ok %d - %s (git) # SKIP the ledger is for directories' % (i, seq['name']))
+            continue
+        if source == 'git' and not have_git():
+            print('ok %d - %s (git) # SKIP git not installed' % (i, seq['name']))
+            continue
+        with tempfile.TemporaryDirectory(prefix='cairn-sec-') as tmp:
+            try:
+                if source == 'git':
+                    bad = run_sequence_git(seq, tmp)
+                else:
+                    bad = run_sequence_directory(seq, tmp)
+            except Exception as exc:
+                bad = ['%s: %s' % (type(exc).__name__, exc)]
+        if bad:
+            failed += 1
+            print('not ok %d - %s (%s)' % (i, seq['name'], source))
+            for b in bad:
+                print('#   ' + b)
+        else:
+            print('ok %d - %s (%s)' % (i, seq['name'], source))
     return 1 if failed else 0
 
 

@@ -73,6 +73,7 @@ assert_defaults(const struct cairn_config *c)
 	assert_string_equal(c->xds.address, "127.0.0.1:18000");
 	assert_int_equal(c->xds.keepalive_time_ms, 30000);
 	assert_int_equal(c->xds.keepalive_timeout_ms, 10000);
+	assert_int_equal(c->xds.warming_timeout_ms, 5000);
 	assert_string_equal(c->xds.tls.certificate, "");
 	assert_string_equal(c->xds.tls.key, "");
 	assert_string_equal(c->xds.tls.client_ca, "");
@@ -450,6 +451,35 @@ test_xds_keepalive(void **state)
 	    "\"2s\"");
 }
 
+/* xds.warming-timeout (SPEC §8 warming gate): 5s by default, 0 turns the
+ * gate off, at most an hour, located errors. */
+static void
+test_xds_warming_timeout(void **state)
+{
+	struct cairn_config c;
+	struct diag_list dl;
+
+	(void)state;
+	assert_int_equal(load(&c, &dl, "debounce: 50ms\n"), 0);
+	assert_int_equal(c.xds.warming_timeout_ms, 5000);
+	config_free(&c);
+	diag_list_free(&dl);
+	assert_int_equal(load(&c, &dl, "xds:\n  warming-timeout: 250ms\n"), 0);
+	assert_int_equal(c.xds.warming_timeout_ms, 250);
+	config_free(&c);
+	diag_list_free(&dl);
+	assert_int_equal(load(&c, &dl, "xds: {warming-timeout: 0s}\n"), 0);
+	assert_int_equal(c.xds.warming_timeout_ms, 0);
+	config_free(&c);
+	diag_list_free(&dl);
+	assert_error("xds:\n  warming-timeout: 2h\n", "cairn.yaml:2:20: error: "
+	    "xds: warming-timeout must be between 0 (no warming gate) and 1h");
+	assert_error("xds:\n  warming-timeout: later\n", "cairn.yaml:2:20: error: "
+	    "xds.warming-timeout: invalid duration \"later\": expected a number "
+	    "followed by a unit (ns, us, ms, s, m, h), for example \"250ms\" or "
+	    "\"2s\"");
+}
+
 /* A bad file leaves the configuration as it was. */
 static void
 test_error_keeps_previous(void **state)
@@ -526,6 +556,75 @@ test_load_file(void **state)
 	diag_list_free(&dl);
 }
 
+/* Contour's access log, compression and listener settings: defaults,
+ * values, and located errors for what Envoy would refuse. */
+static void
+test_contour_listener_settings(void **state)
+{
+	struct cairn_config c;
+	struct diag_list dl;
+
+	(void)state;
+	config_init_defaults(&c);
+	assert_string_equal(c.envoy.access_log_format_string, "");
+	assert_int_equal(c.envoy.njson_fields, 0);
+	assert_int_equal(c.envoy.compression.algorithm, CONFIG_COMPRESSION_DISABLED);
+	assert_false(c.envoy.merge_slashes);
+	assert_false(c.envoy.strip_trailing_host_dot);
+	assert_int_equal(c.envoy.listener.max_requests_per_connection, 0);
+	assert_int_equal(c.envoy.listener.socket_options.tos, 0);
+	config_free(&c);
+
+	assert_int_equal(load(&c, &dl, "envoy:\n"
+	    "  access-log-format-string: \"%REQ(:METHOD)% %START_TIME(%s)% "
+	    "%RESPONSE_CODE%\\n\"\n"
+	    "  json-fields: [\"@timestamp\", upstream_host, \"x=%REQ(X):4%\"]\n"
+	    "  compression: {algorithm: brotli}\n"
+	    "  merge-slashes: true\n"
+	    "  strip-trailing-host-dot: true\n"
+	    "  listener:\n"
+	    "    max-requests-per-connection: 1\n"
+	    "    http2-max-concurrent-streams: 100\n"
+	    "    per-connection-buffer-limit-bytes: 32768\n"
+	    "    socket-options: {tos: 255, traffic-class: 8}\n"
+	    "  cluster: {max-requests-per-connection: 3, "
+	    "per-connection-buffer-limit-bytes: 4096}\n"), 0);
+	assert_int_equal(dl.n, 0);
+	assert_int_equal(c.envoy.njson_fields, 3);
+	assert_string_equal(c.envoy.json_fields[2], "x=%REQ(X):4%");
+	assert_int_equal(c.envoy.compression.algorithm, CONFIG_COMPRESSION_BROTLI);
+	assert_true(c.envoy.merge_slashes);
+	assert_true(c.envoy.strip_trailing_host_dot);
+	assert_int_equal(c.envoy.listener.max_requests_per_connection, 1);
+	assert_int_equal(c.envoy.listener.http2_max_concurrent_streams, 100);
+	assert_int_equal(c.envoy.listener.per_connection_buffer_limit_bytes, 32768);
+	assert_int_equal(c.envoy.listener.socket_options.tos, 255);
+	assert_int_equal(c.envoy.listener.socket_options.traffic_class, 8);
+	assert_int_equal(c.envoy.cluster.max_requests_per_connection, 3);
+	assert_int_equal(c.envoy.cluster.per_connection_buffer_limit_bytes, 4096);
+	config_free(&c);
+	diag_list_free(&dl);
+
+	assert_error("envoy:\n  json-fields: [method, nonsense]\n",
+	    "cairn.yaml:2:25: error: envoy.json-fields[1]: invalid value "
+	    "\"nonsense\": not a JSON field Contour knows (e.g. @timestamp, "
+	    "method, path, response_code, or an Envoy operator in lower case); "
+	    "write \"name=%OPERATOR%\" for anything else");
+	assert_error("envoy:\n  access-log-format-string: \"%NOPE%\"\n",
+	    "cairn.yaml:2:29: error: envoy.access-log-format-string: invalid "
+	    "value \"%NOPE%\": %NOPE% is not an Envoy command operator Contour "
+	    "accepts");
+	assert_error("envoy:\n  json-fields: [\"a=%REQ(X\"]\n",
+	    "cairn.yaml:2:17: error: envoy.json-fields[0]: invalid value "
+	    "\"a=%REQ(X\": an operator's argument needs a closing ')'");
+	assert_error("envoy:\n  compression: {algorithm: lz4}\n",
+	    "cairn.yaml:2:28: error: envoy.compression.algorithm: invalid value "
+	    "\"lz4\" (expected one of: disabled, gzip, brotli, zstd)");
+	assert_error("envoy:\n  listener: {socket-options: {tos: 256}}\n",
+	    "cairn.yaml:2:36: error: envoy.listener.socket-options.tos: 256 is "
+	    "out of range (0..255)");
+}
+
 int
 main(void)
 {
@@ -538,9 +637,11 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_cross_field_checks),
 		cmocka_unit_test(test_xds_keepalive),
+		cmocka_unit_test(test_xds_warming_timeout),
 		cmocka_unit_test(test_error_keeps_previous),
 		cmocka_unit_test(test_documents_and_syntax),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_contour_listener_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,423 @@
+/* cairn diff: what a change does to what Envoy receives (SPEC.md §13),
+ * between two git revisions, two directories, or the tree on disk and
+ * what the running daemon serves. Both sides are built by one pipeline,
+ * so the files they share are parsed once. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "diff/diff.h"
+#include "source/git.h"
+#include "util/base64.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+#include "xds/snapshot.h"
+
+/* diff's flags: the parser and --help (see struct cmd_flag in cmd.h). */
+static const struct cmd_flag diff_flags[] = {
+	{ "config", 'c', 'c', "FILE", "/etc/cairn/cairn.yaml if it exists, else built-in defaults",
+	  "cairn.yaml to read; flags override it" },
+	{ "git", 'g', 0, "REPO", "none", "compare two revisions of this git repository" },
+	{ "from", 'F', 0, "REV", "none, required with --git", "with --git: the revision before the change" },
+	{ "to", 'T', 0, "REV", "the served branch's head", "with --git: the revision after the change" },
+	{ "running", 'R', 0, NULL, "off",
+	  "compare what the running daemon serves now with the tree on disk" },
+	{ "source", 's', 0, "DIR", "source.directory, /etc/cairn/resources",
+	  "with --running: the tree on disk" },
+	{ "admin", 'a', 0, "ADDR", "admin.address, 127.0.0.1:9090",
+	  "with --running: the daemon's admin endpoint, HOST:PORT" },
+	{ "gateway", 'G', 0, "NS/NAME", "none", "only this Gateway's listeners (Gateway API is not served yet: exit 2)" },
+	{ "format", 'f', 0, "text|json", "text", "a plan for people, or JSON (fields in cairn(1), DIFF JSON)" },
+	{ "color", 'C', 0, "auto|always|never", "auto", "colour the text plan (auto: only on a terminal, not with NO_COLOR)" },
+};
+
+static const struct cmd_spec diff_spec = {
+	.name = "diff",
+	.operands = "--git REPO --from REV [--to REV]",
+	.more_usage =
+	    "       cairn diff [OPTIONS] [--source DIR] --running [--admin ADDR]\n"
+	    "       cairn diff [OPTIONS] OLD_DIR NEW_DIR\n",
+	.summary = "Shows what a change does to what Envoy receives: routes per host, clusters, "
+	    "endpoints, listeners, secrets, statuses; exit 0 no change, 1 changes, 2 error.",
+	.flags = diff_flags,
+	.nflags = sizeof diff_flags / sizeof diff_flags[0],
+};
+
+/* One side: its snapshot (a reference), its objects' statuses, revision. */
+struct side {
+	struct snapshot *snapshot;
+	struct diff_objects objects;
+	char *revision;
+	size_t errors; /* files that do not parse (source and load problems) */
+};
+
+static void
+side_free(struct side *s)
+{
+	snapshot_unref(s->snapshot);
+	diff_objects_free(&s->objects);
+	free(s->revision);
+	memset(s, 0, sizeof *s);
+}
+
+/* Build cfg's source at rev with p (which keeps what it parsed for the
+ * next side). Problems go to stderr. Returns -1 when the source cannot be
+ * read at all. */
+static int
+side_build(struct pipeline *p, const struct cairn_config *cfg, const char *rev,
+    struct side *out)
+{
+	struct source_files files = { 0 };
+	struct translate_options to;
+	struct build_result r;
+	struct diag_list diags;
+	struct source *src;
+	int rc;
+
+	diag_list_init(&diags);
+	rc = source_open(cfg, rev, &src, &diags);
+	for (size_t i = 0; i < diags.n; i++)
+		diag_print(stderr, &diags.items[i]);
+	diag_list_free(&diags);
+	if (rc < 0)
+		return -1;
+	if (source_scan(src, &files) < 0) {
+		for (size_t i = 0; i < files.diags.n; i++)
+			diag_print(stderr, &files.diags.items[i]);
+		fprintf(stderr, "cairn diff: cannot read the %s\n", src->description);
+		source_files_free(&files);
+		source_close(src);
+		return -1;
+	}
+	cmd_translate_options(cfg, &to);
+	pipeline_build(p, &files, cfg, &to, &r);
+	for (size_t i = 0; i < r.diags.n; i++)
+		diag_print(stderr, &r.diags.items[i]);
+	out->snapshot = snapshot_ref(r.snapshot);
+	/* Owned copies: the next build changes what r points into. */
+	diff_objects_from_dag(&out->objects, r.dag);
+	out->revision = xstrdup(r.revision ? r.revision : "");
+	out->errors = r.diags.nerrors;
+	build_result_free(&r);
+	source_files_free(&files);
+	source_close(src);
+	return 0;
+}
+
+/* One commit of the repository a pre-receive hook runs in (the pushed
+ * objects are still in quarantine: hook_env), or an empty side for the
+ * zero id (a new branch). */
+static int
+side_build_hook_commit(struct pipeline *p, const struct cairn_config *cfg,
+    const char *repo, const char *commit, struct side *out)
+{
+	struct source_git_options go = {
+		.repository = repo,
+		.branch = cfg->source.git.branch,
+		.path = cfg->source.git.path,
+		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
+		.rev = commit,
+		.hook_env = true,
+	};
+	struct source_files files = { 0 };
+	struct translate_options to;
+	struct build_result r;
+	struct source_git *sg;
+	struct diag_list diags;
+
+	diag_list_init(&diags);
+	if (commit[strspn(commit, "0")] == '\0') {
+		/* Nothing before: every resource of the push is new. */
+		out->snapshot = snapshot_builder_finish(snapshot_builder_new(""));
+		out->objects.items = xcalloc(1, sizeof *out->objects.items);
+		out->revision = xstrdup("");
+		return 0;
+	}
+	if (source_git_open(&go, &sg, &diags) < 0) {
+		diag_list_free(&diags);
+		return -1;
+	}
+	diag_list_free(&diags);
+	if (source_git_scan(sg, &files) < 0) {
+		source_files_free(&files);
+		source_git_close(sg);
+		return -1;
+	}
+	cmd_translate_options(cfg, &to);
+	pipeline_build(p, &files, cfg, &to, &r);
+	out->snapshot = snapshot_ref(r.snapshot);
+	diff_objects_from_dag(&out->objects, r.dag);
+	out->revision = xstrdup(r.revision ? r.revision : "");
+	out->errors = r.diags.nerrors;
+	build_result_free(&r);
+	source_files_free(&files);
+	source_git_close(sg);
+	return 0;
+}
+
+/* A push's plan in the pusher's terminal: a first push of a big tree
+ * would print every route, so long plans stop after HOOK_PLAN_LINES lines
+ * with the summary and the command that shows the rest. */
+#define HOOK_PLAN_LINES 200
+
+static void
+hook_print_capped(FILE *fp, const char *text, const char *summary,
+    const char *old_id, const char *new_id)
+{
+	const char *p = text;
+	size_t lines = 0, total = 0;
+
+	for (const char *q = text; *q; q++)
+		total += *q == '\n';
+	if (total <= HOOK_PLAN_LINES + 2) {
+		fputs(text, fp);
+		return;
+	}
+	while (lines < HOOK_PLAN_LINES && (p = strchr(p, '\n')) != NULL) {
+		p++;
+		lines++;
+	}
+	fwrite(text, 1, (size_t)(p - text), fp);
+	fprintf(fp, "... %zu more lines: cairn diff --git REPO --from %s --to %s\n\n%s\n",
+	    total - lines - 2, old_id, new_id, summary);
+}
+
+int
+cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
+    const char *old_id, const char *new_id, FILE *fp)
+{
+	struct side from = { 0 }, to = { 0 };
+	struct pipeline *p = pipeline_new(NULL);
+	int rc = -1;
+
+	if (side_build_hook_commit(p, cfg, repo, old_id, &from) == 0 &&
+	    side_build_hook_commit(p, cfg, repo, new_id, &to) == 0) {
+		struct diff_side a = { from.snapshot, &from.objects, from.revision };
+		struct diff_side b = { to.snapshot, &to.objects, to.revision };
+		json_t *plan = diff_compute(&a, &b);
+		struct strbuf sb = STRBUF_INIT;
+
+		diff_render_text(plan, false, &sb);
+		if (sb.len == 0)
+			strbuf_puts(&sb, "no change to what Envoy receives\n");
+		hook_print_capped(fp, sb.buf, diff_plan_summary(plan), old_id, new_id);
+		strbuf_free(&sb);
+		json_decref(plan);
+		rc = 0;
+	}
+	side_free(&from);
+	side_free(&to);
+	pipeline_free(p);
+	return rc;
+}
+
+/* The running daemon's side: /debug/xds/pb (type URL, name, base64 per
+ * line, as `cairn dump --format pb`) and /status. */
+static int
+side_running(const char *admin, struct side *out)
+{
+	struct strbuf body = STRBUF_INIT;
+	struct snapshot_builder *b;
+	json_error_t jerr;
+	json_t *st;
+	char *err = NULL, *line, *save = NULL;
+	int code;
+
+	code = cmd_admin_get(admin, "/status", &body, &err);
+	if (code != 200) {
+		fprintf(stderr, "cairn diff: %s\n", err ? err : "GET /status failed");
+		free(err);
+		strbuf_free(&body);
+		return -1;
+	}
+	st = json_loadb(body.buf ? body.buf : "", body.len, 0, &jerr);
+	if (st == NULL || diff_objects_from_json(&out->objects, st) < 0) {
+		fprintf(stderr, "cairn diff: %s/status: not the status JSON cairn serves\n",
+		    admin);
+		json_decref(st);
+		strbuf_free(&body);
+		return -1;
+	}
+	out->revision = xstrdup(json_string_value(json_object_get(st, "revision")) ?
+	    json_string_value(json_object_get(st, "revision")) : "");
+	json_decref(st);
+	strbuf_reset(&body);
+	code = cmd_admin_get(admin, "/debug/xds/pb", &body, &err);
+	if (code != 200) {
+		fprintf(stderr, "cairn diff: %s\n", err ? err :
+		    code == 503 ? "the daemon has not built a snapshot yet" :
+		    "GET /debug/xds/pb failed (a daemon older than this cairn?)");
+		free(err);
+		strbuf_free(&body);
+		return -1;
+	}
+	strbuf_putc(&body, '\0');
+	b = snapshot_builder_new(out->revision);
+	for (line = strtok_r(body.buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *name = strchr(line, '\t'), *data;
+		enum xds_type type;
+		uint8_t *bytes;
+		size_t len;
+
+		data = name ? strchr(name + 1, '\t') : NULL;
+		if (data == NULL) {
+			fprintf(stderr, "cairn diff: %s/debug/xds/pb: malformed line\n", admin);
+			continue;
+		}
+		*name++ = '\0';
+		*data++ = '\0';
+		if (xds_type_from_url(line, &type) < 0)
+			continue;
+		bytes = xmalloc(strlen(data) + 1);
+		if (base64_decode(data, strlen(data), bytes, &len) == 0)
+			snapshot_builder_add(b, type, name, bytes, len, false);
+		else
+			fprintf(stderr, "cairn diff: %s/debug/xds/pb: bad base64 for %s\n",
+			    admin, name);
+		free(bytes);
+	}
+	out->snapshot = snapshot_builder_finish(b);
+	strbuf_free(&body);
+	return 0;
+}
+
+static bool
+want_color(const char *mode)
+{
+	if (strcmp(mode, "always") == 0)
+		return true;
+	if (strcmp(mode, "never") == 0)
+		return false;
+	return isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+}
+
+/* Prints the plan; returns the exit code (0 no change, 1 changes). */
+static int
+diff_print(const struct side *from, const struct side *to, const char *format,
+    bool color)
+{
+	struct diff_side a = { from->snapshot, &from->objects, from->revision };
+	struct diff_side b = { to->snapshot, &to->objects, to->revision };
+	json_t *plan = diff_compute(&a, &b);
+	bool empty = diff_plan_empty(plan);
+	json_int_t bad = json_integer_value(json_object_get(plan, "undecodable"));
+
+	if (strcmp(format, "json") == 0) {
+		json_dumpf(plan, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+
+		diff_render_text(plan, color, &sb);
+		fwrite(sb.buf ? sb.buf : "", 1, sb.len, stdout);
+		strbuf_free(&sb);
+	}
+	json_decref(plan);
+	if (fflush(stdout) != 0)
+		return CMD_EXIT_USAGE;
+	if (bad > 0) {
+		fprintf(stderr, "cairn diff: %lld resources did not decode\n", (long long)bad);
+		return CMD_EXIT_USAGE;
+	}
+	return empty ? CMD_EXIT_OK : CMD_EXIT_PROBLEMS;
+}
+
+int
+cmd_diff(int argc, char **argv)
+{
+	struct cmd_parser parser;
+	struct cmd_flags f = { .format = "text" };
+	const char *from_rev = NULL, *to_rev = NULL, *color = "auto", *gateway = NULL;
+	struct side from = { 0 }, to = { 0 };
+	struct cairn_config cfg;
+	struct pipeline *p = NULL;
+	bool running = false;
+	int c, rc = CMD_EXIT_USAGE, npos;
+
+	cmd_parser_init(&parser, &diff_spec);
+	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
+		switch (c) {
+		case 'c': f.config_path = optarg; break;
+		case 's': f.source_dir = optarg; break;
+		case 'g': f.git_repo = optarg; break;
+		case 'F': from_rev = optarg; break;
+		case 'T': to_rev = optarg; break;
+		case 'R': running = true; break;
+		case 'a': f.admin_addr = optarg; break;
+		case 'G': gateway = optarg; break;
+		case 'f': f.format = optarg; break;
+		case 'C': color = optarg; break;
+		case 'h': cmd_usage(&diff_spec, stdout); return CMD_EXIT_OK;
+		default: cmd_usage_hint(&diff_spec); return CMD_EXIT_USAGE;
+		}
+	}
+	npos = argc - optind;
+	if (strcmp(f.format, "text") != 0 && strcmp(f.format, "json") != 0) {
+		fprintf(stderr, "cairn diff: unknown --format \"%s\" (text or json)\n", f.format);
+		return CMD_EXIT_USAGE;
+	}
+	if (strcmp(color, "auto") != 0 && strcmp(color, "always") != 0 &&
+	    strcmp(color, "never") != 0) {
+		fprintf(stderr, "cairn diff: unknown --color \"%s\" (auto, always or never)\n", color);
+		return CMD_EXIT_USAGE;
+	}
+	if (gateway != NULL) {
+		fprintf(stderr, "cairn diff: --gateway %s: Gateway API is not served yet\n", gateway);
+		return CMD_EXIT_USAGE;
+	}
+	/* Exactly one of the three forms. */
+	if ((f.git_repo != NULL) + running + (npos > 0) != 1 ||
+	    (f.git_repo && (from_rev == NULL || f.source_dir)) ||
+	    (!f.git_repo && (from_rev || to_rev)) ||
+	    (running && npos > 0) || (npos > 0 && (npos != 2 || f.source_dir))) {
+		cmd_usage_hint(&diff_spec);
+		return CMD_EXIT_USAGE;
+	}
+	if (npos == 2)
+		f.source_dir = argv[optind];
+	if (cmd_load_config(&f, &cfg) < 0)
+		return CMD_EXIT_USAGE;
+	p = pipeline_new(NULL);
+	if (running) {
+		if (cfg.admin.address[0] == '\0') {
+			fprintf(stderr, "cairn diff: the admin endpoint is disabled (admin.address is \"\")\n");
+			goto out;
+		}
+		if (side_running(cfg.admin.address, &from) < 0 ||
+		    side_build(p, &cfg, NULL, &to) < 0)
+			goto out;
+	} else if (f.git_repo) {
+		/* --to defaults to the served branch's head (source_open's rev NULL). */
+		if (side_build(p, &cfg, from_rev, &from) < 0 ||
+		    side_build(p, &cfg, to_rev, &to) < 0)
+			goto out;
+	} else {
+		if (side_build(p, &cfg, NULL, &from) < 0)
+			goto out;
+		cfg.source.directory = arena_strdup(&cfg.arena, argv[optind + 1]);
+		if (side_build(p, &cfg, NULL, &to) < 0)
+			goto out;
+	}
+	rc = diff_print(&from, &to, f.format, want_color(color));
+	/* Problems were printed above; the plan shows what would be served
+	 * anyway (a file in error keeps its last good version), but the
+	 * change is not clean: never exit 0 on it. */
+	if (to.errors > 0) {
+		fprintf(stderr, "cairn diff: the new tree has %zu error%s%s\n", to.errors,
+		    to.errors == 1 ? "" : "s", f.git_repo ?
+		    "; the daemon would not serve this commit" :
+		    "; files in error keep their last good version");
+		if (rc == CMD_EXIT_OK)
+			rc = CMD_EXIT_PROBLEMS;
+	}
+out:
+	side_free(&from);
+	side_free(&to);
+	pipeline_free(p);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,102 @@
+#!/bin/sh
+# The plan of a push (issue #19): `cairn check --pre-receive` prints, for
+# every accepted push of the served branch, what the deploy changes in
+# what Envoy receives, so `git push` shows it to the pusher; a refused push
+# prints no plan. Also `cairn diff --git REPO --from REV [--to REV]`.
+. "$top_srcdir/tests/git/lib.sh"
+echo "1..14"
+
+git init -q --bare -b main "$tmp/routes.git"
+cat >"$tmp/routes.git/hooks/pre-receive" <<HOOK
+#!/bin/sh
+exec "$CAIRN" check --pre-receive
+HOOK
+chmod +x "$tmp/routes.git/hooks/pre-receive"
+git clone -q "$tmp/routes.git" "$tmp/work" 2>/dev/null
+git -C "$tmp/work" checkout -q -b main 2>/dev/null
+
+# 1. the first push of the branch: everything is new
+write_shop "$tmp/work" 10
+commit "$tmp/work" "shop: 10% canary"
+first=$(git -C "$tmp/work" rev-parse HEAD)
+if git -C "$tmp/work" push origin main >"$tmp/push1" 2>&1; then
+	ok "the first push is accepted"
+else
+	not_ok "the first push is accepted"; show "$tmp/push1"
+fi
+check "its plan adds the host" \
+	grep -q "^remote: virtual host shop.example.com  (ingress_http, shop.example.com): added" "$tmp/push1"
+check "with the route as a line" \
+	grep -q "^remote:   + /  -> shop/canary:80 (10%), shop/storefront:80 (90%)" "$tmp/push1"
+
+# 2. one weight changed: one route changed, nothing else
+write_shop "$tmp/work" 50
+commit "$tmp/work" "shop: 50% canary"
+second=$(git -C "$tmp/work" rev-parse HEAD)
+if git -C "$tmp/work" push origin main >"$tmp/push2" 2>&1; then
+	ok "a change is accepted"
+else
+	not_ok "a change is accepted"; show "$tmp/push2"
+fi
+check "its plan shows the route, old and new weights" \
+	grep -q "^remote:   ~ /  -> shop/canary:80 (50%), shop/storefront:80 (50%)" "$tmp/push2"
+check "and the one-line summary" \
+	grep -q "^remote: 1 route changed on 1 host" "$tmp/push2"
+
+# 3. a refused push shows its errors and no plan
+break_shop "$tmp/work"
+commit "$tmp/work" "shop: typo"
+if git -C "$tmp/work" push origin main >"$tmp/push3" 2>&1; then
+	not_ok "a commit with errors is refused"; show "$tmp/push3"
+else
+	ok "a commit with errors is refused"
+fi
+if grep -q "plan\|virtual host" "$tmp/push3"; then
+	not_ok "a refused push prints no plan"; show "$tmp/push3"
+else
+	ok "a refused push prints no plan"
+fi
+git -C "$tmp/work" reset -q --hard "$second"
+
+# 4. cairn diff --git between the two pushed commits, and --to defaulting
+# to the branch head
+"$CAIRN" diff --git "$tmp/routes.git" --from "$first" --to "$second" >"$tmp/d1" 2>&1
+rc1=$?
+"$CAIRN" diff --git "$tmp/routes.git" --from "$first" >"$tmp/d2" 2>&1
+rc2=$?
+if [ $rc1 -eq 1 ] && [ $rc2 -eq 1 ] && cmp -s "$tmp/d1" "$tmp/d2" &&
+    grep -q "^  ~ /  -> shop/canary:80 (50%), shop/storefront:80 (50%)" "$tmp/d1"; then
+	ok "diff --git --from --to, and --to defaults to the branch head (exit 1)"
+else
+	not_ok "diff --git --from --to ($rc1, $rc2)"; show "$tmp/d1"; show "$tmp/d2"
+fi
+"$CAIRN" diff --git "$tmp/routes.git" --from main --to "$second" >"$tmp/d3" 2>&1
+rc=$?
+check "diff --git of a commit with itself: exit 0, no output ($rc)" \
+	test $rc -eq 0 -a ! -s "$tmp/d3"
+"$CAIRN" diff --git "$tmp/routes.git" --from nosuchrev >"$tmp/d4" 2>&1
+rc=$?
+check "an unknown revision exits 2 ($rc)" test $rc -eq 2
+# 5. the existing verdict line is still there, before the plan
+check "the hook's check summary comes first" \
+	sh -c "grep -n 'objects, 3 valid' '$tmp/push2' | head -1 | cut -d: -f1 | { read a; b=\$(grep -n ': plan' '$tmp/push2' | cut -d: -f1); test \"\$a\" -lt \"\$b\"; }"
+# 6. a big plan is cut in the pusher's terminal, the summary kept
+i=0
+while [ $i -lt 120 ]; do
+	printf 'apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata:\n  name: p%d\n  namespace: shop\nspec:\n  virtualhost:\n    fqdn: p%d.example.com\n  routes:\n    - services:\n        - name: storefront\n          port: 80\n---\n' $i $i
+	i=$((i + 1))
+done >"$tmp/work/shop/many.yaml"
+commit "$tmp/work" "shop: 120 hosts"
+if git -C "$tmp/work" push origin main >"$tmp/push6" 2>&1; then
+	ok "a push with a big plan is accepted"
+else
+	not_ok "a push with a big plan is accepted"; show "$tmp/push6"
+fi
+if grep -q "^remote: \.\.\. [0-9]* more lines: cairn diff --git REPO --from" "$tmp/push6" &&
+    grep -q "^remote: 120 hosts added, 120 routes added" "$tmp/push6" &&
+    [ "$(grep -c '^remote: ' "$tmp/push6")" -lt 220 ]; then
+	ok "the plan stops after 200 lines, with the summary"
+else
+	not_ok "the plan stops after 200 lines, with the summary"; show "$tmp/push6"
+fi
+[ $tap_failed -eq 0 ]
