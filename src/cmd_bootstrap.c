@@ -33,6 +33,7 @@ struct bootstrap_opts {
 	const char *node_id, *node_cluster;
 	bool delta;
 	const char *ca, *cert, *key; /* all or none */
+	const char *gateway; /* node.metadata cairn.io/gateway, or NULL */
 	uint32_t regex_max_program_size; /* envoy.regex-max-program-size */
 };
 
@@ -51,6 +52,8 @@ static const struct cmd_flag bootstrap_flags[] = {
 	{ "xds-key", 'K', 0, "F", "none: plaintext", "mTLS to cairn: its private key" },
 	{ "output", 'o', 'o', "FILE", "standard output",
 	  "write FILE (through a temporary file and a rename; its directory must exist)" },
+	{ "gateway", 'G', 0, "NS/NAME", "none: ingress_http and ingress_https",
+	  "serve this Gateway's listeners to the Envoy (node metadata cairn.io/gateway)" },
 };
 
 static const struct cmd_spec bootstrap_spec = {
@@ -229,7 +232,7 @@ bootstrap_json(const struct listen_addr *xds, const struct bootstrap_opts *o)
 	    "transport_api_version", "V3", "set_node_on_first_message_only", 1,
 	    "grpc_services", "envoy_grpc", "cluster_name", "cairn");
 
-	return json_pack("{s:{s:s, s:s}, s:{s:o, s:o, s:o}, s:{s:[o, o], s:[o]}, s:{s:o}, s:o}",
+	json_t *doc = json_pack("{s:{s:s, s:s}, s:{s:o, s:o, s:o}, s:{s:[o, o], s:[o]}, s:{s:o}, s:o}",
 	    "node", "id", o->node_id, "cluster", o->node_cluster,
 	    "dynamic_resources", "ads_config", ads, "cds_config", ads_config_source(),
 	    "lds_config", ads_config_source(),
@@ -237,6 +240,12 @@ bootstrap_json(const struct listen_addr *xds, const struct bootstrap_opts *o)
 	    "listeners", health_listener(),
 	    "admin", "address", pipe_address(ADMIN_SOCKET),
 	    "layered_runtime", layered_runtime(o));
+
+	/* The Gateway whose listeners this Envoy gets (SPEC.md §5a). */
+	if (o->gateway != NULL)
+		json_object_set_new(json_object_get(doc, "node"), "metadata",
+		    json_pack("{s:s}", TRANSLATE_GATEWAY_METADATA, o->gateway));
+	return doc;
 }
 
 /* What stops a file being created as path because of its directory (it
@@ -369,6 +378,7 @@ cmd_bootstrap(int argc, char **argv)
 		case 'C': o.cert = optarg; break;
 		case 'K': o.key = optarg; break;
 		case 'o': output = optarg; break;
+		case 'G': o.gateway = optarg; break;
 		case 'h':
 			cmd_usage(&bootstrap_spec, stdout);
 			return CMD_EXIT_OK;
@@ -390,6 +400,14 @@ cmd_bootstrap(int argc, char **argv)
 	}
 	if (o.node_id[0] == '\0' || o.node_cluster[0] == '\0') {
 		fprintf(stderr, "cairn bootstrap: --node-id and --node-cluster must not be empty\n");
+		return CMD_EXIT_USAGE;
+	}
+	if (o.gateway != NULL && (strchr(o.gateway, '/') == NULL ||
+	    strchr(o.gateway, '/') == o.gateway ||
+	    strchr(o.gateway, '/')[1] == '\0' ||
+	    strchr(strchr(o.gateway, '/') + 1, '/') != NULL)) {
+		fprintf(stderr, "cairn bootstrap: --gateway \"%s\": expected "
+		    "NAMESPACE/NAME\n", o.gateway);
 		return CMD_EXIT_USAGE;
 	}
 	if (check_tls_files(&o) < 0)

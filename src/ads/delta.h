@@ -81,6 +81,8 @@ struct delta_type_state {
 struct delta_stream {
 	char *node_id; /* from the first request that carried a node */
 	char *node_cluster;
+	/* node.metadata "cairn.io/gateway" (SPEC.md §5a), NULL: none */
+	char *node_gateway;
 	uint64_t nonce_counter;
 	size_t max_response_bytes; /* 0 = DELTA_DEFAULT_MAX_RESPONSE_BYTES */
 	struct delta_type_state types[XDS_TYPE_COUNT];
@@ -102,6 +104,7 @@ struct delta_request {
 	size_t ninitial;
 	const char *node_id; /* NULL when the request has no node */
 	const char *node_cluster;
+	const char *node_gateway; /* node.metadata "cairn.io/gateway" */
 	bool has_error; /* error_detail present: a NACK */
 	int error_code;
 	const char *error_message;

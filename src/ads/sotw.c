@@ -41,6 +41,7 @@ sotw_free(struct sotw_stream *st)
 	ads_warming_free(&st->warming);
 	free(st->node_id);
 	free(st->node_cluster);
+	free(st->node_gateway);
 	memset(st, 0, sizeof *st);
 }
 
@@ -159,6 +160,8 @@ sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
 	if (st->node_id == NULL && req->node_id != NULL && req->node_id[0] != '\0') {
 		st->node_id = xstrdup(req->node_id);
 		st->node_cluster = xstrdup(req->node_cluster ? req->node_cluster : "");
+		if (req->node_gateway != NULL && req->node_gateway[0] != '\0')
+			st->node_gateway = xstrdup(req->node_gateway);
 	}
 	if (req->type_url == NULL || req->type_url[0] == '\0') {
 		*errmsg = xstrdup("DiscoveryRequest without type_url: an aggregated "
@@ -223,6 +226,7 @@ sotw_handle_message(struct sotw_stream *st, const void *data, size_t len,
 	if (m->node != NULL) {
 		req.node_id = m->node->id;
 		req.node_cluster = m->node->cluster;
+		req.node_gateway = ads_node_gateway(m->node->metadata);
 	}
 	if (m->error_detail != NULL) {
 		req.has_error = true;

@@ -64,6 +64,8 @@ struct sotw_type_state {
 struct sotw_stream {
 	char *node_id; /* from the first request that carried a node */
 	char *node_cluster;
+	/* node.metadata "cairn.io/gateway" (SPEC.md §5a), NULL: none */
+	char *node_gateway;
 	uint64_t nonce_counter;
 	/* A CDS response was sent and no EDS response since: Envoy re-creates
 	 * updated clusters, which wait for EDS, so the next EDS request is
@@ -90,6 +92,7 @@ struct sotw_request {
 	size_t n_resource_names;
 	const char *node_id; /* NULL when the request has no node */
 	const char *node_cluster;
+	const char *node_gateway; /* node.metadata "cairn.io/gateway" */
 	bool has_error; /* error_detail present: a NACK */
 	int error_code;
 	const char *error_message;

@@ -259,7 +259,8 @@ next_sotw(struct ads_stream *st, struct outgoing *o)
 {
 	struct sotw_response r;
 
-	if (!sotw_next_response(&st->proto.sotw, st->snap, &r))
+	if (!sotw_next_response(&st->proto.sotw, snapshot_select(st->snap,
+	    st->proto.sotw.node_gateway), &r))
 		return false;
 	encode(st, &sotw_enc, &r, r.type, r.set_hash, o);
 	o->type = r.type;
@@ -276,7 +277,8 @@ next_delta(struct ads_stream *st, struct outgoing *o)
 {
 	struct delta_response r;
 
-	if (!delta_next_response(&st->proto.delta, st->snap, &r))
+	if (!delta_next_response(&st->proto.delta, snapshot_select(st->snap,
+	    st->proto.delta.node_gateway), &r))
 		return false;
 	encode(st, &delta_enc, &r, r.type, r.set_hash, o);
 	o->type = r.type;

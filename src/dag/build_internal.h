@@ -188,6 +188,12 @@ void proxies_build(struct builder *b);
 
 void ingresses_build(struct builder *b);
 
+/* --- gateway.c: Gateway API -------------------------------------------- */
+
+/* GatewayClasses, Gateways, HTTPRoutes (and the statuses of every other
+ * Gateway API kind) into dag->gateways; after the Services. */
+void gateways_build(struct builder *b);
+
 /* --- secrets.c: Secrets and TLSCertificateDelegations ------------------- */
 
 /* Collect, read and check every Secret (status, expiry) and delegation.

@@ -1265,5 +1265,9 @@ kinds_find(const char *api_version, const char *kind)
 		if (strcmp(kinds[i].api_version, api_version) == 0 &&
 		    strcmp(kinds[i].kind, kind) == 0)
 			return &kinds[i];
+	for (const struct kind_info *k = kinds_gateway_api; k->api_version; k++)
+		if (strcmp(k->api_version, api_version) == 0 &&
+		    strcmp(k->kind, kind) == 0)
+			return k;
 	return NULL;
 }

@@ -17,6 +17,17 @@ enum obj_kind {
 	OBJ_ENDPOINTSLICE,
 	OBJ_SECRET,
 	OBJ_TLSCERTDELEGATION,
+	/* Gateway API (gateway.networking.k8s.io), SPEC.md §5a */
+	OBJ_GATEWAYCLASS,
+	OBJ_GATEWAY,
+	OBJ_HTTPROUTE,
+	OBJ_GRPCROUTE,
+	OBJ_TLSROUTE,
+	OBJ_TCPROUTE,
+	OBJ_REFERENCEGRANT,
+	OBJ_BACKENDTLSPOLICY,
+	OBJ_CONFIGMAP,
+	OBJ_NAMESPACE,
 	OBJ_KIND_COUNT,
 };
 
@@ -512,6 +523,8 @@ struct tls_delegation {
 	size_t ndelegations;
 };
 
+#include "load/objects_gateway.h"
+
 /* --- any object ------------------------------------------------------- */
 
 struct object {
@@ -526,6 +539,14 @@ struct object {
 		struct endpointslice endpointslice;
 		struct secret secret;
 		struct tls_delegation tls_delegation;
+		struct gatewayclass gatewayclass;
+		struct gateway gateway;
+		struct httproute httproute;
+		struct grpcroute grpcroute;
+		struct l4route l4route; /* TLSRoute, TCPRoute */
+		struct referencegrant referencegrant;
+		struct backendtlspolicy backendtlspolicy;
+		struct configmap configmap;
 	} u;
 };
 

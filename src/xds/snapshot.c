@@ -536,8 +536,65 @@ snapshot_unref(struct snapshot *s)
 	for (size_t i = 0; i < s->nblobs; i++)
 		xds_blob_unref(s->blobs[i]);
 	free(s->blobs);
+	for (size_t i = 0; i < s->ngateways; i++) {
+		free(s->gateways[i].name);
+		snapshot_unref(s->gateways[i].snap);
+	}
+	free(s->gateways);
+	snapshot_unref(s->gateway_none);
 	arena_free(&s->arena);
 	free(s);
+}
+
+void
+snapshot_add_gateway(struct snapshot *s, const char *name, struct snapshot *gw)
+{
+	size_t at = s->ngateways;
+
+	s->gateways = xreallocarray(s->gateways, s->ngateways + 1,
+	    sizeof s->gateways[0]);
+	/* Kept sorted by name ("a-b/x" sorts before "a/x", unlike the
+	 * DAG's namespace-then-name order). */
+	while (at > 0 && strcmp(s->gateways[at - 1].name, name) > 0) {
+		s->gateways[at] = s->gateways[at - 1];
+		at--;
+	}
+	s->gateways[at].name = xstrdup(name);
+	s->gateways[at].snap = gw;
+	s->ngateways++;
+}
+
+void
+snapshot_add_gateway_none(struct snapshot *s)
+{
+	if (s->gateway_none == NULL)
+		s->gateway_none = snapshot_builder_finish(
+		    snapshot_builder_new(s->revision));
+}
+
+struct snapshot *
+snapshot_select(struct snapshot *s, const char *gateway)
+{
+	size_t lo = 0, hi;
+
+	if (s == NULL || gateway == NULL)
+		return s;
+	hi = s->ngateways;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(gateway, s->gateways[mid].name);
+
+		if (c == 0)
+			return s->gateways[mid].snap;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	/* A Gateway that is not served gets nothing (SPEC.md §5a), never
+	 * the default listeners; NULL (nothing to send) when the snapshot
+	 * was made without one. */
+	return s->gateway_none;
 }
 
 const struct xds_resource *

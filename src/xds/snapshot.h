@@ -72,7 +72,29 @@ struct snapshot {
 	struct arena arena; /* owns everything above */
 	struct xds_blob **blobs; /* resources it holds a reference on */
 	size_t nblobs, capblobs;
+	/* Appended: Gateway API (SPEC.md §5a). What a node naming Gateway
+	 * "<ns>/<name>" in its metadata gets, sorted by name, each a
+	 * reference; gateway_none for a Gateway that is not served. */
+	struct snapshot_gateway *gateways;
+	size_t ngateways;
+	struct snapshot *gateway_none;
 };
+
+struct snapshot_gateway {
+	char *name; /* "<namespace>/<name>" */
+	struct snapshot *snap;
+};
+
+/* Attach the snapshot of Gateway name (takes the reference gw). Before
+ * s is published only. */
+void snapshot_add_gateway(struct snapshot *s, const char *name,
+    struct snapshot *gw);
+/* What a node naming a Gateway that is not served gets: an empty
+ * snapshot of s's revision (made once, before s is published). */
+void snapshot_add_gateway_none(struct snapshot *s);
+/* What a node naming gateway (NULL: none) gets: s itself, one of its
+ * Gateways' snapshots, or its empty one (borrowed, lives as long as s). */
+struct snapshot *snapshot_select(struct snapshot *s, const char *gateway);
 
 const char *xds_type_url(enum xds_type type);
 const char *xds_type_short(enum xds_type type); /* "lds", "cds", ... */

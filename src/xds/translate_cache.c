@@ -41,14 +41,14 @@
 	_Static_assert(sizeof(struct type) == (size), \
 	    "struct " #type " changed: update its fingerprint in translate_cache.c")
 FP_SIZE(dag_endpoint, 16);
-FP_SIZE(dag_endpoints, 24);
+FP_SIZE(dag_endpoints, 32);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
 FP_SIZE(dag_cluster, 176);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
-FP_SIZE(dag_headers_policy, 48);
+FP_SIZE(dag_headers_policy, 64);
 FP_SIZE(dag_cookie_rewrite, 40);
 FP_SIZE(dag_weighted_cluster, 48);
 FP_SIZE(dag_redirect, 40);
@@ -59,7 +59,7 @@ FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 256);
+FP_SIZE(dag_route, 272);
 FP_SIZE(dag_vhost, 120);
 FP_SIZE(dag_jwt_provider, 72);
 FP_SIZE(translate_options, 216);
@@ -149,6 +149,11 @@ fp_headers_policy(struct fp *f, const struct dag_headers_policy *p)
 		fp_str(f, p->remove[i]);
 	fp_str(f, p->host_rewrite);
 	fp_str(f, p->host_rewrite_header);
+	fp_u64(f, p->nadd);
+	for (size_t i = 0; i < p->nadd; i++) {
+		fp_str(f, p->add[i].key);
+		fp_str(f, p->add[i].value);
+	}
 }
 
 static void
@@ -415,6 +420,8 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 	fp_ratelimit(f, r->ratelimit);
 	fp_ip_filter(f, r->ip_filter);
 	fp_u64(f, r->permit_insecure | r->https_upgrade << 1 | r->secure_only << 2);
+	fp_str(f, r->regex_rewrite);
+	fp_str(f, r->regex_substitution);
 	fp_u64(f, r->internal_redirect != NULL);
 	if (r->internal_redirect != NULL) {
 		const struct dag_internal_redirect *ir = r->internal_redirect;

@@ -282,6 +282,9 @@ translate_clusters(struct translation *t)
 		struct xds_blob *b;
 		Cluster *c;
 
+		if (dc->gateway_only && !t->gateway_view)
+			continue;
+
 		if ((b = translation_seq_get(t, SEQ_CLUSTER, dc, &key, NULL)) ==
 		    NULL) {
 			key = translation_key_cluster(t, dc);
@@ -364,6 +367,9 @@ translate_endpoints(struct translation *t)
 		struct arena_mark mark;
 		struct xds_blob *b;
 		ClusterLoadAssignment *cla;
+
+		if (de->gateway_only && !t->gateway_view)
+			continue;
 
 		if ((b = translation_seq_get(t, SEQ_ENDPOINT, de, &key, NULL)) ==
 		    NULL) {

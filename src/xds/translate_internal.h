@@ -37,6 +37,9 @@ struct translation {
 	struct fp_memo *cluster_fps;
 	uint64_t *vhost_fps;
 	size_t seq_pos[SEQ_COUNT]; /* cursors into the last translation's */
+	/* A Gateway's snapshot (translate_gateway.c): its clusters and
+	 * endpoints; the default one leaves out what only Gateways use. */
+	bool gateway_view;
 };
 
 /* --- translate_cache.c: resources reused from the last translation ------- */
@@ -130,6 +133,9 @@ struct Google__Protobuf__Duration *translation_timeout(struct arena *a,
     int64_t ms);
 
 void translate_listeners(struct translation *t);
+/* A Gateway port's listener (HCM with RDS route_config_name = name). */
+void translate_http_listener_named(struct translation *t, const char *name,
+    const char *address, uint32_t port);
 /* TLS: SDS Secrets (translate_secret.c); ingress_https, https/<fqdn> and
  * ingress_fallbackcert (translate_https.c). */
 void translate_secrets(struct translation *t);
