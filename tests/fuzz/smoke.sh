@@ -3,8 +3,8 @@
 # inputs (tests/fuzz/regress/<target>/, inputs that once crashed) and the
 # seed corpus, then fuzz for FUZZ_SMOKE_SECONDS (default 60, as issue #9
 # asks; 0 = replay only). The targets fuzz FUZZ_JOBS at a time (default 2,
-# the CPUs a make check may take), so seven targets cost four minutes, not
-# seven. `make fuzz` runs this with FUZZ_MODE=long: FUZZ_SECONDS (default
+# the CPUs a make check may take), so ten targets cost five minutes, not
+# ten. `make fuzz` runs this with FUZZ_MODE=long: FUZZ_SECONDS (default
 # 300) per target.
 #
 # The fuzzers are this build's own when it was configured with
