@@ -221,10 +221,9 @@ static int
 side_running(const char *admin, struct side *out)
 {
 	struct strbuf body = STRBUF_INIT;
-	struct snapshot_builder *b;
 	json_error_t jerr;
 	json_t *st;
-	char *err = NULL, *line, *save = NULL;
+	char *err = NULL, *pb;
 	int code;
 
 	code = cmd_admin_get(admin, "/status", &body, &err);
@@ -256,32 +255,9 @@ side_running(const char *admin, struct side *out)
 		return -1;
 	}
 	strbuf_putc(&body, '\0');
-	b = snapshot_builder_new(out->revision);
-	for (line = strtok_r(body.buf, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		char *name = strchr(line, '\t'), *data;
-		enum xds_type type;
-		uint8_t *bytes;
-		size_t len;
-
-		data = name ? strchr(name + 1, '\t') : NULL;
-		if (data == NULL) {
-			fprintf(stderr, "cairn diff: %s/debug/xds/pb: malformed line\n", admin);
-			continue;
-		}
-		*name++ = '\0';
-		*data++ = '\0';
-		if (xds_type_from_url(line, &type) < 0)
-			continue;
-		bytes = xmalloc(strlen(data) + 1);
-		if (base64_decode(data, strlen(data), bytes, &len) == 0)
-			snapshot_builder_add(b, type, name, bytes, len, false);
-		else
-			fprintf(stderr, "cairn diff: %s/debug/xds/pb: bad base64 for %s\n",
-			    admin, name);
-		free(bytes);
-	}
-	out->snapshot = snapshot_builder_finish(b);
+	pb = xasprintf("%s/debug/xds/pb", admin);
+	out->snapshot = diff_snapshot_from_pb(body.buf, out->revision, pb, stderr);
+	free(pb);
 	strbuf_free(&body);
 	return 0;
 }

@@ -156,7 +156,8 @@ fqdn_ledger_record(struct fqdn_ledger *l, const struct fqdn_claim_ref *claims,
 	size_t nn = 0, nfresh = 0, i = 0;
 	bool changed = false;
 
-	memcpy(sorted, claims, n * sizeof *claims);
+	if (n > 0) /* claims may be NULL then: no memcpy(NULL) (UBSan) */
+		memcpy(sorted, claims, n * sizeof *claims);
 	qsort(sorted, n, sizeof *sorted, ref_key_cmp);
 	/* Merge the sorted claims with the sorted ledger. */
 	for (size_t k = 0; k < n; k++) {

@@ -715,8 +715,10 @@ route_config_pair(void *ctx, const struct xds_resource *from,
 		p->errors++;
 		goto out;
 	}
-	qsort(a.vhosts, a.n, sizeof *a.vhosts, raw_vhost_cmp);
-	qsort(b.vhosts, b.n, sizeof *b.vhosts, raw_vhost_cmp);
+	if (a.n > 1)
+		qsort(a.vhosts, a.n, sizeof *a.vhosts, raw_vhost_cmp);
+	if (b.n > 1)
+		qsort(b.vhosts, b.n, sizeof *b.vhosts, raw_vhost_cmp);
 	while (i < a.n || j < b.n) {
 		int c = i >= a.n ? 1 : j >= b.n ? -1 :
 		    raw_vhost_cmp(&a.vhosts[i], &b.vhosts[j]);
@@ -887,8 +889,11 @@ clusters_diff(struct plan *p, const struct xds_resource_set *sa,
 	json_t **v;
 
 	walk_pairs(sa, sb, cluster_name_pair, &w);
-	qsort(w.gone, w.ngone, sizeof *w.gone, keyed_cmp);
-	qsort(w.came, w.ncame, sizeof *w.came, keyed_cmp);
+	/* Not qsort(NULL, 0, ...): glibc declares the array nonnull. */
+	if (w.ngone > 1)
+		qsort(w.gone, w.ngone, sizeof *w.gone, keyed_cmp);
+	if (w.ncame > 1)
+		qsort(w.came, w.ncame, sizeof *w.came, keyed_cmp);
 	while (i < w.ngone || j < w.ncame) {
 		int c = i >= w.ngone ? 1 : j >= w.ncame ? -1 :
 		    strcmp(w.gone[i].key, w.came[j].key);

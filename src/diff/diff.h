@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -116,5 +117,14 @@ char *diff_route_line(const json_t *route);
 /* "shop/api/8080/0a1b2c3d4e" -> "shop/api:8080": a cluster as people name
  * it (the options hash dropped). Caller frees. */
 char *diff_cluster_label(const char *cluster_name);
+
+/* `cairn diff --running`: the daemon's /debug/xds/pb answer (one
+ * "TYPE_URL\tNAME\tBASE64" line per resource, as `cairn dump --format pb`)
+ * as a snapshot. body (NUL-terminated, from a network peer) is cut up in
+ * place; a malformed line or bad base64 is skipped and reported on warn
+ * (NULL: silently) as "cairn diff: ORIGIN: why"; unknown type URLs are
+ * skipped. Caller owns the snapshot (refs = 1). */
+struct snapshot *diff_snapshot_from_pb(char *body, const char *revision,
+    const char *origin, FILE *warn);
 
 #endif

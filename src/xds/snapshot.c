@@ -372,7 +372,8 @@ merge_uses(struct snapshot *s, struct xds_resource *r, const uint64_t *h,
 	while (cap < (r->nuses + n) * 2)
 		cap <<= 1;
 	set = xcalloc(cap, sizeof *set);
-	memcpy(out, r->uses, r->nuses * sizeof *out);
+	if (r->nuses > 0) /* r->uses is NULL then: no memcpy(NULL) (UBSan) */
+		memcpy(out, r->uses, r->nuses * sizeof *out);
 	for (size_t i = 0; i < r->nuses + n; i++) {
 		uint64_t v = i < r->nuses ? r->uses[i] : h[i - r->nuses];
 		uint64_t key = v != 0 ? v : 1; /* 0 marks an empty slot */

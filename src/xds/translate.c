@@ -218,8 +218,9 @@ translate_uses(struct translation *t)
 			capall = (nall + n) * 2;
 			all = xreallocarray(all, capall, sizeof *all);
 		}
-		memcpy(all + nall, b->bytes + USES_HEAD * sizeof(uint64_t),
-		    nhttp * sizeof *all);
+		if (nhttp > 0) /* all may still be NULL: no NULL + 0 (UBSan) */
+			memcpy(all + nall, b->bytes + USES_HEAD * sizeof(uint64_t),
+			    nhttp * sizeof *all);
 		nall += nhttp;
 		if (vh->tls != NULL && n > 0) {
 			uint64_t *h = arena_alloc_nozero(&t->arena, n * sizeof *h);

@@ -3,8 +3,8 @@
 # inputs (tests/fuzz/regress/<target>/, inputs that once crashed) and the
 # seed corpus, then fuzz for FUZZ_SMOKE_SECONDS (default 60, as issue #9
 # asks; 0 = replay only). The targets fuzz FUZZ_JOBS at a time (default 2,
-# the CPUs a make check may take), so seven targets cost four minutes, not
-# seven. `make fuzz` runs this with FUZZ_MODE=long: FUZZ_SECONDS (default
+# the CPUs a make check may take), so ten targets cost five minutes, not
+# ten. `make fuzz` runs this with FUZZ_MODE=long: FUZZ_SECONDS (default
 # 300) per target.
 #
 # The fuzzers are this build's own when it was configured with
@@ -16,7 +16,7 @@
 # A crash leaves its input in fuzz-build/crashes/; make it a regression
 # test by fixing the bug and copying the input to tests/fuzz/regress/<target>/.
 : "${top_srcdir:?}" "${top_builddir:?}"
-FUZZ_TARGETS=${FUZZ_TARGETS:-load config sotw delta build secret admin}
+FUZZ_TARGETS=${FUZZ_TARGETS:-load config sotw delta build secret admin lastgood owners running}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
 FUZZ_CC=${FUZZ_CC:-clang}
 if [ "${FUZZ_MODE:-smoke}" = long ]; then
