@@ -302,6 +302,14 @@ struct dag_route {
 	struct dag_internal_redirect *internal_redirect;
 	struct dag_cookie_rewrite *cookie_rewrites;
 	size_t ncookie_rewrites;
+	/* External authorization (extension.c), on the host's https routes
+	 * only: authPolicy.disabled, or the context extensions sent to the
+	 * authorization server (sorted by key; the host's merged with the
+	 * route's). */
+	bool auth_disabled;
+	struct dag_header_value *auth_context;
+	size_t nauth_context;
+	bool auth_policy_set; /* the route has its own authPolicy */
 };
 
 /* Contour's InternalRedirectPolicy. */
@@ -379,6 +387,17 @@ struct dag_tls {
 	struct dag_client_validation *client_validation;
 	struct dag_tcpproxy *tcpproxy;
 	bool passthrough;
+	struct dag_ext_auth *ext_auth; /* virtualhost.authorization, or NULL */
+};
+
+/* Contour's ExternalAuthorization: the ext_authz filter of a TLS host. */
+struct dag_ext_auth {
+	const struct dag_cluster *cluster; /* extension/<ns>/<name> */
+	int64_t timeout_ms; /* DAG_TIMEOUT_DEFAULT: Envoy's 200ms; 0: none */
+	bool fail_open;
+	bool with_body; /* withRequestBody given */
+	uint32_t max_request_bytes; /* Contour's default 1024 */
+	bool allow_partial_message, pack_as_bytes;
 };
 
 struct dag {

@@ -1389,6 +1389,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	r.internal_redirect = internal_redirect(b, hr->internal_redirect);
 	r.websocket = hr->enable_websockets;
 	r.permit_insecure = hr->permit_insecure;
+	extauth_route(b, hr->auth_policy, &r); /* extension.c */
 	r.ip_filter = ip_filter(b, hr->ip_allow, hr->nip_allow, hr->ip_deny,
 	    hr->nip_deny);
 	lb_policy(b, st, hr->lb_policy, &r, &opts);
@@ -1615,6 +1616,8 @@ root_build(struct hp_state *hs, size_t pi)
 	}
 	if (!tls_root_build(b, pi, st, &tls)) /* tls.c */
 		return;
+	if (!extauth_root_build(b, st, proxy, tls)) /* extension.c */
+		return;
 	arena_reset(&b->scratch);
 	compute_routes(hs, vh->fqdn, pi, &none, hs->visited, 0, &routes);
 
@@ -1642,6 +1645,7 @@ root_build(struct hp_state *hs, size_t pi)
 	for (size_t i = 0; i < routes.n; i++) {
 		/* A TLS host's routes redirect port 80 to https. */
 		routes.items[i].https_upgrade = tls && !routes.items[i].permit_insecure;
+		extauth_route_finish(b, vh->authorization, &routes.items[i]);
 		vhost_add_route(b, bv, &routes.items[i]);
 	}
 }

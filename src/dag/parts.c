@@ -238,6 +238,9 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 	}
 	case OBJ_SECRET:
 	case OBJ_TLSCERTDELEGATION:
+	/* ExtensionServices: used by TLS hosts of any namespace (only TLS
+	 * hosts have authorization), and may validate with a Secret. */
+	case OBJ_EXTENSIONSERVICE:
 		keys_add(keys, n, cap, KEY_TLS);
 		break;
 	default: /* Service, Endpoints, EndpointSlice: their namespace */

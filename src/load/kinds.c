@@ -417,7 +417,7 @@ static const struct schema_field kinds_timeout_fields[] = {
 	F_STR("idleConnection", struct hp_timeout_policy, idle_connection, 0,
 	    kinds_check_timeout),
 };
-static const struct schema_table kinds_timeout = SCHEMA_TABLE_ORIGIN(
+const struct schema_table kinds_timeout = SCHEMA_TABLE_ORIGIN(
     "timeoutPolicy", struct hp_timeout_policy, kinds_timeout_fields, NULL);
 
 static const char *const kinds_retry_on[] = { "5xx", "gateway-error", "reset",
@@ -771,8 +771,7 @@ static const struct schema_field kinds_route_fields[] = {
 	    &kinds_ip_filter, 0),
 	F_LIST("ipDenyPolicy", struct hp_route, ip_deny, nip_deny,
 	    &kinds_ip_filter, 0),
-	/* Need an external authorization service. */
-	F_UNSUPPORTED("authPolicy"),
+	F_PTR("authPolicy", struct hp_route, auth_policy, &kinds_auth_policy),
 	F_LIST("cookieRewritePolicies", struct hp_route, cookie_rewrites,
 	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
 	F_PTR("internalRedirectPolicy", struct hp_route, internal_redirect,
@@ -792,7 +791,8 @@ static const struct schema_field kinds_virtualhost_fields[] = {
 	F_LIST("ipDenyPolicy", struct hp_virtualhost, ip_deny, nip_deny,
 	    &kinds_ip_filter, 0),
 	F_PTR("tls", struct hp_virtualhost, tls, &kinds_hp_tls),
-	F_UNSUPPORTED("authorization"),
+	F_PTR("authorization", struct hp_virtualhost, authorization,
+	    &kinds_authorization),
 	F_UNSUPPORTED("jwtProviders"),
 };
 static const struct schema_table kinds_virtualhost = SCHEMA_TABLE_ORIGIN(
@@ -1218,6 +1218,8 @@ static const struct kind_info kinds[] = {
 	{ "v1", "Secret", OBJ_SECRET, &kinds_secret },
 	{ "projectcontour.io/v1", "TLSCertificateDelegation",
 	  OBJ_TLSCERTDELEGATION, &kinds_tlsdelegation },
+	{ "projectcontour.io/v1alpha1", "ExtensionService", OBJ_EXTENSIONSERVICE,
+	  &kinds_extension_service },
 };
 
 const struct kind_info *

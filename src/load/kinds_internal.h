@@ -9,6 +9,7 @@
 extern const struct schema_table kinds_meta;
 extern const struct schema_table kinds_service_ref; /* HTTPProxy services[] */
 extern const struct schema_table kinds_lb_policy;
+extern const struct schema_table kinds_timeout; /* timeoutPolicy */
 
 /* kinds_tls.c */
 extern const struct schema_table kinds_secret;
@@ -16,5 +17,10 @@ extern const struct schema_table kinds_tlsdelegation;
 extern const struct schema_table kinds_hp_tls; /* virtualhost.tls */
 extern const struct schema_table kinds_tcpproxy; /* spec.tcpproxy */
 extern const struct schema_table kinds_upstream_validation; /* services[].validation */
+
+/* kinds_ext.c */
+extern const struct schema_table kinds_extension_service;
+extern const struct schema_table kinds_authorization; /* virtualhost.authorization */
+extern const struct schema_table kinds_auth_policy; /* authPolicy */
 
 #endif

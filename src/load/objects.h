@@ -17,6 +17,7 @@ enum obj_kind {
 	OBJ_ENDPOINTSLICE,
 	OBJ_SECRET,
 	OBJ_TLSCERTDELEGATION,
+	OBJ_EXTENSIONSERVICE,
 	OBJ_KIND_COUNT,
 };
 
@@ -249,6 +250,38 @@ struct hp_route {
 	struct hp_ratelimit_policy *ratelimit;
 	struct hp_ip_filter *ip_allow, *ip_deny;
 	size_t nip_allow, nip_deny;
+	struct hp_auth_policy *auth_policy;
+};
+
+/* authPolicy (virtualhost.authorization and routes). */
+struct hp_auth_policy {
+	bool disabled;
+	struct kv *context;
+	size_t ncontext;
+	struct origin origin;
+};
+
+/* virtualhost.authorization.withRequestBody */
+struct hp_auth_body {
+	uint32_t max_request_bytes;
+	bool has_max_request_bytes; /* else Contour's 1024 */
+	bool allow_partial_message, pack_as_bytes;
+	struct origin origin;
+};
+
+struct hp_extension_ref {
+	char *api_version, *namespace, *name;
+	struct origin origin;
+};
+
+/* virtualhost.authorization: an ext_authz ExtensionService. */
+struct hp_authorization {
+	struct hp_extension_ref *extension_ref;
+	char *response_timeout;
+	bool fail_open;
+	struct hp_auth_policy *auth_policy;
+	struct hp_auth_body *with_request_body;
+	struct origin origin;
 };
 
 struct hp_virtualhost {
@@ -259,6 +292,7 @@ struct hp_virtualhost {
 	struct hp_ip_filter *ip_allow, *ip_deny;
 	size_t nip_allow, nip_deny;
 	struct hp_tls *tls; /* NULL: HTTP only */
+	struct hp_authorization *authorization;
 };
 
 struct hp_include {
@@ -479,6 +513,25 @@ struct tls_delegation {
 	size_t ndelegations;
 };
 
+/* --- ExtensionService (projectcontour.io/v1alpha1) ------------------- */
+
+struct ext_service_ref {
+	char *name;
+	int32_t port;
+	uint32_t weight;
+	struct origin origin;
+};
+
+struct extension_service {
+	struct ext_service_ref *services;
+	size_t nservices;
+	char *protocol; /* h2 (default), h2c */
+	char *protocol_version; /* v3 */
+	struct hp_upstream_validation *validation;
+	struct hp_lb_policy *lb_policy;
+	struct hp_timeout_policy *timeout_policy;
+};
+
 /* --- any object ------------------------------------------------------- */
 
 struct object {
@@ -493,6 +546,7 @@ struct object {
 		struct endpointslice endpointslice;
 		struct secret secret;
 		struct tls_delegation tls_delegation;
+		struct extension_service extension_service;
 	} u;
 };
 

@@ -30,6 +30,7 @@
 #include "envoy/extensions/compression/zstd/compressor/v3/zstd.pb-c.h"
 #include "envoy/extensions/filters/http/compressor/v3/compressor.pb-c.h"
 #include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
+#include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb-c.h"
 #include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/lua/v3/lua.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
@@ -185,6 +186,11 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__http__compressor__v3__compressor__response_direction_config__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors_policy__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__buffer_settings__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__check_settings__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__check_settings__context_extensions_entry__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__ext_authz__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__ext_authz_per_route__descriptor,
 	&envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__descriptor,
 	&envoy__extensions__filters__http__lua__v3__lua__descriptor,
 	&envoy__extensions__filters__http__lua__v3__lua__source_codes_entry__descriptor,

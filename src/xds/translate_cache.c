@@ -59,7 +59,7 @@ FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 248);
+FP_SIZE(dag_route, 280);
 FP_SIZE(dag_vhost, 104);
 FP_SIZE(translate_options, 216);
 #endif
@@ -425,6 +425,14 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 		    ir->deny_repeated_route << 2);
 	}
 	fp_cookie_rewrites(f, r->cookie_rewrites, r->ncookie_rewrites);
+	/* External authorization (only sent on TLS hosts, which are not
+	 * cached; hashed all the same). */
+	fp_u64(f, r->auth_disabled | r->auth_policy_set << 1);
+	fp_u64(f, r->nauth_context);
+	for (size_t i = 0; i < r->nauth_context; i++) {
+		fp_str(f, r->auth_context[i].key);
+		fp_str(f, r->auth_context[i].value);
+	}
 }
 
 static void

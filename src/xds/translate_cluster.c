@@ -295,8 +295,10 @@ translate_clusters(struct translation *t)
 		mark = arena_mark(a);
 		c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
 		c->name = pb_borrow(dc->name);
-		c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
-		    dc->service, dc->port);
+		/* ExtensionService clusters (port 0) have none, as Contour's. */
+		if (dc->port != 0)
+			c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
+			    dc->service, dc->port);
 		c->cluster_discovery_type_case =
 		    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
 		if (dc->external_name != NULL) {

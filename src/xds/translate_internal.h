@@ -36,7 +36,19 @@ struct translation {
 	struct fp_memo *cluster_fps;
 	uint64_t *vhost_fps;
 	size_t seq_pos[SEQ_COUNT]; /* cursors into the last translation's */
+	/* The routes being translated are a TLS host's with an ext_authz
+	 * filter: they carry their authPolicy (translate_extauth.c). */
+	bool ext_authz_routes;
 };
+
+/* --- translate_extauth.c: external authorization ------------------------ */
+
+/* Add the ext_authz filter of ea (NULL: none) to an HCM, before its router. */
+void translate_extauth_hcm(struct translation *t, ProtobufCMessage *hcm,
+    const struct dag_ext_auth *ea);
+/* The route's ExtAuthzPerRoute (a Route message), when ext_authz_routes. */
+void translate_extauth_route(struct translation *t, void *route,
+    const struct dag_route *r);
 
 /* --- translate_cache.c: resources reused from the last translation ------- */
 

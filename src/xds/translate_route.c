@@ -938,8 +938,11 @@ virtual_host(struct translation *t, const struct dag_vhost *vh, bool proxyless)
 	v->domains[0] = pb_borrow(vh->fqdn);
 	v->n_routes = vh->nroutes;
 	v->routes = pb_array(a, vh->nroutes);
-	for (size_t i = 0; i < vh->nroutes; i++)
+	for (size_t i = 0; i < vh->nroutes; i++) {
 		v->routes[i] = route(t, vh, &vh->routes[i], proxyless);
+		if (!proxyless) /* translate_extauth.c */
+			translate_extauth_route(t, v->routes[i], &vh->routes[i]);
+	}
 	if (proxyless)
 		return v;
 	if (vh->cors != NULL)
