@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "source/source.h"
+#include "util/duration.h"
 #include "util/log.h"
 
 #ifndef SYSCONFDIR
@@ -93,6 +94,38 @@ timeout_or_zero(int64_t ms)
 	return ms > 0 ? ms : 0;
 }
 
+/* global-ext-auth: what the listeners need of it (the hosts' part is the
+ * DAG's, src/dag/extension.c). */
+static void
+cmd_translate_ext_auth(const struct cairn_config *cfg,
+    struct translate_options *to)
+{
+	const struct config_global_ext_auth *g = &cfg->global_ext_auth;
+	const char *why;
+	int64_t ms;
+
+	to->global_ext_auth_timeout_ms = -1;
+	if (g->extension_service == NULL || *g->extension_service == '\0')
+		return;
+	to->global_ext_auth_cluster = arena_printf((struct arena *)&cfg->arena,
+	    "extension/%s", g->extension_service);
+	if (strcmp(g->response_timeout, "infinity") == 0 ||
+	    strcmp(g->response_timeout, "infinite") == 0)
+		to->global_ext_auth_timeout_ms = 0;
+	else if (*g->response_timeout != '\0' &&
+	    duration_parse_ms(g->response_timeout, &ms, &why) == 0)
+		to->global_ext_auth_timeout_ms = ms;
+	to->global_ext_auth_fail_open = g->fail_open;
+	if (g->has_with_request_body) {
+		to->global_ext_auth_max_request_bytes =
+		    g->with_request_body.max_request_bytes ?
+		    g->with_request_body.max_request_bytes : 1024;
+		to->global_ext_auth_allow_partial =
+		    g->with_request_body.allow_partial_message;
+		to->global_ext_auth_pack_as_bytes = g->with_request_body.pack_as_bytes;
+	}
+}
+
 void
 cmd_translate_options(const struct cairn_config *cfg, struct translate_options *to)
 {
@@ -128,6 +161,7 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 	to->cluster_per_connection_buffer_limit_bytes =
 	    cfg->envoy.cluster.per_connection_buffer_limit_bytes;
 	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
+	cmd_translate_ext_auth(cfg, to);
 	to->https_address = cfg->envoy.https.address;
 	to->https_port = (uint32_t)cfg->envoy.https.port;
 	to->https_access_log = cfg->envoy.https.access_log;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "load/objects.h" /* struct kv */
 #include "util/arena.h"
 #include "util/diag.h"
 
@@ -173,6 +174,28 @@ struct config_secrets {
 	size_t nallowed_directories;
 };
 
+/* global-ext-auth: Contour's globalExtAuth, the authorization of every
+ * TLS virtual host that has none of its own (docs/features.md). */
+struct config_ext_auth_body {
+	uint32_t max_request_bytes; /* 0: Contour's 1024 */
+	bool allow_partial_message, pack_as_bytes;
+};
+
+struct config_ext_auth_policy {
+	bool disabled;
+	struct kv *context;
+	size_t ncontext;
+};
+
+struct config_global_ext_auth {
+	char *extension_service; /* "NS/NAME"; "" = no global authorization */
+	char *response_timeout; /* "" = the ExtensionService's */
+	bool fail_open;
+	struct config_ext_auth_policy auth_policy;
+	struct config_ext_auth_body with_request_body;
+	bool has_with_request_body;
+};
+
 /* Strings are never NULL ("" = not set); arrays may be empty. */
 struct cairn_config {
 	struct config_source source;
@@ -187,6 +210,7 @@ struct cairn_config {
 	 * good copies); "" = $CAIRN_STATE_DIRECTORY, $STATE_DIRECTORY, else
 	 * /var/lib/cairn (source/lastgood.h). */
 	char *state_directory;
+	struct config_global_ext_auth global_ext_auth;
 
 	struct arena arena; /* owns every string and array above */
 };

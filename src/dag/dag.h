@@ -132,6 +132,9 @@ struct dag_cluster {
 	 * none: only upstream_subject_name. */
 	char *const *upstream_subject_names;
 	size_t nupstream_subject_names;
+	/* ExtensionService clusters: timeoutPolicy.response, the default
+	 * timeout of authorization calls (DAG_TIMEOUT_DEFAULT: unset). */
+	int64_t ext_response_timeout_ms;
 };
 
 struct dag_header_match {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "util/duration.h"
 
 #define EXT_API_VERSION "projectcontour.io/v1alpha1"
@@ -42,6 +43,8 @@ extension_build(struct builder *b, size_t i)
 	c->protocol = es->protocol != NULL && strcmp(es->protocol, "h2c") == 0 ?
 	    DAG_PROTOCOL_H2C : DAG_PROTOCOL_H2;
 	c->idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT;
+	c->ext_response_timeout_ms = es->timeout_policy != NULL ?
+	    policy_timeout_ms(es->timeout_policy->response) : DAG_TIMEOUT_DEFAULT;
 	c->lb_policy = DAG_LB_ROUND_ROBIN;
 	if (es->lb_policy != NULL && es->lb_policy->strategy != NULL) {
 		const char *s = es->lb_policy->strategy;
@@ -168,92 +171,158 @@ extension_cluster(struct builder *b, const char *ns, const char *name,
 	return NULL;
 }
 
+/* What one authorization (a host's or global-ext-auth) asks for. */
+struct auth_request {
+	const char *api_version, *ns, *name;
+	const char *response_timeout;
+	bool fail_open;
+	bool with_body;
+	uint32_t max_request_bytes;
+	bool allow_partial_message, pack_as_bytes;
+	const struct origin *where, *ref_where;
+};
+
+/* Contour's computeVirtualHostAuthorization: NULL when it is invalid
+ * (reported on status st). */
+static struct dag_ext_auth *
+ext_auth_new(struct builder *b, size_t st, const struct auth_request *q)
+{
+	const struct dag_cluster *c;
+	const struct object *ext;
+	struct dag_ext_auth *ea;
+
+	if (q->api_version != NULL && *q->api_version != '\0' &&
+	    strcmp(q->api_version, EXT_API_VERSION) != 0) {
+		status_error(b, st, DAG_STATUS_INVALID, "AuthError",
+		    "AuthBadResourceVersion", q->ref_where,
+		    "Spec.Virtualhost.Authorization.extensionRef specifies an "
+		    "unsupported resource version \"%s\"", q->api_version);
+		return NULL;
+	}
+	if ((c = extension_cluster(b, q->ns, q->name, &ext)) == NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "AuthError",
+		    "ExtensionServiceNotFound", q->ref_where,
+		    "Spec.Virtualhost.Authorization.ServiceRef extension service "
+		    "\"%s/%s\" not found", q->ns, q->name);
+		return NULL;
+	}
+	ea = ARENA_NEW(b->arena, struct dag_ext_auth);
+	ea->cluster = c;
+	ea->fail_open = q->fail_open;
+	ea->timeout_ms = DAG_TIMEOUT_DEFAULT;
+	if (q->response_timeout != NULL && *q->response_timeout != '\0') {
+		int64_t ms;
+		const char *why;
+
+		if (strcmp(q->response_timeout, "infinity") == 0 ||
+		    strcmp(q->response_timeout, "infinite") == 0) {
+			ea->timeout_ms = 0;
+		} else if (duration_parse_ms(q->response_timeout, &ms, &why) < 0) {
+			status_error(b, st, DAG_STATUS_INVALID, "AuthError",
+			    "AuthResponseTimeoutInvalid", q->where,
+			    "Spec.Virtualhost.Authorization.ResponseTimeout is "
+			    "invalid: %s", why);
+			return NULL;
+		} else {
+			ea->timeout_ms = ms;
+		}
+	} else {
+		/* The ExtensionService's response timeout is the default. */
+		ea->timeout_ms = c->ext_response_timeout_ms;
+	}
+	if (q->with_body) {
+		ea->with_body = true;
+		ea->max_request_bytes = q->max_request_bytes != 0 ?
+		    q->max_request_bytes : EXT_DEFAULT_MAX_REQUEST_BYTES;
+		ea->allow_partial_message = q->allow_partial_message;
+		ea->pack_as_bytes = q->pack_as_bytes;
+	}
+	return ea;
+}
+
+/* global-ext-auth of cairn.yaml, or NULL. */
+static const struct config_global_ext_auth *
+global_auth(const struct builder *b)
+{
+	if (b->cfg == NULL || b->cfg->global_ext_auth.extension_service == NULL ||
+	    *b->cfg->global_ext_auth.extension_service == '\0')
+		return NULL;
+	return &b->cfg->global_ext_auth;
+}
+
 bool
 extauth_root_build(struct builder *b, size_t st, const struct object *proxy,
     struct dag_tls *tls)
 {
 	const struct hp_virtualhost *vh = proxy->u.httpproxy.virtualhost;
 	const struct hp_authorization *a = vh->authorization;
-	const struct hp_extension_ref *ref;
-	const struct dag_cluster *c;
-	const struct object *ext;
+	const struct config_global_ext_auth *g = global_auth(b);
+	struct auth_request q = { 0 };
 	struct dag_ext_auth *ea;
-	const char *ns;
 
-	if (a == NULL)
+	if (a == NULL && g == NULL)
 		return true;
-	ref = a->extension_ref;
-	if (tls == NULL) {
+	if (a != NULL && tls == NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "AuthError",
 		    "AuthNotPermitted", &a->origin,
 		    "Spec.VirtualHost.Authorization.ExtensionServiceRef can only be "
 		    "defined for root HTTPProxies that terminate TLS");
 		return false;
 	}
-	if (tls->passthrough)
-		return true; /* as Contour: only terminated TLS is authorized */
+	/* Only terminated TLS is authorized here; the global authorization
+	 * of port 80 is the listener's (translate_extauth.c). */
+	if (tls == NULL || tls->passthrough)
+		return true;
 	if (tls->fallback != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "TLSError",
-		    "TLSIncompatibleFeatures", &a->origin,
+		    "TLSIncompatibleFeatures", a ? &a->origin : &vh->origin,
 		    "Spec.Virtualhost.TLS fallback & client authorization are "
 		    "incompatible");
 		return false;
 	}
-	/* authPolicy.disabled on the host: no authorization at all. */
-	if (a->auth_policy != NULL && a->auth_policy->disabled)
-		return true;
-	if (ref->api_version != NULL && *ref->api_version != '\0' &&
-	    strcmp(ref->api_version, EXT_API_VERSION) != 0) {
-		status_error(b, st, DAG_STATUS_INVALID, "AuthError",
-		    "AuthBadResourceVersion", &ref->origin,
-		    "Spec.Virtualhost.Authorization.extensionRef specifies an "
-		    "unsupported resource version \"%s\"", ref->api_version);
-		return false;
-	}
-	ns = ref->namespace && *ref->namespace ? ref->namespace :
-	    proxy->meta.namespace;
-	if ((c = extension_cluster(b, ns, ref->name, &ext)) == NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "AuthError",
-		    "ExtensionServiceNotFound", &ref->origin,
-		    "Spec.Virtualhost.Authorization.ServiceRef extension service "
-		    "\"%s/%s\" not found", ns, ref->name);
-		return false;
-	}
-	ea = ARENA_NEW(b->arena, struct dag_ext_auth);
-	ea->cluster = c;
-	ea->fail_open = a->fail_open;
-	ea->timeout_ms = DAG_TIMEOUT_DEFAULT;
-	if (a->response_timeout != NULL && *a->response_timeout != '\0') {
-		int64_t ms;
-		const char *why;
+	if (a != NULL && (a->auth_policy == NULL || !a->auth_policy->disabled)) {
+		const struct hp_extension_ref *ref = a->extension_ref;
 
-		if (strcmp(a->response_timeout, "infinity") == 0 ||
-		    strcmp(a->response_timeout, "infinite") == 0) {
-			ea->timeout_ms = 0;
-		} else if (duration_parse_ms(a->response_timeout, &ms, &why) < 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "AuthError",
-			    "AuthResponseTimeoutInvalid", &a->origin,
-			    "Spec.Virtualhost.Authorization.ResponseTimeout is "
-			    "invalid: %s", why);
-			return false;
-		} else {
-			ea->timeout_ms = ms;
+		q.api_version = ref->api_version;
+		q.ns = ref->namespace && *ref->namespace ? ref->namespace :
+		    proxy->meta.namespace;
+		q.name = ref->name;
+		q.response_timeout = a->response_timeout;
+		q.fail_open = a->fail_open;
+		q.where = &a->origin;
+		q.ref_where = &ref->origin;
+		if (a->with_request_body != NULL) {
+			const struct hp_auth_body *wb = a->with_request_body;
+
+			q.with_body = true;
+			q.max_request_bytes = wb->has_max_request_bytes ?
+			    wb->max_request_bytes : 0;
+			q.allow_partial_message = wb->allow_partial_message;
+			q.pack_as_bytes = wb->pack_as_bytes;
 		}
-	} else if (ext->u.extension_service.timeout_policy != NULL) {
-		/* The ExtensionService's response timeout is the default. */
-		ea->timeout_ms = policy_timeout_ms(
-		    ext->u.extension_service.timeout_policy->response);
-	}
-	if (a->with_request_body != NULL) {
-		const struct hp_auth_body *wb = a->with_request_body;
+	} else if (g != NULL) {
+		/* Contour: a host without its own (or with its own disabled)
+		 * gets the global one; its routes default to the host's
+		 * authPolicy.disabled. */
+		const char *slash = strchr(g->extension_service, '/');
 
-		ea->with_body = true;
-		ea->max_request_bytes = wb->has_max_request_bytes &&
-		    wb->max_request_bytes != 0 ? wb->max_request_bytes :
-		    EXT_DEFAULT_MAX_REQUEST_BYTES;
-		ea->allow_partial_message = wb->allow_partial_message;
-		ea->pack_as_bytes = wb->pack_as_bytes;
+		q.ns = arena_strndup(b->arena, g->extension_service,
+		    (size_t)(slash - g->extension_service));
+		q.name = slash + 1;
+		q.response_timeout = g->response_timeout;
+		q.fail_open = g->fail_open;
+		q.where = q.ref_where = a ? &a->origin : &vh->origin;
+		if (g->has_with_request_body) {
+			q.with_body = true;
+			q.max_request_bytes = g->with_request_body.max_request_bytes;
+			q.allow_partial_message = g->with_request_body.allow_partial_message;
+			q.pack_as_bytes = g->with_request_body.pack_as_bytes;
+		}
+	} else {
+		return true; /* disabled, nothing global */
 	}
+	if ((ea = ext_auth_new(b, st, &q)) == NULL)
+		return false;
 	tls->ext_auth = ea;
 	return true;
 }
@@ -308,20 +377,24 @@ void
 extauth_route_finish(struct builder *b, const struct hp_authorization *a,
     struct dag_route *r)
 {
+	const struct config_global_ext_auth *g = global_auth(b);
 	struct dag_header_value *own = r->auth_context;
 	size_t nown = r->nauth_context, cap = 0;
+	bool disabled = g != NULL && g->auth_policy.disabled;
 
-	if (a == NULL || a->auth_policy == NULL) {
-		if (r->nauth_context > 1)
-			qsort(r->auth_context, r->nauth_context,
-			    sizeof r->auth_context[0], context_cmp);
-		return;
-	}
+	if (a != NULL && a->auth_policy != NULL)
+		disabled = a->auth_policy->disabled;
 	if (!r->auth_policy_set)
-		r->auth_disabled = a->auth_policy->disabled;
+		r->auth_disabled = disabled;
 	r->auth_context = NULL;
 	r->nauth_context = 0;
-	context_merge(b, r, &cap, a->auth_policy->context, a->auth_policy->ncontext);
+	/* Global context, then the host's, then the route's: later wins. */
+	if (g != NULL)
+		context_merge(b, r, &cap, g->auth_policy.context,
+		    g->auth_policy.ncontext);
+	if (a != NULL && a->auth_policy != NULL)
+		context_merge(b, r, &cap, a->auth_policy->context,
+		    a->auth_policy->ncontext);
 	for (size_t i = 0; i < nown; i++) {
 		struct kv kv = { (char *)own[i].key, (char *)own[i].value };
 

@@ -128,6 +128,24 @@ config_fingerprint(const struct cairn_config *cfg)
 			hash_update(h, o->patterns[k], strlen(o->patterns[k]) + 1);
 		hash_update(h, "\n", 1);
 	}
+	/* global-ext-auth (extension.c). */
+	{
+		const struct config_global_ext_auth *g = &cfg->global_ext_auth;
+		uint64_t w[6] = { str_hash(g->extension_service),
+			str_hash(g->response_timeout), g->fail_open,
+			g->auth_policy.disabled, g->has_with_request_body,
+			g->with_request_body.max_request_bytes |
+			(uint64_t)g->with_request_body.allow_partial_message << 32 |
+			(uint64_t)g->with_request_body.pack_as_bytes << 33 };
+
+		hash_update(h, w, sizeof w);
+		for (size_t i = 0; i < g->auth_policy.ncontext; i++) {
+			hash_update(h, g->auth_policy.context[i].key,
+			    strlen(g->auth_policy.context[i].key) + 1);
+			hash_update(h, g->auth_policy.context[i].value,
+			    strlen(g->auth_policy.context[i].value) + 1);
+		}
+	}
 	return hash_end(h) | 2;
 }
 

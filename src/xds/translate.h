@@ -58,6 +58,13 @@ struct translate_options {
 	uint32_t socket_tos, socket_traffic_class;
 	uint32_t cluster_max_requests_per_connection;
 	uint32_t cluster_per_connection_buffer_limit_bytes;
+	/* global-ext-auth (translate_extauth.c): the ExtensionService's
+	 * cluster ("extension/<ns>/<name>"), or NULL for none. */
+	const char *global_ext_auth_cluster;
+	int64_t global_ext_auth_timeout_ms; /* -1: the ExtensionService's */
+	uint32_t global_ext_auth_max_request_bytes; /* 0: no body sent */
+	bool global_ext_auth_fail_open;
+	bool global_ext_auth_allow_partial, global_ext_auth_pack_as_bytes;
 };
 
 void translate_options_init(struct translate_options *o);

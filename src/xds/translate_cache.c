@@ -44,7 +44,7 @@ FP_SIZE(dag_endpoint, 16);
 FP_SIZE(dag_endpoints, 24);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 168);
+FP_SIZE(dag_cluster, 176);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
@@ -61,7 +61,7 @@ FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
 FP_SIZE(dag_route, 280);
 FP_SIZE(dag_vhost, 104);
-FP_SIZE(translate_options, 216);
+FP_SIZE(translate_options, 240);
 #endif
 
 /* --- fingerprints ---------------------------------------------------------- */
@@ -194,6 +194,7 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 	fp_str(f, c->endpoints ? c->endpoints->name : NULL);
 	fp_u64(f, c->protocol);
 	fp_u64(f, c->lb_policy);
+	fp_u64(f, (uint64_t)c->ext_response_timeout_ms);
 	fp_u64(f, hc != NULL);
 	if (hc != NULL) {
 		fp_str(f, hc->path);
@@ -509,6 +510,12 @@ options_fingerprint(const struct translate_options *o)
 	fp_u64(&f, o->alpn_h2 | o->alpn_http11 << 1);
 	fp_str(&f, o->tls_minimum_version);
 	fp_str(&f, o->tls_maximum_version);
+	fp_str(&f, o->global_ext_auth_cluster);
+	fp_u64(&f, (uint64_t)o->global_ext_auth_timeout_ms);
+	fp_u64(&f, o->global_ext_auth_max_request_bytes);
+	fp_u64(&f, o->global_ext_auth_fail_open |
+	    o->global_ext_auth_allow_partial << 1 |
+	    o->global_ext_auth_pack_as_bytes << 2);
 	return fp_end(&f);
 }
 

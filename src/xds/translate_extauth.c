@@ -96,6 +96,47 @@ translate_extauth_hcm(struct translation *t, ProtobufCMessage *msg,
 	hcm->n_http_filters = n + 1;
 }
 
+/* The global authorization's filter: its cluster must be in the DAG (a
+ * valid ExtensionService). */
+const struct dag_ext_auth *
+translate_extauth_global(struct translation *t)
+{
+	const struct translate_options *o = t->opts;
+	const struct dag *dag = t->dag;
+	struct dag_ext_auth *ea;
+	const struct dag_cluster *c = NULL;
+	size_t lo = 0, hi = dag->nclusters;
+
+	if (o->global_ext_auth_cluster == NULL)
+		return NULL;
+	while (lo < hi) { /* clusters are sorted by name */
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(dag->clusters[mid]->name, o->global_ext_auth_cluster);
+
+		if (cmp == 0) {
+			c = dag->clusters[mid];
+			break;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (c == NULL)
+		return NULL;
+	ea = arena_alloc(&t->arena, sizeof *ea);
+	memset(ea, 0, sizeof *ea);
+	ea->cluster = c;
+	ea->timeout_ms = o->global_ext_auth_timeout_ms >= 0 ?
+	    o->global_ext_auth_timeout_ms : c->ext_response_timeout_ms;
+	ea->fail_open = o->global_ext_auth_fail_open;
+	ea->with_body = o->global_ext_auth_max_request_bytes > 0;
+	ea->max_request_bytes = o->global_ext_auth_max_request_bytes;
+	ea->allow_partial_message = o->global_ext_auth_allow_partial;
+	ea->pack_as_bytes = o->global_ext_auth_pack_as_bytes;
+	return ea;
+}
+
 void
 translate_extauth_route(struct translation *t, void *route_msg,
     const struct dag_route *r)
@@ -105,11 +146,14 @@ translate_extauth_route(struct translation *t, void *route_msg,
 	ExtAuthzPerRoute *pr;
 	RouteFilterEntry **entries, *e;
 
-	if (!t->ext_authz_routes || (!r->auth_disabled && r->nauth_context == 0))
+	/* Contour: port 80's redirects to https are never authorized. */
+	bool disabled = r->auth_disabled || r->action == DAG_ACTION_HTTPS_REDIRECT;
+
+	if (!t->ext_authz_routes || (!disabled && r->nauth_context == 0))
 		return;
 	pr = pb_new(a,
 	    &envoy__extensions__filters__http__ext_authz__v3__ext_authz_per_route__descriptor);
-	if (r->auth_disabled) {
+	if (disabled) {
 		pr->override_case =
 		    ENVOY__EXTENSIONS__FILTERS__HTTP__EXT_AUTHZ__V3__EXT_AUTHZ_PER_ROUTE__OVERRIDE_DISABLED;
 		pr->disabled = true;

@@ -46,6 +46,8 @@ struct translation {
 /* Add the ext_authz filter of ea (NULL: none) to an HCM, before its router. */
 void translate_extauth_hcm(struct translation *t, ProtobufCMessage *hcm,
     const struct dag_ext_auth *ea);
+/* global-ext-auth when its ExtensionService is valid, else NULL. */
+const struct dag_ext_auth *translate_extauth_global(struct translation *t);
 /* The route's ExtAuthzPerRoute (a Route message), when ext_authz_routes. */
 void translate_extauth_route(struct translation *t, void *route,
     const struct dag_route *r);

@@ -1083,6 +1083,8 @@ translate_routes(struct translation *t)
 
 	if (!translation_has_routes(t))
 		return;
+	/* global-ext-auth: ingress_http has ext_authz (translate_extauth.c). */
+	t->ext_authz_routes = t->opts->global_ext_auth_cluster != NULL;
 	/* ingress_http holds every virtual host (5 MiB at 10,000 hosts). It
 	 * is serialized one host at a time (only one host's messages are in
 	 * memory at a time, and an unchanged host's bytes come from the
