@@ -162,6 +162,16 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 	    cfg->envoy.cluster.per_connection_buffer_limit_bytes;
 	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
 	cmd_translate_ext_auth(cfg, to);
+	if (*cfg->rate_limit_service.extension_service != '\0') {
+		const struct config_rate_limit_service *r = &cfg->rate_limit_service;
+
+		to->rate_limit_cluster = arena_printf((struct arena *)&cfg->arena,
+		    "extension/%s", r->extension_service);
+		to->rate_limit_domain = r->domain;
+		to->rate_limit_fail_open = r->fail_open;
+		to->rate_limit_x_headers = r->enable_x_ratelimit_headers;
+		to->rate_limit_resource_exhausted = r->enable_resource_exhausted_code;
+	}
 	to->https_address = cfg->envoy.https.address;
 	to->https_port = (uint32_t)cfg->envoy.https.port;
 	to->https_access_log = cfg->envoy.https.access_log;

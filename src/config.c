@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "accesslog.h"
+#include "load/kinds.h"
 #include "load/schema.h"
 #include "load/yaml.h"
 #include "util/duration.h"
@@ -553,6 +554,44 @@ config_global_ext_auth(struct schema_ctx *ctx, const struct ynode *node,
 	schema_decode(ctx, &table, node, &c->global_ext_auth);
 }
 
+/* --- rate-limit-service (Contour's rateLimitService) ------------------------ */
+
+static const struct schema_field config_rate_limit_service_fields[] = {
+	C_STR("extension-service", struct config_rate_limit_service,
+	    extension_service, SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	    config_check_ns_name),
+	C_STR("domain", struct config_rate_limit_service, domain, 0, NULL),
+	{ .key = "fail-open", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_rate_limit_service, fail_open) },
+	{ .key = "enable-x-ratelimit-headers", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_rate_limit_service,
+	      enable_x_ratelimit_headers) },
+	{ .key = "enable-resource-exhausted-code", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_rate_limit_service,
+	      enable_resource_exhausted_code) },
+	/* HTTPProxy's rateLimitPolicy.global, keys as there (camelCase). */
+	{ .key = "default-global-rate-limit-policy", .type = SCHEMA_OBJECT_PTR,
+	  .offset = offsetof(struct config_rate_limit_service,
+	      default_global_rate_limit_policy),
+	  .sub = &kinds_global_ratelimit },
+};
+
+static void
+config_rate_limit_service(struct schema_ctx *ctx, const struct ynode *node,
+    void *obj, const struct schema_field *f)
+{
+	struct cairn_config *c = obj;
+	static const struct schema_table table = SCHEMA_TABLE("rate-limit-service",
+	    struct config_rate_limit_service, config_rate_limit_service_fields,
+	    NULL);
+
+	(void)f;
+	if (ynode_is_null(node) || (node->type == YNODE_MAPPING &&
+	    node->map.n == 0))
+		return;
+	schema_decode(ctx, &table, node, &c->rate_limit_service);
+}
+
 static const struct schema_field config_fields[] = {
 	C_OBJ("source", struct cairn_config, source, &config_source),
 	C_DUR("debounce", struct cairn_config, debounce_ms, 0),
@@ -566,6 +605,8 @@ static const struct schema_field config_fields[] = {
 	    config_check_absolute),
 	{ .key = "global-ext-auth", .type = SCHEMA_CUSTOM,
 	  .custom = config_global_ext_auth },
+	{ .key = "rate-limit-service", .type = SCHEMA_CUSTOM,
+	  .custom = config_rate_limit_service },
 };
 
 static void
@@ -621,6 +662,8 @@ config_init_defaults(struct cairn_config *c)
 	c->state_directory = arena_strdup(a, "");
 	c->global_ext_auth.extension_service = arena_strdup(a, "");
 	c->global_ext_auth.response_timeout = arena_strdup(a, "");
+	c->rate_limit_service.extension_service = arena_strdup(a, "");
+	c->rate_limit_service.domain = arena_strdup(a, "");
 	c->debounce_ms = 100;
 	c->max_delay_ms = 1000;
 	c->xds.address = arena_strdup(a, "127.0.0.1:18000");

@@ -196,6 +196,17 @@ struct config_global_ext_auth {
 	bool has_with_request_body;
 };
 
+/* rate-limit-service: Contour's rateLimitService (global rate limits). */
+struct config_rate_limit_service {
+	char *extension_service; /* "NS/NAME"; "" = none */
+	char *domain;
+	bool fail_open;
+	bool enable_x_ratelimit_headers;
+	bool enable_resource_exhausted_code;
+	/* HTTPProxy's rateLimitPolicy.global shape; NULL = none. */
+	struct hp_global_ratelimit *default_global_rate_limit_policy;
+};
+
 /* Strings are never NULL ("" = not set); arrays may be empty. */
 struct cairn_config {
 	struct config_source source;
@@ -211,6 +222,7 @@ struct cairn_config {
 	 * /var/lib/cairn (source/lastgood.h). */
 	char *state_directory;
 	struct config_global_ext_auth global_ext_auth;
+	struct config_rate_limit_service rate_limit_service;
 
 	struct arena arena; /* owns every string and array above */
 };

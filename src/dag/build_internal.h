@@ -185,6 +185,17 @@ void extauth_route(struct builder *b, const struct hp_auth_policy *route_policy,
 void extauth_route_finish(struct builder *b, const struct hp_authorization *a,
     struct dag_route *r);
 
+/* --- ratelimit.c: rateLimitPolicy.global ---------------------------------- */
+
+/* The DAG form of p (NULL: NULL); false when it is invalid, with *why. */
+struct hp_global_ratelimit;
+bool ratelimit_global(struct builder *b, const struct hp_global_ratelimit *p,
+    const struct dag_global_ratelimit **out, const char **why);
+/* A virtual host's: its own, else rate-limit-service's default unless
+ * it opts out. */
+bool ratelimit_vhost(struct builder *b, const struct hp_global_ratelimit *p,
+    const struct dag_global_ratelimit **out, const char **why);
+
 /* --- httpproxy.c -------------------------------------------------------- */
 
 void proxies_build(struct builder *b);

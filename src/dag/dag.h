@@ -313,6 +313,36 @@ struct dag_route {
 	struct dag_header_value *auth_context;
 	size_t nauth_context;
 	bool auth_policy_set; /* the route has its own authPolicy */
+	/* rateLimitPolicy.global (ratelimit.c): the route's descriptors, or
+	 * NULL; disabled: the host's do not apply to this route. */
+	const struct dag_global_ratelimit *global_ratelimit;
+};
+
+/* One entry of a global rate limit descriptor (Contour's
+ * RateLimitDescriptorEntry): an Envoy RateLimit action. */
+struct dag_rl_entry {
+	enum {
+		DAG_RL_GENERIC_KEY,
+		DAG_RL_REQUEST_HEADER,
+		DAG_RL_HEADER_VALUE_MATCH,
+		DAG_RL_REMOTE_ADDRESS,
+	} kind;
+	const char *key; /* generic key / descriptor key; NULL: Envoy's */
+	const char *value; /* generic key value / header name / match value */
+	struct dag_header_match *headers; /* HEADER_VALUE_MATCH */
+	size_t nheaders;
+	bool expect_match;
+};
+
+struct dag_rl_descriptor {
+	struct dag_rl_entry *entries;
+	size_t n;
+};
+
+struct dag_global_ratelimit {
+	struct dag_rl_descriptor *descriptors;
+	size_t n;
+	bool disabled;
 };
 
 /* Contour's InternalRedirectPolicy. */
@@ -340,6 +370,8 @@ struct dag_vhost {
 	const char *tls_minimum_version; /* projectcontour.io/tls-minimum-protocol-version */
 	/* The secure virtual host on ingress_https; NULL: HTTP only. */
 	struct dag_tls *tls;
+	/* rateLimitPolicy.global, or the default of rate-limit-service. */
+	const struct dag_global_ratelimit *global_ratelimit;
 };
 
 /* --- TLS (secrets.c, tls.c) ------------------------------------------------ */

@@ -1356,6 +1356,8 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		return false;
 	}
 	r.ratelimit = local_ratelimit(b, hr->ratelimit, &why);
+	if (why == NULL && hr->ratelimit != NULL) /* ratelimit.c */
+		ratelimit_global(b, hr->ratelimit->global, &r.global_ratelimit, &why);
 	if (why != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "RateLimitPolicyNotValid", &hr->ratelimit->origin,
@@ -1598,6 +1600,7 @@ root_build(struct hp_state *hs, size_t pi)
 	struct builder_vhost *bv;
 	struct dag_cors *cors;
 	struct dag_local_ratelimit *rl;
+	const struct dag_global_ratelimit *grl = NULL;
 	struct dag_tls *tls;
 	const char *err;
 
@@ -1629,6 +1632,9 @@ root_build(struct hp_state *hs, size_t pi)
 		return;
 	}
 	rl = local_ratelimit(b, vh->ratelimit, &err);
+	if (err == NULL) /* ratelimit.c */
+		ratelimit_vhost(b, vh->ratelimit ? vh->ratelimit->global : NULL,
+		    &grl, &err);
 	if (err != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "VirtualHostError",
 		    "RateLimitPolicyNotValid", &vh->ratelimit->origin,
@@ -1638,6 +1644,7 @@ root_build(struct hp_state *hs, size_t pi)
 	bv = vhost_get(b, vh->fqdn, proxy);
 	bv->vh.cors = cors;
 	bv->vh.ratelimit = rl;
+	bv->vh.global_ratelimit = grl;
 	bv->vh.ip_filter = ip_filter(b, vh->ip_allow, vh->nip_allow, vh->ip_deny,
 	    vh->nip_deny);
 	bv->vh.tls = tls;

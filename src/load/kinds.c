@@ -187,7 +187,7 @@ static const struct schema_field kinds_header_fields[] = {
 	F_BOOL("ignoreCase", struct hp_header_match, ignore_case),
 	F_BOOL("treatMissingAsEmpty", struct hp_header_match, treat_missing_as_empty),
 };
-static const struct schema_table kinds_header = SCHEMA_TABLE_ORIGIN(
+const struct schema_table kinds_header = SCHEMA_TABLE_ORIGIN(
     "header", struct hp_header_match, kinds_header_fields, kinds_header_validate);
 
 /* Contour: a queryParameter condition is exactly one test. */
@@ -664,8 +664,7 @@ static const struct schema_table kinds_local_ratelimit = SCHEMA_TABLE_ORIGIN(
 
 static const struct schema_field kinds_ratelimit_fields[] = {
 	F_PTR("local", struct hp_ratelimit_policy, local, &kinds_local_ratelimit),
-	/* Needs a rate limit service (ExtensionService). */
-	F_UNSUPPORTED("global"),
+	F_PTR("global", struct hp_ratelimit_policy, global, &kinds_global_ratelimit),
 };
 static const struct schema_table kinds_ratelimit = SCHEMA_TABLE_ORIGIN(
     "rateLimitPolicy", struct hp_ratelimit_policy, kinds_ratelimit_fields, NULL);

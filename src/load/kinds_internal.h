@@ -10,6 +10,7 @@ extern const struct schema_table kinds_meta;
 extern const struct schema_table kinds_service_ref; /* HTTPProxy services[] */
 extern const struct schema_table kinds_lb_policy;
 extern const struct schema_table kinds_timeout; /* timeoutPolicy */
+extern const struct schema_table kinds_header; /* conditions[].header */
 
 /* kinds_tls.c */
 extern const struct schema_table kinds_secret;
@@ -22,5 +23,7 @@ extern const struct schema_table kinds_upstream_validation; /* services[].valida
 extern const struct schema_table kinds_extension_service;
 extern const struct schema_table kinds_authorization; /* virtualhost.authorization */
 extern const struct schema_table kinds_auth_policy; /* authPolicy */
+/* kinds_ratelimit.c */
+extern const struct schema_table kinds_global_ratelimit; /* rateLimitPolicy.global */
 
 #endif

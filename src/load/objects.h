@@ -200,7 +200,48 @@ struct hp_local_ratelimit {
 	struct origin origin;
 };
 
+/* rateLimitPolicy.global (Contour's GlobalRateLimitPolicy). */
+struct hp_rl_generic_key {
+	char *key, *value;
+	struct origin origin;
+};
+
+struct hp_rl_request_header {
+	char *header_name, *descriptor_key;
+	struct origin origin;
+};
+
+struct hp_rl_header_value_match {
+	struct hp_header_match *headers;
+	size_t nheaders;
+	char *value;
+	bool expect_match, has_expect_match; /* default true */
+	struct origin origin;
+};
+
+struct hp_rl_entry {
+	struct hp_rl_generic_key *generic_key;
+	struct hp_rl_request_header *request_header;
+	struct hp_rl_header_value_match *header_value_match;
+	bool remote_address; /* remoteAddress: {} */
+	struct origin origin;
+};
+
+struct hp_rl_descriptor {
+	struct hp_rl_entry *entries;
+	size_t nentries;
+	struct origin origin;
+};
+
+struct hp_global_ratelimit {
+	bool disabled;
+	struct hp_rl_descriptor *descriptors;
+	size_t ndescriptors;
+	struct origin origin;
+};
+
 struct hp_ratelimit_policy {
+	struct hp_global_ratelimit *global;
 	struct hp_local_ratelimit *local;
 	struct origin origin;
 };

@@ -21,6 +21,7 @@
 #include "envoy/config/listener/v3/api_listener.pb-c.h"
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/listener/v3/listener_components.pb-c.h"
+#include "envoy/config/ratelimit/v3/rls.pb-c.h"
 #include "envoy/config/rbac/v3/rbac.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
@@ -33,6 +34,7 @@
 #include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb-c.h"
 #include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/lua/v3/lua.pb-c.h"
+#include "envoy/extensions/filters/http/ratelimit/v3/rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb-c.h"
@@ -138,6 +140,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__listener__v3__filter_chain_match__descriptor,
 	&envoy__config__listener__v3__listener__descriptor,
 	&envoy__config__listener__v3__listener_filter__descriptor,
+	&envoy__config__ratelimit__v3__rate_limit_service_config__descriptor,
 	&envoy__config__rbac__v3__permission__descriptor,
 	&envoy__config__rbac__v3__permission__set__descriptor,
 	&envoy__config__rbac__v3__policy__descriptor,
@@ -151,6 +154,12 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__route__v3__header_matcher__descriptor,
 	&envoy__config__route__v3__internal_redirect_policy__descriptor,
 	&envoy__config__route__v3__query_parameter_matcher__descriptor,
+	&envoy__config__route__v3__rate_limit__descriptor,
+	&envoy__config__route__v3__rate_limit__action__descriptor,
+	&envoy__config__route__v3__rate_limit__action__generic_key__descriptor,
+	&envoy__config__route__v3__rate_limit__action__header_value_match__descriptor,
+	&envoy__config__route__v3__rate_limit__action__remote_address__descriptor,
+	&envoy__config__route__v3__rate_limit__action__request_headers__descriptor,
 	&envoy__config__route__v3__redirect_action__descriptor,
 	&envoy__config__route__v3__retry_policy__descriptor,
 	&envoy__config__route__v3__retry_policy__retry_back_off__descriptor,
@@ -195,6 +204,8 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__http__lua__v3__lua__descriptor,
 	&envoy__extensions__filters__http__lua__v3__lua__source_codes_entry__descriptor,
 	&envoy__extensions__filters__http__lua__v3__lua_per_route__descriptor,
+	&envoy__extensions__filters__http__ratelimit__v3__rate_limit__descriptor,
+	&envoy__extensions__filters__http__ratelimit__v3__rate_limit_per_route__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbac__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbacper_route__descriptor,
 	&envoy__extensions__filters__http__router__v3__router__descriptor,

@@ -65,6 +65,12 @@ struct translate_options {
 	uint32_t global_ext_auth_max_request_bytes; /* 0: no body sent */
 	bool global_ext_auth_fail_open;
 	bool global_ext_auth_allow_partial, global_ext_auth_pack_as_bytes;
+	/* rate-limit-service (translate_ratelimit.c): the ExtensionService's
+	 * cluster, or NULL for none. */
+	const char *rate_limit_cluster;
+	const char *rate_limit_domain;
+	bool rate_limit_fail_open, rate_limit_x_headers;
+	bool rate_limit_resource_exhausted;
 };
 
 void translate_options_init(struct translate_options *o);

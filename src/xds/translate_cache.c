@@ -59,9 +59,9 @@ FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 280);
-FP_SIZE(dag_vhost, 104);
-FP_SIZE(translate_options, 240);
+FP_SIZE(dag_route, 288);
+FP_SIZE(dag_vhost, 112);
+FP_SIZE(translate_options, 264);
 #endif
 
 /* --- fingerprints ---------------------------------------------------------- */
@@ -164,6 +164,35 @@ fp_ratelimit(struct fp *f, const struct dag_local_ratelimit *rl)
 	for (size_t i = 0; i < rl->nresponse_headers; i++) {
 		fp_str(f, rl->response_headers[i].key);
 		fp_str(f, rl->response_headers[i].value);
+	}
+}
+
+static void
+fp_global_ratelimit(struct fp *f, const struct dag_global_ratelimit *g)
+{
+	fp_u64(f, g != NULL);
+	if (g == NULL)
+		return;
+	fp_u64(f, g->disabled);
+	fp_u64(f, g->n);
+	for (size_t i = 0; i < g->n; i++) {
+		fp_u64(f, g->descriptors[i].n);
+		for (size_t k = 0; k < g->descriptors[i].n; k++) {
+			const struct dag_rl_entry *e = &g->descriptors[i].entries[k];
+
+			fp_u64(f, e->kind | (uint64_t)e->expect_match << 8);
+			fp_str(f, e->key);
+			fp_str(f, e->value);
+			fp_u64(f, e->nheaders);
+			for (size_t h = 0; h < e->nheaders; h++) {
+				fp_str(f, e->headers[h].name);
+				fp_u64(f, e->headers[h].kind);
+				fp_str(f, e->headers[h].value);
+				fp_u64(f, e->headers[h].invert |
+				    e->headers[h].ignore_case << 1 |
+				    e->headers[h].treat_missing_as_empty << 2);
+			}
+		}
 	}
 }
 
@@ -434,6 +463,7 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 		fp_str(f, r->auth_context[i].key);
 		fp_str(f, r->auth_context[i].value);
 	}
+	fp_global_ratelimit(f, r->global_ratelimit);
 }
 
 static void
@@ -462,6 +492,7 @@ fp_vhost(struct fp *f, const struct translation *t, const struct dag_vhost *vh)
 		fp_u64(f, c->allow_credentials | c->allow_private_network << 1);
 	}
 	fp_ratelimit(f, vh->ratelimit);
+	fp_global_ratelimit(f, vh->global_ratelimit);
 	fp_ip_filter(f, vh->ip_filter);
 	fp_str(f, vh->tls_secret_namespace);
 	fp_str(f, vh->tls_secret_name);
@@ -510,6 +541,10 @@ options_fingerprint(const struct translate_options *o)
 	fp_u64(&f, o->alpn_h2 | o->alpn_http11 << 1);
 	fp_str(&f, o->tls_minimum_version);
 	fp_str(&f, o->tls_maximum_version);
+	fp_str(&f, o->rate_limit_cluster);
+	fp_str(&f, o->rate_limit_domain);
+	fp_u64(&f, o->rate_limit_fail_open | o->rate_limit_x_headers << 1 |
+	    o->rate_limit_resource_exhausted << 2);
 	fp_str(&f, o->global_ext_auth_cluster);
 	fp_u64(&f, (uint64_t)o->global_ext_auth_timeout_ms);
 	fp_u64(&f, o->global_ext_auth_max_request_bytes);
