@@ -162,6 +162,26 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 	    cfg->envoy.cluster.per_connection_buffer_limit_bytes;
 	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
 	cmd_translate_ext_auth(cfg, to);
+	if (*cfg->tracing.extension_service != '\0') {
+		const struct config_tracing *tr = &cfg->tracing;
+
+		to->tracing_cluster = arena_printf((struct arena *)&cfg->arena,
+		    "extension/%s", tr->extension_service);
+		to->tracing_service_name = tr->service_name;
+		to->tracing_overall_sampling = tr->overall_sampling;
+		to->tracing_max_path_tag_length = tr->max_path_tag_length;
+		struct translate_custom_tag *tags = ARENA_ARRAY(
+		    (struct arena *)&cfg->arena, struct translate_custom_tag,
+		    tr->ncustom_tags + 1);
+
+		for (size_t i = 0; i < tr->ncustom_tags; i++) {
+			tags[i].tag = tr->custom_tags[i].tag_name;
+			tags[i].literal = tr->custom_tags[i].literal;
+			tags[i].request_header = tr->custom_tags[i].request_header_name;
+		}
+		to->tracing_custom_tags = tags;
+		to->ntracing_custom_tags = tr->ncustom_tags;
+	}
 	if (*cfg->rate_limit_service.extension_service != '\0') {
 		const struct config_rate_limit_service *r = &cfg->rate_limit_service;
 

@@ -592,6 +592,84 @@ config_rate_limit_service(struct schema_ctx *ctx, const struct ynode *node,
 	schema_decode(ctx, &table, node, &c->rate_limit_service);
 }
 
+/* --- tracing (Contour's tracing) ------------------------------------------- */
+
+/* A percentage, 0 to 100, written as a number. */
+static void
+config_sampling(struct schema_ctx *ctx, const struct ynode *node, void *obj,
+    const struct schema_field *f)
+{
+	struct config_tracing *t = obj;
+	char *end;
+	double v;
+
+	(void)f;
+	if (node->type != YNODE_SCALAR || node->scalar.len == 0) {
+		schema_error(ctx, node, "expected a percentage from 0 to 100");
+		return;
+	}
+	errno = 0;
+	v = strtod(node->scalar.value, &end);
+	if (errno != 0 || *end != '\0' || !(v >= 0 && v <= 100)) {
+		schema_error(ctx, node, "invalid value \"%s\": expected a "
+		    "percentage from 0 to 100", node->scalar.value);
+		return;
+	}
+	t->overall_sampling = v;
+}
+
+static void
+config_custom_tag_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct config_custom_tag *c = obj;
+
+	if ((c->literal != NULL) == (c->request_header_name != NULL))
+		schema_error(ctx, map, "a custom tag sets exactly one of literal "
+		    "and request-header-name");
+}
+
+static const struct schema_field config_custom_tag_fields[] = {
+	C_STR("tag-name", struct config_custom_tag, tag_name,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, NULL),
+	C_STR("literal", struct config_custom_tag, literal, SCHEMA_NONEMPTY, NULL),
+	C_STR("request-header-name", struct config_custom_tag,
+	    request_header_name, SCHEMA_NONEMPTY, NULL),
+};
+static const struct schema_table config_custom_tag = SCHEMA_TABLE("custom-tag",
+    struct config_custom_tag, config_custom_tag_fields,
+    config_custom_tag_validate);
+
+static const struct schema_field config_tracing_fields[] = {
+	C_STR("extension-service", struct config_tracing, extension_service,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, config_check_ns_name),
+	C_STR("service-name", struct config_tracing, service_name,
+	    SCHEMA_NONEMPTY, NULL),
+	{ .key = "overall-sampling", .type = SCHEMA_CUSTOM,
+	  .custom = config_sampling },
+	{ .key = "max-path-tag-length", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_tracing, max_path_tag_length) },
+	{ .key = "custom-tags", .type = SCHEMA_OBJECT_LIST,
+	  .offset = offsetof(struct config_tracing, custom_tags),
+	  .count_offset = offsetof(struct config_tracing, ncustom_tags),
+	  .sub = &config_custom_tag },
+};
+
+static void
+config_tracing(struct schema_ctx *ctx, const struct ynode *node, void *obj,
+    const struct schema_field *f)
+{
+	struct cairn_config *c = obj;
+	static const struct schema_table table = SCHEMA_TABLE("tracing",
+	    struct config_tracing, config_tracing_fields, NULL);
+
+	(void)f;
+	if (ynode_is_null(node) || (node->type == YNODE_MAPPING &&
+	    node->map.n == 0))
+		return;
+	schema_decode(ctx, &table, node, &c->tracing);
+}
+
 static const struct schema_field config_fields[] = {
 	C_OBJ("source", struct cairn_config, source, &config_source),
 	C_DUR("debounce", struct cairn_config, debounce_ms, 0),
@@ -607,6 +685,7 @@ static const struct schema_field config_fields[] = {
 	  .custom = config_global_ext_auth },
 	{ .key = "rate-limit-service", .type = SCHEMA_CUSTOM,
 	  .custom = config_rate_limit_service },
+	{ .key = "tracing", .type = SCHEMA_CUSTOM, .custom = config_tracing },
 };
 
 static void
@@ -664,6 +743,11 @@ config_init_defaults(struct cairn_config *c)
 	c->global_ext_auth.response_timeout = arena_strdup(a, "");
 	c->rate_limit_service.extension_service = arena_strdup(a, "");
 	c->rate_limit_service.domain = arena_strdup(a, "");
+	c->tracing.extension_service = arena_strdup(a, "");
+	c->tracing.service_name = arena_strdup(a, "contour");
+	c->tracing.overall_sampling = 100;
+	c->tracing.max_path_tag_length = 256;
+	c->tracing.custom_tags = ARENA_ARRAY(a, struct config_custom_tag, 1);
 	c->debounce_ms = 100;
 	c->max_delay_ms = 1000;
 	c->xds.address = arena_strdup(a, "127.0.0.1:18000");

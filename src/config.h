@@ -207,6 +207,21 @@ struct config_rate_limit_service {
 	struct hp_global_ratelimit *default_global_rate_limit_policy;
 };
 
+/* tracing: Contour's tracing to an OpenTelemetry collector. */
+struct config_custom_tag {
+	char *tag_name;
+	char *literal, *request_header_name; /* exactly one */
+};
+
+struct config_tracing {
+	char *extension_service; /* "NS/NAME"; "" = no tracing */
+	char *service_name; /* default "contour", as Contour */
+	double overall_sampling; /* percent, default 100 */
+	uint32_t max_path_tag_length; /* default 256 */
+	struct config_custom_tag *custom_tags;
+	size_t ncustom_tags;
+};
+
 /* Strings are never NULL ("" = not set); arrays may be empty. */
 struct cairn_config {
 	struct config_source source;
@@ -223,6 +238,7 @@ struct cairn_config {
 	char *state_directory;
 	struct config_global_ext_auth global_ext_auth;
 	struct config_rate_limit_service rate_limit_service;
+	struct config_tracing tracing;
 
 	struct arena arena; /* owns every string and array above */
 };

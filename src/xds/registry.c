@@ -25,6 +25,8 @@
 #include "envoy/config/rbac/v3/rbac.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
+#include "envoy/config/trace/v3/http_tracer.pb-c.h"
+#include "envoy/config/trace/v3/opentelemetry.pb-c.h"
 #include "envoy/extensions/access_loggers/file/v3/file.pb-c.h"
 #include "envoy/extensions/compression/brotli/compressor/v3/brotli.pb-c.h"
 #include "envoy/extensions/compression/gzip/compressor/v3/gzip.pb-c.h"
@@ -50,6 +52,7 @@
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "envoy/type/matcher/v3/regex.pb-c.h"
 #include "envoy/type/matcher/v3/string.pb-c.h"
+#include "envoy/type/tracing/v3/custom_tag.pb-c.h"
 #include "envoy/type/v3/http.pb-c.h"
 #include "envoy/type/v3/http_status.pb-c.h"
 #include "envoy/type/v3/percent.pb-c.h"
@@ -185,6 +188,9 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__route__v3__weighted_cluster__descriptor,
 	&envoy__config__route__v3__weighted_cluster__cluster_weight__descriptor,
 	&envoy__config__route__v3__weighted_cluster__cluster_weight__typed_per_filter_config_entry__descriptor,
+	&envoy__config__trace__v3__open_telemetry_config__descriptor,
+	&envoy__config__trace__v3__tracing__descriptor,
+	&envoy__config__trace__v3__tracing__http__descriptor,
 	&envoy__extensions__access_loggers__file__v3__file_access_log__descriptor,
 	&envoy__extensions__compression__brotli__compressor__v3__brotli__descriptor,
 	&envoy__extensions__compression__gzip__compressor__v3__gzip__descriptor,
@@ -212,6 +218,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__listener__tls_inspector__v3__tls_inspector__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__set_current_client_cert_details__descriptor,
+	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__tracing__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__upgrade_config__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_filter__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__rds__descriptor,
@@ -244,6 +251,10 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__type__matcher__v3__regex_match_and_substitute__descriptor,
 	&envoy__type__matcher__v3__regex_matcher__descriptor,
 	&envoy__type__matcher__v3__string_matcher__descriptor,
+	&envoy__type__tracing__v3__custom_tag__descriptor,
+	&envoy__type__tracing__v3__custom_tag__environment__descriptor,
+	&envoy__type__tracing__v3__custom_tag__header__descriptor,
+	&envoy__type__tracing__v3__custom_tag__literal__descriptor,
 	&envoy__type__v3__fractional_percent__descriptor,
 	&envoy__type__v3__http_status__descriptor,
 	&envoy__type__v3__int32_range__descriptor,

@@ -24,6 +24,11 @@ enum translate_compression {
 	TRANSLATE_COMPRESSION_ZSTD,
 };
 
+/* tracing.custom-tags: exactly one of literal and request_header. */
+struct translate_custom_tag {
+	const char *tag, *literal, *request_header;
+};
+
 struct translate_options {
 	const char *http_address;
 	uint32_t http_port;
@@ -71,6 +76,14 @@ struct translate_options {
 	const char *rate_limit_domain;
 	bool rate_limit_fail_open, rate_limit_x_headers;
 	bool rate_limit_resource_exhausted;
+	/* tracing (translate_tracing.c): the collector's ExtensionService
+	 * cluster, or NULL for none. */
+	const char *tracing_cluster;
+	const char *tracing_service_name;
+	double tracing_overall_sampling;
+	uint32_t tracing_max_path_tag_length;
+	const struct translate_custom_tag *tracing_custom_tags;
+	size_t ntracing_custom_tags;
 };
 
 void translate_options_init(struct translate_options *o);

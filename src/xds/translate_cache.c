@@ -61,7 +61,7 @@ FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
 FP_SIZE(dag_route, 288);
 FP_SIZE(dag_vhost, 112);
-FP_SIZE(translate_options, 264);
+FP_SIZE(translate_options, 312);
 #endif
 
 /* --- fingerprints ---------------------------------------------------------- */
@@ -541,6 +541,16 @@ options_fingerprint(const struct translate_options *o)
 	fp_u64(&f, o->alpn_h2 | o->alpn_http11 << 1);
 	fp_str(&f, o->tls_minimum_version);
 	fp_str(&f, o->tls_maximum_version);
+	fp_str(&f, o->tracing_cluster);
+	fp_str(&f, o->tracing_service_name);
+	fp_bytes(&f, &o->tracing_overall_sampling, sizeof o->tracing_overall_sampling);
+	fp_u64(&f, o->tracing_max_path_tag_length);
+	fp_u64(&f, o->ntracing_custom_tags);
+	for (size_t i = 0; i < o->ntracing_custom_tags; i++) {
+		fp_str(&f, o->tracing_custom_tags[i].tag);
+		fp_str(&f, o->tracing_custom_tags[i].literal);
+		fp_str(&f, o->tracing_custom_tags[i].request_header);
+	}
 	fp_str(&f, o->rate_limit_cluster);
 	fp_str(&f, o->rate_limit_domain);
 	fp_u64(&f, o->rate_limit_fail_open | o->rate_limit_x_headers << 1 |

@@ -371,6 +371,7 @@ https_hcm(struct translation *t, const char *stat_prefix, const char *rds,
 		    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__FORWARD_CLIENT_CERT_DETAILS__SANITIZE_SET;
 		hcm->set_current_client_cert_details = d;
 	}
+	translate_tracing_hcm(t, &hcm->base); /* translate_tracing.c */
 	translate_ratelimit_hcm(t, &hcm->base); /* translate_ratelimit.c */
 	translate_extauth_hcm(t, &hcm->base, ea); /* translate_extauth.c */
 	return network_filter(a, "envoy.filters.network.http_connection_manager",

@@ -46,6 +46,11 @@ struct translation {
 /* Add the ext_authz filter of ea (NULL: none) to an HCM, before its router. */
 void translate_extauth_hcm(struct translation *t, ProtobufCMessage *hcm,
     const struct dag_ext_auth *ea);
+/* --- translate_tracing.c: tracing (cairn.yaml) ------------------------------ */
+
+/* The HCM's tracing to the collector's ExtensionService, when valid. */
+void translate_tracing_hcm(struct translation *t, ProtobufCMessage *hcm);
+
 /* --- translate_ratelimit.c: global rate limits ----------------------------- */
 
 /* Add the rate limit filter (rate-limit-service, when its ExtensionService

@@ -391,6 +391,7 @@ http_listener(struct translation *t)
 	fc->n_filters = 1;
 	fc->filters = pb_array(a, 1);
 	hcm = translate_hcm(t, TRANSLATE_HTTP_LISTENER, TRANSLATE_HTTP_ROUTES, true);
+	translate_tracing_hcm(t, hcm); /* translate_tracing.c */
 	translate_ratelimit_hcm(t, hcm); /* translate_ratelimit.c */
 	translate_extauth_hcm(t, hcm, translate_extauth_global(t));
 	fc->filters[0] = hcm_filter(t, hcm);
