@@ -33,6 +33,8 @@ struct bootstrap_opts {
 	const char *node_id, *node_cluster;
 	bool delta;
 	const char *ca, *cert, *key; /* all or none */
+	const char *gateway; /* node.metadata cairn.io/gateway, or NULL */
+	uint32_t regex_max_program_size; /* envoy.regex-max-program-size */
 };
 
 /* bootstrap's flags: the parser and --help (see struct cmd_flag in cmd.h). */
@@ -50,6 +52,8 @@ static const struct cmd_flag bootstrap_flags[] = {
 	{ "xds-key", 'K', 0, "F", "none: plaintext", "mTLS to cairn: its private key" },
 	{ "output", 'o', 'o', "FILE", "standard output",
 	  "write FILE (through a temporary file and a rename; its directory must exist)" },
+	{ "gateway", 'G', 0, "NS/NAME", "none: ingress_http and ingress_https",
+	  "serve this Gateway's listeners to the Envoy (node metadata cairn.io/gateway)" },
 };
 
 static const struct cmd_spec bootstrap_spec = {
@@ -205,6 +209,20 @@ health_listener(void)
 	    hcm));
 }
 
+/* Envoy refuses a regex whose RE2 program is larger than the runtime key
+ * re2.max_program_size.error_level (default 100); cairn checks every regex
+ * against envoy.regex-max-program-size (SPEC §8), so Envoy gets the same
+ * limit in a static layer. The admin layer keeps what Envoy has without a
+ * layered_runtime: runtime changes through the admin interface. */
+static json_t *
+layered_runtime(const struct bootstrap_opts *o)
+{
+	return json_pack("{s:[{s:s, s:{s:I}}, {s:s, s:{}}]}", "layers",
+	    "name", "static", "static_layer",
+	    "re2.max_program_size.error_level", (json_int_t)o->regex_max_program_size,
+	    "name", "admin", "admin_layer");
+}
+
 /* The bootstrap for cairn at xds. */
 static json_t *
 bootstrap_json(const struct listen_addr *xds, const struct bootstrap_opts *o)
@@ -214,13 +232,20 @@ bootstrap_json(const struct listen_addr *xds, const struct bootstrap_opts *o)
 	    "transport_api_version", "V3", "set_node_on_first_message_only", 1,
 	    "grpc_services", "envoy_grpc", "cluster_name", "cairn");
 
-	return json_pack("{s:{s:s, s:s}, s:{s:o, s:o, s:o}, s:{s:[o, o], s:[o]}, s:{s:o}}",
+	json_t *doc = json_pack("{s:{s:s, s:s}, s:{s:o, s:o, s:o}, s:{s:[o, o], s:[o]}, s:{s:o}, s:o}",
 	    "node", "id", o->node_id, "cluster", o->node_cluster,
 	    "dynamic_resources", "ads_config", ads, "cds_config", ads_config_source(),
 	    "lds_config", ads_config_source(),
 	    "static_resources", "clusters", cairn_cluster(xds, o), admin_cluster(),
 	    "listeners", health_listener(),
-	    "admin", "address", pipe_address(ADMIN_SOCKET));
+	    "admin", "address", pipe_address(ADMIN_SOCKET),
+	    "layered_runtime", layered_runtime(o));
+
+	/* The Gateway whose listeners this Envoy gets (SPEC.md §5a). */
+	if (o->gateway != NULL)
+		json_object_set_new(json_object_get(doc, "node"), "metadata",
+		    json_pack("{s:s}", TRANSLATE_GATEWAY_METADATA, o->gateway));
+	return doc;
 }
 
 /* What stops a file being created as path because of its directory (it
@@ -353,6 +378,7 @@ cmd_bootstrap(int argc, char **argv)
 		case 'C': o.cert = optarg; break;
 		case 'K': o.key = optarg; break;
 		case 'o': output = optarg; break;
+		case 'G': o.gateway = optarg; break;
 		case 'h':
 			cmd_usage(&bootstrap_spec, stdout);
 			return CMD_EXIT_OK;
@@ -376,6 +402,14 @@ cmd_bootstrap(int argc, char **argv)
 		fprintf(stderr, "cairn bootstrap: --node-id and --node-cluster must not be empty\n");
 		return CMD_EXIT_USAGE;
 	}
+	if (o.gateway != NULL && (strchr(o.gateway, '/') == NULL ||
+	    strchr(o.gateway, '/') == o.gateway ||
+	    strchr(o.gateway, '/')[1] == '\0' ||
+	    strchr(strchr(o.gateway, '/') + 1, '/') != NULL)) {
+		fprintf(stderr, "cairn bootstrap: --gateway \"%s\": expected "
+		    "NAMESPACE/NAME\n", o.gateway);
+		return CMD_EXIT_USAGE;
+	}
 	if (check_tls_files(&o) < 0)
 		return CMD_EXIT_USAGE;
 	if (cmd_load_config(&flags, &cfg) < 0)
@@ -385,6 +419,7 @@ cmd_bootstrap(int argc, char **argv)
 		config_free(&cfg);
 		return CMD_EXIT_USAGE;
 	}
+	o.regex_max_program_size = cfg.envoy.regex_max_program_size;
 	config_free(&cfg);
 	if (!xds.is_unix && xds.port == 0) {
 		fprintf(stderr, "cairn bootstrap: xDS address needs a port Envoy can "

@@ -29,7 +29,8 @@ static const struct cmd_flag diff_flags[] = {
 	  "with --running: the tree on disk" },
 	{ "admin", 'a', 0, "ADDR", "admin.address, 127.0.0.1:9090",
 	  "with --running: the daemon's admin endpoint, HOST:PORT" },
-	{ "gateway", 'G', 0, "NS/NAME", "none", "only this Gateway's listeners (Gateway API is not served yet: exit 2)" },
+	{ "gateway", 'G', 0, "NS/NAME", "none: what nodes naming no Gateway get",
+	  "what changes for an Envoy whose node metadata names this Gateway (cairn.io/gateway)" },
 	{ "format", 'f', 0, "text|json", "text", "a plan for people, or JSON (fields in cairn(1), DIFF JSON)" },
 	{ "color", 'C', 0, "auto|always|never", "auto", "colour the text plan (auto: only on a terminal, not with NO_COLOR)" },
 };
@@ -326,6 +327,19 @@ diff_print(const struct side *from, const struct side *to, const char *format,
 	return empty ? CMD_EXIT_OK : CMD_EXIT_PROBLEMS;
 }
 
+/* The side's snapshot becomes the one a node naming gateway gets: its
+ * Gateway's, or nothing when it is not served. */
+static void
+side_select_gateway(struct side *s, const char *gateway)
+{
+	struct snapshot *g = snapshot_select(s->snapshot, gateway);
+
+	g = g != NULL ? snapshot_ref(g) :
+	    snapshot_builder_finish(snapshot_builder_new(s->snapshot->revision));
+	snapshot_unref(s->snapshot);
+	s->snapshot = g;
+}
+
 int
 cmd_diff(int argc, char **argv)
 {
@@ -365,8 +379,15 @@ cmd_diff(int argc, char **argv)
 		fprintf(stderr, "cairn diff: unknown --color \"%s\" (auto, always or never)\n", color);
 		return CMD_EXIT_USAGE;
 	}
-	if (gateway != NULL) {
-		fprintf(stderr, "cairn diff: --gateway %s: Gateway API is not served yet\n", gateway);
+	if (gateway != NULL && (strchr(gateway, '/') == NULL ||
+	    strchr(gateway, '/') == gateway || strchr(gateway, '/')[1] == '\0')) {
+		fprintf(stderr, "cairn diff: --gateway \"%s\": expected NAMESPACE/NAME\n",
+		    gateway);
+		return CMD_EXIT_USAGE;
+	}
+	if (gateway != NULL && running) {
+		fprintf(stderr, "cairn diff: --gateway with --running is not supported "
+		    "yet (the admin endpoint serves the default resources)\n");
 		return CMD_EXIT_USAGE;
 	}
 	/* Exactly one of the three forms. */
@@ -401,6 +422,11 @@ cmd_diff(int argc, char **argv)
 		cfg.source.directory = arena_strdup(&cfg.arena, argv[optind + 1]);
 		if (side_build(p, &cfg, NULL, &to) < 0)
 			goto out;
+	}
+	/* What a node naming the Gateway gets on each side (SPEC.md §5a). */
+	if (gateway != NULL) {
+		side_select_gateway(&from, gateway);
+		side_select_gateway(&to, gateway);
 	}
 	rc = diff_print(&from, &to, f.format, want_color(color));
 	/* Problems were printed above; the plan shows what would be served

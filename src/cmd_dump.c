@@ -38,6 +38,8 @@ static const struct cmd_flag dump_flags[] = {
 	{ "format", 'f', 0, "yaml|json|pb", "yaml",
 	  "proto3 JSON, as YAML or JSON; or one line per resource: type URL, name, base64 bytes" },
 	{ "show-secrets", 'S', 0, NULL, "off", "print private keys instead of redacting them" },
+	{ "gateway", 'G', 0, "NS/NAME", "none: what nodes naming no Gateway get",
+	  "what an Envoy whose node metadata names this Gateway gets (cairn.io/gateway)" },
 	{ "state-dir", 'D', 0, "DIR", "state-directory, $CAIRN_STATE_DIRECTORY, $STATE_DIRECTORY, /var/lib/cairn",
 	  "read the last good copies serve keeps there (never written by dump)" },
 	{ "no-state", 'N', 0, NULL, "off", "ignore persisted last good copies: only the files as they are" },
@@ -188,6 +190,8 @@ cmd_dump(int argc, char **argv)
 	struct lastgood *lg = NULL;
 	bool no_state = false;
 	int c, only = -1, rc;
+	const char *gateway = NULL;
+	struct snapshot *gw_snap = NULL;
 
 	cmd_parser_init(&parser, &dump_spec);
 	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
@@ -199,6 +203,7 @@ cmd_dump(int argc, char **argv)
 		case 't': f.type = optarg; break;
 		case 'f': f.format = optarg; break;
 		case 'S': f.show_secrets = true; break;
+		case 'G': gateway = optarg; break;
 		case 'D': f.state_dir = optarg; break;
 		case 'N': no_state = true; break;
 		case 'h': cmd_usage(&dump_spec, stdout); return CMD_EXIT_OK;
@@ -221,6 +226,12 @@ cmd_dump(int argc, char **argv)
 	if (strcmp(f.format, "yaml") != 0 && strcmp(f.format, "json") != 0 &&
 	    strcmp(f.format, "pb") != 0) {
 		fprintf(stderr, "cairn dump: unknown --format \"%s\" (yaml, json or pb)\n", f.format);
+		return CMD_EXIT_USAGE;
+	}
+	if (gateway != NULL && (strchr(gateway, '/') == NULL ||
+	    strchr(gateway, '/') == gateway || strchr(gateway, '/')[1] == '\0')) {
+		fprintf(stderr, "cairn dump: --gateway \"%s\": expected NAMESPACE/NAME\n",
+		    gateway);
 		return CMD_EXIT_USAGE;
 	}
 	if (f.state_dir && (no_state || f.state_dir[0] != '/')) {
@@ -256,10 +267,36 @@ cmd_dump(int argc, char **argv)
 	/* Problems go to stderr so that stdout stays a clean document. */
 	for (size_t i = 0; i < r.diags.n; i++)
 		diag_print(stderr, &r.diags.items[i]);
+	if (gateway != NULL) {
+		/* What a node naming the Gateway gets (SPEC.md §5a): an
+		 * empty snapshot for a Gateway cairn does not serve. */
+		char *ns = strndup(gateway, (size_t)(strchr(gateway, '/') - gateway));
+		const struct dag_gateway *gw = dag_gateway_find(r.dag, ns,
+		    strchr(gateway, '/') + 1);
+		struct translate_options to;
+		struct dag empty = { .ngateways = 0 };
+
+		cmd_translate_options(&cfg, &to);
+		if (gw == NULL) {
+			struct dag_gateway none = { .namespace = ns,
+				.name = strchr(gateway, '/') + 1, .address = "0.0.0.0" };
+
+			fprintf(stderr, "cairn dump: Gateway %s is not served "
+			    "(no such Gateway, or its GatewayClass is not cairn's); "
+			    "a node naming it gets nothing\n", gateway);
+			gw_snap = translate_gateway(&empty, &none, &to,
+			    r.snapshot->revision);
+		} else {
+			gw_snap = translate_gateway(r.dag, gw, &to,
+			    r.snapshot->revision);
+		}
+		free(ns);
+	}
 	if (strcmp(f.format, "pb") == 0) {
-		rc = dump_pb(r.snapshot, only, f.show_secrets);
+		rc = dump_pb(gw_snap ? gw_snap : r.snapshot, only, f.show_secrets);
 	} else {
-		json_t *doc = dump_json(r.snapshot, only, f.show_secrets);
+		json_t *doc = dump_json(gw_snap ? gw_snap : r.snapshot, only,
+		    f.show_secrets);
 
 		if (strcmp(f.format, "json") == 0) {
 			json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -274,6 +311,8 @@ cmd_dump(int argc, char **argv)
 		json_decref(doc);
 		rc = 0;
 	}
+	if (gw_snap != NULL)
+		snapshot_unref(gw_snap);
 	/* Like check: 1 when the input has problems, though the resources
 	 * printed are still what serve sends. */
 	if (rc == 0 && build_result_error_count(&r) > 0)

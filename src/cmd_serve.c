@@ -662,6 +662,8 @@ serve_reload(struct serve *s)
 	if (next.xds.keepalive_time_ms != s->cfg.xds.keepalive_time_ms ||
 	    next.xds.keepalive_timeout_ms != s->cfg.xds.keepalive_timeout_ms)
 		log_warning("xds keepalive changed: restart cairn to apply it");
+	if (next.xds.warming_timeout_ms != s->cfg.xds.warming_timeout_ms)
+		log_warning("xds warming-timeout changed: restart cairn to apply it");
 	old_key = source_key(&s->cfg);
 	new_key = source_key(&next);
 	if (strcmp(old_key, new_key) != 0) {
@@ -859,6 +861,7 @@ serve_start(struct serve *s)
 		/* config.c keeps both within 1..INT_MAX. */
 		.keepalive_time_ms = (int)s->cfg.xds.keepalive_time_ms,
 		.keepalive_timeout_ms = (int)s->cfg.xds.keepalive_timeout_ms,
+		.warming_timeout_ms = s->cfg.xds.warming_timeout_ms,
 	};
 	struct load_options lo = { 0 };
 	sigset_t mask;

@@ -148,6 +148,7 @@ static const struct schema_field config_xds_fields[] = {
 	C_OBJ("tls", struct config_xds, tls, &config_tls_files),
 	C_DUR("keepalive-time", struct config_xds, keepalive_time_ms, 0),
 	C_DUR("keepalive-timeout", struct config_xds, keepalive_timeout_ms, 0),
+	C_DUR("warming-timeout", struct config_xds, warming_timeout_ms, 0),
 };
 
 /* grpc takes both as an int of milliseconds, and 0 would mean "never
@@ -165,6 +166,14 @@ config_xds_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 		if (values[i] < 1 || values[i] > INT_MAX)
 			schema_error(ctx, at ? at : map, "%s must be between 1ms "
 			    "and %dms", keys[i], INT_MAX);
+	}
+	/* 0 turns the warming gate off; a route held for longer than a few
+	 * minutes is an outage of its own. */
+	if (x->warming_timeout_ms < 0 || x->warming_timeout_ms > 3600000) {
+		const struct ynode *at = ynode_get(map, "warming-timeout");
+
+		schema_error(ctx, at ? at : map, "warming-timeout must be between "
+		    "0 (no warming gate) and 1h");
 	}
 }
 
@@ -346,11 +355,20 @@ config_envoy_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj
 		    "same address and port (%s:%d)", e->http.address,
 		    (int)e->http.port);
 	}
+	/* Every RE2 program has instructions: 0 would refuse every regex. */
+	if (e->regex_max_program_size == 0) {
+		const struct ynode *at = ynode_get(map, "regex-max-program-size");
+
+		schema_error(ctx, at ? at : map, "regex-max-program-size must be "
+		    "at least 1 (default 1000)");
+	}
 }
 
 static const struct schema_field config_envoy_fields[] = {
 	C_OBJ("http", struct config_envoy, http, &config_listener),
 	C_OBJ("https", struct config_envoy, https, &config_listener),
+	{ .key = "regex-max-program-size", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_envoy, regex_max_program_size) },
 	C_LIST("default-http-versions", struct config_envoy, default_http_versions,
 	    ndefault_http_versions, SCHEMA_NONEMPTY, NULL, config_http_versions),
 	C_ENUM("access-log-format", struct config_envoy, access_log_format,
@@ -753,6 +771,7 @@ config_init_defaults(struct cairn_config *c)
 	c->xds.address = arena_strdup(a, "127.0.0.1:18000");
 	c->xds.keepalive_time_ms = 30000; /* ADS_KEEPALIVE_TIME_MS */
 	c->xds.keepalive_timeout_ms = 10000; /* ADS_KEEPALIVE_TIMEOUT_MS */
+	c->xds.warming_timeout_ms = 5000; /* SPEC §8 warming gate */
 	c->xds.tls.certificate = arena_strdup(a, "");
 	c->xds.tls.key = arena_strdup(a, "");
 	c->xds.tls.client_ca = arena_strdup(a, "");
@@ -769,6 +788,7 @@ config_init_defaults(struct cairn_config *c)
 	c->envoy.access_log_format = CONFIG_ACCESS_LOG_ENVOY;
 	c->envoy.use_proxy_protocol = false;
 	c->envoy.xff_num_trusted_hops = 0;
+	c->envoy.regex_max_program_size = 1000;
 	c->envoy.server_header_transformation = CONFIG_SERVER_HEADER_OVERWRITE;
 	c->envoy.timeouts.request_ms = -1;
 	c->envoy.timeouts.connection_idle_ms = 60000;

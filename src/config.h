@@ -73,6 +73,9 @@ struct config_xds {
 	 * that does not answer within keepalive_timeout_ms is closed (a
 	 * vanished Envoy). */
 	int64_t keepalive_time_ms, keepalive_timeout_ms;
+	/* The longest an LDS/RDS update waits for a new cluster's endpoints
+	 * (SPEC §8 warming gate); 0 = no gate. */
+	int64_t warming_timeout_ms;
 };
 
 struct config_admin {
@@ -133,6 +136,9 @@ struct config_envoy_listener {
 
 struct config_envoy {
 	struct config_listener http, https;
+	/* The largest RE2 program accepted in an emitted regex; cairn
+	 * bootstrap sets Envoy's re2.max_program_size.error_level to it. */
+	uint32_t regex_max_program_size;
 	char **default_http_versions; /* "HTTP/2", "HTTP/1.1" */
 	size_t ndefault_http_versions;
 	enum config_access_log_format access_log_format;

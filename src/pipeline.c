@@ -887,6 +887,18 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	out->snapshot = translate_dag_cached(out->dag, to,
 	    files->revision ? files->revision : "", p->tcache);
 	out->revision = out->snapshot->revision;
+	/* Gateway API: one snapshot per served Gateway, chosen by a node's
+	 * metadata (SPEC.md §5a); dag->gateways is sorted by namespace and
+	 * name, which is the order of "<ns>/<name>" too. */
+	for (size_t i = 0; i < out->dag->ngateways; i++) {
+		const struct dag_gateway *gw = &out->dag->gateways[i];
+		char *name = xasprintf("%s/%s", gw->namespace, gw->name);
+
+		snapshot_add_gateway(out->snapshot, name, translate_gateway(
+		    out->dag, gw, to, out->snapshot->revision));
+		free(name);
+	}
+	snapshot_add_gateway_none(out->snapshot);
 }
 
 /* Most of the DAG was built by this build (not reused from the last):

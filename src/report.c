@@ -23,8 +23,10 @@ static void
 condition_diag(const struct dag_object_status *st, const struct dag_condition *c,
     struct diag *out, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s %s/%s: %s (%s)", obj_kind_name(st->kind),
-	    st->namespace, st->name, c->message, c->reason);
+	/* Cluster-scoped kinds (GatewayClass, Namespace) have no namespace. */
+	snprintf(buf, size, "%s %s%s%s: %s (%s)", obj_kind_name(st->kind),
+	    st->namespace, *st->namespace ? "/" : "", st->name, c->message,
+	    c->reason);
 	out->severity = status_severity(st->status);
 	out->file = (char *)(c->origin.file ? c->origin.file : "");
 	out->line = c->origin.line;
@@ -82,6 +84,56 @@ report_lines_free(char **lines, size_t n)
 	free(lines);
 }
 
+static void
+gw_conditions_text(FILE *fp, const struct dag_gw_condition *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%s%s=%s (%s)", i ? ", " : "", c[i].type,
+		    c[i].status ? "True" : "False", c[i].reason);
+}
+
+/* Gateway API status, one line per object and per listener or parent:
+ * what `kubectl get -o yaml` would show under status. */
+static void
+gw_status_text(FILE *fp, const struct dag_object_status *st)
+{
+	const struct dag_gw_status *g = st->gw;
+	const char *sep = *st->namespace ? "/" : "";
+
+	if (g->nconditions > 0) {
+		fprintf(fp, "%s:%d:%d: status: %s %s%s%s: ", st->origin.file,
+		    st->origin.line, st->origin.col, obj_kind_name(st->kind),
+		    st->namespace, sep, st->name);
+		gw_conditions_text(fp, g->conditions, g->nconditions);
+		fputc('\n', fp);
+	}
+	for (size_t i = 0; i < g->nlisteners; i++) {
+		fprintf(fp, "%s:%d:%d: status: %s %s/%s: listener %s: "
+		    "attachedRoutes=%u, ", st->origin.file, st->origin.line,
+		    st->origin.col, obj_kind_name(st->kind), st->namespace,
+		    st->name, g->listeners[i].name,
+		    (unsigned)g->listeners[i].attached_routes);
+		gw_conditions_text(fp, g->listeners[i].conditions,
+		    g->listeners[i].nconditions);
+		fputc('\n', fp);
+	}
+	for (size_t i = 0; i < g->nparents; i++) {
+		const struct dag_gw_parent_status *p = &g->parents[i];
+
+		fprintf(fp, "%s:%d:%d: status: %s %s/%s: parent %s %s/%s",
+		    st->origin.file, st->origin.line, st->origin.col,
+		    obj_kind_name(st->kind), st->namespace, st->name, p->kind,
+		    p->namespace, p->name);
+		if (p->section_name != NULL)
+			fprintf(fp, " sectionName=%s", p->section_name);
+		if (p->port != 0)
+			fprintf(fp, " port=%u", (unsigned)p->port);
+		fputs(": ", fp);
+		gw_conditions_text(fp, p->conditions, p->nconditions);
+		fputc('\n', fp);
+	}
+}
+
 void
 report_text(FILE *fp, const struct build_result *r)
 {
@@ -91,6 +143,9 @@ report_text(FILE *fp, const struct build_result *r)
 	for (size_t i = 0; i < n; i++)
 		fprintf(fp, "%s\n", lines[i]);
 	report_lines_free(lines, n);
+	for (size_t i = 0; i < r->dag->nstatuses; i++)
+		if (r->dag->statuses[i].gw != NULL)
+			gw_status_text(fp, &r->dag->statuses[i]);
 	fprintf(fp, "%zu objects, %zu valid, %zu invalid, %zu orphaned\n",
 	    r->dag->nstatuses, dag_count_status(r->dag, DAG_STATUS_VALID),
 	    dag_count_status(r->dag, DAG_STATUS_INVALID),
@@ -118,6 +173,78 @@ file_state_name(enum file_state s)
 		return "error-serving-persisted";
 	}
 	return "unknown";
+}
+
+static json_t *
+gw_conditions_json(const struct dag_gw_condition *c, size_t n,
+    const struct origin *where)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *cj = json_pack("{s:s, s:s, s:s, s:s}", "type", c[i].type,
+		    "status", c[i].status ? "True" : "False", "reason", c[i].reason,
+		    "message", c[i].message ? c[i].message : "");
+
+		if (where != NULL)
+			json_object_set_new(cj, "origin", origin_json(where));
+		json_array_append_new(arr, cj);
+	}
+	return arr;
+}
+
+/* Gateway API objects: status in the API's own shape (SPEC.md §5a):
+ * conditions with "True"/"False", a Gateway's listeners[], a route's
+ * parents[]; cairn's located conditions move to "problems". */
+static void
+gw_status_json(json_t *oj, const struct dag_object_status *st)
+{
+	const struct dag_gw_status *g = st->gw;
+
+	json_object_set(oj, "problems", json_object_get(oj, "conditions"));
+	json_object_set_new(oj, "conditions", gw_conditions_json(g->conditions,
+	    g->nconditions, &st->origin));
+	if (st->kind == OBJ_GATEWAY) {
+		json_t *ls = json_array();
+
+		for (size_t i = 0; i < g->nlisteners; i++) {
+			const struct dag_gw_listener_status *l = &g->listeners[i];
+			json_t *kinds = json_array();
+
+			for (size_t k = 0; k < l->nsupported_kinds; k++)
+				json_array_append_new(kinds, json_pack("{s:s, s:s}",
+				    "group", "gateway.networking.k8s.io", "kind",
+				    l->supported_kinds[k]));
+			json_array_append_new(ls, json_pack("{s:s, s:I, s:o, s:o}",
+			    "name", l->name, "attachedRoutes",
+			    (json_int_t)l->attached_routes, "supportedKinds", kinds,
+			    "conditions", gw_conditions_json(l->conditions,
+			    l->nconditions, NULL)));
+		}
+		json_object_set_new(oj, "listeners", ls);
+	}
+	if (g->nparents > 0 || st->kind == OBJ_HTTPROUTE) {
+		json_t *ps = json_array();
+
+		for (size_t i = 0; i < g->nparents; i++) {
+			const struct dag_gw_parent_status *p = &g->parents[i];
+			json_t *ref = json_pack("{s:s, s:s, s:s, s:s}", "group",
+			    p->group, "kind", p->kind, "namespace", p->namespace,
+			    "name", p->name);
+
+			if (p->section_name != NULL)
+				json_object_set_new(ref, "sectionName",
+				    json_string(p->section_name));
+			if (p->port != 0)
+				json_object_set_new(ref, "port",
+				    json_integer((json_int_t)p->port));
+			json_array_append_new(ps, json_pack("{s:o, s:s, s:o}",
+			    "parentRef", ref, "controllerName",
+			    DAG_GATEWAY_CONTROLLER, "conditions",
+			    gw_conditions_json(p->conditions, p->nconditions, NULL)));
+		}
+		json_object_set_new(oj, "parents", ps);
+	}
 }
 
 json_t *
@@ -154,6 +281,8 @@ report_json(const struct build_result *r)
 		if (st->not_after != 0)
 			json_object_set_new(oj, "not_after",
 			    json_integer((json_int_t)st->not_after));
+		if (st->gw != NULL)
+			gw_status_json(oj, st);
 		json_array_append_new(objects, oj);
 	}
 	for (size_t i = 0; i < r->nfiles; i++) {

@@ -48,7 +48,8 @@ check_one() {
 	if CMOCKA_MESSAGE_OUTPUT=TAP timeout "${VALGRIND_TIMEOUT:-300}" "$VALGRIND" -q \
 	    --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	    --errors-for-leak-kinds=definite,indirect,possible \
-	    --error-exitcode=99 --num-callers=30 "$p" $args >"$log" 2>&1; then
+	    --error-exitcode=99 --num-callers=30 \
+	    --suppressions="$top_srcdir/tests/valgrind-re2.supp" "$p" $args >"$log" 2>&1; then
 		echo "ok - valgrind $name: no errors, no leaks ($(($(date +%s) - start))s)" >"$logdir/$name.result"
 	else
 		rc=$?

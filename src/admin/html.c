@@ -182,6 +182,69 @@ render_problems(struct strbuf *out, const json_t *status)
 	strbuf_puts(out, "</table>");
 }
 
+
+/* Gateway API status (SPEC.md §5a): cairn's located problems, a
+ * Gateway's listeners and a route's parents, each with its conditions. */
+static void
+render_gw_conditions(struct strbuf *out, const json_t *conds)
+{
+	size_t k;
+	json_t *c;
+
+	json_array_foreach(conds, k, c) {
+		strbuf_puts(out, k ? ", " : " ");
+		admin_html_escape(out, str(c, "type"));
+		strbuf_puts(out, "=");
+		admin_html_escape(out, str(c, "status"));
+		strbuf_puts(out, " (");
+		admin_html_escape(out, str(c, "reason"));
+		strbuf_puts(out, ")");
+	}
+}
+
+static void
+render_gateway_api(struct strbuf *out, const json_t *o)
+{
+	size_t j;
+	json_t *v;
+
+	json_array_foreach(json_object_get(o, "problems"), j, v) {
+		strbuf_puts(out, "<div class=\"cond\">");
+		origin(out, json_object_get(v, "origin"));
+		strbuf_puts(out, " <b>");
+		admin_html_escape(out, str(v, "reason"));
+		strbuf_puts(out, "</b>: ");
+		admin_html_escape(out, str(v, "message"));
+		strbuf_puts(out, "</div>");
+	}
+	json_array_foreach(json_object_get(o, "listeners"), j, v) {
+		char n[32];
+
+		strbuf_puts(out, "<div class=\"cond\">listener <b>");
+		admin_html_escape(out, str(v, "name"));
+		snprintf(n, sizeof n, "</b> attachedRoutes=%lld:",
+		    (long long)json_integer_value(json_object_get(v, "attachedRoutes")));
+		strbuf_puts(out, n);
+		render_gw_conditions(out, json_object_get(v, "conditions"));
+		strbuf_puts(out, "</div>");
+	}
+	json_array_foreach(json_object_get(o, "parents"), j, v) {
+		const json_t *ref = json_object_get(v, "parentRef");
+
+		strbuf_puts(out, "<div class=\"cond\">parent <b>");
+		admin_html_escape(out, str(ref, "namespace"));
+		strbuf_puts(out, "/");
+		admin_html_escape(out, str(ref, "name"));
+		if (json_object_get(ref, "sectionName") != NULL) {
+			strbuf_puts(out, " ");
+			admin_html_escape(out, str(ref, "sectionName"));
+		}
+		strbuf_puts(out, "</b>:");
+		render_gw_conditions(out, json_object_get(v, "conditions"));
+		strbuf_puts(out, "</div>");
+	}
+}
+
 static void
 render_objects(struct strbuf *out, const json_t *status)
 {
@@ -208,11 +271,19 @@ render_objects(struct strbuf *out, const json_t *status)
 			strbuf_puts(out, "<div class=\"cond\">");
 			origin(out, json_object_get(c, "origin"));
 			strbuf_puts(out, " <b>");
+			/* Gateway API conditions: "Accepted=True" before the reason. */
+			if (json_object_get(c, "status") != NULL) {
+				admin_html_escape(out, str(c, "type"));
+				strbuf_puts(out, "=");
+				admin_html_escape(out, str(c, "status"));
+				strbuf_puts(out, " ");
+			}
 			admin_html_escape(out, str(c, "reason"));
 			strbuf_puts(out, "</b>: ");
 			admin_html_escape(out, str(c, "message"));
 			strbuf_puts(out, "</div>");
 		}
+		render_gateway_api(out, o);
 		strbuf_puts(out, "</td></tr>");
 	}
 	if (json_array_size(objects) == 0)

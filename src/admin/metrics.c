@@ -199,6 +199,15 @@ admin_metrics_render(const struct admin_state *st, struct strbuf *out)
 	family(out, "cairn_xds_bytes_sent_total", "counter",
 	    "Bytes of xDS responses sent (serialized messages).");
 	strbuf_printf(out, "cairn_xds_bytes_sent_total %" PRIu64 "\n", a->bytes_sent);
+	family(out, "cairn_xds_warming_timeouts_total", "counter",
+	    "New clusters whose endpoints were not sent within xds.warming-timeout "
+	    "while a Listener/RouteConfiguration update waited for them (it went anyway).");
+	strbuf_printf(out, "cairn_xds_warming_timeouts_total %" PRIu64 "\n",
+	    a->warming_timeouts);
+	family(out, "cairn_xds_warming_held_streams", "gauge",
+	    "ADS streams whose Listener/RouteConfiguration update waits for a new "
+	    "cluster's endpoints (warming gate) now.");
+	strbuf_printf(out, "cairn_xds_warming_held_streams %zu\n", a->warming_held);
 	render_certificate_expiry(out, v);
 	if (st->have_fetch)
 		render_fetch(out, &st->fetch);

@@ -38,6 +38,10 @@ struct ads_options {
 	/* 0 = ADS_KEEPALIVE_TIME_MS, ADS_KEEPALIVE_TIMEOUT_MS (cairn.yaml
 	 * xds.keepalive-time, xds.keepalive-timeout). */
 	int keepalive_time_ms, keepalive_timeout_ms;
+	/* The longest a Listener or RouteConfiguration update waits for a
+	 * new cluster's endpoints (cairn.yaml xds.warming-timeout, SPEC §8,
+	 * src/ads/warming.h); 0 = no warming gate. */
+	int64_t warming_timeout_ms;
 };
 
 #define ADS_DEFAULT_MAX_STREAMS 10000
@@ -53,6 +57,10 @@ struct ads_stats {
 	uint64_t acks[XDS_TYPE_COUNT];
 	uint64_t nacks[XDS_TYPE_COUNT];
 	uint64_t bytes_sent;
+	/* Warming gate: updates sent anyway when the timeout passed, and
+	 * streams holding an update back now. */
+	uint64_t warming_timeouts;
+	size_t warming_held;
 };
 
 /* Binds opts->address and starts serving. Plaintext is refused unless the

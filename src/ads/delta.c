@@ -46,8 +46,10 @@ delta_free(struct delta_stream *st)
 		snapshot_unref(ts->base);
 		free(ts->nack.message);
 	}
+	ads_warming_free(&st->warming);
 	free(st->node_id);
 	free(st->node_cluster);
+	free(st->node_gateway);
 	memset(st, 0, sizeof *st);
 }
 
@@ -406,6 +408,8 @@ delta_handle_request(struct delta_stream *st, const struct delta_request *req,
 	if (st->node_id == NULL && req->node_id != NULL && req->node_id[0] != '\0') {
 		st->node_id = xstrdup(req->node_id);
 		st->node_cluster = xstrdup(req->node_cluster ? req->node_cluster : "");
+		if (req->node_gateway != NULL && req->node_gateway[0] != '\0')
+			st->node_gateway = xstrdup(req->node_gateway);
 	}
 	if (req->type_url == NULL || req->type_url[0] == '\0') {
 		*errmsg = xstrdup("DeltaDiscoveryRequest without type_url: an "
@@ -427,6 +431,8 @@ delta_handle_request(struct delta_stream *st, const struct delta_request *req,
 		if (req->ninitial > 0)
 			set_initial_versions(ts, req);
 	}
+	if (t == XDS_CLUSTER && out->verdict == ADS_NACK)
+		ads_warming_cancel(&st->warming);
 	/* Subscription changes count whatever the nonce. */
 	out->subscription_changed = update_subscription(ts, t, first, req);
 	if (out->subscription_changed || first)
@@ -468,6 +474,7 @@ delta_handle_message(struct delta_stream *st, const void *data, size_t len,
 	if (m->node != NULL) {
 		req.node_id = m->node->id;
 		req.node_cluster = m->node->cluster;
+		req.node_gateway = ads_node_gateway(m->node->metadata);
 	}
 	if (m->error_detail != NULL) {
 		req.has_error = true;
@@ -709,6 +716,31 @@ in_phase(enum action a, bool make)
 	return make ? a != ACT_REMOVE_LATER : a == ACT_REMOVE_LATER;
 }
 
+/* A CDS response with the included candidates is about to go: the EDS
+ * clusters in it that the client did not have start warming, unless the
+ * client has their load assignment at snap's version (warming.h). */
+static void
+warming_clusters_sent(struct delta_stream *st, const struct snapshot *snap,
+    const struct cand *c, size_t n, const bool *included)
+{
+	const struct delta_type_state *eds = &st->types[XDS_ENDPOINT];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct xds_resource *r = c[i].want, *cla;
+		uint64_t version;
+		bool has;
+
+		if (!included[i] || c[i].action != ACT_SEND || c[i].have != DELTA_NONE ||
+		    r->endpoints == NULL)
+			continue;
+		cla = snapshot_find(snap, XDS_ENDPOINT, r->endpoints);
+		has = cla != NULL && eds->requested &&
+		    delta_client_has(eds, XDS_ENDPOINT, cla->name, &version) == DELTA_HAS &&
+		    version == cla->version;
+		ads_warming_cluster_added(&st->warming, r, has);
+	}
+}
+
 /* The response of type t for one phase, if one is due. */
 static bool
 respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
@@ -746,6 +778,18 @@ respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
 		return false;
 	}
 
+	if (make && (t == XDS_LISTENER || t == XDS_ROUTE) && st->warming.n > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].action == ACT_SEND &&
+			    ads_warming_blocks(&st->warming, c[i].want)) {
+				/* Held: nothing recorded, the next evaluation
+				 * plans again from the newest snapshot. */
+				free(c);
+				return false;
+			}
+		}
+	}
+
 	included = xcalloc(n ? n : 1, sizeof *included);
 	size = ads_field_size(strlen(snap->revision)) + ads_field_size(url_len) +
 	    ads_field_size(20);
@@ -781,6 +825,13 @@ respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
 	    sizeof out->version);
 	ts->nrecent++;
 	ts->must_answer = false;
+	/* Not the first response of a stream that had nothing (warming.h). */
+	if (make && t == XDS_CLUSTER && st->warming.timeout_ms > 0 &&
+	    (ts->nrecent > 1 || ts->noverlay > 0))
+		warming_clusters_sent(st, snap, c, n, included);
+	else if (make && t == XDS_ENDPOINT && st->warming.n > 0)
+		for (size_t i = 0; i < out->n; i++)
+			ads_warming_endpoints_sent(&st->warming, out->items[i]->name);
 	apply(ts, snap, c, n, included);
 	free(included);
 	free(c);
@@ -801,9 +852,15 @@ delta_next_response(struct delta_stream *st, struct snapshot *snap,
 	memset(out, 0, sizeof *out);
 	if (snap == NULL)
 		return false;
-	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+	ads_warming_begin(&st->warming, snap);
+	/* A type held by the warming gate holds the types after it and every
+	 * removal. */
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		if (respond(st, (enum xds_type)t, snap, true, out))
 			return true;
+		if (st->warming.held)
+			return false;
+	}
 	for (size_t i = 0; i < nitems(break_order); i++)
 		if (respond(st, break_order[i], snap, false, out))
 			return true;

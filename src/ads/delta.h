@@ -30,6 +30,7 @@
 
 #include "ads/names.h"
 #include "ads/protocol.h"
+#include "ads/warming.h"
 #include "xds/snapshot.h"
 
 /* Envoy's default limit for a received message is 4 MiB. */
@@ -80,9 +81,14 @@ struct delta_type_state {
 struct delta_stream {
 	char *node_id; /* from the first request that carried a node */
 	char *node_cluster;
+	/* node.metadata "cairn.io/gateway" (SPEC.md §5a), NULL: none */
+	char *node_gateway;
 	uint64_t nonce_counter;
 	size_t max_response_bytes; /* 0 = DELTA_DEFAULT_MAX_RESPONSE_BYTES */
 	struct delta_type_state types[XDS_TYPE_COUNT];
+	/* LDS/RDS held back for new clusters' endpoints (warming.h); set
+	 * warming.timeout_ms to enable it. */
+	struct ads_warming warming;
 };
 
 /* A decoded DeltaDiscoveryRequest; everything borrowed. */
@@ -98,6 +104,7 @@ struct delta_request {
 	size_t ninitial;
 	const char *node_id; /* NULL when the request has no node */
 	const char *node_cluster;
+	const char *node_gateway; /* node.metadata "cairn.io/gateway" */
 	bool has_error; /* error_detail present: a NACK */
 	int error_code;
 	const char *error_message;
@@ -138,7 +145,9 @@ int delta_handle_request(struct delta_stream *st, const struct delta_request *re
     struct delta_result *out, char **errmsg);
 
 /* The next response to send from snap, or false when the client is up to
- * date for every type it subscribed to. On true the state is updated as if
+ * date for every type it subscribed to, or the warming gate holds the
+ * next one back (st->warming.held: evaluate again at
+ * ads_warming_deadline(), or when a request or snapshot comes). On true the state is updated as if
  * the response was sent; free it with delta_response_free() after
  * encoding. */
 bool delta_next_response(struct delta_stream *st, struct snapshot *snap,

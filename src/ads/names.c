@@ -4,6 +4,9 @@
  * next to the reads, which need no lock (lists are immutable). */
 #include "ads/names.h"
 
+#include "google/protobuf/struct.pb-c.h"
+#include "xds/translate.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,4 +182,20 @@ ads_names_interned(void)
 	n = table_n;
 	pthread_mutex_unlock(&table_mu);
 	return n;
+}
+
+const char *
+ads_node_gateway(const struct Google__Protobuf__Struct *md)
+{
+	if (md == NULL)
+		return NULL;
+	for (size_t i = 0; i < md->n_fields; i++) {
+		const Google__Protobuf__Struct__FieldsEntry *e = md->fields[i];
+
+		if (e->key != NULL && strcmp(e->key, TRANSLATE_GATEWAY_METADATA) == 0 &&
+		    e->value != NULL && e->value->kind_case ==
+		    GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE)
+			return e->value->string_value;
+	}
+	return NULL;
 }

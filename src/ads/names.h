@@ -53,4 +53,9 @@ bool ads_names_has(const struct ads_names *l, const char *name);
 /* How many distinct lists are interned now (for tests). */
 size_t ads_names_interned(void);
 
+/* The string value of "cairn.io/gateway" in a node's metadata (a
+ * google.protobuf.Struct), borrowed; NULL when absent or not a string. */
+struct Google__Protobuf__Struct;
+const char *ads_node_gateway(const struct Google__Protobuf__Struct *md);
+
 #endif

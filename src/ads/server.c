@@ -293,8 +293,11 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &attr);
+	/* Monotonic too: it also waits for warming deadlines. */
+	pthread_cond_init(&s->publish_cond, &attr);
 	pthread_condattr_destroy(&attr);
-	pthread_cond_init(&s->publish_cond, NULL);
+	s->warming_timeout_ms = opts->warming_timeout_ms > 0 ?
+	    opts->warming_timeout_ms : 0;
 	ads_body_cache_init(&s->bodies);
 	if (start_publisher(s, errmsg) < 0) {
 		grpc_server_credentials_release(creds);
@@ -440,9 +443,57 @@ ads_server_publish(struct ads_server *s, struct snapshot *snap)
 	ads_body_cache_clear(&s->bodies);
 }
 
+/* The earliest warming deadline of the open streams (0: none holds an
+ * update back). Called with s->mu held. */
+static int64_t
+earliest_hold(struct ads_server *s)
+{
+	int64_t min = 0;
+
+	for (struct ads_stream *st = s->streams; st != NULL; st = st->next) {
+		int64_t until = atomic_load_explicit(&st->held_until,
+		    memory_order_acquire);
+
+		if (until != 0 && (min == 0 || until < min))
+			min = until;
+	}
+	return min;
+}
+
+/* The streams whose warming deadline passed, each with a reference.
+ * Called with s->mu held. */
+static struct ads_stream **
+collect_due(struct ads_server *s, int64_t now, size_t *n_out)
+{
+	struct ads_stream **list = NULL;
+	size_t n = 0, cap = 0;
+
+	for (struct ads_stream *st = s->streams; st != NULL; st = st->next) {
+		int64_t until = atomic_load_explicit(&st->held_until,
+		    memory_order_acquire);
+
+		if (until != 0 && until <= now)
+			ARRAY_PUSH(list, n, cap, ads_stream_ref(st));
+	}
+	*n_out = n;
+	return list;
+}
+
+void
+ads_server_hold_changed(struct ads_server *s)
+{
+	/* Under the mutex: the publisher computes its wake-up time under it,
+	 * so it cannot miss this. */
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_signal(&s->publish_cond);
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* Brings every open stream to the newest snapshot, each time there is a
  * newer one. A stream with a send in flight only records it (its send's
- * completion goes on), so one slow client does not hold up the others. */
+ * completion goes on), so one slow client does not hold up the others.
+ * Between publishes it wakes the streams whose warming deadline passed
+ * (an update the warming gate held goes out then). */
 static void *
 publisher_thread(void *arg)
 {
@@ -453,12 +504,38 @@ publisher_thread(void *arg)
 		struct ads_stream **list;
 		struct snapshot *snap;
 		uint64_t generation;
+		int64_t wake, now;
 		size_t n;
 
-		while (!s->stopping && s->published == s->generation)
-			pthread_cond_wait(&s->publish_cond, &s->mu);
 		if (s->stopping)
 			break;
+		if (s->published == s->generation) {
+			wake = earliest_hold(s);
+			now = ads_clock_monotonic_ms();
+			if (wake != 0 && wake <= now) {
+				list = collect_due(s, now, &n);
+				pthread_mutex_unlock(&s->mu);
+				for (size_t i = 0; i < n; i++) {
+					ads_stream_poke(list[i]);
+					ads_stream_unref(list[i]);
+				}
+				free(list);
+				pthread_mutex_lock(&s->mu);
+				continue;
+			}
+			if (wake == 0) {
+				pthread_cond_wait(&s->publish_cond, &s->mu);
+			} else {
+				struct timespec until = {
+					.tv_sec = (time_t)(wake / 1000),
+					.tv_nsec = (long)(wake % 1000) * 1000000,
+				};
+
+				pthread_cond_timedwait(&s->publish_cond, &s->mu,
+				    &until);
+			}
+			continue;
+		}
 		snap = snapshot_ref(s->snap);
 		generation = s->published = s->generation;
 		list = collect_streams(s, &n);
@@ -511,7 +588,12 @@ ads_server_stats(struct ads_server *s, struct ads_stats *out)
 	pthread_mutex_lock(&s->mu);
 	out->streams_sotw = s->nstreams[ADS_STREAM_SOTW];
 	out->streams_delta = s->nstreams[ADS_STREAM_DELTA];
+	for (struct ads_stream *st = s->streams; st != NULL; st = st->next)
+		if (atomic_load_explicit(&st->held_until, memory_order_acquire) != 0)
+			out->warming_held++;
 	pthread_mutex_unlock(&s->mu);
+	out->warming_timeouts = atomic_load_explicit(&s->warming_timeouts,
+	    memory_order_relaxed);
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		out->responses[t] = atomic_load_explicit(&s->responses[t], memory_order_relaxed);
 		out->acks[t] = atomic_load_explicit(&s->acks[t], memory_order_relaxed);

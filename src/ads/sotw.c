@@ -38,8 +38,10 @@ sotw_free(struct sotw_stream *st)
 		free_kept(ts->kept, ts->nkept);
 		free(ts->nack.message);
 	}
+	ads_warming_free(&st->warming);
 	free(st->node_id);
 	free(st->node_cluster);
+	free(st->node_gateway);
 	memset(st, 0, sizeof *st);
 }
 
@@ -158,6 +160,8 @@ sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
 	if (st->node_id == NULL && req->node_id != NULL && req->node_id[0] != '\0') {
 		st->node_id = xstrdup(req->node_id);
 		st->node_cluster = xstrdup(req->node_cluster ? req->node_cluster : "");
+		if (req->node_gateway != NULL && req->node_gateway[0] != '\0')
+			st->node_gateway = xstrdup(req->node_gateway);
 	}
 	if (req->type_url == NULL || req->type_url[0] == '\0') {
 		*errmsg = xstrdup("DiscoveryRequest without type_url: an aggregated "
@@ -183,6 +187,8 @@ sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
 		ts->requested = true;
 		ts->must_answer = true;
 	}
+	if (t == XDS_CLUSTER && out->verdict == ADS_NACK)
+		ads_warming_cancel(&st->warming);
 	if (t == XDS_ENDPOINT) {
 		bool answers_last = out->verdict == ADS_ACK || out->verdict == ADS_NACK ||
 		    out->verdict == ADS_NACK_REPEATED;
@@ -220,6 +226,7 @@ sotw_handle_message(struct sotw_stream *st, const void *data, size_t len,
 	if (m->node != NULL) {
 		req.node_id = m->node->id;
 		req.node_cluster = m->node->cluster;
+		req.node_gateway = ads_node_gateway(m->node->metadata);
 	}
 	if (m->error_detail != NULL) {
 		req.has_error = true;
@@ -338,6 +345,11 @@ copy_resource(const struct xds_resource *r)
 
 	c.name = xstrdup(r->name);
 	c.bytes = xmemdup(r->bytes, r->len ? r->len : 1);
+	/* Borrowed from a snapshot that may go; the client has a kept
+	 * resource already, the warming gate never asks about it. */
+	c.uses = NULL;
+	c.nuses = 0;
+	c.endpoints = NULL;
 	return c;
 }
 
@@ -355,6 +367,7 @@ struct sotw_plan {
 	struct xds_resource *kept; /* new kept copies (owned) */
 	size_t nkept;
 	bool changed; /* something added or changed against what the client has */
+	bool *added; /* per item: the client did not have it (NULL: none was had) */
 };
 
 /* For a full-state type the client has synced before, adds to the
@@ -395,6 +408,7 @@ plan_full_state(struct sotw_type_state *ts, enum xds_type t,
 	p->kept = NULL;
 	p->nkept = 0;
 	p->changed = false;
+	p->added = xcalloc(cap ? cap : 1, sizeof *p->added);
 	/* Count the kept ones first so the copies do not move afterwards. */
 	for (i = 0, j = 0; j < nprev; ) {
 		int c = i < ncur ? strcmp(cur[i]->name, prev[j]->name) : 1;
@@ -417,6 +431,7 @@ plan_full_state(struct sotw_type_state *ts, enum xds_type t,
 
 		if (c < 0) {
 			p->changed = true; /* added */
+			p->added[nout] = true;
 			out[nout++] = cur[i++];
 		} else if (c == 0) {
 			if (cur[i]->version != prev[j]->version)
@@ -467,6 +482,40 @@ emit(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 	advance_sent_snap(ts, snap);
 }
 
+/* Whether the stream sent the load assignment name at the version snap
+ * holds (the last EDS response it sent carried it). */
+static bool
+sent_endpoints(const struct sotw_stream *st, const struct snapshot *snap,
+    const char *name)
+{
+	const struct sotw_type_state *ts = &st->types[XDS_ENDPOINT];
+	const struct xds_resource *now, *then;
+
+	if (!ts->sent || ts->sent_snap == NULL ||
+	    (now = snapshot_find(snap, XDS_ENDPOINT, name)) == NULL ||
+	    (then = snapshot_find(ts->sent_snap, XDS_ENDPOINT, name)) == NULL)
+		return false;
+	return then->version == now->version && selects(ts, then);
+}
+
+/* A CDS response of plan p is about to go: the EDS clusters in it that
+ * the client did not have start warming (warming.h). */
+static void
+warming_clusters_sent(struct sotw_stream *st, const struct snapshot *snap,
+    const struct sotw_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct xds_resource *c = p->items[i];
+
+		if (p->added != NULL && !p->added[i])
+			continue;
+		if (c->endpoints == NULL)
+			continue;
+		ads_warming_cluster_added(&st->warming, c,
+		    sent_endpoints(st, snap, c->endpoints));
+	}
+}
+
 /* Phase 1 of a change for type t: the response, if one is due. */
 static bool
 next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
@@ -478,6 +527,7 @@ next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 	const struct xds_resource **items;
 	uint64_t hash;
 	size_t n;
+	bool sub_changed;
 
 	if (!ts->requested)
 		return false;
@@ -500,6 +550,7 @@ next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 		p.n = n;
 		p.changed = true;
 	}
+	sub_changed = ts->subscription_changed;
 	ts->subscription_changed = false;
 	hash = ads_hash_selection(set, p.items, p.n);
 	if (!ts->must_answer && ts->sent && hash == ts->sent_set) {
@@ -512,8 +563,28 @@ next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 		ts->kept = p.kept;
 		ts->nkept = p.nkept;
 		advance_sent_snap(ts, snap);
+		free(p.added);
 		return false;
 	}
+	if ((t == XDS_LISTENER || t == XDS_ROUTE) && st->warming.n > 0) {
+		for (size_t i = 0; i < p.n; i++) {
+			if (ads_warming_blocks(&st->warming, p.items[i])) {
+				/* Held: nothing recorded, the next evaluation
+				 * plans again from the newest snapshot. */
+				ts->subscription_changed = sub_changed;
+				free(p.items);
+				free(p.added);
+				free_kept(p.kept, p.nkept);
+				return false;
+			}
+		}
+	}
+	if (t == XDS_CLUSTER && st->warming.timeout_ms > 0 && ts->sent)
+		warming_clusters_sent(st, snap, &p);
+	else if (t == XDS_ENDPOINT && st->warming.n > 0)
+		for (size_t i = 0; i < p.n; i++)
+			ads_warming_endpoints_sent(&st->warming, p.items[i]->name);
+	free(p.added);
 	free_kept(ts->kept, ts->nkept);
 	ts->kept = p.kept;
 	ts->nkept = p.nkept;
@@ -558,10 +629,15 @@ sotw_next_response(struct sotw_stream *st, struct snapshot *snap,
 	memset(out, 0, sizeof *out);
 	if (snap == NULL)
 		return false;
-	/* Make: every type in SDS, CDS, EDS, LDS, RDS order. */
-	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+	ads_warming_begin(&st->warming, snap);
+	/* Make: every type in SDS, CDS, EDS, LDS, RDS order. A type held by
+	 * the warming gate holds the types after it and every removal. */
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		if (next_for_type(st, (enum xds_type)t, snap, out))
 			return true;
+		if (st->warming.held)
+			return false;
+	}
 	/* Break: the routes and listeners that used what disappeared were
 	 * sent; listeners go first (they may use clusters), then clusters. */
 	if (withdraw(st, XDS_LISTENER, snap, out))

@@ -26,6 +26,7 @@
 
 #include "ads/names.h"
 #include "ads/protocol.h"
+#include "ads/warming.h"
 #include "xds/snapshot.h"
 
 /* Per stream, per resource type. */
@@ -63,6 +64,8 @@ struct sotw_type_state {
 struct sotw_stream {
 	char *node_id; /* from the first request that carried a node */
 	char *node_cluster;
+	/* node.metadata "cairn.io/gateway" (SPEC.md §5a), NULL: none */
+	char *node_gateway;
 	uint64_t nonce_counter;
 	/* A CDS response was sent and no EDS response since: Envoy re-creates
 	 * updated clusters, which wait for EDS, so the next EDS request is
@@ -75,6 +78,9 @@ struct sotw_stream {
 	bool eds_ack_outstanding;
 	bool eds_skip_ack;
 	struct sotw_type_state types[XDS_TYPE_COUNT];
+	/* LDS/RDS held back for new clusters' endpoints (warming.h); set
+	 * warming.timeout_ms to enable it. */
+	struct ads_warming warming;
 };
 
 /* A decoded DiscoveryRequest; everything borrowed. */
@@ -86,6 +92,7 @@ struct sotw_request {
 	size_t n_resource_names;
 	const char *node_id; /* NULL when the request has no node */
 	const char *node_cluster;
+	const char *node_gateway; /* node.metadata "cairn.io/gateway" */
 	bool has_error; /* error_detail present: a NACK */
 	int error_code;
 	const char *error_message;
@@ -124,7 +131,9 @@ int sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
     struct sotw_result *out, char **errmsg);
 
 /* The next response to send from snap, or false when the client is up to
- * date for every type it subscribed to. On true the state is updated as if
+ * date for every type it subscribed to, or the warming gate holds the
+ * next one back (st->warming.held: evaluate again at
+ * ads_warming_deadline(), or when a request or snapshot comes). On true the state is updated as if
  * the response was sent (nonce, version, set); free it with
  * sotw_response_free() after encoding. items borrow from snap and from the
  * stream's kept copies: encode before the next call. */

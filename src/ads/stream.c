@@ -106,10 +106,14 @@ ads_stream_new(struct ads_server *s, grpc_call *call, char *peer,
 	st->send_tag = (struct ads_tag){ ADS_TAG_STREAM_SEND, st };
 	st->status_tag = (struct ads_tag){ ADS_TAG_STREAM_STATUS, st };
 	st->close_tag = (struct ads_tag){ ADS_TAG_STREAM_CLOSE, st };
-	if (kind == ADS_STREAM_SOTW)
+	if (kind == ADS_STREAM_SOTW) {
 		sotw_init(&st->proto.sotw);
-	else
+		st->proto.sotw.warming.timeout_ms = s->warming_timeout_ms;
+	} else {
 		delta_init(&st->proto.delta);
+		st->proto.delta.warming.timeout_ms = s->warming_timeout_ms;
+	}
+	atomic_init(&st->held_until, 0);
 	return st;
 }
 
@@ -255,7 +259,8 @@ next_sotw(struct ads_stream *st, struct outgoing *o)
 {
 	struct sotw_response r;
 
-	if (!sotw_next_response(&st->proto.sotw, st->snap, &r))
+	if (!sotw_next_response(&st->proto.sotw, snapshot_select(st->snap,
+	    st->proto.sotw.node_gateway), &r))
 		return false;
 	encode(st, &sotw_enc, &r, r.type, r.set_hash, o);
 	o->type = r.type;
@@ -272,7 +277,8 @@ next_delta(struct ads_stream *st, struct outgoing *o)
 {
 	struct delta_response r;
 
-	if (!delta_next_response(&st->proto.delta, st->snap, &r))
+	if (!delta_next_response(&st->proto.delta, snapshot_select(st->snap,
+	    st->proto.delta.node_gateway), &r))
 		return false;
 	encode(st, &delta_enc, &r, r.type, r.set_hash, o);
 	o->type = r.type;
@@ -282,6 +288,30 @@ next_delta(struct ads_stream *st, struct outgoing *o)
 	memcpy(o->nonce, r.nonce, sizeof o->nonce);
 	delta_response_free(&r);
 	return true;
+}
+
+/* After an evaluation: counts updates the warming gate let go by the
+ * timeout, and tells the publisher when to wake the stream if it holds
+ * one back. Called with st->mu held. */
+static void
+note_warming(struct ads_stream *st)
+{
+	const struct ads_warming *w = st->kind == ADS_STREAM_SOTW ?
+	    &st->proto.sotw.warming : &st->proto.delta.warming;
+	int64_t until = ads_warming_deadline(w);
+
+	if (w->timeouts > st->warming_timeouts) {
+		atomic_fetch_add_explicit(&st->server->warming_timeouts,
+		    w->timeouts - st->warming_timeouts, memory_order_relaxed);
+		st->warming_timeouts = w->timeouts;
+	}
+	if (atomic_exchange_explicit(&st->held_until, until,
+	    memory_order_acq_rel) != until && until != 0) {
+		log_debug("ads: stream %llu: node %s: an update waits for new "
+		    "clusters' endpoints (warming)", (unsigned long long)st->id,
+		    NODE(st));
+		ads_server_hold_changed(st->server);
+	}
 }
 
 /* Sends the next response if the protocol has one and nothing is in
@@ -299,6 +329,7 @@ try_send(struct ads_stream *st)
 	    st->snap == NULL)
 		return;
 	any = st->kind == ADS_STREAM_SOTW ? next_sotw(st, &o) : next_delta(st, &o);
+	note_warming(st);
 	if (!any) {
 		st->dirty = false;
 		return;
@@ -500,6 +531,20 @@ ads_stream_update(struct ads_stream *st, struct snapshot *snap,
 		snapshot_unref(st->snap);
 		st->snap = snapshot_ref(snap);
 		st->generation = generation;
+		st->dirty = true;
+		try_send(st);
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
+void
+ads_stream_poke(struct ads_stream *st)
+{
+	pthread_mutex_lock(&st->mu);
+	/* Not due again unless the evaluation holds something back (a send
+	 * in flight evaluates on its completion). */
+	atomic_store_explicit(&st->held_until, 0, memory_order_release);
+	if (!st->closed) {
 		st->dirty = true;
 		try_send(st);
 	}

@@ -72,6 +72,11 @@ struct ads_stream {
 	bool node_logged;
 	uint64_t generation; /* of snap (see ads_server.generation) */
 	struct snapshot *snap; /* newest snapshot (a reference) */
+	/* The warming gate holds an update back until this time (monotonic
+	 * ms; 0: nothing held): the publisher wakes the stream then. Read
+	 * under the server's mutex, written under the stream's. */
+	_Atomic int64_t held_until;
+	uint64_t warming_timeouts; /* of the protocol state, already counted */
 	union {
 		struct sotw_stream sotw; /* kind ADS_STREAM_SOTW */
 		struct delta_stream delta; /* kind ADS_STREAM_DELTA */
@@ -110,6 +115,8 @@ struct ads_server {
 	_Atomic uint64_t acks[XDS_TYPE_COUNT];
 	_Atomic uint64_t nacks[XDS_TYPE_COUNT];
 	_Atomic uint64_t bytes_sent;
+	_Atomic uint64_t warming_timeouts;
+	int64_t warming_timeout_ms; /* ads_options.warming_timeout_ms */
 	struct ads_tls *tls; /* xds.tls, renewable (tls.c); NULL: plaintext */
 	struct ads_body_cache bodies; /* encoded bodies streams share */
 };
@@ -129,6 +136,8 @@ void ads_reject_handle_event(struct ads_tag *tag);
 /* Brings the stream to snap (ignored when not newer than what it has). */
 void ads_stream_update(struct ads_stream *st, struct snapshot *snap,
     uint64_t generation);
+/* Evaluates the stream again (its warming deadline passed). */
+void ads_stream_poke(struct ads_stream *st);
 /* Ends the stream with a status after the send in flight, if any. */
 void ads_stream_finish(struct ads_stream *st, grpc_status_code code,
     const char *msg);
@@ -141,5 +150,7 @@ json_t *ads_stream_status_json(struct ads_stream *st);
 /* server.c */
 /* Unlinks a closed stream from the server's list. */
 void ads_server_stream_closed(struct ads_server *s, struct ads_stream *st);
+/* A stream's held_until changed: the publisher recomputes when to wake. */
+void ads_server_hold_changed(struct ads_server *s);
 
 #endif

@@ -613,6 +613,7 @@ dag_build_owned(struct object *const *objs, size_t nobjs,
 	extensions_build(&b); /* extension.c */
 	proxies_build(&b);
 	ingresses_build(&b);
+	gateways_build(&b); /* gateway.c */
 	vhosts_finish(&b);
 	tls_finish(&b);
 

@@ -95,6 +95,15 @@ struct builder {
 	size_t nextensions;
 	size_t *extension_status;
 	struct dag_cluster **extension_clusters;
+	/* The default JWT provider of the root whose routes are being
+	 * built (src/dag/jwt.c), or NULL. */
+	const char *jwt_default;
+	struct jwks_plan *jwt_plans; /* of that root's providers */
+	const struct hp_virtualhost *jwt_root; /* that root's virtualhost */
+	/* The first jwtVerificationPolicy of its routes that requires a
+	 * provider the root does not define (JWTProviderNotDefined's place). */
+	const struct origin *jwt_undefined;
+	const char *jwt_undefined_name;
 };
 
 /* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
@@ -144,6 +153,28 @@ bool ingress_class_accepted(const struct object *o, const char *spec_class,
 const char *annotation_get(const struct object *o, const char *key);
 /* The kubernetes.io/service-name label of an EndpointSlice, or NULL. */
 const char *slice_service(const struct object *o);
+
+/* --- jwt.c: Contour's jwtProviders and jwtVerificationPolicy ---------- */
+
+/* JWTVerificationNotPermitted: providers on a host without a TLS
+ * certificate. False: the proxy is invalid. */
+bool jwt_permitted(struct builder *b, size_t st, const struct object *proxy);
+/* The providers of a TLS root into vh, their JWKS clusters, and
+ * b->jwt_default. False: the proxy is invalid (status set). */
+bool jwt_providers_build(struct builder *b, size_t st,
+    const struct object *proxy, struct dag_vhost *vh);
+/* The JWKS clusters of vh's providers (from jwt_providers_build of the
+ * same root), once the root is known to be valid. */
+void jwt_clusters_build(struct builder *b, const struct object *proxy,
+    struct dag_vhost *vh);
+/* r's requirement from hr's jwtVerificationPolicy or b->jwt_default.
+ * False: InvalidJWTVerificationPolicy. */
+bool jwt_route_policy(struct builder *b, size_t st, const struct hp_route *hr,
+    struct dag_route *r);
+/* JWTProviderNotDefined: a route of a TLS root requires a provider vh
+ * does not have. False: the proxy is invalid. */
+bool jwt_routes_check(struct builder *b, size_t st, const struct dag_vhost *vh,
+    const struct dag_route *routes, size_t n);
 
 /* --- service.c ---------------------------------------------------------- */
 
@@ -204,6 +235,12 @@ void proxies_build(struct builder *b);
 
 void ingresses_build(struct builder *b);
 
+/* --- gateway.c: Gateway API -------------------------------------------- */
+
+/* GatewayClasses, Gateways, HTTPRoutes (and the statuses of every other
+ * Gateway API kind) into dag->gateways; after the Services. */
+void gateways_build(struct builder *b);
+
 /* --- secrets.c: Secrets and TLSCertificateDelegations ------------------- */
 
 /* Collect, read and check every Secret (status, expiry) and delegation.
@@ -262,11 +299,19 @@ const char *policy_canonical_header(struct arena *a, const char *s);
 /* Contour's escaping of '%' in header values (Envoy's format strings). */
 const char *policy_escape_header_value(struct arena *a, const char *value,
     const char *ns, const char *service, int32_t port);
-/* Why RE2 (Envoy) would refuse re, as far as cairn can tell, or NULL. */
-const char *policy_regex_problem(const char *re);
+/* NULL when Envoy would accept re in a SafeRegexMatcher: RE2 (util/re2_check)
+ * compiles it and its program is within envoy.regex-max-program-size
+ * (SPEC §8). Else why ("invalid escape sequence: \8", or the size and the
+ * limit), in the build's arena. */
+const char *policy_regex_check(struct builder *b, const char *re);
+/* The regex of policy_wildcard_header for fqdn ("*.example.com"). */
+const char *policy_wildcard_regex(struct builder *b, const char *fqdn);
 /* The single-label match Contour adds to routes of "*." hosts. */
 void policy_wildcard_header(struct builder *b, struct dag_route *r,
     const char *fqdn, size_t *cap);
+
+/* Envoy's default max_direct_response_body_size_bytes (RouteConfiguration). */
+#define DAG_DIRECT_BODY_MAX 4096
 
 /* A decimal uint32, as Contour's annotation parser reads it. */
 bool dag_parse_u32(const char *s, uint32_t *out);

@@ -43,6 +43,9 @@ struct dag_object_status {
 	/* Secrets with a certificate: when it expires (Unix seconds), for
 	 * status "not_after" and cairn_certificate_expiry_seconds; 0 = none. */
 	int64_t not_after;
+	/* Appended: Gateway API objects' status in the API's shape; NULL
+	 * for other kinds (and for objects of a class cairn does not serve). */
+	struct dag_gw_status *gw;
 };
 
 struct dag_endpoint {
@@ -56,6 +59,7 @@ struct dag_endpoints {
 	const char *name; /* <namespace>/<service>/<port name or number> */
 	struct dag_endpoint *items; /* sorted by (ip, port), unique */
 	size_t n;
+	bool gateway_only; /* as dag_cluster's */
 };
 
 enum dag_protocol {
@@ -135,6 +139,13 @@ struct dag_cluster {
 	/* ExtensionService clusters: timeoutPolicy.response, the default
 	 * timeout of authorization calls (DAG_TIMEOUT_DEFAULT: unset). */
 	int64_t ext_response_timeout_ms;
+	/* A remote JWKS host (Contour's DNSNameCluster, src/dag/jwt.c):
+	 * named dnsname/<scheme>/<host>, no alt_stat_name; LOGICAL_DNS when
+	 * dns_family is ALL. */
+	bool dnsname;
+	/* Appended: used by Gateway API routes only: not in the snapshot of
+	 * nodes that name no Gateway (SPEC.md §5a). */
+	bool gateway_only;
 };
 
 struct dag_header_match {
@@ -177,6 +188,9 @@ struct dag_headers_policy {
 	size_t nremove;
 	const char *host_rewrite; /* requests only: "Host" in set */
 	const char *host_rewrite_header; /* routes only: Host from "%REQ(name)%" */
+	/* Appended: Gateway API's `add` (appended to existing values). */
+	struct dag_header_value *add;
+	size_t nadd;
 };
 
 /* cookieRewritePolicies: attributes a Set-Cookie of this name gets. */
@@ -316,6 +330,13 @@ struct dag_route {
 	/* rateLimitPolicy.global (ratelimit.c): the route's descriptors, or
 	 * NULL; disabled: the host's do not apply to this route. */
 	const struct dag_global_ratelimit *global_ratelimit;
+	/* The JWT requirement (a provider of the virtual host) this route's
+	 * requests must meet on the TLS listener; NULL: none. */
+	const char *jwt_provider;
+	/* Appended: Gateway API's URLRewrite ReplaceFullPath (and
+	 * ReplacePrefixMatch where a prefix rewrite cannot say it): Envoy's
+	 * regex_rewrite. NULL: none. */
+	const char *regex_rewrite, *regex_substitution;
 };
 
 /* One entry of a global rate limit descriptor (Contour's
@@ -372,7 +393,80 @@ struct dag_vhost {
 	struct dag_tls *tls;
 	/* rateLimitPolicy.global, or the default of rate-limit-service. */
 	const struct dag_global_ratelimit *global_ratelimit;
+	/* virtualhost.jwtProviders (TLS hosts only), in the order written. */
+	struct dag_jwt_provider *jwt_providers;
+	size_t njwt_providers;
 };
+
+/* A JWT provider of a virtual host: Envoy's JwtProvider with a remote JWKS
+ * fetched through cluster. */
+struct dag_jwt_provider {
+	const char *name, *issuer; /* issuer NULL: not checked */
+	char *const *audiences;
+	size_t naudiences;
+	const char *uri;
+	int64_t timeout_ms;
+	int64_t cache_duration_ms; /* -1: Envoy's default */
+	bool forward;
+	const struct dag_cluster *cluster;
+};
+
+/* --- Gateway API (gateway.c, docs/gateway-api.md) ------------------------
+ *
+ * A served Gateway becomes one Envoy listener per port, named
+ * gw/<namespace>/<name>/<port>, whose RouteConfiguration has the same name;
+ * its virtual hosts are the hostnames its listeners on that port accept,
+ * intersected with the hostnames of the routes attached to them. */
+
+/* One port of a Gateway: its HTTP listeners' hosts. */
+struct dag_gw_port {
+	uint32_t port;
+	const char *name; /* gw/<ns>/<gateway>/<port> */
+	const char *protocol; /* "HTTP" */
+	struct dag_vhost *vhosts; /* sorted by fqdn; routes in precedence order */
+	size_t nvhosts;
+};
+
+struct dag_gateway {
+	const char *namespace, *name;
+	const char *address; /* spec.addresses[0] of type IPAddress, or "0.0.0.0" */
+	struct dag_gw_port *ports; /* sorted by port */
+	size_t nports;
+};
+
+/* Status in Gateway API's own shape (SPEC.md §5a). */
+struct dag_gw_condition {
+	const char *type; /* Accepted, Programmed, ResolvedRefs, Conflicted */
+	bool status; /* "True" / "False" */
+	const char *reason, *message;
+};
+
+struct dag_gw_listener_status {
+	const char *name;
+	uint32_t attached_routes;
+	const char **supported_kinds; /* route kinds, group gateway.networking.k8s.io */
+	size_t nsupported_kinds;
+	struct dag_gw_condition *conditions;
+	size_t nconditions;
+};
+
+struct dag_gw_parent_status {
+	const char *group, *kind, *namespace, *name, *section_name;
+	uint32_t port; /* 0: not given */
+	struct dag_gw_condition *conditions;
+	size_t nconditions;
+};
+
+struct dag_gw_status {
+	struct dag_gw_condition *conditions;
+	size_t nconditions;
+	struct dag_gw_listener_status *listeners; /* Gateway */
+	size_t nlisteners;
+	struct dag_gw_parent_status *parents; /* routes */
+	size_t nparents;
+};
+
+#define DAG_GATEWAY_CONTROLLER "cairn.io/gateway-controller"
 
 /* --- TLS (secrets.c, tls.c) ------------------------------------------------ */
 
@@ -459,7 +553,15 @@ struct dag {
 	struct dag **parts;
 	size_t nparts;
 	size_t nparts_built; /* of parts: built by this build, not reused */
+	/* Appended: Gateway API (gateway.c): served Gateways, sorted by
+	 * namespace/name. */
+	struct dag_gateway *gateways;
+	size_t ngateways;
 };
+
+/* The served Gateway ns/name of dag, or NULL. */
+const struct dag_gateway *dag_gateway_find(const struct dag *dag,
+    const char *ns, const char *name);
 
 struct cairn_config;
 struct fqdn_ledger;

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "dag/owners.h"
 #include "util/duration.h"
+#include "util/re2_check.h"
 #include "util/strbuf.h"
 
 /* --- shared policy helpers ------------------------------------------------- */
@@ -173,20 +174,42 @@ policy_escape_header_value(struct arena *a, const char *value, const char *ns,
 /* Envoy's wildcard domains match any number of labels; Contour narrows
  * "*.example.com" to one label with an :authority match (the optional port
  * because cairn does not strip it from :authority). */
-void
-policy_wildcard_header(struct builder *b, struct dag_route *r, const char *fqdn,
-    size_t *cap)
+const char *
+policy_wildcard_regex(struct builder *b, const char *fqdn)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct dag_header_match m = { .name = ":authority",
-		.kind = DAG_HEADER_REGEX };
+	const char *out;
 
 	strbuf_puts(&sb, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 	strbuf_put_regex_literal(&sb, fqdn + 1);
 	strbuf_puts(&sb, "(:[0-9]+)?");
-	m.value = arena_strdup(b->arena, sb.buf);
+	out = arena_strdup(b->arena, sb.buf);
 	strbuf_free(&sb);
+	return out;
+}
+
+void
+policy_wildcard_header(struct builder *b, struct dag_route *r, const char *fqdn,
+    size_t *cap)
+{
+	struct dag_header_match m = { .name = ":authority",
+		.kind = DAG_HEADER_REGEX };
+
+	m.value = policy_wildcard_regex(b, fqdn);
 	ARENA_PUSH(b->arena, r->headers, r->nheaders, *cap, m);
+}
+
+const char *
+policy_regex_check(struct builder *b, const char *re)
+{
+	char why[512];
+	int max = b->cfg != NULL ? (int)b->cfg->envoy.regex_max_program_size : 1000;
+
+	if (max <= 0) /* a limit over INT_MAX: none */
+		max = 0;
+	if (re2_check(re, max, NULL, why, sizeof why) == RE2_CHECK_OK)
+		return NULL;
+	return arena_strdup(b->arena, why);
 }
 
 /* --- conditions ------------------------------------------------------------ */
@@ -335,85 +358,16 @@ merge_queries(struct builder *b, const struct cond_list *cl, struct dag_route *r
 	}
 }
 
-/* RE2 is not at hand; catch what most often makes Envoy reject a regex
- * (and with it the whole RouteConfiguration): unbalanced groups and
- * classes, a dangling escape, a quantifier with nothing to repeat. */
-const char *
-policy_regex_problem(const char *re)
-{
-	int depth = 0;
-	bool prev_atom = false;
-
-	for (const char *p = re; *p; p++) {
-		switch (*p) {
-		case '\\':
-			if (*++p == '\0')
-				return "ends with a lone backslash";
-			prev_atom = true;
-			break;
-		case '[':
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p == '\0')
-				return "has a \"[\" without a matching \"]\"";
-			prev_atom = true;
-			break;
-		case '(':
-			depth++;
-			if (p[1] == '?' && p[2] != ':' && p[2] != 'i' &&
-			    p[2] != 'P' && p[2] != '<' && p[2] != 's' && p[2] != 'm' &&
-			    p[2] != 'U' && p[2] != '-')
-				return "uses a group syntax RE2 does not support";
-			if (p[1] == '?')
-				p++;
-			prev_atom = false;
-			break;
-		case ')':
-			if (--depth < 0)
-				return "has a \")\" without a matching \"(\"";
-			prev_atom = true;
-			break;
-		case '*':
-		case '+':
-		case '?':
-			if (!prev_atom)
-				return "has a repetition operator with nothing to repeat";
-			if (p[1] == '?')
-				p++;
-			prev_atom = false;
-			break;
-		case '|':
-			prev_atom = false;
-			break;
-		default:
-			prev_atom = true;
-		}
-	}
-	if (depth != 0)
-		return "has a \"(\" without a matching \")\"";
-	return NULL;
-}
-
-/* Contour's pathMatchConditionsValid for one block of conditions. */
+/* Contour's pathMatchConditionsValid for one block of conditions (the
+ * regex itself is checked as emitted, after merge_path). */
 static const char *
 path_conditions_problem(const struct hp_condition *c, size_t n)
 {
 	int count = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		count += (c[i].prefix != NULL) + (c[i].exact != NULL) +
 		    (c[i].regex != NULL);
-		if (c[i].regex != NULL && policy_regex_problem(c[i].regex) != NULL)
-			return "invalid regular expression";
-	}
 	if (count > 1)
 		return "more than one prefix, exact or regex is not allowed in a "
 		    "condition block";
@@ -426,17 +380,30 @@ same_ci(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
-/* Contour's headerMatchConditionsValid over the whole chain. */
+/* o, unless the object was not loaded from a file (unit tests). */
+static const struct origin *
+origin_or(const struct origin *o, const struct origin *fallback)
+{
+	return o->file != NULL ? o : fallback;
+}
+
+/* Contour's headerMatchConditionsValid over the whole chain; a regex
+ * Envoy's RE2 refuses moves *at to its `regex:` value. */
 static const char *
-header_conditions_problem(const struct cond_list *cl)
+header_conditions_problem(struct builder *b, const struct cond_list *cl,
+    const struct origin **at)
 {
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct hp_header_match *h = cl->items[i]->header;
+		const char *why;
 
 		if (h == NULL)
 			continue;
-		if (h->regex != NULL && policy_regex_problem(h->regex) != NULL)
-			return "invalid regular expression specified for 'regex' condition";
+		if (h->regex != NULL && (why = policy_regex_check(b, h->regex)) != NULL) {
+			*at = origin_or(&h->regex_origin, *at);
+			return arena_printf(b->arena, "invalid regular expression "
+			    "specified for 'regex' condition: \"%s\": %s", h->regex, why);
+		}
 		for (size_t j = 0; j < i; j++) {
 			const struct hp_header_match *g = cl->items[j]->header;
 
@@ -463,16 +430,22 @@ header_conditions_problem(const struct cond_list *cl)
 	return NULL;
 }
 
+/* Contour's queryParameterMatchConditionsValid; *at as for headers. */
 static const char *
-query_conditions_problem(const struct cond_list *cl)
+query_conditions_problem(struct builder *b, const struct cond_list *cl,
+    const struct origin **at)
 {
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct hp_query_match *q = cl->items[i]->query;
+		const char *why;
 
 		if (q == NULL)
 			continue;
-		if (q->regex != NULL && policy_regex_problem(q->regex) != NULL)
-			return "invalid regular expression specified for 'regex' condition";
+		if (q->regex != NULL && (why = policy_regex_check(b, q->regex)) != NULL) {
+			*at = origin_or(&q->regex_origin, *at);
+			return arena_printf(b->arena, "invalid regular expression "
+			    "specified for 'regex' condition: \"%s\": %s", q->regex, why);
+		}
 		if (q->exact == NULL)
 			continue;
 		for (size_t j = 0; j < i; j++) {
@@ -600,6 +573,12 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 				    "\"%s\"", key);
 				return NULL;
 			}
+		/* Envoy's HTTP_HEADER_VALUE rule (a PGV NACK otherwise). */
+		if (strpbrk(hp->set[i].value, "\r\n") != NULL) {
+			*err = arena_printf(b->arena, "invalid set header \"%s\": the "
+			    "value must not contain a line break (CR or LF)", key);
+			return NULL;
+		}
 		if (strcmp(key, "Host") == 0) {
 			const char *hdr;
 
@@ -637,6 +616,12 @@ headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 		if (key == NULL) {
 			*err = arena_printf(b->arena, "invalid remove header \"%s\": not "
 			    "a valid HTTP header name", hp->remove[i]);
+			return NULL;
+		}
+		/* Envoy's HeaderParser: ":-prefixed or host headers may not
+		 * be removed" (a NACK of the whole RouteConfiguration). */
+		if (strcmp(key, "Host") == 0) {
+			*err = "removing the \"Host\" header is not supported";
 			return NULL;
 		}
 		for (size_t j = 0; j < out->nremove; j++)
@@ -794,9 +779,11 @@ join(struct builder *b, char **items, size_t n)
 }
 
 static struct dag_cors *
-cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err)
+cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err,
+    const struct origin **at)
 {
 	struct dag_cors *out;
+	const char *why;
 
 	*err = NULL;
 	if (cp == NULL)
@@ -808,10 +795,12 @@ cors_policy(struct builder *b, const struct hp_cors_policy *cp, const char **err
 
 		o->value = cp->allow_origin[i];
 		o->regex = !is_exact_origin(o->value);
-		if (o->regex && policy_regex_problem(o->value) != NULL) {
+		if (o->regex && (why = policy_regex_check(b, o->value)) != NULL) {
+			if (cp->allow_origin_at != NULL)
+				*at = &cp->allow_origin_at[i];
 			*err = arena_printf(b->arena, "invalid allowed origin \"%s\": "
 			    "allowed origin is invalid exact match and invalid regex "
-			    "match", o->value);
+			    "match; RE2: %s", o->value, why);
 			return NULL;
 		}
 	}
@@ -1288,6 +1277,27 @@ route_services(struct builder *b, size_t st, const struct object *proxy,
 	return true;
 }
 
+/* The path regex of a route as Envoy gets it ("^" and the merged path,
+ * see translate_route.c), checked with RE2; *at is the route's own `regex:`
+ * condition (includes have none). */
+static const char *
+route_regex_problem(struct builder *b, const struct hp_route *hr,
+    const char *path, const struct origin **at)
+{
+	const char *re = arena_printf(b->arena, "^%s", path);
+	const char *why = policy_regex_check(b, re);
+
+	if (why == NULL)
+		return NULL;
+	*at = &hr->origin;
+	for (size_t i = 0; i < hr->nconditions; i++)
+		if (hr->conditions[i].regex != NULL)
+			*at = origin_or(&hr->conditions[i].regex_origin,
+			    &hr->origin);
+	return arena_printf(b->arena, "invalid regular expression \"%s\": %s",
+	    re, why);
+}
+
 /* One route of an HTTPProxy under the conditions of its include chain.
  * Returns false for Contour's "this proxy's routes are not valid". */
 static bool
@@ -1300,6 +1310,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	struct cond_list cl;
 	size_t hcap = 0;
 	const char *why;
+	const struct origin *at;
 	int actions = (hr->nservices > 0) + (hr->redirect != NULL) +
 	    (hr->direct_response != NULL);
 
@@ -1316,17 +1327,25 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		return false;
 	}
 	cl = cond_append(b, inherited, hr->conditions, hr->nconditions);
-	if ((why = header_conditions_problem(&cl)) != NULL) {
+	at = &hr->origin;
+	if ((why = header_conditions_problem(b, &cl, &at)) != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "HeaderMatchConditionsNotValid", &hr->origin, "%s", why);
+		    "HeaderMatchConditionsNotValid", at, "%s", why);
 		return false;
 	}
-	if ((why = query_conditions_problem(&cl)) != NULL) {
+	at = &hr->origin;
+	if ((why = query_conditions_problem(b, &cl, &at)) != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "QueryParameterMatchConditionsNotValid", &hr->origin, "%s", why);
+		    "QueryParameterMatchConditionsNotValid", at, "%s", why);
 		return false;
 	}
 	merge_path(b, &cl, &r);
+	if (r.path_kind == DAG_PATH_REGEX && (why = route_regex_problem(b, hr,
+	    r.path, &at)) != NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "PathMatchConditionsNotValid", at, "route: %s", why);
+		return false;
+	}
 	merge_headers(b, &cl, &r, &hcap);
 	merge_queries(b, &cl, &r);
 
@@ -1411,6 +1430,18 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		r.redirect->port = (uint32_t)rd->port;
 		r.redirect->status_code = (uint32_t)rd->status_code;
 	} else if (hr->direct_response != NULL) {
+		/* Envoy refuses a RouteConfiguration with a direct response
+		 * body over max_direct_response_body_size_bytes (4096 unless
+		 * set; cairn leaves it unset). */
+		if (hr->direct_response->body != NULL &&
+		    strlen(hr->direct_response->body) > DAG_DIRECT_BODY_MAX) {
+			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+			    "DirectResponsePolicyNotValid", &hr->direct_response->origin,
+			    "route.directResponsePolicy.body is %zu bytes; Envoy "
+			    "accepts at most %d", strlen(hr->direct_response->body),
+			    DAG_DIRECT_BODY_MAX);
+			return false;
+		}
 		r.action = DAG_ACTION_DIRECT;
 		r.direct_status = (uint32_t)hr->direct_response->status_code;
 		r.direct_body = hr->direct_response->body;
@@ -1425,6 +1456,8 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	}
 	if (strncmp(fqdn, "*.", 2) == 0)
 		policy_wildcard_header(b, &r, fqdn, &hcap);
+	if (!jwt_route_policy(b, st, hr, &r)) /* jwt.c */
+		return false;
 	ARENA_PUSH(&b->scratch, out->items, out->n, out->cap, r);
 	return true;
 }
@@ -1501,6 +1534,7 @@ compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 		struct cond_list icl = { .items = NULL, .n = 0 };
 		struct object *child;
 		const char *why, *key;
+		const struct origin *at;
 		bool dup = false, bad = false;
 		size_t ci;
 
@@ -1521,14 +1555,16 @@ compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 			continue;
 		}
 		icl = cond_append(b, &icl, inc->conditions, inc->nconditions);
-		if ((why = header_conditions_problem(&icl)) != NULL) {
+		at = &inc->origin;
+		if ((why = header_conditions_problem(b, &icl, &at)) != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-			    "HeaderMatchConditionsNotValid", &inc->origin, "%s", why);
+			    "HeaderMatchConditionsNotValid", at, "%s", why);
 			continue;
 		}
-		if ((why = query_conditions_problem(&icl)) != NULL) {
+		at = &inc->origin;
+		if ((why = query_conditions_problem(b, &icl, &at)) != NULL) {
 			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-			    "QueryParameterMatchConditionsNotValid", &inc->origin, "%s",
+			    "QueryParameterMatchConditionsNotValid", at, "%s",
 			    why);
 			continue;
 		}
@@ -1602,7 +1638,9 @@ root_build(struct hp_state *hs, size_t pi)
 	struct dag_local_ratelimit *rl;
 	const struct dag_global_ratelimit *grl = NULL;
 	struct dag_tls *tls;
+	struct dag_vhost jwt = { 0 };
 	const char *err;
+	const struct origin *at;
 
 	if (hp->nroutes == 0 && hp->nincludes == 0 && hp->tcpproxy == NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "SpecError", "NothingDefined",
@@ -1610,6 +1648,8 @@ root_build(struct hp_state *hs, size_t pi)
 		    "a TCPProxy");
 		return;
 	}
+	if (!jwt_permitted(b, st, proxy)) /* jwt.c */
+		return;
 	if (vh->nip_allow > 0 && vh->nip_deny > 0) {
 		status_error(b, st, DAG_STATUS_INVALID, "IPFilterError",
 		    "IncompatibleIPAddressFilters", &vh->origin,
@@ -1621,13 +1661,29 @@ root_build(struct hp_state *hs, size_t pi)
 		return;
 	if (!extauth_root_build(b, st, proxy, tls)) /* extension.c */
 		return;
+	/* The :authority regex every route of a "*." host carries. */
+	if (strncmp(vh->fqdn, "*.", 2) == 0 && (err = policy_regex_check(b,
+	    policy_wildcard_regex(b, vh->fqdn))) != NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "VirtualHostError",
+		    "WildcardRegexNotValid", &vh->origin, "Spec.VirtualHost.Fqdn "
+		    "\"%s\": the regular expression that matches its one label is "
+		    "refused by RE2: %s", vh->fqdn, err);
+		return;
+	}
+	if (!jwt_providers_build(b, st, proxy, &jwt)) /* jwt.c */
+		return;
 	arena_reset(&b->scratch);
 	compute_routes(hs, vh->fqdn, pi, &none, hs->visited, 0, &routes);
+	b->jwt_default = NULL;
+	if (tls != NULL && hp->tcpproxy == NULL &&
+	    !jwt_routes_check(b, st, &jwt, routes.items, routes.n))
+		return;
 
-	cors = cors_policy(b, vh->cors, &err);
+	at = vh->cors != NULL ? &vh->cors->origin : NULL;
+	cors = cors_policy(b, vh->cors, &err, &at);
 	if (err != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "CORSError",
-		    "PolicyDidNotParse", &vh->cors->origin,
+		    "PolicyDidNotParse", at,
 		    "Spec.VirtualHost.CORSPolicy: %s", err);
 		return;
 	}
@@ -1641,6 +1697,7 @@ root_build(struct hp_state *hs, size_t pi)
 		    "Spec.VirtualHost.RateLimitPolicy is invalid: %s", err);
 		return;
 	}
+	jwt_clusters_build(b, proxy, &jwt); /* jwt.c */
 	bv = vhost_get(b, vh->fqdn, proxy);
 	bv->vh.cors = cors;
 	bv->vh.ratelimit = rl;
@@ -1648,6 +1705,8 @@ root_build(struct hp_state *hs, size_t pi)
 	bv->vh.ip_filter = ip_filter(b, vh->ip_allow, vh->nip_allow, vh->ip_deny,
 	    vh->nip_deny);
 	bv->vh.tls = tls;
+	bv->vh.jwt_providers = jwt.jwt_providers;
+	bv->vh.njwt_providers = jwt.njwt_providers;
 	vhost_reserve_routes(b, bv, routes.n);
 	for (size_t i = 0; i < routes.n; i++) {
 		/* A TLS host's routes redirect port 80 to https. */

@@ -136,8 +136,10 @@ path_match(struct builder *b, const struct ing_path *ip, struct dag_route *r)
 		r->path_kind = DAG_PATH_EXACT;
 		r->path = path;
 	} else if (strpbrk(path, "^+*[]%") != NULL) {
-		/* ImplementationSpecific: what looks like a regex is one. */
-		const char *why = policy_regex_problem(path);
+		/* ImplementationSpecific: what looks like a regex is one,
+		 * sent as "^" and the path (translate_route.c). */
+		const char *why = policy_regex_check(b,
+		    arena_printf(b->arena, "^%s", path));
 
 		if (why != NULL)
 			return why;
@@ -177,7 +179,16 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 	if ((why = path_match(b, ip, &r)) != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "PathMatchConditionsNotValid", &ip->origin,
-		    "path \"%s\": the regular expression %s", ip->path, why);
+		    "path \"%s\": invalid regular expression: %s", ip->path, why);
+		return;
+	}
+	/* The :authority regex every route of a "*." host carries. */
+	if (strncmp(host, "*.", 2) == 0 && (why = policy_regex_check(b,
+	    policy_wildcard_regex(b, host))) != NULL) {
+		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		    "WildcardRegexNotValid", &ip->origin, "host \"%s\": the regular "
+		    "expression that matches its one label is refused by RE2: %s",
+		    host, why);
 		return;
 	}
 	wc.cluster = service_cluster(b, ing->meta.namespace, be->service_name,

@@ -167,6 +167,9 @@ config_fingerprint(const struct cairn_config *cfg)
 	if (cfg == NULL)
 		return 1;
 	h = hash_begin();
+	/* Which regexes are refused (policy_regex_check). */
+	hash_update(h, &cfg->envoy.regex_max_program_size,
+	    sizeof cfg->envoy.regex_max_program_size);
 	for (size_t i = 0; i < cfg->policy.nroot_namespaces; i++)
 		hash_update(h, cfg->policy.root_namespaces[i],
 		    strlen(cfg->policy.root_namespaces[i]) + 1);
@@ -268,11 +271,55 @@ httpproxy_has_tls(const struct httpproxy *hp)
 	if (hp->tcpproxy != NULL ||
 	    (hp->virtualhost != NULL && hp->virtualhost->tls != NULL))
 		return true;
+	/* JWKS clusters (jwt.c) are shared by name across roots; providers
+	 * need TLS anyway. */
+	if (hp->virtualhost != NULL && hp->virtualhost->njwt_providers > 0)
+		return true;
 	for (size_t i = 0; i < hp->nroutes; i++)
 		for (size_t k = 0; k < hp->routes[i].nservices; k++)
 			if (hp->routes[i].services[k].validation != NULL)
 				return true;
 	return false;
+}
+
+static void
+backend_keys(const struct gw_backend_ref *be, size_t nbe, uint64_t **keys,
+    size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < nbe; i++)
+		if (be[i].namespace != NULL)
+			keys_add(keys, n, cap, key_of('n', be[i].namespace));
+}
+
+/* The namespaces of the Services a Gateway API route names. */
+static void
+gateway_route_keys(const struct object *o, uint64_t **keys, size_t *n,
+    size_t *cap)
+{
+	switch (o->kind) {
+	case OBJ_HTTPROUTE:
+		for (size_t r = 0; r < o->u.httproute.nrules; r++) {
+			const struct gw_http_rule *rule = &o->u.httproute.rules[r];
+
+			backend_keys(rule->backend_refs, rule->nbackend_refs, keys, n,
+			    cap);
+			for (size_t f = 0; f < rule->nfilters; f++)
+				if (rule->filters[f].request_mirror != NULL)
+					backend_keys(rule->filters[f].request_mirror->
+					    backend_ref, 1, keys, n, cap);
+		}
+		break;
+	case OBJ_GRPCROUTE:
+		for (size_t r = 0; r < o->u.grpcroute.nrules; r++)
+			backend_keys(o->u.grpcroute.rules[r].backend_refs,
+			    o->u.grpcroute.rules[r].nbackend_refs, keys, n, cap);
+		break;
+	default:
+		for (size_t r = 0; r < o->u.l4route.nrules; r++)
+			backend_keys(o->u.l4route.rules[r].backend_refs,
+			    o->u.l4route.rules[r].nbackend_refs, keys, n, cap);
+		break;
+	}
 }
 
 /* Every key through which o's meaning can depend on another object (or
@@ -324,6 +371,28 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 	 * hosts have authorization), and may validate with a Secret. */
 	case OBJ_EXTENSIONSERVICE:
 		keys_add(keys, n, cap, KEY_TLS);
+		break;
+	/* Gateway API: a Gateway's listeners take routes from namespaces
+	 * chosen by labels, routes name Gateways and Services of other
+	 * namespaces: every Gateway API object is in one group (the TLS
+	 * one, which HTTPS listeners will need), joined with the
+	 * namespaces whose Services they name. */
+	case OBJ_HTTPROUTE:
+	case OBJ_GRPCROUTE:
+		keys_add(keys, n, cap, KEY_TLS);
+		gateway_route_keys(o, keys, n, cap);
+		break;
+	case OBJ_GATEWAYCLASS:
+	case OBJ_GATEWAY:
+	case OBJ_TLSROUTE:
+	case OBJ_TCPROUTE:
+	case OBJ_REFERENCEGRANT:
+	case OBJ_BACKENDTLSPOLICY:
+	case OBJ_CONFIGMAP:
+	case OBJ_NAMESPACE:
+		keys_add(keys, n, cap, KEY_TLS);
+		if (o->kind == OBJ_TLSROUTE || o->kind == OBJ_TCPROUTE)
+			gateway_route_keys(o, keys, n, cap);
 		break;
 	default: /* Service, Endpoints, EndpointSlice: their namespace */
 		break;
@@ -537,6 +606,37 @@ statuses_assemble(struct dag_object_status *out, struct dag **parts,
 	return runs_finish(&r);
 }
 
+static int
+gateway_cmp(const void *a, const void *b)
+{
+	const struct dag_gateway *x = a, *y = b;
+	int c = strcmp(x->namespace, y->namespace);
+
+	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+/* Every Gateway API object is in the TLS group (object_keys), so one
+ * part at most has Gateways; several are merged all the same. */
+static void
+gateways_assemble(struct dag *dag, struct dag **parts, size_t nparts)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nparts; i++)
+		n += parts[i]->ngateways;
+	if (n == 0)
+		return;
+	dag->gateways = ARENA_ARRAY(&dag->arena, struct dag_gateway, n);
+	for (size_t i = 0; i < nparts; i++) {
+		if (parts[i]->ngateways > 0)
+			memcpy(dag->gateways + dag->ngateways, parts[i]->gateways,
+			    parts[i]->ngateways * sizeof dag->gateways[0]);
+		dag->ngateways += parts[i]->ngateways;
+	}
+	if (n > 1)
+		qsort(dag->gateways, n, sizeof dag->gateways[0], gateway_cmp);
+}
+
 /* The union of parts (taken): one DAG holding a reference to each. */
 static struct dag *
 dag_assemble(struct dag **parts, size_t nparts)
@@ -583,6 +683,7 @@ dag_assemble(struct dag **parts, size_t nparts)
 	dag->nsecrets = runs_finish(&rs);
 	dag->ntls_files = runs_finish(&rf);
 	dag->nstatuses = statuses_assemble(dag->statuses, parts, nparts);
+	gateways_assemble(dag, parts, nparts);
 	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
 	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
 	dag->nparts = nparts;

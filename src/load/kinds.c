@@ -141,15 +141,30 @@ kinds_check_cidr(const char *s)
 	return NULL;
 }
 
+/* Where a `regex:` value is: RE2 errors found by the DAG point at it. */
+static void
+kinds_regex_origin(struct schema_ctx *ctx, const struct ynode *map,
+    struct origin *out)
+{
+	const struct ynode *v = ynode_get(map, "regex");
+
+	if (v == NULL)
+		return;
+	out->file = ctx->file;
+	out->line = v->line;
+	out->col = v->col;
+}
+
 /* Contour: a header condition is exactly one test on one header. */
 static void
 kinds_header_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 {
 	static const char *const tests[] = { "present", "notpresent", "exact",
 	    "notexact", "contains", "notcontains", "regex" };
-	const struct hp_header_match *h = obj;
+	struct hp_header_match *h = obj;
 	size_t n = 0;
 
+	kinds_regex_origin(ctx, map, &h->regex_origin);
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
 		bool b;
@@ -198,7 +213,7 @@ kinds_query_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 	    "regex", "contains", "present" };
 	size_t n = 0;
 
-	(void)obj;
+	kinds_regex_origin(ctx, map, &((struct hp_query_match *)obj)->regex_origin);
 	for (size_t i = 0; i < nitems(tests); i++) {
 		const struct ynode *v = ynode_get(map, tests[i]);
 		bool b;
@@ -253,6 +268,8 @@ kinds_condition_validate(struct schema_ctx *ctx, const struct ynode *map, void *
 	if (c->regex != NULL && c->regex[0] != '/')
 		schema_error_at(ctx, ynode_get(map, "regex"), "regex",
 		    "must start with \"/\"");
+
+	kinds_regex_origin(ctx, map, &((struct hp_condition *)obj)->regex_origin);
 }
 
 static const struct schema_field kinds_condition_fields[] = {
@@ -691,8 +708,27 @@ static const struct schema_field kinds_cors_fields[] = {
 	    nexpose_headers, 0),
 	F_STR("maxAge", struct hp_cors_policy, max_age, 0, kinds_check_duration),
 };
+/* Keeps each allowOrigin item's place for the DAG's RE2 errors. */
+static void
+kinds_cors_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
+{
+	struct hp_cors_policy *cp = obj;
+	const struct ynode *seq = ynode_get(map, "allowOrigin");
+
+	if (seq == NULL || seq->type != YNODE_SEQUENCE ||
+	    seq->seq.n != cp->nallow_origin)
+		return;
+	cp->allow_origin_at = ARENA_ARRAY(ctx->arena, struct origin,
+	    cp->nallow_origin + 1);
+	for (size_t i = 0; i < cp->nallow_origin; i++) {
+		cp->allow_origin_at[i].file = ctx->file;
+		cp->allow_origin_at[i].line = seq->seq.items[i]->line;
+		cp->allow_origin_at[i].col = seq->seq.items[i]->col;
+	}
+}
+
 static const struct schema_table kinds_cors = SCHEMA_TABLE_ORIGIN(
-    "corsPolicy", struct hp_cors_policy, kinds_cors_fields, NULL);
+    "corsPolicy", struct hp_cors_policy, kinds_cors_fields, kinds_cors_validate);
 
 /* internalRedirectPolicy.redirectResponseCodes: Contour's enumeration. */
 static void
@@ -775,7 +811,8 @@ static const struct schema_field kinds_route_fields[] = {
 	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
 	F_PTR("internalRedirectPolicy", struct hp_route, internal_redirect,
 	    &kinds_internal_redirect),
-	F_UNSUPPORTED("jwtVerificationPolicy"),
+	F_PTR("jwtVerificationPolicy", struct hp_route, jwt_policy,
+	    &kinds_jwt_policy), /* kinds_jwt.c */
 };
 static const struct schema_table kinds_route = SCHEMA_TABLE_ORIGIN(
     "route", struct hp_route, kinds_route_fields, NULL);
@@ -792,7 +829,8 @@ static const struct schema_field kinds_virtualhost_fields[] = {
 	F_PTR("tls", struct hp_virtualhost, tls, &kinds_hp_tls),
 	F_PTR("authorization", struct hp_virtualhost, authorization,
 	    &kinds_authorization),
-	F_UNSUPPORTED("jwtProviders"),
+	F_LIST("jwtProviders", struct hp_virtualhost, jwt_providers, njwt_providers,
+	    &kinds_jwt_provider, 0), /* kinds_jwt.c */
 };
 static const struct schema_table kinds_virtualhost = SCHEMA_TABLE_ORIGIN(
     "virtualhost", struct hp_virtualhost, kinds_virtualhost_fields, NULL);
@@ -1228,5 +1266,9 @@ kinds_find(const char *api_version, const char *kind)
 		if (strcmp(kinds[i].api_version, api_version) == 0 &&
 		    strcmp(kinds[i].kind, kind) == 0)
 			return &kinds[i];
+	for (const struct kind_info *k = kinds_gateway_api; k->api_version; k++)
+		if (strcmp(k->api_version, api_version) == 0 &&
+		    strcmp(k->kind, kind) == 0)
+			return k;
 	return NULL;
 }

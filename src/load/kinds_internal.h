@@ -25,5 +25,11 @@ extern const struct schema_table kinds_authorization; /* virtualhost.authorizati
 extern const struct schema_table kinds_auth_policy; /* authPolicy */
 /* kinds_ratelimit.c */
 extern const struct schema_table kinds_global_ratelimit; /* rateLimitPolicy.global */
+/* kinds_jwt.c */
+extern const struct schema_table kinds_jwt_provider; /* virtualhost.jwtProviders[] */
+extern const struct schema_table kinds_jwt_policy; /* routes[].jwtVerificationPolicy */
+/* kinds_gateway.c: ends with a row whose api_version is NULL */
+struct kind_info;
+extern const struct kind_info kinds_gateway_api[];
 
 #endif

@@ -40,6 +40,26 @@ obj_kind_name(enum obj_kind kind)
 		return "TLSCertificateDelegation";
 	case OBJ_EXTENSIONSERVICE:
 		return "ExtensionService";
+	case OBJ_GATEWAYCLASS:
+		return "GatewayClass";
+	case OBJ_GATEWAY:
+		return "Gateway";
+	case OBJ_HTTPROUTE:
+		return "HTTPRoute";
+	case OBJ_GRPCROUTE:
+		return "GRPCRoute";
+	case OBJ_TLSROUTE:
+		return "TLSRoute";
+	case OBJ_TCPROUTE:
+		return "TCPRoute";
+	case OBJ_REFERENCEGRANT:
+		return "ReferenceGrant";
+	case OBJ_BACKENDTLSPOLICY:
+		return "BackendTLSPolicy";
+	case OBJ_CONFIGMAP:
+		return "ConfigMap";
+	case OBJ_NAMESPACE:
+		return "Namespace";
 	case OBJ_KIND_COUNT:
 		break;
 	}
@@ -76,12 +96,40 @@ load_describe(char *buf, size_t size, const struct loaded_file *lf,
     const char *kind, const struct ynode *root)
 {
 	const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
+	bool cluster = strcmp(kind, "GatewayClass") == 0 ||
+	    strcmp(kind, "Namespace") == 0;
 
-	if (name != NULL && name->type == YNODE_SCALAR && name->scalar.len > 0)
+	if (cluster)
+		snprintf(buf, size, "%s %.253s", kind, name != NULL &&
+		    name->type == YNODE_SCALAR && name->scalar.len > 0 ?
+		    name->scalar.value : "(no name)");
+	else if (name != NULL && name->type == YNODE_SCALAR && name->scalar.len > 0)
 		snprintf(buf, size, "%s %s/%.253s", kind, lf->ns, name->scalar.value);
 	else
 		snprintf(buf, size, "%s %s/(no name)", kind, lf->ns);
 	return buf;
+}
+
+/* Every namespace carries kubernetes.io/metadata.name: <name>, as the
+ * API server adds it, so that selectors written for a cluster work. */
+static void
+namespace_add_name_label(struct arena *a, struct obj_meta *m)
+{
+	static const char key[] = "kubernetes.io/metadata.name";
+	struct kv *labels;
+
+	for (size_t i = 0; i < m->nlabels; i++)
+		if (strcmp(m->labels[i].key, key) == 0) {
+			m->labels[i].value = m->name;
+			return;
+		}
+	labels = ARENA_ARRAY(a, struct kv, m->nlabels + 1);
+	if (m->nlabels > 0)
+		memcpy(labels, m->labels, m->nlabels * sizeof *labels);
+	labels[m->nlabels].key = arena_strdup(a, key);
+	labels[m->nlabels].value = m->name;
+	m->labels = labels;
+	m->nlabels++;
 }
 
 static void
@@ -105,9 +153,22 @@ load_object(struct load_state *st, const struct kind_info *info,
 	obj->meta.origin.line = root->line;
 	obj->meta.origin.col = root->col;
 
-	/* The directory is the namespace (SPEC.md §4): that is what lets
-	 * Unix permissions stand in for Contour's namespace isolation. */
-	if (obj->meta.namespace == NULL) {
+	/* Cluster-scoped kinds are the operator's: only files directly in
+	 * the source root may hold them (SPEC.md §5a). They have no
+	 * namespace; "" keeps every consumer's strcmp safe. */
+	if (info->obj_kind == OBJ_GATEWAYCLASS || info->obj_kind == OBJ_NAMESPACE) {
+		if (strchr(lf->path, '/') != NULL)
+			schema_error(&ctx, root, "%s is cluster-scoped: put it in a "
+			    "file directly in the source root, not in namespace "
+			    "directory \"%s\"", info->kind, lf->ns);
+		if (obj->meta.namespace != NULL && *obj->meta.namespace != '\0')
+			schema_error(&ctx, ynode_get(ynode_get(root, "metadata"),
+			    "namespace"), "metadata.namespace: %s is cluster-scoped "
+			    "and has no namespace", info->kind);
+		if (info->obj_kind == OBJ_NAMESPACE && obj->meta.name != NULL)
+			namespace_add_name_label(&lf->arena, &obj->meta);
+		obj->meta.namespace = "";
+	} else if (obj->meta.namespace == NULL) {
 		obj->meta.namespace = lf->ns;
 	} else if (strcmp(obj->meta.namespace, lf->ns) != 0) {
 		schema_error(&ctx, ynode_get(ynode_get(root, "metadata"), "namespace"),

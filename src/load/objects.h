@@ -18,6 +18,17 @@ enum obj_kind {
 	OBJ_SECRET,
 	OBJ_TLSCERTDELEGATION,
 	OBJ_EXTENSIONSERVICE,
+	/* Gateway API (gateway.networking.k8s.io), SPEC.md §5a */
+	OBJ_GATEWAYCLASS,
+	OBJ_GATEWAY,
+	OBJ_HTTPROUTE,
+	OBJ_GRPCROUTE,
+	OBJ_TLSROUTE,
+	OBJ_TCPROUTE,
+	OBJ_REFERENCEGRANT,
+	OBJ_BACKENDTLSPOLICY,
+	OBJ_CONFIGMAP,
+	OBJ_NAMESPACE,
 	OBJ_KIND_COUNT,
 };
 
@@ -49,6 +60,7 @@ struct hp_header_match {
 	bool ignore_case;
 	struct origin origin;
 	bool treat_missing_as_empty; /* notexact / notcontains only */
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 /* queryParameter: exactly one test on one parameter. */
@@ -58,6 +70,7 @@ struct hp_query_match {
 	bool present;
 	bool ignore_case;
 	struct origin origin;
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 struct hp_condition {
@@ -65,6 +78,7 @@ struct hp_condition {
 	struct hp_header_match *header; /* NULL unless `header:` given */
 	struct origin origin;
 	struct hp_query_match *query; /* NULL unless `queryParameter:` given */
+	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 struct hp_header_value {
@@ -258,6 +272,9 @@ struct hp_cors_policy {
 	size_t nallow_origin, nallow_methods, nallow_headers, nexpose_headers;
 	char *max_age;
 	struct origin origin;
+	/* Where each allowOrigin item is (parallel to allow_origin; NULL
+	 * when not loaded from YAML): RE2 errors point at it. */
+	struct origin *allow_origin_at;
 };
 
 /* Contour's HTTPInternalRedirectPolicy. */
@@ -292,6 +309,7 @@ struct hp_route {
 	struct hp_ip_filter *ip_allow, *ip_deny;
 	size_t nip_allow, nip_deny;
 	struct hp_auth_policy *auth_policy;
+	struct hp_jwt_policy *jwt_policy; /* NULL: the virtual host's default */
 };
 
 /* authPolicy (virtualhost.authorization and routes). */
@@ -325,6 +343,30 @@ struct hp_authorization {
 	struct origin origin;
 };
 
+/* virtualhost.jwtProviders[]: durations, URI and DNS family as written;
+ * the DAG checks them with Contour's status reasons (src/dag/jwt.c). */
+struct hp_remote_jwks {
+	char *uri, *timeout, *cache_duration, *dns_lookup_family;
+	struct hp_upstream_validation *validation;
+	struct origin origin;
+};
+
+struct hp_jwt_provider {
+	char *name, *issuer;
+	char **audiences;
+	size_t naudiences;
+	struct hp_remote_jwks *remote_jwks;
+	bool forward_jwt, is_default;
+	struct origin origin;
+};
+
+/* routes[].jwtVerificationPolicy. */
+struct hp_jwt_policy {
+	char *require;
+	bool disabled;
+	struct origin origin;
+};
+
 struct hp_virtualhost {
 	char *fqdn;
 	struct origin origin;
@@ -334,6 +376,8 @@ struct hp_virtualhost {
 	size_t nip_allow, nip_deny;
 	struct hp_tls *tls; /* NULL: HTTP only */
 	struct hp_authorization *authorization;
+	struct hp_jwt_provider *jwt_providers; /* jwtProviders (src/dag/jwt.c) */
+	size_t njwt_providers;
 };
 
 struct hp_include {
@@ -572,6 +616,7 @@ struct extension_service {
 	struct hp_lb_policy *lb_policy;
 	struct hp_timeout_policy *timeout_policy;
 };
+#include "load/objects_gateway.h"
 
 /* --- any object ------------------------------------------------------- */
 
@@ -588,6 +633,14 @@ struct object {
 		struct secret secret;
 		struct tls_delegation tls_delegation;
 		struct extension_service extension_service;
+		struct gatewayclass gatewayclass;
+		struct gateway gateway;
+		struct httproute httproute;
+		struct grpcroute grpcroute;
+		struct l4route l4route; /* TLSRoute, TCPRoute */
+		struct referencegrant referencegrant;
+		struct backendtlspolicy backendtlspolicy;
+		struct configmap configmap;
 	} u;
 };
 

@@ -605,9 +605,9 @@ schema_is_alnum_lower(char c)
 }
 
 static bool
-schema_is_label(const char *s, size_t len)
+schema_is_label_max(const char *s, size_t len, size_t max)
 {
-	if (len == 0 || len > 63)
+	if (len == 0 || len > max)
 		return false;
 	if (!schema_is_alnum_lower(s[0]) || !schema_is_alnum_lower(s[len - 1]))
 		return false;
@@ -618,7 +618,15 @@ schema_is_label(const char *s, size_t len)
 }
 
 static bool
-schema_is_subdomain(const char *s)
+schema_is_label(const char *s, size_t len)
+{
+	return schema_is_label_max(s, len, 63);
+}
+
+/* Kubernetes' object names (IsDNS1123Subdomain) limit only the whole
+ * name to 253 characters; host names also limit each label to 63. */
+static bool
+schema_is_subdomain_max(const char *s, size_t label_max)
 {
 	size_t len = strlen(s);
 	const char *p = s;
@@ -629,7 +637,7 @@ schema_is_subdomain(const char *s)
 		const char *dot = strchr(p, '.');
 		size_t l = dot ? (size_t)(dot - p) : strlen(p);
 
-		if (!schema_is_label(p, l))
+		if (!schema_is_label_max(p, l, label_max))
 			return false;
 		if (dot == NULL)
 			return true;
@@ -637,10 +645,16 @@ schema_is_subdomain(const char *s)
 	}
 }
 
+static bool
+schema_is_subdomain(const char *s)
+{
+	return schema_is_subdomain_max(s, 63);
+}
+
 const char *
 schema_check_dns1123_subdomain(const char *s)
 {
-	if (schema_is_subdomain(s))
+	if (schema_is_subdomain_max(s, 253))
 		return NULL;
 	return "must be a DNS-1123 subdomain: lowercase letters, digits, '-' "
 	    "and '.', starting and ending with a letter or digit, at most 253 "

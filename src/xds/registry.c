@@ -13,6 +13,7 @@
 #include "envoy/config/core/v3/extension.pb-c.h"
 #include "envoy/config/core/v3/grpc_service.pb-c.h"
 #include "envoy/config/core/v3/health_check.pb-c.h"
+#include "envoy/config/core/v3/http_uri.pb-c.h"
 #include "envoy/config/core/v3/protocol.pb-c.h"
 #include "envoy/config/core/v3/socket_option.pb-c.h"
 #include "envoy/config/core/v3/substitution_format_string.pb-c.h"
@@ -34,6 +35,7 @@
 #include "envoy/extensions/filters/http/compressor/v3/compressor.pb-c.h"
 #include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
 #include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb-c.h"
+#include "envoy/extensions/filters/http/jwt_authn/v3/config.pb-c.h"
 #include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/lua/v3/lua.pb-c.h"
 #include "envoy/extensions/filters/http/ratelimit/v3/rate_limit.pb-c.h"
@@ -116,6 +118,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__core__v3__http1_protocol_options__descriptor,
 	&envoy__config__core__v3__http2_protocol_options__descriptor,
 	&envoy__config__core__v3__http_protocol_options__descriptor,
+	&envoy__config__core__v3__http_uri__descriptor,
 	&envoy__config__core__v3__json_format_options__descriptor,
 	&envoy__config__core__v3__keepalive_settings__descriptor,
 	&envoy__config__core__v3__locality__descriptor,
@@ -206,6 +209,13 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__http__ext_authz__v3__check_settings__context_extensions_entry__descriptor,
 	&envoy__extensions__filters__http__ext_authz__v3__ext_authz__descriptor,
 	&envoy__extensions__filters__http__ext_authz__v3__ext_authz_per_route__descriptor,
+	&envoy__extensions__filters__http__jwt_authn__v3__jwt_authentication__descriptor,
+	&envoy__extensions__filters__http__jwt_authn__v3__jwt_authentication__providers_entry__descriptor,
+	&envoy__extensions__filters__http__jwt_authn__v3__jwt_authentication__requirement_map_entry__descriptor,
+	&envoy__extensions__filters__http__jwt_authn__v3__jwt_provider__descriptor,
+	&envoy__extensions__filters__http__jwt_authn__v3__jwt_requirement__descriptor,
+	&envoy__extensions__filters__http__jwt_authn__v3__per_route_config__descriptor,
+	&envoy__extensions__filters__http__jwt_authn__v3__remote_jwks__descriptor,
 	&envoy__extensions__filters__http__local_ratelimit__v3__local_rate_limit__descriptor,
 	&envoy__extensions__filters__http__lua__v3__lua__descriptor,
 	&envoy__extensions__filters__http__lua__v3__lua__source_codes_entry__descriptor,

@@ -41,10 +41,24 @@ xds_type_from_url(const char *url, enum xds_type *out)
 	return -1;
 }
 
+/* A snapshot_builder_add_uses() (hashes[off .. off + n) of the builder's
+ * flat list) or snapshot_builder_set_endpoints() call, resolved at
+ * finish. */
+struct pending_uses {
+	enum xds_type type;
+	const char *name;
+	size_t off, n;
+	const char *endpoints;
+};
+
 struct snapshot_builder {
 	struct snapshot *snap;
 	size_t cap[XDS_TYPE_COUNT];
 	const struct snapshot *prev;
+	struct pending_uses *uses;
+	size_t nuses, capuses;
+	uint64_t *use_hashes;
+	size_t nuse_hashes, capuse_hashes;
 };
 
 struct snapshot_builder *
@@ -301,6 +315,128 @@ resource_set_sort(struct xds_resource_set *set)
 	set->n = out;
 }
 
+uint64_t
+xds_name_hash(const char *name)
+{
+	return hash_bytes(name, strlen(name));
+}
+
+void
+snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const uint64_t *hashes, size_t n)
+{
+	struct pending_uses u = { type, name, b->nuse_hashes, n, NULL };
+
+	if (n == 0)
+		return;
+	if (b->nuse_hashes + n > b->capuse_hashes) {
+		b->capuse_hashes = (b->nuse_hashes + n) * 2;
+		b->use_hashes = xreallocarray(b->use_hashes, b->capuse_hashes,
+		    sizeof *b->use_hashes);
+	}
+	memcpy(b->use_hashes + b->nuse_hashes, hashes, n * sizeof *hashes);
+	b->nuse_hashes += n;
+	ARRAY_PUSH(b->uses, b->nuses, b->capuses, u);
+}
+
+void
+snapshot_builder_set_endpoints(struct snapshot_builder *b, const char *name,
+    const char *endpoints)
+{
+	struct pending_uses u = { XDS_CLUSTER, name, 0, 0, endpoints };
+
+	ARRAY_PUSH(b->uses, b->nuses, b->capuses, u);
+}
+
+static int
+pending_cmp(const void *a, const void *b)
+{
+	const struct pending_uses *x = *(const struct pending_uses *const *)a,
+	    *y = *(const struct pending_uses *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Adds the hashes to r's uses, without repeats. */
+static void
+merge_uses(struct snapshot *s, struct xds_resource *r, const uint64_t *h,
+    size_t n)
+{
+	uint64_t *out = arena_alloc_nozero(&s->arena,
+	    (r->nuses + n) * sizeof *out);
+	size_t m = r->nuses, cap = 16;
+	uint64_t *set;
+
+	/* An open-addressing set of what is in: ingress_http repeats each
+	 * cluster once per route to it. */
+	while (cap < (r->nuses + n) * 2)
+		cap <<= 1;
+	set = xcalloc(cap, sizeof *set);
+	memcpy(out, r->uses, r->nuses * sizeof *out);
+	for (size_t i = 0; i < r->nuses + n; i++) {
+		uint64_t v = i < r->nuses ? r->uses[i] : h[i - r->nuses];
+		uint64_t key = v != 0 ? v : 1; /* 0 marks an empty slot */
+		size_t k = (size_t)key & (cap - 1);
+		bool seen = false;
+
+		for (; set[k] != 0; k = (k + 1) & (cap - 1))
+			if ((seen = set[k] == key))
+				break;
+		if (seen)
+			continue;
+		set[k] = key;
+		if (i >= r->nuses)
+			out[m++] = v;
+	}
+	free(set);
+	r->uses = out;
+	r->nuses = m;
+}
+
+/* Attaches the recorded uses to the resources, found by a walk along
+ * each sorted set: the translator records each type's in name order
+ * (what is not is sorted first), so this costs about one strcmp per
+ * resource. */
+static void
+resolve_uses(struct snapshot_builder *b)
+{
+	struct snapshot *s = b->snap;
+	struct pending_uses **v = xcalloc(b->nuses + 1, sizeof *v);
+
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		const struct xds_resource_set *set = &s->types[t];
+		size_t n = 0, at = 0;
+		bool sorted = true;
+
+		for (size_t i = 0; i < b->nuses; i++)
+			if (b->uses[i].type == (enum xds_type)t)
+				v[n++] = &b->uses[i];
+		for (size_t i = 1; i < n && sorted; i++)
+			sorted = strcmp(v[i - 1]->name, v[i]->name) <= 0;
+		if (!sorted)
+			qsort(v, n, sizeof *v, pending_cmp);
+		for (size_t i = 0; i < n; i++) {
+			const struct pending_uses *u = v[i];
+			struct xds_resource *r;
+			int c = 1;
+
+			while (at < set->n &&
+			    (c = strcmp(set->items[at].name, u->name)) < 0)
+				at++;
+			if (at == set->n || c != 0)
+				continue; /* not in the snapshot */
+			r = &set->items[at];
+			if (u->endpoints != NULL && t == XDS_CLUSTER)
+				r->endpoints = arena_strdup(&s->arena, u->endpoints);
+			else if (u->n > 0 && t != XDS_CLUSTER)
+				merge_uses(s, r, b->use_hashes + u->off, u->n);
+		}
+	}
+	free(v);
+	free(b->uses);
+	free(b->use_hashes);
+}
+
 void
 snapshot_builder_set_previous(struct snapshot_builder *b,
     const struct snapshot *prev)
@@ -376,6 +512,7 @@ snapshot_builder_finish(struct snapshot_builder *b)
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		resource_set_finish(&s->types[t],
 		    b->prev != NULL ? &b->prev->types[t] : NULL);
+	resolve_uses(b);
 	free(b);
 	return s;
 }
@@ -399,8 +536,65 @@ snapshot_unref(struct snapshot *s)
 	for (size_t i = 0; i < s->nblobs; i++)
 		xds_blob_unref(s->blobs[i]);
 	free(s->blobs);
+	for (size_t i = 0; i < s->ngateways; i++) {
+		free(s->gateways[i].name);
+		snapshot_unref(s->gateways[i].snap);
+	}
+	free(s->gateways);
+	snapshot_unref(s->gateway_none);
 	arena_free(&s->arena);
 	free(s);
+}
+
+void
+snapshot_add_gateway(struct snapshot *s, const char *name, struct snapshot *gw)
+{
+	size_t at = s->ngateways;
+
+	s->gateways = xreallocarray(s->gateways, s->ngateways + 1,
+	    sizeof s->gateways[0]);
+	/* Kept sorted by name ("a-b/x" sorts before "a/x", unlike the
+	 * DAG's namespace-then-name order). */
+	while (at > 0 && strcmp(s->gateways[at - 1].name, name) > 0) {
+		s->gateways[at] = s->gateways[at - 1];
+		at--;
+	}
+	s->gateways[at].name = xstrdup(name);
+	s->gateways[at].snap = gw;
+	s->ngateways++;
+}
+
+void
+snapshot_add_gateway_none(struct snapshot *s)
+{
+	if (s->gateway_none == NULL)
+		s->gateway_none = snapshot_builder_finish(
+		    snapshot_builder_new(s->revision));
+}
+
+struct snapshot *
+snapshot_select(struct snapshot *s, const char *gateway)
+{
+	size_t lo = 0, hi;
+
+	if (s == NULL || gateway == NULL)
+		return s;
+	hi = s->ngateways;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(gateway, s->gateways[mid].name);
+
+		if (c == 0)
+			return s->gateways[mid].snap;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	/* A Gateway that is not served gets nothing (SPEC.md §5a), never
+	 * the default listeners; NULL (nothing to send) when the snapshot
+	 * was made without one. */
+	return s->gateway_none;
 }
 
 const struct xds_resource *

@@ -28,6 +28,14 @@ struct xds_resource {
 	const uint8_t *bytes; /* the serialized resource (not wrapped in Any) */
 	size_t len;
 	bool named_only; /* proxyless api_listener: never sent under wildcard */
+	/* What the warming gate (SPEC §8, src/ads/warming.h) needs, set at
+	 * translation. A Listener or RouteConfiguration: the clusters it
+	 * sends traffic to, as xds_name_hash() of their names (unique, in no
+	 * order; a hash keeps a large ingress_http's list cheap to make and
+	 * to hold). An EDS Cluster: its ClusterLoadAssignment's name. */
+	const uint64_t *uses;
+	size_t nuses;
+	const char *endpoints; /* NULL: not an EDS cluster */
 };
 
 struct xds_resource_set {
@@ -64,7 +72,29 @@ struct snapshot {
 	struct arena arena; /* owns everything above */
 	struct xds_blob **blobs; /* resources it holds a reference on */
 	size_t nblobs, capblobs;
+	/* Appended: Gateway API (SPEC.md §5a). What a node naming Gateway
+	 * "<ns>/<name>" in its metadata gets, sorted by name, each a
+	 * reference; gateway_none for a Gateway that is not served. */
+	struct snapshot_gateway *gateways;
+	size_t ngateways;
+	struct snapshot *gateway_none;
 };
+
+struct snapshot_gateway {
+	char *name; /* "<namespace>/<name>" */
+	struct snapshot *snap;
+};
+
+/* Attach the snapshot of Gateway name (takes the reference gw). Before
+ * s is published only. */
+void snapshot_add_gateway(struct snapshot *s, const char *name,
+    struct snapshot *gw);
+/* What a node naming a Gateway that is not served gets: an empty
+ * snapshot of s's revision (made once, before s is published). */
+void snapshot_add_gateway_none(struct snapshot *s);
+/* What a node naming gateway (NULL: none) gets: s itself, one of its
+ * Gateways' snapshots, or its empty one (borrowed, lives as long as s). */
+struct snapshot *snapshot_select(struct snapshot *s, const char *gateway);
 
 const char *xds_type_url(enum xds_type type);
 const char *xds_type_short(enum xds_type type); /* "lds", "cds", ... */
@@ -85,6 +115,20 @@ void snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 /* A shared resource (takes a reference): no copy, no hashing. */
 void snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only);
+/* The hash naming a cluster in xds_resource.uses. */
+uint64_t xds_name_hash(const char *name);
+/* Records that the Listener or RouteConfiguration (type, name) sends
+ * traffic to the clusters whose xds_name_hash()es are hashes (any order,
+ * repeats allowed; a second call for the same resource adds to the
+ * first). Resolved by snapshot_builder_finish: nothing for a resource the
+ * snapshot does not hold. */
+void snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const uint64_t *hashes, size_t n);
+/* Records that the EDS Cluster name loads its endpoints from the
+ * ClusterLoadAssignment endpoints (both borrowed until finish, which
+ * copies endpoints into the snapshot). */
+void snapshot_builder_set_endpoints(struct snapshot_builder *b,
+    const char *name, const char *endpoints);
 /* The snapshot this one most likely repeats in part (borrowed until
  * finish): a type whose sorted (name, version) list is the same as
  * prev's takes prev's version instead of hashing the list again (the

@@ -1,5 +1,7 @@
 #include "xds/translate_internal.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/xalloc.h"
@@ -87,6 +89,165 @@ translation_timeout(struct arena *a, int64_t ms)
 	return pb_duration_ms(a, ms);
 }
 
+/* xds_name_hash(name), remembered by address: a cluster's name is one
+ * string that every route to it points at. */
+struct name_hashes {
+	struct {
+		const char *p;
+		uint64_t h;
+	} slot[4096];
+};
+
+static uint64_t
+name_hash_memo(struct name_hashes *m, const char *name)
+{
+	size_t k = (size_t)(((uintptr_t)name * UINT64_C(0x9e3779b97f4a7c15)) >> 40) % 4096;
+
+	if (m->slot[k].p != name) {
+		m->slot[k].p = name;
+		m->slot[k].h = xds_name_hash(name);
+	}
+	return m->slot[k].h;
+}
+
+/* Whether h is among v[0 .. n). */
+static bool
+has_hash(const uint64_t *v, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == h)
+			return true;
+	return false;
+}
+
+/* The clusters vh's routes send traffic to (weighted backends and
+ * mirrors), as a blob of uint64: how many of them port 80 routes to, then
+ * the hashes, those first, each once. What forwards where follows the
+ * translator (translate_route.c route(), translate_http_view,
+ * secure_view): a route with backends forwards on port 80 unless it is
+ * https-only, a TLS host's redirect or an https redirect; on 443 the
+ * redirects forward too. A host whose routes are the last build's (the
+ * same array: translation_seq_get) reuses the last blob, so a change costs
+ * a walk of the changed hosts' routes only. The caller unrefs the blob. */
+#define USES_HEAD 1
+static struct xds_blob *
+vhost_uses(struct translation *t, const struct dag_vhost *vh,
+    struct name_hashes *memo)
+{
+	uint64_t *v = NULL, key;
+	size_t n = 0, cap = 0, nhttp = 0;
+	struct xds_blob *b;
+
+	if ((b = translation_seq_get(t, SEQ_USES, vh->routes, &key, NULL)) != NULL) {
+		translation_seq_put(t, SEQ_USES, vh->routes, key, b, false);
+		return xds_blob_ref(b);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t j = 0; j < vh->nroutes; j++) {
+			const struct dag_route *r = &vh->routes[j];
+			bool forwards = r->nclusters > 0 &&
+			    (r->action == DAG_ACTION_FORWARD ||
+			    r->action == DAG_ACTION_HTTPS_REDIRECT);
+			bool http = r->action == DAG_ACTION_FORWARD &&
+			    !r->secure_only && !r->https_upgrade;
+
+			if (!forwards || http != (pass == 0))
+				continue;
+			for (size_t k = 0; k <= r->nclusters; k++) {
+				const struct dag_cluster *dc = k < r->nclusters ?
+				    r->clusters[k].cluster : r->mirror;
+				uint64_t h;
+
+				if (dc == NULL)
+					continue;
+				h = name_hash_memo(memo, dc->name);
+				/* A host has few clusters: a scan is enough. */
+				if (!has_hash(v, n, h))
+					ARRAY_PUSH(v, n, cap, h);
+			}
+		}
+		if (pass == 0)
+			nhttp = n;
+	}
+	b = xds_blob_new("", (n + USES_HEAD) * sizeof(uint64_t));
+	memcpy(b->bytes, &(uint64_t){ nhttp }, sizeof(uint64_t));
+	if (n > 0)
+		memcpy(b->bytes + USES_HEAD * sizeof(uint64_t), v, n * sizeof *v);
+	free(v);
+	translation_seq_put(t, SEQ_USES, vh->routes, 1, b, false);
+	return b;
+}
+
+/* What each Listener, RouteConfiguration and EDS Cluster uses, for the
+ * ADS warming gate (SPEC §8): recorded from the DAG, not decoded from the
+ * resources, in each type's name order (the snapshot then finds them in
+ * one walk). Envoy's route configurations only: a proxyless client's
+ * RouteConfiguration <fqdn> always comes before the clusters it names
+ * (warming.h), so it never waits. */
+static void
+translate_uses(struct translation *t)
+{
+	const struct dag *dag = t->dag;
+	struct name_hashes *memo = xcalloc(1, sizeof *memo);
+	uint64_t *all = NULL, *fallback = NULL, *tcp = NULL;
+	size_t nall = 0, capall = 0, nfb = 0, capfb = 0, ntcp = 0, captcp = 0;
+
+	for (size_t i = 0; i < dag->nclusters; i++) {
+		const struct dag_cluster *dc = dag->clusters[i];
+
+		if (dc->endpoints != NULL && dc->external_name == NULL &&
+		    dc->eds_name != NULL)
+			snapshot_builder_set_endpoints(t->out, dc->name, dc->eds_name);
+	}
+	for (size_t i = 0; i < dag->nvhosts; i++) {
+		const struct dag_vhost *vh = &dag->vhosts[i];
+		struct xds_blob *b;
+		uint64_t nhttp;
+		size_t n;
+
+		if (vh->tls != NULL && vh->tls->tcpproxy != NULL)
+			for (size_t k = 0; k < vh->tls->tcpproxy->nclusters; k++)
+				ARRAY_PUSH(tcp, ntcp, captcp, name_hash_memo(memo,
+				    vh->tls->tcpproxy->clusters[k].cluster->name));
+		if (vh->nroutes == 0)
+			continue;
+		b = vhost_uses(t, vh, memo);
+		n = b->len / sizeof(uint64_t) - USES_HEAD;
+		memcpy(&nhttp, b->bytes, sizeof nhttp);
+		if (nall + n > capall) {
+			capall = (nall + n) * 2;
+			all = xreallocarray(all, capall, sizeof *all);
+		}
+		memcpy(all + nall, b->bytes + USES_HEAD * sizeof(uint64_t),
+		    nhttp * sizeof *all);
+		nall += nhttp;
+		if (vh->tls != NULL && n > 0) {
+			uint64_t *h = arena_alloc_nozero(&t->arena, n * sizeof *h);
+
+			memcpy(h, b->bytes + USES_HEAD * sizeof(uint64_t),
+			    n * sizeof *h);
+			/* https/<fqdn> (hosts are in fqdn order). */
+			snapshot_builder_add_uses(t->out, XDS_ROUTE,
+			    arena_printf(&t->arena, TRANSLATE_HTTPS_ROUTES_PREFIX "%s",
+			    vh->fqdn), h, n);
+			if (vh->tls->fallback != NULL)
+				for (size_t k = 0; k < n; k++)
+					ARRAY_PUSH(fallback, nfb, capfb, h[k]);
+		}
+		xds_blob_unref(b);
+	}
+	/* "ingress_fallbackcert" < "ingress_http", after "https/...". */
+	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_FALLBACK_ROUTES,
+	    fallback, nfb);
+	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_HTTP_ROUTES, all, nall);
+	snapshot_builder_add_uses(t->out, XDS_LISTENER, TRANSLATE_HTTPS_LISTENER,
+	    tcp, ntcp);
+	free(memo);
+	free(all);
+	free(fallback);
+	free(tcp);
+}
+
 struct snapshot *
 translate_dag(const struct dag *dag, const struct translate_options *o,
     const char *revision)
@@ -112,6 +273,7 @@ translate_dag_cached(const struct dag *dag, const struct translate_options *o,
 	translate_routes(&t);
 	translate_secrets(&t);
 	translate_https(&t);
+	translate_uses(&t);
 	snap = snapshot_builder_finish(t.out);
 	translate_cache_snapshot(&t, snap);
 	translate_cache_end(&t);

@@ -111,6 +111,15 @@ struct snapshot *translate_dag_cached(const struct dag *dag,
 struct snapshot *translate_dag(const struct dag *dag,
     const struct translate_options *o, const char *revision);
 
+/* What an Envoy naming Gateway gw in its node metadata
+ * (cairn.io/gateway: NS/NAME) gets: one Listener and one
+ * RouteConfiguration per port (gw/<ns>/<name>/<port>), the clusters and
+ * ClusterLoadAssignments its routes use (translate_gateway.c). */
+struct snapshot *translate_gateway(const struct dag *dag,
+    const struct dag_gateway *gw, const struct translate_options *o,
+    const char *revision);
+#define TRANSLATE_GATEWAY_METADATA "cairn.io/gateway"
+
 /* Names Contour uses, so its docs and dashboards apply. */
 #define TRANSLATE_HTTP_LISTENER "ingress_http"
 #define TRANSLATE_HTTP_ROUTES "ingress_http"

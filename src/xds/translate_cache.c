@@ -41,14 +41,14 @@
 	_Static_assert(sizeof(struct type) == (size), \
 	    "struct " #type " changed: update its fingerprint in translate_cache.c")
 FP_SIZE(dag_endpoint, 16);
-FP_SIZE(dag_endpoints, 24);
+FP_SIZE(dag_endpoints, 32);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 176);
+FP_SIZE(dag_cluster, 184);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
-FP_SIZE(dag_headers_policy, 48);
+FP_SIZE(dag_headers_policy, 64);
 FP_SIZE(dag_cookie_rewrite, 40);
 FP_SIZE(dag_weighted_cluster, 48);
 FP_SIZE(dag_redirect, 40);
@@ -59,8 +59,9 @@ FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 288);
-FP_SIZE(dag_vhost, 112);
+FP_SIZE(dag_route, 312);
+FP_SIZE(dag_vhost, 128);
+FP_SIZE(dag_jwt_provider, 72);
 FP_SIZE(translate_options, 312);
 #endif
 
@@ -148,6 +149,11 @@ fp_headers_policy(struct fp *f, const struct dag_headers_policy *p)
 		fp_str(f, p->remove[i]);
 	fp_str(f, p->host_rewrite);
 	fp_str(f, p->host_rewrite_header);
+	fp_u64(f, p->nadd);
+	for (size_t i = 0; i < p->nadd; i++) {
+		fp_str(f, p->add[i].key);
+		fp_str(f, p->add[i].value);
+	}
 }
 
 static void
@@ -257,6 +263,7 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 	fp_u64(f, c->dns_family);
 	fp_str(f, c->eds_name);
 	fp_str(f, c->sni);
+	fp_u64(f, c->dnsname);
 	/* upstream_ca: such clusters are not cached. */
 	fp_str(f, c->upstream_subject_name);
 	fp_u64(f, c->nupstream_subject_names);
@@ -443,6 +450,8 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 	fp_ratelimit(f, r->ratelimit);
 	fp_ip_filter(f, r->ip_filter);
 	fp_u64(f, r->permit_insecure | r->https_upgrade << 1 | r->secure_only << 2);
+	fp_str(f, r->regex_rewrite);
+	fp_str(f, r->regex_substitution);
 	fp_u64(f, r->internal_redirect != NULL);
 	if (r->internal_redirect != NULL) {
 		const struct dag_internal_redirect *ir = r->internal_redirect;
@@ -464,6 +473,7 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 		fp_str(f, r->auth_context[i].value);
 	}
 	fp_global_ratelimit(f, r->global_ratelimit);
+	fp_str(f, r->jwt_provider);
 }
 
 static void
@@ -498,6 +508,21 @@ fp_vhost(struct fp *f, const struct translation *t, const struct dag_vhost *vh)
 	fp_str(f, vh->tls_secret_name);
 	fp_str(f, vh->tls_minimum_version);
 	/* tls: such hosts are not cached. */
+	fp_u64(f, vh->njwt_providers);
+	for (size_t i = 0; i < vh->njwt_providers; i++) {
+		const struct dag_jwt_provider *p = &vh->jwt_providers[i];
+
+		fp_str(f, p->name);
+		fp_str(f, p->issuer);
+		fp_u64(f, p->naudiences);
+		for (size_t k = 0; k < p->naudiences; k++)
+			fp_str(f, p->audiences[k]);
+		fp_str(f, p->uri);
+		fp_u64(f, (uint64_t)p->timeout_ms);
+		fp_u64(f, (uint64_t)p->cache_duration_ms);
+		fp_u64(f, p->forward);
+		fp_u64(f, cluster_fp(t, p->cluster));
+	}
 }
 
 /* Everything of the options, so that a reload with other options

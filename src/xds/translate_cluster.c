@@ -282,6 +282,9 @@ translate_clusters(struct translation *t)
 		struct xds_blob *b;
 		Cluster *c;
 
+		if (dc->gateway_only && !t->gateway_view)
+			continue;
+
 		if ((b = translation_seq_get(t, SEQ_CLUSTER, dc, &key, NULL)) ==
 		    NULL) {
 			key = translation_key_cluster(t, dc);
@@ -295,14 +298,17 @@ translate_clusters(struct translation *t)
 		mark = arena_mark(a);
 		c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
 		c->name = pb_borrow(dc->name);
-		/* ExtensionService clusters (port 0) have none, as Contour's. */
-		if (dc->port != 0)
+		/* ExtensionService clusters (port 0) and Contour's DNSNameCluster
+		 * (a remote JWKS) have none, as Contour's. */
+		if (dc->port != 0 && !dc->dnsname)
 			c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
 			    dc->service, dc->port);
 		c->cluster_discovery_type_case =
 		    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
 		if (dc->external_name != NULL) {
 			dns_cluster(a, c, dc);
+			if (dc->dnsname && dc->dns_family == DAG_DNS_ALL)
+				c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__LOGICAL_DNS;
 		} else {
 			Envoy__Config__Cluster__V3__Cluster__EdsClusterConfig *eds = pb_new(a,
 			    &envoy__config__cluster__v3__cluster__eds_cluster_config__descriptor);
@@ -362,6 +368,9 @@ translate_endpoints(struct translation *t)
 		struct arena_mark mark;
 		struct xds_blob *b;
 		ClusterLoadAssignment *cla;
+
+		if (de->gateway_only && !t->gateway_view)
+			continue;
 
 		if ((b = translation_seq_get(t, SEQ_ENDPOINT, de, &key, NULL)) ==
 		    NULL) {

@@ -345,7 +345,8 @@ network_filter(struct arena *a, const char *name, const ProtobufCMessage *cfg)
 
 static Filter *
 https_hcm(struct translation *t, const char *stat_prefix, const char *rds,
-    const struct dag_client_validation *cv, const struct dag_ext_auth *ea)
+    const struct dag_client_validation *cv, const struct dag_ext_auth *ea,
+    const struct dag_vhost *vh)
 {
 	const struct translate_options *o = t->opts;
 	struct arena *a = &t->arena;
@@ -373,6 +374,10 @@ https_hcm(struct translation *t, const char *stat_prefix, const char *rds,
 	}
 	translate_tracing_hcm(t, &hcm->base); /* translate_tracing.c */
 	translate_ratelimit_hcm(t, &hcm->base); /* translate_ratelimit.c */
+	/* Contour's order: jwt_authn, then ext_authz, both before the
+	 * router (each inserted just before it). */
+	if (vh != NULL) /* translate_jwt.c */
+		translate_jwt_filter(t, &hcm->base, vh);
 	translate_extauth_hcm(t, &hcm->base, ea); /* translate_extauth.c */
 	return network_filter(a, "envoy.filters.network.http_connection_manager",
 	    &hcm->base);
@@ -471,7 +476,7 @@ host_chain(struct translation *t, const struct dag_vhost *vh)
 		return NULL;
 	fc = filter_chain(a, vh->fqdn, https_hcm(t, TRANSLATE_HTTPS_LISTENER,
 	    arena_printf(a, TRANSLATE_HTTPS_ROUTES_PREFIX "%s", vh->fqdn),
-	    tls->client_validation, tls->ext_auth));
+	    tls->client_validation, tls->ext_auth, vh));
 	fc->transport_socket = downstream_tls(t, tls, tls->secret, true);
 	return fc;
 }
@@ -513,7 +518,7 @@ translate_https(struct translation *t)
 			.minimum_version = t->opts->tls_minimum_version,
 			.maximum_version = t->opts->tls_maximum_version };
 		FilterChain *fc = filter_chain(a, NULL, https_hcm(t,
-		    TRANSLATE_FALLBACK_ROUTES, TRANSLATE_FALLBACK_ROUTES, NULL, NULL));
+		    TRANSLATE_FALLBACK_ROUTES, TRANSLATE_FALLBACK_ROUTES, NULL, NULL, NULL));
 
 		fc->name = FALLBACK_CHAIN;
 		fc->transport_socket = downstream_tls(t, &ft, ft.secret, true);

@@ -13,6 +13,7 @@ enum translation_seq {
 	SEQ_API_LISTENER, /* proxyless api listeners, by the host's routes */
 	SEQ_HTTP_VHOST, /* ingress_http's hosts, by their routes */
 	SEQ_PROXYLESS_ROUTE, /* proxyless RouteConfigurations, by routes */
+	SEQ_USES, /* the clusters each host's routes use (translate.c), by routes */
 	SEQ_COUNT,
 };
 
@@ -39,6 +40,9 @@ struct translation {
 	/* The routes being translated are a TLS host's with an ext_authz
 	 * filter: they carry their authPolicy (translate_extauth.c). */
 	bool ext_authz_routes;
+	/* A Gateway's snapshot (translate_gateway.c): its clusters and
+	 * endpoints; the default one leaves out what only Gateways use. */
+	bool gateway_view;
 };
 
 /* --- translate_extauth.c: external authorization ------------------------ */
@@ -144,6 +148,13 @@ void translation_emit(struct translation *t, enum xds_type type,
 /* True when some virtual host has at least one route. */
 bool translation_has_routes(const struct translation *t);
 bool translation_cookie_rewrites(const struct translation *t);
+/* translate_jwt.c: Contour's jwt_authn filter of a TLS host with
+ * jwtProviders, inserted before the router of hcm (an
+ * HttpConnectionManager); and the per-route config naming a requirement. */
+void translate_jwt_filter(struct translation *t, ProtobufCMessage *hcm,
+    const struct dag_vhost *vh);
+struct Google__Protobuf__Any *translate_jwt_per_route(struct arena *a,
+    const char *requirement);
 /* A virtual host proxyless gRPC clients can name (xds:///<fqdn>): it has
  * routes and is not a wildcard. Such a host gets an api_listener and a
  * RouteConfiguration of its own, both named after the FQDN. */
@@ -154,6 +165,9 @@ struct Google__Protobuf__Duration *translation_timeout(struct arena *a,
     int64_t ms);
 
 void translate_listeners(struct translation *t);
+/* A Gateway port's listener (HCM with RDS route_config_name = name). */
+void translate_http_listener_named(struct translation *t, const char *name,
+    const char *address, uint32_t port);
 /* TLS: SDS Secrets (translate_secret.c); ingress_https, https/<fqdn> and
  * ingress_fallbackcert (translate_https.c). */
 void translate_secrets(struct translation *t);

@@ -401,6 +401,27 @@ http_listener(struct translation *t)
 	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
 }
 
+/* A Gateway's port (translate_gateway.c): ingress_http's shape under
+ * another name, address and RouteConfiguration. */
+void
+translate_http_listener_named(struct translation *t, const char *name,
+    const char *address, uint32_t port)
+{
+	struct arena *a = &t->arena;
+	Listener *l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
+	FilterChain *fc = pb_new(a, &envoy__config__listener__v3__filter_chain__descriptor);
+
+	l->name = pb_str(a, name);
+	l->address = pb_socket_address(a, address, port);
+	fc->n_filters = 1;
+	fc->filters = pb_array(a, 1);
+	fc->filters[0] = hcm_filter(t, translate_hcm(t, name, name, true));
+	l->n_filter_chains = 1;
+	l->filter_chains = pb_array(a, 1);
+	l->filter_chains[0] = fc;
+	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+}
+
 /* gRPC's xDS client asks for the Listener named after the target's host
  * and expects an api_listener HCM; Envoy must never see these (they have
  * no address), so they are sent only to clients that name them. Its routes

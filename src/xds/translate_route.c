@@ -301,6 +301,36 @@ header_options(struct arena *a, const struct dag_header_value *hv, size_t n,
 	return out;
 }
 
+/* set (overwrite) then Gateway API's add (append to existing values). */
+static HeaderValueOption **
+policy_options(struct arena *a, const struct dag_headers_policy *hp,
+    size_t *nout)
+{
+	HeaderValueOption **set, **out;
+	size_t nset;
+
+	set = header_options(a, hp->set, hp->nset, &nset);
+	if (hp->nadd == 0) {
+		*nout = nset;
+		return set;
+	}
+	out = pb_array(a, nset + hp->nadd);
+	memcpy(out, set, nset * sizeof *out);
+	for (size_t i = 0; i < hp->nadd; i++) {
+		HeaderValueOption *o = pb_new(a,
+		    &envoy__config__core__v3__header_value_option__descriptor);
+
+		o->header = pb_new(a, &envoy__config__core__v3__header_value__descriptor);
+		o->header->key = pb_str(a, hp->add[i].key);
+		o->header->value = pb_str(a, hp->add[i].value);
+		o->append_action =
+		    ENVOY__CONFIG__CORE__V3__HEADER_VALUE_OPTION__HEADER_APPEND_ACTION__APPEND_IF_EXISTS_OR_ADD;
+		out[nset + i] = o;
+	}
+	*nout = nset + hp->nadd;
+	return out;
+}
+
 static char **
 header_names(struct arena *a, const char **names, size_t n, size_t *nout)
 {
@@ -434,8 +464,8 @@ cors_config(struct arena *a, const struct dag_cors *c)
 
 /* typed_per_filter_config entries, in Contour's filter order. */
 struct filter_configs {
-	const char *names[4];
-	Google__Protobuf__Any *values[4];
+	const char *names[5];
+	Google__Protobuf__Any *values[5];
 	size_t n;
 };
 
@@ -671,7 +701,7 @@ cluster_weight(struct arena *a, const struct dag_weighted_cluster *w,
 	if (w->request_headers != NULL) {
 		const struct dag_headers_policy *hp = w->request_headers;
 
-		cw->request_headers_to_add = header_options(a, hp->set, hp->nset,
+		cw->request_headers_to_add = policy_options(a, hp,
 		    &cw->n_request_headers_to_add);
 		cw->request_headers_to_remove = header_names(a, hp->remove,
 		    hp->nremove, &cw->n_request_headers_to_remove);
@@ -684,7 +714,7 @@ cluster_weight(struct arena *a, const struct dag_weighted_cluster *w,
 	if (w->response_headers != NULL) {
 		const struct dag_headers_policy *hp = w->response_headers;
 
-		cw->response_headers_to_add = header_options(a, hp->set, hp->nset,
+		cw->response_headers_to_add = policy_options(a, hp,
 		    &cw->n_response_headers_to_add);
 		cw->response_headers_to_remove = header_names(a, hp->remove,
 		    hp->nremove, &cw->n_response_headers_to_remove);
@@ -800,6 +830,14 @@ route_action(struct arena *a, const struct dag_route *r, bool proxyless)
 	}
 	if (r->prefix_rewrite != NULL)
 		ra->prefix_rewrite = pb_str(a, r->prefix_rewrite);
+	if (r->regex_rewrite != NULL) {
+		Envoy__Type__Matcher__V3__RegexMatchAndSubstitute *rs = pb_new(a,
+		    &envoy__type__matcher__v3__regex_match_and_substitute__descriptor);
+
+		rs->pattern = regex_matcher(a, r->regex_rewrite);
+		rs->substitution = pb_str(a, r->regex_substitution);
+		ra->regex_rewrite = rs;
+	}
 	if (r->request_headers != NULL && r->request_headers->host_rewrite != NULL) {
 		ra->host_rewrite_specifier_case =
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_LITERAL;
@@ -855,8 +893,20 @@ redirect_action(struct arena *a, const struct dag_route *r)
 		    ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__PATH_REWRITE_SPECIFIER_PREFIX_REWRITE;
 		ra->prefix_rewrite = pb_str(a, rd->prefix);
 	}
-	if (rd->status_code == 302)
+	switch (rd->status_code) {
+	case 302:
 		ra->response_code = ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__REDIRECT_RESPONSE_CODE__FOUND;
+		break;
+	case 303: /* Gateway API's other codes */
+		ra->response_code = ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__REDIRECT_RESPONSE_CODE__SEE_OTHER;
+		break;
+	case 307:
+		ra->response_code = ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__REDIRECT_RESPONSE_CODE__TEMPORARY_REDIRECT;
+		break;
+	case 308:
+		ra->response_code = ENVOY__CONFIG__ROUTE__V3__REDIRECT_ACTION__REDIRECT_RESPONSE_CODE__PERMANENT_REDIRECT;
+		break;
+	}
 	return ra;
 }
 
@@ -906,16 +956,15 @@ route(struct translation *t, const struct dag_vhost *vh,
 	if (proxyless)
 		return out;
 	if (r->request_headers != NULL) {
-		out->request_headers_to_add = header_options(a, r->request_headers->set,
-		    r->request_headers->nset, &out->n_request_headers_to_add);
+		out->request_headers_to_add = policy_options(a, r->request_headers,
+		    &out->n_request_headers_to_add);
 		out->request_headers_to_remove = header_names(a,
 		    r->request_headers->remove, r->request_headers->nremove,
 		    &out->n_request_headers_to_remove);
 	}
 	if (r->response_headers != NULL) {
-		out->response_headers_to_add = header_options(a,
-		    r->response_headers->set, r->response_headers->nset,
-		    &out->n_response_headers_to_add);
+		out->response_headers_to_add = policy_options(a,
+		    r->response_headers, &out->n_response_headers_to_add);
 		out->response_headers_to_remove = header_names(a,
 		    r->response_headers->remove, r->response_headers->nremove,
 		    &out->n_response_headers_to_remove);
@@ -928,6 +977,11 @@ route(struct translation *t, const struct dag_vhost *vh,
 		    r->cookie_rewrites, r->ncookie_rewrites));
 	if (r->ip_filter != NULL)
 		filter_config_add(&fc, FILTER_RBAC, rbac_config(a, r->ip_filter));
+	/* Contour's requirement_name; only hosts with providers have the
+	 * jwt_authn filter (translate_jwt.c). */
+	if (r->jwt_provider != NULL && vh->njwt_providers > 0)
+		filter_config_add(&fc, "envoy.filters.http.jwt_authn",
+		    translate_jwt_per_route(a, r->jwt_provider));
 	if (fc.n > 0)
 		PER_FILTER(a, out, &fc,
 		    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor,

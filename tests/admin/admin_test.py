@@ -55,6 +55,8 @@ REQUIRED_SERIES = [
     "cairn_admin_renders_total",
     "cairn_xds_bytes_sent_total",
     "cairn_file_errors",
+    "cairn_xds_warming_timeouts_total",
+    "cairn_xds_warming_held_streams",
 ]
 XDS_TYPES = ["lds", "rds", "cds", "eds", "sds"]
 

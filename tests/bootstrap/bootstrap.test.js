@@ -42,11 +42,32 @@ function parseDuration(s, p, problems) {
   return { seconds: sign * Number(m[2]), nanos: sign * Number((m[3] || '').padEnd(9, '0')) };
 }
 
+// google.protobuf.Value / Struct: any JSON value / object in proto3 JSON (the runtime's
+// static_layer). protobufjs's own copy of struct.proto has camelCase field names.
+function valueFromJson(x) {
+  if (x === null) return { nullValue: 0 };
+  if (typeof x === 'number') return { numberValue: x };
+  if (typeof x === 'string') return { stringValue: x };
+  if (typeof x === 'boolean') return { boolValue: x };
+  if (Array.isArray(x)) return { listValue: { values: x.map(valueFromJson) } };
+  return { structValue: structFromJson(x) };
+}
+function structFromJson(x) {
+  return { fields: Object.fromEntries(Object.entries(x).map(([k, v]) => [k, valueFromJson(v)])) };
+}
+
 // Reads proto3 JSON as message `type` strictly, into the plain object protobufjs's fromObject
 // takes. Anything Envoy's JSON parser would refuse is a problem.
 function fromProto3Json(root, type, json, p, problems) {
   const full = type.fullName.replace(/^\./, '');
   if (full === 'google.protobuf.Duration') return parseDuration(json, p, problems);
+  if (full === 'google.protobuf.Struct') {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      problems.push(`${p}: expected a JSON object for a Struct, got ${JSON.stringify(json)}`);
+      return {};
+    }
+    return structFromJson(json);
+  }
   if (WRAPPERS.has(full)) return { value: json };
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     problems.push(`${p}: expected a ${full} object, got ${JSON.stringify(json)}`);
@@ -157,6 +178,10 @@ function assertCommon(json) {
   for (const r of routes) assert.equal(r.route.cluster, 'envoy-admin');
   assert.equal(hcm.http_filters.at(-1)['@type'] || hcm.http_filters.at(-1).typed_config['@type'],
     'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router');
+  // Envoy's RE2 limit is cairn's (SPEC §8), in a static runtime layer; the admin layer stays.
+  assert.deepEqual(json.layered_runtime.layers.map((l) => l.name), ['static', 'admin']);
+  assert.equal(typeof json.layered_runtime.layers[0].static_layer['re2.max_program_size.error_level'], 'number');
+  assert.deepEqual(json.layered_runtime.layers[1].admin_layer, {});
 }
 
 test('SotW: GRPC ADS to a TCP address; node; static cairn cluster over HTTP/2', T, async () => {
@@ -228,6 +253,31 @@ test('addresses: unix socket, IPv6, any-address, a name; from cairn.yaml or --xd
     assert.deepEqual(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address, { address: '127.0.0.2', port_value: 19000 });
     c = cluster((await bootstrap(['-c', cfg, '--xds', '127.0.0.3:19001'])).json, 'cairn');
     assert.equal(c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value, 19001);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('runtime: re2.max_program_size.error_level is envoy.regex-max-program-size (default 1000)', T, async () => {
+  const level = (r) => r.json.layered_runtime.layers[0].static_layer['re2.max_program_size.error_level'];
+  // As Envoy decodes it: the number survives the official Bootstrap's wire form.
+  const decoded = (r) => r.msg.layered_runtime.layers[0].static_layer.fields['re2.max_program_size.error_level'].numberValue;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-bootstrap-'));
+  try {
+    const empty = path.join(dir, 'empty.yaml');
+    fs.writeFileSync(empty, '');
+    let r = await bootstrap(['-c', empty, '--xds', '127.0.0.1:18000']);
+    assert.equal(level(r), 1000);
+    assert.equal(decoded(r), 1000);
+    const cfg = path.join(dir, 'cairn.yaml');
+    fs.writeFileSync(cfg, 'envoy:\n  regex-max-program-size: 5000\n');
+    r = await bootstrap(['-c', cfg, '--xds', '127.0.0.1:18000']);
+    assert.equal(level(r), 5000);
+    assert.equal(decoded(r), 5000);
+    fs.writeFileSync(cfg, 'envoy:\n  regex-max-program-size: 0\n');
+    const bad = cairn(['-c', cfg, '--xds', '127.0.0.1:18000']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /cairn\.yaml:2:27: .*regex-max-program-size must be at least 1/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

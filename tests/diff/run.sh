@@ -11,7 +11,7 @@ dir="$top_srcdir/tests/diff"
 
 cases=$(cd "$dir" && for d in */; do [ -d "$d/old" ] && [ -d "$d/new" ] && echo "${d%/}"; done)
 n=$(echo "$cases" | grep -c .)
-echo "1..$((n * 3 + 3))"
+echo "1..$((n * 3 + 4))"
 i=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -68,11 +68,11 @@ else
 	echo "not ok $i - no change: exit $rc, $(wc -c <"$tmp/out") bytes"
 fi
 
-# Usage errors exit 2: --gateway (Gateway API is not served yet), one
-# directory, an unknown --format.
+# Usage errors exit 2: --gateway without NAMESPACE/NAME, one directory,
+# an unknown --format.
 i=$((i + 1))
 bad=0
-for args in "--gateway shop/gw $dir/no-change/old $dir/no-change/new" \
+for args in "--gateway shop-gw $dir/no-change/old $dir/no-change/new" \
     "$dir/no-change/old" "--format yaml $dir/no-change/old $dir/no-change/new" \
     "--git $dir --to HEAD"; do
 	# shellcheck disable=SC2086
@@ -84,6 +84,27 @@ if [ $bad -eq 0 ]; then
 	echo "ok $i - usage errors exit 2"
 else
 	echo "not ok $i - usage errors exit 2"
+fi
+
+# --gateway: what changes for an Envoy naming the Gateway (SPEC.md §5a),
+# on examples/gateway-api with the canary weights changed; nodes naming no
+# Gateway see no change.
+i=$((i + 1))
+mkdir -p "$tmp/gw"
+cp -r "$top_srcdir/examples/gateway-api" "$tmp/gw/old"
+cp -r "$top_srcdir/examples/gateway-api" "$tmp/gw/new"
+sed -i 's/weight: 90/weight: 50/; s/weight: 10/weight: 50/' "$tmp/gw/new/shop/routes.yaml"
+"$CAIRN" diff -c /dev/null --gateway shop/public "$tmp/gw/old" "$tmp/gw/new" >"$tmp/gw.out" 2>&1
+rc=$?
+"$CAIRN" diff -c /dev/null "$tmp/gw/old" "$tmp/gw/new" >"$tmp/gw-default.out" 2>&1
+rc2=$?
+if [ $rc -eq 1 ] && grep -q "virtual host www.shop.example  (gw/shop/public/8080)" "$tmp/gw.out" &&
+    grep -q "route.weighted_clusters.clusters\[1\].weight: 90 -> 50" "$tmp/gw.out" &&
+    [ $rc2 -eq 0 ] && [ ! -s "$tmp/gw-default.out" ]; then
+	echo "ok $i - --gateway: the Gateway's route change; none for other nodes"
+else
+	echo "not ok $i - --gateway: exit $rc / $rc2"
+	sed 's/^/# /' "$tmp/gw.out" "$tmp/gw-default.out"
 fi
 
 # Color only on a terminal: never in a pipe (auto), always when asked.

@@ -11,6 +11,7 @@ include $(VARS)
 
 O ?= fuzz-build
 FUZZ_CC ?= clang
+FUZZ_CXX ?= clang++
 FUZZERS ?= load config sotw delta build secret admin
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
@@ -19,7 +20,11 @@ FUZZ_BUILD_CPPFLAGS = -I$(FUZZ_SRCDIR)/src -I$(FUZZ_BUILDDIR)/proto-gen \
 	-I$(FUZZ_BUILDDIR) -I$(FUZZ_SRCDIR)/tests/fuzz -D_GNU_SOURCE \
 	-DSYSCONFDIR='"/etc"' $(FUZZ_DEP_CFLAGS)
 
-LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(O)/obj/%.o) $(FUZZ_GEN_SRCS:%.c=$(O)/obj/%.o)
+FUZZ_BUILD_CXXFLAGS = -std=gnu++17 -g -O1 -w $(SAN) -fsanitize=fuzzer-no-link
+
+# The one C++ file (src/util/re2_check.cc, RE2) is listed apart.
+LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(O)/obj/%.o) $(FUZZ_GEN_SRCS:%.c=$(O)/obj/%.o) \
+	$(FUZZ_LIB_CXX_SRCS:%.cc=$(O)/obj/%.o)
 TARGETS = $(FUZZERS:%=$(O)/%_fuzzer)
 
 all: $(TARGETS)
@@ -27,6 +32,10 @@ all: $(TARGETS)
 $(O)/obj/src/%.o: $(FUZZ_SRCDIR)/src/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_BUILD_CPPFLAGS) $(FUZZ_BUILD_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/obj/src/%.o: $(FUZZ_SRCDIR)/src/%.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_BUILD_CPPFLAGS) $(FUZZ_DEP_CXXFLAGS) $(FUZZ_BUILD_CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/obj/proto-gen/%.o: $(FUZZ_BUILDDIR)/proto-gen/%.c
 	@mkdir -p $(@D)

@@ -18,7 +18,9 @@
  *     ones, named-only ones only when named; without kept resources its
  *     version is the snapshot's;
  *   - the encoded DiscoveryResponse is exactly the announced size and
- *     decodes with protobuf-c to the same type, version, nonce and count. */
+ *     decodes with protobuf-c to the same type, version, nonce and count;
+ *   - no Listener or RouteConfiguration is sent while a cluster it uses
+ *     warms (the gate is on), and a held update has a deadline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,13 @@ drain(struct sotw_stream *st, struct snapshot *snap, struct last_sent *last)
 
 	while (sotw_next_response(st, snap, &r)) {
 		FUZZ_CHECK(++count <= XDS_TYPE_COUNT + 2);
+		/* The warming gate: nothing that uses a warming cluster. */
+		if (r.type == XDS_LISTENER || r.type == XDS_ROUTE)
+			for (size_t i = 0; i < r.n; i++)
+				for (size_t k = 0; k < r.items[i]->nuses; k++)
+					for (size_t e = 0; e < st->warming.n; e++)
+						FUZZ_CHECK(r.items[i]->uses[k] !=
+						    st->warming.v[e].cluster_hash);
 		check_response(st, snap, &r);
 		last[r.type].any = true;
 		memcpy(last[r.type].nonce, r.nonce, sizeof last[r.type].nonce);
@@ -106,6 +115,8 @@ drain(struct sotw_stream *st, struct snapshot *snap, struct last_sent *last)
 		sotw_response_free(&r);
 	}
 	FUZZ_CHECK(!sotw_next_response(st, snap, &r));
+	if (st->warming.held)
+		FUZZ_CHECK(st->warming.n > 0 && ads_warming_deadline(&st->warming) > 0);
 }
 
 /* An ACK or NACK of the last response of type t with the subscription
@@ -150,6 +161,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(last, 0, sizeof last);
 	sotw_init(&st);
+	/* The warming gate on (never timing out within a run). */
+	st.warming.timeout_ms = 600000;
 	while (at < size) {
 		uint8_t op = data[at++];
 		struct sotw_result res;

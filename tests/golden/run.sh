@@ -4,6 +4,8 @@
 #   dump.yaml   `cairn dump --format yaml` of the input, byte for byte
 #   check.txt   `cairn check` output (first line: "exit N")
 #   cairn.yaml  (optional) the configuration both run with
+#   dump-flags  (optional) more `cairn dump` arguments, one line (e.g.
+#               `--gateway NS/NAME`: what that Gateway's Envoy gets)
 # Every case's resources are also judged by Envoy's official protos
 # (tests/tools/xds-verify.js: zero unknown bytes, validation rules).
 # UPDATE_GOLDEN=1 rewrites the expectations instead of comparing.
@@ -26,10 +28,12 @@ for c in $cases; do
 	in="$dir/$c/input"
 	set --
 	[ -f "$dir/$c/cairn.yaml" ] && set -- -c "$dir/$c/cairn.yaml"
+	dflags=
+	[ -f "$dir/$c/dump-flags" ] && dflags=$(cat "$dir/$c/dump-flags")
 
 	# dump
 	i=$((i + 1))
-	"$CAIRN" dump --no-state "$@" --source "$in" --format yaml >"$tmp/dump.yaml" 2>"$tmp/dump.err"
+	"$CAIRN" dump --no-state "$@" $dflags --source "$in" --format yaml >"$tmp/dump.yaml" 2>"$tmp/dump.err"
 	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
 		cp "$tmp/dump.yaml" "$dir/$c/dump.yaml"
 	fi
@@ -60,7 +64,7 @@ for c in $cases; do
 		echo "ok $i - $c: official protos # SKIP node modules not installed"
 		continue
 	fi
-	"$CAIRN" dump --no-state "$@" --source "$in" --format pb >"$tmp/dump.pb" 2>/dev/null
+	"$CAIRN" dump --no-state "$@" $dflags --source "$in" --format pb >"$tmp/dump.pb" 2>/dev/null
 	if "$NODE" "$top_srcdir/tests/tools/xds-verify.js" <"$tmp/dump.pb" >"$tmp/verify" 2>&1; then
 		echo "ok $i - $c: official protos ($(tail -1 "$tmp/verify"))"
 	else

@@ -5,10 +5,11 @@
  *
  * usage: ads_fixture_server [--address A] [--max-streams N] [--insecure-xds]
  *                           [--max-receive-bytes N] [--no-snapshot] [--debug]
+ *                           [--warming-timeout MS]
  *                           [--tls-cert F --tls-key F [--tls-ca F]]
  * Prints "port N" once serving (or "error: ..." and exits 2), then reads
  * commands, one per line, answering each with "ok CMD":
- *   v1 v2 v3 v4 cluster listener big empty   publish that snapshot (below)
+ *   v1 v2 v3 v4 cluster listener big empty moved moved2   publish that snapshot (below)
  *   same        publish a new snapshot identical to the last one
  *   stats       print "stats {json}" (ads_server_stats) before "ok stats"
  *   versions    print "versions {json}": per type of the current snapshot
@@ -33,7 +34,14 @@
  * listener: v1 with listener ingress_http replaced by ingress_alt (:8081,
  *     RDS alt) and route alt (-> cluster b).
  * big: v1 plus 2500 clusters default/big-NNNN/80/x of 2 KiB each (a CDS
- *     state of about 5 MiB). */
+ *     state of about 5 MiB).
+ * moved: v1 with route ingress_http moved to a new Service c (cluster
+ *     default/c/80/x, endpoints default/c/80 at 10.0.0.3); cluster b and
+ *     endpoints b removed.
+ * moved2: moved with route ingress_http's domain www.example.com.
+ * Every snapshot records what its resources use (clusters their
+ * endpoints, routes their cluster) for the warming gate, which
+ * --warming-timeout turns on (default 0: off). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -106,6 +114,8 @@ add_cluster(struct snapshot_builder *b, struct arena *a, const char *name,
 	eds->service_name = pb_str(a, service);
 	c->eds_cluster_config = eds;
 	add(b, a, XDS_CLUSTER, name, &c->base, false);
+	/* The strings must live until the snapshot is finished. */
+	snapshot_builder_set_endpoints(b, c->name, eds->service_name);
 }
 
 static void
@@ -243,13 +253,20 @@ add_route(struct snapshot_builder *b, struct arena *a, const char *name,
 	rc->virtual_hosts = pb_array(a, 1);
 	rc->virtual_hosts[0] = vh;
 	add(b, a, XDS_ROUTE, name, &rc->base, false);
+	{
+		uint64_t h = xds_name_hash(cluster);
+
+		snapshot_builder_add_uses(b, XDS_ROUTE, rc->name, &h, 1);
+	}
 }
 
 #define CA "default/a/80/x"
 #define CB "default/b/80/x"
+#define CC "default/c/80/x"
 
 static const char *const snapshot_names[] = {
-	"v1", "v2", "v3", "v4", "cluster", "listener", "big", "empty",
+	"v1", "v2", "v3", "v4", "cluster", "listener", "big", "empty", "moved",
+	"moved2",
 };
 
 static bool
@@ -268,12 +285,28 @@ build(const char *name)
 	bool v1ish = strcmp(name, "v1") == 0 || strcmp(name, "cluster") == 0 ||
 	    strcmp(name, "listener") == 0 || strcmp(name, "big") == 0;
 	bool v4 = strcmp(name, "v4") == 0, v3 = strcmp(name, "v3") == 0;
+	struct snapshot *snap;
 	struct arena a;
 
 	arena_init(&a);
 	if (strcmp(name, "empty") == 0) {
 		arena_free(&a);
 		return snapshot_builder_finish(b);
+	}
+	if (strcmp(name, "moved") == 0 || strcmp(name, "moved2") == 0) {
+		add_secret(b, &a, "default/cert", "cert-1");
+		add_cluster(b, &a, CA, "default/a/80", 1000, NULL);
+		add_cluster(b, &a, CC, "default/c/80", 1000, NULL);
+		add_endpoints(b, &a, "default/a/80", "10.0.0.1");
+		add_endpoints(b, &a, "default/c/80", "10.0.0.3");
+		add_listener(b, &a, "ingress_http", 8080, "ingress_http");
+		add_route(b, &a, "ingress_http", strcmp(name, "moved2") == 0 ?
+		    "www.example.com" : "example.com", CC);
+		add_api_listener(b, &a, "shop.example.com");
+		add_route(b, &a, "shop.example.com", "shop.example.com", CA);
+		snap = snapshot_builder_finish(b);
+		arena_free(&a);
+		return snap;
 	}
 	add_secret(b, &a, "default/cert", v4 ? "cert-4" : "cert-1");
 	if (v1ish || v4) {
@@ -309,8 +342,9 @@ build(const char *name)
 		}
 		free(pad);
 	}
+	snap = snapshot_builder_finish(b);
 	arena_free(&a);
-	return snapshot_builder_finish(b);
+	return snap;
 }
 
 static void
@@ -328,8 +362,10 @@ print_stats(struct ads_server *s)
 	struct ads_stats st;
 
 	ads_server_stats(s, &st);
-	printf("stats {\"streams_sotw\":%zu,\"streams_delta\":%zu,\"bytes_sent\":%" PRIu64,
-	    st.streams_sotw, st.streams_delta, st.bytes_sent);
+	printf("stats {\"streams_sotw\":%zu,\"streams_delta\":%zu,\"bytes_sent\":%" PRIu64
+	    ",\"warming_timeouts\":%" PRIu64 ",\"warming_held\":%zu",
+	    st.streams_sotw, st.streams_delta, st.bytes_sent, st.warming_timeouts,
+	    st.warming_held);
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		printf(",\"%s\":{\"responses\":%" PRIu64 ",\"acks\":%" PRIu64
 		    ",\"nacks\":%" PRIu64 "}", xds_type_short((enum xds_type)t),
@@ -378,6 +414,7 @@ main(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "warming-timeout", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ads_options opts = { .address = "127.0.0.1:0" };
@@ -415,6 +452,9 @@ main(int argc, char **argv)
 			break;
 		case 'A':
 			opts.tls_client_ca = optarg;
+			break;
+		case 'w':
+			opts.warming_timeout_ms = strtoll(optarg, NULL, 10);
 			break;
 		default:
 			return 2;

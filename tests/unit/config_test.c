@@ -73,6 +73,7 @@ assert_defaults(const struct cairn_config *c)
 	assert_string_equal(c->xds.address, "127.0.0.1:18000");
 	assert_int_equal(c->xds.keepalive_time_ms, 30000);
 	assert_int_equal(c->xds.keepalive_timeout_ms, 10000);
+	assert_int_equal(c->xds.warming_timeout_ms, 5000);
 	assert_string_equal(c->xds.tls.certificate, "");
 	assert_string_equal(c->xds.tls.key, "");
 	assert_string_equal(c->xds.tls.client_ca, "");
@@ -450,6 +451,35 @@ test_xds_keepalive(void **state)
 	    "\"2s\"");
 }
 
+/* xds.warming-timeout (SPEC §8 warming gate): 5s by default, 0 turns the
+ * gate off, at most an hour, located errors. */
+static void
+test_xds_warming_timeout(void **state)
+{
+	struct cairn_config c;
+	struct diag_list dl;
+
+	(void)state;
+	assert_int_equal(load(&c, &dl, "debounce: 50ms\n"), 0);
+	assert_int_equal(c.xds.warming_timeout_ms, 5000);
+	config_free(&c);
+	diag_list_free(&dl);
+	assert_int_equal(load(&c, &dl, "xds:\n  warming-timeout: 250ms\n"), 0);
+	assert_int_equal(c.xds.warming_timeout_ms, 250);
+	config_free(&c);
+	diag_list_free(&dl);
+	assert_int_equal(load(&c, &dl, "xds: {warming-timeout: 0s}\n"), 0);
+	assert_int_equal(c.xds.warming_timeout_ms, 0);
+	config_free(&c);
+	diag_list_free(&dl);
+	assert_error("xds:\n  warming-timeout: 2h\n", "cairn.yaml:2:20: error: "
+	    "xds: warming-timeout must be between 0 (no warming gate) and 1h");
+	assert_error("xds:\n  warming-timeout: later\n", "cairn.yaml:2:20: error: "
+	    "xds.warming-timeout: invalid duration \"later\": expected a number "
+	    "followed by a unit (ns, us, ms, s, m, h), for example \"250ms\" or "
+	    "\"2s\"");
+}
+
 /* A bad file leaves the configuration as it was. */
 static void
 test_error_keeps_previous(void **state)
@@ -677,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_cross_field_checks),
 		cmocka_unit_test(test_xds_keepalive),
+		cmocka_unit_test(test_xds_warming_timeout),
 		cmocka_unit_test(test_error_keeps_previous),
 		cmocka_unit_test(test_documents_and_syntax),
 		cmocka_unit_test(test_load_file),

@@ -897,6 +897,55 @@ test_arena_sized_growth(void **state)
 	arena_free(&a);
 }
 
+/* envoy.regex-max-program-size decides which regexes are refused: a
+ * change of it (SIGHUP) rebuilds every group, so a proxy whose regex is
+ * now too large is invalid at once, and valid again when it is raised. */
+static void
+test_regex_limit_change(void **state)
+{
+	struct tree t = { .n = 0 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct pipeline *p;
+	struct source_files sf;
+	struct build_result r;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	/* The 107-instruction regex of issue #16 (as sent, with its "^"). */
+	tree_set(&t, "a/root.yaml", ROOT("a.example.com",
+	    "  routes:\n    - conditions: [{regex: '/api/v[0-9]+/users/[^/]+/orders/"
+	    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.*'}]\n"
+	    "      services: [{name: web, port: 80}]\n"));
+	tree_set(&t, "a/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.1.1"));
+	tree_set(&t, "b/root.yaml", ROOT("b.example.com", ROUTE("/", "web")));
+	tree_set(&t, "b/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.2.1"));
+	p = pipeline_new(NULL);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "limit 1000");
+	pipeline_build(p, &sf, &cfg, &to, &r);
+	assert_int_equal(dag_count_status(r.dag, DAG_STATUS_INVALID), 0);
+	build_result_free(&r);
+
+	cfg.envoy.regex_max_program_size = 106;
+	build_and_compare(p, &sf, &cfg, &to, "limit 106");
+	assert_int_equal(pipeline_dag_stats(p).reused, 0);
+	pipeline_build(p, &sf, &cfg, &to, &r);
+	assert_int_equal(dag_count_status(r.dag, DAG_STATUS_INVALID), 1);
+	build_result_free(&r);
+
+	cfg.envoy.regex_max_program_size = 107;
+	build_and_compare(p, &sf, &cfg, &to, "limit 107");
+	assert_int_equal(pipeline_dag_stats(p).reused, 0);
+	pipeline_build(p, &sf, &cfg, &to, &r);
+	assert_int_equal(dag_count_status(r.dag, DAG_STATUS_INVALID), 0);
+	build_result_free(&r);
+	source_files_free(&sf);
+	pipeline_free(p);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -910,6 +959,7 @@ main(void)
 		cmocka_unit_test(test_cross_file_changes),
 		cmocka_unit_test(test_tls_group_rebuilt),
 		cmocka_unit_test(test_cache_matches_fresh_translation),
+		cmocka_unit_test(test_regex_limit_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -600,7 +600,7 @@ test_list_kind(void **state)
 	    "  kind: Service\n"
 	    "  metadata: {name: a}\n"
 	    "- apiVersion: v1\n"
-	    "  kind: ConfigMap\n"
+	    "  kind: PodTemplate\n"
 	    "  metadata: {name: b}\n"
 	    "- apiVersion: v1\n"
 	    "  kind: Endpoints\n"
@@ -612,7 +612,7 @@ test_list_kind(void **state)
 	assert_int_equal(lf->objects[1]->meta.origin.col, 3);
 	assert_int_equal(lf->diags.n, 1);
 	assert_diag(lf, 0, "ns/all.yaml:8:3: warning: skipping unknown kind "
-	    "ConfigMap (apiVersion v1)");
+	    "PodTemplate (apiVersion v1)");
 	loaded_file_free(lf);
 
 	assert_error("apiVersion: v1\nkind: List\nitems:\n"

@@ -1,0 +1,1317 @@
+/* Gateway API (SPEC.md §5a, docs/gateway-api.md): GatewayClasses cairn
+ * serves, their Gateways' listeners, and the HTTPRoutes attached to them,
+ * into dag->gateways; every object's status in Gateway API's own shape
+ * (dag_object_status.gw) beside cairn's.
+ *
+ * The order of work follows the API: a GatewayClass is accepted when its
+ * controllerName is cairn's; a Gateway of an accepted class gets its
+ * listeners checked (protocol, conflicts, allowed route kinds); each
+ * route's parentRefs are matched to listeners (sectionName, port, allowed
+ * namespaces and kinds, hostname intersection); each attached route's
+ * rules become routes of the listener port's virtual hosts, which are then
+ * ordered by the API's precedence rules. */
+#include "dag/build_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include "util/duration.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+#define GW_GROUP "gateway.networking.k8s.io"
+
+/* A listener while routes are attached. */
+struct gw_listener_state {
+	const struct gw_listener *l;
+	bool accepted; /* protocol served, no conflict: routes may attach */
+	bool allows_httproute, allows_grpcroute;
+	size_t status; /* index in the gateway's gw status listeners */
+};
+
+/* A route of one virtual host of one port, before the precedence sort. */
+struct gw_route_entry {
+	struct dag_route r;
+	const char *host; /* the virtual host */
+	uint32_t port;
+	bool has_method;
+	size_t nheader_matches, nquery_matches;
+	size_t route_index, rule_index, match_index; /* ties: oldest first */
+};
+
+struct gw_state {
+	struct builder *b;
+	struct object **classes, **gateways, **httproutes, **namespaces, **grants;
+	size_t nclasses, ngateways, nhttproutes, nnamespaces, ngrants;
+	size_t *class_status, *gateway_status, *httproute_status;
+	bool *gateway_served;
+	struct gw_listener_state **listeners; /* per gateway */
+	struct gw_route_entry *entries; /* per gateway, reset */
+	size_t nentries, entries_cap;
+};
+
+static struct dag_gw_status *
+gw_status(struct builder *b, size_t st)
+{
+	struct dag_object_status *s = &b->dag->statuses[st];
+
+	if (s->gw == NULL)
+		s->gw = ARENA_NEW(b->arena, struct dag_gw_status);
+	return s->gw;
+}
+
+static void
+gw_condition_push(struct arena *a, struct dag_gw_condition **arr, size_t *n,
+    const char *type, bool status, const char *reason, const char *message)
+{
+	struct dag_gw_condition *c = ARENA_ARRAY(a, struct dag_gw_condition, *n + 1);
+
+	if (*n > 0)
+		memcpy(c, *arr, *n * sizeof *c);
+	c[*n] = (struct dag_gw_condition){ type, status, reason, message };
+	*arr = c;
+	(*n)++;
+}
+
+/* Sets (or replaces) condition type of a condition list. */
+static void
+gw_condition_set(struct arena *a, struct dag_gw_condition **arr, size_t *n,
+    const char *type, bool status, const char *reason, const char *message)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*arr)[i].type, type) == 0) {
+			(*arr)[i] = (struct dag_gw_condition){ type, status, reason,
+			    message };
+			return;
+		}
+	gw_condition_push(a, arr, n, type, status, reason, message);
+}
+
+static int
+gw_object_cmp(const void *a, const void *b)
+{
+	const struct object *x = *(struct object *const *)a;
+	const struct object *y = *(struct object *const *)b;
+	int c = strcmp(x->meta.namespace, y->meta.namespace);
+
+	return c != 0 ? c : strcmp(x->meta.name, y->meta.name);
+}
+
+static struct object **
+gw_collect(struct builder *b, enum obj_kind kind, size_t *n, size_t **st)
+{
+	struct object **arr = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	for (size_t i = 0; i < b->nobjs; i++)
+		if (b->objs[i]->kind == kind)
+			ARENA_PUSH(b->arena, arr, *n, cap, b->objs[i]);
+	if (*n > 1)
+		qsort(arr, *n, sizeof arr[0], gw_object_cmp);
+	if (st != NULL) {
+		*st = ARENA_ARRAY(b->arena, size_t, *n + 1);
+		for (size_t i = 0; i < *n; i++)
+			(*st)[i] = status_add(b, arr[i]);
+	}
+	return arr;
+}
+
+/* --- namespaces and label selectors ---------------------------------------- */
+
+/* The label key of namespace ns, with kubernetes.io/metadata.name for
+ * every namespace (the Namespace object's labels already hold it). */
+static const char *
+gw_namespace_label(const struct gw_state *s, const char *ns, const char *key)
+{
+	if (strcmp(key, "kubernetes.io/metadata.name") == 0)
+		return ns;
+	for (size_t i = 0; i < s->nnamespaces; i++) {
+		const struct obj_meta *m = &s->namespaces[i]->meta;
+
+		if (strcmp(m->name, ns) != 0)
+			continue;
+		for (size_t k = 0; k < m->nlabels; k++)
+			if (strcmp(m->labels[k].key, key) == 0)
+				return m->labels[k].value;
+		return NULL;
+	}
+	return NULL;
+}
+
+static bool
+gw_selector_matches(const struct gw_state *s, const struct gw_label_selector *sel,
+    const char *ns)
+{
+	for (size_t i = 0; i < sel->nmatch_labels; i++) {
+		const char *v = gw_namespace_label(s, ns, sel->match_labels[i].key);
+
+		if (v == NULL || strcmp(v, sel->match_labels[i].value) != 0)
+			return false;
+	}
+	for (size_t i = 0; i < sel->nmatch_expressions; i++) {
+		const struct gw_label_requirement *r = &sel->match_expressions[i];
+		const char *v = gw_namespace_label(s, ns, r->key);
+		bool in = false;
+
+		for (size_t k = 0; v != NULL && k < r->nvalues; k++)
+			if (strcmp(v, r->values[k]) == 0)
+				in = true;
+		if (strcmp(r->operator_, "In") == 0 && !in)
+			return false;
+		if (strcmp(r->operator_, "NotIn") == 0 && in)
+			return false;
+		if (strcmp(r->operator_, "Exists") == 0 && v == NULL)
+			return false;
+		if (strcmp(r->operator_, "DoesNotExist") == 0 && v != NULL)
+			return false;
+	}
+	return true;
+}
+
+/* allowedRoutes.namespaces of listener l of gateway gw admits namespace ns. */
+static bool
+gw_namespace_allowed(const struct gw_state *s, const struct object *gw,
+    const struct gw_listener *l, const char *ns)
+{
+	const struct gw_route_namespaces *rn = l->allowed_routes ?
+	    l->allowed_routes->namespaces : NULL;
+	const char *from = rn && rn->from ? rn->from : "Same";
+
+	if (strcmp(from, "All") == 0)
+		return true;
+	if (strcmp(from, "Same") == 0)
+		return strcmp(ns, gw->meta.namespace) == 0;
+	if (strcmp(from, "Selector") == 0)
+		return rn->selector != NULL && gw_selector_matches(s, rn->selector, ns);
+	return false; /* None */
+}
+
+/* --- hostnames -------------------------------------------------------------- */
+
+/* Wildcard pattern "*.example.com" matches host (one or more labels in
+ * front of ".example.com"), as Gateway API and Envoy both read it. */
+static bool
+gw_wildcard_matches(const char *pattern, const char *host)
+{
+	size_t pl = strlen(pattern + 1), hl = strlen(host);
+
+	return hl > pl && strcmp(host + hl - pl, pattern + 1) == 0;
+}
+
+/* The intersection of a listener's hostname (NULL: any) and a route's
+ * hostname: the more specific of the two, or NULL when they are disjoint. */
+static const char *
+gw_hostname_intersect(const char *listener, const char *route)
+{
+	bool lw, rw;
+
+	if (listener == NULL)
+		return route;
+	if (strcmp(listener, route) == 0)
+		return route;
+	lw = listener[0] == '*';
+	rw = route[0] == '*';
+	if (lw && gw_wildcard_matches(listener, rw ? route + 1 : route))
+		return route;
+	if (rw && gw_wildcard_matches(route, lw ? listener + 1 : listener))
+		return listener;
+	return NULL;
+}
+
+/* --- GatewayClasses and Gateways --------------------------------------------- */
+
+static bool
+gw_class_served(const struct gw_state *s, const char *name)
+{
+	for (size_t i = 0; i < s->nclasses; i++)
+		if (strcmp(s->classes[i]->meta.name, name) == 0)
+			return strcmp(s->classes[i]->u.gatewayclass.controller_name,
+			    DAG_GATEWAY_CONTROLLER) == 0;
+	return false;
+}
+
+static void
+gw_classes(struct gw_state *s)
+{
+	struct builder *b = s->b;
+
+	for (size_t i = 0; i < s->nclasses; i++) {
+		const struct gatewayclass *gc = &s->classes[i]->u.gatewayclass;
+		struct dag_gw_status *gs;
+
+		if (strcmp(gc->controller_name, DAG_GATEWAY_CONTROLLER) != 0) {
+			status_warning(b, s->class_status[i], "Valid",
+			    "NotServed", NULL, "controllerName \"%s\" is not "
+			    "cairn's (%s): its Gateways are ignored",
+			    gc->controller_name, DAG_GATEWAY_CONTROLLER);
+			continue;
+		}
+		gs = gw_status(b, s->class_status[i]);
+		if (gc->parameters_ref != NULL) {
+			gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+			    "Accepted", false, "InvalidParameters",
+			    "cairn takes no parametersRef");
+			status_error(b, s->class_status[i], DAG_STATUS_INVALID,
+			    "Accepted", "InvalidParameters",
+			    &gc->parameters_ref->origin, "cairn takes no parametersRef");
+			continue;
+		}
+		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+		    "Accepted", true, "Accepted", "served by cairn");
+	}
+}
+
+static const char *const gw_http_kinds[] = { "HTTPRoute", "GRPCRoute" };
+
+static void
+gw_listener_condition(struct builder *b, struct dag_gw_listener_status *ls,
+    const char *type, bool status, const char *reason, const char *message)
+{
+	gw_condition_set(b->arena, &ls->conditions, &ls->nconditions, type, status,
+	    reason, message);
+}
+
+/* Listeners of one Gateway: protocol, conflicts, route kinds. */
+static void
+gw_gateway_listeners(struct gw_state *s, size_t gi)
+{
+	struct builder *b = s->b;
+	const struct object *o = s->gateways[gi];
+	const struct gateway *gw = &o->u.gateway;
+	size_t st = s->gateway_status[gi];
+	struct dag_gw_status *gs = gw_status(b, st);
+	struct gw_listener_state *ls = ARENA_ARRAY(b->arena,
+	    struct gw_listener_state, gw->nlisteners + 1);
+	size_t naccepted = 0;
+
+	memset(ls, 0, (gw->nlisteners + 1) * sizeof *ls);
+	gs->listeners = ARENA_ARRAY(b->arena, struct dag_gw_listener_status,
+	    gw->nlisteners + 1);
+	memset(gs->listeners, 0, (gw->nlisteners + 1) * sizeof gs->listeners[0]);
+	gs->nlisteners = gw->nlisteners;
+	for (size_t i = 0; i < gw->nlisteners; i++) {
+		const struct gw_listener *l = &gw->listeners[i];
+		struct dag_gw_listener_status *lst = &gs->listeners[i];
+		bool http = strcmp(l->protocol, "HTTP") == 0;
+		bool conflict = false, proto_conflict = false, kinds_ok = true;
+
+		ls[i].l = l;
+		ls[i].status = i;
+		lst->name = l->name;
+		for (size_t j = 0; j < gw->nlisteners; j++) {
+			const struct gw_listener *m = &gw->listeners[j];
+
+			if (j == i || m->port != l->port)
+				continue;
+			if (strcmp(m->protocol, l->protocol) != 0)
+				proto_conflict = true;
+			else if ((m->hostname == NULL) == (l->hostname == NULL) &&
+			    (l->hostname == NULL ||
+			    strcmp(m->hostname, l->hostname) == 0))
+				conflict = true;
+			if (j < i && strcmp(m->name, l->name) == 0)
+				status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+				    "ListenersNotValid", &l->origin,
+				    "listener name \"%s\" is used twice", l->name);
+		}
+		/* Route kinds the listener takes: HTTPRoute and GRPCRoute
+		 * (h2c) on HTTP. */
+		if (http) {
+			if (l->allowed_routes != NULL && l->allowed_routes->nkinds > 0) {
+				for (size_t k = 0; k < l->allowed_routes->nkinds; k++) {
+					const struct gw_route_group_kind *rk =
+					    &l->allowed_routes->kinds[k];
+					const char *g = rk->group ? rk->group : GW_GROUP;
+
+					if (strcmp(g, GW_GROUP) == 0 &&
+					    strcmp(rk->kind, "HTTPRoute") == 0)
+						ls[i].allows_httproute = true;
+					else if (strcmp(g, GW_GROUP) == 0 &&
+					    strcmp(rk->kind, "GRPCRoute") == 0)
+						ls[i].allows_grpcroute = true;
+					else
+						kinds_ok = false;
+				}
+			} else {
+				ls[i].allows_httproute = ls[i].allows_grpcroute = true;
+			}
+			lst->supported_kinds = ARENA_ARRAY(b->arena, const char *, 2);
+			if (ls[i].allows_httproute)
+				lst->supported_kinds[lst->nsupported_kinds++] =
+				    gw_http_kinds[0];
+			if (ls[i].allows_grpcroute)
+				lst->supported_kinds[lst->nsupported_kinds++] =
+				    gw_http_kinds[1];
+		}
+		if (!kinds_ok)
+			gw_listener_condition(b, lst, "ResolvedRefs", false,
+			    "InvalidRouteKinds", "allowedRoutes.kinds names a kind "
+			    "this listener cannot serve (HTTP listeners take "
+			    "HTTPRoute)");
+		else
+			gw_listener_condition(b, lst, "ResolvedRefs", true,
+			    "ResolvedRefs", "every reference resolved");
+		if (proto_conflict || conflict) {
+			gw_listener_condition(b, lst, "Conflicted", true,
+			    proto_conflict ? "ProtocolConflict" : "HostnameConflict",
+			    proto_conflict ? "another listener uses this port with "
+			    "another protocol" : "another listener has this port and "
+			    "hostname");
+			gw_listener_condition(b, lst, "Accepted", false,
+			    proto_conflict ? "ProtocolConflict" : "HostnameConflict",
+			    "conflicted");
+			gw_listener_condition(b, lst, "Programmed", false, "Invalid",
+			    "conflicted");
+			status_warning(b, st, "ListenerError", proto_conflict ?
+			    "ProtocolConflict" : "HostnameConflict", &l->origin,
+			    "listener \"%s\" (port %d) conflicts with another "
+			    "listener of this Gateway", l->name, (int)l->port);
+			continue;
+		}
+		gw_listener_condition(b, lst, "Conflicted", false, "NoConflicts",
+		    "no conflicts");
+		if (!http) {
+			bool known = strcmp(l->protocol, "HTTPS") == 0 ||
+			    strcmp(l->protocol, "TLS") == 0 ||
+			    strcmp(l->protocol, "TCP") == 0;
+
+			gw_listener_condition(b, lst, "Accepted", false,
+			    "UnsupportedProtocol", known ? "cairn does not serve "
+			    "this protocol yet (docs/gateway-api.md)" :
+			    "unknown protocol");
+			gw_listener_condition(b, lst, "Programmed", false, "Invalid",
+			    "not accepted");
+			status_warning(b, st, "ListenerError", "UnsupportedProtocol",
+			    &l->origin, "listener \"%s\": protocol \"%s\" is not "
+			    "served%s", l->name, l->protocol, known ?
+			    " yet (docs/gateway-api.md)" : "");
+			continue;
+		}
+		ls[i].accepted = true;
+		naccepted++;
+		gw_listener_condition(b, lst, "Accepted", true, "Accepted",
+		    "accepted");
+		gw_listener_condition(b, lst, "Programmed", true, "Programmed",
+		    "programmed");
+	}
+	s->listeners[gi] = ls;
+	if (naccepted == 0) {
+		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+		    "Accepted", false, "ListenersNotValid", "no listener is valid");
+		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+		    "Programmed", false, "Invalid", "no listener is valid");
+		status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+		    "ListenersNotValid", NULL, "no listener can be served");
+		return;
+	}
+	/* Some listeners invalid: Accepted True, reason ListenersNotValid
+	 * (the API's rule when the rest can be served). */
+	gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+	    "Accepted", true, naccepted < gw->nlisteners ? "ListenersNotValid" :
+	    "Accepted", naccepted < gw->nlisteners ? "some listeners are not "
+	    "valid; the others are served" : "accepted");
+	gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+	    "Programmed", true, "Programmed", "programmed");
+}
+
+static void
+gw_gateways(struct gw_state *s)
+{
+	struct builder *b = s->b;
+
+	s->gateway_served = ARENA_ARRAY(b->arena, bool, s->ngateways + 1);
+	s->listeners = ARENA_ARRAY(b->arena, struct gw_listener_state *,
+	    s->ngateways + 1);
+	for (size_t i = 0; i < s->ngateways; i++) {
+		const struct object *o = s->gateways[i];
+
+		s->gateway_served[i] = false;
+		s->listeners[i] = NULL;
+		if (object_is_shadowed(s->gateways, i))
+			continue;
+		if (!gw_class_served(s, o->u.gateway.gateway_class_name)) {
+			status_warning(b, s->gateway_status[i], "Valid", "NotServed",
+			    NULL, "GatewayClass \"%s\" is not served by cairn "
+			    "(no such class in the source root, or its controllerName "
+			    "is not %s)", o->u.gateway.gateway_class_name,
+			    DAG_GATEWAY_CONTROLLER);
+			continue;
+		}
+		s->gateway_served[i] = true;
+		gw_gateway_listeners(s, i);
+	}
+}
+
+/* The served Gateway ns/name, as an index, or -1. */
+static ssize_t
+gw_gateway_index(const struct gw_state *s, const char *ns, const char *name)
+{
+	for (size_t i = 0; i < s->ngateways; i++)
+		if (s->gateway_served[i] &&
+		    strcmp(s->gateways[i]->meta.namespace, ns) == 0 &&
+		    strcmp(s->gateways[i]->meta.name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* --- references ------------------------------------------------------------ */
+
+/* A ReferenceGrant in to_ns lets from_kind objects of from_ns reach
+ * to_kind to_name. */
+static bool
+gw_reference_granted(const struct gw_state *s, const char *from_kind,
+    const char *from_ns, const char *to_group, const char *to_kind,
+    const char *to_ns, const char *to_name)
+{
+	for (size_t i = 0; i < s->ngrants; i++) {
+		const struct object *o = s->grants[i];
+		const struct referencegrant *g = &o->u.referencegrant;
+		bool from = false, to = false;
+
+		if (strcmp(o->meta.namespace, to_ns) != 0)
+			continue;
+		for (size_t k = 0; k < g->nfrom; k++)
+			if (strcmp(g->from[k].group, GW_GROUP) == 0 &&
+			    strcmp(g->from[k].kind, from_kind) == 0 &&
+			    strcmp(g->from[k].namespace, from_ns) == 0)
+				from = true;
+		for (size_t k = 0; k < g->nto; k++)
+			if (strcmp(g->to[k].group, to_group) == 0 &&
+			    strcmp(g->to[k].kind, to_kind) == 0 &&
+			    (g->to[k].name == NULL || *g->to[k].name == '\0' ||
+			    strcmp(g->to[k].name, to_name) == 0))
+				to = true;
+		if (from && to)
+			return true;
+	}
+	return false;
+}
+
+/* One backendRef to a cluster; NULL with reason and message (ResolvedRefs
+ * False) when it cannot be used. */
+static struct dag_cluster *
+gw_backend(struct gw_state *s, const struct object *route,
+    const struct gw_backend_ref *be, const char **reason, const char **msg)
+{
+	struct builder *b = s->b;
+	const char *group = be->group ? be->group : "";
+	const char *kind = be->kind ? be->kind : "Service";
+	const char *ns = be->namespace ? be->namespace : route->meta.namespace;
+	const char *why;
+	struct dag_cluster *dc;
+
+	if (*group != '\0' || strcmp(kind, "Service") != 0) {
+		*reason = "InvalidKind";
+		*msg = arena_printf(b->arena, "backendRef %s%s%s %s: cairn "
+		    "forwards to Services (group \"\", kind Service)", group,
+		    *group ? "/" : "", kind, be->name);
+		return NULL;
+	}
+	if (strcmp(ns, route->meta.namespace) != 0 &&
+	    !gw_reference_granted(s, obj_kind_name(route->kind),
+	    route->meta.namespace, "", "Service", ns, be->name)) {
+		*reason = "RefNotPermitted";
+		*msg = arena_printf(b->arena, "backendRef Service %s/%s: no "
+		    "ReferenceGrant in namespace \"%s\" lets %ss of namespace "
+		    "\"%s\" use it", ns, be->name, ns, obj_kind_name(route->kind),
+		    route->meta.namespace);
+		return NULL;
+	}
+	if (!be->has_port) {
+		*reason = "BackendNotFound";
+		*msg = arena_printf(b->arena, "backendRef Service %s/%s: port "
+		    "is required", ns, be->name);
+		return NULL;
+	}
+	/* gRPC needs HTTP/2 to the backend: h2c, as Contour's h2c. */
+	if (route->kind == OBJ_GRPCROUTE) {
+		struct cluster_options opts = { .protocol = "h2c",
+			.idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT };
+
+		dc = service_cluster(b, ns, be->name, be->port, NULL, &opts, &why);
+	} else {
+		dc = service_cluster(b, ns, be->name, be->port, NULL, NULL, &why);
+	}
+	if (dc == NULL) {
+		*reason = "BackendNotFound";
+		*msg = arena_printf(b->arena, "backendRef Service %s/%s port %d: "
+		    "%s", ns, be->name, (int)be->port, why);
+	}
+	return dc;
+}
+
+/* --- filters --------------------------------------------------------------- */
+
+static int
+gw_header_value_cmp(const void *a, const void *b)
+{
+	return strcasecmp(((const struct dag_header_value *)a)->key,
+	    ((const struct dag_header_value *)b)->key);
+}
+
+static struct dag_headers_policy *
+gw_headers(struct builder *b, const struct gw_header_modifier *m)
+{
+	struct dag_headers_policy *hp = ARENA_NEW(b->arena,
+	    struct dag_headers_policy);
+
+	hp->set = ARENA_ARRAY(b->arena, struct dag_header_value, m->nset + 1);
+	for (size_t i = 0; i < m->nset; i++)
+		hp->set[hp->nset++] = (struct dag_header_value){ m->set[i].name,
+		    m->set[i].value };
+	if (hp->nset > 1)
+		qsort(hp->set, hp->nset, sizeof hp->set[0], gw_header_value_cmp);
+	hp->add = ARENA_ARRAY(b->arena, struct dag_header_value, m->nadd + 1);
+	for (size_t i = 0; i < m->nadd; i++)
+		hp->add[hp->nadd++] = (struct dag_header_value){ m->add[i].name,
+		    m->add[i].value };
+	hp->remove = ARENA_ARRAY(b->arena, const char *, m->nremove + 1);
+	for (size_t i = 0; i < m->nremove; i++)
+		hp->remove[hp->nremove++] = m->remove[i];
+	if (hp->nremove > 1)
+		qsort(hp->remove, hp->nremove, sizeof hp->remove[0], str_ptr_cmp);
+	return hp;
+}
+
+/* A regex matching exactly the literal s. */
+static const char *
+gw_regex_literal(struct arena *a, const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *out;
+
+	strbuf_put_regex_literal(&sb, s);
+	out = arena_strdup(a, sb.buf ? sb.buf : "");
+	strbuf_free(&sb);
+	return out;
+}
+
+/* Applies the rule's filters to r (a forward route). Returns false with
+ * *unsupported set for a filter cairn does not implement yet. */
+static bool
+gw_filters(struct builder *b, struct dag_route *r, const struct gw_filter *f,
+    size_t nf, const char *prefix, const char **unsupported)
+{
+	for (size_t i = 0; i < nf; i++) {
+		const char *t = f[i].type;
+
+		if (strcmp(t, "RequestHeaderModifier") == 0) {
+			const char *host = r->request_headers ?
+			    r->request_headers->host_rewrite : NULL;
+
+			r->request_headers = gw_headers(b,
+			    f[i].request_header_modifier);
+			r->request_headers->host_rewrite = host;
+		} else if (strcmp(t, "ResponseHeaderModifier") == 0) {
+			r->response_headers = gw_headers(b,
+			    f[i].response_header_modifier);
+		} else if (strcmp(t, "RequestRedirect") == 0) {
+			const struct gw_redirect *rd = f[i].request_redirect;
+			struct dag_redirect *d = ARENA_NEW(b->arena,
+			    struct dag_redirect);
+
+			d->scheme = rd->scheme;
+			d->hostname = rd->hostname;
+			/* No port: Envoy keeps the request's, and drops a
+			 * default port when the scheme changes, which is what
+			 * the API's well-known-port rule gives. */
+			d->port = (uint32_t)rd->port;
+			d->status_code = rd->status_code ? (uint32_t)rd->status_code :
+			    302;
+			if (rd->path != NULL) {
+				if (strcmp(rd->path->type, "ReplaceFullPath") == 0)
+					d->path = rd->path->replace_full_path;
+				else
+					d->prefix = rd->path->replace_prefix_match;
+			}
+			r->redirect = d;
+			r->action = DAG_ACTION_REDIRECT;
+		} else if (strcmp(t, "URLRewrite") == 0) {
+			const struct gw_url_rewrite *u = f[i].url_rewrite;
+
+			if (u->hostname != NULL) {
+				if (r->request_headers == NULL)
+					r->request_headers = ARENA_NEW(b->arena,
+					    struct dag_headers_policy);
+				r->request_headers->host_rewrite = u->hostname;
+			}
+			if (u->path != NULL &&
+			    strcmp(u->path->type, "ReplaceFullPath") == 0) {
+				r->regex_rewrite = "^/.*$";
+				r->regex_substitution = u->path->replace_full_path;
+			} else if (u->path != NULL) {
+				const char *rep = u->path->replace_prefix_match;
+
+				if (prefix == NULL) {
+					*unsupported = "URLRewrite ReplacePrefixMatch "
+					    "needs a PathPrefix match";
+					return false;
+				}
+				/* "/" in place of "/foo" must give "/bar", not
+				 * "//bar": a regex keeps one slash. */
+				if (strcmp(prefix, "/") != 0 &&
+				    rep[strlen(rep) > 0 ? strlen(rep) - 1 : 0] == '/') {
+					r->regex_rewrite = arena_printf(b->arena,
+					    "^%s/*", gw_regex_literal(b->arena, prefix));
+					r->regex_substitution = rep;
+				} else {
+					r->prefix_rewrite = rep;
+				}
+			}
+		} else {
+			*unsupported = t; /* RequestMirror, CORS, ExtensionRef */
+			return false;
+		}
+	}
+	return true;
+}
+
+/* --- routes ---------------------------------------------------------------- */
+
+static void
+gw_parent_status(struct builder *b, struct dag_gw_status *gs,
+    const struct gw_parent_ref *p, const char *route_ns)
+{
+	struct dag_gw_parent_status *ps = ARENA_ARRAY(b->arena,
+	    struct dag_gw_parent_status, gs->nparents + 1);
+
+	if (gs->nparents > 0)
+		memcpy(ps, gs->parents, gs->nparents * sizeof *ps);
+	memset(&ps[gs->nparents], 0, sizeof *ps);
+	ps[gs->nparents].group = p->group ? p->group : GW_GROUP;
+	ps[gs->nparents].kind = p->kind ? p->kind : "Gateway";
+	ps[gs->nparents].namespace = p->namespace ? p->namespace : route_ns;
+	ps[gs->nparents].name = p->name;
+	ps[gs->nparents].section_name = p->section_name;
+	ps[gs->nparents].port = p->has_port ? (uint32_t)p->port : 0;
+	gs->parents = ps;
+	gs->nparents++;
+}
+
+static void
+gw_entry_add(struct gw_state *s, const struct dag_route *r, const char *host,
+    uint32_t port, const struct gw_http_match *m, size_t ri, size_t rule,
+    size_t mi)
+{
+	struct gw_route_entry e = { .r = *r, .host = host, .port = port,
+		.has_method = m && m->method, .nheader_matches = m ? m->nheaders : 0,
+		.nquery_matches = m ? m->nquery_params : 0, .route_index = ri,
+		.rule_index = rule, .match_index = mi };
+
+	ARRAY_PUSH(s->entries, s->nentries, s->entries_cap, e);
+}
+
+/* The dag_route of one match (m NULL: the rule matches every request). */
+static bool
+gw_match_route(struct builder *b, const struct gw_http_match *m,
+    struct dag_route *r, const char **prefix, const char **why)
+{
+	const struct gw_path_match *p = m ? m->path : NULL;
+	const char *type = p && p->type ? p->type : "PathPrefix";
+	const char *value = p && p->value ? p->value : "/";
+	size_t nh = (m ? m->nheaders : 0) + (m && m->method ? 1 : 0);
+
+	*prefix = NULL;
+	if (strcmp(type, "Exact") == 0) {
+		r->path_kind = DAG_PATH_EXACT;
+		r->path = value;
+	} else if (strcmp(type, "RegularExpression") == 0) {
+		if ((*why = policy_regex_check(b, value)) != NULL)
+			return false;
+		r->path_kind = DAG_PATH_REGEX;
+		r->path = value;
+	} else {
+		size_t len = strlen(value);
+
+		/* Segment semantics: "/foo" and "/foo/" match "/foo", "/foo/"
+		 * and "/foo/bar", never "/foobar". */
+		while (len > 1 && value[len - 1] == '/')
+			len--;
+		r->path_kind = DAG_PATH_PREFIX;
+		r->path = arena_strndup(b->arena, value, len);
+		r->segment_prefix = len > 1;
+		*prefix = r->path;
+	}
+	if (nh > 0) {
+		r->headers = ARENA_ARRAY(b->arena, struct dag_header_match, nh);
+		for (size_t i = 0; i < m->nheaders; i++) {
+			const struct gw_value_match *h = &m->headers[i];
+			bool re = h->type && strcmp(h->type, "RegularExpression") == 0;
+
+			if (re && (*why = policy_regex_check(b, h->value)) != NULL)
+				return false;
+			r->headers[r->nheaders++] = (struct dag_header_match){
+				.name = h->name, .kind = re ? DAG_HEADER_REGEX :
+				DAG_HEADER_EXACT, .value = h->value };
+		}
+		if (m->method != NULL)
+			r->headers[r->nheaders++] = (struct dag_header_match){
+				.name = ":method", .kind = DAG_HEADER_EXACT,
+				.value = m->method };
+	}
+	if (m != NULL && m->nquery_params > 0) {
+		r->queries = ARENA_ARRAY(b->arena, struct dag_query_match,
+		    m->nquery_params);
+		for (size_t i = 0; i < m->nquery_params; i++) {
+			const struct gw_value_match *q = &m->query_params[i];
+			bool re = q->type && strcmp(q->type, "RegularExpression") == 0;
+
+			if (re && (*why = policy_regex_check(b, q->value)) != NULL)
+				return false;
+			r->queries[r->nqueries++] = (struct dag_query_match){
+				.name = q->name, .kind = re ? DAG_QUERY_REGEX :
+				DAG_QUERY_EXACT, .value = q->value };
+		}
+	}
+	return true;
+}
+
+/* A Gateway API duration (checked by the loader) in ms; 0 disables. */
+static int64_t
+gw_duration_ms(const char *s)
+{
+	int64_t ms = DAG_TIMEOUT_DEFAULT;
+	const char *why;
+
+	if (s == NULL || duration_parse_ms(s, &ms, &why) != 0)
+		return DAG_TIMEOUT_DEFAULT;
+	return ms;
+}
+
+/* timeouts and retry of a rule (GEP-1742, GEP-1731). request is the
+ * route's timeout; backendRequest each try's, which without retries is
+ * the route's timeout when shorter. */
+static void
+gw_rule_policies(struct builder *b, size_t st, const struct gw_http_rule *rule,
+    struct dag_route *r)
+{
+	int64_t request = DAG_TIMEOUT_DEFAULT, backend = DAG_TIMEOUT_DEFAULT;
+
+	if (rule->timeouts != NULL) {
+		request = gw_duration_ms(rule->timeouts->request);
+		backend = gw_duration_ms(rule->timeouts->backend_request);
+		r->timeout_ms = request;
+	}
+	if (rule->retry != NULL) {
+		const struct gw_retry *rt = rule->retry;
+		struct dag_retry_policy *rp = ARENA_NEW(b->arena,
+		    struct dag_retry_policy);
+
+		/* Connection errors always, the listed codes when given. */
+		rp->retry_on = rt->ncodes > 0 ?
+		    "connect-failure,refused-stream,retriable-status-codes" :
+		    "connect-failure,refused-stream";
+		rp->num_retries = rt->has_attempts ? (uint32_t)rt->attempts : 1;
+		rp->per_try_timeout_ms = backend;
+		rp->retriable_status_codes = ARENA_ARRAY(b->arena, uint32_t,
+		    rt->ncodes + 1);
+		for (size_t i = 0; i < rt->ncodes; i++)
+			rp->retriable_status_codes[i] = (uint32_t)rt->codes[i];
+		rp->nretriable_status_codes = rt->ncodes;
+		if (rt->backoff != NULL)
+			status_warning(b, st, "Accepted", "UnsupportedValue",
+			    &rt->origin, "retry.backoff is not supported yet: "
+			    "Envoy's default back-off (25ms base) applies");
+		r->retry = rp;
+	} else if (backend != DAG_TIMEOUT_DEFAULT && (request ==
+	    DAG_TIMEOUT_DEFAULT || request == 0 || backend < request)) {
+		r->timeout_ms = backend;
+	}
+}
+
+/* The action of one rule (everything but the match), into proto. Returns
+ * false when the rule cannot be served (reported on the route). */
+static void
+gw_rule_action(struct gw_state *s, const struct object *route, size_t st,
+    const struct gw_http_rule *rule, struct dag_route *proto,
+    const char **rr_reason, const char **rr_msg)
+{
+	struct builder *b = s->b;
+	size_t nvalid = 0;
+
+	proto->action = DAG_ACTION_FORWARD;
+	proto->timeout_ms = DAG_TIMEOUT_DEFAULT;
+	proto->idle_timeout_ms = DAG_TIMEOUT_DEFAULT;
+	proto->clusters = ARENA_ARRAY(b->arena, struct dag_weighted_cluster,
+	    rule->nbackend_refs + 1);
+	for (size_t k = 0; k < rule->nbackend_refs; k++) {
+		const struct gw_backend_ref *be = &rule->backend_refs[k];
+		uint32_t w = be->has_weight ? (uint32_t)be->weight : 1;
+		const char *reason = NULL, *msg = NULL;
+		struct dag_cluster *dc = gw_backend(s, route, be, &reason, &msg);
+		struct dag_weighted_cluster wc = { .cluster = dc, .weight = w };
+
+		if (dc == NULL) {
+			if (*rr_reason == NULL) {
+				*rr_reason = reason;
+				*rr_msg = msg;
+			}
+			status_warning(b, st, "ResolvedRefs", reason, &be->origin,
+			    "%s", msg);
+			/* With no valid backend at all, the rule answers 500
+			 * (the API's rule); beside valid ones, its share goes
+			 * to them (docs/gateway-api.md). */
+			continue;
+		}
+		for (size_t f = 0; f < be->nfilters; f++) {
+			if (strcmp(be->filters[f].type, "RequestHeaderModifier") == 0)
+				wc.request_headers = gw_headers(b,
+				    be->filters[f].request_header_modifier);
+			else if (strcmp(be->filters[f].type,
+			    "ResponseHeaderModifier") == 0)
+				wc.response_headers = gw_headers(b,
+				    be->filters[f].response_header_modifier);
+			else
+				status_warning(b, st, "Accepted", "UnsupportedValue",
+				    &be->filters[f].origin, "backendRef filter %s is "
+				    "not supported yet; ignored", be->filters[f].type);
+		}
+		if (w == 0)
+			continue; /* no traffic: not sent to Envoy */
+		proto->clusters[nvalid++] = wc;
+	}
+	proto->nclusters = nvalid;
+	/* No backend, or every weight zero: 500 (Gateway API). */
+	proto->direct_status = 500;
+	gw_rule_policies(b, st, rule, proto);
+}
+
+static int
+gw_entry_cmp(const void *a, const void *b)
+{
+	const struct gw_route_entry *x = a, *y = b;
+	size_t xl, yl;
+	int c;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((c = strcmp(x->host, y->host)) != 0)
+		return c;
+	/* Gateway API precedence: Exact before the rest (then
+	 * RegularExpression, then PathPrefix: docs/decisions.md), the longest
+	 * path first, a method match, the most header matches, the most query
+	 * matches, then the oldest route (namespace/name order), rule, match. */
+	if (x->r.path_kind != y->r.path_kind)
+		return x->r.path_kind < y->r.path_kind ? -1 : 1;
+	xl = strlen(x->r.path);
+	yl = strlen(y->r.path);
+	if (xl != yl)
+		return xl > yl ? -1 : 1;
+	if (x->has_method != y->has_method)
+		return x->has_method ? -1 : 1;
+	if (x->nheader_matches != y->nheader_matches)
+		return x->nheader_matches > y->nheader_matches ? -1 : 1;
+	if (x->nquery_matches != y->nquery_matches)
+		return x->nquery_matches > y->nquery_matches ? -1 : 1;
+	if (x->route_index != y->route_index)
+		return x->route_index < y->route_index ? -1 : 1;
+	if (x->rule_index != y->rule_index)
+		return x->rule_index < y->rule_index ? -1 : 1;
+	return x->match_index < y->match_index ? -1 : x->match_index > y->match_index;
+}
+
+/* One parentRef of HTTPRoute ri: which listeners of which Gateway take it. */
+static void
+gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
+    size_t gi_want, bool *attached_any)
+{
+	struct builder *b = s->b;
+	const struct object *route = s->httproutes[ri];
+	const struct httproute *hr = &route->u.httproute;
+	size_t st = s->httproute_status[ri];
+	struct dag_gw_status *gs = gw_status(b, st);
+	struct dag_gw_parent_status *ps;
+	const char *ns = p->namespace ? p->namespace : route->meta.namespace;
+	const char *group = p->group ? p->group : GW_GROUP;
+	const char *kind = p->kind ? p->kind : "Gateway";
+	ssize_t gi = -1;
+	const struct object *gwo;
+	bool by_section = false, by_allowed = false, by_host = false;
+	const char *rr_reason = NULL, *rr_msg = NULL, *unsupported = NULL;
+
+	if (strcmp(group, GW_GROUP) == 0 && strcmp(kind, "Gateway") == 0)
+		gi = gw_gateway_index(s, ns, p->name);
+	/* Statuses are written in the pass of the parent's own Gateway
+	 * (gi_want), or once in the first pass for a parent cairn does not
+	 * serve. */
+	if (gi < 0 ? gi_want != 0 : (size_t)gi != gi_want)
+		return;
+	gw_parent_status(b, gs, p, route->meta.namespace);
+	ps = &gs->parents[gs->nparents - 1];
+	if (gi < 0) {
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "Accepted", false, "NoMatchingParent", arena_printf(b->arena,
+		    "no %s %s/%s served by cairn", kind, ns, p->name));
+		status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+		    "NoMatchingParent", &p->origin, "parentRef %s %s/%s: no such "
+		    "%s served by cairn", kind, ns, p->name, kind);
+		return;
+	}
+	gwo = s->gateways[gi];
+
+	/* The rules, once per parent: their actions and ResolvedRefs. */
+	struct dag_route *actions = ARENA_ARRAY(b->arena, struct dag_route,
+	    hr->nrules + 1);
+
+	memset(actions, 0, (hr->nrules + 1) * sizeof *actions);
+	for (size_t r = 0; r < hr->nrules; r++)
+		gw_rule_action(s, route, st, &hr->rules[r], &actions[r], &rr_reason,
+		    &rr_msg);
+
+	for (size_t li = 0; li < gwo->u.gateway.nlisteners; li++) {
+		struct gw_listener_state *ls = &s->listeners[gi][li];
+		const struct gw_listener *l = ls->l;
+		struct dag_gw_listener_status *lst =
+		    &gw_status(b, s->gateway_status[gi])->listeners[ls->status];
+		const char **hosts;
+		size_t nhosts = 0;
+
+		if (p->section_name != NULL && strcmp(p->section_name, l->name) != 0)
+			continue;
+		if (p->has_port && (uint32_t)p->port != (uint32_t)l->port)
+			continue;
+		by_section = true;
+		if (!ls->accepted || !(route->kind == OBJ_GRPCROUTE ?
+		    ls->allows_grpcroute : ls->allows_httproute) ||
+		    !gw_namespace_allowed(s, gwo, l, route->meta.namespace))
+			continue;
+		by_allowed = true;
+		hosts = ARENA_ARRAY(b->arena, const char *, hr->nhostnames + 1);
+		if (hr->nhostnames == 0) {
+			hosts[nhosts++] = l->hostname ? l->hostname : "*";
+		} else {
+			for (size_t h = 0; h < hr->nhostnames; h++) {
+				const char *x = gw_hostname_intersect(l->hostname,
+				    hr->hostnames[h]);
+				bool dup = false;
+
+				for (size_t k = 0; x && k < nhosts; k++)
+					dup = dup || strcmp(hosts[k], x) == 0;
+				if (x != NULL && !dup)
+					hosts[nhosts++] = x;
+			}
+		}
+		if (nhosts == 0)
+			continue;
+		by_host = true;
+		lst->attached_routes++;
+		for (size_t h = 0; h < nhosts; h++)
+			for (size_t r = 0; r < hr->nrules; r++) {
+				const struct gw_http_rule *rule = &hr->rules[r];
+				size_t nm = rule->nmatches ? rule->nmatches : 1;
+
+				for (size_t m = 0; m < nm; m++) {
+					const struct gw_http_match *mt = rule->nmatches ?
+					    &rule->matches[m] : NULL;
+					struct dag_route dr = actions[r];
+					const char *prefix, *why = NULL;
+
+					dr.headers = NULL;
+					dr.nheaders = 0;
+					dr.queries = NULL;
+					dr.nqueries = 0;
+					if (!gw_match_route(b, mt, &dr, &prefix, &why)) {
+						status_error(b, st, DAG_STATUS_INVALID,
+						    "Accepted", "UnsupportedValue",
+						    mt ? &mt->origin : &rule->origin,
+						    "the regular expression %s", why);
+						unsupported = "regular expression";
+						continue;
+					}
+					if (!gw_filters(b, &dr, rule->filters,
+					    rule->nfilters, prefix, &unsupported)) {
+						status_error(b, st, DAG_STATUS_INVALID,
+						    "Accepted", "UnsupportedValue",
+						    &rule->origin, "filter %s is not "
+						    "supported yet (docs/gateway-api.md)",
+						    unsupported);
+						continue;
+					}
+					gw_entry_add(s, &dr, hosts[h], (uint32_t)l->port,
+					    mt, ri, r, m);
+				}
+			}
+	}
+	if (!by_section || !by_allowed || !by_host) {
+		const char *reason = !by_section ? "NoMatchingParent" :
+		    !by_allowed ? "NotAllowedByListeners" :
+		    "NoMatchingListenerHostname";
+		const char *msg = !by_section ? "no listener matches the "
+		    "parentRef's sectionName and port" : !by_allowed ?
+		    "no listener allows this route (allowedRoutes namespaces "
+		    "and kinds, or the listener is not accepted)" :
+		    "no listener hostname intersects the route's hostnames";
+
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "Accepted", false, reason, msg);
+		status_error(b, st, DAG_STATUS_INVALID, "Accepted", reason,
+		    &p->origin, "parentRef Gateway %s/%s: %s", ns, p->name, msg);
+	} else if (unsupported != NULL) {
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "Accepted", false, "UnsupportedValue", arena_printf(b->arena,
+		    "%s is not supported yet", unsupported));
+	} else {
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "Accepted", true, "Accepted", "accepted");
+		*attached_any = true;
+	}
+	if (rr_reason != NULL)
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "ResolvedRefs", false, rr_reason, rr_msg);
+	else
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "ResolvedRefs", true, "ResolvedRefs", "every reference resolved");
+}
+
+/* The entries of one Gateway (sorted) into its ports and hosts. */
+static void
+gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
+{
+	struct builder *b = s->b;
+	const struct object *o = s->gateways[gi];
+	const struct gateway *gw = &o->u.gateway;
+	uint32_t *ports = ARENA_ARRAY(b->arena, uint32_t, gw->nlisteners + 1);
+	size_t nports = 0, e = 0;
+
+	out->namespace = o->meta.namespace;
+	out->name = o->meta.name;
+	out->address = "0.0.0.0";
+	for (size_t i = 0; i < gw->naddresses; i++)
+		if ((gw->addresses[i].type == NULL ||
+		    strcmp(gw->addresses[i].type, "IPAddress") == 0) &&
+		    gw->addresses[i].value != NULL) {
+			out->address = gw->addresses[i].value;
+			break;
+		}
+	/* Every accepted listener's port, even with no route yet: Envoy
+	 * answers 404 there, as the Gateway is Programmed. */
+	for (size_t i = 0; i < gw->nlisteners; i++) {
+		bool seen = false;
+
+		if (!s->listeners[gi][i].accepted)
+			continue;
+		for (size_t k = 0; k < nports; k++)
+			seen = seen || ports[k] == (uint32_t)gw->listeners[i].port;
+		if (!seen)
+			ports[nports++] = (uint32_t)gw->listeners[i].port;
+	}
+	for (size_t i = 1; i < nports; i++)
+		for (size_t k = i; k > 0 && ports[k - 1] > ports[k]; k--) {
+			uint32_t t = ports[k];
+
+			ports[k] = ports[k - 1];
+			ports[k - 1] = t;
+		}
+	if (s->nentries > 1)
+		qsort(s->entries, s->nentries, sizeof s->entries[0], gw_entry_cmp);
+	out->ports = ARENA_ARRAY(b->arena, struct dag_gw_port, nports + 1);
+	out->nports = nports;
+	for (size_t pi = 0; pi < nports; pi++) {
+		struct dag_gw_port *gp = &out->ports[pi];
+		size_t start = e, nv = 0;
+
+		memset(gp, 0, sizeof *gp);
+		gp->port = ports[pi];
+		gp->protocol = "HTTP";
+		gp->name = arena_printf(b->arena, "gw/%s/%s/%u", out->namespace,
+		    out->name, gp->port);
+		while (e < s->nentries && s->entries[e].port == gp->port)
+			e++;
+		for (size_t k = start; k < e; k++)
+			if (k == start || strcmp(s->entries[k].host,
+			    s->entries[k - 1].host) != 0)
+				nv++;
+		gp->vhosts = ARENA_ARRAY(b->arena, struct dag_vhost, nv + 1);
+		for (size_t k = start; k < e; k++) {
+			struct dag_vhost *vh;
+
+			if (k == start || strcmp(s->entries[k].host,
+			    s->entries[k - 1].host) != 0) {
+				vh = &gp->vhosts[gp->nvhosts++];
+				memset(vh, 0, sizeof *vh);
+				vh->fqdn = s->entries[k].host;
+				vh->proxy_namespace = out->namespace;
+				vh->proxy_name = out->name;
+				vh->owner_kind = OBJ_GATEWAY;
+				vh->routes = ARENA_ARRAY(b->arena, struct dag_route,
+				    e - k);
+			}
+			vh = &gp->vhosts[gp->nvhosts - 1];
+			s->entries[k].r.order = vh->nroutes;
+			vh->routes[vh->nroutes++] = s->entries[k].r;
+		}
+	}
+}
+
+const struct dag_gateway *
+dag_gateway_find(const struct dag *dag, const char *ns, const char *name)
+{
+	for (size_t i = 0; i < dag->ngateways; i++)
+		if (strcmp(dag->gateways[i].namespace, ns) == 0 &&
+		    strcmp(dag->gateways[i].name, name) == 0)
+			return &dag->gateways[i];
+	return NULL;
+}
+
+/* A GRPCRoute as the HTTPRoute it means (GEP-1016): a method match is a
+ * path match on /<service>/<method> (a service alone: the prefix
+ * /<service>, by segments), the rest is shared. The object keeps kind
+ * GRPCRoute (status, ReferenceGrant, h2c clusters). */
+static struct object *
+gw_grpc_as_http(struct builder *b, struct object *o)
+{
+	const struct grpcroute *g = &o->u.grpcroute;
+	struct object *h = ARENA_NEW(b->arena, struct object);
+	struct httproute *hr = &h->u.httproute;
+
+	h->kind = OBJ_GRPCROUTE;
+	h->api_version = o->api_version;
+	h->kind_name = o->kind_name;
+	h->meta = o->meta;
+	hr->parent_refs = g->parent_refs;
+	hr->nparent_refs = g->nparent_refs;
+	hr->hostnames = g->hostnames;
+	hr->nhostnames = g->nhostnames;
+	hr->rules = ARENA_ARRAY(b->arena, struct gw_http_rule, g->nrules + 1);
+	hr->nrules = g->nrules;
+	for (size_t r = 0; r < g->nrules; r++) {
+		const struct gw_grpc_rule *gr = &g->rules[r];
+		struct gw_http_rule *rule = &hr->rules[r];
+
+		memset(rule, 0, sizeof *rule);
+		rule->name = gr->name;
+		rule->filters = gr->filters;
+		rule->nfilters = gr->nfilters;
+		rule->backend_refs = gr->backend_refs;
+		rule->nbackend_refs = gr->nbackend_refs;
+		rule->origin = gr->origin;
+		rule->matches = ARENA_ARRAY(b->arena, struct gw_http_match,
+		    gr->nmatches + 1);
+		rule->nmatches = gr->nmatches;
+		for (size_t m = 0; m < gr->nmatches; m++) {
+			const struct gw_grpc_match *gm = &gr->matches[m];
+			const struct gw_grpc_method_match *mm = gm->method;
+			struct gw_http_match *hm = &rule->matches[m];
+
+			memset(hm, 0, sizeof *hm);
+			hm->headers = gm->headers;
+			hm->nheaders = gm->nheaders;
+			hm->origin = gm->origin;
+			if (mm == NULL)
+				continue;
+			hm->path = ARENA_NEW(b->arena, struct gw_path_match);
+			hm->path->origin = mm->origin;
+			if (mm->type != NULL && strcmp(mm->type, "RegularExpression") == 0) {
+				hm->path->type = "RegularExpression";
+				hm->path->value = arena_printf(b->arena, "/%s/%s",
+				    mm->service ? mm->service : "[^/]+",
+				    mm->method ? mm->method : "[^/]+");
+			} else if (mm->service != NULL && mm->method != NULL) {
+				hm->path->type = "Exact";
+				hm->path->value = arena_printf(b->arena, "/%s/%s",
+				    mm->service, mm->method);
+			} else if (mm->service != NULL) {
+				hm->path->type = "PathPrefix";
+				hm->path->value = arena_printf(b->arena, "/%s",
+				    mm->service);
+			} else {
+				hm->path->type = "RegularExpression";
+				hm->path->value = arena_printf(b->arena, "/[^/]+/%s",
+				    gw_regex_literal(b->arena, mm->method));
+			}
+		}
+	}
+	return h;
+}
+
+static void
+gw_unserved_kind(struct builder *b, enum obj_kind kind, const char *what)
+{
+	size_t n, *st;
+
+	gw_collect(b, kind, &n, &st);
+	for (size_t i = 0; i < n; i++)
+		status_warning(b, st[i], "Valid", "NotImplemented", NULL,
+		    "%s is loaded and checked, not served yet "
+		    "(docs/gateway-api.md)", what);
+}
+
+void
+gateways_build(struct builder *b)
+{
+	struct gw_state s = { .b = b };
+	size_t n, *st, nserved = 0;
+	size_t c0 = b->dag->nclusters, e0 = b->dag->nendpoints;
+	bool *attached;
+
+	s.classes = gw_collect(b, OBJ_GATEWAYCLASS, &s.nclasses, &s.class_status);
+	s.namespaces = gw_collect(b, OBJ_NAMESPACE, &s.nnamespaces, &st);
+	s.grants = gw_collect(b, OBJ_REFERENCEGRANT, &s.ngrants, &st);
+	gw_collect(b, OBJ_CONFIGMAP, &n, &st);
+	gw_unserved_kind(b, OBJ_TLSROUTE, "TLSRoute");
+	gw_unserved_kind(b, OBJ_TCPROUTE, "TCPRoute");
+	gw_unserved_kind(b, OBJ_BACKENDTLSPOLICY, "BackendTLSPolicy");
+	s.gateways = gw_collect(b, OBJ_GATEWAY, &s.ngateways, &s.gateway_status);
+	s.httproutes = gw_collect(b, OBJ_HTTPROUTE, &s.nhttproutes,
+	    &s.httproute_status);
+	/* GRPCRoutes follow, as the HTTPRoutes they mean. */
+	{
+		size_t ng, *gst, cap = s.nhttproutes;
+		struct object **grpc = gw_collect(b, OBJ_GRPCROUTE, &ng, &gst);
+		size_t *sts = ARENA_ARRAY(b->arena, size_t, s.nhttproutes + ng + 1);
+
+		if (s.nhttproutes > 0)
+			memcpy(sts, s.httproute_status, s.nhttproutes * sizeof *sts);
+		for (size_t i = 0; i < ng; i++) {
+			if (object_is_shadowed(grpc, i))
+				continue;
+			sts[s.nhttproutes] = gst[i];
+			ARENA_PUSH(b->arena, s.httproutes, s.nhttproutes, cap,
+			    gw_grpc_as_http(b, grpc[i]));
+		}
+		s.httproute_status = sts;
+	}
+	if (s.nclasses + s.ngateways + s.nhttproutes == 0)
+		return;
+	gw_classes(&s);
+	gw_gateways(&s);
+	attached = ARENA_ARRAY(b->arena, bool, s.nhttproutes + 1);
+	memset(attached, 0, (s.nhttproutes + 1) * sizeof *attached);
+	for (size_t i = 0; i < s.ngateways; i++)
+		nserved += s.gateway_served[i];
+	b->dag->gateways = ARENA_ARRAY(b->arena, struct dag_gateway, nserved + 1);
+	/* One Gateway at a time: its routes' entries, sorted, assembled. The
+	 * first pass also reports parents cairn does not serve. */
+	for (size_t gi = 0; gi < s.ngateways || (gi == 0 && s.ngateways == 0);
+	    gi++) {
+		s.nentries = 0;
+		for (size_t ri = 0; ri < s.nhttproutes; ri++) {
+			const struct httproute *hr = &s.httproutes[ri]->u.httproute;
+
+			/* GRPCRoutes were filtered when collected. */
+			if (s.httproutes[ri]->kind == OBJ_HTTPROUTE &&
+			    object_is_shadowed(s.httproutes, ri))
+				continue;
+			for (size_t p = 0; p < hr->nparent_refs; p++)
+				gw_route_parent(&s, ri, &hr->parent_refs[p], gi,
+				    &attached[ri]);
+		}
+		if (gi < s.ngateways && s.gateway_served[gi])
+			gw_assemble(&s, gi, &b->dag->gateways[b->dag->ngateways++]);
+	}
+	free(s.entries);
+	/* Clusters and endpoints first made for Gateway routes: only
+	 * Gateway nodes get them (the arrays are sorted after this). */
+	for (size_t i = c0; i < b->dag->nclusters; i++)
+		b->dag->clusters[i]->gateway_only = true;
+	for (size_t i = e0; i < b->dag->nendpoints; i++)
+		b->dag->endpoints[i]->gateway_only = true;
+	for (size_t ri = 0; ri < s.nhttproutes; ri++)
+		if (s.httproutes[ri]->u.httproute.nparent_refs == 0)
+			status_error(b, s.httproute_status[ri], DAG_STATUS_ORPHANED,
+			    "Accepted", "NoMatchingParent", NULL,
+			    "no parentRefs: the route is attached to no Gateway");
+}

@@ -1,0 +1,115 @@
+/* One Gateway's resources (SPEC.md §5a, docs/gateway-api.md): what an
+ * Envoy naming the Gateway in its node metadata gets, and nothing else.
+ * The clusters and ClusterLoadAssignments are made by the same code as
+ * the default snapshot's, over a view of the DAG holding only those this
+ * Gateway's routes use. */
+#include "xds/translate_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "envoy/config/route/v3/route.pb-c.h"
+#include "util/xalloc.h"
+
+typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
+
+static int
+cluster_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct dag_cluster *const *)a)->name,
+	    (*(struct dag_cluster *const *)b)->name);
+}
+
+static int
+endpoints_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct dag_endpoints *const *)a)->name,
+	    (*(struct dag_endpoints *const *)b)->name);
+}
+
+static void
+cluster_add(struct dag_cluster ***arr, size_t *n, size_t *cap,
+    struct dag_cluster *dc)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*arr)[i] == dc)
+			return;
+	ARRAY_PUSH(*arr, *n, *cap, dc);
+}
+
+/* The DAG view: the clusters and endpoints gw's routes use, sorted and
+ * unique as in a DAG. Arrays are malloc'd (freed by the caller). */
+static void
+gateway_view(const struct dag_gateway *gw, struct dag *view)
+{
+	size_t ccap = 0, ecap = 0;
+
+	memset(view, 0, sizeof *view);
+	for (size_t p = 0; p < gw->nports; p++)
+		for (size_t v = 0; v < gw->ports[p].nvhosts; v++) {
+			const struct dag_vhost *vh = &gw->ports[p].vhosts[v];
+
+			for (size_t r = 0; r < vh->nroutes; r++) {
+				const struct dag_route *rt = &vh->routes[r];
+
+				for (size_t c = 0; c < rt->nclusters; c++)
+					cluster_add(&view->clusters, &view->nclusters,
+					    &ccap, rt->clusters[c].cluster);
+				if (rt->mirror != NULL)
+					cluster_add(&view->clusters, &view->nclusters,
+					    &ccap, rt->mirror);
+			}
+		}
+	if (view->nclusters > 1)
+		qsort(view->clusters, view->nclusters, sizeof view->clusters[0],
+		    cluster_name_cmp);
+	for (size_t i = 0; i < view->nclusters; i++) {
+		struct dag_endpoints *de = view->clusters[i]->endpoints;
+		bool seen = false;
+
+		for (size_t k = 0; de != NULL && k < view->nendpoints; k++)
+			seen = seen || view->endpoints[k] == de;
+		if (de != NULL && !seen)
+			ARRAY_PUSH(view->endpoints, view->nendpoints, ecap, de);
+	}
+	if (view->nendpoints > 1)
+		qsort(view->endpoints, view->nendpoints, sizeof view->endpoints[0],
+		    endpoints_name_cmp);
+}
+
+struct snapshot *
+translate_gateway(const struct dag *dag, const struct dag_gateway *gw,
+    const struct translate_options *o, const char *revision)
+{
+	struct dag view;
+	struct translation t = { .dag = &view, .opts = o, .gateway_view = true };
+	struct snapshot *snap;
+
+	(void)dag;
+	gateway_view(gw, &view);
+	arena_init(&t.arena);
+	translate_cache_begin(&t);
+	t.out = snapshot_builder_new(revision);
+	translate_clusters(&t);
+	translate_endpoints(&t);
+	for (size_t p = 0; p < gw->nports; p++) {
+		const struct dag_gw_port *gp = &gw->ports[p];
+		RouteConfiguration *rc = pb_new(&t.arena,
+		    &envoy__config__route__v3__route_configuration__descriptor);
+
+		translate_http_listener_named(&t, gp->name, gw->address, gp->port);
+		rc->name = pb_str(&t.arena, gp->name);
+		rc->virtual_hosts = pb_array(&t.arena, gp->nvhosts + 1);
+		for (size_t v = 0; v < gp->nvhosts; v++)
+			if (gp->vhosts[v].nroutes > 0)
+				rc->virtual_hosts[rc->n_virtual_hosts++] =
+				    translate_virtual_host(&t, &gp->vhosts[v]);
+		translation_emit(&t, XDS_ROUTE, rc->name, &rc->base, false);
+	}
+	snap = snapshot_builder_finish(t.out);
+	translate_cache_end(&t);
+	arena_free(&t.arena);
+	free(view.clusters);
+	free(view.endpoints);
+	return snap;
+}
