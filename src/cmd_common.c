@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "source/source.h"
+#include "util/duration.h"
 #include "util/log.h"
 
 #ifndef SYSCONFDIR
@@ -93,6 +94,38 @@ timeout_or_zero(int64_t ms)
 	return ms > 0 ? ms : 0;
 }
 
+/* global-ext-auth: what the listeners need of it (the hosts' part is the
+ * DAG's, src/dag/extension.c). */
+static void
+cmd_translate_ext_auth(const struct cairn_config *cfg,
+    struct translate_options *to)
+{
+	const struct config_global_ext_auth *g = &cfg->global_ext_auth;
+	const char *why;
+	int64_t ms;
+
+	to->global_ext_auth_timeout_ms = -1;
+	if (g->extension_service == NULL || *g->extension_service == '\0')
+		return;
+	to->global_ext_auth_cluster = arena_printf((struct arena *)&cfg->arena,
+	    "extension/%s", g->extension_service);
+	if (strcmp(g->response_timeout, "infinity") == 0 ||
+	    strcmp(g->response_timeout, "infinite") == 0)
+		to->global_ext_auth_timeout_ms = 0;
+	else if (*g->response_timeout != '\0' &&
+	    duration_parse_ms(g->response_timeout, &ms, &why) == 0)
+		to->global_ext_auth_timeout_ms = ms;
+	to->global_ext_auth_fail_open = g->fail_open;
+	if (g->has_with_request_body) {
+		to->global_ext_auth_max_request_bytes =
+		    g->with_request_body.max_request_bytes ?
+		    g->with_request_body.max_request_bytes : 1024;
+		to->global_ext_auth_allow_partial =
+		    g->with_request_body.allow_partial_message;
+		to->global_ext_auth_pack_as_bytes = g->with_request_body.pack_as_bytes;
+	}
+}
+
 void
 cmd_translate_options(const struct cairn_config *cfg, struct translate_options *to)
 {
@@ -128,6 +161,37 @@ cmd_translate_options(const struct cairn_config *cfg, struct translate_options *
 	to->cluster_per_connection_buffer_limit_bytes =
 	    cfg->envoy.cluster.per_connection_buffer_limit_bytes;
 	to->xff_num_trusted_hops = cfg->envoy.xff_num_trusted_hops;
+	cmd_translate_ext_auth(cfg, to);
+	if (*cfg->tracing.extension_service != '\0') {
+		const struct config_tracing *tr = &cfg->tracing;
+
+		to->tracing_cluster = arena_printf((struct arena *)&cfg->arena,
+		    "extension/%s", tr->extension_service);
+		to->tracing_service_name = tr->service_name;
+		to->tracing_overall_sampling = tr->overall_sampling;
+		to->tracing_max_path_tag_length = tr->max_path_tag_length;
+		struct translate_custom_tag *tags = ARENA_ARRAY(
+		    (struct arena *)&cfg->arena, struct translate_custom_tag,
+		    tr->ncustom_tags + 1);
+
+		for (size_t i = 0; i < tr->ncustom_tags; i++) {
+			tags[i].tag = tr->custom_tags[i].tag_name;
+			tags[i].literal = tr->custom_tags[i].literal;
+			tags[i].request_header = tr->custom_tags[i].request_header_name;
+		}
+		to->tracing_custom_tags = tags;
+		to->ntracing_custom_tags = tr->ncustom_tags;
+	}
+	if (*cfg->rate_limit_service.extension_service != '\0') {
+		const struct config_rate_limit_service *r = &cfg->rate_limit_service;
+
+		to->rate_limit_cluster = arena_printf((struct arena *)&cfg->arena,
+		    "extension/%s", r->extension_service);
+		to->rate_limit_domain = r->domain;
+		to->rate_limit_fail_open = r->fail_open;
+		to->rate_limit_x_headers = r->enable_x_ratelimit_headers;
+		to->rate_limit_resource_exhausted = r->enable_resource_exhausted_code;
+	}
 	to->https_address = cfg->envoy.https.address;
 	to->https_port = (uint32_t)cfg->envoy.https.port;
 	to->https_access_log = cfg->envoy.https.access_log;

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "accesslog.h"
+#include "load/kinds.h"
 #include "load/schema.h"
 #include "load/yaml.h"
+#include "util/duration.h"
 #include "util/xalloc.h"
 
 #define CONFIG_MAX_FILE_BYTES (1024 * 1024)
@@ -482,6 +484,210 @@ static const struct schema_field config_secrets_fields[] = {
 static const struct schema_table config_secrets = SCHEMA_TABLE("secrets",
     struct config_secrets, config_secrets_fields, NULL);
 
+/* --- global-ext-auth (Contour's globalExtAuth) ---------------------------- */
+
+/* "NS/NAME" of an ExtensionService. */
+static const char *
+config_check_ns_name(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	char ns[64];
+
+	if (slash == NULL || slash == s || slash[1] == '\0' ||
+	    (size_t)(slash - s) >= sizeof ns || strchr(slash + 1, '/') != NULL)
+		return "must be NAMESPACE/NAME of an ExtensionService";
+	memcpy(ns, s, (size_t)(slash - s));
+	ns[slash - s] = '\0';
+	if (schema_check_dns1123_label(ns) != NULL)
+		return "the namespace must be a DNS label";
+	return schema_check_dns1123_subdomain(slash + 1);
+}
+
+static const char *
+config_check_auth_timeout(const char *s)
+{
+	int64_t ms;
+	const char *why;
+
+	if (*s == '\0' || strcmp(s, "infinity") == 0 || strcmp(s, "infinite") == 0)
+		return NULL;
+	if (duration_parse_ms(s, &ms, &why) < 0)
+		return "must be a duration such as \"500ms\", or \"infinity\"";
+	return NULL;
+}
+
+static const struct schema_field config_ext_auth_body_fields[] = {
+	{ .key = "max-request-bytes", .type = SCHEMA_UINT32, .min = 1,
+	  .max = 0x7fffffff,
+	  .offset = offsetof(struct config_ext_auth_body, max_request_bytes) },
+	{ .key = "allow-partial-message", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_ext_auth_body, allow_partial_message) },
+	{ .key = "pack-as-bytes", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_ext_auth_body, pack_as_bytes) },
+};
+static const struct schema_table config_ext_auth_body = SCHEMA_TABLE(
+    "with-request-body", struct config_ext_auth_body,
+    config_ext_auth_body_fields, NULL);
+
+static const struct schema_field config_ext_auth_policy_fields[] = {
+	{ .key = "disabled", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_ext_auth_policy, disabled) },
+	{ .key = "context", .type = SCHEMA_STRING_MAP,
+	  .offset = offsetof(struct config_ext_auth_policy, context),
+	  .count_offset = offsetof(struct config_ext_auth_policy, ncontext) },
+};
+static const struct schema_table config_ext_auth_policy = SCHEMA_TABLE(
+    "auth-policy", struct config_ext_auth_policy, config_ext_auth_policy_fields,
+    NULL);
+
+static const struct schema_field config_global_ext_auth_fields[] = {
+	C_STR("extension-service", struct config_global_ext_auth,
+	    extension_service, SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	    config_check_ns_name),
+	C_STR("response-timeout", struct config_global_ext_auth, response_timeout,
+	    0, config_check_auth_timeout),
+	{ .key = "fail-open", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_global_ext_auth, fail_open) },
+	C_OBJ("auth-policy", struct config_global_ext_auth, auth_policy,
+	    &config_ext_auth_policy),
+	{ .key = "with-request-body", .type = SCHEMA_OBJECT, .flags = SCHEMA_HAS,
+	  .offset = offsetof(struct config_global_ext_auth, with_request_body),
+	  .has_offset = offsetof(struct config_global_ext_auth, has_with_request_body),
+	  .sub = &config_ext_auth_body },
+};
+
+/* An empty mapping ({}) is no global authorization at all. */
+static void
+config_global_ext_auth(struct schema_ctx *ctx, const struct ynode *node,
+    void *obj, const struct schema_field *f)
+{
+	struct cairn_config *c = obj;
+	static const struct schema_table table = SCHEMA_TABLE("global-ext-auth",
+	    struct config_global_ext_auth, config_global_ext_auth_fields, NULL);
+
+	(void)f;
+	if (ynode_is_null(node) || (node->type == YNODE_MAPPING &&
+	    node->map.n == 0))
+		return;
+	schema_decode(ctx, &table, node, &c->global_ext_auth);
+}
+
+/* --- rate-limit-service (Contour's rateLimitService) ------------------------ */
+
+static const struct schema_field config_rate_limit_service_fields[] = {
+	C_STR("extension-service", struct config_rate_limit_service,
+	    extension_service, SCHEMA_REQUIRED | SCHEMA_NONEMPTY,
+	    config_check_ns_name),
+	C_STR("domain", struct config_rate_limit_service, domain, 0, NULL),
+	{ .key = "fail-open", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_rate_limit_service, fail_open) },
+	{ .key = "enable-x-ratelimit-headers", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_rate_limit_service,
+	      enable_x_ratelimit_headers) },
+	{ .key = "enable-resource-exhausted-code", .type = SCHEMA_BOOL,
+	  .offset = offsetof(struct config_rate_limit_service,
+	      enable_resource_exhausted_code) },
+	/* HTTPProxy's rateLimitPolicy.global, keys as there (camelCase). */
+	{ .key = "default-global-rate-limit-policy", .type = SCHEMA_OBJECT_PTR,
+	  .offset = offsetof(struct config_rate_limit_service,
+	      default_global_rate_limit_policy),
+	  .sub = &kinds_global_ratelimit },
+};
+
+static void
+config_rate_limit_service(struct schema_ctx *ctx, const struct ynode *node,
+    void *obj, const struct schema_field *f)
+{
+	struct cairn_config *c = obj;
+	static const struct schema_table table = SCHEMA_TABLE("rate-limit-service",
+	    struct config_rate_limit_service, config_rate_limit_service_fields,
+	    NULL);
+
+	(void)f;
+	if (ynode_is_null(node) || (node->type == YNODE_MAPPING &&
+	    node->map.n == 0))
+		return;
+	schema_decode(ctx, &table, node, &c->rate_limit_service);
+}
+
+/* --- tracing (Contour's tracing) ------------------------------------------- */
+
+/* A percentage, 0 to 100, written as a number. */
+static void
+config_sampling(struct schema_ctx *ctx, const struct ynode *node, void *obj,
+    const struct schema_field *f)
+{
+	struct config_tracing *t = obj;
+	char *end;
+	double v;
+
+	(void)f;
+	if (node->type != YNODE_SCALAR || node->scalar.len == 0) {
+		schema_error(ctx, node, "expected a percentage from 0 to 100");
+		return;
+	}
+	errno = 0;
+	v = strtod(node->scalar.value, &end);
+	if (errno != 0 || *end != '\0' || !(v >= 0 && v <= 100)) {
+		schema_error(ctx, node, "invalid value \"%s\": expected a "
+		    "percentage from 0 to 100", node->scalar.value);
+		return;
+	}
+	t->overall_sampling = v;
+}
+
+static void
+config_custom_tag_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct config_custom_tag *c = obj;
+
+	if ((c->literal != NULL) == (c->request_header_name != NULL))
+		schema_error(ctx, map, "a custom tag sets exactly one of literal "
+		    "and request-header-name");
+}
+
+static const struct schema_field config_custom_tag_fields[] = {
+	C_STR("tag-name", struct config_custom_tag, tag_name,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, NULL),
+	C_STR("literal", struct config_custom_tag, literal, SCHEMA_NONEMPTY, NULL),
+	C_STR("request-header-name", struct config_custom_tag,
+	    request_header_name, SCHEMA_NONEMPTY, NULL),
+};
+static const struct schema_table config_custom_tag = SCHEMA_TABLE("custom-tag",
+    struct config_custom_tag, config_custom_tag_fields,
+    config_custom_tag_validate);
+
+static const struct schema_field config_tracing_fields[] = {
+	C_STR("extension-service", struct config_tracing, extension_service,
+	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY, config_check_ns_name),
+	C_STR("service-name", struct config_tracing, service_name,
+	    SCHEMA_NONEMPTY, NULL),
+	{ .key = "overall-sampling", .type = SCHEMA_CUSTOM,
+	  .custom = config_sampling },
+	{ .key = "max-path-tag-length", .type = SCHEMA_UINT32,
+	  .offset = offsetof(struct config_tracing, max_path_tag_length) },
+	{ .key = "custom-tags", .type = SCHEMA_OBJECT_LIST,
+	  .offset = offsetof(struct config_tracing, custom_tags),
+	  .count_offset = offsetof(struct config_tracing, ncustom_tags),
+	  .sub = &config_custom_tag },
+};
+
+static void
+config_tracing(struct schema_ctx *ctx, const struct ynode *node, void *obj,
+    const struct schema_field *f)
+{
+	struct cairn_config *c = obj;
+	static const struct schema_table table = SCHEMA_TABLE("tracing",
+	    struct config_tracing, config_tracing_fields, NULL);
+
+	(void)f;
+	if (ynode_is_null(node) || (node->type == YNODE_MAPPING &&
+	    node->map.n == 0))
+		return;
+	schema_decode(ctx, &table, node, &c->tracing);
+}
+
 static const struct schema_field config_fields[] = {
 	C_OBJ("source", struct cairn_config, source, &config_source),
 	C_DUR("debounce", struct cairn_config, debounce_ms, 0),
@@ -493,6 +699,11 @@ static const struct schema_field config_fields[] = {
 	C_OBJ("secrets", struct cairn_config, secrets, &config_secrets),
 	C_STR("state-directory", struct cairn_config, state_directory, SCHEMA_NONEMPTY,
 	    config_check_absolute),
+	{ .key = "global-ext-auth", .type = SCHEMA_CUSTOM,
+	  .custom = config_global_ext_auth },
+	{ .key = "rate-limit-service", .type = SCHEMA_CUSTOM,
+	  .custom = config_rate_limit_service },
+	{ .key = "tracing", .type = SCHEMA_CUSTOM, .custom = config_tracing },
 };
 
 static void
@@ -546,6 +757,15 @@ config_init_defaults(struct cairn_config *c)
 	c->source.git.token_file = arena_strdup(a, "");
 	c->source.max_file_bytes = 4194304;
 	c->state_directory = arena_strdup(a, "");
+	c->global_ext_auth.extension_service = arena_strdup(a, "");
+	c->global_ext_auth.response_timeout = arena_strdup(a, "");
+	c->rate_limit_service.extension_service = arena_strdup(a, "");
+	c->rate_limit_service.domain = arena_strdup(a, "");
+	c->tracing.extension_service = arena_strdup(a, "");
+	c->tracing.service_name = arena_strdup(a, "contour");
+	c->tracing.overall_sampling = 100;
+	c->tracing.max_path_tag_length = 256;
+	c->tracing.custom_tags = ARENA_ARRAY(a, struct config_custom_tag, 1);
 	c->debounce_ms = 100;
 	c->max_delay_ms = 1000;
 	c->xds.address = arena_strdup(a, "127.0.0.1:18000");

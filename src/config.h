@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "load/objects.h" /* struct kv */
 #include "util/arena.h"
 #include "util/diag.h"
 
@@ -179,6 +180,54 @@ struct config_secrets {
 	size_t nallowed_directories;
 };
 
+/* global-ext-auth: Contour's globalExtAuth, the authorization of every
+ * TLS virtual host that has none of its own (docs/features.md). */
+struct config_ext_auth_body {
+	uint32_t max_request_bytes; /* 0: Contour's 1024 */
+	bool allow_partial_message, pack_as_bytes;
+};
+
+struct config_ext_auth_policy {
+	bool disabled;
+	struct kv *context;
+	size_t ncontext;
+};
+
+struct config_global_ext_auth {
+	char *extension_service; /* "NS/NAME"; "" = no global authorization */
+	char *response_timeout; /* "" = the ExtensionService's */
+	bool fail_open;
+	struct config_ext_auth_policy auth_policy;
+	struct config_ext_auth_body with_request_body;
+	bool has_with_request_body;
+};
+
+/* rate-limit-service: Contour's rateLimitService (global rate limits). */
+struct config_rate_limit_service {
+	char *extension_service; /* "NS/NAME"; "" = none */
+	char *domain;
+	bool fail_open;
+	bool enable_x_ratelimit_headers;
+	bool enable_resource_exhausted_code;
+	/* HTTPProxy's rateLimitPolicy.global shape; NULL = none. */
+	struct hp_global_ratelimit *default_global_rate_limit_policy;
+};
+
+/* tracing: Contour's tracing to an OpenTelemetry collector. */
+struct config_custom_tag {
+	char *tag_name;
+	char *literal, *request_header_name; /* exactly one */
+};
+
+struct config_tracing {
+	char *extension_service; /* "NS/NAME"; "" = no tracing */
+	char *service_name; /* default "contour", as Contour */
+	double overall_sampling; /* percent, default 100 */
+	uint32_t max_path_tag_length; /* default 256 */
+	struct config_custom_tag *custom_tags;
+	size_t ncustom_tags;
+};
+
 /* Strings are never NULL ("" = not set); arrays may be empty. */
 struct cairn_config {
 	struct config_source source;
@@ -193,6 +242,9 @@ struct cairn_config {
 	 * good copies); "" = $CAIRN_STATE_DIRECTORY, $STATE_DIRECTORY, else
 	 * /var/lib/cairn (source/lastgood.h). */
 	char *state_directory;
+	struct config_global_ext_auth global_ext_auth;
+	struct config_rate_limit_service rate_limit_service;
+	struct config_tracing tracing;
 
 	struct arena arena; /* owns every string and array above */
 };

@@ -608,6 +608,9 @@ dag_build_owned(struct object *const *objs, size_t nobjs,
 	secrets_build(&b); /* secrets.c */
 
 	services_build(&b);
+	b.extensions = collect_kind(&b, OBJ_EXTENSIONSERVICE, &b.nextensions,
+	    &b.extension_status);
+	extensions_build(&b); /* extension.c */
 	proxies_build(&b);
 	ingresses_build(&b);
 	gateways_build(&b); /* gateway.c */

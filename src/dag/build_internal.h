@@ -89,6 +89,12 @@ struct builder {
 	 * of a root while its includes are walked): growing them in the
 	 * DAG's arena left dead copies of every route behind. */
 	struct arena scratch;
+	/* ExtensionServices (extension.c): sorted by namespace/name, with
+	 * the cluster of each valid one (NULL when invalid). */
+	struct object **extensions;
+	size_t nextensions;
+	size_t *extension_status;
+	struct dag_cluster **extension_clusters;
 	/* The default JWT provider of the root whose routes are being
 	 * built (src/dag/jwt.c), or NULL. */
 	const char *jwt_default;
@@ -179,6 +185,47 @@ void services_build(struct builder *b);
 struct dag_cluster *service_cluster(struct builder *b, const char *ns,
     const char *name, int32_t port, const char *port_name,
     const struct cluster_options *opts, const char **why);
+
+/* The Service ns/name and its port number port, or NULL with *why. */
+struct svc_port;
+const struct object *service_port_resolve(struct builder *b, const char *ns,
+    const char *name, int32_t port, const struct svc_port **sp_out,
+    const char **why);
+/* One ClusterLoadAssignment named name with the endpoints of n service
+ * ports (an ExtensionService's upstream). */
+struct dag_endpoints *service_endpoints_union(struct builder *b,
+    const char *name, const struct object *const *svcs,
+    const struct svc_port *const *ports, size_t n);
+
+/* --- extension.c: ExtensionService and external authorization ----------- */
+
+/* Every ExtensionService: status and, when valid, its cluster. Runs
+ * after services_build and secrets_build, before proxies_build. */
+void extensions_build(struct builder *b);
+/* virtualhost.authorization of the root proxy pi (status st) into tls
+ * (NULL: a host without TLS). Returns false when the proxy is invalid
+ * (reported). */
+struct hp_virtualhost;
+bool extauth_root_build(struct builder *b, size_t st,
+    const struct object *proxy, struct dag_tls *tls);
+/* A route's authPolicy over its host's (authorization NULL: none). */
+struct hp_auth_policy;
+struct hp_authorization;
+void extauth_route(struct builder *b, const struct hp_auth_policy *route_policy,
+    struct dag_route *r);
+void extauth_route_finish(struct builder *b, const struct hp_authorization *a,
+    struct dag_route *r);
+
+/* --- ratelimit.c: rateLimitPolicy.global ---------------------------------- */
+
+/* The DAG form of p (NULL: NULL); false when it is invalid, with *why. */
+struct hp_global_ratelimit;
+bool ratelimit_global(struct builder *b, const struct hp_global_ratelimit *p,
+    const struct dag_global_ratelimit **out, const char **why);
+/* A virtual host's: its own, else rate-limit-service's default unless
+ * it opts out. */
+bool ratelimit_vhost(struct builder *b, const struct hp_global_ratelimit *p,
+    const struct dag_global_ratelimit **out, const char **why);
 
 /* --- httpproxy.c -------------------------------------------------------- */
 

@@ -136,6 +136,9 @@ struct dag_cluster {
 	 * none: only upstream_subject_name. */
 	char *const *upstream_subject_names;
 	size_t nupstream_subject_names;
+	/* ExtensionService clusters: timeoutPolicy.response, the default
+	 * timeout of authorization calls (DAG_TIMEOUT_DEFAULT: unset). */
+	int64_t ext_response_timeout_ms;
 	/* A remote JWKS host (Contour's DNSNameCluster, src/dag/jwt.c):
 	 * named dnsname/<scheme>/<host>, no alt_stat_name; LOGICAL_DNS when
 	 * dns_family is ALL. */
@@ -316,6 +319,17 @@ struct dag_route {
 	struct dag_internal_redirect *internal_redirect;
 	struct dag_cookie_rewrite *cookie_rewrites;
 	size_t ncookie_rewrites;
+	/* External authorization (extension.c), on the host's https routes
+	 * only: authPolicy.disabled, or the context extensions sent to the
+	 * authorization server (sorted by key; the host's merged with the
+	 * route's). */
+	bool auth_disabled;
+	struct dag_header_value *auth_context;
+	size_t nauth_context;
+	bool auth_policy_set; /* the route has its own authPolicy */
+	/* rateLimitPolicy.global (ratelimit.c): the route's descriptors, or
+	 * NULL; disabled: the host's do not apply to this route. */
+	const struct dag_global_ratelimit *global_ratelimit;
 	/* The JWT requirement (a provider of the virtual host) this route's
 	 * requests must meet on the TLS listener; NULL: none. */
 	const char *jwt_provider;
@@ -323,6 +337,33 @@ struct dag_route {
 	 * ReplacePrefixMatch where a prefix rewrite cannot say it): Envoy's
 	 * regex_rewrite. NULL: none. */
 	const char *regex_rewrite, *regex_substitution;
+};
+
+/* One entry of a global rate limit descriptor (Contour's
+ * RateLimitDescriptorEntry): an Envoy RateLimit action. */
+struct dag_rl_entry {
+	enum {
+		DAG_RL_GENERIC_KEY,
+		DAG_RL_REQUEST_HEADER,
+		DAG_RL_HEADER_VALUE_MATCH,
+		DAG_RL_REMOTE_ADDRESS,
+	} kind;
+	const char *key; /* generic key / descriptor key; NULL: Envoy's */
+	const char *value; /* generic key value / header name / match value */
+	struct dag_header_match *headers; /* HEADER_VALUE_MATCH */
+	size_t nheaders;
+	bool expect_match;
+};
+
+struct dag_rl_descriptor {
+	struct dag_rl_entry *entries;
+	size_t n;
+};
+
+struct dag_global_ratelimit {
+	struct dag_rl_descriptor *descriptors;
+	size_t n;
+	bool disabled;
 };
 
 /* Contour's InternalRedirectPolicy. */
@@ -350,6 +391,8 @@ struct dag_vhost {
 	const char *tls_minimum_version; /* projectcontour.io/tls-minimum-protocol-version */
 	/* The secure virtual host on ingress_https; NULL: HTTP only. */
 	struct dag_tls *tls;
+	/* rateLimitPolicy.global, or the default of rate-limit-service. */
+	const struct dag_global_ratelimit *global_ratelimit;
 	/* virtualhost.jwtProviders (TLS hosts only), in the order written. */
 	struct dag_jwt_provider *jwt_providers;
 	size_t njwt_providers;
@@ -473,6 +516,17 @@ struct dag_tls {
 	struct dag_client_validation *client_validation;
 	struct dag_tcpproxy *tcpproxy;
 	bool passthrough;
+	struct dag_ext_auth *ext_auth; /* virtualhost.authorization, or NULL */
+};
+
+/* Contour's ExternalAuthorization: the ext_authz filter of a TLS host. */
+struct dag_ext_auth {
+	const struct dag_cluster *cluster; /* extension/<ns>/<name> */
+	int64_t timeout_ms; /* DAG_TIMEOUT_DEFAULT: Envoy's 200ms; 0: none */
+	bool fail_open;
+	bool with_body; /* withRequestBody given */
+	uint32_t max_request_bytes; /* Contour's default 1024 */
+	bool allow_partial_message, pack_as_bytes;
 };
 
 struct dag {

@@ -1375,6 +1375,8 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		return false;
 	}
 	r.ratelimit = local_ratelimit(b, hr->ratelimit, &why);
+	if (why == NULL && hr->ratelimit != NULL) /* ratelimit.c */
+		ratelimit_global(b, hr->ratelimit->global, &r.global_ratelimit, &why);
 	if (why != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "RateLimitPolicyNotValid", &hr->ratelimit->origin,
@@ -1408,6 +1410,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	r.internal_redirect = internal_redirect(b, hr->internal_redirect);
 	r.websocket = hr->enable_websockets;
 	r.permit_insecure = hr->permit_insecure;
+	extauth_route(b, hr->auth_policy, &r); /* extension.c */
 	r.ip_filter = ip_filter(b, hr->ip_allow, hr->nip_allow, hr->ip_deny,
 	    hr->nip_deny);
 	lb_policy(b, st, hr->lb_policy, &r, &opts);
@@ -1633,6 +1636,7 @@ root_build(struct hp_state *hs, size_t pi)
 	struct builder_vhost *bv;
 	struct dag_cors *cors;
 	struct dag_local_ratelimit *rl;
+	const struct dag_global_ratelimit *grl = NULL;
 	struct dag_tls *tls;
 	struct dag_vhost jwt = { 0 };
 	const char *err;
@@ -1654,6 +1658,8 @@ root_build(struct hp_state *hs, size_t pi)
 		return;
 	}
 	if (!tls_root_build(b, pi, st, &tls)) /* tls.c */
+		return;
+	if (!extauth_root_build(b, st, proxy, tls)) /* extension.c */
 		return;
 	/* The :authority regex every route of a "*." host carries. */
 	if (strncmp(vh->fqdn, "*.", 2) == 0 && (err = policy_regex_check(b,
@@ -1682,6 +1688,9 @@ root_build(struct hp_state *hs, size_t pi)
 		return;
 	}
 	rl = local_ratelimit(b, vh->ratelimit, &err);
+	if (err == NULL) /* ratelimit.c */
+		ratelimit_vhost(b, vh->ratelimit ? vh->ratelimit->global : NULL,
+		    &grl, &err);
 	if (err != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "VirtualHostError",
 		    "RateLimitPolicyNotValid", &vh->ratelimit->origin,
@@ -1692,6 +1701,7 @@ root_build(struct hp_state *hs, size_t pi)
 	bv = vhost_get(b, vh->fqdn, proxy);
 	bv->vh.cors = cors;
 	bv->vh.ratelimit = rl;
+	bv->vh.global_ratelimit = grl;
 	bv->vh.ip_filter = ip_filter(b, vh->ip_allow, vh->nip_allow, vh->ip_deny,
 	    vh->nip_deny);
 	bv->vh.tls = tls;
@@ -1701,6 +1711,7 @@ root_build(struct hp_state *hs, size_t pi)
 	for (size_t i = 0; i < routes.n; i++) {
 		/* A TLS host's routes redirect port 80 to https. */
 		routes.items[i].https_upgrade = tls && !routes.items[i].permit_insecure;
+		extauth_route_finish(b, vh->authorization, &routes.items[i]);
 		vhost_add_route(b, bv, &routes.items[i]);
 	}
 }

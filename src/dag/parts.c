@@ -93,6 +93,68 @@ str_hash(const char *s)
 	return s == NULL ? 0 : hash_bytes(s, strlen(s));
 }
 
+static void
+hash_str0(struct hash_state *h, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	hash_update(h, s, strlen(s) + 1);
+}
+
+/* rate-limit-service.default-global-rate-limit-policy (ratelimit.c). */
+static void
+hash_global_ratelimit(struct hash_state *h, const struct hp_global_ratelimit *g)
+{
+	uint64_t v[2] = { g != NULL, g != NULL ? g->disabled : 0 };
+
+	hash_update(h, v, sizeof v);
+	for (size_t i = 0; g != NULL && i < g->ndescriptors; i++) {
+		const struct hp_rl_descriptor *d = &g->descriptors[i];
+
+		hash_update(h, "{", 1);
+		for (size_t k = 0; k < d->nentries; k++) {
+			const struct hp_rl_entry *e = &d->entries[k];
+			uint64_t w[5] = { e->generic_key != NULL,
+				e->request_header != NULL, e->header_value_match != NULL,
+				e->remote_address, 0 };
+
+			if (e->header_value_match != NULL)
+				w[4] = e->header_value_match->nheaders |
+				    (uint64_t)e->header_value_match->expect_match << 32 |
+				    (uint64_t)e->header_value_match->has_expect_match << 33;
+			hash_update(h, w, sizeof w);
+			if (e->generic_key != NULL) {
+				hash_str0(h, e->generic_key->key);
+				hash_str0(h, e->generic_key->value);
+			}
+			if (e->request_header != NULL) {
+				hash_str0(h, e->request_header->header_name);
+				hash_str0(h, e->request_header->descriptor_key);
+			}
+			if (e->header_value_match != NULL) {
+				const struct hp_rl_header_value_match *m =
+				    e->header_value_match;
+
+				hash_str0(h, m->value);
+				for (size_t j = 0; j < m->nheaders; j++) {
+					const struct hp_header_match *hm = &m->headers[j];
+					uint64_t x = hm->present | hm->notpresent << 1 |
+					    hm->ignore_case << 2 |
+					    hm->treat_missing_as_empty << 3;
+
+					hash_update(h, &x, sizeof x);
+					hash_str0(h, hm->name);
+					hash_str0(h, hm->exact);
+					hash_str0(h, hm->notexact);
+					hash_str0(h, hm->contains);
+					hash_str0(h, hm->notcontains);
+					hash_str0(h, hm->regex);
+				}
+			}
+		}
+	}
+}
+
 /* What the DAG reads of the config. A field added there and read by a
  * processor must be hashed here, or parts built under the old value
  * would be reused under the new one. */
@@ -130,6 +192,26 @@ config_fingerprint(const struct cairn_config *cfg)
 		for (size_t k = 0; k < o->npatterns; k++)
 			hash_update(h, o->patterns[k], strlen(o->patterns[k]) + 1);
 		hash_update(h, "\n", 1);
+	}
+	hash_global_ratelimit(h,
+	    cfg->rate_limit_service.default_global_rate_limit_policy);
+	/* global-ext-auth (extension.c). */
+	{
+		const struct config_global_ext_auth *g = &cfg->global_ext_auth;
+		uint64_t w[6] = { str_hash(g->extension_service),
+			str_hash(g->response_timeout), g->fail_open,
+			g->auth_policy.disabled, g->has_with_request_body,
+			g->with_request_body.max_request_bytes |
+			(uint64_t)g->with_request_body.allow_partial_message << 32 |
+			(uint64_t)g->with_request_body.pack_as_bytes << 33 };
+
+		hash_update(h, w, sizeof w);
+		for (size_t i = 0; i < g->auth_policy.ncontext; i++) {
+			hash_update(h, g->auth_policy.context[i].key,
+			    strlen(g->auth_policy.context[i].key) + 1);
+			hash_update(h, g->auth_policy.context[i].value,
+			    strlen(g->auth_policy.context[i].value) + 1);
+		}
 	}
 	return hash_end(h) | 2;
 }
@@ -285,6 +367,9 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 	}
 	case OBJ_SECRET:
 	case OBJ_TLSCERTDELEGATION:
+	/* ExtensionServices: used by TLS hosts of any namespace (only TLS
+	 * hosts have authorization), and may validate with a Secret. */
+	case OBJ_EXTENSIONSERVICE:
 		keys_add(keys, n, cap, KEY_TLS);
 		break;
 	/* Gateway API: a Gateway's listeners take routes from namespaces

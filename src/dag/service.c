@@ -566,3 +566,53 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters, b->clusters_cap, c);
 	return c;
 }
+
+/* --- ExtensionService upstreams (extension.c) ------------------------------ */
+
+const struct object *
+service_port_resolve(struct builder *b, const char *ns, const char *name,
+    int32_t port, const struct svc_port **sp_out, const char **why)
+{
+	struct object *svc_obj = object_lookup(b, &b->services_ix, b->services,
+	    b->nservices, ns, name);
+	const struct svc_port *sp;
+
+	if (svc_obj == NULL) {
+		*why = arena_printf(b->arena, "service \"%s/%s\" not found", ns, name);
+		return NULL;
+	}
+	if ((sp = service_port_find(&svc_obj->u.service, port, NULL)) == NULL) {
+		*why = arena_printf(b->arena, "port \"%d\" on service \"%s/%s\" "
+		    "not matched", port, ns, name);
+		return NULL;
+	}
+	*sp_out = sp;
+	return svc_obj;
+}
+
+struct dag_endpoints *
+service_endpoints_union(struct builder *b, const char *name,
+    const struct object *const *svcs, const struct svc_port *const *ports,
+    size_t n)
+{
+	struct dag_endpoints *de = ARENA_NEW(b->arena, struct dag_endpoints);
+	size_t cap = 0, k = 0;
+
+	de->name = name;
+	for (size_t i = 0; i < n; i++)
+		endpoints_collect(b, svcs[i], ports[i]->name ? ports[i]->name : "",
+		    de, &cap);
+	if (de->n > 1) {
+		qsort(de->items, de->n, sizeof de->items[0], endpoint_cmp);
+		for (size_t i = 0; i < de->n; i++)
+			if (k == 0 || endpoint_cmp(&de->items[k - 1], &de->items[i]) != 0)
+				de->items[k++] = de->items[i];
+		de->n = k;
+	}
+	if (b->endpoints_index.cap == 0)
+		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
+	strmap_put(b->arena, &b->endpoints_index, name, de);
+	ARENA_PUSH(b->arena, b->dag->endpoints, b->dag->nendpoints,
+	    b->endpoints_cap, de);
+	return de;
+}

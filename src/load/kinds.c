@@ -202,7 +202,7 @@ static const struct schema_field kinds_header_fields[] = {
 	F_BOOL("ignoreCase", struct hp_header_match, ignore_case),
 	F_BOOL("treatMissingAsEmpty", struct hp_header_match, treat_missing_as_empty),
 };
-static const struct schema_table kinds_header = SCHEMA_TABLE_ORIGIN(
+const struct schema_table kinds_header = SCHEMA_TABLE_ORIGIN(
     "header", struct hp_header_match, kinds_header_fields, kinds_header_validate);
 
 /* Contour: a queryParameter condition is exactly one test. */
@@ -434,7 +434,7 @@ static const struct schema_field kinds_timeout_fields[] = {
 	F_STR("idleConnection", struct hp_timeout_policy, idle_connection, 0,
 	    kinds_check_timeout),
 };
-static const struct schema_table kinds_timeout = SCHEMA_TABLE_ORIGIN(
+const struct schema_table kinds_timeout = SCHEMA_TABLE_ORIGIN(
     "timeoutPolicy", struct hp_timeout_policy, kinds_timeout_fields, NULL);
 
 static const char *const kinds_retry_on[] = { "5xx", "gateway-error", "reset",
@@ -681,8 +681,7 @@ static const struct schema_table kinds_local_ratelimit = SCHEMA_TABLE_ORIGIN(
 
 static const struct schema_field kinds_ratelimit_fields[] = {
 	F_PTR("local", struct hp_ratelimit_policy, local, &kinds_local_ratelimit),
-	/* Needs a rate limit service (ExtensionService). */
-	F_UNSUPPORTED("global"),
+	F_PTR("global", struct hp_ratelimit_policy, global, &kinds_global_ratelimit),
 };
 static const struct schema_table kinds_ratelimit = SCHEMA_TABLE_ORIGIN(
     "rateLimitPolicy", struct hp_ratelimit_policy, kinds_ratelimit_fields, NULL);
@@ -807,8 +806,7 @@ static const struct schema_field kinds_route_fields[] = {
 	    &kinds_ip_filter, 0),
 	F_LIST("ipDenyPolicy", struct hp_route, ip_deny, nip_deny,
 	    &kinds_ip_filter, 0),
-	/* Need an external authorization service. */
-	F_UNSUPPORTED("authPolicy"),
+	F_PTR("authPolicy", struct hp_route, auth_policy, &kinds_auth_policy),
 	F_LIST("cookieRewritePolicies", struct hp_route, cookie_rewrites,
 	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
 	F_PTR("internalRedirectPolicy", struct hp_route, internal_redirect,
@@ -829,7 +827,8 @@ static const struct schema_field kinds_virtualhost_fields[] = {
 	F_LIST("ipDenyPolicy", struct hp_virtualhost, ip_deny, nip_deny,
 	    &kinds_ip_filter, 0),
 	F_PTR("tls", struct hp_virtualhost, tls, &kinds_hp_tls),
-	F_UNSUPPORTED("authorization"),
+	F_PTR("authorization", struct hp_virtualhost, authorization,
+	    &kinds_authorization),
 	F_LIST("jwtProviders", struct hp_virtualhost, jwt_providers, njwt_providers,
 	    &kinds_jwt_provider, 0), /* kinds_jwt.c */
 };
@@ -1256,6 +1255,8 @@ static const struct kind_info kinds[] = {
 	{ "v1", "Secret", OBJ_SECRET, &kinds_secret },
 	{ "projectcontour.io/v1", "TLSCertificateDelegation",
 	  OBJ_TLSCERTDELEGATION, &kinds_tlsdelegation },
+	{ "projectcontour.io/v1alpha1", "ExtensionService", OBJ_EXTENSIONSERVICE,
+	  &kinds_extension_service },
 };
 
 const struct kind_info *

@@ -15,4 +15,8 @@ struct kind_info {
 /* NULL for a pair cairn does not know (the caller skips it). */
 const struct kind_info *kinds_find(const char *api_version, const char *kind);
 
+/* rateLimitPolicy.global of HTTPProxy (struct hp_global_ratelimit), also
+ * cairn.yaml's default-global-rate-limit-policy. */
+extern const struct schema_table kinds_global_ratelimit;
+
 #endif

@@ -9,6 +9,8 @@
 extern const struct schema_table kinds_meta;
 extern const struct schema_table kinds_service_ref; /* HTTPProxy services[] */
 extern const struct schema_table kinds_lb_policy;
+extern const struct schema_table kinds_timeout; /* timeoutPolicy */
+extern const struct schema_table kinds_header; /* conditions[].header */
 
 /* kinds_tls.c */
 extern const struct schema_table kinds_secret;
@@ -17,6 +19,12 @@ extern const struct schema_table kinds_hp_tls; /* virtualhost.tls */
 extern const struct schema_table kinds_tcpproxy; /* spec.tcpproxy */
 extern const struct schema_table kinds_upstream_validation; /* services[].validation */
 
+/* kinds_ext.c */
+extern const struct schema_table kinds_extension_service;
+extern const struct schema_table kinds_authorization; /* virtualhost.authorization */
+extern const struct schema_table kinds_auth_policy; /* authPolicy */
+/* kinds_ratelimit.c */
+extern const struct schema_table kinds_global_ratelimit; /* rateLimitPolicy.global */
 /* kinds_jwt.c */
 extern const struct schema_table kinds_jwt_provider; /* virtualhost.jwtProviders[] */
 extern const struct schema_table kinds_jwt_policy; /* routes[].jwtVerificationPolicy */

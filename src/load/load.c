@@ -38,6 +38,8 @@ obj_kind_name(enum obj_kind kind)
 		return "Secret";
 	case OBJ_TLSCERTDELEGATION:
 		return "TLSCertificateDelegation";
+	case OBJ_EXTENSIONSERVICE:
+		return "ExtensionService";
 	case OBJ_GATEWAYCLASS:
 		return "GatewayClass";
 	case OBJ_GATEWAY:

@@ -17,6 +17,7 @@ enum obj_kind {
 	OBJ_ENDPOINTSLICE,
 	OBJ_SECRET,
 	OBJ_TLSCERTDELEGATION,
+	OBJ_EXTENSIONSERVICE,
 	/* Gateway API (gateway.networking.k8s.io), SPEC.md §5a */
 	OBJ_GATEWAYCLASS,
 	OBJ_GATEWAY,
@@ -213,7 +214,48 @@ struct hp_local_ratelimit {
 	struct origin origin;
 };
 
+/* rateLimitPolicy.global (Contour's GlobalRateLimitPolicy). */
+struct hp_rl_generic_key {
+	char *key, *value;
+	struct origin origin;
+};
+
+struct hp_rl_request_header {
+	char *header_name, *descriptor_key;
+	struct origin origin;
+};
+
+struct hp_rl_header_value_match {
+	struct hp_header_match *headers;
+	size_t nheaders;
+	char *value;
+	bool expect_match, has_expect_match; /* default true */
+	struct origin origin;
+};
+
+struct hp_rl_entry {
+	struct hp_rl_generic_key *generic_key;
+	struct hp_rl_request_header *request_header;
+	struct hp_rl_header_value_match *header_value_match;
+	bool remote_address; /* remoteAddress: {} */
+	struct origin origin;
+};
+
+struct hp_rl_descriptor {
+	struct hp_rl_entry *entries;
+	size_t nentries;
+	struct origin origin;
+};
+
+struct hp_global_ratelimit {
+	bool disabled;
+	struct hp_rl_descriptor *descriptors;
+	size_t ndescriptors;
+	struct origin origin;
+};
+
 struct hp_ratelimit_policy {
+	struct hp_global_ratelimit *global;
 	struct hp_local_ratelimit *local;
 	struct origin origin;
 };
@@ -266,7 +308,39 @@ struct hp_route {
 	struct hp_ratelimit_policy *ratelimit;
 	struct hp_ip_filter *ip_allow, *ip_deny;
 	size_t nip_allow, nip_deny;
+	struct hp_auth_policy *auth_policy;
 	struct hp_jwt_policy *jwt_policy; /* NULL: the virtual host's default */
+};
+
+/* authPolicy (virtualhost.authorization and routes). */
+struct hp_auth_policy {
+	bool disabled;
+	struct kv *context;
+	size_t ncontext;
+	struct origin origin;
+};
+
+/* virtualhost.authorization.withRequestBody */
+struct hp_auth_body {
+	uint32_t max_request_bytes;
+	bool has_max_request_bytes; /* else Contour's 1024 */
+	bool allow_partial_message, pack_as_bytes;
+	struct origin origin;
+};
+
+struct hp_extension_ref {
+	char *api_version, *namespace, *name;
+	struct origin origin;
+};
+
+/* virtualhost.authorization: an ext_authz ExtensionService. */
+struct hp_authorization {
+	struct hp_extension_ref *extension_ref;
+	char *response_timeout;
+	bool fail_open;
+	struct hp_auth_policy *auth_policy;
+	struct hp_auth_body *with_request_body;
+	struct origin origin;
 };
 
 /* virtualhost.jwtProviders[]: durations, URI and DNS family as written;
@@ -301,6 +375,7 @@ struct hp_virtualhost {
 	struct hp_ip_filter *ip_allow, *ip_deny;
 	size_t nip_allow, nip_deny;
 	struct hp_tls *tls; /* NULL: HTTP only */
+	struct hp_authorization *authorization;
 	struct hp_jwt_provider *jwt_providers; /* jwtProviders (src/dag/jwt.c) */
 	size_t njwt_providers;
 };
@@ -523,6 +598,24 @@ struct tls_delegation {
 	size_t ndelegations;
 };
 
+/* --- ExtensionService (projectcontour.io/v1alpha1) ------------------- */
+
+struct ext_service_ref {
+	char *name;
+	int32_t port;
+	uint32_t weight;
+	struct origin origin;
+};
+
+struct extension_service {
+	struct ext_service_ref *services;
+	size_t nservices;
+	char *protocol; /* h2 (default), h2c */
+	char *protocol_version; /* v3 */
+	struct hp_upstream_validation *validation;
+	struct hp_lb_policy *lb_policy;
+	struct hp_timeout_policy *timeout_policy;
+};
 #include "load/objects_gateway.h"
 
 /* --- any object ------------------------------------------------------- */
@@ -539,6 +632,7 @@ struct object {
 		struct endpointslice endpointslice;
 		struct secret secret;
 		struct tls_delegation tls_delegation;
+		struct extension_service extension_service;
 		struct gatewayclass gatewayclass;
 		struct gateway gateway;
 		struct httproute httproute;

@@ -22,18 +22,23 @@
 #include "envoy/config/listener/v3/api_listener.pb-c.h"
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/listener/v3/listener_components.pb-c.h"
+#include "envoy/config/ratelimit/v3/rls.pb-c.h"
 #include "envoy/config/rbac/v3/rbac.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
+#include "envoy/config/trace/v3/http_tracer.pb-c.h"
+#include "envoy/config/trace/v3/opentelemetry.pb-c.h"
 #include "envoy/extensions/access_loggers/file/v3/file.pb-c.h"
 #include "envoy/extensions/compression/brotli/compressor/v3/brotli.pb-c.h"
 #include "envoy/extensions/compression/gzip/compressor/v3/gzip.pb-c.h"
 #include "envoy/extensions/compression/zstd/compressor/v3/zstd.pb-c.h"
 #include "envoy/extensions/filters/http/compressor/v3/compressor.pb-c.h"
 #include "envoy/extensions/filters/http/cors/v3/cors.pb-c.h"
+#include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb-c.h"
 #include "envoy/extensions/filters/http/jwt_authn/v3/config.pb-c.h"
 #include "envoy/extensions/filters/http/local_ratelimit/v3/local_rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/lua/v3/lua.pb-c.h"
+#include "envoy/extensions/filters/http/ratelimit/v3/rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb-c.h"
@@ -49,6 +54,7 @@
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "envoy/type/matcher/v3/regex.pb-c.h"
 #include "envoy/type/matcher/v3/string.pb-c.h"
+#include "envoy/type/tracing/v3/custom_tag.pb-c.h"
 #include "envoy/type/v3/http.pb-c.h"
 #include "envoy/type/v3/http_status.pb-c.h"
 #include "envoy/type/v3/percent.pb-c.h"
@@ -140,6 +146,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__listener__v3__filter_chain_match__descriptor,
 	&envoy__config__listener__v3__listener__descriptor,
 	&envoy__config__listener__v3__listener_filter__descriptor,
+	&envoy__config__ratelimit__v3__rate_limit_service_config__descriptor,
 	&envoy__config__rbac__v3__permission__descriptor,
 	&envoy__config__rbac__v3__permission__set__descriptor,
 	&envoy__config__rbac__v3__policy__descriptor,
@@ -153,6 +160,12 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__route__v3__header_matcher__descriptor,
 	&envoy__config__route__v3__internal_redirect_policy__descriptor,
 	&envoy__config__route__v3__query_parameter_matcher__descriptor,
+	&envoy__config__route__v3__rate_limit__descriptor,
+	&envoy__config__route__v3__rate_limit__action__descriptor,
+	&envoy__config__route__v3__rate_limit__action__generic_key__descriptor,
+	&envoy__config__route__v3__rate_limit__action__header_value_match__descriptor,
+	&envoy__config__route__v3__rate_limit__action__remote_address__descriptor,
+	&envoy__config__route__v3__rate_limit__action__request_headers__descriptor,
 	&envoy__config__route__v3__redirect_action__descriptor,
 	&envoy__config__route__v3__retry_policy__descriptor,
 	&envoy__config__route__v3__retry_policy__retry_back_off__descriptor,
@@ -178,6 +191,9 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__config__route__v3__weighted_cluster__descriptor,
 	&envoy__config__route__v3__weighted_cluster__cluster_weight__descriptor,
 	&envoy__config__route__v3__weighted_cluster__cluster_weight__typed_per_filter_config_entry__descriptor,
+	&envoy__config__trace__v3__open_telemetry_config__descriptor,
+	&envoy__config__trace__v3__tracing__descriptor,
+	&envoy__config__trace__v3__tracing__http__descriptor,
 	&envoy__extensions__access_loggers__file__v3__file_access_log__descriptor,
 	&envoy__extensions__compression__brotli__compressor__v3__brotli__descriptor,
 	&envoy__extensions__compression__gzip__compressor__v3__gzip__descriptor,
@@ -188,6 +204,11 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__http__compressor__v3__compressor__response_direction_config__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors__descriptor,
 	&envoy__extensions__filters__http__cors__v3__cors_policy__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__buffer_settings__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__check_settings__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__check_settings__context_extensions_entry__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__ext_authz__descriptor,
+	&envoy__extensions__filters__http__ext_authz__v3__ext_authz_per_route__descriptor,
 	&envoy__extensions__filters__http__jwt_authn__v3__jwt_authentication__descriptor,
 	&envoy__extensions__filters__http__jwt_authn__v3__jwt_authentication__providers_entry__descriptor,
 	&envoy__extensions__filters__http__jwt_authn__v3__jwt_authentication__requirement_map_entry__descriptor,
@@ -199,12 +220,15 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__http__lua__v3__lua__descriptor,
 	&envoy__extensions__filters__http__lua__v3__lua__source_codes_entry__descriptor,
 	&envoy__extensions__filters__http__lua__v3__lua_per_route__descriptor,
+	&envoy__extensions__filters__http__ratelimit__v3__rate_limit__descriptor,
+	&envoy__extensions__filters__http__ratelimit__v3__rate_limit_per_route__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbac__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbacper_route__descriptor,
 	&envoy__extensions__filters__http__router__v3__router__descriptor,
 	&envoy__extensions__filters__listener__tls_inspector__v3__tls_inspector__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__set_current_client_cert_details__descriptor,
+	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__tracing__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__upgrade_config__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_filter__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__rds__descriptor,
@@ -237,6 +261,10 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__type__matcher__v3__regex_match_and_substitute__descriptor,
 	&envoy__type__matcher__v3__regex_matcher__descriptor,
 	&envoy__type__matcher__v3__string_matcher__descriptor,
+	&envoy__type__tracing__v3__custom_tag__descriptor,
+	&envoy__type__tracing__v3__custom_tag__environment__descriptor,
+	&envoy__type__tracing__v3__custom_tag__header__descriptor,
+	&envoy__type__tracing__v3__custom_tag__literal__descriptor,
 	&envoy__type__v3__fractional_percent__descriptor,
 	&envoy__type__v3__http_status__descriptor,
 	&envoy__type__v3__int32_range__descriptor,

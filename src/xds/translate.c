@@ -178,6 +178,26 @@ vhost_uses(struct translation *t, const struct dag_vhost *vh,
 	return b;
 }
 
+/* The DAG's cluster of that name (clusters are sorted by name), or NULL. */
+static const struct dag_cluster *
+uses_cluster(const struct dag *dag, const char *name)
+{
+	size_t lo = 0, hi = dag->nclusters;
+
+	while (name != NULL && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(dag->clusters[mid]->name, name);
+
+		if (c == 0)
+			return dag->clusters[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /* What each Listener, RouteConfiguration and EDS Cluster uses, for the
  * ADS warming gate (SPEC §8): recorded from the DAG, not decoded from the
  * resources, in each type's name order (the snapshot then finds them in
@@ -189,8 +209,11 @@ translate_uses(struct translation *t)
 {
 	const struct dag *dag = t->dag;
 	struct name_hashes *memo = xcalloc(1, sizeof *memo);
-	uint64_t *all = NULL, *fallback = NULL, *tcp = NULL;
+	uint64_t *all = NULL, *fallback = NULL, *tcp = NULL, ext[3];
 	size_t nall = 0, capall = 0, nfb = 0, capfb = 0, ntcp = 0, captcp = 0;
+	size_t next = 0;
+	const char *ext_names[3] = { t->opts->rate_limit_cluster,
+		t->opts->tracing_cluster, t->opts->global_ext_auth_cluster };
 
 	for (size_t i = 0; i < dag->nclusters; i++) {
 		const struct dag_cluster *dc = dag->clusters[i];
@@ -211,6 +234,18 @@ translate_uses(struct translation *t)
 				    vh->tls->tcpproxy->clusters[k].cluster->name));
 		if (vh->nroutes == 0)
 			continue;
+		/* The ext_authz filter of a TLS host names its ExtensionService's
+		 * cluster (translate_extauth.c). */
+		if (vh->tls != NULL && vh->tls->ext_auth != NULL &&
+		    vh->tls->ext_auth->cluster != NULL)
+			ARRAY_PUSH(tcp, ntcp, captcp, name_hash_memo(memo,
+			    vh->tls->ext_auth->cluster->name));
+		/* Its jwt_authn filter fetches each provider's JWKS through a
+		 * dnsname/... cluster (translate_jwt.c). */
+		for (size_t k = 0; vh->tls != NULL && k < vh->njwt_providers; k++)
+			if (vh->jwt_providers[k].cluster != NULL)
+				ARRAY_PUSH(tcp, ntcp, captcp, name_hash_memo(memo,
+				    vh->jwt_providers[k].cluster->name));
 		b = vhost_uses(t, vh, memo);
 		n = b->len / sizeof(uint64_t) - USES_HEAD;
 		memcpy(&nhttp, b->bytes, sizeof nhttp);
@@ -241,6 +276,18 @@ translate_uses(struct translation *t)
 	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_FALLBACK_ROUTES,
 	    fallback, nfb);
 	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_HTTP_ROUTES, all, nall);
+	/* The ratelimit, tracing and global ext_authz filters of every
+	 * connection manager name their ExtensionService's cluster while it
+	 * is in the DAG (translate_ratelimit.c, translate_tracing.c,
+	 * translate_extauth.c). */
+	for (size_t i = 0; i < 3; i++)
+		if (uses_cluster(dag, ext_names[i]) != NULL)
+			ext[next++] = name_hash_memo(memo, ext_names[i]);
+	for (size_t i = 0; i < next; i++)
+		ARRAY_PUSH(tcp, ntcp, captcp, ext[i]);
+	/* "ingress_http" < "ingress_https". */
+	snapshot_builder_add_uses(t->out, XDS_LISTENER, TRANSLATE_HTTP_LISTENER,
+	    ext, next);
 	snapshot_builder_add_uses(t->out, XDS_LISTENER, TRANSLATE_HTTPS_LISTENER,
 	    tcp, ntcp);
 	free(memo);

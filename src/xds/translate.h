@@ -24,6 +24,11 @@ enum translate_compression {
 	TRANSLATE_COMPRESSION_ZSTD,
 };
 
+/* tracing.custom-tags: exactly one of literal and request_header. */
+struct translate_custom_tag {
+	const char *tag, *literal, *request_header;
+};
+
 struct translate_options {
 	const char *http_address;
 	uint32_t http_port;
@@ -58,6 +63,27 @@ struct translate_options {
 	uint32_t socket_tos, socket_traffic_class;
 	uint32_t cluster_max_requests_per_connection;
 	uint32_t cluster_per_connection_buffer_limit_bytes;
+	/* global-ext-auth (translate_extauth.c): the ExtensionService's
+	 * cluster ("extension/<ns>/<name>"), or NULL for none. */
+	const char *global_ext_auth_cluster;
+	int64_t global_ext_auth_timeout_ms; /* -1: the ExtensionService's */
+	uint32_t global_ext_auth_max_request_bytes; /* 0: no body sent */
+	bool global_ext_auth_fail_open;
+	bool global_ext_auth_allow_partial, global_ext_auth_pack_as_bytes;
+	/* rate-limit-service (translate_ratelimit.c): the ExtensionService's
+	 * cluster, or NULL for none. */
+	const char *rate_limit_cluster;
+	const char *rate_limit_domain;
+	bool rate_limit_fail_open, rate_limit_x_headers;
+	bool rate_limit_resource_exhausted;
+	/* tracing (translate_tracing.c): the collector's ExtensionService
+	 * cluster, or NULL for none. */
+	const char *tracing_cluster;
+	const char *tracing_service_name;
+	double tracing_overall_sampling;
+	uint32_t tracing_max_path_tag_length;
+	const struct translate_custom_tag *tracing_custom_tags;
+	size_t ntracing_custom_tags;
 };
 
 void translate_options_init(struct translate_options *o);

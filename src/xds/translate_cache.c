@@ -44,7 +44,7 @@ FP_SIZE(dag_endpoint, 16);
 FP_SIZE(dag_endpoints, 32);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 176);
+FP_SIZE(dag_cluster, 184);
 FP_SIZE(dag_header_match, 32);
 FP_SIZE(dag_query_match, 32);
 FP_SIZE(dag_header_value, 16);
@@ -59,10 +59,10 @@ FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 272);
-FP_SIZE(dag_vhost, 120);
+FP_SIZE(dag_route, 312);
+FP_SIZE(dag_vhost, 128);
 FP_SIZE(dag_jwt_provider, 72);
-FP_SIZE(translate_options, 216);
+FP_SIZE(translate_options, 312);
 #endif
 
 /* --- fingerprints ---------------------------------------------------------- */
@@ -174,6 +174,35 @@ fp_ratelimit(struct fp *f, const struct dag_local_ratelimit *rl)
 }
 
 static void
+fp_global_ratelimit(struct fp *f, const struct dag_global_ratelimit *g)
+{
+	fp_u64(f, g != NULL);
+	if (g == NULL)
+		return;
+	fp_u64(f, g->disabled);
+	fp_u64(f, g->n);
+	for (size_t i = 0; i < g->n; i++) {
+		fp_u64(f, g->descriptors[i].n);
+		for (size_t k = 0; k < g->descriptors[i].n; k++) {
+			const struct dag_rl_entry *e = &g->descriptors[i].entries[k];
+
+			fp_u64(f, e->kind | (uint64_t)e->expect_match << 8);
+			fp_str(f, e->key);
+			fp_str(f, e->value);
+			fp_u64(f, e->nheaders);
+			for (size_t h = 0; h < e->nheaders; h++) {
+				fp_str(f, e->headers[h].name);
+				fp_u64(f, e->headers[h].kind);
+				fp_str(f, e->headers[h].value);
+				fp_u64(f, e->headers[h].invert |
+				    e->headers[h].ignore_case << 1 |
+				    e->headers[h].treat_missing_as_empty << 2);
+			}
+		}
+	}
+}
+
+static void
 fp_ip_filter(struct fp *f, const struct dag_ip_filter *ipf)
 {
 	fp_u64(f, ipf != NULL);
@@ -200,6 +229,7 @@ fp_cluster(struct fp *f, const struct dag_cluster *c)
 	fp_str(f, c->endpoints ? c->endpoints->name : NULL);
 	fp_u64(f, c->protocol);
 	fp_u64(f, c->lb_policy);
+	fp_u64(f, (uint64_t)c->ext_response_timeout_ms);
 	fp_u64(f, hc != NULL);
 	if (hc != NULL) {
 		fp_str(f, hc->path);
@@ -434,6 +464,15 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 		    ir->deny_repeated_route << 2);
 	}
 	fp_cookie_rewrites(f, r->cookie_rewrites, r->ncookie_rewrites);
+	/* External authorization (only sent on TLS hosts, which are not
+	 * cached; hashed all the same). */
+	fp_u64(f, r->auth_disabled | r->auth_policy_set << 1);
+	fp_u64(f, r->nauth_context);
+	for (size_t i = 0; i < r->nauth_context; i++) {
+		fp_str(f, r->auth_context[i].key);
+		fp_str(f, r->auth_context[i].value);
+	}
+	fp_global_ratelimit(f, r->global_ratelimit);
 	fp_str(f, r->jwt_provider);
 }
 
@@ -463,6 +502,7 @@ fp_vhost(struct fp *f, const struct translation *t, const struct dag_vhost *vh)
 		fp_u64(f, c->allow_credentials | c->allow_private_network << 1);
 	}
 	fp_ratelimit(f, vh->ratelimit);
+	fp_global_ratelimit(f, vh->global_ratelimit);
 	fp_ip_filter(f, vh->ip_filter);
 	fp_str(f, vh->tls_secret_namespace);
 	fp_str(f, vh->tls_secret_name);
@@ -526,6 +566,26 @@ options_fingerprint(const struct translate_options *o)
 	fp_u64(&f, o->alpn_h2 | o->alpn_http11 << 1);
 	fp_str(&f, o->tls_minimum_version);
 	fp_str(&f, o->tls_maximum_version);
+	fp_str(&f, o->tracing_cluster);
+	fp_str(&f, o->tracing_service_name);
+	fp_bytes(&f, &o->tracing_overall_sampling, sizeof o->tracing_overall_sampling);
+	fp_u64(&f, o->tracing_max_path_tag_length);
+	fp_u64(&f, o->ntracing_custom_tags);
+	for (size_t i = 0; i < o->ntracing_custom_tags; i++) {
+		fp_str(&f, o->tracing_custom_tags[i].tag);
+		fp_str(&f, o->tracing_custom_tags[i].literal);
+		fp_str(&f, o->tracing_custom_tags[i].request_header);
+	}
+	fp_str(&f, o->rate_limit_cluster);
+	fp_str(&f, o->rate_limit_domain);
+	fp_u64(&f, o->rate_limit_fail_open | o->rate_limit_x_headers << 1 |
+	    o->rate_limit_resource_exhausted << 2);
+	fp_str(&f, o->global_ext_auth_cluster);
+	fp_u64(&f, (uint64_t)o->global_ext_auth_timeout_ms);
+	fp_u64(&f, o->global_ext_auth_max_request_bytes);
+	fp_u64(&f, o->global_ext_auth_fail_open |
+	    o->global_ext_auth_allow_partial << 1 |
+	    o->global_ext_auth_pack_as_bytes << 2);
 	return fp_end(&f);
 }
 

@@ -298,8 +298,9 @@ translate_clusters(struct translation *t)
 		mark = arena_mark(a);
 		c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
 		c->name = pb_borrow(dc->name);
-		/* Contour's DNSNameCluster (a remote JWKS) has none. */
-		if (!dc->dnsname)
+		/* ExtensionService clusters (port 0) and Contour's DNSNameCluster
+		 * (a remote JWKS) have none, as Contour's. */
+		if (dc->port != 0 && !dc->dnsname)
 			c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
 			    dc->service, dc->port);
 		c->cluster_discovery_type_case =

@@ -167,7 +167,9 @@ https_routes(struct translation *t, const struct dag_vhost *vh)
 	rc->name = arena_printf(a, TRANSLATE_HTTPS_ROUTES_PREFIX "%s", vh->fqdn);
 	rc->n_virtual_hosts = 2;
 	rc->virtual_hosts = pb_array(a, 2);
+	t->ext_authz_routes = vh->tls != NULL && vh->tls->ext_auth != NULL;
 	rc->virtual_hosts[0] = translate_virtual_host(t, secure_view(t, vh));
+	t->ext_authz_routes = false;
 	rc->virtual_hosts[1] = misdirected_vhost(a);
 	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
 	arena_release(a, &mark);
@@ -343,14 +345,12 @@ network_filter(struct arena *a, const char *name, const ProtobufCMessage *cfg)
 
 static Filter *
 https_hcm(struct translation *t, const char *stat_prefix, const char *rds,
-    const struct dag_client_validation *cv, const struct dag_vhost *vh)
+    const struct dag_client_validation *cv, const struct dag_ext_auth *ea,
+    const struct dag_vhost *vh)
 {
 	const struct translate_options *o = t->opts;
 	struct arena *a = &t->arena;
 	Hcm *hcm = (Hcm *)translate_hcm(t, stat_prefix, rds, true);
-
-	if (vh != NULL) /* translate_jwt.c: jwt_authn before the router */
-		translate_jwt_filter(t, &hcm->base, vh);
 
 	/* envoy.https has its own access log. */
 	hcm->n_access_log = 0;
@@ -372,6 +372,13 @@ https_hcm(struct translation *t, const char *stat_prefix, const char *rds,
 		    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__FORWARD_CLIENT_CERT_DETAILS__SANITIZE_SET;
 		hcm->set_current_client_cert_details = d;
 	}
+	translate_tracing_hcm(t, &hcm->base); /* translate_tracing.c */
+	translate_ratelimit_hcm(t, &hcm->base); /* translate_ratelimit.c */
+	/* Contour's order: jwt_authn, then ext_authz, both before the
+	 * router (each inserted just before it). */
+	if (vh != NULL) /* translate_jwt.c */
+		translate_jwt_filter(t, &hcm->base, vh);
+	translate_extauth_hcm(t, &hcm->base, ea); /* translate_extauth.c */
 	return network_filter(a, "envoy.filters.network.http_connection_manager",
 	    &hcm->base);
 }
@@ -469,7 +476,7 @@ host_chain(struct translation *t, const struct dag_vhost *vh)
 		return NULL;
 	fc = filter_chain(a, vh->fqdn, https_hcm(t, TRANSLATE_HTTPS_LISTENER,
 	    arena_printf(a, TRANSLATE_HTTPS_ROUTES_PREFIX "%s", vh->fqdn),
-	    tls->client_validation, vh));
+	    tls->client_validation, tls->ext_auth, vh));
 	fc->transport_socket = downstream_tls(t, tls, tls->secret, true);
 	return fc;
 }
@@ -511,7 +518,7 @@ translate_https(struct translation *t)
 			.minimum_version = t->opts->tls_minimum_version,
 			.maximum_version = t->opts->tls_maximum_version };
 		FilterChain *fc = filter_chain(a, NULL, https_hcm(t,
-		    TRANSLATE_FALLBACK_ROUTES, TRANSLATE_FALLBACK_ROUTES, NULL, NULL));
+		    TRANSLATE_FALLBACK_ROUTES, TRANSLATE_FALLBACK_ROUTES, NULL, NULL, NULL));
 
 		fc->name = FALLBACK_CHAIN;
 		fc->transport_socket = downstream_tls(t, &ft, ft.secret, true);

@@ -37,10 +37,42 @@ struct translation {
 	struct fp_memo *cluster_fps;
 	uint64_t *vhost_fps;
 	size_t seq_pos[SEQ_COUNT]; /* cursors into the last translation's */
+	/* The routes being translated are a TLS host's with an ext_authz
+	 * filter: they carry their authPolicy (translate_extauth.c). */
+	bool ext_authz_routes;
 	/* A Gateway's snapshot (translate_gateway.c): its clusters and
 	 * endpoints; the default one leaves out what only Gateways use. */
 	bool gateway_view;
 };
+
+/* --- translate_extauth.c: external authorization ------------------------ */
+
+/* Add the ext_authz filter of ea (NULL: none) to an HCM, before its router. */
+void translate_extauth_hcm(struct translation *t, ProtobufCMessage *hcm,
+    const struct dag_ext_auth *ea);
+/* --- translate_tracing.c: tracing (cairn.yaml) ------------------------------ */
+
+/* The HCM's tracing to the collector's ExtensionService, when valid. */
+void translate_tracing_hcm(struct translation *t, ProtobufCMessage *hcm);
+
+/* --- translate_ratelimit.c: global rate limits ----------------------------- */
+
+/* Add the rate limit filter (rate-limit-service, when its ExtensionService
+ * is valid) to an HCM, before its router. */
+void translate_ratelimit_hcm(struct translation *t, ProtobufCMessage *hcm);
+/* rate_limits of a VirtualHost / a Route's action (and its opt-out). */
+void translate_ratelimit_vhost(struct translation *t, void *vhost,
+    const struct dag_vhost *vh);
+void translate_ratelimit_route(struct translation *t, void *route,
+    const struct dag_route *r);
+/* translate_route.c: a route header matcher (HeaderMatcher *). */
+void *translate_header_matcher(struct arena *a, const struct dag_header_match *h);
+
+/* global-ext-auth when its ExtensionService is valid, else NULL. */
+const struct dag_ext_auth *translate_extauth_global(struct translation *t);
+/* The route's ExtAuthzPerRoute (a Route message), when ext_authz_routes. */
+void translate_extauth_route(struct translation *t, void *route,
+    const struct dag_route *r);
 
 /* --- translate_cache.c: resources reused from the last translation ------- */
 

@@ -383,14 +383,18 @@ http_listener(struct translation *t)
 	struct arena *a = &t->arena;
 	Listener *l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
 	FilterChain *fc = pb_new(a, &envoy__config__listener__v3__filter_chain__descriptor);
+	ProtobufCMessage *hcm;
 
 	l->name = TRANSLATE_HTTP_LISTENER;
 	l->address = pb_socket_address(a, t->opts->http_address, t->opts->http_port);
 	translate_listener_options(t, l);
 	fc->n_filters = 1;
 	fc->filters = pb_array(a, 1);
-	fc->filters[0] = hcm_filter(t, translate_hcm(t, TRANSLATE_HTTP_LISTENER,
-	    TRANSLATE_HTTP_ROUTES, true));
+	hcm = translate_hcm(t, TRANSLATE_HTTP_LISTENER, TRANSLATE_HTTP_ROUTES, true);
+	translate_tracing_hcm(t, hcm); /* translate_tracing.c */
+	translate_ratelimit_hcm(t, hcm); /* translate_ratelimit.c */
+	translate_extauth_hcm(t, hcm, translate_extauth_global(t));
+	fc->filters[0] = hcm_filter(t, hcm);
 	l->n_filter_chains = 1;
 	l->filter_chains = pb_array(a, 1);
 	l->filter_chains[0] = fc;

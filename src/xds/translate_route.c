@@ -151,6 +151,16 @@ header_matcher_legacy(struct arena *a, const struct dag_header_match *h,
 	return m;
 }
 
+static HeaderMatcher *header_matcher(struct arena *a,
+    const struct dag_header_match *h, bool proxyless);
+
+/* For translate_ratelimit.c. */
+void *
+translate_header_matcher(struct arena *a, const struct dag_header_match *h)
+{
+	return header_matcher(a, h, false);
+}
+
 static HeaderMatcher *
 header_matcher(struct arena *a, const struct dag_header_match *h, bool proxyless)
 {
@@ -992,8 +1002,13 @@ virtual_host(struct translation *t, const struct dag_vhost *vh, bool proxyless)
 	v->domains[0] = pb_borrow(vh->fqdn);
 	v->n_routes = vh->nroutes;
 	v->routes = pb_array(a, vh->nroutes);
-	for (size_t i = 0; i < vh->nroutes; i++)
+	for (size_t i = 0; i < vh->nroutes; i++) {
 		v->routes[i] = route(t, vh, &vh->routes[i], proxyless);
+		if (!proxyless) { /* translate_extauth.c, translate_ratelimit.c */
+			translate_extauth_route(t, v->routes[i], &vh->routes[i]);
+			translate_ratelimit_route(t, v->routes[i], &vh->routes[i]);
+		}
+	}
 	if (proxyless)
 		return v;
 	if (vh->cors != NULL)
@@ -1007,6 +1022,7 @@ virtual_host(struct translation *t, const struct dag_vhost *vh, bool proxyless)
 		PER_FILTER(a, v, &fc,
 		    &envoy__config__route__v3__virtual_host__typed_per_filter_config_entry__descriptor,
 		    Envoy__Config__Route__V3__VirtualHost__TypedPerFilterConfigEntry);
+	translate_ratelimit_vhost(t, v, vh); /* translate_ratelimit.c */
 	return v;
 }
 
@@ -1134,6 +1150,8 @@ translate_routes(struct translation *t)
 
 	if (!translation_has_routes(t))
 		return;
+	/* global-ext-auth: ingress_http has ext_authz (translate_extauth.c). */
+	t->ext_authz_routes = t->opts->global_ext_auth_cluster != NULL;
 	/* ingress_http holds every virtual host (5 MiB at 10,000 hosts). It
 	 * is serialized one host at a time (only one host's messages are in
 	 * memory at a time, and an unchanged host's bytes come from the

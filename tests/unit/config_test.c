@@ -625,6 +625,76 @@ test_contour_listener_settings(void **state)
 	    "out of range (0..255)");
 }
 
+/* Issue #18: global-ext-auth, rate-limit-service and tracing (Contour's
+ * globalExtAuth, rateLimitService, tracing), and their located errors. */
+static void
+test_extension_service_settings(void **state)
+{
+	struct cairn_config c;
+	struct diag_list dl;
+
+	(void)state;
+	config_init_defaults(&c);
+	assert_string_equal(c.global_ext_auth.extension_service, "");
+	assert_string_equal(c.rate_limit_service.extension_service, "");
+	assert_string_equal(c.tracing.extension_service, "");
+	assert_string_equal(c.tracing.service_name, "contour");
+	assert_true(c.tracing.overall_sampling == 100);
+	assert_int_equal(c.tracing.max_path_tag_length, 256);
+	config_free(&c);
+
+	assert_int_equal(load(&c, &dl, "global-ext-auth:\n"
+	    "  extension-service: auth/authz\n"
+	    "  response-timeout: 250ms\n"
+	    "  fail-open: true\n"
+	    "  auth-policy: {disabled: true, context: {k: v}}\n"
+	    "  with-request-body: {max-request-bytes: 10}\n"
+	    "rate-limit-service:\n"
+	    "  extension-service: rl/rls\n"
+	    "  domain: d\n"
+	    "  default-global-rate-limit-policy:\n"
+	    "    descriptors: [{entries: [{remoteAddress: {}}]}]\n"
+	    "tracing:\n"
+	    "  extension-service: t/otel\n"
+	    "  overall-sampling: 0.5\n"
+	    "  custom-tags: [{tag-name: a, literal: b}]\n"), 0);
+	assert_string_equal(c.global_ext_auth.extension_service, "auth/authz");
+	assert_string_equal(c.global_ext_auth.response_timeout, "250ms");
+	assert_true(c.global_ext_auth.fail_open);
+	assert_true(c.global_ext_auth.auth_policy.disabled);
+	assert_int_equal(c.global_ext_auth.auth_policy.ncontext, 1);
+	assert_true(c.global_ext_auth.has_with_request_body);
+	assert_int_equal(c.global_ext_auth.with_request_body.max_request_bytes, 10);
+	assert_string_equal(c.rate_limit_service.domain, "d");
+	assert_non_null(c.rate_limit_service.default_global_rate_limit_policy);
+	assert_int_equal(c.rate_limit_service.default_global_rate_limit_policy->
+	    ndescriptors, 1);
+	assert_true(c.rate_limit_service.default_global_rate_limit_policy->
+	    descriptors[0].entries[0].remote_address);
+	assert_true(c.tracing.overall_sampling == 0.5);
+	assert_int_equal(c.tracing.ncustom_tags, 1);
+	config_free(&c);
+
+	/* {} is "none", as absent. */
+	assert_int_equal(load(&c, &dl, "global-ext-auth: {}\n"
+	    "rate-limit-service: {}\ntracing: {}\n"), 0);
+	assert_string_equal(c.global_ext_auth.extension_service, "");
+	config_free(&c);
+
+	assert_error("global-ext-auth: {extension-service: authz}\n",
+	    "cairn.yaml:1:38: error: global-ext-auth.extension-service: invalid "
+	    "value \"authz\": must be NAMESPACE/NAME of an ExtensionService");
+	assert_error("global-ext-auth: {fail-open: true}\n",
+	    "cairn.yaml:1:18: error: global-ext-auth: missing required field "
+	    "\"extension-service\"");
+	assert_error("rate-limit-service: {extension-service: a/b, domian: x}\n",
+	    "cairn.yaml:1:46: error: rate-limit-service: unknown field "
+	    "\"domian\" (did you mean \"domain\"?)");
+	assert_error("tracing: {extension-service: a/b, overall-sampling: 101}\n",
+	    "cairn.yaml:1:53: error: tracing.overall-sampling: invalid value "
+	    "\"101\": expected a percentage from 0 to 100");
+}
+
 int
 main(void)
 {
@@ -642,6 +712,7 @@ main(void)
 		cmocka_unit_test(test_documents_and_syntax),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_contour_listener_settings),
+		cmocka_unit_test(test_extension_service_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,13 @@
 /* What translation records for the ADS warming gate (xds_resource.uses and
  * .endpoints, src/xds/translate.c translate_uses), judged against the
  * resources themselves: for golden trees (TLS, tcpproxy, fallback
- * certificate, mirrors, weights, ExternalName), each Envoy Listener and
- * RouteConfiguration must record exactly the clusters its bytes send
- * traffic to, each EDS Cluster its service_name, and a STRICT_DNS cluster
- * none; again after a change, when unchanged hosts' lists come from the
- * last build. */
+ * certificate, mirrors, weights, ExternalName, ExtensionServices, JWT),
+ * each Envoy Listener and RouteConfiguration must record exactly the
+ * clusters its bytes send traffic to (a Listener's ext_authz, ratelimit
+ * and tracing ExtensionService clusters and jwt_authn's JWKS clusters
+ * too), each EDS Cluster its service_name, and a STRICT_DNS cluster none;
+ * again after a change, when unchanged hosts' lists come from the last
+ * build. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,11 @@
 #include "envoy/config/listener/v3/listener_components.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
+#include "envoy/config/trace/v3/opentelemetry.pb-c.h"
+#include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb-c.h"
+#include "envoy/extensions/filters/http/jwt_authn/v3/config.pb-c.h"
+#include "envoy/extensions/filters/http/ratelimit/v3/rate_limit.pb-c.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb-c.h"
 #include "pipeline.h"
 #include "source/dir.h"
@@ -31,6 +38,16 @@
 
 #define TCP_PROXY_URL \
 	"type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
+#define HCM_URL "type.googleapis.com/envoy.extensions.filters.network." \
+	"http_connection_manager.v3.HttpConnectionManager"
+#define EXT_AUTHZ_URL \
+	"type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz"
+#define RATELIMIT_URL \
+	"type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit"
+#define JWT_AUTHN_URL "type.googleapis.com/envoy.extensions.filters.http." \
+	"jwt_authn.v3.JwtAuthentication"
+#define OTEL_URL \
+	"type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig"
 
 struct names {
 	char **v;
@@ -86,7 +103,69 @@ route_clusters(const struct xds_resource *r, struct names *out)
 	envoy__config__route__v3__route_configuration__free_unpacked(rc, NULL);
 }
 
-/* The clusters a Listener's tcp_proxy filters send traffic to. */
+/* The clusters a connection manager's ext_authz, jwt_authn (JWKS) and
+ * ratelimit filters and its tracing provider call. */
+static void
+hcm_clusters(const Google__Protobuf__Any *any, struct names *out)
+{
+	Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager *h =
+	    envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__unpack(
+	    NULL, any->value.len, any->value.data);
+
+	assert_non_null(h);
+	for (size_t i = 0; i < h->n_http_filters; i++) {
+		const Google__Protobuf__Any *fa = h->http_filters[i]->typed_config;
+
+		if (fa == NULL)
+			continue;
+		if (strcmp(fa->type_url, EXT_AUTHZ_URL) == 0) {
+			Envoy__Extensions__Filters__Http__ExtAuthz__V3__ExtAuthz *ea =
+			    envoy__extensions__filters__http__ext_authz__v3__ext_authz__unpack(
+			    NULL, fa->value.len, fa->value.data);
+
+			assert_non_null(ea);
+			names_add(out, ea->grpc_service->envoy_grpc->cluster_name);
+			envoy__extensions__filters__http__ext_authz__v3__ext_authz__free_unpacked(
+			    ea, NULL);
+		} else if (strcmp(fa->type_url, JWT_AUTHN_URL) == 0) {
+			Envoy__Extensions__Filters__Http__JwtAuthn__V3__JwtAuthentication *ja =
+			    envoy__extensions__filters__http__jwt_authn__v3__jwt_authentication__unpack(
+			    NULL, fa->value.len, fa->value.data);
+
+			assert_non_null(ja);
+			for (size_t k = 0; k < ja->n_providers; k++)
+				names_add(out, ja->providers[k]->value->remote_jwks->http_uri->cluster);
+			envoy__extensions__filters__http__jwt_authn__v3__jwt_authentication__free_unpacked(
+			    ja, NULL);
+		} else if (strcmp(fa->type_url, RATELIMIT_URL) == 0) {
+			Envoy__Extensions__Filters__Http__Ratelimit__V3__RateLimit *rl =
+			    envoy__extensions__filters__http__ratelimit__v3__rate_limit__unpack(
+			    NULL, fa->value.len, fa->value.data);
+
+			assert_non_null(rl);
+			names_add(out, rl->rate_limit_service->grpc_service->envoy_grpc->cluster_name);
+			envoy__extensions__filters__http__ratelimit__v3__rate_limit__free_unpacked(
+			    rl, NULL);
+		}
+	}
+	if (h->tracing != NULL && h->tracing->provider != NULL &&
+	    h->tracing->provider->typed_config != NULL &&
+	    strcmp(h->tracing->provider->typed_config->type_url, OTEL_URL) == 0) {
+		const Google__Protobuf__Any *ta = h->tracing->provider->typed_config;
+		Envoy__Config__Trace__V3__OpenTelemetryConfig *ot =
+		    envoy__config__trace__v3__open_telemetry_config__unpack(NULL,
+		    ta->value.len, ta->value.data);
+
+		assert_non_null(ot);
+		names_add(out, ot->grpc_service->envoy_grpc->cluster_name);
+		envoy__config__trace__v3__open_telemetry_config__free_unpacked(ot, NULL);
+	}
+	envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__free_unpacked(
+	    h, NULL);
+}
+
+/* The clusters a Listener's tcp_proxy filters send traffic to, and the
+ * ExtensionService clusters its connection managers call. */
 static void
 listener_clusters(const struct xds_resource *r, struct names *out)
 {
@@ -101,6 +180,8 @@ listener_clusters(const struct xds_resource *r, struct names *out)
 			const Google__Protobuf__Any *any = fc->filters[j]->typed_config;
 			Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy *tp;
 
+			if (any != NULL && strcmp(any->type_url, HCM_URL) == 0)
+				hcm_clusters(any, out);
 			if (any == NULL || strcmp(any->type_url, TCP_PROXY_URL) != 0)
 				continue;
 			tp = envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__unpack(
@@ -307,6 +388,19 @@ test_tcpproxy(void **state)
 	check_tree("tls-tcpproxy", 1); /* ingress_https's tcp_proxy chains */
 }
 
+/* ExtensionService clusters named by the ext_authz, ratelimit and tracing
+ * filters of the listeners' connection managers. */
+static void
+test_extension_services(void **state)
+{
+	(void)state;
+	check_tree("extauth", 1);
+	check_tree("extauth-global", 1);
+	check_tree("ratelimit-global", 1);
+	check_tree("tracing", 1);
+	check_tree("contour-jwt", 1); /* jwt_authn's JWKS clusters */
+}
+
 int
 main(void)
 {
@@ -316,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_externalname),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_tcpproxy),
+		cmocka_unit_test(test_extension_services),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
