@@ -102,26 +102,12 @@ const struct dag_ext_auth *
 translate_extauth_global(struct translation *t)
 {
 	const struct translate_options *o = t->opts;
-	const struct dag *dag = t->dag;
 	struct dag_ext_auth *ea;
-	const struct dag_cluster *c = NULL;
-	size_t lo = 0, hi = dag->nclusters;
+	const struct dag_cluster *c;
 
 	if (o->global_ext_auth_cluster == NULL)
 		return NULL;
-	while (lo < hi) { /* clusters are sorted by name */
-		size_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(dag->clusters[mid]->name, o->global_ext_auth_cluster);
-
-		if (cmp == 0) {
-			c = dag->clusters[mid];
-			break;
-		}
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	c = translation_cluster(t->dag, o->global_ext_auth_cluster);
 	if (c == NULL)
 		return NULL;
 	ea = arena_alloc(&t->arena, sizeof *ea);

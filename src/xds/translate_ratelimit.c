@@ -27,25 +27,6 @@ typedef Envoy__Config__Route__V3__HeaderMatcher HeaderMatcher;
 
 #define RATELIMIT_FILTER "envoy.filters.http.ratelimit"
 
-static const struct dag_cluster *
-cluster_find(const struct dag *dag, const char *name)
-{
-	size_t lo = 0, hi = dag->nclusters;
-
-	while (lo < hi) { /* sorted by name */
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(dag->clusters[mid]->name, name);
-
-		if (c == 0)
-			return dag->clusters[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 void
 translate_ratelimit_hcm(struct translation *t, ProtobufCMessage *msg)
 {
@@ -61,7 +42,7 @@ translate_ratelimit_hcm(struct translation *t, ProtobufCMessage *msg)
 	size_t n = hcm->n_http_filters;
 
 	if (o->rate_limit_cluster == NULL || n == 0 ||
-	    (c = cluster_find(t->dag, o->rate_limit_cluster)) == NULL)
+	    (c = translation_cluster(t->dag, o->rate_limit_cluster)) == NULL)
 		return;
 	rl = pb_new(a,
 	    &envoy__extensions__filters__http__ratelimit__v3__rate_limit__descriptor);
