@@ -22,7 +22,6 @@ typedef Envoy__Extensions__Filters__Http__ExtAuthz__V3__ExtAuthzPerRoute ExtAuth
 typedef Envoy__Extensions__Filters__Http__ExtAuthz__V3__CheckSettings CheckSettings;
 typedef Envoy__Extensions__Filters__Http__ExtAuthz__V3__CheckSettings__ContextExtensionsEntry ContextEntry;
 typedef Envoy__Config__Route__V3__Route Route;
-typedef Envoy__Config__Route__V3__Route__TypedPerFilterConfigEntry RouteFilterEntry;
 
 #define EXT_AUTHZ_FILTER "envoy.filters.http.ext_authz"
 
@@ -130,7 +129,6 @@ translate_extauth_route(struct translation *t, void *route_msg,
 	struct arena *a = &t->arena;
 	Route *out = route_msg;
 	ExtAuthzPerRoute *pr;
-	RouteFilterEntry **entries, *e;
 
 	/* Contour: port 80's redirects to https are never authorized. */
 	bool disabled = r->auth_disabled || r->action == DAG_ACTION_HTTPS_REDIRECT;
@@ -161,14 +159,5 @@ translate_extauth_route(struct translation *t, void *route_msg,
 		    ENVOY__EXTENSIONS__FILTERS__HTTP__EXT_AUTHZ__V3__EXT_AUTHZ_PER_ROUTE__OVERRIDE_CHECK_SETTINGS;
 		pr->check_settings = cs;
 	}
-	e = pb_new(a,
-	    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor);
-	e->key = EXT_AUTHZ_FILTER;
-	e->value = pb_any(a, &pr->base);
-	entries = pb_array(a, out->n_typed_per_filter_config + 1);
-	if (out->n_typed_per_filter_config > 0)
-		memcpy(entries, out->typed_per_filter_config,
-		    sizeof entries[0] * out->n_typed_per_filter_config);
-	entries[out->n_typed_per_filter_config++] = e;
-	out->typed_per_filter_config = entries;
+	translation_route_filter_config(a, out, EXT_AUTHZ_FILTER, &pr->base);
 }

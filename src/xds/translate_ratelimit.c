@@ -187,19 +187,10 @@ translate_ratelimit_route(struct translation *t, void *msg,
 		Envoy__Extensions__Filters__Http__Ratelimit__V3__RateLimitPerRoute *pr =
 		    pb_new(a,
 		    &envoy__extensions__filters__http__ratelimit__v3__rate_limit_per_route__descriptor);
-		Envoy__Config__Route__V3__Route__TypedPerFilterConfigEntry **entries, *e;
 
 		pr->vh_rate_limits =
 		    ENVOY__EXTENSIONS__FILTERS__HTTP__RATELIMIT__V3__RATE_LIMIT_PER_ROUTE__VH_RATE_LIMITS_OPTIONS__IGNORE;
-		e = pb_new(a,
-		    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor);
-		e->key = RATELIMIT_FILTER;
-		e->value = pb_any(a, &pr->base);
-		entries = pb_array(a, out->n_typed_per_filter_config + 1);
-		if (out->n_typed_per_filter_config > 0)
-			memcpy(entries, out->typed_per_filter_config,
-			    sizeof entries[0] * out->n_typed_per_filter_config);
-		entries[out->n_typed_per_filter_config++] = e;
-		out->typed_per_filter_config = entries;
+		translation_route_filter_config(a, out, RATELIMIT_FILTER,
+		    &pr->base);
 	}
 }
