@@ -115,20 +115,14 @@ static int
 side_build_hook_commit(struct pipeline *p, const struct cairn_config *cfg,
     const char *repo, const char *commit, struct side *out)
 {
-	struct source_git_options go = {
-		.repository = repo,
-		.branch = cfg->source.git.branch,
-		.path = cfg->source.git.path,
-		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
-		.rev = commit,
-		.hook_env = true,
-	};
+	struct source_git_options go;
 	struct source_files files = { 0 };
 	struct translate_options to;
 	struct build_result r;
 	struct source_git *sg;
 	struct diag_list diags;
 
+	cmd_hook_git_options(cfg, repo, commit, &go);
 	diag_list_init(&diags);
 	if (commit[strspn(commit, "0")] == '\0') {
 		/* Nothing before: every resource of the push is new. */
