@@ -63,6 +63,13 @@ struct strbuf;
 int cmd_admin_get(const char *addr, const char *path, struct strbuf *body,
     char **err);
 
+/* The git source of one pushed commit in a pre-receive hook: cfg's
+ * branch, path and file size limit, with the objects git still keeps in
+ * quarantine. Serves cairn check --pre-receive and the hook's plan. */
+struct source_git_options;
+void cmd_hook_git_options(const struct cairn_config *cfg, const char *repo,
+    const char *commit, struct source_git_options *go);
+
 /* cairn check --pre-receive: the plan of an accepted push (old_id may be
  * the zero id), as text on fp. Returns -1 when a commit cannot be read. */
 int cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,

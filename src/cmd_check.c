@@ -46,14 +46,7 @@ static long
 pre_receive_commit(const struct cairn_config *cfg, const char *repo,
     const char *commit)
 {
-	struct source_git_options go = {
-		.repository = repo,
-		.branch = cfg->source.git.branch,
-		.path = cfg->source.git.path,
-		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
-		.rev = commit,
-		.hook_env = true,
-	};
+	struct source_git_options go;
 	struct source_files files = { 0 };
 	struct translate_options to;
 	struct load_options lo = { 0 };
@@ -66,6 +59,7 @@ pre_receive_commit(const struct cairn_config *cfg, const char *repo,
 	long errors;
 	int rc;
 
+	cmd_hook_git_options(cfg, repo, commit, &go);
 	diag_list_init(&diags);
 	rc = source_git_open(&go, &sg, &diags);
 	for (size_t i = 0; i < diags.n; i++) {

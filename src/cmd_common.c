@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "source/git.h"
 #include "source/source.h"
 #include "util/duration.h"
 #include "util/log.h"
@@ -263,4 +264,18 @@ cmd_build_once_lastgood(const struct cairn_config *cfg, const char *rev,
 	source_files_free(&files);
 	source_close(src);
 	return 0;
+}
+
+void
+cmd_hook_git_options(const struct cairn_config *cfg, const char *repo,
+    const char *commit, struct source_git_options *go)
+{
+	*go = (struct source_git_options){
+		.repository = repo,
+		.branch = cfg->source.git.branch,
+		.path = cfg->source.git.path,
+		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
+		.rev = commit,
+		.hook_env = true,
+	};
 }

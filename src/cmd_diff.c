@@ -64,6 +64,18 @@ side_free(struct side *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* out from a build: owned copies (the next build changes what r points
+ * into), then r is freed. Serves side_build and side_build_hook_commit. */
+static void
+side_take(struct side *out, struct build_result *r)
+{
+	out->snapshot = snapshot_ref(r->snapshot);
+	diff_objects_from_dag(&out->objects, r->dag);
+	out->revision = xstrdup(r->revision ? r->revision : "");
+	out->errors = r->diags.nerrors;
+	build_result_free(r);
+}
+
 /* Build cfg's source at rev with p (which keeps what it parsed for the
  * next side). Problems go to stderr. Returns -1 when the source cannot be
  * read at all. */
@@ -97,12 +109,7 @@ side_build(struct pipeline *p, const struct cairn_config *cfg, const char *rev,
 	pipeline_build(p, &files, cfg, &to, &r);
 	for (size_t i = 0; i < r.diags.n; i++)
 		diag_print(stderr, &r.diags.items[i]);
-	out->snapshot = snapshot_ref(r.snapshot);
-	/* Owned copies: the next build changes what r points into. */
-	diff_objects_from_dag(&out->objects, r.dag);
-	out->revision = xstrdup(r.revision ? r.revision : "");
-	out->errors = r.diags.nerrors;
-	build_result_free(&r);
+	side_take(out, &r);
 	source_files_free(&files);
 	source_close(src);
 	return 0;
@@ -115,20 +122,14 @@ static int
 side_build_hook_commit(struct pipeline *p, const struct cairn_config *cfg,
     const char *repo, const char *commit, struct side *out)
 {
-	struct source_git_options go = {
-		.repository = repo,
-		.branch = cfg->source.git.branch,
-		.path = cfg->source.git.path,
-		.max_file_bytes = (size_t)cfg->source.max_file_bytes,
-		.rev = commit,
-		.hook_env = true,
-	};
+	struct source_git_options go;
 	struct source_files files = { 0 };
 	struct translate_options to;
 	struct build_result r;
 	struct source_git *sg;
 	struct diag_list diags;
 
+	cmd_hook_git_options(cfg, repo, commit, &go);
 	diag_list_init(&diags);
 	if (commit[strspn(commit, "0")] == '\0') {
 		/* Nothing before: every resource of the push is new. */
@@ -149,11 +150,7 @@ side_build_hook_commit(struct pipeline *p, const struct cairn_config *cfg,
 	}
 	cmd_translate_options(cfg, &to);
 	pipeline_build(p, &files, cfg, &to, &r);
-	out->snapshot = snapshot_ref(r.snapshot);
-	diff_objects_from_dag(&out->objects, r.dag);
-	out->revision = xstrdup(r.revision ? r.revision : "");
-	out->errors = r.diags.nerrors;
-	build_result_free(&r);
+	side_take(out, &r);
 	source_files_free(&files);
 	source_git_close(sg);
 	return 0;

@@ -470,23 +470,37 @@ routes_diff(const json_t *from_routes, const json_t *to_routes)
 	return out;
 }
 
+/* The start of every pair's entry: a and b are the JSON of the old and
+ * new side (NULL when absent). False, with an error counted and a and b
+ * released, when a present side (has_from, has_to) did not convert; else
+ * *fields holds the fields that changed, but skip (which the caller
+ * compares itself). Serves hosts, clusters, endpoints and listeners. */
+static bool
+pair_fields(struct plan *p, bool has_from, json_t *a, bool has_to, json_t *b,
+    const char *skip, json_t **fields)
+{
+	if ((has_from && a == NULL) || (has_to && b == NULL)) {
+		p->errors++;
+		json_decref(a);
+		json_decref(b);
+		return false;
+	}
+	*fields = json_array();
+	if (a && b)
+		json_field_diff("", a, b, skip, *fields);
+	return true;
+}
+
 static void
 host_diff(struct plan *p, const char *rc_name, const char *host,
     const ProtobufCMessage *from, const ProtobufCMessage *to)
 {
 	json_t *a = from ? xds_message_to_json(from) : NULL;
 	json_t *b = to ? xds_message_to_json(to) : NULL;
-	json_t *fields = json_array(), *e;
+	json_t *fields, *e;
 
-	if ((from && a == NULL) || (to && b == NULL)) {
-		p->errors++;
-		json_decref(a);
-		json_decref(b);
-		json_decref(fields);
+	if (!pair_fields(p, from != NULL, a, to != NULL, b, "routes", &fields))
 		return;
-	}
-	if (a && b)
-		json_field_diff("", a, b, "routes", fields);
 	e = json_pack("{s:s, s:s, s:[s], s:o, s:o}", "host", host,
 	    "change", change_name(a, b), "route_configs", rc_name,
 	    "routes", routes_diff(json_object_get(a, "routes"),
@@ -815,17 +829,10 @@ cluster_pair(struct plan *p, const char *label, const struct xds_resource *from,
     const struct xds_resource *to)
 {
 	json_t *a = resource_json(XDS_CLUSTER, from), *b = resource_json(XDS_CLUSTER, to);
-	json_t *fields = json_array(), *e;
+	json_t *fields, *e;
 
-	if ((from && a == NULL) || (to && b == NULL)) {
-		p->errors++;
-		json_decref(a);
-		json_decref(b);
-		json_decref(fields);
+	if (!pair_fields(p, from != NULL, a, to != NULL, b, "name", &fields))
 		return;
-	}
-	if (a && b)
-		json_field_diff("", a, b, "name", fields);
 	e = json_pack("{s:s, s:s, s:s, s:o}", "cluster", label,
 	    "change", change_name(a, b), "name", to ? to->name : from->name,
 	    "fields", fields);
@@ -978,19 +985,13 @@ endpoint_pair(void *ctx, const struct xds_resource *from,
 {
 	struct plan *p = ctx;
 	json_t *a = resource_json(XDS_ENDPOINT, from), *b = resource_json(XDS_ENDPOINT, to);
-	json_t *ea, *eb, *fields = json_array(), *e;
+	json_t *ea, *eb, *fields, *e;
 
-	if ((from && a == NULL) || (to && b == NULL)) {
-		p->errors++;
-		json_decref(a);
-		json_decref(b);
-		json_decref(fields);
+	if (!pair_fields(p, from != NULL, a, to != NULL, b, "endpoints",
+	    &fields))
 		return;
-	}
 	ea = a ? endpoint_addresses(a) : json_array();
 	eb = b ? endpoint_addresses(b) : json_array();
-	if (a && b)
-		json_field_diff("", a, b, "endpoints", fields);
 	e = json_pack("{s:s, s:s, s:o, s:o, s:o}", "service",
 	    to ? to->name : from->name, "change", change_name(a, b),
 	    "added", strings_minus(eb, ea), "removed", strings_minus(ea, eb),
@@ -1109,17 +1110,11 @@ listener_pair(void *ctx, const struct xds_resource *from,
 {
 	struct plan *p = ctx;
 	json_t *a = resource_json(XDS_LISTENER, from), *b = resource_json(XDS_LISTENER, to);
-	json_t *fields = json_array(), *e;
+	json_t *fields, *e;
 
-	if ((from && a == NULL) || (to && b == NULL)) {
-		p->errors++;
-		json_decref(a);
-		json_decref(b);
-		json_decref(fields);
+	if (!pair_fields(p, from != NULL, a, to != NULL, b, "filter_chains",
+	    &fields))
 		return;
-	}
-	if (a && b)
-		json_field_diff("", a, b, "filter_chains", fields);
 	e = json_pack("{s:s, s:s, s:o, s:o}", "listener", to ? to->name : from->name,
 	    "change", change_name(a, b),
 	    "filter_chains", filter_chains_diff(json_object_get(a, "filter_chains"),

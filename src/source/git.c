@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "source/dir.h"
+#include "util/fs.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -1156,28 +1157,6 @@ url_display(const char *url)
 	return xasprintf("%.*s%s", (int)(host - url), url, at + 1);
 }
 
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-	char *copy = xstrdup(path);
-	int rc = 0;
-
-	for (char *p = copy + 1; rc == 0; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) == -1 && errno != EEXIST)
-			rc = -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(copy);
-	return rc;
-}
-
 /* A mirror that cannot be created or written is an error at start, with
  * the path and what to do: otherwise every fetch would fail for a reason
  * the operator cannot see from the message (and an existing mirror on a
@@ -1208,7 +1187,7 @@ mirror_prepare(struct source_git *sg, const struct source_git_options *o,
 	hash_hex(hash_bytes(sg->remote, strlen(sg->remote)), hex);
 	dir = xasprintf("%s/git", state);
 	sg->repo_path = xasprintf("%s/%s.git", dir, hex);
-	if (mkdir_p(dir, 0700) < 0) {
+	if (fs_mkdir_p(dir, 0700) < 0) {
 		mirror_refuse(sg, diags, "create", dir, strerror(errno), state, from);
 		goto out;
 	}

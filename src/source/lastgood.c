@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "util/fs.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -340,28 +341,6 @@ copy_name(const char *path, char out[20])
 	memcpy(out + 16, ".lg", 4);
 }
 
-static int
-mkdir_p(const char *path, mode_t mode)
-{
-	char *copy = xstrdup(path);
-	int rc = 0;
-
-	for (char *p = copy + 1; rc == 0; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) == -1 && errno != EEXIST)
-			rc = -1;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	free(copy);
-	return rc;
-}
-
 /* Read at most max bytes of name (relative to dirfd). */
 static char *
 read_at(int dirfd, const char *name, size_t max, size_t *len, struct stat *st)
@@ -537,7 +516,7 @@ lastgood_open(struct lastgood **out, const struct lastgood_options *o,
 	for (int attempt = 0; !ro && lg->lockfd < 0 && attempt < 3; attempt++) {
 		char *lock;
 
-		if (mkdir_p(lg->dir, 0700) < 0) {
+		if (fs_mkdir_p(lg->dir, 0700) < 0) {
 			if (errno != EROFS && errno != EACCES && errno != EPERM) {
 				*err = xasprintf("cannot create %s: %s", lg->dir,
 				    strerror(errno));

@@ -178,9 +178,8 @@ vhost_uses(struct translation *t, const struct dag_vhost *vh,
 	return b;
 }
 
-/* The DAG's cluster of that name (clusters are sorted by name), or NULL. */
-static const struct dag_cluster *
-uses_cluster(const struct dag *dag, const char *name)
+const struct dag_cluster *
+translation_cluster(const struct dag *dag, const char *name)
 {
 	size_t lo = 0, hi = dag->nclusters;
 
@@ -281,7 +280,7 @@ translate_uses(struct translation *t)
 	 * is in the DAG (translate_ratelimit.c, translate_tracing.c,
 	 * translate_extauth.c). */
 	for (size_t i = 0; i < 3; i++)
-		if (uses_cluster(dag, ext_names[i]) != NULL)
+		if (translation_cluster(dag, ext_names[i]) != NULL)
 			ext[next++] = name_hash_memo(memo, ext_names[i]);
 	for (size_t i = 0; i < next; i++)
 		ARRAY_PUSH(tcp, ntcp, captcp, ext[i]);

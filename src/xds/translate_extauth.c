@@ -22,7 +22,6 @@ typedef Envoy__Extensions__Filters__Http__ExtAuthz__V3__ExtAuthzPerRoute ExtAuth
 typedef Envoy__Extensions__Filters__Http__ExtAuthz__V3__CheckSettings CheckSettings;
 typedef Envoy__Extensions__Filters__Http__ExtAuthz__V3__CheckSettings__ContextExtensionsEntry ContextEntry;
 typedef Envoy__Config__Route__V3__Route Route;
-typedef Envoy__Config__Route__V3__Route__TypedPerFilterConfigEntry RouteFilterEntry;
 
 #define EXT_AUTHZ_FILTER "envoy.filters.http.ext_authz"
 
@@ -102,26 +101,12 @@ const struct dag_ext_auth *
 translate_extauth_global(struct translation *t)
 {
 	const struct translate_options *o = t->opts;
-	const struct dag *dag = t->dag;
 	struct dag_ext_auth *ea;
-	const struct dag_cluster *c = NULL;
-	size_t lo = 0, hi = dag->nclusters;
+	const struct dag_cluster *c;
 
 	if (o->global_ext_auth_cluster == NULL)
 		return NULL;
-	while (lo < hi) { /* clusters are sorted by name */
-		size_t mid = lo + (hi - lo) / 2;
-		int cmp = strcmp(dag->clusters[mid]->name, o->global_ext_auth_cluster);
-
-		if (cmp == 0) {
-			c = dag->clusters[mid];
-			break;
-		}
-		if (cmp < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	c = translation_cluster(t->dag, o->global_ext_auth_cluster);
 	if (c == NULL)
 		return NULL;
 	ea = arena_alloc(&t->arena, sizeof *ea);
@@ -144,7 +129,6 @@ translate_extauth_route(struct translation *t, void *route_msg,
 	struct arena *a = &t->arena;
 	Route *out = route_msg;
 	ExtAuthzPerRoute *pr;
-	RouteFilterEntry **entries, *e;
 
 	/* Contour: port 80's redirects to https are never authorized. */
 	bool disabled = r->auth_disabled || r->action == DAG_ACTION_HTTPS_REDIRECT;
@@ -175,14 +159,5 @@ translate_extauth_route(struct translation *t, void *route_msg,
 		    ENVOY__EXTENSIONS__FILTERS__HTTP__EXT_AUTHZ__V3__EXT_AUTHZ_PER_ROUTE__OVERRIDE_CHECK_SETTINGS;
 		pr->check_settings = cs;
 	}
-	e = pb_new(a,
-	    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor);
-	e->key = EXT_AUTHZ_FILTER;
-	e->value = pb_any(a, &pr->base);
-	entries = pb_array(a, out->n_typed_per_filter_config + 1);
-	if (out->n_typed_per_filter_config > 0)
-		memcpy(entries, out->typed_per_filter_config,
-		    sizeof entries[0] * out->n_typed_per_filter_config);
-	entries[out->n_typed_per_filter_config++] = e;
-	out->typed_per_filter_config = entries;
+	translation_route_filter_config(a, out, EXT_AUTHZ_FILTER, &pr->base);
 }

@@ -155,6 +155,16 @@ void translate_jwt_filter(struct translation *t, ProtobufCMessage *hcm,
     const struct dag_vhost *vh);
 struct Google__Protobuf__Any *translate_jwt_per_route(struct arena *a,
     const char *requirement);
+/* translate_route.c: appends filter's per-route config cfg (as an Any) to
+ * route's (a Route) typed_per_filter_config. Serves the per-route
+ * overrides of ext_authz and ratelimit. */
+void translation_route_filter_config(struct arena *a, void *route,
+    const char *filter, ProtobufCMessage *cfg);
+/* translate.c: the DAG's cluster of that name (clusters are sorted by
+ * name), or NULL (also for a NULL name). Serves the warming gate's uses
+ * and the ExtensionService clusters of ext_authz, ratelimit and tracing. */
+const struct dag_cluster *translation_cluster(const struct dag *dag,
+    const char *name);
 /* A virtual host proxyless gRPC clients can name (xds:///<fqdn>): it has
  * routes and is not a wildcard. Such a host gets an api_listener and a
  * RouteConfiguration of its own, both named after the FQDN. */

@@ -27,25 +27,6 @@ typedef Envoy__Config__Route__V3__HeaderMatcher HeaderMatcher;
 
 #define RATELIMIT_FILTER "envoy.filters.http.ratelimit"
 
-static const struct dag_cluster *
-cluster_find(const struct dag *dag, const char *name)
-{
-	size_t lo = 0, hi = dag->nclusters;
-
-	while (lo < hi) { /* sorted by name */
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(dag->clusters[mid]->name, name);
-
-		if (c == 0)
-			return dag->clusters[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 void
 translate_ratelimit_hcm(struct translation *t, ProtobufCMessage *msg)
 {
@@ -61,7 +42,7 @@ translate_ratelimit_hcm(struct translation *t, ProtobufCMessage *msg)
 	size_t n = hcm->n_http_filters;
 
 	if (o->rate_limit_cluster == NULL || n == 0 ||
-	    (c = cluster_find(t->dag, o->rate_limit_cluster)) == NULL)
+	    (c = translation_cluster(t->dag, o->rate_limit_cluster)) == NULL)
 		return;
 	rl = pb_new(a,
 	    &envoy__extensions__filters__http__ratelimit__v3__rate_limit__descriptor);
@@ -206,19 +187,10 @@ translate_ratelimit_route(struct translation *t, void *msg,
 		Envoy__Extensions__Filters__Http__Ratelimit__V3__RateLimitPerRoute *pr =
 		    pb_new(a,
 		    &envoy__extensions__filters__http__ratelimit__v3__rate_limit_per_route__descriptor);
-		Envoy__Config__Route__V3__Route__TypedPerFilterConfigEntry **entries, *e;
 
 		pr->vh_rate_limits =
 		    ENVOY__EXTENSIONS__FILTERS__HTTP__RATELIMIT__V3__RATE_LIMIT_PER_ROUTE__VH_RATE_LIMITS_OPTIONS__IGNORE;
-		e = pb_new(a,
-		    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor);
-		e->key = RATELIMIT_FILTER;
-		e->value = pb_any(a, &pr->base);
-		entries = pb_array(a, out->n_typed_per_filter_config + 1);
-		if (out->n_typed_per_filter_config > 0)
-			memcpy(entries, out->typed_per_filter_config,
-			    sizeof entries[0] * out->n_typed_per_filter_config);
-		entries[out->n_typed_per_filter_config++] = e;
-		out->typed_per_filter_config = entries;
+		translation_route_filter_config(a, out, RATELIMIT_FILTER,
+		    &pr->base);
 	}
 }

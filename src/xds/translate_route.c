@@ -462,6 +462,25 @@ cors_config(struct arena *a, const struct dag_cors *c)
 	return pb_any(a, &cp->base);
 }
 
+void
+translation_route_filter_config(struct arena *a, void *route_msg,
+    const char *filter, ProtobufCMessage *cfg)
+{
+	Envoy__Config__Route__V3__Route *route = route_msg;
+	Envoy__Config__Route__V3__Route__TypedPerFilterConfigEntry **entries, *e;
+
+	e = pb_new(a,
+	    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor);
+	e->key = (char *)filter;
+	e->value = pb_any(a, cfg);
+	entries = pb_array(a, route->n_typed_per_filter_config + 1);
+	if (route->n_typed_per_filter_config > 0)
+		memcpy(entries, route->typed_per_filter_config,
+		    sizeof entries[0] * route->n_typed_per_filter_config);
+	entries[route->n_typed_per_filter_config++] = e;
+	route->typed_per_filter_config = entries;
+}
+
 /* typed_per_filter_config entries, in Contour's filter order. */
 struct filter_configs {
 	const char *names[5];

@@ -21,25 +21,6 @@ typedef Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConn
 typedef Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager__Tracing HcmTracing;
 typedef Envoy__Type__Tracing__V3__CustomTag CustomTag;
 
-static const struct dag_cluster *
-cluster_find(const struct dag *dag, const char *name)
-{
-	size_t lo = 0, hi = dag->nclusters;
-
-	while (lo < hi) { /* sorted by name */
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(dag->clusters[mid]->name, name);
-
-		if (c == 0)
-			return dag->clusters[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static CustomTag *
 custom_tag(struct arena *a, const struct translate_custom_tag *in)
 {
@@ -79,7 +60,7 @@ translate_tracing_hcm(struct translation *t, ProtobufCMessage *msg)
 	Envoy__Config__Core__V3__GrpcService__EnvoyGrpc *eg;
 
 	if (o->tracing_cluster == NULL ||
-	    (c = cluster_find(t->dag, o->tracing_cluster)) == NULL)
+	    (c = translation_cluster(t->dag, o->tracing_cluster)) == NULL)
 		return;
 	eg = pb_new(a, &envoy__config__core__v3__grpc_service__envoy_grpc__descriptor);
 	eg->cluster_name = pb_str(a, c->name);
