@@ -46,6 +46,15 @@ extension_build(struct builder *b, size_t i)
 	c->ext_response_timeout_ms = es->timeout_policy != NULL ?
 	    policy_timeout_ms(es->timeout_policy->response) : DAG_TIMEOUT_DEFAULT;
 	c->lb_policy = DAG_LB_ROUND_ROBIN;
+	if (es->circuit_breakers != NULL) {
+		/* The thresholds of the Services' annotations: 0 is unset. */
+		c->max_connections = es->circuit_breakers->max_connections;
+		c->max_pending_requests = es->circuit_breakers->max_pending_requests;
+		c->max_requests = es->circuit_breakers->max_requests;
+		c->max_retries = es->circuit_breakers->max_retries;
+		c->per_host_max_connections =
+		    es->circuit_breakers->per_host_max_connections;
+	}
 	if (es->lb_policy != NULL && es->lb_policy->strategy != NULL) {
 		const char *s = es->lb_policy->strategy;
 
