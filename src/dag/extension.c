@@ -31,6 +31,7 @@ extension_build(struct builder *b, size_t i)
 	struct dag_cluster *c;
 	const struct object **svcs;
 	const struct svc_port **ports;
+	uint32_t *weights;
 	size_t n = 0;
 	bool ok = true;
 
@@ -113,6 +114,7 @@ extension_build(struct builder *b, size_t i)
 
 	svcs = ARENA_ARRAY(b->arena, const struct object *, es->nservices + 1);
 	ports = ARENA_ARRAY(b->arena, const struct svc_port *, es->nservices + 1);
+	weights = ARENA_ARRAY(b->arena, uint32_t, es->nservices + 1);
 	for (size_t k = 0; k < es->nservices; k++) {
 		const struct ext_service_ref *ref = &es->services[k];
 		const struct object *svc;
@@ -140,11 +142,13 @@ extension_build(struct builder *b, size_t i)
 			continue;
 		}
 		svcs[n] = svc;
+		weights[n] = ref->weight;
 		ports[n++] = sp;
 	}
 	if (!ok)
 		return;
-	c->endpoints = service_endpoints_union(b, c->name, svcs, ports, n);
+	c->endpoints = service_endpoints_union(b, c->name, svcs, ports, weights,
+	    n);
 	if (b->cluster_index.cap == 0)
 		strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
 	strmap_put(b->arena, &b->cluster_index, c->name, c);
