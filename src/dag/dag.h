@@ -59,6 +59,9 @@ struct dag_endpoint {
 struct dag_locality {
 	size_t n;
 	uint32_t weight; /* 0: sent as no load_balancing_weight (Contour) */
+	/* Its locality's sub_zone, <service>/<port>: Envoy refuses two
+	 * LocalityLbEndpoints of one locality and priority. */
+	const char *sub_zone;
 };
 
 /* A ClusterLoadAssignment: the endpoints of one service port. */

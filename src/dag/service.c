@@ -621,6 +621,18 @@ service_endpoints_union(struct builder *b, const char *name,
 		/* Contour sends no LocalityLbEndpoints for a service without
 		 * endpoints. */
 		if (de->n > start) {
+			const char *z = arena_printf(b->arena, "%s/%d",
+			    svcs[i]->meta.name, ports[i]->port);
+
+			/* The same service and port listed again: a locality
+			 * of its own all the same, as Contour's. */
+			for (size_t j = 0, again = 1; j < de->nlocalities; j++)
+				if (strcmp(loc[j].sub_zone, z) == 0) {
+					z = arena_printf(b->arena, "%s/%d#%zu",
+					    svcs[i]->meta.name, ports[i]->port, ++again);
+					j = (size_t)-1;
+				}
+			loc[de->nlocalities].sub_zone = z;
 			loc[de->nlocalities].n = de->n - start;
 			loc[de->nlocalities++].weight = total == 0 ? 1 : weights[i];
 		}

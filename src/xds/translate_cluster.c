@@ -361,12 +361,14 @@ translate_clusters(struct translation *t)
  * Contour's (no weight for 0). */
 static LocalityLbEndpoints *
 locality_lb_endpoints(struct arena *a, const struct dag_endpoint *items,
-    size_t n, uint32_t weight)
+    size_t n, uint32_t weight, const char *sub_zone)
 {
 	LocalityLbEndpoints *lle = pb_new(a,
 	    &envoy__config__endpoint__v3__locality_lb_endpoints__descriptor);
 
 	lle->locality = pb_new(a, &envoy__config__core__v3__locality__descriptor);
+	if (sub_zone != NULL)
+		lle->locality->sub_zone = pb_borrow(sub_zone);
 	if (weight > 0)
 		lle->load_balancing_weight = pb_uint32(a, weight);
 	lle->n_lb_endpoints = n;
@@ -414,14 +416,15 @@ translate_endpoints(struct translation *t)
 			for (size_t j = 0; j < de->nlocalities; j++) {
 				cla->endpoints[j] = locality_lb_endpoints(a,
 				    de->items + off, de->localities[j].n,
-				    de->localities[j].weight);
+				    de->localities[j].weight,
+				    de->localities[j].sub_zone);
 				off += de->localities[j].n;
 			}
 		} else if (de->n > 0) {
 			cla->n_endpoints = 1;
 			cla->endpoints = pb_array(a, 1);
 			cla->endpoints[0] = locality_lb_endpoints(a, de->items, de->n,
-			    1);
+			    1, NULL);
 		}
 		b = translation_emit_keyed(t, XDS_ENDPOINT, cla->cluster_name,
 		    &cla->base, false, key);
