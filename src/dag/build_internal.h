@@ -192,10 +192,12 @@ const struct object *service_port_resolve(struct builder *b, const char *ns,
     const char *name, int32_t port, const struct svc_port **sp_out,
     const char **why);
 /* One ClusterLoadAssignment named name with the endpoints of n service
- * ports (an ExtensionService's upstream). */
+ * ports (an ExtensionService's upstream): one locality per service port
+ * that has endpoints, of weight weights[i] (all 0: 1 each, as Contour's
+ * ServiceCluster.Rebalance). */
 struct dag_endpoints *service_endpoints_union(struct builder *b,
     const char *name, const struct object *const *svcs,
-    const struct svc_port *const *ports, size_t n);
+    const struct svc_port *const *ports, const uint32_t *weights, size_t n);
 
 /* --- extension.c: ExtensionService and external authorization ----------- */
 

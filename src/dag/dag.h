@@ -54,12 +54,27 @@ struct dag_endpoint {
 	uint32_t health_port; /* healthPort's endpoint port; 0: none */
 };
 
+/* One LocalityLbEndpoints of an ExtensionService's assignment: the next
+ * n items, those of one of its services, with that service's weight. */
+struct dag_locality {
+	size_t n;
+	uint32_t weight; /* 0: sent as no load_balancing_weight (Contour) */
+	/* Its locality's sub_zone, <service>/<port>: Envoy refuses two
+	 * LocalityLbEndpoints of one locality and priority. */
+	const char *sub_zone;
+};
+
 /* A ClusterLoadAssignment: the endpoints of one service port. */
 struct dag_endpoints {
 	const char *name; /* <namespace>/<service>/<port name or number> */
 	struct dag_endpoint *items; /* sorted by (ip, port), unique */
 	size_t n;
 	bool gateway_only; /* as dag_cluster's */
+	/* NULL: all items are one locality of weight 1. Else (an
+	 * ExtensionService's services[]) nlocalities consecutive runs of
+	 * items, each sorted and unique on its own. */
+	const struct dag_locality *localities;
+	size_t nlocalities;
 };
 
 enum dag_protocol {

@@ -31,6 +31,7 @@ extension_build(struct builder *b, size_t i)
 	struct dag_cluster *c;
 	const struct object **svcs;
 	const struct svc_port **ports;
+	uint32_t *weights;
 	size_t n = 0;
 	bool ok = true;
 
@@ -46,6 +47,15 @@ extension_build(struct builder *b, size_t i)
 	c->ext_response_timeout_ms = es->timeout_policy != NULL ?
 	    policy_timeout_ms(es->timeout_policy->response) : DAG_TIMEOUT_DEFAULT;
 	c->lb_policy = DAG_LB_ROUND_ROBIN;
+	if (es->circuit_breakers != NULL) {
+		/* The thresholds of the Services' annotations: 0 is unset. */
+		c->max_connections = es->circuit_breakers->max_connections;
+		c->max_pending_requests = es->circuit_breakers->max_pending_requests;
+		c->max_requests = es->circuit_breakers->max_requests;
+		c->max_retries = es->circuit_breakers->max_retries;
+		c->per_host_max_connections =
+		    es->circuit_breakers->per_host_max_connections;
+	}
 	if (es->lb_policy != NULL && es->lb_policy->strategy != NULL) {
 		const char *s = es->lb_policy->strategy;
 
@@ -104,6 +114,7 @@ extension_build(struct builder *b, size_t i)
 
 	svcs = ARENA_ARRAY(b->arena, const struct object *, es->nservices + 1);
 	ports = ARENA_ARRAY(b->arena, const struct svc_port *, es->nservices + 1);
+	weights = ARENA_ARRAY(b->arena, uint32_t, es->nservices + 1);
 	for (size_t k = 0; k < es->nservices; k++) {
 		const struct ext_service_ref *ref = &es->services[k];
 		const struct object *svc;
@@ -131,11 +142,13 @@ extension_build(struct builder *b, size_t i)
 			continue;
 		}
 		svcs[n] = svc;
+		weights[n] = ref->weight;
 		ports[n++] = sp;
 	}
 	if (!ok)
 		return;
-	c->endpoints = service_endpoints_union(b, c->name, svcs, ports, n);
+	c->endpoints = service_endpoints_union(b, c->name, svcs, ports, weights,
+	    n);
 	if (b->cluster_index.cap == 0)
 		strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
 	strmap_put(b->arena, &b->cluster_index, c->name, c);

@@ -593,22 +593,51 @@ service_port_resolve(struct builder *b, const char *ns, const char *name,
 struct dag_endpoints *
 service_endpoints_union(struct builder *b, const char *name,
     const struct object *const *svcs, const struct svc_port *const *ports,
-    size_t n)
+    const uint32_t *weights, size_t n)
 {
 	struct dag_endpoints *de = ARENA_NEW(b->arena, struct dag_endpoints);
-	size_t cap = 0, k = 0;
+	struct dag_locality *loc = ARENA_ARRAY(b->arena, struct dag_locality,
+	    n + 1);
+	size_t cap = 0;
+	uint64_t total = 0;
 
-	de->name = name;
 	for (size_t i = 0; i < n; i++)
+		total += weights[i];
+	de->name = name;
+	for (size_t i = 0; i < n; i++) {
+		size_t start = de->n, k = start;
+
 		endpoints_collect(b, svcs[i], ports[i]->name ? ports[i]->name : "",
 		    de, &cap);
-	if (de->n > 1) {
-		qsort(de->items, de->n, sizeof de->items[0], endpoint_cmp);
-		for (size_t i = 0; i < de->n; i++)
-			if (k == 0 || endpoint_cmp(&de->items[k - 1], &de->items[i]) != 0)
-				de->items[k++] = de->items[i];
-		de->n = k;
+		if (de->n - start > 1) {
+			qsort(de->items + start, de->n - start, sizeof de->items[0],
+			    endpoint_cmp);
+			for (size_t j = start; j < de->n; j++)
+				if (k == start ||
+				    endpoint_cmp(&de->items[k - 1], &de->items[j]) != 0)
+					de->items[k++] = de->items[j];
+			de->n = k;
+		}
+		/* Contour sends no LocalityLbEndpoints for a service without
+		 * endpoints. */
+		if (de->n > start) {
+			const char *z = arena_printf(b->arena, "%s/%d",
+			    svcs[i]->meta.name, ports[i]->port);
+
+			/* The same service and port listed again: a locality
+			 * of its own all the same, as Contour's. */
+			for (size_t j = 0, again = 1; j < de->nlocalities; j++)
+				if (strcmp(loc[j].sub_zone, z) == 0) {
+					z = arena_printf(b->arena, "%s/%d#%zu",
+					    svcs[i]->meta.name, ports[i]->port, ++again);
+					j = (size_t)-1;
+				}
+			loc[de->nlocalities].sub_zone = z;
+			loc[de->nlocalities].n = de->n - start;
+			loc[de->nlocalities++].weight = total == 0 ? 1 : weights[i];
+		}
 	}
+	de->localities = loc;
 	if (b->endpoints_index.cap == 0)
 		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
 	strmap_put(b->arena, &b->endpoints_index, name, de);

@@ -83,6 +83,21 @@ static const struct schema_field kinds_ext_service_ref_fields[] = {
 static const struct schema_table kinds_ext_service_ref = SCHEMA_TABLE_ORIGIN(
     "service", struct ext_service_ref, kinds_ext_service_ref_fields, NULL);
 
+#define X_U32(key_, field_)                                                    \
+	{ .key = (key_), .type = SCHEMA_UINT32,                                \
+	  .offset = offsetof(struct ext_circuit_breakers, field_) }
+static const struct schema_field kinds_ext_cb_fields[] = {
+	X_U32("maxConnections", max_connections),
+	X_U32("maxPendingRequests", max_pending_requests),
+	X_U32("maxRequests", max_requests),
+	X_U32("maxRetries", max_retries),
+	X_U32("perHostMaxConnections", per_host_max_connections),
+};
+#undef X_U32
+static const struct schema_table kinds_ext_cb = SCHEMA_TABLE_ORIGIN(
+    "circuitBreakerPolicy", struct ext_circuit_breakers, kinds_ext_cb_fields,
+    NULL);
+
 static const char *const kinds_ext_protocols[] = { "h2", "h2c", NULL };
 static const char *const kinds_ext_versions[] = { "v3", NULL };
 
@@ -100,8 +115,9 @@ static const struct schema_field kinds_ext_spec_fields[] = {
 	    &kinds_lb_policy),
 	X_PTR("timeoutPolicy", struct extension_service, timeout_policy,
 	    &kinds_timeout),
-	/* Set by Contour's Gateway provisioner; nothing to do on a host. */
-	{ .key = "circuitBreakerPolicy", .type = SCHEMA_UNSUPPORTED },
+	/* The cluster's circuit_breakers, as Contour's ExtensionCluster. */
+	X_PTR("circuitBreakerPolicy", struct extension_service, circuit_breakers,
+	    &kinds_ext_cb),
 };
 static const struct schema_table kinds_ext_spec = SCHEMA_TABLE("spec",
     struct extension_service, kinds_ext_spec_fields, NULL);

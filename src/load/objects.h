@@ -607,6 +607,13 @@ struct ext_service_ref {
 	struct origin origin;
 };
 
+/* spec.circuitBreakerPolicy; 0 = unset, as Contour's UInt32OrNil. */
+struct ext_circuit_breakers {
+	uint32_t max_connections, max_pending_requests, max_requests, max_retries;
+	uint32_t per_host_max_connections;
+	struct origin origin;
+};
+
 struct extension_service {
 	struct ext_service_ref *services;
 	size_t nservices;
@@ -615,6 +622,7 @@ struct extension_service {
 	struct hp_upstream_validation *validation;
 	struct hp_lb_policy *lb_policy;
 	struct hp_timeout_policy *timeout_policy;
+	struct ext_circuit_breakers *circuit_breakers;
 };
 #include "load/objects_gateway.h"
 

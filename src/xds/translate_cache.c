@@ -41,7 +41,8 @@
 	_Static_assert(sizeof(struct type) == (size), \
 	    "struct " #type " changed: update its fingerprint in translate_cache.c")
 FP_SIZE(dag_endpoint, 16);
-FP_SIZE(dag_endpoints, 32);
+FP_SIZE(dag_endpoints, 48);
+FP_SIZE(dag_locality, 24);
 FP_SIZE(dag_status_range, 16);
 FP_SIZE(dag_health_check, 56);
 FP_SIZE(dag_cluster, 184);
@@ -655,6 +656,13 @@ translation_key_endpoints(const struct translation *t,
 			fp_str(&f, de->items[i].ip);
 			fp_u64(&f, de->items[i].port);
 			fp_u64(&f, de->items[i].health_port);
+		}
+		fp_u64(&f, de->localities != NULL);
+		fp_u64(&f, de->nlocalities);
+		for (size_t i = 0; i < de->nlocalities; i++) {
+			fp_u64(&f, de->localities[i].n);
+			fp_u64(&f, de->localities[i].weight);
+			fp_str(&f, de->localities[i].sub_zone);
 		}
 		h = fp_end(&f);
 		known_check(t, de, h);

@@ -355,8 +355,30 @@ translate_clusters(struct translation *t)
 	}
 }
 
-/* All endpoints share one locality. gRPC clients drop a locality that has
- * no load_balancing_weight, so it always carries one. */
+/* The endpoints of a Service share one locality. gRPC clients drop a
+ * locality that has no load_balancing_weight, so it always carries one.
+ * An ExtensionService's have one locality per service, weighted as
+ * Contour's (no weight for 0). */
+static LocalityLbEndpoints *
+locality_lb_endpoints(struct arena *a, const struct dag_endpoint *items,
+    size_t n, uint32_t weight, const char *sub_zone)
+{
+	LocalityLbEndpoints *lle = pb_new(a,
+	    &envoy__config__endpoint__v3__locality_lb_endpoints__descriptor);
+
+	lle->locality = pb_new(a, &envoy__config__core__v3__locality__descriptor);
+	if (sub_zone != NULL)
+		lle->locality->sub_zone = pb_borrow(sub_zone);
+	if (weight > 0)
+		lle->load_balancing_weight = pb_uint32(a, weight);
+	lle->n_lb_endpoints = n;
+	lle->lb_endpoints = pb_array(a, n);
+	for (size_t j = 0; j < n; j++)
+		lle->lb_endpoints[j] = lb_endpoint(a, items[j].ip, items[j].port,
+		    items[j].health_port);
+	return lle;
+}
+
 void
 translate_endpoints(struct translation *t)
 {
@@ -386,20 +408,23 @@ translate_endpoints(struct translation *t)
 		cla = pb_new(a,
 		    &envoy__config__endpoint__v3__cluster_load_assignment__descriptor);
 		cla->cluster_name = pb_borrow(de->name);
-		if (de->n > 0) {
-			LocalityLbEndpoints *lle = pb_new(a,
-			    &envoy__config__endpoint__v3__locality_lb_endpoints__descriptor);
+		if (de->localities != NULL) {
+			size_t off = 0;
 
-			lle->locality = pb_new(a, &envoy__config__core__v3__locality__descriptor);
-			lle->load_balancing_weight = pb_uint32(a, 1);
-			lle->n_lb_endpoints = de->n;
-			lle->lb_endpoints = pb_array(a, de->n);
-			for (size_t j = 0; j < de->n; j++)
-				lle->lb_endpoints[j] = lb_endpoint(a, de->items[j].ip,
-				    de->items[j].port, de->items[j].health_port);
+			cla->n_endpoints = de->nlocalities;
+			cla->endpoints = pb_array(a, de->nlocalities + 1);
+			for (size_t j = 0; j < de->nlocalities; j++) {
+				cla->endpoints[j] = locality_lb_endpoints(a,
+				    de->items + off, de->localities[j].n,
+				    de->localities[j].weight,
+				    de->localities[j].sub_zone);
+				off += de->localities[j].n;
+			}
+		} else if (de->n > 0) {
 			cla->n_endpoints = 1;
 			cla->endpoints = pb_array(a, 1);
-			cla->endpoints[0] = lle;
+			cla->endpoints[0] = locality_lb_endpoints(a, de->items, de->n,
+			    1, NULL);
 		}
 		b = translation_emit_keyed(t, XDS_ENDPOINT, cla->cluster_name,
 		    &cla->base, false, key);
