@@ -174,11 +174,18 @@ mirror_clean() {
 	leftovers=$(find "$state" -name 'pack_git2_*' -o -name '*.lock' -o -name 'tmp_*' | head -3)
 	[ -z "$leftovers" ] && [ "$used_after" -le $((used_before + 64)) ]
 }
-start=$(now_ms)
-until mirror_clean || [ $(($(now_ms) - start)) -ge 8000 ]; do
+# The verdict is the first clean look: looking again after it could catch
+# the next retry's pack in the making (seen under ASan, whose retries are
+# slower), which says nothing about a leak.
+start=$(now_ms) clean=no
+while [ $(($(now_ms) - start)) -lt 8000 ]; do
+	if mirror_clean; then
+		clean=yes
+		break
+	fi
 	sleep 0.05
 done
-if mirror_clean && [ "$(git -C "$mirror" rev-parse refs/heads/main)" = "$second" ] &&
+if [ "$clean" = yes ] && [ "$(git -C "$mirror" rev-parse refs/heads/main)" = "$second" ] &&
     git -C "$mirror" fsck --no-dangling >"$tmp/fsck.out" 2>&1; then
 	ok "disk full: the mirror keeps its branch, passes git fsck, no partial files left"
 else
