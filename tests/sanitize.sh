@@ -19,6 +19,8 @@ mkdir -p "$dst/src" "$dst/build"
 (cd "$src" && git ls-files -co --exclude-standard -z) |
 	(cd "$src" && xargs -0 cp -a --parents -t "$dst/src")
 [ -d "$src/tests/node_modules" ] && ln -sfn "$src/tests/node_modules" "$dst/src/tests/node_modules"
+# Data the tests read beside the checkout (shared/gateway-api-conformance).
+[ -d "$src/../shared" ] && export CAIRN_SHARED_DIR="$(cd "$src/../shared" && pwd)"
 (cd "$dst/src" && autoreconf -fi >/dev/null)
 cd "$dst/build"
 "$dst/src/configure" --enable-asan --enable-debug "$@" >configure.log

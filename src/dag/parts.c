@@ -699,7 +699,8 @@ units_clear(struct dag_cache *c)
 		free(c->units[i].keys);
 		free(c->units[i].roots);
 	}
-	memset(c->units, 0, c->ucap * sizeof c->units[0]);
+	if (c->ucap > 0) /* units is NULL before the first build */
+		memset(c->units, 0, c->ucap * sizeof c->units[0]);
 	c->nunits = 0;
 }
 

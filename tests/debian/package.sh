@@ -124,8 +124,10 @@ if [ "$(git -C "$top_srcdir" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$t
 	    tar -C "$top_srcdir" --null --ignore-failed-read -T - -cf - 2>/dev/null |
 	    tar -C "$tmp/src" -xf -
 else
-	# make distcheck builds in $top_srcdir/_build and installs in _inst.
-	tar -C "$top_srcdir" --exclude=./_build --exclude=./_inst -cf - . |
+	# make distcheck builds in $top_srcdir/_build and installs in _inst;
+	# tests/sanitize.sh's copy links tests/node_modules (npm's, not ours).
+	tar -C "$top_srcdir" --exclude=./_build --exclude=./_inst \
+	    --exclude=./tests/node_modules -cf - . |
 	    tar -C "$tmp/src" -xf - && chmod -R u+w "$tmp/src"
 fi
 # The source package too, for lintian: made before the build dirties the copy.

@@ -19,7 +19,7 @@ import tempfile
 
 TOP_SRCDIR = os.environ.get("top_srcdir") or os.path.join(os.path.dirname(__file__), "..", "..")
 CAIRN = os.environ.get("CAIRN") or os.path.join(os.environ.get("top_builddir", TOP_SRCDIR), "cairn")
-CONFORMANCE = os.path.join(TOP_SRCDIR, "..", "shared", "gateway-api-conformance")
+CONFORMANCE = os.path.join(os.environ.get("CAIRN_SHARED_DIR") or os.path.join(TOP_SRCDIR, "..", "shared"), "gateway-api-conformance")
 
 KNOWN = {"GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute",
          "ReferenceGrant", "BackendTLSPolicy", "ConfigMap", "Namespace",
