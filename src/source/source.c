@@ -67,6 +67,9 @@ source_files_free(struct source_files *sf)
 	free(sf->files);
 	free(sf->revision);
 	free(sf->revision_subject);
+	for (size_t i = 0; i < sf->n_removed; i++)
+		free(sf->removed[i]);
+	free(sf->removed);
 	diag_list_free(&sf->diags);
 	memset(sf, 0, sizeof *sf);
 }

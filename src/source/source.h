@@ -56,6 +56,16 @@ struct source_files {
 	    size_t max, bool (*holds)(void *ctx, const char *data, size_t len),
 	    void *ctx);
 	void *history;
+	/* O(change) rebuilds (issue #14). false: `files` is the whole
+	 * revision (first scan, inotify overflow, SIGHUP, a new git commit
+	 * the source could not diff, or a source that cannot tell). true:
+	 * `files` holds only the files added or changed since the previous
+	 * scan this source handed out, and `removed` the sorted paths gone
+	 * since then; every other file is the same as before. Consumers must
+	 * accept both; a source may always answer with the whole revision. */
+	bool delta;
+	char **removed;
+	size_t n_removed;
 };
 
 void source_files_free(struct source_files *sf);
