@@ -15,6 +15,6 @@ if [ -x /usr/bin/python3 ] && ! "$PYTHON3" -c 'import prometheus_client' 2>/dev/
 fi
 if ! command -v "$PYTHON3" >/dev/null 2>&1; then
 	echo "1..0 # SKIP python3 not found"
-	exit 77
+	exit 0
 fi
 exec "$PYTHON3" "$top_srcdir/tests/admin/admin_test.py"

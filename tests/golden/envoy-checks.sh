@@ -16,7 +16,7 @@ checks="$top_srcdir/tests/tools/envoy-checks.js"
 
 if ! command -v "$NODE" >/dev/null 2>&1; then
 	echo "1..0 # SKIP node not found"
-	exit 77
+	exit 0
 fi
 if [ ! -x "$RE2_VERIFY" ]; then
 	echo "Bail out! $RE2_VERIFY is not built (make tests/tools/re2_verify)"
