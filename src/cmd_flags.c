@@ -1,5 +1,5 @@
 /* One flag table per subcommand drives both getopt_long and --help, so
- * the help cannot forget a flag the parser takes (issue #15). The man
+ * the help cannot forget a flag the parser takes. The man
  * page is checked against both by tests/docs/flags.sh. */
 #include <getopt.h>
 #include <stdio.h>

@@ -36,8 +36,8 @@ struct snapshot;
 /* What one rebuild produced, handed over by the watch thread. Nothing is
  * kept that the caller owns: references are taken, strings copied.
  *
- * The report and the DAG's dot are large (at 10,000 proxies ~200 ms and
- * 25 MiB per build) and rarely looked at, so a daemon hands over the build
+ * The report and the DAG's dot grow with the tree (hundreds of
+ * milliseconds and tens of MiB for a large one) and are rarely looked at, so a daemon hands over the build
  * itself instead: set build and build_id, leave status and dot NULL. The
  * counts /metrics shows are taken from build during the publish; the
  * report and dot are rendered through the renderer
@@ -113,7 +113,7 @@ void admin_server_set_ads(struct admin_server *s, struct ads_server *ads);
  * "nodes" is []. */
 void admin_server_set_nodes_cb(struct admin_server *s, json_t *(*cb)(void *),
     void *arg);
-/* What the last change did (issue #19): the previous published build and
+/* What the last change did (`cairn diff`'s plan): the previous published build and
  * this one (diff/diff.h); a reference is taken and kept until the next
  * change. Its plan is made when a page first asks: GET /debug/diff shows
  * it as text, /debug/diff.json as JSON, /status as "last_change" (its

@@ -212,7 +212,7 @@ admin_metrics_render(const struct admin_state *st, struct strbuf *out)
 	if (st->have_fetch)
 		render_fetch(out, &st->fetch);
 
-	/* Rendered lazily (issue #8): these count only requests that needed
+	/* Rendered lazily: these count only requests that needed
 	 * a new build's report or DAG, never rebuilds. */
 	family(out, "cairn_admin_renders_total", "counter",
 	    "Renderings of a build's report (/status, /) and DAG (/debug/dag).");

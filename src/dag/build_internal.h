@@ -86,8 +86,8 @@ struct builder {
 	int64_t now; /* for certificate expiry warnings */
 	struct objindex services_ix, endpoints_ix; /* object_lookup */
 	/* Temporary arrays of one step, reset by whoever uses it (the routes
-	 * of a root while its includes are walked): growing them in the
-	 * DAG's arena left dead copies of every route behind. */
+	 * of a root while its includes are walked): an arena cannot free, so
+	 * growing them in the DAG's arena would keep every old copy. */
 	struct arena scratch;
 	/* ExtensionServices (extension.c): sorted by namespace/name, with
 	 * the cluster of each valid one (NULL when invalid). */

@@ -74,8 +74,8 @@ void diff_render_text(const json_t *plan, bool color, struct strbuf *out);
  *
  * serve records every change: its one-line log and the plan /debug/diff and
  * /status show. The plan of a one-route change in a 10,000-proxy tree
- * unpacks ingress_http (every host) and used to compare every object's
- * status: too slow for SPEC §12's 20 ms. So the daemon keeps statuses per
+ * unpacks ingress_http (every host) and comparing every object's status
+ * would cost more than SPEC §12's 20 ms for one change. So the daemon keeps statuses per
  * DAG part (a part the next build reuses is not copied again), logs a line
  * made from resource versions, and makes the plan when a page asks. */
 

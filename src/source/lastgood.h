@@ -1,5 +1,5 @@
 /* Last good versions that survive a restart (SPEC §4 "Last good per
- * file", issue #15): each source file's last good bytes (directory mode)
+ * file"): each source file's last good bytes (directory mode)
  * and the last good commit id (git mode), kept under the state directory
  * in $state/lastgood/HASH/ (HASH: of the source), one file per file.
  *

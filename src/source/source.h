@@ -56,7 +56,7 @@ struct source_files {
 	    size_t max, bool (*holds)(void *ctx, const char *data, size_t len),
 	    void *ctx);
 	void *history;
-	/* O(change) rebuilds (issue #14). false: `files` is the whole
+	/* So that a rebuild costs what changed. false: `files` is the whole
 	 * revision (first scan, inotify overflow, SIGHUP, a new git commit
 	 * the source could not diff, or a source that cannot tell). true:
 	 * `files` holds only the files added or changed since the previous

@@ -24,8 +24,8 @@ struct arena_mark {
 void arena_init(struct arena *a);
 /* An arena whose first block holds about size_hint bytes; later blocks
  * double up to the default size. For many small arenas (one per loaded
- * file) whose size is roughly known: a 64 KiB block for 4 KiB of data
- * is what made 10,000 files cost 600 MiB. */
+ * file) whose size is roughly known: a default-sized block per small
+ * file would make memory grow with the block size, not the data. */
 void arena_init_sized(struct arena *a, size_t size_hint);
 void arena_free(struct arena *a);
 /* Forget everything allocated but keep the largest block for reuse (a
