@@ -3,8 +3,9 @@
 // (python3-grpcio) whose bootstrap names the Gateway in the node metadata
 // (cairn.io/gateway: grpc/mesh) call xds:///<host> and xds:///<host>:<port>; the test
 // backends (tests/e2e/backend.js) answer with their id. Weights, a header match and a method
-// match route RPCs as the GRPCRoute says; a client naming no Gateway is not given the
-// Gateway's hosts. What the clients were sent passes Envoy's official protos.
+// match route RPCs as the GRPCRoute says; an HTTPRoute's host works too, its redirect (which
+// gRPC cannot follow) failing alone; a client naming no Gateway is not given the Gateway's
+// hosts. What the clients were sent passes Envoy's official protos.
 //
 //   CAIRN=$PWD/cairn top_srcdir=$PWD NODE_PATH=tests/node_modules sh tests/gateway/grpc.sh
 'use strict';
@@ -132,6 +133,22 @@ spec:
       requestHeaderModifier: {set: [{name: x-via, value: gateway}]}
     backendRefs: [{name: a, port: 50051}]
 `,
+    // An HTTPRoute's hostname is a proxyless target too; its redirect is something gRPC
+    // cannot do, which must fail alone (UNAVAILABLE), not cost the host its other routes.
+    'grpc/http.yaml': `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: mixed, namespace: grpc}
+spec:
+  parentRefs: [{name: mesh}]
+  hostnames: [mixed.example.com]
+  rules:
+  - matches: [{path: {type: Exact, value: /cairn.test.Echo/Other}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {hostname: match.example.com}
+  - matches: [{path: {type: PathPrefix, value: /cairn.test.Echo}}]
+    backendRefs: [{name: a, port: 50051}]
+`,
     'grpc/a.yaml': backendYaml('a', a),
     'grpc/b.yaml': backendYaml('b', b),
   };
@@ -238,6 +255,12 @@ for (const kind of ['node', 'python']) {
     await eventually(kind, 'xds:///match.example.com', OTHER, 3, (x) => x.ids.B === 3);
     const r = await call(kind, fx.boot, 'xds:///match.example.com', CALL, 3);
     assert.deepStrictEqual(r, { ids: { A: 3 }, errors: {} });
+  });
+
+  test(`${kind}: an HTTPRoute's host; its redirect rule fails alone with UNAVAILABLE`, opts, async () => {
+    await eventually(kind, 'xds:///mixed.example.com', CALL, 3, (x) => x.ids.A === 3);
+    const r = await call(kind, fx.boot, 'xds:///mixed.example.com', OTHER, 2);
+    assert.deepStrictEqual(r, { ids: {}, errors: { UNAVAILABLE: 2 } });
   });
 
   test(`${kind}: xds:///<host>:<port> names the Gateway listener's port`, opts, async () => {
