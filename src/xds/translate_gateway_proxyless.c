@@ -9,6 +9,7 @@
 #include "xds/translate_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "envoy/config/listener/v3/api_listener.pb-c.h"
@@ -63,20 +64,27 @@ proxyless_routes(struct translation *t, const char *name,
 	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, true);
 }
 
+static int
+vhost_fqdn_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct dag_vhost *)elem)->fqdn);
+}
+
 /* Whether an earlier HTTP port of gw serves host: `<host>` alone names
- * the lowest port that serves it. */
+ * the lowest port that serves it. A port's hosts are sorted by FQDN. */
 static bool
 served_below(const struct dag_gateway *gw, size_t p, const char *host)
 {
 	for (size_t q = 0; q < p; q++) {
 		const struct dag_gw_port *gq = &gw->ports[q];
+		const struct dag_vhost *vh;
 
 		if (!http_port(gq))
 			continue;
-		for (size_t v = 0; v < gq->nvhosts; v++)
-			if (translation_proxyless_host(&gq->vhosts[v]) &&
-			    strcmp(gq->vhosts[v].fqdn, host) == 0)
-				return true;
+		vh = bsearch(host, gq->vhosts, gq->nvhosts, sizeof gq->vhosts[0],
+		    vhost_fqdn_cmp);
+		if (vh != NULL && translation_proxyless_host(vh))
+			return true;
 	}
 	return false;
 }
