@@ -106,6 +106,7 @@ translate_gateway(const struct dag *dag, const struct dag_gateway *gw,
 				    translate_virtual_host(&t, &gp->vhosts[v]);
 		translation_emit(&t, XDS_ROUTE, rc->name, &rc->base, false);
 	}
+	translate_gateway_proxyless(&t, gw);
 	snap = snapshot_builder_finish(t.out);
 	translate_cache_end(&t);
 	arena_free(&t.arena);

@@ -212,4 +212,16 @@ void translate_listener_options(struct translation *t,
 ProtobufCMessage *translate_hcm(struct translation *t, const char *stat_prefix,
     const char *route_config_name, bool with_access_log);
 
+/* Proxyless gRPC clients of a Gateway (translate_gateway_proxyless.c):
+ * named-only api listeners and RouteConfigurations `<host>` and
+ * `<host>:<port>` for each hostname of gw's HTTP ports. */
+void translate_gateway_proxyless(struct translation *t,
+    const struct dag_gateway *gw);
+/* translate_route.c: a VirtualHost in the form proxyless clients accept
+ * (sets t->proxyless_no_cluster when a route cannot forward), and the
+ * endpoint-less cluster such routes point at. */
+struct Envoy__Config__Route__V3__VirtualHost *translate_virtual_host_proxyless(
+    struct translation *t, const struct dag_vhost *vh);
+void translate_not_forwarded_cluster(struct translation *t);
+
 #endif

@@ -1295,3 +1295,16 @@ translate_virtual_host(struct translation *t, const struct dag_vhost *vh)
 {
 	return virtual_host(t, vh, false);
 }
+
+VirtualHost *
+translate_virtual_host_proxyless(struct translation *t,
+    const struct dag_vhost *vh)
+{
+	return virtual_host(t, vh, true);
+}
+
+void
+translate_not_forwarded_cluster(struct translation *t)
+{
+	not_forwarded_cluster(t);
+}

@@ -46,16 +46,17 @@ test('a node naming a Gateway gets exactly its resources (SotW)', T, async () =>
   try {
     const s = client.sotw(node('gw-envoy', 'shop/public'));
     const lds = await fetch(s, 'lds', []);
+    // the proxyless gRPC clients' api listeners are named-only: not under Envoy's wildcard
     assert.deepEqual(lds.names, [LISTENER]);
     const cds = await fetch(s, 'cds', []);
     assert.deepEqual(cds.names.sort(), ['shop/api-canary/80/ef46db3751', 'shop/api/80/ef46db3751',
-      'shop/web/80/ef46db3751']);
+      'shop/greeter-canary/50051/4e02c07621', 'shop/greeter/50051/4e02c07621', 'shop/web/80/ef46db3751']);
     const eds = await fetch(s, 'eds', cds.resources.map((c) => c.message.eds_cluster_config.service_name));
-    assert.equal(eds.resources.length, 3);
+    assert.equal(eds.resources.length, 5);
     const rds = await fetch(s, 'rds', [LISTENER]);
     assert.deepEqual(rds.names, [LISTENER]);
     const vh = rds.resources[0].message.virtual_hosts;
-    assert.deepEqual(vh.map((v) => v.name), ['www.shop.example']);
+    assert.deepEqual(vh.map((v) => v.name), ['grpc.shop.example', 'www.shop.example']);
   } finally {
     client.close();
     await srv.stop();
@@ -97,14 +98,14 @@ test('/status and the HTML page show Gateway API status', T, async () => {
     assert.deepEqual(gw.conditions.map((c) => [c.type, c.status, c.reason]),
       [['Accepted', 'True', 'Accepted'], ['Programmed', 'True', 'Programmed']]);
     assert.equal(gw.listeners.length, 1);
-    assert.equal(gw.listeners[0].attachedRoutes, 1);
+    assert.equal(gw.listeners[0].attachedRoutes, 2);
     assert.deepEqual(gw.listeners[0].supportedKinds.map((k) => k.kind), ['HTTPRoute', 'GRPCRoute']);
     const route = status.objects.find((o) => o.kind === 'HTTPRoute');
     assert.equal(route.parents[0].controllerName, 'cairn.io/gateway-controller');
     assert.deepEqual(route.parents[0].parentRef,
       { group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'shop', name: 'public', sectionName: 'http' });
     const html = await (await globalThis.fetch(`http://${srv.admin}/`)).text();
-    assert.match(html, /listener <b>http<\/b> attachedRoutes=1: ResolvedRefs=True/);
+    assert.match(html, /listener <b>http<\/b> attachedRoutes=2: ResolvedRefs=True/);
     assert.match(html, /parent <b>shop\/public http<\/b>: Accepted=True \(Accepted\)/);
   } finally {
     await srv.stop();

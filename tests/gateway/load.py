@@ -129,20 +129,27 @@ def example():
     """examples/gateway-api, as its README walks through it."""
     ex = os.path.join(TOP_SRCDIR, "examples", "gateway-api")
     rc, text = check(ex, "text")
-    ok(rc == 0 and "10 objects, 10 valid, 0 invalid, 0 orphaned" in text and
+    ok(rc == 0 and "15 objects, 15 valid, 0 invalid, 0 orphaned" in text and
        "status: Gateway shop/public: Accepted=True (Accepted), Programmed=True (Programmed)" in text and
-       "listener http: attachedRoutes=1," in text and
+       "listener http: attachedRoutes=2," in text and
        "status: HTTPRoute shop/storefront: parent Gateway shop/public sectionName=http: "
+       "Accepted=True (Accepted), ResolvedRefs=True (ResolvedRefs)" in text and
+       "status: GRPCRoute shop/greeter: parent Gateway shop/public sectionName=http: "
        "Accepted=True (Accepted), ResolvedRefs=True (ResolvedRefs)" in text,
        "examples/gateway-api: cairn check accepts every object", text)
     p = subprocess.run([CAIRN, "dump", "-c", "/dev/null", "--gateway", "shop/public", "--format", "json", ex],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     d = json.loads(p.stdout) if p.returncode == 0 else {}
     names = [l["name"] for l in d.get("listeners", [])]
-    routes = [v["name"] for r in d.get("routes", []) for v in r["virtual_hosts"]]
-    ok(names == ["gw/shop/public/8080"] and routes == ["www.shop.example"] and
-       len(d.get("clusters", [])) == 3,
-       "examples/gateway-api: cairn dump --gateway shop/public gives its listener, host and clusters",
+    envoy = [l["name"] for l in d.get("listeners", []) if "api_listener" not in l]
+    routes = [v["name"] for r in d.get("routes", []) if r["name"] == "gw/shop/public/8080"
+              for v in r["virtual_hosts"]]
+    # the others: proxyless gRPC clients' api listeners, <host> and <host>:<port>
+    ok(envoy == ["gw/shop/public/8080"] and routes == ["grpc.shop.example", "www.shop.example"] and
+       names == ["grpc.shop.example", "grpc.shop.example:8080", "gw/shop/public/8080",
+                 "www.shop.example", "www.shop.example:8080"] and
+       len(d.get("clusters", [])) == 5,
+       "examples/gateway-api: cairn dump --gateway shop/public gives its listeners, hosts and clusters",
        p.stdout[:2000] + p.stderr)
     p = subprocess.run([CAIRN, "dump", "-c", "/dev/null", "--format", "json", ex],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,0 +1,128 @@
+/* Proxyless gRPC clients of a Gateway (SPEC.md §5a and §7,
+ * docs/gateway-api.md "Proxyless gRPC clients"): a client whose node
+ * names the Gateway and whose target is xds:///<host> or
+ * xds:///<host>:<port> gets an api_listener of that name for each
+ * hostname the Gateway serves, with a RouteConfiguration of its own in
+ * the form gRPC accepts (translate_route.c's proxyless form, as for
+ * HTTPProxy FQDNs). All of them are named-only: an Envoy's wildcard
+ * never sees them. */
+#include "xds/translate_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envoy/config/listener/v3/api_listener.pb-c.h"
+#include "envoy/config/listener/v3/listener.pb-c.h"
+#include "envoy/config/route/v3/route.pb-c.h"
+
+typedef Envoy__Config__Listener__V3__Listener Listener;
+typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
+
+/* Ports that carry HTTP routes; TLS and TCP ports have no routes gRPC
+ * could follow. */
+static bool
+http_port(const struct dag_gw_port *gp)
+{
+	return gp->protocol == NULL || strcmp(gp->protocol, "HTTP") == 0 ||
+	    strcmp(gp->protocol, "HTTPS") == 0;
+}
+
+static void
+proxyless_listener(struct translation *t, const char *name)
+{
+	struct arena *a = &t->arena;
+	Listener *l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
+	Envoy__Config__Listener__V3__ApiListener *al = pb_new(a,
+	    &envoy__config__listener__v3__api_listener__descriptor);
+
+	l->name = pb_str(a, name);
+	al->api_listener = pb_any(a, translate_hcm(t, l->name, l->name, false));
+	l->api_listener = al;
+	translation_emit(t, XDS_LISTENER, l->name, &l->base, true);
+}
+
+/* RouteConfiguration name, with vh's routes under the one domain a
+ * client of that target sends as its authority (gRPC matches virtual
+ * hosts against the target's host, with the port when it has one). */
+static void
+proxyless_routes(struct translation *t, const char *name,
+    const struct dag_vhost *vh)
+{
+	struct arena *a = &t->arena;
+	RouteConfiguration *rc = pb_new(a,
+	    &envoy__config__route__v3__route_configuration__descriptor);
+	Envoy__Config__Route__V3__VirtualHost *v;
+
+	rc->name = pb_str(a, name);
+	v = translate_virtual_host_proxyless(t, vh);
+	v->name = rc->name;
+	v->domains[0] = rc->name;
+	rc->n_virtual_hosts = 1;
+	rc->virtual_hosts = pb_array(a, 1);
+	rc->virtual_hosts[0] = v;
+	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, true);
+}
+
+static int
+vhost_fqdn_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct dag_vhost *)elem)->fqdn);
+}
+
+/* Whether an earlier HTTP port of gw serves host: `<host>` alone names
+ * the lowest port that serves it. A port's hosts are sorted by FQDN. */
+static bool
+served_below(const struct dag_gateway *gw, size_t p, const char *host)
+{
+	for (size_t q = 0; q < p; q++) {
+		const struct dag_gw_port *gq = &gw->ports[q];
+		const struct dag_vhost *vh;
+
+		if (!http_port(gq))
+			continue;
+		vh = bsearch(host, gq->vhosts, gq->nvhosts, sizeof gq->vhosts[0],
+		    vhost_fqdn_cmp);
+		if (vh != NULL && translation_proxyless_host(vh))
+			return true;
+	}
+	return false;
+}
+
+void
+translate_gateway_proxyless(struct translation *t,
+    const struct dag_gateway *gw)
+{
+	bool saved = t->proxyless_no_cluster;
+
+	t->proxyless_no_cluster = false;
+	for (size_t p = 0; p < gw->nports; p++) {
+		const struct dag_gw_port *gp = &gw->ports[p];
+
+		if (!http_port(gp))
+			continue;
+		for (size_t v = 0; v < gp->nvhosts; v++) {
+			const struct dag_vhost *vh = &gp->vhosts[v];
+			struct arena_mark mark;
+			char name[512];
+
+			/* Wildcards and `*` are no target a client can name. */
+			if (!translation_proxyless_host(vh))
+				continue;
+			mark = arena_mark(&t->arena);
+			if (!served_below(gw, p, vh->fqdn)) {
+				proxyless_listener(t, vh->fqdn);
+				proxyless_routes(t, vh->fqdn, vh);
+			}
+			snprintf(name, sizeof name, "%s:%u", vh->fqdn,
+			    (unsigned)gp->port);
+			proxyless_listener(t, name);
+			proxyless_routes(t, name, vh);
+			arena_release(&t->arena, &mark);
+		}
+	}
+	/* Routes that cannot forward point at it (translate_route.c). */
+	if (t->proxyless_no_cluster)
+		translate_not_forwarded_cluster(t);
+	t->proxyless_no_cluster |= saved;
+}
