@@ -267,7 +267,7 @@ load_buffer(const char *path, const char *ns, const char *buf, size_t len,
 
 /* Bytes of decoded objects per byte of YAML, in sixteenths, as the last
  * file loaded had them. A loaded file's arena starts with one block of
- * that guess (plus an eighth), so a file usually holds a single block with
+ * that guess (plus a sixteenth), so a file usually holds a single block with
  * little slack; a guess too small costs a second block twice the first,
  * mostly empty (three times the objects' size held). Loading threads may
  * race on it: any value is a usable guess. */
@@ -278,7 +278,7 @@ objects_size_guess(size_t len)
 {
 	size_t r = __atomic_load_n(&objects_per_yaml16, __ATOMIC_RELAXED);
 
-	return len * r / 16 + len * r / 128 + 512;
+	return len * r / 16 + len * r / 256 + 256;
 }
 
 static void
