@@ -10,7 +10,7 @@ bin=$top_builddir/tests/bench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..8"
+echo "1..9"
 i=0
 check() { # description command...
 	desc=$1
@@ -64,3 +64,20 @@ check "bench_build: a timed run" build_timed
 check "bench_rebuild -p: one file changed, figures under the prefix" rebuild_prefixed
 check "bench_rebuild puts the tree back" diff -r "$tmp/a" "$tmp/b"
 check "run.sh parses" sh -n "$top_srcdir/tests/bench/run.sh"
+# heap_owners.py on a real massif profile of bench_build -m: the loaded
+# objects and the source cache are found where they are allocated.
+owners() {
+	valgrind --tool=massif --threshold=0.1 --detailed-freq=1 \
+	    --massif-out-file="$tmp/massif.out" "$bin/bench_build" -m -d "$tmp/a" \
+	    > /dev/null 2>&1 &&
+	    "${PYTHON3:-python3}" "$top_srcdir/tests/bench/heap_owners.py" "$tmp/massif.out" \
+	    > "$tmp/o" && cat "$tmp/o" &&
+	    awk '/^(loaded objects|source cache) / && $(NF - 1) > 0 { n++ }
+	        END { exit n != 2 }' "$tmp/o"
+}
+if command -v valgrind > /dev/null 2>&1 && command -v "${PYTHON3:-python3}" > /dev/null 2>&1; then
+	check "heap_owners.py: heap by owner from massif" owners
+else
+	i=$((i + 1))
+	echo "ok $i # SKIP valgrind or python3 not installed"
+fi
