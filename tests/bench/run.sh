@@ -118,7 +118,8 @@ if [ -n "$T100K" ]; then
 	why=$(limits 100000)
 	if [ -n "$why" ]; then
 		for k in build100k.ratio build100k.full build100k.parse_only build100k.nochange \
-		    rebuild100k.total mem.build100k.rss mem.build100k.heap; do
+		    rebuild100k.total rebuild100k.scan mem.build100k.rss mem.build100k.heap \
+		    mem.build100k.heap_scan mem.build100k.hwm; do
 			printf 'NA\t%s\t%s\n' "$k" "$why" >> "$RES"
 		done
 	else
