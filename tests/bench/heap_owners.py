@@ -24,6 +24,8 @@ OWNERS = [
      ["xds_blob_new", "translation_", "translate_", "snapshot_builder",
       "http_assemble", "cache_rehash"]),
     ("pipeline tables (files, statuses, ledger)", ["pipeline_", "entries_", "owners", "fqdn"]),
+    ("serve: the change record (statuses for cairn diff, log lines)",
+     ["serve_record_change", "serve_log_changes"]),
     ("ADS streams (src/ads)", ["ads_stream", "sotw_", "delta_"]),
     ("grpc core", ["grpc", "gpr_"]),
 ]
