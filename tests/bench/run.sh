@@ -11,7 +11,7 @@
 #               (default /var/tmp/cairn-bench-trees), one directory per
 #               generator format and arguments: gen<V>-n<N>-N<NS>-s<SEED>
 #   BENCH_SCALE 100k = also the 100,000-proxy tree (build, one file changed,
-#               memory; 230 MiB of YAML, ~4-6 extra minutes here)
+#               memory; 214 MiB of YAML, ~4-6 extra minutes here)
 #   BENCH_QUICK 1 = fewer runs and changes (a smoke run, ~2 minutes)
 #   BENCH_ONLY  space-separated subset of: build rebuild ads diff
 #   BENCH_MAX_SERVER_RSS_MIB  ads_load kills cairn serve above this (4096)
