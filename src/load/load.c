@@ -265,6 +265,37 @@ load_buffer(const char *path, const char *ns, const char *buf, size_t len,
 	return lf;
 }
 
+/* Bytes of decoded objects per byte of YAML, in sixteenths, as the last
+ * file loaded had them. A loaded file's arena starts with one block of
+ * that guess (plus a sixteenth), so a file usually holds a single block with
+ * little slack; a guess too small costs a second block twice the first,
+ * mostly empty (three times the objects' size held). Loading threads may
+ * race on it: any value is a usable guess. */
+static unsigned objects_per_yaml16 = 48;
+
+static size_t
+objects_size_guess(size_t len)
+{
+	size_t r = __atomic_load_n(&objects_per_yaml16, __ATOMIC_RELAXED);
+
+	return len * r / 16 + len * r / 256 + 256;
+}
+
+static void
+objects_size_seen(size_t len, size_t used)
+{
+	size_t r;
+
+	if (len < 256)
+		return; /* too small to say anything about the next file */
+	r = used * 16 / len + 1;
+	if (r < 16)
+		r = 16;
+	if (r > 256)
+		r = 256;
+	__atomic_store_n(&objects_per_yaml16, (unsigned)r, __ATOMIC_RELAXED);
+}
+
 struct loaded_file *
 load_buffer_scratch(const char *path, const char *ns, const char *buf,
     size_t len, const struct load_options *opts, struct arena *scratch)
@@ -275,9 +306,7 @@ load_buffer_scratch(const char *path, const char *ns, const char *buf,
 	struct ydoc *docs;
 	size_t ndocs;
 
-	/* The decoded objects take about twice the YAML (bench_gen's files:
-	 * 4.8 KiB for 2.2 KiB); the arena grows if that is not enough. */
-	arena_init_sized(&lf->arena, 2 * len + 1024);
+	arena_init_sized(&lf->arena, objects_size_guess(len));
 	diag_list_init(&lf->diags);
 	lf->path = arena_strdup(&lf->arena, path ? path : "");
 	lf->ns = arena_strdup(&lf->arena, ns ? ns : "default");
@@ -294,6 +323,7 @@ load_buffer_scratch(const char *path, const char *ns, const char *buf,
 			load_document(&st, docs[i].root, false);
 	}
 	arena_reset(scratch);
+	objects_size_seen(len, lf->arena.total);
 
 	lf->ok = lf->diags.nerrors == 0;
 	if (!lf->ok) {

@@ -2,6 +2,7 @@
  * benchmarks (SPEC.md §12).
  *
  *   bench_gen -n PROXIES -o DIR [-N NAMESPACES] [-s SEED]
+ *   bench_gen -V          prints the format version (GEN_FORMAT)
  *
  * One file per HTTPProxy, DIR/<namespace>/app-<i>.yaml, holding the
  * HTTPProxy (a root with a plain-HTTP virtual host and 5 routes, each with
@@ -27,6 +28,10 @@
 #include <unistd.h>
 
 #define GEN_MAX_PROXIES 1000000
+/* The version of what the generator writes: bump it when the bytes for the
+ * same arguments change, so that cached trees (run.sh's BENCH_CACHE, keyed
+ * by it and the arguments) are made again. */
+#define GEN_FORMAT 1
 
 static uint64_t rng_state;
 
@@ -166,7 +171,7 @@ mkdir_p(const char *path)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bench_gen -n PROXIES -o DIR [-N NAMESPACES] [-s SEED]\n");
+	fprintf(stderr, "usage: bench_gen -n PROXIES -o DIR [-N NAMESPACES] [-s SEED] | -V\n");
 	exit(2);
 }
 
@@ -180,12 +185,15 @@ main(int argc, char **argv)
 	size_t total = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:N:o:s:")) != -1) {
+	while ((c = getopt(argc, argv, "n:N:o:s:V")) != -1) {
 		switch (c) {
 		case 'n': nproxies = strtoul(optarg, NULL, 10); break;
 		case 'N': nns = strtoul(optarg, NULL, 10); break;
 		case 'o': out = optarg; break;
 		case 's': seed = strtoull(optarg, NULL, 10); break;
+		case 'V':
+			printf("%d\n", GEN_FORMAT);
+			return 0;
 		default: usage();
 		}
 	}

@@ -2,7 +2,7 @@
  * directory source sees the change to the moment the new snapshot is built
  * (SPEC.md §12: <= 20 ms at 10,000 proxies).
  *
- *   bench_rebuild -d DIR [-k CHANGES]
+ *   bench_rebuild -d DIR [-k CHANGES] [-p PREFIX]
  *
  * The tree must come from bench_gen (route 1 of every file carries the
  * header value "rev-NNNNN"). Each change rewrites those digits of one file
@@ -17,7 +17,8 @@
  *   record    what serve then does to record the change (issue #19):
  *             statuses of the DAG parts built, resources by version
  *   plan      the change's plan, made when an admin page asks for it
- * The files it touched are put back as they were at the end. */
+ * The files it touched are put back as they were at the end. Figures are
+ * named PREFIX.events, PREFIX.scan, ... (PREFIX: "rebuild"). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -95,13 +96,16 @@ main(int argc, char **argv)
 	int *olds;
 	size_t nfiles;
 	int done = 0;
+	const char *prefix = "rebuild";
+	char key[128];
 
-	while ((c = getopt(argc, argv, "d:k:")) != -1) {
+	while ((c = getopt(argc, argv, "d:k:p:")) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'k': changes = atoi(optarg); break;
+		case 'p': prefix = optarg; break;
 		default:
-			fprintf(stderr, "usage: bench_rebuild -d DIR [-k CHANGES]\n");
+			fprintf(stderr, "usage: bench_rebuild -d DIR [-k CHANGES] [-p PREFIX]\n");
 			return 2;
 		}
 	}
@@ -182,8 +186,9 @@ main(int argc, char **argv)
 		/* The plan, made when /debug/diff or /status asks (another
 		 * thread, not on the way to publishing). */
 		if (k == 0)
-			printf("INFO\trebuild: change logged as \"%s\", plan \"%s\"\n",
-			    line ? line : "", diff_plan_summary(diff_change_plan(change)));
+			printf("INFO\t%s: change logged as \"%s\", plan \"%s\"\n",
+			    prefix, line ? line : "",
+			    diff_plan_summary(diff_change_plan(change)));
 		else
 			diff_change_plan(change);
 		t5 = bench_now_ns();
@@ -216,12 +221,17 @@ main(int argc, char **argv)
 	config_free(&cfg);
 	if (done == 0)
 		return 1;
-	printf("INFO\trebuild: %d one-route changes in %s (%zu files)\n", done, dir, nfiles);
-	bench_result("rebuild.events", ev_ms, (size_t)done, "ms");
-	bench_result("rebuild.scan", scan_ms, (size_t)done, "ms");
-	bench_result("rebuild.pipeline", pipe_ms, (size_t)done, "ms");
-	bench_result("rebuild.total", total_ms, (size_t)done, "ms");
-	bench_result("rebuild.record", rec_ms, (size_t)done, "ms");
-	bench_result("rebuild.plan", plan_ms, (size_t)done, "ms");
+	printf("INFO\t%s: %d one-route changes in %s (%zu files)\n", prefix, done,
+	    dir, nfiles);
+#define REBUILD_RESULT(what, v) \
+	(snprintf(key, sizeof key, "%s." what, prefix), \
+	    bench_result(key, v, (size_t)done, "ms"))
+	REBUILD_RESULT("events", ev_ms);
+	REBUILD_RESULT("scan", scan_ms);
+	REBUILD_RESULT("pipeline", pipe_ms);
+	REBUILD_RESULT("total", total_ms);
+	REBUILD_RESULT("record", rec_ms);
+	REBUILD_RESULT("plan", plan_ms);
+#undef REBUILD_RESULT
 	return done == changes ? 0 : 1;
 }

@@ -9,7 +9,8 @@ CAIRN=$1 TREE=$2 RUNS=$3 WORK=$4
 # The changed tree: hard links to every file but the one rewritten.
 B=$WORK/diff-b
 rm -rf "$B"
-cp -al "$TREE" "$B"
+# (A copy when the tree cache is on another file system than $WORK.)
+cp -al "$TREE" "$B" 2>/dev/null || { rm -rf "$B" && cp -a "$TREE" "$B"; }
 f=$(find "$B" -name '*.yaml' | sort | sed -n '5000p')
 [ -n "$f" ] || f=$(find "$B" -name '*.yaml' | sort | tail -1)
 sed '0,/prefix: \/api\/v\([0-9]*\)/s//prefix: \/api\/v\1-changed/' "$f" >"$WORK/changed.yaml"

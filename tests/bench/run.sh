@@ -6,18 +6,26 @@
 # Environment:
 #   CAIRN       the cairn binary (make bench sets it)
 #   BENCH_BIN   the directory of the bench programs (make bench sets it)
-#   BENCH_DIR   where trees and results go (default: a new /tmp directory;
-#               trees already there are reused)
+#   BENCH_DIR   where results go (default: a new /tmp directory)
+#   BENCH_CACHE where generated trees are kept and reused across runs
+#               (default /var/tmp/cairn-bench-trees), one directory per
+#               generator format and arguments: gen<V>-n<N>-N<NS>-s<SEED>
+#   BENCH_SCALE 100k = also the 100,000-proxy tree (build, one file changed,
+#               memory; 214 MiB of YAML, ~4-6 extra minutes here)
 #   BENCH_QUICK 1 = fewer runs and changes (a smoke run, ~2 minutes)
 #   BENCH_ONLY  space-separated subset of: build rebuild ads diff
 #   BENCH_MAX_SERVER_RSS_MIB  ads_load kills cairn serve above this (4096)
 # Every step has a timeout; the whole suite takes about 6-8 minutes here.
+# Figures measured at several tree sizes are also printed side by side,
+# each with its ratio to the 1k figure (growth with the tree).
 set -u
 
 : "${CAIRN:?set CAIRN to the cairn binary}"
 : "${BENCH_BIN:?set BENCH_BIN to the directory of the bench programs}"
 QUICK=${BENCH_QUICK:-0}
 ONLY=${BENCH_ONLY:-build rebuild ads diff}
+SCALE=${BENCH_SCALE:-}
+CACHE=${BENCH_CACHE:-/var/tmp/cairn-bench-trees}
 MAXRSS=${BENCH_MAX_SERVER_RSS_MIB:-4096}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/cairn-bench.XXXXXX)}
 mkdir -p "$WORK"
@@ -31,6 +39,9 @@ if [ "$QUICK" = 1 ]; then
 else
 	RUNS1K=5 RUNS10K=3 CHANGES=5 ADS_CHANGES=5
 fi
+# One run and three changes at 100k: a full build there is seconds, and
+# the machine is shared.
+RUNS100K=1 CHANGES100K=3
 
 want() {
 	case " $ONLY " in *" $1 "*) return 0 ;; esac
@@ -52,20 +63,54 @@ step() {
 	    "$( [ $rc -eq 0 ] || echo " (exit $rc, see $LOG)")" >&2
 }
 
-tree() { # tree N: a bench_gen tree of N proxies, reused when present
-	dir=$WORK/tree-$1
+tree() { # tree N: a bench_gen tree of N proxies, made once into $CACHE
+	mkdir -p "$CACHE" || exit 2
+	dir=$CACHE/gen$("$BENCH_BIN/bench_gen" -V)-n$1-N0-s1
 	if [ ! -f "$dir/.complete" ]; then
-		rm -rf "$dir"
-		"$BENCH_BIN/bench_gen" -n "$1" -o "$dir" >> "$LOG" || exit 2
-		touch "$dir/.complete"
+		# Generated aside and renamed, so a run stopped halfway or a
+		# second run at the same time never sees half a tree.
+		tmp=$dir.tmp.$$
+		rm -rf "$tmp"
+		echo "generating $dir" >&2
+		nice "$BENCH_BIN/bench_gen" -n "$1" -o "$tmp" >> "$LOG" || exit 2
+		touch "$tmp/.complete"
+		mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
 	fi
 	echo "$dir"
 }
 
+# limits N: why the N-proxy figures cannot be measured on this machine
+# (empty when they can). The directory source watches every directory
+# (bench_gen: one namespace directory per proxy, plus the root), and the
+# timed build runs peak at about 48 KiB per proxy.
+limits() {
+	watches=$(cat /proc/sys/fs/inotify/max_user_watches 2>/dev/null || echo 0)
+	avail=$(awk '/^MemAvailable/ { print int($2 / 1024) }' /proc/meminfo)
+	need_mib=$(( $1 * 48 / 1024 + 64 ))
+	if [ "$watches" -lt $(( $1 + 1 )) ]; then
+		echo "inotify: $(( $1 + 1 )) watches needed, fs.inotify.max_user_watches is $watches (short by $(( $1 + 1 - watches )))"
+	elif [ "$avail" -lt "$need_mib" ]; then
+		echo "memory: ~$need_mib MiB needed, $avail MiB available (short by $(( need_mib - avail )) MiB)"
+	fi
+}
+
 echo "cairn benchmarks in $WORK" >&2
+# The benchmarks edit files of the cached trees in place (and put them
+# back): runs sharing a cache take turns, which also keeps their figures
+# apart.
+mkdir -p "$CACHE" || exit 2
+if command -v flock > /dev/null 2>&1; then
+	exec 9> "$CACHE/.lock"
+	if ! flock -n 9; then
+		echo "waiting for another benchmark run using $CACHE" >&2
+		flock 9
+	fi
+fi
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T1K=$(tree 1000)
 T10K=$(tree 10000)
+T100K=
+case " $SCALE " in *" 100k "*) T100K=$(tree 100000) ;; esac
 EMPTY=$WORK/tree-empty
 mkdir -p "$EMPTY"
 # Files written within 2 s of a scan count as "racily clean" and are re-read
@@ -77,7 +122,23 @@ if want build; then
 	step "bench_build 10k" 400 "$BENCH_BIN/bench_build" -d "$T10K" -r "$RUNS10K" -p build10k
 fi
 if want rebuild; then
+	step "bench_rebuild 1k" 120 "$BENCH_BIN/bench_rebuild" -d "$T1K" -k "$CHANGES" -p rebuild1k
 	step "bench_rebuild 10k" 300 "$BENCH_BIN/bench_rebuild" -d "$T10K" -k "$CHANGES"
+fi
+if [ -n "$T100K" ]; then
+	why=$(limits 100000)
+	if [ -n "$why" ]; then
+		for k in build100k.ratio build100k.full build100k.parse_only build100k.nochange \
+		    rebuild100k.total rebuild100k.scan mem.build100k.rss mem.build100k.heap \
+		    mem.build100k.heap_scan mem.build100k.hwm; do
+			printf 'NA\t%s\t%s\n' "$k" "$why" >> "$RES"
+		done
+	else
+		want build && step "bench_build 100k" 1500 nice "$BENCH_BIN/bench_build" \
+		    -d "$T100K" -r "$RUNS100K" -p build100k
+		want rebuild && step "bench_rebuild 100k" 900 nice "$BENCH_BIN/bench_rebuild" \
+		    -d "$T100K" -k "$CHANGES100K" -p rebuild100k
+	fi
 fi
 if want ads; then
 	step "ads_load idle" 60 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$EMPTY" -s 0 -p idle
@@ -197,6 +258,36 @@ END {
 	row("cairn diff, one-route change, 10k tree / cairn check", "diff10k.ratio", "<= 2x", 2)
 	row("  cairn diff OLD NEW (two builds, one pipeline)", "diff10k.diff", "", -1)
 	row("  cairn check of the same tree", "diff10k.check", "", -1)
+}' "$RES"
+echo
+# --- growth with the tree: each figure at 1k / 10k / 100k, ratio to 1k -------
+awk -F '\t' '
+$1 == "RESULT" { med[$2] = $3; unit[$2] = $6 }
+$1 == "NA" { na[$2] = $3 }
+function cell(k, base) {
+	if (k in na) return "n/a"
+	if (!(k in med)) return "not run"
+	if (base in med && med[base] > 0 && k != base)
+		return sprintf("%.1f %s (%.1fx)", med[k], unit[k], med[k] / med[base])
+	return sprintf("%.1f %s", med[k], unit[k])
+}
+function row(fig, a, b, c) {
+	printf "%-44s %-22s %-22s %s\n", fig, cell(a, a), cell(b, a), cell(c, a)
+}
+END {
+	printf "%-44s %-22s %-22s %s\n", "growth (ratio to the 1k figure)", "1k", "10k", "100k"
+	printf "%-44s %-22s %-22s %s\n", "-------------------------------", "--", "---", "----"
+	row("full build", "build1k.full", "build10k.full", "build100k.full")
+	row("libyaml parse-only", "build1k.parse_only", "build10k.parse_only", "build100k.parse_only")
+	row("full build / parse-only (target <= 2x)", "build1k.ratio", "build10k.ratio", "build100k.ratio")
+	row("rebuild, no file changed", "build1k.nochange", "build10k.nochange", "build100k.nochange")
+	row("one file changed: seen -> built", "rebuild1k.total", "rebuild.total", "rebuild100k.total")
+	row("  of which rescan", "rebuild1k.scan", "rebuild.scan", "rebuild100k.scan")
+	row("VmRSS after one build (serve state)", "mem.build1k.rss", "mem.build10k.rss", "mem.build100k.rss")
+	row("  malloc heap kept", "mem.build1k.heap", "mem.build10k.heap", "mem.build100k.heap")
+	row("  of which the source cache", "mem.build1k.heap_scan", "mem.build10k.heap_scan", "mem.build100k.heap_scan")
+	row("peak VmHWM of that process", "mem.build1k.hwm", "mem.build10k.hwm", "mem.build100k.hwm")
+	for (k in na) if (k ~ /100k/) { printf "100k: %s\n", na[k]; break }
 }' "$RES"
 echo
 grep '^INFO' "$RES" | cut -f2- | sed 's/^/note: /'

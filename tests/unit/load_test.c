@@ -699,6 +699,45 @@ test_kind_names(void **state)
 	assert_string_equal(obj_kind_name(OBJ_ENDPOINTS), "Endpoints");
 }
 
+/* A loaded file is kept for as long as it is in effect: its arena should
+ * hold its objects with little slack, once a file of the same shape has
+ * been seen (a first block sized from the YAML alone overflowed into a
+ * second one, three times the objects' size in all). */
+static void
+test_loaded_arena_sized_to_objects(void **state)
+{
+	char buf[16384];
+	size_t len = 0;
+	struct loaded_file *lf;
+
+	(void)state;
+	len += (size_t)snprintf(buf + len, sizeof buf - len,
+	    "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\n"
+	    "metadata:\n  name: app\n  namespace: ns\nspec:\n"
+	    "  virtualhost:\n    fqdn: app.example.com\n  routes:\n");
+	for (int i = 0; i < 20; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len,
+		    "    - conditions:\n        - prefix: /p%d\n"
+		    "        - header:\n            name: x-h%d\n"
+		    "            exact: v%d\n"
+		    "      services:\n        - name: s%d\n          port: 80\n",
+		    i, i, i, i);
+	assert_true(len < sizeof buf - 1);
+	for (int round = 0; round < 3; round++) {
+		size_t used, held;
+
+		lf = load_buffer("a.yaml", "ns", buf, len, NULL);
+		assert_true(lf->ok);
+		used = lf->arena.total;
+		held = arena_footprint(&lf->arena);
+		/* The objects are bigger than the YAML: what the test is about. */
+		assert_true(used > 2 * len);
+		if (round > 0)
+			assert_true(held <= used + used / 4 + 1024);
+		loaded_file_free(lf);
+	}
+}
+
 int
 main(void)
 {
@@ -721,6 +760,7 @@ main(void)
 		cmocka_unit_test(test_limits_option),
 		cmocka_unit_test(test_suggestions),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_loaded_arena_sized_to_objects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
