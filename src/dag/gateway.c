@@ -1136,8 +1136,14 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
 				vh->proxy_namespace = out->namespace;
 				vh->proxy_name = out->name;
 				vh->owner_kind = OBJ_GATEWAY;
+				/* Sized to this host's own entries: the rest of the
+				 * port would make the arena O(hosts x entries). */
+				size_t h = k + 1;
+				while (h < e && strcmp(s->entries[h].host,
+				    vh->fqdn) == 0)
+					h++;
 				vh->routes = ARENA_ARRAY(b->arena, struct dag_route,
-				    e - k);
+				    h - k);
 			}
 			vh = &gp->vhosts[gp->nvhosts - 1];
 			s->entries[k].r.order = vh->nroutes;
