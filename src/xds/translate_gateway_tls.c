@@ -208,7 +208,8 @@ translate_gateway_tls_port(struct translation *t, const struct dag_gateway *gw,
 		} else if (!tcp) {
 			m->transport_protocol = "tls";
 		}
-		fc->filter_chain_match = m;
+		if (!tcp)
+			fc->filter_chain_match = m;
 		fc->n_filters = 1;
 		fc->filters = pb_array(a, 1);
 		if (https)
