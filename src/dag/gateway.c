@@ -68,6 +68,10 @@ struct gw_state {
 	size_t nl4routes, *l4route_status;
 	struct gw_l4_entry *l4;
 	size_t nl4, l4_cap;
+	/* BackendTLSPolicies (gateway_tls.c), and the Gateway whose routes
+	 * are being resolved (a policy's ancestor). */
+	struct gw_tls_policies *policies;
+	const struct object *ancestor;
 };
 
 static struct dag_gw_status *
@@ -560,14 +564,18 @@ gw_backend(struct gw_state *s, const struct object *route,
 		    "is required", ns, be->name);
 		return NULL;
 	}
-	/* gRPC needs HTTP/2 to the backend: h2c, as Contour's h2c. */
-	if (route->kind == OBJ_GRPCROUTE) {
+	/* gRPC needs HTTP/2 to the backend: h2c, as Contour's h2c; h2
+	 * (TLS) with a BackendTLSPolicy. */
+	{
 		struct cluster_options opts = { .protocol = "h2c",
 			.idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT };
+		bool grpc = route->kind == OBJ_GRPCROUTE, tls;
 
-		dc = service_cluster(b, ns, be->name, be->port, NULL, &opts, &why);
-	} else {
-		dc = service_cluster(b, ns, be->name, be->port, NULL, NULL, &why);
+		if (!gw_tls_policy_apply(b, s->policies, ns, be->name, be->port,
+		    grpc, s->ancestor, &opts, &tls, reason, msg))
+			return NULL;
+		dc = service_cluster(b, ns, be->name, be->port, NULL,
+		    grpc || tls ? &opts : NULL, &why);
 	}
 	if (dc == NULL) {
 		*reason = "BackendNotFound";
@@ -985,6 +993,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		return;
 	}
 	gwo = s->gateways[gi];
+	s->ancestor = gwo;
 
 	/* The rules, once per parent: their actions and ResolvedRefs. */
 	struct dag_route *actions = ARENA_ARRAY(b->arena, struct dag_route,
@@ -1142,6 +1151,7 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		return;
 	}
 	gwo = s->gateways[gi];
+	s->ancestor = gwo;
 
 	/* The backends of every rule, once per parent. */
 	for (size_t r = 0; r < lr->nrules; r++)
@@ -1479,18 +1489,6 @@ gw_grpc_as_http(struct builder *b, struct object *o)
 	return h;
 }
 
-static void
-gw_unserved_kind(struct builder *b, enum obj_kind kind, const char *what)
-{
-	size_t n, *st;
-
-	gw_collect(b, kind, &n, &st);
-	for (size_t i = 0; i < n; i++)
-		status_warning(b, st[i], "Valid", "NotImplemented", NULL,
-		    "%s is loaded and checked, not served yet "
-		    "(docs/gateway-api.md)", what);
-}
-
 void
 gateways_build(struct builder *b)
 {
@@ -1503,7 +1501,7 @@ gateways_build(struct builder *b)
 	s.namespaces = gw_collect(b, OBJ_NAMESPACE, &s.nnamespaces, &st);
 	s.grants = gw_collect(b, OBJ_REFERENCEGRANT, &s.ngrants, &st);
 	gw_collect(b, OBJ_CONFIGMAP, &n, &st);
-	gw_unserved_kind(b, OBJ_BACKENDTLSPOLICY, "BackendTLSPolicy");
+	s.policies = gw_tls_policies_build(b);
 	s.gateways = gw_collect(b, OBJ_GATEWAY, &s.ngateways, &s.gateway_status);
 	s.httproutes = gw_collect(b, OBJ_HTTPROUTE, &s.nhttproutes,
 	    &s.httproute_status);

@@ -6,6 +6,7 @@
  * SDS resources as HTTPProxy's (secret_use), named <namespace>/<name>. */
 #include "dag/gateway_tls.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -290,5 +291,252 @@ gw_tls_listener(struct builder *b, const struct object *gw,
 		    strcmp(fv->mode, "AllowInsecureFallback") == 0;
 	}
 	*out = c;
+	return true;
+}
+
+/* --- BackendTLSPolicy ---------------------------------------------------------- */
+
+struct gw_tls_policy {
+	const struct object *o;
+	size_t st;
+	const struct dag_secret *ca; /* NULL: not valid */
+	const char *accepted_reason, *rr_reason, *msg; /* when not valid */
+	char *const *sans; /* Hostname subjectAltNames */
+	size_t nsans;
+};
+
+struct gw_tls_policies {
+	struct gw_tls_policy *p; /* by namespace/name */
+	size_t n;
+};
+
+static struct dag_gw_status *
+gw_tls_status(struct builder *b, size_t st)
+{
+	struct dag_object_status *s = &b->dag->statuses[st];
+
+	if (s->gw == NULL)
+		s->gw = ARENA_NEW(b->arena, struct dag_gw_status);
+	return s->gw;
+}
+
+static int
+gw_tls_policy_cmp(const void *a, const void *b)
+{
+	const struct gw_tls_policy *x = a, *y = b;
+	int c = strcmp(x->o->meta.namespace, y->o->meta.namespace);
+
+	return c != 0 ? c : strcmp(x->o->meta.name, y->o->meta.name);
+}
+
+/* The policy's validation: its CA (a ConfigMap's ca.crt or a Secret of
+ * its namespace), its subjectAltNames. */
+static void
+gw_tls_policy_check(struct builder *b, struct gw_tls_policy *p)
+{
+	const struct gw_backend_tls_validation *v = &p->o->u.backendtlspolicy.validation;
+	char **sans = ARENA_ARRAY(b->arena, char *, v->nsubject_alt_names + 1);
+	const char *reason = NULL, *msg = NULL;
+
+	if (v->well_known_ca_certificates != NULL) {
+		/* docs/decisions.md: cairn ships no trust store into Envoy. */
+		p->accepted_reason = "Invalid";
+		p->rr_reason = NULL;
+		p->msg = "wellKnownCACertificates is not supported: name the CA "
+		    "in caCertificateRefs (docs/gateway-api.md)";
+		return;
+	}
+	for (size_t i = 0; i < v->nsubject_alt_names; i++) {
+		if (strcmp(v->subject_alt_names[i].type, "Hostname") != 0) {
+			p->accepted_reason = "Invalid";
+			p->rr_reason = NULL;
+			p->msg = "subjectAltNames of type URI are not supported "
+			    "yet (docs/gateway-api.md)";
+			return;
+		}
+		sans[p->nsans++] = v->subject_alt_names[i].hostname;
+	}
+	p->sans = sans;
+	p->ca = gw_ca(b, p->o, &v->ca_certificate_refs[0], &reason, &msg);
+	for (size_t i = 1; p->ca != NULL && i < v->nca_certificate_refs; i++) {
+		/* Several: one bundle, as for frontend validation. */
+		const struct dag_secret *more = gw_ca(b, p->o,
+		    &v->ca_certificate_refs[i], &reason, &msg);
+		struct dag_secret *all;
+		uint8_t *bytes;
+
+		if (more == NULL) {
+			p->ca = NULL;
+			break;
+		}
+		all = ARENA_NEW(b->arena, struct dag_secret);
+		all->name = arena_printf(b->arena, "%s+%s", p->ca->name, more->name);
+		all->type = DAG_SECRET_VALIDATION;
+		all->trusted_ca.len = p->ca->trusted_ca.len + 1 + more->trusted_ca.len;
+		bytes = arena_alloc(b->arena, all->trusted_ca.len);
+		memcpy(bytes, p->ca->trusted_ca.data, p->ca->trusted_ca.len);
+		bytes[p->ca->trusted_ca.len] = '\n';
+		memcpy(bytes + p->ca->trusted_ca.len + 1, more->trusted_ca.data,
+		    more->trusted_ca.len);
+		all->trusted_ca.data = bytes;
+		p->ca = all;
+	}
+	if (p->ca == NULL) {
+		p->accepted_reason = "NoValidCACertificate";
+		p->rr_reason = strcmp(reason, "InvalidCACertificateKind") == 0 ?
+		    "InvalidKind" : reason;
+		p->msg = msg;
+	}
+}
+
+struct gw_tls_policies *
+gw_tls_policies_build(struct builder *b)
+{
+	struct gw_tls_policies *ps = ARENA_NEW(b->arena, struct gw_tls_policies);
+	size_t cap = 0;
+
+	for (size_t i = 0; i < b->nobjs; i++)
+		if (b->objs[i]->kind == OBJ_BACKENDTLSPOLICY)
+			ARENA_PUSH(b->arena, ps->p, ps->n, cap,
+			    ((struct gw_tls_policy){ .o = b->objs[i] }));
+	if (ps->n > 1)
+		qsort(ps->p, ps->n, sizeof ps->p[0], gw_tls_policy_cmp);
+	for (size_t i = 0; i < ps->n; i++) {
+		struct gw_tls_policy *p = &ps->p[i];
+
+		p->st = status_add(b, p->o);
+		gw_tls_policy_check(b, p);
+		if (p->ca == NULL)
+			status_error(b, p->st, DAG_STATUS_INVALID, "Accepted",
+			    p->accepted_reason, &p->o->u.backendtlspolicy.validation.origin,
+			    "%s", p->msg);
+	}
+	return ps;
+}
+
+/* Policy p targets Service ns/name; by its port name (sectionName) when
+ * *by_section. */
+static bool
+gw_tls_policy_targets(const struct gw_tls_policy *p, const char *ns,
+    const char *name, const char *port_name, bool *by_section)
+{
+	const struct backendtlspolicy *bp = &p->o->u.backendtlspolicy;
+
+	if (strcmp(p->o->meta.namespace, ns) != 0)
+		return false;
+	for (size_t i = 0; i < bp->ntarget_refs; i++) {
+		const struct gw_object_ref *t = &bp->target_refs[i];
+
+		if ((t->group != NULL && *t->group != '\0') ||
+		    (t->kind != NULL && strcmp(t->kind, "Service") != 0) ||
+		    strcmp(t->name, name) != 0)
+			continue;
+		if (t->section_name == NULL) {
+			*by_section = false;
+			return true;
+		}
+		if (port_name != NULL && strcmp(t->section_name, port_name) == 0) {
+			*by_section = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The Gateway joins the ancestors of policy p (once) with its conditions. */
+static void
+gw_tls_policy_ancestor(struct builder *b, const struct gw_tls_policy *p,
+    const struct object *gw, const char *accepted_reason)
+{
+	struct dag_gw_status *gs = gw_tls_status(b, p->st);
+	struct dag_gw_parent_status *ps;
+	struct dag_gw_condition *c;
+
+	for (size_t i = 0; i < gs->nparents; i++)
+		if (strcmp(gs->parents[i].namespace, gw->meta.namespace) == 0 &&
+		    strcmp(gs->parents[i].name, gw->meta.name) == 0)
+			return;
+	ps = ARENA_ARRAY(b->arena, struct dag_gw_parent_status, gs->nparents + 1);
+	if (gs->nparents > 0)
+		memcpy(ps, gs->parents, gs->nparents * sizeof *ps);
+	gs->parents = ps;
+	ps = &gs->parents[gs->nparents++];
+	memset(ps, 0, sizeof *ps);
+	ps->group = GW_GROUP;
+	ps->kind = "Gateway";
+	ps->namespace = gw->meta.namespace;
+	ps->name = gw->meta.name;
+	c = ARENA_ARRAY(b->arena, struct dag_gw_condition, 2);
+	if (accepted_reason == NULL)
+		c[0] = (struct dag_gw_condition){ "Accepted", true, "Accepted",
+		    "accepted" };
+	else
+		c[0] = (struct dag_gw_condition){ "Accepted", false,
+		    accepted_reason, p->msg };
+	if (p->ca != NULL || p->rr_reason == NULL)
+		c[1] = (struct dag_gw_condition){ "ResolvedRefs", true,
+		    "ResolvedRefs", "every reference resolved" };
+	else
+		c[1] = (struct dag_gw_condition){ "ResolvedRefs", false,
+		    p->rr_reason, p->msg };
+	ps->conditions = c;
+	ps->nconditions = 2;
+}
+
+bool
+gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
+    const char *ns, const char *name, int32_t port, bool grpc,
+    const struct object *ancestor, struct cluster_options *opts,
+    bool *applied, const char **reason, const char **msg)
+{
+	const struct object *svc = object_find(b->services, b->nservices, ns, name);
+	const char *port_name = NULL;
+	struct gw_tls_policy *best = NULL;
+	bool best_section = false;
+
+	*applied = false;
+	if (ps == NULL || ps->n == 0 || svc == NULL)
+		return true;
+	for (size_t i = 0; i < svc->u.service.nports; i++)
+		if (svc->u.service.ports[i].port == port)
+			port_name = svc->u.service.ports[i].name;
+	/* A policy naming the port beats one naming the Service; of equal
+	 * ones the first by namespace/name (the oldest: docs/decisions.md);
+	 * the others are Conflicted for this Gateway. */
+	for (size_t i = 0; i < ps->n; i++) {
+		bool section;
+
+		if (!gw_tls_policy_targets(&ps->p[i], ns, name, port_name, &section))
+			continue;
+		if (best == NULL || (section && !best_section)) {
+			if (best != NULL)
+				gw_tls_policy_ancestor(b, best, ancestor,
+				    "Conflicted");
+			best = &ps->p[i];
+			best_section = section;
+		} else {
+			gw_tls_policy_ancestor(b, &ps->p[i], ancestor,
+			    "Conflicted");
+		}
+	}
+	if (best == NULL)
+		return true;
+	gw_tls_policy_ancestor(b, best, ancestor, best->ca ? NULL :
+	    best->accepted_reason);
+	if (best->ca == NULL) {
+		*reason = "InvalidBackendTLSPolicy";
+		*msg = arena_printf(b->arena, "backendRef Service %s/%s: "
+		    "BackendTLSPolicy %s/%s is not valid: %s", ns, name,
+		    best->o->meta.namespace, best->o->meta.name, best->msg);
+		return false;
+	}
+	*applied = true;
+	opts->protocol = grpc ? "h2" : "tls";
+	opts->upstream_ca = best->ca;
+	opts->upstream_subject_name = best->o->u.backendtlspolicy.validation.hostname;
+	/* subjectAltNames, when given, replace the hostname in verification
+	 * (it stays the SNI). */
+	opts->upstream_subject_names = best->sans;
+	opts->nupstream_subject_names = best->nsans;
 	return true;
 }

@@ -27,4 +27,18 @@ bool gw_tls_granted(const struct builder *b, const char *from_kind,
     const char *from_ns, const char *to_group, const char *to_kind,
     const char *to_ns, const char *to_name);
 
+/* BackendTLSPolicies (v1alpha3, v1): each checked once per build. */
+struct gw_tls_policies;
+struct gw_tls_policies *gw_tls_policies_build(struct builder *b);
+/* The policy of Service ns/name port number port, if any, into opts (TLS
+ * to the backend, "h2" for gRPC, the CA, hostname as SNI and SAN, the
+ * subjectAltNames); *applied says whether one did. The Gateway ancestor
+ * (whose route uses the Service) joins the policy's status. Returns false
+ * with the route's ResolvedRefs reason and a message when the policy is
+ * not valid: the backend must not be reached in plain text then. */
+bool gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
+    const char *ns, const char *name, int32_t port, bool grpc,
+    const struct object *ancestor, struct cluster_options *opts,
+    bool *applied, const char **reason, const char **msg);
+
 #endif
