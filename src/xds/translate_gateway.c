@@ -148,9 +148,9 @@ translate_gateway(const struct dag *dag, const struct dag_gateway *gw,
 			    gp->port);
 		else
 			translate_gateway_tls_port(&t, gw, gp);
-		/* TLS and TCP ports have no routes. */
-		if (strcmp(gp->protocol, "TLS") == 0 ||
-		    strcmp(gp->protocol, "TCP") == 0)
+		/* TLS and TCP ports have no routes; HTTPS ports one
+		 * RouteConfiguration per filter chain (translate_gateway_tls.c). */
+		if (strcmp(gp->protocol, "HTTP") != 0)
 			continue;
 		rc = pb_new(&t.arena,
 		    &envoy__config__route__v3__route_configuration__descriptor);

@@ -3,8 +3,12 @@
  * HTTPS: a tls_inspector, then one filter chain per listener (server_names
  * its hostname; a listener without one matches any SNI, last), each
  * terminating TLS with the listener's certificates over SDS and, with
- * spec.tls.frontend, validating client certificates; every chain's HCM
- * reads the port's RouteConfiguration gw/<ns>/<name>/<port>.
+ * spec.tls.frontend, validating client certificates. Each chain's HCM
+ * reads its own RouteConfiguration, gw/<ns>/<name>/<port>/<SNI> (`*` for
+ * the chain without one): the port's hosts whose TLS handshake that chain
+ * makes, and a catch-all answering 421, so that a request for another
+ * listener's host on a connection made for this one (HTTP/2 coalescing)
+ * is sent back to make its own (Gateway API's misdirected requests).
  * TLS: one chain per TLSRoute hostname, passing TLS through (or
  * terminating it, tls.mode Terminate) to a tcp_proxy. TCP: one chain, a
  * tcp_proxy to the TCPRoute's backends. */
@@ -22,6 +26,8 @@
 #include "envoy/extensions/transport_sockets/tls/v3/common.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/secret.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb-c.h"
+#include "envoy/config/route/v3/route.pb-c.h"
+#include "envoy/config/route/v3/route_components.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
 #include "google/protobuf/wrappers.pb-c.h"
 
@@ -42,6 +48,10 @@ typedef Envoy__Extensions__TransportSockets__Tls__V3__SdsSecretConfig SdsSecretC
 typedef Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy TcpProxy;
 typedef Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy__WeightedCluster__ClusterWeight
     TcpClusterWeight;
+
+typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
+typedef Envoy__Config__Route__V3__VirtualHost VirtualHost;
+typedef Envoy__Config__Route__V3__Route Route;
 
 /* Contour's idle timeout of TCP proxies, as ingress_https's. */
 #define GW_TCP_IDLE_TIMEOUT_MS (9001 * 1000)
@@ -178,6 +188,122 @@ gw_tcp_proxy(struct translation *t, const char *stat_prefix,
 	return gw_network_filter(a, "envoy.filters.network.tcp_proxy", &p->base);
 }
 
+/* "*.example.com" matches host (itself a name or a wildcard) by one or
+ * more labels. */
+static bool
+gw_sni_wildcard_matches(const char *pattern, const char *host)
+{
+	size_t pl = strlen(pattern + 1), hl = strlen(host);
+
+	return pattern[0] == '*' && hl > pl && strcmp(host + hl - pl, pattern + 1) == 0;
+}
+
+/* The chain whose TLS handshake a client connecting for host gets, as
+ * Envoy picks it by SNI: the same name, else the longest wildcard, else
+ * the chain without server_names; NULL when none would. */
+static const struct dag_gw_chain *
+gw_chain_for_host(const struct dag_gw_port *gp, const char *host)
+{
+	const struct dag_gw_chain *best = NULL, *any = NULL;
+
+	for (size_t i = 0; i < gp->nchains; i++) {
+		const char *sn = gp->chains[i].server_name;
+
+		if (sn == NULL) {
+			any = &gp->chains[i];
+			continue;
+		}
+		if (strcmp(host, "*") == 0)
+			continue;
+		if (strcmp(sn, host) == 0)
+			return &gp->chains[i];
+		if (gw_sni_wildcard_matches(sn, host) && (best == NULL ||
+		    strlen(sn) > strlen(best->server_name)))
+			best = &gp->chains[i];
+	}
+	return best != NULL ? best : any;
+}
+
+static const char *
+gw_chain_routes_name(struct arena *a, const struct dag_gw_port *gp,
+    const struct dag_gw_chain *c)
+{
+	return arena_printf(a, "%s/%s", gp->name, c->server_name ?
+	    c->server_name : "*");
+}
+
+static VirtualHost *
+gw_misdirected_vhost(struct arena *a, const char *domain)
+{
+	VirtualHost *v = pb_new(a, &envoy__config__route__v3__virtual_host__descriptor);
+	Route *r = pb_new(a, &envoy__config__route__v3__route__descriptor);
+	Envoy__Config__Route__V3__DirectResponseAction *dr = pb_new(a,
+	    &envoy__config__route__v3__direct_response_action__descriptor);
+
+	r->match = pb_new(a, &envoy__config__route__v3__route_match__descriptor);
+	r->match->path_specifier_case =
+	    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_PREFIX;
+	r->match->prefix = "/";
+	dr->status = 421;
+	r->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_DIRECT_RESPONSE;
+	r->direct_response = dr;
+	v->name = strcmp(domain, "*") == 0 ? "misdirected" :
+	    arena_printf(a, "misdirected/%s", domain);
+	v->n_domains = 1;
+	v->domains = pb_array(a, 1);
+	v->domains[0] = pb_str(a, domain);
+	v->n_routes = 1;
+	v->routes = pb_array(a, 1);
+	v->routes[0] = r;
+	return v;
+}
+
+/* The RouteConfiguration of HTTPS chain c of port gp. */
+static void
+gw_chain_routes(struct translation *t, const struct dag_gw_port *gp,
+    const struct dag_gw_chain *c)
+{
+	struct arena *a = &t->arena;
+	RouteConfiguration *rc = pb_new(a,
+	    &envoy__config__route__v3__route_configuration__descriptor);
+	bool any_host = false;
+
+	rc->name = pb_str(a, gw_chain_routes_name(a, gp, c));
+	rc->virtual_hosts = pb_array(a, gp->nvhosts + gp->nchains + 1);
+	for (size_t v = 0; v < gp->nvhosts; v++) {
+		const struct dag_vhost *vh = &gp->vhosts[v];
+
+		if (vh->nroutes == 0 || gw_chain_for_host(gp, vh->fqdn) != c)
+			continue;
+		any_host = any_host || strcmp(vh->fqdn, "*") == 0;
+		rc->virtual_hosts[rc->n_virtual_hosts++] =
+		    translate_virtual_host(t, vh);
+	}
+	/* Another chain's name that a host here would match ("*", or a
+	 * wider wildcard) answers 421 too: Envoy prefers the exact domain. */
+	for (size_t k = 0; k < gp->nchains; k++) {
+		const char *sn = gp->chains[k].server_name;
+		bool covered = false;
+
+		if (&gp->chains[k] == c || sn == NULL)
+			continue;
+		for (size_t v = 0; v < gp->nvhosts && !covered; v++) {
+			const char *h = gp->vhosts[v].fqdn;
+
+			covered = gw_chain_for_host(gp, h) == c &&
+			    gp->vhosts[v].nroutes > 0 && (strcmp(h, "*") == 0 ||
+			    gw_sni_wildcard_matches(h, sn));
+		}
+		if (covered)
+			rc->virtual_hosts[rc->n_virtual_hosts++] =
+			    gw_misdirected_vhost(a, sn);
+	}
+	if (!any_host)
+		rc->virtual_hosts[rc->n_virtual_hosts++] =
+		    gw_misdirected_vhost(a, "*");
+	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
+}
+
 void
 translate_gateway_tls_port(struct translation *t, const struct dag_gateway *gw,
     const struct dag_gw_port *gp)
@@ -212,10 +338,13 @@ translate_gateway_tls_port(struct translation *t, const struct dag_gateway *gw,
 			fc->filter_chain_match = m;
 		fc->n_filters = 1;
 		fc->filters = pb_array(a, 1);
-		if (https)
+		if (https) {
+			gw_chain_routes(t, gp, c);
 			fc->filters[0] = gw_network_filter(a,
 			    "envoy.filters.network.http_connection_manager",
-			    translate_hcm(t, gp->name, gp->name, true));
+			    translate_hcm(t, gp->name, gw_chain_routes_name(a, gp, c),
+			    true));
+		}
 		else
 			fc->filters[0] = gw_tcp_proxy(t, gp->name, c->tcpproxy);
 		if (c->ncertificates > 0)

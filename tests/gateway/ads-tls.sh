@@ -1,5 +1,6 @@
 #!/bin/sh
-# Gateway TLS over ADS (TAP): tests/gateway/ads-tls.test.js, the real daemon.
+# Gateway TLS over ADS (TAP): tests/gateway/ads-tls.test.js, the real daemon,
+# with a state directory of its own (not a ledger another run left behind).
 : "${top_srcdir:?}" "${CAIRN:?}"
 NODE=${NODE:-node}
 . "$top_srcdir/tests/lib/node-env.sh"
@@ -7,4 +8,7 @@ if ! node_env_ready; then
 	echo "1..0 # SKIP node modules missing: run .ci/install-deps.sh"
 	exit 0
 fi
-exec "$NODE" --test --test-reporter=tap "$top_srcdir/tests/gateway/ads-tls.test.js"
+state=$(mktemp -d)
+trap 'rm -rf "$state"' EXIT
+CAIRN_STATE_DIRECTORY=$state "$NODE" --test --test-reporter=tap \
+    "$top_srcdir/tests/gateway/ads-tls.test.js"

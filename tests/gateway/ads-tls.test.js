@@ -1,8 +1,8 @@
 // Gateway TLS over ADS (SPEC.md §5a, issue #17): `cairn serve` on the golden inputs of
 // HTTPS listeners and BackendTLSPolicy. A node naming the Gateway gets the HTTPS
-// listener (one filter chain per SNI, certificates by SDS name), and, asking by name
-// as Envoy does, the certificate and its key over SDS; a node naming no Gateway gets
-// neither the listener nor the key. A BackendTLSPolicy's CA reaches the Gateway's node
+// listener (one filter chain per SNI, each with its own routes, certificates by SDS
+// name), and, asking by name as Envoy does, the certificate and its key over SDS; a
+// node naming no Gateway gets neither the listener nor the key. A BackendTLSPolicy's CA reaches the Gateway's node
 // over SDS, and /status and the HTML page show the policy's ancestors. Every resource is
 // judged by Envoy's official protos.
 'use strict';
@@ -51,7 +51,15 @@ test('an HTTPS Gateway node gets its chains and, by SDS, the certificate', T, as
     assert.deepEqual(lds.names, ['gw/infra/same-namespace-with-https-listener/443']);
     const chains = lds.resources[0].message.filter_chains;
     assert.deepEqual(chains.map((c) => (c.filter_chain_match.server_names || []).join(',')),
-      ['*.wildcard.org', 'second-example.org', '']);
+      ['*.wildcard.org', 'fourth-example.wildcard.org', 'second-example.org', '']);
+    // Each chain reads its own routes; another listener's host answers 421 there.
+    const rdsNames = chains.map((c) => `gw/infra/same-namespace-with-https-listener/443/${
+      (c.filter_chain_match.server_names || ['*'])[0]}`);
+    const rds = await fetch(s, 'rds', rdsNames);
+    assert.deepEqual(rds.names.sort(), rdsNames.slice().sort());
+    const any = rds.resources.find((r) => r.name.endsWith('/443/*')).message;
+    assert.deepEqual(any.virtual_hosts.map((v) => v.name), ['example.org', 'misdirected']);
+    assert.equal(any.virtual_hosts[1].routes[0].direct_response.status, 421);
     const sds = await fetch(s, 'sds', [CERT]);
     assert.deepEqual(sds.names, [CERT]);
     const tc = sds.resources[0].message.tls_certificate;
