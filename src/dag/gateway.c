@@ -307,7 +307,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 	struct dag_gw_status *gs = gw_status(b, st);
 	struct gw_listener_state *ls = ARENA_ARRAY(b->arena,
 	    struct gw_listener_state, gw->nlisteners + 1);
-	size_t naccepted = 0;
+	size_t naccepted = 0, nunprogrammed = 0;
 
 	memset(ls, 0, (gw->nlisteners + 1) * sizeof *ls);
 	gs->listeners = ARENA_ARRAY(b->arena, struct dag_gw_listener_status,
@@ -428,6 +428,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 			    "its TLS references do not resolve");
 			status_warning(b, st, "ListenerError", tls_reason,
 			    &l->origin, "listener \"%s\": %s", l->name, tls_msg);
+			nunprogrammed++;
 			continue;
 		}
 		gw_listener_condition(b, lst, "Accepted", true, "Accepted",
@@ -451,8 +452,15 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 	    "Accepted", true, naccepted < gw->nlisteners ? "ListenersNotValid" :
 	    "Accepted", naccepted < gw->nlisteners ? "some listeners are not "
 	    "valid; the others are served" : "accepted");
-	gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
-	    "Programmed", true, "Programmed", "programmed");
+	/* Accepted listeners whose TLS does not resolve serve nothing: with
+	 * no other, the Gateway is not programmed either. */
+	if (nunprogrammed == naccepted)
+		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+		    "Programmed", false, "Invalid", "no listener could be "
+		    "programmed: their TLS references do not resolve");
+	else
+		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+		    "Programmed", true, "Programmed", "programmed");
 }
 
 static void
@@ -1111,6 +1119,57 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 
 /* --- TLSRoute, TCPRoute ------------------------------------------------------ */
 
+/* The backendRefs of every rule of L4 route `route` (status st) as one
+ * TCP proxy, by weight; with policies, BackendTLSPolicies apply. The first
+ * problem is the parent's ResolvedRefs. */
+static struct dag_tcpproxy *
+gw_l4_backends(struct gw_state *s, const struct object *route, size_t st,
+    bool policies, const char **rr_reason, const char **rr_msg)
+{
+	struct builder *b = s->b;
+	const struct l4route *lr = &route->u.l4route;
+	struct gw_tls_policies *saved = s->policies;
+	struct dag_tcpproxy *tp = ARENA_NEW(b->arena, struct dag_tcpproxy);
+	size_t nrefs = 0;
+
+	for (size_t r = 0; r < lr->nrules; r++)
+		nrefs += lr->rules[r].nbackend_refs;
+	tp->clusters = ARENA_ARRAY(b->arena, struct dag_weighted_cluster,
+	    nrefs + 1);
+	if (!policies)
+		s->policies = NULL;
+	for (size_t r = 0; r < lr->nrules; r++)
+		for (size_t k = 0; k < lr->rules[r].nbackend_refs; k++) {
+			const struct gw_backend_ref *be =
+			    &lr->rules[r].backend_refs[k];
+			uint32_t w = be->has_weight ? (uint32_t)be->weight : 1;
+			const char *reason = NULL, *msg = NULL;
+			struct dag_cluster *dc = gw_backend(s, route, be, &reason,
+			    &msg);
+
+			if (dc == NULL) {
+				/* The second pass reports only what policies
+				 * add. */
+				if (policies && strcmp(reason,
+				    "InvalidBackendTLSPolicy") != 0)
+					continue;
+				if (*rr_reason == NULL) {
+					*rr_reason = reason;
+					*rr_msg = msg;
+				}
+				status_warning(b, st, "ResolvedRefs", reason,
+				    &be->origin, "%s", msg);
+				continue;
+			}
+			if (w > 0)
+				tp->clusters[tp->nclusters++] =
+				    (struct dag_weighted_cluster){ .cluster = dc,
+				    .weight = w };
+		}
+	s->policies = saved;
+	return tp;
+}
+
 /* One parentRef of TLSRoute or TCPRoute ri: a filter chain per hostname
  * of each listener that takes it (TCP: one, without SNI), forwarding to
  * the backendRefs of every rule by weight. */
@@ -1132,8 +1191,7 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	const struct object *gwo;
 	bool by_section = false, by_allowed = false, by_host = false;
 	const char *rr_reason = NULL, *rr_msg = NULL;
-	struct dag_tcpproxy *tp;
-	size_t nrefs = 0;
+	struct dag_tcpproxy *tp, *tp_tls = NULL;
 
 	if (strcmp(group, GW_GROUP) == 0 && strcmp(kind, "Gateway") == 0)
 		gi = gw_gateway_index(s, ns, p->name);
@@ -1153,35 +1211,10 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	gwo = s->gateways[gi];
 	s->ancestor = gwo;
 
-	/* The backends of every rule, once per parent. */
-	for (size_t r = 0; r < lr->nrules; r++)
-		nrefs += lr->rules[r].nbackend_refs;
-	tp = ARENA_NEW(b->arena, struct dag_tcpproxy);
-	tp->clusters = ARENA_ARRAY(b->arena, struct dag_weighted_cluster,
-	    nrefs + 1);
-	for (size_t r = 0; r < lr->nrules; r++)
-		for (size_t k = 0; k < lr->rules[r].nbackend_refs; k++) {
-			const struct gw_backend_ref *be =
-			    &lr->rules[r].backend_refs[k];
-			uint32_t w = be->has_weight ? (uint32_t)be->weight : 1;
-			const char *reason = NULL, *msg = NULL;
-			struct dag_cluster *dc = gw_backend(s, route, be, &reason,
-			    &msg);
-
-			if (dc == NULL) {
-				if (rr_reason == NULL) {
-					rr_reason = reason;
-					rr_msg = msg;
-				}
-				status_warning(b, st, "ResolvedRefs", reason,
-				    &be->origin, "%s", msg);
-				continue;
-			}
-			if (w > 0)
-				tp->clusters[tp->nclusters++] =
-				    (struct dag_weighted_cluster){ .cluster = dc,
-				    .weight = w };
-		}
+	/* The backends of every rule, once per parent: as they are for
+	 * passthrough and TCP (the stream is not cairn's to encrypt), with
+	 * BackendTLSPolicies for chains that terminate TLS. */
+	tp = gw_l4_backends(s, route, st, false, &rr_reason, &rr_msg);
 
 	for (size_t li = 0; li < gwo->u.gateway.nlisteners; li++) {
 		struct gw_listener_state *ls = &s->listeners[gi][li];
@@ -1223,8 +1256,11 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		/* No backend: no chain, so Envoy closes the connection (the
 		 * API's "reject"); a listener whose TLS did not resolve has
 		 * nothing to terminate with. */
-		if (tp->nclusters == 0 || (tlsroute && ls->tls == NULL))
+		if (tlsroute && ls->tls == NULL)
 			continue;
+		if (tlsroute && ls->tls->ncertificates > 0 && tp_tls == NULL)
+			tp_tls = gw_l4_backends(s, route, st, true, &rr_reason,
+			    &rr_msg);
 		for (size_t h = 0; h < nhosts; h++) {
 			struct gw_l4_entry e = { .port = (uint32_t)l->port,
 				.host = hosts[h], .route_index = ri };
@@ -1232,7 +1268,9 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 			if (tlsroute)
 				e.chain = *ls->tls;
 			e.chain.server_name = hosts[h];
-			e.chain.tcpproxy = tp;
+			e.chain.tcpproxy = e.chain.ncertificates > 0 ? tp_tls : tp;
+			if (e.chain.tcpproxy->nclusters == 0)
+				continue;
 			ARRAY_PUSH(s->l4, s->nl4, s->l4_cap, e);
 		}
 	}
