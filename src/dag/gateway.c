@@ -1347,11 +1347,26 @@ gw_port_chains(struct gw_state *s, size_t gi, struct dag_gw_port *gp)
 				tmp[n++] = s->l4[i];
 	}
 	gp->chains = ARENA_ARRAY(b->arena, struct dag_gw_chain, n + 1);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, won = 0; i < n; i++) {
 		if (i > 0 && (tmp[i].host == NULL ? tmp[i - 1].host == NULL :
 		    tmp[i - 1].host != NULL &&
-		    strcmp(tmp[i].host, tmp[i - 1].host) == 0))
+		    strcmp(tmp[i].host, tmp[i - 1].host) == 0)) {
+			/* Said on the route that loses, where its owner looks
+			 * (HTTPS chains are listeners': never two alike). */
+			const struct object *w = strcmp(gp->protocol, "HTTPS") != 0 ?
+			    s->l4routes[tmp[won].route_index] : NULL;
+
+			if (w != NULL && tmp[i].route_index != tmp[won].route_index)
+				status_warning(b, s->l4route_status[tmp[i].route_index],
+				    "Accepted", "Conflicted", NULL, "port %u%s%s is "
+				    "served by %s %s/%s (the first by namespace/name)",
+				    gp->port, tmp[i].host ? ", SNI " : "",
+				    tmp[i].host ? tmp[i].host : "",
+				    obj_kind_name(w->kind), w->meta.namespace,
+				    w->meta.name);
 			continue;
+		}
+		won = i;
 		gp->chains[gp->nchains++] = tmp[i].chain;
 	}
 }
