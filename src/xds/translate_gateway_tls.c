@@ -6,9 +6,10 @@
  * spec.tls.frontend, validating client certificates. Each chain's HCM
  * reads its own RouteConfiguration, gw/<ns>/<name>/<port>/<SNI> (`*` for
  * the chain without one): the port's hosts whose TLS handshake that chain
- * makes, and a catch-all answering 421, so that a request for another
- * listener's host on a connection made for this one (HTTP/2 coalescing)
- * is sent back to make its own (Gateway API's misdirected requests).
+ * makes, and 421 for the other chains' hosts and names, so that a request
+ * for another listener's host on a connection made for this one (HTTP/2
+ * coalescing) is sent back to make its own (Gateway API's misdirected
+ * requests).
  * TLS: one chain per TLSRoute hostname, passing TLS through (or
  * terminating it, tls.mode Terminate) to a tcp_proxy. TCP: one chain, a
  * tcp_proxy to the TCPRoute's backends. */
@@ -247,8 +248,7 @@ gw_misdirected_vhost(struct arena *a, const char *domain)
 	dr->status = 421;
 	r->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_DIRECT_RESPONSE;
 	r->direct_response = dr;
-	v->name = strcmp(domain, "*") == 0 ? "misdirected" :
-	    arena_printf(a, "misdirected/%s", domain);
+	v->name = arena_printf(a, "misdirected/%s", domain);
 	v->n_domains = 1;
 	v->domains = pb_array(a, 1);
 	v->domains[0] = pb_str(a, domain);
@@ -258,7 +258,10 @@ gw_misdirected_vhost(struct arena *a, const char *domain)
 	return v;
 }
 
-/* The RouteConfiguration of HTTPS chain c of port gp. */
+/* The RouteConfiguration of HTTPS chain c of port gp: the hosts whose
+ * handshake c makes, then 421 for the hosts and names of the port's other
+ * chains (a request for them came on a connection made for another name);
+ * a host no chain serves is unknown here too (404). */
 static void
 gw_chain_routes(struct translation *t, const struct dag_gw_port *gp,
     const struct dag_gw_chain *c)
@@ -266,41 +269,37 @@ gw_chain_routes(struct translation *t, const struct dag_gw_port *gp,
 	struct arena *a = &t->arena;
 	RouteConfiguration *rc = pb_new(a,
 	    &envoy__config__route__v3__route_configuration__descriptor);
-	bool any_host = false;
 
 	rc->name = pb_str(a, gw_chain_routes_name(a, gp, c));
-	rc->virtual_hosts = pb_array(a, gp->nvhosts + gp->nchains + 1);
+	rc->virtual_hosts = pb_array(a, 2 * gp->nvhosts + gp->nchains + 1);
 	for (size_t v = 0; v < gp->nvhosts; v++) {
 		const struct dag_vhost *vh = &gp->vhosts[v];
 
-		if (vh->nroutes == 0 || gw_chain_for_host(gp, vh->fqdn) != c)
-			continue;
-		any_host = any_host || strcmp(vh->fqdn, "*") == 0;
-		rc->virtual_hosts[rc->n_virtual_hosts++] =
-		    translate_virtual_host(t, vh);
+		if (vh->nroutes > 0 && gw_chain_for_host(gp, vh->fqdn) == c)
+			rc->virtual_hosts[rc->n_virtual_hosts++] =
+			    translate_virtual_host(t, vh);
 	}
-	/* Another chain's name that a host here would match ("*", or a
-	 * wider wildcard) answers 421 too: Envoy prefers the exact domain. */
+	for (size_t v = 0; v < gp->nvhosts; v++) {
+		const struct dag_vhost *vh = &gp->vhosts[v];
+
+		if (vh->nroutes > 0 && gw_chain_for_host(gp, vh->fqdn) != c)
+			rc->virtual_hosts[rc->n_virtual_hosts++] =
+			    gw_misdirected_vhost(a, vh->fqdn);
+	}
 	for (size_t k = 0; k < gp->nchains; k++) {
 		const char *sn = gp->chains[k].server_name;
-		bool covered = false;
+		bool served = false;
 
 		if (&gp->chains[k] == c || sn == NULL)
 			continue;
-		for (size_t v = 0; v < gp->nvhosts && !covered; v++) {
-			const char *h = gp->vhosts[v].fqdn;
-
-			covered = gw_chain_for_host(gp, h) == c &&
-			    gp->vhosts[v].nroutes > 0 && (strcmp(h, "*") == 0 ||
-			    gw_sni_wildcard_matches(h, sn));
-		}
-		if (covered)
+		/* A name that is also a host is that chain's: done above. */
+		for (size_t v = 0; v < gp->nvhosts && !served; v++)
+			served = gp->vhosts[v].nroutes > 0 &&
+			    strcmp(gp->vhosts[v].fqdn, sn) == 0;
+		if (!served)
 			rc->virtual_hosts[rc->n_virtual_hosts++] =
 			    gw_misdirected_vhost(a, sn);
 	}
-	if (!any_host)
-		rc->virtual_hosts[rc->n_virtual_hosts++] =
-		    gw_misdirected_vhost(a, "*");
 	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
 }
 

@@ -58,8 +58,10 @@ test('an HTTPS Gateway node gets its chains and, by SDS, the certificate', T, as
     const rds = await fetch(s, 'rds', rdsNames);
     assert.deepEqual(rds.names.sort(), rdsNames.slice().sort());
     const any = rds.resources.find((r) => r.name.endsWith('/443/*')).message;
-    assert.deepEqual(any.virtual_hosts.map((v) => v.name), ['example.org', 'misdirected']);
-    assert.equal(any.virtual_hosts[1].routes[0].direct_response.status, 421);
+    assert.deepEqual(any.virtual_hosts.map((v) => v.name), ['example.org',
+      'misdirected/*.wildcard.org', 'misdirected/fourth-example.wildcard.org',
+      'misdirected/grpc.wildcard.org', 'misdirected/second-example.org']);
+    for (const v of any.virtual_hosts.slice(1)) assert.equal(v.routes[0].direct_response.status, 421);
     const sds = await fetch(s, 'sds', [CERT]);
     assert.deepEqual(sds.names, [CERT]);
     const tc = sds.resources[0].message.tls_certificate;
