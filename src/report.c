@@ -120,9 +120,10 @@ gw_status_text(FILE *fp, const struct dag_object_status *st)
 	for (size_t i = 0; i < g->nparents; i++) {
 		const struct dag_gw_parent_status *p = &g->parents[i];
 
-		fprintf(fp, "%s:%d:%d: status: %s %s/%s: parent %s %s/%s",
+		fprintf(fp, "%s:%d:%d: status: %s %s/%s: %s %s %s/%s",
 		    st->origin.file, st->origin.line, st->origin.col,
-		    obj_kind_name(st->kind), st->namespace, st->name, p->kind,
+		    obj_kind_name(st->kind), st->namespace, st->name,
+		    st->kind == OBJ_BACKENDTLSPOLICY ? "ancestor" : "parent", p->kind,
 		    p->namespace, p->name);
 		if (p->section_name != NULL)
 			fprintf(fp, " sectionName=%s", p->section_name);
@@ -238,12 +239,16 @@ gw_status_json(json_t *oj, const struct dag_object_status *st)
 			if (p->port != 0)
 				json_object_set_new(ref, "port",
 				    json_integer((json_int_t)p->port));
+			/* A policy's status names ancestors, a route's
+			 * parents (the API's two shapes). */
 			json_array_append_new(ps, json_pack("{s:o, s:s, s:o}",
+			    st->kind == OBJ_BACKENDTLSPOLICY ? "ancestorRef" :
 			    "parentRef", ref, "controllerName",
 			    DAG_GATEWAY_CONTROLLER, "conditions",
 			    gw_conditions_json(p->conditions, p->nconditions, NULL)));
 		}
-		json_object_set_new(oj, "parents", ps);
+		json_object_set_new(oj, st->kind == OBJ_BACKENDTLSPOLICY ?
+		    "ancestors" : "parents", ps);
 	}
 }
 

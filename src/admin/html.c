@@ -243,6 +243,18 @@ render_gateway_api(struct strbuf *out, const json_t *o)
 		render_gw_conditions(out, json_object_get(v, "conditions"));
 		strbuf_puts(out, "</div>");
 	}
+	/* BackendTLSPolicy: the Gateways whose routes use its Services. */
+	json_array_foreach(json_object_get(o, "ancestors"), j, v) {
+		const json_t *ref = json_object_get(v, "ancestorRef");
+
+		strbuf_puts(out, "<div class=\"cond\">ancestor <b>");
+		admin_html_escape(out, str(ref, "namespace"));
+		strbuf_puts(out, "/");
+		admin_html_escape(out, str(ref, "name"));
+		strbuf_puts(out, "</b>:");
+		render_gw_conditions(out, json_object_get(v, "conditions"));
+		strbuf_puts(out, "</div>");
+	}
 }
 
 static void

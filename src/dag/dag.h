@@ -433,13 +433,31 @@ struct dag_jwt_provider {
  * its virtual hosts are the hostnames its listeners on that port accept,
  * intersected with the hostnames of the routes attached to them. */
 
+/* One filter chain of a Gateway port of protocol HTTPS, TLS or TCP
+ * (gateway_tls.c): matched by SNI, terminating TLS with the listener's
+ * certificates or passing it through, then the port's routes (HTTPS) or
+ * a TCP proxy (TLSRoute, TCPRoute). */
+struct dag_gw_chain {
+	const char *server_name; /* SNI to match; NULL: any */
+	const struct dag_secret **certificates; /* none: TLS passthrough or TCP */
+	size_t ncertificates;
+	const struct dag_secret *client_ca; /* frontend validation, or NULL */
+	bool client_optional; /* AllowInsecureFallback */
+	const char *minimum_version, *maximum_version; /* "1.2", "1.3" */
+	struct dag_tcpproxy *tcpproxy; /* TLSRoute, TCPRoute; NULL: HTTP routes */
+};
+
 /* One port of a Gateway: its HTTP listeners' hosts. */
 struct dag_gw_port {
 	uint32_t port;
 	const char *name; /* gw/<ns>/<gateway>/<port> */
-	const char *protocol; /* "HTTP" */
+	const char *protocol; /* "HTTP", "HTTPS", "TLS", "TCP" */
 	struct dag_vhost *vhosts; /* sorted by fqdn; routes in precedence order */
 	size_t nvhosts;
+	/* Appended: HTTPS, TLS, TCP ports (none for HTTP), server_name
+	 * sorted, the chain without one last. */
+	struct dag_gw_chain *chains;
+	size_t nchains;
 };
 
 struct dag_gateway {

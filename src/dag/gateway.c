@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/types.h>
 
+#include "dag/gateway_tls.h"
 #include "util/duration.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -29,6 +30,18 @@ struct gw_listener_state {
 	bool accepted; /* protocol served, no conflict: routes may attach */
 	bool allows_httproute, allows_grpcroute;
 	size_t status; /* index in the gateway's gw status listeners */
+	/* HTTPS, TLS, TCP (gateway_tls.c): the route kinds they take, and
+	 * the TLS chain their certificates make (none: no config). */
+	bool allows_tlsroute, allows_tcproute;
+	struct dag_gw_chain *tls;
+};
+
+/* A TLSRoute or TCPRoute on one port: one filter chain. */
+struct gw_l4_entry {
+	uint32_t port;
+	const char *host; /* SNI (TLSRoute); NULL: any */
+	struct dag_gw_chain chain;
+	size_t route_index;
 };
 
 /* A route of one virtual host of one port, before the precedence sort. */
@@ -50,6 +63,15 @@ struct gw_state {
 	struct gw_listener_state **listeners; /* per gateway */
 	struct gw_route_entry *entries; /* per gateway, reset */
 	size_t nentries, entries_cap;
+	/* TLSRoutes and TCPRoutes, and their chains per gateway (reset). */
+	struct object **l4routes;
+	size_t nl4routes, *l4route_status;
+	struct gw_l4_entry *l4;
+	size_t nl4, l4_cap;
+	/* BackendTLSPolicies (gateway_tls.c), and the Gateway whose routes
+	 * are being resolved (a policy's ancestor). */
+	struct gw_tls_policies *policies;
+	const struct object *ancestor;
 };
 
 static struct dag_gw_status *
@@ -285,7 +307,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 	struct dag_gw_status *gs = gw_status(b, st);
 	struct gw_listener_state *ls = ARENA_ARRAY(b->arena,
 	    struct gw_listener_state, gw->nlisteners + 1);
-	size_t naccepted = 0;
+	size_t naccepted = 0, nunprogrammed = 0;
 
 	memset(ls, 0, (gw->nlisteners + 1) * sizeof *ls);
 	gs->listeners = ARENA_ARRAY(b->arena, struct dag_gw_listener_status,
@@ -295,8 +317,12 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 	for (size_t i = 0; i < gw->nlisteners; i++) {
 		const struct gw_listener *l = &gw->listeners[i];
 		struct dag_gw_listener_status *lst = &gs->listeners[i];
-		bool http = strcmp(l->protocol, "HTTP") == 0;
+		bool https = strcmp(l->protocol, "HTTPS") == 0;
+		bool http = https || strcmp(l->protocol, "HTTP") == 0;
+		bool l4 = strcmp(l->protocol, "TLS") == 0 ||
+		    strcmp(l->protocol, "TCP") == 0;
 		bool conflict = false, proto_conflict = false, kinds_ok = true;
+		const char *tls_reason = NULL, *tls_msg = NULL;
 
 		ls[i].l = l;
 		ls[i].status = i;
@@ -345,12 +371,16 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 			if (ls[i].allows_grpcroute)
 				lst->supported_kinds[lst->nsupported_kinds++] =
 				    gw_http_kinds[1];
+		} else if (l4) {
+			kinds_ok = gw_tls_listener_kinds(b, l, &ls[i].allows_tlsroute,
+			    &ls[i].allows_tcproute, lst);
 		}
 		if (!kinds_ok)
 			gw_listener_condition(b, lst, "ResolvedRefs", false,
 			    "InvalidRouteKinds", "allowedRoutes.kinds names a kind "
-			    "this listener cannot serve (HTTP listeners take "
-			    "HTTPRoute)");
+			    "this listener cannot serve (HTTP and HTTPS listeners "
+			    "take HTTPRoute and GRPCRoute, TLS TLSRoute, TCP "
+			    "TCPRoute)");
 		else
 			gw_listener_condition(b, lst, "ResolvedRefs", true,
 			    "ResolvedRefs", "every reference resolved");
@@ -373,25 +403,34 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 		}
 		gw_listener_condition(b, lst, "Conflicted", false, "NoConflicts",
 		    "no conflicts");
-		if (!http) {
-			bool known = strcmp(l->protocol, "HTTPS") == 0 ||
-			    strcmp(l->protocol, "TLS") == 0 ||
-			    strcmp(l->protocol, "TCP") == 0;
-
+		if (!http && !l4) {
 			gw_listener_condition(b, lst, "Accepted", false,
-			    "UnsupportedProtocol", known ? "cairn does not serve "
-			    "this protocol yet (docs/gateway-api.md)" :
-			    "unknown protocol");
+			    "UnsupportedProtocol", "unknown protocol");
 			gw_listener_condition(b, lst, "Programmed", false, "Invalid",
 			    "not accepted");
 			status_warning(b, st, "ListenerError", "UnsupportedProtocol",
 			    &l->origin, "listener \"%s\": protocol \"%s\" is not "
-			    "served%s", l->name, l->protocol, known ?
-			    " yet (docs/gateway-api.md)" : "");
+			    "served", l->name, l->protocol);
 			continue;
 		}
 		ls[i].accepted = true;
 		naccepted++;
+		/* HTTPS and TLS: certificates and client validation. Routes
+		 * still attach to a listener whose references do not resolve;
+		 * it gets no filter chain (Programmed False). */
+		if ((https || strcmp(l->protocol, "TLS") == 0) &&
+		    !gw_tls_listener(b, o, l, &ls[i].tls, &tls_reason, &tls_msg)) {
+			gw_listener_condition(b, lst, "ResolvedRefs", false,
+			    tls_reason, tls_msg);
+			gw_listener_condition(b, lst, "Accepted", true, "Accepted",
+			    "accepted");
+			gw_listener_condition(b, lst, "Programmed", false, "Invalid",
+			    "its TLS references do not resolve");
+			status_warning(b, st, "ListenerError", tls_reason,
+			    &l->origin, "listener \"%s\": %s", l->name, tls_msg);
+			nunprogrammed++;
+			continue;
+		}
 		gw_listener_condition(b, lst, "Accepted", true, "Accepted",
 		    "accepted");
 		gw_listener_condition(b, lst, "Programmed", true, "Programmed",
@@ -413,8 +452,15 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 	    "Accepted", true, naccepted < gw->nlisteners ? "ListenersNotValid" :
 	    "Accepted", naccepted < gw->nlisteners ? "some listeners are not "
 	    "valid; the others are served" : "accepted");
-	gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
-	    "Programmed", true, "Programmed", "programmed");
+	/* Accepted listeners whose TLS does not resolve serve nothing: with
+	 * no other, the Gateway is not programmed either. */
+	if (nunprogrammed == naccepted)
+		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+		    "Programmed", false, "Invalid", "no listener could be "
+		    "programmed: their TLS references do not resolve");
+	else
+		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
+		    "Programmed", true, "Programmed", "programmed");
 }
 
 static void
@@ -526,14 +572,18 @@ gw_backend(struct gw_state *s, const struct object *route,
 		    "is required", ns, be->name);
 		return NULL;
 	}
-	/* gRPC needs HTTP/2 to the backend: h2c, as Contour's h2c. */
-	if (route->kind == OBJ_GRPCROUTE) {
+	/* gRPC needs HTTP/2 to the backend: h2c, as Contour's h2c; h2
+	 * (TLS) with a BackendTLSPolicy. */
+	{
 		struct cluster_options opts = { .protocol = "h2c",
 			.idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT };
+		bool grpc = route->kind == OBJ_GRPCROUTE, tls;
 
-		dc = service_cluster(b, ns, be->name, be->port, NULL, &opts, &why);
-	} else {
-		dc = service_cluster(b, ns, be->name, be->port, NULL, NULL, &why);
+		if (!gw_tls_policy_apply(b, s->policies, ns, be->name, be->port,
+		    grpc, s->ancestor, &opts, &tls, reason, msg))
+			return NULL;
+		dc = service_cluster(b, ns, be->name, be->port, NULL,
+		    grpc || tls ? &opts : NULL, &why);
 	}
 	if (dc == NULL) {
 		*reason = "BackendNotFound";
@@ -951,6 +1001,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		return;
 	}
 	gwo = s->gateways[gi];
+	s->ancestor = gwo;
 
 	/* The rules, once per parent: their actions and ResolvedRefs. */
 	struct dag_route *actions = ARENA_ARRAY(b->arena, struct dag_route,
@@ -1066,6 +1117,260 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		    "ResolvedRefs", true, "ResolvedRefs", "every reference resolved");
 }
 
+/* --- TLSRoute, TCPRoute ------------------------------------------------------ */
+
+/* The backendRefs of every rule of L4 route `route` (status st) as one
+ * TCP proxy, by weight; with policies, BackendTLSPolicies apply. The first
+ * problem is the parent's ResolvedRefs. */
+static struct dag_tcpproxy *
+gw_l4_backends(struct gw_state *s, const struct object *route, size_t st,
+    bool policies, const char **rr_reason, const char **rr_msg)
+{
+	struct builder *b = s->b;
+	const struct l4route *lr = &route->u.l4route;
+	struct gw_tls_policies *saved = s->policies;
+	struct dag_tcpproxy *tp = ARENA_NEW(b->arena, struct dag_tcpproxy);
+	size_t nrefs = 0;
+
+	for (size_t r = 0; r < lr->nrules; r++)
+		nrefs += lr->rules[r].nbackend_refs;
+	tp->clusters = ARENA_ARRAY(b->arena, struct dag_weighted_cluster,
+	    nrefs + 1);
+	if (!policies)
+		s->policies = NULL;
+	for (size_t r = 0; r < lr->nrules; r++)
+		for (size_t k = 0; k < lr->rules[r].nbackend_refs; k++) {
+			const struct gw_backend_ref *be =
+			    &lr->rules[r].backend_refs[k];
+			uint32_t w = be->has_weight ? (uint32_t)be->weight : 1;
+			const char *reason = NULL, *msg = NULL;
+			struct dag_cluster *dc = gw_backend(s, route, be, &reason,
+			    &msg);
+
+			if (dc == NULL) {
+				/* The second pass reports only what policies
+				 * add. */
+				if (policies && strcmp(reason,
+				    "InvalidBackendTLSPolicy") != 0)
+					continue;
+				if (*rr_reason == NULL) {
+					*rr_reason = reason;
+					*rr_msg = msg;
+				}
+				status_warning(b, st, "ResolvedRefs", reason,
+				    &be->origin, "%s", msg);
+				continue;
+			}
+			if (w > 0)
+				tp->clusters[tp->nclusters++] =
+				    (struct dag_weighted_cluster){ .cluster = dc,
+				    .weight = w };
+		}
+	s->policies = saved;
+	return tp;
+}
+
+/* One parentRef of TLSRoute or TCPRoute ri: a filter chain per hostname
+ * of each listener that takes it (TCP: one, without SNI), forwarding to
+ * the backendRefs of every rule by weight. */
+static void
+gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
+    size_t gi_want)
+{
+	struct builder *b = s->b;
+	const struct object *route = s->l4routes[ri];
+	const struct l4route *lr = &route->u.l4route;
+	bool tlsroute = route->kind == OBJ_TLSROUTE;
+	size_t st = s->l4route_status[ri];
+	struct dag_gw_status *gs = gw_status(b, st);
+	struct dag_gw_parent_status *ps;
+	const char *ns = p->namespace ? p->namespace : route->meta.namespace;
+	const char *group = p->group ? p->group : GW_GROUP;
+	const char *kind = p->kind ? p->kind : "Gateway";
+	ssize_t gi = -1;
+	const struct object *gwo;
+	bool by_section = false, by_allowed = false, by_host = false;
+	const char *rr_reason = NULL, *rr_msg = NULL;
+	struct dag_tcpproxy *tp, *tp_tls = NULL;
+
+	if (strcmp(group, GW_GROUP) == 0 && strcmp(kind, "Gateway") == 0)
+		gi = gw_gateway_index(s, ns, p->name);
+	if (gi < 0 ? gi_want != 0 : (size_t)gi != gi_want)
+		return;
+	gw_parent_status(b, gs, p, route->meta.namespace);
+	ps = &gs->parents[gs->nparents - 1];
+	if (gi < 0) {
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "Accepted", false, "NoMatchingParent", arena_printf(b->arena,
+		    "no %s %s/%s served by cairn", kind, ns, p->name));
+		status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+		    "NoMatchingParent", &p->origin, "parentRef %s %s/%s: no such "
+		    "%s served by cairn", kind, ns, p->name, kind);
+		return;
+	}
+	gwo = s->gateways[gi];
+	s->ancestor = gwo;
+
+	/* The backends of every rule, once per parent: as they are for
+	 * passthrough and TCP (the stream is not cairn's to encrypt), with
+	 * BackendTLSPolicies for chains that terminate TLS. */
+	tp = gw_l4_backends(s, route, st, false, &rr_reason, &rr_msg);
+
+	for (size_t li = 0; li < gwo->u.gateway.nlisteners; li++) {
+		struct gw_listener_state *ls = &s->listeners[gi][li];
+		const struct gw_listener *l = ls->l;
+		struct dag_gw_listener_status *lst =
+		    &gw_status(b, s->gateway_status[gi])->listeners[ls->status];
+		const char **hosts;
+		size_t nhosts = 0;
+
+		if (p->section_name != NULL && strcmp(p->section_name, l->name) != 0)
+			continue;
+		if (p->has_port && (uint32_t)p->port != (uint32_t)l->port)
+			continue;
+		by_section = true;
+		if (!ls->accepted || !(tlsroute ? ls->allows_tlsroute :
+		    ls->allows_tcproute) ||
+		    !gw_namespace_allowed(s, gwo, l, route->meta.namespace))
+			continue;
+		by_allowed = true;
+		hosts = ARENA_ARRAY(b->arena, const char *, lr->nhostnames + 1);
+		if (!tlsroute || lr->nhostnames == 0) {
+			hosts[nhosts++] = l->hostname; /* NULL: any SNI */
+		} else {
+			for (size_t h = 0; h < lr->nhostnames; h++) {
+				const char *x = gw_hostname_intersect(l->hostname,
+				    lr->hostnames[h]);
+				bool dup = false;
+
+				for (size_t k = 0; x && k < nhosts; k++)
+					dup = dup || strcmp(hosts[k], x) == 0;
+				if (x != NULL && !dup)
+					hosts[nhosts++] = x;
+			}
+		}
+		if (nhosts == 0)
+			continue;
+		by_host = true;
+		lst->attached_routes++;
+		/* No backend: no chain, so Envoy closes the connection (the
+		 * API's "reject"); a listener whose TLS did not resolve has
+		 * nothing to terminate with. */
+		if (tlsroute && ls->tls == NULL)
+			continue;
+		if (tlsroute && ls->tls->ncertificates > 0 && tp_tls == NULL)
+			tp_tls = gw_l4_backends(s, route, st, true, &rr_reason,
+			    &rr_msg);
+		for (size_t h = 0; h < nhosts; h++) {
+			struct gw_l4_entry e = { .port = (uint32_t)l->port,
+				.host = hosts[h], .route_index = ri };
+
+			if (tlsroute)
+				e.chain = *ls->tls;
+			e.chain.server_name = hosts[h];
+			e.chain.tcpproxy = e.chain.ncertificates > 0 ? tp_tls : tp;
+			if (e.chain.tcpproxy->nclusters == 0)
+				continue;
+			ARRAY_PUSH(s->l4, s->nl4, s->l4_cap, e);
+		}
+	}
+	if (!by_section || !by_allowed || !by_host) {
+		const char *reason = !by_section ? "NoMatchingParent" :
+		    !by_allowed ? "NotAllowedByListeners" :
+		    "NoMatchingListenerHostname";
+		const char *msg = !by_section ? "no listener matches the "
+		    "parentRef's sectionName and port" : !by_allowed ?
+		    "no listener allows this route (allowedRoutes namespaces "
+		    "and kinds, or the listener is not accepted)" :
+		    "no listener hostname intersects the route's hostnames";
+
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "Accepted", false, reason, msg);
+		status_error(b, st, DAG_STATUS_INVALID, "Accepted", reason,
+		    &p->origin, "parentRef Gateway %s/%s: %s", ns, p->name, msg);
+	} else {
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "Accepted", true, "Accepted", "accepted");
+	}
+	if (rr_reason != NULL)
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "ResolvedRefs", false, rr_reason, rr_msg);
+	else
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "ResolvedRefs", true, "ResolvedRefs", "every reference resolved");
+}
+
+/* Chains by SNI, the one without last; of equal SNIs the oldest route's
+ * (namespace/name order) first, as for HTTP routes. */
+static int
+gw_chain_cmp(const void *a, const void *b)
+{
+	const struct gw_l4_entry *x = a, *y = b;
+	int c;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((x->host == NULL) != (y->host == NULL))
+		return x->host == NULL ? 1 : -1;
+	if (x->host != NULL && (c = strcmp(x->host, y->host)) != 0)
+		return c;
+	return x->route_index < y->route_index ? -1 : x->route_index > y->route_index;
+}
+
+/* The filter chains of port gp of Gateway gi: its HTTPS listeners', or
+ * the TLSRoutes' and TCPRoutes' (s->l4, sorted). The first chain of an
+ * SNI keeps it: Envoy refuses two chains with one match. */
+static void
+gw_port_chains(struct gw_state *s, size_t gi, struct dag_gw_port *gp)
+{
+	struct builder *b = s->b;
+	const struct gateway *gw = &s->gateways[gi]->u.gateway;
+	struct gw_l4_entry *tmp = ARENA_ARRAY(b->arena, struct gw_l4_entry,
+	    gw->nlisteners + s->nl4 + 1);
+	size_t n = 0;
+
+	if (strcmp(gp->protocol, "HTTPS") == 0) {
+		for (size_t i = 0; i < gw->nlisteners; i++) {
+			const struct gw_listener_state *ls = &s->listeners[gi][i];
+
+			if (ls->accepted && ls->tls != NULL &&
+			    (uint32_t)ls->l->port == gp->port)
+				tmp[n++] = (struct gw_l4_entry){ .port = gp->port,
+				    .host = ls->tls->server_name, .chain = *ls->tls,
+				    .route_index = i };
+		}
+		if (n > 1)
+			qsort(tmp, n, sizeof tmp[0], gw_chain_cmp);
+	} else {
+		for (size_t i = 0; i < s->nl4; i++)
+			if (s->l4[i].port == gp->port)
+				tmp[n++] = s->l4[i];
+	}
+	gp->chains = ARENA_ARRAY(b->arena, struct dag_gw_chain, n + 1);
+	for (size_t i = 0, won = 0; i < n; i++) {
+		if (i > 0 && (tmp[i].host == NULL ? tmp[i - 1].host == NULL :
+		    tmp[i - 1].host != NULL &&
+		    strcmp(tmp[i].host, tmp[i - 1].host) == 0)) {
+			/* Said on the route that loses, where its owner looks
+			 * (HTTPS chains are listeners': never two alike). */
+			const struct object *w = strcmp(gp->protocol, "HTTPS") != 0 ?
+			    s->l4routes[tmp[won].route_index] : NULL;
+
+			if (w != NULL && tmp[i].route_index != tmp[won].route_index)
+				status_warning(b, s->l4route_status[tmp[i].route_index],
+				    "Accepted", "Conflicted", NULL, "port %u%s%s is "
+				    "served by %s %s/%s (the first by namespace/name)",
+				    gp->port, tmp[i].host ? ", SNI " : "",
+				    tmp[i].host ? tmp[i].host : "",
+				    obj_kind_name(w->kind), w->meta.namespace,
+				    w->meta.name);
+			continue;
+		}
+		won = i;
+		gp->chains[gp->nchains++] = tmp[i].chain;
+	}
+}
+
 /* The entries of one Gateway (sorted) into its ports and hosts. */
 static void
 gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
@@ -1107,6 +1412,8 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
 		}
 	if (s->nentries > 1)
 		qsort(s->entries, s->nentries, sizeof s->entries[0], gw_entry_cmp);
+	if (s->nl4 > 1)
+		qsort(s->l4, s->nl4, sizeof s->l4[0], gw_chain_cmp);
 	out->ports = ARENA_ARRAY(b->arena, struct dag_gw_port, nports + 1);
 	out->nports = nports;
 	for (size_t pi = 0; pi < nports; pi++) {
@@ -1116,6 +1423,14 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
 		memset(gp, 0, sizeof *gp);
 		gp->port = ports[pi];
 		gp->protocol = "HTTP";
+		for (size_t i = 0; i < gw->nlisteners; i++)
+			if (s->listeners[gi][i].accepted &&
+			    (uint32_t)gw->listeners[i].port == gp->port) {
+				gp->protocol = gw->listeners[i].protocol;
+				break;
+			}
+		if (strcmp(gp->protocol, "HTTP") != 0)
+			gw_port_chains(s, gi, gp);
 		gp->name = arena_printf(b->arena, "gw/%s/%s/%u", out->namespace,
 		    out->name, gp->port);
 		while (e < s->nentries && s->entries[e].port == gp->port)
@@ -1233,18 +1548,6 @@ gw_grpc_as_http(struct builder *b, struct object *o)
 	return h;
 }
 
-static void
-gw_unserved_kind(struct builder *b, enum obj_kind kind, const char *what)
-{
-	size_t n, *st;
-
-	gw_collect(b, kind, &n, &st);
-	for (size_t i = 0; i < n; i++)
-		status_warning(b, st[i], "Valid", "NotImplemented", NULL,
-		    "%s is loaded and checked, not served yet "
-		    "(docs/gateway-api.md)", what);
-}
-
 void
 gateways_build(struct builder *b)
 {
@@ -1257,9 +1560,7 @@ gateways_build(struct builder *b)
 	s.namespaces = gw_collect(b, OBJ_NAMESPACE, &s.nnamespaces, &st);
 	s.grants = gw_collect(b, OBJ_REFERENCEGRANT, &s.ngrants, &st);
 	gw_collect(b, OBJ_CONFIGMAP, &n, &st);
-	gw_unserved_kind(b, OBJ_TLSROUTE, "TLSRoute");
-	gw_unserved_kind(b, OBJ_TCPROUTE, "TCPRoute");
-	gw_unserved_kind(b, OBJ_BACKENDTLSPOLICY, "BackendTLSPolicy");
+	s.policies = gw_tls_policies_build(b);
 	s.gateways = gw_collect(b, OBJ_GATEWAY, &s.ngateways, &s.gateway_status);
 	s.httproutes = gw_collect(b, OBJ_HTTPROUTE, &s.nhttproutes,
 	    &s.httproute_status);
@@ -1280,7 +1581,26 @@ gateways_build(struct builder *b)
 		}
 		s.httproute_status = sts;
 	}
-	if (s.nclasses + s.ngateways + s.nhttproutes == 0)
+	/* TLSRoutes, then TCPRoutes. */
+	{
+		size_t nt, nc, *tst, *cst, cap;
+		struct object **t = gw_collect(b, OBJ_TLSROUTE, &nt, &tst);
+		struct object **c = gw_collect(b, OBJ_TCPROUTE, &nc, &cst);
+
+		s.l4routes = ARENA_ARRAY(b->arena, struct object *, nt + nc + 1);
+		s.l4route_status = ARENA_ARRAY(b->arena, size_t, nt + nc + 1);
+		cap = nt + nc + 1;
+		for (size_t i = 0; i < nt + nc; i++) {
+			struct object **arr = i < nt ? t : c;
+			size_t k = i < nt ? i : i - nt;
+
+			if (object_is_shadowed(arr, k))
+				continue;
+			s.l4route_status[s.nl4routes] = i < nt ? tst[k] : cst[k];
+			ARENA_PUSH(b->arena, s.l4routes, s.nl4routes, cap, arr[k]);
+		}
+	}
+	if (s.nclasses + s.ngateways + s.nhttproutes + s.nl4routes == 0)
 		return;
 	gw_classes(&s);
 	gw_gateways(&s);
@@ -1305,10 +1625,18 @@ gateways_build(struct builder *b)
 				gw_route_parent(&s, ri, &hr->parent_refs[p], gi,
 				    &attached[ri]);
 		}
+		s.nl4 = 0;
+		for (size_t ri = 0; ri < s.nl4routes; ri++) {
+			const struct l4route *lr = &s.l4routes[ri]->u.l4route;
+
+			for (size_t p = 0; p < lr->nparent_refs; p++)
+				gw_l4_route_parent(&s, ri, &lr->parent_refs[p], gi);
+		}
 		if (gi < s.ngateways && s.gateway_served[gi])
 			gw_assemble(&s, gi, &b->dag->gateways[b->dag->ngateways++]);
 	}
 	free(s.entries);
+	free(s.l4);
 	/* Clusters and endpoints first made for Gateway routes: only
 	 * Gateway nodes get them (the arrays are sorted after this). */
 	for (size_t i = c0; i < b->dag->nclusters; i++)
@@ -1318,6 +1646,11 @@ gateways_build(struct builder *b)
 	for (size_t ri = 0; ri < s.nhttproutes; ri++)
 		if (s.httproutes[ri]->u.httproute.nparent_refs == 0)
 			status_error(b, s.httproute_status[ri], DAG_STATUS_ORPHANED,
+			    "Accepted", "NoMatchingParent", NULL,
+			    "no parentRefs: the route is attached to no Gateway");
+	for (size_t ri = 0; ri < s.nl4routes; ri++)
+		if (s.l4routes[ri]->u.l4route.nparent_refs == 0)
+			status_error(b, s.l4route_status[ri], DAG_STATUS_ORPHANED,
 			    "Accepted", "NoMatchingParent", NULL,
 			    "no parentRefs: the route is attached to no Gateway");
 }

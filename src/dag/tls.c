@@ -492,8 +492,11 @@ tls_finish(struct builder *b)
 		if (t->client_validation != NULL)
 			secret_add(b, &seen, &cap, t->client_validation->ca);
 	}
+	/* Gateway nodes get their clusters' CAs from their own view
+	 * (translate_gateway.c). */
 	for (size_t i = 0; i < dag->nclusters; i++)
-		secret_add(b, &seen, &cap, dag->clusters[i]->upstream_ca);
+		if (!dag->clusters[i]->gateway_only)
+			secret_add(b, &seen, &cap, dag->clusters[i]->upstream_ca);
 	if (dag->nsecrets > 1)
 		qsort(dag->secrets, dag->nsecrets, sizeof dag->secrets[0],
 		    secret_ptr_cmp);

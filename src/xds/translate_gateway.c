@@ -4,6 +4,7 @@
  * the default snapshot's, over a view of the DAG holding only those this
  * Gateway's routes use. */
 #include "xds/translate_internal.h"
+#include "xds/translate_gateway_tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,50 @@ cluster_add(struct dag_cluster ***arr, size_t *n, size_t *cap,
 	ARRAY_PUSH(*arr, *n, *cap, dc);
 }
 
+static int
+secret_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct dag_secret *const *)a)->name,
+	    (*(struct dag_secret *const *)b)->name);
+}
+
+static void
+secret_add(struct dag *view, size_t *cap, const struct dag_secret *s)
+{
+	for (size_t i = 0; s != NULL && i < view->nsecrets; i++)
+		if (strcmp(view->secrets[i]->name, s->name) == 0)
+			return;
+	if (s != NULL)
+		ARRAY_PUSH(view->secrets, view->nsecrets, *cap,
+		    (struct dag_secret *)s);
+}
+
+/* The TLS and TCP side of the view: the clusters of TLSRoutes and
+ * TCPRoutes, the certificates and CAs of the chains and clusters. */
+static void
+gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap)
+{
+	size_t scap = 0;
+
+	for (size_t p = 0; p < gw->nports; p++)
+		for (size_t c = 0; c < gw->ports[p].nchains; c++) {
+			const struct dag_gw_chain *ch = &gw->ports[p].chains[c];
+
+			for (size_t k = 0; ch->tcpproxy &&
+			    k < ch->tcpproxy->nclusters; k++)
+				cluster_add(&view->clusters, &view->nclusters, ccap,
+				    ch->tcpproxy->clusters[k].cluster);
+			for (size_t k = 0; k < ch->ncertificates; k++)
+				secret_add(view, &scap, ch->certificates[k]);
+			secret_add(view, &scap, ch->client_ca);
+		}
+	for (size_t i = 0; i < view->nclusters; i++)
+		secret_add(view, &scap, view->clusters[i]->upstream_ca);
+	if (view->nsecrets > 1)
+		qsort(view->secrets, view->nsecrets, sizeof view->secrets[0],
+		    secret_name_cmp);
+}
+
 /* The DAG view: the clusters and endpoints gw's routes use, sorted and
  * unique as in a DAG. Arrays are malloc'd (freed by the caller). */
 static void
@@ -60,6 +105,7 @@ gateway_view(const struct dag_gateway *gw, struct dag *view)
 					    &ccap, rt->mirror);
 			}
 		}
+	gateway_view_tls(gw, view, &ccap);
 	if (view->nclusters > 1)
 		qsort(view->clusters, view->nclusters, sizeof view->clusters[0],
 		    cluster_name_cmp);
@@ -92,12 +138,22 @@ translate_gateway(const struct dag *dag, const struct dag_gateway *gw,
 	t.out = snapshot_builder_new(revision);
 	translate_clusters(&t);
 	translate_endpoints(&t);
+	translate_secrets(&t);
 	for (size_t p = 0; p < gw->nports; p++) {
 		const struct dag_gw_port *gp = &gw->ports[p];
-		RouteConfiguration *rc = pb_new(&t.arena,
-		    &envoy__config__route__v3__route_configuration__descriptor);
+		RouteConfiguration *rc;
 
-		translate_http_listener_named(&t, gp->name, gw->address, gp->port);
+		if (strcmp(gp->protocol, "HTTP") == 0)
+			translate_http_listener_named(&t, gp->name, gw->address,
+			    gp->port);
+		else
+			translate_gateway_tls_port(&t, gw, gp);
+		/* TLS and TCP ports have no routes; HTTPS ports one
+		 * RouteConfiguration per filter chain (translate_gateway_tls.c). */
+		if (strcmp(gp->protocol, "HTTP") != 0)
+			continue;
+		rc = pb_new(&t.arena,
+		    &envoy__config__route__v3__route_configuration__descriptor);
 		rc->name = pb_str(&t.arena, gp->name);
 		rc->virtual_hosts = pb_array(&t.arena, gp->nvhosts + 1);
 		for (size_t v = 0; v < gp->nvhosts; v++)
@@ -112,5 +168,6 @@ translate_gateway(const struct dag *dag, const struct dag_gateway *gw,
 	arena_free(&t.arena);
 	free(view.clusters);
 	free(view.endpoints);
+	free(view.secrets);
 	return snap;
 }

@@ -35,7 +35,10 @@ for c in $cases; do
 	else
 		set -- -c /dev/null
 	fi
-	"$CAIRN" dump "$@" --source "$dir/$c/input" --format json --show-secrets \
+	# dump-flags: a Gateway's resources (`--gateway NS/NAME`), as run.sh.
+	dflags=
+	[ -f "$dir/$c/dump-flags" ] && dflags=$(cat "$dir/$c/dump-flags")
+	"$CAIRN" dump "$@" $dflags --source "$dir/$c/input" --format json --show-secrets \
 	    >"$tmp/$c.json" 2>/dev/null
 done
 # One node process judges every case (each on its own).
