@@ -271,10 +271,6 @@ httpproxy_has_tls(const struct httpproxy *hp)
 	if (hp->tcpproxy != NULL ||
 	    (hp->virtualhost != NULL && hp->virtualhost->tls != NULL))
 		return true;
-	/* JWKS clusters (jwt.c) are shared by name across roots; providers
-	 * need TLS anyway. */
-	if (hp->virtualhost != NULL && hp->virtualhost->njwt_providers > 0)
-		return true;
 	for (size_t i = 0; i < hp->nroutes; i++)
 		for (size_t k = 0; k < hp->routes[i].nservices; k++)
 			if (hp->routes[i].services[k].validation != NULL)
@@ -289,6 +285,102 @@ backend_keys(const struct gw_backend_ref *be, size_t nbe, uint64_t **keys,
 	for (size_t i = 0; i < nbe; i++)
 		if (be[i].namespace != NULL)
 			keys_add(keys, n, cap, key_of('n', be[i].namespace));
+}
+
+/* Two keys from one pair of strings ("ns/name" without the copy). */
+static uint64_t
+key_of2(char kind, const char *a, const char *b)
+{
+	uint64_t v[2] = { key_of(kind, a), key_of(kind, b) };
+	uint64_t h = hash_bytes(v, sizeof v);
+
+	return h ? h : 1;
+}
+
+/* JWT providers (jwt.c): a remote JWKS is a DNS cluster named after its
+ * scheme and host, shared by every provider fetching from that host:
+ * providers join by host. A CA to validate it is a Secret (TLS). The
+ * host itself must have TLS, which keys it on its own. */
+static void
+jwt_keys(const struct hp_virtualhost *vh, uint64_t **keys, size_t *n,
+    size_t *cap)
+{
+	for (size_t i = 0; i < vh->njwt_providers; i++) {
+		const struct hp_remote_jwks *r = vh->jwt_providers[i].remote_jwks;
+		const char *host, *end;
+		char *h;
+
+		if (r == NULL || r->uri == NULL)
+			continue;
+		host = strstr(r->uri, "://");
+		host = host ? host + 3 : r->uri;
+		end = host + strcspn(host, "/:?#");
+		h = xstrndup(host, (size_t)(end - host));
+		keys_add(keys, n, cap, key_of('j', h));
+		free(h);
+		if (r->validation != NULL)
+			keys_add(keys, n, cap, KEY_TLS);
+	}
+}
+
+/* A Gateway API route: the Gateways it names as parents (each Gateway
+ * with its routes is one group: listeners, conflicts and tie-breaks are
+ * among them). */
+static void
+parent_keys(const struct object *o, const struct gw_parent_ref *refs,
+    size_t nrefs, uint64_t **keys, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < nrefs; i++)
+		if (refs[i].name != NULL)
+			keys_add(keys, n, cap, key_of2('w', refs[i].namespace ?
+			    refs[i].namespace : o->meta.namespace, refs[i].name));
+}
+
+static void
+object_refs_keys(const struct gw_object_ref *refs, size_t nrefs,
+    uint64_t **keys, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < nrefs; i++)
+		if (refs[i].namespace != NULL)
+			keys_add(keys, n, cap, key_of('n', refs[i].namespace));
+}
+
+static bool
+route_namespaces_selected(const struct gw_route_namespaces *rn)
+{
+	return rn != NULL && rn->from != NULL &&
+	    strcmp(rn->from, "Selector") == 0;
+}
+
+/* A Gateway: its class, itself (its routes name it), the Secrets of its
+ * TLS listeners and their namespaces (ReferenceGrants live there), and
+ * the labels of Namespaces when a listener selects routes by them. */
+static void
+gateway_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
+{
+	const struct gateway *gw = &o->u.gateway;
+	bool tls = gw->tls != NULL;
+
+	if (gw->gateway_class_name != NULL)
+		keys_add(keys, n, cap, key_of('c', gw->gateway_class_name));
+	keys_add(keys, n, cap, key_of2('w', o->meta.namespace, o->meta.name));
+	for (size_t i = 0; i < gw->nlisteners; i++) {
+		const struct gw_listener *l = &gw->listeners[i];
+
+		if (l->tls != NULL) {
+			tls = true;
+			object_refs_keys(l->tls->certificate_refs,
+			    l->tls->ncertificate_refs, keys, n, cap);
+		}
+		if (l->allowed_routes != NULL &&
+		    route_namespaces_selected(l->allowed_routes->namespaces))
+			keys_add(keys, n, cap, key_of('N', "labels"));
+	}
+	if (gw->allowed_listeners != NULL &&
+	    route_namespaces_selected(gw->allowed_listeners->namespaces))
+		keys_add(keys, n, cap, key_of('N', "labels"));
+	if (tls)
+		keys_add(keys, n, cap, KEY_TLS);
 }
 
 /* The namespaces of the Services a Gateway API route names. */
@@ -351,6 +443,8 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 			}
 		if (httpproxy_has_tls(hp))
 			keys_add(keys, n, cap, KEY_TLS);
+		if (hp->virtualhost != NULL)
+			jwt_keys(hp->virtualhost, keys, n, cap);
 		break;
 	}
 	case OBJ_INGRESS: {
@@ -372,27 +466,42 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 	case OBJ_EXTENSIONSERVICE:
 		keys_add(keys, n, cap, KEY_TLS);
 		break;
-	/* Gateway API: a Gateway's listeners take routes from namespaces
-	 * chosen by labels, routes name Gateways and Services of other
-	 * namespaces: every Gateway API object is in one group (the TLS
-	 * one, which HTTPS listeners will need), joined with the
-	 * namespaces whose Services they name. */
+	/* Gateway API: a route joins the Gateways it names and the
+	 * namespaces of its Services (where the ReferenceGrants letting it
+	 * reach them are); a Gateway its class; Namespaces (their labels)
+	 * the Gateways selecting routes by them. ReferenceGrants and
+	 * ConfigMaps are looked up in their own namespace. Only what reads
+	 * Secrets (TLS listeners, BackendTLSPolicy) is in the TLS group. */
 	case OBJ_HTTPROUTE:
+		parent_keys(o, o->u.httproute.parent_refs,
+		    o->u.httproute.nparent_refs, keys, n, cap);
+		gateway_route_keys(o, keys, n, cap);
+		break;
 	case OBJ_GRPCROUTE:
-		keys_add(keys, n, cap, KEY_TLS);
+		parent_keys(o, o->u.grpcroute.parent_refs,
+		    o->u.grpcroute.nparent_refs, keys, n, cap);
+		gateway_route_keys(o, keys, n, cap);
+		break;
+	case OBJ_TLSROUTE:
+	case OBJ_TCPROUTE:
+		parent_keys(o, o->u.l4route.parent_refs,
+		    o->u.l4route.nparent_refs, keys, n, cap);
 		gateway_route_keys(o, keys, n, cap);
 		break;
 	case OBJ_GATEWAYCLASS:
+		keys_add(keys, n, cap, key_of('c', o->meta.name));
+		break;
 	case OBJ_GATEWAY:
-	case OBJ_TLSROUTE:
-	case OBJ_TCPROUTE:
-	case OBJ_REFERENCEGRANT:
-	case OBJ_BACKENDTLSPOLICY:
-	case OBJ_CONFIGMAP:
+		gateway_keys(o, keys, n, cap);
+		break;
 	case OBJ_NAMESPACE:
+		keys_add(keys, n, cap, key_of('N', "labels"));
+		break;
+	case OBJ_BACKENDTLSPOLICY:
 		keys_add(keys, n, cap, KEY_TLS);
-		if (o->kind == OBJ_TLSROUTE || o->kind == OBJ_TCPROUTE)
-			gateway_route_keys(o, keys, n, cap);
+		break;
+	case OBJ_REFERENCEGRANT:
+	case OBJ_CONFIGMAP:
 		break;
 	default: /* Service, Endpoints, EndpointSlice: their namespace */
 		break;
@@ -615,8 +724,7 @@ gateway_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->name, y->name);
 }
 
-/* Every Gateway API object is in the TLS group (object_keys), so one
- * part at most has Gateways; several are merged all the same. */
+/* Gateways of several groups (object_keys): merged in name order. */
 static void
 gateways_assemble(struct dag *dag, struct dag **parts, size_t nparts)
 {
