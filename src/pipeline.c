@@ -37,7 +37,58 @@ struct file_entry {
 	bool persisted; /* good has its copy on disk (after the last build) */
 };
 
+/* What results may still point into after the pipeline let go of it:
+ * good versions replaced or deleted, and entries' paths. Every result
+ * holds the keep that was newest when it was built, and each keep holds
+ * the next newer one, so whatever is retired into the newest keep lives
+ * until every result older than the retirement is freed (in any order,
+ * on any thread): a result owns what it points to, at no cost per file
+ * left alone. */
+struct build_keep {
+	atomic_uint refs;
+	struct loaded_file **files;
+	size_t nfiles, fcap;
+	char **paths;
+	size_t npaths, pcap;
+	struct build_keep *newer; /* a reference, or NULL */
+};
+
+static struct build_keep *
+keep_new(void)
+{
+	struct build_keep *k = xcalloc(1, sizeof *k);
+
+	atomic_init(&k->refs, 1);
+	return k;
+}
+
+static struct build_keep *
+keep_ref(struct build_keep *k)
+{
+	atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
+	return k;
+}
+
+static void
+keep_unref(struct build_keep *k)
+{
+	while (k != NULL && atomic_fetch_sub_explicit(&k->refs, 1,
+	    memory_order_acq_rel) == 1) {
+		struct build_keep *newer = k->newer;
+
+		for (size_t i = 0; i < k->nfiles; i++)
+			loaded_file_free(k->files[i]);
+		for (size_t i = 0; i < k->npaths; i++)
+			free(k->paths[i]);
+		free(k->files);
+		free(k->paths);
+		free(k);
+		k = newer;
+	}
+}
+
 struct pipeline {
+	struct build_keep *keep; /* the newest: retire into it */
 	struct load_options lo;
 	struct arena scratch; /* the YAML tree of the file being loaded */
 	/* Serialized resources of the last build, reused when unchanged. */
@@ -81,6 +132,7 @@ pipeline_new(const struct load_options *lo)
 	if (lo)
 		p->lo = *lo;
 	arena_init(&p->scratch);
+	p->keep = keep_new();
 	p->tcache = translate_cache_new();
 	p->dcache = dag_cache_new();
 	fqdn_ledger_init(&p->owners);
@@ -107,11 +159,24 @@ held_clear(struct pipeline *p)
 	p->nheld = 0;
 }
 
+/* lf (may be NULL) and path (may be NULL) are no longer the pipeline's;
+ * results built before may still point into them. */
+static void
+retire(struct pipeline *p, struct loaded_file *lf, char *path)
+{
+	struct build_keep *k = p->keep;
+
+	if (lf != NULL)
+		ARRAY_PUSH(k->files, k->nfiles, k->fcap, lf);
+	if (path != NULL)
+		ARRAY_PUSH(k->paths, k->npaths, k->pcap, path);
+}
+
 static void
 changes_clear(struct pipeline *p)
 {
 	for (size_t i = 0; i < p->ngone; i++)
-		free(p->gone[i]);
+		retire(p, NULL, p->gone[i]);
 	p->ngone = 0;
 	p->ntouched = 0;
 }
@@ -126,8 +191,15 @@ pipeline_free(struct pipeline *p)
 	free(p->touched);
 	held_clear(p);
 	free(p->held);
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
+		retire(p, p->entries[i].good, p->entries[i].path);
+		if (p->entries[i].latest == p->entries[i].good)
+			p->entries[i].latest = NULL;
+		p->entries[i].good = NULL;
+		p->entries[i].path = NULL;
 		file_entry_clear(&p->entries[i]);
+	}
+	keep_unref(p->keep);
 	free(p->entries);
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
@@ -270,6 +342,10 @@ entry_delete(struct pipeline *p, struct file_entry *e)
 	p->claims_total -= e->claims_hash;
 	ARRAY_PUSH(p->gone, p->ngone, p->gone_cap, e->path);
 	e->path = NULL; /* now gone[]'s */
+	retire(p, e->good, NULL);
+	if (e->latest == e->good)
+		e->latest = NULL;
+	e->good = NULL;
 	file_entry_clear(e);
 }
 
@@ -581,7 +657,7 @@ entries_parse(struct pipeline *p, const struct source_files *files,
 			loaded_file_free(e->latest);
 		e->latest = NULL;
 		if (lf->ok) {
-			loaded_file_free(e->good);
+			retire(p, e->good, NULL);
 			e->good = lf;
 			e->serial = ++p->next_serial;
 			e->restored = false;
@@ -1175,6 +1251,15 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 		free(name);
 	}
 	snapshot_add_gateway_none(out->snapshot);
+	/* What is retired from now on may be pointed to by this result. */
+	{
+		struct build_keep *k = keep_new();
+
+		p->keep->newer = keep_ref(k);
+		keep_unref(p->keep);
+		p->keep = k;
+		out->keep = keep_ref(k);
+	}
 }
 
 /* Most of the DAG was built by this build (not reused from the last):
@@ -1196,6 +1281,7 @@ build_result_free(struct build_result *r)
 	diag_list_free(&r->diags);
 	free(r->files);
 	pipeline_free(r->owner);
+	keep_unref(r->keep);
 	memset(r, 0, sizeof *r);
 #ifdef __GLIBC__
 	/* The DAG and the translation's messages are most of a build's

@@ -48,6 +48,10 @@ struct build_result {
 	/* The ledger of FQDN claims changed (directory mode): save it
 	 * (pipeline_owners). */
 	bool owners_changed;
+	/* What the result points into (loaded files, paths) is kept alive
+	 * by this until the result is freed, whatever later builds or
+	 * pipeline_free do (pipeline.c, struct build_keep). */
+	struct build_keep *keep;
 };
 
 struct pipeline;

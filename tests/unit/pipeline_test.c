@@ -18,9 +18,11 @@
 #include "envoy/config/endpoint/v3/endpoint_components.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
+#include "admin/admin.h"
 #include "pipeline.h"
 #include "source/lastgood.h"
 #include "util/hash.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 static const char *proxy_yaml =
@@ -640,6 +642,57 @@ test_delta_equals_full(void **state)
 	free(dir_delta);
 }
 
+/* A result owns what it points to: kept across builds that replace and
+ * delete every file it was built from, and across pipeline_free, its
+ * statuses, paths and DAG still read as they did (valgrind and ASan
+ * runs of this test see any use after free). */
+static void
+test_result_outlives_builds(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result old, r;
+	char *dot, *again, *paths[2];
+	struct strbuf names = STRBUF_INIT, later = STRBUF_INIT;
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &old);
+	dot = dag_to_dot(old.dag);
+	for (size_t i = 0; i < old.dag->nstatuses; i++)
+		strbuf_printf(&names, "%s/%s;", old.dag->statuses[i].namespace,
+		    old.dag->statuses[i].name);
+	paths[0] = xstrdup(old.files[0].path);
+	paths[1] = xstrdup(old.files[1].path);
+	/* Every file replaced, then every file deleted. */
+	files_set(&f->files, "default/app.yaml", other_proxy_yaml);
+	files_set(&f->files, "default/web.yaml", "kind: [\n");
+	build(f, &r);
+	build_result_free(&r);
+	files_remove(&f->files, "default/app.yaml");
+	files_remove(&f->files, "default/web.yaml");
+	build(f, &r);
+	build_result_free(&r);
+	pipeline_free(f->p);
+	f->p = pipeline_new(NULL);
+
+	assert_string_equal(old.files[0].path, paths[0]);
+	assert_string_equal(old.files[1].path, paths[1]);
+	for (size_t i = 0; i < old.dag->nstatuses; i++)
+		strbuf_printf(&later, "%s/%s;", old.dag->statuses[i].namespace,
+		    old.dag->statuses[i].name);
+	assert_string_equal(names.buf, later.buf);
+	again = dag_to_dot(old.dag);
+	assert_string_equal(dot, again);
+	assert_string_equal(old.dag->vhosts[0].fqdn, "app.example.com");
+	build_result_free(&old);
+	free(dot);
+	free(again);
+	free(paths[0]);
+	free(paths[1]);
+	strbuf_free(&names);
+	strbuf_free(&later);
+}
+
 int
 main(void)
 {
@@ -654,6 +707,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_routes_no_listener, setup, teardown),
 		cmocka_unit_test(test_snapshot_sorts_runs),
 		cmocka_unit_test_setup_teardown(test_delta_equals_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_result_outlives_builds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
