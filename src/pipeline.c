@@ -1109,6 +1109,8 @@ persist_delta(struct pipeline *p, const struct source_files *files,
 		struct file_entry *e = entry_find(p, p->touched[t]);
 		const struct source_file *sf;
 
+		if (e == NULL)
+			continue;
 		e->persisted = false;
 		if (e->good == NULL)
 			continue;
