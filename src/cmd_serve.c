@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,14 +57,18 @@ struct serve {
 	bool stopping;
 	struct tls_watch *tlswatch; /* files of file-backed Secrets, or NULL */
 	/* The last build, kept so that the admin endpoint renders its report
-	 * and DAG only when a page asks (issue #8), not on every rebuild.
-	 * It points into the pipeline's cache, which the next pipeline_build
-	 * changes: build_mu is held from dropping it through building and
-	 * publishing the next, and by the admin thread while it renders. */
+	 * and DAG only when a page asks (issue #8), not on every rebuild. A
+	 * result owns what it points to (pipeline.h): build_mu guards only
+	 * the pointer and its id, swapped when a build is done; a render
+	 * takes a reference and renders without the lock, so builds and
+	 * renders never wait for each other. render_rw (taken before
+	 * build_mu): a render holds it as a reader, since the DAG points
+	 * into the config; a reload drops the kept build and replaces the
+	 * config as the writer. */
 	pthread_mutex_t build_mu;
-	struct build_result build;
-	bool have_build;
+	struct serve_build *build; /* NULL = none yet */
 	uint64_t build_id; /* of the build kept; 0 = none yet */
+	pthread_rwlock_t render_rw;
 	/* The objects' statuses of the build in effect, per DAG part, to tell
 	 * what the next change does to them (issue #19, admin /debug/diff). */
 	struct diff_statuses *statuses;
@@ -175,13 +180,58 @@ serve_notify_status(struct serve *s, const struct build_result *r)
 	    st.streams_sotw + st.streams_delta);
 }
 
-/* Frees the build kept for the admin endpoint. Hold build_mu. */
+/* A kept build, shared by the watch thread and renders. */
+struct serve_build {
+	atomic_uint refs;
+	struct build_result r;
+};
+
+static void
+serve_build_unref(struct serve_build *b)
+{
+	if (b != NULL && atomic_fetch_sub_explicit(&b->refs, 1,
+	    memory_order_acq_rel) == 1) {
+		build_result_free(&b->r);
+		free(b);
+	}
+}
+
+/* Keep b (taken; NULL = none) for the admin endpoint under the next id,
+ * and let go of the one kept before. */
+static void
+serve_keep_build(struct serve *s, struct serve_build *b)
+{
+	struct serve_build *old;
+
+	pthread_mutex_lock(&s->build_mu);
+	old = s->build;
+	s->build = b;
+	if (b != NULL)
+		s->build_id++;
+	pthread_mutex_unlock(&s->build_mu);
+	serve_build_unref(old);
+}
+
 static void
 serve_drop_build(struct serve *s)
 {
-	if (s->have_build)
-		build_result_free(&s->build);
-	s->have_build = false;
+	serve_keep_build(s, NULL);
+}
+
+/* The kept build, if it is still the one that view was published with
+ * (a reference), or NULL. */
+static struct serve_build *
+serve_build_get(struct serve *s, uint64_t build_id)
+{
+	struct serve_build *b = NULL;
+
+	pthread_mutex_lock(&s->build_mu);
+	if (s->build != NULL && s->build_id == build_id) {
+		b = s->build;
+		atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&s->build_mu);
+	return b;
 }
 
 /* The admin thread's renderers: from the kept build, if it is still the
@@ -190,12 +240,14 @@ static json_t *
 serve_render_status(void *arg, uint64_t build_id)
 {
 	struct serve *s = arg;
+	struct serve_build *b;
 	json_t *out = NULL;
 
-	pthread_mutex_lock(&s->build_mu);
-	if (s->have_build && s->build_id == build_id)
-		out = report_json(&s->build);
-	pthread_mutex_unlock(&s->build_mu);
+	pthread_rwlock_rdlock(&s->render_rw);
+	if ((b = serve_build_get(s, build_id)) != NULL)
+		out = report_json(&b->r);
+	serve_build_unref(b);
+	pthread_rwlock_unlock(&s->render_rw);
 	return out;
 }
 
@@ -203,12 +255,14 @@ static char *
 serve_render_dot(void *arg, uint64_t build_id)
 {
 	struct serve *s = arg;
+	struct serve_build *b;
 	char *out = NULL;
 
-	pthread_mutex_lock(&s->build_mu);
-	if (s->have_build && s->build_id == build_id)
-		out = dag_to_dot(s->build.dag);
-	pthread_mutex_unlock(&s->build_mu);
+	pthread_rwlock_rdlock(&s->render_rw);
+	if ((b = serve_build_get(s, build_id)) != NULL)
+		out = dag_to_dot(b->r.dag);
+	serve_build_unref(b);
+	pthread_rwlock_unlock(&s->render_rw);
 	return out;
 }
 
@@ -411,7 +465,7 @@ serve_save_commit(struct serve *s, const char *commit)
 
 /* git, nothing served yet (a start) and the tip has errors: build the last
  * good commit persisted before the restart instead, keeping the tip's
- * problems in the report. Hold build_mu. Returns true when r is now a
+ * problems in the report. Returns true when r is now a
  * clean build of that commit. */
 static bool
 serve_git_fallback(struct serve *s, struct build_result *r,
@@ -488,7 +542,8 @@ static void
 serve_rebuild(struct serve *s, const char *why)
 {
 	struct source_files files = { 0 };
-	struct build_result *r = &s->build;
+	struct serve_build *nb;
+	struct build_result *r;
 	int64_t start = now_ms();
 	bool fell_back = false;
 
@@ -500,13 +555,12 @@ serve_rebuild(struct serve *s, const char *why)
 		source_files_free(&files);
 		return;
 	}
-	pthread_mutex_lock(&s->build_mu);
-	/* Before the build: it may free what the kept one points to. */
-	serve_drop_build(s);
+	nb = xcalloc(1, sizeof *nb);
+	atomic_init(&nb->refs, 1);
+	r = &nb->r;
+	/* No lock: the kept build owns what it points to. */
 	pipeline_build(s->pipeline, &files, &s->cfg, &s->to, r);
 	serve_owners_save(s, r);
-	s->have_build = true;
-	s->build_id++;
 	s->rebuilds++;
 	if (s->tlswatch != NULL)
 		tls_watch_set(s->tlswatch, r->dag->tls_files, r->dag->ntls_files);
@@ -554,8 +608,8 @@ serve_rebuild(struct serve *s, const char *why)
 		log_debug("%s: nothing Envoy sees changed", why);
 	}
 
-	serve_publish_admin(s, r, (double)(now_ms() - start) / 1000.0);
-	serve_notify_status(s, r);
+	/* Copies a first start left (r's statuses say which are saved):
+	 * before r is shared with renders. */
 	if (s->defer_persist) {
 		source_files_free(&s->pending_files);
 		s->pending_files = files;
@@ -564,7 +618,9 @@ serve_rebuild(struct serve *s, const char *why)
 	} else {
 		pipeline_persist_pending(s->pipeline, &files, r);
 	}
-	pthread_mutex_unlock(&s->build_mu);
+	serve_keep_build(s, nb);
+	serve_publish_admin(s, r, (double)(now_ms() - start) / 1000.0);
+	serve_notify_status(s, r);
 	source_files_free(&files);
 }
 
@@ -572,10 +628,12 @@ serve_rebuild(struct serve *s, const char *why)
 static void
 serve_persist_deferred(struct serve *s)
 {
-	pthread_mutex_lock(&s->build_mu);
+	/* The kept build's statuses change: renders wait (once, after the
+	 * first start). Only this thread replaces s->build. */
+	pthread_rwlock_wrlock(&s->render_rw);
 	pipeline_persist_pending(s->pipeline, &s->pending_files,
-	    s->have_build ? &s->build : NULL);
-	pthread_mutex_unlock(&s->build_mu);
+	    s->build != NULL ? &s->build->r : NULL);
+	pthread_rwlock_unlock(&s->render_rw);
 	source_files_free(&s->pending_files);
 	memset(&s->pending_files, 0, sizeof s->pending_files);
 	diag_list_init(&s->pending_files.diags);
@@ -686,11 +744,8 @@ serve_reload(struct serve *s)
 		source_close(s->source);
 		s->source = src;
 		epoll_watch(s->epfd, source_fd(s->source));
-		/* New files, new cache: nothing of the old source applies.
-		 * The kept build points into the old cache. */
-		pthread_mutex_lock(&s->build_mu);
-		serve_drop_build(s);
-		pthread_mutex_unlock(&s->build_mu);
+		/* New files, new cache: nothing of the old source applies
+		 * (the kept build holds what it points to). */
 		pipeline_free(s->pipeline);
 		s->pipeline = pipeline_new(NULL);
 		serve_owners_attach(s);
@@ -700,8 +755,13 @@ serve_reload(struct serve *s)
 	free(old_key);
 	free(new_key);
 	serve_reload_xds_tls(s, &next);
+	/* A kept build's DAG points into the config: no render meanwhile,
+	 * and none of it after (serve_rebuild keeps the next). */
+	pthread_rwlock_wrlock(&s->render_rw);
+	serve_drop_build(s);
 	config_free(&s->cfg);
 	s->cfg = next;
+	pthread_rwlock_unlock(&s->render_rw);
 	if (reopened) {
 		s->git_fallback_tried = false;
 		serve_open_lastgood(s);
@@ -974,6 +1034,7 @@ cmd_serve(int argc, char **argv)
 	struct serve s = {
 		.epfd = -1, .timerfd = -1, .sigfd = -1, .refreshfd = -1, .watchdogfd = -1,
 		.build_mu = PTHREAD_MUTEX_INITIALIZER,
+		.render_rw = PTHREAD_RWLOCK_INITIALIZER,
 	};
 	int c, rc;
 

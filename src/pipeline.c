@@ -27,8 +27,9 @@ struct file_entry {
 	struct loaded_file *good; /* last version that parsed, or NULL */
 	struct loaded_file *latest; /* the current version if it failed */
 	uint64_t serial; /* of good: new for every version (dag_unit.id) */
-	/* A hash of good's FQDN claims (§6a), computed for claims_serial. */
-	uint64_t claims_hash, claims_serial;
+	/* A hash of good's FQDN claims (§6a), 0 without good; counted in
+	 * pipeline.claims_total while the entry exists. */
+	uint64_t claims_hash;
 	bool moved; /* handed to the next generation (path still readable) */
 	bool restored; /* good was read back from the persisted copy */
 	char *store_note; /* a persisted copy refused (corrupt), or NULL */
@@ -36,7 +37,58 @@ struct file_entry {
 	bool persisted; /* good has its copy on disk (after the last build) */
 };
 
+/* What results may still point into after the pipeline let go of it:
+ * good versions replaced or deleted, and entries' paths. Every result
+ * holds the keep that was newest when it was built, and each keep holds
+ * the next newer one, so whatever is retired into the newest keep lives
+ * until every result older than the retirement is freed (in any order,
+ * on any thread): a result owns what it points to, at no cost per file
+ * left alone. */
+struct build_keep {
+	atomic_uint refs;
+	struct loaded_file **files;
+	size_t nfiles, fcap;
+	char **paths;
+	size_t npaths, pcap;
+	struct build_keep *newer; /* a reference, or NULL */
+};
+
+static struct build_keep *
+keep_new(void)
+{
+	struct build_keep *k = xcalloc(1, sizeof *k);
+
+	atomic_init(&k->refs, 1);
+	return k;
+}
+
+static struct build_keep *
+keep_ref(struct build_keep *k)
+{
+	atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
+	return k;
+}
+
+static void
+keep_unref(struct build_keep *k)
+{
+	while (k != NULL && atomic_fetch_sub_explicit(&k->refs, 1,
+	    memory_order_acq_rel) == 1) {
+		struct build_keep *newer = k->newer;
+
+		for (size_t i = 0; i < k->nfiles; i++)
+			loaded_file_free(k->files[i]);
+		for (size_t i = 0; i < k->npaths; i++)
+			free(k->paths[i]);
+		free(k->files);
+		free(k->paths);
+		free(k);
+		k = newer;
+	}
+}
+
 struct pipeline {
+	struct build_keep *keep; /* the newest: retire into it */
 	struct load_options lo;
 	struct arena scratch; /* the YAML tree of the file being loaded */
 	/* Serialized resources of the last build, reused when unchanged. */
@@ -51,7 +103,21 @@ struct pipeline {
 	/* The claims of the files in effect changed since they were last
 	 * recorded (claims_sum differs), or nothing was recorded yet. */
 	bool claims_stale;
-	uint64_t claims_sum; /* of the entries' claims_hash, last recorded */
+	/* The sum of every entry's claims_hash, kept up to date as entries
+	 * change (entry_claims), and its value when claims were recorded. */
+	uint64_t claims_total, claims_sum;
+	/* What the last entries_update changed: paths of entries parsed,
+	 * restored or added (borrowed from the entries), and paths of
+	 * entries deleted (owned). A delta build persists from these alone. */
+	const char **touched;
+	size_t ntouched, touched_cap;
+	char **gone;
+	size_t ngone, gone_cap;
+	/* Paths of entries gone from the source's list but kept because the
+	 * source reported them unreadable: a delta does not name them again,
+	 * so each delta build checks whether they are still reported. */
+	char **held;
+	size_t nheld, held_cap;
 	char *owners_revision; /* git: the commit the order was taken from */
 	struct lastgood *lg; /* borrowed, or NULL */
 	bool persist_pending; /* the last build left its copies to save */
@@ -66,6 +132,7 @@ pipeline_new(const struct load_options *lo)
 	if (lo)
 		p->lo = *lo;
 	arena_init(&p->scratch);
+	p->keep = keep_new();
 	p->tcache = translate_cache_new();
 	p->dcache = dag_cache_new();
 	fqdn_ledger_init(&p->owners);
@@ -84,13 +151,55 @@ file_entry_clear(struct file_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
+static void
+held_clear(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->nheld; i++)
+		free(p->held[i]);
+	p->nheld = 0;
+}
+
+/* lf (may be NULL) and path (may be NULL) are no longer the pipeline's;
+ * results built before may still point into them. */
+static void
+retire(struct pipeline *p, struct loaded_file *lf, char *path)
+{
+	struct build_keep *k = p->keep;
+
+	if (lf != NULL)
+		ARRAY_PUSH(k->files, k->nfiles, k->fcap, lf);
+	if (path != NULL)
+		ARRAY_PUSH(k->paths, k->npaths, k->pcap, path);
+}
+
+static void
+changes_clear(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->ngone; i++)
+		retire(p, NULL, p->gone[i]);
+	p->ngone = 0;
+	p->ntouched = 0;
+}
+
 void
 pipeline_free(struct pipeline *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->n; i++)
+	changes_clear(p);
+	free(p->gone);
+	free(p->touched);
+	held_clear(p);
+	free(p->held);
+	for (size_t i = 0; i < p->n; i++) {
+		retire(p, p->entries[i].good, p->entries[i].path);
+		if (p->entries[i].latest == p->entries[i].good)
+			p->entries[i].latest = NULL;
+		p->entries[i].good = NULL;
+		p->entries[i].path = NULL;
 		file_entry_clear(&p->entries[i]);
+	}
+	keep_unref(p->keep);
 	free(p->entries);
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
@@ -178,52 +287,72 @@ owners_names_free(char **names, size_t n)
 	free(names);
 }
 
-/* A hash of what the files in effect claim: a build whose files claim
+/* A hash of what e's good version claims: a build whose files claim
  * what the last one's did (an edit of routes, a Service) records nothing
  * (recording sorts every claim: milliseconds at 10,000 roots). */
 static uint64_t
-claims_sum(struct pipeline *p)
+claims_hash_of(const struct file_entry *e)
 {
-	uint64_t sum = 0;
+	struct hash_state *h;
 
-	for (size_t i = 0; i < p->n; i++) {
-		struct file_entry *e = &p->entries[i];
-		struct hash_state *h;
+	if (e->good == NULL)
+		return 0;
+	h = hash_begin();
+	hash_update(h, e->path, strlen(e->path) + 1);
+	for (size_t k = 0; k < e->good->nobjects; k++) {
+		const struct object *o = e->good->objects[k];
+		const struct hp_virtualhost *vh;
 
-		if (e->good == NULL)
-			continue;
-		if (e->claims_serial != e->serial || e->claims_hash == 0) {
-			h = hash_begin();
-			hash_update(h, e->path, strlen(e->path) + 1);
-			for (size_t k = 0; k < e->good->nobjects; k++) {
-				const struct object *o = e->good->objects[k];
-				const struct hp_virtualhost *vh;
+		if (o->kind == OBJ_INGRESS) {
+			hash_update(h, "I", 1);
+			hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
+			for (size_t r = 0; r < o->u.ingress.nrules; r++) {
+				const char *host = o->u.ingress.rules[r].host;
 
-				if (o->kind == OBJ_INGRESS) {
-					hash_update(h, "I", 1);
-					hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
-					for (size_t r = 0; r < o->u.ingress.nrules; r++) {
-						const char *host = o->u.ingress.rules[r].host;
-
-						if (host)
-							hash_update(h, host, strlen(host) + 1);
-					}
-				} else if (o->kind == OBJ_HTTPPROXY &&
-				    (vh = o->u.httpproxy.virtualhost) != NULL &&
-				    vh->fqdn != NULL) {
-					hash_update(h, "P", 1);
-					hash_update(h, o->meta.namespace,
-					    strlen(o->meta.namespace) + 1);
-					hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
-					hash_update(h, vh->fqdn, strlen(vh->fqdn) + 1);
-				}
+				if (host)
+					hash_update(h, host, strlen(host) + 1);
 			}
-			e->claims_hash = hash_end(h) | 1;
-			e->claims_serial = e->serial;
+		} else if (o->kind == OBJ_HTTPPROXY &&
+		    (vh = o->u.httpproxy.virtualhost) != NULL &&
+		    vh->fqdn != NULL) {
+			hash_update(h, "P", 1);
+			hash_update(h, o->meta.namespace,
+			    strlen(o->meta.namespace) + 1);
+			hash_update(h, o->meta.name, strlen(o->meta.name) + 1);
+			hash_update(h, vh->fqdn, strlen(vh->fqdn) + 1);
 		}
-		sum += e->claims_hash;
 	}
-	return sum;
+	return hash_end(h) | 1;
+}
+
+/* e's good version changed (or e is new): its claims replace the old
+ * ones in the running total, so no build sums over every file. */
+static void
+entry_claims(struct pipeline *p, struct file_entry *e)
+{
+	p->claims_total -= e->claims_hash;
+	e->claims_hash = claims_hash_of(e);
+	p->claims_total += e->claims_hash;
+}
+
+/* e leaves the pipeline: its claims leave the total. */
+static void
+entry_delete(struct pipeline *p, struct file_entry *e)
+{
+	p->claims_total -= e->claims_hash;
+	ARRAY_PUSH(p->gone, p->ngone, p->gone_cap, e->path);
+	e->path = NULL; /* now gone[]'s */
+	retire(p, e->good, NULL);
+	if (e->latest == e->good)
+		e->latest = NULL;
+	e->good = NULL;
+	file_entry_clear(e);
+}
+
+static void
+entry_touched(struct pipeline *p, const struct file_entry *e)
+{
+	ARRAY_PUSH(p->touched, p->ntouched, p->touched_cap, e->path);
 }
 
 /* Directory mode: record the claims in the ledger before the DAG is
@@ -401,6 +530,7 @@ entry_restore(struct pipeline *p, struct file_entry *e, const char *ns)
 	e->good = lf;
 	e->serial = ++p->next_serial;
 	e->restored = true;
+	entry_claims(p, e);
 	free(e->store_note);
 	e->store_note = NULL;
 }
@@ -511,6 +641,164 @@ load_jobs_parse(struct pipeline *p, struct load_jobs *j)
 		pthread_join(tids[t], NULL);
 }
 
+/* Parse the files of jobs into the entries at slot[] of entries (which
+ * do not move meanwhile), keeping each file's last good version. */
+static void
+entries_parse(struct pipeline *p, const struct source_files *files,
+    struct load_jobs *jobs, struct file_entry *entries, const size_t *slot)
+{
+	jobs->out = xreallocarray(NULL, jobs->n + 1, sizeof *jobs->out);
+	load_jobs_parse(p, jobs);
+	for (size_t k = 0; k < jobs->n; k++) {
+		struct file_entry *e = &entries[slot[k]];
+		struct loaded_file *lf = jobs->out[k];
+
+		if (e->latest && e->latest != e->good)
+			loaded_file_free(e->latest);
+		e->latest = NULL;
+		if (lf->ok) {
+			retire(p, e->good, NULL);
+			e->good = lf;
+			e->serial = ++p->next_serial;
+			e->restored = false;
+			free(e->store_note);
+			e->store_note = NULL;
+			entry_claims(p, e);
+		} else {
+			e->latest = lf;
+			entry_restore(p, e, files->files[jobs->index[k]].ns);
+		}
+		entry_touched(p, e);
+	}
+	free(jobs->out);
+	jobs->out = NULL;
+}
+
+/* The file of files at path, or NULL (files is sorted by path). */
+static const struct source_file *
+files_find(const struct source_files *files, const char *path)
+{
+	size_t lo = 0, hi = files->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(path, files->files[mid].path);
+
+		if (c == 0)
+			return &files->files[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Does sf differ from what e last saw? */
+static bool
+entry_differs(const struct file_entry *e, const struct source_file *sf)
+{
+	return !((e->latest && e->latest->content_hash == sf->hash) ||
+	    (!e->latest && e->good && e->good->content_hash == sf->hash));
+}
+
+static bool entries_restore_unread(struct pipeline *p,
+    const struct source_files *files, struct file_entry **next, size_t *n,
+    size_t *cap);
+static void entries_sort(struct file_entry *e, size_t n);
+
+/* A delta (source.h): only the files named in it are looked at; the
+ * entries array is edited in place, and rebuilt by one merge (a copy, no
+ * comparison per entry) only when files come or go. */
+static void
+entries_update_delta(struct pipeline *p, const struct source_files *files)
+{
+	struct load_jobs jobs = { .files = files, .lo = &p->lo };
+	size_t *slot, nadd = 0, ndel = 0;
+	size_t *add = xreallocarray(NULL, files->n + 1, sizeof *add);
+	bool *del = NULL;
+
+	char **held = p->held;
+	size_t nheld = p->nheld;
+
+	/* Which removed entries go (a file the source could not read keeps
+	 * its last good version, as in a whole list: held) and which files
+	 * are new. An entry held before goes once the source stops
+	 * reporting it, and is no longer held once it is back in the list. */
+	p->held = NULL;
+	p->nheld = p->held_cap = 0;
+	for (size_t r = 0; r < files->n_removed + nheld; r++) {
+		const char *path = r < files->n_removed ? files->removed[r] :
+		    held[r - files->n_removed];
+		struct file_entry *e = entry_find(p, path);
+
+		if (e == NULL || (r >= files->n_removed &&
+		    files_find(files, path) != NULL) ||
+		    (del != NULL && del[e - p->entries]))
+			continue;
+		if (e->good && source_reported(files, e->path)) {
+			bool have = false;
+
+			for (size_t h = 0; h < p->nheld && !have; h++)
+				have = strcmp(p->held[h], path) == 0;
+			if (!have)
+				ARRAY_PUSH(p->held, p->nheld, p->held_cap,
+				    xstrdup(path));
+			continue;
+		}
+		if (del == NULL)
+			del = xcalloc(p->n + 1, sizeof *del);
+		del[e - p->entries] = true;
+		ndel++;
+	}
+	for (size_t h = 0; h < nheld; h++)
+		free(held[h]);
+	free(held);
+	for (size_t i = 0; i < files->n; i++)
+		if (entry_find(p, files->files[i].path) == NULL)
+			add[nadd++] = i;
+	if (ndel + nadd > 0) {
+		size_t n = p->n - ndel + nadd, at = 0, a = 0;
+		struct file_entry *next = xreallocarray(NULL, n + 1, sizeof *next);
+
+		/* Both sorted: a merge of the kept entries and the new files. */
+		for (size_t i = 0; i <= p->n; i++) {
+			while (a < nadd && (i == p->n || strcmp(files->files[add[a]].path,
+			    p->entries[i].path) < 0)) {
+				next[at] = (struct file_entry){ 0 };
+				next[at++].path = xstrdup(files->files[add[a++]].path);
+			}
+			if (i == p->n)
+				break;
+			if (del != NULL && del[i])
+				entry_delete(p, &p->entries[i]);
+			else
+				next[at++] = p->entries[i];
+		}
+		free(p->entries);
+		p->entries = next;
+		p->n = at;
+		p->cap = n + 1;
+	}
+	free(del);
+	free(add);
+	jobs.index = xreallocarray(NULL, files->n + 1, sizeof *jobs.index);
+	slot = xreallocarray(NULL, files->n + 1, sizeof *slot);
+	for (size_t i = 0; i < files->n; i++) {
+		struct file_entry *e = entry_find(p, files->files[i].path);
+
+		if (entry_differs(e, &files->files[i])) {
+			jobs.index[jobs.n] = i;
+			slot[jobs.n++] = (size_t)(e - p->entries);
+		}
+	}
+	entries_parse(p, files, &jobs, p->entries, slot);
+	free(jobs.index);
+	free(slot);
+	if (entries_restore_unread(p, files, &p->entries, &p->n, &p->cap))
+		entries_sort(p->entries, p->n);
+}
+
 /* Move the current file entries into a new array that follows files,
  * parsing what changed. */
 static void
@@ -520,6 +808,11 @@ entries_update(struct pipeline *p, const struct source_files *files)
 	size_t n = 0, cap = 0, *slot;
 	struct load_jobs jobs = { .files = files, .lo = &p->lo };
 
+	changes_clear(p);
+	if (files->delta) {
+		entries_update_delta(p, files);
+		return;
+	}
 	jobs.index = xreallocarray(NULL, files->n + 1, sizeof *jobs.index);
 	slot = xreallocarray(NULL, files->n + 1, sizeof *slot);
 	for (size_t i = 0, cur = 0; i < files->n; i++) {
@@ -544,37 +837,16 @@ entries_update(struct pipeline *p, const struct source_files *files)
 			e.path = xstrdup(sf->path);
 		}
 		/* Unchanged content: nothing to parse. */
-		if (!((e.latest && e.latest->content_hash == sf->hash) ||
-		    (!e.latest && e.good && e.good->content_hash == sf->hash))) {
+		if (entry_differs(&e, sf)) {
 			jobs.index[jobs.n] = i;
 			slot[jobs.n++] = n;
 		}
 		ARRAY_PUSH(next, n, cap, e);
 	}
-	jobs.out = xreallocarray(NULL, jobs.n + 1, sizeof *jobs.out);
-	load_jobs_parse(p, &jobs);
-	for (size_t k = 0; k < jobs.n; k++) {
-		struct file_entry *e = &next[slot[k]];
-		struct loaded_file *lf = jobs.out[k];
-
-		if (e->latest && e->latest != e->good)
-			loaded_file_free(e->latest);
-		e->latest = NULL;
-		if (lf->ok) {
-			loaded_file_free(e->good);
-			e->good = lf;
-			e->serial = ++p->next_serial;
-			e->restored = false;
-			free(e->store_note);
-			e->store_note = NULL;
-		} else {
-			e->latest = lf;
-			entry_restore(p, e, files->files[jobs.index[k]].ns);
-		}
-	}
+	entries_parse(p, files, &jobs, next, slot);
 	free(jobs.index);
-	free(jobs.out);
 	free(slot);
+	held_clear(p);
 	/* Files that are gone stay only if the source said it could not read
 	 * them; the rest are deleted for real. */
 	for (size_t i = 0; i < p->n; i++) {
@@ -583,14 +855,30 @@ entries_update(struct pipeline *p, const struct source_files *files)
 		if (e->moved)
 			continue;
 		if (e->good && source_reported(files, e->path)) {
+			ARRAY_PUSH(p->held, p->nheld, p->held_cap, xstrdup(e->path));
 			ARRAY_PUSH(next, n, cap, *e);
 			continue;
 		}
-		file_entry_clear(e);
+		entry_delete(p, e);
 	}
-	/* A file the source could not read (too large, permission denied)
-	 * and the pipeline never had: after a restart, its copy serves, as
-	 * for a file that does not parse. */
+	entries_restore_unread(p, files, &next, &n, &cap);
+	free(p->entries);
+	p->entries = next;
+	p->n = n;
+	p->cap = cap;
+	/* Kept entries were appended after the new list: re-sort. */
+	entries_sort(next, n);
+}
+
+/* A file the source could not read (too large, permission denied) and
+ * the pipeline never had: after a restart, its copy serves, as for a file
+ * that does not parse. Appended to *next (unsorted); true if any was. */
+static bool
+entries_restore_unread(struct pipeline *p, const struct source_files *files,
+    struct file_entry **next, size_t *n, size_t *cap)
+{
+	size_t n0 = *n;
+
 	for (size_t d = 0; p->lg != NULL && d < files->diags.n; d++) {
 		const struct diag *dg = &files->diags.items[d];
 		struct file_entry e = { 0 };
@@ -600,41 +888,41 @@ entries_update(struct pipeline *p, const struct source_files *files)
 		if (dg->severity != DIAG_ERROR || dg->file[0] == '\0' ||
 		    !lastgood_has_path(p->lg, dg->file))
 			continue;
-		for (size_t i = 0; i < n && !have; i++)
-			have = strcmp(next[i].path, dg->file) == 0;
+		for (size_t i = 0; i < *n && !have; i++)
+			have = strcmp((*next)[i].path, dg->file) == 0;
 		if (have)
 			continue;
 		e.path = xstrdup(dg->file);
 		ns = source_namespace_of(dg->file);
 		entry_restore(p, &e, ns);
 		free(ns);
-		if (e.good != NULL)
-			ARRAY_PUSH(next, n, cap, e);
-		else
+		if (e.good != NULL) {
+			ARRAY_PUSH(*next, *n, *cap, e);
+			entry_touched(p, &(*next)[*n - 1]);
+		} else
 			file_entry_clear(&e);
 	}
-	free(p->entries);
-	p->entries = next;
-	p->n = n;
-	p->cap = cap;
-	if (n > 1) {
-		/* Kept entries were appended after the new list: re-sort. */
-		int sorted = 1;
+	return *n > n0;
+}
 
-		for (size_t i = 1; i < n && sorted; i++)
-			sorted = strcmp(next[i - 1].path, next[i].path) < 0;
-		if (!sorted) {
-			for (size_t i = 1; i < n; i++) {
-				struct file_entry tmp = next[i];
-				size_t j = i;
+static void
+entries_sort(struct file_entry *next, size_t n)
+{
+	int sorted = 1;
 
-				while (j > 0 && strcmp(next[j - 1].path, tmp.path) > 0) {
-					next[j] = next[j - 1];
-					j--;
-				}
-				next[j] = tmp;
-			}
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = strcmp(next[i - 1].path, next[i].path) < 0;
+	if (sorted)
+		return;
+	for (size_t i = 1; i < n; i++) {
+		struct file_entry tmp = next[i];
+		size_t j = i;
+
+		while (j > 0 && strcmp(next[j - 1].path, tmp.path) > 0) {
+			next[j] = next[j - 1];
+			j--;
 		}
+		next[j] = tmp;
 	}
 }
 
@@ -710,6 +998,9 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
  * durable at once (lastgood_flush). Entries, files and the store's index
  * are all sorted by path: one walk beside the other two, no search (a
  * one-file change in a 10,000-file tree stays a few microseconds here). */
+static bool persist_delta(struct pipeline *p, const struct source_files *files,
+    size_t max_puts);
+
 static bool
 pipeline_persist(struct pipeline *p, const struct source_files *files,
     size_t max_puts)
@@ -721,6 +1012,8 @@ pipeline_persist(struct pipeline *p, const struct source_files *files,
 
 	if (p->lg == NULL || lastgood_is_reader(p->lg))
 		return true;
+	if (files->delta)
+		return persist_delta(p, files, max_puts);
 	ro = lastgood_is_read_only(p->lg);
 	nidx = lastgood_count(p->lg);
 	for (size_t i = 0; i < p->n; i++) {
@@ -801,6 +1094,70 @@ pipeline_persist(struct pipeline *p, const struct source_files *files,
 	return true;
 }
 
+/* pipeline_persist after a delta build: only the entries the build
+ * touched and the paths it deleted are looked at; every other entry's
+ * copy is what the last build left. */
+static bool
+persist_delta(struct pipeline *p, const struct source_files *files,
+    size_t max_puts)
+{
+	struct file_entry **put = NULL;
+	size_t nput = 0, pcap = 0;
+	bool ro = lastgood_is_read_only(p->lg);
+
+	for (size_t t = 0; t < p->ntouched; t++) {
+		struct file_entry *e = entry_find(p, p->touched[t]);
+		const struct source_file *sf;
+
+		if (e == NULL)
+			continue;
+		e->persisted = false;
+		if (e->good == NULL)
+			continue;
+		if (lastgood_has(p->lg, e->path, e->good->content_hash)) {
+			e->persisted = true;
+			continue;
+		}
+		sf = e->restored ? NULL : files_find(files, e->path);
+		if (sf != NULL && sf->hash == e->good->content_hash)
+			ARRAY_PUSH(put, nput, pcap, e);
+	}
+	if (nput > max_puts) {
+		free(put);
+		return false;
+	}
+	for (size_t g = 0; g < p->ngone && !ro; g++)
+		if (lastgood_has_path(p->lg, p->gone[g])) {
+			log_info("%s: gone from the source; its last good copy is "
+			    "dropped", p->gone[g]);
+			lastgood_drop(p->lg, p->gone[g]);
+		}
+	for (size_t q = 0; q < nput; q++) {
+		struct file_entry *e = put[q];
+		const struct source_file *sf = files_find(files, e->path);
+		char *err;
+
+		if (lastgood_put(p->lg, e->path, sf->data, sf->len, sf->hash,
+		    &err) < 0) {
+			if (e->persist_failed != sf->hash)
+				log_warning("%s: last good copy not saved: %s; after a "
+				    "restart a broken save of it would leave it out",
+				    e->path, err);
+			e->persist_failed = sf->hash;
+			free(err);
+		} else {
+			e->persist_failed = 0;
+			e->persisted = true;
+		}
+	}
+	if (lastgood_flush(p->lg) > 0)
+		for (size_t q = 0; q < nput; q++)
+			put[q]->persisted = lastgood_has(p->lg, put[q]->path,
+			    put[q]->good->content_hash);
+	free(put);
+	return true;
+}
+
 void
 pipeline_defer_persist(struct pipeline *p, bool later)
 {
@@ -825,8 +1182,6 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     struct build_result *out)
 {
-	uint64_t sum;
-
 	memset(out, 0, sizeof *out);
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
@@ -869,10 +1224,9 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 
 	/* Claims change only with what the files in effect claim; git
 	 * history with the commit. */
-	sum = claims_sum(p);
-	if (sum != p->claims_sum)
+	if (p->claims_total != p->claims_sum)
 		p->claims_stale = true;
-	p->claims_sum = sum;
+	p->claims_sum = p->claims_total;
 	if (files->claim_age != NULL && files->revision != NULL) {
 		if (p->claims_stale || p->owners_revision == NULL ||
 		    strcmp(p->owners_revision, files->revision) != 0) {
@@ -899,6 +1253,15 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 		free(name);
 	}
 	snapshot_add_gateway_none(out->snapshot);
+	/* What is retired from now on may be pointed to by this result. */
+	{
+		struct build_keep *k = keep_new();
+
+		p->keep->newer = keep_ref(k);
+		keep_unref(p->keep);
+		p->keep = k;
+		out->keep = keep_ref(k);
+	}
 }
 
 /* Most of the DAG was built by this build (not reused from the last):
@@ -920,6 +1283,7 @@ build_result_free(struct build_result *r)
 	diag_list_free(&r->diags);
 	free(r->files);
 	pipeline_free(r->owner);
+	keep_unref(r->keep);
 	memset(r, 0, sizeof *r);
 #ifdef __GLIBC__
 	/* The DAG and the translation's messages are most of a build's

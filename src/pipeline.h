@@ -48,6 +48,10 @@ struct build_result {
 	/* The ledger of FQDN claims changed (directory mode): save it
 	 * (pipeline_owners). */
 	bool owners_changed;
+	/* What the result points into (loaded files, paths) is kept alive
+	 * by this until the result is freed, whatever later builds or
+	 * pipeline_free do (pipeline.c, struct build_keep). */
+	struct build_keep *keep;
 };
 
 struct pipeline;
@@ -71,7 +75,13 @@ void pipeline_persist_pending(struct pipeline *p, const struct source_files *fil
  * (serve's first build: no fsync before READY). */
 void pipeline_defer_persist(struct pipeline *p, bool later);
 /* Rebuild from files. Files whose content hash did not change are not
- * parsed again. Never fails: problems are in out->diags and statuses. */
+ * parsed again. Never fails: problems are in out->diags and statuses.
+ * A delta list (source.h: files->delta) is applied to the files of the
+ * last build: only the files it names are looked at. Its diags are taken
+ * as all of the revision's problems, as in a whole list; a file it
+ * removes that the diags report unreadable keeps its last good version
+ * until the source stops reporting it. Same files, same result, whichever
+ * form they came in. */
 void pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     struct build_result *out);

@@ -42,6 +42,17 @@ struct dag_cache {
 	struct dag_cache_stats stats;
 	struct unit_keys *units; /* open addressing by id, cap a power of 2 */
 	size_t nunits, ucap;
+	/* The last build's units (ids in order) and their grouping: a build
+	 * whose changed units keep their keys keeps the grouping. */
+	uint64_t *prev_ids;
+	size_t *prev_group_of, prev_n, prev_tls_group;
+	/* The last build's parts in order (a reference each) and which of
+	 * its arrays were assembled in order without a sort (ASM_*): where
+	 * two neighbouring parts are both the same again, their order is
+	 * known without a comparison. */
+	struct dag **prev_parts;
+	size_t prev_nparts;
+	unsigned prev_in_order;
 };
 
 struct dag_cache *
@@ -69,11 +80,25 @@ cache_clear(struct dag_cache *c)
 
 static void units_clear(struct dag_cache *c);
 
+static void
+prev_parts_clear(struct dag_cache *c)
+{
+	for (size_t i = 0; i < c->prev_nparts; i++)
+		dag_free(c->prev_parts[i]);
+	free(c->prev_parts);
+	c->prev_parts = NULL;
+	c->prev_nparts = 0;
+	c->prev_in_order = 0;
+}
+
 void
 dag_cache_free(struct dag_cache *c)
 {
 	if (c == NULL)
 		return;
+	prev_parts_clear(c);
+	free(c->prev_ids);
+	free(c->prev_group_of);
 	cache_clear(c);
 	free(c->slots);
 	units_clear(c);
@@ -271,10 +296,6 @@ httpproxy_has_tls(const struct httpproxy *hp)
 	if (hp->tcpproxy != NULL ||
 	    (hp->virtualhost != NULL && hp->virtualhost->tls != NULL))
 		return true;
-	/* JWKS clusters (jwt.c) are shared by name across roots; providers
-	 * need TLS anyway. */
-	if (hp->virtualhost != NULL && hp->virtualhost->njwt_providers > 0)
-		return true;
 	for (size_t i = 0; i < hp->nroutes; i++)
 		for (size_t k = 0; k < hp->routes[i].nservices; k++)
 			if (hp->routes[i].services[k].validation != NULL)
@@ -289,6 +310,102 @@ backend_keys(const struct gw_backend_ref *be, size_t nbe, uint64_t **keys,
 	for (size_t i = 0; i < nbe; i++)
 		if (be[i].namespace != NULL)
 			keys_add(keys, n, cap, key_of('n', be[i].namespace));
+}
+
+/* Two keys from one pair of strings ("ns/name" without the copy). */
+static uint64_t
+key_of2(char kind, const char *a, const char *b)
+{
+	uint64_t v[2] = { key_of(kind, a), key_of(kind, b) };
+	uint64_t h = hash_bytes(v, sizeof v);
+
+	return h ? h : 1;
+}
+
+/* JWT providers (jwt.c): a remote JWKS is a DNS cluster named after its
+ * scheme and host, shared by every provider fetching from that host:
+ * providers join by host. A CA to validate it is a Secret (TLS). The
+ * host itself must have TLS, which keys it on its own. */
+static void
+jwt_keys(const struct hp_virtualhost *vh, uint64_t **keys, size_t *n,
+    size_t *cap)
+{
+	for (size_t i = 0; i < vh->njwt_providers; i++) {
+		const struct hp_remote_jwks *r = vh->jwt_providers[i].remote_jwks;
+		const char *host, *end;
+		char *h;
+
+		if (r == NULL || r->uri == NULL)
+			continue;
+		host = strstr(r->uri, "://");
+		host = host ? host + 3 : r->uri;
+		end = host + strcspn(host, "/:?#");
+		h = xstrndup(host, (size_t)(end - host));
+		keys_add(keys, n, cap, key_of('j', h));
+		free(h);
+		if (r->validation != NULL)
+			keys_add(keys, n, cap, KEY_TLS);
+	}
+}
+
+/* A Gateway API route: the Gateways it names as parents (each Gateway
+ * with its routes is one group: listeners, conflicts and tie-breaks are
+ * among them). */
+static void
+parent_keys(const struct object *o, const struct gw_parent_ref *refs,
+    size_t nrefs, uint64_t **keys, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < nrefs; i++)
+		if (refs[i].name != NULL)
+			keys_add(keys, n, cap, key_of2('w', refs[i].namespace ?
+			    refs[i].namespace : o->meta.namespace, refs[i].name));
+}
+
+static void
+object_refs_keys(const struct gw_object_ref *refs, size_t nrefs,
+    uint64_t **keys, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < nrefs; i++)
+		if (refs[i].namespace != NULL)
+			keys_add(keys, n, cap, key_of('n', refs[i].namespace));
+}
+
+static bool
+route_namespaces_selected(const struct gw_route_namespaces *rn)
+{
+	return rn != NULL && rn->from != NULL &&
+	    strcmp(rn->from, "Selector") == 0;
+}
+
+/* A Gateway: its class, itself (its routes name it), the Secrets of its
+ * TLS listeners and their namespaces (ReferenceGrants live there), and
+ * the labels of Namespaces when a listener selects routes by them. */
+static void
+gateway_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
+{
+	const struct gateway *gw = &o->u.gateway;
+	bool tls = gw->tls != NULL;
+
+	if (gw->gateway_class_name != NULL)
+		keys_add(keys, n, cap, key_of('c', gw->gateway_class_name));
+	keys_add(keys, n, cap, key_of2('w', o->meta.namespace, o->meta.name));
+	for (size_t i = 0; i < gw->nlisteners; i++) {
+		const struct gw_listener *l = &gw->listeners[i];
+
+		if (l->tls != NULL) {
+			tls = true;
+			object_refs_keys(l->tls->certificate_refs,
+			    l->tls->ncertificate_refs, keys, n, cap);
+		}
+		if (l->allowed_routes != NULL &&
+		    route_namespaces_selected(l->allowed_routes->namespaces))
+			keys_add(keys, n, cap, key_of('N', "labels"));
+	}
+	if (gw->allowed_listeners != NULL &&
+	    route_namespaces_selected(gw->allowed_listeners->namespaces))
+		keys_add(keys, n, cap, key_of('N', "labels"));
+	if (tls)
+		keys_add(keys, n, cap, KEY_TLS);
 }
 
 /* The namespaces of the Services a Gateway API route names. */
@@ -351,6 +468,8 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 			}
 		if (httpproxy_has_tls(hp))
 			keys_add(keys, n, cap, KEY_TLS);
+		if (hp->virtualhost != NULL)
+			jwt_keys(hp->virtualhost, keys, n, cap);
 		break;
 	}
 	case OBJ_INGRESS: {
@@ -372,27 +491,42 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 	case OBJ_EXTENSIONSERVICE:
 		keys_add(keys, n, cap, KEY_TLS);
 		break;
-	/* Gateway API: a Gateway's listeners take routes from namespaces
-	 * chosen by labels, routes name Gateways and Services of other
-	 * namespaces: every Gateway API object is in one group (the TLS
-	 * one, which HTTPS listeners will need), joined with the
-	 * namespaces whose Services they name. */
+	/* Gateway API: a route joins the Gateways it names and the
+	 * namespaces of its Services (where the ReferenceGrants letting it
+	 * reach them are); a Gateway its class; Namespaces (their labels)
+	 * the Gateways selecting routes by them. ReferenceGrants and
+	 * ConfigMaps are looked up in their own namespace. Only what reads
+	 * Secrets (TLS listeners, BackendTLSPolicy) is in the TLS group. */
 	case OBJ_HTTPROUTE:
+		parent_keys(o, o->u.httproute.parent_refs,
+		    o->u.httproute.nparent_refs, keys, n, cap);
+		gateway_route_keys(o, keys, n, cap);
+		break;
 	case OBJ_GRPCROUTE:
-		keys_add(keys, n, cap, KEY_TLS);
+		parent_keys(o, o->u.grpcroute.parent_refs,
+		    o->u.grpcroute.nparent_refs, keys, n, cap);
+		gateway_route_keys(o, keys, n, cap);
+		break;
+	case OBJ_TLSROUTE:
+	case OBJ_TCPROUTE:
+		parent_keys(o, o->u.l4route.parent_refs,
+		    o->u.l4route.nparent_refs, keys, n, cap);
 		gateway_route_keys(o, keys, n, cap);
 		break;
 	case OBJ_GATEWAYCLASS:
+		keys_add(keys, n, cap, key_of('c', o->meta.name));
+		break;
 	case OBJ_GATEWAY:
-	case OBJ_TLSROUTE:
-	case OBJ_TCPROUTE:
-	case OBJ_REFERENCEGRANT:
-	case OBJ_BACKENDTLSPOLICY:
-	case OBJ_CONFIGMAP:
+		gateway_keys(o, keys, n, cap);
+		break;
 	case OBJ_NAMESPACE:
+		keys_add(keys, n, cap, key_of('N', "labels"));
+		break;
+	case OBJ_BACKENDTLSPOLICY:
 		keys_add(keys, n, cap, KEY_TLS);
-		if (o->kind == OBJ_TLSROUTE || o->kind == OBJ_TCPROUTE)
-			gateway_route_keys(o, keys, n, cap);
+		break;
+	case OBJ_REFERENCEGRANT:
+	case OBJ_CONFIGMAP:
 		break;
 	default: /* Service, Endpoints, EndpointSlice: their namespace */
 		break;
@@ -547,25 +681,41 @@ struct runs {
 	size_t n, elem;
 	int (*cmp)(const void *, const void *);
 	bool sorted;
+	/* Parts by position: changed[i] counts the parts up to i that are
+	 * not the last assembly's part at i (NULL: compare every boundary);
+	 * last: the part of the last run added. */
+	const size_t *changed;
+	size_t last;
+	bool known; /* the next run's boundary is known to be in order */
 };
+
+enum { ASM_VHOSTS = 1, ASM_CLUSTERS = 2, ASM_ENDPOINTS = 4, ASM_SECRETS = 8,
+	ASM_TLS_FILES = 16, ASM_STATUSES = 32 };
 
 static void
 runs_init(struct runs *r, void *base, size_t elem,
-    int (*cmp)(const void *, const void *))
+    int (*cmp)(const void *, const void *), const size_t *changed)
 {
-	*r = (struct runs){ .base = base, .elem = elem, .cmp = cmp, .sorted = true };
+	*r = (struct runs){ .base = base, .elem = elem, .cmp = cmp, .sorted = true,
+		.changed = changed };
 }
 
+/* The run src[0..n) of part i. Two runs of parts that were assembled
+ * in order last time, with no other part between them changed since,
+ * are in order again: no comparison. */
 static void
-runs_add(struct runs *r, const void *src, size_t n)
+runs_add(struct runs *r, const void *src, size_t n, size_t i)
 {
 	if (n == 0)
 		return;
-	if (r->n > 0 && r->sorted &&
+	if (r->n > 0 && r->sorted && !r->known &&
+	    (r->changed == NULL || r->changed[i + 1] != r->changed[r->last]) &&
 	    r->cmp(r->base + (r->n - 1) * r->elem, src) > 0)
 		r->sorted = false;
 	memcpy(r->base + r->n * r->elem, src, n * r->elem);
 	r->n += n;
+	r->last = i;
+	r->known = false;
 }
 
 static size_t
@@ -580,30 +730,37 @@ runs_finish(struct runs *r)
  * of that kind (a range of its sorted array) are one run. */
 static size_t
 statuses_assemble(struct dag_object_status *out, struct dag **parts,
-    size_t nparts)
+    size_t nparts, const size_t *changed, bool *in_order)
 {
 	size_t *at = xcalloc(nparts + 1, sizeof *at); /* next of each part */
 	struct runs r;
+	size_t n;
 
-	runs_init(&r, out, sizeof out[0], status_cmp);
-	for (int k = 0; k < OBJ_KIND_COUNT; k++)
+	runs_init(&r, out, sizeof out[0], status_cmp, changed);
+	for (int k = 0; k < OBJ_KIND_COUNT; k++) {
+		/* The first run of a kind follows statuses of a smaller kind:
+		 * in order (status_cmp compares kinds first). */
+		r.known = true;
 		for (size_t i = 0; i < nparts; i++) {
 			const struct dag *p = parts[i];
 			size_t from = at[i];
 
 			while (at[i] < p->nstatuses && (int)p->statuses[at[i]].kind == k)
 				at[i]++;
-			runs_add(&r, p->statuses + from, at[i] - from);
+			runs_add(&r, p->statuses + from, at[i] - from, i);
 		}
+	}
 	/* Not one of the kinds (never from the loader): keep it anyway. */
 	for (size_t i = 0; i < nparts; i++)
 		if (at[i] < parts[i]->nstatuses) {
 			r.sorted = false;
 			runs_add(&r, parts[i]->statuses + at[i],
-			    parts[i]->nstatuses - at[i]);
+			    parts[i]->nstatuses - at[i], i);
 		}
 	free(at);
-	return runs_finish(&r);
+	*in_order = r.sorted;
+	n = runs_finish(&r);
+	return n;
 }
 
 static int
@@ -615,8 +772,7 @@ gateway_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->name, y->name);
 }
 
-/* Every Gateway API object is in the TLS group (object_keys), so one
- * part at most has Gateways; several are merged all the same. */
+/* Gateways of several groups (object_keys): merged in name order. */
 static void
 gateways_assemble(struct dag *dag, struct dag **parts, size_t nparts)
 {
@@ -637,9 +793,11 @@ gateways_assemble(struct dag *dag, struct dag **parts, size_t nparts)
 		qsort(dag->gateways, n, sizeof dag->gateways[0], gateway_cmp);
 }
 
-/* The union of parts (taken): one DAG holding a reference to each. */
+/* The union of parts (taken): one DAG holding a reference to each.
+ * changed (NULL: none known) and *in_order as for runs, ASM_* bits. */
 static struct dag *
-dag_assemble(struct dag **parts, size_t nparts)
+dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
+    unsigned known, unsigned *in_order)
 {
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct arena *a = &dag->arena;
@@ -663,26 +821,43 @@ dag_assemble(struct dag **parts, size_t nparts)
 	dag->statuses = ARENA_ARRAY(a, struct dag_object_status, ns + 1);
 	dag->secrets = ARENA_ARRAY(a, struct dag_secret *, nsec + 1);
 	dag->tls_files = ARENA_ARRAY(a, const char *, nf + 1);
-	runs_init(&rv, dag->vhosts, sizeof dag->vhosts[0], vhost_cmp);
-	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], cluster_ptr_cmp);
-	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], endpoints_ptr_cmp);
-	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_ptr_cmp);
-	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], str_ptr_cmp);
+#define KNOWN(bit) ((known & (bit)) ? changed : NULL)
+	runs_init(&rv, dag->vhosts, sizeof dag->vhosts[0], vhost_cmp,
+	    KNOWN(ASM_VHOSTS));
+	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], cluster_ptr_cmp,
+	    KNOWN(ASM_CLUSTERS));
+	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], endpoints_ptr_cmp,
+	    KNOWN(ASM_ENDPOINTS));
+	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_ptr_cmp,
+	    KNOWN(ASM_SECRETS));
+	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], str_ptr_cmp,
+	    KNOWN(ASM_TLS_FILES));
 	for (size_t i = 0; i < nparts; i++) {
 		const struct dag *p = parts[i];
 
-		runs_add(&rv, p->vhosts, p->nvhosts);
-		runs_add(&rc, p->clusters, p->nclusters);
-		runs_add(&re, p->endpoints, p->nendpoints);
-		runs_add(&rs, p->secrets, p->nsecrets);
-		runs_add(&rf, p->tls_files, p->ntls_files);
+		runs_add(&rv, p->vhosts, p->nvhosts, i);
+		runs_add(&rc, p->clusters, p->nclusters, i);
+		runs_add(&re, p->endpoints, p->nendpoints, i);
+		runs_add(&rs, p->secrets, p->nsecrets, i);
+		runs_add(&rf, p->tls_files, p->ntls_files, i);
 	}
+	*in_order = (rv.sorted ? ASM_VHOSTS : 0) | (rc.sorted ? ASM_CLUSTERS : 0) |
+	    (re.sorted ? ASM_ENDPOINTS : 0) | (rs.sorted ? ASM_SECRETS : 0) |
+	    (rf.sorted ? ASM_TLS_FILES : 0);
 	dag->nvhosts = runs_finish(&rv);
 	dag->nclusters = runs_finish(&rc);
 	dag->nendpoints = runs_finish(&re);
 	dag->nsecrets = runs_finish(&rs);
 	dag->ntls_files = runs_finish(&rf);
-	dag->nstatuses = statuses_assemble(dag->statuses, parts, nparts);
+	{
+		bool st_in_order;
+
+		dag->nstatuses = statuses_assemble(dag->statuses, parts, nparts,
+		    KNOWN(ASM_STATUSES), &st_in_order);
+		if (st_in_order)
+			*in_order |= ASM_STATUSES;
+	}
+#undef KNOWN
 	gateways_assemble(dag, parts, nparts);
 	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
 	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
@@ -837,6 +1012,61 @@ units_group(struct dag_cache *c, const struct dag_unit *units, size_t n,
 	free(g.key_node);
 }
 
+static void
+grouping_save(struct dag_cache *c, const struct dag_unit *units, size_t n,
+    const size_t *group_of, size_t tls_group)
+{
+	c->prev_ids = xreallocarray(c->prev_ids, n + 1, sizeof *c->prev_ids);
+	c->prev_group_of = xreallocarray(c->prev_group_of, n + 1,
+	    sizeof *c->prev_group_of);
+	for (size_t u = 0; u < n; u++)
+		c->prev_ids[u] = units[u].id;
+	memcpy(c->prev_group_of, group_of, n * sizeof *group_of);
+	c->prev_n = n;
+	c->prev_tls_group = tls_group;
+}
+
+/* The grouping of the last build holds again when the same files are
+ * in the same order and every changed one has the keys its previous
+ * version had (an edit of routes, of a Service's ports): the common
+ * change, decided without the union-find over every key. Keys of the
+ * versions replaced stay in the table until the next full grouping,
+ * which runs before they are as many as the units. */
+static bool
+units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
+    size_t n, size_t *group_of, size_t *tls_group)
+{
+	size_t nchanged = 0;
+
+	if (c->prev_ids == NULL || n != c->prev_n || c->nunits > 2 * n + 64)
+		return false;
+	for (size_t u = 0; u < n; u++)
+		nchanged += units[u].id != c->prev_ids[u];
+	if (nchanged * 8 > n)
+		return false;
+	units_reserve(c, nchanged);
+	for (size_t u = 0; u < n; u++) {
+		const struct unit_keys *old, *now;
+
+		if (units[u].id == c->prev_ids[u])
+			continue;
+		old = unit_slot(c->units, c->ucap, c->prev_ids[u]);
+		now = unit_keys_get(c, &units[u]);
+		if (old->id == 0 || old->n != now->n ||
+		    memcmp(old->keys, now->keys, now->n * sizeof now->keys[0]) != 0)
+			return false;
+	}
+	/* Flags as a full grouping leaves them (units_sweep). */
+	for (size_t u = 0; u < n; u++)
+		if (units[u].id != c->prev_ids[u]) {
+			unit_slot(c->units, c->ucap, units[u].id)->used = false;
+			c->prev_ids[u] = units[u].id;
+		}
+	memcpy(group_of, c->prev_group_of, n * sizeof *group_of);
+	*tls_group = c->prev_tls_group;
+	return true;
+}
+
 static int
 str_bsearch_cmp(const void *key, const void *elem)
 {
@@ -956,7 +1186,10 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		c->cfg_fp = cfg_fp;
 	}
 	memset(&c->stats, 0, sizeof c->stats);
-	units_group(c, units, nunits, group_of, &tls_group);
+	if (!units_regroup_same(c, units, nunits, group_of, &tls_group)) {
+		units_group(c, units, nunits, group_of, &tls_group);
+		grouping_save(c, units, nunits, group_of, tls_group);
+	}
 	/* Members of each group in unit order: a list threaded through next,
 	 * from the group's first unit (its root). */
 	for (size_t u = 0; u < nunits; u++)
@@ -1005,7 +1238,26 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	}
 	cache_sweep(c, nparts);
 	free(contested);
-	dag = dag_assemble(parts, nparts);
+	{
+		/* changed[i]: parts before position i not the last build's
+		 * part at i. */
+		size_t *changed = xreallocarray(NULL, nparts + 1, sizeof *changed);
+		unsigned known = nparts == c->prev_nparts ? c->prev_in_order : 0;
+
+		changed[0] = 0;
+		for (size_t i = 0; i < nparts; i++)
+			changed[i + 1] = changed[i] + (known == 0 ||
+			    parts[i] != c->prev_parts[i]);
+		prev_parts_clear(c);
+		dag = dag_assemble(parts, nparts, changed, known,
+		    &c->prev_in_order);
+		free(changed);
+		c->prev_parts = xreallocarray(NULL, nparts + 1,
+		    sizeof *c->prev_parts);
+		for (size_t i = 0; i < nparts; i++)
+			c->prev_parts[i] = dag_ref(parts[i]);
+		c->prev_nparts = nparts;
+	}
 	dag->nparts_built = c->stats.built;
 	free(objs);
 	free(parts);

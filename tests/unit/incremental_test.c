@@ -215,6 +215,31 @@ static size_t resources_in_order, resources_total;
 /* Hosts of ingress_http copied from the last one's bytes. */
 static size_t http_hosts_kept;
 
+/* The Gateways of an incremental build (from several parts) are those
+ * of one whole build, and each one's snapshot is the same. */
+static void
+assert_same_gateways(const struct build_result *r, const struct dag *whole,
+    const struct translate_options *to, const char *what)
+{
+	if (r->dag->ngateways != whole->ngateways)
+		fail_msg("%s: %zu Gateways, a fresh build has %zu", what,
+		    r->dag->ngateways, whole->ngateways);
+	assert_int_equal(r->snapshot->ngateways, whole->ngateways);
+	for (size_t i = 0; i < whole->ngateways; i++) {
+		const struct dag_gateway *gw = &whole->gateways[i];
+		char *name = xasprintf("%s/%s", gw->namespace, gw->name);
+		struct snapshot *fresh = translate_gateway(whole, gw, to,
+		    r->snapshot->revision);
+
+		assert_string_equal(r->dag->gateways[i].namespace, gw->namespace);
+		assert_string_equal(r->dag->gateways[i].name, gw->name);
+		assert_string_equal(r->snapshot->gateways[i].name, name);
+		assert_same_snapshot(r->snapshot->gateways[i].snap, fresh, name);
+		snapshot_unref(fresh);
+		free(name);
+	}
+}
+
 /* One build of files through p (incremental DAG, translate cache),
  * checked against the DAG of the same files in effect (p keeps the last
  * good version of a broken file) made by one dag_build, translated
@@ -252,11 +277,58 @@ build_and_compare(struct pipeline *p, const struct source_files *files,
 	fresh = translate_dag(whole, to, r.revision);
 	assert_same_dag(r.dag, whole, what);
 	assert_same_snapshot(r.snapshot, fresh, what);
+	assert_same_gateways(&r, whole, to, what);
 	assert_int_equal(dag_count_status(r.dag, DAG_STATUS_INVALID),
 	    dag_count_status(whole, DAG_STATUS_INVALID));
 	snapshot_unref(fresh);
 	dag_free(whole);
 	build_result_free(&r);
+}
+
+/* data with every "namespace: NS" naming a namespace of the case's files
+ * renamed "namespace: c<n>-NS" (also quoted). */
+static char *
+with_namespaces(const char *data, const struct source_files *one, size_t c)
+{
+	char *out = xstrdup(data);
+
+	for (size_t i = 0; i < one->n; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(one->files[k].ns, one->files[i].ns) == 0;
+		for (int quoted = 0; !seen && quoted < 2; quoted++) {
+			char *from = xasprintf(quoted ? "namespace: \"%s\"" :
+			    "namespace: %s", one->files[i].ns);
+			char *to = xasprintf(quoted ? "namespace: \"c%zu-%s\"" :
+			    "namespace: c%zu-%s", c, one->files[i].ns);
+			struct strbuf sb = STRBUF_INIT;
+			const char *q = out, *m;
+
+			while ((m = strstr(q, from)) != NULL) {
+				char after = m[strlen(from)];
+
+				strbuf_add(&sb, q, (size_t)(m - q));
+				/* A whole name only: "shop" not in "shop2". */
+				strbuf_puts(&sb, after == '\0' ||
+				    strchr("\n,} \"", after) ? to : from);
+				q = m + strlen(from);
+			}
+			strbuf_puts(&sb, q);
+			free(out);
+			out = strbuf_detach(&sb, NULL);
+			free(from);
+			free(to);
+		}
+	}
+	return out;
+}
+
+static int
+source_file_path_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct source_file *)a)->path,
+	    ((const struct source_file *)b)->path);
 }
 
 static char *
@@ -946,6 +1018,100 @@ test_regex_limit_change(void **state)
 	config_free(&cfg);
 }
 
+/* Gateway API objects, JWT providers and ExtensionServices of several
+ * golden cases in one tree (so they fall into several groups, no longer
+ * one TLS group): each file removed, changed value by value and put
+ * back, every build equal to one dag_build of the files in effect. */
+static void
+test_gateway_jwt_ext_tree(void **state)
+{
+	static const char *cases[] = { "gateway-httproute-simple",
+	    "gateway-grpcroute", "gateway-httproute-reference-grant",
+	    "gateway-httproute-weights", "gateway-status-reasons",
+	    "gateway-class-not-served", "contour-jwt", "extauth",
+	    "extension-service-options", "basic" };
+	char *dir = golden_dir();
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files all = { 0 }, v;
+	struct pipeline *p;
+	size_t cap = 0, before;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	diag_list_init(&all.diags);
+	all.revision = xstrdup("gw");
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char *input = xasprintf("%s/%s/input", dir, cases[c]);
+		struct diag_list diags;
+		struct source_dir *sd;
+		struct source_files one;
+
+		diag_list_init(&diags);
+		if (source_dir_open(input, NULL, &sd, &diags) < 0)
+			fail_msg("%s: cannot open", input);
+		diag_list_free(&diags);
+		assert_int_equal(source_dir_scan(sd, &one), 0);
+		/* Each case in namespaces of its own ("c<n>-" before each
+		 * name, in paths and in "namespace: " references), so the
+		 * cases are independent groups unless grouping joins them. */
+		for (size_t i = 0; i < one.n; i++) {
+			const struct source_file *f = &one.files[i];
+			struct source_file nf = { 0 };
+
+			nf.path = xasprintf("c%zu-%s", c, f->path);
+			nf.ns = xasprintf("c%zu-%s", c, f->ns);
+			nf.data = with_namespaces(f->data, &one, c);
+			nf.len = strlen(nf.data);
+			nf.hash = hash_bytes(nf.data, nf.len);
+			ARRAY_PUSH(all.files, all.n, cap, nf);
+		}
+		source_files_free(&one);
+		source_dir_close(sd);
+		free(input);
+	}
+	qsort(all.files, all.n, sizeof all.files[0], source_file_path_cmp);
+	p = pipeline_new(NULL);
+	build_and_compare(p, &all, &cfg, &to, "gateway tree");
+	/* Gateways of one class are one group (the class says whether they
+	 * are served); the JWT and ExtensionService cases have TLS hosts:
+	 * two groups at least, no longer everything in the TLS group. */
+	assert_true(pipeline_dag_stats(p).groups >= 2);
+	before = groups_reused;
+	build_and_compare(p, &all, &cfg, &to, "gateway tree");
+	for (size_t i = 0; i < all.n; i++) {
+		size_t nvalues = 0;
+
+		files_variant(&v, &all, i, all.n, 0, 0);
+		build_and_compare(p, &v, &cfg, &to, all.files[i].path);
+		source_files_free(&v);
+		build_and_compare(p, &all, &cfg, &to, "gateway tree");
+		for (const char *q = all.files[i].data; (q = strstr(q, ": ")) != NULL;
+		    q += 2)
+			nvalues++;
+		for (size_t nth = 0; nth < nvalues; nth++) {
+			char *data;
+
+			if (!alter_value(all.files[i].data, nth, &data))
+				continue;
+			files_with(&v, &all, i, data);
+			build_and_compare(p, &v, &cfg, &to, all.files[i].path);
+			source_files_free(&v);
+		}
+		build_and_compare(p, &all, &cfg, &to, "gateway tree");
+	}
+	/* With every Gateway API object in the TLS group (rebuilt by every
+	 * build), nothing of this tree would ever be reused. */
+	print_message("%zu groups reused in the gateway tree\n",
+	    groups_reused - before);
+	assert_true(groups_reused - before > all.n);
+	pipeline_free(p);
+	source_files_free(&all);
+	config_free(&cfg);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -959,6 +1125,7 @@ main(void)
 		cmocka_unit_test(test_cross_file_changes),
 		cmocka_unit_test(test_tls_group_rebuilt),
 		cmocka_unit_test(test_cache_matches_fresh_translation),
+		cmocka_unit_test(test_gateway_jwt_ext_tree),
 		cmocka_unit_test(test_regex_limit_change),
 	};
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "envoy/config/cluster/v3/cluster.pb-c.h"
@@ -16,8 +18,11 @@
 #include "envoy/config/endpoint/v3/endpoint_components.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
+#include "admin/admin.h"
 #include "pipeline.h"
+#include "source/lastgood.h"
 #include "util/hash.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 static const char *proxy_yaml =
@@ -415,6 +420,279 @@ test_snapshot_sorts_runs(void **state)
 	}
 }
 
+/* --- the delta form of source_files (source.h) ----------------------------- */
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static struct lastgood *
+delta_store(char **dir)
+{
+	char tmpl[] = "/tmp/cairn-pipeline-XXXXXX";
+	struct lastgood_options o = { 0 };
+	struct lastgood *lg = NULL;
+	char *w = NULL, *err = NULL;
+
+	assert_non_null(mkdtemp(tmpl));
+	*dir = xstrdup(tmpl);
+	o.state_dir = *dir;
+	o.source_key = "k";
+	assert_int_equal(lastgood_open(&lg, &o, &w, &err), 0);
+	assert_null(err);
+	free(w);
+	return lg;
+}
+
+/* The delta from prev to cur, as a source hands it over: the files
+ * added or changed, the paths gone, and the revision's problems. */
+static void
+delta_of(const struct source_files *prev, const struct source_files *cur,
+    struct source_files *out)
+{
+	size_t cap = 0, rcap = 0;
+
+	memset(out, 0, sizeof *out);
+	diag_list_init(&out->diags);
+	diag_list_append(&out->diags, &cur->diags);
+	out->revision = xstrdup(cur->revision);
+	out->delta = true;
+	for (size_t i = 0; i < cur->n; i++) {
+		const struct source_file *f = &cur->files[i];
+		bool same = false;
+
+		for (size_t k = 0; k < prev->n && !same; k++)
+			same = strcmp(prev->files[k].path, f->path) == 0 &&
+			    prev->files[k].hash == f->hash;
+		if (same)
+			continue;
+		ARRAY_PUSH(out->files, out->n, cap, ((struct source_file){
+			.path = xstrdup(f->path), .ns = xstrdup(f->ns),
+			.data = xstrdup(f->data), .len = f->len, .hash = f->hash }));
+	}
+	for (size_t k = 0; k < prev->n; k++) {
+		bool kept = false;
+
+		for (size_t i = 0; i < cur->n && !kept; i++)
+			kept = strcmp(prev->files[k].path, cur->files[i].path) == 0;
+		if (!kept)
+			ARRAY_PUSH(out->removed, out->n_removed, rcap,
+			    xstrdup(prev->files[k].path));
+	}
+}
+
+static void
+files_copy(const struct source_files *from, struct source_files *to)
+{
+	source_files_free(to);
+	diag_list_init(&to->diags);
+	diag_list_append(&to->diags, &from->diags);
+	to->revision = xstrdup(from->revision);
+	for (size_t i = 0; i < from->n; i++)
+		files_set(to, from->files[i].path, from->files[i].data);
+}
+
+/* Same statuses, same snapshot (versions and bytes), same ledger. */
+static void
+assert_same_build(const struct build_result *a, const struct build_result *b,
+    const struct pipeline *pa, const struct pipeline *pb)
+{
+	const struct fqdn_ledger *la = pipeline_owners(pa),
+	    *lb = pipeline_owners(pb);
+
+	assert_int_equal(a->nfiles, b->nfiles);
+	for (size_t i = 0; i < a->nfiles; i++) {
+		assert_string_equal(a->files[i].path, b->files[i].path);
+		assert_int_equal(a->files[i].state, b->files[i].state);
+		assert_string_equal(a->files[i].serving_hash,
+		    b->files[i].serving_hash);
+		assert_int_equal(a->files[i].nobjects, b->files[i].nobjects);
+		assert_int_equal(a->files[i].persisted, b->files[i].persisted);
+	}
+	assert_int_equal(a->nobjects, b->nobjects);
+	assert_int_equal(a->nrestored, b->nrestored);
+	assert_int_equal(a->diags.n, b->diags.n);
+	for (size_t i = 0; i < a->diags.n; i++)
+		assert_string_equal(a->diags.items[i].message,
+		    b->diags.items[i].message);
+	assert_int_equal(a->owners_changed, b->owners_changed);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		const struct xds_resource_set *x = &a->snapshot->types[t],
+		    *y = &b->snapshot->types[t];
+
+		assert_string_equal(x->version_hex, y->version_hex);
+		assert_int_equal(x->n, y->n);
+		for (size_t i = 0; i < x->n; i++) {
+			assert_string_equal(x->items[i].name, y->items[i].name);
+			assert_int_equal(x->items[i].len, y->items[i].len);
+			assert_memory_equal(x->items[i].bytes, y->items[i].bytes,
+			    x->items[i].len);
+		}
+	}
+	assert_int_equal(la->n, lb->n);
+	for (size_t i = 0; i < la->n; i++) {
+		assert_string_equal(la->items[i].fqdn, lb->items[i].fqdn);
+		assert_int_equal(la->items[i].seq, lb->items[i].seq);
+	}
+	assert_int_equal(dag_count_status(a->dag, DAG_STATUS_INVALID),
+	    dag_count_status(b->dag, DAG_STATUS_INVALID));
+}
+
+static const char *other_proxy_yaml =
+    "apiVersion: projectcontour.io/v1\n"
+    "kind: HTTPProxy\n"
+    "metadata: {name: other}\n"
+    "spec:\n"
+    "  virtualhost: {fqdn: app.example.com}\n"
+    "  routes:\n"
+    "    - services: [{name: web, port: 80}]\n";
+
+/* A pipeline fed deltas gives, build after build, what one fed the whole
+ * list gives: files added, changed, broken (last good), fixed, removed,
+ * unreadable, a claim contested and released, and the copies persisted. */
+static void
+test_delta_equals_full(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline *pd = pipeline_new(NULL);
+	struct source_files prev = { 0 }, delta = { 0 };
+	char *dir_full, *dir_delta;
+	struct lastgood *lg_full = delta_store(&dir_full),
+	    *lg_delta = delta_store(&dir_delta);
+	enum { ADD, REMOVE, UNREADABLE };
+	static const struct {
+		int op;
+		const char *path, *data;
+	} steps[] = {
+		{ ADD, "default/app.yaml", NULL },
+		{ ADD, "default/web.yaml", NULL },
+		{ ADD, "shop/web.yaml", NULL },
+		{ ADD, "shop/app.yaml", NULL },
+		/* A second claim on app.example.com, then a broken save. */
+		{ ADD, "shop/other.yaml", NULL },
+		{ ADD, "default/app.yaml", "kind: [\n" },
+		{ ADD, "default/new.yaml", "kind: ]\n" },
+		{ ADD, "default/app.yaml", NULL },
+		{ REMOVE, "default/new.yaml", NULL },
+		{ UNREADABLE, "shop/web.yaml", NULL },
+		{ REMOVE, "shop/other.yaml", NULL },
+		{ ADD, "a/first.yaml", NULL },
+		{ ADD, "zz/last.yaml", NULL },
+		{ REMOVE, "default/web.yaml", NULL },
+		{ ADD, "default/web.yaml", NULL },
+		{ REMOVE, "a/first.yaml", NULL },
+		{ REMOVE, "zz/last.yaml", NULL },
+		{ ADD, "shop/web.yaml", NULL },
+	};
+
+	pipeline_set_lastgood(f->p, lg_full);
+	pipeline_set_lastgood(pd, lg_delta);
+	diag_list_init(&prev.diags);
+	prev.revision = xstrdup("rev1");
+	for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+		struct build_result rf, rd;
+		const char *data = steps[s].data;
+
+		if (data == NULL)
+			data = strstr(steps[s].path, "web") ? service_yaml :
+			    strstr(steps[s].path, "other") ? other_proxy_yaml :
+			    proxy_yaml;
+		diag_list_free(&f->files.diags);
+		diag_list_init(&f->files.diags);
+		if (steps[s].op == ADD) {
+			files_set(&f->files, steps[s].path, data);
+		} else {
+			files_remove(&f->files, steps[s].path);
+			if (steps[s].op == UNREADABLE)
+				diag_add(&f->files.diags, DIAG_ERROR, steps[s].path, 0,
+				    0, "file is too large");
+		}
+		build(f, &rf);
+		/* The first build of a source is always whole. */
+		if (s == 0) {
+			files_copy(&f->files, &delta);
+		} else {
+			delta_of(&prev, &f->files, &delta);
+			assert_true(delta.n + delta.n_removed <= 1);
+		}
+		pipeline_build(pd, &delta, &f->cfg, &f->to, &rd);
+		assert_same_build(&rf, &rd, f->p, pd);
+		assert_int_equal(lastgood_count(lg_full), lastgood_count(lg_delta));
+		for (size_t i = 0; i < lastgood_count(lg_full); i++)
+			assert_string_equal(lastgood_path_at(lg_full, i),
+			    lastgood_path_at(lg_delta, i));
+		build_result_free(&rf);
+		build_result_free(&rd);
+		source_files_free(&delta);
+		files_copy(&f->files, &prev);
+	}
+	source_files_free(&prev);
+	pipeline_set_lastgood(f->p, NULL);
+	pipeline_free(pd);
+	lastgood_close(lg_full);
+	lastgood_close(lg_delta);
+	nftw(dir_full, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(dir_delta, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir_full);
+	free(dir_delta);
+}
+
+/* A result owns what it points to: kept across builds that replace and
+ * delete every file it was built from, and across pipeline_free, its
+ * statuses, paths and DAG still read as they did (valgrind and ASan
+ * runs of this test see any use after free). */
+static void
+test_result_outlives_builds(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result old, r;
+	char *dot, *again, *paths[2];
+	struct strbuf names = STRBUF_INIT, later = STRBUF_INIT;
+
+	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	files_set(&f->files, "default/web.yaml", service_yaml);
+	build(f, &old);
+	dot = dag_to_dot(old.dag);
+	for (size_t i = 0; i < old.dag->nstatuses; i++)
+		strbuf_printf(&names, "%s/%s;", old.dag->statuses[i].namespace,
+		    old.dag->statuses[i].name);
+	paths[0] = xstrdup(old.files[0].path);
+	paths[1] = xstrdup(old.files[1].path);
+	/* Every file replaced, then every file deleted. */
+	files_set(&f->files, "default/app.yaml", other_proxy_yaml);
+	files_set(&f->files, "default/web.yaml", "kind: [\n");
+	build(f, &r);
+	build_result_free(&r);
+	files_remove(&f->files, "default/app.yaml");
+	files_remove(&f->files, "default/web.yaml");
+	build(f, &r);
+	build_result_free(&r);
+	pipeline_free(f->p);
+	f->p = pipeline_new(NULL);
+
+	assert_string_equal(old.files[0].path, paths[0]);
+	assert_string_equal(old.files[1].path, paths[1]);
+	for (size_t i = 0; i < old.dag->nstatuses; i++)
+		strbuf_printf(&later, "%s/%s;", old.dag->statuses[i].namespace,
+		    old.dag->statuses[i].name);
+	assert_string_equal(names.buf, later.buf);
+	again = dag_to_dot(old.dag);
+	assert_string_equal(dot, again);
+	assert_string_equal(old.dag->vhosts[0].fqdn, "app.example.com");
+	build_result_free(&old);
+	free(dot);
+	free(again);
+	free(paths[0]);
+	free(paths[1]);
+	strbuf_free(&names);
+	strbuf_free(&later);
+}
+
 int
 main(void)
 {
@@ -428,6 +706,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_deleted_file_removes_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_routes_no_listener, setup, teardown),
 		cmocka_unit_test(test_snapshot_sorts_runs),
+		cmocka_unit_test_setup_teardown(test_delta_equals_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_result_outlives_builds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
