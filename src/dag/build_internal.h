@@ -292,7 +292,7 @@ bool tls_upstream_validation(struct builder *b, size_t st,
 /* After vhosts_finish: the referenced Secrets, sorted. */
 void tls_finish(struct builder *b);
 
-/* --- shared policy helpers (httpproxy.c) --------------------------------- */
+/* --- shared policy helpers (policy.c) ----------------------------------- */
 
 /* Contour's timeout strings: "" or NULL = default (-1), "infinity" = 0. */
 int64_t policy_timeout_ms(const char *s);
@@ -322,7 +322,7 @@ bool dag_parse_u32(const char *s, uint32_t *out);
  * names), or (size_t)-1. */
 size_t dag_proxy_find(const struct builder *b, const char *ns, const char *name);
 
-/* httpproxy.c: a health check with Contour's defaults; tcp (tcpproxy,
+/* httpproxy_services.c: a health check with Contour's defaults; tcp (tcpproxy,
  * tls.c) has no path and no host. */
 struct hp_health_check;
 struct dag_health_check *dag_health_check_new(struct builder *b,
