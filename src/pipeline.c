@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "source/lastgood.h"
+#include "tls/tls.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -43,6 +45,8 @@ struct pipeline {
 	struct translate_cache *tcache;
 	/* The DAGs of groups of unchanged files, reused (dag.h). */
 	struct dag_cache *dcache;
+	/* Files of file-backed Secrets, read before each DAG build. */
+	struct tls_material *material;
 	uint64_t next_serial;
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
@@ -68,6 +72,8 @@ pipeline_new(const struct load_options *lo)
 	arena_init(&p->scratch);
 	p->tcache = translate_cache_new();
 	p->dcache = dag_cache_new();
+	p->material = tls_material_new();
+	dag_cache_set_material(p->dcache, p->material);
 	fqdn_ledger_init(&p->owners);
 	p->claims_stale = true;
 	return p;
@@ -95,6 +101,7 @@ pipeline_free(struct pipeline *p)
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
 	dag_cache_free(p->dcache);
+	tls_material_free(p->material);
 	fqdn_ledger_free(&p->owners);
 	free(p->owners_revision);
 	free(p);
@@ -685,10 +692,27 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
 		nobjs += units[u].nobjs;
 	}
-	dag = dag_build_owned(objs, nobjs, cfg, &p->owners);
+	dag = dag_build_material(objs, nobjs, cfg, &p->owners, p->material);
 	free(objs);
 	free(units);
 	return dag;
+}
+
+/* Read the files the Secrets of units name (only those whose identity
+ * changed are read again), so the DAG gets them as material. */
+static void
+pipeline_material(struct pipeline *p, const struct dag_unit *units,
+    size_t nunits, const struct cairn_config *cfg)
+{
+	const char **paths = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t u = 0; u < nunits; u++)
+		dag_secret_files(units[u].objs, units[u].nobjs, &paths, &n, &cap);
+	tls_material_update(p->material, paths, n,
+	    cfg ? cfg->secrets.allowed_directories : NULL,
+	    cfg ? cfg->secrets.nallowed_directories : 0);
+	free(paths);
 }
 
 /* The DAG of the files in effect: by groups of files, reusing those whose
@@ -698,7 +722,10 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 {
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
-	struct dag *dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
+	struct dag *dag;
+
+	pipeline_material(p, units, nunits, cfg);
+	dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
 	    p->dcache);
 
 	free(units);

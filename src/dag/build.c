@@ -579,9 +579,18 @@ struct dag *
 dag_build_owned(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg, const struct fqdn_ledger *owners)
 {
+	return dag_build_material(objs, nobjs, cfg, owners, NULL);
+}
+
+struct dag *
+dag_build_material(struct object *const *objs, size_t nobjs,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct tls_material *material)
+{
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs, .cfg = cfg, .owners = owners };
+		.nobjs = nobjs, .cfg = cfg, .owners = owners,
+		.material = material };
 	size_t *slice_status;
 
 	/* About 1 KiB of DAG per object (a little more in a small group):

@@ -84,6 +84,14 @@ struct builder {
 	bool *tcpproxy_reached; /* per proxy: the target of a tcpproxy include */
 	const struct object **tcpproxy_chain; /* one buffer for every root */
 	int64_t now; /* for certificate expiry warnings */
+	/* Files of file-backed Secrets, read before the build (tls/tls.h);
+	 * NULL: none was read, such Secrets are not valid. */
+	const struct tls_material *material;
+	const char **tls_files; /* the files Secrets name, unsorted */
+	size_t ntls_files, tls_files_cap;
+	/* The earliest time an expiry verdict of this build changes
+	 * (INT64_MAX: never), which becomes dag->valid_until. */
+	int64_t clock_horizon;
 	struct objindex services_ix, endpoints_ix; /* object_lookup */
 	/* Temporary arrays of one step, reset by whoever uses it (the routes
 	 * of a root while its includes are walked): growing them in the

@@ -572,6 +572,10 @@ struct dag {
 	 * namespace/name. */
 	struct dag_gateway *gateways;
 	size_t ngateways;
+	/* Appended: certificate expiry. 0, or the Unix time from which a
+	 * build would give other expiry statuses: a kept part is built again
+	 * from then on (parts.c). */
+	int64_t valid_until;
 };
 
 /* The served Gateway ns/name of dag, or NULL. */
@@ -580,6 +584,7 @@ const struct dag_gateway *dag_gateway_find(const struct dag *dag,
 
 struct cairn_config;
 struct fqdn_ledger;
+struct tls_material;
 
 /* Build the graph of objs. Never fails: problems become statuses. */
 struct dag *dag_build(struct object *const *objs, size_t nobjs,
@@ -588,6 +593,16 @@ struct dag *dag_build(struct object *const *objs, size_t nobjs,
  * NULL = none seen yet: path order decides, SPEC §6a). */
 struct dag *dag_build_owned(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg, const struct fqdn_ledger *owners);
+/* dag_build_owned with the certificate material of file-backed Secrets
+ * (tls/tls.h), read before the build: the DAG reads no file. NULL
+ * material makes every file-backed Secret not valid. */
+struct dag *dag_build_material(struct object *const *objs, size_t nobjs,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct tls_material *material);
+/* Appends to *paths the files the Secrets among objs name (repeats
+ * possible): what to read with tls_material_update before a build. */
+void dag_secret_files(struct object *const *objs, size_t nobjs,
+    const char ***paths, size_t *n, size_t *cap);
 /* Drops one owner; the last frees the DAG. */
 void dag_free(struct dag *dag);
 /* One more owner. */
@@ -601,8 +616,9 @@ struct dag *dag_ref(struct dag *dag);
  * delegations, TLS hosts, upstream validation) is in one group. The DAG
  * of all objects is the union of the DAGs of the groups, each sorted, so
  * a group whose files did not change keeps the DAG built last time.
- * Groups with TLS are built every time (certificate expiry depends on the
- * clock, file-backed Secrets on files). */
+ * The group with TLS is kept too, keyed also by the hash of the
+ * certificate material (dag_cache_set_material), and built again once
+ * the clock reaches its valid_until (certificate expiry). */
 
 /* The objects of one file, identified by id: a new id for every new
  * version of the file (ids are never reused). */
@@ -630,6 +646,10 @@ struct dag *dag_build_units_owned(const struct dag_unit *units, size_t nunits,
     const struct cairn_config *cfg, const struct fqdn_ledger *owners,
     struct dag_cache *c);
 struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
+/* The certificate material the next builds use (borrowed; NULL = none):
+ * read by the caller before each build (tls_material_update). */
+void dag_cache_set_material(struct dag_cache *c,
+    const struct tls_material *material);
 
 const char *dag_status_name(enum dag_status s);
 size_t dag_count_status(const struct dag *dag, enum dag_status s);

@@ -18,9 +18,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "dag/owners.h"
+#include "tls/tls.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
@@ -39,6 +41,9 @@ struct dag_cache {
 	struct dag_part_entry *slots; /* open addressing, cap a power of 2 */
 	size_t n, cap;
 	uint64_t cfg_fp; /* parts are only valid for the config they saw */
+	/* Files of file-backed Secrets, read by the caller before a build;
+	 * their hash is part of the TLS group's key. Borrowed, or NULL. */
+	const struct tls_material *material;
 	struct dag_cache_stats stats;
 	struct unit_keys *units; /* open addressing by id, cap a power of 2 */
 	size_t nunits, ucap;
@@ -85,6 +90,12 @@ struct dag_cache_stats
 dag_cache_stats(const struct dag_cache *c)
 {
 	return c->stats;
+}
+
+void
+dag_cache_set_material(struct dag_cache *c, const struct tls_material *material)
+{
+	c->material = material;
 }
 
 static uint64_t
@@ -906,9 +917,9 @@ owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
 
 /* The DAG of one group (members: unit indexes in order). */
 static struct dag *
-group_build(const struct dag_unit *units, const size_t *members, size_t n,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
-    struct object ***objs, size_t *objs_cap)
+group_build(const struct dag_cache *c, const struct dag_unit *units,
+    const size_t *members, size_t n, const struct cairn_config *cfg,
+    const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap)
 {
 	size_t nobjs = 0;
 
@@ -924,7 +935,7 @@ group_build(const struct dag_unit *units, const size_t *members, size_t n,
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		nobjs += u->nobjs;
 	}
-	return dag_build_owned(*objs, nobjs, cfg, owners);
+	return dag_build_material(*objs, nobjs, cfg, owners, c->material);
 }
 
 struct dag *
@@ -942,11 +953,12 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
 	size_t *next = xreallocarray(NULL, nunits + 1, sizeof *next);
 	size_t *members = xreallocarray(NULL, nunits + 1, sizeof *members);
-	uint64_t *ids = xreallocarray(NULL, nunits + 2, sizeof *ids);
+	uint64_t *ids = xreallocarray(NULL, nunits + 3, sizeof *ids);
 	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
 	uint64_t cfg_fp = config_fingerprint(cfg);
+	int64_t now = (int64_t)time(NULL);
 	struct dag *dag;
 	size_t ncontested;
 	const char **contested = fqdn_ledger_contested(owners, &ncontested);
@@ -987,18 +999,26 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		ids[n] = owners_fingerprint(c, units, members, n, owners,
 		    contested, ncontested);
 		n++;
+		/* The TLS group's file-backed Secrets: their material too. */
+		if (r == tls_group)
+			ids[n++] = tls_material_hash(c->material);
 		h = ids_hash(ids, n);
 		c->stats.groups++;
-		e = r == tls_group ? NULL : cache_find(c, h, ids, n);
-		if (e != NULL) {
+		e = cache_find(c, h, ids, n);
+		if (e != NULL && (e->dag->valid_until == 0 ||
+		    now < e->dag->valid_until)) {
 			e->used = true;
 			parts[nparts++] = dag_ref(e->dag);
 			c->stats.reused++;
 			continue;
 		}
-		parts[nparts] = group_build(units, members, n - 1, cfg, owners,
-		    &objs, &objs_cap);
-		if (r != tls_group)
+		parts[nparts] = group_build(c, units, members, n - (r == tls_group ?
+		    2 : 1), cfg, owners, &objs, &objs_cap);
+		if (e != NULL) { /* a certificate's expiry verdict changed */
+			dag_free(e->dag);
+			e->dag = dag_ref(parts[nparts]);
+			e->used = true;
+		} else
 			cache_add(c, h, ids, n, parts[nparts]);
 		nparts++;
 		c->stats.built++;
