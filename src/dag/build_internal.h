@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "dag/dag.h"
+#include "util/sorted.h"
 
 struct cairn_config;
 
@@ -126,6 +127,15 @@ bool fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
 
 struct object *object_find(struct object **arr, size_t n, const char *ns,
     const char *name);
+/* A namespace/name to search arrays of objects sorted by them with
+ * sorted_search (util/sorted.h) and object_key_cmp. */
+struct object_key {
+	const char *ns, *name;
+};
+int object_key_cmp(const void *key, const void *elem); /* elem: struct object * */
+/* The index of the first object ns/name in arr, or (size_t)-1. */
+size_t object_index(struct object *const *arr, size_t n, const char *ns,
+    const char *name);
 /* arr[i] has the name of an earlier object (it lost: DuplicateObject). */
 bool object_is_shadowed(struct object **arr, size_t i);
 /* object_find(arr, n, ns, name) through ix (built on first use). */
@@ -139,7 +149,6 @@ int cluster_ptr_cmp(const void *a, const void *b); /* struct dag_cluster * */
 int endpoints_ptr_cmp(const void *a, const void *b);
 int status_cmp(const void *a, const void *b); /* struct dag_object_status */
 int secret_ptr_cmp(const void *a, const void *b); /* struct dag_secret * */
-int str_ptr_cmp(const void *a, const void *b); /* const char *, by strcmp */
 /* A problem: the object becomes `status` (invalid never downgrades). */
 void status_error(struct builder *b, size_t idx, enum dag_status status,
     const char *type, const char *reason, const struct origin *where,

@@ -290,7 +290,7 @@ proxy_include_key(struct builder *b, const struct hp_include *inc)
 		parts[nparts++] = arena_printf(b->arena, "q%d|%d|%s|%s", (int)q->kind,
 		    q->ignore_case, q->name, q->value ? q->value : "");
 	}
-	qsort(parts, nparts, sizeof parts[0], str_ptr_cmp);
+	qsort(parts, nparts, sizeof parts[0], sorted_str_cmp);
 	strbuf_puts(&sb, r.path);
 	for (size_t i = 0; i < nparts; i++) {
 		strbuf_putc(&sb, '\n');

@@ -137,7 +137,7 @@ proxy_headers_policy(struct builder *b, const struct hp_headers_policy *hp,
 		ARENA_PUSH(b->arena, out->remove, out->nremove, cap, key);
 	}
 	if (out->nremove > 1)
-		qsort(out->remove, out->nremove, sizeof out->remove[0], str_ptr_cmp);
+		qsort(out->remove, out->nremove, sizeof out->remove[0], sorted_str_cmp);
 	return out;
 }
 

@@ -325,23 +325,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 size_t
 dag_proxy_find(const struct builder *b, const char *ns, const char *name)
 {
-	size_t lo = 0, hi = b->nproxies;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ns, b->proxies[mid]->meta.namespace);
-
-		if (c == 0)
-			c = strcmp(name, b->proxies[mid]->meta.name);
-		if (c <= 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	if (lo < b->nproxies && strcmp(ns, b->proxies[lo]->meta.namespace) == 0 &&
-	    strcmp(name, b->proxies[lo]->meta.name) == 0)
-		return lo;
-	return (size_t)-1;
+	return object_index(b->proxies, b->nproxies, ns, name);
 }
 
 /* Contour's computeRoutes: the routes of proxy (index pi) under the

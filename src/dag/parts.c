@@ -678,7 +678,7 @@ dag_assemble(struct dag **parts, size_t nparts)
 	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], cluster_ptr_cmp);
 	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], endpoints_ptr_cmp);
 	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_ptr_cmp);
-	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], str_ptr_cmp);
+	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], sorted_str_cmp);
 	for (size_t i = 0; i < nparts; i++) {
 		const struct dag *p = parts[i];
 

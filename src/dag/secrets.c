@@ -30,12 +30,6 @@ struct secret_state {
 	struct dag_bytes crt, key, ca, crl; /* empty: absent */
 };
 
-int
-str_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 void
 secret_ref_split(struct builder *b, const char *ref, const char *from_ns,
     const char **ns_out, const char **name_out)
@@ -64,20 +58,10 @@ item_find(const struct secret *s, const char *key)
 static size_t
 secret_index(const struct builder *b, const struct object *o)
 {
-	size_t lo = 0, hi = b->nsecrets;
+	struct object_key k = { o->meta.namespace, o->meta.name };
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(o->meta.namespace, b->secrets[mid]->meta.namespace);
-
-		if (c == 0)
-			c = strcmp(o->meta.name, b->secrets[mid]->meta.name);
-		if (c <= 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
+	return sorted_search(&k, b->secrets, b->nsecrets, sizeof b->secrets[0],
+	    object_key_cmp);
 }
 
 /* --- reading ------------------------------------------------------------------ */
