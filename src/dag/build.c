@@ -630,7 +630,7 @@ dag_build_material(struct object *const *objs, size_t nobjs,
 	ingresses_build(&b);
 	gateways_build(&b); /* gateway.c */
 	vhosts_finish(&b);
-	tls_finish(&b);
+	vhost_tls_finish(&b);
 
 	if (dag->nclusters > 1)
 		qsort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],

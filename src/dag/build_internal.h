@@ -49,7 +49,7 @@ struct cluster_options {
 	const struct dag_slow_start *slow_start;
 	int32_t health_port; /* services[].healthPort; 0: none */
 	int64_t idle_connection_timeout_ms;
-	/* services[].validation (tls.c): part of the cluster's name. */
+	/* services[].validation (vhost_tls.c): part of the cluster's name. */
 	const struct dag_secret *upstream_ca;
 	const char *upstream_subject_name;
 	char *const *upstream_subject_names; /* subjectNames: all to accept */
@@ -76,7 +76,7 @@ struct builder {
 	size_t nvhosts, vhosts_cap;
 	struct strmap vhost_index, cluster_index, endpoints_index;
 	size_t clusters_cap, endpoints_cap, statuses_cap;
-	/* TLS (secrets.c, tls.c). */
+	/* TLS (secrets.c, vhost_tls.c). */
 	struct object **secrets, **delegations; /* sorted by namespace/name */
 	size_t nsecrets, ndelegations;
 	size_t *secret_status, *delegation_status;
@@ -132,7 +132,8 @@ struct object *object_find(struct object **arr, size_t n, const char *ns,
 struct object_key {
 	const char *ns, *name;
 };
-int object_key_cmp(const void *key, const void *elem); /* elem: struct object * */
+/* elem is a struct object *. */
+int object_key_cmp(const void *key, const void *elem);
 /* The index of the first object ns/name in arr, or (size_t)-1. */
 size_t object_index(struct object *const *arr, size_t n, const char *ns,
     const char *name);
@@ -291,23 +292,24 @@ const struct dag_secret *secret_use(struct builder *b, const char *ref,
 void secret_ref_split(struct builder *b, const char *ref, const char *from_ns,
     const char **ns_out, const char **name_out);
 
-/* --- tls.c: the secure side of virtual hosts ------------------------------ */
+/* --- vhost_tls.c: the secure side of virtual hosts ------------------------ */
 
 /* virtualhost.tls and spec.tcpproxy of the root proxy (index pi, status
  * st). Returns false when the proxy is invalid (reported); *out is NULL
  * for a proxy without TLS. */
-bool tls_root_build(struct builder *b, size_t pi, size_t st,
+bool vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
     struct dag_tls **out);
 /* spec.tls of an Ingress for one host (status st). */
-void tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
-    const char *host, const char *secret_ref, const struct origin *where);
+void vhost_tls_ingress_host(struct builder *b, size_t st,
+    const struct object *ing, const char *host, const char *secret_ref,
+    const struct origin *where);
 /* services[].validation of an HTTPProxy service into opts. Returns false
  * when it is invalid (reported on status st). */
-bool tls_upstream_validation(struct builder *b, size_t st,
+bool vhost_tls_upstream_validation(struct builder *b, size_t st,
     const struct object *proxy, const struct hp_service *s,
     struct cluster_options *opts);
 /* After vhosts_finish: the referenced Secrets, sorted. */
-void tls_finish(struct builder *b);
+void vhost_tls_finish(struct builder *b);
 
 /* --- shared policy helpers (policy.c) ----------------------------------- */
 
@@ -340,7 +342,7 @@ bool dag_parse_u32(const char *s, uint32_t *out);
 size_t dag_proxy_find(const struct builder *b, const char *ns, const char *name);
 
 /* httpproxy_services.c: a health check with Contour's defaults; tcp (tcpproxy,
- * tls.c) has no path and no host. */
+ * vhost_tls.c) has no path and no host. */
 struct hp_health_check;
 struct dag_health_check *dag_health_check_new(struct builder *b,
     const struct hp_health_check *hc, bool tcp);

@@ -483,7 +483,7 @@ struct dag_gw_status {
 
 #define DAG_GATEWAY_CONTROLLER "cairn.io/gateway-controller"
 
-/* --- TLS (secrets.c, tls.c) ------------------------------------------------ */
+/* --- TLS (secrets.c, vhost_tls.c) ------------------------------------------ */
 
 enum dag_secret_type {
 	DAG_SECRET_TLS_CERTIFICATE, /* certificate chain and private key */

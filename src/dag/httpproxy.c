@@ -62,7 +62,7 @@ root_build(struct hp_state *hs, size_t pi)
 		    "Spec.VirtualHost.IPDenyFilterPolicy cannot both be defined.");
 		return;
 	}
-	if (!tls_root_build(b, pi, st, &tls)) /* tls.c */
+	if (!vhost_tls_root_build(b, pi, st, &tls)) /* vhost_tls.c */
 		return;
 	if (!extauth_root_build(b, st, proxy, tls)) /* extension.c */
 		return;

@@ -14,7 +14,7 @@
 #include "util/strbuf.h"
 
 /* Contour's httpHealthCheckPolicy and tcpHealthCheckPolicy with their
- * defaults; a TCP check (tcpproxy, tls.c) has no path and no host. */
+ * defaults; a TCP check (tcpproxy, vhost_tls.c) has no path and no host. */
 struct dag_health_check *
 dag_health_check_new(struct builder *b, const struct hp_health_check *hc,
     bool tcp)
@@ -185,7 +185,7 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 
 		o.protocol = s->protocol;
 		o.health_port = s->health_port;
-		if (!tls_upstream_validation(b, st, proxy, s, &o)) /* tls.c */
+		if (!vhost_tls_upstream_validation(b, st, proxy, s, &o)) /* vhost_tls.c */
 			return false;
 		if (s->slow_start != NULL &&
 		    !slow_start(b, st, s->slow_start, &o))

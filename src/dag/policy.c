@@ -1,7 +1,7 @@
 /* Policy helpers shared by the HTTPProxy and Ingress processors: Contour's
  * timeout strings, canonical header names, the escaping of '%' in header
  * values, regex checks and the single-label match of wildcard hosts. Kept
- * apart from the HTTPProxy files because ingress.c and tls.c use them too. */
+ * apart from the HTTPProxy files because ingress.c and vhost_tls.c use them too. */
 #include "dag/build_internal.h"
 
 #include <ctype.h>

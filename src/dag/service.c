@@ -516,7 +516,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	    circuit_breaker_annotations[4]);
 	if (proto.protocol == DAG_PROTOCOL_TLS || proto.protocol == DAG_PROTOCOL_H2) {
 		proto.sni = proto.external_name;
-		/* services[].validation (tls.c); the subject name is also the
+		/* services[].validation (vhost_tls.c); the subject name is also the
 		 * SNI when nothing else names the upstream. */
 		if (opts != NULL && opts->upstream_ca != NULL) {
 			proto.upstream_ca = opts->upstream_ca;

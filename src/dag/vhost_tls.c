@@ -55,8 +55,9 @@ tls_versions(struct builder *b, const char *min, const char *max,
 /* --- upstream validation ----------------------------------------------------- */
 
 bool
-tls_upstream_validation(struct builder *b, size_t st, const struct object *proxy,
-    const struct hp_service *s, struct cluster_options *opts)
+vhost_tls_upstream_validation(struct builder *b, size_t st,
+    const struct object *proxy, const struct hp_service *s,
+    struct cluster_options *opts)
 {
 	const struct hp_upstream_validation *v = s->validation;
 	const struct dag_secret *ca;
@@ -151,7 +152,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 
 			if (total > 0 && s->weight == 0)
 				continue;
-			if (!tls_upstream_validation(b, st, proxy, s, &opts))
+			if (!vhost_tls_upstream_validation(b, st, proxy, s, &opts))
 				return false;
 			wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 			    s->port, NULL, &opts, &why);
@@ -305,7 +306,8 @@ fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
 }
 
 bool
-tls_root_build(struct builder *b, size_t pi, size_t st, struct dag_tls **out)
+vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
+    struct dag_tls **out)
 {
 	const struct object *proxy = b->proxies[pi];
 	const struct httpproxy *hp = &proxy->u.httpproxy;
@@ -399,7 +401,7 @@ tls_root_build(struct builder *b, size_t pi, size_t st, struct dag_tls **out)
 /* --- Ingress spec.tls ---------------------------------------------------------- */
 
 void
-tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
+vhost_tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
     const char *host, const char *secret_ref, const struct origin *where)
 {
 	const char *min, *max, *why;
@@ -476,7 +478,7 @@ secret_add(struct builder *b, struct strmap *seen, size_t *cap,
 /* Only Secrets a listener or cluster refers to are sent: an unused key
  * has no business on every Envoy. */
 void
-tls_finish(struct builder *b)
+vhost_tls_finish(struct builder *b)
 {
 	struct dag *dag = b->dag;
 	struct strmap seen = { 0 };
