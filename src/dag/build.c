@@ -594,11 +594,13 @@ dag_build_material(struct object *const *objs, size_t nobjs,
     const struct tls_material *material)
 {
 	struct dag *dag = xcalloc(1, sizeof *dag);
+	struct dag_options opts;
 	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs, .cfg = cfg, .owners = owners,
+		.nobjs = nobjs, .opts = &opts, .owners = owners,
 		.material = material };
 	size_t *slice_status;
 
+	dag_options_from_config(&opts, cfg);
 	/* About 1 KiB of DAG per object (a little more in a small group):
 	 * a group of an incremental build, kept from build to build, must
 	 * not hold a 64 KiB block for 5 KiB. */

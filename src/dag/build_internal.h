@@ -61,7 +61,7 @@ struct fqdn_ledger;
 struct builder {
 	struct dag *dag;
 	struct arena *arena;
-	const struct cairn_config *cfg;
+	const struct dag_options *opts; /* what it reads of cairn.yaml */
 	const struct fqdn_ledger *owners; /* first-seen order of claims, or NULL */
 	struct object *const *objs;
 	size_t nobjs;

@@ -585,6 +585,36 @@ const struct dag_gateway *dag_gateway_find(const struct dag *dag,
 struct cairn_config;
 struct fqdn_ledger;
 struct tls_material;
+struct config_fqdn_owner;
+struct config_global_ext_auth;
+struct hp_global_ratelimit;
+
+/* The parts of cairn.yaml the DAG reads, and nothing else: filled in one
+ * place (dag_options_from_config, options.c), hashed by
+ * dag_options_fingerprint. Every member is 8 bytes wide so that the size
+ * assert there notices a new one. Pointers borrow from the config. */
+struct dag_options {
+	uint64_t regex_max_program_size; /* envoy.regex-max-program-size */
+	uint64_t dns_family; /* enum dag_dns_family: ExternalName, JWKS */
+	uint64_t allow_external_name; /* bool: policy.allow-external-name */
+	char *const *root_namespaces; /* policy.root-namespaces; none = any */
+	size_t nroot_namespaces;
+	const struct config_fqdn_owner *fqdn_owners; /* policy.fqdn-owners */
+	size_t nfqdn_owners;
+	const char *tls_minimum_version, *tls_maximum_version; /* "1.2" */
+	/* envoy.tls.fallback-certificate; NULL or "" = none */
+	const char *fallback_namespace, *fallback_name;
+	/* global-ext-auth, NULL when it names no ExtensionService. */
+	const struct config_global_ext_auth *global_ext_auth;
+	/* rate-limit-service.default-global-rate-limit-policy, or NULL. */
+	const struct hp_global_ratelimit *default_global_ratelimit;
+};
+
+/* The options of cfg; NULL gives the defaults of a build without a
+ * cairn.yaml (any root namespace, ExternalName allowed, TLS 1.2-1.3). */
+void dag_options_from_config(struct dag_options *out,
+    const struct cairn_config *cfg);
+uint64_t dag_options_fingerprint(const struct dag_options *o);
 
 /* Build the graph of objs. Never fails: problems become statuses. */
 struct dag *dag_build(struct object *const *objs, size_t nobjs,

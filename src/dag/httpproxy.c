@@ -18,10 +18,10 @@
 static bool
 root_allowed(const struct builder *b, const char *ns)
 {
-	if (b->cfg == NULL || b->cfg->policy.nroot_namespaces == 0)
+	if (b->opts->nroot_namespaces == 0)
 		return true;
-	for (size_t i = 0; i < b->cfg->policy.nroot_namespaces; i++)
-		if (strcmp(b->cfg->policy.root_namespaces[i], ns) == 0)
+	for (size_t i = 0; i < b->opts->nroot_namespaces; i++)
+		if (strcmp(b->opts->root_namespaces[i], ns) == 0)
 			return true;
 	return false;
 }
@@ -127,10 +127,10 @@ fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
     const struct config_fqdn_owner **entry)
 {
 	*entry = NULL;
-	if (b->cfg == NULL || b->cfg->policy.nfqdn_owners == 0)
+	if (b->opts->nfqdn_owners == 0)
 		return true;
-	for (size_t i = 0; i < b->cfg->policy.nfqdn_owners; i++) {
-		const struct config_fqdn_owner *o = &b->cfg->policy.fqdn_owners[i];
+	for (size_t i = 0; i < b->opts->nfqdn_owners; i++) {
+		const struct config_fqdn_owner *o = &b->opts->fqdn_owners[i];
 
 		if (strcmp(o->namespace, ns) != 0)
 			continue;

@@ -198,7 +198,7 @@ const char *
 policy_regex_check(struct builder *b, const char *re)
 {
 	char why[512];
-	int max = b->cfg != NULL ? (int)b->cfg->envoy.regex_max_program_size : 1000;
+	int max = (int)b->opts->regex_max_program_size;
 
 	if (max <= 0) /* a limit over INT_MAX: none */
 		max = 0;

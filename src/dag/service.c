@@ -30,7 +30,7 @@ static const char *const protocol_annotations[] = {
 static bool
 allow_external_name(const struct builder *b)
 {
-	return b->cfg == NULL || b->cfg->policy.allow_external_name;
+	return b->opts->allow_external_name;
 }
 
 static uint32_t
@@ -490,9 +490,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 			return NULL;
 		}
 		proto.external_name = svc->external_name;
-		if (b->cfg != NULL)
-			proto.dns_family = (enum dag_dns_family)
-			    b->cfg->envoy.cluster.dns_lookup_family;
+		proto.dns_family = (enum dag_dns_family)b->opts->dns_family;
 	}
 	proto.namespace = svc_obj->meta.namespace;
 	proto.service = svc_obj->meta.name;

@@ -15,15 +15,13 @@
 static const char *
 global_min_version(const struct builder *b)
 {
-	return b->cfg ? config_tls_version_name(
-	    b->cfg->envoy.tls.minimum_protocol_version) : "1.2";
+	return b->opts->tls_minimum_version;
 }
 
 static const char *
 global_max_version(const struct builder *b)
 {
-	return b->cfg ? config_tls_version_name(
-	    b->cfg->envoy.tls.maximum_protocol_version) : "1.3";
+	return b->opts->tls_maximum_version;
 }
 
 /* The versions a host gets: the higher of its own minimum (default 1.2)
@@ -269,7 +267,7 @@ static bool
 fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
     const struct hp_tls *t, struct dag_tls *dt)
 {
-	const struct config_fallback_certificate *fc;
+	const char *name, *fns;
 	enum secret_problem problem;
 	const char *why, *ref;
 
@@ -280,16 +278,17 @@ fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
 		    "incompatible");
 		return false;
 	}
-	fc = b->cfg ? &b->cfg->envoy.tls.fallback_certificate : NULL;
-	if (fc == NULL || fc->name == NULL || fc->name[0] == '\0') {
+	name = b->opts->fallback_name;
+	fns = b->opts->fallback_namespace;
+	if (name == NULL || name[0] == '\0') {
 		status_error(b, st, DAG_STATUS_INVALID, "TLSError", "FallbackNotPresent",
 		    &t->origin, "Spec.Virtualhost.TLS enabled fallback but the "
 		    "fallback Certificate Secret is not configured in cairn.yaml "
 		    "(envoy.tls.fallback-certificate)");
 		return false;
 	}
-	ref = arena_printf(b->arena, "%s/%s", fc->namespace && *fc->namespace ?
-	    fc->namespace : "default", fc->name);
+	ref = arena_printf(b->arena, "%s/%s", fns && *fns ? fns : "default",
+	    name);
 	dt->fallback = secret_use(b, ref, proxy->meta.namespace,
 	    SECRET_USE_CERTIFICATE, NULL, &problem, &why);
 	if (dt->fallback != NULL)
