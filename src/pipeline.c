@@ -12,6 +12,7 @@
 #include "tls/tls.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 /* Up to this many new copies are saved before a build is published (a few
@@ -412,22 +413,20 @@ entry_restore(struct pipeline *p, struct file_entry *e, const char *ns)
 	e->store_note = NULL;
 }
 
+static int
+path_entry_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct file_entry *)elem)->path);
+}
+
 static struct file_entry *
 entry_find(struct pipeline *p, const char *path)
 {
-	size_t lo = 0, hi = p->n;
+	size_t i = sorted_search(path, p->entries, p->n, sizeof p->entries[0],
+	    path_entry_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(path, p->entries[mid].path);
-
-		if (c == 0)
-			return &p->entries[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (i < p->n && strcmp(path, p->entries[i].path) == 0)
+		return &p->entries[i];
 	return NULL;
 }
 
