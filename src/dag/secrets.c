@@ -146,12 +146,13 @@ piece_private_key(const struct piece *p, char *why, size_t whylen)
 	return 0;
 }
 
-/* A time at which a verdict of expiry_warnings changes: the build is
- * only valid until the earliest one still ahead. */
+/* t (0: none) is the first second at which a verdict of this build
+ * (expired, expires soon, not yet valid) is different: the build holds
+ * until the earliest such second still ahead. */
 static void
 clock_mark(struct builder *b, int64_t t)
 {
-	if (t != 0 && t >= b->now && t < b->clock_horizon)
+	if (t > b->now && t < b->clock_horizon)
 		b->clock_horizon = t;
 }
 
@@ -161,8 +162,10 @@ expiry_warnings(struct builder *b, size_t st, const char *what,
 {
 	char when[32];
 
-	clock_mark(b, info->earliest_not_after);
-	clock_mark(b, info->earliest_not_after - EXPIRY_WARNING_SECONDS);
+	if (info->earliest_not_after != 0) {
+		clock_mark(b, info->earliest_not_after + 1);
+		clock_mark(b, info->earliest_not_after - EXPIRY_WARNING_SECONDS + 1);
+	}
 	clock_mark(b, info->not_before);
 	if (info->earliest_not_after != 0 && info->earliest_not_after < b->now) {
 		tls_format_time(info->earliest_not_after, when);
@@ -287,7 +290,8 @@ secret_check(struct builder *b, size_t i)
 		}
 		if (!ss->is_tls) {
 			b->dag->statuses[st].not_after = info.not_after;
-			clock_mark(b, info.not_after);
+			if (info.not_after != 0)
+				clock_mark(b, info.not_after + 1);
 			if (info.not_after != 0 && info.not_after < b->now) {
 				char when[32];
 

@@ -572,6 +572,7 @@ test_material_reread(void **state)
 	struct dag *d1, *d2, *d3, *d4;
 	struct dag_cache_stats st;
 	uint64_t h1;
+	int64_t na;
 
 	(void)state;
 	NEED_CERTS();
@@ -601,6 +602,15 @@ test_material_reread(void **state)
 	    DAG_STATUS_VALID);
 	tls_watch_set(watch, d1->tls_files, d1->ntls_files);
 	assert_int_equal(tls_watch_process(watch), 0);
+	/* The group is kept until its certificate starts to warn (14 days
+	 * before it expires), or, when that has passed already (the test
+	 * certificates are valid for days), until it expires. */
+	d4 = dag_build_material(w.objs, w.nobjs, &w.cfg, NULL, w.material);
+	na = status_of(d4, OBJ_SECRET, "shop-tls")->not_after;
+	assert_true(na > (int64_t)time(NULL));
+	assert_true(d4->valid_until == (na - 14 * 24 * 3600 >= (int64_t)time(NULL) ?
+	    na - 14 * 24 * 3600 + 1 : na + 1));
+	dag_free(d4);
 
 	/* Nothing changed: no file read, the TLS group is reused. */
 	world_material(&w);
