@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "source/lastgood.h"
+#include "tls/tls.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 /* Up to this many new copies are saved before a build is published (a few
@@ -95,6 +98,8 @@ struct pipeline {
 	struct translate_cache *tcache;
 	/* The DAGs of groups of unchanged files, reused (dag.h). */
 	struct dag_cache *dcache;
+	/* Files of file-backed Secrets, read before each DAG build. */
+	struct tls_material *material;
 	uint64_t next_serial;
 	struct file_entry *entries; /* sorted by path */
 	size_t n, cap;
@@ -135,6 +140,8 @@ pipeline_new(const struct load_options *lo)
 	p->keep = keep_new();
 	p->tcache = translate_cache_new();
 	p->dcache = dag_cache_new();
+	p->material = tls_material_new();
+	dag_cache_set_material(p->dcache, p->material);
 	fqdn_ledger_init(&p->owners);
 	p->claims_stale = true;
 	return p;
@@ -204,6 +211,7 @@ pipeline_free(struct pipeline *p)
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
 	dag_cache_free(p->dcache);
+	tls_material_free(p->material);
 	fqdn_ledger_free(&p->owners);
 	free(p->owners_revision);
 	free(p);
@@ -535,22 +543,20 @@ entry_restore(struct pipeline *p, struct file_entry *e, const char *ns)
 	e->store_note = NULL;
 }
 
+static int
+path_entry_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct file_entry *)elem)->path);
+}
+
 static struct file_entry *
 entry_find(struct pipeline *p, const char *path)
 {
-	size_t lo = 0, hi = p->n;
+	size_t i = sorted_search(path, p->entries, p->n, sizeof p->entries[0],
+	    path_entry_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(path, p->entries[mid].path);
-
-		if (c == 0)
-			return &p->entries[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (i < p->n && strcmp(path, p->entries[i].path) == 0)
+		return &p->entries[i];
 	return NULL;
 }
 
@@ -973,10 +979,27 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
 		nobjs += units[u].nobjs;
 	}
-	dag = dag_build_owned(objs, nobjs, cfg, &p->owners);
+	dag = dag_build_material(objs, nobjs, cfg, &p->owners, p->material);
 	free(objs);
 	free(units);
 	return dag;
+}
+
+/* Read the files the Secrets of units name (only those whose identity
+ * changed are read again), so the DAG gets them as material. */
+static void
+pipeline_material(struct pipeline *p, const struct dag_unit *units,
+    size_t nunits, const struct cairn_config *cfg)
+{
+	const char **paths = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t u = 0; u < nunits; u++)
+		dag_secret_files(units[u].objs, units[u].nobjs, &paths, &n, &cap);
+	tls_material_update(p->material, paths, n,
+	    cfg ? cfg->secrets.allowed_directories : NULL,
+	    cfg ? cfg->secrets.nallowed_directories : 0);
+	free(paths);
 }
 
 /* The DAG of the files in effect: by groups of files, reusing those whose
@@ -986,7 +1009,10 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 {
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
-	struct dag *dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
+	struct dag *dag;
+
+	pipeline_material(p, units, nunits, cfg);
+	dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
 	    p->dcache);
 
 	free(units);

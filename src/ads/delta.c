@@ -8,6 +8,7 @@
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 #define NODE_NAME(st) ((st)->node_id ? (st)->node_id : "-")
@@ -55,12 +56,6 @@ delta_free(struct delta_stream *st)
 
 /* --- sorted sets of names ------------------------------------------------ */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 bool
 delta_is_named(const struct delta_type_state *ts, const char *name)
 {
@@ -76,7 +71,7 @@ sorted_unique(const char *const *names, size_t n, size_t *n_out)
 
 	memcpy(s, names, n * sizeof *s);
 	if (n > 1)
-		qsort(s, n, sizeof *s, cmp_str);
+		qsort(s, n, sizeof *s, sorted_str_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (m == 0 || strcmp(s[i], s[m - 1]) != 0)
 			s[m++] = s[i];

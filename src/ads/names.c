@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/hash.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -157,20 +158,10 @@ ads_names_unref(struct ads_names *l)
 bool
 ads_names_has(const struct ads_names *l, const char *name)
 {
-	size_t lo = 0, hi = ads_names_count(l);
+	size_t n = ads_names_count(l);
+	size_t i = sorted_search(&name, l->v, n, sizeof l->v[0], sorted_str_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, l->v[mid]);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
+	return i < n && strcmp(name, l->v[i]) == 0;
 }
 
 size_t

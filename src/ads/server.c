@@ -5,7 +5,7 @@
  * grpc_server_request_call() and is dispatched on details.method, so an
  * unknown method gets a proper UNIMPLEMENTED from us. */
 #include "ads/stream.h"
-#include "ads/tls.h"
+#include "ads/transport_security.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -64,13 +64,14 @@ set(const char *s)
  * where nobody else can listen in (or with --insecure-xds). */
 static grpc_server_credentials *
 server_credentials(const struct ads_options *opts, bool local,
-    struct ads_tls **tls_out, char **errmsg)
+    struct ads_transport **tls_out, char **errmsg)
 {
 	*tls_out = NULL;
 	if (set(opts->tls_certificate) || set(opts->tls_key) || set(opts->tls_client_ca)) {
-		struct ads_tls_files f = { opts->tls_certificate, opts->tls_key,
+		struct ads_transport_files f = { opts->tls_certificate, opts->tls_key,
 			opts->tls_client_ca };
-		grpc_server_credentials *creds = ads_tls_credentials(&f, tls_out, errmsg);
+		grpc_server_credentials *creds = ads_transport_credentials(&f,
+		    tls_out, errmsg);
 
 		if (creds != NULL)
 			log_info("ads: serving xDS over %s on %s", set(f.client_ca) ?
@@ -270,7 +271,7 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
     char **errmsg)
 {
 	grpc_server_credentials *creds;
-	struct ads_tls *tls;
+	struct ads_transport *tls;
 	struct ads_server *s;
 	size_t max_recv;
 	pthread_condattr_t attr;
@@ -687,7 +688,7 @@ ads_server_stop(struct ads_server *s)
 		    s->accepts_pending);
 	snapshot_unref(s->snap);
 	ads_body_cache_destroy(&s->bodies); /* before grpc_shutdown: slices */
-	ads_tls_free(s->tls); /* after grpc_server_destroy: grpc held it */
+	ads_transport_free(s->tls); /* after grpc_server_destroy: grpc held it */
 	pthread_cond_destroy(&s->publish_cond);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->mu);
@@ -699,7 +700,7 @@ int
 ads_server_reload_tls(struct ads_server *s, const struct ads_options *opts,
     char **errmsg)
 {
-	struct ads_tls_files f = { opts->tls_certificate, opts->tls_key,
+	struct ads_transport_files f = { opts->tls_certificate, opts->tls_key,
 		opts->tls_client_ca };
 
 	if (s->tls == NULL) {
@@ -710,5 +711,5 @@ ads_server_reload_tls(struct ads_server *s, const struct ads_options *opts,
 		}
 		return 0;
 	}
-	return ads_tls_reload(s->tls, &f, errmsg);
+	return ads_transport_reload(s->tls, &f, errmsg);
 }

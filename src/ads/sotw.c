@@ -8,6 +8,7 @@
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 #define NODE_NAME(st) ((st)->node_id ? (st)->node_id : "-")
@@ -51,12 +52,6 @@ sotw_is_named(const struct sotw_type_state *ts, const char *name)
 	return ads_names_has(ts->names, name);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Legacy wildcard (an empty list means "everything") exists only for the
  * types Envoy subscribes to without knowing names. */
 static bool
@@ -95,7 +90,7 @@ update_subscription(struct sotw_type_state *ts, enum xds_type t,
 			sorted[m++] = names[i];
 	}
 	if (m > 1)
-		qsort(sorted, m, sizeof *sorted, cmp_str);
+		qsort(sorted, m, sizeof *sorted, sorted_str_cmp);
 	if (m > 1) {
 		size_t out = 1;
 

@@ -117,7 +117,8 @@ struct ads_server {
 	_Atomic uint64_t bytes_sent;
 	_Atomic uint64_t warming_timeouts;
 	int64_t warming_timeout_ms; /* ads_options.warming_timeout_ms */
-	struct ads_tls *tls; /* xds.tls, renewable (tls.c); NULL: plaintext */
+	/* xds.tls, renewable (transport_security.c); NULL: plaintext. */
+	struct ads_transport *tls;
 	struct ads_body_cache bodies; /* encoded bodies streams share */
 };
 

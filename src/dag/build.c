@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "util/hash.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 const char *
@@ -140,29 +141,34 @@ object_cmp(const void *a, const void *b)
 	return c;
 }
 
+int
+object_key_cmp(const void *key, const void *elem)
+{
+	const struct object_key *k = key;
+	const struct object *o = *(struct object *const *)elem;
+	int c = strcmp(k->ns, o->meta.namespace);
+
+	return c != 0 ? c : strcmp(k->name, o->meta.name);
+}
+
+size_t
+object_index(struct object *const *arr, size_t n, const char *ns,
+    const char *name)
+{
+	struct object_key k = { ns, name };
+	size_t i = sorted_search(&k, arr, n, sizeof arr[0], object_key_cmp);
+
+	return i < n && object_key_cmp(&k, &arr[i]) == 0 ? i : (size_t)-1;
+}
+
 struct object *
 object_find(struct object **arr, size_t n, const char *ns, const char *name)
 {
-	size_t lo = 0, hi = n;
+	/* The insertion point is the first of equal names: the winner. */
+	size_t i = object_index(arr, n, ns, name);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ns, arr[mid]->meta.namespace);
-
-		if (c == 0)
-			c = strcmp(name, arr[mid]->meta.name);
-		if (c == 0) {
-			/* Step back to the first of equal names: the winner. */
-			while (mid > 0 && strcmp(arr[mid - 1]->meta.namespace, ns) == 0 &&
-			    strcmp(arr[mid - 1]->meta.name, name) == 0)
-				mid--;
-			return arr[mid];
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (i != (size_t)-1)
+		return arr[i];
 	return NULL;
 }
 
@@ -579,11 +585,22 @@ struct dag *
 dag_build_owned(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg, const struct fqdn_ledger *owners)
 {
+	return dag_build_material(objs, nobjs, cfg, owners, NULL);
+}
+
+struct dag *
+dag_build_material(struct object *const *objs, size_t nobjs,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct tls_material *material)
+{
 	struct dag *dag = xcalloc(1, sizeof *dag);
+	struct dag_options opts;
 	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs, .cfg = cfg, .owners = owners };
+		.nobjs = nobjs, .opts = &opts, .owners = owners,
+		.material = material };
 	size_t *slice_status;
 
+	dag_options_from_config(&opts, cfg);
 	/* About 1 KiB of DAG per object (a little more in a small group):
 	 * a group of an incremental build, kept from build to build, must
 	 * not hold a 64 KiB block for 5 KiB. */
@@ -615,7 +632,7 @@ dag_build_owned(struct object *const *objs, size_t nobjs,
 	ingresses_build(&b);
 	gateways_build(&b); /* gateway.c */
 	vhosts_finish(&b);
-	tls_finish(&b);
+	vhost_tls_finish(&b);
 
 	if (dag->nclusters > 1)
 		qsort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],

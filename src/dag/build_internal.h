@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "dag/dag.h"
+#include "util/sorted.h"
 
 struct cairn_config;
 
@@ -48,7 +49,7 @@ struct cluster_options {
 	const struct dag_slow_start *slow_start;
 	int32_t health_port; /* services[].healthPort; 0: none */
 	int64_t idle_connection_timeout_ms;
-	/* services[].validation (tls.c): part of the cluster's name. */
+	/* services[].validation (vhost_tls.c): part of the cluster's name. */
 	const struct dag_secret *upstream_ca;
 	const char *upstream_subject_name;
 	char *const *upstream_subject_names; /* subjectNames: all to accept */
@@ -60,7 +61,7 @@ struct fqdn_ledger;
 struct builder {
 	struct dag *dag;
 	struct arena *arena;
-	const struct cairn_config *cfg;
+	const struct dag_options *opts; /* what it reads of cairn.yaml */
 	const struct fqdn_ledger *owners; /* first-seen order of claims, or NULL */
 	struct object *const *objs;
 	size_t nobjs;
@@ -75,7 +76,7 @@ struct builder {
 	size_t nvhosts, vhosts_cap;
 	struct strmap vhost_index, cluster_index, endpoints_index;
 	size_t clusters_cap, endpoints_cap, statuses_cap;
-	/* TLS (secrets.c, tls.c). */
+	/* TLS (secrets.c, vhost_tls.c). */
 	struct object **secrets, **delegations; /* sorted by namespace/name */
 	size_t nsecrets, ndelegations;
 	size_t *secret_status, *delegation_status;
@@ -84,6 +85,14 @@ struct builder {
 	bool *tcpproxy_reached; /* per proxy: the target of a tcpproxy include */
 	const struct object **tcpproxy_chain; /* one buffer for every root */
 	int64_t now; /* for certificate expiry warnings */
+	/* Files of file-backed Secrets, read before the build (tls/tls.h);
+	 * NULL: none was read, such Secrets are not valid. */
+	const struct tls_material *material;
+	const char **tls_files; /* the files Secrets name, unsorted */
+	size_t ntls_files, tls_files_cap;
+	/* The earliest time an expiry verdict of this build changes
+	 * (INT64_MAX: never), which becomes dag->valid_until. */
+	int64_t clock_horizon;
 	struct objindex services_ix, endpoints_ix; /* object_lookup */
 	/* Temporary arrays of one step, reset by whoever uses it (the routes
 	 * of a root while its includes are walked): an arena cannot free, so
@@ -118,6 +127,16 @@ bool fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
 
 struct object *object_find(struct object **arr, size_t n, const char *ns,
     const char *name);
+/* A namespace/name to search arrays of objects sorted by them with
+ * sorted_search (util/sorted.h) and object_key_cmp. */
+struct object_key {
+	const char *ns, *name;
+};
+/* elem is a struct object *. */
+int object_key_cmp(const void *key, const void *elem);
+/* The index of the first object ns/name in arr, or (size_t)-1. */
+size_t object_index(struct object *const *arr, size_t n, const char *ns,
+    const char *name);
 /* arr[i] has the name of an earlier object (it lost: DuplicateObject). */
 bool object_is_shadowed(struct object **arr, size_t i);
 /* object_find(arr, n, ns, name) through ix (built on first use). */
@@ -131,7 +150,6 @@ int cluster_ptr_cmp(const void *a, const void *b); /* struct dag_cluster * */
 int endpoints_ptr_cmp(const void *a, const void *b);
 int status_cmp(const void *a, const void *b); /* struct dag_object_status */
 int secret_ptr_cmp(const void *a, const void *b); /* struct dag_secret * */
-int str_ptr_cmp(const void *a, const void *b); /* const char *, by strcmp */
 /* A problem: the object becomes `status` (invalid never downgrades). */
 void status_error(struct builder *b, size_t idx, enum dag_status status,
     const char *type, const char *reason, const struct origin *where,
@@ -274,25 +292,26 @@ const struct dag_secret *secret_use(struct builder *b, const char *ref,
 void secret_ref_split(struct builder *b, const char *ref, const char *from_ns,
     const char **ns_out, const char **name_out);
 
-/* --- tls.c: the secure side of virtual hosts ------------------------------ */
+/* --- vhost_tls.c: the secure side of virtual hosts ------------------------ */
 
 /* virtualhost.tls and spec.tcpproxy of the root proxy (index pi, status
  * st). Returns false when the proxy is invalid (reported); *out is NULL
  * for a proxy without TLS. */
-bool tls_root_build(struct builder *b, size_t pi, size_t st,
+bool vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
     struct dag_tls **out);
 /* spec.tls of an Ingress for one host (status st). */
-void tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
-    const char *host, const char *secret_ref, const struct origin *where);
+void vhost_tls_ingress_host(struct builder *b, size_t st,
+    const struct object *ing, const char *host, const char *secret_ref,
+    const struct origin *where);
 /* services[].validation of an HTTPProxy service into opts. Returns false
  * when it is invalid (reported on status st). */
-bool tls_upstream_validation(struct builder *b, size_t st,
+bool vhost_tls_upstream_validation(struct builder *b, size_t st,
     const struct object *proxy, const struct hp_service *s,
     struct cluster_options *opts);
 /* After vhosts_finish: the referenced Secrets, sorted. */
-void tls_finish(struct builder *b);
+void vhost_tls_finish(struct builder *b);
 
-/* --- shared policy helpers (httpproxy.c) --------------------------------- */
+/* --- shared policy helpers (policy.c) ----------------------------------- */
 
 /* Contour's timeout strings: "" or NULL = default (-1), "infinity" = 0. */
 int64_t policy_timeout_ms(const char *s);
@@ -322,8 +341,8 @@ bool dag_parse_u32(const char *s, uint32_t *out);
  * names), or (size_t)-1. */
 size_t dag_proxy_find(const struct builder *b, const char *ns, const char *name);
 
-/* httpproxy.c: a health check with Contour's defaults; tcp (tcpproxy,
- * tls.c) has no path and no host. */
+/* httpproxy_services.c: a health check with Contour's defaults; tcp (tcpproxy,
+ * vhost_tls.c) has no path and no host. */
 struct hp_health_check;
 struct dag_health_check *dag_health_check_new(struct builder *b,
     const struct hp_health_check *hc, bool tcp);

@@ -501,7 +501,7 @@ struct dag_gw_status {
 
 #define DAG_GATEWAY_CONTROLLER "cairn.io/gateway-controller"
 
-/* --- TLS (secrets.c, tls.c) ------------------------------------------------ */
+/* --- TLS (secrets.c, vhost_tls.c) ------------------------------------------ */
 
 enum dag_secret_type {
 	DAG_SECRET_TLS_CERTIFICATE, /* certificate chain and private key */
@@ -590,6 +590,10 @@ struct dag {
 	 * namespace/name. */
 	struct dag_gateway *gateways;
 	size_t ngateways;
+	/* Appended: certificate expiry. 0, or the Unix time from which a
+	 * build would give other expiry statuses: a kept part is built again
+	 * from then on (parts.c). */
+	int64_t valid_until;
 };
 
 /* The served Gateway ns/name of dag, or NULL. */
@@ -598,6 +602,37 @@ const struct dag_gateway *dag_gateway_find(const struct dag *dag,
 
 struct cairn_config;
 struct fqdn_ledger;
+struct tls_material;
+struct config_fqdn_owner;
+struct config_global_ext_auth;
+struct hp_global_ratelimit;
+
+/* The parts of cairn.yaml the DAG reads, and nothing else: filled in one
+ * place (dag_options_from_config, options.c), hashed by
+ * dag_options_fingerprint. Every member is 8 bytes wide so that the size
+ * assert there notices a new one. Pointers borrow from the config. */
+struct dag_options {
+	uint64_t regex_max_program_size; /* envoy.regex-max-program-size */
+	uint64_t dns_family; /* enum dag_dns_family: ExternalName, JWKS */
+	uint64_t allow_external_name; /* bool: policy.allow-external-name */
+	char *const *root_namespaces; /* policy.root-namespaces; none = any */
+	size_t nroot_namespaces;
+	const struct config_fqdn_owner *fqdn_owners; /* policy.fqdn-owners */
+	size_t nfqdn_owners;
+	const char *tls_minimum_version, *tls_maximum_version; /* "1.2" */
+	/* envoy.tls.fallback-certificate; NULL or "" = none */
+	const char *fallback_namespace, *fallback_name;
+	/* global-ext-auth, NULL when it names no ExtensionService. */
+	const struct config_global_ext_auth *global_ext_auth;
+	/* rate-limit-service.default-global-rate-limit-policy, or NULL. */
+	const struct hp_global_ratelimit *default_global_ratelimit;
+};
+
+/* The options of cfg; NULL gives the defaults of a build without a
+ * cairn.yaml (any root namespace, ExternalName allowed, TLS 1.2-1.3). */
+void dag_options_from_config(struct dag_options *out,
+    const struct cairn_config *cfg);
+uint64_t dag_options_fingerprint(const struct dag_options *o);
 
 /* Build the graph of objs. Never fails: problems become statuses. */
 struct dag *dag_build(struct object *const *objs, size_t nobjs,
@@ -606,6 +641,16 @@ struct dag *dag_build(struct object *const *objs, size_t nobjs,
  * NULL = none seen yet: path order decides, SPEC §6a). */
 struct dag *dag_build_owned(struct object *const *objs, size_t nobjs,
     const struct cairn_config *cfg, const struct fqdn_ledger *owners);
+/* dag_build_owned with the certificate material of file-backed Secrets
+ * (tls/tls.h), read before the build: the DAG reads no file. NULL
+ * material makes every file-backed Secret not valid. */
+struct dag *dag_build_material(struct object *const *objs, size_t nobjs,
+    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct tls_material *material);
+/* Appends to *paths the files the Secrets among objs name (repeats
+ * possible): what to read with tls_material_update before a build. */
+void dag_secret_files(struct object *const *objs, size_t nobjs,
+    const char ***paths, size_t *n, size_t *cap);
 /* Drops one owner; the last frees the DAG. */
 void dag_free(struct dag *dag);
 /* One more owner. */
@@ -619,8 +664,9 @@ struct dag *dag_ref(struct dag *dag);
  * delegations, TLS hosts, upstream validation) is in one group. The DAG
  * of all objects is the union of the DAGs of the groups, each sorted, so
  * a group whose files did not change keeps the DAG built last time.
- * Groups with TLS are built every time (certificate expiry depends on the
- * clock, file-backed Secrets on files). */
+ * The group with TLS is kept too, keyed also by the hash of the
+ * certificate material (dag_cache_set_material), and built again once
+ * the clock reaches its valid_until (certificate expiry). */
 
 /* The objects of one file, identified by id: a new id for every new
  * version of the file (ids are never reused). */
@@ -648,6 +694,10 @@ struct dag *dag_build_units_owned(const struct dag_unit *units, size_t nunits,
     const struct cairn_config *cfg, const struct fqdn_ledger *owners,
     struct dag_cache *c);
 struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
+/* The certificate material the next builds use (borrowed; NULL = none):
+ * read by the caller before each build (tls_material_update). */
+void dag_cache_set_material(struct dag_cache *c,
+    const struct tls_material *material);
 
 const char *dag_status_name(enum dag_status s);
 size_t dag_count_status(const struct dag *dag, enum dag_status s);

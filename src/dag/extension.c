@@ -257,10 +257,7 @@ ext_auth_new(struct builder *b, size_t st, const struct auth_request *q)
 static const struct config_global_ext_auth *
 global_auth(const struct builder *b)
 {
-	if (b->cfg == NULL || b->cfg->global_ext_auth.extension_service == NULL ||
-	    *b->cfg->global_ext_auth.extension_service == '\0')
-		return NULL;
-	return &b->cfg->global_ext_auth;
+	return b->opts->global_ext_auth;
 }
 
 bool

@@ -622,7 +622,7 @@ gw_headers(struct builder *b, const struct gw_header_modifier *m)
 	for (size_t i = 0; i < m->nremove; i++)
 		hp->remove[hp->nremove++] = m->remove[i];
 	if (hp->nremove > 1)
-		qsort(hp->remove, hp->nremove, sizeof hp->remove[0], str_ptr_cmp);
+		qsort(hp->remove, hp->nremove, sizeof hp->remove[0], sorted_str_cmp);
 	return hp;
 }
 

@@ -314,7 +314,7 @@ ingress_build(struct builder *b, size_t i)
 
 		ingress_path(b, st, ing, &set, "*", &ip);
 	}
-	/* The TLS listener: the secret is resolved by tls.c. */
+	/* The TLS listener: the secret is resolved by vhost_tls.c. */
 	for (size_t t = 0; t < spec->ntls; t++) {
 		const struct ing_tls *tls = &spec->tls[t];
 
@@ -342,7 +342,7 @@ ingress_build(struct builder *b, size_t i)
 			    ing->meta.namespace;
 			bv->vh.tls_secret_name = slash ? slash + 1 : ref;
 			bv->vh.tls_minimum_version = set.tls_minimum_version;
-			tls_ingress_host(b, st, ing, tls->hosts[h], ref,
+			vhost_tls_ingress_host(b, st, ing, tls->hosts[h], ref,
 			    &tls->origin);
 		}
 	}

@@ -118,8 +118,7 @@ jwks_uri_parse(struct builder *b, const char *uri, struct jwks_uri *u)
 static enum dag_dns_family
 config_family(const struct builder *b)
 {
-	return b->cfg != NULL ? (enum dag_dns_family)
-	    b->cfg->envoy.cluster.dns_lookup_family : DAG_DNS_AUTO;
+	return (enum dag_dns_family)b->opts->dns_family;
 }
 
 /* How a provider's JWKS is fetched, kept from the checks to the cluster

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "util/hash.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 #define LEDGER_MAGIC "cairn-fqdn-owners 1"
@@ -48,28 +49,29 @@ key_cmp(const char *fqdn, const char *ns, const char *name,
 	return r;
 }
 
+struct claim_search {
+	const char *fqdn, *ns, *name;
+};
+
+static int
+claim_search_cmp(const void *key, const void *elem)
+{
+	const struct claim_search *k = key;
+
+	return key_cmp(k->fqdn, k->ns, k->name, elem);
+}
+
 /* The index of the claim, or where it would go (*found false). */
 static size_t
 ledger_find(const struct fqdn_ledger *l, const char *fqdn, const char *ns,
     const char *name, bool *found)
 {
-	size_t lo = 0, hi = l->n;
+	struct claim_search k = { fqdn, ns, name };
+	size_t i = sorted_search(&k, l->items, l->n, sizeof l->items[0],
+	    claim_search_cmp);
 
-	*found = false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = key_cmp(fqdn, ns, name, &l->items[mid]);
-
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
+	*found = i < l->n && claim_search_cmp(&k, &l->items[i]) == 0;
+	return i;
 }
 
 uint64_t

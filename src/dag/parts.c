@@ -18,9 +18,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "dag/owners.h"
+#include "tls/tls.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
@@ -39,6 +41,9 @@ struct dag_cache {
 	struct dag_part_entry *slots; /* open addressing, cap a power of 2 */
 	size_t n, cap;
 	uint64_t cfg_fp; /* parts are only valid for the config they saw */
+	/* Files of file-backed Secrets, read by the caller before a build;
+	 * their hash is part of the TLS group's key. Borrowed, or NULL. */
+	const struct tls_material *material;
 	struct dag_cache_stats stats;
 	struct unit_keys *units; /* open addressing by id, cap a power of 2 */
 	size_t nunits, ucap;
@@ -112,133 +117,10 @@ dag_cache_stats(const struct dag_cache *c)
 	return c->stats;
 }
 
-static uint64_t
-str_hash(const char *s)
+void
+dag_cache_set_material(struct dag_cache *c, const struct tls_material *material)
 {
-	return s == NULL ? 0 : hash_bytes(s, strlen(s));
-}
-
-static void
-hash_str0(struct hash_state *h, const char *s)
-{
-	if (s == NULL)
-		s = "";
-	hash_update(h, s, strlen(s) + 1);
-}
-
-/* rate-limit-service.default-global-rate-limit-policy (ratelimit.c). */
-static void
-hash_global_ratelimit(struct hash_state *h, const struct hp_global_ratelimit *g)
-{
-	uint64_t v[2] = { g != NULL, g != NULL ? g->disabled : 0 };
-
-	hash_update(h, v, sizeof v);
-	for (size_t i = 0; g != NULL && i < g->ndescriptors; i++) {
-		const struct hp_rl_descriptor *d = &g->descriptors[i];
-
-		hash_update(h, "{", 1);
-		for (size_t k = 0; k < d->nentries; k++) {
-			const struct hp_rl_entry *e = &d->entries[k];
-			uint64_t w[5] = { e->generic_key != NULL,
-				e->request_header != NULL, e->header_value_match != NULL,
-				e->remote_address, 0 };
-
-			if (e->header_value_match != NULL)
-				w[4] = e->header_value_match->nheaders |
-				    (uint64_t)e->header_value_match->expect_match << 32 |
-				    (uint64_t)e->header_value_match->has_expect_match << 33;
-			hash_update(h, w, sizeof w);
-			if (e->generic_key != NULL) {
-				hash_str0(h, e->generic_key->key);
-				hash_str0(h, e->generic_key->value);
-			}
-			if (e->request_header != NULL) {
-				hash_str0(h, e->request_header->header_name);
-				hash_str0(h, e->request_header->descriptor_key);
-			}
-			if (e->header_value_match != NULL) {
-				const struct hp_rl_header_value_match *m =
-				    e->header_value_match;
-
-				hash_str0(h, m->value);
-				for (size_t j = 0; j < m->nheaders; j++) {
-					const struct hp_header_match *hm = &m->headers[j];
-					uint64_t x = hm->present | hm->notpresent << 1 |
-					    hm->ignore_case << 2 |
-					    hm->treat_missing_as_empty << 3;
-
-					hash_update(h, &x, sizeof x);
-					hash_str0(h, hm->name);
-					hash_str0(h, hm->exact);
-					hash_str0(h, hm->notexact);
-					hash_str0(h, hm->contains);
-					hash_str0(h, hm->notcontains);
-					hash_str0(h, hm->regex);
-				}
-			}
-		}
-	}
-}
-
-/* What the DAG reads of the config. A field added there and read by a
- * processor must be hashed here, or parts built under the old value
- * would be reused under the new one. */
-static uint64_t
-config_fingerprint(const struct cairn_config *cfg)
-{
-	struct hash_state *h;
-	uint64_t v[8];
-
-	if (cfg == NULL)
-		return 1;
-	h = hash_begin();
-	/* Which regexes are refused (policy_regex_check). */
-	hash_update(h, &cfg->envoy.regex_max_program_size,
-	    sizeof cfg->envoy.regex_max_program_size);
-	for (size_t i = 0; i < cfg->policy.nroot_namespaces; i++)
-		hash_update(h, cfg->policy.root_namespaces[i],
-		    strlen(cfg->policy.root_namespaces[i]) + 1);
-	for (size_t i = 0; i < cfg->secrets.nallowed_directories; i++)
-		hash_update(h, cfg->secrets.allowed_directories[i],
-		    strlen(cfg->secrets.allowed_directories[i]) + 1);
-	v[0] = cfg->policy.nroot_namespaces;
-	v[1] = cfg->policy.allow_external_name;
-	v[2] = (uint64_t)cfg->envoy.cluster.dns_lookup_family;
-	v[3] = (uint64_t)cfg->envoy.tls.minimum_protocol_version;
-	v[4] = (uint64_t)cfg->envoy.tls.maximum_protocol_version;
-	v[5] = cfg->secrets.nallowed_directories;
-	v[6] = str_hash(cfg->envoy.tls.fallback_certificate.namespace);
-	v[7] = str_hash(cfg->envoy.tls.fallback_certificate.name);
-	hash_update(h, v, sizeof v);
-	for (size_t i = 0; i < cfg->policy.nfqdn_owners; i++) {
-		const struct config_fqdn_owner *o = &cfg->policy.fqdn_owners[i];
-
-		hash_update(h, o->namespace, strlen(o->namespace) + 1);
-		for (size_t k = 0; k < o->npatterns; k++)
-			hash_update(h, o->patterns[k], strlen(o->patterns[k]) + 1);
-		hash_update(h, "\n", 1);
-	}
-	hash_global_ratelimit(h,
-	    cfg->rate_limit_service.default_global_rate_limit_policy);
-	/* global-ext-auth (extension.c). */
-	{
-		const struct config_global_ext_auth *g = &cfg->global_ext_auth;
-		uint64_t w[6] = { str_hash(g->extension_service),
-			str_hash(g->response_timeout), g->fail_open,
-			g->auth_policy.disabled, g->has_with_request_body,
-			g->with_request_body.max_request_bytes |
-			(uint64_t)g->with_request_body.allow_partial_message << 32 |
-			(uint64_t)g->with_request_body.pack_as_bytes << 33 };
-
-		hash_update(h, w, sizeof w);
-		for (size_t i = 0; i < g->auth_policy.ncontext; i++) {
-			hash_update(h, g->auth_policy.context[i].key,
-			    strlen(g->auth_policy.context[i].key) + 1);
-			hash_update(h, g->auth_policy.context[i].value,
-			    strlen(g->auth_policy.context[i].value) + 1);
-		}
-	}
-	return hash_end(h) | 2;
+	c->material = material;
 }
 
 /* --- grouping ---------------------------------------------------------------
@@ -830,7 +712,7 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	    KNOWN(ASM_ENDPOINTS));
 	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_ptr_cmp,
 	    KNOWN(ASM_SECRETS));
-	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], str_ptr_cmp,
+	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], sorted_str_cmp,
 	    KNOWN(ASM_TLS_FILES));
 	for (size_t i = 0; i < nparts; i++) {
 		const struct dag *p = parts[i];
@@ -1136,9 +1018,9 @@ owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
 
 /* The DAG of one group (members: unit indexes in order). */
 static struct dag *
-group_build(const struct dag_unit *units, const size_t *members, size_t n,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
-    struct object ***objs, size_t *objs_cap)
+group_build(const struct dag_cache *c, const struct dag_unit *units,
+    const size_t *members, size_t n, const struct cairn_config *cfg,
+    const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap)
 {
 	size_t nobjs = 0;
 
@@ -1154,7 +1036,7 @@ group_build(const struct dag_unit *units, const size_t *members, size_t n,
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		nobjs += u->nobjs;
 	}
-	return dag_build_owned(*objs, nobjs, cfg, owners);
+	return dag_build_material(*objs, nobjs, cfg, owners, c->material);
 }
 
 struct dag *
@@ -1172,15 +1054,19 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
 	size_t *next = xreallocarray(NULL, nunits + 1, sizeof *next);
 	size_t *members = xreallocarray(NULL, nunits + 1, sizeof *members);
-	uint64_t *ids = xreallocarray(NULL, nunits + 2, sizeof *ids);
+	uint64_t *ids = xreallocarray(NULL, nunits + 3, sizeof *ids);
 	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
-	uint64_t cfg_fp = config_fingerprint(cfg);
+	struct dag_options opts;
+	uint64_t cfg_fp;
+	int64_t now = (int64_t)time(NULL);
 	struct dag *dag;
 	size_t ncontested;
 	const char **contested = fqdn_ledger_contested(owners, &ncontested);
 
+	dag_options_from_config(&opts, cfg);
+	cfg_fp = dag_options_fingerprint(&opts);
 	if (cfg_fp != c->cfg_fp) {
 		cache_clear(c);
 		c->cfg_fp = cfg_fp;
@@ -1220,18 +1106,26 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		ids[n] = owners_fingerprint(c, units, members, n, owners,
 		    contested, ncontested);
 		n++;
+		/* The TLS group's file-backed Secrets: their material too. */
+		if (r == tls_group)
+			ids[n++] = tls_material_hash(c->material);
 		h = ids_hash(ids, n);
 		c->stats.groups++;
-		e = r == tls_group ? NULL : cache_find(c, h, ids, n);
-		if (e != NULL) {
+		e = cache_find(c, h, ids, n);
+		if (e != NULL && (e->dag->valid_until == 0 ||
+		    now < e->dag->valid_until)) {
 			e->used = true;
 			parts[nparts++] = dag_ref(e->dag);
 			c->stats.reused++;
 			continue;
 		}
-		parts[nparts] = group_build(units, members, n - 1, cfg, owners,
-		    &objs, &objs_cap);
-		if (r != tls_group)
+		parts[nparts] = group_build(c, units, members, n - (r == tls_group ?
+		    2 : 1), cfg, owners, &objs, &objs_cap);
+		if (e != NULL) { /* a certificate's expiry verdict changed */
+			dag_free(e->dag);
+			e->dag = dag_ref(parts[nparts]);
+			e->used = true;
+		} else
 			cache_add(c, h, ids, n, parts[nparts]);
 		nparts++;
 		c->stats.built++;

@@ -108,8 +108,7 @@ bool
 ratelimit_vhost(struct builder *b, const struct hp_global_ratelimit *p,
     const struct dag_global_ratelimit **out, const char **why)
 {
-	const struct hp_global_ratelimit *def = b->cfg != NULL ?
-	    b->cfg->rate_limit_service.default_global_rate_limit_policy : NULL;
+	const struct hp_global_ratelimit *def = b->opts->default_global_ratelimit;
 
 	if (!ratelimit_global(b, p, out, why))
 		return false;

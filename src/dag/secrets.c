@@ -1,7 +1,8 @@
-/* Secrets and TLSCertificateDelegations. Every Secret is read (from data,
- * stringData or the files its annotations name) and checked with OpenSSL
- * on every build, so that its status says whether it is usable and when
- * its certificate expires; processors then ask for a Secret by reference
+/* Secrets and TLSCertificateDelegations. Every Secret is checked when its
+ * group is built (its data and stringData with OpenSSL through src/tls/;
+ * the files its annotations name were read and checked before the build,
+ * src/tls/material.c), so that its status says whether it is usable and
+ * when its certificate expires; processors then ask for a Secret by reference
  * (secret_use) and get an SDS resource or the reason they cannot have
  * one: not found, not valid for that use, or not delegated to their
  * namespace (Contour's rules). */
@@ -14,6 +15,7 @@
 
 #include "config.h"
 #include "tls/tls.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 #define TYPE_TLS "kubernetes.io/tls"
@@ -27,12 +29,6 @@ struct secret_state {
 	const char *why; /* the problem, when !valid */
 	struct dag_bytes crt, key, ca, crl; /* empty: absent */
 };
-
-int
-str_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 void
 secret_ref_split(struct builder *b, const char *ref, const char *from_ns,
@@ -62,72 +58,102 @@ item_find(const struct secret *s, const char *key)
 static size_t
 secret_index(const struct builder *b, const struct object *o)
 {
-	size_t lo = 0, hi = b->nsecrets;
+	struct object_key k = { o->meta.namespace, o->meta.name };
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(o->meta.namespace, b->secrets[mid]->meta.namespace);
-
-		if (c == 0)
-			c = strcmp(o->meta.name, b->secrets[mid]->meta.name);
-		if (c <= 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
+	return sorted_search(&k, b->secrets, b->nsecrets, sizeof b->secrets[0],
+	    object_key_cmp);
 }
 
 /* --- reading ------------------------------------------------------------------ */
 
-/* One piece of material: from data/stringData, or from a file. Returns
- * false after reporting a problem. */
-static bool
-material(struct builder *b, size_t st, const struct object *o, const char *key,
-    const char *file, const struct origin *file_origin, const char *annotation,
-    struct dag_bytes *out, const struct origin **where, const char ***files,
-    size_t *nfiles, size_t *capfiles)
-{
-	const struct secret_item *it = item_find(&o->u.secret, key);
-	char why[TLS_WHY_MAX];
-	uint8_t *data;
-	size_t len;
-	char *real;
+/* One piece of a Secret: the data key that may hold it and the
+ * annotation that may name its file instead. */
+struct piece {
+	const char *key; /* "tls.crt" */
+	const char *annotation; /* "cairn.io/certificate-file", or NULL */
+	const char *file; /* the annotation's value, or NULL */
+	const struct origin *file_origin;
+	/* What material() found. */
+	struct dag_bytes bytes; /* empty: absent */
+	const struct origin *where; /* of the data item or the annotation */
+	const struct tls_material_file *mf; /* when read from a file */
+};
 
-	*where = it ? &it->origin : NULL;
-	if (file == NULL) {
+/* One piece of material: from data/stringData, or from a file read before
+ * the build (b->material). Returns false after reporting a problem. */
+static bool
+material(struct builder *b, size_t st, const struct object *o, struct piece *p)
+{
+	const struct secret_item *it = item_find(&o->u.secret, p->key);
+	const struct tls_material_file *mf;
+
+	p->where = it ? &it->origin : NULL;
+	if (p->file == NULL) {
 		if (it != NULL) {
-			out->data = it->value;
-			out->len = it->len;
+			p->bytes.data = it->value;
+			p->bytes.len = it->len;
 		}
 		return true;
 	}
-	*where = file_origin;
-	ARENA_PUSH(b->arena, *files, *nfiles, *capfiles, file);
+	p->where = p->file_origin;
+	ARENA_PUSH(b->arena, b->tls_files, b->ntls_files, b->tls_files_cap,
+	    p->file);
 	if (it != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
-		    file_origin, "%s is given twice: in data/stringData and by "
-		    "annotation %s", key, annotation);
+		    p->file_origin, "%s is given twice: in data/stringData and by "
+		    "annotation %s", p->key, p->annotation);
 		return false;
 	}
-	if (tls_file_resolve(file, b->cfg ? b->cfg->secrets.allowed_directories :
-	    NULL, b->cfg ? b->cfg->secrets.nallowed_directories : 0, &real, why,
-	    sizeof why) < 0) {
+	mf = tls_material_find(b->material, p->file);
+	if (mf == NULL || mf->error != NULL) {
 		status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
-		    file_origin, "annotation %s: %s", annotation, why);
+		    p->file_origin, "annotation %s: %s", p->annotation, mf ?
+		    mf->error : "the file was not read before the build");
 		return false;
 	}
-	if (tls_file_read(real, &data, &len, why, sizeof why) < 0) {
-		status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
-		    file_origin, "annotation %s: %s", annotation, why);
-		free(real);
-		return false;
-	}
-	out->data = arena_memdup(b->arena, data, len + 1);
-	out->len = len;
-	free(data);
-	free(real);
+	p->mf = mf;
+	p->bytes.data = arena_memdup(b->arena, mf->data, mf->len + 1);
+	p->bytes.len = mf->len;
 	return true;
+}
+
+/* The certificate check of a piece: the facts found when its file was
+ * read, or a check of its inline bytes. */
+static int
+piece_certificates(const struct piece *p, struct tls_cert_info *info,
+    char *why, size_t whylen)
+{
+	if (p->mf == NULL)
+		return tls_check_certificates(p->bytes.data, p->bytes.len, info, why,
+		    whylen);
+	if (!p->mf->cert_ok) {
+		snprintf(why, whylen, "%s", p->mf->cert_why);
+		return -1;
+	}
+	*info = p->mf->cert;
+	return 0;
+}
+
+static int
+piece_private_key(const struct piece *p, char *why, size_t whylen)
+{
+	if (p->mf == NULL)
+		return tls_check_private_key(p->bytes.data, p->bytes.len, why, whylen);
+	if (!p->mf->key_ok) {
+		snprintf(why, whylen, "%s", p->mf->key_why);
+		return -1;
+	}
+	return 0;
+}
+
+/* t (0: none) is the first second at which a verdict of this build
+ * (expired, expires soon, not yet valid) is different: the build holds
+ * until the earliest such second still ahead. */
+static void
+clock_mark(struct builder *b, int64_t t)
+{
+	if (t > b->now && t < b->clock_horizon)
+		b->clock_horizon = t;
 }
 
 static void
@@ -136,6 +162,11 @@ expiry_warnings(struct builder *b, size_t st, const char *what,
 {
 	char when[32];
 
+	if (info->earliest_not_after != 0) {
+		clock_mark(b, info->earliest_not_after + 1);
+		clock_mark(b, info->earliest_not_after - EXPIRY_WARNING_SECONDS + 1);
+	}
+	clock_mark(b, info->not_before);
 	if (info->earliest_not_after != 0 && info->earliest_not_after < b->now) {
 		tls_format_time(info->earliest_not_after, when);
 		status_warning(b, st, "TLSError", "CertificateExpired", where,
@@ -156,15 +187,20 @@ expiry_warnings(struct builder *b, size_t st, const char *what,
 
 /* Read and check Secret i; its status says what is wrong. */
 static void
-secret_check(struct builder *b, size_t i, const char ***files, size_t *nfiles,
-    size_t *capfiles)
+secret_check(struct builder *b, size_t i)
 {
 	const struct object *o = b->secrets[i];
 	const struct secret *s = &o->u.secret;
 	struct secret_state *ss = &b->secret_states[i];
 	size_t st = b->secret_status[i];
-	const struct origin *crt_at = NULL, *key_at = NULL, *ca_at = NULL,
-	    *crl_at = NULL;
+	struct piece crt = { "tls.crt", "cairn.io/certificate-file",
+		s->certificate_file, &s->certificate_file_origin };
+	struct piece key = { "tls.key", "cairn.io/private-key-file",
+		s->private_key_file, &s->private_key_file_origin };
+	struct piece ca = { "ca.crt", "cairn.io/ca-file", s->ca_file,
+		&s->ca_file_origin };
+	struct piece crl = { "crl.pem", NULL, NULL, NULL };
+	const struct origin *crt_at, *key_at, *ca_at, *crl_at;
 	struct tls_cert_info info;
 	char why[TLS_WHY_MAX];
 	bool ok = true, file_backed_cert = s->certificate_file || s->private_key_file;
@@ -198,16 +234,18 @@ secret_check(struct builder *b, size_t i, const char ***files, size_t *nfiles,
 		    "cairn.io/private-key-file" : "cairn.io/certificate-file");
 		ok = false;
 	}
-	ok &= material(b, st, o, "tls.crt", s->certificate_file,
-	    &s->certificate_file_origin, "cairn.io/certificate-file", &ss->crt,
-	    &crt_at, files, nfiles, capfiles);
-	ok &= material(b, st, o, "tls.key", s->private_key_file,
-	    &s->private_key_file_origin, "cairn.io/private-key-file", &ss->key,
-	    &key_at, files, nfiles, capfiles);
-	ok &= material(b, st, o, "ca.crt", s->ca_file, &s->ca_file_origin,
-	    "cairn.io/ca-file", &ss->ca, &ca_at, files, nfiles, capfiles);
-	ok &= material(b, st, o, "crl.pem", NULL, NULL, NULL, &ss->crl, &crl_at,
-	    files, nfiles, capfiles);
+	ok &= material(b, st, o, &crt);
+	ok &= material(b, st, o, &key);
+	ok &= material(b, st, o, &ca);
+	ok &= material(b, st, o, &crl);
+	ss->crt = crt.bytes;
+	ss->key = key.bytes;
+	ss->ca = ca.bytes;
+	ss->crl = crl.bytes;
+	crt_at = crt.where;
+	key_at = key.where;
+	ca_at = ca.where;
+	crl_at = crl.where;
 	if (!ok)
 		goto out;
 
@@ -221,14 +259,12 @@ secret_check(struct builder *b, size_t i, const char ***files, size_t *nfiles,
 			    "cairn.io/certificate-file");
 			goto out;
 		}
-		if (tls_check_certificates(ss->crt.data, ss->crt.len, &info, why,
-		    sizeof why) < 0) {
+		if (piece_certificates(&crt, &info, why, sizeof why) < 0) {
 			status_error(b, st, DAG_STATUS_INVALID, "SecretError",
 			    "SecretNotValid", crt_at, "tls.crt: %s", why);
 			goto out;
 		}
-		if (tls_check_private_key(ss->key.data, ss->key.len, why,
-		    sizeof why) < 0) {
+		if (piece_private_key(&key, why, sizeof why) < 0) {
 			status_error(b, st, DAG_STATUS_INVALID, "SecretError",
 			    "SecretNotValid", key_at, "tls.key: %s", why);
 			goto out;
@@ -247,14 +283,15 @@ secret_check(struct builder *b, size_t i, const char ***files, size_t *nfiles,
 		    "used from Secrets of type kubernetes.io/tls");
 	}
 	if (ss->ca.len > 0) {
-		if (tls_check_certificates(ss->ca.data, ss->ca.len, &info, why,
-		    sizeof why) < 0) {
+		if (piece_certificates(&ca, &info, why, sizeof why) < 0) {
 			status_error(b, st, DAG_STATUS_INVALID, "SecretError",
 			    "SecretNotValid", ca_at, "ca.crt: %s", why);
 			goto out;
 		}
 		if (!ss->is_tls) {
 			b->dag->statuses[st].not_after = info.not_after;
+			if (info.not_after != 0)
+				clock_mark(b, info.not_after + 1);
 			if (info.not_after != 0 && info.not_after < b->now) {
 				char when[32];
 
@@ -313,21 +350,47 @@ delegations_check(struct builder *b)
 void
 secrets_build(struct builder *b)
 {
-	const char **files = NULL;
-	size_t nfiles = 0, capfiles = 0, u = 0;
+	const char **files;
+	size_t u = 0;
 
 	b->now = (int64_t)time(NULL);
+	b->clock_horizon = INT64_MAX;
 	b->secret_states = ARENA_ARRAY(b->arena, struct secret_state, b->nsecrets + 1);
 	for (size_t i = 0; i < b->nsecrets; i++)
-		secret_check(b, i, &files, &nfiles, &capfiles);
+		secret_check(b, i);
 	delegations_check(b);
-	if (nfiles > 1)
-		qsort(files, nfiles, sizeof files[0], str_ptr_cmp);
-	for (size_t i = 0; i < nfiles; i++)
+	files = b->tls_files;
+	if (b->ntls_files > 1)
+		qsort(files, b->ntls_files, sizeof files[0], sorted_str_cmp);
+	for (size_t i = 0; i < b->ntls_files; i++)
 		if (u == 0 || strcmp(files[u - 1], files[i]) != 0)
 			files[u++] = files[i];
 	b->dag->tls_files = files;
 	b->dag->ntls_files = u;
+	b->dag->valid_until = b->clock_horizon == INT64_MAX ? 0 : b->clock_horizon;
+}
+
+void
+dag_secret_files(struct object *const *objs, size_t nobjs,
+    const char ***paths, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < nobjs; i++) {
+		const struct secret *s = &objs[i]->u.secret;
+		const char *f[3] = { s->certificate_file, s->private_key_file,
+			s->ca_file };
+
+		if (objs[i]->kind != OBJ_SECRET)
+			continue;
+		for (size_t k = 0; k < 3; k++) {
+			if (f[k] == NULL)
+				continue;
+			if (*n == *cap) {
+				*cap = *cap ? 2 * *cap : 8;
+				*paths = xreallocarray(*paths, *cap, sizeof **paths);
+			}
+			(*paths)[(*n)++] = f[k];
+		}
+	}
 }
 
 /* --- using ---------------------------------------------------------------------- */

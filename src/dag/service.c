@@ -30,7 +30,7 @@ static const char *const protocol_annotations[] = {
 static bool
 allow_external_name(const struct builder *b)
 {
-	return b->cfg == NULL || b->cfg->policy.allow_external_name;
+	return b->opts->allow_external_name;
 }
 
 static uint32_t
@@ -225,26 +225,28 @@ endpoints_add(struct builder *b, struct dag_endpoints *de, size_t *cap,
 	ARENA_PUSH(b->arena, de->items, de->n, *cap, e);
 }
 
+/* An EndpointSlice (elem) against a Service's namespace and name (key). */
+static int
+slice_key_cmp(const void *key, const void *elem)
+{
+	const struct object_key *k = key;
+	const struct object *o = *(struct object *const *)elem;
+	const char *ms = slice_service(o);
+	int c = strcmp(k->ns, o->meta.namespace);
+
+	return c != 0 ? c : strcmp(k->name, ms ? ms : "");
+}
+
 /* EndpointSlices of one Service: the slice list is sorted by namespace and
  * service-name label. */
 static void
 endpoints_from_slices(struct builder *b, const struct object *svc_obj,
     const char *want, struct dag_endpoints *de, size_t *cap)
 {
-	size_t lo = 0, hi = b->nslices;
+	struct object_key k = { svc_obj->meta.namespace, svc_obj->meta.name };
+	size_t lo = sorted_search(&k, b->slices, b->nslices, sizeof b->slices[0],
+	    slice_key_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *ms = slice_service(b->slices[mid]);
-		int c = strcmp(b->slices[mid]->meta.namespace, svc_obj->meta.namespace);
-
-		if (c == 0)
-			c = strcmp(ms ? ms : "", svc_obj->meta.name);
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (size_t i = lo; i < b->nslices; i++) {
 		const struct object *o = b->slices[i];
 		const struct endpointslice *es = &o->u.endpointslice;
@@ -488,9 +490,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 			return NULL;
 		}
 		proto.external_name = svc->external_name;
-		if (b->cfg != NULL)
-			proto.dns_family = (enum dag_dns_family)
-			    b->cfg->envoy.cluster.dns_lookup_family;
+		proto.dns_family = (enum dag_dns_family)b->opts->dns_family;
 	}
 	proto.namespace = svc_obj->meta.namespace;
 	proto.service = svc_obj->meta.name;
@@ -514,7 +514,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	    circuit_breaker_annotations[4]);
 	if (proto.protocol == DAG_PROTOCOL_TLS || proto.protocol == DAG_PROTOCOL_H2) {
 		proto.sni = proto.external_name;
-		/* services[].validation (tls.c); the subject name is also the
+		/* services[].validation (vhost_tls.c); the subject name is also the
 		 * SNI when nothing else names the upstream. */
 		if (opts != NULL && opts->upstream_ca != NULL) {
 			proto.upstream_ca = opts->upstream_ca;

@@ -1,16 +1,64 @@
 /* Shared between the schema table files of src/load/ (kinds.c and
- * kinds_tls.c) only. */
+ * kinds_*.c) only: the row macros of the core and HTTPProxy tables and the
+ * tables one file uses from another. */
 #ifndef CAIRN_LOAD_KINDS_INTERNAL_H
 #define CAIRN_LOAD_KINDS_INTERNAL_H
 
+#include <stddef.h>
+
 #include "load/schema.h"
 
-/* kinds.c */
+/* Rows of a struct schema_field array, by the shape of the member. */
+#define F_STR(key_, type_, field_, flags_, check_)                             \
+	{ .key = (key_), .type = SCHEMA_STRING,                                \
+	  .offset = offsetof(type_, field_), .flags = (flags_), .check = (check_) }
+#define F_IGNORE(key_) { .key = (key_), .type = SCHEMA_IGNORE }
+#define F_UNSUPPORTED(key_) { .key = (key_), .type = SCHEMA_UNSUPPORTED }
+#define F_PORT(key_, type_, field_, flags_)                                    \
+	{ .key = (key_), .type = SCHEMA_INT32, .offset = offsetof(type_, field_), \
+	  .flags = (flags_), .min = 1, .max = 65535 }
+#define F_LIST(key_, type_, field_, count_, sub_, flags_)                      \
+	{ .key = (key_), .type = SCHEMA_OBJECT_LIST,                           \
+	  .offset = offsetof(type_, field_), .count_offset = offsetof(type_, count_), \
+	  .sub = (sub_), .flags = (flags_) }
+#define F_BOOL(key_, type_, field_)                                             \
+	{ .key = (key_), .type = SCHEMA_BOOL, .offset = offsetof(type_, field_) }
+#define F_STRV(key_, type_, field_, count_, flags_)                            \
+	{ .key = (key_), .type = SCHEMA_STRING_LIST,                           \
+	  .offset = offsetof(type_, field_), .count_offset = offsetof(type_, count_), \
+	  .flags = (flags_) }
+#define F_PTR(key_, type_, field_, sub_)                                       \
+	{ .key = (key_), .type = SCHEMA_OBJECT_PTR, .offset = offsetof(type_, field_), \
+	  .sub = (sub_) }
+#define F_ENUMSTR(key_, type_, field_, flags_, allowed_)                       \
+	{ .key = (key_), .type = SCHEMA_STRING, .offset = offsetof(type_, field_), \
+	  .flags = (flags_), .allowed = (allowed_) }
+
+/* kinds_core.c */
 extern const struct schema_table kinds_meta;
+extern const struct schema_table kinds_service;
+extern const struct schema_table kinds_endpoints;
+extern const struct schema_table kinds_endpointslice;
+/* kinds_ingress.c */
+extern const struct schema_table kinds_ingress;
+/* kinds_httpproxy.c */
+extern const struct schema_table kinds_httpproxy;
+extern const struct schema_table kinds_header; /* conditions[].header */
+/* kinds_httpproxy_policies.c */
 extern const struct schema_table kinds_service_ref; /* HTTPProxy services[] */
 extern const struct schema_table kinds_lb_policy;
 extern const struct schema_table kinds_timeout; /* timeoutPolicy */
-extern const struct schema_table kinds_header; /* conditions[].header */
+extern const struct schema_table kinds_headers_policy;
+extern const struct schema_table kinds_cookie_rewrite;
+extern const struct schema_table kinds_retry;
+extern const struct schema_table kinds_health_check;
+extern const struct schema_table kinds_path_rewrite;
+extern const struct schema_table kinds_redirect;
+extern const struct schema_table kinds_direct_response;
+extern const struct schema_table kinds_ratelimit; /* rateLimitPolicy */
+extern const struct schema_table kinds_ip_filter;
+extern const struct schema_table kinds_cors;
+extern const struct schema_table kinds_internal_redirect;
 
 /* kinds_tls.c */
 extern const struct schema_table kinds_secret;

@@ -21,6 +21,7 @@
 
 #include "util/fs.h"
 #include "util/hash.h"
+#include "util/sorted.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -296,23 +297,22 @@ entry_cmp(const void *a, const void *b)
 	    ((const struct lg_entry *)b)->path);
 }
 
+/* A path (key) against an entry (elem), for sorted_search. */
+static int
+path_entry_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct lg_entry *)elem)->path);
+}
+
 /* The entry of path; with create, a new empty one in sorted place. */
 static struct lg_entry *
 entry_get(struct lastgood *lg, const char *path, bool create)
 {
-	size_t lo = 0, hi = lg->n;
+	size_t lo = sorted_search(path, lg->e, lg->n, sizeof lg->e[0],
+	    path_entry_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(path, lg->e[mid].path);
-
-		if (c == 0)
-			return &lg->e[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (lo < lg->n && strcmp(path, lg->e[lo].path) == 0)
+		return &lg->e[lo];
 	if (!create)
 		return NULL;
 	ARRAY_RESERVE(lg->e, lg->n, lg->cap);

@@ -57,6 +57,44 @@ int tls_file_resolve(const char *path, char *const *dirs, size_t ndirs,
 int tls_file_read(const char *path, uint8_t **data_out, size_t *len_out,
     char *why, size_t whylen);
 
+/* --- certificate material of file-backed Secrets (material.c) -------------- */
+
+/* One file as the DAG gets it: read before the build, so the DAG does no
+ * I/O. Errors have no place of their own: the DAG reports them at the
+ * annotation that names the file. */
+struct tls_material_file {
+	char *path; /* as the annotation writes it (absolute) */
+	char *real; /* resolved under secrets.allowed-directories */
+	char *error; /* why it cannot be used (resolve, read), or NULL */
+	uint8_t *data; /* NUL-terminated, not counted in len; NULL on error */
+	size_t len;
+	uint64_t hash; /* of data, or of error */
+	/* What tls_check_certificates and tls_check_private_key found. */
+	bool cert_ok, key_ok;
+	char *cert_why, *key_why; /* when not ok */
+	struct tls_cert_info cert;
+	/* The identity of what was read: equal = not read again. */
+	uint64_t dev, ino;
+	int64_t size, mtime_ns, ctime_ns;
+};
+
+struct tls_material;
+
+struct tls_material *tls_material_new(void);
+void tls_material_free(struct tls_material *m);
+/* Hold exactly paths from now on (any order, repeats allowed), resolved
+ * under dirs; a file whose identity is unchanged is not read again. */
+void tls_material_update(struct tls_material *m, const char *const *paths,
+    size_t npaths, char *const *dirs, size_t ndirs);
+/* The entry of path, or NULL when the last update did not name it. */
+const struct tls_material_file *tls_material_find(const struct tls_material *m,
+    const char *path);
+/* Of every entry's path and hash: changes when any file's content or
+ * problem does. */
+uint64_t tls_material_hash(const struct tls_material *m);
+/* Files read since tls_material_new (tests: an unchanged file is not). */
+size_t tls_material_reads(const struct tls_material *m);
+
 /* --- watching the files (watch.c) ------------------------------------------- */
 
 /* An inotify instance over the directories that hold a set of files and

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | \
@@ -108,12 +109,6 @@ existing_dir(char *dir)
 	return dir;
 }
 
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* dir (malloc'd, existing) as a real path, so that one directory is
  * watched once however it was reached. */
 static void
@@ -201,7 +196,7 @@ tls_watch_set(struct tls_watch *w, const char *const *paths, size_t npaths)
 	for (size_t i = 0; i < npaths; i++)
 		dirs_for(paths[i], &want, &nwant, &capwant);
 	if (nwant > 1)
-		qsort(want, nwant, sizeof want[0], str_cmp);
+		qsort(want, nwant, sizeof want[0], sorted_str_cmp);
 	/* Unique. */
 	for (size_t i = 0; i < nwant; i++) {
 		if (u > 0 && strcmp(want[u - 1], want[i]) == 0) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/hash.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 static const struct {
@@ -208,21 +209,18 @@ resource_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* A name (key) against a resource (elem), for sorted_search. */
+static int
+name_resource_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct xds_resource *)elem)->name);
+}
+
 /* The first index of a[0..n) whose name is not below name. */
 static size_t
 lower_bound(const struct xds_resource *a, size_t n, const char *name)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(a[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_search(name, a, n, sizeof a[0], name_resource_cmp);
 }
 
 /* Merges the sorted runs x[0..nx) and y[0..ny) into out: the smaller
@@ -573,25 +571,23 @@ snapshot_add_gateway_none(struct snapshot *s)
 		    snapshot_builder_new(s->revision));
 }
 
+static int
+name_gateway_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct snapshot_gateway *)elem)->name);
+}
+
 struct snapshot *
 snapshot_select(struct snapshot *s, const char *gateway)
 {
-	size_t lo = 0, hi;
+	size_t i;
 
 	if (s == NULL || gateway == NULL)
 		return s;
-	hi = s->ngateways;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(gateway, s->gateways[mid].name);
-
-		if (c == 0)
-			return s->gateways[mid].snap;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	i = sorted_search(gateway, s->gateways, s->ngateways,
+	    sizeof s->gateways[0], name_gateway_cmp);
+	if (i < s->ngateways && strcmp(gateway, s->gateways[i].name) == 0)
+		return s->gateways[i].snap;
 	/* A Gateway that is not served gets nothing (SPEC.md §5a), never
 	 * the default listeners; NULL (nothing to send) when the snapshot
 	 * was made without one. */
@@ -602,18 +598,9 @@ const struct xds_resource *
 snapshot_find(const struct snapshot *s, enum xds_type type, const char *name)
 {
 	const struct xds_resource_set *set = &s->types[type];
-	size_t lo = 0, hi = set->n;
+	size_t i = lower_bound(set->items, set->n, name);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, set->items[mid].name);
-
-		if (c == 0)
-			return &set->items[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (i < set->n && strcmp(name, set->items[i].name) == 0)
+		return &set->items[i];
 	return NULL;
 }

@@ -416,6 +416,61 @@ test_cluster_options_hash(void **state)
 	world_free(&w);
 }
 
+/* The DAG's options come from cairn.yaml in one place, and every key the
+ * DAG reads changes their fingerprint (the kept parts are then dropped);
+ * a key the DAG does not read does not. */
+static void
+test_options_fingerprint(void **state)
+{
+	struct cairn_config cfg;
+	struct dag_options o;
+	uint64_t base, fp;
+	char *ns[] = { "shop" };
+
+	(void)state;
+	dag_options_from_config(&o, NULL);
+	assert_int_equal(o.regex_max_program_size, 1000);
+	assert_true(o.allow_external_name);
+	assert_string_equal(o.tls_minimum_version, "1.2");
+	assert_string_equal(o.tls_maximum_version, "1.3");
+	assert_null(o.global_ext_auth);
+
+	config_init_defaults(&cfg);
+	dag_options_from_config(&o, &cfg);
+	base = dag_options_fingerprint(&o);
+	assert_true(dag_options_fingerprint(&o) == base);
+
+	cfg.policy.root_namespaces = ns;
+	cfg.policy.nroot_namespaces = 1;
+	dag_options_from_config(&o, &cfg);
+	fp = dag_options_fingerprint(&o);
+	assert_true(fp != base);
+	ns[0] = "blog"; /* by content, not by address */
+	dag_options_from_config(&o, &cfg);
+	assert_true(dag_options_fingerprint(&o) != fp);
+	cfg.policy.nroot_namespaces = 0;
+
+	cfg.envoy.regex_max_program_size++;
+	dag_options_from_config(&o, &cfg);
+	assert_true(dag_options_fingerprint(&o) != base);
+	cfg.envoy.regex_max_program_size--;
+
+	cfg.policy.allow_external_name = !cfg.policy.allow_external_name;
+	dag_options_from_config(&o, &cfg);
+	assert_true(dag_options_fingerprint(&o) != base);
+	cfg.policy.allow_external_name = !cfg.policy.allow_external_name;
+
+	cfg.envoy.tls.fallback_certificate.name = "fallback";
+	dag_options_from_config(&o, &cfg);
+	assert_true(dag_options_fingerprint(&o) != base);
+	cfg.envoy.tls.fallback_certificate.name = "";
+
+	/* Back to the defaults: the same fingerprint again. */
+	dag_options_from_config(&o, &cfg);
+	assert_true(dag_options_fingerprint(&o) == base);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -429,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_external_name_policy),
 		cmocka_unit_test(test_endpoint_change_is_eds_only),
 		cmocka_unit_test(test_cluster_options_hash),
+		cmocka_unit_test(test_options_fingerprint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

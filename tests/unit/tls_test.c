@@ -402,6 +402,7 @@ struct world {
 	struct object **objs;
 	size_t nobjs, cap;
 	struct cairn_config cfg;
+	struct tls_material *material; /* the files of file-backed Secrets */
 };
 
 static void
@@ -426,6 +427,7 @@ world_free(struct world *w)
 	for (size_t i = 0; i < w->nfiles; i++)
 		loaded_file_free(w->files[i]);
 	free(w->objs);
+	tls_material_free(w->material);
 	config_free(&w->cfg);
 }
 
@@ -448,13 +450,31 @@ allow_dir(struct world *w, const char *dir)
 	w->cfg.secrets.nallowed_directories = 1;
 }
 
+/* Read the files the world's Secrets name, as the pipeline does before a
+ * build. */
+static void
+world_material(struct world *w)
+{
+	const char **paths = NULL;
+	size_t n = 0, cap = 0;
+
+	if (w->material == NULL)
+		w->material = tls_material_new();
+	dag_secret_files(w->objs, w->nobjs, &paths, &n, &cap);
+	tls_material_update(w->material, (const char *const *)paths, n,
+	    w->cfg.secrets.allowed_directories, w->cfg.secrets.nallowed_directories);
+	free(paths);
+}
+
 static struct snapshot *
 build(struct world *w, struct dag **dag_out)
 {
 	struct translate_options to;
 	struct snapshot *snap;
-	struct dag *dag = dag_build(w->objs, w->nobjs, &w->cfg);
+	struct dag *dag;
 
+	world_material(w);
+	dag = dag_build_material(w->objs, w->nobjs, &w->cfg, NULL, w->material);
 	translate_options_init(&to);
 	snap = translate_dag(dag, &to, "r");
 	if (dag_out != NULL)
@@ -533,6 +553,111 @@ test_file_secret_rotation(void **state)
 	assert_null(snapshot_find(s1, XDS_SECRET, "shop/shop-tls"));
 	dag_free(dag);
 	snapshot_unref(s1);
+	free(yaml);
+	world_free(&w);
+}
+
+/* The files of file-backed Secrets are read before the DAG, once: a
+ * rebuild with no certificate change reads nothing and reuses the TLS
+ * group's DAG; a renewal on disk, which the tls watch reports, is read and
+ * rebuilds that group with the new certificate. */
+static void
+test_material_reread(void **state)
+{
+	struct world w = { 0 };
+	char le[300], path[400], *yaml;
+	struct dag_unit units[2];
+	struct dag_cache *c = dag_cache_new();
+	struct tls_watch *watch = tls_watch_new();
+	struct dag *d1, *d2, *d3, *d4;
+	struct dag_cache_stats st;
+	uint64_t h1;
+	int64_t na;
+
+	(void)state;
+	NEED_CERTS();
+	assert_non_null(watch);
+	snprintf(le, sizeof le, "%s/material-le", tmpdir);
+	certbot_issue(le, 1, "shop.crt", "shop.key");
+	config_init_defaults(&w.cfg);
+	allow_dir(&w, le);
+	yaml = xasprintf("apiVersion: v1\nkind: Secret\nmetadata:\n  name: shop-tls\n"
+	    "  annotations:\n"
+	    "    cairn.io/certificate-file: %s/live/shop/fullchain.pem\n"
+	    "    cairn.io/private-key-file: %s/live/shop/privkey.pem\n", le, le);
+	world_add(&w, "shop", yaml);
+	world_add(&w, "shop", proxy_and_service);
+	for (size_t i = 0; i < 2; i++)
+		units[i] = (struct dag_unit){ .id = i + 1,
+			.objs = w.files[i]->objects, .nobjs = w.files[i]->nobjects };
+
+	world_material(&w);
+	assert_int_equal(tls_material_reads(w.material), 2);
+	h1 = tls_material_hash(w.material);
+	dag_cache_set_material(c, w.material);
+	d1 = dag_build_units(units, 2, &w.cfg, c);
+	st = dag_cache_stats(c);
+	assert_int_equal(st.reused, 0);
+	assert_int_equal(status_of(d1, OBJ_SECRET, "shop-tls")->status,
+	    DAG_STATUS_VALID);
+	tls_watch_set(watch, d1->tls_files, d1->ntls_files);
+	assert_int_equal(tls_watch_process(watch), 0);
+	/* The group is kept until its certificate starts to warn (14 days
+	 * before it expires), or, when that has passed already (the test
+	 * certificates are valid for days), until it expires. */
+	d4 = dag_build_material(w.objs, w.nobjs, &w.cfg, NULL, w.material);
+	na = status_of(d4, OBJ_SECRET, "shop-tls")->not_after;
+	assert_true(na > (int64_t)time(NULL));
+	assert_true(d4->valid_until == (na - 14 * 24 * 3600 >= (int64_t)time(NULL) ?
+	    na - 14 * 24 * 3600 + 1 : na + 1));
+	dag_free(d4);
+
+	/* Nothing changed: no file read, the TLS group is reused. */
+	world_material(&w);
+	assert_int_equal(tls_material_reads(w.material), 2);
+	assert_true(tls_material_hash(w.material) == h1);
+	d2 = dag_build_units(units, 2, &w.cfg, c);
+	st = dag_cache_stats(c);
+	assert_int_equal(st.built, 0);
+	assert_int_equal(st.reused, st.groups);
+	assert_int_equal(d2->secrets[0]->certificate_chain.len,
+	    d1->secrets[0]->certificate_chain.len);
+
+	/* A renewal: the watch fires, both files are read again, the group
+	 * is built again with the new certificate. */
+	certbot_issue(le, 2, "blog.crt", "blog.key");
+	assert_int_equal(tls_watch_process(watch), 1);
+	world_material(&w);
+	assert_int_equal(tls_material_reads(w.material), 4);
+	assert_true(tls_material_hash(w.material) != h1);
+	d3 = dag_build_units(units, 2, &w.cfg, c);
+	st = dag_cache_stats(c);
+	assert_int_equal(st.built, 1);
+	assert_int_equal(d3->nsecrets, 1);
+	assert_true(d3->secrets[0]->certificate_chain.len !=
+	    d1->secrets[0]->certificate_chain.len ||
+	    memcmp(d3->secrets[0]->certificate_chain.data,
+	    d1->secrets[0]->certificate_chain.data,
+	    d1->secrets[0]->certificate_chain.len) != 0);
+	assert_int_equal(status_of(d3, OBJ_SECRET, "shop-tls")->status,
+	    DAG_STATUS_VALID);
+
+	/* A file that disappears is an error at the annotation. */
+	snprintf(path, sizeof path, "%s/live/shop/fullchain.pem", le);
+	assert_int_equal(unlink(path), 0);
+	world_material(&w);
+	assert_int_equal(tls_material_reads(w.material), 4);
+	d4 = dag_build_units(units, 2, &w.cfg, c);
+	assert_int_equal(status_of(d4, OBJ_SECRET, "shop-tls")->status,
+	    DAG_STATUS_INVALID);
+	assert_non_null(strstr(status_of(d4, OBJ_SECRET, "shop-tls")->description,
+	    "annotation cairn.io/certificate-file"));
+	dag_free(d4);
+	dag_free(d1);
+	dag_free(d2);
+	dag_free(d3);
+	dag_cache_free(c);
+	tls_watch_free(watch);
 	free(yaml);
 	world_free(&w);
 }
@@ -624,6 +749,7 @@ main(void)
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_file_secret_rotation),
+		cmocka_unit_test(test_material_reread),
 		cmocka_unit_test(test_file_secret_outside),
 		cmocka_unit_test(test_redact),
 	};

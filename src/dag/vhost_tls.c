@@ -15,15 +15,13 @@
 static const char *
 global_min_version(const struct builder *b)
 {
-	return b->cfg ? config_tls_version_name(
-	    b->cfg->envoy.tls.minimum_protocol_version) : "1.2";
+	return b->opts->tls_minimum_version;
 }
 
 static const char *
 global_max_version(const struct builder *b)
 {
-	return b->cfg ? config_tls_version_name(
-	    b->cfg->envoy.tls.maximum_protocol_version) : "1.3";
+	return b->opts->tls_maximum_version;
 }
 
 /* The versions a host gets: the higher of its own minimum (default 1.2)
@@ -55,8 +53,9 @@ tls_versions(struct builder *b, const char *min, const char *max,
 /* --- upstream validation ----------------------------------------------------- */
 
 bool
-tls_upstream_validation(struct builder *b, size_t st, const struct object *proxy,
-    const struct hp_service *s, struct cluster_options *opts)
+vhost_tls_upstream_validation(struct builder *b, size_t st,
+    const struct object *proxy, const struct hp_service *s,
+    struct cluster_options *opts)
 {
 	const struct hp_upstream_validation *v = s->validation;
 	const struct dag_secret *ca;
@@ -151,7 +150,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 
 			if (total > 0 && s->weight == 0)
 				continue;
-			if (!tls_upstream_validation(b, st, proxy, s, &opts))
+			if (!vhost_tls_upstream_validation(b, st, proxy, s, &opts))
 				return false;
 			wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 			    s->port, NULL, &opts, &why);
@@ -268,7 +267,7 @@ static bool
 fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
     const struct hp_tls *t, struct dag_tls *dt)
 {
-	const struct config_fallback_certificate *fc;
+	const char *name, *fns;
 	enum secret_problem problem;
 	const char *why, *ref;
 
@@ -279,16 +278,17 @@ fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
 		    "incompatible");
 		return false;
 	}
-	fc = b->cfg ? &b->cfg->envoy.tls.fallback_certificate : NULL;
-	if (fc == NULL || fc->name == NULL || fc->name[0] == '\0') {
+	name = b->opts->fallback_name;
+	fns = b->opts->fallback_namespace;
+	if (name == NULL || name[0] == '\0') {
 		status_error(b, st, DAG_STATUS_INVALID, "TLSError", "FallbackNotPresent",
 		    &t->origin, "Spec.Virtualhost.TLS enabled fallback but the "
 		    "fallback Certificate Secret is not configured in cairn.yaml "
 		    "(envoy.tls.fallback-certificate)");
 		return false;
 	}
-	ref = arena_printf(b->arena, "%s/%s", fc->namespace && *fc->namespace ?
-	    fc->namespace : "default", fc->name);
+	ref = arena_printf(b->arena, "%s/%s", fns && *fns ? fns : "default",
+	    name);
 	dt->fallback = secret_use(b, ref, proxy->meta.namespace,
 	    SECRET_USE_CERTIFICATE, NULL, &problem, &why);
 	if (dt->fallback != NULL)
@@ -305,7 +305,8 @@ fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
 }
 
 bool
-tls_root_build(struct builder *b, size_t pi, size_t st, struct dag_tls **out)
+vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
+    struct dag_tls **out)
 {
 	const struct object *proxy = b->proxies[pi];
 	const struct httpproxy *hp = &proxy->u.httpproxy;
@@ -399,7 +400,7 @@ tls_root_build(struct builder *b, size_t pi, size_t st, struct dag_tls **out)
 /* --- Ingress spec.tls ---------------------------------------------------------- */
 
 void
-tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
+vhost_tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
     const char *host, const char *secret_ref, const struct origin *where)
 {
 	const char *min, *max, *why;
@@ -476,7 +477,7 @@ secret_add(struct builder *b, struct strmap *seen, size_t *cap,
 /* Only Secrets a listener or cluster refers to are sent: an unused key
  * has no business on every Envoy. */
 void
-tls_finish(struct builder *b)
+vhost_tls_finish(struct builder *b)
 {
 	struct dag *dag = b->dag;
 	struct strmap seen = { 0 };

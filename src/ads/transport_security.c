@@ -1,7 +1,9 @@
-/* xDS server TLS (xds.tls, SPEC §8): grpc core SSL credentials from PEM
+/* The transport security of the xDS server (xds.tls, SPEC §8), not to be
+ * confused with src/tls/ (PEM checks) or src/dag/vhost_tls.c (the TLS of
+ * virtual hosts): grpc core SSL credentials from PEM
  * files; with client-ca set, client certificates are required and
  * verified. grpc asks for the certificate configuration at every new
- * handshake (a config fetcher): ads_tls_reload() queues a new one read
+ * handshake (a config fetcher): ads_transport_reload() queues a new one read
  * from the files (SIGHUP), taken by the next handshake; streams already
  * open keep their connection. */
 #include <errno.h>
@@ -13,12 +15,12 @@
 
 #include <grpc/grpc_security.h>
 
-#include "ads/tls.h"
+#include "ads/transport_security.h"
 #include "tls/tls.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
-struct ads_tls {
+struct ads_transport {
 	pthread_mutex_t mu;
 	grpc_ssl_server_certificate_config *next; /* for the next handshake */
 	bool mtls; /* fixed for the server's life: grpc cannot change it */
@@ -61,7 +63,7 @@ read_pem(const char *what, const char *path, char **err)
 
 /* What grpc would refuse, said with the file's name (src/tls/). */
 static bool
-pem_ok(const struct ads_tls_files *f, const char *cert, const char *key,
+pem_ok(const struct ads_transport_files *f, const char *cert, const char *key,
     const char *ca, char **err)
 {
 	char why[TLS_WHY_MAX];
@@ -84,7 +86,7 @@ pem_ok(const struct ads_tls_files *f, const char *cert, const char *key,
 /* The certificate, key and client CA of f as a grpc configuration, or
  * NULL with *err. The key is wiped from memory once grpc copied it. */
 static grpc_ssl_server_certificate_config *
-config_read(const struct ads_tls_files *f, char **err)
+config_read(const struct ads_transport_files *f, char **err)
 {
 	grpc_ssl_server_certificate_config *c = NULL;
 	char *cert = NULL, *key = NULL, *ca = NULL;
@@ -120,7 +122,7 @@ config_read(const struct ads_tls_files *f, char **err)
 static grpc_ssl_certificate_config_reload_status
 config_fetch(void *arg, grpc_ssl_server_certificate_config **config)
 {
-	struct ads_tls *t = arg;
+	struct ads_transport *t = arg;
 	grpc_ssl_server_certificate_config *next;
 
 	pthread_mutex_lock(&t->mu);
@@ -134,10 +136,10 @@ config_fetch(void *arg, grpc_ssl_server_certificate_config **config)
 }
 
 grpc_server_credentials *
-ads_tls_credentials(const struct ads_tls_files *f, struct ads_tls **tls_out,
-    char **err)
+ads_transport_credentials(const struct ads_transport_files *f,
+    struct ads_transport **tls_out, char **err)
 {
-	struct ads_tls *t;
+	struct ads_transport *t;
 	grpc_ssl_server_credentials_options *o;
 	grpc_server_credentials *creds;
 	grpc_ssl_server_certificate_config *first = config_read(f, err);
@@ -156,7 +158,7 @@ ads_tls_credentials(const struct ads_tls_files *f, struct ads_tls **tls_out,
 	if (creds == NULL) {
 		*err = xasprintf("xDS TLS: grpc refused the certificate %s or the "
 		    "key %s", f->certificate, f->key);
-		ads_tls_free(t);
+		ads_transport_free(t);
 		return NULL;
 	}
 	*tls_out = t;
@@ -164,7 +166,8 @@ ads_tls_credentials(const struct ads_tls_files *f, struct ads_tls **tls_out,
 }
 
 int
-ads_tls_reload(struct ads_tls *t, const struct ads_tls_files *f, char **err)
+ads_transport_reload(struct ads_transport *t, const struct ads_transport_files *f,
+    char **err)
 {
 	grpc_ssl_server_certificate_config *c, *old;
 
@@ -185,7 +188,7 @@ ads_tls_reload(struct ads_tls *t, const struct ads_tls_files *f, char **err)
 }
 
 void
-ads_tls_free(struct ads_tls *t)
+ads_transport_free(struct ads_transport *t)
 {
 	if (t == NULL)
 		return;
