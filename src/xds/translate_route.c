@@ -58,7 +58,7 @@ typedef Envoy__Type__Matcher__V3__RegexMatcher RegexMatcher;
 #define FILTER_LUA "envoy.filters.http.lua"
 
 /* Where proxyless clients' requests go when a route cannot forward them
- * (see not_forwarded_cluster). */
+ * (see translate_not_forwarded). */
 #define PROXYLESS_NO_CLUSTER "cairn/not-forwarded"
 
 static RegexMatcher *
@@ -1048,8 +1048,8 @@ virtual_host(struct translation *t, const struct dag_vhost *vh, bool proxyless)
 /* The cluster of routes proxyless clients cannot follow: it exists (so
  * gRPC does not wait for it) and has no endpoints (so calls fail with
  * UNAVAILABLE). Sent only to clients that name it. */
-static void
-not_forwarded_cluster(struct translation *t)
+void
+translate_not_forwarded(struct translation *t)
 {
 	struct arena *a = &t->arena;
 	Envoy__Config__Cluster__V3__Cluster *c = pb_new(a,
@@ -1072,222 +1072,44 @@ not_forwarded_cluster(struct translation *t)
 	translation_emit(t, XDS_ENDPOINT, cla->cluster_name, &cla->base, true);
 }
 
-/* Where host i's bytes start in the last ingress_http. */
-static size_t
-layout_start(const struct http_layout *l, size_t i)
+/* One of ingress_http's hosts: what port 80 serves of vh (NULL: nothing). */
+VirtualHost *
+translate_http_vhost(struct translation *t, const struct dag_vhost *vh)
 {
-	return i == 0 ? l->head : l->ends[i - 1];
+	/* TLS hosts: redirects, no https-only routes (translate_https.c). */
+	const struct dag_vhost *hv = translate_http_view(t, vh);
+
+	return hv != NULL ? virtual_host(t, hv, false) : NULL;
 }
 
-/* ingress_http: head (its name), then each host as one virtual_hosts
- * element. The hosts whose keys are the last assembly's, at its start
- * and at its end, are copied from its bytes as two runs (the same
- * bytes: a key is a hash of everything its host's bytes are made of);
- * only the hosts between are written one by one. Remembers this
- * assembly for the next. */
-static struct xds_blob *
-http_assemble(struct translation *t, uint32_t field, const uint8_t *head,
-    size_t len, struct xds_blob **frags, const uint64_t *keys, size_t n)
+/* A proxyless client's RouteConfiguration <fqdn>: vh alone. */
+RouteConfiguration *
+translate_proxyless_routes(struct translation *t, const struct dag_vhost *vh)
 {
-	struct http_layout *l = translation_http_layout(t);
-	size_t pre = 0, suf = 0, total = len, from, to;
-	size_t *ends = xreallocarray(NULL, n + 1, sizeof *ends);
-	struct xds_blob *out;
-	uint8_t *w;
+	RouteConfiguration *prc = pb_new(&t->arena,
+	    &envoy__config__route__v3__route_configuration__descriptor);
 
-	if (l != NULL && l->blob != NULL && l->head == len &&
-	    memcmp(l->blob->bytes, head, len) == 0) {
-		while (pre < n && pre < l->n && keys[pre] != 0 &&
-		    keys[pre] == l->keys[pre])
-			pre++;
-		while (suf < n - pre && suf < l->n - pre &&
-		    keys[n - 1 - suf] != 0 &&
-		    keys[n - 1 - suf] == l->keys[l->n - 1 - suf])
-			suf++;
-	}
-	if (pre > 0)
-		total += layout_start(l, pre) - len;
-	if (suf > 0)
-		total += l->blob->len - layout_start(l, l->n - suf);
-	for (size_t i = pre; i < n - suf; i++)
-		total += pb_bytes_field_size(field, frags[i]->len);
-	out = xds_blob_new(TRANSLATE_HTTP_ROUTES, total);
-	memcpy(out->bytes, head, len);
-	w = out->bytes + len;
-	if (pre > 0) {
-		to = layout_start(l, pre);
-		memcpy(w, l->blob->bytes + len, to - len);
-		memcpy(ends, l->ends, pre * sizeof *ends);
-		w = out->bytes + to;
-	}
-	for (size_t i = pre; i < n - suf; i++) {
-		w += pb_put_bytes_field(w, field, frags[i]->bytes, frags[i]->len);
-		ends[i] = (size_t)(w - out->bytes);
-	}
-	if (suf > 0) {
-		from = layout_start(l, l->n - suf);
-		memcpy(w, l->blob->bytes + from, l->blob->len - from);
-		for (size_t k = 0; k < suf; k++)
-			ends[n - suf + k] = l->ends[l->n - suf + k] - from +
-			    (size_t)(w - out->bytes);
-		w += l->blob->len - from;
-	}
-	xds_blob_seal(out, (size_t)(w - out->bytes));
-	if (l == NULL) {
-		/* No cache, or verify mode: nothing is kept. */
-		free(ends);
-		return out;
-	}
-	xds_blob_unref(l->blob);
-	free(l->keys);
-	free(l->ends);
-	l->blob = xds_blob_ref(out);
-	l->keys = xreallocarray(NULL, n + 1, sizeof *l->keys);
-	memcpy(l->keys, keys, n * sizeof *keys);
-	l->ends = ends;
-	l->n = n;
-	l->head = len;
-	l->kept = pre + suf;
-	return out;
+	prc->name = pb_borrow(vh->fqdn);
+	prc->n_virtual_hosts = 1;
+	prc->virtual_hosts = pb_array(&t->arena, 1);
+	prc->virtual_hosts[0] = virtual_host(t, vh, true);
+	return prc;
 }
 
-void
-translate_routes(struct translation *t)
+/* ingress_http without its hosts (its name: the only other field set,
+ * and a lower field number than virtual_hosts, whose number is *field):
+ * the hosts are appended as serialized elements. */
+uint8_t *
+translate_http_routes_head(struct translation *t, size_t *len,
+    uint32_t *field)
 {
-	struct arena *a = &t->arena;
 	const ProtobufCMessageDescriptor *rcd =
 	    &envoy__config__route__v3__route_configuration__descriptor;
-	uint32_t vhosts_field = pb_field_number(rcd, "virtual_hosts");
-	uint64_t rc_key = translation_key_name(t, "route", TRANSLATE_HTTP_ROUTES);
-	bool rc_cacheable = rc_key != 0;
-	RouteConfiguration *rc;
-	struct xds_blob **frags, *out;
-	struct http_layout *l;
-	uint64_t *keys;
-	size_t nfrags = 0, len;
-	uint8_t *head;
+	RouteConfiguration *rc = pb_new(&t->arena, rcd);
 
-	if (!translation_has_routes(t))
-		return;
-	/* global-ext-auth: ingress_http has ext_authz (translate_extauth.c). */
-	t->ext_authz_routes = t->opts->global_ext_auth_cluster != NULL;
-	/* ingress_http holds every virtual host (5 MiB at 10,000 hosts). It
-	 * is serialized one host at a time (only one host's messages are in
-	 * memory at a time, and an unchanged host's bytes come from the
-	 * cache): its name (the only other field set, and a lower field
-	 * number), then each host as one virtual_hosts element. */
-	frags = xreallocarray(NULL, t->dag->nvhosts + 1, sizeof *frags);
-	keys = xreallocarray(NULL, t->dag->nvhosts + 1, sizeof *keys);
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
-		const struct dag_vhost *vh = &t->dag->vhosts[i], *hv;
-		struct arena_mark mark;
-		struct xds_blob *b;
-		VirtualHost *v;
-		uint64_t key;
-
-		if (vh->nroutes == 0)
-			continue;
-		/* The same routes as last time: the same host, whose view
-		 * was itself (only those are remembered). */
-		if ((b = translation_seq_get(t, SEQ_HTTP_VHOST, vh->routes, &key,
-		    NULL)) != NULL) {
-			rc_key = translation_key_combine(rc_key, key);
-			keys[nfrags] = key;
-			frags[nfrags++] = xds_blob_ref(b);
-			translation_seq_put(t, SEQ_HTTP_VHOST, vh->routes, key, b,
-			    false);
-			continue;
-		}
-		mark = arena_mark(a);
-		/* TLS hosts: redirects, no https-only routes (translate_https.c). */
-		if ((hv = translate_http_view(t, vh)) == NULL) {
-			arena_release(a, &mark);
-			continue;
-		}
-		key = hv == vh ? translation_key_vhost(t, vh, false) : 0;
-		rc_cacheable = rc_cacheable && key != 0;
-		rc_key = translation_key_combine(rc_key, key);
-		keys[nfrags] = key;
-		if ((b = translation_cache_get(t, key, NULL)) != NULL) {
-			frags[nfrags++] = xds_blob_ref(b);
-		} else {
-			v = virtual_host(t, hv, false);
-			b = translation_pack(t, hv->fqdn, &v->base);
-			translation_cache_put(t, key, b, false);
-			frags[nfrags++] = b;
-		}
-		translation_seq_put(t, SEQ_HTTP_VHOST, vh->routes, key, b, false);
-		arena_release(a, &mark);
-	}
-	/* The same hosts as the last ingress_http: the same bytes. (Not
-	 * in the cache's table: every change makes another 5 MiB one,
-	 * which the table would keep until it is swept.) */
-	l = translation_http_layout(t);
-	if (rc_cacheable && l != NULL && l->blob != NULL && l->rc_key == rc_key) {
-		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
-		l->kept = nfrags;
-	} else {
-		rc = pb_new(a, rcd);
-		rc->name = TRANSLATE_HTTP_ROUTES;
-		head = pb_pack(a, &rc->base, &len);
-		out = http_assemble(t, vhosts_field, head, len, frags, keys,
-		    nfrags);
-		if (l != NULL)
-			l->rc_key = rc_cacheable ? rc_key : 0;
-		snapshot_builder_add_blob(t->out, XDS_ROUTE, out, false);
-		xds_blob_unref(out);
-	}
-	for (size_t i = 0; i < nfrags; i++)
-		xds_blob_unref(frags[i]);
-	free(frags);
-	free(keys);
-
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
-		const struct dag_vhost *vh = &t->dag->vhosts[i];
-		struct arena_mark mark;
-		RouteConfiguration *prc;
-		struct xds_blob *b;
-		uint64_t key;
-		bool saved, flag = false;
-
-		if (vh->nroutes == 0)
-			continue;
-		/* The same routes: the same proxyless host (only those are
-		 * remembered). */
-		if ((b = translation_seq_get(t, SEQ_PROXYLESS_ROUTE, vh->routes,
-		    &key, &flag)) == NULL) {
-			if (!translation_proxyless_host(vh))
-				continue;
-			key = translation_key_vhost(t, vh, true);
-			b = translation_cache_get(t, key, &flag);
-		}
-		if (b != NULL) {
-			/* Its routes needed "cairn/not-forwarded" last time. */
-			t->proxyless_no_cluster |= flag;
-			snapshot_builder_add_blob(t->out, XDS_ROUTE, b, true);
-			translation_seq_put(t, SEQ_PROXYLESS_ROUTE, vh->routes, key,
-			    b, flag);
-			continue;
-		}
-		mark = arena_mark(a);
-		saved = t->proxyless_no_cluster;
-		t->proxyless_no_cluster = false;
-		prc = pb_new(a, rcd);
-		prc->name = pb_borrow(vh->fqdn);
-		prc->n_virtual_hosts = 1;
-		prc->virtual_hosts = pb_array(a, 1);
-		prc->virtual_hosts[0] = virtual_host(t, vh, true);
-		b = translation_pack(t, prc->name, &prc->base);
-		translation_cache_put(t, key, b, t->proxyless_no_cluster);
-		translation_seq_put(t, SEQ_PROXYLESS_ROUTE, vh->routes, key, b,
-		    t->proxyless_no_cluster);
-		t->proxyless_no_cluster |= saved;
-		snapshot_builder_add_blob(t->out, XDS_ROUTE, b, true);
-		xds_blob_unref(b);
-		arena_release(a, &mark);
-	}
-	if (t->proxyless_no_cluster)
-		not_forwarded_cluster(t);
+	rc->name = TRANSLATE_HTTP_ROUTES;
+	*field = pb_field_number(rcd, "virtual_hosts");
+	return pb_pack(&t->arena, &rc->base, len);
 }
 
 VirtualHost *
