@@ -432,7 +432,7 @@ struct cache_slot {
 	uint64_t key; /* 0 = empty */
 	struct xds_blob *blob; /* one reference */
 	unsigned gen; /* the last translation that used it */
-	bool flag; /* a side effect to replay (translate_route.c) */
+	bool flag; /* a side effect to replay (memo_blob) */
 };
 
 /* A loop's resources in the order it made them (translation_seq_get). */

@@ -55,7 +55,7 @@ void translate_ratelimit_vhost(struct translation *t, void *vhost,
     const struct dag_vhost *vh);
 void translate_ratelimit_route(struct translation *t, void *route,
     const struct dag_route *r);
-/* translate_route.c: a route header matcher (HeaderMatcher *). */
+/* translate_route_action.c: a route header matcher (HeaderMatcher *). */
 void *translate_header_matcher(struct arena *a, const struct dag_header_match *h);
 
 /* global-ext-auth when its ExtensionService is valid, else NULL. */
@@ -91,7 +91,7 @@ void translate_jwt_filter(struct translation *t, ProtobufCMessage *hcm,
     const struct dag_vhost *vh);
 struct Google__Protobuf__Any *translate_jwt_per_route(struct arena *a,
     const char *requirement);
-/* translate_route.c: appends filter's per-route config cfg (as an Any) to
+/* translate_route_filters.c: appends filter's per-route config cfg (an Any) to
  * route's (a Route) typed_per_filter_config. Serves the per-route
  * overrides of ext_authz and ratelimit. */
 void translation_route_filter_config(struct arena *a, void *route,
