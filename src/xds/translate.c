@@ -11,6 +11,7 @@
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
+#include "envoy/extensions/transport_sockets/tls/v3/secret.pb-c.h"
 
 void
 translate_options_init(struct translate_options *o)
@@ -373,13 +374,56 @@ translate_endpoints(struct translation *t)
 static void
 translate_all_listeners(struct translation *t)
 {
+	Envoy__Config__Listener__V3__Listener *l;
+
+	/* Contour opens no port while nothing would be served on it. */
 	if (!translation_has_routes(t))
 		return;
-	translate_listeners(t);
+	l = translate_http_listener(t);
+	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
 	for (size_t i = 0; i < t->dag->nvhosts; i++)
 		if (t->dag->vhosts[i].nroutes > 0)
 			memo_emit(t, MEMO_API_LISTENER, &t->dag->vhosts[i],
 			    make_api_listener, XDS_LISTENER, true);
+}
+
+/* The SDS Secrets, each released once serialized. */
+static void
+translate_secrets(struct translation *t)
+{
+	for (size_t i = 0; i < t->dag->nsecrets; i++) {
+		struct arena_mark mark = arena_mark(&t->arena);
+		Envoy__Extensions__TransportSockets__Tls__V3__Secret *s =
+		    translate_secret(t, t->dag->secrets[i]);
+
+		translation_emit(t, XDS_SECRET, s->name, &s->base, true);
+		arena_release(&t->arena, &mark);
+	}
+}
+
+/* https/<fqdn> of each TLS host and ingress_fallbackcert, each released
+ * once serialized, before the messages of ingress_https are made. */
+static void
+translate_https(struct translation *t)
+{
+	Envoy__Config__Route__V3__RouteConfiguration *rc;
+	Envoy__Config__Listener__V3__Listener *l;
+	struct arena_mark mark;
+
+	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+		if (!translate_https_host(&t->dag->vhosts[i]))
+			continue;
+		mark = arena_mark(&t->arena);
+		rc = translate_https_routes(t, &t->dag->vhosts[i]);
+		translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
+		arena_release(&t->arena, &mark);
+	}
+	mark = arena_mark(&t->arena);
+	if ((rc = translate_fallback_routes(t)) != NULL)
+		translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
+	arena_release(&t->arena, &mark);
+	if ((l = translate_https_listener(t)) != NULL)
+		translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
 }
 
 /* ingress_http (every host with routes, one at a time: only one host's

@@ -110,14 +110,20 @@ bool translation_proxyless_host(const struct dag_vhost *vh);
 struct Google__Protobuf__Duration *translation_timeout(struct arena *a,
     int64_t ms);
 
-void translate_listeners(struct translation *t);
 /* A Gateway port's listener (HCM with RDS route_config_name = name). */
 void translate_http_listener_named(struct translation *t, const char *name,
     const char *address, uint32_t port);
-/* TLS: SDS Secrets (translate_secret.c); ingress_https, https/<fqdn> and
- * ingress_fallbackcert (translate_https.c). */
-void translate_secrets(struct translation *t);
-void translate_https(struct translation *t);
+/* TLS (translate_https.c): whether vh gets an HTTP filter chain on
+ * ingress_https; its RouteConfiguration https/<fqdn>; ingress_fallbackcert
+ * (NULL: no host has the fallback certificate); ingress_https (NULL: no
+ * filter chain). Made anew at every translation. */
+bool translate_https_host(const struct dag_vhost *vh);
+struct Envoy__Config__Route__V3__RouteConfiguration *translate_https_routes(
+    struct translation *t, const struct dag_vhost *vh);
+struct Envoy__Config__Route__V3__RouteConfiguration *translate_fallback_routes(
+    struct translation *t);
+struct Envoy__Config__Listener__V3__Listener *translate_https_listener(
+    struct translation *t);
 /* What port 80 serves of vh: TLS hosts' routes redirect to https unless
  * permitInsecure, and https-only routes are left out. vh itself when
  * nothing changes, a copy in t's arena otherwise, NULL when nothing is
@@ -145,6 +151,12 @@ struct Envoy__Config__Endpoint__V3__ClusterLoadAssignment *translate_cla(
     struct translation *t, const struct dag_endpoints *de);
 struct Envoy__Config__Listener__V3__Listener *translate_api_listener(
     struct translation *t, const struct dag_vhost *vh);
+/* Made anew at every translation: ingress_http's Listener
+ * (translate_listener.c) and an SDS Secret (translate_secret.c). */
+struct Envoy__Config__Listener__V3__Listener *translate_http_listener(
+    struct translation *t);
+struct Envoy__Extensions__TransportSockets__Tls__V3__Secret *translate_secret(
+    struct translation *t, const struct dag_secret *ds);
 /* translate_route.c: one host of ingress_http (NULL: port 80 serves
  * nothing of it), a proxyless RouteConfiguration, ingress_http's bytes
  * before its hosts (*field: the number of virtual_hosts), and the cluster

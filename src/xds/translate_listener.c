@@ -377,8 +377,9 @@ translate_listener_options(struct translation *t, Listener *l)
 		    "Set IPv6 Traffic Class field", 41, 67, o->socket_traffic_class);
 }
 
-static void
-http_listener(struct translation *t)
+/* ingress_http's Listener. */
+Listener *
+translate_http_listener(struct translation *t)
 {
 	struct arena *a = &t->arena;
 	Listener *l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
@@ -398,7 +399,7 @@ http_listener(struct translation *t)
 	l->n_filter_chains = 1;
 	l->filter_chains = pb_array(a, 1);
 	l->filter_chains[0] = fc;
-	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+	return l;
 }
 
 /* A Gateway's port (translate_gateway.c): ingress_http's shape under
@@ -438,13 +439,4 @@ translate_api_listener(struct translation *t, const struct dag_vhost *vh)
 	al->api_listener = pb_any(a, translate_hcm(t, vh->fqdn, vh->fqdn, false));
 	l->api_listener = al;
 	return l;
-}
-
-void
-translate_listeners(struct translation *t)
-{
-	/* Contour opens no port while nothing would be served on it. */
-	if (!translation_has_routes(t))
-		return;
-	http_listener(t);
 }
