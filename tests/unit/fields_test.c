@@ -20,6 +20,7 @@
 
 #include "dag/dag.h"
 #include "dag/fields.h"
+#include "util/arena.h"
 #include "xds/memo.h"
 
 /* --- the tables against the headers ------------------------------------- */
@@ -169,6 +170,15 @@ test_tables_match_structs(void **state)
 
 /* --- every field changes the fingerprint -------------------------------- */
 
+/* Everything the objects below are made of (freed per test). */
+static struct arena objs;
+
+static void *
+zalloc(size_t n)
+{
+	return arena_alloc(&objs, n);
+}
+
 static void *build(const struct dag_field_table *tab);
 
 static void
@@ -197,7 +207,7 @@ set_count(unsigned char *o, const struct dag_field *f, size_t n)
 static void *
 build(const struct dag_field_table *tab)
 {
-	unsigned char *o = calloc(1, tab->size);
+	unsigned char *o = zalloc(tab->size);
 
 	for (size_t i = 0; i < tab->n; i++) {
 		const struct dag_field *f = &tab->fields[i];
@@ -210,7 +220,7 @@ build(const struct dag_field_table *tab)
 			set_ptr(o, f, "a");
 			break;
 		case DAG_F_STRS: {
-			const char **v = calloc(1, sizeof *v);
+			const char **v = zalloc(sizeof *v);
 
 			v[0] = "a";
 			set_ptr(o, f, v);
@@ -218,7 +228,7 @@ build(const struct dag_field_table *tab)
 			break;
 		}
 		case DAG_F_VALUES: {
-			unsigned char *v = calloc(1, f->elem_size);
+			unsigned char *v = zalloc(f->elem_size);
 
 			v[0] = 1;
 			set_ptr(o, f, v);
@@ -236,7 +246,7 @@ build(const struct dag_field_table *tab)
 			set_ptr(o, f, build(&dag_fields_cluster));
 			break;
 		case DAG_F_NAMED: {
-			const char **named = calloc(8, sizeof *named);
+			const char **named = zalloc(8 * sizeof *named);
 
 			named[0] = "a";
 			set_ptr(o, f, named);
@@ -352,7 +362,10 @@ static void
 check_root(const struct dag_field_table *tab, size_t min_checked)
 {
 	struct walk w = { .root = tab };
-	unsigned char *o = build(tab);
+	unsigned char *o;
+
+	arena_init(&objs);
+	o = build(tab);
 
 	w.obj = o;
 	w.base = memo_fingerprint(tab, o);
@@ -363,6 +376,7 @@ check_root(const struct dag_field_table *tab, size_t min_checked)
 	print_message("%s: %zu changes, each changes the fingerprint\n",
 	    tab->name, w.checked);
 	assert_true(w.checked >= min_checked);
+	arena_free(&objs);
 }
 
 static void
