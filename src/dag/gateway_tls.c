@@ -223,10 +223,8 @@ gw_tls_listener(struct builder *b, const struct object *gw,
 
 	*out = NULL;
 	c->server_name = l->hostname;
-	c->minimum_version = b->cfg ? config_tls_version_name(
-	    b->cfg->envoy.tls.minimum_protocol_version) : "1.2";
-	c->maximum_version = b->cfg ? config_tls_version_name(
-	    b->cfg->envoy.tls.maximum_protocol_version) : "1.3";
+	c->minimum_version = b->opts->tls_minimum_version;
+	c->maximum_version = b->opts->tls_maximum_version;
 	if (strcmp(mode, "Passthrough") == 0) {
 		if (https) {
 			*reason = "InvalidTLSConfig"; /* not a standard reason */

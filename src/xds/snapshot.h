@@ -46,7 +46,7 @@ struct xds_resource_set {
 };
 
 /* One serialized resource that several snapshots (and the translator's
- * cache, xds/translate_cache.c) share: immutable once made, refcounted
+ * cache, xds/memo.c) share: immutable once made, refcounted
  * (snapshots die on any thread). */
 struct xds_blob {
 	atomic_uint refs;

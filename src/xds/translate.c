@@ -6,6 +6,13 @@
 
 #include "util/xalloc.h"
 
+#include "envoy/config/cluster/v3/cluster.pb-c.h"
+#include "envoy/config/endpoint/v3/endpoint.pb-c.h"
+#include "envoy/config/listener/v3/listener.pb-c.h"
+#include "envoy/config/route/v3/route.pb-c.h"
+#include "envoy/config/route/v3/route_components.pb-c.h"
+#include "envoy/extensions/transport_sockets/tls/v3/secret.pb-c.h"
+
 void
 translate_options_init(struct translate_options *o)
 {
@@ -127,21 +134,18 @@ has_hash(const uint64_t *v, size_t n, uint64_t h)
  * secure_view): a route with backends forwards on port 80 unless it is
  * https-only, a TLS host's redirect or an https redirect; on 443 the
  * redirects forward too. A host whose routes are the last build's (the
- * same array: translation_seq_get) reuses the last blob, so a change costs
+ * same array: the memo finds it in order) reuses the last blob, so a change costs
  * a walk of the changed hosts' routes only. The caller unrefs the blob. */
 #define USES_HEAD 1
 static struct xds_blob *
-vhost_uses(struct translation *t, const struct dag_vhost *vh,
-    struct name_hashes *memo)
+vhost_uses(struct translation *t, const void *obj)
 {
-	uint64_t *v = NULL, key;
+	const struct dag_vhost *vh = obj;
+	struct name_hashes *memo = t->name_hashes;
+	uint64_t *v = NULL;
 	size_t n = 0, cap = 0, nhttp = 0;
 	struct xds_blob *b;
 
-	if ((b = translation_seq_get(t, SEQ_USES, vh->routes, &key, NULL)) != NULL) {
-		translation_seq_put(t, SEQ_USES, vh->routes, key, b, false);
-		return xds_blob_ref(b);
-	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t j = 0; j < vh->nroutes; j++) {
 			const struct dag_route *r = &vh->routes[j];
@@ -174,7 +178,6 @@ vhost_uses(struct translation *t, const struct dag_vhost *vh,
 	if (n > 0)
 		memcpy(b->bytes + USES_HEAD * sizeof(uint64_t), v, n * sizeof *v);
 	free(v);
-	translation_seq_put(t, SEQ_USES, vh->routes, 1, b, false);
 	return b;
 }
 
@@ -214,6 +217,7 @@ translate_uses(struct translation *t)
 	const char *ext_names[3] = { t->opts->rate_limit_cluster,
 		t->opts->tracing_cluster, t->opts->global_ext_auth_cluster };
 
+	t->name_hashes = memo;
 	for (size_t i = 0; i < dag->nclusters; i++) {
 		const struct dag_cluster *dc = dag->clusters[i];
 
@@ -245,7 +249,7 @@ translate_uses(struct translation *t)
 			if (vh->jwt_providers[k].cluster != NULL)
 				ARRAY_PUSH(tcp, ntcp, captcp, name_hash_memo(memo,
 				    vh->jwt_providers[k].cluster->name));
-		b = vhost_uses(t, vh, memo);
+		b = memo_blob(t, MEMO_USES, vh, NULL, vhost_uses, NULL);
 		n = b->len / sizeof(uint64_t) - USES_HEAD;
 		memcpy(&nhttp, b->bytes, sizeof nhttp);
 		if (nall + n > capall) {
@@ -289,10 +293,166 @@ translate_uses(struct translation *t)
 	    ext, next);
 	snapshot_builder_add_uses(t->out, XDS_LISTENER, TRANSLATE_HTTPS_LISTENER,
 	    tcp, ntcp);
+	t->name_hashes = NULL;
 	free(memo);
 	free(all);
 	free(fallback);
 	free(tcp);
+}
+
+/* --- the driver: each loop asks the memo for its objects' resources ------ */
+
+static ProtobufCMessage *
+make_cluster(struct translation *t, const void *obj, const char **name)
+{
+	Envoy__Config__Cluster__V3__Cluster *c = translate_cluster(t, obj);
+
+	*name = c->name;
+	return &c->base;
+}
+
+static ProtobufCMessage *
+make_cla(struct translation *t, const void *obj, const char **name)
+{
+	Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla =
+	    translate_cla(t, obj);
+
+	*name = cla->cluster_name;
+	return &cla->base;
+}
+
+static ProtobufCMessage *
+make_api_listener(struct translation *t, const void *obj, const char **name)
+{
+	Envoy__Config__Listener__V3__Listener *l = translate_api_listener(t, obj);
+
+	*name = l->name;
+	return &l->base;
+}
+
+static ProtobufCMessage *
+make_http_vhost(struct translation *t, const void *obj, const char **name)
+{
+	Envoy__Config__Route__V3__VirtualHost *v = translate_http_vhost(t, obj);
+
+	if (v == NULL)
+		return NULL;
+	*name = v->name;
+	return &v->base;
+}
+
+static ProtobufCMessage *
+make_proxyless_routes(struct translation *t, const void *obj,
+    const char **name)
+{
+	Envoy__Config__Route__V3__RouteConfiguration *rc =
+	    translate_proxyless_routes(t, obj);
+
+	*name = rc->name;
+	return &rc->base;
+}
+
+void
+translate_clusters(struct translation *t)
+{
+	for (size_t i = 0; i < t->dag->nclusters; i++)
+		if (!t->dag->clusters[i]->gateway_only || t->gateway_view)
+			memo_emit(t, MEMO_CLUSTER, t->dag->clusters[i], make_cluster,
+			    XDS_CLUSTER, false);
+}
+
+void
+translate_endpoints(struct translation *t)
+{
+	for (size_t i = 0; i < t->dag->nendpoints; i++)
+		if (!t->dag->endpoints[i]->gateway_only || t->gateway_view)
+			memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i], make_cla,
+			    XDS_ENDPOINT, false);
+}
+
+/* ingress_http's listener, then each proxyless host's api listener. */
+static void
+translate_all_listeners(struct translation *t)
+{
+	Envoy__Config__Listener__V3__Listener *l;
+
+	/* Contour opens no port while nothing would be served on it. */
+	if (!translation_has_routes(t))
+		return;
+	l = translate_http_listener(t);
+	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+	for (size_t i = 0; i < t->dag->nvhosts; i++)
+		if (t->dag->vhosts[i].nroutes > 0)
+			memo_emit(t, MEMO_API_LISTENER, &t->dag->vhosts[i],
+			    make_api_listener, XDS_LISTENER, true);
+}
+
+/* The SDS Secrets, each released once serialized. */
+void
+translate_secrets(struct translation *t)
+{
+	for (size_t i = 0; i < t->dag->nsecrets; i++) {
+		struct arena_mark mark = arena_mark(&t->arena);
+		Envoy__Extensions__TransportSockets__Tls__V3__Secret *s =
+		    translate_secret(t, t->dag->secrets[i]);
+
+		translation_emit(t, XDS_SECRET, s->name, &s->base, true);
+		arena_release(&t->arena, &mark);
+	}
+}
+
+/* https/<fqdn> of each TLS host and ingress_fallbackcert, each released
+ * once serialized, before the messages of ingress_https are made. */
+static void
+translate_https(struct translation *t)
+{
+	Envoy__Config__Route__V3__RouteConfiguration *rc;
+	Envoy__Config__Listener__V3__Listener *l;
+	struct arena_mark mark;
+
+	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+		if (!translate_https_host(&t->dag->vhosts[i]))
+			continue;
+		mark = arena_mark(&t->arena);
+		rc = translate_https_routes(t, &t->dag->vhosts[i]);
+		translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
+		arena_release(&t->arena, &mark);
+	}
+	mark = arena_mark(&t->arena);
+	if ((rc = translate_fallback_routes(t)) != NULL)
+		translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
+	arena_release(&t->arena, &mark);
+	if ((l = translate_https_listener(t)) != NULL)
+		translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+}
+
+/* ingress_http (every host with routes, one at a time: only one host's
+ * messages are in memory at once), then each proxyless host's
+ * RouteConfiguration. */
+void
+translate_routes(struct translation *t)
+{
+	struct memo_http *h;
+	uint32_t field;
+	uint8_t *head;
+	size_t len;
+
+	if (!translation_has_routes(t))
+		return;
+	/* global-ext-auth: ingress_http has ext_authz (translate_extauth.c). */
+	t->ext_authz_routes = t->opts->global_ext_auth_cluster != NULL;
+	h = memo_http_begin(t, t->dag->nvhosts);
+	for (size_t i = 0; i < t->dag->nvhosts; i++)
+		if (t->dag->vhosts[i].nroutes > 0)
+			memo_http_host(h, &t->dag->vhosts[i], make_http_vhost);
+	head = translate_http_routes_head(t, &len, &field);
+	memo_http_finish(h, head, len, field);
+	for (size_t i = 0; i < t->dag->nvhosts; i++)
+		if (t->dag->vhosts[i].nroutes > 0)
+			memo_emit(t, MEMO_PROXYLESS_ROUTE, &t->dag->vhosts[i],
+			    make_proxyless_routes, XDS_ROUTE, true);
+	if (t->proxyless_no_cluster)
+		translate_not_forwarded(t);
 }
 
 struct snapshot *
@@ -316,7 +476,7 @@ translate_dag_cached(const struct dag *dag, const struct translate_options *o,
 	snapshot_builder_set_previous(t.out, translate_cache_last_snapshot(&t));
 	translate_clusters(&t);
 	translate_endpoints(&t);
-	translate_listeners(&t);
+	translate_all_listeners(&t);
 	translate_routes(&t);
 	translate_secrets(&t);
 	translate_https(&t);

@@ -89,7 +89,7 @@ struct translate_options {
 void translate_options_init(struct translate_options *o);
 
 /* Serialized resources of the last translation, reused when their DAG
- * inputs hash the same (translate_cache.c): a one-file change serializes
+ * inputs hash the same (memo.c): a one-file change serializes
  * only what it touched. Owned by the caller (the pipeline), used by one
  * translation at a time; the snapshots share the bytes. */
 struct translate_cache;

@@ -270,89 +270,66 @@ slow_start_config(struct arena *a, Envoy__Config__Cluster__V3__Cluster *c,
 	}
 }
 
-void
-translate_clusters(struct translation *t)
+/* The Cluster of dc. */
+Envoy__Config__Cluster__V3__Cluster *
+translate_cluster(struct translation *t, const struct dag_cluster *dc)
 {
 	struct arena *a = &t->arena;
+	Cluster *c;
 
-	for (size_t i = 0; i < t->dag->nclusters; i++) {
-		const struct dag_cluster *dc = t->dag->clusters[i];
-		uint64_t key;
-		struct arena_mark mark;
-		struct xds_blob *b;
-		Cluster *c;
+	c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
+	c->name = pb_borrow(dc->name);
+	/* ExtensionService clusters (port 0) and Contour's DNSNameCluster
+	 * (a remote JWKS) have none, as Contour's. */
+	if (dc->port != 0 && !dc->dnsname)
+		c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
+		    dc->service, dc->port);
+	c->cluster_discovery_type_case =
+	    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
+	if (dc->external_name != NULL) {
+		dns_cluster(a, c, dc);
+		if (dc->dnsname && dc->dns_family == DAG_DNS_ALL)
+			c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__LOGICAL_DNS;
+	} else {
+		Envoy__Config__Cluster__V3__Cluster__EdsClusterConfig *eds = pb_new(a,
+		    &envoy__config__cluster__v3__cluster__eds_cluster_config__descriptor);
 
-		if (dc->gateway_only && !t->gateway_view)
-			continue;
-
-		if ((b = translation_seq_get(t, SEQ_CLUSTER, dc, &key, NULL)) ==
-		    NULL) {
-			key = translation_key_cluster(t, dc);
-			b = translation_cache_get(t, key, NULL);
-		}
-		if (b != NULL) {
-			snapshot_builder_add_blob(t->out, XDS_CLUSTER, b, false);
-			translation_seq_put(t, SEQ_CLUSTER, dc, key, b, false);
-			continue;
-		}
-		mark = arena_mark(a);
-		c = pb_new(a, &envoy__config__cluster__v3__cluster__descriptor);
-		c->name = pb_borrow(dc->name);
-		/* ExtensionService clusters (port 0) and Contour's DNSNameCluster
-		 * (a remote JWKS) have none, as Contour's. */
-		if (dc->port != 0 && !dc->dnsname)
-			c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
-			    dc->service, dc->port);
-		c->cluster_discovery_type_case =
-		    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
-		if (dc->external_name != NULL) {
-			dns_cluster(a, c, dc);
-			if (dc->dnsname && dc->dns_family == DAG_DNS_ALL)
-				c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__LOGICAL_DNS;
-		} else {
-			Envoy__Config__Cluster__V3__Cluster__EdsClusterConfig *eds = pb_new(a,
-			    &envoy__config__cluster__v3__cluster__eds_cluster_config__descriptor);
-
-			c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__EDS;
-			eds->eds_config = pb_ads_config_source(a);
-			eds->service_name = pb_borrow(dc->endpoints->name);
-			c->eds_cluster_config = eds;
-		}
-		c->connect_timeout = pb_duration_ms(a, t->opts->connect_timeout_ms);
-		switch (dc->lb_policy) {
-		case DAG_LB_ROUND_ROBIN:
-			break;
-		case DAG_LB_LEAST_REQUEST:
-			c->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__LEAST_REQUEST;
-			break;
-		case DAG_LB_RANDOM:
-			c->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RANDOM;
-			break;
-		case DAG_LB_RING_HASH:
-			c->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RING_HASH;
-			break;
-		}
-		if (dc->slow_start != NULL)
-			slow_start_config(a, c, dc);
-		if (dc->health_check != NULL) {
-			c->n_health_checks = 1;
-			c->health_checks = pb_array(a, 1);
-			c->health_checks[0] = health_check(a, dc);
-			/* Drain a removed endpoint at once, health or not. */
-			c->ignore_health_on_host_removal = 1;
-		}
-		c->circuit_breakers = circuit_breakers(a, dc);
-		protocol_options(a, c, dc, t->opts->cluster_max_requests_per_connection);
-		if (t->opts->cluster_per_connection_buffer_limit_bytes > 0)
-			c->per_connection_buffer_limit_bytes = pb_uint32(a,
-			    t->opts->cluster_per_connection_buffer_limit_bytes);
-		if (dc->protocol == DAG_PROTOCOL_TLS || dc->protocol == DAG_PROTOCOL_H2)
-			c->transport_socket = upstream_tls(a, dc);
-		b = translation_emit_keyed(t, XDS_CLUSTER, c->name, &c->base,
-		    false, key);
-		translation_seq_put(t, SEQ_CLUSTER, dc, key, b, false);
-		arena_release(a, &mark);
+		c->type = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__DISCOVERY_TYPE__EDS;
+		eds->eds_config = pb_ads_config_source(a);
+		eds->service_name = pb_borrow(dc->endpoints->name);
+		c->eds_cluster_config = eds;
 	}
+	c->connect_timeout = pb_duration_ms(a, t->opts->connect_timeout_ms);
+	switch (dc->lb_policy) {
+	case DAG_LB_ROUND_ROBIN:
+		break;
+	case DAG_LB_LEAST_REQUEST:
+		c->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__LEAST_REQUEST;
+		break;
+	case DAG_LB_RANDOM:
+		c->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RANDOM;
+		break;
+	case DAG_LB_RING_HASH:
+		c->lb_policy = ENVOY__CONFIG__CLUSTER__V3__CLUSTER__LB_POLICY__RING_HASH;
+		break;
+	}
+	if (dc->slow_start != NULL)
+		slow_start_config(a, c, dc);
+	if (dc->health_check != NULL) {
+		c->n_health_checks = 1;
+		c->health_checks = pb_array(a, 1);
+		c->health_checks[0] = health_check(a, dc);
+		/* Drain a removed endpoint at once, health or not. */
+		c->ignore_health_on_host_removal = 1;
+	}
+	c->circuit_breakers = circuit_breakers(a, dc);
+	protocol_options(a, c, dc, t->opts->cluster_max_requests_per_connection);
+	if (t->opts->cluster_per_connection_buffer_limit_bytes > 0)
+		c->per_connection_buffer_limit_bytes = pb_uint32(a,
+		    t->opts->cluster_per_connection_buffer_limit_bytes);
+	if (dc->protocol == DAG_PROTOCOL_TLS || dc->protocol == DAG_PROTOCOL_H2)
+		c->transport_socket = upstream_tls(a, dc);
+	return c;
 }
 
 /* The endpoints of a Service share one locality. gRPC clients drop a
@@ -379,56 +356,33 @@ locality_lb_endpoints(struct arena *a, const struct dag_endpoint *items,
 	return lle;
 }
 
-void
-translate_endpoints(struct translation *t)
+/* The ClusterLoadAssignment of de. */
+Envoy__Config__Endpoint__V3__ClusterLoadAssignment *
+translate_cla(struct translation *t, const struct dag_endpoints *de)
 {
 	struct arena *a = &t->arena;
+	ClusterLoadAssignment *cla;
 
-	for (size_t i = 0; i < t->dag->nendpoints; i++) {
-		const struct dag_endpoints *de = t->dag->endpoints[i];
-		uint64_t key;
-		struct arena_mark mark;
-		struct xds_blob *b;
-		ClusterLoadAssignment *cla;
+	cla = pb_new(a,
+	    &envoy__config__endpoint__v3__cluster_load_assignment__descriptor);
+	cla->cluster_name = pb_borrow(de->name);
+	if (de->localities != NULL) {
+		size_t off = 0;
 
-		if (de->gateway_only && !t->gateway_view)
-			continue;
-
-		if ((b = translation_seq_get(t, SEQ_ENDPOINT, de, &key, NULL)) ==
-		    NULL) {
-			key = translation_key_endpoints(t, de);
-			b = translation_cache_get(t, key, NULL);
+		cla->n_endpoints = de->nlocalities;
+		cla->endpoints = pb_array(a, de->nlocalities + 1);
+		for (size_t j = 0; j < de->nlocalities; j++) {
+			cla->endpoints[j] = locality_lb_endpoints(a,
+			    de->items + off, de->localities[j].n,
+			    de->localities[j].weight,
+			    de->localities[j].sub_zone);
+			off += de->localities[j].n;
 		}
-		if (b != NULL) {
-			snapshot_builder_add_blob(t->out, XDS_ENDPOINT, b, false);
-			translation_seq_put(t, SEQ_ENDPOINT, de, key, b, false);
-			continue;
-		}
-		mark = arena_mark(a);
-		cla = pb_new(a,
-		    &envoy__config__endpoint__v3__cluster_load_assignment__descriptor);
-		cla->cluster_name = pb_borrow(de->name);
-		if (de->localities != NULL) {
-			size_t off = 0;
-
-			cla->n_endpoints = de->nlocalities;
-			cla->endpoints = pb_array(a, de->nlocalities + 1);
-			for (size_t j = 0; j < de->nlocalities; j++) {
-				cla->endpoints[j] = locality_lb_endpoints(a,
-				    de->items + off, de->localities[j].n,
-				    de->localities[j].weight,
-				    de->localities[j].sub_zone);
-				off += de->localities[j].n;
-			}
-		} else if (de->n > 0) {
-			cla->n_endpoints = 1;
-			cla->endpoints = pb_array(a, 1);
-			cla->endpoints[0] = locality_lb_endpoints(a, de->items, de->n,
-			    1, NULL);
-		}
-		b = translation_emit_keyed(t, XDS_ENDPOINT, cla->cluster_name,
-		    &cla->base, false, key);
-		translation_seq_put(t, SEQ_ENDPOINT, de, key, b, false);
-		arena_release(a, &mark);
+	} else if (de->n > 0) {
+		cla->n_endpoints = 1;
+		cla->endpoints = pb_array(a, 1);
+		cla->endpoints[0] = locality_lb_endpoints(a, de->items, de->n,
+		    1, NULL);
 	}
+	return cla;
 }

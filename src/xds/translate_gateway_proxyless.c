@@ -123,6 +123,6 @@ translate_gateway_proxyless(struct translation *t,
 	}
 	/* Routes that cannot forward point at it (translate_route.c). */
 	if (t->proxyless_no_cluster)
-		translate_not_forwarded_cluster(t);
+		translate_not_forwarded(t);
 	t->proxyless_no_cluster |= saved;
 }

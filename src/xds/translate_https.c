@@ -129,6 +129,12 @@ http_tls_host(const struct dag_vhost *vh)
 	    vh->tls->tcpproxy == NULL && vh->nroutes > 0;
 }
 
+bool
+translate_https_host(const struct dag_vhost *vh)
+{
+	return http_tls_host(vh);
+}
+
 /* --- RouteConfigurations ------------------------------------------------------- */
 
 static VirtualHost *
@@ -156,11 +162,10 @@ misdirected_vhost(struct arena *a)
 	return v;
 }
 
-static void
-https_routes(struct translation *t, const struct dag_vhost *vh)
+RouteConfiguration *
+translate_https_routes(struct translation *t, const struct dag_vhost *vh)
 {
 	struct arena *a = &t->arena;
-	struct arena_mark mark = arena_mark(a);
 	RouteConfiguration *rc = pb_new(a,
 	    &envoy__config__route__v3__route_configuration__descriptor);
 
@@ -171,17 +176,15 @@ https_routes(struct translation *t, const struct dag_vhost *vh)
 	rc->virtual_hosts[0] = translate_virtual_host(t, secure_view(t, vh));
 	t->ext_authz_routes = false;
 	rc->virtual_hosts[1] = misdirected_vhost(a);
-	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
-	arena_release(a, &mark);
+	return rc;
 }
 
 /* Hosts with the fallback certificate share one RouteConfiguration: a
  * client without SNI may ask for any of them. */
-static bool
-fallback_routes(struct translation *t)
+RouteConfiguration *
+translate_fallback_routes(struct translation *t)
 {
 	struct arena *a = &t->arena;
-	struct arena_mark mark = arena_mark(a);
 	RouteConfiguration *rc = pb_new(a,
 	    &envoy__config__route__v3__route_configuration__descriptor);
 	size_t n = 0;
@@ -196,10 +199,7 @@ fallback_routes(struct translation *t)
 			    secure_view(t, vh));
 	}
 	rc->n_virtual_hosts = n;
-	if (n > 0)
-		translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
-	arena_release(a, &mark);
-	return n > 0;
+	return n > 0 ? rc : NULL;
 }
 
 /* --- filter chains ------------------------------------------------------------------ */
@@ -481,8 +481,8 @@ host_chain(struct translation *t, const struct dag_vhost *vh)
 	return fc;
 }
 
-void
-translate_https(struct translation *t)
+Listener *
+translate_https_listener(struct translation *t)
 {
 	struct arena *a = &t->arena;
 	const struct dag_tls *fallback = NULL;
@@ -491,16 +491,12 @@ translate_https(struct translation *t)
 	Envoy__Extensions__Filters__Listener__TlsInspector__V3__TlsInspector *ti;
 	size_t n = 0;
 
-	/* Route configurations first: each is released once serialized,
-	 * before the listener's messages are made. */
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		if (http_tls_host(&t->dag->vhosts[i]))
-			https_routes(t, &t->dag->vhosts[i]);
-	if (fallback_routes(t))
-		for (size_t i = 0; i < t->dag->nvhosts && fallback == NULL; i++)
-			if (http_tls_host(&t->dag->vhosts[i]) &&
-			    t->dag->vhosts[i].tls->fallback != NULL)
-				fallback = t->dag->vhosts[i].tls;
+	/* The hosts of ingress_fallbackcert (translate_fallback_routes):
+	 * the first one's certificate serves clients without a known SNI. */
+	for (size_t i = 0; i < t->dag->nvhosts && fallback == NULL; i++)
+		if (http_tls_host(&t->dag->vhosts[i]) &&
+		    t->dag->vhosts[i].tls->fallback != NULL)
+			fallback = t->dag->vhosts[i].tls;
 
 	l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
 	l->filter_chains = pb_array(a, t->dag->nvhosts + 1);
@@ -526,7 +522,7 @@ translate_https(struct translation *t)
 	}
 	/* Contour opens no port while nothing would be served on it. */
 	if (n == 0)
-		return;
+		return NULL;
 	l->n_filter_chains = n;
 	l->name = TRANSLATE_HTTPS_LISTENER;
 	l->address = pb_socket_address(a, t->opts->https_address, t->opts->https_port);
@@ -540,5 +536,5 @@ translate_https(struct translation *t)
 	l->n_listener_filters = 1;
 	l->listener_filters = pb_array(a, 1);
 	l->listener_filters[0] = lf;
-	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+	return l;
 }

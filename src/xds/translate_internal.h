@@ -4,18 +4,7 @@
 
 #include "xds/translate.h"
 #include "xds/pb.h"
-
-/* The loops whose resources are remembered in order (translate_cache.c):
- * one per kind of object a resource is made of. */
-enum translation_seq {
-	SEQ_CLUSTER, /* clusters, by the dag_cluster */
-	SEQ_ENDPOINT, /* ClusterLoadAssignments, by the dag_endpoints */
-	SEQ_API_LISTENER, /* proxyless api listeners, by the host's routes */
-	SEQ_HTTP_VHOST, /* ingress_http's hosts, by their routes */
-	SEQ_PROXYLESS_ROUTE, /* proxyless RouteConfigurations, by routes */
-	SEQ_USES, /* the clusters each host's routes use (translate.c), by routes */
-	SEQ_COUNT,
-};
+#include "xds/memo.h"
 
 struct translation {
 	const struct dag *dag;
@@ -30,19 +19,20 @@ struct translation {
 	/* Some route or service rewrites cookies: the connection managers
 	 * get Envoy's Lua filter (translation_cookie_rewrites). */
 	bool cookie_lua;
-	struct translate_cache *cache; /* NULL: serialize everything */
+	struct translate_cache *cache; /* NULL: serialize everything (memo.h) */
 	uint64_t opts_fp; /* of opts, part of every cache key */
-	/* Fingerprints made once per translation (translate_cache.c): per
+	/* Fingerprints made once per translation (memo.c): per
 	 * cluster (by address) and per virtual host (by index). */
 	struct fp_memo *cluster_fps;
 	uint64_t *vhost_fps;
-	size_t seq_pos[SEQ_COUNT]; /* cursors into the last translation's */
+	size_t seq_pos[MEMO_COUNT]; /* cursors into the last translation's */
 	/* The routes being translated are a TLS host's with an ext_authz
 	 * filter: they carry their authPolicy (translate_extauth.c). */
 	bool ext_authz_routes;
 	/* A Gateway's snapshot (translate_gateway.c): its clusters and
 	 * endpoints; the default one leaves out what only Gateways use. */
 	bool gateway_view;
+	struct name_hashes *name_hashes; /* translate_uses' (translate.c) */
 };
 
 /* --- translate_extauth.c: external authorization ------------------------ */
@@ -65,7 +55,7 @@ void translate_ratelimit_vhost(struct translation *t, void *vhost,
     const struct dag_vhost *vh);
 void translate_ratelimit_route(struct translation *t, void *route,
     const struct dag_route *r);
-/* translate_route.c: a route header matcher (HeaderMatcher *). */
+/* translate_route_action.c: a route header matcher (HeaderMatcher *). */
 void *translate_header_matcher(struct arena *a, const struct dag_header_match *h);
 
 /* global-ext-auth when its ExtensionService is valid, else NULL. */
@@ -74,20 +64,8 @@ const struct dag_ext_auth *translate_extauth_global(struct translation *t);
 void translate_extauth_route(struct translation *t, void *route,
     const struct dag_route *r);
 
-/* --- translate_cache.c: resources reused from the last translation ------- */
-
-/* Cache keys: a hash of everything the translator reads to make the
- * resource; 0 = not cached (no cache, or inputs it does not hash). */
-uint64_t translation_key_vhost(const struct translation *t,
-    const struct dag_vhost *vh, bool proxyless);
-uint64_t translation_key_cluster(const struct translation *t,
-    const struct dag_cluster *dc);
-uint64_t translation_key_endpoints(const struct translation *t,
-    const struct dag_endpoints *de);
-/* A resource that depends on its name and the options only. */
-uint64_t translation_key_name(const struct translation *t, const char *kind,
-    const char *name);
-uint64_t translation_key_combine(uint64_t h, uint64_t key);
+/* --- memo.c: the translation memo's life (memo.h for what the driver
+ * asks it) ------------------------------------------------------------- */
 void translate_cache_begin(struct translation *t);
 void translate_cache_end(struct translation *t);
 /* The snapshot of the last translation (its unchanged types' versions
@@ -96,51 +74,9 @@ void translate_cache_end(struct translation *t);
 const struct snapshot *translate_cache_last_snapshot(
     const struct translation *t);
 void translate_cache_snapshot(struct translation *t, struct snapshot *snap);
-/* The blob cached under key (borrowed; kept for the next translation),
- * or NULL. *flag (may be NULL): what translation_cache_put stored. */
-struct xds_blob *translation_cache_get(struct translation *t, uint64_t key,
-    bool *flag);
-/* Keep blob under key (takes a reference); flag: a side effect of making
- * it that a reuse must repeat. */
-void translation_cache_put(struct translation *t, uint64_t key,
-    struct xds_blob *blob, bool flag);
 /* m serialized into a new blob (refs = 1). */
 struct xds_blob *translation_pack(struct translation *t, const char *name,
     const ProtobufCMessage *m);
-/* Returns the blob it added (borrowed: the snapshot holds it), NULL
- * without a cache. */
-struct xds_blob *translation_emit_keyed(struct translation *t,
-    enum xds_type type, const char *name, const ProtobufCMessage *m,
-    bool named_only, uint64_t key);
-
-/* What a loop made last time, in order. The objects of a DAG part reused
- * from the last build are at the same addresses, in the same order: the
- * loop finds each one's blob (and key, and flag) at its cursor without
- * hashing or a cache lookup. NULL: not found near the cursor (a new or
- * changed object, or verify mode): key it and use the cache. */
-struct xds_blob *translation_seq_get(struct translation *t,
-    enum translation_seq s, const void *id, uint64_t *key, bool *flag);
-/* Remember for the next translation that the object at id made blob
- * under key (takes a reference); nothing when key is 0. Every resource
- * of a loop, reused or not, in the loop's order. */
-void translation_seq_put(struct translation *t, enum translation_seq s,
-    const void *id, uint64_t key, struct xds_blob *blob, bool flag);
-
-/* ingress_http as last assembled (translate_route.c): its bytes, its
- * hosts' keys (0: not cached, never matched) and the offset after each
- * host. Hosts whose keys match at the start and at the end are copied
- * from it as two runs of bytes. */
-struct http_layout {
-	struct xds_blob *blob; /* one reference, or NULL */
-	uint64_t *keys;
-	size_t *ends;
-	size_t n, head; /* head: the bytes before the first host */
-	uint64_t rc_key; /* of all its hosts (0: some host not cached) */
-	size_t kept; /* hosts copied by the last assembly (stats) */
-};
-/* The cache's, NULL without a cache or in verify mode (every host is
- * then serialized into ingress_http again). */
-struct http_layout *translation_http_layout(struct translation *t);
 
 /* Serialize m and add it to the snapshot. */
 void translation_emit(struct translation *t, enum xds_type type,
@@ -155,7 +91,7 @@ void translate_jwt_filter(struct translation *t, ProtobufCMessage *hcm,
     const struct dag_vhost *vh);
 struct Google__Protobuf__Any *translate_jwt_per_route(struct arena *a,
     const char *requirement);
-/* translate_route.c: appends filter's per-route config cfg (as an Any) to
+/* translate_route_filters.c: appends filter's per-route config cfg (an Any) to
  * route's (a Route) typed_per_filter_config. Serves the per-route
  * overrides of ext_authz and ratelimit. */
 void translation_route_filter_config(struct arena *a, void *route,
@@ -174,14 +110,20 @@ bool translation_proxyless_host(const struct dag_vhost *vh);
 struct Google__Protobuf__Duration *translation_timeout(struct arena *a,
     int64_t ms);
 
-void translate_listeners(struct translation *t);
 /* A Gateway port's listener (HCM with RDS route_config_name = name). */
 void translate_http_listener_named(struct translation *t, const char *name,
     const char *address, uint32_t port);
-/* TLS: SDS Secrets (translate_secret.c); ingress_https, https/<fqdn> and
- * ingress_fallbackcert (translate_https.c). */
-void translate_secrets(struct translation *t);
-void translate_https(struct translation *t);
+/* TLS (translate_https.c): whether vh gets an HTTP filter chain on
+ * ingress_https; its RouteConfiguration https/<fqdn>; ingress_fallbackcert
+ * (NULL: no host has the fallback certificate); ingress_https (NULL: no
+ * filter chain). Made anew at every translation. */
+bool translate_https_host(const struct dag_vhost *vh);
+struct Envoy__Config__Route__V3__RouteConfiguration *translate_https_routes(
+    struct translation *t, const struct dag_vhost *vh);
+struct Envoy__Config__Route__V3__RouteConfiguration *translate_fallback_routes(
+    struct translation *t);
+struct Envoy__Config__Listener__V3__Listener *translate_https_listener(
+    struct translation *t);
 /* What port 80 serves of vh: TLS hosts' routes redirect to https unless
  * permitInsecure, and https-only routes are left out. vh itself when
  * nothing changes, a copy in t's arena otherwise, NULL when nothing is
@@ -200,9 +142,37 @@ void translate_upstream_validation(struct arena *a,
 /* A file access log (translate_listener.c). */
 struct Envoy__Config__Accesslog__V3__AccessLog *translate_access_log(
     struct translation *t, const char *path);
+
+/* The translators of the resources the memo keeps (memo.h): pure
+ * functions of their object and the options, messages in t's arena. */
+struct Envoy__Config__Cluster__V3__Cluster *translate_cluster(
+    struct translation *t, const struct dag_cluster *dc);
+struct Envoy__Config__Endpoint__V3__ClusterLoadAssignment *translate_cla(
+    struct translation *t, const struct dag_endpoints *de);
+struct Envoy__Config__Listener__V3__Listener *translate_api_listener(
+    struct translation *t, const struct dag_vhost *vh);
+/* Made anew at every translation: ingress_http's Listener
+ * (translate_listener.c) and an SDS Secret (translate_secret.c). */
+struct Envoy__Config__Listener__V3__Listener *translate_http_listener(
+    struct translation *t);
+struct Envoy__Extensions__TransportSockets__Tls__V3__Secret *translate_secret(
+    struct translation *t, const struct dag_secret *ds);
+/* translate_route.c: one host of ingress_http (NULL: port 80 serves
+ * nothing of it), a proxyless RouteConfiguration, ingress_http's bytes
+ * before its hosts (*field: the number of virtual_hosts), and the cluster
+ * of routes proxyless clients cannot follow (proxyless_no_cluster). */
+struct Envoy__Config__Route__V3__VirtualHost *translate_http_vhost(
+    struct translation *t, const struct dag_vhost *vh);
+struct Envoy__Config__Route__V3__RouteConfiguration *translate_proxyless_routes(
+    struct translation *t, const struct dag_vhost *vh);
+uint8_t *translate_http_routes_head(struct translation *t, size_t *len,
+    uint32_t *field);
+void translate_not_forwarded(struct translation *t);
+/* The driver's loops (translate.c), also a Gateway's (translate_gateway.c). */
 void translate_routes(struct translation *t);
 void translate_clusters(struct translation *t);
 void translate_endpoints(struct translation *t);
+void translate_secrets(struct translation *t);
 /* per_connection_buffer_limit_bytes and socket_options of ingress_http
  * and ingress_https (Contour's listener settings). */
 struct Envoy__Config__Listener__V3__Listener;
@@ -218,10 +188,9 @@ ProtobufCMessage *translate_hcm(struct translation *t, const char *stat_prefix,
 void translate_gateway_proxyless(struct translation *t,
     const struct dag_gateway *gw);
 /* translate_route.c: a VirtualHost in the form proxyless clients accept
- * (sets t->proxyless_no_cluster when a route cannot forward), and the
- * endpoint-less cluster such routes point at. */
+ * (sets t->proxyless_no_cluster when a route cannot forward: then
+ * translate_not_forwarded adds the endpoint-less cluster it points at). */
 struct Envoy__Config__Route__V3__VirtualHost *translate_virtual_host_proxyless(
     struct translation *t, const struct dag_vhost *vh);
-void translate_not_forwarded_cluster(struct translation *t);
 
 #endif

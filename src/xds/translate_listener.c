@@ -377,8 +377,9 @@ translate_listener_options(struct translation *t, Listener *l)
 		    "Set IPv6 Traffic Class field", 41, 67, o->socket_traffic_class);
 }
 
-static void
-http_listener(struct translation *t)
+/* ingress_http's Listener. */
+Listener *
+translate_http_listener(struct translation *t)
 {
 	struct arena *a = &t->arena;
 	Listener *l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
@@ -398,7 +399,7 @@ http_listener(struct translation *t)
 	l->n_filter_chains = 1;
 	l->filter_chains = pb_array(a, 1);
 	l->filter_chains[0] = fc;
-	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+	return l;
 }
 
 /* A Gateway's port (translate_gateway.c): ingress_http's shape under
@@ -426,60 +427,16 @@ translate_http_listener_named(struct translation *t, const char *name,
  * and expects an api_listener HCM; Envoy must never see these (they have
  * no address), so they are sent only to clients that name them. Its routes
  * are the host's own RouteConfiguration (translate_route.c). */
-static void
-api_listener(struct translation *t, const struct dag_vhost *vh)
+Listener *
+translate_api_listener(struct translation *t, const struct dag_vhost *vh)
 {
 	struct arena *a = &t->arena;
-	/* Made of the FQDN (and the options) alone. */
-	uint64_t key = translation_key_name(t, "listener/api", vh->fqdn);
-	struct xds_blob *b;
-	Listener *l;
-	Envoy__Config__Listener__V3__ApiListener *al;
+	Listener *l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
+	Envoy__Config__Listener__V3__ApiListener *al = pb_new(a,
+	    &envoy__config__listener__v3__api_listener__descriptor);
 
-	if ((b = translation_cache_get(t, key, NULL)) != NULL) {
-		snapshot_builder_add_blob(t->out, XDS_LISTENER, b, true);
-		translation_seq_put(t, SEQ_API_LISTENER, vh->routes, key, b,
-		    false);
-		return;
-	}
-	l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
-	al = pb_new(a, &envoy__config__listener__v3__api_listener__descriptor);
 	l->name = pb_str(a, vh->fqdn);
 	al->api_listener = pb_any(a, translate_hcm(t, vh->fqdn, vh->fqdn, false));
 	l->api_listener = al;
-	b = translation_emit_keyed(t, XDS_LISTENER, l->name, &l->base, true,
-	    key);
-	translation_seq_put(t, SEQ_API_LISTENER, vh->routes, key, b, false);
-}
-
-void
-translate_listeners(struct translation *t)
-{
-	/* Contour opens no port while nothing would be served on it. */
-	if (!translation_has_routes(t))
-		return;
-	http_listener(t);
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
-		const struct dag_vhost *vh = &t->dag->vhosts[i];
-		struct arena_mark mark;
-		struct xds_blob *b;
-		uint64_t key;
-
-		if (vh->nroutes == 0)
-			continue;
-		/* The same routes as last time: the same host, proxyless
-		 * then (only those are remembered) and of the same FQDN. */
-		if ((b = translation_seq_get(t, SEQ_API_LISTENER, vh->routes,
-		    &key, NULL)) != NULL) {
-			snapshot_builder_add_blob(t->out, XDS_LISTENER, b, true);
-			translation_seq_put(t, SEQ_API_LISTENER, vh->routes, key,
-			    b, false);
-			continue;
-		}
-		if (!translation_proxyless_host(vh))
-			continue;
-		mark = arena_mark(&t->arena);
-		api_listener(t, vh);
-		arena_release(&t->arena, &mark);
-	}
+	return l;
 }

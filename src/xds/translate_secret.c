@@ -34,37 +34,32 @@ inline_bytes(struct arena *a, const struct dag_bytes *b)
 	return ds;
 }
 
-void
-translate_secrets(struct translation *t)
+/* The SDS Secret of ds: its certificate and key, or its CA (and CRL). */
+Secret *
+translate_secret(struct translation *t, const struct dag_secret *ds)
 {
 	struct arena *a = &t->arena;
+	Secret *s = pb_new(a, &envoy__extensions__transport_sockets__tls__v3__secret__descriptor);
 
-	for (size_t i = 0; i < t->dag->nsecrets; i++) {
-		const struct dag_secret *ds = t->dag->secrets[i];
-		struct arena_mark mark = arena_mark(a);
-		Secret *s = pb_new(a, &envoy__extensions__transport_sockets__tls__v3__secret__descriptor);
+	s->name = pb_str(a, ds->name);
+	if (ds->type == DAG_SECRET_TLS_CERTIFICATE) {
+		TlsCertificate *tc = pb_new(a,
+		    &envoy__extensions__transport_sockets__tls__v3__tls_certificate__descriptor);
 
-		s->name = pb_str(a, ds->name);
-		if (ds->type == DAG_SECRET_TLS_CERTIFICATE) {
-			TlsCertificate *tc = pb_new(a,
-			    &envoy__extensions__transport_sockets__tls__v3__tls_certificate__descriptor);
+		tc->certificate_chain = inline_bytes(a, &ds->certificate_chain);
+		tc->private_key = inline_bytes(a, &ds->private_key);
+		s->type_case = ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SECRET__TYPE_TLS_CERTIFICATE;
+		s->tls_certificate = tc;
+	} else {
+		CertificateValidationContext *vc = pb_new(a,
+		    &envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__descriptor);
 
-			tc->certificate_chain = inline_bytes(a, &ds->certificate_chain);
-			tc->private_key = inline_bytes(a, &ds->private_key);
-			s->type_case = ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SECRET__TYPE_TLS_CERTIFICATE;
-			s->tls_certificate = tc;
-		} else {
-			CertificateValidationContext *vc = pb_new(a,
-			    &envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__descriptor);
-
-			vc->trusted_ca = inline_bytes(a, &ds->trusted_ca);
-			vc->crl = inline_bytes(a, &ds->crl);
-			s->type_case = ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SECRET__TYPE_VALIDATION_CONTEXT;
-			s->validation_context = vc;
-		}
-		translation_emit(t, XDS_SECRET, s->name, &s->base, true);
-		arena_release(a, &mark);
+		vc->trusted_ca = inline_bytes(a, &ds->trusted_ca);
+		vc->crl = inline_bytes(a, &ds->crl);
+		s->type_case = ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SECRET__TYPE_VALIDATION_CONTEXT;
+		s->validation_context = vc;
 	}
+	return s;
 }
 
 uint8_t *

@@ -209,7 +209,7 @@ assert_same_dag(const struct dag *x, const struct dag *y, const char *what)
  * comparison proves nothing if nothing was reused. */
 static size_t groups_reused;
 /* Resources the translations of those builds found in order (the
- * objects of reused parts, translate_cache.c), and every resource they
+ * objects of reused parts, src/xds/memo.c), and every resource they
  * emitted. */
 static size_t resources_in_order, resources_total;
 /* Hosts of ingress_http copied from the last one's bytes. */

@@ -1,16 +1,16 @@
-/* Serialized resources kept from one translation to the next. A virtual
- * host, a cluster or a ClusterLoadAssignment whose DAG inputs hash the
- * same as last time gets the same bytes (and version) without building
- * or packing a message: after a one-file change in a tree of 10,000
- * proxies, only what that file touched is serialized again.
+/* The translation memo (memo.h): serialized resources kept from one
+ * translation to the next. A virtual host, a cluster or a
+ * ClusterLoadAssignment whose DAG inputs hash the same as last time gets
+ * the same bytes (and version) without building or packing a message:
+ * after a one-file change in a tree of 10,000 proxies, only what that
+ * file touched is serialized again.
  *
- * The key of a resource is a hash of everything the translator reads to
- * make it (fp_* below) and of the translate options. That makes the
- * fingerprints part of the DAG's interface: a field added to a DAG struct
- * that the translator reads must be hashed here too, or a change to it
- * alone would serve stale bytes. The sizes asserted below catch most
- * additions at compile time; CAIRN_TRANSLATE_VERIFY=1 in the environment
- * translates every resource anyway and aborts on any difference (tests).
+ * The key of a resource is a hash of its DAG object, walked by the field
+ * tables of src/dag/fields.c (every member of every struct reached, so a
+ * new field cannot be left out: tests/unit/fields_test.c checks the
+ * tables against dag.h), and of the translate options.
+ * CAIRN_TRANSLATE_VERIFY=1 in the environment translates every resource
+ * anyway and aborts on any difference (tests).
  *
  * Virtual hosts with TLS and clusters with upstream validation are not
  * cached (their inputs are Secrets): they are translated every time.
@@ -24,47 +24,19 @@
  * DAG until the next translation is done: no address of it can be
  * reused by a new object meanwhile. Verify mode hashes anyway and aborts
  * on a remembered key that differs. */
+#include "xds/memo.h"
+
 #include "xds/translate_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dag/fields.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#if UINTPTR_MAX == UINT64_MAX
-/* If one of these fails, a DAG struct changed: hash the new field in the
- * fp_* function of that struct below, then update the size here. */
-#define FP_SIZE(type, size) \
-	_Static_assert(sizeof(struct type) == (size), \
-	    "struct " #type " changed: update its fingerprint in translate_cache.c")
-FP_SIZE(dag_endpoint, 16);
-FP_SIZE(dag_endpoints, 48);
-FP_SIZE(dag_locality, 24);
-FP_SIZE(dag_status_range, 16);
-FP_SIZE(dag_health_check, 56);
-FP_SIZE(dag_cluster, 184);
-FP_SIZE(dag_header_match, 32);
-FP_SIZE(dag_query_match, 32);
-FP_SIZE(dag_header_value, 16);
-FP_SIZE(dag_headers_policy, 64);
-FP_SIZE(dag_cookie_rewrite, 40);
-FP_SIZE(dag_weighted_cluster, 48);
-FP_SIZE(dag_redirect, 40);
-FP_SIZE(dag_retry_policy, 40);
-FP_SIZE(dag_hash_policy, 40);
-FP_SIZE(dag_local_ratelimit, 40);
-FP_SIZE(dag_cidr, 16);
-FP_SIZE(dag_ip_filter, 24);
-FP_SIZE(dag_cors_origin, 16);
-FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 312);
-FP_SIZE(dag_vhost, 128);
-FP_SIZE(dag_jwt_provider, 72);
-FP_SIZE(translate_options, 312);
-#endif
 
 /* --- fingerprints ---------------------------------------------------------- */
 
@@ -134,142 +106,76 @@ fp_end(struct fp *f)
 	return f->h ? f->h : 1; /* 0 means "not cached" */
 }
 
-static void
-fp_headers_policy(struct fp *f, const struct dag_headers_policy *p)
+static uint64_t cluster_fp(const struct translation *t,
+    const struct dag_cluster *c);
+
+static size_t
+fp_count(const unsigned char *obj, const struct dag_field *fd)
 {
-	fp_u64(f, p != NULL);
-	if (p == NULL)
-		return;
-	fp_u64(f, p->nset);
-	for (size_t i = 0; i < p->nset; i++) {
-		fp_str(f, p->set[i].key);
-		fp_str(f, p->set[i].value);
-	}
-	fp_u64(f, p->nremove);
-	for (size_t i = 0; i < p->nremove; i++)
-		fp_str(f, p->remove[i]);
-	fp_str(f, p->host_rewrite);
-	fp_str(f, p->host_rewrite_header);
-	fp_u64(f, p->nadd);
-	for (size_t i = 0; i < p->nadd; i++) {
-		fp_str(f, p->add[i].key);
-		fp_str(f, p->add[i].value);
-	}
+	size_t n;
+
+	memcpy(&n, obj + fd->count_offset, sizeof n);
+	return n;
 }
 
+/* Every field of obj as tab lists it (src/dag/fields.h). Counts are
+ * hashed with what they count, presence with pointers. */
 static void
-fp_ratelimit(struct fp *f, const struct dag_local_ratelimit *rl)
+fp_table(struct fp *f, const struct translation *t,
+    const struct dag_field_table *tab, const void *obj)
 {
-	fp_u64(f, rl != NULL);
-	if (rl == NULL)
-		return;
-	fp_u64(f, rl->max_tokens);
-	fp_u64(f, rl->tokens_per_fill);
-	fp_u64(f, rl->status_code);
-	fp_u64(f, (uint64_t)rl->fill_interval_ms);
-	fp_u64(f, rl->nresponse_headers);
-	for (size_t i = 0; i < rl->nresponse_headers; i++) {
-		fp_str(f, rl->response_headers[i].key);
-		fp_str(f, rl->response_headers[i].value);
-	}
-}
+	const unsigned char *o = obj;
 
-static void
-fp_global_ratelimit(struct fp *f, const struct dag_global_ratelimit *g)
-{
-	fp_u64(f, g != NULL);
-	if (g == NULL)
-		return;
-	fp_u64(f, g->disabled);
-	fp_u64(f, g->n);
-	for (size_t i = 0; i < g->n; i++) {
-		fp_u64(f, g->descriptors[i].n);
-		for (size_t k = 0; k < g->descriptors[i].n; k++) {
-			const struct dag_rl_entry *e = &g->descriptors[i].entries[k];
+	for (size_t i = 0; i < tab->n; i++) {
+		const struct dag_field *fd = &tab->fields[i];
+		const void *p = NULL;
+		size_t n;
 
-			fp_u64(f, e->kind | (uint64_t)e->expect_match << 8);
-			fp_str(f, e->key);
-			fp_str(f, e->value);
-			fp_u64(f, e->nheaders);
-			for (size_t h = 0; h < e->nheaders; h++) {
-				fp_str(f, e->headers[h].name);
-				fp_u64(f, e->headers[h].kind);
-				fp_str(f, e->headers[h].value);
-				fp_u64(f, e->headers[h].invert |
-				    e->headers[h].ignore_case << 1 |
-				    e->headers[h].treat_missing_as_empty << 2);
-			}
+		if (fd->kind != DAG_F_VALUE && fd->kind != DAG_F_COUNT &&
+		    fd->kind != DAG_F_IGNORED)
+			memcpy(&p, o + fd->offset, sizeof p);
+		switch (fd->kind) {
+		case DAG_F_VALUE:
+			fp_bytes(f, o + fd->offset, fd->size);
+			break;
+		case DAG_F_STR:
+			fp_str(f, p);
+			break;
+		case DAG_F_STRS:
+			n = fp_count(o, fd);
+			fp_u64(f, n);
+			for (size_t k = 0; k < n; k++)
+				fp_str(f, ((const char *const *)p)[k]);
+			break;
+		case DAG_F_VALUES:
+			n = fp_count(o, fd);
+			fp_u64(f, n);
+			if (n > 0)
+				fp_bytes(f, p, n * fd->elem_size);
+			break;
+		case DAG_F_PTR:
+			fp_u64(f, p != NULL);
+			if (p != NULL)
+				fp_table(f, t, fd->sub, p);
+			break;
+		case DAG_F_ARRAY:
+			n = fp_count(o, fd);
+			fp_u64(f, n << 1 | (p != NULL));
+			for (size_t k = 0; k < n; k++)
+				fp_table(f, t, fd->sub,
+				    (const unsigned char *)p + k * fd->sub->size);
+			break;
+		case DAG_F_CLUSTER:
+			fp_u64(f, p != NULL ? cluster_fp(t, p) : 0);
+			break;
+		case DAG_F_NAMED:
+			fp_str(f, p != NULL ? *(const char *const *)p : NULL);
+			break;
+		case DAG_F_COUNT:
+		case DAG_F_IGNORED:
+			break;
 		}
 	}
-}
-
-static void
-fp_ip_filter(struct fp *f, const struct dag_ip_filter *ipf)
-{
-	fp_u64(f, ipf != NULL);
-	if (ipf == NULL)
-		return;
-	fp_u64(f, ipf->allow);
-	fp_u64(f, ipf->n);
-	for (size_t i = 0; i < ipf->n; i++) {
-		fp_str(f, ipf->rules[i].prefix);
-		fp_u64(f, ipf->rules[i].len);
-		fp_u64(f, ipf->rules[i].remote);
-	}
-}
-
-static void
-fp_cluster(struct fp *f, const struct dag_cluster *c)
-{
-	const struct dag_health_check *hc = c->health_check;
-
-	fp_str(f, c->name);
-	fp_str(f, c->namespace);
-	fp_str(f, c->service);
-	fp_u64(f, c->port);
-	fp_str(f, c->endpoints ? c->endpoints->name : NULL);
-	fp_u64(f, c->protocol);
-	fp_u64(f, c->lb_policy);
-	fp_u64(f, (uint64_t)c->ext_response_timeout_ms);
-	fp_u64(f, hc != NULL);
-	if (hc != NULL) {
-		fp_str(f, hc->path);
-		fp_str(f, hc->host);
-		fp_u64(f, (uint64_t)hc->interval_ms);
-		fp_u64(f, (uint64_t)hc->timeout_ms);
-		fp_u64(f, hc->unhealthy_threshold);
-		fp_u64(f, hc->healthy_threshold);
-		fp_u64(f, hc->nexpected_statuses);
-		for (size_t i = 0; i < hc->nexpected_statuses; i++) {
-			fp_u64(f, (uint64_t)hc->expected_statuses[i].start);
-			fp_u64(f, (uint64_t)hc->expected_statuses[i].end);
-		}
-	}
-	fp_u64(f, c->slow_start != NULL);
-	if (c->slow_start != NULL) {
-		union { double d; uint64_t u; } agg = { .d = c->slow_start->aggression };
-
-		fp_u64(f, (uint64_t)c->slow_start->window_ms);
-		fp_u64(f, agg.u);
-		fp_u64(f, c->slow_start->min_weight_percent);
-	}
-	fp_u64(f, (uint64_t)c->idle_connection_timeout_ms);
-	fp_u64(f, (uint64_t)c->health_port);
-	fp_u64(f, c->max_connections);
-	fp_u64(f, c->max_pending_requests);
-	fp_u64(f, c->max_requests);
-	fp_u64(f, c->max_retries);
-	fp_u64(f, c->per_host_max_connections);
-	fp_str(f, c->external_name);
-	fp_u64(f, c->dns_family);
-	fp_str(f, c->eds_name);
-	fp_str(f, c->sni);
-	fp_u64(f, c->dnsname);
-	/* upstream_ca: such clusters are not cached. */
-	fp_str(f, c->upstream_subject_name);
-	fp_u64(f, c->nupstream_subject_names);
-	for (size_t i = 0; i < c->nupstream_subject_names; i++)
-		fp_str(f, c->upstream_subject_names[i]);
 }
 
 /* Cluster fingerprints of one translation, by address: every route
@@ -332,6 +238,7 @@ fp_memo_free(struct fp_memo *m)
 	free(m);
 }
 
+static uint64_t translation_key_combine(uint64_t h, uint64_t key);
 static uint64_t known_key(const struct translation *t, const void *id);
 static void known_put(const struct translation *t, const void *id, uint64_t key);
 static void known_check(const struct translation *t, const void *id,
@@ -340,191 +247,85 @@ static void known_check(const struct translation *t, const void *id,
 static uint64_t
 cluster_fp(const struct translation *t, const struct dag_cluster *c)
 {
-	uint64_t *v = t->cluster_fps ? fp_memo_slot(t->cluster_fps, c, false) :
-	    NULL;
+	uint64_t *v = t != NULL && t->cluster_fps ?
+	    fp_memo_slot(t->cluster_fps, c, false) : NULL;
 	uint64_t h;
 	struct fp f;
 
 	if (v != NULL)
 		return *v;
-	if ((h = known_key(t, c)) != 0)
+	if (t != NULL && (h = known_key(t, c)) != 0)
 		return h;
 	fp_begin(&f, "cluster", 0);
-	fp_cluster(&f, c);
+	fp_table(&f, t, &dag_fields_cluster, c);
 	h = fp_end(&f);
-	known_check(t, c, h);
+	if (t != NULL)
+		known_check(t, c, h);
 	return h;
 }
 
-static void
-fp_cookie_rewrites(struct fp *f, const struct dag_cookie_rewrite *c, size_t n)
-{
-	fp_u64(f, n);
-	for (size_t i = 0; i < n; i++) {
-		fp_str(f, c[i].name);
-		fp_str(f, c[i].path);
-		fp_str(f, c[i].domain);
-		fp_str(f, c[i].same_site);
-		fp_u64(f, (uint64_t)(c[i].secure + 1));
-	}
-}
+static const struct dag_field custom_tag_f[] = {
+	F_STR(translate_custom_tag, tag),
+	F_STR(translate_custom_tag, literal),
+	F_STR(translate_custom_tag, request_header),
+};
+static DAG_FIELD_TABLE(custom_tag_table, translate_custom_tag, custom_tag_f);
 
-static void
-fp_weighted(struct fp *f, const struct translation *t,
-    const struct dag_weighted_cluster *w)
-{
-	fp_u64(f, cluster_fp(t, w->cluster));
-	fp_u64(f, w->weight);
-	fp_cookie_rewrites(f, w->cookie_rewrites, w->ncookie_rewrites);
-	fp_headers_policy(f, w->request_headers);
-	fp_headers_policy(f, w->response_headers);
-}
-
-static void
-fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
-{
-	fp_u64(f, r->path_kind);
-	fp_str(f, r->path);
-	fp_u64(f, r->nheaders);
-	for (size_t i = 0; i < r->nheaders; i++) {
-		const struct dag_header_match *h = &r->headers[i];
-
-		fp_str(f, h->name);
-		fp_u64(f, h->kind);
-		fp_str(f, h->value);
-		fp_u64(f, h->invert | h->ignore_case << 1 |
-		    h->treat_missing_as_empty << 2);
-	}
-	fp_u64(f, r->nclusters);
-	for (size_t i = 0; i < r->nclusters; i++)
-		fp_weighted(f, t, &r->clusters[i]);
-	fp_u64(f, r->direct_status);
-	fp_u64(f, r->order);
-	fp_u64(f, r->segment_prefix);
-	fp_u64(f, r->nqueries);
-	for (size_t i = 0; i < r->nqueries; i++) {
-		fp_str(f, r->queries[i].name);
-		fp_u64(f, r->queries[i].kind);
-		fp_str(f, r->queries[i].value);
-		fp_u64(f, r->queries[i].ignore_case);
-	}
-	fp_u64(f, r->action);
-	fp_str(f, r->direct_body);
-	fp_u64(f, r->redirect != NULL);
-	if (r->redirect != NULL) {
-		fp_str(f, r->redirect->scheme);
-		fp_str(f, r->redirect->hostname);
-		fp_str(f, r->redirect->path);
-		fp_str(f, r->redirect->prefix);
-		fp_u64(f, r->redirect->port);
-		fp_u64(f, r->redirect->status_code);
-	}
-	fp_u64(f, r->mirror != NULL);
-	if (r->mirror != NULL)
-		fp_u64(f, cluster_fp(t, r->mirror));
-	fp_u64(f, r->mirror_percent);
-	fp_u64(f, (uint64_t)r->timeout_ms);
-	fp_u64(f, (uint64_t)r->idle_timeout_ms);
-	fp_u64(f, r->retry != NULL);
-	if (r->retry != NULL) {
-		fp_str(f, r->retry->retry_on);
-		fp_u64(f, r->retry->num_retries);
-		fp_u64(f, (uint64_t)r->retry->per_try_timeout_ms);
-		fp_u64(f, r->retry->nretriable_status_codes);
-		for (size_t i = 0; i < r->retry->nretriable_status_codes; i++)
-			fp_u64(f, r->retry->retriable_status_codes[i]);
-	}
-	fp_u64(f, r->nhash_policies);
-	for (size_t i = 0; i < r->nhash_policies; i++) {
-		const struct dag_hash_policy *h = &r->hash_policies[i];
-
-		fp_u64(f, h->kind);
-		fp_str(f, h->name);
-		fp_u64(f, h->terminal);
-		fp_u64(f, (uint64_t)h->cookie_ttl_ms);
-		fp_str(f, h->cookie_path);
-	}
-	fp_str(f, r->prefix_rewrite);
-	fp_u64(f, r->websocket);
-	fp_headers_policy(f, r->request_headers);
-	fp_headers_policy(f, r->response_headers);
-	fp_ratelimit(f, r->ratelimit);
-	fp_ip_filter(f, r->ip_filter);
-	fp_u64(f, r->permit_insecure | r->https_upgrade << 1 | r->secure_only << 2);
-	fp_str(f, r->regex_rewrite);
-	fp_str(f, r->regex_substitution);
-	fp_u64(f, r->internal_redirect != NULL);
-	if (r->internal_redirect != NULL) {
-		const struct dag_internal_redirect *ir = r->internal_redirect;
-
-		fp_u64(f, ir->max_internal_redirects);
-		fp_u64(f, ir->nredirect_response_codes);
-		for (size_t i = 0; i < ir->nredirect_response_codes; i++)
-			fp_u64(f, ir->redirect_response_codes[i]);
-		fp_u64(f, ir->allow_cross_scheme | ir->safe_cross_scheme << 1 |
-		    ir->deny_repeated_route << 2);
-	}
-	fp_cookie_rewrites(f, r->cookie_rewrites, r->ncookie_rewrites);
-	/* External authorization (only sent on TLS hosts, which are not
-	 * cached; hashed all the same). */
-	fp_u64(f, r->auth_disabled | r->auth_policy_set << 1);
-	fp_u64(f, r->nauth_context);
-	for (size_t i = 0; i < r->nauth_context; i++) {
-		fp_str(f, r->auth_context[i].key);
-		fp_str(f, r->auth_context[i].value);
-	}
-	fp_global_ratelimit(f, r->global_ratelimit);
-	fp_str(f, r->jwt_provider);
-}
-
-static void
-fp_vhost(struct fp *f, const struct translation *t, const struct dag_vhost *vh)
-{
-	fp_str(f, vh->fqdn);
-	fp_str(f, vh->proxy_namespace);
-	fp_str(f, vh->proxy_name);
-	fp_u64(f, vh->nroutes);
-	for (size_t i = 0; i < vh->nroutes; i++)
-		fp_route(f, t, &vh->routes[i]);
-	fp_u64(f, vh->owner_kind);
-	fp_u64(f, vh->cors != NULL);
-	if (vh->cors != NULL) {
-		const struct dag_cors *c = vh->cors;
-
-		fp_u64(f, c->norigins);
-		for (size_t i = 0; i < c->norigins; i++) {
-			fp_str(f, c->origins[i].value);
-			fp_u64(f, c->origins[i].regex);
-		}
-		fp_str(f, c->allow_methods);
-		fp_str(f, c->allow_headers);
-		fp_str(f, c->expose_headers);
-		fp_str(f, c->max_age);
-		fp_u64(f, c->allow_credentials | c->allow_private_network << 1);
-	}
-	fp_ratelimit(f, vh->ratelimit);
-	fp_global_ratelimit(f, vh->global_ratelimit);
-	fp_ip_filter(f, vh->ip_filter);
-	fp_str(f, vh->tls_secret_namespace);
-	fp_str(f, vh->tls_secret_name);
-	fp_str(f, vh->tls_minimum_version);
-	/* tls: such hosts are not cached. */
-	fp_u64(f, vh->njwt_providers);
-	for (size_t i = 0; i < vh->njwt_providers; i++) {
-		const struct dag_jwt_provider *p = &vh->jwt_providers[i];
-
-		fp_str(f, p->name);
-		fp_str(f, p->issuer);
-		fp_u64(f, p->naudiences);
-		for (size_t k = 0; k < p->naudiences; k++)
-			fp_str(f, p->audiences[k]);
-		fp_str(f, p->uri);
-		fp_u64(f, (uint64_t)p->timeout_ms);
-		fp_u64(f, (uint64_t)p->cache_duration_ms);
-		fp_u64(f, p->forward);
-		fp_u64(f, cluster_fp(t, p->cluster));
-	}
-}
+static const struct dag_field options_f[] = {
+	F_STR(translate_options, http_address),
+	F_VALUE(translate_options, http_port),
+	F_STR(translate_options, http_access_log),
+	F_VALUE(translate_options, access_log_json),
+	F_VALUE(translate_options, connect_timeout_ms),
+	F_VALUE(translate_options, connection_idle_timeout_ms),
+	F_VALUE(translate_options, stream_idle_timeout_ms),
+	F_VALUE(translate_options, request_timeout_ms),
+	F_VALUE(translate_options, max_connection_duration_ms),
+	F_VALUE(translate_options, drain_timeout_ms),
+	F_VALUE(translate_options, xff_num_trusted_hops),
+	F_VALUE(translate_options, server_header),
+	F_STR(translate_options, https_address),
+	F_VALUE(translate_options, https_port),
+	F_STR(translate_options, https_access_log),
+	F_STRS(translate_options, cipher_suites, ncipher_suites),
+	F_COUNT(translate_options, ncipher_suites),
+	F_VALUE(translate_options, alpn_h2),
+	F_VALUE(translate_options, alpn_http11),
+	F_STR(translate_options, tls_minimum_version),
+	F_STR(translate_options, tls_maximum_version),
+	F_STR(translate_options, access_log_format_string),
+	F_STRS(translate_options, json_fields, njson_fields),
+	F_COUNT(translate_options, njson_fields),
+	F_VALUE(translate_options, compression),
+	F_VALUE(translate_options, merge_slashes),
+	F_VALUE(translate_options, strip_trailing_host_dot),
+	F_VALUE(translate_options, max_requests_per_connection),
+	F_VALUE(translate_options, http2_max_concurrent_streams),
+	F_VALUE(translate_options, per_connection_buffer_limit_bytes),
+	F_VALUE(translate_options, socket_tos),
+	F_VALUE(translate_options, socket_traffic_class),
+	F_VALUE(translate_options, cluster_max_requests_per_connection),
+	F_VALUE(translate_options, cluster_per_connection_buffer_limit_bytes),
+	F_STR(translate_options, global_ext_auth_cluster),
+	F_VALUE(translate_options, global_ext_auth_timeout_ms),
+	F_VALUE(translate_options, global_ext_auth_max_request_bytes),
+	F_VALUE(translate_options, global_ext_auth_fail_open),
+	F_VALUE(translate_options, global_ext_auth_allow_partial),
+	F_VALUE(translate_options, global_ext_auth_pack_as_bytes),
+	F_STR(translate_options, rate_limit_cluster),
+	F_STR(translate_options, rate_limit_domain),
+	F_VALUE(translate_options, rate_limit_fail_open),
+	F_VALUE(translate_options, rate_limit_x_headers),
+	F_VALUE(translate_options, rate_limit_resource_exhausted),
+	F_STR(translate_options, tracing_cluster),
+	F_STR(translate_options, tracing_service_name),
+	F_VALUE(translate_options, tracing_overall_sampling),
+	F_VALUE(translate_options, tracing_max_path_tag_length),
+	F_ARRAY(translate_options, tracing_custom_tags, ntracing_custom_tags,
+	    custom_tag_table),
+	F_COUNT(translate_options, ntracing_custom_tags),
+};
+DAG_FIELD_TABLE(memo_options_fields, translate_options, options_f);
 
 /* Everything of the options, so that a reload with other options
  * serializes everything again. */
@@ -534,63 +335,11 @@ options_fingerprint(const struct translate_options *o)
 	struct fp f;
 
 	fp_begin(&f, "options", 0);
-	fp_str(&f, o->http_address);
-	fp_u64(&f, o->http_port);
-	fp_str(&f, o->http_access_log);
-	fp_u64(&f, o->access_log_json);
-	fp_u64(&f, (uint64_t)o->connect_timeout_ms);
-	fp_u64(&f, (uint64_t)o->connection_idle_timeout_ms);
-	fp_u64(&f, (uint64_t)o->stream_idle_timeout_ms);
-	fp_u64(&f, (uint64_t)o->request_timeout_ms);
-	fp_u64(&f, (uint64_t)o->max_connection_duration_ms);
-	fp_u64(&f, (uint64_t)o->drain_timeout_ms);
-	fp_str(&f, o->access_log_format_string);
-	fp_u64(&f, o->njson_fields);
-	for (size_t i = 0; i < o->njson_fields; i++)
-		fp_str(&f, o->json_fields[i]);
-	fp_u64(&f, o->compression);
-	fp_u64(&f, o->merge_slashes | o->strip_trailing_host_dot << 1);
-	fp_u64(&f, o->max_requests_per_connection);
-	fp_u64(&f, o->http2_max_concurrent_streams);
-	fp_u64(&f, o->per_connection_buffer_limit_bytes);
-	fp_u64(&f, o->socket_tos | (uint64_t)o->socket_traffic_class << 8);
-	fp_u64(&f, o->cluster_max_requests_per_connection);
-	fp_u64(&f, o->cluster_per_connection_buffer_limit_bytes);
-	fp_u64(&f, o->xff_num_trusted_hops);
-	fp_u64(&f, o->server_header);
-	fp_str(&f, o->https_address);
-	fp_u64(&f, o->https_port);
-	fp_str(&f, o->https_access_log);
-	fp_u64(&f, o->ncipher_suites);
-	for (size_t i = 0; i < o->ncipher_suites; i++)
-		fp_str(&f, o->cipher_suites[i]);
-	fp_u64(&f, o->alpn_h2 | o->alpn_http11 << 1);
-	fp_str(&f, o->tls_minimum_version);
-	fp_str(&f, o->tls_maximum_version);
-	fp_str(&f, o->tracing_cluster);
-	fp_str(&f, o->tracing_service_name);
-	fp_bytes(&f, &o->tracing_overall_sampling, sizeof o->tracing_overall_sampling);
-	fp_u64(&f, o->tracing_max_path_tag_length);
-	fp_u64(&f, o->ntracing_custom_tags);
-	for (size_t i = 0; i < o->ntracing_custom_tags; i++) {
-		fp_str(&f, o->tracing_custom_tags[i].tag);
-		fp_str(&f, o->tracing_custom_tags[i].literal);
-		fp_str(&f, o->tracing_custom_tags[i].request_header);
-	}
-	fp_str(&f, o->rate_limit_cluster);
-	fp_str(&f, o->rate_limit_domain);
-	fp_u64(&f, o->rate_limit_fail_open | o->rate_limit_x_headers << 1 |
-	    o->rate_limit_resource_exhausted << 2);
-	fp_str(&f, o->global_ext_auth_cluster);
-	fp_u64(&f, (uint64_t)o->global_ext_auth_timeout_ms);
-	fp_u64(&f, o->global_ext_auth_max_request_bytes);
-	fp_u64(&f, o->global_ext_auth_fail_open |
-	    o->global_ext_auth_allow_partial << 1 |
-	    o->global_ext_auth_pack_as_bytes << 2);
+	fp_table(&f, NULL, &memo_options_fields, o);
 	return fp_end(&f);
 }
 
-uint64_t
+static uint64_t
 translation_key_vhost(const struct translation *t, const struct dag_vhost *vh,
     bool proxyless)
 {
@@ -609,7 +358,7 @@ translation_key_vhost(const struct translation *t, const struct dag_vhost *vh,
 
 		if ((h = known_key(t, id)) == 0) {
 			fp_begin(&f, "vhost", t->opts_fp);
-			fp_vhost(&f, t, vh);
+			fp_table(&f, t, &dag_fields_vhost, vh);
 			h = fp_end(&f);
 			known_check(t, id, h);
 		}
@@ -620,7 +369,7 @@ translation_key_vhost(const struct translation *t, const struct dag_vhost *vh,
 	return proxyless ? translation_key_combine(h, 1) : h;
 }
 
-uint64_t
+static uint64_t
 translation_key_cluster(const struct translation *t, const struct dag_cluster *dc)
 {
 	uint64_t h;
@@ -639,7 +388,7 @@ translation_key_cluster(const struct translation *t, const struct dag_cluster *d
 	return translation_key_combine(h, t->opts_fp);
 }
 
-uint64_t
+static uint64_t
 translation_key_endpoints(const struct translation *t,
     const struct dag_endpoints *de)
 {
@@ -650,20 +399,7 @@ translation_key_endpoints(const struct translation *t,
 		return 0;
 	if ((h = known_key(t, de)) == 0) {
 		fp_begin(&f, "endpoints", t->opts_fp);
-		fp_str(&f, de->name);
-		fp_u64(&f, de->n);
-		for (size_t i = 0; i < de->n; i++) {
-			fp_str(&f, de->items[i].ip);
-			fp_u64(&f, de->items[i].port);
-			fp_u64(&f, de->items[i].health_port);
-		}
-		fp_u64(&f, de->localities != NULL);
-		fp_u64(&f, de->nlocalities);
-		for (size_t i = 0; i < de->nlocalities; i++) {
-			fp_u64(&f, de->localities[i].n);
-			fp_u64(&f, de->localities[i].weight);
-			fp_str(&f, de->localities[i].sub_zone);
-		}
+		fp_table(&f, t, &dag_fields_endpoints, de);
 		h = fp_end(&f);
 		known_check(t, de, h);
 	}
@@ -671,7 +407,7 @@ translation_key_endpoints(const struct translation *t,
 	return h;
 }
 
-uint64_t
+static uint64_t
 translation_key_name(const struct translation *t, const char *kind,
     const char *name)
 {
@@ -684,7 +420,7 @@ translation_key_name(const struct translation *t, const char *kind,
 	return fp_end(&f);
 }
 
-uint64_t
+static uint64_t
 translation_key_combine(uint64_t h, uint64_t key)
 {
 	return hash_bytes_seeded(&key, sizeof key, h);
@@ -696,7 +432,7 @@ struct cache_slot {
 	uint64_t key; /* 0 = empty */
 	struct xds_blob *blob; /* one reference */
 	unsigned gen; /* the last translation that used it */
-	bool flag; /* a side effect to replay (translate_route.c) */
+	bool flag; /* a side effect to replay (memo_blob) */
 };
 
 /* A loop's resources in the order it made them (translation_seq_get). */
@@ -710,6 +446,18 @@ struct seq_entry {
 struct seq {
 	struct seq_entry *v;
 	size_t n, cap;
+};
+
+/* ingress_http as last assembled (memo_http_finish): its bytes, its
+ * hosts' keys (0: not cached, never matched) and the offset after each
+ * host. */
+struct http_layout {
+	struct xds_blob *blob; /* one reference, or NULL */
+	uint64_t *keys;
+	size_t *ends;
+	size_t n, head; /* head: the bytes before the first host */
+	uint64_t rc_key; /* of all its hosts (0: some host not cached) */
+	size_t kept; /* hosts copied by the last assembly (stats) */
 };
 
 struct translate_cache {
@@ -729,7 +477,7 @@ struct translate_cache {
 	size_t known_hits; /* of the last translation */
 	/* Of the last translation (objects of `held`) and of the current
 	 * one; seq_hits: found in `seqs` by the current one. */
-	struct seq seqs[SEQ_COUNT], next_seqs[SEQ_COUNT];
+	struct seq seqs[MEMO_COUNT], next_seqs[MEMO_COUNT];
 	size_t seq_hits;
 	struct snapshot *last; /* the last translation's (one reference) */
 	struct http_layout http;
@@ -793,6 +541,20 @@ translate_cache_new(void)
 	const char *v = getenv("CAIRN_TRANSLATE_VERIFY");
 
 	c->verify = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	if (c->verify) {
+		/* A table that does not match its struct leaves fields out of
+		 * the keys. */
+		char buf[256];
+		const char *err = dag_fields_check(&memo_options_fields, buf,
+		    sizeof buf);
+
+		for (size_t i = 0; err == NULL && i < dag_nfield_tables; i++)
+			err = dag_fields_check(dag_field_tables[i], buf, sizeof buf);
+		if (err != NULL) {
+			fprintf(stderr, "cairn: translate cache: %s\n", err);
+			abort();
+		}
+	}
 	return c;
 }
 
@@ -807,7 +569,7 @@ translate_cache_free(struct translate_cache *c)
 	free(c->slots);
 	fp_memo_free(c->known);
 	fp_memo_free(c->next);
-	for (int i = 0; i < SEQ_COUNT; i++) {
+	for (int i = 0; i < MEMO_COUNT; i++) {
 		seq_clear(&c->seqs[i]);
 		seq_clear(&c->next_seqs[i]);
 	}
@@ -836,7 +598,7 @@ translate_cache_last_snapshot(const struct translation *t)
 	return t->cache != NULL ? t->cache->last : NULL;
 }
 
-struct http_layout *
+static struct http_layout *
 translation_http_layout(struct translation *t)
 {
 	return t->cache != NULL && !t->cache->verify ? &t->cache->http : NULL;
@@ -910,7 +672,7 @@ translate_cache_begin(struct translation *t)
 		/* Keys include the options: forget them. */
 		fp_memo_free(c->known);
 		c->known = NULL;
-		for (int i = 0; i < SEQ_COUNT; i++)
+		for (int i = 0; i < MEMO_COUNT; i++)
 			seq_clear(&c->seqs[i]);
 	}
 	c->gen++;
@@ -918,7 +680,7 @@ translate_cache_begin(struct translation *t)
 	c->hits = c->misses = c->known_hits = c->seq_hits = 0;
 	c->http.kept = 0;
 	memset(t->seq_pos, 0, sizeof t->seq_pos);
-	for (int i = 0; i < SEQ_COUNT; i++) {
+	for (int i = 0; i < MEMO_COUNT; i++) {
 		/* About as many as last time: no growing. */
 		seq_clear(&c->next_seqs[i]);
 		c->next_seqs[i].cap = c->seqs[i].n + 64;
@@ -973,7 +735,7 @@ translate_cache_end(struct translation *t)
 	dag_free(c->held);
 	c->held = dag_ref((struct dag *)t->dag);
 	/* What this translation made in order is what the next one walks. */
-	for (int i = 0; i < SEQ_COUNT; i++) {
+	for (int i = 0; i < MEMO_COUNT; i++) {
 		seq_clear(&c->seqs[i]);
 		c->seqs[i] = c->next_seqs[i];
 		memset(&c->next_seqs[i], 0, sizeof c->next_seqs[i]);
@@ -995,7 +757,7 @@ translate_cache_end(struct translation *t)
 	if (c->cap >= cap && c->cap <= 2 * cap && (c->n - live) * 16 < c->n)
 		return;
 	/* Keep what the next translation may find in order. */
-	for (int i = 0; i < SEQ_COUNT; i++) {
+	for (int i = 0; i < MEMO_COUNT; i++) {
 		for (size_t j = 0; j < c->seqs[i].n; j++) {
 			struct cache_slot *sl = cache_slot(c, c->seqs[i].v[j].key);
 
@@ -1013,7 +775,7 @@ translate_cache_end(struct translation *t)
 	    c->known_hits);
 }
 
-struct xds_blob *
+static struct xds_blob *
 translation_cache_get(struct translation *t, uint64_t key, bool *flag)
 {
 	struct translate_cache *c = t->cache;
@@ -1036,7 +798,7 @@ translation_cache_get(struct translation *t, uint64_t key, bool *flag)
 	return s->blob;
 }
 
-void
+static void
 translation_cache_put(struct translation *t, uint64_t key, struct xds_blob *blob,
     bool flag)
 {
@@ -1056,7 +818,7 @@ translation_cache_put(struct translation *t, uint64_t key, struct xds_blob *blob
 		    memcmp(s->blob->bytes, blob->bytes, blob->len) != 0) {
 			fprintf(stderr, "cairn: translate cache: stale bytes for %s "
 			    "(a DAG field the translator reads is missing from "
-			    "the fingerprints in src/xds/translate_cache.c)\n",
+			    "its table in src/dag/fields.c)\n",
 			    blob->name);
 			abort();
 		}
@@ -1084,29 +846,13 @@ translation_pack(struct translation *t, const char *name,
 	return b;
 }
 
-struct xds_blob *
-translation_emit_keyed(struct translation *t, enum xds_type type,
-    const char *name, const ProtobufCMessage *m, bool named_only, uint64_t key)
-{
-	struct xds_blob *b;
-
-	if (t->cache == NULL) {
-		translation_emit(t, type, name, m, named_only);
-		return NULL;
-	}
-	b = translation_pack(t, name, m);
-	translation_cache_put(t, key, b, false);
-	snapshot_builder_add_blob(t->out, type, b, named_only);
-	xds_blob_unref(b);
-	return b;
-}
 
 /* How far past its cursor a loop looks for an object: a few objects
  * removed since last time are skipped over. */
 #define SEQ_WINDOW 8
 
-struct xds_blob *
-translation_seq_get(struct translation *t, enum translation_seq s,
+static struct xds_blob *
+translation_seq_get(struct translation *t, enum memo_kind s,
     const void *id, uint64_t *key, bool *flag)
 {
 	struct translate_cache *c = t->cache;
@@ -1129,8 +875,8 @@ translation_seq_get(struct translation *t, enum translation_seq s,
 	return NULL;
 }
 
-void
-translation_seq_put(struct translation *t, enum translation_seq s,
+static void
+translation_seq_put(struct translation *t, enum memo_kind s,
     const void *id, uint64_t key, struct xds_blob *blob, bool flag)
 {
 	struct translate_cache *c = t->cache;
@@ -1140,4 +886,279 @@ translation_seq_put(struct translation *t, enum translation_seq s,
 		return;
 	e.blob = xds_blob_ref(blob);
 	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
+}
+
+/* --- the memo: what the driver calls ------------------------------------ */
+
+static const void *
+memo_id(enum memo_kind k, const void *obj)
+{
+	/* A host is known by its routes array: the DAG part that made it. */
+	if (k == MEMO_CLUSTER || k == MEMO_ENDPOINTS)
+		return obj;
+	return ((const struct dag_vhost *)obj)->routes;
+}
+
+/* Whether obj has a resource of kind k at all (asked when it was not
+ * found in order). */
+static bool
+memo_wanted(enum memo_kind k, const void *obj)
+{
+	if (k == MEMO_API_LISTENER || k == MEMO_PROXYLESS_ROUTE)
+		return translation_proxyless_host(obj);
+	return true;
+}
+
+static uint64_t
+memo_key(const struct translation *t, enum memo_kind k, const void *obj)
+{
+	switch (k) {
+	case MEMO_CLUSTER:
+		return translation_key_cluster(t, obj);
+	case MEMO_ENDPOINTS:
+		return translation_key_endpoints(t, obj);
+	case MEMO_API_LISTENER:
+		/* Made of the FQDN (and the options) alone. */
+		return translation_key_name(t, "listener/api",
+		    ((const struct dag_vhost *)obj)->fqdn);
+	case MEMO_HTTP_VHOST:
+		return translation_key_vhost(t, obj, false);
+	case MEMO_PROXYLESS_ROUTE:
+		return translation_key_vhost(t, obj, true);
+	case MEMO_USES:
+	case MEMO_COUNT:
+		break;
+	}
+	return 0; /* remembered in order only */
+}
+
+struct xds_blob *
+memo_blob(struct translation *t, enum memo_kind k, const void *obj,
+    memo_make_fn *make, memo_make_blob_fn *make_blob, uint64_t *keyp)
+{
+	const void *id = memo_id(k, obj);
+	struct arena_mark mark;
+	struct xds_blob *b;
+	const char *name = NULL;
+	ProtobufCMessage *m;
+	uint64_t key = 0;
+	bool flag = false, saved;
+
+	if ((b = translation_seq_get(t, k, id, &key, &flag)) == NULL) {
+		if (!memo_wanted(k, obj))
+			return NULL;
+		key = memo_key(t, k, obj);
+		b = translation_cache_get(t, key, &flag);
+	}
+	if (keyp != NULL)
+		*keyp = key;
+	if (b != NULL) {
+		/* Making it had a side effect: so has reusing it. */
+		t->proxyless_no_cluster |= flag;
+		translation_seq_put(t, k, id, key, b, flag);
+		return xds_blob_ref(b);
+	}
+	mark = arena_mark(&t->arena);
+	saved = t->proxyless_no_cluster;
+	t->proxyless_no_cluster = false;
+	if (make_blob != NULL) {
+		b = make_blob(t, obj);
+	} else if ((m = make(t, obj, &name)) != NULL) {
+		b = translation_pack(t, name, m);
+	}
+	flag = t->proxyless_no_cluster;
+	t->proxyless_no_cluster |= saved;
+	if (b != NULL) {
+		if (make_blob == NULL)
+			translation_cache_put(t, key, b, flag);
+		/* What is not kept by key is found in order only: any key
+		 * but 0 records it. */
+		translation_seq_put(t, k, id, make_blob != NULL ? 1 : key, b,
+		    flag);
+	}
+	arena_release(&t->arena, &mark);
+	if (b == NULL && keyp != NULL)
+		*keyp = 0;
+	return b;
+}
+
+void
+memo_emit(struct translation *t, enum memo_kind k, const void *obj,
+    memo_make_fn *make, enum xds_type type, bool named_only)
+{
+	struct arena_mark mark;
+	struct xds_blob *b;
+	const char *name = NULL;
+	ProtobufCMessage *m;
+
+	if (t->cache != NULL) {
+		if ((b = memo_blob(t, k, obj, make, NULL, NULL)) != NULL) {
+			snapshot_builder_add_blob(t->out, type, b, named_only);
+			xds_blob_unref(b);
+		}
+		return;
+	}
+	if (!memo_wanted(k, obj))
+		return;
+	mark = arena_mark(&t->arena);
+	if ((m = make(t, obj, &name)) != NULL)
+		translation_emit(t, type, name, m, named_only);
+	arena_release(&t->arena, &mark);
+}
+
+/* --- ingress_http ----------------------------------------------------------- */
+
+struct memo_http {
+	struct translation *t;
+	struct xds_blob **frags;
+	uint64_t *keys;
+	size_t n;
+	uint64_t rc_key; /* of all hosts so far */
+	bool rc_cacheable; /* every host so far has a key */
+};
+
+struct memo_http *
+memo_http_begin(struct translation *t, size_t nhosts)
+{
+	struct memo_http *h = xcalloc(1, sizeof *h);
+
+	h->t = t;
+	h->frags = xreallocarray(NULL, nhosts + 1, sizeof *h->frags);
+	h->keys = xreallocarray(NULL, nhosts + 1, sizeof *h->keys);
+	h->rc_key = translation_key_name(t, "route", TRANSLATE_HTTP_ROUTES);
+	h->rc_cacheable = h->rc_key != 0;
+	return h;
+}
+
+void
+memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make)
+{
+	uint64_t key;
+	struct xds_blob *b = memo_blob(h->t, MEMO_HTTP_VHOST, vhost, make, NULL,
+	    &key);
+
+	if (b == NULL)
+		return;
+	h->rc_cacheable = h->rc_cacheable && key != 0;
+	h->rc_key = translation_key_combine(h->rc_key, key);
+	h->keys[h->n] = key;
+	h->frags[h->n++] = b;
+}
+
+/* Where host i's bytes start in the last ingress_http. */
+static size_t
+layout_start(const struct http_layout *l, size_t i)
+{
+	return i == 0 ? l->head : l->ends[i - 1];
+}
+
+/* ingress_http: head (its name), then each host as one virtual_hosts
+ * element. The hosts whose keys are the last assembly's, at its start
+ * and at its end, are copied from its bytes as two runs (the same
+ * bytes: a key is a hash of everything its host's bytes are made of);
+ * only the hosts between are written one by one. Remembers this
+ * assembly for the next. */
+static struct xds_blob *
+http_assemble(struct translation *t, uint32_t field, const uint8_t *head,
+    size_t len, struct xds_blob **frags, const uint64_t *keys, size_t n)
+{
+	struct http_layout *l = translation_http_layout(t);
+	size_t pre = 0, suf = 0, total = len, from, to;
+	size_t *ends = xreallocarray(NULL, n + 1, sizeof *ends);
+	struct xds_blob *out;
+	uint8_t *w;
+
+	if (l != NULL && l->blob != NULL && l->head == len &&
+	    memcmp(l->blob->bytes, head, len) == 0) {
+		while (pre < n && pre < l->n && keys[pre] != 0 &&
+		    keys[pre] == l->keys[pre])
+			pre++;
+		while (suf < n - pre && suf < l->n - pre &&
+		    keys[n - 1 - suf] != 0 &&
+		    keys[n - 1 - suf] == l->keys[l->n - 1 - suf])
+			suf++;
+	}
+	if (pre > 0)
+		total += layout_start(l, pre) - len;
+	if (suf > 0)
+		total += l->blob->len - layout_start(l, l->n - suf);
+	for (size_t i = pre; i < n - suf; i++)
+		total += pb_bytes_field_size(field, frags[i]->len);
+	out = xds_blob_new(TRANSLATE_HTTP_ROUTES, total);
+	memcpy(out->bytes, head, len);
+	w = out->bytes + len;
+	if (pre > 0) {
+		to = layout_start(l, pre);
+		memcpy(w, l->blob->bytes + len, to - len);
+		memcpy(ends, l->ends, pre * sizeof *ends);
+		w = out->bytes + to;
+	}
+	for (size_t i = pre; i < n - suf; i++) {
+		w += pb_put_bytes_field(w, field, frags[i]->bytes, frags[i]->len);
+		ends[i] = (size_t)(w - out->bytes);
+	}
+	if (suf > 0) {
+		from = layout_start(l, l->n - suf);
+		memcpy(w, l->blob->bytes + from, l->blob->len - from);
+		for (size_t k = 0; k < suf; k++)
+			ends[n - suf + k] = l->ends[l->n - suf + k] - from +
+			    (size_t)(w - out->bytes);
+		w += l->blob->len - from;
+	}
+	xds_blob_seal(out, (size_t)(w - out->bytes));
+	if (l == NULL) {
+		/* No cache, or verify mode: nothing is kept. */
+		free(ends);
+		return out;
+	}
+	xds_blob_unref(l->blob);
+	free(l->keys);
+	free(l->ends);
+	l->blob = xds_blob_ref(out);
+	l->keys = xreallocarray(NULL, n + 1, sizeof *l->keys);
+	memcpy(l->keys, keys, n * sizeof *keys);
+	l->ends = ends;
+	l->n = n;
+	l->head = len;
+	l->kept = pre + suf;
+	return out;
+}
+
+void
+memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
+    uint32_t field)
+{
+	struct translation *t = h->t;
+	struct http_layout *l = translation_http_layout(t);
+	struct xds_blob *out;
+
+	/* The same hosts as the last ingress_http: the same bytes. (Not
+	 * in the cache's table: every change makes another big one,
+	 * which the table would keep until it is swept.) */
+	if (h->rc_cacheable && l != NULL && l->blob != NULL &&
+	    l->rc_key == h->rc_key) {
+		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
+		l->kept = h->n;
+	} else {
+		out = http_assemble(t, field, head, len, h->frags, h->keys, h->n);
+		if (l != NULL)
+			l->rc_key = h->rc_cacheable ? h->rc_key : 0;
+		snapshot_builder_add_blob(t->out, XDS_ROUTE, out, false);
+		xds_blob_unref(out);
+	}
+	for (size_t i = 0; i < h->n; i++)
+		xds_blob_unref(h->frags[i]);
+	free(h->frags);
+	free(h->keys);
+	free(h);
+}
+
+uint64_t
+memo_fingerprint(const struct dag_field_table *tab, const void *obj)
+{
+	struct fp f;
+
+	fp_begin(&f, tab->name, 0);
+	fp_table(&f, NULL, tab, obj);
+	return fp_end(&f);
 }

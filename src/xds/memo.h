@@ -1,0 +1,81 @@
+/* The translation memo (memo.c): serialized resources kept from one
+ * translation to the next. The translators (translate_*.c) are pure
+ * functions from a DAG object and the options to a message; the driver
+ * (translate.c) asks this layer for each object's resource, and the
+ * translator runs only when nothing kept fits.
+ *
+ * An object's resource is found, cheapest first:
+ *   1. in order: the object is at the address the last translation
+ *      recorded next in the same loop (a reused DAG part), no hashing;
+ *   2. by key: a fingerprint of every field of the object (the field
+ *      tables of src/dag/fields.c, the same rule for every struct) and
+ *      of the translate options;
+ *   3. made by the translator, packed, and kept under its key.
+ * CAIRN_TRANSLATE_VERIFY=1 turns 1 off and makes 2 build and compare
+ * (an abort on any difference). */
+#ifndef CAIRN_XDS_MEMO_H
+#define CAIRN_XDS_MEMO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "xds/snapshot.h"
+
+struct translation;
+struct dag_field_table;
+
+/* The loops whose resources are remembered: one per kind of resource
+ * made of one DAG object. */
+enum memo_kind {
+	MEMO_CLUSTER, /* a Cluster, of a dag_cluster */
+	MEMO_ENDPOINTS, /* a ClusterLoadAssignment, of a dag_endpoints */
+	MEMO_API_LISTENER, /* a proxyless api listener, of a dag_vhost */
+	MEMO_HTTP_VHOST, /* one of ingress_http's VirtualHosts, of a dag_vhost */
+	MEMO_PROXYLESS_ROUTE, /* a proxyless RouteConfiguration, of a dag_vhost */
+	MEMO_USES, /* the clusters a host's routes use (translate.c), no message */
+	MEMO_COUNT,
+};
+
+/* A translator: obj's message and its resource name, or NULL for no
+ * resource. Reads obj and t's options only; may set
+ * t->proxyless_no_cluster, which a reuse of its bytes repeats. */
+typedef ProtobufCMessage *memo_make_fn(struct translation *t, const void *obj,
+    const char **name);
+/* The same for a resource that is not a message (MEMO_USES). */
+typedef struct xds_blob *memo_make_blob_fn(struct translation *t,
+    const void *obj);
+
+/* obj's resource of kind k: kept bytes when they fit, else made by make
+ * (or make_blob) now. A new reference, or NULL when there is none.
+ * *key (may be NULL): its key, 0 when it is not kept by key. */
+struct xds_blob *memo_blob(struct translation *t, enum memo_kind k,
+    const void *obj, memo_make_fn *make, memo_make_blob_fn *make_blob,
+    uint64_t *key);
+
+/* The same, added to the snapshot. Without a cache the message is
+ * serialized straight into the snapshot. */
+void memo_emit(struct translation *t, enum memo_kind k, const void *obj,
+    memo_make_fn *make, enum xds_type type, bool named_only);
+
+/* ingress_http, assembled from its hosts' bytes: memo_http_begin, then
+ * memo_http_host for each host in order, then memo_http_finish with the
+ * RouteConfiguration's bytes before its hosts (head) and the field number
+ * of virtual_hosts. Hosts whose keys match the last assembly's, at the
+ * start and at the end, are copied from it as two runs of bytes. */
+struct memo_http;
+struct memo_http *memo_http_begin(struct translation *t, size_t nhosts);
+void memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make);
+void memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
+    uint32_t field);
+
+/* The fingerprint of obj as its field table describes it (src/dag/fields.c):
+ * every field that is not marked as not identifying, pointers followed,
+ * clusters referred to by their own fingerprint. Serves the unit tests;
+ * translations use memoised keys. */
+uint64_t memo_fingerprint(const struct dag_field_table *tab, const void *obj);
+/* The table of struct translate_options (part of every key). */
+extern const struct dag_field_table memo_options_fields;
+
+#endif
