@@ -83,6 +83,7 @@ struct cache_entry {
 	struct source_blob *blob;
 	bool racy; /* must be re-read on the next scan */
 	bool taken; /* moved into the next generation's cache */
+	bool seen; /* its path was found again by the scan in progress */
 };
 
 struct source_dir {
@@ -111,6 +112,12 @@ struct source_dir {
 	 * deleting one of them is relevant although its name is not YAML. */
 	char **linkdirs; /* sorted */
 	size_t nlinkdirs;
+
+	/* The delta form (source_dir_set_delta): scans that events asked for
+	 * hand out only what changed since the previous scan. */
+	bool delta;
+	bool have_scan; /* a scan was handed out since open */
+	uint64_t revision_sum; /* see revision_term */
 };
 
 struct devino {
@@ -132,6 +139,8 @@ struct scan {
 	struct dir_record *new_dirs;
 	size_t nnew_dirs, capnew_dirs;
 	bool incremental; /* clean directories may be reused */
+	bool delta_out; /* out gets only changed files and removed paths */
+	uint64_t revision_sum;
 	char **linkdirs;
 	size_t nlinkdirs, caplinkdirs;
 	int64_t now_ns;
@@ -597,13 +606,60 @@ cache_matches(const struct cache_entry *c, const struct stat *st)
 	    c->ctime_ns == ts_ns(&st->st_ctim);
 }
 
+/* One file's share of the directory revision: a sum of per-file terms,
+ * so a delta scan updates it from the changed files alone and every scan
+ * of the same tree gives the same revision. */
+static uint64_t
+revision_term(const struct source_blob *b)
+{
+	struct hash_state *st = hash_begin();
+	unsigned char le[8];
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (unsigned char)(b->hash >> (8 * i));
+	hash_update(st, b->path, strlen(b->path) + 1);
+	hash_update(st, le, sizeof le);
+	return hash_end(st);
+}
+
 static void
-emit(struct scan *s, const struct cache_entry *c)
+emit_blob(struct scan *s, struct source_blob *b)
 {
 	struct source_file f = { 0 };
 
-	source_file_from_blob(&f, c->blob);
+	source_file_from_blob(&f, b);
 	ARRAY_PUSH(s->out->files, s->out->n, s->out->cap, f);
+}
+
+/* A file the walk found unchanged since the previous scan. */
+static void
+emit(struct scan *s, const struct cache_entry *c)
+{
+	if (!s->delta_out)
+		emit_blob(s, c->blob);
+}
+
+/* A file the walk read again: handed out if its bytes differ from what
+ * the previous scan handed out under the same path (old, may be NULL). */
+static void
+emit_read(struct scan *s, struct cache_entry *c, const struct cache_entry *old)
+{
+	if (old != NULL && old->blob->len == c->blob->len &&
+	    memcmp(old->blob->data, c->blob->data, c->blob->len) == 0) {
+		/* Same bytes (touched, or rewritten alike): keep the blob the
+		 * consumers already hold. */
+		source_blob_unref(c->blob);
+		c->blob = source_blob_ref(old->blob);
+		c->path = c->blob->path;
+		emit(s, c);
+		return;
+	}
+	if (s->delta_out) {
+		if (old != NULL)
+			s->revision_sum -= revision_term(old->blob);
+		s->revision_sum += revision_term(c->blob);
+	}
+	emit_blob(s, c->blob);
 }
 
 static void
@@ -674,6 +730,8 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 		too_large(s, (uintmax_t)st->st_size, false);
 		return false;
 	}
+	if (old != NULL)
+		old->seen = true;
 	if (old != NULL && cache_matches(old, st)) {
 		emit(s, old);
 		ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *old);
@@ -720,7 +778,7 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 	c.racy = (int64_t)len != (int64_t)fst.st_size ||
 	    c.mtime_ns >= s->now_ns - sd->racy_ns ||
 	    c.ctime_ns >= s->now_ns - sd->racy_ns;
-	emit(s, &c);
+	emit_read(s, &c, old);
 	ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, c);
 	return !c.racy && fst.st_nlink == 1;
 }
@@ -1024,6 +1082,7 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			    (reuse_dir_fd(s, &fd, base) != -1 &&
 			    enter_dir(s, fd, kids[i].name, false));
 		} else if ((c = cache_find(s, rel_of(s))) != NULL && !c->racy) {
+			c->seen = true;
 			emit(s, c);
 			ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *c);
 			c->taken = true;
@@ -1146,28 +1205,43 @@ file_cmp(const void *a, const void *b)
 }
 
 static char *
-revision_of(const struct source_files *sf)
+revision_hex(uint64_t sum)
 {
-	struct hash_state *st = hash_begin();
 	char hex[17];
 
-	for (size_t i = 0; i < sf->n; i++) {
-		unsigned char le[8];
-		uint64_t h = sf->files[i].hash;
-
-		for (int b = 0; b < 8; b++)
-			le[b] = (unsigned char)(h >> (8 * b));
-		hash_update(st, sf->files[i].path, strlen(sf->files[i].path) + 1);
-		hash_update(st, le, sizeof le);
-	}
-	hash_hex(hash_end(st), hex);
+	/* Mixed once more so that the revision of an empty tree is not 0. */
+	hash_hex(hash_bytes(&sum, sizeof sum), hex);
 	return xstrdup(hex);
+}
+
+/* The paths the previous scan handed out that this one did not find. */
+static void
+removed_collect(const struct source_dir *sd, struct scan *s)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < sd->ncache; i++) {
+		const struct cache_entry *c = &sd->cache[i];
+
+		if (c->seen)
+			continue;
+		s->revision_sum -= revision_term(c->blob);
+		ARRAY_PUSH(s->out->removed, s->out->n_removed, cap,
+		    xstrdup(c->path));
+	}
+}
+
+void
+source_dir_set_delta(struct source_dir *sd, bool on)
+{
+	sd->delta = on;
 }
 
 int
 source_dir_scan(struct source_dir *sd, struct source_files *out)
 {
 	struct scan s = { .sd = sd, .out = out };
+	bool disorder = false;
 	struct timespec now;
 	struct stat st;
 	int fd;
@@ -1189,8 +1263,11 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 		sd->events_seen = false;
 	}
 	/* Only a scan that events asked for trusts inotify; any other one
-	 * (startup, SIGHUP) re-checks every file. */
+	 * (startup, SIGHUP) re-checks every file and hands out the whole
+	 * tree. */
 	s.incremental = sd->events_seen;
+	s.delta_out = sd->delta && sd->have_scan && s.incremental;
+	s.revision_sum = sd->revision_sum;
 	sd->gen++;
 	memset(&sd->stats, 0, sizeof sd->stats);
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -1210,10 +1287,33 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 			qsort(out->files, out->n, sizeof out->files[0],
 			    file_cmp);
 			qsort(s.fresh, s.nfresh, sizeof s.fresh[0], cache_cmp);
+			disorder = true;
 			break;
 		}
 	}
-	out->revision = revision_of(out);
+	if (disorder && s.delta_out) {
+		/* The merge with the previous cache assumed path order: what
+		 * was removed is not known, hand out the whole tree. */
+		for (size_t i = 0; i < out->n; i++)
+			source_blob_unref(out->files[i].blob);
+		out->n = 0;
+		s.delta_out = false;
+		for (size_t i = 0; i < s.nfresh; i++)
+			emit_blob(&s, s.fresh[i].blob);
+	}
+	if (s.delta_out) {
+		removed_collect(sd, &s);
+		out->delta = true;
+	} else {
+		s.revision_sum = 0;
+		for (size_t i = 0; i < s.nfresh; i++)
+			s.revision_sum += revision_term(s.fresh[i].blob);
+	}
+	for (size_t i = 0; i < s.nfresh; i++)
+		s.fresh[i].seen = false;
+	sd->revision_sum = s.revision_sum;
+	sd->have_scan = true;
+	out->revision = revision_hex(s.revision_sum);
 	diag_list_sort(&out->diags);
 
 	watches_drop_stale(sd);
@@ -1232,9 +1332,10 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 		    str_cmp_ptr);
 	sd->linkdirs = s.linkdirs;
 	sd->nlinkdirs = s.nlinkdirs;
-	log_debug("source directory %s: revision %s, %zu files (%zu read), "
-	    "%zu directories listed, %zu unchanged", sd->root, out->revision,
-	    out->n, sd->stats.files_read, sd->stats.dirs_read,
+	log_debug("source directory %s: revision %s, %zu files%s (%zu read), "
+	    "%zu removed, %zu directories listed, %zu unchanged", sd->root,
+	    out->revision, out->n, out->delta ? " changed" : "",
+	    sd->stats.files_read, out->n_removed, sd->stats.dirs_read,
 	    sd->stats.dirs_reused);
 	return 0;
 }

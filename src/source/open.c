@@ -31,12 +31,19 @@ dir_close(void *impl)
 	source_dir_close(impl);
 }
 
+static void
+dir_set_delta(void *impl, bool on)
+{
+	source_dir_set_delta(impl, on);
+}
+
 static const struct source_ops dir_ops = {
 	.fd = dir_fd,
 	.process_events = dir_process_events,
 	.scan = dir_scan,
 	.refresh = NULL,
 	.close = dir_close,
+	.set_delta = dir_set_delta,
 };
 
 static int
@@ -113,6 +120,13 @@ int
 source_refresh(struct source *s)
 {
 	return s->ops->refresh ? s->ops->refresh(s->impl) : 0;
+}
+
+void
+source_set_delta(struct source *s, bool on)
+{
+	if (s->ops->set_delta != NULL)
+		s->ops->set_delta(s->impl, on);
 }
 
 void

@@ -83,6 +83,9 @@ struct source_ops {
 	int (*scan)(void *impl, struct source_files *out);
 	int (*refresh)(void *impl); /* fetch a remote now; may be NULL */
 	void (*close)(void *impl);
+	/* Whether later scans may hand out the delta form (see
+	 * source_files.delta); may be NULL (always the whole revision). */
+	void (*set_delta)(void *impl, bool on);
 	/* Every scan is one consistent revision (a git commit) that must be
 	 * applied whole: if any file of it fails to parse, the caller keeps
 	 * serving the previous revision instead of mixing per-file last good
@@ -105,6 +108,10 @@ int source_fd(const struct source *s);
 int source_process_events(struct source *s);
 int source_scan(struct source *s, struct source_files *out);
 int source_refresh(struct source *s);
+/* Off by default: every scan hands out the whole revision. On: scans
+ * that follow a change the source could follow (inotify events, a new
+ * commit whose tree can be diffed) hand out the delta form. */
+void source_set_delta(struct source *s, bool on);
 void source_close(struct source *s);
 /* The namespace a relative path belongs to. */
 char *source_namespace_of(const char *relpath);
