@@ -117,6 +117,12 @@ struct source_git {
 	/* Last scan. */
 	bool have_last, last_ok;
 	git_oid last_oid;
+	/* The delta form (source_git_set_delta): the tree the last scan
+	 * handed out, diffed against the next commit's. have_tree is false
+	 * when the last scan failed or reported problems (a delta would not
+	 * repeat them). */
+	bool delta, have_tree;
+	git_oid last_tree;
 	struct blob_entry *cache; /* sorted by id */
 	size_t ncache;
 	struct source_git_stats stats;
@@ -241,6 +247,9 @@ struct walk {
 	struct blob_entry *fresh; /* blobs read by this scan */
 	size_t nfresh, capfresh;
 	bool odb_trouble; /* an object could not be read */
+	/* Reading a tree diff: the blob cache (the last whole revision's)
+	 * is looked up but not changed. */
+	bool delta;
 };
 
 static void
@@ -286,7 +295,8 @@ read_blob(struct walk *w, const git_oid *id)
 	size_t size;
 
 	if (c != NULL) {
-		c->used = true;
+		if (!w->delta)
+			c->used = true;
 		sg->stats.blobs_cached++;
 		emit(w, c);
 		return;
@@ -320,7 +330,10 @@ read_blob(struct walk *w, const git_oid *id)
 	git_blob_free(blob);
 	sg->stats.blobs_read++;
 	emit(w, &b);
-	ARRAY_PUSH(w->fresh, w->nfresh, w->capfresh, b);
+	if (w->delta)
+		free(b.data);
+	else
+		ARRAY_PUSH(w->fresh, w->nfresh, w->capfresh, b);
 }
 
 static void
@@ -384,6 +397,141 @@ file_cmp(const void *a, const void *b)
 	const struct source_file *x = a, *y = b;
 
 	return strcmp(x->path, y->path);
+}
+
+static int
+str_cmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether walk_tree would hand out the file at path (relative to the tree
+ * read): 1 yes, 0 no, -1 it would report it too deep. */
+static int
+path_read(const char *path)
+{
+	const char *name = path;
+	size_t depth = 0;
+
+	for (const char *p = path;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		{
+			char *part = xstrndup(name, (size_t)(p - name));
+			bool ignored = source_dir_name_ignored(part);
+
+			if (*p == '\0' && !ignored)
+				ignored = !source_dir_name_is_yaml(part);
+			free(part);
+			if (ignored)
+				return 0;
+		}
+		if (*p == '\0')
+			break;
+		depth++;
+		name = p + 1;
+	}
+	return depth >= TREE_MAX_DEPTH ? -1 : 1;
+}
+
+static bool
+mode_is_file(uint16_t mode)
+{
+	return mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
+/* Drops from the sorted removed list the paths also handed out as files
+ * (a path deleted and added again, e.g. a type change). */
+static void
+removed_prune(struct source_files *out)
+{
+	size_t j = 0, k = 0;
+
+	for (size_t i = 0; i < out->n_removed; i++) {
+		int c = 1;
+
+		while (k < out->n &&
+		    (c = strcmp(out->files[k].path, out->removed[i])) < 0)
+			k++;
+		if (k < out->n && c == 0) {
+			free(out->removed[i]);
+			continue;
+		}
+		out->removed[j++] = out->removed[i];
+	}
+	out->n_removed = j;
+}
+
+/* The files of tree that differ from old's, and the paths gone since:
+ * libgit2's tree diff skips every subtree whose id did not change, so the
+ * work is the change's. Returns false when the change holds something
+ * only a whole walk reports (a symbolic link, a file too large or too
+ * deep, an unreadable object): the caller then walks the whole tree. */
+static bool
+walk_delta(struct walk *w, const git_tree *old, const git_tree *tree)
+{
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	size_t base = w->path.len, cap = 0, n;
+	git_diff *diff = NULL;
+	bool ok = true;
+
+	if (git_diff_tree_to_tree(&diff, w->sg->repo, (git_tree *)old,
+	    (git_tree *)tree, &opts) < 0)
+		return false;
+	w->delta = true;
+	n = git_diff_num_deltas(diff);
+	for (size_t i = 0; i < n && ok; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		bool was = d->status != GIT_DELTA_ADDED &&
+		    mode_is_file(d->old_file.mode) &&
+		    path_read(d->old_file.path) == 1;
+		int now = d->status == GIT_DELTA_DELETED ? 0 :
+		    path_read(d->new_file.path);
+		size_t ndiags = w->out->diags.n;
+
+		if (now == -1 ||
+		    (now == 1 && d->new_file.mode == GIT_FILEMODE_LINK)) {
+			ok = false;
+			break;
+		}
+		if (now == 1 && mode_is_file(d->new_file.mode)) {
+			path_push(w, base, d->new_file.path);
+			read_blob(w, &d->new_file.id);
+			ok = w->out->diags.n == ndiags && !w->odb_trouble;
+		} else if (was) {
+			path_push(w, base, d->old_file.path);
+			ARRAY_PUSH(w->out->removed, w->out->n_removed, cap,
+			    xstrdup(w->path.buf));
+		}
+		path_set_len(w, base);
+	}
+	git_diff_free(diff);
+	w->delta = false;
+	if (!ok) {
+		/* Undo: the whole walk starts from an empty list. */
+		for (size_t i = 0; i < w->out->n; i++) {
+			free(w->out->files[i].path);
+			free(w->out->files[i].ns);
+			free(w->out->files[i].data);
+		}
+		w->out->n = 0;
+		for (size_t i = 0; i < w->out->n_removed; i++)
+			free(w->out->removed[i]);
+		w->out->n_removed = 0;
+		diag_list_free(&w->out->diags);
+		diag_list_init(&w->out->diags);
+		w->odb_trouble = false;
+		return false;
+	}
+	if (w->out->n > 1)
+		qsort(w->out->files, w->out->n, sizeof w->out->files[0],
+		    file_cmp);
+	if (w->out->n_removed > 1)
+		qsort(w->out->removed, w->out->n_removed,
+		    sizeof w->out->removed[0], str_cmp_ptr);
+	removed_prune(w->out);
+	w->out->delta = true;
+	return true;
 }
 
 /* The commit the scan reads: the fixed revision or the branch's tip. */
@@ -489,9 +637,11 @@ scan_once(struct source_git *sg, struct source_files *out, git_oid *oid,
 	git_tree_entry *entry = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
 	const char *subject;
+	bool delta = false, diffable = sg->delta && sg->have_tree;
 	int err, rc = -1;
 
 	*trouble = false;
+	sg->have_tree = false; /* until this scan succeeds */
 	err = resolve_commit(sg, oid);
 	if (err == GIT_ENOTFOUND) {
 		branch_missing(sg, &out->diags);
@@ -535,7 +685,16 @@ scan_once(struct source_git *sg, struct source_files *out, git_oid *oid,
 		strbuf_puts(&w.path, sg->subdir);
 		w.root_len = w.path.len + 1;
 	}
-	walk_tree(&w, tree, 0);
+	if (diffable) {
+		git_tree *old = NULL;
+
+		if (git_tree_lookup(&old, sg->repo, &sg->last_tree) == 0 &&
+		    walk_delta(&w, old, tree))
+			delta = true;
+		git_tree_free(old);
+	}
+	if (!delta)
+		walk_tree(&w, tree, 0);
 	*trouble = w.odb_trouble;
 
 	for (size_t i = 1; i < out->n; i++) {
@@ -553,7 +712,10 @@ scan_once(struct source_git *sg, struct source_files *out, git_oid *oid,
 	rc = 0;
 done:
 	if (rc == 0 && !w.odb_trouble) {
-		cache_rotate(sg, w.fresh, w.nfresh);
+		if (!delta)
+			cache_rotate(sg, w.fresh, w.nfresh);
+		sg->have_tree = out->diags.n == 0;
+		git_oid_cpy(&sg->last_tree, git_tree_id(tree));
 	} else {
 		blobs_free(w.fresh, w.nfresh);
 		cache_unmark(sg);
@@ -643,6 +805,12 @@ source_git_scan(struct source_git *sg, struct source_files *out)
 		    sg->stats.blobs_read, sg->stats.blobs_cached);
 	}
 	return rc;
+}
+
+void
+source_git_set_delta(struct source_git *sg, bool on)
+{
+	sg->delta = on;
 }
 
 /* --- watching local refs ---------------------------------------------- */
@@ -1514,11 +1682,18 @@ ops_close(void *impl)
 	source_git_close(impl);
 }
 
+static void
+ops_set_delta(void *impl, bool on)
+{
+	source_git_set_delta(impl, on);
+}
+
 const struct source_ops source_git_ops = {
 	.fd = ops_fd,
 	.process_events = ops_process_events,
 	.scan = ops_scan,
 	.refresh = ops_refresh,
 	.close = ops_close,
+	.set_delta = ops_set_delta,
 	.atomic_commits = true,
 };
