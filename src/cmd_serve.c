@@ -24,7 +24,6 @@
 #include "owners_file.h"
 #include "report.h"
 #include "source/debounce.h"
-#include "source/git.h"
 #include "source/lastgood.h"
 #include "source/source.h"
 #include "tls/tls.h"
@@ -78,6 +77,11 @@ struct serve {
 	bool defer_persist;
 	struct source_files pending_files;
 };
+
+/* Whether serve's source hands pipeline_build the delta form of
+ * source_files (only changed files and removed paths after a change the
+ * source could follow). Needs a pipeline that accepts delta = true. */
+#define SERVE_SOURCE_DELTA false
 
 static int64_t
 now_ms(void)
@@ -240,23 +244,21 @@ serve_publish_admin(struct serve *s, const struct build_result *r, double second
 static void
 serve_publish_fetch(struct serve *s)
 {
-	struct source_git_stats st;
+	struct source_fetch_stats st;
 	struct admin_fetch_info fi;
 
-	if (s->admin == NULL || s->source->ops != &source_git_ops ||
-	    s->cfg.source.git.remote[0] == '\0')
+	if (s->admin == NULL || !source_fetch_stats(s->source, &st))
 		return;
-	source_git_get_stats(s->source->impl, &st);
 	/* Started, failed, or worked again: one of the three moves. */
 	if (s->have_fetch_seen && st.fetches == s->fetch_seen.fetches &&
-	    st.fetch_failures == s->fetch_seen.failures &&
+	    st.failures == s->fetch_seen.failures &&
 	    st.consecutive_failures == s->fetch_seen.consecutive_failures)
 		return;
 	fi = (struct admin_fetch_info){
 		.fetches = st.fetches,
-		.failures = st.fetch_failures,
+		.failures = st.failures,
 		.consecutive_failures = st.consecutive_failures,
-		.last_error = st.last_fetch_error,
+		.last_error = st.last_error,
 	};
 	admin_server_set_fetch(s->admin, &fi);
 	s->fetch_seen = fi;
@@ -417,7 +419,6 @@ static bool
 serve_git_fallback(struct serve *s, struct build_result *r,
     const char *tip, char **subject)
 {
-	struct cairn_config cfg = s->cfg;
 	struct source_files files = { 0 };
 	struct diag_list tipdiags, diags;
 	struct source *src;
@@ -436,13 +437,8 @@ serve_git_fallback(struct serve *s, struct build_result *r,
 		free(commit);
 		return false;
 	}
-	/* The mirror (remote) already holds the commit: read it, no fetch. */
-	if (s->source->ops == &source_git_ops && cfg.source.git.remote[0]) {
-		cfg.source.git.repository = (char *)source_git_repository_path(s->source->impl);
-		cfg.source.git.remote = "";
-	}
 	diag_list_init(&diags);
-	if (source_open(&cfg, commit, &src, &diags) < 0) {
+	if (source_open_revision(s->source, commit, &src, &diags) < 0) {
 		log_warning("last good commit %s persisted in %s cannot be read: %s",
 		    commit, lastgood_directory(s->lastgood),
 		    diags.n ? diags.items[0].message : "?");
@@ -682,6 +678,7 @@ serve_reload(struct serve *s)
 			return;
 		}
 		diag_list_free(&diags);
+		source_set_delta(src, SERVE_SOURCE_DELTA);
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, source_fd(s->source), NULL);
 		source_close(s->source);
 		s->source = src;
@@ -809,6 +806,8 @@ serve_open_source(struct serve *s)
 	diag_list_free(&diags);
 	if (rc < 0)
 		fprintf(stderr, "cairn serve: cannot open the source\n");
+	else
+		source_set_delta(s->source, SERVE_SOURCE_DELTA);
 	return rc;
 }
 

@@ -1688,6 +1688,47 @@ ops_set_delta(void *impl, bool on)
 	source_git_set_delta(impl, on);
 }
 
+static bool
+ops_fetch_stats(const void *impl, struct source_fetch_stats *out)
+{
+	const struct source_git *sg = impl;
+	struct source_git_stats st;
+
+	if (sg->remote == NULL)
+		return false;
+	source_git_get_stats(sg, &st);
+	*out = (struct source_fetch_stats){
+		.fetches = st.fetches,
+		.failures = st.fetch_failures,
+		.consecutive_failures = st.consecutive_failures,
+		.last_error = st.last_fetch_error,
+	};
+	return true;
+}
+
+/* The same branch settings over the repository actually read (a remote's
+ * mirror already holds every commit it fetched). */
+static int
+ops_open_revision(const void *impl, const char *rev, struct source **out,
+    struct diag_list *diags)
+{
+	const struct source_git *sg = impl;
+	struct source_git_options o = {
+		.repository = sg->repo_path,
+		.branch = sg->branch,
+		.path = sg->subdir,
+		.max_file_bytes = sg->max_file_bytes,
+		.rev = rev,
+		.hook_env = sg->hook_env,
+	};
+	struct source_git *at;
+
+	if (source_git_open(&o, &at, diags) < 0)
+		return -1;
+	*out = source_new(&source_git_ops, at, source_git_description(at));
+	return 0;
+}
+
 const struct source_ops source_git_ops = {
 	.fd = ops_fd,
 	.process_events = ops_process_events,
@@ -1695,5 +1736,7 @@ const struct source_ops source_git_ops = {
 	.refresh = ops_refresh,
 	.close = ops_close,
 	.set_delta = ops_set_delta,
+	.fetch_stats = ops_fetch_stats,
+	.open_revision = ops_open_revision,
 	.atomic_commits = true,
 };

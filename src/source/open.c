@@ -67,10 +67,7 @@ git_open(const struct cairn_config *cfg, const char *rev, struct source **out,
 
 	if (source_git_open(&go, &sg, diags) < 0)
 		return -1;
-	*out = xcalloc(1, sizeof **out);
-	(*out)->ops = &source_git_ops;
-	(*out)->impl = sg;
-	(*out)->description = source_git_description(sg);
+	*out = source_new(&source_git_ops, sg, source_git_description(sg));
 	return 0;
 }
 
@@ -91,10 +88,8 @@ source_open(const struct cairn_config *cfg, const char *rev,
 	}
 	if (source_dir_open(cfg->source.directory, &so, &sd, diags) < 0)
 		return -1;
-	*out = xcalloc(1, sizeof **out);
-	(*out)->ops = &dir_ops;
-	(*out)->impl = sd;
-	(*out)->description = xasprintf("directory %s", cfg->source.directory);
+	*out = source_new(&dir_ops, sd,
+	    xasprintf("directory %s", cfg->source.directory));
 	return 0;
 }
 
@@ -127,6 +122,25 @@ source_set_delta(struct source *s, bool on)
 {
 	if (s->ops->set_delta != NULL)
 		s->ops->set_delta(s->impl, on);
+}
+
+bool
+source_fetch_stats(const struct source *s, struct source_fetch_stats *out)
+{
+	return s->ops->fetch_stats != NULL && s->ops->fetch_stats(s->impl, out);
+}
+
+int
+source_open_revision(const struct source *s, const char *rev,
+    struct source **out, struct diag_list *diags)
+{
+	*out = NULL;
+	if (s->ops->open_revision == NULL) {
+		diag_add(diags, DIAG_ERROR, "", 0, 0,
+		    "%s has no revisions to read", s->description);
+		return -1;
+	}
+	return s->ops->open_revision(s->impl, rev, out, diags);
 }
 
 void

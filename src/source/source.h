@@ -75,6 +75,15 @@ void source_files_free(struct source_files *sf);
 struct cairn_config;
 struct source;
 
+/* How a source's fetches from a remote go. */
+struct source_fetch_stats {
+	uint64_t fetches, failures; /* since open */
+	unsigned consecutive_failures; /* 0: the last fetch worked */
+	/* The last fetch's error, NULL once one succeeds; the source's,
+	 * valid until its next process_events. */
+	const char *last_error;
+};
+
 struct source_ops {
 	int (*fd)(const void *impl); /* pollable fd, or -1 */
 	/* Drain events: 1 = something changed (rescan), 0 = nothing, -1 = error
@@ -86,6 +95,14 @@ struct source_ops {
 	/* Whether later scans may hand out the delta form (see
 	 * source_files.delta); may be NULL (always the whole revision). */
 	void (*set_delta)(void *impl, bool on);
+	/* Fetch counters; false when the source fetches nothing. May be
+	 * NULL (never fetches). */
+	bool (*fetch_stats)(const void *impl, struct source_fetch_stats *out);
+	/* A new source reading revision rev from where this one reads,
+	 * without fetching (a remote's mirror); -1 with the reason in diags.
+	 * May be NULL (the source has no revisions). */
+	int (*open_revision)(const void *impl, const char *rev,
+	    struct source **out, struct diag_list *diags);
 	/* Every scan is one consistent revision (a git commit) that must be
 	 * applied whole: if any file of it fails to parse, the caller keeps
 	 * serving the previous revision instead of mixing per-file last good
@@ -112,6 +129,14 @@ int source_refresh(struct source *s);
  * that follow a change the source could follow (inotify events, a new
  * commit whose tree can be diffed) hand out the delta form. */
 void source_set_delta(struct source *s, bool on);
+bool source_fetch_stats(const struct source *s, struct source_fetch_stats *out);
+/* See source_ops.open_revision; -1 with a diagnostic for a source without
+ * revisions. */
+int source_open_revision(const struct source *s, const char *rev,
+    struct source **out, struct diag_list *diags);
+/* Wraps an implementation; takes ownership of impl and description. */
+struct source *source_new(const struct source_ops *ops, void *impl,
+    char *description);
 void source_close(struct source *s);
 /* The namespace a relative path belongs to. */
 char *source_namespace_of(const char *relpath);
