@@ -82,8 +82,15 @@ struct cache_entry {
 	 * out (emit() takes a reference, copies nothing). */
 	struct source_blob *blob;
 	bool racy; /* must be re-read on the next scan */
-	bool taken; /* moved into the next generation's cache */
-	bool seen; /* its path was found again by the scan in progress */
+	/* The scan in progress replaced it with a newly read entry of the
+	 * same path (so it was not removed). */
+	bool seen;
+};
+
+/* A run [lo, hi) of an old array (cache, directory records) that the scan
+ * in progress moved into the new one; what lies between runs is freed. */
+struct run {
+	size_t lo, hi;
 };
 
 struct source_dir {
@@ -107,11 +114,24 @@ struct source_dir {
 	size_t ndirs;
 	struct {
 		size_t dirs_read, dirs_reused, files_read;
+		size_t subtrees_skipped; /* carried over unwalked */
 	} stats; /* of the last scan, for logs and tests */
 	/* Relative paths of symlinks that led to a directory in the last scan:
 	 * deleting one of them is relevant although its name is not YAML. */
 	char **linkdirs; /* sorted */
 	size_t nlinkdirs;
+
+	/* What the next event-driven scan must look inside although no
+	 * event names it: directories the last scan could not trust
+	 * (dir_record.reusable false), sorted by strcmp. With the dirty
+	 * watches' paths, every other clean directory's whole subtree is
+	 * carried over without being walked (skip_subtree). */
+	char **attention;
+	size_t nattention;
+	int *dirty_wds; /* watches marked dirty since the last scan */
+	size_t ndirty_wds, capdirty_wds;
+	int *file_wds; /* watches on symlinked files, from the last scan */
+	size_t nfile_wds;
 
 	/* The delta form (source_dir_set_delta): scans that events asked for
 	 * hand out only what changed since the previous scan. */
@@ -139,6 +159,14 @@ struct scan {
 	struct dir_record *new_dirs;
 	size_t nnew_dirs, capnew_dirs;
 	bool incremental; /* clean directories may be reused */
+	struct run *cache_runs, *dir_runs; /* moved from sd->cache, sd->dirs */
+	size_t ncache_runs, capcache_runs, ndir_runs, capdir_runs;
+	size_t *visited; /* slots of new_dirs made by a walk, not carried */
+	size_t nvisited, capvisited;
+	int *file_wds;
+	size_t nfile_wds, capfile_wds;
+	const char **quiet_not; /* sorted: attention and dirty watch paths */
+	size_t nquiet_not;
 	bool delta_out; /* out gets only changed files and removed paths */
 	uint64_t revision_sum;
 	char **linkdirs;
@@ -370,11 +398,8 @@ source_dir_fd(const struct source_dir *sd)
 static void
 cache_free(struct cache_entry *c, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (c[i].taken)
-			continue;
+	for (size_t i = 0; i < n; i++)
 		source_blob_unref(c[i].blob);
-	}
 	free(c);
 }
 
@@ -410,6 +435,9 @@ source_dir_close(struct source_dir *sd)
 	cache_free(sd->cache, sd->ncache);
 	dir_records_free(sd->dirs, sd->ndirs);
 	strings_free(sd->linkdirs, sd->nlinkdirs);
+	strings_free(sd->attention, sd->nattention);
+	free(sd->dirty_wds);
+	free(sd->file_wds);
 	free(sd->root_base);
 	free(sd->root);
 	free(sd);
@@ -508,8 +536,11 @@ event_relevant(struct source_dir *sd, const struct inotify_event *ev)
 		return 0;
 	sd->events_seen = true;
 	i = watch_index(sd, ev->wd, &found);
-	if (found)
+	if (found && !sd->watches[i].dirty) {
 		sd->watches[i].dirty = true;
+		ARRAY_PUSH(sd->dirty_wds, sd->ndirty_wds, sd->capdirty_wds,
+		    ev->wd);
+	}
 	return 1;
 }
 
@@ -598,6 +629,165 @@ cache_find(struct scan *s, const char *path)
 	return NULL;
 }
 
+/* Records that old[lo, hi) moved into the new array; adjacent runs merge
+ * (the walk moves entries in order). */
+static void
+run_push(struct run **runs, size_t *n, size_t *cap, size_t lo, size_t hi)
+{
+	if (lo == hi)
+		return;
+	if (*n > 0 && (*runs)[*n - 1].hi == lo) {
+		(*runs)[*n - 1].hi = hi;
+		return;
+	}
+	ARRAY_PUSH(*runs, *n, *cap, ((struct run){ lo, hi }));
+}
+
+/* An unchanged file, carried into the next cache. */
+static void
+cache_carry(struct scan *s, struct cache_entry *c)
+{
+	size_t i = (size_t)(c - s->sd->cache);
+
+	ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *c);
+	run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, i, i + 1);
+}
+
+static int
+run_cmp(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+static int
+cstr_cmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static size_t
+strings_lower_bound(const char *const *v, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t
+cache_lower_bound(const struct cache_entry *c, size_t lo, size_t hi,
+    const char *key)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(c[mid].path, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void emit_blob(struct scan *s, struct source_blob *b);
+static bool watch_clean(struct source_dir *sd, int wd);
+
+/* Whether path lies strictly below the directory rel ("" = the root). */
+static bool
+is_below(const char *path, const char *rel, size_t len)
+{
+	if (len == 0)
+		return path[0] != '\0';
+	return strncmp(path, rel, len) == 0 && path[len] == '/';
+}
+
+/* Nothing below rel needs looking at: no dirty watch and no directory the
+ * last scan could not trust lies below it. */
+static bool
+subtree_quiet(const struct scan *s, const char *rel)
+{
+	size_t len = strlen(rel), i;
+	char *key;
+
+	if (len == 0)
+		return s->nquiet_not == 0 ||
+		    (s->nquiet_not == 1 && s->quiet_not[0][0] == '\0');
+	key = xasprintf("%s/", rel);
+	i = strings_lower_bound(s->quiet_not, s->nquiet_not, key);
+	free(key);
+	return i == s->nquiet_not || !is_below(s->quiet_not[i], rel, len);
+}
+
+/* Carries the subtree of the clean, quiet directory sd->dirs[at] (the
+ * current entry) over unwalked: its records and cached files move to the
+ * new arrays in two copies, whatever their number. */
+static void
+skip_subtree(struct scan *s, size_t at)
+{
+	struct source_dir *sd = s->sd;
+	const char *rel = sd->dirs[at].rel;
+	size_t len = strlen(rel), lo, hi, l, h, n;
+	char *key;
+
+	/* Directory records: at and the run below it. */
+	l = at + 1;
+	h = sd->ndirs;
+	while (l < h) {
+		size_t m = l + (h - l) / 2;
+
+		if (is_below(sd->dirs[m].rel, rel, len))
+			l = m + 1;
+		else
+			h = m;
+	}
+	n = l - at;
+	ARRAY_RESERVE(s->new_dirs, s->nnew_dirs + n - 1, s->capnew_dirs);
+	memcpy(&s->new_dirs[s->nnew_dirs], &sd->dirs[at], n * sizeof sd->dirs[0]);
+	s->nnew_dirs += n;
+	run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, at, l);
+	s->dir_cursor = l;
+	sd->stats.dirs_reused += n;
+	sd->stats.subtrees_skipped++;
+	watch_clean(sd, sd->dirs[at].wd);
+
+	/* Cached files: every path below rel, one sorted run. */
+	key = len ? xasprintf("%s/", rel) : xstrdup("");
+	lo = cache_lower_bound(sd->cache, s->cursor, sd->ncache, key);
+	free(key);
+	l = lo;
+	h = sd->ncache;
+	while (l < h) {
+		size_t m = l + (h - l) / 2;
+
+		if (is_below(sd->cache[m].path, rel, len))
+			l = m + 1;
+		else
+			h = m;
+	}
+	hi = l;
+	n = hi - lo;
+	if (n > 0) {
+		ARRAY_RESERVE(s->fresh, s->nfresh + n - 1, s->capfresh);
+		memcpy(&s->fresh[s->nfresh], &sd->cache[lo], n * sizeof sd->cache[0]);
+		s->nfresh += n;
+		run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, lo,
+		    hi);
+		if (!s->delta_out)
+			for (size_t i = lo; i < hi; i++)
+				emit_blob(s, sd->cache[i].blob);
+	}
+	s->cursor = hi;
+}
+
 static bool
 cache_matches(const struct cache_entry *c, const struct stat *st)
 {
@@ -642,8 +832,10 @@ emit(struct scan *s, const struct cache_entry *c)
 /* A file the walk read again: handed out if its bytes differ from what
  * the previous scan handed out under the same path (old, may be NULL). */
 static void
-emit_read(struct scan *s, struct cache_entry *c, const struct cache_entry *old)
+emit_read(struct scan *s, struct cache_entry *c, struct cache_entry *old)
 {
+	if (old != NULL)
+		old->seen = true;
 	if (old != NULL && old->blob->len == c->blob->len &&
 	    memcmp(old->blob->data, c->blob->data, c->blob->len) == 0) {
 		/* Same bytes (touched, or rewritten alike): keep the blob the
@@ -730,12 +922,9 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 		too_large(s, (uintmax_t)st->st_size, false);
 		return false;
 	}
-	if (old != NULL)
-		old->seen = true;
 	if (old != NULL && cache_matches(old, st)) {
 		emit(s, old);
-		ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *old);
-		old->taken = true;
+		cache_carry(s, old);
 		return st->st_nlink == 1;
 	}
 	/* O_NONBLOCK: never hang on a FIFO swapped in since the stat. */
@@ -945,8 +1134,12 @@ visit(struct scan *s, int dfd, struct dent *e)
 		    "not a regular file; not read");
 		return false;
 	}
-	if (e->is_link)
-		watch_add(s->sd, rel, FILE_MASK, &s->out->diags);
+	if (e->is_link) {
+		int wd = watch_add(s->sd, rel, FILE_MASK, &s->out->diags);
+
+		if (wd != -1)
+			ARRAY_PUSH(s->file_wds, s->nfile_wds, s->capfile_wds, wd);
+	}
 	return read_file(s, dfd, e->name, &e->st) && !e->is_link;
 }
 
@@ -1039,6 +1232,10 @@ reuse_clean_subdir(struct scan *s)
 	for (size_t i = 0; i < s->depth; i++)
 		if (s->stack[i].dev == old->dev && s->stack[i].ino == old->ino)
 			return false; /* let enter_dir report the loop */
+	if (subtree_quiet(s, old->rel)) {
+		skip_subtree(s, (size_t)(old - s->sd->dirs));
+		return true;
+	}
 	rec = (struct dir_record){
 		.rel = xstrdup(rel_of(s)),
 		.dev = old->dev,
@@ -1047,6 +1244,7 @@ reuse_clean_subdir(struct scan *s)
 	};
 	slot = s->nnew_dirs;
 	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
+	ARRAY_PUSH(s->visited, s->nvisited, s->capvisited, slot);
 	here = (struct devino){ old->dev, old->ino, s->rel.len };
 	ARRAY_PUSH(s->stack, s->depth, s->stackcap, here);
 	reuse_dir(s, -1, old, slot);
@@ -1082,10 +1280,8 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			    (reuse_dir_fd(s, &fd, base) != -1 &&
 			    enter_dir(s, fd, kids[i].name, false));
 		} else if ((c = cache_find(s, rel_of(s))) != NULL && !c->racy) {
-			c->seen = true;
 			emit(s, c);
-			ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *c);
-			c->taken = true;
+			cache_carry(s, c);
 			ok = true;
 		} else {
 			struct dent e = { .name = kids[i].name };
@@ -1178,19 +1374,27 @@ static void
 scan_dir(struct scan *s, int fd, const struct stat *st)
 {
 	struct dir_record *old = dir_record_find(s, rel_of(s));
-	struct dir_record rec = {
+	struct dir_record rec;
+	bool clean = s->incremental && old != NULL && old->reusable &&
+	    old->dev == st->st_dev && old->ino == st->st_ino &&
+	    watch_clean(s->sd, old->wd);
+	size_t slot = s->nnew_dirs;
+
+	if (clean && subtree_quiet(s, old->rel)) {
+		close(fd);
+		skip_subtree(s, (size_t)(old - s->sd->dirs));
+		return;
+	}
+	rec = (struct dir_record){
 		.rel = xstrdup(rel_of(s)),
 		.dev = st->st_dev,
 		.ino = st->st_ino,
 		.wd = -1,
 	};
-	size_t slot = s->nnew_dirs;
-
 	/* Reserve the slot now: records stay in walk (pre-)order. */
 	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
-	if (s->incremental && old != NULL && old->reusable &&
-	    old->dev == st->st_dev && old->ino == st->st_ino &&
-	    watch_clean(s->sd, old->wd))
+	ARRAY_PUSH(s->visited, s->nvisited, s->capvisited, slot);
+	if (clean)
 		reuse_dir(s, fd, old, slot);
 	else
 		read_dir(s, fd, slot);
@@ -1214,21 +1418,124 @@ revision_hex(uint64_t sum)
 	return xstrdup(hex);
 }
 
-/* The paths the previous scan handed out that this one did not find. */
 static void
-removed_collect(const struct source_dir *sd, struct scan *s)
+runs_order(struct run *runs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		if (runs[i].lo < runs[i - 1].hi) {
+			qsort(runs, n, sizeof runs[0], run_cmp);
+			return;
+		}
+	}
+}
+
+/* Frees the old cache entries no run carried over: files read again
+ * (seen) and files gone. With collect, the gone ones become out->removed
+ * (sorted: the cache is) and leave the revision. */
+static void
+cache_retire(struct source_dir *sd, struct scan *s, bool collect)
+{
+	size_t cap = 0, at = 0;
+
+	runs_order(s->cache_runs, s->ncache_runs);
+	for (size_t r = 0; r <= s->ncache_runs; r++) {
+		size_t end = r < s->ncache_runs ? s->cache_runs[r].lo : sd->ncache;
+
+		for (size_t i = at; i < end; i++) {
+			struct cache_entry *c = &sd->cache[i];
+
+			if (collect && !c->seen) {
+				s->revision_sum -= revision_term(c->blob);
+				ARRAY_PUSH(s->out->removed, s->out->n_removed,
+				    cap, xstrdup(c->path));
+			}
+			source_blob_unref(c->blob);
+		}
+		if (r < s->ncache_runs && s->cache_runs[r].hi > at)
+			at = s->cache_runs[r].hi;
+	}
+	free(sd->cache);
+	free(s->cache_runs);
+}
+
+static void
+watch_drop_if_stale(struct source_dir *sd, int wd)
+{
+	bool found;
+	size_t i = watch_index(sd, wd, &found);
+
+	if (found && sd->watches[i].gen != sd->gen) {
+		watch_rm(sd, wd);
+		watch_drop_at(sd, i);
+	}
+}
+
+/* Frees the old directory records no run carried over. After a scan that
+ * walked only part of the tree, the watches of directories that are gone
+ * (no longer reached, not merely unvisited) are dropped here. */
+static void
+dirs_retire(struct source_dir *sd, struct scan *s, bool partial)
+{
+	size_t at = 0;
+
+	runs_order(s->dir_runs, s->ndir_runs);
+	for (size_t r = 0; r <= s->ndir_runs; r++) {
+		size_t end = r < s->ndir_runs ? s->dir_runs[r].lo : sd->ndirs;
+
+		for (size_t i = at; i < end; i++) {
+			struct dir_record *d = &sd->dirs[i];
+
+			if (partial && d->wd != -1)
+				watch_drop_if_stale(sd, d->wd);
+			for (size_t k = 0; k < d->nkids; k++)
+				free(d->kids[k].name);
+			free(d->kids);
+			free(d->rel);
+		}
+		if (r < s->ndir_runs && s->dir_runs[r].hi > at)
+			at = s->dir_runs[r].hi;
+	}
+	free(sd->dirs);
+	free(s->dir_runs);
+}
+
+/* What the scan must look inside although a clean parent would let it
+ * skip: the directories the last scan could not trust, and the paths of
+ * the watches events marked dirty. */
+static void
+quiet_not_build(struct source_dir *sd, struct scan *s)
 {
 	size_t cap = 0;
 
-	for (size_t i = 0; i < sd->ncache; i++) {
-		const struct cache_entry *c = &sd->cache[i];
+	for (size_t i = 0; i < sd->nattention; i++)
+		ARRAY_PUSH(s->quiet_not, s->nquiet_not, cap, sd->attention[i]);
+	for (size_t i = 0; i < sd->ndirty_wds; i++) {
+		bool found;
+		size_t w = watch_index(sd, sd->dirty_wds[i], &found);
 
-		if (c->seen)
-			continue;
-		s->revision_sum -= revision_term(c->blob);
-		ARRAY_PUSH(s->out->removed, s->out->n_removed, cap,
-		    xstrdup(c->path));
+		if (found)
+			ARRAY_PUSH(s->quiet_not, s->nquiet_not, cap,
+			    xstrdup(sd->watches[w].path));
 	}
+	if (s->nquiet_not > 1)
+		qsort(s->quiet_not, s->nquiet_not, sizeof s->quiet_not[0],
+		    cstr_cmp_ptr);
+}
+
+static void
+quiet_not_free(struct source_dir *sd, struct scan *s)
+{
+	/* The attention strings are sd's; the rest are copies. */
+	for (size_t i = 0; i < s->nquiet_not; i++) {
+		const char *p = s->quiet_not[i];
+		size_t k = strings_lower_bound((const char *const *)sd->attention,
+		    sd->nattention, p);
+
+		if (k < sd->nattention && sd->attention[k] == p)
+			continue;
+		free((char *)p);
+	}
+	free(s->quiet_not);
 }
 
 void
@@ -1268,6 +1575,8 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	s.incremental = sd->events_seen;
 	s.delta_out = sd->delta && sd->have_scan && s.incremental;
 	s.revision_sum = sd->revision_sum;
+	if (s.incremental)
+		quiet_not_build(sd, &s);
 	sd->gen++;
 	memset(&sd->stats, 0, sizeof sd->stats);
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -1301,31 +1610,64 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 		for (size_t i = 0; i < s.nfresh; i++)
 			emit_blob(&s, s.fresh[i].blob);
 	}
-	if (s.delta_out) {
-		removed_collect(sd, &s);
-		out->delta = true;
-	} else {
+	if (!s.delta_out) {
 		s.revision_sum = 0;
 		for (size_t i = 0; i < s.nfresh; i++)
 			s.revision_sum += revision_term(s.fresh[i].blob);
 	}
-	for (size_t i = 0; i < s.nfresh; i++)
-		s.fresh[i].seen = false;
+	cache_retire(sd, &s, s.delta_out);
+	out->delta = s.delta_out;
+	sd->cache = s.fresh;
+	sd->ncache = s.nfresh;
 	sd->revision_sum = s.revision_sum;
 	sd->have_scan = true;
 	out->revision = revision_hex(s.revision_sum);
 	diag_list_sort(&out->diags);
 
-	watches_drop_stale(sd);
-	for (size_t i = 0; i < sd->nwatches; i++)
-		sd->watches[i].dirty = false;
-	sd->events_seen = false;
-	cache_free(sd->cache, sd->ncache);
-	sd->cache = s.fresh;
-	sd->ncache = s.nfresh;
-	dir_records_free(sd->dirs, sd->ndirs);
+	dirs_retire(sd, &s, s.incremental);
 	sd->dirs = s.new_dirs;
 	sd->ndirs = s.nnew_dirs;
+	if (s.incremental) {
+		/* Unvisited directories kept their watches; only those of the
+		 * directories and symlinked files that are gone go. */
+		for (size_t i = 0; i < sd->nfile_wds; i++)
+			watch_drop_if_stale(sd, sd->file_wds[i]);
+		for (size_t i = 0; i < sd->ndirty_wds; i++) {
+			bool found;
+			size_t w = watch_index(sd, sd->dirty_wds[i], &found);
+
+			if (found)
+				sd->watches[w].dirty = false;
+		}
+	} else {
+		watches_drop_stale(sd);
+		for (size_t i = 0; i < sd->nwatches; i++)
+			sd->watches[i].dirty = false;
+	}
+	sd->ndirty_wds = 0;
+	free(sd->file_wds);
+	sd->file_wds = s.file_wds;
+	sd->nfile_wds = s.nfile_wds;
+	sd->events_seen = false;
+	quiet_not_free(sd, &s);
+	strings_free(sd->attention, sd->nattention);
+	sd->attention = NULL;
+	sd->nattention = 0;
+	{
+		size_t cap = 0;
+
+		for (size_t i = 0; i < s.nvisited; i++) {
+			const struct dir_record *d = &sd->dirs[s.visited[i]];
+
+			if (!d->reusable)
+				ARRAY_PUSH(sd->attention, sd->nattention, cap,
+				    xstrdup(d->rel));
+		}
+		free(s.visited);
+		if (sd->nattention > 1)
+			qsort(sd->attention, sd->nattention,
+			    sizeof sd->attention[0], str_cmp_ptr);
+	}
 	strings_free(sd->linkdirs, sd->nlinkdirs);
 	if (s.nlinkdirs > 1)
 		qsort(s.linkdirs, s.nlinkdirs, sizeof s.linkdirs[0],

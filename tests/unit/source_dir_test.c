@@ -1204,6 +1204,78 @@ test_delta_off(void **state)
 	assert_content(f, "ns1/a.yaml", "1A\n");
 }
 
+/* After one edit in a wide tree, the scan walks the edited directory and
+ * its parents only: every other namespace is carried over in one piece,
+ * and the delta names the one file. */
+static void
+test_delta_wide_tree(void **state)
+{
+	struct fx *f = *state;
+
+	f->racy_ns = TRUSTING_RACY_NS;
+	for (int i = 0; i < 50; i++) {
+		char *d = xasprintf("ns%02d", i), *p = xasprintf("ns%02d/a.yaml", i);
+		char *q = xasprintf("ns%02d/deep/b.yaml", i), *dd = xasprintf("ns%02d/deep", i);
+
+		mkdir_in(f, d);
+		mkdir_in(f, dd);
+		put(f, p, "a\n");
+		put(f, q, "b\n");
+		free(d);
+		free(p);
+		free(q);
+		free(dd);
+	}
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	assert_int_equal(f->sf.n, 100);
+	assert_int_equal(f->sd->stats.dirs_read, 101);
+
+	put(f, "ns17/deep/b.yaml", "B\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns17/deep/b.yaml=B\n"), NONE);
+	assert_int_equal(f->sd->stats.dirs_read, 1); /* ns17/deep */
+	assert_int_equal(f->sd->stats.files_read, 1);
+	/* 49 namespaces in one piece each; root and ns17 walked from their
+	 * records, ns17/deep read. */
+	assert_int_equal(f->sd->stats.subtrees_skipped, 49);
+	assert_int_equal(f->sd->ndirs, 101);
+	assert_int_equal(f->sd->ncache, 100);
+
+	/* A namespace removed whole, and one edit in another. */
+	age_files();
+	{
+		char *d = at(f, "ns30");
+
+		rm_rf(d);
+		free(d);
+	}
+	put(f, "ns02/a.yaml", "A\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns02/a.yaml=A\n"),
+	    LIST("ns30/a.yaml", "ns30/deep/b.yaml"));
+	assert_int_equal(f->sd->ndirs, 99);
+	assert_int_equal(f->sd->ncache, 98);
+
+	/* Edits keep being seen under directories carried over unwalked. */
+	put(f, "ns49/deep/b.yaml", "b49\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns49/deep/b.yaml=b49\n"), NONE);
+	put(f, "ns00/deep/c.yaml", "c\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns00/deep/c.yaml=c\n"), NONE);
+
+	/* A whole scan after all that agrees with the cache. */
+	rescan(f);
+	assert_false(f->sf.delta);
+	assert_int_equal(f->sf.n, 99);
+	assert_content(f, "ns17/deep/b.yaml", "B\n");
+	assert_content(f, "ns49/deep/b.yaml", "b49\n");
+	assert_null(file(f, "ns30/a.yaml"));
+}
+
 #define WATCH_TEST(fn, setup_fn, label)                                      \
 	{ #fn label, fn, setup_fn, teardown, NULL }
 
@@ -1249,6 +1321,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delta_symlinks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delta_off, setup, teardown),
 		WATCH_TEST(test_delta_changes, setup_trusting, " (fast path)"),
+		cmocka_unit_test_setup_teardown(test_delta_wide_tree, setup, teardown),
 		WATCH_TEST(test_delta_symlinks, setup_trusting, " (fast path)"),
 	};
 
