@@ -9,8 +9,19 @@
  * all; its files come straight from the cache. Directories where inotify
  * could miss a change (symlinks, hard links, files modified within the
  * timestamp granularity, problems reported) are always read again, and a
- * rescan that no event asked for (startup, SIGHUP) re-checks everything. */
-#include "source/dir.h"
+ * rescan that no event asked for (startup, SIGHUP) re-checks everything.
+ *
+ * An event-driven rescan does not even walk what did not change: a clean
+ * directory below which no watch is dirty and no directory was
+ * distrusted is carried over whole (skip_subtree: its records and cached
+ * files are one run each in the sorted arrays, moved in two copies), so
+ * the walk visits the changed directories and their parents only. With
+ * the delta form on (source_dir_set_delta), such a scan hands out only the
+ * files read again with new bytes and the paths of the old entries no run
+ * carried and no new entry replaced (cache_retire). The watches live in
+ * dir_watch.c. */
+#include "source/dir_internal.h"
+#include "source/names.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,17 +41,6 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-#define DIR_MASK                                                              \
-	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | \
-	    IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
-/* The target of a symlinked file may live outside every watched directory. */
-#define FILE_MASK                                                             \
-	(IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
-/* The root's parent: only to notice the root itself being replaced
- * (`ln -sfn releases/42 resources`). */
-#define PARENT_MASK                                                           \
-	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
-
 /* Deeper trees are almost certainly a symlink maze, not routing config. */
 #define SCAN_MAX_DEPTH 64
 /* A file whose mtime/ctime is this close to the time it was read may be
@@ -48,96 +48,10 @@
  * stat change (git's "racily clean" problem): re-read it next time. */
 #define RACY_NS ((int64_t)2 * 1000 * 1000 * 1000)
 
-struct watch {
-	int wd;
-	unsigned gen; /* the scan that last saw it */
-	bool dirty; /* a relevant event arrived since the last scan */
-	char *path; /* one relative path that reaches it ("" = root) */
-};
-
-/* What the last scan found in one directory (by relative path). */
-struct dir_kid {
-	char *name;
-	bool is_dir;
-};
-
-struct dir_record {
-	char *rel;
-	dev_t dev;
-	ino_t ino;
-	int wd;
-	/* Nothing in it that inotify on wd could miss, see the top. */
-	bool reusable;
-	struct dir_kid *kids; /* in walk order */
-	size_t nkids;
-};
-
-struct cache_entry {
-	const char *path; /* blob->path */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	int64_t mtime_ns, ctime_ns;
-	/* Path, namespace and bytes, shared with every file list handed
-	 * out (emit() takes a reference, copies nothing). */
-	struct source_blob *blob;
-	bool racy; /* must be re-read on the next scan */
-	/* The scan in progress replaced it with a newly read entry of the
-	 * same path (so it was not removed). */
-	bool seen;
-};
-
 /* A run [lo, hi) of an old array (cache, directory records) that the scan
  * in progress moved into the new one; what lies between runs is freed. */
 struct run {
 	size_t lo, hi;
-};
-
-struct source_dir {
-	char *root;
-	size_t max_file_bytes;
-	int ifd;
-	int parent_wd; /* watch on the root's parent, or -1 */
-	char *root_base; /* the root's name in its parent */
-
-	struct watch *watches; /* sorted by wd */
-	size_t nwatches, capwatches;
-	unsigned gen;
-	bool rebuild_watches; /* events were lost (overflow, read error) */
-
-	bool events_seen; /* relevant events since the last scan */
-	int64_t racy_ns;
-
-	struct cache_entry *cache; /* sorted by path */
-	size_t ncache;
-	struct dir_record *dirs; /* in walk order, see dir_key_cmp */
-	size_t ndirs;
-	struct {
-		size_t dirs_read, dirs_reused, files_read;
-		size_t subtrees_skipped; /* carried over unwalked */
-	} stats; /* of the last scan, for logs and tests */
-	/* Relative paths of symlinks that led to a directory in the last scan:
-	 * deleting one of them is relevant although its name is not YAML. */
-	char **linkdirs; /* sorted */
-	size_t nlinkdirs;
-
-	/* What the next event-driven scan must look inside although no
-	 * event names it: directories the last scan could not trust
-	 * (dir_record.reusable false), sorted by strcmp. With the dirty
-	 * watches' paths, every other clean directory's whole subtree is
-	 * carried over without being walked (skip_subtree). */
-	char **attention;
-	size_t nattention;
-	int *dirty_wds; /* watches marked dirty since the last scan */
-	size_t ndirty_wds, capdirty_wds;
-	int *file_wds; /* watches on symlinked files, from the last scan */
-	size_t nfile_wds;
-
-	/* The delta form (source_dir_set_delta): scans that events asked for
-	 * hand out only what changed since the previous scan. */
-	bool delta;
-	bool have_scan; /* a scan was handed out since open */
-	uint64_t revision_sum; /* see revision_term */
 };
 
 struct devino {
@@ -174,183 +88,13 @@ struct scan {
 	int64_t now_ns;
 };
 
-static bool
-has_suffix(const char *s, size_t len, const char *suffix)
-{
-	size_t n = strlen(suffix);
-
-	return len >= n && memcmp(s + len - n, suffix, n) == 0;
-}
-
-int
-source_dir_name_ignored(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || name[0] == '.')
-		return 1;
-	if (name[len - 1] == '~')
-		return 1;
-	if (has_suffix(name, len, ".swp") || has_suffix(name, len, ".swx"))
-		return 1;
-	if (name[0] == '#' && name[len - 1] == '#')
-		return 1;
-	return strcmp(name, "4913") == 0; /* vim's "can I write here" probe */
-}
-
-int
-source_dir_name_is_yaml(const char *name)
-{
-	size_t len = strlen(name);
-
-	return has_suffix(name, len, ".yaml") || has_suffix(name, len, ".yml");
-}
-
 static int64_t
 ts_ns(const struct timespec *ts)
 {
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
-static char *
-full_path(const struct source_dir *sd, const char *rel)
-{
-	if (rel[0] == '\0')
-		return xstrdup(sd->root);
-	return xasprintf("%s/%s", sd->root, rel);
-}
-
-/* --- watches -------------------------------------------------------- */
-
-static size_t
-watch_index(const struct source_dir *sd, int wd, bool *found)
-{
-	size_t lo = 0, hi = sd->nwatches;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (sd->watches[mid].wd < wd)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < sd->nwatches && sd->watches[lo].wd == wd;
-	return lo;
-}
-
-static void
-watch_drop_at(struct source_dir *sd, size_t i)
-{
-	free(sd->watches[i].path);
-	memmove(&sd->watches[i], &sd->watches[i + 1],
-	    (sd->nwatches - i - 1) * sizeof sd->watches[0]);
-	sd->nwatches--;
-}
-
-/* Adds (or refreshes) the watch on rel; the kernel returns the existing
- * wd for an inode already watched, which is how duplicates collapse.
- * Returns the wd, or -1. */
-static int
-watch_add(struct source_dir *sd, const char *rel, uint32_t mask,
-    struct diag_list *diags)
-{
-	char *path = full_path(sd, rel);
-	int wd = inotify_add_watch(sd->ifd, path, mask);
-	bool found;
-	size_t i;
-
-	free(path);
-	if (wd == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return -1; /* gone already: its parent's event covers it */
-		if (errno == ENOSPC)
-			diag_add(diags, DIAG_WARNING, rel, 0, 0,
-			    "cannot watch for changes: inotify watch limit "
-			    "reached (raise fs.inotify.max_user_watches)");
-		else
-			diag_add(diags, DIAG_WARNING, rel, 0, 0,
-			    "cannot watch for changes: %s", strerror(errno));
-		return -1;
-	}
-	i = watch_index(sd, wd, &found);
-	if (!found) {
-		struct watch w = { .wd = wd, .path = xstrdup(rel) };
-
-		ARRAY_RESERVE(sd->watches, sd->nwatches, sd->capwatches);
-		memmove(&sd->watches[i + 1], &sd->watches[i],
-		    (sd->nwatches - i) * sizeof sd->watches[0]);
-		sd->watches[i] = w;
-		sd->nwatches++;
-	} else if (strcmp(sd->watches[i].path, rel) != 0) {
-		free(sd->watches[i].path);
-		sd->watches[i].path = xstrdup(rel);
-	}
-	sd->watches[i].gen = sd->gen;
-	return wd;
-}
-
-static void
-watch_rm(struct source_dir *sd, int wd)
-{
-	/* The parent watch shares its wd if the tree reaches the parent. */
-	if (wd != sd->parent_wd)
-		inotify_rm_watch(sd->ifd, wd);
-}
-
-static void
-watches_drop_all(struct source_dir *sd)
-{
-	for (size_t i = 0; i < sd->nwatches; i++) {
-		watch_rm(sd, sd->watches[i].wd);
-		free(sd->watches[i].path);
-	}
-	sd->nwatches = 0;
-}
-
-static void
-watches_drop_stale(struct source_dir *sd)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < sd->nwatches; i++) {
-		if (sd->watches[i].gen == sd->gen) {
-			sd->watches[j++] = sd->watches[i];
-			continue;
-		}
-		watch_rm(sd, sd->watches[i].wd);
-		free(sd->watches[i].path);
-	}
-	sd->nwatches = j;
-}
-
 /* --- open / close ----------------------------------------------------- */
-
-static void
-watch_parent(struct source_dir *sd)
-{
-	char *copy = xstrdup(sd->root), *slash, *parent;
-	size_t len = strlen(copy);
-
-	while (len > 1 && copy[len - 1] == '/')
-		copy[--len] = '\0';
-	slash = strrchr(copy, '/');
-	if (slash == NULL) {
-		parent = xstrdup(".");
-		sd->root_base = xstrdup(copy);
-	} else if (slash == copy) {
-		parent = xstrdup("/");
-		sd->root_base = xstrdup(slash + 1);
-	} else {
-		parent = xstrndup(copy, (size_t)(slash - copy));
-		sd->root_base = xstrdup(slash + 1);
-	}
-	if (sd->root_base[0] != '\0' && strcmp(sd->root_base, ".") != 0 &&
-	    strcmp(sd->root_base, "..") != 0)
-		sd->parent_wd = inotify_add_watch(sd->ifd, parent, PARENT_MASK);
-	free(parent);
-	free(copy);
-}
 
 int
 source_dir_open(const char *root, const struct source_dir_options *opts,
@@ -382,9 +126,9 @@ source_dir_open(const char *root, const struct source_dir_options *opts,
 		free(sd);
 		return -1;
 	}
-	watch_parent(sd);
+	dir_watch_parent(sd);
 	/* Watch the root now: changes before the first scan are not lost. */
-	watch_add(sd, "", DIR_MASK, diags);
+	dir_watch_add(sd, "", DIR_MASK, diags);
 	*out = sd;
 	return 0;
 }
@@ -441,139 +185,6 @@ source_dir_close(struct source_dir *sd)
 	free(sd->root_base);
 	free(sd->root);
 	free(sd);
-}
-
-/* --- events ------------------------------------------------------------ */
-
-static int
-str_cmp_ptr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool
-was_link_to_dir(const struct source_dir *sd, const char *dir, const char *name)
-{
-	char *rel = dir[0] ? xasprintf("%s/%s", dir, name) : xstrdup(name);
-	bool found = sd->nlinkdirs && bsearch(&rel, sd->linkdirs, sd->nlinkdirs,
-	    sizeof sd->linkdirs[0], str_cmp_ptr) != NULL;
-
-	free(rel);
-	return found;
-}
-
-/* A new non-YAML name matters only if it is not a plain file: it may be a
- * symlink to a directory. */
-static bool
-is_plain_file(const struct source_dir *sd, const char *dir, const char *name)
-{
-	char *rel = dir[0] ? xasprintf("%s/%s", dir, name) : xstrdup(name);
-	char *path = full_path(sd, rel);
-	struct stat st;
-	bool plain = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-
-	free(path);
-	free(rel);
-	return plain;
-}
-
-static int
-event_classify(struct source_dir *sd, const struct inotify_event *ev)
-{
-	struct watch *w;
-	bool found;
-	size_t i;
-
-	if (ev->mask & IN_Q_OVERFLOW) {
-		/* Said once per overflow, so an operator can tell why a full
-		 * rescan ran and raise the limit. */
-		if (!sd->rebuild_watches)
-			log_warning("source directory %s: inotify queue overflowed "
-			    "(fs.inotify.max_queued_events); rescanning the whole "
-			    "tree", sd->root);
-		sd->rebuild_watches = true;
-		return 1;
-	}
-	if (ev->wd == sd->parent_wd && ev->wd != -1) {
-		if (ev->mask & IN_IGNORED) {
-			sd->parent_wd = -1;
-			return 1;
-		}
-		if (ev->len && strcmp(ev->name, sd->root_base) == 0)
-			return 1;
-		/* Otherwise only relevant if the tree reaches the parent. */
-	}
-	i = watch_index(sd, ev->wd, &found);
-	if (!found)
-		return 0; /* a watch we dropped ourselves */
-	w = &sd->watches[i];
-	if (ev->mask & IN_IGNORED) {
-		/* The kernel dropped it: the directory is gone. */
-		watch_drop_at(sd, i);
-		return 1;
-	}
-	if (ev->len == 0 || ev->name[0] == '\0')
-		return 1; /* the watched directory or file itself */
-	if (source_dir_name_ignored(ev->name))
-		return 0;
-	if ((ev->mask & IN_ISDIR) || source_dir_name_is_yaml(ev->name))
-		return 1;
-	if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-		return was_link_to_dir(sd, w->path, ev->name);
-	if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_ATTRIB))
-		return !is_plain_file(sd, w->path, ev->name);
-	return 0; /* writes to a non-YAML file */
-}
-
-/* Marks the directory an event happened in for re-reading. */
-static int
-event_relevant(struct source_dir *sd, const struct inotify_event *ev)
-{
-	bool found;
-	size_t i;
-
-	if (!event_classify(sd, ev))
-		return 0;
-	sd->events_seen = true;
-	i = watch_index(sd, ev->wd, &found);
-	if (found && !sd->watches[i].dirty) {
-		sd->watches[i].dirty = true;
-		ARRAY_PUSH(sd->dirty_wds, sd->ndirty_wds, sd->capdirty_wds,
-		    ev->wd);
-	}
-	return 1;
-}
-
-int
-source_dir_process_events(struct source_dir *sd)
-{
-	alignas(struct inotify_event) char buf[16384];
-	int relevant = 0;
-
-	for (;;) {
-		ssize_t n = read(sd->ifd, buf, sizeof buf);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return relevant;
-			log_error("source directory %s: inotify read: %s",
-			    sd->root, strerror(errno));
-			/* Events may be lost: trust nothing next time. */
-			sd->rebuild_watches = true;
-			return -1;
-		}
-		if (n == 0)
-			return relevant;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const void *)p;
-
-			if (event_relevant(sd, ev))
-				relevant = 1;
-			p += sizeof *ev + ev->len;
-		}
-	}
 }
 
 /* --- scan -------------------------------------------------------------- */
@@ -699,7 +310,6 @@ cache_lower_bound(const struct cache_entry *c, size_t lo, size_t hi,
 }
 
 static void emit_blob(struct scan *s, struct source_blob *b);
-static bool watch_clean(struct source_dir *sd, int wd);
 
 /* Whether path lies strictly below the directory rel ("" = the root). */
 static bool
@@ -757,7 +367,7 @@ skip_subtree(struct scan *s, size_t at)
 	s->dir_cursor = l;
 	sd->stats.dirs_reused += n;
 	sd->stats.subtrees_skipped++;
-	watch_clean(sd, sd->dirs[at].wd);
+	dir_watch_clean(sd, sd->dirs[at].wd);
 
 	/* Cached files: every path below rel, one sorted run. */
 	key = len ? xasprintf("%s/", rel) : xstrdup("");
@@ -1066,7 +676,7 @@ static bool
 classify(struct scan *s, int dfd, struct dent *e, unsigned char d_type)
 {
 	const char *rel = rel_of(s);
-	bool yaml = source_dir_name_is_yaml(e->name);
+	bool yaml = source_name_is_yaml(e->name);
 
 	if (d_type == DT_DIR) {
 		e->is_dir = true;
@@ -1135,7 +745,7 @@ visit(struct scan *s, int dfd, struct dent *e)
 		return false;
 	}
 	if (e->is_link) {
-		int wd = watch_add(s->sd, rel, FILE_MASK, &s->out->diags);
+		int wd = dir_watch_add(s->sd, rel, FILE_MASK, &s->out->diags);
 
 		if (wd != -1)
 			ARRAY_PUSH(s->file_wds, s->nfile_wds, s->capfile_wds, wd);
@@ -1180,18 +790,6 @@ dir_record_find(struct scan *s, const char *rel)
 	return NULL;
 }
 
-static bool
-watch_clean(struct source_dir *sd, int wd)
-{
-	bool found;
-	size_t i = watch_index(sd, wd, &found);
-
-	if (!found || sd->watches[i].dirty)
-		return false;
-	sd->watches[i].gen = sd->gen;
-	return true;
-}
-
 /* The directory being reused, opened only when something in it must be
  * looked at again (a racy file, a subdirectory that changed). */
 static int
@@ -1227,7 +825,7 @@ reuse_clean_subdir(struct scan *s)
 	size_t slot;
 
 	if (old == NULL || !old->reusable || s->depth >= SCAN_MAX_DEPTH ||
-	    !watch_clean(s->sd, old->wd))
+	    !dir_watch_clean(s->sd, old->wd))
 		return false;
 	for (size_t i = 0; i < s->depth; i++)
 		if (s->stack[i].dev == old->dev && s->stack[i].ino == old->ino)
@@ -1313,7 +911,7 @@ read_dir(struct scan *s, int fd, size_t slot)
 	s->sd->stats.dirs_read++;
 	/* The watch goes on before readdir: nothing created while we read
 	 * is missed. */
-	wd = watch_add(s->sd, rel_of(s), DIR_MASK, &s->out->diags);
+	wd = dir_watch_add(s->sd, rel_of(s), DIR_MASK, &s->out->diags);
 	reusable = wd != -1;
 	d = fdopendir(fd);
 	if (d == NULL) {
@@ -1331,9 +929,9 @@ read_dir(struct scan *s, int fd, size_t slot)
 		de = readdir(d);
 		if (de == NULL)
 			break;
-		if (source_dir_name_ignored(de->d_name))
+		if (source_name_ignored(de->d_name))
 			continue; /* also ".", ".." */
-		if (de->d_type == DT_REG && !source_dir_name_is_yaml(de->d_name))
+		if (de->d_type == DT_REG && !source_name_is_yaml(de->d_name))
 			continue;
 		rel_push(s, base, de->d_name);
 		e.name = de->d_name;
@@ -1377,7 +975,7 @@ scan_dir(struct scan *s, int fd, const struct stat *st)
 	struct dir_record rec;
 	bool clean = s->incremental && old != NULL && old->reusable &&
 	    old->dev == st->st_dev && old->ino == st->st_ino &&
-	    watch_clean(s->sd, old->wd);
+	    dir_watch_clean(s->sd, old->wd);
 	size_t slot = s->nnew_dirs;
 
 	if (clean && subtree_quiet(s, old->rel)) {
@@ -1458,18 +1056,6 @@ cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 	free(s->cache_runs);
 }
 
-static void
-watch_drop_if_stale(struct source_dir *sd, int wd)
-{
-	bool found;
-	size_t i = watch_index(sd, wd, &found);
-
-	if (found && sd->watches[i].gen != sd->gen) {
-		watch_rm(sd, wd);
-		watch_drop_at(sd, i);
-	}
-}
-
 /* Frees the old directory records no run carried over. After a scan that
  * walked only part of the tree, the watches of directories that are gone
  * (no longer reached, not merely unvisited) are dropped here. */
@@ -1486,7 +1072,7 @@ dirs_retire(struct source_dir *sd, struct scan *s, bool partial)
 			struct dir_record *d = &sd->dirs[i];
 
 			if (partial && d->wd != -1)
-				watch_drop_if_stale(sd, d->wd);
+				dir_watch_drop_if_stale(sd, d->wd);
 			for (size_t k = 0; k < d->nkids; k++)
 				free(d->kids[k].name);
 			free(d->kids);
@@ -1511,7 +1097,7 @@ quiet_not_build(struct source_dir *sd, struct scan *s)
 		ARRAY_PUSH(s->quiet_not, s->nquiet_not, cap, sd->attention[i]);
 	for (size_t i = 0; i < sd->ndirty_wds; i++) {
 		bool found;
-		size_t w = watch_index(sd, sd->dirty_wds[i], &found);
+		size_t w = dir_watch_index(sd, sd->dirty_wds[i], &found);
 
 		if (found)
 			ARRAY_PUSH(s->quiet_not, s->nquiet_not, cap,
@@ -1565,7 +1151,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	/* Events still queued belong to this scan: mark their directories. */
 	(void)source_dir_process_events(sd);
 	if (sd->rebuild_watches) {
-		watches_drop_all(sd);
+		dir_watches_drop_all(sd);
 		sd->rebuild_watches = false;
 		sd->events_seen = false;
 	}
@@ -1631,16 +1217,16 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 		/* Unvisited directories kept their watches; only those of the
 		 * directories and symlinked files that are gone go. */
 		for (size_t i = 0; i < sd->nfile_wds; i++)
-			watch_drop_if_stale(sd, sd->file_wds[i]);
+			dir_watch_drop_if_stale(sd, sd->file_wds[i]);
 		for (size_t i = 0; i < sd->ndirty_wds; i++) {
 			bool found;
-			size_t w = watch_index(sd, sd->dirty_wds[i], &found);
+			size_t w = dir_watch_index(sd, sd->dirty_wds[i], &found);
 
 			if (found)
 				sd->watches[w].dirty = false;
 		}
 	} else {
-		watches_drop_stale(sd);
+		dir_watches_drop_stale(sd);
 		for (size_t i = 0; i < sd->nwatches; i++)
 			sd->watches[i].dirty = false;
 	}

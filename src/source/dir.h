@@ -52,9 +52,4 @@ void source_dir_close(struct source_dir *sd);
  * and a scan no event asked for (SIGHUP) still hand out the whole tree. */
 void source_dir_set_delta(struct source_dir *sd, bool on);
 
-/* Whether the directory source skips an entry of this name (hidden files
- * and editor leftovers), and whether a file of this name is read. */
-int source_dir_name_ignored(const char *name);
-int source_dir_name_is_yaml(const char *name);
-
 #endif

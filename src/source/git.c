@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "source/dir.h"
+#include "source/names.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -348,7 +349,7 @@ walk_tree(struct walk *w, const git_tree *tree, int depth)
 
 		/* Same rules as the directory source: hidden names and editor
 		 * leftovers are skipped, directories included. */
-		if (source_dir_name_ignored(name))
+		if (source_name_ignored(name))
 			continue;
 		path_push(w, base, name);
 		switch (git_tree_entry_type(e)) {
@@ -372,7 +373,7 @@ walk_tree(struct walk *w, const git_tree *tree, int depth)
 			git_tree_free(sub);
 			break;
 		case GIT_OBJECT_BLOB:
-			if (!source_dir_name_is_yaml(name))
+			if (!source_name_is_yaml(name))
 				break;
 			if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
 				/* Its target could lie outside the tree or the
@@ -418,10 +419,10 @@ path_read(const char *path)
 			continue;
 		{
 			char *part = xstrndup(name, (size_t)(p - name));
-			bool ignored = source_dir_name_ignored(part);
+			bool ignored = source_name_ignored(part);
 
 			if (*p == '\0' && !ignored)
-				ignored = !source_dir_name_is_yaml(part);
+				ignored = !source_name_is_yaml(part);
 			free(part);
 			if (ignored)
 				return 0;

@@ -337,10 +337,10 @@ test_ignored_names(void **state)
 	assert_int_equal(f->sf.n, 2);
 	assert_string_equal(f->sf.files[0].path, "ok.yaml");
 	assert_string_equal(f->sf.files[1].path, "shop/app.yaml");
-	assert_true(source_dir_name_ignored("#x#"));
-	assert_false(source_dir_name_ignored("x.yaml"));
-	assert_false(source_dir_name_is_yaml("x.json"));
-	assert_true(source_dir_name_is_yaml("x.yml"));
+	assert_true(source_name_ignored("#x#"));
+	assert_false(source_name_ignored("x.yaml"));
+	assert_false(source_name_is_yaml("x.json"));
+	assert_true(source_name_is_yaml("x.yml"));
 }
 
 static void
