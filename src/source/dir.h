@@ -11,7 +11,7 @@
 #include "source/source.h"
 #include "util/diag.h"
 
-#define SOURCE_DIR_DEFAULT_MAX_FILE_BYTES ((size_t)4 << 20)
+#define SOURCE_DIR_DEFAULT_MAX_FILE_BYTES SOURCE_DEFAULT_MAX_FILE_BYTES
 
 struct source_dir;
 

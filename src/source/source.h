@@ -9,6 +9,9 @@
 
 #include "util/diag.h"
 
+/* The largest file a source reads unless configured (source.max-file-bytes). */
+#define SOURCE_DEFAULT_MAX_FILE_BYTES ((size_t)4 << 20)
+
 /* One file's path, namespace and bytes, shared by a source's cache and
  * every file list it hands out: a rescan of 10,000 files copies none of
  * them. Immutable once made; refcounted. */
