@@ -9,10 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +27,7 @@
 #include "tls/tls.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/loop.h"
 #include "util/xalloc.h"
 
 struct serve {
@@ -44,9 +43,11 @@ struct serve {
 	struct ads_server *ads;
 	struct admin_server *admin;
 	struct debounce debounce;
-	int epfd, timerfd, sigfd;
+	struct loop *loop; /* every fd and timer below */
+	struct loop_timer *debounce_timer;
+	struct loop_timer *watchdog; /* at half of WATCHDOG_USEC, or NULL */
+	int sigfd;
 	int refreshfd; /* eventfd: the admin thread asks for POST /refresh */
-	int watchdogfd; /* timerfd at half of WATCHDOG_USEC, or -1 */
 	struct snapshot *current; /* last published */
 	char *serving_subject; /* git: subject of the commit in effect */
 	char **lines; /* problems reported by the last build */
@@ -580,24 +581,11 @@ serve_persist_deferred(struct serve *s)
 static void
 serve_arm_timer(struct serve *s)
 {
-	int64_t ms = debounce_timeout(&s->debounce, now_ms());
-	struct itimerspec its = { 0 };
-
-	if (ms >= 0) {
-		/* 0 would disarm the timer: fire after 1 ns instead. */
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = (ms % 1000) * 1000000 + (ms == 0);
-	}
-	timerfd_settime(s->timerfd, 0, &its, NULL);
+	loop_timer_arm(s->debounce_timer,
+	    debounce_timeout(&s->debounce, now_ms()));
 }
 
-static int
-epoll_watch(int epfd, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
+static void serve_on_source(void *arg);
 
 static bool
 str_changed(const char *a, const char *b)
@@ -679,10 +667,12 @@ serve_reload(struct serve *s)
 		}
 		diag_list_free(&diags);
 		source_set_delta(src, SERVE_SOURCE_DELTA);
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, source_fd(s->source), NULL);
+		loop_remove_fd(s->loop, source_fd(s->source));
 		source_close(s->source);
 		s->source = src;
-		epoll_watch(s->epfd, source_fd(s->source));
+		if (loop_add_fd(s->loop, source_fd(s->source), serve_on_source, s) < 0)
+			log_error("cannot watch %s: %s; changes are picked up on "
+			    "SIGHUP only", s->source->description, strerror(errno));
 		/* New files, new cache: nothing of the old source applies.
 		 * The kept build points into the old cache. */
 		pthread_mutex_lock(&s->build_mu);
@@ -709,8 +699,9 @@ serve_reload(struct serve *s)
 }
 
 static void
-serve_on_signal(struct serve *s)
+serve_on_signal(void *arg)
 {
+	struct serve *s = arg;
 	struct signalfd_siginfo si;
 
 	while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -730,64 +721,71 @@ serve_on_signal(struct serve *s)
 	}
 }
 
+/* The debounce timer: a rebuild once changes have settled. */
+static void
+serve_on_debounce(void *arg)
+{
+	struct serve *s = arg;
+
+	if (debounce_timeout(&s->debounce, now_ms()) == 0) {
+		debounce_fire(&s->debounce);
+		serve_rebuild(s, "change");
+	}
+	serve_arm_timer(s);
+}
+
+static void
+serve_on_refresh(void *arg)
+{
+	struct serve *s = arg;
+	uint64_t requests;
+
+	if (read(s->refreshfd, &requests, sizeof requests) > 0) {
+		log_info("refresh requested");
+		if (source_refresh(s->source) < 0)
+			log_warning("refreshing the source failed; serving what it had");
+		serve_rebuild(s, "refresh");
+	}
+}
+
+static void
+serve_on_watchdog(void *arg)
+{
+	(void)arg;
+	notify_watchdog();
+}
+
+static void
+serve_on_tls(void *arg)
+{
+	struct serve *s = arg;
+
+	if (tls_watch_process(s->tlswatch) != 0) {
+		debounce_event(&s->debounce, now_ms());
+		serve_arm_timer(s);
+	}
+}
+
+static void
+serve_on_source(void *arg)
+{
+	struct serve *s = arg;
+	int changed = source_process_events(s->source);
+
+	serve_publish_fetch(s);
+	if (changed != 0) { /* -1: be safe and rescan */
+		debounce_event(&s->debounce, now_ms());
+		serve_arm_timer(s);
+	}
+}
+
 static int
 serve_loop(struct serve *s)
 {
-	struct epoll_event evs[8];
-
 	while (!s->stopping) {
-		int n = epoll_wait(s->epfd, evs, 8, -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (loop_run_once(s->loop, -1) < 0) {
 			log_error("epoll_wait: %s", strerror(errno));
 			return -1;
-		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == s->sigfd) {
-				serve_on_signal(s);
-			} else if (fd == s->timerfd) {
-				uint64_t expirations;
-
-				if (read(s->timerfd, &expirations, sizeof expirations) < 0 &&
-				    errno != EAGAIN)
-					log_warning("timerfd: %s", strerror(errno));
-				if (debounce_timeout(&s->debounce, now_ms()) == 0) {
-					debounce_fire(&s->debounce);
-					serve_rebuild(s, "change");
-				}
-				serve_arm_timer(s);
-			} else if (fd == s->refreshfd) {
-				uint64_t requests;
-
-				if (read(s->refreshfd, &requests, sizeof requests) > 0) {
-					log_info("refresh requested");
-					if (source_refresh(s->source) < 0)
-						log_warning("refreshing the source failed; serving what it had");
-					serve_rebuild(s, "refresh");
-				}
-			} else if (fd == s->watchdogfd) {
-				uint64_t ticks;
-
-				if (read(s->watchdogfd, &ticks, sizeof ticks) > 0)
-					notify_watchdog();
-			} else if (s->tlswatch != NULL && fd == tls_watch_fd(s->tlswatch)) {
-				if (tls_watch_process(s->tlswatch) != 0) {
-					debounce_event(&s->debounce, now_ms());
-					serve_arm_timer(s);
-				}
-			} else if (fd == source_fd(s->source)) {
-				int changed = source_process_events(s->source);
-
-				serve_publish_fetch(s);
-				if (changed != 0) { /* -1: be safe and rescan */
-					debounce_event(&s->debounce, now_ms());
-					serve_arm_timer(s);
-				}
-			}
 		}
 	}
 	return 0;
@@ -834,18 +832,14 @@ static int
 serve_arm_watchdog(struct serve *s)
 {
 	uint64_t usec = notify_watchdog_usec();
-	struct itimerspec its = { 0 };
 
 	if (usec == 0)
 		return 0;
-	s->watchdogfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->watchdogfd < 0)
+	s->watchdog = loop_timer_add(s->loop, serve_on_watchdog, s);
+	if (s->watchdog == NULL)
 		return -1;
-	its.it_interval.tv_sec = (time_t)(usec / 2 / 1000000);
-	its.it_interval.tv_nsec = (long)(usec / 2 % 1000000) * 1000;
-	its.it_value = its.it_interval;
-	timerfd_settime(s->watchdogfd, 0, &its, NULL);
-	return epoll_watch(s->epfd, s->watchdogfd);
+	loop_timer_every_us(s->watchdog, usec / 2);
+	return 0;
 }
 
 static int
@@ -877,19 +871,20 @@ serve_start(struct serve *s)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->loop = loop_new();
 	s->refreshfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->sigfd < 0 || s->timerfd < 0 || s->epfd < 0 || s->refreshfd < 0 ||
-	    epoll_watch(s->epfd, s->refreshfd) < 0 || serve_arm_watchdog(s) < 0 ||
-	    epoll_watch(s->epfd, s->sigfd) < 0 || epoll_watch(s->epfd, s->timerfd) < 0 ||
-	    epoll_watch(s->epfd, source_fd(s->source)) < 0) {
+	if (s->sigfd < 0 || s->loop == NULL || s->refreshfd < 0 ||
+	    (s->debounce_timer = loop_timer_add(s->loop, serve_on_debounce, s)) == NULL ||
+	    loop_add_fd(s->loop, s->refreshfd, serve_on_refresh, s) < 0 ||
+	    serve_arm_watchdog(s) < 0 ||
+	    loop_add_fd(s->loop, s->sigfd, serve_on_signal, s) < 0 ||
+	    loop_add_fd(s->loop, source_fd(s->source), serve_on_source, s) < 0) {
 		fprintf(stderr, "cairn serve: event loop setup: %s\n", strerror(errno));
 		return -1;
 	}
 	debounce_init(&s->debounce, s->cfg.debounce_ms, s->cfg.max_delay_ms);
 	if ((s->tlswatch = tls_watch_new()) == NULL ||
-	    epoll_watch(s->epfd, tls_watch_fd(s->tlswatch)) < 0)
+	    loop_add_fd(s->loop, tls_watch_fd(s->tlswatch), serve_on_tls, s) < 0)
 		log_warning("cannot watch certificate files (%s): renewals are "
 		    "picked up on SIGHUP only", strerror(errno));
 	s->pipeline = pipeline_new(&lo);
@@ -953,16 +948,11 @@ serve_stop(struct serve *s)
 	report_lines_free(s->lines, s->nlines);
 	diff_statuses_free(s->statuses);
 	free(s->serving_subject);
-	if (s->epfd >= 0)
-		close(s->epfd);
-	if (s->timerfd >= 0)
-		close(s->timerfd);
+	loop_free(s->loop);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	if (s->refreshfd >= 0)
 		close(s->refreshfd);
-	if (s->watchdogfd >= 0)
-		close(s->watchdogfd);
 	config_free(&s->cfg);
 }
 
@@ -971,7 +961,7 @@ cmd_serve(int argc, char **argv)
 {
 	struct cmd_parser parser;
 	struct serve s = {
-		.epfd = -1, .timerfd = -1, .sigfd = -1, .refreshfd = -1, .watchdogfd = -1,
+		.sigfd = -1, .refreshfd = -1,
 		.build_mu = PTHREAD_MUTEX_INITIALIZER,
 	};
 	int c, rc;

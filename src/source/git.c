@@ -51,7 +51,7 @@ source_git_open(const struct source_git_options *o, struct source_git **out,
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 
 	sg = xcalloc(1, sizeof *sg);
-	sg->epfd = sg->ifd = sg->tfd = sg->done_efd = sg->refresh_efd = -1;
+	sg->ifd = sg->done_efd = sg->refresh_efd = -1;
 	sg->branch = xstrdup(branch);
 	sg->refname = xasprintf("refs/heads/%s", branch);
 	sg->subdir = subdir_normalise(o->path);
@@ -124,7 +124,7 @@ fail:
 int
 source_git_fd(const struct source_git *sg)
 {
-	return sg->fixed ? -1 : sg->epfd;
+	return sg->fixed || sg->loop == NULL ? -1 : loop_fd(sg->loop);
 }
 
 void
@@ -135,12 +135,9 @@ source_git_close(struct source_git *sg)
 	if (sg->job)
 		source_git_fetch_abandon(sg);
 	source_git_chain_free(sg);
-	if (sg->epfd >= 0)
-		close(sg->epfd);
+	loop_free(sg->loop);
 	if (sg->ifd >= 0)
 		close(sg->ifd);
-	if (sg->tfd >= 0)
-		close(sg->tfd);
 	if (sg->done_efd >= 0)
 		close(sg->done_efd);
 	if (sg->refresh_efd >= 0)

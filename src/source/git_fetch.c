@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "source/lastgood.h"
@@ -193,13 +192,7 @@ fetch_thread(void *arg)
 void
 source_git_timer_arm(struct source_git *sg, int64_t ms)
 {
-	struct itimerspec its = { 0 };
-
-	if (ms < 1)
-		ms = 1;
-	its.it_value.tv_sec = ms / 1000;
-	its.it_value.tv_nsec = (ms % 1000) * 1000000;
-	timerfd_settime(sg->tfd, 0, &its, NULL);
+	loop_timer_arm(sg->fetch_timer, ms < 1 ? 1 : ms);
 }
 
 int

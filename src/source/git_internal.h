@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "source/git.h"
+#include "util/loop.h"
 
 /* Deeper trees are not routing configuration (and would exhaust the stack). */
 #define TREE_MAX_DEPTH 64
@@ -95,7 +96,13 @@ struct source_git {
 	struct source_git_stats stats;
 
 	/* Events. */
-	int epfd, ifd, tfd, done_efd, refresh_efd;
+	/* The source's own loop; its fd is what the caller watches. */
+	struct loop *loop;
+	struct loop_timer *fetch_timer; /* paces fetches (remote) */
+	int ifd, done_efd, refresh_efd;
+	/* What the loop's callbacks saw in one process_events round. */
+	int round_rc;
+	bool round_due;
 	struct chain_dir *chain;
 	size_t nchain;
 

@@ -10,8 +10,9 @@
  * branch team/x) are watched as they appear.
  *
  * A remote: the fetch timer, the refresh eventfd and the fetch thread's
- * done eventfd (git_fetch.c). The caller sees one epoll fd over all of
- * these. */
+ * done eventfd (git_fetch.c). All of these are registered with the
+ * source's own event loop (util/loop.h), whose fd is the one the caller
+ * watches; process_events runs one round of it without waiting. */
 #include "source/git_internal.h"
 
 #include <errno.h>
@@ -19,10 +20,8 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -182,36 +181,62 @@ tip_moved(struct source_git *sg)
 	return !git_oid_equal(&now, &sg->last_oid);
 }
 
+static void
+on_inotify(void *arg)
+{
+	struct source_git *sg = arg;
+	int r = drain_inotify(sg);
+
+	if (r < 0)
+		sg->round_rc = -1;
+	else if (r > 0 && sg->round_rc == 0 && tip_moved(sg))
+		sg->round_rc = 1;
+}
+
+static void
+on_fetch_due(void *arg)
+{
+	((struct source_git *)arg)->round_due = true;
+}
+
+static void
+on_refresh(void *arg)
+{
+	struct source_git *sg = arg;
+
+	if (efd_take(sg->refresh_efd))
+		sg->refresh_wanted = true;
+}
+
+static void
+on_fetch_done(void *arg)
+{
+	struct source_git *sg = arg;
+
+	if (sg->job && efd_take(sg->done_efd) && source_git_fetch_finish(sg) &&
+	    sg->round_rc == 0)
+		sg->round_rc = 1;
+}
+
 int
 source_git_process_events(struct source_git *sg)
 {
-	int rc = 0;
-	bool due = false;
-
-	if (sg->fixed)
+	if (sg->fixed || sg->loop == NULL)
 		return 0;
-	if (sg->ifd >= 0) {
-		int r = drain_inotify(sg);
-
-		if (r < 0)
-			rc = -1;
-		else if (r > 0 && tip_moved(sg))
-			rc = 1;
+	sg->round_rc = 0;
+	sg->round_due = false;
+	if (loop_run_once(sg->loop, 0) < 0) {
+		log_error("git %s: epoll_wait: %s", sg->repo_path,
+		    strerror(errno));
+		return -1;
 	}
-	if (sg->remote == NULL)
-		return rc;
-	if (efd_take(sg->refresh_efd))
-		sg->refresh_wanted = true;
-	if (efd_take(sg->tfd))
-		due = true;
-	if (sg->job && efd_take(sg->done_efd) && source_git_fetch_finish(sg) && rc == 0)
-		rc = 1;
-	if (sg->job == NULL && (due || sg->refresh_wanted)) {
+	if (sg->remote != NULL && sg->job == NULL &&
+	    (sg->round_due || sg->refresh_wanted)) {
 		sg->refresh_wanted = false;
 		if (source_git_fetch_start(sg) < 0)
 			source_git_timer_arm(sg, source_git_backoff_ms(sg));
 	}
-	return rc;
+	return sg->round_rc;
 }
 
 int
@@ -226,35 +251,26 @@ source_git_refresh(struct source_git *sg)
 	return 0;
 }
 
-static int
-epoll_add(int epfd, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
 int
 source_git_events_setup(struct source_git *sg, struct diag_list *diags)
 {
-	sg->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (sg->epfd < 0)
+	sg->loop = loop_new();
+	if (sg->loop == NULL)
 		goto fail;
 	if (sg->remote == NULL) {
 		sg->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (sg->ifd < 0 || epoll_add(sg->epfd, sg->ifd) < 0)
+		if (sg->ifd < 0 || loop_add_fd(sg->loop, sg->ifd, on_inotify, sg) < 0)
 			goto fail;
 		chain_build(sg);
 		chain_sync(sg);
 		return 0;
 	}
-	sg->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	sg->fetch_timer = loop_timer_add(sg->loop, on_fetch_due, sg);
 	sg->done_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	sg->refresh_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (sg->tfd < 0 || sg->done_efd < 0 || sg->refresh_efd < 0 ||
-	    epoll_add(sg->epfd, sg->tfd) < 0 ||
-	    epoll_add(sg->epfd, sg->done_efd) < 0 ||
-	    epoll_add(sg->epfd, sg->refresh_efd) < 0)
+	if (sg->fetch_timer == NULL || sg->done_efd < 0 || sg->refresh_efd < 0 ||
+	    loop_add_fd(sg->loop, sg->done_efd, on_fetch_done, sg) < 0 ||
+	    loop_add_fd(sg->loop, sg->refresh_efd, on_refresh, sg) < 0)
 		goto fail;
 	return 0;
 fail:
