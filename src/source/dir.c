@@ -850,6 +850,190 @@ reuse_clean_subdir(struct scan *s)
 	return true;
 }
 
+/* dir_key_cmp of a record's rel against a key in walk order: a file path,
+ * or a directory path ending in '/'. */
+static int
+rec_cmp_key(const char *rel, const char *key)
+{
+	if (*rel == '\0')
+		return -1; /* the root comes first */
+	while (*rel != '\0' && *rel == *key) {
+		rel++;
+		key++;
+	}
+	if (*rel != '\0')
+		return (unsigned char)*rel - (unsigned char)*key;
+	if (*key != '/')
+		return '/' - (unsigned char)*key;
+	return key[1] == '\0' ? 0 : -1;
+}
+
+static size_t
+rec_lower_bound(const struct source_dir *sd, size_t lo, const char *key)
+{
+	size_t hi = sd->ndirs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rec_cmp_key(sd->dirs[mid].rel, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The key of a kid of the directory rel[0, base) in walk order. */
+static char *
+kid_key(const struct scan *s, size_t base, const struct dir_kid *k)
+{
+	return base ? xasprintf("%.*s/%s%s", (int)base, rel_of(s), k->name,
+	    k->is_dir ? "/" : "") : xasprintf("%s%s", k->name,
+	    k->is_dir ? "/" : "");
+}
+
+/* Where a kid named name (a directory or not) sits in kids (walk order). */
+static size_t
+kid_find(const struct dir_kid *kids, size_t n, const char *name, bool is_dir)
+{
+	struct dent probe = { .name = (char *)name, .is_dir = is_dir };
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct dent k = { .name = kids[mid].name, .is_dir = kids[mid].is_dir };
+
+		if (dent_cmp(&k, &probe) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && kids[lo].is_dir == is_dir && strcmp(kids[lo].name, name) == 0)
+		return lo;
+	return n;
+}
+
+static int
+size_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The kids of the clean directory rel[0, base) that something below them
+ * (a dirty watch, a distrusted directory) asks to look at, sorted. */
+static size_t *
+kids_to_visit(const struct scan *s, size_t base, const struct dir_kid *kids,
+    size_t nkids, size_t *n_out)
+{
+	const char *d = rel_of(s);
+	char *prefix = base ? xasprintf("%.*s/", (int)base, d) : xstrdup("");
+	size_t plen = strlen(prefix), n = 0, cap = 0, j = 0;
+	size_t i = strings_lower_bound(s->quiet_not, s->nquiet_not, prefix);
+	size_t *out = NULL;
+
+	for (; i < s->nquiet_not; i++) {
+		const char *p = s->quiet_not[i], *name, *slash;
+		char *kid;
+		size_t at;
+
+		if (strncmp(p, prefix, plen) != 0)
+			break;
+		name = p + plen;
+		if (*name == '\0')
+			continue; /* the root itself */
+		slash = strchr(name, '/');
+		kid = slash ? xstrndup(name, (size_t)(slash - name)) : xstrdup(name);
+		at = kid_find(kids, nkids, kid, true);
+		if (at == nkids && slash == NULL)
+			at = kid_find(kids, nkids, kid, false);
+		free(kid);
+		if (at < nkids)
+			ARRAY_PUSH(out, n, cap, at);
+	}
+	free(prefix);
+	if (n > 1)
+		qsort(out, n, sizeof out[0], size_cmp);
+	for (i = 0; i < n; i++)
+		if (j == 0 || out[j - 1] != out[i])
+			out[j++] = out[i];
+	*n_out = j;
+	return out;
+}
+
+/* Carries kids [a, b) of the clean directory rel[0, base) over unwalked:
+ * nothing below them changed, and in walk order their records and cached
+ * files are one run each. */
+static void
+carry_kids(struct scan *s, size_t base, const struct dir_kid *kids,
+    size_t nkids, size_t a, size_t b)
+{
+	struct source_dir *sd = s->sd;
+	const char *d = rel_of(s);
+	char *ka = kid_key(s, base, &kids[a]);
+	char *kb = b < nkids ? kid_key(s, base, &kids[b]) : NULL;
+	size_t clo, chi, rlo, rhi, n;
+
+	clo = cache_lower_bound(sd->cache, s->cursor, sd->ncache, ka);
+	rlo = rec_lower_bound(sd, s->dir_cursor, ka);
+	if (kb != NULL) {
+		chi = cache_lower_bound(sd->cache, clo, sd->ncache, kb);
+		rhi = rec_lower_bound(sd, rlo, kb);
+	} else {
+		/* To the end of the directory's subtree. */
+		size_t l = clo, h = sd->ncache;
+
+		while (l < h) {
+			size_t m = l + (h - l) / 2;
+
+			if (is_below(sd->cache[m].path, d, base))
+				l = m + 1;
+			else
+				h = m;
+		}
+		chi = l;
+		l = rlo;
+		h = sd->ndirs;
+		while (l < h) {
+			size_t m = l + (h - l) / 2;
+
+			if (is_below(sd->dirs[m].rel, d, base))
+				l = m + 1;
+			else
+				h = m;
+		}
+		rhi = l;
+	}
+	free(ka);
+	free(kb);
+	n = rhi - rlo;
+	if (n > 0) {
+		ARRAY_RESERVE(s->new_dirs, s->nnew_dirs + n - 1, s->capnew_dirs);
+		memcpy(&s->new_dirs[s->nnew_dirs], &sd->dirs[rlo],
+		    n * sizeof sd->dirs[0]);
+		s->nnew_dirs += n;
+		run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, rlo, rhi);
+		s->dir_cursor = rhi;
+		sd->stats.dirs_reused += n;
+	}
+	n = chi - clo;
+	if (n > 0) {
+		ARRAY_RESERVE(s->fresh, s->nfresh + n - 1, s->capfresh);
+		memcpy(&s->fresh[s->nfresh], &sd->cache[clo],
+		    n * sizeof sd->cache[0]);
+		s->nfresh += n;
+		run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, clo,
+		    chi);
+		if (!s->delta_out)
+			for (size_t i = clo; i < chi; i++)
+				emit_blob(s, sd->cache[i].blob);
+		s->cursor = chi;
+	}
+	sd->stats.subtrees_skipped++;
+}
+
 /* A directory nothing relevant happened in since the last scan: its
  * listing is the old one and its files come from the cache unstat()ed.
  * fd may be -1 (reuse_clean_subdir): it is opened when needed. */
@@ -857,8 +1041,9 @@ static void
 reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 {
 	struct dir_record *rec = &s->new_dirs[slot];
-	size_t base = s->rel.len;
+	size_t base = s->rel.len, nvisit;
 	struct dir_kid *kids;
+	size_t *visit_at;
 	size_t nkids;
 
 	rec->wd = old->wd;
@@ -868,10 +1053,20 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 	old->kids = NULL;
 	old->nkids = 0;
 	s->sd->stats.dirs_reused++;
-	for (size_t i = 0; i < nkids; i++) {
+	visit_at = kids_to_visit(s, base, kids, nkids, &nvisit);
+	for (size_t i = 0, v = 0; i < nkids; i++) {
 		struct cache_entry *c;
 		bool ok;
 
+		if (v == nvisit || visit_at[v] > i) {
+			/* Up to the next kid something asks about. */
+			size_t next = v < nvisit ? visit_at[v] : nkids;
+
+			carry_kids(s, base, kids, nkids, i, next);
+			i = next - 1;
+			continue;
+		}
+		v++;
 		rel_push(s, base, kids[i].name);
 		if (kids[i].is_dir) {
 			ok = reuse_clean_subdir(s) ||
@@ -893,6 +1088,7 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			s->new_dirs[slot].reusable = false; /* read it next time */
 		rel_set_len(s, base);
 	}
+	free(visit_at);
 	if (fd != -1)
 		close(fd);
 }

@@ -84,7 +84,7 @@ struct source_dir {
 	size_t ndirs;
 	struct {
 		size_t dirs_read, dirs_reused, files_read;
-		size_t subtrees_skipped; /* carried over unwalked */
+		size_t subtrees_skipped; /* runs carried over unwalked */
 	} stats; /* of the last scan, for logs and tests */
 	/* Relative paths of symlinks that led to a directory in the last scan:
 	 * deleting one of them is relevant although its name is not YAML. */
