@@ -1277,6 +1277,164 @@ test_delta_wide_tree(void **state)
 	assert_null(file(f, "ns30/a.yaml"));
 }
 
+/* The files a consumer holds after applying every delta since the first
+ * scan, as "path\0data" pairs kept sorted. */
+struct held {
+	char **path, **data;
+	size_t n;
+};
+
+static void
+held_apply(struct held *h, const struct source_files *sf)
+{
+	if (!sf->delta) {
+		for (size_t i = 0; i < h->n; i++) {
+			free(h->path[i]);
+			free(h->data[i]);
+		}
+		h->n = 0;
+	}
+	for (size_t r = 0; r < sf->n_removed; r++) {
+		size_t i;
+
+		for (i = 0; i < h->n; i++)
+			if (strcmp(h->path[i], sf->removed[r]) == 0)
+				break;
+		if (i == h->n)
+			fail_msg("removed %s, which was not held", sf->removed[r]);
+		free(h->path[i]);
+		free(h->data[i]);
+		h->path[i] = h->path[h->n - 1];
+		h->data[i] = h->data[h->n - 1];
+		h->n--;
+	}
+	for (size_t k = 0; k < sf->n; k++) {
+		size_t i;
+
+		for (i = 0; i < h->n; i++)
+			if (strcmp(h->path[i], sf->files[k].path) == 0)
+				break;
+		if (i == h->n) {
+			h->path = xreallocarray(h->path, h->n + 1, sizeof *h->path);
+			h->data = xreallocarray(h->data, h->n + 1, sizeof *h->data);
+			h->path[h->n] = xstrdup(sf->files[k].path);
+			h->data[h->n++] = NULL;
+		} else if (sf->delta && strcmp(h->data[i], sf->files[k].data) == 0) {
+			fail_msg("%s handed out as changed with the same bytes",
+			    sf->files[k].path);
+		}
+		free(h->data[i]);
+		h->data[i] = xstrdup(sf->files[k].data);
+	}
+}
+
+/* What a fresh source reads from the tree now equals what is held. */
+static void
+held_check(const struct fx *f, const struct held *h)
+{
+	struct source_dir *sd;
+	struct source_files sf;
+	struct diag_list dl;
+
+	diag_list_init(&dl);
+	assert_int_equal(source_dir_open(f->root, NULL, &sd, &dl), 0);
+	diag_list_free(&dl);
+	assert_int_equal(source_dir_scan(sd, &sf), 0);
+	if (sf.n != h->n)
+		print_message("# held %zu files, the tree has %zu\n", h->n, sf.n);
+	assert_int_equal(sf.n, h->n);
+	for (size_t k = 0; k < sf.n; k++) {
+		size_t i;
+
+		for (i = 0; i < h->n; i++)
+			if (strcmp(h->path[i], sf.files[k].path) == 0)
+				break;
+		if (i == h->n)
+			fail_msg("%s is in the tree but not held", sf.files[k].path);
+		assert_string_equal(h->data[i], sf.files[k].data);
+	}
+	assert_string_equal(f->sf.revision, sf.revision);
+	source_files_free(&sf);
+	source_dir_close(sd);
+}
+
+/* Random edits, renames and removals of files and directories: after
+ * every event-driven scan, the deltas applied so far give the tree. */
+static void
+test_delta_random(void **state)
+{
+	struct fx *f = *state;
+	struct held h = { 0 };
+	unsigned seed = 12345;
+	int deltas = 0;
+
+	for (int i = 0; i < 6; i++) {
+		char *d = xasprintf("ns%d", i);
+
+		mkdir_in(f, d);
+		free(d);
+	}
+	put(f, "ns0/a.yaml", "a\n");
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	held_apply(&h, &f->sf);
+	for (int round = 0; round < 40; round++) {
+		int ops = 1 + (int)(rand_r(&seed) % 3);
+
+		for (int op = 0; op < ops; op++) {
+			int ns = (int)(rand_r(&seed) % 6), sub = (int)(rand_r(&seed) % 3);
+			int k = (int)(rand_r(&seed) % 3), what = op == 0 ? 0 :
+			    (int)(rand_r(&seed) % 5);
+			char *dir = xasprintf("%s/ns%d/d%d", f->root, ns, sub);
+			char *path = xasprintf("%s/f%d.yaml", dir, k);
+			char *other = xasprintf("%s/ns%d/d%d", f->root,
+			    (ns + 1) % 6, (sub + 1) % 3);
+			char *content = xasprintf("r%d o%d\n", round, op);
+
+			switch (what) {
+			case 0: /* write a file (its directory made if needed) */
+				mkdir(dir, 0755);
+				put_path(path, content);
+				break;
+			case 1:
+				unlink(path);
+				break;
+			case 2:
+				rm_rf(dir);
+				break;
+			case 3: /* a directory renamed into another namespace */
+				rename(dir, other);
+				break;
+			default: /* a file at the namespace level */
+				free(path);
+				path = xasprintf("%s/ns%d/top%d.yaml", f->root, ns, k);
+				put_path(path, content);
+				break;
+			}
+			free(dir);
+			free(path);
+			free(other);
+			free(content);
+		}
+		expect_change(f);
+		if (f->sf.delta)
+			deltas++;
+		held_apply(&h, &f->sf);
+		held_check(f, &h);
+		if (round % 8 == 7)
+			age_files();
+	}
+	assert_true(deltas > 30);
+	for (size_t i = 0; i < h.n; i++) {
+		free(h.path[i]);
+		free(h.data[i]);
+	}
+	free(h.path);
+	free(h.data);
+}
+
 #define WATCH_TEST(fn, setup_fn, label)                                      \
 	{ #fn label, fn, setup_fn, teardown, NULL }
 
@@ -1323,6 +1481,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delta_off, setup, teardown),
 		WATCH_TEST(test_delta_changes, setup_trusting, " (fast path)"),
 		cmocka_unit_test_setup_teardown(test_delta_wide_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_random, setup, teardown),
+		WATCH_TEST(test_delta_random, setup_trusting, " (fast path)"),
 		WATCH_TEST(test_delta_symlinks, setup_trusting, " (fast path)"),
 	};
 
