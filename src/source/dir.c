@@ -82,7 +82,7 @@ struct scan {
 	const char **quiet_not; /* sorted: attention and dirty watch paths */
 	size_t nquiet_not;
 	bool delta_out; /* out gets only changed files and removed paths */
-	uint64_t revision_sum;
+	bool changed; /* a file read again with new bytes */
 	char **linkdirs;
 	size_t nlinkdirs, caplinkdirs;
 	int64_t now_ns;
@@ -180,6 +180,7 @@ source_dir_close(struct source_dir *sd)
 	dir_records_free(sd->dirs, sd->ndirs);
 	strings_free(sd->linkdirs, sd->nlinkdirs);
 	strings_free(sd->attention, sd->nattention);
+	free(sd->revision);
 	free(sd->dirty_wds);
 	free(sd->file_wds);
 	free(sd->root_base);
@@ -406,22 +407,6 @@ cache_matches(const struct cache_entry *c, const struct stat *st)
 	    c->ctime_ns == ts_ns(&st->st_ctim);
 }
 
-/* One file's share of the directory revision: a sum of per-file terms,
- * so a delta scan updates it from the changed files alone and every scan
- * of the same tree gives the same revision. */
-static uint64_t
-revision_term(const struct source_blob *b)
-{
-	struct hash_state *st = hash_begin();
-	unsigned char le[8];
-
-	for (int i = 0; i < 8; i++)
-		le[i] = (unsigned char)(b->hash >> (8 * i));
-	hash_update(st, b->path, strlen(b->path) + 1);
-	hash_update(st, le, sizeof le);
-	return hash_end(st);
-}
-
 static void
 emit_blob(struct scan *s, struct source_blob *b)
 {
@@ -456,11 +441,7 @@ emit_read(struct scan *s, struct cache_entry *c, struct cache_entry *old)
 		emit(s, c);
 		return;
 	}
-	if (s->delta_out) {
-		if (old != NULL)
-			s->revision_sum -= revision_term(old->blob);
-		s->revision_sum += revision_term(c->blob);
-	}
+	s->changed = true;
 	emit_blob(s, c->blob);
 }
 
@@ -1202,13 +1183,27 @@ file_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+/* 16 hex digits over the (path, content hash) list in path order. This
+ * loop is the one step of an event-driven scan that is O(tree); it runs
+ * only when something changed. An order-free sum of per-file terms would
+ * make it O(change), at the price of every directory revision (golden
+ * dumps, persisted state) changing once. */
 static char *
-revision_hex(uint64_t sum)
+revision_of(const struct cache_entry *files, size_t n)
 {
+	struct hash_state *st = hash_begin();
 	char hex[17];
 
-	/* Mixed once more so that the revision of an empty tree is not 0. */
-	hash_hex(hash_bytes(&sum, sizeof sum), hex);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char le[8];
+		uint64_t h = files[i].blob->hash;
+
+		for (int b = 0; b < 8; b++)
+			le[b] = (unsigned char)(h >> (8 * b));
+		hash_update(st, files[i].path, strlen(files[i].path) + 1);
+		hash_update(st, le, sizeof le);
+	}
+	hash_hex(hash_end(st), hex);
 	return xstrdup(hex);
 }
 
@@ -1239,7 +1234,6 @@ cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 			struct cache_entry *c = &sd->cache[i];
 
 			if (collect && !c->seen) {
-				s->revision_sum -= revision_term(c->blob);
 				ARRAY_PUSH(s->out->removed, s->out->n_removed,
 				    cap, xstrdup(c->path));
 			}
@@ -1356,7 +1350,6 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	 * tree. */
 	s.incremental = sd->events_seen;
 	s.delta_out = sd->delta && sd->have_scan && s.incremental;
-	s.revision_sum = sd->revision_sum;
 	if (s.incremental)
 		quiet_not_build(sd, &s);
 	sd->gen++;
@@ -1392,18 +1385,19 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 		for (size_t i = 0; i < s.nfresh; i++)
 			emit_blob(&s, s.fresh[i].blob);
 	}
-	if (!s.delta_out) {
-		s.revision_sum = 0;
-		for (size_t i = 0; i < s.nfresh; i++)
-			s.revision_sum += revision_term(s.fresh[i].blob);
-	}
 	cache_retire(sd, &s, s.delta_out);
 	out->delta = s.delta_out;
 	sd->cache = s.fresh;
 	sd->ncache = s.nfresh;
-	sd->revision_sum = s.revision_sum;
+	if (s.delta_out && !s.changed && out->n_removed == 0 &&
+	    sd->revision != NULL) {
+		out->revision = xstrdup(sd->revision);
+	} else {
+		out->revision = revision_of(sd->cache, sd->ncache);
+		free(sd->revision);
+		sd->revision = xstrdup(out->revision);
+	}
 	sd->have_scan = true;
-	out->revision = revision_hex(s.revision_sum);
 	diag_list_sort(&out->diags);
 
 	dirs_retire(sd, &s, s.incremental);

@@ -107,7 +107,7 @@ struct source_dir {
 	 * hand out only what changed since the previous scan. */
 	bool delta;
 	bool have_scan; /* a scan was handed out since open */
-	uint64_t revision_sum; /* see revision_term */
+	char *revision; /* of the last scan */
 };
 
 static inline char *
