@@ -14,8 +14,10 @@
  * An event-driven rescan does not even walk what did not change: a clean
  * directory below which no watch is dirty and no directory was
  * distrusted is carried over whole (skip_subtree: its records and cached
- * files are one run each in the sorted arrays, moved in two copies), so
- * the walk visits the changed directories and their parents only. With
+ * files are one run each in the sorted arrays, moved in two copies), and
+ * in a clean directory so is every run of kids nothing asks about
+ * (carry_kids), so the walk visits the changed directories and their
+ * parents only. With
  * the delta form on (source_dir_set_delta), such a scan hands out only the
  * files read again with new bytes and the paths of the old entries no run
  * carried and no new entry replaced (cache_retire). The watches live in
