@@ -83,6 +83,10 @@ struct scan {
 	size_t nfile_wds, capfile_wds;
 	const char **quiet_not; /* sorted: attention and dirty watch paths */
 	size_t nquiet_not;
+	/* A dirty watch is reached by several paths: nothing is carried
+	 * unwalked this scan (every clean directory is looked at, as its
+	 * watch says). */
+	bool carry_off;
 	bool delta_out; /* out gets only changed files and removed paths */
 	bool changed; /* a file read again with new bytes */
 	char **linkdirs;
@@ -331,6 +335,8 @@ subtree_quiet(const struct scan *s, const char *rel)
 	size_t len = strlen(rel), i;
 	char *key;
 
+	if (s->carry_off)
+		return false;
 	if (len == 0)
 		return s->nquiet_not == 0 ||
 		    (s->nquiet_not == 1 && s->quiet_not[0][0] == '\0');
@@ -1041,7 +1047,7 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 		struct cache_entry *c;
 		bool ok;
 
-		if (v == nvisit || visit_at[v] > i) {
+		if (!s->carry_off && (v == nvisit || visit_at[v] > i)) {
 			/* Up to the next kid something asks about. */
 			size_t next = v < nvisit ? visit_at[v] : nkids;
 
@@ -1049,7 +1055,8 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			i = next - 1;
 			continue;
 		}
-		v++;
+		if (v < nvisit && visit_at[v] == i)
+			v++;
 		rel_push(s, base, kids[i].name);
 		if (kids[i].is_dir) {
 			ok = reuse_clean_subdir(s) ||
@@ -1291,9 +1298,12 @@ quiet_not_build(struct source_dir *sd, struct scan *s)
 		bool found;
 		size_t w = dir_watch_index(sd, sd->dirty_wds[i], &found);
 
-		if (found)
-			ARRAY_PUSH(s->quiet_not, s->nquiet_not, cap,
-			    xstrdup(sd->watches[w].path));
+		if (!found)
+			continue;
+		if (sd->watches[w].shared)
+			s->carry_off = true;
+		ARRAY_PUSH(s->quiet_not, s->nquiet_not, cap,
+		    xstrdup(sd->watches[w].path));
 	}
 	if (s->nquiet_not > 1)
 		qsort(s->quiet_not, s->nquiet_not, sizeof s->quiet_not[0],

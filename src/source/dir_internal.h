@@ -29,6 +29,9 @@ struct watch {
 	unsigned gen; /* the scan that last saw it */
 	bool dirty; /* a relevant event arrived since the last scan */
 	char *path; /* one relative path that reaches it ("" = root) */
+	/* Reached by more than one path: its path does not name every
+	 * directory an event on it concerns. */
+	bool shared;
 };
 
 /* What the last scan found in one directory (by relative path). */

@@ -77,6 +77,11 @@ dir_watch_add(struct source_dir *sd, const char *rel, uint32_t mask,
 		sd->watches[i] = w;
 		sd->nwatches++;
 	} else if (strcmp(sd->watches[i].path, rel) != 0) {
+		/* Seen under another path by this very scan: one directory
+		 * reached twice (a symlink to a directory of the tree, a bind
+		 * mount). Otherwise it was renamed. */
+		if (sd->watches[i].gen == sd->gen)
+			sd->watches[i].shared = true;
 		free(sd->watches[i].path);
 		sd->watches[i].path = xstrdup(rel);
 	}

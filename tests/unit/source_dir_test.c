@@ -1435,6 +1435,30 @@ test_delta_random(void **state)
 	free(h.data);
 }
 
+/* One directory reached twice, directly and through a symlink walked
+ * after it: an edit in it is seen under both paths, although its watch
+ * names only the last one. */
+static void
+test_delta_dir_reached_twice(void **state)
+{
+	struct fx *f = *state;
+	char *target = at(f, "b/v1");
+
+	mkdir_in(f, "b");
+	mkdir_in(f, "b/v1");
+	mkdir_in(f, "z");
+	put(f, "b/v1/x.yaml", "1\n");
+	symlink_in(f, target, "z/current");
+	delta_setup(f, 6); /* and the 4 files delta_setup makes */
+	put(f, "b/v1/x.yaml", "2\n");
+	expect_change(f);
+	assert_delta(f, LIST("b/v1/x.yaml=2\n", "z/current/x.yaml=2\n"), NONE);
+	put(f, "b/v1/x.yaml", "3\n");
+	expect_change(f);
+	assert_delta(f, LIST("b/v1/x.yaml=3\n", "z/current/x.yaml=3\n"), NONE);
+	free(target);
+}
+
 #define WATCH_TEST(fn, setup_fn, label)                                      \
 	{ #fn label, fn, setup_fn, teardown, NULL }
 
@@ -1483,6 +1507,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delta_wide_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delta_random, setup, teardown),
 		WATCH_TEST(test_delta_random, setup_trusting, " (fast path)"),
+		cmocka_unit_test_setup_teardown(test_delta_dir_reached_twice, setup, teardown),
+		WATCH_TEST(test_delta_dir_reached_twice, setup_trusting, " (fast path)"),
 		WATCH_TEST(test_delta_symlinks, setup_trusting, " (fast path)"),
 	};
 
