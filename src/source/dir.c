@@ -12,16 +12,14 @@
  * rescan that no event asked for (startup, SIGHUP) re-checks everything.
  *
  * An event-driven rescan does not even walk what did not change: a clean
- * directory below which no watch is dirty and no directory was
- * distrusted is carried over whole (skip_subtree: its records and cached
- * files are one run each in the sorted arrays, moved in two copies), and
- * in a clean directory so is every run of kids nothing asks about
- * (carry_kids), so the walk visits the changed directories and their
- * parents only. With
- * the delta form on (source_dir_set_delta), such a scan hands out only the
- * files read again with new bytes and the paths of the old entries no run
- * carried and no new entry replaced (cache_retire). The watches live in
- * dir_watch.c. */
+ * directory below which no watch is dirty and no directory was distrusted
+ * is carried over whole, and in a clean directory so is every run of kids
+ * nothing asks about (dir_carry.c: their records and cached files are one
+ * run each in the sorted arrays, moved in two copies), so the walk visits
+ * the changed directories and their parents only. With the delta form on
+ * (source_dir_set_delta), such a scan hands out only the files read again
+ * with new bytes and the paths of the old entries no run carried and no
+ * new entry replaced. The watches live in dir_watch.c. */
 #include "source/dir_internal.h"
 #include "source/names.h"
 
@@ -49,50 +47,6 @@
  * written again within the same timestamp granule without any visible
  * stat change (git's "racily clean" problem): re-read it next time. */
 #define RACY_NS ((int64_t)2 * 1000 * 1000 * 1000)
-
-/* A run [lo, hi) of an old array (cache, directory records) that the scan
- * in progress moved into the new one; what lies between runs is freed. */
-struct run {
-	size_t lo, hi;
-};
-
-struct devino {
-	dev_t dev;
-	ino_t ino;
-	size_t rel_len; /* length of the relative path of this directory */
-};
-
-struct scan {
-	struct source_dir *sd;
-	struct source_files *out;
-	struct strbuf rel; /* relative path of the current entry */
-	struct devino *stack; /* directories on the current path */
-	size_t depth, stackcap;
-	size_t cursor; /* into sd->cache: the walk visits paths in order */
-	struct cache_entry *fresh; /* next cache, built in path order */
-	size_t nfresh, capfresh;
-	size_t dir_cursor; /* into sd->dirs */
-	struct dir_record *new_dirs;
-	size_t nnew_dirs, capnew_dirs;
-	bool incremental; /* clean directories may be reused */
-	struct run *cache_runs, *dir_runs; /* moved from sd->cache, sd->dirs */
-	size_t ncache_runs, capcache_runs, ndir_runs, capdir_runs;
-	size_t *visited; /* slots of new_dirs made by a walk, not carried */
-	size_t nvisited, capvisited;
-	int *file_wds;
-	size_t nfile_wds, capfile_wds;
-	const char **quiet_not; /* sorted: attention and dirty watch paths */
-	size_t nquiet_not;
-	/* A dirty watch is reached by several paths: nothing is carried
-	 * unwalked this scan (every clean directory is looked at, as its
-	 * watch says). */
-	bool carry_off;
-	bool delta_out; /* out gets only changed files and removed paths */
-	bool changed; /* a file read again with new bytes */
-	char **linkdirs;
-	size_t nlinkdirs, caplinkdirs;
-	int64_t now_ns;
-};
 
 static int64_t
 ts_ns(const struct timespec *ts)
@@ -196,12 +150,6 @@ source_dir_close(struct source_dir *sd)
 
 /* --- scan -------------------------------------------------------------- */
 
-static const char *
-rel_of(const struct scan *s)
-{
-	return s->rel.buf ? s->rel.buf : "";
-}
-
 static void
 rel_set_len(struct scan *s, size_t len)
 {
@@ -247,165 +195,6 @@ cache_find(struct scan *s, const char *path)
 	return NULL;
 }
 
-/* Records that old[lo, hi) moved into the new array; adjacent runs merge
- * (the walk moves entries in order). */
-static void
-run_push(struct run **runs, size_t *n, size_t *cap, size_t lo, size_t hi)
-{
-	if (lo == hi)
-		return;
-	if (*n > 0 && (*runs)[*n - 1].hi == lo) {
-		(*runs)[*n - 1].hi = hi;
-		return;
-	}
-	ARRAY_PUSH(*runs, *n, *cap, ((struct run){ lo, hi }));
-}
-
-/* An unchanged file, carried into the next cache. */
-static void
-cache_carry(struct scan *s, struct cache_entry *c)
-{
-	size_t i = (size_t)(c - s->sd->cache);
-
-	ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *c);
-	run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, i, i + 1);
-}
-
-static int
-run_cmp(const void *a, const void *b)
-{
-	const struct run *x = a, *y = b;
-
-	return (x->lo > y->lo) - (x->lo < y->lo);
-}
-
-static int
-cstr_cmp_ptr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static size_t
-strings_lower_bound(const char *const *v, size_t n, const char *key)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(v[mid], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static size_t
-cache_lower_bound(const struct cache_entry *c, size_t lo, size_t hi,
-    const char *key)
-{
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(c[mid].path, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static void emit_blob(struct scan *s, struct source_blob *b);
-
-/* Whether path lies strictly below the directory rel ("" = the root). */
-static bool
-is_below(const char *path, const char *rel, size_t len)
-{
-	if (len == 0)
-		return path[0] != '\0';
-	return strncmp(path, rel, len) == 0 && path[len] == '/';
-}
-
-/* Nothing below rel needs looking at: no dirty watch and no directory the
- * last scan could not trust lies below it. */
-static bool
-subtree_quiet(const struct scan *s, const char *rel)
-{
-	size_t len = strlen(rel), i;
-	char *key;
-
-	if (s->carry_off)
-		return false;
-	if (len == 0)
-		return s->nquiet_not == 0 ||
-		    (s->nquiet_not == 1 && s->quiet_not[0][0] == '\0');
-	key = xasprintf("%s/", rel);
-	i = strings_lower_bound(s->quiet_not, s->nquiet_not, key);
-	free(key);
-	return i == s->nquiet_not || !is_below(s->quiet_not[i], rel, len);
-}
-
-/* Carries the subtree of the clean, quiet directory sd->dirs[at] (the
- * current entry) over unwalked: its records and cached files move to the
- * new arrays in two copies, whatever their number. */
-static void
-skip_subtree(struct scan *s, size_t at)
-{
-	struct source_dir *sd = s->sd;
-	const char *rel = sd->dirs[at].rel;
-	size_t len = strlen(rel), lo, hi, l, h, n;
-	char *key;
-
-	/* Directory records: at and the run below it. */
-	l = at + 1;
-	h = sd->ndirs;
-	while (l < h) {
-		size_t m = l + (h - l) / 2;
-
-		if (is_below(sd->dirs[m].rel, rel, len))
-			l = m + 1;
-		else
-			h = m;
-	}
-	n = l - at;
-	ARRAY_RESERVE(s->new_dirs, s->nnew_dirs + n - 1, s->capnew_dirs);
-	memcpy(&s->new_dirs[s->nnew_dirs], &sd->dirs[at], n * sizeof sd->dirs[0]);
-	s->nnew_dirs += n;
-	run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, at, l);
-	s->dir_cursor = l;
-	sd->stats.dirs_reused += n;
-	sd->stats.subtrees_skipped++;
-	dir_watch_clean(sd, sd->dirs[at].wd);
-
-	/* Cached files: every path below rel, one sorted run. */
-	key = len ? xasprintf("%s/", rel) : xstrdup("");
-	lo = cache_lower_bound(sd->cache, s->cursor, sd->ncache, key);
-	free(key);
-	l = lo;
-	h = sd->ncache;
-	while (l < h) {
-		size_t m = l + (h - l) / 2;
-
-		if (is_below(sd->cache[m].path, rel, len))
-			l = m + 1;
-		else
-			h = m;
-	}
-	hi = l;
-	n = hi - lo;
-	if (n > 0) {
-		ARRAY_RESERVE(s->fresh, s->nfresh + n - 1, s->capfresh);
-		memcpy(&s->fresh[s->nfresh], &sd->cache[lo], n * sizeof sd->cache[0]);
-		s->nfresh += n;
-		run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, lo,
-		    hi);
-		if (!s->delta_out)
-			for (size_t i = lo; i < hi; i++)
-				emit_blob(s, sd->cache[i].blob);
-	}
-	s->cursor = hi;
-}
 
 static bool
 cache_matches(const struct cache_entry *c, const struct stat *st)
@@ -415,8 +204,8 @@ cache_matches(const struct cache_entry *c, const struct stat *st)
 	    c->ctime_ns == ts_ns(&st->st_ctim);
 }
 
-static void
-emit_blob(struct scan *s, struct source_blob *b)
+void
+dir_scan_emit(struct scan *s, struct source_blob *b)
 {
 	struct source_file f = { 0 };
 
@@ -429,7 +218,7 @@ static void
 emit(struct scan *s, const struct cache_entry *c)
 {
 	if (!s->delta_out)
-		emit_blob(s, c->blob);
+		dir_scan_emit(s, c->blob);
 }
 
 /* A file the walk read again: handed out if its bytes differ from what
@@ -450,7 +239,7 @@ emit_read(struct scan *s, struct cache_entry *c, struct cache_entry *old)
 		return;
 	}
 	s->changed = true;
-	emit_blob(s, c->blob);
+	dir_scan_emit(s, c->blob);
 }
 
 static void
@@ -523,7 +312,7 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 	}
 	if (old != NULL && cache_matches(old, st)) {
 		emit(s, old);
-		cache_carry(s, old);
+		dir_carry_one(s, old);
 		return st->st_nlink == 1;
 	}
 	/* O_NONBLOCK: never hang on a FIFO swapped in since the stat. */
@@ -631,19 +420,11 @@ enter_dir(struct scan *s, int dfd, const char *name, bool is_link)
 	return true;
 }
 
-/* One directory entry, classified before the siblings are sorted. */
-struct dent {
-	char *name;
-	bool is_dir, is_link;
-	bool have_st; /* st is the (followed) stat of the entry */
-	struct stat st;
-};
-
 /* Siblings in the order their paths sort: a directory "a" compares as
  * "a/", so "a.yaml" < "a/b.yaml" holds, and a depth-first walk over sorted
  * siblings yields every path in byte-wise strcmp order. */
-static int
-dent_cmp(const void *a, const void *b)
+int
+dir_dent_cmp(const void *a, const void *b)
 {
 	const struct dent *x = a, *y = b;
 	const unsigned char *p = (const unsigned char *)x->name;
@@ -819,8 +600,8 @@ reuse_clean_subdir(struct scan *s)
 	for (size_t i = 0; i < s->depth; i++)
 		if (s->stack[i].dev == old->dev && s->stack[i].ino == old->ino)
 			return false; /* let enter_dir report the loop */
-	if (subtree_quiet(s, old->rel)) {
-		skip_subtree(s, (size_t)(old - s->sd->dirs));
+	if (dir_carry_quiet(s, old->rel)) {
+		dir_carry_subtree(s, (size_t)(old - s->sd->dirs));
 		return true;
 	}
 	rec = (struct dir_record){
@@ -837,190 +618,6 @@ reuse_clean_subdir(struct scan *s)
 	reuse_dir(s, -1, old, slot);
 	s->depth--;
 	return true;
-}
-
-/* dir_key_cmp of a record's rel against a key in walk order: a file path,
- * or a directory path ending in '/'. */
-static int
-rec_cmp_key(const char *rel, const char *key)
-{
-	if (*rel == '\0')
-		return -1; /* the root comes first */
-	while (*rel != '\0' && *rel == *key) {
-		rel++;
-		key++;
-	}
-	if (*rel != '\0')
-		return (unsigned char)*rel - (unsigned char)*key;
-	if (*key != '/')
-		return '/' - (unsigned char)*key;
-	return key[1] == '\0' ? 0 : -1;
-}
-
-static size_t
-rec_lower_bound(const struct source_dir *sd, size_t lo, const char *key)
-{
-	size_t hi = sd->ndirs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (rec_cmp_key(sd->dirs[mid].rel, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The key of a kid of the directory rel[0, base) in walk order. */
-static char *
-kid_key(const struct scan *s, size_t base, const struct dir_kid *k)
-{
-	return base ? xasprintf("%.*s/%s%s", (int)base, rel_of(s), k->name,
-	    k->is_dir ? "/" : "") : xasprintf("%s%s", k->name,
-	    k->is_dir ? "/" : "");
-}
-
-/* Where a kid named name (a directory or not) sits in kids (walk order). */
-static size_t
-kid_find(const struct dir_kid *kids, size_t n, const char *name, bool is_dir)
-{
-	struct dent probe = { .name = (char *)name, .is_dir = is_dir };
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		struct dent k = { .name = kids[mid].name, .is_dir = kids[mid].is_dir };
-
-		if (dent_cmp(&k, &probe) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < n && kids[lo].is_dir == is_dir && strcmp(kids[lo].name, name) == 0)
-		return lo;
-	return n;
-}
-
-static int
-size_cmp(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The kids of the clean directory rel[0, base) that something below them
- * (a dirty watch, a distrusted directory) asks to look at, sorted. */
-static size_t *
-kids_to_visit(const struct scan *s, size_t base, const struct dir_kid *kids,
-    size_t nkids, size_t *n_out)
-{
-	const char *d = rel_of(s);
-	char *prefix = base ? xasprintf("%.*s/", (int)base, d) : xstrdup("");
-	size_t plen = strlen(prefix), n = 0, cap = 0, j = 0;
-	size_t i = strings_lower_bound(s->quiet_not, s->nquiet_not, prefix);
-	size_t *out = NULL;
-
-	for (; i < s->nquiet_not; i++) {
-		const char *p = s->quiet_not[i], *name, *slash;
-		char *kid;
-		size_t at;
-
-		if (strncmp(p, prefix, plen) != 0)
-			break;
-		name = p + plen;
-		if (*name == '\0')
-			continue; /* the root itself */
-		slash = strchr(name, '/');
-		kid = slash ? xstrndup(name, (size_t)(slash - name)) : xstrdup(name);
-		at = kid_find(kids, nkids, kid, true);
-		if (at == nkids && slash == NULL)
-			at = kid_find(kids, nkids, kid, false);
-		free(kid);
-		if (at < nkids)
-			ARRAY_PUSH(out, n, cap, at);
-	}
-	free(prefix);
-	if (n > 1)
-		qsort(out, n, sizeof out[0], size_cmp);
-	for (i = 0; i < n; i++)
-		if (j == 0 || out[j - 1] != out[i])
-			out[j++] = out[i];
-	*n_out = j;
-	return out;
-}
-
-/* Carries kids [a, b) of the clean directory rel[0, base) over unwalked:
- * nothing below them changed, and in walk order their records and cached
- * files are one run each. */
-static void
-carry_kids(struct scan *s, size_t base, const struct dir_kid *kids,
-    size_t nkids, size_t a, size_t b)
-{
-	struct source_dir *sd = s->sd;
-	const char *d = rel_of(s);
-	char *ka = kid_key(s, base, &kids[a]);
-	char *kb = b < nkids ? kid_key(s, base, &kids[b]) : NULL;
-	size_t clo, chi, rlo, rhi, n;
-
-	clo = cache_lower_bound(sd->cache, s->cursor, sd->ncache, ka);
-	rlo = rec_lower_bound(sd, s->dir_cursor, ka);
-	if (kb != NULL) {
-		chi = cache_lower_bound(sd->cache, clo, sd->ncache, kb);
-		rhi = rec_lower_bound(sd, rlo, kb);
-	} else {
-		/* To the end of the directory's subtree. */
-		size_t l = clo, h = sd->ncache;
-
-		while (l < h) {
-			size_t m = l + (h - l) / 2;
-
-			if (is_below(sd->cache[m].path, d, base))
-				l = m + 1;
-			else
-				h = m;
-		}
-		chi = l;
-		l = rlo;
-		h = sd->ndirs;
-		while (l < h) {
-			size_t m = l + (h - l) / 2;
-
-			if (is_below(sd->dirs[m].rel, d, base))
-				l = m + 1;
-			else
-				h = m;
-		}
-		rhi = l;
-	}
-	free(ka);
-	free(kb);
-	n = rhi - rlo;
-	if (n > 0) {
-		ARRAY_RESERVE(s->new_dirs, s->nnew_dirs + n - 1, s->capnew_dirs);
-		memcpy(&s->new_dirs[s->nnew_dirs], &sd->dirs[rlo],
-		    n * sizeof sd->dirs[0]);
-		s->nnew_dirs += n;
-		run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, rlo, rhi);
-		s->dir_cursor = rhi;
-		sd->stats.dirs_reused += n;
-	}
-	n = chi - clo;
-	if (n > 0) {
-		ARRAY_RESERVE(s->fresh, s->nfresh + n - 1, s->capfresh);
-		memcpy(&s->fresh[s->nfresh], &sd->cache[clo],
-		    n * sizeof sd->cache[0]);
-		s->nfresh += n;
-		run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, clo,
-		    chi);
-		if (!s->delta_out)
-			for (size_t i = clo; i < chi; i++)
-				emit_blob(s, sd->cache[i].blob);
-		s->cursor = chi;
-	}
-	sd->stats.subtrees_skipped++;
 }
 
 /* A directory nothing relevant happened in since the last scan: its
@@ -1042,7 +639,7 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 	old->kids = NULL;
 	old->nkids = 0;
 	s->sd->stats.dirs_reused++;
-	visit_at = kids_to_visit(s, base, kids, nkids, &nvisit);
+	visit_at = dir_carry_kids_to_visit(s, base, kids, nkids, &nvisit);
 	for (size_t i = 0, v = 0; i < nkids; i++) {
 		struct cache_entry *c;
 		bool ok;
@@ -1051,7 +648,7 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			/* Up to the next kid something asks about. */
 			size_t next = v < nvisit ? visit_at[v] : nkids;
 
-			carry_kids(s, base, kids, nkids, i, next);
+			dir_carry_kids(s, base, kids, nkids, i, next);
 			i = next - 1;
 			continue;
 		}
@@ -1064,7 +661,7 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			    enter_dir(s, fd, kids[i].name, false));
 		} else if ((c = cache_find(s, rel_of(s))) != NULL && !c->racy) {
 			emit(s, c);
-			cache_carry(s, c);
+			dir_carry_one(s, c);
 			ok = true;
 		} else {
 			struct dent e = { .name = kids[i].name };
@@ -1136,7 +733,7 @@ read_dir(struct scan *s, int fd, size_t slot)
 	}
 
 	if (n > 1)
-		qsort(ents, n, sizeof ents[0], dent_cmp);
+		qsort(ents, n, sizeof ents[0], dir_dent_cmp);
 	kids = n ? xreallocarray(NULL, n, sizeof kids[0]) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		rel_push(s, base, ents[i].name);
@@ -1164,9 +761,9 @@ scan_dir(struct scan *s, int fd, const struct stat *st)
 	    dir_watch_clean(s->sd, old->wd);
 	size_t slot = s->nnew_dirs;
 
-	if (clean && subtree_quiet(s, old->rel)) {
+	if (clean && dir_carry_quiet(s, old->rel)) {
 		close(fd);
-		skip_subtree(s, (size_t)(old - s->sd->dirs));
+		dir_carry_subtree(s, (size_t)(old - s->sd->dirs));
 		return;
 	}
 	rec = (struct dir_record){
@@ -1216,116 +813,6 @@ revision_of(const struct cache_entry *files, size_t n)
 	return xstrdup(hex);
 }
 
-static void
-runs_order(struct run *runs, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		if (runs[i].lo < runs[i - 1].hi) {
-			qsort(runs, n, sizeof runs[0], run_cmp);
-			return;
-		}
-	}
-}
-
-/* Frees the old cache entries no run carried over: files read again
- * (seen) and files gone. With collect, the gone ones become out->removed
- * (sorted: the cache is) and leave the revision. */
-static void
-cache_retire(struct source_dir *sd, struct scan *s, bool collect)
-{
-	size_t cap = 0, at = 0;
-
-	runs_order(s->cache_runs, s->ncache_runs);
-	for (size_t r = 0; r <= s->ncache_runs; r++) {
-		size_t end = r < s->ncache_runs ? s->cache_runs[r].lo : sd->ncache;
-
-		for (size_t i = at; i < end; i++) {
-			struct cache_entry *c = &sd->cache[i];
-
-			if (collect && !c->seen) {
-				ARRAY_PUSH(s->out->removed, s->out->n_removed,
-				    cap, xstrdup(c->path));
-			}
-			source_blob_unref(c->blob);
-		}
-		if (r < s->ncache_runs && s->cache_runs[r].hi > at)
-			at = s->cache_runs[r].hi;
-	}
-	free(sd->cache);
-	free(s->cache_runs);
-}
-
-/* Frees the old directory records no run carried over. After a scan that
- * walked only part of the tree, the watches of directories that are gone
- * (no longer reached, not merely unvisited) are dropped here. */
-static void
-dirs_retire(struct source_dir *sd, struct scan *s, bool partial)
-{
-	size_t at = 0;
-
-	runs_order(s->dir_runs, s->ndir_runs);
-	for (size_t r = 0; r <= s->ndir_runs; r++) {
-		size_t end = r < s->ndir_runs ? s->dir_runs[r].lo : sd->ndirs;
-
-		for (size_t i = at; i < end; i++) {
-			struct dir_record *d = &sd->dirs[i];
-
-			if (partial && d->wd != -1)
-				dir_watch_drop_if_stale(sd, d->wd);
-			for (size_t k = 0; k < d->nkids; k++)
-				free(d->kids[k].name);
-			free(d->kids);
-			free(d->rel);
-		}
-		if (r < s->ndir_runs && s->dir_runs[r].hi > at)
-			at = s->dir_runs[r].hi;
-	}
-	free(sd->dirs);
-	free(s->dir_runs);
-}
-
-/* What the scan must look inside although a clean parent would let it
- * skip: the directories the last scan could not trust, and the paths of
- * the watches events marked dirty. */
-static void
-quiet_not_build(struct source_dir *sd, struct scan *s)
-{
-	size_t cap = 0;
-
-	for (size_t i = 0; i < sd->nattention; i++)
-		ARRAY_PUSH(s->quiet_not, s->nquiet_not, cap, sd->attention[i]);
-	for (size_t i = 0; i < sd->ndirty_wds; i++) {
-		bool found;
-		size_t w = dir_watch_index(sd, sd->dirty_wds[i], &found);
-
-		if (!found)
-			continue;
-		if (sd->watches[w].shared)
-			s->carry_off = true;
-		ARRAY_PUSH(s->quiet_not, s->nquiet_not, cap,
-		    xstrdup(sd->watches[w].path));
-	}
-	if (s->nquiet_not > 1)
-		qsort(s->quiet_not, s->nquiet_not, sizeof s->quiet_not[0],
-		    cstr_cmp_ptr);
-}
-
-static void
-quiet_not_free(struct source_dir *sd, struct scan *s)
-{
-	/* The attention strings are sd's; the rest are copies. */
-	for (size_t i = 0; i < s->nquiet_not; i++) {
-		const char *p = s->quiet_not[i];
-		size_t k = strings_lower_bound((const char *const *)sd->attention,
-		    sd->nattention, p);
-
-		if (k < sd->nattention && sd->attention[k] == p)
-			continue;
-		free((char *)p);
-	}
-	free(s->quiet_not);
-}
-
 void
 source_dir_set_delta(struct source_dir *sd, bool on)
 {
@@ -1363,7 +850,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	s.incremental = sd->events_seen;
 	s.delta_out = sd->delta && sd->have_scan && s.incremental;
 	if (s.incremental)
-		quiet_not_build(sd, &s);
+		dir_carry_quiet_not_build(sd, &s);
 	sd->gen++;
 	memset(&sd->stats, 0, sizeof sd->stats);
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -1395,9 +882,9 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 		out->n = 0;
 		s.delta_out = false;
 		for (size_t i = 0; i < s.nfresh; i++)
-			emit_blob(&s, s.fresh[i].blob);
+			dir_scan_emit(&s, s.fresh[i].blob);
 	}
-	cache_retire(sd, &s, s.delta_out);
+	dir_carry_cache_retire(sd, &s, s.delta_out);
 	out->delta = s.delta_out;
 	sd->cache = s.fresh;
 	sd->ncache = s.nfresh;
@@ -1412,7 +899,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	sd->have_scan = true;
 	diag_list_sort(&out->diags);
 
-	dirs_retire(sd, &s, s.incremental);
+	dir_carry_dirs_retire(sd, &s, s.incremental);
 	sd->dirs = s.new_dirs;
 	sd->ndirs = s.nnew_dirs;
 	if (s.incremental) {
@@ -1437,7 +924,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	sd->file_wds = s.file_wds;
 	sd->nfile_wds = s.nfile_wds;
 	sd->events_seen = false;
-	quiet_not_free(sd, &s);
+	dir_carry_quiet_not_free(sd, &s);
 	strings_free(sd->attention, sd->nattention);
 	sd->attention = NULL;
 	sd->nattention = 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "source/dir.h"
@@ -98,7 +99,7 @@ struct source_dir {
 	 * event names it: directories the last scan could not trust
 	 * (dir_record.reusable false), sorted by strcmp. With the dirty
 	 * watches' paths, every other clean directory's whole subtree is
-	 * carried over without being walked (skip_subtree). */
+	 * carried over without being walked (dir_carry.c). */
 	char **attention;
 	size_t nattention;
 	int *dirty_wds; /* watches marked dirty since the last scan */
@@ -147,5 +148,87 @@ void dir_watch_drop_if_stale(struct source_dir *sd, int wd);
 bool dir_watch_clean(struct source_dir *sd, int wd);
 /* Watches the root's parent, to notice the root itself being replaced. */
 void dir_watch_parent(struct source_dir *sd);
+
+/* --- the scan (dir.c, dir_carry.c) ------------------------------------------ */
+
+#include "util/strbuf.h"
+
+/* A run [lo, hi) of an old array (cache, directory records) that the scan
+ * in progress moved into the new one; what lies between runs is freed. */
+struct run {
+	size_t lo, hi;
+};
+
+struct devino {
+	dev_t dev;
+	ino_t ino;
+	size_t rel_len; /* length of the relative path of this directory */
+};
+
+struct scan {
+	struct source_dir *sd;
+	struct source_files *out;
+	struct strbuf rel; /* relative path of the current entry */
+	struct devino *stack; /* directories on the current path */
+	size_t depth, stackcap;
+	size_t cursor; /* into sd->cache: the walk visits paths in order */
+	struct cache_entry *fresh; /* next cache, built in path order */
+	size_t nfresh, capfresh;
+	size_t dir_cursor; /* into sd->dirs */
+	struct dir_record *new_dirs;
+	size_t nnew_dirs, capnew_dirs;
+	bool incremental; /* clean directories may be reused */
+	struct run *cache_runs, *dir_runs; /* moved from sd->cache, sd->dirs */
+	size_t ncache_runs, capcache_runs, ndir_runs, capdir_runs;
+	size_t *visited; /* slots of new_dirs made by a walk, not carried */
+	size_t nvisited, capvisited;
+	int *file_wds;
+	size_t nfile_wds, capfile_wds;
+	const char **quiet_not; /* sorted: attention and dirty watch paths */
+	size_t nquiet_not;
+	/* A dirty watch is reached by several paths: nothing is carried
+	 * unwalked this scan (every clean directory is looked at, as its
+	 * watch says). */
+	bool carry_off;
+	bool delta_out; /* out gets only changed files and removed paths */
+	bool changed; /* a file read again with new bytes */
+	char **linkdirs;
+	size_t nlinkdirs, caplinkdirs;
+	int64_t now_ns;
+};
+
+/* One directory entry, classified before the siblings are sorted. */
+struct dent {
+	char *name;
+	bool is_dir, is_link;
+	bool have_st; /* st is the (followed) stat of the entry */
+	struct stat st;
+};
+
+static inline const char *
+rel_of(const struct scan *s)
+{
+	return s->rel.buf ? s->rel.buf : "";
+}
+
+/* dir.c */
+void dir_scan_emit(struct scan *s, struct source_blob *b);
+/* Siblings in walk order (a directory "a" compares as "a/"). */
+int dir_dent_cmp(const void *a, const void *b);
+
+/* dir_carry.c */
+void dir_carry_one(struct scan *s, struct cache_entry *c);
+bool dir_carry_quiet(const struct scan *s, const char *rel);
+void dir_carry_subtree(struct scan *s, size_t at);
+size_t *dir_carry_kids_to_visit(const struct scan *s, size_t base,
+    const struct dir_kid *kids, size_t nkids, size_t *n_out);
+void dir_carry_kids(struct scan *s, size_t base, const struct dir_kid *kids,
+    size_t nkids, size_t a, size_t b);
+void dir_carry_cache_retire(struct source_dir *sd, struct scan *s,
+    bool collect);
+void dir_carry_dirs_retire(struct source_dir *sd, struct scan *s,
+    bool partial);
+void dir_carry_quiet_not_build(struct source_dir *sd, struct scan *s);
+void dir_carry_quiet_not_free(struct source_dir *sd, struct scan *s);
 
 #endif
