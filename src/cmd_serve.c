@@ -10,10 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,12 +23,12 @@
 #include "owners_file.h"
 #include "report.h"
 #include "source/debounce.h"
-#include "source/git.h"
 #include "source/lastgood.h"
 #include "source/source.h"
 #include "tls/tls.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/loop.h"
 #include "util/xalloc.h"
 
 struct serve {
@@ -46,9 +44,11 @@ struct serve {
 	struct ads_server *ads;
 	struct admin_server *admin;
 	struct debounce debounce;
-	int epfd, timerfd, sigfd;
+	struct loop *loop; /* every fd and timer below */
+	struct loop_timer *debounce_timer;
+	struct loop_timer *watchdog; /* at half of WATCHDOG_USEC, or NULL */
+	int sigfd;
 	int refreshfd; /* eventfd: the admin thread asks for POST /refresh */
-	int watchdogfd; /* timerfd at half of WATCHDOG_USEC, or -1 */
 	struct snapshot *current; /* last published */
 	char *serving_subject; /* git: subject of the commit in effect */
 	char **lines; /* problems reported by the last build */
@@ -83,6 +83,11 @@ struct serve {
 	bool defer_persist;
 	struct source_files pending_files;
 };
+
+/* Whether serve's source hands pipeline_build the delta form of
+ * source_files (only changed files and removed paths after a change the
+ * source could follow). Needs a pipeline that accepts delta = true. */
+#define SERVE_SOURCE_DELTA false
 
 static int64_t
 now_ms(void)
@@ -294,23 +299,21 @@ serve_publish_admin(struct serve *s, const struct build_result *r, double second
 static void
 serve_publish_fetch(struct serve *s)
 {
-	struct source_git_stats st;
+	struct source_fetch_stats st;
 	struct admin_fetch_info fi;
 
-	if (s->admin == NULL || s->source->ops != &source_git_ops ||
-	    s->cfg.source.git.remote[0] == '\0')
+	if (s->admin == NULL || !source_fetch_stats(s->source, &st))
 		return;
-	source_git_get_stats(s->source->impl, &st);
 	/* Started, failed, or worked again: one of the three moves. */
 	if (s->have_fetch_seen && st.fetches == s->fetch_seen.fetches &&
-	    st.fetch_failures == s->fetch_seen.failures &&
+	    st.failures == s->fetch_seen.failures &&
 	    st.consecutive_failures == s->fetch_seen.consecutive_failures)
 		return;
 	fi = (struct admin_fetch_info){
 		.fetches = st.fetches,
-		.failures = st.fetch_failures,
+		.failures = st.failures,
 		.consecutive_failures = st.consecutive_failures,
-		.last_error = st.last_fetch_error,
+		.last_error = st.last_error,
 	};
 	admin_server_set_fetch(s->admin, &fi);
 	s->fetch_seen = fi;
@@ -471,7 +474,6 @@ static bool
 serve_git_fallback(struct serve *s, struct build_result *r,
     const char *tip, char **subject)
 {
-	struct cairn_config cfg = s->cfg;
 	struct source_files files = { 0 };
 	struct diag_list tipdiags, diags;
 	struct source *src;
@@ -490,13 +492,8 @@ serve_git_fallback(struct serve *s, struct build_result *r,
 		free(commit);
 		return false;
 	}
-	/* The mirror (remote) already holds the commit: read it, no fetch. */
-	if (s->source->ops == &source_git_ops && cfg.source.git.remote[0]) {
-		cfg.source.git.repository = (char *)source_git_repository_path(s->source->impl);
-		cfg.source.git.remote = "";
-	}
 	diag_list_init(&diags);
-	if (source_open(&cfg, commit, &src, &diags) < 0) {
+	if (source_open_revision(s->source, commit, &src, &diags) < 0) {
 		log_warning("last good commit %s persisted in %s cannot be read: %s",
 		    commit, lastgood_directory(s->lastgood),
 		    diags.n ? diags.items[0].message : "?");
@@ -642,24 +639,11 @@ serve_persist_deferred(struct serve *s)
 static void
 serve_arm_timer(struct serve *s)
 {
-	int64_t ms = debounce_timeout(&s->debounce, now_ms());
-	struct itimerspec its = { 0 };
-
-	if (ms >= 0) {
-		/* 0 would disarm the timer: fire after 1 ns instead. */
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = (ms % 1000) * 1000000 + (ms == 0);
-	}
-	timerfd_settime(s->timerfd, 0, &its, NULL);
+	loop_timer_arm(s->debounce_timer,
+	    debounce_timeout(&s->debounce, now_ms()));
 }
 
-static int
-epoll_watch(int epfd, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
+static void serve_on_source(void *arg);
 
 static bool
 str_changed(const char *a, const char *b)
@@ -740,10 +724,13 @@ serve_reload(struct serve *s)
 			return;
 		}
 		diag_list_free(&diags);
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, source_fd(s->source), NULL);
+		source_set_delta(src, SERVE_SOURCE_DELTA);
+		loop_remove_fd(s->loop, source_fd(s->source));
 		source_close(s->source);
 		s->source = src;
-		epoll_watch(s->epfd, source_fd(s->source));
+		if (loop_add_fd(s->loop, source_fd(s->source), serve_on_source, s) < 0)
+			log_error("cannot watch %s: %s; changes are picked up on "
+			    "SIGHUP only", s->source->description, strerror(errno));
 		/* New files, new cache: nothing of the old source applies
 		 * (the kept build holds what it points to). */
 		pipeline_free(s->pipeline);
@@ -772,8 +759,9 @@ serve_reload(struct serve *s)
 }
 
 static void
-serve_on_signal(struct serve *s)
+serve_on_signal(void *arg)
 {
+	struct serve *s = arg;
 	struct signalfd_siginfo si;
 
 	while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -793,64 +781,71 @@ serve_on_signal(struct serve *s)
 	}
 }
 
+/* The debounce timer: a rebuild once changes have settled. */
+static void
+serve_on_debounce(void *arg)
+{
+	struct serve *s = arg;
+
+	if (debounce_timeout(&s->debounce, now_ms()) == 0) {
+		debounce_fire(&s->debounce);
+		serve_rebuild(s, "change");
+	}
+	serve_arm_timer(s);
+}
+
+static void
+serve_on_refresh(void *arg)
+{
+	struct serve *s = arg;
+	uint64_t requests;
+
+	if (read(s->refreshfd, &requests, sizeof requests) > 0) {
+		log_info("refresh requested");
+		if (source_refresh(s->source) < 0)
+			log_warning("refreshing the source failed; serving what it had");
+		serve_rebuild(s, "refresh");
+	}
+}
+
+static void
+serve_on_watchdog(void *arg)
+{
+	(void)arg;
+	notify_watchdog();
+}
+
+static void
+serve_on_tls(void *arg)
+{
+	struct serve *s = arg;
+
+	if (tls_watch_process(s->tlswatch) != 0) {
+		debounce_event(&s->debounce, now_ms());
+		serve_arm_timer(s);
+	}
+}
+
+static void
+serve_on_source(void *arg)
+{
+	struct serve *s = arg;
+	int changed = source_process_events(s->source);
+
+	serve_publish_fetch(s);
+	if (changed != 0) { /* -1: be safe and rescan */
+		debounce_event(&s->debounce, now_ms());
+		serve_arm_timer(s);
+	}
+}
+
 static int
 serve_loop(struct serve *s)
 {
-	struct epoll_event evs[8];
-
 	while (!s->stopping) {
-		int n = epoll_wait(s->epfd, evs, 8, -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (loop_run_once(s->loop, -1) < 0) {
 			log_error("epoll_wait: %s", strerror(errno));
 			return -1;
-		}
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == s->sigfd) {
-				serve_on_signal(s);
-			} else if (fd == s->timerfd) {
-				uint64_t expirations;
-
-				if (read(s->timerfd, &expirations, sizeof expirations) < 0 &&
-				    errno != EAGAIN)
-					log_warning("timerfd: %s", strerror(errno));
-				if (debounce_timeout(&s->debounce, now_ms()) == 0) {
-					debounce_fire(&s->debounce);
-					serve_rebuild(s, "change");
-				}
-				serve_arm_timer(s);
-			} else if (fd == s->refreshfd) {
-				uint64_t requests;
-
-				if (read(s->refreshfd, &requests, sizeof requests) > 0) {
-					log_info("refresh requested");
-					if (source_refresh(s->source) < 0)
-						log_warning("refreshing the source failed; serving what it had");
-					serve_rebuild(s, "refresh");
-				}
-			} else if (fd == s->watchdogfd) {
-				uint64_t ticks;
-
-				if (read(s->watchdogfd, &ticks, sizeof ticks) > 0)
-					notify_watchdog();
-			} else if (s->tlswatch != NULL && fd == tls_watch_fd(s->tlswatch)) {
-				if (tls_watch_process(s->tlswatch) != 0) {
-					debounce_event(&s->debounce, now_ms());
-					serve_arm_timer(s);
-				}
-			} else if (fd == source_fd(s->source)) {
-				int changed = source_process_events(s->source);
-
-				serve_publish_fetch(s);
-				if (changed != 0) { /* -1: be safe and rescan */
-					debounce_event(&s->debounce, now_ms());
-					serve_arm_timer(s);
-				}
-			}
 		}
 	}
 	return 0;
@@ -869,6 +864,8 @@ serve_open_source(struct serve *s)
 	diag_list_free(&diags);
 	if (rc < 0)
 		fprintf(stderr, "cairn serve: cannot open the source\n");
+	else
+		source_set_delta(s->source, SERVE_SOURCE_DELTA);
 	return rc;
 }
 
@@ -895,18 +892,14 @@ static int
 serve_arm_watchdog(struct serve *s)
 {
 	uint64_t usec = notify_watchdog_usec();
-	struct itimerspec its = { 0 };
 
 	if (usec == 0)
 		return 0;
-	s->watchdogfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->watchdogfd < 0)
+	s->watchdog = loop_timer_add(s->loop, serve_on_watchdog, s);
+	if (s->watchdog == NULL)
 		return -1;
-	its.it_interval.tv_sec = (time_t)(usec / 2 / 1000000);
-	its.it_interval.tv_nsec = (long)(usec / 2 % 1000000) * 1000;
-	its.it_value = its.it_interval;
-	timerfd_settime(s->watchdogfd, 0, &its, NULL);
-	return epoll_watch(s->epfd, s->watchdogfd);
+	loop_timer_every_us(s->watchdog, usec / 2);
+	return 0;
 }
 
 static int
@@ -938,19 +931,20 @@ serve_start(struct serve *s)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->loop = loop_new();
 	s->refreshfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->sigfd < 0 || s->timerfd < 0 || s->epfd < 0 || s->refreshfd < 0 ||
-	    epoll_watch(s->epfd, s->refreshfd) < 0 || serve_arm_watchdog(s) < 0 ||
-	    epoll_watch(s->epfd, s->sigfd) < 0 || epoll_watch(s->epfd, s->timerfd) < 0 ||
-	    epoll_watch(s->epfd, source_fd(s->source)) < 0) {
+	if (s->sigfd < 0 || s->loop == NULL || s->refreshfd < 0 ||
+	    (s->debounce_timer = loop_timer_add(s->loop, serve_on_debounce, s)) == NULL ||
+	    loop_add_fd(s->loop, s->refreshfd, serve_on_refresh, s) < 0 ||
+	    serve_arm_watchdog(s) < 0 ||
+	    loop_add_fd(s->loop, s->sigfd, serve_on_signal, s) < 0 ||
+	    loop_add_fd(s->loop, source_fd(s->source), serve_on_source, s) < 0) {
 		fprintf(stderr, "cairn serve: event loop setup: %s\n", strerror(errno));
 		return -1;
 	}
 	debounce_init(&s->debounce, s->cfg.debounce_ms, s->cfg.max_delay_ms);
 	if ((s->tlswatch = tls_watch_new()) == NULL ||
-	    epoll_watch(s->epfd, tls_watch_fd(s->tlswatch)) < 0)
+	    loop_add_fd(s->loop, tls_watch_fd(s->tlswatch), serve_on_tls, s) < 0)
 		log_warning("cannot watch certificate files (%s): renewals are "
 		    "picked up on SIGHUP only", strerror(errno));
 	s->pipeline = pipeline_new(&lo);
@@ -1014,16 +1008,11 @@ serve_stop(struct serve *s)
 	report_lines_free(s->lines, s->nlines);
 	diff_statuses_free(s->statuses);
 	free(s->serving_subject);
-	if (s->epfd >= 0)
-		close(s->epfd);
-	if (s->timerfd >= 0)
-		close(s->timerfd);
+	loop_free(s->loop);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
 	if (s->refreshfd >= 0)
 		close(s->refreshfd);
-	if (s->watchdogfd >= 0)
-		close(s->watchdogfd);
 	config_free(&s->cfg);
 }
 
@@ -1032,7 +1021,7 @@ cmd_serve(int argc, char **argv)
 {
 	struct cmd_parser parser;
 	struct serve s = {
-		.epfd = -1, .timerfd = -1, .sigfd = -1, .refreshfd = -1, .watchdogfd = -1,
+		.sigfd = -1, .refreshfd = -1,
 		.build_mu = PTHREAD_MUTEX_INITIALIZER,
 		.render_rw = PTHREAD_RWLOCK_INITIALIZER,
 	};

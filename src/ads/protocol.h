@@ -11,8 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/hash.h"
-#include "util/xalloc.h"
 #include "xds/snapshot.h"
 
 /* What a request says about the last response of its type. */
@@ -34,50 +32,24 @@ struct ads_nack {
 };
 
 /* The INVALID_ARGUMENT message for a type_url cairn does not serve; a
- * hostile one is cut, so status details and logs stay readable. */
-static inline char *
-ads_unsupported_type_message(const char *url)
-{
-	size_t len = strlen(url);
-
-	if (len > 200)
-		return xasprintf("unsupported type_url \"%.200s...\" (%zu bytes): cairn "
-		    "serves Listener, RouteConfiguration, Cluster, "
-		    "ClusterLoadAssignment and Secret (v3)", url, len);
-	return xasprintf("unsupported type_url \"%s\": cairn serves Listener, "
-	    "RouteConfiguration, Cluster, ClusterLoadAssignment and Secret (v3)", url);
-}
+ * hostile one is cut, so status details and logs stay readable. Caller
+ * frees. */
+char *ads_unsupported_type_message(const char *url);
 
 /* The identity of a list of resources, (name, version) in order: what a
  * client was sent, and the key under which streams share an encoding. */
-static inline uint64_t
-ads_hash_items(const struct xds_resource *const *items, size_t n)
-{
-	struct hash_state *h = hash_begin();
-
-	for (size_t i = 0; i < n; i++) {
-		hash_update(h, items[i]->name, strlen(items[i]->name) + 1);
-		hash_update(h, items[i]->version_hex, 16);
-	}
-	return hash_end(h);
-}
+uint64_t ads_hash_items(const struct xds_resource *const *items, size_t n);
 
 /* Same, for items selected from set in order: when they are the whole set
- * it is the set's version, which the snapshot computes the same way, so
- * wildcard streams (and those naming everything) do not hash every name
- * again, each of them. */
-static inline uint64_t
-ads_hash_selection(const struct xds_resource_set *set,
-    const struct xds_resource *const *items, size_t n)
-{
-	bool whole = n == set->n;
-
-	for (size_t i = 0; whole && i < n; i++)
-		whole = items[i] == &set->items[i];
-	return whole ? set->version : ads_hash_items(items, n);
-}
+ * it is the set's version (the snapshot computes it the same way). */
+uint64_t ads_hash_selection(const struct xds_resource_set *set,
+    const struct xds_resource *const *items, size_t n);
 
 /* --- protobuf wire encoding ---------------------------------------------- */
+
+/* These stay inline: each is a few instructions, called for every field of
+ * every resource of every response a stream encodes, where a call would
+ * cost more than the body. */
 
 static inline size_t
 ads_varint_size(uint64_t v)

@@ -9,8 +9,19 @@
  * all; its files come straight from the cache. Directories where inotify
  * could miss a change (symlinks, hard links, files modified within the
  * timestamp granularity, problems reported) are always read again, and a
- * rescan that no event asked for (startup, SIGHUP) re-checks everything. */
-#include "source/dir.h"
+ * rescan that no event asked for (startup, SIGHUP) re-checks everything.
+ *
+ * An event-driven rescan does not even walk what did not change: a clean
+ * directory below which no watch is dirty and no directory was distrusted
+ * is carried over whole, and in a clean directory so is every run of kids
+ * nothing asks about (dir_carry.c: their records and cached files are one
+ * run each in the sorted arrays, moved in two copies), so the walk visits
+ * the changed directories and their parents only. With the delta form on
+ * (source_dir_set_delta), such a scan hands out only the files read again
+ * with new bytes and the paths of the old entries no run carried and no
+ * new entry replaced. The watches live in dir_watch.c. */
+#include "source/dir_internal.h"
+#include "source/names.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,17 +41,6 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-#define DIR_MASK                                                              \
-	(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | \
-	    IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
-/* The target of a symlinked file may live outside every watched directory. */
-#define FILE_MASK                                                             \
-	(IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
-/* The root's parent: only to notice the root itself being replaced
- * (`ln -sfn releases/42 resources`). */
-#define PARENT_MASK                                                           \
-	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
-
 /* Deeper trees are almost certainly a symlink maze, not routing config. */
 #define SCAN_MAX_DEPTH 64
 /* A file whose mtime/ctime is this close to the time it was read may be
@@ -48,272 +48,13 @@
  * stat change (git's "racily clean" problem): re-read it next time. */
 #define RACY_NS ((int64_t)2 * 1000 * 1000 * 1000)
 
-struct watch {
-	int wd;
-	unsigned gen; /* the scan that last saw it */
-	bool dirty; /* a relevant event arrived since the last scan */
-	char *path; /* one relative path that reaches it ("" = root) */
-};
-
-/* What the last scan found in one directory (by relative path). */
-struct dir_kid {
-	char *name;
-	bool is_dir;
-};
-
-struct dir_record {
-	char *rel;
-	dev_t dev;
-	ino_t ino;
-	int wd;
-	/* Nothing in it that inotify on wd could miss, see the top. */
-	bool reusable;
-	struct dir_kid *kids; /* in walk order */
-	size_t nkids;
-};
-
-struct cache_entry {
-	const char *path; /* blob->path */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	int64_t mtime_ns, ctime_ns;
-	/* Path, namespace and bytes, shared with every file list handed
-	 * out (emit() takes a reference, copies nothing). */
-	struct source_blob *blob;
-	bool racy; /* must be re-read on the next scan */
-	bool taken; /* moved into the next generation's cache */
-};
-
-struct source_dir {
-	char *root;
-	size_t max_file_bytes;
-	int ifd;
-	int parent_wd; /* watch on the root's parent, or -1 */
-	char *root_base; /* the root's name in its parent */
-
-	struct watch *watches; /* sorted by wd */
-	size_t nwatches, capwatches;
-	unsigned gen;
-	bool rebuild_watches; /* events were lost (overflow, read error) */
-
-	bool events_seen; /* relevant events since the last scan */
-	int64_t racy_ns;
-
-	struct cache_entry *cache; /* sorted by path */
-	size_t ncache;
-	struct dir_record *dirs; /* in walk order, see dir_key_cmp */
-	size_t ndirs;
-	struct {
-		size_t dirs_read, dirs_reused, files_read;
-	} stats; /* of the last scan, for logs and tests */
-	/* Relative paths of symlinks that led to a directory in the last scan:
-	 * deleting one of them is relevant although its name is not YAML. */
-	char **linkdirs; /* sorted */
-	size_t nlinkdirs;
-};
-
-struct devino {
-	dev_t dev;
-	ino_t ino;
-	size_t rel_len; /* length of the relative path of this directory */
-};
-
-struct scan {
-	struct source_dir *sd;
-	struct source_files *out;
-	struct strbuf rel; /* relative path of the current entry */
-	struct devino *stack; /* directories on the current path */
-	size_t depth, stackcap;
-	size_t cursor; /* into sd->cache: the walk visits paths in order */
-	struct cache_entry *fresh; /* next cache, built in path order */
-	size_t nfresh, capfresh;
-	size_t dir_cursor; /* into sd->dirs */
-	struct dir_record *new_dirs;
-	size_t nnew_dirs, capnew_dirs;
-	bool incremental; /* clean directories may be reused */
-	char **linkdirs;
-	size_t nlinkdirs, caplinkdirs;
-	int64_t now_ns;
-};
-
-static bool
-has_suffix(const char *s, size_t len, const char *suffix)
-{
-	size_t n = strlen(suffix);
-
-	return len >= n && memcmp(s + len - n, suffix, n) == 0;
-}
-
-int
-source_dir_name_ignored(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || name[0] == '.')
-		return 1;
-	if (name[len - 1] == '~')
-		return 1;
-	if (has_suffix(name, len, ".swp") || has_suffix(name, len, ".swx"))
-		return 1;
-	if (name[0] == '#' && name[len - 1] == '#')
-		return 1;
-	return strcmp(name, "4913") == 0; /* vim's "can I write here" probe */
-}
-
-int
-source_dir_name_is_yaml(const char *name)
-{
-	size_t len = strlen(name);
-
-	return has_suffix(name, len, ".yaml") || has_suffix(name, len, ".yml");
-}
-
 static int64_t
 ts_ns(const struct timespec *ts)
 {
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
-static char *
-full_path(const struct source_dir *sd, const char *rel)
-{
-	if (rel[0] == '\0')
-		return xstrdup(sd->root);
-	return xasprintf("%s/%s", sd->root, rel);
-}
-
-/* --- watches -------------------------------------------------------- */
-
-static size_t
-watch_index(const struct source_dir *sd, int wd, bool *found)
-{
-	size_t lo = 0, hi = sd->nwatches;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (sd->watches[mid].wd < wd)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < sd->nwatches && sd->watches[lo].wd == wd;
-	return lo;
-}
-
-static void
-watch_drop_at(struct source_dir *sd, size_t i)
-{
-	free(sd->watches[i].path);
-	memmove(&sd->watches[i], &sd->watches[i + 1],
-	    (sd->nwatches - i - 1) * sizeof sd->watches[0]);
-	sd->nwatches--;
-}
-
-/* Adds (or refreshes) the watch on rel; the kernel returns the existing
- * wd for an inode already watched, which is how duplicates collapse.
- * Returns the wd, or -1. */
-static int
-watch_add(struct source_dir *sd, const char *rel, uint32_t mask,
-    struct diag_list *diags)
-{
-	char *path = full_path(sd, rel);
-	int wd = inotify_add_watch(sd->ifd, path, mask);
-	bool found;
-	size_t i;
-
-	free(path);
-	if (wd == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return -1; /* gone already: its parent's event covers it */
-		if (errno == ENOSPC)
-			diag_add(diags, DIAG_WARNING, rel, 0, 0,
-			    "cannot watch for changes: inotify watch limit "
-			    "reached (raise fs.inotify.max_user_watches)");
-		else
-			diag_add(diags, DIAG_WARNING, rel, 0, 0,
-			    "cannot watch for changes: %s", strerror(errno));
-		return -1;
-	}
-	i = watch_index(sd, wd, &found);
-	if (!found) {
-		struct watch w = { .wd = wd, .path = xstrdup(rel) };
-
-		ARRAY_RESERVE(sd->watches, sd->nwatches, sd->capwatches);
-		memmove(&sd->watches[i + 1], &sd->watches[i],
-		    (sd->nwatches - i) * sizeof sd->watches[0]);
-		sd->watches[i] = w;
-		sd->nwatches++;
-	} else if (strcmp(sd->watches[i].path, rel) != 0) {
-		free(sd->watches[i].path);
-		sd->watches[i].path = xstrdup(rel);
-	}
-	sd->watches[i].gen = sd->gen;
-	return wd;
-}
-
-static void
-watch_rm(struct source_dir *sd, int wd)
-{
-	/* The parent watch shares its wd if the tree reaches the parent. */
-	if (wd != sd->parent_wd)
-		inotify_rm_watch(sd->ifd, wd);
-}
-
-static void
-watches_drop_all(struct source_dir *sd)
-{
-	for (size_t i = 0; i < sd->nwatches; i++) {
-		watch_rm(sd, sd->watches[i].wd);
-		free(sd->watches[i].path);
-	}
-	sd->nwatches = 0;
-}
-
-static void
-watches_drop_stale(struct source_dir *sd)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < sd->nwatches; i++) {
-		if (sd->watches[i].gen == sd->gen) {
-			sd->watches[j++] = sd->watches[i];
-			continue;
-		}
-		watch_rm(sd, sd->watches[i].wd);
-		free(sd->watches[i].path);
-	}
-	sd->nwatches = j;
-}
-
 /* --- open / close ----------------------------------------------------- */
-
-static void
-watch_parent(struct source_dir *sd)
-{
-	char *copy = xstrdup(sd->root), *slash, *parent;
-	size_t len = strlen(copy);
-
-	while (len > 1 && copy[len - 1] == '/')
-		copy[--len] = '\0';
-	slash = strrchr(copy, '/');
-	if (slash == NULL) {
-		parent = xstrdup(".");
-		sd->root_base = xstrdup(copy);
-	} else if (slash == copy) {
-		parent = xstrdup("/");
-		sd->root_base = xstrdup(slash + 1);
-	} else {
-		parent = xstrndup(copy, (size_t)(slash - copy));
-		sd->root_base = xstrdup(slash + 1);
-	}
-	if (sd->root_base[0] != '\0' && strcmp(sd->root_base, ".") != 0 &&
-	    strcmp(sd->root_base, "..") != 0)
-		sd->parent_wd = inotify_add_watch(sd->ifd, parent, PARENT_MASK);
-	free(parent);
-	free(copy);
-}
 
 int
 source_dir_open(const char *root, const struct source_dir_options *opts,
@@ -345,9 +86,9 @@ source_dir_open(const char *root, const struct source_dir_options *opts,
 		free(sd);
 		return -1;
 	}
-	watch_parent(sd);
+	dir_watch_parent(sd);
 	/* Watch the root now: changes before the first scan are not lost. */
-	watch_add(sd, "", DIR_MASK, diags);
+	dir_watch_add(sd, "", DIR_MASK, diags);
 	*out = sd;
 	return 0;
 }
@@ -361,11 +102,8 @@ source_dir_fd(const struct source_dir *sd)
 static void
 cache_free(struct cache_entry *c, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (c[i].taken)
-			continue;
+	for (size_t i = 0; i < n; i++)
 		source_blob_unref(c[i].blob);
-	}
 	free(c);
 }
 
@@ -401,148 +139,16 @@ source_dir_close(struct source_dir *sd)
 	cache_free(sd->cache, sd->ncache);
 	dir_records_free(sd->dirs, sd->ndirs);
 	strings_free(sd->linkdirs, sd->nlinkdirs);
+	strings_free(sd->attention, sd->nattention);
+	free(sd->revision);
+	free(sd->dirty_wds);
+	free(sd->file_wds);
 	free(sd->root_base);
 	free(sd->root);
 	free(sd);
 }
 
-/* --- events ------------------------------------------------------------ */
-
-static int
-str_cmp_ptr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool
-was_link_to_dir(const struct source_dir *sd, const char *dir, const char *name)
-{
-	char *rel = dir[0] ? xasprintf("%s/%s", dir, name) : xstrdup(name);
-	bool found = sd->nlinkdirs && bsearch(&rel, sd->linkdirs, sd->nlinkdirs,
-	    sizeof sd->linkdirs[0], str_cmp_ptr) != NULL;
-
-	free(rel);
-	return found;
-}
-
-/* A new non-YAML name matters only if it is not a plain file: it may be a
- * symlink to a directory. */
-static bool
-is_plain_file(const struct source_dir *sd, const char *dir, const char *name)
-{
-	char *rel = dir[0] ? xasprintf("%s/%s", dir, name) : xstrdup(name);
-	char *path = full_path(sd, rel);
-	struct stat st;
-	bool plain = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
-
-	free(path);
-	free(rel);
-	return plain;
-}
-
-static int
-event_classify(struct source_dir *sd, const struct inotify_event *ev)
-{
-	struct watch *w;
-	bool found;
-	size_t i;
-
-	if (ev->mask & IN_Q_OVERFLOW) {
-		/* Said once per overflow, so an operator can tell why a full
-		 * rescan ran and raise the limit. */
-		if (!sd->rebuild_watches)
-			log_warning("source directory %s: inotify queue overflowed "
-			    "(fs.inotify.max_queued_events); rescanning the whole "
-			    "tree", sd->root);
-		sd->rebuild_watches = true;
-		return 1;
-	}
-	if (ev->wd == sd->parent_wd && ev->wd != -1) {
-		if (ev->mask & IN_IGNORED) {
-			sd->parent_wd = -1;
-			return 1;
-		}
-		if (ev->len && strcmp(ev->name, sd->root_base) == 0)
-			return 1;
-		/* Otherwise only relevant if the tree reaches the parent. */
-	}
-	i = watch_index(sd, ev->wd, &found);
-	if (!found)
-		return 0; /* a watch we dropped ourselves */
-	w = &sd->watches[i];
-	if (ev->mask & IN_IGNORED) {
-		/* The kernel dropped it: the directory is gone. */
-		watch_drop_at(sd, i);
-		return 1;
-	}
-	if (ev->len == 0 || ev->name[0] == '\0')
-		return 1; /* the watched directory or file itself */
-	if (source_dir_name_ignored(ev->name))
-		return 0;
-	if ((ev->mask & IN_ISDIR) || source_dir_name_is_yaml(ev->name))
-		return 1;
-	if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
-		return was_link_to_dir(sd, w->path, ev->name);
-	if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_ATTRIB))
-		return !is_plain_file(sd, w->path, ev->name);
-	return 0; /* writes to a non-YAML file */
-}
-
-/* Marks the directory an event happened in for re-reading. */
-static int
-event_relevant(struct source_dir *sd, const struct inotify_event *ev)
-{
-	bool found;
-	size_t i;
-
-	if (!event_classify(sd, ev))
-		return 0;
-	sd->events_seen = true;
-	i = watch_index(sd, ev->wd, &found);
-	if (found)
-		sd->watches[i].dirty = true;
-	return 1;
-}
-
-int
-source_dir_process_events(struct source_dir *sd)
-{
-	alignas(struct inotify_event) char buf[16384];
-	int relevant = 0;
-
-	for (;;) {
-		ssize_t n = read(sd->ifd, buf, sizeof buf);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return relevant;
-			log_error("source directory %s: inotify read: %s",
-			    sd->root, strerror(errno));
-			/* Events may be lost: trust nothing next time. */
-			sd->rebuild_watches = true;
-			return -1;
-		}
-		if (n == 0)
-			return relevant;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const void *)p;
-
-			if (event_relevant(sd, ev))
-				relevant = 1;
-			p += sizeof *ev + ev->len;
-		}
-	}
-}
-
 /* --- scan -------------------------------------------------------------- */
-
-static const char *
-rel_of(const struct scan *s)
-{
-	return s->rel.buf ? s->rel.buf : "";
-}
 
 static void
 rel_set_len(struct scan *s, size_t len)
@@ -589,6 +195,7 @@ cache_find(struct scan *s, const char *path)
 	return NULL;
 }
 
+
 static bool
 cache_matches(const struct cache_entry *c, const struct stat *st)
 {
@@ -597,13 +204,42 @@ cache_matches(const struct cache_entry *c, const struct stat *st)
 	    c->ctime_ns == ts_ns(&st->st_ctim);
 }
 
-static void
-emit(struct scan *s, const struct cache_entry *c)
+void
+dir_scan_emit(struct scan *s, struct source_blob *b)
 {
 	struct source_file f = { 0 };
 
-	source_file_from_blob(&f, c->blob);
+	source_file_from_blob(&f, b);
 	ARRAY_PUSH(s->out->files, s->out->n, s->out->cap, f);
+}
+
+/* A file the walk found unchanged since the previous scan. */
+static void
+emit(struct scan *s, const struct cache_entry *c)
+{
+	if (!s->delta_out)
+		dir_scan_emit(s, c->blob);
+}
+
+/* A file the walk read again: handed out if its bytes differ from what
+ * the previous scan handed out under the same path (old, may be NULL). */
+static void
+emit_read(struct scan *s, struct cache_entry *c, struct cache_entry *old)
+{
+	if (old != NULL)
+		old->seen = true;
+	if (old != NULL && old->blob->len == c->blob->len &&
+	    memcmp(old->blob->data, c->blob->data, c->blob->len) == 0) {
+		/* Same bytes (touched, or rewritten alike): keep the blob the
+		 * consumers already hold. */
+		source_blob_unref(c->blob);
+		c->blob = source_blob_ref(old->blob);
+		c->path = c->blob->path;
+		emit(s, c);
+		return;
+	}
+	s->changed = true;
+	dir_scan_emit(s, c->blob);
 }
 
 static void
@@ -676,8 +312,7 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 	}
 	if (old != NULL && cache_matches(old, st)) {
 		emit(s, old);
-		ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *old);
-		old->taken = true;
+		dir_carry_one(s, old);
 		return st->st_nlink == 1;
 	}
 	/* O_NONBLOCK: never hang on a FIFO swapped in since the stat. */
@@ -720,7 +355,7 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 	c.racy = (int64_t)len != (int64_t)fst.st_size ||
 	    c.mtime_ns >= s->now_ns - sd->racy_ns ||
 	    c.ctime_ns >= s->now_ns - sd->racy_ns;
-	emit(s, &c);
+	emit_read(s, &c, old);
 	ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, c);
 	return !c.racy && fst.st_nlink == 1;
 }
@@ -785,19 +420,11 @@ enter_dir(struct scan *s, int dfd, const char *name, bool is_link)
 	return true;
 }
 
-/* One directory entry, classified before the siblings are sorted. */
-struct dent {
-	char *name;
-	bool is_dir, is_link;
-	bool have_st; /* st is the (followed) stat of the entry */
-	struct stat st;
-};
-
 /* Siblings in the order their paths sort: a directory "a" compares as
  * "a/", so "a.yaml" < "a/b.yaml" holds, and a depth-first walk over sorted
  * siblings yields every path in byte-wise strcmp order. */
-static int
-dent_cmp(const void *a, const void *b)
+int
+dir_dent_cmp(const void *a, const void *b)
 {
 	const struct dent *x = a, *y = b;
 	const unsigned char *p = (const unsigned char *)x->name;
@@ -819,7 +446,7 @@ static bool
 classify(struct scan *s, int dfd, struct dent *e, unsigned char d_type)
 {
 	const char *rel = rel_of(s);
-	bool yaml = source_dir_name_is_yaml(e->name);
+	bool yaml = source_name_is_yaml(e->name);
 
 	if (d_type == DT_DIR) {
 		e->is_dir = true;
@@ -887,8 +514,12 @@ visit(struct scan *s, int dfd, struct dent *e)
 		    "not a regular file; not read");
 		return false;
 	}
-	if (e->is_link)
-		watch_add(s->sd, rel, FILE_MASK, &s->out->diags);
+	if (e->is_link) {
+		int wd = dir_watch_add(s->sd, rel, FILE_MASK, &s->out->diags);
+
+		if (wd != -1)
+			ARRAY_PUSH(s->file_wds, s->nfile_wds, s->capfile_wds, wd);
+	}
 	return read_file(s, dfd, e->name, &e->st) && !e->is_link;
 }
 
@@ -929,18 +560,6 @@ dir_record_find(struct scan *s, const char *rel)
 	return NULL;
 }
 
-static bool
-watch_clean(struct source_dir *sd, int wd)
-{
-	bool found;
-	size_t i = watch_index(sd, wd, &found);
-
-	if (!found || sd->watches[i].dirty)
-		return false;
-	sd->watches[i].gen = sd->gen;
-	return true;
-}
-
 /* The directory being reused, opened only when something in it must be
  * looked at again (a racy file, a subdirectory that changed). */
 static int
@@ -976,11 +595,15 @@ reuse_clean_subdir(struct scan *s)
 	size_t slot;
 
 	if (old == NULL || !old->reusable || s->depth >= SCAN_MAX_DEPTH ||
-	    !watch_clean(s->sd, old->wd))
+	    !dir_watch_clean(s->sd, old->wd))
 		return false;
 	for (size_t i = 0; i < s->depth; i++)
 		if (s->stack[i].dev == old->dev && s->stack[i].ino == old->ino)
 			return false; /* let enter_dir report the loop */
+	if (dir_carry_quiet(s, old->rel)) {
+		dir_carry_subtree(s, (size_t)(old - s->sd->dirs));
+		return true;
+	}
 	rec = (struct dir_record){
 		.rel = xstrdup(rel_of(s)),
 		.dev = old->dev,
@@ -989,6 +612,7 @@ reuse_clean_subdir(struct scan *s)
 	};
 	slot = s->nnew_dirs;
 	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
+	ARRAY_PUSH(s->visited, s->nvisited, s->capvisited, slot);
 	here = (struct devino){ old->dev, old->ino, s->rel.len };
 	ARRAY_PUSH(s->stack, s->depth, s->stackcap, here);
 	reuse_dir(s, -1, old, slot);
@@ -1003,8 +627,9 @@ static void
 reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 {
 	struct dir_record *rec = &s->new_dirs[slot];
-	size_t base = s->rel.len;
+	size_t base = s->rel.len, nvisit;
 	struct dir_kid *kids;
+	size_t *visit_at;
 	size_t nkids;
 
 	rec->wd = old->wd;
@@ -1014,10 +639,21 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 	old->kids = NULL;
 	old->nkids = 0;
 	s->sd->stats.dirs_reused++;
-	for (size_t i = 0; i < nkids; i++) {
+	visit_at = dir_carry_kids_to_visit(s, base, kids, nkids, &nvisit);
+	for (size_t i = 0, v = 0; i < nkids; i++) {
 		struct cache_entry *c;
 		bool ok;
 
+		if (!s->carry_off && (v == nvisit || visit_at[v] > i)) {
+			/* Up to the next kid something asks about. */
+			size_t next = v < nvisit ? visit_at[v] : nkids;
+
+			dir_carry_kids(s, base, kids, nkids, i, next);
+			i = next - 1;
+			continue;
+		}
+		if (v < nvisit && visit_at[v] == i)
+			v++;
 		rel_push(s, base, kids[i].name);
 		if (kids[i].is_dir) {
 			ok = reuse_clean_subdir(s) ||
@@ -1025,8 +661,7 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			    enter_dir(s, fd, kids[i].name, false));
 		} else if ((c = cache_find(s, rel_of(s))) != NULL && !c->racy) {
 			emit(s, c);
-			ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *c);
-			c->taken = true;
+			dir_carry_one(s, c);
 			ok = true;
 		} else {
 			struct dent e = { .name = kids[i].name };
@@ -1040,6 +675,7 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			s->new_dirs[slot].reusable = false; /* read it next time */
 		rel_set_len(s, base);
 	}
+	free(visit_at);
 	if (fd != -1)
 		close(fd);
 }
@@ -1058,7 +694,7 @@ read_dir(struct scan *s, int fd, size_t slot)
 	s->sd->stats.dirs_read++;
 	/* The watch goes on before readdir: nothing created while we read
 	 * is missed. */
-	wd = watch_add(s->sd, rel_of(s), DIR_MASK, &s->out->diags);
+	wd = dir_watch_add(s->sd, rel_of(s), DIR_MASK, &s->out->diags);
 	reusable = wd != -1;
 	d = fdopendir(fd);
 	if (d == NULL) {
@@ -1076,9 +712,9 @@ read_dir(struct scan *s, int fd, size_t slot)
 		de = readdir(d);
 		if (de == NULL)
 			break;
-		if (source_dir_name_ignored(de->d_name))
+		if (source_name_ignored(de->d_name))
 			continue; /* also ".", ".." */
-		if (de->d_type == DT_REG && !source_dir_name_is_yaml(de->d_name))
+		if (de->d_type == DT_REG && !source_name_is_yaml(de->d_name))
 			continue;
 		rel_push(s, base, de->d_name);
 		e.name = de->d_name;
@@ -1097,7 +733,7 @@ read_dir(struct scan *s, int fd, size_t slot)
 	}
 
 	if (n > 1)
-		qsort(ents, n, sizeof ents[0], dent_cmp);
+		qsort(ents, n, sizeof ents[0], dir_dent_cmp);
 	kids = n ? xreallocarray(NULL, n, sizeof kids[0]) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		rel_push(s, base, ents[i].name);
@@ -1119,19 +755,27 @@ static void
 scan_dir(struct scan *s, int fd, const struct stat *st)
 {
 	struct dir_record *old = dir_record_find(s, rel_of(s));
-	struct dir_record rec = {
+	struct dir_record rec;
+	bool clean = s->incremental && old != NULL && old->reusable &&
+	    old->dev == st->st_dev && old->ino == st->st_ino &&
+	    dir_watch_clean(s->sd, old->wd);
+	size_t slot = s->nnew_dirs;
+
+	if (clean && dir_carry_quiet(s, old->rel)) {
+		close(fd);
+		dir_carry_subtree(s, (size_t)(old - s->sd->dirs));
+		return;
+	}
+	rec = (struct dir_record){
 		.rel = xstrdup(rel_of(s)),
 		.dev = st->st_dev,
 		.ino = st->st_ino,
 		.wd = -1,
 	};
-	size_t slot = s->nnew_dirs;
-
 	/* Reserve the slot now: records stay in walk (pre-)order. */
 	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
-	if (s->incremental && old != NULL && old->reusable &&
-	    old->dev == st->st_dev && old->ino == st->st_ino &&
-	    watch_clean(s->sd, old->wd))
+	ARRAY_PUSH(s->visited, s->nvisited, s->capvisited, slot);
+	if (clean)
 		reuse_dir(s, fd, old, slot);
 	else
 		read_dir(s, fd, slot);
@@ -1145,29 +789,41 @@ file_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+/* 16 hex digits over the (path, content hash) list in path order. This
+ * loop is the one step of an event-driven scan that is O(tree); it runs
+ * only when something changed. An order-free sum of per-file terms would
+ * make it O(change), at the price of every directory revision (golden
+ * dumps, persisted state) changing once. */
 static char *
-revision_of(const struct source_files *sf)
+revision_of(const struct cache_entry *files, size_t n)
 {
 	struct hash_state *st = hash_begin();
 	char hex[17];
 
-	for (size_t i = 0; i < sf->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		unsigned char le[8];
-		uint64_t h = sf->files[i].hash;
+		uint64_t h = files[i].blob->hash;
 
 		for (int b = 0; b < 8; b++)
 			le[b] = (unsigned char)(h >> (8 * b));
-		hash_update(st, sf->files[i].path, strlen(sf->files[i].path) + 1);
+		hash_update(st, files[i].path, strlen(files[i].path) + 1);
 		hash_update(st, le, sizeof le);
 	}
 	hash_hex(hash_end(st), hex);
 	return xstrdup(hex);
 }
 
+void
+source_dir_set_delta(struct source_dir *sd, bool on)
+{
+	sd->delta = on;
+}
+
 int
 source_dir_scan(struct source_dir *sd, struct source_files *out)
 {
 	struct scan s = { .sd = sd, .out = out };
+	bool disorder = false;
 	struct timespec now;
 	struct stat st;
 	int fd;
@@ -1184,13 +840,17 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	/* Events still queued belong to this scan: mark their directories. */
 	(void)source_dir_process_events(sd);
 	if (sd->rebuild_watches) {
-		watches_drop_all(sd);
+		dir_watches_drop_all(sd);
 		sd->rebuild_watches = false;
 		sd->events_seen = false;
 	}
 	/* Only a scan that events asked for trusts inotify; any other one
-	 * (startup, SIGHUP) re-checks every file. */
+	 * (startup, SIGHUP) re-checks every file and hands out the whole
+	 * tree. */
 	s.incremental = sd->events_seen;
+	s.delta_out = sd->delta && sd->have_scan && s.incremental;
+	if (s.incremental)
+		dir_carry_quiet_not_build(sd, &s);
 	sd->gen++;
 	memset(&sd->stats, 0, sizeof sd->stats);
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -1210,31 +870,89 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 			qsort(out->files, out->n, sizeof out->files[0],
 			    file_cmp);
 			qsort(s.fresh, s.nfresh, sizeof s.fresh[0], cache_cmp);
+			disorder = true;
 			break;
 		}
 	}
-	out->revision = revision_of(out);
-	diag_list_sort(&out->diags);
-
-	watches_drop_stale(sd);
-	for (size_t i = 0; i < sd->nwatches; i++)
-		sd->watches[i].dirty = false;
-	sd->events_seen = false;
-	cache_free(sd->cache, sd->ncache);
+	if (disorder && s.delta_out) {
+		/* The merge with the previous cache assumed path order: what
+		 * was removed is not known, hand out the whole tree. */
+		for (size_t i = 0; i < out->n; i++)
+			source_blob_unref(out->files[i].blob);
+		out->n = 0;
+		s.delta_out = false;
+		for (size_t i = 0; i < s.nfresh; i++)
+			dir_scan_emit(&s, s.fresh[i].blob);
+	}
+	dir_carry_cache_retire(sd, &s, s.delta_out);
+	out->delta = s.delta_out;
 	sd->cache = s.fresh;
 	sd->ncache = s.nfresh;
-	dir_records_free(sd->dirs, sd->ndirs);
+	if (s.delta_out && !s.changed && out->n_removed == 0 &&
+	    sd->revision != NULL) {
+		out->revision = xstrdup(sd->revision);
+	} else {
+		out->revision = revision_of(sd->cache, sd->ncache);
+		free(sd->revision);
+		sd->revision = xstrdup(out->revision);
+	}
+	sd->have_scan = true;
+	diag_list_sort(&out->diags);
+
+	dir_carry_dirs_retire(sd, &s, s.incremental);
 	sd->dirs = s.new_dirs;
 	sd->ndirs = s.nnew_dirs;
+	if (s.incremental) {
+		/* Unvisited directories kept their watches; only those of the
+		 * directories and symlinked files that are gone go. */
+		for (size_t i = 0; i < sd->nfile_wds; i++)
+			dir_watch_drop_if_stale(sd, sd->file_wds[i]);
+		for (size_t i = 0; i < sd->ndirty_wds; i++) {
+			bool found;
+			size_t w = dir_watch_index(sd, sd->dirty_wds[i], &found);
+
+			if (found)
+				sd->watches[w].dirty = false;
+		}
+	} else {
+		dir_watches_drop_stale(sd);
+		for (size_t i = 0; i < sd->nwatches; i++)
+			sd->watches[i].dirty = false;
+	}
+	sd->ndirty_wds = 0;
+	free(sd->file_wds);
+	sd->file_wds = s.file_wds;
+	sd->nfile_wds = s.nfile_wds;
+	sd->events_seen = false;
+	dir_carry_quiet_not_free(sd, &s);
+	strings_free(sd->attention, sd->nattention);
+	sd->attention = NULL;
+	sd->nattention = 0;
+	{
+		size_t cap = 0;
+
+		for (size_t i = 0; i < s.nvisited; i++) {
+			const struct dir_record *d = &sd->dirs[s.visited[i]];
+
+			if (!d->reusable)
+				ARRAY_PUSH(sd->attention, sd->nattention, cap,
+				    xstrdup(d->rel));
+		}
+		free(s.visited);
+		if (sd->nattention > 1)
+			qsort(sd->attention, sd->nattention,
+			    sizeof sd->attention[0], str_cmp_ptr);
+	}
 	strings_free(sd->linkdirs, sd->nlinkdirs);
 	if (s.nlinkdirs > 1)
 		qsort(s.linkdirs, s.nlinkdirs, sizeof s.linkdirs[0],
 		    str_cmp_ptr);
 	sd->linkdirs = s.linkdirs;
 	sd->nlinkdirs = s.nlinkdirs;
-	log_debug("source directory %s: revision %s, %zu files (%zu read), "
-	    "%zu directories listed, %zu unchanged", sd->root, out->revision,
-	    out->n, sd->stats.files_read, sd->stats.dirs_read,
+	log_debug("source directory %s: revision %s, %zu files%s (%zu read), "
+	    "%zu removed, %zu directories listed, %zu unchanged", sd->root,
+	    out->revision, out->n, out->delta ? " changed" : "",
+	    sd->stats.files_read, out->n_removed, sd->stats.dirs_read,
 	    sd->stats.dirs_reused);
 	return 0;
 }

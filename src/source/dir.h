@@ -5,12 +5,13 @@
 #ifndef CAIRN_SOURCE_DIR_H
 #define CAIRN_SOURCE_DIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "source/source.h"
 #include "util/diag.h"
 
-#define SOURCE_DIR_DEFAULT_MAX_FILE_BYTES ((size_t)4 << 20)
+#define SOURCE_DIR_DEFAULT_MAX_FILE_BYTES SOURCE_DEFAULT_MAX_FILE_BYTES
 
 struct source_dir;
 
@@ -44,10 +45,11 @@ int source_dir_process_events(struct source_dir *sd);
  * the watches on every directory seen and drops stale ones. */
 int source_dir_scan(struct source_dir *sd, struct source_files *out);
 void source_dir_close(struct source_dir *sd);
-
-/* Whether the directory source skips an entry of this name (hidden files
- * and editor leftovers), and whether a file of this name is read. */
-int source_dir_name_ignored(const char *name);
-int source_dir_name_is_yaml(const char *name);
+/* The delta form of struct source_files (source.h), off by default: once
+ * on, a scan that inotify events asked for hands out only the files added
+ * or changed since the previous scan and the paths removed, with
+ * delta = true; the first scan, a scan after an overflow or a read error,
+ * and a scan no event asked for (SIGHUP) still hand out the whole tree. */
+void source_dir_set_delta(struct source_dir *sd, bool on);
 
 #endif

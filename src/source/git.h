@@ -91,6 +91,12 @@ int source_git_scan(struct source_git *sg, struct source_files *out);
  * the next source_git_process_events. */
 int source_git_refresh(struct source_git *sg);
 void source_git_close(struct source_git *sg);
+/* The delta form of struct source_files (source.h), off by default: once
+ * on, a scan whose commit's tree can be diffed against the tree the
+ * previous scan handed out (that scan succeeded without problems) hands
+ * out only the changed files and the removed paths, with delta = true;
+ * else the whole revision. */
+void source_git_set_delta(struct source_git *sg, bool on);
 
 void source_git_get_stats(const struct source_git *sg,
     struct source_git_stats *out);

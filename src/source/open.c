@@ -31,12 +31,19 @@ dir_close(void *impl)
 	source_dir_close(impl);
 }
 
+static void
+dir_set_delta(void *impl, bool on)
+{
+	source_dir_set_delta(impl, on);
+}
+
 static const struct source_ops dir_ops = {
 	.fd = dir_fd,
 	.process_events = dir_process_events,
 	.scan = dir_scan,
 	.refresh = NULL,
 	.close = dir_close,
+	.set_delta = dir_set_delta,
 };
 
 static int
@@ -60,10 +67,7 @@ git_open(const struct cairn_config *cfg, const char *rev, struct source **out,
 
 	if (source_git_open(&go, &sg, diags) < 0)
 		return -1;
-	*out = xcalloc(1, sizeof **out);
-	(*out)->ops = &source_git_ops;
-	(*out)->impl = sg;
-	(*out)->description = source_git_description(sg);
+	*out = source_new(&source_git_ops, sg, source_git_description(sg));
 	return 0;
 }
 
@@ -84,10 +88,8 @@ source_open(const struct cairn_config *cfg, const char *rev,
 	}
 	if (source_dir_open(cfg->source.directory, &so, &sd, diags) < 0)
 		return -1;
-	*out = xcalloc(1, sizeof **out);
-	(*out)->ops = &dir_ops;
-	(*out)->impl = sd;
-	(*out)->description = xasprintf("directory %s", cfg->source.directory);
+	*out = source_new(&dir_ops, sd,
+	    xasprintf("directory %s", cfg->source.directory));
 	return 0;
 }
 
@@ -113,6 +115,32 @@ int
 source_refresh(struct source *s)
 {
 	return s->ops->refresh ? s->ops->refresh(s->impl) : 0;
+}
+
+void
+source_set_delta(struct source *s, bool on)
+{
+	if (s->ops->set_delta != NULL)
+		s->ops->set_delta(s->impl, on);
+}
+
+bool
+source_fetch_stats(const struct source *s, struct source_fetch_stats *out)
+{
+	return s->ops->fetch_stats != NULL && s->ops->fetch_stats(s->impl, out);
+}
+
+int
+source_open_revision(const struct source *s, const char *rev,
+    struct source **out, struct diag_list *diags)
+{
+	*out = NULL;
+	if (s->ops->open_revision == NULL) {
+		diag_add(diags, DIAG_ERROR, "", 0, 0,
+		    "%s has no revisions to read", s->description);
+		return -1;
+	}
+	return s->ops->open_revision(s->impl, rev, out, diags);
 }
 
 void

@@ -74,6 +74,17 @@ source_files_free(struct source_files *sf)
 	memset(sf, 0, sizeof *sf);
 }
 
+struct source *
+source_new(const struct source_ops *ops, void *impl, char *description)
+{
+	struct source *s = xcalloc(1, sizeof *s);
+
+	s->ops = ops;
+	s->impl = impl;
+	s->description = description;
+	return s;
+}
+
 char *
 source_namespace_of(const char *relpath)
 {

@@ -9,6 +9,9 @@
 
 #include "util/diag.h"
 
+/* The largest file a source reads unless configured (source.max-file-bytes). */
+#define SOURCE_DEFAULT_MAX_FILE_BYTES ((size_t)4 << 20)
+
 /* One file's path, namespace and bytes, shared by a source's cache and
  * every file list it hands out: a rescan of 10,000 files copies none of
  * them. Immutable once made; refcounted. */
@@ -75,6 +78,15 @@ void source_files_free(struct source_files *sf);
 struct cairn_config;
 struct source;
 
+/* How a source's fetches from a remote go. */
+struct source_fetch_stats {
+	uint64_t fetches, failures; /* since open */
+	unsigned consecutive_failures; /* 0: the last fetch worked */
+	/* The last fetch's error, NULL once one succeeds; the source's,
+	 * valid until its next process_events. */
+	const char *last_error;
+};
+
 struct source_ops {
 	int (*fd)(const void *impl); /* pollable fd, or -1 */
 	/* Drain events: 1 = something changed (rescan), 0 = nothing, -1 = error
@@ -83,6 +95,17 @@ struct source_ops {
 	int (*scan)(void *impl, struct source_files *out);
 	int (*refresh)(void *impl); /* fetch a remote now; may be NULL */
 	void (*close)(void *impl);
+	/* Whether later scans may hand out the delta form (see
+	 * source_files.delta); may be NULL (always the whole revision). */
+	void (*set_delta)(void *impl, bool on);
+	/* Fetch counters; false when the source fetches nothing. May be
+	 * NULL (never fetches). */
+	bool (*fetch_stats)(const void *impl, struct source_fetch_stats *out);
+	/* A new source reading revision rev from where this one reads,
+	 * without fetching (a remote's mirror); -1 with the reason in diags.
+	 * May be NULL (the source has no revisions). */
+	int (*open_revision)(const void *impl, const char *rev,
+	    struct source **out, struct diag_list *diags);
 	/* Every scan is one consistent revision (a git commit) that must be
 	 * applied whole: if any file of it fails to parse, the caller keeps
 	 * serving the previous revision instead of mixing per-file last good
@@ -105,6 +128,18 @@ int source_fd(const struct source *s);
 int source_process_events(struct source *s);
 int source_scan(struct source *s, struct source_files *out);
 int source_refresh(struct source *s);
+/* Off by default: every scan hands out the whole revision. On: scans
+ * that follow a change the source could follow (inotify events, a new
+ * commit whose tree can be diffed) hand out the delta form. */
+void source_set_delta(struct source *s, bool on);
+bool source_fetch_stats(const struct source *s, struct source_fetch_stats *out);
+/* See source_ops.open_revision; -1 with a diagnostic for a source without
+ * revisions. */
+int source_open_revision(const struct source *s, const char *rev,
+    struct source **out, struct diag_list *diags);
+/* Wraps an implementation; takes ownership of impl and description. */
+struct source *source_new(const struct source_ops *ops, void *impl,
+    char *description);
 void source_close(struct source *s);
 /* The namespace a relative path belongs to. */
 char *source_namespace_of(const char *relpath);

@@ -337,10 +337,10 @@ test_ignored_names(void **state)
 	assert_int_equal(f->sf.n, 2);
 	assert_string_equal(f->sf.files[0].path, "ok.yaml");
 	assert_string_equal(f->sf.files[1].path, "shop/app.yaml");
-	assert_true(source_dir_name_ignored("#x#"));
-	assert_false(source_dir_name_ignored("x.yaml"));
-	assert_false(source_dir_name_is_yaml("x.json"));
-	assert_true(source_dir_name_is_yaml("x.yml"));
+	assert_true(source_name_ignored("#x#"));
+	assert_false(source_name_ignored("x.yaml"));
+	assert_false(source_name_is_yaml("x.json"));
+	assert_true(source_name_is_yaml("x.yml"));
 }
 
 static void
@@ -966,6 +966,499 @@ test_hard_link_not_trusted(void **state)
 	free(in);
 }
 
+/* --- the delta form ------------------------------------------------------ */
+
+/* The revision a fresh source gives the same tree in one full scan. */
+static char *
+full_revision(const struct fx *f)
+{
+	struct source_dir *sd;
+	struct source_files sf;
+	struct diag_list dl;
+	char *rev;
+
+	diag_list_init(&dl);
+	assert_int_equal(source_dir_open(f->root, NULL, &sd, &dl), 0);
+	diag_list_free(&dl);
+	assert_int_equal(source_dir_scan(sd, &sf), 0);
+	assert_false(sf.delta);
+	rev = xstrdup(sf.revision);
+	source_files_free(&sf);
+	source_dir_close(sd);
+	return rev;
+}
+
+/* Exactly these changed files (NULL-terminated "path=content" list) and
+ * these removed paths, in sorted order, and the revision a full scan of
+ * the same tree would give. */
+static void
+assert_delta(const struct fx *f, const char *const *changed,
+    const char *const *removed)
+{
+	size_t nc = 0, nr = 0;
+	char *rev;
+
+	if (!f->sf.delta)
+		fail_msg("expected a delta scan, got the whole tree (%zu files)",
+		    f->sf.n);
+	while (changed[nc] != NULL)
+		nc++;
+	while (removed[nr] != NULL)
+		nr++;
+	for (size_t i = 0; f->sf.n != nc && i < f->sf.n; i++)
+		print_message("# changed %s\n", f->sf.files[i].path);
+	for (size_t i = 0; f->sf.n_removed != nr && i < f->sf.n_removed; i++)
+		print_message("# removed %s\n", f->sf.removed[i]);
+	assert_int_equal(f->sf.n, nc);
+	assert_int_equal(f->sf.n_removed, nr);
+	for (size_t i = 0; i < nc; i++) {
+		const char *eq = strchr(changed[i], '=');
+		char *path = xstrndup(changed[i], (size_t)(eq - changed[i]));
+
+		assert_string_equal(f->sf.files[i].path, path);
+		assert_string_equal(f->sf.files[i].data, eq + 1);
+		free(path);
+	}
+	for (size_t i = 0; i < nr; i++)
+		assert_string_equal(f->sf.removed[i], removed[i]);
+	rev = full_revision(f);
+	assert_string_equal(f->sf.revision, rev);
+	free(rev);
+}
+
+#define NONE ((const char *const[]){ NULL })
+#define LIST(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+delta_setup(struct fx *f, size_t nfiles)
+{
+	mkdir_in(f, "ns1");
+	mkdir_in(f, "ns2");
+	mkdir_in(f, "ns2/sub");
+	put(f, "ns1/a.yaml", "1a\n");
+	put(f, "ns2/b.yaml", "2b\n");
+	put(f, "ns2/sub/c.yaml", "2c\n");
+	put(f, "top.yaml", "top\n");
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	assert_false(f->sf.delta); /* the first scan is whole */
+	assert_int_equal(f->sf.n, nfiles);
+	assert_int_equal(f->sf.n_removed, 0);
+	expect_quiet(f);
+}
+
+static void
+test_delta_changes(void **state)
+{
+	struct fx *f = *state;
+	char *from, *to;
+
+	delta_setup(f, 4);
+	put(f, "ns1/a.yaml", "1A\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns1/a.yaml=1A\n"), NONE);
+
+	/* A new directory and a new file next to an unchanged one. */
+	mkdir_in(f, "ns3");
+	put(f, "ns3/n.yaml", "3n\n");
+	put(f, "ns2/sub/d.yaml", "2d\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns2/sub/d.yaml=2d\n", "ns3/n.yaml=3n\n"), NONE);
+
+	from = at(f, "ns2/b.yaml");
+	assert_int_equal(unlink(from), 0);
+	free(from);
+	expect_change(f);
+	assert_delta(f, NONE, LIST("ns2/b.yaml"));
+
+	/* Written again with the same bytes: an event, but no change. */
+	put(f, "top.yaml", "top\n");
+	expect_change(f);
+	assert_delta(f, NONE, NONE);
+
+	/* A directory renamed: every file under it moves. */
+	from = at(f, "ns2");
+	to = at(f, "ns9");
+	assert_int_equal(rename(from, to), 0);
+	free(from);
+	free(to);
+	expect_change(f);
+	assert_delta(f, LIST("ns9/sub/c.yaml=2c\n", "ns9/sub/d.yaml=2d\n"),
+	    LIST("ns2/sub/c.yaml", "ns2/sub/d.yaml"));
+	assert_string_equal(f->sf.files[0].ns, "ns9");
+
+	/* A scan no event asked for (SIGHUP, reload) is whole again. */
+	rescan(f);
+	assert_false(f->sf.delta);
+	assert_int_equal(f->sf.n, 5);
+	assert_int_equal(f->sf.n_removed, 0);
+	assert_content(f, "ns9/sub/d.yaml", "2d\n");
+}
+
+/* Lost events (queue overflow): the next scan hands out the whole tree. */
+static void
+test_delta_overflow(void **state)
+{
+	struct fx *f = *state;
+	long max = 16384;
+	FILE *fp = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
+	char *p;
+	int fd;
+
+	if (fp != NULL) {
+		if (fscanf(fp, "%ld", &max) != 1)
+			max = 16384;
+		fclose(fp);
+	}
+	if (max > 200000) {
+		print_message("# max_queued_events %ld: overflow test skipped\n",
+		    max);
+		return;
+	}
+	delta_setup(f, 4);
+	p = at(f, "top.yaml");
+	for (long i = 0; i < max / 2 + 64; i++) {
+		fd = open(p, O_WRONLY | O_APPEND);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "#\n", 2), 2);
+		close(fd);
+	}
+	assert_int_equal(source_dir_process_events(f->sd), 1);
+	assert_true(f->sd->rebuild_watches);
+	rescan(f);
+	assert_false(f->sf.delta);
+	assert_int_equal(f->sf.n, 4);
+	assert_int_equal(f->sf.n_removed, 0);
+	/* And the scan after it is a delta again. */
+	expect_quiet(f);
+	put(f, "ns1/a.yaml", "after\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns1/a.yaml=after\n"), NONE);
+	free(p);
+}
+
+/* Symlinks as the directory source follows them: a symlinked directory's
+ * files under the link's path, a symlinked file's target watched. */
+static void
+test_delta_symlinks(void **state)
+{
+	struct fx *f = *state;
+	char *v1 = outside(f, "v1"), *v2 = outside(f, "v2");
+	char *v1a = outside(f, "v1/a.yaml"), *v1b = outside(f, "v1/b.yaml");
+	char *v2a = outside(f, "v2/a.yaml"), *target = outside(f, "t.yaml");
+	char *tmp = at(f, ".current.tmp"), *cur = at(f, "current");
+
+	assert_int_equal(mkdir(v1, 0755), 0);
+	assert_int_equal(mkdir(v2, 0755), 0);
+	put_path(v1a, "v1a\n");
+	put_path(v1b, "v1b\n");
+	put_path(v2a, "v2a\n");
+	put_path(target, "t1\n");
+	symlink_in(f, v1, "current");
+	symlink_in(f, target, "linked.yaml");
+	delta_setup(f, 7);
+
+	put_path(target, "t2\n");
+	expect_change(f);
+	assert_delta(f, LIST("linked.yaml=t2\n"), NONE);
+
+	put_path(v1b, "v1B\n");
+	expect_change(f);
+	assert_delta(f, LIST("current/b.yaml=v1B\n"), NONE);
+
+	/* `ln -sfn v2 current`: a.yaml changes, b.yaml is gone. */
+	assert_int_equal(symlink(v2, tmp), 0);
+	assert_int_equal(rename(tmp, cur), 0);
+	expect_change(f);
+	assert_delta(f, LIST("current/a.yaml=v2a\n"), LIST("current/b.yaml"));
+
+	/* The link removed: everything under it goes. */
+	assert_int_equal(unlink(cur), 0);
+	expect_change(f);
+	assert_delta(f, NONE, LIST("current/a.yaml"));
+	free(v1);
+	free(v2);
+	free(v1a);
+	free(v1b);
+	free(v2a);
+	free(target);
+	free(tmp);
+	free(cur);
+}
+
+/* Off (the default), event-driven scans still hand out the whole tree. */
+static void
+test_delta_off(void **state)
+{
+	struct fx *f = *state;
+
+	delta_setup(f, 4);
+	source_dir_set_delta(f->sd, false);
+	put(f, "ns1/a.yaml", "1A\n");
+	expect_change(f);
+	assert_false(f->sf.delta);
+	assert_int_equal(f->sf.n, 4);
+	assert_int_equal(f->sf.n_removed, 0);
+	assert_content(f, "ns1/a.yaml", "1A\n");
+}
+
+/* After one edit in a wide tree, the scan walks the edited directory and
+ * its parents only: every other namespace is carried over in one piece,
+ * and the delta names the one file. */
+static void
+test_delta_wide_tree(void **state)
+{
+	struct fx *f = *state;
+
+	f->racy_ns = TRUSTING_RACY_NS;
+	for (int i = 0; i < 50; i++) {
+		char *d = xasprintf("ns%02d", i), *p = xasprintf("ns%02d/a.yaml", i);
+		char *q = xasprintf("ns%02d/deep/b.yaml", i), *dd = xasprintf("ns%02d/deep", i);
+
+		mkdir_in(f, d);
+		mkdir_in(f, dd);
+		put(f, p, "a\n");
+		put(f, q, "b\n");
+		free(d);
+		free(p);
+		free(q);
+		free(dd);
+	}
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	assert_int_equal(f->sf.n, 100);
+	assert_int_equal(f->sd->stats.dirs_read, 101);
+
+	put(f, "ns17/deep/b.yaml", "B\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns17/deep/b.yaml=B\n"), NONE);
+	assert_int_equal(f->sd->stats.dirs_read, 1); /* ns17/deep */
+	assert_int_equal(f->sd->stats.files_read, 1);
+	/* The namespaces before and after ns17 in one run each, and ns17's
+	 * own file; root and ns17 walked from their records, ns17/deep read. */
+	assert_int_equal(f->sd->stats.subtrees_skipped, 3);
+	assert_int_equal(f->sd->stats.dirs_reused, 100);
+	assert_int_equal(f->sd->ndirs, 101);
+	assert_int_equal(f->sd->ncache, 100);
+
+	/* A namespace removed whole, and one edit in another. */
+	age_files();
+	{
+		char *d = at(f, "ns30");
+
+		rm_rf(d);
+		free(d);
+	}
+	put(f, "ns02/a.yaml", "A\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns02/a.yaml=A\n"),
+	    LIST("ns30/a.yaml", "ns30/deep/b.yaml"));
+	assert_int_equal(f->sd->ndirs, 99);
+	assert_int_equal(f->sd->ncache, 98);
+
+	/* Edits keep being seen under directories carried over unwalked. */
+	put(f, "ns49/deep/b.yaml", "b49\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns49/deep/b.yaml=b49\n"), NONE);
+	put(f, "ns00/deep/c.yaml", "c\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns00/deep/c.yaml=c\n"), NONE);
+
+	/* A whole scan after all that agrees with the cache. */
+	rescan(f);
+	assert_false(f->sf.delta);
+	assert_int_equal(f->sf.n, 99);
+	assert_content(f, "ns17/deep/b.yaml", "B\n");
+	assert_content(f, "ns49/deep/b.yaml", "b49\n");
+	assert_null(file(f, "ns30/a.yaml"));
+}
+
+/* The files a consumer holds after applying every delta since the first
+ * scan, as "path\0data" pairs kept sorted. */
+struct held {
+	char **path, **data;
+	size_t n;
+};
+
+static void
+held_apply(struct held *h, const struct source_files *sf)
+{
+	if (!sf->delta) {
+		for (size_t i = 0; i < h->n; i++) {
+			free(h->path[i]);
+			free(h->data[i]);
+		}
+		h->n = 0;
+	}
+	for (size_t r = 0; r < sf->n_removed; r++) {
+		size_t i;
+
+		for (i = 0; i < h->n; i++)
+			if (strcmp(h->path[i], sf->removed[r]) == 0)
+				break;
+		if (i == h->n)
+			fail_msg("removed %s, which was not held", sf->removed[r]);
+		free(h->path[i]);
+		free(h->data[i]);
+		h->path[i] = h->path[h->n - 1];
+		h->data[i] = h->data[h->n - 1];
+		h->n--;
+	}
+	for (size_t k = 0; k < sf->n; k++) {
+		size_t i;
+
+		for (i = 0; i < h->n; i++)
+			if (strcmp(h->path[i], sf->files[k].path) == 0)
+				break;
+		if (i == h->n) {
+			h->path = xreallocarray(h->path, h->n + 1, sizeof *h->path);
+			h->data = xreallocarray(h->data, h->n + 1, sizeof *h->data);
+			h->path[h->n] = xstrdup(sf->files[k].path);
+			h->data[h->n++] = NULL;
+		} else if (sf->delta && strcmp(h->data[i], sf->files[k].data) == 0) {
+			fail_msg("%s handed out as changed with the same bytes",
+			    sf->files[k].path);
+		}
+		free(h->data[i]);
+		h->data[i] = xstrdup(sf->files[k].data);
+	}
+}
+
+/* What a fresh source reads from the tree now equals what is held. */
+static void
+held_check(const struct fx *f, const struct held *h)
+{
+	struct source_dir *sd;
+	struct source_files sf;
+	struct diag_list dl;
+
+	diag_list_init(&dl);
+	assert_int_equal(source_dir_open(f->root, NULL, &sd, &dl), 0);
+	diag_list_free(&dl);
+	assert_int_equal(source_dir_scan(sd, &sf), 0);
+	if (sf.n != h->n)
+		print_message("# held %zu files, the tree has %zu\n", h->n, sf.n);
+	assert_int_equal(sf.n, h->n);
+	for (size_t k = 0; k < sf.n; k++) {
+		size_t i;
+
+		for (i = 0; i < h->n; i++)
+			if (strcmp(h->path[i], sf.files[k].path) == 0)
+				break;
+		if (i == h->n)
+			fail_msg("%s is in the tree but not held", sf.files[k].path);
+		assert_string_equal(h->data[i], sf.files[k].data);
+	}
+	assert_string_equal(f->sf.revision, sf.revision);
+	source_files_free(&sf);
+	source_dir_close(sd);
+}
+
+/* Random edits, renames and removals of files and directories: after
+ * every event-driven scan, the deltas applied so far give the tree. */
+static void
+test_delta_random(void **state)
+{
+	struct fx *f = *state;
+	struct held h = { 0 };
+	unsigned seed = 12345;
+	int deltas = 0;
+
+	for (int i = 0; i < 6; i++) {
+		char *d = xasprintf("ns%d", i);
+
+		mkdir_in(f, d);
+		free(d);
+	}
+	put(f, "ns0/a.yaml", "a\n");
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	held_apply(&h, &f->sf);
+	for (int round = 0; round < 40; round++) {
+		int ops = 1 + (int)(rand_r(&seed) % 3);
+
+		for (int op = 0; op < ops; op++) {
+			int ns = (int)(rand_r(&seed) % 6), sub = (int)(rand_r(&seed) % 3);
+			int k = (int)(rand_r(&seed) % 3), what = op == 0 ? 0 :
+			    (int)(rand_r(&seed) % 5);
+			char *dir = xasprintf("%s/ns%d/d%d", f->root, ns, sub);
+			char *path = xasprintf("%s/f%d.yaml", dir, k);
+			char *other = xasprintf("%s/ns%d/d%d", f->root,
+			    (ns + 1) % 6, (sub + 1) % 3);
+			char *content = xasprintf("r%d o%d\n", round, op);
+
+			switch (what) {
+			case 0: /* write a file (its directory made if needed) */
+				mkdir(dir, 0755);
+				put_path(path, content);
+				break;
+			case 1:
+				unlink(path);
+				break;
+			case 2:
+				rm_rf(dir);
+				break;
+			case 3: /* a directory renamed into another namespace */
+				rename(dir, other);
+				break;
+			default: /* a file at the namespace level */
+				free(path);
+				path = xasprintf("%s/ns%d/top%d.yaml", f->root, ns, k);
+				put_path(path, content);
+				break;
+			}
+			free(dir);
+			free(path);
+			free(other);
+			free(content);
+		}
+		expect_change(f);
+		if (f->sf.delta)
+			deltas++;
+		held_apply(&h, &f->sf);
+		held_check(f, &h);
+		if (round % 8 == 7)
+			age_files();
+	}
+	assert_true(deltas > 30);
+	for (size_t i = 0; i < h.n; i++) {
+		free(h.path[i]);
+		free(h.data[i]);
+	}
+	free(h.path);
+	free(h.data);
+}
+
+/* One directory reached twice, directly and through a symlink walked
+ * after it: an edit in it is seen under both paths, although its watch
+ * names only the last one. */
+static void
+test_delta_dir_reached_twice(void **state)
+{
+	struct fx *f = *state;
+	char *target = at(f, "b/v1");
+
+	mkdir_in(f, "b");
+	mkdir_in(f, "b/v1");
+	mkdir_in(f, "z");
+	put(f, "b/v1/x.yaml", "1\n");
+	symlink_in(f, target, "z/current");
+	delta_setup(f, 6); /* and the 4 files delta_setup makes */
+	put(f, "b/v1/x.yaml", "2\n");
+	expect_change(f);
+	assert_delta(f, LIST("b/v1/x.yaml=2\n", "z/current/x.yaml=2\n"), NONE);
+	put(f, "b/v1/x.yaml", "3\n");
+	expect_change(f);
+	assert_delta(f, LIST("b/v1/x.yaml=3\n", "z/current/x.yaml=3\n"), NONE);
+	free(target);
+}
+
 #define WATCH_TEST(fn, setup_fn, label)                                      \
 	{ #fn label, fn, setup_fn, teardown, NULL }
 
@@ -1006,6 +1499,17 @@ main(void)
 		WATCH_TEST(test_watch_symlinked_file_target, setup_trusting, " (fast path)"),
 		WATCH_TEST(test_watch_root_symlink_flip, setup_trusting, " (fast path)"),
 		WATCH_TEST(test_watch_irrelevant, setup_trusting, " (fast path)"),
+		cmocka_unit_test_setup_teardown(test_delta_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_symlinks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_off, setup, teardown),
+		WATCH_TEST(test_delta_changes, setup_trusting, " (fast path)"),
+		cmocka_unit_test_setup_teardown(test_delta_wide_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_random, setup, teardown),
+		WATCH_TEST(test_delta_random, setup_trusting, " (fast path)"),
+		cmocka_unit_test_setup_teardown(test_delta_dir_reached_twice, setup, teardown),
+		WATCH_TEST(test_delta_dir_reached_twice, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_delta_symlinks, setup_trusting, " (fast path)"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -717,6 +717,163 @@ test_remote_fetch_fails(void **state)
 	free(state_dir);
 }
 
+/* --- the delta form ------------------------------------------------------ */
+
+/* Exactly these changed files ("path=content") and removed paths. */
+static void
+assert_delta(const struct fx *f, const char *const *changed,
+    const char *const *removed)
+{
+	size_t nc = 0, nr = 0;
+
+	if (!f->sf.delta)
+		fail_msg("expected a delta scan, got the whole revision (%zu "
+		    "files)", f->sf.n);
+	while (changed[nc] != NULL)
+		nc++;
+	while (removed[nr] != NULL)
+		nr++;
+	for (size_t i = 0; f->sf.n != nc && i < f->sf.n; i++)
+		print_message("# changed %s\n", f->sf.files[i].path);
+	for (size_t i = 0; f->sf.n_removed != nr && i < f->sf.n_removed; i++)
+		print_message("# removed %s\n", f->sf.removed[i]);
+	assert_int_equal(f->sf.n, nc);
+	assert_int_equal(f->sf.n_removed, nr);
+	for (size_t i = 0; i < nc; i++) {
+		const char *eq = strchr(changed[i], '=');
+		char *path = xstrndup(changed[i], (size_t)(eq - changed[i]));
+
+		assert_string_equal(f->sf.files[i].path, path);
+		assert_string_equal(f->sf.files[i].data, eq + 1);
+		free(path);
+	}
+	for (size_t i = 0; i < nr; i++)
+		assert_string_equal(f->sf.removed[i], removed[i]);
+	assert_int_equal(f->sf.diags.n, 0);
+	assert_revision(f, "main");
+}
+
+#define NONE ((const char *const[]){ NULL })
+#define LIST(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+test_delta_commits(void **state)
+{
+	struct fx *f = *state;
+	struct source_git_options o = { .path = "deploy" };
+
+	put(f, "deploy/a/one.yaml", "one\n");
+	put(f, "deploy/a/two.yaml", "two\n");
+	put(f, "deploy/b/three.yaml", "three\n");
+	put(f, "deploy/top.yaml", "top\n");
+	put(f, "elsewhere/x.yaml", "x\n");
+	commit(f, "first");
+	open_with(f, &o);
+	source_git_set_delta(f->sg, true);
+	rescan(f);
+	assert_false(f->sf.delta); /* the first scan is whole */
+	assert_int_equal(f->sf.n, 4);
+
+	/* The same commit again: an empty delta. */
+	rescan(f);
+	assert_delta(f, NONE, NONE);
+
+	put(f, "deploy/a/two.yaml", "two, changed\n");
+	put(f, "deploy/c/new.yaml", "new\n");
+	put(f, "elsewhere/x.yaml", "x2\n"); /* outside `path` */
+	put(f, "deploy/a/notes.txt", "not YAML\n");
+	put(f, "deploy/a/.hidden.yaml", "hidden\n");
+	commit(f, "second");
+	rescan(f);
+	assert_delta(f, LIST("deploy/a/two.yaml=two, changed\n",
+	    "deploy/c/new.yaml=new\n"), NONE);
+	assert_string_equal(f->sf.files[1].ns, "c");
+
+	/* A directory renamed, a file removed. */
+	sh(f, "cd work && git mv deploy/b deploy/bee && git rm -q deploy/top.yaml");
+	commit(f, "third");
+	rescan(f);
+	assert_delta(f, LIST("deploy/bee/three.yaml=three\n"),
+	    LIST("deploy/b/three.yaml", "deploy/top.yaml"));
+
+	/* A file replaced by a directory of the same name. */
+	sh(f, "cd work && git rm -q deploy/c/new.yaml");
+	put(f, "deploy/c/new.yaml/inner.yaml", "inner\n");
+	commit(f, "fourth");
+	rescan(f);
+	assert_delta(f, LIST("deploy/c/new.yaml/inner.yaml=inner\n"),
+	    LIST("deploy/c/new.yaml"));
+
+	/* A symbolic link needs the whole walk (and its warning). */
+	sh(f, "ln -s one.yaml work/deploy/a/link.yaml");
+	commit(f, "link");
+	rescan(f);
+	assert_false(f->sf.delta);
+	assert_int_equal(f->sf.n, 4);
+	assert_int_equal(f->sf.n_removed, 0);
+	assert_true(has_diag(&f->sf.diags, "deploy/a/link.yaml", "not followed"));
+
+	/* After a scan with problems, the next one is whole too: a delta
+	 * would not repeat the warning. */
+	put(f, "deploy/a/one.yaml", "one again\n");
+	commit(f, "after the link");
+	rescan(f);
+	assert_false(f->sf.delta);
+	assert_true(has_diag(&f->sf.diags, "deploy/a/link.yaml", "not followed"));
+
+	sh(f, "cd work && git rm -q deploy/a/link.yaml");
+	commit(f, "no link");
+	rescan(f);
+	assert_false(f->sf.delta);
+	put(f, "deploy/a/one.yaml", "one, third\n");
+	commit(f, "back to deltas");
+	rescan(f);
+	assert_delta(f, LIST("deploy/a/one.yaml=one, third\n"), NONE);
+	assert_content(f, "deploy/a/one.yaml", "one, third\n");
+}
+
+/* A force push to an unrelated history still diffs (trees, not commits);
+ * a file too large needs the whole walk. */
+static void
+test_delta_force_push_and_limits(void **state)
+{
+	struct fx *f = *state;
+	struct source_git_options o = { .max_file_bytes = 16 };
+	char *first;
+
+	put(f, "ns/a.yaml", "a\n");
+	put(f, "ns/b.yaml", "b\n");
+	commit(f, "first");
+	first = rev_parse(f, "main");
+	put(f, "ns/b.yaml", "b2\n");
+	commit(f, "second");
+	open_with(f, &o);
+	source_git_set_delta(f->sg, true);
+	rescan(f);
+	assert_false(f->sf.delta);
+
+	sh(f, "cd work && git reset -q --hard %s", first);
+	rescan(f);
+	assert_delta(f, LIST("ns/b.yaml=b\n"), NONE);
+
+	put(f, "ns/big.yaml", "0123456789abcdefXYZ\n");
+	commit(f, "too large");
+	rescan(f);
+	assert_false(f->sf.delta);
+	assert_int_equal(f->sf.n, 2);
+	assert_true(has_diag(&f->sf.diags, "ns/big.yaml", "max-file-bytes"));
+
+	/* Off again: whole revisions. */
+	source_git_set_delta(f->sg, false);
+	sh(f, "cd work && git rm -q ns/big.yaml");
+	commit(f, "small again");
+	rescan(f);
+	rescan(f);
+	assert_false(f->sf.delta);
+	assert_int_equal(f->sf.n, 2);
+	free(first);
+}
+
 int
 main(void)
 {
@@ -736,6 +893,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_packed_refs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_fetch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_fetch_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delta_force_push_and_limits,
+		    setup, teardown),
 	};
 
 	/* Fixtures must not depend on the user's git configuration. */
