@@ -84,10 +84,11 @@ struct serve {
 	struct source_files pending_files;
 };
 
-/* Whether serve's source hands pipeline_build the delta form of
- * source_files (only changed files and removed paths after a change the
- * source could follow). Needs a pipeline that accepts delta = true. */
-#define SERVE_SOURCE_DELTA false
+/* serve's source hands pipeline_build the delta form of source_files
+ * (only changed files and removed paths after a change the source could
+ * follow), so a rebuild costs what changed; one-shot commands read whole
+ * revisions. */
+#define SERVE_SOURCE_DELTA true
 
 static int64_t
 now_ms(void)
