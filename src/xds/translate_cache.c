@@ -53,14 +53,15 @@ FP_SIZE(dag_headers_policy, 64);
 FP_SIZE(dag_cookie_rewrite, 40);
 FP_SIZE(dag_weighted_cluster, 48);
 FP_SIZE(dag_redirect, 40);
-FP_SIZE(dag_retry_policy, 40);
+FP_SIZE(dag_retry_policy, 48);
 FP_SIZE(dag_hash_policy, 40);
 FP_SIZE(dag_local_ratelimit, 40);
 FP_SIZE(dag_cidr, 16);
 FP_SIZE(dag_ip_filter, 24);
 FP_SIZE(dag_cors_origin, 16);
 FP_SIZE(dag_cors, 56);
-FP_SIZE(dag_route, 312);
+FP_SIZE(dag_mirror, 16);
+FP_SIZE(dag_route, 336);
 FP_SIZE(dag_vhost, 128);
 FP_SIZE(dag_jwt_provider, 72);
 FP_SIZE(translate_options, 312);
@@ -381,6 +382,24 @@ fp_weighted(struct fp *f, const struct translation *t,
 }
 
 static void
+fp_cors(struct fp *f, const struct dag_cors *c)
+{
+	fp_u64(f, c != NULL);
+	if (c == NULL)
+		return;
+	fp_u64(f, c->norigins);
+	for (size_t i = 0; i < c->norigins; i++) {
+		fp_str(f, c->origins[i].value);
+		fp_u64(f, c->origins[i].regex);
+	}
+	fp_str(f, c->allow_methods);
+	fp_str(f, c->allow_headers);
+	fp_str(f, c->expose_headers);
+	fp_str(f, c->max_age);
+	fp_u64(f, c->allow_credentials | c->allow_private_network << 1);
+}
+
+static void
 fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 {
 	fp_u64(f, r->path_kind);
@@ -433,6 +452,7 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 		fp_u64(f, r->retry->nretriable_status_codes);
 		for (size_t i = 0; i < r->retry->nretriable_status_codes; i++)
 			fp_u64(f, r->retry->retriable_status_codes[i]);
+		fp_u64(f, (uint64_t)r->retry->backoff_base_ms);
 	}
 	fp_u64(f, r->nhash_policies);
 	for (size_t i = 0; i < r->nhash_policies; i++) {
@@ -475,6 +495,13 @@ fp_route(struct fp *f, const struct translation *t, const struct dag_route *r)
 	}
 	fp_global_ratelimit(f, r->global_ratelimit);
 	fp_str(f, r->jwt_provider);
+	fp_u64(f, r->nmirrors);
+	for (size_t i = 0; i < r->nmirrors; i++) {
+		fp_u64(f, cluster_fp(t, r->mirrors[i].cluster));
+		fp_u64(f, r->mirrors[i].numerator);
+		fp_u64(f, r->mirrors[i].denominator);
+	}
+	fp_cors(f, r->cors);
 }
 
 static void
@@ -487,21 +514,7 @@ fp_vhost(struct fp *f, const struct translation *t, const struct dag_vhost *vh)
 	for (size_t i = 0; i < vh->nroutes; i++)
 		fp_route(f, t, &vh->routes[i]);
 	fp_u64(f, vh->owner_kind);
-	fp_u64(f, vh->cors != NULL);
-	if (vh->cors != NULL) {
-		const struct dag_cors *c = vh->cors;
-
-		fp_u64(f, c->norigins);
-		for (size_t i = 0; i < c->norigins; i++) {
-			fp_str(f, c->origins[i].value);
-			fp_u64(f, c->origins[i].regex);
-		}
-		fp_str(f, c->allow_methods);
-		fp_str(f, c->allow_headers);
-		fp_str(f, c->expose_headers);
-		fp_str(f, c->max_age);
-		fp_u64(f, c->allow_credentials | c->allow_private_network << 1);
-	}
+	fp_cors(f, vh->cors);
 	fp_ratelimit(f, vh->ratelimit);
 	fp_global_ratelimit(f, vh->global_ratelimit);
 	fp_ip_filter(f, vh->ip_filter);

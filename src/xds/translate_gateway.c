@@ -58,6 +58,9 @@ gateway_view(const struct dag_gateway *gw, struct dag *view)
 				if (rt->mirror != NULL)
 					cluster_add(&view->clusters, &view->nclusters,
 					    &ccap, rt->mirror);
+				for (size_t m = 0; m < rt->nmirrors; m++)
+					cluster_add(&view->clusters, &view->nclusters,
+					    &ccap, rt->mirrors[m].cluster);
 			}
 		}
 	if (view->nclusters > 1)

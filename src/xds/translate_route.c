@@ -355,6 +355,21 @@ percent(struct arena *a, uint32_t numerator)
 	return rp;
 }
 
+/* A mirror's share: dag_mirror's denominator is 100, 10000 or 1000000. */
+static Envoy__Config__Core__V3__RuntimeFractionalPercent *
+mirror_fraction(struct arena *a, const struct dag_mirror *m)
+{
+	Envoy__Config__Core__V3__RuntimeFractionalPercent *rp = percent(a,
+	    m->numerator);
+
+	rp->default_value->denominator = m->denominator == 1000000 ?
+	    ENVOY__TYPE__V3__FRACTIONAL_PERCENT__DENOMINATOR_TYPE__MILLION :
+	    m->denominator == 10000 ?
+	    ENVOY__TYPE__V3__FRACTIONAL_PERCENT__DENOMINATOR_TYPE__TEN_THOUSAND :
+	    ENVOY__TYPE__V3__FRACTIONAL_PERCENT__DENOMINATOR_TYPE__HUNDRED;
+	return rp;
+}
+
 /* Contour's LocalRateLimitConfig, stat prefix "vhost.<fqdn>". */
 static Google__Protobuf__Any *
 local_ratelimit_config(struct arena *a, const struct dag_local_ratelimit *rl,
@@ -652,6 +667,12 @@ retry_policy(struct arena *a, const struct dag_retry_policy *rp)
 		    rp->retriable_status_codes,
 		    sizeof(uint32_t) * rp->nretriable_status_codes);
 	}
+	if (rp->backoff_base_ms > 0) {
+		out->retry_back_off = pb_new(a,
+		    &envoy__config__route__v3__retry_policy__retry_back_off__descriptor);
+		out->retry_back_off->base_interval = pb_duration_ms(a,
+		    rp->backoff_base_ms);
+	}
 	return out;
 }
 
@@ -847,6 +868,19 @@ route_action(struct arena *a, const struct dag_route *r, bool proxyless)
 		ra->request_mirror_policies = pb_array(a, 1);
 		ra->request_mirror_policies[0] = mp;
 	}
+	if (r->nmirrors > 0) {
+		ra->n_request_mirror_policies = r->nmirrors;
+		ra->request_mirror_policies = pb_array(a, r->nmirrors);
+		for (size_t i = 0; i < r->nmirrors; i++) {
+			Envoy__Config__Route__V3__RouteAction__RequestMirrorPolicy *mp =
+			    pb_new(a,
+			    &envoy__config__route__v3__route_action__request_mirror_policy__descriptor);
+
+			mp->cluster = pb_borrow(r->mirrors[i].cluster->name);
+			mp->runtime_fraction = mirror_fraction(a, &r->mirrors[i]);
+			ra->request_mirror_policies[i] = mp;
+		}
+	}
 	if (r->prefix_rewrite != NULL)
 		ra->prefix_rewrite = pb_str(a, r->prefix_rewrite);
 	if (r->regex_rewrite != NULL) {
@@ -988,6 +1022,8 @@ route(struct translation *t, const struct dag_vhost *vh,
 		    r->response_headers->remove, r->response_headers->nremove,
 		    &out->n_response_headers_to_remove);
 	}
+	if (r->cors != NULL)
+		filter_config_add(&fc, FILTER_CORS, cors_config(a, r->cors));
 	if (r->ratelimit != NULL)
 		filter_config_add(&fc, FILTER_LOCAL_RATELIMIT,
 		    local_ratelimit_config(a, r->ratelimit, vh->fqdn));
