@@ -2,8 +2,10 @@
  * directory source sees the change to the moment the new snapshot is built
  * (SPEC.md §12: <= 20 ms at 10,000 proxies).
  *
- *   bench_rebuild -d DIR [-k CHANGES]
+ *   bench_rebuild -d DIR [-k CHANGES] [-p PREFIX] [-g NS/NAME]
  *
+ * -p names the figures (default "rebuild"); -g: the tree is bench_gen_gw's
+ * and the change must show in that Gateway's routes.
  * The tree must come from bench_gen (route 1 of every file carries the
  * header value "rev-NNNNN"). Each change rewrites those digits of one file
  * in place (same size, a one-route change), waits for the inotify fd, then
@@ -75,10 +77,20 @@ set_marker(const char *path, int value)
 	return old;
 }
 
+/* "PREFIX.name" for a figure; bench_result prints it at once. */
+static const char *
+key(const char *prefix, const char *name)
+{
+	static char buf[128];
+
+	snprintf(buf, sizeof buf, "%s.%s", prefix, name);
+	return buf;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *dir = NULL;
+	const char *dir = NULL, *prefix = "rebuild", *gateway = NULL;
 	int changes = 20, c;
 	double ev_ms[MAX_CHANGES], scan_ms[MAX_CHANGES], pipe_ms[MAX_CHANGES],
 	    total_ms[MAX_CHANGES], rec_ms[MAX_CHANGES], plan_ms[MAX_CHANGES];
@@ -96,10 +108,12 @@ main(int argc, char **argv)
 	size_t nfiles;
 	int done = 0;
 
-	while ((c = getopt(argc, argv, "d:k:")) != -1) {
+	while ((c = getopt(argc, argv, "d:k:p:g:")) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'k': changes = atoi(optarg); break;
+		case 'p': prefix = optarg; break;
+		case 'g': gateway = optarg; break;
 		default:
 			fprintf(stderr, "usage: bench_rebuild -d DIR [-k CHANGES]\n");
 			return 2;
@@ -171,7 +185,8 @@ main(int argc, char **argv)
 		t2 = bench_now_ns();
 		pipeline_build(p, &files, &cfg, &to, &r);
 		t3 = bench_now_ns();
-		if (r.snapshot->types[XDS_ROUTE].version == current->types[XDS_ROUTE].version)
+		if (snapshot_select(r.snapshot, gateway)->types[XDS_ROUTE].version ==
+		    snapshot_select(current, gateway)->types[XDS_ROUTE].version)
 			fprintf(stderr, "bench_rebuild: change %d did not change the routes\n", k);
 		/* What serve_record_change does after the build: statuses of
 		 * the DAG parts built, resources by version, the log line. */
@@ -182,7 +197,7 @@ main(int argc, char **argv)
 		/* The plan, made when /debug/diff or /status asks (another
 		 * thread, not on the way to publishing). */
 		if (k == 0)
-			printf("INFO\trebuild: change logged as \"%s\", plan \"%s\"\n",
+			printf("INFO\t%s: change logged as \"%s\", plan \"%s\"\n", prefix,
 			    line ? line : "", diff_plan_summary(diff_change_plan(change)));
 		else
 			diff_change_plan(change);
@@ -216,12 +231,12 @@ main(int argc, char **argv)
 	config_free(&cfg);
 	if (done == 0)
 		return 1;
-	printf("INFO\trebuild: %d one-route changes in %s (%zu files)\n", done, dir, nfiles);
-	bench_result("rebuild.events", ev_ms, (size_t)done, "ms");
-	bench_result("rebuild.scan", scan_ms, (size_t)done, "ms");
-	bench_result("rebuild.pipeline", pipe_ms, (size_t)done, "ms");
-	bench_result("rebuild.total", total_ms, (size_t)done, "ms");
-	bench_result("rebuild.record", rec_ms, (size_t)done, "ms");
-	bench_result("rebuild.plan", plan_ms, (size_t)done, "ms");
+	printf("INFO\t%s: %d one-route changes in %s (%zu files)\n", prefix, done, dir, nfiles);
+	bench_result(key(prefix, "events"), ev_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "scan"), scan_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "pipeline"), pipe_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "total"), total_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "record"), rec_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "plan"), plan_ms, (size_t)done, "ms");
 	return done == changes ? 0 : 1;
 }

@@ -9,7 +9,7 @@
 #   BENCH_DIR   where trees and results go (default: a new /tmp directory;
 #               trees already there are reused)
 #   BENCH_QUICK 1 = fewer runs and changes (a smoke run, ~2 minutes)
-#   BENCH_ONLY  space-separated subset of: build rebuild ads diff
+#   BENCH_ONLY  space-separated subset of: build rebuild ads diff gateway
 #   BENCH_MAX_SERVER_RSS_MIB  ads_load kills cairn serve above this (4096)
 # Every step has a timeout; the whole suite takes about 6-8 minutes here.
 set -u
@@ -17,7 +17,7 @@ set -u
 : "${CAIRN:?set CAIRN to the cairn binary}"
 : "${BENCH_BIN:?set BENCH_BIN to the directory of the bench programs}"
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-build rebuild ads diff}
+ONLY=${BENCH_ONLY:-build rebuild ads diff gateway}
 MAXRSS=${BENCH_MAX_SERVER_RSS_MIB:-4096}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/cairn-bench.XXXXXX)}
 mkdir -p "$WORK"
@@ -62,6 +62,16 @@ tree() { # tree N: a bench_gen tree of N proxies, reused when present
 	echo "$dir"
 }
 
+tree_gw() { # tree_gw N: a bench_gen_gw tree of N HTTPRoutes, reused when present
+	dir=$WORK/tree-gw-$1
+	if [ ! -f "$dir/.complete" ]; then
+		rm -rf "$dir"
+		"$BENCH_BIN/bench_gen_gw" -n "$1" -o "$dir" >> "$LOG" || exit 2
+		touch "$dir/.complete"
+	fi
+	echo "$dir"
+}
+
 echo "cairn benchmarks in $WORK" >&2
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 T1K=$(tree 1000)
@@ -78,6 +88,17 @@ if want build; then
 fi
 if want rebuild; then
 	step "bench_rebuild 10k" 300 "$BENCH_BIN/bench_rebuild" -d "$T10K" -k "$CHANGES"
+fi
+# Gateway API (issue #17): the same figures for HTTPRoutes, one per file,
+# all attached to one Gateway.
+if want gateway; then
+	GW1K=$(tree_gw 1000)
+	GW10K=$(tree_gw 10000)
+	sleep 2
+	step "bench_build gateway 1k" 120 "$BENCH_BIN/bench_build" -d "$GW1K" -r "$RUNS1K" -p gwbuild1k
+	step "bench_build gateway 10k" 400 "$BENCH_BIN/bench_build" -d "$GW10K" -r "$RUNS10K" -p gwbuild10k
+	step "bench_rebuild gateway 10k" 300 "$BENCH_BIN/bench_rebuild" -d "$GW10K" \
+	    -k "$CHANGES" -p gwrebuild -g gw/bench
 fi
 if want ads; then
 	step "ads_load idle" 60 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$EMPTY" -s 0 -p idle
@@ -160,6 +181,14 @@ END {
 	row("  of which: pipeline_build (1 load + build + translate)", "rebuild.pipeline", "", -1)
 	row("  then: serve records the change (not in total)", "rebuild.record", "", -1)
 	row("  its plan, when /debug/diff or /status asks", "rebuild.plan", "", -1)
+	row("full build 1k HTTPRoutes / libyaml parse-only", "gwbuild1k.ratio", "<= 2x", 2)
+	row("  full build 1k HTTPRoutes", "gwbuild1k.full", "", -1)
+	row("  libyaml parse-only 1k HTTPRoutes", "gwbuild1k.parse_only", "", -1)
+	row("full build 10k HTTPRoutes / libyaml parse-only", "gwbuild10k.ratio", "<= 2x", 2)
+	row("  full build 10k HTTPRoutes", "gwbuild10k.full", "", -1)
+	row("  libyaml parse-only 10k HTTPRoutes", "gwbuild10k.parse_only", "", -1)
+	row("one HTTPRoute changed, 10k tree: seen -> snapshot built", "gwrebuild.total", "<= 20 ms", 20)
+	row("  of which: pipeline_build", "gwrebuild.pipeline", "", -1)
 	row("  daemon log \"built in\" at 1k (incl. publish to 1000 sotw)", "ads.sotw1k.daemon_built_in", "", -1)
 	row("  daemon log \"built in\" at 10k (incl. publish to 1000 sotw)", "ads.sotw10k.daemon_built_in", "", -1)
 	row("file saved -> all 1000 delta streams, p99 (1k tree)", "ads.delta1k.latency_p99", "<= 250 ms", 250)
