@@ -277,14 +277,26 @@ cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
 		json_t *plan = diff_compute(&a, &b);
 		json_t *gw = gateway_plans(&from, &to);
 		struct strbuf sb = STRBUF_INIT;
+		char *summary;
 
 		diff_render_text(plan, false, &sb);
+		/* A cut plan ends with the default plan's summary, or, when
+		 * only Gateways change, the first Gateway's. */
+		if (diff_plan_empty(plan) && gw != NULL) {
+			const char *name = json_object_iter_key(json_object_iter(gw));
+
+			summary = xasprintf("Gateway %s: %s", name, diff_plan_summary(
+			    json_object_get(gw, name)));
+		} else {
+			summary = xstrdup(diff_plan_summary(plan));
+		}
 		if (gw != NULL)
 			gateway_plans_text(gw, false, &sb);
 		json_decref(gw);
 		if (sb.len == 0)
 			strbuf_puts(&sb, "no change to what Envoy receives\n");
-		hook_print_capped(fp, sb.buf, diff_plan_summary(plan), old_id, new_id);
+		hook_print_capped(fp, sb.buf, summary, old_id, new_id);
+		free(summary);
 		strbuf_free(&sb);
 		json_decref(plan);
 		rc = 0;
