@@ -1185,8 +1185,15 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
 				vh->proxy_namespace = out->namespace;
 				vh->proxy_name = out->name;
 				vh->owner_kind = OBJ_GATEWAY;
+				/* Room for this host's entries only: the rest of
+				 * the port's would make the vhosts quadratic. */
+				size_t end = k + 1;
+
+				while (end < e && strcmp(s->entries[end].host,
+				    vh->fqdn) == 0)
+					end++;
 				vh->routes = ARENA_ARRAY(b->arena, struct dag_route,
-				    e - k);
+				    end - k);
 			}
 			vh = &gp->vhosts[gp->nvhosts - 1];
 			s->entries[k].r.order = vh->nroutes;
