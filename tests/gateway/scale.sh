@@ -1,9 +1,9 @@
 #!/bin/sh
 # 3,000 HTTPRoutes, each its own hostname, on one Gateway listener: the
-# Gateway's virtual hosts take memory in proportion to their routes. A
-# vhost given room for every later route of its port made this quadratic
-# (about 1.5 GB here); cairn check must finish within 600 MB of address
-# space and serve all 3,000 hosts.
+# Gateway's virtual hosts take memory in proportion to their routes (a
+# vhost sized for every later route of its port would be quadratic, about
+# 1.5 GB here): cairn check must finish within 600 MB of address space,
+# and the Gateway serve all 3,000 hosts.
 set -u
 : "${CAIRN:?}" "${top_srcdir:?}"
 tmp=$(mktemp -d)
