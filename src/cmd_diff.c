@@ -156,6 +156,85 @@ side_build_hook_commit(struct pipeline *p, const struct cairn_config *cfg,
 	return 0;
 }
 
+/* What a node naming gateway gets from snap: its Gateway's snapshot, or
+ * nothing (an empty snapshot the caller unrefs). */
+static struct snapshot *
+gateway_snapshot(struct snapshot *snap, const char *gateway)
+{
+	struct snapshot *g = snapshot_select(snap, gateway);
+
+	return g != NULL && g != snap ? snapshot_ref(g) :
+	    snapshot_builder_finish(snapshot_builder_new(snap->revision));
+}
+
+/* The plan of every Gateway served on either side, by "NS/NAME", only
+ * those that change: the default plan is what nodes naming no Gateway
+ * see, and a Gateway-only change must show too (statuses are in the
+ * default plan already). NULL when no Gateway changes. */
+static json_t *
+gateway_plans(const struct side *from, const struct side *to)
+{
+	const struct snapshot *a = from->snapshot, *b = to->snapshot;
+	json_t *out = json_object();
+	size_t i = 0, j = 0;
+
+	while (i < a->ngateways || j < b->ngateways) {
+		int c = i == a->ngateways ? 1 : j == b->ngateways ? -1 :
+		    strcmp(a->gateways[i].name, b->gateways[j].name);
+		const char *name = c <= 0 ? a->gateways[i].name :
+		    b->gateways[j].name;
+		struct snapshot *ga = gateway_snapshot(from->snapshot, name);
+		struct snapshot *gb = gateway_snapshot(to->snapshot, name);
+		struct diff_side da = { ga, NULL, from->revision };
+		struct diff_side db = { gb, NULL, to->revision };
+		json_t *plan = diff_compute(&da, &db);
+
+		if (!diff_plan_empty(plan))
+			json_object_set(out, name, plan);
+		json_decref(plan);
+		snapshot_unref(ga);
+		snapshot_unref(gb);
+		i += c <= 0;
+		j += c >= 0;
+	}
+	if (json_object_size(out) == 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The Gateways' plans after the default one, each under a line naming
+ * the Gateway, indented. */
+static void
+gateway_plans_text(json_t *plans, bool color, struct strbuf *out)
+{
+	const char *name;
+	json_t *plan;
+
+	json_object_foreach(plans, name, plan) {
+		struct strbuf sb = STRBUF_INIT;
+		const char *line;
+
+		diff_render_text(plan, color, &sb);
+		if (out->len > 0)
+			strbuf_putc(out, '\n');
+		strbuf_printf(out, "Gateway %s (nodes with cairn.io/gateway: %s)\n",
+		    name, name);
+		line = sb.buf ? sb.buf : "";
+		while (*line != '\0') {
+			const char *nl = strchr(line, '\n');
+			size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
+
+			if (len > 1)
+				strbuf_puts(out, "  ");
+			strbuf_add(out, line, len);
+			line += len;
+		}
+		strbuf_free(&sb);
+	}
+}
+
 /* A push's plan in the pusher's terminal: a first push of a big tree
  * would print every route, so long plans stop after HOOK_PLAN_LINES lines
  * with the summary and the command that shows the rest. */
@@ -196,12 +275,28 @@ cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
 		struct diff_side a = { from.snapshot, &from.objects, from.revision };
 		struct diff_side b = { to.snapshot, &to.objects, to.revision };
 		json_t *plan = diff_compute(&a, &b);
+		json_t *gw = gateway_plans(&from, &to);
 		struct strbuf sb = STRBUF_INIT;
+		char *summary;
 
 		diff_render_text(plan, false, &sb);
+		/* A cut plan ends with the default plan's summary, or, when
+		 * only Gateways change, the first Gateway's. */
+		if (diff_plan_empty(plan) && gw != NULL) {
+			const char *name = json_object_iter_key(json_object_iter(gw));
+
+			summary = xasprintf("Gateway %s: %s", name, diff_plan_summary(
+			    json_object_get(gw, name)));
+		} else {
+			summary = xstrdup(diff_plan_summary(plan));
+		}
+		if (gw != NULL)
+			gateway_plans_text(gw, false, &sb);
+		json_decref(gw);
 		if (sb.len == 0)
 			strbuf_puts(&sb, "no change to what Envoy receives\n");
-		hook_print_capped(fp, sb.buf, diff_plan_summary(plan), old_id, new_id);
+		hook_print_capped(fp, sb.buf, summary, old_id, new_id);
+		free(summary);
 		strbuf_free(&sb);
 		json_decref(plan);
 		rc = 0;
@@ -272,14 +367,17 @@ want_color(const char *mode)
 /* Prints the plan; returns the exit code (0 no change, 1 changes). */
 static int
 diff_print(const struct side *from, const struct side *to, const char *format,
-    bool color)
+    bool color, bool gateways)
 {
 	struct diff_side a = { from->snapshot, &from->objects, from->revision };
 	struct diff_side b = { to->snapshot, &to->objects, to->revision };
 	json_t *plan = diff_compute(&a, &b);
-	bool empty = diff_plan_empty(plan);
+	json_t *gw = gateways ? gateway_plans(from, to) : NULL;
+	bool empty = diff_plan_empty(plan) && gw == NULL;
 	json_int_t bad = json_integer_value(json_object_get(plan, "undecodable"));
 
+	if (gw != NULL)
+		json_object_set(plan, "gateways", gw);
 	if (strcmp(format, "json") == 0) {
 		json_dumpf(plan, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
@@ -287,10 +385,13 @@ diff_print(const struct side *from, const struct side *to, const char *format,
 		struct strbuf sb = STRBUF_INIT;
 
 		diff_render_text(plan, color, &sb);
+		if (gw != NULL)
+			gateway_plans_text(gw, color, &sb);
 		fwrite(sb.buf ? sb.buf : "", 1, sb.len, stdout);
 		strbuf_free(&sb);
 	}
 	json_decref(plan);
+	json_decref(gw);
 	if (fflush(stdout) != 0)
 		return CMD_EXIT_USAGE;
 	if (bad > 0) {
@@ -401,7 +502,10 @@ cmd_diff(int argc, char **argv)
 		side_select_gateway(&from, gateway);
 		side_select_gateway(&to, gateway);
 	}
-	rc = diff_print(&from, &to, f.format, want_color(color));
+	/* A plain plan also shows each Gateway's changes; the running
+	 * daemon's side has no per-Gateway snapshots to compare. */
+	rc = diff_print(&from, &to, f.format, want_color(color),
+	    gateway == NULL && !running);
 	/* Problems were printed above; the plan shows what would be served
 	 * anyway (a file in error keeps its last good version), but the
 	 * change is not clean: never exit 0 on it. */

@@ -108,6 +108,59 @@ str_or(json_t *o, const char *key, const char *dflt)
 }
 
 static void
+gw_conditions_text(json_t *conds)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(conds, i, c)
+		printf("%s%s=%s (%s)", i ? ", " : "", str_or(c, "type", ""),
+		    str_or(c, "status", ""), str_or(c, "reason", ""));
+}
+
+/* A Gateway API object's status in the API's shape, one line per object,
+ * listener and parent, as `cairn check` prints it (report.c). */
+static void
+gw_object_text(json_t *v)
+{
+	json_t *o = json_object_get(v, "origin"), *x;
+	const char *ns = str_or(v, "namespace", "");
+	size_t i;
+	char *where = xasprintf("%s:%lld:%lld: status: %s %s%s%s",
+	    str_or(o, "file", ""), json_integer_value(json_object_get(o, "line")),
+	    json_integer_value(json_object_get(o, "column")), str_or(v, "kind", ""),
+	    ns, *ns ? "/" : "", str_or(v, "name", ""));
+
+	if (json_array_size(json_object_get(v, "conditions")) > 0) {
+		printf("%s: ", where);
+		gw_conditions_text(json_object_get(v, "conditions"));
+		printf("\n");
+	}
+	json_array_foreach(json_object_get(v, "listeners"), i, x) {
+		printf("%s: listener %s: attachedRoutes=%lld, ", where,
+		    str_or(x, "name", ""),
+		    json_integer_value(json_object_get(x, "attachedRoutes")));
+		gw_conditions_text(json_object_get(x, "conditions"));
+		printf("\n");
+	}
+	json_array_foreach(json_object_get(v, "parents"), i, x) {
+		json_t *ref = json_object_get(x, "parentRef");
+
+		printf("%s: parent %s %s/%s", where, str_or(ref, "kind", ""),
+		    str_or(ref, "namespace", ""), str_or(ref, "name", ""));
+		if (json_object_get(ref, "sectionName") != NULL)
+			printf(" sectionName=%s", str_or(ref, "sectionName", ""));
+		if (json_object_get(ref, "port") != NULL)
+			printf(" port=%lld", json_integer_value(json_object_get(ref,
+			    "port")));
+		printf(": ");
+		gw_conditions_text(json_object_get(x, "conditions"));
+		printf("\n");
+	}
+	free(where);
+}
+
+static void
 status_text(json_t *st)
 {
 	json_t *src = json_object_get(st, "source");
@@ -150,9 +203,15 @@ status_text(json_t *st)
 		json_t *c;
 		size_t j;
 
+		/* Gateway API objects keep cairn's located conditions under
+		 * "problems" ("conditions" is the API's status). */
+		json_t *located = json_object_get(v, "problems") ?
+		    json_object_get(v, "problems") :
+		    json_object_get(v, "conditions");
+
 		if (strcmp(str_or(v, "status", "valid"), "valid") == 0)
 			continue;
-		json_array_foreach(json_object_get(v, "conditions"), j, c) {
+		json_array_foreach(located, j, c) {
 			json_t *o = json_object_get(c, "origin");
 
 			printf("%s:%lld:%lld: %s: %s %s/%s: %s (%s)\n", str_or(o, "file", ""),
@@ -163,6 +222,9 @@ status_text(json_t *st)
 			    str_or(c, "message", ""), str_or(c, "reason", ""));
 		}
 	}
+	json_array_foreach(objects, i, v)
+		if (json_object_get(v, "problems") != NULL)
+			gw_object_text(v);
 	json_array_foreach(json_object_get(st, "files"), i, v) {
 		const char *state = str_or(v, "state", "ok");
 

@@ -261,6 +261,18 @@ void ingresses_build(struct builder *b);
  * Gateway API kind) into dag->gateways; after the Services. */
 void gateways_build(struct builder *b);
 
+/* httproute_filters.c: the CORS filter as a CorsPolicy (NULL with why when
+ * an origin makes no valid regex), a RequestMirror's share of requests
+ * (dag_mirror's numerator and denominator), retry.backoff in ms (0: none). */
+struct gw_cors;
+struct gw_mirror;
+struct gw_retry;
+struct dag_cors *gw_cors_policy(struct builder *b, const struct gw_cors *c,
+    const char **why);
+void gw_mirror_share(const struct gw_mirror *m, uint32_t *numerator,
+    uint32_t *denominator);
+int64_t gw_retry_backoff_ms(const struct gw_retry *rt);
+
 /* --- secrets.c: Secrets and TLSCertificateDelegations ------------------- */
 
 /* Collect, read and check every Secret (status, expiry) and delegation.

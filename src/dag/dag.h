@@ -250,6 +250,9 @@ struct dag_retry_policy {
 	int64_t per_try_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
 	uint32_t *retriable_status_codes;
 	size_t nretriable_status_codes;
+	/* Appended: Gateway API's retry.backoff, Envoy's base_interval;
+	 * 0: Envoy's default. */
+	int64_t backoff_base_ms;
 };
 
 struct dag_hash_policy {
@@ -296,6 +299,14 @@ struct dag_cors {
 	const char *allow_methods, *allow_headers, *expose_headers; /* joined by "," */
 	const char *max_age; /* seconds as text; NULL: Envoy's default */
 	bool allow_credentials, allow_private_network;
+};
+
+/* One mirror of a route with the share of requests it gets (Gateway API's
+ * RequestMirror percent or fraction): numerator over denominator, which is
+ * 100, 10000 or 1000000 (Envoy's FractionalPercent). */
+struct dag_mirror {
+	struct dag_cluster *cluster;
+	uint32_t numerator, denominator;
 };
 
 struct dag_route {
@@ -352,6 +363,11 @@ struct dag_route {
 	 * ReplacePrefixMatch where a prefix rewrite cannot say it): Envoy's
 	 * regex_rewrite. NULL: none. */
 	const char *regex_rewrite, *regex_substitution;
+	/* Appended: Gateway API's RequestMirror filters (several, each with
+	 * its share) and CORS filter (the route's own CorsPolicy). */
+	struct dag_mirror *mirrors;
+	size_t nmirrors;
+	struct dag_cors *cors;
 };
 
 /* One entry of a global rate limit descriptor (Contour's

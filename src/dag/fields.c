@@ -167,6 +167,7 @@ static const struct dag_field retry_policy_f[] = {
 	F_VALUES(dag_retry_policy, retriable_status_codes,
 	    nretriable_status_codes),
 	F_COUNT(dag_retry_policy, nretriable_status_codes),
+	F_VALUE(dag_retry_policy, backoff_base_ms),
 };
 DAG_FIELD_TABLE(dag_fields_retry_policy, dag_retry_policy, retry_policy_f);
 
@@ -223,6 +224,13 @@ static const struct dag_field cors_f[] = {
 };
 DAG_FIELD_TABLE(dag_fields_cors, dag_cors, cors_f);
 
+static const struct dag_field mirror_f[] = {
+	F_CLUSTER(dag_mirror, cluster),
+	F_VALUE(dag_mirror, numerator),
+	F_VALUE(dag_mirror, denominator),
+};
+DAG_FIELD_TABLE(dag_fields_mirror, dag_mirror, mirror_f);
+
 static const struct dag_field route_f[] = {
 	F_VALUE(dag_route, path_kind),
 	F_STR(dag_route, path),
@@ -266,6 +274,9 @@ static const struct dag_field route_f[] = {
 	F_STR(dag_route, jwt_provider),
 	F_STR(dag_route, regex_rewrite),
 	F_STR(dag_route, regex_substitution),
+	F_ARRAY(dag_route, mirrors, nmirrors, dag_fields_mirror),
+	F_COUNT(dag_route, nmirrors),
+	F_PTR(dag_route, cors, dag_fields_cors),
 };
 DAG_FIELD_TABLE(dag_fields_route, dag_route, route_f);
 
@@ -349,7 +360,8 @@ const struct dag_field_table *const dag_field_tables[] = {
 	&dag_fields_weighted_cluster, &dag_fields_redirect,
 	&dag_fields_retry_policy, &dag_fields_hash_policy,
 	&dag_fields_local_ratelimit, &dag_fields_cidr, &dag_fields_ip_filter,
-	&dag_fields_cors_origin, &dag_fields_cors, &dag_fields_route,
+	&dag_fields_cors_origin, &dag_fields_cors, &dag_fields_mirror,
+	&dag_fields_route,
 	&dag_fields_rl_entry, &dag_fields_rl_descriptor,
 	&dag_fields_global_ratelimit, &dag_fields_internal_redirect,
 	&dag_fields_vhost, &dag_fields_jwt_provider,

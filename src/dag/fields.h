@@ -54,7 +54,7 @@ extern const struct dag_field_table dag_fields_endpoint, dag_fields_locality,
     dag_fields_cookie_rewrite, dag_fields_weighted_cluster, dag_fields_redirect,
     dag_fields_retry_policy, dag_fields_hash_policy, dag_fields_local_ratelimit,
     dag_fields_cidr, dag_fields_ip_filter, dag_fields_cors_origin,
-    dag_fields_cors, dag_fields_route, dag_fields_rl_entry,
+    dag_fields_cors, dag_fields_mirror, dag_fields_route, dag_fields_rl_entry,
     dag_fields_rl_descriptor, dag_fields_global_ratelimit,
     dag_fields_internal_redirect, dag_fields_vhost, dag_fields_jwt_provider;
 

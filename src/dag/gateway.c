@@ -711,8 +711,11 @@ gw_filters(struct builder *b, struct dag_route *r, const struct gw_filter *f,
 					r->prefix_rewrite = rep;
 				}
 			}
+		} else if (strcmp(t, "RequestMirror") == 0 ||
+		    strcmp(t, "CORS") == 0) {
+			continue; /* the rule's (gw_rule_filters) */
 		} else {
-			*unsupported = t; /* RequestMirror, CORS, ExtensionRef */
+			*unsupported = t; /* ExtensionRef */
 			return false;
 		}
 	}
@@ -835,7 +838,7 @@ gw_duration_ms(const char *s)
  * route's timeout; backendRequest each try's, which without retries is
  * the route's timeout when shorter. */
 static void
-gw_rule_policies(struct builder *b, size_t st, const struct gw_http_rule *rule,
+gw_rule_policies(struct builder *b, const struct gw_http_rule *rule,
     struct dag_route *r)
 {
 	int64_t request = DAG_TIMEOUT_DEFAULT, backend = DAG_TIMEOUT_DEFAULT;
@@ -861,14 +864,59 @@ gw_rule_policies(struct builder *b, size_t st, const struct gw_http_rule *rule,
 		for (size_t i = 0; i < rt->ncodes; i++)
 			rp->retriable_status_codes[i] = (uint32_t)rt->codes[i];
 		rp->nretriable_status_codes = rt->ncodes;
-		if (rt->backoff != NULL)
-			status_warning(b, st, "Accepted", "UnsupportedValue",
-			    &rt->origin, "retry.backoff is not supported yet: "
-			    "Envoy's default back-off (25ms base) applies");
+		rp->backoff_base_ms = gw_retry_backoff_ms(rt);
 		r->retry = rp;
 	} else if (backend != DAG_TIMEOUT_DEFAULT && (request ==
 	    DAG_TIMEOUT_DEFAULT || request == 0 || backend < request)) {
 		r->timeout_ms = backend;
+	}
+}
+
+/* The rule's filters that are the same for each of its matches: its
+ * RequestMirrors (backendRefs resolved like the rule's, an unresolved one
+ * left out with ResolvedRefs False) and CORS. */
+static void
+gw_rule_filters(struct gw_state *s, const struct object *route, size_t st,
+    const struct gw_http_rule *rule, struct dag_route *proto,
+    const char **rr_reason, const char **rr_msg)
+{
+	struct builder *b = s->b;
+
+	for (size_t i = 0; i < rule->nfilters; i++) {
+		const struct gw_filter *f = &rule->filters[i];
+
+		if (strcmp(f->type, "RequestMirror") == 0) {
+			const char *reason = NULL, *msg = NULL;
+			struct dag_cluster *dc = gw_backend(s, route,
+			    f->request_mirror->backend_ref, &reason, &msg);
+			struct dag_mirror *m;
+
+			if (dc == NULL) {
+				if (*rr_reason == NULL) {
+					*rr_reason = reason;
+					*rr_msg = msg;
+				}
+				status_warning(b, st, "ResolvedRefs", reason,
+				    &f->request_mirror->backend_ref->origin,
+				    "requestMirror %s; not mirrored", msg);
+				continue;
+			}
+			if (proto->mirrors == NULL)
+				proto->mirrors = ARENA_ARRAY(b->arena,
+				    struct dag_mirror, rule->nfilters);
+			m = &proto->mirrors[proto->nmirrors++];
+			m->cluster = dc;
+			gw_mirror_share(f->request_mirror, &m->numerator,
+			    &m->denominator);
+		} else if (strcmp(f->type, "CORS") == 0) {
+			const char *why;
+
+			proto->cors = gw_cors_policy(b, f->cors, &why);
+			if (proto->cors == NULL)
+				status_warning(b, st, "Accepted", "UnsupportedValue",
+				    &f->cors->origin, "cors: an allowed origin "
+				    "makes no valid regex (%s); no CORS policy", why);
+		}
 	}
 }
 
@@ -926,7 +974,8 @@ gw_rule_action(struct gw_state *s, const struct object *route, size_t st,
 	proto->nclusters = nvalid;
 	/* No backend, or every weight zero: 500 (Gateway API). */
 	proto->direct_status = 500;
-	gw_rule_policies(b, st, rule, proto);
+	gw_rule_filters(s, route, st, rule, proto, rr_reason, rr_msg);
+	gw_rule_policies(b, rule, proto);
 }
 
 static int
@@ -1451,14 +1500,15 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
 				vh->proxy_namespace = out->namespace;
 				vh->proxy_name = out->name;
 				vh->owner_kind = OBJ_GATEWAY;
-				/* Sized to this host's own entries: the rest of the
-				 * port would make the arena O(hosts x entries). */
-				size_t h = k + 1;
-				while (h < e && strcmp(s->entries[h].host,
+				/* Room for this host's entries only: the rest of
+				 * the port's would make the vhosts quadratic. */
+				size_t end = k + 1;
+
+				while (end < e && strcmp(s->entries[end].host,
 				    vh->fqdn) == 0)
-					h++;
+					end++;
 				vh->routes = ARENA_ARRAY(b->arena, struct dag_route,
-				    h - k);
+				    end - k);
 			}
 			vh = &gp->vhosts[gp->nvhosts - 1];
 			s->entries[k].r.order = vh->nroutes;

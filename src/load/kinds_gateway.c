@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util/duration.h"
 #include "util/xalloc.h"
 
 #define G_STR(key_, type_, field_, flags_)                                    \
@@ -690,8 +691,28 @@ static const struct schema_field kinds_gw_timeouts_fields[] = {
 	G_STRC("backendRequest", struct gw_timeouts, backend_request, 0,
 	    kinds_gw_check_duration),
 };
+/* The API's rule: a backendRequest longer than a (non-zero) request
+ * timeout could never be reached. */
+static void
+kinds_gw_timeouts_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct gw_timeouts *t = obj;
+	int64_t request, backend;
+	const char *why;
+
+	if (t->request == NULL || t->backend_request == NULL ||
+	    duration_parse_ms(t->request, &request, &why) != 0 ||
+	    duration_parse_ms(t->backend_request, &backend, &why) != 0)
+		return;
+	if (request != 0 && backend > request)
+		schema_error(ctx, map, "backendRequest %s is longer than request "
+		    "%s: it must be at most the request timeout (or request "
+		    "\"0s\", no timeout)", t->backend_request, t->request);
+}
 static const struct schema_table kinds_gw_timeouts = SCHEMA_TABLE_ORIGIN(
-    "timeouts", struct gw_timeouts, kinds_gw_timeouts_fields, NULL);
+    "timeouts", struct gw_timeouts, kinds_gw_timeouts_fields,
+    kinds_gw_timeouts_validate);
 
 static const struct schema_field kinds_gw_retry_fields[] = {
 	G_INTHAS("attempts", struct gw_retry, attempts, has_attempts, 0, INT32_MAX),

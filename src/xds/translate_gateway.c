@@ -28,14 +28,20 @@ endpoints_name_cmp(const void *a, const void *b)
 	    (*(struct dag_endpoints *const *)b)->name);
 }
 
+/* Sorts arr by name and drops repeats: a DAG has one cluster (and one
+ * ClusterLoadAssignment) per name. Sorting once keeps a Gateway with
+ * thousands of routes linear-logarithmic, not quadratic. */
 static void
-cluster_add(struct dag_cluster ***arr, size_t *n, size_t *cap,
-    struct dag_cluster *dc)
+sort_unique(void **arr, size_t *n, int (*cmp)(const void *, const void *))
 {
+	size_t k = 0;
+
+	if (*n > 1)
+		qsort(arr, *n, sizeof arr[0], cmp);
 	for (size_t i = 0; i < *n; i++)
-		if ((*arr)[i] == dc)
-			return;
-	ARRAY_PUSH(*arr, *n, *cap, dc);
+		if (k == 0 || cmp(&arr[k - 1], &arr[i]) != 0)
+			arr[k++] = arr[i];
+	*n = k;
 }
 
 static int
@@ -69,7 +75,7 @@ gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap)
 
 			for (size_t k = 0; ch->tcpproxy &&
 			    k < ch->tcpproxy->nclusters; k++)
-				cluster_add(&view->clusters, &view->nclusters, ccap,
+				ARRAY_PUSH(view->clusters, view->nclusters, *ccap,
 				    ch->tcpproxy->clusters[k].cluster);
 			for (size_t k = 0; k < ch->ncertificates; k++)
 				secret_add(view, &scap, ch->certificates[k]);
@@ -98,29 +104,24 @@ gateway_view(const struct dag_gateway *gw, struct dag *view)
 				const struct dag_route *rt = &vh->routes[r];
 
 				for (size_t c = 0; c < rt->nclusters; c++)
-					cluster_add(&view->clusters, &view->nclusters,
-					    &ccap, rt->clusters[c].cluster);
+					ARRAY_PUSH(view->clusters, view->nclusters,
+					    ccap, rt->clusters[c].cluster);
 				if (rt->mirror != NULL)
-					cluster_add(&view->clusters, &view->nclusters,
-					    &ccap, rt->mirror);
+					ARRAY_PUSH(view->clusters, view->nclusters,
+					    ccap, rt->mirror);
+				for (size_t m = 0; m < rt->nmirrors; m++)
+					ARRAY_PUSH(view->clusters, view->nclusters,
+					    ccap, rt->mirrors[m].cluster);
 			}
 		}
 	gateway_view_tls(gw, view, &ccap);
-	if (view->nclusters > 1)
-		qsort(view->clusters, view->nclusters, sizeof view->clusters[0],
-		    cluster_name_cmp);
-	for (size_t i = 0; i < view->nclusters; i++) {
-		struct dag_endpoints *de = view->clusters[i]->endpoints;
-		bool seen = false;
-
-		for (size_t k = 0; de != NULL && k < view->nendpoints; k++)
-			seen = seen || view->endpoints[k] == de;
-		if (de != NULL && !seen)
-			ARRAY_PUSH(view->endpoints, view->nendpoints, ecap, de);
-	}
-	if (view->nendpoints > 1)
-		qsort(view->endpoints, view->nendpoints, sizeof view->endpoints[0],
-		    endpoints_name_cmp);
+	sort_unique((void **)view->clusters, &view->nclusters, cluster_name_cmp);
+	for (size_t i = 0; i < view->nclusters; i++)
+		if (view->clusters[i]->endpoints != NULL)
+			ARRAY_PUSH(view->endpoints, view->nendpoints, ecap,
+			    view->clusters[i]->endpoints);
+	sort_unique((void **)view->endpoints, &view->nendpoints,
+	    endpoints_name_cmp);
 }
 
 struct snapshot *

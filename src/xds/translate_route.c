@@ -76,6 +76,8 @@ route(struct translation *t, const struct dag_vhost *vh,
 		    r->response_headers->remove, r->response_headers->nremove,
 		    &out->n_response_headers_to_remove);
 	}
+	if (r->cors != NULL)
+		translate_filter_config_add(&fc, FILTER_CORS, translate_cors(a, r->cors));
 	if (r->ratelimit != NULL)
 		translate_filter_config_add(&fc, FILTER_LOCAL_RATELIMIT,
 		    translate_local_ratelimit(a, r->ratelimit, vh->fqdn));

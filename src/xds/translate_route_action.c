@@ -250,7 +250,28 @@ retry_policy(struct arena *a, const struct dag_retry_policy *rp)
 		    rp->retriable_status_codes,
 		    sizeof(uint32_t) * rp->nretriable_status_codes);
 	}
+	if (rp->backoff_base_ms > 0) {
+		out->retry_back_off = pb_new(a,
+		    &envoy__config__route__v3__retry_policy__retry_back_off__descriptor);
+		out->retry_back_off->base_interval = pb_duration_ms(a,
+		    rp->backoff_base_ms);
+	}
 	return out;
+}
+
+/* A mirror's share: dag_mirror's denominator is 100, 10000 or 1000000. */
+static Envoy__Config__Core__V3__RuntimeFractionalPercent *
+mirror_fraction(struct arena *a, const struct dag_mirror *m)
+{
+	Envoy__Config__Core__V3__RuntimeFractionalPercent *rp =
+	    translate_percent(a, m->numerator);
+
+	rp->default_value->denominator = m->denominator == 1000000 ?
+	    ENVOY__TYPE__V3__FRACTIONAL_PERCENT__DENOMINATOR_TYPE__MILLION :
+	    m->denominator == 10000 ?
+	    ENVOY__TYPE__V3__FRACTIONAL_PERCENT__DENOMINATOR_TYPE__TEN_THOUSAND :
+	    ENVOY__TYPE__V3__FRACTIONAL_PERCENT__DENOMINATOR_TYPE__HUNDRED;
+	return rp;
 }
 
 static HashPolicy *
@@ -445,6 +466,19 @@ translate_route_action(struct arena *a, const struct dag_route *r,
 		ra->n_request_mirror_policies = 1;
 		ra->request_mirror_policies = pb_array(a, 1);
 		ra->request_mirror_policies[0] = mp;
+	}
+	if (r->nmirrors > 0) {
+		ra->n_request_mirror_policies = r->nmirrors;
+		ra->request_mirror_policies = pb_array(a, r->nmirrors);
+		for (size_t i = 0; i < r->nmirrors; i++) {
+			Envoy__Config__Route__V3__RouteAction__RequestMirrorPolicy *mp =
+			    pb_new(a,
+			    &envoy__config__route__v3__route_action__request_mirror_policy__descriptor);
+
+			mp->cluster = pb_borrow(r->mirrors[i].cluster->name);
+			mp->runtime_fraction = mirror_fraction(a, &r->mirrors[i]);
+			ra->request_mirror_policies[i] = mp;
+		}
 	}
 	if (r->prefix_rewrite != NULL)
 		ra->prefix_rewrite = pb_str(a, r->prefix_rewrite);

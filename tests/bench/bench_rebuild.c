@@ -2,8 +2,10 @@
  * directory source sees the change to the moment the new snapshot is built
  * (SPEC.md §12: <= 20 ms at 10,000 proxies).
  *
- *   bench_rebuild -d DIR [-k CHANGES] [-p PREFIX]
+ *   bench_rebuild -d DIR [-k CHANGES] [-p PREFIX] [-g NS/NAME]
  *
+ * -p names the figures (default "rebuild"); -g: the tree is bench_gen_gw's
+ * and the change must show in that Gateway's routes.
  * The tree must come from bench_gen (route 1 of every file carries the
  * header value "rev-NNNNN"). Each change rewrites those digits of one file
  * in place (same size, a one-route change), waits for the inotify fd, then
@@ -76,10 +78,20 @@ set_marker(const char *path, int value)
 	return old;
 }
 
+/* "PREFIX.name" for a figure; bench_result prints it at once. */
+static const char *
+key(const char *prefix, const char *name)
+{
+	static char buf[128];
+
+	snprintf(buf, sizeof buf, "%s.%s", prefix, name);
+	return buf;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *dir = NULL;
+	const char *dir = NULL, *prefix = "rebuild", *gateway = NULL;
 	int changes = 20, c;
 	double ev_ms[MAX_CHANGES], scan_ms[MAX_CHANGES], pipe_ms[MAX_CHANGES],
 	    total_ms[MAX_CHANGES], rec_ms[MAX_CHANGES], plan_ms[MAX_CHANGES];
@@ -96,16 +108,15 @@ main(int argc, char **argv)
 	int *olds;
 	size_t nfiles;
 	int done = 0;
-	const char *prefix = "rebuild";
-	char key[128];
 
-	while ((c = getopt(argc, argv, "d:k:p:")) != -1) {
+	while ((c = getopt(argc, argv, "d:k:p:g:")) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'k': changes = atoi(optarg); break;
 		case 'p': prefix = optarg; break;
+		case 'g': gateway = optarg; break;
 		default:
-			fprintf(stderr, "usage: bench_rebuild -d DIR [-k CHANGES] [-p PREFIX]\n");
+			fprintf(stderr, "usage: bench_rebuild -d DIR [-k CHANGES] [-p PREFIX] [-g NS/NAME]\n");
 			return 2;
 		}
 	}
@@ -175,7 +186,8 @@ main(int argc, char **argv)
 		t2 = bench_now_ns();
 		pipeline_build(p, &files, &cfg, &to, &r);
 		t3 = bench_now_ns();
-		if (r.snapshot->types[XDS_ROUTE].version == current->types[XDS_ROUTE].version)
+		if (snapshot_select(r.snapshot, gateway)->types[XDS_ROUTE].version ==
+		    snapshot_select(current, gateway)->types[XDS_ROUTE].version)
 			fprintf(stderr, "bench_rebuild: change %d did not change the routes\n", k);
 		/* What serve_record_change does after the build: statuses of
 		 * the DAG parts built, resources by version, the log line. */
@@ -223,15 +235,11 @@ main(int argc, char **argv)
 		return 1;
 	printf("INFO\t%s: %d one-route changes in %s (%zu files)\n", prefix, done,
 	    dir, nfiles);
-#define REBUILD_RESULT(what, v) \
-	(snprintf(key, sizeof key, "%s." what, prefix), \
-	    bench_result(key, v, (size_t)done, "ms"))
-	REBUILD_RESULT("events", ev_ms);
-	REBUILD_RESULT("scan", scan_ms);
-	REBUILD_RESULT("pipeline", pipe_ms);
-	REBUILD_RESULT("total", total_ms);
-	REBUILD_RESULT("record", rec_ms);
-	REBUILD_RESULT("plan", plan_ms);
-#undef REBUILD_RESULT
+	bench_result(key(prefix, "events"), ev_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "scan"), scan_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "pipeline"), pipe_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "total"), total_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "record"), rec_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "plan"), plan_ms, (size_t)done, "ms");
 	return done == changes ? 0 : 1;
 }

@@ -13,7 +13,7 @@
 #   BENCH_SCALE 100k = also the 100,000-proxy tree (build, one file changed,
 #               memory; 214 MiB of YAML, ~4-6 extra minutes here)
 #   BENCH_QUICK 1 = fewer runs and changes (a smoke run, ~2 minutes)
-#   BENCH_ONLY  space-separated subset of: build rebuild ads diff
+#   BENCH_ONLY  space-separated subset of: build rebuild ads diff gateway
 #   BENCH_MAX_SERVER_RSS_MIB  ads_load kills cairn serve above this (4096)
 # Every step has a timeout; the whole suite takes about 6-8 minutes here.
 # Figures measured at several tree sizes are also printed side by side,
@@ -23,7 +23,7 @@ set -u
 : "${CAIRN:?set CAIRN to the cairn binary}"
 : "${BENCH_BIN:?set BENCH_BIN to the directory of the bench programs}"
 QUICK=${BENCH_QUICK:-0}
-ONLY=${BENCH_ONLY:-build rebuild ads diff}
+ONLY=${BENCH_ONLY:-build rebuild ads diff gateway}
 SCALE=${BENCH_SCALE:-}
 CACHE=${BENCH_CACHE:-/var/tmp/cairn-bench-trees}
 MAXRSS=${BENCH_MAX_SERVER_RSS_MIB:-4096}
@@ -94,6 +94,16 @@ limits() {
 	fi
 }
 
+tree_gw() { # tree_gw N: a bench_gen_gw tree of N HTTPRoutes, reused when present
+	dir=$WORK/tree-gw-$1
+	if [ ! -f "$dir/.complete" ]; then
+		rm -rf "$dir"
+		"$BENCH_BIN/bench_gen_gw" -n "$1" -o "$dir" >> "$LOG" || exit 2
+		touch "$dir/.complete"
+	fi
+	echo "$dir"
+}
+
 echo "cairn benchmarks in $WORK" >&2
 # The benchmarks edit files of the cached trees in place (and put them
 # back): runs sharing a cache take turns, which also keeps their figures
@@ -139,6 +149,17 @@ if [ -n "$T100K" ]; then
 		want rebuild && step "bench_rebuild 100k" 900 nice "$BENCH_BIN/bench_rebuild" \
 		    -d "$T100K" -k "$CHANGES100K" -p rebuild100k
 	fi
+fi
+# Gateway API: the same figures for HTTPRoutes, one per file,
+# all attached to one Gateway.
+if want gateway; then
+	GW1K=$(tree_gw 1000)
+	GW10K=$(tree_gw 10000)
+	sleep 2
+	step "bench_build gateway 1k" 120 "$BENCH_BIN/bench_build" -d "$GW1K" -r "$RUNS1K" -p gwbuild1k
+	step "bench_build gateway 10k" 400 "$BENCH_BIN/bench_build" -d "$GW10K" -r "$RUNS10K" -p gwbuild10k
+	step "bench_rebuild gateway 10k" 300 "$BENCH_BIN/bench_rebuild" -d "$GW10K" \
+	    -k "$CHANGES" -p gwrebuild -g gw/bench
 fi
 if want ads; then
 	step "ads_load idle" 60 "$BENCH_BIN/ads_load" -C "$CAIRN" -d "$EMPTY" -s 0 -p idle
@@ -221,6 +242,14 @@ END {
 	row("  of which: pipeline_build (1 load + build + translate)", "rebuild.pipeline", "", -1)
 	row("  then: serve records the change (not in total)", "rebuild.record", "", -1)
 	row("  its plan, when /debug/diff or /status asks", "rebuild.plan", "", -1)
+	row("full build 1k HTTPRoutes / libyaml parse-only", "gwbuild1k.ratio", "<= 2x", 2)
+	row("  full build 1k HTTPRoutes", "gwbuild1k.full", "", -1)
+	row("  libyaml parse-only 1k HTTPRoutes", "gwbuild1k.parse_only", "", -1)
+	row("full build 10k HTTPRoutes / libyaml parse-only", "gwbuild10k.ratio", "<= 2x", 2)
+	row("  full build 10k HTTPRoutes", "gwbuild10k.full", "", -1)
+	row("  libyaml parse-only 10k HTTPRoutes", "gwbuild10k.parse_only", "", -1)
+	row("one HTTPRoute changed, 10k tree: seen -> snapshot built", "gwrebuild.total", "<= 20 ms", 20)
+	row("  of which: pipeline_build", "gwrebuild.pipeline", "", -1)
 	row("  daemon log \"built in\" at 1k (incl. publish to 1000 sotw)", "ads.sotw1k.daemon_built_in", "", -1)
 	row("  daemon log \"built in\" at 10k (incl. publish to 1000 sotw)", "ads.sotw10k.daemon_built_in", "", -1)
 	row("file saved -> all 1000 delta streams, p99 (1k tree)", "ads.delta1k.latency_p99", "<= 250 ms", 250)

@@ -4,7 +4,7 @@
 # what Envoy receives, so `git push` shows it to the pusher; a refused push
 # prints no plan. Also `cairn diff --git REPO --from REV [--to REV]`.
 . "$top_srcdir/tests/git/lib.sh"
-echo "1..14"
+echo "1..19"
 
 git init -q --bare -b main "$tmp/routes.git"
 cat >"$tmp/routes.git/hooks/pre-receive" <<HOOK
@@ -98,5 +98,59 @@ if grep -q "^remote: \.\.\. [0-9]* more lines: cairn diff --git REPO --from" "$t
 	ok "the plan stops after 200 lines, with the summary"
 else
 	not_ok "the plan stops after 200 lines, with the summary"; show "$tmp/push6"
+fi
+
+# 7. a Gateway-only change (examples/gateway-api, canary weights): nodes
+# naming no Gateway see nothing change, the plan shows it under the
+# Gateway's name
+git init -q --bare -b main "$tmp/gw.git"
+cp "$tmp/routes.git/hooks/pre-receive" "$tmp/gw.git/hooks/pre-receive"
+git clone -q "$tmp/gw.git" "$tmp/gwwork" 2>/dev/null
+git -C "$tmp/gwwork" checkout -q -b main 2>/dev/null
+cp -R "$top_srcdir/examples/gateway-api/." "$tmp/gwwork/"
+rm -f "$tmp/gwwork/README.md"
+commit "$tmp/gwwork" "shop: Gateway API"
+git -C "$tmp/gwwork" push origin main >"$tmp/push7a" 2>&1
+sed -i 's/weight: 90/weight: 50/; s/weight: 10/weight: 50/' "$tmp/gwwork/shop/routes.yaml"
+commit "$tmp/gwwork" "shop: 50% canary through the Gateway"
+if git -C "$tmp/gwwork" push origin main >"$tmp/push7" 2>&1; then
+	ok "a Gateway-only change is accepted"
+else
+	not_ok "a Gateway-only change is accepted"; show "$tmp/push7"
+fi
+check "its plan names the Gateway" \
+	grep -q "^remote: Gateway shop/public (nodes with cairn.io/gateway: shop/public)" "$tmp/push7"
+if grep -q "^remote:         route.weighted_clusters.clusters\[1\].weight: 90 -> 50" "$tmp/push7" &&
+    ! grep -q "no change to what Envoy receives" "$tmp/push7"; then
+	ok "with the Gateway's route change, not \"no change\""
+else
+	not_ok "with the Gateway's route change, not \"no change\""; show "$tmp/push7"
+fi
+
+# 8. a big Gateway-only plan is cut too, with the Gateway's summary (no
+# object changes status: the default plan is empty). Each host is also a
+# proxyless client's <host>:<port>: 240 hosts change.
+gw_routes() { # gw_routes WEIGHT: 120 HTTPRoutes of shop/public, each its host
+	i=0
+	while [ $i -lt 120 ]; do
+		printf 'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: r%d\n  namespace: shop\nspec:\n  parentRefs:\n  - {name: public, sectionName: http}\n  hostnames: ["r%d.shop.example"]\n  rules:\n  - backendRefs:\n    - {name: api, port: 80, weight: %d}\n    - {name: web, port: 80, weight: 10}\n---\n' $i $i "$1"
+		i=$((i + 1))
+	done >"$tmp/gwwork/shop/many.yaml"
+}
+gw_routes 10
+commit "$tmp/gwwork" "shop: 120 routes"
+git -C "$tmp/gwwork" push origin main >"$tmp/push8a" 2>&1
+gw_routes 30
+commit "$tmp/gwwork" "shop: 120 routes reweighted"
+if git -C "$tmp/gwwork" push origin main >"$tmp/push8" 2>&1; then
+	ok "a push with a big Gateway-only plan is accepted"
+else
+	not_ok "a push with a big Gateway-only plan is accepted"; show "$tmp/push8"
+fi
+if grep -q "^remote: \.\.\. [0-9]* more lines: cairn diff --git REPO --from" "$tmp/push8" &&
+    grep -q "^remote: Gateway shop/public: 240 routes changed on 240 hosts" "$tmp/push8"; then
+	ok "it stops after 200 lines, with the Gateway's summary"
+else
+	not_ok "it stops after 200 lines, with the Gateway's summary"; show "$tmp/push8" 250
 fi
 [ $tap_failed -eq 0 ]

@@ -50,7 +50,8 @@ for c in $cases; do
 		l=$(sed -n 's/^ *regex-max-program-size: *\([0-9]*\).*/\1/p' "$dir/$c/cairn.yaml")
 		[ -n "$l" ] && limit=$l
 	fi
-	out=$(grep -F "$c.json: " "$tmp/batch.out")
+	# Anchored: case "cors" must not read "gateway-httproute-cors.json: ".
+	out=$(grep "^$c\.json: " "$tmp/batch.out")
 	if echo "$out" | tail -1 | grep -q ' 0 problems$' && [ -f "$tmp/$c.json.re" ] &&
 	    re=$("$RE2_VERIFY" "$limit" "$tmp/$c.json.re" 2>&1); then
 		pass "$c: $(echo "$out" | tail -1 | sed "s/^$c.json: //"); $(echo "$re" | tail -1)"
