@@ -65,7 +65,7 @@ strmap_grow_to(struct arena *a, struct strmap *m, size_t cap)
 }
 
 void *
-strmap_get(const struct strmap *m, const char *key)
+dag_strmap_get(const struct strmap *m, const char *key)
 {
 	uint64_t h;
 	size_t j;
@@ -91,7 +91,7 @@ strmap_grow(struct arena *a, struct strmap *m)
 }
 
 void
-strmap_reserve(struct arena *a, struct strmap *m, size_t n)
+dag_strmap_reserve(struct arena *a, struct strmap *m, size_t n)
 {
 	size_t cap = m->cap ? m->cap : 8;
 
@@ -102,7 +102,7 @@ strmap_reserve(struct arena *a, struct strmap *m, size_t n)
 }
 
 void
-strmap_put(struct arena *a, struct strmap *m, const char *key, void *value)
+dag_strmap_put(struct arena *a, struct strmap *m, const char *key, void *value)
 {
 	uint64_t h = hash_bytes(key, strlen(key));
 	size_t j;
@@ -162,7 +162,7 @@ object_index(struct object *const *arr, size_t n, const char *ns,
 }
 
 struct object *
-object_find(struct object **arr, size_t n, const char *ns, const char *name)
+dag_object_find(struct object **arr, size_t n, const char *ns, const char *name)
 {
 	/* The insertion point is the first of equal names: the winner. */
 	size_t i = object_index(arr, n, ns, name);
@@ -173,7 +173,7 @@ object_find(struct object **arr, size_t n, const char *ns, const char *name)
 }
 
 bool
-object_is_shadowed(struct object **arr, size_t i)
+dag_object_is_shadowed(struct object **arr, size_t i)
 {
 	return i > 0 && strcmp(arr[i - 1]->meta.namespace, arr[i]->meta.namespace) == 0 &&
 	    strcmp(arr[i - 1]->meta.name, arr[i]->meta.name) == 0;
@@ -186,21 +186,21 @@ object_key_hash(const char *ns, const char *name)
 }
 
 struct object *
-object_lookup(struct builder *b, struct objindex *ix, struct object **arr,
+dag_object_lookup(struct builder *b, struct objindex *ix, struct object **arr,
     size_t n, const char *ns, const char *name)
 {
 	uint64_t h;
 	size_t j;
 
 	if (n < 16) /* a few compares beat hashing */
-		return object_find(arr, n, ns, name);
+		return dag_object_find(arr, n, ns, name);
 	if (!ix->built) {
 		for (ix->cap = 16; ix->cap < 2 * n; ix->cap *= 2)
 			;
 		ix->slots = ARENA_ARRAY(b->arena, struct object *, ix->cap);
 		ix->hashes = ARENA_ARRAY(b->arena, uint64_t, ix->cap);
 		for (size_t i = 0; i < n; i++) {
-			if (object_is_shadowed(arr, i))
+			if (dag_object_is_shadowed(arr, i))
 				continue; /* the first of equal names wins */
 			h = object_key_hash(arr[i]->meta.namespace, arr[i]->meta.name);
 			for (j = h & (ix->cap - 1); ix->slots[j] != NULL;
@@ -221,7 +221,7 @@ object_lookup(struct builder *b, struct objindex *ix, struct object **arr,
 }
 
 const char *
-annotation_get(const struct object *o, const char *key)
+dag_annotation_get(const struct object *o, const char *key)
 {
 	for (size_t i = 0; i < o->meta.nannotations; i++)
 		if (strcmp(o->meta.annotations[i].key, key) == 0)
@@ -236,10 +236,10 @@ bool
 ingress_class_accepted(const struct object *o, const char *spec_class,
     const char **class_out)
 {
-	const char *c = annotation_get(o, "projectcontour.io/ingress.class");
+	const char *c = dag_annotation_get(o, "projectcontour.io/ingress.class");
 
 	if (c == NULL)
-		c = annotation_get(o, "kubernetes.io/ingress.class");
+		c = dag_annotation_get(o, "kubernetes.io/ingress.class");
 	if (c == NULL)
 		c = spec_class;
 	*class_out = c;
@@ -250,7 +250,7 @@ ingress_class_accepted(const struct object *o, const char *spec_class,
 
 /* Statuses are referred to by index while building: the array grows. */
 size_t
-status_add(struct builder *b, const struct object *o)
+dag_status_add(struct builder *b, const struct object *o)
 {
 	struct dag *dag = b->dag;
 	struct dag_object_status st = {
@@ -299,7 +299,7 @@ status_condition(struct builder *b, size_t idx, const char *type,
 }
 
 void
-status_error(struct builder *b, size_t idx, enum dag_status status,
+dag_status_error(struct builder *b, size_t idx, enum dag_status status,
     const char *type, const char *reason, const struct origin *where,
     const char *fmt, ...)
 {
@@ -320,7 +320,7 @@ status_error(struct builder *b, size_t idx, enum dag_status status,
 }
 
 void
-status_warning(struct builder *b, size_t idx, const char *type,
+dag_status_warning(struct builder *b, size_t idx, const char *type,
     const char *reason, const struct origin *where, const char *fmt, ...)
 {
 	va_list ap;
@@ -340,10 +340,10 @@ report_duplicates(struct builder *b, struct object **arr, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct object *first;
 
-		if (!object_is_shadowed(arr, i))
+		if (!dag_object_is_shadowed(arr, i))
 			continue;
-		first = object_find(arr, n, arr[i]->meta.namespace, arr[i]->meta.name);
-		status_error(b, status_idx[i], DAG_STATUS_INVALID, "Valid",
+		first = dag_object_find(arr, n, arr[i]->meta.namespace, arr[i]->meta.name);
+		dag_status_error(b, status_idx[i], DAG_STATUS_INVALID, "Valid",
 		    "DuplicateObject", NULL,
 		    "%s %s/%s is already defined at %s:%d:%d",
 		    obj_kind_name(arr[i]->kind), arr[i]->meta.namespace,
@@ -368,7 +368,7 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 		qsort(arr, n, sizeof arr[0], object_cmp);
 	st = ARENA_ARRAY(b->arena, size_t, n + 1);
 	for (size_t i = 0; i < n; i++)
-		st[i] = status_add(b, arr[i]);
+		st[i] = dag_status_add(b, arr[i]);
 	report_duplicates(b, arr, n, st);
 	*nout = n;
 	if (status_out != NULL)
@@ -379,27 +379,27 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 /* --- virtual hosts --------------------------------------------------------- */
 
 struct builder_vhost *
-vhost_get(struct builder *b, const char *fqdn, const struct object *owner)
+dag_vhost_get(struct builder *b, const char *fqdn, const struct object *owner)
 {
-	struct builder_vhost *bv = strmap_get(&b->vhost_index, fqdn);
+	struct builder_vhost *bv = dag_strmap_get(&b->vhost_index, fqdn);
 
 	if (bv != NULL)
 		return bv;
 	if (b->vhost_index.cap == 0)
-		strmap_reserve(b->arena, &b->vhost_index,
+		dag_strmap_reserve(b->arena, &b->vhost_index,
 		    b->nproxies + b->ningresses + 4);
 	bv = ARENA_NEW(b->arena, struct builder_vhost);
 	bv->vh.fqdn = fqdn;
 	bv->vh.proxy_namespace = owner->meta.namespace;
 	bv->vh.proxy_name = owner->meta.name;
 	bv->vh.owner_kind = owner->kind;
-	strmap_put(b->arena, &b->vhost_index, fqdn, bv);
+	dag_strmap_put(b->arena, &b->vhost_index, fqdn, bv);
 	ARENA_PUSH(b->arena, b->vhosts, b->nvhosts, b->vhosts_cap, bv);
 	return bv;
 }
 
 void
-vhost_reserve_routes(struct builder *b, struct builder_vhost *bv, size_t n)
+dag_vhost_reserve_routes(struct builder *b, struct builder_vhost *bv, size_t n)
 {
 	size_t want = bv->vh.nroutes + n;
 
@@ -411,7 +411,7 @@ vhost_reserve_routes(struct builder *b, struct builder_vhost *bv, size_t n)
 }
 
 void
-vhost_add_route(struct builder *b, struct builder_vhost *bv,
+dag_vhost_add_route(struct builder *b, struct builder_vhost *bv,
     const struct dag_route *r)
 {
 	struct dag_route copy = *r;
@@ -447,7 +447,7 @@ route_cmp(const void *a, const void *b)
 }
 
 int
-vhost_cmp(const void *a, const void *b)
+dag_vhost_cmp(const void *a, const void *b)
 {
 	const struct dag_vhost *x = a, *y = b;
 
@@ -455,7 +455,7 @@ vhost_cmp(const void *a, const void *b)
 }
 
 int
-cluster_ptr_cmp(const void *a, const void *b)
+dag_cluster_ptr_cmp(const void *a, const void *b)
 {
 	const struct dag_cluster *x = *(struct dag_cluster *const *)a;
 	const struct dag_cluster *y = *(struct dag_cluster *const *)b;
@@ -464,7 +464,7 @@ cluster_ptr_cmp(const void *a, const void *b)
 }
 
 int
-endpoints_ptr_cmp(const void *a, const void *b)
+dag_endpoints_ptr_cmp(const void *a, const void *b)
 {
 	const struct dag_endpoints *x = *(struct dag_endpoints *const *)a;
 	const struct dag_endpoints *y = *(struct dag_endpoints *const *)b;
@@ -473,7 +473,7 @@ endpoints_ptr_cmp(const void *a, const void *b)
 }
 
 int
-status_cmp(const void *a, const void *b)
+dag_status_cmp(const void *a, const void *b)
 {
 	const struct dag_object_status *x = a, *y = b;
 	int c;
@@ -493,7 +493,7 @@ static bool
 statuses_sorted(const struct dag *dag)
 {
 	for (size_t i = 1; i < dag->nstatuses; i++)
-		if (status_cmp(&dag->statuses[i - 1], &dag->statuses[i]) > 0)
+		if (dag_status_cmp(&dag->statuses[i - 1], &dag->statuses[i]) > 0)
 			return false;
 	return true;
 }
@@ -512,7 +512,7 @@ statuses_sort(struct dag *dag)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned)dag->statuses[i].kind >= OBJ_KIND_COUNT) {
-			qsort(dag->statuses, n, sizeof dag->statuses[0], status_cmp);
+			qsort(dag->statuses, n, sizeof dag->statuses[0], dag_status_cmp);
 			return;
 		}
 		count[dag->statuses[i].kind + 1]++;
@@ -525,7 +525,7 @@ statuses_sort(struct dag *dag)
 	memcpy(dag->statuses, tmp, n * sizeof *tmp);
 	free(tmp);
 	if (!statuses_sorted(dag))
-		qsort(dag->statuses, n, sizeof dag->statuses[0], status_cmp);
+		qsort(dag->statuses, n, sizeof dag->statuses[0], dag_status_cmp);
 }
 
 /* Virtual hosts without routes are dropped (Contour sends none). */
@@ -547,11 +547,11 @@ vhosts_finish(struct builder *b)
 	}
 	dag->nvhosts = n;
 	if (n > 1)
-		qsort(dag->vhosts, n, sizeof dag->vhosts[0], vhost_cmp);
+		qsort(dag->vhosts, n, sizeof dag->vhosts[0], dag_vhost_cmp);
 }
 
 const char *
-slice_service(const struct object *o)
+dag_slice_service(const struct object *o)
 {
 	for (size_t i = 0; i < o->meta.nlabels; i++)
 		if (strcmp(o->meta.labels[i].key, "kubernetes.io/service-name") == 0)
@@ -564,7 +564,7 @@ slice_cmp(const void *a, const void *b)
 {
 	const struct object *x = *(struct object *const *)a;
 	const struct object *y = *(struct object *const *)b;
-	const char *xs = slice_service(x), *ys = slice_service(y);
+	const char *xs = dag_slice_service(x), *ys = dag_slice_service(y);
 	int c = strcmp(x->meta.namespace, y->meta.namespace);
 
 	if (c != 0)
@@ -610,8 +610,8 @@ dag_build_material(struct object *const *objs, size_t nobjs,
 	b.endpoints = collect_kind(&b, OBJ_ENDPOINTS, &b.nendpoints, NULL);
 	b.slices = collect_kind(&b, OBJ_ENDPOINTSLICE, &b.nslices, &slice_status);
 	for (size_t i = 0; i < b.nslices; i++)
-		if (slice_service(b.slices[i]) == NULL)
-			status_warning(&b, slice_status[i], "EndpointSliceError",
+		if (dag_slice_service(b.slices[i]) == NULL)
+			dag_status_warning(&b, slice_status[i], "EndpointSliceError",
 			    "ServiceNameLabelMissing", NULL,
 			    "no kubernetes.io/service-name label: these endpoints "
 			    "belong to no Service and are not used");
@@ -636,10 +636,10 @@ dag_build_material(struct object *const *objs, size_t nobjs,
 
 	if (dag->nclusters > 1)
 		qsort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
-		    cluster_ptr_cmp);
+		    dag_cluster_ptr_cmp);
 	if (dag->nendpoints > 1)
 		qsort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
-		    endpoints_ptr_cmp);
+		    dag_endpoints_ptr_cmp);
 	statuses_sort(dag);
 	arena_free(&b.scratch);
 	return dag;

@@ -20,7 +20,7 @@ struct strmap {
 };
 
 /* A hash index over an array sorted by namespace/name (b->services, ...):
- * object_lookup finds what object_find finds, the first of equal names,
+ * dag_object_lookup finds what dag_object_find finds, the first of equal names,
  * without a binary search of string compares per lookup. */
 struct objindex {
 	struct object **slots; /* cap a power of two; NULL = empty */
@@ -29,11 +29,11 @@ struct objindex {
 	bool built;
 };
 
-void *strmap_get(const struct strmap *m, const char *key);
-void strmap_put(struct arena *a, struct strmap *m, const char *key, void *value);
+void *dag_strmap_get(const struct strmap *m, const char *key);
+void dag_strmap_put(struct arena *a, struct strmap *m, const char *key, void *value);
 /* Room for n keys without growing (each growth leaves the old arrays in
  * the arena). */
-void strmap_reserve(struct arena *a, struct strmap *m, size_t n);
+void dag_strmap_reserve(struct arena *a, struct strmap *m, size_t n);
 
 /* A virtual host while routes are still being added to it. */
 struct builder_vhost {
@@ -93,7 +93,7 @@ struct builder {
 	/* The earliest time an expiry verdict of this build changes
 	 * (INT64_MAX: never), which becomes dag->valid_until. */
 	int64_t clock_horizon;
-	struct objindex services_ix, endpoints_ix; /* object_lookup */
+	struct objindex services_ix, endpoints_ix; /* dag_object_lookup */
 	/* Temporary arrays of one step, reset by whoever uses it (the routes
 	 * of a root while its includes are walked): an arena cannot free, so
 	 * growing them in the DAG's arena would keep every old copy. */
@@ -120,12 +120,12 @@ struct builder {
 struct config_fqdn_owner;
 /* policy.fqdn-owners lets namespace ns claim fqdn (empty policy: yes);
  * *entry is ns's entry of the policy, or NULL. */
-bool fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
+bool dag_fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
     const struct config_fqdn_owner **entry);
 
 /* --- build.c ------------------------------------------------------------ */
 
-struct object *object_find(struct object **arr, size_t n, const char *ns,
+struct object *dag_object_find(struct object **arr, size_t n, const char *ns,
     const char *name);
 /* A namespace/name to search arrays of objects sorted by them with
  * sorted_search (util/sorted.h) and object_key_cmp. */
@@ -138,39 +138,39 @@ int object_key_cmp(const void *key, const void *elem);
 size_t object_index(struct object *const *arr, size_t n, const char *ns,
     const char *name);
 /* arr[i] has the name of an earlier object (it lost: DuplicateObject). */
-bool object_is_shadowed(struct object **arr, size_t i);
-/* object_find(arr, n, ns, name) through ix (built on first use). */
-struct object *object_lookup(struct builder *b, struct objindex *ix,
+bool dag_object_is_shadowed(struct object **arr, size_t i);
+/* dag_object_find(arr, n, ns, name) through ix (built on first use). */
+struct object *dag_object_lookup(struct builder *b, struct objindex *ix,
     struct object **arr, size_t n, const char *ns, const char *name);
-size_t status_add(struct builder *b, const struct object *o);
+size_t dag_status_add(struct builder *b, const struct object *o);
 /* The orders of the DAG's arrays (total orders: a DAG assembled from
  * parts sorts to what one build gives). */
-int vhost_cmp(const void *a, const void *b); /* struct dag_vhost */
-int cluster_ptr_cmp(const void *a, const void *b); /* struct dag_cluster * */
-int endpoints_ptr_cmp(const void *a, const void *b);
-int status_cmp(const void *a, const void *b); /* struct dag_object_status */
-int secret_ptr_cmp(const void *a, const void *b); /* struct dag_secret * */
+int dag_vhost_cmp(const void *a, const void *b); /* struct dag_vhost */
+int dag_cluster_ptr_cmp(const void *a, const void *b); /* struct dag_cluster * */
+int dag_endpoints_ptr_cmp(const void *a, const void *b);
+int dag_status_cmp(const void *a, const void *b); /* struct dag_object_status */
+int dag_secret_ptr_cmp(const void *a, const void *b); /* struct dag_secret * */
 /* A problem: the object becomes `status` (invalid never downgrades). */
-void status_error(struct builder *b, size_t idx, enum dag_status status,
+void dag_status_error(struct builder *b, size_t idx, enum dag_status status,
     const char *type, const char *reason, const struct origin *where,
     const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* Contour's warnings: reported, the object keeps its status. */
-void status_warning(struct builder *b, size_t idx, const char *type,
+void dag_status_warning(struct builder *b, size_t idx, const char *type,
     const char *reason, const struct origin *where, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 /* The vhost for fqdn, created on first use. */
-struct builder_vhost *vhost_get(struct builder *b, const char *fqdn,
+struct builder_vhost *dag_vhost_get(struct builder *b, const char *fqdn,
     const struct object *owner);
-void vhost_add_route(struct builder *b, struct builder_vhost *bv,
+void dag_vhost_add_route(struct builder *b, struct builder_vhost *bv,
     const struct dag_route *r);
 /* Room for n more routes, allocated once. */
-void vhost_reserve_routes(struct builder *b, struct builder_vhost *bv, size_t n);
+void dag_vhost_reserve_routes(struct builder *b, struct builder_vhost *bv, size_t n);
 /* "Ingress class" filtering: no class, "contour" or "cairn". */
 bool ingress_class_accepted(const struct object *o, const char *spec_class,
     const char **class_out);
-const char *annotation_get(const struct object *o, const char *key);
+const char *dag_annotation_get(const struct object *o, const char *key);
 /* The kubernetes.io/service-name label of an EndpointSlice, or NULL. */
-const char *slice_service(const struct object *o);
+const char *dag_slice_service(const struct object *o);
 
 /* --- jwt.c: Contour's jwtProviders and jwtVerificationPolicy ---------- */
 

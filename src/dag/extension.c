@@ -64,14 +64,14 @@ extension_build(struct builder *b, size_t i)
 		else if (strcmp(s, "Random") == 0)
 			c->lb_policy = DAG_LB_RANDOM;
 		else if (strcmp(s, "Cookie") == 0 || strcmp(s, "RequestHash") == 0)
-			status_warning(b, st, "SpecError", "IgnoredField",
+			dag_status_warning(b, st, "SpecError", "IgnoredField",
 			    &es->lb_policy->origin, "ignoring field \"%s\"; %s load "
 			    "balancer policy is not supported for ExtensionClusters",
 			    ".Spec.LoadBalancerPolicy", s);
 	}
 	if (es->timeout_policy != NULL && es->timeout_policy->idle != NULL &&
 	    *es->timeout_policy->idle != '\0')
-		status_warning(b, st, "SpecError", "IgnoredField",
+		dag_status_warning(b, st, "SpecError", "IgnoredField",
 		    &es->timeout_policy->origin, "ignoring field \"%s\"; idle "
 		    "timeouts are not supported for ExtensionClusters",
 		    ".Spec.TimeoutPolicy.Idle");
@@ -85,14 +85,14 @@ extension_build(struct builder *b, size_t i)
 
 		if (ca == NULL && problem == SECRET_NOT_DELEGATED) {
 			secret_ref_split(b, v->ca_secret, o->meta.namespace, &ns, &name);
-			status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 			    "CACertificateNotDelegated", &v->origin,
 			    "service.UpstreamValidation.CACertificate Secret \"%s/%s\" "
 			    "is not configured for certificate delegation", ns, name);
 			return;
 		}
 		if (ca == NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "SpecError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "SpecError",
 			    "TLSUpstreamValidation", &v->origin,
 			    "TLS upstream validation policy error: %s", why);
 			ok = false;
@@ -104,7 +104,7 @@ extension_build(struct builder *b, size_t i)
 			c->sni = v->subject_name;
 		}
 		if (c->protocol != DAG_PROTOCOL_H2) {
-			status_error(b, st, DAG_STATUS_INVALID, "SpecError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "SpecError",
 			    "InconsistentProtocol", &v->origin,
 			    "upstream TLS validation not supported for \"%s\" protocol",
 			    es->protocol);
@@ -125,7 +125,7 @@ extension_build(struct builder *b, size_t i)
 		svc = service_port_resolve(b, o->meta.namespace, ref->name,
 		    ref->port, &sp, &why);
 		if (svc == NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 			    "ServiceUnresolvedReference", &ref->origin,
 			    "unresolved service \"%s/%s\": %s", o->meta.namespace,
 			    ref->name, why);
@@ -134,7 +134,7 @@ extension_build(struct builder *b, size_t i)
 		}
 		if (svc->u.service.type != NULL &&
 		    strcmp(svc->u.service.type, "ExternalName") == 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 			    "UnsupportedServiceType", &ref->origin,
 			    "Service \"%s/%s\" is of unsupported type \"ExternalName\".",
 			    o->meta.namespace, ref->name);
@@ -150,8 +150,8 @@ extension_build(struct builder *b, size_t i)
 	c->endpoints = service_endpoints_union(b, c->name, svcs, ports, weights,
 	    n);
 	if (b->cluster_index.cap == 0)
-		strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
-	strmap_put(b->arena, &b->cluster_index, c->name, c);
+		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
+	dag_strmap_put(b->arena, &b->cluster_index, c->name, c);
 	ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters, b->clusters_cap, c);
 	b->extension_clusters[i] = c;
 }
@@ -162,7 +162,7 @@ extensions_build(struct builder *b)
 	b->extension_clusters = ARENA_ARRAY(b->arena, struct dag_cluster *,
 	    b->nextensions + 1);
 	for (size_t i = 0; i < b->nextensions; i++)
-		if (!object_is_shadowed(b->extensions, i))
+		if (!dag_object_is_shadowed(b->extensions, i))
 			extension_build(b, i);
 }
 
@@ -206,14 +206,14 @@ ext_auth_new(struct builder *b, size_t st, const struct auth_request *q)
 
 	if (q->api_version != NULL && *q->api_version != '\0' &&
 	    strcmp(q->api_version, EXT_API_VERSION) != 0) {
-		status_error(b, st, DAG_STATUS_INVALID, "AuthError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "AuthError",
 		    "AuthBadResourceVersion", q->ref_where,
 		    "Spec.Virtualhost.Authorization.extensionRef specifies an "
 		    "unsupported resource version \"%s\"", q->api_version);
 		return NULL;
 	}
 	if ((c = extension_cluster(b, q->ns, q->name, &ext)) == NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "AuthError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "AuthError",
 		    "ExtensionServiceNotFound", q->ref_where,
 		    "Spec.Virtualhost.Authorization.ServiceRef extension service "
 		    "\"%s/%s\" not found", q->ns, q->name);
@@ -231,7 +231,7 @@ ext_auth_new(struct builder *b, size_t st, const struct auth_request *q)
 		    strcmp(q->response_timeout, "infinite") == 0) {
 			ea->timeout_ms = 0;
 		} else if (duration_parse_ms(q->response_timeout, &ms, &why) < 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "AuthError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "AuthError",
 			    "AuthResponseTimeoutInvalid", q->where,
 			    "Spec.Virtualhost.Authorization.ResponseTimeout is "
 			    "invalid: %s", why);
@@ -273,7 +273,7 @@ extauth_root_build(struct builder *b, size_t st, const struct object *proxy,
 	if (a == NULL && g == NULL)
 		return true;
 	if (a != NULL && tls == NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "AuthError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "AuthError",
 		    "AuthNotPermitted", &a->origin,
 		    "Spec.VirtualHost.Authorization.ExtensionServiceRef can only be "
 		    "defined for root HTTPProxies that terminate TLS");
@@ -284,7 +284,7 @@ extauth_root_build(struct builder *b, size_t st, const struct object *proxy,
 	if (tls == NULL || tls->passthrough)
 		return true;
 	if (tls->fallback != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 		    "TLSIncompatibleFeatures", a ? &a->origin : &vh->origin,
 		    "Spec.Virtualhost.TLS fallback & client authorization are "
 		    "incompatible");

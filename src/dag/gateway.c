@@ -136,7 +136,7 @@ gw_collect(struct builder *b, enum obj_kind kind, size_t *n, size_t **st)
 	if (st != NULL) {
 		*st = ARENA_ARRAY(b->arena, size_t, *n + 1);
 		for (size_t i = 0; i < *n; i++)
-			(*st)[i] = status_add(b, arr[i]);
+			(*st)[i] = dag_status_add(b, arr[i]);
 	}
 	return arr;
 }
@@ -265,7 +265,7 @@ gw_classes(struct gw_state *s)
 		struct dag_gw_status *gs;
 
 		if (strcmp(gc->controller_name, DAG_GATEWAY_CONTROLLER) != 0) {
-			status_warning(b, s->class_status[i], "Valid",
+			dag_status_warning(b, s->class_status[i], "Valid",
 			    "NotServed", NULL, "controllerName \"%s\" is not "
 			    "cairn's (%s): its Gateways are ignored",
 			    gc->controller_name, DAG_GATEWAY_CONTROLLER);
@@ -276,7 +276,7 @@ gw_classes(struct gw_state *s)
 			gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
 			    "Accepted", false, "InvalidParameters",
 			    "cairn takes no parametersRef");
-			status_error(b, s->class_status[i], DAG_STATUS_INVALID,
+			dag_status_error(b, s->class_status[i], DAG_STATUS_INVALID,
 			    "Accepted", "InvalidParameters",
 			    &gc->parameters_ref->origin, "cairn takes no parametersRef");
 			continue;
@@ -339,7 +339,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 			    strcmp(m->hostname, l->hostname) == 0))
 				conflict = true;
 			if (j < i && strcmp(m->name, l->name) == 0)
-				status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted",
 				    "ListenersNotValid", &l->origin,
 				    "listener name \"%s\" is used twice", l->name);
 		}
@@ -395,7 +395,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 			    "conflicted");
 			gw_listener_condition(b, lst, "Programmed", false, "Invalid",
 			    "conflicted");
-			status_warning(b, st, "ListenerError", proto_conflict ?
+			dag_status_warning(b, st, "ListenerError", proto_conflict ?
 			    "ProtocolConflict" : "HostnameConflict", &l->origin,
 			    "listener \"%s\" (port %d) conflicts with another "
 			    "listener of this Gateway", l->name, (int)l->port);
@@ -408,7 +408,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 			    "UnsupportedProtocol", "unknown protocol");
 			gw_listener_condition(b, lst, "Programmed", false, "Invalid",
 			    "not accepted");
-			status_warning(b, st, "ListenerError", "UnsupportedProtocol",
+			dag_status_warning(b, st, "ListenerError", "UnsupportedProtocol",
 			    &l->origin, "listener \"%s\": protocol \"%s\" is not "
 			    "served", l->name, l->protocol);
 			continue;
@@ -426,7 +426,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 			    "accepted");
 			gw_listener_condition(b, lst, "Programmed", false, "Invalid",
 			    "its TLS references do not resolve");
-			status_warning(b, st, "ListenerError", tls_reason,
+			dag_status_warning(b, st, "ListenerError", tls_reason,
 			    &l->origin, "listener \"%s\": %s", l->name, tls_msg);
 			nunprogrammed++;
 			continue;
@@ -442,7 +442,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 		    "Accepted", false, "ListenersNotValid", "no listener is valid");
 		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
 		    "Programmed", false, "Invalid", "no listener is valid");
-		status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted",
 		    "ListenersNotValid", NULL, "no listener can be served");
 		return;
 	}
@@ -476,10 +476,10 @@ gw_gateways(struct gw_state *s)
 
 		s->gateway_served[i] = false;
 		s->listeners[i] = NULL;
-		if (object_is_shadowed(s->gateways, i))
+		if (dag_object_is_shadowed(s->gateways, i))
 			continue;
 		if (!gw_class_served(s, o->u.gateway.gateway_class_name)) {
-			status_warning(b, s->gateway_status[i], "Valid", "NotServed",
+			dag_status_warning(b, s->gateway_status[i], "Valid", "NotServed",
 			    NULL, "GatewayClass \"%s\" is not served by cairn "
 			    "(no such class in the source root, or its controllerName "
 			    "is not %s)", o->u.gateway.gateway_class_name,
@@ -896,7 +896,7 @@ gw_rule_filters(struct gw_state *s, const struct object *route, size_t st,
 					*rr_reason = reason;
 					*rr_msg = msg;
 				}
-				status_warning(b, st, "ResolvedRefs", reason,
+				dag_status_warning(b, st, "ResolvedRefs", reason,
 				    &f->request_mirror->backend_ref->origin,
 				    "requestMirror %s; not mirrored", msg);
 				continue;
@@ -913,7 +913,7 @@ gw_rule_filters(struct gw_state *s, const struct object *route, size_t st,
 
 			proto->cors = gw_cors_policy(b, f->cors, &why);
 			if (proto->cors == NULL)
-				status_warning(b, st, "Accepted", "UnsupportedValue",
+				dag_status_warning(b, st, "Accepted", "UnsupportedValue",
 				    &f->cors->origin, "cors: an allowed origin "
 				    "makes no valid regex (%s); no CORS policy", why);
 		}
@@ -947,7 +947,7 @@ gw_rule_action(struct gw_state *s, const struct object *route, size_t st,
 				*rr_reason = reason;
 				*rr_msg = msg;
 			}
-			status_warning(b, st, "ResolvedRefs", reason, &be->origin,
+			dag_status_warning(b, st, "ResolvedRefs", reason, &be->origin,
 			    "%s", msg);
 			/* With no valid backend at all, the rule answers 500
 			 * (the API's rule); beside valid ones, its share goes
@@ -963,7 +963,7 @@ gw_rule_action(struct gw_state *s, const struct object *route, size_t st,
 				wc.response_headers = gw_headers(b,
 				    be->filters[f].response_header_modifier);
 			else
-				status_warning(b, st, "Accepted", "UnsupportedValue",
+				dag_status_warning(b, st, "Accepted", "UnsupportedValue",
 				    &be->filters[f].origin, "backendRef filter %s is "
 				    "not supported yet; ignored", be->filters[f].type);
 		}
@@ -1044,7 +1044,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
 		    "Accepted", false, "NoMatchingParent", arena_printf(b->arena,
 		    "no %s %s/%s served by cairn", kind, ns, p->name));
-		status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted",
 		    "NoMatchingParent", &p->origin, "parentRef %s %s/%s: no such "
 		    "%s served by cairn", kind, ns, p->name, kind);
 		return;
@@ -1114,7 +1114,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 					dr.queries = NULL;
 					dr.nqueries = 0;
 					if (!gw_match_route(b, mt, &dr, &prefix, &why)) {
-						status_error(b, st, DAG_STATUS_INVALID,
+						dag_status_error(b, st, DAG_STATUS_INVALID,
 						    "Accepted", "UnsupportedValue",
 						    mt ? &mt->origin : &rule->origin,
 						    "the regular expression %s", why);
@@ -1123,7 +1123,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 					}
 					if (!gw_filters(b, &dr, rule->filters,
 					    rule->nfilters, prefix, &unsupported)) {
-						status_error(b, st, DAG_STATUS_INVALID,
+						dag_status_error(b, st, DAG_STATUS_INVALID,
 						    "Accepted", "UnsupportedValue",
 						    &rule->origin, "filter %s is not "
 						    "supported yet (docs/gateway-api.md)",
@@ -1147,7 +1147,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
 		    "Accepted", false, reason, msg);
-		status_error(b, st, DAG_STATUS_INVALID, "Accepted", reason,
+		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted", reason,
 		    &p->origin, "parentRef Gateway %s/%s: %s", ns, p->name, msg);
 	} else if (unsupported != NULL) {
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
@@ -1206,7 +1206,7 @@ gw_l4_backends(struct gw_state *s, const struct object *route, size_t st,
 					*rr_reason = reason;
 					*rr_msg = msg;
 				}
-				status_warning(b, st, "ResolvedRefs", reason,
+				dag_status_warning(b, st, "ResolvedRefs", reason,
 				    &be->origin, "%s", msg);
 				continue;
 			}
@@ -1252,7 +1252,7 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
 		    "Accepted", false, "NoMatchingParent", arena_printf(b->arena,
 		    "no %s %s/%s served by cairn", kind, ns, p->name));
-		status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted",
 		    "NoMatchingParent", &p->origin, "parentRef %s %s/%s: no such "
 		    "%s served by cairn", kind, ns, p->name, kind);
 		return;
@@ -1335,7 +1335,7 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
 		    "Accepted", false, reason, msg);
-		status_error(b, st, DAG_STATUS_INVALID, "Accepted", reason,
+		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted", reason,
 		    &p->origin, "parentRef Gateway %s/%s: %s", ns, p->name, msg);
 	} else {
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
@@ -1406,7 +1406,7 @@ gw_port_chains(struct gw_state *s, size_t gi, struct dag_gw_port *gp)
 			    s->l4routes[tmp[won].route_index] : NULL;
 
 			if (w != NULL && tmp[i].route_index != tmp[won].route_index)
-				status_warning(b, s->l4route_status[tmp[i].route_index],
+				dag_status_warning(b, s->l4route_status[tmp[i].route_index],
 				    "Accepted", "Conflicted", NULL, "port %u%s%s is "
 				    "served by %s %s/%s (the first by namespace/name)",
 				    gp->port, tmp[i].host ? ", SNI " : "",
@@ -1623,7 +1623,7 @@ gateways_build(struct builder *b)
 		if (s.nhttproutes > 0)
 			memcpy(sts, s.httproute_status, s.nhttproutes * sizeof *sts);
 		for (size_t i = 0; i < ng; i++) {
-			if (object_is_shadowed(grpc, i))
+			if (dag_object_is_shadowed(grpc, i))
 				continue;
 			sts[s.nhttproutes] = gst[i];
 			ARENA_PUSH(b->arena, s.httproutes, s.nhttproutes, cap,
@@ -1644,7 +1644,7 @@ gateways_build(struct builder *b)
 			struct object **arr = i < nt ? t : c;
 			size_t k = i < nt ? i : i - nt;
 
-			if (object_is_shadowed(arr, k))
+			if (dag_object_is_shadowed(arr, k))
 				continue;
 			s.l4route_status[s.nl4routes] = i < nt ? tst[k] : cst[k];
 			ARENA_PUSH(b->arena, s.l4routes, s.nl4routes, cap, arr[k]);
@@ -1669,7 +1669,7 @@ gateways_build(struct builder *b)
 
 			/* GRPCRoutes were filtered when collected. */
 			if (s.httproutes[ri]->kind == OBJ_HTTPROUTE &&
-			    object_is_shadowed(s.httproutes, ri))
+			    dag_object_is_shadowed(s.httproutes, ri))
 				continue;
 			for (size_t p = 0; p < hr->nparent_refs; p++)
 				gw_route_parent(&s, ri, &hr->parent_refs[p], gi,
@@ -1695,12 +1695,12 @@ gateways_build(struct builder *b)
 		b->dag->endpoints[i]->gateway_only = true;
 	for (size_t ri = 0; ri < s.nhttproutes; ri++)
 		if (s.httproutes[ri]->u.httproute.nparent_refs == 0)
-			status_error(b, s.httproute_status[ri], DAG_STATUS_ORPHANED,
+			dag_status_error(b, s.httproute_status[ri], DAG_STATUS_ORPHANED,
 			    "Accepted", "NoMatchingParent", NULL,
 			    "no parentRefs: the route is attached to no Gateway");
 	for (size_t ri = 0; ri < s.nl4routes; ri++)
 		if (s.l4routes[ri]->u.l4route.nparent_refs == 0)
-			status_error(b, s.l4route_status[ri], DAG_STATUS_ORPHANED,
+			dag_status_error(b, s.l4route_status[ri], DAG_STATUS_ORPHANED,
 			    "Accepted", "NoMatchingParent", NULL,
 			    "no parentRefs: the route is attached to no Gateway");
 }

@@ -402,10 +402,10 @@ gw_tls_policies_build(struct builder *b)
 	for (size_t i = 0; i < ps->n; i++) {
 		struct gw_tls_policy *p = &ps->p[i];
 
-		p->st = status_add(b, p->o);
+		p->st = dag_status_add(b, p->o);
 		gw_tls_policy_check(b, p);
 		if (p->ca == NULL)
-			status_error(b, p->st, DAG_STATUS_INVALID, "Accepted",
+			dag_status_error(b, p->st, DAG_STATUS_INVALID, "Accepted",
 			    p->accepted_reason, &p->o->u.backendtlspolicy.validation.origin,
 			    "%s", p->msg);
 	}
@@ -487,7 +487,7 @@ gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
     const struct object *ancestor, struct cluster_options *opts,
     bool *applied, const char **reason, const char **msg)
 {
-	const struct object *svc = object_find(b->services, b->nservices, ns, name);
+	const struct object *svc = dag_object_find(b->services, b->nservices, ns, name);
 	const char *port_name = NULL;
 	struct gw_tls_policy *best = NULL;
 	bool best_section = false;

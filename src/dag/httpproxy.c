@@ -48,7 +48,7 @@ root_build(struct hp_state *hs, size_t pi)
 	const struct origin *at;
 
 	if (hp->nroutes == 0 && hp->nincludes == 0 && hp->tcpproxy == NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "SpecError", "NothingDefined",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "SpecError", "NothingDefined",
 		    NULL, "HTTPProxy.Spec must have at least one Route, Include, or "
 		    "a TCPProxy");
 		return;
@@ -56,7 +56,7 @@ root_build(struct hp_state *hs, size_t pi)
 	if (!jwt_permitted(b, st, proxy)) /* jwt.c */
 		return;
 	if (vh->nip_allow > 0 && vh->nip_deny > 0) {
-		status_error(b, st, DAG_STATUS_INVALID, "IPFilterError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "IPFilterError",
 		    "IncompatibleIPAddressFilters", &vh->origin,
 		    "Spec.VirtualHost.IPAllowFilterPolicy and "
 		    "Spec.VirtualHost.IPDenyFilterPolicy cannot both be defined.");
@@ -69,7 +69,7 @@ root_build(struct hp_state *hs, size_t pi)
 	/* The :authority regex every route of a "*." host carries. */
 	if (strncmp(vh->fqdn, "*.", 2) == 0 && (err = policy_regex_check(b,
 	    policy_wildcard_regex(b, vh->fqdn))) != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "VirtualHostError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "VirtualHostError",
 		    "WildcardRegexNotValid", &vh->origin, "Spec.VirtualHost.Fqdn "
 		    "\"%s\": the regular expression that matches its one label is "
 		    "refused by RE2: %s", vh->fqdn, err);
@@ -87,7 +87,7 @@ root_build(struct hp_state *hs, size_t pi)
 	at = vh->cors != NULL ? &vh->cors->origin : NULL;
 	cors = proxy_cors_policy(b, vh->cors, &err, &at);
 	if (err != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "CORSError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "CORSError",
 		    "PolicyDidNotParse", at,
 		    "Spec.VirtualHost.CORSPolicy: %s", err);
 		return;
@@ -97,13 +97,13 @@ root_build(struct hp_state *hs, size_t pi)
 		ratelimit_vhost(b, vh->ratelimit ? vh->ratelimit->global : NULL,
 		    &grl, &err);
 	if (err != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "VirtualHostError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "VirtualHostError",
 		    "RateLimitPolicyNotValid", &vh->ratelimit->origin,
 		    "Spec.VirtualHost.RateLimitPolicy is invalid: %s", err);
 		return;
 	}
 	jwt_clusters_build(b, proxy, &jwt); /* jwt.c */
-	bv = vhost_get(b, vh->fqdn, proxy);
+	bv = dag_vhost_get(b, vh->fqdn, proxy);
 	bv->vh.cors = cors;
 	bv->vh.ratelimit = rl;
 	bv->vh.global_ratelimit = grl;
@@ -112,18 +112,18 @@ root_build(struct hp_state *hs, size_t pi)
 	bv->vh.tls = tls;
 	bv->vh.jwt_providers = jwt.jwt_providers;
 	bv->vh.njwt_providers = jwt.njwt_providers;
-	vhost_reserve_routes(b, bv, routes.n);
+	dag_vhost_reserve_routes(b, bv, routes.n);
 	for (size_t i = 0; i < routes.n; i++) {
 		/* A TLS host's routes redirect port 80 to https. */
 		routes.items[i].https_upgrade = tls && !routes.items[i].permit_insecure;
 		extauth_route_finish(b, vh->authorization, &routes.items[i]);
-		vhost_add_route(b, bv, &routes.items[i]);
+		dag_vhost_add_route(b, bv, &routes.items[i]);
 	}
 }
 
 /* policy.fqdn-owners: may a root in ns claim fqdn? Empty = anyone. */
 bool
-fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
+dag_fqdn_allowed(const struct builder *b, const char *ns, const char *fqdn,
     const struct config_fqdn_owner **entry)
 {
 	*entry = NULL;
@@ -151,7 +151,7 @@ fqdn_not_allowed(struct builder *b, size_t pi,
 	struct strbuf pats = STRBUF_INIT;
 
 	if (entry == NULL || entry->npatterns == 0) {
-		status_error(b, b->proxy_status[pi], DAG_STATUS_INVALID,
+		dag_status_error(b, b->proxy_status[pi], DAG_STATUS_INVALID,
 		    "VirtualHostError", "FQDNNotAllowedInNamespace", &vh->origin,
 		    "fqdn \"%s\" cannot be claimed from namespace \"%s\": "
 		    "policy.fqdn-owners gives this namespace no FQDN patterns",
@@ -160,7 +160,7 @@ fqdn_not_allowed(struct builder *b, size_t pi,
 	}
 	for (size_t k = 0; k < entry->npatterns; k++)
 		strbuf_printf(&pats, "%s\"%s\"", k ? ", " : "", entry->patterns[k]);
-	status_error(b, b->proxy_status[pi], DAG_STATUS_INVALID,
+	dag_status_error(b, b->proxy_status[pi], DAG_STATUS_INVALID,
 	    "VirtualHostError", "FQDNNotAllowedInNamespace", &vh->origin,
 	    "fqdn \"%s\" cannot be claimed from namespace \"%s\": "
 	    "policy.fqdn-owners allows it only %s", vh->fqdn, p->meta.namespace,
@@ -261,7 +261,7 @@ proxies_build(struct builder *b)
 		if (!ingress_class_accepted(b->proxies[i],
 		    b->proxies[i]->u.httpproxy.ingress_class_name, &class)) {
 			b->proxy_ignored[i] = true;
-			status_warning(b, b->proxy_status[i], "Valid", "IngressClassMismatch",
+			dag_status_warning(b, b->proxy_status[i], "Valid", "IngressClassMismatch",
 			    NULL, "ignored: ingress class \"%s\" is not served by cairn "
 			    "(it serves objects without a class, \"contour\" and "
 			    "\"cairn\")", class);
@@ -277,22 +277,22 @@ proxies_build(struct builder *b)
 		struct fqdn_claims *fc;
 
 		if (vh == NULL || b->proxy_ignored[i] ||
-		    object_is_shadowed(b->proxies, i))
+		    dag_object_is_shadowed(b->proxies, i))
 			continue;
 		if (!root_allowed(b, p->meta.namespace)) {
-			status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
+			dag_status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
 			    "RootNamespaceError", "RootProxyNotAllowedInNamespace",
 			    &vh->origin, "root HTTPProxy cannot be defined in this "
 			    "namespace");
 			continue;
 		}
-		if (!fqdn_allowed(b, p->meta.namespace, vh->fqdn, &entry)) {
+		if (!dag_fqdn_allowed(b, p->meta.namespace, vh->fqdn, &entry)) {
 			fqdn_not_allowed(b, i, entry);
 			continue;
 		}
-		if ((fc = strmap_get(&owners, vh->fqdn)) == NULL) {
+		if ((fc = dag_strmap_get(&owners, vh->fqdn)) == NULL) {
 			fc = ARENA_NEW(b->arena, struct fqdn_claims);
-			strmap_put(b->arena, &owners, vh->fqdn, fc);
+			dag_strmap_put(b->arena, &owners, vh->fqdn, fc);
 		}
 		ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
 		    ((struct claim_key){ .o = p, .where = &vh->origin, .pi = i }));
@@ -304,7 +304,7 @@ proxies_build(struct builder *b)
 		const struct object *ing = b->ingresses[i];
 		const char *class;
 
-		if (object_is_shadowed(b->ingresses, i) ||
+		if (dag_object_is_shadowed(b->ingresses, i) ||
 		    !ingress_class_accepted(ing, ing->u.ingress.ingress_class_name,
 		    &class))
 			continue;
@@ -315,8 +315,8 @@ proxies_build(struct builder *b)
 			bool seen = false;
 
 			if (rule->host == NULL ||
-			    (fc = strmap_get(&owners, rule->host)) == NULL ||
-			    !fqdn_allowed(b, ing->meta.namespace, rule->host, &entry))
+			    (fc = dag_strmap_get(&owners, rule->host)) == NULL ||
+			    !dag_fqdn_allowed(b, ing->meta.namespace, rule->host, &entry))
 				continue;
 			for (size_t k = 0; k < fc->n && !seen; k++)
 				seen = fc->claims[k].o == ing;
@@ -334,7 +334,7 @@ proxies_build(struct builder *b)
 
 		if (!claimant[i])
 			continue;
-		fc = strmap_get(&owners, vh->fqdn);
+		fc = dag_strmap_get(&owners, vh->fqdn);
 		if (fc->n == 1) {
 			root_build(&hs, i);
 			continue;
@@ -347,7 +347,7 @@ proxies_build(struct builder *b)
 		}
 		if (fc->winner == (size_t)-1) {
 			owner = fc->first->o;
-			status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
+			dag_status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
 			    "VirtualHostError", "DuplicateVhost", &vh->origin,
 			    "fqdn \"%s\" is already served by Ingress %s/%s (%s:%d), "
 			    "which claimed it first", vh->fqdn, owner->meta.namespace,
@@ -356,7 +356,7 @@ proxies_build(struct builder *b)
 			continue;
 		}
 		owner = b->proxies[fc->winner];
-		status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
+		dag_status_error(b, b->proxy_status[i], DAG_STATUS_INVALID,
 		    "VirtualHostError", "DuplicateVhost", &vh->origin,
 		    "fqdn \"%s\" is already served by HTTPProxy %s/%s (%s:%d), "
 		    "which claimed it first", vh->fqdn,
@@ -367,9 +367,9 @@ proxies_build(struct builder *b)
 	for (size_t i = 0; i < b->nproxies; i++) {
 		if (b->proxies[i]->u.httpproxy.virtualhost != NULL || hs.reached[i] ||
 		    (b->tcpproxy_reached && b->tcpproxy_reached[i]) ||
-		    b->proxy_ignored[i] || object_is_shadowed(b->proxies, i))
+		    b->proxy_ignored[i] || dag_object_is_shadowed(b->proxies, i))
 			continue;
-		status_error(b, b->proxy_status[i], DAG_STATUS_ORPHANED, "Valid",
+		dag_status_error(b, b->proxy_status[i], DAG_STATUS_ORPHANED, "Valid",
 		    "Orphaned", NULL,
 		    "this HTTPProxy is not part of a delegation chain from a root "
 		    "HTTPProxy");

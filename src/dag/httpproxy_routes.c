@@ -94,7 +94,7 @@ path_rewrite(struct builder *b, size_t st, const struct hp_route *hr,
 	if (pr == NULL || pr->nreplace_prefix == 0)
 		return true;
 	if (r->path_kind != DAG_PATH_PREFIX) {
-		status_error(b, st, DAG_STATUS_INVALID, "PrefixReplaceError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "PrefixReplaceError",
 		    "MustHavePrefix", &pr->origin,
 		    "cannot specify prefix replacements without a prefix condition");
 		return false;
@@ -110,12 +110,12 @@ path_rewrite(struct builder *b, size_t st, const struct hp_route *hr,
 			if (strcmp(p, q) != 0)
 				continue;
 			if (*p != '\0')
-				status_error(b, st, DAG_STATUS_INVALID,
+				dag_status_error(b, st, DAG_STATUS_INVALID,
 				    "PrefixReplaceError", "DuplicateReplacement",
 				    &pr->replace_prefix[i].origin,
 				    "duplicate replacement prefix '%s'", p);
 			else
-				status_error(b, st, DAG_STATUS_INVALID,
+				dag_status_error(b, st, DAG_STATUS_INVALID,
 				    "PrefixReplaceError", "AmbiguousReplacement",
 				    &pr->replace_prefix[i].origin,
 				    "ambiguous prefix replacement");
@@ -172,7 +172,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	    (hr->direct_response != NULL);
 
 	if (actions != 1) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "RouteActionCountNotValid", &hr->origin,
 		    "must set exactly one of route.services or "
 		    "route.requestRedirectPolicy or route.directResponsePolicy");
@@ -180,27 +180,27 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	}
 	if ((why = proxy_path_conditions_problem(hr->conditions,
 	    hr->nconditions)) != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "PathMatchConditionsNotValid", &hr->origin, "route: %s", why);
 		return false;
 	}
 	cl = proxy_cond_append(b, inherited, hr->conditions, hr->nconditions);
 	at = &hr->origin;
 	if ((why = proxy_header_conditions_problem(b, &cl, &at)) != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "HeaderMatchConditionsNotValid", at, "%s", why);
 		return false;
 	}
 	at = &hr->origin;
 	if ((why = proxy_query_conditions_problem(b, &cl, &at)) != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "QueryParameterMatchConditionsNotValid", at, "%s", why);
 		return false;
 	}
 	proxy_merge_path(b, &cl, &r);
 	if (r.path_kind == DAG_PATH_REGEX && (why = route_regex_problem(b, hr,
 	    r.path, &at)) != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "PathMatchConditionsNotValid", at, "route: %s", why);
 		return false;
 	}
@@ -211,7 +211,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	    HOST_REWRITE_HEADER,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "RequestHeadersPolicyInvalid", &hr->request_headers->origin,
 		    "%s on request headers", why);
 		return false;
@@ -220,14 +220,14 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	    HOST_REWRITE_NONE,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "ResponseHeaderPolicyInvalid", &hr->response_headers->origin,
 		    "%s on response headers", why);
 		return false;
 	}
 	if (!proxy_cookie_rewrites(b, hr->cookie_rewrites, hr->ncookie_rewrites,
 	    NULL, 0, &r.cookie_rewrites, &r.ncookie_rewrites, &why)) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "CookieRewriteInvalid", &hr->cookie_rewrites[0].origin,
 		    "%s on route cookie rewrite rule", why);
 		return false;
@@ -236,21 +236,21 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	if (why == NULL && hr->ratelimit != NULL) /* ratelimit.c */
 		ratelimit_global(b, hr->ratelimit->global, &r.global_ratelimit, &why);
 	if (why != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "RateLimitPolicyNotValid", &hr->ratelimit->origin,
 		    "route.rateLimitPolicy is invalid: %s", why);
 		return false;
 	}
 	if (hr->redirect != NULL && hr->redirect->path != NULL &&
 	    hr->redirect->prefix != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "RequestRedirectPolicy", &hr->redirect->origin,
 		    "route.requestRedirectPolicy is invalid: cannot specify both "
 		    "redirect path and redirect prefix");
 		return false;
 	}
 	if (hr->nip_allow > 0 && hr->nip_deny > 0) {
-		status_error(b, st, DAG_STATUS_INVALID, "IPFilterError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "IPFilterError",
 		    "IncompatibleIPAddressFilters", &hr->origin,
 		    "cannot specify both `ipAllowPolicy` and `ipDenyPolicy`");
 		return false;
@@ -293,7 +293,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		 * set; cairn leaves it unset). */
 		if (hr->direct_response->body != NULL &&
 		    strlen(hr->direct_response->body) > DAG_DIRECT_BODY_MAX) {
-			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 			    "DirectResponsePolicyNotValid", &hr->direct_response->origin,
 			    "route.directResponsePolicy.body is %zu bytes; Envoy "
 			    "accepts at most %d", strlen(hr->direct_response->body),
@@ -351,7 +351,7 @@ proxy_compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 			strbuf_printf(&sb, "%s/%s -> ", visited[j]->meta.namespace,
 			    visited[j]->meta.name);
 		strbuf_printf(&sb, "%s/%s", proxy->meta.namespace, proxy->meta.name);
-		status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
 		    "IncludeCreatesCycle", NULL,
 		    "include creates an include cycle: %s", sb.buf);
 		strbuf_free(&sb);
@@ -372,7 +372,7 @@ proxy_compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 
 		for (size_t c = 0; c < inc->nconditions && !bad; c++)
 			if (inc->conditions[c].exact || inc->conditions[c].regex) {
-				status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
 				    "PathMatchConditionsNotValid", &inc->conditions[c].origin,
 				    "include: %s conditions are not allowed in includes block",
 				    inc->conditions[c].exact ? "exact" : "regex");
@@ -382,20 +382,20 @@ proxy_compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 			continue;
 		if ((why = proxy_path_conditions_problem(inc->conditions,
 		    inc->nconditions)) != NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
 			    "PathMatchConditionsNotValid", &inc->origin, "include: %s", why);
 			continue;
 		}
 		icl = proxy_cond_append(b, &icl, inc->conditions, inc->nconditions);
 		at = &inc->origin;
 		if ((why = proxy_header_conditions_problem(b, &icl, &at)) != NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 			    "HeaderMatchConditionsNotValid", at, "%s", why);
 			continue;
 		}
 		at = &inc->origin;
 		if ((why = proxy_query_conditions_problem(b, &icl, &at)) != NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 			    "QueryParameterMatchConditionsNotValid", at, "%s",
 			    why);
 			continue;
@@ -404,7 +404,7 @@ proxy_compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 			for (size_t j = 0; j < nseen && !dup; j++)
 				dup = strcmp(seen[j], key) == 0;
 			if (dup) {
-				status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
 				    "DuplicateMatchConditions", &inc->origin,
 				    "duplicate conditions defined on an include");
 				continue;
@@ -415,14 +415,14 @@ proxy_compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 		ci = dag_proxy_find(b, ns, inc->name);
 		child = ci != (size_t)-1 ? b->proxies[ci] : NULL;
 		if (child == NULL || b->proxy_ignored[ci]) {
-			status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
 			    "IncludeNotFound", &inc->origin, "include %s/%s not found",
 			    ns, inc->name);
 			bad_gateway_route(b, &icl, fqdn, out);
 			continue;
 		}
 		if (child->u.httpproxy.virtualhost != NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "IncludeError",
 			    "RootIncludesRoot", &inc->origin,
 			    "root httpproxy cannot include another root httpproxy (%s/%s)",
 			    child->meta.namespace, child->meta.name);

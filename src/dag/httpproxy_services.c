@@ -72,7 +72,7 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 			bool dup = false;
 
 			if (n != 1) {
-				status_warning(b, st, "SpecError", "IgnoredField", &hp->origin,
+				dag_status_warning(b, st, "SpecError", "IgnoredField", &hp->origin,
 				    "ignoring invalid request hash policy, must set exactly "
 				    "one of hashSourceIP or headerHashOptions or "
 				    "queryParameterHashOptions");
@@ -80,7 +80,7 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 			}
 			if (hp->hash_source_ip) {
 				if (source_ip) {
-					status_warning(b, st, "SpecError", "IgnoredField",
+					dag_status_warning(b, st, "SpecError", "IgnoredField",
 					    &hp->origin, "ignoring invalid request hash "
 					    "policy, hashSourceIP specified multiple times");
 					continue;
@@ -92,7 +92,7 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 				h.name = hp->header_name ? policy_canonical_header(b->arena,
 				    hp->header_name) : NULL;
 				if (h.name == NULL) {
-					status_warning(b, st, "SpecError", "IgnoredField",
+					dag_status_warning(b, st, "SpecError", "IgnoredField",
 					    &hp->origin, "ignoring invalid header hash policy "
 					    "options with invalid header name \"%s\"",
 					    hp->header_name ? hp->header_name : "");
@@ -107,7 +107,7 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 				h.kind = DAG_HASH_QUERY;
 				h.name = lower;
 				if (*lower == '\0') {
-					status_warning(b, st, "SpecError", "IgnoredField",
+					dag_status_warning(b, st, "SpecError", "IgnoredField",
 					    &hp->origin, "ignoring invalid query parameter "
 					    "hash policy options with an invalid empty query "
 					    "parameter name");
@@ -119,7 +119,7 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 				    r->hash_policies[j].kind == h.kind &&
 				    strcmp(r->hash_policies[j].name, h.name) == 0;
 			if (dup) {
-				status_warning(b, st, "SpecError", "IgnoredField", &hp->origin,
+				dag_status_warning(b, st, "SpecError", "IgnoredField", &hp->origin,
 				    "ignoring invalid %s hash policy options with "
 				    "duplicated name %s", h.kind == DAG_HASH_HEADER ?
 				    "header" : "query parameter", h.name);
@@ -128,7 +128,7 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 			ARENA_PUSH(b->arena, r->hash_policies, r->nhash_policies, cap, h);
 		}
 		if (r->nhash_policies == 0)
-			status_warning(b, st, "SpecError", "IgnoredField", &lb->origin,
+			dag_status_warning(b, st, "SpecError", "IgnoredField", &lb->origin,
 			    "ignoring invalid request hash policy options, setting load "
 			    "balancer strategy to default RoundRobin");
 		else
@@ -148,7 +148,7 @@ slow_start(struct builder *b, size_t st, const struct hp_slow_start *ss,
 
 	if (opts->lb_policy != DAG_LB_ROUND_ROBIN &&
 	    opts->lb_policy != DAG_LB_LEAST_REQUEST) {
-		status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 		    "SlowStartInvalid", &ss->origin, "slow start is only supported "
 		    "with RoundRobin or WeightedLeastRequest load balancer strategy");
 		return false;
@@ -193,7 +193,7 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 		wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 		    s->port, NULL, &o, &why);
 		if (wc.cluster == NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 			    "ServiceUnresolvedReference", &s->origin,
 			    "Spec.Routes unresolved service reference: %s", why);
 			continue;
@@ -202,7 +202,7 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 		    HOST_REWRITE_LITERAL,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 			    "RequestHeadersPolicyInvalid", &s->request_headers->origin,
 			    "%s on request headers", err);
 			return false;
@@ -210,7 +210,7 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 		if (!proxy_cookie_rewrites(b, s->cookie_rewrites, s->ncookie_rewrites,
 		    r->cookie_rewrites, r->ncookie_rewrites, &wc.cookie_rewrites,
 		    &wc.ncookie_rewrites, &err)) {
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 			    "CookieRewriteInvalid", &s->cookie_rewrites[0].origin,
 			    "%s on service cookie rewrite rule", err);
 			return false;
@@ -219,14 +219,14 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 		    HOST_REWRITE_NONE,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 			    "ResponseHeadersPolicyInvalid", &s->response_headers->origin,
 			    "%s on response headers", err);
 			return false;
 		}
 		if (s->mirror) {
 			if (have_mirror) {
-				status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 				    "OnlyOneMirror", &s->origin,
 				    "only one service per route may be nominated as mirror");
 				return false;

@@ -37,26 +37,26 @@ ingress_settings(struct builder *b, size_t st, const struct object *ing,
 	const char *v;
 
 	memset(out, 0, sizeof *out);
-	out->force_ssl = (v = annotation_get(ing,
+	out->force_ssl = (v = dag_annotation_get(ing,
 	    "ingress.kubernetes.io/force-ssl-redirect")) && strcmp(v, "true") == 0;
-	out->allow_http = !((v = annotation_get(ing,
+	out->allow_http = !((v = dag_annotation_get(ing,
 	    "kubernetes.io/ingress.allow-http")) && strcmp(v, "false") == 0);
-	out->websocket_routes = annotation_get(ing, "projectcontour.io/websocket-routes");
-	out->tls_minimum_version = annotation_get(ing,
+	out->websocket_routes = dag_annotation_get(ing, "projectcontour.io/websocket-routes");
+	out->tls_minimum_version = dag_annotation_get(ing,
 	    "projectcontour.io/tls-minimum-protocol-version");
 
-	v = annotation_get(ing, "projectcontour.io/response-timeout");
+	v = dag_annotation_get(ing, "projectcontour.io/response-timeout");
 	if (v == NULL) /* the old name; it has always meant the response */
-		v = annotation_get(ing, "projectcontour.io/request-timeout");
+		v = dag_annotation_get(ing, "projectcontour.io/request-timeout");
 	out->timeout_ms = policy_timeout_ms(v);
 	if (!is_timeout(v))
-		status_warning(b, st, "IngressError", "InvalidAnnotation", NULL,
+		dag_status_warning(b, st, "IngressError", "InvalidAnnotation", NULL,
 		    "annotation projectcontour.io/response-timeout: \"%s\" is not a "
 		    "duration or \"infinity\"; Envoy's default applies", v);
 
-	if ((v = annotation_get(ing, "projectcontour.io/retry-on")) != NULL && *v) {
-		const char *n = annotation_get(ing, "projectcontour.io/num-retries");
-		const char *t = annotation_get(ing, "projectcontour.io/per-try-timeout");
+	if ((v = dag_annotation_get(ing, "projectcontour.io/retry-on")) != NULL && *v) {
+		const char *n = dag_annotation_get(ing, "projectcontour.io/num-retries");
+		const char *t = dag_annotation_get(ing, "projectcontour.io/per-try-timeout");
 		struct dag_retry_policy *rp = ARENA_NEW(b->arena, struct dag_retry_policy);
 		uint32_t num = 0;
 
@@ -67,7 +67,7 @@ ingress_settings(struct builder *b, size_t st, const struct object *ing,
 			rp->num_retries = 0;
 		else {
 			if (n != NULL && !dag_parse_u32(n, &num))
-				status_warning(b, st, "IngressError",
+				dag_status_warning(b, st, "IngressError",
 				    "InvalidAnnotation", NULL, "annotation "
 				    "projectcontour.io/num-retries: \"%s\" is not a "
 				    "number or -1; Envoy's default (1) applies", n);
@@ -81,7 +81,7 @@ ingress_settings(struct builder *b, size_t st, const struct object *ing,
 			if (duration_parse_ms(t, &ms, &why) == 0)
 				rp->per_try_timeout_ms = ms;
 			else
-				status_warning(b, st, "IngressError", "InvalidAnnotation",
+				dag_status_warning(b, st, "IngressError", "InvalidAnnotation",
 				    NULL, "annotation projectcontour.io/per-try-timeout: "
 				    "\"%s\" is not a duration; Envoy's default applies", t);
 		}
@@ -177,7 +177,7 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 	size_t hcap = 0;
 
 	if ((why = path_match(b, ip, &r)) != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "PathMatchConditionsNotValid", &ip->origin,
 		    "path \"%s\": invalid regular expression: %s", ip->path, why);
 		return;
@@ -185,7 +185,7 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 	/* The :authority regex every route of a "*." host carries. */
 	if (strncmp(host, "*.", 2) == 0 && (why = policy_regex_check(b,
 	    policy_wildcard_regex(b, host))) != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
 		    "WildcardRegexNotValid", &ip->origin, "host \"%s\": the regular "
 		    "expression that matches its one label is refused by RE2: %s",
 		    host, why);
@@ -194,7 +194,7 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 	wc.cluster = service_cluster(b, ing->meta.namespace, be->service_name,
 	    be->port_number, be->port_name, NULL, &why);
 	if (wc.cluster == NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 		    "ServiceUnresolvedReference", &be->origin,
 		    "unresolved service reference: %s", why);
 		return;
@@ -218,8 +218,8 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 	    ip->path && *ip->path ? ip->path : "/");
 	if (strncmp(host, "*.", 2) == 0)
 		policy_wildcard_header(b, &r, host, &hcap);
-	bv = vhost_get(b, host, ing);
-	vhost_add_route(b, bv, &r);
+	bv = dag_vhost_get(b, host, ing);
+	dag_vhost_add_route(b, bv, &r);
 }
 
 /* An HTTPProxy root holds its FQDN for its own namespace (what
@@ -231,12 +231,12 @@ static bool
 ingress_host_foreign(struct builder *b, size_t st, const struct object *ing,
     const char *host, const struct origin *where)
 {
-	const struct builder_vhost *bv = strmap_get(&b->vhost_index, host);
+	const struct builder_vhost *bv = dag_strmap_get(&b->vhost_index, host);
 
 	if (bv == NULL || bv->vh.owner_kind != OBJ_HTTPPROXY ||
 	    strcmp(bv->vh.proxy_namespace, ing->meta.namespace) == 0)
 		return false;
-	status_warning(b, st, "VirtualHostError", "HostOwnedByAnotherNamespace",
+	dag_status_warning(b, st, "VirtualHostError", "HostOwnedByAnotherNamespace",
 	    where, "host \"%s\" belongs to HTTPProxy %s/%s; an Ingress of namespace "
 	    "\"%s\" adds nothing to it", host, bv->vh.proxy_namespace,
 	    bv->vh.proxy_name, ing->meta.namespace);
@@ -251,9 +251,9 @@ ingress_host_allowed(struct builder *b, size_t st, const struct object *ing,
 {
 	const struct config_fqdn_owner *entry;
 
-	if (fqdn_allowed(b, ing->meta.namespace, host, &entry))
+	if (dag_fqdn_allowed(b, ing->meta.namespace, host, &entry))
 		return true;
-	status_warning(b, st, "VirtualHostError", "FQDNNotAllowedInNamespace",
+	dag_status_warning(b, st, "VirtualHostError", "FQDNNotAllowedInNamespace",
 	    where, "host \"%s\" cannot be claimed from namespace \"%s\" "
 	    "(policy.fqdn-owners): this rule adds nothing", host,
 	    ing->meta.namespace);
@@ -265,7 +265,7 @@ ingress_host_allowed(struct builder *b, size_t st, const struct object *ing,
 static bool
 star_root_added(struct builder *b, size_t before)
 {
-	const struct builder_vhost *bv = strmap_get(&b->vhost_index, "*");
+	const struct builder_vhost *bv = dag_strmap_get(&b->vhost_index, "*");
 
 	for (size_t i = before; bv != NULL && i < bv->vh.nroutes; i++) {
 		const struct dag_route *r = &bv->vh.routes[i];
@@ -286,11 +286,11 @@ ingress_build(struct builder *b, size_t i)
 	struct ing_settings set;
 	const struct builder_vhost *star;
 	size_t star_before;
-	const char *cert_ns = annotation_get(ing,
+	const char *cert_ns = dag_annotation_get(ing,
 	    "projectcontour.io/tls-cert-namespace");
 
 	ingress_settings(b, st, ing, &set);
-	star = strmap_get(&b->vhost_index, "*");
+	star = dag_strmap_get(&b->vhost_index, "*");
 	star_before = star != NULL ? star->vh.nroutes : 0;
 	for (size_t r = 0; r < spec->nrules; r++) {
 		const struct ing_rule *rule = &spec->rules[r];
@@ -335,7 +335,7 @@ ingress_build(struct builder *b, size_t i)
 			    !ingress_host_allowed(b, st, ing, tls->hosts[h],
 			    &tls->origin))
 				continue;
-			bv = vhost_get(b, tls->hosts[h], ing);
+			bv = dag_vhost_get(b, tls->hosts[h], ing);
 
 			bv->vh.tls_secret_namespace = slash ?
 			    arena_strndup(b->arena, ref, (size_t)(slash - ref)) :
@@ -355,12 +355,12 @@ ingresses_build(struct builder *b)
 	for (size_t i = 0; i < b->ningresses; i++) {
 		const char *class;
 
-		if (object_is_shadowed(b->ingresses, i))
+		if (dag_object_is_shadowed(b->ingresses, i))
 			continue;
 		if (!ingress_class_accepted(b->ingresses[i],
 		    b->ingresses[i]->u.ingress.ingress_class_name, &class)) {
 			b->ingress_ignored[i] = true;
-			status_warning(b, b->ingress_status[i], "Valid",
+			dag_status_warning(b, b->ingress_status[i], "Valid",
 			    "IngressClassMismatch", NULL, "ignored: ingress class "
 			    "\"%s\" is not served by cairn (it serves objects without "
 			    "a class, \"contour\" and \"cairn\")", class);

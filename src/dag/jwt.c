@@ -25,7 +25,7 @@ jwt_permitted(struct builder *b, size_t st, const struct object *proxy)
 		return true;
 	if (vh->tls == NULL || vh->tls->secret_name == NULL ||
 	    vh->tls->secret_name[0] == '\0') {
-		status_error(b, st, DAG_STATUS_INVALID, "JWTVerificationError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "JWTVerificationError",
 		    "JWTVerificationNotPermitted", &vh->jwt_providers[0].origin,
 		    "Spec.VirtualHost.JWTProviders can only be defined for root "
 		    "HTTPProxies that terminate TLS");
@@ -161,7 +161,7 @@ jwks_cluster(struct builder *b, const struct object *proxy,
 		    (hash_bytes(sb.buf, sb.len) & 0xffffffffffULL));
 		strbuf_free(&sb);
 	}
-	if ((c = strmap_get(&b->cluster_index, name)) != NULL)
+	if ((c = dag_strmap_get(&b->cluster_index, name)) != NULL)
 		return c;
 	c = ARENA_NEW(b->arena, struct dag_cluster);
 	c->name = name;
@@ -183,14 +183,14 @@ jwks_cluster(struct builder *b, const struct object *proxy,
 			c->nupstream_subject_names = pl->v->nsubject_names;
 		}
 	}
-	strmap_put(b->arena, &b->cluster_index, c->name, c);
+	dag_strmap_put(b->arena, &b->cluster_index, c->name, c);
 	ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters, b->clusters_cap, c);
 	return c;
 }
 
 #define JWT_ERROR(reason, where, ...)                                          \
 	do {                                                                   \
-		status_error(b, st, DAG_STATUS_INVALID, "JWTVerificationError",  \
+		dag_status_error(b, st, DAG_STATUS_INVALID, "JWTVerificationError",  \
 		    (reason), (where), __VA_ARGS__);                             \
 		return false;                                                  \
 	} while (0)

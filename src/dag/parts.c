@@ -618,10 +618,10 @@ statuses_assemble(struct dag_object_status *out, struct dag **parts,
 	struct runs r;
 	size_t n;
 
-	runs_init(&r, out, sizeof out[0], status_cmp, changed);
+	runs_init(&r, out, sizeof out[0], dag_status_cmp, changed);
 	for (int k = 0; k < OBJ_KIND_COUNT; k++) {
 		/* The first run of a kind follows statuses of a smaller kind:
-		 * in order (status_cmp compares kinds first). */
+		 * in order (dag_status_cmp compares kinds first). */
 		r.known = true;
 		for (size_t i = 0; i < nparts; i++) {
 			const struct dag *p = parts[i];
@@ -704,13 +704,13 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	dag->secrets = ARENA_ARRAY(a, struct dag_secret *, nsec + 1);
 	dag->tls_files = ARENA_ARRAY(a, const char *, nf + 1);
 #define KNOWN(bit) ((known & (bit)) ? changed : NULL)
-	runs_init(&rv, dag->vhosts, sizeof dag->vhosts[0], vhost_cmp,
+	runs_init(&rv, dag->vhosts, sizeof dag->vhosts[0], dag_vhost_cmp,
 	    KNOWN(ASM_VHOSTS));
-	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], cluster_ptr_cmp,
+	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], dag_cluster_ptr_cmp,
 	    KNOWN(ASM_CLUSTERS));
-	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], endpoints_ptr_cmp,
+	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], dag_endpoints_ptr_cmp,
 	    KNOWN(ASM_ENDPOINTS));
-	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], secret_ptr_cmp,
+	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], dag_secret_ptr_cmp,
 	    KNOWN(ASM_SECRETS));
 	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], sorted_str_cmp,
 	    KNOWN(ASM_TLS_FILES));

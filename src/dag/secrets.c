@@ -99,14 +99,14 @@ material(struct builder *b, size_t st, const struct object *o, struct piece *p)
 	ARENA_PUSH(b->arena, b->tls_files, b->ntls_files, b->tls_files_cap,
 	    p->file);
 	if (it != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
 		    p->file_origin, "%s is given twice: in data/stringData and by "
 		    "annotation %s", p->key, p->annotation);
 		return false;
 	}
 	mf = tls_material_find(b->material, p->file);
 	if (mf == NULL || mf->error != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
 		    p->file_origin, "annotation %s: %s", p->annotation, mf ?
 		    mf->error : "the file was not read before the build");
 		return false;
@@ -169,18 +169,18 @@ expiry_warnings(struct builder *b, size_t st, const char *what,
 	clock_mark(b, info->not_before);
 	if (info->earliest_not_after != 0 && info->earliest_not_after < b->now) {
 		tls_format_time(info->earliest_not_after, when);
-		status_warning(b, st, "TLSError", "CertificateExpired", where,
+		dag_status_warning(b, st, "TLSError", "CertificateExpired", where,
 		    "%s: the certificate expired on %s", what, when);
 	} else if (info->earliest_not_after != 0 &&
 	    info->earliest_not_after < b->now + EXPIRY_WARNING_SECONDS) {
 		tls_format_time(info->earliest_not_after, when);
-		status_warning(b, st, "TLSError", "CertificateExpiresSoon", where,
+		dag_status_warning(b, st, "TLSError", "CertificateExpiresSoon", where,
 		    "%s: the certificate expires on %s, in less than 14 days",
 		    what, when);
 	}
 	if (info->not_before != 0 && info->not_before > b->now) {
 		tls_format_time(info->not_before, when);
-		status_warning(b, st, "TLSError", "CertificateNotYetValid", where,
+		dag_status_warning(b, st, "TLSError", "CertificateNotYetValid", where,
 		    "%s: the certificate is not valid before %s", what, when);
 	}
 }
@@ -207,26 +207,26 @@ secret_check(struct builder *b, size_t i)
 	const char *type = s->type && *s->type ? s->type : NULL;
 	size_t errors = b->dag->statuses[st].nconditions;
 
-	if (object_is_shadowed(b->secrets, i))
+	if (dag_object_is_shadowed(b->secrets, i))
 		return; /* DuplicateObject already; never used */
 	if (type == NULL && file_backed_cert)
 		type = TYPE_TLS;
 	ss->is_tls = type != NULL && strcmp(type, TYPE_TLS) == 0;
 	if (type != NULL && !ss->is_tls && strcmp(type, "Opaque") != 0) {
-		status_warning(b, st, "SecretError", "SecretTypeNotUsed", NULL,
+		dag_status_warning(b, st, "SecretError", "SecretTypeNotUsed", NULL,
 		    "type \"%s\" is not used by cairn (kubernetes.io/tls or Opaque)",
 		    type);
 		return;
 	}
 	if (file_backed_cert && !ss->is_tls) {
-		status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
 		    s->certificate_file ? &s->certificate_file_origin :
 		    &s->private_key_file_origin, "a certificate and key need type "
 		    "kubernetes.io/tls, not %s", type);
 		ok = false;
 	}
 	if (file_backed_cert && (!s->certificate_file || !s->private_key_file)) {
-		status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
 		    s->certificate_file ? &s->certificate_file_origin :
 		    &s->private_key_file_origin, "annotations "
 		    "cairn.io/certificate-file and cairn.io/private-key-file go "
@@ -251,7 +251,7 @@ secret_check(struct builder *b, size_t i)
 
 	if (ss->is_tls) {
 		if (ss->crt.len == 0 || ss->key.len == 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "SecretError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError",
 			    "SecretNotValid", ss->crt.len ? key_at : crt_at,
 			    "a kubernetes.io/tls Secret needs %s (in data, stringData or "
 			    "by annotation %s)", ss->crt.len ? "tls.key" : "tls.crt",
@@ -260,31 +260,31 @@ secret_check(struct builder *b, size_t i)
 			goto out;
 		}
 		if (piece_certificates(&crt, &info, why, sizeof why) < 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "SecretError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError",
 			    "SecretNotValid", crt_at, "tls.crt: %s", why);
 			goto out;
 		}
 		if (piece_private_key(&key, why, sizeof why) < 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "SecretError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError",
 			    "SecretNotValid", key_at, "tls.key: %s", why);
 			goto out;
 		}
 		if (tls_check_key_pair(ss->crt.data, ss->crt.len, ss->key.data,
 		    ss->key.len, why, sizeof why) < 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "SecretError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError",
 			    "SecretNotValid", key_at, "tls.key: %s", why);
 			goto out;
 		}
 		b->dag->statuses[st].not_after = info.earliest_not_after;
 		expiry_warnings(b, st, "tls.crt", &info, crt_at);
 	} else if (ss->crt.len || ss->key.len) {
-		status_warning(b, st, "SecretError", "SecretTypeNotUsed",
+		dag_status_warning(b, st, "SecretError", "SecretTypeNotUsed",
 		    ss->crt.len ? crt_at : key_at, "tls.crt and tls.key are only "
 		    "used from Secrets of type kubernetes.io/tls");
 	}
 	if (ss->ca.len > 0) {
 		if (piece_certificates(&ca, &info, why, sizeof why) < 0) {
-			status_error(b, st, DAG_STATUS_INVALID, "SecretError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError",
 			    "SecretNotValid", ca_at, "ca.crt: %s", why);
 			goto out;
 		}
@@ -296,20 +296,20 @@ secret_check(struct builder *b, size_t i)
 				char when[32];
 
 				tls_format_time(info.not_after, when);
-				status_warning(b, st, "TLSError", "CertificateExpired",
+				dag_status_warning(b, st, "TLSError", "CertificateExpired",
 				    ca_at, "ca.crt: the certificate expired on %s", when);
 			}
 		}
 	}
 	if (ss->crl.len > 0 && tls_check_crl(ss->crl.data, ss->crl.len, why,
 	    sizeof why) < 0) {
-		status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "SecretError", "SecretNotValid",
 		    crl_at, "crl.pem: %s", why);
 		goto out;
 	}
 	if (!ss->is_tls && ss->ca.len == 0 && ss->crl.len == 0 &&
 	    ss->crt.len == 0 && ss->key.len == 0)
-		status_warning(b, st, "SecretError", "SecretTypeNotUsed", NULL,
+		dag_status_warning(b, st, "SecretError", "SecretTypeNotUsed", NULL,
 		    "holds neither ca.crt nor crl.pem: nothing cairn can use");
 out:
 	ss->valid = b->dag->statuses[st].status != DAG_STATUS_INVALID;
@@ -337,9 +337,9 @@ delegations_check(struct builder *b)
 		const struct tls_delegation *td = &d->u.tls_delegation;
 
 		for (size_t j = 0; j < td->ndelegations; j++)
-			if (object_find(b->secrets, b->nsecrets, d->meta.namespace,
+			if (dag_object_find(b->secrets, b->nsecrets, d->meta.namespace,
 			    td->delegations[j].secret_name) == NULL)
-				status_warning(b, b->delegation_status[i],
+				dag_status_warning(b, b->delegation_status[i],
 				    "DelegationError", "SecretNotFound",
 				    &td->delegations[j].origin, "Secret %s/%s does not "
 				    "exist", d->meta.namespace,
@@ -409,7 +409,7 @@ delegation_permitted(const struct builder *b, const char *ns, const char *name,
 		const struct tls_delegation *td = &d->u.tls_delegation;
 
 		if (strcmp(d->meta.namespace, ns) != 0 ||
-		    object_is_shadowed(b->delegations, i))
+		    dag_object_is_shadowed(b->delegations, i))
 			continue;
 		for (size_t j = 0; j < td->ndelegations; j++) {
 			const struct tlsd_delegation *dd = &td->delegations[j];
@@ -435,7 +435,7 @@ secret_lookup(struct builder *b, const char *ref, const char *from_ns,
 	size_t i;
 
 	secret_ref_split(b, ref, from_ns, &ns, &name);
-	o = object_find(b->secrets, b->nsecrets, ns, name);
+	o = dag_object_find(b->secrets, b->nsecrets, ns, name);
 	if (o == NULL) {
 		*problem = SECRET_NOT_FOUND;
 		*why = arena_printf(b->arena, "Secret %s/%s not found", ns, name);
@@ -462,7 +462,7 @@ static struct dag_secret *
 sds_get(struct builder *b, const char *name, enum dag_secret_type type,
     bool *created)
 {
-	struct dag_secret *ds = strmap_get(&b->sds_index, name);
+	struct dag_secret *ds = dag_strmap_get(&b->sds_index, name);
 
 	*created = ds == NULL;
 	if (ds != NULL)
@@ -470,7 +470,7 @@ sds_get(struct builder *b, const char *name, enum dag_secret_type type,
 	ds = ARENA_NEW(b->arena, struct dag_secret);
 	ds->name = name;
 	ds->type = type;
-	strmap_put(b->arena, &b->sds_index, name, ds);
+	dag_strmap_put(b->arena, &b->sds_index, name, ds);
 	return ds;
 }
 

@@ -38,7 +38,7 @@ annotation_u32(const struct object *svc, const char *key)
 {
 	uint32_t v = 0;
 
-	if (!dag_parse_u32(annotation_get(svc, key), &v))
+	if (!dag_parse_u32(dag_annotation_get(svc, key), &v))
 		return 0;
 	return v;
 }
@@ -106,7 +106,7 @@ annotation_protocol(const struct object *svc, const struct svc_port *sp)
 	if (sp->app_protocol != NULL)
 		return app_protocol(sp->app_protocol, &known);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (port_listed(annotation_get(svc, protocol_annotations[i]), sp))
+		if (port_listed(dag_annotation_get(svc, protocol_annotations[i]), sp))
 			return names[i];
 	return NULL;
 }
@@ -131,11 +131,11 @@ service_check_annotations(struct builder *b, size_t st, const struct object *svc
 
 	for (size_t i = 0; i < sizeof circuit_breaker_annotations /
 	    sizeof circuit_breaker_annotations[0]; i++) {
-		const char *v = annotation_get(svc, circuit_breaker_annotations[i]);
+		const char *v = dag_annotation_get(svc, circuit_breaker_annotations[i]);
 		uint32_t n;
 
 		if (v != NULL && !dag_parse_u32(v, &n))
-			status_warning(b, st, "ServiceError", "InvalidAnnotation", NULL,
+			dag_status_warning(b, st, "ServiceError", "InvalidAnnotation", NULL,
 			    "annotation %s: \"%s\" is not a number (0..4294967295); "
 			    "ignored", circuit_breaker_annotations[i], v);
 	}
@@ -146,14 +146,14 @@ service_check_annotations(struct builder *b, size_t st, const struct object *svc
 			continue;
 		(void)app_protocol(s->ports[i].app_protocol, &known);
 		if (!known)
-			status_warning(b, st, "ServiceError", "InvalidAppProtocol",
+			dag_status_warning(b, st, "ServiceError", "InvalidAppProtocol",
 			    &s->ports[i].origin, "spec.ports[%zu].appProtocol \"%s\" "
 			    "is not one of kubernetes.io/h2c, kubernetes.io/ws, http, "
 			    "https: the port is HTTP/1.1", i, s->ports[i].app_protocol);
 	}
 	for (size_t i = 0; i < sizeof protocol_annotations /
 	    sizeof protocol_annotations[0]; i++) {
-		const char *v = annotation_get(svc, protocol_annotations[i]);
+		const char *v = dag_annotation_get(svc, protocol_annotations[i]);
 		const char *p = v;
 
 		while (p != NULL && *p) {
@@ -175,7 +175,7 @@ service_check_annotations(struct builder *b, size_t st, const struct object *svc
 				    strcmp(item, s->ports[j].name) == 0);
 			}
 			if (!found && item[0] != '\0')
-				status_warning(b, st, "ServiceError", "InvalidAnnotation",
+				dag_status_warning(b, st, "ServiceError", "InvalidAnnotation",
 				    NULL, "annotation %s: the Service has no port \"%s\"",
 				    protocol_annotations[i], item);
 			p = comma ? comma + 1 : NULL;
@@ -190,11 +190,11 @@ services_build(struct builder *b)
 		const struct object *svc = b->services[i];
 		const struct service *s = &svc->u.service;
 
-		if (object_is_shadowed(b->services, i))
+		if (dag_object_is_shadowed(b->services, i))
 			continue;
 		if (s->type != NULL && strcmp(s->type, "ExternalName") == 0 &&
 		    !allow_external_name(b))
-			status_error(b, b->service_status[i], DAG_STATUS_INVALID,
+			dag_status_error(b, b->service_status[i], DAG_STATUS_INVALID,
 			    "ServiceError", "ExternalNameNotAllowed", NULL,
 			    "ExternalName Services are disabled by "
 			    "policy.allow-external-name in cairn.yaml (an ExternalName "
@@ -231,7 +231,7 @@ slice_key_cmp(const void *key, const void *elem)
 {
 	const struct object_key *k = key;
 	const struct object *o = *(struct object *const *)elem;
-	const char *ms = slice_service(o);
+	const char *ms = dag_slice_service(o);
 	int c = strcmp(k->ns, o->meta.namespace);
 
 	return c != 0 ? c : strcmp(k->name, ms ? ms : "");
@@ -250,12 +250,12 @@ endpoints_from_slices(struct builder *b, const struct object *svc_obj,
 	for (size_t i = lo; i < b->nslices; i++) {
 		const struct object *o = b->slices[i];
 		const struct endpointslice *es = &o->u.endpointslice;
-		const char *ms = slice_service(o);
+		const char *ms = dag_slice_service(o);
 
 		if (strcmp(o->meta.namespace, svc_obj->meta.namespace) != 0 ||
 		    ms == NULL || strcmp(ms, svc_obj->meta.name) != 0)
 			break;
-		if (object_is_shadowed(b->slices, i) ||
+		if (dag_object_is_shadowed(b->slices, i) ||
 		    strcmp(es->address_type, "FQDN") == 0)
 			continue;
 		for (size_t p = 0; p < es->nports; p++) {
@@ -286,7 +286,7 @@ endpoints_collect(struct builder *b, const struct object *svc_obj,
 	struct object *ep_obj;
 	size_t cap = *capp;
 
-	ep_obj = object_lookup(b, &b->endpoints_ix, b->endpoints, b->nendpoints,
+	ep_obj = dag_object_lookup(b, &b->endpoints_ix, b->endpoints, b->nendpoints,
 	    svc_obj->meta.namespace, svc_obj->meta.name);
 	for (size_t s = 0; ep_obj && s < ep_obj->u.endpoints.nsubsets; s++) {
 		const struct ep_subset *sub = &ep_obj->u.endpoints.subsets[s];
@@ -332,10 +332,10 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 	struct dag_endpoints *de;
 	size_t cap = 0, n = 0;
 
-	if ((de = strmap_get(&b->endpoints_index, name)) != NULL)
+	if ((de = dag_strmap_get(&b->endpoints_index, name)) != NULL)
 		return de;
 	if (b->endpoints_index.cap == 0)
-		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
+		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
 	de = ARENA_NEW(b->arena, struct dag_endpoints);
 	de->name = name;
 	endpoints_collect(b, svc_obj, want, de, &cap);
@@ -349,7 +349,7 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 	}
 	if (hsp != NULL)
 		endpoints_health_ports(b, svc_obj, hsp, de);
-	strmap_put(b->arena, &b->endpoints_index, name, de);
+	dag_strmap_put(b->arena, &b->endpoints_index, name, de);
 	ARENA_PUSH(b->arena, dag->endpoints, dag->nendpoints, b->endpoints_cap, de);
 	return de;
 }
@@ -454,7 +454,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
     int32_t port, const char *port_name, const struct cluster_options *opts,
     const char **why)
 {
-	struct object *svc_obj = object_lookup(b, &b->services_ix, b->services,
+	struct object *svc_obj = dag_object_lookup(b, &b->services_ix, b->services,
 	    b->nservices, ns, name);
 	const struct svc_port *sp, *hsp = NULL;
 	const struct service *svc;
@@ -527,7 +527,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	}
 
 	if (b->cluster_index.cap == 0) /* about one cluster per Service */
-		strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
+		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
 	/* Plain clusters (the usual case) have no options text: nothing to
 	 * allocate. */
 	cluster_options_text(&sb, &proto);
@@ -537,13 +537,13 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 	/* Most calls find an existing cluster: make the name on the stack
 	 * and copy it only for a new one. */
 	if (cluster_name_into(namebuf, sizeof namebuf, ns, name, sp->port, hex)) {
-		if ((c = strmap_get(&b->cluster_index, namebuf)) != NULL)
+		if ((c = dag_strmap_get(&b->cluster_index, namebuf)) != NULL)
 			return c;
 		proto.name = arena_strdup(b->arena, namebuf);
 	} else {
 		proto.name = arena_printf(b->arena, "%s/%s/%d/%s", ns, name,
 		    sp->port, hex);
-		if ((c = strmap_get(&b->cluster_index, proto.name)) != NULL)
+		if ((c = dag_strmap_get(&b->cluster_index, proto.name)) != NULL)
 			return c;
 	}
 
@@ -562,7 +562,7 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 		proto.health_check = arena_memdup(b->arena, proto.health_check,
 		    sizeof *proto.health_check);
 	c = arena_memdup(b->arena, &proto, sizeof proto);
-	strmap_put(b->arena, &b->cluster_index, c->name, c);
+	dag_strmap_put(b->arena, &b->cluster_index, c->name, c);
 	ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters, b->clusters_cap, c);
 	return c;
 }
@@ -573,7 +573,7 @@ const struct object *
 service_port_resolve(struct builder *b, const char *ns, const char *name,
     int32_t port, const struct svc_port **sp_out, const char **why)
 {
-	struct object *svc_obj = object_lookup(b, &b->services_ix, b->services,
+	struct object *svc_obj = dag_object_lookup(b, &b->services_ix, b->services,
 	    b->nservices, ns, name);
 	const struct svc_port *sp;
 
@@ -639,8 +639,8 @@ service_endpoints_union(struct builder *b, const char *name,
 	}
 	de->localities = loc;
 	if (b->endpoints_index.cap == 0)
-		strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
-	strmap_put(b->arena, &b->endpoints_index, name, de);
+		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
+	dag_strmap_put(b->arena, &b->endpoints_index, name, de);
 	ARENA_PUSH(b->arena, b->dag->endpoints, b->dag->nendpoints,
 	    b->endpoints_cap, de);
 	return de;

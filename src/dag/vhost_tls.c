@@ -69,12 +69,12 @@ vhost_tls_upstream_validation(struct builder *b, size_t st,
 	if (ca == NULL) {
 		secret_ref_split(b, v->ca_secret, proxy->meta.namespace, &ns, &name);
 		if (problem == SECRET_NOT_DELEGATED)
-			status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 			    "CACertificateNotDelegated", &v->origin,
 			    "service.UpstreamValidation.CACertificate Secret \"%s/%s\" "
 			    "is not configured for certificate delegation", ns, name);
 		else
-			status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
 			    "TLSUpstreamValidation", &v->origin,
 			    "Service [%s:%d] TLS upstream validation policy error: %s",
 			    s->name, s->port, why);
@@ -100,7 +100,7 @@ tcp_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb)
 		return DAG_LB_RANDOM;
 	if (strcmp(lb->strategy, "Cookie") == 0 ||
 	    strcmp(lb->strategy, "RequestHash") == 0)
-		status_warning(b, st, "TCPProxyError", "IgnoredField", &lb->origin,
+		dag_status_warning(b, st, "TCPProxyError", "IgnoredField", &lb->origin,
 		    "ignoring field \"Spec.TCPProxy.LoadBalancerPolicy\"; %s load "
 		    "balancer policy is not supported for TCPProxies", lb->strategy);
 	return DAG_LB_ROUND_ROBIN;
@@ -127,7 +127,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 	visited[nvisited++] = proxy;
 	inc = tp->include ? tp->include : tp->includes;
 	if (tp->nservices > 0 && inc != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "TCPProxyError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TCPProxyError",
 		    "NoServicesAndInclude", &tp->origin,
 		    "cannot specify services and include in the same httpproxy");
 		return false;
@@ -155,7 +155,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 			wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 			    s->port, NULL, &opts, &why);
 			if (wc.cluster == NULL) {
-				status_error(b, st, DAG_STATUS_INVALID, "TCPProxyError",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "TCPProxyError",
 				    "ServiceUnresolvedReference", &s->origin,
 				    "Spec.TCPProxy unresolved service reference: %s", why);
 				return false;
@@ -167,7 +167,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 		return true;
 	}
 	if (inc == NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "TCPProxyError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TCPProxyError",
 		    "NothingDefined", &tp->origin,
 		    "either services or inclusion must be specified");
 		return false;
@@ -175,13 +175,13 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 	ns = inc->namespace ? inc->namespace : proxy->meta.namespace;
 	ci = dag_proxy_find(b, ns, inc->name);
 	if (ci == (size_t)-1 || b->proxy_ignored[ci]) {
-		status_error(b, st, DAG_STATUS_INVALID, "TCPProxyIncludeError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TCPProxyIncludeError",
 		    "IncludeNotFound", &inc->origin, "include %s/%s not found", ns,
 		    inc->name);
 		return false;
 	}
 	if (b->proxies[ci]->u.httpproxy.virtualhost != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "TCPProxyIncludeError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TCPProxyIncludeError",
 		    "RootIncludesRoot", &inc->origin,
 		    "root httpproxy cannot include another root httpproxy (%s/%s)",
 		    ns, inc->name);
@@ -197,7 +197,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 		for (size_t j = 0; j < nvisited; j++)
 			path = arena_printf(b->arena, "%s%s/%s -> ", path,
 			    visited[j]->meta.namespace, visited[j]->meta.name);
-		status_error(b, st, DAG_STATUS_INVALID, "TCPProxyIncludeError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TCPProxyIncludeError",
 		    "IncludeCreatesCycle", &inc->origin,
 		    "include creates a cycle: %s%s/%s", path, ns, inc->name);
 		return false;
@@ -235,25 +235,25 @@ client_validation(struct builder *b, size_t st, const struct object *proxy,
 		    cv->crl_secret : NULL, &problem, &why);
 		if (dv->ca == NULL) {
 			if (problem == SECRET_NOT_DELEGATED)
-				status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 				    "DelegationNotPermitted", &cv->origin,
 				    "Spec.VirtualHost.TLS CA Secret \"%s\" is invalid: %s",
 				    cv->ca_secret, why);
 			else
-				status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 				    "ClientValidationInvalid", &cv->origin,
 				    "Spec.VirtualHost.TLS client validation is invalid: "
 				    "invalid CA Secret \"%s\": %s", cv->ca_secret, why);
 			return false;
 		}
 	} else if (cv->crl_secret != NULL && *cv->crl_secret) {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 		    "ClientValidationInvalid", &cv->origin,
 		    "Spec.VirtualHost.TLS client validation is invalid: crlSecret "
 		    "needs caSecret");
 		return false;
 	} else if (!cv->skip_client_cert_validation) {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 		    "ClientValidationInvalid", &cv->origin,
 		    "Spec.VirtualHost.TLS client validation is invalid: CA Secret "
 		    "must be specified");
@@ -272,7 +272,7 @@ fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
 	const char *why, *ref;
 
 	if (t->client_validation != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 		    "TLSIncompatibleFeatures", &t->origin,
 		    "Spec.Virtualhost.TLS fallback & client validation are "
 		    "incompatible");
@@ -281,7 +281,7 @@ fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
 	name = b->opts->fallback_name;
 	fns = b->opts->fallback_namespace;
 	if (name == NULL || name[0] == '\0') {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError", "FallbackNotPresent",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError", "FallbackNotPresent",
 		    &t->origin, "Spec.Virtualhost.TLS enabled fallback but the "
 		    "fallback Certificate Secret is not configured in cairn.yaml "
 		    "(envoy.tls.fallback-certificate)");
@@ -294,11 +294,11 @@ fallback_certificate(struct builder *b, size_t st, const struct object *proxy,
 	if (dt->fallback != NULL)
 		return true;
 	if (problem == SECRET_NOT_DELEGATED)
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 		    "FallbackNotDelegated", &t->origin, "Spec.VirtualHost.TLS Secret "
 		    "\"%s\" is not configured for certificate delegation", ref);
 	else
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError", "FallbackNotValid",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError", "FallbackNotValid",
 		    &t->origin, "Spec.Virtualhost.TLS Secret \"%s\" fallback "
 		    "certificate is invalid: %s", ref, why);
 	return false;
@@ -323,7 +323,7 @@ vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
 	}
 	if (t == NULL) {
 		if (hp->tcpproxy != NULL) {
-			status_error(b, st, DAG_STATUS_INVALID, "TCPProxyError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "TCPProxyError",
 			    "TLSMustBeConfigured", &hp->tcpproxy->origin,
 			    "Spec.TCPProxy requires that either Spec.TLS.Passthrough or "
 			    "Spec.TLS.SecretName be set");
@@ -332,25 +332,25 @@ vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
 		return true;
 	}
 	if (t->passthrough && t->enable_fallback_certificate) {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 		    "TLSIncompatibleFeatures", &t->origin, "Spec.VirtualHost.TLS: both "
 		    "Passthrough and enableFallbackCertificate were specified");
 		return false;
 	}
 	if (t->secret_name != NULL && *t->secret_name && t->passthrough) {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError", "TLSConfigNotValid",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError", "TLSConfigNotValid",
 		    &t->origin, "Spec.VirtualHost.TLS: both Passthrough and "
 		    "SecretName were specified");
 		return false;
 	}
 	if ((t->secret_name == NULL || !*t->secret_name) && !t->passthrough) {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError", "TLSConfigNotValid",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError", "TLSConfigNotValid",
 		    &t->origin, "Spec.VirtualHost.TLS: neither Passthrough nor "
 		    "SecretName were specified");
 		return false;
 	}
 	if (t->passthrough && t->client_validation != NULL) {
-		status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+		dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 		    "TLSIncompatibleFeatures", &t->origin, "Spec.VirtualHost.TLS "
 		    "passthrough cannot be combined with tls.clientValidation");
 		return false;
@@ -362,19 +362,19 @@ vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
 		    SECRET_USE_CERTIFICATE, NULL, &problem, &why);
 		if (dt->secret == NULL) {
 			if (problem == SECRET_NOT_DELEGATED)
-				status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 				    "DelegationNotPermitted", &t->origin,
 				    "Spec.VirtualHost.TLS Secret \"%s\" certificate "
 				    "delegation not permitted", t->secret_name);
 			else
-				status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+				dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 				    "SecretNotValid", &t->origin, "Spec.VirtualHost.TLS "
 				    "Secret \"%s\" is invalid: %s", t->secret_name, why);
 			return false;
 		}
 		if (!tls_versions(b, t->minimum_protocol_version,
 		    t->maximum_protocol_version, dt, &why)) {
-			status_error(b, st, DAG_STATUS_INVALID, "TLSError",
+			dag_status_error(b, st, DAG_STATUS_INVALID, "TLSError",
 			    "TLSConfigNotValid", &t->origin, "Spec.Virtualhost.TLS %s",
 			    why);
 			return false;
@@ -386,7 +386,7 @@ vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
 		    !client_validation(b, st, proxy, t->client_validation, dt))
 			return false;
 	} else if (hp->tcpproxy == NULL) {
-		status_warning(b, st, "TLSError", "PassthroughWithoutTCPProxy",
+		dag_status_warning(b, st, "TLSError", "PassthroughWithoutTCPProxy",
 		    &t->origin, "Spec.VirtualHost.TLS.passthrough is set but there is "
 		    "no Spec.TCPProxy: nothing is served on ingress_https for this host");
 	}
@@ -409,19 +409,19 @@ vhost_tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
 	struct dag_tls *dt;
 
 	if (host == NULL || *host == '\0' || strcmp(host, "*") == 0) {
-		status_warning(b, st, "TLSError", "TLSConfigNotValid", where,
+		dag_status_warning(b, st, "TLSError", "TLSConfigNotValid", where,
 		    "spec.tls: a TLS host needs a name (SNI); \"%s\" is ignored",
 		    host ? host : "");
 		return;
 	}
-	bv = vhost_get(b, host, ing);
+	bv = dag_vhost_get(b, host, ing);
 	dt = ARENA_NEW(b->arena, struct dag_tls);
 	dt->secret = secret_use(b, secret_ref, ing->meta.namespace,
 	    SECRET_USE_CERTIFICATE, NULL, &problem, &why);
 	/* Like Contour, the rest of the Ingress is still served: a
 	 * warning, not an invalid object. */
 	if (dt->secret == NULL) {
-		status_warning(b, st, "TLSError",
+		dag_status_warning(b, st, "TLSError",
 		    problem == SECRET_NOT_DELEGATED ? "DelegationNotPermitted" :
 		    "SecretNotValid", where, "spec.tls: %s; host \"%s\" is not served "
 		    "over HTTPS", problem == SECRET_NOT_FOUND ? why :
@@ -434,16 +434,16 @@ vhost_tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
 		/* An HTTPProxy (processed first) or an earlier Ingress has
 		 * secured this host: theirs stands. */
 		if (bv->vh.tls->secret != dt->secret)
-			status_warning(b, st, "TLSError", "TLSHostConflict", where,
+			dag_status_warning(b, st, "TLSError", "TLSHostConflict", where,
 			    "spec.tls: host \"%s\" already has TLS from %s %s/%s; this "
 			    "entry is ignored", host, obj_kind_name(bv->vh.owner_kind),
 			    bv->vh.proxy_namespace, bv->vh.proxy_name);
 		return;
 	}
-	min = annotation_get(ing, "projectcontour.io/tls-minimum-protocol-version");
-	max = annotation_get(ing, "projectcontour.io/tls-maximum-protocol-version");
+	min = dag_annotation_get(ing, "projectcontour.io/tls-minimum-protocol-version");
+	max = dag_annotation_get(ing, "projectcontour.io/tls-maximum-protocol-version");
 	if (!tls_versions(b, min, max, dt, &why)) {
-		status_warning(b, st, "TLSError", "TLSConfigNotValid",
+		dag_status_warning(b, st, "TLSError", "TLSConfigNotValid",
 		    where, "spec.tls: %s; host \"%s\" is not served over HTTPS", why,
 		    host);
 		return;
@@ -454,7 +454,7 @@ vhost_tls_ingress_host(struct builder *b, size_t st, const struct object *ing,
 /* --- the end of a build ---------------------------------------------------------- */
 
 int
-secret_ptr_cmp(const void *a, const void *b)
+dag_secret_ptr_cmp(const void *a, const void *b)
 {
 	const struct dag_secret *x = *(struct dag_secret *const *)a;
 	const struct dag_secret *y = *(struct dag_secret *const *)b;
@@ -468,9 +468,9 @@ secret_add(struct builder *b, struct strmap *seen, size_t *cap,
 {
 	struct dag *dag = b->dag;
 
-	if (s == NULL || strmap_get(seen, s->name) != NULL)
+	if (s == NULL || dag_strmap_get(seen, s->name) != NULL)
 		return;
-	strmap_put(b->arena, seen, s->name, (void *)s);
+	dag_strmap_put(b->arena, seen, s->name, (void *)s);
 	ARENA_PUSH(b->arena, dag->secrets, dag->nsecrets, *cap, (struct dag_secret *)s);
 }
 
@@ -500,5 +500,5 @@ vhost_tls_finish(struct builder *b)
 			secret_add(b, &seen, &cap, dag->clusters[i]->upstream_ca);
 	if (dag->nsecrets > 1)
 		qsort(dag->secrets, dag->nsecrets, sizeof dag->secrets[0],
-		    secret_ptr_cmp);
+		    dag_secret_ptr_cmp);
 }
