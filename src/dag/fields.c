@@ -85,6 +85,8 @@ static const struct dag_field cluster_f[] = {
 	F_STR(dag_cluster, upstream_subject_name),
 	F_STRS(dag_cluster, upstream_subject_names, nupstream_subject_names),
 	F_COUNT(dag_cluster, nupstream_subject_names),
+	F_STRS(dag_cluster, upstream_subject_uris, nupstream_subject_uris),
+	F_COUNT(dag_cluster, nupstream_subject_uris),
 	F_VALUE(dag_cluster, ext_response_timeout_ms),
 	F_VALUE(dag_cluster, dnsname),
 	F_VALUE(dag_cluster, gateway_only),

@@ -301,6 +301,8 @@ struct gw_tls_policy {
 	const char *accepted_reason, *rr_reason, *msg; /* when not valid */
 	char *const *sans; /* Hostname subjectAltNames */
 	size_t nsans;
+	char *const *uris; /* URI subjectAltNames */
+	size_t nuris;
 };
 
 struct gw_tls_policies {
@@ -334,6 +336,7 @@ gw_tls_policy_check(struct builder *b, struct gw_tls_policy *p)
 {
 	const struct gw_backend_tls_validation *v = &p->o->u.backendtlspolicy.validation;
 	char **sans = ARENA_ARRAY(b->arena, char *, v->nsubject_alt_names + 1);
+	char **uris = ARENA_ARRAY(b->arena, char *, v->nsubject_alt_names + 1);
 	const char *reason = NULL, *msg = NULL;
 
 	if (v->well_known_ca_certificates != NULL) {
@@ -345,16 +348,13 @@ gw_tls_policy_check(struct builder *b, struct gw_tls_policy *p)
 		return;
 	}
 	for (size_t i = 0; i < v->nsubject_alt_names; i++) {
-		if (strcmp(v->subject_alt_names[i].type, "Hostname") != 0) {
-			p->accepted_reason = "Invalid";
-			p->rr_reason = NULL;
-			p->msg = "subjectAltNames of type URI are not supported "
-			    "yet (docs/gateway-api.md)";
-			return;
-		}
-		sans[p->nsans++] = v->subject_alt_names[i].hostname;
+		if (strcmp(v->subject_alt_names[i].type, "URI") == 0)
+			uris[p->nuris++] = v->subject_alt_names[i].uri;
+		else
+			sans[p->nsans++] = v->subject_alt_names[i].hostname;
 	}
 	p->sans = sans;
+	p->uris = uris;
 	p->ca = gw_ca(b, p->o, &v->ca_certificate_refs[0], &reason, &msg);
 	for (size_t i = 1; p->ca != NULL && i < v->nca_certificate_refs; i++) {
 		/* Several: one bundle, as for frontend validation. */
@@ -536,5 +536,7 @@ gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
 	 * (it stays the SNI). */
 	opts->upstream_subject_names = best->sans;
 	opts->nupstream_subject_names = best->nsans;
+	opts->upstream_subject_uris = best->uris;
+	opts->nupstream_subject_uris = best->nuris;
 	return true;
 }
