@@ -56,6 +56,7 @@ struct cluster_options {
 	size_t nupstream_subject_names;
 	char *const *upstream_subject_uris; /* URI subjectAltNames */
 	size_t nupstream_subject_uris;
+	const struct dag_secret *upstream_client_cert; /* part of the name */
 };
 
 struct fqdn_ledger;

@@ -87,6 +87,8 @@ static const struct dag_field cluster_f[] = {
 	F_COUNT(dag_cluster, nupstream_subject_names),
 	F_STRS(dag_cluster, upstream_subject_uris, nupstream_subject_uris),
 	F_COUNT(dag_cluster, nupstream_subject_uris),
+	F_IGNORED(dag_cluster, upstream_client_cert,
+	    "a Secret, only beside upstream_ca: translated every time"),
 	F_VALUE(dag_cluster, ext_response_timeout_ms),
 	F_VALUE(dag_cluster, dnsname),
 	F_VALUE(dag_cluster, gateway_only),

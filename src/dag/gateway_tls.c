@@ -481,6 +481,57 @@ gw_tls_policy_ancestor(struct builder *b, const struct gw_tls_policy *p,
 	ps->nconditions = 2;
 }
 
+/* The Gateway's tls.backend.clientCertificateRef, resolved as its
+ * listeners' certificateRefs are; NULL with *reason when it does not
+ * resolve, NULL and no reason when there is none. */
+static const struct dag_secret *
+gw_client_certificate(struct builder *b, const struct object *gw,
+    const char **reason, const char **msg)
+{
+	const struct gw_gateway_tls *t;
+	const struct dag_secret *ds;
+
+	*reason = NULL;
+	if (gw == NULL || gw->kind != OBJ_GATEWAY)
+		return NULL;
+	t = gw->u.gateway.tls;
+	if (t == NULL || t->backend_client_certificate_ref == NULL)
+		return NULL;
+	ds = gw_certificate(b, gw, t->backend_client_certificate_ref, reason, msg);
+	if (ds == NULL) {
+		if (strcmp(*reason, "InvalidCertificateRef") == 0)
+			*reason = "InvalidClientCertificateRef";
+		/* "certificateRef ...": "tls.backend.clientCertificateRef ..." */
+		*msg = arena_printf(b->arena, "tls.backend.clientC%s", *msg + 1);
+	}
+	return ds;
+}
+
+void
+gw_client_certificate_status(struct builder *b, const struct object *gw,
+    size_t st, struct dag_gw_status *gs)
+{
+	const char *reason, *msg = NULL;
+	struct dag_gw_condition *c;
+	bool ok = gw_client_certificate(b, gw, &reason, &msg) != NULL;
+
+	if (!ok && reason == NULL)
+		return;
+	c = ARENA_ARRAY(b->arena, struct dag_gw_condition, gs->nconditions + 1);
+	if (gs->nconditions > 0)
+		memcpy(c, gs->conditions, gs->nconditions * sizeof *c);
+	c[gs->nconditions++] = ok ?
+	    (struct dag_gw_condition){ "ResolvedRefs", true, "ResolvedRefs",
+		"resolved" } :
+	    (struct dag_gw_condition){ "ResolvedRefs", false, reason, msg };
+	gs->conditions = c;
+	/* Backends then get no client certificate: told where, not silent. */
+	if (!ok)
+		dag_status_warning(b, st, "ResolvedRefs", reason,
+		    &gw->u.gateway.tls->backend_client_certificate_ref->origin,
+		    "%s", msg);
+}
+
 bool
 gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
     const char *ns, const char *name, int32_t port, bool grpc,
@@ -538,5 +589,11 @@ gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
 	opts->nupstream_subject_names = best->nsans;
 	opts->upstream_subject_uris = best->uris;
 	opts->nupstream_subject_uris = best->nuris;
+	{
+		const char *r, *m;
+
+		opts->upstream_client_cert = gw_client_certificate(b, ancestor,
+		    &r, &m);
+	}
 	return true;
 }

@@ -263,6 +263,12 @@ translate_upstream_validation(struct arena *a, CommonTlsContext *ctx,
 
 	if (dc->upstream_ca == NULL)
 		return;
+	if (dc->upstream_client_cert != NULL) {
+		ctx->n_tls_certificate_sds_secret_configs = 1;
+		ctx->tls_certificate_sds_secret_configs = pb_array(a, 1);
+		ctx->tls_certificate_sds_secret_configs[0] = sds_config(a,
+		    dc->upstream_client_cert->name);
+	}
 	vc = pb_new(a,
 	    &envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__descriptor);
 	/* subjectNames (Contour): any of them; else the subjectName, unless
