@@ -210,6 +210,55 @@ gw_frontend_validation(const struct gateway *gw, int32_t port)
 	return f->default_validation;
 }
 
+/* listeners[].tls.options: the keys cairn honours (docs/decisions.md)
+ * over *min and *max. Warnings, located at the listener's tls, when st
+ * is not SIZE_MAX; an option not honoured changes nothing. */
+static void
+gw_tls_options(struct builder *b, const struct object *gw,
+    const struct gw_listener *l, size_t st, const char **min,
+    const char **max)
+{
+	const struct gw_listener_tls *t = l->tls;
+	const char *lo = *min, *hi = *max;
+
+	for (size_t i = 0; t != NULL && i < t->noptions; i++) {
+		const char *k = t->options[i].key, *v = t->options[i].value;
+		bool is_min = strcmp(k, "cairn.io/min-tls-version") == 0;
+
+		if (!is_min && strcmp(k, "cairn.io/max-tls-version") != 0) {
+			if (st != SIZE_MAX)
+				dag_status_warning(b, st, "Accepted",
+				    "UnsupportedValue", &t->origin,
+				    "listener %s: tls.options key \"%s\" "
+				    "is not one cairn honours "
+				    "(cairn.io/min-tls-version, "
+				    "cairn.io/max-tls-version): ignored",
+				    l->name, k);
+			continue;
+		}
+		if (strcmp(v, "1.2") != 0 && strcmp(v, "1.3") != 0) {
+			if (st != SIZE_MAX)
+				dag_status_warning(b, st, "Accepted",
+				    "UnsupportedValue", &t->origin,
+				    "listener %s: tls.options %s: \"%s\" "
+				    "is not a TLS version Envoy serves (1.2, 1.3): "
+				    "ignored", l->name, k, v);
+			continue;
+		}
+		*(is_min ? &lo : &hi) = v;
+	}
+	if (strcmp(lo, hi) > 0) {
+		if (st != SIZE_MAX)
+			dag_status_warning(b, st, "Accepted", "UnsupportedValue",
+			    &t->origin, "listener %s: tls.options make the "
+			    "minimum TLS version %s above the maximum %s: "
+			    "ignored", l->name, lo, hi);
+		return;
+	}
+	*min = lo;
+	*max = hi;
+}
+
 bool
 gw_tls_listener(struct builder *b, const struct object *gw,
     const struct gw_listener *l, struct dag_gw_chain **out,
@@ -225,6 +274,8 @@ gw_tls_listener(struct builder *b, const struct object *gw,
 	c->server_name = l->hostname;
 	c->minimum_version = b->opts->tls_minimum_version;
 	c->maximum_version = b->opts->tls_maximum_version;
+	gw_tls_options(b, gw, l, SIZE_MAX, &c->minimum_version,
+	    &c->maximum_version);
 	if (strcmp(mode, "Passthrough") == 0) {
 		if (https) {
 			*reason = "InvalidTLSConfig"; /* not a standard reason */
@@ -508,13 +559,19 @@ gw_client_certificate(struct builder *b, const struct object *gw,
 }
 
 void
-gw_client_certificate_status(struct builder *b, const struct object *gw,
+gw_gateway_tls_status(struct builder *b, const struct object *gw,
     size_t st, struct dag_gw_status *gs)
 {
 	const char *reason, *msg = NULL;
 	struct dag_gw_condition *c;
 	bool ok = gw_client_certificate(b, gw, &reason, &msg) != NULL;
 
+	for (size_t i = 0; i < gw->u.gateway.nlisteners; i++) {
+		const char *lo = b->opts->tls_minimum_version;
+		const char *hi = b->opts->tls_maximum_version;
+
+		gw_tls_options(b, gw, &gw->u.gateway.listeners[i], st, &lo, &hi);
+	}
 	if (!ok && reason == NULL)
 		return;
 	c = ARENA_ARRAY(b->arena, struct dag_gw_condition, gs->nconditions + 1);
