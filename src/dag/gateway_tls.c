@@ -214,9 +214,8 @@ gw_frontend_validation(const struct gateway *gw, int32_t port)
  * over *min and *max. Warnings, located at the listener's tls, when st
  * is not SIZE_MAX; an option not honoured changes nothing. */
 static void
-gw_tls_options(struct builder *b, const struct object *gw,
-    const struct gw_listener *l, size_t st, const char **min,
-    const char **max)
+gw_tls_options(struct builder *b, const struct gw_listener *l, size_t st,
+    const char **min, const char **max)
 {
 	const struct gw_listener_tls *t = l->tls;
 	const char *lo = *min, *hi = *max;
@@ -274,7 +273,7 @@ gw_tls_listener(struct builder *b, const struct object *gw,
 	c->server_name = l->hostname;
 	c->minimum_version = b->opts->tls_minimum_version;
 	c->maximum_version = b->opts->tls_maximum_version;
-	gw_tls_options(b, gw, l, SIZE_MAX, &c->minimum_version,
+	gw_tls_options(b, l, SIZE_MAX, &c->minimum_version,
 	    &c->maximum_version);
 	if (strcmp(mode, "Passthrough") == 0) {
 		if (https) {
@@ -570,7 +569,7 @@ gw_gateway_tls_status(struct builder *b, const struct object *gw,
 		const char *lo = b->opts->tls_minimum_version;
 		const char *hi = b->opts->tls_maximum_version;
 
-		gw_tls_options(b, gw, &gw->u.gateway.listeners[i], st, &lo, &hi);
+		gw_tls_options(b, &gw->u.gateway.listeners[i], st, &lo, &hi);
 	}
 	if (!ok && reason == NULL)
 		return;
