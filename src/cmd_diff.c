@@ -156,83 +156,18 @@ side_build_hook_commit(struct pipeline *p, const struct cairn_config *cfg,
 	return 0;
 }
 
-/* What a node naming gateway gets from snap: its Gateway's snapshot, or
- * nothing (an empty snapshot the caller unrefs). */
-static struct snapshot *
-gateway_snapshot(struct snapshot *snap, const char *gateway)
-{
-	struct snapshot *g = snapshot_select(snap, gateway);
-
-	return g != NULL && g != snap ? snapshot_ref(g) :
-	    snapshot_builder_finish(snapshot_builder_new(snap->revision));
-}
-
-/* The plan of every Gateway served on either side, by "NS/NAME", only
- * those that change: the default plan is what nodes naming no Gateway
- * see, and a Gateway-only change must show too (statuses are in the
- * default plan already). NULL when no Gateway changes. */
+/* The Gateways' plans (src/diff/gateways.c). */
 static json_t *
 gateway_plans(const struct side *from, const struct side *to)
 {
-	const struct snapshot *a = from->snapshot, *b = to->snapshot;
-	json_t *out = json_object();
-	size_t i = 0, j = 0;
-
-	while (i < a->ngateways || j < b->ngateways) {
-		int c = i == a->ngateways ? 1 : j == b->ngateways ? -1 :
-		    strcmp(a->gateways[i].name, b->gateways[j].name);
-		const char *name = c <= 0 ? a->gateways[i].name :
-		    b->gateways[j].name;
-		struct snapshot *ga = gateway_snapshot(from->snapshot, name);
-		struct snapshot *gb = gateway_snapshot(to->snapshot, name);
-		struct diff_side da = { ga, NULL, from->revision };
-		struct diff_side db = { gb, NULL, to->revision };
-		json_t *plan = diff_compute(&da, &db);
-
-		if (!diff_plan_empty(plan))
-			json_object_set(out, name, plan);
-		json_decref(plan);
-		snapshot_unref(ga);
-		snapshot_unref(gb);
-		i += c <= 0;
-		j += c >= 0;
-	}
-	if (json_object_size(out) == 0) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	return diff_gateway_plans(from->snapshot, to->snapshot, from->revision,
+	    to->revision);
 }
 
-/* The Gateways' plans after the default one, each under a line naming
- * the Gateway, indented. */
 static void
 gateway_plans_text(json_t *plans, bool color, struct strbuf *out)
 {
-	const char *name;
-	json_t *plan;
-
-	json_object_foreach(plans, name, plan) {
-		struct strbuf sb = STRBUF_INIT;
-		const char *line;
-
-		diff_render_text(plan, color, &sb);
-		if (out->len > 0)
-			strbuf_putc(out, '\n');
-		strbuf_printf(out, "Gateway %s (nodes with cairn.io/gateway: %s)\n",
-		    name, name);
-		line = sb.buf ? sb.buf : "";
-		while (*line != '\0') {
-			const char *nl = strchr(line, '\n');
-			size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
-
-			if (len > 1)
-				strbuf_puts(out, "  ");
-			strbuf_add(out, line, len);
-			line += len;
-		}
-		strbuf_free(&sb);
-	}
+	diff_gateway_plans_text(plans, color, out);
 }
 
 /* A push's plan in the pusher's terminal: a first push of a big tree

@@ -183,6 +183,8 @@ handle_diff(const struct admin_state *st, const struct admin_request *req,
 		return;
 	}
 	diff_render_text(diff_change_plan(st->change), false, &sb);
+	diff_gateway_plans_text(json_object_get(diff_change_plan(st->change),
+	    "gateways"), false, &sb);
 	if (sb.len == 0)
 		strbuf_puts(&sb, "no change to what Envoy receives\n");
 	reply_buf(out, 200, CT_TEXT, &sb);

@@ -54,6 +54,9 @@ struct cluster_options {
 	const char *upstream_subject_name;
 	char *const *upstream_subject_names; /* subjectNames: all to accept */
 	size_t nupstream_subject_names;
+	char *const *upstream_subject_uris; /* URI subjectAltNames */
+	size_t nupstream_subject_uris;
+	const struct dag_secret *upstream_client_cert; /* part of the name */
 };
 
 struct fqdn_ledger;

@@ -151,6 +151,13 @@ struct dag_cluster {
 	 * none: only upstream_subject_name. */
 	char *const *upstream_subject_names;
 	size_t nupstream_subject_names;
+	/* BackendTLSPolicy URI subjectAltNames, accepted beside the DNS
+	 * ones; with no DNS ones, upstream_subject_name is not checked. */
+	char *const *upstream_subject_uris;
+	size_t nupstream_subject_uris;
+	/* A Gateway's tls.backend.clientCertificateRef: the certificate
+	 * presented to the upstream (SDS), with upstream_ca only. */
+	const struct dag_secret *upstream_client_cert;
 	/* ExtensionService clusters: timeoutPolicy.response, the default
 	 * timeout of authorization calls (DAG_TIMEOUT_DEFAULT: unset). */
 	int64_t ext_response_timeout_ms;

@@ -461,6 +461,7 @@ gw_gateway_listeners(struct gw_state *s, size_t gi)
 	else
 		gw_condition_push(b->arena, &gs->conditions, &gs->nconditions,
 		    "Programmed", true, "Programmed", "programmed");
+	gw_gateway_tls_status(b, o, st, gs);
 }
 
 static void

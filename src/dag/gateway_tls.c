@@ -210,6 +210,54 @@ gw_frontend_validation(const struct gateway *gw, int32_t port)
 	return f->default_validation;
 }
 
+/* listeners[].tls.options: the keys cairn honours (docs/decisions.md)
+ * over *min and *max. Warnings, located at the listener's tls, when st
+ * is not SIZE_MAX; an option not honoured changes nothing. */
+static void
+gw_tls_options(struct builder *b, const struct gw_listener *l, size_t st,
+    const char **min, const char **max)
+{
+	const struct gw_listener_tls *t = l->tls;
+	const char *lo = *min, *hi = *max;
+
+	for (size_t i = 0; t != NULL && i < t->noptions; i++) {
+		const char *k = t->options[i].key, *v = t->options[i].value;
+		bool is_min = strcmp(k, "cairn.io/min-tls-version") == 0;
+
+		if (!is_min && strcmp(k, "cairn.io/max-tls-version") != 0) {
+			if (st != SIZE_MAX)
+				dag_status_warning(b, st, "Accepted",
+				    "UnsupportedValue", &t->origin,
+				    "listener %s: tls.options key \"%s\" "
+				    "is not one cairn honours "
+				    "(cairn.io/min-tls-version, "
+				    "cairn.io/max-tls-version): ignored",
+				    l->name, k);
+			continue;
+		}
+		if (strcmp(v, "1.2") != 0 && strcmp(v, "1.3") != 0) {
+			if (st != SIZE_MAX)
+				dag_status_warning(b, st, "Accepted",
+				    "UnsupportedValue", &t->origin,
+				    "listener %s: tls.options %s: \"%s\" "
+				    "is not a TLS version Envoy serves (1.2, 1.3): "
+				    "ignored", l->name, k, v);
+			continue;
+		}
+		*(is_min ? &lo : &hi) = v;
+	}
+	if (strcmp(lo, hi) > 0) {
+		if (st != SIZE_MAX)
+			dag_status_warning(b, st, "Accepted", "UnsupportedValue",
+			    &t->origin, "listener %s: tls.options make the "
+			    "minimum TLS version %s above the maximum %s: "
+			    "ignored", l->name, lo, hi);
+		return;
+	}
+	*min = lo;
+	*max = hi;
+}
+
 bool
 gw_tls_listener(struct builder *b, const struct object *gw,
     const struct gw_listener *l, struct dag_gw_chain **out,
@@ -225,6 +273,8 @@ gw_tls_listener(struct builder *b, const struct object *gw,
 	c->server_name = l->hostname;
 	c->minimum_version = b->opts->tls_minimum_version;
 	c->maximum_version = b->opts->tls_maximum_version;
+	gw_tls_options(b, l, SIZE_MAX, &c->minimum_version,
+	    &c->maximum_version);
 	if (strcmp(mode, "Passthrough") == 0) {
 		if (https) {
 			*reason = "InvalidTLSConfig"; /* not a standard reason */
@@ -301,6 +351,8 @@ struct gw_tls_policy {
 	const char *accepted_reason, *rr_reason, *msg; /* when not valid */
 	char *const *sans; /* Hostname subjectAltNames */
 	size_t nsans;
+	char *const *uris; /* URI subjectAltNames */
+	size_t nuris;
 };
 
 struct gw_tls_policies {
@@ -334,6 +386,7 @@ gw_tls_policy_check(struct builder *b, struct gw_tls_policy *p)
 {
 	const struct gw_backend_tls_validation *v = &p->o->u.backendtlspolicy.validation;
 	char **sans = ARENA_ARRAY(b->arena, char *, v->nsubject_alt_names + 1);
+	char **uris = ARENA_ARRAY(b->arena, char *, v->nsubject_alt_names + 1);
 	const char *reason = NULL, *msg = NULL;
 
 	if (v->well_known_ca_certificates != NULL) {
@@ -345,16 +398,13 @@ gw_tls_policy_check(struct builder *b, struct gw_tls_policy *p)
 		return;
 	}
 	for (size_t i = 0; i < v->nsubject_alt_names; i++) {
-		if (strcmp(v->subject_alt_names[i].type, "Hostname") != 0) {
-			p->accepted_reason = "Invalid";
-			p->rr_reason = NULL;
-			p->msg = "subjectAltNames of type URI are not supported "
-			    "yet (docs/gateway-api.md)";
-			return;
-		}
-		sans[p->nsans++] = v->subject_alt_names[i].hostname;
+		if (strcmp(v->subject_alt_names[i].type, "URI") == 0)
+			uris[p->nuris++] = v->subject_alt_names[i].uri;
+		else
+			sans[p->nsans++] = v->subject_alt_names[i].hostname;
 	}
 	p->sans = sans;
+	p->uris = uris;
 	p->ca = gw_ca(b, p->o, &v->ca_certificate_refs[0], &reason, &msg);
 	for (size_t i = 1; p->ca != NULL && i < v->nca_certificate_refs; i++) {
 		/* Several: one bundle, as for frontend validation. */
@@ -481,6 +531,63 @@ gw_tls_policy_ancestor(struct builder *b, const struct gw_tls_policy *p,
 	ps->nconditions = 2;
 }
 
+/* The Gateway's tls.backend.clientCertificateRef, resolved as its
+ * listeners' certificateRefs are; NULL with *reason when it does not
+ * resolve, NULL and no reason when there is none. */
+static const struct dag_secret *
+gw_client_certificate(struct builder *b, const struct object *gw,
+    const char **reason, const char **msg)
+{
+	const struct gw_gateway_tls *t;
+	const struct dag_secret *ds;
+
+	*reason = NULL;
+	if (gw == NULL || gw->kind != OBJ_GATEWAY)
+		return NULL;
+	t = gw->u.gateway.tls;
+	if (t == NULL || t->backend_client_certificate_ref == NULL)
+		return NULL;
+	ds = gw_certificate(b, gw, t->backend_client_certificate_ref, reason, msg);
+	if (ds == NULL) {
+		if (strcmp(*reason, "InvalidCertificateRef") == 0)
+			*reason = "InvalidClientCertificateRef";
+		/* "certificateRef ...": "tls.backend.clientCertificateRef ..." */
+		*msg = arena_printf(b->arena, "tls.backend.clientC%s", *msg + 1);
+	}
+	return ds;
+}
+
+void
+gw_gateway_tls_status(struct builder *b, const struct object *gw,
+    size_t st, struct dag_gw_status *gs)
+{
+	const char *reason, *msg = NULL;
+	struct dag_gw_condition *c;
+	bool ok = gw_client_certificate(b, gw, &reason, &msg) != NULL;
+
+	for (size_t i = 0; i < gw->u.gateway.nlisteners; i++) {
+		const char *lo = b->opts->tls_minimum_version;
+		const char *hi = b->opts->tls_maximum_version;
+
+		gw_tls_options(b, &gw->u.gateway.listeners[i], st, &lo, &hi);
+	}
+	if (!ok && reason == NULL)
+		return;
+	c = ARENA_ARRAY(b->arena, struct dag_gw_condition, gs->nconditions + 1);
+	if (gs->nconditions > 0)
+		memcpy(c, gs->conditions, gs->nconditions * sizeof *c);
+	c[gs->nconditions++] = ok ?
+	    (struct dag_gw_condition){ "ResolvedRefs", true, "ResolvedRefs",
+		"resolved" } :
+	    (struct dag_gw_condition){ "ResolvedRefs", false, reason, msg };
+	gs->conditions = c;
+	/* Backends then get no client certificate: told where, not silent. */
+	if (!ok)
+		dag_status_warning(b, st, "ResolvedRefs", reason,
+		    &gw->u.gateway.tls->backend_client_certificate_ref->origin,
+		    "%s", msg);
+}
+
 bool
 gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
     const char *ns, const char *name, int32_t port, bool grpc,
@@ -536,5 +643,13 @@ gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
 	 * (it stays the SNI). */
 	opts->upstream_subject_names = best->sans;
 	opts->nupstream_subject_names = best->nsans;
+	opts->upstream_subject_uris = best->uris;
+	opts->nupstream_subject_uris = best->nuris;
+	{
+		const char *r, *m;
+
+		opts->upstream_client_cert = gw_client_certificate(b, ancestor,
+		    &r, &m);
+	}
 	return true;
 }

@@ -41,4 +41,13 @@ bool gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
     const struct object *ancestor, struct cluster_options *opts,
     bool *applied, const char **reason, const char **msg);
 
+/* A served Gateway's TLS checks: warnings for listeners' tls.options
+ * cairn does not honour; with tls.backend.clientCertificateRef, its
+ * ResolvedRefs condition (InvalidClientCertificateRef, RefNotPermitted)
+ * joins gs, and a warning located at the reference when it does not
+ * resolve (backends then get no client certificate). */
+struct dag_gw_status;
+void gw_gateway_tls_status(struct builder *b, const struct object *gw,
+    size_t st, struct dag_gw_status *gs);
+
 #endif

@@ -417,6 +417,10 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 		    c->upstream_subject_name);
 	for (size_t i = 1; i < c->nupstream_subject_names; i++)
 		strbuf_printf(sb, "san=%s;", c->upstream_subject_names[i]);
+	for (size_t i = 0; i < c->nupstream_subject_uris; i++)
+		strbuf_printf(sb, "uri=%s;", c->upstream_subject_uris[i]);
+	if (c->upstream_client_cert != NULL)
+		strbuf_printf(sb, "cc=%s;", c->upstream_client_cert->name);
 }
 
 /* "<ns>/<name>/<port>/<hex>" into buf; false when it does not fit.
@@ -521,6 +525,9 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 			proto.upstream_subject_name = opts->upstream_subject_name;
 			proto.upstream_subject_names = opts->upstream_subject_names;
 			proto.nupstream_subject_names = opts->nupstream_subject_names;
+			proto.upstream_subject_uris = opts->upstream_subject_uris;
+			proto.nupstream_subject_uris = opts->nupstream_subject_uris;
+			proto.upstream_client_cert = opts->upstream_client_cert;
 			if (proto.sni == NULL)
 				proto.sni = opts->upstream_subject_name;
 		}

@@ -496,8 +496,11 @@ vhost_tls_finish(struct builder *b)
 	/* Gateway nodes get their clusters' CAs from their own view
 	 * (translate_gateway.c). */
 	for (size_t i = 0; i < dag->nclusters; i++)
-		if (!dag->clusters[i]->gateway_only)
+		if (!dag->clusters[i]->gateway_only) {
 			secret_add(b, &seen, &cap, dag->clusters[i]->upstream_ca);
+			secret_add(b, &seen, &cap,
+			    dag->clusters[i]->upstream_client_cert);
+		}
 	if (dag->nsecrets > 1)
 		qsort(dag->secrets, dag->nsecrets, sizeof dag->secrets[0],
 		    dag_secret_ptr_cmp);

@@ -89,7 +89,13 @@ diff_change_plan(struct diff_change *c)
 		struct diff_side sa = { c->a, &c->from, c->a->revision };
 		struct diff_side sb = { c->b, &c->to, c->b->revision };
 
+		json_t *gw;
+
 		c->plan = diff_compute(&sa, &sb);
+		/* Gateway nodes' own snapshots, as `cairn diff` shows them. */
+		gw = diff_gateway_plans(c->a, c->b, c->a->revision, c->b->revision);
+		if (gw != NULL)
+			json_object_set_new(c->plan, "gateways", gw);
 		change_drop_inputs(c);
 	}
 	plan = c->plan;

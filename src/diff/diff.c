@@ -1363,9 +1363,11 @@ resource_count(void *ctx, const struct xds_resource *from,
 		c->changed++;
 }
 
-char *
-diff_change_line(const struct snapshot *a, const struct snapshot *b,
-    const struct diff_objects *from, const struct diff_objects *to)
+/* The resources a -> b change, counted by type into *line; a NULL
+ * snapshot has none (a Gateway served on one side only). */
+static void
+change_line_resources(const struct snapshot *a, const struct snapshot *b,
+    char **line)
 {
 	static const struct {
 		enum xds_type type;
@@ -1377,22 +1379,63 @@ diff_change_line(const struct snapshot *a, const struct snapshot *b,
 		{ XDS_LISTENER, "listener", "listeners" },
 		{ XDS_SECRET, "secret", "secrets" },
 	};
-	size_t i = 0, j = 0, moved = 0, invalid = 0;
-	char *line = NULL;
+	static const struct xds_resource_set none;
 
 	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-		const struct xds_resource_set *sa = &a->types[kinds[k].type];
-		const struct xds_resource_set *sb = &b->types[kinds[k].type];
+		const struct xds_resource_set *sa = a ? &a->types[kinds[k].type] : &none;
+		const struct xds_resource_set *sb = b ? &b->types[kinds[k].type] : &none;
 		struct resource_counts c = { 0 };
 
 		/* A set's version hashes its (name, version) list. */
 		if (sa->version == sb->version && sa->n == sb->n)
 			continue;
 		walk_pairs(sa, sb, resource_count, &c);
-		summary_add(&line, c.added, kinds[k].one, kinds[k].many, "added", NULL);
-		summary_add(&line, c.changed, kinds[k].one, kinds[k].many, "changed", NULL);
-		summary_add(&line, c.removed, kinds[k].one, kinds[k].many, "removed", NULL);
+		summary_add(line, c.added, kinds[k].one, kinds[k].many, "added", NULL);
+		summary_add(line, c.changed, kinds[k].one, kinds[k].many, "changed", NULL);
+		summary_add(line, c.removed, kinds[k].one, kinds[k].many, "removed", NULL);
 	}
+}
+
+/* Each Gateway whose resources change, "Gateway NS/NAME: <its change>",
+ * appended to *line: nodes naming a Gateway get its snapshot, not the
+ * default one, so a Gateway-only change shows nowhere else. Sets are
+ * compared by version: a few comparisons per Gateway. */
+static void
+change_line_gateways(const struct snapshot *a, const struct snapshot *b,
+    char **line)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->ngateways || j < b->ngateways) {
+		int c = i == a->ngateways ? 1 : j == b->ngateways ? -1 :
+		    strcmp(a->gateways[i].name, b->gateways[j].name);
+		const char *name = c <= 0 ? a->gateways[i].name : b->gateways[j].name;
+		char *part = NULL;
+
+		change_line_resources(c <= 0 ? a->gateways[i].snap : NULL,
+		    c >= 0 ? b->gateways[j].snap : NULL, &part);
+		if (part != NULL) {
+			char *joined = *line ? xasprintf("%s, Gateway %s: %s",
+			    *line, name, part) : xasprintf("Gateway %s: %s",
+			    name, part);
+
+			free(*line);
+			*line = joined;
+			free(part);
+		}
+		i += c <= 0;
+		j += c >= 0;
+	}
+}
+
+char *
+diff_change_line(const struct snapshot *a, const struct snapshot *b,
+    const struct diff_objects *from, const struct diff_objects *to)
+{
+	size_t i = 0, j = 0, moved = 0, invalid = 0;
+	char *line = NULL;
+
+	change_line_resources(a, b, &line);
 	/* Statuses as objects_diff pairs them. */
 	while (i < from->n || j < to->n) {
 		int c = i >= from->n ? 1 : j >= to->n ? -1 :
@@ -1412,6 +1455,7 @@ diff_change_line(const struct snapshot *a, const struct snapshot *b,
 	summary_add(&line, invalid, "object", "objects", "invalid", NULL);
 	if (invalid == 0)
 		summary_add(&line, moved, "object", "objects", "changed status", NULL);
+	change_line_gateways(a, b, &line);
 	return line;
 }
 

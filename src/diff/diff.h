@@ -70,6 +70,17 @@ const char *diff_plan_summary(const json_t *plan);
 /* The text form; nothing at all for an empty plan. color: ANSI colors. */
 void diff_render_text(const json_t *plan, bool color, struct strbuf *out);
 
+/* The plan of every Gateway served on a or b, by "NS/NAME", only those
+ * that change (the default plan has every object's status already).
+ * NULL when no Gateway changes. Caller owns it (gateways.c). */
+struct snapshot;
+struct strbuf;
+json_t *diff_gateway_plans(struct snapshot *a, struct snapshot *b,
+    const char *from_revision, const char *to_revision);
+/* Those plans after the default one, each under a line naming the
+ * Gateway, indented. NULL plans: nothing. */
+void diff_gateway_plans_text(const json_t *plans, bool color, struct strbuf *out);
+
 /* --- the daemon: a change recorded at the cost of the change ------------------
  *
  * serve records every change: its one-line log and the plan /debug/diff and

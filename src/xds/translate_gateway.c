@@ -82,7 +82,10 @@ gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap)
 			secret_add(view, &scap, ch->client_ca);
 		}
 	for (size_t i = 0; i < view->nclusters; i++)
+	{
 		secret_add(view, &scap, view->clusters[i]->upstream_ca);
+		secret_add(view, &scap, view->clusters[i]->upstream_client_cert);
+	}
 	if (view->nsecrets > 1)
 		qsort(view->secrets, view->nsecrets, sizeof view->secrets[0],
 		    secret_name_cmp);

@@ -259,25 +259,38 @@ translate_upstream_validation(struct arena *a, CommonTlsContext *ctx,
 	CertificateValidationContext *vc;
 	CombinedValidationContext *cvc;
 	Envoy__Extensions__TransportSockets__Tls__V3__SubjectAltNameMatcher *san;
-	size_t n;
+	size_t n, ndns;
 
 	if (dc->upstream_ca == NULL)
 		return;
+	if (dc->upstream_client_cert != NULL) {
+		ctx->n_tls_certificate_sds_secret_configs = 1;
+		ctx->tls_certificate_sds_secret_configs = pb_array(a, 1);
+		ctx->tls_certificate_sds_secret_configs[0] = sds_config(a,
+		    dc->upstream_client_cert->name);
+	}
 	vc = pb_new(a,
 	    &envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__descriptor);
-	/* subjectNames (Contour): any of them; else the subjectName. */
-	n = dc->nupstream_subject_names ? dc->nupstream_subject_names : 1;
+	/* subjectNames (Contour): any of them; else the subjectName, unless
+	 * URI SANs alone are to be accepted (BackendTLSPolicy). */
+	ndns = dc->nupstream_subject_names ? dc->nupstream_subject_names :
+	    dc->nupstream_subject_uris ? 0 : 1;
+	n = ndns + dc->nupstream_subject_uris;
 	vc->n_match_typed_subject_alt_names = n;
 	vc->match_typed_subject_alt_names = pb_array(a, n);
 	for (size_t i = 0; i < n; i++) {
 		san = pb_new(a,
 		    &envoy__extensions__transport_sockets__tls__v3__subject_alt_name_matcher__descriptor);
-		san->san_type = ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SUBJECT_ALT_NAME_MATCHER__SAN_TYPE__DNS;
+		san->san_type = i < ndns ?
+		    ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SUBJECT_ALT_NAME_MATCHER__SAN_TYPE__DNS :
+		    ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__SUBJECT_ALT_NAME_MATCHER__SAN_TYPE__URI;
 		san->matcher = pb_new(a,
 		    &envoy__type__matcher__v3__string_matcher__descriptor);
 		san->matcher->match_pattern_case =
 		    ENVOY__TYPE__MATCHER__V3__STRING_MATCHER__MATCH_PATTERN_EXACT;
-		san->matcher->exact = pb_str(a, dc->nupstream_subject_names ?
+		san->matcher->exact = pb_str(a, i >= ndns ?
+		    dc->upstream_subject_uris[i - ndns] :
+		    dc->nupstream_subject_names ?
 		    dc->upstream_subject_names[i] : dc->upstream_subject_name);
 		vc->match_typed_subject_alt_names[i] = san;
 	}
