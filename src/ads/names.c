@@ -158,9 +158,11 @@ ads_names_unref(struct ads_names *l)
 bool
 ads_names_has(const struct ads_names *l, const char *name)
 {
-	size_t n = ads_names_count(l);
-	size_t i = sorted_search(&name, l->v, n, sizeof l->v[0], sorted_str_cmp);
+	size_t n = ads_names_count(l), i;
 
+	if (n == 0) /* l may be NULL: no subscription */
+		return false;
+	i = sorted_search(&name, l->v, n, sizeof l->v[0], sorted_str_cmp);
 	return i < n && strcmp(name, l->v[i]) == 0;
 }
 

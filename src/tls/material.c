@@ -166,8 +166,10 @@ tls_material_update(struct tls_material *m, const char *const *paths,
 	struct hash_state *hs;
 	size_t n = 0, j = 0;
 
-	memcpy(want, paths, npaths * sizeof *want);
-	qsort(want, npaths, sizeof *want, sorted_str_cmp);
+	if (npaths > 0) { /* paths may be NULL when there are none */
+		memcpy(want, paths, npaths * sizeof *want);
+		qsort(want, npaths, sizeof *want, sorted_str_cmp);
+	}
 	files = xcalloc(npaths + 1, sizeof *files);
 	/* Both lists are sorted: keep what is still named, drop the rest. */
 	for (size_t i = 0; i < npaths; i++) {
