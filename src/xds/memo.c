@@ -240,6 +240,7 @@ fp_memo_free(struct fp_memo *m)
 
 static uint64_t translation_key_combine(uint64_t h, uint64_t key);
 static uint64_t known_key(const struct translation *t, const void *id);
+static uint64_t known_next(const struct translation *t, const void *id);
 static void known_put(const struct translation *t, const void *id, uint64_t key);
 static void known_check(const struct translation *t, const void *id,
     uint64_t key);
@@ -356,6 +357,11 @@ translation_key_vhost(const struct translation *t, const struct dag_vhost *vh,
 		/* A host is known by its routes (none: hashed every time). */
 		const void *id = vh->nroutes > 0 ? (const void *)vh->routes : NULL;
 
+		/* Hashed already by this translation: a host that is not in
+		 * t->dag (a Gateway's, one key for its port's host and its
+		 * proxyless targets). */
+		if ((h = known_next(t, id)) != 0)
+			return proxyless ? translation_key_combine(h, 1) : h;
 		if ((h = known_key(t, id)) == 0) {
 			fp_begin(&f, "vhost", t->opts_fp);
 			fp_table(&f, t, &dag_fields_vhost, vh);
@@ -506,6 +512,20 @@ known_key(const struct translation *t, const void *id)
 	if ((v = fp_memo_slot(c->known, id, false)) == NULL)
 		return 0;
 	c->known_hits++;
+	return *v;
+}
+
+/* The key the current translation put for id, or 0 (also in verify
+ * mode, which hashes every time). */
+static uint64_t
+known_next(const struct translation *t, const void *id)
+{
+	struct translate_cache *c = t->cache;
+	uint64_t *v;
+
+	if (c == NULL || id == NULL || c->next == NULL || c->verify ||
+	    (v = fp_memo_slot(c->next, id, false)) == NULL)
+		return 0;
 	return *v;
 }
 
