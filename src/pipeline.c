@@ -958,6 +958,23 @@ pipeline_translate_stats(const struct pipeline *p)
 	return translate_cache_stats(p->tcache);
 }
 
+struct translate_cache_stats
+pipeline_gateway_translate_stats(const struct pipeline *p)
+{
+	struct translate_cache_stats st = { 0 };
+
+	for (size_t i = 0; i < p->ngw_tcaches; i++) {
+		struct translate_cache_stats g =
+		    translate_cache_stats(p->gw_tcaches[i].cache);
+
+		st.in_order += g.in_order;
+		st.by_key += g.by_key;
+		st.serialized += g.serialized;
+		st.http_kept += g.http_kept;
+	}
+	return st;
+}
+
 /* The objects of the files in effect, as units (files without objects
  * are left out: they are no group of their own). */
 static struct dag_unit *
