@@ -1234,9 +1234,22 @@ pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
 		r->files[i].persisted = p->entries[i].persisted;
 }
 
+/* The order of dag->gateways (by namespace, then name) for names
+ * "<ns>/<name>": a namespace has no '/'. */
+static int
+gateway_name_cmp(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+	int c = strncmp(a, b, la < lb ? la : lb);
+
+	if (c == 0 && la != lb)
+		return la < lb ? -1 : 1;
+	return c != 0 ? c : strcmp(a + la, b + lb);
+}
+
 /* p->gw_tcaches for dag's Gateways: a Gateway keeps its cache from one
- * build to the next (both lists are sorted by name), a new one gets an
- * empty one, and a removed one's is freed. */
+ * build to the next (both lists in dag->gateways' order), a new one gets
+ * an empty one, and a removed one's is freed. */
 static void
 gateway_tcaches_update(struct pipeline *p, const struct dag *dag)
 {
@@ -1249,7 +1262,7 @@ gateway_tcaches_update(struct pipeline *p, const struct dag *dag)
 		int c = 1;
 
 		while (k < p->ngw_tcaches &&
-		    (c = strcmp(p->gw_tcaches[k].name, name)) < 0) {
+		    (c = gateway_name_cmp(p->gw_tcaches[k].name, name)) < 0) {
 			free(p->gw_tcaches[k].name);
 			translate_cache_free(p->gw_tcaches[k].cache);
 			k++;
