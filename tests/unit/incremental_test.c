@@ -465,6 +465,35 @@ test_cache_verify_mode(void **state)
 	free(dir);
 }
 
+/* The same for Gateway snapshots, whose kept resources (their hosts,
+ * proxyless targets, clusters) are built again and compared with what
+ * the cache holds on every build of every variant. */
+static void
+test_gateway_cache_verify_mode(void **state)
+{
+	static const char *cases[] = { "gateway-proxyless",
+	    "gateway-httproute-matching", "gateway-httproute-weights",
+	    "gateway-grpcroute", "gateway-https-listener",
+	    "gateway-backendtlspolicy" };
+	char *dir = golden_dir();
+	struct cairn_config cfg;
+	struct translate_options to;
+
+	(void)state;
+	setenv("CAIRN_TRANSLATE_VERIFY", "1", 1);
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char *input = xasprintf("%s/%s/input", dir, cases[c]);
+
+		check_case(input, &cfg, &to);
+		free(input);
+	}
+	config_free(&cfg);
+	unsetenv("CAIRN_TRANSLATE_VERIFY");
+	free(dir);
+}
+
 /* --- cross-file dependencies ------------------------------------------------ */
 
 /* A tree kept as (path, text) pairs, sorted by path; text NULL = absent. */
@@ -1234,6 +1263,7 @@ main(void)
 		cmocka_unit_test(test_cache_matches_fresh_translation),
 		cmocka_unit_test(test_gateway_jwt_ext_tree),
 		cmocka_unit_test(test_gateway_route_change_kept),
+		cmocka_unit_test(test_gateway_cache_verify_mode),
 		cmocka_unit_test(test_regex_limit_change),
 	};
 
