@@ -90,12 +90,21 @@ keep_unref(struct build_keep *k)
 	}
 }
 
+struct gateway_tcache {
+	char *name; /* "<ns>/<name>" */
+	struct translate_cache *cache;
+};
+
 struct pipeline {
 	struct build_keep *keep; /* the newest: retire into it */
 	struct load_options lo;
 	struct arena scratch; /* the YAML tree of the file being loaded */
 	/* Serialized resources of the last build, reused when unchanged. */
 	struct translate_cache *tcache;
+	/* The same for each served Gateway's snapshot, in the order of
+	 * dag->gateways (by "<ns>/<name>"). */
+	struct gateway_tcache *gw_tcaches;
+	size_t ngw_tcaches;
 	/* The DAGs of groups of unchanged files, reused (dag.h). */
 	struct dag_cache *dcache;
 	/* Files of file-backed Secrets, read before each DAG build. */
@@ -210,6 +219,11 @@ pipeline_free(struct pipeline *p)
 	free(p->entries);
 	arena_free(&p->scratch);
 	translate_cache_free(p->tcache);
+	for (size_t i = 0; i < p->ngw_tcaches; i++) {
+		free(p->gw_tcaches[i].name);
+		translate_cache_free(p->gw_tcaches[i].cache);
+	}
+	free(p->gw_tcaches);
 	dag_cache_free(p->dcache);
 	tls_material_free(p->material);
 	fqdn_ledger_free(&p->owners);
@@ -944,6 +958,23 @@ pipeline_translate_stats(const struct pipeline *p)
 	return translate_cache_stats(p->tcache);
 }
 
+struct translate_cache_stats
+pipeline_gateway_translate_stats(const struct pipeline *p)
+{
+	struct translate_cache_stats st = { 0 };
+
+	for (size_t i = 0; i < p->ngw_tcaches; i++) {
+		struct translate_cache_stats g =
+		    translate_cache_stats(p->gw_tcaches[i].cache);
+
+		st.in_order += g.in_order;
+		st.by_key += g.by_key;
+		st.serialized += g.serialized;
+		st.http_kept += g.http_kept;
+	}
+	return st;
+}
+
 /* The objects of the files in effect, as units (files without objects
  * are left out: they are no group of their own). */
 static struct dag_unit *
@@ -1203,6 +1234,57 @@ pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
 		r->files[i].persisted = p->entries[i].persisted;
 }
 
+/* The order of dag->gateways (by namespace, then name) for names
+ * "<ns>/<name>": a namespace has no '/'. */
+static int
+gateway_name_cmp(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+	int c = strncmp(a, b, la < lb ? la : lb);
+
+	if (c == 0 && la != lb)
+		return la < lb ? -1 : 1;
+	return c != 0 ? c : strcmp(a + la, b + lb);
+}
+
+/* p->gw_tcaches for dag's Gateways: a Gateway keeps its cache from one
+ * build to the next (both lists in dag->gateways' order), a new one gets
+ * an empty one, and a removed one's is freed. */
+static void
+gateway_tcaches_update(struct pipeline *p, const struct dag *dag)
+{
+	struct gateway_tcache *v = xcalloc(dag->ngateways + 1, sizeof *v);
+	size_t k = 0;
+
+	for (size_t i = 0; i < dag->ngateways; i++) {
+		const struct dag_gateway *gw = &dag->gateways[i];
+		char *name = xasprintf("%s/%s", gw->namespace, gw->name);
+		int c = 1;
+
+		while (k < p->ngw_tcaches &&
+		    (c = gateway_name_cmp(p->gw_tcaches[k].name, name)) < 0) {
+			free(p->gw_tcaches[k].name);
+			translate_cache_free(p->gw_tcaches[k].cache);
+			k++;
+		}
+		v[i].name = name;
+		if (c == 0) {
+			v[i].cache = p->gw_tcaches[k].cache;
+			free(p->gw_tcaches[k].name);
+			k++;
+		} else {
+			v[i].cache = translate_cache_new();
+		}
+	}
+	for (; k < p->ngw_tcaches; k++) {
+		free(p->gw_tcaches[k].name);
+		translate_cache_free(p->gw_tcaches[k].cache);
+	}
+	free(p->gw_tcaches);
+	p->gw_tcaches = v;
+	p->ngw_tcaches = dag->ngateways;
+}
+
 void
 pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
@@ -1270,13 +1352,13 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	/* Gateway API: one snapshot per served Gateway, chosen by a node's
 	 * metadata (SPEC.md §5a); dag->gateways is sorted by namespace and
 	 * name, which is the order of "<ns>/<name>" too. */
+	gateway_tcaches_update(p, out->dag);
 	for (size_t i = 0; i < out->dag->ngateways; i++) {
 		const struct dag_gateway *gw = &out->dag->gateways[i];
-		char *name = xasprintf("%s/%s", gw->namespace, gw->name);
 
-		snapshot_add_gateway(out->snapshot, name, translate_gateway(
-		    out->dag, gw, to, out->snapshot->revision));
-		free(name);
+		snapshot_add_gateway(out->snapshot, p->gw_tcaches[i].name,
+		    translate_gateway_cached(out->dag, gw, to,
+		    out->snapshot->revision, p->gw_tcaches[i].cache));
 	}
 	snapshot_add_gateway_none(out->snapshot);
 	/* What is retired from now on may be pointed to by this result. */

@@ -97,6 +97,9 @@ struct dag_cache_stats pipeline_dag_stats(const struct pipeline *p);
 /* Resources of the last build's translation (translate.h). */
 struct translate_cache_stats pipeline_translate_stats(
     const struct pipeline *p);
+/* The same for the last build's Gateway snapshots, summed. */
+struct translate_cache_stats pipeline_gateway_translate_stats(
+    const struct pipeline *p);
 
 /* The first-seen order of FQDN claims (SPEC §6a) the next builds start
  * from: a ledger read from the state directory (taken; its contents are

@@ -240,6 +240,7 @@ fp_memo_free(struct fp_memo *m)
 
 static uint64_t translation_key_combine(uint64_t h, uint64_t key);
 static uint64_t known_key(const struct translation *t, const void *id);
+static uint64_t known_next(const struct translation *t, const void *id);
 static void known_put(const struct translation *t, const void *id, uint64_t key);
 static void known_check(const struct translation *t, const void *id,
     uint64_t key);
@@ -356,6 +357,11 @@ translation_key_vhost(const struct translation *t, const struct dag_vhost *vh,
 		/* A host is known by its routes (none: hashed every time). */
 		const void *id = vh->nroutes > 0 ? (const void *)vh->routes : NULL;
 
+		/* Hashed already by this translation: a host that is not in
+		 * t->dag (a Gateway's, one key for its port's host and its
+		 * proxyless targets). */
+		if ((h = known_next(t, id)) != 0)
+			return proxyless ? translation_key_combine(h, 1) : h;
 		if ((h = known_key(t, id)) == 0) {
 			fp_begin(&f, "vhost", t->opts_fp);
 			fp_table(&f, t, &dag_fields_vhost, vh);
@@ -506,6 +512,20 @@ known_key(const struct translation *t, const void *id)
 	if ((v = fp_memo_slot(c->known, id, false)) == NULL)
 		return 0;
 	c->known_hits++;
+	return *v;
+}
+
+/* The key the current translation put for id, or 0 (also in verify
+ * mode, which hashes every time). */
+static uint64_t
+known_next(const struct translation *t, const void *id)
+{
+	struct translate_cache *c = t->cache;
+	uint64_t *v;
+
+	if (c == NULL || id == NULL || c->next == NULL || c->verify ||
+	    (v = fp_memo_slot(c->next, id, false)) == NULL)
+		return 0;
 	return *v;
 }
 
@@ -733,7 +753,7 @@ translate_cache_end(struct translation *t)
 	c->known = c->next;
 	c->next = NULL;
 	dag_free(c->held);
-	c->held = dag_ref((struct dag *)t->dag);
+	c->held = dag_ref((struct dag *)(t->owner != NULL ? t->owner : t->dag));
 	/* What this translation made in order is what the next one walks. */
 	for (int i = 0; i < MEMO_COUNT; i++) {
 		seq_clear(&c->seqs[i]);
@@ -1006,10 +1026,51 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 	arena_release(&t->arena, &mark);
 }
 
+void
+memo_emit_named(struct translation *t, enum memo_kind k, const void *vhost,
+    const char *name, const void *obj, memo_make_fn *make,
+    enum xds_type type, bool named_only)
+{
+	struct arena_mark mark;
+	struct xds_blob *b;
+	const char *rname = NULL;
+	ProtobufCMessage *m;
+	uint64_t key = 0;
+	bool flag = false, saved;
+
+	if (t->cache != NULL) {
+		key = k == MEMO_API_LISTENER ?
+		    translation_key_name(t, "listener/api", name) :
+		    memo_key(t, k, vhost);
+		if (key != 0)
+			key = translation_key_combine(key,
+			    translation_key_name(t, "name", name));
+	}
+	if ((b = translation_cache_get(t, key, &flag)) != NULL) {
+		/* Making it had a side effect: so has reusing it. */
+		t->proxyless_no_cluster |= flag;
+		snapshot_builder_add_blob(t->out, type, b, named_only);
+		return;
+	}
+	mark = arena_mark(&t->arena);
+	saved = t->proxyless_no_cluster;
+	t->proxyless_no_cluster = false;
+	if ((m = make(t, obj, &rname)) != NULL) {
+		b = translation_pack(t, rname, m);
+		flag = t->proxyless_no_cluster;
+		translation_cache_put(t, key, b, flag);
+		snapshot_builder_add_blob(t->out, type, b, named_only);
+		xds_blob_unref(b);
+	}
+	t->proxyless_no_cluster |= saved;
+	arena_release(&t->arena, &mark);
+}
+
 /* --- ingress_http ----------------------------------------------------------- */
 
 struct memo_http {
 	struct translation *t;
+	const char *name; /* of the RouteConfiguration */
 	struct xds_blob **frags;
 	uint64_t *keys;
 	size_t n;
@@ -1018,16 +1079,23 @@ struct memo_http {
 };
 
 struct memo_http *
-memo_http_begin(struct translation *t, size_t nhosts)
+memo_http_begin_named(struct translation *t, size_t nhosts, const char *name)
 {
 	struct memo_http *h = xcalloc(1, sizeof *h);
 
 	h->t = t;
+	h->name = name;
 	h->frags = xreallocarray(NULL, nhosts + 1, sizeof *h->frags);
 	h->keys = xreallocarray(NULL, nhosts + 1, sizeof *h->keys);
-	h->rc_key = translation_key_name(t, "route", TRANSLATE_HTTP_ROUTES);
+	h->rc_key = translation_key_name(t, "route", name);
 	h->rc_cacheable = h->rc_key != 0;
 	return h;
+}
+
+struct memo_http *
+memo_http_begin(struct translation *t, size_t nhosts)
+{
+	return memo_http_begin_named(t, nhosts, TRANSLATE_HTTP_ROUTES);
 }
 
 void
@@ -1059,8 +1127,9 @@ layout_start(const struct http_layout *l, size_t i)
  * only the hosts between are written one by one. Remembers this
  * assembly for the next. */
 static struct xds_blob *
-http_assemble(struct translation *t, uint32_t field, const uint8_t *head,
-    size_t len, struct xds_blob **frags, const uint64_t *keys, size_t n)
+http_assemble(struct translation *t, const char *name, uint32_t field,
+    const uint8_t *head, size_t len, struct xds_blob **frags,
+    const uint64_t *keys, size_t n)
 {
 	struct http_layout *l = translation_http_layout(t);
 	size_t pre = 0, suf = 0, total = len, from, to;
@@ -1084,7 +1153,7 @@ http_assemble(struct translation *t, uint32_t field, const uint8_t *head,
 		total += l->blob->len - layout_start(l, l->n - suf);
 	for (size_t i = pre; i < n - suf; i++)
 		total += pb_bytes_field_size(field, frags[i]->len);
-	out = xds_blob_new(TRANSLATE_HTTP_ROUTES, total);
+	out = xds_blob_new(name, total);
 	memcpy(out->bytes, head, len);
 	w = out->bytes + len;
 	if (pre > 0) {
@@ -1140,7 +1209,8 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
 		l->kept = h->n;
 	} else {
-		out = http_assemble(t, field, head, len, h->frags, h->keys, h->n);
+		out = http_assemble(t, h->name, field, head, len, h->frags,
+		    h->keys, h->n);
 		if (l != NULL)
 			l->rc_key = h->rc_cacheable ? h->rc_key : 0;
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, out, false);

@@ -70,6 +70,20 @@ void memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make);
 void memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
     uint32_t field);
 
+/* The same as memo_http_begin for a RouteConfiguration of another name
+ * (a Gateway's port, translate_gateway.c); name must outlive h. */
+struct memo_http *memo_http_begin_named(struct translation *t, size_t nhosts,
+    const char *name);
+
+/* A resource of a host under a name of the caller's (a Gateway's
+ * proxyless target, "<host>" or "<host>:<port>"): kind k's key for vhost
+ * (MEMO_API_LISTENER: of the name alone; MEMO_PROXYLESS_ROUTE: of the
+ * host's routes) combined with the name, kept by key only. make gets obj,
+ * which the key must describe entirely with vhost and name. */
+void memo_emit_named(struct translation *t, enum memo_kind k,
+    const void *vhost, const char *name, const void *obj, memo_make_fn *make,
+    enum xds_type type, bool named_only);
+
 /* The fingerprint of obj as its field table describes it (src/dag/fields.c):
  * every field that is not marked as not identifying, pointers followed,
  * clusters referred to by their own fingerprint. Serves the unit tests;

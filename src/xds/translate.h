@@ -118,6 +118,11 @@ struct snapshot *translate_dag(const struct dag *dag,
 struct snapshot *translate_gateway(const struct dag *dag,
     const struct dag_gateway *gw, const struct translate_options *o,
     const char *revision);
+/* translate_gateway with a cache of that Gateway's own (may be NULL):
+ * byte for byte the same snapshot. */
+struct snapshot *translate_gateway_cached(const struct dag *dag,
+    const struct dag_gateway *gw, const struct translate_options *o,
+    const char *revision, struct translate_cache *cache);
 #define TRANSLATE_GATEWAY_METADATA "cairn.io/gateway"
 
 /* Names Contour uses, so its docs and dashboards apply. */

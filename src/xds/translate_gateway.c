@@ -127,51 +127,83 @@ gateway_view(const struct dag_gateway *gw, struct dag *view)
 	    endpoints_name_cmp);
 }
 
+/* One of a port's VirtualHosts (memo_http_host). */
+static ProtobufCMessage *
+make_gateway_vhost(struct translation *t, const void *obj, const char **name)
+{
+	Envoy__Config__Route__V3__VirtualHost *v = translate_virtual_host(t, obj);
+
+	*name = v->name;
+	return &v->base;
+}
+
+/* An HTTP port's RouteConfiguration, assembled by the memo from its
+ * hosts' bytes: a change to one host serializes that host only. */
+static void
+gateway_port_routes(struct translation *t, const struct dag_gw_port *gp)
+{
+	const ProtobufCMessageDescriptor *rcd =
+	    &envoy__config__route__v3__route_configuration__descriptor;
+	RouteConfiguration *rc = pb_new(&t->arena, rcd);
+	struct memo_http *h = memo_http_begin_named(t, gp->nvhosts, gp->name);
+	const uint8_t *head;
+	uint32_t field;
+	size_t len;
+
+	for (size_t v = 0; v < gp->nvhosts; v++)
+		if (gp->vhosts[v].nroutes > 0)
+			memo_http_host(h, &gp->vhosts[v], make_gateway_vhost);
+	rc->name = pb_str(&t->arena, gp->name);
+	field = pb_field_number(rcd, "virtual_hosts");
+	head = pb_pack(&t->arena, &rc->base, &len);
+	memo_http_finish(h, head, len, field);
+}
+
 struct snapshot *
-translate_gateway(const struct dag *dag, const struct dag_gateway *gw,
-    const struct translate_options *o, const char *revision)
+translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
+    const struct translate_options *o, const char *revision,
+    struct translate_cache *cache)
 {
 	struct dag view;
-	struct translation t = { .dag = &view, .opts = o, .gateway_view = true };
+	struct translation t = { .dag = &view, .opts = o, .gateway_view = true,
+	    .cache = cache, .owner = dag };
 	struct snapshot *snap;
 
-	(void)dag;
 	gateway_view(gw, &view);
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);
+	snapshot_builder_set_previous(t.out, translate_cache_last_snapshot(&t));
 	translate_clusters(&t);
 	translate_endpoints(&t);
 	translate_secrets(&t);
 	for (size_t p = 0; p < gw->nports; p++) {
 		const struct dag_gw_port *gp = &gw->ports[p];
-		RouteConfiguration *rc;
 
-		if (strcmp(gp->protocol, "HTTP") == 0)
-			translate_http_listener_named(&t, gp->name, gw->address,
-			    gp->port);
-		else
-			translate_gateway_tls_port(&t, gw, gp);
 		/* TLS and TCP ports have no routes; HTTPS ports one
 		 * RouteConfiguration per filter chain (translate_gateway_tls.c). */
-		if (strcmp(gp->protocol, "HTTP") != 0)
+		if (strcmp(gp->protocol, "HTTP") != 0) {
+			translate_gateway_tls_port(&t, gw, gp);
 			continue;
-		rc = pb_new(&t.arena,
-		    &envoy__config__route__v3__route_configuration__descriptor);
-		rc->name = pb_str(&t.arena, gp->name);
-		rc->virtual_hosts = pb_array(&t.arena, gp->nvhosts + 1);
-		for (size_t v = 0; v < gp->nvhosts; v++)
-			if (gp->vhosts[v].nroutes > 0)
-				rc->virtual_hosts[rc->n_virtual_hosts++] =
-				    translate_virtual_host(&t, &gp->vhosts[v]);
-		translation_emit(&t, XDS_ROUTE, rc->name, &rc->base, false);
+		}
+		translate_http_listener_named(&t, gp->name, gw->address,
+		    gp->port);
+		gateway_port_routes(&t, gp);
 	}
 	translate_gateway_proxyless(&t, gw);
 	snap = snapshot_builder_finish(t.out);
+	translate_cache_snapshot(&t, snap);
 	translate_cache_end(&t);
 	arena_free(&t.arena);
 	free(view.clusters);
 	free(view.endpoints);
 	free(view.secrets);
 	return snap;
+}
+
+struct snapshot *
+translate_gateway(const struct dag *dag, const struct dag_gateway *gw,
+    const struct translate_options *o, const char *revision)
+{
+	return translate_gateway_cached(dag, gw, o, revision, NULL);
 }

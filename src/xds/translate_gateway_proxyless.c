@@ -28,40 +28,63 @@ http_port(const struct dag_gw_port *gp)
 	    strcmp(gp->protocol, "HTTPS") == 0;
 }
 
-static void
-proxyless_listener(struct translation *t, const char *name)
+/* What a target's resources are made of: the host and the target's name
+ * (memo_emit_named's key). */
+struct target {
+	const struct dag_vhost *vh;
+	const char *name;
+};
+
+static ProtobufCMessage *
+make_listener(struct translation *t, const void *obj, const char **name)
 {
+	const struct target *tg = obj;
 	struct arena *a = &t->arena;
 	Listener *l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
 	Envoy__Config__Listener__V3__ApiListener *al = pb_new(a,
 	    &envoy__config__listener__v3__api_listener__descriptor);
 
-	l->name = pb_str(a, name);
+	l->name = pb_str(a, tg->name);
 	al->api_listener = pb_any(a, translate_hcm(t, l->name, l->name, false));
 	l->api_listener = al;
-	translation_emit(t, XDS_LISTENER, l->name, &l->base, true);
+	*name = l->name;
+	return &l->base;
 }
 
-/* RouteConfiguration name, with vh's routes under the one domain a
- * client of that target sends as its authority (gRPC matches virtual
+/* The target's RouteConfiguration, with vh's routes under the one domain
+ * a client of that target sends as its authority (gRPC matches virtual
  * hosts against the target's host, with the port when it has one). */
-static void
-proxyless_routes(struct translation *t, const char *name,
-    const struct dag_vhost *vh)
+static ProtobufCMessage *
+make_routes(struct translation *t, const void *obj, const char **name)
 {
+	const struct target *tg = obj;
 	struct arena *a = &t->arena;
 	RouteConfiguration *rc = pb_new(a,
 	    &envoy__config__route__v3__route_configuration__descriptor);
 	Envoy__Config__Route__V3__VirtualHost *v;
 
-	rc->name = pb_str(a, name);
-	v = translate_virtual_host_proxyless(t, vh);
+	rc->name = pb_str(a, tg->name);
+	v = translate_virtual_host_proxyless(t, tg->vh);
 	v->name = rc->name;
 	v->domains[0] = rc->name;
 	rc->n_virtual_hosts = 1;
 	rc->virtual_hosts = pb_array(a, 1);
 	rc->virtual_hosts[0] = v;
-	translation_emit(t, XDS_ROUTE, rc->name, &rc->base, true);
+	*name = rc->name;
+	return &rc->base;
+}
+
+/* The api_listener and RouteConfiguration of target name, for host vh. */
+static void
+proxyless_target(struct translation *t, const char *name,
+    const struct dag_vhost *vh)
+{
+	struct target tg = { .vh = vh, .name = name };
+
+	memo_emit_named(t, MEMO_API_LISTENER, vh, name, &tg, make_listener,
+	    XDS_LISTENER, true);
+	memo_emit_named(t, MEMO_PROXYLESS_ROUTE, vh, name, &tg, make_routes,
+	    XDS_ROUTE, true);
 }
 
 static int
@@ -110,14 +133,11 @@ translate_gateway_proxyless(struct translation *t,
 			if (!translation_proxyless_host(vh))
 				continue;
 			mark = arena_mark(&t->arena);
-			if (!served_below(gw, p, vh->fqdn)) {
-				proxyless_listener(t, vh->fqdn);
-				proxyless_routes(t, vh->fqdn, vh);
-			}
+			if (!served_below(gw, p, vh->fqdn))
+				proxyless_target(t, vh->fqdn, vh);
 			snprintf(name, sizeof name, "%s:%u", vh->fqdn,
 			    (unsigned)gp->port);
-			proxyless_listener(t, name);
-			proxyless_routes(t, name, vh);
+			proxyless_target(t, name, vh);
 			arena_release(&t->arena, &mark);
 		}
 	}

@@ -32,6 +32,10 @@ struct translation {
 	/* A Gateway's snapshot (translate_gateway.c): its clusters and
 	 * endpoints; the default one leaves out what only Gateways use. */
 	bool gateway_view;
+	/* The DAG the objects translated belong to, when dag is a view
+	 * of it (a Gateway's): what the memo holds while it remembers
+	 * their addresses. NULL: dag itself. */
+	const struct dag *owner;
 	struct name_hashes *name_hashes; /* translate_uses' (translate.c) */
 };
 

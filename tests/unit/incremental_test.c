@@ -465,6 +465,35 @@ test_cache_verify_mode(void **state)
 	free(dir);
 }
 
+/* The same for Gateway snapshots, whose kept resources (their hosts,
+ * proxyless targets, clusters) are built again and compared with what
+ * the cache holds on every build of every variant. */
+static void
+test_gateway_cache_verify_mode(void **state)
+{
+	static const char *cases[] = { "gateway-proxyless",
+	    "gateway-httproute-matching", "gateway-httproute-weights",
+	    "gateway-grpcroute", "gateway-https-listener",
+	    "gateway-backendtlspolicy" };
+	char *dir = golden_dir();
+	struct cairn_config cfg;
+	struct translate_options to;
+
+	(void)state;
+	setenv("CAIRN_TRANSLATE_VERIFY", "1", 1);
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char *input = xasprintf("%s/%s/input", dir, cases[c]);
+
+		check_case(input, &cfg, &to);
+		free(input);
+	}
+	config_free(&cfg);
+	unsetenv("CAIRN_TRANSLATE_VERIFY");
+	free(dir);
+}
+
 /* --- cross-file dependencies ------------------------------------------------ */
 
 /* A tree kept as (path, text) pairs, sorted by path; text NULL = absent. */
@@ -837,6 +866,111 @@ test_large_tree_incremental(void **state)
 	config_free(&cfg);
 }
 
+/* A Gateway with n HTTPRoutes, one per file, each its own hostname. */
+static void
+gateway_tree(struct source_files *sf, size_t n)
+{
+	struct source_file f = { 0 };
+
+	memset(sf, 0, sizeof *sf);
+	diag_list_init(&sf->diags);
+	sf->revision = xstrdup("gateway");
+	f.path = xstrdup("gatewayclass.yaml");
+	f.data = xstrdup("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: GatewayClass\n"
+	    "metadata: {name: cairn}\n"
+	    "spec: {controllerName: cairn.io/gateway-controller}\n");
+	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	memset(&f, 0, sizeof f);
+	f.path = xstrdup("infra/gateway.yaml");
+	f.ns = xstrdup("infra");
+	f.data = xstrdup("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: Gateway\n"
+	    "metadata: {name: gw}\n"
+	    "spec:\n"
+	    "  gatewayClassName: cairn\n"
+	    "  listeners: [{name: http, port: 80, protocol: HTTP}]\n"
+	    "---\n"
+	    "apiVersion: v1\n"
+	    "kind: Service\n"
+	    "metadata: {name: web}\n"
+	    "spec: {ports: [{name: http, port: 80}]}\n"
+	    "---\n"
+	    "apiVersion: v1\n"
+	    "kind: Endpoints\n"
+	    "metadata: {name: web}\n"
+	    "subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{name: http, port: 8080}]}]\n");
+	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	for (size_t i = 0; i < n; i++) {
+		memset(&f, 0, sizeof f);
+		f.path = xasprintf("infra/route-%03zu.yaml", i);
+		f.ns = xstrdup("infra");
+		f.data = xasprintf("apiVersion: gateway.networking.k8s.io/v1\n"
+		    "kind: HTTPRoute\n"
+		    "metadata: {name: r%zu}\n"
+		    "spec:\n"
+		    "  parentRefs: [{name: gw}]\n"
+		    "  hostnames: [app-%zu.example.com]\n"
+		    "  rules:\n"
+		    "  - matches: [{headers: [{name: x-a, value: v%zu}]}]\n"
+		    "    backendRefs: [{name: web, port: 80}]\n", i, i, i);
+		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	}
+	for (size_t i = 0; i < sf->n; i++) {
+		sf->files[i].len = strlen(sf->files[i].data);
+		sf->files[i].hash = hash_bytes(sf->files[i].data,
+		    sf->files[i].len);
+	}
+	qsort(sf->files, sf->n, sizeof sf->files[0], source_file_path_cmp);
+}
+
+/* One HTTPRoute changed among many: the Gateway's snapshot serializes
+ * that route's host (and its proxyless targets) again, and takes every
+ * other host's bytes from the last translation. */
+static void
+test_gateway_route_change_kept(void **state)
+{
+	const size_t nroutes = 300;
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct translate_cache_stats ts;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	gateway_tree(&sf, nroutes);
+	build_and_compare(p, &sf, &cfg, &to, "gateway routes");
+	assert_int_equal(pipeline_gateway_translate_stats(p).serialized >
+	    nroutes, true);
+	for (size_t i = 0; i < sf.n; i += 97) {
+		char *data = xstrdup(sf.files[i].data), *v;
+
+		if ((v = strstr(data, "value: v")) == NULL) {
+			free(data);
+			continue;
+		}
+		v[7] = 'w'; /* the header value */
+		free(sf.files[i].data);
+		sf.files[i].data = data;
+		sf.files[i].hash = hash_bytes(data, sf.files[i].len);
+		build_and_compare(p, &sf, &cfg, &to, sf.files[i].path);
+		ts = pipeline_gateway_translate_stats(p);
+		print_message("%s: %zu by key, %zu serialized, %zu hosts of "
+		    "the port's RouteConfiguration kept\n", sf.files[i].path,
+		    ts.by_key, ts.serialized, ts.http_kept);
+		/* The host, its two proxyless RouteConfigurations. */
+		assert_true(ts.serialized >= 1);
+		assert_true(ts.serialized <= 4);
+		assert_true(ts.by_key + ts.in_order >= 3 * (nroutes - 1));
+		assert_true(ts.http_kept >= nroutes - 1);
+	}
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
 /* --- the directory source shares bytes ------------------------------------- */
 
 static void
@@ -1128,6 +1262,8 @@ main(void)
 		cmocka_unit_test(test_tls_group_rebuilt),
 		cmocka_unit_test(test_cache_matches_fresh_translation),
 		cmocka_unit_test(test_gateway_jwt_ext_tree),
+		cmocka_unit_test(test_gateway_route_change_kept),
+		cmocka_unit_test(test_gateway_cache_verify_mode),
 		cmocka_unit_test(test_regex_limit_change),
 	};
 
