@@ -972,14 +972,16 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
 	struct object **objs = xreallocarray(NULL, nobjs + 1, sizeof *objs);
+	struct dag_options opts;
 	struct dag *dag;
 
+	dag_options_from_config(&opts, cfg);
 	nobjs = 0;
 	for (size_t u = 0; u < nunits; u++) {
 		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
 		nobjs += units[u].nobjs;
 	}
-	dag = dag_build_material(objs, nobjs, cfg, &p->owners, p->material);
+	dag = dag_build_material(objs, nobjs, &opts, &p->owners, p->material);
 	free(objs);
 	free(units);
 	return dag;
@@ -1009,10 +1011,15 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 {
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
+	struct dag_options opts;
 	struct dag *dag;
 
+	/* What the DAG reads of the configuration, taken from it here only
+	 * (pipeline_build keeps the whole config: certificate reads and
+	 * translation want other parts of it). */
+	dag_options_from_config(&opts, cfg);
 	pipeline_material(p, units, nunits, cfg);
-	dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
+	dag = dag_build_units_owned(units, nunits, &opts, &p->owners,
 	    p->dcache);
 
 	free(units);

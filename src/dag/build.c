@@ -576,31 +576,34 @@ slice_cmp(const void *a, const void *b)
 
 struct dag *
 dag_build(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg)
+    const struct dag_options *opts)
 {
-	return dag_build_owned(objs, nobjs, cfg, NULL);
+	return dag_build_owned(objs, nobjs, opts, NULL);
 }
 
 struct dag *
 dag_build_owned(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners)
+    const struct dag_options *opts, const struct fqdn_ledger *owners)
 {
-	return dag_build_material(objs, nobjs, cfg, owners, NULL);
+	return dag_build_material(objs, nobjs, opts, owners, NULL);
 }
 
 struct dag *
 dag_build_material(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
     const struct tls_material *material)
 {
 	struct dag *dag = xcalloc(1, sizeof *dag);
-	struct dag_options opts;
+	struct dag_options defaults;
 	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs, .opts = &opts, .owners = owners,
+		.nobjs = nobjs, .opts = opts, .owners = owners,
 		.material = material };
 	size_t *slice_status;
 
-	dag_options_from_config(&opts, cfg);
+	if (opts == NULL) {
+		dag_options_from_config(&defaults, NULL);
+		b.opts = &defaults;
+	}
 	/* About 1 KiB of DAG per object (a little more in a small group):
 	 * a group of an incremental build, kept from build to build, must
 	 * not hold a 64 KiB block for 5 KiB. */

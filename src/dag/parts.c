@@ -1019,7 +1019,7 @@ owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
 /* The DAG of one group (members: unit indexes in order). */
 static struct dag *
 group_build(const struct dag_cache *c, const struct dag_unit *units,
-    const size_t *members, size_t n, const struct cairn_config *cfg,
+    const size_t *members, size_t n, const struct dag_options *opts,
     const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap)
 {
 	size_t nobjs = 0;
@@ -1036,19 +1036,19 @@ group_build(const struct dag_cache *c, const struct dag_unit *units,
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		nobjs += u->nobjs;
 	}
-	return dag_build_material(*objs, nobjs, cfg, owners, c->material);
+	return dag_build_material(*objs, nobjs, opts, owners, c->material);
 }
 
 struct dag *
 dag_build_units(const struct dag_unit *units, size_t nunits,
-    const struct cairn_config *cfg, struct dag_cache *c)
+    const struct dag_options *opts, struct dag_cache *c)
 {
-	return dag_build_units_owned(units, nunits, cfg, NULL, c);
+	return dag_build_units_owned(units, nunits, opts, NULL, c);
 }
 
 struct dag *
 dag_build_units_owned(const struct dag_unit *units, size_t nunits,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
     struct dag_cache *c)
 {
 	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
@@ -1058,15 +1058,18 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
-	struct dag_options opts;
+	struct dag_options defaults;
 	uint64_t cfg_fp;
 	int64_t now = (int64_t)time(NULL);
 	struct dag *dag;
 	size_t ncontested;
 	const char **contested = fqdn_ledger_contested(owners, &ncontested);
 
-	dag_options_from_config(&opts, cfg);
-	cfg_fp = dag_options_fingerprint(&opts);
+	if (opts == NULL) {
+		dag_options_from_config(&defaults, NULL);
+		opts = &defaults;
+	}
+	cfg_fp = dag_options_fingerprint(opts);
 	if (cfg_fp != c->cfg_fp) {
 		cache_clear(c);
 		c->cfg_fp = cfg_fp;
@@ -1120,7 +1123,7 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			continue;
 		}
 		parts[nparts] = group_build(c, units, members, n - (r == tls_group ?
-		    2 : 1), cfg, owners, &objs, &objs_cap);
+		    2 : 1), opts, owners, &objs, &objs_cap);
 		if (e != NULL) { /* a certificate's expiry verdict changed */
 			dag_free(e->dag);
 			e->dag = dag_ref(parts[nparts]);

@@ -46,8 +46,11 @@ world_add(struct world *w, const char *ns, const char *yaml)
 static void
 world_build(struct world *w)
 {
+	struct dag_options o;
+
 	dag_free(w->dag);
-	w->dag = dag_build(w->objs, w->nobjs, &w->cfg);
+	dag_options_from_config(&o, &w->cfg);
+	w->dag = dag_build(w->objs, w->nobjs, &o);
 }
 
 static void
