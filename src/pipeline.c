@@ -680,23 +680,21 @@ entries_parse(struct pipeline *p, const struct source_files *files,
 	jobs->out = NULL;
 }
 
+static int
+path_file_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct source_file *)elem)->path);
+}
+
 /* The file of files at path, or NULL (files is sorted by path). */
 static const struct source_file *
 files_find(const struct source_files *files, const char *path)
 {
-	size_t lo = 0, hi = files->n;
+	size_t i = sorted_search(path, files->files, files->n,
+	    sizeof files->files[0], path_file_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(path, files->files[mid].path);
-
-		if (c == 0)
-			return &files->files[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (i < files->n && strcmp(path, files->files[i].path) == 0)
+		return &files->files[i];
 	return NULL;
 }
 
