@@ -718,6 +718,18 @@ struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 void dag_cache_set_material(struct dag_cache *c,
     const struct tls_material *material);
 
+/* Checks object_keys (parts.c) against the processors: builds objs as one
+ * group, recording every cross-object lookup (a namespace's HTTPProxies,
+ * Services or Endpoints, a virtual host's FQDN, a Secret), and checks
+ * that each lookup's key is among the object_keys of objs. NULL when it
+ * is; else a message in buf naming what was looked up and the key.
+ * Objects of kind omit contribute only their own namespace's key (tests:
+ * a forgotten key; OBJ_KIND_COUNT omits nothing). CAIRN_DAG_VERIFY=1 in
+ * the environment checks every group an incremental build builds and
+ * aborts on a miss. */
+const char *dag_verify_object_keys(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, int omit, char *buf, size_t len);
+
 const char *dag_status_name(enum dag_status s);
 size_t dag_count_status(const struct dag *dag, enum dag_status s);
 

@@ -16,6 +16,7 @@
  * compares every golden input, changed file by file, with dag_build. */
 #include "dag/build_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,7 @@ struct dag_cache {
 	 * their hash is part of the TLS group's key. Borrowed, or NULL. */
 	const struct tls_material *material;
 	struct dag_cache_stats stats;
+	bool verify_keys; /* CAIRN_DAG_VERIFY: dag_verify_object_keys */
 	struct unit_keys *units; /* open addressing by id, cap a power of 2 */
 	size_t nunits, ucap;
 	/* The last build's units (ids in order) and their grouping: a build
@@ -63,7 +65,11 @@ struct dag_cache {
 struct dag_cache *
 dag_cache_new(void)
 {
-	return xcalloc(1, sizeof(struct dag_cache));
+	struct dag_cache *c = xcalloc(1, sizeof(struct dag_cache));
+	const char *v = getenv("CAIRN_DAG_VERIFY");
+
+	c->verify_keys = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	return c;
 }
 
 static void
@@ -1036,7 +1042,63 @@ group_build(const struct dag_cache *c, const struct dag_unit *units,
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		nobjs += u->nobjs;
 	}
+	if (c->verify_keys) {
+		char buf[512];
+		const char *err = dag_verify_object_keys(*objs, nobjs, opts,
+		    OBJ_KIND_COUNT, buf, sizeof buf);
+
+		if (err != NULL) {
+			fprintf(stderr, "cairn: dag: %s\n", err);
+			abort();
+		}
+	}
 	return dag_build_material(*objs, nobjs, opts, owners, c->material);
+}
+
+static uint64_t
+lookup_key(const struct dag_lookup *l)
+{
+	return l->kind == 't' ? KEY_TLS : key_of(l->kind, l->s);
+}
+
+const char *
+dag_verify_object_keys(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, int omit, char *buf, size_t len)
+{
+	struct dag_lookups rec = { 0 };
+	uint64_t *keys = NULL;
+	size_t n = 0, cap = 0;
+	const char *err = NULL;
+	struct dag *dag;
+
+	for (size_t i = 0; i < nobjs; i++) {
+		if ((int)objs[i]->kind == omit)
+			keys_add(&keys, &n, &cap, key_of('n',
+			    objs[i]->meta.namespace));
+		else
+			object_keys(objs[i], &keys, &n, &cap);
+	}
+	dag = dag_build_recorded(objs, nobjs, opts, NULL, NULL, &rec);
+	for (size_t i = 0; err == NULL && i < rec.n; i++) {
+		uint64_t k = lookup_key(&rec.v[i]);
+		size_t j = 0;
+
+		while (j < n && keys[j] != k)
+			j++;
+		if (j < n)
+			continue;
+		snprintf(buf, len, "a lookup of %s by %s %s%s%s is under no key "
+		    "of the objects built with it: object_keys (src/dag/parts.c) "
+		    "misses it", rec.v[i].what, rec.v[i].kind == 'n' ? "namespace" :
+		    rec.v[i].kind == 'f' ? "FQDN" : "the TLS group",
+		    rec.v[i].kind == 't' ? "" : "\"", rec.v[i].s,
+		    rec.v[i].kind == 't' ? "" : "\"");
+		err = buf;
+	}
+	dag_free(dag);
+	free(rec.v);
+	free(keys);
+	return err;
 }
 
 struct dag *
