@@ -718,11 +718,13 @@ struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 void dag_cache_set_material(struct dag_cache *c,
     const struct tls_material *material);
 
-/* Checks object_keys (parts.c) against the processors: builds objs as one
- * group, recording every cross-object lookup (a namespace's HTTPProxies,
- * Services or Endpoints, a virtual host's FQDN, a Secret), and checks
- * that each lookup's key is among the object_keys of objs. NULL when it
- * is; else a message in buf naming what was looked up and the key.
+/* Checks object_keys (parts.c) against the processors: builds each object
+ * of objs alone, then all of them as one group, recording every
+ * cross-object lookup (a namespace's HTTPProxies, Services or Endpoints,
+ * a virtual host's FQDN, a Secret), and checks that each lookup's key is
+ * among the object_keys of the object that made it (alone) or of objs
+ * (together). NULL when it is; else a message in buf naming the object,
+ * what was looked up and the key.
  * Objects of kind omit contribute only their own namespace's key (tests:
  * a forgotten key; OBJ_KIND_COUNT omits nothing). CAIRN_DAG_VERIFY=1 in
  * the environment checks every group an incremental build builds and

@@ -1061,42 +1061,81 @@ lookup_key(const struct dag_lookup *l)
 	return l->kind == 't' ? KEY_TLS : key_of(l->kind, l->s);
 }
 
-const char *
-dag_verify_object_keys(struct object *const *objs, size_t nobjs,
-    const struct dag_options *opts, int omit, char *buf, size_t len)
+/* The keys of objs, those of kind omit cut down to their namespace's. */
+static void
+verify_keys_of(struct object *const *objs, size_t nobjs, int omit,
+    uint64_t **keys, size_t *n, size_t *cap)
 {
-	struct dag_lookups rec = { 0 };
-	uint64_t *keys = NULL;
-	size_t n = 0, cap = 0;
-	const char *err = NULL;
-	struct dag *dag;
-
 	for (size_t i = 0; i < nobjs; i++) {
 		if ((int)objs[i]->kind == omit)
-			keys_add(&keys, &n, &cap, key_of('n',
+			keys_add(keys, n, cap, key_of('n',
 			    objs[i]->meta.namespace));
 		else
-			object_keys(objs[i], &keys, &n, &cap);
+			object_keys(objs[i], keys, n, cap);
 	}
-	dag = dag_build_recorded(objs, nobjs, opts, NULL, NULL, &rec);
+}
+
+/* Builds objs recording its lookups; the first whose key is not in
+ * keys[0..n) is described in buf (who: the object that made it, or NULL
+ * when several were built). */
+static const char *
+verify_lookups(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, const uint64_t *keys, size_t n,
+    const struct object *who, char *buf, size_t len)
+{
+	struct dag_lookups rec = { 0 };
+	const char *err = NULL;
+	struct dag *dag = dag_build_recorded(objs, nobjs, opts, NULL, NULL, &rec);
+
 	for (size_t i = 0; err == NULL && i < rec.n; i++) {
-		uint64_t k = lookup_key(&rec.v[i]);
+		const struct dag_lookup *l = &rec.v[i];
+		uint64_t k = lookup_key(l);
 		size_t j = 0;
 
 		while (j < n && keys[j] != k)
 			j++;
 		if (j < n)
 			continue;
-		snprintf(buf, len, "a lookup of %s by %s %s%s%s is under no key "
-		    "of the objects built with it: object_keys (src/dag/parts.c) "
-		    "misses it", rec.v[i].what, rec.v[i].kind == 'n' ? "namespace" :
-		    rec.v[i].kind == 'f' ? "FQDN" : "the TLS group",
-		    rec.v[i].kind == 't' ? "" : "\"", rec.v[i].s,
-		    rec.v[i].kind == 't' ? "" : "\"");
+		snprintf(buf, len, "%s%s%s%s%s%sa lookup of %s by %s%s%s%s is under "
+		    "no key of %s: object_keys (src/dag/parts.c) misses it",
+		    who ? obj_kind_name(who->kind) : "", who ? " " : "",
+		    who ? who->meta.namespace : "", who ? "/" : "",
+		    who ? who->meta.name : "", who ? ": " : "", l->what,
+		    l->kind == 'n' ? "namespace " : l->kind == 'f' ? "FQDN " :
+		    "the TLS group", l->kind == 't' ? "" : "\"", l->s,
+		    l->kind == 't' ? "" : "\"",
+		    who ? "the object" : "the objects built with it");
 		err = buf;
 	}
 	dag_free(dag);
 	free(rec.v);
+	return err;
+}
+
+const char *
+dag_verify_object_keys(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, int omit, char *buf, size_t len)
+{
+	uint64_t *keys = NULL;
+	size_t n = 0, cap = 0;
+	const char *err;
+
+	/* Each object on its own: the lookups it makes itself must be under
+	 * its own keys. */
+	for (size_t i = 0; i < nobjs; i++) {
+		n = 0;
+		verify_keys_of(&objs[i], 1, omit, &keys, &n, &cap);
+		err = verify_lookups(&objs[i], 1, opts, keys, n, objs[i], buf, len);
+		if (err != NULL) {
+			free(keys);
+			return err;
+		}
+	}
+	/* All together: what the objects reached make (an included
+	 * HTTPProxy's Services) must be under some object's keys. */
+	n = 0;
+	verify_keys_of(objs, nobjs, omit, &keys, &n, &cap);
+	err = verify_lookups(objs, nobjs, opts, keys, n, NULL, buf, len);
 	free(keys);
 	return err;
 }
