@@ -166,7 +166,8 @@ tls_material_update(struct tls_material *m, const char *const *paths,
 	struct hash_state *hs;
 	size_t n = 0, j = 0;
 
-	memcpy(want, paths, npaths * sizeof *want);
+	if (npaths > 0) /* paths may be NULL then: memcpy wants a pointer */
+		memcpy(want, paths, npaths * sizeof *want);
 	qsort(want, npaths, sizeof *want, sorted_str_cmp);
 	files = xcalloc(npaths + 1, sizeof *files);
 	/* Both lists are sorted: keep what is still named, drop the rest. */
