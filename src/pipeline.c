@@ -694,23 +694,21 @@ entries_parse(struct pipeline *p, const struct source_files *files,
 	jobs->out = NULL;
 }
 
+static int
+path_file_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct source_file *)elem)->path);
+}
+
 /* The file of files at path, or NULL (files is sorted by path). */
 static const struct source_file *
 files_find(const struct source_files *files, const char *path)
 {
-	size_t lo = 0, hi = files->n;
+	size_t i = sorted_search(path, files->files, files->n,
+	    sizeof files->files[0], path_file_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(path, files->files[mid].path);
-
-		if (c == 0)
-			return &files->files[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (i < files->n && strcmp(path, files->files[i].path) == 0)
+		return &files->files[i];
 	return NULL;
 }
 
@@ -1003,14 +1001,16 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
 	struct object **objs = xreallocarray(NULL, nobjs + 1, sizeof *objs);
+	struct dag_options opts;
 	struct dag *dag;
 
+	dag_options_from_config(&opts, cfg);
 	nobjs = 0;
 	for (size_t u = 0; u < nunits; u++) {
 		memcpy(objs + nobjs, units[u].objs, units[u].nobjs * sizeof *objs);
 		nobjs += units[u].nobjs;
 	}
-	dag = dag_build_material(objs, nobjs, cfg, &p->owners, p->material);
+	dag = dag_build_material(objs, nobjs, &opts, &p->owners, p->material);
 	free(objs);
 	free(units);
 	return dag;
@@ -1040,10 +1040,15 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 {
 	size_t nunits, nobjs;
 	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
+	struct dag_options opts;
 	struct dag *dag;
 
+	/* What the DAG reads of the configuration, taken from it here only
+	 * (pipeline_build keeps the whole config: certificate reads and
+	 * translation want other parts of it). */
+	dag_options_from_config(&opts, cfg);
 	pipeline_material(p, units, nunits, cfg);
-	dag = dag_build_units_owned(units, nunits, cfg, &p->owners,
+	dag = dag_build_units_owned(units, nunits, &opts, &p->owners,
 	    p->dcache);
 
 	free(units);

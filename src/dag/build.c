@@ -192,6 +192,7 @@ dag_object_lookup(struct builder *b, struct objindex *ix, struct object **arr,
 	uint64_t h;
 	size_t j;
 
+	dag_lookup_note(b, 'n', ns, "Service or Endpoints");
 	if (n < 16) /* a few compares beat hashing */
 		return dag_object_find(arr, n, ns, name);
 	if (!ix->built) {
@@ -381,7 +382,10 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 struct builder_vhost *
 dag_vhost_get(struct builder *b, const char *fqdn, const struct object *owner)
 {
-	struct builder_vhost *bv = dag_strmap_get(&b->vhost_index, fqdn);
+	struct builder_vhost *bv;
+
+	dag_lookup_note(b, 'f', fqdn, "virtual host");
+	bv = dag_strmap_get(&b->vhost_index, fqdn);
 
 	if (bv != NULL)
 		return bv;
@@ -576,31 +580,51 @@ slice_cmp(const void *a, const void *b)
 
 struct dag *
 dag_build(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg)
+    const struct dag_options *opts)
 {
-	return dag_build_owned(objs, nobjs, cfg, NULL);
+	return dag_build_owned(objs, nobjs, opts, NULL);
 }
 
 struct dag *
 dag_build_owned(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners)
+    const struct dag_options *opts, const struct fqdn_ledger *owners)
 {
-	return dag_build_material(objs, nobjs, cfg, owners, NULL);
+	return dag_build_material(objs, nobjs, opts, owners, NULL);
 }
 
 struct dag *
 dag_build_material(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
     const struct tls_material *material)
 {
+	return dag_build_recorded(objs, nobjs, opts, owners, material, NULL);
+}
+
+void
+dag_lookup_note(struct builder *b, char kind, const char *s, const char *what)
+{
+	struct dag_lookup l = { .kind = kind, .s = s ? s : "", .what = what };
+
+	if (b->lookups != NULL)
+		ARRAY_PUSH(b->lookups->v, b->lookups->n, b->lookups->cap, l);
+}
+
+struct dag *
+dag_build_recorded(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
+    const struct tls_material *material, struct dag_lookups *rec)
+{
 	struct dag *dag = xcalloc(1, sizeof *dag);
-	struct dag_options opts;
+	struct dag_options defaults;
 	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs, .opts = &opts, .owners = owners,
-		.material = material };
+		.nobjs = nobjs, .opts = opts, .owners = owners,
+		.material = material, .lookups = rec };
 	size_t *slice_status;
 
-	dag_options_from_config(&opts, cfg);
+	if (opts == NULL) {
+		dag_options_from_config(&defaults, NULL);
+		b.opts = &defaults;
+	}
 	/* About 1 KiB of DAG per object (a little more in a small group):
 	 * a group of an incremental build, kept from build to build, must
 	 * not hold a 64 KiB block for 5 KiB. */

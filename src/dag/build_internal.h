@@ -61,6 +61,20 @@ struct cluster_options {
 
 struct fqdn_ledger;
 
+/* The cross-object lookups of one build, recorded only when the grouping
+ * of incremental builds is verified (dag_verify_object_keys, parts.c):
+ * every lookup's key must be among the object_keys of the objects built
+ * together, or a group built apart would miss what the lookup finds. */
+struct dag_lookup {
+	char kind; /* 'n': a namespace, 'f': an FQDN, 't': the TLS group */
+	const char *s; /* the namespace or FQDN (borrowed), "" for 't' */
+	const char *what; /* what was looked up, for the message */
+};
+struct dag_lookups {
+	struct dag_lookup *v;
+	size_t n, cap;
+};
+
 struct builder {
 	struct dag *dag;
 	struct arena *arena;
@@ -116,7 +130,16 @@ struct builder {
 	 * provider the root does not define (JWTProviderNotDefined's place). */
 	const struct origin *jwt_undefined;
 	const char *jwt_undefined_name;
+	struct dag_lookups *lookups; /* NULL: not recorded */
 };
+
+/* Records a lookup in b->lookups (nothing when it is NULL). */
+void dag_lookup_note(struct builder *b, char kind, const char *s,
+    const char *what);
+/* dag_build_material recording its lookups in rec (NULL: none). */
+struct dag *dag_build_recorded(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
+    const struct tls_material *material, struct dag_lookups *rec);
 
 /* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
 

@@ -657,18 +657,21 @@ void dag_options_from_config(struct dag_options *out,
     const struct cairn_config *cfg);
 uint64_t dag_options_fingerprint(const struct dag_options *o);
 
-/* Build the graph of objs. Never fails: problems become statuses. */
+/* Build the graph of objs. Never fails: problems become statuses. opts
+ * (borrowed for the build only; NULL = the defaults, as
+ * dag_options_from_config(NULL) gives them) is all the DAG reads of the
+ * configuration: callers fill it once where they read cairn.yaml. */
 struct dag *dag_build(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg);
+    const struct dag_options *opts);
 /* dag_build, with the first-seen order of FQDN claims (dag/owners.h;
  * NULL = none seen yet: path order decides, SPEC §6a). */
 struct dag *dag_build_owned(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners);
+    const struct dag_options *opts, const struct fqdn_ledger *owners);
 /* dag_build_owned with the certificate material of file-backed Secrets
  * (tls/tls.h), read before the build: the DAG reads no file. NULL
  * material makes every file-backed Secret not valid. */
 struct dag *dag_build_material(struct object *const *objs, size_t nobjs,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
     const struct tls_material *material);
 /* Appends to *paths the files the Secrets among objs name (repeats
  * possible): what to read with tls_material_update before a build. */
@@ -710,17 +713,31 @@ void dag_cache_free(struct dag_cache *c);
 /* The DAG of every unit's objects (units in a fixed order, the order
  * dag_build would get their objects in): equal to dag_build of them all. */
 struct dag *dag_build_units(const struct dag_unit *units, size_t nunits,
-    const struct cairn_config *cfg, struct dag_cache *c);
+    const struct dag_options *opts, struct dag_cache *c);
 /* dag_build_units with the order of FQDN claims (equal to
  * dag_build_owned of them all). */
 struct dag *dag_build_units_owned(const struct dag_unit *units, size_t nunits,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
     struct dag_cache *c);
 struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 /* The certificate material the next builds use (borrowed; NULL = none):
  * read by the caller before each build (tls_material_update). */
 void dag_cache_set_material(struct dag_cache *c,
     const struct tls_material *material);
+
+/* Checks object_keys (parts.c) against the processors: builds each object
+ * of objs alone, then all of them as one group, recording every
+ * cross-object lookup (a namespace's HTTPProxies, Services or Endpoints,
+ * a virtual host's FQDN, a Secret), and checks that each lookup's key is
+ * among the object_keys of the object that made it (alone) or of objs
+ * (together). NULL when it is; else a message in buf naming the object,
+ * what was looked up and the key.
+ * Objects of kind omit contribute only their own namespace's key (tests:
+ * a forgotten key; OBJ_KIND_COUNT omits nothing). CAIRN_DAG_VERIFY=1 in
+ * the environment checks every group an incremental build builds and
+ * aborts on a miss. */
+const char *dag_verify_object_keys(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, int omit, char *buf, size_t len);
 
 const char *dag_status_name(enum dag_status s);
 size_t dag_count_status(const struct dag *dag, enum dag_status s);

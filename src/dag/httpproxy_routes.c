@@ -325,6 +325,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 size_t
 dag_proxy_find(const struct builder *b, const char *ns, const char *name)
 {
+	dag_lookup_note((struct builder *)b, 'n', ns, "HTTPProxy");
 	return object_index(b->proxies, b->nproxies, ns, name);
 }
 

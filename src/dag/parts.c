@@ -16,6 +16,7 @@
  * compares every golden input, changed file by file, with dag_build. */
 #include "dag/build_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,7 @@ struct dag_cache {
 	 * their hash is part of the TLS group's key. Borrowed, or NULL. */
 	const struct tls_material *material;
 	struct dag_cache_stats stats;
+	bool verify_keys; /* CAIRN_DAG_VERIFY: dag_verify_object_keys */
 	struct unit_keys *units; /* open addressing by id, cap a power of 2 */
 	size_t nunits, ucap;
 	/* The last build's units (ids in order) and their grouping: a build
@@ -63,7 +65,11 @@ struct dag_cache {
 struct dag_cache *
 dag_cache_new(void)
 {
-	return xcalloc(1, sizeof(struct dag_cache));
+	struct dag_cache *c = xcalloc(1, sizeof(struct dag_cache));
+	const char *v = getenv("CAIRN_DAG_VERIFY");
+
+	c->verify_keys = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	return c;
 }
 
 static void
@@ -1019,7 +1025,7 @@ owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
 /* The DAG of one group (members: unit indexes in order). */
 static struct dag *
 group_build(const struct dag_cache *c, const struct dag_unit *units,
-    const size_t *members, size_t n, const struct cairn_config *cfg,
+    const size_t *members, size_t n, const struct dag_options *opts,
     const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap)
 {
 	size_t nobjs = 0;
@@ -1036,19 +1042,114 @@ group_build(const struct dag_cache *c, const struct dag_unit *units,
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		nobjs += u->nobjs;
 	}
-	return dag_build_material(*objs, nobjs, cfg, owners, c->material);
+	if (c->verify_keys) {
+		char buf[512];
+		const char *err = dag_verify_object_keys(*objs, nobjs, opts,
+		    OBJ_KIND_COUNT, buf, sizeof buf);
+
+		if (err != NULL) {
+			fprintf(stderr, "cairn: dag: %s\n", err);
+			abort();
+		}
+	}
+	return dag_build_material(*objs, nobjs, opts, owners, c->material);
+}
+
+static uint64_t
+lookup_key(const struct dag_lookup *l)
+{
+	return l->kind == 't' ? KEY_TLS : key_of(l->kind, l->s);
+}
+
+/* The keys of objs, those of kind omit cut down to their namespace's. */
+static void
+verify_keys_of(struct object *const *objs, size_t nobjs, int omit,
+    uint64_t **keys, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < nobjs; i++) {
+		if ((int)objs[i]->kind == omit)
+			keys_add(keys, n, cap, key_of('n',
+			    objs[i]->meta.namespace));
+		else
+			object_keys(objs[i], keys, n, cap);
+	}
+}
+
+/* Builds objs recording its lookups; the first whose key is not in
+ * keys[0..n) is described in buf (who: the object that made it, or NULL
+ * when several were built). */
+static const char *
+verify_lookups(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, const uint64_t *keys, size_t n,
+    const struct object *who, char *buf, size_t len)
+{
+	struct dag_lookups rec = { 0 };
+	const char *err = NULL;
+	struct dag *dag = dag_build_recorded(objs, nobjs, opts, NULL, NULL, &rec);
+
+	for (size_t i = 0; err == NULL && i < rec.n; i++) {
+		const struct dag_lookup *l = &rec.v[i];
+		uint64_t k = lookup_key(l);
+		size_t j = 0;
+
+		while (j < n && keys[j] != k)
+			j++;
+		if (j < n)
+			continue;
+		snprintf(buf, len, "%s%s%s%s%s%sa lookup of %s by %s%s%s%s is under "
+		    "no key of %s: object_keys (src/dag/parts.c) misses it",
+		    who ? obj_kind_name(who->kind) : "", who ? " " : "",
+		    who ? who->meta.namespace : "", who ? "/" : "",
+		    who ? who->meta.name : "", who ? ": " : "", l->what,
+		    l->kind == 'n' ? "namespace " : l->kind == 'f' ? "FQDN " :
+		    "the TLS group", l->kind == 't' ? "" : "\"", l->s,
+		    l->kind == 't' ? "" : "\"",
+		    who ? "the object" : "the objects built with it");
+		err = buf;
+	}
+	dag_free(dag);
+	free(rec.v);
+	return err;
+}
+
+const char *
+dag_verify_object_keys(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, int omit, char *buf, size_t len)
+{
+	uint64_t *keys = NULL;
+	size_t n = 0, cap = 0;
+	const char *err;
+
+	/* Each object on its own: the lookups it makes itself must be under
+	 * its own keys. */
+	for (size_t i = 0; i < nobjs; i++) {
+		n = 0;
+		verify_keys_of(&objs[i], 1, omit, &keys, &n, &cap);
+		err = verify_lookups(&objs[i], 1, opts, keys, n, objs[i], buf, len);
+		if (err != NULL) {
+			free(keys);
+			return err;
+		}
+	}
+	/* All together: what the objects reached make (an included
+	 * HTTPProxy's Services) must be under some object's keys. */
+	n = 0;
+	verify_keys_of(objs, nobjs, omit, &keys, &n, &cap);
+	err = verify_lookups(objs, nobjs, opts, keys, n, NULL, buf, len);
+	free(keys);
+	return err;
 }
 
 struct dag *
 dag_build_units(const struct dag_unit *units, size_t nunits,
-    const struct cairn_config *cfg, struct dag_cache *c)
+    const struct dag_options *opts, struct dag_cache *c)
 {
-	return dag_build_units_owned(units, nunits, cfg, NULL, c);
+	return dag_build_units_owned(units, nunits, opts, NULL, c);
 }
 
 struct dag *
 dag_build_units_owned(const struct dag_unit *units, size_t nunits,
-    const struct cairn_config *cfg, const struct fqdn_ledger *owners,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
     struct dag_cache *c)
 {
 	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
@@ -1058,15 +1159,18 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
-	struct dag_options opts;
+	struct dag_options defaults;
 	uint64_t cfg_fp;
 	int64_t now = (int64_t)time(NULL);
 	struct dag *dag;
 	size_t ncontested;
 	const char **contested = fqdn_ledger_contested(owners, &ncontested);
 
-	dag_options_from_config(&opts, cfg);
-	cfg_fp = dag_options_fingerprint(&opts);
+	if (opts == NULL) {
+		dag_options_from_config(&defaults, NULL);
+		opts = &defaults;
+	}
+	cfg_fp = dag_options_fingerprint(opts);
 	if (cfg_fp != c->cfg_fp) {
 		cache_clear(c);
 		c->cfg_fp = cfg_fp;
@@ -1120,7 +1224,7 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			continue;
 		}
 		parts[nparts] = group_build(c, units, members, n - (r == tls_group ?
-		    2 : 1), cfg, owners, &objs, &objs_cap);
+		    2 : 1), opts, owners, &objs, &objs_cap);
 		if (e != NULL) { /* a certificate's expiry verdict changed */
 			dag_free(e->dag);
 			e->dag = dag_ref(parts[nparts]);

@@ -435,6 +435,7 @@ secret_lookup(struct builder *b, const char *ref, const char *from_ns,
 	size_t i;
 
 	secret_ref_split(b, ref, from_ns, &ns, &name);
+	dag_lookup_note(b, 't', NULL, "Secret");
 	o = dag_object_find(b->secrets, b->nsecrets, ns, name);
 	if (o == NULL) {
 		*problem = SECRET_NOT_FOUND;

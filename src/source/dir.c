@@ -941,12 +941,12 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 		free(s.visited);
 		if (sd->nattention > 1)
 			qsort(sd->attention, sd->nattention,
-			    sizeof sd->attention[0], str_cmp_ptr);
+			    sizeof sd->attention[0], sorted_str_cmp);
 	}
 	strings_free(sd->linkdirs, sd->nlinkdirs);
 	if (s.nlinkdirs > 1)
 		qsort(s.linkdirs, s.nlinkdirs, sizeof s.linkdirs[0],
-		    str_cmp_ptr);
+		    sorted_str_cmp);
 	sd->linkdirs = s.linkdirs;
 	sd->nlinkdirs = s.nlinkdirs;
 	log_debug("source directory %s: revision %s, %zu files%s (%zu read), "

@@ -42,40 +42,29 @@ run_cmp(const void *a, const void *b)
 }
 
 static int
-cstr_cmp_ptr(const void *a, const void *b)
+str_key_cmp(const void *key, const void *elem)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(key, *(const char *const *)elem);
 }
 
 static size_t
 strings_lower_bound(const char *const *v, size_t n, const char *key)
 {
-	size_t lo = 0, hi = n;
+	return sorted_search(key, v, n, sizeof v[0], str_key_cmp);
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(v[mid], key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+static int
+cache_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct cache_entry *)elem)->path);
 }
 
 static size_t
 cache_lower_bound(const struct cache_entry *c, size_t lo, size_t hi,
     const char *key)
 {
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(c[mid].path, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lo + sorted_search(key, c + lo, hi - lo, sizeof c[0],
+	    cache_key_cmp);
 }
 
 /* Whether path lies strictly below the directory rel ("" = the root). */
@@ -185,20 +174,20 @@ rec_cmp_key(const char *rel, const char *key)
 	return key[1] == '\0' ? 0 : -1;
 }
 
+/* sorted_search's order: key against a record. */
+static int
+rec_key_cmp(const void *key, const void *elem)
+{
+	int c = rec_cmp_key(((const struct dir_record *)elem)->rel, key);
+
+	return (c < 0) - (c > 0);
+}
+
 static size_t
 rec_lower_bound(const struct source_dir *sd, size_t lo, const char *key)
 {
-	size_t hi = sd->ndirs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (rec_cmp_key(sd->dirs[mid].rel, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lo + sorted_search(key, sd->dirs + lo, sd->ndirs - lo,
+	    sizeof sd->dirs[0], rec_key_cmp);
 }
 
 /* The key of a kid of the directory rel[0, base) in walk order. */
@@ -210,22 +199,23 @@ kid_key(const struct scan *s, size_t base, const struct dir_kid *k)
 	    k->is_dir ? "/" : "");
 }
 
+/* dir_dent_cmp of a dent against a kid. */
+static int
+kid_dent_cmp(const void *key, const void *elem)
+{
+	const struct dir_kid *k = elem;
+	struct dent e = { .name = k->name, .is_dir = k->is_dir };
+
+	return dir_dent_cmp(key, &e);
+}
+
 /* Where a kid named name (a directory or not) sits in kids (walk order). */
 static size_t
 kid_find(const struct dir_kid *kids, size_t n, const char *name, bool is_dir)
 {
 	struct dent probe = { .name = (char *)name, .is_dir = is_dir };
-	size_t lo = 0, hi = n;
+	size_t lo = sorted_search(&probe, kids, n, sizeof kids[0], kid_dent_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		struct dent k = { .name = kids[mid].name, .is_dir = kids[mid].is_dir };
-
-		if (dir_dent_cmp(&k, &probe) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo < n && kids[lo].is_dir == is_dir && strcmp(kids[lo].name, name) == 0)
 		return lo;
 	return n;
@@ -442,7 +432,7 @@ dir_carry_quiet_not_build(struct source_dir *sd, struct scan *s)
 	}
 	if (s->nquiet_not > 1)
 		qsort(s->quiet_not, s->nquiet_not, sizeof s->quiet_not[0],
-		    cstr_cmp_ptr);
+		    sorted_str_cmp);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "source/dir.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 #define DIR_MASK                                                              \
@@ -120,12 +121,6 @@ full_path(const struct source_dir *sd, const char *rel)
 	if (rel[0] == '\0')
 		return xstrdup(sd->root);
 	return xasprintf("%s/%s", sd->root, rel);
-}
-
-static inline int
-str_cmp_ptr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* --- dir_watch.c ---------------------------------------------------------- */

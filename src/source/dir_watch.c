@@ -16,21 +16,22 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
+static int
+watch_wd_cmp(const void *key, const void *elem)
+{
+	int wd = *(const int *)key, ewd = ((const struct watch *)elem)->wd;
+
+	return (wd > ewd) - (wd < ewd);
+}
+
 size_t
 dir_watch_index(const struct source_dir *sd, int wd, bool *found)
 {
-	size_t lo = 0, hi = sd->nwatches;
+	size_t i = sorted_search(&wd, sd->watches, sd->nwatches,
+	    sizeof sd->watches[0], watch_wd_cmp);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (sd->watches[mid].wd < wd)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < sd->nwatches && sd->watches[lo].wd == wd;
-	return lo;
+	*found = i < sd->nwatches && sd->watches[i].wd == wd;
+	return i;
 }
 
 void
@@ -180,7 +181,7 @@ was_link_to_dir(const struct source_dir *sd, const char *dir, const char *name)
 {
 	char *rel = dir[0] ? xasprintf("%s/%s", dir, name) : xstrdup(name);
 	bool found = sd->nlinkdirs && bsearch(&rel, sd->linkdirs, sd->nlinkdirs,
-	    sizeof sd->linkdirs[0], str_cmp_ptr) != NULL;
+	    sizeof sd->linkdirs[0], sorted_str_cmp) != NULL;
 
 	free(rel);
 	return found;

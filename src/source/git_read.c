@@ -16,6 +16,7 @@
 #include "source/names.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/sorted.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -247,12 +248,6 @@ file_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-static int
-str_cmp_ptr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Whether walk_tree would hand out the file at path (relative to the tree
  * read): 1 yes, 0 no, -1 it would report it too deep. */
 static int
@@ -376,7 +371,7 @@ walk_delta(struct walk *w, const git_tree *old, const git_tree *tree)
 		    file_cmp);
 	if (w->out->n_removed > 1)
 		qsort(w->out->removed, w->out->n_removed,
-		    sizeof w->out->removed[0], str_cmp_ptr);
+		    sizeof w->out->removed[0], sorted_str_cmp);
 	removed_prune(w->out);
 	w->out->delta = true;
 	return true;

@@ -1,4 +1,4 @@
-/* The translation memo (memo.c): serialized resources kept from one
+/* The translation memo (memo*.c): serialized resources kept from one
  * translation to the next. The translators (translate_*.c) are pure
  * functions from a DAG object and the options to a message; the driver
  * (translate.c) asks this layer for each object's resource, and the

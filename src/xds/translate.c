@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 #include "envoy/config/cluster/v3/cluster.pb-c.h"
@@ -181,22 +182,23 @@ vhost_uses(struct translation *t, const void *obj)
 	return b;
 }
 
+static int
+cluster_name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, (*(const struct dag_cluster *const *)elem)->name);
+}
+
 const struct dag_cluster *
 translation_cluster(const struct dag *dag, const char *name)
 {
-	size_t lo = 0, hi = dag->nclusters;
+	size_t i;
 
-	while (name != NULL && lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(dag->clusters[mid]->name, name);
-
-		if (c == 0)
-			return dag->clusters[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (name == NULL)
+		return NULL;
+	i = sorted_search(name, dag->clusters, dag->nclusters,
+	    sizeof dag->clusters[0], cluster_name_cmp);
+	if (i < dag->nclusters && strcmp(name, dag->clusters[i]->name) == 0)
+		return dag->clusters[i];
 	return NULL;
 }
 

@@ -200,6 +200,7 @@ main(int argc, char **argv)
 	    stages[MAX_RUNS], full1[MAX_RUNS], ratio1[MAX_RUNS], units[MAX_RUNS];
 	struct load_options one_thread = { .threads = 1 };
 	struct cairn_config cfg;
+	struct dag_options dopts;
 	struct translate_options to;
 	size_t nbytes = 0;
 
@@ -220,6 +221,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	config_init_defaults(&cfg);
+	dag_options_from_config(&dopts, &cfg);
 	translate_options_init(&to);
 
 	memory_figures(dir, &cfg, &to, memory_only);
@@ -280,7 +282,7 @@ main(int argc, char **argv)
 				objs[nobjs++] = lfs[i]->objects[j];
 
 		t0 = bench_now_ns();
-		dag = dag_build(objs, nobjs, &cfg);
+		dag = dag_build(objs, nobjs, &dopts);
 		t1 = bench_now_ns();
 		build[run] = bench_ms(t1 - t0);
 		snap = translate_dag(dag, &to, files.revision);
@@ -331,7 +333,7 @@ main(int argc, char **argv)
 					.objs = lfs[i]->objects,
 					.nobjs = lfs[i]->nobjects };
 			t0 = bench_now_ns();
-			dag = dag_build_units(u, files.n, &cfg, dc);
+			dag = dag_build_units(u, files.n, &dopts, dc);
 			units[run] = bench_ms(bench_now_ns() - t0);
 			dag_free(dag);
 			dag_cache_free(dc);

@@ -46,8 +46,11 @@ world_add(struct world *w, const char *ns, const char *yaml)
 static void
 world_build(struct world *w)
 {
+	struct dag_options o;
+
 	dag_free(w->dag);
-	w->dag = dag_build(w->objs, w->nobjs, &w->cfg);
+	dag_options_from_config(&o, &w->cfg);
+	w->dag = dag_build(w->objs, w->nobjs, &o);
 }
 
 static void
@@ -97,6 +100,46 @@ static const char *web =
     "spec: {ports: [{port: 80}]}\n"
     "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\n"
     "subsets: [{addresses: [{ip: 10.0.0.1}], ports: [{port: 8080}]}]\n";
+
+/* Every cross-object lookup of the processors is under a key object_keys
+ * gives (dag.h, dag_verify_object_keys): an include across namespaces
+ * and a root's FQDN are; with the HTTPProxies' keys cut down to their own
+ * namespace (a forgotten key), the check names the object, the lookup and
+ * the key it misses. */
+static void
+test_object_keys_cover_lookups(void **state)
+{
+	struct world w = { 0 };
+	struct dag_options o;
+	char buf[512];
+	const char *err;
+
+	(void)state;
+	config_init_defaults(&w.cfg);
+	world_add(&w, "root",
+	    "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\n"
+	    "metadata: {name: root}\n"
+	    "spec:\n  virtualhost: {fqdn: a.example.com}\n"
+	    "  includes: [{name: child, namespace: team, conditions: [{prefix: /a}]}]\n");
+	world_add(&w, "team",
+	    "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\n"
+	    "metadata: {name: child}\n"
+	    "spec:\n  routes: [{conditions: [{prefix: /}], services: [{name: web, port: 80}]}]\n");
+	world_add(&w, "team", web);
+	dag_options_from_config(&o, &w.cfg);
+	err = dag_verify_object_keys(w.objs, w.nobjs, &o, OBJ_KIND_COUNT, buf,
+	    sizeof buf);
+	if (err != NULL)
+		fail_msg("%s", err);
+	err = dag_verify_object_keys(w.objs, w.nobjs, &o, OBJ_HTTPPROXY, buf,
+	    sizeof buf);
+	assert_non_null(err);
+	print_message("%s\n", err);
+	assert_non_null(strstr(err, "object_keys"));
+	assert_non_null(strstr(err, "HTTPProxy root/root: a lookup of HTTPProxy "
+	    "by namespace \"team\""));
+	world_free(&w);
+}
 
 /* root "/a" -> child "/b/" -> grandchild exact "/c": the exact path
  * "/a/b/c" (runs of '/' collapse), and the child's own "/" is "/a/". */
@@ -476,6 +519,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_include_prefixes_concatenate),
+		cmocka_unit_test(test_object_keys_cover_lookups),
 		cmocka_unit_test(test_include_cycles),
 		cmocka_unit_test(test_include_missing_and_orphans),
 		cmocka_unit_test(test_route_order),

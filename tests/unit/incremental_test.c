@@ -494,6 +494,67 @@ test_gateway_cache_verify_mode(void **state)
 	free(dir);
 }
 
+/* CAIRN_DAG_VERIFY: every group an incremental build builds checks that
+ * each lookup its processors make is under one of its objects'
+ * object_keys (dag_verify_object_keys; a miss aborts naming the lookup and
+ * its key). Every golden input, with each file a unit of its own. */
+static void
+test_object_keys_cover_golden_lookups(void **state)
+{
+	char *dir = golden_dir();
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct dirent *de;
+	size_t cases = 0, groups = 0;
+	DIR *d;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		skip();
+	}
+	setenv("CAIRN_DAG_VERIFY", "1", 1);
+	while ((de = readdir(d)) != NULL) {
+		char *input = xasprintf("%s/%s/input", dir, de->d_name);
+		struct diag_list diags;
+		struct source_dir *sd;
+		struct source_files all;
+		struct build_result r;
+		struct pipeline *p;
+		struct stat st;
+
+		if (de->d_name[0] == '.' || stat(input, &st) != 0 ||
+		    !S_ISDIR(st.st_mode)) {
+			free(input);
+			continue;
+		}
+		diag_list_init(&diags);
+		if (source_dir_open(input, NULL, &sd, &diags) < 0)
+			fail_msg("%s: cannot open", input);
+		diag_list_free(&diags);
+		assert_int_equal(source_dir_scan(sd, &all), 0);
+		p = pipeline_new(NULL);
+		pipeline_build(p, &all, &cfg, &to, &r);
+		groups += pipeline_dag_stats(p).groups;
+		build_result_free(&r);
+		pipeline_free(p);
+		source_files_free(&all);
+		source_dir_close(sd);
+		free(input);
+		cases++;
+	}
+	unsetenv("CAIRN_DAG_VERIFY");
+	closedir(d);
+	print_message("%zu golden inputs, %zu groups: every lookup under an "
+	    "object key\n", cases, groups);
+	assert_true(cases > 50);
+	assert_true(groups > cases);
+	config_free(&cfg);
+	free(dir);
+}
+
 /* --- cross-file dependencies ------------------------------------------------ */
 
 /* A tree kept as (path, text) pairs, sorted by path; text NULL = absent. */
@@ -1265,6 +1326,7 @@ main(void)
 		cmocka_unit_test(test_gateway_route_change_kept),
 		cmocka_unit_test(test_gateway_cache_verify_mode),
 		cmocka_unit_test(test_regex_limit_change),
+		cmocka_unit_test(test_object_keys_cover_golden_lookups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

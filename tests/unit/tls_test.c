@@ -402,6 +402,7 @@ struct world {
 	struct object **objs;
 	size_t nobjs, cap;
 	struct cairn_config cfg;
+	struct dag_options opts; /* of cfg: world_material fills it */
 	struct tls_material *material; /* the files of file-backed Secrets */
 };
 
@@ -464,6 +465,7 @@ world_material(struct world *w)
 	tls_material_update(w->material, (const char *const *)paths, n,
 	    w->cfg.secrets.allowed_directories, w->cfg.secrets.nallowed_directories);
 	free(paths);
+	dag_options_from_config(&w->opts, &w->cfg);
 }
 
 static struct snapshot *
@@ -474,7 +476,7 @@ build(struct world *w, struct dag **dag_out)
 	struct dag *dag;
 
 	world_material(w);
-	dag = dag_build_material(w->objs, w->nobjs, &w->cfg, NULL, w->material);
+	dag = dag_build_material(w->objs, w->nobjs, &w->opts, NULL, w->material);
 	translate_options_init(&to);
 	snap = translate_dag(dag, &to, "r");
 	if (dag_out != NULL)
@@ -595,7 +597,7 @@ test_material_reread(void **state)
 	assert_int_equal(tls_material_reads(w.material), 2);
 	h1 = tls_material_hash(w.material);
 	dag_cache_set_material(c, w.material);
-	d1 = dag_build_units(units, 2, &w.cfg, c);
+	d1 = dag_build_units(units, 2, &w.opts, c);
 	st = dag_cache_stats(c);
 	assert_int_equal(st.reused, 0);
 	assert_int_equal(status_of(d1, OBJ_SECRET, "shop-tls")->status,
@@ -605,7 +607,7 @@ test_material_reread(void **state)
 	/* The group is kept until its certificate starts to warn (14 days
 	 * before it expires), or, when that has passed already (the test
 	 * certificates are valid for days), until it expires. */
-	d4 = dag_build_material(w.objs, w.nobjs, &w.cfg, NULL, w.material);
+	d4 = dag_build_material(w.objs, w.nobjs, &w.opts, NULL, w.material);
 	na = status_of(d4, OBJ_SECRET, "shop-tls")->not_after;
 	assert_true(na > (int64_t)time(NULL));
 	assert_true(d4->valid_until == (na - 14 * 24 * 3600 >= (int64_t)time(NULL) ?
@@ -616,7 +618,7 @@ test_material_reread(void **state)
 	world_material(&w);
 	assert_int_equal(tls_material_reads(w.material), 2);
 	assert_true(tls_material_hash(w.material) == h1);
-	d2 = dag_build_units(units, 2, &w.cfg, c);
+	d2 = dag_build_units(units, 2, &w.opts, c);
 	st = dag_cache_stats(c);
 	assert_int_equal(st.built, 0);
 	assert_int_equal(st.reused, st.groups);
@@ -630,7 +632,7 @@ test_material_reread(void **state)
 	world_material(&w);
 	assert_int_equal(tls_material_reads(w.material), 4);
 	assert_true(tls_material_hash(w.material) != h1);
-	d3 = dag_build_units(units, 2, &w.cfg, c);
+	d3 = dag_build_units(units, 2, &w.opts, c);
 	st = dag_cache_stats(c);
 	assert_int_equal(st.built, 1);
 	assert_int_equal(d3->nsecrets, 1);
@@ -647,7 +649,7 @@ test_material_reread(void **state)
 	assert_int_equal(unlink(path), 0);
 	world_material(&w);
 	assert_int_equal(tls_material_reads(w.material), 4);
-	d4 = dag_build_units(units, 2, &w.cfg, c);
+	d4 = dag_build_units(units, 2, &w.opts, c);
 	assert_int_equal(status_of(d4, OBJ_SECRET, "shop-tls")->status,
 	    DAG_STATUS_INVALID);
 	assert_non_null(strstr(status_of(d4, OBJ_SECRET, "shop-tls")->description,

@@ -1,0 +1,120 @@
+/* Shared between the files of the translation memo only (memo.h is its
+ * API): memo.c (what the driver calls), memo_key.c (fingerprints and
+ * keys), memo_store.c (the table of kept resources, the in-order
+ * sequences, the keys remembered by identity, the sweep and the stats),
+ * memo_http.c (ingress_http spliced from its hosts' bytes). */
+#ifndef CAIRN_XDS_MEMO_INTERNAL_H
+#define CAIRN_XDS_MEMO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xds/memo.h"
+#include "xds/translate_internal.h"
+
+/* Cluster fingerprints of one translation, by address: every route
+ * names clusters that translate_clusters already hashed. */
+struct fp_memo {
+	const void **keys;
+	uint64_t *values;
+	size_t n, cap;
+};
+
+struct cache_slot {
+	uint64_t key; /* 0 = empty */
+	struct xds_blob *blob; /* one reference */
+	unsigned gen; /* the last translation that used it */
+	bool flag; /* a side effect to replay (memo_blob) */
+};
+
+/* A loop's resources in the order it made them (translation_seq_get). */
+struct seq_entry {
+	const void *id;
+	uint64_t key;
+	struct xds_blob *blob; /* one reference */
+	bool flag;
+};
+
+struct seq {
+	struct seq_entry *v;
+	size_t n, cap;
+};
+
+/* ingress_http as last assembled (memo_http_finish): its bytes, its
+ * hosts' keys (0: not cached, never matched) and the offset after each
+ * host. */
+struct http_layout {
+	struct xds_blob *blob; /* one reference, or NULL */
+	uint64_t *keys;
+	size_t *ends;
+	size_t n, head; /* head: the bytes before the first host */
+	uint64_t rc_key; /* of all its hosts (0: some host not cached) */
+	size_t kept; /* hosts copied by the last assembly (stats) */
+};
+
+struct translate_cache {
+	struct cache_slot *slots;
+	size_t n, cap; /* cap: 0 or a power of two */
+	size_t live; /* slots used by the current translation */
+	unsigned gen;
+	uint64_t opts_fp;
+	bool verify; /* CAIRN_TRANSLATE_VERIFY */
+	size_t hits, misses; /* of the last translation */
+	/* Keys by address of the objects of `held` (the last DAG, one
+	 * reference): vhosts by their routes array, clusters and
+	 * ClusterLoadAssignments by themselves. `next` is being filled by
+	 * the current translation. */
+	struct dag *held;
+	struct fp_memo *known, *next;
+	size_t known_hits; /* of the last translation */
+	/* Of the last translation (objects of `held`) and of the current
+	 * one; seq_hits: found in `seqs` by the current one. */
+	struct seq seqs[MEMO_COUNT], next_seqs[MEMO_COUNT];
+	size_t seq_hits;
+	struct snapshot *last; /* the last translation's (one reference) */
+	struct http_layout http;
+};
+
+/* memo_key.c: an address-keyed table of fingerprints (the slot of key,
+ * added when add is set; NULL when absent). */
+uint64_t *fp_memo_slot(struct fp_memo *m, const void *key, bool add);
+void fp_memo_free(struct fp_memo *m);
+
+/* memo_key.c: keys of a translation's resources; 0 means not kept by key
+ * (no cache, or inputs that are Secrets). */
+uint64_t options_fingerprint(const struct translate_options *o);
+uint64_t translation_key_vhost(const struct translation *t,
+    const struct dag_vhost *vh, bool proxyless);
+uint64_t translation_key_cluster(const struct translation *t,
+    const struct dag_cluster *dc);
+uint64_t translation_key_endpoints(const struct translation *t,
+    const struct dag_endpoints *de);
+uint64_t translation_key_name(const struct translation *t, const char *kind,
+    const char *name);
+uint64_t translation_key_combine(uint64_t h, uint64_t key);
+
+/* memo_store.c: keys remembered by the address of an object of the last
+ * DAG (known_key), recorded for the next translation (known_put),
+ * compared in verify mode (known_check). */
+uint64_t known_key(const struct translation *t, const void *id);
+uint64_t known_next(const struct translation *t, const void *id);
+void known_put(const struct translation *t, const void *id, uint64_t key);
+void known_check(const struct translation *t, const void *id, uint64_t key);
+
+/* memo_store.c: kept bytes by key (borrowed), and keeping them. */
+struct xds_blob *translation_cache_get(struct translation *t, uint64_t key,
+    bool *flag);
+void translation_cache_put(struct translation *t, uint64_t key,
+    struct xds_blob *blob, bool flag);
+/* memo_store.c: the in-order sequence of loop s (borrowed), and adding
+ * to the next one. */
+struct xds_blob *translation_seq_get(struct translation *t, enum memo_kind s,
+    const void *id, uint64_t *key, bool *flag);
+void translation_seq_put(struct translation *t, enum memo_kind s,
+    const void *id, uint64_t key, struct xds_blob *blob, bool flag);
+/* memo_store.c: the last ingress_http layout, NULL without a cache or in
+ * verify mode. */
+struct http_layout *translation_http_layout(struct translation *t);
+
+#endif

@@ -1,0 +1,444 @@
+/* The store of the translation memo (memo.h): the table of kept
+ * resources by key, each loop's resources in the order it made them (the
+ * in-order sequences), the keys remembered by the address of an object
+ * of the last DAG, and, at the end of a translation, the sweep of what it
+ * did not use and the stats.
+ *
+ * Remembering keys by identity: a DAG is immutable, and the parts of an
+ * incremental DAG (dag.h) are shared from build to build, so a cluster,
+ * ClusterLoadAssignment or virtual host (its routes array) at the same
+ * address as in the last DAG is the same object with the same key. The
+ * store holds a reference to the last DAG until the next translation is
+ * done: no address of it can be reused by a new object meanwhile. Verify
+ * mode hashes anyway and aborts on a remembered key that differs. */
+#include "xds/memo_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dag/fields.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* --- the cache ---------------------------------------------------------- */
+
+static void
+seq_clear(struct seq *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		xds_blob_unref(q->v[i].blob);
+	free(q->v);
+	memset(q, 0, sizeof *q);
+}
+
+/* The key remembered for the object at id in the last DAG, or 0. In
+ * verify mode nothing is remembered: every key is hashed and compared
+ * (known_check). */
+uint64_t
+known_key(const struct translation *t, const void *id)
+{
+	struct translate_cache *c = t->cache;
+	uint64_t *v;
+
+	if (c == NULL || id == NULL || c->known == NULL || c->verify)
+		return 0;
+	if ((v = fp_memo_slot(c->known, id, false)) == NULL)
+		return 0;
+	c->known_hits++;
+	return *v;
+}
+
+/* The key the current translation put for id, or 0 (also in verify
+ * mode, which hashes every time). */
+uint64_t
+known_next(const struct translation *t, const void *id)
+{
+	struct translate_cache *c = t->cache;
+	uint64_t *v;
+
+	if (c == NULL || id == NULL || c->next == NULL || c->verify ||
+	    (v = fp_memo_slot(c->next, id, false)) == NULL)
+		return 0;
+	return *v;
+}
+
+void
+known_put(const struct translation *t, const void *id, uint64_t key)
+{
+	struct translate_cache *c = t->cache;
+
+	if (c == NULL || id == NULL || c->next == NULL)
+		return;
+	*fp_memo_slot(c->next, id, true) = key;
+}
+
+void
+known_check(const struct translation *t, const void *id, uint64_t key)
+{
+	struct translate_cache *c = t->cache;
+	uint64_t *v;
+
+	if (c == NULL || !c->verify || id == NULL || c->known == NULL ||
+	    (v = fp_memo_slot(c->known, id, false)) == NULL || *v == key)
+		return;
+	fprintf(stderr, "cairn: translate cache: the key remembered for an "
+	    "object of the last DAG is not its hash (was it changed in "
+	    "place?)\n");
+	abort();
+}
+
+struct translate_cache *
+translate_cache_new(void)
+{
+	struct translate_cache *c = xcalloc(1, sizeof *c);
+	const char *v = getenv("CAIRN_TRANSLATE_VERIFY");
+
+	c->verify = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	if (c->verify) {
+		/* A table that does not match its struct leaves fields out of
+		 * the keys. */
+		char buf[256];
+		const char *err = dag_fields_check(&memo_options_fields, buf,
+		    sizeof buf);
+
+		for (size_t i = 0; err == NULL && i < dag_nfield_tables; i++)
+			err = dag_fields_check(dag_field_tables[i], buf, sizeof buf);
+		if (err != NULL) {
+			fprintf(stderr, "cairn: translate cache: %s\n", err);
+			abort();
+		}
+	}
+	return c;
+}
+
+void
+translate_cache_free(struct translate_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].key != 0)
+			xds_blob_unref(c->slots[i].blob);
+	free(c->slots);
+	fp_memo_free(c->known);
+	fp_memo_free(c->next);
+	for (int i = 0; i < MEMO_COUNT; i++) {
+		seq_clear(&c->seqs[i]);
+		seq_clear(&c->next_seqs[i]);
+	}
+	dag_free(c->held);
+	snapshot_unref(c->last);
+	xds_blob_unref(c->http.blob);
+	free(c->http.keys);
+	free(c->http.ends);
+	free(c);
+}
+
+void
+translate_cache_snapshot(struct translation *t, struct snapshot *snap)
+{
+	struct translate_cache *c = t->cache;
+
+	if (c == NULL)
+		return;
+	snapshot_unref(c->last);
+	c->last = snap != NULL ? snapshot_ref(snap) : NULL;
+}
+
+const struct snapshot *
+translate_cache_last_snapshot(const struct translation *t)
+{
+	return t->cache != NULL ? t->cache->last : NULL;
+}
+
+struct http_layout *
+translation_http_layout(struct translation *t)
+{
+	return t->cache != NULL && !t->cache->verify ? &t->cache->http : NULL;
+}
+
+struct translate_cache_stats
+translate_cache_stats(const struct translate_cache *c)
+{
+	struct translate_cache_stats st = { 0 };
+
+	if (c != NULL) {
+		st.in_order = c->seq_hits;
+		st.by_key = c->hits;
+		st.serialized = c->misses;
+		st.http_kept = c->http.kept;
+	}
+	return st;
+}
+
+static struct cache_slot *
+cache_slot(const struct translate_cache *c, uint64_t key)
+{
+	size_t j = (size_t)key & (c->cap - 1);
+
+	while (c->slots[j].key != 0 && c->slots[j].key != key)
+		j = (j + 1) & (c->cap - 1);
+	return &c->slots[j];
+}
+
+/* Rehash into cap slots, keeping only what the current translation used
+ * when sweep is set. */
+static void
+cache_rehash(struct translate_cache *c, size_t cap, bool sweep)
+{
+	struct cache_slot *old = c->slots;
+	size_t oldcap = c->cap;
+
+	c->slots = xcalloc(cap, sizeof *c->slots);
+	c->cap = cap;
+	c->n = 0;
+	for (size_t i = 0; i < oldcap; i++) {
+		if (old[i].key == 0)
+			continue;
+		if (sweep && old[i].gen != c->gen) {
+			xds_blob_unref(old[i].blob);
+			continue;
+		}
+		*cache_slot(c, old[i].key) = old[i];
+		c->n++;
+	}
+	if (sweep)
+		c->live = c->n; /* what is left is what this one used */
+	free(old);
+}
+
+void
+translate_cache_begin(struct translation *t)
+{
+	struct translate_cache *c = t->cache;
+
+	if (c == NULL)
+		return;
+	t->opts_fp = options_fingerprint(t->opts);
+	if (c->opts_fp != t->opts_fp) {
+		/* Other options: nothing is reused (the keys include them,
+		 * this only frees the memory sooner). */
+		c->gen++;
+		if (c->cap > 0)
+			cache_rehash(c, c->cap, true);
+		c->opts_fp = t->opts_fp;
+		/* Keys include the options: forget them. */
+		fp_memo_free(c->known);
+		c->known = NULL;
+		for (int i = 0; i < MEMO_COUNT; i++)
+			seq_clear(&c->seqs[i]);
+	}
+	c->gen++;
+	c->live = 0;
+	c->hits = c->misses = c->known_hits = c->seq_hits = 0;
+	c->http.kept = 0;
+	memset(t->seq_pos, 0, sizeof t->seq_pos);
+	for (int i = 0; i < MEMO_COUNT; i++) {
+		/* About as many as last time: no growing. */
+		seq_clear(&c->next_seqs[i]);
+		c->next_seqs[i].cap = c->seqs[i].n + 64;
+		c->next_seqs[i].v = xreallocarray(NULL, c->next_seqs[i].cap,
+		    sizeof *c->next_seqs[i].v);
+	}
+	fp_memo_free(c->next);
+	c->next = xcalloc(1, sizeof *c->next);
+	if (c->known != NULL && c->known->n > 0) {
+		/* About as many objects as last time: no growing. */
+		for (c->next->cap = 1024; c->next->cap < 2 * (c->known->n + 1);
+		    c->next->cap *= 2)
+			;
+		c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
+		c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
+	}
+	t->cluster_fps = xcalloc(1, sizeof *t->cluster_fps);
+	/* One entry per cluster: sized once, not grown by doubling. */
+	for (t->cluster_fps->cap = 1024;
+	    t->cluster_fps->cap < 2 * (t->dag->nclusters + 1);
+	    t->cluster_fps->cap *= 2)
+		;
+	t->cluster_fps->keys = xcalloc(t->cluster_fps->cap,
+	    sizeof *t->cluster_fps->keys);
+	t->cluster_fps->values = xcalloc(t->cluster_fps->cap,
+	    sizeof *t->cluster_fps->values);
+	t->vhost_fps = xcalloc(t->dag->nvhosts + 1, sizeof *t->vhost_fps);
+}
+
+void
+translate_cache_end(struct translation *t)
+{
+	struct translate_cache *c = t->cache;
+	size_t cap = 64, live = 0;
+
+	if (t->cluster_fps != NULL) {
+		free(t->cluster_fps->keys);
+		free(t->cluster_fps->values);
+		free(t->cluster_fps);
+		t->cluster_fps = NULL;
+	}
+	free(t->vhost_fps);
+	t->vhost_fps = NULL;
+	if (c == NULL)
+		return;
+	/* What this translation hashed is what the next one may trust, as
+	 * long as this DAG stays alive (the DAG is not changed, only its
+	 * owners are counted). */
+	fp_memo_free(c->known);
+	c->known = c->next;
+	c->next = NULL;
+	dag_free(c->held);
+	c->held = dag_ref((struct dag *)(t->owner != NULL ? t->owner : t->dag));
+	/* What this translation made in order is what the next one walks. */
+	for (int i = 0; i < MEMO_COUNT; i++) {
+		seq_clear(&c->seqs[i]);
+		c->seqs[i] = c->next_seqs[i];
+		memset(&c->next_seqs[i], 0, sizeof c->next_seqs[i]);
+	}
+	if (c->cap == 0)
+		return;
+	/* What this translation did not use is gone from the DAG. Resources
+	 * found in order did not touch their slots: count them as used (a
+	 * few may share a key, which only delays a sweep). */
+	live = c->live + c->seq_hits;
+	if (live > c->n)
+		live = c->n;
+	while (live * 2 >= cap)
+		cap *= 2;
+	/* A few unused entries (one file changed) are not worth building
+	 * the table again: they stay until more accumulate. Their keys
+	 * still hash their inputs, so one that is looked up again is still
+	 * right. */
+	if (c->cap >= cap && c->cap <= 2 * cap && (c->n - live) * 16 < c->n)
+		return;
+	/* Keep what the next translation may find in order. */
+	for (int i = 0; i < MEMO_COUNT; i++) {
+		for (size_t j = 0; j < c->seqs[i].n; j++) {
+			struct cache_slot *sl = cache_slot(c, c->seqs[i].v[j].key);
+
+			if (sl->key != 0 && sl->gen != c->gen) {
+				sl->gen = c->gen;
+				c->live++;
+			}
+		}
+	}
+	while (c->live * 2 >= cap)
+		cap *= 2;
+	cache_rehash(c, cap, true);
+	log_debug("translate cache: %zu reused, %zu in order, %zu serialized, "
+	    "%zu kept, %zu keys known", c->hits, c->seq_hits, c->misses, c->n,
+	    c->known_hits);
+}
+
+struct xds_blob *
+translation_cache_get(struct translation *t, uint64_t key, bool *flag)
+{
+	struct translate_cache *c = t->cache;
+	struct cache_slot *s;
+
+	if (c == NULL || key == 0 || c->cap == 0)
+		return NULL;
+	s = cache_slot(c, key);
+	if (s->key == 0)
+		return NULL;
+	if (s->gen != c->gen) {
+		s->gen = c->gen;
+		c->live++;
+	}
+	if (c->verify)
+		return NULL; /* build it anyway: translation_cache_put compares */
+	c->hits++;
+	if (flag != NULL)
+		*flag = s->flag;
+	return s->blob;
+}
+
+void
+translation_cache_put(struct translation *t, uint64_t key, struct xds_blob *blob,
+    bool flag)
+{
+	struct translate_cache *c = t->cache;
+	struct cache_slot *s;
+
+	if (c == NULL || key == 0)
+		return;
+	c->misses++;
+	if ((c->n + 1) * 2 > c->cap)
+		cache_rehash(c, c->cap ? c->cap * 2 : 64, false);
+	s = cache_slot(c, key);
+	if (s->key != 0) {
+		/* Only in verify mode: the cached bytes must be what the
+		 * translator makes now. */
+		if (s->blob->len != blob->len || s->flag != flag ||
+		    memcmp(s->blob->bytes, blob->bytes, blob->len) != 0) {
+			fprintf(stderr, "cairn: translate cache: stale bytes for %s "
+			    "(a DAG field the translator reads is missing from "
+			    "its table in src/dag/fields.c)\n",
+			    blob->name);
+			abort();
+		}
+		xds_blob_unref(s->blob);
+	} else {
+		c->n++;
+	}
+	if (s->key == 0 || s->gen != c->gen)
+		c->live++;
+	s->key = key;
+	s->blob = xds_blob_ref(blob);
+	s->gen = c->gen;
+	s->flag = flag;
+}
+
+struct xds_blob *
+translation_pack(struct translation *t, const char *name,
+    const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	struct xds_blob *b = xds_blob_new(name, len);
+
+	(void)t;
+	xds_blob_seal(b, protobuf_c_message_pack(m, b->bytes));
+	return b;
+}
+
+
+/* How far past its cursor a loop looks for an object: a few objects
+ * removed since last time are skipped over. */
+#define SEQ_WINDOW 8
+
+struct xds_blob *
+translation_seq_get(struct translation *t, enum memo_kind s,
+    const void *id, uint64_t *key, bool *flag)
+{
+	struct translate_cache *c = t->cache;
+	const struct seq *q;
+	size_t pos = t->seq_pos[s];
+
+	if (c == NULL || id == NULL || c->verify)
+		return NULL;
+	q = &c->seqs[s];
+	for (size_t k = pos; k < q->n && k < pos + SEQ_WINDOW; k++) {
+		if (q->v[k].id != id)
+			continue;
+		t->seq_pos[s] = k + 1;
+		c->seq_hits++;
+		*key = q->v[k].key;
+		if (flag != NULL)
+			*flag = q->v[k].flag;
+		return q->v[k].blob;
+	}
+	return NULL;
+}
+
+void
+translation_seq_put(struct translation *t, enum memo_kind s,
+    const void *id, uint64_t key, struct xds_blob *blob, bool flag)
+{
+	struct translate_cache *c = t->cache;
+	struct seq_entry e = { .id = id, .key = key, .flag = flag };
+
+	if (c == NULL || id == NULL || key == 0 || blob == NULL)
+		return;
+	e.blob = xds_blob_ref(blob);
+	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
+}
