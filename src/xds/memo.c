@@ -435,7 +435,7 @@ struct cache_slot {
 	bool flag; /* a side effect to replay (memo_blob) */
 };
 
-/* A loop's resources in the order it made them (translation_seq_get). */
+/* A loop's resources in the order it made them (translation_seq_take). */
 struct seq_entry {
 	const void *id;
 	uint64_t key;
@@ -851,12 +851,18 @@ translation_pack(struct translation *t, const char *name,
  * removed since last time are skipped over. */
 #define SEQ_WINDOW 8
 
+/* The blob the last translation made in order for id, with the last
+ * sequence's reference handed to the caller (its entry is left empty:
+ * the cursor never goes back), or NULL. Handing the reference on
+ * instead of counting another and dropping the old one spares a write
+ * to every reused blob on every build. */
 static struct xds_blob *
-translation_seq_get(struct translation *t, enum memo_kind s,
+translation_seq_take(struct translation *t, enum memo_kind s,
     const void *id, uint64_t *key, bool *flag)
 {
 	struct translate_cache *c = t->cache;
-	const struct seq *q;
+	struct seq *q;
+	struct xds_blob *b;
 	size_t pos = t->seq_pos[s];
 
 	if (c == NULL || id == NULL || c->verify)
@@ -865,26 +871,34 @@ translation_seq_get(struct translation *t, enum memo_kind s,
 	for (size_t k = pos; k < q->n && k < pos + SEQ_WINDOW; k++) {
 		if (q->v[k].id != id)
 			continue;
+		if ((b = q->v[k].blob) == NULL)
+			return NULL;
+		q->v[k].blob = NULL;
 		t->seq_pos[s] = k + 1;
 		c->seq_hits++;
 		*key = q->v[k].key;
 		if (flag != NULL)
 			*flag = q->v[k].flag;
-		return q->v[k].blob;
+		return b;
 	}
 	return NULL;
 }
 
+/* Records blob for the next translation's walk: with a reference of its
+ * own, or, when give is set, with the caller's. */
 static void
 translation_seq_put(struct translation *t, enum memo_kind s,
-    const void *id, uint64_t key, struct xds_blob *blob, bool flag)
+    const void *id, uint64_t key, struct xds_blob *blob, bool flag, bool give)
 {
 	struct translate_cache *c = t->cache;
 	struct seq_entry e = { .id = id, .key = key, .flag = flag };
 
-	if (c == NULL || id == NULL || key == 0 || blob == NULL)
+	if (c == NULL || id == NULL || key == 0 || blob == NULL) {
+		if (give)
+			xds_blob_unref(blob);
 		return;
-	e.blob = xds_blob_ref(blob);
+	}
+	e.blob = give ? blob : xds_blob_ref(blob);
 	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
 }
 
@@ -942,9 +956,9 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 	const char *name = NULL;
 	ProtobufCMessage *m;
 	uint64_t key = 0;
-	bool flag = false, saved;
+	bool flag = false, saved, taken;
 
-	if ((b = translation_seq_get(t, k, id, &key, &flag)) == NULL) {
+	if (!(taken = (b = translation_seq_take(t, k, id, &key, &flag)) != NULL)) {
 		if (!memo_wanted(k, obj))
 			return NULL;
 		key = memo_key(t, k, obj);
@@ -955,7 +969,7 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 	if (b != NULL) {
 		/* Making it had a side effect: so has reusing it. */
 		t->proxyless_no_cluster |= flag;
-		translation_seq_put(t, k, id, key, b, flag);
+		translation_seq_put(t, k, id, key, b, flag, taken);
 		return xds_blob_ref(b);
 	}
 	mark = arena_mark(&t->arena);
@@ -974,7 +988,7 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 		/* What is not kept by key is found in order only: any key
 		 * but 0 records it. */
 		translation_seq_put(t, k, id, make_blob != NULL ? 1 : key, b,
-		    flag);
+		    flag, false);
 	}
 	arena_release(&t->arena, &mark);
 	if (b == NULL && keyp != NULL)
@@ -992,10 +1006,8 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 	ProtobufCMessage *m;
 
 	if (t->cache != NULL) {
-		if ((b = memo_blob(t, k, obj, make, NULL, NULL)) != NULL) {
-			snapshot_builder_add_blob(t->out, type, b, named_only);
-			xds_blob_unref(b);
-		}
+		if ((b = memo_blob(t, k, obj, make, NULL, NULL)) != NULL)
+			snapshot_builder_give_blob(t->out, type, b, named_only);
 		return;
 	}
 	if (!memo_wanted(k, obj))
@@ -1143,8 +1155,7 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 		out = http_assemble(t, field, head, len, h->frags, h->keys, h->n);
 		if (l != NULL)
 			l->rc_key = h->rc_cacheable ? h->rc_key : 0;
-		snapshot_builder_add_blob(t->out, XDS_ROUTE, out, false);
-		xds_blob_unref(out);
+		snapshot_builder_give_blob(t->out, XDS_ROUTE, out, false);
 	}
 	for (size_t i = 0; i < h->n; i++)
 		xds_blob_unref(h->frags[i]);
