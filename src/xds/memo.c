@@ -78,9 +78,9 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 	const char *name = NULL;
 	ProtobufCMessage *m;
 	uint64_t key = 0;
-	bool flag = false, saved;
+	bool flag = false, saved, taken;
 
-	if ((b = translation_seq_get(t, k, id, &key, &flag)) == NULL) {
+	if (!(taken = (b = translation_seq_take(t, k, id, &key, &flag)) != NULL)) {
 		if (!memo_wanted(k, obj))
 			return NULL;
 		key = memo_key(t, k, obj);
@@ -91,7 +91,7 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 	if (b != NULL) {
 		/* Making it had a side effect: so has reusing it. */
 		t->proxyless_no_cluster |= flag;
-		translation_seq_put(t, k, id, key, b, flag);
+		translation_seq_put(t, k, id, key, b, flag, taken);
 		return xds_blob_ref(b);
 	}
 	mark = arena_mark(&t->arena);
@@ -110,7 +110,7 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 		/* What is not kept by key is found in order only: any key
 		 * but 0 records it. */
 		translation_seq_put(t, k, id, make_blob != NULL ? 1 : key, b,
-		    flag);
+		    flag, false);
 	}
 	arena_release(&t->arena, &mark);
 	if (b == NULL && keyp != NULL)
@@ -128,10 +128,8 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 	ProtobufCMessage *m;
 
 	if (t->cache != NULL) {
-		if ((b = memo_blob(t, k, obj, make, NULL, NULL)) != NULL) {
-			snapshot_builder_add_blob(t->out, type, b, named_only);
-			xds_blob_unref(b);
-		}
+		if ((b = memo_blob(t, k, obj, make, NULL, NULL)) != NULL)
+			snapshot_builder_give_blob(t->out, type, b, named_only);
 		return;
 	}
 	if (!memo_wanted(k, obj))

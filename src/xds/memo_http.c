@@ -161,8 +161,7 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 		    h->keys, h->n);
 		if (l != NULL)
 			l->rc_key = h->rc_cacheable ? h->rc_key : 0;
-		snapshot_builder_add_blob(t->out, XDS_ROUTE, out, false);
-		xds_blob_unref(out);
+		snapshot_builder_give_blob(t->out, XDS_ROUTE, out, false);
 	}
 	for (size_t i = 0; i < h->n; i++)
 		xds_blob_unref(h->frags[i]);

@@ -28,7 +28,7 @@ struct cache_slot {
 	bool flag; /* a side effect to replay (memo_blob) */
 };
 
-/* A loop's resources in the order it made them (translation_seq_get). */
+/* A loop's resources in the order it made them (translation_seq_take). */
 struct seq_entry {
 	const void *id;
 	uint64_t key;
@@ -107,12 +107,13 @@ struct xds_blob *translation_cache_get(struct translation *t, uint64_t key,
     bool *flag);
 void translation_cache_put(struct translation *t, uint64_t key,
     struct xds_blob *blob, bool flag);
-/* memo_store.c: the in-order sequence of loop s (borrowed), and adding
- * to the next one. */
-struct xds_blob *translation_seq_get(struct translation *t, enum memo_kind s,
+/* memo_store.c: the in-order sequence of loop s (its reference handed
+ * to the caller), and adding to the next one (with a reference of its
+ * own, or the caller's when give is set). */
+struct xds_blob *translation_seq_take(struct translation *t, enum memo_kind s,
     const void *id, uint64_t *key, bool *flag);
 void translation_seq_put(struct translation *t, enum memo_kind s,
-    const void *id, uint64_t key, struct xds_blob *blob, bool flag);
+    const void *id, uint64_t key, struct xds_blob *blob, bool flag, bool give);
 /* memo_store.c: the last ingress_http layout, NULL without a cache or in
  * verify mode. */
 struct http_layout *translation_http_layout(struct translation *t);

@@ -406,12 +406,18 @@ translation_pack(struct translation *t, const char *name,
  * removed since last time are skipped over. */
 #define SEQ_WINDOW 8
 
+/* The blob the last translation made in order for id, with the last
+ * sequence's reference handed to the caller (its entry is left empty:
+ * the cursor never goes back), or NULL. Handing the reference on
+ * instead of counting another and dropping the old one spares a write
+ * to every reused blob on every build. */
 struct xds_blob *
-translation_seq_get(struct translation *t, enum memo_kind s,
+translation_seq_take(struct translation *t, enum memo_kind s,
     const void *id, uint64_t *key, bool *flag)
 {
 	struct translate_cache *c = t->cache;
-	const struct seq *q;
+	struct seq *q;
+	struct xds_blob *b;
 	size_t pos = t->seq_pos[s];
 
 	if (c == NULL || id == NULL || c->verify)
@@ -420,25 +426,31 @@ translation_seq_get(struct translation *t, enum memo_kind s,
 	for (size_t k = pos; k < q->n && k < pos + SEQ_WINDOW; k++) {
 		if (q->v[k].id != id)
 			continue;
+		if ((b = q->v[k].blob) == NULL)
+			return NULL;
+		q->v[k].blob = NULL;
 		t->seq_pos[s] = k + 1;
 		c->seq_hits++;
 		*key = q->v[k].key;
 		if (flag != NULL)
 			*flag = q->v[k].flag;
-		return q->v[k].blob;
+		return b;
 	}
 	return NULL;
 }
 
 void
 translation_seq_put(struct translation *t, enum memo_kind s,
-    const void *id, uint64_t key, struct xds_blob *blob, bool flag)
+    const void *id, uint64_t key, struct xds_blob *blob, bool flag, bool give)
 {
 	struct translate_cache *c = t->cache;
 	struct seq_entry e = { .id = id, .key = key, .flag = flag };
 
-	if (c == NULL || id == NULL || key == 0 || blob == NULL)
+	if (c == NULL || id == NULL || key == 0 || blob == NULL) {
+		if (give)
+			xds_blob_unref(blob);
 		return;
-	e.blob = xds_blob_ref(blob);
+	}
+	e.blob = give ? blob : xds_blob_ref(blob);
 	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
 }

@@ -186,6 +186,13 @@ void
 snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only)
 {
+	snapshot_builder_give_blob(b, type, xds_blob_ref(blob), named_only);
+}
+
+void
+snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
+    struct xds_blob *blob, bool named_only)
+{
 	struct snapshot *s = b->snap;
 	struct xds_resource_set *set = &s->types[type];
 	struct xds_resource r = {
@@ -197,7 +204,7 @@ snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
 	};
 
 	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
-	ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, xds_blob_ref(blob));
+	ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, blob);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
 }
 
@@ -252,18 +259,39 @@ merge_runs(const struct xds_resource *x, size_t nx,
 /* Sorts the set by name, keeping one of equal names. The translator
  * mostly emits in name order already: strictly ascending names are
  * sorted and unique, one compare each; up to 16 ascending runs are
- * merged; anything else is sorted. */
+ * merged; anything else is sorted. Most names are those of the last
+ * snapshot's shared blobs (prev, sorted and unique: the very same
+ * strings): two neighbours found in it in that order are ascending
+ * without a compare. */
 static void
-resource_set_sort(struct xds_resource_set *set)
+resource_set_sort(struct xds_resource_set *set,
+    const struct xds_resource_set *prev)
 {
 	size_t starts[17], nruns = 1, out = 0;
+	size_t np = prev != NULL ? prev->n : 0, at = 0;
 	struct xds_resource *tmp;
-	bool dup = false;
+	bool dup = false, a_in = false;
 
+	/* at: where in prev the next item is looked for (a few places on:
+	 * resources removed since). a_in: item i - 1 is prev's at - 1. */
+	if (set->n > 0 && np > 0 && prev->items[0].name == set->items[0].name) {
+		a_in = true;
+		at = 1;
+	}
 	starts[0] = 0;
 	for (size_t i = 1; i < set->n; i++) {
-		int c = strcmp(set->items[i - 1].name, set->items[i].name);
+		bool b_in = false;
+		int c;
 
+		for (size_t d = 0; d < 4 && at + d < np; d++)
+			if (prev->items[at + d].name == set->items[i].name) {
+				b_in = true;
+				at += d + 1;
+				break;
+			}
+		c = a_in && b_in ? -1 :
+		    strcmp(set->items[i - 1].name, set->items[i].name);
+		a_in = b_in;
 		if (c < 0)
 			continue;
 		if (nruns == 16) {
@@ -473,7 +501,7 @@ resource_set_finish(struct xds_resource_set *set,
 	unsigned char buf[4096];
 	size_t nb = 0;
 
-	resource_set_sort(set);
+	resource_set_sort(set, prev);
 	if (same_list(set, prev)) {
 		set->version = prev->version;
 		memcpy(set->version_hex, prev->version_hex,

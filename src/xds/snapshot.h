@@ -115,6 +115,9 @@ void snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 /* A shared resource (takes a reference): no copy, no hashing. */
 void snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only);
+/* The same, with the caller's reference handed to the snapshot. */
+void snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
+    struct xds_blob *blob, bool named_only);
 /* The hash naming a cluster in xds_resource.uses. */
 uint64_t xds_name_hash(const char *name);
 /* Records that the Listener or RouteConfiguration (type, name) sends

@@ -42,8 +42,7 @@ translation_emit(struct translation *t, enum xds_type type, const char *name,
 		/* A blob, which the next snapshot may share. */
 		struct xds_blob *b = translation_pack(t, name, m);
 
-		snapshot_builder_add_blob(t->out, type, b, named_only);
-		xds_blob_unref(b);
+		snapshot_builder_give_blob(t->out, type, b, named_only);
 		return;
 	}
 	/* Straight into the snapshot: serialized once, never copied. */
@@ -61,25 +60,6 @@ translation_has_routes(const struct translation *t)
 		for (size_t j = 0; j < t->dag->vhosts[i].nroutes; j++)
 			if (!t->dag->vhosts[i].routes[j].secure_only)
 				return true;
-	return false;
-}
-
-/* Contour adds its Lua filter to every connection manager; cairn adds it
- * once some route or service has cookieRewritePolicies, so that listeners
- * without them do not change. */
-bool
-translation_cookie_rewrites(const struct translation *t)
-{
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		for (size_t j = 0; j < t->dag->vhosts[i].nroutes; j++) {
-			const struct dag_route *r = &t->dag->vhosts[i].routes[j];
-
-			if (r->ncookie_rewrites > 0)
-				return true;
-			for (size_t k = 0; k < r->nclusters; k++)
-				if (r->clusters[k].ncookie_rewrites > 0)
-					return true;
-		}
 	return false;
 }
 
@@ -129,15 +109,17 @@ has_hash(const uint64_t *v, size_t n, uint64_t h)
 }
 
 /* The clusters vh's routes send traffic to (weighted backends and
- * mirrors), as a blob of uint64: how many of them port 80 routes to, then
- * the hashes, those first, each once. What forwards where follows the
+ * mirrors), as a blob of uint64: how many of them port 80 routes to,
+ * whether some route or backend has cookieRewritePolicies (USES_COOKIES),
+ * then the hashes, those first, each once. What forwards where follows the
  * translator (translate_route.c route(), translate_http_view,
  * secure_view): a route with backends forwards on port 80 unless it is
  * https-only, a TLS host's redirect or an https redirect; on 443 the
  * redirects forward too. A host whose routes are the last build's (the
  * same array: the memo finds it in order) reuses the last blob, so a change costs
  * a walk of the changed hosts' routes only. The caller unrefs the blob. */
-#define USES_HEAD 1
+#define USES_HEAD 2
+#define USES_COOKIES 1
 static struct xds_blob *
 vhost_uses(struct translation *t, const void *obj)
 {
@@ -145,8 +127,21 @@ vhost_uses(struct translation *t, const void *obj)
 	struct name_hashes *memo = t->name_hashes;
 	uint64_t *v = NULL;
 	size_t n = 0, cap = 0, nhttp = 0;
+	uint64_t head[USES_HEAD] = { 0, 0 };
 	struct xds_blob *b;
 
+	/* Contour adds its Lua filter to every connection manager; cairn
+	 * adds it once some route or service has cookieRewritePolicies, so
+	 * that listeners without them do not change. */
+	for (size_t j = 0; j < vh->nroutes; j++) {
+		const struct dag_route *r = &vh->routes[j];
+
+		if (r->ncookie_rewrites > 0)
+			head[1] = USES_COOKIES;
+		for (size_t k = 0; k < r->nclusters; k++)
+			if (r->clusters[k].ncookie_rewrites > 0)
+				head[1] = USES_COOKIES;
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t j = 0; j < vh->nroutes; j++) {
 			const struct dag_route *r = &vh->routes[j];
@@ -175,7 +170,8 @@ vhost_uses(struct translation *t, const void *obj)
 			nhttp = n;
 	}
 	b = xds_blob_new("", (n + USES_HEAD) * sizeof(uint64_t));
-	memcpy(b->bytes, &(uint64_t){ nhttp }, sizeof(uint64_t));
+	head[0] = nhttp;
+	memcpy(b->bytes, head, sizeof head);
 	if (n > 0)
 		memcpy(b->bytes + USES_HEAD * sizeof(uint64_t), v, n * sizeof *v);
 	free(v);
@@ -205,7 +201,8 @@ translation_cluster(const struct dag *dag, const char *name)
 /* What each Listener, RouteConfiguration and EDS Cluster uses, for the
  * ADS warming gate (SPEC §8): recorded from the DAG, not decoded from the
  * resources, in each type's name order (the snapshot then finds them in
- * one walk). Envoy's route configurations only: a proxyless client's
+ * one walk). Sets t->cookie_lua on the way (the same per-host blobs say
+ * it), so it runs before the listeners are made. Envoy's route configurations only: a proxyless client's
  * RouteConfiguration <fqdn> always comes before the clusters it names
  * (warming.h), so it never waits. */
 static void
@@ -230,7 +227,7 @@ translate_uses(struct translation *t)
 	for (size_t i = 0; i < dag->nvhosts; i++) {
 		const struct dag_vhost *vh = &dag->vhosts[i];
 		struct xds_blob *b;
-		uint64_t nhttp;
+		uint64_t head[USES_HEAD];
 		size_t n;
 
 		if (vh->tls != NULL && vh->tls->tcpproxy != NULL)
@@ -253,15 +250,17 @@ translate_uses(struct translation *t)
 				    vh->jwt_providers[k].cluster->name));
 		b = memo_blob(t, MEMO_USES, vh, NULL, vhost_uses, NULL);
 		n = b->len / sizeof(uint64_t) - USES_HEAD;
-		memcpy(&nhttp, b->bytes, sizeof nhttp);
+		memcpy(head, b->bytes, sizeof head);
+		if (head[1] & USES_COOKIES)
+			t->cookie_lua = true;
 		if (nall + n > capall) {
 			capall = (nall + n) * 2;
 			all = xreallocarray(all, capall, sizeof *all);
 		}
-		if (nhttp > 0) /* all may still be NULL: no NULL + 0 (UBSan) */
+		if (head[0] > 0) /* all may still be NULL: no NULL + 0 (UBSan) */
 			memcpy(all + nall, b->bytes + USES_HEAD * sizeof(uint64_t),
-			    nhttp * sizeof *all);
-		nall += nhttp;
+			    head[0] * sizeof *all);
+		nall += head[0];
 		if (vh->tls != NULL && n > 0) {
 			uint64_t *h = arena_alloc_nozero(&t->arena, n * sizeof *h);
 
@@ -474,15 +473,14 @@ translate_dag_cached(const struct dag *dag, const struct translate_options *o,
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);
-	t.cookie_lua = translation_cookie_rewrites(&t);
 	snapshot_builder_set_previous(t.out, translate_cache_last_snapshot(&t));
+	translate_uses(&t);
 	translate_clusters(&t);
 	translate_endpoints(&t);
 	translate_all_listeners(&t);
 	translate_routes(&t);
 	translate_secrets(&t);
 	translate_https(&t);
-	translate_uses(&t);
 	snap = snapshot_builder_finish(t.out);
 	translate_cache_snapshot(&t, snap);
 	translate_cache_end(&t);

@@ -17,7 +17,7 @@ struct translation {
 	struct snapshot_builder *out;
 	bool proxyless_no_cluster; /* a proxyless route needs "cairn/not-forwarded" */
 	/* Some route or service rewrites cookies: the connection managers
-	 * get Envoy's Lua filter (translation_cookie_rewrites). */
+	 * get Envoy's Lua filter (set by translate_uses). */
 	bool cookie_lua;
 	struct translate_cache *cache; /* NULL: serialize everything (memo.h) */
 	uint64_t opts_fp; /* of opts, part of every cache key */
@@ -87,7 +87,6 @@ void translation_emit(struct translation *t, enum xds_type type,
     const char *name, const ProtobufCMessage *m, bool named_only);
 /* True when some virtual host has at least one route. */
 bool translation_has_routes(const struct translation *t);
-bool translation_cookie_rewrites(const struct translation *t);
 /* translate_jwt.c: Contour's jwt_authn filter of a TLS host with
  * jwtProviders, inserted before the router of hcm (an
  * HttpConnectionManager); and the per-route config naming a requirement. */

@@ -700,6 +700,21 @@ test_cross_file_changes(void **state)
 		{ "that proxy changes", "u/child.yaml", CHILD("child", "/u", "web") },
 		{ "file breaks (last good version serves)", "b/svc.yaml", "kind: [" },
 		{ "file mended", "b/svc.yaml", SVC("api") "---\n" EPS("api", "10.0.2.1") },
+		/* cookieRewritePolicies anywhere put the Lua filter in every
+		 * connection manager; the hosts that did not change say so
+		 * from what the last build remembered of them. */
+		{ "a route gains cookieRewritePolicies", "d/root.yaml",
+		    ROOT("d.example.com", "  routes:\n    - conditions: [{prefix: /}]\n"
+		    "      cookieRewritePolicies: [{name: s, secure: true}]\n"
+		    "      services: [{name: web, port: 80}]\n") },
+		{ "another host changes, the cookies stay", "c/root.yaml",
+		    ROOT("c.example.com", ROUTE("/c2", "web")) },
+		{ "a backend's cookieRewritePolicies instead", "d/root.yaml",
+		    ROOT("d.example.com", "  routes:\n    - conditions: [{prefix: /}]\n"
+		    "      services: [{name: web, port: 80, "
+		    "cookieRewritePolicies: [{name: s, sameSite: Lax}]}]\n") },
+		{ "no cookieRewritePolicies left", "d/root.yaml",
+		    ROOT("d.example.com", ROUTE("/", "web")) },
 	};
 
 	(void)state;
@@ -739,6 +754,27 @@ test_cross_file_changes(void **state)
 		if (st.reused == 0 || st.built > 3)
 			fail_msg("%s: %zu groups reused, %zu built of %zu", steps[i].what,
 			    st.reused, st.built, st.groups);
+	}
+	/* The cookie steps above mean something: the filter is there while
+	 * one route of one host rewrites cookies, and only then. */
+	for (int with = 1; with >= 0; with--) {
+		struct build_result r;
+		const struct xds_resource *l;
+		static const char lua[] = "envoy.filters.http.lua";
+
+		tree_set(&t, "d/root.yaml", with ? ROOT("d.example.com",
+		    "  routes:\n    - conditions: [{prefix: /}]\n"
+		    "      cookieRewritePolicies: [{name: s, secure: true}]\n"
+		    "      services: [{name: web, port: 80}]\n") :
+		    ROOT("d.example.com", ROUTE("/", "web")));
+		tree_files(&t, &sf);
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		source_files_free(&sf);
+		l = snapshot_find(r.snapshot, XDS_LISTENER, "ingress_http");
+		assert_non_null(l);
+		assert_int_equal(memmem(l->bytes, l->len, lua, sizeof lua - 1) != NULL,
+		    with);
+		build_result_free(&r);
 	}
 	/* The config changes what a DAG means: nothing may be reused. */
 	cfg.policy.allow_external_name = !cfg.policy.allow_external_name;

@@ -1,0 +1,150 @@
+/* The snapshot builder (src/xds/snapshot.c) given the last snapshot: the
+ * names it finds there in order are taken as sorted without a compare,
+ * so every other order must still come out sorted, unique and with the
+ * version a builder without the last snapshot gives; and resources
+ * handed over with their reference (snapshot_builder_give_blob) live as
+ * long as the snapshot. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "xds/snapshot.h"
+
+#define NNAMES 12
+
+static struct xds_blob *blobs[NNAMES];
+
+/* "r00" .. "r11", each with bytes of its own. */
+static void
+make_blobs(void)
+{
+	for (int i = 0; i < NNAMES; i++) {
+		char name[8];
+
+		snprintf(name, sizeof name, "r%02d", i);
+		blobs[i] = xds_blob_new(name, 4);
+		memcpy(blobs[i]->bytes, name, 4);
+		xds_blob_seal(blobs[i], 4);
+	}
+}
+
+static void
+free_blobs(void)
+{
+	for (int i = 0; i < NNAMES; i++)
+		xds_blob_unref(blobs[i]);
+}
+
+/* A snapshot of blobs[order[0 .. n)] (XDS_CLUSTER), after prev. */
+static struct snapshot *
+build(const int *order, size_t n, const struct snapshot *prev)
+{
+	struct snapshot_builder *b = snapshot_builder_new("r");
+
+	snapshot_builder_set_previous(b, prev);
+	for (size_t i = 0; i < n; i++)
+		snapshot_builder_add_blob(b, XDS_CLUSTER, blobs[order[i]], false);
+	return snapshot_builder_finish(b);
+}
+
+static void
+assert_same_set(const struct snapshot *a, const struct snapshot *b)
+{
+	const struct xds_resource_set *x = &a->types[XDS_CLUSTER],
+	    *y = &b->types[XDS_CLUSTER];
+
+	assert_int_equal(x->n, y->n);
+	assert_true(x->version == y->version);
+	for (size_t i = 0; i < x->n; i++) {
+		assert_string_equal(x->items[i].name, y->items[i].name);
+		if (i > 0)
+			assert_true(strcmp(x->items[i - 1].name, x->items[i].name) < 0);
+	}
+}
+
+/* Orders that put the last snapshot's names next to each other out of
+ * order, with names removed, added and repeated between them. */
+static void
+test_order_after_previous(void **state)
+{
+	static const int base[] = { 0, 2, 4, 6, 8, 10 };
+	static const struct {
+		int v[16];
+		size_t n;
+	} cases[] = {
+		{ { 0, 2, 4, 6, 8, 10 }, 6 },		/* the same */
+		{ { 0, 2, 3, 4, 6, 8, 10 }, 7 },	/* one added */
+		{ { 0, 4, 6, 10 }, 4 },			/* two removed */
+		{ { 4, 6, 8, 10, 0, 2 }, 6 },		/* rotated */
+		{ { 10, 8, 6, 4, 2, 0 }, 6 },		/* reversed */
+		{ { 2, 0, 6, 4, 10, 8 }, 6 },		/* pairs swapped */
+		{ { 0, 2, 2, 4, 6, 8, 10 }, 7 },	/* a repeat */
+		{ { 0, 6, 2, 8, 4, 10 }, 6 },		/* interleaved */
+		{ { 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10 }, 12 },
+		{ { 0, 2, 4, 6, 8, 10, 1, 3, 5, 7, 9, 11 }, 12 },
+		{ { 0, 1, 2, 4, 11, 6, 8, 10 }, 8 },
+	};
+	struct snapshot *prev;
+
+	(void)state;
+	make_blobs();
+	prev = build(base, 6, NULL);
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct snapshot *with = build(cases[c].v, cases[c].n, prev);
+		struct snapshot *without = build(cases[c].v, cases[c].n, NULL);
+
+		assert_same_set(with, without);
+		/* A snapshot after this one (its own names, in other orders). */
+		for (size_t d = 0; d < sizeof cases / sizeof cases[0]; d++) {
+			struct snapshot *next = build(cases[d].v, cases[d].n, with);
+			struct snapshot *fresh = build(cases[d].v, cases[d].n, NULL);
+
+			assert_same_set(next, fresh);
+			snapshot_unref(next);
+			snapshot_unref(fresh);
+		}
+		snapshot_unref(with);
+		snapshot_unref(without);
+	}
+	snapshot_unref(prev);
+	free_blobs();
+}
+
+/* A blob given with its reference is freed with the snapshot, not
+ * before (valgrind and ASan see either mistake). */
+static void
+test_give_blob(void **state)
+{
+	struct snapshot_builder *b = snapshot_builder_new("r");
+	struct xds_blob *x = xds_blob_new("given", 3);
+	struct snapshot *s;
+	const struct xds_resource *r;
+
+	(void)state;
+	memcpy(x->bytes, "abc", 3);
+	xds_blob_seal(x, 3);
+	snapshot_builder_give_blob(b, XDS_ROUTE, x, false);
+	s = snapshot_builder_finish(b);
+	r = snapshot_find(s, XDS_ROUTE, "given");
+	assert_non_null(r);
+	assert_memory_equal(r->bytes, "abc", 3);
+	assert_true(r->version == x->version);
+	snapshot_unref(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_order_after_previous),
+		cmocka_unit_test(test_give_blob),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
