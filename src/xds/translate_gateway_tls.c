@@ -47,8 +47,6 @@ typedef Envoy__Extensions__TransportSockets__Tls__V3__CertificateValidationConte
 typedef Envoy__Extensions__TransportSockets__Tls__V3__TlsParameters TlsParameters;
 typedef Envoy__Extensions__TransportSockets__Tls__V3__SdsSecretConfig SdsSecretConfig;
 typedef Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy TcpProxy;
-typedef Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy__WeightedCluster__ClusterWeight
-    TcpClusterWeight;
 
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
 typedef Envoy__Config__Route__V3__VirtualHost VirtualHost;
@@ -131,27 +129,6 @@ gw_downstream_tls(struct translation *t, const struct dag_gw_chain *c, bool http
 }
 
 static Filter *
-gw_network_filter(struct arena *a, const char *name, const ProtobufCMessage *cfg)
-{
-	Filter *f = pb_new(a, &envoy__config__listener__v3__filter__descriptor);
-
-	f->name = (char *)name;
-	f->config_type_case = ENVOY__CONFIG__LISTENER__V3__FILTER__CONFIG_TYPE_TYPED_CONFIG;
-	f->typed_config = pb_any(a, cfg);
-	return f;
-}
-
-static int
-gw_tcp_weight_cmp(const void *a, const void *b)
-{
-	const TcpClusterWeight *x = *(TcpClusterWeight *const *)a;
-	const TcpClusterWeight *y = *(TcpClusterWeight *const *)b;
-	int c = strcmp(x->name, y->name);
-
-	return c != 0 ? c : x->weight < y->weight ? -1 : x->weight > y->weight;
-}
-
-static Filter *
 gw_tcp_proxy(struct translation *t, const char *stat_prefix,
     const struct dag_tcpproxy *tp)
 {
@@ -161,32 +138,8 @@ gw_tcp_proxy(struct translation *t, const char *stat_prefix,
 
 	p->stat_prefix = pb_str(a, stat_prefix);
 	p->idle_timeout = pb_duration_ms(a, GW_TCP_IDLE_TIMEOUT_MS);
-	if (tp->nclusters == 1) {
-		p->cluster_specifier_case =
-		    ENVOY__EXTENSIONS__FILTERS__NETWORK__TCP_PROXY__V3__TCP_PROXY__CLUSTER_SPECIFIER_CLUSTER;
-		p->cluster = pb_str(a, tp->clusters[0].cluster->name);
-	} else {
-		Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy__WeightedCluster *wc =
-		    pb_new(a,
-		    &envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__weighted_cluster__descriptor);
-
-		wc->n_clusters = tp->nclusters;
-		wc->clusters = pb_array(a, tp->nclusters);
-		for (size_t i = 0; i < tp->nclusters; i++) {
-			TcpClusterWeight *cw = pb_new(a,
-			    &envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__weighted_cluster__cluster_weight__descriptor);
-
-			cw->name = pb_str(a, tp->clusters[i].cluster->name);
-			cw->weight = tp->clusters[i].weight;
-			wc->clusters[i] = cw;
-		}
-		qsort(wc->clusters, wc->n_clusters, sizeof wc->clusters[0],
-		    gw_tcp_weight_cmp);
-		p->cluster_specifier_case =
-		    ENVOY__EXTENSIONS__FILTERS__NETWORK__TCP_PROXY__V3__TCP_PROXY__CLUSTER_SPECIFIER_WEIGHTED_CLUSTERS;
-		p->weighted_clusters = wc;
-	}
-	return gw_network_filter(a, "envoy.filters.network.tcp_proxy", &p->base);
+	translate_tcp_proxy_upstream(a, p, tp);
+	return translate_network_filter(a, "envoy.filters.network.tcp_proxy", &p->base);
 }
 
 /* "*.example.com" matches host (itself a name or a wildcard) by one or
@@ -339,7 +292,7 @@ translate_gateway_tls_port(struct translation *t, const struct dag_gateway *gw,
 		fc->filters = pb_array(a, 1);
 		if (https) {
 			gw_chain_routes(t, gp, c);
-			fc->filters[0] = gw_network_filter(a,
+			fc->filters[0] = translate_network_filter(a,
 			    "envoy.filters.network.http_connection_manager",
 			    translate_hcm(t, gp->name, gw_chain_routes_name(a, gp, c),
 			    true));

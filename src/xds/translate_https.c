@@ -345,8 +345,9 @@ downstream_tls(struct translation *t, const struct dag_tls *tls,
 	return ts;
 }
 
-static Filter *
-network_filter(struct arena *a, const char *name, const ProtobufCMessage *cfg)
+Filter *
+translate_network_filter(struct arena *a, const char *name,
+    const ProtobufCMessage *cfg)
 {
 	Filter *f = pb_new(a, &envoy__config__listener__v3__filter__descriptor);
 
@@ -392,7 +393,7 @@ https_hcm(struct translation *t, const char *stat_prefix, const char *rds,
 	if (vh != NULL) /* translate_jwt.c */
 		translate_jwt_filter(t, &hcm->base, vh);
 	translate_extauth_hcm(t, &hcm->base, ea); /* translate_extauth.c */
-	return network_filter(a, "envoy.filters.network.http_connection_manager",
+	return translate_network_filter(a, "envoy.filters.network.http_connection_manager",
 	    &hcm->base);
 }
 
@@ -406,21 +407,12 @@ tcp_weight_cmp(const void *a, const void *b)
 	return c != 0 ? c : x->weight < y->weight ? -1 : x->weight > y->weight;
 }
 
-static Filter *
-tcp_proxy(struct translation *t, const struct dag_tcpproxy *tp)
+/* A tcp_proxy's upstream: its one cluster, or the weighted clusters in
+ * name order (a stable order whatever the DAG's). */
+void
+translate_tcp_proxy_upstream(struct arena *a, TcpProxy *p,
+    const struct dag_tcpproxy *tp)
 {
-	const struct translate_options *o = t->opts;
-	struct arena *a = &t->arena;
-	TcpProxy *p = pb_new(a,
-	    &envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__descriptor);
-
-	p->stat_prefix = TRANSLATE_HTTPS_LISTENER;
-	p->idle_timeout = pb_duration_ms(a, TCP_PROXY_IDLE_TIMEOUT_MS);
-	if (o->https_access_log != NULL && o->https_access_log[0]) {
-		p->n_access_log = 1;
-		p->access_log = pb_array(a, 1);
-		p->access_log[0] = translate_access_log(t, o->https_access_log);
-	}
 	if (tp->nclusters == 1) {
 		p->cluster_specifier_case =
 		    ENVOY__EXTENSIONS__FILTERS__NETWORK__TCP_PROXY__V3__TCP_PROXY__CLUSTER_SPECIFIER_CLUSTER;
@@ -446,7 +438,26 @@ tcp_proxy(struct translation *t, const struct dag_tcpproxy *tp)
 		    ENVOY__EXTENSIONS__FILTERS__NETWORK__TCP_PROXY__V3__TCP_PROXY__CLUSTER_SPECIFIER_WEIGHTED_CLUSTERS;
 		p->weighted_clusters = wc;
 	}
-	return network_filter(a, "envoy.filters.network.tcp_proxy", &p->base);
+}
+
+static Filter *
+tcp_proxy(struct translation *t, const struct dag_tcpproxy *tp)
+{
+	const struct translate_options *o = t->opts;
+	struct arena *a = &t->arena;
+	TcpProxy *p = pb_new(a,
+	    &envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__descriptor);
+
+	p->stat_prefix = TRANSLATE_HTTPS_LISTENER;
+	p->idle_timeout = pb_duration_ms(a, TCP_PROXY_IDLE_TIMEOUT_MS);
+	if (o->https_access_log != NULL && o->https_access_log[0]) {
+		p->n_access_log = 1;
+		p->access_log = pb_array(a, 1);
+		p->access_log[0] = translate_access_log(t, o->https_access_log);
+	}
+	translate_tcp_proxy_upstream(a, p, tp);
+	return translate_network_filter(a, "envoy.filters.network.tcp_proxy",
+	    &p->base);
 }
 
 static FilterChain *

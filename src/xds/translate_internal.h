@@ -121,6 +121,16 @@ void translate_http_listener_named(struct translation *t, const char *name,
  * (NULL: no host has the fallback certificate); ingress_https (NULL: no
  * filter chain). Made anew at every translation. */
 bool translate_https_host(const struct dag_vhost *vh);
+/* translate_https.c, also for a Gateway's TLS and TCP chains: a network
+ * filter with its typed config, and a tcp_proxy's upstream (one cluster,
+ * or the weighted ones in name order). */
+struct Envoy__Config__Listener__V3__Filter *translate_network_filter(
+    struct arena *a, const char *name, const ProtobufCMessage *cfg);
+struct Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy;
+struct dag_tcpproxy;
+void translate_tcp_proxy_upstream(struct arena *a,
+    struct Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy *p,
+    const struct dag_tcpproxy *tp);
 struct Envoy__Config__Route__V3__RouteConfiguration *translate_https_routes(
     struct translation *t, const struct dag_vhost *vh);
 struct Envoy__Config__Route__V3__RouteConfiguration *translate_fallback_routes(
