@@ -558,10 +558,11 @@ test_object_keys_cover_golden_lookups(void **state)
 	closedir(d);
 	print_message("%zu golden inputs, %zu groups: every lookup under an "
 	    "object key\n", cases, groups);
-	assert_true(cases * (sample > 1 ? sample : 1) > 50);
-	assert_true(groups > cases);
 	config_free(&cfg);
 	free(dir);
+	assert_true(cases * (sample > 1 ? sample : 1) > 50);
+	/* Some inputs make several groups; a sample may hold none of them. */
+	assert_true(sample > 1 ? groups >= cases : groups > cases);
 }
 
 /* --- cross-file dependencies ------------------------------------------------ */
