@@ -41,8 +41,14 @@ gen_seed() {
 	"$bin/bench_gen" -n 40 -s 2 -o "$tmp/c" && ! diff -rq "$tmp/a" "$tmp/c"
 }
 build_memory() {
-	"$bin/bench_build" -m -p s -d "$tmp/a" > "$tmp/m" &&
-	    has "$tmp/m" mem.s.rss mem.s.rss_file mem.s.heap mem.s.heap_scan
+	"$bin/bench_build" -m -p s -d "$tmp/a" > "$tmp/m" || return 1
+	# A sanitizer's allocator (CAIRN_SANITIZED) is not glibc's: no
+	# mallinfo2 heap figures, only resident memory.
+	if [ -n "${CAIRN_SANITIZED:-}" ]; then
+		has "$tmp/m" mem.s.rss mem.s.rss_file
+	else
+		has "$tmp/m" mem.s.rss mem.s.rss_file mem.s.heap mem.s.heap_scan
+	fi
 }
 build_timed() {
 	"$bin/bench_build" -r 1 -p s -d "$tmp/a" > "$tmp/r" &&
@@ -75,7 +81,10 @@ owners() {
 	    awk '/^(loaded objects|source cache) / && $(NF - 1) > 0 { n++ }
 	        END { exit n != 2 }' "$tmp/o"
 }
-if command -v valgrind > /dev/null 2>&1 && command -v "${PYTHON3:-python3}" > /dev/null 2>&1; then
+if [ -n "${CAIRN_SANITIZED:-}" ]; then
+	i=$((i + 1))
+	echo "ok $i - heap_owners.py # SKIP valgrind cannot run a sanitizer build"
+elif command -v valgrind > /dev/null 2>&1 && command -v "${PYTHON3:-python3}" > /dev/null 2>&1; then
 	check "heap_owners.py: heap by owner from massif" owners
 else
 	i=$((i + 1))

@@ -19,7 +19,11 @@ while [ $i -lt 3000 ]; do
 	printf -- '---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r%d, namespace: infra}\nspec:\n  parentRefs: [{name: same-namespace}]\n  hostnames: [r%d.example.com]\n  rules:\n  - backendRefs: [{name: infra-backend-v1, port: 8080}]\n' $i $i
 	i=$((i + 1))
 done >"$tmp/src/infra/routes.yaml"
-(ulimit -v 600000 && "$CAIRN" check --source "$tmp/src" >"$tmp/check.out" 2>&1)
+# ASan reserves terabytes of address space for its shadow memory: under a
+# sanitizer (CAIRN_SANITIZED) no bound applies (LeakSanitizer judges).
+vlimit=600000
+[ -z "${CAIRN_SANITIZED:-}" ] || vlimit=unlimited
+(ulimit -v $vlimit && "$CAIRN" check --source "$tmp/src" >"$tmp/check.out" 2>&1)
 rc=$?
 if [ $rc -eq 0 ] && grep -q "^3008 objects, 3008 valid" "$tmp/check.out"; then
 	echo "ok 1 - cairn check of 3,000 HTTPRoutes on one listener within 600 MB"
@@ -27,7 +31,7 @@ else
 	echo "not ok 1 - cairn check of 3,000 HTTPRoutes on one listener within 600 MB (exit $rc)"
 	tail -3 "$tmp/check.out" | sed 's/^/# /'
 fi
-n=$( (ulimit -v 600000 && "$CAIRN" dump --no-state --gateway infra/same-namespace \
+n=$( (ulimit -v $vlimit && "$CAIRN" dump --no-state --gateway infra/same-namespace \
 	--source "$tmp/src" --type rds --format json 2>/dev/null) |
 	${PYTHON3:-python3} -c '
 import json, sys
