@@ -52,28 +52,6 @@ typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
 typedef Envoy__Config__Route__V3__VirtualHost VirtualHost;
 typedef Envoy__Config__Route__V3__Route Route;
 
-/* Contour's idle timeout of TCP proxies, as ingress_https's. */
-#define GW_TCP_IDLE_TIMEOUT_MS (9001 * 1000)
-
-static SdsSecretConfig *
-gw_sds(struct arena *a, const char *name)
-{
-	SdsSecretConfig *s = pb_new(a,
-	    &envoy__extensions__transport_sockets__tls__v3__sds_secret_config__descriptor);
-
-	s->name = pb_str(a, name);
-	s->sds_config = pb_ads_config_source(a);
-	return s;
-}
-
-static Envoy__Extensions__TransportSockets__Tls__V3__TlsParameters__TlsProtocol
-gw_tls_protocol(const char *v)
-{
-	return v != NULL && strcmp(v, "1.3") == 0 ?
-	    ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__TLS_PARAMETERS__TLS_PROTOCOL__TLSv1_3 :
-	    ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__TLS_PARAMETERS__TLS_PROTOCOL__TLSv1_2;
-}
-
 /* The DownstreamTlsContext of a terminating chain. */
 static TransportSocket *
 gw_downstream_tls(struct translation *t, const struct dag_gw_chain *c, bool http)
@@ -88,15 +66,15 @@ gw_downstream_tls(struct translation *t, const struct dag_gw_chain *c, bool http
 	TlsParameters *tp = pb_new(a,
 	    &envoy__extensions__transport_sockets__tls__v3__tls_parameters__descriptor);
 
-	tp->tls_minimum_protocol_version = gw_tls_protocol(c->minimum_version);
-	tp->tls_maximum_protocol_version = gw_tls_protocol(c->maximum_version);
+	tp->tls_minimum_protocol_version = translate_tls_protocol(c->minimum_version);
+	tp->tls_maximum_protocol_version = translate_tls_protocol(c->maximum_version);
 	tp->n_cipher_suites = o->ncipher_suites;
 	tp->cipher_suites = (char **)o->cipher_suites;
 	ctx->tls_params = tp;
 	ctx->n_tls_certificate_sds_secret_configs = c->ncertificates;
 	ctx->tls_certificate_sds_secret_configs = pb_array(a, c->ncertificates);
 	for (size_t i = 0; i < c->ncertificates; i++)
-		ctx->tls_certificate_sds_secret_configs[i] = gw_sds(a,
+		ctx->tls_certificate_sds_secret_configs[i] = translate_sds_config(a,
 		    c->certificates[i]->name);
 	if (http) {
 		ctx->alpn_protocols = pb_array(a, 2);
@@ -112,7 +90,7 @@ gw_downstream_tls(struct translation *t, const struct dag_gw_chain *c, bool http
 		    &envoy__extensions__transport_sockets__tls__v3__common_tls_context__combined_certificate_validation_context__descriptor);
 
 		cvc->default_validation_context = vc;
-		cvc->validation_context_sds_secret_config = gw_sds(a,
+		cvc->validation_context_sds_secret_config = translate_sds_config(a,
 		    c->client_ca->name);
 		ctx->validation_context_type_case =
 		    ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__COMMON_TLS_CONTEXT__VALIDATION_CONTEXT_TYPE_COMBINED_VALIDATION_CONTEXT;
@@ -137,7 +115,7 @@ gw_tcp_proxy(struct translation *t, const char *stat_prefix,
 	    &envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__descriptor);
 
 	p->stat_prefix = pb_str(a, stat_prefix);
-	p->idle_timeout = pb_duration_ms(a, GW_TCP_IDLE_TIMEOUT_MS);
+	p->idle_timeout = pb_duration_ms(a, TRANSLATE_TCP_IDLE_TIMEOUT_MS);
 	translate_tcp_proxy_upstream(a, p, tp);
 	return translate_network_filter(a, "envoy.filters.network.tcp_proxy", &p->base);
 }

@@ -59,8 +59,6 @@ typedef Envoy__Config__Route__V3__Route Route;
 
 #define FALLBACK_CHAIN "fallback-certificate"
 #define MISDIRECTED_VHOST "misdirected"
-/* Contour's idle timeout of TCP proxies (its issue #1074). */
-#define TCP_PROXY_IDLE_TIMEOUT_MS (9001 * 1000)
 
 /* --- views of a virtual host ---------------------------------------------------- */
 
@@ -204,8 +202,8 @@ translate_fallback_routes(struct translation *t)
 
 /* --- filter chains ------------------------------------------------------------------ */
 
-static SdsSecretConfig *
-sds_config(struct arena *a, const char *name)
+SdsSecretConfig *
+translate_sds_config(struct arena *a, const char *name)
 {
 	SdsSecretConfig *s = pb_new(a,
 	    &envoy__extensions__transport_sockets__tls__v3__sds_secret_config__descriptor);
@@ -215,8 +213,8 @@ sds_config(struct arena *a, const char *name)
 	return s;
 }
 
-static Envoy__Extensions__TransportSockets__Tls__V3__TlsParameters__TlsProtocol
-tls_protocol(const char *v)
+Envoy__Extensions__TransportSockets__Tls__V3__TlsParameters__TlsProtocol
+translate_tls_protocol(const char *v)
 {
 	return v != NULL && strcmp(v, "1.3") == 0 ?
 	    ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__TLS_PARAMETERS__TLS_PROTOCOL__TLSv1_3 :
@@ -246,7 +244,7 @@ client_validation(struct arena *a, CommonTlsContext *ctx,
 	    &envoy__extensions__transport_sockets__tls__v3__common_tls_context__combined_certificate_validation_context__descriptor);
 
 	cvc->default_validation_context = vc;
-	cvc->validation_context_sds_secret_config = sds_config(a, cv->ca->name);
+	cvc->validation_context_sds_secret_config = translate_sds_config(a, cv->ca->name);
 	ctx->validation_context_type_case =
 	    ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__COMMON_TLS_CONTEXT__VALIDATION_CONTEXT_TYPE_COMBINED_VALIDATION_CONTEXT;
 	ctx->combined_validation_context = cvc;
@@ -266,7 +264,7 @@ translate_upstream_validation(struct arena *a, CommonTlsContext *ctx,
 	if (dc->upstream_client_cert != NULL) {
 		ctx->n_tls_certificate_sds_secret_configs = 1;
 		ctx->tls_certificate_sds_secret_configs = pb_array(a, 1);
-		ctx->tls_certificate_sds_secret_configs[0] = sds_config(a,
+		ctx->tls_certificate_sds_secret_configs[0] = translate_sds_config(a,
 		    dc->upstream_client_cert->name);
 	}
 	vc = pb_new(a,
@@ -297,7 +295,7 @@ translate_upstream_validation(struct arena *a, CommonTlsContext *ctx,
 	cvc = pb_new(a,
 	    &envoy__extensions__transport_sockets__tls__v3__common_tls_context__combined_certificate_validation_context__descriptor);
 	cvc->default_validation_context = vc;
-	cvc->validation_context_sds_secret_config = sds_config(a, dc->upstream_ca->name);
+	cvc->validation_context_sds_secret_config = translate_sds_config(a, dc->upstream_ca->name);
 	ctx->validation_context_type_case =
 	    ENVOY__EXTENSIONS__TRANSPORT_SOCKETS__TLS__V3__COMMON_TLS_CONTEXT__VALIDATION_CONTEXT_TYPE_COMBINED_VALIDATION_CONTEXT;
 	ctx->combined_validation_context = cvc;
@@ -317,15 +315,15 @@ downstream_tls(struct translation *t, const struct dag_tls *tls,
 	TlsParameters *tp = pb_new(a,
 	    &envoy__extensions__transport_sockets__tls__v3__tls_parameters__descriptor);
 
-	tp->tls_minimum_protocol_version = tls_protocol(tls->minimum_version);
-	tp->tls_maximum_protocol_version = tls_protocol(tls->maximum_version ?
+	tp->tls_minimum_protocol_version = translate_tls_protocol(tls->minimum_version);
+	tp->tls_maximum_protocol_version = translate_tls_protocol(tls->maximum_version ?
 	    tls->maximum_version : "1.3");
 	tp->n_cipher_suites = o->ncipher_suites;
 	tp->cipher_suites = (char **)o->cipher_suites;
 	ctx->tls_params = tp;
 	ctx->n_tls_certificate_sds_secret_configs = 1;
 	ctx->tls_certificate_sds_secret_configs = pb_array(a, 1);
-	ctx->tls_certificate_sds_secret_configs[0] = sds_config(a, secret->name);
+	ctx->tls_certificate_sds_secret_configs[0] = translate_sds_config(a, secret->name);
 	if (http) {
 		ctx->alpn_protocols = pb_array(a, 2);
 		if (o->alpn_h2)
@@ -449,7 +447,7 @@ tcp_proxy(struct translation *t, const struct dag_tcpproxy *tp)
 	    &envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__descriptor);
 
 	p->stat_prefix = TRANSLATE_HTTPS_LISTENER;
-	p->idle_timeout = pb_duration_ms(a, TCP_PROXY_IDLE_TIMEOUT_MS);
+	p->idle_timeout = pb_duration_ms(a, TRANSLATE_TCP_IDLE_TIMEOUT_MS);
 	if (o->https_access_log != NULL && o->https_access_log[0]) {
 		p->n_access_log = 1;
 		p->access_log = pb_array(a, 1);

@@ -5,6 +5,7 @@
 #include "xds/translate.h"
 #include "xds/pb.h"
 #include "xds/memo.h"
+#include "envoy/extensions/transport_sockets/tls/v3/common.pb-c.h"
 
 struct translation {
 	const struct dag *dag;
@@ -128,6 +129,15 @@ struct Envoy__Config__Listener__V3__Filter *translate_network_filter(
     struct arena *a, const char *name, const ProtobufCMessage *cfg);
 struct Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy;
 struct dag_tcpproxy;
+/* Contour's idle timeout of TCP proxies (its issue #1074), for every
+ * tcp_proxy cairn makes. */
+#define TRANSLATE_TCP_IDLE_TIMEOUT_MS (9001 * 1000)
+/* translate_https.c: an SDS reference to a Secret over ADS, and a TLS
+ * version ("1.3"; anything else: 1.2) as Envoy's enum. */
+struct Envoy__Extensions__TransportSockets__Tls__V3__SdsSecretConfig *
+translate_sds_config(struct arena *a, const char *name);
+Envoy__Extensions__TransportSockets__Tls__V3__TlsParameters__TlsProtocol
+translate_tls_protocol(const char *v);
 void translate_tcp_proxy_upstream(struct arena *a,
     struct Envoy__Extensions__Filters__Network__TcpProxy__V3__TcpProxy *p,
     const struct dag_tcpproxy *tp);
