@@ -1013,6 +1013,41 @@ gw_entry_cmp(const void *a, const void *b)
 	return x->match_index < y->match_index ? -1 : x->match_index > y->match_index;
 }
 
+/* The parent status of parentRef p of route in this pass, or NULL when
+ * this pass is not the one to write it. Statuses are written in the pass
+ * of the parent's own Gateway (gi_want), or once in the first pass for a
+ * parent cairn does not serve (NoMatchingParent; NULL too). *gi: the
+ * Gateway's index. */
+static struct dag_gw_parent_status *
+gw_parent_open(struct gw_state *s, struct dag_gw_status *gs,
+    const struct gw_parent_ref *p, const struct object *route, size_t st,
+    size_t gi_want, ssize_t *gi)
+{
+	struct builder *b = s->b;
+	struct dag_gw_parent_status *ps;
+	const char *ns = p->namespace ? p->namespace : route->meta.namespace;
+	const char *group = p->group ? p->group : GW_GROUP;
+	const char *kind = p->kind ? p->kind : "Gateway";
+
+	*gi = -1;
+	if (strcmp(group, GW_GROUP) == 0 && strcmp(kind, "Gateway") == 0)
+		*gi = gw_gateway_index(s, ns, p->name);
+	if (*gi < 0 ? gi_want != 0 : (size_t)*gi != gi_want)
+		return NULL;
+	gw_parent_status(b, gs, p, route->meta.namespace);
+	ps = &gs->parents[gs->nparents - 1];
+	if (*gi < 0) {
+		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
+		    "Accepted", false, "NoMatchingParent", arena_printf(b->arena,
+		    "no %s %s/%s served by cairn", kind, ns, p->name));
+		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted",
+		    "NoMatchingParent", &p->origin, "parentRef %s %s/%s: no such "
+		    "%s served by cairn", kind, ns, p->name, kind);
+		return NULL;
+	}
+	return ps;
+}
+
 /* One parentRef of HTTPRoute ri: which listeners of which Gateway take it. */
 static void
 gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
@@ -1025,31 +1060,13 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	struct dag_gw_status *gs = gw_status(b, st);
 	struct dag_gw_parent_status *ps;
 	const char *ns = p->namespace ? p->namespace : route->meta.namespace;
-	const char *group = p->group ? p->group : GW_GROUP;
-	const char *kind = p->kind ? p->kind : "Gateway";
-	ssize_t gi = -1;
+	ssize_t gi;
 	const struct object *gwo;
 	bool by_section = false, by_allowed = false, by_host = false;
 	const char *rr_reason = NULL, *rr_msg = NULL, *unsupported = NULL;
 
-	if (strcmp(group, GW_GROUP) == 0 && strcmp(kind, "Gateway") == 0)
-		gi = gw_gateway_index(s, ns, p->name);
-	/* Statuses are written in the pass of the parent's own Gateway
-	 * (gi_want), or once in the first pass for a parent cairn does not
-	 * serve. */
-	if (gi < 0 ? gi_want != 0 : (size_t)gi != gi_want)
+	if ((ps = gw_parent_open(s, gs, p, route, st, gi_want, &gi)) == NULL)
 		return;
-	gw_parent_status(b, gs, p, route->meta.namespace);
-	ps = &gs->parents[gs->nparents - 1];
-	if (gi < 0) {
-		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
-		    "Accepted", false, "NoMatchingParent", arena_printf(b->arena,
-		    "no %s %s/%s served by cairn", kind, ns, p->name));
-		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted",
-		    "NoMatchingParent", &p->origin, "parentRef %s %s/%s: no such "
-		    "%s served by cairn", kind, ns, p->name, kind);
-		return;
-	}
 	gwo = s->gateways[gi];
 	s->ancestor = gwo;
 
@@ -1235,29 +1252,14 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	struct dag_gw_status *gs = gw_status(b, st);
 	struct dag_gw_parent_status *ps;
 	const char *ns = p->namespace ? p->namespace : route->meta.namespace;
-	const char *group = p->group ? p->group : GW_GROUP;
-	const char *kind = p->kind ? p->kind : "Gateway";
-	ssize_t gi = -1;
+	ssize_t gi;
 	const struct object *gwo;
 	bool by_section = false, by_allowed = false, by_host = false;
 	const char *rr_reason = NULL, *rr_msg = NULL;
 	struct dag_tcpproxy *tp, *tp_tls = NULL;
 
-	if (strcmp(group, GW_GROUP) == 0 && strcmp(kind, "Gateway") == 0)
-		gi = gw_gateway_index(s, ns, p->name);
-	if (gi < 0 ? gi_want != 0 : (size_t)gi != gi_want)
+	if ((ps = gw_parent_open(s, gs, p, route, st, gi_want, &gi)) == NULL)
 		return;
-	gw_parent_status(b, gs, p, route->meta.namespace);
-	ps = &gs->parents[gs->nparents - 1];
-	if (gi < 0) {
-		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
-		    "Accepted", false, "NoMatchingParent", arena_printf(b->arena,
-		    "no %s %s/%s served by cairn", kind, ns, p->name));
-		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted",
-		    "NoMatchingParent", &p->origin, "parentRef %s %s/%s: no such "
-		    "%s served by cairn", kind, ns, p->name, kind);
-		return;
-	}
 	gwo = s->gateways[gi];
 	s->ancestor = gwo;
 
