@@ -243,14 +243,16 @@ cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
 }
 
 /* The running daemon's side: /debug/xds/pb (type URL, name, base64 per
- * line, as `cairn dump --format pb`) and /status. */
+ * line, as `cairn dump --format pb`) and /status. With gateway, the
+ * resources a node naming that Gateway gets (?gateway=NS/NAME, percent-
+ * encoded), which the daemon confirms on its first line. */
 static int
-side_running(const char *admin, struct side *out)
+side_running(const char *admin, const char *gateway, struct side *out)
 {
-	struct strbuf body = STRBUF_INIT;
+	struct strbuf body = STRBUF_INIT, path = STRBUF_INIT;
 	json_error_t jerr;
 	json_t *st;
-	char *err = NULL, *pb;
+	char *err = NULL, *pb, *want = NULL;
 	int code;
 
 	code = cmd_admin_get(admin, "/status", &body, &err);
@@ -272,16 +274,38 @@ side_running(const char *admin, struct side *out)
 	    json_string_value(json_object_get(st, "revision")) : "");
 	json_decref(st);
 	strbuf_reset(&body);
-	code = cmd_admin_get(admin, "/debug/xds/pb", &body, &err);
+	strbuf_puts(&path, "/debug/xds/pb");
+	if (gateway != NULL) {
+		strbuf_puts(&path, "?gateway=");
+		for (const char *c = gateway; *c; c++) {
+			if (strchr("-._~", *c) || (*c >= '0' && *c <= '9') ||
+			    (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))
+				strbuf_putc(&path, *c);
+			else
+				strbuf_printf(&path, "%%%02X", (unsigned char)*c);
+		}
+		want = xasprintf("# gateway %s\n", gateway);
+	}
+	code = cmd_admin_get(admin, path.buf, &body, &err);
+	strbuf_free(&path);
 	if (code != 200) {
 		fprintf(stderr, "cairn diff: %s\n", err ? err :
 		    code == 503 ? "the daemon has not built a snapshot yet" :
 		    "GET /debug/xds/pb failed (a daemon older than this cairn?)");
 		free(err);
+		free(want);
 		strbuf_free(&body);
 		return -1;
 	}
 	strbuf_putc(&body, '\0');
+	if (want != NULL && strncmp(body.buf, want, strlen(want)) != 0) {
+		fprintf(stderr, "cairn diff: %s/debug/xds/pb does not serve a Gateway's "
+		    "resources (a daemon older than this cairn?)\n", admin);
+		free(want);
+		strbuf_free(&body);
+		return -1;
+	}
+	free(want);
 	pb = xasprintf("%s/debug/xds/pb", admin);
 	out->snapshot = diff_snapshot_from_pb(body.buf, out->revision, pb, stderr);
 	free(pb);
@@ -394,11 +418,6 @@ cmd_diff(int argc, char **argv)
 		    gateway);
 		return CMD_EXIT_USAGE;
 	}
-	if (gateway != NULL && running) {
-		fprintf(stderr, "cairn diff: --gateway with --running is not supported "
-		    "yet (the admin endpoint serves the default resources)\n");
-		return CMD_EXIT_USAGE;
-	}
 	/* Exactly one of the three forms. */
 	if ((f.git_repo != NULL) + running + (npos > 0) != 1 ||
 	    (f.git_repo && (from_rev == NULL || f.source_dir)) ||
@@ -417,7 +436,7 @@ cmd_diff(int argc, char **argv)
 			fprintf(stderr, "cairn diff: the admin endpoint is disabled (admin.address is \"\")\n");
 			goto out;
 		}
-		if (side_running(cfg.admin.address, &from) < 0 ||
+		if (side_running(cfg.admin.address, gateway, &from) < 0 ||
 		    side_build(p, &cfg, NULL, &to) < 0)
 			goto out;
 	} else if (f.git_repo) {
@@ -432,9 +451,11 @@ cmd_diff(int argc, char **argv)
 		if (side_build(p, &cfg, NULL, &to) < 0)
 			goto out;
 	}
-	/* What a node naming the Gateway gets on each side (SPEC.md §5a). */
+	/* What a node naming the Gateway gets on each side (SPEC.md §5a); the
+	 * daemon has already selected it for the running side. */
 	if (gateway != NULL) {
-		side_select_gateway(&from, gateway);
+		if (!running)
+			side_select_gateway(&from, gateway);
 		side_select_gateway(&to, gateway);
 	}
 	/* A plain plan also shows each Gateway's changes; the running
