@@ -242,38 +242,20 @@ cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
 	return rc;
 }
 
-/* The running daemon's side: /debug/xds/pb (type URL, name, base64 per
- * line, as `cairn dump --format pb`) and /status. With gateway, the
- * resources a node naming that Gateway gets (?gateway=NS/NAME, percent-
- * encoded), which the daemon confirms on its first line. */
+/* The running daemon's resources from /debug/xds/pb (type URL, name,
+ * base64 per line, as `cairn dump --format pb`) into *out; with gateway,
+ * those a node naming that Gateway gets (?gateway=NS/NAME, percent-
+ * encoded), which the daemon confirms on its first line. Returns 0; 1
+ * when the daemon does not answer for a Gateway (a cairn older than
+ * this one ignores ?gateway=); -1 with why on stderr. */
 static int
-side_running(const char *admin, const char *gateway, struct side *out)
+running_pb(const char *admin, const char *gateway, const char *revision,
+    struct snapshot **out)
 {
 	struct strbuf body = STRBUF_INIT, path = STRBUF_INIT;
-	json_error_t jerr;
-	json_t *st;
 	char *err = NULL, *pb, *want = NULL;
 	int code;
 
-	code = cmd_admin_get(admin, "/status", &body, &err);
-	if (code != 200) {
-		fprintf(stderr, "cairn diff: %s\n", err ? err : "GET /status failed");
-		free(err);
-		strbuf_free(&body);
-		return -1;
-	}
-	st = json_loadb(body.buf ? body.buf : "", body.len, 0, &jerr);
-	if (st == NULL || diff_objects_from_json(&out->objects, st) < 0) {
-		fprintf(stderr, "cairn diff: %s/status: not the status JSON cairn serves\n",
-		    admin);
-		json_decref(st);
-		strbuf_free(&body);
-		return -1;
-	}
-	out->revision = xstrdup(json_string_value(json_object_get(st, "revision")) ?
-	    json_string_value(json_object_get(st, "revision")) : "");
-	json_decref(st);
-	strbuf_reset(&body);
 	strbuf_puts(&path, "/debug/xds/pb");
 	if (gateway != NULL) {
 		strbuf_puts(&path, "?gateway=");
@@ -299,18 +281,123 @@ side_running(const char *admin, const char *gateway, struct side *out)
 	}
 	strbuf_putc(&body, '\0');
 	if (want != NULL && strncmp(body.buf, want, strlen(want)) != 0) {
-		fprintf(stderr, "cairn diff: %s/debug/xds/pb does not serve a Gateway's "
-		    "resources (a daemon older than this cairn?)\n", admin);
 		free(want);
 		strbuf_free(&body);
-		return -1;
+		return 1;
 	}
 	free(want);
 	pb = xasprintf("%s/debug/xds/pb", admin);
-	out->snapshot = diff_snapshot_from_pb(body.buf, out->revision, pb, stderr);
+	*out = diff_snapshot_from_pb(body.buf, revision, pb, stderr);
 	free(pb);
 	strbuf_free(&body);
 	return 0;
+}
+
+/* The running daemon's side: its objects' statuses (/status) and what a
+ * node naming gateway (NULL: none) gets. */
+static int
+side_running(const char *admin, const char *gateway, struct side *out)
+{
+	struct strbuf body = STRBUF_INIT;
+	json_error_t jerr;
+	json_t *st;
+	char *err = NULL;
+	int code, rc;
+
+	code = cmd_admin_get(admin, "/status", &body, &err);
+	if (code != 200) {
+		fprintf(stderr, "cairn diff: %s\n", err ? err : "GET /status failed");
+		free(err);
+		strbuf_free(&body);
+		return -1;
+	}
+	st = json_loadb(body.buf ? body.buf : "", body.len, 0, &jerr);
+	if (st == NULL || diff_objects_from_json(&out->objects, st) < 0) {
+		fprintf(stderr, "cairn diff: %s/status: not the status JSON cairn serves\n",
+		    admin);
+		json_decref(st);
+		strbuf_free(&body);
+		return -1;
+	}
+	out->revision = xstrdup(json_string_value(json_object_get(st, "revision")) ?
+	    json_string_value(json_object_get(st, "revision")) : "");
+	json_decref(st);
+	strbuf_free(&body);
+	rc = running_pb(admin, gateway, out->revision, &out->snapshot);
+	if (rc == 1)
+		fprintf(stderr, "cairn diff: %s/debug/xds/pb does not serve a Gateway's "
+		    "resources (a daemon older than this cairn?)\n", admin);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A plain --running plan's Gateways, as gateway_plans for two trees: each
+ * Gateway the tree serves or the daemon has (its /status) whose resources
+ * differ, the daemon's side asked for by name. A daemon that does not
+ * answer for Gateways leaves them out, with a warning. *out: NULL when
+ * none changes. Returns -1 when the daemon cannot be read. */
+static int
+running_gateway_plans(const char *admin, const struct side *from,
+    const struct side *to, json_t **out)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	*out = json_object();
+	for (size_t i = 0; i < to->snapshot->ngateways; i++)
+		ARRAY_PUSH(names, n, cap, xstrdup(to->snapshot->gateways[i].name));
+	for (size_t i = 0; i < from->objects.n; i++)
+		if (strcmp(from->objects.items[i].kind, "Gateway") == 0)
+			ARRAY_PUSH(names, n, cap, xasprintf("%s/%s",
+			    from->objects.items[i].namespace,
+			    from->objects.items[i].name));
+	if (n > 1)
+		qsort(names, n, sizeof names[0], name_cmp);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct snapshot *ga = NULL, *gb;
+		struct diff_side da, db;
+		json_t *plan;
+		int got;
+
+		if (i > 0 && strcmp(names[i - 1], names[i]) == 0)
+			continue;
+		got = running_pb(admin, names[i], from->revision, &ga);
+		if (got == 1) {
+			fprintf(stderr, "cairn diff: %s/debug/xds/pb does not serve "
+			    "a Gateway's resources (a daemon older than this cairn?): "
+			    "Gateways are not compared\n", admin);
+			break;
+		}
+		if (got < 0) {
+			rc = -1;
+			break;
+		}
+		gb = snapshot_select(to->snapshot, names[i]);
+		gb = gb != NULL && gb != to->snapshot ? snapshot_ref(gb) :
+		    snapshot_builder_finish(snapshot_builder_new(to->revision));
+		da = (struct diff_side){ ga, NULL, from->revision };
+		db = (struct diff_side){ gb, NULL, to->revision };
+		plan = diff_compute(&da, &db);
+		if (!diff_plan_empty(plan))
+			json_object_set(*out, names[i], plan);
+		json_decref(plan);
+		snapshot_unref(ga);
+		snapshot_unref(gb);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc < 0 || json_object_size(*out) == 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 static bool
@@ -323,15 +410,15 @@ want_color(const char *mode)
 	return isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 }
 
-/* Prints the plan; returns the exit code (0 no change, 1 changes). */
+/* Prints the plan and gw, the Gateways' plans (taken; NULL: none);
+ * returns the exit code (0 no change, 1 changes). */
 static int
 diff_print(const struct side *from, const struct side *to, const char *format,
-    bool color, bool gateways)
+    bool color, json_t *gw)
 {
 	struct diff_side a = { from->snapshot, &from->objects, from->revision };
 	struct diff_side b = { to->snapshot, &to->objects, to->revision };
 	json_t *plan = diff_compute(&a, &b);
-	json_t *gw = gateways ? gateway_plans(from, to) : NULL;
 	bool empty = diff_plan_empty(plan) && gw == NULL;
 	json_int_t bad = json_integer_value(json_object_get(plan, "undecodable"));
 
@@ -383,6 +470,7 @@ cmd_diff(int argc, char **argv)
 	struct cairn_config cfg;
 	struct pipeline *p = NULL;
 	bool running = false;
+	json_t *gw = NULL;
 	int c, rc = CMD_EXIT_USAGE, npos;
 
 	cmd_parser_init(&parser, &diff_spec);
@@ -459,9 +547,14 @@ cmd_diff(int argc, char **argv)
 		side_select_gateway(&to, gateway);
 	}
 	/* A plain plan also shows each Gateway's changes; the running
-	 * daemon's side has no per-Gateway snapshots to compare. */
-	rc = diff_print(&from, &to, f.format, want_color(color),
-	    gateway == NULL && !running);
+	 * daemon's are asked for one Gateway at a time. */
+	if (gateway == NULL && running) {
+		if (running_gateway_plans(cfg.admin.address, &from, &to, &gw) < 0)
+			goto out;
+	} else if (gateway == NULL) {
+		gw = gateway_plans(&from, &to);
+	}
+	rc = diff_print(&from, &to, f.format, want_color(color), gw);
 	/* Problems were printed above; the plan shows what would be served
 	 * anyway (a file in error keeps its last good version), but the
 	 * change is not clean: never exit 0 on it. */

@@ -2,11 +2,12 @@
 # `cairn diff --running --gateway NS/NAME` against a real `cairn serve`
 # (issue #17): what a node naming the Gateway gets from the daemon, compared
 # with the tree on disk; the plan must be the one `cairn diff --gateway`
-# gives for the same two trees. Also /debug/xds?gateway= and a daemon that
-# ignores ?gateway= (an older cairn): an error, never the default resources.
+# gives for the same two trees; a plain --running shows each Gateway's plan
+# as a plain plan of two trees does. Also /debug/xds?gateway= and a daemon
+# that ignores ?gateway= (an older cairn): never compared as a Gateway's.
 set -u
 : "${CAIRN:?}" "${top_srcdir:?}"
-echo "1..8"
+echo "1..11"
 i=0
 ok() { i=$((i + 1)); echo "ok $i - $*"; }
 not_ok() { i=$((i + 1)); echo "not ok $i - $*"; }
@@ -65,12 +66,39 @@ check "--format json: the same routes as the two trees' plan ($rc)" \
 	sh -c "[ $rc -eq 1 ] && grep -v '\"revision\"\\|\"from\"' '$tmp/want.json' >'$tmp/a' &&
 	    grep -v '\"revision\"\\|\"from\"' '$tmp/d1.json' >'$tmp/b' && cmp -s '$tmp/a' '$tmp/b'"
 
-# 4. without --gateway the default resources do not change (the routes are
-# Gateway routes only)
-rdiff --source "$tmp/new" >"$tmp/d2" 2>&1
+# 4. without --gateway: what nodes naming no Gateway see (nothing: the
+# routes are Gateway routes), then each Gateway that changes under its
+# name, asked of the daemon by name: the plain plan of the two trees.
+"$CAIRN" diff -c /dev/null --color never "$tmp/served" "$tmp/new" >"$tmp/want2" 2>&1
+rdiff --source "$tmp/new" >"$tmp/d2" 2>"$tmp/e2"
 rc=$?
-check "the same edit seen by nodes naming no Gateway: exit 0 ($rc)" \
-	test $rc -eq 0 -a ! -s "$tmp/d2"
+if [ $rc -eq 1 ] && cmp -s "$tmp/want2" "$tmp/d2" &&
+    [ "$(head -1 "$tmp/d2")" = "Gateway shop/public (nodes with cairn.io/gateway: shop/public)" ] &&
+    [ ! -s "$tmp/e2" ]; then
+	ok "plain --running: the Gateway's plan under its name, as the two trees' plain plan"
+else
+	not_ok "plain --running: the Gateway's plan under its name ($rc)"
+	diff -u "$tmp/want2" "$tmp/d2" | show /dev/stdin; show "$tmp/e2"
+fi
+rdiff --source "$tmp/served" >"$tmp/d2b" 2>&1
+rc=$?
+check "plain --running, the served tree: exit 0, empty ($rc)" test $rc -eq 0 -a ! -s "$tmp/d2b"
+
+# A Gateway the tree no longer has is found through the daemon's /status:
+# its resources go, as in the two trees' plain plan.
+cp -r "$tmp/served" "$tmp/nogw"
+rm "$tmp/nogw/shop/gateway.yaml"
+"$CAIRN" diff -c /dev/null --color never "$tmp/served" "$tmp/nogw" >"$tmp/want3" 2>/dev/null
+rdiff --source "$tmp/nogw" >"$tmp/d3b" 2>"$tmp/e3b"
+rc=$?
+if [ $rc -eq 1 ] && cmp -s "$tmp/want3" "$tmp/d3b" &&
+    grep -q "^Gateway shop/public (nodes with cairn.io/gateway: shop/public)" "$tmp/d3b" &&
+    grep -q "^    - gw/shop/public/8080" "$tmp/d3b"; then
+	ok "plain --running: a Gateway removed from the tree, found by the daemon's status"
+else
+	not_ok "plain --running: a Gateway removed from the tree ($rc)"
+	diff -u "$tmp/want3" "$tmp/d3b" | show /dev/stdin; show "$tmp/e3b"
+fi
 
 # 5. a Gateway the daemon does not serve: nothing on either side
 rdiff --source "$tmp/new" --gateway shop/nope >"$tmp/d3" 2>&1
@@ -119,3 +147,10 @@ for _ in $(seq 50); do [ -s "$tmp/stub.port" ] && break; sleep 0.1; done
 rc=$?
 check "a daemon that ignores ?gateway=: exit 2 with why ($rc)" \
 	sh -c "[ $rc -eq 2 ] && grep -q 'does not serve a Gateway' '$tmp/e4'"
+# The plain form against it: the default plan still (nothing changes for
+# nodes naming no Gateway), its Gateways left out with a warning.
+"$CAIRN" diff -c /dev/null --running --admin "127.0.0.1:$(cat "$tmp/stub.port")" \
+	--source "$tmp/new" >"$tmp/d5" 2>"$tmp/e5"
+rc=$?
+check "plain --running, a daemon that ignores ?gateway=: exit 0, Gateways not compared ($rc)" \
+	sh -c "[ $rc -eq 0 ] && [ ! -s '$tmp/d5' ] && grep -q 'Gateways are not compared' '$tmp/e5'"
