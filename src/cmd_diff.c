@@ -242,16 +242,67 @@ cmd_diff_hook_plan(const struct cairn_config *cfg, const char *repo,
 	return rc;
 }
 
-/* The running daemon's side: /debug/xds/pb (type URL, name, base64 per
- * line, as `cairn dump --format pb`) and /status. */
+/* The running daemon's resources from /debug/xds/pb (type URL, name,
+ * base64 per line, as `cairn dump --format pb`) into *out; with gateway,
+ * those a node naming that Gateway gets (?gateway=NS/NAME, percent-
+ * encoded), which the daemon confirms on its first line. Returns 0; 1
+ * when the daemon does not answer for a Gateway (a cairn older than
+ * this one ignores ?gateway=); -1 with why on stderr. */
 static int
-side_running(const char *admin, struct side *out)
+running_pb(const char *admin, const char *gateway, const char *revision,
+    struct snapshot **out)
+{
+	struct strbuf body = STRBUF_INIT, path = STRBUF_INIT;
+	char *err = NULL, *pb, *want = NULL;
+	int code;
+
+	strbuf_puts(&path, "/debug/xds/pb");
+	if (gateway != NULL) {
+		strbuf_puts(&path, "?gateway=");
+		for (const char *c = gateway; *c; c++) {
+			if (strchr("-._~", *c) || (*c >= '0' && *c <= '9') ||
+			    (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))
+				strbuf_putc(&path, *c);
+			else
+				strbuf_printf(&path, "%%%02X", (unsigned char)*c);
+		}
+		want = xasprintf("# gateway %s\n", gateway);
+	}
+	code = cmd_admin_get(admin, path.buf, &body, &err);
+	strbuf_free(&path);
+	if (code != 200) {
+		fprintf(stderr, "cairn diff: %s\n", err ? err :
+		    code == 503 ? "the daemon has not built a snapshot yet" :
+		    "GET /debug/xds/pb failed (a daemon older than this cairn?)");
+		free(err);
+		free(want);
+		strbuf_free(&body);
+		return -1;
+	}
+	strbuf_putc(&body, '\0');
+	if (want != NULL && strncmp(body.buf, want, strlen(want)) != 0) {
+		free(want);
+		strbuf_free(&body);
+		return 1;
+	}
+	free(want);
+	pb = xasprintf("%s/debug/xds/pb", admin);
+	*out = diff_snapshot_from_pb(body.buf, revision, pb, stderr);
+	free(pb);
+	strbuf_free(&body);
+	return 0;
+}
+
+/* The running daemon's side: its objects' statuses (/status) and what a
+ * node naming gateway (NULL: none) gets. */
+static int
+side_running(const char *admin, const char *gateway, struct side *out)
 {
 	struct strbuf body = STRBUF_INIT;
 	json_error_t jerr;
 	json_t *st;
-	char *err = NULL, *pb;
-	int code;
+	char *err = NULL;
+	int code, rc;
 
 	code = cmd_admin_get(admin, "/status", &body, &err);
 	if (code != 200) {
@@ -271,22 +322,82 @@ side_running(const char *admin, struct side *out)
 	out->revision = xstrdup(json_string_value(json_object_get(st, "revision")) ?
 	    json_string_value(json_object_get(st, "revision")) : "");
 	json_decref(st);
-	strbuf_reset(&body);
-	code = cmd_admin_get(admin, "/debug/xds/pb", &body, &err);
-	if (code != 200) {
-		fprintf(stderr, "cairn diff: %s\n", err ? err :
-		    code == 503 ? "the daemon has not built a snapshot yet" :
-		    "GET /debug/xds/pb failed (a daemon older than this cairn?)");
-		free(err);
-		strbuf_free(&body);
-		return -1;
-	}
-	strbuf_putc(&body, '\0');
-	pb = xasprintf("%s/debug/xds/pb", admin);
-	out->snapshot = diff_snapshot_from_pb(body.buf, out->revision, pb, stderr);
-	free(pb);
 	strbuf_free(&body);
-	return 0;
+	rc = running_pb(admin, gateway, out->revision, &out->snapshot);
+	if (rc == 1)
+		fprintf(stderr, "cairn diff: %s/debug/xds/pb does not serve a Gateway's "
+		    "resources (a daemon older than this cairn?)\n", admin);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A plain --running plan's Gateways, as gateway_plans for two trees: each
+ * Gateway the tree serves or the daemon has (its /status) whose resources
+ * differ, the daemon's side asked for by name. A daemon that does not
+ * answer for Gateways leaves them out, with a warning. *out: NULL when
+ * none changes. Returns -1 when the daemon cannot be read. */
+static int
+running_gateway_plans(const char *admin, const struct side *from,
+    const struct side *to, json_t **out)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	*out = json_object();
+	for (size_t i = 0; i < to->snapshot->ngateways; i++)
+		ARRAY_PUSH(names, n, cap, xstrdup(to->snapshot->gateways[i].name));
+	for (size_t i = 0; i < from->objects.n; i++)
+		if (strcmp(from->objects.items[i].kind, "Gateway") == 0)
+			ARRAY_PUSH(names, n, cap, xasprintf("%s/%s",
+			    from->objects.items[i].namespace,
+			    from->objects.items[i].name));
+	if (n > 1)
+		qsort(names, n, sizeof names[0], name_cmp);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct snapshot *ga = NULL, *gb;
+		struct diff_side da, db;
+		json_t *plan;
+		int got;
+
+		if (i > 0 && strcmp(names[i - 1], names[i]) == 0)
+			continue;
+		got = running_pb(admin, names[i], from->revision, &ga);
+		if (got == 1) {
+			fprintf(stderr, "cairn diff: %s/debug/xds/pb does not serve "
+			    "a Gateway's resources (a daemon older than this cairn?): "
+			    "Gateways are not compared\n", admin);
+			break;
+		}
+		if (got < 0) {
+			rc = -1;
+			break;
+		}
+		gb = snapshot_select(to->snapshot, names[i]);
+		gb = gb != NULL && gb != to->snapshot ? snapshot_ref(gb) :
+		    snapshot_builder_finish(snapshot_builder_new(to->revision));
+		da = (struct diff_side){ ga, NULL, from->revision };
+		db = (struct diff_side){ gb, NULL, to->revision };
+		plan = diff_compute(&da, &db);
+		if (!diff_plan_empty(plan))
+			json_object_set(*out, names[i], plan);
+		json_decref(plan);
+		snapshot_unref(ga);
+		snapshot_unref(gb);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc < 0 || json_object_size(*out) == 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 static bool
@@ -299,15 +410,15 @@ want_color(const char *mode)
 	return isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 }
 
-/* Prints the plan; returns the exit code (0 no change, 1 changes). */
+/* Prints the plan and gw, the Gateways' plans (taken; NULL: none);
+ * returns the exit code (0 no change, 1 changes). */
 static int
 diff_print(const struct side *from, const struct side *to, const char *format,
-    bool color, bool gateways)
+    bool color, json_t *gw)
 {
 	struct diff_side a = { from->snapshot, &from->objects, from->revision };
 	struct diff_side b = { to->snapshot, &to->objects, to->revision };
 	json_t *plan = diff_compute(&a, &b);
-	json_t *gw = gateways ? gateway_plans(from, to) : NULL;
 	bool empty = diff_plan_empty(plan) && gw == NULL;
 	json_int_t bad = json_integer_value(json_object_get(plan, "undecodable"));
 
@@ -359,6 +470,7 @@ cmd_diff(int argc, char **argv)
 	struct cairn_config cfg;
 	struct pipeline *p = NULL;
 	bool running = false;
+	json_t *gw = NULL;
 	int c, rc = CMD_EXIT_USAGE, npos;
 
 	cmd_parser_init(&parser, &diff_spec);
@@ -394,11 +506,6 @@ cmd_diff(int argc, char **argv)
 		    gateway);
 		return CMD_EXIT_USAGE;
 	}
-	if (gateway != NULL && running) {
-		fprintf(stderr, "cairn diff: --gateway with --running is not supported "
-		    "yet (the admin endpoint serves the default resources)\n");
-		return CMD_EXIT_USAGE;
-	}
 	/* Exactly one of the three forms. */
 	if ((f.git_repo != NULL) + running + (npos > 0) != 1 ||
 	    (f.git_repo && (from_rev == NULL || f.source_dir)) ||
@@ -417,7 +524,7 @@ cmd_diff(int argc, char **argv)
 			fprintf(stderr, "cairn diff: the admin endpoint is disabled (admin.address is \"\")\n");
 			goto out;
 		}
-		if (side_running(cfg.admin.address, &from) < 0 ||
+		if (side_running(cfg.admin.address, gateway, &from) < 0 ||
 		    side_build(p, &cfg, NULL, &to) < 0)
 			goto out;
 	} else if (f.git_repo) {
@@ -432,15 +539,22 @@ cmd_diff(int argc, char **argv)
 		if (side_build(p, &cfg, NULL, &to) < 0)
 			goto out;
 	}
-	/* What a node naming the Gateway gets on each side (SPEC.md §5a). */
+	/* What a node naming the Gateway gets on each side (SPEC.md §5a); the
+	 * daemon has already selected it for the running side. */
 	if (gateway != NULL) {
-		side_select_gateway(&from, gateway);
+		if (!running)
+			side_select_gateway(&from, gateway);
 		side_select_gateway(&to, gateway);
 	}
 	/* A plain plan also shows each Gateway's changes; the running
-	 * daemon's side has no per-Gateway snapshots to compare. */
-	rc = diff_print(&from, &to, f.format, want_color(color),
-	    gateway == NULL && !running);
+	 * daemon's are asked for one Gateway at a time. */
+	if (gateway == NULL && running) {
+		if (running_gateway_plans(cfg.admin.address, &from, &to, &gw) < 0)
+			goto out;
+	} else if (gateway == NULL) {
+		gw = gateway_plans(&from, &to);
+	}
+	rc = diff_print(&from, &to, f.format, want_color(color), gw);
 	/* Problems were printed above; the plan shows what would be served
 	 * anyway (a file in error keeps its last good version), but the
 	 * change is not clean: never exit 0 on it. */

@@ -59,6 +59,8 @@ admin_handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	req.type = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type");
+	req.gateway = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+	    "gateway");
 	admin_route(s, &req, &resp);
 	return admin_queue(conn, &resp);
 }

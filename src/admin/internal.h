@@ -135,6 +135,9 @@ struct admin_request {
 	const char *method; /* "GET", "HEAD", "POST", ... */
 	const char *path; /* without the query */
 	const char *type; /* ?type= of /debug/xds, or NULL */
+	/* ?gateway=NS/NAME of /debug/xds and /debug/xds/pb: what a node naming
+	 * that Gateway gets (snapshot_select), or NULL for the default. */
+	const char *gateway;
 };
 
 struct admin_response {

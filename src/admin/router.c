@@ -95,12 +95,28 @@ handle_dag(const struct admin_state *st, const struct admin_request *req,
 		reply(out, 200, CT_DOT, st->dot);
 }
 
+/* The snapshot a request asks about (a reference): the default one, or
+ * with ?gateway=NS/NAME what a node naming that Gateway gets, which is
+ * nothing when the Gateway is not served (SPEC.md §5a). */
+static struct snapshot *
+request_snapshot(const struct admin_state *st, const struct admin_request *req)
+{
+	struct snapshot *snap = st->view->snapshot;
+
+	if (req->gateway == NULL)
+		return snapshot_ref(snap);
+	snap = snapshot_select(snap, req->gateway);
+	return snap != NULL ? snapshot_ref(snap) :
+	    snapshot_builder_finish(snapshot_builder_new(st->view->snapshot->revision));
+}
+
 static void
 handle_xds(const struct admin_state *st, const struct admin_request *req,
     struct admin_response *out)
 {
 	int type = -1;
 	const char *err = NULL;
+	struct snapshot *snap;
 	json_t *json;
 
 	if (req->type != NULL && req->type[0] != '\0') {
@@ -120,7 +136,9 @@ handle_xds(const struct admin_state *st, const struct admin_request *req,
 		reply(out, 503, CT_TEXT, "no snapshot built yet\n");
 		return;
 	}
-	json = admin_xds_json(st->view->snapshot, type, &err);
+	snap = request_snapshot(st, req);
+	json = admin_xds_json(snap, type, &err);
+	snapshot_unref(snap);
 	if (json == NULL) {
 		char *msg = xasprintf("cannot render the snapshot: %s\n", err ? err : "?");
 
@@ -133,19 +151,25 @@ handle_xds(const struct admin_state *st, const struct admin_request *req,
 
 /* The snapshot as `cairn dump --format pb` prints it (type URL, name,
  * base64 of the resource, private keys redacted): what `cairn diff
- * --running` compares the tree on disk with, at the xDS level. */
+ * --running` compares the tree on disk with, at the xDS level; with
+ * ?gateway=NS/NAME, what `cairn diff --running --gateway` does. */
 static void
 handle_xds_pb(const struct admin_state *st, const struct admin_request *req,
     struct admin_response *out)
 {
 	struct strbuf sb = STRBUF_INIT;
-	const struct snapshot *snap;
+	struct snapshot *snap;
 
 	if (st->view == NULL || st->view->snapshot == NULL) {
 		reply(out, 503, CT_TEXT, "no snapshot built yet\n");
 		return;
 	}
-	snap = st->view->snapshot;
+	/* A first line naming the Gateway tells the client its question was
+	 * understood: an older daemon ignores ?gateway= and answers with the
+	 * default resources. */
+	if (req->gateway != NULL)
+		strbuf_printf(&sb, "# gateway %s\n", req->gateway);
+	snap = request_snapshot(st, req);
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		for (size_t i = 0; i < snap->types[t].n; i++) {
 			const struct xds_resource *r = &snap->types[t].items[i];
@@ -162,6 +186,7 @@ handle_xds_pb(const struct admin_state *st, const struct admin_request *req,
 			strbuf_putc(&sb, '\n');
 		}
 	}
+	snapshot_unref(snap);
 	if (sb.len == 0) {
 		strbuf_free(&sb);
 		reply(out, 200, CT_TEXT, "");

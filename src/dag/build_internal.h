@@ -298,6 +298,13 @@ struct dag_cors *gw_cors_policy(struct builder *b, const struct gw_cors *c,
 void gw_mirror_share(const struct gw_mirror *m, uint32_t *numerator,
     uint32_t *denominator);
 int64_t gw_retry_backoff_ms(const struct gw_retry *rt);
+/* httproute_session.c: rule ri's sessionPersistence into r->session (NULL
+ * without one), r's match set (a cookie's Path follows it). False when the
+ * rule cannot be served as written (idleTimeout), reported on status st. */
+struct gw_http_rule;
+bool gw_session_persistence(struct builder *b, size_t st,
+    const struct object *route, size_t ri, const struct gw_http_rule *rule,
+    struct dag_route *r);
 
 /* --- secrets.c: Secrets and TLSCertificateDelegations ------------------- */
 

@@ -316,6 +316,16 @@ struct dag_mirror {
 	uint32_t numerator, denominator;
 };
 
+/* Gateway API's sessionPersistence (GEP-1619): Envoy's stateful_session
+ * filter on this route, tracking the upstream host in a cookie or a
+ * header named name. */
+struct dag_session {
+	const char *name;
+	bool header; /* HeaderBasedSessionState; else CookieBasedSessionState */
+	const char *path; /* the cookie's Path (from the route's match) */
+	int64_t ttl_ms; /* the cookie's Max-Age; -1: a session cookie */
+};
+
 struct dag_route {
 	enum dag_path_match path_kind;
 	const char *path;
@@ -375,6 +385,8 @@ struct dag_route {
 	struct dag_mirror *mirrors;
 	size_t nmirrors;
 	struct dag_cors *cors;
+	/* Appended: Gateway API's sessionPersistence; NULL: none. */
+	struct dag_session *session;
 };
 
 /* One entry of a global rate limit descriptor (Contour's

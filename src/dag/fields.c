@@ -235,6 +235,14 @@ static const struct dag_field mirror_f[] = {
 };
 DAG_FIELD_TABLE(dag_fields_mirror, dag_mirror, mirror_f);
 
+static const struct dag_field session_f[] = {
+	F_STR(dag_session, name),
+	F_VALUE(dag_session, header),
+	F_STR(dag_session, path),
+	F_VALUE(dag_session, ttl_ms),
+};
+DAG_FIELD_TABLE(dag_fields_session, dag_session, session_f);
+
 static const struct dag_field route_f[] = {
 	F_VALUE(dag_route, path_kind),
 	F_STR(dag_route, path),
@@ -281,6 +289,7 @@ static const struct dag_field route_f[] = {
 	F_ARRAY(dag_route, mirrors, nmirrors, dag_fields_mirror),
 	F_COUNT(dag_route, nmirrors),
 	F_PTR(dag_route, cors, dag_fields_cors),
+	F_PTR(dag_route, session, dag_fields_session),
 };
 DAG_FIELD_TABLE(dag_fields_route, dag_route, route_f);
 
@@ -365,7 +374,7 @@ const struct dag_field_table *const dag_field_tables[] = {
 	&dag_fields_retry_policy, &dag_fields_hash_policy,
 	&dag_fields_local_ratelimit, &dag_fields_cidr, &dag_fields_ip_filter,
 	&dag_fields_cors_origin, &dag_fields_cors, &dag_fields_mirror,
-	&dag_fields_route,
+	&dag_fields_route, &dag_fields_session,
 	&dag_fields_rl_entry, &dag_fields_rl_descriptor,
 	&dag_fields_global_ratelimit, &dag_fields_internal_redirect,
 	&dag_fields_vhost, &dag_fields_jwt_provider,

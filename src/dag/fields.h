@@ -56,7 +56,8 @@ extern const struct dag_field_table dag_fields_endpoint, dag_fields_locality,
     dag_fields_cidr, dag_fields_ip_filter, dag_fields_cors_origin,
     dag_fields_cors, dag_fields_mirror, dag_fields_route, dag_fields_rl_entry,
     dag_fields_rl_descriptor, dag_fields_global_ratelimit,
-    dag_fields_internal_redirect, dag_fields_vhost, dag_fields_jwt_provider;
+    dag_fields_internal_redirect, dag_fields_vhost, dag_fields_jwt_provider,
+    dag_fields_session;
 
 /* Every table above, for the tests. */
 extern const struct dag_field_table *const dag_field_tables[];

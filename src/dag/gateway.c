@@ -1148,6 +1148,11 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 						    unsupported);
 						continue;
 					}
+					if (!gw_session_persistence(b, st, route, r,
+					    rule, &dr)) {
+						unsupported = "sessionPersistence.idleTimeout";
+						continue;
+					}
 					gw_entry_add(s, &dr, hosts[h], (uint32_t)l->port,
 					    mt, ri, r, m);
 				}
@@ -1561,6 +1566,7 @@ gw_grpc_as_http(struct builder *b, struct object *o)
 		rule->nfilters = gr->nfilters;
 		rule->backend_refs = gr->backend_refs;
 		rule->nbackend_refs = gr->nbackend_refs;
+		rule->session_persistence = gr->session_persistence;
 		rule->origin = gr->origin;
 		rule->matches = ARENA_ARRAY(b->arena, struct gw_http_match,
 		    gr->nmatches + 1);

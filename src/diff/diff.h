@@ -131,7 +131,8 @@ char *diff_cluster_label(const char *cluster_name);
 
 /* `cairn diff --running`: the daemon's /debug/xds/pb answer (one
  * "TYPE_URL\tNAME\tBASE64" line per resource, as `cairn dump --format pb`)
- * as a snapshot. body (NUL-terminated, from a network peer) is cut up in
+ * as a snapshot; lines starting with "#" are comments (the Gateway asked
+ * for). body (NUL-terminated, from a network peer) is cut up in
  * place; a malformed line or bad base64 is skipped and reported on warn
  * (NULL: silently) as "cairn diff: ORIGIN: why"; unknown type URLs are
  * skipped. Caller owns the snapshot (refs = 1). */

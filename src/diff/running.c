@@ -1,7 +1,7 @@
 /* `cairn diff --running`: the daemon's /debug/xds/pb answer read back into
  * a snapshot (diff.h). The answer comes from a network peer: every line is
- * checked, and a line that is not "TYPE_URL\tNAME\tBASE64" is reported and
- * skipped (tests/fuzz/running_fuzzer.c tries it with hostile bytes). */
+ * checked, and a line that is not "TYPE_URL\tNAME\tBASE64" (or a "#"
+ * comment) is reported and skipped (tests/fuzz/running_fuzzer.c tries it with hostile bytes). */
 #include "diff/diff.h"
 
 #include <stdio.h>
@@ -26,6 +26,10 @@ diff_snapshot_from_pb(char *body, const char *revision, const char *origin,
 		uint8_t *bytes;
 		size_t len;
 
+		/* A comment: the Gateway the daemon selected (side_running
+		 * checks it). */
+		if (line[0] == '#')
+			continue;
 		data = name ? strchr(name + 1, '\t') : NULL;
 		if (data == NULL) {
 			if (warn)

@@ -722,6 +722,63 @@ static const struct schema_field kinds_gw_retry_fields[] = {
 static const struct schema_table kinds_gw_retry = SCHEMA_TABLE_ORIGIN(
     "retry", struct gw_retry, kinds_gw_retry_fields, NULL);
 
+/* sessionPersistence (GEP-1619): the API's enums and length, its rule
+ * that a Permanent cookie needs absoluteTimeout, and a sessionName that is
+ * an HTTP token, since Envoy writes it as a cookie or header name. */
+static const char *const kinds_gw_session_types[] = { "Cookie", "Header", NULL };
+static const char *const kinds_gw_lifetime_types[] = { "Permanent", "Session",
+	NULL };
+
+static const struct schema_field kinds_gw_cookie_config_fields[] = {
+	G_ENUMSTR("lifetimeType", struct gw_cookie_config, lifetime_type, 0,
+	    kinds_gw_lifetime_types),
+};
+static const struct schema_table kinds_gw_cookie_config = SCHEMA_TABLE_ORIGIN(
+    "cookieConfig", struct gw_cookie_config, kinds_gw_cookie_config_fields,
+    NULL);
+
+static const char *
+kinds_gw_check_session_name(const char *s)
+{
+	if (strlen(s) > 128)
+		return "must be at most 128 characters";
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("!#$%&'*+-.^_`|~", *c)))
+			return "must be an HTTP token (letters, digits and "
+			    "!#$%&'*+-.^_`|~): it is the cookie or header name";
+	return NULL;
+}
+
+static void
+kinds_gw_session_validate(struct schema_ctx *ctx, const struct ynode *map,
+    void *obj)
+{
+	const struct gw_session_persistence *sp = obj;
+
+	if (sp->cookie_config != NULL && sp->cookie_config->lifetime_type != NULL &&
+	    strcmp(sp->cookie_config->lifetime_type, "Permanent") == 0 &&
+	    sp->absolute_timeout == NULL)
+		schema_error(ctx, map, "absoluteTimeout must be specified when "
+		    "cookie lifetimeType is Permanent (it is the cookie's Max-Age)");
+}
+
+static const struct schema_field kinds_gw_session_fields[] = {
+	G_STRC("sessionName", struct gw_session_persistence, session_name,
+	    SCHEMA_NONEMPTY, kinds_gw_check_session_name),
+	G_STRC("absoluteTimeout", struct gw_session_persistence, absolute_timeout,
+	    0, kinds_gw_check_duration),
+	G_STRC("idleTimeout", struct gw_session_persistence, idle_timeout, 0,
+	    kinds_gw_check_duration),
+	G_ENUMSTR("type", struct gw_session_persistence, type, 0,
+	    kinds_gw_session_types),
+	G_PTR("cookieConfig", struct gw_session_persistence, cookie_config,
+	    &kinds_gw_cookie_config, 0),
+};
+static const struct schema_table kinds_gw_session = SCHEMA_TABLE_ORIGIN(
+    "sessionPersistence", struct gw_session_persistence,
+    kinds_gw_session_fields, kinds_gw_session_validate);
+
 static const struct schema_field kinds_gw_http_rule_fields[] = {
 	G_STRC("name", struct gw_http_rule, name, 0, schema_check_dns1123_subdomain),
 	G_LIST("matches", struct gw_http_rule, matches, nmatches,
@@ -732,7 +789,8 @@ static const struct schema_field kinds_gw_http_rule_fields[] = {
 	    &kinds_gw_backend_ref, 0),
 	G_PTR("timeouts", struct gw_http_rule, timeouts, &kinds_gw_timeouts, 0),
 	G_PTR("retry", struct gw_http_rule, retry, &kinds_gw_retry, 0),
-	{ .key = "sessionPersistence", .type = SCHEMA_UNSUPPORTED },
+	G_PTR("sessionPersistence", struct gw_http_rule, session_persistence,
+	    &kinds_gw_session, 0),
 };
 static const struct schema_table kinds_gw_http_rule = SCHEMA_TABLE_ORIGIN(
     "rule", struct gw_http_rule, kinds_gw_http_rule_fields, NULL);
@@ -794,7 +852,8 @@ static const struct schema_field kinds_gw_grpc_rule_fields[] = {
 	    &kinds_gw_filter, 0),
 	G_LIST("backendRefs", struct gw_grpc_rule, backend_refs, nbackend_refs,
 	    &kinds_gw_backend_ref, 0),
-	{ .key = "sessionPersistence", .type = SCHEMA_UNSUPPORTED },
+	G_PTR("sessionPersistence", struct gw_grpc_rule, session_persistence,
+	    &kinds_gw_session, 0),
 };
 static const struct schema_table kinds_gw_grpc_rule = SCHEMA_TABLE_ORIGIN(
     "rule", struct gw_grpc_rule, kinds_gw_grpc_rule_fields, NULL);

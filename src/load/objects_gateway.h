@@ -252,6 +252,20 @@ struct gw_retry {
 	struct origin origin;
 };
 
+/* A rule's sessionPersistence (GEP-1619). */
+struct gw_cookie_config {
+	char *lifetime_type; /* Session (default), Permanent */
+	struct origin origin;
+};
+
+struct gw_session_persistence {
+	char *session_name; /* NULL: cairn names it (docs/gateway-api.md) */
+	char *absolute_timeout, *idle_timeout; /* Gateway API durations as written */
+	char *type; /* Cookie (default), Header */
+	struct gw_cookie_config *cookie_config;
+	struct origin origin;
+};
+
 struct gw_http_rule {
 	char *name;
 	struct gw_http_match *matches;
@@ -262,6 +276,7 @@ struct gw_http_rule {
 	size_t nbackend_refs;
 	struct gw_timeouts *timeouts;
 	struct gw_retry *retry;
+	struct gw_session_persistence *session_persistence;
 	struct origin origin;
 };
 
@@ -297,6 +312,7 @@ struct gw_grpc_rule {
 	size_t nfilters;
 	struct gw_backend_ref *backend_refs;
 	size_t nbackend_refs;
+	struct gw_session_persistence *session_persistence;
 	struct origin origin;
 };
 

@@ -41,9 +41,12 @@
 #include "envoy/extensions/filters/http/ratelimit/v3/rate_limit.pb-c.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb-c.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
+#include "envoy/extensions/filters/http/stateful_session/v3/stateful_session.pb-c.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb-c.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb-c.h"
+#include "envoy/extensions/http/stateful_session/cookie/v3/cookie.pb-c.h"
+#include "envoy/extensions/http/stateful_session/header/v3/header.pb-c.h"
 #include "envoy/extensions/internal_redirect/previous_routes/v3/previous_routes_config.pb-c.h"
 #include "envoy/extensions/internal_redirect/safe_cross_scheme/v3/safe_cross_scheme_config.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/common.pb-c.h"
@@ -55,6 +58,7 @@
 #include "envoy/type/matcher/v3/regex.pb-c.h"
 #include "envoy/type/matcher/v3/string.pb-c.h"
 #include "envoy/type/tracing/v3/custom_tag.pb-c.h"
+#include "envoy/type/http/v3/cookie.pb-c.h"
 #include "envoy/type/v3/http.pb-c.h"
 #include "envoy/type/v3/http_status.pb-c.h"
 #include "envoy/type/v3/percent.pb-c.h"
@@ -225,6 +229,8 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__http__rbac__v3__rbac__descriptor,
 	&envoy__extensions__filters__http__rbac__v3__rbacper_route__descriptor,
 	&envoy__extensions__filters__http__router__v3__router__descriptor,
+	&envoy__extensions__filters__http__stateful_session__v3__stateful_session__descriptor,
+	&envoy__extensions__filters__http__stateful_session__v3__stateful_session_per_route__descriptor,
 	&envoy__extensions__filters__listener__tls_inspector__v3__tls_inspector__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__descriptor,
 	&envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__set_current_client_cert_details__descriptor,
@@ -235,6 +241,8 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__descriptor,
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__weighted_cluster__descriptor,
 	&envoy__extensions__filters__network__tcp_proxy__v3__tcp_proxy__weighted_cluster__cluster_weight__descriptor,
+	&envoy__extensions__http__stateful_session__cookie__v3__cookie_based_session_state__descriptor,
+	&envoy__extensions__http__stateful_session__header__v3__header_based_session_state__descriptor,
 	&envoy__extensions__internal_redirect__previous_routes__v3__previous_routes_config__descriptor,
 	&envoy__extensions__internal_redirect__safe_cross_scheme__v3__safe_cross_scheme_config__descriptor,
 	&envoy__extensions__transport_sockets__tls__v3__certificate_validation_context__descriptor,
@@ -258,6 +266,7 @@ static const ProtobufCMessageDescriptor *const registry[] = {
 	&envoy__service__discovery__v3__discovery_response__descriptor,
 	&envoy__service__discovery__v3__resource__descriptor,
 	&envoy__service__discovery__v3__resource__cache_control__descriptor,
+	&envoy__type__http__v3__cookie__descriptor,
 	&envoy__type__matcher__v3__regex_match_and_substitute__descriptor,
 	&envoy__type__matcher__v3__regex_matcher__descriptor,
 	&envoy__type__matcher__v3__string_matcher__descriptor,

@@ -180,6 +180,9 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 	for (size_t p = 0; p < gw->nports; p++) {
 		const struct dag_gw_port *gp = &gw->ports[p];
 
+		/* Only a port whose routes use sessionPersistence gets the
+		 * stateful_session filter (docs/decisions.md). */
+		t.stateful_session = translate_session_port(gp);
 		/* TLS and TCP ports have no routes; HTTPS ports one
 		 * RouteConfiguration per filter chain (translate_gateway_tls.c). */
 		if (strcmp(gp->protocol, "HTTP") != 0) {
@@ -190,6 +193,7 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 		    gp->port);
 		gateway_port_routes(&t, gp);
 	}
+	t.stateful_session = false;
 	translate_gateway_proxyless(&t, gw);
 	snap = snapshot_builder_finish(t.out);
 	translate_cache_snapshot(&t, snap);

@@ -20,6 +20,9 @@ struct translation {
 	/* Some route or service rewrites cookies: the connection managers
 	 * get Envoy's Lua filter (set by translate_uses). */
 	bool cookie_lua;
+	/* A Gateway port's routes use sessionPersistence: its connection
+	 * managers get the stateful_session filter (translate_session.c). */
+	bool stateful_session;
 	struct translate_cache *cache; /* NULL: serialize everything (memo.h) */
 	uint64_t opts_fp; /* of opts, part of every cache key */
 	/* Fingerprints made once per translation (memo.c): per
@@ -114,6 +117,17 @@ bool translation_proxyless_host(const struct dag_vhost *vh);
 struct Google__Protobuf__Duration *translation_timeout(struct arena *a,
     int64_t ms);
 
+/* translate_session.c: Gateway API's sessionPersistence. Whether some
+ * route of a Gateway port uses it; the connection manager's filter config
+ * (no session state: each route brings its own); a route's
+ * StatefulSessionPerRoute. */
+#define TRANSLATE_FILTER_STATEFUL_SESSION "envoy.filters.http.stateful_session"
+struct dag_gw_port;
+struct dag_session;
+bool translate_session_port(const struct dag_gw_port *gp);
+ProtobufCMessage *translate_session_filter(struct arena *a);
+ProtobufCMessage *translate_session_route(struct arena *a,
+    const struct dag_session *s);
 /* A Gateway port's listener (HCM with RDS route_config_name = name). */
 void translate_http_listener_named(struct translation *t, const char *name,
     const char *address, uint32_t port);

@@ -205,13 +205,13 @@ compressor_filter(struct arena *a, enum translate_compression c)
 
 static void
 hcm_filters(struct arena *a, Hcm *hcm, bool envoy,
-    enum translate_compression compression, bool lua)
+    enum translate_compression compression, bool lua, bool session)
 {
 	Envoy__Extensions__Filters__Http__Router__V3__Router *router = pb_new(a,
 	    &envoy__extensions__filters__http__router__v3__router__descriptor);
 	size_t n = 0;
 
-	hcm->http_filters = pb_array(a, 6);
+	hcm->http_filters = pb_array(a, 7);
 	if (envoy && compression != TRANSLATE_COMPRESSION_DISABLED)
 		hcm->http_filters[n++] = compressor_filter(a, compression);
 	if (envoy) {
@@ -246,6 +246,16 @@ hcm_filters(struct arena *a, Hcm *hcm, bool envoy,
 		}
 		hcm->http_filters[n++] = http_filter(a, "envoy.filters.http.rbac",
 		    &rbac->base);
+		/* Disabled: only routes with a session turn it on
+		 * (translate_session.c), as Envoy Gateway does. */
+		if (session) {
+			HttpFilter *f = http_filter(a,
+			    TRANSLATE_FILTER_STATEFUL_SESSION,
+			    translate_session_filter(a));
+
+			f->disabled = 1;
+			hcm->http_filters[n++] = f;
+		}
 	}
 	hcm->http_filters[n++] = http_filter(a, "envoy.filters.http.router",
 	    &router->base);
@@ -269,7 +279,8 @@ translate_hcm(struct translation *t, const char *stat_prefix,
 	hcm->route_specifier_case =
 	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS;
 	hcm->rds = rds;
-	hcm_filters(a, hcm, with_access_log, o->compression, t->cookie_lua);
+	hcm_filters(a, hcm, with_access_log, o->compression, t->cookie_lua,
+	    t->stateful_session);
 	if (!with_access_log) /* proxyless clients: only what gRPC reads */
 		return &hcm->base;
 

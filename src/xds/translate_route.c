@@ -95,6 +95,11 @@ route(struct translation *t, const struct dag_vhost *vh,
 		PER_FILTER(a, out, &fc,
 		    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor,
 		    Envoy__Config__Route__V3__Route__TypedPerFilterConfigEntry);
+	/* Gateway API's sessionPersistence (translate_session.c). */
+	if (r->session != NULL)
+		translation_route_filter_config(a, out,
+		    TRANSLATE_FILTER_STATEFUL_SESSION,
+		    translate_session_route(a, r->session));
 	return out;
 }
 
