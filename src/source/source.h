@@ -100,7 +100,9 @@ struct source_files {
 void source_files_free(struct source_files *sf);
 /* Releases the bytes of sf's files that share a source's cache (blob set)
  * unless needed(ctx, file) says a consumer will still read them; their
- * data becomes NULL in sf too. Files sf owns are left alone. */
+ * data becomes NULL in sf too (another list handed out earlier with the
+ * same blobs must not read its bytes after this). Files sf owns are left
+ * alone. */
 void source_files_release_bytes(struct source_files *sf,
     bool (*needed)(void *ctx, const struct source_file *f), void *ctx);
 

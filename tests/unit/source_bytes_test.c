@@ -308,12 +308,13 @@ static void
 test_released_bytes_leave_the_process(void **state)
 {
 	struct fx *f = *state;
-	char *body = xmalloc(2049);
-	long before, after;
 	const char *pre = getenv("LD_PRELOAD");
+	long before, after;
+	char *body;
 
 	if (pre != NULL && strstr(pre, "vgpreload") != NULL)
 		skip(); /* valgrind's resident memory is its own */
+	body = xmalloc(2049);
 	memset(body, '#', 2047);
 	body[2047] = '\n';
 	body[2048] = '\0';
