@@ -534,6 +534,16 @@ serve_git_fallback(struct serve *s, struct build_result *r,
 	return rc;
 }
 
+/* Once a build has parsed files and saved their last good copies, the
+ * source need not keep their bytes (a tree's YAML beside its objects):
+ * only a file's next version is read again. */
+static void
+serve_release_bytes(struct serve *s, struct source_files *files)
+{
+	source_files_release_bytes(files, pipeline_file_bytes_needed,
+	    s->pipeline);
+}
+
 /* One rebuild: scan, build, publish if anything Envoy sees changed. A
  * source that cannot be read keeps the current snapshot serving. */
 static void
@@ -615,6 +625,7 @@ serve_rebuild(struct serve *s, const char *why)
 		diag_list_init(&files.diags);
 	} else {
 		pipeline_persist_pending(s->pipeline, &files, r);
+		serve_release_bytes(s, &files);
 	}
 	serve_keep_build(s, nb);
 	serve_publish_admin(s, r, (double)(now_ms() - start) / 1000.0);
@@ -632,6 +643,7 @@ serve_persist_deferred(struct serve *s)
 	pipeline_persist_pending(s->pipeline, &s->pending_files,
 	    s->build != NULL ? &s->build->r : NULL);
 	pthread_rwlock_unlock(&s->render_rw);
+	serve_release_bytes(s, &s->pending_files);
 	source_files_free(&s->pending_files);
 	memset(&s->pending_files, 0, sizeof s->pending_files);
 	diag_list_init(&s->pending_files.diags);

@@ -1220,6 +1220,19 @@ persist_delta(struct pipeline *p, const struct source_files *files,
 	return true;
 }
 
+bool
+pipeline_file_bytes_needed(void *pv, const struct source_file *f)
+{
+	struct pipeline *p = pv;
+	struct file_entry *e;
+
+	if (p->lg == NULL || lastgood_is_read_only(p->lg))
+		return false;
+	e = entry_find(p, f->path);
+	return e != NULL && e->good != NULL && !e->restored && !e->persisted &&
+	    e->good->content_hash == f->hash;
+}
+
 void
 pipeline_defer_persist(struct pipeline *p, bool later)
 {

@@ -71,6 +71,11 @@ void pipeline_set_lastgood(struct pipeline *p, struct lastgood *lg);
  * files' `persisted` updated. A no-op when nothing is pending. */
 void pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
     struct build_result *r);
+/* Whether a later build may still read f's bytes (a needed callback of
+ * source_files_release_bytes; p is the pipeline): only to save the last
+ * good copy of a version not saved yet. A build parses a file only when
+ * its hash is new to the pipeline, that is from new bytes. */
+bool pipeline_file_bytes_needed(void *p, const struct source_file *f);
 /* With later set, every build leaves its copies to pipeline_persist_pending
  * (serve's first build: no fsync before READY). */
 void pipeline_defer_persist(struct pipeline *p, bool later);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@
 /* Calls requested from grpc ahead of time, so a burst of reconnecting
  * Envoys does not wait for one queue round trip each. */
 #define ADS_ACCEPTS 8
+/* Free memory is given back to the kernel once this many bytes have been
+ * sent since the last time and the queue has been idle this long: after a
+ * burst of initial syncs, not between two responses of one. */
+#define ADS_TRIM_AFTER_BYTES ((uint64_t)1 << 20)
+#define ADS_TRIM_IDLE_MS 50
 
 struct ads_accept {
 	struct ads_tag tag;
@@ -216,18 +222,44 @@ on_accept(struct ads_accept *a, bool success)
 		free(a);
 }
 
+/* Sending initial syncs touches many pages (grpc's per-call and
+ * transport buffers, freed once a response is written) that glibc keeps
+ * in its arenas; the heap would then hold a burst's peak for good. Once
+ * the queue has been idle for a while after enough bytes went out, give
+ * the free pages of every arena back. */
+static void
+ads_trim_heap(struct ads_server *s)
+{
+	int64_t t0 = ads_clock_monotonic_ms();
+
+	malloc_trim(0);
+	log_debug("ads: free heap pages given back after a burst of sends "
+	    "(%lld ms)", (long long)(ads_clock_monotonic_ms() - t0));
+}
+
 static void *
 cq_thread(void *arg)
 {
 	struct ads_server *s = arg;
+	uint64_t trimmed_at = 0;
 
 	for (;;) {
-		grpc_event ev = grpc_completion_queue_next(s->cq,
+		uint64_t sent = atomic_load_explicit(&s->bytes_sent,
+		    memory_order_relaxed);
+		bool trim_due = sent - trimmed_at >= ADS_TRIM_AFTER_BYTES;
+		grpc_event ev = grpc_completion_queue_next(s->cq, trim_due ?
+		    gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+		    gpr_time_from_millis(ADS_TRIM_IDLE_MS, GPR_TIMESPAN)) :
 		    gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
 		struct ads_tag *tag;
 
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			break;
+		if (ev.type == GRPC_QUEUE_TIMEOUT) {
+			ads_trim_heap(s);
+			trimmed_at = sent;
+			continue;
+		}
 		if (ev.type != GRPC_OP_COMPLETE)
 			continue;
 		tag = ev.tag;

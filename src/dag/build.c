@@ -609,6 +609,36 @@ dag_lookup_note(struct builder *b, char kind, const char *s, const char *what)
 		ARRAY_PUSH(b->lookups->v, b->lookups->n, b->lookups->cap, l);
 }
 
+/* A DAG's first block is sized from the bytes per object of the last DAG
+ * built (plus a thirty-second): groups of an incremental build, kept from
+ * build to build, then hold one block with little slack whatever the
+ * tree's kinds, instead of a fixed guess that fits one tree. Builds on
+ * several threads may race on it: any value is a usable guess. */
+static size_t dag_bytes_per_object = 1536;
+
+static size_t
+dag_arena_guess(size_t nobjs)
+{
+	size_t r = __atomic_load_n(&dag_bytes_per_object, __ATOMIC_RELAXED);
+
+	return nobjs * r + nobjs * r / 32 + 64;
+}
+
+static void
+dag_arena_seen(size_t nobjs, size_t used)
+{
+	size_t r;
+
+	if (nobjs == 0)
+		return;
+	r = used / nobjs + 1;
+	if (r < 256)
+		r = 256;
+	if (r > 16384)
+		r = 16384;
+	__atomic_store_n(&dag_bytes_per_object, r, __ATOMIC_RELAXED);
+}
+
 struct dag *
 dag_build_recorded(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
@@ -625,10 +655,9 @@ dag_build_recorded(struct object *const *objs, size_t nobjs,
 		dag_options_from_config(&defaults, NULL);
 		b.opts = &defaults;
 	}
-	/* About 1 KiB of DAG per object (a little more in a small group):
-	 * a group of an incremental build, kept from build to build, must
+	/* A group of an incremental build, kept from build to build, must
 	 * not hold a 64 KiB block for 5 KiB. */
-	arena_init_sized(&dag->arena, nobjs * 1536);
+	arena_init_sized(&dag->arena, dag_arena_guess(nobjs));
 	arena_init_sized(&b.scratch, 4096);
 	b.services = collect_kind(&b, OBJ_SERVICE, &b.nservices, &b.service_status);
 	b.endpoints = collect_kind(&b, OBJ_ENDPOINTS, &b.nendpoints, NULL);
@@ -666,6 +695,7 @@ dag_build_recorded(struct object *const *objs, size_t nobjs,
 		    dag_endpoints_ptr_cmp);
 	statuses_sort(dag);
 	arena_free(&b.scratch);
+	dag_arena_seen(nobjs, dag->arena.total);
 	return dag;
 }
 

@@ -310,6 +310,16 @@ load_buffer_scratch(const char *path, const char *ns, const char *buf,
 	diag_list_init(&lf->diags);
 	lf->path = arena_strdup(&lf->arena, path ? path : "");
 	lf->ns = arena_strdup(&lf->arena, ns ? ns : "default");
+	if (buf == NULL) {
+		/* A source released these bytes (source_blob_release_bytes)
+		 * although a build still wanted them: fail this version, so
+		 * the file's last good one stays in effect, rather than
+		 * parse nothing. */
+		diag_add(&lf->diags, DIAG_ERROR, lf->path, 0, 0,
+		    "the file's bytes were released before it was parsed; it "
+		    "is read again at its next change");
+		return lf;
+	}
 	lf->content_hash = hash_bytes(buf, len);
 	if (opts != NULL) {
 		limits.max_alias_nodes = opts->max_alias_nodes;

@@ -137,6 +137,7 @@ source_dir_close(struct source_dir *sd)
 	free(sd->watches);
 	close(sd->ifd); /* drops every watch */
 	cache_free(sd->cache, sd->ncache);
+	source_bytes_pool_free(&sd->bytes);
 	dir_records_free(sd->dirs, sd->ndirs);
 	strings_free(sd->linkdirs, sd->nlinkdirs);
 	strings_free(sd->attention, sd->nattention);
@@ -221,6 +222,19 @@ emit(struct scan *s, const struct cache_entry *c)
 		dir_scan_emit(s, c->blob);
 }
 
+/* Whether a file read again has the bytes of old, whose own bytes may have
+ * been released after their build (then its hash, which is all a consumer
+ * compares, tells). */
+static bool
+same_bytes(const struct source_blob *old, const struct source_blob *fresh)
+{
+	if (old->len != fresh->len)
+		return false;
+	if (old->data == NULL)
+		return old->hash == fresh->hash;
+	return memcmp(old->data, fresh->data, fresh->len) == 0;
+}
+
 /* A file the walk read again: handed out if its bytes differ from what
  * the previous scan handed out under the same path (old, may be NULL). */
 static void
@@ -228,8 +242,7 @@ emit_read(struct scan *s, struct cache_entry *c, struct cache_entry *old)
 {
 	if (old != NULL)
 		old->seen = true;
-	if (old != NULL && old->blob->len == c->blob->len &&
-	    memcmp(old->blob->data, c->blob->data, c->blob->len) == 0) {
+	if (old != NULL && same_bytes(old->blob, c->blob)) {
 		/* Same bytes (touched, or rewritten alike): keep the blob the
 		 * consumers already hold. */
 		source_blob_unref(c->blob);
@@ -351,6 +364,7 @@ read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
 		    hash_bytes(data, len)),
 	};
 	free(ns);
+	source_blob_pool_bytes(c.blob, &sd->bytes);
 	c.path = c.blob->path;
 	c.racy = (int64_t)len != (int64_t)fst.st_size ||
 	    c.mtime_ns >= s->now_ns - sd->racy_ns ||

@@ -85,6 +85,7 @@ struct source_dir {
 
 	struct cache_entry *cache; /* sorted by path */
 	size_t ncache;
+	struct source_bytes_pool bytes; /* of the files read */
 	struct dir_record *dirs; /* in walk order, see dir_key_cmp */
 	size_t ndirs;
 	struct {

@@ -734,6 +734,11 @@ lastgood_put(struct lastgood *lg, const char *path, const char *data,
 		*err = xasprintf("the state directory is read-only");
 		return -1;
 	}
+	if (data == NULL) {
+		/* Released after its build (source_blob_release_bytes). */
+		*err = xasprintf("its bytes are no longer held");
+		return -1;
+	}
 	if (strchr(path, '\n') != NULL || path[0] == '\0') {
 		/* The header is line-based: such a copy could not be read. */
 		*err = xasprintf("a path with a newline cannot be kept");

@@ -14,13 +14,33 @@
 
 /* One file's path, namespace and bytes, shared by a source's cache and
  * every file list it hands out: a rescan of 10,000 files copies none of
- * them. Immutable once made; refcounted. */
+ * them. Immutable once made, except that its bytes may be released
+ * (source_blob_release_bytes); refcounted. */
+struct source_bytes_block;
 struct source_blob {
 	unsigned refs; /* the watch thread's only: not atomic */
 	char *path, *ns, *data;
 	size_t len;
 	uint64_t hash;
+	/* data lives in this block of a source_bytes_pool, or NULL: data
+	 * is its own allocation. */
+	struct source_bytes_block *block;
 };
+
+/* Where a source keeps files' bytes it may release (source_blob_release_bytes):
+ * blocks of many files' bytes, each unmapped when its last file's bytes
+ * are released. Bytes malloc'd one file at a time would be freed as
+ * holes between the live path and namespace of each blob, which the heap
+ * can neither shrink nor give back. Zero-initialise; one owner thread. */
+struct source_bytes_pool {
+	struct source_bytes_block *filling; /* NULL until the first file */
+};
+/* Moves b's bytes into the pool (small files; larger ones keep their own
+ * allocation, which is given back to the kernel when freed). */
+void source_blob_pool_bytes(struct source_blob *b, struct source_bytes_pool *pool);
+/* The pool lets go of the block it fills; blocks live on while a blob's
+ * bytes are in them. */
+void source_bytes_pool_free(struct source_bytes_pool *pool);
 
 /* Takes ownership of data (NUL-terminated, len bytes before the NUL);
  * copies path and ns. refs = 1. */
@@ -28,6 +48,12 @@ struct source_blob *source_blob_new(const char *path, const char *ns,
     char *data, size_t len, uint64_t hash);
 struct source_blob *source_blob_ref(struct source_blob *b);
 void source_blob_unref(struct source_blob *b);
+/* Frees b's bytes once nothing will read them again: data becomes NULL;
+ * path, ns, len and hash stay. Consumers read a file's bytes only when its
+ * hash is new to them, and a source that hands such a blob out again
+ * compares it with a fresh read by hash (source/dir.c), so the bytes of
+ * every file of a tree need not stay beside its parsed objects. */
+void source_blob_release_bytes(struct source_blob *b);
 
 struct source_file {
 	char *path; /* relative to the root, '/'-separated */
@@ -72,6 +98,13 @@ struct source_files {
 };
 
 void source_files_free(struct source_files *sf);
+/* Releases the bytes of sf's files that share a source's cache (blob set)
+ * unless needed(ctx, file) says a consumer will still read them; their
+ * data becomes NULL in sf too (another list handed out earlier with the
+ * same blobs must not read its bytes after this). Files sf owns are left
+ * alone. */
+void source_files_release_bytes(struct source_files *sf,
+    bool (*needed)(void *ctx, const struct source_file *f), void *ctx);
 
 /* A source of either kind behind one interface, so the serve loop and the
  * one-shot commands do not care where files come from. */

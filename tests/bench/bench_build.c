@@ -152,10 +152,12 @@ memory_figures(const char *dir, const struct cairn_config *cfg,
 	m1 = mallinfo2();
 	pipeline_build(p, &files, cfg, to, &r);
 	m2 = mallinfo2();
-	/* What serve keeps between changes: the source's cache, the
-	 * pipeline's loaded files and the published snapshot. */
+	/* What serve keeps between changes: the source's cache (its files'
+	 * bytes released, as serve does once they are parsed and saved),
+	 * the pipeline's loaded files and the published snapshot. */
 	current = snapshot_ref(r.snapshot);
 	build_result_free(&r);
+	source_files_release_bytes(&files, pipeline_file_bytes_needed, p);
 	source_files_free(&files);
 	rss1 = bench_proc_kib(0, "VmRSS");
 	hwm1 = bench_proc_kib(0, "VmHWM");

@@ -1,0 +1,116 @@
+/* A DAG's arena is sized from the last DAG built (issue #14, memory): the
+ * groups of an incremental build are kept from build to build, so a group
+ * like the one before holds one block with little slack, whether its
+ * objects take little DAG or much (a fixed guess per object fits one kind
+ * of tree and spills the others into a second block). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dag/dag.h"
+#include "load/load.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+static const char *service_yaml =
+    "apiVersion: v1\n"
+    "kind: Service\n"
+    "metadata: {name: web, namespace: %s}\n"
+    "spec:\n"
+    "  ports: [{name: http, port: 80}]\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Endpoints\n"
+    "metadata: {name: web, namespace: %s}\n"
+    "subsets:\n"
+    "  - addresses: [{ip: 10.0.0.1}]\n"
+    "    ports: [{name: http, port: 8080}]\n";
+
+/* One namespace's group: a Service and an HTTPProxy of nroutes routes. */
+static struct loaded_file *
+group_file(const char *ns, size_t nroutes)
+{
+	struct strbuf b;
+	struct loaded_file *lf;
+	char path[64];
+
+	memset(&b, 0, sizeof b);
+	strbuf_printf(&b, service_yaml, ns, ns);
+	strbuf_printf(&b, "---\napiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\nmetadata: {name: app, namespace: %s}\nspec:\n"
+	    "  virtualhost: {fqdn: %s.example.com}\n  routes:\n", ns, ns);
+	for (size_t i = 0; i < nroutes; i++)
+		strbuf_printf(&b, "    - conditions: [{prefix: /p%zu}]\n"
+		    "      services: [{name: web, port: 80}]\n", i);
+	snprintf(path, sizeof path, "%s/app.yaml", ns);
+	lf = load_buffer(path, ns, b.buf, b.len, NULL);
+	strbuf_free(&b);
+	assert_true(lf->ok);
+	return lf;
+}
+
+/* Builds a group like ns's twice; the second must fit one block of at
+ * most a sixteenth (and a little) over what it uses. */
+static void
+assert_second_fits(size_t nroutes)
+{
+	struct loaded_file *lf = group_file("ns-a", nroutes);
+	struct loaded_file *lf2 = group_file("ns-b", nroutes);
+	struct dag *first, *second;
+	size_t used, held;
+
+	first = dag_build(lf->objects, lf->nobjects, NULL);
+	second = dag_build(lf2->objects, lf2->nobjects, NULL);
+	used = second->arena.total;
+	held = arena_footprint(&second->arena);
+	print_message("%zu routes: %zu bytes of DAG in %zu of blocks\n",
+	    nroutes, used, held);
+	assert_true(used > 0);
+	assert_true(held <= used + used / 16 + 256);
+	dag_free(first);
+	dag_free(second);
+	loaded_file_free(lf);
+	loaded_file_free(lf2);
+}
+
+static void
+test_small_groups_fit(void **state)
+{
+	(void)state;
+	assert_second_fits(1);
+}
+
+static void
+test_large_groups_fit(void **state)
+{
+	(void)state;
+	assert_second_fits(30);
+}
+
+/* A small group after large ones, and the other way round. */
+static void
+test_alternating_sizes(void **state)
+{
+	(void)state;
+	assert_second_fits(30);
+	assert_second_fits(2);
+	assert_second_fits(30);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_small_groups_fit),
+		cmocka_unit_test(test_large_groups_fit),
+		cmocka_unit_test(test_alternating_sizes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
