@@ -609,17 +609,45 @@ dag_lookup_note(struct builder *b, char kind, const char *s, const char *what)
 		ARRAY_PUSH(b->lookups->v, b->lookups->n, b->lookups->cap, l);
 }
 
+static struct dag *build_with(struct builder *init);
+
 struct dag *
 dag_build_recorded(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     const struct tls_material *material, struct dag_lookups *rec)
 {
+	struct builder b = { .objs = objs, .nobjs = nobjs, .opts = opts,
+		.owners = owners, .material = material, .lookups = rec };
+
+	return build_with(&b);
+}
+
+struct dag *
+dag_build_memo(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
+    const struct tls_material *material, const uint64_t *obj_units,
+    struct gw_memo *memo, uint64_t context)
+{
+	struct builder b = { .objs = objs, .nobjs = nobjs, .opts = opts,
+		.owners = owners, .material = material, .gw_memo = memo,
+		.obj_units = obj_units, .gw_context = context };
+
+	return build_with(&b);
+}
+
+/* The build of init's objects (init: what the caller sets). */
+static struct dag *
+build_with(struct builder *init)
+{
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct dag_options defaults;
-	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs, .opts = opts, .owners = owners,
-		.material = material, .lookups = rec };
+	struct builder b = *init;
 	size_t *slice_status;
+	size_t nobjs = b.nobjs;
+	const struct dag_options *opts = b.opts;
+
+	b.dag = dag;
+	b.arena = &dag->arena;
 
 	if (opts == NULL) {
 		dag_options_from_config(&defaults, NULL);
@@ -686,6 +714,8 @@ dag_free(struct dag *dag)
 		return;
 	for (size_t i = 0; i < dag->nparts; i++)
 		dag_free(dag->parts[i]);
+	for (size_t i = 0; i < dag->nholds; i++)
+		dag_free(dag->holds[i]);
 	arena_free(&dag->arena);
 	free(dag);
 }

@@ -131,6 +131,13 @@ struct builder {
 	const struct origin *jwt_undefined;
 	const char *jwt_undefined_name;
 	struct dag_lookups *lookups; /* NULL: not recorded */
+	/* HTTPRoutes resolved once per version of their file (gateway.c):
+	 * the memo kept by the dag_cache, the unit id (file version) of each
+	 * of objs, and what else the group's meaning depends on (its claims).
+	 * gw_memo NULL: every route resolved. */
+	struct gw_memo *gw_memo;
+	const uint64_t *obj_units;
+	uint64_t gw_context;
 };
 
 /* Records a lookup in b->lookups (nothing when it is NULL). */
@@ -140,6 +147,25 @@ void dag_lookup_note(struct builder *b, char kind, const char *s,
 struct dag *dag_build_recorded(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     const struct tls_material *material, struct dag_lookups *rec);
+
+/* --- gateway.c: HTTPRoute resolutions kept from build to build ------- */
+
+struct gw_memo;
+struct gw_memo *gw_memo_new(void);
+void gw_memo_free(struct gw_memo *m);
+/* Forget every resolution (the options changed). */
+void gw_memo_clear(struct gw_memo *m);
+/* The routes resolved and kept since the last call. */
+void gw_memo_take_stats(struct gw_memo *m, size_t *resolved, size_t *kept);
+/* Drops the resolutions of file versions live() does not know, once the
+ * dead may be a quarter of them (a changed route leaves its old one). */
+void gw_memo_sweep(struct gw_memo *m, bool (*live)(void *ctx, uint64_t unit),
+    void *ctx);
+/* dag_build_material with HTTPRoutes through memo (see struct builder). */
+struct dag *dag_build_memo(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
+    const struct tls_material *material, const uint64_t *obj_units,
+    struct gw_memo *memo, uint64_t context);
 
 /* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
 

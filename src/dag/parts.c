@@ -60,6 +60,11 @@ struct dag_cache {
 	struct dag **prev_parts;
 	size_t prev_nparts;
 	unsigned prev_in_order;
+	/* HTTPRoutes resolved per file version (gateway.c), for the groups
+	 * built; objs_units: the unit of each object of the group built. */
+	struct gw_memo *gw_memo;
+	uint64_t *objs_units;
+	size_t objs_units_cap;
 };
 
 struct dag_cache *
@@ -69,6 +74,7 @@ dag_cache_new(void)
 	const char *v = getenv("CAIRN_DAG_VERIFY");
 
 	c->verify_keys = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	c->gw_memo = gw_memo_new();
 	return c;
 }
 
@@ -87,6 +93,8 @@ cache_clear(struct dag_cache *c)
 		if (c->slots[i].hash != 0)
 			part_entry_clear(&c->slots[i]);
 	c->n = 0;
+	if (c->gw_memo != NULL)
+		gw_memo_clear(c->gw_memo);
 }
 
 static void units_clear(struct dag_cache *c);
@@ -114,6 +122,8 @@ dag_cache_free(struct dag_cache *c)
 	free(c->slots);
 	units_clear(c);
 	free(c->units);
+	gw_memo_free(c->gw_memo);
+	free(c->objs_units);
 	free(c);
 }
 
@@ -1022,11 +1032,15 @@ owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
 	return fp;
 }
 
-/* The DAG of one group (members: unit indexes in order). */
+/* The DAG of one group (members: unit indexes in order). HTTPRoutes go
+ * through the memo but in the TLS group (tls: certificates and
+ * BackendTLSPolicies are read there); context: what else the group's
+ * key holds (its claims). */
 static struct dag *
-group_build(const struct dag_cache *c, const struct dag_unit *units,
+group_build(struct dag_cache *c, const struct dag_unit *units,
     const size_t *members, size_t n, const struct dag_options *opts,
-    const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap)
+    const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap,
+    bool tls, uint64_t context)
 {
 	size_t nobjs = 0;
 
@@ -1039,7 +1053,14 @@ group_build(const struct dag_cache *c, const struct dag_unit *units,
 			*objs_cap = 2 * (nobjs + u->nobjs);
 			*objs = xreallocarray(*objs, *objs_cap, sizeof **objs);
 		}
+		if (nobjs + u->nobjs > c->objs_units_cap) {
+			c->objs_units_cap = 2 * (nobjs + u->nobjs);
+			c->objs_units = xreallocarray(c->objs_units,
+			    c->objs_units_cap, sizeof *c->objs_units);
+		}
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
+		for (size_t k = 0; k < u->nobjs; k++)
+			c->objs_units[nobjs + k] = u->id;
 		nobjs += u->nobjs;
 	}
 	if (c->verify_keys) {
@@ -1052,7 +1073,17 @@ group_build(const struct dag_cache *c, const struct dag_unit *units,
 			abort();
 		}
 	}
-	return dag_build_material(*objs, nobjs, opts, owners, c->material);
+	return dag_build_memo(*objs, nobjs, opts, owners, c->material,
+	    c->objs_units, tls ? NULL : c->gw_memo, context);
+}
+
+/* A file version the last build had (gw_memo_sweep). */
+static bool
+unit_live(void *ctx, uint64_t id)
+{
+	const struct dag_cache *c = ctx;
+
+	return c->ucap > 0 && unit_slot(c->units, c->ucap, id)->id == id;
 }
 
 static uint64_t
@@ -1224,7 +1255,8 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			continue;
 		}
 		parts[nparts] = group_build(c, units, members, n - (r == tls_group ?
-		    2 : 1), opts, owners, &objs, &objs_cap);
+		    2 : 1), opts, owners, &objs, &objs_cap, r == tls_group,
+		    ids[r == tls_group ? n - 2 : n - 1]);
 		if (e != NULL) { /* a certificate's expiry verdict changed */
 			dag_free(e->dag);
 			e->dag = dag_ref(parts[nparts]);
@@ -1235,6 +1267,9 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		c->stats.built++;
 	}
 	cache_sweep(c, nparts);
+	gw_memo_take_stats(c->gw_memo, &c->stats.gw_routes_resolved,
+	    &c->stats.gw_routes_kept);
+	gw_memo_sweep(c->gw_memo, unit_live, c);
 	free(contested);
 	{
 		/* changed[i]: parts before position i not the last build's
