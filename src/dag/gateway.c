@@ -56,6 +56,31 @@ struct gw_route_entry {
 	size_t route_index, rule_index, match_index; /* ties: oldest first */
 };
 
+/* An entry as it is sorted: its route by reference. */
+struct gw_ref {
+	const struct dag_route *r;
+	const char *host;
+	size_t gi;
+	uint32_t port;
+	bool has_method;
+	size_t nheader_matches, nquery_matches;
+	size_t route_index, rule_index, match_index;
+};
+
+/* The entries of one route for one host of one port of one Gateway, in
+ * precedence order. routes: their dag_routes as a virtual host holds
+ * them (order 0..n-1), shared by every build that keeps the route's
+ * resolution; NULL: copied into the host. */
+struct gw_run {
+	size_t gi;
+	uint32_t port;
+	const char *host;
+	size_t route_index;
+	const struct gw_ref *refs;
+	size_t n;
+	const struct dag_route *routes;
+};
+
 struct gw_state {
 	struct builder *b;
 	struct object **classes, **gateways, **httproutes, **namespaces, **grants;
@@ -63,8 +88,12 @@ struct gw_state {
 	size_t *class_status, *gateway_status, *httproute_status;
 	bool *gateway_served;
 	struct gw_listener_state **listeners; /* per gateway */
-	struct gw_route_entry *entries; /* per gateway, reset */
+	struct gw_route_entry *entries; /* resolved in this build */
 	size_t nentries, entries_cap;
+	struct gw_run *runs; /* every HTTP route's, then sorted */
+	size_t nruns, runs_cap;
+	struct gw_ref *tmp; /* a host's refs while its routes are merged */
+	size_t tmp_cap;
 	/* TLSRoutes and TCPRoutes, and their chains per gateway (reset). */
 	struct object **l4routes;
 	size_t nl4routes, *l4route_status;
@@ -1001,7 +1030,7 @@ gw_rule_action(struct gw_state *s, const struct object *route, size_t st,
 static int
 gw_entry_cmp(const void *a, const void *b)
 {
-	const struct gw_route_entry *x = a, *y = b;
+	const struct gw_ref *x = a, *y = b;
 	size_t xl, yl;
 	int c;
 
@@ -1015,10 +1044,10 @@ gw_entry_cmp(const void *a, const void *b)
 	 * RegularExpression, then PathPrefix: docs/decisions.md), the longest
 	 * path first, a method match, the most header matches, the most query
 	 * matches, then the oldest route (namespace/name order), rule, match. */
-	if (x->r.path_kind != y->r.path_kind)
-		return x->r.path_kind < y->r.path_kind ? -1 : 1;
-	xl = strlen(x->r.path);
-	yl = strlen(y->r.path);
+	if (x->r->path_kind != y->r->path_kind)
+		return x->r->path_kind < y->r->path_kind ? -1 : 1;
+	xl = strlen(x->r->path);
+	yl = strlen(y->r->path);
 	if (xl != yl)
 		return xl > yl ? -1 : 1;
 	if (x->has_method != y->has_method)
@@ -1032,6 +1061,51 @@ gw_entry_cmp(const void *a, const void *b)
 	if (x->rule_index != y->rule_index)
 		return x->rule_index < y->rule_index ? -1 : 1;
 	return x->match_index < y->match_index ? -1 : x->match_index > y->match_index;
+}
+
+static struct gw_ref
+gw_ref_of(const struct gw_route_entry *e)
+{
+	return (struct gw_ref){ .r = &e->r, .host = e->host, .gi = e->gi,
+		.port = e->port, .has_method = e->has_method,
+		.nheader_matches = e->nheader_matches,
+		.nquery_matches = e->nquery_matches, .route_index = e->route_index,
+		.rule_index = e->rule_index, .match_index = e->match_index };
+}
+
+/* Runs of sorted refs[0..n) (one per Gateway, port and host) pushed to
+ * *runs; routes left NULL. */
+static void
+gw_runs_split(const struct gw_ref *refs, size_t n, struct gw_run **runs,
+    size_t *nruns, size_t *cap)
+{
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && refs[j].gi == refs[i].gi &&
+		    refs[j].port == refs[i].port &&
+		    strcmp(refs[j].host, refs[i].host) == 0; j++)
+			;
+		ARRAY_PUSH(*runs, *nruns, *cap, ((struct gw_run){ .gi = refs[i].gi,
+		    .port = refs[i].port, .host = refs[i].host,
+		    .route_index = refs[i].route_index, .refs = &refs[i],
+		    .n = j - i }));
+	}
+}
+
+/* Runs by Gateway, port, host, then route (the oldest first). */
+static int
+gw_run_cmp(const void *a, const void *b)
+{
+	const struct gw_run *x = a, *y = b;
+	int c;
+
+	if (x->gi != y->gi)
+		return x->gi < y->gi ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((c = strcmp(x->host, y->host)) != 0)
+		return c;
+	return x->route_index < y->route_index ? -1 :
+	    x->route_index > y->route_index;
 }
 
 /* The parent status of parentRef p of route in this pass, or NULL when
@@ -1508,37 +1582,54 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out,
 			gw_port_chains(s, gi, gp);
 		gp->name = arena_printf(b->arena, "gw/%s/%s/%u", out->namespace,
 		    out->name, gp->port);
-		while (e < stop && s->entries[e].port == gp->port)
+		while (e < stop && s->runs[e].port == gp->port)
 			e++;
 		for (size_t k = start; k < e; k++)
-			if (k == start || strcmp(s->entries[k].host,
-			    s->entries[k - 1].host) != 0)
+			if (k == start || strcmp(s->runs[k].host,
+			    s->runs[k - 1].host) != 0)
 				nv++;
 		gp->vhosts = ARENA_ARRAY(b->arena, struct dag_vhost, nv + 1);
-		for (size_t k = start; k < e; k++) {
-			struct dag_vhost *vh;
+		for (size_t k = start, next; k < e; k = next) {
+			struct dag_vhost *vh = &gp->vhosts[gp->nvhosts++];
+			size_t n = 0;
 
-			if (k == start || strcmp(s->entries[k].host,
-			    s->entries[k - 1].host) != 0) {
-				vh = &gp->vhosts[gp->nvhosts++];
-				memset(vh, 0, sizeof *vh);
-				vh->fqdn = s->entries[k].host;
-				vh->proxy_namespace = out->namespace;
-				vh->proxy_name = out->name;
-				vh->owner_kind = OBJ_GATEWAY;
-				/* Room for this host's entries only: the rest of
-				 * the port's would make the vhosts quadratic. */
-				size_t end = k + 1;
-
-				while (end < e && strcmp(s->entries[end].host,
-				    vh->fqdn) == 0)
-					end++;
-				vh->routes = ARENA_ARRAY(b->arena, struct dag_route,
-				    end - k);
+			for (next = k + 1; next < e && strcmp(s->runs[next].host,
+			    s->runs[k].host) == 0; next++)
+				;
+			memset(vh, 0, sizeof *vh);
+			vh->fqdn = s->runs[k].host;
+			vh->proxy_namespace = out->namespace;
+			vh->proxy_name = out->name;
+			vh->owner_kind = OBJ_GATEWAY;
+			/* One route's host as it was kept: its routes as they
+			 * are (the same addresses as in the last build). */
+			if (next == k + 1 && s->runs[k].routes != NULL) {
+				vh->routes = (struct dag_route *)s->runs[k].routes;
+				vh->nroutes = s->runs[k].n;
+				continue;
 			}
-			vh = &gp->vhosts[gp->nvhosts - 1];
-			s->entries[k].r.order = vh->nroutes;
-			vh->routes[vh->nroutes++] = s->entries[k].r;
+			for (size_t i = k; i < next; i++)
+				n += s->runs[i].n;
+			if (n > s->tmp_cap) {
+				s->tmp_cap = 2 * n;
+				s->tmp = xreallocarray(s->tmp, s->tmp_cap,
+				    sizeof *s->tmp);
+			}
+			n = 0;
+			for (size_t i = k; i < next; i++)
+				for (size_t j = 0; j < s->runs[i].n; j++) {
+					s->tmp[n] = s->runs[i].refs[j];
+					s->tmp[n++].route_index = s->runs[i].route_index;
+				}
+			/* Several routes' runs: merged by precedence. */
+			if (next > k + 1)
+				qsort(s->tmp, n, sizeof s->tmp[0], gw_entry_cmp);
+			vh->routes = ARENA_ARRAY(b->arena, struct dag_route, n);
+			for (size_t i = 0; i < n; i++) {
+				vh->routes[i] = *s->tmp[i].r;
+				vh->routes[i].order = i;
+			}
+			vh->nroutes = n;
 		}
 	}
 }
@@ -1642,8 +1733,10 @@ gw_grpc_as_http(struct builder *b, struct object *o)
  * would share theirs). */
 
 struct gw_kept {
-	struct gw_route_entry *entries; /* route_index set when used */
-	size_t nentries;
+	struct gw_ref *refs; /* sorted; their routes are those of runs */
+	size_t nrefs;
+	struct gw_run *runs; /* route_index set when used */
+	size_t nruns;
 	struct gw_attach *attach;
 	size_t nattach;
 	struct dag_cluster **clusters;
@@ -1954,11 +2047,11 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 
 	b->dag->statuses[s->httproute_status[ri]] = k->status;
 	s->attached[ri] = k->attached;
-	for (size_t i = 0; i < k->nentries; i++) {
-		struct gw_route_entry e = k->entries[i];
+	for (size_t i = 0; i < k->nruns; i++) {
+		struct gw_run run = k->runs[i];
 
-		e.route_index = ri;
-		ARRAY_PUSH(s->entries, s->nentries, s->entries_cap, e);
+		run.route_index = ri;
+		ARRAY_PUSH(s->runs, s->nruns, s->runs_cap, run);
 	}
 	for (size_t i = 0; i < k->nattach; i++)
 		gw_status(b, s->gateway_status[k->attach[i].gi])->
@@ -1991,6 +2084,41 @@ gw_status_untouched(const struct dag_object_status *st)
 {
 	return st->nconditions == 0 && st->gw == NULL &&
 	    st->status == DAG_STATUS_VALID;
+}
+
+/* The entries route ri resolved to (s->entries from e0) as sorted refs
+ * and runs in the holder's arena (b->arena), each run's routes in one
+ * array a virtual host can take as it is. */
+static void
+gw_kept_runs(struct gw_state *s, struct gw_kept *k, size_t e0)
+{
+	struct builder *b = s->b;
+	struct gw_run *runs = NULL;
+	size_t nruns = 0, cap = 0;
+
+	k->nrefs = s->nentries - e0;
+	k->refs = ARENA_ARRAY(b->arena, struct gw_ref, k->nrefs + 1);
+	for (size_t i = 0; i < k->nrefs; i++)
+		k->refs[i] = gw_ref_of(&s->entries[e0 + i]);
+	if (k->nrefs > 1)
+		qsort(k->refs, k->nrefs, sizeof k->refs[0], gw_entry_cmp);
+	gw_runs_split(k->refs, k->nrefs, &runs, &nruns, &cap);
+	k->runs = ARENA_ARRAY(b->arena, struct gw_run, nruns + 1);
+	k->nruns = nruns;
+	for (size_t i = 0; i < nruns; i++) {
+		struct dag_route *routes = ARENA_ARRAY(b->arena, struct dag_route,
+		    runs[i].n);
+		struct gw_ref *refs = k->refs + (runs[i].refs - k->refs);
+
+		for (size_t j = 0; j < runs[i].n; j++) {
+			routes[j] = *refs[j].r;
+			routes[j].order = j;
+			refs[j].r = &routes[j];
+		}
+		k->runs[i] = runs[i];
+		k->runs[i].routes = routes;
+	}
+	free(runs);
 }
 
 /* HTTPRoute ri, from the memo when its file and the context are the same
@@ -2053,11 +2181,7 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 		k->clusters[i]->gateway_only = true;
 	for (size_t i = 0; i < k->nendpoints; i++)
 		k->endpoints[i]->gateway_only = true;
-	k->nentries = s->nentries - e0;
-	k->entries = ARENA_ARRAY(b->arena, struct gw_route_entry,
-	    k->nentries + 1);
-	if (k->nentries > 0)
-		memcpy(k->entries, s->entries + e0, k->nentries * sizeof k->entries[0]);
+	gw_kept_runs(s, k, e0);
 	k->nattach = s->nattach;
 	k->attach = ARENA_ARRAY(b->arena, struct gw_attach, k->nattach + 1);
 	if (k->nattach > 0)
@@ -2090,6 +2214,7 @@ gateways_build(struct builder *b)
 {
 	struct gw_state s = { .b = b };
 	size_t n, *st, nserved = 0, ngi;
+	struct gw_ref *drefs = NULL;
 	size_t c0 = b->dag->nclusters, e0 = b->dag->nendpoints;
 	bool *attached;
 
@@ -2177,13 +2302,22 @@ gateways_build(struct builder *b)
 		else
 			gw_route_resolve(&s, ri, ngi);
 	}
-	if (s.nentries > 1)
-		qsort(s.entries, s.nentries, sizeof s.entries[0], gw_entry_cmp);
+	/* Routes resolved in this build (not kept): their runs. */
+	if (s.nentries > 0) {
+		drefs = xreallocarray(NULL, s.nentries, sizeof *drefs);
+		for (size_t i = 0; i < s.nentries; i++)
+			drefs[i] = gw_ref_of(&s.entries[i]);
+		if (s.nentries > 1)
+			qsort(drefs, s.nentries, sizeof drefs[0], gw_entry_cmp);
+		gw_runs_split(drefs, s.nentries, &s.runs, &s.nruns, &s.runs_cap);
+	}
+	if (s.nruns > 1)
+		qsort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
 	/* One Gateway at a time: its TLS and TCP routes, its ports. */
 	for (size_t gi = 0, e = 0; gi < ngi; gi++) {
 		size_t from = e;
 
-		while (e < s.nentries && s.entries[e].gi == gi)
+		while (e < s.nruns && s.runs[e].gi == gi)
 			e++;
 		s.nl4 = 0;
 		for (size_t ri = 0; ri < s.nl4routes; ri++) {
@@ -2197,6 +2331,9 @@ gateways_build(struct builder *b)
 			    from, e);
 	}
 	free(s.entries);
+	free(drefs);
+	free(s.runs);
+	free(s.tmp);
 	free(s.l4);
 	free(s.attach);
 	free(s.ns_key);
