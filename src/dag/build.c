@@ -609,6 +609,16 @@ dag_lookup_note(struct builder *b, char kind, const char *s, const char *what)
 		ARRAY_PUSH(b->lookups->v, b->lookups->n, b->lookups->cap, l);
 }
 
+void
+dag_lookup_note_gateway(struct builder *b, const char *ns, const char *name)
+{
+	struct dag_lookup l = { .kind = 'w', .s = ns, .what = "Gateway",
+		.s2 = name };
+
+	if (b->lookups != NULL)
+		ARRAY_PUSH(b->lookups->v, b->lookups->n, b->lookups->cap, l);
+}
+
 static struct dag *build_with(struct builder *init);
 
 struct dag *

@@ -66,9 +66,13 @@ struct fqdn_ledger;
  * every lookup's key must be among the object_keys of the objects built
  * together, or a group built apart would miss what the lookup finds. */
 struct dag_lookup {
-	char kind; /* 'n': a namespace, 'f': an FQDN, 't': the TLS group */
-	const char *s; /* the namespace or FQDN (borrowed), "" for 't' */
+	/* 'n': a namespace, 'f': an FQDN, 't': the TLS group; Gateway API:
+	 * 'w' a Gateway (s/s2: its namespace and name), 'c' a GatewayClass,
+	 * 'N' the labels of Namespaces (s "labels") */
+	char kind;
+	const char *s; /* the namespace, FQDN or name (borrowed), "" for 't' */
 	const char *what; /* what was looked up, for the message */
+	const char *s2; /* 'w': the Gateway's name; else NULL */
 };
 struct dag_lookups {
 	struct dag_lookup *v;
@@ -143,6 +147,9 @@ struct builder {
 /* Records a lookup in b->lookups (nothing when it is NULL). */
 void dag_lookup_note(struct builder *b, char kind, const char *s,
     const char *what);
+/* A lookup of Gateway ns/name ('w'). */
+void dag_lookup_note_gateway(struct builder *b, const char *ns,
+    const char *name);
 /* dag_build_material recording its lookups in rec (NULL: none). */
 struct dag *dag_build_recorded(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,

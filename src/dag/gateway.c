@@ -198,6 +198,7 @@ gw_namespace_label(const struct gw_state *s, const char *ns, const char *key)
 {
 	if (strcmp(key, "kubernetes.io/metadata.name") == 0)
 		return ns;
+	dag_lookup_note(s->b, 'N', "labels", "Namespace labels");
 	for (size_t i = 0; i < s->nnamespaces; i++) {
 		const struct obj_meta *m = &s->namespaces[i]->meta;
 
@@ -296,6 +297,7 @@ gw_hostname_intersect(const char *listener, const char *route)
 static bool
 gw_class_served(const struct gw_state *s, const char *name)
 {
+	dag_lookup_note(s->b, 'c', name, "GatewayClass");
 	for (size_t i = 0; i < s->nclasses; i++)
 		if (strcmp(s->classes[i]->meta.name, name) == 0)
 			return strcmp(s->classes[i]->u.gatewayclass.controller_name,
@@ -544,6 +546,7 @@ gw_gateways(struct gw_state *s)
 static ssize_t
 gw_gateway_index(const struct gw_state *s, const char *ns, const char *name)
 {
+	dag_lookup_note_gateway(s->b, ns, name);
 	for (size_t i = 0; i < s->ngateways; i++)
 		if (s->gateway_served[i] &&
 		    strcmp(s->gateways[i]->meta.namespace, ns) == 0 &&
@@ -561,6 +564,7 @@ gw_reference_granted(const struct gw_state *s, const char *from_kind,
     const char *from_ns, const char *to_group, const char *to_kind,
     const char *to_ns, const char *to_name)
 {
+	dag_lookup_note(s->b, 'n', to_ns, "ReferenceGrant");
 	for (size_t i = 0; i < s->ngrants; i++) {
 		const struct object *o = s->grants[i];
 		const struct referencegrant *g = &o->u.referencegrant;

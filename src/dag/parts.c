@@ -302,6 +302,21 @@ gateway_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 	if (gw->allowed_listeners != NULL &&
 	    route_namespaces_selected(gw->allowed_listeners->namespaces))
 		keys_add(keys, n, cap, key_of('N', "labels"));
+	/* Client validation's CA references (ConfigMaps or Secrets, with a
+	 * ReferenceGrant in their namespace). */
+	if (gw->tls != NULL && gw->tls->frontend != NULL) {
+		const struct gw_frontend_tls *ft = gw->tls->frontend;
+
+		if (ft->default_validation != NULL)
+			object_refs_keys(ft->default_validation->ca_certificate_refs,
+			    ft->default_validation->nca_certificate_refs, keys, n,
+			    cap);
+		for (size_t i = 0; i < ft->nper_port; i++)
+			if (ft->per_port[i].validation != NULL)
+				object_refs_keys(ft->per_port[i].validation->
+				    ca_certificate_refs, ft->per_port[i].validation->
+				    nca_certificate_refs, keys, n, cap);
+	}
 	if (tls)
 		keys_add(keys, n, cap, KEY_TLS);
 }
@@ -1089,7 +1104,23 @@ unit_live(void *ctx, uint64_t id)
 static uint64_t
 lookup_key(const struct dag_lookup *l)
 {
+	if (l->kind == 'w')
+		return key_of2('w', l->s, l->s2);
 	return l->kind == 't' ? KEY_TLS : key_of(l->kind, l->s);
+}
+
+/* How a lookup's key reads in the message. */
+static const char *
+lookup_kind_name(char kind)
+{
+	switch (kind) {
+	case 'n': return "namespace ";
+	case 'f': return "FQDN ";
+	case 'w': return "Gateway ";
+	case 'c': return "GatewayClass ";
+	case 'N': return "Namespace ";
+	default: return "the TLS group";
+	}
 }
 
 /* The keys of objs, those of kind omit cut down to their namespace's. */
@@ -1127,13 +1158,13 @@ verify_lookups(struct object *const *objs, size_t nobjs,
 			j++;
 		if (j < n)
 			continue;
-		snprintf(buf, len, "%s%s%s%s%s%sa lookup of %s by %s%s%s%s is under "
-		    "no key of %s: object_keys (src/dag/parts.c) misses it",
+		snprintf(buf, len, "%s%s%s%s%s%sa lookup of %s by %s%s%s%s%s%s is "
+		    "under no key of %s: object_keys (src/dag/parts.c) misses it",
 		    who ? obj_kind_name(who->kind) : "", who ? " " : "",
 		    who ? who->meta.namespace : "", who ? "/" : "",
 		    who ? who->meta.name : "", who ? ": " : "", l->what,
-		    l->kind == 'n' ? "namespace " : l->kind == 'f' ? "FQDN " :
-		    "the TLS group", l->kind == 't' ? "" : "\"", l->s,
+		    lookup_kind_name(l->kind), l->kind == 't' ? "" : "\"", l->s,
+		    l->s2 != NULL ? "/" : "", l->s2 != NULL ? l->s2 : "",
 		    l->kind == 't' ? "" : "\"",
 		    who ? "the object" : "the objects built with it");
 		err = buf;
