@@ -1924,6 +1924,9 @@ gw_contexts(struct gw_state *s)
 {
 	struct builder *b = s->b;
 
+	const char *ns = NULL;
+	size_t j = 0;
+
 	s->context = b->gw_context;
 	for (s->ns_cap = 64; s->ns_cap < 2 * (b->nobjs + 1); s->ns_cap *= 2)
 		;
@@ -1931,7 +1934,6 @@ gw_contexts(struct gw_state *s)
 	s->ns_ctx = xcalloc(s->ns_cap, sizeof *s->ns_ctx);
 	for (size_t i = 0; i < b->nobjs; i++) {
 		const struct object *o = b->objs[i];
-		size_t j;
 
 		switch (o->kind) {
 		case OBJ_HTTPROUTE:
@@ -1943,8 +1945,12 @@ gw_contexts(struct gw_state *s)
 		case OBJ_ENDPOINTS:
 		case OBJ_ENDPOINTSLICE:
 		case OBJ_REFERENCEGRANT:
-			j = gw_ns_slot(s, gw_ns_key(o->meta.namespace));
-			s->ns_key[j] = gw_ns_key(o->meta.namespace);
+			/* A file's objects mostly share their namespace. */
+			if (ns == NULL || strcmp(ns, o->meta.namespace) != 0) {
+				ns = o->meta.namespace;
+				j = gw_ns_slot(s, gw_ns_key(ns));
+				s->ns_key[j] = gw_ns_key(ns);
+			}
 			s->ns_ctx[j] = gw_mix(s->ns_ctx[j], b->obj_units[i],
 			    (uint64_t)o->kind);
 			break;
