@@ -1169,8 +1169,11 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	gwo = s->gateways[gi];
 	s->ancestor = gwo;
 
-	/* The rules, once per parent: their actions and ResolvedRefs. */
-	struct dag_route *actions = ARENA_ARRAY(b->arena, struct dag_route,
+	/* The rules, once per parent: their actions and ResolvedRefs. The
+	 * array (not what its routes point to) lives as long as this call:
+	 * in the scratch arena, given back at the end. */
+	struct arena_mark mark = arena_mark(&b->scratch);
+	struct dag_route *actions = ARENA_ARRAY(&b->scratch, struct dag_route,
 	    hr->nrules + 1);
 
 	memset(actions, 0, (hr->nrules + 1) * sizeof *actions);
@@ -1196,7 +1199,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		    !gw_namespace_allowed(s, gwo, l, route->meta.namespace))
 			continue;
 		by_allowed = true;
-		hosts = ARENA_ARRAY(b->arena, const char *, hr->nhostnames + 1);
+		hosts = ARENA_ARRAY(&b->scratch, const char *, hr->nhostnames + 1);
 		if (hr->nhostnames == 0) {
 			hosts[nhosts++] = l->hostname ? l->hostname : "*";
 		} else {
@@ -1284,6 +1287,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	else
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
 		    "ResolvedRefs", true, "ResolvedRefs", "every reference resolved");
+	arena_release(&b->scratch, &mark);
 }
 
 /* --- TLSRoute, TCPRoute ------------------------------------------------------ */
@@ -2167,7 +2171,10 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 	/* Resolved with the builder's arena, cluster and endpoint lists
 	 * those of the holder: what it makes is the route's alone. */
 	holder = xcalloc(1, sizeof *holder);
-	arena_init_sized(&holder->arena, 2048);
+	/* About 1 KiB per rule (its routes twice: resolved, then as a host
+	 * takes them), sized once: a second block would be half empty. */
+	arena_init_sized(&holder->arena, 1024 + 1024 *
+	    route->u.httproute.nrules);
 	b->arena = &holder->arena;
 	b->dag->clusters = NULL;
 	b->dag->endpoints = NULL;
