@@ -712,9 +712,10 @@ struct dag_cache; /* the groups' DAGs of the last build */
 
 struct dag_cache_stats {
 	size_t groups, reused, built; /* of the last build */
-	/* HTTPRoutes of the groups built: resolved again, or taken as the
-	 * last resolution of the same file with the same Gateways, Services,
-	 * Namespaces and ReferenceGrants (gateway.c). */
+	/* HTTPRoutes of the groups built that keep resolutions (gateway.c:
+	 * not the TLS group): resolved again, or taken as the last
+	 * resolution of the same file with the same Gateways, Services,
+	 * Namespaces and ReferenceGrants. */
 	size_t gw_routes_resolved, gw_routes_kept;
 };
 
