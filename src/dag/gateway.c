@@ -2303,6 +2303,9 @@ gateways_build(struct builder *b)
 	 * precedence. */
 	ngi = s.ngateways > 0 ? s.ngateways : 1;
 	s.nentries = 0;
+	/* Mostly one run per route (one host, one port): room at once. */
+	s.runs_cap = s.nhttproutes + 16;
+	s.runs = xreallocarray(NULL, s.runs_cap, sizeof *s.runs);
 	for (size_t ri = 0; ri < s.nhttproutes; ri++) {
 		/* GRPCRoutes were filtered when collected. */
 		if (s.httproutes[ri]->kind == OBJ_HTTPROUTE &&
