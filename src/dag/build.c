@@ -639,17 +639,55 @@ dag_arena_seen(size_t nobjs, size_t used)
 	__atomic_store_n(&dag_bytes_per_object, r, __ATOMIC_RELAXED);
 }
 
+void
+dag_lookup_note_gateway(struct builder *b, const char *ns, const char *name)
+{
+	struct dag_lookup l = { .kind = 'w', .s = ns, .what = "Gateway",
+		.s2 = name };
+
+	if (b->lookups != NULL)
+		ARRAY_PUSH(b->lookups->v, b->lookups->n, b->lookups->cap, l);
+}
+
+static struct dag *build_with(struct builder *init);
+
 struct dag *
 dag_build_recorded(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     const struct tls_material *material, struct dag_lookups *rec)
 {
+	struct builder b = { .objs = objs, .nobjs = nobjs, .opts = opts,
+		.owners = owners, .material = material, .lookups = rec };
+
+	return build_with(&b);
+}
+
+struct dag *
+dag_build_memo(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
+    const struct tls_material *material, const uint64_t *obj_units,
+    struct gw_memo *memo, uint64_t context)
+{
+	struct builder b = { .objs = objs, .nobjs = nobjs, .opts = opts,
+		.owners = owners, .material = material, .gw_memo = memo,
+		.obj_units = obj_units, .gw_context = context };
+
+	return build_with(&b);
+}
+
+/* The build of init's objects (init: what the caller sets). */
+static struct dag *
+build_with(struct builder *init)
+{
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct dag_options defaults;
-	struct builder b = { .dag = dag, .arena = &dag->arena, .objs = objs,
-		.nobjs = nobjs, .opts = opts, .owners = owners,
-		.material = material, .lookups = rec };
+	struct builder b = *init;
 	size_t *slice_status;
+	size_t nobjs = b.nobjs;
+	const struct dag_options *opts = b.opts;
+
+	b.dag = dag;
+	b.arena = &dag->arena;
 
 	if (opts == NULL) {
 		dag_options_from_config(&defaults, NULL);
@@ -716,6 +754,8 @@ dag_free(struct dag *dag)
 		return;
 	for (size_t i = 0; i < dag->nparts; i++)
 		dag_free(dag->parts[i]);
+	for (size_t i = 0; i < dag->nholds; i++)
+		dag_free(dag->holds[i]);
 	arena_free(&dag->arena);
 	free(dag);
 }

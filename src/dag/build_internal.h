@@ -66,9 +66,13 @@ struct fqdn_ledger;
  * every lookup's key must be among the object_keys of the objects built
  * together, or a group built apart would miss what the lookup finds. */
 struct dag_lookup {
-	char kind; /* 'n': a namespace, 'f': an FQDN, 't': the TLS group */
-	const char *s; /* the namespace or FQDN (borrowed), "" for 't' */
+	/* 'n': a namespace, 'f': an FQDN, 't': the TLS group; Gateway API:
+	 * 'w' a Gateway (s/s2: its namespace and name), 'c' a GatewayClass,
+	 * 'N' the labels of Namespaces (s "labels") */
+	char kind;
+	const char *s; /* the namespace, FQDN or name (borrowed), "" for 't' */
 	const char *what; /* what was looked up, for the message */
+	const char *s2; /* 'w': the Gateway's name; else NULL */
 };
 struct dag_lookups {
 	struct dag_lookup *v;
@@ -131,15 +135,44 @@ struct builder {
 	const struct origin *jwt_undefined;
 	const char *jwt_undefined_name;
 	struct dag_lookups *lookups; /* NULL: not recorded */
+	/* HTTPRoutes resolved once per version of their file (gateway.c):
+	 * the memo kept by the dag_cache, the unit id (file version) of each
+	 * of objs, and what else the group's meaning depends on (its claims).
+	 * gw_memo NULL: every route resolved. */
+	struct gw_memo *gw_memo;
+	const uint64_t *obj_units;
+	uint64_t gw_context;
 };
 
 /* Records a lookup in b->lookups (nothing when it is NULL). */
 void dag_lookup_note(struct builder *b, char kind, const char *s,
     const char *what);
+/* A lookup of Gateway ns/name ('w'). */
+void dag_lookup_note_gateway(struct builder *b, const char *ns,
+    const char *name);
 /* dag_build_material recording its lookups in rec (NULL: none). */
 struct dag *dag_build_recorded(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     const struct tls_material *material, struct dag_lookups *rec);
+
+/* --- gateway.c: HTTPRoute resolutions kept from build to build ------- */
+
+struct gw_memo;
+struct gw_memo *gw_memo_new(void);
+void gw_memo_free(struct gw_memo *m);
+/* Forget every resolution (the options changed). */
+void gw_memo_clear(struct gw_memo *m);
+/* The routes resolved and kept since the last call. */
+void gw_memo_take_stats(struct gw_memo *m, size_t *resolved, size_t *kept);
+/* Drops the resolutions of file versions live() does not know, once the
+ * dead may be a quarter of them (a changed route leaves its old one). */
+void gw_memo_sweep(struct gw_memo *m, bool (*live)(void *ctx, uint64_t unit),
+    void *ctx);
+/* dag_build_material with HTTPRoutes through memo (see struct builder). */
+struct dag *dag_build_memo(struct object *const *objs, size_t nobjs,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
+    const struct tls_material *material, const uint64_t *obj_units,
+    struct gw_memo *memo, uint64_t context);
 
 /* --- httpproxy.c: FQDN ownership (SPEC §6a) ------------------------------ */
 

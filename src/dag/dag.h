@@ -629,6 +629,12 @@ struct dag {
 	 * build would give other expiry statuses: a kept part is built again
 	 * from then on (parts.c). */
 	int64_t valid_until;
+	/* Appended: the Gateway API route resolutions a group's DAG borrows
+	 * (gateway.c, kept between builds by its dag_cache): a reference to
+	 * the holder of each, whose arena its routes, clusters and statuses
+	 * point into. */
+	struct dag **holds;
+	size_t nholds;
 };
 
 /* The served Gateway ns/name of dag, or NULL. */
@@ -718,6 +724,11 @@ struct dag_cache; /* the groups' DAGs of the last build */
 
 struct dag_cache_stats {
 	size_t groups, reused, built; /* of the last build */
+	/* HTTPRoutes of the groups built that keep resolutions (gateway.c:
+	 * not the TLS group): resolved again, or taken as the last
+	 * resolution of the same file with the same Gateways, Services,
+	 * Namespaces and ReferenceGrants. */
+	size_t gw_routes_resolved, gw_routes_kept;
 };
 
 struct dag_cache *dag_cache_new(void);

@@ -19,6 +19,7 @@
 
 #include "dag/gateway_tls.h"
 #include "util/duration.h"
+#include "util/hash.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -48,10 +49,36 @@ struct gw_l4_entry {
 struct gw_route_entry {
 	struct dag_route r;
 	const char *host; /* the virtual host */
+	size_t gi; /* the Gateway's index */
 	uint32_t port;
 	bool has_method;
 	size_t nheader_matches, nquery_matches;
 	size_t route_index, rule_index, match_index; /* ties: oldest first */
+};
+
+/* An entry as it is sorted: its route by reference. */
+struct gw_ref {
+	const struct dag_route *r;
+	const char *host;
+	size_t gi;
+	uint32_t port;
+	bool has_method;
+	size_t nheader_matches, nquery_matches;
+	size_t route_index, rule_index, match_index;
+};
+
+/* The entries of one route for one host of one port of one Gateway, in
+ * precedence order. routes: their dag_routes as a virtual host holds
+ * them (order 0..n-1), shared by every build that keeps the route's
+ * resolution; NULL: copied into the host. */
+struct gw_run {
+	size_t gi;
+	uint32_t port;
+	const char *host;
+	size_t route_index;
+	const struct gw_ref *refs;
+	size_t n;
+	const struct dag_route *routes;
 };
 
 struct gw_state {
@@ -61,8 +88,12 @@ struct gw_state {
 	size_t *class_status, *gateway_status, *httproute_status;
 	bool *gateway_served;
 	struct gw_listener_state **listeners; /* per gateway */
-	struct gw_route_entry *entries; /* per gateway, reset */
+	struct gw_route_entry *entries; /* resolved in this build */
 	size_t nentries, entries_cap;
+	struct gw_run *runs; /* every HTTP route's, then sorted */
+	size_t nruns, runs_cap;
+	struct gw_ref *tmp; /* a host's refs while its routes are merged */
+	size_t tmp_cap;
 	/* TLSRoutes and TCPRoutes, and their chains per gateway (reset). */
 	struct object **l4routes;
 	size_t nl4routes, *l4route_status;
@@ -72,6 +103,23 @@ struct gw_state {
 	 * are being resolved (a policy's ancestor). */
 	struct gw_tls_policies *policies;
 	const struct object *ancestor;
+	/* HTTPRoutes kept between builds (gw_memo): each route's unit (0:
+	 * not kept), what every route of this build reads beside its own
+	 * file, the listeners an HTTPRoute being resolved attaches to
+	 * (recorded when attach_rec), the holders this DAG borrows. */
+	uint64_t *route_units;
+	uint64_t context; /* of everything but routes and namespaced objects */
+	uint64_t *ns_key, *ns_ctx; /* per namespace: its objects' versions */
+	size_t ns_cap;
+	bool attach_rec;
+	struct gw_attach *attach;
+	size_t nattach, attach_cap, holds_cap;
+	bool *attached;
+};
+
+/* A listener an HTTPRoute attached to: its attachedRoutes counts it. */
+struct gw_attach {
+	size_t gi, li;
 };
 
 static struct dag_gw_status *
@@ -150,6 +198,7 @@ gw_namespace_label(const struct gw_state *s, const char *ns, const char *key)
 {
 	if (strcmp(key, "kubernetes.io/metadata.name") == 0)
 		return ns;
+	dag_lookup_note(s->b, 'N', "labels", "Namespace labels");
 	for (size_t i = 0; i < s->nnamespaces; i++) {
 		const struct obj_meta *m = &s->namespaces[i]->meta;
 
@@ -248,6 +297,7 @@ gw_hostname_intersect(const char *listener, const char *route)
 static bool
 gw_class_served(const struct gw_state *s, const char *name)
 {
+	dag_lookup_note(s->b, 'c', name, "GatewayClass");
 	for (size_t i = 0; i < s->nclasses; i++)
 		if (strcmp(s->classes[i]->meta.name, name) == 0)
 			return strcmp(s->classes[i]->u.gatewayclass.controller_name,
@@ -496,6 +546,7 @@ gw_gateways(struct gw_state *s)
 static ssize_t
 gw_gateway_index(const struct gw_state *s, const char *ns, const char *name)
 {
+	dag_lookup_note_gateway(s->b, ns, name);
 	for (size_t i = 0; i < s->ngateways; i++)
 		if (s->gateway_served[i] &&
 		    strcmp(s->gateways[i]->meta.namespace, ns) == 0 &&
@@ -513,6 +564,7 @@ gw_reference_granted(const struct gw_state *s, const char *from_kind,
     const char *from_ns, const char *to_group, const char *to_kind,
     const char *to_ns, const char *to_name)
 {
+	dag_lookup_note(s->b, 'n', to_ns, "ReferenceGrant");
 	for (size_t i = 0; i < s->ngrants; i++) {
 		const struct object *o = s->grants[i];
 		const struct referencegrant *g = &o->u.referencegrant;
@@ -747,10 +799,10 @@ gw_parent_status(struct builder *b, struct dag_gw_status *gs,
 
 static void
 gw_entry_add(struct gw_state *s, const struct dag_route *r, const char *host,
-    uint32_t port, const struct gw_http_match *m, size_t ri, size_t rule,
-    size_t mi)
+    size_t gi, uint32_t port, const struct gw_http_match *m, size_t ri,
+    size_t rule, size_t mi)
 {
-	struct gw_route_entry e = { .r = *r, .host = host, .port = port,
+	struct gw_route_entry e = { .r = *r, .host = host, .gi = gi, .port = port,
 		.has_method = m && m->method, .nheader_matches = m ? m->nheaders : 0,
 		.nquery_matches = m ? m->nquery_params : 0, .route_index = ri,
 		.rule_index = rule, .match_index = mi };
@@ -982,10 +1034,12 @@ gw_rule_action(struct gw_state *s, const struct object *route, size_t st,
 static int
 gw_entry_cmp(const void *a, const void *b)
 {
-	const struct gw_route_entry *x = a, *y = b;
+	const struct gw_ref *x = a, *y = b;
 	size_t xl, yl;
 	int c;
 
+	if (x->gi != y->gi)
+		return x->gi < y->gi ? -1 : 1;
 	if (x->port != y->port)
 		return x->port < y->port ? -1 : 1;
 	if ((c = strcmp(x->host, y->host)) != 0)
@@ -994,10 +1048,10 @@ gw_entry_cmp(const void *a, const void *b)
 	 * RegularExpression, then PathPrefix: docs/decisions.md), the longest
 	 * path first, a method match, the most header matches, the most query
 	 * matches, then the oldest route (namespace/name order), rule, match. */
-	if (x->r.path_kind != y->r.path_kind)
-		return x->r.path_kind < y->r.path_kind ? -1 : 1;
-	xl = strlen(x->r.path);
-	yl = strlen(y->r.path);
+	if (x->r->path_kind != y->r->path_kind)
+		return x->r->path_kind < y->r->path_kind ? -1 : 1;
+	xl = strlen(x->r->path);
+	yl = strlen(y->r->path);
 	if (xl != yl)
 		return xl > yl ? -1 : 1;
 	if (x->has_method != y->has_method)
@@ -1011,6 +1065,51 @@ gw_entry_cmp(const void *a, const void *b)
 	if (x->rule_index != y->rule_index)
 		return x->rule_index < y->rule_index ? -1 : 1;
 	return x->match_index < y->match_index ? -1 : x->match_index > y->match_index;
+}
+
+static struct gw_ref
+gw_ref_of(const struct gw_route_entry *e)
+{
+	return (struct gw_ref){ .r = &e->r, .host = e->host, .gi = e->gi,
+		.port = e->port, .has_method = e->has_method,
+		.nheader_matches = e->nheader_matches,
+		.nquery_matches = e->nquery_matches, .route_index = e->route_index,
+		.rule_index = e->rule_index, .match_index = e->match_index };
+}
+
+/* Runs of sorted refs[0..n) (one per Gateway, port and host) pushed to
+ * *runs; routes left NULL. */
+static void
+gw_runs_split(const struct gw_ref *refs, size_t n, struct gw_run **runs,
+    size_t *nruns, size_t *cap)
+{
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && refs[j].gi == refs[i].gi &&
+		    refs[j].port == refs[i].port &&
+		    strcmp(refs[j].host, refs[i].host) == 0; j++)
+			;
+		ARRAY_PUSH(*runs, *nruns, *cap, ((struct gw_run){ .gi = refs[i].gi,
+		    .port = refs[i].port, .host = refs[i].host,
+		    .route_index = refs[i].route_index, .refs = &refs[i],
+		    .n = j - i }));
+	}
+}
+
+/* Runs by Gateway, port, host, then route (the oldest first). */
+static int
+gw_run_cmp(const void *a, const void *b)
+{
+	const struct gw_run *x = a, *y = b;
+	int c;
+
+	if (x->gi != y->gi)
+		return x->gi < y->gi ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if ((c = strcmp(x->host, y->host)) != 0)
+		return c;
+	return x->route_index < y->route_index ? -1 :
+	    x->route_index > y->route_index;
 }
 
 /* The parent status of parentRef p of route in this pass, or NULL when
@@ -1070,8 +1169,11 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	gwo = s->gateways[gi];
 	s->ancestor = gwo;
 
-	/* The rules, once per parent: their actions and ResolvedRefs. */
-	struct dag_route *actions = ARENA_ARRAY(b->arena, struct dag_route,
+	/* The rules, once per parent: their actions and ResolvedRefs. The
+	 * array (not what its routes point to) lives as long as this call:
+	 * in the scratch arena, given back at the end. */
+	struct arena_mark mark = arena_mark(&b->scratch);
+	struct dag_route *actions = ARENA_ARRAY(&b->scratch, struct dag_route,
 	    hr->nrules + 1);
 
 	memset(actions, 0, (hr->nrules + 1) * sizeof *actions);
@@ -1097,7 +1199,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		    !gw_namespace_allowed(s, gwo, l, route->meta.namespace))
 			continue;
 		by_allowed = true;
-		hosts = ARENA_ARRAY(b->arena, const char *, hr->nhostnames + 1);
+		hosts = ARENA_ARRAY(&b->scratch, const char *, hr->nhostnames + 1);
 		if (hr->nhostnames == 0) {
 			hosts[nhosts++] = l->hostname ? l->hostname : "*";
 		} else {
@@ -1116,6 +1218,9 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 			continue;
 		by_host = true;
 		lst->attached_routes++;
+		if (s->attach_rec)
+			ARRAY_PUSH(s->attach, s->nattach, s->attach_cap,
+			    ((struct gw_attach){ (size_t)gi, ls->status }));
 		for (size_t h = 0; h < nhosts; h++)
 			for (size_t r = 0; r < hr->nrules; r++) {
 				const struct gw_http_rule *rule = &hr->rules[r];
@@ -1153,8 +1258,8 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 						unsupported = "sessionPersistence.idleTimeout";
 						continue;
 					}
-					gw_entry_add(s, &dr, hosts[h], (uint32_t)l->port,
-					    mt, ri, r, m);
+					gw_entry_add(s, &dr, hosts[h], (size_t)gi,
+					    (uint32_t)l->port, mt, ri, r, m);
 				}
 			}
 	}
@@ -1187,6 +1292,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	else
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
 		    "ResolvedRefs", true, "ResolvedRefs", "every reference resolved");
+	arena_release(&b->scratch, &mark);
 }
 
 /* --- TLSRoute, TCPRoute ------------------------------------------------------ */
@@ -1430,13 +1536,14 @@ gw_port_chains(struct gw_state *s, size_t gi, struct dag_gw_port *gp)
 
 /* The entries of one Gateway (sorted) into its ports and hosts. */
 static void
-gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
+gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out,
+    size_t e, size_t stop)
 {
 	struct builder *b = s->b;
 	const struct object *o = s->gateways[gi];
 	const struct gateway *gw = &o->u.gateway;
 	uint32_t *ports = ARENA_ARRAY(b->arena, uint32_t, gw->nlisteners + 1);
-	size_t nports = 0, e = 0;
+	size_t nports = 0;
 
 	out->namespace = o->meta.namespace;
 	out->name = o->meta.name;
@@ -1467,8 +1574,6 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
 			ports[k] = ports[k - 1];
 			ports[k - 1] = t;
 		}
-	if (s->nentries > 1)
-		qsort(s->entries, s->nentries, sizeof s->entries[0], gw_entry_cmp);
 	if (s->nl4 > 1)
 		qsort(s->l4, s->nl4, sizeof s->l4[0], gw_chain_cmp);
 	out->ports = ARENA_ARRAY(b->arena, struct dag_gw_port, nports + 1);
@@ -1490,37 +1595,54 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out)
 			gw_port_chains(s, gi, gp);
 		gp->name = arena_printf(b->arena, "gw/%s/%s/%u", out->namespace,
 		    out->name, gp->port);
-		while (e < s->nentries && s->entries[e].port == gp->port)
+		while (e < stop && s->runs[e].port == gp->port)
 			e++;
 		for (size_t k = start; k < e; k++)
-			if (k == start || strcmp(s->entries[k].host,
-			    s->entries[k - 1].host) != 0)
+			if (k == start || strcmp(s->runs[k].host,
+			    s->runs[k - 1].host) != 0)
 				nv++;
 		gp->vhosts = ARENA_ARRAY(b->arena, struct dag_vhost, nv + 1);
-		for (size_t k = start; k < e; k++) {
-			struct dag_vhost *vh;
+		for (size_t k = start, next; k < e; k = next) {
+			struct dag_vhost *vh = &gp->vhosts[gp->nvhosts++];
+			size_t n = 0;
 
-			if (k == start || strcmp(s->entries[k].host,
-			    s->entries[k - 1].host) != 0) {
-				vh = &gp->vhosts[gp->nvhosts++];
-				memset(vh, 0, sizeof *vh);
-				vh->fqdn = s->entries[k].host;
-				vh->proxy_namespace = out->namespace;
-				vh->proxy_name = out->name;
-				vh->owner_kind = OBJ_GATEWAY;
-				/* Room for this host's entries only: the rest of
-				 * the port's would make the vhosts quadratic. */
-				size_t end = k + 1;
-
-				while (end < e && strcmp(s->entries[end].host,
-				    vh->fqdn) == 0)
-					end++;
-				vh->routes = ARENA_ARRAY(b->arena, struct dag_route,
-				    end - k);
+			for (next = k + 1; next < e && strcmp(s->runs[next].host,
+			    s->runs[k].host) == 0; next++)
+				;
+			memset(vh, 0, sizeof *vh);
+			vh->fqdn = s->runs[k].host;
+			vh->proxy_namespace = out->namespace;
+			vh->proxy_name = out->name;
+			vh->owner_kind = OBJ_GATEWAY;
+			/* One route's host as it was kept: its routes as they
+			 * are (the same addresses as in the last build). */
+			if (next == k + 1 && s->runs[k].routes != NULL) {
+				vh->routes = (struct dag_route *)s->runs[k].routes;
+				vh->nroutes = s->runs[k].n;
+				continue;
 			}
-			vh = &gp->vhosts[gp->nvhosts - 1];
-			s->entries[k].r.order = vh->nroutes;
-			vh->routes[vh->nroutes++] = s->entries[k].r;
+			for (size_t i = k; i < next; i++)
+				n += s->runs[i].n;
+			if (n > s->tmp_cap) {
+				s->tmp_cap = 2 * n;
+				s->tmp = xreallocarray(s->tmp, s->tmp_cap,
+				    sizeof *s->tmp);
+			}
+			n = 0;
+			for (size_t i = k; i < next; i++)
+				for (size_t j = 0; j < s->runs[i].n; j++) {
+					s->tmp[n] = s->runs[i].refs[j];
+					s->tmp[n++].route_index = s->runs[i].route_index;
+				}
+			/* Several routes' runs: merged by precedence. */
+			if (next > k + 1)
+				qsort(s->tmp, n, sizeof s->tmp[0], gw_entry_cmp);
+			vh->routes = ARENA_ARRAY(b->arena, struct dag_route, n);
+			for (size_t i = 0; i < n; i++) {
+				vh->routes[i] = *s->tmp[i].r;
+				vh->routes[i].order = i;
+			}
+			vh->nroutes = n;
 		}
 	}
 }
@@ -1607,11 +1729,515 @@ gw_grpc_as_http(struct builder *b, struct object *o)
 	return h;
 }
 
+/* --- HTTPRoutes kept between builds ------------------------------------------
+ *
+ * The Gateway's group holds every route naming it (parts.c), so a change
+ * to one route builds the group again. What a route resolves to (its
+ * entries for each listener, the clusters and endpoints its backends
+ * make, its own status, the listeners it counts in) depends on its file
+ * and on the group's other objects but not on other HTTPRoutes: kept per
+ * route file version, valid while the rest of the group (the context:
+ * every object of the group but HTTPRoutes) is the same. Each is resolved
+ * into an arena of its own (a holder DAG, referenced by every DAG that
+ * uses it), so its dag_route arrays keep their addresses. Only the
+ * precedence sort across routes and the assembly of each port remain
+ * per build. Off where a route could read more: the TLS group
+ * (BackendTLSPolicies, certificate verdicts that change with time) and
+ * groups whose HTTPProxies or Ingresses made clusters first (a route
+ * would share theirs). */
+
+struct gw_kept {
+	struct gw_ref *refs; /* sorted; their routes are those of runs */
+	size_t nrefs;
+	struct gw_run *runs; /* route_index set when used */
+	size_t nruns;
+	struct gw_attach *attach;
+	size_t nattach;
+	struct dag_cluster **clusters;
+	size_t nclusters;
+	struct dag_endpoints **endpoints;
+	size_t nendpoints;
+	struct dag_object_status status; /* cap == nconditions */
+	bool attached;
+};
+
+struct gw_memo_slot {
+	uint64_t unit; /* the route's file version; 0 = empty */
+	const struct object *route;
+	uint64_t context;
+	struct dag *holder; /* a reference; its arena holds kept */
+	const struct gw_kept *kept;
+};
+
+struct gw_memo {
+	struct gw_memo_slot *slots; /* open addressing, cap a power of 2 */
+	size_t n, cap;
+	size_t live; /* n after the last sweep */
+	size_t resolved, kept;
+};
+
+struct gw_memo *
+gw_memo_new(void)
+{
+	return xcalloc(1, sizeof(struct gw_memo));
+}
+
+void
+gw_memo_clear(struct gw_memo *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].unit != 0)
+			dag_free(m->slots[i].holder);
+	free(m->slots);
+	m->slots = NULL;
+	m->n = m->cap = m->live = 0;
+}
+
+void
+gw_memo_free(struct gw_memo *m)
+{
+	if (m == NULL)
+		return;
+	gw_memo_clear(m);
+	free(m);
+}
+
+void
+gw_memo_take_stats(struct gw_memo *m, size_t *resolved, size_t *kept)
+{
+	*resolved = m->resolved;
+	*kept = m->kept;
+	m->resolved = m->kept = 0;
+}
+
+static size_t
+gw_memo_hash(uint64_t unit, const struct object *route)
+{
+	uint64_t v[2] = { unit, (uint64_t)(uintptr_t)route };
+
+	return (size_t)hash_bytes(v, sizeof v);
+}
+
+static struct gw_memo_slot *
+gw_memo_slot(struct gw_memo_slot *slots, size_t cap, uint64_t unit,
+    const struct object *route)
+{
+	size_t j = gw_memo_hash(unit, route) & (cap - 1);
+
+	while (slots[j].unit != 0 && (slots[j].unit != unit ||
+	    slots[j].route != route))
+		j = (j + 1) & (cap - 1);
+	return &slots[j];
+}
+
+static void
+gw_memo_rehash(struct gw_memo *m, size_t cap)
+{
+	struct gw_memo_slot *slots = xcalloc(cap, sizeof *slots);
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].unit != 0)
+			*gw_memo_slot(slots, cap, m->slots[i].unit,
+			    m->slots[i].route) = m->slots[i];
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+}
+
+static const struct gw_memo_slot *
+gw_memo_find(const struct gw_memo *m, uint64_t unit, const struct object *route)
+{
+	const struct gw_memo_slot *e;
+
+	if (m->cap == 0)
+		return NULL;
+	e = gw_memo_slot(m->slots, m->cap, unit, route);
+	return e->unit != 0 ? e : NULL;
+}
+
+/* Keeps kept (in holder, whose reference it takes) for route. */
+static void
+gw_memo_put(struct gw_memo *m, uint64_t unit, const struct object *route,
+    uint64_t context, struct dag *holder, const struct gw_kept *kept)
+{
+	struct gw_memo_slot *e;
+
+	if ((m->n + 1) * 2 > m->cap)
+		gw_memo_rehash(m, m->cap ? m->cap * 2 : 1024);
+	e = gw_memo_slot(m->slots, m->cap, unit, route);
+	if (e->unit != 0)
+		dag_free(e->holder);
+	else
+		m->n++;
+	*e = (struct gw_memo_slot){ unit, route, context, holder, kept };
+}
+
+void
+gw_memo_sweep(struct gw_memo *m, bool (*live)(void *ctx, uint64_t unit),
+    void *ctx)
+{
+	size_t n = 0;
+
+	if (m->n <= m->live + m->live / 4 + 64)
+		return;
+	for (size_t i = 0; i < m->cap; i++) {
+		struct gw_memo_slot *e = &m->slots[i];
+
+		if (e->unit == 0)
+			continue;
+		if (!live(ctx, e->unit)) {
+			dag_free(e->holder);
+			e->unit = 0;
+			continue;
+		}
+		n++;
+	}
+	m->n = n;
+	gw_memo_rehash(m, m->cap); /* the holes break probe chains */
+	m->live = n;
+}
+
+static uint64_t
+gw_mix(uint64_t h, uint64_t a, uint64_t b)
+{
+	uint64_t v[3] = { h, a, b };
+
+	return hash_bytes(v, sizeof v);
+}
+
+static uint64_t
+gw_ns_key(const char *ns)
+{
+	uint64_t k = hash_bytes(ns, strlen(ns));
+
+	return k ? k : 1;
+}
+
+/* The slot of namespace key k in s->ns_key (open addressing). */
+static size_t
+gw_ns_slot(const struct gw_state *s, uint64_t k)
+{
+	size_t j = (size_t)k & (s->ns_cap - 1);
+
+	while (s->ns_key[j] != 0 && s->ns_key[j] != k)
+		j = (j + 1) & (s->ns_cap - 1);
+	return j;
+}
+
+/* What routes read beside their own file, as versions of files: the
+ * Services, Endpoints, EndpointSlices and ReferenceGrants of each
+ * namespace (a route reads those of its own and its backends'
+ * namespaces), and every other object of the group but routes (the
+ * Gateways, their classes, Namespaces' labels...): s->context. */
+static void
+gw_contexts(struct gw_state *s)
+{
+	struct builder *b = s->b;
+
+	const char *ns = NULL;
+	size_t j = 0;
+
+	s->context = b->gw_context;
+	for (s->ns_cap = 64; s->ns_cap < 2 * (b->nobjs + 1); s->ns_cap *= 2)
+		;
+	s->ns_key = xcalloc(s->ns_cap, sizeof *s->ns_key);
+	s->ns_ctx = xcalloc(s->ns_cap, sizeof *s->ns_ctx);
+	for (size_t i = 0; i < b->nobjs; i++) {
+		const struct object *o = b->objs[i];
+
+		switch (o->kind) {
+		case OBJ_HTTPROUTE:
+		case OBJ_GRPCROUTE:
+		case OBJ_TLSROUTE:
+		case OBJ_TCPROUTE:
+			break;
+		case OBJ_SERVICE:
+		case OBJ_ENDPOINTS:
+		case OBJ_ENDPOINTSLICE:
+		case OBJ_REFERENCEGRANT:
+			/* A file's objects mostly share their namespace. */
+			if (ns == NULL || strcmp(ns, o->meta.namespace) != 0) {
+				ns = o->meta.namespace;
+				j = gw_ns_slot(s, gw_ns_key(ns));
+				s->ns_key[j] = gw_ns_key(ns);
+			}
+			s->ns_ctx[j] = gw_mix(s->ns_ctx[j], b->obj_units[i],
+			    (uint64_t)o->kind);
+			break;
+		default:
+			s->context = gw_mix(s->context, b->obj_units[i],
+			    (uint64_t)o->kind);
+			break;
+		}
+	}
+}
+
+static uint64_t
+gw_ns_context(const struct gw_state *s, uint64_t h, const char *ns)
+{
+	size_t j = gw_ns_slot(s, gw_ns_key(ns));
+
+	return gw_mix(h, gw_ns_key(ns), s->ns_ctx[j]);
+}
+
+/* The context of HTTPRoute o: s->context and its namespaces'. */
+static uint64_t
+gw_route_context(const struct gw_state *s, const struct object *o)
+{
+	const struct httproute *hr = &o->u.httproute;
+	uint64_t h = gw_ns_context(s, s->context, o->meta.namespace);
+
+	for (size_t r = 0; r < hr->nrules; r++) {
+		const struct gw_http_rule *rule = &hr->rules[r];
+
+		for (size_t k = 0; k < rule->nbackend_refs; k++)
+			if (rule->backend_refs[k].namespace != NULL)
+				h = gw_ns_context(s, h,
+				    rule->backend_refs[k].namespace);
+		for (size_t f = 0; f < rule->nfilters; f++)
+			if (rule->filters[f].request_mirror != NULL &&
+			    rule->filters[f].request_mirror->backend_ref->
+			    namespace != NULL)
+				h = gw_ns_context(s, h, rule->filters[f].
+				    request_mirror->backend_ref->namespace);
+	}
+	return h;
+}
+
+static int
+gw_ptr_unit_cmp(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The unit of each HTTPRoute of s (parallel to s->httproutes). */
+static void
+gw_route_units(struct gw_state *s)
+{
+	struct builder *b = s->b;
+	uintptr_t *pairs = xreallocarray(NULL, 2 * (b->nobjs + 1), sizeof *pairs);
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->nobjs; i++)
+		if (b->objs[i]->kind == OBJ_HTTPROUTE) {
+			pairs[2 * n] = (uintptr_t)b->objs[i];
+			pairs[2 * n + 1] = (uintptr_t)b->obj_units[i];
+			n++;
+		}
+	if (n > 1)
+		qsort(pairs, n, 2 * sizeof *pairs, gw_ptr_unit_cmp);
+	s->route_units = ARENA_ARRAY(b->arena, uint64_t, s->nhttproutes + 1);
+	for (size_t ri = 0; ri < s->nhttproutes; ri++) {
+		uintptr_t key = (uintptr_t)s->httproutes[ri];
+		const uintptr_t *hit = s->httproutes[ri]->kind != OBJ_HTTPROUTE ?
+		    NULL : bsearch(&key, pairs, n, 2 * sizeof *pairs,
+		    gw_ptr_unit_cmp);
+
+		s->route_units[ri] = hit != NULL ? (uint64_t)hit[1] : 0;
+	}
+	free(pairs);
+}
+
+/* Every parentRef of HTTPRoute ri, for each Gateway (ngi passes). */
+static void
+gw_route_resolve(struct gw_state *s, size_t ri, size_t ngi)
+{
+	const struct httproute *hr = &s->httproutes[ri]->u.httproute;
+
+	for (size_t gi = 0; gi < ngi; gi++)
+		for (size_t p = 0; p < hr->nparent_refs; p++)
+			gw_route_parent(s, ri, &hr->parent_refs[p], gi,
+			    &s->attached[ri]);
+	if (hr->nparent_refs == 0)
+		dag_status_error(s->b, s->httproute_status[ri], DAG_STATUS_ORPHANED,
+		    "Accepted", "NoMatchingParent", NULL,
+		    "no parentRefs: the route is attached to no Gateway");
+}
+
+/* A kept resolution of route ri into this build: its status, entries,
+ * listener counts, clusters and endpoints (one per name: an equal one
+ * made by an earlier route stays). */
+static void
+gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
+    const struct gw_kept *k)
+{
+	struct builder *b = s->b;
+
+	b->dag->statuses[s->httproute_status[ri]] = k->status;
+	s->attached[ri] = k->attached;
+	for (size_t i = 0; i < k->nruns; i++) {
+		struct gw_run run = k->runs[i];
+
+		run.route_index = ri;
+		ARRAY_PUSH(s->runs, s->nruns, s->runs_cap, run);
+	}
+	for (size_t i = 0; i < k->nattach; i++)
+		gw_status(b, s->gateway_status[k->attach[i].gi])->
+		    listeners[k->attach[i].li].attached_routes++;
+	if (b->cluster_index.cap == 0)
+		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
+	for (size_t i = 0; i < k->nclusters; i++)
+		if (dag_strmap_get(&b->cluster_index, k->clusters[i]->name) == NULL) {
+			dag_strmap_put(b->arena, &b->cluster_index,
+			    k->clusters[i]->name, k->clusters[i]);
+			ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters,
+			    b->clusters_cap, k->clusters[i]);
+		}
+	if (b->endpoints_index.cap == 0)
+		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
+	for (size_t i = 0; i < k->nendpoints; i++)
+		if (dag_strmap_get(&b->endpoints_index, k->endpoints[i]->name) ==
+		    NULL) {
+			dag_strmap_put(b->arena, &b->endpoints_index,
+			    k->endpoints[i]->name, k->endpoints[i]);
+			ARENA_PUSH(b->arena, b->dag->endpoints, b->dag->nendpoints,
+			    b->endpoints_cap, k->endpoints[i]);
+		}
+	ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
+	    dag_ref(holder));
+}
+
+static bool
+gw_status_untouched(const struct dag_object_status *st)
+{
+	return st->nconditions == 0 && st->gw == NULL &&
+	    st->status == DAG_STATUS_VALID;
+}
+
+/* The entries route ri resolved to (s->entries from e0) as sorted refs
+ * and runs in the holder's arena (b->arena), each run's routes in one
+ * array a virtual host can take as it is. */
+static void
+gw_kept_runs(struct gw_state *s, struct gw_kept *k, size_t e0)
+{
+	struct builder *b = s->b;
+	struct gw_run *runs = NULL;
+	size_t nruns = 0, cap = 0;
+
+	k->nrefs = s->nentries - e0;
+	k->refs = ARENA_ARRAY(b->arena, struct gw_ref, k->nrefs + 1);
+	for (size_t i = 0; i < k->nrefs; i++)
+		k->refs[i] = gw_ref_of(&s->entries[e0 + i]);
+	if (k->nrefs > 1)
+		qsort(k->refs, k->nrefs, sizeof k->refs[0], gw_entry_cmp);
+	gw_runs_split(k->refs, k->nrefs, &runs, &nruns, &cap);
+	k->runs = ARENA_ARRAY(b->arena, struct gw_run, nruns + 1);
+	k->nruns = nruns;
+	for (size_t i = 0; i < nruns; i++) {
+		struct dag_route *routes = ARENA_ARRAY(b->arena, struct dag_route,
+		    runs[i].n);
+		struct gw_ref *refs = k->refs + (runs[i].refs - k->refs);
+
+		for (size_t j = 0; j < runs[i].n; j++) {
+			routes[j] = *refs[j].r;
+			routes[j].order = j;
+			refs[j].r = &routes[j];
+		}
+		k->runs[i] = runs[i];
+		k->runs[i].routes = routes;
+	}
+	free(runs);
+}
+
+/* HTTPRoute ri, from the memo when its file and the context are the same
+ * as when it was kept, else resolved into a holder of its own and kept. */
+static void
+gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
+{
+	struct builder *b = s->b;
+	struct gw_memo *m = b->gw_memo;
+	const struct object *route = s->httproutes[ri];
+	uint64_t unit = s->route_units[ri];
+	struct dag_object_status *st = &b->dag->statuses[s->httproute_status[ri]];
+	const struct gw_memo_slot *e;
+	struct dag *holder;
+	struct gw_kept *k;
+	struct arena *arena = b->arena;
+	struct dag_cluster **clusters = b->dag->clusters;
+	struct dag_endpoints **endpoints = b->dag->endpoints;
+	size_t ncl = b->dag->nclusters, ccap = b->clusters_cap;
+	size_t nen = b->dag->nendpoints, ecap = b->endpoints_cap;
+	struct strmap cix = b->cluster_index, eix = b->endpoints_index;
+	size_t e0 = s->nentries;
+	uint64_t context;
+
+	if (unit == 0 || !gw_status_untouched(st)) {
+		gw_route_resolve(s, ri, ngi);
+		return;
+	}
+	context = gw_route_context(s, route);
+	e = gw_memo_find(m, unit, route);
+	if (e != NULL && e->context == context) {
+		gw_kept_use(s, ri, e->holder, e->kept);
+		m->kept++;
+		return;
+	}
+	/* Resolved with the builder's arena, cluster and endpoint lists
+	 * those of the holder: what it makes is the route's alone. */
+	holder = xcalloc(1, sizeof *holder);
+	/* About 1 KiB per rule (its routes twice: resolved, then as a host
+	 * takes them), sized once: a second block would be half empty. */
+	arena_init_sized(&holder->arena, 1024 + 1024 *
+	    route->u.httproute.nrules);
+	b->arena = &holder->arena;
+	b->dag->clusters = NULL;
+	b->dag->endpoints = NULL;
+	b->dag->nclusters = b->dag->nendpoints = 0;
+	b->clusters_cap = b->endpoints_cap = 0;
+	memset(&b->cluster_index, 0, sizeof b->cluster_index);
+	memset(&b->endpoints_index, 0, sizeof b->endpoints_index);
+	dag_strmap_reserve(b->arena, &b->cluster_index, 4);
+	dag_strmap_reserve(b->arena, &b->endpoints_index, 4);
+	s->nattach = 0;
+	s->attach_rec = true;
+	gw_route_resolve(s, ri, ngi);
+	s->attach_rec = false;
+	k = ARENA_NEW(b->arena, struct gw_kept);
+	k->clusters = b->dag->clusters;
+	k->nclusters = b->dag->nclusters;
+	k->endpoints = b->dag->endpoints;
+	k->nendpoints = b->dag->nendpoints;
+	/* Only Gateway routes made them (this group has no other). */
+	for (size_t i = 0; i < k->nclusters; i++)
+		k->clusters[i]->gateway_only = true;
+	for (size_t i = 0; i < k->nendpoints; i++)
+		k->endpoints[i]->gateway_only = true;
+	gw_kept_runs(s, k, e0);
+	k->nattach = s->nattach;
+	k->attach = ARENA_ARRAY(b->arena, struct gw_attach, k->nattach + 1);
+	if (k->nattach > 0)
+		memcpy(k->attach, s->attach, k->nattach * sizeof k->attach[0]);
+	k->status = *st;
+	k->status.cap = k->status.nconditions; /* an append copies */
+	k->attached = s->attached[ri];
+	b->arena = arena;
+	b->dag->clusters = clusters;
+	b->dag->endpoints = endpoints;
+	b->dag->nclusters = ncl;
+	b->dag->nendpoints = nen;
+	b->clusters_cap = ccap;
+	b->endpoints_cap = ecap;
+	b->cluster_index = cix;
+	b->endpoints_index = eix;
+	/* The listeners were counted while resolving: counted again below,
+	 * as for a kept route. */
+	for (size_t i = 0; i < k->nattach; i++)
+		gw_status(b, s->gateway_status[k->attach[i].gi])->
+		    listeners[k->attach[i].li].attached_routes--;
+	s->nentries = e0;
+	gw_memo_put(m, unit, route, context, holder, k);
+	gw_kept_use(s, ri, holder, k);
+	m->resolved++;
+}
+
 void
 gateways_build(struct builder *b)
 {
 	struct gw_state s = { .b = b };
-	size_t n, *st, nserved = 0;
+	size_t n, *st, nserved = 0, ngi;
+	struct gw_ref *drefs = NULL;
 	size_t c0 = b->dag->nclusters, e0 = b->dag->nendpoints;
 	bool *attached;
 
@@ -1665,25 +2291,60 @@ gateways_build(struct builder *b)
 	gw_gateways(&s);
 	attached = ARENA_ARRAY(b->arena, bool, s.nhttproutes + 1);
 	memset(attached, 0, (s.nhttproutes + 1) * sizeof *attached);
+	s.attached = attached;
 	for (size_t i = 0; i < s.ngateways; i++)
 		nserved += s.gateway_served[i];
 	b->dag->gateways = ARENA_ARRAY(b->arena, struct dag_gateway, nserved + 1);
-	/* One Gateway at a time: its routes' entries, sorted, assembled. The
-	 * first pass also reports parents cairn does not serve. */
-	for (size_t gi = 0; gi < s.ngateways || (gi == 0 && s.ngateways == 0);
-	    gi++) {
-		s.nentries = 0;
-		for (size_t ri = 0; ri < s.nhttproutes; ri++) {
-			const struct httproute *hr = &s.httproutes[ri]->u.httproute;
-
-			/* GRPCRoutes were filtered when collected. */
-			if (s.httproutes[ri]->kind == OBJ_HTTPROUTE &&
-			    dag_object_is_shadowed(s.httproutes, ri))
-				continue;
-			for (size_t p = 0; p < hr->nparent_refs; p++)
-				gw_route_parent(&s, ri, &hr->parent_refs[p], gi,
-				    &attached[ri]);
+	/* Kept resolutions need a group whose clusters are all Gateway
+	 * routes' (see gw_route_memo). */
+	if (b->gw_memo != NULL && c0 == 0 && e0 == 0 && s.nhttproutes > 0) {
+		gw_contexts(&s);
+		gw_route_units(&s);
+		/* The Services' index in the DAG's arena, not a route's. */
+		(void)dag_object_lookup(b, &b->services_ix, b->services,
+		    b->nservices, "", "");
+	}
+	/* Each HTTPRoute for every Gateway (the first pass also reports
+	 * parents cairn does not serve), then sorted by Gateway and
+	 * precedence. */
+	ngi = s.ngateways > 0 ? s.ngateways : 1;
+	s.nentries = 0;
+	/* Mostly one run per route (one host, one port): room at once. */
+	s.runs_cap = s.nhttproutes + 16;
+	s.runs = xreallocarray(NULL, s.runs_cap, sizeof *s.runs);
+	for (size_t ri = 0; ri < s.nhttproutes; ri++) {
+		/* GRPCRoutes were filtered when collected. */
+		if (s.httproutes[ri]->kind == OBJ_HTTPROUTE &&
+		    dag_object_is_shadowed(s.httproutes, ri)) {
+			if (s.httproutes[ri]->u.httproute.nparent_refs == 0)
+				dag_status_error(b, s.httproute_status[ri],
+				    DAG_STATUS_ORPHANED, "Accepted",
+				    "NoMatchingParent", NULL, "no parentRefs: the "
+				    "route is attached to no Gateway");
+			continue;
 		}
+		if (s.route_units != NULL)
+			gw_route_memo(&s, ri, ngi);
+		else
+			gw_route_resolve(&s, ri, ngi);
+	}
+	/* Routes resolved in this build (not kept): their runs. */
+	if (s.nentries > 0) {
+		drefs = xreallocarray(NULL, s.nentries, sizeof *drefs);
+		for (size_t i = 0; i < s.nentries; i++)
+			drefs[i] = gw_ref_of(&s.entries[i]);
+		if (s.nentries > 1)
+			qsort(drefs, s.nentries, sizeof drefs[0], gw_entry_cmp);
+		gw_runs_split(drefs, s.nentries, &s.runs, &s.nruns, &s.runs_cap);
+	}
+	if (s.nruns > 1)
+		qsort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
+	/* One Gateway at a time: its TLS and TCP routes, its ports. */
+	for (size_t gi = 0, e = 0; gi < ngi; gi++) {
+		size_t from = e;
+
+		while (e < s.nruns && s.runs[e].gi == gi)
+			e++;
 		s.nl4 = 0;
 		for (size_t ri = 0; ri < s.nl4routes; ri++) {
 			const struct l4route *lr = &s.l4routes[ri]->u.l4route;
@@ -1692,21 +2353,26 @@ gateways_build(struct builder *b)
 				gw_l4_route_parent(&s, ri, &lr->parent_refs[p], gi);
 		}
 		if (gi < s.ngateways && s.gateway_served[gi])
-			gw_assemble(&s, gi, &b->dag->gateways[b->dag->ngateways++]);
+			gw_assemble(&s, gi, &b->dag->gateways[b->dag->ngateways++],
+			    from, e);
 	}
 	free(s.entries);
+	free(drefs);
+	free(s.runs);
+	free(s.tmp);
 	free(s.l4);
+	free(s.attach);
+	free(s.ns_key);
+	free(s.ns_ctx);
 	/* Clusters and endpoints first made for Gateway routes: only
-	 * Gateway nodes get them (the arrays are sorted after this). */
+	 * Gateway nodes get them (the arrays are sorted after this). Kept
+	 * ones are already marked, and shared: not written again. */
 	for (size_t i = c0; i < b->dag->nclusters; i++)
-		b->dag->clusters[i]->gateway_only = true;
+		if (!b->dag->clusters[i]->gateway_only)
+			b->dag->clusters[i]->gateway_only = true;
 	for (size_t i = e0; i < b->dag->nendpoints; i++)
-		b->dag->endpoints[i]->gateway_only = true;
-	for (size_t ri = 0; ri < s.nhttproutes; ri++)
-		if (s.httproutes[ri]->u.httproute.nparent_refs == 0)
-			dag_status_error(b, s.httproute_status[ri], DAG_STATUS_ORPHANED,
-			    "Accepted", "NoMatchingParent", NULL,
-			    "no parentRefs: the route is attached to no Gateway");
+		if (!b->dag->endpoints[i]->gateway_only)
+			b->dag->endpoints[i]->gateway_only = true;
 	for (size_t ri = 0; ri < s.nl4routes; ri++)
 		if (s.l4routes[ri]->u.l4route.nparent_refs == 0)
 			dag_status_error(b, s.l4route_status[ri], DAG_STATUS_ORPHANED,

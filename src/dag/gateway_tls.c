@@ -51,6 +51,7 @@ gw_tls_granted(const struct builder *b, const char *from_kind,
     const char *from_ns, const char *to_group, const char *to_kind,
     const char *to_ns, const char *to_name)
 {
+	dag_lookup_note((struct builder *)b, 'n', to_ns, "ReferenceGrant");
 	for (size_t i = 0; i < b->nobjs; i++) {
 		const struct object *o = b->objs[i];
 		const struct referencegrant *g;
@@ -81,6 +82,7 @@ static const struct object *
 gw_object_find(const struct builder *b, enum obj_kind kind, const char *ns,
     const char *name)
 {
+	dag_lookup_note((struct builder *)b, 'n', ns, obj_kind_name(kind));
 	for (size_t i = 0; i < b->nobjs; i++)
 		if (b->objs[i]->kind == kind &&
 		    strcmp(b->objs[i]->meta.namespace, ns) == 0 &&
@@ -600,6 +602,7 @@ gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
 	bool best_section = false;
 
 	*applied = false;
+	dag_lookup_note(b, 'n', ns, "BackendTLSPolicy");
 	if (ps == NULL || ps->n == 0 || svc == NULL)
 		return true;
 	for (size_t i = 0; i < svc->u.service.nports; i++)

@@ -60,6 +60,11 @@ struct dag_cache {
 	struct dag **prev_parts;
 	size_t prev_nparts;
 	unsigned prev_in_order;
+	/* HTTPRoutes resolved per file version (gateway.c), for the groups
+	 * built; objs_units: the unit of each object of the group built. */
+	struct gw_memo *gw_memo;
+	uint64_t *objs_units;
+	size_t objs_units_cap;
 };
 
 struct dag_cache *
@@ -69,6 +74,7 @@ dag_cache_new(void)
 	const char *v = getenv("CAIRN_DAG_VERIFY");
 
 	c->verify_keys = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	c->gw_memo = gw_memo_new();
 	return c;
 }
 
@@ -87,6 +93,8 @@ cache_clear(struct dag_cache *c)
 		if (c->slots[i].hash != 0)
 			part_entry_clear(&c->slots[i]);
 	c->n = 0;
+	if (c->gw_memo != NULL)
+		gw_memo_clear(c->gw_memo);
 }
 
 static void units_clear(struct dag_cache *c);
@@ -114,6 +122,8 @@ dag_cache_free(struct dag_cache *c)
 	free(c->slots);
 	units_clear(c);
 	free(c->units);
+	gw_memo_free(c->gw_memo);
+	free(c->objs_units);
 	free(c);
 }
 
@@ -292,6 +302,21 @@ gateway_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 	if (gw->allowed_listeners != NULL &&
 	    route_namespaces_selected(gw->allowed_listeners->namespaces))
 		keys_add(keys, n, cap, key_of('N', "labels"));
+	/* Client validation's CA references (ConfigMaps or Secrets, with a
+	 * ReferenceGrant in their namespace). */
+	if (gw->tls != NULL && gw->tls->frontend != NULL) {
+		const struct gw_frontend_tls *ft = gw->tls->frontend;
+
+		if (ft->default_validation != NULL)
+			object_refs_keys(ft->default_validation->ca_certificate_refs,
+			    ft->default_validation->nca_certificate_refs, keys, n,
+			    cap);
+		for (size_t i = 0; i < ft->nper_port; i++)
+			if (ft->per_port[i].validation != NULL)
+				object_refs_keys(ft->per_port[i].validation->
+				    ca_certificate_refs, ft->per_port[i].validation->
+				    nca_certificate_refs, keys, n, cap);
+	}
 	if (tls)
 		keys_add(keys, n, cap, KEY_TLS);
 }
@@ -1022,11 +1047,15 @@ owners_fingerprint(struct dag_cache *c, const struct dag_unit *units,
 	return fp;
 }
 
-/* The DAG of one group (members: unit indexes in order). */
+/* The DAG of one group (members: unit indexes in order). HTTPRoutes go
+ * through the memo but in the TLS group (tls: certificates and
+ * BackendTLSPolicies are read there); context: what else the group's
+ * key holds (its claims). */
 static struct dag *
-group_build(const struct dag_cache *c, const struct dag_unit *units,
+group_build(struct dag_cache *c, const struct dag_unit *units,
     const size_t *members, size_t n, const struct dag_options *opts,
-    const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap)
+    const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap,
+    bool tls, uint64_t context)
 {
 	size_t nobjs = 0;
 
@@ -1039,7 +1068,14 @@ group_build(const struct dag_cache *c, const struct dag_unit *units,
 			*objs_cap = 2 * (nobjs + u->nobjs);
 			*objs = xreallocarray(*objs, *objs_cap, sizeof **objs);
 		}
+		if (nobjs + u->nobjs > c->objs_units_cap) {
+			c->objs_units_cap = 2 * (nobjs + u->nobjs);
+			c->objs_units = xreallocarray(c->objs_units,
+			    c->objs_units_cap, sizeof *c->objs_units);
+		}
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
+		for (size_t k = 0; k < u->nobjs; k++)
+			c->objs_units[nobjs + k] = u->id;
 		nobjs += u->nobjs;
 	}
 	if (c->verify_keys) {
@@ -1052,13 +1088,39 @@ group_build(const struct dag_cache *c, const struct dag_unit *units,
 			abort();
 		}
 	}
-	return dag_build_material(*objs, nobjs, opts, owners, c->material);
+	return dag_build_memo(*objs, nobjs, opts, owners, c->material,
+	    c->objs_units, tls ? NULL : c->gw_memo, context);
+}
+
+/* A file version the last build had (gw_memo_sweep). */
+static bool
+unit_live(void *ctx, uint64_t id)
+{
+	const struct dag_cache *c = ctx;
+
+	return c->ucap > 0 && unit_slot(c->units, c->ucap, id)->id == id;
 }
 
 static uint64_t
 lookup_key(const struct dag_lookup *l)
 {
+	if (l->kind == 'w')
+		return key_of2('w', l->s, l->s2);
 	return l->kind == 't' ? KEY_TLS : key_of(l->kind, l->s);
+}
+
+/* How a lookup's key reads in the message. */
+static const char *
+lookup_kind_name(char kind)
+{
+	switch (kind) {
+	case 'n': return "namespace ";
+	case 'f': return "FQDN ";
+	case 'w': return "Gateway ";
+	case 'c': return "GatewayClass ";
+	case 'N': return "Namespace ";
+	default: return "the TLS group";
+	}
 }
 
 /* The keys of objs, those of kind omit cut down to their namespace's. */
@@ -1096,13 +1158,13 @@ verify_lookups(struct object *const *objs, size_t nobjs,
 			j++;
 		if (j < n)
 			continue;
-		snprintf(buf, len, "%s%s%s%s%s%sa lookup of %s by %s%s%s%s is under "
-		    "no key of %s: object_keys (src/dag/parts.c) misses it",
+		snprintf(buf, len, "%s%s%s%s%s%sa lookup of %s by %s%s%s%s%s%s is "
+		    "under no key of %s: object_keys (src/dag/parts.c) misses it",
 		    who ? obj_kind_name(who->kind) : "", who ? " " : "",
 		    who ? who->meta.namespace : "", who ? "/" : "",
 		    who ? who->meta.name : "", who ? ": " : "", l->what,
-		    l->kind == 'n' ? "namespace " : l->kind == 'f' ? "FQDN " :
-		    "the TLS group", l->kind == 't' ? "" : "\"", l->s,
+		    lookup_kind_name(l->kind), l->kind == 't' ? "" : "\"", l->s,
+		    l->s2 != NULL ? "/" : "", l->s2 != NULL ? l->s2 : "",
 		    l->kind == 't' ? "" : "\"",
 		    who ? "the object" : "the objects built with it");
 		err = buf;
@@ -1224,7 +1286,8 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			continue;
 		}
 		parts[nparts] = group_build(c, units, members, n - (r == tls_group ?
-		    2 : 1), opts, owners, &objs, &objs_cap);
+		    2 : 1), opts, owners, &objs, &objs_cap, r == tls_group,
+		    ids[r == tls_group ? n - 2 : n - 1]);
 		if (e != NULL) { /* a certificate's expiry verdict changed */
 			dag_free(e->dag);
 			e->dag = dag_ref(parts[nparts]);
@@ -1235,6 +1298,9 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		c->stats.built++;
 	}
 	cache_sweep(c, nparts);
+	gw_memo_take_stats(c->gw_memo, &c->stats.gw_routes_resolved,
+	    &c->stats.gw_routes_kept);
+	gw_memo_sweep(c->gw_memo, unit_live, c);
 	free(contested);
 	{
 		/* changed[i]: parts before position i not the last build's

@@ -91,14 +91,57 @@ gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap)
 		    secret_name_cmp);
 }
 
+/* A set of cluster pointers (open addressing, cap a power of 2): the
+ * routes of a host name the same clusters again and again; sorting
+ * every reference by name would compare each repeat. */
+struct ptr_set {
+	const void **slots;
+	size_t cap;
+};
+
+static bool
+ptr_set_add(struct ptr_set *set, const void *p)
+{
+	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL;
+	size_t j = (size_t)(h >> 20) & (set->cap - 1);
+
+	while (set->slots[j] != NULL) {
+		if (set->slots[j] == p)
+			return false;
+		j = (j + 1) & (set->cap - 1);
+	}
+	set->slots[j] = p;
+	return true;
+}
+
+static void
+view_cluster_add(struct dag *view, size_t *ccap, struct ptr_set *set,
+    struct dag_cluster *c)
+{
+	if (ptr_set_add(set, c))
+		ARRAY_PUSH(view->clusters, view->nclusters, *ccap, c);
+}
+
 /* The DAG view: the clusters and endpoints gw's routes use, sorted and
  * unique as in a DAG. Arrays are malloc'd (freed by the caller). */
 static void
 gateway_view(const struct dag_gateway *gw, struct dag *view)
 {
-	size_t ccap = 0, ecap = 0;
+	size_t ccap = 0, ecap = 0, nrefs = 0;
+	struct ptr_set set = { .cap = 64 };
 
 	memset(view, 0, sizeof *view);
+	for (size_t p = 0; p < gw->nports; p++)
+		for (size_t v = 0; v < gw->ports[p].nvhosts; v++) {
+			const struct dag_vhost *vh = &gw->ports[p].vhosts[v];
+
+			for (size_t r = 0; r < vh->nroutes; r++)
+				nrefs += vh->routes[r].nclusters + 1 +
+				    vh->routes[r].nmirrors;
+		}
+	while (set.cap < 2 * nrefs)
+		set.cap *= 2;
+	set.slots = xcalloc(set.cap, sizeof *set.slots);
 	for (size_t p = 0; p < gw->nports; p++)
 		for (size_t v = 0; v < gw->ports[p].nvhosts; v++) {
 			const struct dag_vhost *vh = &gw->ports[p].vhosts[v];
@@ -107,16 +150,16 @@ gateway_view(const struct dag_gateway *gw, struct dag *view)
 				const struct dag_route *rt = &vh->routes[r];
 
 				for (size_t c = 0; c < rt->nclusters; c++)
-					ARRAY_PUSH(view->clusters, view->nclusters,
-					    ccap, rt->clusters[c].cluster);
+					view_cluster_add(view, &ccap, &set,
+					    rt->clusters[c].cluster);
 				if (rt->mirror != NULL)
-					ARRAY_PUSH(view->clusters, view->nclusters,
-					    ccap, rt->mirror);
+					view_cluster_add(view, &ccap, &set, rt->mirror);
 				for (size_t m = 0; m < rt->nmirrors; m++)
-					ARRAY_PUSH(view->clusters, view->nclusters,
-					    ccap, rt->mirrors[m].cluster);
+					view_cluster_add(view, &ccap, &set,
+					    rt->mirrors[m].cluster);
 			}
 		}
+	free(set.slots);
 	gateway_view_tls(gw, view, &ccap);
 	sort_unique((void **)view->clusters, &view->nclusters, cluster_name_cmp);
 	for (size_t i = 0; i < view->nclusters; i++)

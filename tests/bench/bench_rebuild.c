@@ -197,11 +197,16 @@ main(int argc, char **argv)
 		t4 = bench_now_ns();
 		/* The plan, made when /debug/diff or /status asks (another
 		 * thread, not on the way to publishing). */
-		if (k == 0)
+		if (k == 0) {
+			struct dag_cache_stats ds = pipeline_dag_stats(p);
+
 			printf("INFO\t%s: change logged as \"%s\", plan \"%s\"\n",
 			    prefix, line ? line : "",
 			    diff_plan_summary(diff_change_plan(change)));
-		else
+			printf("INFO\t%s: DAG groups built %zu of %zu, HTTPRoutes "
+			    "resolved %zu, kept %zu\n", prefix, ds.built, ds.groups,
+			    ds.gw_routes_resolved, ds.gw_routes_kept);
+		} else
 			diff_change_plan(change);
 		t5 = bench_now_ns();
 		diff_change_unref(change);

@@ -141,6 +141,44 @@ test_object_keys_cover_lookups(void **state)
 	world_free(&w);
 }
 
+/* Gateway API lookups are checked too: a route's parentRef reaches a
+ * Gateway of another namespace, a key object_keys must hold ('w'). */
+static void
+test_object_keys_cover_gateway_lookups(void **state)
+{
+	struct world w = { 0 };
+	struct dag_options o;
+	char buf[512];
+	const char *err;
+
+	(void)state;
+	config_init_defaults(&w.cfg);
+	world_add(&w, "infra",
+	    "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+	    "metadata: {name: gw}\n"
+	    "spec:\n  gatewayClassName: cairn\n"
+	    "  listeners: [{name: http, port: 80, protocol: HTTP, "
+	    "allowedRoutes: {namespaces: {from: All}}}]\n");
+	world_add(&w, "apps",
+	    "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+	    "metadata: {name: r}\n"
+	    "spec:\n  parentRefs: [{name: gw, namespace: infra}]\n"
+	    "  rules: [{backendRefs: [{name: web, port: 80}]}]\n");
+	world_add(&w, "apps", web);
+	dag_options_from_config(&o, &w.cfg);
+	err = dag_verify_object_keys(w.objs, w.nobjs, &o, OBJ_KIND_COUNT, buf,
+	    sizeof buf);
+	if (err != NULL)
+		fail_msg("%s", err);
+	err = dag_verify_object_keys(w.objs, w.nobjs, &o, OBJ_HTTPROUTE, buf,
+	    sizeof buf);
+	assert_non_null(err);
+	print_message("%s\n", err);
+	assert_non_null(strstr(err, "HTTPRoute apps/r: a lookup of Gateway by "
+	    "Gateway \"infra/gw\""));
+	world_free(&w);
+}
+
 /* root "/a" -> child "/b/" -> grandchild exact "/c": the exact path
  * "/a/b/c" (runs of '/' collapse), and the child's own "/" is "/a/". */
 static void
@@ -520,6 +558,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_include_prefixes_concatenate),
 		cmocka_unit_test(test_object_keys_cover_lookups),
+		cmocka_unit_test(test_object_keys_cover_gateway_lookups),
 		cmocka_unit_test(test_include_cycles),
 		cmocka_unit_test(test_include_missing_and_orphans),
 		cmocka_unit_test(test_route_order),

@@ -262,11 +262,12 @@ build_and_compare(struct pipeline *p, const struct source_files *files,
 	http_hosts_kept += pipeline_translate_stats(p).http_kept;
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		resources_total += r.snapshot->types[t].n;
-	if (st.groups <= 1 && st.reused == 0) {
+	if (st.groups <= 1 && st.reused == 0 && st.gw_routes_kept == 0) {
 		/* One group built now is one dag_build of every object, in
 		 * the same order: the whole build itself (building it again
 		 * would parse every certificate twice more; valgrind runs
-		 * this). The translate cache is still checked. */
+		 * this). The translate cache is still checked. A group that
+		 * took HTTPRoutes as they were resolved before is not. */
 		fresh = translate_dag(r.dag, to, r.revision);
 		assert_same_snapshot(r.snapshot, fresh, what);
 		snapshot_unref(fresh);
@@ -609,8 +610,11 @@ tree_files(const struct tree *t, struct source_files *out)
 		if (t->f[i].text == NULL)
 			continue;
 		f.path = xstrdup(t->f[i].path);
-		f.ns = xmemdup(t->f[i].path, (size_t)(slash - t->f[i].path) + 1);
-		f.ns[slash - t->f[i].path] = '\0';
+		if (slash != NULL) { /* else a file of the root: no namespace */
+			f.ns = xmemdup(t->f[i].path,
+			    (size_t)(slash - t->f[i].path) + 1);
+			f.ns[slash - t->f[i].path] = '\0';
+		}
 		f.data = xstrdup(t->f[i].text);
 		f.len = strlen(f.data);
 		f.hash = hash_bytes(f.data, f.len);
@@ -1063,6 +1067,11 @@ test_gateway_route_change_kept(void **state)
 		sf.files[i].data = data;
 		sf.files[i].hash = hash_bytes(data, sf.files[i].len);
 		build_and_compare(p, &sf, &cfg, &to, sf.files[i].path);
+		/* The changed route alone is resolved again: the others'
+		 * resolutions are kept (gateway.c). */
+		assert_int_equal(pipeline_dag_stats(p).gw_routes_resolved, 1);
+		assert_int_equal(pipeline_dag_stats(p).gw_routes_kept,
+		    nroutes - 1);
 		ts = pipeline_gateway_translate_stats(p);
 		print_message("%s: %zu by key, %zu serialized, %zu hosts of "
 		    "the port's RouteConfiguration kept\n", sf.files[i].path,
@@ -1075,6 +1084,156 @@ test_gateway_route_change_kept(void **state)
 	}
 	pipeline_free(p);
 	source_files_free(&sf);
+	config_free(&cfg);
+}
+
+/* A route's kept resolution holds while what it reads is the same: a
+ * change to one route resolves that route alone; a change to the
+ * Services, Endpoints or ReferenceGrants of a namespace its backends are
+ * in, or to the Gateway, resolves it again. Every build is compared with
+ * a whole one (build_and_compare), so a kept resolution that should not
+ * have been kept fails here. */
+#define GW_ROUTES 12
+static void
+test_gateway_route_resolutions_kept(void **state)
+{
+	struct tree t = { .n = 0 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct pipeline *p;
+	struct source_files sf;
+	struct build_result r;
+	char *routes[GW_ROUTES], *changed;
+	struct dag_cache_stats st;
+	static const char gateway[] =
+	    "apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: Gateway\n"
+	    "metadata: {name: gw}\n"
+	    "spec:\n"
+	    "  gatewayClassName: cairn\n"
+	    "  listeners: [{name: http, port: 80, protocol: HTTP, "
+	    "allowedRoutes: {namespaces: {from: All}}}]\n";
+	static const char grant[] =
+	    "apiVersion: gateway.networking.k8s.io/v1beta1\n"
+	    "kind: ReferenceGrant\n"
+	    "metadata: {name: apps}\n"
+	    "spec:\n"
+	    "  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, "
+	    "namespace: apps}]\n"
+	    "  to: [{group: '', kind: Service}]\n";
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	tree_set(&t, "gatewayclass.yaml",
+	    "apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: GatewayClass\n"
+	    "metadata: {name: cairn}\n"
+	    "spec: {controllerName: cairn.io/gateway-controller}\n");
+	tree_set(&t, "infra/gateway.yaml", gateway);
+	tree_set(&t, "infra/grant.yaml", grant);
+	tree_set(&t, "infra/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.1.1"));
+	for (size_t i = 0; i < GW_ROUTES; i++) {
+		char path[64];
+
+		routes[i] = xasprintf("apiVersion: gateway.networking.k8s.io/v1\n"
+		    "kind: HTTPRoute\n"
+		    "metadata: {name: r%zu}\n"
+		    "spec:\n"
+		    "  parentRefs: [{name: gw, namespace: infra}]\n"
+		    "  hostnames: [r%zu.example.com]\n"
+		    "  rules:\n"
+		    "  - matches: [{path: {type: PathPrefix, value: /%zu}}]\n"
+		    "    backendRefs: [{name: web, namespace: infra, port: 80}]\n",
+		    i, i % 3, i);
+		snprintf(path, sizeof path, "apps/route-%02zu.yaml", i);
+		tree_set(&t, xstrdup(path), routes[i]);
+	}
+	p = pipeline_new(NULL);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "routes");
+	st = pipeline_dag_stats(p);
+	assert_int_equal(st.gw_routes_resolved, GW_ROUTES);
+	assert_int_equal(st.gw_routes_kept, 0);
+	source_files_free(&sf);
+
+	/* One route: that one alone, the others' kept (same hosts: the
+	 * precedence sort across routes is still the group's). */
+	changed = xstrdup(routes[4]);
+	changed[strlen(changed) - 4] = '1'; /* port 81: not on the Service */
+	tree_set(&t, "apps/route-04.yaml", changed);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "route 4 changed");
+	st = pipeline_dag_stats(p);
+	assert_int_equal(st.gw_routes_resolved, 1);
+	assert_int_equal(st.gw_routes_kept, GW_ROUTES - 1);
+	source_files_free(&sf);
+
+	/* The backends' namespace: its Endpoints, then its ReferenceGrant
+	 * (gone: RefNotPermitted on every route), then back. */
+	tree_set(&t, "infra/svc.yaml", SVC("web") "---\n" EPS("web", "10.0.1.2"));
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "endpoints changed");
+	assert_int_equal(pipeline_dag_stats(p).gw_routes_resolved, GW_ROUTES);
+	source_files_free(&sf);
+	tree_set(&t, "infra/grant.yaml", "apiVersion: v1\nkind: ConfigMap\n"
+	    "metadata: {name: not-a-grant}\n");
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "grant gone");
+	assert_int_equal(pipeline_dag_stats(p).gw_routes_resolved, GW_ROUTES);
+	pipeline_build(p, &sf, &cfg, &to, &r);
+	for (size_t i = 0; i < r.dag->nstatuses; i++) {
+		const struct dag_object_status *os = &r.dag->statuses[i];
+		bool refused = false;
+
+		if (os->kind != OBJ_HTTPROUTE)
+			continue;
+		assert_non_null(os->gw);
+		assert_int_equal(os->gw->nparents, 1);
+		for (size_t c = 0; c < os->gw->parents[0].nconditions; c++)
+			refused = refused || strcmp(os->gw->parents[0].
+			    conditions[c].reason, "RefNotPermitted") == 0;
+		assert_true(refused);
+	}
+	build_result_free(&r);
+	source_files_free(&sf);
+	tree_set(&t, "infra/grant.yaml", grant);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "grant back");
+	source_files_free(&sf);
+
+	/* The Gateway: every route again. */
+	tree_set(&t, "infra/gateway.yaml",
+	    "apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: Gateway\n"
+	    "metadata: {name: gw}\n"
+	    "spec:\n"
+	    "  gatewayClassName: cairn\n"
+	    "  listeners: [{name: http, port: 80, protocol: HTTP, "
+	    "hostname: r1.example.com, "
+	    "allowedRoutes: {namespaces: {from: All}}}]\n");
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "listener hostname");
+	assert_int_equal(pipeline_dag_stats(p).gw_routes_resolved, GW_ROUTES);
+	source_files_free(&sf);
+	tree_set(&t, "infra/gateway.yaml", gateway);
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "listener back");
+	source_files_free(&sf);
+
+	/* Nothing changed: the group is reused whole. */
+	tree_files(&t, &sf);
+	build_and_compare(p, &sf, &cfg, &to, "nothing changed");
+	st = pipeline_dag_stats(p);
+	assert_int_equal(st.gw_routes_resolved, 0);
+	source_files_free(&sf);
+	for (size_t i = 0; i < t.n; i++)
+		if (strncmp(t.f[i].path, "apps/", 5) == 0)
+			free((char *)t.f[i].path);
+	for (size_t i = 0; i < GW_ROUTES; i++)
+		free(routes[i]);
+	free(changed);
+	pipeline_free(p);
 	config_free(&cfg);
 }
 
@@ -1370,6 +1529,7 @@ main(void)
 		cmocka_unit_test(test_cache_matches_fresh_translation),
 		cmocka_unit_test(test_gateway_jwt_ext_tree),
 		cmocka_unit_test(test_gateway_route_change_kept),
+		cmocka_unit_test(test_gateway_route_resolutions_kept),
 		cmocka_unit_test(test_gateway_cache_verify_mode),
 		cmocka_unit_test(test_regex_limit_change),
 		cmocka_unit_test(test_object_keys_cover_golden_lookups),
