@@ -60,6 +60,9 @@ struct dag_cache {
 	struct dag **prev_parts;
 	size_t prev_nparts;
 	unsigned prev_in_order;
+	/* The last assembled DAG (a reference): its statuses, patched with
+	 * the changed parts', are the next build's (statuses_patch). */
+	struct dag *prev_dag;
 };
 
 struct dag_cache *
@@ -100,6 +103,8 @@ prev_parts_clear(struct dag_cache *c)
 	c->prev_parts = NULL;
 	c->prev_nparts = 0;
 	c->prev_in_order = 0;
+	dag_free(c->prev_dag);
+	c->prev_dag = NULL;
 }
 
 void
@@ -651,6 +656,106 @@ statuses_assemble(struct dag_object_status *out, struct dag **parts,
 	return n;
 }
 
+/* Statuses of the parts at the positions where the last build's part is
+ * not this build's (old[i] != now[i]), those of the old parts or of the
+ * new ones, sorted; false (nothing made) when more than max. */
+static bool
+statuses_changed(struct dag **parts, struct dag **other, size_t nparts,
+    size_t max, struct dag_object_status **out, size_t *nout)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (size_t i = 0; i < nparts; i++)
+		if (parts[i] != other[i] && (n += parts[i]->nstatuses) > max)
+			return false;
+	*out = xreallocarray(NULL, n + 1, sizeof **out);
+	for (size_t i = 0; i < nparts; i++)
+		if (parts[i] != other[i] && parts[i]->nstatuses > 0) {
+			memcpy(*out + *nout, parts[i]->statuses,
+			    parts[i]->nstatuses * sizeof **out);
+			*nout += parts[i]->nstatuses;
+		}
+	if (n > 1)
+		qsort(*out, n, sizeof **out, dag_status_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (dag_status_cmp(&(*out)[i - 1], &(*out)[i]) == 0)
+			return false; /* equal keys: their order is the parts' */
+	return true;
+}
+
+/* dag's statuses as the last assembled DAG's (prev, of parts old) with
+ * those of the parts that changed taken out and the new parts' put in:
+ * the unchanged runs between are block copies and no unchanged part is
+ * visited, so a one-file change costs its own statuses (a search each)
+ * and one copy of the array. The result is what statuses_assemble makes
+ * (every status in dag_status_cmp order, keys distinct); false (nothing
+ * written) when that cannot be made sure of: no previous DAG, another
+ * number of parts, many changed, or two statuses with equal keys. */
+static bool
+statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
+    size_t nold, struct dag **now, size_t nnow)
+{
+	struct dag_object_status *del = NULL, *add = NULL, *out = dag->statuses;
+	const struct dag_object_status *ps;
+	size_t ndel = 0, nadd = 0, *delpos = NULL, pos = 0, at = 0, np, d = 0;
+	size_t max;
+	bool ok = false;
+
+	if (prev == NULL || nold != nnow || nnow == 0)
+		return false;
+	ps = prev->statuses;
+	np = prev->nstatuses;
+	max = np / 4 + 64;
+	if (!statuses_changed(old, now, nnow, max, &del, &ndel) ||
+	    !statuses_changed(now, old, nnow, max, &add, &nadd))
+		goto out;
+	delpos = xreallocarray(NULL, ndel + 1, sizeof *delpos);
+	for (size_t k = 0; k < ndel; k++) {
+		size_t j = sorted_search(&del[k], ps, np, sizeof ps[0],
+		    dag_status_cmp);
+
+		if (j >= np || dag_status_cmp(&ps[j], &del[k]) != 0 ||
+		    (j + 1 < np && dag_status_cmp(&ps[j + 1], &del[k]) == 0))
+			goto out;
+		delpos[k] = j;
+	}
+	for (size_t a = 0; a < nadd || d < ndel;) {
+		size_t ins = np, stop;
+
+		if (a < nadd)
+			ins = pos + sorted_search(&add[a], ps + pos, np - pos,
+			    sizeof ps[0], dag_status_cmp);
+		stop = d < ndel && delpos[d] < ins ? delpos[d] : ins;
+		if (stop > pos) {
+			memcpy(out + at, ps + pos, (stop - pos) * sizeof ps[0]);
+			at += stop - pos;
+			pos = stop;
+		}
+		if (a < nadd && ins == pos) {
+			/* Equal to a status that stays: keys not distinct. */
+			if (pos < np && dag_status_cmp(&ps[pos], &add[a]) == 0 &&
+			    !(d < ndel && delpos[d] == pos))
+				goto out;
+			out[at++] = add[a++];
+			continue;
+		}
+		pos++; /* delpos[d] == pos: taken out */
+		d++;
+	}
+	if (np > pos)
+		memcpy(out + at, ps + pos, (np - pos) * sizeof ps[0]);
+	at += np - pos;
+	dag->nstatuses = at;
+	ok = true;
+out:
+	free(del);
+	free(add);
+	free(delpos);
+	return ok;
+}
+
 static int
 gateway_cmp(const void *a, const void *b)
 {
@@ -737,14 +842,8 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	dag->nendpoints = runs_finish(&re);
 	dag->nsecrets = runs_finish(&rs);
 	dag->ntls_files = runs_finish(&rf);
-	{
-		bool st_in_order;
-
-		dag->nstatuses = statuses_assemble(dag->statuses, parts, nparts,
-		    KNOWN(ASM_STATUSES), &st_in_order);
-		if (st_in_order)
-			*in_order |= ASM_STATUSES;
-	}
+	/* dag->statuses (room for every part's) are filled by the caller:
+	 * statuses_patch or statuses_assemble. */
 #undef KNOWN
 	gateways_assemble(dag, parts, nparts);
 	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
@@ -1243,18 +1342,39 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		unsigned known = nparts == c->prev_nparts ? c->prev_in_order : 0;
 
 		changed[0] = 0;
+		struct dag **old = c->prev_parts, *old_dag = c->prev_dag;
+		size_t nold = c->prev_nparts;
+
 		for (size_t i = 0; i < nparts; i++)
 			changed[i + 1] = changed[i] + (known == 0 ||
 			    parts[i] != c->prev_parts[i]);
-		prev_parts_clear(c);
+		c->prev_parts = NULL;
+		c->prev_dag = NULL;
+		c->prev_nparts = 0;
 		dag = dag_assemble(parts, nparts, changed, known,
 		    &c->prev_in_order);
+		if (statuses_patch(dag, old_dag, old, nold, parts, nparts))
+			c->stats.statuses_patched = true;
+		else {
+			bool st_in_order;
+
+			dag->nstatuses = statuses_assemble(dag->statuses, parts,
+			    nparts, (known & ASM_STATUSES) ? changed : NULL,
+			    &st_in_order);
+			if (st_in_order)
+				c->prev_in_order |= ASM_STATUSES;
+		}
 		free(changed);
+		for (size_t i = 0; i < nold; i++)
+			dag_free(old[i]);
+		free(old);
+		dag_free(old_dag);
 		c->prev_parts = xreallocarray(NULL, nparts + 1,
 		    sizeof *c->prev_parts);
 		for (size_t i = 0; i < nparts; i++)
 			c->prev_parts[i] = dag_ref(parts[i]);
 		c->prev_nparts = nparts;
+		c->prev_dag = dag_ref(dag);
 	}
 	dag->nparts_built = c->stats.built;
 	free(objs);
