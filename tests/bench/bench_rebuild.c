@@ -2,8 +2,11 @@
  * directory source sees the change to the moment the new snapshot is built
  * (SPEC.md §12: <= 20 ms at 10,000 proxies).
  *
- *   bench_rebuild -d DIR [-k CHANGES] [-p PREFIX] [-g NS/NAME]
+ *   bench_rebuild -d DIR [-k CHANGES] [-p PREFIX] [-g NS/NAME] [-F]
  *
+ * The rescan hands out the delta form (only the files read again), as
+ * `cairn serve` asks for it; -F: the whole list instead (one-shot
+ * commands' form, and what this bench measured before it followed serve).
  * -p names the figures (default "rebuild"); -g: the tree is bench_gen_gw's
  * and the change must show in that Gateway's routes.
  * The tree must come from bench_gen (route 1 of every file carries the
@@ -108,15 +111,17 @@ main(int argc, char **argv)
 	int *olds;
 	size_t nfiles;
 	int done = 0;
+	bool whole_list = false;
 
-	while ((c = getopt(argc, argv, "d:k:p:g:")) != -1) {
+	while ((c = getopt(argc, argv, "d:k:p:g:F")) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'k': changes = atoi(optarg); break;
 		case 'p': prefix = optarg; break;
 		case 'g': gateway = optarg; break;
+		case 'F': whole_list = true; break;
 		default:
-			fprintf(stderr, "usage: bench_rebuild -d DIR [-k CHANGES] [-p PREFIX] [-g NS/NAME]\n");
+			fprintf(stderr, "usage: bench_rebuild -d DIR [-k CHANGES] [-p PREFIX] [-g NS/NAME] [-F]\n");
 			return 2;
 		}
 	}
@@ -134,6 +139,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	diag_list_free(&diags);
+	source_dir_set_delta(sd, !whole_list);
 
 	/* The state serve is in before a change: one full build done. */
 	if (source_dir_scan(sd, &files) < 0 || files.n == 0) {
