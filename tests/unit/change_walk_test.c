@@ -1,7 +1,9 @@
 /* What a one-file change walks (issue #14) must not change what a build
  * makes: over random sequences of file changes, the DAG's statuses
  * patched from the last build (dag_cache) are a fresh build's, status for
- * status in order, and the patch is what ran when one file changed. */
+ * status in order, and the patch is what ran when one file changed; the
+ * pipeline fed deltas, whose file table, units and Secrets' files read
+ * what each entry kept of its version, builds what a new pipeline does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "dag/dag.h"
 #include "load/load.h"
+#include "pipeline.h"
+#include "source/source.h"
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 #define NFILES 40
@@ -158,6 +164,13 @@ assert_same_statuses(const struct dag *x, const struct dag *y, int step)
 			    "fresh build's (%s %s/%s)", step, i,
 			    obj_kind_name(a->kind), a->namespace, a->name,
 			    obj_kind_name(b->kind), b->namespace, b->name);
+		for (size_t c = 0; c < a->nconditions; c++)
+			if (!same_str(a->conditions[c].message,
+			    b->conditions[c].message))
+				fail_msg("step %d: %s %s/%s: \"%s\" where a fresh "
+				    "build says \"%s\"", step, obj_kind_name(a->kind),
+				    a->namespace, a->name, a->conditions[c].message,
+				    b->conditions[c].message);
 	}
 }
 
@@ -209,11 +222,219 @@ test_statuses_patched_equal_fresh(void **state)
 		loaded_file_free(t.files[i]);
 }
 
+/* --- the pipeline ----------------------------------------------------------- */
+
+#define PFILES 12
+
+/* Variant v of pipeline file i: a proxy and its Service, a Secret naming
+ * certificate files, a kind cairn skips (a warning), YAML that does not
+ * parse (the last good version serves), or no file. */
+static char *
+pfile_yaml(size_t i, unsigned v)
+{
+	switch (v % 6) {
+	case 0:
+	case 1:
+		return xasprintf("apiVersion: projectcontour.io/v1\n"
+		    "kind: HTTPProxy\nmetadata:\n  name: p%zu\nspec:\n"
+		    "  virtualhost:\n    fqdn: h%zu.example.com\n"
+		    "    tls:\n      secretName: tls%zu\n"
+		    "  routes:\n  - conditions:\n    - prefix: /v%u\n"
+		    "    services:\n    - name: s%zu\n      port: 80\n---\n"
+		    "apiVersion: v1\nkind: Service\nmetadata:\n  name: s%zu\n"
+		    "spec:\n  ports:\n  - port: 80\n", i, i, i, v, i, i);
+	case 2:
+		return xasprintf("apiVersion: v1\nkind: Secret\nmetadata:\n"
+		    "  name: tls%zu\n  annotations:\n"
+		    "    cairn.io/certificate-file: /nonexistent/c%zu-%u.pem\n"
+		    "    cairn.io/private-key-file: /nonexistent/k%zu.pem\n",
+		    i, i, v, i);
+	case 3:
+		return xasprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+		    "  name: cm%zu\ndata:\n  a: b%u\n", i, v);
+	case 4:
+		return xasprintf("kind: [\n%zu\n", i);
+	default:
+		return NULL;
+	}
+}
+
+struct pmodel {
+	char *cur[PFILES]; /* current bytes, NULL: no file */
+	char *good[PFILES]; /* the last bytes that loaded while it existed */
+};
+
+static void
+pfiles_add(struct source_files *sf, size_t i, const char *data)
+{
+	struct source_file f = { 0 };
+
+	f.path = xasprintf("ns%zu/f%02zu.yaml", i % 4, i);
+	f.ns = source_namespace_of(f.path);
+	f.data = xstrdup(data);
+	f.len = strlen(data);
+	f.hash = hash_bytes(f.data, f.len);
+	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+}
+
+static int
+pfile_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct source_file *)a)->path,
+	    ((const struct source_file *)b)->path);
+}
+
+/* The files of which (cur or good), sorted as a source hands them. */
+static void
+pfiles_of(struct source_files *sf, char *const *which)
+{
+	memset(sf, 0, sizeof *sf);
+	diag_list_init(&sf->diags);
+	sf->revision = xstrdup("r");
+	for (size_t i = 0; i < PFILES; i++)
+		if (which[i] != NULL)
+			pfiles_add(sf, i, which[i]);
+	if (sf->n > 1)
+		qsort(sf->files, sf->n, sizeof sf->files[0], pfile_cmp);
+}
+
+static void
+assert_same_result(const struct build_result *a, const struct build_result *b,
+    int step)
+{
+	if (a->nfiles != b->nfiles || a->nobjects != b->nobjects ||
+	    a->diags.n != b->diags.n)
+		fail_msg("step %d: %zu files, %zu objects, %zu problems where a new "
+		    "pipeline has %zu, %zu, %zu", step, a->nfiles, a->nobjects,
+		    a->diags.n, b->nfiles, b->nobjects, b->diags.n);
+	for (size_t i = 0; i < a->nfiles; i++) {
+		const struct file_status *x = &a->files[i], *y = &b->files[i];
+
+		if (strcmp(x->path, y->path) != 0 || x->state != y->state ||
+		    strcmp(x->serving_hash, y->serving_hash) != 0 ||
+		    x->nobjects != y->nobjects)
+			fail_msg("step %d: %s: state %d, serving %s, %zu objects "
+			    "where a new pipeline has %d, %s, %zu", step, x->path,
+			    x->state, x->serving_hash, x->nobjects, y->state,
+			    y->serving_hash, y->nobjects);
+	}
+	for (size_t i = 0; i < a->diags.n; i++)
+		assert_string_equal(a->diags.items[i].message,
+		    b->diags.items[i].message);
+	assert_int_equal(a->dag->ntls_files, b->dag->ntls_files);
+	for (size_t i = 0; i < a->dag->ntls_files; i++)
+		assert_string_equal(a->dag->tls_files[i], b->dag->tls_files[i]);
+	assert_same_statuses(a->dag, b->dag, step);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		assert_string_equal(a->snapshot->types[t].version_hex,
+		    b->snapshot->types[t].version_hex);
+}
+
+/* A pipeline fed one delta after another against a new pipeline fed the
+ * last good versions, then the current files (so it has the same last
+ * good versions to serve): the same files, states, problems, Secrets'
+ * files, statuses and snapshot. */
+static void
+test_pipeline_deltas_equal_fresh(void **state)
+{
+	struct pmodel m = { 0 };
+	struct pipeline *p = pipeline_new(NULL);
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct build_result last = { 0 };
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	for (size_t i = 0; i < PFILES; i++) {
+		m.cur[i] = pfile_yaml(i, (unsigned)(i % 4));
+		m.good[i] = strncmp(m.cur[i], "kind: [", 7) == 0 ? NULL :
+		    xstrdup(m.cur[i]);
+	}
+	for (int step = 0; step < 150; step++) {
+		struct source_files delta, whole, goods;
+		struct pipeline *q = pipeline_new(NULL);
+		struct build_result r, rg, rq;
+		size_t nchange = step == 0 ? 0 : 1 + rng() % 2, rcap = 0;
+		bool changed[PFILES] = { false };
+
+		memset(&delta, 0, sizeof delta);
+		diag_list_init(&delta.diags);
+		delta.revision = xstrdup("r");
+		delta.delta = step > 0;
+		for (size_t k = 0; k < nchange; k++) {
+			size_t i = rng() % PFILES;
+			char *y = pfile_yaml(i, (unsigned)(rng() % 12));
+
+			free(m.cur[i]);
+			m.cur[i] = y;
+			changed[i] = true;
+		}
+		/* What the pipeline saw of a file changed twice in a step is
+		 * the second version. */
+		for (size_t i = 0; i < PFILES; i++) {
+			if (!changed[i])
+				continue;
+			if (m.cur[i] == NULL) {
+				free(m.good[i]);
+				m.good[i] = NULL;
+			} else if (strncmp(m.cur[i], "kind: [", 7) != 0) {
+				free(m.good[i]);
+				m.good[i] = xstrdup(m.cur[i]);
+			}
+		}
+		if (step == 0) {
+			source_files_free(&delta);
+			pfiles_of(&delta, m.cur);
+		}
+		else {
+			/* The files that changed, some that did not (a delta
+			 * may name a file read again with the same bytes) and
+			 * the paths of those gone (one gone before may be named
+			 * again). */
+			for (size_t i = 0; i < PFILES; i++) {
+				if (m.cur[i] != NULL && (changed[i] || rng() % 5 == 0))
+					pfiles_add(&delta, i, m.cur[i]);
+				else if (m.cur[i] == NULL &&
+				    (changed[i] || rng() % 5 == 0))
+					ARRAY_PUSH(delta.removed, delta.n_removed,
+					    rcap, xasprintf("ns%zu/f%02zu.yaml",
+					    i % 4, i));
+			}
+			if (delta.n > 1)
+				qsort(delta.files, delta.n, sizeof delta.files[0],
+				    pfile_cmp);
+		}
+		pipeline_build(p, &delta, &cfg, &to, &r);
+		pfiles_of(&goods, m.good);
+		pfiles_of(&whole, m.cur);
+		pipeline_build(q, &goods, &cfg, &to, &rg);
+		build_result_free(&rg);
+		pipeline_build(q, &whole, &cfg, &to, &rq);
+		assert_same_result(&r, &rq, step);
+		build_result_free(&rq);
+		pipeline_free(q);
+		source_files_free(&whole);
+		source_files_free(&goods);
+		source_files_free(&delta);
+		build_result_free(&last);
+		last = r;
+	}
+	build_result_free(&last);
+	pipeline_free(p);
+	config_free(&cfg);
+	for (size_t i = 0; i < PFILES; i++) {
+		free(m.cur[i]);
+		free(m.good[i]);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statuses_patched_equal_fresh),
+		cmocka_unit_test(test_pipeline_deltas_equal_fresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
