@@ -3,7 +3,10 @@
  * patched from the last build (dag_cache) are a fresh build's, status for
  * status in order, and the patch is what ran when one file changed; the
  * pipeline fed deltas, whose file table, units and Secrets' files read
- * what each entry kept of its version, builds what a new pipeline does. */
+ * what each entry kept of its version, builds what a new pipeline does;
+ * a delta stream in sync plans a change from what changed and answers
+ * what one planning from the whole sets answers. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ads/delta.h"
 #include "config.h"
 #include "dag/dag.h"
 #include "load/load.h"
 #include "pipeline.h"
 #include "source/source.h"
 #include "util/hash.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 #define NFILES 40
@@ -429,13 +434,263 @@ test_pipeline_deltas_equal_fresh(void **state)
 	}
 }
 
+/* --- delta streams ---------------------------------------------------------- */
+
+#define DNAMES 24
+
+static const char *
+dname(size_t i)
+{
+	static char names[DNAMES][16];
+
+	snprintf(names[i], sizeof names[i], "r%02zu", i);
+	return names[i];
+}
+
+/* A random snapshot: each name of each type there or not, in one of three
+ * versions, some named-only (as proxyless listeners are). */
+static struct snapshot *
+random_snapshot(int gen)
+{
+	char rev[32];
+	struct snapshot_builder *b;
+
+	snprintf(rev, sizeof rev, "rev-%d", gen);
+	b = snapshot_builder_new(rev);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		for (size_t i = 0; i < DNAMES; i++) {
+			char body[16];
+
+			if (rng() % 4 == 0)
+				continue;
+			snprintf(body, sizeof body, "v%u", (unsigned)(rng() % 3));
+			snapshot_builder_add(b, (enum xds_type)t, dname(i), body,
+			    strlen(body), i % 11 == 10);
+		}
+	return snapshot_builder_finish(b);
+}
+
+/* The same snapshot with one resource of type t changed: a one-file
+ * change as a stream sees it. */
+static struct snapshot *
+one_changed(const struct snapshot *from, enum xds_type t, size_t which,
+    const char *rev)
+{
+	struct snapshot_builder *b = snapshot_builder_new(rev);
+
+	for (int k = 0; k < XDS_TYPE_COUNT; k++)
+		for (size_t i = 0; i < from->types[k].n; i++) {
+			const struct xds_resource *r = &from->types[k].items[i];
+
+			if (k == (int)t && i == which)
+				snapshot_builder_add(b, (enum xds_type)k, r->name,
+				    "changed", 7, r->named_only);
+			else
+				snapshot_builder_add(b, (enum xds_type)k, r->name,
+				    r->bytes, r->len, r->named_only);
+		}
+	return snapshot_builder_finish(b);
+}
+
+static void
+delta_request_both(struct delta_stream *a, struct delta_stream *b,
+    const struct delta_request *req)
+{
+	struct delta_result ra, rb;
+	char *ea = NULL, *eb = NULL;
+
+	assert_int_equal(delta_handle_request(a, req, &ra, &ea),
+	    delta_handle_request(b, req, &rb, &eb));
+	assert_null(ea);
+	assert_null(eb);
+	assert_int_equal(ra.verdict, rb.verdict);
+}
+
+/* Every response of a and b until neither has one: the same. The last
+ * nonce of each type is kept for ACKs. */
+static void
+drain_both(struct delta_stream *a, struct delta_stream *b,
+    struct snapshot *snap, char nonces[XDS_TYPE_COUNT][21], int step)
+{
+	for (int guard = 0; guard < 1000; guard++) {
+		struct delta_response x, y;
+		bool hx = delta_next_response(a, snap, &x);
+		bool hy = delta_next_response(b, snap, &y);
+
+		if (hx != hy)
+			fail_msg("step %d: a stream in sync %s a response where "
+			    "planning from the whole sets %s", step,
+			    hx ? "made" : "made no", hy ? "does" : "does not");
+		if (!hx)
+			return;
+		assert_int_equal(x.type, y.type);
+		assert_int_equal(x.withdrawal, y.withdrawal);
+		assert_string_equal(x.version, y.version);
+		assert_string_equal(x.nonce, y.nonce);
+		if (x.n != y.n || x.nremoved != y.nremoved)
+			fail_msg("step %d: %s: %zu resources and %zu removals where "
+			    "planning from the whole sets gives %zu and %zu", step,
+			    xds_type_short(x.type), x.n, x.nremoved, y.n, y.nremoved);
+		for (size_t i = 0; i < x.n; i++)
+			assert_ptr_equal(x.items[i], y.items[i]);
+		for (size_t i = 0; i < x.nremoved; i++)
+			assert_string_equal(x.removed[i], y.removed[i]);
+		memcpy(nonces[x.type], x.nonce, sizeof x.nonce);
+		delta_response_free(&x);
+		delta_response_free(&y);
+	}
+	fail_msg("step %d: responses do not end", step);
+}
+
+/* Random subscriptions (names, "*", unsubscribes), ACKs, NACKs, response
+ * size limits and snapshots: a stream that plans from the sets' diff
+ * answers exactly what one planning from the whole sets answers. */
+static void
+test_delta_changed_plan_equal_whole(void **state)
+{
+	(void)state;
+	for (int run = 0; run < 20; run++) {
+		struct delta_stream a, b;
+		struct snapshot *snap = random_snapshot(0);
+		char nonces[XDS_TYPE_COUNT][21] = { { 0 } };
+
+		delta_init(&a);
+		delta_init(&b);
+		b.plan_whole = true;
+		if (run % 3 == 1)
+			a.max_response_bytes = b.max_response_bytes = 120;
+		for (int step = 0; step < 120; step++) {
+			unsigned what = (unsigned)(rng() % 10);
+			enum xds_type t = (enum xds_type)(rng() % XDS_TYPE_COUNT);
+			const char *sub[4], *unsub[4];
+			struct delta_request req = { .type_url = xds_type_url(t),
+				.node_id = "n", .node_cluster = "c",
+				.response_nonce = nonces[t] };
+			size_t ns = 0, nu = 0;
+
+			if (what < 3) {
+				snapshot_unref(snap);
+				snap = random_snapshot(step);
+			} else if (what < 5) {
+				struct snapshot *next = snap->types[t].n == 0 ? NULL :
+				    one_changed(snap, t, rng() % snap->types[t].n,
+				    "rev-one");
+
+				if (next != NULL) {
+					snapshot_unref(snap);
+					snap = next;
+				}
+			} else {
+				for (unsigned k = rng() % 4; k > 0; k--)
+					sub[ns++] = rng() % 6 == 0 ? "*" :
+					    dname(rng() % DNAMES);
+				for (unsigned k = what == 9 ? 1 + rng() % 3 : 0; k > 0;
+				    k--)
+					unsub[nu++] = rng() % 5 == 0 ? "*" :
+					    dname(rng() % DNAMES);
+				req.subscribe = sub;
+				req.nsubscribe = ns;
+				req.unsubscribe = unsub;
+				req.nunsubscribe = nu;
+				if (what == 8) {
+					req.has_error = true;
+					req.error_code = 3;
+					req.error_message = "rejected";
+				}
+				delta_request_both(&a, &b, &req);
+			}
+			drain_both(&a, &b, snap, nonces, step);
+		}
+		delta_free(&a);
+		delta_free(&b);
+		snapshot_unref(snap);
+	}
+}
+
+/* A stream subscribed to every one of many resources, in sync: a change
+ * of one resource is planned over that name (and none of the others);
+ * planning from the whole sets goes over all of them. */
+static void
+test_delta_change_costs_the_change(void **state)
+{
+	enum { N = 2000 };
+	struct snapshot_builder *bld = snapshot_builder_new("rev-1");
+	struct snapshot *snap, *next;
+	struct delta_stream st, whole;
+	struct delta_response r;
+	const char *star[] = { "*" };
+	struct delta_request req = { .type_url = xds_type_url(XDS_CLUSTER),
+		.subscribe = star, .nsubscribe = 1, .node_id = "n",
+		.node_cluster = "c", .response_nonce = "" };
+	struct delta_result res;
+	char *err = NULL, nonce[21];
+	uint64_t before, before_whole;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		char name[32];
+
+		snprintf(name, sizeof name, "default/svc-%05zu/80", i);
+		snapshot_builder_add(bld, XDS_CLUSTER, name, "c1", 2, false);
+	}
+	snap = snapshot_builder_finish(bld);
+	delta_init(&st);
+	delta_init(&whole);
+	whole.plan_whole = true;
+	assert_int_equal(delta_handle_request(&st, &req, &res, &err), 0);
+	assert_int_equal(delta_handle_request(&whole, &req, &res, &err), 0);
+	assert_true(delta_next_response(&st, snap, &r));
+	assert_int_equal(r.n, N);
+	memcpy(nonce, r.nonce, sizeof nonce);
+	delta_response_free(&r);
+	assert_true(delta_next_response(&whole, snap, &r));
+	delta_response_free(&r);
+	/* The ACK. */
+	req.subscribe = NULL;
+	req.nsubscribe = 0;
+	req.response_nonce = nonce;
+	assert_int_equal(delta_handle_request(&st, &req, &res, &err), 0);
+	assert_int_equal(res.verdict, ADS_ACK);
+	assert_int_equal(delta_handle_request(&whole, &req, &res, &err), 0);
+	assert_false(delta_next_response(&st, snap, &r));
+	assert_false(delta_next_response(&whole, snap, &r));
+
+	for (int k = 0; k < 5; k++) {
+		next = one_changed(snap, XDS_CLUSTER, (size_t)(k * 397) % N,
+		    "rev-2");
+		snapshot_unref(snap);
+		snap = next;
+		before = st.planned;
+		before_whole = whole.planned;
+		assert_true(delta_next_response(&st, snap, &r));
+		assert_int_equal(r.n, 1);
+		delta_response_free(&r);
+		assert_false(delta_next_response(&st, snap, &r));
+		assert_true(delta_next_response(&whole, snap, &r));
+		delta_response_free(&r);
+		assert_false(delta_next_response(&whole, snap, &r));
+		/* One name (the changed one) per plan made. */
+		if (st.planned - before > 2)
+			fail_msg("change %d: %" PRIu64 " names planned for a "
+			    "one-resource change to a %d-resource subscription",
+			    k, st.planned - before, N);
+		assert_true(whole.planned - before_whole >= N);
+	}
+	delta_free(&st);
+	delta_free(&whole);
+	snapshot_unref(snap);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statuses_patched_equal_fresh),
 		cmocka_unit_test(test_pipeline_deltas_equal_fresh),
+		cmocka_unit_test(test_delta_changed_plan_equal_whole),
+		cmocka_unit_test(test_delta_change_costs_the_change),
 	};
 
+	log_set_level(LOG_LEVEL_ERROR); /* the NACKs */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
