@@ -19,6 +19,7 @@
 #include "ads/delta.h"
 #include "config.h"
 #include "dag/dag.h"
+#include "diff/diff.h"
 #include "load/load.h"
 #include "pipeline.h"
 #include "source/source.h"
@@ -179,8 +180,27 @@ assert_same_statuses(const struct dag *x, const struct dag *y, int step)
 	}
 }
 
+/* The statuses of the parts of x that y does not have. */
+static size_t
+statuses_not_in(const struct dag *x, const struct dag *y)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; x != NULL && i < x->nparts; i++) {
+		bool found = false;
+
+		for (size_t j = 0; y != NULL && j < y->nparts && !found; j++)
+			found = x->parts[i] == y->parts[j];
+		if (!found)
+			n += x->parts[i]->nstatuses;
+	}
+	return n;
+}
+
 /* Random one- and few-file changes: each build's statuses equal a build
- * without a cache; a change of one file's statuses is a patch. */
+ * without a cache; a change of one file's statuses is a patch; serve's
+ * record of the change (diff_statuses_record) has the statuses of the
+ * parts that went and of those that came. */
 static void
 test_statuses_patched_equal_fresh(void **state)
 {
@@ -188,6 +208,7 @@ test_statuses_patched_equal_fresh(void **state)
 	struct dag_cache *c = dag_cache_new();
 	struct dag *last = NULL;
 	size_t patched = 0, single = 0;
+	struct diff_statuses *rec = diff_statuses_new();
 
 	(void)state;
 	for (size_t i = 0; i < NFILES; i++)
@@ -213,6 +234,19 @@ test_statuses_patched_equal_fresh(void **state)
 			assert_true(st.statuses_patched);
 		}
 		patched += st.statuses_patched;
+		{
+			struct diff_objects from, to;
+
+			diff_statuses_record(rec, d, &from, &to);
+			if (from.n != statuses_not_in(last, d) ||
+			    to.n != statuses_not_in(d, last))
+				fail_msg("step %d: the change record has %zu statuses "
+				    "gone and %zu come, the parts %zu and %zu", step,
+				    from.n, to.n, statuses_not_in(last, d),
+				    statuses_not_in(d, last));
+			diff_objects_free(&from);
+			diff_objects_free(&to);
+		}
 		dag_free(fresh);
 		dag_cache_free(fresh_c);
 		/* Each DAG outlives the next build, as serve's does. */
@@ -221,6 +255,7 @@ test_statuses_patched_equal_fresh(void **state)
 	}
 	assert_true(single > 200);
 	assert_true(patched >= single);
+	diff_statuses_free(rec);
 	dag_free(last);
 	dag_cache_free(c);
 	for (size_t i = 0; i < NFILES; i++)
