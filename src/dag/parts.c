@@ -1365,14 +1365,22 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 				c->prev_in_order |= ASM_STATUSES;
 		}
 		free(changed);
-		for (size_t i = 0; i < nold; i++)
-			dag_free(old[i]);
-		free(old);
 		dag_free(old_dag);
-		c->prev_parts = xreallocarray(NULL, nparts + 1,
-		    sizeof *c->prev_parts);
+		if (nold != nparts) {
+			for (size_t i = 0; i < nold; i++)
+				dag_free(old[i]);
+			free(old);
+			old = xcalloc(nparts + 1, sizeof *old);
+		}
+		/* Only the places whose part changed change hands (a
+		 * reference taken and one dropped on every part would touch
+		 * each part's header, a cache miss each). */
 		for (size_t i = 0; i < nparts; i++)
-			c->prev_parts[i] = dag_ref(parts[i]);
+			if (old[i] != parts[i]) {
+				dag_free(old[i]);
+				old[i] = dag_ref(parts[i]);
+			}
+		c->prev_parts = old;
 		c->prev_nparts = nparts;
 		c->prev_dag = dag_ref(dag);
 	}
