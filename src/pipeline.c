@@ -391,7 +391,7 @@ entry_view(struct file_entry *e)
 	e->view_serial = e->serial;
 	e->view_objs = NULL;
 	e->view_nobjs = e->view_ndiags = 0;
-	e->view_hash[0] = '\0';
+	memset(e->view_hash, 0, sizeof e->view_hash);
 	e->view_secret_files = false;
 	if (e->good == NULL)
 		return;

@@ -1340,11 +1340,10 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		 * part at i. */
 		size_t *changed = xreallocarray(NULL, nparts + 1, sizeof *changed);
 		unsigned known = nparts == c->prev_nparts ? c->prev_in_order : 0;
-
-		changed[0] = 0;
 		struct dag **old = c->prev_parts, *old_dag = c->prev_dag;
 		size_t nold = c->prev_nparts;
 
+		changed[0] = 0;
 		for (size_t i = 0; i < nparts; i++)
 			changed[i + 1] = changed[i] + (known == 0 ||
 			    parts[i] != c->prev_parts[i]);
