@@ -656,27 +656,75 @@ statuses_assemble(struct dag_object_status *out, struct dag **parts,
 	return n;
 }
 
-/* Statuses of the parts at the positions where the last build's part is
- * not this build's (old[i] != now[i]), those of the old parts or of the
- * new ones, sorted; false (nothing made) when more than max. */
-static bool
-statuses_changed(struct dag **parts, struct dag **other, size_t nparts,
-    size_t max, struct dag_object_status **out, size_t *nout)
+static size_t
+part_slot(const struct dag *p, size_t mask)
 {
+	uint64_t h = (uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (size_t)(h >> 32) & mask;
+}
+
+/* in[i]: whether parts[i] is one of other[0..nother) (a file came or went:
+ * the parts are no longer at the same places). Pointers only: no part is
+ * read. */
+static void
+parts_in(struct dag **parts, size_t nparts, struct dag **other,
+    size_t nother, bool *in)
+{
+	size_t cap = 16, mask;
+	struct dag **t;
+
+	while (cap < 2 * (nother + 1))
+		cap *= 2;
+	mask = cap - 1;
+	t = xcalloc(cap, sizeof *t);
+	for (size_t i = 0; i < nother; i++) {
+		size_t j = part_slot(other[i], mask);
+
+		while (t[j] != NULL && t[j] != other[i])
+			j = (j + 1) & mask;
+		t[j] = other[i];
+	}
+	for (size_t i = 0; i < nparts; i++) {
+		size_t j = part_slot(parts[i], mask);
+
+		while (t[j] != NULL && t[j] != parts[i])
+			j = (j + 1) & mask;
+		in[i] = t[j] != NULL;
+	}
+	free(t);
+}
+
+/* Statuses of the parts that are not the other build's: at the same
+ * place (other[i] != parts[i]) when both have as many parts, else not
+ * among them at all. Sorted; false (nothing made) when more than max. */
+static bool
+statuses_changed(struct dag **parts, size_t nparts, struct dag **other,
+    size_t nother, size_t max, struct dag_object_status **out, size_t *nout)
+{
+	bool *keep = xcalloc(nparts + 1, sizeof *keep);
 	size_t n = 0;
 
 	*out = NULL;
 	*nout = 0;
+	if (nparts == nother)
+		for (size_t i = 0; i < nparts; i++)
+			keep[i] = parts[i] == other[i];
+	else
+		parts_in(parts, nparts, other, nother, keep);
 	for (size_t i = 0; i < nparts; i++)
-		if (parts[i] != other[i] && (n += parts[i]->nstatuses) > max)
+		if (!keep[i] && (n += parts[i]->nstatuses) > max) {
+			free(keep);
 			return false;
+		}
 	*out = xreallocarray(NULL, n + 1, sizeof **out);
 	for (size_t i = 0; i < nparts; i++)
-		if (parts[i] != other[i] && parts[i]->nstatuses > 0) {
+		if (!keep[i] && parts[i]->nstatuses > 0) {
 			memcpy(*out + *nout, parts[i]->statuses,
 			    parts[i]->nstatuses * sizeof **out);
 			*nout += parts[i]->nstatuses;
 		}
+	free(keep);
 	if (n > 1)
 		qsort(*out, n, sizeof **out, dag_status_cmp);
 	for (size_t i = 1; i < n; i++)
@@ -691,8 +739,8 @@ statuses_changed(struct dag **parts, struct dag **other, size_t nparts,
  * visited, so a one-file change costs its own statuses (a search each)
  * and one copy of the array. The result is what statuses_assemble makes
  * (every status in dag_status_cmp order, keys distinct); false (nothing
- * written) when that cannot be made sure of: no previous DAG, another
- * number of parts, many changed, or two statuses with equal keys. */
+ * written) when that cannot be made sure of: no previous DAG, many
+ * changed, or two statuses with equal keys. */
 static bool
 statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
     size_t nold, struct dag **now, size_t nnow)
@@ -703,13 +751,16 @@ statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
 	size_t max;
 	bool ok = false;
 
-	if (prev == NULL || nold != nnow || nnow == 0)
+	if (prev == NULL || nold == 0 || nnow == 0)
 		return false;
 	ps = prev->statuses;
 	np = prev->nstatuses;
 	max = np / 4 + 64;
-	if (!statuses_changed(old, now, nnow, max, &del, &ndel) ||
-	    !statuses_changed(now, old, nnow, max, &add, &nadd))
+	if (!statuses_changed(old, nold, now, nnow, max, &del, &ndel) ||
+	    !statuses_changed(now, nnow, old, nold, max, &add, &nadd))
+		goto out;
+	/* Every part's statuses, or the last build was not of old. */
+	if (np + nadd < ndel || np - ndel + nadd != dag->nstatuses)
 		goto out;
 	delpos = xreallocarray(NULL, ndel + 1, sizeof *delpos);
 	for (size_t k = 0; k < ndel; k++) {
@@ -842,8 +893,9 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	dag->nendpoints = runs_finish(&re);
 	dag->nsecrets = runs_finish(&rs);
 	dag->ntls_files = runs_finish(&rf);
-	/* dag->statuses (room for every part's) are filled by the caller:
-	 * statuses_patch or statuses_assemble. */
+	/* dag->statuses (room for every part's, nstatuses until filled)
+	 * are filled by the caller: statuses_patch or statuses_assemble. */
+	dag->nstatuses = ns;
 #undef KNOWN
 	gateways_assemble(dag, parts, nparts);
 	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
