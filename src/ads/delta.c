@@ -625,7 +625,7 @@ plan(const struct delta_type_state *ts, enum xds_type t,
 	return n;
 }
 
-/* --- what changed between two snapshots' sets ------------------------------ */
+/* --- what changed between two snapshots' sets ---------------------------- */
 
 /* The names whose resource differs (added, removed, another version or
  * named_only) between two sets of a type, as positions in each (ABSENT:

@@ -69,7 +69,8 @@ record_in_place(struct diff_statuses *t, struct dag *const *parts,
 	size_t at[MAX_MOVED], m = 0, ngone = 0, ncame = 0;
 	struct status_part old[MAX_MOVED];
 	bool taken[MAX_MOVED] = { false };
-	const struct diff_objects *gone[MAX_MOVED] = { NULL }, *came[MAX_MOVED] = { NULL };
+	const struct diff_objects *gone[MAX_MOVED] = { NULL };
+	const struct diff_objects *came[MAX_MOVED] = { NULL };
 
 	if (t->n != nparts || nparts == 0)
 		return false;

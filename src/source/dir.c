@@ -815,7 +815,7 @@ revision_of(const struct cache_entry *files, size_t n)
 	return xstrdup(hex);
 }
 
-/* --- the revision's records ------------------------------------------------ */
+/* --- the revision's records ---------------------------------------------- */
 
 /* A delta scan changes a few files of the tree, but the revision is one
  * hash over every (path, content hash) in path order (docs/decisions.md:
