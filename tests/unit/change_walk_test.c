@@ -271,7 +271,7 @@ test_statuses_patched_equal_fresh(void **state)
 		loaded_file_free(t.files[i]);
 }
 
-/* --- the pipeline ----------------------------------------------------------- */
+/* --- the pipeline --------------------------------------------------------- */
 
 #define PFILES 12
 
@@ -478,7 +478,7 @@ test_pipeline_deltas_equal_fresh(void **state)
 	}
 }
 
-/* --- delta streams ---------------------------------------------------------- */
+/* --- delta streams -------------------------------------------------------- */
 
 #define DNAMES 24
 
