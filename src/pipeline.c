@@ -1389,7 +1389,15 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 		p->claims_stale = true;
 	p->claims_sum = p->claims_total;
 	if (files->claim_age != NULL && files->revision != NULL) {
-		if (p->claims_stale || p->owners_revision == NULL ||
+		/* The same claims as at the last commit, none of them on a
+		 * contested FQDN (the order is empty): the order from this
+		 * commit's history is empty too, without gathering every
+		 * claim of the tree. */
+		if (!p->claims_stale && p->owners_revision != NULL &&
+		    p->owners.n == 0) {
+			free(p->owners_revision);
+			p->owners_revision = xstrdup(files->revision);
+		} else if (p->claims_stale || p->owners_revision == NULL ||
 		    strcmp(p->owners_revision, files->revision) != 0) {
 			owners_from_history(p, files);
 			free(p->owners_revision);

@@ -478,6 +478,123 @@ test_pipeline_deltas_equal_fresh(void **state)
 	}
 }
 
+/* git mode: a new commit whose files claim what the last one's did, none
+ * of them contested, keeps the (empty) order without gathering every
+ * claim; a contested FQDN is ordered from the history at each commit.
+ * Either way the ledger and statuses are a new pipeline's at that commit. */
+static size_t
+stub_claim_age(void *history, const char *revision, const char *path,
+    size_t max, bool (*holds)(void *ctx, const char *data, size_t len),
+    void *ctx)
+{
+	char buf[256];
+
+	(void)history;
+	(void)holds;
+	(void)ctx;
+	/* Any age, as long as it is the same for the same commit and file. */
+	snprintf(buf, sizeof buf, "%s %s", revision, path);
+	return (size_t)(hash_bytes(buf, strlen(buf)) % (max + 1));
+}
+
+/* File i claiming its own FQDN (v 0), one every such file shares (v 1),
+ * or not loading (v 2: its last good claim stays). */
+static char *
+claim_yaml(size_t i, unsigned v)
+{
+	char fqdn[64];
+
+	if (v % 3 == 2)
+		return xasprintf("kind: [\n");
+	if (v % 3 == 0)
+		snprintf(fqdn, sizeof fqdn, "own%zu.example.com", i);
+	else
+		snprintf(fqdn, sizeof fqdn, "shared.example.com");
+	return xasprintf("apiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\nmetadata:\n  name: p%zu\nspec:\n"
+	    "  virtualhost:\n    fqdn: %s\n  routes:\n"
+	    "  - services:\n    - name: s\n      port: 80\n---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
+	    "spec:\n  ports:\n  - port: 80\n", i, fqdn);
+}
+
+static void
+test_pipeline_git_claims_equal_fresh(void **state)
+{
+	struct pmodel m = { 0 };
+	struct pipeline *p = pipeline_new(NULL);
+	struct cairn_config cfg;
+	struct translate_options to;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	for (size_t i = 0; i < PFILES; i++) {
+		m.cur[i] = claim_yaml(i, 0);
+		m.good[i] = xstrdup(m.cur[i]);
+	}
+	for (int step = 0; step < 80; step++) {
+		struct source_files whole, goods, again;
+		struct pipeline *q = pipeline_new(NULL);
+		struct build_result r, rq;
+		const struct fqdn_ledger *a, *b;
+
+		if (step > 0) {
+			size_t i = rng() % PFILES;
+			unsigned v = rng() % 5 == 0 ? 1 : rng() % 4 == 0 ? 2 : 0;
+
+			free(m.cur[i]);
+			/* Mostly own FQDNs: most commits have none contested. */
+			m.cur[i] = claim_yaml(i, v);
+			if (v != 2) {
+				free(m.good[i]);
+				m.good[i] = xstrdup(m.cur[i]);
+			}
+		}
+		pfiles_of(&whole, m.cur);
+		free(whole.revision);
+		whole.revision = xasprintf("c%03d", step);
+		whole.claim_age = stub_claim_age;
+		/* The new pipeline: the last good versions, then the files,
+		 * both at this commit. */
+		pfiles_of(&goods, m.good);
+		free(goods.revision);
+		goods.revision = xstrdup(whole.revision);
+		goods.claim_age = stub_claim_age;
+		pfiles_of(&again, m.cur);
+		free(again.revision);
+		again.revision = xstrdup(whole.revision);
+		again.claim_age = stub_claim_age;
+		pipeline_build(p, &whole, &cfg, &to, &r);
+		pipeline_build(q, &goods, &cfg, &to, &rq);
+		build_result_free(&rq);
+		pipeline_build(q, &again, &cfg, &to, &rq);
+		a = pipeline_owners(p);
+		b = pipeline_owners(q);
+		if (a->n != b->n)
+			fail_msg("step %d: %zu ordered claims where a new pipeline "
+			    "has %zu", step, a->n, b->n);
+		for (size_t k = 0; k < a->n; k++) {
+			assert_string_equal(a->items[k].fqdn, b->items[k].fqdn);
+			assert_string_equal(a->items[k].name, b->items[k].name);
+			assert_int_equal(a->items[k].seq, b->items[k].seq);
+		}
+		assert_same_statuses(r.dag, rq.dag, step);
+		build_result_free(&r);
+		build_result_free(&rq);
+		pipeline_free(q);
+		source_files_free(&whole);
+		source_files_free(&goods);
+		source_files_free(&again);
+	}
+	pipeline_free(p);
+	config_free(&cfg);
+	for (size_t i = 0; i < PFILES; i++) {
+		free(m.cur[i]);
+		free(m.good[i]);
+	}
+}
+
 /* --- delta streams -------------------------------------------------------- */
 
 #define DNAMES 24
@@ -731,6 +848,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statuses_patched_equal_fresh),
 		cmocka_unit_test(test_pipeline_deltas_equal_fresh),
+		cmocka_unit_test(test_pipeline_git_claims_equal_fresh),
 		cmocka_unit_test(test_delta_changed_plan_equal_whole),
 		cmocka_unit_test(test_delta_change_costs_the_change),
 	};
