@@ -38,6 +38,15 @@ struct file_entry {
 	char *store_note; /* a persisted copy refused (corrupt), or NULL */
 	uint64_t persist_failed; /* content hash whose copy failed (logged once) */
 	bool persisted; /* good has its copy on disk (after the last build) */
+	/* What a build reads of good, copied here when good changes
+	 * (entry_view; valid while view_serial == serial): the file table,
+	 * the units and the Secrets' files walk the entries alone, not
+	 * every loaded file (a cache miss each at 10,000 files). */
+	uint64_t view_serial;
+	struct object **view_objs;
+	size_t view_nobjs, view_ndiags;
+	char view_hash[17];
+	bool view_secret_files; /* some Secret of good names a file */
 };
 
 /* What results may still point into after the pipeline let go of it:
@@ -369,6 +378,30 @@ entry_delete(struct pipeline *p, struct file_entry *e)
 		e->latest = NULL;
 	e->good = NULL;
 	file_entry_clear(e);
+}
+
+static void
+entry_view(struct file_entry *e)
+{
+	const char **paths = NULL;
+	size_t n = 0, cap = 0;
+
+	if (e->view_serial == e->serial)
+		return;
+	e->view_serial = e->serial;
+	e->view_objs = NULL;
+	e->view_nobjs = e->view_ndiags = 0;
+	memset(e->view_hash, 0, sizeof e->view_hash);
+	e->view_secret_files = false;
+	if (e->good == NULL)
+		return;
+	e->view_objs = e->good->objects;
+	e->view_nobjs = e->good->nobjects;
+	e->view_ndiags = e->good->diags.n;
+	hash_hex(e->good->content_hash, e->view_hash);
+	dag_secret_files(e->good->objects, e->good->nobjects, &paths, &n, &cap);
+	e->view_secret_files = n > 0;
+	free(paths);
 }
 
 static void
@@ -984,12 +1017,20 @@ pipeline_units(const struct pipeline *p, size_t *nout, size_t *nobjs)
 	*nobjs = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct file_entry *e = &p->entries[i];
+		struct object **objs = e->view_objs;
+		size_t k = e->view_nobjs;
 
-		if (e->good == NULL || e->good->nobjects == 0)
+		if (e->good == NULL)
 			continue;
-		units[n++] = (struct dag_unit){ .id = e->serial,
-			.objs = e->good->objects, .nobjs = e->good->nobjects };
-		*nobjs += e->good->nobjects;
+		if (e->view_serial != e->serial) { /* no build saw it yet */
+			objs = e->good->objects;
+			k = e->good->nobjects;
+		}
+		if (k == 0)
+			continue;
+		units[n++] = (struct dag_unit){ .id = e->serial, .objs = objs,
+			.nobjs = k };
+		*nobjs += k;
 	}
 	*nout = n;
 	return units;
@@ -1016,17 +1057,24 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 	return dag;
 }
 
-/* Read the files the Secrets of units name (only those whose identity
- * changed are read again), so the DAG gets them as material. */
+/* Read the files the Secrets of the files in effect name (only those
+ * whose identity changed are read again), so the DAG gets them as
+ * material. Only entries whose good version names one are looked into
+ * (entry_view, after the file table). */
 static void
-pipeline_material(struct pipeline *p, const struct dag_unit *units,
-    size_t nunits, const struct cairn_config *cfg)
+pipeline_material(struct pipeline *p, const struct cairn_config *cfg)
 {
 	const char **paths = NULL;
 	size_t n = 0, cap = 0;
 
-	for (size_t u = 0; u < nunits; u++)
-		dag_secret_files(units[u].objs, units[u].nobjs, &paths, &n, &cap);
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+
+		entry_view(e);
+		if (e->view_secret_files)
+			dag_secret_files(e->view_objs, e->view_nobjs, &paths, &n,
+			    &cap);
+	}
 	tls_material_update(p->material, paths, n,
 	    cfg ? cfg->secrets.allowed_directories : NULL,
 	    cfg ? cfg->secrets.nallowed_directories : 0);
@@ -1047,7 +1095,7 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 	 * (pipeline_build keeps the whole config: certificate reads and
 	 * translation want other parts of it). */
 	dag_options_from_config(&opts, cfg);
-	pipeline_material(p, units, nunits, cfg);
+	pipeline_material(p, cfg);
 	dag = dag_build_units_owned(units, nunits, &opts, &p->owners,
 	    p->dcache);
 
@@ -1321,13 +1369,13 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 		struct file_entry *e = &p->entries[i];
 		struct file_status *fs = &out->files[i];
 
+		entry_view(e);
 		fs->path = e->path;
 		if (e->latest)
 			diag_list_append(&out->diags, &e->latest->diags);
-		else if (e->good)
+		else if (e->view_ndiags > 0)
 			diag_list_append(&out->diags, &e->good->diags);
-		if (e->good)
-			hash_hex(e->good->content_hash, fs->serving_hash);
+		memcpy(fs->serving_hash, e->view_hash, sizeof fs->serving_hash);
 		if (e->store_note != NULL)
 			diag_add(&out->diags, DIAG_WARNING, e->path, 0, 0, "%s",
 			    e->store_note);
@@ -1336,15 +1384,15 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 			out->nrestored++;
 		} else if (e->latest || (e->good == NULL))
 			fs->state = e->good ? FILE_ERROR_SERVING_PREVIOUS : FILE_ERROR;
-		else if (source_reported(files, e->path))
+		else if (files->diags.n > 0 && source_reported(files, e->path))
 			fs->state = FILE_ERROR_SERVING_PREVIOUS;
 		else
 			fs->state = FILE_OK;
 		if (e->good == NULL)
 			continue;
 		fs->persisted = e->persisted;
-		fs->nobjects = e->good->nobjects;
-		out->nobjects += e->good->nobjects;
+		fs->nobjects = e->view_nobjs;
+		out->nobjects += e->view_nobjs;
 	}
 	diag_list_sort(&out->diags);
 
@@ -1354,7 +1402,15 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 		p->claims_stale = true;
 	p->claims_sum = p->claims_total;
 	if (files->claim_age != NULL && files->revision != NULL) {
-		if (p->claims_stale || p->owners_revision == NULL ||
+		/* The same claims as at the last commit, none of them on a
+		 * contested FQDN (the order is empty): the order from this
+		 * commit's history is empty too, without gathering every
+		 * claim of the tree. */
+		if (!p->claims_stale && p->owners_revision != NULL &&
+		    p->owners.n == 0) {
+			free(p->owners_revision);
+			p->owners_revision = xstrdup(files->revision);
+		} else if (p->claims_stale || p->owners_revision == NULL ||
 		    strcmp(p->owners_revision, files->revision) != 0) {
 			owners_from_history(p, files);
 			free(p->owners_revision);

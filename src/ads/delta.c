@@ -1,6 +1,7 @@
 #include "ads/delta.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,6 +542,37 @@ have_of(const struct delta_entry *o, const struct xds_resource *b, uint64_t *ver
 	return DELTA_NONE;
 }
 
+/* What to do about the name `name`: s the snapshot's resource, b the
+ * base's, o the overlay's entry (each may be NULL), named: subscribed by
+ * name, pending: owed an answer. */
+static void
+cand_decide(const struct delta_type_state *ts, struct cand *x, const char *name,
+    const struct xds_resource *s, const struct xds_resource *b,
+    const struct delta_entry *o, bool named, bool pending)
+{
+	bool item_named_only = s ? s->named_only : b ? b->named_only : false;
+
+	x->name = name;
+	x->s_item = s;
+	x->pending = pending;
+	x->relevant = named || x->pending || (ts->wildcard && !item_named_only);
+	if (s != NULL && ((ts->wildcard && !s->named_only) || named))
+		x->want = s;
+	x->have = have_of(o, b, &x->have_version);
+
+	if (!x->relevant)
+		x->action = ACT_NONE;
+	else if (x->pending)
+		x->action = x->want ? ACT_SEND : ACT_REMOVE_NOW;
+	else if (x->want != NULL)
+		x->action = x->have == DELTA_HAS &&
+		    x->have_version == x->want->version &&
+		    !(ts->wildcard_pending && ts->wildcard && !x->want->named_only) ?
+		    ACT_NONE : ACT_SEND;
+	else
+		x->action = x->have != DELTA_NONE ? ACT_REMOVE_LATER : ACT_NONE;
+}
+
 /* Merges the snapshot's resources (sset, may be NULL), what the client has
  * (base and overlay), the subscribed and the owed names into one sorted
  * list, each with what to do about it. */
@@ -569,8 +601,6 @@ plan(const struct delta_type_state *ts, enum xds_type t,
 		const void *at[5] = { NULL };
 		const char *min = NULL;
 		const struct xds_resource *s, *b;
-		struct cand *x;
-		bool item_named_only;
 
 		for (int k = 0; k < 5; k++) {
 			const char *nm = cursor_name(&cur[k]);
@@ -586,31 +616,186 @@ plan(const struct delta_type_state *ts, enum xds_type t,
 			if (nm != NULL && (nm == min || strcmp(nm, min) == 0))
 				at[k] = cursor_take(&cur[k]);
 		}
-		x = &c[n++];
 		s = at[0];
 		b = at[1];
-		x->name = min;
-		x->s_item = s;
-		x->pending = at[4] != NULL;
-		item_named_only = s ? s->named_only : b ? b->named_only : false;
-		x->relevant = at[3] != NULL || x->pending ||
-		    (ts->wildcard && !item_named_only);
-		if (s != NULL && ((ts->wildcard && !s->named_only) || at[3] != NULL))
-			x->want = s;
-		x->have = have_of(at[2], b, &x->have_version);
-
-		if (!x->relevant)
-			x->action = ACT_NONE;
-		else if (x->pending)
-			x->action = x->want ? ACT_SEND : ACT_REMOVE_NOW;
-		else if (x->want != NULL)
-			x->action = x->have == DELTA_HAS &&
-			    x->have_version == x->want->version &&
-			    !(ts->wildcard_pending && ts->wildcard && !x->want->named_only) ?
-			    ACT_NONE : ACT_SEND;
-		else
-			x->action = x->have != DELTA_NONE ? ACT_REMOVE_LATER : ACT_NONE;
+		cand_decide(ts, &c[n++], min, s, b, at[2], at[3] != NULL,
+		    at[4] != NULL);
 	}
+	*out = c;
+	return n;
+}
+
+/* --- what changed between two snapshots' sets ---------------------------- */
+
+/* The names whose resource differs (added, removed, another version or
+ * named_only) between two sets of a type, as positions in each (ABSENT:
+ * not there). A set of the same version has the same names at the same
+ * places whichever snapshot holds it, so one diff serves every stream
+ * whose base has the old set: made once per change, not once a stream. */
+#define DIFF_ABSENT UINT32_MAX
+#define DIFF_CACHE 8
+
+struct diff_pair {
+	uint32_t b, s; /* in the base's set, in the snapshot's */
+};
+
+struct set_diff {
+	bool valid;
+	int type;
+	uint64_t from, to; /* the sets' versions */
+	size_t from_n, to_n;
+	struct diff_pair *v;
+	size_t n;
+};
+
+static struct set_diff diff_cache[DIFF_CACHE];
+static unsigned diff_next;
+static pthread_mutex_t diff_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool
+same_item(const struct xds_resource *x, const struct xds_resource *y)
+{
+	return x->version == y->version && x->named_only == y->named_only;
+}
+
+static void
+set_diff_make(struct set_diff *d, const struct xds_resource_set *from,
+    const struct xds_resource_set *to)
+{
+	size_t i = 0, j = 0, cap = 0;
+
+	d->n = 0;
+	while (i < from->n || j < to->n) {
+		int c;
+
+		if (i == from->n)
+			c = 1;
+		else if (j == to->n)
+			c = -1;
+		else if (from->items[i].name == to->items[j].name)
+			c = 0;
+		else
+			c = strcmp(from->items[i].name, to->items[j].name);
+		if (c == 0 && same_item(&from->items[i], &to->items[j])) {
+			i++;
+			j++;
+			continue;
+		}
+		ARRAY_PUSH(d->v, d->n, cap, ((struct diff_pair){
+			.b = c <= 0 ? (uint32_t)i : DIFF_ABSENT,
+			.s = c >= 0 ? (uint32_t)j : DIFF_ABSENT }));
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+}
+
+/* The diff of type t from set `from` to set `to`, copied into *out
+ * (freed by the caller). */
+static size_t
+set_diff_get(int t, const struct xds_resource_set *from,
+    const struct xds_resource_set *to, struct diff_pair **out)
+{
+	struct set_diff *d = NULL;
+	size_t n;
+
+	pthread_mutex_lock(&diff_mu);
+	for (size_t k = 0; k < DIFF_CACHE && d == NULL; k++) {
+		struct set_diff *e = &diff_cache[k];
+
+		if (e->valid && e->type == t && e->from == from->version &&
+		    e->to == to->version && e->from_n == from->n &&
+		    e->to_n == to->n)
+			d = e;
+	}
+	if (d == NULL) {
+		d = &diff_cache[diff_next++ % DIFF_CACHE];
+		free(d->v);
+		*d = (struct set_diff){ .valid = true, .type = t,
+			.from = from->version, .to = to->version,
+			.from_n = from->n, .to_n = to->n };
+		set_diff_make(d, from, to);
+	}
+	n = d->n;
+	*out = xreallocarray(NULL, n + 1, sizeof **out);
+	if (n > 0)
+		memcpy(*out, d->v, n * sizeof **out);
+	pthread_mutex_unlock(&diff_mu);
+	return n;
+}
+
+static int
+item_name_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct xds_resource *)elem)->name);
+}
+
+static const struct xds_resource *
+set_find(const struct xds_resource_set *set, const char *name)
+{
+	size_t i;
+
+	if (set == NULL)
+		return NULL;
+	i = sorted_search(name, set->items, set->n, sizeof set->items[0],
+	    item_name_cmp);
+	return i < set->n && strcmp(set->items[i].name, name) == 0 ?
+	    &set->items[i] : NULL;
+}
+
+/* plan() for a stream in sync with its base (nothing left to send, no
+ * subscription change since, no "*" owed): a name whose resource is the
+ * same in the base and the snapshot and that is neither in the overlay
+ * nor owed is in sync again (no action, nothing recorded), so only the
+ * names the sets' diff gives, the overlay's and the owed ones are
+ * candidates: the work of a change is what changed, not the
+ * subscription. Candidates come out in name order as plan()'s do. */
+static size_t
+plan_changed(const struct delta_type_state *ts, enum xds_type t,
+    const struct xds_resource_set *sset, struct cand **out)
+{
+	const struct xds_resource_set *bset = &ts->base->types[t];
+	struct diff_pair *dv;
+	size_t nd = set_diff_get((int)t, bset, sset, &dv);
+	size_t i = 0, o = 0, q = 0, n = 0;
+	struct cand *c = xcalloc(nd + ts->noverlay + ts->npending + 1, sizeof *c);
+
+	for (;;) {
+		const struct diff_pair *dp = i < nd ? &dv[i] : NULL;
+		const char *dn = dp == NULL ? NULL : dp->s != DIFF_ABSENT ?
+		    sset->items[dp->s].name : bset->items[dp->b].name;
+		const char *on = o < ts->noverlay ? ts->overlay[o].name : NULL;
+		const char *pn = q < ts->npending ? ts->pending[q] : NULL;
+		const char *min = dn;
+		const struct xds_resource *s = NULL, *b = NULL;
+		const struct delta_entry *oe = NULL;
+		bool pending = false;
+
+		if (on != NULL && (min == NULL || strcmp(on, min) < 0))
+			min = on;
+		if (pn != NULL && (min == NULL || strcmp(pn, min) < 0))
+			min = pn;
+		if (min == NULL)
+			break;
+		if (dn != NULL && strcmp(dn, min) == 0) {
+			s = dp->s != DIFF_ABSENT ? &sset->items[dp->s] : NULL;
+			b = dp->b != DIFF_ABSENT ? &bset->items[dp->b] : NULL;
+			i++;
+		} else {
+			s = set_find(sset, min);
+			b = set_find(bset, min);
+		}
+		if (on != NULL && strcmp(on, min) == 0)
+			oe = &ts->overlay[o++];
+		if (pn != NULL && strcmp(pn, min) == 0) {
+			pending = true;
+			q++;
+		}
+		cand_decide(ts, &c[n++], min, s, b, oe,
+		    ads_names_has(ts->names, min), pending);
+	}
+	free(dv);
 	*out = c;
 	return n;
 }
@@ -759,7 +944,12 @@ respond(struct delta_stream *st, enum xds_type t, struct snapshot *snap,
 		}
 		return false;
 	}
-	n = plan(ts, t, &snap->types[t], &c);
+	if (ts->synced && !ts->must_answer && !ts->wildcard_pending &&
+	    ts->base != NULL && !st->plan_whole)
+		n = plan_changed(ts, t, &snap->types[t], &c);
+	else
+		n = plan(ts, t, &snap->types[t], &c);
+	st->planned += n;
 	for (size_t i = 0; i < n; i++) {
 		if (in_phase(c[i].action, true))
 			nmake++;

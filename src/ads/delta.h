@@ -89,6 +89,10 @@ struct delta_stream {
 	/* LDS/RDS held back for new clusters' endpoints (warming.h); set
 	 * warming.timeout_ms to enable it. */
 	struct ads_warming warming;
+	/* Names looked at to make responses (candidates planned), for
+	 * tests: a change costs a stream in sync what changed. */
+	uint64_t planned;
+	bool plan_whole; /* tests: plan from the whole sets every time */
 };
 
 /* A decoded DeltaDiscoveryRequest; everything borrowed. */

@@ -729,12 +729,17 @@ struct dag_cache_stats {
 	 * resolution of the same file with the same Gateways, Services,
 	 * Namespaces and ReferenceGrants. */
 	size_t gw_routes_resolved, gw_routes_kept;
+	/* The statuses were the last build's patched with the changed
+	 * parts' (no walk of the unchanged parts). */
+	bool statuses_patched;
 };
 
 struct dag_cache *dag_cache_new(void);
 void dag_cache_free(struct dag_cache *c);
 /* The DAG of every unit's objects (units in a fixed order, the order
- * dag_build would get their objects in): equal to dag_build of them all. */
+ * dag_build would get their objects in): equal to dag_build of them all.
+ * The objects of the last build's units must still be there during the
+ * next build (the cache looks up their statuses to patch them out). */
 struct dag *dag_build_units(const struct dag_unit *units, size_t nunits,
     const struct dag_options *opts, struct dag_cache *c);
 /* dag_build_units with the order of FQDN claims (equal to

@@ -65,6 +65,9 @@ struct dag_cache {
 	struct gw_memo *gw_memo;
 	uint64_t *objs_units;
 	size_t objs_units_cap;
+	/* The last assembled DAG (a reference): its statuses, patched with
+	 * the changed parts', are the next build's (statuses_patch). */
+	struct dag *prev_dag;
 };
 
 struct dag_cache *
@@ -108,6 +111,8 @@ prev_parts_clear(struct dag_cache *c)
 	c->prev_parts = NULL;
 	c->prev_nparts = 0;
 	c->prev_in_order = 0;
+	dag_free(c->prev_dag);
+	c->prev_dag = NULL;
 }
 
 void
@@ -676,6 +681,157 @@ statuses_assemble(struct dag_object_status *out, struct dag **parts,
 	return n;
 }
 
+static size_t
+part_slot(const struct dag *p, size_t mask)
+{
+	uint64_t h = (uint64_t)(uintptr_t)p * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (size_t)(h >> 32) & mask;
+}
+
+/* in[i]: whether parts[i] is one of other[0..nother) (a file came or went:
+ * the parts are no longer at the same places). Pointers only: no part is
+ * read. */
+static void
+parts_in(struct dag **parts, size_t nparts, struct dag **other,
+    size_t nother, bool *in)
+{
+	size_t cap = 16, mask;
+	struct dag **t;
+
+	while (cap < 2 * (nother + 1))
+		cap *= 2;
+	mask = cap - 1;
+	t = xcalloc(cap, sizeof *t);
+	for (size_t i = 0; i < nother; i++) {
+		size_t j = part_slot(other[i], mask);
+
+		while (t[j] != NULL && t[j] != other[i])
+			j = (j + 1) & mask;
+		t[j] = other[i];
+	}
+	for (size_t i = 0; i < nparts; i++) {
+		size_t j = part_slot(parts[i], mask);
+
+		while (t[j] != NULL && t[j] != parts[i])
+			j = (j + 1) & mask;
+		in[i] = t[j] != NULL;
+	}
+	free(t);
+}
+
+/* Statuses of the parts that are not the other build's: at the same
+ * place (other[i] != parts[i]) when both have as many parts, else not
+ * among them at all. Sorted; false (nothing made) when more than max. */
+static bool
+statuses_changed(struct dag **parts, size_t nparts, struct dag **other,
+    size_t nother, size_t max, struct dag_object_status **out, size_t *nout)
+{
+	bool *keep = xcalloc(nparts + 1, sizeof *keep);
+	size_t n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (nparts == nother)
+		for (size_t i = 0; i < nparts; i++)
+			keep[i] = parts[i] == other[i];
+	else
+		parts_in(parts, nparts, other, nother, keep);
+	for (size_t i = 0; i < nparts; i++)
+		if (!keep[i] && (n += parts[i]->nstatuses) > max) {
+			free(keep);
+			return false;
+		}
+	*out = xreallocarray(NULL, n + 1, sizeof **out);
+	for (size_t i = 0; i < nparts; i++)
+		if (!keep[i] && parts[i]->nstatuses > 0) {
+			memcpy(*out + *nout, parts[i]->statuses,
+			    parts[i]->nstatuses * sizeof **out);
+			*nout += parts[i]->nstatuses;
+		}
+	free(keep);
+	if (n > 1)
+		qsort(*out, n, sizeof **out, dag_status_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (dag_status_cmp(&(*out)[i - 1], &(*out)[i]) == 0)
+			return false; /* equal keys: their order is the parts' */
+	return true;
+}
+
+/* dag's statuses as the last assembled DAG's (prev, of parts old) with
+ * those of the parts that changed taken out and the new parts' put in:
+ * the unchanged runs between are block copies and no unchanged part is
+ * visited, so a one-file change costs its own statuses (a search each)
+ * and one copy of the array. The result is what statuses_assemble makes
+ * (every status in dag_status_cmp order, keys distinct); false (nothing
+ * written) when that cannot be made sure of: no previous DAG, many
+ * changed, or two statuses with equal keys. */
+static bool
+statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
+    size_t nold, struct dag **now, size_t nnow)
+{
+	struct dag_object_status *del = NULL, *add = NULL, *out = dag->statuses;
+	const struct dag_object_status *ps;
+	size_t ndel = 0, nadd = 0, *delpos = NULL, pos = 0, at = 0, np, d = 0;
+	size_t max;
+	bool ok = false;
+
+	if (prev == NULL || nold == 0 || nnow == 0)
+		return false;
+	ps = prev->statuses;
+	np = prev->nstatuses;
+	max = np / 4 + 64;
+	if (!statuses_changed(old, nold, now, nnow, max, &del, &ndel) ||
+	    !statuses_changed(now, nnow, old, nold, max, &add, &nadd))
+		goto out;
+	/* Every part's statuses, or the last build was not of old. */
+	if (np + nadd < ndel || np - ndel + nadd != dag->nstatuses)
+		goto out;
+	delpos = xreallocarray(NULL, ndel + 1, sizeof *delpos);
+	for (size_t k = 0; k < ndel; k++) {
+		size_t j = sorted_search(&del[k], ps, np, sizeof ps[0],
+		    dag_status_cmp);
+
+		if (j >= np || dag_status_cmp(&ps[j], &del[k]) != 0 ||
+		    (j + 1 < np && dag_status_cmp(&ps[j + 1], &del[k]) == 0))
+			goto out;
+		delpos[k] = j;
+	}
+	for (size_t a = 0; a < nadd || d < ndel;) {
+		size_t ins = np, stop;
+
+		if (a < nadd)
+			ins = pos + sorted_search(&add[a], ps + pos, np - pos,
+			    sizeof ps[0], dag_status_cmp);
+		stop = d < ndel && delpos[d] < ins ? delpos[d] : ins;
+		if (stop > pos) {
+			memcpy(out + at, ps + pos, (stop - pos) * sizeof ps[0]);
+			at += stop - pos;
+			pos = stop;
+		}
+		if (a < nadd && ins == pos) {
+			/* Equal to a status that stays: keys not distinct. */
+			if (pos < np && dag_status_cmp(&ps[pos], &add[a]) == 0 &&
+			    !(d < ndel && delpos[d] == pos))
+				goto out;
+			out[at++] = add[a++];
+			continue;
+		}
+		pos++; /* delpos[d] == pos: taken out */
+		d++;
+	}
+	if (np > pos)
+		memcpy(out + at, ps + pos, (np - pos) * sizeof ps[0]);
+	at += np - pos;
+	dag->nstatuses = at;
+	ok = true;
+out:
+	free(del);
+	free(add);
+	free(delpos);
+	return ok;
+}
+
 static int
 gateway_cmp(const void *a, const void *b)
 {
@@ -762,14 +918,9 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	dag->nendpoints = runs_finish(&re);
 	dag->nsecrets = runs_finish(&rs);
 	dag->ntls_files = runs_finish(&rf);
-	{
-		bool st_in_order;
-
-		dag->nstatuses = statuses_assemble(dag->statuses, parts, nparts,
-		    KNOWN(ASM_STATUSES), &st_in_order);
-		if (st_in_order)
-			*in_order |= ASM_STATUSES;
-	}
+	/* dag->statuses (room for every part's, nstatuses until filled)
+	 * are filled by the caller: statuses_patch or statuses_assemble. */
+	dag->nstatuses = ns;
 #undef KNOWN
 	gateways_assemble(dag, parts, nparts);
 	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
@@ -1307,20 +1458,48 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		 * part at i. */
 		size_t *changed = xreallocarray(NULL, nparts + 1, sizeof *changed);
 		unsigned known = nparts == c->prev_nparts ? c->prev_in_order : 0;
+		struct dag **old = c->prev_parts, *old_dag = c->prev_dag;
+		size_t nold = c->prev_nparts;
 
 		changed[0] = 0;
 		for (size_t i = 0; i < nparts; i++)
 			changed[i + 1] = changed[i] + (known == 0 ||
 			    parts[i] != c->prev_parts[i]);
-		prev_parts_clear(c);
+		c->prev_parts = NULL;
+		c->prev_dag = NULL;
+		c->prev_nparts = 0;
 		dag = dag_assemble(parts, nparts, changed, known,
 		    &c->prev_in_order);
+		if (statuses_patch(dag, old_dag, old, nold, parts, nparts))
+			c->stats.statuses_patched = true;
+		else {
+			bool st_in_order;
+
+			dag->nstatuses = statuses_assemble(dag->statuses, parts,
+			    nparts, (known & ASM_STATUSES) ? changed : NULL,
+			    &st_in_order);
+			if (st_in_order)
+				c->prev_in_order |= ASM_STATUSES;
+		}
 		free(changed);
-		c->prev_parts = xreallocarray(NULL, nparts + 1,
-		    sizeof *c->prev_parts);
+		dag_free(old_dag);
+		if (nold != nparts) {
+			for (size_t i = 0; i < nold; i++)
+				dag_free(old[i]);
+			free(old);
+			old = xcalloc(nparts + 1, sizeof *old);
+		}
+		/* Only the places whose part changed change hands (a
+		 * reference taken and one dropped on every part would touch
+		 * each part's header, a cache miss each). */
 		for (size_t i = 0; i < nparts; i++)
-			c->prev_parts[i] = dag_ref(parts[i]);
+			if (old[i] != parts[i]) {
+				dag_free(old[i]);
+				old[i] = dag_ref(parts[i]);
+			}
+		c->prev_parts = old;
 		c->prev_nparts = nparts;
+		c->prev_dag = dag_ref(dag);
 	}
 	dag->nparts_built = c->stats.built;
 	free(objs);

@@ -56,6 +56,63 @@ ptr_slot(const void *p, size_t mask)
 	return (size_t)(h >> 32) & mask;
 }
 
+/* The DAG keeps its parts in order from build to build, so when there are
+ * as many as last time most are at the same place: only the places whose
+ * part differs are looked into (a part that moved between two of them is
+ * found among them), which is what the table below finds too, at the
+ * cost of the change instead of the tree. False when too many differ. */
+static bool
+record_in_place(struct diff_statuses *t, struct dag *const *parts,
+    size_t nparts, struct diff_objects *from, struct diff_objects *to)
+{
+	enum { MAX_MOVED = 64 };
+	size_t at[MAX_MOVED], m = 0, ngone = 0, ncame = 0;
+	struct status_part old[MAX_MOVED];
+	bool taken[MAX_MOVED] = { false };
+	const struct diff_objects *gone[MAX_MOVED] = { NULL };
+	const struct diff_objects *came[MAX_MOVED] = { NULL };
+
+	if (t->n != nparts || nparts == 0)
+		return false;
+	for (size_t k = 0; k < nparts; k++)
+		if (t->parts[k].part != parts[k]) {
+			if (m == MAX_MOVED)
+				return false;
+			at[m++] = k;
+		}
+	for (size_t i = 0; i < m; i++)
+		old[i] = t->parts[at[i]];
+	for (size_t i = 0; i < m; i++) {
+		struct status_part *e = &t->parts[at[i]];
+		size_t j = 0;
+
+		while (j < m && (taken[j] || old[j].part != parts[at[i]]))
+			j++;
+		if (j < m) { /* moved: the same part, the same statuses */
+			taken[j] = true;
+			*e = old[j];
+			continue;
+		}
+		e->part = dag_ref(parts[at[i]]);
+		diff_objects_from_statuses(&e->objects, e->part->statuses,
+		    e->part->nstatuses);
+		came[ncame++] = &e->objects;
+	}
+	for (size_t j = 0; j < m; j++)
+		if (!taken[j])
+			gone[ngone++] = &old[j].objects;
+	if (from != NULL)
+		diff_objects_concat(from, gone, ngone);
+	if (to != NULL)
+		diff_objects_concat(to, came, ncame);
+	for (size_t j = 0; j < m; j++)
+		if (!taken[j]) {
+			diff_objects_free(&old[j].objects);
+			dag_free(old[j].part);
+		}
+	return true;
+}
+
 void
 diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
     struct diff_objects *from, struct diff_objects *to)
@@ -64,12 +121,15 @@ diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
 	struct dag *const *parts = dag->nparts > 0 ? (struct dag *const *)dag->parts :
 	    (struct dag *const *)&dag;
 	size_t nparts = dag->nparts > 0 ? dag->nparts : 1, cap = 16, mask;
-	struct status_part *now = xcalloc(nparts + 1, sizeof *now);
+	struct status_part *now;
 	const struct diff_objects **gone, **came;
 	size_t ngone = 0, ncame = 0;
 	size_t *slots; /* index + 1 into t->parts, 0 = empty */
 	bool *kept;
 
+	if (record_in_place(t, parts, nparts, from, to))
+		return;
+	now = xcalloc(nparts + 1, sizeof *now);
 	while (cap < 2 * (t->n + 1))
 		cap *= 2;
 	mask = cap - 1;

@@ -83,6 +83,17 @@ struct source_dir {
 	bool events_seen; /* relevant events since the last scan */
 	int64_t racy_ns;
 
+	/* The revision's input (dir.c rev_*): for every cached file in
+	 * path order, its path, a NUL and its content hash (8 bytes, little
+	 * endian), in one buffer; off[i]: where record i starts. */
+	struct {
+		char *buf;
+		size_t len, cap;
+		uint32_t *off;
+		size_t n;
+		bool valid;
+	} rev;
+
 	struct cache_entry *cache; /* sorted by path */
 	size_t ncache;
 	struct source_bytes_pool bytes; /* of the files read */
