@@ -135,7 +135,7 @@ struct builder {
 	const struct origin *jwt_undefined;
 	const char *jwt_undefined_name;
 	struct dag_lookups *lookups; /* NULL: not recorded */
-	/* HTTPRoutes resolved once per version of their file (gateway.c):
+	/* HTTPRoutes resolved once per version of their file (gateway_memo.c):
 	 * the memo kept by the dag_cache, the unit id (file version) of each
 	 * of objs, and what else the group's meaning depends on (its claims).
 	 * gw_memo NULL: every route resolved. */
@@ -155,7 +155,7 @@ struct dag *dag_build_recorded(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     const struct tls_material *material, struct dag_lookups *rec);
 
-/* --- gateway.c: HTTPRoute resolutions kept from build to build ------- */
+/* --- gateway_memo.c: HTTPRoute resolutions kept from build to build -- */
 
 struct gw_memo;
 struct gw_memo *gw_memo_new(void);

@@ -630,7 +630,7 @@ struct dag {
 	 * from then on (parts.c). */
 	int64_t valid_until;
 	/* Appended: the Gateway API route resolutions a group's DAG borrows
-	 * (gateway.c, kept between builds by its dag_cache): a reference to
+	 * (gateway_memo.c, kept between builds by its dag_cache): a reference to
 	 * the holder of each, whose arena its routes, clusters and statuses
 	 * point into. */
 	struct dag **holds;
@@ -724,7 +724,7 @@ struct dag_cache; /* the groups' DAGs of the last build */
 
 struct dag_cache_stats {
 	size_t groups, reused, built; /* of the last build */
-	/* HTTPRoutes of the groups built that keep resolutions (gateway.c:
+	/* HTTPRoutes of the groups built that keep resolutions (gateway_memo.c:
 	 * not the TLS group): resolved again, or taken as the last
 	 * resolution of the same file with the same Gateways, Services,
 	 * Namespaces and ReferenceGrants. */

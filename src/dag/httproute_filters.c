@@ -1,7 +1,7 @@
 /* The HTTPRoute (and GRPCRoute) filters and rule policies that become
  * more than a route's match and action (docs/gateway-api.md): the CORS
  * filter as the route's own Envoy CorsPolicy, the share of requests a
- * RequestMirror gets, and retry.backoff. gateway.c resolves the mirrors'
+ * RequestMirror gets, and retry.backoff. gateway_routes.c resolves the mirrors'
  * backendRefs like any other backendRef (ReferenceGrant included). */
 #include "dag/build_internal.h"
 

@@ -80,4 +80,76 @@ extern const struct schema_table kinds_jwt_policy; /* routes[].jwtVerificationPo
 struct kind_info;
 extern const struct kind_info kinds_gateway_api[];
 
+/* --- Gateway API (kinds_gateway.c, kinds_gateway_routes.c,
+ * kinds_gateway_policies.c): their row macros and shared tables. */
+
+#define G_STR(key_, type_, field_, flags_)                                    \
+	{ .key = (key_), .type = SCHEMA_STRING,                                \
+	  .offset = offsetof(type_, field_), .flags = (flags_) }
+#define G_STRC(key_, type_, field_, flags_, check_)                           \
+	{ .key = (key_), .type = SCHEMA_STRING,                                \
+	  .offset = offsetof(type_, field_), .flags = (flags_), .check = (check_) }
+#define G_ENUMSTR(key_, type_, field_, flags_, allowed_)                      \
+	{ .key = (key_), .type = SCHEMA_STRING, .offset = offsetof(type_, field_), \
+	  .flags = (flags_), .allowed = (allowed_) }
+#define G_STRHAS(key_, type_, field_, has_)                                   \
+	{ .key = (key_), .type = SCHEMA_STRING,                                \
+	  .offset = offsetof(type_, field_), .flags = SCHEMA_HAS,              \
+	  .has_offset = offsetof(type_, has_) }
+#define G_INT(key_, type_, field_, flags_, min_, max_)                        \
+	{ .key = (key_), .type = SCHEMA_INT32, .offset = offsetof(type_, field_), \
+	  .flags = (flags_), .min = (min_), .max = (max_) }
+#define G_INTHAS(key_, type_, field_, has_, min_, max_)                       \
+	{ .key = (key_), .type = SCHEMA_INT32, .offset = offsetof(type_, field_), \
+	  .flags = SCHEMA_HAS, .has_offset = offsetof(type_, has_),            \
+	  .min = (min_), .max = (max_) }
+#define G_BOOL(key_, type_, field_)                                            \
+	{ .key = (key_), .type = SCHEMA_BOOL, .offset = offsetof(type_, field_) }
+#define G_STRV(key_, type_, field_, count_, flags_)                           \
+	{ .key = (key_), .type = SCHEMA_STRING_LIST,                           \
+	  .offset = offsetof(type_, field_), .count_offset = offsetof(type_, count_), \
+	  .flags = (flags_) }
+#define G_MAP(key_, type_, field_, count_)                                    \
+	{ .key = (key_), .type = SCHEMA_STRING_MAP,                            \
+	  .offset = offsetof(type_, field_), .count_offset = offsetof(type_, count_) }
+#define G_PTR(key_, type_, field_, sub_, flags_)                              \
+	{ .key = (key_), .type = SCHEMA_OBJECT_PTR, .offset = offsetof(type_, field_), \
+	  .sub = (sub_), .flags = (flags_) }
+#define G_OBJ(key_, type_, field_, sub_, flags_)                              \
+	{ .key = (key_), .type = SCHEMA_OBJECT, .offset = offsetof(type_, field_), \
+	  .sub = (sub_), .flags = (flags_) }
+#define G_LIST(key_, type_, field_, count_, sub_, flags_)                     \
+	{ .key = (key_), .type = SCHEMA_OBJECT_LIST,                           \
+	  .offset = offsetof(type_, field_), .count_offset = offsetof(type_, count_), \
+	  .sub = (sub_), .flags = (flags_) }
+#define G_IGNORE(key_) { .key = (key_), .type = SCHEMA_IGNORE }
+
+#define G_PORT_MIN 1
+#define G_PORT_MAX 65535
+
+/* The document rows every kind shares. */
+#define G_DOCUMENT(spec_type_, spec_field_, spec_sub_, spec_flags_)          \
+	G_IGNORE("apiVersion"), G_IGNORE("kind"),                              \
+	{ .key = "metadata", .type = SCHEMA_OBJECT, .flags = SCHEMA_REQUIRED,  \
+	  .offset = offsetof(struct object, meta), .sub = &kinds_meta },       \
+	{ .key = "spec", .type = SCHEMA_OBJECT, .flags = (spec_flags_),        \
+	  .offset = offsetof(struct object, spec_field_), .sub = (spec_sub_) }, \
+	G_IGNORE("status")
+
+/* kinds_gateway.c */
+const char *kinds_gw_check_hostname(const char *s);
+extern const struct schema_table kinds_gw_object_ref;
+
+/* kinds_gateway_routes.c */
+extern const struct schema_table kinds_httproute;
+extern const struct schema_table kinds_grpcroute;
+extern const struct schema_table kinds_tlsroute;
+extern const struct schema_table kinds_tcproute;
+
+/* kinds_gateway_policies.c */
+extern const struct schema_table kinds_referencegrant;
+extern const struct schema_table kinds_backendtlspolicy;
+extern const struct schema_table kinds_configmap;
+extern const struct schema_table kinds_namespace;
+
 #endif

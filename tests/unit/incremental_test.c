@@ -1068,7 +1068,7 @@ test_gateway_route_change_kept(void **state)
 		sf.files[i].hash = hash_bytes(data, sf.files[i].len);
 		build_and_compare(p, &sf, &cfg, &to, sf.files[i].path);
 		/* The changed route alone is resolved again: the others'
-		 * resolutions are kept (gateway.c). */
+		 * resolutions are kept (gateway_memo.c). */
 		assert_int_equal(pipeline_dag_stats(p).gw_routes_resolved, 1);
 		assert_int_equal(pipeline_dag_stats(p).gw_routes_kept,
 		    nroutes - 1);

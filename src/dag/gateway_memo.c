@@ -1,0 +1,504 @@
+/* Gateway API route memo (gw_memo, gateway.c asks it): each HTTPRoute's
+ * resolution kept per file version and context, the contexts of
+ * namespaces and of the group, and the use of a kept resolution in a
+ * build. Apart because its lifetime is the DAG cache's (parts.c), not a
+ * build's. */
+#include "dag/gateway_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/types.h>
+
+#include "dag/gateway_tls.h"
+#include "util/duration.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+/* --- HTTPRoutes kept between builds ------------------------------------------
+ *
+ * The Gateway's group holds every route naming it (parts.c), so a change
+ * to one route builds the group again. What a route resolves to (its
+ * entries for each listener, the clusters and endpoints its backends
+ * make, its own status, the listeners it counts in) depends on its file
+ * and on the group's other objects but not on other HTTPRoutes: kept per
+ * route file version, valid while the rest of the group (the context:
+ * every object of the group but HTTPRoutes) is the same. Each is resolved
+ * into an arena of its own (a holder DAG, referenced by every DAG that
+ * uses it), so its dag_route arrays keep their addresses. Only the
+ * precedence sort across routes and the assembly of each port remain
+ * per build. Off where a route could read more: the TLS group
+ * (BackendTLSPolicies, certificate verdicts that change with time) and
+ * groups whose HTTPProxies or Ingresses made clusters first (a route
+ * would share theirs). */
+
+struct gw_kept {
+	struct gw_ref *refs; /* sorted; their routes are those of runs */
+	size_t nrefs;
+	struct gw_run *runs; /* route_index set when used */
+	size_t nruns;
+	struct gw_attach *attach;
+	size_t nattach;
+	struct dag_cluster **clusters;
+	size_t nclusters;
+	struct dag_endpoints **endpoints;
+	size_t nendpoints;
+	struct dag_object_status status; /* cap == nconditions */
+	bool attached;
+};
+
+struct gw_memo_slot {
+	uint64_t unit; /* the route's file version; 0 = empty */
+	const struct object *route;
+	uint64_t context;
+	struct dag *holder; /* a reference; its arena holds kept */
+	const struct gw_kept *kept;
+};
+
+struct gw_memo {
+	struct gw_memo_slot *slots; /* open addressing, cap a power of 2 */
+	size_t n, cap;
+	size_t live; /* n after the last sweep */
+	size_t resolved, kept;
+};
+
+struct gw_memo *
+gw_memo_new(void)
+{
+	return xcalloc(1, sizeof(struct gw_memo));
+}
+
+void
+gw_memo_clear(struct gw_memo *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].unit != 0)
+			dag_free(m->slots[i].holder);
+	free(m->slots);
+	m->slots = NULL;
+	m->n = m->cap = m->live = 0;
+}
+
+void
+gw_memo_free(struct gw_memo *m)
+{
+	if (m == NULL)
+		return;
+	gw_memo_clear(m);
+	free(m);
+}
+
+void
+gw_memo_take_stats(struct gw_memo *m, size_t *resolved, size_t *kept)
+{
+	*resolved = m->resolved;
+	*kept = m->kept;
+	m->resolved = m->kept = 0;
+}
+
+static size_t
+gw_memo_hash(uint64_t unit, const struct object *route)
+{
+	uint64_t v[2] = { unit, (uint64_t)(uintptr_t)route };
+
+	return (size_t)hash_bytes(v, sizeof v);
+}
+
+static struct gw_memo_slot *
+gw_memo_slot(struct gw_memo_slot *slots, size_t cap, uint64_t unit,
+    const struct object *route)
+{
+	size_t j = gw_memo_hash(unit, route) & (cap - 1);
+
+	while (slots[j].unit != 0 && (slots[j].unit != unit ||
+	    slots[j].route != route))
+		j = (j + 1) & (cap - 1);
+	return &slots[j];
+}
+
+static void
+gw_memo_rehash(struct gw_memo *m, size_t cap)
+{
+	struct gw_memo_slot *slots = xcalloc(cap, sizeof *slots);
+
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].unit != 0)
+			*gw_memo_slot(slots, cap, m->slots[i].unit,
+			    m->slots[i].route) = m->slots[i];
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+}
+
+static const struct gw_memo_slot *
+gw_memo_find(const struct gw_memo *m, uint64_t unit, const struct object *route)
+{
+	const struct gw_memo_slot *e;
+
+	if (m->cap == 0)
+		return NULL;
+	e = gw_memo_slot(m->slots, m->cap, unit, route);
+	return e->unit != 0 ? e : NULL;
+}
+
+/* Keeps kept (in holder, whose reference it takes) for route. */
+static void
+gw_memo_put(struct gw_memo *m, uint64_t unit, const struct object *route,
+    uint64_t context, struct dag *holder, const struct gw_kept *kept)
+{
+	struct gw_memo_slot *e;
+
+	if ((m->n + 1) * 2 > m->cap)
+		gw_memo_rehash(m, m->cap ? m->cap * 2 : 1024);
+	e = gw_memo_slot(m->slots, m->cap, unit, route);
+	if (e->unit != 0)
+		dag_free(e->holder);
+	else
+		m->n++;
+	*e = (struct gw_memo_slot){ unit, route, context, holder, kept };
+}
+
+void
+gw_memo_sweep(struct gw_memo *m, bool (*live)(void *ctx, uint64_t unit),
+    void *ctx)
+{
+	size_t n = 0;
+
+	if (m->n <= m->live + m->live / 4 + 64)
+		return;
+	for (size_t i = 0; i < m->cap; i++) {
+		struct gw_memo_slot *e = &m->slots[i];
+
+		if (e->unit == 0)
+			continue;
+		if (!live(ctx, e->unit)) {
+			dag_free(e->holder);
+			e->unit = 0;
+			continue;
+		}
+		n++;
+	}
+	m->n = n;
+	gw_memo_rehash(m, m->cap); /* the holes break probe chains */
+	m->live = n;
+}
+
+static uint64_t
+gw_mix(uint64_t h, uint64_t a, uint64_t b)
+{
+	uint64_t v[3] = { h, a, b };
+
+	return hash_bytes(v, sizeof v);
+}
+
+static uint64_t
+gw_ns_key(const char *ns)
+{
+	uint64_t k = hash_bytes(ns, strlen(ns));
+
+	return k ? k : 1;
+}
+
+/* The slot of namespace key k in s->ns_key (open addressing). */
+static size_t
+gw_ns_slot(const struct gw_state *s, uint64_t k)
+{
+	size_t j = (size_t)k & (s->ns_cap - 1);
+
+	while (s->ns_key[j] != 0 && s->ns_key[j] != k)
+		j = (j + 1) & (s->ns_cap - 1);
+	return j;
+}
+
+/* What routes read beside their own file, as versions of files: the
+ * Services, Endpoints, EndpointSlices and ReferenceGrants of each
+ * namespace (a route reads those of its own and its backends'
+ * namespaces), and every other object of the group but routes (the
+ * Gateways, their classes, Namespaces' labels...): s->context. */
+void
+gw_contexts(struct gw_state *s)
+{
+	struct builder *b = s->b;
+
+	const char *ns = NULL;
+	size_t j = 0;
+
+	s->context = b->gw_context;
+	for (s->ns_cap = 64; s->ns_cap < 2 * (b->nobjs + 1); s->ns_cap *= 2)
+		;
+	s->ns_key = xcalloc(s->ns_cap, sizeof *s->ns_key);
+	s->ns_ctx = xcalloc(s->ns_cap, sizeof *s->ns_ctx);
+	for (size_t i = 0; i < b->nobjs; i++) {
+		const struct object *o = b->objs[i];
+
+		switch (o->kind) {
+		case OBJ_HTTPROUTE:
+		case OBJ_GRPCROUTE:
+		case OBJ_TLSROUTE:
+		case OBJ_TCPROUTE:
+			break;
+		case OBJ_SERVICE:
+		case OBJ_ENDPOINTS:
+		case OBJ_ENDPOINTSLICE:
+		case OBJ_REFERENCEGRANT:
+			/* A file's objects mostly share their namespace. */
+			if (ns == NULL || strcmp(ns, o->meta.namespace) != 0) {
+				ns = o->meta.namespace;
+				j = gw_ns_slot(s, gw_ns_key(ns));
+				s->ns_key[j] = gw_ns_key(ns);
+			}
+			s->ns_ctx[j] = gw_mix(s->ns_ctx[j], b->obj_units[i],
+			    (uint64_t)o->kind);
+			break;
+		default:
+			s->context = gw_mix(s->context, b->obj_units[i],
+			    (uint64_t)o->kind);
+			break;
+		}
+	}
+}
+
+static uint64_t
+gw_ns_context(const struct gw_state *s, uint64_t h, const char *ns)
+{
+	size_t j = gw_ns_slot(s, gw_ns_key(ns));
+
+	return gw_mix(h, gw_ns_key(ns), s->ns_ctx[j]);
+}
+
+/* The context of HTTPRoute o: s->context and its namespaces'. */
+static uint64_t
+gw_route_context(const struct gw_state *s, const struct object *o)
+{
+	const struct httproute *hr = &o->u.httproute;
+	uint64_t h = gw_ns_context(s, s->context, o->meta.namespace);
+
+	for (size_t r = 0; r < hr->nrules; r++) {
+		const struct gw_http_rule *rule = &hr->rules[r];
+
+		for (size_t k = 0; k < rule->nbackend_refs; k++)
+			if (rule->backend_refs[k].namespace != NULL)
+				h = gw_ns_context(s, h,
+				    rule->backend_refs[k].namespace);
+		for (size_t f = 0; f < rule->nfilters; f++)
+			if (rule->filters[f].request_mirror != NULL &&
+			    rule->filters[f].request_mirror->backend_ref->
+			    namespace != NULL)
+				h = gw_ns_context(s, h, rule->filters[f].
+				    request_mirror->backend_ref->namespace);
+	}
+	return h;
+}
+
+static int
+gw_ptr_unit_cmp(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The unit of each HTTPRoute of s (parallel to s->httproutes). */
+void
+gw_route_units(struct gw_state *s)
+{
+	struct builder *b = s->b;
+	uintptr_t *pairs = xreallocarray(NULL, 2 * (b->nobjs + 1), sizeof *pairs);
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->nobjs; i++)
+		if (b->objs[i]->kind == OBJ_HTTPROUTE) {
+			pairs[2 * n] = (uintptr_t)b->objs[i];
+			pairs[2 * n + 1] = (uintptr_t)b->obj_units[i];
+			n++;
+		}
+	if (n > 1)
+		qsort(pairs, n, 2 * sizeof *pairs, gw_ptr_unit_cmp);
+	s->route_units = ARENA_ARRAY(b->arena, uint64_t, s->nhttproutes + 1);
+	for (size_t ri = 0; ri < s->nhttproutes; ri++) {
+		uintptr_t key = (uintptr_t)s->httproutes[ri];
+		const uintptr_t *hit = s->httproutes[ri]->kind != OBJ_HTTPROUTE ?
+		    NULL : bsearch(&key, pairs, n, 2 * sizeof *pairs,
+		    gw_ptr_unit_cmp);
+
+		s->route_units[ri] = hit != NULL ? (uint64_t)hit[1] : 0;
+	}
+	free(pairs);
+}
+
+/* A kept resolution of route ri into this build: its status, entries,
+ * listener counts, clusters and endpoints (one per name: an equal one
+ * made by an earlier route stays). */
+static void
+gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
+    const struct gw_kept *k)
+{
+	struct builder *b = s->b;
+
+	b->dag->statuses[s->httproute_status[ri]] = k->status;
+	s->attached[ri] = k->attached;
+	for (size_t i = 0; i < k->nruns; i++) {
+		struct gw_run run = k->runs[i];
+
+		run.route_index = ri;
+		ARRAY_PUSH(s->runs, s->nruns, s->runs_cap, run);
+	}
+	for (size_t i = 0; i < k->nattach; i++)
+		gw_status(b, s->gateway_status[k->attach[i].gi])->
+		    listeners[k->attach[i].li].attached_routes++;
+	if (b->cluster_index.cap == 0)
+		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
+	for (size_t i = 0; i < k->nclusters; i++)
+		if (dag_strmap_get(&b->cluster_index, k->clusters[i]->name) == NULL) {
+			dag_strmap_put(b->arena, &b->cluster_index,
+			    k->clusters[i]->name, k->clusters[i]);
+			ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters,
+			    b->clusters_cap, k->clusters[i]);
+		}
+	if (b->endpoints_index.cap == 0)
+		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
+	for (size_t i = 0; i < k->nendpoints; i++)
+		if (dag_strmap_get(&b->endpoints_index, k->endpoints[i]->name) ==
+		    NULL) {
+			dag_strmap_put(b->arena, &b->endpoints_index,
+			    k->endpoints[i]->name, k->endpoints[i]);
+			ARENA_PUSH(b->arena, b->dag->endpoints, b->dag->nendpoints,
+			    b->endpoints_cap, k->endpoints[i]);
+		}
+	ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
+	    dag_ref(holder));
+}
+
+static bool
+gw_status_untouched(const struct dag_object_status *st)
+{
+	return st->nconditions == 0 && st->gw == NULL &&
+	    st->status == DAG_STATUS_VALID;
+}
+
+/* The entries route ri resolved to (s->entries from e0) as sorted refs
+ * and runs in the holder's arena (b->arena), each run's routes in one
+ * array a virtual host can take as it is. */
+static void
+gw_kept_runs(struct gw_state *s, struct gw_kept *k, size_t e0)
+{
+	struct builder *b = s->b;
+	struct gw_run *runs = NULL;
+	size_t nruns = 0, cap = 0;
+
+	k->nrefs = s->nentries - e0;
+	k->refs = ARENA_ARRAY(b->arena, struct gw_ref, k->nrefs + 1);
+	for (size_t i = 0; i < k->nrefs; i++)
+		k->refs[i] = gw_ref_of(&s->entries[e0 + i]);
+	if (k->nrefs > 1)
+		qsort(k->refs, k->nrefs, sizeof k->refs[0], gw_entry_cmp);
+	gw_runs_split(k->refs, k->nrefs, &runs, &nruns, &cap);
+	k->runs = ARENA_ARRAY(b->arena, struct gw_run, nruns + 1);
+	k->nruns = nruns;
+	for (size_t i = 0; i < nruns; i++) {
+		struct dag_route *routes = ARENA_ARRAY(b->arena, struct dag_route,
+		    runs[i].n);
+		struct gw_ref *refs = k->refs + (runs[i].refs - k->refs);
+
+		for (size_t j = 0; j < runs[i].n; j++) {
+			routes[j] = *refs[j].r;
+			routes[j].order = j;
+			refs[j].r = &routes[j];
+		}
+		k->runs[i] = runs[i];
+		k->runs[i].routes = routes;
+	}
+	free(runs);
+}
+
+/* HTTPRoute ri, from the memo when its file and the context are the same
+ * as when it was kept, else resolved into a holder of its own and kept. */
+void
+gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
+{
+	struct builder *b = s->b;
+	struct gw_memo *m = b->gw_memo;
+	const struct object *route = s->httproutes[ri];
+	uint64_t unit = s->route_units[ri];
+	struct dag_object_status *st = &b->dag->statuses[s->httproute_status[ri]];
+	const struct gw_memo_slot *e;
+	struct dag *holder;
+	struct gw_kept *k;
+	struct arena *arena = b->arena;
+	struct dag_cluster **clusters = b->dag->clusters;
+	struct dag_endpoints **endpoints = b->dag->endpoints;
+	size_t ncl = b->dag->nclusters, ccap = b->clusters_cap;
+	size_t nen = b->dag->nendpoints, ecap = b->endpoints_cap;
+	struct strmap cix = b->cluster_index, eix = b->endpoints_index;
+	size_t e0 = s->nentries;
+	uint64_t context;
+
+	if (unit == 0 || !gw_status_untouched(st)) {
+		gw_route_resolve(s, ri, ngi);
+		return;
+	}
+	context = gw_route_context(s, route);
+	e = gw_memo_find(m, unit, route);
+	if (e != NULL && e->context == context) {
+		gw_kept_use(s, ri, e->holder, e->kept);
+		m->kept++;
+		return;
+	}
+	/* Resolved with the builder's arena, cluster and endpoint lists
+	 * those of the holder: what it makes is the route's alone. */
+	holder = xcalloc(1, sizeof *holder);
+	/* About 1 KiB per rule (its routes twice: resolved, then as a host
+	 * takes them), sized once: a second block would be half empty. */
+	arena_init_sized(&holder->arena, 1024 + 1024 *
+	    route->u.httproute.nrules);
+	b->arena = &holder->arena;
+	b->dag->clusters = NULL;
+	b->dag->endpoints = NULL;
+	b->dag->nclusters = b->dag->nendpoints = 0;
+	b->clusters_cap = b->endpoints_cap = 0;
+	memset(&b->cluster_index, 0, sizeof b->cluster_index);
+	memset(&b->endpoints_index, 0, sizeof b->endpoints_index);
+	dag_strmap_reserve(b->arena, &b->cluster_index, 4);
+	dag_strmap_reserve(b->arena, &b->endpoints_index, 4);
+	s->nattach = 0;
+	s->attach_rec = true;
+	gw_route_resolve(s, ri, ngi);
+	s->attach_rec = false;
+	k = ARENA_NEW(b->arena, struct gw_kept);
+	k->clusters = b->dag->clusters;
+	k->nclusters = b->dag->nclusters;
+	k->endpoints = b->dag->endpoints;
+	k->nendpoints = b->dag->nendpoints;
+	/* Only Gateway routes made them (this group has no other). */
+	for (size_t i = 0; i < k->nclusters; i++)
+		k->clusters[i]->gateway_only = true;
+	for (size_t i = 0; i < k->nendpoints; i++)
+		k->endpoints[i]->gateway_only = true;
+	gw_kept_runs(s, k, e0);
+	k->nattach = s->nattach;
+	k->attach = ARENA_ARRAY(b->arena, struct gw_attach, k->nattach + 1);
+	if (k->nattach > 0)
+		memcpy(k->attach, s->attach, k->nattach * sizeof k->attach[0]);
+	k->status = *st;
+	k->status.cap = k->status.nconditions; /* an append copies */
+	k->attached = s->attached[ri];
+	b->arena = arena;
+	b->dag->clusters = clusters;
+	b->dag->endpoints = endpoints;
+	b->dag->nclusters = ncl;
+	b->dag->nendpoints = nen;
+	b->clusters_cap = ccap;
+	b->endpoints_cap = ecap;
+	b->cluster_index = cix;
+	b->endpoints_index = eix;
+	/* The listeners were counted while resolving: counted again below,
+	 * as for a kept route. */
+	for (size_t i = 0; i < k->nattach; i++)
+		gw_status(b, s->gateway_status[k->attach[i].gi])->
+		    listeners[k->attach[i].li].attached_routes--;
+	s->nentries = e0;
+	gw_memo_put(m, unit, route, context, holder, k);
+	gw_kept_use(s, ri, holder, k);
+	m->resolved++;
+}

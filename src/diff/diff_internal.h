@@ -1,0 +1,66 @@
+/* Internals of the plan (diff.c and the files of each kind it compares:
+ * routes.c, clusters.c, listeners.c, secrets.c, objects.c): the plan
+ * being made, the walk over two resource sets, and the helpers they
+ * share. The API is diff.h. */
+#ifndef CAIRN_DIFF_DIFF_INTERNAL_H
+#define CAIRN_DIFF_DIFF_INTERNAL_H
+
+#include "diff/diff.h"
+
+#include <jansson.h>
+
+#include "xds/snapshot.h"
+
+typedef void (*diff_pair_fn)(void *ctx, const struct xds_resource *from,
+    const struct xds_resource *to);
+
+struct diff_plan {
+	json_t *hosts, *clusters, *endpoints, *listeners, *secrets, *objects;
+	size_t errors;
+};
+
+/* --- diff.c: the walk, field-level differences -------------------------- */
+
+void diff_json_field_diff(const char *path, const json_t *a, const json_t *b,
+    const char *skip, json_t *out);
+
+void diff_walk_pairs(const struct xds_resource_set *a,
+    const struct xds_resource_set *b, diff_pair_fn fn, void *ctx);
+
+json_t *diff_resource_json(enum xds_type type, const struct xds_resource *r);
+
+const char *diff_change_name(const void *from, const void *to);
+
+/* --- objects.c: object statuses ----------------------------------------- */
+
+const char *diff_json_str(const json_t *o, const char *key);
+
+/* --- routes.c: RouteConfigurations -------------------------------------- */
+
+bool diff_pair_fields(struct diff_plan *p, bool has_from, json_t *a,
+    bool has_to, json_t *b, const char *skip, json_t **fields);
+
+void diff_route_config_pair(void *ctx, const struct xds_resource *from,
+    const struct xds_resource *to);
+
+json_t *diff_hosts_merge(json_t *hosts);
+
+/* --- clusters.c: clusters and endpoint sets ----------------------------- */
+
+void diff_clusters_diff(struct diff_plan *p, const struct xds_resource_set *sa,
+    const struct xds_resource_set *sb);
+
+void diff_endpoint_pair(void *ctx, const struct xds_resource *from,
+    const struct xds_resource *to);
+
+/* --- listeners.c: Listeners --------------------------------------------- */
+
+void diff_listener_pair(void *ctx, const struct xds_resource *from,
+    const struct xds_resource *to);
+
+/* --- secrets.c: Secrets ------------------------------------------------- */
+
+void diff_secret_pair(void *ctx, const struct xds_resource *from,
+    const struct xds_resource *to);
+
+#endif
