@@ -706,6 +706,9 @@ struct dag_cache; /* the groups' DAGs of the last build */
 
 struct dag_cache_stats {
 	size_t groups, reused, built; /* of the last build */
+	/* Runs of unchanged parts copied from the last assembly as one
+	 * block each (parts.c, patch_runs), summed over the arrays. */
+	size_t blocks;
 };
 
 struct dag_cache *dag_cache_new(void);
