@@ -464,11 +464,53 @@ resolve_uses(struct snapshot_builder *b)
 	free(b->use_hashes);
 }
 
+size_t
+snapshot_builder_count(const struct snapshot_builder *b, enum xds_type type)
+{
+	return b->snap->types[type].n;
+}
+
+void
+snapshot_builder_set_last_endpoints(struct snapshot_builder *b,
+    const char *endpoints)
+{
+	struct xds_resource_set *set = &b->snap->types[XDS_CLUSTER];
+
+	if (set->n > 0)
+		set->items[set->n - 1].endpoints =
+		    arena_strdup(&b->snap->arena, endpoints);
+}
+
+/* Room for as many resources as prev holds: a snapshot mostly repeats
+ * the last one, and growing its arrays by doubling copies them again and
+ * again. */
+static void
+builder_reserve(struct snapshot_builder *b, const struct snapshot *prev)
+{
+	struct snapshot *s = b->snap;
+
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		struct xds_resource_set *set = &s->types[t];
+		size_t want = prev->types[t].n + 16;
+
+		if (b->cap[t] >= want)
+			continue;
+		set->items = xreallocarray(set->items, want, sizeof set->items[0]);
+		b->cap[t] = want;
+	}
+	if (s->capblobs < prev->nblobs + 16) {
+		s->capblobs = prev->nblobs + 16;
+		s->blobs = xreallocarray(s->blobs, s->capblobs, sizeof s->blobs[0]);
+	}
+}
+
 void
 snapshot_builder_set_previous(struct snapshot_builder *b,
     const struct snapshot *prev)
 {
 	b->prev = prev;
+	if (prev != NULL)
+		builder_reserve(b, prev);
 }
 
 /* Whether set lists the same (name, version) pairs as prev. */

@@ -132,10 +132,18 @@ void snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
  * copies endpoints into the snapshot). */
 void snapshot_builder_set_endpoints(struct snapshot_builder *b,
     const char *name, const char *endpoints);
+/* How many resources of type were added so far. */
+size_t snapshot_builder_count(const struct snapshot_builder *b,
+    enum xds_type type);
+/* The same for the Cluster added last (the copy is the snapshot's): set
+ * as it is added, nothing to find at finish. */
+void snapshot_builder_set_last_endpoints(struct snapshot_builder *b,
+    const char *endpoints);
 /* The snapshot this one most likely repeats in part (borrowed until
  * finish): a type whose sorted (name, version) list is the same as
  * prev's takes prev's version instead of hashing the list again (the
- * same version by definition). */
+ * same version by definition); the builder makes room for prev's
+ * sizes at once. */
 void snapshot_builder_set_previous(struct snapshot_builder *b,
     const struct snapshot *prev);
 /* Sorts, versions and returns the snapshot (refs = 1); frees b. A name

@@ -198,8 +198,9 @@ translation_cluster(const struct dag *dag, const char *name)
 	return NULL;
 }
 
-/* What each Listener, RouteConfiguration and EDS Cluster uses, for the
- * ADS warming gate (SPEC §8): recorded from the DAG, not decoded from the
+/* What each Listener and RouteConfiguration uses, for the ADS warming
+ * gate (SPEC §8; an EDS Cluster's is set in translate_clusters): recorded
+ * from the DAG, not decoded from the
  * resources, in each type's name order (the snapshot then finds them in
  * one walk). Sets t->cookie_lua on the way (the same per-host blobs say
  * it), so it runs before the listeners are made. Envoy's route configurations only: a proxyless client's
@@ -217,13 +218,6 @@ translate_uses(struct translation *t)
 		t->opts->tracing_cluster, t->opts->global_ext_auth_cluster };
 
 	t->name_hashes = memo;
-	for (size_t i = 0; i < dag->nclusters; i++) {
-		const struct dag_cluster *dc = dag->clusters[i];
-
-		if (dc->endpoints != NULL && dc->external_name == NULL &&
-		    dc->eds_name != NULL)
-			snapshot_builder_set_endpoints(t->out, dc->name, dc->eds_name);
-	}
 	for (size_t i = 0; i < dag->nvhosts; i++) {
 		const struct dag_vhost *vh = &dag->vhosts[i];
 		struct xds_blob *b;
@@ -353,13 +347,25 @@ make_proxyless_routes(struct translation *t, const void *obj,
 	return &rc->base;
 }
 
+/* Each EDS Cluster says which ClusterLoadAssignment it loads as it is
+ * added (the warming gate, translate_uses): a Gateway's snapshot does
+ * not record uses. */
 void
 translate_clusters(struct translation *t)
 {
-	for (size_t i = 0; i < t->dag->nclusters; i++)
-		if (!t->dag->clusters[i]->gateway_only || t->gateway_view)
-			memo_emit(t, MEMO_CLUSTER, t->dag->clusters[i], make_cluster,
-			    XDS_CLUSTER, false);
+	for (size_t i = 0; i < t->dag->nclusters; i++) {
+		const struct dag_cluster *dc = t->dag->clusters[i];
+		size_t n = snapshot_builder_count(t->out, XDS_CLUSTER);
+
+		if (dc->gateway_only && !t->gateway_view)
+			continue;
+		memo_emit(t, MEMO_CLUSTER, dc, make_cluster, XDS_CLUSTER, false);
+		if (!t->gateway_view &&
+		    snapshot_builder_count(t->out, XDS_CLUSTER) > n &&
+		    dc->endpoints != NULL && dc->external_name == NULL &&
+		    dc->eds_name != NULL)
+			snapshot_builder_set_last_endpoints(t->out, dc->eds_name);
+	}
 }
 
 void
