@@ -88,6 +88,7 @@ snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
 	};
 
 	hash_hex(r.version, r.version_hex);
+	r.entry = xds_entry_hash(r.name, r.version);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
 }
 
@@ -111,6 +112,7 @@ snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 	};
 
 	hash_hex(r.version, r.version_hex);
+	r.entry = xds_entry_hash(r.name, r.version);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
 }
 
@@ -149,6 +151,7 @@ xds_blob_new(const char *name, size_t len)
 	b->len = len;
 	b->version = 0;
 	b->version_hex[0] = '\0';
+	b->entry = 0;
 	memcpy(b->bytes + len, name, nlen);
 	b->name = (const char *)b->bytes + len;
 	return b;
@@ -165,6 +168,21 @@ xds_blob_seal(struct xds_blob *b, size_t len)
 	}
 	b->version = hash_bytes(b->bytes, b->len);
 	hash_hex(b->version, b->version_hex);
+	b->entry = xds_entry_hash(b->name, b->version);
+}
+
+uint64_t
+xds_entry_hash(const char *name, uint64_t version)
+{
+	return hash_bytes_seeded(name, strlen(name) + 1, version);
+}
+
+uint64_t
+xds_entries_version(uint64_t sum, size_t n)
+{
+	uint64_t v[2] = { sum, (uint64_t)n };
+
+	return hash_bytes(v, sizeof v);
 }
 
 struct xds_blob *
@@ -201,6 +219,7 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 		.bytes = blob->bytes,
 		.len = blob->len,
 		.named_only = named_only,
+		.entry = blob->entry,
 	};
 
 	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
@@ -513,63 +532,20 @@ snapshot_builder_set_previous(struct snapshot_builder *b,
 		builder_reserve(b, prev);
 }
 
-/* Whether set lists the same (name, version) pairs as prev. */
-static bool
-same_list(const struct xds_resource_set *set,
-    const struct xds_resource_set *prev)
-{
-	if (prev == NULL || prev->n != set->n)
-		return false;
-	for (size_t i = 0; i < set->n; i++) {
-		const struct xds_resource *x = &set->items[i], *y = &prev->items[i];
-
-		if (x->version != y->version ||
-		    (x->name != y->name && strcmp(x->name, y->name) != 0))
-			return false;
-	}
-	return true;
-}
-
 /* The type version covers names and versions, so both a changed resource
- * and an added or removed one give a new version: the hash of every
- * name (with its NUL) followed by its version's 16 hex digits, in name
- * order. Gathered a block at a time (the same hash as one piece at a
- * time). */
+ * and an added or removed one give a new version: xds_entries_version of
+ * the sum of the entry hashes, which each resource brought with it (a
+ * blob's was made once, when it was serialized). */
 static void
 resource_set_finish(struct xds_resource_set *set,
     const struct xds_resource_set *prev)
 {
-	struct hash_state *h;
-	unsigned char buf[4096];
-	size_t nb = 0;
+	uint64_t sum = 0;
 
 	resource_set_sort(set, prev);
-	if (same_list(set, prev)) {
-		set->version = prev->version;
-		memcpy(set->version_hex, prev->version_hex,
-		    sizeof set->version_hex);
-		return;
-	}
-	h = hash_begin();
-	for (size_t i = 0; i < set->n; i++) {
-		size_t len = strlen(set->items[i].name) + 1;
-
-		if (nb + len + 16 > sizeof buf) {
-			hash_update(h, buf, nb);
-			nb = 0;
-		}
-		if (len + 16 > sizeof buf) {
-			hash_update(h, set->items[i].name, len);
-			hash_update(h, set->items[i].version_hex, 16);
-			continue;
-		}
-		memcpy(buf + nb, set->items[i].name, len);
-		memcpy(buf + nb + len, set->items[i].version_hex, 16);
-		nb += len + 16;
-	}
-	if (nb > 0)
-		hash_update(h, buf, nb);
-	set->version = hash_end(h);
+	for (size_t i = 0; i < set->n; i++)
+		sum += set->items[i].entry;
+	set->version = xds_entries_version(sum, set->n);
 	hash_hex(set->version, set->version_hex);
 }
 

@@ -36,12 +36,15 @@ struct xds_resource {
 	const uint64_t *uses;
 	size_t nuses;
 	const char *endpoints; /* NULL: not an EDS cluster */
+	/* Appended: xds_entry_hash(name, version), what a type version
+	 * sums (xds_entries_version). */
+	uint64_t entry;
 };
 
 struct xds_resource_set {
 	struct xds_resource *items; /* sorted by name, names unique */
 	size_t n;
-	uint64_t version; /* hash of the sorted (name, version) list */
+	uint64_t version; /* xds_entries_version of the items */
 	char version_hex[17];
 };
 
@@ -54,8 +57,18 @@ struct xds_blob {
 	char version_hex[17];
 	const char *name; /* in the same allocation */
 	size_t len;
+	uint64_t entry; /* xds_entry_hash(name, version), set when sealed */
 	uint8_t bytes[];
 };
+
+/* One resource's part of a type version: a hash of its name and its
+ * version. */
+uint64_t xds_entry_hash(const char *name, uint64_t version);
+/* The version of a set of resources, from the sum of their entry hashes
+ * and their count: the same for the same (name, version) pairs in any
+ * order, so a set's version can be made without reading its names, and a
+ * selection's (src/ads/protocol.c) agrees with the whole set's. */
+uint64_t xds_entries_version(uint64_t sum, size_t n);
 
 /* A blob of len bytes for name, refs = 1: fill bytes (up to len), then
  * xds_blob_seal with the length written, which sets the version. */
