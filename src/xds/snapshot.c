@@ -135,7 +135,15 @@ blob_free(struct xds_blob *b)
 struct xds_blob *
 xds_blob_new(const char *name, size_t len)
 {
-	size_t nlen = strlen(name) + 1, size = sizeof(struct xds_blob) + len + nlen;
+	return xds_blob_new_endpoints(name, NULL, len);
+}
+
+struct xds_blob *
+xds_blob_new_endpoints(const char *name, const char *endpoints, size_t len)
+{
+	size_t nlen = strlen(name) + 1;
+	size_t elen = endpoints != NULL ? strlen(endpoints) + 1 : 0;
+	size_t size = sizeof(struct xds_blob) + len + nlen + elen;
 	struct xds_blob *b = NULL;
 
 	if (size >= BLOB_POOL_MIN &&
@@ -154,6 +162,11 @@ xds_blob_new(const char *name, size_t len)
 	b->entry = 0;
 	memcpy(b->bytes + len, name, nlen);
 	b->name = (const char *)b->bytes + len;
+	b->endpoints = NULL;
+	if (endpoints != NULL) {
+		memcpy(b->bytes + len + nlen, endpoints, elen);
+		b->endpoints = (const char *)b->bytes + len + nlen;
+	}
 	return b;
 }
 
@@ -161,9 +174,15 @@ void
 xds_blob_seal(struct xds_blob *b, size_t len)
 {
 	if (len < b->len) {
-		/* The name follows the bytes: move it up. */
-		memmove(b->bytes + len, b->name, strlen(b->name) + 1);
+		/* The name (and the endpoints) follow the bytes: move them
+		 * up. */
+		size_t nlen = strlen(b->name) + 1;
+		size_t elen = b->endpoints != NULL ? strlen(b->endpoints) + 1 : 0;
+
+		memmove(b->bytes + len, b->name, nlen + elen);
 		b->name = (const char *)b->bytes + len;
+		if (b->endpoints != NULL)
+			b->endpoints = b->name + nlen;
 		b->len = len;
 	}
 	b->version = hash_bytes(b->bytes, b->len);
@@ -219,6 +238,7 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 		.bytes = blob->bytes,
 		.len = blob->len,
 		.named_only = named_only,
+		.endpoints = blob->endpoints,
 		.entry = blob->entry,
 	};
 

@@ -58,6 +58,9 @@ struct xds_blob {
 	const char *name; /* in the same allocation */
 	size_t len;
 	uint64_t entry; /* xds_entry_hash(name, version), set when sealed */
+	/* An EDS Cluster's ClusterLoadAssignment (xds_resource.endpoints),
+	 * after the name in the same allocation; NULL: none. */
+	const char *endpoints;
 	uint8_t bytes[];
 };
 
@@ -73,6 +76,10 @@ uint64_t xds_entries_version(uint64_t sum, size_t n);
 /* A blob of len bytes for name, refs = 1: fill bytes (up to len), then
  * xds_blob_seal with the length written, which sets the version. */
 struct xds_blob *xds_blob_new(const char *name, size_t len);
+/* The same for an EDS Cluster that loads endpoints (NULL: none), which
+ * every snapshot given the blob then says without a copy. */
+struct xds_blob *xds_blob_new_endpoints(const char *name,
+    const char *endpoints, size_t len);
 void xds_blob_seal(struct xds_blob *b, size_t len);
 struct xds_blob *xds_blob_ref(struct xds_blob *b);
 void xds_blob_unref(struct xds_blob *b);

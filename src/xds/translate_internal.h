@@ -38,6 +38,9 @@ struct translation {
 	 * their addresses. NULL: dag itself. */
 	const struct dag *owner;
 	struct name_hashes *name_hashes; /* translate_uses' (translate.c) */
+	/* The ClusterLoadAssignment of the EDS Cluster being translated
+	 * (translate_clusters): translation_pack keeps it in the blob. */
+	const char *pack_endpoints;
 };
 
 /* --- translate_extauth.c: external authorization ------------------------ */

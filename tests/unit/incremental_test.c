@@ -25,6 +25,8 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
+static bool same_str(const char *a, const char *b);
+
 static void
 assert_same_snapshot(const struct snapshot *a, const struct snapshot *b,
     const char *what)
@@ -45,6 +47,15 @@ assert_same_snapshot(const struct snapshot *a, const struct snapshot *b,
 			    memcmp(r->bytes, s->bytes, r->len) != 0)
 				fail_msg("%s: %s %s differs from a fresh translation",
 				    what, xds_type_short((enum xds_type)t), r->name);
+			/* What the warming gate reads: an EDS Cluster's
+			 * endpoints come with a reused blob. */
+			if (!same_str(r->endpoints, s->endpoints) ||
+			    r->nuses != s->nuses)
+				fail_msg("%s: %s %s: endpoints %s, %zu uses where a "
+				    "fresh translation has %s, %zu", what,
+				    xds_type_short((enum xds_type)t), r->name,
+				    r->endpoints ? r->endpoints : "none", r->nuses,
+				    s->endpoints ? s->endpoints : "none", s->nuses);
 		}
 	}
 }
