@@ -72,6 +72,21 @@ struct xds_blob *
 memo_blob(struct translation *t, enum memo_kind k, const void *obj,
     memo_make_fn *make, memo_make_blob_fn *make_blob, uint64_t *keyp)
 {
+	bool owned;
+	struct xds_blob *b = memo_blob_borrow(t, k, obj, make, make_blob, keyp,
+	    &owned);
+
+	return b != NULL && !owned ? xds_blob_ref(b) : b;
+}
+
+/* A blob found is kept by the next in-order sequence (handed on, or a
+ * reference of its own) or by the table until translate_cache_end: it
+ * can be lent. */
+struct xds_blob *
+memo_blob_borrow(struct translation *t, enum memo_kind k, const void *obj,
+    memo_make_fn *make, memo_make_blob_fn *make_blob, uint64_t *keyp,
+    bool *owned)
+{
 	const void *id = memo_id(k, obj);
 	struct arena_mark mark;
 	struct xds_blob *b;
@@ -92,7 +107,8 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 		/* Making it had a side effect: so has reusing it. */
 		t->proxyless_no_cluster |= flag;
 		translation_seq_put(t, k, id, key, b, flag, taken);
-		return xds_blob_ref(b);
+		*owned = false;
+		return b;
 	}
 	mark = arena_mark(&t->arena);
 	saved = t->proxyless_no_cluster;
@@ -115,6 +131,7 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 	arena_release(&t->arena, &mark);
 	if (b == NULL && keyp != NULL)
 		*keyp = 0;
+	*owned = true;
 	return b;
 }
 

@@ -223,6 +223,7 @@ translate_uses(struct translation *t)
 		struct xds_blob *b;
 		uint64_t head[USES_HEAD];
 		size_t n;
+		bool owned;
 
 		if (vh->tls != NULL && vh->tls->tcpproxy != NULL)
 			for (size_t k = 0; k < vh->tls->tcpproxy->nclusters; k++)
@@ -242,7 +243,8 @@ translate_uses(struct translation *t)
 			if (vh->jwt_providers[k].cluster != NULL)
 				ARRAY_PUSH(tcp, ntcp, captcp, name_hash_memo(memo,
 				    vh->jwt_providers[k].cluster->name));
-		b = memo_blob(t, MEMO_USES, vh, NULL, vhost_uses, NULL);
+		b = memo_blob_borrow(t, MEMO_USES, vh, NULL, vhost_uses, NULL,
+		    &owned);
 		n = b->len / sizeof(uint64_t) - USES_HEAD;
 		memcpy(head, b->bytes, sizeof head);
 		if (head[1] & USES_COOKIES)
@@ -268,7 +270,8 @@ translate_uses(struct translation *t)
 				for (size_t k = 0; k < n; k++)
 					ARRAY_PUSH(fallback, nfb, capfb, h[k]);
 		}
-		xds_blob_unref(b);
+		if (owned)
+			xds_blob_unref(b);
 	}
 	/* "ingress_fallbackcert" < "ingress_http", after "https/...". */
 	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_FALLBACK_ROUTES,
