@@ -350,27 +350,36 @@ make_proxyless_routes(struct translation *t, const void *obj,
 	return &rc->base;
 }
 
+const char *
+translation_cluster_eds(const struct translation *t,
+    const struct dag_cluster *dc)
+{
+	return !t->gateway_view && dc->endpoints != NULL &&
+	    dc->external_name == NULL ? dc->eds_name : NULL;
+}
+
 /* Each EDS Cluster says which ClusterLoadAssignment it loads (the
- * warming gate, translate_uses) as it is added: kept in its blob, which
- * a reused Cluster brings along (the memo's key covers the fields that
- * decide it), else copied. A Gateway's snapshot does not record uses. */
+ * warming gate, translate_uses) as it is added: kept in its blob when it
+ * is packed (translation_pack asks translation_cluster_eds), which a
+ * reused Cluster brings along without its DAG object being read (the
+ * memo's key covers the fields that decide it), else copied. */
 void
 translate_clusters(struct translation *t)
 {
 	for (size_t i = 0; i < t->dag->nclusters; i++) {
 		const struct dag_cluster *dc = t->dag->clusters[i];
 		size_t n = snapshot_builder_count(t->out, XDS_CLUSTER);
-		bool eds = !t->gateway_view && dc->endpoints != NULL &&
-		    dc->external_name == NULL && dc->eds_name != NULL;
+		const char *eds;
 
 		if (dc->gateway_only && !t->gateway_view)
 			continue;
-		t->pack_endpoints = eds ? dc->eds_name : NULL;
+		t->pack_cluster = dc;
 		memo_emit(t, MEMO_CLUSTER, dc, make_cluster, XDS_CLUSTER, false);
-		t->pack_endpoints = NULL;
-		if (eds && t->cache == NULL &&
-		    snapshot_builder_count(t->out, XDS_CLUSTER) > n)
-			snapshot_builder_set_last_endpoints(t->out, dc->eds_name);
+		t->pack_cluster = NULL;
+		if (t->cache == NULL &&
+		    snapshot_builder_count(t->out, XDS_CLUSTER) > n &&
+		    (eds = translation_cluster_eds(t, dc)) != NULL)
+			snapshot_builder_set_last_endpoints(t->out, eds);
 	}
 }
 
