@@ -160,10 +160,8 @@ size_t snapshot_builder_count(const struct snapshot_builder *b,
 void snapshot_builder_set_last_endpoints(struct snapshot_builder *b,
     const char *endpoints);
 /* The snapshot this one most likely repeats in part (borrowed until
- * finish): a type whose sorted (name, version) list is the same as
- * prev's takes prev's version instead of hashing the list again (the
- * same version by definition); the builder makes room for prev's
- * sizes at once. */
+ * finish): its names found in the same order need no compare when
+ * sorting, and the builder makes room for its sizes at once. */
 void snapshot_builder_set_previous(struct snapshot_builder *b,
     const struct snapshot *prev);
 /* Sorts, versions and returns the snapshot (refs = 1); frees b. A name
