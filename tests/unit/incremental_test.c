@@ -1,6 +1,7 @@
 /* What makes rebuilds cheap must not change what they build: the
  * translate cache (every golden input, whole and with each file removed
- * or altered, against a fresh translation of the same DAG), parallel
+ * or altered, against a fresh translation of the same DAG), the DAG
+ * patched from the last assembly (random changes to an ordered tree), parallel
  * loading (against one thread), the directory source's shared bytes and
  * the arena's marks. */
 #include <dirent.h>
