@@ -36,12 +36,20 @@ memo_id(enum memo_kind k, const void *obj)
 }
 
 /* Whether obj has a resource of kind k at all (asked when it was not
- * found in order). */
+ * found in order: an object found there had one last time and is the
+ * same object, so a reused one is not read). What only Gateways use is
+ * left out of the default snapshot. */
 static bool
-memo_wanted(enum memo_kind k, const void *obj)
+memo_wanted(const struct translation *t, enum memo_kind k, const void *obj)
 {
 	if (k == MEMO_API_LISTENER || k == MEMO_PROXYLESS_ROUTE)
 		return translation_proxyless_host(obj);
+	if (k == MEMO_CLUSTER)
+		return t->gateway_view ||
+		    !((const struct dag_cluster *)obj)->gateway_only;
+	if (k == MEMO_ENDPOINTS)
+		return t->gateway_view ||
+		    !((const struct dag_endpoints *)obj)->gateway_only;
 	return true;
 }
 
@@ -96,7 +104,7 @@ memo_blob_borrow(struct translation *t, enum memo_kind k, const void *obj,
 	bool flag = false, saved, taken;
 
 	if (!(taken = (b = translation_seq_take(t, k, id, &key, &flag)) != NULL)) {
-		if (!memo_wanted(k, obj))
+		if (!memo_wanted(t, k, obj))
 			return NULL;
 		key = memo_key(t, k, obj);
 		b = translation_cache_get(t, key, &flag);
@@ -149,7 +157,7 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 			snapshot_builder_give_blob(t->out, type, b, named_only);
 		return;
 	}
-	if (!memo_wanted(k, obj))
+	if (!memo_wanted(t, k, obj))
 		return;
 	mark = arena_mark(&t->arena);
 	if ((m = make(t, obj, &name)) != NULL)

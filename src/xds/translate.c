@@ -371,8 +371,9 @@ translate_clusters(struct translation *t)
 		size_t n = snapshot_builder_count(t->out, XDS_CLUSTER);
 		const char *eds;
 
-		if (dc->gateway_only && !t->gateway_view)
-			continue;
+		/* What only Gateways use is left out by the memo
+		 * (memo_wanted), which reads dc only when it was not found
+		 * in order. */
 		t->pack_cluster = dc;
 		memo_emit(t, MEMO_CLUSTER, dc, make_cluster, XDS_CLUSTER, false);
 		t->pack_cluster = NULL;
@@ -386,10 +387,10 @@ translate_clusters(struct translation *t)
 void
 translate_endpoints(struct translation *t)
 {
+	/* Gateway-only ones are left out by memo_wanted. */
 	for (size_t i = 0; i < t->dag->nendpoints; i++)
-		if (!t->dag->endpoints[i]->gateway_only || t->gateway_view)
-			memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i], make_cla,
-			    XDS_ENDPOINT, false);
+		memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i], make_cla,
+		    XDS_ENDPOINT, false);
 }
 
 /* ingress_http's listener, then each proxyless host's api listener. */
