@@ -808,7 +808,8 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	for (int k = 0; k < ASM_NARRAYS; k++)
 		bytes += at[nparts].n[k] * asm_arrays[k].elem;
 	arena_init_sized(a, bytes);
-	dag->vhosts = ARENA_ARRAY(a, struct dag_vhost, at[nparts].n[ASM_ARRAY_VHOSTS] + 1);
+	dag->vhosts = ARENA_ARRAY(a, struct dag_vhost,
+	    at[nparts].n[ASM_ARRAY_VHOSTS] + 1);
 	dag->clusters = ARENA_ARRAY(a, struct dag_cluster *,
 	    at[nparts].n[ASM_ARRAY_CLUSTERS] + 1);
 	dag->endpoints = ARENA_ARRAY(a, struct dag_endpoints *,
@@ -820,11 +821,12 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	dag->tls_files = ARENA_ARRAY(a, const char *,
 	    at[nparts].n[ASM_ARRAY_TLS_FILES] + 1);
 	*in_order = 0;
+#define KNOWN(bit) ((known & (bit)) ? changed : NULL)
 	for (int k = 0; k < ASM_ARRAY_STATUSES; k++) {
 		unsigned bit = asm_arrays[k].bit;
 
 		runs_init(&r[k], asm_base(dag, k), asm_arrays[k].elem,
-		    asm_arrays[k].cmp, (known & bit) ? changed : NULL);
+		    asm_arrays[k].cmp, KNOWN(bit));
 		if (same && (known & bit) != 0)
 			patch_runs(k, parts, nparts, changed, prev, prev_at,
 			    &r[k], blocks);
@@ -840,10 +842,11 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 		bool st_in_order;
 
 		dag->nstatuses = statuses_assemble(dag->statuses, parts, nparts,
-		    (known & ASM_STATUSES) ? changed : NULL, &st_in_order);
+		    KNOWN(ASM_STATUSES), &st_in_order);
 		if (st_in_order)
 			*in_order |= ASM_STATUSES;
 	}
+#undef KNOWN
 	gateways_assemble(dag, parts, nparts);
 	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
 	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
