@@ -200,9 +200,8 @@ translation_cluster(const struct dag *dag, const char *name)
 
 /* What each Listener and RouteConfiguration uses, for the ADS warming
  * gate (SPEC §8; an EDS Cluster's is set in translate_clusters): recorded
- * from the DAG, not decoded from the
- * resources, in each type's name order (the snapshot then finds them in
- * one walk). Sets t->cookie_lua on the way (the same per-host blobs say
+ * from the DAG, not decoded from the resources, in each type's name order
+ * (the snapshot then finds them in one walk). Sets t->cookie_lua on the way (the same per-host blobs say
  * it), so it runs before the listeners are made. Envoy's route configurations only: a proxyless client's
  * RouteConfiguration <fqdn> always comes before the clusters it names
  * (warming.h), so it never waits. */
