@@ -23,13 +23,11 @@ ads_unsupported_type_message(const char *url)
 uint64_t
 ads_hash_items(const struct xds_resource *const *items, size_t n)
 {
-	struct hash_state *h = hash_begin();
+	uint64_t sum = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		hash_update(h, items[i]->name, strlen(items[i]->name) + 1);
-		hash_update(h, items[i]->version_hex, 16);
-	}
-	return hash_end(h);
+	for (size_t i = 0; i < n; i++)
+		sum += items[i]->entry;
+	return xds_entries_version(sum, n);
 }
 
 /* When the items are the whole set, the set's version is their hash

@@ -36,8 +36,10 @@ struct ads_nack {
  * frees. */
 char *ads_unsupported_type_message(const char *url);
 
-/* The identity of a list of resources, (name, version) in order: what a
- * client was sent, and the key under which streams share an encoding. */
+/* The identity of a list of resources, its (name, version) pairs (the
+ * lists are in name order): what a client was sent, and the key under
+ * which streams share an encoding. xds_entries_version of their entry
+ * hashes, as the whole set's version is. */
 uint64_t ads_hash_items(const struct xds_resource *const *items, size_t n);
 
 /* Same, for items selected from set in order: when they are the whole set

@@ -732,6 +732,9 @@ struct dag_cache_stats {
 	/* The statuses were the last build's patched with the changed
 	 * parts' (no walk of the unchanged parts). */
 	bool statuses_patched;
+	/* Runs of unchanged parts copied from the last assembly as one
+	 * block each (parts.c, patch_runs), summed over the arrays. */
+	size_t blocks;
 };
 
 struct dag_cache *dag_cache_new(void);

@@ -29,6 +29,15 @@
 
 struct unit_keys;
 
+/* The assembled arrays, in the order of asm_arrays below. */
+enum { ASM_ARRAY_VHOSTS, ASM_ARRAY_CLUSTERS, ASM_ARRAY_ENDPOINTS,
+	ASM_ARRAY_SECRETS, ASM_ARRAY_TLS_FILES, ASM_ARRAY_STATUSES, ASM_NARRAYS };
+
+/* Where one part's elements start in each assembled array. */
+struct part_at {
+	size_t n[ASM_NARRAYS];
+};
+
 /* A built group: the ids of its files (in unit order) and its DAG. */
 struct dag_part_entry {
 	uint64_t hash; /* of ids; 0 = empty slot */
@@ -53,21 +62,27 @@ struct dag_cache {
 	 * whose changed units keep their keys keeps the grouping. */
 	uint64_t *prev_ids;
 	size_t *prev_group_of, prev_n, prev_tls_group;
-	/* The last build's parts in order (a reference each) and which of
-	 * its arrays were assembled in order without a sort (ASM_*): where
+	/* The last build's parts in order (prev_dag's, borrowed) and which
+	 * of its arrays were assembled in order without a sort (ASM_*): where
 	 * two neighbouring parts are both the same again, their order is
 	 * known without a comparison. */
 	struct dag **prev_parts;
 	size_t prev_nparts;
 	unsigned prev_in_order;
-	/* HTTPRoutes resolved per file version (gateway.c), for the groups
-	 * built; objs_units: the unit of each object of the group built. */
+	/* HTTPRoutes resolved per file version (gateway_memo.c), for the
+	 * groups built; objs_units: the unit of each object of the group
+	 * built. */
 	struct gw_memo *gw_memo;
 	uint64_t *objs_units;
 	size_t objs_units_cap;
-	/* The last assembled DAG (a reference): its statuses, patched with
-	 * the changed parts', are the next build's (statuses_patch). */
+	/* The last assembled DAG (a reference) and where each of its parts'
+	 * elements start in its arrays (prev_nparts + 1 entries): a part at
+	 * the same position again is found there, and a run of such parts
+	 * is one block of the last arrays (patch_runs). Its statuses,
+	 * patched with the changed parts', are the next build's
+	 * (statuses_patch). */
 	struct dag *prev_dag;
+	struct part_at *prev_at;
 };
 
 struct dag_cache *
@@ -105,14 +120,13 @@ static void units_clear(struct dag_cache *c);
 static void
 prev_parts_clear(struct dag_cache *c)
 {
-	for (size_t i = 0; i < c->prev_nparts; i++)
-		dag_free(c->prev_parts[i]);
-	free(c->prev_parts);
 	c->prev_parts = NULL;
 	c->prev_nparts = 0;
 	c->prev_in_order = 0;
 	dag_free(c->prev_dag);
 	c->prev_dag = NULL;
+	free(c->prev_at);
+	c->prev_at = NULL;
 }
 
 void
@@ -862,65 +876,150 @@ gateways_assemble(struct dag *dag, struct dag **parts, size_t nparts)
 		qsort(dag->gateways, n, sizeof dag->gateways[0], gateway_cmp);
 }
 
+/* The arrays dag_assemble makes from runs: where each lives in struct
+ * dag, its element and order. Statuses are merged kind by kind
+ * (statuses_assemble); their entry only counts. */
+struct asm_array {
+	size_t base, count, elem;
+	int (*cmp)(const void *, const void *);
+	unsigned bit;
+};
+
+static const struct asm_array asm_arrays[ASM_NARRAYS] = {
+	[ASM_ARRAY_VHOSTS] = { offsetof(struct dag, vhosts),
+		offsetof(struct dag, nvhosts), sizeof(struct dag_vhost),
+		dag_vhost_cmp, ASM_VHOSTS },
+	[ASM_ARRAY_CLUSTERS] = { offsetof(struct dag, clusters),
+		offsetof(struct dag, nclusters), sizeof(struct dag_cluster *),
+		dag_cluster_ptr_cmp, ASM_CLUSTERS },
+	[ASM_ARRAY_ENDPOINTS] = { offsetof(struct dag, endpoints),
+		offsetof(struct dag, nendpoints), sizeof(struct dag_endpoints *),
+		dag_endpoints_ptr_cmp, ASM_ENDPOINTS },
+	[ASM_ARRAY_SECRETS] = { offsetof(struct dag, secrets),
+		offsetof(struct dag, nsecrets), sizeof(struct dag_secret *),
+		dag_secret_ptr_cmp, ASM_SECRETS },
+	[ASM_ARRAY_TLS_FILES] = { offsetof(struct dag, tls_files),
+		offsetof(struct dag, ntls_files), sizeof(const char *),
+		sorted_str_cmp, ASM_TLS_FILES },
+	[ASM_ARRAY_STATUSES] = { offsetof(struct dag, statuses),
+		offsetof(struct dag, nstatuses), sizeof(struct dag_object_status),
+		dag_status_cmp, ASM_STATUSES },
+};
+
+static char *
+asm_base(const struct dag *d, int k)
+{
+	return *(char *const *)((const char *)d + asm_arrays[k].base);
+}
+
+static size_t *
+asm_count(struct dag *d, int k)
+{
+	return (size_t *)((char *)d + asm_arrays[k].count);
+}
+
+/* A run of the last assembled array: parts first..last, all at the same
+ * position as last time, whose elements lie together there. Inside it
+ * the order is the last assembly's. */
+static void
+runs_add_block(struct runs *r, const void *src, size_t n, size_t first,
+    size_t last)
+{
+	if (n == 0)
+		return;
+	runs_add(r, src, n, first);
+	r->last = last;
+}
+
+/* Array k of dag from parts: a part at the same position as in the last
+ * assembly (prev, in order for k: its array is the concatenation of its
+ * parts') joins its unchanged neighbours in one block copied from prev;
+ * the others are copied part by part. */
+static void
+patch_runs(int k, struct dag **parts, size_t nparts,
+    const size_t *changed, const struct dag *prev,
+    const struct part_at *prev_at, struct runs *r, size_t *blocks)
+{
+	const char *old = asm_base(prev, k);
+	size_t elem = asm_arrays[k].elem;
+
+	for (size_t i = 0; i < nparts;) {
+		size_t j = i;
+
+		if (changed[i + 1] != changed[i]) {
+			runs_add(r, asm_base(parts[i], k), *asm_count(parts[i], k), i);
+			i++;
+			continue;
+		}
+		while (j < nparts && changed[j + 1] == changed[j])
+			j++;
+		runs_add_block(r, old + prev_at[i].n[k] * elem,
+		    prev_at[j].n[k] - prev_at[i].n[k], i, j - 1);
+		(*blocks)++;
+		i = j;
+	}
+}
+
 /* The union of parts (taken): one DAG holding a reference to each.
- * changed (NULL: none known) and *in_order as for runs, ASM_* bits. */
+ * changed (NULL: none known) and *in_order as for runs, ASM_* bits.
+ * prev (or NULL) is the last assembly, of prev_nparts parts whose
+ * elements start at prev_at; at (nparts + 1 entries) gets where this
+ * one's parts start. */
 static struct dag *
 dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
-    unsigned known, unsigned *in_order)
+    unsigned known, unsigned *in_order, const struct dag *prev,
+    const struct part_at *prev_at, size_t prev_nparts, struct part_at *at,
+    size_t *blocks)
 {
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct arena *a = &dag->arena;
-	size_t nv = 0, nc = 0, ne = 0, ns = 0, nsec = 0, nf = 0;
-	struct runs rv, rc, re, rs, rf;
+	/* Positions are comparable: changed says which parts are new. */
+	bool same = prev != NULL && changed != NULL && nparts == prev_nparts;
+	size_t bytes = 256;
+	struct runs r[ASM_ARRAY_STATUSES];
 
-	for (size_t i = 0; i < nparts; i++) {
-		nv += parts[i]->nvhosts;
-		nc += parts[i]->nclusters;
-		ne += parts[i]->nendpoints;
-		ns += parts[i]->nstatuses;
-		nsec += parts[i]->nsecrets;
-		nf += parts[i]->ntls_files;
-	}
-	arena_init_sized(a, nv * sizeof(struct dag_vhost) + ns *
-	    sizeof(struct dag_object_status) + (nc + ne + nsec + nf) *
-	    sizeof(void *) + 256);
-	dag->vhosts = ARENA_ARRAY(a, struct dag_vhost, nv + 1);
-	dag->clusters = ARENA_ARRAY(a, struct dag_cluster *, nc + 1);
-	dag->endpoints = ARENA_ARRAY(a, struct dag_endpoints *, ne + 1);
-	dag->statuses = ARENA_ARRAY(a, struct dag_object_status, ns + 1);
-	dag->secrets = ARENA_ARRAY(a, struct dag_secret *, nsec + 1);
-	dag->tls_files = ARENA_ARRAY(a, const char *, nf + 1);
+	memset(&at[0], 0, sizeof at[0]);
+	for (size_t i = 0; i < nparts; i++)
+		for (int k = 0; k < ASM_NARRAYS; k++)
+			at[i + 1].n[k] = at[i].n[k] + (same &&
+			    changed[i + 1] == changed[i] ? prev_at[i + 1].n[k] -
+			    prev_at[i].n[k] : *asm_count(parts[i], k));
+	for (int k = 0; k < ASM_NARRAYS; k++)
+		bytes += at[nparts].n[k] * asm_arrays[k].elem;
+	arena_init_sized(a, bytes);
+	dag->vhosts = ARENA_ARRAY(a, struct dag_vhost,
+	    at[nparts].n[ASM_ARRAY_VHOSTS] + 1);
+	dag->clusters = ARENA_ARRAY(a, struct dag_cluster *,
+	    at[nparts].n[ASM_ARRAY_CLUSTERS] + 1);
+	dag->endpoints = ARENA_ARRAY(a, struct dag_endpoints *,
+	    at[nparts].n[ASM_ARRAY_ENDPOINTS] + 1);
+	dag->statuses = ARENA_ARRAY(a, struct dag_object_status,
+	    at[nparts].n[ASM_ARRAY_STATUSES] + 1);
+	dag->secrets = ARENA_ARRAY(a, struct dag_secret *,
+	    at[nparts].n[ASM_ARRAY_SECRETS] + 1);
+	dag->tls_files = ARENA_ARRAY(a, const char *,
+	    at[nparts].n[ASM_ARRAY_TLS_FILES] + 1);
+	*in_order = 0;
 #define KNOWN(bit) ((known & (bit)) ? changed : NULL)
-	runs_init(&rv, dag->vhosts, sizeof dag->vhosts[0], dag_vhost_cmp,
-	    KNOWN(ASM_VHOSTS));
-	runs_init(&rc, dag->clusters, sizeof dag->clusters[0], dag_cluster_ptr_cmp,
-	    KNOWN(ASM_CLUSTERS));
-	runs_init(&re, dag->endpoints, sizeof dag->endpoints[0], dag_endpoints_ptr_cmp,
-	    KNOWN(ASM_ENDPOINTS));
-	runs_init(&rs, dag->secrets, sizeof dag->secrets[0], dag_secret_ptr_cmp,
-	    KNOWN(ASM_SECRETS));
-	runs_init(&rf, dag->tls_files, sizeof dag->tls_files[0], sorted_str_cmp,
-	    KNOWN(ASM_TLS_FILES));
-	for (size_t i = 0; i < nparts; i++) {
-		const struct dag *p = parts[i];
+	for (int k = 0; k < ASM_ARRAY_STATUSES; k++) {
+		unsigned bit = asm_arrays[k].bit;
 
-		runs_add(&rv, p->vhosts, p->nvhosts, i);
-		runs_add(&rc, p->clusters, p->nclusters, i);
-		runs_add(&re, p->endpoints, p->nendpoints, i);
-		runs_add(&rs, p->secrets, p->nsecrets, i);
-		runs_add(&rf, p->tls_files, p->ntls_files, i);
+		runs_init(&r[k], asm_base(dag, k), asm_arrays[k].elem,
+		    asm_arrays[k].cmp, KNOWN(bit));
+		if (same && (known & bit) != 0)
+			patch_runs(k, parts, nparts, changed, prev, prev_at,
+			    &r[k], blocks);
+		else
+			for (size_t i = 0; i < nparts; i++)
+				runs_add(&r[k], asm_base(parts[i], k),
+				    *asm_count(parts[i], k), i);
+		if (r[k].sorted)
+			*in_order |= bit;
+		*asm_count(dag, k) = runs_finish(&r[k]);
 	}
-	*in_order = (rv.sorted ? ASM_VHOSTS : 0) | (rc.sorted ? ASM_CLUSTERS : 0) |
-	    (re.sorted ? ASM_ENDPOINTS : 0) | (rs.sorted ? ASM_SECRETS : 0) |
-	    (rf.sorted ? ASM_TLS_FILES : 0);
-	dag->nvhosts = runs_finish(&rv);
-	dag->nclusters = runs_finish(&rc);
-	dag->nendpoints = runs_finish(&re);
-	dag->nsecrets = runs_finish(&rs);
-	dag->ntls_files = runs_finish(&rf);
 	/* dag->statuses (room for every part's, nstatuses until filled)
 	 * are filled by the caller: statuses_patch or statuses_assemble. */
-	dag->nstatuses = ns;
+	dag->nstatuses = at[nparts].n[ASM_ARRAY_STATUSES];
 #undef KNOWN
 	gateways_assemble(dag, parts, nparts);
 	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
@@ -1457,19 +1556,22 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		/* changed[i]: parts before position i not the last build's
 		 * part at i. */
 		size_t *changed = xreallocarray(NULL, nparts + 1, sizeof *changed);
-		unsigned known = nparts == c->prev_nparts ? c->prev_in_order : 0;
+		struct part_at *at = xreallocarray(NULL, nparts + 1, sizeof *at);
+		bool same = nparts == c->prev_nparts;
+		unsigned known = same ? c->prev_in_order : 0;
 		struct dag **old = c->prev_parts, *old_dag = c->prev_dag;
 		size_t nold = c->prev_nparts;
 
 		changed[0] = 0;
 		for (size_t i = 0; i < nparts; i++)
-			changed[i + 1] = changed[i] + (known == 0 ||
+			changed[i + 1] = changed[i] + (!same ||
 			    parts[i] != c->prev_parts[i]);
-		c->prev_parts = NULL;
-		c->prev_dag = NULL;
-		c->prev_nparts = 0;
 		dag = dag_assemble(parts, nparts, changed, known,
-		    &c->prev_in_order);
+		    &c->prev_in_order, c->prev_dag, c->prev_at, c->prev_nparts,
+		    at, &c->stats.blocks);
+		/* The statuses: the last build's patched with the changed
+		 * parts' where that is safe, else merged from every part.
+		 * old_dag (and the parts it holds) lives until then. */
 		if (statuses_patch(dag, old_dag, old, nold, parts, nparts))
 			c->stats.statuses_patched = true;
 		else {
@@ -1482,24 +1584,14 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 				c->prev_in_order |= ASM_STATUSES;
 		}
 		free(changed);
+		/* The new DAG holds a reference on each of its parts: the
+		 * cache's view of them borrows from it. */
 		dag_free(old_dag);
-		if (nold != nparts) {
-			for (size_t i = 0; i < nold; i++)
-				dag_free(old[i]);
-			free(old);
-			old = xcalloc(nparts + 1, sizeof *old);
-		}
-		/* Only the places whose part changed change hands (a
-		 * reference taken and one dropped on every part would touch
-		 * each part's header, a cache miss each). */
-		for (size_t i = 0; i < nparts; i++)
-			if (old[i] != parts[i]) {
-				dag_free(old[i]);
-				old[i] = dag_ref(parts[i]);
-			}
-		c->prev_parts = old;
-		c->prev_nparts = nparts;
+		free(c->prev_at);
 		c->prev_dag = dag_ref(dag);
+		c->prev_at = at;
+		c->prev_parts = dag->parts;
+		c->prev_nparts = nparts;
 	}
 	dag->nparts_built = c->stats.built;
 	free(objs);

@@ -36,12 +36,20 @@ memo_id(enum memo_kind k, const void *obj)
 }
 
 /* Whether obj has a resource of kind k at all (asked when it was not
- * found in order). */
+ * found in order: an object found there had one last time and is the
+ * same object, so a reused one is not read). What only Gateways use is
+ * left out of the default snapshot. */
 static bool
-memo_wanted(enum memo_kind k, const void *obj)
+memo_wanted(const struct translation *t, enum memo_kind k, const void *obj)
 {
 	if (k == MEMO_API_LISTENER || k == MEMO_PROXYLESS_ROUTE)
 		return translation_proxyless_host(obj);
+	if (k == MEMO_CLUSTER)
+		return t->gateway_view ||
+		    !((const struct dag_cluster *)obj)->gateway_only;
+	if (k == MEMO_ENDPOINTS)
+		return t->gateway_view ||
+		    !((const struct dag_endpoints *)obj)->gateway_only;
 	return true;
 }
 
@@ -72,6 +80,21 @@ struct xds_blob *
 memo_blob(struct translation *t, enum memo_kind k, const void *obj,
     memo_make_fn *make, memo_make_blob_fn *make_blob, uint64_t *keyp)
 {
+	bool owned;
+	struct xds_blob *b = memo_blob_borrow(t, k, obj, make, make_blob, keyp,
+	    &owned);
+
+	return b != NULL && !owned ? xds_blob_ref(b) : b;
+}
+
+/* A blob found is kept by the next in-order sequence (handed on, or a
+ * reference of its own) or by the table until translate_cache_end: it
+ * can be lent. */
+struct xds_blob *
+memo_blob_borrow(struct translation *t, enum memo_kind k, const void *obj,
+    memo_make_fn *make, memo_make_blob_fn *make_blob, uint64_t *keyp,
+    bool *owned)
+{
 	const void *id = memo_id(k, obj);
 	struct arena_mark mark;
 	struct xds_blob *b;
@@ -81,7 +104,7 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 	bool flag = false, saved, taken;
 
 	if (!(taken = (b = translation_seq_take(t, k, id, &key, &flag)) != NULL)) {
-		if (!memo_wanted(k, obj))
+		if (!memo_wanted(t, k, obj))
 			return NULL;
 		key = memo_key(t, k, obj);
 		b = translation_cache_get(t, key, &flag);
@@ -92,7 +115,8 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 		/* Making it had a side effect: so has reusing it. */
 		t->proxyless_no_cluster |= flag;
 		translation_seq_put(t, k, id, key, b, flag, taken);
-		return xds_blob_ref(b);
+		*owned = false;
+		return b;
 	}
 	mark = arena_mark(&t->arena);
 	saved = t->proxyless_no_cluster;
@@ -115,6 +139,7 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 	arena_release(&t->arena, &mark);
 	if (b == NULL && keyp != NULL)
 		*keyp = 0;
+	*owned = true;
 	return b;
 }
 
@@ -132,7 +157,7 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 			snapshot_builder_give_blob(t->out, type, b, named_only);
 		return;
 	}
-	if (!memo_wanted(k, obj))
+	if (!memo_wanted(t, k, obj))
 		return;
 	mark = arena_mark(&t->arena);
 	if ((m = make(t, obj, &name)) != NULL)

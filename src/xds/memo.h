@@ -53,6 +53,14 @@ typedef struct xds_blob *memo_make_blob_fn(struct translation *t,
 struct xds_blob *memo_blob(struct translation *t, enum memo_kind k,
     const void *obj, memo_make_fn *make, memo_make_blob_fn *make_blob,
     uint64_t *key);
+/* The same, borrowed when the memo keeps it (*owned false: valid until
+ * the translation ends, nothing to release), else the caller's reference
+ * (*owned true). A reused resource's blob is then not written to: the
+ * ingress_http hosts and the uses of every host are found without a
+ * reference counted on each. */
+struct xds_blob *memo_blob_borrow(struct translation *t, enum memo_kind k,
+    const void *obj, memo_make_fn *make, memo_make_blob_fn *make_blob,
+    uint64_t *key, bool *owned);
 
 /* The same, added to the snapshot. Without a cache the message is
  * serialized straight into the snapshot. */

@@ -20,6 +20,7 @@ struct memo_http {
 	struct translation *t;
 	const char *name; /* of the RouteConfiguration */
 	struct xds_blob **frags;
+	bool *owned; /* frags[i] is a reference to release (memo_blob_borrow) */
 	uint64_t *keys;
 	size_t n;
 	uint64_t rc_key; /* of all hosts so far */
@@ -34,6 +35,7 @@ memo_http_begin_named(struct translation *t, size_t nhosts, const char *name)
 	h->t = t;
 	h->name = name;
 	h->frags = xreallocarray(NULL, nhosts + 1, sizeof *h->frags);
+	h->owned = xreallocarray(NULL, nhosts + 1, sizeof *h->owned);
 	h->keys = xreallocarray(NULL, nhosts + 1, sizeof *h->keys);
 	h->rc_key = translation_key_name(t, "route", name);
 	h->rc_cacheable = h->rc_key != 0;
@@ -50,11 +52,13 @@ void
 memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make)
 {
 	uint64_t key;
-	struct xds_blob *b = memo_blob(h->t, MEMO_HTTP_VHOST, vhost, make, NULL,
-	    &key);
+	bool owned;
+	struct xds_blob *b = memo_blob_borrow(h->t, MEMO_HTTP_VHOST, vhost, make,
+	    NULL, &key, &owned);
 
 	if (b == NULL)
 		return;
+	h->owned[h->n] = owned;
 	h->rc_cacheable = h->rc_cacheable && key != 0;
 	h->rc_key = translation_key_combine(h->rc_key, key);
 	h->keys[h->n] = key;
@@ -164,8 +168,10 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 		snapshot_builder_give_blob(t->out, XDS_ROUTE, out, false);
 	}
 	for (size_t i = 0; i < h->n; i++)
-		xds_blob_unref(h->frags[i]);
+		if (h->owned[i])
+			xds_blob_unref(h->frags[i]);
 	free(h->frags);
+	free(h->owned);
 	free(h->keys);
 	free(h);
 }

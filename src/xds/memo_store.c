@@ -394,9 +394,10 @@ translation_pack(struct translation *t, const char *name,
     const ProtobufCMessage *m)
 {
 	size_t len = protobuf_c_message_get_packed_size(m);
-	struct xds_blob *b = xds_blob_new(name, len);
+	struct xds_blob *b = xds_blob_new_endpoints(name,
+	    t->pack_cluster != NULL ? translation_cluster_eds(t,
+	    t->pack_cluster) : NULL, len);
 
-	(void)t;
 	xds_blob_seal(b, protobuf_c_message_pack(m, b->bytes));
 	return b;
 }

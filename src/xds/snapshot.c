@@ -88,6 +88,7 @@ snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
 	};
 
 	hash_hex(r.version, r.version_hex);
+	r.entry = xds_entry_hash(r.name, r.version);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
 }
 
@@ -111,6 +112,7 @@ snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 	};
 
 	hash_hex(r.version, r.version_hex);
+	r.entry = xds_entry_hash(r.name, r.version);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
 }
 
@@ -133,7 +135,15 @@ blob_free(struct xds_blob *b)
 struct xds_blob *
 xds_blob_new(const char *name, size_t len)
 {
-	size_t nlen = strlen(name) + 1, size = sizeof(struct xds_blob) + len + nlen;
+	return xds_blob_new_endpoints(name, NULL, len);
+}
+
+struct xds_blob *
+xds_blob_new_endpoints(const char *name, const char *endpoints, size_t len)
+{
+	size_t nlen = strlen(name) + 1;
+	size_t elen = endpoints != NULL ? strlen(endpoints) + 1 : 0;
+	size_t size = sizeof(struct xds_blob) + len + nlen + elen;
 	struct xds_blob *b = NULL;
 
 	if (size >= BLOB_POOL_MIN &&
@@ -149,8 +159,14 @@ xds_blob_new(const char *name, size_t len)
 	b->len = len;
 	b->version = 0;
 	b->version_hex[0] = '\0';
+	b->entry = 0;
 	memcpy(b->bytes + len, name, nlen);
 	b->name = (const char *)b->bytes + len;
+	b->endpoints = NULL;
+	if (endpoints != NULL) {
+		memcpy(b->bytes + len + nlen, endpoints, elen);
+		b->endpoints = (const char *)b->bytes + len + nlen;
+	}
 	return b;
 }
 
@@ -158,13 +174,34 @@ void
 xds_blob_seal(struct xds_blob *b, size_t len)
 {
 	if (len < b->len) {
-		/* The name follows the bytes: move it up. */
-		memmove(b->bytes + len, b->name, strlen(b->name) + 1);
+		/* The name (and the endpoints) follow the bytes: move them
+		 * up. */
+		size_t nlen = strlen(b->name) + 1;
+		size_t elen = b->endpoints != NULL ? strlen(b->endpoints) + 1 : 0;
+
+		memmove(b->bytes + len, b->name, nlen + elen);
 		b->name = (const char *)b->bytes + len;
+		if (b->endpoints != NULL)
+			b->endpoints = b->name + nlen;
 		b->len = len;
 	}
 	b->version = hash_bytes(b->bytes, b->len);
 	hash_hex(b->version, b->version_hex);
+	b->entry = xds_entry_hash(b->name, b->version);
+}
+
+uint64_t
+xds_entry_hash(const char *name, uint64_t version)
+{
+	return hash_bytes_seeded(name, strlen(name) + 1, version);
+}
+
+uint64_t
+xds_entries_version(uint64_t sum, size_t n)
+{
+	uint64_t v[2] = { sum, (uint64_t)n };
+
+	return hash_bytes(v, sizeof v);
 }
 
 struct xds_blob *
@@ -201,6 +238,8 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 		.bytes = blob->bytes,
 		.len = blob->len,
 		.named_only = named_only,
+		.endpoints = blob->endpoints,
+		.entry = blob->entry,
 	};
 
 	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
@@ -464,70 +503,69 @@ resolve_uses(struct snapshot_builder *b)
 	free(b->use_hashes);
 }
 
+size_t
+snapshot_builder_count(const struct snapshot_builder *b, enum xds_type type)
+{
+	return b->snap->types[type].n;
+}
+
+void
+snapshot_builder_set_last_endpoints(struct snapshot_builder *b,
+    const char *endpoints)
+{
+	struct xds_resource_set *set = &b->snap->types[XDS_CLUSTER];
+
+	if (set->n > 0)
+		set->items[set->n - 1].endpoints =
+		    arena_strdup(&b->snap->arena, endpoints);
+}
+
+/* Room for as many resources as prev holds: a snapshot mostly repeats
+ * the last one, and growing its arrays by doubling copies them again and
+ * again. */
+static void
+builder_reserve(struct snapshot_builder *b, const struct snapshot *prev)
+{
+	struct snapshot *s = b->snap;
+
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		struct xds_resource_set *set = &s->types[t];
+		size_t want = prev->types[t].n + 16;
+
+		if (b->cap[t] >= want)
+			continue;
+		set->items = xreallocarray(set->items, want, sizeof set->items[0]);
+		b->cap[t] = want;
+	}
+	if (s->capblobs < prev->nblobs + 16) {
+		s->capblobs = prev->nblobs + 16;
+		s->blobs = xreallocarray(s->blobs, s->capblobs, sizeof s->blobs[0]);
+	}
+}
+
 void
 snapshot_builder_set_previous(struct snapshot_builder *b,
     const struct snapshot *prev)
 {
 	b->prev = prev;
-}
-
-/* Whether set lists the same (name, version) pairs as prev. */
-static bool
-same_list(const struct xds_resource_set *set,
-    const struct xds_resource_set *prev)
-{
-	if (prev == NULL || prev->n != set->n)
-		return false;
-	for (size_t i = 0; i < set->n; i++) {
-		const struct xds_resource *x = &set->items[i], *y = &prev->items[i];
-
-		if (x->version != y->version ||
-		    (x->name != y->name && strcmp(x->name, y->name) != 0))
-			return false;
-	}
-	return true;
+	if (prev != NULL)
+		builder_reserve(b, prev);
 }
 
 /* The type version covers names and versions, so both a changed resource
- * and an added or removed one give a new version: the hash of every
- * name (with its NUL) followed by its version's 16 hex digits, in name
- * order. Gathered a block at a time (the same hash as one piece at a
- * time). */
+ * and an added or removed one give a new version: xds_entries_version of
+ * the sum of the entry hashes, which each resource brought with it (a
+ * blob's was made once, when it was serialized). */
 static void
 resource_set_finish(struct xds_resource_set *set,
     const struct xds_resource_set *prev)
 {
-	struct hash_state *h;
-	unsigned char buf[4096];
-	size_t nb = 0;
+	uint64_t sum = 0;
 
 	resource_set_sort(set, prev);
-	if (same_list(set, prev)) {
-		set->version = prev->version;
-		memcpy(set->version_hex, prev->version_hex,
-		    sizeof set->version_hex);
-		return;
-	}
-	h = hash_begin();
-	for (size_t i = 0; i < set->n; i++) {
-		size_t len = strlen(set->items[i].name) + 1;
-
-		if (nb + len + 16 > sizeof buf) {
-			hash_update(h, buf, nb);
-			nb = 0;
-		}
-		if (len + 16 > sizeof buf) {
-			hash_update(h, set->items[i].name, len);
-			hash_update(h, set->items[i].version_hex, 16);
-			continue;
-		}
-		memcpy(buf + nb, set->items[i].name, len);
-		memcpy(buf + nb + len, set->items[i].version_hex, 16);
-		nb += len + 16;
-	}
-	if (nb > 0)
-		hash_update(h, buf, nb);
-	set->version = hash_end(h);
+	for (size_t i = 0; i < set->n; i++)
+		sum += set->items[i].entry;
+	set->version = xds_entries_version(sum, set->n);
 	hash_hex(set->version, set->version_hex);
 }
 

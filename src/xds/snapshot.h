@@ -36,12 +36,15 @@ struct xds_resource {
 	const uint64_t *uses;
 	size_t nuses;
 	const char *endpoints; /* NULL: not an EDS cluster */
+	/* Appended: xds_entry_hash(name, version), what a type version
+	 * sums (xds_entries_version). */
+	uint64_t entry;
 };
 
 struct xds_resource_set {
 	struct xds_resource *items; /* sorted by name, names unique */
 	size_t n;
-	uint64_t version; /* hash of the sorted (name, version) list */
+	uint64_t version; /* xds_entries_version of the items */
 	char version_hex[17];
 };
 
@@ -54,12 +57,29 @@ struct xds_blob {
 	char version_hex[17];
 	const char *name; /* in the same allocation */
 	size_t len;
+	uint64_t entry; /* xds_entry_hash(name, version), set when sealed */
+	/* An EDS Cluster's ClusterLoadAssignment (xds_resource.endpoints),
+	 * after the name in the same allocation; NULL: none. */
+	const char *endpoints;
 	uint8_t bytes[];
 };
+
+/* One resource's part of a type version: a hash of its name and its
+ * version. */
+uint64_t xds_entry_hash(const char *name, uint64_t version);
+/* The version of a set of resources, from the sum of their entry hashes
+ * and their count: the same for the same (name, version) pairs in any
+ * order, so a set's version can be made without reading its names, and a
+ * selection's (src/ads/protocol.c) agrees with the whole set's. */
+uint64_t xds_entries_version(uint64_t sum, size_t n);
 
 /* A blob of len bytes for name, refs = 1: fill bytes (up to len), then
  * xds_blob_seal with the length written, which sets the version. */
 struct xds_blob *xds_blob_new(const char *name, size_t len);
+/* The same for an EDS Cluster that loads endpoints (NULL: none), which
+ * every snapshot given the blob then says without a copy. */
+struct xds_blob *xds_blob_new_endpoints(const char *name,
+    const char *endpoints, size_t len);
 void xds_blob_seal(struct xds_blob *b, size_t len);
 struct xds_blob *xds_blob_ref(struct xds_blob *b);
 void xds_blob_unref(struct xds_blob *b);
@@ -132,10 +152,16 @@ void snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
  * copies endpoints into the snapshot). */
 void snapshot_builder_set_endpoints(struct snapshot_builder *b,
     const char *name, const char *endpoints);
+/* How many resources of type were added so far. */
+size_t snapshot_builder_count(const struct snapshot_builder *b,
+    enum xds_type type);
+/* The same for the Cluster added last (the copy is the snapshot's): set
+ * as it is added, nothing to find at finish. */
+void snapshot_builder_set_last_endpoints(struct snapshot_builder *b,
+    const char *endpoints);
 /* The snapshot this one most likely repeats in part (borrowed until
- * finish): a type whose sorted (name, version) list is the same as
- * prev's takes prev's version instead of hashing the list again (the
- * same version by definition). */
+ * finish): its names found in the same order need no compare when
+ * sorting, and the builder makes room for its sizes at once. */
 void snapshot_builder_set_previous(struct snapshot_builder *b,
     const struct snapshot *prev);
 /* Sorts, versions and returns the snapshot (refs = 1); frees b. A name

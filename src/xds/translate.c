@@ -198,10 +198,10 @@ translation_cluster(const struct dag *dag, const char *name)
 	return NULL;
 }
 
-/* What each Listener, RouteConfiguration and EDS Cluster uses, for the
- * ADS warming gate (SPEC §8): recorded from the DAG, not decoded from the
- * resources, in each type's name order (the snapshot then finds them in
- * one walk). Sets t->cookie_lua on the way (the same per-host blobs say
+/* What each Listener and RouteConfiguration uses, for the ADS warming
+ * gate (SPEC §8; an EDS Cluster's is set in translate_clusters): recorded
+ * from the DAG, not decoded from the resources, in each type's name order
+ * (the snapshot then finds them in one walk). Sets t->cookie_lua on the way (the same per-host blobs say
  * it), so it runs before the listeners are made. Envoy's route configurations only: a proxyless client's
  * RouteConfiguration <fqdn> always comes before the clusters it names
  * (warming.h), so it never waits. */
@@ -217,18 +217,12 @@ translate_uses(struct translation *t)
 		t->opts->tracing_cluster, t->opts->global_ext_auth_cluster };
 
 	t->name_hashes = memo;
-	for (size_t i = 0; i < dag->nclusters; i++) {
-		const struct dag_cluster *dc = dag->clusters[i];
-
-		if (dc->endpoints != NULL && dc->external_name == NULL &&
-		    dc->eds_name != NULL)
-			snapshot_builder_set_endpoints(t->out, dc->name, dc->eds_name);
-	}
 	for (size_t i = 0; i < dag->nvhosts; i++) {
 		const struct dag_vhost *vh = &dag->vhosts[i];
 		struct xds_blob *b;
 		uint64_t head[USES_HEAD];
 		size_t n;
+		bool owned;
 
 		if (vh->tls != NULL && vh->tls->tcpproxy != NULL)
 			for (size_t k = 0; k < vh->tls->tcpproxy->nclusters; k++)
@@ -248,7 +242,8 @@ translate_uses(struct translation *t)
 			if (vh->jwt_providers[k].cluster != NULL)
 				ARRAY_PUSH(tcp, ntcp, captcp, name_hash_memo(memo,
 				    vh->jwt_providers[k].cluster->name));
-		b = memo_blob(t, MEMO_USES, vh, NULL, vhost_uses, NULL);
+		b = memo_blob_borrow(t, MEMO_USES, vh, NULL, vhost_uses, NULL,
+		    &owned);
 		n = b->len / sizeof(uint64_t) - USES_HEAD;
 		memcpy(head, b->bytes, sizeof head);
 		if (head[1] & USES_COOKIES)
@@ -274,7 +269,8 @@ translate_uses(struct translation *t)
 				for (size_t k = 0; k < n; k++)
 					ARRAY_PUSH(fallback, nfb, capfb, h[k]);
 		}
-		xds_blob_unref(b);
+		if (owned)
+			xds_blob_unref(b);
 	}
 	/* "ingress_fallbackcert" < "ingress_http", after "https/...". */
 	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_FALLBACK_ROUTES,
@@ -353,22 +349,47 @@ make_proxyless_routes(struct translation *t, const void *obj,
 	return &rc->base;
 }
 
+const char *
+translation_cluster_eds(const struct translation *t,
+    const struct dag_cluster *dc)
+{
+	return !t->gateway_view && dc->endpoints != NULL &&
+	    dc->external_name == NULL ? dc->eds_name : NULL;
+}
+
+/* Each EDS Cluster says which ClusterLoadAssignment it loads (the
+ * warming gate, translate_uses) as it is added: kept in its blob when it
+ * is packed (translation_pack asks translation_cluster_eds), which a
+ * reused Cluster brings along without its DAG object being read (the
+ * memo's key covers the fields that decide it), else copied. */
 void
 translate_clusters(struct translation *t)
 {
-	for (size_t i = 0; i < t->dag->nclusters; i++)
-		if (!t->dag->clusters[i]->gateway_only || t->gateway_view)
-			memo_emit(t, MEMO_CLUSTER, t->dag->clusters[i], make_cluster,
-			    XDS_CLUSTER, false);
+	for (size_t i = 0; i < t->dag->nclusters; i++) {
+		const struct dag_cluster *dc = t->dag->clusters[i];
+		size_t n = snapshot_builder_count(t->out, XDS_CLUSTER);
+		const char *eds;
+
+		/* What only Gateways use is left out by the memo
+		 * (memo_wanted), which reads dc only when it was not found
+		 * in order. */
+		t->pack_cluster = dc;
+		memo_emit(t, MEMO_CLUSTER, dc, make_cluster, XDS_CLUSTER, false);
+		t->pack_cluster = NULL;
+		if (t->cache == NULL &&
+		    snapshot_builder_count(t->out, XDS_CLUSTER) > n &&
+		    (eds = translation_cluster_eds(t, dc)) != NULL)
+			snapshot_builder_set_last_endpoints(t->out, eds);
+	}
 }
 
 void
 translate_endpoints(struct translation *t)
 {
+	/* Gateway-only ones are left out by memo_wanted. */
 	for (size_t i = 0; i < t->dag->nendpoints; i++)
-		if (!t->dag->endpoints[i]->gateway_only || t->gateway_view)
-			memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i], make_cla,
-			    XDS_ENDPOINT, false);
+		memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i], make_cla,
+		    XDS_ENDPOINT, false);
 }
 
 /* ingress_http's listener, then each proxyless host's api listener. */

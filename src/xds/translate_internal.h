@@ -41,7 +41,16 @@ struct translation {
 	 * their addresses. NULL: dag itself. */
 	const struct dag *owner;
 	struct name_hashes *name_hashes; /* translate_uses' (translate.c) */
+	/* The Cluster being translated (translate_clusters): the blob
+	 * translation_pack makes keeps its translation_cluster_eds. */
+	const struct dag_cluster *pack_cluster;
 };
+
+/* The ClusterLoadAssignment dc's Cluster loads, which the warming gate
+ * waits for (xds_resource.endpoints), or NULL: not EDS, or a Gateway's
+ * snapshot (which records no uses). */
+const char *translation_cluster_eds(const struct translation *t,
+    const struct dag_cluster *dc);
 
 /* --- translate_extauth.c: external authorization ------------------------ */
 
