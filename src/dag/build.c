@@ -353,6 +353,13 @@ report_duplicates(struct builder *b, struct object **arr, size_t n,
 	}
 }
 
+int
+dag_object_namespace_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct object *const *)a)->meta.namespace,
+	    (*(struct object *const *)b)->meta.namespace);
+}
+
 /* Gather objects of one kind, sorted by namespace/name, each with a
  * status. */
 static struct object **
@@ -365,8 +372,10 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 	for (size_t i = 0; i < b->nobjs; i++)
 		if (b->objs[i]->kind == kind)
 			ARENA_PUSH(b->arena, arr, n, cap, b->objs[i]);
-	if (n > 1)
-		qsort(arr, n, sizeof arr[0], object_cmp);
+	/* Files come in path order, and most trees keep a namespace's
+	 * objects together: only each namespace's are sorted then. */
+	sorted_sort_grouped(arr, n, sizeof arr[0], object_cmp,
+	    dag_object_namespace_cmp);
 	st = ARENA_ARRAY(b->arena, size_t, n + 1);
 	for (size_t i = 0; i < n; i++)
 		st[i] = dag_status_add(b, arr[i]);
