@@ -734,12 +734,11 @@ build_with(struct builder *init)
 	vhosts_finish(&b);
 	vhost_tls_finish(&b);
 
-	if (dag->nclusters > 1)
-		qsort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
-		    dag_cluster_ptr_cmp);
-	if (dag->nendpoints > 1)
-		qsort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
-		    dag_endpoints_ptr_cmp);
+	/* Made route by route in object order: mostly in name order. */
+	sorted_sort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
+	    dag_cluster_ptr_cmp);
+	sorted_sort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
+	    dag_endpoints_ptr_cmp);
 	statuses_sort(dag);
 	arena_free(&b.scratch);
 	dag_arena_seen(nobjs, dag->arena.total);

@@ -1,6 +1,8 @@
 /* Sorted arrays (sorted.h). */
 #include "util/sorted.h"
 
+#include <stdbool.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,38 @@ sorted_search(const void *key, const void *base, size_t n, size_t size,
 	return lo;
 }
 
+/* Insertion sort of a[0..n) (stable) while it takes at most budget
+ * comparisons: linear for an array whose elements are each a few places
+ * from theirs (a file's objects in another order than their names).
+ * False when the budget ran out: a is then a stably reordered
+ * permutation, which a stable sort finishes as it would have the input. */
+static bool
+insertion_sort(char *a, size_t n, size_t size,
+    int (*cmp)(const void *, const void *), size_t budget)
+{
+	char tmp[64];
+
+	if (size > sizeof tmp)
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		size_t j = i;
+
+		while (j > 0) {
+			if (budget-- == 0)
+				return false;
+			if (cmp(a + (j - 1) * size, a + i * size) <= 0)
+				break;
+			j--;
+		}
+		if (j == i)
+			continue;
+		memcpy(tmp, a + i * size, size);
+		memmove(a + (j + 1) * size, a + j * size, (i - j) * size);
+		memcpy(a + j * size, tmp, size);
+	}
+	return true;
+}
+
 void
 sorted_sort(void *base, size_t n, size_t size,
     int (*cmp)(const void *, const void *))
@@ -43,7 +77,8 @@ sorted_sort(void *base, size_t n, size_t size,
 		return;
 	/* A long unsorted rest: merging buys nothing over one sort. */
 	if (n - p > n / 4) {
-		qsort(base, n, size, cmp);
+		if (!insertion_sort(a, n, size, cmp, 2 * n + 64))
+			qsort(base, n, size, cmp);
 		return;
 	}
 	qsort(a + p * size, n - p, size, cmp);

@@ -16,9 +16,11 @@ size_t sorted_search(const void *key, const void *base, size_t n, size_t size,
     int (*cmp)(const void *key, const void *elem));
 
 /* Sorts base[0..n) by cmp as a stable qsort would, cheaply when it is
- * mostly sorted already (a rebuilt array of which only a few elements,
- * at its end, are new or changed): an in-order prefix is kept, the rest
- * sorted and merged in (equal elements keep their input order). */
+ * mostly sorted already: an in-order prefix is kept and a short rest
+ * sorted and merged in (a rebuilt array whose new elements are at its
+ * end), else an insertion sort runs while it stays linear (elements a
+ * few places from theirs), else qsort. Equal elements keep their input
+ * order. */
 void sorted_sort(void *base, size_t n, size_t size,
     int (*cmp)(const void *, const void *));
 

@@ -101,7 +101,8 @@ elem_stable_cmp(const void *a, const void *b)
 
 /* Shapes a rebuilt array has: sorted, sorted with a few new elements
  * at the end or a few changed in place, in group order with each group
- * shuffled, and random; small key ranges make many ties. */
+ * shuffled, neighbours swapped, and random; small key ranges make many
+ * ties. */
 static void
 fill(struct elem *v, size_t n, int shape)
 {
@@ -124,6 +125,16 @@ fill(struct elem *v, size_t n, int shape)
 			v[i].key = rand() % 4;
 		}
 		break;
+	case 5: /* each a place or two from its own (insertion sort) */
+		for (size_t i = 0; i + 1 < n; i += 2 + (size_t)(rand() % 2)) {
+			struct elem t = v[i];
+
+			v[i] = v[i + 1];
+			v[i + 1] = t;
+		}
+		if (n > 20 && rand() % 3 == 0) /* and one far off */
+			v[rand() % (int)n].group = rand() % (int)(n / 3 + 1);
+		break;
 	case 4: /* a sorted prefix, then a short unsorted tail */
 		for (size_t i = n - n / 10; i < n; i++) {
 			v[i].group = rand() % (int)(n / 3 + 1);
@@ -142,9 +153,9 @@ test_sort_stable(void **state)
 {
 	(void)state;
 	srand(7);
-	for (int round = 0; round < 2000; round++) {
-		size_t n = (size_t)(rand() % 200);
-		int shape = round % 5;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = (size_t)(rand() % (round % 7 == 0 ? 3000 : 200));
+		int shape = round % 6;
 		struct elem *v = calloc(n + 1, sizeof *v);
 		struct elem *w = calloc(n + 1, sizeof *w);
 		struct elem *want = calloc(n + 1, sizeof *want);
