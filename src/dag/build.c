@@ -353,6 +353,13 @@ report_duplicates(struct builder *b, struct object **arr, size_t n,
 	}
 }
 
+int
+dag_object_namespace_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct object *const *)a)->meta.namespace,
+	    (*(struct object *const *)b)->meta.namespace);
+}
+
 /* Gather objects of one kind, sorted by namespace/name, each with a
  * status. */
 static struct object **
@@ -365,8 +372,10 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 	for (size_t i = 0; i < b->nobjs; i++)
 		if (b->objs[i]->kind == kind)
 			ARENA_PUSH(b->arena, arr, n, cap, b->objs[i]);
-	if (n > 1)
-		qsort(arr, n, sizeof arr[0], object_cmp);
+	/* Files come in path order, and most trees keep a namespace's
+	 * objects together: only each namespace's are sorted then. */
+	sorted_sort_grouped(arr, n, sizeof arr[0], object_cmp,
+	    dag_object_namespace_cmp);
 	st = ARENA_ARRAY(b->arena, size_t, n + 1);
 	for (size_t i = 0; i < n; i++)
 		st[i] = dag_status_add(b, arr[i]);
@@ -725,12 +734,11 @@ build_with(struct builder *init)
 	vhosts_finish(&b);
 	vhost_tls_finish(&b);
 
-	if (dag->nclusters > 1)
-		qsort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
-		    dag_cluster_ptr_cmp);
-	if (dag->nendpoints > 1)
-		qsort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
-		    dag_endpoints_ptr_cmp);
+	/* Made route by route in object order: mostly in name order. */
+	sorted_sort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
+	    dag_cluster_ptr_cmp);
+	sorted_sort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
+	    dag_endpoints_ptr_cmp);
 	statuses_sort(dag);
 	arena_free(&b.scratch);
 	dag_arena_seen(nobjs, dag->arena.total);

@@ -425,4 +425,8 @@ struct hp_health_check;
 struct dag_health_check *dag_health_check_new(struct builder *b,
     const struct hp_health_check *hc, bool tcp);
 
+/* qsort order of struct object * by namespace alone (the group of
+ * sorted_sort_grouped for objects sorted by namespace/name). */
+int dag_object_namespace_cmp(const void *a, const void *b);
+
 #endif

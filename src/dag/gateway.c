@@ -86,8 +86,9 @@ gw_collect(struct builder *b, enum obj_kind kind, size_t *n, size_t **st)
 	for (size_t i = 0; i < b->nobjs; i++)
 		if (b->objs[i]->kind == kind)
 			ARENA_PUSH(b->arena, arr, *n, cap, b->objs[i]);
-	if (*n > 1)
-		qsort(arr, *n, sizeof arr[0], gw_object_cmp);
+	/* Mostly in namespace order already (see collect_kind). */
+	sorted_sort_grouped(arr, *n, sizeof arr[0], gw_object_cmp,
+	    dag_object_namespace_cmp);
 	if (st != NULL) {
 		*st = ARENA_ARRAY(b->arena, size_t, *n + 1);
 		for (size_t i = 0; i < *n; i++)
@@ -567,8 +568,9 @@ gateways_build(struct builder *b)
 			qsort(drefs, s.nentries, sizeof drefs[0], gw_entry_cmp);
 		gw_runs_split(drefs, s.nentries, &s.runs, &s.nruns, &s.runs_cap);
 	}
-	if (s.nruns > 1)
-		qsort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
+	/* Pushed in route order, the resolved routes' last: in order but
+	 * for those where hosts sort as their routes. */
+	sorted_sort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
 	/* One Gateway at a time: its TLS and TCP routes, its ports. */
 	for (size_t gi = 0, e = 0; gi < ngi; gi++) {
 		size_t from = e;

@@ -15,4 +15,21 @@ int sorted_str_cmp(const void *a, const void *b);
 size_t sorted_search(const void *key, const void *base, size_t n, size_t size,
     int (*cmp)(const void *key, const void *elem));
 
+/* Sorts base[0..n) by cmp as a stable qsort would, cheaply when it is
+ * mostly sorted already: an in-order prefix is kept and a short rest
+ * sorted and merged in (a rebuilt array whose new elements are at its
+ * end), else an insertion sort runs while it stays linear (elements a
+ * few places from theirs), else qsort. Equal elements keep their input
+ * order. */
+void sorted_sort(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *));
+
+/* The same for a cmp that compares by group first (group, a coarser
+ * order: a namespace): when base is in group order already (files in
+ * path order, a namespace's objects in one file or directory), only
+ * each group is sorted. */
+void sorted_sort_grouped(void *base, size_t n, size_t size,
+    int (*cmp)(const void *, const void *),
+    int (*group)(const void *, const void *));
+
 #endif

@@ -114,6 +114,75 @@ ptr_set_add(struct ptr_set *set, const void *p)
 	return true;
 }
 
+static bool
+ptr_set_has(const struct ptr_set *set, const void *p)
+{
+	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL;
+	size_t j = (size_t)(h >> 20) & (set->cap - 1);
+
+	while (set->slots[j] != NULL) {
+		if (set->slots[j] == p)
+			return true;
+		j = (j + 1) & (set->cap - 1);
+	}
+	return false;
+}
+
+static const char *
+cluster_name(const void *p)
+{
+	return ((const struct dag_cluster *)p)->name;
+}
+
+static const char *
+endpoints_name(const void *p)
+{
+	return ((const struct dag_endpoints *)p)->name;
+}
+
+/* arr[0..*n) sorted by name and unique, taken in the order of the
+ * owner DAG's all[0..nall) (sorted by name), when every one of them is
+ * there: no comparison of names but one per element kept. A Gateway
+ * using most of the DAG's clusters (its routes made them) is then
+ * linear; false (arr as it was) when some is not in all, or two share a
+ * name, or all is much longer than arr. */
+static bool
+view_in_dag_order(void **arr, size_t *n, void *const *all, size_t nall,
+    const char *(*name)(const void *))
+{
+	struct ptr_set set = { .cap = 64 };
+	size_t k = 0, want = 0;
+	void **out;
+	bool ok = true;
+
+	if (*n < 64 || nall > 8 * *n)
+		return false;
+	while (set.cap < 2 * *n)
+		set.cap *= 2;
+	set.slots = xcalloc(set.cap, sizeof *set.slots);
+	for (size_t i = 0; i < *n; i++)
+		want += ptr_set_add(&set, arr[i]);
+	out = xreallocarray(NULL, want + 1, sizeof *out);
+	for (size_t i = 0; i < nall && k < want; i++) {
+		if (!ptr_set_has(&set, all[i]))
+			continue;
+		if (k > 0 && strcmp(name(out[k - 1]), name(all[i])) >= 0) {
+			ok = false;
+			break;
+		}
+		out[k++] = all[i];
+	}
+	free(set.slots);
+	if (!ok || k != want) {
+		free(out);
+		return false;
+	}
+	memcpy(arr, out, k * sizeof *out);
+	*n = k;
+	free(out);
+	return true;
+}
+
 static void
 view_cluster_add(struct dag *view, size_t *ccap, struct ptr_set *set,
     struct dag_cluster *c)
@@ -125,7 +194,8 @@ view_cluster_add(struct dag *view, size_t *ccap, struct ptr_set *set,
 /* The DAG view: the clusters and endpoints gw's routes use, sorted and
  * unique as in a DAG. Arrays are malloc'd (freed by the caller). */
 static void
-gateway_view(const struct dag_gateway *gw, struct dag *view)
+gateway_view(const struct dag *dag, const struct dag_gateway *gw,
+    struct dag *view)
 {
 	size_t ccap = 0, ecap = 0, nrefs = 0;
 	struct ptr_set set = { .cap = 64 };
@@ -161,13 +231,20 @@ gateway_view(const struct dag_gateway *gw, struct dag *view)
 		}
 	free(set.slots);
 	gateway_view_tls(gw, view, &ccap);
-	sort_unique((void **)view->clusters, &view->nclusters, cluster_name_cmp);
+	if (dag == NULL || !view_in_dag_order((void **)view->clusters,
+	    &view->nclusters, (void *const *)dag->clusters, dag->nclusters,
+	    cluster_name))
+		sort_unique((void **)view->clusters, &view->nclusters,
+		    cluster_name_cmp);
 	for (size_t i = 0; i < view->nclusters; i++)
 		if (view->clusters[i]->endpoints != NULL)
 			ARRAY_PUSH(view->endpoints, view->nendpoints, ecap,
 			    view->clusters[i]->endpoints);
-	sort_unique((void **)view->endpoints, &view->nendpoints,
-	    endpoints_name_cmp);
+	if (dag == NULL || !view_in_dag_order((void **)view->endpoints,
+	    &view->nendpoints, (void *const *)dag->endpoints, dag->nendpoints,
+	    endpoints_name))
+		sort_unique((void **)view->endpoints, &view->nendpoints,
+		    endpoints_name_cmp);
 }
 
 /* One of a port's VirtualHosts (memo_http_host). */
@@ -212,7 +289,7 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 	    .cache = cache, .owner = dag };
 	struct snapshot *snap;
 
-	gateway_view(gw, &view);
+	gateway_view(dag, gw, &view);
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);

@@ -247,6 +247,21 @@ assert_same_gateways(const struct build_result *r, const struct dag *whole,
 		assert_string_equal(r->dag->gateways[i].name, gw->name);
 		assert_string_equal(r->snapshot->gateways[i].name, name);
 		assert_same_snapshot(r->snapshot->gateways[i].snap, fresh, name);
+		/* A Gateway's clusters are taken in the order of its DAG's when
+		 * it uses many of them (translate_gateway.c): an owner without
+		 * clusters makes the view sort them by name instead. */
+		{
+			struct dag bare = *whole;
+			struct snapshot *sorted;
+
+			bare.clusters = NULL;
+			bare.endpoints = NULL;
+			bare.nclusters = bare.nendpoints = 0;
+			sorted = translate_gateway(&bare, gw, to,
+			    r->snapshot->revision);
+			assert_same_snapshot(sorted, fresh, name);
+			snapshot_unref(sorted);
+		}
 		snapshot_unref(fresh);
 		free(name);
 	}
@@ -1278,6 +1293,149 @@ test_gateway_route_change_kept(void **state)
 	config_free(&cfg);
 }
 
+/* Route file i of the many-backends tree: an HTTPRoute in namespace
+ * app-<i> with two Services and their Endpoints, the Services before or
+ * after each other (a file's objects are not in name order), the header
+ * value and an address by version v. */
+static char *
+backends_route_file(size_t i, unsigned v, bool swapped)
+{
+	const char *svc[2] = { "web", "api" };
+
+	if (swapped) {
+		svc[0] = "api";
+		svc[1] = "web";
+	}
+	return xasprintf("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: HTTPRoute\n"
+	    "metadata: {name: r}\n"
+	    "spec:\n"
+	    "  parentRefs: [{name: gw, namespace: infra}]\n"
+	    "  hostnames: [app-%zu.example.com]\n"
+	    "  rules:\n"
+	    "  - matches: [{headers: [{name: x-a, value: v%u}]}]\n"
+	    "    backendRefs: [{name: web, port: 80}, {name: api, port: 80}]\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: %s}\n"
+	    "spec: {ports: [{name: http, port: 80}]}\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Endpoints\nmetadata: {name: %s}\n"
+	    "subsets: [{addresses: [{ip: 10.1.%u.1}], ports: [{name: http, port: 8080}]}]\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: %s}\n"
+	    "spec: {ports: [{name: http, port: 80}]}\n"
+	    "---\n"
+	    "apiVersion: v1\nkind: Endpoints\nmetadata: {name: %s}\n"
+	    "subsets: [{addresses: [{ip: 10.2.%u.1}], ports: [{name: http, port: 8080}]}]\n",
+	    i, v, svc[0], svc[0], v % 250, svc[1], svc[1], v % 250);
+}
+
+static void
+backends_file_set(struct source_file *f, char *data)
+{
+	free(f->data);
+	f->data = data;
+	f->len = strlen(data);
+	f->hash = hash_bytes(data, f->len);
+}
+
+/* Many routes each with backends of their own, changed at random (a
+ * header, an address, the order of a file's objects, a route file gone
+ * and back): each build equals a whole one (build_and_compare, which also
+ * translates each Gateway with its clusters sorted by name rather than
+ * taken in its DAG's order). The group's objects are sorted by namespace
+ * blocks and the runs by merging (util/sorted.c); the Gateway's view of
+ * its 2 x n clusters is taken in the DAG's order (translate_gateway.c). */
+static void
+test_gateway_many_backends(void **state)
+{
+	const size_t nroutes = 80;
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct source_file f = { 0 }, gone = { 0 };
+	struct pipeline *p = pipeline_new(NULL);
+	unsigned version[80] = { 0 };
+	bool swapped[80] = { false };
+
+	(void)state;
+	srand(11);
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	memset(&sf, 0, sizeof sf);
+	diag_list_init(&sf.diags);
+	sf.revision = xstrdup("backends");
+	f.path = xstrdup("gatewayclass.yaml");
+	backends_file_set(&f, xstrdup("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: GatewayClass\n"
+	    "metadata: {name: cairn}\n"
+	    "spec: {controllerName: cairn.io/gateway-controller}\n"));
+	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+	memset(&f, 0, sizeof f);
+	f.path = xstrdup("infra/gateway.yaml");
+	f.ns = xstrdup("infra");
+	backends_file_set(&f, xstrdup("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: Gateway\n"
+	    "metadata: {name: gw}\n"
+	    "spec:\n"
+	    "  gatewayClassName: cairn\n"
+	    "  listeners: [{name: http, port: 80, protocol: HTTP,\n"
+	    "    allowedRoutes: {namespaces: {from: All}}}]\n"));
+	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+	for (size_t i = 0; i < nroutes; i++) {
+		memset(&f, 0, sizeof f);
+		f.path = xasprintf("app-%03zu/route.yaml", i);
+		f.ns = xasprintf("app-%03zu", i);
+		backends_file_set(&f, backends_route_file(i, 0, false));
+		ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+	}
+	qsort(sf.files, sf.n, sizeof sf.files[0], source_file_path_cmp);
+	build_and_compare(p, &sf, &cfg, &to, "many backends");
+	for (int round = 0; round < 40; round++) {
+		size_t i = (size_t)rand() % nroutes;
+		size_t at;
+		char what[64];
+
+		for (at = 0; at < sf.n; at++)
+			if (sf.files[at].ns != NULL &&
+			    strncmp(sf.files[at].path, "app-", 4) == 0 &&
+			    (size_t)atoi(sf.files[at].path + 4) == i)
+				break;
+		if (at == sf.n)
+			continue;
+		switch (rand() % 4) {
+		case 0:
+		case 1:
+			version[i]++;
+			break;
+		case 2:
+			swapped[i] = !swapped[i];
+			break;
+		case 3:
+			/* Gone for one build, then back. */
+			gone = sf.files[at];
+			memmove(&sf.files[at], &sf.files[at + 1],
+			    (sf.n - at - 1) * sizeof sf.files[0]);
+			sf.n--;
+			snprintf(what, sizeof what, "app-%03zu gone", i);
+			build_and_compare(p, &sf, &cfg, &to, what);
+			memmove(&sf.files[at + 1], &sf.files[at],
+			    (sf.n - at) * sizeof sf.files[0]);
+			sf.files[at] = gone;
+			sf.n++;
+			break;
+		}
+		backends_file_set(&sf.files[at],
+		    backends_route_file(i, version[i], swapped[i]));
+		snprintf(what, sizeof what, "app-%03zu v%u%s", i, version[i],
+		    swapped[i] ? " swapped" : "");
+		build_and_compare(p, &sf, &cfg, &to, what);
+	}
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
 /* A route's kept resolution holds while what it reads is the same: a
  * change to one route resolves that route alone; a change to the
  * Services, Endpoints or ReferenceGrants of a namespace its backends are
@@ -1721,6 +1879,7 @@ main(void)
 		cmocka_unit_test(test_cache_matches_fresh_translation),
 		cmocka_unit_test(test_gateway_jwt_ext_tree),
 		cmocka_unit_test(test_gateway_route_change_kept),
+		cmocka_unit_test(test_gateway_many_backends),
 		cmocka_unit_test(test_gateway_route_resolutions_kept),
 		cmocka_unit_test(test_gateway_cache_verify_mode),
 		cmocka_unit_test(test_regex_limit_change),
