@@ -29,23 +29,10 @@ gw_reference_granted(const struct gw_state *s, const char *from_kind,
 	dag_lookup_note(s->b, 'n', to_ns, "ReferenceGrant");
 	for (size_t i = 0; i < s->ngrants; i++) {
 		const struct object *o = s->grants[i];
-		const struct referencegrant *g = &o->u.referencegrant;
-		bool from = false, to = false;
 
-		if (strcmp(o->meta.namespace, to_ns) != 0)
-			continue;
-		for (size_t k = 0; k < g->nfrom; k++)
-			if (strcmp(g->from[k].group, GW_GROUP) == 0 &&
-			    strcmp(g->from[k].kind, from_kind) == 0 &&
-			    strcmp(g->from[k].namespace, from_ns) == 0)
-				from = true;
-		for (size_t k = 0; k < g->nto; k++)
-			if (strcmp(g->to[k].group, to_group) == 0 &&
-			    strcmp(g->to[k].kind, to_kind) == 0 &&
-			    (g->to[k].name == NULL || *g->to[k].name == '\0' ||
-			    strcmp(g->to[k].name, to_name) == 0))
-				to = true;
-		if (from && to)
+		if (strcmp(o->meta.namespace, to_ns) == 0 &&
+		    gw_grant_permits(&o->u.referencegrant, from_kind, from_ns,
+		    to_group, to_kind, to_name))
 			return true;
 	}
 	return false;

@@ -47,6 +47,25 @@ gw_tls_listener_kinds(struct builder *b, const struct gw_listener *l,
 }
 
 bool
+gw_grant_permits(const struct referencegrant *g, const char *from_kind,
+    const char *from_ns, const char *to_group, const char *to_kind,
+    const char *to_name)
+{
+	bool from = false, to = false;
+
+	for (size_t k = 0; k < g->nfrom && !from; k++)
+		from = strcmp(g->from[k].group, GW_GROUP) == 0 &&
+		    strcmp(g->from[k].kind, from_kind) == 0 &&
+		    strcmp(g->from[k].namespace, from_ns) == 0;
+	for (size_t k = 0; k < g->nto && !to; k++)
+		to = strcmp(g->to[k].group, to_group) == 0 &&
+		    strcmp(g->to[k].kind, to_kind) == 0 &&
+		    (g->to[k].name == NULL || *g->to[k].name == '\0' ||
+		    strcmp(g->to[k].name, to_name) == 0);
+	return from && to;
+}
+
+bool
 gw_tls_granted(const struct builder *b, const char *from_kind,
     const char *from_ns, const char *to_group, const char *to_kind,
     const char *to_ns, const char *to_name)
@@ -54,25 +73,12 @@ gw_tls_granted(const struct builder *b, const char *from_kind,
 	dag_lookup_note((struct builder *)b, 'n', to_ns, "ReferenceGrant");
 	for (size_t i = 0; i < b->nobjs; i++) {
 		const struct object *o = b->objs[i];
-		const struct referencegrant *g;
-		bool from = false, to = false;
 
 		if (o->kind != OBJ_REFERENCEGRANT ||
 		    strcmp(o->meta.namespace, to_ns) != 0)
 			continue;
-		g = &o->u.referencegrant;
-		for (size_t k = 0; k < g->nfrom; k++)
-			if (strcmp(g->from[k].group, GW_GROUP) == 0 &&
-			    strcmp(g->from[k].kind, from_kind) == 0 &&
-			    strcmp(g->from[k].namespace, from_ns) == 0)
-				from = true;
-		for (size_t k = 0; k < g->nto; k++)
-			if (strcmp(g->to[k].group, to_group) == 0 &&
-			    strcmp(g->to[k].kind, to_kind) == 0 &&
-			    (g->to[k].name == NULL || *g->to[k].name == '\0' ||
-			    strcmp(g->to[k].name, to_name) == 0))
-				to = true;
-		if (from && to)
+		if (gw_grant_permits(&o->u.referencegrant, from_kind, from_ns,
+		    to_group, to_kind, to_name))
 			return true;
 	}
 	return false;

@@ -21,6 +21,14 @@ bool gw_tls_listener(struct builder *b, const struct object *gw,
     const struct gw_listener *l, struct dag_gw_chain **out,
     const char **reason, const char **msg);
 
+/* Whether grant g lets from_kind objects (group gateway.networking.k8s.io)
+ * of from_ns reach to_group/to_kind to_name (g's namespace is the
+ * caller's to check). */
+struct referencegrant;
+bool gw_grant_permits(const struct referencegrant *g, const char *from_kind,
+    const char *from_ns, const char *to_group, const char *to_kind,
+    const char *to_name);
+
 /* A ReferenceGrant in to_ns lets from_kind objects (group
  * gateway.networking.k8s.io) of from_ns reach to_group/to_kind to_name. */
 bool gw_tls_granted(const struct builder *b, const char *from_kind,
