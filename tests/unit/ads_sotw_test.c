@@ -101,6 +101,9 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
+	/* Each test starts as a fresh server would: no shared plans holding
+	 * subscriptions of an earlier one. */
+	sotw_plan_cache_clear();
 	sotw_init(&f->st);
 	f->snap = build(base);
 	*state = f;
