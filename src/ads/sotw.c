@@ -253,6 +253,28 @@ merge_named(const struct ads_names *l, const struct xds_resource_set *set,
 {
 	size_t i = 0, j = 0, n = 0, nnames = ads_names_count(l);
 
+	if (nnames * 16 < set->n) {
+		/* A few names in a big set (a proxyless client's listener):
+		 * look each up rather than walk the set. */
+		for (i = 0; i < nnames; i++) {
+			size_t lo = 0, hi = set->n;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = strcmp(set->items[mid].name, l->v[i]);
+
+				if (c == 0) {
+					items[n++] = &set->items[mid];
+					break;
+				}
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+		}
+		return n;
+	}
 	while (i < nnames && j < set->n) {
 		int c = strcmp(l->v[i], set->items[j].name);
 

@@ -1109,6 +1109,29 @@ test_change_work_per_stream(void **state)
 	/* What changed for a stream: one kept copy. */
 	assert_true(per_stream <= 2 * NSTREAMS);
 
+	/* A few names in the big set (looked up, not merged): exactly the
+	 * ones that exist, in order. */
+	{
+		const char *few[] = { "ns/svc01999/80/x", "nope", "ns/svc00005/80/x",
+		    "ns/svc00008/80/x" };
+		struct sotw_request cds = {
+			.type_url = xds_type_url(XDS_CLUSTER), .response_nonce = "",
+			.resource_names = few, .n_resource_names = 4,
+		};
+		struct sotw_result res;
+		struct sotw_response r;
+		char *err = NULL;
+
+		sotw_free(&st[0]);
+		sotw_init(&st[0]);
+		assert_int_equal(sotw_handle_request(&st[0], &cds, &res, &err), 0);
+		assert_true(sotw_next_response(&st[0], s1, &r));
+		assert_int_equal(r.n, 2);
+		assert_string_equal(r.items[0]->name, "ns/svc00005/80/x");
+		assert_string_equal(r.items[1]->name, "ns/svc01999/80/x");
+		sotw_response_free(&r);
+	}
+
 	for (int i = 0; i < NSTREAMS; i++)
 		sotw_free(&st[i]);
 	free(st);
