@@ -62,6 +62,74 @@ legacy_wildcard_type(enum xds_type t)
 	return t == XDS_LISTENER || t == XDS_CLUSTER;
 }
 
+/* Whether names (apart from "*") are exactly the list l, in any order,
+ * and whether "*" is among them. The common request, an ACK repeating the
+ * subscription, costs one comparison per name when it comes in l's order,
+ * a binary search per name otherwise: no copy, sort or intern. A name
+ * seen twice makes it answer false (the caller then dedups). */
+static bool
+same_names(const struct ads_names *l, const char *const *names, size_t n,
+    bool *star)
+{
+	size_t nl = ads_names_count(l), m = 0;
+	bool in_order = true, same = true;
+	uint8_t *seen = NULL;
+
+	*star = false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], "*") == 0) {
+			*star = true;
+			continue;
+		}
+		if (m >= nl) {
+			same = false;
+			break;
+		}
+		if (in_order && strcmp(names[i], l->v[m]) == 0) {
+			m++;
+			continue;
+		}
+		if (in_order) {
+			/* Out of l's order: mark what matched so far. */
+			in_order = false;
+			seen = xcalloc(nl / 8 + 1, 1);
+			for (size_t k = 0; k < m; k++)
+				seen[k / 8] |= (uint8_t)(1u << (k % 8));
+		}
+		{
+			size_t lo = 0, hi = nl;
+			bool found = false;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = strcmp(l->v[mid], names[i]);
+
+				if (c == 0) {
+					found = !(seen[mid / 8] & (1u << (mid % 8)));
+					seen[mid / 8] |= (uint8_t)(1u << (mid % 8));
+					break;
+				}
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (!found) {
+				same = false;
+				break;
+			}
+			m++;
+		}
+	}
+	free(seen);
+	if (!same) {
+		for (size_t i = 0; i < n && !*star; i++)
+			*star = strcmp(names[i], "*") == 0;
+		return false;
+	}
+	return m == nl;
+}
+
 /* Applies a request's resource_names to the subscription, following
  * "How the client specifies what resources to return" of the xDS protocol
  * document. Returns whether the subscription changed. */
@@ -83,6 +151,12 @@ update_subscription(struct sotw_type_state *ts, enum xds_type t,
 	}
 	if (n > 0)
 		ts->named_before = true;
+	if (same_names(ts->names, names, n, &star)) {
+		changed = star != ts->wildcard;
+		ts->wildcard = star;
+		return changed;
+	}
+	star = false;
 
 	sorted = xcalloc(n ? n : 1, sizeof *sorted);
 	for (size_t i = 0; i < n; i++) {

@@ -955,6 +955,53 @@ test_decode_message(void **state)
 	free(err);
 }
 
+/* A request repeating the subscription (every ACK does) is recognised
+ * in any order without a new list; anything else is a change. */
+static void
+test_repeated_subscription(void **state)
+{
+	struct fixture *f = *state;
+	struct ads_names *l;
+
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "a", "c"))
+	    .subscription_changed);
+	l = f->st.types[XDS_ENDPOINT].names;
+	assert_false(request(f, XDS_ENDPOINT, NULL, NAMES("a", "b", "c"))
+	    .subscription_changed);
+	assert_false(request(f, XDS_ENDPOINT, NULL, NAMES("c", "a", "b"))
+	    .subscription_changed);
+	assert_false(request(f, XDS_ENDPOINT, NULL, NAMES("a", "c", "b"))
+	    .subscription_changed);
+	assert_ptr_equal(f->st.types[XDS_ENDPOINT].names, l);
+	/* Duplicates, fewer, more, other: changes. */
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("a", "a", "c"))
+	    .subscription_changed);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ENDPOINT].names), 2);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("c", "a", "b"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "a", "c", "d"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "a", "c"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "a", "x"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "c", "b"))
+	    .subscription_changed);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ENDPOINT].names), 2);
+	/* The wildcard marker alone is a change, the names staying. */
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("c", "*", "b"))
+	    .subscription_changed);
+	assert_true(f->st.types[XDS_ENDPOINT].wildcard);
+	assert_false(request(f, XDS_ENDPOINT, NULL, NAMES("b", "c", "*"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "c"))
+	    .subscription_changed);
+	assert_false(f->st.types[XDS_ENDPOINT].wildcard);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NONE).subscription_changed);
+	assert_null(f->st.types[XDS_ENDPOINT].names);
+	assert_false(request(f, XDS_ENDPOINT, NULL, NONE).subscription_changed);
+}
+
 /* The work of a change per stream (issue #14): NSTREAMS streams in two
  * subscription groups (CDS wildcard and EDS naming every load assignment;
  * CDS naming half the clusters) over NRES resources; one change updates,
@@ -1345,6 +1392,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_selection_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_work_per_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_subscription, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_large, setup, teardown),
 	};
