@@ -19,6 +19,7 @@
 #ifndef CAIRN_ADS_SOTW_H
 #define CAIRN_ADS_SOTW_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
