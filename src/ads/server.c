@@ -474,6 +474,8 @@ ads_server_publish(struct ads_server *s, struct snapshot *snap)
 	/* The old bodies are of no use to streams that move to snap (a body
 	 * that did not change gets encoded once more). */
 	ads_body_cache_clear(&s->bodies);
+	/* Likewise the shared SotW plans, which pin older snapshots. */
+	sotw_plan_cache_clear();
 }
 
 /* The earliest warming deadline of the open streams (0: none holds an
@@ -719,6 +721,7 @@ ads_server_stop(struct ads_server *s)
 		log_error("ads: %zu accepts and some streams outlived the server",
 		    s->accepts_pending);
 	snapshot_unref(s->snap);
+	sotw_plan_cache_clear(); /* the snapshots the plans pin */
 	ads_body_cache_destroy(&s->bodies); /* before grpc_shutdown: slices */
 	ads_transport_free(s->tls); /* after grpc_server_destroy: grpc held it */
 	pthread_cond_destroy(&s->publish_cond);

@@ -1,6 +1,8 @@
 #include "ads/sotw.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,74 @@ legacy_wildcard_type(enum xds_type t)
 	return t == XDS_LISTENER || t == XDS_CLUSTER;
 }
 
+/* Whether names (apart from "*") are exactly the list l, in any order,
+ * and whether "*" is among them. The common request, an ACK repeating the
+ * subscription, costs one comparison per name when it comes in l's order,
+ * a binary search per name otherwise: no copy, sort or intern. A name
+ * seen twice makes it answer false (the caller then dedups). */
+static bool
+same_names(const struct ads_names *l, const char *const *names, size_t n,
+    bool *star)
+{
+	size_t nl = ads_names_count(l), m = 0;
+	bool in_order = true, same = true;
+	uint8_t *seen = NULL;
+
+	*star = false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], "*") == 0) {
+			*star = true;
+			continue;
+		}
+		if (m >= nl) {
+			same = false;
+			break;
+		}
+		if (in_order && strcmp(names[i], l->v[m]) == 0) {
+			m++;
+			continue;
+		}
+		if (in_order) {
+			/* Out of l's order: mark what matched so far. */
+			in_order = false;
+			seen = xcalloc(nl / 8 + 1, 1);
+			for (size_t k = 0; k < m; k++)
+				seen[k / 8] |= (uint8_t)(1u << (k % 8));
+		}
+		{
+			size_t lo = 0, hi = nl;
+			bool found = false;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = strcmp(l->v[mid], names[i]);
+
+				if (c == 0) {
+					found = !(seen[mid / 8] & (1u << (mid % 8)));
+					seen[mid / 8] |= (uint8_t)(1u << (mid % 8));
+					break;
+				}
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (!found) {
+				same = false;
+				break;
+			}
+			m++;
+		}
+	}
+	free(seen);
+	if (!same) {
+		for (size_t i = 0; i < n && !*star; i++)
+			*star = strcmp(names[i], "*") == 0;
+		return false;
+	}
+	return m == nl;
+}
+
 /* Applies a request's resource_names to the subscription, following
  * "How the client specifies what resources to return" of the xDS protocol
  * document. Returns whether the subscription changed. */
@@ -81,6 +151,12 @@ update_subscription(struct sotw_type_state *ts, enum xds_type t,
 	}
 	if (n > 0)
 		ts->named_before = true;
+	if (same_names(ts->names, names, n, &star)) {
+		changed = star != ts->wildcard;
+		ts->wildcard = star;
+		return changed;
+	}
+	star = false;
 
 	sorted = xcalloc(n ? n : 1, sizeof *sorted);
 	for (size_t i = 0; i < n; i++) {
@@ -251,6 +327,28 @@ merge_named(const struct ads_names *l, const struct xds_resource_set *set,
 {
 	size_t i = 0, j = 0, n = 0, nnames = ads_names_count(l);
 
+	if (nnames * 16 < set->n) {
+		/* A few names in a big set (a proxyless client's listener):
+		 * look each up rather than walk the set. */
+		for (i = 0; i < nnames; i++) {
+			size_t lo = 0, hi = set->n;
+
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				int c = strcmp(set->items[mid].name, l->v[i]);
+
+				if (c == 0) {
+					items[n++] = &set->items[mid];
+					break;
+				}
+				if (c < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+		}
+		return n;
+	}
 	while (i < nnames && j < set->n) {
 		int c = strcmp(l->v[i], set->items[j].name);
 
@@ -355,55 +453,141 @@ full_state_type(enum xds_type t)
 	return t == XDS_LISTENER || t == XDS_CLUSTER;
 }
 
-/* What one type would send now. */
+struct sotw_work sotw_work;
+
+/* What one type sends to one subscription from one resource set: the
+ * selection, and for a full-state type the client synced before, merged
+ * with what the client had from the older set (the "from" set) and the
+ * new one lost (make-before-break kept). The result depends only on the
+ * subscription, the new set and the older set's version, so every stream
+ * with the same subscription and the same last set shares one plan: the
+ * walk of the sets, the hash and the body size are made once per change
+ * for all of them, and a stream's own work is what changed for it (the
+ * kept copies, the added clusters). Immutable once made; refcounted. */
 struct sotw_plan {
-	const struct xds_resource **items; /* sorted, unique; kept ones borrowed from kept */
+	atomic_uint refs;
+	/* Key (cached plans): the new set is in snap, which the plan pins so
+	 * the set's address stays its identity. */
+	enum xds_type type;
+	struct snapshot *snap;
+	const struct xds_resource_set *set;
+	bool wildcard;
+	struct ads_names *names;
+	bool diff;
+	uint64_t from_version;
+	size_t from_n;
+	/* Value. */
+	const struct xds_resource **items; /* sorted, unique; kept ones point into kept */
 	size_t n;
-	struct xds_resource *kept; /* new kept copies (owned) */
+	struct xds_resource *kept; /* owned copies, sorted by name */
 	size_t nkept;
 	bool changed; /* something added or changed against what the client has */
-	bool *added; /* per item: the client did not have it (NULL: none was had) */
+	uint32_t *added; /* indices into items the client did not have */
+	size_t nadded;
+	bool all_added; /* no older set: every item is new to the client */
+	uint64_t hash; /* of the (name, version) list of items */
+	size_t body_len; /* sotw_response_encode_body's length */
 };
 
-/* For a full-state type the client has synced before, adds to the
- * selection from snap what the client has and snap no longer holds (the
- * make-before-break "kept" resources), and says whether anything was added
- * or changed. cur holds the selection from snap; the plan takes it. */
+/* Bounds of the cache of shared plans: distinct subscriptions are as many
+ * as clients choose, so a full cache is dropped whole. */
+#define SOTW_PLAN_CACHE_MAX 256
+#define SOTW_PLAN_CACHE_MAX_ITEMS ((size_t)1 << 22)
+
+static pthread_mutex_t plan_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sotw_plan **plan_cache;
+static size_t plan_cache_n, plan_cache_cap, plan_cache_items;
+
 static void
-plan_full_state(struct sotw_type_state *ts, enum xds_type t,
-    const struct xds_resource **cur, size_t ncur, struct sotw_plan *p)
+plan_unref(struct sotw_plan *p)
 {
-	const struct xds_resource_set *old = &ts->sent_snap->types[t];
-	const struct xds_resource **prev;
-	size_t nprev = 0, i = 0, j = 0, k = 0, cap = ncur + old->n + ts->nkept;
-	const struct xds_resource **out = xcalloc(cap ? cap : 1, sizeof *out);
-	size_t nout = 0;
+	if (p == NULL ||
+	    atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	free(p->items);
+	free_kept(p->kept, p->nkept);
+	free(p->added);
+	ads_names_unref(p->names);
+	snapshot_unref(p->snap);
+	free(p);
+}
 
-	/* What the client has: the selection from the snapshot last sent,
-	 * plus what was kept then (disjoint from it), merged by name. */
-	prev = xcalloc(old->n + ts->nkept + 1, sizeof *prev);
-	{
-		const struct xds_resource **sel = xcalloc(old->n + 1, sizeof *sel);
-		size_t nsel = select_resources(ts, old, sel), a = 0, b = 0;
+/* Drops every cached plan. Called with plan_mu held. */
+static void
+plan_cache_drop(void)
+{
+	for (size_t i = 0; i < plan_cache_n; i++)
+		plan_unref(plan_cache[i]);
+	plan_cache_n = 0;
+	plan_cache_items = 0;
+}
 
-		while (a < nsel || b < ts->nkept) {
-			if (b == ts->nkept || (a < nsel &&
-			    strcmp(sel[a]->name, ts->kept[b].name) < 0))
-				prev[nprev++] = sel[a++];
-			else if (a == nsel || strcmp(sel[a]->name, ts->kept[b].name) > 0)
-				prev[nprev++] = &ts->kept[b++];
-			else {
-				prev[nprev++] = sel[a++]; /* cannot happen: disjoint */
-				b++;
-			}
-		}
-		free(sel);
+void
+sotw_plan_cache_clear(void)
+{
+	pthread_mutex_lock(&plan_mu);
+	plan_cache_drop();
+	free(plan_cache);
+	plan_cache = NULL;
+	plan_cache_cap = 0;
+	pthread_mutex_unlock(&plan_mu);
+}
+
+/* The length of the body of a response carrying items (see
+ * sotw_response_encode_body). */
+static size_t
+body_length(enum xds_type t, const struct xds_resource *const *items, size_t n)
+{
+	size_t url_len = strlen(xds_type_url(t)), total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += ads_field_size_always(ads_any_size(url_len, items[i]));
+	return total + ads_field_size(url_len);
+}
+
+/* Makes the plan of ts's subscription for set; with from, against what the
+ * client has: the selection from from plus had (kept copies, disjoint from
+ * it, sorted by name). */
+static struct sotw_plan *
+plan_make(const struct sotw_type_state *ts, enum xds_type t,
+    const struct xds_resource_set *set, const struct xds_resource_set *from,
+    const struct xds_resource *had, size_t nhad)
+{
+	struct sotw_plan *p = xcalloc(1, sizeof *p);
+	const struct xds_resource **cur, **prev, **sel, **out;
+	size_t ncur, nprev = 0, nsel, i, j, k = 0, nout = 0;
+
+	atomic_init(&p->refs, 1);
+	p->type = t;
+	cur = xcalloc(set->n ? set->n : 1, sizeof *cur);
+	ncur = select_resources(ts, set, cur);
+	sotw_work.shared_visits += ts->wildcard ? set->n : ncur;
+	if (from == NULL) {
+		p->items = cur;
+		p->n = ncur;
+		p->changed = true;
+		p->all_added = true;
+		goto done;
 	}
 
-	p->kept = NULL;
-	p->nkept = 0;
-	p->changed = false;
-	p->added = xcalloc(cap ? cap : 1, sizeof *p->added);
+	/* What the client has: the selection from the older set, plus what
+	 * was kept then, merged by name. */
+	sel = xcalloc(from->n + 1, sizeof *sel);
+	nsel = select_resources(ts, from, sel);
+	sotw_work.shared_visits += (ts->wildcard ? from->n : nsel) + nhad;
+	prev = xcalloc(nsel + nhad + 1, sizeof *prev);
+	for (i = 0, j = 0; i < nsel || j < nhad; ) {
+		if (j == nhad || (i < nsel && strcmp(sel[i]->name, had[j].name) < 0))
+			prev[nprev++] = sel[i++];
+		else if (i == nsel || strcmp(sel[i]->name, had[j].name) > 0)
+			prev[nprev++] = &had[j++];
+		else {
+			prev[nprev++] = sel[i++]; /* cannot happen: disjoint */
+			j++;
+		}
+	}
+	free(sel);
+
 	/* Count the kept ones first so the copies do not move afterwards. */
 	for (i = 0, j = 0; j < nprev; ) {
 		int c = i < ncur ? strcmp(cur[i]->name, prev[j]->name) : 1;
@@ -420,13 +604,15 @@ plan_full_state(struct sotw_type_state *ts, enum xds_type t,
 	}
 	if (p->nkept > 0)
 		p->kept = xcalloc(p->nkept, sizeof *p->kept);
+	out = xcalloc(ncur + p->nkept + 1, sizeof *out);
+	p->added = xcalloc(ncur + 1, sizeof *p->added);
 	for (i = 0, j = 0; i < ncur || j < nprev; ) {
 		int c = i == ncur ? 1 : j == nprev ? -1 :
 		    strcmp(cur[i]->name, prev[j]->name);
 
 		if (c < 0) {
-			p->changed = true; /* added */
-			p->added[nout] = true;
+			p->changed = true;
+			p->added[p->nadded++] = (uint32_t)nout;
 			out[nout++] = cur[i++];
 		} else if (c == 0) {
 			if (cur[i]->version != prev[j]->version)
@@ -434,8 +620,8 @@ plan_full_state(struct sotw_type_state *ts, enum xds_type t,
 			out[nout++] = cur[i++];
 			j++;
 		} else {
-			/* The client has it, the snapshot lost it: keep it
-			 * until the withdrawal. */
+			/* The client has it, the set lost it: keep it until
+			 * the withdrawal. */
 			p->kept[k] = copy_resource(prev[j++]);
 			out[nout++] = &p->kept[k++];
 		}
@@ -444,6 +630,81 @@ plan_full_state(struct sotw_type_state *ts, enum xds_type t,
 	free(cur);
 	p->items = out;
 	p->n = nout;
+done:
+	p->hash = ads_hash_selection(set, p->items, p->n);
+	p->body_len = body_length(t, p->items, p->n);
+	sotw_work.plans_made++;
+	return p;
+}
+
+/* The plan for ts's subscription and snap's set of type t; with diff,
+ * against the set last sent (ts->sent_snap). Shared through the cache
+ * unless the stream has kept resources of its own (a change that came
+ * in the middle of a make-before-break). A reference for the caller. */
+static struct sotw_plan *
+plan_get(const struct sotw_type_state *ts, enum xds_type t,
+    struct snapshot *snap, bool diff)
+{
+	const struct xds_resource_set *set = &snap->types[t];
+	const struct xds_resource_set *from = diff ? &ts->sent_snap->types[t] : NULL;
+	struct sotw_plan *p;
+
+	if (diff && ts->nkept > 0)
+		return plan_make(ts, t, set, from, ts->kept, ts->nkept);
+
+	pthread_mutex_lock(&plan_mu);
+	for (size_t i = 0; i < plan_cache_n; i++) {
+		p = plan_cache[i];
+		if (p->set == set && p->type == t && p->wildcard == ts->wildcard &&
+		    p->names == ts->names && p->diff == diff &&
+		    (!diff || (p->from_version == from->version &&
+		    p->from_n == from->n))) {
+			atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+			pthread_mutex_unlock(&plan_mu);
+			sotw_work.plans_reused++;
+			return p;
+		}
+	}
+	/* Made under the lock: the streams that want the same plan wait for
+	 * it instead of each making their own. */
+	p = plan_make(ts, t, set, from, NULL, 0);
+	p->snap = snapshot_ref(snap);
+	p->set = set;
+	p->wildcard = ts->wildcard;
+	p->names = ads_names_ref(ts->names);
+	p->diff = diff;
+	if (diff) {
+		p->from_version = from->version;
+		p->from_n = from->n;
+	}
+	if (plan_cache_n == SOTW_PLAN_CACHE_MAX ||
+	    plan_cache_items + p->n > SOTW_PLAN_CACHE_MAX_ITEMS)
+		plan_cache_drop();
+	if (plan_cache_n == plan_cache_cap) {
+		plan_cache_cap = plan_cache_cap ? plan_cache_cap * 2 : 16;
+		plan_cache = xreallocarray(plan_cache, plan_cache_cap,
+		    sizeof *plan_cache);
+	}
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+	plan_cache[plan_cache_n++] = p;
+	plan_cache_items += p->n;
+	pthread_mutex_unlock(&plan_mu);
+	return p;
+}
+
+/* The stream's own copies of the plan's kept resources. */
+static struct xds_resource *
+copy_kept(const struct sotw_plan *p)
+{
+	struct xds_resource *kept;
+
+	if (p->nkept == 0)
+		return NULL;
+	kept = xcalloc(p->nkept, sizeof *kept);
+	for (size_t i = 0; i < p->nkept; i++)
+		kept[i] = copy_resource(&p->kept[i]);
+	sotw_work.stream_visits += p->nkept;
+	return kept;
 }
 
 /* Fills r as the response of type t carrying items, and records it as
@@ -499,11 +760,12 @@ static void
 warming_clusters_sent(struct sotw_stream *st, const struct snapshot *snap,
     const struct sotw_plan *p)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		const struct xds_resource *c = p->items[i];
+	size_t n = p->all_added ? p->n : p->nadded;
 
-		if (p->added != NULL && !p->added[i])
-			continue;
+	sotw_work.stream_visits += n;
+	for (size_t k = 0; k < n; k++) {
+		const struct xds_resource *c = p->items[p->all_added ? k : p->added[k]];
+
 		if (c->endpoints == NULL)
 			continue;
 		ads_warming_cluster_added(&st->warming, c,
@@ -518,11 +780,8 @@ next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 {
 	struct sotw_type_state *ts = &st->types[t];
 	const struct xds_resource_set *set = &snap->types[t];
-	struct sotw_plan p = { 0 };
-	const struct xds_resource **items;
-	uint64_t hash;
-	size_t n;
-	bool sub_changed;
+	struct sotw_plan *p;
+	bool sub_changed, diff;
 
 	if (!ts->requested)
 		return false;
@@ -533,58 +792,50 @@ next_for_type(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
 		advance_sent_snap(ts, snap);
 		return false;
 	}
-	items = xcalloc(set->n ? set->n : 1, sizeof *items);
-	n = select_resources(ts, set, items);
-	if (full_state_type(t) && ts->sent && ts->sent_snap != NULL &&
-	    !ts->subscription_changed) {
-		plan_full_state(ts, t, items, n, &p);
-	} else {
-		/* First response, or the client changed what it wants: it
-		 * gets exactly that, nothing kept. */
-		p.items = items;
-		p.n = n;
-		p.changed = true;
-	}
+	/* First response, or the client changed what it wants: it gets
+	 * exactly that, nothing kept (no diff). */
+	diff = full_state_type(t) && ts->sent && ts->sent_snap != NULL &&
+	    !ts->subscription_changed;
+	p = plan_get(ts, t, snap, diff);
 	sub_changed = ts->subscription_changed;
 	ts->subscription_changed = false;
-	hash = ads_hash_selection(set, p.items, p.n);
-	if (!ts->must_answer && ts->sent && hash == ts->sent_set) {
+	if (!ts->must_answer && ts->sent && p->hash == ts->sent_set) {
 		/* Nothing new for this client (or exactly what it rejected
 		 * last): no redundant response. The client has snap's
-		 * selection plus p.kept: adopt them, so the stream lets go of
-		 * the older snapshot. */
-		free(p.items);
+		 * selection plus the kept ones: adopt them, so the stream lets
+		 * go of the older snapshot. */
 		free_kept(ts->kept, ts->nkept);
-		ts->kept = p.kept;
-		ts->nkept = p.nkept;
+		ts->kept = copy_kept(p);
+		ts->nkept = p->nkept;
 		advance_sent_snap(ts, snap);
-		free(p.added);
+		plan_unref(p);
 		return false;
 	}
 	if ((t == XDS_LISTENER || t == XDS_ROUTE) && st->warming.n > 0) {
-		for (size_t i = 0; i < p.n; i++) {
-			if (ads_warming_blocks(&st->warming, p.items[i])) {
+		sotw_work.stream_visits += p->n;
+		for (size_t i = 0; i < p->n; i++) {
+			if (ads_warming_blocks(&st->warming, p->items[i])) {
 				/* Held: nothing recorded, the next evaluation
 				 * plans again from the newest snapshot. */
 				ts->subscription_changed = sub_changed;
-				free(p.items);
-				free(p.added);
-				free_kept(p.kept, p.nkept);
+				plan_unref(p);
 				return false;
 			}
 		}
 	}
 	if (t == XDS_CLUSTER && st->warming.timeout_ms > 0 && ts->sent)
-		warming_clusters_sent(st, snap, &p);
-	else if (t == XDS_ENDPOINT && st->warming.n > 0)
-		for (size_t i = 0; i < p.n; i++)
-			ads_warming_endpoints_sent(&st->warming, p.items[i]->name);
-	free(p.added);
+		warming_clusters_sent(st, snap, p);
+	else if (t == XDS_ENDPOINT && st->warming.n > 0) {
+		sotw_work.stream_visits += p->n;
+		for (size_t i = 0; i < p->n; i++)
+			ads_warming_endpoints_sent(&st->warming, p->items[i]->name);
+	}
 	free_kept(ts->kept, ts->nkept);
-	ts->kept = p.kept;
-	ts->nkept = p.nkept;
-	emit(st, t, snap, p.items, p.n, hash, out);
-	if (t == XDS_CLUSTER && p.changed) {
+	ts->kept = copy_kept(p);
+	ts->nkept = p->nkept;
+	emit(st, t, snap, p->items, p->n, p->hash, out);
+	out->plan = p;
+	if (t == XDS_CLUSTER && p->changed) {
 		st->eds_rewarm = true;
 		st->eds_skip_ack = st->eds_ack_outstanding;
 	} else if (t == XDS_ENDPOINT) {
@@ -601,18 +852,16 @@ withdraw(struct sotw_stream *st, enum xds_type t, struct snapshot *snap,
     struct sotw_response *out)
 {
 	struct sotw_type_state *ts = &st->types[t];
-	const struct xds_resource_set *set = &snap->types[t];
-	const struct xds_resource **items;
-	size_t n;
+	struct sotw_plan *p;
 
 	if (ts->nkept == 0)
 		return false;
 	free_kept(ts->kept, ts->nkept);
 	ts->kept = NULL;
 	ts->nkept = 0;
-	items = xcalloc(set->n ? set->n : 1, sizeof *items);
-	n = select_resources(ts, set, items);
-	emit(st, t, snap, items, n, ads_hash_selection(set, items, n), out);
+	p = plan_get(ts, t, snap, false);
+	emit(st, t, snap, p->items, p->n, p->hash, out);
+	out->plan = p;
 	out->withdrawal = true;
 	return true;
 }
@@ -643,7 +892,11 @@ sotw_next_response(struct sotw_stream *st, struct snapshot *snap,
 void
 sotw_response_free(struct sotw_response *r)
 {
-	free(r->items);
+	if (r->plan != NULL)
+		plan_unref(r->plan);
+	else
+		free(r->items);
+	r->plan = NULL;
 	r->items = NULL;
 	r->n = 0;
 }
@@ -668,6 +921,8 @@ sotw_response_encode_body(const struct sotw_response *r, uint8_t *buf)
 	size_t url_len = strlen(url), total = 0;
 	uint8_t *p = buf;
 
+	if (buf == NULL && r->plan != NULL)
+		return r->plan->body_len;
 	for (size_t i = 0; i < r->n; i++)
 		total += ads_field_size_always(ads_any_size(url_len, r->items[i]));
 	total += ads_field_size(url_len);

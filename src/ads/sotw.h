@@ -19,6 +19,7 @@
 #ifndef CAIRN_ADS_SOTW_H
 #define CAIRN_ADS_SOTW_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -105,8 +106,11 @@ struct sotw_result {
 	bool subscription_changed;
 };
 
+struct sotw_plan;
+
 /* A response to send. items borrow from the snapshot passed to
- * sotw_next_response(), which the caller keeps alive while encoding. */
+ * sotw_next_response(), which the caller keeps alive while encoding, and
+ * from the shared plan the response holds. */
 struct sotw_response {
 	enum xds_type type;
 	const char *version; /* the type's version_hex, or version_buf */
@@ -117,7 +121,26 @@ struct sotw_response {
 	size_t nkept; /* how many of items are kept (make-before-break) */
 	bool withdrawal; /* the response that drops kept resources */
 	uint64_t set_hash; /* of the (name, version) list of items */
+	/* The plan items come from, shared by the streams with the same
+	 * subscription (NULL: items are the response's own). */
+	struct sotw_plan *plan;
 };
+
+/* The work of planning responses, for tests: resources walked by the
+ * plans that streams with one subscription share (once per change and
+ * subscription), and by each stream on its own (what it changed for that
+ * stream: kept copies, added clusters, the warming gate). */
+struct sotw_work {
+	_Atomic uint64_t shared_visits;
+	_Atomic uint64_t stream_visits;
+	_Atomic uint64_t plans_made;
+	_Atomic uint64_t plans_reused;
+};
+extern struct sotw_work sotw_work;
+
+/* Drops the shared plans (they pin the snapshots they were made from);
+ * called when a snapshot is published. Thread-safe. */
+void sotw_plan_cache_clear(void);
 
 void sotw_init(struct sotw_stream *st);
 void sotw_free(struct sotw_stream *st);

@@ -1,10 +1,12 @@
 /* The SotW protocol state machine (src/ads/sotw.c) without grpc: what a
  * stream sends, and when, for every rule of Envoy's xDS protocol document
  * that cairn follows (SPEC.md §8). */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,6 +103,9 @@ setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
+	/* Each test starts as a fresh server would: no shared plans holding
+	 * subscriptions of an earlier one. */
+	sotw_plan_cache_clear();
 	sotw_init(&f->st);
 	f->snap = build(base);
 	*state = f;
@@ -950,6 +955,240 @@ test_decode_message(void **state)
 	free(err);
 }
 
+/* A request repeating the subscription (every ACK does) is recognised
+ * in any order without a new list; anything else is a change. */
+static void
+test_repeated_subscription(void **state)
+{
+	struct fixture *f = *state;
+	struct ads_names *l;
+
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "a", "c"))
+	    .subscription_changed);
+	l = f->st.types[XDS_ENDPOINT].names;
+	assert_false(request(f, XDS_ENDPOINT, NULL, NAMES("a", "b", "c"))
+	    .subscription_changed);
+	assert_false(request(f, XDS_ENDPOINT, NULL, NAMES("c", "a", "b"))
+	    .subscription_changed);
+	assert_false(request(f, XDS_ENDPOINT, NULL, NAMES("a", "c", "b"))
+	    .subscription_changed);
+	assert_ptr_equal(f->st.types[XDS_ENDPOINT].names, l);
+	/* Duplicates, fewer, more, other: changes. */
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("a", "a", "c"))
+	    .subscription_changed);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ENDPOINT].names), 2);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("c", "a", "b"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "a", "c", "d"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "a", "c"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "a", "x"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "c", "b"))
+	    .subscription_changed);
+	assert_int_equal(ads_names_count(f->st.types[XDS_ENDPOINT].names), 2);
+	/* The wildcard marker alone is a change, the names staying. */
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("c", "*", "b"))
+	    .subscription_changed);
+	assert_true(f->st.types[XDS_ENDPOINT].wildcard);
+	assert_false(request(f, XDS_ENDPOINT, NULL, NAMES("b", "c", "*"))
+	    .subscription_changed);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NAMES("b", "c"))
+	    .subscription_changed);
+	assert_false(f->st.types[XDS_ENDPOINT].wildcard);
+	assert_true(request(f, XDS_ENDPOINT, NULL, NONE).subscription_changed);
+	assert_null(f->st.types[XDS_ENDPOINT].names);
+	assert_false(request(f, XDS_ENDPOINT, NULL, NONE).subscription_changed);
+}
+
+/* The work of a change per stream (issue #14): NSTREAMS streams in two
+ * subscription groups (CDS wildcard and EDS naming every load assignment;
+ * CDS naming half the clusters) over NRES resources; one change updates,
+ * removes and adds one cluster and updates one load assignment. The sets
+ * are walked once per group, and each stream touches only what changed
+ * for it: were the selection or the full-state diff made per stream again,
+ * the walks would be NSTREAMS * NRES. The responses are the protocol's. */
+#define NRES 2000
+#define NSTREAMS 300
+
+static struct snapshot *
+build_many(int variant)
+{
+	struct snapshot_builder *b = snapshot_builder_new("test");
+	char name[64], content[64];
+
+	for (int i = 0; i < NRES; i++) {
+		/* variant 1: cluster 7 updated, cluster 8 gone, cluster
+		 * NRES added, endpoints 9 updated. */
+		if (variant == 1 && i == 8)
+			continue;
+		snprintf(name, sizeof name, "ns/svc%05d/80/x", i);
+		snprintf(content, sizeof content, "cluster-%d-%d", i,
+		    variant == 1 && i == 7);
+		snapshot_builder_add(b, XDS_CLUSTER, name, content, strlen(content), false);
+		snprintf(name, sizeof name, "ns/svc%05d/80", i);
+		snprintf(content, sizeof content, "endpoints-%d-%d", i,
+		    variant == 1 && i == 9);
+		snapshot_builder_add(b, XDS_ENDPOINT, name, content, strlen(content), false);
+	}
+	if (variant == 1) {
+		snprintf(name, sizeof name, "ns/svc%05d/80/x", NRES);
+		snapshot_builder_add(b, XDS_CLUSTER, name, "new", 3, false);
+	}
+	return snapshot_builder_finish(b);
+}
+
+/* Takes every response st has for snap, acknowledging each; returns how
+ * many, with the types in order in types (room for 8). */
+static size_t
+drain(struct sotw_stream *st, struct snapshot *snap, enum xds_type *types,
+    size_t *nkept, size_t *ns)
+{
+	struct sotw_response r;
+	size_t k = 0;
+
+	while (sotw_next_response(st, snap, &r)) {
+		struct sotw_request ack = {
+			.type_url = xds_type_url(r.type),
+			.version_info = r.version,
+			.response_nonce = r.nonce,
+		};
+		struct sotw_result res;
+		char *err = NULL;
+
+		assert_true(k < 8);
+		/* The shared body length is the encoded one. */
+		{
+			size_t len = sotw_response_encode_body(&r, NULL);
+			uint8_t *buf = malloc(len);
+
+			assert_int_equal(sotw_response_encode_body(&r, buf), len);
+			free(buf);
+		}
+		types[k] = r.type;
+		nkept[k] = r.nkept;
+		ns[k++] = r.n;
+		/* Same subscription as before: the request repeats it. */
+		ack.resource_names = NULL;
+		ack.n_resource_names = 0;
+		if (r.type == XDS_ENDPOINT || st->types[r.type].names != NULL) {
+			const struct ads_names *l = st->types[r.type].names;
+
+			ack.resource_names = l->v;
+			ack.n_resource_names = l->n;
+		}
+		sotw_response_free(&r);
+		assert_int_equal(sotw_handle_request(st, &ack, &res, &err), 0);
+		assert_int_equal(res.verdict, ADS_ACK);
+		assert_false(res.subscription_changed);
+	}
+	return k;
+}
+
+static void
+test_change_work_per_stream(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_stream *st = calloc(NSTREAMS, sizeof *st);
+	struct snapshot *s0 = build_many(0), *s1 = build_many(1);
+	const char **eds = calloc(NRES, sizeof *eds), **half = calloc(NRES / 2, sizeof *half);
+	enum xds_type types[8];
+	size_t nkept[8], ns[8], k;
+	uint64_t shared, per_stream, made;
+
+	(void)f;
+	for (int i = 0; i < NRES; i++) {
+		eds[i] = s0->types[XDS_ENDPOINT].items[i].name;
+		if (i < NRES / 2)
+			half[i] = s0->types[XDS_CLUSTER].items[i].name;
+	}
+	for (int i = 0; i < NSTREAMS; i++) {
+		bool named = i % 2 == 1;
+		struct sotw_request cds = {
+			.type_url = xds_type_url(XDS_CLUSTER), .response_nonce = "",
+			.resource_names = named ? half : NULL,
+			.n_resource_names = named ? NRES / 2 : 0,
+		}, eds_req = {
+			.type_url = xds_type_url(XDS_ENDPOINT), .response_nonce = "",
+			.resource_names = eds, .n_resource_names = NRES,
+		};
+		struct sotw_result res;
+		char *err = NULL;
+
+		sotw_init(&st[i]);
+		assert_int_equal(sotw_handle_request(&st[i], &cds, &res, &err), 0);
+		assert_int_equal(sotw_handle_request(&st[i], &eds_req, &res, &err), 0);
+		k = drain(&st[i], s0, types, nkept, ns);
+		assert_int_equal(k, 2);
+		assert_int_equal(ns[0], named ? NRES / 2 : NRES);
+		assert_int_equal(ns[1], NRES);
+	}
+
+	sotw_work.shared_visits = 0;
+	sotw_work.stream_visits = 0;
+	sotw_work.plans_made = 0;
+	for (int i = 0; i < NSTREAMS; i++) {
+		bool named = i % 2 == 1;
+
+		k = drain(&st[i], s1, types, nkept, ns);
+		/* CDS with the lost cluster kept, EDS, the CDS withdrawal. */
+		assert_int_equal(k, 3);
+		assert_int_equal(types[0], XDS_CLUSTER);
+		assert_int_equal(nkept[0], 1);
+		assert_int_equal(ns[0], named ? NRES / 2 : NRES + 1);
+		assert_int_equal(types[1], XDS_ENDPOINT);
+		assert_int_equal(ns[1], NRES - 1);
+		assert_int_equal(types[2], XDS_CLUSTER);
+		assert_int_equal(nkept[2], 0);
+		assert_int_equal(ns[2], named ? NRES / 2 - 1 : NRES);
+		assert_false(sotw_next_response(&st[i], s1, &(struct sotw_response){ 0 }));
+	}
+	shared = sotw_work.shared_visits;
+	per_stream = sotw_work.stream_visits;
+	made = sotw_work.plans_made;
+	print_message("change: %" PRIu64 " plans, %" PRIu64 " shared visits, "
+	    "%" PRIu64 " per-stream visits over %d streams\n", made, shared,
+	    per_stream, NSTREAMS);
+	/* Per group and type: the diff plan, the withdrawal's selection. */
+	assert_true(made <= 6);
+	assert_true(shared <= 6 * 2 * (NRES + 1));
+	/* What changed for a stream: one kept copy. */
+	assert_true(per_stream <= 2 * NSTREAMS);
+
+	/* A few names in the big set (looked up, not merged): exactly the
+	 * ones that exist, in order. */
+	{
+		const char *few[] = { "ns/svc01999/80/x", "nope", "ns/svc00005/80/x",
+		    "ns/svc00008/80/x" };
+		struct sotw_request cds = {
+			.type_url = xds_type_url(XDS_CLUSTER), .response_nonce = "",
+			.resource_names = few, .n_resource_names = 4,
+		};
+		struct sotw_result res;
+		struct sotw_response r;
+		char *err = NULL;
+
+		sotw_free(&st[0]);
+		sotw_init(&st[0]);
+		assert_int_equal(sotw_handle_request(&st[0], &cds, &res, &err), 0);
+		assert_true(sotw_next_response(&st[0], s1, &r));
+		assert_int_equal(r.n, 2);
+		assert_string_equal(r.items[0]->name, "ns/svc00005/80/x");
+		assert_string_equal(r.items[1]->name, "ns/svc01999/80/x");
+		sotw_response_free(&r);
+	}
+
+	for (int i = 0; i < NSTREAMS; i++)
+		sotw_free(&st[i]);
+	free(st);
+	free(eds);
+	free(half);
+	sotw_plan_cache_clear();
+	snapshot_unref(s0);
+	snapshot_unref(s1);
+}
+
 static void
 test_encode_response(void **state)
 {
@@ -1152,6 +1391,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_subscriptions_interned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_selection_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_work_per_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_subscription, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_large, setup, teardown),
 	};
