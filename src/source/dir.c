@@ -48,8 +48,8 @@
  * stat change (git's "racily clean" problem): re-read it next time. */
 #define RACY_NS ((int64_t)2 * 1000 * 1000 * 1000)
 
-static int64_t
-ts_ns(const struct timespec *ts)
+int64_t
+dir_ts_ns(const struct timespec *ts)
 {
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
@@ -181,8 +181,8 @@ cache_cmp(const void *a, const void *b)
 
 /* The walk visits files in strictly increasing path order and the old
  * cache is sorted the same way, so a lookup is a merge step. */
-static struct cache_entry *
-cache_find(struct scan *s, const char *path)
+struct cache_entry *
+dir_cache_find(struct scan *s, const char *path)
 {
 	struct source_dir *sd = s->sd;
 
@@ -196,184 +196,6 @@ cache_find(struct scan *s, const char *path)
 		s->cursor++;
 	}
 	return NULL;
-}
-
-
-static bool
-cache_matches(const struct cache_entry *c, const struct stat *st)
-{
-	return !c->racy && c->dev == st->st_dev && c->ino == st->st_ino &&
-	    c->size == st->st_size && c->mtime_ns == ts_ns(&st->st_mtim) &&
-	    c->ctime_ns == ts_ns(&st->st_ctim);
-}
-
-void
-dir_scan_emit(struct scan *s, struct source_blob *b)
-{
-	struct source_file f = { 0 };
-
-	source_file_from_blob(&f, b);
-	ARRAY_PUSH(s->out->files, s->out->n, s->out->cap, f);
-}
-
-/* A file the walk found unchanged since the previous scan. */
-static void
-emit(struct scan *s, const struct cache_entry *c)
-{
-	if (!s->delta_out)
-		dir_scan_emit(s, c->blob);
-}
-
-/* Whether a file read again has the bytes of old, whose own bytes may have
- * been released after their build (then its hash, which is all a consumer
- * compares, tells). */
-static bool
-same_bytes(const struct source_blob *old, const struct source_blob *fresh)
-{
-	if (old->len != fresh->len)
-		return false;
-	if (old->data == NULL)
-		return old->hash == fresh->hash;
-	return memcmp(old->data, fresh->data, fresh->len) == 0;
-}
-
-/* A file the walk read again: handed out if its bytes differ from what
- * the previous scan handed out under the same path (old, may be NULL). */
-static void
-emit_read(struct scan *s, struct cache_entry *c, struct cache_entry *old)
-{
-	if (old != NULL)
-		old->seen = true;
-	if (old != NULL && same_bytes(old->blob, c->blob)) {
-		/* Same bytes (touched, or rewritten alike): keep the blob the
-		 * consumers already hold. */
-		source_blob_unref(c->blob);
-		c->blob = source_blob_ref(old->blob);
-		c->path = c->blob->path;
-		emit(s, c);
-		return;
-	}
-	s->changed = true;
-	dir_scan_emit(s, c->blob);
-}
-
-static void
-too_large(struct scan *s, uintmax_t size, bool at_least)
-{
-	diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
-	    "file is %s%ju bytes, more than max-file-bytes (%zu); not read",
-	    at_least ? "at least " : "", size, s->sd->max_file_bytes);
-}
-
-/* Reads the whole file; returns NULL (with a diagnostic) on failure. */
-static char *
-read_all(struct scan *s, int fd, size_t hint, size_t *len_out)
-{
-	size_t max = s->sd->max_file_bytes;
-	size_t cap = hint + 1 > max + 1 ? max + 1 : hint + 1, len = 0;
-	char *data = xmalloc(cap + 1);
-
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			if (cap > max) {
-				too_large(s, len, true);
-				free(data);
-				return NULL;
-			}
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			data = xrealloc(data, cap + 1);
-		}
-		n = read(fd, data + len, cap - len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
-			    "cannot read: %s", strerror(errno));
-			free(data);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > max) {
-		too_large(s, len, true);
-		free(data);
-		return NULL;
-	}
-	data[len] = '\0';
-	*len_out = len;
-	return data;
-}
-
-/* Emits one file, from the cache when its stat is unchanged. Returns true
- * if it was emitted and inotify on its directory is enough to notice its
- * next change (not racy, a single link). */
-static bool
-read_file(struct scan *s, int dfd, const char *name, const struct stat *st)
-{
-	struct source_dir *sd = s->sd;
-	struct cache_entry *old = cache_find(s, rel_of(s)), c;
-	struct stat fst;
-	char *data, *ns;
-	size_t len;
-	int fd;
-
-	if ((uintmax_t)st->st_size > sd->max_file_bytes) {
-		too_large(s, (uintmax_t)st->st_size, false);
-		return false;
-	}
-	if (old != NULL && cache_matches(old, st)) {
-		emit(s, old);
-		dir_carry_one(s, old);
-		return st->st_nlink == 1;
-	}
-	/* O_NONBLOCK: never hang on a FIFO swapped in since the stat. */
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return false; /* deleted since readdir: an event follows */
-		diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
-		    "cannot open: %s", strerror(errno));
-		return false;
-	}
-	if (fstat(fd, &fst) == -1 || !S_ISREG(fst.st_mode)) {
-		diag_add(&s->out->diags, DIAG_ERROR, rel_of(s), 0, 0,
-		    "not a regular file; not read");
-		close(fd);
-		return false;
-	}
-	if ((uintmax_t)fst.st_size > sd->max_file_bytes) {
-		too_large(s, (uintmax_t)fst.st_size, false);
-		close(fd);
-		return false;
-	}
-	data = read_all(s, fd, (size_t)fst.st_size, &len);
-	close(fd);
-	if (data == NULL)
-		return false;
-	sd->stats.files_read++;
-	ns = source_namespace_of(rel_of(s));
-	c = (struct cache_entry){
-		.dev = fst.st_dev,
-		.ino = fst.st_ino,
-		.size = fst.st_size,
-		.mtime_ns = ts_ns(&fst.st_mtim),
-		.ctime_ns = ts_ns(&fst.st_ctim),
-		.blob = source_blob_new(rel_of(s), ns, data, len,
-		    hash_bytes(data, len)),
-	};
-	free(ns);
-	source_blob_pool_bytes(c.blob, &sd->bytes);
-	c.path = c.blob->path;
-	c.racy = (int64_t)len != (int64_t)fst.st_size ||
-	    c.mtime_ns >= s->now_ns - sd->racy_ns ||
-	    c.ctime_ns >= s->now_ns - sd->racy_ns;
-	emit_read(s, &c, old);
-	ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, c);
-	return !c.racy && fst.st_nlink == 1;
 }
 
 static void scan_dir(struct scan *s, int fd, const struct stat *st);
@@ -536,7 +358,7 @@ visit(struct scan *s, int dfd, struct dent *e)
 		if (wd != -1)
 			ARRAY_PUSH(s->file_wds, s->nfile_wds, s->capfile_wds, wd);
 	}
-	return read_file(s, dfd, e->name, &e->st) && !e->is_link;
+	return dir_read_file(s, dfd, e->name, &e->st) && !e->is_link;
 }
 
 /* Directory records are kept in walk order: the root first, then every
@@ -675,8 +497,8 @@ reuse_dir(struct scan *s, int fd, struct dir_record *old, size_t slot)
 			ok = reuse_clean_subdir(s) ||
 			    (reuse_dir_fd(s, &fd, base) != -1 &&
 			    enter_dir(s, fd, kids[i].name, false));
-		} else if ((c = cache_find(s, rel_of(s))) != NULL && !c->racy) {
-			emit(s, c);
+		} else if ((c = dir_cache_find(s, rel_of(s))) != NULL && !c->racy) {
+			dir_emit(s, c);
 			dir_carry_one(s, c);
 			ok = true;
 		} else {
@@ -805,198 +627,6 @@ file_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-/* 16 hex digits over the (path, content hash) list in path order. This
- * loop is the one step of an event-driven scan that is O(tree); it runs
- * only when something changed. An order-free sum of per-file terms would
- * make it O(change), at the price of every directory revision (golden
- * dumps, persisted state) changing once. */
-static char *
-revision_of(const struct cache_entry *files, size_t n)
-{
-	struct hash_state *st = hash_begin();
-	char hex[17];
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char le[8];
-		uint64_t h = files[i].blob->hash;
-
-		for (int b = 0; b < 8; b++)
-			le[b] = (unsigned char)(h >> (8 * b));
-		hash_update(st, files[i].path, strlen(files[i].path) + 1);
-		hash_update(st, le, sizeof le);
-	}
-	hash_hex(hash_end(st), hex);
-	return xstrdup(hex);
-}
-
-/* --- the revision's records ---------------------------------------------- */
-
-/* A delta scan changes a few files of the tree, but the revision is one
- * hash over every (path, content hash) in path order (docs/decisions.md:
- * kept so revisions do not change). Hashing it from the cache visits
- * every file's blob (a cache miss each); the records below are those
- * bytes kept in one buffer, edited where the delta says and hashed in
- * one pass over contiguous memory. */
-
-static void
-rev_put(char **buf, size_t *len, size_t *cap, uint32_t **off, size_t *n,
-    size_t *ocap, const char *path, uint64_t hash)
-{
-	size_t pl = strlen(path) + 1;
-
-	if (*len + pl + 8 > *cap) {
-		*cap = 2 * (*len + pl + 8) + 4096;
-		*buf = xrealloc(*buf, *cap);
-	}
-	ARRAY_PUSH(*off, *n, *ocap, (uint32_t)*len);
-	memcpy(*buf + *len, path, pl);
-	for (int b = 0; b < 8; b++)
-		(*buf)[*len + pl + (size_t)b] = (char)(unsigned char)(hash >> (8 * b));
-	*len += pl + 8;
-}
-
-/* The records of every cached file, from the cache. */
-static void
-rev_rebuild(struct source_dir *sd)
-{
-	size_t ocap = sd->ncache + 1;
-
-	sd->rev.len = 0;
-	sd->rev.n = 0;
-	free(sd->rev.off);
-	sd->rev.off = xreallocarray(NULL, ocap, sizeof *sd->rev.off);
-	for (size_t i = 0; i < sd->ncache; i++)
-		rev_put(&sd->rev.buf, &sd->rev.len, &sd->rev.cap, &sd->rev.off,
-		    &sd->rev.n, &ocap, sd->cache[i].path, sd->cache[i].blob->hash);
-	/* Offsets are 32 bits: a tree past 4 GiB of paths hashes as before. */
-	sd->rev.valid = sd->rev.len < UINT32_MAX;
-}
-
-static int
-rev_path_cmp(const void *key, const void *elem, void *ctx)
-{
-	const struct source_dir *sd = ctx;
-
-	return strcmp(key, sd->rev.buf + *(const uint32_t *)elem);
-}
-
-/* First record at or after path, from record `from` on. */
-static size_t
-rev_search(const struct source_dir *sd, size_t from, const char *path)
-{
-	size_t lo = from, hi = sd->rev.n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (rev_path_cmp(path, &sd->rev.off[mid], (void *)sd) > 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static int
-str_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The records edited by a delta (out: the files read with new bytes,
- * sorted by path, and the paths removed): the runs of records between
- * the changes are block copies. False when the result does not hold as
- * many records as the cache has files (then rebuild). */
-static bool
-rev_apply_delta(struct source_dir *sd, const struct source_files *out)
-{
-	const char **gone = xreallocarray(NULL, out->n_removed + 1, sizeof *gone);
-	char *buf = NULL;
-	uint32_t *off = NULL;
-	size_t len = 0, cap = sd->rev.len + 4096, n = 0, ocap = sd->ncache + 1;
-	size_t at = 0, f = 0, g = 0;
-	bool ok;
-
-	if (out->n_removed > 0)
-		memcpy(gone, out->removed, out->n_removed * sizeof *gone);
-	qsort(gone, out->n_removed, sizeof *gone, str_ptr_cmp);
-	buf = xmalloc(cap);
-	off = xreallocarray(NULL, ocap, sizeof *off);
-	while (f < out->n || g < out->n_removed) {
-		const char *fp = f < out->n ? out->files[f].path : NULL;
-		const char *gp = g < out->n_removed ? gone[g] : NULL;
-		const char *path = fp == NULL ? gp : gp == NULL ? fp :
-		    strcmp(fp, gp) <= 0 ? fp : gp;
-		size_t p = rev_search(sd, at, path), bytes;
-
-		/* The records before the change, as one block. */
-		bytes = (p < sd->rev.n ? sd->rev.off[p] : sd->rev.len) -
-		    (at < sd->rev.n ? sd->rev.off[at] : sd->rev.len);
-		if (bytes > 0) {
-			if (len + bytes > cap) {
-				cap = 2 * (len + bytes);
-				buf = xrealloc(buf, cap);
-			}
-			memcpy(buf + len, sd->rev.buf + sd->rev.off[at], bytes);
-			for (size_t i = at; i < p; i++)
-				ARRAY_PUSH(off, n, ocap, (uint32_t)(len +
-				    sd->rev.off[i] - sd->rev.off[at]));
-			len += bytes;
-		}
-		at = p;
-		/* The old record of the path goes (replaced or removed). */
-		if (at < sd->rev.n && strcmp(sd->rev.buf + sd->rev.off[at], path) == 0)
-			at++;
-		if (path == fp) {
-			rev_put(&buf, &len, &cap, &off, &n, &ocap, fp,
-			    out->files[f].hash);
-			f++;
-			if (gp != NULL && strcmp(gp, fp) == 0)
-				g++;
-		} else
-			g++;
-	}
-	if (at < sd->rev.n) {
-		size_t bytes = sd->rev.len - sd->rev.off[at];
-
-		if (len + bytes > cap) {
-			cap = len + bytes;
-			buf = xrealloc(buf, cap);
-		}
-		memcpy(buf + len, sd->rev.buf + sd->rev.off[at], bytes);
-		for (size_t i = at; i < sd->rev.n; i++)
-			ARRAY_PUSH(off, n, ocap, (uint32_t)(len +
-			    sd->rev.off[i] - sd->rev.off[at]));
-		len += bytes;
-	}
-	free(gone);
-	free(sd->rev.buf);
-	free(sd->rev.off);
-	sd->rev.buf = buf;
-	sd->rev.len = len;
-	sd->rev.cap = cap;
-	sd->rev.off = off;
-	sd->rev.n = n;
-	ok = n == sd->ncache && len < UINT32_MAX;
-	sd->rev.valid = ok;
-	return ok;
-}
-
-/* The revision of the cache after a scan: the records edited by the
- * delta handed out, or rebuilt. */
-static char *
-rev_revision(struct source_dir *sd, const struct source_files *out)
-{
-	char hex[17];
-
-	if (!out->delta || !sd->rev.valid || !rev_apply_delta(sd, out))
-		rev_rebuild(sd);
-	if (!sd->rev.valid)
-		return revision_of(sd->cache, sd->ncache);
-	hash_hex(hash_bytes(sd->rev.buf, sd->rev.len), hex);
-	return xstrdup(hex);
-}
-
 void
 source_dir_set_delta(struct source_dir *sd, bool on)
 {
@@ -1038,7 +668,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	sd->gen++;
 	memset(&sd->stats, 0, sizeof sd->stats);
 	clock_gettime(CLOCK_REALTIME, &now);
-	s.now_ns = ts_ns(&now);
+	s.now_ns = dir_ts_ns(&now);
 
 	ARRAY_PUSH(s.stack, s.depth, s.stackcap,
 	    ((struct devino){ st.st_dev, st.st_ino, 0 }));
@@ -1076,7 +706,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	    sd->revision != NULL) {
 		out->revision = xstrdup(sd->revision);
 	} else {
-		out->revision = rev_revision(sd, out);
+		out->revision = dir_rev_revision(sd, out);
 		free(sd->revision);
 		sd->revision = xstrdup(out->revision);
 	}

@@ -238,4 +238,12 @@ void dir_carry_dirs_retire(struct source_dir *sd, struct scan *s,
 void dir_carry_quiet_not_build(struct source_dir *sd, struct scan *s);
 void dir_carry_quiet_not_free(struct source_dir *sd, struct scan *s);
 
+/* dir_read.c: the files a scan visits; dir_rev.c: the revision. */
+int64_t dir_ts_ns(const struct timespec *ts);
+struct cache_entry *dir_cache_find(struct scan *s, const char *path);
+void dir_emit(struct scan *s, const struct cache_entry *c);
+bool dir_read_file(struct scan *s, int dfd, const char *name,
+    const struct stat *st);
+char *dir_rev_revision(struct source_dir *sd, const struct source_files *out);
+
 #endif

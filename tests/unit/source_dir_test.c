@@ -208,7 +208,7 @@ wait_change(struct fx *f, int timeout_ms)
 		int r;
 
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		spent = (ts_ns(&t) - ts_ns(&t0)) / 1000000;
+		spent = (dir_ts_ns(&t) - dir_ts_ns(&t0)) / 1000000;
 		left = timeout_ms - spent;
 		if (left <= 0)
 			return 0;

@@ -1,0 +1,129 @@
+/* Shared by the files of incremental builds only (dag.h is their API):
+ * parts.c (the cache of group DAGs and the build), parts_keys.c (the
+ * keys and the grouping), parts_assemble.c (the union of the parts) and
+ * parts_statuses.c (its statuses). */
+#ifndef CAIRN_DAG_PARTS_INTERNAL_H
+#define CAIRN_DAG_PARTS_INTERNAL_H
+
+#include "dag/build_internal.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct unit_keys;
+
+/* The assembled arrays, in the order of asm_arrays (parts_assemble.c). */
+enum { ASM_ARRAY_VHOSTS, ASM_ARRAY_CLUSTERS, ASM_ARRAY_ENDPOINTS,
+	ASM_ARRAY_SECRETS, ASM_ARRAY_TLS_FILES, ASM_ARRAY_STATUSES, ASM_NARRAYS };
+
+/* Where one part's elements start in each assembled array. */
+struct part_at {
+	size_t n[ASM_NARRAYS];
+};
+
+/* A built group: the ids of its files (in unit order) and its DAG. */
+struct dag_part_entry {
+	uint64_t hash; /* of ids; 0 = empty slot */
+	uint64_t *ids;
+	size_t nids;
+	struct dag *dag;
+	bool used; /* by the current build */
+};
+
+struct dag_cache {
+	struct dag_part_entry *slots; /* open addressing, cap a power of 2 */
+	size_t n, cap;
+	uint64_t cfg_fp; /* parts are only valid for the config they saw */
+	/* Files of file-backed Secrets, read by the caller before a build;
+	 * their hash is part of the TLS group's key. Borrowed, or NULL. */
+	const struct tls_material *material;
+	struct dag_cache_stats stats;
+	bool verify_keys; /* CAIRN_DAG_VERIFY: dag_verify_object_keys */
+	struct unit_keys *units; /* open addressing by id, cap a power of 2 */
+	size_t nunits, ucap;
+	/* The last build's units (ids in order) and their grouping: a build
+	 * whose changed units keep their keys keeps the grouping. */
+	uint64_t *prev_ids;
+	size_t *prev_group_of, prev_n, prev_tls_group;
+	/* The last build's parts in order (prev_dag's, borrowed) and which
+	 * of its arrays were assembled in order without a sort (ASM_*): where
+	 * two neighbouring parts are both the same again, their order is
+	 * known without a comparison. */
+	struct dag **prev_parts;
+	size_t prev_nparts;
+	unsigned prev_in_order;
+	/* HTTPRoutes resolved per file version (gateway_memo.c), for the
+	 * groups built; objs_units: the unit of each object of the group
+	 * built. */
+	struct gw_memo *gw_memo;
+	uint64_t *objs_units;
+	size_t objs_units_cap;
+	/* The last assembled DAG (a reference) and where each of its parts'
+	 * elements start in its arrays (prev_nparts + 1 entries): a part at
+	 * the same position again is found there, and a run of such parts
+	 * is one block of the last arrays (patch_runs). Its statuses,
+	 * patched with the changed parts', are the next build's
+	 * (statuses_patch). */
+	struct dag *prev_dag;
+	struct part_at *prev_at;
+};
+
+/* An array being assembled from sorted runs (one per part): only where
+ * two runs meet is the order checked; if it breaks, the whole array is
+ * sorted at the end. Parts mostly follow each other in order (a group's
+ * first file by path, namespaces by directory). */
+struct runs {
+	char *base;
+	size_t n, elem;
+	int (*cmp)(const void *, const void *);
+	bool sorted;
+	/* Parts by position: changed[i] counts the parts up to i that are
+	 * not the last assembly's part at i (NULL: compare every boundary);
+	 * last: the part of the last run added. */
+	const size_t *changed;
+	size_t last;
+	bool known; /* the next run's boundary is known to be in order */
+};
+
+enum { ASM_VHOSTS = 1, ASM_CLUSTERS = 2, ASM_ENDPOINTS = 4, ASM_SECRETS = 8,
+	ASM_TLS_FILES = 16, ASM_STATUSES = 32 };
+
+void parts_runs_init(struct runs *r, void *base, size_t elem,
+    int (*cmp)(const void *, const void *), const size_t *changed);
+
+void parts_runs_add(struct runs *r, const void *src, size_t n, size_t i);
+
+size_t parts_runs_finish(struct runs *r);
+
+size_t parts_statuses_assemble(struct dag_object_status *out,
+    struct dag **parts, size_t nparts, const size_t *changed, bool *in_order);
+
+bool parts_statuses_patch(struct dag *dag, const struct dag *prev,
+    struct dag **old, size_t nold, struct dag **now, size_t nnow);
+
+void parts_units_clear(struct dag_cache *c);
+
+void parts_units_group(struct dag_cache *c, const struct dag_unit *units,
+    size_t n, size_t *group_of, size_t *tls_group);
+
+void parts_grouping_save(struct dag_cache *c, const struct dag_unit *units,
+    size_t n, const size_t *group_of, size_t tls_group);
+
+bool parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
+    size_t n, size_t *group_of, size_t *tls_group);
+
+uint64_t parts_owners_fingerprint(struct dag_cache *c,
+    const struct dag_unit *units, const size_t *members, size_t n,
+    const struct fqdn_ledger *owners,
+    const char **contested, size_t ncontested);
+
+bool parts_unit_live(void *ctx, uint64_t id);
+
+struct dag *dag_assemble(struct dag **parts, size_t nparts,
+    const size_t *changed, unsigned known, unsigned *in_order,
+    const struct dag *prev,
+    const struct part_at *prev_at, size_t prev_nparts, struct part_at *at,
+    size_t *blocks);
+
+#endif

@@ -1,0 +1,136 @@
+/* Shared by the files of the pipeline only (pipeline.h is its API):
+ * pipeline.c (life cycle, builds, results), pipeline_files.c (the file
+ * table: entries, parsing, updates from a source), pipeline_owners.c
+ * (FQDN claims and the ledger) and pipeline_persist.c (last-good
+ * copies). */
+#ifndef CAIRN_PIPELINE_INTERNAL_H
+#define CAIRN_PIPELINE_INTERNAL_H
+
+#include "pipeline.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the pipeline remembers of one file between rebuilds. */
+struct file_entry {
+	char *path;
+	struct loaded_file *good; /* last version that parsed, or NULL */
+	struct loaded_file *latest; /* the current version if it failed */
+	uint64_t serial; /* of good: new for every version (dag_unit.id) */
+	/* A hash of good's FQDN claims (§6a), 0 without good; counted in
+	 * pipeline.claims_total while the entry exists. */
+	uint64_t claims_hash;
+	bool moved; /* handed to the next generation (path still readable) */
+	bool restored; /* good was read back from the persisted copy */
+	char *store_note; /* a persisted copy refused (corrupt), or NULL */
+	uint64_t persist_failed; /* content hash whose copy failed (logged once) */
+	bool persisted; /* good has its copy on disk (after the last build) */
+	/* What a build reads of good, copied here when good changes
+	 * (pipeline_entry_view; valid while view_serial == serial): the file table,
+	 * the units and the Secrets' files walk the entries alone, not
+	 * every loaded file (a cache miss each at 10,000 files). */
+	uint64_t view_serial;
+	struct object **view_objs;
+	size_t view_nobjs, view_ndiags;
+	char view_hash[17];
+	bool view_secret_files; /* some Secret of good names a file */
+};
+
+/* What results may still point into after the pipeline let go of it:
+ * good versions replaced or deleted, and entries' paths. Every result
+ * holds the keep that was newest when it was built, and each keep holds
+ * the next newer one, so whatever is retired into the newest keep lives
+ * until every result older than the retirement is freed (in any order,
+ * on any thread): a result owns what it points to, at no cost per file
+ * left alone. */
+struct build_keep {
+	atomic_uint refs;
+	struct loaded_file **files;
+	size_t nfiles, fcap;
+	char **paths;
+	size_t npaths, pcap;
+	struct build_keep *newer; /* a reference, or NULL */
+};
+
+struct gateway_tcache {
+	char *name; /* "<ns>/<name>" */
+	struct translate_cache *cache;
+};
+
+struct pipeline {
+	struct build_keep *keep; /* the newest: pipeline_retire into it */
+	struct load_options lo;
+	struct arena scratch; /* the YAML tree of the file being loaded */
+	/* Serialized resources of the last build, reused when unchanged. */
+	struct translate_cache *tcache;
+	/* The same for each served Gateway's snapshot, in the order of
+	 * dag->gateways (by "<ns>/<name>"). */
+	struct gateway_tcache *gw_tcaches;
+	size_t ngw_tcaches;
+	/* The DAGs of groups of unchanged files, reused (dag.h). */
+	struct dag_cache *dcache;
+	/* Files of file-backed Secrets, read before each DAG build. */
+	struct tls_material *material;
+	uint64_t next_serial;
+	struct file_entry *entries; /* sorted by path */
+	size_t n, cap;
+	/* Every FQDN claim in effect and when it was first seen (§6a). */
+	struct fqdn_ledger owners;
+	/* The claims of the files in effect changed since they were last
+	 * recorded (claims_sum differs), or nothing was recorded yet. */
+	bool claims_stale;
+	/* The sum of every entry's claims_hash, kept up to date as entries
+	 * change (entry_claims), and its value when claims were recorded. */
+	uint64_t claims_total, claims_sum;
+	/* What the last pipeline_entries_update changed: paths of entries parsed,
+	 * restored or added (borrowed from the entries), and paths of
+	 * entries deleted (owned). A delta build persists from these alone. */
+	const char **touched;
+	size_t ntouched, touched_cap;
+	char **gone;
+	size_t ngone, gone_cap;
+	/* Paths of entries gone from the source's list but kept because the
+	 * source reported them unreadable: a delta does not name them again,
+	 * so each delta build checks whether they are still reported. */
+	char **held;
+	size_t nheld, held_cap;
+	char *owners_revision; /* git: the commit the order was taken from */
+	struct lastgood *lg; /* borrowed, or NULL */
+	bool persist_pending; /* the last build left its copies to save */
+	bool persist_later; /* every build leaves them (pipeline_defer_persist) */
+};
+
+void pipeline_file_entry_clear(struct file_entry *e);
+
+void pipeline_held_clear(struct pipeline *p);
+
+void pipeline_retire(struct pipeline *p, struct loaded_file *lf, char *path);
+
+void pipeline_changes_clear(struct pipeline *p);
+
+uint64_t pipeline_claims_hash_of(const struct file_entry *e);
+
+void pipeline_entry_view(struct file_entry *e);
+
+bool pipeline_owners_record(struct pipeline *p);
+
+void pipeline_owners_from_history(struct pipeline *p,
+    const struct source_files *files);
+
+struct file_entry *pipeline_entry_find(struct pipeline *p, const char *path);
+
+bool pipeline_source_reported(const struct source_files *files,
+    const char *path);
+
+const struct source_file *pipeline_files_find(
+    const struct source_files *files, const char *path);
+
+void pipeline_entries_update(struct pipeline *p,
+    const struct source_files *files);
+
+bool pipeline_persist(struct pipeline *p, const struct source_files *files,
+    size_t max_puts);
+
+#endif
