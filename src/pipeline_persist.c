@@ -19,6 +19,28 @@
 static bool persist_delta(struct pipeline *p, const struct source_files *files,
     size_t max_puts);
 
+/* Save e's good version (its bytes sf) as its last good copy; a failure is
+ * logged once per version and leaves the file out after a restart. */
+static void
+persist_one(struct pipeline *p, struct file_entry *e,
+    const struct source_file *sf)
+{
+	char *err;
+
+	if (lastgood_put(p->lg, e->path, sf->data, sf->len, sf->hash,
+	    &err) < 0) {
+		if (e->persist_failed != sf->hash)
+			log_warning("%s: last good copy not saved: %s; after a "
+			    "restart a broken save of it would leave it out",
+			    e->path, err);
+		e->persist_failed = sf->hash;
+		free(err);
+	} else {
+		e->persist_failed = 0;
+		e->persisted = true;
+	}
+}
+
 bool
 pipeline_persist(struct pipeline *p, const struct source_files *files,
     size_t max_puts)
@@ -83,23 +105,11 @@ pipeline_persist(struct pipeline *p, const struct source_files *files,
 	for (size_t q = 0; q < nput; q++) {
 		struct file_entry *e = &p->entries[put[q]];
 		const struct source_file *sf;
-		char *err;
 
 		while (strcmp(files->files[j].path, e->path) != 0)
 			j++;
 		sf = &files->files[j];
-		if (lastgood_put(p->lg, e->path, sf->data, sf->len, sf->hash,
-		    &err) < 0) {
-			if (e->persist_failed != sf->hash)
-				log_warning("%s: last good copy not saved: %s; after a "
-				    "restart a broken save of it would leave it out",
-				    e->path, err);
-			e->persist_failed = sf->hash;
-			free(err);
-		} else {
-			e->persist_failed = 0;
-			e->persisted = true;
-		}
+		persist_one(p, e, sf);
 	}
 	if (lastgood_flush(p->lg) > 0)
 		for (size_t q = 0; q < nput; q++) {
@@ -153,20 +163,8 @@ persist_delta(struct pipeline *p, const struct source_files *files,
 	for (size_t q = 0; q < nput; q++) {
 		struct file_entry *e = put[q];
 		const struct source_file *sf = pipeline_files_find(files, e->path);
-		char *err;
 
-		if (lastgood_put(p->lg, e->path, sf->data, sf->len, sf->hash,
-		    &err) < 0) {
-			if (e->persist_failed != sf->hash)
-				log_warning("%s: last good copy not saved: %s; after a "
-				    "restart a broken save of it would leave it out",
-				    e->path, err);
-			e->persist_failed = sf->hash;
-			free(err);
-		} else {
-			e->persist_failed = 0;
-			e->persisted = true;
-		}
+		persist_one(p, e, sf);
 	}
 	if (lastgood_flush(p->lg) > 0)
 		for (size_t q = 0; q < nput; q++)

@@ -200,6 +200,25 @@ gw_hostname_intersect(const char *listener, const char *route)
 	return NULL;
 }
 
+/* Appends to hosts (nhosts so far) each of a route's hostnames intersected
+ * with the listener's, once each, and returns the new count: the hosts a
+ * route attached to that listener serves. */
+size_t
+gw_route_hosts_add(const char *listener, char *const *route_hosts, size_t n,
+    const char **hosts, size_t nhosts)
+{
+	for (size_t h = 0; h < n; h++) {
+		const char *x = gw_hostname_intersect(listener, route_hosts[h]);
+		bool dup = false;
+
+		for (size_t k = 0; x && k < nhosts; k++)
+			dup = dup || strcmp(hosts[k], x) == 0;
+		if (x != NULL && !dup)
+			hosts[nhosts++] = x;
+	}
+	return nhosts;
+}
+
 /* --- GatewayClasses and Gateways --------------------------------------------- */
 
 static bool

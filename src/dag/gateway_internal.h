@@ -123,6 +123,8 @@ bool gw_namespace_allowed(const struct gw_state *s, const struct object *gw,
     const struct gw_listener *l, const char *ns);
 
 const char *gw_hostname_intersect(const char *listener, const char *route);
+size_t gw_route_hosts_add(const char *listener, char *const *route_hosts,
+    size_t n, const char **hosts, size_t nhosts);
 
 ssize_t gw_gateway_index(const struct gw_state *s, const char *ns,
     const char *name);

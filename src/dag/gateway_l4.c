@@ -122,16 +122,8 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		if (!tlsroute || lr->nhostnames == 0) {
 			hosts[nhosts++] = l->hostname; /* NULL: any SNI */
 		} else {
-			for (size_t h = 0; h < lr->nhostnames; h++) {
-				const char *x = gw_hostname_intersect(l->hostname,
-				    lr->hostnames[h]);
-				bool dup = false;
-
-				for (size_t k = 0; x && k < nhosts; k++)
-					dup = dup || strcmp(hosts[k], x) == 0;
-				if (x != NULL && !dup)
-					hosts[nhosts++] = x;
-			}
+			nhosts = gw_route_hosts_add(l->hostname, lr->hostnames,
+			    lr->nhostnames, hosts, nhosts);
 		}
 		if (nhosts == 0)
 			continue;

@@ -571,16 +571,8 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 		if (hr->nhostnames == 0) {
 			hosts[nhosts++] = l->hostname ? l->hostname : "*";
 		} else {
-			for (size_t h = 0; h < hr->nhostnames; h++) {
-				const char *x = gw_hostname_intersect(l->hostname,
-				    hr->hostnames[h]);
-				bool dup = false;
-
-				for (size_t k = 0; x && k < nhosts; k++)
-					dup = dup || strcmp(hosts[k], x) == 0;
-				if (x != NULL && !dup)
-					hosts[nhosts++] = x;
-			}
+			nhosts = gw_route_hosts_add(l->hostname, hr->hostnames,
+			    hr->nhostnames, hosts, nhosts);
 		}
 		if (nhosts == 0)
 			continue;
