@@ -139,6 +139,10 @@ struct dag_gw_parent_status *gw_parent_open(struct gw_state *s,
     const struct object *route, size_t st, size_t gi_want, ssize_t *gi);
 
 void gw_route_resolve(struct gw_state *s, size_t ri, size_t ngi);
+bool gw_parent_close(struct builder *b, struct dag_gw_parent_status *ps,
+    const struct gw_parent_ref *p, const char *ns, size_t st,
+    bool by_section, bool by_allowed, bool by_host, const char *unsupported,
+    const char *rr_reason, const char *rr_msg);
 
 struct object *gw_grpc_as_http(struct builder *b, struct object *o);
 

@@ -150,28 +150,6 @@ gw_l4_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 			ARRAY_PUSH(s->l4, s->nl4, s->l4_cap, e);
 		}
 	}
-	if (!by_section || !by_allowed || !by_host) {
-		const char *reason = !by_section ? "NoMatchingParent" :
-		    !by_allowed ? "NotAllowedByListeners" :
-		    "NoMatchingListenerHostname";
-		const char *msg = !by_section ? "no listener matches the "
-		    "parentRef's sectionName and port" : !by_allowed ?
-		    "no listener allows this route (allowedRoutes namespaces "
-		    "and kinds, or the listener is not accepted)" :
-		    "no listener hostname intersects the route's hostnames";
-
-		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
-		    "Accepted", false, reason, msg);
-		dag_status_error(b, st, DAG_STATUS_INVALID, "Accepted", reason,
-		    &p->origin, "parentRef Gateway %s/%s: %s", ns, p->name, msg);
-	} else {
-		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
-		    "Accepted", true, "Accepted", "accepted");
-	}
-	if (rr_reason != NULL)
-		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
-		    "ResolvedRefs", false, rr_reason, rr_msg);
-	else
-		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
-		    "ResolvedRefs", true, "ResolvedRefs", "every reference resolved");
+	gw_parent_close(b, ps, p, ns, st, by_section, by_allowed, by_host, NULL,
+	    rr_reason, rr_msg);
 }

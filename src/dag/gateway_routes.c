@@ -623,6 +623,27 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 				}
 			}
 	}
+	if (gw_parent_close(b, ps, p, ns, st, by_section, by_allowed, by_host,
+	    unsupported, rr_reason, rr_msg))
+		*attached_any = true;
+	arena_release(&b->scratch, &mark);
+}
+
+/* The Accepted and ResolvedRefs conditions of parent status ps (parentRef
+ * p, its Gateway in namespace ns) once its listeners were tried: not
+ * accepted when no listener took the route (the first check that failed
+ * for all: sectionName and port, allowedRoutes, hostnames), or when a
+ * field it uses is not supported (unsupported: its name);
+ * ResolvedRefs false with rr_reason when a reference did not resolve.
+ * Returns whether the route is accepted. */
+bool
+gw_parent_close(struct builder *b, struct dag_gw_parent_status *ps,
+    const struct gw_parent_ref *p, const char *ns, size_t st,
+    bool by_section, bool by_allowed, bool by_host, const char *unsupported,
+    const char *rr_reason, const char *rr_msg)
+{
+	bool accepted = false;
+
 	if (!by_section || !by_allowed || !by_host) {
 		const char *reason = !by_section ? "NoMatchingParent" :
 		    !by_allowed ? "NotAllowedByListeners" :
@@ -644,7 +665,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	} else {
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
 		    "Accepted", true, "Accepted", "accepted");
-		*attached_any = true;
+		accepted = true;
 	}
 	if (rr_reason != NULL)
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
@@ -652,7 +673,7 @@ gw_route_parent(struct gw_state *s, size_t ri, const struct gw_parent_ref *p,
 	else
 		gw_condition_push(b->arena, &ps->conditions, &ps->nconditions,
 		    "ResolvedRefs", true, "ResolvedRefs", "every reference resolved");
-	arena_release(&b->scratch, &mark);
+	return accepted;
 }
 
 /* Every parentRef of HTTPRoute ri, for each Gateway (ngi passes). */
