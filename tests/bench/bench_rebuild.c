@@ -55,8 +55,9 @@ thread_cpu_ns(void)
 #define MAX_CHANGES 200
 #define MARKER "rev-"
 
-/* Rewrites the 5 digits after "rev-" in file path to value; returns the
- * previous value, or -1. */
+/* Rewrites the 5 digits after "rev-" in file path to value (another one
+ * if the file already holds it, as a run stopped before its restore leaves
+ * it); returns the previous value, or -1. */
 static int
 set_marker(const char *path, int value)
 {
@@ -84,6 +85,8 @@ set_marker(const char *path, int value)
 	}
 	m += strlen(MARKER);
 	old = atoi(m);
+	if (old == value % 100000)
+		value += 50000;
 	snprintf(digits, sizeof digits, "%05d", value % 100000);
 	if (pwrite(fd, digits, 5, m - buf) != 5) {
 		close(fd);
