@@ -16,8 +16,6 @@
 #include "util/sorted.h"
 #include "util/xalloc.h"
 
-#define NODE_NAME(st) ((st)->node_id ? (st)->node_id : "-")
-
 /* --- sorted sets of names ------------------------------------------------ */
 
 bool
@@ -203,15 +201,9 @@ record_ack_or_nack(struct delta_stream *st, enum xds_type t,
 		return ADS_NACK_REPEATED;
 	/* The client did not apply it, but it is never resent: the state
 	 * says the client has it, so only a change makes a new response. */
-	free(ts->nack.message);
 	ts->has_nack = true;
-	memcpy(ts->nack.version, version, sizeof ts->nack.version);
-	snprintf(ts->nack.nonce, sizeof ts->nack.nonce, "%s", nonce);
-	ts->nack.code = req->error_code;
-	ts->nack.message = xstrdup(req->error_message ? req->error_message : "");
-	ts->nack.when = time(NULL);
-	log_warning("ads: node %s rejected %s version %s: %s", NODE_NAME(st),
-	    xds_type_short(t), ts->nack.version, ts->nack.message);
+	ads_nack_record(&ts->nack, st->node_id, t, version, nonce,
+	    req->error_code, req->error_message);
 	return ADS_NACK;
 }
 
@@ -364,21 +356,11 @@ delta_handle_request(struct delta_stream *st, const struct delta_request *req,
 	bool first;
 
 	memset(out, 0, sizeof *out);
-	if (st->node_id == NULL && req->node_id != NULL && req->node_id[0] != '\0') {
-		st->node_id = xstrdup(req->node_id);
-		st->node_cluster = xstrdup(req->node_cluster ? req->node_cluster : "");
-		if (req->node_gateway != NULL && req->node_gateway[0] != '\0')
-			st->node_gateway = xstrdup(req->node_gateway);
-	}
-	if (req->type_url == NULL || req->type_url[0] == '\0') {
-		*errmsg = xstrdup("DeltaDiscoveryRequest without type_url: an "
-		    "aggregated (ADS) stream needs the type_url on every request");
+	ads_node_remember(&st->node_id, &st->node_cluster, &st->node_gateway,
+	    req->node_id, req->node_cluster, req->node_gateway);
+	if (ads_request_type(req->type_url, "DeltaDiscoveryRequest", &t,
+	    errmsg) < 0)
 		return -1;
-	}
-	if (xds_type_from_url(req->type_url, &t) < 0) {
-		*errmsg = ads_unsupported_type_message(req->type_url);
-		return -1;
-	}
 	ts = &st->types[t];
 	first = !ts->requested;
 	out->type = t;

@@ -36,6 +36,25 @@ struct ads_nack {
  * frees. */
 char *ads_unsupported_type_message(const char *url);
 
+/* The first lines of every request, SotW or delta. A stream keeps the node
+ * (*node_id, *node_cluster, *node_gateway: copies it owns) of the first
+ * request that names one; later requests may leave it out. */
+void ads_node_remember(char **node_id, char **node_cluster, char **node_gateway,
+    const char *req_node_id, const char *req_node_cluster,
+    const char *req_node_gateway);
+
+/* The type a request asks about, from its type_url: -1 with *errmsg
+ * (caller frees) when it names none or one cairn does not serve. message
+ * names the request in the error ("DiscoveryRequest"). */
+int ads_request_type(const char *type_url, const char *message,
+    enum xds_type *out, char **errmsg);
+
+/* A NACK of the response sent as version and nonce: kept in *nack for
+ * status pages (the message a copy, the one before freed) and logged. */
+void ads_nack_record(struct ads_nack *nack, const char *node_id,
+    enum xds_type t, const char *version, const char *nonce, int code,
+    const char *message);
+
 /* The identity of a list of resources, its (name, version) pairs (the
  * lists are in name order): what a client was sent, and the key under
  * which streams share an encoding. xds_entries_version of their entry

@@ -13,8 +13,6 @@
 #include "util/sorted.h"
 #include "util/xalloc.h"
 
-#define NODE_NAME(st) ((st)->node_id ? (st)->node_id : "-")
-
 static void free_kept(struct xds_resource *kept, size_t n);
 
 void
@@ -205,18 +203,11 @@ record_ack_or_nack(struct sotw_stream *st, enum xds_type t,
 	if (ts->has_nack && strcmp(ts->nack.nonce, nonce) == 0)
 		return ADS_NACK_REPEATED;
 
-	/* The rejected version is the one sent with this nonce; the request's
-	 * version_info is the last one the client accepted. Never resent:
-	 * sent_set still describes it, so only a change makes a new response. */
-	free(ts->nack.message);
+	/* Never resent: sent_set still describes it, so only a change makes
+	 * a new response. */
 	ts->has_nack = true;
-	memcpy(ts->nack.version, ts->sent_version, sizeof ts->nack.version);
-	memcpy(ts->nack.nonce, ts->sent_nonce, sizeof ts->nack.nonce);
-	ts->nack.code = req->error_code;
-	ts->nack.message = xstrdup(req->error_message ? req->error_message : "");
-	ts->nack.when = time(NULL);
-	log_warning("ads: node %s rejected %s version %s: %s", NODE_NAME(st),
-	    xds_type_short(t), ts->nack.version, ts->nack.message);
+	ads_nack_record(&ts->nack, st->node_id, t, ts->sent_version,
+	    ts->sent_nonce, req->error_code, req->error_message);
 	return ADS_NACK;
 }
 
@@ -228,21 +219,10 @@ sotw_handle_request(struct sotw_stream *st, const struct sotw_request *req,
 	enum xds_type t;
 
 	memset(out, 0, sizeof *out);
-	if (st->node_id == NULL && req->node_id != NULL && req->node_id[0] != '\0') {
-		st->node_id = xstrdup(req->node_id);
-		st->node_cluster = xstrdup(req->node_cluster ? req->node_cluster : "");
-		if (req->node_gateway != NULL && req->node_gateway[0] != '\0')
-			st->node_gateway = xstrdup(req->node_gateway);
-	}
-	if (req->type_url == NULL || req->type_url[0] == '\0') {
-		*errmsg = xstrdup("DiscoveryRequest without type_url: an aggregated "
-		    "(ADS) stream needs the type_url on every request");
+	ads_node_remember(&st->node_id, &st->node_cluster, &st->node_gateway,
+	    req->node_id, req->node_cluster, req->node_gateway);
+	if (ads_request_type(req->type_url, "DiscoveryRequest", &t, errmsg) < 0)
 		return -1;
-	}
-	if (xds_type_from_url(req->type_url, &t) < 0) {
-		*errmsg = ads_unsupported_type_message(req->type_url);
-		return -1;
-	}
 	ts = &st->types[t];
 	out->type = t;
 	out->first = !ts->requested;

@@ -73,13 +73,40 @@ kinds_gw_codes(struct schema_ctx *ctx, const struct ynode *node, void *obj,
 
 /* --- parts of routes ------------------------------------------------------ */
 
+/* Rows several tables of this file share, each for its own struct: they
+ * decode the same keys the same way (the API defines them once), so a
+ * change to one holds for all. */
+
+/* What names an object a route refers to: parentRef, backendRef. */
+#define KINDS_GW_REF_ROWS(type_)                                              \
+	G_STR("group", type_, group, 0),                                       \
+	G_STR("kind", type_, kind, 0),                                         \
+	G_STRC("namespace", type_, namespace, 0, schema_check_dns1123_label),  \
+	G_STR("name", type_, name, SCHEMA_REQUIRED | SCHEMA_NONEMPTY)
+
+/* The Gateways (or their listeners) a route attaches to. */
+#define KINDS_GW_PARENT_REFS_ROW(type_)                                       \
+	G_LIST("parentRefs", type_, parent_refs, nparent_refs,                 \
+	    &kinds_gw_parent_ref, 0)
+
+/* A route's hostnames, each checked as a Gateway API hostname. */
+#define KINDS_GW_HOSTNAMES_ROW(type_)                                         \
+	{ .key = "hostnames", .type = SCHEMA_STRING_LIST,                      \
+	  .offset = offsetof(type_, hostnames),                                \
+	  .count_offset = offsetof(type_, nhostnames),                         \
+	  .check = kinds_gw_check_hostname }
+
+/* The rows an HTTPRoute and a GRPCRoute rule share, in the API's order;
+ * match_ is the table of the route's own matches. */
+#define KINDS_GW_RULE_ROWS(type_, match_)                                     \
+	G_STRC("name", type_, name, 0, schema_check_dns1123_subdomain),        \
+	G_LIST("matches", type_, matches, nmatches, (match_), 0),              \
+	G_LIST("filters", type_, filters, nfilters, &kinds_gw_filter, 0),      \
+	G_LIST("backendRefs", type_, backend_refs, nbackend_refs,              \
+	    &kinds_gw_backend_ref, 0)
 
 static const struct schema_field kinds_gw_parent_ref_fields[] = {
-	G_STR("group", struct gw_parent_ref, group, 0),
-	G_STR("kind", struct gw_parent_ref, kind, 0),
-	G_STRC("namespace", struct gw_parent_ref, namespace, 0,
-	    schema_check_dns1123_label),
-	G_STR("name", struct gw_parent_ref, name, SCHEMA_REQUIRED | SCHEMA_NONEMPTY),
+	KINDS_GW_REF_ROWS(struct gw_parent_ref),
 	G_STR("sectionName", struct gw_parent_ref, section_name, SCHEMA_NONEMPTY),
 	G_INTHAS("port", struct gw_parent_ref, port, has_port, G_PORT_MIN, G_PORT_MAX),
 };
@@ -198,11 +225,7 @@ static const struct schema_table kinds_gw_backend_ref;
 
 /* mirror backendRef: no weight, no filters. */
 static const struct schema_field kinds_gw_mirror_ref_fields[] = {
-	G_STR("group", struct gw_backend_ref, group, 0),
-	G_STR("kind", struct gw_backend_ref, kind, 0),
-	G_STRC("namespace", struct gw_backend_ref, namespace, 0,
-	    schema_check_dns1123_label),
-	G_STR("name", struct gw_backend_ref, name, SCHEMA_REQUIRED | SCHEMA_NONEMPTY),
+	KINDS_GW_REF_ROWS(struct gw_backend_ref),
 	G_INTHAS("port", struct gw_backend_ref, port, has_port, G_PORT_MIN, G_PORT_MAX),
 };
 static const struct schema_table kinds_gw_mirror_ref = SCHEMA_TABLE_ORIGIN(
@@ -308,11 +331,7 @@ static const struct schema_table kinds_gw_filter = SCHEMA_TABLE_ORIGIN(
     "filter", struct gw_filter, kinds_gw_filter_fields, kinds_gw_filter_validate);
 
 static const struct schema_field kinds_gw_backend_ref_fields[] = {
-	G_STR("group", struct gw_backend_ref, group, 0),
-	G_STR("kind", struct gw_backend_ref, kind, 0),
-	G_STRC("namespace", struct gw_backend_ref, namespace, 0,
-	    schema_check_dns1123_label),
-	G_STR("name", struct gw_backend_ref, name, SCHEMA_REQUIRED | SCHEMA_NONEMPTY),
+	KINDS_GW_REF_ROWS(struct gw_backend_ref),
 	G_INTHAS("port", struct gw_backend_ref, port, has_port, G_PORT_MIN, G_PORT_MAX),
 	G_INTHAS("weight", struct gw_backend_ref, weight, has_weight, 0, 1000000),
 	G_LIST("filters", struct gw_backend_ref, filters, nfilters,
@@ -470,13 +489,7 @@ static const struct schema_table kinds_gw_session = SCHEMA_TABLE_ORIGIN(
     kinds_gw_session_fields, kinds_gw_session_validate);
 
 static const struct schema_field kinds_gw_http_rule_fields[] = {
-	G_STRC("name", struct gw_http_rule, name, 0, schema_check_dns1123_subdomain),
-	G_LIST("matches", struct gw_http_rule, matches, nmatches,
-	    &kinds_gw_http_match, 0),
-	G_LIST("filters", struct gw_http_rule, filters, nfilters,
-	    &kinds_gw_filter, 0),
-	G_LIST("backendRefs", struct gw_http_rule, backend_refs, nbackend_refs,
-	    &kinds_gw_backend_ref, 0),
+	KINDS_GW_RULE_ROWS(struct gw_http_rule, &kinds_gw_http_match),
 	G_PTR("timeouts", struct gw_http_rule, timeouts, &kinds_gw_timeouts, 0),
 	G_PTR("retry", struct gw_http_rule, retry, &kinds_gw_retry, 0),
 	G_PTR("sessionPersistence", struct gw_http_rule, session_persistence,
@@ -486,12 +499,8 @@ static const struct schema_table kinds_gw_http_rule = SCHEMA_TABLE_ORIGIN(
     "rule", struct gw_http_rule, kinds_gw_http_rule_fields, NULL);
 
 static const struct schema_field kinds_httproute_spec_fields[] = {
-	G_LIST("parentRefs", struct httproute, parent_refs, nparent_refs,
-	    &kinds_gw_parent_ref, 0),
-	{ .key = "hostnames", .type = SCHEMA_STRING_LIST,
-	  .offset = offsetof(struct httproute, hostnames),
-	  .count_offset = offsetof(struct httproute, nhostnames),
-	  .check = kinds_gw_check_hostname },
+	KINDS_GW_PARENT_REFS_ROW(struct httproute),
+	KINDS_GW_HOSTNAMES_ROW(struct httproute),
 	G_LIST("rules", struct httproute, rules, nrules, &kinds_gw_http_rule, 0),
 };
 static const struct schema_table kinds_httproute_spec = SCHEMA_TABLE(
@@ -535,13 +544,7 @@ static const struct schema_table kinds_gw_grpc_match = SCHEMA_TABLE_ORIGIN(
     "match", struct gw_grpc_match, kinds_gw_grpc_match_fields, NULL);
 
 static const struct schema_field kinds_gw_grpc_rule_fields[] = {
-	G_STRC("name", struct gw_grpc_rule, name, 0, schema_check_dns1123_subdomain),
-	G_LIST("matches", struct gw_grpc_rule, matches, nmatches,
-	    &kinds_gw_grpc_match, 0),
-	G_LIST("filters", struct gw_grpc_rule, filters, nfilters,
-	    &kinds_gw_filter, 0),
-	G_LIST("backendRefs", struct gw_grpc_rule, backend_refs, nbackend_refs,
-	    &kinds_gw_backend_ref, 0),
+	KINDS_GW_RULE_ROWS(struct gw_grpc_rule, &kinds_gw_grpc_match),
 	G_PTR("sessionPersistence", struct gw_grpc_rule, session_persistence,
 	    &kinds_gw_session, 0),
 };
@@ -549,12 +552,8 @@ static const struct schema_table kinds_gw_grpc_rule = SCHEMA_TABLE_ORIGIN(
     "rule", struct gw_grpc_rule, kinds_gw_grpc_rule_fields, NULL);
 
 static const struct schema_field kinds_grpcroute_spec_fields[] = {
-	G_LIST("parentRefs", struct grpcroute, parent_refs, nparent_refs,
-	    &kinds_gw_parent_ref, 0),
-	{ .key = "hostnames", .type = SCHEMA_STRING_LIST,
-	  .offset = offsetof(struct grpcroute, hostnames),
-	  .count_offset = offsetof(struct grpcroute, nhostnames),
-	  .check = kinds_gw_check_hostname },
+	KINDS_GW_PARENT_REFS_ROW(struct grpcroute),
+	KINDS_GW_HOSTNAMES_ROW(struct grpcroute),
 	G_LIST("rules", struct grpcroute, rules, nrules, &kinds_gw_grpc_rule, 0),
 };
 static const struct schema_table kinds_grpcroute_spec = SCHEMA_TABLE(
@@ -578,12 +577,8 @@ static const struct schema_table kinds_gw_l4_rule = SCHEMA_TABLE_ORIGIN(
     "rule", struct gw_l4_rule, kinds_gw_l4_rule_fields, NULL);
 
 static const struct schema_field kinds_tlsroute_spec_fields[] = {
-	G_LIST("parentRefs", struct l4route, parent_refs, nparent_refs,
-	    &kinds_gw_parent_ref, 0),
-	{ .key = "hostnames", .type = SCHEMA_STRING_LIST,
-	  .offset = offsetof(struct l4route, hostnames),
-	  .count_offset = offsetof(struct l4route, nhostnames),
-	  .check = kinds_gw_check_hostname },
+	KINDS_GW_PARENT_REFS_ROW(struct l4route),
+	KINDS_GW_HOSTNAMES_ROW(struct l4route),
 	G_LIST("rules", struct l4route, rules, nrules, &kinds_gw_l4_rule,
 	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY),
 };
@@ -598,8 +593,7 @@ const struct schema_table kinds_tlsroute = SCHEMA_TABLE(
     "TLSRoute", struct object, kinds_tlsroute_fields, NULL);
 
 static const struct schema_field kinds_tcproute_spec_fields[] = {
-	G_LIST("parentRefs", struct l4route, parent_refs, nparent_refs,
-	    &kinds_gw_parent_ref, 0),
+	KINDS_GW_PARENT_REFS_ROW(struct l4route),
 	G_LIST("rules", struct l4route, rules, nrules, &kinds_gw_l4_rule,
 	    SCHEMA_REQUIRED | SCHEMA_NONEMPTY),
 };

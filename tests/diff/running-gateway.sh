@@ -8,32 +8,11 @@
 set -u
 : "${CAIRN:?}" "${top_srcdir:?}"
 echo "1..11"
-i=0
-ok() { i=$((i + 1)); echo "ok $i - $*"; }
-not_ok() { i=$((i + 1)); echo "not ok $i - $*"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-show() { sed 's/^/# /' "$1" | head -40; }
-
-tmp=$(mktemp -d)
-pid=
-stub=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$stub" ] && kill "$stub" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$top_srcdir/tests/lib/serve-admin.sh"
 cp -r "$top_srcdir/examples/gateway-api" "$tmp/served"
 cp -r "$top_srcdir/examples/gateway-api" "$tmp/new"
 sed -i 's/weight: 90/weight: 50/; s/weight: 10/weight: 50/' "$tmp/new/shop/routes.yaml"
-"$CAIRN" serve -c /dev/null --source "$tmp/served" --xds 127.0.0.1:0 --admin 127.0.0.1:0 \
-	--log-level debug >"$tmp/log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*admin on port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
-	[ -n "$port" ] && grep -q "initial build" "$tmp/log" && break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	echo "Bail out! cairn serve did not start"; show "$tmp/log"; exit 1
-fi
-admin=127.0.0.1:$port
+serve_start -c /dev/null --source "$tmp/served"
 rdiff() { "$CAIRN" diff -c /dev/null --running --admin "$admin" --color never "$@"; }
 
 # 1. the tree the daemon serves: no plan for the Gateway
@@ -140,7 +119,7 @@ print(s.server_port, flush=True)
 s.serve_forever()
 EOF
 python3 "$tmp/stub.py" "$tmp/stub" >"$tmp/stub.port" 2>/dev/null &
-stub=$!
+extra_pids=$!
 for _ in $(seq 50); do [ -s "$tmp/stub.port" ] && break; sleep 0.1; done
 "$CAIRN" diff -c /dev/null --running --admin "127.0.0.1:$(cat "$tmp/stub.port")" \
 	--source "$tmp/new" --gateway shop/public >"$tmp/d4" 2>"$tmp/e4"

@@ -6,30 +6,10 @@ set -u
 : "${CAIRN:?}" "${top_srcdir:?}"
 case_dir="$top_srcdir/tests/golden/gateway-httproute-simple/input"
 echo "1..4"
-i=0
-ok() { i=$((i + 1)); echo "ok $i - $*"; }
-not_ok() { i=$((i + 1)); echo "not ok $i - $*"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-show() { sed 's/^/# /' "$1" | head -40; }
-
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$top_srcdir/tests/lib/serve-admin.sh"
 mkdir "$tmp/served"
 cp -r "$case_dir/." "$tmp/served/"
-"$CAIRN" serve --source "$tmp/served" --xds 127.0.0.1:0 --admin 127.0.0.1:0 \
-	--log-level debug >"$tmp/log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*admin on port \([0-9]*\).*/\1/p' "$tmp/log" | head -1)
-	[ -n "$port" ] && grep -q "initial build" "$tmp/log" && break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	echo "Bail out! cairn serve did not start"; show "$tmp/log"; exit 1
-fi
-admin=127.0.0.1:$port
+serve_start --source "$tmp/served"
 
 # The route gets a path match: the Gateway's route configuration changes,
 # nothing a node naming no Gateway receives, no status.

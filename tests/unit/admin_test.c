@@ -12,34 +12,15 @@
 #include "admin/internal.h"
 #include "config.h"
 #include "dag/dag.h"
+#include "fixture.h"
 #include "pipeline.h"
 #include "report.h"
 #include "util/hash.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-static const char *good_yaml =
-    "apiVersion: projectcontour.io/v1\n"
-    "kind: HTTPProxy\n"
-    "metadata: {name: app}\n"
-    "spec:\n"
-    "  virtualhost: {fqdn: app.example.com}\n"
-    "  routes:\n"
-    "    - conditions: [{prefix: /}]\n"
-    "      services: [{name: web, port: 80}]\n"
-    "---\n"
-    "apiVersion: v1\n"
-    "kind: Service\n"
-    "metadata: {name: web}\n"
-    "spec:\n"
-    "  ports: [{name: http, port: 80}]\n"
-    "---\n"
-    "apiVersion: v1\n"
-    "kind: Endpoints\n"
-    "metadata: {name: web}\n"
-    "subsets:\n"
-    "  - addresses: [{ip: 10.0.0.1}]\n"
-    "    ports: [{name: http, port: 8080}]\n";
+static const char *good_yaml = FIXTURE_PROXY_YAML "---\n"
+    FIXTURE_SERVICE_YAML "---\n" FIXTURE_ENDPOINTS_YAML;
 
 /* A route to a Service that does not exist: invalid, with a condition. */
 static const char *bad_yaml =
@@ -51,19 +32,6 @@ static const char *bad_yaml =
     "  routes:\n"
     "    - conditions: [{prefix: /}]\n"
     "      services: [{name: missing, port: 80}]\n";
-
-static void
-files_add(struct source_files *sf, const char *path, const char *data)
-{
-	struct source_file f = { 0 };
-
-	f.path = xstrdup(path);
-	f.ns = source_namespace_of(path);
-	f.data = xstrdup(data);
-	f.len = strlen(data);
-	f.hash = hash_bytes(data, f.len);
-	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
-}
 
 /* Build files (sorted by the caller) and publish the result the way the
  * serve loop does. */
@@ -108,7 +76,7 @@ publish_good(struct admin_server *s, double seconds)
 {
 	struct source_files files = { 0 };
 
-	files_add(&files, "app.yaml", good_yaml);
+	fixture_files_set(&files, "app.yaml", good_yaml);
 	publish_build(s, &files, seconds);
 	source_files_free(&files);
 }
@@ -342,9 +310,9 @@ test_problems_on_page(void **state)
 	struct admin_response r;
 
 	(void)state;
-	files_add(&files, "app.yaml", good_yaml);
-	files_add(&files, "broken.yaml", bad_yaml);
-	files_add(&files, "typo.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {portz: []}\n");
+	fixture_files_set(&files, "app.yaml", good_yaml);
+	fixture_files_set(&files, "broken.yaml", bad_yaml);
+	fixture_files_set(&files, "typo.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {portz: []}\n");
 	publish_build(s, &files, 0.001);
 	source_files_free(&files);
 
@@ -446,8 +414,8 @@ lazy_publish(struct admin_server *s, struct lazy_owner *o)
 
 	config_init_defaults(&cfg);
 	translate_options_init(&to);
-	files_add(&files, "app.yaml", good_yaml);
-	files_add(&files, "broken.yaml", bad_yaml);
+	fixture_files_set(&files, "app.yaml", good_yaml);
+	fixture_files_set(&files, "broken.yaml", bad_yaml);
 	files.revision = xstrdup("rev-1234");
 	if (o->have)
 		build_result_free(&o->r);
@@ -514,8 +482,8 @@ test_lazy_rendering(void **state)
 	(void)state;
 	ren.arg = &o;
 	admin_server_set_renderer(lazy, &ren);
-	files_add(&files, "app.yaml", good_yaml);
-	files_add(&files, "broken.yaml", bad_yaml);
+	fixture_files_set(&files, "app.yaml", good_yaml);
+	fixture_files_set(&files, "broken.yaml", bad_yaml);
 	publish_build(eager, &files, 0.001);
 	source_files_free(&files);
 	want_metrics = body_of(eager, "/metrics");

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,49 +16,27 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fixture.h"
 #include "pipeline.h"
 #include "source/lastgood.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
-static const char *proxy_yaml =
-    "apiVersion: projectcontour.io/v1\n"
-    "kind: HTTPProxy\n"
-    "metadata: {name: app}\n"
-    "spec:\n"
-    "  virtualhost: {fqdn: app.example.com}\n"
-    "  routes:\n"
-    "    - conditions: [{prefix: /}]\n"
-    "      services: [{name: web, port: 80}]\n";
+static const char *proxy_yaml = FIXTURE_PROXY_YAML;
 
-static const char *service_yaml =
-    "apiVersion: v1\n"
-    "kind: Service\n"
-    "metadata: {name: web}\n"
-    "spec:\n"
-    "  ports: [{name: http, port: 80}]\n";
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
+static const char *service_yaml = FIXTURE_SERVICE_YAML;
 
 static char *
 scratch(void)
 {
-	char tmpl[] = "/tmp/cairn-lastgood-XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	return xstrdup(tmpl);
+	return fixture_scratch("lastgood");
 }
 
+/* And frees dir. */
 static void
 rm_rf(char *dir)
 {
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rm_rf(dir);
 	free(dir);
 }
 
@@ -391,51 +368,6 @@ test_store_read_only_and_other_sources(void **state)
 }
 
 static void
-files_set(struct source_files *sf, const char *path, const char *data)
-{
-	struct source_file f = { 0 };
-
-	for (size_t i = 0; i < sf->n; i++) {
-		if (strcmp(sf->files[i].path, path) == 0) {
-			free(sf->files[i].data);
-			sf->files[i].data = xstrdup(data);
-			sf->files[i].len = strlen(data);
-			sf->files[i].hash = hash_bytes(data, strlen(data));
-			return;
-		}
-	}
-	f.path = xstrdup(path);
-	f.ns = source_namespace_of(path);
-	f.data = xstrdup(data);
-	f.len = strlen(data);
-	f.hash = hash_bytes(data, f.len);
-	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
-	for (size_t i = sf->n - 1; i > 0 &&
-	    strcmp(sf->files[i - 1].path, sf->files[i].path) > 0; i--) {
-		struct source_file tmp = sf->files[i];
-
-		sf->files[i] = sf->files[i - 1];
-		sf->files[i - 1] = tmp;
-	}
-}
-
-static void
-files_remove(struct source_files *sf, const char *path)
-{
-	for (size_t i = 0; i < sf->n; i++) {
-		if (strcmp(sf->files[i].path, path) != 0)
-			continue;
-		free(sf->files[i].path);
-		free(sf->files[i].ns);
-		free(sf->files[i].data);
-		memmove(&sf->files[i], &sf->files[i + 1],
-		    (sf->n - i - 1) * sizeof sf->files[0]);
-		sf->n--;
-		return;
-	}
-}
-
-static void
 lg2_drop(struct lastgood *lg, const char *path)
 {
 	lastgood_drop(lg, path);
@@ -472,8 +404,8 @@ test_pipeline_restart(void **state)
 	translate_options_init(&to);
 	diag_list_init(&files.diags);
 	files.revision = xstrdup("rev");
-	files_set(&files, "shop/app.yaml", proxy_yaml);
-	files_set(&files, "shop/svc.yaml", service_yaml);
+	fixture_files_set(&files, "shop/app.yaml", proxy_yaml);
+	fixture_files_set(&files, "shop/svc.yaml", service_yaml);
 
 	lg = store_open(dir, "k", false, 0, NULL);
 	p1 = pipeline_new(NULL);
@@ -486,7 +418,7 @@ test_pipeline_restart(void **state)
 	pipeline_set_lastgood(p1, NULL);
 	lastgood_close(lg);
 
-	files_set(&files, "shop/app.yaml", "kind: [\n");
+	fixture_files_set(&files, "shop/app.yaml", "kind: [\n");
 	lg = store_open(dir, "k", false, 0, NULL);
 	p = pipeline_new(NULL);
 	pipeline_set_lastgood(p, lg);
@@ -500,13 +432,13 @@ test_pipeline_restart(void **state)
 		    r2.snapshot->types[t].version);
 	build_result_free(&r2);
 	/* Still broken, another way: still served from the copy. */
-	files_set(&files, "shop/app.yaml", "kind: ]\n");
+	fixture_files_set(&files, "shop/app.yaml", "kind: ]\n");
 	pipeline_build(p, &files, &cfg, &to, &r2);
 	assert_int_equal(status_of(&r2, "shop/app.yaml")->state,
 	    FILE_ERROR_SERVING_PERSISTED);
 	build_result_free(&r2);
 	/* Deleted while broken: its objects go, and its copy. */
-	files_remove(&files, "shop/app.yaml");
+	fixture_files_remove(&files, "shop/app.yaml");
 	pipeline_build(p, &files, &cfg, &to, &r3);
 	assert_int_equal(r3.nfiles, 1);
 	assert_int_equal(r3.snapshot->types[XDS_ROUTE].n, 0);
@@ -521,12 +453,12 @@ test_pipeline_restart(void **state)
 	lg = store_open(dir, "k", false, 0, NULL);
 	p = pipeline_new(NULL);
 	pipeline_set_lastgood(p, lg);
-	files_set(&files, "shop/app.yaml", proxy_yaml);
+	fixture_files_set(&files, "shop/app.yaml", proxy_yaml);
 	pipeline_build(p, &files, &cfg, &to, &r3);
 	build_result_free(&r3);
 	pipeline_free(p);
 	lastgood_close(lg);
-	files_remove(&files, "shop/app.yaml");
+	fixture_files_remove(&files, "shop/app.yaml");
 	diag_add(&files.diags, DIAG_ERROR, "shop/app.yaml", 0, 0,
 	    "larger than max-file-bytes");
 	lg = store_open(dir, "k", false, 0, NULL);
@@ -547,7 +479,7 @@ test_pipeline_restart(void **state)
 	lastgood_close(lg);
 
 	/* And a broken file with no copy left serves nothing. */
-	files_set(&files, "shop/app.yaml", "kind: [\n");
+	fixture_files_set(&files, "shop/app.yaml", "kind: [\n");
 	lg = store_open(dir, "k", false, 0, NULL);
 	p = pipeline_new(NULL);
 	pipeline_set_lastgood(p, lg);
@@ -589,7 +521,7 @@ test_pipeline_deferred(void **state)
 		snprintf(path, sizeof path, "ns/svc-%03d.yaml", i);
 		yaml = xasprintf("apiVersion: v1\nkind: Service\nmetadata: {name: s%d}\n"
 		    "spec:\n  ports: [{port: 80}]\n", i);
-		files_set(&files, path, yaml);
+		fixture_files_set(&files, path, yaml);
 		free(yaml);
 	}
 	lg = store_open(dir, "k", false, 0, NULL);
@@ -604,7 +536,7 @@ test_pipeline_deferred(void **state)
 		assert_true(r.files[i].persisted);
 	build_result_free(&r);
 	/* The next build has nothing to save: nothing pending. */
-	files_set(&files, "ns/svc-000.yaml", service_yaml);
+	fixture_files_set(&files, "ns/svc-000.yaml", service_yaml);
 	pipeline_build(p, &files, &cfg, &to, &r);
 	assert_true(status_of(&r, "ns/svc-000.yaml")->persisted);
 	build_result_free(&r);

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "fixture.h"
 #include "envoy/config/cluster/v3/cluster.pb-c.h"
 #include "envoy/config/endpoint/v3/endpoint.pb-c.h"
 #include "envoy/config/endpoint/v3/endpoint_components.pb-c.h"
@@ -25,31 +25,15 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
-static const char *proxy_yaml =
-    "apiVersion: projectcontour.io/v1\n"
-    "kind: HTTPProxy\n"
-    "metadata: {name: app}\n"
-    "spec:\n"
-    "  virtualhost: {fqdn: app.example.com}\n"
-    "  routes:\n"
-    "    - conditions: [{prefix: /}]\n"
-    "      services: [{name: web, port: 80}]\n"
+/* The fixture proxy with two more routes, and web with two endpoints. */
+static const char *proxy_yaml = FIXTURE_PROXY_YAML
     "    - conditions: [{prefix: /api/v1}]\n"
     "      services: [{name: web, port: 80}]\n"
     "    - conditions: [{exact: /exact}]\n"
     "      services: [{name: web, port: 80}]\n";
 
-static const char *service_yaml =
-    "apiVersion: v1\n"
-    "kind: Service\n"
-    "metadata: {name: web}\n"
-    "spec:\n"
-    "  ports: [{name: http, port: 80}]\n"
-    "---\n"
-    "apiVersion: v1\n"
-    "kind: Endpoints\n"
-    "metadata: {name: web}\n"
-    "subsets:\n"
+static const char *service_yaml = FIXTURE_SERVICE_YAML "---\n"
+    FIXTURE_ENDPOINTS_HEAD_YAML
     "  - addresses: [{ip: 10.0.0.2}, {ip: 10.0.0.1}]\n"
     "    ports: [{name: http, port: 8080}]\n";
 
@@ -59,50 +43,6 @@ struct fixture {
 	struct pipeline *p;
 	struct source_files files;
 };
-
-static void
-files_set(struct source_files *sf, const char *path, const char *data)
-{
-	struct source_file f = { 0 };
-
-	for (size_t i = 0; i < sf->n; i++) {
-		if (strcmp(sf->files[i].path, path) == 0) {
-			free(sf->files[i].data);
-			sf->files[i].data = xstrdup(data);
-			sf->files[i].len = strlen(data);
-			sf->files[i].hash = hash_bytes(data, strlen(data));
-			return;
-		}
-	}
-	f.path = xstrdup(path);
-	f.ns = source_namespace_of(path);
-	f.data = xstrdup(data);
-	f.len = strlen(data);
-	f.hash = hash_bytes(data, f.len);
-	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
-	/* Keep the sorted order sources guarantee. */
-	for (size_t i = sf->n - 1; i > 0 && strcmp(sf->files[i - 1].path, sf->files[i].path) > 0; i--) {
-		struct source_file tmp = sf->files[i];
-
-		sf->files[i] = sf->files[i - 1];
-		sf->files[i - 1] = tmp;
-	}
-}
-
-static void
-files_remove(struct source_files *sf, const char *path)
-{
-	for (size_t i = 0; i < sf->n; i++) {
-		if (strcmp(sf->files[i].path, path) != 0)
-			continue;
-		free(sf->files[i].path);
-		free(sf->files[i].ns);
-		free(sf->files[i].data);
-		memmove(&sf->files[i], &sf->files[i + 1], (sf->n - i - 1) * sizeof sf->files[0]);
-		sf->n--;
-		return;
-	}
-}
 
 static int
 setup(void **state)
@@ -144,8 +84,8 @@ test_routes_sorted_and_translated(void **state)
 	const struct xds_resource *res;
 	Envoy__Config__Route__V3__RouteConfiguration *rc;
 
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &r);
 	assert_int_equal(r.diags.nerrors, 0);
 	assert_int_equal(r.dag->nvhosts, 1);
@@ -185,8 +125,8 @@ test_cluster_and_endpoints(void **state)
 	Envoy__Config__Cluster__V3__Cluster *c;
 	Envoy__Config__Endpoint__V3__ClusterLoadAssignment *cla;
 
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &r);
 	assert_int_equal(r.snapshot->types[XDS_CLUSTER].n, 1);
 	res = &r.snapshot->types[XDS_CLUSTER].items[0];
@@ -225,8 +165,8 @@ test_versions_deterministic(void **state)
 	struct build_result a, b;
 	struct pipeline *other = pipeline_new(NULL);
 
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &a);
 	/* A second, independent pipeline (another process, another replica). */
 	pipeline_build(other, &f->files, &f->cfg, &f->to, &b);
@@ -252,13 +192,13 @@ test_endpoint_change_touches_only_eds(void **state)
 	struct fixture *f = *state;
 	struct build_result a, b;
 
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &a);
 	char *moved = xstrdup(service_yaml);
 	char *p = strstr(moved, "10.0.0.2");
 	p[7] = '3';
-	files_set(&f->files, "default/web.yaml", moved);
+	fixture_files_set(&f->files, "default/web.yaml", moved);
 	free(moved);
 	build(f, &b);
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
@@ -279,13 +219,13 @@ test_last_good_per_file(void **state)
 	struct fixture *f = *state;
 	struct build_result good, bad, fixed;
 
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &good);
 	assert_int_equal(good.files[0].state, FILE_OK);
 
 	/* A typo: the file's previous objects keep serving. */
-	files_set(&f->files, "default/app.yaml", "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: app}\nspec:\n  virtualhostt: {}\n");
+	fixture_files_set(&f->files, "default/app.yaml", "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: app}\nspec:\n  virtualhostt: {}\n");
 	build(f, &bad);
 	assert_true(bad.diags.nerrors > 0);
 	assert_string_equal(bad.diags.items[0].file, "default/app.yaml");
@@ -297,14 +237,14 @@ test_last_good_per_file(void **state)
 		    bad.snapshot->types[t].version_hex);
 
 	/* A file that never parsed contributes nothing and is reported. */
-	files_set(&f->files, "default/new.yaml", "kind: [\n");
+	fixture_files_set(&f->files, "default/new.yaml", "kind: [\n");
 	build_result_free(&bad);
 	build(f, &bad);
 	assert_int_equal(bad.files[1].state, FILE_ERROR);
 
 	/* Deleting the broken file and fixing the other one. */
-	files_remove(&f->files, "default/new.yaml");
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_remove(&f->files, "default/new.yaml");
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
 	build(f, &fixed);
 	assert_int_equal(fixed.diags.nerrors, 0);
 	assert_int_equal(fixed.nfiles, 2);
@@ -320,12 +260,12 @@ test_unreadable_file_keeps_last_good(void **state)
 	struct fixture *f = *state;
 	struct build_result good, later;
 
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &good);
 	/* The source could not read web.yaml this time (say it grew past
 	 * max-file-bytes): it drops out of the list with an error. */
-	files_remove(&f->files, "default/web.yaml");
+	fixture_files_remove(&f->files, "default/web.yaml");
 	diag_add(&f->files.diags, DIAG_ERROR, "default/web.yaml", 0, 0, "file is too large");
 	build(f, &later);
 	assert_int_equal(later.dag->nclusters, 1);
@@ -341,11 +281,11 @@ test_deleted_file_removes_objects(void **state)
 	struct fixture *f = *state;
 	struct build_result r;
 
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &r);
 	build_result_free(&r);
-	files_remove(&f->files, "default/web.yaml");
+	fixture_files_remove(&f->files, "default/web.yaml");
 	build(f, &r);
 	/* Every route now lacks its service: 503s, no clusters. */
 	assert_int_equal(r.dag->nclusters, 0);
@@ -360,7 +300,7 @@ test_no_routes_no_listener(void **state)
 	struct fixture *f = *state;
 	struct build_result r;
 
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &r);
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		assert_int_equal(r.snapshot->types[t].n, 0);
@@ -422,25 +362,14 @@ test_snapshot_sorts_runs(void **state)
 
 /* --- the delta form of source_files (source.h) ----------------------------- */
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static struct lastgood *
 delta_store(char **dir)
 {
-	char tmpl[] = "/tmp/cairn-pipeline-XXXXXX";
 	struct lastgood_options o = { 0 };
 	struct lastgood *lg = NULL;
 	char *w = NULL, *err = NULL;
 
-	assert_non_null(mkdtemp(tmpl));
-	*dir = xstrdup(tmpl);
+	*dir = fixture_scratch("pipeline");
 	o.state_dir = *dir;
 	o.source_key = "k";
 	assert_int_equal(lastgood_open(&lg, &o, &w, &err), 0);
@@ -494,7 +423,7 @@ files_copy(const struct source_files *from, struct source_files *to)
 	diag_list_append(&to->diags, &from->diags);
 	to->revision = xstrdup(from->revision);
 	for (size_t i = 0; i < from->n; i++)
-		files_set(to, from->files[i].path, from->files[i].data);
+		fixture_files_set(to, from->files[i].path, from->files[i].data);
 }
 
 /* Same statuses, same snapshot (versions and bytes), same ledger. */
@@ -605,9 +534,9 @@ test_delta_equals_full(void **state)
 		diag_list_free(&f->files.diags);
 		diag_list_init(&f->files.diags);
 		if (steps[s].op == ADD) {
-			files_set(&f->files, steps[s].path, data);
+			fixture_files_set(&f->files, steps[s].path, data);
 		} else {
-			files_remove(&f->files, steps[s].path);
+			fixture_files_remove(&f->files, steps[s].path);
 			if (steps[s].op == UNREADABLE)
 				diag_add(&f->files.diags, DIAG_ERROR, steps[s].path, 0,
 				    0, "file is too large");
@@ -636,8 +565,8 @@ test_delta_equals_full(void **state)
 	pipeline_free(pd);
 	lastgood_close(lg_full);
 	lastgood_close(lg_delta);
-	nftw(dir_full, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	nftw(dir_delta, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rm_rf(dir_full);
+	fixture_rm_rf(dir_delta);
 	free(dir_full);
 	free(dir_delta);
 }
@@ -654,8 +583,8 @@ test_result_outlives_builds(void **state)
 	char *dot, *again, *paths[2];
 	struct strbuf names = STRBUF_INIT, later = STRBUF_INIT;
 
-	files_set(&f->files, "default/app.yaml", proxy_yaml);
-	files_set(&f->files, "default/web.yaml", service_yaml);
+	fixture_files_set(&f->files, "default/app.yaml", proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &old);
 	dot = dag_to_dot(old.dag);
 	for (size_t i = 0; i < old.dag->nstatuses; i++)
@@ -664,12 +593,12 @@ test_result_outlives_builds(void **state)
 	paths[0] = xstrdup(old.files[0].path);
 	paths[1] = xstrdup(old.files[1].path);
 	/* Every file replaced, then every file deleted. */
-	files_set(&f->files, "default/app.yaml", other_proxy_yaml);
-	files_set(&f->files, "default/web.yaml", "kind: [\n");
+	fixture_files_set(&f->files, "default/app.yaml", other_proxy_yaml);
+	fixture_files_set(&f->files, "default/web.yaml", "kind: [\n");
 	build(f, &r);
 	build_result_free(&r);
-	files_remove(&f->files, "default/app.yaml");
-	files_remove(&f->files, "default/web.yaml");
+	fixture_files_remove(&f->files, "default/app.yaml");
+	fixture_files_remove(&f->files, "default/web.yaml");
 	build(f, &r);
 	build_result_free(&r);
 	pipeline_free(f->p);

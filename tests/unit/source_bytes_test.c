@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fixture.h"
 #include "load/load.h"
 #include "pipeline.h"
 #include "source/dir.h"
@@ -25,41 +25,15 @@
 #include "source/lastgood.h"
 #include "util/xalloc.h"
 
-static const char *proxy_yaml =
-    "apiVersion: projectcontour.io/v1\n"
-    "kind: HTTPProxy\n"
-    "metadata: {name: app}\n"
-    "spec:\n"
-    "  virtualhost: {fqdn: app.example.com}\n"
-    "  routes:\n"
-    "    - conditions: [{prefix: /}]\n"
-    "      services: [{name: web, port: 80}]\n";
+static const char *proxy_yaml = FIXTURE_PROXY_YAML;
 
-static const char *proxy2_yaml =
-    "apiVersion: projectcontour.io/v1\n"
-    "kind: HTTPProxy\n"
-    "metadata: {name: app}\n"
-    "spec:\n"
-    "  virtualhost: {fqdn: app.example.com}\n"
-    "  routes:\n"
-    "    - conditions: [{prefix: /}]\n"
-    "      services: [{name: web, port: 80}]\n"
+/* The same proxy with a second route. */
+static const char *proxy2_yaml = FIXTURE_PROXY_YAML
     "    - conditions: [{prefix: /v2}]\n"
     "      services: [{name: web, port: 80}]\n";
 
-static const char *service_yaml =
-    "apiVersion: v1\n"
-    "kind: Service\n"
-    "metadata: {name: web}\n"
-    "spec:\n"
-    "  ports: [{name: http, port: 80}]\n"
-    "---\n"
-    "apiVersion: v1\n"
-    "kind: Endpoints\n"
-    "metadata: {name: web}\n"
-    "subsets:\n"
-    "  - addresses: [{ip: 10.0.0.1}]\n"
-    "    ports: [{name: http, port: 8080}]\n";
+static const char *service_yaml = FIXTURE_SERVICE_YAML "---\n"
+    FIXTURE_ENDPOINTS_YAML;
 
 struct fx {
 	char *base, *root, *state;
@@ -70,16 +44,6 @@ struct fx {
 	struct cairn_config cfg;
 	struct translate_options to;
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path);
-	return unlink(path);
-}
 
 static void
 put(const struct fx *f, const char *rel, const char *content)
@@ -107,14 +71,12 @@ static int
 setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof *f);
-	char tmpl[] = "/tmp/cairn-source-bytes-XXXXXX";
 	struct source_dir_options o = { 0 };
 	struct lastgood_options lo = { 0 };
 	struct diag_list dl;
 	char *w = NULL, *err = NULL;
 
-	assert_non_null(mkdtemp(tmpl));
-	f->base = xstrdup(tmpl);
+	f->base = fixture_scratch("source-bytes");
 	f->root = xasprintf("%s/root", f->base);
 	f->state = xasprintf("%s/state", f->base);
 	assert_int_equal(mkdir(f->root, 0755), 0);
@@ -148,7 +110,7 @@ teardown(void **state)
 	lastgood_close(f->lg);
 	source_dir_close(f->sd);
 	config_free(&f->cfg);
-	nftw(f->base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_rm_rf(f->base);
 	free(f->root);
 	free(f->state);
 	free(f->base);

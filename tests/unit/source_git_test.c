@@ -3,7 +3,6 @@
  * which blobs it reads again, how it follows the branch (fast-forward,
  * force push, deletion, packed refs) and a remote (file:// fetches). */
 #include <errno.h>
-#include <ftw.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "source/git.h"
 #include "util/xalloc.h"
 
@@ -26,22 +26,6 @@ struct fx {
 	struct source_git *sg;
 	struct source_files sf;
 };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path);
-	return unlink(path);
-}
-
-static void
-rm_rf(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Runs a shell command in the scratch directory; fails the test if it
  * fails. */
@@ -122,10 +106,8 @@ static int
 setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof *f);
-	char tmpl[] = "/tmp/cairn-source-git-XXXXXX";
 
-	assert_non_null(mkdtemp(tmpl));
-	f->base = xstrdup(tmpl);
+	f->base = fixture_scratch("source-git");
 	f->work = xasprintf("%s/work", f->base);
 	sh(f, "git init -q -b main work");
 	*state = f;
@@ -139,7 +121,7 @@ teardown(void **state)
 
 	source_files_free(&f->sf);
 	source_git_close(f->sg);
-	rm_rf(f->base);
+	fixture_rm_rf(f->base);
 	free(f->work);
 	free(f->base);
 	free(f);

@@ -1,0 +1,85 @@
+/* The helpers of fixture.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "util/hash.h"
+#include "util/xalloc.h"
+
+void
+fixture_files_set(struct source_files *sf, const char *path, const char *data)
+{
+	struct source_file f = { 0 };
+
+	for (size_t i = 0; i < sf->n; i++) {
+		if (strcmp(sf->files[i].path, path) == 0) {
+			free(sf->files[i].data);
+			sf->files[i].data = xstrdup(data);
+			sf->files[i].len = strlen(data);
+			sf->files[i].hash = hash_bytes(data, strlen(data));
+			return;
+		}
+	}
+	f.path = xstrdup(path);
+	f.ns = source_namespace_of(path);
+	f.data = xstrdup(data);
+	f.len = strlen(data);
+	f.hash = hash_bytes(data, f.len);
+	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	for (size_t i = sf->n - 1; i > 0 &&
+	    strcmp(sf->files[i - 1].path, sf->files[i].path) > 0; i--) {
+		struct source_file tmp = sf->files[i];
+
+		sf->files[i] = sf->files[i - 1];
+		sf->files[i - 1] = tmp;
+	}
+}
+
+void
+fixture_files_remove(struct source_files *sf, const char *path)
+{
+	for (size_t i = 0; i < sf->n; i++) {
+		if (strcmp(sf->files[i].path, path) != 0)
+			continue;
+		free(sf->files[i].path);
+		free(sf->files[i].ns);
+		free(sf->files[i].data);
+		memmove(&sf->files[i], &sf->files[i + 1],
+		    (sf->n - i - 1) * sizeof sf->files[0]);
+		sf->n--;
+		return;
+	}
+}
+
+char *
+fixture_scratch(const char *name)
+{
+	char *tmpl = xasprintf("/tmp/cairn-%s-XXXXXX", name);
+
+	assert_non_null(mkdtemp(tmpl));
+	return tmpl;
+}
+
+static int
+fixture_rm_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+void
+fixture_rm_rf(const char *path)
+{
+	nftw(path, fixture_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}

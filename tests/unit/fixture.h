@@ -1,0 +1,58 @@
+/* What several unit tests build their input from: one small tree of YAML
+ * (an HTTPProxy routing app.example.com to the Service web, which has one
+ * endpoint), source_files edited the way a source hands them over, and
+ * scratch directories. A test that needs other input keeps its own. */
+#ifndef CAIRN_TESTS_UNIT_FIXTURE_H
+#define CAIRN_TESTS_UNIT_FIXTURE_H
+
+#include "source/source.h"
+
+/* String literals, so that a test can join them into one file
+ * (FIXTURE_PROXY_YAML "---\n" FIXTURE_SERVICE_YAML) or add to the end of
+ * one (the proxy's last line is a route: more routes may follow). */
+#define FIXTURE_PROXY_YAML                                                    \
+	"apiVersion: projectcontour.io/v1\n"                                  \
+	"kind: HTTPProxy\n"                                                   \
+	"metadata: {name: app}\n"                                             \
+	"spec:\n"                                                             \
+	"  virtualhost: {fqdn: app.example.com}\n"                            \
+	"  routes:\n"                                                         \
+	"    - conditions: [{prefix: /}]\n"                                   \
+	"      services: [{name: web, port: 80}]\n"
+
+#define FIXTURE_SERVICE_YAML                                                  \
+	"apiVersion: v1\n"                                                    \
+	"kind: Service\n"                                                     \
+	"metadata: {name: web}\n"                                             \
+	"spec:\n"                                                             \
+	"  ports: [{name: http, port: 80}]\n"
+
+/* The Endpoints of web, without its last line (the addresses): a test
+ * adds FIXTURE_ENDPOINTS_ONE or its own. */
+#define FIXTURE_ENDPOINTS_HEAD_YAML                                           \
+	"apiVersion: v1\n"                                                    \
+	"kind: Endpoints\n"                                                   \
+	"metadata: {name: web}\n"                                             \
+	"subsets:\n"
+
+#define FIXTURE_ENDPOINTS_YAML                                                \
+	FIXTURE_ENDPOINTS_HEAD_YAML                                           \
+	"  - addresses: [{ip: 10.0.0.1}]\n"                                   \
+	"    ports: [{name: http, port: 8080}]\n"
+
+/* Sets path's bytes in sf (a copy), adding the file where it sorts if it
+ * is not there: the sorted order sources guarantee. */
+void fixture_files_set(struct source_files *sf, const char *path,
+    const char *data);
+
+/* Removes path from sf, if it is there. */
+void fixture_files_remove(struct source_files *sf, const char *path);
+
+/* A new empty directory /tmp/cairn-<name>-XXXXXX (caller frees the
+ * string); fails the test if it cannot be made. */
+char *fixture_scratch(const char *name);
+
+/* Removes path and everything below it, without following links. */
+void fixture_rm_rf(const char *path);
+
+#endif
