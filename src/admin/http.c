@@ -4,9 +4,8 @@
  *
  * libmicrohttpd is opened with dlopen when an admin address is set, not
  * linked: it brings GnuTLS, p11-kit and their libraries, whose pages
- * (about 1.6 MiB resident, touched by relocation and constructors at
- * load) a daemon with the admin server off would hold for nothing
- * (SPEC.md §12: idle <= 16 MiB). */
+ * (touched by relocation and constructors at load) a daemon with the
+ * admin server off would hold for nothing (SPEC.md §12: idle <= 16 MiB). */
 #include "autoconf.h"
 
 #include <dlfcn.h>
