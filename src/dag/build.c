@@ -403,13 +403,14 @@ dag_vhost_get(struct builder *b, const char *fqdn, const struct object *owner)
 	if (b->vhost_index.cap == 0)
 		dag_strmap_reserve(b->arena, &b->vhost_index,
 		    b->nproxies + b->ningresses + 4);
-	bv = ARENA_NEW(b->arena, struct builder_vhost);
+	/* vhosts_finish copies each into the DAG's array. */
+	bv = ARENA_NEW(&b->tables, struct builder_vhost);
 	bv->vh.fqdn = fqdn;
 	bv->vh.proxy_namespace = owner->meta.namespace;
 	bv->vh.proxy_name = owner->meta.name;
 	bv->vh.owner_kind = owner->kind;
 	dag_strmap_put(b->arena, &b->vhost_index, fqdn, bv);
-	ARENA_PUSH(b->arena, b->vhosts, b->nvhosts, b->vhosts_cap, bv);
+	ARENA_PUSH(&b->tables, b->vhosts, b->nvhosts, b->vhosts_cap, bv);
 	return bv;
 }
 
