@@ -350,6 +350,12 @@ load_buffer_scratch(const char *path, const char *ns, const char *buf,
 	arena_reset(scratch);
 	if (yaml_parse(lf->path, buf, len, &limits, scratch, &docs, &ndocs,
 	    &lf->diags) == 0) {
+		/* One object per document but for Lists: the list grows
+		 * only for those, and holds no doubled copies otherwise. */
+		if (ndocs > 0) {
+			lf->objects = ARENA_ARRAY(&lf->arena, struct object *, ndocs);
+			st.capobjects = ndocs;
+		}
 		for (size_t i = 0; i < ndocs; i++)
 			load_document(&st, docs[i].root, false);
 	}

@@ -763,7 +763,7 @@ services_bytes(int n)
 
 /* An object takes its kind's member of the union, not the largest: a
  * Service (its object, one port, its names, its share of the objects
- * list) took 313 bytes when every object had the union's size, 249 now. */
+ * list) took 313 bytes when every object had the union's size, 232 now. */
 static void
 test_objects_sized_by_kind(void **state)
 {
