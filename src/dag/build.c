@@ -42,6 +42,8 @@ dag_count_status(const struct dag *dag, enum dag_status s)
 static void
 strmap_grow_to(struct arena *a, struct strmap *m, size_t cap)
 {
+	if (m->own != NULL)
+		a = m->own;
 	const char **keys = ARENA_ARRAY(a, const char *, cap);
 	void **values = ARENA_ARRAY(a, void *, cap);
 	uint64_t *hashes = ARENA_ARRAY(a, uint64_t, cap);
@@ -198,8 +200,8 @@ dag_object_lookup(struct builder *b, struct objindex *ix, struct object **arr,
 	if (!ix->built) {
 		for (ix->cap = 16; ix->cap < 2 * n; ix->cap *= 2)
 			;
-		ix->slots = ARENA_ARRAY(b->arena, struct object *, ix->cap);
-		ix->hashes = ARENA_ARRAY(b->arena, uint64_t, ix->cap);
+		ix->slots = ARENA_ARRAY(&b->tables, struct object *, ix->cap);
+		ix->hashes = ARENA_ARRAY(&b->tables, uint64_t, ix->cap);
 		for (size_t i = 0; i < n; i++) {
 			if (dag_object_is_shadowed(arr, i))
 				continue; /* the first of equal names wins */
@@ -371,12 +373,12 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 
 	for (size_t i = 0; i < b->nobjs; i++)
 		if (b->objs[i]->kind == kind)
-			ARENA_PUSH(b->arena, arr, n, cap, b->objs[i]);
+			ARENA_PUSH(&b->tables, arr, n, cap, b->objs[i]);
 	/* Files come in path order, and most trees keep a namespace's
 	 * objects together: only each namespace's are sorted then. */
 	sorted_sort_grouped(arr, n, sizeof arr[0], object_cmp,
 	    dag_object_namespace_cmp);
-	st = ARENA_ARRAY(b->arena, size_t, n + 1);
+	st = ARENA_ARRAY(&b->tables, size_t, n + 1);
 	for (size_t i = 0; i < n; i++)
 		st[i] = dag_status_add(b, arr[i]);
 	report_duplicates(b, arr, n, st);
@@ -401,13 +403,14 @@ dag_vhost_get(struct builder *b, const char *fqdn, const struct object *owner)
 	if (b->vhost_index.cap == 0)
 		dag_strmap_reserve(b->arena, &b->vhost_index,
 		    b->nproxies + b->ningresses + 4);
-	bv = ARENA_NEW(b->arena, struct builder_vhost);
+	/* vhosts_finish copies each into the DAG's array. */
+	bv = ARENA_NEW(&b->tables, struct builder_vhost);
 	bv->vh.fqdn = fqdn;
 	bv->vh.proxy_namespace = owner->meta.namespace;
 	bv->vh.proxy_name = owner->meta.name;
 	bv->vh.owner_kind = owner->kind;
 	dag_strmap_put(b->arena, &b->vhost_index, fqdn, bv);
-	ARENA_PUSH(b->arena, b->vhosts, b->nvhosts, b->vhosts_cap, bv);
+	ARENA_PUSH(&b->tables, b->vhosts, b->nvhosts, b->vhosts_cap, bv);
 	return bv;
 }
 
@@ -706,6 +709,9 @@ build_with(struct builder *init)
 	 * not hold a 64 KiB block for 5 KiB. */
 	arena_init_sized(&dag->arena, dag_arena_guess(nobjs));
 	arena_init_sized(&b.scratch, 4096);
+	arena_init_sized(&b.tables, 64 * nobjs + 1024);
+	b.vhost_index.own = b.cluster_index.own = &b.tables;
+	b.endpoints_index.own = b.sds_index.own = &b.tables;
 	b.services = collect_kind(&b, OBJ_SERVICE, &b.nservices, &b.service_status);
 	b.endpoints = collect_kind(&b, OBJ_ENDPOINTS, &b.nendpoints, NULL);
 	b.slices = collect_kind(&b, OBJ_ENDPOINTSLICE, &b.nslices, &slice_status);
@@ -741,6 +747,7 @@ build_with(struct builder *init)
 	    dag_endpoints_ptr_cmp);
 	statuses_sort(dag);
 	arena_free(&b.scratch);
+	arena_free(&b.tables);
 	dag_arena_seen(nobjs, dag->arena.total);
 	return dag;
 }

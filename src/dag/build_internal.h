@@ -17,6 +17,10 @@ struct strmap {
 	void **values;
 	size_t n, cap;
 	uint64_t *hashes; /* of keys: growing and probing skip strcmp */
+	/* Where its arrays go when set (the builder's tables, freed with
+	 * the build) instead of the arena passed (a DAG's, which a group of
+	 * an incremental build keeps). */
+	struct arena *own;
 };
 
 /* A hash index over an array sorted by namespace/name (b->services, ...):
@@ -119,6 +123,10 @@ struct builder {
 	 * of a root while its includes are walked): an arena cannot free, so
 	 * growing them in the DAG's arena would keep every old copy. */
 	struct arena scratch;
+	/* What only the build reads (its indexes and object lists), freed
+	 * when it ends: in the DAG's arena they would stay as long as the
+	 * DAG, which an incremental build keeps for each group. */
+	struct arena tables;
 	/* ExtensionServices (extension.c): sorted by namespace/name, with
 	 * the cluster of each valid one (NULL when invalid). */
 	struct object **extensions;

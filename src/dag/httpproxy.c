@@ -248,13 +248,14 @@ void
 proxies_build(struct builder *b)
 {
 	struct hp_state hs = { .b = b };
-	struct strmap owners = { 0 };
+	struct strmap owners = { .own = &b->tables };
 	bool *claimant;
 
-	hs.reached = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
-	hs.visited = ARENA_ARRAY(b->arena, const struct object *, b->nproxies + 1);
-	b->proxy_ignored = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
-	claimant = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
+	/* What only this build reads goes to its tables (build_internal.h). */
+	hs.reached = ARENA_ARRAY(&b->tables, bool, b->nproxies + 1);
+	hs.visited = ARENA_ARRAY(&b->tables, const struct object *, b->nproxies + 1);
+	b->proxy_ignored = ARENA_ARRAY(&b->tables, bool, b->nproxies + 1);
+	claimant = ARENA_ARRAY(&b->tables, bool, b->nproxies + 1);
 	for (size_t i = 0; i < b->nproxies; i++) {
 		const char *class;
 
@@ -291,10 +292,10 @@ proxies_build(struct builder *b)
 			continue;
 		}
 		if ((fc = dag_strmap_get(&owners, vh->fqdn)) == NULL) {
-			fc = ARENA_NEW(b->arena, struct fqdn_claims);
+			fc = ARENA_NEW(&b->tables, struct fqdn_claims);
 			dag_strmap_put(b->arena, &owners, vh->fqdn, fc);
 		}
-		ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
+		ARENA_PUSH(&b->tables, fc->claims, fc->n, fc->cap,
 		    ((struct claim_key){ .o = p, .where = &vh->origin, .pi = i }));
 		claimant[i] = true;
 	}
@@ -321,7 +322,7 @@ proxies_build(struct builder *b)
 			for (size_t k = 0; k < fc->n && !seen; k++)
 				seen = fc->claims[k].o == ing;
 			if (!seen)
-				ARENA_PUSH(b->arena, fc->claims, fc->n, fc->cap,
+				ARENA_PUSH(&b->tables, fc->claims, fc->n, fc->cap,
 				    ((struct claim_key){ .o = ing,
 				    .where = &rule->origin, .pi = (size_t)-1 }));
 		}

@@ -5,6 +5,7 @@
  * file's last good version. */
 #include "load/load.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,12 +133,32 @@ namespace_add_name_label(struct arena *a, struct obj_meta *m)
 	m->nlabels++;
 }
 
+/* Bytes of an object of this kind: its header and its own member of the
+ * union, not the largest (184 bytes for every object; a Service needs
+ * 120, Endpoints 104). Only the kinds every tree has many of are cut;
+ * every reader checks an object's kind before its member (as it must:
+ * another kind's member would not be zeros but its neighbour's bytes). */
+static size_t
+object_size(enum obj_kind kind)
+{
+	switch (kind) {
+	case OBJ_HTTPPROXY:
+		return offsetof(struct object, u) + sizeof(struct httpproxy);
+	case OBJ_SERVICE:
+		return offsetof(struct object, u) + sizeof(struct service);
+	case OBJ_ENDPOINTS:
+		return offsetof(struct object, u) + sizeof(struct endpoints);
+	default:
+		return sizeof(struct object);
+	}
+}
+
 static void
 load_object(struct load_state *st, const struct kind_info *info,
     const struct ynode *root)
 {
 	struct loaded_file *lf = st->lf;
-	struct object *obj = ARENA_NEW(&lf->arena, struct object);
+	struct object *obj = arena_alloc(&lf->arena, object_size(info->obj_kind));
 	/* kind + namespace (a directory name, <= 255) + name (<= 253). */
 	char whatbuf[640];
 	const char *what = load_describe(whatbuf, sizeof whatbuf, lf, info->kind,
@@ -329,6 +350,12 @@ load_buffer_scratch(const char *path, const char *ns, const char *buf,
 	arena_reset(scratch);
 	if (yaml_parse(lf->path, buf, len, &limits, scratch, &docs, &ndocs,
 	    &lf->diags) == 0) {
+		/* One object per document but for Lists: the list grows
+		 * only for those, and holds no doubled copies otherwise. */
+		if (ndocs > 0) {
+			lf->objects = ARENA_ARRAY(&lf->arena, struct object *, ndocs);
+			st.capobjects = ndocs;
+		}
 		for (size_t i = 0; i < ndocs; i++)
 			load_document(&st, docs[i].root, false);
 	}

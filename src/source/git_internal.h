@@ -32,11 +32,12 @@
 	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
 	    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
-/* Contents of one blob, by id. */
+/* What a scan knows of one blob, by id: its size and content hash. The
+ * bytes are not kept (the object database has them): a kept copy of every
+ * blob was one more copy of the tree beside its parsed objects. */
 
 struct blob_entry {
 	git_oid id;
-	char *data; /* NUL-terminated */
 	size_t len;
 	uint64_t hash;
 	bool used; /* by the scan in progress */

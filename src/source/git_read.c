@@ -1,11 +1,12 @@
 /* The git source, reading: one commit's tree (or the `path` subtree)
  * walked depth first, or diffed against the tree the last scan handed out
- * (the delta form), with a cache of blob contents by id. Git sorts tree
+ * (the delta form), with a cache of blob sizes and hashes by id. Git sorts tree
  * entries the way the directory source sorts siblings (a directory "a" as
  * "a/"), so the walk yields paths in byte-wise order. A blob whose id the
- * previous whole scan saw is not read again, and the pipeline, which keys
- * its parse cache on the content hash, does not parse it again either.
- * Only blobs of the last whole scan are kept. */
+ * previous whole scan saw is not hashed again, and the pipeline, which keys
+ * its parse cache on the content hash, does not parse it again either; its
+ * bytes are inflated again from the object database, as the cache keeps no
+ * bytes. Only blobs of the last whole scan are kept. */
 #include "source/git_internal.h"
 
 #include <errno.h>
@@ -43,8 +44,7 @@ cache_find(const struct source_git *sg, const git_oid *id)
 void
 source_git_blobs_free(struct blob_entry *b, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		free(b[i].data);
+	(void)n;
 	free(b);
 }
 
@@ -59,8 +59,6 @@ cache_rotate(struct source_git *sg, struct blob_entry *fresh, size_t nfresh)
 		if (sg->cache[i].used) {
 			sg->cache[i].used = false;
 			ARRAY_PUSH(next, n, cap, sg->cache[i]);
-		} else {
-			free(sg->cache[i].data);
 		}
 	}
 	for (size_t i = 0; i < nfresh; i++)
@@ -71,10 +69,8 @@ cache_rotate(struct source_git *sg, struct blob_entry *fresh, size_t nfresh)
 		qsort(next, n, sizeof next[0], blob_cmp);
 	/* The same blob read twice in one scan (two paths): keep one. */
 	for (size_t i = 0; i < n; i++) {
-		if (j > 0 && git_oid_equal(&next[j - 1].id, &next[i].id)) {
-			free(next[i].data);
+		if (j > 0 && git_oid_equal(&next[j - 1].id, &next[i].id))
 			continue;
-		}
 		next[j++] = next[i];
 	}
 	sg->cache = next;
@@ -120,17 +116,20 @@ path_push(struct walk *w, size_t base, const char *name)
 }
 
 static void
-emit(struct walk *w, const struct blob_entry *b)
+emit(struct walk *w, const void *data, size_t len, uint64_t hash)
 {
 	const char *full = w->path.buf;
 	struct source_file f = {
 		.path = xstrdup(full),
 		.ns = source_namespace_of(full + w->root_len),
-		.data = xmemdup(b->data, b->len + 1),
-		.len = b->len,
-		.hash = b->hash,
+		.data = xmalloc(len + 1),
+		.len = len,
+		.hash = hash,
 	};
 
+	if (len > 0)
+		memcpy(f.data, data, len);
+	f.data[len] = '\0';
 	ARRAY_PUSH(w->out->files, w->out->n, w->out->cap, f);
 }
 
@@ -144,10 +143,18 @@ read_blob(struct walk *w, const git_oid *id)
 	size_t size;
 
 	if (c != NULL) {
+		if (git_blob_lookup(&blob, sg->repo, id) < 0) {
+			w->odb_trouble = true;
+			diag_add(&w->out->diags, DIAG_ERROR, w->path.buf, 0, 0,
+			    "cannot read blob %s: %s", git_oid_tostr_s(id),
+			    git_errmsg());
+			return;
+		}
 		if (!w->delta)
 			c->used = true;
 		sg->stats.blobs_cached++;
-		emit(w, c);
+		emit(w, git_blob_rawcontent(blob), c->len, c->hash);
+		git_blob_free(blob);
 		return;
 	}
 	/* The header alone tells the size: an oversized blob is never
@@ -172,16 +179,11 @@ read_blob(struct walk *w, const git_oid *id)
 	}
 	b = (struct blob_entry){ .len = (size_t)git_blob_rawsize(blob) };
 	git_oid_cpy(&b.id, id);
-	b.data = xmalloc(b.len + 1);
-	memcpy(b.data, git_blob_rawcontent(blob), b.len);
-	b.data[b.len] = '\0';
-	b.hash = hash_bytes(b.data, b.len);
-	git_blob_free(blob);
+	b.hash = hash_bytes(git_blob_rawcontent(blob), b.len);
 	sg->stats.blobs_read++;
-	emit(w, &b);
-	if (w->delta)
-		free(b.data);
-	else
+	emit(w, git_blob_rawcontent(blob), b.len, b.hash);
+	git_blob_free(blob);
+	if (!w->delta)
 		ARRAY_PUSH(w->fresh, w->nfresh, w->capfresh, b);
 }
 

@@ -131,15 +131,20 @@ arena_footprint(const struct arena *a)
 	return n;
 }
 
-void *
-arena_alloc_nozero(struct arena *a, size_t size)
+/* size bytes at an offset that is a multiple of align (a power of two up
+ * to ARENA_ALIGN): 16 for anything that may hold a struct, 1 for strings,
+ * which so take their length and not a multiple of 16 (half a string's
+ * bytes on average were padding: most names are short). */
+static void *
+arena_place(struct arena *a, size_t size, size_t align)
 {
 	struct arena_block *b = a->head;
-	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	size_t at = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
 	size_t next = a->next_block ? a->next_block : ARENA_BLOCK_SIZE;
+	size_t need = (size + align - 1) & ~(align - 1);
 	void *p;
 
-	if (b == NULL || b->size - b->used < need) {
+	if (b == NULL || b->size < at || b->size - at < need) {
 		size_t bsize = need > next ? need : next;
 
 		if (b != NULL && need > next / 4) {
@@ -165,15 +170,29 @@ arena_alloc_nozero(struct arena *a, size_t size)
 		b->used = 0;
 		b->next = a->head;
 		a->head = b;
+		at = 0;
 		/* Geometric growth from a small first block. */
 		if (a->next_block != 0 && a->next_block < ARENA_BLOCK_SIZE)
 			a->next_block = a->next_block * 2 < ARENA_BLOCK_SIZE ?
 			    a->next_block * 2 : ARENA_BLOCK_SIZE;
 	}
-	p = b->data + b->used;
-	b->used += need;
-	a->total += need;
+	p = b->data + at;
+	a->total += at + need - b->used;
+	b->used = at + need;
 	return p;
+}
+
+void *
+arena_alloc_nozero(struct arena *a, size_t size)
+{
+	return arena_place(a, size, ARENA_ALIGN);
+}
+
+/* A string's bytes: no alignment. */
+static char *
+arena_chars(struct arena *a, size_t size)
+{
+	return arena_place(a, size, 1);
 }
 
 void *
@@ -199,7 +218,7 @@ char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	size_t len = strnlen(s, n);
-	char *p = arena_alloc_nozero(a, len + 1);
+	char *p = arena_chars(a, len + 1);
 
 	memcpy(p, s, len);
 	p[len] = '\0';
@@ -209,7 +228,15 @@ arena_strndup(struct arena *a, const char *s, size_t n)
 char *
 arena_strdup(struct arena *a, const char *s)
 {
-	return s ? arena_memdup(a, s, strlen(s) + 1) : NULL;
+	size_t n;
+	char *p;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	p = arena_chars(a, n);
+	memcpy(p, s, n);
+	return p;
 }
 
 char *
@@ -225,9 +252,12 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	va_end(ap);
 	if (len < 0)
 		len = 0;
-	if ((size_t)len < sizeof buf)
-		return arena_memdup(a, buf, (size_t)len + 1);
-	p = arena_alloc_nozero(a, (size_t)len + 1);
+	if ((size_t)len < sizeof buf) {
+		p = arena_chars(a, (size_t)len + 1);
+		memcpy(p, buf, (size_t)len + 1);
+		return p;
+	}
+	p = arena_chars(a, (size_t)len + 1);
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)len + 1, fmt, ap);
 	va_end(ap);
