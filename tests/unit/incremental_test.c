@@ -1279,14 +1279,20 @@ test_gateway_route_change_kept(void **state)
 		assert_int_equal(pipeline_dag_stats(p).gw_routes_kept,
 		    nroutes - 1);
 		ts = pipeline_gateway_translate_stats(p);
-		print_message("%s: %zu by key, %zu serialized, %zu hosts of "
-		    "the port's RouteConfiguration kept\n", sf.files[i].path,
-		    ts.by_key, ts.serialized, ts.http_kept);
+		print_message("%s: %zu in order, %zu by key, %zu serialized, "
+		    "%zu hosts of the port's RouteConfiguration kept\n",
+		    sf.files[i].path, ts.in_order, ts.by_key, ts.serialized,
+		    ts.http_kept);
 		/* The host, its two proxyless RouteConfigurations. */
 		assert_true(ts.serialized >= 1);
 		assert_true(ts.serialized <= 4);
 		assert_true(ts.by_key + ts.in_order >= 3 * (nroutes - 1));
 		assert_true(ts.http_kept >= nroutes - 1);
+		/* A kept host's proxyless targets are found in order (by
+		 * its routes array), not by key: at most the changed host's
+		 * two api listeners are looked up by key. */
+		assert_true(ts.in_order >= 4 * (nroutes - 1));
+		assert_true(ts.by_key <= 4);
 	}
 	pipeline_free(p);
 	source_files_free(&sf);
@@ -1337,6 +1343,91 @@ backends_file_set(struct source_file *f, char *data)
 	f->data = data;
 	f->len = strlen(data);
 	f->hash = hash_bytes(data, f->len);
+}
+
+/* A Gateway with two HTTP ports: a host served on both names `<host>`
+ * by the lower port's target only. When the lower port stops serving it,
+ * the higher port's kept host gains its `<host>` target beside
+ * `<host>:<port>`; when it serves it again, loses it. Each target is found
+ * in order by an id of its own (translate_gateway_proxyless.c): one id
+ * for both would hand one target the other's bytes, and the build would
+ * differ from a whole one. */
+static void
+test_gateway_proxyless_targets_in_order(void **state)
+{
+	const size_t nroutes = 40;
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct source_file f = { 0 };
+	const char *hosts[] = { "shared.example.com", "moved.example.com",
+	    "shared.example.com" };
+	size_t low = 0;
+	char *gw;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	gateway_tree(&sf, nroutes);
+	for (size_t i = 0; i < sf.n; i++)
+		if (strcmp(sf.files[i].path, "infra/gateway.yaml") == 0) {
+			const char *old = sf.files[i].data;
+
+			gw = strstr(old, "  listeners:");
+			assert_non_null(gw);
+			backends_file_set(&sf.files[i], xasprintf("%.*s"
+			    "  listeners: [{name: http, port: 80, protocol: HTTP}, "
+			    "{name: alt, port: 8080, protocol: HTTP}]\n%s",
+			    (int)(gw - old), old, strchr(gw, '\n') + 1));
+		}
+	/* On port 8080 only, always the same (kept); on port 80 only, the
+	 * one whose host changes. Both sort among the other routes. */
+	f.path = xstrdup("infra/route-high.yaml");
+	f.ns = xstrdup("infra");
+	f.data = xstrdup("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: HTTPRoute\n"
+	    "metadata: {name: high}\n"
+	    "spec:\n"
+	    "  parentRefs: [{name: gw, sectionName: alt}]\n"
+	    "  hostnames: [shared.example.com]\n"
+	    "  rules:\n"
+	    "  - matches: [{path: {type: PathPrefix, value: /high}}]\n"
+	    "    backendRefs: [{name: web, port: 80}]\n");
+	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+	memset(&f, 0, sizeof f);
+	f.path = xstrdup("infra/route-low.yaml");
+	f.ns = xstrdup("infra");
+	f.data = xstrdup("");
+	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+	qsort(sf.files, sf.n, sizeof sf.files[0], source_file_path_cmp);
+	for (size_t i = 0; i < sf.n; i++) {
+		if (strcmp(sf.files[i].path, "infra/route-low.yaml") == 0)
+			low = i;
+		if (strcmp(sf.files[i].path, "infra/route-high.yaml") == 0)
+			backends_file_set(&sf.files[i], xstrdup(sf.files[i].data));
+	}
+	for (size_t k = 0; k < 6; k++) {
+		char *what = xasprintf("route-low on %s", hosts[k % 3]);
+
+		backends_file_set(&sf.files[low], xasprintf(
+		    "apiVersion: gateway.networking.k8s.io/v1\n"
+		    "kind: HTTPRoute\n"
+		    "metadata: {name: low}\n"
+		    "spec:\n"
+		    "  parentRefs: [{name: gw, sectionName: http}]\n"
+		    "  hostnames: [%s]\n"
+		    "  rules:\n"
+		    "  - matches: [{path: {type: PathPrefix, value: /low%zu}}]\n"
+		    "    backendRefs: [{name: web, port: 80}]\n", hosts[k % 3], k));
+		build_and_compare(p, &sf, &cfg, &to, what);
+		if (k > 0)
+			assert_int_equal(pipeline_dag_stats(p).gw_routes_resolved, 1);
+		free(what);
+	}
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
 }
 
 /* Many routes each with backends of their own, changed at random (a
@@ -1880,6 +1971,7 @@ main(void)
 		cmocka_unit_test(test_gateway_jwt_ext_tree),
 		cmocka_unit_test(test_gateway_route_change_kept),
 		cmocka_unit_test(test_gateway_many_backends),
+		cmocka_unit_test(test_gateway_proxyless_targets_in_order),
 		cmocka_unit_test(test_gateway_route_resolutions_kept),
 		cmocka_unit_test(test_gateway_cache_verify_mode),
 		cmocka_unit_test(test_regex_limit_change),
