@@ -193,13 +193,18 @@ dag_object_lookup(struct builder *b, struct objindex *ix, struct object **arr,
 	size_t j;
 
 	dag_lookup_note(b, 'n', ns, "Service or Endpoints");
-	if (n < 16) /* a few compares beat hashing */
+	/* A few compares beat hashing; a few lookups, indexing them all
+	 * (the same answer: the first of equal names). */
+	if (n < 16 || (!ix->built && ix->searches++ < 32))
 		return dag_object_find(arr, n, ns, name);
 	if (!ix->built) {
+		struct arena *a = b->index_arena != NULL ? b->index_arena :
+		    b->arena;
+
 		for (ix->cap = 16; ix->cap < 2 * n; ix->cap *= 2)
 			;
-		ix->slots = ARENA_ARRAY(b->arena, struct object *, ix->cap);
-		ix->hashes = ARENA_ARRAY(b->arena, uint64_t, ix->cap);
+		ix->slots = ARENA_ARRAY(a, struct object *, ix->cap);
+		ix->hashes = ARENA_ARRAY(a, uint64_t, ix->cap);
 		for (size_t i = 0; i < n; i++) {
 			if (dag_object_is_shadowed(arr, i))
 				continue; /* the first of equal names wins */

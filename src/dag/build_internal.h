@@ -27,6 +27,9 @@ struct objindex {
 	uint64_t *hashes;
 	size_t cap;
 	bool built;
+	/* Lookups answered by binary search before the index is built: a
+	 * build that resolves one route looks up a few of many objects. */
+	size_t searches;
 };
 
 void *dag_strmap_get(const struct strmap *m, const char *key);
@@ -82,6 +85,9 @@ struct dag_lookups {
 struct builder {
 	struct dag *dag;
 	struct arena *arena;
+	/* Where objindexes go when not arena (NULL: arena): the DAG's own,
+	 * while a Gateway route resolves into an arena of its own. */
+	struct arena *index_arena;
 	const struct dag_options *opts; /* what it reads of cairn.yaml */
 	const struct fqdn_ledger *owners; /* first-seen order of claims, or NULL */
 	struct object *const *objs;

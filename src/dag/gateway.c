@@ -550,9 +550,9 @@ gateways_build(struct builder *b)
 	if (b->gw_memo != NULL && c0 == 0 && e0 == 0 && s.nhttproutes > 0) {
 		gw_contexts(&s);
 		gw_route_units(&s);
-		/* The Services' index in the DAG's arena, not a route's. */
-		(void)dag_object_lookup(b, &b->services_ix, b->services,
-		    b->nservices, "", "");
+		/* Indexes of Services and Endpoints, when made, in the DAG's
+		 * arena, not in that of the route being resolved. */
+		b->index_arena = b->arena;
 	}
 	/* Each HTTPRoute for every Gateway (the first pass also reports
 	 * parents cairn does not serve), then sorted by Gateway and
@@ -607,6 +607,7 @@ gateways_build(struct builder *b)
 			gw_assemble(&s, gi, &b->dag->gateways[b->dag->ngateways++],
 			    from, e);
 	}
+	b->index_arena = NULL;
 	free(s.entries);
 	free(drefs);
 	free(s.runs);
