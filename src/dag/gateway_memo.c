@@ -44,6 +44,9 @@ struct gw_kept {
 	size_t nclusters;
 	struct dag_endpoints **endpoints;
 	size_t nendpoints;
+	/* Their names' dag_strmap_hash: a kept route's names are not read
+	 * when no other route made one alike. */
+	uint64_t *cluster_hashes, *endpoint_hashes;
 	struct dag_object_status status; /* cap == nconditions */
 	bool attached;
 };
@@ -350,22 +353,19 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 	if (b->cluster_index.cap == 0)
 		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
 	for (size_t i = 0; i < k->nclusters; i++)
-		if (dag_strmap_get(&b->cluster_index, k->clusters[i]->name) == NULL) {
-			dag_strmap_put(b->arena, &b->cluster_index,
-			    k->clusters[i]->name, k->clusters[i]);
+		if (dag_strmap_get_or_put(b->arena, &b->cluster_index,
+		    k->clusters[i]->name, k->cluster_hashes[i],
+		    k->clusters[i]) == NULL)
 			ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters,
 			    b->clusters_cap, k->clusters[i]);
-		}
 	if (b->endpoints_index.cap == 0)
 		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
 	for (size_t i = 0; i < k->nendpoints; i++)
-		if (dag_strmap_get(&b->endpoints_index, k->endpoints[i]->name) ==
-		    NULL) {
-			dag_strmap_put(b->arena, &b->endpoints_index,
-			    k->endpoints[i]->name, k->endpoints[i]);
+		if (dag_strmap_get_or_put(b->arena, &b->endpoints_index,
+		    k->endpoints[i]->name, k->endpoint_hashes[i],
+		    k->endpoints[i]) == NULL)
 			ARENA_PUSH(b->arena, b->dag->endpoints, b->dag->nendpoints,
 			    b->endpoints_cap, k->endpoints[i]);
-		}
 	ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
 	    dag_ref(holder));
 }
@@ -470,11 +470,17 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 	k->nclusters = b->dag->nclusters;
 	k->endpoints = b->dag->endpoints;
 	k->nendpoints = b->dag->nendpoints;
+	k->cluster_hashes = ARENA_ARRAY(b->arena, uint64_t, k->nclusters + 1);
+	k->endpoint_hashes = ARENA_ARRAY(b->arena, uint64_t, k->nendpoints + 1);
 	/* Only Gateway routes made them (this group has no other). */
-	for (size_t i = 0; i < k->nclusters; i++)
+	for (size_t i = 0; i < k->nclusters; i++) {
 		k->clusters[i]->gateway_only = true;
-	for (size_t i = 0; i < k->nendpoints; i++)
+		k->cluster_hashes[i] = dag_strmap_hash(k->clusters[i]->name);
+	}
+	for (size_t i = 0; i < k->nendpoints; i++) {
 		k->endpoints[i]->gateway_only = true;
+		k->endpoint_hashes[i] = dag_strmap_hash(k->endpoints[i]->name);
+	}
 	gw_kept_runs(s, k, e0);
 	k->nattach = s->nattach;
 	k->attach = ARENA_ARRAY(b->arena, struct gw_attach, k->nattach + 1);
