@@ -125,6 +125,33 @@ dag_strmap_put(struct arena *a, struct strmap *m, const char *key, void *value)
 	m->n++;
 }
 
+uint64_t
+dag_strmap_hash(const char *key)
+{
+	return hash_bytes(key, strlen(key));
+}
+
+void *
+dag_strmap_get_or_put(struct arena *a, struct strmap *m, const char *key,
+    uint64_t hash, void *value)
+{
+	size_t j;
+
+	if ((m->n + 1) * 2 > m->cap)
+		strmap_grow(a, m);
+	j = hash & (m->cap - 1);
+	while (m->keys[j] != NULL) {
+		if (m->hashes[j] == hash && strcmp(m->keys[j], key) == 0)
+			return m->values[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->keys[j] = key;
+	m->values[j] = value;
+	m->hashes[j] = hash;
+	m->n++;
+	return NULL;
+}
+
 /* --- objects --------------------------------------------------------------- */
 
 static int
@@ -195,7 +222,9 @@ dag_object_lookup(struct builder *b, struct objindex *ix, struct object **arr,
 	size_t j;
 
 	dag_lookup_note(b, 'n', ns, "Service or Endpoints");
-	if (n < 16) /* a few compares beat hashing */
+	/* A few compares beat hashing; a few lookups, indexing them all
+	 * (the same answer: the first of equal names). */
+	if (n < 16 || (!ix->built && ix->searches++ < 32))
 		return dag_object_find(arr, n, ns, name);
 	if (!ix->built) {
 		for (ix->cap = 16; ix->cap < 2 * n; ix->cap *= 2)

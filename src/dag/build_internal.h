@@ -31,6 +31,9 @@ struct objindex {
 	uint64_t *hashes;
 	size_t cap;
 	bool built;
+	/* Lookups answered by binary search before the index is built: a
+	 * build that resolves one route looks up a few of many objects. */
+	size_t searches;
 };
 
 void *dag_strmap_get(const struct strmap *m, const char *key);
@@ -38,6 +41,13 @@ void dag_strmap_put(struct arena *a, struct strmap *m, const char *key, void *va
 /* Room for n keys without growing (each growth leaves the old arrays in
  * the arena). */
 void dag_strmap_reserve(struct arena *a, struct strmap *m, size_t n);
+/* The hash a strmap keeps of key. */
+uint64_t dag_strmap_hash(const char *key);
+/* The value under key (of hash dag_strmap_hash(key)), or NULL after
+ * putting value there: one probe, and key is not read when its slot is
+ * free (Gateway routes kept between builds, gateway_memo.c). */
+void *dag_strmap_get_or_put(struct arena *a, struct strmap *m,
+    const char *key, uint64_t hash, void *value);
 
 /* A virtual host while routes are still being added to it. */
 struct builder_vhost {

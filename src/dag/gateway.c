@@ -550,9 +550,6 @@ gateways_build(struct builder *b)
 	if (b->gw_memo != NULL && c0 == 0 && e0 == 0 && s.nhttproutes > 0) {
 		gw_contexts(&s);
 		gw_route_units(&s);
-		/* The Services' index in the DAG's arena, not a route's. */
-		(void)dag_object_lookup(b, &b->services_ix, b->services,
-		    b->nservices, "", "");
 	}
 	/* Each HTTPRoute for every Gateway (the first pass also reports
 	 * parents cairn does not serve), then sorted by Gateway and

@@ -44,6 +44,13 @@ struct gw_kept {
 	size_t nclusters;
 	struct dag_endpoints **endpoints;
 	size_t nendpoints;
+	/* Their names' dag_strmap_hash: a kept route's names are not read
+	 * when no other route made one alike. */
+	uint64_t *cluster_hashes, *endpoint_hashes;
+	/* The keys of the namespaces its context is made of, in order
+	 * (gw_keys_context); nns_keys 0: not kept, the route is read. */
+	uint64_t *ns_keys;
+	size_t nns_keys;
 	struct dag_object_status status; /* cap == nconditions */
 	bool attached;
 };
@@ -259,35 +266,60 @@ gw_contexts(struct gw_state *s)
 	}
 }
 
+/* h mixed with the context of the namespace of key k; when keys is not
+ * NULL, k is also recorded there (*nkeys of cap). */
 static uint64_t
-gw_ns_context(const struct gw_state *s, uint64_t h, const char *ns)
+gw_ns_key_context(const struct gw_state *s, uint64_t h, uint64_t k,
+    uint64_t *keys, size_t *nkeys, size_t cap)
 {
-	size_t j = gw_ns_slot(s, gw_ns_key(ns));
-
-	return gw_mix(h, gw_ns_key(ns), s->ns_ctx[j]);
+	if (keys != NULL && *nkeys < cap)
+		keys[*nkeys] = k;
+	if (keys != NULL)
+		(*nkeys)++;
+	return gw_mix(h, k, s->ns_ctx[gw_ns_slot(s, k)]);
 }
 
-/* The context of HTTPRoute o: s->context and its namespaces'. */
+/* The context of HTTPRoute o: s->context and its namespaces'. keys (cap
+ * of them, may be NULL): the namespaces' keys in the order mixed, for
+ * gw_keys_context; *nkeys their number (more than cap: not all kept). */
 static uint64_t
-gw_route_context(const struct gw_state *s, const struct object *o)
+gw_route_context(const struct gw_state *s, const struct object *o,
+    uint64_t *keys, size_t *nkeys, size_t cap)
 {
 	const struct httproute *hr = &o->u.httproute;
-	uint64_t h = gw_ns_context(s, s->context, o->meta.namespace);
+	uint64_t h;
 
+	*nkeys = 0;
+	h = gw_ns_key_context(s, s->context, gw_ns_key(o->meta.namespace), keys,
+	    nkeys, cap);
 	for (size_t r = 0; r < hr->nrules; r++) {
 		const struct gw_http_rule *rule = &hr->rules[r];
 
 		for (size_t k = 0; k < rule->nbackend_refs; k++)
 			if (rule->backend_refs[k].namespace != NULL)
-				h = gw_ns_context(s, h,
-				    rule->backend_refs[k].namespace);
+				h = gw_ns_key_context(s, h, gw_ns_key(
+				    rule->backend_refs[k].namespace), keys, nkeys,
+				    cap);
 		for (size_t f = 0; f < rule->nfilters; f++)
 			if (rule->filters[f].request_mirror != NULL &&
 			    rule->filters[f].request_mirror->backend_ref->
 			    namespace != NULL)
-				h = gw_ns_context(s, h, rule->filters[f].
-				    request_mirror->backend_ref->namespace);
+				h = gw_ns_key_context(s, h, gw_ns_key(rule->
+				    filters[f].request_mirror->backend_ref->
+				    namespace), keys, nkeys, cap);
 	}
+	return h;
+}
+
+/* The same from the keys a kept resolution recorded (its route is the
+ * same object: the same namespaces), without reading the route. */
+static uint64_t
+gw_keys_context(const struct gw_state *s, const uint64_t *keys, size_t n)
+{
+	uint64_t h = s->context;
+
+	for (size_t i = 0; i < n; i++)
+		h = gw_mix(h, keys[i], s->ns_ctx[gw_ns_slot(s, keys[i])]);
 	return h;
 }
 
@@ -350,22 +382,19 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 	if (b->cluster_index.cap == 0)
 		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
 	for (size_t i = 0; i < k->nclusters; i++)
-		if (dag_strmap_get(&b->cluster_index, k->clusters[i]->name) == NULL) {
-			dag_strmap_put(b->arena, &b->cluster_index,
-			    k->clusters[i]->name, k->clusters[i]);
+		if (dag_strmap_get_or_put(b->arena, &b->cluster_index,
+		    k->clusters[i]->name, k->cluster_hashes[i],
+		    k->clusters[i]) == NULL)
 			ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters,
 			    b->clusters_cap, k->clusters[i]);
-		}
 	if (b->endpoints_index.cap == 0)
 		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
 	for (size_t i = 0; i < k->nendpoints; i++)
-		if (dag_strmap_get(&b->endpoints_index, k->endpoints[i]->name) ==
-		    NULL) {
-			dag_strmap_put(b->arena, &b->endpoints_index,
-			    k->endpoints[i]->name, k->endpoints[i]);
+		if (dag_strmap_get_or_put(b->arena, &b->endpoints_index,
+		    k->endpoints[i]->name, k->endpoint_hashes[i],
+		    k->endpoints[i]) == NULL)
 			ARENA_PUSH(b->arena, b->dag->endpoints, b->dag->nendpoints,
 			    b->endpoints_cap, k->endpoints[i]);
-		}
 	ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
 	    dag_ref(holder));
 }
@@ -412,6 +441,10 @@ gw_kept_runs(struct gw_state *s, struct gw_kept *k, size_t e0)
 	free(runs);
 }
 
+/* The namespaces of a route's context kept with its resolution, at most
+ * (more: the route is read to make its context). */
+#define GW_NS_KEYS 8
+
 /* HTTPRoute ri, from the memo when its file and the context are the same
  * as when it was kept, else resolved into a holder of its own and kept. */
 void
@@ -431,15 +464,21 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 	size_t ncl = b->dag->nclusters, ccap = b->clusters_cap;
 	size_t nen = b->dag->nendpoints, ecap = b->endpoints_cap;
 	struct strmap cix = b->cluster_index, eix = b->endpoints_index;
-	size_t e0 = s->nentries;
-	uint64_t context;
+	size_t e0 = s->nentries, nns_keys;
+	uint64_t context, ns_keys[GW_NS_KEYS];
 
 	if (unit == 0 || !gw_status_untouched(st)) {
 		gw_route_resolve(s, ri, ngi);
 		return;
 	}
-	context = gw_route_context(s, route);
 	e = gw_memo_find(m, unit, route);
+	if (e != NULL && e->kept->nns_keys > 0 && gw_keys_context(s,
+	    e->kept->ns_keys, e->kept->nns_keys) == e->context) {
+		gw_kept_use(s, ri, e->holder, e->kept);
+		m->kept++;
+		return;
+	}
+	context = gw_route_context(s, route, ns_keys, &nns_keys, GW_NS_KEYS);
 	if (e != NULL && e->context == context) {
 		gw_kept_use(s, ri, e->holder, e->kept);
 		m->kept++;
@@ -470,12 +509,23 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 	k->nclusters = b->dag->nclusters;
 	k->endpoints = b->dag->endpoints;
 	k->nendpoints = b->dag->nendpoints;
+	k->cluster_hashes = ARENA_ARRAY(b->arena, uint64_t, k->nclusters + 1);
+	k->endpoint_hashes = ARENA_ARRAY(b->arena, uint64_t, k->nendpoints + 1);
 	/* Only Gateway routes made them (this group has no other). */
-	for (size_t i = 0; i < k->nclusters; i++)
+	for (size_t i = 0; i < k->nclusters; i++) {
 		k->clusters[i]->gateway_only = true;
-	for (size_t i = 0; i < k->nendpoints; i++)
+		k->cluster_hashes[i] = dag_strmap_hash(k->clusters[i]->name);
+	}
+	for (size_t i = 0; i < k->nendpoints; i++) {
 		k->endpoints[i]->gateway_only = true;
+		k->endpoint_hashes[i] = dag_strmap_hash(k->endpoints[i]->name);
+	}
 	gw_kept_runs(s, k, e0);
+	if (nns_keys <= GW_NS_KEYS) {
+		k->ns_keys = ARENA_ARRAY(b->arena, uint64_t, nns_keys + 1);
+		memcpy(k->ns_keys, ns_keys, nns_keys * sizeof ns_keys[0]);
+		k->nns_keys = nns_keys;
+	}
 	k->nattach = s->nattach;
 	k->attach = ARENA_ARRAY(b->arena, struct gw_attach, k->nattach + 1);
 	if (k->nattach > 0)

@@ -35,6 +35,21 @@ const char *diff_change_name(const void *from, const void *to);
 
 const char *diff_json_str(const json_t *o, const char *key);
 
+struct dag_object_status;
+
+/* diff_objects_from_statuses with the items in the statuses' order (not
+ * sorted): item i is status i's record. */
+void diff_objects_from_statuses_ordered(struct diff_objects *out,
+    const struct dag_object_status *statuses, size_t n);
+/* Whether item o is what status st records (its identity, status, why
+ * and where: every field of a diff_object). */
+bool diff_object_records(const struct diff_object *o,
+    const struct dag_object_status *st);
+/* A list of its own (one pool) of items[idx[0..n)] (idx NULL: the first
+ * n), in that order. */
+void diff_objects_of_items(struct diff_objects *out,
+    const struct diff_object *items, const size_t *idx, size_t n);
+
 /* --- routes.c: RouteConfigurations -------------------------------------- */
 
 bool diff_pair_fields(struct diff_plan *p, bool has_from, json_t *a,

@@ -89,6 +89,24 @@ str_or_empty(const char *s)
 	return s ? s : "";
 }
 
+/* What a status records: the first problem (not a warning) says why,
+ * and where when it has a place. */
+static const struct dag_condition *
+status_why(const struct dag_object_status *st, const struct origin **at)
+{
+	const struct dag_condition *why = NULL;
+
+	*at = &st->origin;
+	for (size_t j = 0; j < st->nconditions && why == NULL; j++)
+		if (!st->conditions[j].warning)
+			why = &st->conditions[j];
+	if (st->status == DAG_STATUS_VALID)
+		why = NULL;
+	if (why != NULL && why->origin.file != NULL && why->origin.file[0] != '\0')
+		*at = &why->origin;
+	return why;
+}
+
 static void
 objects_from_statuses_pass(struct diff_objects *out,
     const struct dag_object_status *statuses, size_t n, struct pool *p)
@@ -96,17 +114,9 @@ objects_from_statuses_pass(struct diff_objects *out,
 	for (size_t i = 0; i < n; i++) {
 		const struct dag_object_status *st = &statuses[i];
 		struct diff_object *o = &out->items[i];
-		const struct dag_condition *why = NULL;
-		const struct origin *at = &st->origin;
+		const struct origin *at;
+		const struct dag_condition *why = status_why(st, &at);
 
-		/* The first problem (not a warning) says why. */
-		for (size_t j = 0; j < st->nconditions && why == NULL; j++)
-			if (!st->conditions[j].warning)
-				why = &st->conditions[j];
-		if (st->status == DAG_STATUS_VALID)
-			why = NULL;
-		if (why != NULL && why->origin.file != NULL && why->origin.file[0] != '\0')
-			at = &why->origin;
 		o->kind_rank = (int)st->kind;
 		/* kind and status are static strings: not copied. */
 		o->kind = obj_kind_name(st->kind);
@@ -122,7 +132,7 @@ objects_from_statuses_pass(struct diff_objects *out,
 }
 
 void
-diff_objects_from_statuses(struct diff_objects *out,
+diff_objects_from_statuses_ordered(struct diff_objects *out,
     const struct dag_object_status *statuses, size_t n)
 {
 	struct pool p = { 0 };
@@ -135,7 +145,77 @@ diff_objects_from_statuses(struct diff_objects *out,
 	p.len = 0;
 	objects_from_statuses_pass(out, statuses, n, &p);
 	pool_fix(out);
+}
+
+void
+diff_objects_from_statuses(struct diff_objects *out,
+    const struct dag_object_status *statuses, size_t n)
+{
+	diff_objects_from_statuses_ordered(out, statuses, n);
 	objects_sort(out);
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool
+diff_object_records(const struct diff_object *o,
+    const struct dag_object_status *st)
+{
+	const struct origin *at;
+	const struct dag_condition *why;
+
+	if (o->kind_rank != (int)st->kind ||
+	    o->status != dag_status_name(st->status))
+		return false;
+	why = status_why(st, &at);
+	return o->line == at->line && o->col == at->col &&
+	    strcmp(o->name, str_or_empty(st->name)) == 0 &&
+	    strcmp(o->namespace, str_or_empty(st->namespace)) == 0 &&
+	    strcmp(o->file, str_or_empty(at->file)) == 0 &&
+	    str_eq(o->reason, why ? why->reason : NULL) &&
+	    str_eq(o->message, why ? why->message : NULL);
+}
+
+void
+diff_objects_of_items(struct diff_objects *out,
+    const struct diff_object *items, const size_t *idx, size_t n)
+{
+	size_t len = 0, at = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct diff_object *x = &items[idx ? idx[i] : i];
+		const char *f[] = { x->namespace, x->name, x->reason, x->message,
+			x->file };
+
+		for (size_t k = 0; k < 5; k++)
+			len += f[k] ? strlen(f[k]) + 1 : 0;
+	}
+	out->n = n;
+	out->items = xcalloc(n + 1, sizeof *out->items);
+	out->pool = xmalloc(len + 1);
+	out->pool_len = len;
+	for (size_t i = 0; i < n; i++) {
+		const struct diff_object *x = &items[idx ? idx[i] : i];
+		struct diff_object *o = &out->items[i];
+		const char **t[] = { &o->namespace, &o->name, &o->reason,
+			&o->message, &o->file };
+
+		*o = *x; /* kind and status: static strings */
+		for (size_t k = 0; k < 5; k++) {
+			size_t l;
+
+			if (*t[k] == NULL)
+				continue;
+			l = strlen(*t[k]) + 1;
+			memcpy(out->pool + at, *t[k], l);
+			*t[k] = out->pool + at;
+			at += l;
+		}
+	}
 }
 
 void

@@ -4,7 +4,7 @@
  * build copies only the statuses of the parts it built, and the objects
  * whose status may have changed are those of the parts that went away
  * and of the parts that came. */
-#include "diff/diff.h"
+#include "diff/diff_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +15,13 @@
 
 struct status_part {
 	struct dag *part; /* a reference: the pointer stays unique */
-	struct diff_objects objects; /* owned copies of its statuses */
+	/* Owned copies of its statuses, item i status i's (not sorted:
+	 * diff_objects_concat sorts what it joins). */
+	struct diff_objects objects;
+	/* The strings of items record_patched replaced (objects.pool holds
+	 * the others'). */
+	char **pools;
+	size_t npools;
 };
 
 struct diff_statuses {
@@ -30,13 +36,84 @@ diff_statuses_new(void)
 }
 
 static void
+part_pools_free(struct status_part *e)
+{
+	for (size_t i = 0; i < e->npools; i++)
+		free(e->pools[i]);
+	free(e->pools);
+	e->pools = NULL;
+	e->npools = 0;
+}
+
+static void
 parts_free(struct status_part *parts, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		diff_objects_free(&parts[i].objects);
+		part_pools_free(&parts[i]);
 		dag_free(parts[i].part);
 	}
 	free(parts);
+}
+
+/* e's copies as one list of one pool (diff_objects_concat reads the
+ * strings of a list in its pool): a patched part's are copied again. */
+static const struct diff_objects *
+part_objects(struct status_part *e)
+{
+	struct diff_objects one;
+
+	if (e->npools == 0)
+		return &e->objects;
+	diff_objects_of_items(&one, e->objects.items, NULL, e->objects.n);
+	diff_objects_free(&e->objects);
+	part_pools_free(e);
+	e->objects = one;
+	return &e->objects;
+}
+
+/* A part this big in the place of one with as many statuses (the same
+ * group built again) is compared status by status (record_patched)
+ * rather than copied whole: the Gateway's group, built again for each
+ * changed route, holds every route, Service and Endpoints naming it. Up
+ * to PATCH_MAX records may differ, and a part is copied whole again
+ * once PATCH_POOLS patches made pools of their own. */
+#define PATCH_MIN 256
+#define PATCH_MAX 64
+#define PATCH_POOLS 64
+
+/* Part now in e's place: the records that differ from e's copies, e's
+ * in *from, now's in *to (lists of their own), and e's copies patched to
+ * be now's. False (nothing done) when the part is small, of another
+ * size, or differs in many: the caller copies it whole. */
+static bool
+record_patched(struct status_part *e, const struct dag *now,
+    struct diff_objects *from, struct diff_objects *to)
+{
+	size_t n = now->nstatuses, idx[PATCH_MAX], m = 0;
+	struct dag_object_status sub[PATCH_MAX];
+
+	if (n < PATCH_MIN || e->objects.n != n || e->npools >= PATCH_POOLS)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!diff_object_records(&e->objects.items[i], &now->statuses[i])) {
+			if (m == PATCH_MAX)
+				return false;
+			idx[m++] = i;
+		}
+	diff_objects_of_items(from, e->objects.items, idx, m);
+	for (size_t k = 0; k < m; k++)
+		sub[k] = now->statuses[idx[k]];
+	diff_objects_from_statuses_ordered(to, sub, m);
+	/* The replaced items point into to's pool, which the part keeps. */
+	for (size_t k = 0; k < m; k++)
+		e->objects.items[idx[k]] = to->items[k];
+	if (m > 0) {
+		e->pools = xreallocarray(e->pools, e->npools + 1,
+		    sizeof *e->pools);
+		e->pools[e->npools++] = to->pool;
+	}
+	return true;
 }
 
 void
@@ -66,11 +143,12 @@ record_in_place(struct diff_statuses *t, struct dag *const *parts,
     size_t nparts, struct diff_objects *from, struct diff_objects *to)
 {
 	enum { MAX_MOVED = 64 };
-	size_t at[MAX_MOVED], m = 0, ngone = 0, ncame = 0;
+	size_t at[MAX_MOVED], m = 0, ngone = 0, ncame = 0, npatched = 0;
 	struct status_part old[MAX_MOVED];
-	bool taken[MAX_MOVED] = { false };
+	bool taken[MAX_MOVED] = { false }, moved[MAX_MOVED] = { false };
 	const struct diff_objects *gone[MAX_MOVED] = { NULL };
 	const struct diff_objects *came[MAX_MOVED] = { NULL };
+	struct diff_objects pfrom[MAX_MOVED], pto[MAX_MOVED];
 
 	if (t->n != nparts || nparts == 0)
 		return false;
@@ -90,17 +168,36 @@ record_in_place(struct diff_statuses *t, struct dag *const *parts,
 			j++;
 		if (j < m) { /* moved: the same part, the same statuses */
 			taken[j] = true;
+			moved[i] = true;
 			*e = old[j];
+		}
+	}
+	for (size_t i = 0; i < m; i++) {
+		struct status_part *e = &t->parts[at[i]];
+
+		if (moved[i])
+			continue;
+		/* The same group built again in its place: its copies
+		 * patched, only the records that differ gone and come. */
+		if (!taken[i] && record_patched(&old[i], parts[at[i]],
+		    &pfrom[npatched], &pto[npatched])) {
+			taken[i] = true;
+			gone[ngone++] = &pfrom[npatched];
+			came[ncame++] = &pto[npatched];
+			npatched++;
+			dag_free(old[i].part);
+			*e = old[i];
+			e->part = dag_ref(parts[at[i]]);
 			continue;
 		}
-		e->part = dag_ref(parts[at[i]]);
-		diff_objects_from_statuses(&e->objects, e->part->statuses,
-		    e->part->nstatuses);
+		*e = (struct status_part){ .part = dag_ref(parts[at[i]]) };
+		diff_objects_from_statuses_ordered(&e->objects,
+		    e->part->statuses, e->part->nstatuses);
 		came[ncame++] = &e->objects;
 	}
 	for (size_t j = 0; j < m; j++)
 		if (!taken[j])
-			gone[ngone++] = &old[j].objects;
+			gone[ngone++] = part_objects(&old[j]);
 	if (from != NULL)
 		diff_objects_concat(from, gone, ngone);
 	if (to != NULL)
@@ -108,8 +205,16 @@ record_in_place(struct diff_statuses *t, struct dag *const *parts,
 	for (size_t j = 0; j < m; j++)
 		if (!taken[j]) {
 			diff_objects_free(&old[j].objects);
+			part_pools_free(&old[j]);
 			dag_free(old[j].part);
 		}
+	for (size_t i = 0; i < npatched; i++) {
+		/* pto's pool is the patched part's now. */
+		diff_objects_free(&pfrom[i]);
+		free(pto[i].items);
+		if (pto[i].n == 0)
+			free(pto[i].pool);
+	}
 	return true;
 }
 
@@ -158,14 +263,14 @@ diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
 			continue;
 		}
 		now[k].part = dag_ref(part);
-		diff_objects_from_statuses(&now[k].objects, part->statuses,
-		    part->nstatuses);
+		diff_objects_from_statuses_ordered(&now[k].objects,
+		    part->statuses, part->nstatuses);
 		came[ncame++] = &now[k].objects;
 	}
 	gone = xcalloc(t->n + 1, sizeof *gone);
 	for (size_t i = 0; i < t->n; i++)
 		if (!kept[i])
-			gone[ngone++] = &t->parts[i].objects;
+			gone[ngone++] = part_objects(&t->parts[i]);
 	if (from != NULL)
 		diff_objects_concat(from, gone, ngone);
 	if (to != NULL)
@@ -174,6 +279,7 @@ diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
 	for (size_t i = 0; i < t->n; i++)
 		if (!kept[i]) {
 			diff_objects_free(&t->parts[i].objects);
+			part_pools_free(&t->parts[i]);
 			dag_free(t->parts[i].part);
 		}
 	free(t->parts);

@@ -204,3 +204,54 @@ memo_emit_named(struct translation *t, enum memo_kind k, const void *vhost,
 	t->proxyless_no_cluster |= saved;
 	arena_release(&t->arena, &mark);
 }
+
+/* memo_emit_named, looked for in order first: id is the target's own
+ * (the host's routes array, or an address derived from it for its other
+ * target), so a kept host's targets are taken at the cursor with no key
+ * made or looked up, and a host whose `<host>` target comes or goes
+ * does not shift the other target onto its bytes. */
+void
+memo_emit_named_seq(struct translation *t, enum memo_kind k, const void *id,
+    const void *vhost, const char *name, const void *obj, memo_make_fn *make,
+    enum xds_type type, bool named_only)
+{
+	struct arena_mark mark;
+	struct xds_blob *b;
+	const char *rname = NULL;
+	ProtobufCMessage *m;
+	uint64_t key = 0;
+	bool flag = false, saved;
+
+	if ((b = translation_seq_take(t, k, id, &key, &flag)) != NULL) {
+		t->proxyless_no_cluster |= flag;
+		snapshot_builder_add_blob(t->out, type, b, named_only);
+		translation_seq_put(t, k, id, key, b, flag, true);
+		return;
+	}
+	if (t->cache != NULL) {
+		key = k == MEMO_API_LISTENER ?
+		    translation_key_name(t, "listener/api", name) :
+		    memo_key(t, k, vhost);
+		if (key != 0)
+			key = translation_key_combine(key,
+			    translation_key_name(t, "name", name));
+	}
+	if ((b = translation_cache_get(t, key, &flag)) != NULL) {
+		t->proxyless_no_cluster |= flag;
+		snapshot_builder_add_blob(t->out, type, b, named_only);
+		translation_seq_put(t, k, id, key, b, flag, false);
+		return;
+	}
+	mark = arena_mark(&t->arena);
+	saved = t->proxyless_no_cluster;
+	t->proxyless_no_cluster = false;
+	if ((m = make(t, obj, &rname)) != NULL) {
+		b = translation_pack(t, rname, m);
+		flag = t->proxyless_no_cluster;
+		translation_cache_put(t, key, b, flag);
+		snapshot_builder_add_blob(t->out, type, b, named_only);
+		translation_seq_put(t, k, id, key, b, flag, true);
+	}
+	t->proxyless_no_cluster |= saved;
+	arena_release(&t->arena, &mark);
+}

@@ -91,6 +91,12 @@ struct memo_http *memo_http_begin_named(struct translation *t, size_t nhosts,
 void memo_emit_named(struct translation *t, enum memo_kind k,
     const void *vhost, const char *name, const void *obj, memo_make_fn *make,
     enum xds_type type, bool named_only);
+/* The same, found in order first by id (any address unique to the target
+ * within its loop, stable while its host is the same DAG object; NULL:
+ * by key only). */
+void memo_emit_named_seq(struct translation *t, enum memo_kind k,
+    const void *id, const void *vhost, const char *name, const void *obj,
+    memo_make_fn *make, enum xds_type type, bool named_only);
 
 /* The fingerprint of obj as its field table describes it (src/dag/fields.c):
  * every field that is not marked as not identifying, pointers followed,

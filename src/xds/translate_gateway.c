@@ -183,10 +183,20 @@ view_in_dag_order(void **arr, size_t *n, void *const *all, size_t nall,
 	return true;
 }
 
+/* The clusters a host's routes named last, most recent first: its rules
+ * name the same few again and again, found here without a probe of the
+ * set (whose slots are spread over a table twice the references). */
+#define VIEW_RECENT 4
+
 static void
 view_cluster_add(struct dag *view, size_t *ccap, struct ptr_set *set,
-    struct dag_cluster *c)
+    struct dag_cluster *c, struct dag_cluster **recent)
 {
+	for (size_t i = 0; i < VIEW_RECENT; i++)
+		if (recent[i] == c)
+			return;
+	memmove(recent + 1, recent, (VIEW_RECENT - 1) * sizeof *recent);
+	recent[0] = c;
 	if (ptr_set_add(set, c))
 		ARRAY_PUSH(view->clusters, view->nclusters, *ccap, c);
 }
@@ -215,18 +225,20 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 	for (size_t p = 0; p < gw->nports; p++)
 		for (size_t v = 0; v < gw->ports[p].nvhosts; v++) {
 			const struct dag_vhost *vh = &gw->ports[p].vhosts[v];
+			struct dag_cluster *recent[VIEW_RECENT] = { NULL };
 
 			for (size_t r = 0; r < vh->nroutes; r++) {
 				const struct dag_route *rt = &vh->routes[r];
 
 				for (size_t c = 0; c < rt->nclusters; c++)
 					view_cluster_add(view, &ccap, &set,
-					    rt->clusters[c].cluster);
+					    rt->clusters[c].cluster, recent);
 				if (rt->mirror != NULL)
-					view_cluster_add(view, &ccap, &set, rt->mirror);
+					view_cluster_add(view, &ccap, &set, rt->mirror,
+					    recent);
 				for (size_t m = 0; m < rt->nmirrors; m++)
 					view_cluster_add(view, &ccap, &set,
-					    rt->mirrors[m].cluster);
+					    rt->mirrors[m].cluster, recent);
 			}
 		}
 	free(set.slots);

@@ -74,17 +74,23 @@ make_routes(struct translation *t, const void *obj, const char **name)
 	return &rc->base;
 }
 
-/* The api_listener and RouteConfiguration of target name, for host vh. */
+/* The api_listener and RouteConfiguration of target name, for host vh.
+ * In order, a target is known by its host's routes array (a kept host's
+ * is the same array, built for one Gateway, port and host): `<host>:<port>`
+ * by the array, `<host>` by the address one byte into it (never another
+ * array's start), so either target may come or go alone. */
 static void
 proxyless_target(struct translation *t, const char *name,
-    const struct dag_vhost *vh)
+    const struct dag_vhost *vh, bool bare)
 {
 	struct target tg = { .vh = vh, .name = name };
+	const void *id = vh->routes == NULL ? NULL : bare ?
+	    (const void *)((const char *)vh->routes + 1) : (const void *)vh->routes;
 
-	memo_emit_named(t, MEMO_API_LISTENER, vh, name, &tg, make_listener,
-	    XDS_LISTENER, true);
-	memo_emit_named(t, MEMO_PROXYLESS_ROUTE, vh, name, &tg, make_routes,
-	    XDS_ROUTE, true);
+	memo_emit_named_seq(t, MEMO_API_LISTENER, id, vh, name, &tg,
+	    make_listener, XDS_LISTENER, true);
+	memo_emit_named_seq(t, MEMO_PROXYLESS_ROUTE, id, vh, name, &tg,
+	    make_routes, XDS_ROUTE, true);
 }
 
 static int
@@ -134,10 +140,10 @@ translate_gateway_proxyless(struct translation *t,
 				continue;
 			mark = arena_mark(&t->arena);
 			if (!served_below(gw, p, vh->fqdn))
-				proxyless_target(t, vh->fqdn, vh);
+				proxyless_target(t, vh->fqdn, vh, true);
 			snprintf(name, sizeof name, "%s:%u", vh->fqdn,
 			    (unsigned)gp->port);
-			proxyless_target(t, name, vh);
+			proxyless_target(t, name, vh, false);
 			arena_release(&t->arena, &mark);
 		}
 	}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "diff/diff.h"
 #include "pipeline.h"
 #include "source/dir.h"
 #include "util/arena.h"
@@ -1279,14 +1280,20 @@ test_gateway_route_change_kept(void **state)
 		assert_int_equal(pipeline_dag_stats(p).gw_routes_kept,
 		    nroutes - 1);
 		ts = pipeline_gateway_translate_stats(p);
-		print_message("%s: %zu by key, %zu serialized, %zu hosts of "
-		    "the port's RouteConfiguration kept\n", sf.files[i].path,
-		    ts.by_key, ts.serialized, ts.http_kept);
+		print_message("%s: %zu in order, %zu by key, %zu serialized, "
+		    "%zu hosts of the port's RouteConfiguration kept\n",
+		    sf.files[i].path, ts.in_order, ts.by_key, ts.serialized,
+		    ts.http_kept);
 		/* The host, its two proxyless RouteConfigurations. */
 		assert_true(ts.serialized >= 1);
 		assert_true(ts.serialized <= 4);
 		assert_true(ts.by_key + ts.in_order >= 3 * (nroutes - 1));
 		assert_true(ts.http_kept >= nroutes - 1);
+		/* A kept host's proxyless targets are found in order (by
+		 * its routes array), not by key: at most the changed host's
+		 * two api listeners are looked up by key. */
+		assert_true(ts.in_order >= 4 * (nroutes - 1));
+		assert_true(ts.by_key <= 4);
 	}
 	pipeline_free(p);
 	source_files_free(&sf);
@@ -1337,6 +1344,288 @@ backends_file_set(struct source_file *f, char *data)
 	f->data = data;
 	f->len = strlen(data);
 	f->hash = hash_bytes(data, f->len);
+}
+
+/* A Gateway with two HTTP ports: a host served on both names `<host>`
+ * by the lower port's target only. When the lower port stops serving it,
+ * the higher port's kept host gains its `<host>` target beside
+ * `<host>:<port>`; when it serves it again, loses it. Each target is found
+ * in order by an id of its own (translate_gateway_proxyless.c): one id
+ * for both would hand one target the other's bytes, and the build would
+ * differ from a whole one. */
+static void
+test_gateway_proxyless_targets_in_order(void **state)
+{
+	const size_t nroutes = 40;
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct source_file f = { 0 };
+	const char *hosts[] = { "shared.example.com", "moved.example.com",
+	    "shared.example.com" };
+	size_t low = 0;
+	char *gw;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	gateway_tree(&sf, nroutes);
+	for (size_t i = 0; i < sf.n; i++)
+		if (strcmp(sf.files[i].path, "infra/gateway.yaml") == 0) {
+			const char *old = sf.files[i].data;
+
+			gw = strstr(old, "  listeners:");
+			assert_non_null(gw);
+			backends_file_set(&sf.files[i], xasprintf("%.*s"
+			    "  listeners: [{name: http, port: 80, protocol: HTTP}, "
+			    "{name: alt, port: 8080, protocol: HTTP}]\n%s",
+			    (int)(gw - old), old, strchr(gw, '\n') + 1));
+		}
+	/* On port 8080 only, always the same (kept); on port 80 only, the
+	 * one whose host changes. Both sort among the other routes. */
+	f.path = xstrdup("infra/route-high.yaml");
+	f.ns = xstrdup("infra");
+	f.data = xstrdup("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: HTTPRoute\n"
+	    "metadata: {name: high}\n"
+	    "spec:\n"
+	    "  parentRefs: [{name: gw, sectionName: alt}]\n"
+	    "  hostnames: [shared.example.com]\n"
+	    "  rules:\n"
+	    "  - matches: [{path: {type: PathPrefix, value: /high}}]\n"
+	    "    backendRefs: [{name: web, port: 80}]\n");
+	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+	memset(&f, 0, sizeof f);
+	f.path = xstrdup("infra/route-low.yaml");
+	f.ns = xstrdup("infra");
+	f.data = xstrdup("");
+	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+	qsort(sf.files, sf.n, sizeof sf.files[0], source_file_path_cmp);
+	for (size_t i = 0; i < sf.n; i++) {
+		if (strcmp(sf.files[i].path, "infra/route-low.yaml") == 0)
+			low = i;
+		if (strcmp(sf.files[i].path, "infra/route-high.yaml") == 0)
+			backends_file_set(&sf.files[i], xstrdup(sf.files[i].data));
+	}
+	for (size_t k = 0; k < 6; k++) {
+		char *what = xasprintf("route-low on %s", hosts[k % 3]);
+
+		backends_file_set(&sf.files[low], xasprintf(
+		    "apiVersion: gateway.networking.k8s.io/v1\n"
+		    "kind: HTTPRoute\n"
+		    "metadata: {name: low}\n"
+		    "spec:\n"
+		    "  parentRefs: [{name: gw, sectionName: http}]\n"
+		    "  hostnames: [%s]\n"
+		    "  rules:\n"
+		    "  - matches: [{path: {type: PathPrefix, value: /low%zu}}]\n"
+		    "    backendRefs: [{name: web, port: 80}]\n", hosts[k % 3], k));
+		build_and_compare(p, &sf, &cfg, &to, what);
+		if (k > 0)
+			assert_int_equal(pipeline_dag_stats(p).gw_routes_resolved, 1);
+		free(what);
+	}
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
+/* The objects of a and b (sorted) whose record differs: kept in *ra and
+ * *rb (borrowing a's and b's strings), the equal pairs left out. */
+static void
+objects_changed(const struct diff_objects *a, const struct diff_objects *b,
+    struct diff_objects *ra, struct diff_objects *rb)
+{
+	size_t i = 0, j = 0;
+
+	memset(ra, 0, sizeof *ra);
+	memset(rb, 0, sizeof *rb);
+	ra->items = xcalloc(a->n + 1, sizeof *ra->items);
+	rb->items = xcalloc(b->n + 1, sizeof *rb->items);
+	while (i < a->n || j < b->n) {
+		int c = i >= a->n ? 1 : j >= b->n ? -1 :
+		    diff_object_cmp(&a->items[i], &b->items[j]);
+
+		if (c == 0) {
+			const struct diff_object *x = &a->items[i++],
+			    *y = &b->items[j++];
+
+			if (strcmp(x->status, y->status) == 0 &&
+			    same_str(x->reason, y->reason) &&
+			    same_str(x->message, y->message) &&
+			    same_str(x->file, y->file) && x->line == y->line &&
+			    x->col == y->col)
+				continue;
+			ra->items[ra->n++] = *x;
+			rb->items[rb->n++] = *y;
+		} else if (c < 0) {
+			ra->items[ra->n++] = a->items[i++];
+		} else {
+			rb->items[rb->n++] = b->items[j++];
+		}
+	}
+}
+
+static void
+assert_same_objects(const struct diff_objects *x, const struct diff_objects *y,
+    const char *what)
+{
+	if (x->n != y->n)
+		fail_msg("%s: %zu objects recorded, %zu changed", what, x->n, y->n);
+	for (size_t i = 0; i < x->n; i++) {
+		const struct diff_object *a = &x->items[i], *b = &y->items[i];
+
+		if (diff_object_cmp(a, b) != 0 || strcmp(a->status, b->status) != 0 ||
+		    !same_str(a->reason, b->reason) ||
+		    !same_str(a->message, b->message))
+			fail_msg("%s: recorded %s %s/%s %s (%s), changed %s %s/%s "
+			    "%s (%s)", what, a->kind, a->namespace, a->name,
+			    a->status, a->reason ? a->reason : "-", b->kind,
+			    b->namespace, b->name, b->status,
+			    b->reason ? b->reason : "-");
+	}
+}
+
+/* serve's record of a change (diff_statuses_record) when the Gateway's
+ * group is built again for one file: the statuses are compared one by
+ * one with the last build's, not copied whole (src/diff/statuses.c,
+ * record_patched), and what it records gone and come holds exactly the
+ * objects whose record changed, as a comparison of every status of both
+ * builds finds them. The listener one route names changes with the
+ * Gateway's file: that route's status changes while its file and object
+ * do not, once only by its reason. */
+static void
+test_gateway_status_record_patched(void **state)
+{
+	const size_t nroutes = 300;
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct diff_statuses *rec = diff_statuses_new();
+	struct diff_objects prev;
+	struct build_result r;
+	struct source_file f = { 0 };
+	size_t gw = 0, changed = 0;
+	/* The special route: not allowed (invalid at its parentRef), then
+	 * attached, then without its listener (invalid at the same place,
+	 * another reason). */
+	const char *listeners[3] = {
+		"  listeners: [{name: http, port: 80, protocol: HTTP}, "
+		"{name: special, port: 81, protocol: HTTP, allowedRoutes: "
+		"{namespaces: {from: Selector, selector: {matchLabels: {x: y}}}}}]\n",
+		"  listeners: [{name: http, port: 80, protocol: HTTP}, "
+		"{name: special, port: 81, protocol: HTTP}]\n",
+		"  listeners: [{name: http, port: 80, protocol: HTTP}]\n" };
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	gateway_tree(&sf, nroutes);
+	f.path = xstrdup("infra/route-special.yaml");
+	f.ns = xstrdup("infra");
+	f.data = xstrdup("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: HTTPRoute\n"
+	    "metadata: {name: special}\n"
+	    "spec:\n"
+	    "  parentRefs: [{name: gw, sectionName: special}]\n"
+	    "  hostnames: [special.example.com]\n"
+	    "  rules:\n"
+	    "  - backendRefs: [{name: web, port: 80}]\n");
+	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+	qsort(sf.files, sf.n, sizeof sf.files[0], source_file_path_cmp);
+	for (size_t i = 0; i < sf.n; i++) {
+		backends_file_set(&sf.files[i], xstrdup(sf.files[i].data));
+		if (strcmp(sf.files[i].path, "infra/gateway.yaml") == 0)
+			gw = i;
+	}
+	pipeline_build(p, &sf, &cfg, &to, &r);
+	assert_true(r.dag->nstatuses > nroutes);
+	diff_statuses_record(rec, r.dag, NULL, NULL);
+	diff_objects_from_dag(&prev, r.dag);
+	build_result_free(&r);
+	/* Eight changes in place, then a route added: the part is copied
+	 * whole, and what it replaces (patched four times) recorded gone. */
+	for (size_t k = 0; k < 9; k++) {
+		struct diff_objects now, from, too, want_from, want_to, got_from,
+		    got_to;
+		size_t i = k % 2 == 0 ? gw : 1 + (k * 37) % nroutes;
+		char *what;
+
+		if (k == 8) {
+			memset(&f, 0, sizeof f);
+			f.path = xstrdup("infra/route-added.yaml");
+			f.ns = xstrdup("infra");
+			f.data = xstrdup("apiVersion: gateway.networking.k8s.io/v1\n"
+			    "kind: HTTPRoute\n"
+			    "metadata: {name: added}\n"
+			    "spec:\n"
+			    "  parentRefs: [{name: gw}]\n"
+			    "  hostnames: [added.example.com]\n"
+			    "  rules:\n"
+			    "  - backendRefs: [{name: web, port: 80}]\n");
+			ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
+			backends_file_set(&sf.files[sf.n - 1],
+			    xstrdup(sf.files[sf.n - 1].data));
+			qsort(sf.files, sf.n, sizeof sf.files[0],
+			    source_file_path_cmp);
+			i = 0;
+		} else if (i == gw) {
+			const char *old = sf.files[i].data;
+			const char *l = strstr(old, "  listeners:");
+
+			assert_non_null(l);
+			backends_file_set(&sf.files[i], xasprintf("%.*s%s%s",
+			    (int)(l - old), old, listeners[(k / 2) % 3],
+			    strchr(l, '\n') + 1));
+		} else {
+			char *data = xstrdup(sf.files[i].data), *v;
+
+			assert_non_null(v = strstr(data, "value: v"));
+			v[7] = v[7] == 'v' ? 'w' : 'v';
+			backends_file_set(&sf.files[i], data);
+		}
+		what = xasprintf("step %zu (%s)", k, sf.files[i].path);
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		diff_statuses_record(rec, r.dag, &from, &too);
+		diff_objects_from_dag(&now, r.dag);
+		objects_changed(&prev, &now, &want_from, &want_to);
+		/* The record may hold objects whose record is the same on
+		 * both sides (a part copied whole), never miss one. */
+		objects_changed(&from, &too, &got_from, &got_to);
+		print_message("%s: %zu gone, %zu come; %zu and %zu changed\n",
+		    what, from.n, too.n, want_from.n, want_to.n);
+		assert_same_objects(&got_from, &want_from, what);
+		assert_same_objects(&got_to, &want_to, what);
+		/* Compared, not copied whole: the Gateway and the special
+		 * route at most. */
+		if (k < 8) {
+			assert_true(from.n <= 2);
+			assert_true(too.n <= 2);
+		} else {
+			assert_true(from.n > nroutes);
+			assert_int_equal(want_to.n, 1);
+		}
+		changed += want_to.n;
+		free(want_from.items);
+		free(want_to.items);
+		free(got_from.items);
+		free(got_to.items);
+		diff_objects_free(&from);
+		diff_objects_free(&too);
+		diff_objects_free(&prev);
+		prev = now;
+		build_result_free(&r);
+		free(what);
+	}
+	/* The special route's status changed with its listener. */
+	assert_true(changed >= 5);
+	diff_objects_free(&prev);
+	diff_statuses_free(rec);
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
 }
 
 /* Many routes each with backends of their own, changed at random (a
@@ -1880,6 +2169,8 @@ main(void)
 		cmocka_unit_test(test_gateway_jwt_ext_tree),
 		cmocka_unit_test(test_gateway_route_change_kept),
 		cmocka_unit_test(test_gateway_many_backends),
+		cmocka_unit_test(test_gateway_proxyless_targets_in_order),
+		cmocka_unit_test(test_gateway_status_record_patched),
 		cmocka_unit_test(test_gateway_route_resolutions_kept),
 		cmocka_unit_test(test_gateway_cache_verify_mode),
 		cmocka_unit_test(test_regex_limit_change),
