@@ -735,6 +735,11 @@ struct dag_cache_stats {
 	/* Runs of unchanged parts copied from the last assembly as one
 	 * block each (parts.c, patch_runs), summed over the arrays. */
 	size_t blocks;
+	/* Only the groups of the changed files were looked at (parts.c,
+	 * parts_build_changed): the others are the last build's parts. */
+	bool fast;
+	/* Parts the cache holds after the build (one per part used). */
+	size_t cached;
 };
 
 struct dag_cache *dag_cache_new(void);

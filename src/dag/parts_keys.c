@@ -560,11 +560,19 @@ parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
 		    memcmp(old->keys, now->keys, now->n * sizeof now->keys[0]) != 0)
 			return false;
 	}
-	/* Flags as a full grouping leaves them (units_sweep). */
+	/* Flags as a full grouping leaves them (units_sweep); the changed
+	 * units are kept for parts_build_changed. */
+	if (nchanged > c->chg_cap) {
+		c->chg_cap = 2 * nchanged;
+		c->chg_units = xreallocarray(c->chg_units, c->chg_cap,
+		    sizeof *c->chg_units);
+	}
+	c->nchg_units = 0;
 	for (size_t u = 0; u < n; u++)
 		if (units[u].id != c->prev_ids[u]) {
 			unit_slot(c->units, c->ucap, units[u].id)->used = false;
 			c->prev_ids[u] = units[u].id;
+			c->chg_units[c->nchg_units++] = u;
 		}
 	memcpy(group_of, c->prev_group_of, n * sizeof *group_of);
 	*tls_group = c->prev_tls_group;

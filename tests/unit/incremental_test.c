@@ -1103,7 +1103,7 @@ test_patched_assembly_random(void **state)
 	struct translate_options to;
 	struct source_files sf;
 	struct pipeline *p = pipeline_new(NULL);
-	size_t n = 150, blocks = 0, patched_builds = 0;
+	size_t n = 150, blocks = 0, patched_builds = 0, fast_builds = 0;
 	size_t routes[200];
 	uint64_t rnd = UINT64_C(0x9e3779b97f4a7c15);
 	/* Under valgrind (CAIRN_TEST_SAMPLE=N) the first 60 / N steps. */
@@ -1173,9 +1173,16 @@ test_patched_assembly_random(void **state)
 		free(what_s);
 		blocks += pipeline_dag_stats(p).blocks;
 		patched_builds += pipeline_dag_stats(p).blocks > 0;
+		fast_builds += pipeline_dag_stats(p).fast;
+		assert_int_equal(pipeline_dag_stats(p).cached,
+		    pipeline_dag_stats(p).groups);
 	}
-	print_message("%zu of %d builds patched, %zu blocks\n", patched_builds,
-	    steps, blocks);
+	print_message("%zu of %d builds patched, %zu blocks, %zu looked only "
+	    "at the changed groups\n", patched_builds, steps, blocks,
+	    fast_builds);
+	/* A route's header changed keeps the grouping: only that group is
+	 * looked at (parts_build_changed). */
+	assert_true(fast_builds >= (size_t)steps / 4);
 	/* Most steps keep the number of parts: those are patched. */
 	assert_true(patched_builds >= (size_t)steps / 3);
 	pipeline_free(p);
