@@ -20,6 +20,7 @@ enum { ASM_ARRAY_VHOSTS, ASM_ARRAY_CLUSTERS, ASM_ARRAY_ENDPOINTS,
 /* Where one part's elements start in each assembled array. */
 struct part_at {
 	size_t n[ASM_NARRAYS];
+	size_t gateways; /* in dag->gateways, before the sort */
 };
 
 /* A built group: the ids of its files (in unit order) and its DAG. */
