@@ -635,6 +635,16 @@ struct dag {
 	 * point into. */
 	struct dag **holds;
 	size_t nholds;
+	/* Appended: an assembled DAG (parts.c) takes no reference on each of
+	 * its parts, so a change does not write to every part: the dag cache
+	 * holds one per part, a part it lets go is handed to the last
+	 * assembled DAG (retired, freed with it), and each assembled DAG
+	 * holds the next one assembled (newer). A part thus lives as long as
+	 * any assembled DAG that has it. */
+	bool parts_borrowed;
+	struct dag **retired;
+	size_t nretired, retired_cap;
+	struct dag *newer;
 };
 
 /* The served Gateway ns/name of dag, or NULL. */

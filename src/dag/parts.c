@@ -38,10 +38,29 @@ dag_cache_new(void)
 	return c;
 }
 
+/* The cache's reference on a part it lets go: to the last assembled
+ * DAG, which may have it (struct dag, retired). */
 static void
-part_entry_clear(struct dag_part_entry *e)
+part_retire(struct dag_cache *c, struct dag *part)
 {
-	dag_free(e->dag);
+	struct dag *to = c->prev_dag;
+
+	if (to == NULL) {
+		dag_free(part);
+		return;
+	}
+	if (to->nretired == to->retired_cap) {
+		to->retired_cap = to->retired_cap ? 2 * to->retired_cap : 8;
+		to->retired = xreallocarray(to->retired, to->retired_cap,
+		    sizeof *to->retired);
+	}
+	to->retired[to->nretired++] = part;
+}
+
+static void
+part_entry_clear(struct dag_cache *c, struct dag_part_entry *e)
+{
+	part_retire(c, e->dag);
 	free(e->ids);
 	memset(e, 0, sizeof *e);
 }
@@ -51,7 +70,7 @@ cache_clear(struct dag_cache *c)
 {
 	for (size_t i = 0; i < c->cap; i++)
 		if (c->slots[i].hash != 0)
-			part_entry_clear(&c->slots[i]);
+			part_entry_clear(c, &c->slots[i]);
 	c->n = 0;
 	if (c->gw_memo != NULL)
 		gw_memo_clear(c->gw_memo);
@@ -76,6 +95,7 @@ dag_cache_free(struct dag_cache *c)
 {
 	if (c == NULL)
 		return;
+	cache_clear(c); /* before the last assembled DAG is let go */
 	prev_parts_clear(c);
 	free(c->prev_ids);
 	free(c->prev_group_of);
@@ -164,7 +184,7 @@ cache_sweep(struct dag_cache *c, size_t want)
 		if (e->hash == 0)
 			continue;
 		if (!e->used) {
-			part_entry_clear(e);
+			part_entry_clear(c, e);
 			continue;
 		}
 		e->used = false;
@@ -194,7 +214,7 @@ cache_add(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n,
 		c->cap = cap;
 	}
 	e.ids = xmemdup(ids, n * sizeof ids[0]);
-	e.dag = dag_ref(dag);
+	e.dag = dag; /* the build's reference, now the cache's */
 	cache_insert(c->slots, c->cap, &e);
 	c->n++;
 }
@@ -260,7 +280,7 @@ cache_delete_at(struct dag_cache *c, size_t j)
 {
 	size_t mask = c->cap - 1, i = j;
 
-	part_entry_clear(&c->slots[j]);
+	part_entry_clear(c, &c->slots[j]);
 	for (size_t k = (j + 1) & mask; c->slots[k].hash != 0;
 	    k = (k + 1) & mask) {
 		size_t home = c->slots[k].hash & mask;
@@ -351,14 +371,14 @@ group_part(struct dag_cache *c, const struct dag_unit *units,
 		e->used = mark_used;
 		c->stats.reused++;
 		expiry_note(c, e->dag);
-		return dag_ref(e->dag);
+		return e->dag;
 	}
 	part = group_build(c, units, members, n - (r == tls_group ? 2 : 1),
 	    opts, owners, objs, objs_cap, r == tls_group,
 	    ids[r == tls_group ? n - 2 : n - 1]);
 	if (e != NULL) { /* a certificate's expiry verdict changed */
-		dag_free(e->dag);
-		e->dag = dag_ref(part);
+		part_retire(c, e->dag);
+		e->dag = part;
 		e->used = mark_used;
 	} else {
 		cache_add(c, h, ids, n, part);
@@ -428,8 +448,6 @@ parts_build_changed(struct dag_cache *c, const struct dag_unit *units,
 			return false;
 		}
 	memcpy(parts, c->prev_parts, nparts * sizeof *parts);
-	for (size_t i = 0; i < nparts; i++)
-		dag_ref(parts[i]);
 	c->stats.groups = nparts;
 	c->stats.reused = nparts;
 	{
@@ -450,7 +468,6 @@ parts_build_changed(struct dag_cache *c, const struct dag_unit *units,
 		parts[i] = group_part(c, units, c->prev_next,
 		    c->prev_roots[i], tls_group, opts, owners, NULL, 0, now,
 		    &objs, &objs_cap, false, &c->prev_hashes[i]);
-		dag_free(old[k]); /* the reference taken above */
 	}
 	/* The entries of the parts replaced, unless a new part is one. */
 	for (size_t k = 0; k < nchg; k++) {
@@ -599,8 +616,10 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			if (st_in_order)
 				c->prev_in_order |= ASM_STATUSES;
 		}
-		/* The new DAG holds a reference on each of its parts: the
-		 * cache's view of them borrows from it. */
+		/* The parts the cache lets go from now on are retired to
+		 * this DAG, which the last one holds (struct dag, newer). */
+		if (old_dag != NULL)
+			old_dag->newer = dag_ref(dag);
 		dag_free(old_dag);
 		{
 			struct part_at *was = c->prev_at;

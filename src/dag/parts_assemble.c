@@ -159,7 +159,7 @@ patch_runs(int k, struct dag **parts, size_t nparts,
 	}
 }
 
-/* The union of parts (taken): one DAG holding a reference to each.
+/* The union of parts (borrowed: the dag cache holds them, parts.c).
  * changed (NULL: none known) and *in_order as for runs, ASM_* bits.
  * prev (or NULL) is the last assembly, of prev_nparts parts whose
  * elements start at prev_at; at (nparts + 1 entries) gets where this
@@ -236,5 +236,6 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	dag->parts = arena_alloc_nozero(a, sizeof(struct dag *) * (nparts + 1));
 	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
 	dag->nparts = nparts;
+	dag->parts_borrowed = true;
 	return dag;
 }
