@@ -103,6 +103,7 @@ dag_cache_free(struct dag_cache *c)
 	free(c->prev_hashes);
 	free(c->prev_next);
 	free(c->chg_units);
+	free(c->contested);
 	free(c->at_spare);
 	free(c->buf_group_of);
 	free(c->buf_members);
@@ -500,9 +501,18 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	int64_t now = (int64_t)time(NULL);
 	struct dag *dag;
 	size_t ncontested;
-	const char **contested = fqdn_ledger_contested(owners, &ncontested);
+	const char **contested;
 	bool kept, fast = false;
 
+	/* The ledger's contested FQDNs: kept while it is the same. */
+	if (owners == NULL || owners->gen == 0 ||
+	    owners->gen != c->contested_gen) {
+		free(c->contested);
+		c->contested = fqdn_ledger_contested(owners, &c->ncontested);
+		c->contested_gen = owners != NULL ? owners->gen : 0;
+	}
+	contested = c->contested;
+	ncontested = c->ncontested;
 	build_buffers(c, nunits);
 	group_of = c->buf_group_of;
 	parts = c->buf_parts;
@@ -577,7 +587,6 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	gw_memo_take_stats(c->gw_memo, &c->stats.gw_routes_resolved,
 	    &c->stats.gw_routes_kept);
 	gw_memo_sweep(c->gw_memo, parts_unit_live, c);
-	free(contested);
 	{
 		/* changed[i]: parts before position i not the last build's
 		 * part at i. */

@@ -82,6 +82,12 @@ struct dag_cache {
 	/* The earliest valid_until of the parts kept (0: none): from then
 	 * on a build looks at every part again. */
 	int64_t next_expiry;
+	/* The contested FQDNs of the ledger whose gen is contested_gen
+	 * (struct fqdn_ledger; 0: none kept): a change that records no claim
+	 * does not walk the ledger. */
+	const char **contested;
+	size_t ncontested;
+	uint64_t contested_gen;
 	/* Arrays of a build kept for the next (no fresh pages per build). */
 	struct part_at *at_spare;
 	size_t at_cap, at_spare_cap;
