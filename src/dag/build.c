@@ -32,6 +32,8 @@ dag_count_status(const struct dag *dag, enum dag_status s)
 {
 	size_t n = 0;
 
+	if (dag->status_counts_known && (unsigned)s < 3)
+		return dag->status_counts[s];
 	for (size_t i = 0; i < dag->nstatuses; i++)
 		n += dag->statuses[i].status == s;
 	return n;

@@ -645,6 +645,13 @@ struct dag {
 	struct dag **retired;
 	size_t nretired, retired_cap;
 	struct dag *newer;
+	/* Appended: how many statuses have each enum dag_status, when known
+	 * (status_counts_known): dag_count_status reads them instead of
+	 * walking every status. The parts of an incremental build have them,
+	 * and its assembled DAG has the last one's, moved by the changed
+	 * parts' (parts.c). */
+	bool status_counts_known;
+	size_t status_counts[3];
 };
 
 /* The served Gateway ns/name of dag, or NULL. */

@@ -328,6 +328,53 @@ build_buffers(struct dag_cache *c, size_t n)
 	    sizeof *c->buf_parts);
 }
 
+/* A DAG's counts of statuses by kind of status, from its statuses. */
+static void
+status_counts_set(struct dag *d)
+{
+	memset(d->status_counts, 0, sizeof d->status_counts);
+	for (size_t i = 0; i < d->nstatuses; i++)
+		if ((unsigned)d->statuses[i].status < 3)
+			d->status_counts[d->statuses[i].status]++;
+	d->status_counts_known = true;
+}
+
+/* The assembled DAG's counts: the last one's, minus the parts no longer
+ * at their place and plus those now there, when both have as many parts
+ * (changed as in dag_build_units_owned); else the sum of every part's. */
+static void
+status_counts_assemble(struct dag *dag, const struct dag *prev,
+    struct dag **old, size_t nold, const size_t *changed)
+{
+	struct dag **parts = dag->parts;
+	size_t n = dag->nparts;
+
+	dag->status_counts_known = false;
+	if (prev != NULL && prev->status_counts_known && nold == n) {
+		memcpy(dag->status_counts, prev->status_counts,
+		    sizeof dag->status_counts);
+		for (size_t i = 0; i < n; i++) {
+			if (changed[i + 1] == changed[i])
+				continue;
+			if (!parts[i]->status_counts_known ||
+			    !old[i]->status_counts_known)
+				return;
+			for (int k = 0; k < 3; k++)
+				dag->status_counts[k] += parts[i]->status_counts[k] -
+				    old[i]->status_counts[k];
+		}
+	} else {
+		memset(dag->status_counts, 0, sizeof dag->status_counts);
+		for (size_t i = 0; i < n; i++) {
+			if (!parts[i]->status_counts_known)
+				return;
+			for (int k = 0; k < 3; k++)
+				dag->status_counts[k] += parts[i]->status_counts[k];
+		}
+	}
+	dag->status_counts_known = true;
+}
+
 static void
 expiry_note(struct dag_cache *c, const struct dag *part)
 {
@@ -377,6 +424,7 @@ group_part(struct dag_cache *c, const struct dag_unit *units,
 	part = group_build(c, units, members, n - (r == tls_group ? 2 : 1),
 	    opts, owners, objs, objs_cap, r == tls_group,
 	    ids[r == tls_group ? n - 2 : n - 1]);
+	status_counts_set(part);
 	if (e != NULL) { /* a certificate's expiry verdict changed */
 		part_retire(c, e->dag);
 		e->dag = part;
@@ -625,6 +673,7 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			if (st_in_order)
 				c->prev_in_order |= ASM_STATUSES;
 		}
+		status_counts_assemble(dag, old_dag, old, nold, changed);
 		/* The parts the cache lets go from now on are retired to
 		 * this DAG, which the last one holds (struct dag, newer). */
 		if (old_dag != NULL)

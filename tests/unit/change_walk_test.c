@@ -207,6 +207,28 @@ assert_same_hosts_clusters(const struct dag *x, const struct dag *y, int step)
 			    y->clusters[i]->name);
 }
 
+/* dag_count_status (kept by the incremental build) counts what the
+ * statuses say. */
+static void
+assert_status_counts(const struct dag *d, int step)
+{
+	static const enum dag_status all[] = { DAG_STATUS_VALID,
+		DAG_STATUS_INVALID, DAG_STATUS_ORPHANED };
+
+	if (!d->status_counts_known)
+		fail_msg("step %d: an incremental build without status counts",
+		    step);
+	for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < d->nstatuses; i++)
+			n += d->statuses[i].status == all[k];
+		if (dag_count_status(d, all[k]) != n)
+			fail_msg("step %d: %zu statuses %d counted, %zu there",
+			    step, dag_count_status(d, all[k]), (int)all[k], n);
+	}
+}
+
 /* The statuses of the parts of x that y does not have. */
 static size_t
 statuses_not_in(const struct dag *x, const struct dag *y)
@@ -262,6 +284,7 @@ test_statuses_patched_equal_fresh(void **state)
 		assert_false(dag_cache_stats(fresh_c).statuses_patched);
 		assert_same_statuses(d, fresh, step);
 		assert_same_hosts_clusters(d, fresh, step);
+		assert_status_counts(d, step);
 		if (nchange == 1) {
 			single++;
 			/* Same files, same keys: the grouping holds and one
