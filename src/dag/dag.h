@@ -615,8 +615,8 @@ struct dag {
 	const char **tls_files;
 	size_t ntls_files;
 	/* Appended: incremental builds (parts.c). Owners beyond the first
-	 * (dag_ref); a DAG assembled from parts holds a reference to each,
-	 * its arrays point into them. */
+	 * (dag_ref); a DAG assembled from parts points into them and keeps
+	 * them alive as parts_borrowed (below) says. */
 	atomic_uint refs;
 	struct dag **parts;
 	size_t nparts;
