@@ -32,6 +32,8 @@ dag_count_status(const struct dag *dag, enum dag_status s)
 {
 	size_t n = 0;
 
+	if (dag->status_counts_known && (unsigned)s < 3)
+		return dag->status_counts[s];
 	for (size_t i = 0; i < dag->nstatuses; i++)
 		n += dag->statuses[i].status == s;
 	return n;
@@ -791,17 +793,27 @@ dag_ref(struct dag *dag)
 void
 dag_free(struct dag *dag)
 {
-	if (dag == NULL)
-		return;
-	/* refs counts the owners beyond the first. */
-	if (atomic_fetch_sub_explicit(&dag->refs, 1, memory_order_acq_rel) != 0)
-		return;
-	for (size_t i = 0; i < dag->nparts; i++)
-		dag_free(dag->parts[i]);
-	for (size_t i = 0; i < dag->nholds; i++)
-		dag_free(dag->holds[i]);
-	arena_free(&dag->arena);
-	free(dag);
+	/* A loop, not a recursion, down the chain of assembled DAGs. */
+	while (dag != NULL) {
+		struct dag *newer;
+
+		/* refs counts the owners beyond the first. */
+		if (atomic_fetch_sub_explicit(&dag->refs, 1,
+		    memory_order_acq_rel) != 0)
+			return;
+		if (!dag->parts_borrowed)
+			for (size_t i = 0; i < dag->nparts; i++)
+				dag_free(dag->parts[i]);
+		for (size_t i = 0; i < dag->nretired; i++)
+			dag_free(dag->retired[i]);
+		free(dag->retired);
+		for (size_t i = 0; i < dag->nholds; i++)
+			dag_free(dag->holds[i]);
+		newer = dag->newer;
+		arena_free(&dag->arena);
+		free(dag);
+		dag = newer;
+	}
 }
 
 /* A decimal uint32, as Contour's annotation parser reads it. */

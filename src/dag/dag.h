@@ -615,8 +615,8 @@ struct dag {
 	const char **tls_files;
 	size_t ntls_files;
 	/* Appended: incremental builds (parts.c). Owners beyond the first
-	 * (dag_ref); a DAG assembled from parts holds a reference to each,
-	 * its arrays point into them. */
+	 * (dag_ref); a DAG assembled from parts points into them and keeps
+	 * them alive as parts_borrowed (below) says. */
 	atomic_uint refs;
 	struct dag **parts;
 	size_t nparts;
@@ -635,6 +635,23 @@ struct dag {
 	 * point into. */
 	struct dag **holds;
 	size_t nholds;
+	/* Appended: an assembled DAG (parts.c) takes no reference on each of
+	 * its parts, so a change does not write to every part: the dag cache
+	 * holds one per part, a part it lets go is handed to the last
+	 * assembled DAG (retired, freed with it), and each assembled DAG
+	 * holds the next one assembled (newer). A part thus lives as long as
+	 * any assembled DAG that has it. */
+	bool parts_borrowed;
+	struct dag **retired;
+	size_t nretired, retired_cap;
+	struct dag *newer;
+	/* Appended: how many statuses have each enum dag_status, when known
+	 * (status_counts_known): dag_count_status reads them instead of
+	 * walking every status. The parts of an incremental build have them,
+	 * and its assembled DAG has the last one's, moved by the changed
+	 * parts' (parts.c). */
+	bool status_counts_known;
+	size_t status_counts[3];
 };
 
 /* The served Gateway ns/name of dag, or NULL. */
@@ -735,6 +752,11 @@ struct dag_cache_stats {
 	/* Runs of unchanged parts copied from the last assembly as one
 	 * block each (parts.c, patch_runs), summed over the arrays. */
 	size_t blocks;
+	/* Only the groups of the changed files were looked at (parts.c,
+	 * parts_build_changed): the others are the last build's parts. */
+	bool fast;
+	/* Parts the cache holds after the build (one per part used). */
+	size_t cached;
 };
 
 struct dag_cache *dag_cache_new(void);

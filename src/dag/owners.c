@@ -13,10 +13,20 @@
 
 #define LEDGER_MAGIC "cairn-fqdn-owners 1"
 
+/* The next ledger content's gen (struct fqdn_ledger). */
+static void
+ledger_changed(struct fqdn_ledger *l)
+{
+	static _Atomic uint64_t gens;
+
+	l->gen = ++gens;
+}
+
 void
 fqdn_ledger_init(struct fqdn_ledger *l)
 {
 	memset(l, 0, sizeof *l);
+	ledger_changed(l);
 }
 
 static void
@@ -34,6 +44,7 @@ fqdn_ledger_free(struct fqdn_ledger *l)
 		claim_clear(&l->items[i]);
 	free(l->items);
 	memset(l, 0, sizeof *l);
+	ledger_changed(l);
 }
 
 static int
@@ -109,6 +120,7 @@ fqdn_ledger_put(struct fqdn_ledger *l, const char *fqdn, const char *ns,
 	}
 	if (seq != FQDN_SEQ_UNSEEN && seq >= l->next_seq)
 		l->next_seq = seq + 1;
+	ledger_changed(l);
 }
 
 int
@@ -204,6 +216,7 @@ fqdn_ledger_record(struct fqdn_ledger *l, const struct fqdn_claim_ref *claims,
 	}
 	free(fresh);
 	free(sorted);
+	ledger_changed(l);
 	return changed;
 }
 
@@ -362,6 +375,7 @@ fqdn_ledger_decode(struct fqdn_ledger *out, const char *buf, size_t len,
 	if (!ended)
 		return decode_fail(out, err, line, "truncated (no end line)");
 	out->next_seq = next;
+	ledger_changed(out);
 	return 0;
 }
 

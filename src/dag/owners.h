@@ -30,6 +30,10 @@ struct fqdn_ledger {
 	struct fqdn_claim *items; /* sorted by fqdn, ns, name; unique */
 	size_t n, cap;
 	uint64_t next_seq; /* the seq the next new claim gets */
+	/* Appended: a number no other content of any ledger had, new at
+	 * every change (0: not known), so a reader may keep what it found
+	 * (the contested FQDNs of the dag cache, parts.c). */
+	uint64_t gen;
 };
 
 /* A claim being recorded: borrowed strings, origin for the tie-break. */

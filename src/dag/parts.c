@@ -38,10 +38,29 @@ dag_cache_new(void)
 	return c;
 }
 
+/* The cache's reference on a part it lets go: to the last assembled
+ * DAG, which may have it (struct dag, retired). */
 static void
-part_entry_clear(struct dag_part_entry *e)
+part_retire(struct dag_cache *c, struct dag *part)
 {
-	dag_free(e->dag);
+	struct dag *to = c->prev_dag;
+
+	if (to == NULL) {
+		dag_free(part);
+		return;
+	}
+	if (to->nretired == to->retired_cap) {
+		to->retired_cap = to->retired_cap ? 2 * to->retired_cap : 8;
+		to->retired = xreallocarray(to->retired, to->retired_cap,
+		    sizeof *to->retired);
+	}
+	to->retired[to->nretired++] = part;
+}
+
+static void
+part_entry_clear(struct dag_cache *c, struct dag_part_entry *e)
+{
+	part_retire(c, e->dag);
 	free(e->ids);
 	memset(e, 0, sizeof *e);
 }
@@ -51,7 +70,7 @@ cache_clear(struct dag_cache *c)
 {
 	for (size_t i = 0; i < c->cap; i++)
 		if (c->slots[i].hash != 0)
-			part_entry_clear(&c->slots[i]);
+			part_entry_clear(c, &c->slots[i]);
 	c->n = 0;
 	if (c->gw_memo != NULL)
 		gw_memo_clear(c->gw_memo);
@@ -67,6 +86,8 @@ prev_parts_clear(struct dag_cache *c)
 	c->prev_dag = NULL;
 	free(c->prev_at);
 	c->prev_at = NULL;
+	c->at_cap = 0;
+	c->prev_valid = false;
 }
 
 void
@@ -74,9 +95,21 @@ dag_cache_free(struct dag_cache *c)
 {
 	if (c == NULL)
 		return;
+	cache_clear(c); /* before the last assembled DAG is let go */
 	prev_parts_clear(c);
 	free(c->prev_ids);
 	free(c->prev_group_of);
+	free(c->prev_roots);
+	free(c->prev_hashes);
+	free(c->prev_next);
+	free(c->chg_units);
+	free(c->contested);
+	free(c->at_spare);
+	free(c->buf_group_of);
+	free(c->buf_members);
+	free(c->buf_changed);
+	free(c->buf_ids);
+	free(c->buf_parts);
 	cache_clear(c);
 	free(c->slots);
 	parts_units_clear(c);
@@ -152,7 +185,7 @@ cache_sweep(struct dag_cache *c, size_t want)
 		if (e->hash == 0)
 			continue;
 		if (!e->used) {
-			part_entry_clear(e);
+			part_entry_clear(c, e);
 			continue;
 		}
 		e->used = false;
@@ -182,7 +215,7 @@ cache_add(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n,
 		c->cap = cap;
 	}
 	e.ids = xmemdup(ids, n * sizeof ids[0]);
-	e.dag = dag_ref(dag);
+	e.dag = dag; /* the build's reference, now the cache's */
 	cache_insert(c->slots, c->cap, &e);
 	c->n++;
 }
@@ -241,16 +274,274 @@ dag_build_units(const struct dag_unit *units, size_t nunits,
 	return dag_build_units_owned(units, nunits, opts, NULL, c);
 }
 
+/* Open addressing without tombstones: the entries after slot j in its
+ * probe run that may live at j move back. */
+static void
+cache_delete_at(struct dag_cache *c, size_t j)
+{
+	size_t mask = c->cap - 1, i = j;
+
+	part_entry_clear(c, &c->slots[j]);
+	for (size_t k = (j + 1) & mask; c->slots[k].hash != 0;
+	    k = (k + 1) & mask) {
+		size_t home = c->slots[k].hash & mask;
+
+		/* k's entry stays when its home lies cyclically in (i, k]. */
+		if (i <= k ? (home > i && home <= k) : (home > i || home <= k))
+			continue;
+		c->slots[i] = c->slots[k];
+		memset(&c->slots[k], 0, sizeof c->slots[k]);
+		i = k;
+	}
+	c->n--;
+}
+
+/* Drop the cache's entry for part (of key hash h), if it has one. */
+static void
+cache_drop_part(struct dag_cache *c, uint64_t h, const struct dag *part)
+{
+	if (c->cap == 0)
+		return;
+	for (size_t j = h & (c->cap - 1); c->slots[j].hash != 0;
+	    j = (j + 1) & (c->cap - 1))
+		if (c->slots[j].hash == h && c->slots[j].dag == part) {
+			cache_delete_at(c, j);
+			return;
+		}
+}
+
+/* The arrays of a build of n units, kept from one build to the next. */
+static void
+build_buffers(struct dag_cache *c, size_t n)
+{
+	if (n + 3 <= c->buf_cap)
+		return;
+	c->buf_cap = n + n / 4 + 3;
+	c->buf_group_of = xreallocarray(c->buf_group_of, c->buf_cap,
+	    sizeof *c->buf_group_of);
+	c->buf_members = xreallocarray(c->buf_members, c->buf_cap,
+	    sizeof *c->buf_members);
+	c->buf_changed = xreallocarray(c->buf_changed, c->buf_cap,
+	    sizeof *c->buf_changed);
+	c->buf_ids = xreallocarray(c->buf_ids, c->buf_cap, sizeof *c->buf_ids);
+	c->buf_parts = xreallocarray(c->buf_parts, c->buf_cap,
+	    sizeof *c->buf_parts);
+}
+
+/* A DAG's counts of statuses by kind of status, from its statuses. */
+static void
+status_counts_set(struct dag *d)
+{
+	memset(d->status_counts, 0, sizeof d->status_counts);
+	for (size_t i = 0; i < d->nstatuses; i++)
+		if ((unsigned)d->statuses[i].status < 3)
+			d->status_counts[d->statuses[i].status]++;
+	d->status_counts_known = true;
+}
+
+/* The assembled DAG's counts: the last one's, minus the parts no longer
+ * at their place and plus those now there, when both have as many parts
+ * (changed as in dag_build_units_owned); else the sum of every part's. */
+static void
+status_counts_assemble(struct dag *dag, const struct dag *prev,
+    struct dag **old, size_t nold, const size_t *changed)
+{
+	struct dag **parts = dag->parts;
+	size_t n = dag->nparts;
+
+	dag->status_counts_known = false;
+	if (prev != NULL && prev->status_counts_known && nold == n) {
+		memcpy(dag->status_counts, prev->status_counts,
+		    sizeof dag->status_counts);
+		for (size_t i = 0; i < n; i++) {
+			if (changed[i + 1] == changed[i])
+				continue;
+			if (!parts[i]->status_counts_known ||
+			    !old[i]->status_counts_known)
+				return;
+			for (int k = 0; k < 3; k++)
+				dag->status_counts[k] += parts[i]->status_counts[k] -
+				    old[i]->status_counts[k];
+		}
+	} else {
+		memset(dag->status_counts, 0, sizeof dag->status_counts);
+		for (size_t i = 0; i < n; i++) {
+			if (!parts[i]->status_counts_known)
+				return;
+			for (int k = 0; k < 3; k++)
+				dag->status_counts[k] += parts[i]->status_counts[k];
+		}
+	}
+	dag->status_counts_known = true;
+}
+
+static void
+expiry_note(struct dag_cache *c, const struct dag *part)
+{
+	if (part->valid_until != 0 && (c->next_expiry == 0 ||
+	    part->valid_until < c->next_expiry))
+		c->next_expiry = part->valid_until;
+}
+
+/* The part of the group whose root is r (members threaded through
+ * next): the cache's, or built and added. *h gets its key's hash. */
+static struct dag *
+group_part(struct dag_cache *c, const struct dag_unit *units,
+    const size_t *next, size_t r, size_t tls_group,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
+    const char **contested, size_t ncontested, int64_t now,
+    struct object ***objs, size_t *objs_cap, bool mark_used, uint64_t *hout)
+{
+	size_t *members = c->buf_members;
+	uint64_t *ids = c->buf_ids, h;
+	struct dag_part_entry *e;
+	struct dag *part;
+	size_t n = 0;
+
+	for (size_t u = r; u != (size_t)-1; u = next[u]) {
+		members[n] = u;
+		ids[n++] = units[u].id;
+	}
+	/* A part is only valid for the order of the contested claims it saw
+	 * (SPEC §6a): that order is part of its key. */
+	ids[n] = parts_owners_fingerprint(c, units, members, n, owners,
+	    contested, ncontested);
+	n++;
+	/* The TLS group's file-backed Secrets: their material too. */
+	if (r == tls_group)
+		ids[n++] = tls_material_hash(c->material);
+	h = ids_hash(ids, n);
+	*hout = h;
+	c->stats.groups++;
+	e = cache_find(c, h, ids, n);
+	if (e != NULL && (e->dag->valid_until == 0 ||
+	    now < e->dag->valid_until)) {
+		e->used = mark_used;
+		c->stats.reused++;
+		expiry_note(c, e->dag);
+		return e->dag;
+	}
+	part = group_build(c, units, members, n - (r == tls_group ? 2 : 1),
+	    opts, owners, objs, objs_cap, r == tls_group,
+	    ids[r == tls_group ? n - 2 : n - 1]);
+	status_counts_set(part);
+	if (e != NULL) { /* a certificate's expiry verdict changed */
+		part_retire(c, e->dag);
+		e->dag = part;
+		e->used = mark_used;
+	} else {
+		cache_add(c, h, ids, n, part);
+		if (!mark_used)
+			cache_find(c, h, ids, n)->used = false;
+	}
+	c->stats.built++;
+	expiry_note(c, part);
+	return part;
+}
+
+static int
+size_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The position of the last build's group rooted at r, or nparts. */
+static size_t
+root_position(const struct dag_cache *c, size_t r)
+{
+	size_t lo = 0, hi = c->prev_nparts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->prev_roots[mid] < r)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->prev_nparts && c->prev_roots[lo] == r ? lo :
+	    c->prev_nparts;
+}
+
+/* The parts of a build with the last build's grouping, where only the
+ * groups of the changed units (and the TLS group, whose key holds the
+ * certificate material) are looked at: every other part is the last
+ * build's at the same position. The parts replaced leave the cache here
+ * (no sweep). False when the positions cannot be found (the caller then
+ * looks at every group). */
+static bool
+parts_build_changed(struct dag_cache *c, const struct dag_unit *units,
+    const size_t *group_of, size_t tls_group,
+    const struct dag_options *opts, const struct fqdn_ledger *owners,
+    int64_t now, struct dag **parts, size_t *nparts_out)
+{
+	size_t nparts = c->prev_nparts, nchg = 0;
+	size_t *pos = xreallocarray(NULL, c->nchg_units + 2, sizeof *pos);
+	struct dag **old = xreallocarray(NULL, c->nchg_units + 2, sizeof *old);
+	uint64_t *hold = xreallocarray(NULL, c->nchg_units + 2, sizeof *hold);
+	struct object **objs = NULL;
+	size_t objs_cap = 0;
+
+	for (size_t k = 0; k < c->nchg_units; k++)
+		pos[nchg++] = root_position(c, group_of[c->chg_units[k]]);
+	if (tls_group != (size_t)-1)
+		pos[nchg++] = root_position(c, tls_group);
+	qsort(pos, nchg, sizeof *pos, size_cmp);
+	for (size_t k = 0; k < nchg; k++)
+		if (pos[k] >= nparts) {
+			free(pos);
+			free(old);
+			free(hold);
+			return false;
+		}
+	memcpy(parts, c->prev_parts, nparts * sizeof *parts);
+	c->stats.groups = nparts;
+	c->stats.reused = nparts;
+	{
+		size_t w = 0;
+
+		for (size_t k = 0; k < nchg; k++)
+			if (w == 0 || pos[w - 1] != pos[k])
+				pos[w++] = pos[k];
+		nchg = w;
+	}
+	for (size_t k = 0; k < nchg; k++) {
+		size_t i = pos[k];
+
+		old[k] = parts[i];
+		hold[k] = c->prev_hashes[i];
+		c->stats.groups--;
+		c->stats.reused--;
+		parts[i] = group_part(c, units, c->prev_next,
+		    c->prev_roots[i], tls_group, opts, owners, NULL, 0, now,
+		    &objs, &objs_cap, false, &c->prev_hashes[i]);
+	}
+	/* The entries of the parts replaced, unless a new part is one. */
+	for (size_t k = 0; k < nchg; k++) {
+		bool again = false;
+
+		for (size_t m = 0; m < nchg && !again; m++)
+			again = parts[pos[m]] == old[k];
+		if (!again)
+			cache_drop_part(c, hold[k], old[k]);
+	}
+	free(hold);
+	free(objs);
+	free(pos);
+	free(old);
+	*nparts_out = nparts;
+	return true;
+}
+
 struct dag *
 dag_build_units_owned(const struct dag_unit *units, size_t nunits,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     struct dag_cache *c)
 {
-	size_t *group_of = xreallocarray(NULL, nunits + 1, sizeof *group_of);
-	size_t *next = xreallocarray(NULL, nunits + 1, sizeof *next);
-	size_t *members = xreallocarray(NULL, nunits + 1, sizeof *members);
-	uint64_t *ids = xreallocarray(NULL, nunits + 3, sizeof *ids);
-	struct dag **parts = xreallocarray(NULL, nunits + 1, sizeof *parts);
+	size_t *group_of, *next;
+	struct dag **parts;
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
 	struct dag_options defaults;
@@ -258,8 +549,21 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	int64_t now = (int64_t)time(NULL);
 	struct dag *dag;
 	size_t ncontested;
-	const char **contested = fqdn_ledger_contested(owners, &ncontested);
+	const char **contested;
+	bool kept, fast = false;
 
+	/* The ledger's contested FQDNs: kept while it is the same. */
+	if (owners == NULL || owners->gen == 0 ||
+	    owners->gen != c->contested_gen) {
+		free(c->contested);
+		c->contested = fqdn_ledger_contested(owners, &c->ncontested);
+		c->contested_gen = owners != NULL ? owners->gen : 0;
+	}
+	contested = c->contested;
+	ncontested = c->ncontested;
+	build_buffers(c, nunits);
+	group_of = c->buf_group_of;
+	parts = c->buf_parts;
 	if (opts == NULL) {
 		dag_options_from_config(&defaults, NULL);
 		opts = &defaults;
@@ -268,82 +572,86 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	if (cfg_fp != c->cfg_fp) {
 		cache_clear(c);
 		c->cfg_fp = cfg_fp;
+		c->prev_valid = false;
 	}
 	memset(&c->stats, 0, sizeof c->stats);
-	if (!parts_units_regroup_same(c, units, nunits, group_of, &tls_group)) {
+	kept = parts_units_regroup_same(c, units, nunits, group_of, &tls_group);
+	if (!kept) {
 		parts_units_group(c, units, nunits, group_of, &tls_group);
 		parts_grouping_save(c, units, nunits, group_of, tls_group);
 	}
-	/* Members of each group in unit order: a list threaded through next,
-	 * from the group's first unit (its root). */
-	for (size_t u = 0; u < nunits; u++)
-		next[u] = (size_t)-1;
-	for (size_t u = nunits; u-- > 0;) {
-		size_t r = group_of[u];
+	/* Few changed units, the grouping kept, no contested claim now or
+	 * last time and no certificate verdict due: only their groups. */
+	if (kept && c->prev_valid && ncontested == 0 && !c->prev_contested &&
+	    (c->next_expiry == 0 || now < c->next_expiry) &&
+	    c->prev_dag != NULL && c->prev_nparts > 0 &&
+	    c->nchg_units * 8 <= nunits)
+		fast = parts_build_changed(c, units, group_of, tls_group,
+		    opts, owners, now, parts, &nparts);
+	if (!fast) {
+		size_t *roots, *next_keep;
+		uint64_t *hashes;
 
-		/* The root is the group's smallest unit: inserting after it
-		 * from the highest down leaves the list ascending. */
-		if (r != u) {
-			next[u] = next[r];
-			next[r] = u;
-		}
-	}
-	for (size_t r = 0; r < nunits; r++) {
-		struct dag_part_entry *e;
-		size_t n = 0;
-		uint64_t h;
+		next = xreallocarray(NULL, nunits + 1, sizeof *next);
+		roots = xreallocarray(NULL, nunits + 1, sizeof *roots);
+		hashes = xreallocarray(NULL, nunits + 1, sizeof *hashes);
+		c->next_expiry = 0;
+		/* Members of each group in unit order: a list threaded
+		 * through next, from the group's first unit (its root). */
+		for (size_t u = 0; u < nunits; u++)
+			next[u] = (size_t)-1;
+		for (size_t u = nunits; u-- > 0;) {
+			size_t r = group_of[u];
 
-		if (group_of[r] != r)
-			continue;
-		for (size_t u = r; u != (size_t)-1; u = next[u]) {
-			members[n] = u;
-			ids[n++] = units[u].id;
+			/* The root is the group's smallest unit: inserting
+			 * after it from the highest down leaves the list
+			 * ascending. */
+			if (r != u) {
+				next[u] = next[r];
+				next[r] = u;
+			}
 		}
-		/* A part is only valid for the order of the contested claims
-		 * it saw (SPEC §6a): that order is part of its key. */
-		ids[n] = parts_owners_fingerprint(c, units, members, n, owners,
-		    contested, ncontested);
-		n++;
-		/* The TLS group's file-backed Secrets: their material too. */
-		if (r == tls_group)
-			ids[n++] = tls_material_hash(c->material);
-		h = ids_hash(ids, n);
-		c->stats.groups++;
-		e = cache_find(c, h, ids, n);
-		if (e != NULL && (e->dag->valid_until == 0 ||
-		    now < e->dag->valid_until)) {
-			e->used = true;
-			parts[nparts++] = dag_ref(e->dag);
-			c->stats.reused++;
-			continue;
+		for (size_t r = 0; r < nunits; r++) {
+			if (group_of[r] != r)
+				continue;
+			roots[nparts] = r;
+			parts[nparts] = group_part(c, units, next, r,
+			    tls_group, opts, owners, contested, ncontested, now,
+			    &objs, &objs_cap, true, &hashes[nparts]);
+			nparts++;
 		}
-		parts[nparts] = group_build(c, units, members, n - (r == tls_group ?
-		    2 : 1), opts, owners, &objs, &objs_cap, r == tls_group,
-		    ids[r == tls_group ? n - 2 : n - 1]);
-		if (e != NULL) { /* a certificate's expiry verdict changed */
-			dag_free(e->dag);
-			e->dag = dag_ref(parts[nparts]);
-			e->used = true;
-		} else
-			cache_add(c, h, ids, n, parts[nparts]);
-		nparts++;
-		c->stats.built++;
+		cache_sweep(c, nparts);
+		next_keep = c->prev_next;
+		c->prev_next = next;
+		free(next_keep);
+		free(c->prev_roots);
+		c->prev_roots = roots;
+		free(c->prev_hashes);
+		c->prev_hashes = hashes;
+		c->prev_valid = true;
+		c->prev_contested = ncontested > 0;
 	}
-	cache_sweep(c, nparts);
+	c->stats.fast = fast;
 	gw_memo_take_stats(c->gw_memo, &c->stats.gw_routes_resolved,
 	    &c->stats.gw_routes_kept);
 	gw_memo_sweep(c->gw_memo, parts_unit_live, c);
-	free(contested);
 	{
 		/* changed[i]: parts before position i not the last build's
 		 * part at i. */
-		size_t *changed = xreallocarray(NULL, nparts + 1, sizeof *changed);
-		struct part_at *at = xreallocarray(NULL, nparts + 1, sizeof *at);
+		size_t *changed = c->buf_changed;
+		struct part_at *at;
 		bool same = nparts == c->prev_nparts;
 		unsigned known = same ? c->prev_in_order : 0;
 		struct dag **old = c->prev_parts, *old_dag = c->prev_dag;
 		size_t nold = c->prev_nparts;
 
+		if (c->at_spare_cap < nparts + 1) {
+			c->at_spare_cap = nparts + nparts / 4 + 1;
+			free(c->at_spare);
+			c->at_spare = xreallocarray(NULL, c->at_spare_cap,
+			    sizeof *c->at_spare);
+		}
+		at = c->at_spare;
 		changed[0] = 0;
 		for (size_t i = 0; i < nparts; i++)
 			changed[i + 1] = changed[i] + (!same ||
@@ -365,22 +673,27 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			if (st_in_order)
 				c->prev_in_order |= ASM_STATUSES;
 		}
-		free(changed);
-		/* The new DAG holds a reference on each of its parts: the
-		 * cache's view of them borrows from it. */
+		status_counts_assemble(dag, old_dag, old, nold, changed);
+		/* The parts the cache lets go from now on are retired to
+		 * this DAG, which the last one holds (struct dag, newer). */
+		if (old_dag != NULL)
+			old_dag->newer = dag_ref(dag);
 		dag_free(old_dag);
-		free(c->prev_at);
+		{
+			struct part_at *was = c->prev_at;
+			size_t was_cap = c->at_cap;
+
+			c->prev_at = at;
+			c->at_cap = c->at_spare_cap;
+			c->at_spare = was;
+			c->at_spare_cap = was_cap;
+		}
 		c->prev_dag = dag_ref(dag);
-		c->prev_at = at;
 		c->prev_parts = dag->parts;
 		c->prev_nparts = nparts;
 	}
 	dag->nparts_built = c->stats.built;
+	c->stats.cached = c->n;
 	free(objs);
-	free(parts);
-	free(ids);
-	free(members);
-	free(next);
-	free(group_of);
 	return dag;
 }

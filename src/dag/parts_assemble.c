@@ -52,21 +52,23 @@ gateway_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->name, y->name);
 }
 
-/* Gateways of several groups (object_keys): merged in name order. */
+/* Gateways of several groups (object_keys): merged in name order. The
+ * parts that have some are those where at's count moves: the others
+ * are not read. */
 static void
-gateways_assemble(struct dag *dag, struct dag **parts, size_t nparts)
+gateways_assemble(struct dag *dag, struct dag **parts, size_t nparts,
+    const struct part_at *at)
 {
-	size_t n = 0;
+	size_t n = at[nparts].gateways;
 
-	for (size_t i = 0; i < nparts; i++)
-		n += parts[i]->ngateways;
 	if (n == 0)
 		return;
 	dag->gateways = ARENA_ARRAY(&dag->arena, struct dag_gateway, n);
 	for (size_t i = 0; i < nparts; i++) {
-		if (parts[i]->ngateways > 0)
-			memcpy(dag->gateways + dag->ngateways, parts[i]->gateways,
-			    parts[i]->ngateways * sizeof dag->gateways[0]);
+		if (at[i + 1].gateways == at[i].gateways)
+			continue;
+		memcpy(dag->gateways + dag->ngateways, parts[i]->gateways,
+		    parts[i]->ngateways * sizeof dag->gateways[0]);
 		dag->ngateways += parts[i]->ngateways;
 	}
 	if (n > 1)
@@ -157,7 +159,7 @@ patch_runs(int k, struct dag **parts, size_t nparts,
 	}
 }
 
-/* The union of parts (taken): one DAG holding a reference to each.
+/* The union of parts (borrowed: the dag cache holds them, parts.c).
  * changed (NULL: none known) and *in_order as for runs, ASM_* bits.
  * prev (or NULL) is the last assembly, of prev_nparts parts whose
  * elements start at prev_at; at (nparts + 1 entries) gets where this
@@ -176,26 +178,38 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	struct runs r[ASM_ARRAY_STATUSES];
 
 	memset(&at[0], 0, sizeof at[0]);
-	for (size_t i = 0; i < nparts; i++)
+	for (size_t i = 0; i < nparts; i++) {
+		if (same && changed[i + 1] == changed[i]) {
+			/* The part at its last place: its counts are there. */
+			for (int k = 0; k < ASM_NARRAYS; k++)
+				at[i + 1].n[k] = at[i].n[k] + prev_at[i + 1].n[k] -
+				    prev_at[i].n[k];
+			at[i + 1].gateways = at[i].gateways +
+			    prev_at[i + 1].gateways - prev_at[i].gateways;
+			continue;
+		}
 		for (int k = 0; k < ASM_NARRAYS; k++)
-			at[i + 1].n[k] = at[i].n[k] + (same &&
-			    changed[i + 1] == changed[i] ? prev_at[i + 1].n[k] -
-			    prev_at[i].n[k] : *asm_count(parts[i], k));
+			at[i + 1].n[k] = at[i].n[k] + *asm_count(parts[i], k);
+		at[i + 1].gateways = at[i].gateways + parts[i]->ngateways;
+	}
 	for (int k = 0; k < ASM_NARRAYS; k++)
 		bytes += at[nparts].n[k] * asm_arrays[k].elem;
 	arena_init_sized(a, bytes);
-	dag->vhosts = ARENA_ARRAY(a, struct dag_vhost,
-	    at[nparts].n[ASM_ARRAY_VHOSTS] + 1);
-	dag->clusters = ARENA_ARRAY(a, struct dag_cluster *,
-	    at[nparts].n[ASM_ARRAY_CLUSTERS] + 1);
-	dag->endpoints = ARENA_ARRAY(a, struct dag_endpoints *,
-	    at[nparts].n[ASM_ARRAY_ENDPOINTS] + 1);
-	dag->statuses = ARENA_ARRAY(a, struct dag_object_status,
-	    at[nparts].n[ASM_ARRAY_STATUSES] + 1);
-	dag->secrets = ARENA_ARRAY(a, struct dag_secret *,
-	    at[nparts].n[ASM_ARRAY_SECRETS] + 1);
-	dag->tls_files = ARENA_ARRAY(a, const char *,
-	    at[nparts].n[ASM_ARRAY_TLS_FILES] + 1);
+	/* Every element below the count is copied from a part or from the
+	 * last assembly: nothing to zero first. */
+	dag->vhosts = arena_alloc_nozero(a, sizeof(struct dag_vhost) *
+	    (at[nparts].n[ASM_ARRAY_VHOSTS] + 1));
+	dag->clusters = arena_alloc_nozero(a, sizeof(struct dag_cluster *) *
+	    (at[nparts].n[ASM_ARRAY_CLUSTERS] + 1));
+	dag->endpoints = arena_alloc_nozero(a, sizeof(struct dag_endpoints *) *
+	    (at[nparts].n[ASM_ARRAY_ENDPOINTS] + 1));
+	dag->statuses = arena_alloc_nozero(a,
+	    sizeof(struct dag_object_status) *
+	    (at[nparts].n[ASM_ARRAY_STATUSES] + 1));
+	dag->secrets = arena_alloc_nozero(a, sizeof(struct dag_secret *) *
+	    (at[nparts].n[ASM_ARRAY_SECRETS] + 1));
+	dag->tls_files = arena_alloc_nozero(a, sizeof(const char *) *
+	    (at[nparts].n[ASM_ARRAY_TLS_FILES] + 1));
 	*in_order = 0;
 #define KNOWN(bit) ((known & (bit)) ? changed : NULL)
 	for (int k = 0; k < ASM_ARRAY_STATUSES; k++) {
@@ -218,9 +232,10 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	 * are filled by the caller: parts_statuses_patch or parts_statuses_assemble. */
 	dag->nstatuses = at[nparts].n[ASM_ARRAY_STATUSES];
 #undef KNOWN
-	gateways_assemble(dag, parts, nparts);
-	dag->parts = ARENA_ARRAY(a, struct dag *, nparts + 1);
+	gateways_assemble(dag, parts, nparts, at);
+	dag->parts = arena_alloc_nozero(a, sizeof(struct dag *) * (nparts + 1));
 	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
 	dag->nparts = nparts;
+	dag->parts_borrowed = true;
 	return dag;
 }

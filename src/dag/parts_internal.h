@@ -20,6 +20,7 @@ enum { ASM_ARRAY_VHOSTS, ASM_ARRAY_CLUSTERS, ASM_ARRAY_ENDPOINTS,
 /* Where one part's elements start in each assembled array. */
 struct part_at {
 	size_t n[ASM_NARRAYS];
+	size_t gateways; /* in dag->gateways, before the sort */
 };
 
 /* A built group: the ids of its files (in unit order) and its DAG. */
@@ -67,6 +68,33 @@ struct dag_cache {
 	 * (statuses_patch). */
 	struct dag *prev_dag;
 	struct part_at *prev_at;
+	/* A build whose grouping is kept and whose changed units are few
+	 * looks only at the groups holding them (parts_build_changed): per
+	 * position of the last build's parts, the group's root unit and its
+	 * key's hash; per unit, the next member of its group; the units
+	 * whose id changed, as parts_units_regroup_same found them. */
+	size_t *prev_roots;
+	uint64_t *prev_hashes;
+	size_t *prev_next;
+	size_t *chg_units, nchg_units, chg_cap;
+	bool prev_contested; /* the last build's parts saw contested claims */
+	bool prev_valid; /* prev_roots, prev_hashes, prev_next describe it */
+	/* The earliest valid_until of the parts kept (0: none): from then
+	 * on a build looks at every part again. */
+	int64_t next_expiry;
+	/* The contested FQDNs of the ledger whose gen is contested_gen
+	 * (struct fqdn_ledger; 0: none kept): a change that records no claim
+	 * does not walk the ledger. */
+	const char **contested;
+	size_t ncontested;
+	uint64_t contested_gen;
+	/* Arrays of a build kept for the next (no fresh pages per build). */
+	struct part_at *at_spare;
+	size_t at_cap, at_spare_cap;
+	size_t *buf_group_of, *buf_members, *buf_changed;
+	uint64_t *buf_ids;
+	struct dag **buf_parts;
+	size_t buf_cap;
 };
 
 /* An array being assembled from sorted runs (one per part): only where

@@ -194,6 +194,11 @@ gateway_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 				    ca_certificate_refs, ft->per_port[i].validation->
 				    nca_certificate_refs, keys, n, cap);
 	}
+	/* The client certificate it presents to backends (a Secret, with a
+	 * ReferenceGrant in its namespace when that is another). */
+	if (gw->tls != NULL && gw->tls->backend_client_certificate_ref != NULL)
+		object_refs_keys(gw->tls->backend_client_certificate_ref, 1, keys,
+		    n, cap);
 	if (tls)
 		keys_add(keys, n, cap, KEY_TLS);
 }
@@ -270,6 +275,12 @@ object_keys(const struct object *o, uint64_t **keys, size_t *n, size_t *cap)
 		for (size_t i = 0; i < ing->nrules; i++)
 			keys_add(keys, n, cap, key_of('f', ing->rules[i].host &&
 			    *ing->rules[i].host ? ing->rules[i].host : "*"));
+		/* Its TLS hosts are looked up by FQDN too, rule or not. */
+		for (size_t i = 0; i < ing->ntls; i++)
+			for (size_t h = 0; h < ing->tls[i].nhosts; h++)
+				if (ing->tls[i].hosts[h] != NULL)
+					keys_add(keys, n, cap, key_of('f',
+					    ing->tls[i].hosts[h]));
 		if (ing->ntls > 0)
 			keys_add(keys, n, cap, KEY_TLS);
 		break;
@@ -560,11 +571,19 @@ parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
 		    memcmp(old->keys, now->keys, now->n * sizeof now->keys[0]) != 0)
 			return false;
 	}
-	/* Flags as a full grouping leaves them (units_sweep). */
+	/* Flags as a full grouping leaves them (units_sweep); the changed
+	 * units are kept for parts_build_changed. */
+	if (nchanged > c->chg_cap) {
+		c->chg_cap = 2 * nchanged;
+		c->chg_units = xreallocarray(c->chg_units, c->chg_cap,
+		    sizeof *c->chg_units);
+	}
+	c->nchg_units = 0;
 	for (size_t u = 0; u < n; u++)
 		if (units[u].id != c->prev_ids[u]) {
 			unit_slot(c->units, c->ucap, units[u].id)->used = false;
 			c->prev_ids[u] = units[u].id;
+			c->chg_units[c->nchg_units++] = u;
 		}
 	memcpy(group_of, c->prev_group_of, n * sizeof *group_of);
 	*tls_group = c->prev_tls_group;

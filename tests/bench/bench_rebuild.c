@@ -22,7 +22,8 @@
  *   total     events + scan + pipeline (ads_server_publish not included:
  *             ads_load measures the daemon's own "built in" figure)
  *   record    what serve then does to record the change (issue #19):
- *             statuses of the DAG parts built, resources by version
+ *             statuses of the DAG parts built, resources by version,
+ *             the statuses counted for its log line
  *   plan      the change's plan, made when an admin page asks for it
  * The files it touched are put back as they were at the end. Figures are
  * named PREFIX.events, PREFIX.scan, ... (PREFIX: "rebuild"). */
@@ -182,6 +183,7 @@ main(int argc, char **argv)
 	for (int k = 0; k < changes; k++) {
 		struct pollfd pfd = { .fd = source_dir_fd(sd), .events = POLLIN };
 		int64_t t0, t1, t2, t3, t4, t5, c1, c3;
+		static volatile size_t counted;
 		struct diff_objects sfrom, sto;
 		struct diff_change *change;
 		char *line;
@@ -218,6 +220,10 @@ main(int argc, char **argv)
 		diff_statuses_record(statuses, r.dag, &sfrom, &sto);
 		line = diff_change_line(current, r.snapshot, &sfrom, &sto);
 		change = diff_change_new(current, r.snapshot, &sfrom, &sto);
+		/* serve's log line and systemd status count the statuses. */
+		counted += dag_count_status(r.dag, DAG_STATUS_INVALID) +
+		    dag_count_status(r.dag, DAG_STATUS_ORPHANED) +
+		    dag_count_status(r.dag, DAG_STATUS_INVALID);
 		t4 = bench_now_ns();
 		/* The plan, made when /debug/diff or /status asks (another
 		 * thread, not on the way to publishing). */

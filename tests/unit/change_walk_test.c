@@ -182,6 +182,53 @@ assert_same_statuses(const struct dag *x, const struct dag *y, int step)
 	}
 }
 
+/* The hosts and clusters of x are a fresh build's y, name for name and
+ * route count for route count. */
+static void
+assert_same_hosts_clusters(const struct dag *x, const struct dag *y, int step)
+{
+	if (x->nvhosts != y->nvhosts || x->nclusters != y->nclusters ||
+	    x->nendpoints != y->nendpoints)
+		fail_msg("step %d: %zu hosts, %zu clusters, %zu endpoints where "
+		    "a fresh build has %zu, %zu, %zu", step, x->nvhosts,
+		    x->nclusters, x->nendpoints, y->nvhosts, y->nclusters,
+		    y->nendpoints);
+	for (size_t i = 0; i < x->nvhosts; i++)
+		if (strcmp(x->vhosts[i].fqdn, y->vhosts[i].fqdn) != 0 ||
+		    x->vhosts[i].nroutes != y->vhosts[i].nroutes)
+			fail_msg("step %d: host %zu is %s (%zu routes) where a "
+			    "fresh build has %s (%zu)", step, i, x->vhosts[i].fqdn,
+			    x->vhosts[i].nroutes, y->vhosts[i].fqdn,
+			    y->vhosts[i].nroutes);
+	for (size_t i = 0; i < x->nclusters; i++)
+		if (strcmp(x->clusters[i]->name, y->clusters[i]->name) != 0)
+			fail_msg("step %d: cluster %zu is %s where a fresh build "
+			    "has %s", step, i, x->clusters[i]->name,
+			    y->clusters[i]->name);
+}
+
+/* dag_count_status (kept by the incremental build) counts what the
+ * statuses say. */
+static void
+assert_status_counts(const struct dag *d, int step)
+{
+	static const enum dag_status all[] = { DAG_STATUS_VALID,
+		DAG_STATUS_INVALID, DAG_STATUS_ORPHANED };
+
+	if (!d->status_counts_known)
+		fail_msg("step %d: an incremental build without status counts",
+		    step);
+	for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < d->nstatuses; i++)
+			n += d->statuses[i].status == all[k];
+		if (dag_count_status(d, all[k]) != n)
+			fail_msg("step %d: %zu statuses %d counted, %zu there",
+			    step, dag_count_status(d, all[k]), (int)all[k], n);
+	}
+}
+
 /* The statuses of the parts of x that y does not have. */
 static size_t
 statuses_not_in(const struct dag *x, const struct dag *y)
@@ -209,7 +256,7 @@ test_statuses_patched_equal_fresh(void **state)
 	struct tree t = { 0 };
 	struct dag_cache *c = dag_cache_new();
 	struct dag *last = NULL;
-	size_t patched = 0, single = 0;
+	size_t patched = 0, single = 0, fast = 0, single_fast = 0;
 	struct diff_statuses *rec = diff_statuses_new();
 
 	(void)state;
@@ -236,12 +283,21 @@ test_statuses_patched_equal_fresh(void **state)
 		st = dag_cache_stats(c);
 		assert_false(dag_cache_stats(fresh_c).statuses_patched);
 		assert_same_statuses(d, fresh, step);
+		assert_same_hosts_clusters(d, fresh, step);
+		assert_status_counts(d, step);
 		if (nchange == 1) {
 			single++;
 			/* Same files, same keys: the grouping holds and one
 			 * part changed, so the statuses must be a patch. */
 			assert_true(st.statuses_patched);
+			single_fast += st.fast;
 		}
+		/* The cache holds exactly the parts in use: a part replaced
+		 * by a change left it, none in use did. */
+		if (st.cached != d->nparts)
+			fail_msg("step %d: the cache holds %zu parts, the DAG "
+			    "has %zu", step, st.cached, d->nparts);
+		fast += st.fast;
 		patched += st.statuses_patched;
 		{
 			struct diff_objects from, to;
@@ -264,6 +320,11 @@ test_statuses_patched_equal_fresh(void **state)
 	}
 	assert_true(single > 200);
 	assert_true(patched >= single);
+	print_message("%zu builds of %zu one-file changes looked only at the "
+	    "changed group, %zu builds in all\n", single_fast, single, fast);
+	/* A one-file change that keeps the file's keys (most variants) looks
+	 * only at its group (parts_build_changed). */
+	assert_true(single_fast * 2 >= single);
 	diff_statuses_free(rec);
 	dag_free(last);
 	dag_cache_free(c);
