@@ -132,7 +132,7 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 		free(ends);
 		return out;
 	}
-	xds_blob_unref(l->blob);
+	memo_release(t->cache, l->blob);
 	free(l->keys);
 	free(l->ends);
 	l->blob = xds_blob_ref(out);
@@ -158,7 +158,9 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 	 * which the table would keep until it is swept.) */
 	if (h->rc_cacheable && l != NULL && l->blob != NULL &&
 	    l->rc_key == h->rc_key) {
-		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
+		/* Lent: the layout holds it. */
+		snapshot_builder_lend_blob(t->out, XDS_ROUTE, l->blob, false,
+		    t->cache->keep, SIZE_MAX);
 		l->kept = h->n;
 	} else {
 		out = http_assemble(t, h->name, field, head, len, h->frags,
