@@ -132,7 +132,10 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 		free(ends);
 		return out;
 	}
-	memo_release(t->cache, l->blob);
+	/* Every snapshot with it holds a reference of its own (never lent:
+	 * the keep would hold this big one for a build longer, and the
+	 * next assembly could not take its memory). */
+	xds_blob_unref(l->blob);
 	free(l->keys);
 	free(l->ends);
 	l->blob = xds_blob_ref(out);
@@ -158,9 +161,7 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 	 * which the table would keep until it is swept.) */
 	if (h->rc_cacheable && l != NULL && l->blob != NULL &&
 	    l->rc_key == h->rc_key) {
-		/* Lent: the layout holds it. */
-		snapshot_builder_lend_blob(t->out, XDS_ROUTE, l->blob, false,
-		    t->cache->keep, SIZE_MAX);
+		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
 		l->kept = h->n;
 	} else {
 		out = http_assemble(t, h->name, field, head, len, h->frags,

@@ -146,7 +146,7 @@ translate_cache_free(struct translate_cache *c)
 	}
 	dag_free(c->held);
 	snapshot_unref(c->last);
-	memo_release(c, c->http.blob);
+	xds_blob_unref(c->http.blob); /* never lent (memo_http.c) */
 	free(c->http.keys);
 	free(c->http.ends);
 	/* The snapshots still alive hold the keep: what they lend lives on

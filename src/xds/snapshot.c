@@ -61,6 +61,7 @@ struct snapshot_builder {
 	size_t nuses, capuses;
 	uint64_t *use_hashes;
 	size_t nuse_hashes, capuse_hashes;
+	ptrdiff_t shift[XDS_TYPE_COUNT]; /* of the last item copied */
 };
 
 struct snapshot_builder *
@@ -322,6 +323,33 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
 }
 
+/* How far a lent item may have moved from where it was put when its set
+ * was sorted: the resources emitted out of name order around it
+ * (ingress_http before the hosts' named resources). */
+#define PREV_SHIFT_MAX 8
+
+/* Where the previous set has the item of bytes, looked for at put (where
+ * the last builder put it), first moved as the last one found was, then
+ * nearby; SIZE_MAX when not there. Pointer compares on memory read in
+ * order. */
+static size_t
+prev_item(const struct xds_resource_set *ps, size_t put, const uint8_t *bytes,
+    ptrdiff_t *shift)
+{
+	if (put >= ps->n + PREV_SHIFT_MAX)
+		return SIZE_MAX;
+	for (int k = -1; k <= 2 * PREV_SHIFT_MAX; k++) {
+		ptrdiff_t d = k < 0 ? *shift : (k % 2 ? -(k + 1) / 2 : k / 2);
+		size_t at = put + (size_t)d;
+
+		if (at < ps->n && ps->items[at].bytes == bytes) {
+			*shift = d;
+			return at;
+		}
+	}
+	return SIZE_MAX;
+}
+
 size_t
 snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only, struct xds_keep *keep,
@@ -354,12 +382,13 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 	 * blob's header would, from memory read in order; the blob itself
 	 * is not touched. Its uses were the last snapshot's: resolved again
 	 * at finish. */
-	if (ps != NULL && prev_at < ps->n &&
-	    ps->items[prev_at].bytes == blob->bytes) {
+	if (ps != NULL && (prev_at = prev_item(ps, prev_at, blob->bytes,
+	    &b->shift[type])) != SIZE_MAX) {
 		*r = ps->items[prev_at];
 		r->uses = NULL;
 		r->nuses = 0;
 		r->named_only = named_only;
+		s->ncopied++;
 	} else {
 		*r = (struct xds_resource){
 			.name = blob->name,
@@ -372,6 +401,7 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 		};
 		memcpy(r->version_hex, blob->version_hex, sizeof r->version_hex);
 	}
+	s->nlent++;
 	return set->n++;
 }
 

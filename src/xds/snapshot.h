@@ -128,6 +128,9 @@ struct snapshot {
 	 * (snapshot_builder_set_endpoints), so its items are not copied by
 	 * a next builder's snapshot_builder_lend_blob. */
 	bool arena_endpoints;
+	/* Appended (stats, tests): resources lent, and of those copied
+	 * from the previous snapshot's item. */
+	size_t nlent, ncopied;
 };
 
 struct snapshot_gateway {
@@ -171,9 +174,10 @@ void snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 /* The same, lent: no reference is taken; blob must live as long as
  * keep's chain does (blobs the owner of keep holds, retiring them into
  * it). The snapshot holds a reference on keep (one keep per builder).
- * prev_at: where blob was in the previous snapshot's set of type
- * (snapshot_builder_set_previous), or SIZE_MAX: when it is there, the
- * item is copied from that set without reading the blob. Returns where
+ * prev_at: where the builder of the previous snapshot
+ * (snapshot_builder_set_previous) put blob, or SIZE_MAX: when the item of
+ * the same blob is there or a few places off (sorting moved it), it is
+ * copied from that set without reading the blob. Returns where
  * it was put, what the next build may pass as prev_at. */
 size_t snapshot_builder_lend_blob(struct snapshot_builder *b,
     enum xds_type type, struct xds_blob *blob, bool named_only,
