@@ -44,6 +44,7 @@ struct seq_entry {
 struct seq {
 	struct seq_entry *v;
 	size_t n, cap;
+	size_t taken; /* entries whose blob was handed on (left NULL) */
 };
 
 /* ingress_http as last assembled (memo_http_finish): its bytes, its

@@ -35,7 +35,8 @@ memo_release(struct translate_cache *c, struct xds_blob *b)
 static void
 seq_clear(struct translate_cache *c, struct seq *q, struct seq *spare)
 {
-	for (size_t i = 0; i < q->n; i++)
+	/* After a build that reused everything, nothing is left here. */
+	for (size_t i = 0; q->taken < q->n && i < q->n; i++)
 		memo_release(c, q->v[i].blob);
 	if (spare != NULL && q->v != NULL && q->cap > spare->cap) {
 		free(spare->v);
@@ -460,6 +461,7 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 		if ((b = q->v[k].blob) == NULL)
 			return NULL;
 		q->v[k].blob = NULL;
+		q->taken++;
 		t->seq_pos[s] = k + 1;
 		c->seq_hits++;
 		*key = q->v[k].key;

@@ -62,7 +62,34 @@ struct snapshot_builder {
 	uint64_t *use_hashes;
 	size_t nuse_hashes, capuse_hashes;
 	ptrdiff_t shift[XDS_TYPE_COUNT]; /* of the last item copied */
+	/* Per type, kept as items are added: whether their names ascend so
+	 * far (then finish neither sorts nor checks), the sum of their
+	 * entries, and where the last one was in the previous snapshot
+	 * (copied by snapshot_builder_lend_blob; SIZE_MAX: not). */
+	bool unordered[XDS_TYPE_COUNT];
+	uint64_t sum[XDS_TYPE_COUNT];
+	size_t last_from[XDS_TYPE_COUNT];
 };
+
+/* Notes the item just added to type's set (from: its place in the
+ * previous snapshot, or SIZE_MAX). Two items copied from ascending
+ * places of the previous set (sorted, unique) ascend without a
+ * compare. */
+static void
+builder_added(struct snapshot_builder *b, enum xds_type type, size_t from)
+{
+	const struct xds_resource_set *set = &b->snap->types[type];
+	size_t n = set->n, last = b->last_from[type];
+
+	b->sum[type] += set->items[n - 1].entry;
+	b->last_from[type] = from;
+	if (n < 2 || b->unordered[type])
+		return;
+	if (last != SIZE_MAX && from != SIZE_MAX && last < from)
+		return;
+	if (strcmp(set->items[n - 2].name, set->items[n - 1].name) >= 0)
+		b->unordered[type] = true;
+}
 
 struct snapshot_builder *
 snapshot_builder_new(const char *revision)
@@ -92,6 +119,7 @@ snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
 	hash_hex(r.version, r.version_hex);
 	r.entry = xds_entry_hash(r.name, r.version);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+	builder_added(b, type, SIZE_MAX);
 }
 
 void *
@@ -116,6 +144,7 @@ snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 	hash_hex(r.version, r.version_hex);
 	r.entry = xds_entry_hash(r.name, r.version);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+	builder_added(b, type, SIZE_MAX);
 }
 
 /* One big blob's memory kept for the next: ingress_http (5 MiB at
@@ -321,6 +350,7 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
 	ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, blob);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+	builder_added(b, type, SIZE_MAX);
 }
 
 /* How far a lent item may have moved from where it was put when its set
@@ -382,8 +412,11 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 	 * blob's header would, from memory read in order; the blob itself
 	 * is not touched. Its uses were the last snapshot's: resolved again
 	 * at finish. */
-	if (ps != NULL && (prev_at = prev_item(ps, prev_at, blob->bytes,
-	    &b->shift[type])) != SIZE_MAX) {
+	if (ps != NULL)
+		prev_at = prev_item(ps, prev_at, blob->bytes, &b->shift[type]);
+	else
+		prev_at = SIZE_MAX;
+	if (prev_at != SIZE_MAX) {
 		*r = ps->items[prev_at];
 		r->uses = NULL;
 		r->nuses = 0;
@@ -402,7 +435,9 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 		memcpy(r->version_hex, blob->version_hex, sizeof r->version_hex);
 	}
 	s->nlent++;
-	return set->n++;
+	set->n++;
+	builder_added(b, type, prev_at);
+	return set->n - 1;
 }
 
 static int
@@ -753,13 +788,16 @@ snapshot_builder_set_previous(struct snapshot_builder *b,
  * blob's was made once, when it was serialized). */
 static void
 resource_set_finish(struct xds_resource_set *set,
-    const struct xds_resource_set *prev)
+    const struct xds_resource_set *prev, bool unordered, uint64_t sum)
 {
-	uint64_t sum = 0;
-
-	resource_set_sort(set, prev);
-	for (size_t i = 0; i < set->n; i++)
-		sum += set->items[i].entry;
+	/* Names that ascended as they were added are sorted and unique,
+	 * and their sum is made: nothing to walk. */
+	if (unordered) {
+		resource_set_sort(set, prev);
+		sum = 0;
+		for (size_t i = 0; i < set->n; i++)
+			sum += set->items[i].entry;
+	}
 	set->version = xds_entries_version(sum, set->n);
 	hash_hex(set->version, set->version_hex);
 }
@@ -771,7 +809,8 @@ snapshot_builder_finish(struct snapshot_builder *b)
 
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		resource_set_finish(&s->types[t],
-		    b->prev != NULL ? &b->prev->types[t] : NULL);
+		    b->prev != NULL ? &b->prev->types[t] : NULL,
+		    b->unordered[t], b->sum[t]);
 	resolve_uses(b);
 	free(b);
 	return s;
