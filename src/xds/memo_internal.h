@@ -44,7 +44,9 @@ struct seq_entry {
 struct seq {
 	struct seq_entry *v;
 	size_t n, cap;
-	size_t taken; /* entries whose blob was handed on (left NULL) */
+	/* Entries before it are handed on or released (the cursor of the
+	 * translation reading it never goes back). */
+	size_t done;
 };
 
 /* ingress_http as last assembled (memo_http_finish): its bytes, its

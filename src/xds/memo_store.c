@@ -35,8 +35,8 @@ memo_release(struct translate_cache *c, struct xds_blob *b)
 static void
 seq_clear(struct translate_cache *c, struct seq *q, struct seq *spare)
 {
-	/* After a build that reused everything, nothing is left here. */
-	for (size_t i = 0; q->taken < q->n && i < q->n; i++)
+	/* Only what the last reader did not reach is left here. */
+	for (size_t i = q->done; i < q->n; i++)
 		memo_release(c, q->v[i].blob);
 	if (spare != NULL && q->v != NULL && q->cap > spare->cap) {
 		free(spare->v);
@@ -461,7 +461,13 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 		if ((b = q->v[k].blob) == NULL)
 			return NULL;
 		q->v[k].blob = NULL;
-		q->taken++;
+		/* Those skipped are never reached again: released now, so
+		 * that nothing walks the sequence once more at the end. */
+		for (size_t j = pos; j < k; j++) {
+			memo_release(c, q->v[j].blob);
+			q->v[j].blob = NULL;
+		}
+		q->done = k + 1;
 		t->seq_pos[s] = k + 1;
 		c->seq_hits++;
 		*key = q->v[k].key;
