@@ -283,16 +283,10 @@ translate_cache_begin(struct translation *t)
 		c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
 		c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
 	}
+	/* Grown as clusters are hashed: one per cluster on a first
+	 * translation, a few after a change (a table of the tree's size,
+	 * allocated and cleared per build, would cost more than them). */
 	t->cluster_fps = xcalloc(1, sizeof *t->cluster_fps);
-	/* One entry per cluster: sized once, not grown by doubling. */
-	for (t->cluster_fps->cap = 1024;
-	    t->cluster_fps->cap < 2 * (t->dag->nclusters + 1);
-	    t->cluster_fps->cap *= 2)
-		;
-	t->cluster_fps->keys = xcalloc(t->cluster_fps->cap,
-	    sizeof *t->cluster_fps->keys);
-	t->cluster_fps->values = xcalloc(t->cluster_fps->cap,
-	    sizeof *t->cluster_fps->values);
 	t->vhost_fps = xcalloc(t->dag->nvhosts + 1, sizeof *t->vhost_fps);
 }
 
