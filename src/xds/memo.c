@@ -76,6 +76,10 @@ memo_key(const struct translation *t, enum memo_kind k, const void *obj)
 	return 0; /* remembered in order only */
 }
 
+static struct xds_blob *memo_find(struct translation *t, enum memo_kind k,
+    const void *obj, memo_make_fn *make, memo_make_blob_fn *make_blob,
+    uint64_t *keyp, bool *owned, size_t *prev_at);
+
 struct xds_blob *
 memo_blob(struct translation *t, enum memo_kind k, const void *obj,
     memo_make_fn *make, memo_make_blob_fn *make_blob, uint64_t *keyp)
@@ -87,13 +91,23 @@ memo_blob(struct translation *t, enum memo_kind k, const void *obj,
 	return b != NULL && !owned ? xds_blob_ref(b) : b;
 }
 
-/* A blob found is kept by the next in-order sequence (handed on, or a
- * reference of its own) or by the table until translate_cache_end: it
- * can be lent. */
 struct xds_blob *
 memo_blob_borrow(struct translation *t, enum memo_kind k, const void *obj,
     memo_make_fn *make, memo_make_blob_fn *make_blob, uint64_t *keyp,
     bool *owned)
+{
+	return memo_find(t, k, obj, make, make_blob, keyp, owned, NULL);
+}
+
+/* A blob found is kept by the next in-order sequence (handed on, or a
+ * reference of its own) or by the table, and what the memo lets go of
+ * waits in its keep while a snapshot may lend it: it can be lent.
+ * *prev_at (may be NULL): where the last snapshot had it, when it was
+ * found in order and emitted, else SIZE_MAX. */
+static struct xds_blob *
+memo_find(struct translation *t, enum memo_kind k, const void *obj,
+    memo_make_fn *make, memo_make_blob_fn *make_blob, uint64_t *keyp,
+    bool *owned, size_t *prev_at)
 {
 	const void *id = memo_id(k, obj);
 	struct arena_mark mark;
@@ -103,7 +117,10 @@ memo_blob_borrow(struct translation *t, enum memo_kind k, const void *obj,
 	uint64_t key = 0;
 	bool flag = false, saved, taken;
 
-	if (!(taken = (b = translation_seq_take(t, k, id, &key, &flag)) != NULL)) {
+	if (prev_at != NULL)
+		*prev_at = SIZE_MAX;
+	if (!(taken = (b = translation_seq_take(t, k, id, &key, &flag,
+	    prev_at)) != NULL)) {
 		if (!memo_wanted(t, k, obj))
 			return NULL;
 		key = memo_key(t, k, obj);
@@ -153,8 +170,23 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 	ProtobufCMessage *m;
 
 	if (t->cache != NULL) {
-		if ((b = memo_blob(t, k, obj, make, NULL, NULL)) != NULL)
+		bool owned;
+		size_t prev_at, at;
+
+		b = memo_find(t, k, obj, make, NULL, NULL, &owned, &prev_at);
+		if (b == NULL)
+			return;
+		/* A kept blob is lent (no reference per resource per build),
+		 * a new one given; where it goes is remembered with it, so
+		 * that the next build copies the item. */
+		if (owned) {
+			at = snapshot_builder_count(t->out, type);
 			snapshot_builder_give_blob(t->out, type, b, named_only);
+		} else {
+			at = snapshot_builder_lend_blob(t->out, type, b,
+			    named_only, t->cache->keep, prev_at);
+		}
+		translation_seq_set_at(t, k, b, at);
 		return;
 	}
 	if (!memo_wanted(t, k, obj))
@@ -186,9 +218,11 @@ memo_emit_named(struct translation *t, enum memo_kind k, const void *vhost,
 			    translation_key_name(t, "name", name));
 	}
 	if ((b = translation_cache_get(t, key, &flag)) != NULL) {
-		/* Making it had a side effect: so has reusing it. */
+		/* Making it had a side effect: so has reusing it. Lent: the
+		 * table holds it. */
 		t->proxyless_no_cluster |= flag;
-		snapshot_builder_add_blob(t->out, type, b, named_only);
+		snapshot_builder_lend_blob(t->out, type, b, named_only,
+		    t->cache->keep, SIZE_MAX);
 		return;
 	}
 	mark = arena_mark(&t->arena);

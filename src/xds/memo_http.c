@@ -132,6 +132,9 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 		free(ends);
 		return out;
 	}
+	/* Every snapshot with it holds a reference of its own (never lent:
+	 * the keep would hold this big one for a build longer, and the
+	 * next assembly could not take its memory). */
 	xds_blob_unref(l->blob);
 	free(l->keys);
 	free(l->ends);

@@ -34,11 +34,19 @@ struct seq_entry {
 	uint64_t key;
 	struct xds_blob *blob; /* one reference */
 	bool flag;
+	/* Where the snapshot builder put it (memo_emit), SEQ_NOWHERE if not
+	 * emitted: lets the next build copy the snapshot item. */
+	uint32_t at;
 };
+
+#define SEQ_NOWHERE UINT32_MAX
 
 struct seq {
 	struct seq_entry *v;
 	size_t n, cap;
+	/* Entries before it are handed on or released (the cursor of the
+	 * translation reading it never goes back). */
+	size_t done;
 };
 
 /* ingress_http as last assembled (memo_http_finish): its bytes, its
@@ -74,7 +82,18 @@ struct translate_cache {
 	size_t seq_hits;
 	struct snapshot *last; /* the last translation's (one reference) */
 	struct http_layout http;
+	/* The open keep (xds/snapshot.h): every reference the memo drops
+	 * goes there, since a snapshot may lend the blob (memo_emit). Closed
+	 * and a new one opened at each translation's start. */
+	struct xds_keep *keep;
+	/* The arrays of the last sequences, reused by the next ones (no
+	 * fresh memory of the tree's size per build). */
+	struct seq spare[MEMO_COUNT];
 };
+
+/* memo_store.c: lets go of one of the memo's references (retired into
+ * its open keep: a snapshot may still lend the blob). */
+void memo_release(struct translate_cache *c, struct xds_blob *b);
 
 /* memo_key.c: an address-keyed table of fingerprints (the slot of key,
  * added when add is set; NULL when absent). */
@@ -111,9 +130,13 @@ void translation_cache_put(struct translation *t, uint64_t key,
  * to the caller), and adding to the next one (with a reference of its
  * own, or the caller's when give is set). */
 struct xds_blob *translation_seq_take(struct translation *t, enum memo_kind s,
-    const void *id, uint64_t *key, bool *flag);
+    const void *id, uint64_t *key, bool *flag, size_t *at);
 void translation_seq_put(struct translation *t, enum memo_kind s,
     const void *id, uint64_t key, struct xds_blob *blob, bool flag, bool give);
+/* memo_store.c: records where the snapshot builder put blob, the entry
+ * the last translation_seq_put of loop s added (if it is blob's). */
+void translation_seq_set_at(struct translation *t, enum memo_kind s,
+    const struct xds_blob *blob, size_t at);
 /* memo_store.c: the last ingress_http layout, NULL without a cache or in
  * verify mode. */
 struct http_layout *translation_http_layout(struct translation *t);

@@ -24,12 +24,27 @@
 
 /* --- the cache ---------------------------------------------------------- */
 
-static void
-seq_clear(struct seq *q)
+void
+memo_release(struct translate_cache *c, struct xds_blob *b)
 {
-	for (size_t i = 0; i < q->n; i++)
-		xds_blob_unref(q->v[i].blob);
-	free(q->v);
+	xds_keep_retire(c->keep, b);
+}
+
+/* Lets go of q's blobs; its array is kept in spare (if given, else
+ * freed) for a next sequence. */
+static void
+seq_clear(struct translate_cache *c, struct seq *q, struct seq *spare)
+{
+	/* Only what the last reader did not reach is left here. */
+	for (size_t i = q->done; i < q->n; i++)
+		memo_release(c, q->v[i].blob);
+	if (spare != NULL && q->v != NULL && q->cap > spare->cap) {
+		free(spare->v);
+		spare->v = q->v;
+		spare->cap = q->cap;
+	} else {
+		free(q->v);
+	}
 	memset(q, 0, sizeof *q);
 }
 
@@ -96,6 +111,7 @@ translate_cache_new(void)
 	const char *v = getenv("CAIRN_TRANSLATE_VERIFY");
 
 	c->verify = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	c->keep = xds_keep_new();
 	if (c->verify) {
 		/* A table that does not match its struct leaves fields out of
 		 * the keys. */
@@ -120,19 +136,23 @@ translate_cache_free(struct translate_cache *c)
 		return;
 	for (size_t i = 0; i < c->cap; i++)
 		if (c->slots[i].key != 0)
-			xds_blob_unref(c->slots[i].blob);
+			memo_release(c, c->slots[i].blob);
 	free(c->slots);
 	fp_memo_free(c->known);
 	fp_memo_free(c->next);
 	for (int i = 0; i < MEMO_COUNT; i++) {
-		seq_clear(&c->seqs[i]);
-		seq_clear(&c->next_seqs[i]);
+		seq_clear(c, &c->seqs[i], NULL);
+		seq_clear(c, &c->next_seqs[i], NULL);
+		free(c->spare[i].v);
 	}
 	dag_free(c->held);
 	snapshot_unref(c->last);
-	xds_blob_unref(c->http.blob);
+	xds_blob_unref(c->http.blob); /* never lent (memo_http.c) */
 	free(c->http.keys);
 	free(c->http.ends);
+	/* The snapshots still alive hold the keep: what they lend lives on
+	 * in it. */
+	xds_keep_unref(c->keep);
 	free(c);
 }
 
@@ -198,7 +218,7 @@ cache_rehash(struct translate_cache *c, size_t cap, bool sweep)
 		if (old[i].key == 0)
 			continue;
 		if (sweep && old[i].gen != c->gen) {
-			xds_blob_unref(old[i].blob);
+			memo_release(c, old[i].blob);
 			continue;
 		}
 		*cache_slot(c, old[i].key) = old[i];
@@ -216,6 +236,10 @@ translate_cache_begin(struct translation *t)
 
 	if (c == NULL)
 		return;
+	/* What this translation lets go of is kept for the snapshots built
+	 * so far (each holds the keep open when it was built, or an older
+	 * one). */
+	c->keep = xds_keep_next(c->keep);
 	t->opts_fp = options_fingerprint(t->opts);
 	if (c->opts_fp != t->opts_fp) {
 		/* Other options: nothing is reused (the keys include them,
@@ -228,7 +252,7 @@ translate_cache_begin(struct translation *t)
 		fp_memo_free(c->known);
 		c->known = NULL;
 		for (int i = 0; i < MEMO_COUNT; i++)
-			seq_clear(&c->seqs[i]);
+			seq_clear(c, &c->seqs[i], &c->spare[i]);
 	}
 	c->gen++;
 	c->live = 0;
@@ -236,11 +260,18 @@ translate_cache_begin(struct translation *t)
 	c->http.kept = 0;
 	memset(t->seq_pos, 0, sizeof t->seq_pos);
 	for (int i = 0; i < MEMO_COUNT; i++) {
-		/* About as many as last time: no growing. */
-		seq_clear(&c->next_seqs[i]);
-		c->next_seqs[i].cap = c->seqs[i].n + 64;
-		c->next_seqs[i].v = xreallocarray(NULL, c->next_seqs[i].cap,
-		    sizeof *c->next_seqs[i].v);
+		struct seq *q = &c->next_seqs[i];
+
+		/* About as many as last time: no growing, and the array the
+		 * sequence before the last had when it is large enough. */
+		seq_clear(c, q, &c->spare[i]);
+		if (c->spare[i].cap >= c->seqs[i].n + 64) {
+			*q = c->spare[i];
+			memset(&c->spare[i], 0, sizeof c->spare[i]);
+		} else {
+			q->cap = c->seqs[i].n + 64;
+			q->v = xreallocarray(NULL, q->cap, sizeof *q->v);
+		}
 	}
 	fp_memo_free(c->next);
 	c->next = xcalloc(1, sizeof *c->next);
@@ -252,16 +283,10 @@ translate_cache_begin(struct translation *t)
 		c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
 		c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
 	}
+	/* Grown as clusters are hashed: one per cluster on a first
+	 * translation, a few after a change (a table of the tree's size,
+	 * allocated and cleared per build, would cost more than them). */
 	t->cluster_fps = xcalloc(1, sizeof *t->cluster_fps);
-	/* One entry per cluster: sized once, not grown by doubling. */
-	for (t->cluster_fps->cap = 1024;
-	    t->cluster_fps->cap < 2 * (t->dag->nclusters + 1);
-	    t->cluster_fps->cap *= 2)
-		;
-	t->cluster_fps->keys = xcalloc(t->cluster_fps->cap,
-	    sizeof *t->cluster_fps->keys);
-	t->cluster_fps->values = xcalloc(t->cluster_fps->cap,
-	    sizeof *t->cluster_fps->values);
 	t->vhost_fps = xcalloc(t->dag->nvhosts + 1, sizeof *t->vhost_fps);
 }
 
@@ -291,7 +316,7 @@ translate_cache_end(struct translation *t)
 	c->held = dag_ref((struct dag *)(t->owner != NULL ? t->owner : t->dag));
 	/* What this translation made in order is what the next one walks. */
 	for (int i = 0; i < MEMO_COUNT; i++) {
-		seq_clear(&c->seqs[i]);
+		seq_clear(c, &c->seqs[i], &c->spare[i]);
 		c->seqs[i] = c->next_seqs[i];
 		memset(&c->next_seqs[i], 0, sizeof c->next_seqs[i]);
 	}
@@ -377,7 +402,7 @@ translation_cache_put(struct translation *t, uint64_t key, struct xds_blob *blob
 			    blob->name);
 			abort();
 		}
-		xds_blob_unref(s->blob);
+		memo_release(c, s->blob);
 	} else {
 		c->n++;
 	}
@@ -414,7 +439,7 @@ translation_pack(struct translation *t, const char *name,
  * to every reused blob on every build. */
 struct xds_blob *
 translation_seq_take(struct translation *t, enum memo_kind s,
-    const void *id, uint64_t *key, bool *flag)
+    const void *id, uint64_t *key, bool *flag, size_t *at)
 {
 	struct translate_cache *c = t->cache;
 	struct seq *q;
@@ -430,11 +455,24 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 		if ((b = q->v[k].blob) == NULL)
 			return NULL;
 		q->v[k].blob = NULL;
+		/* Those skipped are never reached again: released now, so
+		 * that nothing walks the sequence once more at the end. */
+		for (size_t j = pos; j < k; j++) {
+			memo_release(c, q->v[j].blob);
+			q->v[j].blob = NULL;
+		}
+		q->done = k + 1;
 		t->seq_pos[s] = k + 1;
 		c->seq_hits++;
 		*key = q->v[k].key;
 		if (flag != NULL)
 			*flag = q->v[k].flag;
+		if (at != NULL)
+			*at = q->v[k].at == SEQ_NOWHERE ? SIZE_MAX : q->v[k].at;
+		/* What a host's uses say is read from the blob (translate.c):
+		 * ask for the next ones' while this one is used. */
+		if (s == MEMO_USES && k + 4 < q->n && q->v[k + 4].blob != NULL)
+			__builtin_prefetch(q->v[k + 4].blob);
 		return b;
 	}
 	return NULL;
@@ -445,13 +483,30 @@ translation_seq_put(struct translation *t, enum memo_kind s,
     const void *id, uint64_t key, struct xds_blob *blob, bool flag, bool give)
 {
 	struct translate_cache *c = t->cache;
-	struct seq_entry e = { .id = id, .key = key, .flag = flag };
+	struct seq_entry e = { .id = id, .key = key, .flag = flag,
+		.at = SEQ_NOWHERE };
 
 	if (c == NULL || id == NULL || key == 0 || blob == NULL) {
-		if (give)
+		if (give && c != NULL)
+			memo_release(c, blob);
+		else if (give)
 			xds_blob_unref(blob);
 		return;
 	}
 	e.blob = give ? blob : xds_blob_ref(blob);
 	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
+}
+
+void
+translation_seq_set_at(struct translation *t, enum memo_kind s,
+    const struct xds_blob *blob, size_t at)
+{
+	struct translate_cache *c = t->cache;
+	struct seq *q;
+
+	if (c == NULL)
+		return;
+	q = &c->next_seqs[s];
+	if (q->n > 0 && q->v[q->n - 1].blob == blob && at < SEQ_NOWHERE)
+		q->v[q->n - 1].at = (uint32_t)at;
 }

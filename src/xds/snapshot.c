@@ -1,6 +1,7 @@
 #include "xds/snapshot.h"
 
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,35 @@ struct snapshot_builder {
 	size_t nuses, capuses;
 	uint64_t *use_hashes;
 	size_t nuse_hashes, capuse_hashes;
+	ptrdiff_t shift[XDS_TYPE_COUNT]; /* of the last item copied */
+	/* Per type, kept as items are added: whether their names ascend so
+	 * far (then finish neither sorts nor checks), the sum of their
+	 * entries, and where the last one was in the previous snapshot
+	 * (copied by snapshot_builder_lend_blob; SIZE_MAX: not). */
+	bool unordered[XDS_TYPE_COUNT];
+	uint64_t sum[XDS_TYPE_COUNT];
+	size_t last_from[XDS_TYPE_COUNT];
 };
+
+/* Notes the item just added to type's set (from: its place in the
+ * previous snapshot, or SIZE_MAX). Two items copied from ascending
+ * places of the previous set (sorted, unique) ascend without a
+ * compare. */
+static void
+builder_added(struct snapshot_builder *b, enum xds_type type, size_t from)
+{
+	const struct xds_resource_set *set = &b->snap->types[type];
+	size_t n = set->n, last = b->last_from[type];
+
+	b->sum[type] += set->items[n - 1].entry;
+	b->last_from[type] = from;
+	if (n < 2 || b->unordered[type])
+		return;
+	if (last != SIZE_MAX && from != SIZE_MAX && last < from)
+		return;
+	if (strcmp(set->items[n - 2].name, set->items[n - 1].name) >= 0)
+		b->unordered[type] = true;
+}
 
 struct snapshot_builder *
 snapshot_builder_new(const char *revision)
@@ -90,6 +119,7 @@ snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
 	hash_hex(r.version, r.version_hex);
 	r.entry = xds_entry_hash(r.name, r.version);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+	builder_added(b, type, SIZE_MAX);
 }
 
 void *
@@ -114,6 +144,7 @@ snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 	hash_hex(r.version, r.version_hex);
 	r.entry = xds_entry_hash(r.name, r.version);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+	builder_added(b, type, SIZE_MAX);
 }
 
 /* One big blob's memory kept for the next: ingress_http (5 MiB at
@@ -219,6 +250,80 @@ xds_blob_unref(struct xds_blob *b)
 		blob_free(b);
 }
 
+struct xds_keep {
+	atomic_uint refs;
+	struct xds_keep *newer; /* one reference, or NULL while open */
+	struct xds_blob **blobs; /* one reference each */
+	size_t n, cap;
+};
+
+struct xds_keep *
+xds_keep_new(void)
+{
+	struct xds_keep *k = xcalloc(1, sizeof *k);
+
+	atomic_init(&k->refs, 1);
+	return k;
+}
+
+void
+xds_keep_retire(struct xds_keep *k, struct xds_blob *b)
+{
+	if (b == NULL)
+		return;
+	if (k == NULL) {
+		xds_blob_unref(b);
+		return;
+	}
+	ARRAY_PUSH(k->blobs, k->n, k->cap, b);
+}
+
+struct xds_keep *
+xds_keep_next(struct xds_keep *k)
+{
+	struct xds_keep *next = xds_keep_new();
+
+	if (k != NULL) {
+		k->newer = xds_keep_ref(next);
+		xds_keep_unref(k);
+	}
+	return next;
+}
+
+struct xds_keep *
+xds_keep_ref(struct xds_keep *k)
+{
+	atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed);
+	return k;
+}
+
+/* A loop, not a recursion: a stalled stream's snapshot may hold a long
+ * chain. */
+void
+xds_keep_unref(struct xds_keep *k)
+{
+	while (k != NULL &&
+	    atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1) {
+		struct xds_keep *newer = k->newer;
+
+		for (size_t i = 0; i < k->n; i++)
+			xds_blob_unref(k->blobs[i]);
+		free(k->blobs);
+		free(k);
+		k = newer;
+	}
+}
+
+size_t
+xds_keep_pending(const struct xds_keep *k)
+{
+	size_t n = 0;
+
+	for (; k != NULL; k = k->newer)
+		n += k->n;
+	return n;
+}
+
 void
 snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only)
@@ -245,6 +350,94 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
 	ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, blob);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
+	builder_added(b, type, SIZE_MAX);
+}
+
+/* How far a lent item may have moved from where it was put when its set
+ * was sorted: the resources emitted out of name order around it
+ * (ingress_http before the hosts' named resources). */
+#define PREV_SHIFT_MAX 8
+
+/* Where the previous set has the item of bytes, looked for at put (where
+ * the last builder put it), first moved as the last one found was, then
+ * nearby; SIZE_MAX when not there. Pointer compares on memory read in
+ * order. */
+static size_t
+prev_item(const struct xds_resource_set *ps, size_t put, const uint8_t *bytes,
+    ptrdiff_t *shift)
+{
+	if (put >= ps->n + PREV_SHIFT_MAX)
+		return SIZE_MAX;
+	for (int k = -1; k <= 2 * PREV_SHIFT_MAX; k++) {
+		ptrdiff_t d = k < 0 ? *shift : (k % 2 ? -(k + 1) / 2 : k / 2);
+		size_t at = put + (size_t)d;
+
+		if (at < ps->n && ps->items[at].bytes == bytes) {
+			*shift = d;
+			return at;
+		}
+	}
+	return SIZE_MAX;
+}
+
+size_t
+snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
+    struct xds_blob *blob, bool named_only, struct xds_keep *keep,
+    size_t prev_at)
+{
+	struct snapshot *s = b->snap;
+	struct xds_resource_set *set = &s->types[type];
+	const struct xds_resource_set *ps = b->prev != NULL &&
+	    !b->prev->arena_endpoints ? &b->prev->types[type] : NULL;
+	struct xds_resource *r;
+
+	if (s->keep != keep) {
+		if (s->keep != NULL) {
+			/* One memo per snapshot: its keep says how long
+			 * every lent blob lives. */
+			fprintf(stderr, "cairn: snapshot: blobs lent from two "
+			    "memos\n");
+			abort();
+		}
+		s->keep = xds_keep_ref(keep);
+	}
+	if (set->n == b->cap[type]) {
+		b->cap[type] = b->cap[type] ? b->cap[type] * 2 : 16;
+		set->items = xreallocarray(set->items, b->cap[type],
+		    sizeof set->items[0]);
+	}
+	r = &set->items[set->n];
+	/* The last snapshot's item for the same blob (the same address:
+	 * the memo holds the blob, so no other has it) says everything the
+	 * blob's header would, from memory read in order; the blob itself
+	 * is not touched. Its uses were the last snapshot's: resolved again
+	 * at finish. */
+	if (ps != NULL)
+		prev_at = prev_item(ps, prev_at, blob->bytes, &b->shift[type]);
+	else
+		prev_at = SIZE_MAX;
+	if (prev_at != SIZE_MAX) {
+		*r = ps->items[prev_at];
+		r->uses = NULL;
+		r->nuses = 0;
+		r->named_only = named_only;
+		s->ncopied++;
+	} else {
+		*r = (struct xds_resource){
+			.name = blob->name,
+			.version = blob->version,
+			.bytes = blob->bytes,
+			.len = blob->len,
+			.named_only = named_only,
+			.endpoints = blob->endpoints,
+			.entry = blob->entry,
+		};
+		memcpy(r->version_hex, blob->version_hex, sizeof r->version_hex);
+	}
+	s->nlent++;
+	set->n++;
+	builder_added(b, type, prev_at);
+	return set->n - 1;
 }
 
 static int
@@ -459,10 +652,9 @@ merge_uses(struct snapshot *s, struct xds_resource *r, const uint64_t *h,
 	r->nuses = m;
 }
 
-/* Attaches the recorded uses to the resources, found by a walk along
- * each sorted set: the translator records each type's in name order
- * (what is not is sorted first), so this costs about one strcmp per
- * resource. */
+/* Attaches the recorded uses to the resources, each found by a search
+ * from the last one found: the translator records each type's in name
+ * order (what is not is sorted first). */
 static void
 resolve_uses(struct snapshot_builder *b)
 {
@@ -486,14 +678,19 @@ resolve_uses(struct snapshot_builder *b)
 			struct xds_resource *r;
 			int c = 1;
 
-			while (at < set->n &&
-			    (c = strcmp(set->items[at].name, u->name)) < 0)
-				at++;
+			/* Searched, not walked: the uses are of a few
+			 * resources (ingress_http, https/...) among many
+			 * whose names would each be a cache miss. */
+			at += lower_bound(set->items + at, set->n - at, u->name);
+			if (at < set->n)
+				c = strcmp(set->items[at].name, u->name);
 			if (at == set->n || c != 0)
 				continue; /* not in the snapshot */
 			r = &set->items[at];
-			if (u->endpoints != NULL && t == XDS_CLUSTER)
+			if (u->endpoints != NULL && t == XDS_CLUSTER) {
 				r->endpoints = arena_strdup(&s->arena, u->endpoints);
+				s->arena_endpoints = true;
+			}
 			else if (u->n > 0 && t != XDS_CLUSTER)
 				merge_uses(s, r, b->use_hashes + u->off, u->n);
 		}
@@ -515,9 +712,28 @@ snapshot_builder_set_last_endpoints(struct snapshot_builder *b,
 {
 	struct xds_resource_set *set = &b->snap->types[XDS_CLUSTER];
 
-	if (set->n > 0)
+	if (set->n > 0) {
 		set->items[set->n - 1].endpoints =
 		    arena_strdup(&b->snap->arena, endpoints);
+		b->snap->arena_endpoints = true;
+	}
+}
+
+/* Each type's items array of a dead snapshot, kept for the next
+ * builder: at 100,000 proxies the arrays are tens of MiB, and fresh
+ * memory of that size is faulted in and cleared page by page on every
+ * build. The snapshot before the last one is usually gone by the next
+ * build. Any thread may free a snapshot. */
+#define ITEMS_POOL_MIN ((size_t)64 << 10)
+static _Atomic(struct xds_resource *) items_pool[XDS_TYPE_COUNT];
+
+static void
+items_free(enum xds_type t, struct xds_resource *items)
+{
+	if (items != NULL && malloc_usable_size(items) >= ITEMS_POOL_MIN)
+		items = atomic_exchange_explicit(&items_pool[t], items,
+		    memory_order_acq_rel);
+	free(items);
 }
 
 /* Room for as many resources as prev holds: a snapshot mostly repeats
@@ -531,9 +747,23 @@ builder_reserve(struct snapshot_builder *b, const struct snapshot *prev)
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		struct xds_resource_set *set = &s->types[t];
 		size_t want = prev->types[t].n + 16;
+		struct xds_resource *p;
 
 		if (b->cap[t] >= want)
 			continue;
+		if (set->n == 0 && want * sizeof *p >= ITEMS_POOL_MIN &&
+		    (p = atomic_exchange_explicit(&items_pool[t], NULL,
+		    memory_order_acq_rel)) != NULL) {
+			size_t cap = malloc_usable_size(p) / sizeof *p;
+
+			if (cap >= want) {
+				free(set->items);
+				set->items = p;
+				b->cap[t] = cap;
+				continue;
+			}
+			free(p);
+		}
 		set->items = xreallocarray(set->items, want, sizeof set->items[0]);
 		b->cap[t] = want;
 	}
@@ -558,13 +788,16 @@ snapshot_builder_set_previous(struct snapshot_builder *b,
  * blob's was made once, when it was serialized). */
 static void
 resource_set_finish(struct xds_resource_set *set,
-    const struct xds_resource_set *prev)
+    const struct xds_resource_set *prev, bool unordered, uint64_t sum)
 {
-	uint64_t sum = 0;
-
-	resource_set_sort(set, prev);
-	for (size_t i = 0; i < set->n; i++)
-		sum += set->items[i].entry;
+	/* Names that ascended as they were added are sorted and unique,
+	 * and their sum is made: nothing to walk. */
+	if (unordered) {
+		resource_set_sort(set, prev);
+		sum = 0;
+		for (size_t i = 0; i < set->n; i++)
+			sum += set->items[i].entry;
+	}
 	set->version = xds_entries_version(sum, set->n);
 	hash_hex(set->version, set->version_hex);
 }
@@ -576,7 +809,8 @@ snapshot_builder_finish(struct snapshot_builder *b)
 
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		resource_set_finish(&s->types[t],
-		    b->prev != NULL ? &b->prev->types[t] : NULL);
+		    b->prev != NULL ? &b->prev->types[t] : NULL,
+		    b->unordered[t], b->sum[t]);
 	resolve_uses(b);
 	free(b);
 	return s;
@@ -597,7 +831,7 @@ snapshot_unref(struct snapshot *s)
 	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
-		free(s->types[t].items);
+		items_free((enum xds_type)t, s->types[t].items);
 	for (size_t i = 0; i < s->nblobs; i++)
 		xds_blob_unref(s->blobs[i]);
 	free(s->blobs);
@@ -607,6 +841,7 @@ snapshot_unref(struct snapshot *s)
 	}
 	free(s->gateways);
 	snapshot_unref(s->gateway_none);
+	xds_keep_unref(s->keep);
 	arena_free(&s->arena);
 	free(s);
 }

@@ -84,6 +84,29 @@ void xds_blob_seal(struct xds_blob *b, size_t len);
 struct xds_blob *xds_blob_ref(struct xds_blob *b);
 void xds_blob_unref(struct xds_blob *b);
 
+/* What lets a snapshot lend a blob instead of holding a reference on
+ * it. A translation memo (xds/memo_store.c) keeps the blobs its last
+ * translation used; a snapshot built from it lends them, and every
+ * reference the memo lets go of later is retired into the memo's open
+ * keep instead of dropped. Each snapshot holds the keep that was open
+ * when it was built, and each keep the next one opened, so a blob lives
+ * while any snapshot that lent it does (snapshots die on any thread),
+ * without a reference counted per blob per build. */
+struct xds_keep;
+/* A new open keep (refs = 1). */
+struct xds_keep *xds_keep_new(void);
+/* Drops b's reference once no snapshot holds k or an older keep
+ * (takes the reference; NULL is nothing). The owner's thread only, on
+ * its open keep. */
+void xds_keep_retire(struct xds_keep *k, struct xds_blob *b);
+/* Closes k: the next keep, which k holds, is returned with the caller's
+ * reference, and the caller's reference on k is dropped. */
+struct xds_keep *xds_keep_next(struct xds_keep *k);
+struct xds_keep *xds_keep_ref(struct xds_keep *k);
+void xds_keep_unref(struct xds_keep *k);
+/* Blobs waiting in k and in every newer keep (tests and stats). */
+size_t xds_keep_pending(const struct xds_keep *k);
+
 struct snapshot {
 	atomic_int refs;
 	uint64_t serial; /* increases with every published snapshot */
@@ -98,6 +121,16 @@ struct snapshot {
 	struct snapshot_gateway *gateways;
 	size_t ngateways;
 	struct snapshot *gateway_none;
+	/* Appended: the keep of the memo whose blobs it lends (xds_keep),
+	 * one reference; NULL when it lends none. */
+	struct xds_keep *keep;
+	/* Appended: some endpoints are copies in the arena
+	 * (snapshot_builder_set_endpoints), so its items are not copied by
+	 * a next builder's snapshot_builder_lend_blob. */
+	bool arena_endpoints;
+	/* Appended (stats, tests): resources lent, and of those copied
+	 * from the previous snapshot's item. */
+	size_t nlent, ncopied;
 };
 
 struct snapshot_gateway {
@@ -138,6 +171,17 @@ void snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
 /* The same, with the caller's reference handed to the snapshot. */
 void snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only);
+/* The same, lent: no reference is taken; blob must live as long as
+ * keep's chain does (blobs the owner of keep holds, retiring them into
+ * it). The snapshot holds a reference on keep (one keep per builder).
+ * prev_at: where the builder of the previous snapshot
+ * (snapshot_builder_set_previous) put blob, or SIZE_MAX: when the item of
+ * the same blob is there or a few places off (sorting moved it), it is
+ * copied from that set without reading the blob. Returns where
+ * it was put, what the next build may pass as prev_at. */
+size_t snapshot_builder_lend_blob(struct snapshot_builder *b,
+    enum xds_type type, struct xds_blob *blob, bool named_only,
+    struct xds_keep *keep, size_t prev_at);
 /* The hash naming a cluster in xds_resource.uses. */
 uint64_t xds_name_hash(const char *name);
 /* Records that the Listener or RouteConfiguration (type, name) sends

@@ -392,21 +392,42 @@ translate_endpoints(struct translation *t)
 		    XDS_ENDPOINT, false);
 }
 
-/* ingress_http's listener, then each proxyless host's api listener. */
+static int
+name_vhost_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct dag_vhost *)elem)->fqdn);
+}
+
+/* The first host whose FQDN does not sort before name: where a resource
+ * of that name goes among the hosts' (api listeners and proxyless
+ * RouteConfigurations are named by FQDN), so that each type is added in
+ * name order and the snapshot neither merges nor checks it. */
+static size_t
+hosts_before(const struct dag *dag, const char *name)
+{
+	return sorted_search(name, dag->vhosts, dag->nvhosts,
+	    sizeof dag->vhosts[0], name_vhost_cmp);
+}
+
+/* ingress_http's listener among each proxyless host's api listener. */
 static void
 translate_all_listeners(struct translation *t)
 {
 	Envoy__Config__Listener__V3__Listener *l;
+	size_t at;
 
 	/* Contour opens no port while nothing would be served on it. */
 	if (!translation_has_routes(t))
 		return;
 	l = translate_http_listener(t);
-	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		if (t->dag->vhosts[i].nroutes > 0)
+	at = hosts_before(t->dag, l->name);
+	for (size_t i = 0; i <= t->dag->nvhosts; i++) {
+		if (i == at)
+			translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+		if (i < t->dag->nvhosts && t->dag->vhosts[i].nroutes > 0)
 			memo_emit(t, MEMO_API_LISTENER, &t->dag->vhosts[i],
 			    make_api_listener, XDS_LISTENER, true);
+	}
 }
 
 /* The SDS Secrets, each released once serialized. */
@@ -449,15 +470,15 @@ translate_https(struct translation *t)
 }
 
 /* ingress_http (every host with routes, one at a time: only one host's
- * messages are in memory at once), then each proxyless host's
- * RouteConfiguration. */
+ * messages are in memory at once), added among each proxyless host's
+ * RouteConfiguration in name order. */
 void
 translate_routes(struct translation *t)
 {
 	struct memo_http *h;
 	uint32_t field;
 	uint8_t *head;
-	size_t len;
+	size_t len, at;
 
 	if (!translation_has_routes(t))
 		return;
@@ -468,11 +489,14 @@ translate_routes(struct translation *t)
 		if (t->dag->vhosts[i].nroutes > 0)
 			memo_http_host(h, &t->dag->vhosts[i], make_http_vhost);
 	head = translate_http_routes_head(t, &len, &field);
-	memo_http_finish(h, head, len, field);
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		if (t->dag->vhosts[i].nroutes > 0)
+	at = hosts_before(t->dag, TRANSLATE_HTTP_ROUTES);
+	for (size_t i = 0; i <= t->dag->nvhosts; i++) {
+		if (i == at)
+			memo_http_finish(h, head, len, field);
+		if (i < t->dag->nvhosts && t->dag->vhosts[i].nroutes > 0)
 			memo_emit(t, MEMO_PROXYLESS_ROUTE, &t->dag->vhosts[i],
 			    make_proxyless_routes, XDS_ROUTE, true);
+	}
 	if (t->proxyless_no_cluster)
 		translate_not_forwarded(t);
 }

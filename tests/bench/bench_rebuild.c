@@ -236,6 +236,16 @@ main(int argc, char **argv)
 			printf("INFO\t%s: DAG groups built %zu of %zu, HTTPRoutes "
 			    "resolved %zu, kept %zu\n", prefix, ds.built, ds.groups,
 			    ds.gw_routes_resolved, ds.gw_routes_kept);
+			{
+				struct translate_cache_stats ts =
+				    pipeline_translate_stats(p);
+
+				printf("INFO\t%s: resources in order %zu, by key "
+				    "%zu, serialized %zu; lent %zu, items copied "
+				    "%zu\n", prefix, ts.in_order, ts.by_key,
+				    ts.serialized, r.snapshot->nlent,
+				    r.snapshot->ncopied);
+			}
 		} else
 			diff_change_plan(change);
 		t5 = bench_now_ns();

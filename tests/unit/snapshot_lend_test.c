@@ -1,0 +1,472 @@
+/* Snapshots that lend the translation memo's blobs (src/xds/snapshot.c,
+ * xds_keep; src/xds/memo_store.c): a blob the memo lets go of lives as
+ * long as any snapshot built before, and no longer; an item copied from
+ * the last snapshot is the one of the same blob only; and over random
+ * changes, every incremental snapshot equals a fresh translation of the
+ * same tree (versions included), also after later builds and after the
+ * pipeline itself is gone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "pipeline.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+#include "xds/snapshot.h"
+#include "xds/translate.h"
+
+static unsigned
+refs(struct xds_blob *b)
+{
+	return atomic_load(&b->refs);
+}
+
+static struct xds_blob *
+blob(const char *name, const char *bytes)
+{
+	size_t len = strlen(bytes);
+	struct xds_blob *b = xds_blob_new(name, len);
+
+	memcpy(b->bytes, bytes, len);
+	xds_blob_seal(b, len);
+	return b;
+}
+
+/* The memo's part played by hand: x is lent by s1, then the memo lets go
+ * of it (retired into the keep open since); it must live until s1 and
+ * every keep that could reach it are gone, then be released once. */
+static void
+test_keep_chain(void **state)
+{
+	struct xds_keep *open = xds_keep_new();
+	struct xds_blob *x = blob("x", "xx"), *y = blob("y", "yy");
+	struct snapshot_builder *b;
+	struct snapshot *s1, *s2;
+
+	(void)state;
+	xds_blob_ref(x); /* the test's own, to watch the count */
+	xds_blob_ref(y);
+	b = snapshot_builder_new("1");
+	snapshot_builder_lend_blob(b, XDS_CLUSTER, x, false, open, SIZE_MAX);
+	snapshot_builder_lend_blob(b, XDS_CLUSTER, y, false, open, SIZE_MAX);
+	s1 = snapshot_builder_finish(b);
+	assert_int_equal(refs(x), 2); /* lent: no reference taken */
+	assert_int_equal(s1->nlent, 2);
+
+	/* The next translation: a new keep; x is dropped by the memo. */
+	open = xds_keep_next(open);
+	b = snapshot_builder_new("2");
+	snapshot_builder_set_previous(b, s1);
+	snapshot_builder_lend_blob(b, XDS_CLUSTER, y, false, open, 1);
+	xds_keep_retire(open, x);
+	s2 = snapshot_builder_finish(b);
+	assert_int_equal(s2->ncopied, 1); /* y's item, from s1's */
+	assert_int_equal(refs(x), 2);
+	assert_int_equal(xds_keep_pending(open), 1);
+
+	/* A third translation closes that keep: s1 and s2 still hold it. */
+	open = xds_keep_next(open);
+	assert_int_equal(refs(x), 2);
+	snapshot_unref(s1);
+	assert_int_equal(refs(x), 2); /* s2 was built while x was kept */
+	assert_memory_equal(snapshot_find(s2, XDS_CLUSTER, "y")->bytes, "yy", 2);
+	snapshot_unref(s2);
+	assert_int_equal(refs(x), 1); /* released once, by the keep */
+	/* y: the memo still holds it; it goes when the memo does. */
+	xds_keep_retire(open, y);
+	assert_int_equal(refs(y), 2);
+	xds_keep_unref(open);
+	assert_int_equal(refs(y), 1);
+	xds_blob_unref(x);
+	xds_blob_unref(y);
+}
+
+/* An item is copied from the previous snapshot only for the very same
+ * blob, at the place given or a few places off: a new blob of the same
+ * name gives its own item, and the copy takes named_only from the caller
+ * and no uses from the last snapshot. */
+static void
+test_copy_only_same_blob(void **state)
+{
+	struct xds_keep *open = xds_keep_new();
+	struct xds_blob *a = blob("a", "a1"), *c = blob("c", "c1");
+	struct xds_blob *a2 = blob("a", "a2");
+	struct snapshot_builder *b;
+	struct snapshot *s1, *s2;
+	const struct xds_resource *r;
+	size_t at_a, at_c;
+
+	(void)state;
+	b = snapshot_builder_new("1");
+	at_a = snapshot_builder_lend_blob(b, XDS_ROUTE, a, false, open, SIZE_MAX);
+	at_c = snapshot_builder_lend_blob(b, XDS_ROUTE, c, true, open, SIZE_MAX);
+	snapshot_builder_add_uses(b, XDS_ROUTE, "a", (uint64_t[]){ 7 }, 1);
+	s1 = snapshot_builder_finish(b);
+	assert_int_equal(at_a, 0);
+	assert_int_equal(at_c, 1);
+	assert_int_equal(snapshot_find(s1, XDS_ROUTE, "a")->nuses, 1);
+
+	open = xds_keep_next(open);
+	b = snapshot_builder_new("2");
+	snapshot_builder_set_previous(b, s1);
+	/* a2 where a was; c given a's place (found one place on). */
+	snapshot_builder_lend_blob(b, XDS_ROUTE, a2, false, open, at_a);
+	snapshot_builder_lend_blob(b, XDS_ROUTE, c, false, open, at_a);
+	s2 = snapshot_builder_finish(b);
+	assert_int_equal(s2->ncopied, 1);
+	r = snapshot_find(s2, XDS_ROUTE, "a");
+	assert_int_equal(r->len, 2);
+	assert_memory_equal(r->bytes, "a2", 2);
+	assert_int_equal(r->version, a2->version);
+	assert_int_equal(r->entry, a2->entry);
+	assert_int_equal(r->nuses, 0); /* s1's uses are not carried over */
+	r = snapshot_find(s2, XDS_ROUTE, "c");
+	assert_false(r->named_only);
+	assert_int_equal(r->version, c->version);
+	assert_int_not_equal(s2->types[XDS_ROUTE].version,
+	    s1->types[XDS_ROUTE].version);
+
+	/* The same blob at its place is copied: as the blob says. */
+	open = xds_keep_next(open);
+	b = snapshot_builder_new("3");
+	snapshot_builder_set_previous(b, s2);
+	snapshot_builder_lend_blob(b, XDS_ROUTE, a2, false, open, 0);
+	snapshot_builder_lend_blob(b, XDS_ROUTE, c, true, open, 1);
+	snapshot_unref(s1);
+	s1 = snapshot_builder_finish(b);
+	assert_int_equal(s1->ncopied, 2);
+	r = snapshot_find(s1, XDS_ROUTE, "c");
+	assert_true(r->named_only); /* the caller's, not the last item's */
+	assert_string_equal(r->version_hex, c->version_hex);
+	assert_int_equal(r->len, c->len);
+	assert_ptr_equal(r->bytes, c->bytes);
+	snapshot_unref(s1);
+	snapshot_unref(s2);
+	xds_keep_retire(open, a);
+	xds_keep_retire(open, a2);
+	xds_keep_retire(open, c);
+	xds_keep_unref(open);
+}
+
+/* File i: an HTTPProxy host h-<i> with `routes` routes to as many
+ * Services with Endpoints in namespace ns-<i>; v varies a header. */
+static char *
+tree_file(size_t i, size_t routes, unsigned v)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_printf(&sb,
+	    "apiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\n"
+	    "metadata: {name: app}\n"
+	    "spec:\n"
+	    "  virtualhost: {fqdn: h-%04zu.example.com}\n"
+	    "  routes:\n", i);
+	for (size_t r = 0; r < routes; r++)
+		strbuf_printf(&sb,
+		    "    - conditions: [{prefix: /r%zu}, {header: {name: x-v, "
+		    "exact: v%u}}]\n"
+		    "      services: [{name: s%zu, port: 80}]\n", r, v, r);
+	for (size_t r = 0; r < routes; r++)
+		strbuf_printf(&sb,
+		    "---\n"
+		    "apiVersion: v1\n"
+		    "kind: Service\n"
+		    "metadata: {name: s%zu}\n"
+		    "spec: {ports: [{name: http, port: 80}]}\n"
+		    "---\n"
+		    "apiVersion: v1\n"
+		    "kind: Endpoints\n"
+		    "metadata: {name: s%zu}\n"
+		    "subsets: [{addresses: [{ip: 10.2.%zu.%u}], ports: [{name: "
+		    "http, port: 8080}]}]\n", r, r, i % 250, 1 + v % 200);
+	return strbuf_detach(&sb, NULL);
+}
+
+static int
+file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct source_file *)a)->path,
+	    ((const struct source_file *)b)->path);
+}
+
+/* Puts (data != NULL) or removes file i of sf. */
+static void
+tree_set(struct source_files *sf, size_t i, char *data)
+{
+	char *path = xasprintf("ns-%04zu/app.yaml", i);
+	size_t k;
+
+	for (k = 0; k < sf->n; k++)
+		if (strcmp(sf->files[k].path, path) == 0)
+			break;
+	if (k < sf->n) {
+		free(sf->files[k].data);
+		free(path);
+		if (data == NULL) {
+			free(sf->files[k].path);
+			free(sf->files[k].ns);
+			memmove(&sf->files[k], &sf->files[k + 1],
+			    (sf->n - k - 1) * sizeof sf->files[0]);
+			sf->n--;
+			return;
+		}
+	} else {
+		struct source_file f = { 0 };
+
+		if (data == NULL) {
+			free(path);
+			return;
+		}
+		f.path = path;
+		f.ns = xasprintf("ns-%04zu", i);
+		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+		qsort(sf->files, sf->n, sizeof sf->files[0], file_cmp);
+		for (k = 0; strcmp(sf->files[k].path, f.path) != 0; k++)
+			;
+	}
+	sf->files[k].data = data;
+	sf->files[k].len = strlen(data);
+	sf->files[k].hash = hash_bytes(data, sf->files[k].len);
+}
+
+static void
+assert_same(const struct snapshot *a, const struct snapshot *b,
+    const char *what)
+{
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		const struct xds_resource_set *x = &a->types[t], *y = &b->types[t];
+
+		if (x->n != y->n || x->version != y->version ||
+		    strcmp(x->version_hex, y->version_hex) != 0)
+			fail_msg("%s: %s: %zu resources, version %s; fresh: %zu, %s",
+			    what, xds_type_short((enum xds_type)t), x->n,
+			    x->version_hex, y->n, y->version_hex);
+		for (size_t i = 0; i < x->n; i++) {
+			const struct xds_resource *r = &x->items[i], *s = &y->items[i];
+
+			if (strcmp(r->name, s->name) != 0 || r->len != s->len ||
+			    r->version != s->version || r->entry != s->entry ||
+			    strcmp(r->version_hex, s->version_hex) != 0 ||
+			    r->named_only != s->named_only ||
+			    r->nuses != s->nuses ||
+			    (r->endpoints == NULL) != (s->endpoints == NULL) ||
+			    (r->endpoints != NULL &&
+			    strcmp(r->endpoints, s->endpoints) != 0) ||
+			    memcmp(r->bytes, s->bytes, r->len) != 0 ||
+			    (r->nuses > 0 && memcmp(r->uses, s->uses,
+			    r->nuses * sizeof r->uses[0]) != 0))
+				fail_msg("%s: %s %s differs from a fresh translation",
+				    what, xds_type_short((enum xds_type)t), r->name);
+		}
+	}
+}
+
+/* A deep copy: what a snapshot said when it was built. */
+static struct snapshot *
+copy_of(const struct snapshot *s)
+{
+	struct snapshot_builder *b = snapshot_builder_new(s->revision);
+
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		for (size_t i = 0; i < s->types[t].n; i++) {
+			const struct xds_resource *r = &s->types[t].items[i];
+
+			snapshot_builder_add(b, (enum xds_type)t, r->name, r->bytes,
+			    r->len, r->named_only);
+			if (r->nuses > 0)
+				snapshot_builder_add_uses(b, (enum xds_type)t,
+				    r->name, r->uses, r->nuses);
+			if (r->endpoints != NULL)
+				snapshot_builder_set_endpoints(b, r->name,
+				    r->endpoints);
+		}
+	return snapshot_builder_finish(b);
+}
+
+#define HELD 4
+
+/* Random changes (a route's header, a file's route count, files removed
+ * and added back) to a tree of 120 files, each build through the
+ * pipeline (spliced and lent) against a fresh translation of its DAG;
+ * the last HELD results are kept alive and released in a random order,
+ * and each must still say what it said when built, also once the
+ * pipeline is freed. Most reused resources must be copied items. */
+static void
+test_lent_snapshots_random(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct build_result held[HELD];
+	struct snapshot *said[HELD];
+	size_t n = 120, routes[120], lent = 0, copied = 0, total = 0;
+	uint64_t rnd = UINT64_C(0x2545f4914f6cdd1d);
+	unsigned v[120];
+	const char *env = getenv("CAIRN_TEST_SAMPLE");
+	size_t sample = env != NULL ? strtoul(env, NULL, 10) : 1;
+	int steps = 80 / (int)(sample > 1 && sample <= 80 ? sample : 1);
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	memset(&sf, 0, sizeof sf);
+	memset(held, 0, sizeof held);
+	memset(said, 0, sizeof said);
+	diag_list_init(&sf.diags);
+	sf.revision = xstrdup("lend");
+	for (size_t i = 0; i < n; i++) {
+		routes[i] = 1 + i % 3;
+		v[i] = 0;
+		tree_set(&sf, i, tree_file(i, routes[i], v[i]));
+	}
+	for (int step = 0; step <= steps; step++) {
+		struct build_result r;
+		struct snapshot *fresh;
+		char what[64];
+		size_t i, slot;
+
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		i = (size_t)(rnd >> 8) % n;
+		switch (step == 0 ? 9 : (rnd >> 40) % 4) {
+		case 0:
+		case 1:
+			tree_set(&sf, i, tree_file(i, routes[i], ++v[i]));
+			break;
+		case 2:
+			routes[i] = 1 + routes[i] % 4;
+			tree_set(&sf, i, tree_file(i, routes[i], v[i]));
+			break;
+		case 3: /* gone, or back */
+			tree_set(&sf, i, i % 2 == 0 ? NULL :
+			    tree_file(i, routes[i], v[i]));
+			if (i % 2 == 0 && step % 3 == 0)
+				tree_set(&sf, i, tree_file(i, routes[i], v[i]));
+			break;
+		default:
+			break;
+		}
+		snprintf(what, sizeof what, "step %d (file %zu)", step, i);
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		fresh = translate_dag(r.dag, &to, r.revision);
+		assert_same(r.snapshot, fresh, what);
+		snapshot_unref(fresh);
+		if (step > 0) {
+			lent += r.snapshot->nlent;
+			copied += r.snapshot->ncopied;
+			for (int t = 0; t < XDS_TYPE_COUNT; t++)
+				total += r.snapshot->types[t].n;
+		}
+		/* Replace a random held result: older ones die out of
+		 * order. */
+		slot = (size_t)(rnd >> 20) % HELD;
+		if (said[slot] != NULL) {
+			assert_same(held[slot].snapshot, said[slot], "held");
+			build_result_free(&held[slot]);
+			snapshot_unref(said[slot]);
+		}
+		held[slot] = r;
+		said[slot] = copy_of(r.snapshot);
+	}
+	print_message("%zu resources, %zu lent, %zu of them copied items\n",
+	    total, lent, copied);
+	/* Nearly everything is reused from one build to the next. */
+	assert_true(lent * 10 >= total * 8);
+	assert_true(copied * 10 >= lent * 8);
+	pipeline_free(p);
+	for (size_t k = 0; k < HELD; k++) {
+		if (said[k] == NULL)
+			continue;
+		assert_same(held[k].snapshot, said[k], "after the pipeline");
+		build_result_free(&held[k]);
+		snapshot_unref(said[k]);
+	}
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
+/* A blob the memo dropped is held for an older snapshot, and released
+ * when that snapshot goes: the test holds a reference of its own on each
+ * blob of the first snapshot and watches the counts. */
+static void
+test_memo_blobs_outlive_memo(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct build_result first, r;
+	struct xds_blob **blobs = NULL;
+	size_t nblobs = 0, cap = 0;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	memset(&sf, 0, sizeof sf);
+	diag_list_init(&sf.diags);
+	sf.revision = xstrdup("outlive");
+	for (size_t i = 0; i < 20; i++)
+		tree_set(&sf, i, tree_file(i, 2, 0));
+	pipeline_build(p, &sf, &cfg, &to, &r);
+	build_result_free(&r);
+	tree_set(&sf, 3, tree_file(3, 2, 1));
+	pipeline_build(p, &sf, &cfg, &to, &first);
+	/* Every item of a cached translation is a blob's. */
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		for (size_t i = 0; i < first.snapshot->types[t].n; i++) {
+			const uint8_t *bytes = first.snapshot->types[t].items[i].bytes;
+			struct xds_blob *b = (struct xds_blob *)(void *)
+			    (bytes - offsetof(struct xds_blob, bytes));
+
+			ARRAY_PUSH(blobs, nblobs, cap, xds_blob_ref(b));
+		}
+	assert_true(first.snapshot->nlent > 0);
+	/* Every host changed, some files gone: the memo drops most of the
+	 * first snapshot's blobs, then the pipeline goes. */
+	for (unsigned k = 2; k < 6; k++) {
+		for (size_t i = 0; i < 20; i++)
+			tree_set(&sf, i, i % 5 == 0 && k > 3 ? NULL :
+			    tree_file(i, 1 + k % 3, k));
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		build_result_free(&r);
+	}
+	pipeline_free(p);
+	for (size_t i = 0; i < nblobs; i++)
+		if (refs(blobs[i]) < 2)
+			fail_msg("%s: released while a snapshot lends it",
+			    blobs[i]->name);
+	build_result_free(&first);
+	for (size_t i = 0; i < nblobs; i++) {
+		if (refs(blobs[i]) != 1)
+			fail_msg("%s: %u references left after its last "
+			    "snapshot", blobs[i]->name, refs(blobs[i]) - 1);
+		xds_blob_unref(blobs[i]);
+	}
+	free(blobs);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keep_chain),
+		cmocka_unit_test(test_copy_only_same_blob),
+		cmocka_unit_test(test_lent_snapshots_random),
+		cmocka_unit_test(test_memo_blobs_outlive_memo),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
