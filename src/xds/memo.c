@@ -256,7 +256,7 @@ memo_emit_named_seq(struct translation *t, enum memo_kind k, const void *id,
 	uint64_t key = 0;
 	bool flag = false, saved;
 
-	if ((b = translation_seq_take(t, k, id, &key, &flag)) != NULL) {
+	if ((b = translation_seq_take(t, k, id, &key, &flag, NULL)) != NULL) {
 		t->proxyless_no_cluster |= flag;
 		snapshot_builder_add_blob(t->out, type, b, named_only);
 		translation_seq_put(t, k, id, key, b, flag, true);
