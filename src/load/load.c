@@ -132,6 +132,22 @@ namespace_add_name_label(struct arena *a, struct obj_meta *m)
 	m->nlabels++;
 }
 
+/* What load_describe needs, for a schema_ctx that describes its object
+ * only when it reports an error. */
+struct load_what {
+	const struct loaded_file *lf;
+	const char *kind;
+	const struct ynode *root;
+};
+
+static const char *
+load_describe_lazy(const void *arg, char *buf, size_t size)
+{
+	const struct load_what *w = arg;
+
+	return load_describe(buf, size, w->lf, w->kind, w->root);
+}
+
 static void
 load_object(struct load_state *st, const struct kind_info *info,
     const struct ynode *root)
@@ -140,14 +156,17 @@ load_object(struct load_state *st, const struct kind_info *info,
 	struct object *obj = ARENA_NEW(&lf->arena, struct object);
 	/* kind + namespace (a directory name, <= 255) + name (<= 253). */
 	char whatbuf[640];
-	const char *what = load_describe(whatbuf, sizeof whatbuf, lf, info->kind,
-	    root);
+	struct load_what what = { lf, info->kind, root };
 	struct schema_ctx ctx;
 
 	obj->kind = info->obj_kind;
 	obj->api_version = info->api_version;
 	obj->kind_name = info->kind;
-	schema_ctx_init(&ctx, &lf->arena, &lf->diags, lf->path, what);
+	schema_ctx_init(&ctx, &lf->arena, &lf->diags, lf->path, NULL);
+	ctx.describe = load_describe_lazy;
+	ctx.describe_arg = &what;
+	ctx.describe_buf = whatbuf;
+	ctx.describe_size = sizeof whatbuf;
 	schema_decode(&ctx, info->table, root, obj);
 	obj->meta.origin.file = lf->path;
 	obj->meta.origin.line = root->line;

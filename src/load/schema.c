@@ -39,6 +39,9 @@ schema_verror(struct schema_ctx *ctx, const struct ynode *node,
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	if (ctx->what == NULL && ctx->describe != NULL)
+		ctx->what = ctx->describe(ctx->describe_arg, ctx->describe_buf,
+		    ctx->describe_size);
 	if (ctx->what != NULL && *ctx->what)
 		strbuf_printf(&sb, "%s: ", ctx->what);
 	if (ctx->path.len)
