@@ -319,6 +319,15 @@ struct loaded_file *
 load_buffer_scratch(const char *path, const char *ns, const char *buf,
     size_t len, const struct load_options *opts, struct arena *scratch)
 {
+	return load_buffer_scratch_hashed(path, ns, buf, len,
+	    buf != NULL ? hash_bytes(buf, len) : 0, opts, scratch);
+}
+
+struct loaded_file *
+load_buffer_scratch_hashed(const char *path, const char *ns, const char *buf,
+    size_t len, uint64_t content_hash, const struct load_options *opts,
+    struct arena *scratch)
+{
 	struct loaded_file *lf = xcalloc(1, sizeof *lf);
 	struct load_state st = { .lf = lf };
 	struct yaml_limits limits = { 0, 0 };
@@ -339,7 +348,7 @@ load_buffer_scratch(const char *path, const char *ns, const char *buf,
 		    "is read again at its next change");
 		return lf;
 	}
-	lf->content_hash = hash_bytes(buf, len);
+	lf->content_hash = content_hash;
 	if (opts != NULL) {
 		limits.max_alias_nodes = opts->max_alias_nodes;
 		limits.max_depth = opts->max_depth;

@@ -794,6 +794,37 @@ test_plain_strings_by_first_byte(void **state)
 	}
 }
 
+/* A caller that has the bytes' hash passes it in: the file is loaded
+ * exactly as without it, and its content_hash is the one given. */
+static void
+test_scratch_hashed(void **state)
+{
+	static const char yaml[] = "apiVersion: v1\nkind: Service\n"
+	    "metadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n";
+	struct arena scratch;
+	struct loaded_file *a, *b;
+
+	(void)state;
+	arena_init(&scratch);
+	a = load_buffer_scratch("ns/s.yaml", "ns", yaml, strlen(yaml), NULL,
+	    &scratch);
+	b = load_buffer_scratch_hashed("ns/s.yaml", "ns", yaml, strlen(yaml),
+	    a->content_hash, NULL, &scratch);
+	assert_true(a->ok);
+	assert_true(b->ok);
+	assert_int_equal(b->content_hash, a->content_hash);
+	assert_int_equal(b->nobjects, 1);
+	assert_string_equal(b->objects[0]->meta.name, "web");
+	assert_string_equal(b->objects[0]->meta.namespace, "ns");
+	loaded_file_free(b);
+	b = load_buffer_scratch_hashed("ns/s.yaml", "ns", yaml, strlen(yaml),
+	    12345, NULL, &scratch);
+	assert_int_equal(b->content_hash, 12345);
+	loaded_file_free(b);
+	loaded_file_free(a);
+	arena_free(&scratch);
+}
+
 int
 main(void)
 {
@@ -818,6 +849,7 @@ main(void)
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_loaded_arena_sized_to_objects),
 		cmocka_unit_test(test_plain_strings_by_first_byte),
+		cmocka_unit_test(test_scratch_hashed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
