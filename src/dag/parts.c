@@ -193,11 +193,11 @@ cache_add(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n,
  * through the memo but in the TLS group (tls: certificates and
  * BackendTLSPolicies are read there); context: what else the group's
  * key holds (its claims). */
-static struct dag *
-group_build(struct dag_cache *c, const struct dag_unit *units,
+struct dag *
+parts_group_build(struct dag_cache *c, const struct dag_unit *units,
     const size_t *members, size_t n, const struct dag_options *opts,
     const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap,
-    bool tls, uint64_t context)
+    uint64_t **objs_units, size_t *objs_units_cap, bool tls, uint64_t context)
 {
 	size_t nobjs = 0;
 
@@ -210,14 +210,14 @@ group_build(struct dag_cache *c, const struct dag_unit *units,
 			*objs_cap = 2 * (nobjs + u->nobjs);
 			*objs = xreallocarray(*objs, *objs_cap, sizeof **objs);
 		}
-		if (nobjs + u->nobjs > c->objs_units_cap) {
-			c->objs_units_cap = 2 * (nobjs + u->nobjs);
-			c->objs_units = xreallocarray(c->objs_units,
-			    c->objs_units_cap, sizeof *c->objs_units);
+		if (nobjs + u->nobjs > *objs_units_cap) {
+			*objs_units_cap = 2 * (nobjs + u->nobjs);
+			*objs_units = xreallocarray(*objs_units,
+			    *objs_units_cap, sizeof **objs_units);
 		}
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		for (size_t k = 0; k < u->nobjs; k++)
-			c->objs_units[nobjs + k] = u->id;
+			(*objs_units)[nobjs + k] = u->id;
 		nobjs += u->nobjs;
 	}
 	if (c->verify_keys) {
@@ -231,7 +231,7 @@ group_build(struct dag_cache *c, const struct dag_unit *units,
 		}
 	}
 	return dag_build_memo(*objs, nobjs, opts, owners, c->material,
-	    c->objs_units, tls ? NULL : c->gw_memo, context);
+	    *objs_units, tls ? NULL : c->gw_memo, context);
 }
 
 struct dag *
@@ -259,6 +259,13 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	struct dag *dag;
 	size_t ncontested;
 	const char **contested = fqdn_ledger_contested(owners, &ncontested);
+	/* A cold build (nothing cached) of many groups builds them after
+	 * this walk, on several threads (parts_parallel.c). */
+	bool defer = c->threads > 1 && c->n == 0 &&
+	    nunits >= PARTS_PARALLEL_MIN;
+	struct parts_job *jobs = defer ?
+	    xreallocarray(NULL, nunits + 1, sizeof *jobs) : NULL;
+	size_t njobs = 0;
 
 	if (opts == NULL) {
 		dag_options_from_config(&defaults, NULL);
@@ -317,8 +324,17 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			c->stats.reused++;
 			continue;
 		}
-		parts[nparts] = group_build(c, units, members, n - (r == tls_group ?
-		    2 : 1), opts, owners, &objs, &objs_cap, r == tls_group,
+		if (defer && e == NULL) {
+			parts_job_add(&jobs[njobs++], nparts, members,
+			    n - (r == tls_group ? 2 : 1), ids, n, h,
+			    r == tls_group, ids[r == tls_group ? n - 2 : n - 1]);
+			parts[nparts++] = NULL;
+			c->stats.built++;
+			continue;
+		}
+		parts[nparts] = parts_group_build(c, units, members,
+		    n - (r == tls_group ? 2 : 1), opts, owners, &objs, &objs_cap,
+		    &c->objs_units, &c->objs_units_cap, r == tls_group,
 		    ids[r == tls_group ? n - 2 : n - 1]);
 		if (e != NULL) { /* a certificate's expiry verdict changed */
 			dag_free(e->dag);
@@ -329,6 +345,16 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		nparts++;
 		c->stats.built++;
 	}
+	if (njobs > 0) {
+		c->stats.parallel = parts_jobs_build(c, units, jobs, njobs, opts,
+		    owners, parts);
+		for (size_t k = 0; k < njobs; k++) {
+			cache_add(c, jobs[k].h, jobs[k].ids, jobs[k].nids,
+			    parts[jobs[k].at]);
+			parts_job_clear(&jobs[k]);
+		}
+	}
+	free(jobs);
 	cache_sweep(c, nparts);
 	gw_memo_take_stats(c->gw_memo, &c->stats.gw_routes_resolved,
 	    &c->stats.gw_routes_kept);
