@@ -492,10 +492,10 @@ schema_decode_field(struct schema_ctx *ctx, const struct schema_field *f,
 	switch (f->type) {
 	case SCHEMA_STRING:
 		/* schema_string checked that the value holds no NUL: its
-		 * length is the scalar's. */
+		 * length is the scalar's (strnlen stops there). */
 		if ((s = schema_string(ctx, f, node)) != NULL)
-			*(char **)field = arena_memdup(ctx->arena, s,
-			    node->scalar.len + 1);
+			*(char **)field = arena_strndup(ctx->arena, s,
+			    node->scalar.len);
 		break;
 	case SCHEMA_INT32:
 		if (schema_int(ctx, f, node, INT32_MIN, INT32_MAX, &v))
