@@ -59,6 +59,24 @@ keep_unref(struct build_keep *k)
 	}
 }
 
+/* Threads for the DAG groups of a build with nothing cached (startup,
+ * SIGHUP with a new config): as many as parse files, so a load_options
+ * of one thread keeps the whole build on one. */
+static size_t
+pipeline_dag_threads(const struct load_options *lo)
+{
+	cpu_set_t set;
+	size_t cpus = 1;
+
+	if (lo->threads == 1)
+		return 1;
+	if (lo->threads > 1)
+		cpus = (size_t)lo->threads;
+	else if (sched_getaffinity(0, sizeof set, &set) == 0)
+		cpus = (size_t)CPU_COUNT(&set);
+	return cpus > 8 ? 8 : cpus < 1 ? 1 : cpus;
+}
+
 struct pipeline *
 pipeline_new(const struct load_options *lo)
 {
@@ -72,6 +90,7 @@ pipeline_new(const struct load_options *lo)
 	p->dcache = dag_cache_new();
 	p->material = tls_material_new();
 	dag_cache_set_material(p->dcache, p->material);
+	dag_cache_set_threads(p->dcache, pipeline_dag_threads(&p->lo));
 	fqdn_ledger_init(&p->owners);
 	p->claims_stale = true;
 	return p;

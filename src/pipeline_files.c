@@ -214,8 +214,10 @@ load_jobs_run(struct load_jobs *j, struct arena *scratch)
 		if (k >= j->n)
 			return;
 		sf = &j->files->files[j->index[k]];
-		j->out[k] = load_buffer_scratch(sf->path, sf->ns, sf->data,
-		    sf->len, j->lo, scratch);
+		/* The source hashed the bytes already (entry_differs
+		 * compares that hash with content_hash). */
+		j->out[k] = load_buffer_scratch_hashed(sf->path, sf->ns,
+		    sf->data, sf->len, sf->hash, j->lo, scratch);
 	}
 }
 

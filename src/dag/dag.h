@@ -757,6 +757,9 @@ struct dag_cache_stats {
 	bool fast;
 	/* Parts the cache holds after the build (one per part used). */
 	size_t cached;
+	/* Groups of a cold build built by the pool of threads
+	 * (dag_cache_set_threads, parts_parallel.c). */
+	size_t parallel;
 };
 
 struct dag_cache *dag_cache_new(void);
@@ -775,6 +778,10 @@ struct dag *dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 /* The certificate material the next builds use (borrowed; NULL = none):
  * read by the caller before each build (tls_material_update). */
+/* Threads that may build the groups of a build with nothing cached (a
+ * startup): 0 or 1 (the default) = the calling thread only. Groups with
+ * Gateway API objects or TLS stay on the calling thread. */
+void dag_cache_set_threads(struct dag_cache *c, size_t threads);
 void dag_cache_set_material(struct dag_cache *c,
     const struct tls_material *material);
 

@@ -226,11 +226,11 @@ cache_add(struct dag_cache *c, uint64_t h, const uint64_t *ids, size_t n,
  * through the memo but in the TLS group (tls: certificates and
  * BackendTLSPolicies are read there); context: what else the group's
  * key holds (its claims). */
-static struct dag *
-group_build(struct dag_cache *c, const struct dag_unit *units,
+struct dag *
+parts_group_build(struct dag_cache *c, const struct dag_unit *units,
     const size_t *members, size_t n, const struct dag_options *opts,
     const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap,
-    bool tls, uint64_t context)
+    uint64_t **objs_units, size_t *objs_units_cap, bool tls, uint64_t context)
 {
 	size_t nobjs = 0;
 
@@ -243,14 +243,14 @@ group_build(struct dag_cache *c, const struct dag_unit *units,
 			*objs_cap = 2 * (nobjs + u->nobjs);
 			*objs = xreallocarray(*objs, *objs_cap, sizeof **objs);
 		}
-		if (nobjs + u->nobjs > c->objs_units_cap) {
-			c->objs_units_cap = 2 * (nobjs + u->nobjs);
-			c->objs_units = xreallocarray(c->objs_units,
-			    c->objs_units_cap, sizeof *c->objs_units);
+		if (nobjs + u->nobjs > *objs_units_cap) {
+			*objs_units_cap = 2 * (nobjs + u->nobjs);
+			*objs_units = xreallocarray(*objs_units,
+			    *objs_units_cap, sizeof **objs_units);
 		}
 		memcpy(*objs + nobjs, u->objs, u->nobjs * sizeof u->objs[0]);
 		for (size_t k = 0; k < u->nobjs; k++)
-			c->objs_units[nobjs + k] = u->id;
+			(*objs_units)[nobjs + k] = u->id;
 		nobjs += u->nobjs;
 	}
 	if (c->verify_keys) {
@@ -264,7 +264,7 @@ group_build(struct dag_cache *c, const struct dag_unit *units,
 		}
 	}
 	return dag_build_memo(*objs, nobjs, opts, owners, c->material,
-	    c->objs_units, tls ? NULL : c->gw_memo, context);
+	    *objs_units, tls ? NULL : c->gw_memo, context);
 }
 
 struct dag *
@@ -390,7 +390,8 @@ group_part(struct dag_cache *c, const struct dag_unit *units,
     const size_t *next, size_t r, size_t tls_group,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     const char **contested, size_t ncontested, int64_t now,
-    struct object ***objs, size_t *objs_cap, bool mark_used, uint64_t *hout)
+    struct object ***objs, size_t *objs_cap, bool mark_used, uint64_t *hout,
+    struct parts_job *defer, size_t at)
 {
 	size_t *members = c->buf_members;
 	uint64_t *ids = c->buf_ids, h;
@@ -421,8 +422,18 @@ group_part(struct dag_cache *c, const struct dag_unit *units,
 		expiry_note(c, e->dag);
 		return e->dag;
 	}
-	part = group_build(c, units, members, n - (r == tls_group ? 2 : 1),
-	    opts, owners, objs, objs_cap, r == tls_group,
+	if (defer != NULL && e == NULL) {
+		/* Built after the walk, on the pool (parts_jobs_build), and
+		 * finished there by group_part_deferred. */
+		parts_job_add(defer, at, members, n - (r == tls_group ? 2 : 1),
+		    ids, n, h, r == tls_group,
+		    ids[r == tls_group ? n - 2 : n - 1]);
+		c->stats.built++;
+		return NULL;
+	}
+	part = parts_group_build(c, units, members,
+	    n - (r == tls_group ? 2 : 1), opts, owners, objs, objs_cap,
+	    &c->objs_units, &c->objs_units_cap, r == tls_group,
 	    ids[r == tls_group ? n - 2 : n - 1]);
 	status_counts_set(part);
 	if (e != NULL) { /* a certificate's expiry verdict changed */
@@ -437,6 +448,18 @@ group_part(struct dag_cache *c, const struct dag_unit *units,
 	c->stats.built++;
 	expiry_note(c, part);
 	return part;
+}
+
+/* A part group_part deferred, once the pool built it: cached and noted
+ * as group_part does with what it builds itself. */
+static void
+group_part_deferred(struct dag_cache *c, struct parts_job *j,
+    struct dag *part)
+{
+	status_counts_set(part);
+	cache_add(c, j->h, j->ids, j->nids, part);
+	expiry_note(c, part);
+	parts_job_clear(j);
 }
 
 static int
@@ -516,7 +539,7 @@ parts_build_changed(struct dag_cache *c, const struct dag_unit *units,
 		c->stats.reused--;
 		parts[i] = group_part(c, units, c->prev_next,
 		    c->prev_roots[i], tls_group, opts, owners, NULL, 0, now,
-		    &objs, &objs_cap, false, &c->prev_hashes[i]);
+		    &objs, &objs_cap, false, &c->prev_hashes[i], NULL, 0);
 	}
 	/* The entries of the parts replaced, unless a new part is one. */
 	for (size_t k = 0; k < nchg; k++) {
@@ -551,6 +574,12 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	size_t ncontested;
 	const char **contested;
 	bool kept, fast = false;
+	/* A cold build (nothing cached) of many groups builds them after
+	 * its walk, on several threads (parts_parallel.c). */
+	bool defer = c->threads > 1 && c->n == 0 &&
+	    nunits >= PARTS_PARALLEL_MIN;
+	struct parts_job *jobs = NULL;
+	size_t njobs = 0;
 
 	/* The ledger's contested FQDNs: kept while it is the same. */
 	if (owners == NULL || owners->gen == 0 ||
@@ -595,6 +624,8 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		next = xreallocarray(NULL, nunits + 1, sizeof *next);
 		roots = xreallocarray(NULL, nunits + 1, sizeof *roots);
 		hashes = xreallocarray(NULL, nunits + 1, sizeof *hashes);
+		if (defer)
+			jobs = xreallocarray(NULL, nunits + 1, sizeof *jobs);
 		c->next_expiry = 0;
 		/* Members of each group in unit order: a list threaded
 		 * through next, from the group's first unit (its root). */
@@ -617,9 +648,20 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			roots[nparts] = r;
 			parts[nparts] = group_part(c, units, next, r,
 			    tls_group, opts, owners, contested, ncontested, now,
-			    &objs, &objs_cap, true, &hashes[nparts]);
+			    &objs, &objs_cap, true, &hashes[nparts],
+			    jobs != NULL ? &jobs[njobs] : NULL, nparts);
+			if (parts[nparts] == NULL)
+				njobs++;
 			nparts++;
 		}
+		if (njobs > 0) {
+			c->stats.parallel = parts_jobs_build(c, units, jobs,
+			    njobs, opts, owners, parts);
+			for (size_t k = 0; k < njobs; k++)
+				group_part_deferred(c, &jobs[k],
+				    parts[jobs[k].at]);
+		}
+		free(jobs);
 		cache_sweep(c, nparts);
 		next_keep = c->prev_next;
 		c->prev_next = next;

@@ -95,6 +95,9 @@ struct dag_cache {
 	uint64_t *buf_ids;
 	struct dag **buf_parts;
 	size_t buf_cap;
+	/* Threads for the groups of a cold build (dag_cache_set_threads;
+	 * 0 or 1: the calling thread only). */
+	size_t threads;
 };
 
 /* An array being assembled from sorted runs (one per part): only where
@@ -153,5 +156,35 @@ struct dag *dag_assemble(struct dag **parts, size_t nparts,
     const struct dag *prev,
     const struct part_at *prev_at, size_t prev_nparts, struct part_at *at,
     size_t *blocks);
+
+/* --- a cold build's groups on several threads (parts_parallel.c) --- */
+
+/* Fewer groups than this are built by the calling thread alone. */
+#define PARTS_PARALLEL_MIN 256
+
+/* A group a cold build found missing: built after the walk over the
+ * groups, its DAG stored at parts[at] and then cached under (h, ids). */
+struct parts_job {
+	size_t at;
+	size_t *members, n; /* unit indexes, in order */
+	uint64_t *ids, h; /* the cache key */
+	size_t nids;
+	bool tls;
+	uint64_t context;
+};
+
+void parts_job_add(struct parts_job *j, size_t at, const size_t *members,
+    size_t n, const uint64_t *ids, size_t nids, uint64_t h, bool tls,
+    uint64_t context);
+void parts_job_clear(struct parts_job *j);
+/* Builds every job's group into parts[]; returns how many were built by
+ * the pool of threads (0 when all ran on the calling thread). */
+size_t parts_jobs_build(struct dag_cache *c, const struct dag_unit *units,
+    struct parts_job *jobs, size_t njobs, const struct dag_options *opts,
+    const struct fqdn_ledger *owners, struct dag **parts);
+struct dag *parts_group_build(struct dag_cache *c, const struct dag_unit *units,
+    const size_t *members, size_t n, const struct dag_options *opts,
+    const struct fqdn_ledger *owners, struct object ***objs, size_t *objs_cap,
+    uint64_t **objs_units, size_t *objs_units_cap, bool tls, uint64_t context);
 
 #endif

@@ -133,6 +133,22 @@ namespace_add_name_label(struct arena *a, struct obj_meta *m)
 	m->nlabels++;
 }
 
+/* What load_describe needs, for a schema_ctx that describes its object
+ * only when it reports an error. */
+struct load_what {
+	const struct loaded_file *lf;
+	const char *kind;
+	const struct ynode *root;
+};
+
+static const char *
+load_describe_lazy(const void *arg, char *buf, size_t size)
+{
+	const struct load_what *w = arg;
+
+	return load_describe(buf, size, w->lf, w->kind, w->root);
+}
+
 /* Bytes of an object of this kind: its header and its own member of the
  * union, not the largest (184 bytes for every object; a Service needs
  * 120, Endpoints 104). Only the kinds every tree has many of are cut;
@@ -161,14 +177,17 @@ load_object(struct load_state *st, const struct kind_info *info,
 	struct object *obj = arena_alloc(&lf->arena, object_size(info->obj_kind));
 	/* kind + namespace (a directory name, <= 255) + name (<= 253). */
 	char whatbuf[640];
-	const char *what = load_describe(whatbuf, sizeof whatbuf, lf, info->kind,
-	    root);
+	struct load_what what = { lf, info->kind, root };
 	struct schema_ctx ctx;
 
 	obj->kind = info->obj_kind;
 	obj->api_version = info->api_version;
 	obj->kind_name = info->kind;
-	schema_ctx_init(&ctx, &lf->arena, &lf->diags, lf->path, what);
+	schema_ctx_init(&ctx, &lf->arena, &lf->diags, lf->path, NULL);
+	ctx.describe = load_describe_lazy;
+	ctx.describe_arg = &what;
+	ctx.describe_buf = whatbuf;
+	ctx.describe_size = sizeof whatbuf;
 	schema_decode(&ctx, info->table, root, obj);
 	obj->meta.origin.file = lf->path;
 	obj->meta.origin.line = root->line;
@@ -321,6 +340,15 @@ struct loaded_file *
 load_buffer_scratch(const char *path, const char *ns, const char *buf,
     size_t len, const struct load_options *opts, struct arena *scratch)
 {
+	return load_buffer_scratch_hashed(path, ns, buf, len,
+	    buf != NULL ? hash_bytes(buf, len) : 0, opts, scratch);
+}
+
+struct loaded_file *
+load_buffer_scratch_hashed(const char *path, const char *ns, const char *buf,
+    size_t len, uint64_t content_hash, const struct load_options *opts,
+    struct arena *scratch)
+{
 	struct loaded_file *lf = xcalloc(1, sizeof *lf);
 	struct load_state st = { .lf = lf };
 	struct yaml_limits limits = { 0, 0 };
@@ -341,7 +369,7 @@ load_buffer_scratch(const char *path, const char *ns, const char *buf,
 		    "is read again at its next change");
 		return lf;
 	}
-	lf->content_hash = hash_bytes(buf, len);
+	lf->content_hash = content_hash;
 	if (opts != NULL) {
 		limits.max_alias_nodes = opts->max_alias_nodes;
 		limits.max_depth = opts->max_depth;

@@ -40,6 +40,12 @@ struct loaded_file *load_buffer(const char *path, const char *ns,
 struct loaded_file *load_buffer_scratch(const char *path, const char *ns,
     const char *buf, size_t len, const struct load_options *opts,
     struct arena *scratch);
+/* The same for bytes whose hash_bytes() the caller already has (a
+ * source hands it out with every file): content_hash is that value, and
+ * the bytes are not hashed again. */
+struct loaded_file *load_buffer_scratch_hashed(const char *path,
+    const char *ns, const char *buf, size_t len, uint64_t content_hash,
+    const struct load_options *opts, struct arena *scratch);
 void loaded_file_free(struct loaded_file *lf);
 
 #endif

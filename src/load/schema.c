@@ -39,6 +39,9 @@ schema_verror(struct schema_ctx *ctx, const struct ynode *node,
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	if (ctx->what == NULL && ctx->describe != NULL)
+		ctx->what = ctx->describe(ctx->describe_arg, ctx->describe_buf,
+		    ctx->describe_size);
 	if (ctx->what != NULL && *ctx->what)
 		strbuf_printf(&sb, "%s: ", ctx->what);
 	if (ctx->path.len)
@@ -229,6 +232,21 @@ schema_unknown_key(struct schema_ctx *ctx, const struct schema_table *t,
 
 /* --- scalars ------------------------------------------------------------- */
 
+/* Whether a plain scalar is text by its first byte alone: YAML reads a
+ * plain scalar as something else (null, boolean, integer, float) only
+ * when it is empty or starts with one of these bytes. Most strings
+ * (names, hosts, paths) are settled here without the type checks. */
+static bool
+schema_plain_is_text(const struct ynode *n)
+{
+	unsigned char c = (unsigned char)n->scalar.value[0];
+
+	if (n->scalar.len == 0)
+		return false;
+	return !(c == '~' || c == 'n' || c == 'N' || c == 't' || c == 'f' ||
+	    c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'));
+}
+
 /* The text of a string field, or NULL after reporting why not. Plain
  * scalars YAML reads as numbers or booleans are refused, as Kubernetes
  * does: "80" and 80 are different things. */
@@ -243,7 +261,8 @@ schema_string(struct schema_ctx *ctx, const struct schema_field *f,
 		return NULL;
 	}
 	s = node->scalar.value;
-	if (node->scalar.plain && !ynode_is_null(node) &&
+	if (node->scalar.plain && !schema_plain_is_text(node) &&
+	    !ynode_is_null(node) &&
 	    strcmp(ynode_type_name(node), "string") != 0) {
 		schema_error(ctx, node, "expected a string, got %s %.64s (quote it "
 		    "to make it a string: \"%.64s\")", ynode_type_name(node), s, s);
@@ -472,8 +491,11 @@ schema_decode_field(struct schema_ctx *ctx, const struct schema_field *f,
 
 	switch (f->type) {
 	case SCHEMA_STRING:
+		/* schema_string checked that the value holds no NUL: its
+		 * length is the scalar's (strnlen stops there). */
 		if ((s = schema_string(ctx, f, node)) != NULL)
-			*(char **)field = arena_strdup(ctx->arena, s);
+			*(char **)field = arena_strndup(ctx->arena, s,
+			    node->scalar.len);
 		break;
 	case SCHEMA_INT32:
 		if (schema_int(ctx, f, node, INT32_MIN, INT32_MAX, &v))
@@ -531,10 +553,13 @@ schema_decode_field(struct schema_ctx *ctx, const struct schema_field *f,
 static const struct schema_field *
 schema_find(const struct schema_table *t, const struct ynode *key)
 {
-	if (strlen(key->scalar.value) != key->scalar.len)
+	const char *k = key->scalar.value;
+
+	if (strlen(k) != key->scalar.len)
 		return NULL;
+	/* The first byte rules out most rows without a call. */
 	for (size_t i = 0; i < t->nfields; i++)
-		if (strcmp(t->fields[i].key, key->scalar.value) == 0)
+		if (t->fields[i].key[0] == k[0] && strcmp(t->fields[i].key, k) == 0)
 			return &t->fields[i];
 	return NULL;
 }

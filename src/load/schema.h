@@ -100,6 +100,13 @@ struct schema_ctx {
 	const char *what; /* "HTTPProxy shop/app", or NULL */
 	struct strbuf path; /* "spec.routes[0]"; managed by the decoder */
 	void *user; /* for custom handlers and validators */
+	/* When what is NULL and describe is set, what is made by
+	 * describe(describe_arg, describe_buf, describe_size) at the first
+	 * error: most objects have none, and the text costs a printf. */
+	const char *(*describe)(const void *arg, char *buf, size_t size);
+	const void *describe_arg;
+	char *describe_buf;
+	size_t describe_size;
 };
 
 void schema_ctx_init(struct schema_ctx *ctx, struct arena *arena,

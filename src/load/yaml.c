@@ -414,8 +414,7 @@ yparse_close(struct yparse *p)
 	struct yframe f = p->stack[--p->depth];
 	struct ynode *n = f.node;
 
-	/* The stacks are NULL until something is pushed, and NULL + 0 is
-	 * undefined: only point into them when there are children. */
+	/* Only point into the stacks when there are children. */
 	if (n->type == YNODE_SEQUENCE) {
 		n->seq.n = p->nitems - f.base;
 		n->seq.items = arena_memdup(p->arena,
@@ -567,11 +566,20 @@ yaml_parse(const char *file, const char *buf, size_t len,
 		p.limits.max_alias_nodes = YAML_DEFAULT_MAX_ALIAS_NODES;
 	if (p.limits.max_depth <= 0)
 		p.limits.max_depth = YAML_DEFAULT_MAX_DEPTH;
-	p.stack = xcalloc((size_t)p.limits.max_depth, sizeof *p.stack);
+	/* In the arena, like the tree: no allocation of its own per file
+	 * (yparse_open fills each frame it opens). The children stacks start
+	 * at a size most files never outgrow. */
+	p.stack = arena_alloc_nozero(arena, (size_t)p.limits.max_depth *
+	    sizeof *p.stack);
+	p.capitems = 64;
+	p.items = xreallocarray(NULL, p.capitems, sizeof *p.items);
+	p.cappairs = 128;
+	p.pairs = xreallocarray(NULL, p.cappairs, sizeof *p.pairs);
 
 	if (!yaml_parser_initialize(&parser)) {
 		yparse_error(&p, 0, 0, "out of memory while parsing YAML");
-		free(p.stack);
+		free(p.items);
+		free(p.pairs);
 		return -1;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
@@ -592,7 +600,6 @@ yaml_parse(const char *file, const char *buf, size_t len,
 	}
 	yaml_parser_delete(&parser);
 	strtab_free(&p.anchors);
-	free(p.stack);
 	free(p.items);
 	free(p.pairs);
 	if (p.failed || !done)

@@ -118,6 +118,12 @@ read_all(struct scan *s, int fd, size_t hint, size_t *len_out)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* All the bytes fstat promised and the read came short of its
+		 * buffer: the end, without the read that would say so (one
+		 * syscall per file on a startup scan). A file growing meanwhile
+		 * has a new mtime, so a later scan reads it again. */
+		if (len == hint && len < cap)
+			break;
 	}
 	if (len > max) {
 		too_large(s, len, true);

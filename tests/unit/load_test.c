@@ -9,6 +9,7 @@
 
 #include "load/load.h"
 #include "load/schema.h"
+#include "load/yaml.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -738,6 +739,92 @@ test_loaded_arena_sized_to_objects(void **state)
 	}
 }
 
+/* A plain scalar in a string field is refused exactly when YAML reads it
+ * as something else: the decoder settles most strings by their first
+ * byte, and must agree with the full classification (ynode_type_name)
+ * on every one, including the near misses of each non-string form. */
+static void
+test_plain_strings_by_first_byte(void **state)
+{
+	static const char *const plain[] = {
+		"web", "x.example.com", "a-b", "Z", "_x", "/path", "~", "~x",
+		"null", "Null", "NULL", "nul", "nulls", "n", "N", "no", "yes",
+		"true", "false", "tru", "falsey", "t", "f", "True", "FALSE",
+		"0", "80", "-1", "+7", "-", "+", "1.5", "-2.5e3", ".5", ".inf",
+		"-.inf", ".NaN", ".nan", ".", "..", "1.2.3", "1e", "9x", "0x10",
+		"-abc", "+abc", ".abc", "8080/tcp",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+		char buf[512];
+		struct loaded_file *lf;
+		struct arena a;
+		struct ydoc *docs;
+		size_t ndocs;
+		struct diag_list d;
+		const char *type;
+		bool want_ok;
+
+		/* What the full classification says of the scalar. */
+		arena_init(&a);
+		diag_list_init(&d);
+		assert_int_equal(yaml_parse("t.yaml", plain[i], strlen(plain[i]),
+		    NULL, &a, &docs, &ndocs, &d), 0);
+		assert_int_equal(ndocs, 1);
+		type = docs[0].root != NULL ? ynode_type_name(docs[0].root) :
+		    "null";
+		want_ok = strcmp(type, "string") == 0 || strcmp(type, "null") == 0;
+		snprintf(buf, sizeof buf, "apiVersion: v1\nkind: Service\n"
+		    "metadata:\n  name: web\n  annotations:\n    k: %s\n"
+		    "spec:\n  ports:\n  - port: 80\n", plain[i]);
+		lf = load("ns/f.yaml", "ns", buf);
+		if (lf->ok != want_ok) {
+			for (size_t j = 0; j < lf->diags.n; j++)
+				diag_print(stderr, &lf->diags.items[j]);
+			fail_msg("\"%s\" (%s): loaded %s", plain[i], type,
+			    lf->ok ? "ok" : "with errors");
+		}
+		if (lf->ok && strcmp(type, "string") == 0)
+			assert_string_equal(lf->objects[0]->meta.annotations[0].value,
+			    plain[i]);
+		loaded_file_free(lf);
+		diag_list_free(&d);
+		arena_free(&a);
+	}
+}
+
+/* A caller that has the bytes' hash passes it in: the file is loaded
+ * exactly as without it, and its content_hash is the one given. */
+static void
+test_scratch_hashed(void **state)
+{
+	static const char yaml[] = "apiVersion: v1\nkind: Service\n"
+	    "metadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n";
+	struct arena scratch;
+	struct loaded_file *a, *b;
+
+	(void)state;
+	arena_init(&scratch);
+	a = load_buffer_scratch("ns/s.yaml", "ns", yaml, strlen(yaml), NULL,
+	    &scratch);
+	b = load_buffer_scratch_hashed("ns/s.yaml", "ns", yaml, strlen(yaml),
+	    a->content_hash, NULL, &scratch);
+	assert_true(a->ok);
+	assert_true(b->ok);
+	assert_int_equal(b->content_hash, a->content_hash);
+	assert_int_equal(b->nobjects, 1);
+	assert_string_equal(b->objects[0]->meta.name, "web");
+	assert_string_equal(b->objects[0]->meta.namespace, "ns");
+	loaded_file_free(b);
+	b = load_buffer_scratch_hashed("ns/s.yaml", "ns", yaml, strlen(yaml),
+	    12345, NULL, &scratch);
+	assert_int_equal(b->content_hash, 12345);
+	loaded_file_free(b);
+	loaded_file_free(a);
+	arena_free(&scratch);
+}
+
 /* Bytes a file of n Services holds in its arena. */
 static size_t
 services_bytes(int n)
@@ -798,6 +885,8 @@ main(void)
 		cmocka_unit_test(test_suggestions),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_loaded_arena_sized_to_objects),
+		cmocka_unit_test(test_plain_strings_by_first_byte),
+		cmocka_unit_test(test_scratch_hashed),
 		cmocka_unit_test(test_objects_sized_by_kind),
 	};
 

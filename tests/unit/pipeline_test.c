@@ -25,6 +25,10 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+/* Above PARTS_PARALLEL_MIN (src/dag/parts_internal.h), so the threads
+ * are used. */
+#define PARALLEL_TEST_GROUPS 300
+
 /* The fixture proxy with two more routes, and web with two endpoints. */
 static const char *proxy_yaml = FIXTURE_PROXY_YAML
     "    - conditions: [{prefix: /api/v1}]\n"
@@ -622,6 +626,97 @@ test_result_outlives_builds(void **state)
 	strbuf_free(&later);
 }
 
+/* Two snapshots hold the same resources, byte for byte. */
+static void
+assert_same_snapshot(const struct snapshot *a, const struct snapshot *b)
+{
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		assert_int_equal(a->types[t].n, b->types[t].n);
+		assert_int_equal(a->types[t].version, b->types[t].version);
+		for (size_t i = 0; i < a->types[t].n; i++) {
+			const struct xds_resource *x = &a->types[t].items[i];
+			const struct xds_resource *y = &b->types[t].items[i];
+
+			assert_string_equal(x->name, y->name);
+			assert_int_equal(x->len, y->len);
+			assert_memory_equal(x->bytes, y->bytes, x->len);
+		}
+	}
+}
+
+static void
+assert_same_statuses(const struct dag *a, const struct dag *b)
+{
+	assert_int_equal(a->nstatuses, b->nstatuses);
+	for (size_t i = 0; i < a->nstatuses; i++) {
+		assert_int_equal(a->statuses[i].kind, b->statuses[i].kind);
+		assert_string_equal(a->statuses[i].namespace, b->statuses[i].namespace);
+		assert_string_equal(a->statuses[i].name, b->statuses[i].name);
+		assert_int_equal(a->statuses[i].status, b->statuses[i].status);
+		assert_string_equal(a->statuses[i].description ?
+		    a->statuses[i].description : "", b->statuses[i].description ?
+		    b->statuses[i].description : "");
+		assert_int_equal(a->statuses[i].nconditions, b->statuses[i].nconditions);
+	}
+}
+
+/* A startup of many groups builds them on several threads: the result
+ * is the one thread's, byte for byte, statuses included, and stays so
+ * through a change built from the cached parts. Groups with TLS stay on
+ * the calling thread beside the pool. */
+static void
+test_cold_groups_on_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct load_options two = { .threads = 2 }, one = { .threads = 1 };
+	struct pipeline *p2 = pipeline_new(&two), *p1 = pipeline_new(&one);
+	struct build_result r1, r2;
+	const size_t n = PARALLEL_TEST_GROUPS;
+
+	for (size_t i = 0; i < n; i++) {
+		char path[64], yaml[1024];
+
+		snprintf(path, sizeof path, "ns-%03zu/app.yaml", i);
+		snprintf(yaml, sizeof yaml,
+		    "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\n"
+		    "metadata: {name: app}\nspec:\n"
+		    "  virtualhost: {fqdn: app-%03zu.example.com%s}\n"
+		    "  routes:\n"
+		    "    - conditions: [{prefix: /}]\n"
+		    "      services: [{name: web, port: 80}]\n"
+		    "    - conditions: [{prefix: /v%zu}]\n"
+		    "      services: [{name: %s, port: 80}]\n", i,
+		    i % 50 == 7 ? ", tls: {secretName: missing}" : "", i,
+		    i % 9 == 4 ? "nowhere" : "web");
+		fixture_files_set(&f->files, path, yaml);
+		snprintf(path, sizeof path, "ns-%03zu/web.yaml", i);
+		fixture_files_set(&f->files, path, service_yaml);
+	}
+	pipeline_build(p1, &f->files, &f->cfg, &f->to, &r1);
+	pipeline_build(p2, &f->files, &f->cfg, &f->to, &r2);
+	assert_int_equal(pipeline_dag_stats(p1).parallel, 0);
+	assert_true(pipeline_dag_stats(p2).parallel >= PARALLEL_TEST_GROUPS - 10);
+	assert_int_equal(r1.dag->nvhosts, r2.dag->nvhosts);
+	assert_true(r1.dag->nvhosts >= n - 10); /* the TLS ones lack their Secret */
+	assert_same_snapshot(r1.snapshot, r2.snapshot);
+	assert_same_statuses(r1.dag, r2.dag);
+	build_result_free(&r1);
+	build_result_free(&r2);
+
+	/* One file changed: the parts built by the pool are reused. */
+	fixture_files_set(&f->files, "ns-123/app.yaml", proxy_yaml);
+	pipeline_build(p1, &f->files, &f->cfg, &f->to, &r1);
+	pipeline_build(p2, &f->files, &f->cfg, &f->to, &r2);
+	assert_int_equal(pipeline_dag_stats(p2).parallel, 0);
+	assert_int_equal(pipeline_dag_stats(p2).built, 1);
+	assert_same_snapshot(r1.snapshot, r2.snapshot);
+	assert_same_statuses(r1.dag, r2.dag);
+	build_result_free(&r1);
+	build_result_free(&r2);
+	pipeline_free(p1);
+	pipeline_free(p2);
+}
+
 int
 main(void)
 {
@@ -637,6 +732,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_sorts_runs),
 		cmocka_unit_test_setup_teardown(test_delta_equals_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_result_outlives_builds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cold_groups_on_threads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
