@@ -53,14 +53,16 @@ struct obj_meta {
 
 /* --- HTTPProxy (projectcontour.io/v1) --------------------------------- */
 
+/* The bools together after the pointers: no padding between them (a bench
+ * file holds five of these; tests/unit/load_test bounds the size). */
 struct hp_header_match {
 	char *name;
-	bool present, notpresent;
 	char *exact, *notexact, *contains, *notcontains, *regex;
-	bool ignore_case;
 	struct origin origin;
-	bool treat_missing_as_empty; /* notexact / notcontains only */
 	struct origin regex_origin; /* of the `regex:` value, when set */
+	bool present, notpresent;
+	bool ignore_case;
+	bool treat_missing_as_empty; /* notexact / notcontains only */
 };
 
 /* queryParameter: exactly one test on one parameter. */
@@ -116,20 +118,22 @@ struct hp_slow_start {
 	struct origin origin;
 };
 
+/* Four-byte and one-byte members together: no padding between the
+ * pointers (tests/unit/load_test bounds the size). */
 struct hp_service {
 	char *name;
 	int32_t port;
 	uint32_t weight;
-	bool has_weight;
 	struct origin origin;
 	char *protocol; /* h2, h2c, tls; NULL: from the Service's annotations */
-	bool mirror;
 	struct hp_headers_policy *request_headers, *response_headers;
 	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
 	struct hp_slow_start *slow_start;
-	int32_t health_port; /* 0: health checks use port */
 	struct hp_cookie_rewrite *cookie_rewrites;
 	size_t ncookie_rewrites;
+	int32_t health_port; /* 0: health checks use port */
+	bool has_weight;
+	bool mirror;
 };
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */
