@@ -59,7 +59,9 @@ struct hp_header_match {
 	char *name;
 	char *exact, *notexact, *contains, *notcontains, *regex;
 	struct origin origin;
-	struct origin regex_origin; /* of the `regex:` value, when set */
+	/* Of the `regex:` value, NULL without one: most conditions have no
+	 * regex, and a pointer takes half an origin. */
+	const struct origin *regex_origin;
 	bool present, notpresent;
 	bool ignore_case;
 	bool treat_missing_as_empty; /* notexact / notcontains only */
@@ -72,7 +74,9 @@ struct hp_query_match {
 	bool present;
 	bool ignore_case;
 	struct origin origin;
-	struct origin regex_origin; /* of the `regex:` value, when set */
+	/* Of the `regex:` value, NULL without one: most conditions have no
+	 * regex, and a pointer takes half an origin. */
+	const struct origin *regex_origin;
 };
 
 struct hp_condition {
@@ -80,7 +84,9 @@ struct hp_condition {
 	struct hp_header_match *header; /* NULL unless `header:` given */
 	struct origin origin;
 	struct hp_query_match *query; /* NULL unless `queryParameter:` given */
-	struct origin regex_origin; /* of the `regex:` value, when set */
+	/* Of the `regex:` value, NULL without one: most conditions have no
+	 * regex, and a pointer takes half an origin. */
+	const struct origin *regex_origin;
 };
 
 struct hp_header_value {
