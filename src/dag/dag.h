@@ -34,9 +34,9 @@ struct dag_condition {
 
 struct dag_object_status {
 	enum obj_kind kind;
+	enum dag_status status; /* beside kind: no padding */
 	const char *namespace, *name;
 	struct origin origin;
-	enum dag_status status;
 	const char *description; /* Contour's one-line description */
 	struct dag_condition *conditions; /* problems and warnings */
 	size_t nconditions, cap;
@@ -127,20 +127,21 @@ struct dag_cluster {
 	const char *name; /* <ns>/<svc>/<port>/<10 hex of options> */
 	const char *namespace, *service;
 	uint32_t port;
+	/* Beside port: no padding. */
+	int32_t health_port; /* services[].healthPort (a Service port); 0: none */
 	struct dag_endpoints *endpoints; /* the EDS resource; NULL for DNS */
 	/* Upstream options: every one of them is part of the name's hash. */
 	enum dag_protocol protocol;
 	enum dag_lb_policy lb_policy;
 	struct dag_health_check *health_check; /* NULL: none */
 	const struct dag_slow_start *slow_start; /* NULL: none */
-	int32_t health_port; /* services[].healthPort (a Service port); 0: none */
 	int64_t idle_connection_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
 	/* Circuit breakers from the Service's annotations; 0 = unset. */
 	uint32_t max_connections, max_pending_requests, max_requests, max_retries;
 	uint32_t per_host_max_connections;
+	enum dag_dns_family dns_family; /* of external_name; beside the uint32s */
 	/* type ExternalName: a STRICT_DNS cluster for this host. */
 	const char *external_name;
-	enum dag_dns_family dns_family;
 	const char *eds_name; /* the ClusterLoadAssignment name (also for DNS) */
 	const char *sni; /* upstream TLS: the SNI to send, or NULL */
 	/* services[].validation: verify the upstream's certificate against
@@ -170,22 +171,25 @@ struct dag_cluster {
 	bool gateway_only;
 };
 
+/* value before kind: the enum and the bools share one word. */
 struct dag_header_match {
 	const char *name;
+	const char *value;
 	enum {
 		DAG_HEADER_PRESENT,
 		DAG_HEADER_EXACT,
 		DAG_HEADER_CONTAINS,
 		DAG_HEADER_REGEX,
 	} kind;
-	const char *value;
 	bool invert; /* notpresent, notexact, notcontains */
 	bool ignore_case;
 	bool treat_missing_as_empty;
 };
 
+/* value before kind: the enum and the bool share one word. */
 struct dag_query_match {
 	const char *name;
+	const char *value;
 	enum {
 		DAG_QUERY_EXACT,
 		DAG_QUERY_PREFIX,
@@ -194,7 +198,6 @@ struct dag_query_match {
 		DAG_QUERY_REGEX,
 		DAG_QUERY_PRESENT,
 	} kind;
-	const char *value;
 	bool ignore_case;
 };
 
@@ -326,30 +329,30 @@ struct dag_session {
 	int64_t ttl_ms; /* the cookie's Max-Age; -1: a session cookie */
 };
 
+/* The enums and uint32s in pairs and the bools together, between the
+ * pointers: no padding (tests/unit/dag_test bounds the size; a bench
+ * file's group holds five routes). */
 struct dag_route {
 	enum dag_path_match path_kind;
+	uint32_t direct_status; /* used when nclusters == 0 (503: no service) */
 	const char *path;
 	struct dag_header_match *headers;
 	size_t nheaders;
 	struct dag_weighted_cluster *clusters; /* empty: direct response */
 	size_t nclusters;
-	uint32_t direct_status; /* used when nclusters == 0 (503: no service) */
 	size_t order; /* position in the source, for a stable sort */
-	/* Appended after the original layout: */
-	bool segment_prefix; /* DAG_PATH_PREFIX matching whole segments (Ingress) */
 	struct dag_query_match *queries;
 	size_t nqueries;
 	enum dag_route_action action;
+	uint32_t mirror_percent;
 	const char *direct_body; /* DAG_ACTION_DIRECT */
 	struct dag_redirect *redirect; /* DAG_ACTION_REDIRECT */
 	struct dag_cluster *mirror;
-	uint32_t mirror_percent;
 	int64_t timeout_ms, idle_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
 	struct dag_retry_policy *retry;
 	struct dag_hash_policy *hash_policies;
 	size_t nhash_policies;
 	const char *prefix_rewrite;
-	bool websocket;
 	struct dag_headers_policy *request_headers, *response_headers;
 	struct dag_local_ratelimit *ratelimit;
 	struct dag_ip_filter *ip_filter;
@@ -359,6 +362,10 @@ struct dag_route {
 	bool https_upgrade;
 	/* Only on ingress_https (an Ingress TLS host with allow-http false). */
 	bool secure_only;
+	bool segment_prefix; /* DAG_PATH_PREFIX matching whole segments (Ingress) */
+	bool websocket;
+	bool auth_disabled; /* authPolicy.disabled (see auth_context) */
+	bool auth_policy_set; /* the route has its own authPolicy */
 	struct dag_internal_redirect *internal_redirect;
 	struct dag_cookie_rewrite *cookie_rewrites;
 	size_t ncookie_rewrites;
@@ -366,10 +373,8 @@ struct dag_route {
 	 * only: authPolicy.disabled, or the context extensions sent to the
 	 * authorization server (sorted by key; the host's merged with the
 	 * route's). */
-	bool auth_disabled;
 	struct dag_header_value *auth_context;
 	size_t nauth_context;
-	bool auth_policy_set; /* the route has its own authPolicy */
 	/* rateLimitPolicy.global (ratelimit.c): the route's descriptors, or
 	 * NULL; disabled: the host's do not apply to this route. */
 	const struct dag_global_ratelimit *global_ratelimit;

@@ -174,11 +174,12 @@ same_ci(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
-/* o, unless the object was not loaded from a file (unit tests). */
+/* o, unless it is NULL (no such value) or the object was not loaded
+ * from a file (unit tests). */
 const struct origin *
 proxy_origin_or(const struct origin *o, const struct origin *fallback)
 {
-	return o->file != NULL ? o : fallback;
+	return o != NULL && o->file != NULL ? o : fallback;
 }
 
 /* Contour's headerMatchConditionsValid over the whole chain; a regex
@@ -194,7 +195,7 @@ proxy_header_conditions_problem(struct builder *b, const struct cond_list *cl,
 		if (h == NULL)
 			continue;
 		if (h->regex != NULL && (why = policy_regex_check(b, h->regex)) != NULL) {
-			*at = proxy_origin_or(&h->regex_origin, *at);
+			*at = proxy_origin_or(h->regex_origin, *at);
 			return arena_printf(b->arena, "invalid regular expression "
 			    "specified for 'regex' condition: \"%s\": %s", h->regex, why);
 		}
@@ -236,7 +237,7 @@ proxy_query_conditions_problem(struct builder *b, const struct cond_list *cl,
 		if (q == NULL)
 			continue;
 		if (q->regex != NULL && (why = policy_regex_check(b, q->regex)) != NULL) {
-			*at = proxy_origin_or(&q->regex_origin, *at);
+			*at = proxy_origin_or(q->regex_origin, *at);
 			return arena_printf(b->arena, "invalid regular expression "
 			    "specified for 'regex' condition: \"%s\": %s", q->regex, why);
 		}

@@ -149,7 +149,7 @@ route_regex_problem(struct builder *b, const struct hp_route *hr,
 	*at = &hr->origin;
 	for (size_t i = 0; i < hr->nconditions; i++)
 		if (hr->conditions[i].regex != NULL)
-			*at = proxy_origin_or(&hr->conditions[i].regex_origin,
+			*at = proxy_origin_or(hr->conditions[i].regex_origin,
 			    &hr->origin);
 	return arena_printf(b->arena, "invalid regular expression \"%s\": %s",
 	    re, why);

@@ -19,15 +19,18 @@
 /* Where a `regex:` value is: RE2 errors found by the DAG point at it. */
 static void
 kinds_regex_origin(struct schema_ctx *ctx, const struct ynode *map,
-    struct origin *out)
+    const struct origin **out)
 {
 	const struct ynode *v = ynode_get(map, "regex");
+	struct origin *o;
 
 	if (v == NULL)
 		return;
-	out->file = ctx->file;
-	out->line = v->line;
-	out->col = v->col;
+	o = arena_alloc(ctx->arena, sizeof *o);
+	o->file = ctx->file;
+	o->line = v->line;
+	o->col = v->col;
+	*out = o;
 }
 
 /* Contour: a header condition is exactly one test on one header. */

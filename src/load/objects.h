@@ -53,14 +53,18 @@ struct obj_meta {
 
 /* --- HTTPProxy (projectcontour.io/v1) --------------------------------- */
 
+/* The bools together after the pointers: no padding between them (a bench
+ * file holds five of these; tests/unit/load_test bounds the size). */
 struct hp_header_match {
 	char *name;
-	bool present, notpresent;
 	char *exact, *notexact, *contains, *notcontains, *regex;
-	bool ignore_case;
 	struct origin origin;
+	/* Of the `regex:` value, NULL without one: most conditions have no
+	 * regex, and a pointer takes half an origin. */
+	const struct origin *regex_origin;
+	bool present, notpresent;
+	bool ignore_case;
 	bool treat_missing_as_empty; /* notexact / notcontains only */
-	struct origin regex_origin; /* of the `regex:` value, when set */
 };
 
 /* queryParameter: exactly one test on one parameter. */
@@ -70,7 +74,9 @@ struct hp_query_match {
 	bool present;
 	bool ignore_case;
 	struct origin origin;
-	struct origin regex_origin; /* of the `regex:` value, when set */
+	/* Of the `regex:` value, NULL without one: most conditions have no
+	 * regex, and a pointer takes half an origin. */
+	const struct origin *regex_origin;
 };
 
 struct hp_condition {
@@ -78,7 +84,9 @@ struct hp_condition {
 	struct hp_header_match *header; /* NULL unless `header:` given */
 	struct origin origin;
 	struct hp_query_match *query; /* NULL unless `queryParameter:` given */
-	struct origin regex_origin; /* of the `regex:` value, when set */
+	/* Of the `regex:` value, NULL without one: most conditions have no
+	 * regex, and a pointer takes half an origin. */
+	const struct origin *regex_origin;
 };
 
 struct hp_header_value {
@@ -116,20 +124,22 @@ struct hp_slow_start {
 	struct origin origin;
 };
 
+/* Four-byte and one-byte members together: no padding between the
+ * pointers (tests/unit/load_test bounds the size). */
 struct hp_service {
 	char *name;
 	int32_t port;
 	uint32_t weight;
-	bool has_weight;
 	struct origin origin;
 	char *protocol; /* h2, h2c, tls; NULL: from the Service's annotations */
-	bool mirror;
 	struct hp_headers_policy *request_headers, *response_headers;
 	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
 	struct hp_slow_start *slow_start;
-	int32_t health_port; /* 0: health checks use port */
 	struct hp_cookie_rewrite *cookie_rewrites;
 	size_t ncookie_rewrites;
+	int32_t health_port; /* 0: health checks use port */
+	bool has_weight;
+	bool mirror;
 };
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */

@@ -650,14 +650,18 @@ test_dot_escaping(void **state)
 {
 	struct dag_endpoint eps[] = { { "10.0.0.1", 80 } };
 	struct dag_endpoints e = { "ns/svc\"x/80", eps, 1 };
-	struct dag_cluster cl = { "ns/svc\"x/80/abc", "ns", "svc", 80, &e };
+	struct dag_cluster cl = { .name = "ns/svc\"x/80/abc", .namespace = "ns",
+		.service = "svc", .port = 80, .endpoints = &e };
 	struct dag_cluster *clusters[] = { &cl };
 	struct dag_endpoints *endpoints[] = { &e };
-	struct dag_header_match hm = { "x-evil", DAG_HEADER_EXACT, "a\"b\\c\nd", false, false };
+	struct dag_header_match hm = { .name = "x-evil", .kind = DAG_HEADER_EXACT,
+		.value = "a\"b\\c\nd" };
 	struct dag_weighted_cluster wc[] = { { &cl, 90 }, { &cl, 10 } };
 	struct dag_route routes[] = {
-		{ DAG_PATH_PREFIX, "/a\\b", &hm, 1, wc, 2, 0, 0 },
-		{ DAG_PATH_EXACT, "/down", NULL, 0, NULL, 0, 503, 1 },
+		{ .path_kind = DAG_PATH_PREFIX, .path = "/a\\b", .headers = &hm,
+		  .nheaders = 1, .clusters = wc, .nclusters = 2, .order = 0 },
+		{ .path_kind = DAG_PATH_EXACT, .path = "/down", .direct_status = 503,
+		  .order = 1 },
 	};
 	struct dag_vhost vh = { "q\"uote.example.com", "ns", "p", routes, 2 };
 	struct dag dag;
