@@ -433,6 +433,55 @@ check_case(const char *input, const struct cairn_config *cfg,
 	source_dir_close(sd);
 }
 
+/* check_case on every golden input whose case name want accepts (every
+ * one without want), with CAIRN_DAG_VERIFY set if dag_verify: how many.
+ * Skips the test without the golden tree. */
+static size_t
+check_cases(bool (*want)(const char *name), bool dag_verify)
+{
+	char *dir = golden_dir();
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct dirent *de;
+	size_t cases = 0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		free(dir);
+		skip();
+	}
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	if (dag_verify)
+		setenv("CAIRN_DAG_VERIFY", "1", 1);
+	while ((de = readdir(d)) != NULL) {
+		char *input = xasprintf("%s/%s/input", dir, de->d_name);
+		struct stat st;
+
+		if (de->d_name[0] != '.' && stat(input, &st) == 0 &&
+		    S_ISDIR(st.st_mode) && (want == NULL || want(de->d_name))) {
+			check_case(input, &cfg, &to);
+			cases++;
+		}
+		free(input);
+	}
+	if (dag_verify)
+		unsetenv("CAIRN_DAG_VERIFY");
+	closedir(d);
+	free(dir);
+	config_free(&cfg);
+	return cases;
+}
+
+/* The cases with Ingresses or Gateway API objects: the others' lookups
+ * are checked by the golden replay. */
+static bool
+case_has_lookups(const char *name)
+{
+	return strstr(name, "ingress") != NULL ||
+	    strncmp(name, "gateway", 7) == 0;
+}
+
 /* The changes check_case makes (a host or a namespace edited in one
  * place) reach lookups object_keys must cover (an Ingress's TLS host no
  * rule names any more, a Gateway's backend client certificate in
@@ -442,73 +491,15 @@ check_case(const char *input, const struct cairn_config *cfg,
 static void
 test_verify_keys_of_changed_cases(void **state)
 {
-	char *dir = golden_dir();
-	struct cairn_config cfg;
-	struct translate_options to;
-	struct dirent *de;
-	DIR *d;
-
 	(void)state;
-	config_init_defaults(&cfg);
-	translate_options_init(&to);
-	d = opendir(dir);
-	if (d == NULL) {
-		free(dir);
-		config_free(&cfg);
-		skip();
-	}
-	setenv("CAIRN_DAG_VERIFY", "1", 1);
-	while ((de = readdir(d)) != NULL) {
-		char *input = xasprintf("%s/%s/input", dir, de->d_name);
-		struct stat st;
-
-		/* The cases with Ingresses or Gateway API objects: the
-		 * others' lookups are checked by the golden replay. */
-		if (de->d_name[0] != '.' && stat(input, &st) == 0 &&
-		    S_ISDIR(st.st_mode) && (strstr(de->d_name, "ingress") ||
-		    strncmp(de->d_name, "gateway", 7) == 0))
-			check_case(input, &cfg, &to);
-		free(input);
-	}
-	unsetenv("CAIRN_DAG_VERIFY");
-	closedir(d);
-	free(dir);
-	config_free(&cfg);
+	check_cases(case_has_lookups, true);
 }
 
 static void
 test_cache_matches_fresh_translation(void **state)
 {
-	char *dir = golden_dir();
-	struct cairn_config cfg;
-	struct translate_options to;
-	struct dirent *de;
-	size_t cases = 0;
-	DIR *d;
-
 	(void)state;
-	config_init_defaults(&cfg);
-	translate_options_init(&to);
-	d = opendir(dir);
-	if (d == NULL) {
-		free(dir);
-		skip();
-	}
-	while ((de = readdir(d)) != NULL) {
-		char *input = xasprintf("%s/%s/input", dir, de->d_name);
-		struct stat st;
-
-		if (de->d_name[0] != '.' && stat(input, &st) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			check_case(input, &cfg, &to);
-			cases++;
-		}
-		free(input);
-	}
-	closedir(d);
-	free(dir);
-	config_free(&cfg);
-	assert_true(cases > 10);
+	assert_true(check_cases(NULL, false) > 10);
 	print_message("%zu groups reused\n", groups_reused);
 	assert_true(groups_reused > 500);
 	print_message("%zu of %zu resources found in order\n",
