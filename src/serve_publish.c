@@ -92,13 +92,15 @@ serve_drop_build(struct serve *s)
 	serve_keep_build(s, NULL);
 }
 
-/* The kept build, if it is still the one that view was published with
- * (a reference), or NULL. */
+/* The admin thread's renderers read the kept build, if it is still the
+ * one that view was published with (a reference, or NULL), under
+ * render_rw from render_begin to render_end. */
 static struct serve_build *
-serve_build_get(struct serve *s, uint64_t build_id)
+render_begin(struct serve *s, uint64_t build_id)
 {
 	struct serve_build *b = NULL;
 
+	pthread_rwlock_rdlock(&s->render_rw);
 	pthread_mutex_lock(&s->build_mu);
 	if (s->build != NULL && s->build_id == build_id) {
 		b = s->build;
@@ -108,20 +110,21 @@ serve_build_get(struct serve *s, uint64_t build_id)
 	return b;
 }
 
-/* The admin thread's renderers: from the kept build, if it is still the
- * one that view was published with. */
+static void
+render_end(struct serve *s, struct serve_build *b)
+{
+	serve_build_unref(b);
+	pthread_rwlock_unlock(&s->render_rw);
+}
+
 json_t *
 serve_render_status(void *arg, uint64_t build_id)
 {
 	struct serve *s = arg;
-	struct serve_build *b;
-	json_t *out = NULL;
+	struct serve_build *b = render_begin(s, build_id);
+	json_t *out = b != NULL ? report_json(&b->r) : NULL;
 
-	pthread_rwlock_rdlock(&s->render_rw);
-	if ((b = serve_build_get(s, build_id)) != NULL)
-		out = report_json(&b->r);
-	serve_build_unref(b);
-	pthread_rwlock_unlock(&s->render_rw);
+	render_end(s, b);
 	return out;
 }
 
@@ -129,14 +132,10 @@ char *
 serve_render_dot(void *arg, uint64_t build_id)
 {
 	struct serve *s = arg;
-	struct serve_build *b;
-	char *out = NULL;
+	struct serve_build *b = render_begin(s, build_id);
+	char *out = b != NULL ? dag_to_dot(b->r.dag) : NULL;
 
-	pthread_rwlock_rdlock(&s->render_rw);
-	if ((b = serve_build_get(s, build_id)) != NULL)
-		out = dag_to_dot(b->r.dag);
-	serve_build_unref(b);
-	pthread_rwlock_unlock(&s->render_rw);
+	render_end(s, b);
 	return out;
 }
 

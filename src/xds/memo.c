@@ -197,13 +197,16 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 	arena_release(&t->arena, &mark);
 }
 
-void
-memo_emit_named(struct translation *t, enum memo_kind k, const void *vhost,
-    const char *name, const void *obj, memo_make_fn *make,
-    enum xds_type type, bool named_only)
+/* The named resource's key (0 without a cache) and its blob: the
+ * table's (borrowed, *owned false) or made and kept by key (the caller's
+ * reference, *owned true); NULL when make makes nothing. */
+static struct xds_blob *
+memo_named_find(struct translation *t, enum memo_kind k, const void *vhost,
+    const char *name, const void *obj, memo_make_fn *make, uint64_t *keyp,
+    bool *flagp, bool *owned)
 {
 	struct arena_mark mark;
-	struct xds_blob *b;
+	struct xds_blob *b = NULL;
 	const char *rname = NULL;
 	ProtobufCMessage *m;
 	uint64_t key = 0;
@@ -217,13 +220,13 @@ memo_emit_named(struct translation *t, enum memo_kind k, const void *vhost,
 			key = translation_key_combine(key,
 			    translation_key_name(t, "name", name));
 	}
+	*keyp = key;
 	if ((b = translation_cache_get(t, key, &flag)) != NULL) {
-		/* Making it had a side effect: so has reusing it. Lent: the
-		 * table holds it. */
+		/* Making it had a side effect: so has reusing it. */
 		t->proxyless_no_cluster |= flag;
-		snapshot_builder_lend_blob(t->out, type, b, named_only,
-		    t->cache->keep, SIZE_MAX);
-		return;
+		*flagp = flag;
+		*owned = false;
+		return b;
 	}
 	mark = arena_mark(&t->arena);
 	saved = t->proxyless_no_cluster;
@@ -232,11 +235,34 @@ memo_emit_named(struct translation *t, enum memo_kind k, const void *vhost,
 		b = translation_pack(t, rname, m);
 		flag = t->proxyless_no_cluster;
 		translation_cache_put(t, key, b, flag);
-		snapshot_builder_add_blob(t->out, type, b, named_only);
-		xds_blob_unref(b);
 	}
 	t->proxyless_no_cluster |= saved;
 	arena_release(&t->arena, &mark);
+	*flagp = flag;
+	*owned = true;
+	return b;
+}
+
+void
+memo_emit_named(struct translation *t, enum memo_kind k, const void *vhost,
+    const char *name, const void *obj, memo_make_fn *make,
+    enum xds_type type, bool named_only)
+{
+	struct xds_blob *b;
+	uint64_t key;
+	bool flag, owned;
+
+	b = memo_named_find(t, k, vhost, name, obj, make, &key, &flag, &owned);
+	if (b == NULL)
+		return;
+	if (owned) {
+		snapshot_builder_add_blob(t->out, type, b, named_only);
+		xds_blob_unref(b);
+	} else {
+		/* Lent: the table holds it. */
+		snapshot_builder_lend_blob(t->out, type, b, named_only,
+		    t->cache->keep, SIZE_MAX);
+	}
 }
 
 /* memo_emit_named, looked for in order first: id is the target's own
@@ -249,12 +275,9 @@ memo_emit_named_seq(struct translation *t, enum memo_kind k, const void *id,
     const void *vhost, const char *name, const void *obj, memo_make_fn *make,
     enum xds_type type, bool named_only)
 {
-	struct arena_mark mark;
 	struct xds_blob *b;
-	const char *rname = NULL;
-	ProtobufCMessage *m;
 	uint64_t key = 0;
-	bool flag = false, saved;
+	bool flag = false, owned;
 
 	if ((b = translation_seq_take(t, k, id, &key, &flag, NULL)) != NULL) {
 		t->proxyless_no_cluster |= flag;
@@ -262,30 +285,9 @@ memo_emit_named_seq(struct translation *t, enum memo_kind k, const void *id,
 		translation_seq_put(t, k, id, key, b, flag, true);
 		return;
 	}
-	if (t->cache != NULL) {
-		key = k == MEMO_API_LISTENER ?
-		    translation_key_name(t, "listener/api", name) :
-		    memo_key(t, k, vhost);
-		if (key != 0)
-			key = translation_key_combine(key,
-			    translation_key_name(t, "name", name));
-	}
-	if ((b = translation_cache_get(t, key, &flag)) != NULL) {
-		t->proxyless_no_cluster |= flag;
-		snapshot_builder_add_blob(t->out, type, b, named_only);
-		translation_seq_put(t, k, id, key, b, flag, false);
+	b = memo_named_find(t, k, vhost, name, obj, make, &key, &flag, &owned);
+	if (b == NULL)
 		return;
-	}
-	mark = arena_mark(&t->arena);
-	saved = t->proxyless_no_cluster;
-	t->proxyless_no_cluster = false;
-	if ((m = make(t, obj, &rname)) != NULL) {
-		b = translation_pack(t, rname, m);
-		flag = t->proxyless_no_cluster;
-		translation_cache_put(t, key, b, flag);
-		snapshot_builder_add_blob(t->out, type, b, named_only);
-		translation_seq_put(t, k, id, key, b, flag, true);
-	}
-	t->proxyless_no_cluster |= saved;
-	arena_release(&t->arena, &mark);
+	snapshot_builder_add_blob(t->out, type, b, named_only);
+	translation_seq_put(t, k, id, key, b, flag, owned);
 }

@@ -324,6 +324,25 @@ xds_keep_pending(const struct xds_keep *k)
 	return n;
 }
 
+/* A set's item for blob: its bytes, name and versions are the blob's
+ * (given to the snapshot or lent to it). */
+static struct xds_resource
+blob_item(const struct xds_blob *blob, bool named_only)
+{
+	struct xds_resource r = {
+		.name = blob->name,
+		.version = blob->version,
+		.bytes = blob->bytes,
+		.len = blob->len,
+		.named_only = named_only,
+		.endpoints = blob->endpoints,
+		.entry = blob->entry,
+	};
+
+	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
+	return r;
+}
+
 void
 snapshot_builder_add_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only)
@@ -337,17 +356,8 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 {
 	struct snapshot *s = b->snap;
 	struct xds_resource_set *set = &s->types[type];
-	struct xds_resource r = {
-		.name = blob->name,
-		.version = blob->version,
-		.bytes = blob->bytes,
-		.len = blob->len,
-		.named_only = named_only,
-		.endpoints = blob->endpoints,
-		.entry = blob->entry,
-	};
+	struct xds_resource r = blob_item(blob, named_only);
 
-	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
 	ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, blob);
 	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
 	builder_added(b, type, SIZE_MAX);
@@ -423,16 +433,7 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 		r->named_only = named_only;
 		s->ncopied++;
 	} else {
-		*r = (struct xds_resource){
-			.name = blob->name,
-			.version = blob->version,
-			.bytes = blob->bytes,
-			.len = blob->len,
-			.named_only = named_only,
-			.endpoints = blob->endpoints,
-			.entry = blob->entry,
-		};
-		memcpy(r->version_hex, blob->version_hex, sizeof r->version_hex);
+		*r = blob_item(blob, named_only);
 	}
 	s->nlent++;
 	set->n++;

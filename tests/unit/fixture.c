@@ -13,6 +13,7 @@
 
 #include "fixture.h"
 #include "util/hash.h"
+#include "util/strbuf.h"
 #include "util/xalloc.h"
 
 void
@@ -58,6 +59,54 @@ fixture_files_remove(struct source_files *sf, const char *path)
 		sf->n--;
 		return;
 	}
+}
+
+void
+fixture_ns_file_put(struct source_files *sf, size_t i, char *data)
+{
+	char *path = xasprintf("ns-%04zu/app.yaml", i);
+
+	if (data != NULL)
+		fixture_files_set(sf, path, data);
+	else
+		fixture_files_remove(sf, path);
+	free(path);
+	free(data);
+}
+
+char *
+fixture_routes_file(const char *fqdn, size_t routes, const char *name,
+    const char *value, const char *ip)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_printf(&sb,
+	    "apiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\n"
+	    "metadata: {name: app}\n"
+	    "spec:\n"
+	    "  virtualhost: {fqdn: %s}\n"
+	    "  routes:\n", fqdn);
+	for (size_t r = 0; r < routes; r++)
+		strbuf_printf(&sb,
+		    "    - conditions: [{prefix: /r%zu}, {header: {name: %s, "
+		    "exact: %s}}]\n"
+		    "      services: [{name: s%zu, port: 80}]\n", r, name, value,
+		    r);
+	for (size_t r = 0; r < routes; r++)
+		strbuf_printf(&sb,
+		    "---\n"
+		    "apiVersion: v1\n"
+		    "kind: Service\n"
+		    "metadata: {name: s%zu}\n"
+		    "spec: {ports: [{name: http, port: 80}]}\n"
+		    "---\n"
+		    "apiVersion: v1\n"
+		    "kind: Endpoints\n"
+		    "metadata: {name: s%zu}\n"
+		    "subsets: [{addresses: [{ip: %s}], ports: [{name: "
+		    "http, port: 8080}]}]\n", r, r, ip);
+	return strbuf_detach(&sb, NULL);
 }
 
 char *

@@ -48,6 +48,17 @@ void fixture_files_set(struct source_files *sf, const char *path,
 /* Removes path from sf, if it is there. */
 void fixture_files_remove(struct source_files *sf, const char *path);
 
+/* Sets (data != NULL) or removes file ns-<i>/app.yaml of sf, as
+ * fixture_files_set and fixture_files_remove; frees data. */
+void fixture_ns_file_put(struct source_files *sf, size_t i, char *data);
+
+/* One file of a many-namespace tree (caller frees): an HTTPProxy for
+ * fqdn with `routes` routes, route r matching prefix /r<r> and header
+ * name: value, to Service s<r> (port 80), each with Endpoints at ip,
+ * port 8080. */
+char *fixture_routes_file(const char *fqdn, size_t routes, const char *name,
+    const char *value, const char *ip);
+
 /* A new empty directory /tmp/cairn-<name>-XXXXXX (caller frees the
  * string); fails the test if it cannot be made. */
 char *fixture_scratch(const char *name);

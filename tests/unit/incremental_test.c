@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fixture.h"
 #include "diff/diff.h"
 #include "pipeline.h"
 #include "source/dir.h"
@@ -432,6 +433,55 @@ check_case(const char *input, const struct cairn_config *cfg,
 	source_dir_close(sd);
 }
 
+/* check_case on every golden input whose case name want accepts (every
+ * one without want), with CAIRN_DAG_VERIFY set if dag_verify: how many.
+ * Skips the test without the golden tree. */
+static size_t
+check_cases(bool (*want)(const char *name), bool dag_verify)
+{
+	char *dir = golden_dir();
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct dirent *de;
+	size_t cases = 0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		free(dir);
+		skip();
+	}
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	if (dag_verify)
+		setenv("CAIRN_DAG_VERIFY", "1", 1);
+	while ((de = readdir(d)) != NULL) {
+		char *input = xasprintf("%s/%s/input", dir, de->d_name);
+		struct stat st;
+
+		if (de->d_name[0] != '.' && stat(input, &st) == 0 &&
+		    S_ISDIR(st.st_mode) && (want == NULL || want(de->d_name))) {
+			check_case(input, &cfg, &to);
+			cases++;
+		}
+		free(input);
+	}
+	if (dag_verify)
+		unsetenv("CAIRN_DAG_VERIFY");
+	closedir(d);
+	free(dir);
+	config_free(&cfg);
+	return cases;
+}
+
+/* The cases with Ingresses or Gateway API objects: the others' lookups
+ * are checked by the golden replay. */
+static bool
+case_has_lookups(const char *name)
+{
+	return strstr(name, "ingress") != NULL ||
+	    strncmp(name, "gateway", 7) == 0;
+}
+
 /* The changes check_case makes (a host or a namespace edited in one
  * place) reach lookups object_keys must cover (an Ingress's TLS host no
  * rule names any more, a Gateway's backend client certificate in
@@ -441,73 +491,15 @@ check_case(const char *input, const struct cairn_config *cfg,
 static void
 test_verify_keys_of_changed_cases(void **state)
 {
-	char *dir = golden_dir();
-	struct cairn_config cfg;
-	struct translate_options to;
-	struct dirent *de;
-	DIR *d;
-
 	(void)state;
-	config_init_defaults(&cfg);
-	translate_options_init(&to);
-	d = opendir(dir);
-	if (d == NULL) {
-		free(dir);
-		config_free(&cfg);
-		skip();
-	}
-	setenv("CAIRN_DAG_VERIFY", "1", 1);
-	while ((de = readdir(d)) != NULL) {
-		char *input = xasprintf("%s/%s/input", dir, de->d_name);
-		struct stat st;
-
-		/* The cases with Ingresses or Gateway API objects: the
-		 * others' lookups are checked by the golden replay. */
-		if (de->d_name[0] != '.' && stat(input, &st) == 0 &&
-		    S_ISDIR(st.st_mode) && (strstr(de->d_name, "ingress") ||
-		    strncmp(de->d_name, "gateway", 7) == 0))
-			check_case(input, &cfg, &to);
-		free(input);
-	}
-	unsetenv("CAIRN_DAG_VERIFY");
-	closedir(d);
-	free(dir);
-	config_free(&cfg);
+	check_cases(case_has_lookups, true);
 }
 
 static void
 test_cache_matches_fresh_translation(void **state)
 {
-	char *dir = golden_dir();
-	struct cairn_config cfg;
-	struct translate_options to;
-	struct dirent *de;
-	size_t cases = 0;
-	DIR *d;
-
 	(void)state;
-	config_init_defaults(&cfg);
-	translate_options_init(&to);
-	d = opendir(dir);
-	if (d == NULL) {
-		free(dir);
-		skip();
-	}
-	while ((de = readdir(d)) != NULL) {
-		char *input = xasprintf("%s/%s/input", dir, de->d_name);
-		struct stat st;
-
-		if (de->d_name[0] != '.' && stat(input, &st) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			check_case(input, &cfg, &to);
-			cases++;
-		}
-		free(input);
-	}
-	closedir(d);
-	free(dir);
-	config_free(&cfg);
-	assert_true(cases > 10);
+	assert_true(check_cases(NULL, false) > 10);
 	print_message("%zu groups reused\n", groups_reused);
 	assert_true(groups_reused > 500);
 	print_message("%zu of %zu resources found in order\n",
@@ -1048,88 +1040,23 @@ test_large_tree_incremental(void **state)
 	config_free(&cfg);
 }
 
-/* File i of ordered_tree: an HTTPProxy with `routes` routes to as many
- * Services (each with Endpoints) in namespace ns-<i>, host h-<fqdn>, so
+/* Puts file i of ordered_tree: an HTTPProxy with `routes` routes to as
+ * many Services (each with Endpoints) in namespace ns-<i>, host <fqdn>, so
  * that parts follow each other in the order of every DAG array (the
  * patched assembly's case). */
-static char *
-ordered_file(size_t i, const char *fqdn, size_t routes, char header)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	strbuf_printf(&sb,
-	    "apiVersion: projectcontour.io/v1\n"
-	    "kind: HTTPProxy\n"
-	    "metadata: {name: app}\n"
-	    "spec:\n"
-	    "  virtualhost: {fqdn: %s.example.com}\n"
-	    "  routes:\n", fqdn);
-	for (size_t r = 0; r < routes; r++)
-		strbuf_printf(&sb,
-		    "    - conditions: [{prefix: /r%zu}, {header: {name: x-a, "
-		    "exact: %c%zu}}]\n"
-		    "      services: [{name: s%zu, port: 80}]\n", r, header, i, r);
-	for (size_t r = 0; r < routes; r++)
-		strbuf_printf(&sb,
-		    "---\n"
-		    "apiVersion: v1\n"
-		    "kind: Service\n"
-		    "metadata: {name: s%zu}\n"
-		    "spec: {ports: [{name: http, port: 80}]}\n"
-		    "---\n"
-		    "apiVersion: v1\n"
-		    "kind: Endpoints\n"
-		    "metadata: {name: s%zu}\n"
-		    "subsets: [{addresses: [{ip: 10.1.%zu.%zu}], ports: [{name: "
-		    "http, port: 8080}]}]\n", r, r, i / 250, i % 250);
-	return strbuf_detach(&sb, NULL);
-}
-
 static void
-ordered_set(struct source_files *sf, size_t i, char *data)
+ordered_put(struct source_files *sf, size_t i, const char *fqdn, size_t routes,
+    char header)
 {
-	for (size_t k = 0; k < sf->n; k++) {
-		char *ns = xasprintf("ns-%04zu", i);
-		bool hit = strcmp(sf->files[k].ns, ns) == 0;
+	char *host = xasprintf("%s.example.com", fqdn);
+	char *value = xasprintf("%c%zu", header, i);
+	char *ip = xasprintf("10.1.%zu.%zu", i / 250, i % 250);
 
-		free(ns);
-		if (!hit)
-			continue;
-		free(sf->files[k].data);
-		sf->files[k].data = data;
-		sf->files[k].len = strlen(data);
-		sf->files[k].hash = hash_bytes(data, sf->files[k].len);
-		return;
-	}
-	{
-		struct source_file f = { 0 };
-
-		f.path = xasprintf("ns-%04zu/app.yaml", i);
-		f.ns = xasprintf("ns-%04zu", i);
-		f.data = data;
-		f.len = strlen(data);
-		f.hash = hash_bytes(data, f.len);
-		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
-		qsort(sf->files, sf->n, sizeof sf->files[0], source_file_path_cmp);
-	}
-}
-
-static void
-ordered_remove(struct source_files *sf, size_t i)
-{
-	char *path = xasprintf("ns-%04zu/app.yaml", i);
-
-	for (size_t k = 0; k < sf->n; k++)
-		if (strcmp(sf->files[k].path, path) == 0) {
-			free(sf->files[k].path);
-			free(sf->files[k].ns);
-			free(sf->files[k].data);
-			memmove(&sf->files[k], &sf->files[k + 1],
-			    (sf->n - k - 1) * sizeof sf->files[0]);
-			sf->n--;
-			break;
-		}
-	free(path);
+	fixture_ns_file_put(sf, i,
+	    fixture_routes_file(host, routes, "x-a", value, ip));
+	free(host);
+	free(value);
+	free(ip);
 }
 
 /* The DAG patched from the last assembly (runs of unchanged parts copied
@@ -1166,7 +1093,7 @@ test_patched_assembly_random(void **state)
 
 		routes[i] = 1 + i % 3;
 		snprintf(fqdn, sizeof fqdn, "h-%04zu", i);
-		ordered_set(&sf, i, ordered_file(i, fqdn, routes[i], 'v'));
+		ordered_put(&sf, i, fqdn, routes[i], 'v');
 	}
 	build_and_compare(p, &sf, &cfg, &to, "ordered tree");
 	for (int step = 0; step < steps; step++) {
@@ -1182,32 +1109,30 @@ test_patched_assembly_random(void **state)
 		switch (what) {
 		case 0: /* one route's header */
 		case 1:
-			ordered_set(&sf, i, ordered_file(i, fqdn, routes[i],
-			    (char)('a' + step % 26)));
+			ordered_put(&sf, i, fqdn, routes[i],
+			    (char)('a' + step % 26));
 			break;
 		case 2: /* more or fewer routes, Services, Endpoints */
 			routes[i] = 1 + (routes[i] + 1) % 4;
-			ordered_set(&sf, i, ordered_file(i, fqdn, routes[i], 'v'));
+			ordered_put(&sf, i, fqdn, routes[i], 'v');
 			break;
 		case 3: /* a file gone (or back) */
 			if (i % 2 == 0)
-				ordered_remove(&sf, i);
+				fixture_ns_file_put(&sf, i, NULL);
 			else
-				ordered_set(&sf, i, ordered_file(i, fqdn,
-				    routes[i], 'v'));
+				ordered_put(&sf, i, fqdn, routes[i], 'v');
 			break;
 		case 4: /* a host out of order, then in order again */
-			ordered_set(&sf, i, ordered_file(i, "a-moved", routes[i],
-			    'v'));
+			ordered_put(&sf, i, "a-moved", routes[i], 'v');
 			what_s = xasprintf("step %d: file %zu moved", step, i);
 			build_and_compare(p, &sf, &cfg, &to, what_s);
 			free(what_s);
-			ordered_set(&sf, i, ordered_file(i, fqdn, routes[i], 'v'));
+			ordered_put(&sf, i, fqdn, routes[i], 'v');
 			break;
 		default: /* a new file at the end */
 			snprintf(fqdn, sizeof fqdn, "h-%04zu", n);
 			routes[n] = 2;
-			ordered_set(&sf, n, ordered_file(n, fqdn, routes[n], 'v'));
+			ordered_put(&sf, n, fqdn, routes[n], 'v');
 			if (n + 1 < sizeof routes / sizeof routes[0])
 				n++;
 			break;

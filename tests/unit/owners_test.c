@@ -16,6 +16,7 @@
 #include "../../src/config.h"
 #include "dag/dag.h"
 #include "dag/owners.h"
+#include "fixture.h"
 #include "pipeline.h"
 #include "source/source.h"
 #include "util/hash.h"
@@ -296,36 +297,14 @@ test_config(void **state)
 	"apiVersion: v1\nkind: Service\nmetadata: {name: pg}\n" \
 	"spec: {ports: [{port: 5432}]}\n"
 
+/* Sets (data != NULL) or removes path. */
 static void
 files_set(struct source_files *sf, const char *path, const char *data)
 {
-	struct source_file f = { 0 };
-	size_t i;
-
-	for (i = 0; i < sf->n; i++)
-		if (strcmp(sf->files[i].path, path) == 0) {
-			free(sf->files[i].path);
-			free(sf->files[i].ns);
-			free(sf->files[i].data);
-			memmove(&sf->files[i], &sf->files[i + 1],
-			    (sf->n - i - 1) * sizeof sf->files[0]);
-			sf->n--;
-			break;
-		}
-	if (data == NULL)
-		return;
-	f.path = xstrdup(path);
-	f.ns = source_namespace_of(path);
-	f.data = xstrdup(data);
-	f.len = strlen(data);
-	f.hash = hash_bytes(data, f.len);
-	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
-	for (i = sf->n - 1; i > 0 && strcmp(sf->files[i - 1].path, sf->files[i].path) > 0; i--) {
-		struct source_file tmp = sf->files[i];
-
-		sf->files[i] = sf->files[i - 1];
-		sf->files[i - 1] = tmp;
-	}
+	if (data != NULL)
+		fixture_files_set(sf, path, data);
+	else
+		fixture_files_remove(sf, path);
 }
 
 static const struct dag_object_status *

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "fixture.h"
 #include "pipeline.h"
 #include "util/hash.h"
 #include "util/strbuf.h"
@@ -161,81 +162,15 @@ test_copy_only_same_blob(void **state)
 static char *
 tree_file(size_t i, size_t routes, unsigned v)
 {
-	struct strbuf sb = STRBUF_INIT;
+	char *fqdn = xasprintf("h-%04zu.example.com", i);
+	char *value = xasprintf("v%u", v);
+	char *ip = xasprintf("10.2.%zu.%u", i % 250, 1 + v % 200);
+	char *out = fixture_routes_file(fqdn, routes, "x-v", value, ip);
 
-	strbuf_printf(&sb,
-	    "apiVersion: projectcontour.io/v1\n"
-	    "kind: HTTPProxy\n"
-	    "metadata: {name: app}\n"
-	    "spec:\n"
-	    "  virtualhost: {fqdn: h-%04zu.example.com}\n"
-	    "  routes:\n", i);
-	for (size_t r = 0; r < routes; r++)
-		strbuf_printf(&sb,
-		    "    - conditions: [{prefix: /r%zu}, {header: {name: x-v, "
-		    "exact: v%u}}]\n"
-		    "      services: [{name: s%zu, port: 80}]\n", r, v, r);
-	for (size_t r = 0; r < routes; r++)
-		strbuf_printf(&sb,
-		    "---\n"
-		    "apiVersion: v1\n"
-		    "kind: Service\n"
-		    "metadata: {name: s%zu}\n"
-		    "spec: {ports: [{name: http, port: 80}]}\n"
-		    "---\n"
-		    "apiVersion: v1\n"
-		    "kind: Endpoints\n"
-		    "metadata: {name: s%zu}\n"
-		    "subsets: [{addresses: [{ip: 10.2.%zu.%u}], ports: [{name: "
-		    "http, port: 8080}]}]\n", r, r, i % 250, 1 + v % 200);
-	return strbuf_detach(&sb, NULL);
-}
-
-static int
-file_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct source_file *)a)->path,
-	    ((const struct source_file *)b)->path);
-}
-
-/* Puts (data != NULL) or removes file i of sf. */
-static void
-tree_set(struct source_files *sf, size_t i, char *data)
-{
-	char *path = xasprintf("ns-%04zu/app.yaml", i);
-	size_t k;
-
-	for (k = 0; k < sf->n; k++)
-		if (strcmp(sf->files[k].path, path) == 0)
-			break;
-	if (k < sf->n) {
-		free(sf->files[k].data);
-		free(path);
-		if (data == NULL) {
-			free(sf->files[k].path);
-			free(sf->files[k].ns);
-			memmove(&sf->files[k], &sf->files[k + 1],
-			    (sf->n - k - 1) * sizeof sf->files[0]);
-			sf->n--;
-			return;
-		}
-	} else {
-		struct source_file f = { 0 };
-
-		if (data == NULL) {
-			free(path);
-			return;
-		}
-		f.path = path;
-		f.ns = xasprintf("ns-%04zu", i);
-		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
-		qsort(sf->files, sf->n, sizeof sf->files[0], file_cmp);
-		for (k = 0; strcmp(sf->files[k].path, f.path) != 0; k++)
-			;
-	}
-	sf->files[k].data = data;
-	sf->files[k].len = strlen(data);
-	sf->files[k].hash = hash_bytes(data, sf->files[k].len);
+	free(fqdn);
+	free(value);
+	free(ip);
+	return out;
 }
 
 static void
@@ -327,7 +262,7 @@ test_lent_snapshots_random(void **state)
 	for (size_t i = 0; i < n; i++) {
 		routes[i] = 1 + i % 3;
 		v[i] = 0;
-		tree_set(&sf, i, tree_file(i, routes[i], v[i]));
+		fixture_ns_file_put(&sf, i, tree_file(i, routes[i], v[i]));
 	}
 	for (int step = 0; step <= steps; step++) {
 		struct build_result r;
@@ -342,17 +277,17 @@ test_lent_snapshots_random(void **state)
 		switch (step == 0 ? 9 : (rnd >> 40) % 4) {
 		case 0:
 		case 1:
-			tree_set(&sf, i, tree_file(i, routes[i], ++v[i]));
+			fixture_ns_file_put(&sf, i, tree_file(i, routes[i], ++v[i]));
 			break;
 		case 2:
 			routes[i] = 1 + routes[i] % 4;
-			tree_set(&sf, i, tree_file(i, routes[i], v[i]));
+			fixture_ns_file_put(&sf, i, tree_file(i, routes[i], v[i]));
 			break;
 		case 3: /* gone, or back */
-			tree_set(&sf, i, i % 2 == 0 ? NULL :
+			fixture_ns_file_put(&sf, i, i % 2 == 0 ? NULL :
 			    tree_file(i, routes[i], v[i]));
 			if (i % 2 == 0 && step % 3 == 0)
-				tree_set(&sf, i, tree_file(i, routes[i], v[i]));
+				fixture_ns_file_put(&sf, i, tree_file(i, routes[i], v[i]));
 			break;
 		default:
 			break;
@@ -417,10 +352,10 @@ test_memo_blobs_outlive_memo(void **state)
 	diag_list_init(&sf.diags);
 	sf.revision = xstrdup("outlive");
 	for (size_t i = 0; i < 20; i++)
-		tree_set(&sf, i, tree_file(i, 2, 0));
+		fixture_ns_file_put(&sf, i, tree_file(i, 2, 0));
 	pipeline_build(p, &sf, &cfg, &to, &r);
 	build_result_free(&r);
-	tree_set(&sf, 3, tree_file(3, 2, 1));
+	fixture_ns_file_put(&sf, 3, tree_file(3, 2, 1));
 	pipeline_build(p, &sf, &cfg, &to, &first);
 	/* Every item of a cached translation is a blob's. */
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
@@ -436,7 +371,7 @@ test_memo_blobs_outlive_memo(void **state)
 	 * first snapshot's blobs, then the pipeline goes. */
 	for (unsigned k = 2; k < 6; k++) {
 		for (size_t i = 0; i < 20; i++)
-			tree_set(&sf, i, i % 5 == 0 && k > 3 ? NULL :
+			fixture_ns_file_put(&sf, i, i % 5 == 0 && k > 3 ? NULL :
 			    tree_file(i, 1 + k % 3, k));
 		pipeline_build(p, &sf, &cfg, &to, &r);
 		build_result_free(&r);
