@@ -63,11 +63,23 @@ struct gw_memo_slot {
 	const struct gw_kept *kept;
 };
 
+/* One kind's objects in the order of the last build that sorted them
+ * (gw_memo_order_sorted): each object by its address and its file
+ * version, which together name it for as long as that version lives
+ * (versions are never reused); the addresses are compared, never read. */
+struct gw_memo_order {
+	uintptr_t *objs;
+	uint64_t *units;
+	size_t n, cap;
+};
+
 struct gw_memo {
 	struct gw_memo_slot *slots; /* open addressing, cap a power of 2 */
 	size_t n, cap;
 	size_t live; /* n after the last sweep */
 	size_t resolved, kept;
+	struct gw_memo_order order[OBJ_KIND_COUNT];
+	size_t order_compared; /* pairs compared by content since asked */
 };
 
 struct gw_memo *
@@ -93,7 +105,60 @@ gw_memo_free(struct gw_memo *m)
 	if (m == NULL)
 		return;
 	gw_memo_clear(m);
+	for (size_t k = 0; k < OBJ_KIND_COUNT; k++) {
+		free(m->order[k].objs);
+		free(m->order[k].units);
+	}
 	free(m);
+}
+
+bool
+gw_memo_order_sorted(struct gw_memo *m, enum obj_kind kind,
+    struct object *const *arr, const uint64_t *units, size_t n,
+    int (*cmp)(const void *, const void *))
+{
+	const struct gw_memo_order *o = &m->order[kind];
+
+	for (size_t i = 1; i < n; i++) {
+		/* Both neighbours where the last order had them: that order
+		 * was sorted, so they are. */
+		if (i < o->n && o->objs[i] == (uintptr_t)arr[i] &&
+		    o->units[i] == units[i] &&
+		    o->objs[i - 1] == (uintptr_t)arr[i - 1] &&
+		    o->units[i - 1] == units[i - 1])
+			continue;
+		m->order_compared++;
+		if (cmp(&arr[i - 1], &arr[i]) > 0)
+			return false;
+	}
+	return true;
+}
+
+void
+gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
+    struct object *const *arr, const uint64_t *units, size_t n)
+{
+	struct gw_memo_order *o = &m->order[kind];
+
+	if (n > o->cap) {
+		o->cap = n + n / 8;
+		o->objs = xreallocarray(o->objs, o->cap, sizeof *o->objs);
+		o->units = xreallocarray(o->units, o->cap, sizeof *o->units);
+	}
+	for (size_t i = 0; i < n; i++)
+		o->objs[i] = (uintptr_t)arr[i];
+	if (n > 0)
+		memcpy(o->units, units, n * sizeof *units);
+	o->n = n;
+}
+
+size_t
+gw_memo_take_order_compared(struct gw_memo *m)
+{
+	size_t n = m->order_compared;
+
+	m->order_compared = 0;
+	return n;
 }
 
 void
