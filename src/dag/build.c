@@ -444,22 +444,25 @@ dag_kind_sort(struct builder *b, enum obj_kind kind, struct object **arr,
     size_t n, int (*cmp)(const void *, const void *))
 {
 	const uint64_t *units = b->kind_units[kind];
+	struct object **in = NULL;
 
 	if (units != NULL) {
 		/* A group's files come in the same order build after build:
-		 * a changed file's objects are mostly where its old ones were,
-		 * and only their neighbours are compared. */
-		if (gw_memo_order_sorted(b->gw_memo, kind, arr, units, n, cmp)) {
-			gw_memo_order_keep(b->gw_memo, kind, arr, units, n);
+		 * a changed file's objects take its old ones' places. */
+		if (gw_memo_order_patch(b->gw_memo, kind, arr, units, n, cmp,
+		    &b->scratch))
 			return;
-		}
-		/* The sort below moves arr away from units. */
-		gw_memo_order_keep(b->gw_memo, kind, NULL, NULL, 0);
+		in = ARENA_ARRAY(&b->scratch, struct object *, n + 1);
+		if (n > 0)
+			memcpy(in, arr, n * sizeof *arr);
 	}
 	/* Files come in path order, and most trees keep a namespace's
 	 * objects together: only each namespace's are sorted then. */
 	sorted_sort_grouped(arr, n, sizeof arr[0], cmp,
 	    dag_object_namespace_cmp);
+	if (units != NULL)
+		gw_memo_order_keep(b->gw_memo, kind, in, units, arr, n,
+		    &b->scratch);
 }
 
 /* Gather objects of one kind, sorted by namespace/name, each with a

@@ -196,18 +196,20 @@ void gw_memo_take_stats(struct gw_memo *m, size_t *resolved, size_t *kept);
  * dead may be a quarter of them (a changed route leaves its old one). */
 void gw_memo_sweep(struct gw_memo *m, bool (*live)(void *ctx, uint64_t unit),
     void *ctx);
-/* arr (n objects of kind, each with its file version in units) is in
- * cmp's order, found by comparing only the neighbours that were not
- * neighbours at the same place in the order kept last (every pair
- * compared when none was kept). */
-bool gw_memo_order_sorted(struct gw_memo *m, enum obj_kind kind,
-    struct object *const *arr, const uint64_t *units, size_t n,
-    int (*cmp)(const void *, const void *));
-/* Keeps arr (sorted, with units) as kind's order for the next build; n 0
- * forgets it. */
+/* Sorts arr (n objects of kind as collected, each with its file version
+ * in units) by cmp through the order kept last (gw_memo_order_keep): the
+ * same objects at the same places go where they went, and at most a few
+ * changed ones take their predecessors' places when they fit there
+ * strictly. false: arr untouched, to be sorted. scratch: for this call. */
+bool gw_memo_order_patch(struct gw_memo *m, enum obj_kind kind,
+    struct object **arr, const uint64_t *units, size_t n,
+    int (*cmp)(const void *, const void *), struct arena *scratch);
+/* Keeps in (n objects as collected, with units) and where sorted (their
+ * sorted order) has each, for the next build's gw_memo_order_patch. */
 void gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
-    struct object *const *arr, const uint64_t *units, size_t n);
-/* The pairs gw_memo_order_sorted compared by content since the last call. */
+    struct object *const *in, const uint64_t *units,
+    struct object *const *sorted, size_t n, struct arena *scratch);
+/* The pairs gw_memo_order_patch compared by content since the last call. */
 size_t gw_memo_take_order_compared(struct gw_memo *m);
 /* dag_build_material with HTTPRoutes through memo (see struct builder). */
 struct dag *dag_build_memo(struct object *const *objs, size_t nobjs,

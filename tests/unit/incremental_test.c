@@ -2222,14 +2222,13 @@ kept_order_route(struct source_file *f, size_t i, const char *name,
 	f->hash = hash_bytes(f->data, f->len);
 }
 
-/* The Gateway group's objects are found in order through the order the
- * last build kept (gw_memo_order_sorted): with routes named in their
- * files' order, a changed route's content costs the comparisons of its
- * neighbours alone; a route renamed out of its place (past its right
- * neighbour, onto a route's name further right: DuplicateObject, which
- * needs the duplicates side by side) is sorted again. Each build equals a
- * whole one; a check that trusted a pair with one member where it was
- * kept fails it. */
+/* The Gateway group's objects are put in order through the order the
+ * last build kept (gw_memo_order_patch): a changed route takes its old
+ * one's place at the cost of comparing it with its two neighbours; a
+ * route renamed out of its place (past its right neighbour, onto a
+ * route's name further right: DuplicateObject, which needs the
+ * duplicates side by side) is sorted again. Each build equals a whole
+ * one; a patch that skips the right neighbour fails it. */
 static void
 test_gateway_kept_order(void **state)
 {
