@@ -100,6 +100,16 @@ struct builder {
 	const struct fqdn_ledger *owners; /* first-seen order of claims, or NULL */
 	struct object *const *objs;
 	size_t nobjs;
+	/* objs split by kind in their order, made once per build (one read
+	 * of each object's kind instead of one per kind collected); NULL
+	 * for a kind the build has none of. In b->tables. */
+	struct object **kind_objs[OBJ_KIND_COUNT];
+	size_t nkind_objs[OBJ_KIND_COUNT];
+	/* Each kind_objs entry's file version (from obj_units), when the
+	 * build sorts through gw_memo's kept orders: only a group holding
+	 * Gateway API objects, which is built on the calling thread
+	 * (parts_parallel.c), while the memo is shared. Else NULL. */
+	uint64_t *kind_units[OBJ_KIND_COUNT];
 	/* Sorted by namespace/name; the first of equal names wins. */
 	struct object **services, **endpoints, **proxies, **ingresses;
 	size_t nservices, nendpoints, nproxies, ningresses;
@@ -186,6 +196,21 @@ void gw_memo_take_stats(struct gw_memo *m, size_t *resolved, size_t *kept);
  * dead may be a quarter of them (a changed route leaves its old one). */
 void gw_memo_sweep(struct gw_memo *m, bool (*live)(void *ctx, uint64_t unit),
     void *ctx);
+/* Sorts arr (n objects of kind as collected, each with its file version
+ * in units) by cmp through the order kept last (gw_memo_order_keep): the
+ * same objects at the same places go where they went, and at most a few
+ * changed ones take their predecessors' places when they fit there
+ * strictly. false: arr untouched, to be sorted. scratch: for this call. */
+bool gw_memo_order_patch(struct gw_memo *m, enum obj_kind kind,
+    struct object **arr, const uint64_t *units, size_t n,
+    int (*cmp)(const void *, const void *), struct arena *scratch);
+/* Keeps in (n objects as collected, with units) and where sorted (their
+ * sorted order) has each, for the next build's gw_memo_order_patch. */
+void gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
+    struct object *const *in, const uint64_t *units,
+    struct object *const *sorted, size_t n, struct arena *scratch);
+/* The pairs gw_memo_order_patch compared by content since the last call. */
+size_t gw_memo_take_order_compared(struct gw_memo *m);
 /* dag_build_material with HTTPRoutes through memo (see struct builder). */
 struct dag *dag_build_memo(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
@@ -214,6 +239,11 @@ int object_key_cmp(const void *key, const void *elem);
 /* The index of the first object ns/name in arr, or (size_t)-1. */
 size_t object_index(struct object *const *arr, size_t n, const char *ns,
     const char *name);
+/* Sorts arr, b->kind_objs[kind] or a copy of it made before any sort,
+ * by cmp (namespace first); through gw_memo's kept order of kind when
+ * b->kind_units[kind] is set. */
+void dag_kind_sort(struct builder *b, enum obj_kind kind, struct object **arr,
+    size_t n, int (*cmp)(const void *, const void *));
 /* arr[i] has the name of an earlier object (it lost: DuplicateObject). */
 bool dag_object_is_shadowed(struct object **arr, size_t i);
 /* dag_object_find(arr, n, ns, name) through ix (built on first use). */

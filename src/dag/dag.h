@@ -751,6 +751,10 @@ struct dag_cache_stats {
 	 * resolution of the same file with the same Gateways, Services,
 	 * Namespaces and ReferenceGrants. */
 	size_t gw_routes_resolved, gw_routes_kept;
+	/* Neighbours of the Gateway API groups' objects compared by content
+	 * to find them in order (the others were neighbours where the last
+	 * build kept them: gw_memo_order_sorted). */
+	size_t gw_order_compared;
 	/* The statuses were the last build's patched with the changed
 	 * parts' (no walk of the unchanged parts). */
 	bool statuses_patched;

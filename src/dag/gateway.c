@@ -79,16 +79,18 @@ gw_object_cmp(const void *a, const void *b)
 static struct object **
 gw_collect(struct builder *b, enum obj_kind kind, size_t *n, size_t **st)
 {
-	struct object **arr = NULL;
-	size_t cap = 0;
+	struct object **arr;
 
-	*n = 0;
-	for (size_t i = 0; i < b->nobjs; i++)
-		if (b->objs[i]->kind == kind)
-			ARENA_PUSH(b->arena, arr, *n, cap, b->objs[i]);
-	/* Mostly in namespace order already (see collect_kind). */
-	sorted_sort_grouped(arr, *n, sizeof arr[0], gw_object_cmp,
-	    dag_object_namespace_cmp);
+	*n = b->nkind_objs[kind];
+	if (st != NULL)
+		*st = NULL;
+	if (*n == 0)
+		return NULL;
+	/* Copied: the split is in b->tables, freed when the build ends, and
+	 * the gateways' arrays are read from the DAG's arena. */
+	arr = ARENA_ARRAY(b->arena, struct object *, *n);
+	memcpy(arr, b->kind_objs[kind], *n * sizeof arr[0]);
+	dag_kind_sort(b, kind, arr, *n, gw_object_cmp);
 	if (st != NULL) {
 		*st = ARENA_ARRAY(b->arena, size_t, *n + 1);
 		for (size_t i = 0; i < *n; i++)
@@ -503,10 +505,15 @@ gateways_build(struct builder *b)
 	{
 		size_t ng, *gst, cap = s.nhttproutes;
 		struct object **grpc = gw_collect(b, OBJ_GRPCROUTE, &ng, &gst);
-		size_t *sts = ARENA_ARRAY(b->arena, size_t, s.nhttproutes + ng + 1);
+		size_t *sts = s.httproute_status;
 
-		if (s.nhttproutes > 0)
-			memcpy(sts, s.httproute_status, s.nhttproutes * sizeof *sts);
+		/* Without GRPCRoutes the HTTPRoutes' statuses are the array. */
+		if (ng > 0) {
+			sts = ARENA_ARRAY(b->arena, size_t, s.nhttproutes + ng + 1);
+			if (s.nhttproutes > 0)
+				memcpy(sts, s.httproute_status,
+				    s.nhttproutes * sizeof *sts);
+		}
 		for (size_t i = 0; i < ng; i++) {
 			if (dag_object_is_shadowed(grpc, i))
 				continue;
@@ -522,9 +529,11 @@ gateways_build(struct builder *b)
 		struct object **t = gw_collect(b, OBJ_TLSROUTE, &nt, &tst);
 		struct object **c = gw_collect(b, OBJ_TCPROUTE, &nc, &cst);
 
-		s.l4routes = ARENA_ARRAY(b->arena, struct object *, nt + nc + 1);
-		s.l4route_status = ARENA_ARRAY(b->arena, size_t, nt + nc + 1);
 		cap = nt + nc + 1;
+		if (nt + nc > 0) {
+			s.l4routes = ARENA_ARRAY(b->arena, struct object *, cap);
+			s.l4route_status = ARENA_ARRAY(b->arena, size_t, cap);
+		}
 		for (size_t i = 0; i < nt + nc; i++) {
 			struct object **arr = i < nt ? t : c;
 			size_t k = i < nt ? i : i - nt;

@@ -63,11 +63,25 @@ struct gw_memo_slot {
 	const struct gw_kept *kept;
 };
 
+/* One kind's objects as the last build collected them (in objs order)
+ * and where its sort put each (gw_memo_order_patch): each object by its
+ * address and its file version, which together name it for as long as
+ * that version lives (versions are never reused); the addresses are
+ * compared, never read. */
+struct gw_memo_order {
+	uintptr_t *in;
+	uint64_t *units;
+	size_t *pos; /* in[i]'s place in the sorted array */
+	size_t n, cap;
+};
+
 struct gw_memo {
 	struct gw_memo_slot *slots; /* open addressing, cap a power of 2 */
 	size_t n, cap;
 	size_t live; /* n after the last sweep */
 	size_t resolved, kept;
+	struct gw_memo_order order[OBJ_KIND_COUNT];
+	size_t order_compared; /* pairs compared by content since asked */
 };
 
 struct gw_memo *
@@ -93,7 +107,117 @@ gw_memo_free(struct gw_memo *m)
 	if (m == NULL)
 		return;
 	gw_memo_clear(m);
+	for (size_t k = 0; k < OBJ_KIND_COUNT; k++) {
+		free(m->order[k].in);
+		free(m->order[k].units);
+		free(m->order[k].pos);
+	}
 	free(m);
+}
+
+/* At most this many objects changed places are patched in; more, and
+ * the kind is sorted again. */
+#define GW_ORDER_PATCH_MAX 8
+
+bool
+gw_memo_order_patch(struct gw_memo *m, enum obj_kind kind,
+    struct object **arr, const uint64_t *units, size_t n,
+    int (*cmp)(const void *, const void *), struct arena *scratch)
+{
+	struct gw_memo_order *o = &m->order[kind];
+	size_t changed[GW_ORDER_PATCH_MAX], nchanged = 0;
+	struct object **out;
+
+	if (n == 0 || o->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (o->in[i] != (uintptr_t)arr[i] || o->units[i] != units[i]) {
+			if (nchanged == GW_ORDER_PATCH_MAX)
+				return false;
+			changed[nchanged++] = i;
+		}
+	/* Every unchanged object is the same object at the same place of
+	 * the input, so it goes where the last sort put it; a changed one
+	 * takes its predecessor's place, and is kept there only when it is
+	 * strictly between its new neighbours (a tie is left to the sort,
+	 * which decides which of two duplicates is first). */
+	out = ARENA_ARRAY(scratch, struct object *, n);
+	for (size_t i = 0; i < n; i++)
+		out[o->pos[i]] = arr[i];
+	for (size_t c = 0; c < nchanged; c++) {
+		size_t p = o->pos[changed[c]];
+
+		if (p > 0) {
+			m->order_compared++;
+			if (cmp(&out[p - 1], &out[p]) >= 0)
+				return false;
+		}
+		if (p + 1 < n) {
+			m->order_compared++;
+			if (cmp(&out[p], &out[p + 1]) >= 0)
+				return false;
+		}
+	}
+	for (size_t c = 0; c < nchanged; c++) {
+		o->in[changed[c]] = (uintptr_t)arr[changed[c]];
+		o->units[changed[c]] = units[changed[c]];
+	}
+	memcpy(arr, out, n * sizeof *arr);
+	return true;
+}
+
+void
+gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
+    struct object *const *in, const uint64_t *units,
+    struct object *const *sorted, size_t n, struct arena *scratch)
+{
+	struct gw_memo_order *o = &m->order[kind];
+	size_t cap = 16, *slot;
+
+	o->n = 0;
+	if (n == 0)
+		return;
+	if (n > o->cap) {
+		o->cap = n + n / 8;
+		o->in = xreallocarray(o->in, o->cap, sizeof *o->in);
+		o->units = xreallocarray(o->units, o->cap, sizeof *o->units);
+		o->pos = xreallocarray(o->pos, o->cap, sizeof *o->pos);
+	}
+	/* Where each input object went: its address to its input index
+	 * (addresses are unique among a build's objects). */
+	while (cap < 2 * n)
+		cap *= 2;
+	slot = ARENA_ARRAY(scratch, size_t, cap);
+	memset(slot, 0xff, cap * sizeof *slot);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = (size_t)hash_bytes(&in[i], sizeof in[i]) & (cap - 1);
+
+		while (slot[j] != SIZE_MAX)
+			j = (j + 1) & (cap - 1);
+		slot[j] = i;
+		o->in[i] = (uintptr_t)in[i];
+	}
+	memcpy(o->units, units, n * sizeof *units);
+	for (size_t p = 0; p < n; p++) {
+		size_t j = (size_t)hash_bytes(&sorted[p], sizeof sorted[p]) &
+		    (cap - 1);
+
+		while (slot[j] != SIZE_MAX && in[slot[j]] != sorted[p])
+			j = (j + 1) & (cap - 1);
+		if (slot[j] == SIZE_MAX)
+			return; /* not a permutation of in: nothing kept */
+		o->pos[slot[j]] = p;
+	}
+	o->n = n;
+}
+
+size_t
+gw_memo_take_order_compared(struct gw_memo *m)
+{
+	size_t n = m->order_compared;
+
+	m->order_compared = 0;
+	return n;
 }
 
 void

@@ -451,10 +451,9 @@ gw_tls_policies_build(struct builder *b)
 	struct gw_tls_policies *ps = ARENA_NEW(b->arena, struct gw_tls_policies);
 	size_t cap = 0;
 
-	for (size_t i = 0; i < b->nobjs; i++)
-		if (b->objs[i]->kind == OBJ_BACKENDTLSPOLICY)
-			ARENA_PUSH(b->arena, ps->p, ps->n, cap,
-			    ((struct gw_tls_policy){ .o = b->objs[i] }));
+	for (size_t i = 0; i < b->nkind_objs[OBJ_BACKENDTLSPOLICY]; i++)
+		ARENA_PUSH(b->arena, ps->p, ps->n, cap, ((struct gw_tls_policy){
+		    .o = b->kind_objs[OBJ_BACKENDTLSPOLICY][i] }));
 	if (ps->n > 1)
 		qsort(ps->p, ps->n, sizeof ps->p[0], gw_tls_policy_cmp);
 	for (size_t i = 0; i < ps->n; i++) {

@@ -2127,6 +2127,88 @@ test_gateway_jwt_ext_tree(void **state)
 	free(dir);
 }
 
+/* Route file i of test_gateway_kept_order: HTTPRoute named name, its
+ * header value v. */
+static void
+kept_order_route(struct source_file *f, size_t i, const char *name,
+    unsigned v)
+{
+	free(f->data);
+	f->data = xasprintf("apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: HTTPRoute\n"
+	    "metadata: {name: %s}\n"
+	    "spec:\n"
+	    "  parentRefs: [{name: gw}]\n"
+	    "  hostnames: [app-%zu.example.com]\n"
+	    "  rules:\n"
+	    "  - matches: [{headers: [{name: x-a, value: v%u}]}]\n"
+	    "    backendRefs: [{name: web, port: 80}]\n", name, i, v);
+	f->len = strlen(f->data);
+	f->hash = hash_bytes(f->data, f->len);
+}
+
+/* The Gateway group's objects are put in order through the order the
+ * last build kept (gw_memo_order_patch): a changed route takes its old
+ * one's place at the cost of comparing it with its two neighbours; a
+ * route renamed out of its place (past its right neighbour, onto a
+ * route's name further right: DuplicateObject, which needs the
+ * duplicates side by side) is sorted again. Each build equals a whole
+ * one; a patch that skips the right neighbour fails it. */
+static void
+test_gateway_kept_order(void **state)
+{
+	const size_t nroutes = 64;
+	const size_t first = 2; /* gatewayclass.yaml, infra/gateway.yaml */
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct {
+		size_t route;
+		const char *name;
+		size_t most; /* comparisons, or SIZE_MAX: not counted */
+	} steps[] = {
+		{ 10, "r010", 2 },      /* content only */
+		{ 10, "r200", SIZE_MAX }, /* past every other route */
+		{ 10, "r011", SIZE_MAX }, /* its right neighbour's duplicate */
+		{ 10, "r030", SIZE_MAX }, /* a duplicate further right */
+		{ 10, "r010", SIZE_MAX }, /* back */
+		{ 10, "r010", 2 },      /* content only again */
+		{ 63, "r063", 2 },      /* the last one */
+		{ 0, "r000", 2 },       /* the first one */
+	};
+	char name[16];
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	gateway_tree(&sf, nroutes);
+	/* Names in the files' (path) order, so the group comes sorted. */
+	for (size_t i = 0; i < nroutes; i++) {
+		snprintf(name, sizeof name, "r%03zu", i);
+		assert_true(strstr(sf.files[first + i].path, "route-") != NULL);
+		kept_order_route(&sf.files[first + i], i, name, 0);
+	}
+	build_and_compare(p, &sf, &cfg, &to, "kept order: first build");
+	for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+		struct dag_cache_stats st;
+
+		kept_order_route(&sf.files[first + steps[k].route],
+		    steps[k].route, steps[k].name, (unsigned)k + 1);
+		build_and_compare(p, &sf, &cfg, &to, steps[k].name);
+		st = pipeline_dag_stats(p);
+		print_message("kept order: route %zu as %s: %zu pairs compared\n",
+		    steps[k].route, steps[k].name, st.gw_order_compared);
+		if (steps[k].most != SIZE_MAX)
+			assert_true(st.gw_order_compared <= steps[k].most);
+		/* At least the changed route's neighbours. */
+		assert_true(st.gw_order_compared >= 1);
+	}
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -2151,6 +2233,7 @@ main(void)
 		cmocka_unit_test(test_gateway_cache_verify_mode),
 		cmocka_unit_test(test_regex_limit_change),
 		cmocka_unit_test(test_object_keys_cover_golden_lookups),
+		cmocka_unit_test(test_gateway_kept_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
