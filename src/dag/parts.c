@@ -384,7 +384,9 @@ expiry_note(struct dag_cache *c, const struct dag *part)
 }
 
 /* The part of the group whose root is r (members threaded through
- * next): the cache's, or built and added. *h gets its key's hash. */
+ * next): the cache's, or built and added. *h gets its key's hash. With
+ * defer (a cold build's pool of threads), a group the cache lacks is
+ * recorded there, to be built at position at, and NULL returned. */
 static struct dag *
 group_part(struct dag_cache *c, const struct dag_unit *units,
     const size_t *next, size_t r, size_t tls_group,
