@@ -375,12 +375,17 @@ dag_secret_files(struct object *const *objs, size_t nobjs,
     const char ***paths, size_t *n, size_t *cap)
 {
 	for (size_t i = 0; i < nobjs; i++) {
-		const struct secret *s = &objs[i]->u.secret;
-		const char *f[3] = { s->certificate_file, s->private_key_file,
-			s->ca_file };
+		const struct secret *s;
+		const char *f[3];
 
+		/* The kind first: an object holds only its own kind's member
+		 * (load.c, object_size), so another kind has no secret to read. */
 		if (objs[i]->kind != OBJ_SECRET)
 			continue;
+		s = &objs[i]->u.secret;
+		f[0] = s->certificate_file;
+		f[1] = s->private_key_file;
+		f[2] = s->ca_file;
 		for (size_t k = 0; k < 3; k++) {
 			if (f[k] == NULL)
 				continue;
