@@ -132,3 +132,20 @@ fixture_rm_rf(const char *path)
 {
 	nftw(path, fixture_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+size_t
+fixture_sample(void)
+{
+	const char *env = getenv("CAIRN_TEST_SAMPLE");
+	size_t n = env != NULL ? strtoul(env, NULL, 10) : 1;
+
+	return n > 1 ? n : 1;
+}
+
+int
+fixture_sample_steps(int all)
+{
+	size_t n = fixture_sample();
+
+	return n <= (size_t)all ? all / (int)n : all;
+}

@@ -66,4 +66,12 @@ char *fixture_scratch(const char *name);
 /* Removes path and everything below it, without following links. */
 void fixture_rm_rf(const char *path);
 
+/* Under valgrind (tests/valgrind.sh sets CAIRN_TEST_SAMPLE=N) a test
+ * that replays many inputs takes every Nth: N, or 1 when unset. */
+size_t fixture_sample(void);
+
+/* The steps of a random walk of `all` steps to take: all / N (at least
+ * one), or all when N is 1 or more than all. */
+int fixture_sample_steps(int all);
+
 #endif

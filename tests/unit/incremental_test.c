@@ -443,9 +443,7 @@ check_cases(bool (*want)(const char *name), bool dag_verify)
 	struct cairn_config cfg;
 	struct translate_options to;
 	struct dirent *de;
-	size_t cases = 0, seen = 0;
-	const char *env = getenv("CAIRN_TEST_SAMPLE");
-	size_t sample = env != NULL ? strtoul(env, NULL, 10) : 1;
+	size_t cases = 0, seen = 0, sample = fixture_sample();
 	DIR *d = opendir(dir);
 
 	if (d == NULL) {
@@ -464,7 +462,7 @@ check_cases(bool (*want)(const char *name), bool dag_verify)
 		 * every Nth case: the code paths, not every tree again. */
 		if (de->d_name[0] != '.' && stat(input, &st) == 0 &&
 		    S_ISDIR(st.st_mode) && (want == NULL || want(de->d_name)) &&
-		    (sample <= 1 || seen++ % sample == 0)) {
+		    seen++ % sample == 0) {
 			check_case(input, &cfg, &to);
 			cases++;
 		}
@@ -575,8 +573,7 @@ test_object_keys_cover_golden_lookups(void **state)
 	struct translate_options to;
 	struct dirent *de;
 	size_t cases = 0, groups = 0, seen = 0;
-	const char *env = getenv("CAIRN_TEST_SAMPLE");
-	size_t sample = env != NULL ? strtoul(env, NULL, 10) : 1;
+	size_t sample = fixture_sample();
 	DIR *d;
 
 	(void)state;
@@ -629,7 +626,7 @@ test_object_keys_cover_golden_lookups(void **state)
 	    "object key\n", cases, groups);
 	config_free(&cfg);
 	free(dir);
-	assert_true(cases * (sample > 1 ? sample : 1) > 50);
+	assert_true(cases * sample > 50);
 	/* Some inputs make several groups; a sample may hold none of them. */
 	assert_true(sample > 1 ? groups >= cases : groups > cases);
 }
@@ -1083,9 +1080,7 @@ test_patched_assembly_random(void **state)
 	size_t routes[200];
 	uint64_t rnd = UINT64_C(0x9e3779b97f4a7c15);
 	/* Under valgrind (CAIRN_TEST_SAMPLE=N) the first 60 / N steps. */
-	const char *env = getenv("CAIRN_TEST_SAMPLE");
-	size_t sample = env != NULL ? strtoul(env, NULL, 10) : 1;
-	int steps = 60 / (int)(sample > 1 && sample <= 60 ? sample : 1);
+	int steps = fixture_sample_steps(60);
 
 	(void)state;
 	config_init_defaults(&cfg);

@@ -247,9 +247,7 @@ test_lent_snapshots_random(void **state)
 	size_t n = 120, routes[120], lent = 0, copied = 0, total = 0;
 	uint64_t rnd = UINT64_C(0x2545f4914f6cdd1d);
 	unsigned v[120];
-	const char *env = getenv("CAIRN_TEST_SAMPLE");
-	size_t sample = env != NULL ? strtoul(env, NULL, 10) : 1;
-	int steps = 80 / (int)(sample > 1 && sample <= 80 ? sample : 1);
+	int steps = fixture_sample_steps(80);
 
 	(void)state;
 	config_init_defaults(&cfg);
