@@ -67,6 +67,18 @@ struct xds_blob *memo_blob_borrow(struct translation *t, enum memo_kind k,
 void memo_emit(struct translation *t, enum memo_kind k, const void *obj,
     memo_make_fn *make, enum xds_type type, bool named_only);
 
+/* memo_emit of objects 0 .. n of a DAG array, object i at first + i *
+ * stride (by_ptr: an array of pointers to them): the leading objects
+ * whose resources the last translation emitted in the same order, one
+ * after the other, are taken as a block (their sequence entries moved,
+ * their snapshot items copied from the last snapshot, nothing read of
+ * them but their identity). Returns how many; 0 when the first is not
+ * such an object: the caller emits it alone (memo_emit). Hosts without
+ * routes end a run. */
+size_t memo_emit_run(struct translation *t, enum memo_kind k,
+    const void *first, size_t n, size_t stride, bool by_ptr,
+    enum xds_type type, bool named_only);
+
 /* ingress_http, assembled from its hosts' bytes: memo_http_begin, then
  * memo_http_host for each host in order, then memo_http_finish with the
  * RouteConfiguration's bytes before its hosts (head) and the field number

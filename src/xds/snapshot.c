@@ -390,6 +390,36 @@ prev_item(const struct xds_resource_set *ps, size_t put, const uint8_t *bytes,
 	return SIZE_MAX;
 }
 
+/* The snapshot lends blobs that keep's owner holds: it holds keep. */
+static void
+builder_keep(struct snapshot *s, struct xds_keep *keep)
+{
+	if (s->keep == keep)
+		return;
+	if (s->keep != NULL) {
+		/* One memo per snapshot: its keep says how long every lent
+		 * blob lives. */
+		fprintf(stderr, "cairn: snapshot: blobs lent from two memos\n");
+		abort();
+	}
+	s->keep = xds_keep_ref(keep);
+}
+
+/* Room in type's set for n more items. */
+static void
+builder_room(struct snapshot_builder *b, enum xds_type type, size_t n)
+{
+	struct xds_resource_set *set = &b->snap->types[type];
+
+	if (set->n + n <= b->cap[type])
+		return;
+	b->cap[type] = b->cap[type] ? b->cap[type] * 2 : 16;
+	if (b->cap[type] < set->n + n)
+		b->cap[type] = set->n + n;
+	set->items = xreallocarray(set->items, b->cap[type],
+	    sizeof set->items[0]);
+}
+
 size_t
 snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only, struct xds_keep *keep,
@@ -401,21 +431,8 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 	    !b->prev->arena_endpoints ? &b->prev->types[type] : NULL;
 	struct xds_resource *r;
 
-	if (s->keep != keep) {
-		if (s->keep != NULL) {
-			/* One memo per snapshot: its keep says how long
-			 * every lent blob lives. */
-			fprintf(stderr, "cairn: snapshot: blobs lent from two "
-			    "memos\n");
-			abort();
-		}
-		s->keep = xds_keep_ref(keep);
-	}
-	if (set->n == b->cap[type]) {
-		b->cap[type] = b->cap[type] ? b->cap[type] * 2 : 16;
-		set->items = xreallocarray(set->items, b->cap[type],
-		    sizeof set->items[0]);
-	}
+	builder_keep(s, keep);
+	builder_room(b, type, 1);
 	r = &set->items[set->n];
 	/* The last snapshot's item for the same blob (the same address:
 	 * the memo holds the blob, so no other has it) says everything the
@@ -439,6 +456,49 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 	set->n++;
 	builder_added(b, type, prev_at);
 	return set->n - 1;
+}
+
+size_t
+snapshot_builder_lend_run(struct snapshot_builder *b, enum xds_type type,
+    const struct snapshot *from, size_t prev_at, size_t n, bool named_only,
+    struct xds_keep *keep)
+{
+	struct snapshot *s = b->snap;
+	struct xds_resource_set *set = &s->types[type];
+	const struct xds_resource_set *ps;
+	size_t put = set->n, last = b->last_from[type];
+	uint64_t sum = 0;
+
+	if (n == 0 || from == NULL || from != b->prev || from->arena_endpoints)
+		return SIZE_MAX;
+	ps = &from->types[type];
+	if (prev_at > ps->n || n > ps->n - prev_at)
+		return SIZE_MAX;
+	builder_keep(s, keep);
+	builder_room(b, type, n);
+	/* What lend_blob copies item by item, in one pass: the run is a
+	 * slice of a finished (sorted, unique) set, so it ascends, and its
+	 * part of the type's sum is added as it is copied. */
+	for (size_t i = 0; i < n; i++) {
+		struct xds_resource *r = &set->items[put + i];
+
+		*r = ps->items[prev_at + i];
+		r->uses = NULL;
+		r->nuses = 0;
+		r->named_only = named_only;
+		sum += r->entry;
+	}
+	set->n += n;
+	b->sum[type] += sum;
+	b->last_from[type] = prev_at + n - 1;
+	s->nlent += n;
+	s->ncopied += n;
+	/* Only the first against the one before it (builder_added). */
+	if (put > 0 && !b->unordered[type] &&
+	    !(last != SIZE_MAX && last < prev_at) &&
+	    strcmp(set->items[put - 1].name, set->items[put].name) >= 0)
+		b->unordered[type] = true;
+	return put;
 }
 
 static int

@@ -182,6 +182,16 @@ void snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 size_t snapshot_builder_lend_blob(struct snapshot_builder *b,
     enum xds_type type, struct xds_blob *blob, bool named_only,
     struct xds_keep *keep, size_t prev_at);
+/* A run of the previous snapshot's items lent as a block: items
+ * prev_at .. prev_at + n of its set of type, which must be blobs that
+ * keep's owner still holds, appended in that order with named_only and
+ * their uses resolved again at finish (as snapshot_builder_lend_blob
+ * would append each). from must be the builder's previous snapshot, whose
+ * endpoints are all its blobs'. Returns where the first was put, or
+ * SIZE_MAX (nothing added) when from cannot be copied from. */
+size_t snapshot_builder_lend_run(struct snapshot_builder *b,
+    enum xds_type type, const struct snapshot *from, size_t prev_at,
+    size_t n, bool named_only, struct xds_keep *keep);
 /* The hash naming a cluster in xds_resource.uses. */
 uint64_t xds_name_hash(const char *name);
 /* Records that the Listener or RouteConfiguration (type, name) sends

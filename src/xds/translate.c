@@ -368,7 +368,17 @@ translate_clusters(struct translation *t)
 	for (size_t i = 0; i < t->dag->nclusters; i++) {
 		const struct dag_cluster *dc = t->dag->clusters[i];
 		size_t n = snapshot_builder_count(t->out, XDS_CLUSTER);
+		size_t run = memo_emit_run(t, MEMO_CLUSTER, &t->dag->clusters[i],
+		    t->dag->nclusters - i, sizeof t->dag->clusters[0], true,
+		    XDS_CLUSTER, false);
 		const char *eds;
+
+		/* A run of the last build's, copied (with its endpoints:
+		 * only what a cache keeps is copied). */
+		if (run > 0) {
+			i += run - 1;
+			continue;
+		}
 
 		/* What only Gateways use is left out by the memo
 		 * (memo_wanted), which reads dc only when it was not found
@@ -387,9 +397,36 @@ void
 translate_endpoints(struct translation *t)
 {
 	/* Gateway-only ones are left out by memo_wanted. */
-	for (size_t i = 0; i < t->dag->nendpoints; i++)
-		memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i], make_cla,
-		    XDS_ENDPOINT, false);
+	for (size_t i = 0; i < t->dag->nendpoints; i++) {
+		size_t run = memo_emit_run(t, MEMO_ENDPOINTS,
+		    &t->dag->endpoints[i], t->dag->nendpoints - i,
+		    sizeof t->dag->endpoints[0], true, XDS_ENDPOINT, false);
+
+		if (run > 0)
+			i += run - 1;
+		else
+			memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i],
+			    make_cla, XDS_ENDPOINT, false);
+	}
+}
+
+/* memo_emit of kind k for hosts from .. to with routes, runs of the last
+ * build's taken as blocks. */
+static void
+emit_hosts(struct translation *t, enum memo_kind k, size_t from, size_t to,
+    memo_make_fn *make, enum xds_type type)
+{
+	const struct dag_vhost *vh = t->dag->vhosts;
+
+	for (size_t i = from; i < to; i++) {
+		size_t run = memo_emit_run(t, k, &vh[i], to - i, sizeof vh[0],
+		    false, type, true);
+
+		if (run > 0)
+			i += run - 1;
+		else if (vh[i].nroutes > 0)
+			memo_emit(t, k, &vh[i], make, type, true);
+	}
 }
 
 static int
@@ -421,13 +458,11 @@ translate_all_listeners(struct translation *t)
 		return;
 	l = translate_http_listener(t);
 	at = hosts_before(t->dag, l->name);
-	for (size_t i = 0; i <= t->dag->nvhosts; i++) {
-		if (i == at)
-			translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
-		if (i < t->dag->nvhosts && t->dag->vhosts[i].nroutes > 0)
-			memo_emit(t, MEMO_API_LISTENER, &t->dag->vhosts[i],
-			    make_api_listener, XDS_LISTENER, true);
-	}
+	emit_hosts(t, MEMO_API_LISTENER, 0, at, make_api_listener,
+	    XDS_LISTENER);
+	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+	emit_hosts(t, MEMO_API_LISTENER, at, t->dag->nvhosts, make_api_listener,
+	    XDS_LISTENER);
 }
 
 /* The SDS Secrets, each released once serialized. */
@@ -490,13 +525,11 @@ translate_routes(struct translation *t)
 			memo_http_host(h, &t->dag->vhosts[i], make_http_vhost);
 	head = translate_http_routes_head(t, &len, &field);
 	at = hosts_before(t->dag, TRANSLATE_HTTP_ROUTES);
-	for (size_t i = 0; i <= t->dag->nvhosts; i++) {
-		if (i == at)
-			memo_http_finish(h, head, len, field);
-		if (i < t->dag->nvhosts && t->dag->vhosts[i].nroutes > 0)
-			memo_emit(t, MEMO_PROXYLESS_ROUTE, &t->dag->vhosts[i],
-			    make_proxyless_routes, XDS_ROUTE, true);
-	}
+	emit_hosts(t, MEMO_PROXYLESS_ROUTE, 0, at, make_proxyless_routes,
+	    XDS_ROUTE);
+	memo_http_finish(h, head, len, field);
+	emit_hosts(t, MEMO_PROXYLESS_ROUTE, at, t->dag->nvhosts,
+	    make_proxyless_routes, XDS_ROUTE);
 	if (t->proxyless_no_cluster)
 		translate_not_forwarded(t);
 }
