@@ -273,6 +273,8 @@ memo_emit_run(struct translation *t, enum memo_kind k, const void *first,
 		pos += m;
 		taken += m;
 		c->seq_hits += m;
+		c->run_hits += m;
+		c->runs++;
 	}
 	if (taken > 0) {
 		q->done = pos;

@@ -80,6 +80,7 @@ struct translate_cache {
 	 * one; seq_hits: found in `seqs` by the current one. */
 	struct seq seqs[MEMO_COUNT], next_seqs[MEMO_COUNT];
 	size_t seq_hits;
+	size_t run_hits, runs; /* of seq_hits: taken as blocks (stats) */
 	struct snapshot *last; /* the last translation's (one reference) */
 	struct http_layout http;
 	/* The open keep (xds/snapshot.h): every reference the memo drops

@@ -189,6 +189,8 @@ translate_cache_stats(const struct translate_cache *c)
 		st.by_key = c->hits;
 		st.serialized = c->misses;
 		st.http_kept = c->http.kept;
+		st.in_runs = c->run_hits;
+		st.runs = c->runs;
 	}
 	return st;
 }
@@ -257,6 +259,7 @@ translate_cache_begin(struct translation *t)
 	c->gen++;
 	c->live = 0;
 	c->hits = c->misses = c->known_hits = c->seq_hits = 0;
+	c->run_hits = c->runs = 0;
 	c->http.kept = 0;
 	memset(t->seq_pos, 0, sizeof t->seq_pos);
 	for (int i = 0; i < MEMO_COUNT; i++) {
