@@ -79,6 +79,26 @@ size_t memo_emit_run(struct translation *t, enum memo_kind k,
     const void *first, size_t n, size_t stride, bool by_ptr,
     enum xds_type type, bool named_only);
 
+/* memo_emit_run for a kind that emits nothing (MEMO_USES): the entries
+ * of the leading objects found at the cursor are moved as a block. A run
+ * of MEMO_USES stops at a host with TLS (translate_uses reads its blob
+ * for its https routes). */
+size_t memo_take_run(struct translation *t, enum memo_kind k,
+    const void *first, size_t n, size_t stride, bool by_ptr);
+
+/* A MEMO_USES blob: MEMO_USES_HEAD uint64 (how many of the hashes port 80
+ * routes to, MEMO_USES_COOKIES or 0), then the hashes of the clusters a
+ * host's routes send traffic to, those of port 80 first. */
+#define MEMO_USES_HEAD 2
+#define MEMO_USES_COOKIES 1
+/* ingress_http's uses, kept by the memo from the MEMO_USES blobs of its
+ * sequences (counted as blobs come and go, so a change costs its hosts):
+ * the port 80 hashes of every host, ascending and unique, as a blob the
+ * memo holds until its next translation (NULL: none, or no cache);
+ * *cookies: whether some host's blob says MEMO_USES_COOKIES. Called
+ * once the MEMO_USES loop is done. */
+const struct xds_blob *memo_uses_shared(struct translation *t, bool *cookies);
+
 /* ingress_http, assembled from its hosts' bytes: memo_http_begin, then
  * memo_http_host for each host in order, then memo_http_finish with the
  * RouteConfiguration's bytes before its hosts (head) and the field number

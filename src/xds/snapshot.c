@@ -51,6 +51,7 @@ struct pending_uses {
 	const char *name;
 	size_t off, n;
 	const char *endpoints;
+	const struct xds_blob *shared; /* snapshot_builder_share_uses */
 };
 
 struct snapshot_builder {
@@ -501,6 +502,10 @@ snapshot_builder_lend_run(struct snapshot_builder *b, enum xds_type type,
 	return put;
 }
 
+/* Hashes are read in place from a blob's bytes. */
+_Static_assert(offsetof(struct xds_blob, bytes) % _Alignof(uint64_t) == 0,
+    "xds_blob bytes aligned for uint64_t");
+
 static int
 resource_cmp(const void *a, const void *b)
 {
@@ -644,7 +649,7 @@ void
 snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
     const char *name, const uint64_t *hashes, size_t n)
 {
-	struct pending_uses u = { type, name, b->nuse_hashes, n, NULL };
+	struct pending_uses u = { type, name, b->nuse_hashes, n, NULL, NULL };
 
 	if (n == 0)
 		return;
@@ -662,9 +667,28 @@ void
 snapshot_builder_set_endpoints(struct snapshot_builder *b, const char *name,
     const char *endpoints)
 {
-	struct pending_uses u = { XDS_CLUSTER, name, 0, 0, endpoints };
+	struct pending_uses u = { XDS_CLUSTER, name, 0, 0, endpoints, NULL };
 
 	ARRAY_PUSH(b->uses, b->nuses, b->capuses, u);
+}
+
+void
+snapshot_builder_share_uses(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const struct xds_blob *hashes)
+{
+	struct pending_uses u = { type, name, 0,
+		hashes->len / sizeof(uint64_t), NULL, hashes };
+
+	if (u.n > 0)
+		ARRAY_PUSH(b->uses, b->nuses, b->capuses, u);
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int
@@ -709,6 +733,9 @@ merge_uses(struct snapshot *s, struct xds_resource *r, const uint64_t *h,
 			out[m++] = v;
 	}
 	free(set);
+	/* In ascending order: what a memo keeps up to date by a change's
+	 * delta (snapshot_builder_share_uses) is the same array. */
+	qsort(out, m, sizeof *out, u64_cmp);
 	r->uses = out;
 	r->nuses = m;
 }
@@ -752,6 +779,18 @@ resolve_uses(struct snapshot_builder *b)
 				r->endpoints = arena_strdup(&s->arena, u->endpoints);
 				s->arena_endpoints = true;
 			}
+			else if (u->shared != NULL && r->nuses == 0 &&
+			    t != XDS_CLUSTER) {
+				/* Held by the snapshot, not copied. */
+				struct xds_blob *h = xds_blob_ref(
+				    (struct xds_blob *)u->shared);
+
+				ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, h);
+				r->uses = (const uint64_t *)(const void *)h->bytes;
+				r->nuses = u->n;
+			} else if (u->shared != NULL && t != XDS_CLUSTER)
+				merge_uses(s, r, (const uint64_t *)(const void *)
+				    u->shared->bytes, u->n);
 			else if (u->n > 0 && t != XDS_CLUSTER)
 				merge_uses(s, r, b->use_hashes + u->off, u->n);
 		}

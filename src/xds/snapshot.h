@@ -201,6 +201,12 @@ uint64_t xds_name_hash(const char *name);
  * snapshot does not hold. */
 void snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
     const char *name, const uint64_t *hashes, size_t n);
+/* The same with hashes already ascending and unique, shared: the bytes of
+ * hashes (uint64_t each), which the snapshot holds a reference on instead
+ * of a copy when the resource has no other uses (borrowed until finish).
+ * A resource's uses are in ascending order either way. */
+void snapshot_builder_share_uses(struct snapshot_builder *b,
+    enum xds_type type, const char *name, const struct xds_blob *hashes);
 /* Records that the EDS Cluster name loads its endpoints from the
  * ClusterLoadAssignment endpoints (both borrowed until finish, which
  * copies endpoints into the snapshot). */

@@ -118,8 +118,8 @@ has_hash(const uint64_t *v, size_t n, uint64_t h)
  * redirects forward too. A host whose routes are the last build's (the
  * same array: the memo finds it in order) reuses the last blob, so a change costs
  * a walk of the changed hosts' routes only. The caller unrefs the blob. */
-#define USES_HEAD 2
-#define USES_COOKIES 1
+#define USES_HEAD MEMO_USES_HEAD
+#define USES_COOKIES MEMO_USES_COOKIES
 static struct xds_blob *
 vhost_uses(struct translation *t, const void *obj)
 {
@@ -215,14 +215,26 @@ translate_uses(struct translation *t)
 	size_t next = 0;
 	const char *ext_names[3] = { t->opts->rate_limit_cluster,
 		t->opts->tracing_cluster, t->opts->global_ext_auth_cluster };
+	/* With a cache, ingress_http's uses are the memo's union, kept by
+	 * the delta of the hosts' blobs (memo_uses_shared): an unchanged
+	 * host without TLS is not read, its run taken as a block. */
+	bool counted = t->cache != NULL;
+	const struct xds_blob *shared;
+	bool cookies;
 
 	t->name_hashes = memo;
 	for (size_t i = 0; i < dag->nvhosts; i++) {
 		const struct dag_vhost *vh = &dag->vhosts[i];
 		struct xds_blob *b;
 		uint64_t head[USES_HEAD];
-		size_t n;
+		size_t n, run;
 		bool owned;
+
+		if (counted && (run = memo_take_run(t, MEMO_USES, vh,
+		    dag->nvhosts - i, sizeof *vh, false)) > 0) {
+			i += run - 1;
+			continue;
+		}
 
 		if (vh->tls != NULL && vh->tls->tcpproxy != NULL)
 			for (size_t k = 0; k < vh->tls->tcpproxy->nclusters; k++)
@@ -244,10 +256,17 @@ translate_uses(struct translation *t)
 				    vh->jwt_providers[k].cluster->name));
 		b = memo_blob_borrow(t, MEMO_USES, vh, NULL, vhost_uses, NULL,
 		    &owned);
+		if (counted && vh->tls == NULL) {
+			if (owned)
+				xds_blob_unref(b);
+			continue;
+		}
 		n = b->len / sizeof(uint64_t) - USES_HEAD;
 		memcpy(head, b->bytes, sizeof head);
 		if (head[1] & USES_COOKIES)
 			t->cookie_lua = true;
+		if (counted)
+			head[0] = 0; /* in the memo's union */
 		if (nall + n > capall) {
 			capall = (nall + n) * 2;
 			all = xreallocarray(all, capall, sizeof *all);
@@ -275,7 +294,16 @@ translate_uses(struct translation *t)
 	/* "ingress_fallbackcert" < "ingress_http", after "https/...". */
 	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_FALLBACK_ROUTES,
 	    fallback, nfb);
-	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_HTTP_ROUTES, all, nall);
+	if (counted) {
+		if ((shared = memo_uses_shared(t, &cookies)) != NULL)
+			snapshot_builder_share_uses(t->out, XDS_ROUTE,
+			    TRANSLATE_HTTP_ROUTES, shared);
+		if (cookies)
+			t->cookie_lua = true;
+	} else {
+		snapshot_builder_add_uses(t->out, XDS_ROUTE,
+		    TRANSLATE_HTTP_ROUTES, all, nall);
+	}
 	/* The ratelimit, tracing and global ext_authz filters of every
 	 * connection manager name their ExtensionService's cluster while it
 	 * is in the DAG (translate_ratelimit.c, translate_tracing.c,

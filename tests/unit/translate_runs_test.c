@@ -4,8 +4,9 @@
  * versions its set as the same items lent one by one do; and over random
  * changes to a tree (headers, route counts, addresses, files gone and
  * back, hosts that move to another place in name order), every
- * incremental snapshot equals a fresh translation of its DAG, while most
- * reused resources were taken in runs. */
+ * incremental snapshot (ingress_http's uses kept by the memo's counts,
+ * memo_uses_shared, included) equals a fresh translation of its DAG,
+ * while most reused resources were taken in runs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,6 +212,10 @@ test_runs_random(void **state)
 			rnd ^= rnd >> 7;
 			rnd ^= rnd << 17;
 			i = (size_t)(rnd >> 8) % NFILES;
+			/* The last hosts in name order too: what follows
+			 * the last one found is let go of at the loop's end. */
+			if ((rnd >> 50) % 6 == 0)
+				i = NFILES - 1 - i % 3;
 			switch ((rnd >> 40) % 6) {
 			case 0:
 				v[i]++;
