@@ -30,9 +30,9 @@ struct xds_resource {
 	bool named_only; /* proxyless api_listener: never sent under wildcard */
 	/* What the warming gate (SPEC §8, src/ads/warming.h) needs, set at
 	 * translation. A Listener or RouteConfiguration: the clusters it
-	 * sends traffic to, as xds_name_hash() of their names (unique, in no
-	 * order; a hash keeps a large ingress_http's list cheap to make and
-	 * to hold). An EDS Cluster: its ClusterLoadAssignment's name. */
+	 * sends traffic to, as xds_name_hash() of their names (unique,
+	 * ascending; a hash keeps a large ingress_http's list cheap to make
+	 * and to hold). An EDS Cluster: its ClusterLoadAssignment's name. */
 	const uint64_t *uses;
 	size_t nuses;
 	const char *endpoints; /* NULL: not an EDS cluster */
