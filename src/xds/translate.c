@@ -401,8 +401,8 @@ translate_clusters(struct translation *t)
 		    XDS_CLUSTER, false);
 		const char *eds;
 
-		/* A run of the last build's, copied (with its endpoints:
-		 * only what a cache keeps is copied). */
+		/* A run of the last build's Clusters: their items copied
+		 * say their endpoints (their blobs'). */
 		if (run > 0) {
 			i += run - 1;
 			continue;
