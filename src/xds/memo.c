@@ -197,6 +197,119 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 	arena_release(&t->arena, &mark);
 }
 
+/* How many objects a run takes at most before its items are copied:
+ * the items and entries it checked are still in the cache then. */
+#define RUN_CHUNK 128
+
+/* memo_emit_run, and memo_take_run when type is XDS_TYPE_COUNT (no
+ * snapshot item: the entries are moved as they are). */
+static size_t
+take_run(struct translation *t, enum memo_kind k, const void *first,
+    size_t n, size_t stride, bool by_ptr, enum xds_type type,
+    bool named_only)
+{
+	struct translate_cache *c = t->cache;
+	const struct xds_resource_set *ps;
+	struct seq *q, *nq;
+	size_t pos, taken = 0;
+	bool vhost = k != MEMO_CLUSTER && k != MEMO_ENDPOINTS, flag = false;
+
+	bool emit = type != XDS_TYPE_COUNT;
+
+	/* Verify mode makes everything; a last snapshot with endpoints in
+	 * its arena lends no item (snapshot_builder_lend_blob). */
+	if (c == NULL || c->verify || (emit && (c->last == NULL ||
+	    c->last->arena_endpoints)))
+		return 0;
+	q = &c->seqs[k];
+	nq = &c->next_seqs[k];
+	pos = t->seq_pos[k];
+	ps = emit ? &c->last->types[type] : NULL;
+	while (taken < n && pos < q->n) {
+		size_t lim = n - taken, at = q->v[pos].at, m, put = 0;
+
+		if (lim > RUN_CHUNK)
+			lim = RUN_CHUNK;
+		if (lim > q->n - pos)
+			lim = q->n - pos;
+		if (emit && at == SEQ_NOWHERE)
+			break;
+		/* The same objects at the cursor, their items side by side
+		 * in the last snapshot: what memo_emit would find for each at
+		 * offset 0 of its window and copy from prev_item's first
+		 * guess. Only addresses are compared (a blob's bytes follow
+		 * its header: not read). */
+		for (m = 0; m < lim; m++) {
+			const struct seq_entry *e = &q->v[pos + m];
+			const char *p = (const char *)first + (taken + m) * stride;
+			const void *obj = by_ptr ? *(const void *const *)p :
+			    (const void *)p;
+
+			if (vhost && (((const struct dag_vhost *)obj)->nroutes == 0 ||
+			    (k == MEMO_USES &&
+			    ((const struct dag_vhost *)obj)->tls != NULL)))
+				break;
+			if (e->id != memo_id(k, obj) || e->blob == NULL)
+				break;
+			if (emit && (e->at != at + m || at + m >= ps->n ||
+			    ps->items[at + m].bytes != e->blob->bytes))
+				break;
+		}
+		if (m == 0)
+			break;
+		if (emit) {
+			if (snapshot_builder_count(t->out, type) + m >= SEQ_NOWHERE)
+				break;
+			put = snapshot_builder_lend_run(t->out, type, c->last, at,
+			    m, named_only, c->keep);
+			if (put == SIZE_MAX)
+				break;
+		}
+		if (nq->n + m > nq->cap) {
+			nq->cap = (nq->n + m) * 2;
+			nq->v = xreallocarray(nq->v, nq->cap, sizeof *nq->v);
+		}
+		/* The entries are handed on with their references (the
+		 * cursor never comes back to them). */
+		for (size_t j = 0; j < m; j++) {
+			struct seq_entry *e = &nq->v[nq->n + j];
+
+			*e = q->v[pos + j];
+			if (emit)
+				e->at = (uint32_t)(put + j);
+			flag |= e->flag;
+		}
+		nq->n += m;
+		pos += m;
+		taken += m;
+		c->seq_hits += m;
+		c->run_hits += m;
+		c->runs++;
+	}
+	if (taken > 0) {
+		q->done = pos;
+		t->seq_pos[k] = pos;
+		/* Making them had a side effect: so has reusing them. */
+		t->proxyless_no_cluster |= flag;
+	}
+	return taken;
+}
+
+size_t
+memo_emit_run(struct translation *t, enum memo_kind k, const void *first,
+    size_t n, size_t stride, bool by_ptr, enum xds_type type,
+    bool named_only)
+{
+	return take_run(t, k, first, n, stride, by_ptr, type, named_only);
+}
+
+size_t
+memo_take_run(struct translation *t, enum memo_kind k, const void *first,
+    size_t n, size_t stride, bool by_ptr)
+{
+	return take_run(t, k, first, n, stride, by_ptr, XDS_TYPE_COUNT, false);
+}
+
 /* The named resource's key (0 without a cache) and its blob: the
  * table's (borrowed, *owned false) or made and kept by key (the caller's
  * reference, *owned true); NULL when make makes nothing. */

@@ -67,6 +67,38 @@ struct xds_blob *memo_blob_borrow(struct translation *t, enum memo_kind k,
 void memo_emit(struct translation *t, enum memo_kind k, const void *obj,
     memo_make_fn *make, enum xds_type type, bool named_only);
 
+/* memo_emit of objects 0 .. n of a DAG array, object i at first + i *
+ * stride (by_ptr: an array of pointers to them): the leading objects
+ * whose resources the last translation emitted in the same order, one
+ * after the other, are taken as a block (their sequence entries moved,
+ * their snapshot items copied from the last snapshot, nothing read of
+ * them but their identity). Returns how many; 0 when the first is not
+ * such an object: the caller emits it alone (memo_emit). Hosts without
+ * routes end a run. */
+size_t memo_emit_run(struct translation *t, enum memo_kind k,
+    const void *first, size_t n, size_t stride, bool by_ptr,
+    enum xds_type type, bool named_only);
+
+/* memo_emit_run for a kind that emits nothing (MEMO_USES): the entries
+ * of the leading objects found at the cursor are moved as a block. A run
+ * of MEMO_USES stops at a host with TLS (translate_uses reads its blob
+ * for its https routes). */
+size_t memo_take_run(struct translation *t, enum memo_kind k,
+    const void *first, size_t n, size_t stride, bool by_ptr);
+
+/* A MEMO_USES blob: MEMO_USES_HEAD uint64 (how many of the hashes port 80
+ * routes to, MEMO_USES_COOKIES or 0), then the hashes of the clusters a
+ * host's routes send traffic to, those of port 80 first. */
+#define MEMO_USES_HEAD 2
+#define MEMO_USES_COOKIES 1
+/* ingress_http's uses, kept by the memo from the MEMO_USES blobs of its
+ * sequences (counted as blobs come and go, so a change costs its hosts):
+ * the port 80 hashes of every host, ascending and unique, as a blob the
+ * memo holds until its next translation (NULL: none, or no cache);
+ * *cookies: whether some host's blob says MEMO_USES_COOKIES. Called
+ * once the MEMO_USES loop is done. */
+const struct xds_blob *memo_uses_shared(struct translation *t, bool *cookies);
+
 /* ingress_http, assembled from its hosts' bytes: memo_http_begin, then
  * memo_http_host for each host in order, then memo_http_finish with the
  * RouteConfiguration's bytes before its hosts (head) and the field number

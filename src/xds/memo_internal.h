@@ -61,6 +61,26 @@ struct http_layout {
 	size_t kept; /* hosts copied by the last assembly (stats) */
 };
 
+/* The port 80 cluster hashes of the MEMO_USES blobs the sequences hold,
+ * each with how many blobs name it (memo_uses_shared): counted up when a
+ * blob is put in a sequence, down when one is let go of without being
+ * handed on, so the union is kept by the delta of a change. */
+struct uses_slot {
+	uint64_t h;
+	uint32_t n;
+	bool used; /* taken by h (n may be 0 again) */
+};
+
+struct uses_count {
+	struct uses_slot *slots;
+	size_t cap, used; /* cap: 0 or a power of two */
+	size_t cookies; /* blobs that say MEMO_USES_COOKIES */
+	/* Hashes whose count went from or to 0 since the last union. */
+	uint64_t *touched;
+	size_t ntouched, captouched;
+	struct xds_blob *sorted; /* the union, ascending; one reference */
+};
+
 struct translate_cache {
 	struct cache_slot *slots;
 	size_t n, cap; /* cap: 0 or a power of two */
@@ -80,6 +100,7 @@ struct translate_cache {
 	 * one; seq_hits: found in `seqs` by the current one. */
 	struct seq seqs[MEMO_COUNT], next_seqs[MEMO_COUNT];
 	size_t seq_hits;
+	size_t run_hits, runs; /* of seq_hits: taken as blocks (stats) */
 	struct snapshot *last; /* the last translation's (one reference) */
 	struct http_layout http;
 	/* The open keep (xds/snapshot.h): every reference the memo drops
@@ -89,6 +110,7 @@ struct translate_cache {
 	/* The arrays of the last sequences, reused by the next ones (no
 	 * fresh memory of the tree's size per build). */
 	struct seq spare[MEMO_COUNT];
+	struct uses_count uses;
 };
 
 /* memo_store.c: lets go of one of the memo's references (retired into

@@ -30,14 +30,190 @@ memo_release(struct translate_cache *c, struct xds_blob *b)
 	xds_keep_retire(c->keep, b);
 }
 
-/* Lets go of q's blobs; its array is kept in spare (if given, else
- * freed) for a next sequence. */
+/* --- ingress_http's uses, counted --------------------------------------- */
+
+static struct uses_slot *
+uses_slot(struct uses_count *u, uint64_t h)
+{
+	size_t j = (size_t)(h ^ (h >> 29)) & (u->cap - 1);
+
+	while (u->slots[j].used && u->slots[j].h != h)
+		j = (j + 1) & (u->cap - 1);
+	return &u->slots[j];
+}
+
 static void
-seq_clear(struct translate_cache *c, struct seq *q, struct seq *spare)
+uses_grow(struct uses_count *u)
+{
+	struct uses_slot *old = u->slots;
+	size_t oldcap = u->cap, live = 0;
+
+	for (size_t i = 0; i < oldcap; i++)
+		live += old[i].used && old[i].n > 0;
+	u->cap = 64;
+	while (u->cap < live * 4)
+		u->cap *= 2;
+	u->slots = xcalloc(u->cap, sizeof *u->slots);
+	u->used = 0;
+	/* Slots back at 0 are dropped: a count that comes back starts
+	 * again from a new slot. */
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].used && old[i].n > 0) {
+			*uses_slot(u, old[i].h) = old[i];
+			u->used++;
+		}
+	free(old);
+}
+
+/* Counts blob b of a MEMO_USES sequence in (d = 1) or out (d = -1). */
+static void
+uses_count_blob(struct translate_cache *c, const struct xds_blob *b, int d)
+{
+	struct uses_count *u = &c->uses;
+	uint64_t head[MEMO_USES_HEAD];
+
+	if (b == NULL || b->len < sizeof head)
+		return;
+	memcpy(head, b->bytes, sizeof head);
+	if (head[1] & MEMO_USES_COOKIES)
+		u->cookies += (size_t)d;
+	for (size_t i = 0; i < head[0]; i++) {
+		struct uses_slot *s;
+		uint64_t h;
+
+		memcpy(&h, b->bytes + (MEMO_USES_HEAD + i) * sizeof h, sizeof h);
+		if ((u->used + 1) * 2 > u->cap)
+			uses_grow(u);
+		s = uses_slot(u, h);
+		if (!s->used) {
+			s->used = true;
+			s->h = h;
+			s->n = 0;
+			u->used++;
+		}
+		if (d < 0 && s->n == 0)
+			continue; /* never counted in: nothing to take out */
+		s->n += (uint32_t)d;
+		if ((d > 0 && s->n == 1) || (d < 0 && s->n == 0))
+			ARRAY_PUSH(u->touched, u->ntouched, u->captouched, h);
+	}
+}
+
+static bool
+uses_live(struct uses_count *u, uint64_t h)
+{
+	struct uses_slot *s;
+
+	if (u->cap == 0)
+		return false;
+	s = uses_slot(u, h);
+	return s->used && s->n > 0;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool
+u64_in(const uint64_t *v, size_t n, uint64_t h)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo] == h;
+}
+
+/* Lets go of what the reader of q did not reach (counted out when uses). */
+static void
+seq_clear_rest(struct translate_cache *c, struct seq *q, bool uses)
+{
+	for (size_t i = q->done; i < q->n; i++) {
+		if (uses)
+			uses_count_blob(c, q->v[i].blob, -1);
+		memo_release(c, q->v[i].blob);
+		q->v[i].blob = NULL;
+	}
+	q->done = q->n;
+}
+
+const struct xds_blob *
+memo_uses_shared(struct translation *t, bool *cookies)
+{
+	struct translate_cache *c = t->cache;
+	struct uses_count *u;
+	const uint64_t *old;
+	uint64_t *out;
+	size_t nold, nt = 0, i = 0, j = 0, m = 0;
+	bool changed = false;
+	struct xds_blob *b;
+
+	*cookies = false;
+	if (c == NULL)
+		return NULL;
+	u = &c->uses;
+	/* The loop is done: the last hosts it did not reach are gone. */
+	seq_clear_rest(c, &c->seqs[MEMO_USES], true);
+	t->seq_pos[MEMO_USES] = c->seqs[MEMO_USES].n;
+	*cookies = u->cookies > 0;
+	if (u->ntouched == 0)
+		return u->sorted;
+	old = u->sorted != NULL ? (const uint64_t *)(const void *)u->sorted->bytes :
+	    NULL;
+	nold = u->sorted != NULL ? u->sorted->len / sizeof *old : 0;
+	/* The hashes that may have come or gone, once each, in order. */
+	qsort(u->touched, u->ntouched, sizeof *u->touched, u64_cmp);
+	for (size_t k = 0; k < u->ntouched; k++)
+		if (k == 0 || u->touched[k] != u->touched[nt - 1])
+			u->touched[nt++] = u->touched[k];
+	u->ntouched = 0;
+	for (size_t k = 0; k < nt && !changed; k++)
+		changed = uses_live(u, u->touched[k]) !=
+		    u64_in(old, nold, u->touched[k]);
+	if (!changed)
+		return u->sorted;
+	/* The last union merged with what came, without what went. */
+	b = xds_blob_new("", (nold + nt) * sizeof *out);
+	out = (uint64_t *)(void *)b->bytes;
+	while (i < nold || j < nt) {
+		if (j < nt && (i == nold || u->touched[j] < old[i])) {
+			if (uses_live(u, u->touched[j]))
+				out[m++] = u->touched[j];
+			j++;
+		} else if (j < nt && u->touched[j] == old[i]) {
+			if (uses_live(u, old[i]))
+				out[m++] = old[i];
+			i++;
+			j++;
+		} else {
+			out[m++] = old[i++];
+		}
+	}
+	xds_blob_seal(b, m * sizeof *out);
+	/* The snapshots that share the last union hold it. */
+	xds_blob_unref(u->sorted);
+	u->sorted = b;
+	return b;
+}
+
+/* Lets go of q's blobs; its array is kept in spare (if given, else
+ * freed) for a next sequence. uses: q is MEMO_USES's (counted out). */
+static void
+seq_clear(struct translate_cache *c, struct seq *q, struct seq *spare,
+    bool uses)
 {
 	/* Only what the last reader did not reach is left here. */
-	for (size_t i = q->done; i < q->n; i++)
-		memo_release(c, q->v[i].blob);
+	seq_clear_rest(c, q, uses);
 	if (spare != NULL && q->v != NULL && q->cap > spare->cap) {
 		free(spare->v);
 		spare->v = q->v;
@@ -141,13 +317,16 @@ translate_cache_free(struct translate_cache *c)
 	fp_memo_free(c->known);
 	fp_memo_free(c->next);
 	for (int i = 0; i < MEMO_COUNT; i++) {
-		seq_clear(c, &c->seqs[i], NULL);
-		seq_clear(c, &c->next_seqs[i], NULL);
+		seq_clear(c, &c->seqs[i], NULL, false);
+		seq_clear(c, &c->next_seqs[i], NULL, false);
 		free(c->spare[i].v);
 	}
 	dag_free(c->held);
 	snapshot_unref(c->last);
 	xds_blob_unref(c->http.blob); /* never lent (memo_http.c) */
+	xds_blob_unref(c->uses.sorted); /* snapshots hold their own */
+	free(c->uses.slots);
+	free(c->uses.touched);
 	free(c->http.keys);
 	free(c->http.ends);
 	/* The snapshots still alive hold the keep: what they lend lives on
@@ -189,6 +368,8 @@ translate_cache_stats(const struct translate_cache *c)
 		st.by_key = c->hits;
 		st.serialized = c->misses;
 		st.http_kept = c->http.kept;
+		st.in_runs = c->run_hits;
+		st.runs = c->runs;
 	}
 	return st;
 }
@@ -252,11 +433,13 @@ translate_cache_begin(struct translation *t)
 		fp_memo_free(c->known);
 		c->known = NULL;
 		for (int i = 0; i < MEMO_COUNT; i++)
-			seq_clear(c, &c->seqs[i], &c->spare[i]);
+			seq_clear(c, &c->seqs[i], &c->spare[i],
+			    i == MEMO_USES);
 	}
 	c->gen++;
 	c->live = 0;
 	c->hits = c->misses = c->known_hits = c->seq_hits = 0;
+	c->run_hits = c->runs = 0;
 	c->http.kept = 0;
 	memset(t->seq_pos, 0, sizeof t->seq_pos);
 	for (int i = 0; i < MEMO_COUNT; i++) {
@@ -264,7 +447,7 @@ translate_cache_begin(struct translation *t)
 
 		/* About as many as last time: no growing, and the array the
 		 * sequence before the last had when it is large enough. */
-		seq_clear(c, q, &c->spare[i]);
+		seq_clear(c, q, &c->spare[i], i == MEMO_USES);
 		if (c->spare[i].cap >= c->seqs[i].n + 64) {
 			*q = c->spare[i];
 			memset(&c->spare[i], 0, sizeof c->spare[i]);
@@ -316,7 +499,7 @@ translate_cache_end(struct translation *t)
 	c->held = dag_ref((struct dag *)(t->owner != NULL ? t->owner : t->dag));
 	/* What this translation made in order is what the next one walks. */
 	for (int i = 0; i < MEMO_COUNT; i++) {
-		seq_clear(c, &c->seqs[i], &c->spare[i]);
+		seq_clear(c, &c->seqs[i], &c->spare[i], i == MEMO_USES);
 		c->seqs[i] = c->next_seqs[i];
 		memset(&c->next_seqs[i], 0, sizeof c->next_seqs[i]);
 	}
@@ -458,6 +641,8 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 		/* Those skipped are never reached again: released now, so
 		 * that nothing walks the sequence once more at the end. */
 		for (size_t j = pos; j < k; j++) {
+			if (s == MEMO_USES)
+				uses_count_blob(c, q->v[j].blob, -1);
 			memo_release(c, q->v[j].blob);
 			q->v[j].blob = NULL;
 		}
@@ -487,12 +672,17 @@ translation_seq_put(struct translation *t, enum memo_kind s,
 		.at = SEQ_NOWHERE };
 
 	if (c == NULL || id == NULL || key == 0 || blob == NULL) {
-		if (give && c != NULL)
+		if (give && c != NULL) {
+			if (s == MEMO_USES)
+				uses_count_blob(c, blob, -1);
 			memo_release(c, blob);
-		else if (give)
+		} else if (give)
 			xds_blob_unref(blob);
 		return;
 	}
+	/* A blob handed on was counted when it was put first. */
+	if (s == MEMO_USES && !give)
+		uses_count_blob(c, blob, 1);
 	e.blob = give ? blob : xds_blob_ref(blob);
 	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
 }

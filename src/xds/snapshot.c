@@ -51,6 +51,7 @@ struct pending_uses {
 	const char *name;
 	size_t off, n;
 	const char *endpoints;
+	const struct xds_blob *shared; /* snapshot_builder_share_uses */
 };
 
 struct snapshot_builder {
@@ -390,6 +391,36 @@ prev_item(const struct xds_resource_set *ps, size_t put, const uint8_t *bytes,
 	return SIZE_MAX;
 }
 
+/* The snapshot lends blobs that keep's owner holds: it holds keep. */
+static void
+builder_keep(struct snapshot *s, struct xds_keep *keep)
+{
+	if (s->keep == keep)
+		return;
+	if (s->keep != NULL) {
+		/* One memo per snapshot: its keep says how long every lent
+		 * blob lives. */
+		fprintf(stderr, "cairn: snapshot: blobs lent from two memos\n");
+		abort();
+	}
+	s->keep = xds_keep_ref(keep);
+}
+
+/* Room in type's set for n more items. */
+static void
+builder_room(struct snapshot_builder *b, enum xds_type type, size_t n)
+{
+	struct xds_resource_set *set = &b->snap->types[type];
+
+	if (set->n + n <= b->cap[type])
+		return;
+	b->cap[type] = b->cap[type] ? b->cap[type] * 2 : 16;
+	if (b->cap[type] < set->n + n)
+		b->cap[type] = set->n + n;
+	set->items = xreallocarray(set->items, b->cap[type],
+	    sizeof set->items[0]);
+}
+
 size_t
 snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only, struct xds_keep *keep,
@@ -401,21 +432,8 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 	    !b->prev->arena_endpoints ? &b->prev->types[type] : NULL;
 	struct xds_resource *r;
 
-	if (s->keep != keep) {
-		if (s->keep != NULL) {
-			/* One memo per snapshot: its keep says how long
-			 * every lent blob lives. */
-			fprintf(stderr, "cairn: snapshot: blobs lent from two "
-			    "memos\n");
-			abort();
-		}
-		s->keep = xds_keep_ref(keep);
-	}
-	if (set->n == b->cap[type]) {
-		b->cap[type] = b->cap[type] ? b->cap[type] * 2 : 16;
-		set->items = xreallocarray(set->items, b->cap[type],
-		    sizeof set->items[0]);
-	}
+	builder_keep(s, keep);
+	builder_room(b, type, 1);
 	r = &set->items[set->n];
 	/* The last snapshot's item for the same blob (the same address:
 	 * the memo holds the blob, so no other has it) says everything the
@@ -440,6 +458,53 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
 	builder_added(b, type, prev_at);
 	return set->n - 1;
 }
+
+size_t
+snapshot_builder_lend_run(struct snapshot_builder *b, enum xds_type type,
+    const struct snapshot *from, size_t prev_at, size_t n, bool named_only,
+    struct xds_keep *keep)
+{
+	struct snapshot *s = b->snap;
+	struct xds_resource_set *set = &s->types[type];
+	const struct xds_resource_set *ps;
+	size_t put = set->n, last = b->last_from[type];
+	uint64_t sum = 0;
+
+	if (n == 0 || from == NULL || from != b->prev || from->arena_endpoints)
+		return SIZE_MAX;
+	ps = &from->types[type];
+	if (prev_at > ps->n || n > ps->n - prev_at)
+		return SIZE_MAX;
+	builder_keep(s, keep);
+	builder_room(b, type, n);
+	/* What lend_blob copies item by item, in one pass: the run is a
+	 * slice of a finished (sorted, unique) set, so it ascends, and its
+	 * part of the type's sum is added as it is copied. */
+	for (size_t i = 0; i < n; i++) {
+		struct xds_resource *r = &set->items[put + i];
+
+		*r = ps->items[prev_at + i];
+		r->uses = NULL;
+		r->nuses = 0;
+		r->named_only = named_only;
+		sum += r->entry;
+	}
+	set->n += n;
+	b->sum[type] += sum;
+	b->last_from[type] = prev_at + n - 1;
+	s->nlent += n;
+	s->ncopied += n;
+	/* Only the first against the one before it (builder_added). */
+	if (put > 0 && !b->unordered[type] &&
+	    !(last != SIZE_MAX && last < prev_at) &&
+	    strcmp(set->items[put - 1].name, set->items[put].name) >= 0)
+		b->unordered[type] = true;
+	return put;
+}
+
+/* Hashes are read in place from a blob's bytes. */
+_Static_assert(offsetof(struct xds_blob, bytes) % _Alignof(uint64_t) == 0,
+    "xds_blob bytes aligned for uint64_t");
 
 static int
 resource_cmp(const void *a, const void *b)
@@ -584,7 +649,7 @@ void
 snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
     const char *name, const uint64_t *hashes, size_t n)
 {
-	struct pending_uses u = { type, name, b->nuse_hashes, n, NULL };
+	struct pending_uses u = { type, name, b->nuse_hashes, n, NULL, NULL };
 
 	if (n == 0)
 		return;
@@ -602,9 +667,28 @@ void
 snapshot_builder_set_endpoints(struct snapshot_builder *b, const char *name,
     const char *endpoints)
 {
-	struct pending_uses u = { XDS_CLUSTER, name, 0, 0, endpoints };
+	struct pending_uses u = { XDS_CLUSTER, name, 0, 0, endpoints, NULL };
 
 	ARRAY_PUSH(b->uses, b->nuses, b->capuses, u);
+}
+
+void
+snapshot_builder_share_uses(struct snapshot_builder *b, enum xds_type type,
+    const char *name, const struct xds_blob *hashes)
+{
+	struct pending_uses u = { type, name, 0,
+		hashes->len / sizeof(uint64_t), NULL, hashes };
+
+	if (u.n > 0)
+		ARRAY_PUSH(b->uses, b->nuses, b->capuses, u);
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int
@@ -649,6 +733,9 @@ merge_uses(struct snapshot *s, struct xds_resource *r, const uint64_t *h,
 			out[m++] = v;
 	}
 	free(set);
+	/* In ascending order: what a memo keeps up to date by a change's
+	 * delta (snapshot_builder_share_uses) is the same array. */
+	qsort(out, m, sizeof *out, u64_cmp);
 	r->uses = out;
 	r->nuses = m;
 }
@@ -692,6 +779,18 @@ resolve_uses(struct snapshot_builder *b)
 				r->endpoints = arena_strdup(&s->arena, u->endpoints);
 				s->arena_endpoints = true;
 			}
+			else if (u->shared != NULL && r->nuses == 0 &&
+			    t != XDS_CLUSTER) {
+				/* Held by the snapshot, not copied. */
+				struct xds_blob *h = xds_blob_ref(
+				    (struct xds_blob *)u->shared);
+
+				ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, h);
+				r->uses = (const uint64_t *)(const void *)h->bytes;
+				r->nuses = u->n;
+			} else if (u->shared != NULL && t != XDS_CLUSTER)
+				merge_uses(s, r, (const uint64_t *)(const void *)
+				    u->shared->bytes, u->n);
 			else if (u->n > 0 && t != XDS_CLUSTER)
 				merge_uses(s, r, b->use_hashes + u->off, u->n);
 		}

@@ -30,9 +30,9 @@ struct xds_resource {
 	bool named_only; /* proxyless api_listener: never sent under wildcard */
 	/* What the warming gate (SPEC §8, src/ads/warming.h) needs, set at
 	 * translation. A Listener or RouteConfiguration: the clusters it
-	 * sends traffic to, as xds_name_hash() of their names (unique, in no
-	 * order; a hash keeps a large ingress_http's list cheap to make and
-	 * to hold). An EDS Cluster: its ClusterLoadAssignment's name. */
+	 * sends traffic to, as xds_name_hash() of their names (unique,
+	 * ascending; a hash keeps a large ingress_http's list cheap to make
+	 * and to hold). An EDS Cluster: its ClusterLoadAssignment's name. */
 	const uint64_t *uses;
 	size_t nuses;
 	const char *endpoints; /* NULL: not an EDS cluster */
@@ -182,6 +182,16 @@ void snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
 size_t snapshot_builder_lend_blob(struct snapshot_builder *b,
     enum xds_type type, struct xds_blob *blob, bool named_only,
     struct xds_keep *keep, size_t prev_at);
+/* A run of the previous snapshot's items lent as a block: items
+ * prev_at .. prev_at + n of its set of type, which must be blobs that
+ * keep's owner still holds, appended in that order with named_only and
+ * their uses resolved again at finish (as snapshot_builder_lend_blob
+ * would append each). from must be the builder's previous snapshot, whose
+ * endpoints are all its blobs'. Returns where the first was put, or
+ * SIZE_MAX (nothing added) when from cannot be copied from. */
+size_t snapshot_builder_lend_run(struct snapshot_builder *b,
+    enum xds_type type, const struct snapshot *from, size_t prev_at,
+    size_t n, bool named_only, struct xds_keep *keep);
 /* The hash naming a cluster in xds_resource.uses. */
 uint64_t xds_name_hash(const char *name);
 /* Records that the Listener or RouteConfiguration (type, name) sends
@@ -191,6 +201,12 @@ uint64_t xds_name_hash(const char *name);
  * snapshot does not hold. */
 void snapshot_builder_add_uses(struct snapshot_builder *b, enum xds_type type,
     const char *name, const uint64_t *hashes, size_t n);
+/* The same with hashes already ascending and unique, shared: the bytes of
+ * hashes (uint64_t each), which the snapshot holds a reference on instead
+ * of a copy when the resource has no other uses (borrowed until finish).
+ * A resource's uses are in ascending order either way. */
+void snapshot_builder_share_uses(struct snapshot_builder *b,
+    enum xds_type type, const char *name, const struct xds_blob *hashes);
 /* Records that the EDS Cluster name loads its endpoints from the
  * ClusterLoadAssignment endpoints (both borrowed until finish, which
  * copies endpoints into the snapshot). */

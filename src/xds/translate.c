@@ -118,8 +118,8 @@ has_hash(const uint64_t *v, size_t n, uint64_t h)
  * redirects forward too. A host whose routes are the last build's (the
  * same array: the memo finds it in order) reuses the last blob, so a change costs
  * a walk of the changed hosts' routes only. The caller unrefs the blob. */
-#define USES_HEAD 2
-#define USES_COOKIES 1
+#define USES_HEAD MEMO_USES_HEAD
+#define USES_COOKIES MEMO_USES_COOKIES
 static struct xds_blob *
 vhost_uses(struct translation *t, const void *obj)
 {
@@ -215,14 +215,26 @@ translate_uses(struct translation *t)
 	size_t next = 0;
 	const char *ext_names[3] = { t->opts->rate_limit_cluster,
 		t->opts->tracing_cluster, t->opts->global_ext_auth_cluster };
+	/* With a cache, ingress_http's uses are the memo's union, kept by
+	 * the delta of the hosts' blobs (memo_uses_shared): an unchanged
+	 * host without TLS is not read, its run taken as a block. */
+	bool counted = t->cache != NULL;
+	const struct xds_blob *shared;
+	bool cookies;
 
 	t->name_hashes = memo;
 	for (size_t i = 0; i < dag->nvhosts; i++) {
 		const struct dag_vhost *vh = &dag->vhosts[i];
 		struct xds_blob *b;
 		uint64_t head[USES_HEAD];
-		size_t n;
+		size_t n, run;
 		bool owned;
+
+		if (counted && (run = memo_take_run(t, MEMO_USES, vh,
+		    dag->nvhosts - i, sizeof *vh, false)) > 0) {
+			i += run - 1;
+			continue;
+		}
 
 		if (vh->tls != NULL && vh->tls->tcpproxy != NULL)
 			for (size_t k = 0; k < vh->tls->tcpproxy->nclusters; k++)
@@ -244,10 +256,17 @@ translate_uses(struct translation *t)
 				    vh->jwt_providers[k].cluster->name));
 		b = memo_blob_borrow(t, MEMO_USES, vh, NULL, vhost_uses, NULL,
 		    &owned);
+		if (counted && vh->tls == NULL) {
+			if (owned)
+				xds_blob_unref(b);
+			continue;
+		}
 		n = b->len / sizeof(uint64_t) - USES_HEAD;
 		memcpy(head, b->bytes, sizeof head);
 		if (head[1] & USES_COOKIES)
 			t->cookie_lua = true;
+		if (counted)
+			head[0] = 0; /* in the memo's union */
 		if (nall + n > capall) {
 			capall = (nall + n) * 2;
 			all = xreallocarray(all, capall, sizeof *all);
@@ -275,7 +294,16 @@ translate_uses(struct translation *t)
 	/* "ingress_fallbackcert" < "ingress_http", after "https/...". */
 	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_FALLBACK_ROUTES,
 	    fallback, nfb);
-	snapshot_builder_add_uses(t->out, XDS_ROUTE, TRANSLATE_HTTP_ROUTES, all, nall);
+	if (counted) {
+		if ((shared = memo_uses_shared(t, &cookies)) != NULL)
+			snapshot_builder_share_uses(t->out, XDS_ROUTE,
+			    TRANSLATE_HTTP_ROUTES, shared);
+		if (cookies)
+			t->cookie_lua = true;
+	} else {
+		snapshot_builder_add_uses(t->out, XDS_ROUTE,
+		    TRANSLATE_HTTP_ROUTES, all, nall);
+	}
 	/* The ratelimit, tracing and global ext_authz filters of every
 	 * connection manager name their ExtensionService's cluster while it
 	 * is in the DAG (translate_ratelimit.c, translate_tracing.c,
@@ -368,7 +396,17 @@ translate_clusters(struct translation *t)
 	for (size_t i = 0; i < t->dag->nclusters; i++) {
 		const struct dag_cluster *dc = t->dag->clusters[i];
 		size_t n = snapshot_builder_count(t->out, XDS_CLUSTER);
+		size_t run = memo_emit_run(t, MEMO_CLUSTER, &t->dag->clusters[i],
+		    t->dag->nclusters - i, sizeof t->dag->clusters[0], true,
+		    XDS_CLUSTER, false);
 		const char *eds;
+
+		/* A run of the last build's Clusters: their items copied
+		 * say their endpoints (their blobs'). */
+		if (run > 0) {
+			i += run - 1;
+			continue;
+		}
 
 		/* What only Gateways use is left out by the memo
 		 * (memo_wanted), which reads dc only when it was not found
@@ -387,9 +425,36 @@ void
 translate_endpoints(struct translation *t)
 {
 	/* Gateway-only ones are left out by memo_wanted. */
-	for (size_t i = 0; i < t->dag->nendpoints; i++)
-		memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i], make_cla,
-		    XDS_ENDPOINT, false);
+	for (size_t i = 0; i < t->dag->nendpoints; i++) {
+		size_t run = memo_emit_run(t, MEMO_ENDPOINTS,
+		    &t->dag->endpoints[i], t->dag->nendpoints - i,
+		    sizeof t->dag->endpoints[0], true, XDS_ENDPOINT, false);
+
+		if (run > 0)
+			i += run - 1;
+		else
+			memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i],
+			    make_cla, XDS_ENDPOINT, false);
+	}
+}
+
+/* memo_emit of kind k for hosts from .. to with routes, runs of the last
+ * build's taken as blocks. */
+static void
+emit_hosts(struct translation *t, enum memo_kind k, size_t from, size_t to,
+    memo_make_fn *make, enum xds_type type)
+{
+	const struct dag_vhost *vh = t->dag->vhosts;
+
+	for (size_t i = from; i < to; i++) {
+		size_t run = memo_emit_run(t, k, &vh[i], to - i, sizeof vh[0],
+		    false, type, true);
+
+		if (run > 0)
+			i += run - 1;
+		else if (vh[i].nroutes > 0)
+			memo_emit(t, k, &vh[i], make, type, true);
+	}
 }
 
 static int
@@ -421,13 +486,11 @@ translate_all_listeners(struct translation *t)
 		return;
 	l = translate_http_listener(t);
 	at = hosts_before(t->dag, l->name);
-	for (size_t i = 0; i <= t->dag->nvhosts; i++) {
-		if (i == at)
-			translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
-		if (i < t->dag->nvhosts && t->dag->vhosts[i].nroutes > 0)
-			memo_emit(t, MEMO_API_LISTENER, &t->dag->vhosts[i],
-			    make_api_listener, XDS_LISTENER, true);
-	}
+	emit_hosts(t, MEMO_API_LISTENER, 0, at, make_api_listener,
+	    XDS_LISTENER);
+	translation_emit(t, XDS_LISTENER, l->name, &l->base, false);
+	emit_hosts(t, MEMO_API_LISTENER, at, t->dag->nvhosts, make_api_listener,
+	    XDS_LISTENER);
 }
 
 /* The SDS Secrets, each released once serialized. */
@@ -490,13 +553,11 @@ translate_routes(struct translation *t)
 			memo_http_host(h, &t->dag->vhosts[i], make_http_vhost);
 	head = translate_http_routes_head(t, &len, &field);
 	at = hosts_before(t->dag, TRANSLATE_HTTP_ROUTES);
-	for (size_t i = 0; i <= t->dag->nvhosts; i++) {
-		if (i == at)
-			memo_http_finish(h, head, len, field);
-		if (i < t->dag->nvhosts && t->dag->vhosts[i].nroutes > 0)
-			memo_emit(t, MEMO_PROXYLESS_ROUTE, &t->dag->vhosts[i],
-			    make_proxyless_routes, XDS_ROUTE, true);
-	}
+	emit_hosts(t, MEMO_PROXYLESS_ROUTE, 0, at, make_proxyless_routes,
+	    XDS_ROUTE);
+	memo_http_finish(h, head, len, field);
+	emit_hosts(t, MEMO_PROXYLESS_ROUTE, at, t->dag->nvhosts,
+	    make_proxyless_routes, XDS_ROUTE);
 	if (t->proxyless_no_cluster)
 		translate_not_forwarded(t);
 }

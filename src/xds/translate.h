@@ -100,6 +100,9 @@ void translate_cache_free(struct translate_cache *c);
  * ingress_http took from the last one. */
 struct translate_cache_stats {
 	size_t in_order, by_key, serialized, http_kept;
+	/* Of in_order: taken in runs of the last build's order as blocks
+	 * (memo_emit_run), and how many blocks. */
+	size_t in_runs, runs;
 };
 struct translate_cache_stats translate_cache_stats(
     const struct translate_cache *c);

@@ -245,6 +245,9 @@ main(int argc, char **argv)
 				    "%zu\n", prefix, ts.in_order, ts.by_key,
 				    ts.serialized, r.snapshot->nlent,
 				    r.snapshot->ncopied);
+				printf("INFO\t%s: of those in order, %zu in %zu "
+				    "runs taken as blocks\n", prefix, ts.in_runs,
+				    ts.runs);
 			}
 		} else
 			diff_change_plan(change);
