@@ -794,6 +794,10 @@ struct dag_cache_stats {
 	/* Groups of a cold build built by the pool of threads
 	 * (dag_cache_set_threads, parts_parallel.c). */
 	size_t parallel;
+	/* The assembled DAG's chunks of statuses (parts_statuses.c), and
+	 * how many of them were made by this build rather than shared with
+	 * the last one. */
+	size_t status_chunks, status_chunks_made;
 };
 
 struct dag_cache *dag_cache_new(void);

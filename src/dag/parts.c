@@ -711,7 +711,8 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		/* The statuses: the last build's patched with the changed
 		 * parts' where that is safe, else merged from every part.
 		 * old_dag (and the parts it holds) lives until then. */
-		if (parts_statuses_patch(dag, old_dag, old, nold, parts, nparts))
+		if (parts_statuses_patch(dag, old_dag, old, nold, parts, nparts,
+		    &c->stats.status_chunks_made))
 			c->stats.statuses_patched = true;
 		else {
 			bool st_in_order;
@@ -725,7 +726,9 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 				c->prev_in_order |= ASM_STATUSES;
 			dag_status_chunks_set(dag, flat, dag->nstatuses);
 			free(flat);
+			c->stats.status_chunks_made = dag->nstatus_chunks;
 		}
+		c->stats.status_chunks = dag->nstatus_chunks;
 		status_counts_assemble(dag, old_dag, old, nold, changed);
 		/* The parts the cache lets go from now on are retired to
 		 * this DAG, which the last one holds (struct dag, newer). */

@@ -302,9 +302,9 @@ chunks_lower(const struct dag *prev, const struct dag_object_status *key)
 bool
 dag_status_chunks_patch(struct dag *dag, const struct dag *prev,
     const struct dag_object_status *del, size_t ndel,
-    const struct dag_object_status *add, size_t nadd)
+    const struct dag_object_status *add, size_t nadd, size_t *made)
 {
-	size_t np = prev->nstatuses, m = prev->nstatus_chunks;
+	size_t np = prev->nstatuses, m = prev->nstatus_chunks, shared = 0;
 	size_t *delpos = xreallocarray(NULL, ndel + 1, sizeof *delpos);
 	size_t *ins = xreallocarray(NULL, nadd + 1, sizeof *ins);
 	struct dag_object_status *tmp = NULL;
@@ -346,6 +346,7 @@ dag_status_chunks_patch(struct dag *dag, const struct dag *prev,
 			atomic_fetch_add_explicit(&ch->refs, 1,
 			    memory_order_relaxed);
 			list_push(&l, ch);
+			shared++;
 			continue;
 		}
 		if (tmpcap < tmpn + ch->n + nadd - a) {
@@ -378,6 +379,8 @@ dag_status_chunks_patch(struct dag *dag, const struct dag *prev,
 		list_release(&l);
 		goto out;
 	}
+	if (made != NULL)
+		*made = l.n - shared;
 	list_give(&l, dag);
 	ok = true;
 out:
@@ -397,7 +400,7 @@ out:
  * of: no previous DAG, many changed, or two statuses with equal keys. */
 bool
 parts_statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
-    size_t nold, struct dag **now, size_t nnow)
+    size_t nold, struct dag **now, size_t nnow, size_t *made)
 {
 	struct dag_object_status *del = NULL, *add = NULL;
 	size_t ndel = 0, nadd = 0, max;
@@ -409,7 +412,7 @@ parts_statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
 	if (!statuses_changed(old, nold, now, nnow, max, &del, &ndel) ||
 	    !statuses_changed(now, nnow, old, nold, max, &add, &nadd))
 		goto out;
-	ok = dag_status_chunks_patch(dag, prev, del, ndel, add, nadd);
+	ok = dag_status_chunks_patch(dag, prev, del, ndel, add, nadd, made);
 out:
 	free(del);
 	free(add);

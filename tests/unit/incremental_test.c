@@ -1025,6 +1025,15 @@ test_large_tree_incremental(void **state)
 		assert_int_equal(pipeline_dag_stats(p).built, 1);
 		assert_int_equal(pipeline_dag_stats(p).reused,
 		    pipeline_dag_stats(p).groups - 1);
+		/* The statuses: the chunks the file's fall in made again
+		 * (one per kind: an HTTPProxy, Services, Endpoints, sorted
+		 * by kind first), the others shared with the last DAG. */
+		print_message("%s: status chunks made %zu of %zu\n",
+		    sf.files[i].path, pipeline_dag_stats(p).status_chunks_made,
+		    pipeline_dag_stats(p).status_chunks);
+		assert_true(pipeline_dag_stats(p).statuses_patched);
+		assert_true(pipeline_dag_stats(p).status_chunks >= 4);
+		assert_true(pipeline_dag_stats(p).status_chunks_made <= 4);
 		/* The resources of the other groups come in order, without
 		 * a key: only the changed file's are keyed. */
 		ts = pipeline_translate_stats(p);

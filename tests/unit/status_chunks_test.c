@@ -257,7 +257,7 @@ test_random_patches_equal_flat(void **state)
 	held[0] = (struct held){ prev, copy_of(m), m->n };
 	for (int64_t gen = 1; gen <= 400; gen++) {
 		struct dag_object_status *del, *add;
-		size_t nd, na, r = below(20), slot;
+		size_t nd, na, r = below(20), slot, made;
 		size_t ndel, nadd, nrep;
 		bool clustered = below(2) == 0;
 		struct dag *d;
@@ -279,7 +279,9 @@ test_random_patches_equal_flat(void **state)
 			ndel = 0; /* keep the tree from emptying */
 		edit(m, gen, ndel, nadd, nrep, clustered, &del, &nd, &add, &na);
 		d = dag_new_with(m->n);
-		assert_true(dag_status_chunks_patch(d, prev, del, nd, add, na));
+		assert_true(dag_status_chunks_patch(d, prev, del, nd, add, na,
+		    &made));
+		assert_int_equal(made, chunks_new(d, prev));
 		assert_chunk_bounds(d);
 		assert_reads(d, m->s, m->n);
 		if (nd + na <= 2 && nd + na > 0) {
@@ -342,19 +344,19 @@ test_patch_refused(void **state)
 	/* A status to take out that is not there. */
 	x = status_of(1, 0);
 	d = dag_new_with(n - 1);
-	assert_false(dag_status_chunks_patch(d, prev, &x, 1, NULL, 0));
+	assert_false(dag_status_chunks_patch(d, prev, &x, 1, NULL, 0, NULL));
 	assert_null(d->status_chunks);
 	dag_free(d);
 	/* One to put in whose key stays. */
 	x = status_of(3, 5);
 	d = dag_new_with(n + 1);
-	assert_false(dag_status_chunks_patch(d, prev, NULL, 0, &x, 1));
+	assert_false(dag_status_chunks_patch(d, prev, NULL, 0, &x, 1, NULL));
 	assert_null(d->status_chunks);
 	dag_free(d);
 	/* A count that does not add up. */
 	x = status_of(3, 0);
 	d = dag_new_with(n);
-	assert_false(dag_status_chunks_patch(d, prev, &x, 1, NULL, 0));
+	assert_false(dag_status_chunks_patch(d, prev, &x, 1, NULL, 0, NULL));
 	dag_free(d);
 	/* The same key taken out and put in: fine, and the new one read. */
 	x = status_of(3, 7);
@@ -362,7 +364,7 @@ test_patch_refused(void **state)
 	{
 		struct dag_object_status old = status_of(3, 0);
 
-		assert_true(dag_status_chunks_patch(d, prev, &old, 1, &x, 1));
+		assert_true(dag_status_chunks_patch(d, prev, &old, 1, &x, 1, NULL));
 	}
 	for (j = 0; s[j].name != names[3]; j++)
 		continue;
@@ -397,7 +399,7 @@ test_flat_and_empty(void **state)
 	assert_reads(e, s, 0);
 	/* Statuses put into an empty chunked DAG. */
 	f = dag_new_with(3);
-	assert_true(dag_status_chunks_patch(f, e, NULL, 0, s, 3));
+	assert_true(dag_status_chunks_patch(f, e, NULL, 0, s, 3, NULL));
 	assert_reads(f, s, 3);
 	dag_free(e);
 	dag_free(f);
