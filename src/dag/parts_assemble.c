@@ -192,7 +192,8 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 			at[i + 1].n[k] = at[i].n[k] + *asm_count(parts[i], k);
 		at[i + 1].gateways = at[i].gateways + parts[i]->ngateways;
 	}
-	for (int k = 0; k < ASM_NARRAYS; k++)
+	/* The statuses are in chunks of their own (parts_statuses.c). */
+	for (int k = 0; k < ASM_ARRAY_STATUSES; k++)
 		bytes += at[nparts].n[k] * asm_arrays[k].elem;
 	arena_init_sized(a, bytes);
 	/* Every element below the count is copied from a part or from the
