@@ -40,14 +40,15 @@ report_lines(const struct build_result *r, size_t *n_out)
 	char **lines = NULL;
 	size_t n = 0, cap = 0;
 	char buf[2048], msg[1536];
+	struct dag_status_iter it;
+	const struct dag_object_status *st;
 
 	for (size_t i = 0; i < r->diags.n; i++) {
 		diag_format(&r->diags.items[i], buf, sizeof buf);
 		ARRAY_PUSH(lines, n, cap, xstrdup(buf));
 	}
-	for (size_t i = 0; i < r->dag->nstatuses; i++) {
-		const struct dag_object_status *st = &r->dag->statuses[i];
-
+	dag_status_iter_init(&it, r->dag);
+	while ((st = dag_status_next(&it)) != NULL) {
 		for (size_t j = 0; j < st->nconditions; j++) {
 			struct diag d;
 
@@ -140,13 +141,16 @@ report_text(FILE *fp, const struct build_result *r)
 {
 	size_t n;
 	char **lines = report_lines(r, &n);
+	struct dag_status_iter it;
+	const struct dag_object_status *st;
 
 	for (size_t i = 0; i < n; i++)
 		fprintf(fp, "%s\n", lines[i]);
 	report_lines_free(lines, n);
-	for (size_t i = 0; i < r->dag->nstatuses; i++)
-		if (r->dag->statuses[i].gw != NULL)
-			gw_status_text(fp, &r->dag->statuses[i]);
+	dag_status_iter_init(&it, r->dag);
+	while ((st = dag_status_next(&it)) != NULL)
+		if (st->gw != NULL)
+			gw_status_text(fp, st);
 	fprintf(fp, "%zu objects, %zu valid, %zu invalid, %zu orphaned\n",
 	    r->dag->nstatuses, dag_count_status(r->dag, DAG_STATUS_VALID),
 	    dag_count_status(r->dag, DAG_STATUS_INVALID),
@@ -256,6 +260,8 @@ json_t *
 report_json(const struct build_result *r)
 {
 	json_t *problems = json_array(), *objects = json_array(), *files = json_array();
+	struct dag_status_iter it;
+	const struct dag_object_status *st;
 
 	for (size_t i = 0; i < r->diags.n; i++) {
 		const struct diag *d = &r->diags.items[i];
@@ -264,8 +270,8 @@ report_json(const struct build_result *r)
 		    "severity", severity_name(d->severity), "file", d->file,
 		    "line", d->line, "column", d->col, "message", d->message));
 	}
-	for (size_t i = 0; i < r->dag->nstatuses; i++) {
-		const struct dag_object_status *st = &r->dag->statuses[i];
+	dag_status_iter_init(&it, r->dag);
+	while ((st = dag_status_next(&it)) != NULL) {
 		json_t *conds = json_array();
 
 		for (size_t j = 0; j < st->nconditions; j++) {

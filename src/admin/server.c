@@ -101,10 +101,11 @@ static void
 admin_view_count_build(struct admin_view *v, const struct build_result *r)
 {
 	size_t cap = 0;
+	struct dag_status_iter it;
+	const struct dag_object_status *st;
 
-	for (size_t i = 0; i < r->dag->nstatuses; i++) {
-		const struct dag_object_status *st = &r->dag->statuses[i];
-
+	dag_status_iter_init(&it, r->dag);
+	while ((st = dag_status_next(&it)) != NULL) {
 		admin_view_count_object(v, &cap, obj_kind_name(st->kind),
 		    dag_status_name(st->status), st->namespace, st->name,
 		    st->not_after);

@@ -2,6 +2,7 @@
  * status model. What each kind means lives in httpproxy.c, ingress.c and
  * service.c. */
 #include "dag/build_internal.h"
+#include "dag/parts_internal.h" /* dag_status_chunks_release */
 
 #include <stdio.h>
 #include <errno.h>
@@ -30,12 +31,15 @@ dag_status_name(enum dag_status s)
 size_t
 dag_count_status(const struct dag *dag, enum dag_status s)
 {
+	struct dag_status_iter it;
+	const struct dag_object_status *st;
 	size_t n = 0;
 
 	if (dag->status_counts_known && (unsigned)s < 3)
 		return dag->status_counts[s];
-	for (size_t i = 0; i < dag->nstatuses; i++)
-		n += dag->statuses[i].status == s;
+	dag_status_iter_init(&it, dag);
+	while ((st = dag_status_next(&it)) != NULL)
+		n += st->status == s;
 	return n;
 }
 
@@ -881,6 +885,7 @@ dag_free(struct dag *dag)
 		for (size_t i = 0; i < dag->nholds; i++)
 			dag_free(dag->holds[i]);
 		newer = dag->newer;
+		dag_status_chunks_release(dag);
 		arena_free(&dag->arena);
 		free(dag);
 		dag = newer;

@@ -657,7 +657,32 @@ struct dag {
 	 * parts' (parts.c). */
 	bool status_counts_known;
 	size_t status_counts[3];
+	/* Appended: an assembled DAG's statuses (parts_statuses.c) are in
+	 * chunks that consecutive assembled DAGs share (status_chunks !=
+	 * NULL, statuses NULL then): a change copies only the chunks its
+	 * statuses fall in. Every reader goes through dag_status_at or a
+	 * struct dag_status_iter, which read both forms. chunk_start[c] is
+	 * the index of chunk c's first status (nstatus_chunks + 1 entries). */
+	struct dag_status_chunk **status_chunks;
+	size_t *status_chunk_start;
+	size_t nstatus_chunks;
 };
+
+/* Status i (< dag->nstatuses) of dag, in order: O(1) for a built DAG,
+ * a binary search over the chunks for an assembled one. */
+const struct dag_object_status *dag_status_at(const struct dag *dag,
+    size_t i);
+
+/* Every status of a DAG in order:
+ *   struct dag_status_iter it;
+ *   dag_status_iter_init(&it, dag);
+ *   while ((st = dag_status_next(&it)) != NULL) ... */
+struct dag_status_iter {
+	const struct dag *dag;
+	size_t chunk, i;
+};
+void dag_status_iter_init(struct dag_status_iter *it, const struct dag *dag);
+const struct dag_object_status *dag_status_next(struct dag_status_iter *it);
 
 /* The served Gateway ns/name of dag, or NULL. */
 const struct dag_gateway *dag_gateway_find(const struct dag *dag,
@@ -769,6 +794,10 @@ struct dag_cache_stats {
 	/* Groups of a cold build built by the pool of threads
 	 * (dag_cache_set_threads, parts_parallel.c). */
 	size_t parallel;
+	/* The assembled DAG's chunks of statuses (parts_statuses.c), and
+	 * how many of them were made by this build rather than shared with
+	 * the last one. */
+	size_t status_chunks, status_chunks_made;
 };
 
 struct dag_cache *dag_cache_new(void);

@@ -333,9 +333,13 @@ static void
 status_counts_set(struct dag *d)
 {
 	memset(d->status_counts, 0, sizeof d->status_counts);
-	for (size_t i = 0; i < d->nstatuses; i++)
-		if ((unsigned)d->statuses[i].status < 3)
-			d->status_counts[d->statuses[i].status]++;
+	struct dag_status_iter it;
+	const struct dag_object_status *st;
+
+	dag_status_iter_init(&it, d);
+	while ((st = dag_status_next(&it)) != NULL)
+		if ((unsigned)st->status < 3)
+			d->status_counts[st->status]++;
 	d->status_counts_known = true;
 }
 
@@ -707,17 +711,24 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		/* The statuses: the last build's patched with the changed
 		 * parts' where that is safe, else merged from every part.
 		 * old_dag (and the parts it holds) lives until then. */
-		if (parts_statuses_patch(dag, old_dag, old, nold, parts, nparts))
+		if (parts_statuses_patch(dag, old_dag, old, nold, parts, nparts,
+		    &c->stats.status_chunks_made))
 			c->stats.statuses_patched = true;
 		else {
 			bool st_in_order;
+			struct dag_object_status *flat = xreallocarray(NULL,
+			    dag->nstatuses + 1, sizeof *flat);
 
-			dag->nstatuses = parts_statuses_assemble(dag->statuses, parts,
+			dag->nstatuses = parts_statuses_assemble(flat, parts,
 			    nparts, (known & ASM_STATUSES) ? changed : NULL,
 			    &st_in_order);
 			if (st_in_order)
 				c->prev_in_order |= ASM_STATUSES;
+			dag_status_chunks_set(dag, flat, dag->nstatuses);
+			free(flat);
+			c->stats.status_chunks_made = dag->nstatus_chunks;
 		}
+		c->stats.status_chunks = dag->nstatus_chunks;
 		status_counts_assemble(dag, old_dag, old, nold, changed);
 		/* The parts the cache lets go from now on are retired to
 		 * this DAG, which the last one holds (struct dag, newer). */

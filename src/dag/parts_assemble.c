@@ -192,7 +192,8 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 			at[i + 1].n[k] = at[i].n[k] + *asm_count(parts[i], k);
 		at[i + 1].gateways = at[i].gateways + parts[i]->ngateways;
 	}
-	for (int k = 0; k < ASM_NARRAYS; k++)
+	/* The statuses are in chunks of their own (parts_statuses.c). */
+	for (int k = 0; k < ASM_ARRAY_STATUSES; k++)
 		bytes += at[nparts].n[k] * asm_arrays[k].elem;
 	arena_init_sized(a, bytes);
 	/* Every element below the count is copied from a part or from the
@@ -203,9 +204,6 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	    (at[nparts].n[ASM_ARRAY_CLUSTERS] + 1));
 	dag->endpoints = arena_alloc_nozero(a, sizeof(struct dag_endpoints *) *
 	    (at[nparts].n[ASM_ARRAY_ENDPOINTS] + 1));
-	dag->statuses = arena_alloc_nozero(a,
-	    sizeof(struct dag_object_status) *
-	    (at[nparts].n[ASM_ARRAY_STATUSES] + 1));
 	dag->secrets = arena_alloc_nozero(a, sizeof(struct dag_secret *) *
 	    (at[nparts].n[ASM_ARRAY_SECRETS] + 1));
 	dag->tls_files = arena_alloc_nozero(a, sizeof(const char *) *
@@ -228,8 +226,8 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 			*in_order |= bit;
 		*asm_count(dag, k) = parts_runs_finish(&r[k]);
 	}
-	/* dag->statuses (room for every part's, nstatuses until filled)
-	 * are filled by the caller: parts_statuses_patch or parts_statuses_assemble. */
+	/* The statuses (nstatuses of them, in chunks) are made by the
+	 * caller: parts_statuses_patch or parts_statuses_assemble. */
 	dag->nstatuses = at[nparts].n[ASM_ARRAY_STATUSES];
 #undef KNOWN
 	gateways_assemble(dag, parts, nparts, at);

@@ -7,6 +7,7 @@
 
 #include "dag/build_internal.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -131,7 +132,40 @@ size_t parts_statuses_assemble(struct dag_object_status *out,
     struct dag **parts, size_t nparts, const size_t *changed, bool *in_order);
 
 bool parts_statuses_patch(struct dag *dag, const struct dag *prev,
-    struct dag **old, size_t nold, struct dag **now, size_t nnow);
+    struct dag **old, size_t nold, struct dag **now, size_t nnow,
+    size_t *made);
+
+/* A block of an assembled DAG's statuses (struct dag status_chunks),
+ * shared by reference between consecutive assembled DAGs and never
+ * written once made. A chunk holds at most STATUS_CHUNK_MAX statuses; a
+ * patch splits a chunk grown past it and merges one shrunk below
+ * STATUS_CHUNK_MIN into its next neighbour, and a chunk made from a flat
+ * array holds STATUS_CHUNK_FILL (room for insertions). */
+#define STATUS_CHUNK_MAX 512
+#define STATUS_CHUNK_FILL 384
+#define STATUS_CHUNK_MIN 128
+struct dag_status_chunk {
+	atomic_uint refs; /* owners beyond the first */
+	size_t n;
+	struct dag_object_status s[];
+};
+
+/* dag's statuses (nstatuses set) as chunks made from s[0..n), sorted. */
+void dag_status_chunks_set(struct dag *dag, const struct dag_object_status *s,
+    size_t n);
+
+/* dag's statuses (nstatuses set) as prev's (chunked) without del and with
+ * add (each sorted by dag_status_cmp, keys distinct): the chunks no status
+ * is taken out of or put into are shared, the others copied (*made
+ * counts the chunks made, when made is not NULL). False
+ * (nothing made) when a status of del is not in prev exactly once or one
+ * of add has the key of one that stays. */
+bool dag_status_chunks_patch(struct dag *dag, const struct dag *prev,
+    const struct dag_object_status *del, size_t ndel,
+    const struct dag_object_status *add, size_t nadd, size_t *made);
+
+/* Drops dag's references on its chunks (dag_free). */
+void dag_status_chunks_release(struct dag *dag);
 
 void parts_units_clear(struct dag_cache *c);
 

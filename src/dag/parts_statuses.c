@@ -1,12 +1,15 @@
 /* The statuses of an incremental build's DAG (parts.c): merged from
  * every part kind by kind (parts_statuses_assemble), or the last
  * assembled DAG's statuses patched with those of the parts that changed
- * (parts_statuses_patch). */
+ * (parts_statuses_patch). An assembled DAG holds them in chunks shared
+ * with the last one (struct dag_status_chunk): a one-file change copies
+ * the chunk or two its statuses fall in, not the array. */
 #include "dag/parts_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 /* Statuses are sorted by kind first: kind by kind, each part's statuses
@@ -123,76 +126,295 @@ statuses_changed(struct dag **parts, size_t nparts, struct dag **other,
 	return true;
 }
 
+/* --- chunks ------------------------------------------------------------ */
+
+const struct dag_object_status *
+dag_status_at(const struct dag *dag, size_t i)
+{
+	const size_t *start = dag->status_chunk_start;
+	size_t lo = 0, hi = dag->nstatus_chunks;
+
+	if (dag->status_chunks == NULL)
+		return &dag->statuses[i];
+	/* The last chunk that starts at or before i. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (start[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &dag->status_chunks[lo]->s[i - start[lo]];
+}
+
+void
+dag_status_iter_init(struct dag_status_iter *it, const struct dag *dag)
+{
+	*it = (struct dag_status_iter){ .dag = dag };
+}
+
+const struct dag_object_status *
+dag_status_next(struct dag_status_iter *it)
+{
+	const struct dag *d = it->dag;
+
+	if (d->status_chunks == NULL)
+		return it->i < d->nstatuses ? &d->statuses[it->i++] : NULL;
+	while (it->chunk < d->nstatus_chunks) {
+		const struct dag_status_chunk *c = d->status_chunks[it->chunk];
+
+		if (it->i < c->n)
+			return &c->s[it->i++];
+		it->chunk++;
+		it->i = 0;
+	}
+	return NULL;
+}
+
+static struct dag_status_chunk *
+chunk_new(const struct dag_object_status *s, size_t n)
+{
+	struct dag_status_chunk *c = xmalloc(sizeof *c + n * sizeof c->s[0]);
+
+	atomic_init(&c->refs, 0);
+	c->n = n;
+	memcpy(c->s, s, n * sizeof s[0]);
+	return c;
+}
+
+static void
+chunk_unref(struct dag_status_chunk *c)
+{
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 0)
+		free(c);
+}
+
+/* The chunks of a DAG being made, and where each starts. */
+struct chunk_list {
+	struct dag_status_chunk **c;
+	size_t *start;
+	size_t n, cap, total;
+};
+
+static void
+list_push(struct chunk_list *l, struct dag_status_chunk *c)
+{
+	if (l->n + 1 >= l->cap) {
+		l->cap = l->cap < 16 ? 16 : l->cap * 2;
+		l->c = xreallocarray(l->c, l->cap, sizeof *l->c);
+		l->start = xreallocarray(l->start, l->cap, sizeof *l->start);
+	}
+	l->c[l->n] = c;
+	l->start[l->n++] = l->total;
+	l->total += c->n;
+}
+
+/* s[0..n) as new chunks of at most fill statuses, as even as can be. */
+static void
+list_push_flat(struct chunk_list *l, const struct dag_object_status *s,
+    size_t n, size_t fill)
+{
+	size_t k = (n + fill - 1) / fill;
+
+	for (size_t j = 0; j < k; j++) {
+		size_t from = n * j / k, to = n * (j + 1) / k;
+
+		list_push(l, chunk_new(s + from, to - from));
+	}
+}
+
+static void
+list_release(struct chunk_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		chunk_unref(l->c[i]);
+	free(l->c);
+	free(l->start);
+}
+
+static void
+list_give(struct chunk_list *l, struct dag *dag)
+{
+	if (l->cap == 0) { /* no chunk: still the chunked form */
+		l->cap = 1;
+		l->c = xreallocarray(NULL, 1, sizeof *l->c);
+		l->start = xreallocarray(NULL, 1, sizeof *l->start);
+	}
+	l->start[l->n] = l->total;
+	dag->status_chunks = l->c;
+	dag->status_chunk_start = l->start;
+	dag->nstatus_chunks = l->n;
+	dag->statuses = NULL;
+}
+
+void
+dag_status_chunks_release(struct dag *dag)
+{
+	for (size_t i = 0; i < dag->nstatus_chunks; i++)
+		chunk_unref(dag->status_chunks[i]);
+	free(dag->status_chunks);
+	free(dag->status_chunk_start);
+	dag->status_chunks = NULL;
+	dag->status_chunk_start = NULL;
+	dag->nstatus_chunks = 0;
+}
+
+void
+dag_status_chunks_set(struct dag *dag, const struct dag_object_status *s,
+    size_t n)
+{
+	struct chunk_list l = { 0 };
+
+	list_push_flat(&l, s, n, STATUS_CHUNK_FILL);
+	list_give(&l, dag);
+}
+
+/* Where key is or would be in prev's chunks: the index of the first
+ * status not below it. Chunks are never empty. */
+static size_t
+chunks_lower(const struct dag *prev, const struct dag_object_status *key)
+{
+	size_t lo = 0, hi = prev->nstatus_chunks;
+	const struct dag_status_chunk *c;
+
+	while (lo < hi) { /* the first chunk whose last status is >= key */
+		size_t mid = lo + (hi - lo) / 2;
+
+		c = prev->status_chunks[mid];
+		if (dag_status_cmp(&c->s[c->n - 1], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == prev->nstatus_chunks)
+		return prev->nstatuses;
+	c = prev->status_chunks[lo];
+	return prev->status_chunk_start[lo] +
+	    sorted_search(key, c->s, c->n, sizeof c->s[0], dag_status_cmp);
+}
+
+/* Walk over prev's chunks: one no status leaves or joins is shared (a
+ * reference more); one that changes is copied with its changes into
+ * tmp, and a copy smaller than STATUS_CHUNK_MIN is carried into the next
+ * chunk's rather than kept (so changes do not leave a trail of small
+ * chunks). A copy larger than STATUS_CHUNK_MAX is split. */
+bool
+dag_status_chunks_patch(struct dag *dag, const struct dag *prev,
+    const struct dag_object_status *del, size_t ndel,
+    const struct dag_object_status *add, size_t nadd, size_t *made)
+{
+	size_t np = prev->nstatuses, m = prev->nstatus_chunks, shared = 0;
+	size_t *delpos = xreallocarray(NULL, ndel + 1, sizeof *delpos);
+	size_t *ins = xreallocarray(NULL, nadd + 1, sizeof *ins);
+	struct dag_object_status *tmp = NULL;
+	size_t tmpn = 0, tmpcap = 0, d = 0, a = 0;
+	struct chunk_list l = { 0 };
+	bool ok = false;
+
+	if (prev->status_chunks == NULL || np + nadd < ndel ||
+	    np - ndel + nadd != dag->nstatuses)
+		goto out;
+	for (size_t k = 0; k < ndel; k++) {
+		size_t j = chunks_lower(prev, &del[k]);
+
+		if (j >= np || dag_status_cmp(dag_status_at(prev, j), &del[k]) != 0 ||
+		    (j + 1 < np &&
+		    dag_status_cmp(dag_status_at(prev, j + 1), &del[k]) == 0) ||
+		    (k > 0 && j <= delpos[k - 1]))
+			goto out;
+		delpos[k] = j;
+	}
+	for (size_t k = 0; k < nadd; k++) {
+		ins[k] = chunks_lower(prev, &add[k]);
+		while (d < ndel && delpos[d] < ins[k])
+			d++;
+		/* Equal to a status that stays: keys not distinct. */
+		if (ins[k] < np &&
+		    dag_status_cmp(dag_status_at(prev, ins[k]), &add[k]) == 0 &&
+		    !(d < ndel && delpos[d] == ins[k]))
+			goto out;
+	}
+	d = 0;
+	for (size_t c = 0; c < m; c++) {
+		struct dag_status_chunk *ch = prev->status_chunks[c];
+		size_t lo = prev->status_chunk_start[c], hi = lo + ch->n;
+		bool last = c + 1 == m;
+
+		if (tmpn == 0 && !(d < ndel && delpos[d] < hi) &&
+		    !(a < nadd && (ins[a] < hi || last))) {
+			atomic_fetch_add_explicit(&ch->refs, 1,
+			    memory_order_relaxed);
+			list_push(&l, ch);
+			shared++;
+			continue;
+		}
+		if (tmpcap < tmpn + ch->n + nadd - a) {
+			tmpcap = tmpn + ch->n + nadd - a;
+			tmp = xreallocarray(tmp, tmpcap, sizeof *tmp);
+		}
+		for (size_t p = lo; p < hi; p++) {
+			while (a < nadd && ins[a] == p)
+				tmp[tmpn++] = add[a++];
+			if (d < ndel && delpos[d] == p) {
+				d++;
+				continue;
+			}
+			tmp[tmpn++] = ch->s[p - lo];
+		}
+		if (last)
+			while (a < nadd)
+				tmp[tmpn++] = add[a++];
+		if (tmpn < STATUS_CHUNK_MIN && !last)
+			continue;
+		if (tmpn > STATUS_CHUNK_MAX)
+			list_push_flat(&l, tmp, tmpn, STATUS_CHUNK_FILL);
+		else if (tmpn > 0)
+			list_push(&l, chunk_new(tmp, tmpn));
+		tmpn = 0;
+	}
+	if (m == 0)
+		list_push_flat(&l, add, nadd, STATUS_CHUNK_FILL);
+	if (l.total != dag->nstatuses) {
+		list_release(&l);
+		goto out;
+	}
+	if (made != NULL)
+		*made = l.n - shared;
+	list_give(&l, dag);
+	ok = true;
+out:
+	free(delpos);
+	free(ins);
+	free(tmp);
+	return ok;
+}
+
 /* dag's statuses as the last assembled DAG's (prev, of parts old) with
- * those of the parts that changed taken out and the new parts' put in:
- * the unchanged runs between are block copies and no unchanged part is
- * visited, so a one-file change costs its own statuses (a search each)
- * and one copy of the array. The result is what parts_statuses_assemble makes
- * (every status in dag_status_cmp order, keys distinct); false (nothing
- * written) when that cannot be made sure of: no previous DAG, many
- * changed, or two statuses with equal keys. */
+ * those of the parts that changed taken out and the new parts' put in,
+ * in chunks of which only those the changes fall in are copied: a
+ * one-file change costs its own statuses (a search each), a chunk or two
+ * and a walk over the chunks, not over the statuses. The result is what
+ * parts_statuses_assemble makes (every status in dag_status_cmp order,
+ * keys distinct); false (nothing made) when that cannot be made sure
+ * of: no previous DAG, many changed, or two statuses with equal keys. */
 bool
 parts_statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
-    size_t nold, struct dag **now, size_t nnow)
+    size_t nold, struct dag **now, size_t nnow, size_t *made)
 {
-	struct dag_object_status *del = NULL, *add = NULL, *out = dag->statuses;
-	const struct dag_object_status *ps;
-	size_t ndel = 0, nadd = 0, *delpos = NULL, pos = 0, at = 0, np, d = 0;
-	size_t max;
+	struct dag_object_status *del = NULL, *add = NULL;
+	size_t ndel = 0, nadd = 0, max;
 	bool ok = false;
 
 	if (prev == NULL || nold == 0 || nnow == 0)
 		return false;
-	ps = prev->statuses;
-	np = prev->nstatuses;
-	max = np / 4 + 64;
+	max = prev->nstatuses / 4 + 64;
 	if (!statuses_changed(old, nold, now, nnow, max, &del, &ndel) ||
 	    !statuses_changed(now, nnow, old, nold, max, &add, &nadd))
 		goto out;
-	/* Every part's statuses, or the last build was not of old. */
-	if (np + nadd < ndel || np - ndel + nadd != dag->nstatuses)
-		goto out;
-	delpos = xreallocarray(NULL, ndel + 1, sizeof *delpos);
-	for (size_t k = 0; k < ndel; k++) {
-		size_t j = sorted_search(&del[k], ps, np, sizeof ps[0],
-		    dag_status_cmp);
-
-		if (j >= np || dag_status_cmp(&ps[j], &del[k]) != 0 ||
-		    (j + 1 < np && dag_status_cmp(&ps[j + 1], &del[k]) == 0))
-			goto out;
-		delpos[k] = j;
-	}
-	for (size_t a = 0; a < nadd || d < ndel;) {
-		size_t ins = np, stop;
-
-		if (a < nadd)
-			ins = pos + sorted_search(&add[a], ps + pos, np - pos,
-			    sizeof ps[0], dag_status_cmp);
-		stop = d < ndel && delpos[d] < ins ? delpos[d] : ins;
-		if (stop > pos) {
-			memcpy(out + at, ps + pos, (stop - pos) * sizeof ps[0]);
-			at += stop - pos;
-			pos = stop;
-		}
-		if (a < nadd && ins == pos) {
-			/* Equal to a status that stays: keys not distinct. */
-			if (pos < np && dag_status_cmp(&ps[pos], &add[a]) == 0 &&
-			    !(d < ndel && delpos[d] == pos))
-				goto out;
-			out[at++] = add[a++];
-			continue;
-		}
-		pos++; /* delpos[d] == pos: taken out */
-		d++;
-	}
-	if (np > pos)
-		memcpy(out + at, ps + pos, (np - pos) * sizeof ps[0]);
-	at += np - pos;
-	dag->nstatuses = at;
-	ok = true;
+	ok = dag_status_chunks_patch(dag, prev, del, ndel, add, nadd, made);
 out:
 	free(del);
 	free(add);
-	free(delpos);
 	return ok;
 }

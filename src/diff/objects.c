@@ -108,12 +108,10 @@ status_why(const struct dag_object_status *st, const struct origin **at)
 }
 
 static void
-objects_from_statuses_pass(struct diff_objects *out,
-    const struct dag_object_status *statuses, size_t n, struct pool *p)
+object_from_status(struct diff_object *o, const struct dag_object_status *st,
+    struct pool *p)
 {
-	for (size_t i = 0; i < n; i++) {
-		const struct dag_object_status *st = &statuses[i];
-		struct diff_object *o = &out->items[i];
+	{
 		const struct origin *at;
 		const struct dag_condition *why = status_why(st, &at);
 
@@ -129,6 +127,28 @@ objects_from_statuses_pass(struct diff_objects *out,
 		o->line = at->line;
 		o->col = at->col;
 	}
+}
+
+static void
+objects_from_statuses_pass(struct diff_objects *out,
+    const struct dag_object_status *statuses, size_t n, struct pool *p)
+{
+	for (size_t i = 0; i < n; i++)
+		object_from_status(&out->items[i], &statuses[i], p);
+}
+
+/* The same over a DAG's statuses, which may be in chunks. */
+static void
+objects_from_dag_pass(struct diff_objects *out, const struct dag *dag,
+    struct pool *p)
+{
+	struct dag_status_iter it;
+	const struct dag_object_status *st;
+	size_t i = 0;
+
+	dag_status_iter_init(&it, dag);
+	while ((st = dag_status_next(&it)) != NULL)
+		object_from_status(&out->items[i++], st, p);
 }
 
 void
@@ -221,7 +241,17 @@ diff_objects_of_items(struct diff_objects *out,
 void
 diff_objects_from_dag(struct diff_objects *out, const struct dag *dag)
 {
-	diff_objects_from_statuses(out, dag->statuses, dag->nstatuses);
+	struct pool p = { 0 };
+
+	out->n = dag->nstatuses;
+	out->items = xcalloc(out->n + 1, sizeof *out->items);
+	objects_from_dag_pass(out, dag, &p); /* count */
+	p.buf = out->pool = xmalloc(p.len + 1);
+	out->pool_len = p.len;
+	p.len = 0;
+	objects_from_dag_pass(out, dag, &p);
+	pool_fix(out);
+	objects_sort(out);
 }
 
 int

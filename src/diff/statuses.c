@@ -96,14 +96,14 @@ record_patched(struct status_part *e, const struct dag *now,
 	if (n < PATCH_MIN || e->objects.n != n || e->npools >= PATCH_POOLS)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!diff_object_records(&e->objects.items[i], &now->statuses[i])) {
+		if (!diff_object_records(&e->objects.items[i], dag_status_at(now, i))) {
 			if (m == PATCH_MAX)
 				return false;
 			idx[m++] = i;
 		}
 	diff_objects_of_items(from, e->objects.items, idx, m);
 	for (size_t k = 0; k < m; k++)
-		sub[k] = now->statuses[idx[k]];
+		sub[k] = *dag_status_at(now, idx[k]);
 	diff_objects_from_statuses_ordered(to, sub, m);
 	/* The replaced items point into to's pool, which the part keeps. */
 	for (size_t k = 0; k < m; k++)

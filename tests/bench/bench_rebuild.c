@@ -236,6 +236,9 @@ main(int argc, char **argv)
 			printf("INFO\t%s: DAG groups built %zu of %zu, HTTPRoutes "
 			    "resolved %zu, kept %zu\n", prefix, ds.built, ds.groups,
 			    ds.gw_routes_resolved, ds.gw_routes_kept);
+			printf("INFO\t%s: statuses %s, chunks made %zu of %zu\n",
+			    prefix, ds.statuses_patched ? "patched" : "merged",
+			    ds.status_chunks_made, ds.status_chunks);
 			{
 				struct translate_cache_stats ts =
 				    pipeline_translate_stats(p);

@@ -159,8 +159,8 @@ assert_same_statuses(const struct dag *x, const struct dag *y, int step)
 		fail_msg("step %d: %zu statuses where a fresh build has %zu",
 		    step, x->nstatuses, y->nstatuses);
 	for (size_t i = 0; i < x->nstatuses; i++) {
-		const struct dag_object_status *a = &x->statuses[i],
-		    *b = &y->statuses[i];
+		const struct dag_object_status *a = dag_status_at(x, i),
+		    *b = dag_status_at(y, i);
 
 		if (a->kind != b->kind || !same_str(a->namespace, b->namespace) ||
 		    !same_str(a->name, b->name) ||
@@ -222,7 +222,7 @@ assert_status_counts(const struct dag *d, int step)
 		size_t n = 0;
 
 		for (size_t i = 0; i < d->nstatuses; i++)
-			n += d->statuses[i].status == all[k];
+			n += dag_status_at(d, i)->status == all[k];
 		if (dag_count_status(d, all[k]) != n)
 			fail_msg("step %d: %zu statuses %d counted, %zu there",
 			    step, dag_count_status(d, all[k]), (int)all[k], n);

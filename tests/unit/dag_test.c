@@ -76,7 +76,7 @@ static const struct dag_object_status *
 status(const struct world *w, enum obj_kind kind, const char *ns, const char *name)
 {
 	for (size_t i = 0; i < w->dag->nstatuses; i++) {
-		const struct dag_object_status *st = &w->dag->statuses[i];
+		const struct dag_object_status *st = dag_status_at(w->dag, i);
 
 		if (st->kind == kind && strcmp(st->namespace, ns) == 0 &&
 		    strcmp(st->name, name) == 0)

@@ -186,7 +186,7 @@ assert_same_dag(const struct dag *x, const struct dag *y, const char *what)
 		    "vhosts %zu/%zu, clusters %zu/%zu)", what, x->nstatuses,
 		    y->nstatuses, x->nvhosts, y->nvhosts, x->nclusters, y->nclusters);
 	for (size_t i = 0; i < x->nstatuses; i++)
-		assert_same_status(&x->statuses[i], &y->statuses[i], what);
+		assert_same_status(dag_status_at(x, i), dag_status_at(y, i), what);
 	for (size_t i = 0; i < x->nvhosts; i++) {
 		const struct dag_vhost *a = &x->vhosts[i], *b = &y->vhosts[i];
 
@@ -1025,6 +1025,15 @@ test_large_tree_incremental(void **state)
 		assert_int_equal(pipeline_dag_stats(p).built, 1);
 		assert_int_equal(pipeline_dag_stats(p).reused,
 		    pipeline_dag_stats(p).groups - 1);
+		/* The statuses: the chunks the file's fall in made again
+		 * (one per kind: an HTTPProxy, Services, Endpoints, sorted
+		 * by kind first), the others shared with the last DAG. */
+		print_message("%s: status chunks made %zu of %zu\n",
+		    sf.files[i].path, pipeline_dag_stats(p).status_chunks_made,
+		    pipeline_dag_stats(p).status_chunks);
+		assert_true(pipeline_dag_stats(p).statuses_patched);
+		assert_true(pipeline_dag_stats(p).status_chunks >= 4);
+		assert_true(pipeline_dag_stats(p).status_chunks_made <= 4);
 		/* The resources of the other groups come in order, without
 		 * a key: only the changed file's are keyed. */
 		ts = pipeline_translate_stats(p);
@@ -1796,7 +1805,7 @@ test_gateway_route_resolutions_kept(void **state)
 	assert_int_equal(pipeline_dag_stats(p).gw_routes_resolved, GW_ROUTES);
 	pipeline_build(p, &sf, &cfg, &to, &r);
 	for (size_t i = 0; i < r.dag->nstatuses; i++) {
-		const struct dag_object_status *os = &r.dag->statuses[i];
+		const struct dag_object_status *os = dag_status_at(r.dag, i);
 		bool refused = false;
 
 		if (os->kind != OBJ_HTTPROUTE)

@@ -311,10 +311,10 @@ static const struct dag_object_status *
 proxy_status(const struct dag *dag, const char *ns, const char *name)
 {
 	for (size_t i = 0; i < dag->nstatuses; i++)
-		if (dag->statuses[i].kind == OBJ_HTTPPROXY &&
-		    strcmp(dag->statuses[i].namespace, ns) == 0 &&
-		    strcmp(dag->statuses[i].name, name) == 0)
-			return &dag->statuses[i];
+		if (dag_status_at(dag, i)->kind == OBJ_HTTPPROXY &&
+		    strcmp(dag_status_at(dag, i)->namespace, ns) == 0 &&
+		    strcmp(dag_status_at(dag, i)->name, name) == 0)
+			return dag_status_at(dag, i);
 	fail_msg("no HTTPProxy %s/%s", ns, name);
 	return NULL;
 }
@@ -346,8 +346,8 @@ build(struct pipeline *p, const struct source_files *sf,
 	whole = pipeline_whole_dag(p, cfg);
 	assert_int_equal(r->dag->nstatuses, whole->nstatuses);
 	for (size_t i = 0; i < whole->nstatuses; i++) {
-		const struct dag_object_status *x = &r->dag->statuses[i];
-		const struct dag_object_status *y = &whole->statuses[i];
+		const struct dag_object_status *x = dag_status_at(r->dag, i);
+		const struct dag_object_status *y = dag_status_at(whole, i);
 
 		assert_string_equal(x->name, y->name);
 		assert_string_equal(x->namespace, y->namespace);

@@ -592,8 +592,8 @@ test_result_outlives_builds(void **state)
 	build(f, &old);
 	dot = dag_to_dot(old.dag);
 	for (size_t i = 0; i < old.dag->nstatuses; i++)
-		strbuf_printf(&names, "%s/%s;", old.dag->statuses[i].namespace,
-		    old.dag->statuses[i].name);
+		strbuf_printf(&names, "%s/%s;", dag_status_at(old.dag, i)->namespace,
+		    dag_status_at(old.dag, i)->name);
 	paths[0] = xstrdup(old.files[0].path);
 	paths[1] = xstrdup(old.files[1].path);
 	/* Every file replaced, then every file deleted. */
@@ -611,8 +611,8 @@ test_result_outlives_builds(void **state)
 	assert_string_equal(old.files[0].path, paths[0]);
 	assert_string_equal(old.files[1].path, paths[1]);
 	for (size_t i = 0; i < old.dag->nstatuses; i++)
-		strbuf_printf(&later, "%s/%s;", old.dag->statuses[i].namespace,
-		    old.dag->statuses[i].name);
+		strbuf_printf(&later, "%s/%s;", dag_status_at(old.dag, i)->namespace,
+		    dag_status_at(old.dag, i)->name);
 	assert_string_equal(names.buf, later.buf);
 	again = dag_to_dot(old.dag);
 	assert_string_equal(dot, again);
@@ -649,14 +649,14 @@ assert_same_statuses(const struct dag *a, const struct dag *b)
 {
 	assert_int_equal(a->nstatuses, b->nstatuses);
 	for (size_t i = 0; i < a->nstatuses; i++) {
-		assert_int_equal(a->statuses[i].kind, b->statuses[i].kind);
-		assert_string_equal(a->statuses[i].namespace, b->statuses[i].namespace);
-		assert_string_equal(a->statuses[i].name, b->statuses[i].name);
-		assert_int_equal(a->statuses[i].status, b->statuses[i].status);
-		assert_string_equal(a->statuses[i].description ?
-		    a->statuses[i].description : "", b->statuses[i].description ?
-		    b->statuses[i].description : "");
-		assert_int_equal(a->statuses[i].nconditions, b->statuses[i].nconditions);
+		assert_int_equal(dag_status_at(a, i)->kind, dag_status_at(b, i)->kind);
+		assert_string_equal(dag_status_at(a, i)->namespace, dag_status_at(b, i)->namespace);
+		assert_string_equal(dag_status_at(a, i)->name, dag_status_at(b, i)->name);
+		assert_int_equal(dag_status_at(a, i)->status, dag_status_at(b, i)->status);
+		assert_string_equal(dag_status_at(a, i)->description ?
+		    dag_status_at(a, i)->description : "", dag_status_at(b, i)->description ?
+		    dag_status_at(b, i)->description : "");
+		assert_int_equal(dag_status_at(a, i)->nconditions, dag_status_at(b, i)->nconditions);
 	}
 }
 

@@ -436,9 +436,9 @@ static const struct dag_object_status *
 status_of(const struct dag *dag, enum obj_kind kind, const char *name)
 {
 	for (size_t i = 0; i < dag->nstatuses; i++)
-		if (dag->statuses[i].kind == kind &&
-		    strcmp(dag->statuses[i].name, name) == 0)
-			return &dag->statuses[i];
+		if (dag_status_at(dag, i)->kind == kind &&
+		    strcmp(dag_status_at(dag, i)->name, name) == 0)
+			return dag_status_at(dag, i);
 	fail_msg("no status for %s", name);
 	return NULL;
 }
