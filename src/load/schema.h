@@ -98,7 +98,14 @@ struct schema_ctx {
 	struct diag_list *diags;
 	const char *file; /* for diagnostics and origins; must outlive them */
 	const char *what; /* "HTTPProxy shop/app", or NULL */
-	struct strbuf path; /* "spec.routes[0]"; managed by the decoder */
+	/* Where the decoder is ("spec.routes[0]"), as the keys and indexes
+	 * pushed: the text is made only for a message. Managed by the
+	 * decoder; a key pushed is borrowed until it is popped. */
+	struct schema_path_seg {
+		const char *key; /* NULL: an index */
+		size_t index;
+	} *path, path_small[16];
+	size_t path_n, path_cap;
 	void *user; /* for custom handlers and validators */
 	/* When what is NULL and describe is set, what is made by
 	 * describe(describe_arg, describe_buf, describe_size) at the first
