@@ -17,7 +17,7 @@ void
 schema_ctx_init(struct schema_ctx *ctx, struct arena *arena,
     struct diag_list *diags, const char *file, const char *what)
 {
-	memset(ctx, 0, sizeof *ctx);
+	memset(ctx, 0, offsetof(struct schema_ctx, path_small));
 	ctx->arena = arena;
 	ctx->diags = diags;
 	ctx->file = file;
@@ -302,7 +302,7 @@ schema_string(struct schema_ctx *ctx, const struct schema_field *f,
 		    "to make it a string: \"%.64s\")", ynode_type_name(node), s, s);
 		return NULL;
 	}
-	if (strlen(s) != node->scalar.len) {
+	if (node->scalar.nul) {
 		schema_error(ctx, node, "strings must not contain NUL characters");
 		return NULL;
 	}
@@ -589,12 +589,13 @@ schema_find(const struct schema_table *t, const struct ynode *key)
 {
 	const char *k = key->scalar.value;
 
-	/* The first byte rules out most rows without a call. A key with a
-	 * NUL in it matches no row: strcmp stops at the NUL, so a row equal
-	 * to what comes before it is shorter than the key. */
+	/* A key with a NUL in it is no row's key. */
+	if (key->scalar.nul)
+		return NULL;
+	/* The first byte rules out most rows without a call. */
 	for (size_t i = 0; i < t->nfields; i++)
 		if (t->fields[i].key[0] == k[0] && strcmp(t->fields[i].key, k) == 0)
-			return strlen(k) == key->scalar.len ? &t->fields[i] : NULL;
+			return &t->fields[i];
 	return NULL;
 }
 

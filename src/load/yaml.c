@@ -451,6 +451,8 @@ yparse_scalar(struct yparse *p, const yaml_event_t *ev)
 	n->scalar.value = (char *)(n + 1);
 	memcpy(n->scalar.value, ev->data.scalar.value, len);
 	n->scalar.value[len] = '\0';
+	n->scalar.nul = ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+	    memchr(n->scalar.value, '\0', len) != NULL;
 	/* An explicit !!str makes a plain scalar a string, as quoting does. */
 	n->scalar.plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	    (tag == NULL || strcmp(tag, YAML_STR_TAG) != 0);

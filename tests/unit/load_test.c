@@ -978,6 +978,34 @@ test_key_with_nul_is_unknown(void **state)
 	assert_non_null(strstr(got, "d.yaml:1:1: error: Deep: unknown field"));
 	diag_list_free(&diags);
 	arena_free(&a);
+
+	/* The same for a string value, written with each escape YAML has
+	 * for the byte; a NUL-free double-quoted value is decoded whole. */
+	static const char *const nul_values[] = {
+		"\"a\\0b\"", "\"a\\x00b\"", "\"a\\u0000b\"",
+	};
+	for (size_t i = 0; i < nitems(nul_values); i++) {
+		char *yaml = xasprintf("name: %s\n", nul_values[i]);
+
+		arena_init(&a);
+		diag_list_init(&diags);
+		decode_deep(yaml, &diags, &a, &d);
+		assert_null(d.name);
+		assert_int_equal(diags.n, 1);
+		diag_format(&diags.items[0], got, sizeof got);
+		assert_string_equal(got, "d.yaml:1:7: error: Deep: name: strings "
+		    "must not contain NUL characters");
+		diag_list_free(&diags);
+		arena_free(&a);
+		free(yaml);
+	}
+	arena_init(&a);
+	diag_list_init(&diags);
+	decode_deep("name: \"a\\tb\"\n", &diags, &a, &d);
+	assert_int_equal(diags.n, 0);
+	assert_string_equal(d.name, "a\tb");
+	diag_list_free(&diags);
+	arena_free(&a);
 }
 
 int

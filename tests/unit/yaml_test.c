@@ -477,6 +477,29 @@ test_scalars_in_dirty_memory(void **state)
 	assert_scalar(ynode_get(root, "long"), x, LONG, true);
 	parsed_free(&p);
 
+	/* Only a double-quoted scalar's escapes can hold a NUL, and only
+	 * those are marked. */
+	{
+		static const char nuls[] = "a: \"x\\0y\"\nb: \"xy\"\n"
+		    "c: 'x\\0y'\nd: x\\0y\ne: |\n  x\\0y\n";
+
+		parse_dirty(&p, nuls, sizeof nuls - 1);
+	}
+	assert_int_equal(p.rc, 0);
+	root = p.docs[0].root;
+	assert_int_equal(ynode_get(root, "a")->scalar.len, 3);
+	assert_true(ynode_get(root, "a")->scalar.nul);
+	assert_false(ynode_get(root, "b")->scalar.nul);
+	assert_scalar(ynode_get(root, "c"), "x\\0y", 4, false);
+	assert_false(ynode_get(root, "c")->scalar.nul);
+	assert_scalar(ynode_get(root, "d"), "x\\0y", 4, true);
+	assert_false(ynode_get(root, "d")->scalar.nul);
+	assert_scalar(ynode_get(root, "e"), "x\\0y\n", 5, false);
+	assert_false(ynode_get(root, "e")->scalar.nul);
+	for (size_t i = 0; i < root->map.n; i++)
+		assert_false(root->map.items[i].key->scalar.nul);
+	parsed_free(&p);
+
 	/* A message quoting a key reads it up to its terminator. */
 	parse_dirty(&p, "k: 1\nkk: 2\nk: 3\n", 16);
 	assert_int_equal(p.rc, -1);
