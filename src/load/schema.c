@@ -17,18 +17,40 @@ void
 schema_ctx_init(struct schema_ctx *ctx, struct arena *arena,
     struct diag_list *diags, const char *file, const char *what)
 {
-	memset(ctx, 0, sizeof *ctx);
+	memset(ctx, 0, offsetof(struct schema_ctx, path_small));
 	ctx->arena = arena;
 	ctx->diags = diags;
 	ctx->file = file;
 	ctx->what = what;
-	strbuf_puts(&ctx->path, "");
+	ctx->path = ctx->path_small;
+	ctx->path_cap = nitems(ctx->path_small);
 }
 
 void
 schema_ctx_free(struct schema_ctx *ctx)
 {
-	strbuf_free(&ctx->path);
+	if (ctx->path != ctx->path_small)
+		free(ctx->path);
+	ctx->path = NULL;
+	ctx->path_n = ctx->path_cap = 0;
+}
+
+/* The path's text: keys joined by dots (none before the first text),
+ * indexes in brackets. */
+static void
+schema_path_text(const struct schema_ctx *ctx, struct strbuf *sb)
+{
+	size_t start = sb->len;
+
+	for (size_t i = 0; i < ctx->path_n; i++) {
+		const struct schema_path_seg *s = &ctx->path[i];
+
+		if (s->key == NULL)
+			strbuf_printf(sb, "[%zu]", s->index);
+		else
+			strbuf_printf(sb, "%s%s", sb->len > start ? "." : "",
+			    s->key);
+	}
 }
 
 /* --- messages ------------------------------------------------------------ */
@@ -44,8 +66,13 @@ schema_verror(struct schema_ctx *ctx, const struct ynode *node,
 		    ctx->describe_size);
 	if (ctx->what != NULL && *ctx->what)
 		strbuf_printf(&sb, "%s: ", ctx->what);
-	if (ctx->path.len)
-		strbuf_printf(&sb, "%s: ", ctx->path.buf);
+	{
+		size_t before = sb.len;
+
+		schema_path_text(ctx, &sb);
+		if (sb.len > before)
+			strbuf_puts(&sb, ": ");
+	}
 	strbuf_vprintf(&sb, fmt, ap);
 	diag_add(ctx->diags, DIAG_ERROR, ctx->file, node ? node->line : 0,
 	    node ? node->col : 0, "%s", sb.buf);
@@ -67,7 +94,7 @@ schema_error_at(struct schema_ctx *ctx, const struct ynode *node,
     const char *path_suffix, const char *fmt, ...)
 {
 	size_t saved = path_suffix ? schema_path_push_key(ctx, path_suffix) :
-	    ctx->path.len;
+	    ctx->path_n;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -76,39 +103,46 @@ schema_error_at(struct schema_ctx *ctx, const struct ynode *node,
 	schema_path_pop(ctx, saved);
 }
 
+/* Room for one more segment; the first ones live in the context. */
+static struct schema_path_seg *
+schema_path_next(struct schema_ctx *ctx)
+{
+	if (ctx->path_n == ctx->path_cap) {
+		size_t cap = ctx->path_cap * 2;
+		struct schema_path_seg *v = xreallocarray(
+		    ctx->path == ctx->path_small ? NULL : ctx->path, cap,
+		    sizeof *v);
+
+		if (ctx->path == ctx->path_small)
+			memcpy(v, ctx->path_small, sizeof ctx->path_small);
+		ctx->path = v;
+		ctx->path_cap = cap;
+	}
+	return &ctx->path[ctx->path_n++];
+}
+
 size_t
 schema_path_push_key(struct schema_ctx *ctx, const char *key)
 {
-	size_t saved = ctx->path.len;
+	size_t saved = ctx->path_n;
 
-	if (saved)
-		strbuf_putc(&ctx->path, '.');
-	strbuf_puts(&ctx->path, key);
+	*schema_path_next(ctx) = (struct schema_path_seg){ .key = key };
 	return saved;
 }
 
 size_t
 schema_path_push_index(struct schema_ctx *ctx, size_t i)
 {
-	size_t saved = ctx->path.len;
-	char buf[24], *p = buf + sizeof buf;
+	size_t saved = ctx->path_n;
 
-	/* Called for every list item: cheaper than a printf. */
-	*--p = ']';
-	do {
-		*--p = (char)('0' + i % 10);
-		i /= 10;
-	} while (i > 0);
-	*--p = '[';
-	strbuf_add(&ctx->path, p, (size_t)(buf + sizeof buf - p));
+	*schema_path_next(ctx) = (struct schema_path_seg){ .index = i };
 	return saved;
 }
 
 void
 schema_path_pop(struct schema_ctx *ctx, size_t saved_len)
 {
-	ctx->path.len = saved_len;
-	ctx->path.buf[saved_len] = '\0';
+	ctx->path_n = saved_len;
 }
 
 /* "got mapping", "got integer 80", "got string \"80\"": enough to see at
@@ -268,7 +302,7 @@ schema_string(struct schema_ctx *ctx, const struct schema_field *f,
 		    "to make it a string: \"%.64s\")", ynode_type_name(node), s, s);
 		return NULL;
 	}
-	if (strlen(s) != node->scalar.len) {
+	if (node->scalar.nul) {
 		schema_error(ctx, node, "strings must not contain NUL characters");
 		return NULL;
 	}
@@ -555,7 +589,8 @@ schema_find(const struct schema_table *t, const struct ynode *key)
 {
 	const char *k = key->scalar.value;
 
-	if (strlen(k) != key->scalar.len)
+	/* A key with a NUL in it is no row's key. */
+	if (key->scalar.nul)
 		return NULL;
 	/* The first byte rules out most rows without a call. */
 	for (size_t i = 0; i < t->nfields; i++)

@@ -93,12 +93,22 @@ struct schema_table {
 	{ (name_), sizeof(type_), (fields_), sizeof(fields_) / sizeof((fields_)[0]), \
 	  (validate_), true, offsetof(type_, origin) }
 
+/* One key or index of a schema_ctx's path. */
+struct schema_path_seg {
+	const char *key; /* NULL: an index */
+	size_t index;
+};
+
 struct schema_ctx {
 	struct arena *arena; /* decoded strings and arrays */
 	struct diag_list *diags;
 	const char *file; /* for diagnostics and origins; must outlive them */
 	const char *what; /* "HTTPProxy shop/app", or NULL */
-	struct strbuf path; /* "spec.routes[0]"; managed by the decoder */
+	/* Where the decoder is ("spec.routes[0]"), as the keys and indexes
+	 * pushed: the text is made only for a message. Managed by the
+	 * decoder; a key pushed is borrowed until it is popped. */
+	struct schema_path_seg *path;
+	size_t path_n, path_cap;
 	void *user; /* for custom handlers and validators */
 	/* When what is NULL and describe is set, what is made by
 	 * describe(describe_arg, describe_buf, describe_size) at the first
@@ -107,6 +117,9 @@ struct schema_ctx {
 	const void *describe_arg;
 	char *describe_buf;
 	size_t describe_size;
+	/* The path's first segments; last, so that schema_ctx_init does
+	 * not clear them. */
+	struct schema_path_seg path_small[16];
 };
 
 void schema_ctx_init(struct schema_ctx *ctx, struct arena *arena,

@@ -440,8 +440,9 @@ yparse_scalar(struct yparse *p, const yaml_event_t *ev)
 	const char *tag = (const char *)ev->data.scalar.tag;
 	size_t len = ev->data.scalar.length;
 	/* The value right behind its node: scalars are most of a file, so
-	 * one allocation each matters. */
-	struct ynode *n = arena_alloc(p->arena, sizeof *n + len + 1);
+	 * one allocation each matters. Not zeroed: every member a scalar
+	 * has is written here, and the value's terminator too. */
+	struct ynode *n = arena_alloc_nozero(p->arena, sizeof *n + len + 1);
 
 	n->type = YNODE_SCALAR;
 	n->line = (int)ev->start_mark.line + 1;
@@ -449,6 +450,9 @@ yparse_scalar(struct yparse *p, const yaml_event_t *ev)
 	n->scalar.len = len;
 	n->scalar.value = (char *)(n + 1);
 	memcpy(n->scalar.value, ev->data.scalar.value, len);
+	n->scalar.value[len] = '\0';
+	n->scalar.nul = ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+	    memchr(n->scalar.value, '\0', len) != NULL;
 	/* An explicit !!str makes a plain scalar a string, as quoting does. */
 	n->scalar.plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	    (tag == NULL || strcmp(tag, YAML_STR_TAG) != 0);

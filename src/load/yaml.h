@@ -31,6 +31,10 @@ struct ynode {
 			char *value; /* NUL-terminated; may contain NULs if len says so */
 			size_t len;
 			bool plain; /* unquoted: "80" is a string, 80 an int */
+			/* value holds a NUL byte: only a double-quoted
+			 * scalar's escapes can write one (libyaml refuses
+			 * the raw byte), so no other scalar is measured */
+			bool nul;
 		} scalar;
 		struct {
 			struct ynode_pair *items;

@@ -65,7 +65,8 @@ regex_quote_ci(struct strbuf *sb, const char *s)
 		unsigned char c = (unsigned char)*s;
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-			strbuf_printf(sb, "[%c%c]", c & ~0x20, c | 0x20);
+			strbuf_add(sb, (char[]){ '[', (char)(c & ~0x20),
+			    (char)(c | 0x20), ']' }, 4);
 		else
 			strbuf_put_regex_literal(sb, (char[]){ (char)c, '\0' });
 	}

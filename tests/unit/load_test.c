@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -862,6 +863,151 @@ test_objects_sized_by_kind(void **state)
 	assert_true(per <= 280);
 }
 
+/* The decoder's path ("spec.routes[0]...") is kept as segments and
+ * written out only for a message: deeper than the context's first
+ * segments, with indexes among keys, and popped back between siblings. */
+struct deep {
+	struct deep *child;
+	struct deep *items;
+	size_t nitems;
+	char *name;
+};
+
+static const struct schema_table deep_table;
+static const struct schema_field deep_fields[] = {
+	{ .key = "child", .type = SCHEMA_OBJECT_PTR,
+	  .offset = offsetof(struct deep, child), .sub = &deep_table },
+	{ .key = "items", .type = SCHEMA_OBJECT_LIST,
+	  .offset = offsetof(struct deep, items),
+	  .count_offset = offsetof(struct deep, nitems), .sub = &deep_table },
+	{ .key = "name", .type = SCHEMA_STRING,
+	  .offset = offsetof(struct deep, name) },
+};
+static const struct schema_table deep_table =
+    SCHEMA_TABLE("deep", struct deep, deep_fields, NULL);
+
+static void
+decode_deep(const char *yaml, struct diag_list *diags, struct arena *a,
+    struct deep *out)
+{
+	struct ydoc *docs;
+	size_t ndocs;
+	struct schema_ctx ctx;
+
+	assert_int_equal(yaml_parse("d.yaml", yaml, strlen(yaml), NULL, a,
+	    &docs, &ndocs, diags), 0);
+	assert_int_equal(ndocs, 1);
+	memset(out, 0, sizeof *out);
+	schema_ctx_init(&ctx, a, diags, "d.yaml", "Deep");
+	schema_decode(&ctx, &deep_table, docs[0].root, out);
+	schema_ctx_free(&ctx);
+}
+
+static void
+test_error_path_deep(void **state)
+{
+	struct strbuf yaml = STRBUF_INIT, want = STRBUF_INIT;
+	struct diag_list diags;
+	struct arena a;
+	struct deep d;
+	char got[2048];
+	int depth = 20;
+
+	(void)state;
+	/* child: {items: [{name: ok}, {child: {...}}]} twenty times over,
+	 * then a name that is not a string: 60 segments, in flow style so
+	 * the column is easy to say. */
+	for (int i = 0; i < depth; i++) {
+		strbuf_puts(&yaml, "{child: {items: [{name: ok}, ");
+		strbuf_printf(&want, "%schild.items[1]", i ? "." : "");
+	}
+	strbuf_puts(&yaml, "{name: [x]}");
+	for (int i = 0; i < depth; i++)
+		strbuf_puts(&yaml, "]}}");
+	strbuf_puts(&yaml, "\n");
+	arena_init(&a);
+	diag_list_init(&diags);
+	decode_deep(yaml.buf, &diags, &a, &d);
+	assert_int_equal(diags.n, 1);
+	diag_format(&diags.items[0], got, sizeof got);
+	{
+		char *expected = xasprintf("d.yaml:1:%zu: error: Deep: %s.name: "
+		    "expected a string, got sequence",
+		    strlen(yaml.buf) - 3 * (size_t)depth - 4, want.buf);
+
+		assert_string_equal(got, expected);
+		free(expected);
+	}
+	/* What was decoded beside the error stays: the siblings' names. */
+	assert_string_equal(d.child->items[0].name, "ok");
+	diag_list_free(&diags);
+	arena_free(&a);
+
+	/* A top-level key of its own and an index right after it. */
+	arena_init(&a);
+	diag_list_init(&diags);
+	decode_deep("items:\n- name: a\n- name: 7\n", &diags, &a, &d);
+	assert_int_equal(diags.n, 1);
+	diag_format(&diags.items[0], got, sizeof got);
+	assert_string_equal(got, "d.yaml:3:9: error: Deep: items[1].name: "
+	    "expected a string, got integer 7 (quote it to make it a string: "
+	    "\"7\")");
+	diag_list_free(&diags);
+	arena_free(&a);
+	strbuf_free(&yaml);
+	strbuf_free(&want);
+}
+
+/* A key with a NUL in it is no row's key, even when what comes before
+ * the NUL is (schema_find compares up to the NUL, then the length). */
+static void
+test_key_with_nul_is_unknown(void **state)
+{
+	struct diag_list diags;
+	struct arena a;
+	struct deep d;
+	char got[2048];
+
+	(void)state;
+	arena_init(&a);
+	diag_list_init(&diags);
+	decode_deep("\"name\\0\": x\n", &diags, &a, &d);
+	assert_null(d.name);
+	assert_int_equal(diags.n, 1);
+	diag_format(&diags.items[0], got, sizeof got);
+	assert_non_null(strstr(got, "d.yaml:1:1: error: Deep: unknown field"));
+	diag_list_free(&diags);
+	arena_free(&a);
+
+	/* The same for a string value, written with each escape YAML has
+	 * for the byte; a NUL-free double-quoted value is decoded whole. */
+	static const char *const nul_values[] = {
+		"\"a\\0b\"", "\"a\\x00b\"", "\"a\\u0000b\"",
+	};
+	for (size_t i = 0; i < nitems(nul_values); i++) {
+		char *yaml = xasprintf("name: %s\n", nul_values[i]);
+
+		arena_init(&a);
+		diag_list_init(&diags);
+		decode_deep(yaml, &diags, &a, &d);
+		assert_null(d.name);
+		assert_int_equal(diags.n, 1);
+		diag_format(&diags.items[0], got, sizeof got);
+		assert_string_equal(got, "d.yaml:1:7: error: Deep: name: strings "
+		    "must not contain NUL characters");
+		diag_list_free(&diags);
+		arena_free(&a);
+		free(yaml);
+	}
+	arena_init(&a);
+	diag_list_init(&diags);
+	decode_deep("name: \"a\\tb\"\n", &diags, &a, &d);
+	assert_int_equal(diags.n, 0);
+	assert_string_equal(d.name, "a\tb");
+	diag_list_free(&diags);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -888,6 +1034,8 @@ main(void)
 		cmocka_unit_test(test_plain_strings_by_first_byte),
 		cmocka_unit_test(test_scratch_hashed),
 		cmocka_unit_test(test_objects_sized_by_kind),
+		cmocka_unit_test(test_error_path_deep),
+		cmocka_unit_test(test_key_with_nul_is_unknown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

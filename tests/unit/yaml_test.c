@@ -1,9 +1,11 @@
 /* src/load/yaml.c: node positions, documents, aliases and every way a
  * file can be hostile or broken. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -410,6 +412,105 @@ test_truncated(void **state)
 	    "character: YAML indents with spaces only");
 }
 
+/* Scalars are not zeroed when allocated (yparse_scalar): each must still
+ * end at its length, whatever the arena held before. The arena here is
+ * filled with 0xA5 and released first, so a scalar lands in dirty
+ * memory; the long one gets a block of its own, fresh from malloc. */
+static void
+parse_dirty(struct parsed *p, const char *buf, size_t len)
+{
+	struct arena_mark m;
+
+	arena_init(&p->arena);
+	diag_list_init(&p->diags);
+	m = arena_mark(&p->arena);
+	for (int i = 0; i < 2048; i++)
+		memset(arena_alloc_nozero(&p->arena, 64), 0xA5, 64);
+	arena_release(&p->arena, &m);
+	p->rc = yaml_parse("t.yaml", buf, len, NULL, &p->arena, &p->docs,
+	    &p->ndocs, &p->diags);
+}
+
+static void
+assert_scalar(const struct ynode *n, const char *value, size_t len, bool plain)
+{
+	assert_non_null(n);
+	assert_int_equal(n->type, YNODE_SCALAR);
+	assert_int_equal(n->scalar.len, len);
+	assert_int_equal(strlen(n->scalar.value), len);
+	assert_memory_equal(n->scalar.value, value, len);
+	assert_int_equal(n->scalar.plain, plain);
+}
+
+static void
+test_scalars_in_dirty_memory(void **state)
+{
+	enum { LONG = 70000 };
+	struct strbuf sb = STRBUF_INIT;
+	struct parsed p;
+	const struct ynode *root, *seq;
+	char *x = malloc(LONG + 1);
+
+	(void)state;
+	memset(x, 'x', LONG);
+	x[LONG] = '\0';
+	strbuf_puts(&sb, "a: &x hello\nb: *x\nc: \"quoted\"\nd: !!str 80\n"
+	    "---\ne: [1, two, '', &y z]\nf: *y\nlong: ");
+	strbuf_puts(&sb, x);
+	strbuf_puts(&sb, "\n");
+	parse_dirty(&p, sb.buf, sb.len);
+	assert_int_equal(p.rc, 0);
+	assert_int_equal(p.ndocs, 2);
+	root = p.docs[0].root;
+	assert_scalar(ynode_get(root, "a"), "hello", 5, true);
+	assert_ptr_equal(ynode_get(root, "b"), ynode_get(root, "a"));
+	assert_scalar(ynode_get(root, "c"), "quoted", 6, false);
+	assert_scalar(ynode_get(root, "d"), "80", 2, false);
+	assert_scalar(root->map.items[3].key, "d", 1, true);
+	root = p.docs[1].root;
+	seq = ynode_get(root, "e");
+	assert_int_equal(seq->seq.n, 4);
+	assert_scalar(seq->seq.items[0], "1", 1, true);
+	assert_scalar(seq->seq.items[1], "two", 3, true);
+	assert_scalar(seq->seq.items[2], "", 0, false);
+	assert_ptr_equal(ynode_get(root, "f"), seq->seq.items[3]);
+	assert_scalar(ynode_get(root, "long"), x, LONG, true);
+	parsed_free(&p);
+
+	/* Only a double-quoted scalar's escapes can hold a NUL, and only
+	 * those are marked. */
+	{
+		static const char nuls[] = "a: \"x\\0y\"\nb: \"xy\"\n"
+		    "c: 'x\\0y'\nd: x\\0y\ne: |\n  x\\0y\n";
+
+		parse_dirty(&p, nuls, sizeof nuls - 1);
+	}
+	assert_int_equal(p.rc, 0);
+	root = p.docs[0].root;
+	assert_int_equal(ynode_get(root, "a")->scalar.len, 3);
+	assert_true(ynode_get(root, "a")->scalar.nul);
+	assert_false(ynode_get(root, "b")->scalar.nul);
+	assert_scalar(ynode_get(root, "c"), "x\\0y", 4, false);
+	assert_false(ynode_get(root, "c")->scalar.nul);
+	assert_scalar(ynode_get(root, "d"), "x\\0y", 4, true);
+	assert_false(ynode_get(root, "d")->scalar.nul);
+	assert_scalar(ynode_get(root, "e"), "x\\0y\n", 5, false);
+	assert_false(ynode_get(root, "e")->scalar.nul);
+	for (size_t i = 0; i < root->map.n; i++)
+		assert_false(root->map.items[i].key->scalar.nul);
+	parsed_free(&p);
+
+	/* A message quoting a key reads it up to its terminator. */
+	parse_dirty(&p, "k: 1\nkk: 2\nk: 3\n", 16);
+	assert_int_equal(p.rc, -1);
+	assert_int_equal(p.diags.n, 1);
+	assert_diag(&p.diags, 0, "t.yaml:3:1: error: duplicate key \"k\" "
+	    "(first at 1:1)");
+	parsed_free(&p);
+	strbuf_free(&sb);
+	free(x);
+}
+
 int
 main(void)
 {
@@ -429,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_complex_and_merge_keys),
 		cmocka_unit_test(test_invalid_utf8_and_binary),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_scalars_in_dirty_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
