@@ -149,3 +149,46 @@ fixture_sample_steps(int all)
 
 	return n <= (size_t)all ? all / (int)n : all;
 }
+
+struct xds_blob *
+fixture_blob(const char *name, const char *bytes)
+{
+	size_t len = strlen(bytes);
+	struct xds_blob *b = xds_blob_new(name, len);
+
+	memcpy(b->bytes, bytes, len);
+	xds_blob_seal(b, len);
+	return b;
+}
+
+void
+fixture_assert_same_snapshot(const struct snapshot *a,
+    const struct snapshot *b, const char *what)
+{
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		const struct xds_resource_set *x = &a->types[t], *y = &b->types[t];
+
+		if (x->n != y->n || x->version != y->version ||
+		    strcmp(x->version_hex, y->version_hex) != 0)
+			fail_msg("%s: %s: %zu resources, version %s; fresh: %zu, %s",
+			    what, xds_type_short((enum xds_type)t), x->n,
+			    x->version_hex, y->n, y->version_hex);
+		for (size_t i = 0; i < x->n; i++) {
+			const struct xds_resource *r = &x->items[i], *s = &y->items[i];
+
+			if (strcmp(r->name, s->name) != 0 || r->len != s->len ||
+			    r->version != s->version || r->entry != s->entry ||
+			    strcmp(r->version_hex, s->version_hex) != 0 ||
+			    r->named_only != s->named_only ||
+			    r->nuses != s->nuses ||
+			    (r->endpoints == NULL) != (s->endpoints == NULL) ||
+			    (r->endpoints != NULL &&
+			    strcmp(r->endpoints, s->endpoints) != 0) ||
+			    memcmp(r->bytes, s->bytes, r->len) != 0 ||
+			    (r->nuses > 0 && memcmp(r->uses, s->uses,
+			    r->nuses * sizeof r->uses[0]) != 0))
+				fail_msg("%s: %s %s differs from a fresh translation",
+				    what, xds_type_short((enum xds_type)t), r->name);
+		}
+	}
+}

@@ -6,6 +6,7 @@
 #define CAIRN_TESTS_UNIT_FIXTURE_H
 
 #include "source/source.h"
+#include "xds/snapshot.h"
 
 /* String literals, so that a test can join them into one file
  * (FIXTURE_PROXY_YAML "---\n" FIXTURE_SERVICE_YAML) or add to the end of
@@ -73,5 +74,14 @@ size_t fixture_sample(void);
 /* The steps of a random walk of `all` steps to take: all / N (at least
  * one), or all when N is 1 or more than all. */
 int fixture_sample_steps(int all);
+
+/* A sealed blob of name holding the bytes of a string (refs = 1). */
+struct xds_blob *fixture_blob(const char *name, const char *bytes);
+
+/* Fails the test (naming `what`) unless snapshot a says what a fresh
+ * translation b says: each type's count and version, and each item's
+ * name, bytes, versions, endpoints and uses, in order. */
+void fixture_assert_same_snapshot(const struct snapshot *a,
+    const struct snapshot *b, const char *what);
 
 #endif

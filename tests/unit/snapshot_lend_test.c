@@ -30,17 +30,6 @@ refs(struct xds_blob *b)
 	return atomic_load(&b->refs);
 }
 
-static struct xds_blob *
-blob(const char *name, const char *bytes)
-{
-	size_t len = strlen(bytes);
-	struct xds_blob *b = xds_blob_new(name, len);
-
-	memcpy(b->bytes, bytes, len);
-	xds_blob_seal(b, len);
-	return b;
-}
-
 /* The memo's part played by hand: x is lent by s1, then the memo lets go
  * of it (retired into the keep open since); it must live until s1 and
  * every keep that could reach it are gone, then be released once. */
@@ -48,7 +37,8 @@ static void
 test_keep_chain(void **state)
 {
 	struct xds_keep *open = xds_keep_new();
-	struct xds_blob *x = blob("x", "xx"), *y = blob("y", "yy");
+	struct xds_blob *x = fixture_blob("x", "xx");
+	struct xds_blob *y = fixture_blob("y", "yy");
 	struct snapshot_builder *b;
 	struct snapshot *s1, *s2;
 
@@ -98,8 +88,9 @@ static void
 test_copy_only_same_blob(void **state)
 {
 	struct xds_keep *open = xds_keep_new();
-	struct xds_blob *a = blob("a", "a1"), *c = blob("c", "c1");
-	struct xds_blob *a2 = blob("a", "a2");
+	struct xds_blob *a = fixture_blob("a", "a1");
+	struct xds_blob *c = fixture_blob("c", "c1");
+	struct xds_blob *a2 = fixture_blob("a", "a2");
 	struct snapshot_builder *b;
 	struct snapshot *s1, *s2;
 	const struct xds_resource *r;
@@ -171,38 +162,6 @@ tree_file(size_t i, size_t routes, unsigned v)
 	free(value);
 	free(ip);
 	return out;
-}
-
-static void
-assert_same(const struct snapshot *a, const struct snapshot *b,
-    const char *what)
-{
-	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
-		const struct xds_resource_set *x = &a->types[t], *y = &b->types[t];
-
-		if (x->n != y->n || x->version != y->version ||
-		    strcmp(x->version_hex, y->version_hex) != 0)
-			fail_msg("%s: %s: %zu resources, version %s; fresh: %zu, %s",
-			    what, xds_type_short((enum xds_type)t), x->n,
-			    x->version_hex, y->n, y->version_hex);
-		for (size_t i = 0; i < x->n; i++) {
-			const struct xds_resource *r = &x->items[i], *s = &y->items[i];
-
-			if (strcmp(r->name, s->name) != 0 || r->len != s->len ||
-			    r->version != s->version || r->entry != s->entry ||
-			    strcmp(r->version_hex, s->version_hex) != 0 ||
-			    r->named_only != s->named_only ||
-			    r->nuses != s->nuses ||
-			    (r->endpoints == NULL) != (s->endpoints == NULL) ||
-			    (r->endpoints != NULL &&
-			    strcmp(r->endpoints, s->endpoints) != 0) ||
-			    memcmp(r->bytes, s->bytes, r->len) != 0 ||
-			    (r->nuses > 0 && memcmp(r->uses, s->uses,
-			    r->nuses * sizeof r->uses[0]) != 0))
-				fail_msg("%s: %s %s differs from a fresh translation",
-				    what, xds_type_short((enum xds_type)t), r->name);
-		}
-	}
 }
 
 /* A deep copy: what a snapshot said when it was built. */
@@ -293,7 +252,7 @@ test_lent_snapshots_random(void **state)
 		snprintf(what, sizeof what, "step %d (file %zu)", step, i);
 		pipeline_build(p, &sf, &cfg, &to, &r);
 		fresh = translate_dag(r.dag, &to, r.revision);
-		assert_same(r.snapshot, fresh, what);
+		fixture_assert_same_snapshot(r.snapshot, fresh, what);
 		snapshot_unref(fresh);
 		if (step > 0) {
 			lent += r.snapshot->nlent;
@@ -305,7 +264,8 @@ test_lent_snapshots_random(void **state)
 		 * order. */
 		slot = (size_t)(rnd >> 20) % HELD;
 		if (said[slot] != NULL) {
-			assert_same(held[slot].snapshot, said[slot], "held");
+			fixture_assert_same_snapshot(held[slot].snapshot,
+			    said[slot], "held");
 			build_result_free(&held[slot]);
 			snapshot_unref(said[slot]);
 		}
@@ -321,7 +281,8 @@ test_lent_snapshots_random(void **state)
 	for (size_t k = 0; k < HELD; k++) {
 		if (said[k] == NULL)
 			continue;
-		assert_same(held[k].snapshot, said[k], "after the pipeline");
+		fixture_assert_same_snapshot(held[k].snapshot, said[k],
+		    "after the pipeline");
 		build_result_free(&held[k]);
 		snapshot_unref(said[k]);
 	}

@@ -24,49 +24,6 @@
 #include "xds/snapshot.h"
 #include "xds/translate.h"
 
-static struct xds_blob *
-blob(const char *name, const char *bytes)
-{
-	size_t len = strlen(bytes);
-	struct xds_blob *b = xds_blob_new(name, len);
-
-	memcpy(b->bytes, bytes, len);
-	xds_blob_seal(b, len);
-	return b;
-}
-
-static void
-assert_same(const struct snapshot *a, const struct snapshot *b,
-    const char *what)
-{
-	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
-		const struct xds_resource_set *x = &a->types[t], *y = &b->types[t];
-
-		if (x->n != y->n || x->version != y->version ||
-		    strcmp(x->version_hex, y->version_hex) != 0)
-			fail_msg("%s: %s: %zu resources, version %s; fresh: %zu, %s",
-			    what, xds_type_short((enum xds_type)t), x->n,
-			    x->version_hex, y->n, y->version_hex);
-		for (size_t i = 0; i < x->n; i++) {
-			const struct xds_resource *r = &x->items[i], *s = &y->items[i];
-
-			if (strcmp(r->name, s->name) != 0 || r->len != s->len ||
-			    r->version != s->version || r->entry != s->entry ||
-			    strcmp(r->version_hex, s->version_hex) != 0 ||
-			    r->named_only != s->named_only ||
-			    r->nuses != s->nuses ||
-			    (r->endpoints == NULL) != (s->endpoints == NULL) ||
-			    (r->endpoints != NULL &&
-			    strcmp(r->endpoints, s->endpoints) != 0) ||
-			    memcmp(r->bytes, s->bytes, r->len) != 0 ||
-			    (r->nuses > 0 && memcmp(r->uses, s->uses,
-			    r->nuses * sizeof r->uses[0]) != 0))
-				fail_msg("%s: %s %s differs from a fresh translation",
-				    what, xds_type_short((enum xds_type)t), r->name);
-		}
-	}
-}
-
 /* A block of the previous snapshot's items: the same set, version and
  * items as lending each; out of name order after what precedes it, the
  * set is sorted at finish; from another snapshot than the previous one,
@@ -74,9 +31,10 @@ assert_same(const struct snapshot *a, const struct snapshot *b,
 static void
 test_lend_run_by_hand(void **state)
 {
-	struct xds_blob *v[4] = { blob("a", "1"), blob("b", "22"),
-		blob("c", "333"), blob("d", "4444") };
-	struct xds_blob *z = blob("0", "z");
+	struct xds_blob *v[4] = { fixture_blob("a", "1"),
+		fixture_blob("b", "22"), fixture_blob("c", "333"),
+		fixture_blob("d", "4444") };
+	struct xds_blob *z = fixture_blob("0", "z");
 	struct xds_keep *keep = xds_keep_new();
 	struct snapshot_builder *b = snapshot_builder_new("1");
 	struct snapshot *s1, *s2, *s3, *other;
@@ -240,7 +198,7 @@ test_runs_random(void **state)
 		snprintf(what, sizeof what, "step %d (file %zu)", step, i);
 		pipeline_build(p, &sf, &cfg, &to, &r);
 		fresh = translate_dag(r.dag, &to, r.revision);
-		assert_same(r.snapshot, fresh, what);
+		fixture_assert_same_snapshot(r.snapshot, fresh, what);
 		snapshot_unref(fresh);
 		ts = pipeline_translate_stats(p);
 		if (step > 0) {
