@@ -94,11 +94,13 @@ struct source_dir {
 		bool valid;
 	} rev;
 
+	/* Both arrays are kept from scan to scan and patched where a scan
+	 * says (dir_carry.c splice), not made anew. */
 	struct cache_entry *cache; /* sorted by path */
-	size_t ncache;
+	size_t ncache, capcache;
 	struct source_bytes_pool bytes; /* of the files read */
 	struct dir_record *dirs; /* in walk order, see dir_key_cmp */
-	size_t ndirs;
+	size_t ndirs, capdirs;
 	struct {
 		size_t dirs_read, dirs_reused, files_read;
 		size_t subtrees_skipped; /* runs carried over unwalked */
@@ -179,15 +181,19 @@ struct scan {
 	struct devino *stack; /* directories on the current path */
 	size_t depth, stackcap;
 	size_t cursor; /* into sd->cache: the walk visits paths in order */
-	struct cache_entry *fresh; /* next cache, built in path order */
+	/* The entries read by this scan, in path order; with the runs
+	 * carried over from sd->cache they make the next cache. */
+	struct cache_entry *fresh;
 	size_t nfresh, capfresh;
 	size_t dir_cursor; /* into sd->dirs */
+	/* The records of the directories this scan walked, in walk order;
+	 * with the runs carried from sd->dirs they make the next records. */
 	struct dir_record *new_dirs;
 	size_t nnew_dirs, capnew_dirs;
 	bool incremental; /* clean directories may be reused */
 	struct run *cache_runs, *dir_runs; /* moved from sd->cache, sd->dirs */
 	size_t ncache_runs, capcache_runs, ndir_runs, capdir_runs;
-	size_t *visited; /* slots of new_dirs made by a walk, not carried */
+	size_t *visited; /* slots of new_dirs (every one a walk made) */
 	size_t nvisited, capvisited;
 	int *file_wds;
 	size_t nfile_wds, capfile_wds;
@@ -222,6 +228,8 @@ rel_of(const struct scan *s)
 void dir_scan_emit(struct scan *s, struct source_blob *b);
 /* Siblings in walk order (a directory "a" compares as "a/"). */
 int dir_dent_cmp(const void *a, const void *b);
+/* Directory records' order: the root first, then walk order. */
+int dir_key_cmp(const char *a, const char *b);
 
 /* dir_carry.c */
 void dir_carry_one(struct scan *s, struct cache_entry *c);
