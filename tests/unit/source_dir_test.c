@@ -1619,6 +1619,60 @@ test_spliced_state_random(void **state)
 		assert_true(carried > 30);
 }
 
+/* An edit of one file in a wide tree: the scan writes that file's entry
+ * and record hash where they are (the cache, the directory records and
+ * the revision's buffer stay the same memory), and the revision is the
+ * one a full scan gives. */
+static void
+test_edit_patches_in_place(void **state)
+{
+	struct fx *f = *state;
+	const struct cache_entry *cache;
+	const struct dir_record *dirs;
+	const char *revbuf;
+	size_t ncache, ndirs;
+
+	for (int i = 0; i < 40; i++) {
+		char *d = xasprintf("ns%02d", i), *p = xasprintf("ns%02d/a.yaml", i);
+
+		mkdir_in(f, d);
+		put(f, p, "a\n");
+		free(d);
+		free(p);
+	}
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	for (int round = 0; round < 3; round++) {
+		char *p = xasprintf("ns%02d/a.yaml", 7 + 11 * round);
+		char *content = xasprintf("edit %d\n", round);
+
+		/* Once the last edit is no longer racy, its directory is
+		 * trusted again and carried like the others. */
+		age_files();
+		cache = f->sd->cache;
+		dirs = f->sd->dirs;
+		ncache = f->sd->ncache;
+		ndirs = f->sd->ndirs;
+		revbuf = f->sd->rev.buf;
+		put(f, p, content);
+		expect_change(f);
+		assert_true(f->sf.delta);
+		assert_int_equal(f->sf.n, 1);
+		assert_int_equal(f->sf.n_removed, 0);
+		assert_true(f->sd->stats.subtrees_skipped > 0);
+		assert_ptr_equal(f->sd->cache, cache);
+		assert_ptr_equal(f->sd->dirs, dirs);
+		assert_ptr_equal(f->sd->rev.buf, revbuf);
+		assert_int_equal(f->sd->ncache, ncache);
+		assert_int_equal(f->sd->ndirs, ndirs);
+		spliced_check(f);
+		free(p);
+		free(content);
+	}
+}
+
 #define WATCH_TEST(fn, setup_fn, label)                                      \
 	{ #fn label, fn, setup_fn, teardown, NULL }
 
@@ -1672,6 +1726,7 @@ main(void)
 		WATCH_TEST(test_delta_symlinks, setup_trusting, " (fast path)"),
 		cmocka_unit_test_setup_teardown(test_spliced_state_random, setup, teardown),
 		WATCH_TEST(test_spliced_state_random, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_edit_patches_in_place, setup_trusting, " (fast path)"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
