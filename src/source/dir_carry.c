@@ -10,18 +10,20 @@
 
 #include "util/xalloc.h"
 
-/* Records that old[lo, hi) moved into the new array; adjacent runs merge
- * (the walk moves entries in order). */
+/* Records that old[lo, hi) moved into the new array after the first `at`
+ * entries the walk made; adjacent runs merge (the walk moves entries in
+ * order) unless the walk made an entry between them. */
 static void
-run_push(struct run **runs, size_t *n, size_t *cap, size_t lo, size_t hi)
+run_push(struct run **runs, size_t *n, size_t *cap, size_t lo, size_t hi,
+    size_t at)
 {
 	if (lo == hi)
 		return;
-	if (*n > 0 && (*runs)[*n - 1].hi == lo) {
+	if (*n > 0 && (*runs)[*n - 1].hi == lo && (*runs)[*n - 1].at == at) {
 		(*runs)[*n - 1].hi = hi;
 		return;
 	}
-	ARRAY_PUSH(*runs, *n, *cap, ((struct run){ lo, hi }));
+	ARRAY_PUSH(*runs, *n, *cap, ((struct run){ lo, hi, at }));
 }
 
 /* An unchanged file, carried into the next cache. */
@@ -30,7 +32,8 @@ dir_carry_one(struct scan *s, struct cache_entry *c)
 {
 	size_t i = (size_t)(c - s->sd->cache);
 
-	run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, i, i + 1);
+	run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, i, i + 1,
+	    s->nfresh);
 }
 
 static int
@@ -118,7 +121,8 @@ dir_carry_subtree(struct scan *s, size_t at)
 			h = m;
 	}
 	n = l - at;
-	run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, at, l);
+	run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, at, l,
+	    s->nnew_dirs);
 	s->dir_cursor = l;
 	sd->stats.dirs_reused += n;
 	sd->stats.subtrees_skipped++;
@@ -142,7 +146,7 @@ dir_carry_subtree(struct scan *s, size_t at)
 	n = hi - lo;
 	if (n > 0) {
 		run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, lo,
-		    hi);
+		    hi, s->nfresh);
 		if (!s->delta_out)
 			for (size_t i = lo; i < hi; i++)
 				dir_scan_emit(s, sd->cache[i].blob);
@@ -311,14 +315,15 @@ dir_carry_kids(struct scan *s, size_t base, const struct dir_kid *kids,
 	free(kb);
 	n = rhi - rlo;
 	if (n > 0) {
-		run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, rlo, rhi);
+		run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, rlo, rhi,
+		    s->nnew_dirs);
 		s->dir_cursor = rhi;
 		sd->stats.dirs_reused += n;
 	}
 	n = chi - clo;
 	if (n > 0) {
 		run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, clo,
-		    chi);
+		    chi, s->nfresh);
 		if (!s->delta_out)
 			for (size_t i = clo; i < chi; i++)
 				dir_scan_emit(s, sd->cache[i].blob);
@@ -345,11 +350,6 @@ struct piece {
 	size_t src, dst, len;
 };
 
-struct sort_ctx {
-	size_t size;
-	int (*cmp)(const void *, const void *);
-};
-
 /* The next array (sorted by cmp) made in the old one's memory: the runs
  * the scan carried, in order, with the fresh elements (sorted, made by the
  * walk) between them. The runs keep their places when nothing was added
@@ -358,8 +358,8 @@ struct sort_ctx {
  * runs after it by one place (memmove, no element looked at). The old
  * elements outside the runs must be released already. Takes fresh. When
  * the walk's order cannot be trusted (a safety net, as for the file
- * list), everything is concatenated and sorted. */
-static void
+ * list), everything is concatenated and sorted: then false. */
+static bool
 splice(void **arr, size_t *n, size_t *cap, size_t size, const struct run *runs,
     size_t nruns, void *fresh, size_t nfresh,
     int (*cmp)(const void *, const void *))
@@ -377,26 +377,32 @@ splice(void **arr, size_t *n, size_t *cap, size_t size, const struct run *runs,
 		free(*arr);
 		*arr = fresh;
 		*n = *cap = nfresh;
-		return;
+		return sorted;
 	}
+	/* Each run goes after the fresh entries made before it; the
+	 * comparisons at the pieces' edges only check the walk's order. */
 	for (size_t r = 0; r < nruns && sorted; r++) {
-		size_t f0 = f;
+		size_t at = runs[r].at;
 
-		if (r > 0 && runs[r].lo < runs[r - 1].hi)
+		if (at < f || at > nfresh ||
+		    (r > 0 && runs[r].lo < runs[r - 1].hi)) {
 			sorted = false;
-		while (f < nfresh && cmp(fr + f * size, a + runs[r].lo * size) < 0)
-			f++;
-		if (f > f0) {
-			ARRAY_PUSH(pc, npc, cappc, ((struct piece){ false, f0, dst,
-			    f - f0 }));
-			dst += f - f0;
+			break;
 		}
-		if (f < nfresh && cmp(fr + f * size,
-		    a + (runs[r].hi - 1) * size) <= 0)
-			sorted = false; /* a fresh element inside a run */
+		if (at > f) {
+			ARRAY_PUSH(pc, npc, cappc, ((struct piece){ false, f, dst,
+			    at - f }));
+			dst += at - f;
+		}
+		if ((at > 0 &&
+		    cmp(fr + (at - 1) * size, a + runs[r].lo * size) >= 0) ||
+		    (at < nfresh && cmp(fr + at * size,
+		    a + (runs[r].hi - 1) * size) <= 0))
+			sorted = false;
 		ARRAY_PUSH(pc, npc, cappc, ((struct piece){ true, runs[r].lo, dst,
 		    runs[r].hi - runs[r].lo }));
 		dst += runs[r].hi - runs[r].lo;
+		f = at;
 	}
 	if (f < nfresh) {
 		ARRAY_PUSH(pc, npc, cappc, ((struct piece){ false, f, dst,
@@ -424,7 +430,7 @@ splice(void **arr, size_t *n, size_t *cap, size_t size, const struct run *runs,
 		*cap = total ? total : 1;
 		free(fresh);
 		free(pc);
-		return;
+		return false;
 	}
 	if (total > *cap) {
 		*cap = total + total / 8;
@@ -449,6 +455,7 @@ splice(void **arr, size_t *n, size_t *cap, size_t size, const struct run *runs,
 	*n = total;
 	free(fresh);
 	free(pc);
+	return true;
 }
 
 static int
@@ -491,8 +498,9 @@ dir_carry_cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 		if (r < s->ncache_runs && s->cache_runs[r].hi > at)
 			at = s->cache_runs[r].hi;
 	}
-	splice(&arr, &sd->ncache, &sd->capcache, sizeof sd->cache[0],
-	    s->cache_runs, s->ncache_runs, s->fresh, s->nfresh, cache_cmp);
+	if (!splice(&arr, &sd->ncache, &sd->capcache, sizeof sd->cache[0],
+	    s->cache_runs, s->ncache_runs, s->fresh, s->nfresh, cache_cmp))
+		sd->stats.resorted++;
 	sd->cache = arr;
 	s->fresh = NULL;
 	s->nfresh = s->capfresh = 0;
@@ -526,8 +534,9 @@ dir_carry_dirs_retire(struct source_dir *sd, struct scan *s, bool partial)
 		if (r < s->ndir_runs && s->dir_runs[r].hi > at)
 			at = s->dir_runs[r].hi;
 	}
-	splice(&arr, &sd->ndirs, &sd->capdirs, sizeof sd->dirs[0], s->dir_runs,
-	    s->ndir_runs, s->new_dirs, s->nnew_dirs, record_cmp);
+	if (!splice(&arr, &sd->ndirs, &sd->capdirs, sizeof sd->dirs[0],
+	    s->dir_runs, s->ndir_runs, s->new_dirs, s->nnew_dirs, record_cmp))
+		sd->stats.resorted++;
 	sd->dirs = arr;
 	s->new_dirs = NULL;
 	s->nnew_dirs = s->capnew_dirs = 0;

@@ -104,6 +104,8 @@ struct source_dir {
 	struct {
 		size_t dirs_read, dirs_reused, files_read;
 		size_t subtrees_skipped; /* runs carried over unwalked */
+		/* Arrays the splice had to sort (the walk out of order). */
+		size_t resorted;
 	} stats; /* of the last scan, for logs and tests */
 	/* Relative paths of symlinks that led to a directory in the last scan:
 	 * deleting one of them is relevant although its name is not YAML. */
@@ -163,9 +165,10 @@ void dir_watch_parent(struct source_dir *sd);
 #include "util/strbuf.h"
 
 /* A run [lo, hi) of an old array (cache, directory records) that the scan
- * in progress moved into the new one; what lies between runs is freed. */
+ * in progress carried into the new one, after the first `at` entries the
+ * walk made (fresh, new_dirs); what lies between runs is freed. */
 struct run {
-	size_t lo, hi;
+	size_t lo, hi, at;
 };
 
 struct devino {

@@ -1607,6 +1607,7 @@ test_spliced_state_random(void **state)
 			deltas++;
 		if (f->sd->stats.subtrees_skipped > 0)
 			carried++;
+		assert_int_equal(f->sd->stats.resorted, 0);
 		spliced_check(f);
 		if (round % 8 == 7)
 			age_files();
