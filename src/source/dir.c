@@ -442,7 +442,6 @@ reuse_clean_subdir(struct scan *s)
 	};
 	slot = s->nnew_dirs;
 	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
-	ARRAY_PUSH(s->visited, s->nvisited, s->capvisited, slot);
 	here = (struct devino){ old->dev, old->ino, s->rel.len };
 	ARRAY_PUSH(s->stack, s->depth, s->stackcap, here);
 	reuse_dir(s, -1, old, slot);
@@ -604,7 +603,6 @@ scan_dir(struct scan *s, int fd, const struct stat *st)
 	};
 	/* Reserve the slot now: records stay in walk (pre-)order. */
 	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
-	ARRAY_PUSH(s->visited, s->nvisited, s->capvisited, slot);
 	if (clean)
 		reuse_dir(s, fd, old, slot);
 	else
@@ -708,7 +706,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	sd->have_scan = true;
 	diag_list_sort(&out->diags);
 
-	/* The walked records' slots are in s.new_dirs, which the splice
+	/* The records this scan walked are s.new_dirs, which the splice
 	 * takes: the distrusted directories are noted first (the last
 	 * scan's list, which quiet_not borrows from, goes after it). */
 	dir_carry_quiet_not_free(sd, &s);
@@ -718,14 +716,13 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	{
 		size_t cap = 0;
 
-		for (size_t i = 0; i < s.nvisited; i++) {
-			const struct dir_record *d = &s.new_dirs[s.visited[i]];
+		for (size_t i = 0; i < s.nnew_dirs; i++) {
+			const struct dir_record *d = &s.new_dirs[i];
 
 			if (!d->reusable)
 				ARRAY_PUSH(sd->attention, sd->nattention, cap,
 				    xstrdup(d->rel));
 		}
-		free(s.visited);
 		if (sd->nattention > 1)
 			qsort(sd->attention, sd->nattention,
 			    sizeof sd->attention[0], sorted_str_cmp);

@@ -196,8 +196,6 @@ struct scan {
 	bool incremental; /* clean directories may be reused */
 	struct run *cache_runs, *dir_runs; /* moved from sd->cache, sd->dirs */
 	size_t ncache_runs, capcache_runs, ndir_runs, capdir_runs;
-	size_t *visited; /* slots of new_dirs (every one a walk made) */
-	size_t nvisited, capvisited;
 	int *file_wds;
 	size_t nfile_wds, capfile_wds;
 	const char **quiet_not; /* sorted: attention and dirty watch paths */
