@@ -124,6 +124,8 @@ pipeline_free(struct pipeline *p)
 	}
 	free(p->gw_tcaches);
 	dag_cache_free(p->dcache);
+	free(p->units);
+	free(p->secret_paths);
 	tls_material_free(p->material);
 	fqdn_ledger_free(&p->owners);
 	free(p->owners_revision);
@@ -212,50 +214,40 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 	return dag;
 }
 
-/* Read the files the Secrets of the files in effect name (only those
- * whose identity changed are read again), so the DAG gets them as
- * material. Only entries whose good version names one are looked into
- * (pipeline_entry_view, after the file table). */
+/* One entry's part of what the DAG is built from (pipeline_build's walk,
+ * after pipeline_entry_view): its unit, if it has objects, and the files
+ * its Secrets name, if any (only entries whose good version names one
+ * are looked into). */
 static void
-pipeline_material(struct pipeline *p, const struct cairn_config *cfg)
+pipeline_gather(struct pipeline *p, const struct file_entry *e)
 {
-	const char **paths = NULL;
-	size_t n = 0, cap = 0;
-
-	for (size_t i = 0; i < p->n; i++) {
-		struct file_entry *e = &p->entries[i];
-
-		pipeline_entry_view(e);
-		if (e->view_secret_files)
-			dag_secret_files(e->view_objs, e->view_nobjs, &paths, &n,
-			    &cap);
-	}
-	tls_material_update(p->material, paths, n,
-	    cfg ? cfg->secrets.allowed_directories : NULL,
-	    cfg ? cfg->secrets.nallowed_directories : 0);
-	free(paths);
+	if (e->view_secret_files)
+		dag_secret_files(e->view_objs, e->view_nobjs, &p->secret_paths,
+		    &p->nsecret_paths, &p->capsecret_paths);
+	if (e->good == NULL || e->view_nobjs == 0)
+		return;
+	ARRAY_PUSH(p->units, p->nunits, p->capunits, ((struct dag_unit){
+		.id = e->serial, .objs = e->view_objs, .nobjs = e->view_nobjs }));
 }
 
-/* The DAG of the files in effect: by groups of files, reusing those whose
- * files did not change (dag.h). */
+/* The DAG of the files in effect (the units pipeline_build gathered): by
+ * groups of files, reusing those whose files did not change (dag.h). The
+ * files the Secrets name are read first (only those whose identity
+ * changed are read again), so the DAG gets them as material. */
 static struct dag *
 pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 {
-	size_t nunits, nobjs;
-	struct dag_unit *units = pipeline_units(p, &nunits, &nobjs);
 	struct dag_options opts;
-	struct dag *dag;
 
 	/* What the DAG reads of the configuration, taken from it here only
 	 * (pipeline_build keeps the whole config: certificate reads and
 	 * translation want other parts of it). */
 	dag_options_from_config(&opts, cfg);
-	pipeline_material(p, cfg);
-	dag = dag_build_units_owned(units, nunits, &opts, &p->owners,
+	tls_material_update(p->material, p->secret_paths, p->nsecret_paths,
+	    cfg ? cfg->secrets.allowed_directories : NULL,
+	    cfg ? cfg->secrets.nallowed_directories : 0);
+	return dag_build_units_owned(p->units, p->nunits, &opts, &p->owners,
 	    p->dcache);
-
-	free(units);
-	return dag;
 }
 
 /* The order of dag->gateways (by namespace, then name) for names
@@ -323,11 +315,15 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 
 	out->files = xcalloc(p->n ? p->n : 1, sizeof *out->files);
 	out->nfiles = p->n;
+	/* One walk over the entries: the file table, the DAG's units and
+	 * the Secrets' files. */
+	p->nunits = p->nsecret_paths = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		struct file_entry *e = &p->entries[i];
 		struct file_status *fs = &out->files[i];
 
 		pipeline_entry_view(e);
+		pipeline_gather(p, e);
 		fs->path = e->path;
 		if (e->latest)
 			diag_list_append(&out->diags, &e->latest->diags);

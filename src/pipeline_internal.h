@@ -100,6 +100,15 @@ struct pipeline {
 	struct lastgood *lg; /* borrowed, or NULL */
 	bool persist_pending; /* the last build left its copies to save */
 	bool persist_later; /* every build leaves them (pipeline_defer_persist) */
+	/* What pipeline_build's one walk over the entries gathers for the
+	 * DAG: the units (files with objects, in path order) and the paths
+	 * of file-backed Secrets, borrowed from the entries. Kept from build
+	 * to build so that the arrays are not allocated and faulted in
+	 * again each time. */
+	struct dag_unit *units;
+	size_t nunits, capunits;
+	const char **secret_paths;
+	size_t nsecret_paths, capsecret_paths;
 };
 
 void pipeline_file_entry_clear(struct file_entry *e);

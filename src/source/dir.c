@@ -171,14 +171,6 @@ rel_push(struct scan *s, size_t base, const char *name)
 	strbuf_puts(&s->rel, name);
 }
 
-static int
-cache_cmp(const void *a, const void *b)
-{
-	const struct cache_entry *x = a, *y = b;
-
-	return strcmp(x->path, y->path);
-}
-
 /* The walk visits files in strictly increasing path order and the old
  * cache is sorted the same way, so a lookup is a merge step. */
 struct cache_entry *
@@ -363,7 +355,7 @@ visit(struct scan *s, int dfd, struct dent *e)
 
 /* Directory records are kept in walk order: the root first, then every
  * directory compared as if its path ended in '/'. */
-static int
+int
 dir_key_cmp(const char *a, const char *b)
 {
 	int ca, cb;
@@ -450,7 +442,6 @@ reuse_clean_subdir(struct scan *s)
 	};
 	slot = s->nnew_dirs;
 	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
-	ARRAY_PUSH(s->visited, s->nvisited, s->capvisited, slot);
 	here = (struct devino){ old->dev, old->ino, s->rel.len };
 	ARRAY_PUSH(s->stack, s->depth, s->stackcap, here);
 	reuse_dir(s, -1, old, slot);
@@ -612,7 +603,6 @@ scan_dir(struct scan *s, int fd, const struct stat *st)
 	};
 	/* Reserve the slot now: records stay in walk (pre-)order. */
 	ARRAY_PUSH(s->new_dirs, s->nnew_dirs, s->capnew_dirs, rec);
-	ARRAY_PUSH(s->visited, s->nvisited, s->capvisited, slot);
 	if (clean)
 		reuse_dir(s, fd, old, slot);
 	else
@@ -683,25 +673,28 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 			    "%s", sd->root, out->files[i].path);
 			qsort(out->files, out->n, sizeof out->files[0],
 			    file_cmp);
-			qsort(s.fresh, s.nfresh, sizeof s.fresh[0], cache_cmp);
 			disorder = true;
 			break;
 		}
 	}
 	if (disorder && s.delta_out) {
 		/* The merge with the previous cache assumed path order: what
-		 * was removed is not known, hand out the whole tree. */
+		 * was removed is not known, hand out the whole tree (the
+		 * next cache is sorted by the splice's safety net). */
 		for (size_t i = 0; i < out->n; i++)
 			source_blob_unref(out->files[i].blob);
 		out->n = 0;
 		s.delta_out = false;
-		for (size_t i = 0; i < s.nfresh; i++)
-			dir_scan_emit(&s, s.fresh[i].blob);
 	}
 	dir_carry_cache_retire(sd, &s, s.delta_out);
+	if (disorder && out->n != sd->ncache) {
+		for (size_t i = 0; i < out->n; i++)
+			source_blob_unref(out->files[i].blob);
+		out->n = 0;
+		for (size_t i = 0; i < sd->ncache; i++)
+			dir_scan_emit(&s, sd->cache[i].blob);
+	}
 	out->delta = s.delta_out;
-	sd->cache = s.fresh;
-	sd->ncache = s.nfresh;
 	if (s.delta_out && !s.changed && out->n_removed == 0 &&
 	    sd->revision != NULL) {
 		out->revision = xstrdup(sd->revision);
@@ -713,9 +706,28 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	sd->have_scan = true;
 	diag_list_sort(&out->diags);
 
+	/* The records this scan walked are s.new_dirs, which the splice
+	 * takes: the distrusted directories are noted first (the last
+	 * scan's list, which quiet_not borrows from, goes after it). */
+	dir_carry_quiet_not_free(sd, &s);
+	strings_free(sd->attention, sd->nattention);
+	sd->attention = NULL;
+	sd->nattention = 0;
+	{
+		size_t cap = 0;
+
+		for (size_t i = 0; i < s.nnew_dirs; i++) {
+			const struct dir_record *d = &s.new_dirs[i];
+
+			if (!d->reusable)
+				ARRAY_PUSH(sd->attention, sd->nattention, cap,
+				    xstrdup(d->rel));
+		}
+		if (sd->nattention > 1)
+			qsort(sd->attention, sd->nattention,
+			    sizeof sd->attention[0], sorted_str_cmp);
+	}
 	dir_carry_dirs_retire(sd, &s, s.incremental);
-	sd->dirs = s.new_dirs;
-	sd->ndirs = s.nnew_dirs;
 	if (s.incremental) {
 		/* Unvisited directories kept their watches; only those of the
 		 * directories and symlinked files that are gone go. */
@@ -738,25 +750,6 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 	sd->file_wds = s.file_wds;
 	sd->nfile_wds = s.nfile_wds;
 	sd->events_seen = false;
-	dir_carry_quiet_not_free(sd, &s);
-	strings_free(sd->attention, sd->nattention);
-	sd->attention = NULL;
-	sd->nattention = 0;
-	{
-		size_t cap = 0;
-
-		for (size_t i = 0; i < s.nvisited; i++) {
-			const struct dir_record *d = &sd->dirs[s.visited[i]];
-
-			if (!d->reusable)
-				ARRAY_PUSH(sd->attention, sd->nattention, cap,
-				    xstrdup(d->rel));
-		}
-		free(s.visited);
-		if (sd->nattention > 1)
-			qsort(sd->attention, sd->nattention,
-			    sizeof sd->attention[0], sorted_str_cmp);
-	}
 	strings_free(sd->linkdirs, sd->nlinkdirs);
 	if (s.nlinkdirs > 1)
 		qsort(s.linkdirs, s.nlinkdirs, sizeof s.linkdirs[0],

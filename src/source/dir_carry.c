@@ -4,23 +4,26 @@
  * removed afterwards (dir.c walks; this file decides what not to walk). */
 #include "source/dir_internal.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/xalloc.h"
 
-/* Records that old[lo, hi) moved into the new array; adjacent runs merge
- * (the walk moves entries in order). */
+/* Records that old[lo, hi) moved into the new array after the first `at`
+ * entries the walk made; adjacent runs merge (the walk moves entries in
+ * order) unless the walk made an entry between them. */
 static void
-run_push(struct run **runs, size_t *n, size_t *cap, size_t lo, size_t hi)
+run_push(struct run **runs, size_t *n, size_t *cap, size_t lo, size_t hi,
+    size_t at)
 {
 	if (lo == hi)
 		return;
-	if (*n > 0 && (*runs)[*n - 1].hi == lo) {
+	if (*n > 0 && (*runs)[*n - 1].hi == lo && (*runs)[*n - 1].at == at) {
 		(*runs)[*n - 1].hi = hi;
 		return;
 	}
-	ARRAY_PUSH(*runs, *n, *cap, ((struct run){ lo, hi }));
+	ARRAY_PUSH(*runs, *n, *cap, ((struct run){ lo, hi, at }));
 }
 
 /* An unchanged file, carried into the next cache. */
@@ -29,8 +32,8 @@ dir_carry_one(struct scan *s, struct cache_entry *c)
 {
 	size_t i = (size_t)(c - s->sd->cache);
 
-	ARRAY_PUSH(s->fresh, s->nfresh, s->capfresh, *c);
-	run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, i, i + 1);
+	run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, i, i + 1,
+	    s->nfresh);
 }
 
 static int
@@ -118,10 +121,8 @@ dir_carry_subtree(struct scan *s, size_t at)
 			h = m;
 	}
 	n = l - at;
-	ARRAY_RESERVE(s->new_dirs, s->nnew_dirs + n - 1, s->capnew_dirs);
-	memcpy(&s->new_dirs[s->nnew_dirs], &sd->dirs[at], n * sizeof sd->dirs[0]);
-	s->nnew_dirs += n;
-	run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, at, l);
+	run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, at, l,
+	    s->nnew_dirs);
 	s->dir_cursor = l;
 	sd->stats.dirs_reused += n;
 	sd->stats.subtrees_skipped++;
@@ -144,11 +145,8 @@ dir_carry_subtree(struct scan *s, size_t at)
 	hi = l;
 	n = hi - lo;
 	if (n > 0) {
-		ARRAY_RESERVE(s->fresh, s->nfresh + n - 1, s->capfresh);
-		memcpy(&s->fresh[s->nfresh], &sd->cache[lo], n * sizeof sd->cache[0]);
-		s->nfresh += n;
 		run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, lo,
-		    hi);
+		    hi, s->nfresh);
 		if (!s->delta_out)
 			for (size_t i = lo; i < hi; i++)
 				dir_scan_emit(s, sd->cache[i].blob);
@@ -317,22 +315,15 @@ dir_carry_kids(struct scan *s, size_t base, const struct dir_kid *kids,
 	free(kb);
 	n = rhi - rlo;
 	if (n > 0) {
-		ARRAY_RESERVE(s->new_dirs, s->nnew_dirs + n - 1, s->capnew_dirs);
-		memcpy(&s->new_dirs[s->nnew_dirs], &sd->dirs[rlo],
-		    n * sizeof sd->dirs[0]);
-		s->nnew_dirs += n;
-		run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, rlo, rhi);
+		run_push(&s->dir_runs, &s->ndir_runs, &s->capdir_runs, rlo, rhi,
+		    s->nnew_dirs);
 		s->dir_cursor = rhi;
 		sd->stats.dirs_reused += n;
 	}
 	n = chi - clo;
 	if (n > 0) {
-		ARRAY_RESERVE(s->fresh, s->nfresh + n - 1, s->capfresh);
-		memcpy(&s->fresh[s->nfresh], &sd->cache[clo],
-		    n * sizeof sd->cache[0]);
-		s->nfresh += n;
 		run_push(&s->cache_runs, &s->ncache_runs, &s->capcache_runs, clo,
-		    chi);
+		    chi, s->nfresh);
 		if (!s->delta_out)
 			for (size_t i = clo; i < chi; i++)
 				dir_scan_emit(s, sd->cache[i].blob);
@@ -352,13 +343,144 @@ runs_order(struct run *runs, size_t n)
 	}
 }
 
-/* Frees the old cache entries no run carried over: files read again
+/* One piece of the next array: a run of the old one moved to dst, or
+ * fresh[src, src + len) copied there. */
+struct piece {
+	bool old;
+	size_t src, dst, len;
+};
+
+/* The next array (sorted by cmp) made in the old one's memory: the runs
+ * the scan carried, in order, with the fresh elements (sorted, made by the
+ * walk) between them. The runs keep their places when nothing was added
+ * or removed before them, so a scan that read a few files again writes
+ * those elements and moves nothing; a file created or removed moves the
+ * runs after it by one place (memmove, no element looked at). The old
+ * elements outside the runs must be released already. Takes fresh. When
+ * the walk's order cannot be trusted (a safety net, as for the file
+ * list), everything is concatenated and sorted: then false. */
+static bool
+splice(void **arr, size_t *n, size_t *cap, size_t size, const struct run *runs,
+    size_t nruns, void *fresh, size_t nfresh,
+    int (*cmp)(const void *, const void *))
+{
+	char *a = *arr, *fr = fresh;
+	struct piece *pc = NULL;
+	size_t npc = 0, cappc = 0, total = nfresh, f = 0, dst = 0;
+	bool sorted = true;
+
+	for (size_t i = 1; i < nfresh && sorted; i++)
+		sorted = cmp(fr + (i - 1) * size, fr + i * size) < 0;
+	if (nruns == 0) {
+		if (!sorted)
+			qsort(fresh, nfresh, size, cmp);
+		free(*arr);
+		*arr = fresh;
+		*n = *cap = nfresh;
+		return sorted;
+	}
+	/* Each run goes after the fresh entries made before it; the
+	 * comparisons at the pieces' edges only check the walk's order. */
+	for (size_t r = 0; r < nruns && sorted; r++) {
+		size_t at = runs[r].at;
+
+		if (at < f || at > nfresh ||
+		    (r > 0 && runs[r].lo < runs[r - 1].hi)) {
+			sorted = false;
+			break;
+		}
+		if (at > f) {
+			ARRAY_PUSH(pc, npc, cappc, ((struct piece){ false, f, dst,
+			    at - f }));
+			dst += at - f;
+		}
+		if ((at > 0 &&
+		    cmp(fr + (at - 1) * size, a + runs[r].lo * size) >= 0) ||
+		    (at < nfresh && cmp(fr + at * size,
+		    a + (runs[r].hi - 1) * size) <= 0))
+			sorted = false;
+		ARRAY_PUSH(pc, npc, cappc, ((struct piece){ true, runs[r].lo, dst,
+		    runs[r].hi - runs[r].lo }));
+		dst += runs[r].hi - runs[r].lo;
+		f = at;
+	}
+	if (f < nfresh) {
+		ARRAY_PUSH(pc, npc, cappc, ((struct piece){ false, f, dst,
+		    nfresh - f }));
+		dst += nfresh - f;
+	}
+	for (size_t r = 0; r < nruns; r++)
+		total += runs[r].hi - runs[r].lo;
+	if (!sorted) {
+		char *out = xreallocarray(NULL, total ? total : 1, size);
+		size_t at = 0;
+
+		for (size_t r = 0; r < nruns; r++) {
+			size_t len = runs[r].hi - runs[r].lo;
+
+			memcpy(out + at * size, a + runs[r].lo * size, len * size);
+			at += len;
+		}
+		if (nfresh)
+			memcpy(out + at * size, fr, nfresh * size);
+		qsort(out, total, size, cmp);
+		free(a);
+		*arr = out;
+		*n = total;
+		*cap = total ? total : 1;
+		free(fresh);
+		free(pc);
+		return false;
+	}
+	if (total > *cap) {
+		*cap = total + total / 8;
+		a = xreallocarray(a, *cap, size);
+	}
+	/* Runs moving towards the front go first, front to back; then those
+	 * moving towards the end, back to front: no run is overwritten
+	 * before it has moved. The fresh elements fill what is left. */
+	for (size_t i = 0; i < npc; i++)
+		if (pc[i].old && pc[i].dst < pc[i].src)
+			memmove(a + pc[i].dst * size, a + pc[i].src * size,
+			    pc[i].len * size);
+	for (size_t i = npc; i-- > 0;)
+		if (pc[i].old && pc[i].dst > pc[i].src)
+			memmove(a + pc[i].dst * size, a + pc[i].src * size,
+			    pc[i].len * size);
+	for (size_t i = 0; i < npc; i++)
+		if (!pc[i].old)
+			memcpy(a + pc[i].dst * size, fr + pc[i].src * size,
+			    pc[i].len * size);
+	*arr = a;
+	*n = total;
+	free(fresh);
+	free(pc);
+	return true;
+}
+
+static int
+cache_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cache_entry *)a)->path,
+	    ((const struct cache_entry *)b)->path);
+}
+
+static int
+record_cmp(const void *a, const void *b)
+{
+	return dir_key_cmp(((const struct dir_record *)a)->rel,
+	    ((const struct dir_record *)b)->rel);
+}
+
+/* Releases the old cache entries no run carried over: files read again
  * (seen) and files gone. With collect, the gone ones become out->removed
- * (sorted: the cache is) and leave the revision. */
+ * (sorted: the cache is) and leave the revision. Then makes the next
+ * cache (splice). */
 void
 dir_carry_cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 {
 	size_t cap = 0, at = 0;
+	void *arr = sd->cache;
 
 	runs_order(s->cache_runs, s->ncache_runs);
 	for (size_t r = 0; r <= s->ncache_runs; r++) {
@@ -376,17 +498,24 @@ dir_carry_cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 		if (r < s->ncache_runs && s->cache_runs[r].hi > at)
 			at = s->cache_runs[r].hi;
 	}
-	free(sd->cache);
+	if (!splice(&arr, &sd->ncache, &sd->capcache, sizeof sd->cache[0],
+	    s->cache_runs, s->ncache_runs, s->fresh, s->nfresh, cache_cmp))
+		sd->stats.resorted++;
+	sd->cache = arr;
+	s->fresh = NULL;
+	s->nfresh = s->capfresh = 0;
 	free(s->cache_runs);
 }
 
-/* Frees the old directory records no run carried over. After a scan that
- * walked only part of the tree, the watches of directories that are gone
- * (no longer reached, not merely unvisited) are dropped here. */
+/* Releases the old directory records no run carried over and makes the
+ * next records (splice). After a scan that walked only part of the tree,
+ * the watches of directories that are gone (no longer reached, not merely
+ * unvisited) are dropped here. */
 void
 dir_carry_dirs_retire(struct source_dir *sd, struct scan *s, bool partial)
 {
 	size_t at = 0;
+	void *arr = sd->dirs;
 
 	runs_order(s->dir_runs, s->ndir_runs);
 	for (size_t r = 0; r <= s->ndir_runs; r++) {
@@ -405,7 +534,12 @@ dir_carry_dirs_retire(struct source_dir *sd, struct scan *s, bool partial)
 		if (r < s->ndir_runs && s->dir_runs[r].hi > at)
 			at = s->dir_runs[r].hi;
 	}
-	free(sd->dirs);
+	if (!splice(&arr, &sd->ndirs, &sd->capdirs, sizeof sd->dirs[0],
+	    s->dir_runs, s->ndir_runs, s->new_dirs, s->nnew_dirs, record_cmp))
+		sd->stats.resorted++;
+	sd->dirs = arr;
+	s->new_dirs = NULL;
+	s->nnew_dirs = s->capnew_dirs = 0;
 	free(s->dir_runs);
 }
 

@@ -94,14 +94,18 @@ struct source_dir {
 		bool valid;
 	} rev;
 
+	/* Both arrays are kept from scan to scan and patched where a scan
+	 * says (dir_carry.c splice), not made anew. */
 	struct cache_entry *cache; /* sorted by path */
-	size_t ncache;
+	size_t ncache, capcache;
 	struct source_bytes_pool bytes; /* of the files read */
 	struct dir_record *dirs; /* in walk order, see dir_key_cmp */
-	size_t ndirs;
+	size_t ndirs, capdirs;
 	struct {
 		size_t dirs_read, dirs_reused, files_read;
 		size_t subtrees_skipped; /* runs carried over unwalked */
+		/* Arrays the splice had to sort (the walk out of order). */
+		size_t resorted;
 	} stats; /* of the last scan, for logs and tests */
 	/* Relative paths of symlinks that led to a directory in the last scan:
 	 * deleting one of them is relevant although its name is not YAML. */
@@ -161,9 +165,10 @@ void dir_watch_parent(struct source_dir *sd);
 #include "util/strbuf.h"
 
 /* A run [lo, hi) of an old array (cache, directory records) that the scan
- * in progress moved into the new one; what lies between runs is freed. */
+ * in progress carried into the new one, after the first `at` entries the
+ * walk made (fresh, new_dirs); what lies between runs is freed. */
 struct run {
-	size_t lo, hi;
+	size_t lo, hi, at;
 };
 
 struct devino {
@@ -179,16 +184,18 @@ struct scan {
 	struct devino *stack; /* directories on the current path */
 	size_t depth, stackcap;
 	size_t cursor; /* into sd->cache: the walk visits paths in order */
-	struct cache_entry *fresh; /* next cache, built in path order */
+	/* The entries read by this scan, in path order; with the runs
+	 * carried over from sd->cache they make the next cache. */
+	struct cache_entry *fresh;
 	size_t nfresh, capfresh;
 	size_t dir_cursor; /* into sd->dirs */
+	/* The records of the directories this scan walked, in walk order;
+	 * with the runs carried from sd->dirs they make the next records. */
 	struct dir_record *new_dirs;
 	size_t nnew_dirs, capnew_dirs;
 	bool incremental; /* clean directories may be reused */
 	struct run *cache_runs, *dir_runs; /* moved from sd->cache, sd->dirs */
 	size_t ncache_runs, capcache_runs, ndir_runs, capdir_runs;
-	size_t *visited; /* slots of new_dirs made by a walk, not carried */
-	size_t nvisited, capvisited;
 	int *file_wds;
 	size_t nfile_wds, capfile_wds;
 	const char **quiet_not; /* sorted: attention and dirty watch paths */
@@ -222,6 +229,8 @@ rel_of(const struct scan *s)
 void dir_scan_emit(struct scan *s, struct source_blob *b);
 /* Siblings in walk order (a directory "a" compares as "a/"). */
 int dir_dent_cmp(const void *a, const void *b);
+/* Directory records' order: the root first, then walk order. */
+int dir_key_cmp(const char *a, const char *b);
 
 /* dir_carry.c */
 void dir_carry_one(struct scan *s, struct cache_entry *c);

@@ -190,6 +190,41 @@ rev_apply_delta(struct source_dir *sd, const struct source_files *out)
 	return ok;
 }
 
+/* A delta that only gives paths already recorded new bytes (an edit, the
+ * common change) leaves every record's length and place as it was: the
+ * 8 bytes of each content hash are rewritten where they are, no buffer
+ * made or copied. False (nothing written) when a path is new or gone. */
+static bool
+rev_patch_hashes(struct source_dir *sd, const struct source_files *out)
+{
+	size_t *at;
+	size_t from = 0;
+
+	if (out->n_removed > 0 || sd->rev.n != sd->ncache)
+		return false;
+	at = xreallocarray(NULL, out->n + 1, sizeof *at);
+	for (size_t f = 0; f < out->n; f++) {
+		size_t p = rev_search(sd, from, out->files[f].path);
+
+		if (p == sd->rev.n ||
+		    strcmp(sd->rev.buf + sd->rev.off[p], out->files[f].path) != 0) {
+			free(at);
+			return false;
+		}
+		at[f] = p;
+		from = p; /* the files are in path order */
+	}
+	for (size_t f = 0; f < out->n; f++) {
+		char *h = sd->rev.buf + sd->rev.off[at[f]] +
+		    strlen(out->files[f].path) + 1;
+
+		for (int b = 0; b < 8; b++)
+			h[b] = (char)(unsigned char)(out->files[f].hash >> (8 * b));
+	}
+	free(at);
+	return true;
+}
+
 /* The revision of the cache after a scan: the records edited by the
  * delta handed out, or rebuilt. */
 char *
@@ -197,7 +232,8 @@ dir_rev_revision(struct source_dir *sd, const struct source_files *out)
 {
 	char hex[17];
 
-	if (!out->delta || !sd->rev.valid || !rev_apply_delta(sd, out))
+	if (!out->delta || !sd->rev.valid ||
+	    (!rev_patch_hashes(sd, out) && !rev_apply_delta(sd, out)))
 		rev_rebuild(sd);
 	if (!sd->rev.valid)
 		return revision_of(sd->cache, sd->ncache);

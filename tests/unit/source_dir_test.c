@@ -1459,6 +1459,221 @@ test_delta_dir_reached_twice(void **state)
 	free(target);
 }
 
+/* The cache and the directory records an event-driven scan patched in
+ * place equal those of a fresh source's full scan of the tree now. */
+static void
+spliced_check(const struct fx *f)
+{
+	struct source_dir *sd, *mine = f->sd;
+	struct source_files sf;
+	struct diag_list dl;
+
+	diag_list_init(&dl);
+	assert_int_equal(source_dir_open(f->root, NULL, &sd, &dl), 0);
+	diag_list_free(&dl);
+	assert_int_equal(source_dir_scan(sd, &sf), 0);
+	assert_true(mine->ncache <= mine->capcache || mine->capcache == 0);
+	assert_true(mine->ndirs <= mine->capdirs || mine->capdirs == 0);
+	if (mine->ncache != sd->ncache)
+		print_message("# cached %zu files, a full scan %zu\n",
+		    mine->ncache, sd->ncache);
+	assert_int_equal(mine->ncache, sd->ncache);
+	for (size_t i = 0; i < sd->ncache; i++) {
+		assert_string_equal(mine->cache[i].path, sd->cache[i].path);
+		assert_ptr_equal(mine->cache[i].path, mine->cache[i].blob->path);
+		assert_int_equal(mine->cache[i].blob->hash, sd->cache[i].blob->hash);
+		assert_int_equal(mine->cache[i].ino, sd->cache[i].ino);
+	}
+	if (mine->ndirs != sd->ndirs)
+		print_message("# %zu directory records, a full scan %zu\n",
+		    mine->ndirs, sd->ndirs);
+	assert_int_equal(mine->ndirs, sd->ndirs);
+	for (size_t i = 0; i < sd->ndirs; i++) {
+		const struct dir_record *a = &mine->dirs[i], *b = &sd->dirs[i];
+
+		assert_string_equal(a->rel, b->rel);
+		assert_int_equal(a->ino, b->ino);
+		assert_int_equal(a->nkids, b->nkids);
+		for (size_t k = 0; k < b->nkids; k++) {
+			assert_string_equal(a->kids[k].name, b->kids[k].name);
+			assert_int_equal(a->kids[k].is_dir, b->kids[k].is_dir);
+		}
+	}
+	assert_string_equal(f->sf.revision, sf.revision);
+	source_files_free(&sf);
+	source_dir_close(sd);
+}
+
+/* Random creates, edits, deletes and renames of files and directories
+ * (nested, with names sorting before and after their siblings' subtrees,
+ * an editor's write-then-rename, a symlinked directory coming and going):
+ * after every event-driven scan, the arrays it patched from the runs it
+ * carried and the entries it read equal a full scan's. */
+static void
+test_spliced_state_random(void **state)
+{
+	struct fx *f = *state;
+	unsigned seed = 4242;
+	int carried = 0, deltas = 0;
+
+	for (int i = 0; i < 5; i++) {
+		char *d = xasprintf("ns%d", i);
+
+		mkdir_in(f, d);
+		free(d);
+		d = xasprintf("ns%d/d0", i);
+		mkdir_in(f, d);
+		free(d);
+		d = xasprintf("ns%d/d0/a.yaml", i);
+		put(f, d, "a\n");
+		free(d);
+	}
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	for (int round = 0; round < 50; round++) {
+		int ops = 1 + (int)(rand_r(&seed) % 3);
+
+		for (int op = 0; op < ops; op++) {
+			int ns = (int)(rand_r(&seed) % 5), sub = (int)(rand_r(&seed) % 3);
+			int k = (int)(rand_r(&seed) % 3), what = op == 0 ?
+			    (int)(rand_r(&seed) % 2) : (int)(rand_r(&seed) % 9);
+			char *nsdir = xasprintf("%s/ns%d", f->root, ns);
+			char *dir = xasprintf("%s/d%d", nsdir, sub);
+			char *path = xasprintf("%s/f%d.yaml", dir, k);
+			char *content = xasprintf("r%d o%d\n", round, op);
+			char *p2 = NULL, *p3 = NULL;
+
+			switch (what) {
+			case 0: /* write a file, its directories made if needed */
+				mkdir(nsdir, 0755);
+				mkdir(dir, 0755);
+				put_path(path, content);
+				break;
+			case 1: /* beside the directory: "d0-x.yaml" < "d0/" */
+				mkdir(nsdir, 0755);
+				p2 = xasprintf("%s/d%d-x.yaml", nsdir, sub);
+				put_path(p2, content);
+				break;
+			case 2:
+				unlink(path);
+				break;
+			case 3:
+				rm_rf(dir);
+				break;
+			case 4: /* a directory renamed into another namespace */
+				p2 = xasprintf("%s/ns%d", f->root, (ns + 1) % 5);
+				mkdir(p2, 0755);
+				p3 = xasprintf("%s/e%d", p2, sub);
+				rm_rf(p3);
+				rename(dir, p3);
+				break;
+			case 5: /* an editor's write then rename */
+				mkdir(nsdir, 0755);
+				mkdir(dir, 0755);
+				p2 = xasprintf("%s/.f%d.yaml.swp", dir, k);
+				put_path(p2, content);
+				rename(p2, path);
+				break;
+			case 6: /* a nested directory */
+				mkdir(nsdir, 0755);
+				mkdir(dir, 0755);
+				p2 = xasprintf("%s/sub", dir);
+				mkdir(p2, 0755);
+				p3 = xasprintf("%s/z.yaml", p2);
+				put_path(p3, content);
+				break;
+			case 7: /* a symlinked directory comes or goes */
+				p2 = xasprintf("%s/link%d", f->root, k);
+				if (unlink(p2) != 0)
+					(void)symlink(dir, p2);
+				break;
+			default: /* a whole namespace goes */
+				rm_rf(nsdir);
+				break;
+			}
+			free(nsdir);
+			free(dir);
+			free(path);
+			free(content);
+			free(p2);
+			free(p3);
+		}
+		if (wait_change(f, 2000) == 0)
+			continue; /* only dangling links or empty directories */
+		rescan(f);
+		if (f->sf.delta)
+			deltas++;
+		if (f->sd->stats.subtrees_skipped > 0)
+			carried++;
+		assert_int_equal(f->sd->stats.resorted, 0);
+		spliced_check(f);
+		if (round % 8 == 7)
+			age_files();
+	}
+	assert_true(deltas > 30);
+	/* Files younger than the racy window keep their directories
+	 * distrusted: only the fast path carries whole subtrees (the other
+	 * run carries the unchanged files one by one). */
+	if (f->racy_ns > 0)
+		assert_true(carried > 30);
+}
+
+/* An edit of one file in a wide tree: the scan writes that file's entry
+ * and record hash where they are (the cache, the directory records and
+ * the revision's buffer stay the same memory), and the revision is the
+ * one a full scan gives. */
+static void
+test_edit_patches_in_place(void **state)
+{
+	struct fx *f = *state;
+	const struct cache_entry *cache;
+	const struct dir_record *dirs;
+	const char *revbuf;
+	size_t ncache, ndirs;
+
+	for (int i = 0; i < 40; i++) {
+		char *d = xasprintf("ns%02d", i), *p = xasprintf("ns%02d/a.yaml", i);
+
+		mkdir_in(f, d);
+		put(f, p, "a\n");
+		free(d);
+		free(p);
+	}
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	for (int round = 0; round < 3; round++) {
+		char *p = xasprintf("ns%02d/a.yaml", 7 + 11 * round);
+		char *content = xasprintf("edit %d\n", round);
+
+		/* Once the last edit is no longer racy, its directory is
+		 * trusted again and carried like the others. */
+		age_files();
+		cache = f->sd->cache;
+		dirs = f->sd->dirs;
+		ncache = f->sd->ncache;
+		ndirs = f->sd->ndirs;
+		revbuf = f->sd->rev.buf;
+		put(f, p, content);
+		expect_change(f);
+		assert_true(f->sf.delta);
+		assert_int_equal(f->sf.n, 1);
+		assert_int_equal(f->sf.n_removed, 0);
+		assert_true(f->sd->stats.subtrees_skipped > 0);
+		assert_ptr_equal(f->sd->cache, cache);
+		assert_ptr_equal(f->sd->dirs, dirs);
+		assert_ptr_equal(f->sd->rev.buf, revbuf);
+		assert_int_equal(f->sd->ncache, ncache);
+		assert_int_equal(f->sd->ndirs, ndirs);
+		spliced_check(f);
+		free(p);
+		free(content);
+	}
+}
+
 #define WATCH_TEST(fn, setup_fn, label)                                      \
 	{ #fn label, fn, setup_fn, teardown, NULL }
 
@@ -1510,6 +1725,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delta_dir_reached_twice, setup, teardown),
 		WATCH_TEST(test_delta_dir_reached_twice, setup_trusting, " (fast path)"),
 		WATCH_TEST(test_delta_symlinks, setup_trusting, " (fast path)"),
+		cmocka_unit_test_setup_teardown(test_spliced_state_random, setup, teardown),
+		WATCH_TEST(test_spliced_state_random, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_edit_patches_in_place, setup_trusting, " (fast path)"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
