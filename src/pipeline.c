@@ -155,6 +155,8 @@ pipeline_gateway_translate_stats(const struct pipeline *p)
 		st.by_key += g.by_key;
 		st.serialized += g.serialized;
 		st.http_kept += g.http_kept;
+		st.http_chunks_written += g.http_chunks_written;
+		st.http_written += g.http_written;
 	}
 	return st;
 }

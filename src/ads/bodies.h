@@ -21,6 +21,8 @@
 
 #include <grpc/slice.h>
 
+#include "xds/snapshot.h"
+
 /* Bodies below this are encoded per stream: not worth a lookup. */
 #define ADS_BODY_SHARE_MIN 4096
 /* Bounds of the cache (hostile clients can ask for many distinct sets). */
@@ -30,6 +32,10 @@
 struct ads_body {
 	uint64_t key;
 	grpc_slice slice;
+	/* Appended: a gathered body (ads_body_get_gathered), its slices in
+	 * order and their length; nslices 0 for one in slice. */
+	grpc_slice *slices;
+	size_t nslices, len;
 };
 
 struct ads_body_cache {
@@ -53,6 +59,17 @@ void ads_body_cache_destroy(struct ads_body_cache *c);
  * encode(response, buf) and cached. A reference for the caller. */
 grpc_slice ads_body_get(struct ads_body_cache *c, uint64_t key, size_t len,
     ads_body_encoder encode, const void *response);
+
+/* The same for a body with resources in pieces (xds_resource.pieced):
+ * encoded with their shared pieces left out (shared: their length), and
+ * returned as the slices written around them and one slice per piece
+ * referring to its blob, in order (*out: nslices references, the array
+ * the caller's to free). The bytes the client gets are the same. */
+void ads_body_get_gathered(struct ads_body_cache *c, uint64_t key,
+    size_t len, size_t shared, ads_body_encoder encode, const void *response,
+    grpc_slice **out, size_t *nout);
+/* What ads_body_get_gathered leaves out of items' encoding. */
+size_t ads_body_shared_len(const struct xds_resource *const *items, size_t n);
 
 /* The key of a body: protocol (0 SotW, 1 delta), type, set hash. */
 uint64_t ads_body_key(int protocol, int type, uint64_t set_hash);

@@ -237,8 +237,8 @@ raw_rc_read(const struct xds_resource *r, struct raw_rc *out)
 		name_field = pb_field_number(&envoy__config__route__v3__virtual_host__descriptor,
 		    "name");
 	}
-	p = r->bytes;
-	end = r->bytes + r->len;
+	p = xds_resource_bytes(r);
+	end = p + r->len;
 	while (p < end) {
 		const uint8_t *field = p, *sub = NULL;
 		size_t sublen = 0;

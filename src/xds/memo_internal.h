@@ -59,7 +59,16 @@ struct http_layout {
 	size_t n, head; /* head: the bytes before the first host */
 	uint64_t rc_key; /* of all its hosts (0: some host not cached) */
 	size_t kept; /* hosts copied by the last assembly (stats) */
+	/* Appended (memo_http.c): each host's version (its blob's), and the
+	 * chunks the hosts were grouped in (memo_http_layout_free). */
+	uint64_t *vers;
+	struct http_chunk *chunks;
+	size_t nchunks;
+	size_t chunks_written, written; /* by the last assembly (stats) */
 };
+
+/* memo_http.c: frees what the layout holds. */
+void memo_http_layout_free(struct http_layout *l);
 
 struct translate_cache {
 	struct cache_slot *slots;

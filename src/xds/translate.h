@@ -100,6 +100,10 @@ void translate_cache_free(struct translate_cache *c);
  * ingress_http took from the last one. */
 struct translate_cache_stats {
 	size_t in_order, by_key, serialized, http_kept;
+	/* Appended: ingress_http's chunks written by the last translation
+	 * and the hosts in them (src/xds/memo_http.c); http_kept are the
+	 * hosts of the chunks it took from the last one. */
+	size_t http_chunks_written, http_written;
 };
 struct translate_cache_stats translate_cache_stats(
     const struct translate_cache *c);
