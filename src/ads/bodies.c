@@ -12,7 +12,7 @@
 #include "util/hash.h"
 #include "util/xalloc.h"
 
-/* The body being gathered on this thread (ads_body_get_gathered):
+/* The body being gathered on this thread (ads_body_get_slices):
  * ads_put_pieces notes each shared piece where it goes instead of
  * copying it. */
 struct gather {
@@ -200,49 +200,70 @@ gather_encode(size_t flat_len, ads_body_encoder encode,
 	return v;
 }
 
+/* Adds an entry of n slices (references taken) under key. Called with
+ * c->mu held. */
+static void
+cache_put_locked(struct ads_body_cache *c, uint64_t key, size_t len,
+    size_t written, const grpc_slice *v, size_t n)
+{
+	struct ads_body *e;
+
+	/* Pieces are the snapshot's: only the written bytes count. */
+	if (written > ADS_BODY_CACHE_MAX_BYTES)
+		return;
+	if (c->n == ADS_BODY_CACHE_MAX_ENTRIES ||
+	    c->bytes + written > ADS_BODY_CACHE_MAX_BYTES)
+		clear_locked(c);
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+	}
+	e = &c->v[c->n++];
+	*e = (struct ads_body){ key, grpc_empty_slice(), NULL, n, len };
+	e->slices = xreallocarray(NULL, n, sizeof *e->slices);
+	for (size_t i = 0; i < n; i++)
+		e->slices[i] = grpc_slice_ref(v[i]);
+	c->bytes += written;
+}
+
 void
-ads_body_get_gathered(struct ads_body_cache *c, uint64_t key, size_t len,
-    size_t shared, ads_body_encoder encode, const void *response,
+ads_body_get_slices(struct ads_body_cache *c, uint64_t key, size_t len,
+    ads_body_encoder encode, ads_body_shared_fn shared, const void *response,
     grpc_slice **out, size_t *nout)
 {
-	struct ads_body *e = NULL;
+	const struct ads_body *e = NULL;
 	grpc_slice *v;
-	size_t n;
+	size_t n, sh;
 
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < c->n && e == NULL; i++)
-		if (c->v[i].key == key && c->v[i].nslices > 0 &&
-		    c->v[i].len == len)
+		if (c->v[i].key == key && (c->v[i].nslices > 0 ?
+		    c->v[i].len == len :
+		    GRPC_SLICE_LENGTH(c->v[i].slice) == len))
 			e = &c->v[i];
 	if (e != NULL) {
 		c->hits++;
-		n = e->nslices;
+		n = e->nslices > 0 ? e->nslices : 1;
 		v = xreallocarray(NULL, n, sizeof *v);
 		for (size_t i = 0; i < n; i++)
-			v[i] = grpc_slice_ref(e->slices[i]);
+			v[i] = grpc_slice_ref(e->nslices > 0 ? e->slices[i] :
+			    e->slice);
 		pthread_mutex_unlock(&c->mu);
 		*out = v;
 		*nout = n;
 		return;
 	}
-	c->misses++;
-	v = gather_encode(len - shared, encode, response, &n);
-	/* The pieces are the snapshot's: only the written bytes count. */
-	if (len - shared <= ADS_BODY_CACHE_MAX_BYTES) {
-		if (c->n == ADS_BODY_CACHE_MAX_ENTRIES ||
-		    c->bytes + (len - shared) > ADS_BODY_CACHE_MAX_BYTES)
-			clear_locked(c);
-		if (c->n == c->cap) {
-			c->cap = c->cap ? c->cap * 2 : 16;
-			c->v = xrealloc(c->v, c->cap * sizeof *c->v);
-		}
-		e = &c->v[c->n++];
-		*e = (struct ads_body){ key, grpc_empty_slice(), NULL, n, len };
-		e->slices = xreallocarray(NULL, n, sizeof *e->slices);
-		for (size_t i = 0; i < n; i++)
-			e->slices[i] = grpc_slice_ref(v[i]);
-		c->bytes += len - shared;
+	if ((sh = shared(response)) == 0) {
+		pthread_mutex_unlock(&c->mu);
+		v = xmalloc(sizeof *v);
+		v[0] = ads_body_get(c, key, len, encode, response);
+		*out = v;
+		*nout = 1;
+		return;
 	}
+	c->misses++;
+	v = gather_encode(len - sh, encode, response, &n);
+	cache_put_locked(c, key, len, len - sh, v, n);
 	pthread_mutex_unlock(&c->mu);
 	*out = v;
 	*nout = n;

@@ -144,7 +144,7 @@ ads_any_size(size_t url_len, const struct xds_resource *r)
 
 /* A resource in pieces (xds_resource.pieced) as ads_put_any's value
  * field (src/ads/bodies.c): copied, or, while a body is gathered
- * (ads_body_get_gathered), its shared pieces left out and noted. */
+ * (ads_body_get_slices), its shared pieces left out and noted. */
 uint8_t *ads_put_pieces(uint8_t *p, const struct xds_resource *r);
 
 static inline uint8_t *

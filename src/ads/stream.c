@@ -204,7 +204,7 @@ struct encoders {
 	ads_body_encoder body;
 	/* The bytes of the response's resources in shared pieces
 	 * (ads_body_shared_len). */
-	size_t (*shared)(const void *r);
+	ads_body_shared_fn shared;
 };
 
 static size_t
@@ -259,16 +259,17 @@ static void
 encode(struct ads_stream *st, const struct encoders *e, const void *r,
     enum xds_type type, uint64_t set_hash, struct outgoing *o)
 {
-	size_t hlen = e->head(r, NULL), blen = e->body(r, NULL), shared, n;
+	size_t hlen = e->head(r, NULL), blen = e->body(r, NULL), n;
 	grpc_slice *body;
 
 	o->len = hlen + blen;
 	o->slices = o->two;
-	if (blen >= ADS_BODY_SHARE_MIN && (shared = e->shared(r)) > 0) {
-		/* Resources in pieces: sent as they are, not copied. */
-		ads_body_get_gathered(&st->server->bodies,
-		    ads_body_key(e->protocol, (int)type, set_hash), blen, shared,
-		    e->body, r, &body, &n);
+	if (blen >= ADS_BODY_SHARE_MIN && type == XDS_ROUTE) {
+		/* RouteConfigurations may be in pieces (src/xds/memo_http.c):
+		 * sent as they are, not copied. */
+		ads_body_get_slices(&st->server->bodies,
+		    ads_body_key(e->protocol, (int)type, set_hash), blen,
+		    e->body, e->shared, r, &body, &n);
 		o->slices = xreallocarray(NULL, n + 1, sizeof *o->slices);
 		o->slices[0] = grpc_slice_malloc(hlen);
 		e->head(r, GRPC_SLICE_START_PTR(o->slices[0]));

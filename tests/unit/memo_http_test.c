@@ -214,6 +214,14 @@ body(const void *r, uint8_t *buf)
 	return sotw_response_encode_body(r, buf);
 }
 
+static size_t
+shared_of(const void *r)
+{
+	const struct sotw_response *s = r;
+
+	return ads_body_shared_len(s->items, s->n);
+}
+
 /* One response's body, gathered into slices (the pieces not copied) and
  * written flat: the same bytes, the same DiscoveryResponse as the
  * resource's flat copy gives, from the cache the second time. */
@@ -251,7 +259,7 @@ test_gathered_body_decodes_as_flat(void **state)
 
 	ads_body_cache_init(&cache);
 	for (int pass = 0; pass < 2; pass++) {
-		ads_body_get_gathered(&cache, 7, len, shared, body, &resp,
+		ads_body_get_slices(&cache, 7, len, body, shared_of, &resp,
 		    &slices, &n);
 		gathered = xmalloc(len);
 		at = npieces = 0;
@@ -296,6 +304,20 @@ test_gathered_body_decodes_as_flat(void **state)
 	}
 	assert_int_equal(cache.misses, 1);
 	assert_int_equal(cache.hits, 1);
+
+	/* A body without pieces: one slice, as ads_body_get makes it. */
+	resp.items = items + 1;
+	resp.n = 1;
+	len = sotw_response_encode_body(&resp, NULL);
+	plain = xmalloc(len);
+	sotw_response_encode_body(&resp, plain);
+	ads_body_get_slices(&cache, 8, len, body, shared_of, &resp, &slices, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(GRPC_SLICE_LENGTH(slices[0]), len);
+	assert_memory_equal(GRPC_SLICE_START_PTR(slices[0]), plain, len);
+	grpc_slice_unref(slices[0]);
+	free(slices);
+	free(plain);
 	ads_body_cache_destroy(&cache);
 	build_result_free(&r);
 	pipeline_free(p);
