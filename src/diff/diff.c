@@ -88,11 +88,13 @@ diff_json_field_diff(const char *path, const json_t *a, const json_t *b,
 
 /* Whether a and b, of other versions, are the same bytes all the same: a
  * resource in pieces has a version of its own making (xds_blob_new_pieces),
- * so it and the same bytes read back (`cairn diff --running`) differ. */
+ * so it and the same bytes read back flat (`cairn diff --running`)
+ * differ. Two in pieces of other versions are other bytes: not read (a
+ * change recorded by serve compares two such). */
 static bool
 same_bytes_pieced(const struct xds_resource *a, const struct xds_resource *b)
 {
-	return (a->pieced != NULL || b->pieced != NULL) && a->len == b->len &&
+	return (a->pieced != NULL) != (b->pieced != NULL) && a->len == b->len &&
 	    memcmp(xds_resource_bytes(a), xds_resource_bytes(b), a->len) == 0;
 }
 
