@@ -389,6 +389,63 @@ test_running_bytes_same_as_pieces(void **state)
 	free(t);
 }
 
+/* A snapshot of ingress_http's bytes alone, flat (as read back). */
+static struct snapshot *
+flat_copy(const struct xds_resource *r)
+{
+	struct snapshot_builder *b = snapshot_builder_new("flat");
+
+	snapshot_builder_add(b, XDS_ROUTE, r->name, xds_resource_bytes(r), r->len,
+	    false);
+	return snapshot_builder_finish(b);
+}
+
+/* The plan of a one-host change, from two RouteConfigurations in pieces
+ * (the chunks both have are not read) and from their flat copies: the
+ * same one changed host. */
+static void
+test_plan_of_pieces_as_of_flat(void **state)
+{
+	struct tree *t = xmalloc(sizeof *t);
+	struct pipeline *p = pipeline_new(NULL);
+	struct build_result r1, r2;
+	struct snapshot *f1, *f2;
+	struct diff_plan pa = { 0 }, pb = { 0 };
+	const struct xds_resource *a, *b;
+
+	(void)state;
+	tree_init(t);
+	pipeline_build(p, &t->sf, &t->cfg, &t->to, &r1);
+	fixture_ns_file_put(&t->sf, 500, host_file(500, 1));
+	pipeline_build(p, &t->sf, &t->cfg, &t->to, &r2);
+	a = ingress_http(r1.snapshot);
+	b = ingress_http(r2.snapshot);
+	assert_non_null(a->pieced);
+	assert_non_null(b->pieced);
+	assert_true(shared_chunks(a, b) > 0);
+	f1 = flat_copy(a);
+	f2 = flat_copy(b);
+	pa.hosts = json_array();
+	pb.hosts = json_array();
+	diff_route_config_pair(&pa, a, b);
+	diff_route_config_pair(&pb, ingress_http(f1), ingress_http(f2));
+	assert_int_equal(pa.errors, 0);
+	assert_int_equal(pb.errors, 0);
+	assert_int_equal(json_array_size(pb.hosts), 1);
+	assert_string_equal(diff_json_str(json_array_get(pb.hosts, 0), "host"),
+	    "h-0500.example.com");
+	assert_true(json_equal(pa.hosts, pb.hosts));
+	json_decref(pa.hosts);
+	json_decref(pb.hosts);
+	snapshot_unref(f1);
+	snapshot_unref(f2);
+	build_result_free(&r1);
+	build_result_free(&r2);
+	pipeline_free(p);
+	tree_free(t);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -397,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_random_edits_equal_fresh),
 		cmocka_unit_test(test_gathered_body_decodes_as_flat),
 		cmocka_unit_test(test_running_bytes_same_as_pieces),
+		cmocka_unit_test(test_plan_of_pieces_as_of_flat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
