@@ -67,14 +67,15 @@ dump_pb(const struct snapshot *snap, int only, bool show_secrets)
 		for (size_t i = 0; i < set->n; i++) {
 			size_t rlen = 0;
 			uint8_t *redacted = dump_types[t].type == XDS_SECRET &&
-			    !show_secrets ? translate_secret_redact(set->items[i].bytes,
+			    !show_secrets ? translate_secret_redact(xds_resource_bytes(&set->items[i]),
 			    set->items[i].len, &rlen) : NULL;
 
 			strbuf_reset(&sb);
 			if (redacted != NULL)
 				base64_encode(redacted, rlen, &sb);
 			else
-				base64_encode(set->items[i].bytes, set->items[i].len, &sb);
+				base64_encode(xds_resource_bytes(&set->items[i]),
+				    set->items[i].len, &sb);
 			free(redacted);
 			printf("%s\t%s\t%s\n", xds_type_url(dump_types[t].type),
 			    set->items[i].name, sb.buf ? sb.buf : "");
@@ -102,7 +103,7 @@ dump_json(const struct snapshot *snap, int only, bool show_secrets)
 		}
 		for (size_t i = 0; i < set->n; i++) {
 			json_t *j = xds_bytes_to_json_opts(xds_type_url(type),
-			    set->items[i].bytes, set->items[i].len, &jo);
+			    xds_resource_bytes(&set->items[i]), set->items[i].len, &jo);
 
 			if (j == NULL) {
 				log_error("cannot render %s %s: %s", xds_type_short(type),

@@ -175,13 +175,13 @@ handle_xds_pb(const struct admin_state *st, const struct admin_request *req,
 			const struct xds_resource *r = &snap->types[t].items[i];
 			size_t rlen = 0;
 			uint8_t *redacted = t == XDS_SECRET ?
-			    translate_secret_redact(r->bytes, r->len, &rlen) : NULL;
+			    translate_secret_redact(xds_resource_bytes(r), r->len, &rlen) : NULL;
 
 			strbuf_printf(&sb, "%s\t%s\t", xds_type_url(t), r->name);
 			if (redacted != NULL)
 				base64_encode(redacted, rlen, &sb);
 			else
-				base64_encode(r->bytes, r->len, &sb);
+				base64_encode(xds_resource_bytes(r), r->len, &sb);
 			free(redacted);
 			strbuf_putc(&sb, '\n');
 		}

@@ -102,7 +102,8 @@ admin_xds_json(const struct snapshot *snap, int type, const char **err)
 		for (size_t j = 0; j < set->n; j++) {
 			const struct xds_resource *r = &set->items[j];
 			/* Secrets are redacted: the default options. */
-			json_t *body = xds_bytes_to_json(xds_type_url(t), r->bytes, r->len);
+			json_t *body = xds_bytes_to_json(xds_type_url(t),
+			    xds_resource_bytes(r), r->len);
 			json_t *item;
 
 			if (body == NULL) {

@@ -21,6 +21,8 @@
 
 #include <grpc/slice.h>
 
+#include "xds/snapshot.h"
+
 /* Bodies below this are encoded per stream: not worth a lookup. */
 #define ADS_BODY_SHARE_MIN 4096
 /* Bounds of the cache (hostile clients can ask for many distinct sets). */
@@ -30,6 +32,10 @@
 struct ads_body {
 	uint64_t key;
 	grpc_slice slice;
+	/* Appended: a gathered body (ads_body_get_slices), its slices in
+	 * order and their length; nslices 0 for one in slice. */
+	grpc_slice *slices;
+	size_t nslices, len;
 };
 
 struct ads_body_cache {
@@ -53,6 +59,23 @@ void ads_body_cache_destroy(struct ads_body_cache *c);
  * encode(response, buf) and cached. A reference for the caller. */
 grpc_slice ads_body_get(struct ads_body_cache *c, uint64_t key, size_t len,
     ads_body_encoder encode, const void *response);
+
+/* How many of a response's body bytes are shared pieces of its
+ * resources (xds_resource.pieced): ads_body_shared_len of its items. */
+typedef size_t (*ads_body_shared_fn)(const void *response);
+
+/* The body under key, len bytes, as slices in order (*out: *nout
+ * references, the array the caller's to free): the cached ones, or on a
+ * miss encoded now, as one slice (ads_body_get) when shared(response) is
+ * 0, else gathered: encoded with the shared pieces left out, then cut
+ * into the runs written around them and one slice per piece referring
+ * to its blob. The bytes the client gets are the same either way; a hit
+ * costs no walk of the response's resources. */
+void ads_body_get_slices(struct ads_body_cache *c, uint64_t key, size_t len,
+    ads_body_encoder encode, ads_body_shared_fn shared, const void *response,
+    grpc_slice **out, size_t *nout);
+/* What a gathered body leaves out of items' encoding. */
+size_t ads_body_shared_len(const struct xds_resource *const *items, size_t n);
 
 /* The key of a body: protocol (0 SotW, 1 delta), type, set hash. */
 uint64_t ads_body_key(int protocol, int type, uint64_t set_hash);

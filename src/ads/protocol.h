@@ -142,12 +142,19 @@ ads_any_size(size_t url_len, const struct xds_resource *r)
 	return ads_field_size(url_len) + ads_field_size(r->len);
 }
 
+/* A resource in pieces (xds_resource.pieced) as ads_put_any's value
+ * field (src/ads/bodies.c): copied, or, while a body is gathered
+ * (ads_body_get_slices), its shared pieces left out and noted. */
+uint8_t *ads_put_pieces(uint8_t *p, const struct xds_resource *r);
+
 static inline uint8_t *
 ads_put_any(uint8_t *p, const char *url, size_t url_len,
     const struct xds_resource *r)
 {
 	p = ads_put_varint(p, ads_any_size(url_len, r));
 	p = ads_put_field(p, ADS_TAG_LEN(1), url, url_len);
+	if (r->pieced != NULL)
+		return ads_put_pieces(p, r);
 	return ads_put_field(p, ADS_TAG_LEN(2), r->bytes, r->len);
 }
 

@@ -417,7 +417,8 @@ copy_resource(const struct xds_resource *r)
 	struct xds_resource c = *r;
 
 	c.name = xstrdup(r->name);
-	c.bytes = xmemdup(r->bytes, r->len ? r->len : 1);
+	c.bytes = xmemdup(xds_resource_bytes(r), r->len ? r->len : 1);
+	c.pieced = NULL;
 	/* Borrowed from a snapshot that may go; the client has a kept
 	 * resource already, the warming gate never asks about it. */
 	c.uses = NULL;

@@ -188,7 +188,8 @@ ads_stream_finish(struct ads_stream *st, grpc_status_code code, const char *msg)
 /* What the protocol wants to send next, encoded: the stream's own head,
  * then the body, shared with other streams when it is big enough. */
 struct outgoing {
-	grpc_slice slices[2];
+	grpc_slice two[2];
+	grpc_slice *slices; /* two, or an array of its own (a gathered body) */
 	size_t nslices, len;
 	enum xds_type type;
 	size_t resources, removed;
@@ -201,6 +202,9 @@ struct encoders {
 	int protocol; /* key space of ads_body_key */
 	size_t (*head)(const void *r, uint8_t *buf);
 	ads_body_encoder body;
+	/* The bytes of the response's resources in shared pieces
+	 * (ads_body_shared_len). */
+	ads_body_shared_fn shared;
 };
 
 static size_t
@@ -227,8 +231,26 @@ delta_body(const void *r, uint8_t *buf)
 	return delta_response_encode_body(r, buf);
 }
 
-static const struct encoders sotw_enc = { 0, sotw_head, sotw_body };
-static const struct encoders delta_enc = { 1, delta_head, delta_body };
+static size_t
+sotw_shared(const void *r)
+{
+	const struct sotw_response *s = r;
+
+	return ads_body_shared_len(s->items, s->n);
+}
+
+static size_t
+delta_shared(const void *r)
+{
+	const struct delta_response *d = r;
+
+	return ads_body_shared_len(d->items, d->n);
+}
+
+static const struct encoders sotw_enc = { 0, sotw_head, sotw_body,
+	sotw_shared };
+static const struct encoders delta_enc = { 1, delta_head, delta_body,
+	delta_shared };
 
 /* Encodes r into o: a small body along with the head in one slice, a big
  * one from the server's shared cache (encoded there at most once per
@@ -237,9 +259,25 @@ static void
 encode(struct ads_stream *st, const struct encoders *e, const void *r,
     enum xds_type type, uint64_t set_hash, struct outgoing *o)
 {
-	size_t hlen = e->head(r, NULL), blen = e->body(r, NULL);
+	size_t hlen = e->head(r, NULL), blen = e->body(r, NULL), n;
+	grpc_slice *body;
 
 	o->len = hlen + blen;
+	o->slices = o->two;
+	if (blen >= ADS_BODY_SHARE_MIN && type == XDS_ROUTE) {
+		/* RouteConfigurations may be in pieces (src/xds/memo_http.c):
+		 * sent as they are, not copied. */
+		ads_body_get_slices(&st->server->bodies,
+		    ads_body_key(e->protocol, (int)type, set_hash), blen,
+		    e->body, e->shared, r, &body, &n);
+		o->slices = xreallocarray(NULL, n + 1, sizeof *o->slices);
+		o->slices[0] = grpc_slice_malloc(hlen);
+		e->head(r, GRPC_SLICE_START_PTR(o->slices[0]));
+		memcpy(o->slices + 1, body, n * sizeof *body);
+		free(body);
+		o->nslices = n + 1;
+		return;
+	}
 	if (blen < ADS_BODY_SHARE_MIN) {
 		o->slices[0] = grpc_slice_malloc(hlen + blen);
 		e->head(r, GRPC_SLICE_START_PTR(o->slices[0]));
@@ -338,6 +376,8 @@ try_send(struct ads_stream *st)
 	st->send_buf = grpc_raw_byte_buffer_create(o.slices, o.nslices);
 	for (size_t i = 0; i < o.nslices; i++)
 		grpc_slice_unref(o.slices[i]);
+	if (o.slices != o.two)
+		free(o.slices);
 
 	if (len > ADS_LARGE_RESPONSE_BYTES)
 		log_warning("ads: stream %llu: %s response for node %s is %zu bytes, "

@@ -221,24 +221,78 @@ raw_vhost_name(struct raw_vhost *vh, uint32_t name_field)
 	return true;
 }
 
-static bool
-raw_rc_read(const struct xds_resource *r, struct raw_rc *out)
+static int
+ptr_cmp(const void *a, const void *b)
 {
-	static uint32_t vh_field, name_field;
-	const uint8_t *p, *end;
+	uintptr_t x = (uintptr_t)*(const void *const *)a;
+	uintptr_t y = (uintptr_t)*(const void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The chunks of a RouteConfiguration in pieces (xds_blob_piece owners),
+ * sorted: what the other side shares with it. */
+static const void **
+pieces_owners(const struct xds_resource *r, size_t *n)
+{
+	const void **v;
+
+	*n = 0;
+	if (r == NULL || r->pieced == NULL)
+		return NULL;
+	v = xreallocarray(NULL, xds_blob_npieces(r->pieced), sizeof *v);
+	for (size_t i = 0; i < xds_blob_npieces(r->pieced); i++)
+		if (xds_blob_piece(r->pieced, i).owner != NULL)
+			v[(*n)++] = xds_blob_piece(r->pieced, i).owner;
+	qsort(v, *n, sizeof *v, ptr_cmp);
+	return v;
+}
+
+static bool raw_rc_read_run(const uint8_t *p, const uint8_t *end,
+    struct raw_rc *out, size_t *cap, size_t *capo);
+
+/* r's fields. A RouteConfiguration in pieces is read piece by piece (each
+ * holds whole fields) and the chunks in skip (sorted) are left out: the
+ * other side has the same chunk, so the same hosts, whose bytes are
+ * equal and need no compare. */
+static bool
+raw_rc_read(const struct xds_resource *r, struct raw_rc *out,
+    const void *const *skip, size_t nskip)
+{
 	size_t cap = 0, capo = 0;
 
 	memset(out, 0, sizeof *out);
 	if (r == NULL)
 		return true;
+	if (r->pieced == NULL)
+		return raw_rc_read_run(r->bytes, r->bytes + r->len, out, &cap,
+		    &capo);
+	for (size_t i = 0; i < xds_blob_npieces(r->pieced); i++) {
+		struct xds_piece pc = xds_blob_piece(r->pieced, i);
+
+		if (pc.owner != NULL && nskip > 0 && bsearch(&pc.owner, skip,
+		    nskip, sizeof *skip, ptr_cmp) != NULL)
+			continue;
+		if (!raw_rc_read_run(pc.bytes, pc.bytes + pc.len, out, &cap,
+		    &capo))
+			return false;
+	}
+	return true;
+}
+
+static bool
+raw_rc_read_run(const uint8_t *p, const uint8_t *end, struct raw_rc *out,
+    size_t *capp, size_t *capop)
+{
+	static uint32_t vh_field, name_field;
+	size_t cap = *capp, capo = *capop;
+
 	if (vh_field == 0) {
 		vh_field = pb_field_number(&envoy__config__route__v3__route_configuration__descriptor,
 		    "virtual_hosts");
 		name_field = pb_field_number(&envoy__config__route__v3__virtual_host__descriptor,
 		    "name");
 	}
-	p = r->bytes;
-	end = r->bytes + r->len;
 	while (p < end) {
 		const uint8_t *field = p, *sub = NULL;
 		size_t sublen = 0;
@@ -262,6 +316,8 @@ raw_rc_read(const struct xds_resource *r, struct raw_rc *out)
 			}
 			out->other[out->nother++] = (struct pb_slice){ field, (size_t)(p - field) };
 		}
+		*capp = cap;
+		*capop = capo;
 	}
 	return true;
 }
@@ -345,13 +401,34 @@ diff_route_config_pair(void *ctx, const struct xds_resource *from,
 {
 	struct diff_plan *p = ctx;
 	struct raw_rc a = { 0 }, b = { 0 };
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, nfa = 0, nfb = 0, nshared = 0;
 	const char *rc = to ? to->name : from->name;
+	const void **fa = pieces_owners(from, &nfa), **fb = pieces_owners(to, &nfb);
+	const void **shared = NULL;
 
-	if (!raw_rc_read(from, &a) || !raw_rc_read(to, &b)) {
+	/* The chunks both sides have (sorted, as both lists are). */
+	if (nfa > 0 && nfb > 0) {
+		size_t x = 0, y = 0;
+
+		shared = xreallocarray(NULL, nfa, sizeof *shared);
+		while (x < nfa && y < nfb) {
+			int c = ptr_cmp(&fa[x], &fb[y]);
+
+			if (c == 0)
+				shared[nshared++] = fa[x];
+			x += c <= 0;
+			y += c >= 0;
+		}
+	}
+	free(fa);
+	free(fb);
+	if (!raw_rc_read(from, &a, shared, nshared) ||
+	    !raw_rc_read(to, &b, shared, nshared)) {
+		free(shared);
 		p->errors++;
 		goto out;
 	}
+	free(shared);
 	if (a.n > 1)
 		qsort(a.vhosts, a.n, sizeof *a.vhosts, raw_vhost_cmp);
 	if (b.n > 1)

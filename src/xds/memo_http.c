@@ -1,8 +1,8 @@
 /* ingress_http in the translation memo (memo.h): the RouteConfiguration
- * of every Envoy virtual host, assembled from its hosts' kept bytes. The
- * hosts whose keys match the last assembly's, at its start and at its
- * end, are copied from it as two runs of bytes; the same hosts as last
- * time give the same bytes without assembling. */
+ * of every Envoy virtual host, assembled from its hosts' kept bytes in
+ * chunks of hosts, each a blob shared by every assembly that has the same
+ * run of hosts: a change writes the chunk it is in, not the whole. The
+ * same hosts as last time give the same blob without assembling. */
 #include "xds/memo_internal.h"
 
 #include <stdio.h>
@@ -65,32 +65,50 @@ memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make)
 	h->frags[h->n++] = b;
 }
 
-/* Where host i's bytes start in the last ingress_http. */
-static size_t
-layout_start(const struct http_layout *l, size_t i)
+/* Hosts per chunk, on average. A host ends its chunk when its version
+ * (the hash of its bytes) says so: where chunks end depends on the hosts
+ * alone, so a fresh build cuts where an incremental one does, and adding
+ * or removing a host changes only its own chunk (or joins two). */
+#define HTTP_CHUNK_HOSTS 128
+
+static bool
+chunk_ends_after(uint64_t version)
 {
-	return i == 0 ? l->head : l->ends[i - 1];
+	return version % HTTP_CHUNK_HOSTS == 0;
 }
 
-/* ingress_http: head (its name), then each host as one virtual_hosts
- * element. The hosts whose keys are the last assembly's, at its start
- * and at its end, are copied from its bytes as two runs (the same
- * bytes: a key is a hash of everything its host's bytes are made of);
- * only the hosts between are written one by one. Remembers this
- * assembly for the next. */
-static struct xds_blob *
-http_assemble(struct translation *t, const char *name, uint32_t field,
-    const uint8_t *head, size_t len, struct xds_blob **frags,
+/* A run of consecutive hosts' virtual_hosts fields, shared by every
+ * ingress_http that has the same run. */
+struct http_chunk {
+	uint64_t id; /* hash of its hosts' versions */
+	size_t nhosts;
+	struct xds_blob *blob; /* one reference */
+};
+
+void
+memo_http_layout_free(struct http_layout *l)
+{
+	xds_blob_unref(l->blob); /* never lent */
+	for (size_t i = 0; i < l->nchunks; i++)
+		xds_blob_unref(l->chunks[i].blob);
+	free(l->chunks);
+	free(l->keys);
+	free(l->ends);
+	free(l->vers);
+	memset(l, 0, sizeof *l);
+}
+
+/* Each host's version: the last assembly's for the hosts whose keys are
+ * its own at its start and at its end (a key is a hash of everything its
+ * host's bytes are made of), so most hosts' blobs are not read. */
+static uint64_t *
+host_versions(const struct http_layout *l, struct xds_blob **frags,
     const uint64_t *keys, size_t n)
 {
-	struct http_layout *l = translation_http_layout(t);
-	size_t pre = 0, suf = 0, total = len, from, to;
-	size_t *ends = xreallocarray(NULL, n + 1, sizeof *ends);
-	struct xds_blob *out;
-	uint8_t *w;
+	uint64_t *vers = xreallocarray(NULL, n + 1, sizeof *vers);
+	size_t pre = 0, suf = 0;
 
-	if (l != NULL && l->blob != NULL && l->head == len &&
-	    memcmp(l->blob->bytes, head, len) == 0) {
+	if (l != NULL && l->vers != NULL) {
 		while (pre < n && pre < l->n && keys[pre] != 0 &&
 		    keys[pre] == l->keys[pre])
 			pre++;
@@ -100,51 +118,155 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 			suf++;
 	}
 	if (pre > 0)
-		total += layout_start(l, pre) - len;
-	if (suf > 0)
-		total += l->blob->len - layout_start(l, l->n - suf);
+		memcpy(vers, l->vers, pre * sizeof *vers);
 	for (size_t i = pre; i < n - suf; i++)
+		vers[i] = frags[i]->version;
+	if (suf > 0)
+		memcpy(vers + n - suf, l->vers + l->n - suf, suf * sizeof *vers);
+	return vers;
+}
+
+/* The last assembly's chunk of id and nhosts hosts, or NULL. table: an
+ * open-addressed index of its chunks (mask + 1 slots). */
+static const struct http_chunk *
+chunk_find(const struct http_chunk *const *table, size_t mask, uint64_t id,
+    size_t nhosts)
+{
+	if (table == NULL)
+		return NULL;
+	for (size_t i = id & mask; table[i] != NULL; i = (i + 1) & mask)
+		if (table[i]->id == id && table[i]->nhosts == nhosts)
+			return table[i];
+	return NULL;
+}
+
+static const struct http_chunk **
+chunk_index(const struct http_layout *l, size_t *maskp)
+{
+	const struct http_chunk **table;
+	size_t cap = 8, i;
+
+	if (l == NULL || l->nchunks == 0)
+		return NULL;
+	while (cap < 2 * l->nchunks)
+		cap *= 2;
+	table = xcalloc(cap, sizeof *table);
+	for (size_t c = 0; c < l->nchunks; c++) {
+		for (i = l->chunks[c].id & (cap - 1); table[i] != NULL;
+		    i = (i + 1) & (cap - 1))
+			;
+		table[i] = &l->chunks[c];
+	}
+	*maskp = cap - 1;
+	return table;
+}
+
+/* Hosts a to b as one blob of virtual_hosts fields. */
+static struct xds_blob *
+chunk_make(uint32_t field, struct xds_blob **frags, size_t a, size_t b)
+{
+	size_t total = 0;
+	struct xds_blob *out;
+	uint8_t *w;
+
+	for (size_t i = a; i < b; i++)
 		total += pb_bytes_field_size(field, frags[i]->len);
-	out = xds_blob_new(name, total);
-	memcpy(out->bytes, head, len);
-	w = out->bytes + len;
-	if (pre > 0) {
-		to = layout_start(l, pre);
-		memcpy(w, l->blob->bytes + len, to - len);
-		memcpy(ends, l->ends, pre * sizeof *ends);
-		w = out->bytes + to;
-	}
-	for (size_t i = pre; i < n - suf; i++) {
+	out = xds_blob_new("", total);
+	w = out->bytes;
+	for (size_t i = a; i < b; i++)
 		w += pb_put_bytes_field(w, field, frags[i]->bytes, frags[i]->len);
-		ends[i] = (size_t)(w - out->bytes);
-	}
-	if (suf > 0) {
-		from = layout_start(l, l->n - suf);
-		memcpy(w, l->blob->bytes + from, l->blob->len - from);
-		for (size_t k = 0; k < suf; k++)
-			ends[n - suf + k] = l->ends[l->n - suf + k] - from +
-			    (size_t)(w - out->bytes);
-		w += l->blob->len - from;
-	}
 	xds_blob_seal(out, (size_t)(w - out->bytes));
+	return out;
+}
+
+/* ingress_http: head (its name), then each host as one virtual_hosts
+ * element, the hosts grouped in chunks (chunk_ends_after). A chunk of
+ * the same hosts as one of the last assembly's is that chunk; only the
+ * others are written. One chunk: one blob, its version the hash of its
+ * bytes as for any resource; more: a blob of pieces (head, then the
+ * chunks, none copied), its version a hash of the head's bytes and the
+ * chunks' ids (docs/decisions.md). Remembers this assembly for the
+ * next; takes keys. */
+static struct xds_blob *
+http_assemble(struct translation *t, const char *name, uint32_t field,
+    const uint8_t *head, size_t len, struct xds_blob **frags,
+    uint64_t *keys, size_t n)
+{
+	struct http_layout *l = translation_http_layout(t);
+	uint64_t *vers = host_versions(l, frags, keys, n);
+	size_t mask = 0, nchunks = 0, cap = 0, kept = 0, a = 0, made = 0;
+	const struct http_chunk **table = chunk_index(l, &mask);
+	struct http_chunk *chunks = NULL;
+	struct xds_blob *out;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct http_chunk *old;
+		uint64_t id;
+
+		if (i + 1 < n && !chunk_ends_after(vers[i]))
+			continue;
+		id = hash_bytes_seeded(vers + a, (i + 1 - a) * sizeof *vers,
+		    field);
+		if (nchunks == cap) {
+			cap = cap ? cap * 2 : 16;
+			chunks = xreallocarray(chunks, cap, sizeof *chunks);
+		}
+		old = chunk_find(table, mask, id, i + 1 - a);
+		chunks[nchunks++] = (struct http_chunk){ id, i + 1 - a,
+		    old != NULL ? xds_blob_ref(old->blob) :
+		    chunk_make(field, frags, a, i + 1) };
+		if (old != NULL)
+			kept += i + 1 - a;
+		else
+			made++;
+		a = i + 1;
+	}
+	free(table);
+	if (nchunks <= 1) {
+		size_t clen = nchunks ? chunks[0].blob->len : 0;
+
+		out = xds_blob_new(name, len + clen);
+		memcpy(out->bytes, head, len);
+		if (clen > 0)
+			memcpy(out->bytes + len, chunks[0].blob->bytes, clen);
+		xds_blob_seal(out, len + clen);
+	} else {
+		struct xds_blob **blobs = xreallocarray(NULL, nchunks,
+		    sizeof *blobs);
+		uint64_t *ids = xreallocarray(NULL, nchunks, sizeof *ids);
+
+		for (size_t c = 0; c < nchunks; c++) {
+			blobs[c] = chunks[c].blob;
+			ids[c] = chunks[c].id;
+		}
+		out = xds_blob_new_pieces(name, head, len, blobs, nchunks,
+		    hash_bytes_seeded(ids, nchunks * sizeof *ids,
+		    hash_bytes(head, len)));
+		free(blobs);
+		free(ids);
+	}
 	if (l == NULL) {
 		/* No cache, or verify mode: nothing is kept. */
-		free(ends);
+		for (size_t c = 0; c < nchunks; c++)
+			xds_blob_unref(chunks[c].blob);
+		free(chunks);
+		free(vers);
+		free(keys);
 		return out;
 	}
 	/* Every snapshot with it holds a reference of its own (never lent:
-	 * the keep would hold this big one for a build longer, and the
-	 * next assembly could not take its memory). */
-	xds_blob_unref(l->blob);
-	free(l->keys);
-	free(l->ends);
+	 * the keep would hold this big one for a build longer). */
+	memo_http_layout_free(l);
 	l->blob = xds_blob_ref(out);
-	l->keys = xreallocarray(NULL, n + 1, sizeof *l->keys);
-	memcpy(l->keys, keys, n * sizeof *keys);
-	l->ends = ends;
+	l->keys = keys;
+	l->vers = vers;
+	l->chunks = chunks;
+	l->nchunks = nchunks;
 	l->n = n;
 	l->head = len;
-	l->kept = pre + suf;
+	l->kept = kept;
+	l->chunks_written = made;
+	l->written = n - kept;
 	return out;
 }
 
@@ -163,9 +285,11 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 	    l->rc_key == h->rc_key) {
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
 		l->kept = h->n;
+		l->chunks_written = l->written = 0;
 	} else {
 		out = http_assemble(t, h->name, field, head, len, h->frags,
 		    h->keys, h->n);
+		h->keys = NULL;
 		if (l != NULL)
 			l->rc_key = h->rc_cacheable ? h->rc_key : 0;
 		snapshot_builder_give_blob(t->out, XDS_ROUTE, out, false);

@@ -59,6 +59,12 @@ struct http_layout {
 	size_t n, head; /* head: the bytes before the first host */
 	uint64_t rc_key; /* of all its hosts (0: some host not cached) */
 	size_t kept; /* hosts copied by the last assembly (stats) */
+	/* Appended (memo_http.c): each host's version (its blob's), and the
+	 * chunks the hosts were grouped in (memo_http_layout_free). */
+	uint64_t *vers;
+	struct http_chunk *chunks;
+	size_t nchunks;
+	size_t chunks_written, written; /* by the last assembly (stats) */
 };
 
 /* The port 80 cluster hashes of the MEMO_USES blobs the sequences hold,
@@ -80,6 +86,8 @@ struct uses_count {
 	size_t ntouched, captouched;
 	struct xds_blob *sorted; /* the union, ascending; one reference */
 };
+/* memo_http.c: frees what the layout holds. */
+void memo_http_layout_free(struct http_layout *l);
 
 struct translate_cache {
 	struct cache_slot *slots;

@@ -323,12 +323,10 @@ translate_cache_free(struct translate_cache *c)
 	}
 	dag_free(c->held);
 	snapshot_unref(c->last);
-	xds_blob_unref(c->http.blob); /* never lent (memo_http.c) */
+	memo_http_layout_free(&c->http);
 	xds_blob_unref(c->uses.sorted); /* snapshots hold their own */
 	free(c->uses.slots);
 	free(c->uses.touched);
-	free(c->http.keys);
-	free(c->http.ends);
 	/* The snapshots still alive hold the keep: what they lend lives on
 	 * in it. */
 	xds_keep_unref(c->keep);
@@ -370,6 +368,8 @@ translate_cache_stats(const struct translate_cache *c)
 		st.http_kept = c->http.kept;
 		st.in_runs = c->run_hits;
 		st.runs = c->runs;
+		st.http_chunks_written = c->http.chunks_written;
+		st.http_written = c->http.written;
 	}
 	return st;
 }
@@ -441,6 +441,7 @@ translate_cache_begin(struct translation *t)
 	c->hits = c->misses = c->known_hits = c->seq_hits = 0;
 	c->run_hits = c->runs = 0;
 	c->http.kept = 0;
+	c->http.chunks_written = c->http.written = 0;
 	memset(t->seq_pos, 0, sizeof t->seq_pos);
 	for (int i = 0; i < MEMO_COUNT; i++) {
 		struct seq *q = &c->next_seqs[i];

@@ -159,6 +159,10 @@ static _Atomic(struct xds_blob *) blob_pool;
 static void
 blob_free(struct xds_blob *b)
 {
+	if (b->pieces != NULL) {
+		xds_pieces_free(b->pieces);
+		b->pieces = NULL;
+	}
 	if (malloc_usable_size(b) >= BLOB_POOL_MIN)
 		b = atomic_exchange_explicit(&blob_pool, b, memory_order_acq_rel);
 	free(b);
@@ -195,6 +199,7 @@ xds_blob_new_endpoints(const char *name, const char *endpoints, size_t len)
 	memcpy(b->bytes + len, name, nlen);
 	b->name = (const char *)b->bytes + len;
 	b->endpoints = NULL;
+	b->pieces = NULL;
 	if (endpoints != NULL) {
 		memcpy(b->bytes + len + nlen, endpoints, elen);
 		b->endpoints = (const char *)b->bytes + len + nlen;
@@ -333,11 +338,12 @@ blob_item(const struct xds_blob *blob, bool named_only)
 	struct xds_resource r = {
 		.name = blob->name,
 		.version = blob->version,
-		.bytes = blob->bytes,
+		.bytes = blob->pieces == NULL ? blob->bytes : NULL,
 		.len = blob->len,
 		.named_only = named_only,
 		.endpoints = blob->endpoints,
 		.entry = blob->entry,
+		.pieced = blob->pieces != NULL ? blob : NULL,
 	};
 
 	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);

@@ -39,6 +39,10 @@ struct xds_resource {
 	/* Appended: xds_entry_hash(name, version), what a type version
 	 * sums (xds_entries_version). */
 	uint64_t entry;
+	/* Appended: the blob whose pieces the bytes are (xds_blob_new_pieces),
+	 * with bytes NULL; read them through xds_resource_bytes (a
+	 * contiguous view) or xds_blob_piece. NULL: bytes holds them. */
+	const struct xds_blob *pieced;
 };
 
 struct xds_resource_set {
@@ -61,7 +65,24 @@ struct xds_blob {
 	/* An EDS Cluster's ClusterLoadAssignment (xds_resource.endpoints),
 	 * after the name in the same allocation; NULL: none. */
 	const char *endpoints;
+	/* Added: a blob made of pieces (xds_blob_new_pieces), NULL for one
+	 * whose bytes are all in bytes[]. */
+	struct xds_pieces *pieces;
 	uint8_t bytes[];
+};
+
+/* One piece of a blob's bytes: borrowed from the blob, which holds a
+ * reference on owner (NULL: the bytes are the blob's own bytes[]). */
+struct xds_piece {
+	const uint8_t *bytes;
+	size_t len;
+	struct xds_blob *owner;
+};
+
+struct xds_pieces {
+	_Atomic(uint8_t *) flat; /* xds_blob_flat's view, made once */
+	size_t n;
+	struct xds_piece v[];
 };
 
 /* One resource's part of a type version: a hash of its name and its
@@ -83,6 +104,27 @@ struct xds_blob *xds_blob_new_endpoints(const char *name,
 void xds_blob_seal(struct xds_blob *b, size_t len);
 struct xds_blob *xds_blob_ref(struct xds_blob *b);
 void xds_blob_unref(struct xds_blob *b);
+
+/* Blobs made of pieces (src/xds/blob_pieces.c): a resource whose bytes
+ * are head (copied into the blob), then the bytes of each of chunks in
+ * order (a reference taken on each, no copy). version: the caller's,
+ * which must change when the bytes do and be the same for the same bytes
+ * made the same way (docs/decisions.md: ingress_http in chunks). */
+struct xds_blob *xds_blob_new_pieces(const char *name, const uint8_t *head,
+    size_t hlen, struct xds_blob *const *chunks, size_t n, uint64_t version);
+/* How many pieces b's bytes are in (1 for an ordinary blob), and the
+ * i-th (borrowed from b). */
+size_t xds_blob_npieces(const struct xds_blob *b);
+struct xds_piece xds_blob_piece(const struct xds_blob *b, size_t i);
+/* b's bytes in one run: its own bytes, or for a blob of pieces a copy
+ * made when first asked for and kept as long as b (any thread). */
+const uint8_t *xds_blob_flat(const struct xds_blob *b);
+/* A resource's bytes in one run (xds_blob_flat for a pieced one). */
+const uint8_t *xds_resource_bytes(const struct xds_resource *r);
+/* Copies r's bytes (r->len of them) to out; returns out + r->len. */
+uint8_t *xds_resource_copy(const struct xds_resource *r, uint8_t *out);
+/* Frees what xds_blob_new_pieces added (blob_free, snapshot.c). */
+void xds_pieces_free(struct xds_pieces *p);
 
 /* What lets a snapshot lend a blob instead of holding a reference on
  * it. A translation memo (xds/memo_store.c) keeps the blobs its last

@@ -103,6 +103,10 @@ struct translate_cache_stats {
 	/* Of in_order: taken in runs of the last build's order as blocks
 	 * (memo_emit_run), and how many blocks. */
 	size_t in_runs, runs;
+	/* Appended: ingress_http's chunks written by the last translation
+	 * and the hosts in them (src/xds/memo_http.c); http_kept are the
+	 * hosts of the chunks it took from the last one. */
+	size_t http_chunks_written, http_written;
 };
 struct translate_cache_stats translate_cache_stats(
     const struct translate_cache *c);

@@ -709,7 +709,7 @@ one_changed(const struct snapshot *from, enum xds_type t, size_t which,
 				    "changed", 7, r->named_only);
 			else
 				snapshot_builder_add(b, (enum xds_type)k, r->name,
-				    r->bytes, r->len, r->named_only);
+				    xds_resource_bytes(r), r->len, r->named_only);
 		}
 	return snapshot_builder_finish(b);
 }

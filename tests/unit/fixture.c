@@ -184,7 +184,8 @@ fixture_assert_same_snapshot(const struct snapshot *a,
 			    (r->endpoints == NULL) != (s->endpoints == NULL) ||
 			    (r->endpoints != NULL &&
 			    strcmp(r->endpoints, s->endpoints) != 0) ||
-			    memcmp(r->bytes, s->bytes, r->len) != 0 ||
+			    memcmp(xds_resource_bytes(r), xds_resource_bytes(s),
+			    r->len) != 0 ||
 			    (r->nuses > 0 && memcmp(r->uses, s->uses,
 			    r->nuses * sizeof r->uses[0]) != 0))
 				fail_msg("%s: %s %s differs from a fresh translation",

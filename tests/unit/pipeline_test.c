@@ -108,7 +108,8 @@ test_routes_sorted_and_translated(void **state)
 
 	res = snapshot_find(r.snapshot, XDS_ROUTE, "ingress_http");
 	assert_non_null(res);
-	rc = envoy__config__route__v3__route_configuration__unpack(NULL, res->len, res->bytes);
+	rc = envoy__config__route__v3__route_configuration__unpack(NULL, res->len,
+	    xds_resource_bytes(res));
 	assert_non_null(rc);
 	assert_int_equal(rc->n_virtual_hosts, 1);
 	assert_string_equal(rc->virtual_hosts[0]->domains[0], "app.example.com");
@@ -463,7 +464,8 @@ assert_same_build(const struct build_result *a, const struct build_result *b,
 		for (size_t i = 0; i < x->n; i++) {
 			assert_string_equal(x->items[i].name, y->items[i].name);
 			assert_int_equal(x->items[i].len, y->items[i].len);
-			assert_memory_equal(x->items[i].bytes, y->items[i].bytes,
+			assert_memory_equal(xds_resource_bytes(&x->items[i]),
+			    xds_resource_bytes(&y->items[i]),
 			    x->items[i].len);
 		}
 	}
@@ -639,7 +641,8 @@ assert_same_snapshot(const struct snapshot *a, const struct snapshot *b)
 
 			assert_string_equal(x->name, y->name);
 			assert_int_equal(x->len, y->len);
-			assert_memory_equal(x->bytes, y->bytes, x->len);
+			assert_memory_equal(xds_resource_bytes(x),
+			    xds_resource_bytes(y), x->len);
 		}
 	}
 }

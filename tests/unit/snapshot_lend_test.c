@@ -174,8 +174,16 @@ copy_of(const struct snapshot *s)
 		for (size_t i = 0; i < s->types[t].n; i++) {
 			const struct xds_resource *r = &s->types[t].items[i];
 
-			snapshot_builder_add(b, (enum xds_type)t, r->name, r->bytes,
-			    r->len, r->named_only);
+			if (r->pieced != NULL)
+				/* Its bytes as one piece, its version kept
+				 * (a tree hash of the pieces: docs/decisions.md). */
+				snapshot_builder_give_blob(b, (enum xds_type)t,
+				    xds_blob_new_pieces(r->name,
+				    xds_resource_bytes(r), r->len, NULL, 0,
+				    r->version), r->named_only);
+			else
+				snapshot_builder_add(b, (enum xds_type)t, r->name,
+				    xds_resource_bytes(r), r->len, r->named_only);
 			if (r->nuses > 0)
 				snapshot_builder_add_uses(b, (enum xds_type)t,
 				    r->name, r->uses, r->nuses);
@@ -319,8 +327,12 @@ test_memo_blobs_outlive_memo(void **state)
 	/* Every item of a cached translation is a blob's. */
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		for (size_t i = 0; i < first.snapshot->types[t].n; i++) {
-			const uint8_t *bytes = first.snapshot->types[t].items[i].bytes;
-			struct xds_blob *b = (struct xds_blob *)(void *)
+			const struct xds_resource *it =
+			    &first.snapshot->types[t].items[i];
+			const uint8_t *bytes = it->bytes;
+			struct xds_blob *b = it->pieced != NULL ?
+			    (struct xds_blob *)(void *)it->pieced :
+			    (struct xds_blob *)(void *)
 			    (bytes - offsetof(struct xds_blob, bytes));
 
 			ARRAY_PUSH(blobs, nblobs, cap, xds_blob_ref(b));

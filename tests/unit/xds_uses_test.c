@@ -77,7 +77,8 @@ static void
 route_clusters(const struct xds_resource *r, struct names *out)
 {
 	Envoy__Config__Route__V3__RouteConfiguration *rc =
-	    envoy__config__route__v3__route_configuration__unpack(NULL, r->len, r->bytes);
+	    envoy__config__route__v3__route_configuration__unpack(NULL, r->len,
+	    xds_resource_bytes(r));
 
 	assert_non_null(rc);
 	for (size_t i = 0; i < rc->n_virtual_hosts; i++) {
