@@ -12,6 +12,7 @@
  * done: no address of it can be reused by a new object meanwhile. Verify
  * mode hashes anyway and aborts on a remembered key that differs. */
 #include "xds/memo_internal.h"
+#include "xds/translate_gateway_view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,7 @@ translate_cache_free(struct translate_cache *c)
 		seq_clear(c, &c->next_seqs[i], NULL);
 		free(c->spare[i].v);
 	}
+	gw_view_memo_free(c->gw_view);
 	dag_free(c->held);
 	snapshot_unref(c->last);
 	xds_blob_unref(c->http.blob); /* never lent (memo_http.c) */

@@ -3,9 +3,11 @@
  * The clusters and ClusterLoadAssignments are made by the same code as
  * the default snapshot's, over a view of the DAG holding only those this
  * Gateway's routes use. */
-#include "xds/translate_internal.h"
+#include "xds/memo_internal.h"
 #include "xds/translate_gateway_tls.h"
+#include "xds/translate_gateway_view.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,9 +65,11 @@ secret_add(struct dag *view, size_t *cap, const struct dag_secret *s)
 }
 
 /* The TLS and TCP side of the view: the clusters of TLSRoutes and
- * TCPRoutes, the certificates and CAs of the chains and clusters. */
+ * TCPRoutes, the certificates and CAs of the chains and, unless
+ * chains_only, of the clusters. */
 static void
-gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap)
+gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap,
+    bool chains_only)
 {
 	size_t scap = 0;
 
@@ -81,7 +85,7 @@ gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap)
 				secret_add(view, &scap, ch->certificates[k]);
 			secret_add(view, &scap, ch->client_ca);
 		}
-	for (size_t i = 0; i < view->nclusters; i++)
+	for (size_t i = 0; !chains_only && i < view->nclusters; i++)
 	{
 		secret_add(view, &scap, view->clusters[i]->upstream_ca);
 		secret_add(view, &scap, view->clusters[i]->upstream_client_cert);
@@ -242,7 +246,7 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 			}
 		}
 	free(set.slots);
-	gateway_view_tls(gw, view, &ccap);
+	gateway_view_tls(gw, view, &ccap, false);
 	if (dag == NULL || !view_in_dag_order((void **)view->clusters,
 	    &view->nclusters, (void *const *)dag->clusters, dag->nclusters,
 	    cluster_name))
@@ -257,6 +261,55 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 	    endpoints_name))
 		sort_unique((void **)view->endpoints, &view->nendpoints,
 		    endpoints_name_cmp);
+}
+
+static bool
+view_arrays_equal(void *const *a, size_t na, void *const *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
+}
+
+/* The view, patched from the last translation's when cache has one
+ * (translate_gateway_view.c); CAIRN_TRANSLATE_VERIFY makes it whole too
+ * and stops at a difference. */
+static void
+gateway_view_cached(const struct dag *dag, const struct dag_gateway *gw,
+    struct translate_cache *cache, struct dag *view)
+{
+	struct dag whole;
+	size_t ccap = 0;
+
+	if (cache == NULL || dag == NULL) {
+		gateway_view(dag, gw, view);
+		return;
+	}
+	memset(view, 0, sizeof *view);
+	if (!gw_view_patch(&cache->gw_view, cache->held, dag, gw, view)) {
+		gateway_view(dag, gw, view);
+		return;
+	}
+	/* No cluster of the view has upstream certificates: the chains' are
+	 * all its secrets (gw_view_patch). */
+	gateway_view_tls(gw, view, &ccap, true);
+	if (!cache->verify)
+		return;
+	gateway_view(dag, gw, &whole);
+	if (!view_arrays_equal((void *const *)view->clusters, view->nclusters,
+	    (void *const *)whole.clusters, whole.nclusters) ||
+	    !view_arrays_equal((void *const *)view->endpoints, view->nendpoints,
+	    (void *const *)whole.endpoints, whole.nendpoints) ||
+	    !view_arrays_equal((void *const *)view->secrets, view->nsecrets,
+	    (void *const *)whole.secrets, whole.nsecrets)) {
+		fprintf(stderr, "cairn: translate cache: Gateway %s/%s: the "
+		    "patched view (%zu clusters, %zu endpoints) is not the "
+		    "whole one (%zu, %zu)\n", gw->namespace, gw->name,
+		    view->nclusters, view->nendpoints, whole.nclusters,
+		    whole.nendpoints);
+		abort();
+	}
+	free(whole.clusters);
+	free(whole.endpoints);
+	free(whole.secrets);
 }
 
 /* One of a port's VirtualHosts (memo_http_host). */
@@ -301,7 +354,7 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 	    .cache = cache, .owner = dag };
 	struct snapshot *snap;
 
-	gateway_view(dag, gw, &view);
+	gateway_view_cached(dag, gw, cache, &view);
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);
