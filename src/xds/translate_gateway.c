@@ -16,32 +16,53 @@
 
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
 
+/* By name, then address: routes resolved apart may each make a cluster
+ * (and endpoints) of one name, equal since the name hashes every option;
+ * the view takes the one of lowest address, so that a view patched from
+ * the last one (translate_gateway_view.c) takes the same. */
+static int
+addr_cmp(const void *x, const void *y)
+{
+	return (uintptr_t)x < (uintptr_t)y ? -1 : (uintptr_t)x > (uintptr_t)y;
+}
+
 static int
 cluster_name_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct dag_cluster *const *)a)->name,
-	    (*(struct dag_cluster *const *)b)->name);
+	const struct dag_cluster *x = *(struct dag_cluster *const *)a;
+	const struct dag_cluster *y = *(struct dag_cluster *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : addr_cmp(x, y);
 }
 
 static int
 endpoints_name_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct dag_endpoints *const *)a)->name,
-	    (*(struct dag_endpoints *const *)b)->name);
+	const struct dag_endpoints *x = *(struct dag_endpoints *const *)a;
+	const struct dag_endpoints *y = *(struct dag_endpoints *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : addr_cmp(x, y);
 }
 
-/* Sorts arr by name and drops repeats: a DAG has one cluster (and one
- * ClusterLoadAssignment) per name. Sorting once keeps a Gateway with
- * thousands of routes linear-logarithmic, not quadratic. */
+static const char *cluster_name(const void *p);
+static const char *endpoints_name(const void *p);
+
+/* Sorts arr by name and address and keeps the first of each name: a DAG
+ * has one cluster (and one ClusterLoadAssignment) per name. Sorting once
+ * keeps a Gateway with thousands of routes linear-logarithmic, not
+ * quadratic. */
 static void
-sort_unique(void **arr, size_t *n, int (*cmp)(const void *, const void *))
+sort_unique(void **arr, size_t *n, int (*cmp)(const void *, const void *),
+    const char *(*name)(const void *))
 {
 	size_t k = 0;
 
 	if (*n > 1)
 		qsort(arr, *n, sizeof arr[0], cmp);
 	for (size_t i = 0; i < *n; i++)
-		if (k == 0 || cmp(&arr[k - 1], &arr[i]) != 0)
+		if (k == 0 || strcmp(name(arr[k - 1]), name(arr[i])) != 0)
 			arr[k++] = arr[i];
 	*n = k;
 }
@@ -247,20 +268,22 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 		}
 	free(set.slots);
 	gateway_view_tls(gw, view, &ccap, false);
-	if (dag == NULL || !view_in_dag_order((void **)view->clusters,
-	    &view->nclusters, (void *const *)dag->clusters, dag->nclusters,
-	    cluster_name))
-		sort_unique((void **)view->clusters, &view->nclusters,
-		    cluster_name_cmp);
+	/* The endpoints of every cluster, also of those of a name another
+	 * has (equal, as the clusters are). */
 	for (size_t i = 0; i < view->nclusters; i++)
 		if (view->clusters[i]->endpoints != NULL)
 			ARRAY_PUSH(view->endpoints, view->nendpoints, ecap,
 			    view->clusters[i]->endpoints);
+	if (dag == NULL || !view_in_dag_order((void **)view->clusters,
+	    &view->nclusters, (void *const *)dag->clusters, dag->nclusters,
+	    cluster_name))
+		sort_unique((void **)view->clusters, &view->nclusters,
+		    cluster_name_cmp, cluster_name);
 	if (dag == NULL || !view_in_dag_order((void **)view->endpoints,
 	    &view->nendpoints, (void *const *)dag->endpoints, dag->nendpoints,
 	    endpoints_name))
 		sort_unique((void **)view->endpoints, &view->nendpoints,
-		    endpoints_name_cmp);
+		    endpoints_name_cmp, endpoints_name);
 }
 
 static bool

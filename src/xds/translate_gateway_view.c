@@ -9,6 +9,13 @@
  * hosts that came or went, and the sorted arrays take the clusters whose
  * count left or reached zero.
  *
+ * Routes resolved apart may each make a cluster of one name (the name
+ * hashes every option a cluster has: they are equal). The view takes the
+ * one of lowest address, as gateway_view does, and the endpoints of every
+ * one of them, also one per name: the arrays below hold every member by
+ * (name, address), and a name of several members is skipped after its
+ * first when the view is copied out.
+ *
  * The addresses are those of the DAG the translate cache holds (its last
  * translation's, alive until this translation ends), checked at each
  * patch: a memo of another DAG is started again. */
@@ -18,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 /* A host: its routes array and count, and how many hosts of the Gateway
@@ -51,11 +59,28 @@ struct vm_refs {
 	size_t ntouched, touched_cap;
 };
 
+/* The names of a table's members and how many members have each
+ * (open addressing by the name's hash; a name counted down to zero
+ * stays, its string that of a member still in the view or the count 0). */
+struct vm_name {
+	const char *name; /* NULL: empty slot */
+	uint64_t hash;
+	size_t count;
+};
+
+struct vm_names {
+	struct vm_name *slots;
+	size_t cap, used;
+	size_t shared; /* names of more than one member */
+};
+
 struct gw_view_memo {
 	const struct dag *dag; /* whose addresses it holds; NULL: none yet */
 	struct vm_hosts hosts;
 	struct vm_refs clusters, endpoints;
-	/* In the view (count > 0), sorted by name; valid when sorted. */
+	struct vm_names cluster_names, endpoint_names;
+	/* In the view (count > 0), sorted by name and address; valid when
+	 * sorted. */
 	struct dag_cluster **cl;
 	size_t ncl;
 	struct dag_endpoints **ep;
@@ -184,6 +209,77 @@ refs_free(struct vm_refs *r)
 	free(r->touched);
 }
 
+/* The slot of name (its own copy, freed when its count is zero at the
+ * next growth). */
+static struct vm_name *
+name_slot(struct vm_names *t, const char *name, uint64_t h)
+{
+	size_t j = (size_t)h & (t->cap - 1);
+
+	while (t->slots[j].name != NULL && (t->slots[j].hash != h ||
+	    strcmp(t->slots[j].name, name) != 0))
+		j = (j + 1) & (t->cap - 1);
+	return &t->slots[j];
+}
+
+static void
+names_reserve(struct vm_names *t)
+{
+	struct vm_name *old = t->slots;
+	size_t oldcap = t->cap, live = 0;
+
+	if (2 * (t->used + 1) <= t->cap)
+		return;
+	for (size_t i = 0; i < oldcap; i++)
+		live += old[i].name != NULL && old[i].count > 0;
+	for (t->cap = 64; t->cap < 4 * (live + 1); t->cap *= 2)
+		;
+	t->slots = xcalloc(t->cap, sizeof *t->slots);
+	t->used = 0;
+	for (size_t i = 0; i < oldcap; i++) {
+		if (old[i].name == NULL)
+			continue;
+		if (old[i].count == 0) {
+			free((char *)old[i].name);
+			continue;
+		}
+		*name_slot(t, old[i].name, old[i].hash) = old[i];
+		t->used++;
+	}
+	free(old);
+}
+
+/* A member of that name came into the view (up) or left it. */
+static void
+names_move(struct vm_names *t, const char *name, bool up)
+{
+	uint64_t h = hash_bytes(name, strlen(name));
+	struct vm_name *s;
+
+	names_reserve(t);
+	s = name_slot(t, name, h);
+	if (s->name == NULL) {
+		s->name = xstrdup(name);
+		s->hash = h;
+		t->used++;
+	}
+	if (up) {
+		if (++s->count == 2)
+			t->shared++;
+	} else if (s->count > 0) {
+		if (s->count-- == 2)
+			t->shared--;
+	}
+}
+
+static void
+names_free(struct vm_names *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free((char *)t->slots[i].name);
+	free(t->slots);
+}
+
 /* Every cluster reference of a host's routes, as gateway_view reads
  * them. */
 static void
@@ -209,18 +305,32 @@ has_secrets(const struct dag_cluster *c)
 	return c->upstream_ca != NULL || c->upstream_client_cert != NULL;
 }
 
+/* By name, then address (gateway_view's order: the first of a name is
+ * the one of lowest address). */
+static int
+addr_cmp(const void *x, const void *y)
+{
+	return (uintptr_t)x < (uintptr_t)y ? -1 : (uintptr_t)x > (uintptr_t)y;
+}
+
 static int
 cluster_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct dag_cluster *const *)a)->name,
-	    (*(struct dag_cluster *const *)b)->name);
+	const void *x = *(void *const *)a, *y = *(void *const *)b;
+	int c = strcmp(((const struct dag_cluster *)x)->name,
+	    ((const struct dag_cluster *)y)->name);
+
+	return c != 0 ? c : addr_cmp(x, y);
 }
 
 static int
 endpoints_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct dag_endpoints *const *)a)->name,
-	    (*(struct dag_endpoints *const *)b)->name);
+	const void *x = *(void *const *)a, *y = *(void *const *)b;
+	int c = strcmp(((const struct dag_endpoints *)x)->name,
+	    ((const struct dag_endpoints *)y)->name);
+
+	return c != 0 ? c : addr_cmp(x, y);
 }
 
 static const char *
@@ -235,11 +345,10 @@ endpoints_name(const void *p)
 	return ((const struct dag_endpoints *)p)->name;
 }
 
-/* The view's members of r (count > 0) sorted by name into *arr; false
- * when two share a name (the whole view picks one of them). */
-static bool
+/* The view's members of r (count > 0) sorted into *arr. */
+static void
 sorted_rebuild(const struct vm_refs *r, void ***arr, size_t *n,
-    int (*cmp)(const void *, const void *), const char *(*name)(const void *))
+    int (*cmp)(const void *, const void *))
 {
 	size_t k = 0;
 
@@ -250,24 +359,20 @@ sorted_rebuild(const struct vm_refs *r, void ***arr, size_t *n,
 	if (k > 1)
 		qsort(*arr, k, sizeof **arr, cmp);
 	*n = k;
-	for (size_t i = 1; i < k; i++)
-		if (strcmp(name((*arr)[i - 1]), name((*arr)[i])) == 0)
-			return false;
-	return true;
 }
 
-/* Where name goes in arr[0..n) (sorted, unique): its index, and *eq
+/* Where p goes in arr[0..n) (sorted by cmp, unique): its index, and *eq
  * when arr has it. */
 static size_t
-sorted_place(void *const *arr, size_t n, const char *key,
-    const char *(*name)(const void *), bool *eq)
+sorted_place(void *const *arr, size_t n, const void *p,
+    int (*cmp)(const void *, const void *), bool *eq)
 {
 	size_t lo = 0, hi = n;
 
 	*eq = false;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name(arr[mid]), key);
+		int c = cmp(&arr[mid], &p);
 
 		if (c == 0) {
 			*eq = true;
@@ -285,19 +390,21 @@ sorted_place(void *const *arr, size_t n, const char *key,
  * the whole again. */
 #define VIEW_PATCH_MAX 64
 
-/* arr[0..*n) (sorted by name, unique) patched by r's touched members:
- * those that left the view are taken out, those that came placed by
- * name. False when two would share a name, or an address is not where
- * its name says (neither is left patched: the caller sorts again). */
+/* arr[0..*n) (sorted by cmp) patched by r's touched members: those
+ * that left the view are taken out, those that came put in their place.
+ * False when an address is not where the order says (the caller sorts
+ * again). */
 static bool
 sorted_patch(const struct vm_refs *r, void ***arr, size_t *n,
-    int (*cmp)(const void *, const void *), const char *(*name)(const void *))
+    int (*cmp)(const void *, const void *))
 {
-	void **in = NULL, **out;
+	void **in, **out;
 	size_t nin = 0, k = 0, i = 0, gone = 0, *gone_at;
 
-	if (r->ntouched > VIEW_PATCH_MAX)
-		return sorted_rebuild(r, arr, n, cmp, name);
+	if (r->ntouched > VIEW_PATCH_MAX) {
+		sorted_rebuild(r, arr, n, cmp);
+		return true;
+	}
 	in = xreallocarray(NULL, r->ntouched + 1, sizeof *in);
 	gone_at = xreallocarray(NULL, r->ntouched + 1, sizeof *gone_at);
 	for (size_t t = 0; t < r->ntouched; t++) {
@@ -312,8 +419,8 @@ sorted_patch(const struct vm_refs *r, void ***arr, size_t *n,
 			in[nin++] = (void *)s->p;
 			continue;
 		}
-		at = sorted_place(*arr, *n, name(s->p), name, &eq);
-		if (!eq || (*arr)[at] != s->p) {
+		at = sorted_place(*arr, *n, s->p, cmp, &eq);
+		if (!eq) {
 			free(in);
 			free(gone_at);
 			return false;
@@ -340,9 +447,9 @@ sorted_patch(const struct vm_refs *r, void ***arr, size_t *n,
 	k = 0;
 	for (size_t a = 0; a < nin; a++) {
 		bool eq;
-		size_t at = sorted_place(*arr, *n, name(in[a]), name, &eq);
+		size_t at = sorted_place(*arr, *n, in[a], cmp, &eq);
 
-		if (eq || (a > 0 && strcmp(name(in[a - 1]), name(in[a])) == 0)) {
+		if (eq) {
 			free(in);
 			free(out);
 			return false;
@@ -367,6 +474,8 @@ memo_reset(struct gw_view_memo *m)
 	free(m->hosts.slots);
 	refs_free(&m->clusters);
 	refs_free(&m->endpoints);
+	names_free(&m->cluster_names);
+	names_free(&m->endpoint_names);
 	free(m->cl);
 	free(m->ep);
 	memset(m, 0, sizeof *m);
@@ -387,9 +496,11 @@ gw_view_memo_walked(const struct gw_view_memo *m)
 	return m != NULL ? m->walked : 0;
 }
 
-/* The clusters' comings and goings moved to their endpoints. */
+/* The clusters that came into the view or left it, moved to their
+ * names, their endpoints and the count of those with certificates; then
+ * the endpoints that came or left, to theirs. */
 static void
-endpoints_move(struct gw_view_memo *m)
+presence_move(struct gw_view_memo *m)
 {
 	struct vm_refs *r = &m->clusters;
 
@@ -400,6 +511,7 @@ endpoints_move(struct gw_view_memo *m)
 
 		if (s->was == now)
 			continue;
+		names_move(&m->cluster_names, c->name, now);
 		if (has_secrets(c)) {
 			if (now)
 				m->secretful++;
@@ -409,6 +521,36 @@ endpoints_move(struct gw_view_memo *m)
 		if (c->endpoints != NULL)
 			refs_move(&m->endpoints, c->endpoints, now, m->gen);
 	}
+	r = &m->endpoints;
+	for (size_t t = 0; t < r->ntouched; t++) {
+		const struct vm_ref *s = ref_slot(r, r->touched[t]);
+		bool now = s->count > 0;
+
+		if (s->was != now)
+			names_move(&m->endpoint_names,
+			    ((const struct dag_endpoints *)s->p)->name, now);
+	}
+}
+
+/* arr[0..n) into a new array, the first member of each name only when
+ * some names have several. */
+static void **
+view_copy(void *const *arr, size_t n, bool shared,
+    const char *(*name)(const void *), size_t *nout)
+{
+	void **out = xreallocarray(NULL, n + 1, sizeof *out);
+	size_t k = 0;
+
+	if (!shared) {
+		memcpy(out, arr, n * sizeof *out);
+		*nout = n;
+		return out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || strcmp(name(out[k - 1]), name(arr[i])) != 0)
+			out[k++] = arr[i];
+	*nout = k;
+	return out;
 }
 
 bool
@@ -457,21 +599,18 @@ gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 	}
 	free(m->hosts.slots);
 	m->hosts = now;
-	endpoints_move(m);
-	if (m->sorted)
-		ok = sorted_patch(&m->clusters, (void ***)&m->cl, &m->ncl,
-		    cluster_cmp, cluster_name) &&
-		    sorted_patch(&m->endpoints, (void ***)&m->ep, &m->nep,
-		    endpoints_cmp, endpoints_name);
-	else
-		ok = false;
-	if (!ok)
-		ok = sorted_rebuild(&m->clusters, (void ***)&m->cl, &m->ncl,
-		    cluster_cmp, cluster_name) &&
-		    sorted_rebuild(&m->endpoints, (void ***)&m->ep, &m->nep,
-		    endpoints_cmp, endpoints_name);
-	m->sorted = ok;
-	if (!ok || m->secretful > 0)
+	presence_move(m);
+	ok = m->sorted &&
+	    sorted_patch(&m->clusters, (void ***)&m->cl, &m->ncl, cluster_cmp) &&
+	    sorted_patch(&m->endpoints, (void ***)&m->ep, &m->nep, endpoints_cmp);
+	if (!ok) {
+		sorted_rebuild(&m->clusters, (void ***)&m->cl, &m->ncl,
+		    cluster_cmp);
+		sorted_rebuild(&m->endpoints, (void ***)&m->ep, &m->nep,
+		    endpoints_cmp);
+	}
+	m->sorted = true;
+	if (m->secretful > 0)
 		return false;
 	/* The TLS and TCP ports' clusters are not counted here. */
 	for (size_t p = 0; p < gw->nports; p++)
@@ -481,12 +620,10 @@ gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 			if (ch->tcpproxy != NULL && ch->tcpproxy->nclusters > 0)
 				return false;
 		}
-	view->nclusters = m->ncl;
-	view->clusters = xreallocarray(NULL, m->ncl + 1, sizeof *view->clusters);
-	memcpy(view->clusters, m->cl, m->ncl * sizeof *view->clusters);
-	view->nendpoints = m->nep;
-	view->endpoints = xreallocarray(NULL, m->nep + 1,
-	    sizeof *view->endpoints);
-	memcpy(view->endpoints, m->ep, m->nep * sizeof *view->endpoints);
+	view->clusters = (struct dag_cluster **)view_copy((void *const *)m->cl,
+	    m->ncl, m->cluster_names.shared > 0, cluster_name, &view->nclusters);
+	view->endpoints = (struct dag_endpoints **)view_copy(
+	    (void *const *)m->ep, m->nep, m->endpoint_names.shared > 0,
+	    endpoints_name, &view->nendpoints);
 	return true;
 }
