@@ -75,6 +75,24 @@ struct gw_memo_order {
 	size_t n, cap;
 };
 
+/* The contexts (gw_contexts) as the last build made them, and what they
+ * were made of: every object of the group but routes, in the group's
+ * order, by address, file version and kind (an address with its version
+ * names one object while that version lives). A build whose objects but
+ * routes are those takes the tables as they are. */
+struct gw_memo_contexts {
+	uintptr_t *objs;
+	uint64_t *units;
+	unsigned char *kinds;
+	size_t n, cap;
+	uint64_t group; /* the builder's gw_context */
+	uint64_t context; /* what gw_contexts made of them */
+	uint64_t *ns_key, *ns_ctx;
+	size_t ns_cap;
+	bool valid;
+	size_t reused; /* builds that took them since asked */
+};
+
 struct gw_memo {
 	struct gw_memo_slot *slots; /* open addressing, cap a power of 2 */
 	size_t n, cap;
@@ -82,6 +100,7 @@ struct gw_memo {
 	size_t resolved, kept;
 	struct gw_memo_order order[OBJ_KIND_COUNT];
 	size_t order_compared; /* pairs compared by content since asked */
+	struct gw_memo_contexts contexts;
 };
 
 struct gw_memo *
@@ -112,6 +131,11 @@ gw_memo_free(struct gw_memo *m)
 		free(m->order[k].units);
 		free(m->order[k].pos);
 	}
+	free(m->contexts.objs);
+	free(m->contexts.units);
+	free(m->contexts.kinds);
+	free(m->contexts.ns_key);
+	free(m->contexts.ns_ctx);
 	free(m);
 }
 
@@ -342,19 +366,86 @@ gw_ns_slot(const struct gw_state *s, uint64_t k)
 	return j;
 }
 
+static bool
+gw_route_kind(unsigned kind)
+{
+	return kind == OBJ_HTTPROUTE || kind == OBJ_GRPCROUTE ||
+	    kind == OBJ_TLSROUTE || kind == OBJ_TCPROUTE;
+}
+
+/* Whether the group's objects but routes are those the kept contexts
+ * were made of (no object read: addresses, versions and kinds). */
+static bool
+gw_contexts_same(const struct gw_memo_contexts *c, const struct builder *b)
+{
+	size_t j = 0;
+
+	if (!c->valid || c->group != b->gw_context || b->obj_kinds == NULL)
+		return false;
+	for (size_t i = 0; i < b->nobjs; i++) {
+		if (gw_route_kind(b->obj_kinds[i]))
+			continue;
+		if (j == c->n || c->objs[j] != (uintptr_t)b->objs[i] ||
+		    c->units[j] != b->obj_units[i] ||
+		    c->kinds[j] != b->obj_kinds[i])
+			return false;
+		j++;
+	}
+	return j == c->n;
+}
+
+/* The contexts s made kept in m with what they were made of (the memo
+ * owns the tables from now on). */
+static void
+gw_contexts_keep(struct gw_memo_contexts *c, const struct gw_state *s)
+{
+	const struct builder *b = s->b;
+
+	c->n = 0;
+	c->valid = false;
+	if (b->obj_kinds == NULL)
+		return;
+	if (c->cap < b->nobjs) {
+		c->cap = b->nobjs;
+		c->objs = xreallocarray(c->objs, c->cap, sizeof *c->objs);
+		c->units = xreallocarray(c->units, c->cap, sizeof *c->units);
+		c->kinds = xreallocarray(c->kinds, c->cap, sizeof *c->kinds);
+	}
+	for (size_t i = 0; i < b->nobjs; i++) {
+		if (gw_route_kind(b->obj_kinds[i]))
+			continue;
+		c->objs[c->n] = (uintptr_t)b->objs[i];
+		c->units[c->n] = b->obj_units[i];
+		c->kinds[c->n] = b->obj_kinds[i];
+		c->n++;
+	}
+	c->group = b->gw_context;
+	c->context = s->context;
+	c->valid = true;
+}
+
 /* What routes read beside their own file, as versions of files: the
  * Services, Endpoints, EndpointSlices and ReferenceGrants of each
  * namespace (a route reads those of its own and its backends'
  * namespaces), and every other object of the group but routes (the
- * Gateways, their classes, Namespaces' labels...): s->context. */
+ * Gateways, their classes, Namespaces' labels...): s->context. The
+ * tables are the memo's (taken as they were when only routes changed). */
 void
 gw_contexts(struct gw_state *s)
 {
 	struct builder *b = s->b;
-
+	struct gw_memo_contexts *c = &b->gw_memo->contexts;
 	const char *ns = NULL;
 	size_t j = 0;
 
+	if (gw_contexts_same(c, b)) {
+		s->context = c->context;
+		s->ns_key = c->ns_key;
+		s->ns_ctx = c->ns_ctx;
+		s->ns_cap = c->ns_cap;
+		c->reused++;
+		return;
+	}
 	s->context = b->gw_context;
 	for (s->ns_cap = 64; s->ns_cap < 2 * (b->nobjs + 1); s->ns_cap *= 2)
 		;
@@ -388,6 +479,21 @@ gw_contexts(struct gw_state *s)
 			break;
 		}
 	}
+	free(c->ns_key);
+	free(c->ns_ctx);
+	c->ns_key = s->ns_key;
+	c->ns_ctx = s->ns_ctx;
+	c->ns_cap = s->ns_cap;
+	gw_contexts_keep(c, s);
+}
+
+size_t
+gw_memo_take_contexts_reused(struct gw_memo *m)
+{
+	size_t n = m->contexts.reused;
+
+	m->contexts.reused = 0;
+	return n;
 }
 
 /* h mixed with the context of the namespace of key k; when keys is not

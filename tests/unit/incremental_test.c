@@ -2228,7 +2228,8 @@ struct edit_route {
 #define EDIT_HOSTS 6
 
 static void
-edit_tree(struct source_files *sf, const struct edit_route *rs)
+edit_tree(struct source_files *sf, const struct edit_route *rs,
+    unsigned addr)
 {
 	struct source_file f = { 0 };
 	struct strbuf sb = STRBUF_INIT;
@@ -2259,10 +2260,10 @@ edit_tree(struct source_files *sf, const struct edit_route *rs)
 		    "spec: {ports: [{name: http, port: 80}]}\n"
 		    "---\napiVersion: v1\nkind: Endpoints\n"
 		    "metadata: {name: %s-%d}\n"
-		    "subsets: [{addresses: [{ip: 10.0.0.%d}], "
+		    "subsets: [{addresses: [{ip: 10.%u.0.%d}], "
 		    "ports: [{name: http, port: 8080}]}]\n", k < 4 ? "svc" : "own",
 		    k < 4 ? k : k - 4, k < 4 ? "svc" : "own", k < 4 ? k : k - 4,
-		    k + 1);
+		    k == 1 ? addr % 250 : 0, k + 1);
 	memset(&f, 0, sizeof f);
 	f.path = xstrdup("infra/gateway.yaml");
 	f.ns = xstrdup("infra");
@@ -2337,6 +2338,8 @@ test_gateway_route_edits_random(void **state)
 	struct source_files sf;
 	struct pipeline *p;
 	int steps = fixture_sample_steps(120);
+	unsigned addr = 0;
+	size_t reused = 0, builds = 0;
 	uint64_t seed = 0x5eed17;
 	const char *verify = getenv("CAIRN_TRANSLATE_VERIFY");
 	char *saved = verify != NULL ? xstrdup(verify) : NULL;
@@ -2356,14 +2359,15 @@ test_gateway_route_edits_random(void **state)
 			rs[i].svc[k] = (unsigned)(i + (size_t)k) % 5;
 		rs[i].mirror = i % 5 == 0;
 	}
-	edit_tree(&sf, rs);
+	edit_tree(&sf, rs, addr);
 	build_and_compare(p, &sf, &cfg, &to, "edits: first build");
 	source_files_free(&sf);
 	for (int step = 0; step < steps; step++) {
 		size_t i = edit_rand(&seed) % EDIT_ROUTES;
 		struct edit_route *r = &rs[i];
-		unsigned what = edit_rand(&seed) % 10;
+		unsigned what = edit_rand(&seed) % 11;
 		char label[96];
+		struct dag_cache_stats st;
 
 		switch (what) {
 		case 0:
@@ -2396,16 +2400,32 @@ test_gateway_route_edits_random(void **state)
 		case 8:
 			r->present = !r->present;
 			break;
-		default:
+		case 9:
 			r->v++;
 			break;
+		default:
+			/* A shared Service's Endpoints: the routes' context. */
+			addr++;
+			break;
 		}
-		edit_tree(&sf, rs);
+		edit_tree(&sf, rs, addr);
 		snprintf(label, sizeof label, "edits: step %d, route %zu, edit %u",
 		    step, i, what);
 		build_and_compare(p, &sf, &cfg, &to, label);
 		source_files_free(&sf);
+		/* Only routes changed: the namespaces' contexts are the last
+		 * build's (gw_contexts); else made again. */
+		st = pipeline_dag_stats(p);
+		if (what == 10 && st.gw_contexts_reused != 0)
+			fail_msg("%s: contexts kept", label);
+		reused += st.gw_contexts_reused;
+		builds += st.gw_routes_resolved > 0 || st.gw_routes_kept > 0;
 	}
+	/* An edit that changes nothing the Gateway's group reads (a route's
+	 * file the loader rejects is kept as it was) builds nothing. */
+	print_message("edits: %zu of %zu Gateway builds took the contexts "
+	    "kept\n", reused, builds);
+	assert_true(reused * 10 >= builds * 7);
 	pipeline_free(p);
 	config_free(&cfg);
 	if (saved != NULL)
