@@ -213,8 +213,8 @@ void gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
     struct object *const *sorted, size_t n, struct arena *scratch);
 /* The pairs gw_memo_order_patch compared by content since the last call. */
 size_t gw_memo_take_order_compared(struct gw_memo *m);
-/* Builds that took the last namespace contexts as they were (gw_contexts)
- * since the last call. */
+/* Builds that patched the last namespace contexts (gw_contexts) since
+ * the last call. */
 size_t gw_memo_take_contexts_reused(struct gw_memo *m);
 /* dag_build_material with HTTPRoutes through memo (see struct builder). */
 struct dag *dag_build_memo(struct object *const *objs, size_t nobjs,

@@ -75,22 +75,25 @@ struct gw_memo_order {
 	size_t n, cap;
 };
 
-/* The contexts (gw_contexts) as the last build made them, and what they
- * were made of: every object of the group but routes, in the group's
- * order, by address, file version and kind (an address with its version
- * names one object while that version lives). A build whose objects but
- * routes are those takes the tables as they are. */
-struct gw_memo_contexts {
+/* The namespaces' contexts (gw_contexts) as the last build made them,
+ * and what they were made of: the group's Services, Endpoints,
+ * EndpointSlices and ReferenceGrants, per kind in the group's order, by
+ * address and file version (an address with its version names one object
+ * while that version lives) and the key of each one's namespace (so that
+ * an object gone is never read). A namespace's context is a sum of its
+ * objects' terms: the next build subtracts what left and adds what came. */
+struct gw_memo_ns_kind {
 	uintptr_t *objs;
-	uint64_t *units;
-	unsigned char *kinds;
+	uint64_t *units, *keys;
 	size_t n, cap;
-	uint64_t group; /* the builder's gw_context */
-	uint64_t context; /* what gw_contexts made of them */
+};
+
+struct gw_memo_contexts {
+	struct gw_memo_ns_kind kinds[4];
 	uint64_t *ns_key, *ns_ctx;
-	size_t ns_cap;
+	size_t ns_cap, ns_used;
 	bool valid;
-	size_t reused; /* builds that took them since asked */
+	size_t patched; /* builds that patched them since asked */
 };
 
 struct gw_memo {
@@ -131,9 +134,11 @@ gw_memo_free(struct gw_memo *m)
 		free(m->order[k].units);
 		free(m->order[k].pos);
 	}
-	free(m->contexts.objs);
-	free(m->contexts.units);
-	free(m->contexts.kinds);
+	for (size_t k = 0; k < 4; k++) {
+		free(m->contexts.kinds[k].objs);
+		free(m->contexts.kinds[k].units);
+		free(m->contexts.kinds[k].keys);
+	}
 	free(m->contexts.ns_key);
 	free(m->contexts.ns_ctx);
 	free(m);
@@ -366,133 +371,184 @@ gw_ns_slot(const struct gw_state *s, uint64_t k)
 	return j;
 }
 
+/* The kinds whose objects make a namespace's context, in the order the
+ * contexts walk them. */
+static const enum obj_kind gw_ns_kinds[4] = { OBJ_SERVICE, OBJ_ENDPOINTS,
+	OBJ_ENDPOINTSLICE, OBJ_REFERENCEGRANT };
+
 static bool
-gw_route_kind(unsigned kind)
+gw_ns_kind(unsigned kind)
 {
-	return kind == OBJ_HTTPROUTE || kind == OBJ_GRPCROUTE ||
-	    kind == OBJ_TLSROUTE || kind == OBJ_TCPROUTE;
+	for (size_t k = 0; k < 4; k++)
+		if (kind == gw_ns_kinds[k])
+			return true;
+	return false;
 }
 
-/* Whether the group's objects but routes are those the kept contexts
- * were made of (no object read: addresses, versions and kinds). */
-static bool
-gw_contexts_same(const struct gw_memo_contexts *c, const struct builder *b)
+/* An object's term in its namespace's context. */
+static uint64_t
+gw_ns_term(uint64_t unit, enum obj_kind kind)
 {
-	size_t j = 0;
-
-	if (!c->valid || c->group != b->gw_context || b->obj_kinds == NULL)
-		return false;
-	for (size_t i = 0; i < b->nobjs; i++) {
-		if (gw_route_kind(b->obj_kinds[i]))
-			continue;
-		if (j == c->n || c->objs[j] != (uintptr_t)b->objs[i] ||
-		    c->units[j] != b->obj_units[i] ||
-		    c->kinds[j] != b->obj_kinds[i])
-			return false;
-		j++;
-	}
-	return j == c->n;
+	return gw_mix(0x6e73, unit, (uint64_t)kind);
 }
 
-/* The contexts s made kept in m with what they were made of (the memo
- * owns the tables from now on). */
+/* Adds term to the namespace of key k (a new slot when absent). */
 static void
-gw_contexts_keep(struct gw_memo_contexts *c, const struct gw_state *s)
+gw_ns_add(struct gw_memo_contexts *c, uint64_t k, uint64_t term, bool sub)
 {
-	const struct builder *b = s->b;
+	size_t j = (size_t)k & (c->ns_cap - 1);
 
-	c->n = 0;
-	c->valid = false;
-	if (b->obj_kinds == NULL)
-		return;
-	if (c->cap < b->nobjs) {
-		c->cap = b->nobjs;
-		c->objs = xreallocarray(c->objs, c->cap, sizeof *c->objs);
-		c->units = xreallocarray(c->units, c->cap, sizeof *c->units);
-		c->kinds = xreallocarray(c->kinds, c->cap, sizeof *c->kinds);
+	while (c->ns_key[j] != 0 && c->ns_key[j] != k)
+		j = (j + 1) & (c->ns_cap - 1);
+	if (c->ns_key[j] == 0) {
+		c->ns_key[j] = k;
+		c->ns_used++;
 	}
-	for (size_t i = 0; i < b->nobjs; i++) {
-		if (gw_route_kind(b->obj_kinds[i]))
-			continue;
-		c->objs[c->n] = (uintptr_t)b->objs[i];
-		c->units[c->n] = b->obj_units[i];
-		c->kinds[c->n] = b->obj_kinds[i];
-		c->n++;
+	if (sub)
+		c->ns_ctx[j] -= term;
+	else
+		c->ns_ctx[j] += term;
+}
+
+/* The contexts made again from every object of those kinds. */
+static void
+gw_contexts_whole(struct gw_memo_contexts *c, const struct builder *b)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < 4; k++)
+		n += b->nkind_objs[gw_ns_kinds[k]];
+	free(c->ns_key);
+	free(c->ns_ctx);
+	for (c->ns_cap = 64; c->ns_cap < 4 * (n + 1); c->ns_cap *= 2)
+		;
+	c->ns_key = xcalloc(c->ns_cap, sizeof *c->ns_key);
+	c->ns_ctx = xcalloc(c->ns_cap, sizeof *c->ns_ctx);
+	c->ns_used = 0;
+	for (size_t k = 0; k < 4; k++) {
+		enum obj_kind kind = gw_ns_kinds[k];
+		struct gw_memo_ns_kind *mk = &c->kinds[k];
+		struct object *const *objs = b->kind_objs[kind];
+		const uint64_t *units = b->kind_units[kind];
+		const char *ns = NULL;
+		uint64_t key = 0;
+
+		mk->n = b->nkind_objs[kind];
+		if (mk->cap < mk->n) {
+			mk->cap = mk->n;
+			mk->objs = xreallocarray(mk->objs, mk->cap, sizeof *mk->objs);
+			mk->units = xreallocarray(mk->units, mk->cap,
+			    sizeof *mk->units);
+			mk->keys = xreallocarray(mk->keys, mk->cap, sizeof *mk->keys);
+		}
+		for (size_t i = 0; i < mk->n; i++) {
+			/* A file's objects mostly share their namespace. */
+			if (ns == NULL || strcmp(ns, objs[i]->meta.namespace) != 0) {
+				ns = objs[i]->meta.namespace;
+				key = gw_ns_key(ns);
+			}
+			mk->objs[i] = (uintptr_t)objs[i];
+			mk->units[i] = units[i];
+			mk->keys[i] = key;
+			gw_ns_add(c, key, gw_ns_term(units[i], kind), false);
+		}
 	}
-	c->group = b->gw_context;
-	c->context = s->context;
 	c->valid = true;
+}
+
+/* At most this many objects of a kind changed are patched in. */
+#define GW_CONTEXTS_PATCH_MAX 64
+
+/* The contexts patched from the last build's: each kind's objects in
+ * the same number, those at a place whose object or version changed
+ * moved from the old one's namespace to the new one's. False (nothing
+ * changed) when the kinds' counts differ or too many changed. */
+static bool
+gw_contexts_patch(struct gw_memo_contexts *c, const struct builder *b)
+{
+	size_t changed = 0;
+
+	if (!c->valid)
+		return false;
+	for (size_t k = 0; k < 4; k++) {
+		const struct gw_memo_ns_kind *mk = &c->kinds[k];
+		enum obj_kind kind = gw_ns_kinds[k];
+		struct object *const *objs = b->kind_objs[kind];
+		const uint64_t *units = b->kind_units[kind];
+
+		if (mk->n != b->nkind_objs[kind])
+			return false;
+		for (size_t i = 0; i < mk->n; i++)
+			if (mk->objs[i] != (uintptr_t)objs[i] ||
+			    mk->units[i] != units[i]) {
+				if (++changed > GW_CONTEXTS_PATCH_MAX)
+					return false;
+			}
+	}
+	/* Room for every changed object's namespace to be new. */
+	if (4 * (c->ns_used + changed + 1) > 3 * c->ns_cap)
+		return false;
+	for (size_t k = 0; changed > 0 && k < 4; k++) {
+		struct gw_memo_ns_kind *mk = &c->kinds[k];
+		enum obj_kind kind = gw_ns_kinds[k];
+		struct object *const *objs = b->kind_objs[kind];
+		const uint64_t *units = b->kind_units[kind];
+
+		for (size_t i = 0; i < mk->n; i++) {
+			uint64_t key;
+
+			if (mk->objs[i] == (uintptr_t)objs[i] &&
+			    mk->units[i] == units[i])
+				continue;
+			gw_ns_add(c, mk->keys[i], gw_ns_term(mk->units[i], kind),
+			    true);
+			key = gw_ns_key(objs[i]->meta.namespace);
+			gw_ns_add(c, key, gw_ns_term(units[i], kind), false);
+			mk->objs[i] = (uintptr_t)objs[i];
+			mk->units[i] = units[i];
+			mk->keys[i] = key;
+		}
+	}
+	return true;
 }
 
 /* What routes read beside their own file, as versions of files: the
  * Services, Endpoints, EndpointSlices and ReferenceGrants of each
  * namespace (a route reads those of its own and its backends'
- * namespaces), and every other object of the group but routes (the
- * Gateways, their classes, Namespaces' labels...): s->context. The
- * tables are the memo's (taken as they were when only routes changed). */
+ * namespaces: a sum of their terms per namespace, kept in the memo and
+ * patched by the objects changed since its last build), and every other
+ * object of the group but routes (the Gateways, their classes,
+ * Namespaces' labels...): s->context. The tables are the memo's. */
 void
 gw_contexts(struct gw_state *s)
 {
 	struct builder *b = s->b;
 	struct gw_memo_contexts *c = &b->gw_memo->contexts;
-	const char *ns = NULL;
-	size_t j = 0;
 
-	if (gw_contexts_same(c, b)) {
-		s->context = c->context;
-		s->ns_key = c->ns_key;
-		s->ns_ctx = c->ns_ctx;
-		s->ns_cap = c->ns_cap;
-		c->reused++;
-		return;
-	}
+	if (gw_contexts_patch(c, b))
+		c->patched++;
+	else
+		gw_contexts_whole(c, b);
+	s->ns_key = c->ns_key;
+	s->ns_ctx = c->ns_ctx;
+	s->ns_cap = c->ns_cap;
 	s->context = b->gw_context;
-	for (s->ns_cap = 64; s->ns_cap < 2 * (b->nobjs + 1); s->ns_cap *= 2)
-		;
-	s->ns_key = xcalloc(s->ns_cap, sizeof *s->ns_key);
-	s->ns_ctx = xcalloc(s->ns_cap, sizeof *s->ns_ctx);
-	for (size_t i = 0; i < b->nobjs; i++) {
-		const struct object *o = b->objs[i];
-
-		switch (o->kind) {
-		case OBJ_HTTPROUTE:
-		case OBJ_GRPCROUTE:
-		case OBJ_TLSROUTE:
-		case OBJ_TCPROUTE:
-			break;
-		case OBJ_SERVICE:
-		case OBJ_ENDPOINTS:
-		case OBJ_ENDPOINTSLICE:
-		case OBJ_REFERENCEGRANT:
-			/* A file's objects mostly share their namespace. */
-			if (ns == NULL || strcmp(ns, o->meta.namespace) != 0) {
-				ns = o->meta.namespace;
-				j = gw_ns_slot(s, gw_ns_key(ns));
-				s->ns_key[j] = gw_ns_key(ns);
-			}
-			s->ns_ctx[j] = gw_mix(s->ns_ctx[j], b->obj_units[i],
-			    (uint64_t)o->kind);
-			break;
-		default:
-			s->context = gw_mix(s->context, b->obj_units[i],
-			    (uint64_t)o->kind);
-			break;
-		}
+	for (size_t k = 0; k < OBJ_KIND_COUNT; k++) {
+		if (k == OBJ_HTTPROUTE || k == OBJ_GRPCROUTE ||
+		    k == OBJ_TLSROUTE || k == OBJ_TCPROUTE || gw_ns_kind(k))
+			continue;
+		for (size_t i = 0; i < b->nkind_objs[k]; i++)
+			s->context = gw_mix(s->context, b->kind_units[k][i],
+			    (uint64_t)k);
 	}
-	free(c->ns_key);
-	free(c->ns_ctx);
-	c->ns_key = s->ns_key;
-	c->ns_ctx = s->ns_ctx;
-	c->ns_cap = s->ns_cap;
-	gw_contexts_keep(c, s);
 }
 
 size_t
 gw_memo_take_contexts_reused(struct gw_memo *m)
 {
-	size_t n = m->contexts.reused;
+	size_t n = m->contexts.patched;
 
-	m->contexts.reused = 0;
+	m->contexts.patched = 0;
 	return n;
 }
 
