@@ -61,6 +61,9 @@ struct gw_memo_slot {
 	uint64_t context;
 	struct dag *holder; /* a reference; its arena holds kept */
 	const struct gw_kept *kept;
+	/* The contexts' generation (gw_memo_contexts.gen) at which the
+	 * context was last found equal to `context`. */
+	uint64_t ok_gen;
 };
 
 /* One kind's objects as the last build collected them (in objs order)
@@ -94,6 +97,15 @@ struct gw_memo_contexts {
 	size_t ns_cap, ns_used;
 	bool valid;
 	size_t patched; /* builds that patched them since asked */
+	/* One per build that made them; `changed`: the keys of the
+	 * namespaces whose context this one's patch moved, and `steady`
+	 * when nothing else changed since the last (s->context, which is
+	 * `group`, included): a route's context found equal in the last
+	 * build and of none of those namespaces is equal now. */
+	uint64_t gen, group;
+	uint64_t *changed;
+	size_t nchanged, changed_cap;
+	bool steady;
 };
 
 struct gw_memo {
@@ -141,6 +153,7 @@ gw_memo_free(struct gw_memo *m)
 	}
 	free(m->contexts.ns_key);
 	free(m->contexts.ns_ctx);
+	free(m->contexts.changed);
 	free(m);
 }
 
@@ -316,7 +329,8 @@ gw_memo_put(struct gw_memo *m, uint64_t unit, const struct object *route,
 		dag_free(e->holder);
 	else
 		m->n++;
-	*e = (struct gw_memo_slot){ unit, route, context, holder, kept };
+	*e = (struct gw_memo_slot){ unit, route, context, holder, kept,
+		m->contexts.gen };
 }
 
 void
@@ -504,6 +518,9 @@ gw_contexts_patch(struct gw_memo_contexts *c, const struct builder *b)
 			    true);
 			key = gw_ns_key(objs[i]->meta.namespace);
 			gw_ns_add(c, key, gw_ns_term(units[i], kind), false);
+			ARRAY_PUSH(c->changed, c->nchanged, c->changed_cap,
+			    mk->keys[i]);
+			ARRAY_PUSH(c->changed, c->nchanged, c->changed_cap, key);
 			mk->objs[i] = (uintptr_t)objs[i];
 			mk->units[i] = units[i];
 			mk->keys[i] = key;
@@ -524,8 +541,12 @@ gw_contexts(struct gw_state *s)
 {
 	struct builder *b = s->b;
 	struct gw_memo_contexts *c = &b->gw_memo->contexts;
+	bool patched;
 
-	if (gw_contexts_patch(c, b))
+	c->gen++;
+	c->nchanged = 0;
+	patched = gw_contexts_patch(c, b);
+	if (patched)
 		c->patched++;
 	else
 		gw_contexts_whole(c, b);
@@ -541,6 +562,25 @@ gw_contexts(struct gw_state *s)
 			s->context = gw_mix(s->context, b->kind_units[k][i],
 			    (uint64_t)k);
 	}
+	c->steady = patched && c->group == s->context;
+	c->group = s->context;
+}
+
+/* Whether e's context is still the one found equal in the last build:
+ * none of its namespaces' contexts moved since (gw_memo_contexts). */
+static bool
+gw_context_steady(const struct gw_memo_contexts *c,
+    const struct gw_memo_slot *e)
+{
+	const struct gw_kept *k = e->kept;
+
+	if (!c->steady || e->ok_gen + 1 != c->gen || k->nns_keys == 0)
+		return false;
+	for (size_t i = 0; i < k->nns_keys; i++)
+		for (size_t j = 0; j < c->nchanged; j++)
+			if (k->ns_keys[i] == c->changed[j])
+				return false;
+	return true;
 }
 
 size_t
@@ -758,14 +798,17 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 		return;
 	}
 	e = gw_memo_find(m, unit, route);
-	if (e != NULL && e->kept->nns_keys > 0 && gw_keys_context(s,
-	    e->kept->ns_keys, e->kept->nns_keys) == e->context) {
+	if (e != NULL && (gw_context_steady(&m->contexts, e) ||
+	    (e->kept->nns_keys > 0 && gw_keys_context(s, e->kept->ns_keys,
+	    e->kept->nns_keys) == e->context))) {
+		((struct gw_memo_slot *)e)->ok_gen = m->contexts.gen;
 		gw_kept_use(s, ri, e->holder, e->kept);
 		m->kept++;
 		return;
 	}
 	context = gw_route_context(s, route, ns_keys, &nns_keys, GW_NS_KEYS);
 	if (e != NULL && e->context == context) {
+		((struct gw_memo_slot *)e)->ok_gen = m->contexts.gen;
 		gw_kept_use(s, ri, e->holder, e->kept);
 		m->kept++;
 		return;
