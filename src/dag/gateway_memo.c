@@ -652,40 +652,60 @@ gw_keys_context(const struct gw_state *s, const uint64_t *keys, size_t n)
 	return h;
 }
 
-static int
-gw_ptr_unit_cmp(const void *a, const void *b)
+/* The slot of address p in keys (cap a power of two; 0: empty). */
+static size_t
+gw_ptr_slot(const uintptr_t *keys, size_t cap, uintptr_t p)
 {
-	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	size_t j = (size_t)(((uint64_t)p * 0x9e3779b97f4a7c15ULL) >> 20) &
+	    (cap - 1);
 
-	return x < y ? -1 : x > y;
+	while (keys[j] != 0 && keys[j] != p)
+		j = (j + 1) & (cap - 1);
+	return j;
 }
 
-/* The unit of each HTTPRoute of s (parallel to s->httproutes). */
+/* The unit of each HTTPRoute of s (parallel to s->httproutes), from the
+ * build's HTTPRoutes and their units (b->kind_units) by address: no
+ * object read but the routes' kinds. */
 void
 gw_route_units(struct gw_state *s)
 {
 	struct builder *b = s->b;
-	uintptr_t *pairs = xreallocarray(NULL, 2 * (b->nobjs + 1), sizeof *pairs);
-	size_t n = 0;
+	struct object *const *objs = b->kind_objs[OBJ_HTTPROUTE];
+	const uint64_t *units = b->kind_units[OBJ_HTTPROUTE];
+	size_t n = b->nkind_objs[OBJ_HTTPROUTE], cap = 64;
+	uintptr_t *keys;
+	uint64_t *vals;
 
-	for (size_t i = 0; i < b->nobjs; i++)
-		if (b->objs[i]->kind == OBJ_HTTPROUTE) {
-			pairs[2 * n] = (uintptr_t)b->objs[i];
-			pairs[2 * n + 1] = (uintptr_t)b->obj_units[i];
-			n++;
-		}
-	if (n > 1)
-		qsort(pairs, n, 2 * sizeof *pairs, gw_ptr_unit_cmp);
 	s->route_units = ARENA_ARRAY(b->arena, uint64_t, s->nhttproutes + 1);
+	if (n == 0 || units == NULL) {
+		for (size_t ri = 0; ri < s->nhttproutes; ri++)
+			s->route_units[ri] = 0;
+		return;
+	}
+	while (cap < 2 * n)
+		cap *= 2;
+	keys = xcalloc(cap, sizeof *keys);
+	vals = xreallocarray(NULL, cap, sizeof *vals);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = gw_ptr_slot(keys, cap, (uintptr_t)objs[i]);
+
+		keys[j] = (uintptr_t)objs[i];
+		vals[j] = units[i];
+	}
 	for (size_t ri = 0; ri < s->nhttproutes; ri++) {
 		uintptr_t key = (uintptr_t)s->httproutes[ri];
-		const uintptr_t *hit = s->httproutes[ri]->kind != OBJ_HTTPROUTE ?
-		    NULL : bsearch(&key, pairs, n, 2 * sizeof *pairs,
-		    gw_ptr_unit_cmp);
+		size_t j;
 
-		s->route_units[ri] = hit != NULL ? (uint64_t)hit[1] : 0;
+		s->route_units[ri] = 0;
+		if (s->httproutes[ri]->kind != OBJ_HTTPROUTE)
+			continue;
+		j = gw_ptr_slot(keys, cap, key);
+		if (keys[j] == key)
+			s->route_units[ri] = vals[j];
 	}
-	free(pairs);
+	free(keys);
+	free(vals);
 }
 
 /* A kept resolution of route ri into this build: its status, entries,
