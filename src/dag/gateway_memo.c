@@ -116,9 +116,6 @@ struct gw_memo {
 	struct gw_memo_order order[OBJ_KIND_COUNT];
 	size_t order_compared; /* pairs compared by content since asked */
 	struct gw_memo_contexts contexts;
-	/* The most clusters and endpoints a build's kept routes gave: the
-	 * next build's indexes sized once. */
-	size_t most_clusters, most_endpoints;
 };
 
 struct gw_memo *
@@ -729,8 +726,7 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 		gw_status(b, s->gateway_status[k->attach[i].gi])->
 		    listeners[k->attach[i].li].attached_routes++;
 	if (b->cluster_index.cap == 0)
-		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4 +
-		    b->gw_memo->most_clusters);
+		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
 	for (size_t i = 0; i < k->nclusters; i++)
 		if (dag_strmap_get_or_put(b->arena, &b->cluster_index,
 		    k->clusters[i]->name, k->cluster_hashes[i],
@@ -738,8 +734,7 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 			ARENA_PUSH(b->arena, b->dag->clusters, b->dag->nclusters,
 			    b->clusters_cap, k->clusters[i]);
 	if (b->endpoints_index.cap == 0)
-		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4 +
-		    b->gw_memo->most_endpoints);
+		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
 	for (size_t i = 0; i < k->nendpoints; i++)
 		if (dag_strmap_get_or_put(b->arena, &b->endpoints_index,
 		    k->endpoints[i]->name, k->endpoint_hashes[i],
@@ -748,10 +743,6 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 			    b->endpoints_cap, k->endpoints[i]);
 	ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
 	    dag_ref(holder));
-	if (b->gw_memo->most_clusters < b->cluster_index.n)
-		b->gw_memo->most_clusters = b->cluster_index.n;
-	if (b->gw_memo->most_endpoints < b->endpoints_index.n)
-		b->gw_memo->most_endpoints = b->endpoints_index.n;
 }
 
 static bool
