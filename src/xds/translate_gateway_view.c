@@ -47,10 +47,13 @@ struct vm_hosts {
  * view then. */
 struct vm_ref {
 	const void *p; /* NULL: empty slot */
-	size_t count;
-	unsigned gen;
-	bool was;
+	uint32_t count;
+	uint32_t gen : 31;
+	uint32_t was : 1;
 };
+
+/* Patches counted before the memo starts again (gen has 31 bits). */
+#define VM_GEN_MAX 0x7ffffff0u
 
 struct vm_refs {
 	struct vm_ref *slots;
@@ -59,19 +62,19 @@ struct vm_refs {
 	size_t ntouched, touched_cap;
 };
 
-/* The names of a table's members and how many members have each
- * (open addressing by the name's hash; a name counted down to zero
- * stays, its string that of a member still in the view or the count 0). */
+/* The hashes of a table's members' names and how many members have
+ * each (open addressing; a hash counted down to zero stays until the
+ * table grows). Two names of one hash count as shared: the view is then
+ * copied out comparing names, which costs time, never a member. */
 struct vm_name {
-	const char *name; /* NULL: empty slot */
-	uint64_t hash;
+	uint64_t hash; /* 0: empty slot */
 	size_t count;
 };
 
 struct vm_names {
 	struct vm_name *slots;
 	size_t cap, used;
-	size_t shared; /* names of more than one member */
+	size_t shared; /* hashes of more than one member */
 };
 
 struct gw_view_memo {
@@ -166,7 +169,7 @@ refs_reserve(struct vm_refs *r, unsigned gen)
 		return;
 	for (size_t i = 0; i < oldcap; i++)
 		live += old[i].p != NULL && (old[i].count > 0 || old[i].gen == gen);
-	for (r->cap = 64; r->cap < 4 * (live + 1); r->cap *= 2)
+	for (r->cap = 64; r->cap < 3 * (live + 1); r->cap *= 2)
 		;
 	r->slots = xcalloc(r->cap, sizeof *r->slots);
 	r->used = 0;
@@ -209,15 +212,12 @@ refs_free(struct vm_refs *r)
 	free(r->touched);
 }
 
-/* The slot of name (its own copy, freed when its count is zero at the
- * next growth). */
 static struct vm_name *
-name_slot(struct vm_names *t, const char *name, uint64_t h)
+name_slot(struct vm_names *t, uint64_t h)
 {
 	size_t j = (size_t)h & (t->cap - 1);
 
-	while (t->slots[j].name != NULL && (t->slots[j].hash != h ||
-	    strcmp(t->slots[j].name, name) != 0))
+	while (t->slots[j].hash != 0 && t->slots[j].hash != h)
 		j = (j + 1) & (t->cap - 1);
 	return &t->slots[j];
 }
@@ -231,21 +231,16 @@ names_reserve(struct vm_names *t)
 	if (2 * (t->used + 1) <= t->cap)
 		return;
 	for (size_t i = 0; i < oldcap; i++)
-		live += old[i].name != NULL && old[i].count > 0;
-	for (t->cap = 64; t->cap < 4 * (live + 1); t->cap *= 2)
+		live += old[i].hash != 0 && old[i].count > 0;
+	for (t->cap = 64; t->cap < 3 * (live + 1); t->cap *= 2)
 		;
 	t->slots = xcalloc(t->cap, sizeof *t->slots);
 	t->used = 0;
-	for (size_t i = 0; i < oldcap; i++) {
-		if (old[i].name == NULL)
-			continue;
-		if (old[i].count == 0) {
-			free((char *)old[i].name);
-			continue;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].hash != 0 && old[i].count > 0) {
+			*name_slot(t, old[i].hash) = old[i];
+			t->used++;
 		}
-		*name_slot(t, old[i].name, old[i].hash) = old[i];
-		t->used++;
-	}
 	free(old);
 }
 
@@ -256,10 +251,11 @@ names_move(struct vm_names *t, const char *name, bool up)
 	uint64_t h = hash_bytes(name, strlen(name));
 	struct vm_name *s;
 
+	if (h == 0)
+		h = 1;
 	names_reserve(t);
-	s = name_slot(t, name, h);
-	if (s->name == NULL) {
-		s->name = xstrdup(name);
+	s = name_slot(t, h);
+	if (s->hash == 0) {
 		s->hash = h;
 		t->used++;
 	}
@@ -275,8 +271,6 @@ names_move(struct vm_names *t, const char *name, bool up)
 static void
 names_free(struct vm_names *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		free((char *)t->slots[i].name);
 	free(t->slots);
 }
 
@@ -563,12 +557,11 @@ gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 
 	if (m == NULL)
 		m = *mp = xcalloc(1, sizeof *m);
-	if (m->dag != NULL && m->dag != held)
+	if ((m->dag != NULL && m->dag != held) || m->gen >= VM_GEN_MAX)
 		memo_reset(m);
 	m->dag = dag;
 	m->walked = 0;
-	if (++m->gen == 0)
-		m->gen = 1;
+	m->gen++;
 	m->clusters.ntouched = m->endpoints.ntouched = 0;
 	for (size_t p = 0; p < gw->nports; p++)
 		for (size_t v = 0; v < gw->ports[p].nvhosts; v++) {
