@@ -406,11 +406,41 @@ gw_ns_term(uint64_t unit, enum obj_kind kind)
 	return gw_mix(0x6e73, unit, (uint64_t)kind);
 }
 
-/* Adds term to the namespace of key k (a new slot when absent). */
+/* The namespaces' tables grown to cap slots (a power of two). */
+static void
+gw_ns_grow(struct gw_memo_contexts *c, size_t cap)
+{
+	uint64_t *keys = xcalloc(cap, sizeof *keys);
+	uint64_t *ctxs = xcalloc(cap, sizeof *ctxs);
+
+	for (size_t i = 0; i < c->ns_cap; i++) {
+		size_t j;
+
+		if (c->ns_key[i] == 0)
+			continue;
+		j = (size_t)c->ns_key[i] & (cap - 1);
+		while (keys[j] != 0)
+			j = (j + 1) & (cap - 1);
+		keys[j] = c->ns_key[i];
+		ctxs[j] = c->ns_ctx[i];
+	}
+	free(c->ns_key);
+	free(c->ns_ctx);
+	c->ns_key = keys;
+	c->ns_ctx = ctxs;
+	c->ns_cap = cap;
+}
+
+/* Adds term to the namespace of key k (a new slot when absent; the
+ * tables at most half full). */
 static void
 gw_ns_add(struct gw_memo_contexts *c, uint64_t k, uint64_t term, bool sub)
 {
-	size_t j = (size_t)k & (c->ns_cap - 1);
+	size_t j;
+
+	if (2 * (c->ns_used + 1) > c->ns_cap)
+		gw_ns_grow(c, 2 * c->ns_cap);
+	j = (size_t)k & (c->ns_cap - 1);
 
 	while (c->ns_key[j] != 0 && c->ns_key[j] != k)
 		j = (j + 1) & (c->ns_cap - 1);
@@ -428,14 +458,10 @@ gw_ns_add(struct gw_memo_contexts *c, uint64_t k, uint64_t term, bool sub)
 static void
 gw_contexts_whole(struct gw_memo_contexts *c, const struct builder *b)
 {
-	size_t n = 0;
-
-	for (size_t k = 0; k < 4; k++)
-		n += b->nkind_objs[gw_ns_kinds[k]];
 	free(c->ns_key);
 	free(c->ns_ctx);
-	for (c->ns_cap = 64; c->ns_cap < 4 * (n + 1); c->ns_cap *= 2)
-		;
+	/* Grown as namespaces come (a file's objects mostly share one). */
+	c->ns_cap = 64;
 	c->ns_key = xcalloc(c->ns_cap, sizeof *c->ns_key);
 	c->ns_ctx = xcalloc(c->ns_cap, sizeof *c->ns_ctx);
 	c->ns_used = 0;
@@ -499,9 +525,6 @@ gw_contexts_patch(struct gw_memo_contexts *c, const struct builder *b)
 					return false;
 			}
 	}
-	/* Room for every changed object's namespace to be new. */
-	if (4 * (c->ns_used + changed + 1) > 3 * c->ns_cap)
-		return false;
 	for (size_t k = 0; changed > 0 && k < 4; k++) {
 		struct gw_memo_ns_kind *mk = &c->kinds[k];
 		enum obj_kind kind = gw_ns_kinds[k];
