@@ -91,7 +91,6 @@ struct gw_view_memo {
 	bool sorted;
 	size_t secretful; /* clusters in the view with upstream certificates */
 	unsigned gen;
-	size_t walked;
 };
 
 static size_t
@@ -289,7 +288,6 @@ host_move(struct gw_view_memo *m, const struct dag_route *routes, size_t n,
 			refs_move(&m->clusters, rt->mirror, up, m->gen);
 		for (size_t k = 0; k < rt->nmirrors; k++)
 			refs_move(&m->clusters, rt->mirrors[k].cluster, up, m->gen);
-		m->walked += rt->nclusters + (rt->mirror != NULL) + rt->nmirrors;
 	}
 }
 
@@ -484,12 +482,6 @@ gw_view_memo_free(struct gw_view_memo *m)
 	free(m);
 }
 
-size_t
-gw_view_memo_walked(const struct gw_view_memo *m)
-{
-	return m != NULL ? m->walked : 0;
-}
-
 /* The clusters that came into the view or left it, moved to their
  * names, their endpoints and the count of those with certificates; then
  * the endpoints that came or left, to theirs. */
@@ -560,7 +552,6 @@ gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 	if ((m->dag != NULL && m->dag != held) || m->gen >= VM_GEN_MAX)
 		memo_reset(m);
 	m->dag = dag;
-	m->walked = 0;
 	m->gen++;
 	m->clusters.ntouched = m->endpoints.ntouched = 0;
 	for (size_t p = 0; p < gw->nports; p++)

@@ -16,15 +16,11 @@ struct gw_view_memo;
  * *mp is made when NULL and dropped when the view cannot be patched.
  * held: the DAG the last translation kept (its objects are alive), whose
  * addresses *mp may hold. The arrays are malloc'd. False: not patched
- * (TLS or TCP ports' clusters, clusters with upstream certificates, two
- * clusters of one name); the caller makes the view whole. */
+ * (TLS or TCP routes' clusters, clusters with upstream certificates);
+ * the caller makes the view whole. */
 bool gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
     const struct dag *dag, const struct dag_gateway *gw, struct dag *view);
 
 void gw_view_memo_free(struct gw_view_memo *m);
-
-/* Cluster and endpoint references the last patch walked (the changed
- * hosts' routes), for tests. */
-size_t gw_view_memo_walked(const struct gw_view_memo *m);
 
 #endif
