@@ -425,6 +425,7 @@ objects_by_kind(struct builder *b)
 	for (size_t i = 0; i < b->nobjs; i++)
 		if (kinds[i] < OBJ_KIND_COUNT)
 			b->kind_objs[kinds[i]][next[kinds[i]]++] = b->objs[i];
+	b->obj_kinds = kinds;
 	if (b->gw_memo == NULL || b->obj_units == NULL)
 		return;
 	for (size_t k = OBJ_GATEWAYCLASS; k < OBJ_KIND_COUNT; k++)

@@ -105,6 +105,8 @@ struct builder {
 	 * for a kind the build has none of. In b->tables. */
 	struct object **kind_objs[OBJ_KIND_COUNT];
 	size_t nkind_objs[OBJ_KIND_COUNT];
+	/* Each object's kind, in objs order (with kind_objs; in b->tables). */
+	const unsigned char *obj_kinds;
 	/* Each kind_objs entry's file version (from obj_units), when the
 	 * build sorts through gw_memo's kept orders: only a group holding
 	 * Gateway API objects, which is built on the calling thread
@@ -211,6 +213,9 @@ void gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
     struct object *const *sorted, size_t n, struct arena *scratch);
 /* The pairs gw_memo_order_patch compared by content since the last call. */
 size_t gw_memo_take_order_compared(struct gw_memo *m);
+/* Builds that patched the last namespace contexts (gw_contexts) since
+ * the last call. */
+size_t gw_memo_take_contexts_reused(struct gw_memo *m);
 /* dag_build_material with HTTPRoutes through memo (see struct builder). */
 struct dag *dag_build_memo(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,

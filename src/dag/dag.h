@@ -780,6 +780,9 @@ struct dag_cache_stats {
 	 * to find them in order (the others were neighbours where the last
 	 * build kept them: gw_memo_order_sorted). */
 	size_t gw_order_compared;
+	/* Gateway API groups that patched the namespaces' contexts of the
+	 * last build (few of their Services, Endpoints... changed). */
+	size_t gw_contexts_reused;
 	/* The statuses were the last build's patched with the changed
 	 * parts' (no walk of the unchanged parts). */
 	bool statuses_patched;

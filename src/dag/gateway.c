@@ -619,8 +619,7 @@ gateways_build(struct builder *b)
 	free(s.tmp);
 	free(s.l4);
 	free(s.attach);
-	free(s.ns_key);
-	free(s.ns_ctx);
+	/* s.ns_key and s.ns_ctx are the memo's (gw_contexts). */
 	/* Clusters and endpoints first made for Gateway routes: only
 	 * Gateway nodes get them (the arrays are sorted after this). Kept
 	 * ones are already marked, and shared: not written again. */

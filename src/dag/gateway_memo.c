@@ -61,6 +61,9 @@ struct gw_memo_slot {
 	uint64_t context;
 	struct dag *holder; /* a reference; its arena holds kept */
 	const struct gw_kept *kept;
+	/* The contexts' generation (gw_memo_contexts.gen) at which the
+	 * context was last found equal to `context`. */
+	uint64_t ok_gen;
 };
 
 /* One kind's objects as the last build collected them (in objs order)
@@ -75,6 +78,36 @@ struct gw_memo_order {
 	size_t n, cap;
 };
 
+/* The namespaces' contexts (gw_contexts) as the last build made them,
+ * and what they were made of: the group's Services, Endpoints,
+ * EndpointSlices and ReferenceGrants, per kind in the group's order, by
+ * address and file version (an address with its version names one object
+ * while that version lives) and the key of each one's namespace (so that
+ * an object gone is never read). A namespace's context is a sum of its
+ * objects' terms: the next build subtracts what left and adds what came. */
+struct gw_memo_ns_kind {
+	uintptr_t *objs;
+	uint64_t *units, *keys;
+	size_t n, cap;
+};
+
+struct gw_memo_contexts {
+	struct gw_memo_ns_kind kinds[4];
+	uint64_t *ns_key, *ns_ctx;
+	size_t ns_cap, ns_used;
+	bool valid;
+	size_t patched; /* builds that patched them since asked */
+	/* One per build that made them; `changed`: the keys of the
+	 * namespaces whose context this one's patch moved, and `steady`
+	 * when nothing else changed since the last (s->context, which is
+	 * `group`, included): a route's context found equal in the last
+	 * build and of none of those namespaces is equal now. */
+	uint64_t gen, group;
+	uint64_t *changed;
+	size_t nchanged, changed_cap;
+	bool steady;
+};
+
 struct gw_memo {
 	struct gw_memo_slot *slots; /* open addressing, cap a power of 2 */
 	size_t n, cap;
@@ -82,6 +115,7 @@ struct gw_memo {
 	size_t resolved, kept;
 	struct gw_memo_order order[OBJ_KIND_COUNT];
 	size_t order_compared; /* pairs compared by content since asked */
+	struct gw_memo_contexts contexts;
 };
 
 struct gw_memo *
@@ -112,6 +146,14 @@ gw_memo_free(struct gw_memo *m)
 		free(m->order[k].units);
 		free(m->order[k].pos);
 	}
+	for (size_t k = 0; k < 4; k++) {
+		free(m->contexts.kinds[k].objs);
+		free(m->contexts.kinds[k].units);
+		free(m->contexts.kinds[k].keys);
+	}
+	free(m->contexts.ns_key);
+	free(m->contexts.ns_ctx);
+	free(m->contexts.changed);
 	free(m);
 }
 
@@ -287,7 +329,8 @@ gw_memo_put(struct gw_memo *m, uint64_t unit, const struct object *route,
 		dag_free(e->holder);
 	else
 		m->n++;
-	*e = (struct gw_memo_slot){ unit, route, context, holder, kept };
+	*e = (struct gw_memo_slot){ unit, route, context, holder, kept,
+		m->contexts.gen };
 }
 
 void
@@ -342,52 +385,234 @@ gw_ns_slot(const struct gw_state *s, uint64_t k)
 	return j;
 }
 
+/* The kinds whose objects make a namespace's context, in the order the
+ * contexts walk them. */
+static const enum obj_kind gw_ns_kinds[4] = { OBJ_SERVICE, OBJ_ENDPOINTS,
+	OBJ_ENDPOINTSLICE, OBJ_REFERENCEGRANT };
+
+static bool
+gw_ns_kind(unsigned kind)
+{
+	for (size_t k = 0; k < 4; k++)
+		if (kind == gw_ns_kinds[k])
+			return true;
+	return false;
+}
+
+/* An object's term in its namespace's context. */
+static uint64_t
+gw_ns_term(uint64_t unit, enum obj_kind kind)
+{
+	return gw_mix(0x6e73, unit, (uint64_t)kind);
+}
+
+/* The namespaces' tables grown to cap slots (a power of two). */
+static void
+gw_ns_grow(struct gw_memo_contexts *c, size_t cap)
+{
+	uint64_t *keys = xcalloc(cap, sizeof *keys);
+	uint64_t *ctxs = xcalloc(cap, sizeof *ctxs);
+
+	for (size_t i = 0; i < c->ns_cap; i++) {
+		size_t j;
+
+		if (c->ns_key[i] == 0)
+			continue;
+		j = (size_t)c->ns_key[i] & (cap - 1);
+		while (keys[j] != 0)
+			j = (j + 1) & (cap - 1);
+		keys[j] = c->ns_key[i];
+		ctxs[j] = c->ns_ctx[i];
+	}
+	free(c->ns_key);
+	free(c->ns_ctx);
+	c->ns_key = keys;
+	c->ns_ctx = ctxs;
+	c->ns_cap = cap;
+}
+
+/* Adds term to the namespace of key k (a new slot when absent; the
+ * tables at most half full). */
+static void
+gw_ns_add(struct gw_memo_contexts *c, uint64_t k, uint64_t term, bool sub)
+{
+	size_t j;
+
+	if (2 * (c->ns_used + 1) > c->ns_cap)
+		gw_ns_grow(c, 2 * c->ns_cap);
+	j = (size_t)k & (c->ns_cap - 1);
+
+	while (c->ns_key[j] != 0 && c->ns_key[j] != k)
+		j = (j + 1) & (c->ns_cap - 1);
+	if (c->ns_key[j] == 0) {
+		c->ns_key[j] = k;
+		c->ns_used++;
+	}
+	if (sub)
+		c->ns_ctx[j] -= term;
+	else
+		c->ns_ctx[j] += term;
+}
+
+/* The contexts made again from every object of those kinds. */
+static void
+gw_contexts_whole(struct gw_memo_contexts *c, const struct builder *b)
+{
+	free(c->ns_key);
+	free(c->ns_ctx);
+	/* Grown as namespaces come (a file's objects mostly share one). */
+	c->ns_cap = 64;
+	c->ns_key = xcalloc(c->ns_cap, sizeof *c->ns_key);
+	c->ns_ctx = xcalloc(c->ns_cap, sizeof *c->ns_ctx);
+	c->ns_used = 0;
+	for (size_t k = 0; k < 4; k++) {
+		enum obj_kind kind = gw_ns_kinds[k];
+		struct gw_memo_ns_kind *mk = &c->kinds[k];
+		struct object *const *objs = b->kind_objs[kind];
+		const uint64_t *units = b->kind_units[kind];
+		const char *ns = NULL;
+		uint64_t key = 0;
+
+		mk->n = b->nkind_objs[kind];
+		if (mk->cap < mk->n) {
+			mk->cap = mk->n;
+			mk->objs = xreallocarray(mk->objs, mk->cap, sizeof *mk->objs);
+			mk->units = xreallocarray(mk->units, mk->cap,
+			    sizeof *mk->units);
+			mk->keys = xreallocarray(mk->keys, mk->cap, sizeof *mk->keys);
+		}
+		for (size_t i = 0; i < mk->n; i++) {
+			/* A file's objects mostly share their namespace. */
+			if (ns == NULL || strcmp(ns, objs[i]->meta.namespace) != 0) {
+				ns = objs[i]->meta.namespace;
+				key = gw_ns_key(ns);
+			}
+			mk->objs[i] = (uintptr_t)objs[i];
+			mk->units[i] = units[i];
+			mk->keys[i] = key;
+			gw_ns_add(c, key, gw_ns_term(units[i], kind), false);
+		}
+	}
+	c->valid = true;
+}
+
+/* At most this many objects of a kind changed are patched in. */
+#define GW_CONTEXTS_PATCH_MAX 64
+
+/* The contexts patched from the last build's: each kind's objects in
+ * the same number, those at a place whose object or version changed
+ * moved from the old one's namespace to the new one's. False (nothing
+ * changed) when the kinds' counts differ or too many changed. */
+static bool
+gw_contexts_patch(struct gw_memo_contexts *c, const struct builder *b)
+{
+	size_t changed = 0;
+
+	if (!c->valid)
+		return false;
+	for (size_t k = 0; k < 4; k++) {
+		const struct gw_memo_ns_kind *mk = &c->kinds[k];
+		enum obj_kind kind = gw_ns_kinds[k];
+		struct object *const *objs = b->kind_objs[kind];
+		const uint64_t *units = b->kind_units[kind];
+
+		if (mk->n != b->nkind_objs[kind])
+			return false;
+		for (size_t i = 0; i < mk->n; i++)
+			if (mk->objs[i] != (uintptr_t)objs[i] ||
+			    mk->units[i] != units[i]) {
+				if (++changed > GW_CONTEXTS_PATCH_MAX)
+					return false;
+			}
+	}
+	for (size_t k = 0; changed > 0 && k < 4; k++) {
+		struct gw_memo_ns_kind *mk = &c->kinds[k];
+		enum obj_kind kind = gw_ns_kinds[k];
+		struct object *const *objs = b->kind_objs[kind];
+		const uint64_t *units = b->kind_units[kind];
+
+		for (size_t i = 0; i < mk->n; i++) {
+			uint64_t key;
+
+			if (mk->objs[i] == (uintptr_t)objs[i] &&
+			    mk->units[i] == units[i])
+				continue;
+			gw_ns_add(c, mk->keys[i], gw_ns_term(mk->units[i], kind),
+			    true);
+			key = gw_ns_key(objs[i]->meta.namespace);
+			gw_ns_add(c, key, gw_ns_term(units[i], kind), false);
+			ARRAY_PUSH(c->changed, c->nchanged, c->changed_cap,
+			    mk->keys[i]);
+			ARRAY_PUSH(c->changed, c->nchanged, c->changed_cap, key);
+			mk->objs[i] = (uintptr_t)objs[i];
+			mk->units[i] = units[i];
+			mk->keys[i] = key;
+		}
+	}
+	return true;
+}
+
 /* What routes read beside their own file, as versions of files: the
  * Services, Endpoints, EndpointSlices and ReferenceGrants of each
  * namespace (a route reads those of its own and its backends'
- * namespaces), and every other object of the group but routes (the
- * Gateways, their classes, Namespaces' labels...): s->context. */
+ * namespaces: a sum of their terms per namespace, kept in the memo and
+ * patched by the objects changed since its last build), and every other
+ * object of the group but routes (the Gateways, their classes,
+ * Namespaces' labels...): s->context. The tables are the memo's. */
 void
 gw_contexts(struct gw_state *s)
 {
 	struct builder *b = s->b;
+	struct gw_memo_contexts *c = &b->gw_memo->contexts;
+	bool patched;
 
-	const char *ns = NULL;
-	size_t j = 0;
-
+	c->gen++;
+	c->nchanged = 0;
+	patched = gw_contexts_patch(c, b);
+	if (patched)
+		c->patched++;
+	else
+		gw_contexts_whole(c, b);
+	s->ns_key = c->ns_key;
+	s->ns_ctx = c->ns_ctx;
+	s->ns_cap = c->ns_cap;
 	s->context = b->gw_context;
-	for (s->ns_cap = 64; s->ns_cap < 2 * (b->nobjs + 1); s->ns_cap *= 2)
-		;
-	s->ns_key = xcalloc(s->ns_cap, sizeof *s->ns_key);
-	s->ns_ctx = xcalloc(s->ns_cap, sizeof *s->ns_ctx);
-	for (size_t i = 0; i < b->nobjs; i++) {
-		const struct object *o = b->objs[i];
-
-		switch (o->kind) {
-		case OBJ_HTTPROUTE:
-		case OBJ_GRPCROUTE:
-		case OBJ_TLSROUTE:
-		case OBJ_TCPROUTE:
-			break;
-		case OBJ_SERVICE:
-		case OBJ_ENDPOINTS:
-		case OBJ_ENDPOINTSLICE:
-		case OBJ_REFERENCEGRANT:
-			/* A file's objects mostly share their namespace. */
-			if (ns == NULL || strcmp(ns, o->meta.namespace) != 0) {
-				ns = o->meta.namespace;
-				j = gw_ns_slot(s, gw_ns_key(ns));
-				s->ns_key[j] = gw_ns_key(ns);
-			}
-			s->ns_ctx[j] = gw_mix(s->ns_ctx[j], b->obj_units[i],
-			    (uint64_t)o->kind);
-			break;
-		default:
-			s->context = gw_mix(s->context, b->obj_units[i],
-			    (uint64_t)o->kind);
-			break;
-		}
+	for (size_t k = 0; k < OBJ_KIND_COUNT; k++) {
+		if (k == OBJ_HTTPROUTE || k == OBJ_GRPCROUTE ||
+		    k == OBJ_TLSROUTE || k == OBJ_TCPROUTE || gw_ns_kind(k))
+			continue;
+		for (size_t i = 0; i < b->nkind_objs[k]; i++)
+			s->context = gw_mix(s->context, b->kind_units[k][i],
+			    (uint64_t)k);
 	}
+	c->steady = patched && c->group == s->context;
+	c->group = s->context;
+}
+
+/* Whether e's context is still the one found equal in the last build:
+ * none of its namespaces' contexts moved since (gw_memo_contexts). */
+static bool
+gw_context_steady(const struct gw_memo_contexts *c,
+    const struct gw_memo_slot *e)
+{
+	const struct gw_kept *k = e->kept;
+
+	if (!c->steady || e->ok_gen + 1 != c->gen || k->nns_keys == 0)
+		return false;
+	for (size_t i = 0; i < k->nns_keys; i++)
+		for (size_t j = 0; j < c->nchanged; j++)
+			if (k->ns_keys[i] == c->changed[j])
+				return false;
+	return true;
+}
+
+size_t
+gw_memo_take_contexts_reused(struct gw_memo *m)
+{
+	size_t n = m->contexts.patched;
+
+	m->contexts.patched = 0;
+	return n;
 }
 
 /* h mixed with the context of the namespace of key k; when keys is not
@@ -447,40 +672,60 @@ gw_keys_context(const struct gw_state *s, const uint64_t *keys, size_t n)
 	return h;
 }
 
-static int
-gw_ptr_unit_cmp(const void *a, const void *b)
+/* The slot of address p in keys (cap a power of two; 0: empty). */
+static size_t
+gw_ptr_slot(const uintptr_t *keys, size_t cap, uintptr_t p)
 {
-	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+	size_t j = (size_t)(((uint64_t)p * 0x9e3779b97f4a7c15ULL) >> 20) &
+	    (cap - 1);
 
-	return x < y ? -1 : x > y;
+	while (keys[j] != 0 && keys[j] != p)
+		j = (j + 1) & (cap - 1);
+	return j;
 }
 
-/* The unit of each HTTPRoute of s (parallel to s->httproutes). */
+/* The unit of each HTTPRoute of s (parallel to s->httproutes), from the
+ * build's HTTPRoutes and their units (b->kind_units) by address: no
+ * object read but the routes' kinds. */
 void
 gw_route_units(struct gw_state *s)
 {
 	struct builder *b = s->b;
-	uintptr_t *pairs = xreallocarray(NULL, 2 * (b->nobjs + 1), sizeof *pairs);
-	size_t n = 0;
+	struct object *const *objs = b->kind_objs[OBJ_HTTPROUTE];
+	const uint64_t *units = b->kind_units[OBJ_HTTPROUTE];
+	size_t n = b->nkind_objs[OBJ_HTTPROUTE], cap = 64;
+	uintptr_t *keys;
+	uint64_t *vals;
 
-	for (size_t i = 0; i < b->nobjs; i++)
-		if (b->objs[i]->kind == OBJ_HTTPROUTE) {
-			pairs[2 * n] = (uintptr_t)b->objs[i];
-			pairs[2 * n + 1] = (uintptr_t)b->obj_units[i];
-			n++;
-		}
-	if (n > 1)
-		qsort(pairs, n, 2 * sizeof *pairs, gw_ptr_unit_cmp);
 	s->route_units = ARENA_ARRAY(b->arena, uint64_t, s->nhttproutes + 1);
+	if (n == 0 || units == NULL) {
+		for (size_t ri = 0; ri < s->nhttproutes; ri++)
+			s->route_units[ri] = 0;
+		return;
+	}
+	while (cap < 2 * n)
+		cap *= 2;
+	keys = xcalloc(cap, sizeof *keys);
+	vals = xreallocarray(NULL, cap, sizeof *vals);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = gw_ptr_slot(keys, cap, (uintptr_t)objs[i]);
+
+		keys[j] = (uintptr_t)objs[i];
+		vals[j] = units[i];
+	}
 	for (size_t ri = 0; ri < s->nhttproutes; ri++) {
 		uintptr_t key = (uintptr_t)s->httproutes[ri];
-		const uintptr_t *hit = s->httproutes[ri]->kind != OBJ_HTTPROUTE ?
-		    NULL : bsearch(&key, pairs, n, 2 * sizeof *pairs,
-		    gw_ptr_unit_cmp);
+		size_t j;
 
-		s->route_units[ri] = hit != NULL ? (uint64_t)hit[1] : 0;
+		s->route_units[ri] = 0;
+		if (s->httproutes[ri]->kind != OBJ_HTTPROUTE)
+			continue;
+		j = gw_ptr_slot(keys, cap, key);
+		if (keys[j] == key)
+			s->route_units[ri] = vals[j];
 	}
-	free(pairs);
+	free(keys);
+	free(vals);
 }
 
 /* A kept resolution of route ri into this build: its status, entries,
@@ -596,14 +841,17 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 		return;
 	}
 	e = gw_memo_find(m, unit, route);
-	if (e != NULL && e->kept->nns_keys > 0 && gw_keys_context(s,
-	    e->kept->ns_keys, e->kept->nns_keys) == e->context) {
+	if (e != NULL && (gw_context_steady(&m->contexts, e) ||
+	    (e->kept->nns_keys > 0 && gw_keys_context(s, e->kept->ns_keys,
+	    e->kept->nns_keys) == e->context))) {
+		((struct gw_memo_slot *)e)->ok_gen = m->contexts.gen;
 		gw_kept_use(s, ri, e->holder, e->kept);
 		m->kept++;
 		return;
 	}
 	context = gw_route_context(s, route, ns_keys, &nns_keys, GW_NS_KEYS);
 	if (e != NULL && e->context == context) {
+		((struct gw_memo_slot *)e)->ok_gen = m->contexts.gen;
 		gw_kept_use(s, ri, e->holder, e->kept);
 		m->kept++;
 		return;

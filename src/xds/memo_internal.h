@@ -119,6 +119,10 @@ struct translate_cache {
 	 * fresh memory of the tree's size per build). */
 	struct seq spare[MEMO_COUNT];
 	struct uses_count uses;
+	/* A Gateway's view as its last translation made it, in addresses
+	 * of `held` (translate_gateway_view.c); NULL for the default
+	 * snapshot's cache. */
+	struct gw_view_memo *gw_view;
 };
 
 /* memo_store.c: lets go of one of the memo's references (retired into

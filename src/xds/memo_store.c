@@ -12,6 +12,7 @@
  * done: no address of it can be reused by a new object meanwhile. Verify
  * mode hashes anyway and aborts on a remembered key that differs. */
 #include "xds/memo_internal.h"
+#include "xds/translate_gateway_view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,6 +322,7 @@ translate_cache_free(struct translate_cache *c)
 		seq_clear(c, &c->next_seqs[i], NULL, false);
 		free(c->spare[i].v);
 	}
+	gw_view_memo_free(c->gw_view);
 	dag_free(c->held);
 	snapshot_unref(c->last);
 	memo_http_layout_free(&c->http);

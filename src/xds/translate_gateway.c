@@ -3,9 +3,11 @@
  * The clusters and ClusterLoadAssignments are made by the same code as
  * the default snapshot's, over a view of the DAG holding only those this
  * Gateway's routes use. */
-#include "xds/translate_internal.h"
+#include "xds/memo_internal.h"
 #include "xds/translate_gateway_tls.h"
+#include "xds/translate_gateway_view.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,32 +16,53 @@
 
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
 
+/* By name, then address: routes resolved apart may each make a cluster
+ * (and endpoints) of one name, equal since the name hashes every option;
+ * the view takes the one of lowest address, so that a view patched from
+ * the last one (translate_gateway_view.c) takes the same. */
+static int
+addr_cmp(const void *x, const void *y)
+{
+	return (uintptr_t)x < (uintptr_t)y ? -1 : (uintptr_t)x > (uintptr_t)y;
+}
+
 static int
 cluster_name_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct dag_cluster *const *)a)->name,
-	    (*(struct dag_cluster *const *)b)->name);
+	const struct dag_cluster *x = *(struct dag_cluster *const *)a;
+	const struct dag_cluster *y = *(struct dag_cluster *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : addr_cmp(x, y);
 }
 
 static int
 endpoints_name_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct dag_endpoints *const *)a)->name,
-	    (*(struct dag_endpoints *const *)b)->name);
+	const struct dag_endpoints *x = *(struct dag_endpoints *const *)a;
+	const struct dag_endpoints *y = *(struct dag_endpoints *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : addr_cmp(x, y);
 }
 
-/* Sorts arr by name and drops repeats: a DAG has one cluster (and one
- * ClusterLoadAssignment) per name. Sorting once keeps a Gateway with
- * thousands of routes linear-logarithmic, not quadratic. */
+static const char *cluster_name(const void *p);
+static const char *endpoints_name(const void *p);
+
+/* Sorts arr by name and address and keeps the first of each name: a DAG
+ * has one cluster (and one ClusterLoadAssignment) per name. Sorting once
+ * keeps a Gateway with thousands of routes linear-logarithmic, not
+ * quadratic. */
 static void
-sort_unique(void **arr, size_t *n, int (*cmp)(const void *, const void *))
+sort_unique(void **arr, size_t *n, int (*cmp)(const void *, const void *),
+    const char *(*name)(const void *))
 {
 	size_t k = 0;
 
 	if (*n > 1)
 		qsort(arr, *n, sizeof arr[0], cmp);
 	for (size_t i = 0; i < *n; i++)
-		if (k == 0 || cmp(&arr[k - 1], &arr[i]) != 0)
+		if (k == 0 || strcmp(name(arr[k - 1]), name(arr[i])) != 0)
 			arr[k++] = arr[i];
 	*n = k;
 }
@@ -63,9 +86,11 @@ secret_add(struct dag *view, size_t *cap, const struct dag_secret *s)
 }
 
 /* The TLS and TCP side of the view: the clusters of TLSRoutes and
- * TCPRoutes, the certificates and CAs of the chains and clusters. */
+ * TCPRoutes, the certificates and CAs of the chains and, unless
+ * chains_only, of the clusters. */
 static void
-gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap)
+gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap,
+    bool chains_only)
 {
 	size_t scap = 0;
 
@@ -81,7 +106,7 @@ gateway_view_tls(const struct dag_gateway *gw, struct dag *view, size_t *ccap)
 				secret_add(view, &scap, ch->certificates[k]);
 			secret_add(view, &scap, ch->client_ca);
 		}
-	for (size_t i = 0; i < view->nclusters; i++)
+	for (size_t i = 0; !chains_only && i < view->nclusters; i++)
 	{
 		secret_add(view, &scap, view->clusters[i]->upstream_ca);
 		secret_add(view, &scap, view->clusters[i]->upstream_client_cert);
@@ -242,21 +267,72 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 			}
 		}
 	free(set.slots);
-	gateway_view_tls(gw, view, &ccap);
-	if (dag == NULL || !view_in_dag_order((void **)view->clusters,
-	    &view->nclusters, (void *const *)dag->clusters, dag->nclusters,
-	    cluster_name))
-		sort_unique((void **)view->clusters, &view->nclusters,
-		    cluster_name_cmp);
+	gateway_view_tls(gw, view, &ccap, false);
+	/* The endpoints of every cluster, also of those of a name another
+	 * has (equal, as the clusters are). */
 	for (size_t i = 0; i < view->nclusters; i++)
 		if (view->clusters[i]->endpoints != NULL)
 			ARRAY_PUSH(view->endpoints, view->nendpoints, ecap,
 			    view->clusters[i]->endpoints);
+	if (dag == NULL || !view_in_dag_order((void **)view->clusters,
+	    &view->nclusters, (void *const *)dag->clusters, dag->nclusters,
+	    cluster_name))
+		sort_unique((void **)view->clusters, &view->nclusters,
+		    cluster_name_cmp, cluster_name);
 	if (dag == NULL || !view_in_dag_order((void **)view->endpoints,
 	    &view->nendpoints, (void *const *)dag->endpoints, dag->nendpoints,
 	    endpoints_name))
 		sort_unique((void **)view->endpoints, &view->nendpoints,
-		    endpoints_name_cmp);
+		    endpoints_name_cmp, endpoints_name);
+}
+
+static bool
+view_arrays_equal(void *const *a, size_t na, void *const *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
+}
+
+/* The view, patched from the last translation's when cache has one
+ * (translate_gateway_view.c); CAIRN_TRANSLATE_VERIFY makes it whole too
+ * and stops at a difference. */
+static void
+gateway_view_cached(const struct dag *dag, const struct dag_gateway *gw,
+    struct translate_cache *cache, struct dag *view)
+{
+	struct dag whole;
+	size_t ccap = 0;
+
+	if (cache == NULL || dag == NULL) {
+		gateway_view(dag, gw, view);
+		return;
+	}
+	memset(view, 0, sizeof *view);
+	if (!gw_view_patch(&cache->gw_view, cache->held, dag, gw, view)) {
+		gateway_view(dag, gw, view);
+		return;
+	}
+	/* No cluster of the view has upstream certificates: the chains' are
+	 * all its secrets (gw_view_patch). */
+	gateway_view_tls(gw, view, &ccap, true);
+	if (!cache->verify)
+		return;
+	gateway_view(dag, gw, &whole);
+	if (!view_arrays_equal((void *const *)view->clusters, view->nclusters,
+	    (void *const *)whole.clusters, whole.nclusters) ||
+	    !view_arrays_equal((void *const *)view->endpoints, view->nendpoints,
+	    (void *const *)whole.endpoints, whole.nendpoints) ||
+	    !view_arrays_equal((void *const *)view->secrets, view->nsecrets,
+	    (void *const *)whole.secrets, whole.nsecrets)) {
+		fprintf(stderr, "cairn: translate cache: Gateway %s/%s: the "
+		    "patched view (%zu clusters, %zu endpoints) is not the "
+		    "whole one (%zu, %zu)\n", gw->namespace, gw->name,
+		    view->nclusters, view->nendpoints, whole.nclusters,
+		    whole.nendpoints);
+		abort();
+	}
+	free(whole.clusters);
+	free(whole.endpoints);
+	free(whole.secrets);
 }
 
 /* One of a port's VirtualHosts (memo_http_host). */
@@ -301,7 +377,7 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 	    .cache = cache, .owner = dag };
 	struct snapshot *snap;
 
-	gateway_view(dag, gw, &view);
+	gateway_view_cached(dag, gw, cache, &view);
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);

@@ -118,6 +118,30 @@ served_below(const struct dag_gateway *gw, size_t p, const char *host)
 	return false;
 }
 
+/* "<host>:<port>" into buf (snprintf's result, without its format
+ * parsing: one per host of every HTTP port, at each translation). */
+static void
+target_name(char *buf, size_t size, const char *host, uint32_t port)
+{
+	char digits[10];
+	size_t len = strlen(host), nd = 0;
+	uint32_t p = port;
+
+	do {
+		digits[nd++] = (char)('0' + p % 10);
+		p /= 10;
+	} while (p > 0 && nd < sizeof digits);
+	if (len + 1 + nd >= size) {
+		snprintf(buf, size, "%s:%u", host, (unsigned)port);
+		return;
+	}
+	memcpy(buf, host, len);
+	buf[len++] = ':';
+	while (nd > 0)
+		buf[len++] = digits[--nd];
+	buf[len] = '\0';
+}
+
 void
 translate_gateway_proxyless(struct translation *t,
     const struct dag_gateway *gw)
@@ -141,8 +165,7 @@ translate_gateway_proxyless(struct translation *t,
 			mark = arena_mark(&t->arena);
 			if (!served_below(gw, p, vh->fqdn))
 				proxyless_target(t, vh->fqdn, vh, true);
-			snprintf(name, sizeof name, "%s:%u", vh->fqdn,
-			    (unsigned)gp->port);
+			target_name(name, sizeof name, vh->fqdn, gp->port);
 			proxyless_target(t, name, vh, false);
 			arena_release(&t->arena, &mark);
 		}

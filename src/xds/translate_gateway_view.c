@@ -1,0 +1,613 @@
+/* A Gateway's view (translate_gateway.c) patched from the last
+ * translation's. The view is the clusters and ClusterLoadAssignments the
+ * Gateway's routes use, sorted by name and unique as in a DAG. Made
+ * whole, it reads every route of every host; here each host is known by
+ * its routes array and length (a kept host keeps its array: the same
+ * address in the DAG the translate cache holds is the same routes, which
+ * a DAG never changes), every cluster and endpoints by its address, each
+ * counted once per reference. A translation walks only the routes of the
+ * hosts that came or went, and the sorted arrays take the clusters whose
+ * count left or reached zero.
+ *
+ * Routes resolved apart may each make a cluster of one name (the name
+ * hashes every option a cluster has: they are equal). The view takes the
+ * one of lowest address, as gateway_view does, and the endpoints of every
+ * one of them, also one per name: the arrays below hold every member by
+ * (name, address), and a name of several members is skipped after its
+ * first when the view is copied out.
+ *
+ * The addresses are those of the DAG the translate cache holds (its last
+ * translation's, alive until this translation ends), checked at each
+ * patch: a memo of another DAG is started again. */
+#include "xds/translate_gateway_view.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hash.h"
+#include "util/xalloc.h"
+
+/* A host: its routes array and count, and how many hosts of the Gateway
+ * have both. */
+struct vm_host {
+	const struct dag_route *routes; /* NULL: empty slot */
+	size_t n;
+	size_t count;
+};
+
+struct vm_hosts {
+	struct vm_host *slots;
+	size_t cap, used; /* cap: 0 or a power of two */
+};
+
+/* A cluster or endpoints by address and its references. A slot whose
+ * count fell to zero stays until the table is grown again. `gen` and
+ * `was`: the patch that first touched it, and whether it was in the
+ * view then. */
+struct vm_ref {
+	const void *p; /* NULL: empty slot */
+	uint32_t count;
+	uint32_t gen : 31;
+	uint32_t was : 1;
+};
+
+/* Patches counted before the memo starts again (gen has 31 bits). */
+#define VM_GEN_MAX 0x7ffffff0u
+
+struct vm_refs {
+	struct vm_ref *slots;
+	size_t cap, used;
+	const void **touched; /* this patch's, in the order first touched */
+	size_t ntouched, touched_cap;
+};
+
+/* The hashes of a table's members' names and how many members have
+ * each (open addressing; a hash counted down to zero stays until the
+ * table grows). Two names of one hash count as shared: the view is then
+ * copied out comparing names, which costs time, never a member. */
+struct vm_name {
+	uint64_t hash; /* 0: empty slot */
+	size_t count;
+};
+
+struct vm_names {
+	struct vm_name *slots;
+	size_t cap, used;
+	size_t shared; /* hashes of more than one member */
+};
+
+struct gw_view_memo {
+	const struct dag *dag; /* whose addresses it holds; NULL: none yet */
+	struct vm_hosts hosts;
+	struct vm_refs clusters, endpoints;
+	struct vm_names cluster_names, endpoint_names;
+	/* In the view (count > 0), sorted by name and address; valid when
+	 * sorted. */
+	struct dag_cluster **cl;
+	size_t ncl;
+	struct dag_endpoints **ep;
+	size_t nep;
+	bool sorted;
+	size_t secretful; /* clusters in the view with upstream certificates */
+	unsigned gen;
+};
+
+static size_t
+ptr_hash(const void *p, size_t salt)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)p ^ (uint64_t)salt *
+	    0xff51afd7ed558ccdULL) * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 17);
+}
+
+static struct vm_host *
+host_slot(struct vm_hosts *h, const struct dag_route *routes, size_t n)
+{
+	size_t j = ptr_hash(routes, n) & (h->cap - 1);
+
+	while (h->slots[j].routes != NULL && (h->slots[j].routes != routes ||
+	    h->slots[j].n != n))
+		j = (j + 1) & (h->cap - 1);
+	return &h->slots[j];
+}
+
+static void
+hosts_add(struct vm_hosts *h, const struct dag_route *routes, size_t n)
+{
+	struct vm_host *s;
+
+	if (2 * (h->used + 1) > h->cap) {
+		struct vm_hosts old = *h;
+
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->slots = xcalloc(h->cap, sizeof *h->slots);
+		for (size_t i = 0; i < old.cap; i++)
+			if (old.slots[i].routes != NULL)
+				*host_slot(h, old.slots[i].routes, old.slots[i].n) =
+				    old.slots[i];
+		free(old.slots);
+	}
+	s = host_slot(h, routes, n);
+	if (s->routes == NULL) {
+		s->routes = routes;
+		s->n = n;
+		h->used++;
+	}
+	s->count++;
+}
+
+static size_t
+hosts_count(const struct vm_hosts *h, const struct dag_route *routes, size_t n)
+{
+	if (h->cap == 0)
+		return 0;
+	return host_slot((struct vm_hosts *)h, routes, n)->count;
+}
+
+static struct vm_ref *
+ref_slot(struct vm_refs *r, const void *p)
+{
+	size_t j = ptr_hash(p, 0) & (r->cap - 1);
+
+	while (r->slots[j].p != NULL && r->slots[j].p != p)
+		j = (j + 1) & (r->cap - 1);
+	return &r->slots[j];
+}
+
+/* Grows (and drops the slots counted down to zero but those patch gen
+ * touched) when a new slot would fill more than half. */
+static void
+refs_reserve(struct vm_refs *r, unsigned gen)
+{
+	struct vm_ref *old = r->slots;
+	size_t oldcap = r->cap, live = 0;
+
+	if (2 * (r->used + 1) <= r->cap)
+		return;
+	for (size_t i = 0; i < oldcap; i++)
+		live += old[i].p != NULL && (old[i].count > 0 || old[i].gen == gen);
+	for (r->cap = 64; r->cap < 3 * (live + 1); r->cap *= 2)
+		;
+	r->slots = xcalloc(r->cap, sizeof *r->slots);
+	r->used = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].p != NULL && (old[i].count > 0 || old[i].gen == gen)) {
+			*ref_slot(r, old[i].p) = old[i];
+			r->used++;
+		}
+	free(old);
+}
+
+/* p's count moved by +1 or -1 in patch gen; the first move of a patch
+ * records whether p was in the view before it. */
+static void
+refs_move(struct vm_refs *r, const void *p, bool up, unsigned gen)
+{
+	struct vm_ref *s;
+
+	refs_reserve(r, gen);
+	s = ref_slot(r, p);
+	if (s->p == NULL) {
+		s->p = p;
+		r->used++;
+	}
+	if (s->gen != gen) {
+		s->gen = gen;
+		s->was = s->count > 0;
+		ARRAY_PUSH(r->touched, r->ntouched, r->touched_cap, p);
+	}
+	if (up)
+		s->count++;
+	else if (s->count > 0)
+		s->count--;
+}
+
+static void
+refs_free(struct vm_refs *r)
+{
+	free(r->slots);
+	free(r->touched);
+}
+
+static struct vm_name *
+name_slot(struct vm_names *t, uint64_t h)
+{
+	size_t j = (size_t)h & (t->cap - 1);
+
+	while (t->slots[j].hash != 0 && t->slots[j].hash != h)
+		j = (j + 1) & (t->cap - 1);
+	return &t->slots[j];
+}
+
+static void
+names_reserve(struct vm_names *t)
+{
+	struct vm_name *old = t->slots;
+	size_t oldcap = t->cap, live = 0;
+
+	if (2 * (t->used + 1) <= t->cap)
+		return;
+	for (size_t i = 0; i < oldcap; i++)
+		live += old[i].hash != 0 && old[i].count > 0;
+	for (t->cap = 64; t->cap < 3 * (live + 1); t->cap *= 2)
+		;
+	t->slots = xcalloc(t->cap, sizeof *t->slots);
+	t->used = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].hash != 0 && old[i].count > 0) {
+			*name_slot(t, old[i].hash) = old[i];
+			t->used++;
+		}
+	free(old);
+}
+
+/* A member of that name came into the view (up) or left it. */
+static void
+names_move(struct vm_names *t, const char *name, bool up)
+{
+	uint64_t h = hash_bytes(name, strlen(name));
+	struct vm_name *s;
+
+	if (h == 0)
+		h = 1;
+	names_reserve(t);
+	s = name_slot(t, h);
+	if (s->hash == 0) {
+		s->hash = h;
+		t->used++;
+	}
+	if (up) {
+		if (++s->count == 2)
+			t->shared++;
+	} else if (s->count > 0) {
+		if (s->count-- == 2)
+			t->shared--;
+	}
+}
+
+static void
+names_free(struct vm_names *t)
+{
+	free(t->slots);
+}
+
+/* Every cluster reference of a host's routes, as gateway_view reads
+ * them. */
+static void
+host_move(struct gw_view_memo *m, const struct dag_route *routes, size_t n,
+    bool up)
+{
+	for (size_t r = 0; r < n; r++) {
+		const struct dag_route *rt = &routes[r];
+
+		for (size_t c = 0; c < rt->nclusters; c++)
+			refs_move(&m->clusters, rt->clusters[c].cluster, up, m->gen);
+		if (rt->mirror != NULL)
+			refs_move(&m->clusters, rt->mirror, up, m->gen);
+		for (size_t k = 0; k < rt->nmirrors; k++)
+			refs_move(&m->clusters, rt->mirrors[k].cluster, up, m->gen);
+	}
+}
+
+static bool
+has_secrets(const struct dag_cluster *c)
+{
+	return c->upstream_ca != NULL || c->upstream_client_cert != NULL;
+}
+
+/* By name, then address (gateway_view's order: the first of a name is
+ * the one of lowest address). */
+static int
+addr_cmp(const void *x, const void *y)
+{
+	return (uintptr_t)x < (uintptr_t)y ? -1 : (uintptr_t)x > (uintptr_t)y;
+}
+
+static int
+cluster_cmp(const void *a, const void *b)
+{
+	const void *x = *(void *const *)a, *y = *(void *const *)b;
+	int c = strcmp(((const struct dag_cluster *)x)->name,
+	    ((const struct dag_cluster *)y)->name);
+
+	return c != 0 ? c : addr_cmp(x, y);
+}
+
+static int
+endpoints_cmp(const void *a, const void *b)
+{
+	const void *x = *(void *const *)a, *y = *(void *const *)b;
+	int c = strcmp(((const struct dag_endpoints *)x)->name,
+	    ((const struct dag_endpoints *)y)->name);
+
+	return c != 0 ? c : addr_cmp(x, y);
+}
+
+static const char *
+cluster_name(const void *p)
+{
+	return ((const struct dag_cluster *)p)->name;
+}
+
+static const char *
+endpoints_name(const void *p)
+{
+	return ((const struct dag_endpoints *)p)->name;
+}
+
+/* The view's members of r (count > 0) sorted into *arr. */
+static void
+sorted_rebuild(const struct vm_refs *r, void ***arr, size_t *n,
+    int (*cmp)(const void *, const void *))
+{
+	size_t k = 0;
+
+	*arr = xreallocarray(*arr, r->used + 1, sizeof **arr);
+	for (size_t i = 0; i < r->cap; i++)
+		if (r->slots[i].p != NULL && r->slots[i].count > 0)
+			(*arr)[k++] = (void *)r->slots[i].p;
+	if (k > 1)
+		qsort(*arr, k, sizeof **arr, cmp);
+	*n = k;
+}
+
+/* Where p goes in arr[0..n) (sorted by cmp, unique): its index, and *eq
+ * when arr has it. */
+static size_t
+sorted_place(void *const *arr, size_t n, const void *p,
+    int (*cmp)(const void *, const void *), bool *eq)
+{
+	size_t lo = 0, hi = n;
+
+	*eq = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp(&arr[mid], &p);
+
+		if (c == 0) {
+			*eq = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* At most this many comings and goings are placed one by one; more sort
+ * the whole again. */
+#define VIEW_PATCH_MAX 64
+
+/* arr[0..*n) (sorted by cmp) patched by r's touched members: those
+ * that left the view are taken out, those that came put in their place.
+ * False when an address is not where the order says (the caller sorts
+ * again). */
+static bool
+sorted_patch(const struct vm_refs *r, void ***arr, size_t *n,
+    int (*cmp)(const void *, const void *))
+{
+	void **in, **out;
+	size_t nin = 0, k = 0, i = 0, gone = 0, *gone_at;
+
+	if (r->ntouched > VIEW_PATCH_MAX) {
+		sorted_rebuild(r, arr, n, cmp);
+		return true;
+	}
+	in = xreallocarray(NULL, r->ntouched + 1, sizeof *in);
+	gone_at = xreallocarray(NULL, r->ntouched + 1, sizeof *gone_at);
+	for (size_t t = 0; t < r->ntouched; t++) {
+		const struct vm_ref *s = ref_slot((struct vm_refs *)r,
+		    r->touched[t]);
+		bool now = s->count > 0, eq;
+		size_t at;
+
+		if (s->was == now)
+			continue;
+		if (now) {
+			in[nin++] = (void *)s->p;
+			continue;
+		}
+		at = sorted_place(*arr, *n, s->p, cmp, &eq);
+		if (!eq) {
+			free(in);
+			free(gone_at);
+			return false;
+		}
+		gone_at[gone++] = at;
+	}
+	/* What left is taken out first: a route made again names its
+	 * clusters by the names its last resolution had. */
+	for (size_t j = 0; j < gone; j++)
+		(*arr)[gone_at[j]] = NULL;
+	free(gone_at);
+	for (size_t j = 0; gone > 0 && j < *n; j++)
+		if ((*arr)[j] != NULL)
+			(*arr)[k++] = (*arr)[j];
+	if (gone > 0)
+		*n = k;
+	if (nin == 0) {
+		free(in);
+		return true;
+	}
+	if (nin > 1)
+		qsort(in, nin, sizeof *in, cmp);
+	out = xreallocarray(NULL, *n + nin + 1, sizeof *out);
+	k = 0;
+	for (size_t a = 0; a < nin; a++) {
+		bool eq;
+		size_t at = sorted_place(*arr, *n, in[a], cmp, &eq);
+
+		if (eq) {
+			free(in);
+			free(out);
+			return false;
+		}
+		memcpy(out + k, *arr + i, (at - i) * sizeof *out);
+		k += at - i;
+		i = at;
+		out[k++] = in[a];
+	}
+	memcpy(out + k, *arr + i, (*n - i) * sizeof *out);
+	k += *n - i;
+	free(*arr);
+	free(in);
+	*arr = out;
+	*n = k;
+	return true;
+}
+
+static void
+memo_reset(struct gw_view_memo *m)
+{
+	free(m->hosts.slots);
+	refs_free(&m->clusters);
+	refs_free(&m->endpoints);
+	names_free(&m->cluster_names);
+	names_free(&m->endpoint_names);
+	free(m->cl);
+	free(m->ep);
+	memset(m, 0, sizeof *m);
+}
+
+void
+gw_view_memo_free(struct gw_view_memo *m)
+{
+	if (m == NULL)
+		return;
+	memo_reset(m);
+	free(m);
+}
+
+/* The clusters that came into the view or left it, moved to their
+ * names, their endpoints and the count of those with certificates; then
+ * the endpoints that came or left, to theirs. */
+static void
+presence_move(struct gw_view_memo *m)
+{
+	struct vm_refs *r = &m->clusters;
+
+	for (size_t t = 0; t < r->ntouched; t++) {
+		const struct vm_ref *s = ref_slot(r, r->touched[t]);
+		const struct dag_cluster *c = s->p;
+		bool now = s->count > 0;
+
+		if (s->was == now)
+			continue;
+		names_move(&m->cluster_names, c->name, now);
+		if (has_secrets(c)) {
+			if (now)
+				m->secretful++;
+			else
+				m->secretful--;
+		}
+		if (c->endpoints != NULL)
+			refs_move(&m->endpoints, c->endpoints, now, m->gen);
+	}
+	r = &m->endpoints;
+	for (size_t t = 0; t < r->ntouched; t++) {
+		const struct vm_ref *s = ref_slot(r, r->touched[t]);
+		bool now = s->count > 0;
+
+		if (s->was != now)
+			names_move(&m->endpoint_names,
+			    ((const struct dag_endpoints *)s->p)->name, now);
+	}
+}
+
+/* arr[0..n) into a new array, the first member of each name only when
+ * some names have several. */
+static void **
+view_copy(void *const *arr, size_t n, bool shared,
+    const char *(*name)(const void *), size_t *nout)
+{
+	void **out = xreallocarray(NULL, n + 1, sizeof *out);
+	size_t k = 0;
+
+	if (!shared) {
+		memcpy(out, arr, n * sizeof *out);
+		*nout = n;
+		return out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || strcmp(name(out[k - 1]), name(arr[i])) != 0)
+			out[k++] = arr[i];
+	*nout = k;
+	return out;
+}
+
+bool
+gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
+    const struct dag *dag, const struct dag_gateway *gw, struct dag *view)
+{
+	struct gw_view_memo *m = *mp;
+	struct vm_hosts now = { 0 };
+	bool ok;
+
+	if (m == NULL)
+		m = *mp = xcalloc(1, sizeof *m);
+	if ((m->dag != NULL && m->dag != held) || m->gen >= VM_GEN_MAX)
+		memo_reset(m);
+	m->dag = dag;
+	m->gen++;
+	m->clusters.ntouched = m->endpoints.ntouched = 0;
+	for (size_t p = 0; p < gw->nports; p++)
+		for (size_t v = 0; v < gw->ports[p].nvhosts; v++) {
+			const struct dag_vhost *vh = &gw->ports[p].vhosts[v];
+
+			if (vh->nroutes > 0)
+				hosts_add(&now, vh->routes, vh->nroutes);
+		}
+	/* Hosts that came (or came again), then those that went. */
+	for (size_t i = 0; i < now.cap; i++) {
+		const struct vm_host *h = &now.slots[i];
+		size_t before;
+
+		if (h->routes == NULL)
+			continue;
+		before = hosts_count(&m->hosts, h->routes, h->n);
+		for (size_t c = before; c < h->count; c++)
+			host_move(m, h->routes, h->n, true);
+		for (size_t c = h->count; c < before; c++)
+			host_move(m, h->routes, h->n, false);
+	}
+	for (size_t i = 0; i < m->hosts.cap; i++) {
+		const struct vm_host *h = &m->hosts.slots[i];
+
+		if (h->routes != NULL && hosts_count(&now, h->routes, h->n) == 0)
+			for (size_t c = 0; c < h->count; c++)
+				host_move(m, h->routes, h->n, false);
+	}
+	free(m->hosts.slots);
+	m->hosts = now;
+	presence_move(m);
+	ok = m->sorted &&
+	    sorted_patch(&m->clusters, (void ***)&m->cl, &m->ncl, cluster_cmp) &&
+	    sorted_patch(&m->endpoints, (void ***)&m->ep, &m->nep, endpoints_cmp);
+	if (!ok) {
+		sorted_rebuild(&m->clusters, (void ***)&m->cl, &m->ncl,
+		    cluster_cmp);
+		sorted_rebuild(&m->endpoints, (void ***)&m->ep, &m->nep,
+		    endpoints_cmp);
+	}
+	m->sorted = true;
+	if (m->secretful > 0)
+		return false;
+	/* The TLS and TCP ports' clusters are not counted here. */
+	for (size_t p = 0; p < gw->nports; p++)
+		for (size_t c = 0; c < gw->ports[p].nchains; c++) {
+			const struct dag_gw_chain *ch = &gw->ports[p].chains[c];
+
+			if (ch->tcpproxy != NULL && ch->tcpproxy->nclusters > 0)
+				return false;
+		}
+	view->clusters = (struct dag_cluster **)view_copy((void *const *)m->cl,
+	    m->ncl, m->cluster_names.shared > 0, cluster_name, &view->nclusters);
+	view->endpoints = (struct dag_endpoints **)view_copy(
+	    (void *const *)m->ep, m->nep, m->endpoint_names.shared > 0,
+	    endpoints_name, &view->nendpoints);
+	return true;
+}
