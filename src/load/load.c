@@ -305,20 +305,24 @@ load_buffer(const char *path, const char *ns, const char *buf, size_t len,
 	return lf;
 }
 
-/* Bytes of decoded objects per byte of YAML, in sixteenths, as the last
- * file loaded had them. A loaded file's arena starts with one block of
- * that guess (plus a sixteenth), so a file usually holds a single block with
- * little slack; a guess too small costs a second block twice the first,
- * mostly empty (three times the objects' size held). Loading threads may
- * race on it: any value is a usable guess. */
-static unsigned objects_per_yaml16 = 48;
+/* Bytes of decoded objects per byte of YAML, in 256ths, as the last file
+ * loaded had them. A loaded file's arena starts with one block of that
+ * guess plus a small margin, so a file usually holds a single block with
+ * little slack: loaded files are most of what a big tree keeps, and a
+ * coarse guess (sixteenths plus a sixteenth) left an eighth of every
+ * block empty. A guess too small costs a second block (the arena's
+ * growth), rarer than the slack it saves on every file. Loading threads
+ * may race on it: any value is a usable guess. */
+#define OBJECTS_GUESS_MARGIN_DIV 64
+#define OBJECTS_GUESS_MARGIN_BYTES 64
+static unsigned objects_per_yaml256 = 48 * 16;
 
 static size_t
 objects_size_guess(size_t len)
 {
-	size_t r = __atomic_load_n(&objects_per_yaml16, __ATOMIC_RELAXED);
+	size_t r = __atomic_load_n(&objects_per_yaml256, __ATOMIC_RELAXED);
 
-	return len * r / 16 + len * r / 256 + 256;
+	return len * r / 256 + len * r / (256 * OBJECTS_GUESS_MARGIN_DIV) + OBJECTS_GUESS_MARGIN_BYTES;
 }
 
 static void
@@ -328,12 +332,12 @@ objects_size_seen(size_t len, size_t used)
 
 	if (len < 256)
 		return; /* too small to say anything about the next file */
-	r = used * 16 / len + 1;
-	if (r < 16)
-		r = 16;
-	if (r > 256)
-		r = 256;
-	__atomic_store_n(&objects_per_yaml16, (unsigned)r, __ATOMIC_RELAXED);
+	r = (used * 256 + len - 1) / len;
+	if (r < 64)
+		r = 64;
+	if (r > 4096)
+		r = 4096;
+	__atomic_store_n(&objects_per_yaml256, (unsigned)r, __ATOMIC_RELAXED);
 }
 
 struct loaded_file *
@@ -353,9 +357,10 @@ load_buffer_scratch_hashed(const char *path, const char *ns, const char *buf,
 	struct load_state st = { .lf = lf };
 	struct yaml_limits limits = { 0, 0 };
 	struct ydoc *docs;
-	size_t ndocs;
+	size_t ndocs, guess;
 
-	arena_init_sized(&lf->arena, objects_size_guess(len));
+	guess = objects_size_guess(len);
+	arena_init_fitted(&lf->arena, guess, guess / 4);
 	diag_list_init(&lf->diags);
 	lf->path = arena_strdup(&lf->arena, path ? path : "");
 	lf->ns = arena_strdup(&lf->arena, ns ? ns : "default");
