@@ -305,35 +305,40 @@ load_buffer(const char *path, const char *ns, const char *buf, size_t len,
 	return lf;
 }
 
-/* Bytes of decoded objects per byte of YAML, in sixteenths, as the last
- * file loaded had them. A loaded file's arena starts with one block of
- * that guess (plus a sixteenth), so a file usually holds a single block with
- * little slack; a guess too small costs a second block twice the first,
- * mostly empty (three times the objects' size held). Loading threads may
- * race on it: any value is a usable guess. */
-static unsigned objects_per_yaml16 = 48;
+/* Bytes of decoded objects per byte of the file's YAML tree (its nodes
+ * in the scratch arena, which leaves out comments, indentation and
+ * quoting), in 256ths, as the last file loaded had them. A loaded file's
+ * arena is made once the tree is parsed, with one block of that guess
+ * plus a small margin, so a file usually holds a single block with little
+ * slack: loaded files are most of what a big tree keeps. A guess too
+ * short costs a second block a quarter of the first (arena_init_fitted).
+ * Loading threads may race on it: any value is a usable guess. */
+#define OBJECTS_GUESS_MARGIN_DIV 64
+#define OBJECTS_GUESS_MARGIN_BYTES 64
+static unsigned objects_per_tree256 = 256;
 
 static size_t
-objects_size_guess(size_t len)
+objects_size_guess(size_t tree)
 {
-	size_t r = __atomic_load_n(&objects_per_yaml16, __ATOMIC_RELAXED);
+	size_t r = __atomic_load_n(&objects_per_tree256, __ATOMIC_RELAXED);
 
-	return len * r / 16 + len * r / 256 + 256;
+	return tree * r / 256 + tree * r / (256 * OBJECTS_GUESS_MARGIN_DIV) +
+	    OBJECTS_GUESS_MARGIN_BYTES;
 }
 
 static void
-objects_size_seen(size_t len, size_t used)
+objects_size_seen(size_t tree, size_t used)
 {
 	size_t r;
 
-	if (len < 256)
+	if (tree < 512)
 		return; /* too small to say anything about the next file */
-	r = used * 16 / len + 1;
+	r = (used * 256 + tree - 1) / tree;
 	if (r < 16)
 		r = 16;
-	if (r > 256)
-		r = 256;
-	__atomic_store_n(&objects_per_yaml16, (unsigned)r, __ATOMIC_RELAXED);
+	if (r > 4096)
+		r = 4096;
+	__atomic_store_n(&objects_per_tree256, (unsigned)r, __ATOMIC_RELAXED);
 }
 
 struct loaded_file *
@@ -353,17 +358,23 @@ load_buffer_scratch_hashed(const char *path, const char *ns, const char *buf,
 	struct load_state st = { .lf = lf };
 	struct yaml_limits limits = { 0, 0 };
 	struct ydoc *docs;
-	size_t ndocs;
+	size_t ndocs, names, tree = 0;
+	bool parsed = false;
 
-	arena_init_sized(&lf->arena, objects_size_guess(len));
+	if (path == NULL)
+		path = "";
+	if (ns == NULL)
+		ns = "default";
+	names = strlen(path) + strlen(ns) + 2;
 	diag_list_init(&lf->diags);
-	lf->path = arena_strdup(&lf->arena, path ? path : "");
-	lf->ns = arena_strdup(&lf->arena, ns ? ns : "default");
 	if (buf == NULL) {
 		/* A source released these bytes (source_blob_release_bytes)
 		 * although a build still wanted them: fail this version, so
 		 * the file's last good one stays in effect, rather than
 		 * parse nothing. */
+		arena_init_fitted(&lf->arena, names, 0);
+		lf->path = arena_strdup(&lf->arena, path);
+		lf->ns = arena_strdup(&lf->arena, ns);
 		diag_add(&lf->diags, DIAG_ERROR, lf->path, 0, 0,
 		    "the file's bytes were released before it was parsed; it "
 		    "is read again at its next change");
@@ -376,8 +387,21 @@ load_buffer_scratch_hashed(const char *path, const char *ns, const char *buf,
 	}
 
 	arena_reset(scratch);
-	if (yaml_parse(lf->path, buf, len, &limits, scratch, &docs, &ndocs,
+	if (yaml_parse(path, buf, len, &limits, scratch, &docs, &ndocs,
 	    &lf->diags) == 0) {
+		parsed = true;
+		tree = scratch->total;
+	}
+	/* Sized from the parsed tree: a file that did not parse keeps only
+	 * its names. */
+	{
+		size_t guess = names + (parsed ? objects_size_guess(tree) : 0);
+
+		arena_init_fitted(&lf->arena, guess, guess / 4);
+	}
+	lf->path = arena_strdup(&lf->arena, path);
+	lf->ns = arena_strdup(&lf->arena, ns);
+	if (parsed) {
 		/* One object per document but for Lists: the list grows
 		 * only for those, and holds no doubled copies otherwise. */
 		if (ndocs > 0) {
@@ -386,9 +410,9 @@ load_buffer_scratch_hashed(const char *path, const char *ns, const char *buf,
 		}
 		for (size_t i = 0; i < ndocs; i++)
 			load_document(&st, docs[i].root, false);
+		objects_size_seen(tree, lf->arena.total - names);
 	}
 	arena_reset(scratch);
-	objects_size_seen(len, lf->arena.total);
 
 	lf->ok = lf->diags.nerrors == 0;
 	if (!lf->ok) {

@@ -34,6 +34,19 @@ arena_init_sized(struct arena *a, size_t size_hint)
 		a->next_block = (size_hint + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 }
 
+void
+arena_init_fitted(struct arena *a, size_t size_hint, size_t then)
+{
+	arena_init_sized(a, size_hint);
+	if (a->next_block != 0) {
+		if (then < ARENA_MIN_BLOCK)
+			then = ARENA_MIN_BLOCK;
+		if (then > ARENA_BLOCK_SIZE)
+			then = ARENA_BLOCK_SIZE;
+		a->after_first = (then + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	}
+}
+
 static void
 blocks_free(struct arena_block *b, const struct arena_block *until)
 {
@@ -172,7 +185,10 @@ arena_place(struct arena *a, size_t size, size_t align)
 		a->head = b;
 		at = 0;
 		/* Geometric growth from a small first block. */
-		if (a->next_block != 0 && a->next_block < ARENA_BLOCK_SIZE)
+		if (a->after_first != 0) {
+			a->next_block = a->after_first;
+			a->after_first = 0;
+		} else if (a->next_block != 0 && a->next_block < ARENA_BLOCK_SIZE)
 			a->next_block = a->next_block * 2 < ARENA_BLOCK_SIZE ?
 			    a->next_block * 2 : ARENA_BLOCK_SIZE;
 	}

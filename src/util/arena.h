@@ -11,6 +11,7 @@ struct arena {
 	struct arena_block *head; /* the block being filled, then older ones */
 	size_t total; /* bytes handed out, for memory accounting */
 	size_t next_block; /* size of the next block; 0 = the default (64 KiB) */
+	size_t after_first; /* arena_init_fitted: the block after the first */
 	struct arena_block *big; /* allocations too big to share a block */
 	struct arena_block *spare; /* kept by arena_release for reuse */
 };
@@ -27,6 +28,12 @@ void arena_init(struct arena *a);
  * file) whose size is roughly known: a default-sized block per small
  * file would make memory grow with the block size, not the data. */
 void arena_init_sized(struct arena *a, size_t size_hint);
+/* An arena whose first block is a close guess of all it will hold
+ * (size_hint bytes) and whose later blocks start at then bytes, doubling
+ * up to the default size: a guess a little short costs a small second
+ * block, not one twice the first. For many small arenas kept long (the
+ * objects of each loaded file), where slack in every block adds up. */
+void arena_init_fitted(struct arena *a, size_t size_hint, size_t then);
 void arena_free(struct arena *a);
 /* Forget everything allocated but keep the largest block for reuse (a
  * scratch arena used once per file). */

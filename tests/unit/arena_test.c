@@ -84,6 +84,44 @@ test_long_printf_and_release(void **state)
 	arena_free(&a);
 }
 
+/* A fitted arena (the objects of one loaded file): a first block of the
+ * guess, and when the guess was short a second block of the smaller
+ * size asked for, not twice the first; what was written stays put. */
+static void
+test_fitted_second_block_small(void **state)
+{
+	struct arena fitted, sized;
+	unsigned char *p, *q;
+	size_t fitted_bytes, sized_bytes;
+
+	(void)state;
+	arena_init_fitted(&fitted, 4096, 1024);
+	arena_init_sized(&sized, 4096);
+	p = arena_alloc(&fitted, 4000);
+	memset(p, 0xab, 4000);
+	(void)arena_alloc(&sized, 4000);
+	assert_true(arena_footprint(&fitted) < 4096 + 128);
+	/* The guess was short by a little. */
+	q = arena_alloc(&fitted, 200);
+	memset(q, 0xcd, 200);
+	(void)arena_alloc(&sized, 200);
+	fitted_bytes = arena_footprint(&fitted);
+	sized_bytes = arena_footprint(&sized);
+	assert_true(fitted_bytes >= 4096 + 1024);
+	assert_true(fitted_bytes < 4096 + 1024 + 256);
+	assert_true(sized_bytes >= 3 * 4096);
+	assert_int_equal(p[0], 0xab);
+	assert_int_equal(p[3999], 0xab);
+	assert_int_equal(q[199], 0xcd);
+	/* Later blocks grow again from the smaller size. */
+	(void)arena_alloc(&fitted, 900);
+	(void)arena_alloc(&fitted, 900);
+	assert_true(arena_footprint(&fitted) < 4096 + 1024 + 2048 + 512);
+	assert_int_equal(fitted.total, 4000 + 208 + 912 + 912);
+	arena_free(&fitted);
+	arena_free(&sized);
+}
+
 int
 main(void)
 {
@@ -91,6 +129,7 @@ main(void)
 		cmocka_unit_test(test_strings_packed),
 		cmocka_unit_test(test_structs_aligned_after_strings),
 		cmocka_unit_test(test_long_printf_and_release),
+		cmocka_unit_test(test_fitted_second_block_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

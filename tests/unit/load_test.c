@@ -740,6 +740,48 @@ test_loaded_arena_sized_to_objects(void **state)
 	}
 }
 
+/* The guess comes from the parsed tree, not the file's bytes: the same
+ * objects under a long comment are held as tightly, and a file that does
+ * not parse holds only its names, however long it is. */
+static void
+test_loaded_arena_from_tree(void **state)
+{
+	static const char doc[] =
+	    "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\n"
+	    "metadata:\n  name: app\n  namespace: ns\nspec:\n"
+	    "  virtualhost:\n    fqdn: app.example.com\n  routes:\n"
+	    "    - conditions:\n        - prefix: /a\n"
+	    "      services:\n        - name: s\n          port: 80\n"
+	    "    - conditions:\n        - prefix: /b\n"
+	    "      services:\n        - name: t\n          port: 81\n";
+	char buf[16384];
+	size_t len = 0, used, held;
+	struct loaded_file *lf;
+
+	(void)state;
+	lf = load_buffer("a.yaml", "ns", doc, strlen(doc), NULL);
+	assert_true(lf->ok);
+	loaded_file_free(lf);
+
+	while (len < 8192)
+		len += (size_t)snprintf(buf + len, sizeof buf - len,
+		    "# a comment line that the YAML tree does not keep\n");
+	len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", doc);
+	lf = load_buffer("a.yaml", "ns", buf, len, NULL);
+	assert_true(lf->ok);
+	used = lf->arena.total;
+	held = arena_footprint(&lf->arena);
+	assert_true(used < len / 2);
+	assert_true(held <= used + used / 16 + 256);
+	loaded_file_free(lf);
+
+	memcpy(buf + len - 2, "[\n", 3); /* an unclosed flow sequence */
+	lf = load_buffer("bad.yaml", "ns", buf, len + 1, NULL);
+	assert_false(lf->ok);
+	assert_true(arena_footprint(&lf->arena) <= 1024);
+	loaded_file_free(lf);
+}
+
 /* A plain scalar in a string field is refused exactly when YAML reads it
  * as something else: the decoder settles most strings by their first
  * byte, and must agree with the full classification (ynode_type_name)
@@ -1031,6 +1073,7 @@ main(void)
 		cmocka_unit_test(test_suggestions),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_loaded_arena_sized_to_objects),
+		cmocka_unit_test(test_loaded_arena_from_tree),
 		cmocka_unit_test(test_plain_strings_by_first_byte),
 		cmocka_unit_test(test_scratch_hashed),
 		cmocka_unit_test(test_objects_sized_by_kind),
