@@ -46,9 +46,6 @@ endpoints_name_cmp(const void *a, const void *b)
 	return c != 0 ? c : addr_cmp(x, y);
 }
 
-static const char *cluster_name(const void *p);
-static const char *endpoints_name(const void *p);
-
 /* Sorts arr by name and address and keeps the first of each name: a DAG
  * has one cluster (and one ClusterLoadAssignment) per name. Sorting once
  * keeps a Gateway with thousands of routes linear-logarithmic, not
@@ -151,18 +148,6 @@ ptr_set_has(const struct ptr_set *set, const void *p)
 		j = (j + 1) & (set->cap - 1);
 	}
 	return false;
-}
-
-static const char *
-cluster_name(const void *p)
-{
-	return ((const struct dag_cluster *)p)->name;
-}
-
-static const char *
-endpoints_name(const void *p)
-{
-	return ((const struct dag_endpoints *)p)->name;
 }
 
 /* arr[0..*n) sorted by name and unique, taken in the order of the
@@ -276,14 +261,14 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 			    view->clusters[i]->endpoints);
 	if (dag == NULL || !view_in_dag_order((void **)view->clusters,
 	    &view->nclusters, (void *const *)dag->clusters, dag->nclusters,
-	    cluster_name))
+	    gw_view_cluster_name))
 		sort_unique((void **)view->clusters, &view->nclusters,
-		    cluster_name_cmp, cluster_name);
+		    cluster_name_cmp, gw_view_cluster_name);
 	if (dag == NULL || !view_in_dag_order((void **)view->endpoints,
 	    &view->nendpoints, (void *const *)dag->endpoints, dag->nendpoints,
-	    endpoints_name))
+	    gw_view_endpoints_name))
 		sort_unique((void **)view->endpoints, &view->nendpoints,
-		    endpoints_name_cmp, endpoints_name);
+		    endpoints_name_cmp, gw_view_endpoints_name);
 }
 
 static bool

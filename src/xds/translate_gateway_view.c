@@ -325,18 +325,6 @@ endpoints_cmp(const void *a, const void *b)
 	return c != 0 ? c : addr_cmp(x, y);
 }
 
-static const char *
-cluster_name(const void *p)
-{
-	return ((const struct dag_cluster *)p)->name;
-}
-
-static const char *
-endpoints_name(const void *p)
-{
-	return ((const struct dag_endpoints *)p)->name;
-}
-
 /* The view's members of r (count > 0) sorted into *arr. */
 static void
 sorted_rebuild(const struct vm_refs *r, void ***arr, size_t *n,
@@ -605,9 +593,10 @@ gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 				return false;
 		}
 	view->clusters = (struct dag_cluster **)view_copy((void *const *)m->cl,
-	    m->ncl, m->cluster_names.shared > 0, cluster_name, &view->nclusters);
+	    m->ncl, m->cluster_names.shared > 0, gw_view_cluster_name,
+	    &view->nclusters);
 	view->endpoints = (struct dag_endpoints **)view_copy(
 	    (void *const *)m->ep, m->nep, m->endpoint_names.shared > 0,
-	    endpoints_name, &view->nendpoints);
+	    gw_view_endpoints_name, &view->nendpoints);
 	return true;
 }

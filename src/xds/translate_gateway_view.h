@@ -23,4 +23,18 @@ bool gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 
 void gw_view_memo_free(struct gw_view_memo *m);
 
+/* The name of a view member, for the sorts and searches over the arrays
+ * of void pointers a view is made of. */
+static inline const char *
+gw_view_cluster_name(const void *p)
+{
+	return ((const struct dag_cluster *)p)->name;
+}
+
+static inline const char *
+gw_view_endpoints_name(const void *p)
+{
+	return ((const struct dag_endpoints *)p)->name;
+}
+
 #endif
