@@ -74,6 +74,24 @@ fixture_ns_file_put(struct source_files *sf, size_t i, char *data)
 	free(data);
 }
 
+int
+fixture_file_path_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct source_file *)a)->path,
+	    ((const struct source_file *)b)->path);
+}
+
+void
+fixture_files_seal(struct source_files *sf)
+{
+	for (size_t i = 0; i < sf->n; i++) {
+		sf->files[i].len = strlen(sf->files[i].data);
+		sf->files[i].hash = hash_bytes(sf->files[i].data,
+		    sf->files[i].len);
+	}
+	qsort(sf->files, sf->n, sizeof sf->files[0], fixture_file_path_cmp);
+}
+
 char *
 fixture_routes_file(const char *fqdn, size_t routes, const char *name,
     const char *value, const char *ip)

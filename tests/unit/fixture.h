@@ -49,6 +49,13 @@ void fixture_files_set(struct source_files *sf, const char *path,
 /* Removes path from sf, if it is there. */
 void fixture_files_remove(struct source_files *sf, const char *path);
 
+/* Sets each file's length and hash from its data and sorts the files by
+ * path, as a source hands them over: for a test that pushed them raw. */
+void fixture_files_seal(struct source_files *sf);
+
+/* qsort's order of struct source_file by path. */
+int fixture_file_path_cmp(const void *a, const void *b);
+
 /* Sets (data != NULL) or removes file ns-<i>/app.yaml of sf, as
  * fixture_files_set and fixture_files_remove; frees data. */
 void fixture_ns_file_put(struct source_files *sf, size_t i, char *data);

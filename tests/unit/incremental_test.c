@@ -355,13 +355,6 @@ with_namespaces(const char *data, const struct source_files *one, size_t c)
 	return out;
 }
 
-static int
-source_file_path_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct source_file *)a)->path,
-	    ((const struct source_file *)b)->path);
-}
-
 static char *
 golden_dir(void)
 {
@@ -1232,12 +1225,7 @@ gateway_tree(struct source_files *sf, size_t n)
 		    "    backendRefs: [{name: web, port: 80}]\n", i, i, i);
 		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
 	}
-	for (size_t i = 0; i < sf->n; i++) {
-		sf->files[i].len = strlen(sf->files[i].data);
-		sf->files[i].hash = hash_bytes(sf->files[i].data,
-		    sf->files[i].len);
-	}
-	qsort(sf->files, sf->n, sizeof sf->files[0], source_file_path_cmp);
+	fixture_files_seal(sf);
 }
 
 /* One HTTPRoute changed among many: the Gateway's snapshot serializes
@@ -1406,7 +1394,7 @@ test_gateway_proxyless_targets_in_order(void **state)
 	f.ns = xstrdup("infra");
 	f.data = xstrdup("");
 	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
-	qsort(sf.files, sf.n, sizeof sf.files[0], source_file_path_cmp);
+	qsort(sf.files, sf.n, sizeof sf.files[0], fixture_file_path_cmp);
 	for (size_t i = 0; i < sf.n; i++) {
 		if (strcmp(sf.files[i].path, "infra/route-low.yaml") == 0)
 			low = i;
@@ -1539,7 +1527,7 @@ test_gateway_status_record_patched(void **state)
 	    "  rules:\n"
 	    "  - backendRefs: [{name: web, port: 80}]\n");
 	ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
-	qsort(sf.files, sf.n, sizeof sf.files[0], source_file_path_cmp);
+	qsort(sf.files, sf.n, sizeof sf.files[0], fixture_file_path_cmp);
 	for (size_t i = 0; i < sf.n; i++) {
 		backends_file_set(&sf.files[i], xstrdup(sf.files[i].data));
 		if (strcmp(sf.files[i].path, "infra/gateway.yaml") == 0)
@@ -1574,7 +1562,7 @@ test_gateway_status_record_patched(void **state)
 			backends_file_set(&sf.files[sf.n - 1],
 			    xstrdup(sf.files[sf.n - 1].data));
 			qsort(sf.files, sf.n, sizeof sf.files[0],
-			    source_file_path_cmp);
+			    fixture_file_path_cmp);
 			i = 0;
 		} else if (i == gw) {
 			const char *old = sf.files[i].data;
@@ -1683,7 +1671,7 @@ test_gateway_many_backends(void **state)
 		backends_file_set(&f, backends_route_file(i, 0, false));
 		ARRAY_PUSH(sf.files, sf.n, sf.cap, f);
 	}
-	qsort(sf.files, sf.n, sizeof sf.files[0], source_file_path_cmp);
+	qsort(sf.files, sf.n, sizeof sf.files[0], fixture_file_path_cmp);
 	build_and_compare(p, &sf, &cfg, &to, "many backends");
 	for (int round = 0; round < 40; round++) {
 		size_t i = (size_t)rand() % nroutes;
@@ -2116,7 +2104,7 @@ test_gateway_jwt_ext_tree(void **state)
 		source_dir_close(sd);
 		free(input);
 	}
-	qsort(all.files, all.n, sizeof all.files[0], source_file_path_cmp);
+	qsort(all.files, all.n, sizeof all.files[0], fixture_file_path_cmp);
 	p = pipeline_new(NULL);
 	build_and_compare(p, &all, &cfg, &to, "gateway tree");
 	/* Gateways of one class are one group (the class says whether they
@@ -2342,12 +2330,7 @@ edit_tree(struct source_files *sf, const struct edit_route *rs,
 		f.data = strbuf_detach(&sb, NULL);
 		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
 	}
-	for (size_t i = 0; i < sf->n; i++) {
-		sf->files[i].len = strlen(sf->files[i].data);
-		sf->files[i].hash = hash_bytes(sf->files[i].data,
-		    sf->files[i].len);
-	}
-	qsort(sf->files, sf->n, sizeof sf->files[0], source_file_path_cmp);
+	fixture_files_seal(sf);
 }
 
 static unsigned
