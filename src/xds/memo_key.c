@@ -65,6 +65,15 @@ fp_str(struct fp *f, const char *s)
 		return;
 	}
 	len = strlen(s);
+	/* Most strings are short: the length and the bytes fit at once. */
+	if (f->n + sizeof(uint64_t) + len <= sizeof f->buf) {
+		uint64_t v = len;
+
+		memcpy(f->buf + f->n, &v, sizeof v);
+		memcpy(f->buf + f->n + sizeof v, s, len);
+		f->n += sizeof v + len;
+		return;
+	}
 	fp_u64(f, len);
 	fp_bytes(f, s, len);
 }
