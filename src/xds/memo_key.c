@@ -33,10 +33,10 @@ fp_flush(struct fp *f)
 	f->n = 0;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 fp_bytes(struct fp *f, const void *p, size_t len)
 {
-	if (f->n + len > sizeof f->buf) {
+	if (__builtin_expect(f->n + len > sizeof f->buf, 0)) {
 		fp_flush(f);
 		if (len > sizeof f->buf) {
 			f->h = hash_bytes_seeded(p, len, f->h);
@@ -123,7 +123,14 @@ fp_table(struct fp *f, const struct translation *t,
 			memcpy(&p, o + fd->offset, sizeof p);
 		switch (fd->kind) {
 		case DAG_F_VALUE:
-			fp_bytes(f, o + fd->offset, fd->size);
+			/* Values side by side in the struct are the same bytes
+			 * in the same order taken at once. */
+			n = fd->size;
+			while (i + 1 < tab->n &&
+			    tab->fields[i + 1].kind == DAG_F_VALUE &&
+			    tab->fields[i + 1].offset == fd->offset + n)
+				n += tab->fields[++i].size;
+			fp_bytes(f, o + fd->offset, n);
 			break;
 		case DAG_F_STR:
 			fp_str(f, p);
