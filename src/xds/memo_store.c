@@ -429,8 +429,6 @@ cache_presize(struct translate_cache *c, const struct dag *dag)
 {
 	size_t objs = dag->nclusters + dag->nendpoints + dag->nvhosts;
 
-	if (objs < 512)
-		return;
 	c->next->cap = pow2_at_least(2 * (objs + 1));
 	c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
 	c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
