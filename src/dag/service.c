@@ -453,6 +453,38 @@ cluster_name_into(char *buf, size_t size, const char *ns, const char *name,
 	return true;
 }
 
+/* "<x>/<y>/<z>", or "<x>/<y>/<n>" when z is NULL, in the arena: the
+ * ClusterLoadAssignment names of every new cluster, without a printf. */
+static char *
+name_join(struct arena *a, const char *x, const char *y, const char *z,
+    int32_t n)
+{
+	size_t xl = strlen(x), yl = strlen(y), zl;
+	char num[16], *p = num + sizeof num, *out;
+	uint32_t v = n < 0 ? (uint32_t)-(int64_t)n : (uint32_t)n;
+
+	if (z == NULL) {
+		do {
+			*--p = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		if (n < 0)
+			*--p = '-';
+		z = p;
+		zl = (size_t)(num + sizeof num - p);
+	} else {
+		zl = strlen(z);
+	}
+	out = arena_alloc_nozero(a, xl + yl + zl + 3);
+	memcpy(out, x, xl);
+	out[xl] = '/';
+	memcpy(out + xl + 1, y, yl);
+	out[xl + 1 + yl] = '/';
+	memcpy(out + xl + yl + 2, z, zl);
+	out[xl + yl + 2 + zl] = '\0';
+	return out;
+}
+
 struct dag_cluster *
 service_cluster(struct builder *b, const char *ns, const char *name,
     int32_t port, const char *port_name, const struct cluster_options *opts,
@@ -554,14 +586,12 @@ service_cluster(struct builder *b, const char *ns, const char *name,
 			return c;
 	}
 
-	proto.eds_name = sp->name && sp->name[0] ?
-	    arena_printf(b->arena, "%s/%s/%s", ns, name, sp->name) :
-	    arena_printf(b->arena, "%s/%s/%d", ns, name, sp->port);
+	proto.eds_name = name_join(b->arena, ns, name,
+	    sp->name && sp->name[0] ? sp->name : NULL, sp->port);
 	/* Endpoints with health check ports are a resource of their own. */
 	if (proto.health_port != 0)
-		proto.eds_name = hsp->name && hsp->name[0] ?
-		    arena_printf(b->arena, "%s/health/%s", proto.eds_name, hsp->name) :
-		    arena_printf(b->arena, "%s/health/%d", proto.eds_name, hsp->port);
+		proto.eds_name = name_join(b->arena, proto.eds_name, "health",
+		    hsp->name && hsp->name[0] ? hsp->name : NULL, hsp->port);
 	if (proto.external_name == NULL)
 		proto.endpoints = endpoints_for(b, svc_obj, sp,
 		    proto.health_port != 0 ? hsp : NULL, proto.eds_name);

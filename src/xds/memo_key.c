@@ -33,10 +33,10 @@ fp_flush(struct fp *f)
 	f->n = 0;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 fp_bytes(struct fp *f, const void *p, size_t len)
 {
-	if (f->n + len > sizeof f->buf) {
+	if (__builtin_expect(f->n + len > sizeof f->buf, 0)) {
 		fp_flush(f);
 		if (len > sizeof f->buf) {
 			f->h = hash_bytes_seeded(p, len, f->h);
@@ -65,6 +65,15 @@ fp_str(struct fp *f, const char *s)
 		return;
 	}
 	len = strlen(s);
+	/* Most strings are short: the length and the bytes fit at once. */
+	if (f->n + sizeof(uint64_t) + len <= sizeof f->buf) {
+		uint64_t v = len;
+
+		memcpy(f->buf + f->n, &v, sizeof v);
+		memcpy(f->buf + f->n + sizeof v, s, len);
+		f->n += sizeof v + len;
+		return;
+	}
 	fp_u64(f, len);
 	fp_bytes(f, s, len);
 }
@@ -114,7 +123,14 @@ fp_table(struct fp *f, const struct translation *t,
 			memcpy(&p, o + fd->offset, sizeof p);
 		switch (fd->kind) {
 		case DAG_F_VALUE:
-			fp_bytes(f, o + fd->offset, fd->size);
+			/* Values side by side in the struct are the same bytes
+			 * in the same order taken at once. */
+			n = fd->size;
+			while (i + 1 < tab->n &&
+			    tab->fields[i + 1].kind == DAG_F_VALUE &&
+			    tab->fields[i + 1].offset == fd->offset + n)
+				n += tab->fields[++i].size;
+			fp_bytes(f, o + fd->offset, n);
 			break;
 		case DAG_F_STR:
 			fp_str(f, p);

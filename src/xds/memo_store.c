@@ -412,6 +412,32 @@ cache_rehash(struct translate_cache *c, size_t cap, bool sweep)
 	free(old);
 }
 
+static size_t
+pow2_at_least(size_t n)
+{
+	size_t cap = 1024;
+
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
+/* A first translation: every cluster, ClusterLoadAssignment and host of
+ * the DAG gets a key (`next`) and at least one slot, so both tables are
+ * made at the size they would grow to (each doubling rehashes all that
+ * is in them). Lower bounds, so they can still grow. */
+static void
+cache_presize(struct translate_cache *c, const struct dag *dag)
+{
+	size_t objs = dag->nclusters + dag->nendpoints + dag->nvhosts;
+
+	c->next->cap = pow2_at_least(2 * (objs + 1));
+	c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
+	c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
+	if (c->cap < 2 * (objs + 1))
+		cache_rehash(c, pow2_at_least(2 * (objs + 1)), false);
+}
+
 void
 translate_cache_begin(struct translation *t)
 {
@@ -468,6 +494,8 @@ translate_cache_begin(struct translation *t)
 			;
 		c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
 		c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
+	} else if (c->n == 0) {
+		cache_presize(c, t->dag);
 	}
 	/* Grown as clusters are hashed: one per cluster on a first
 	 * translation, a few after a change (a table of the tree's size,

@@ -4,6 +4,7 @@
 #include "xds/translate_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "envoy/config/cluster/v3/circuit_breaker.pb-c.h"
 #include "envoy/config/cluster/v3/cluster.pb-c.h"
@@ -270,6 +271,36 @@ slow_start_config(struct arena *a, Envoy__Config__Cluster__V3__Cluster *c,
 	}
 }
 
+/* "<namespace>_<service>_<port>", as Contour's stat name, written
+ * without a printf (one per cluster of a build). A missing part reads
+ * "(null)", as printf's "%s" had it. */
+static char *
+alt_stat_name(struct arena *a, const struct dag_cluster *dc)
+{
+	const char *ns = dc->namespace != NULL ? dc->namespace : "(null)";
+	const char *svc = dc->service != NULL ? dc->service : "(null)";
+	size_t nns = strlen(ns), nsvc = strlen(svc);
+	char digits[10], *out, *p;
+	size_t nd = 0;
+	uint32_t port = dc->port;
+
+	do {
+		digits[nd++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port != 0);
+	out = p = arena_alloc_nozero(a, nns + nsvc + nd + 3);
+	memcpy(p, ns, nns);
+	p += nns;
+	*p++ = '_';
+	memcpy(p, svc, nsvc);
+	p += nsvc;
+	*p++ = '_';
+	while (nd > 0)
+		*p++ = digits[--nd];
+	*p = '\0';
+	return out;
+}
+
 /* The Cluster of dc. */
 Envoy__Config__Cluster__V3__Cluster *
 translate_cluster(struct translation *t, const struct dag_cluster *dc)
@@ -282,8 +313,7 @@ translate_cluster(struct translation *t, const struct dag_cluster *dc)
 	/* ExtensionService clusters (port 0) and Contour's DNSNameCluster
 	 * (a remote JWKS) have none, as Contour's. */
 	if (dc->port != 0 && !dc->dnsname)
-		c->alt_stat_name = arena_printf(a, "%s_%s_%u", dc->namespace,
-		    dc->service, dc->port);
+		c->alt_stat_name = alt_stat_name(a, dc);
 	c->cluster_discovery_type_case =
 	    ENVOY__CONFIG__CLUSTER__V3__CLUSTER__CLUSTER_DISCOVERY_TYPE_TYPE;
 	if (dc->external_name != NULL) {

@@ -16,6 +16,18 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+/* "^" and re: a regex anchored at the start, without a printf. */
+static const char *
+anchored(struct arena *a, const char *re)
+{
+	size_t n = strlen(re);
+	char *out = arena_alloc_nozero(a, n + 2);
+
+	out[0] = '^';
+	memcpy(out + 1, re, n + 1);
+	return out;
+}
+
 static RegexMatcher *
 regex_matcher(struct arena *a, const char *re)
 {
@@ -219,7 +231,7 @@ translate_route_match(struct arena *a, const struct dag_route *r,
 		 * the anchor keeps RE2's program small for long prefixes. */
 		m->path_specifier_case =
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_MATCH__PATH_SPECIFIER_SAFE_REGEX;
-		m->safe_regex = regex_matcher(a, arena_printf(a, "^%s", r->path));
+		m->safe_regex = regex_matcher(a, anchored(a, r->path));
 		break;
 	}
 	if (r->nheaders > 0) {
