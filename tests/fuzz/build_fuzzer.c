@@ -47,7 +47,8 @@ check_snapshot(const struct snapshot *s)
 
 		for (size_t i = 0; i < set->n; i++) {
 			const struct xds_resource *r = &set->items[i];
-			json_t *j = xds_bytes_to_json(xds_type_url(t), r->bytes, r->len);
+			json_t *j = xds_bytes_to_json(xds_type_url(t),
+			    xds_resource_bytes(r), r->len);
 
 			FUZZ_CHECK(j != NULL);
 			json_decref(j);

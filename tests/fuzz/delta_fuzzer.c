@@ -461,7 +461,8 @@ check_resources(struct model_type *mt, struct snapshot *snap, enum xds_type t,
 		FUZZ_CHECK(res->resource != NULL);
 		FUZZ_CHECK(strcmp(res->resource->type_url, xds_type_url(t)) == 0);
 		FUZZ_CHECK(res->resource->value.len == r->len &&
-		    memcmp(res->resource->value.data, r->bytes, r->len) == 0);
+		    memcmp(res->resource->value.data, xds_resource_bytes(r),
+		    r->len) == 0);
 		names_put(&mt->has, r->name, r->version_hex);
 	}
 	for (size_t i = 0; i < d->n_removed_resources; i++) {

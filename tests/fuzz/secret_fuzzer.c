@@ -268,7 +268,8 @@ static void
 check_sds_secret(const struct xds_resource *r)
 {
 	Envoy__Extensions__TransportSockets__Tls__V3__Secret *s =
-	    envoy__extensions__transport_sockets__tls__v3__secret__unpack(NULL, r->len, r->bytes);
+	    envoy__extensions__transport_sockets__tls__v3__secret__unpack(NULL, r->len,
+	    xds_resource_bytes(r));
 	char why[TLS_WHY_MAX];
 	const void *cert, *key, *ca, *crl;
 	size_t clen = 0, klen = 0, calen = 0, crllen = 0;

@@ -86,7 +86,8 @@ check_response(const struct sotw_stream *st, struct snapshot *snap,
 	FUZZ_CHECK(m->n_resources == r->n);
 	for (size_t i = 0; i < m->n_resources; i++)
 		FUZZ_CHECK(m->resources[i]->value.len == r->items[i]->len &&
-		    memcmp(m->resources[i]->value.data, r->items[i]->bytes,
+		    memcmp(m->resources[i]->value.data,
+		    xds_resource_bytes(r->items[i]),
 		    r->items[i]->len) == 0);
 	envoy__service__discovery__v3__discovery_response__free_unpacked(m, NULL);
 	free(buf);
