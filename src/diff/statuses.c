@@ -27,11 +27,15 @@ struct status_part {
 struct diff_statuses {
 	struct status_part *parts;
 	size_t n;
-	/* The assembled DAG last recorded (a reference), or NULL: when the
+	/* The assembled DAG last recorded (a reference), or NULL. When the
 	 * DAG recorded now is the next one assembled after it (its newer),
-	 * the objects its parts point into are alive (the build's result
-	 * keeps what the build let go of), so a part built again can be
-	 * compared with the one it replaces by address (record_patched). */
+	 * whatever last's parts point into lived at least until the end of
+	 * the build of now (the pipeline retires what a build replaces into
+	 * a keep it lets go of only when that build ends; the parts' arenas
+	 * are held here), as does whatever now points into: an address
+	 * both point to is one allocation, so a part built again can be
+	 * compared with the one it replaces by address (record_patched).
+	 * Not so after a build that was not recorded: not its newer then. */
 	struct dag *last;
 };
 
