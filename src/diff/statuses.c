@@ -315,6 +315,15 @@ record_parts(struct diff_statuses *t, const struct dag *dag,
 }
 
 void
+diff_statuses_build_kept(struct diff_statuses *t, const struct dag *dag)
+{
+	if (t->last != NULL && t->last != dag) {
+		dag_free(t->last);
+		t->last = NULL;
+	}
+}
+
+void
 diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
     struct diff_objects *from, struct diff_objects *to)
 {

@@ -643,6 +643,16 @@ test_statuses_patched_by_address(void **state)
 		diff_objects_free(&from);
 		diff_objects_free(&to);
 	}
+	/* The record lets go of the DAG it holds once serve keeps a build
+	 * it did not record, and only then. */
+	{
+		unsigned held = atomic_load(&asm_[STEPS - 1]->refs);
+
+		diff_statuses_build_kept(t, asm_[STEPS - 1]);
+		assert_int_equal(atomic_load(&asm_[STEPS - 1]->refs), held);
+		diff_statuses_build_kept(t, asm_[0]);
+		assert_int_equal(atomic_load(&asm_[STEPS - 1]->refs), held - 1);
+	}
 	diff_statuses_free(t);
 	for (size_t k = 0; k < STEPS; k++) {
 		free(asm_[k]->parts);
