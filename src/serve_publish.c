@@ -83,6 +83,8 @@ serve_keep_build(struct serve *s, struct serve_build *b)
 	if (b != NULL)
 		s->build_id++;
 	pthread_mutex_unlock(&s->build_mu);
+	if (b != NULL && s->statuses != NULL)
+		diff_statuses_build_kept(s->statuses, b->r.dag);
 	serve_build_unref(old);
 }
 

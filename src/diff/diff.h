@@ -101,6 +101,10 @@ void diff_statuses_free(struct diff_statuses *t);
  * status may have changed, before and after. */
 void diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
     struct diff_objects *from, struct diff_objects *to);
+/* Every build serve keeps, recorded or not: the record holds the last DAG
+ * it recorded only while no other build came after it (a reference on an
+ * assembled DAG holds every DAG assembled since). */
+void diff_statuses_build_kept(struct diff_statuses *t, const struct dag *dag);
 
 /* "2 route configurations changed, 1 cluster added, 1 object invalid":
  * resources compared by version (set versions first), the objects' status

@@ -45,6 +45,12 @@ void diff_objects_from_statuses_ordered(struct diff_objects *out,
  * and where: every field of a diff_object). */
 bool diff_object_records(const struct diff_object *o,
     const struct dag_object_status *st);
+/* Whether b records what a does, judged without reading a string: the
+ * same kind and status, and its identity, why and where at the same
+ * addresses. Sound only while the memory a's strings point into cannot
+ * have been freed and reused (a false "no" is merely slower). */
+bool diff_status_same(const struct dag_object_status *a,
+    const struct dag_object_status *b);
 /* A list of its own (one pool) of items[idx[0..n)] (idx NULL: the first
  * n), in that order. */
 void diff_objects_of_items(struct diff_objects *out,

@@ -200,6 +200,27 @@ diff_object_records(const struct diff_object *o,
 	    str_eq(o->message, why ? why->message : NULL);
 }
 
+bool
+diff_status_same(const struct dag_object_status *a,
+    const struct dag_object_status *b)
+{
+	const struct origin *at_a, *at_b;
+	const struct dag_condition *why_a, *why_b;
+
+	if (a->kind != b->kind || a->status != b->status ||
+	    a->name != b->name || a->namespace != b->namespace)
+		return false;
+	why_a = status_why(a, &at_a);
+	why_b = status_why(b, &at_b);
+	if ((why_a == NULL) != (why_b == NULL))
+		return false;
+	if (why_a != NULL && (why_a->reason != why_b->reason ||
+	    why_a->message != why_b->message))
+		return false;
+	return at_a->file == at_b->file && at_a->line == at_b->line &&
+	    at_a->col == at_b->col;
+}
+
 void
 diff_objects_of_items(struct diff_objects *out,
     const struct diff_object *items, const size_t *idx, size_t n)

@@ -27,6 +27,16 @@ struct status_part {
 struct diff_statuses {
 	struct status_part *parts;
 	size_t n;
+	/* The assembled DAG last recorded (a reference), or NULL. When the
+	 * DAG recorded now is the next one assembled after it (its newer),
+	 * whatever last's parts point into lived at least until the end of
+	 * the build of now (the pipeline retires what a build replaces into
+	 * a keep it lets go of only when that build ends; the parts' arenas
+	 * are held here), as does whatever now points into: an address
+	 * both point to is one allocation, so a part built again can be
+	 * compared with the one it replaces by address (record_patched).
+	 * Not so after a build that was not recorded: not its newer then. */
+	struct dag *last;
 };
 
 struct diff_statuses *
@@ -87,7 +97,7 @@ part_objects(struct status_part *e)
  * be now's. False (nothing done) when the part is small, of another
  * size, or differs in many: the caller copies it whole. */
 static bool
-record_patched(struct status_part *e, const struct dag *now,
+record_patched(struct status_part *e, const struct dag *now, bool by_address,
     struct diff_objects *from, struct diff_objects *to)
 {
 	size_t n = now->nstatuses, idx[PATCH_MAX], m = 0;
@@ -95,12 +105,21 @@ record_patched(struct status_part *e, const struct dag *now,
 
 	if (n < PATCH_MIN || e->objects.n != n || e->npools >= PATCH_POOLS)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!diff_object_records(&e->objects.items[i], dag_status_at(now, i))) {
+	/* e's copies are of e->part's statuses: a status at the same
+	 * addresses as the one it replaces needs no string compared. */
+	if (e->part->nstatuses != n)
+		by_address = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct dag_object_status *st = dag_status_at(now, i);
+
+		if (by_address && diff_status_same(dag_status_at(e->part, i), st))
+			continue;
+		if (!diff_object_records(&e->objects.items[i], st)) {
 			if (m == PATCH_MAX)
 				return false;
 			idx[m++] = i;
 		}
+	}
 	diff_objects_of_items(from, e->objects.items, idx, m);
 	for (size_t k = 0; k < m; k++)
 		sub[k] = *dag_status_at(now, idx[k]);
@@ -122,6 +141,7 @@ diff_statuses_free(struct diff_statuses *t)
 	if (t == NULL)
 		return;
 	parts_free(t->parts, t->n);
+	dag_free(t->last);
 	free(t);
 }
 
@@ -140,7 +160,8 @@ ptr_slot(const void *p, size_t mask)
  * cost of the change instead of the tree. False when too many differ. */
 static bool
 record_in_place(struct diff_statuses *t, struct dag *const *parts,
-    size_t nparts, struct diff_objects *from, struct diff_objects *to)
+    size_t nparts, bool by_address, struct diff_objects *from,
+    struct diff_objects *to)
 {
 	enum { MAX_MOVED = 64 };
 	size_t at[MAX_MOVED], m = 0, ngone = 0, ncame = 0, npatched = 0;
@@ -179,7 +200,7 @@ record_in_place(struct diff_statuses *t, struct dag *const *parts,
 			continue;
 		/* The same group built again in its place: its copies
 		 * patched, only the records that differ gone and come. */
-		if (!taken[i] && record_patched(&old[i], parts[at[i]],
+		if (!taken[i] && record_patched(&old[i], parts[at[i]], by_address,
 		    &pfrom[npatched], &pto[npatched])) {
 			taken[i] = true;
 			gone[ngone++] = &pfrom[npatched];
@@ -218,8 +239,8 @@ record_in_place(struct diff_statuses *t, struct dag *const *parts,
 	return true;
 }
 
-void
-diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
+static void
+record_parts(struct diff_statuses *t, const struct dag *dag,
     struct diff_objects *from, struct diff_objects *to)
 {
 	/* A DAG not assembled from parts (dag_build) is its own one part. */
@@ -231,8 +252,10 @@ diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
 	size_t ngone = 0, ncame = 0;
 	size_t *slots; /* index + 1 into t->parts, 0 = empty */
 	bool *kept;
+	bool by_address = t->last != NULL && dag->nparts > 0 &&
+	    t->last->newer == dag;
 
-	if (record_in_place(t, parts, nparts, from, to))
+	if (record_in_place(t, parts, nparts, by_address, from, to))
 		return;
 	now = xcalloc(nparts + 1, sizeof *now);
 	while (cap < 2 * (t->n + 1))
@@ -289,4 +312,22 @@ diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
 	free(came);
 	free(kept);
 	free(slots);
+}
+
+void
+diff_statuses_build_kept(struct diff_statuses *t, const struct dag *dag)
+{
+	if (t->last != NULL && t->last != dag) {
+		dag_free(t->last);
+		t->last = NULL;
+	}
+}
+
+void
+diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
+    struct diff_objects *from, struct diff_objects *to)
+{
+	record_parts(t, dag, from, to);
+	dag_free(t->last);
+	t->last = dag->nparts > 0 ? dag_ref((struct dag *)dag) : NULL;
 }

@@ -506,6 +506,170 @@ test_statuses_per_part(void **state)
 	config_free(&cfg);
 }
 
+/* serve's record when one big part is built again (record_patched):
+ * each status whose address-level fields match the one it replaces is
+ * taken as unchanged without a string read, so each field that can
+ * change while the object (its name's address) stays must still be
+ * seen: the status alone, the place, the file, the why; and strings at
+ * new addresses with the same text record nothing. Assembled DAGs are
+ * made by hand here, one part each, each the newer of the last. */
+enum { BY_ADDR_N = 300 };
+
+static struct dag *
+by_addr_part(struct dag_object_status *st)
+{
+	struct dag *part = xcalloc(1, sizeof *part);
+
+	part->statuses = st;
+	part->nstatuses = BY_ADDR_N;
+	return part;
+}
+
+static struct dag *
+by_addr_assembled(struct dag *part)
+{
+	struct dag *d = xcalloc(1, sizeof *d);
+
+	d->parts = xcalloc(1, sizeof *d->parts);
+	d->parts[0] = part;
+	d->nparts = 1;
+	d->parts_borrowed = true;
+	d->statuses = part->statuses;
+	d->nstatuses = part->nstatuses;
+	return d;
+}
+
+static void
+test_statuses_patched_by_address(void **state)
+{
+	static const char *file = "gw/routes.yaml", *other = "gw/other.yaml";
+	enum { STEPS = 10 };
+	struct diff_statuses *t = diff_statuses_new();
+	struct dag_object_status *st[STEPS];
+	struct dag *parts[STEPS], *asm_[STEPS];
+	char *names[BY_ADDR_N], *name_copy = xstrdup("r007");
+	char *renamed = xstrdup("r007b");
+	char *other_copy = xstrdup(other);
+	struct dag_condition why = { .type = "Accepted", .reason = "NotAllowed",
+		.message = "not allowed by listener special",
+		.origin = { NULL, 2, 3 } };
+	struct dag_condition why_copy, why_other;
+	char *msg_copy = xstrdup(why.message);
+	/* Step k changes status 7 from step k - 1's so: what the record
+	 * must say of it, or "" for the same text at new addresses
+	 * (nothing recorded). */
+	const char *expect[STEPS] = { NULL, "orphaned", "line", "col", "file",
+		"invalid", "why", "", "message", "r007b" };
+
+	(void)state;
+	why.origin.file = other; /* the same address as status 7's */
+	why_copy = why;
+	why_copy.message = msg_copy;
+	why_copy.origin.file = other_copy;
+	why_other = why_copy;
+	why_other.message = "not allowed by listener other";
+	for (size_t i = 0; i < BY_ADDR_N; i++)
+		names[i] = xasprintf("r%03zu", i);
+	for (size_t k = 0; k < STEPS; k++) {
+		struct dag_object_status *s7;
+
+		st[k] = xcalloc(BY_ADDR_N, sizeof *st[k]);
+		for (size_t i = 0; i < BY_ADDR_N; i++)
+			st[k][i] = k > 0 ? st[k - 1][i] :
+			    (struct dag_object_status){
+				.kind = OBJ_HTTPROUTE, .status = DAG_STATUS_VALID,
+				.namespace = "gw", .name = names[i],
+				.origin = { file, (int)i * 10 + 1, 1 } };
+		s7 = &st[k][7];
+		switch (k) {
+		case 1: s7->status = DAG_STATUS_ORPHANED; break;
+		case 2: s7->origin.line = 2; break;
+		case 3: s7->origin.col = 3; break;
+		case 4: s7->origin.file = other; break;
+		case 5: s7->status = DAG_STATUS_INVALID; break;
+		case 6: /* at the status's own place: only the why differs */
+			s7->conditions = &why;
+			s7->nconditions = 1;
+			break;
+		case 7:
+			s7->name = name_copy;
+			s7->origin.file = other_copy;
+			s7->conditions = &why_copy;
+			break;
+		case 8: s7->conditions = &why_other; break;
+		case 9: s7->name = renamed; break;
+		}
+		parts[k] = by_addr_part(st[k]);
+		asm_[k] = by_addr_assembled(parts[k]);
+		if (k > 0)
+			asm_[k - 1]->newer = dag_ref(asm_[k]);
+	}
+	diff_statuses_record(t, asm_[0], NULL, NULL);
+	for (size_t k = 1; k < STEPS; k++) {
+		struct diff_objects from, to;
+		const struct diff_object *o;
+
+		diff_statuses_record(t, asm_[k], &from, &to);
+		print_message("step %zu: %zu gone, %zu come\n", k, from.n, to.n);
+		if (expect[k][0] == '\0') {
+			assert_int_equal(from.n, 0);
+			assert_int_equal(to.n, 0);
+			diff_objects_free(&from);
+			diff_objects_free(&to);
+			continue;
+		}
+		assert_int_equal(from.n, 1);
+		assert_int_equal(to.n, 1);
+		o = &to.items[0];
+		assert_string_equal(from.items[0].name, "r007");
+		if (strcmp(expect[k], "r007b") == 0)
+			assert_string_equal(o->name, "r007b");
+		else
+			assert_string_equal(o->name, "r007");
+		if (strcmp(expect[k], "orphaned") == 0 ||
+		    strcmp(expect[k], "invalid") == 0)
+			assert_string_equal(o->status, expect[k]);
+		else if (strcmp(expect[k], "line") == 0)
+			assert_int_equal(o->line, 2);
+		else if (strcmp(expect[k], "col") == 0)
+			assert_int_equal(o->col, 3);
+		else if (strcmp(expect[k], "file") == 0)
+			assert_string_equal(o->file, other);
+		else if (strcmp(expect[k], "why") == 0) {
+			assert_null(from.items[0].reason);
+			assert_string_equal(o->reason, "NotAllowed");
+		} else if (strcmp(expect[k], "message") == 0)
+			assert_string_equal(o->message, why_other.message);
+		diff_objects_free(&from);
+		diff_objects_free(&to);
+	}
+	/* The record lets go of the DAG it holds once serve keeps a build
+	 * it did not record, and only then. */
+	{
+		unsigned held = atomic_load(&asm_[STEPS - 1]->refs);
+
+		diff_statuses_build_kept(t, asm_[STEPS - 1]);
+		assert_int_equal(atomic_load(&asm_[STEPS - 1]->refs), held);
+		diff_statuses_build_kept(t, asm_[0]);
+		assert_int_equal(atomic_load(&asm_[STEPS - 1]->refs), held - 1);
+	}
+	diff_statuses_free(t);
+	for (size_t k = 0; k < STEPS; k++) {
+		free(asm_[k]->parts);
+		dag_free(asm_[k]);
+	}
+	for (size_t k = 0; k < STEPS; k++) {
+		dag_free(parts[k]);
+		free(st[k]);
+	}
+	for (size_t i = 0; i < BY_ADDR_N; i++)
+		free(names[i]);
+	free(name_copy);
+	free(renamed);
+	free(other_copy);
+	free(msg_copy);
+}
+
 int
 main(void)
 {
@@ -518,6 +682,7 @@ main(void)
 		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_statuses_per_part),
+		cmocka_unit_test(test_statuses_patched_by_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
