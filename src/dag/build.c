@@ -372,13 +372,13 @@ dag_status_warning(struct builder *b, size_t idx, const char *type,
  * refuse the second, the one from the earlier file wins and the other is
  * invalid. */
 static void
-report_duplicates(struct builder *b, struct object **arr, size_t n,
-    const size_t *status_idx)
+report_duplicates(struct builder *b, enum obj_kind kind, struct object **arr,
+    size_t n, const size_t *status_idx)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct object *first;
 
-		if (!dag_object_is_shadowed(arr, i))
+		if (!dag_kind_shadowed(b, kind, arr, i))
 			continue;
 		first = dag_object_find(arr, n, arr[i]->meta.namespace, arr[i]->meta.name);
 		dag_status_error(b, status_idx[i], DAG_STATUS_INVALID, "Valid",
@@ -444,19 +444,35 @@ objects_by_kind(struct builder *b)
 			b->kind_units[kinds[i]][next[kinds[i]]++] = b->obj_units[i];
 }
 
+/* Copied: the memo's answer is the next sort's of the kind (groups share
+ * the memo). */
+static void
+kind_shadow_set(struct builder *b, enum obj_kind kind, const bool *shadow,
+    size_t n)
+{
+	if (shadow == NULL)
+		return;
+	b->kind_shadow[kind] = ARENA_ARRAY(&b->tables, bool, n);
+	memcpy(b->kind_shadow[kind], shadow, n * sizeof *shadow);
+}
+
 void
 dag_kind_sort(struct builder *b, enum obj_kind kind, struct object **arr,
     size_t n, int (*cmp)(const void *, const void *))
 {
 	const uint64_t *units = b->kind_units[kind];
 	struct object **in = NULL;
+	const bool *shadow = NULL;
 
+	b->kind_shadow[kind] = NULL;
 	if (units != NULL) {
 		/* A group's files come in the same order build after build:
 		 * a changed file's objects take its old ones' places. */
 		if (gw_memo_order_patch(b->gw_memo, kind, arr, units, n, cmp,
-		    &b->scratch))
+		    &b->scratch, &shadow)) {
+			kind_shadow_set(b, kind, shadow, n);
 			return;
+		}
 		in = ARENA_ARRAY(&b->scratch, struct object *, n + 1);
 		if (n > 0)
 			memcpy(in, arr, n * sizeof *arr);
@@ -465,9 +481,19 @@ dag_kind_sort(struct builder *b, enum obj_kind kind, struct object **arr,
 	 * objects together: only each namespace's are sorted then. */
 	sorted_sort_grouped(arr, n, sizeof arr[0], cmp,
 	    dag_object_namespace_cmp);
-	if (units != NULL)
+	if (units != NULL) {
 		gw_memo_order_keep(b->gw_memo, kind, in, units, arr, n,
-		    &b->scratch);
+		    &b->scratch, &shadow);
+		kind_shadow_set(b, kind, shadow, n);
+	}
+}
+
+bool
+dag_kind_shadowed(const struct builder *b, enum obj_kind kind,
+    struct object **arr, size_t i)
+{
+	return b->kind_shadow[kind] != NULL ? b->kind_shadow[kind][i] :
+	    dag_object_is_shadowed(arr, i);
 }
 
 /* Gather objects of one kind, sorted by namespace/name, each with a
@@ -488,7 +514,7 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 	st = ARENA_ARRAY(&b->tables, size_t, n + 1);
 	for (size_t i = 0; i < n; i++)
 		st[i] = dag_status_add(b, arr[i]);
-	report_duplicates(b, arr, n, st);
+	report_duplicates(b, kind, arr, n, st);
 	if (status_out != NULL)
 		*status_out = st;
 	return arr;
