@@ -311,6 +311,17 @@ dag_status_add(struct builder *b, const struct object *o)
 	return dag->nstatuses - 1;
 }
 
+void
+dag_status_run(struct builder *b, size_t from, size_t n, bool full,
+    const bool *shadow)
+{
+	struct dag_status_run r = { from, n, shadow, full };
+
+	if (n > 1)
+		ARENA_PUSH(&b->tables, b->status_runs, b->nstatus_runs,
+		    b->status_runs_cap, r);
+}
+
 /* Adds the condition unless the object already has the same one: a proxy
  * included from two roots is processed twice. */
 static bool
@@ -514,6 +525,8 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 	st = ARENA_ARRAY(&b->tables, size_t, n + 1);
 	for (size_t i = 0; i < n; i++)
 		st[i] = dag_status_add(b, arr[i]);
+	/* object_cmp's keys are dag_status_cmp's. */
+	dag_status_run(b, st[0], n, true, NULL);
 	report_duplicates(b, kind, arr, n, st);
 	if (status_out != NULL)
 		*status_out = st;
@@ -646,17 +659,44 @@ statuses_sorted(const struct dag *dag)
 	return true;
 }
 
+/* statuses_sorted, without the pairs a run vouches for. A status's keys
+ * are its object's and never change once added (a kept one is copied
+ * over its own object's). */
+static bool
+statuses_sorted_runs(const struct builder *b)
+{
+	const struct dag *dag = b->dag;
+	size_t r = 0;
+
+	for (size_t i = 1; i < dag->nstatuses; i++) {
+		const struct dag_status_run *run;
+
+		while (r < b->nstatus_runs &&
+		    b->status_runs[r].from + b->status_runs[r].n <= i)
+			r++;
+		run = r < b->nstatus_runs ? &b->status_runs[r] : NULL;
+		if (run != NULL && run->from < i &&
+		    (run->full || (run->shadow != NULL &&
+		    !run->shadow[i - run->from])))
+			continue;
+		if (dag_status_cmp(&dag->statuses[i - 1], &dag->statuses[i]) > 0)
+			return false;
+	}
+	return true;
+}
+
 /* Statuses are added kind by kind, each kind already in (namespace,
  * name, file, line) order (collect_kind): a stable split by kind usually
  * leaves nothing to sort, where a qsort of 50,000 statuses compared
  * strings 750,000 times. */
 static void
-statuses_sort(struct dag *dag)
+statuses_sort(const struct builder *b)
 {
+	struct dag *dag = b->dag;
 	size_t count[OBJ_KIND_COUNT + 1] = { 0 }, n = dag->nstatuses;
 	struct dag_object_status *tmp;
 
-	if (n < 2 || statuses_sorted(dag))
+	if (n < 2 || statuses_sorted_runs(b))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned)dag->statuses[i].kind >= OBJ_KIND_COUNT) {
@@ -878,7 +918,7 @@ build_with(struct builder *init)
 	    dag_cluster_ptr_cmp);
 	sorted_sort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
 	    dag_endpoints_ptr_cmp);
-	statuses_sort(dag);
+	statuses_sort(&b);
 	arena_free(&b.scratch);
 	arena_free(&b.tables);
 	dag_arena_seen(nobjs, dag->arena.total);

@@ -116,6 +116,11 @@ struct builder {
 	 * dag_object_is_shadowed, from the kept order (only the pairs a
 	 * changed object is in are compared); NULL: not known. In b->tables. */
 	bool *kind_shadow[OBJ_KIND_COUNT];
+	/* Runs of statuses added in order (dag_status_run), so that
+	 * statuses_sort checks only the pairs they do not vouch for. In
+	 * b->tables, by increasing from. */
+	struct dag_status_run *status_runs;
+	size_t nstatus_runs, status_runs_cap;
 	/* Sorted by namespace/name; the first of equal names wins. */
 	struct object **services, **endpoints, **proxies, **ingresses;
 	size_t nservices, nendpoints, nproxies, ningresses;
@@ -268,6 +273,18 @@ bool dag_kind_shadowed(const struct builder *b, enum obj_kind kind,
 struct object *dag_object_lookup(struct builder *b, struct objindex *ix,
     struct object **arr, size_t n, const char *ns, const char *name);
 size_t dag_status_add(struct builder *b, const struct object *o);
+/* Statuses from .. from + n - 1 were added for an array of kind sorted by
+ * namespace and name: by every key of dag_status_cmp (full), or by
+ * namespace and name only, with shadow (dag_object_is_shadowed of each,
+ * NULL: not known) naming the pairs of equal names, whose order is left
+ * to check. */
+struct dag_status_run {
+	size_t from, n;
+	const bool *shadow;
+	bool full;
+};
+void dag_status_run(struct builder *b, size_t from, size_t n, bool full,
+    const bool *shadow);
 /* The orders of the DAG's arrays (total orders: a DAG assembled from
  * parts sorts to what one build gives). */
 int dag_vhost_cmp(const void *a, const void *b); /* struct dag_vhost */
