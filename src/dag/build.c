@@ -311,6 +311,17 @@ dag_status_add(struct builder *b, const struct object *o)
 	return dag->nstatuses - 1;
 }
 
+void
+dag_status_run(struct builder *b, size_t from, size_t n, bool full,
+    const bool *shadow)
+{
+	struct dag_status_run r = { from, n, shadow, full };
+
+	if (n > 1)
+		ARENA_PUSH(&b->tables, b->status_runs, b->nstatus_runs,
+		    b->status_runs_cap, r);
+}
+
 /* Adds the condition unless the object already has the same one: a proxy
  * included from two roots is processed twice. */
 static bool
@@ -372,13 +383,13 @@ dag_status_warning(struct builder *b, size_t idx, const char *type,
  * refuse the second, the one from the earlier file wins and the other is
  * invalid. */
 static void
-report_duplicates(struct builder *b, struct object **arr, size_t n,
-    const size_t *status_idx)
+report_duplicates(struct builder *b, enum obj_kind kind, struct object **arr,
+    size_t n, const size_t *status_idx)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct object *first;
 
-		if (!dag_object_is_shadowed(arr, i))
+		if (!dag_kind_shadowed(b, kind, arr, i))
 			continue;
 		first = dag_object_find(arr, n, arr[i]->meta.namespace, arr[i]->meta.name);
 		dag_status_error(b, status_idx[i], DAG_STATUS_INVALID, "Valid",
@@ -444,19 +455,35 @@ objects_by_kind(struct builder *b)
 			b->kind_units[kinds[i]][next[kinds[i]]++] = b->obj_units[i];
 }
 
+/* Copied: the memo's answer is the next sort's of the kind (groups share
+ * the memo). */
+static void
+kind_shadow_set(struct builder *b, enum obj_kind kind, const bool *shadow,
+    size_t n)
+{
+	if (shadow == NULL)
+		return;
+	b->kind_shadow[kind] = ARENA_ARRAY(&b->tables, bool, n);
+	memcpy(b->kind_shadow[kind], shadow, n * sizeof *shadow);
+}
+
 void
 dag_kind_sort(struct builder *b, enum obj_kind kind, struct object **arr,
     size_t n, int (*cmp)(const void *, const void *))
 {
 	const uint64_t *units = b->kind_units[kind];
 	struct object **in = NULL;
+	const bool *shadow = NULL;
 
+	b->kind_shadow[kind] = NULL;
 	if (units != NULL) {
 		/* A group's files come in the same order build after build:
 		 * a changed file's objects take its old ones' places. */
 		if (gw_memo_order_patch(b->gw_memo, kind, arr, units, n, cmp,
-		    &b->scratch))
+		    &b->scratch, &shadow)) {
+			kind_shadow_set(b, kind, shadow, n);
 			return;
+		}
 		in = ARENA_ARRAY(&b->scratch, struct object *, n + 1);
 		if (n > 0)
 			memcpy(in, arr, n * sizeof *arr);
@@ -465,9 +492,19 @@ dag_kind_sort(struct builder *b, enum obj_kind kind, struct object **arr,
 	 * objects together: only each namespace's are sorted then. */
 	sorted_sort_grouped(arr, n, sizeof arr[0], cmp,
 	    dag_object_namespace_cmp);
-	if (units != NULL)
+	if (units != NULL) {
 		gw_memo_order_keep(b->gw_memo, kind, in, units, arr, n,
-		    &b->scratch);
+		    &b->scratch, &shadow);
+		kind_shadow_set(b, kind, shadow, n);
+	}
+}
+
+bool
+dag_kind_shadowed(const struct builder *b, enum obj_kind kind,
+    struct object **arr, size_t i)
+{
+	return b->kind_shadow[kind] != NULL ? b->kind_shadow[kind][i] :
+	    dag_object_is_shadowed(arr, i);
 }
 
 /* Gather objects of one kind, sorted by namespace/name, each with a
@@ -488,7 +525,9 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 	st = ARENA_ARRAY(&b->tables, size_t, n + 1);
 	for (size_t i = 0; i < n; i++)
 		st[i] = dag_status_add(b, arr[i]);
-	report_duplicates(b, arr, n, st);
+	/* object_cmp's keys are dag_status_cmp's. */
+	dag_status_run(b, st[0], n, true, NULL);
+	report_duplicates(b, kind, arr, n, st);
 	if (status_out != NULL)
 		*status_out = st;
 	return arr;
@@ -620,17 +659,44 @@ statuses_sorted(const struct dag *dag)
 	return true;
 }
 
+/* statuses_sorted, without the pairs a run vouches for. A status's keys
+ * are its object's and never change once added (a kept one is copied
+ * over its own object's). */
+static bool
+statuses_sorted_runs(const struct builder *b)
+{
+	const struct dag *dag = b->dag;
+	size_t r = 0;
+
+	for (size_t i = 1; i < dag->nstatuses; i++) {
+		const struct dag_status_run *run;
+
+		while (r < b->nstatus_runs &&
+		    b->status_runs[r].from + b->status_runs[r].n <= i)
+			r++;
+		run = r < b->nstatus_runs ? &b->status_runs[r] : NULL;
+		if (run != NULL && run->from < i &&
+		    (run->full || (run->shadow != NULL &&
+		    !run->shadow[i - run->from])))
+			continue;
+		if (dag_status_cmp(&dag->statuses[i - 1], &dag->statuses[i]) > 0)
+			return false;
+	}
+	return true;
+}
+
 /* Statuses are added kind by kind, each kind already in (namespace,
  * name, file, line) order (collect_kind): a stable split by kind usually
  * leaves nothing to sort, where a qsort of 50,000 statuses compared
  * strings 750,000 times. */
 static void
-statuses_sort(struct dag *dag)
+statuses_sort(const struct builder *b)
 {
+	struct dag *dag = b->dag;
 	size_t count[OBJ_KIND_COUNT + 1] = { 0 }, n = dag->nstatuses;
 	struct dag_object_status *tmp;
 
-	if (n < 2 || statuses_sorted(dag))
+	if (n < 2 || statuses_sorted_runs(b))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned)dag->statuses[i].kind >= OBJ_KIND_COUNT) {
@@ -852,7 +918,7 @@ build_with(struct builder *init)
 	    dag_cluster_ptr_cmp);
 	sorted_sort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
 	    dag_endpoints_ptr_cmp);
-	statuses_sort(dag);
+	statuses_sort(&b);
 	arena_free(&b.scratch);
 	arena_free(&b.tables);
 	dag_arena_seen(nobjs, dag->arena.total);

@@ -112,6 +112,15 @@ struct builder {
 	 * Gateway API objects, which is built on the calling thread
 	 * (parts_parallel.c), while the memo is shared. Else NULL. */
 	uint64_t *kind_units[OBJ_KIND_COUNT];
+	/* By place in the last array dag_kind_sort sorted of the kind:
+	 * dag_object_is_shadowed, from the kept order (only the pairs a
+	 * changed object is in are compared); NULL: not known. In b->tables. */
+	bool *kind_shadow[OBJ_KIND_COUNT];
+	/* Runs of statuses added in order (dag_status_run), so that
+	 * statuses_sort checks only the pairs they do not vouch for. In
+	 * b->tables, by increasing from. */
+	struct dag_status_run *status_runs;
+	size_t nstatus_runs, status_runs_cap;
 	/* Sorted by namespace/name; the first of equal names wins. */
 	struct object **services, **endpoints, **proxies, **ingresses;
 	size_t nservices, nendpoints, nproxies, ningresses;
@@ -202,15 +211,20 @@ void gw_memo_sweep(struct gw_memo *m, bool (*live)(void *ctx, uint64_t unit),
  * in units) by cmp through the order kept last (gw_memo_order_keep): the
  * same objects at the same places go where they went, and at most a few
  * changed ones take their predecessors' places when they fit there
- * strictly. false: arr untouched, to be sorted. scratch: for this call. */
+ * strictly. false: arr untouched, to be sorted. scratch: for this call.
+ * *shadow: dag_object_is_shadowed of each sorted place, the memo's (valid
+ * until the kind's next sort). */
 bool gw_memo_order_patch(struct gw_memo *m, enum obj_kind kind,
     struct object **arr, const uint64_t *units, size_t n,
-    int (*cmp)(const void *, const void *), struct arena *scratch);
+    int (*cmp)(const void *, const void *), struct arena *scratch,
+    const bool **shadow);
 /* Keeps in (n objects as collected, with units) and where sorted (their
- * sorted order) has each, for the next build's gw_memo_order_patch. */
+ * sorted order) has each, for the next build's gw_memo_order_patch.
+ * *shadow as gw_memo_order_patch's, or NULL when nothing is kept. */
 void gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
     struct object *const *in, const uint64_t *units,
-    struct object *const *sorted, size_t n, struct arena *scratch);
+    struct object *const *sorted, size_t n, struct arena *scratch,
+    const bool **shadow);
 /* The pairs gw_memo_order_patch compared by content since the last call. */
 size_t gw_memo_take_order_compared(struct gw_memo *m);
 /* Builds that patched the last namespace contexts (gw_contexts) since
@@ -251,10 +265,26 @@ void dag_kind_sort(struct builder *b, enum obj_kind kind, struct object **arr,
     size_t n, int (*cmp)(const void *, const void *));
 /* arr[i] has the name of an earlier object (it lost: DuplicateObject). */
 bool dag_object_is_shadowed(struct object **arr, size_t i);
+/* dag_object_is_shadowed(arr, i), arr the array dag_kind_sort last sorted
+ * of kind (through the kept order's answer when there is one). */
+bool dag_kind_shadowed(const struct builder *b, enum obj_kind kind,
+    struct object **arr, size_t i);
 /* dag_object_find(arr, n, ns, name) through ix (built on first use). */
 struct object *dag_object_lookup(struct builder *b, struct objindex *ix,
     struct object **arr, size_t n, const char *ns, const char *name);
 size_t dag_status_add(struct builder *b, const struct object *o);
+/* Statuses from .. from + n - 1 were added for an array of kind sorted by
+ * namespace and name: by every key of dag_status_cmp (full), or by
+ * namespace and name only, with shadow (dag_object_is_shadowed of each,
+ * NULL: not known) naming the pairs of equal names, whose order is left
+ * to check. */
+struct dag_status_run {
+	size_t from, n;
+	const bool *shadow;
+	bool full;
+};
+void dag_status_run(struct builder *b, size_t from, size_t n, bool full,
+    const bool *shadow);
 /* The orders of the DAG's arrays (total orders: a DAG assembled from
  * parts sorts to what one build gives). */
 int dag_vhost_cmp(const void *a, const void *b); /* struct dag_vhost */

@@ -95,6 +95,8 @@ gw_collect(struct builder *b, enum obj_kind kind, size_t *n, size_t **st)
 		*st = ARENA_ARRAY(b->arena, size_t, *n + 1);
 		for (size_t i = 0; i < *n; i++)
 			(*st)[i] = dag_status_add(b, arr[i]);
+		/* Equal names are in the sort's order, not the files'. */
+		dag_status_run(b, (*st)[0], *n, false, b->kind_shadow[kind]);
 	}
 	return arr;
 }
@@ -456,7 +458,7 @@ gw_gateways(struct gw_state *s)
 
 		s->gateway_served[i] = false;
 		s->listeners[i] = NULL;
-		if (dag_object_is_shadowed(s->gateways, i))
+		if (dag_kind_shadowed(b, OBJ_GATEWAY, s->gateways, i))
 			continue;
 		if (!gw_class_served(s, o->u.gateway.gateway_class_name)) {
 			dag_status_warning(b, s->gateway_status[i], "Valid", "NotServed",
@@ -515,7 +517,7 @@ gateways_build(struct builder *b)
 				    s.nhttproutes * sizeof *sts);
 		}
 		for (size_t i = 0; i < ng; i++) {
-			if (dag_object_is_shadowed(grpc, i))
+			if (dag_kind_shadowed(b, OBJ_GRPCROUTE, grpc, i))
 				continue;
 			sts[s.nhttproutes] = gst[i];
 			ARENA_PUSH(b->arena, s.httproutes, s.nhttproutes, cap,
@@ -538,7 +540,8 @@ gateways_build(struct builder *b)
 			struct object **arr = i < nt ? t : c;
 			size_t k = i < nt ? i : i - nt;
 
-			if (dag_object_is_shadowed(arr, k))
+			if (dag_kind_shadowed(b, i < nt ? OBJ_TLSROUTE :
+			    OBJ_TCPROUTE, arr, k))
 				continue;
 			s.l4route_status[s.nl4routes] = i < nt ? tst[k] : cst[k];
 			ARENA_PUSH(b->arena, s.l4routes, s.nl4routes, cap, arr[k]);
@@ -571,7 +574,7 @@ gateways_build(struct builder *b)
 	for (size_t ri = 0; ri < s.nhttproutes; ri++) {
 		/* GRPCRoutes were filtered when collected. */
 		if (s.httproutes[ri]->kind == OBJ_HTTPROUTE &&
-		    dag_object_is_shadowed(s.httproutes, ri)) {
+		    dag_kind_shadowed(b, OBJ_HTTPROUTE, s.httproutes, ri)) {
 			if (s.httproutes[ri]->u.httproute.nparent_refs == 0)
 				dag_status_error(b, s.httproute_status[ri],
 				    DAG_STATUS_ORPHANED, "Accepted",

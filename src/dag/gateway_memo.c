@@ -75,6 +75,10 @@ struct gw_memo_order {
 	uintptr_t *in;
 	uint64_t *units;
 	size_t *pos; /* in[i]'s place in the sorted array */
+	/* By sorted place: the object has its left neighbour's namespace
+	 * and name (dag_object_is_shadowed), so that a pair of unchanged
+	 * neighbours is answered without reading their names. */
+	bool *shadow;
 	size_t n, cap;
 };
 
@@ -145,6 +149,7 @@ gw_memo_free(struct gw_memo *m)
 		free(m->order[k].in);
 		free(m->order[k].units);
 		free(m->order[k].pos);
+		free(m->order[k].shadow);
 	}
 	for (size_t k = 0; k < 4; k++) {
 		free(m->contexts.kinds[k].objs);
@@ -164,7 +169,8 @@ gw_memo_free(struct gw_memo *m)
 bool
 gw_memo_order_patch(struct gw_memo *m, enum obj_kind kind,
     struct object **arr, const uint64_t *units, size_t n,
-    int (*cmp)(const void *, const void *), struct arena *scratch)
+    int (*cmp)(const void *, const void *), struct arena *scratch,
+    const bool **shadow)
 {
 	struct gw_memo_order *o = &m->order[kind];
 	size_t changed[GW_ORDER_PATCH_MAX], nchanged = 0;
@@ -205,18 +211,32 @@ gw_memo_order_patch(struct gw_memo *m, enum obj_kind kind,
 		o->units[changed[c]] = units[changed[c]];
 	}
 	memcpy(arr, out, n * sizeof *arr);
+	/* Unchanged neighbours were neighbours in the last sorted output
+	 * (each unchanged object kept its place): only the pairs a changed
+	 * object is part of are read. A strict cmp does not make them apart
+	 * (object_cmp orders two files' duplicates). */
+	for (size_t c = 0; c < nchanged; c++) {
+		size_t p = o->pos[changed[c]];
+
+		o->shadow[p] = dag_object_is_shadowed(arr, p);
+		if (p + 1 < n)
+			o->shadow[p + 1] = dag_object_is_shadowed(arr, p + 1);
+	}
+	*shadow = o->shadow;
 	return true;
 }
 
 void
 gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
     struct object *const *in, const uint64_t *units,
-    struct object *const *sorted, size_t n, struct arena *scratch)
+    struct object *const *sorted, size_t n, struct arena *scratch,
+    const bool **shadow)
 {
 	struct gw_memo_order *o = &m->order[kind];
 	size_t cap = 16, *slot;
 
 	o->n = 0;
+	*shadow = NULL;
 	if (n == 0)
 		return;
 	if (n > o->cap) {
@@ -224,6 +244,7 @@ gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
 		o->in = xreallocarray(o->in, o->cap, sizeof *o->in);
 		o->units = xreallocarray(o->units, o->cap, sizeof *o->units);
 		o->pos = xreallocarray(o->pos, o->cap, sizeof *o->pos);
+		o->shadow = xreallocarray(o->shadow, o->cap, sizeof *o->shadow);
 	}
 	/* Where each input object went: its address to its input index
 	 * (addresses are unique among a build's objects). */
@@ -250,7 +271,10 @@ gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
 			return; /* not a permutation of in: nothing kept */
 		o->pos[slot[j]] = p;
 	}
+	for (size_t p = 0; p < n; p++)
+		o->shadow[p] = dag_object_is_shadowed((struct object **)sorted, p);
 	o->n = n;
+	*shadow = o->shadow;
 }
 
 size_t

@@ -190,7 +190,7 @@ services_build(struct builder *b)
 		const struct object *svc = b->services[i];
 		const struct service *s = &svc->u.service;
 
-		if (dag_object_is_shadowed(b->services, i))
+		if (dag_kind_shadowed(b, OBJ_SERVICE, b->services, i))
 			continue;
 		if (s->type != NULL && strcmp(s->type, "ExternalName") == 0 &&
 		    !allow_external_name(b))

@@ -2245,9 +2245,14 @@ struct edit_route {
 #define EDIT_ROUTES 24
 #define EDIT_HOSTS 6
 
+/* dup[0]: a Service in a file after infra/services.yaml named own-<k>
+ * (k = dup[0] / 2: shadowed by that one, DuplicateObject) when dup[0] is
+ * even, own-<k>a (its right neighbour, no duplicate) when odd. dup[1]: a
+ * Service in a file before it, own-<k + 1> (shadowing that one) or
+ * own-<k>z (its left neighbour). */
 static void
 edit_tree(struct source_files *sf, const struct edit_route *rs,
-    unsigned addr)
+    unsigned addr, const unsigned dup[2])
 {
 	struct source_file f = { 0 };
 	struct strbuf sb = STRBUF_INIT;
@@ -2294,6 +2299,19 @@ edit_tree(struct source_files *sf, const struct edit_route *rs,
 	f.ns = xstrdup("infra");
 	f.data = strbuf_detach(&sb, NULL);
 	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	/* Toggling one keeps each Service at its sorted place: the kept
+	 * order is patched, and its duplicate flags must follow. */
+	for (int d = 0; d < 2; d++) {
+		memset(&f, 0, sizeof f);
+		f.path = xstrdup(d == 0 ? "infra/x-dup.yaml" : "infra/a-dup.yaml");
+		f.ns = xstrdup("infra");
+		f.data = xasprintf("apiVersion: v1\nkind: Service\n"
+		    "metadata: {name: own-%u%s}\n"
+		    "spec: {ports: [{name: http, port: 80}]}\n",
+		    dup[d] / 2 + (d == 1 && dup[d] % 2 == 0),
+		    dup[d] % 2 == 0 ? "" : d == 0 ? "a" : "z");
+		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
+	}
 	for (size_t i = 0; i < EDIT_ROUTES; i++) {
 		const struct edit_route *r = &rs[i];
 
@@ -2345,7 +2363,8 @@ edit_rand(uint64_t *x)
  * hostname changed, a rule added or removed, the route moved to another
  * listener, renamed onto another route's name and back, made invalid
  * (an unknown Service, a path the loader rejects) and valid again, its
- * Service or mirror changed, its file removed and added again. Each
+ * Service or mirror changed, its file removed and added again; or a
+ * Service made or unmade a duplicate of its neighbour in place. Each
  * build equals a fresh one, the Gateway's snapshot included: its view is
  * patched from the last translation (translate_gateway_view.c) and
  * checked against the whole view while CAIRN_TRANSLATE_VERIFY is set. */
@@ -2358,7 +2377,7 @@ test_gateway_route_edits_random(void **state)
 	struct source_files sf;
 	struct pipeline *p;
 	int steps = fixture_sample_steps(120);
-	unsigned addr = 0;
+	unsigned addr = 0, dup[2] = { 11, 6 };
 	size_t reused = 0, builds = 0;
 	uint64_t seed = 0x5eed17;
 	const char *verify = getenv("CAIRN_TRANSLATE_VERIFY");
@@ -2379,13 +2398,13 @@ test_gateway_route_edits_random(void **state)
 			rs[i].svc[k] = (unsigned)(i + (size_t)k) % 5;
 		rs[i].mirror = i % 5 == 0;
 	}
-	edit_tree(&sf, rs, addr);
+	edit_tree(&sf, rs, addr, dup);
 	build_and_compare(p, &sf, &cfg, &to, "edits: first build");
 	source_files_free(&sf);
 	for (int step = 0; step < steps; step++) {
 		size_t i = edit_rand(&seed) % EDIT_ROUTES;
 		struct edit_route *r = &rs[i];
-		unsigned what = edit_rand(&seed) % 11;
+		unsigned what = edit_rand(&seed) % 12;
 		char label[96];
 		struct dag_cache_stats st;
 
@@ -2423,12 +2442,20 @@ test_gateway_route_edits_random(void **state)
 		case 9:
 			r->v++;
 			break;
-		default:
+		case 10:
 			/* A shared Service's Endpoints: the routes' context. */
 			addr++;
 			break;
+		default: {
+			/* Mostly a duplicate made or unmade in place. */
+			unsigned d = edit_rand(&seed) % 2;
+
+			dup[d] = edit_rand(&seed) % 4 != 0 ? dup[d] ^ 1 :
+			    edit_rand(&seed) % (2 * EDIT_ROUTES);
+			break;
 		}
-		edit_tree(&sf, rs, addr);
+		}
+		edit_tree(&sf, rs, addr, dup);
 		snprintf(label, sizeof label, "edits: step %d, route %zu, edit %u",
 		    step, i, what);
 		build_and_compare(p, &sf, &cfg, &to, label);
