@@ -423,24 +423,36 @@ cluster_options_text(struct strbuf *sb, const struct dag_cluster *c)
 		strbuf_printf(sb, "cc=%s;", c->upstream_client_cert->name);
 }
 
+/* n in decimal at the end of num (not terminated), its length in *len:
+ * the names below are made for every service of every route, without a
+ * printf. */
+#define DECIMAL_MAX 16
+static const char *
+decimal(char num[DECIMAL_MAX], int32_t n, size_t *len)
+{
+	char *p = num + DECIMAL_MAX;
+	uint32_t v = n < 0 ? (uint32_t)-(int64_t)n : (uint32_t)n;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (n < 0)
+		*--p = '-';
+	*len = (size_t)(num + DECIMAL_MAX - p);
+	return p;
+}
+
 /* "<ns>/<name>/<port>/<hex>" into buf; false when it does not fit.
  * Called for every service of every route: no printf. */
 static bool
 cluster_name_into(char *buf, size_t size, const char *ns, const char *name,
     int32_t port, const char *hex)
 {
-	size_t nl = strlen(ns), ml = strlen(name), hl = strlen(hex);
-	char num[16], *p = num + sizeof num;
-	uint32_t v = port < 0 ? (uint32_t)-(int64_t)port : (uint32_t)port;
-	size_t dl;
+	size_t nl = strlen(ns), ml = strlen(name), hl = strlen(hex), dl;
+	char num[DECIMAL_MAX];
+	const char *p = decimal(num, port, &dl);
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	if (port < 0)
-		*--p = '-';
-	dl = (size_t)(num + sizeof num - p);
 	if (nl + ml + dl + hl + 4 > size)
 		return false;
 	memcpy(buf, ns, nl);
@@ -460,21 +472,12 @@ name_join(struct arena *a, const char *x, const char *y, const char *z,
     int32_t n)
 {
 	size_t xl = strlen(x), yl = strlen(y), zl;
-	char num[16], *p = num + sizeof num, *out;
-	uint32_t v = n < 0 ? (uint32_t)-(int64_t)n : (uint32_t)n;
+	char num[DECIMAL_MAX], *out;
 
-	if (z == NULL) {
-		do {
-			*--p = (char)('0' + v % 10);
-			v /= 10;
-		} while (v > 0);
-		if (n < 0)
-			*--p = '-';
-		z = p;
-		zl = (size_t)(num + sizeof num - p);
-	} else {
+	if (z == NULL)
+		z = decimal(num, n, &zl);
+	else
 		zl = strlen(z);
-	}
 	out = arena_alloc_nozero(a, xl + yl + zl + 3);
 	memcpy(out, x, xl);
 	out[xl] = '/';
