@@ -72,6 +72,41 @@ ads_body_key(int protocol, int type, uint64_t set_hash)
 	return hash_bytes(k, sizeof k);
 }
 
+/* A new entry of `written` bytes of the cache's own (the slices' other
+ * bytes are the snapshot's), the cache cleared first when it is full;
+ * NULL when the body is too big to keep. Called with c->mu held. */
+static struct ads_body *
+cache_slot_locked(struct ads_body_cache *c, size_t written)
+{
+	if (written > ADS_BODY_CACHE_MAX_BYTES)
+		return NULL;
+	if (c->n == ADS_BODY_CACHE_MAX_ENTRIES ||
+	    c->bytes + written > ADS_BODY_CACHE_MAX_BYTES)
+		clear_locked(c); /* rare: many distinct sets since the publish */
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+	}
+	c->bytes += written;
+	return &c->v[c->n++];
+}
+
+/* A body not found in the cache: encoded into one slice and kept.
+ * Called with c->mu held. */
+static grpc_slice
+encode_one_locked(struct ads_body_cache *c, uint64_t key, size_t len,
+    ads_body_encoder encode, const void *response)
+{
+	grpc_slice s = grpc_slice_malloc(len);
+	struct ads_body *e;
+
+	c->misses++;
+	encode(response, GRPC_SLICE_START_PTR(s));
+	if ((e = cache_slot_locked(c, len)) != NULL)
+		*e = (struct ads_body){ key, grpc_slice_ref(s), NULL, 0, len };
+	return s;
+}
+
 grpc_slice
 ads_body_get(struct ads_body_cache *c, uint64_t key, size_t len,
     ads_body_encoder encode, const void *response)
@@ -88,21 +123,7 @@ ads_body_get(struct ads_body_cache *c, uint64_t key, size_t len,
 			return s;
 		}
 	}
-	c->misses++;
-	s = grpc_slice_malloc(len);
-	encode(response, GRPC_SLICE_START_PTR(s));
-	if (len <= ADS_BODY_CACHE_MAX_BYTES) {
-		if (c->n == ADS_BODY_CACHE_MAX_ENTRIES ||
-		    c->bytes + len > ADS_BODY_CACHE_MAX_BYTES)
-			clear_locked(c); /* rare: many distinct sets since the publish */
-		if (c->n == c->cap) {
-			c->cap = c->cap ? c->cap * 2 : 16;
-			c->v = xrealloc(c->v, c->cap * sizeof *c->v);
-		}
-		c->v[c->n++] = (struct ads_body){ key, grpc_slice_ref(s),
-		    NULL, 0, len };
-		c->bytes += len;
-	}
+	s = encode_one_locked(c, key, len, encode, response);
 	pthread_mutex_unlock(&c->mu);
 	return s;
 }
@@ -206,24 +227,14 @@ static void
 cache_put_locked(struct ads_body_cache *c, uint64_t key, size_t len,
     size_t written, const grpc_slice *v, size_t n)
 {
-	struct ads_body *e;
+	struct ads_body *e = cache_slot_locked(c, written);
 
-	/* Pieces are the snapshot's: only the written bytes count. */
-	if (written > ADS_BODY_CACHE_MAX_BYTES)
+	if (e == NULL)
 		return;
-	if (c->n == ADS_BODY_CACHE_MAX_ENTRIES ||
-	    c->bytes + written > ADS_BODY_CACHE_MAX_BYTES)
-		clear_locked(c);
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 16;
-		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
-	}
-	e = &c->v[c->n++];
 	*e = (struct ads_body){ key, grpc_empty_slice(), NULL, n, len };
 	e->slices = xreallocarray(NULL, n, sizeof *e->slices);
 	for (size_t i = 0; i < n; i++)
 		e->slices[i] = grpc_slice_ref(v[i]);
-	c->bytes += written;
 }
 
 void
@@ -254,9 +265,9 @@ ads_body_get_slices(struct ads_body_cache *c, uint64_t key, size_t len,
 		return;
 	}
 	if ((sh = shared(response)) == 0) {
-		pthread_mutex_unlock(&c->mu);
 		v = xmalloc(sizeof *v);
-		v[0] = ads_body_get(c, key, len, encode, response);
+		v[0] = encode_one_locked(c, key, len, encode, response);
+		pthread_mutex_unlock(&c->mu);
 		*out = v;
 		*nout = 1;
 		return;
