@@ -59,22 +59,30 @@ xds_blob_piece(const struct xds_blob *b, size_t i)
 	return b->pieces->v[i];
 }
 
+/* The pieces' bytes one after the other at out; returns their end. */
+static uint8_t *
+pieces_copy(const struct xds_pieces *p, uint8_t *out)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		memcpy(out, p->v[i].bytes, p->v[i].len);
+		out += p->v[i].len;
+	}
+	return out;
+}
+
 const uint8_t *
 xds_blob_flat(const struct xds_blob *b)
 {
 	struct xds_pieces *p = b->pieces;
-	uint8_t *flat, *w, *none = NULL;
+	uint8_t *flat, *none = NULL;
 
 	if (p == NULL)
 		return b->bytes;
 	if ((flat = atomic_load_explicit(&p->flat, memory_order_acquire)) != NULL)
 		return flat;
 	/* Two readers may both copy: the second frees its copy. */
-	w = flat = xmalloc(b->len ? b->len : 1);
-	for (size_t i = 0; i < p->n; i++) {
-		memcpy(w, p->v[i].bytes, p->v[i].len);
-		w += p->v[i].len;
-	}
+	flat = xmalloc(b->len ? b->len : 1);
+	pieces_copy(p, flat);
 	if (!atomic_compare_exchange_strong_explicit(&p->flat, &none, flat,
 	    memory_order_acq_rel, memory_order_acquire)) {
 		free(flat);
@@ -99,9 +107,5 @@ xds_resource_copy(const struct xds_resource *r, uint8_t *out)
 			memcpy(out, r->bytes, r->len);
 		return out + r->len;
 	}
-	for (size_t i = 0; i < b->pieces->n; i++) {
-		memcpy(out, b->pieces->v[i].bytes, b->pieces->v[i].len);
-		out += b->pieces->v[i].len;
-	}
-	return out;
+	return pieces_copy(b->pieces, out);
 }

@@ -93,7 +93,6 @@ memo_http_layout_free(struct http_layout *l)
 		xds_blob_unref(l->chunks[i].blob);
 	free(l->chunks);
 	free(l->keys);
-	free(l->ends);
 	free(l->vers);
 	memset(l, 0, sizeof *l);
 }
@@ -263,7 +262,6 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 	l->chunks = chunks;
 	l->nchunks = nchunks;
 	l->n = n;
-	l->head = len;
 	l->kept = kept;
 	l->chunks_written = made;
 	l->written = n - kept;
