@@ -977,7 +977,7 @@ static void
 resource_set_finish(struct snapshot_builder *b, enum xds_type type)
 {
 	struct xds_resource_set *set = &b->snap->types[type];
-	uint64_t sum = b->sum[type];
+	uint64_t sum;
 
 	builder_flush(b, type);
 	/* Names that ascended as they were added are sorted and unique,
@@ -994,6 +994,7 @@ resource_set_finish(struct snapshot_builder *b, enum xds_type type)
 			sum += r->entry;
 	} else {
 		sum = b->sum[type];
+		set->as_put = true;
 	}
 	set->version = xds_entries_version(sum, set->n);
 	hash_hex(set->version, set->version_hex);

@@ -73,6 +73,9 @@ struct xds_resource_set {
 	size_t n;
 	uint64_t version; /* xds_entries_version of the items */
 	char version_hex[17];
+	/* Every item is where the builder put it (the index its add
+	 * returned): the set was not sorted at finish. */
+	bool as_put;
 };
 
 /* Item i < set->n: a search over the chunks' starts. */

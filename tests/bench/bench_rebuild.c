@@ -251,6 +251,10 @@ main(int argc, char **argv)
 				printf("INFO\t%s: of those in order, %zu in %zu "
 				    "runs taken as blocks\n", prefix, ts.in_runs,
 				    ts.runs);
+				printf("INFO\t%s: snapshot items in chunks taken "
+				    "from the last %zu (%zu chunks)\n", prefix,
+				    r.snapshot->nshared,
+				    r.snapshot->nshared_chunks);
 			}
 		} else
 			diff_change_plan(change);
