@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "diff/diff_internal.h"
 #include "util/xalloc.h"
 #include "xds/snapshot.h"
 
@@ -42,7 +43,10 @@ struct universe {
 	struct xds_blob *blob[UNIVERSE];
 	unsigned gen[UNIVERSE];
 	bool in[UNIVERSE]; /* in the current set */
+	bool was_in[UNIVERSE]; /* in the last snapshot's */
+	bool replaced[UNIVERSE]; /* other bytes since the last snapshot */
 	size_t at[UNIVERSE]; /* where the last snapshot has it */
+	size_t by_at[UNIVERSE]; /* the name at each place */
 	bool fresh[UNIVERSE]; /* new blob since the last snapshot */
 };
 
@@ -59,6 +63,15 @@ make_blob(struct universe *u, size_t i)
 	memcpy(b->bytes, bytes, len);
 	xds_blob_seal(b, len);
 	return b;
+}
+
+static void
+count_pair(void *ctx, const struct xds_resource *from,
+    const struct xds_resource *to)
+{
+	(void)from;
+	(void)to;
+	(*(size_t *)ctx)++;
 }
 
 static void *
@@ -111,6 +124,7 @@ check_set(const struct snapshot *s, enum xds_type type, struct universe *u,
 			assert_int_equal(r->nuses, 0);
 		}
 		snapshot_builder_add_blob(fb, type, u->blob[i], named_only);
+		u->by_at[n] = i;
 		u->at[i] = n++;
 	}
 	assert_null(xds_set_iter_next(&it));
@@ -174,7 +188,7 @@ test_random_patches(void **state)
 	struct universe *u = xcalloc(1, sizeof *u);
 	struct snapshot *live[LIVE] = { NULL };
 	struct xds_keep *keep = xds_keep_new();
-	size_t nlive = 0, lent = 0, shared = 0;
+	size_t nlive = 0, lent = 0, shared = 0, prev_use_at = SIZE_MAX;
 	struct snapshot *prev = NULL;
 
 	(void)state;
@@ -194,12 +208,26 @@ test_random_patches(void **state)
 		for (size_t c = 0; c < changes; c++) {
 			size_t i = rnd(UNIVERSE);
 
+			/* Often at a chunk's first or last item, or next to
+			 * one: where sharing a chunk or not is decided. */
+			if (prev != NULL && rnd(2) == 0) {
+				const struct xds_resource_set *ps =
+				    &prev->types[rnd(2) ? XDS_CLUSTER : XDS_LISTENER];
+				size_t k = rnd(ps->nchunks), p = ps->start[k];
+
+				p += rnd(2) ? 0 : ps->chunks[k]->n - 1;
+				p += rnd(3) - 1;
+				if (p < ps->n)
+					i = u->by_at[p];
+			}
+
 			if (rnd(3) == 0) {
 				u->in[i] = !u->in[i]; /* added or removed */
 				u->fresh[i] = true;
 				continue;
 			}
 			/* New bytes: the memo lets the old blob go. */
+			u->replaced[i] = true;
 			xds_keep_retire(keep, u->blob[i]);
 			u->gen[i]++;
 			u->blob[i] = make_blob(u, i);
@@ -227,8 +255,39 @@ test_random_patches(void **state)
 		check_set(s, XDS_LISTENER, u, true, use_at, uses, 3);
 		lent += s->nlent;
 		shared += s->nshared;
-		for (size_t i = 0; i < UNIVERSE; i++)
+		/* The last snapshot is as it was: the uses given to one of
+		 * its items, none to the others (a chunk written for this
+		 * one was a copy). */
+		if (prev != NULL) {
+			struct xds_set_iter it;
+			const struct xds_resource *r;
+
+			xds_set_iter_init(&it, &prev->types[XDS_LISTENER], 0);
+			while ((r = xds_set_iter_next(&it)) != NULL)
+				assert_int_equal(r->nuses, prev_use_at != SIZE_MAX &&
+				    strcmp(r->name, u->names[prev_use_at]) == 0 ?
+				    3 : 0);
+		}
+		prev_use_at = use_at;
+		/* The walk over both sets (chunks held by both skipped)
+		 * finds exactly the names that came, went or changed. */
+		if (prev != NULL) {
+			size_t want = 0, got = 0;
+
+			for (size_t i = 0; i < UNIVERSE; i++)
+				want += u->was_in[i] != u->in[i] ||
+				    (u->in[i] && u->replaced[i]);
+			for (int t = XDS_CLUSTER; t <= XDS_LISTENER;
+			    t += XDS_LISTENER - XDS_CLUSTER)
+				diff_walk_pairs(&prev->types[t], &s->types[t],
+				    count_pair, &got);
+			assert_int_equal(got, 2 * want);
+		}
+		for (size_t i = 0; i < UNIVERSE; i++) {
 			u->fresh[i] = false;
+			u->replaced[i] = false;
+			u->was_in[i] = u->in[i];
+		}
 		/* Older snapshots die in any order, some on another
 		 * thread. */
 		if (nlive == LIVE) {
