@@ -239,6 +239,9 @@ main(int argc, char **argv)
 			printf("INFO\t%s: statuses %s, chunks made %zu of %zu\n",
 			    prefix, ds.statuses_patched ? "patched" : "merged",
 			    ds.status_chunks_made, ds.status_chunks);
+			printf("INFO\t%s: snapshot items in chunks taken from "
+			    "the last %zu (%zu chunks)\n", prefix,
+			    r.snapshot->nshared, r.snapshot->nshared_chunks);
 			{
 				struct translate_cache_stats ts =
 				    pipeline_translate_stats(p);
@@ -251,10 +254,6 @@ main(int argc, char **argv)
 				printf("INFO\t%s: of those in order, %zu in %zu "
 				    "runs taken as blocks\n", prefix, ts.in_runs,
 				    ts.runs);
-				printf("INFO\t%s: snapshot items in chunks taken "
-				    "from the last %zu (%zu chunks)\n", prefix,
-				    r.snapshot->nshared,
-				    r.snapshot->nshared_chunks);
 			}
 		} else
 			diff_change_plan(change);
