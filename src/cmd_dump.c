@@ -67,18 +67,18 @@ dump_pb(const struct snapshot *snap, int only, bool show_secrets)
 		for (size_t i = 0; i < set->n; i++) {
 			size_t rlen = 0;
 			uint8_t *redacted = dump_types[t].type == XDS_SECRET &&
-			    !show_secrets ? translate_secret_redact(xds_resource_bytes(&set->items[i]),
-			    set->items[i].len, &rlen) : NULL;
+			    !show_secrets ? translate_secret_redact(xds_resource_bytes(xds_set_at(set, i)),
+			    xds_set_at(set, i)->len, &rlen) : NULL;
 
 			strbuf_reset(&sb);
 			if (redacted != NULL)
 				base64_encode(redacted, rlen, &sb);
 			else
-				base64_encode(xds_resource_bytes(&set->items[i]),
-				    set->items[i].len, &sb);
+				base64_encode(xds_resource_bytes(xds_set_at(set, i)),
+				    xds_set_at(set, i)->len, &sb);
 			free(redacted);
 			printf("%s\t%s\t%s\n", xds_type_url(dump_types[t].type),
-			    set->items[i].name, sb.buf ? sb.buf : "");
+			    xds_set_at(set, i)->name, sb.buf ? sb.buf : "");
 		}
 	}
 	strbuf_free(&sb);
@@ -103,11 +103,11 @@ dump_json(const struct snapshot *snap, int only, bool show_secrets)
 		}
 		for (size_t i = 0; i < set->n; i++) {
 			json_t *j = xds_bytes_to_json_opts(xds_type_url(type),
-			    xds_resource_bytes(&set->items[i]), set->items[i].len, &jo);
+			    xds_resource_bytes(xds_set_at(set, i)), xds_set_at(set, i)->len, &jo);
 
 			if (j == NULL) {
 				log_error("cannot render %s %s: %s", xds_type_short(type),
-				    set->items[i].name, xds_json_error());
+				    xds_set_at(set, i)->name, xds_json_error());
 				continue;
 			}
 			json_array_append_new(arr, j);

@@ -172,7 +172,7 @@ handle_xds_pb(const struct admin_state *st, const struct admin_request *req,
 	snap = request_snapshot(st, req);
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		for (size_t i = 0; i < snap->types[t].n; i++) {
-			const struct xds_resource *r = &snap->types[t].items[i];
+			const struct xds_resource *r = xds_set_at(&snap->types[t], i);
 			size_t rlen = 0;
 			uint8_t *redacted = t == XDS_SECRET ?
 			    translate_secret_redact(xds_resource_bytes(r), r->len, &rlen) : NULL;

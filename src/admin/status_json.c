@@ -100,7 +100,7 @@ admin_xds_json(const struct snapshot *snap, int type, const char **err)
 			continue;
 		}
 		for (size_t j = 0; j < set->n; j++) {
-			const struct xds_resource *r = &set->items[j];
+			const struct xds_resource *r = xds_set_at(set, j);
 			/* Secrets are redacted: the default options. */
 			json_t *body = xds_bytes_to_json(xds_type_url(t),
 			    xds_resource_bytes(r), r->len);

@@ -78,15 +78,29 @@ struct cand {
 };
 
 /* A sorted source of names: an array of structs whose first member is
- * the name pointer. */
+ * the name pointer, or a resource set (set not NULL). */
 struct cursor {
 	const char *base;
 	size_t n, i, stride;
+	const struct xds_resource_set *set;
+	struct xds_set_iter it;
 };
 
-static const char *
-cursor_name(const struct cursor *c)
+static void
+cursor_set(struct cursor *c, const struct xds_resource_set *set)
 {
+	*c = (struct cursor){ .set = set };
+	if (set != NULL)
+		xds_set_iter_init(&c->it, set, 0);
+}
+
+static const char *
+cursor_name(struct cursor *c)
+{
+	const struct xds_resource *r;
+
+	if (c->set != NULL)
+		return (r = xds_set_iter_peek(&c->it)) != NULL ? r->name : NULL;
 	return c->i < c->n ? *(const char *const *)(const void *)(c->base + c->i * c->stride) :
 	    NULL;
 }
@@ -94,6 +108,8 @@ cursor_name(const struct cursor *c)
 static const void *
 cursor_take(struct cursor *c)
 {
+	if (c->set != NULL)
+		return xds_set_iter_next(&c->it);
 	return c->base + c->i++ * c->stride;
 }
 
@@ -154,10 +170,8 @@ plan(const struct delta_type_state *ts, enum xds_type t,
 {
 	const struct xds_resource_set *bset = ts->base ? &ts->base->types[t] : NULL;
 	struct cursor cur[5] = {
-		{ sset ? (const char *)sset->items : NULL, sset ? sset->n : 0, 0,
-		  sizeof(struct xds_resource) },
-		{ bset ? (const char *)bset->items : NULL, bset ? bset->n : 0, 0,
-		  sizeof(struct xds_resource) },
+		{ NULL, 0, 0, 0, NULL, { 0 } },
+		{ NULL, 0, 0, 0, NULL, { 0 } },
 		{ (const char *)ts->overlay, ts->noverlay, 0, sizeof(struct delta_entry) },
 		{ ts->names ? (const char *)ts->names->v : NULL,
 		  ads_names_count(ts->names), 0, sizeof(char *) },
@@ -166,6 +180,9 @@ plan(const struct delta_type_state *ts, enum xds_type t,
 	size_t cap = 0, n = 0;
 	struct cand *c;
 
+	cursor_set(&cur[0], sset);
+	cursor_set(&cur[1], bset);
+	cap = (sset ? sset->n : 0) + (bset ? bset->n : 0);
 	for (int k = 0; k < 5; k++)
 		cap += cur[k].n;
 	c = xcalloc(cap ? cap : 1, sizeof *c);
@@ -234,21 +251,37 @@ static void
 set_diff_make(struct set_diff *d, const struct xds_resource_set *from,
     const struct xds_resource_set *to)
 {
-	size_t i = 0, j = 0, cap = 0;
+	size_t i = 0, j = 0, cap = 0, same;
+	struct xds_set_iter fi, ti;
+	const struct xds_resource *x, *y;
 
 	d->n = 0;
-	while (i < from->n || j < to->n) {
+	xds_set_iter_init(&fi, from, 0);
+	xds_set_iter_init(&ti, to, 0);
+	for (;;) {
 		int c;
 
-		if (i == from->n)
+		/* A chunk both sets hold at the same place: nothing in it
+		 * differs. */
+		while ((same = xds_set_iter_same_chunk(&fi, &ti)) > 0) {
+			i += same;
+			j += same;
+		}
+		x = xds_set_iter_peek(&fi);
+		y = xds_set_iter_peek(&ti);
+		if (x == NULL && y == NULL)
+			break;
+		if (x == NULL)
 			c = 1;
-		else if (j == to->n)
+		else if (y == NULL)
 			c = -1;
-		else if (from->items[i].name == to->items[j].name)
+		else if (x->name == y->name)
 			c = 0;
 		else
-			c = strcmp(from->items[i].name, to->items[j].name);
-		if (c == 0 && same_item(&from->items[i], &to->items[j])) {
+			c = strcmp(x->name, y->name);
+		if (c == 0 && same_item(x, y)) {
+			xds_set_iter_next(&fi);
+			xds_set_iter_next(&ti);
 			i++;
 			j++;
 			continue;
@@ -256,10 +289,14 @@ set_diff_make(struct set_diff *d, const struct xds_resource_set *from,
 		ARRAY_PUSH(d->v, d->n, cap, ((struct diff_pair){
 			.b = c <= 0 ? (uint32_t)i : DIFF_ABSENT,
 			.s = c >= 0 ? (uint32_t)j : DIFF_ABSENT }));
-		if (c <= 0)
+		if (c <= 0) {
+			xds_set_iter_next(&fi);
 			i++;
-		if (c >= 0)
+		}
+		if (c >= 0) {
+			xds_set_iter_next(&ti);
 			j++;
+		}
 	}
 }
 
@@ -297,23 +334,10 @@ set_diff_get(int t, const struct xds_resource_set *from,
 	return n;
 }
 
-static int
-item_name_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct xds_resource *)elem)->name);
-}
-
 static const struct xds_resource *
 set_find(const struct xds_resource_set *set, const char *name)
 {
-	size_t i;
-
-	if (set == NULL)
-		return NULL;
-	i = sorted_search(name, set->items, set->n, sizeof set->items[0],
-	    item_name_cmp);
-	return i < set->n && strcmp(set->items[i].name, name) == 0 ?
-	    &set->items[i] : NULL;
+	return xds_set_find(set, name);
 }
 
 /* plan() for a stream in sync with its base (nothing left to send, no
@@ -336,7 +360,7 @@ plan_changed(const struct delta_type_state *ts, enum xds_type t,
 	for (;;) {
 		const struct diff_pair *dp = i < nd ? &dv[i] : NULL;
 		const char *dn = dp == NULL ? NULL : dp->s != DIFF_ABSENT ?
-		    sset->items[dp->s].name : bset->items[dp->b].name;
+		    xds_set_at(sset, dp->s)->name : xds_set_at(bset, dp->b)->name;
 		const char *on = o < ts->noverlay ? ts->overlay[o].name : NULL;
 		const char *pn = q < ts->npending ? ts->pending[q] : NULL;
 		const char *min = dn;
@@ -351,8 +375,8 @@ plan_changed(const struct delta_type_state *ts, enum xds_type t,
 		if (min == NULL)
 			break;
 		if (dn != NULL && strcmp(dn, min) == 0) {
-			s = dp->s != DIFF_ABSENT ? &sset->items[dp->s] : NULL;
-			b = dp->b != DIFF_ABSENT ? &bset->items[dp->b] : NULL;
+			s = dp->s != DIFF_ABSENT ? xds_set_at(sset, dp->s) : NULL;
+			b = dp->b != DIFF_ABSENT ? xds_set_at(bset, dp->b) : NULL;
 			i++;
 		} else {
 			s = set_find(sset, min);

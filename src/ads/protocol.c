@@ -89,8 +89,10 @@ ads_hash_selection(const struct xds_resource_set *set,
     const struct xds_resource *const *items, size_t n)
 {
 	bool whole = n == set->n;
+	struct xds_set_iter it;
 
+	xds_set_iter_init(&it, set, 0);
 	for (size_t i = 0; whole && i < n; i++)
-		whole = items[i] == &set->items[i];
+		whole = items[i] == xds_set_iter_next(&it);
 	return whole ? set->version : ads_hash_items(items, n);
 }

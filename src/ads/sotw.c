@@ -299,45 +299,44 @@ selects(const struct sotw_type_state *ts, const struct xds_resource *r)
 	return sotw_is_named(ts, r->name);
 }
 
-/* The items of set that the names l name, in order: both lists are sorted
- * by strcmp, merge them. */
+/* The items of set that the names l name, in order, with their indices
+ * in set: both lists are sorted by strcmp, merge them. */
 static size_t
 merge_named(const struct ads_names *l, const struct xds_resource_set *set,
-    const struct xds_resource **items)
+    const struct xds_resource **items, uint32_t *idx)
 {
 	size_t i = 0, j = 0, n = 0, nnames = ads_names_count(l);
+	struct xds_set_iter it;
+	const struct xds_resource *r;
 
 	if (nnames * 16 < set->n) {
 		/* A few names in a big set (a proxyless client's listener):
 		 * look each up rather than walk the set. */
 		for (i = 0; i < nnames; i++) {
-			size_t lo = 0, hi = set->n;
+			size_t at = xds_set_lower_bound(set, l->v[i]);
 
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				int c = strcmp(set->items[mid].name, l->v[i]);
-
-				if (c == 0) {
-					items[n++] = &set->items[mid];
-					break;
-				}
-				if (c < 0)
-					lo = mid + 1;
-				else
-					hi = mid;
+			if (at < set->n &&
+			    strcmp((r = xds_set_at(set, at))->name, l->v[i]) == 0) {
+				idx[n] = (uint32_t)at;
+				items[n++] = r;
 			}
 		}
 		return n;
 	}
-	while (i < nnames && j < set->n) {
-		int c = strcmp(l->v[i], set->items[j].name);
+	xds_set_iter_init(&it, set, 0);
+	while (i < nnames && (r = xds_set_iter_peek(&it)) != NULL) {
+		int c = strcmp(l->v[i], r->name);
 
-		if (c == 0)
-			items[n++] = &set->items[j];
+		if (c == 0) {
+			idx[n] = (uint32_t)j;
+			items[n++] = r;
+		}
 		if (c <= 0)
 			i++;
-		if (c >= 0)
+		if (c >= 0) {
+			xds_set_iter_next(&it);
 			j++;
+		}
 	}
 	return n;
 }
@@ -359,12 +358,13 @@ select_named(struct ads_names *l, const struct xds_resource_set *set,
 	    l->sel_set_n == set->n) {
 		n = l->sel_n;
 		for (size_t i = 0; i < n; i++)
-			items[i] = &set->items[l->sel_idx[i]];
+			items[i] = xds_set_at(set, l->sel_idx[i]);
 	} else {
-		n = merge_named(l, set, items);
-		l->sel_idx = xreallocarray(l->sel_idx, n ? n : 1, sizeof *l->sel_idx);
-		for (size_t i = 0; i < n; i++)
-			l->sel_idx[i] = (uint32_t)(items[i] - set->items);
+		size_t room = ads_names_count(l);
+
+		l->sel_idx = xreallocarray(l->sel_idx, room ? room : 1,
+		    sizeof *l->sel_idx);
+		n = merge_named(l, set, items, l->sel_idx);
 		l->sel_valid = true;
 		l->sel_version = set->version;
 		l->sel_set_n = set->n;
@@ -383,12 +383,16 @@ select_resources(const struct sotw_type_state *ts,
     const struct xds_resource_set *set, const struct xds_resource **items)
 {
 	size_t n = 0;
+	struct xds_set_iter it;
+	const struct xds_resource *r;
 
 	if (!ts->wildcard)
 		return select_named(ts->names, set, items);
-	for (size_t i = 0; i < set->n; i++)
-		if (selects(ts, &set->items[i]))
-			items[n++] = &set->items[i];
+
+	xds_set_iter_init(&it, set, 0);
+	while ((r = xds_set_iter_next(&it)) != NULL)
+		if (selects(ts, r))
+			items[n++] = r;
 	return n;
 }
 

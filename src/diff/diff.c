@@ -104,26 +104,38 @@ void
 diff_walk_pairs(const struct xds_resource_set *a, const struct xds_resource_set *b,
     diff_pair_fn fn, void *ctx)
 {
-	size_t i = 0, j = 0;
+	struct xds_set_iter ia, ib;
+	const struct xds_resource *x, *y;
 
-	while (i < a->n || j < b->n) {
+	xds_set_iter_init(&ia, a, 0);
+	xds_set_iter_init(&ib, b, 0);
+	for (;;) {
+		int c;
+
+		/* A chunk both sets hold at the same place: nothing in it
+		 * differs. */
+		while (xds_set_iter_same_chunk(&ia, &ib) > 0)
+			;
+		x = xds_set_iter_peek(&ia);
+		y = xds_set_iter_peek(&ib);
+		if (x == NULL && y == NULL)
+			break;
 		/* A resource both snapshots share has one name string (its
 		 * blob's): equal without reading it. */
-		int c = i >= a->n ? 1 : j >= b->n ? -1 :
-		    a->items[i].name == b->items[j].name ? 0 :
-		    strcmp(a->items[i].name, b->items[j].name);
-
+		c = x == NULL ? 1 : y == NULL ? -1 :
+		    x->name == y->name ? 0 : strcmp(x->name, y->name);
 		if (c < 0) {
-			fn(ctx, &a->items[i++], NULL);
+			fn(ctx, x, NULL);
+			xds_set_iter_next(&ia);
 		} else if (c > 0) {
-			fn(ctx, NULL, &b->items[j++]);
+			fn(ctx, NULL, y);
+			xds_set_iter_next(&ib);
 		} else {
-			if ((a->items[i].version != b->items[j].version ||
-			    a->items[i].len != b->items[j].len) &&
-			    !same_bytes_pieced(&a->items[i], &b->items[j]))
-				fn(ctx, &a->items[i], &b->items[j]);
-			i++;
-			j++;
+			if ((x->version != y->version || x->len != y->len) &&
+			    !same_bytes_pieced(x, y))
+				fn(ctx, x, y);
+			xds_set_iter_next(&ia);
+			xds_set_iter_next(&ib);
 		}
 	}
 }

@@ -211,6 +211,8 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 	struct translate_cache *c = t->cache;
 	const struct xds_resource_set *ps;
 	struct seq *q, *nq;
+	struct xds_set_iter it;
+	const struct xds_resource *r;
 	size_t pos, taken = 0;
 	bool vhost = k != MEMO_CLUSTER && k != MEMO_ENDPOINTS, flag = false;
 
@@ -234,11 +236,16 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 			lim = q->n - pos;
 		if (emit && at == SEQ_NOWHERE)
 			break;
+		if (emit && !ps->as_put)
+			xds_set_iter_init(&it, ps, at);
 		/* The same objects at the cursor, their items side by side
 		 * in the last snapshot: what memo_emit would find for each at
 		 * offset 0 of its window and copy from prev_item's first
-		 * guess. Only addresses are compared (a blob's bytes follow
-		 * its header: not read). */
+		 * guess. The places the entries recorded are the items'
+		 * when that set was not sorted at finish (as_put: nothing of
+		 * the last snapshot is read); otherwise the items' addresses
+		 * are compared (a blob's bytes follow its header: not
+		 * read). */
 		for (m = 0; m < lim; m++) {
 			const struct seq_entry *e = &q->v[pos + m];
 			const char *p = (const char *)first + (taken + m) * stride;
@@ -251,8 +258,13 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 				break;
 			if (e->id != memo_id(k, obj) || e->blob == NULL)
 				break;
-			if (emit && (e->at != at + m || at + m >= ps->n ||
-			    ps->items[at + m].bytes != e->blob->bytes))
+			if (emit && (e->at != at + m || at + m >= ps->n))
+				break;
+			/* A set sorted at finish may have moved items from
+			 * where they were put: compare. */
+			if (emit && !ps->as_put &&
+			    ((r = xds_set_iter_next(&it)) == NULL ||
+			    r->bytes != e->blob->bytes))
 				break;
 		}
 		if (m == 0)

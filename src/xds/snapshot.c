@@ -1,6 +1,5 @@
 #include "xds/snapshot.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,15 +53,25 @@ struct pending_uses {
 	const struct xds_blob *shared; /* snapshot_builder_share_uses */
 };
 
+/* The most items a chunk holds; where a chunk of items added one at a
+ * time ends (room left for a later patch to insert into it); and the size
+ * under which a chunk written by a patch takes the next chunk in rather
+ * than leaving a small one behind. Boundaries move only where a patch
+ * writes, so the chunks around a change stay the last snapshot's. */
+#define CHUNK_CAP 512
+#define CHUNK_FILL 384
+#define CHUNK_MIN 128
+
 struct snapshot_builder {
 	struct snapshot *snap;
-	size_t cap[XDS_TYPE_COUNT];
+	size_t capchunks[XDS_TYPE_COUNT];
 	const struct snapshot *prev;
 	struct pending_uses *uses;
 	size_t nuses, capuses;
 	uint64_t *use_hashes;
 	size_t nuse_hashes, capuse_hashes;
 	ptrdiff_t shift[XDS_TYPE_COUNT]; /* of the last item copied */
+	size_t hint[XDS_TYPE_COUNT]; /* the previous set's chunk read last */
 	/* Per type, kept as items are added: whether their names ascend so
 	 * far (then finish neither sorts nor checks), the sum of their
 	 * entries, and where the last one was in the previous snapshot
@@ -70,7 +79,278 @@ struct snapshot_builder {
 	bool unordered[XDS_TYPE_COUNT];
 	uint64_t sum[XDS_TYPE_COUNT];
 	size_t last_from[XDS_TYPE_COUNT];
+	/* Per type, the run of the previous set lent and not yet placed
+	 * (pend_n items from pend_at): consecutive runs join, so that the
+	 * chunks they cover whole are taken by reference (builder_flush). */
+	size_t pend_at[XDS_TYPE_COUNT], pend_n[XDS_TYPE_COUNT];
+	bool pend_named_only[XDS_TYPE_COUNT];
 };
+
+static struct xds_chunk *
+chunk_new(const void *maker)
+{
+	struct xds_chunk *c = xmalloc(sizeof *c + CHUNK_CAP * sizeof c->v[0]);
+
+	atomic_init(&c->refs, 1);
+	c->n = 0;
+	c->cap = CHUNK_CAP;
+	c->own = 0;
+	c->named_only = 0;
+	c->maker = maker;
+	c->sum = 0;
+	return c;
+}
+
+static void
+chunk_unref(struct xds_chunk *c)
+{
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+		free(c);
+}
+
+/* The chunk holding item i of set (n > 0). */
+static size_t
+chunk_of(const struct xds_resource_set *set, size_t i)
+{
+	size_t lo = 0, hi = set->nchunks;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (set->start[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The same, trying *hint and the chunk after it first (reads that move
+ * forward through a set). */
+static size_t
+chunk_of_hint(const struct xds_resource_set *set, size_t i, size_t *hint)
+{
+	size_t k = *hint;
+
+	for (int d = 0; d < 2; d++, k++)
+		if (k < set->nchunks && set->start[k] <= i &&
+		    i - set->start[k] < set->chunks[k]->n)
+			return *hint = k;
+	return *hint = chunk_of(set, i);
+}
+
+const struct xds_resource *
+xds_set_at(const struct xds_resource_set *set, size_t i)
+{
+	size_t k = set->nchunks == 1 ? 0 : chunk_of(set, i);
+
+	return &set->chunks[k]->v[i - set->start[k]];
+}
+
+void
+xds_set_iter_init(struct xds_set_iter *it, const struct xds_resource_set *set,
+    size_t from)
+{
+	it->set = set;
+	it->chunk = 0;
+	it->off = 0;
+	if (from > 0 && from < set->n) {
+		it->chunk = chunk_of(set, from);
+		it->off = from - set->start[it->chunk];
+	} else if (from > 0) {
+		it->chunk = set->nchunks;
+	}
+}
+
+/* A name (key) against a resource (elem), for sorted_search. */
+static int
+name_resource_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct xds_resource *)elem)->name);
+}
+
+/* The first index of a[0..n) whose name is not below name. */
+static size_t
+lower_bound(const struct xds_resource *a, size_t n, const char *name)
+{
+	return sorted_search(name, a, n, sizeof a[0], name_resource_cmp);
+}
+
+size_t
+xds_set_lower_bound(const struct xds_resource_set *set, const char *name)
+{
+	size_t lo = 0, hi = set->nchunks, k;
+
+	/* The first chunk whose first name is above name: the one before
+	 * it holds where name goes. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(set->chunks[mid]->v[0].name, name) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	k = lo - 1;
+	return set->start[k] + lower_bound(set->chunks[k]->v,
+	    set->chunks[k]->n, name);
+}
+
+const struct xds_resource *
+xds_set_find(const struct xds_resource_set *set, const char *name)
+{
+	size_t i;
+	const struct xds_resource *r;
+
+	if (set == NULL || set->n == 0)
+		return NULL;
+	i = xds_set_lower_bound(set, name);
+	if (i >= set->n)
+		return NULL;
+	r = xds_set_at(set, i);
+	return strcmp(r->name, name) == 0 ? r : NULL;
+}
+
+/* How many items of type's set are in its chunks (the others are the
+ * pending run). */
+static size_t
+set_placed(const struct xds_resource_set *set)
+{
+	return set->nchunks == 0 ? 0 :
+	    set->start[set->nchunks - 1] + set->chunks[set->nchunks - 1]->n;
+}
+
+static void
+set_push_chunk(struct snapshot_builder *b, enum xds_type type,
+    struct xds_chunk *c)
+{
+	struct xds_resource_set *set = &b->snap->types[type];
+	size_t placed = set_placed(set);
+
+	if (set->nchunks == b->capchunks[type]) {
+		b->capchunks[type] = b->capchunks[type] ?
+		    b->capchunks[type] * 2 : 8;
+		set->chunks = xreallocarray(set->chunks, b->capchunks[type],
+		    sizeof set->chunks[0]);
+		set->start = xreallocarray(set->start, b->capchunks[type],
+		    sizeof set->start[0]);
+	}
+	set->start[set->nchunks] = placed;
+	set->chunks[set->nchunks++] = c;
+}
+
+/* Room for one more item at the end of type's placed items: in the last
+ * chunk when the builder writes it and it holds fewer than fill. */
+static struct xds_resource *
+builder_slot(struct snapshot_builder *b, enum xds_type type, uint32_t fill)
+{
+	struct xds_resource_set *set = &b->snap->types[type];
+	struct xds_chunk *c = set->nchunks ? set->chunks[set->nchunks - 1] : NULL;
+
+	if (c == NULL || c->maker != b || c->n >= fill) {
+		c = chunk_new(b);
+		set_push_chunk(b, type, c);
+	}
+	return &c->v[c->n++];
+}
+
+/* Places the pending run: each chunk of the previous set it covers whole
+ * (sealed, nothing of its snapshot's own, the run's named_only) is taken
+ * by reference; the items of the others are copied, with their uses
+ * resolved again at finish. A chunk is copied too when the chunk before
+ * it was written and is still small, which it then joins. */
+static void
+builder_flush(struct snapshot_builder *b, enum xds_type type)
+{
+	struct snapshot *s = b->snap;
+	struct xds_resource_set *set = &s->types[type];
+	const struct xds_resource_set *ps;
+	size_t at = b->pend_at[type], n = b->pend_n[type], k;
+	bool named_only = b->pend_named_only[type];
+	uint64_t sum = 0;
+
+	if (n == 0)
+		return;
+	b->pend_n[type] = 0;
+	ps = &b->prev->types[type];
+	k = chunk_of_hint(ps, at, &b->hint[type]);
+	for (; n > 0; k++) {
+		struct xds_chunk *pc = ps->chunks[k], *last;
+		size_t off = at - ps->start[k], m = pc->n - off;
+
+		if (m > n)
+			m = n;
+		last = set->nchunks ? set->chunks[set->nchunks - 1] : NULL;
+		if (off == 0 && m == pc->n && pc->maker == NULL &&
+		    pc->own == 0 && pc->named_only == (named_only ? 1 : 0) &&
+		    !(last != NULL && last->maker == b && last->n < CHUNK_MIN &&
+		    last->n + pc->n <= CHUNK_CAP)) {
+			atomic_fetch_add_explicit(&pc->refs, 1,
+			    memory_order_relaxed);
+			set_push_chunk(b, type, pc);
+			sum += pc->sum;
+			s->nshared_chunks++;
+			s->nshared += m;
+		} else {
+			for (size_t i = off; i < off + m; i++) {
+				struct xds_resource *r =
+				    builder_slot(b, type, CHUNK_CAP);
+
+				*r = pc->v[i];
+				r->uses = NULL;
+				r->nuses = 0;
+				r->named_only = named_only;
+				sum += r->entry;
+			}
+		}
+		at += m;
+		n -= m;
+	}
+	b->hint[type] = k > 0 ? k - 1 : 0;
+	b->sum[type] += sum;
+}
+
+/* Item i of the builder's placed items, to write: a chunk the builder
+ * did not make (taken from the previous snapshot) is copied first. */
+static struct xds_resource *
+builder_item_mut(struct snapshot_builder *b, enum xds_type type, size_t i,
+    struct xds_chunk **chunk)
+{
+	struct snapshot *s = b->snap;
+	struct xds_resource_set *set = &s->types[type];
+	size_t k = chunk_of(set, i);
+	struct xds_chunk *c = set->chunks[k];
+
+	if (c->maker != b) {
+		struct xds_chunk *copy = chunk_new(b);
+
+		memcpy(copy->v, c->v, c->n * sizeof c->v[0]);
+		copy->n = c->n;
+		set->chunks[k] = copy;
+		s->nshared_chunks--;
+		s->nshared -= c->n;
+		chunk_unref(c);
+		c = copy;
+	}
+	*chunk = c;
+	return &c->v[i - set->start[k]];
+}
+
+/* Item n - back of type's set, all placed (back 1 or 2, n >= back). */
+static const struct xds_resource *
+builder_back(const struct snapshot_builder *b, enum xds_type type,
+    size_t back)
+{
+	const struct xds_resource_set *set = &b->snap->types[type];
+	const struct xds_chunk *c = set->chunks[set->nchunks - 1];
+
+	if (c->n >= back)
+		return &c->v[c->n - back];
+	c = set->chunks[set->nchunks - 2];
+	return &c->v[c->n - (back - 1)];
+}
 
 /* Notes the item just added to type's set (from: its place in the
  * previous snapshot, or SIZE_MAX). Two items copied from ascending
@@ -81,15 +361,27 @@ builder_added(struct snapshot_builder *b, enum xds_type type, size_t from)
 {
 	const struct xds_resource_set *set = &b->snap->types[type];
 	size_t n = set->n, last = b->last_from[type];
+	const struct xds_resource *r = builder_back(b, type, 1);
 
-	b->sum[type] += set->items[n - 1].entry;
+	b->sum[type] += r->entry;
 	b->last_from[type] = from;
 	if (n < 2 || b->unordered[type])
 		return;
 	if (last != SIZE_MAX && from != SIZE_MAX && last < from)
 		return;
-	if (strcmp(set->items[n - 2].name, set->items[n - 1].name) >= 0)
+	if (strcmp(builder_back(b, type, 2)->name, r->name) >= 0)
 		b->unordered[type] = true;
+}
+
+/* Appends r to type's set (after what is pending). */
+static void
+builder_put(struct snapshot_builder *b, enum xds_type type,
+    const struct xds_resource *r, size_t from)
+{
+	builder_flush(b, type);
+	*builder_slot(b, type, CHUNK_FILL) = *r;
+	b->snap->types[type].n++;
+	builder_added(b, type, from);
 }
 
 struct snapshot_builder *
@@ -108,7 +400,6 @@ void
 snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
     const char *name, const void *bytes, size_t len, bool named_only)
 {
-	struct xds_resource_set *set = &b->snap->types[type];
 	struct xds_resource r = {
 		.name = arena_strdup(&b->snap->arena, name),
 		.version = hash_bytes(bytes, len),
@@ -119,8 +410,8 @@ snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
 
 	hash_hex(r.version, r.version_hex);
 	r.entry = xds_entry_hash(r.name, r.version);
-	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
-	builder_added(b, type, SIZE_MAX);
+	b->snap->arena_items = true;
+	builder_put(b, type, &r, SIZE_MAX);
 }
 
 void *
@@ -133,7 +424,6 @@ void
 snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
     const char *name, const void *bytes, size_t len, bool named_only)
 {
-	struct xds_resource_set *set = &b->snap->types[type];
 	struct xds_resource r = {
 		.name = arena_strdup(&b->snap->arena, name),
 		.version = hash_bytes(bytes, len),
@@ -144,8 +434,8 @@ snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 
 	hash_hex(r.version, r.version_hex);
 	r.entry = xds_entry_hash(r.name, r.version);
-	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
-	builder_added(b, type, SIZE_MAX);
+	b->snap->arena_items = true;
+	builder_put(b, type, &r, SIZE_MAX);
 }
 
 /* A set's item for blob: its bytes, name and versions are the blob's
@@ -180,12 +470,10 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
     struct xds_blob *blob, bool named_only)
 {
 	struct snapshot *s = b->snap;
-	struct xds_resource_set *set = &s->types[type];
 	struct xds_resource r = blob_item(blob, named_only);
 
 	ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, blob);
-	ARRAY_PUSH(set->items, set->n, b->cap[type], r);
-	builder_added(b, type, SIZE_MAX);
+	builder_put(b, type, &r, SIZE_MAX);
 }
 
 /* How far a lent item may have moved from where it was put when its set
@@ -199,15 +487,18 @@ snapshot_builder_give_blob(struct snapshot_builder *b, enum xds_type type,
  * order. */
 static size_t
 prev_item(const struct xds_resource_set *ps, size_t put, const uint8_t *bytes,
-    ptrdiff_t *shift)
+    ptrdiff_t *shift, size_t *hint)
 {
 	if (put >= ps->n + PREV_SHIFT_MAX)
 		return SIZE_MAX;
 	for (int k = -1; k <= 2 * PREV_SHIFT_MAX; k++) {
 		ptrdiff_t d = k < 0 ? *shift : (k % 2 ? -(k + 1) / 2 : k / 2);
-		size_t at = put + (size_t)d;
+		size_t at = put + (size_t)d, c;
 
-		if (at < ps->n && ps->items[at].bytes == bytes) {
+		if (at >= ps->n)
+			continue;
+		c = chunk_of_hint(ps, at, hint);
+		if (ps->chunks[c]->v[at - ps->start[c]].bytes == bytes) {
 			*shift = d;
 			return at;
 		}
@@ -230,19 +521,13 @@ builder_keep(struct snapshot *s, struct xds_keep *keep)
 	s->keep = xds_keep_ref(keep);
 }
 
-/* Room in type's set for n more items. */
-static void
-builder_room(struct snapshot_builder *b, enum xds_type type, size_t n)
+/* The previous snapshot, when its items may be copied or its chunks
+ * taken: every item is a blob's, with the blob's endpoints. */
+static const struct snapshot *
+builder_lender(const struct snapshot_builder *b)
 {
-	struct xds_resource_set *set = &b->snap->types[type];
-
-	if (set->n + n <= b->cap[type])
-		return;
-	b->cap[type] = b->cap[type] ? b->cap[type] * 2 : 16;
-	if (b->cap[type] < set->n + n)
-		b->cap[type] = set->n + n;
-	set->items = xreallocarray(set->items, b->cap[type],
-	    sizeof set->items[0]);
+	return b->prev != NULL && !b->prev->arena_endpoints &&
+	    !b->prev->arena_items ? b->prev : NULL;
 }
 
 size_t
@@ -251,36 +536,35 @@ snapshot_builder_lend_blob(struct snapshot_builder *b, enum xds_type type,
     size_t prev_at)
 {
 	struct snapshot *s = b->snap;
-	struct xds_resource_set *set = &s->types[type];
-	const struct xds_resource_set *ps = b->prev != NULL &&
-	    !b->prev->arena_endpoints ? &b->prev->types[type] : NULL;
-	struct xds_resource *r;
+	const struct snapshot *from = builder_lender(b);
+	const struct xds_resource_set *ps = from ? &from->types[type] : NULL;
+	struct xds_resource r;
 
 	builder_keep(s, keep);
-	builder_room(b, type, 1);
-	r = &set->items[set->n];
 	/* The last snapshot's item for the same blob (the same address:
 	 * the memo holds the blob, so no other has it) says everything the
 	 * blob's header would, from memory read in order; the blob itself
 	 * is not touched. Its uses were the last snapshot's: resolved again
 	 * at finish. */
 	if (ps != NULL)
-		prev_at = prev_item(ps, prev_at, blob->bytes, &b->shift[type]);
+		prev_at = prev_item(ps, prev_at, blob->bytes, &b->shift[type],
+		    &b->hint[type]);
 	else
 		prev_at = SIZE_MAX;
 	if (prev_at != SIZE_MAX) {
-		*r = ps->items[prev_at];
-		r->uses = NULL;
-		r->nuses = 0;
-		r->named_only = named_only;
+		size_t c = chunk_of_hint(ps, prev_at, &b->hint[type]);
+
+		r = ps->chunks[c]->v[prev_at - ps->start[c]];
+		r.uses = NULL;
+		r.nuses = 0;
+		r.named_only = named_only;
 		s->ncopied++;
 	} else {
-		*r = blob_item(blob, named_only);
+		r = blob_item(blob, named_only);
 	}
 	s->nlent++;
-	set->n++;
-	builder_added(b, type, prev_at);
-	return set->n - 1;
+	builder_put(b, type, &r, prev_at);
+	return s->types[type].n - 1;
 }
 
 size_t
@@ -292,37 +576,36 @@ snapshot_builder_lend_run(struct snapshot_builder *b, enum xds_type type,
 	struct xds_resource_set *set = &s->types[type];
 	const struct xds_resource_set *ps;
 	size_t put = set->n, last = b->last_from[type];
-	uint64_t sum = 0;
 
-	if (n == 0 || from == NULL || from != b->prev || from->arena_endpoints)
+	if (n == 0 || from == NULL || from != builder_lender(b))
 		return SIZE_MAX;
 	ps = &from->types[type];
 	if (prev_at > ps->n || n > ps->n - prev_at)
 		return SIZE_MAX;
 	builder_keep(s, keep);
-	builder_room(b, type, n);
-	/* What lend_blob copies item by item, in one pass: the run is a
-	 * slice of a finished (sorted, unique) set, so it ascends, and its
-	 * part of the type's sum is added as it is copied. */
-	for (size_t i = 0; i < n; i++) {
-		struct xds_resource *r = &set->items[put + i];
-
-		*r = ps->items[prev_at + i];
-		r->uses = NULL;
-		r->nuses = 0;
-		r->named_only = named_only;
-		sum += r->entry;
+	/* A run that goes on from the pending one joins it; any other
+	 * places what is pending first. */
+	if (b->pend_n[type] > 0 &&
+	    (b->pend_at[type] + b->pend_n[type] != prev_at ||
+	    b->pend_named_only[type] != named_only))
+		builder_flush(b, type);
+	/* The run is a slice of a finished (sorted, unique) set, so it
+	 * ascends: only its first against the one before it
+	 * (builder_added). */
+	if (put > 0 && !b->unordered[type] &&
+	    !(last != SIZE_MAX && last < prev_at) &&
+	    strcmp(builder_back(b, type, 1)->name,
+	    xds_set_at(ps, prev_at)->name) >= 0)
+		b->unordered[type] = true;
+	if (b->pend_n[type] == 0) {
+		b->pend_at[type] = prev_at;
+		b->pend_named_only[type] = named_only;
 	}
+	b->pend_n[type] += n;
 	set->n += n;
-	b->sum[type] += sum;
 	b->last_from[type] = prev_at + n - 1;
 	s->nlent += n;
 	s->ncopied += n;
-	/* Only the first against the one before it (builder_added). */
-	if (put > 0 && !b->unordered[type] &&
-	    !(last != SIZE_MAX && last < prev_at) &&
-	    strcmp(set->items[put - 1].name, set->items[put].name) >= 0)
-		b->unordered[type] = true;
 	return put;
 }
 
@@ -336,20 +619,6 @@ resource_cmp(const void *a, const void *b)
 	const struct xds_resource *x = a, *y = b;
 
 	return strcmp(x->name, y->name);
-}
-
-/* A name (key) against a resource (elem), for sorted_search. */
-static int
-name_resource_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct xds_resource *)elem)->name);
-}
-
-/* The first index of a[0..n) whose name is not below name. */
-static size_t
-lower_bound(const struct xds_resource *a, size_t n, const char *name)
-{
-	return sorted_search(name, a, n, sizeof a[0], name_resource_cmp);
 }
 
 /* Merges the sorted runs x[0..nx) and y[0..ny) into out: the smaller
@@ -378,41 +647,49 @@ merge_runs(const struct xds_resource *x, size_t nx,
 	memcpy(out, big + bi, (nbig - bi) * sizeof *out);
 }
 
-/* Sorts the set by name, keeping one of equal names. The translator
- * mostly emits in name order already: strictly ascending names are
- * sorted and unique, one compare each; up to 16 ascending runs are
- * merged; anything else is sorted. Most names are those of the last
- * snapshot's shared blobs (prev, sorted and unique: the very same
- * strings): two neighbours found in it in that order are ascending
- * without a compare. */
-static void
-resource_set_sort(struct xds_resource_set *set,
+/* The name of item i of a finished set (reads moving forward). */
+static const char *
+set_name_hint(const struct xds_resource_set *set, size_t i, size_t *hint)
+{
+	size_t k = chunk_of_hint(set, i, hint);
+
+	return set->chunks[k]->v[i - set->start[k]].name;
+}
+
+/* Sorts items[0..n) by name, keeping one of equal names; returns how
+ * many are left. The translator mostly emits in name order already:
+ * strictly ascending names are sorted and unique, one compare each; up
+ * to 16 ascending runs are merged; anything else is sorted. Most names
+ * are those of the last snapshot's shared blobs (prev, sorted and
+ * unique: the very same strings): two neighbours found in it in that
+ * order are ascending without a compare. */
+static size_t
+items_sort(struct xds_resource *items, size_t n,
     const struct xds_resource_set *prev)
 {
-	size_t starts[17], nruns = 1, out = 0;
+	size_t starts[17], nruns = 1, out = 0, phint = 0;
 	size_t np = prev != NULL ? prev->n : 0, at = 0;
 	struct xds_resource *tmp;
 	bool dup = false, a_in = false;
 
 	/* at: where in prev the next item is looked for (a few places on:
 	 * resources removed since). a_in: item i - 1 is prev's at - 1. */
-	if (set->n > 0 && np > 0 && prev->items[0].name == set->items[0].name) {
+	if (n > 0 && np > 0 && set_name_hint(prev, 0, &phint) == items[0].name) {
 		a_in = true;
 		at = 1;
 	}
 	starts[0] = 0;
-	for (size_t i = 1; i < set->n; i++) {
+	for (size_t i = 1; i < n; i++) {
 		bool b_in = false;
 		int c;
 
 		for (size_t d = 0; d < 4 && at + d < np; d++)
-			if (prev->items[at + d].name == set->items[i].name) {
+			if (set_name_hint(prev, at + d, &phint) == items[i].name) {
 				b_in = true;
 				at += d + 1;
 				break;
 			}
-		c = a_in && b_in ? -1 :
-		    strcmp(set->items[i - 1].name, set->items[i].name);
+		c = a_in && b_in ? -1 : strcmp(items[i - 1].name, items[i].name);
 		a_in = b_in;
 		if (c < 0)
 			continue;
@@ -423,14 +700,14 @@ resource_set_sort(struct xds_resource_set *set,
 		starts[nruns++] = i;
 	}
 	if (nruns == 1)
-		return;
+		return n;
 	if (nruns > 16) {
-		qsort(set->items, set->n, sizeof set->items[0], resource_cmp);
+		qsort(items, n, sizeof items[0], resource_cmp);
 		dup = true;
 	} else {
 		/* Pairwise: runs k and k + 1, then the results. */
-		tmp = xreallocarray(NULL, set->n, sizeof *tmp);
-		starts[nruns] = set->n;
+		tmp = xreallocarray(NULL, n, sizeof *tmp);
+		starts[nruns] = n;
 		while (nruns > 1) {
 			size_t m = 0;
 
@@ -438,29 +715,60 @@ resource_set_sort(struct xds_resource_set *set,
 				size_t a = starts[k], b = starts[k + 1];
 
 				if (k + 1 == nruns)
-					memcpy(tmp + a, set->items + a,
+					memcpy(tmp + a, items + a,
 					    (b - a) * sizeof *tmp);
 				else
-					merge_runs(set->items + a, b - a,
-					    set->items + b, starts[k + 2] - b,
+					merge_runs(items + a, b - a,
+					    items + b, starts[k + 2] - b,
 					    tmp + a, &dup);
 				starts[m++] = a;
 			}
 			nruns = m;
-			starts[nruns] = set->n;
-			memcpy(set->items, tmp, set->n * sizeof *tmp);
+			starts[nruns] = n;
+			memcpy(items, tmp, n * sizeof *tmp);
 		}
 		free(tmp);
 	}
 	if (!dup)
-		return;
-	for (size_t i = 0; i < set->n; i++) {
-		if (out > 0 && strcmp(set->items[out - 1].name,
-		    set->items[i].name) == 0)
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		if (out > 0 && strcmp(items[out - 1].name, items[i].name) == 0)
 			continue; /* duplicate name: keep one */
-		set->items[out++] = set->items[i];
+		items[out++] = items[i];
 	}
-	set->n = out;
+	return out;
+}
+
+/* Sorts type's set (all placed): its items are copied out, sorted and cut
+ * into new chunks; the chunks taken from the previous snapshot are let
+ * go of. */
+static void
+builder_sort(struct snapshot_builder *b, enum xds_type type,
+    const struct xds_resource_set *prev)
+{
+	struct snapshot *s = b->snap;
+	struct xds_resource_set *set = &s->types[type];
+	struct xds_resource *flat = xreallocarray(NULL, set->n + 1,
+	    sizeof *flat);
+	struct xds_set_iter it;
+	const struct xds_resource *r;
+	size_t n = 0;
+
+	xds_set_iter_init(&it, set, 0);
+	while ((r = xds_set_iter_next(&it)) != NULL)
+		flat[n++] = *r;
+	for (size_t k = 0; k < set->nchunks; k++) {
+		if (set->chunks[k]->maker != b) {
+			s->nshared_chunks--;
+			s->nshared -= set->chunks[k]->n;
+		}
+		chunk_unref(set->chunks[k]);
+	}
+	set->nchunks = 0;
+	set->n = items_sort(flat, n, prev);
+	for (size_t i = 0; i < set->n; i++)
+		*builder_slot(b, type, CHUNK_FILL) = flat[i];
+	free(flat);
 }
 
 uint64_t
@@ -515,15 +823,6 @@ u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int
-pending_cmp(const void *a, const void *b)
-{
-	const struct pending_uses *x = *(const struct pending_uses *const *)a,
-	    *y = *(const struct pending_uses *const *)b;
-
-	return strcmp(x->name, y->name);
-}
-
 /* Adds the hashes to r's uses, without repeats. */
 static void
 merge_uses(struct snapshot *s, struct xds_resource *r, const uint64_t *h,
@@ -564,62 +863,51 @@ merge_uses(struct snapshot *s, struct xds_resource *r, const uint64_t *h,
 	r->nuses = m;
 }
 
-/* Attaches the recorded uses to the resources, each found by a search
- * from the last one found: the translator records each type's in name
- * order (what is not is sorted first). */
+/* Attaches the recorded uses to the resources, each found by a search:
+ * the uses are of a few resources (ingress_http, https/...) among many.
+ * A resource given uses or endpoints points into the snapshot's memory:
+ * its chunk is the snapshot's own (copied first if taken from the last
+ * snapshot) and is never taken by the next. */
 static void
 resolve_uses(struct snapshot_builder *b)
 {
 	struct snapshot *s = b->snap;
-	struct pending_uses **v = xcalloc(b->nuses + 1, sizeof *v);
 
-	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+	for (size_t i = 0; i < b->nuses; i++) {
+		const struct pending_uses *u = &b->uses[i];
+		enum xds_type t = u->type;
 		const struct xds_resource_set *set = &s->types[t];
-		size_t n = 0, at = 0;
-		bool sorted = true;
+		struct xds_resource *r;
+		struct xds_chunk *c;
+		size_t at;
 
-		for (size_t i = 0; i < b->nuses; i++)
-			if (b->uses[i].type == (enum xds_type)t)
-				v[n++] = &b->uses[i];
-		for (size_t i = 1; i < n && sorted; i++)
-			sorted = strcmp(v[i - 1]->name, v[i]->name) <= 0;
-		if (!sorted)
-			qsort(v, n, sizeof *v, pending_cmp);
-		for (size_t i = 0; i < n; i++) {
-			const struct pending_uses *u = v[i];
-			struct xds_resource *r;
-			int c = 1;
+		if (t == XDS_CLUSTER && u->endpoints == NULL)
+			continue;
+		if (t != XDS_CLUSTER && u->shared == NULL && u->n == 0)
+			continue;
+		at = xds_set_lower_bound(set, u->name);
+		if (at == set->n || strcmp(xds_set_at(set, at)->name,
+		    u->name) != 0)
+			continue; /* not in the snapshot */
+		r = builder_item_mut(b, t, at, &c);
+		c->own++;
+		if (u->endpoints != NULL && t == XDS_CLUSTER) {
+			r->endpoints = arena_strdup(&s->arena, u->endpoints);
+			s->arena_endpoints = true;
+		} else if (u->shared != NULL && r->nuses == 0) {
+			/* Held by the snapshot, not copied. */
+			struct xds_blob *h = xds_blob_ref(
+			    (struct xds_blob *)u->shared);
 
-			/* Searched, not walked: the uses are of a few
-			 * resources (ingress_http, https/...) among many
-			 * whose names would each be a cache miss. */
-			at += lower_bound(set->items + at, set->n - at, u->name);
-			if (at < set->n)
-				c = strcmp(set->items[at].name, u->name);
-			if (at == set->n || c != 0)
-				continue; /* not in the snapshot */
-			r = &set->items[at];
-			if (u->endpoints != NULL && t == XDS_CLUSTER) {
-				r->endpoints = arena_strdup(&s->arena, u->endpoints);
-				s->arena_endpoints = true;
-			}
-			else if (u->shared != NULL && r->nuses == 0 &&
-			    t != XDS_CLUSTER) {
-				/* Held by the snapshot, not copied. */
-				struct xds_blob *h = xds_blob_ref(
-				    (struct xds_blob *)u->shared);
-
-				ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, h);
-				r->uses = (const uint64_t *)(const void *)h->bytes;
-				r->nuses = u->n;
-			} else if (u->shared != NULL && t != XDS_CLUSTER)
-				merge_uses(s, r, (const uint64_t *)(const void *)
-				    u->shared->bytes, u->n);
-			else if (u->n > 0 && t != XDS_CLUSTER)
-				merge_uses(s, r, b->use_hashes + u->off, u->n);
-		}
+			ARRAY_PUSH(s->blobs, s->nblobs, s->capblobs, h);
+			r->uses = (const uint64_t *)(const void *)h->bytes;
+			r->nuses = u->n;
+		} else if (u->shared != NULL)
+			merge_uses(s, r, (const uint64_t *)(const void *)
+			    u->shared->bytes, u->n);
+		else
+			merge_uses(s, r, b->use_hashes + u->off, u->n);
 	}
-	free(v);
 	free(b->uses);
 	free(b->use_hashes);
 }
@@ -635,34 +923,20 @@ snapshot_builder_set_last_endpoints(struct snapshot_builder *b,
     const char *endpoints)
 {
 	struct xds_resource_set *set = &b->snap->types[XDS_CLUSTER];
+	struct xds_resource *r;
+	struct xds_chunk *c;
 
-	if (set->n > 0) {
-		set->items[set->n - 1].endpoints =
-		    arena_strdup(&b->snap->arena, endpoints);
-		b->snap->arena_endpoints = true;
-	}
+	if (set->n == 0)
+		return;
+	builder_flush(b, XDS_CLUSTER);
+	r = builder_item_mut(b, XDS_CLUSTER, set->n - 1, &c);
+	r->endpoints = arena_strdup(&b->snap->arena, endpoints);
+	c->own++;
+	b->snap->arena_endpoints = true;
 }
 
-/* Each type's items array of a dead snapshot, kept for the next
- * builder: at 100,000 proxies the arrays are tens of MiB, and fresh
- * memory of that size is faulted in and cleared page by page on every
- * build. The snapshot before the last one is usually gone by the next
- * build. Any thread may free a snapshot. */
-#define ITEMS_POOL_MIN ((size_t)64 << 10)
-static _Atomic(struct xds_resource *) items_pool[XDS_TYPE_COUNT];
-
-static void
-items_free(enum xds_type t, struct xds_resource *items)
-{
-	if (items != NULL && malloc_usable_size(items) >= ITEMS_POOL_MIN)
-		items = atomic_exchange_explicit(&items_pool[t], items,
-		    memory_order_acq_rel);
-	free(items);
-}
-
-/* Room for as many resources as prev holds: a snapshot mostly repeats
- * the last one, and growing its arrays by doubling copies them again and
- * again. */
+/* Room for as many chunks as prev's sets have: a snapshot mostly repeats
+ * the last one. */
 static void
 builder_reserve(struct snapshot_builder *b, const struct snapshot *prev)
 {
@@ -670,26 +944,15 @@ builder_reserve(struct snapshot_builder *b, const struct snapshot *prev)
 
 	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
 		struct xds_resource_set *set = &s->types[t];
-		size_t want = prev->types[t].n + 16;
-		struct xds_resource *p;
+		size_t want = prev->types[t].nchunks + 16;
 
-		if (b->cap[t] >= want)
+		if (b->capchunks[t] >= want)
 			continue;
-		if (set->n == 0 && want * sizeof *p >= ITEMS_POOL_MIN &&
-		    (p = atomic_exchange_explicit(&items_pool[t], NULL,
-		    memory_order_acq_rel)) != NULL) {
-			size_t cap = malloc_usable_size(p) / sizeof *p;
-
-			if (cap >= want) {
-				free(set->items);
-				set->items = p;
-				b->cap[t] = cap;
-				continue;
-			}
-			free(p);
-		}
-		set->items = xreallocarray(set->items, want, sizeof set->items[0]);
-		b->cap[t] = want;
+		b->capchunks[t] = want;
+		set->chunks = xreallocarray(set->chunks, want,
+		    sizeof set->chunks[0]);
+		set->start = xreallocarray(set->start, want,
+		    sizeof set->start[0]);
 	}
 	if (s->capblobs < prev->nblobs + 16) {
 		s->capblobs = prev->nblobs + 16;
@@ -711,19 +974,60 @@ snapshot_builder_set_previous(struct snapshot_builder *b,
  * the sum of the entry hashes, which each resource brought with it (a
  * blob's was made once, when it was serialized). */
 static void
-resource_set_finish(struct xds_resource_set *set,
-    const struct xds_resource_set *prev, bool unordered, uint64_t sum)
+resource_set_finish(struct snapshot_builder *b, enum xds_type type)
 {
+	struct xds_resource_set *set = &b->snap->types[type];
+	uint64_t sum;
+
+	builder_flush(b, type);
 	/* Names that ascended as they were added are sorted and unique,
 	 * and their sum is made: nothing to walk. */
-	if (unordered) {
-		resource_set_sort(set, prev);
+	if (b->unordered[type]) {
+		struct xds_set_iter it;
+		const struct xds_resource *r;
+
+		builder_sort(b, type, b->prev != NULL ?
+		    &b->prev->types[type] : NULL);
 		sum = 0;
-		for (size_t i = 0; i < set->n; i++)
-			sum += set->items[i].entry;
+		xds_set_iter_init(&it, set, 0);
+		while ((r = xds_set_iter_next(&it)) != NULL)
+			sum += r->entry;
+	} else {
+		sum = b->sum[type];
+		set->as_put = true;
 	}
 	set->version = xds_entries_version(sum, set->n);
 	hash_hex(set->version, set->version_hex);
+}
+
+/* The chunks the builder wrote, made read-only: what the next builder
+ * needs to take one whole (its sum, whether its items are named only),
+ * and no room kept beyond its items. */
+static void
+builder_seal(struct snapshot_builder *b, enum xds_type type)
+{
+	struct xds_resource_set *set = &b->snap->types[type];
+
+	for (size_t k = 0; k < set->nchunks; k++) {
+		struct xds_chunk *c = set->chunks[k];
+		uint64_t sum = 0;
+		size_t named = 0;
+
+		if (c->maker != b)
+			continue;
+		for (uint32_t i = 0; i < c->n; i++) {
+			sum += c->v[i].entry;
+			named += c->v[i].named_only;
+		}
+		c->sum = sum;
+		c->named_only = named == 0 ? 0 : named == c->n ? 1 : 2;
+		c->maker = NULL;
+		if (c->n < c->cap) {
+			c = xrealloc(c, sizeof *c + c->n * sizeof c->v[0]);
+			c->cap = c->n;
+			set->chunks[k] = c;
+		}
+	}
 }
 
 struct snapshot *
@@ -732,10 +1036,10 @@ snapshot_builder_finish(struct snapshot_builder *b)
 	struct snapshot *s = b->snap;
 
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
-		resource_set_finish(&s->types[t],
-		    b->prev != NULL ? &b->prev->types[t] : NULL,
-		    b->unordered[t], b->sum[t]);
+		resource_set_finish(b, (enum xds_type)t);
 	resolve_uses(b);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++)
+		builder_seal(b, (enum xds_type)t);
 	free(b);
 	return s;
 }
@@ -754,8 +1058,12 @@ snapshot_unref(struct snapshot *s)
 		return;
 	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	for (int t = 0; t < XDS_TYPE_COUNT; t++)
-		items_free((enum xds_type)t, s->types[t].items);
+	for (int t = 0; t < XDS_TYPE_COUNT; t++) {
+		for (size_t k = 0; k < s->types[t].nchunks; k++)
+			chunk_unref(s->types[t].chunks[k]);
+		free(s->types[t].chunks);
+		free(s->types[t].start);
+	}
 	for (size_t i = 0; i < s->nblobs; i++)
 		xds_blob_unref(s->blobs[i]);
 	free(s->blobs);
@@ -822,10 +1130,5 @@ snapshot_select(struct snapshot *s, const char *gateway)
 const struct xds_resource *
 snapshot_find(const struct snapshot *s, enum xds_type type, const char *name)
 {
-	const struct xds_resource_set *set = &s->types[type];
-	size_t i = lower_bound(set->items, set->n, name);
-
-	if (i < set->n && strcmp(name, set->items[i].name) == 0)
-		return &set->items[i];
-	return NULL;
+	return xds_set_find(&s->types[type], name);
 }

@@ -45,12 +45,101 @@ struct xds_resource {
 	const struct xds_blob *pieced;
 };
 
+/* A block of consecutive items of a set, shared by reference count
+ * between the snapshots whose sets hold it (snapshots die on any
+ * thread); no item is written once the snapshot that made it is
+ * finished. Holds no reference on what its items point to: a chunk is
+ * shared only when every item's blob lives as long as the snapshot that
+ * takes it does (the memo's, snapshot_builder_lend_run), and never when
+ * an item points into its snapshot's own memory (own > 0: uses,
+ * endpoints). */
+struct xds_chunk {
+	atomic_uint refs;
+	uint32_t n, cap;
+	uint32_t own; /* items pointing into the maker's memory */
+	uint8_t named_only; /* at seal: 0 none, 1 all, 2 some */
+	const void *maker; /* the builder writing it; NULL once sealed */
+	uint64_t sum; /* of the items' entries, at seal */
+	struct xds_resource v[];
+};
+
+/* A type's resources, sorted by name, names unique: n items in nchunks
+ * chunks, chunk k holding items start[k] .. start[k] + chunks[k]->n.
+ * Read through xds_set_at, struct xds_set_iter and xds_set_find. */
 struct xds_resource_set {
-	struct xds_resource *items; /* sorted by name, names unique */
+	struct xds_chunk **chunks;
+	size_t *start;
+	size_t nchunks;
 	size_t n;
 	uint64_t version; /* xds_entries_version of the items */
 	char version_hex[17];
+	/* Every item is where the builder put it (the index its add
+	 * returned): the set was not sorted at finish. */
+	bool as_put;
 };
+
+/* Item i < set->n: a search over the chunks' starts. */
+const struct xds_resource *xds_set_at(const struct xds_resource_set *set,
+    size_t i);
+/* The first index whose name is not below name (set->n: none), by a
+ * search over the chunks' first names and then inside one. */
+size_t xds_set_lower_bound(const struct xds_resource_set *set,
+    const char *name);
+/* The item named name, or NULL (set may be NULL). */
+const struct xds_resource *xds_set_find(const struct xds_resource_set *set,
+    const char *name);
+
+/* The items of a set in order from some index, one chunk at a time:
+ *   struct xds_set_iter it;
+ *   xds_set_iter_init(&it, set, 0);
+ *   while ((r = xds_set_iter_next(&it)) != NULL) ...
+ * Two sets walked side by side may skip a chunk both hold at the same
+ * place (xds_set_iter_same_chunk): its items are the same. */
+struct xds_set_iter {
+	const struct xds_resource_set *set;
+	size_t chunk, off;
+};
+void xds_set_iter_init(struct xds_set_iter *it,
+    const struct xds_resource_set *set, size_t from);
+/* The next item without moving on (NULL: at the end). */
+static inline const struct xds_resource *
+xds_set_iter_peek(struct xds_set_iter *it)
+{
+	const struct xds_resource_set *set = it->set;
+
+	while (it->chunk < set->nchunks &&
+	    it->off >= set->chunks[it->chunk]->n) {
+		it->chunk++;
+		it->off = 0;
+	}
+	if (it->chunk >= set->nchunks)
+		return NULL;
+	return &set->chunks[it->chunk]->v[it->off];
+}
+static inline const struct xds_resource *
+xds_set_iter_next(struct xds_set_iter *it)
+{
+	const struct xds_resource *r = xds_set_iter_peek(it);
+
+	if (r != NULL)
+		it->off++;
+	return r;
+}
+/* When a and b are both at the start of the same chunk: its item count
+ * (both then moved past it); else 0. */
+static inline size_t
+xds_set_iter_same_chunk(struct xds_set_iter *a, struct xds_set_iter *b)
+{
+	const struct xds_chunk *c;
+
+	if (xds_set_iter_peek(a) == NULL || xds_set_iter_peek(b) == NULL ||
+	    a->off != 0 || b->off != 0 ||
+	    (c = a->set->chunks[a->chunk]) != b->set->chunks[b->chunk])
+		return 0;
+	a->chunk++;
+	b->chunk++;
+	return c->n;
+}
 
 /* One serialized resource that several snapshots (and the translator's
  * cache, xds/memo.c) share: immutable once made, refcounted
@@ -171,8 +260,15 @@ struct snapshot {
 	 * a next builder's snapshot_builder_lend_blob. */
 	bool arena_endpoints;
 	/* Appended (stats, tests): resources lent, and of those copied
-	 * from the previous snapshot's item. */
+	 * from the previous snapshot's item (or taken in its chunks). */
 	size_t nlent, ncopied;
+	/* Appended: some items' names or bytes are in the arena
+	 * (snapshot_builder_add, _add_nocopy): a next builder takes none of
+	 * its chunks. */
+	bool arena_items;
+	/* Appended (stats, tests): chunks taken from the previous snapshot
+	 * by reference, and the items in them (not copied). */
+	size_t nshared_chunks, nshared;
 };
 
 struct snapshot_gateway {

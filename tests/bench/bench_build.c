@@ -180,7 +180,7 @@ memory_figures(const char *dir, const struct cairn_config *cfg,
 	m3 = mallinfo2();
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		for (size_t i = 0; i < current->types[t].n; i++)
-			snap_bytes += current->types[t].items[i].len;
+			snap_bytes += xds_set_at(&current->types[t], i)->len;
 	printf("INFO\tmemory: baseline VmRSS %ld KiB; after one build as serve holds it: "
 	    "VmRSS %ld KiB (anonymous %ld, file %ld), VmHWM %ld KiB, malloc heap in use "
 	    "%.1f MiB\n", rss0, rss1, bench_proc_kib(0, "RssAnon"),
@@ -336,7 +336,7 @@ main(int argc, char **argv)
 				size_t bytes = 0;
 
 				for (size_t i = 0; i < snap->types[t].n; i++)
-					bytes += snap->types[t].items[i].len;
+					bytes += xds_set_at(&snap->types[t], i)->len;
 				printf("INFO\tsnapshot %s: %zu resources, %zu bytes\n",
 				    xds_type_short((enum xds_type)t), snap->types[t].n,
 				    bytes);

@@ -239,6 +239,9 @@ main(int argc, char **argv)
 			printf("INFO\t%s: statuses %s, chunks made %zu of %zu\n",
 			    prefix, ds.statuses_patched ? "patched" : "merged",
 			    ds.status_chunks_made, ds.status_chunks);
+			printf("INFO\t%s: snapshot items in chunks taken from "
+			    "the last %zu (%zu chunks)\n", prefix,
+			    r.snapshot->nshared, r.snapshot->nshared_chunks);
 			{
 				struct translate_cache_stats ts =
 				    pipeline_translate_stats(p);

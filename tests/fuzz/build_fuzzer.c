@@ -46,14 +46,14 @@ check_snapshot(const struct snapshot *s)
 		const struct xds_resource_set *set = &s->types[t];
 
 		for (size_t i = 0; i < set->n; i++) {
-			const struct xds_resource *r = &set->items[i];
+			const struct xds_resource *r = xds_set_at(set, i);
 			json_t *j = xds_bytes_to_json(xds_type_url(t),
 			    xds_resource_bytes(r), r->len);
 
 			FUZZ_CHECK(j != NULL);
 			json_decref(j);
 			if (i > 0)
-				FUZZ_CHECK(strcmp(set->items[i - 1].name, r->name) < 0);
+				FUZZ_CHECK(strcmp(xds_set_at(set, i - 1)->name, r->name) < 0);
 		}
 	}
 }

@@ -513,7 +513,7 @@ check_converged(const struct model *m, struct snapshot *snap)
 		if (!mt->requested)
 			continue;
 		for (size_t i = 0; i < set->n; i++) {
-			const struct xds_resource *r = &set->items[i];
+			const struct xds_resource *r = xds_set_at(set, i);
 			const char *v = names_get(&mt->has, r->name);
 
 			if (!covered(mt, r, r->name))

@@ -51,8 +51,8 @@ check_snapshot(const struct snapshot *s)
 {
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		for (size_t i = 1; i < s->types[t].n; i++)
-			FUZZ_CHECK(strcmp(s->types[t].items[i - 1].name,
-			    s->types[t].items[i].name) < 0);
+			FUZZ_CHECK(strcmp(xds_set_at(&s->types[t], i - 1)->name,
+			    xds_set_at(&s->types[t], i)->name) < 0);
 }
 
 static void

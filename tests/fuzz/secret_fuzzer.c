@@ -333,7 +333,7 @@ fuzz_yaml(const uint8_t *data, size_t size)
 	pipeline_build(p, &files, &cfg, &to, &r1);
 	sds = &r1.snapshot->types[XDS_SECRET];
 	for (size_t i = 0; i < sds->n; i++)
-		check_sds_secret(&sds->items[i]);
+		check_sds_secret(xds_set_at(sds, i));
 	report = report_json(&r1);
 	FUZZ_CHECK(report != NULL);
 	text = json_dumps(report, JSON_COMPACT);

@@ -383,8 +383,8 @@ print_versions(struct snapshot *snap)
 		printf("%s\"%s\":{\"version\":\"%s\",\"resources\":{", t ? "," : "",
 		    xds_type_short((enum xds_type)t), set->version_hex);
 		for (size_t i = 0; i < set->n; i++)
-			printf("%s\"%s\":\"%s\"", i ? "," : "", set->items[i].name,
-			    set->items[i].version_hex);
+			printf("%s\"%s\":\"%s\"", i ? "," : "", xds_set_at(set, i)->name,
+			    xds_set_at(set, i)->version_hex);
 		printf("}}");
 	}
 	printf("}\n");

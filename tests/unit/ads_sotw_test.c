@@ -387,8 +387,8 @@ test_selection_shared(void **state)
 		g.snap = build(base);
 		assert_true(sotw_next_response(&g.st, g.snap, &r));
 		assert_int_equal(r.n, 2);
-		assert_ptr_equal(r.items[0], &g.snap->types[XDS_ENDPOINT].items[0]);
-		assert_ptr_equal(r.items[1], &g.snap->types[XDS_ENDPOINT].items[1]);
+		assert_ptr_equal(r.items[0], xds_set_at(&g.snap->types[XDS_ENDPOINT], 0));
+		assert_ptr_equal(r.items[1], xds_set_at(&g.snap->types[XDS_ENDPOINT], 1));
 		sotw_response_free(&r);
 		assert_int_equal(l->sel_made, 3);
 	}
@@ -1099,9 +1099,9 @@ test_change_work_per_stream(void **state)
 
 	(void)f;
 	for (int i = 0; i < NRES; i++) {
-		eds[i] = s0->types[XDS_ENDPOINT].items[i].name;
+		eds[i] = xds_set_at(&s0->types[XDS_ENDPOINT], i)->name;
 		if (i < NRES / 2)
-			half[i] = s0->types[XDS_CLUSTER].items[i].name;
+			half[i] = xds_set_at(&s0->types[XDS_CLUSTER], i)->name;
 	}
 	for (int i = 0; i < NSTREAMS; i++) {
 		bool named = i % 2 == 1;
@@ -1211,7 +1211,7 @@ test_encode_response(void **state)
 	assert_string_equal(m->nonce, r.nonce);
 	assert_int_equal(m->n_resources, 2);
 	for (size_t i = 0; i < m->n_resources; i++) {
-		const struct xds_resource *want = &f->snap->types[XDS_CLUSTER].items[i];
+		const struct xds_resource *want = xds_set_at(&f->snap->types[XDS_CLUSTER], i);
 
 		assert_string_equal(m->resources[i]->type_url, xds_type_url(XDS_CLUSTER));
 		assert_int_equal(m->resources[i]->value.len, want->len);
@@ -1298,8 +1298,8 @@ test_shared_body(void **state)
 	    f->snap->types[XDS_CLUSTER].version);
 	{
 		const struct xds_resource *all[2] = {
-			&f->snap->types[XDS_CLUSTER].items[0],
-			&f->snap->types[XDS_CLUSTER].items[1],
+			xds_set_at(&f->snap->types[XDS_CLUSTER], 0),
+			xds_set_at(&f->snap->types[XDS_CLUSTER], 1),
 		};
 
 		assert_int_equal(ads_hash_items(all, 2),

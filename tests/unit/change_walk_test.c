@@ -702,7 +702,7 @@ one_changed(const struct snapshot *from, enum xds_type t, size_t which,
 
 	for (int k = 0; k < XDS_TYPE_COUNT; k++)
 		for (size_t i = 0; i < from->types[k].n; i++) {
-			const struct xds_resource *r = &from->types[k].items[i];
+			const struct xds_resource *r = xds_set_at(&from->types[k], i);
 
 			if (k == (int)t && i == which)
 				snapshot_builder_add(b, (enum xds_type)k, r->name,

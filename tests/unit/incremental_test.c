@@ -43,7 +43,7 @@ assert_same_snapshot(const struct snapshot *a, const struct snapshot *b,
 			    xds_type_short((enum xds_type)t), x->n, x->version_hex,
 			    y->n, y->version_hex);
 		for (size_t i = 0; i < x->n; i++) {
-			const struct xds_resource *r = &x->items[i], *s = &y->items[i];
+			const struct xds_resource *r = xds_set_at(x, i), *s = xds_set_at(y, i);
 
 			if (strcmp(r->name, s->name) != 0 || r->len != s->len ||
 			    r->version != s->version || r->named_only != s->named_only ||

@@ -134,7 +134,7 @@ test_cluster_and_endpoints(void **state)
 	fixture_files_set(&f->files, "default/web.yaml", service_yaml);
 	build(f, &r);
 	assert_int_equal(r.snapshot->types[XDS_CLUSTER].n, 1);
-	res = &r.snapshot->types[XDS_CLUSTER].items[0];
+	res = xds_set_at(&r.snapshot->types[XDS_CLUSTER], 0);
 	/* <ns>/<svc>/<port>/<10 hex> */
 	assert_int_equal(strncmp(res->name, "default/web/80/", 15), 0);
 	assert_int_equal(strlen(res->name), 15 + 10);
@@ -179,9 +179,9 @@ test_versions_deterministic(void **state)
 		assert_int_equal(a.snapshot->types[t].n, b.snapshot->types[t].n);
 		assert_string_equal(a.snapshot->types[t].version_hex, b.snapshot->types[t].version_hex);
 		for (size_t i = 0; i < a.snapshot->types[t].n; i++) {
-			const struct xds_resource *x = &a.snapshot->types[t].items[i];
+			const struct xds_resource *x = xds_set_at(&a.snapshot->types[t], i);
 
-			assert_string_equal(x->version_hex, b.snapshot->types[t].items[i].version_hex);
+			assert_string_equal(x->version_hex, xds_set_at(&b.snapshot->types[t], i)->version_hex);
 			/* A version is the hash of the bytes. */
 			assert_int_equal(x->version, hash_bytes(x->bytes, x->len));
 		}
@@ -356,8 +356,8 @@ test_snapshot_sorts_runs(void **state)
 		assert_int_equal(got->types[XDS_CLUSTER].n,
 		    want->types[XDS_CLUSTER].n);
 		for (size_t i = 0; i < got->types[XDS_CLUSTER].n; i++)
-			assert_string_equal(got->types[XDS_CLUSTER].items[i].name,
-			    want->types[XDS_CLUSTER].items[i].name);
+			assert_string_equal(xds_set_at(&got->types[XDS_CLUSTER], i)->name,
+			    xds_set_at(&want->types[XDS_CLUSTER], i)->name);
 		assert_string_equal(got->types[XDS_CLUSTER].version_hex,
 		    want->types[XDS_CLUSTER].version_hex);
 		snapshot_unref(want);
@@ -462,11 +462,11 @@ assert_same_build(const struct build_result *a, const struct build_result *b,
 		assert_string_equal(x->version_hex, y->version_hex);
 		assert_int_equal(x->n, y->n);
 		for (size_t i = 0; i < x->n; i++) {
-			assert_string_equal(x->items[i].name, y->items[i].name);
-			assert_int_equal(x->items[i].len, y->items[i].len);
-			assert_memory_equal(xds_resource_bytes(&x->items[i]),
-			    xds_resource_bytes(&y->items[i]),
-			    x->items[i].len);
+			assert_string_equal(xds_set_at(x, i)->name, xds_set_at(y, i)->name);
+			assert_int_equal(xds_set_at(x, i)->len, xds_set_at(y, i)->len);
+			assert_memory_equal(xds_resource_bytes(xds_set_at(x, i)),
+			    xds_resource_bytes(xds_set_at(y, i)),
+			    xds_set_at(x, i)->len);
 		}
 	}
 	assert_int_equal(la->n, lb->n);
@@ -636,8 +636,8 @@ assert_same_snapshot(const struct snapshot *a, const struct snapshot *b)
 		assert_int_equal(a->types[t].n, b->types[t].n);
 		assert_int_equal(a->types[t].version, b->types[t].version);
 		for (size_t i = 0; i < a->types[t].n; i++) {
-			const struct xds_resource *x = &a->types[t].items[i];
-			const struct xds_resource *y = &b->types[t].items[i];
+			const struct xds_resource *x = xds_set_at(&a->types[t], i);
+			const struct xds_resource *y = xds_set_at(&b->types[t], i);
 
 			assert_string_equal(x->name, y->name);
 			assert_int_equal(x->len, y->len);

@@ -172,7 +172,7 @@ copy_of(const struct snapshot *s)
 
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		for (size_t i = 0; i < s->types[t].n; i++) {
-			const struct xds_resource *r = &s->types[t].items[i];
+			const struct xds_resource *r = xds_set_at(&s->types[t], i);
 
 			if (r->pieced != NULL)
 				/* Its bytes as one piece, its version kept
@@ -328,7 +328,7 @@ test_memo_blobs_outlive_memo(void **state)
 	for (int t = 0; t < XDS_TYPE_COUNT; t++)
 		for (size_t i = 0; i < first.snapshot->types[t].n; i++) {
 			const struct xds_resource *it =
-			    &first.snapshot->types[t].items[i];
+			    xds_set_at(&first.snapshot->types[t], i);
 			const uint8_t *bytes = it->bytes;
 			struct xds_blob *b = it->pieced != NULL ?
 			    (struct xds_blob *)(void *)it->pieced :

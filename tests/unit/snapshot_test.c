@@ -62,9 +62,9 @@ assert_same_set(const struct snapshot *a, const struct snapshot *b)
 	assert_int_equal(x->n, y->n);
 	assert_true(x->version == y->version);
 	for (size_t i = 0; i < x->n; i++) {
-		assert_string_equal(x->items[i].name, y->items[i].name);
+		assert_string_equal(xds_set_at(x, i)->name, xds_set_at(y, i)->name);
 		if (i > 0)
-			assert_true(strcmp(x->items[i - 1].name, x->items[i].name) < 0);
+			assert_true(strcmp(xds_set_at(x, i - 1)->name, xds_set_at(x, i)->name) < 0);
 	}
 }
 
@@ -191,7 +191,7 @@ test_version_of_pairs(void **state)
 	s = snapshot_builder_finish(b);
 	assert_true(s->types[XDS_ROUTE].version == v);
 	for (size_t i = 0; i < 3; i++)
-		all[i] = &s->types[XDS_ROUTE].items[i];
+		all[i] = xds_set_at(&s->types[XDS_ROUTE], i);
 	assert_true(xds_entries_version(all[0]->entry + all[1]->entry +
 	    all[2]->entry, 3) == v);
 	snapshot_unref(s);

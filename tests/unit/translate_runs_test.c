@@ -78,9 +78,9 @@ test_lend_run_by_hand(void **state)
 	snapshot_builder_lend_blob(b, XDS_CLUSTER, z, false, keep, SIZE_MAX);
 	s3 = snapshot_builder_finish(b);
 	assert_int_equal(s3->types[XDS_CLUSTER].n, 5);
-	assert_string_equal(s3->types[XDS_CLUSTER].items[0].name, "0");
-	assert_string_equal(s3->types[XDS_CLUSTER].items[1].name, "a");
-	assert_string_equal(s3->types[XDS_CLUSTER].items[4].name, "d");
+	assert_string_equal(xds_set_at(&s3->types[XDS_CLUSTER], 0)->name, "0");
+	assert_string_equal(xds_set_at(&s3->types[XDS_CLUSTER], 1)->name, "a");
+	assert_string_equal(xds_set_at(&s3->types[XDS_CLUSTER], 4)->name, "d");
 	assert_int_not_equal(s3->types[XDS_CLUSTER].version,
 	    s1->types[XDS_CLUSTER].version);
 	{

@@ -226,7 +226,7 @@ check_snapshot(const struct snapshot *snap)
 	size_t checked = 0;
 
 	for (size_t i = 0; i < snap->types[XDS_CLUSTER].n; i++) {
-		const struct xds_resource *r = &snap->types[XDS_CLUSTER].items[i];
+		const struct xds_resource *r = xds_set_at(&snap->types[XDS_CLUSTER], i);
 		Envoy__Config__Cluster__V3__Cluster *c =
 		    envoy__config__cluster__v3__cluster__unpack(NULL, r->len, r->bytes);
 
@@ -243,7 +243,7 @@ check_snapshot(const struct snapshot *snap)
 		envoy__config__cluster__v3__cluster__free_unpacked(c, NULL);
 	}
 	for (size_t i = 0; i < snap->types[XDS_ROUTE].n; i++) {
-		const struct xds_resource *r = &snap->types[XDS_ROUTE].items[i];
+		const struct xds_resource *r = xds_set_at(&snap->types[XDS_ROUTE], i);
 		struct names want = { 0 };
 
 		assert_null(r->endpoints);
@@ -260,7 +260,7 @@ check_snapshot(const struct snapshot *snap)
 		names_free(&want);
 	}
 	for (size_t i = 0; i < snap->types[XDS_LISTENER].n; i++) {
-		const struct xds_resource *r = &snap->types[XDS_LISTENER].items[i];
+		const struct xds_resource *r = xds_set_at(&snap->types[XDS_LISTENER], i);
 		struct names want = { 0 };
 
 		listener_clusters(r, &want);
