@@ -18,15 +18,29 @@ enum pb_when {
 	WHEN_REPEATED, /* each of n elements */
 };
 
+/* A test that every present field passes and most absent ones fail, one
+ * load and one compare (the whole rule, enum pb_when, runs only after
+ * it): an unlabeled or optional pointer, a 64-bit value, a byte string's
+ * length or a repeated field's count is nonzero; a 32-bit value or a
+ * has_ flag is nonzero; a oneof's case is the field's number. */
+enum pb_test {
+	TEST_NONE,
+	TEST_NZ32,
+	TEST_NZ64,
+	TEST_CASE,
+};
+
 struct pb_field_plan {
-	uint32_t offset;
-	uint32_t qoffset;
+	uint32_t test_offset;
+	uint32_t id;
+	uint8_t test;    /* enum pb_test */
 	uint8_t when;    /* enum pb_when */
 	uint8_t type;    /* ProtobufCType */
 	uint8_t packed;  /* a packed repeated scalar */
 	uint8_t taglen;
 	uint8_t tag[5];  /* (number << 3 | wire type) as a varint */
-	uint32_t id;
+	uint32_t offset;
+	uint32_t qoffset;
 	const void *default_value;
 	const ProtobufCMessageDescriptor *sub_desc;
 	/* sub_desc's plan, looked up at the first use (plans are made one
@@ -94,6 +108,27 @@ is_pointer_type(ProtobufCType t)
 	return t == PROTOBUF_C_TYPE_STRING || t == PROTOBUF_C_TYPE_MESSAGE;
 }
 
+/* The bytes of the member that says whether a value is zero: a byte
+ * string's first member is its length. */
+static unsigned
+value_width(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_BYTES:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return 8;
+	default:
+		return 4;
+	}
+}
+
 static struct pb_plan *
 plan_make(const ProtobufCMessageDescriptor *d)
 {
@@ -130,6 +165,27 @@ plan_make(const ProtobufCMessageDescriptor *d)
 		default:
 			f->when = WHEN_REPEATED;
 			f->packed = (fd->flags & PROTOBUF_C_FIELD_FLAG_PACKED) != 0;
+			break;
+		}
+		switch (f->when) {
+		case WHEN_ALWAYS:
+			f->test = TEST_NONE;
+			break;
+		case WHEN_ONEOF:
+			f->test = TEST_CASE;
+			f->test_offset = f->qoffset;
+			break;
+		case WHEN_HAS:
+			f->test = TEST_NZ32;
+			f->test_offset = f->qoffset;
+			break;
+		case WHEN_REPEATED:
+			f->test = TEST_NZ64;
+			f->test_offset = f->qoffset;
+			break;
+		default:
+			f->test = value_width(fd->type) == 8 ? TEST_NZ64 : TEST_NZ32;
+			f->test_offset = f->offset;
 			break;
 		}
 		tag = ((uint64_t)fd->id << 3) | wire_type(fd->type, f->packed);
@@ -499,56 +555,67 @@ put_unknown(struct pb_writer *w, const ProtobufCMessageUnknownField *u)
 	put_varint(w, ((uint64_t)u->tag << 3) | u->wire_type);
 }
 
+/* f, which passed its test: written if the whole rule says so. */
+static void
+put_if_present(struct pb_writer *w, struct pb_field_plan *f, const char *base)
+{
+	const void *v = base + f->offset;
+
+	switch (f->when) {
+	case WHEN_ALWAYS:
+	case WHEN_HAS:
+		break;
+	case WHEN_ONEOF:
+	case WHEN_PTR:
+		if (is_pointer_type(f->type)) {
+			const void *ptr = *(const void *const *)v;
+
+			if (ptr == NULL || ptr == f->default_value)
+				return;
+		}
+		break;
+	case WHEN_NONZERO:
+		if (is_zero(f, v))
+			return;
+		break;
+	case WHEN_REPEATED:
+		put_repeated(w, f, *(const char *const *)v,
+		    *(const size_t *)(base + f->qoffset));
+		return;
+	}
+	put_field(w, f, v);
+}
+
 static void
 encode_message(struct pb_writer *w, const struct pb_plan *pl,
     const ProtobufCMessage *m)
 {
 	const char *base = (const char *)m;
+	/* the plan is the process's, written only to fill sub */
+	struct pb_field_plan *first = (struct pb_field_plan *)pl->fields;
 
 	for (size_t i = m->n_unknown_fields; i-- > 0;)
 		put_unknown(w, &m->unknown_fields[i]);
-	for (size_t i = pl->n; i-- > 0;) {
-		/* the plan is the process's, written only to fill sub */
-		struct pb_field_plan *f = (struct pb_field_plan *)&pl->fields[i];
-		const void *v = base + f->offset;
+	for (struct pb_field_plan *f = first + pl->n; f-- > first;) {
+		const char *at = base + f->test_offset;
 
-		switch (f->when) {
-		case WHEN_ALWAYS:
-			break;
-		case WHEN_ONEOF:
-			if (*(const uint32_t *)(base + f->qoffset) != f->id)
-				continue;
-			if (is_pointer_type(f->type)) {
-				const void *ptr = *(const void *const *)v;
-
-				if (ptr == NULL || ptr == f->default_value)
-					continue;
-			}
-			break;
-		case WHEN_HAS:
-			if (!*(const protobuf_c_boolean *)(base + f->qoffset))
+		switch (f->test) {
+		case TEST_NZ32:
+			if (*(const uint32_t *)at == 0)
 				continue;
 			break;
-		case WHEN_PTR: {
-			const void *ptr = *(const void *const *)v;
-
-			if (ptr == NULL || ptr == f->default_value)
+		case TEST_NZ64:
+			if (*(const uint64_t *)at == 0)
 				continue;
+			break;
+		case TEST_CASE:
+			if (*(const uint32_t *)at != f->id)
+				continue;
+			break;
+		default:
 			break;
 		}
-		case WHEN_NONZERO:
-			if (is_zero(f, v))
-				continue;
-			break;
-		case WHEN_REPEATED: {
-			size_t n = *(const size_t *)(base + f->qoffset);
-
-			if (n != 0)
-				put_repeated(w, f, *(const char *const *)v, n);
-			continue;
-		}
-		}
-		put_field(w, f, v);
+		put_if_present(w, f, base);
 	}
 }
 
