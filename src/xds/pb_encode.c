@@ -655,6 +655,22 @@ pb_writer_free(struct pb_writer *w)
 /* ---- the thread's writer and the check ---- */
 
 static __thread struct pb_writer scratch;
+/* Frees a thread's writer when the thread ends. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void
+scratch_free(void *w)
+{
+	pb_writer_free(w);
+}
+
+static void
+scratch_key_make(void)
+{
+	if (pthread_key_create(&scratch_key, scratch_free) != 0)
+		abort();
+}
 static pb_encode_check_fn check_fn;
 /* 0: CAIRN_PB_VERIFY not read yet, 1: no check, 2: check_fn set */
 static int check_state;
@@ -686,8 +702,15 @@ current_check(void)
 const uint8_t *
 pb_encode_scratch(const ProtobufCMessage *m, size_t *len_out)
 {
-	const uint8_t *bytes = pb_encode(&scratch, m, len_out);
-	pb_encode_check_fn check = current_check();
+	const uint8_t *bytes;
+	pb_encode_check_fn check;
+
+	if (scratch.base == NULL) {
+		pthread_once(&scratch_once, scratch_key_make);
+		pthread_setspecific(scratch_key, &scratch);
+	}
+	bytes = pb_encode(&scratch, m, len_out);
+	check = current_check();
 
 	if (check != NULL)
 		check(m, bytes, *len_out);
