@@ -58,7 +58,7 @@ struct pb_plan {
  * needs no lock (a slot's key is published after its plan). The
  * descriptors compiled from proto/ are far fewer than the slots; a
  * descriptor that finds no free slot is packed by protobuf-c. */
-#define PLAN_SLOTS 8192
+#define PLAN_SLOTS 2048
 
 struct plan_slot {
 	const ProtobufCMessageDescriptor *desc;
@@ -586,6 +586,26 @@ put_if_present(struct pb_writer *w, struct pb_field_plan *f, const char *base)
 	put_field(w, f, v);
 }
 
+/* The word a field's test reads, whatever the member's type (a pointer,
+ * an enum, a count): memcpy is one load and no aliasing question. */
+static inline uint32_t
+load32(const char *at)
+{
+	uint32_t v;
+
+	memcpy(&v, at, sizeof v);
+	return v;
+}
+
+static inline uint64_t
+load64(const char *at)
+{
+	uint64_t v;
+
+	memcpy(&v, at, sizeof v);
+	return v;
+}
+
 static void
 encode_message(struct pb_writer *w, const struct pb_plan *pl,
     const ProtobufCMessage *m)
@@ -601,15 +621,15 @@ encode_message(struct pb_writer *w, const struct pb_plan *pl,
 
 		switch (f->test) {
 		case TEST_NZ32:
-			if (*(const uint32_t *)at == 0)
+			if (load32(at) == 0)
 				continue;
 			break;
 		case TEST_NZ64:
-			if (*(const uint64_t *)at == 0)
+			if (load64(at) == 0)
 				continue;
 			break;
 		case TEST_CASE:
-			if (*(const uint32_t *)at != f->id)
+			if (load32(at) != f->id)
 				continue;
 			break;
 		default:
