@@ -47,7 +47,7 @@ translation_emit(struct translation *t, enum xds_type type, const char *name,
 		snapshot_builder_give_blob(t->out, type, b, named_only);
 		return;
 	}
-	/* Straight into the snapshot: serialized once, never copied. */
+	/* Straight into the snapshot, no blob: one copy out of the writer. */
 	packed = pb_encode_scratch(m, &len);
 	bytes = snapshot_builder_alloc(t->out, len);
 	memcpy(bytes, packed, len);
