@@ -22,6 +22,7 @@
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "xds/pb_encode.h"
 
 /* --- the cache ---------------------------------------------------------- */
 
@@ -632,12 +633,14 @@ struct xds_blob *
 translation_pack(struct translation *t, const char *name,
     const ProtobufCMessage *m)
 {
-	size_t len = protobuf_c_message_get_packed_size(m);
+	size_t len;
+	const uint8_t *bytes = pb_encode_scratch(m, &len);
 	struct xds_blob *b = xds_blob_new_endpoints(name,
 	    t->pack_cluster != NULL ? translation_cluster_eds(t,
 	    t->pack_cluster) : NULL, len);
 
-	xds_blob_seal(b, protobuf_c_message_pack(m, b->bytes));
+	memcpy(b->bytes, bytes, len);
+	xds_blob_seal(b, len);
 	return b;
 }
 

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "xds/pb_encode.h"
+
 #include "envoy/config/core/v3/address.pb-c.h"
 #include "envoy/config/core/v3/config_source.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
@@ -33,10 +35,12 @@ pb_str(struct arena *a, const char *s)
 uint8_t *
 pb_pack(struct arena *a, const ProtobufCMessage *m, size_t *len_out)
 {
-	size_t len = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = arena_alloc(a, len ? len : 1);
+	size_t len;
+	const uint8_t *bytes = pb_encode_scratch(m, &len);
+	uint8_t *buf = arena_alloc_nozero(a, len ? len : 1);
 
-	*len_out = protobuf_c_message_pack(m, buf);
+	memcpy(buf, bytes, len);
+	*len_out = len;
 	return buf;
 }
 

@@ -6,6 +6,7 @@
 
 #include "util/sorted.h"
 #include "util/xalloc.h"
+#include "xds/pb_encode.h"
 
 #include "envoy/config/cluster/v3/cluster.pb-c.h"
 #include "envoy/config/endpoint/v3/endpoint.pb-c.h"
@@ -36,6 +37,7 @@ translation_emit(struct translation *t, enum xds_type type, const char *name,
     const ProtobufCMessage *m, bool named_only)
 {
 	size_t len;
+	const uint8_t *packed;
 	uint8_t *bytes;
 
 	if (t->cache != NULL) {
@@ -45,10 +47,10 @@ translation_emit(struct translation *t, enum xds_type type, const char *name,
 		snapshot_builder_give_blob(t->out, type, b, named_only);
 		return;
 	}
-	/* Straight into the snapshot: serialized once, never copied. */
-	len = protobuf_c_message_get_packed_size(m);
+	/* Straight into the snapshot, no blob: one copy out of the writer. */
+	packed = pb_encode_scratch(m, &len);
 	bytes = snapshot_builder_alloc(t->out, len);
-	len = protobuf_c_message_pack(m, bytes);
+	memcpy(bytes, packed, len);
 	snapshot_builder_add_nocopy(t->out, type, name, bytes, len, named_only);
 }
 

@@ -12,7 +12,7 @@ include $(VARS)
 O ?= fuzz-build
 FUZZ_CC ?= clang
 FUZZ_CXX ?= clang++
-FUZZERS ?= load config sotw delta build secret admin lastgood owners running
+FUZZERS ?= load config sotw delta build secret admin lastgood owners running pb
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 FUZZ_BUILD_CFLAGS = -std=gnu11 -g -O1 -w $(SAN) -fsanitize=fuzzer-no-link

@@ -4,7 +4,7 @@
 # as main: in every build and with any compiler, so a fixed crash stays
 # fixed in the plain, ASan and valgrind runs alike. TAP, one line per target.
 : "${top_srcdir:?}" "${top_builddir:?}"
-FUZZ_TARGETS=${FUZZ_TARGETS:-load config sotw delta build secret admin lastgood owners running}
+FUZZ_TARGETS=${FUZZ_TARGETS:-load config sotw delta build secret admin lastgood owners running pb}
 n=0
 for t in $FUZZ_TARGETS; do
 	n=$((n + 1))

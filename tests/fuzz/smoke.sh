@@ -16,7 +16,7 @@
 # A crash leaves its input in fuzz-build/crashes/; make it a regression
 # test by fixing the bug and copying the input to tests/fuzz/regress/<target>/.
 : "${top_srcdir:?}" "${top_builddir:?}"
-FUZZ_TARGETS=${FUZZ_TARGETS:-load config sotw delta build secret admin lastgood owners running}
+FUZZ_TARGETS=${FUZZ_TARGETS:-load config sotw delta build secret admin lastgood owners running pb}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
 FUZZ_CC=${FUZZ_CC:-clang}
 if [ "${FUZZ_MODE:-smoke}" = long ]; then

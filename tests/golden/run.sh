@@ -15,6 +15,10 @@ set -u
 : "${CAIRN:?}" "${top_srcdir:?}"
 NODE=${NODE:-node}
 dir="$top_srcdir/tests/golden"
+# Every message cairn serializes is also packed by protobuf-c and the
+# bytes compared (src/xds/pb_encode.c): a difference aborts the dump.
+CAIRN_PB_VERIFY=${CAIRN_PB_VERIFY-1}
+export CAIRN_PB_VERIFY
 . "$top_srcdir/tests/lib/node-env.sh"
 
 cases=$(cd "$dir" && for d in */; do [ -d "$d/input" ] && echo "${d%/}"; done)
