@@ -392,10 +392,15 @@ memo_emit_named_seq(struct translation *t, enum memo_kind k, const void *id,
 	uint64_t key = 0;
 	bool flag = false, owned;
 
+	size_t at = snapshot_builder_count(t->out, type);
+
+	/* Where it goes is remembered with it: the next build takes it in a
+	 * run (memo_named.c) from the last snapshot's items. */
 	if ((b = translation_seq_take(t, k, id, &key, &flag, NULL)) != NULL) {
 		t->proxyless_no_cluster |= flag;
 		snapshot_builder_add_blob(t->out, type, b, named_only);
 		translation_seq_put(t, k, id, key, b, flag, true);
+		translation_seq_set_at(t, k, b, at);
 		return;
 	}
 	b = memo_named_find(t, k, vhost, name, obj, make, &key, &flag, &owned);
@@ -403,4 +408,5 @@ memo_emit_named_seq(struct translation *t, enum memo_kind k, const void *id,
 		return;
 	snapshot_builder_add_blob(t->out, type, b, named_only);
 	translation_seq_put(t, k, id, key, b, flag, owned);
+	translation_seq_set_at(t, k, b, at);
 }

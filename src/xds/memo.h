@@ -130,6 +130,30 @@ void memo_emit_named_seq(struct translation *t, enum memo_kind k,
     const void *id, const void *vhost, const char *name, const void *obj,
     memo_make_fn *make, enum xds_type type, bool named_only);
 
+/* Targets of memo_emit_named_seq found in order and taken as blocks
+ * (memo_named.c): one run per kind and type. memo_named_run_fits says
+ * whether the next entries at the kind's cursor are ids[0 .. nids), with
+ * their items the next ones in the last snapshot; memo_named_run_add
+ * takes them into the run (false, nothing taken, when they do not fit);
+ * memo_named_run_flush lends the run's items to the snapshot in one
+ * block and hands its entries on. Flush a run before anything else of
+ * its kind or type is emitted: its items go where the flush puts them. */
+struct memo_named_run {
+	enum memo_kind k;
+	enum xds_type type;
+	bool named_only;
+	size_t n; /* entries taken, not yet lent */
+	size_t from; /* the first one's item in the last snapshot */
+	size_t shift; /* from less where the builder had put it, last found */
+};
+void memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
+    enum xds_type type, bool named_only);
+bool memo_named_run_fits(struct translation *t,
+    const struct memo_named_run *r, const void *const *ids, size_t nids);
+bool memo_named_run_add(struct translation *t, struct memo_named_run *r,
+    const void *const *ids, size_t nids);
+void memo_named_run_flush(struct translation *t, struct memo_named_run *r);
+
 /* The fingerprint of obj as its field table describes it (src/dag/fields.c):
  * every field that is not marked as not identifying, pointers followed,
  * clusters referred to by their own fingerprint. Serves the unit tests;

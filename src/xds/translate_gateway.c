@@ -370,6 +370,11 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 	translate_clusters(&t);
 	translate_endpoints(&t);
 	translate_secrets(&t);
+	/* The proxyless targets before the ports' Listeners and
+	 * RouteConfigurations: each target is then put where the snapshot
+	 * has it once sorted, or a few places before, which lets the next
+	 * translation take kept hosts' targets in runs (memo_named.c). */
+	translate_gateway_proxyless(&t, gw);
 	for (size_t p = 0; p < gw->nports; p++) {
 		const struct dag_gw_port *gp = &gw->ports[p];
 
@@ -387,7 +392,6 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 		gateway_port_routes(&t, gp);
 	}
 	t.stateful_session = false;
-	translate_gateway_proxyless(&t, gw);
 	snap = snapshot_builder_finish(t.out);
 	translate_cache_snapshot(&t, snap);
 	translate_cache_end(&t);

@@ -251,6 +251,11 @@ main(int argc, char **argv)
 				printf("INFO\t%s: of those in order, %zu in %zu "
 				    "runs taken as blocks\n", prefix, ts.in_runs,
 				    ts.runs);
+				ts = pipeline_gateway_translate_stats(p);
+				printf("INFO\t%s: Gateways: resources in order "
+				    "%zu (%zu in %zu runs), by key %zu, serialized "
+				    "%zu\n", prefix, ts.in_order, ts.in_runs, ts.runs,
+				    ts.by_key, ts.serialized);
 			}
 		} else
 			diff_change_plan(change);
