@@ -352,6 +352,31 @@ gateway_port_routes(struct translation *t, const struct dag_gw_port *gp)
 	memo_http_finish(h, head, len, field);
 }
 
+/* translate_session_port, from the view memo's counts when
+ * gateway_view_cached patched it (then no route is read); verify mode
+ * walks the port too and stops at a difference. */
+static bool
+port_session(const struct dag *dag, const struct dag_gateway *gw, size_t p,
+    const struct translate_cache *cache)
+{
+	bool counted, walked;
+
+	if (cache == NULL || dag == NULL)
+		return translate_session_port(&gw->ports[p]);
+	counted = gw_view_session(cache->gw_view, p);
+	if (!cache->verify)
+		return counted;
+	walked = translate_session_port(&gw->ports[p]);
+	if (walked != counted) {
+		fprintf(stderr, "cairn: translate cache: Gateway %s/%s: port %u "
+		    "counted %s session routes, has %s\n", gw->namespace,
+		    gw->name, (unsigned)gw->ports[p].port, counted ? "some" :
+		    "no", walked ? "some" : "none");
+		abort();
+	}
+	return walked;
+}
+
 struct snapshot *
 translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
     const struct translate_options *o, const char *revision,
@@ -380,7 +405,7 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 
 		/* Only a port whose routes use sessionPersistence gets the
 		 * stateful_session filter (docs/decisions.md). */
-		t.stateful_session = translate_session_port(gp);
+		t.stateful_session = port_session(dag, gw, p, cache);
 		/* TLS and TCP ports have no routes; HTTPS ports one
 		 * RouteConfiguration per filter chain (translate_gateway_tls.c). */
 		if (strcmp(gp->protocol, "HTTP") != 0) {

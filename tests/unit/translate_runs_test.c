@@ -233,6 +233,7 @@ struct gw_route {
 	unsigned section; /* 0: both listeners, 1: http (80), 2: alt (8080) */
 	unsigned rules; /* 1..3 */
 	unsigned v; /* a header value */
+	bool session; /* its first rule has sessionPersistence */
 };
 
 #define GW_ROUTES 120
@@ -252,10 +253,14 @@ gw_route_file(size_t i, const struct gw_route *r)
 	    "  hostnames: [\"%s%c-%04u.example.com%s\"]\n"
 	    "  rules:\n", i, i, sections[r->section],
 	    r->wildcard ? "*." : "", r->prefix, r->host, r->longer ? ".x" : "");
-	for (unsigned k = 0; k < r->rules; k++)
+	for (unsigned k = 0; k < r->rules; k++) {
 		strbuf_printf(&sb, "  - matches: [{path: {type: PathPrefix, "
 		    "value: /r%zu-%u}, headers: [{name: x-v, value: v%u}]}]\n"
 		    "    backendRefs: [{name: s%zu, port: 80}]\n", i, k, r->v, i);
+		if (k == 0 && r->session)
+			strbuf_printf(&sb, "    sessionPersistence: "
+			    "{sessionName: s-%zu}\n", i);
+	}
 	strbuf_printf(&sb, "---\n"
 	    "apiVersion: v1\n"
 	    "kind: Service\n"
@@ -275,7 +280,9 @@ gw_route_file(size_t i, const struct gw_route *r)
 /* A Gateway with two HTTP listeners and GW_ROUTES routes whose hosts
  * sort on both sides of the ports' own resources, share hosts and
  * listeners (the `<host>` target names the lower port), are prefixes of
- * each other's names and sometimes wildcards; one to three random route
+ * each other's names and sometimes wildcards, a few with a session (the
+ * port's stateful_session filter, counted by the view memo per host
+ * that came or went); one to three random route
  * edits per build, each build's Gateway snapshot against a fresh
  * translation of its DAG, byte for byte. The proxyless targets of kept
  * hosts are taken in runs (memo_named.c): a run taken past a host that
@@ -319,7 +326,8 @@ test_gateway_targets_random(void **state)
 		rs[i] = (struct gw_route){ .prefix = "ahz"[i % 3],
 		    .host = (unsigned)i, .section = (unsigned)(i % 7 == 0 ? 0 :
 		    1 + i % 2), .rules = 1 + (unsigned)i % 3,
-		    .longer = i % 11 == 0, .wildcard = i % 13 == 0 };
+		    .longer = i % 11 == 0, .wildcard = i % 13 == 0,
+		    .session = i == 5 };
 		fixture_ns_file_put(&sf, i, gw_route_file(i, &rs[i]));
 	}
 	for (int step = 0; step <= steps; step++) {
@@ -339,7 +347,7 @@ test_gateway_targets_random(void **state)
 			rnd ^= rnd << 17;
 			i = (size_t)(rnd >> 8) % GW_ROUTES;
 			rt = &rs[i];
-			switch ((rnd >> 40) % 9) {
+			switch ((rnd >> 40) % 10) {
 			case 0:
 				rt->v++;
 				break;
@@ -362,6 +370,12 @@ test_gateway_targets_random(void **state)
 				break;
 			case 6: /* another listener: `<host>` moves ports */
 				rt->section = (rt->section + 1) % 3;
+				break;
+			case 7: /* the port's stateful_session filter: two
+				 * routes only, so that a port has none at times */
+				i = 5 + i % 2;
+				rt = &rs[i];
+				rt->session = !rt->session;
 				break;
 			default:
 				rt->gone = !rt->gone;
