@@ -110,6 +110,14 @@ void memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make);
 void memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
     uint32_t field);
 
+/* memo_http_host for the leading hosts of first[0 .. n) (stride bytes
+ * apart) that the last assembly had at the cursor, in order (a kept
+ * host: its routes array), taken as a block with no host read: how
+ * many, 0 when the first is not one (the caller adds it alone). Hosts
+ * without routes end a run. */
+size_t memo_http_host_run(struct memo_http *h, const void *first, size_t n,
+    size_t stride);
+
 /* The same as memo_http_begin for a RouteConfiguration of another name
  * (a Gateway's port, translate_gateway.c); name must outlive h. */
 struct memo_http *memo_http_begin_named(struct translation *t, size_t nhosts,

@@ -343,9 +343,16 @@ gateway_port_routes(struct translation *t, const struct dag_gw_port *gp)
 	uint32_t field;
 	size_t len;
 
-	for (size_t v = 0; v < gp->nvhosts; v++)
-		if (gp->vhosts[v].nroutes > 0)
+	for (size_t v = 0; v < gp->nvhosts; v++) {
+		/* Kept hosts in runs: their entries moved, nothing read. */
+		size_t run = memo_http_host_run(h, &gp->vhosts[v],
+		    gp->nvhosts - v, sizeof gp->vhosts[0]);
+
+		if (run > 0)
+			v += run - 1;
+		else if (gp->vhosts[v].nroutes > 0)
 			memo_http_host(h, &gp->vhosts[v], make_gateway_vhost);
+	}
 	rc->name = pb_str(&t->arena, gp->name);
 	field = pb_field_number(rcd, "virtual_hosts");
 	head = pb_pack(&t->arena, &rc->base, &len);
