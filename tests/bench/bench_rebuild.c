@@ -260,6 +260,8 @@ main(int argc, char **argv)
 		} else
 			diff_change_plan(change);
 		t5 = bench_now_ns();
+		/* serve frees what the record let go of once it published. */
+		diff_statuses_release(statuses);
 		diff_change_unref(change);
 		free(line);
 		snapshot_unref(current);
