@@ -719,6 +719,17 @@ translation_seq_put(struct translation *t, enum memo_kind s,
 }
 
 void
+translation_seq_skip(struct translation *t, enum memo_kind s, const void *id)
+{
+	struct translate_cache *c = t->cache;
+	struct seq_entry e = { .id = id, .at = SEQ_NOWHERE };
+
+	if (c == NULL || id == NULL || c->verify)
+		return;
+	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
+}
+
+void
 translation_seq_set_at(struct translation *t, enum memo_kind s,
     const struct xds_blob *blob, size_t at)
 {

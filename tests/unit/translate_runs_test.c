@@ -234,6 +234,7 @@ struct gw_route {
 	unsigned rules; /* 1..3 */
 	unsigned v; /* a header value */
 	bool session; /* its first rule has sessionPersistence */
+	bool proxy; /* an HTTPProxy beside it (gw_proxy_put) */
 };
 
 #define GW_ROUTES 120
@@ -277,12 +278,50 @@ gw_route_file(size_t i, const struct gw_route *r)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* Route i's HTTPProxy, in a namespace of its own that sorts right after
+ * the route's (ns-<i>x): its cluster sorts among the Gateway's, which
+ * the default snapshot leaves out, in a group of its own. */
+static void
+gw_proxy_put(struct source_files *sf, size_t i, bool on)
+{
+	char *path = xasprintf("ns-%04zux/proxy.yaml", i);
+	char *data = xasprintf("apiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\n"
+	    "metadata: {name: p%zu, namespace: ns-%04zux}\n"
+	    "spec:\n"
+	    "  virtualhost: {fqdn: p-%04zu.example.com}\n"
+	    "  routes: [{services: [{name: s%zu, port: 80}]}]\n"
+	    "---\n"
+	    "apiVersion: v1\n"
+	    "kind: Service\n"
+	    "metadata: {name: s%zu, namespace: ns-%04zux}\n"
+	    "spec:\n"
+	    "  ports: [{name: http, port: 80, targetPort: 8080}]\n"
+	    "---\n"
+	    "apiVersion: v1\n"
+	    "kind: Endpoints\n"
+	    "metadata: {name: s%zu, namespace: ns-%04zux}\n"
+	    "subsets:\n"
+	    "  - addresses: [{ip: 10.5.%zu.1}]\n"
+	    "    ports: [{name: http, port: 8080}]\n", i, i, i, i, i, i, i, i,
+	    i % 250);
+
+	if (on)
+		fixture_files_set(sf, path, data);
+	else
+		fixture_files_remove(sf, path);
+	free(path);
+	free(data);
+}
+
 /* A Gateway with two HTTP listeners and GW_ROUTES routes whose hosts
  * sort on both sides of the ports' own resources, share hosts and
  * listeners (the `<host>` target names the lower port), are prefixes of
  * each other's names and sometimes wildcards, a few with a session (the
  * port's stateful_session filter, counted by the view memo per host
- * that came or went); one to three random route
+ * that came or went), a quarter with an HTTPProxy beside them (whose
+ * cluster the default snapshot has, among the Gateway's it leaves out);
+ * one to three random route
  * edits per build, each build's Gateway snapshot against a fresh
  * translation of its DAG, byte for byte. The proxyless targets of kept
  * hosts are taken in runs (memo_named.c): a run taken past a host that
@@ -327,8 +366,10 @@ test_gateway_targets_random(void **state)
 		    .host = (unsigned)i, .section = (unsigned)(i % 7 == 0 ? 0 :
 		    1 + i % 2), .rules = 1 + (unsigned)i % 3,
 		    .longer = i % 11 == 0, .wildcard = i % 13 == 0,
-		    .session = i == 5 };
+		    .session = i == 5, .proxy = i % 4 == 0 };
 		fixture_ns_file_put(&sf, i, gw_route_file(i, &rs[i]));
+		if (rs[i].proxy)
+			gw_proxy_put(&sf, i, true);
 	}
 	for (int step = 0; step <= steps; step++) {
 		struct build_result r;
@@ -347,7 +388,7 @@ test_gateway_targets_random(void **state)
 			rnd ^= rnd << 17;
 			i = (size_t)(rnd >> 8) % GW_ROUTES;
 			rt = &rs[i];
-			switch ((rnd >> 40) % 10) {
+			switch ((rnd >> 40) % 11) {
 			case 0:
 				rt->v++;
 				break;
@@ -371,6 +412,10 @@ test_gateway_targets_random(void **state)
 			case 6: /* another listener: `<host>` moves ports */
 				rt->section = (rt->section + 1) % 3;
 				break;
+			case 8: /* a cluster of the default snapshot */
+				rt->proxy = !rt->proxy;
+				gw_proxy_put(&sf, i, rt->proxy);
+				continue;
 			case 7: /* the port's stateful_session filter: two
 				 * routes only, so that a port has none at times */
 				i = 5 + i % 2;
@@ -394,6 +439,11 @@ test_gateway_targets_random(void **state)
 		assert_ptr_not_equal(got, r.snapshot);
 		fresh = translate_gateway(r.dag, gw, &to, r.revision);
 		fixture_assert_same_snapshot(got, fresh, what);
+		snapshot_unref(fresh);
+		/* The default snapshot leaves the Gateway's clusters out,
+		 * passing them in runs unread (take_run). */
+		fresh = translate_dag(r.dag, &to, r.revision);
+		fixture_assert_same_snapshot(r.snapshot, fresh, what);
 		assert_true(got->types[XDS_LISTENER].n > 100);
 		snapshot_unref(fresh);
 		ts = pipeline_gateway_translate_stats(p);
@@ -408,6 +458,7 @@ test_gateway_targets_random(void **state)
 	    in_order, in_runs, runs);
 	/* The clusters, endpoints and both kinds of targets: nearly all of
 	 * what is found in order, in runs of some length. */
+	assert_true(in_order >= (size_t)steps * 300);
 	assert_true(in_runs * 10 >= in_order * 9);
 	assert_true(runs * 8 <= in_runs);
 	pipeline_free(p);
