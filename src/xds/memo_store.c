@@ -666,7 +666,12 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 	for (size_t k = pos; k < q->n && k < pos + SEQ_WINDOW; k++) {
 		if (q->v[k].id != id)
 			continue;
-		if ((b = q->v[k].blob) == NULL)
+		b = q->v[k].blob;
+		/* A blob taken is behind the cursor: none here is an object
+		 * the last translation left out (translation_seq_skip),
+		 * passed as well, so that the run after it starts at the
+		 * cursor. */
+		if (b == NULL && (q->v[k].at != SEQ_NOWHERE || q->v[k].key != 0))
 			return NULL;
 		q->v[k].blob = NULL;
 		/* Those skipped are never reached again: released now, so
@@ -679,6 +684,8 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 		}
 		q->done = k + 1;
 		t->seq_pos[s] = k + 1;
+		if (b == NULL)
+			return NULL;
 		c->seq_hits++;
 		*key = q->v[k].key;
 		if (flag != NULL)
