@@ -72,6 +72,8 @@ serve_rebuild(struct serve *s, const char *why)
 	} else if (snapshot_changed(s->current, r->snapshot)) {
 		serve_record_change(s, r);
 		ads_server_publish(s->ads, r->snapshot);
+		/* What the record let go of, freed once the snapshot is out. */
+		diff_statuses_release(s->statuses);
 		snapshot_unref(s->current);
 		s->current = snapshot_ref(r->snapshot);
 		free(s->serving_subject);
@@ -89,6 +91,7 @@ serve_rebuild(struct serve *s, const char *why)
 	} else {
 		/* Statuses may still have changed (a new object in error). */
 		serve_record_change(s, r);
+		diff_statuses_release(s->statuses);
 		log_debug("%s: nothing Envoy sees changed", why);
 	}
 

@@ -105,6 +105,11 @@ void diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
  * it recorded only while no other build came after it (a reference on an
  * assembled DAG holds every DAG assembled since). */
 void diff_statuses_build_kept(struct diff_statuses *t, const struct dag *dag);
+/* Lets go of the DAG the last diff_statuses_record replaced (the record
+ * holds it until then, or until the next record): called once the build
+ * is published, since freeing a DAG with its retired parts costs about
+ * what recording a change does. */
+void diff_statuses_release(struct diff_statuses *t);
 
 /* "2 route configurations changed, 1 cluster added, 1 object invalid":
  * resources compared by version (set versions first), the objects' status

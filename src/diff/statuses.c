@@ -37,6 +37,10 @@ struct diff_statuses {
 	 * compared with the one it replaces by address (record_patched).
 	 * Not so after a build that was not recorded: not its newer then. */
 	struct dag *last;
+	/* The one recorded before last, let go of by diff_statuses_release
+	 * (its free, the retired parts of a build, is not on the way to a
+	 * publish), or by the next record. */
+	struct dag *dropped;
 };
 
 struct diff_statuses *
@@ -142,6 +146,7 @@ diff_statuses_free(struct diff_statuses *t)
 		return;
 	parts_free(t->parts, t->n);
 	dag_free(t->last);
+	dag_free(t->dropped);
 	free(t);
 }
 
@@ -328,6 +333,14 @@ diff_statuses_record(struct diff_statuses *t, const struct dag *dag,
     struct diff_objects *from, struct diff_objects *to)
 {
 	record_parts(t, dag, from, to);
-	dag_free(t->last);
+	diff_statuses_release(t);
+	t->dropped = t->last;
 	t->last = dag->nparts > 0 ? dag_ref((struct dag *)dag) : NULL;
+}
+
+void
+diff_statuses_release(struct diff_statuses *t)
+{
+	dag_free(t->dropped);
+	t->dropped = NULL;
 }

@@ -121,8 +121,13 @@ memo_find(struct translation *t, enum memo_kind k, const void *obj,
 		*prev_at = SIZE_MAX;
 	if (!(taken = (b = translation_seq_take(t, k, id, &key, &flag,
 	    prev_at)) != NULL)) {
-		if (!memo_wanted(t, k, obj))
+		if (!memo_wanted(t, k, obj)) {
+			/* A Gateway's cluster in the default snapshot, which
+			 * the next translation passes unread in a run. */
+			if (k == MEMO_CLUSTER || k == MEMO_ENDPOINTS)
+				translation_seq_skip(t, k, id);
 			return NULL;
+		}
 		key = memo_key(t, k, obj);
 		b = translation_cache_get(t, key, &flag);
 	}
@@ -234,6 +239,33 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 			lim = RUN_CHUNK;
 		if (lim > q->n - pos)
 			lim = q->n - pos;
+		/* Objects the last translation left out (memo_wanted: no
+		 * blob, nowhere), the same ones at the cursor: left out
+		 * again without being read. */
+		if (!vhost && q->v[pos].blob == NULL) {
+			for (m = 0; m < lim; m++) {
+				const struct seq_entry *e = &q->v[pos + m];
+				const char *p = (const char *)first +
+				    (taken + m) * stride;
+
+				if (e->blob != NULL || e->at != SEQ_NOWHERE ||
+				    e->id != (by_ptr ? *(const void *const *)p :
+				    (const void *)p))
+					break;
+			}
+			if (m == 0)
+				break;
+			if (nq->n + m > nq->cap) {
+				nq->cap = (nq->n + m) * 2;
+				nq->v = xreallocarray(nq->v, nq->cap,
+				    sizeof *nq->v);
+			}
+			memcpy(nq->v + nq->n, q->v + pos, m * sizeof *nq->v);
+			nq->n += m;
+			pos += m;
+			taken += m;
+			continue;
+		}
 		if (emit && at == SEQ_NOWHERE)
 			break;
 		if (emit && !ps->as_put)
@@ -404,10 +436,15 @@ memo_emit_named_seq(struct translation *t, enum memo_kind k, const void *id,
 	uint64_t key = 0;
 	bool flag = false, owned;
 
+	size_t at = snapshot_builder_count(t->out, type);
+
+	/* Where it goes is remembered with it: the next build takes it in a
+	 * run (memo_named.c) from the last snapshot's items. */
 	if ((b = translation_seq_take(t, k, id, &key, &flag, NULL)) != NULL) {
 		t->proxyless_no_cluster |= flag;
 		snapshot_builder_add_blob(t->out, type, b, named_only);
 		translation_seq_put(t, k, id, key, b, flag, true);
+		translation_seq_set_at(t, k, b, at);
 		return;
 	}
 	b = memo_named_find(t, k, vhost, name, obj, make, &key, &flag, &owned);
@@ -415,4 +452,5 @@ memo_emit_named_seq(struct translation *t, enum memo_kind k, const void *id,
 		return;
 	snapshot_builder_add_blob(t->out, type, b, named_only);
 	translation_seq_put(t, k, id, key, b, flag, owned);
+	translation_seq_set_at(t, k, b, at);
 }

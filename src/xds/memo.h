@@ -110,6 +110,14 @@ void memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make);
 void memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
     uint32_t field);
 
+/* memo_http_host for the leading hosts of first[0 .. n) (stride bytes
+ * apart) that the last assembly had at the cursor, in order (a kept
+ * host: its routes array), taken as a block with no host read: how
+ * many, 0 when the first is not one (the caller adds it alone). Hosts
+ * without routes end a run. */
+size_t memo_http_host_run(struct memo_http *h, const void *first, size_t n,
+    size_t stride);
+
 /* The same as memo_http_begin for a RouteConfiguration of another name
  * (a Gateway's port, translate_gateway.c); name must outlive h. */
 struct memo_http *memo_http_begin_named(struct translation *t, size_t nhosts,
@@ -129,6 +137,30 @@ void memo_emit_named(struct translation *t, enum memo_kind k,
 void memo_emit_named_seq(struct translation *t, enum memo_kind k,
     const void *id, const void *vhost, const char *name, const void *obj,
     memo_make_fn *make, enum xds_type type, bool named_only);
+
+/* Targets of memo_emit_named_seq found in order and taken as blocks
+ * (memo_named.c): one run per kind and type. memo_named_run_fits says
+ * whether the next entries at the kind's cursor are ids[0 .. nids), with
+ * their items the next ones in the last snapshot; memo_named_run_add
+ * takes them into the run (false, nothing taken, when they do not fit);
+ * memo_named_run_flush lends the run's items to the snapshot in one
+ * block and hands its entries on. Flush a run before anything else of
+ * its kind or type is emitted: its items go where the flush puts them. */
+struct memo_named_run {
+	enum memo_kind k;
+	enum xds_type type;
+	bool named_only;
+	size_t n; /* entries taken, not yet lent */
+	size_t from; /* the first one's item in the last snapshot */
+	size_t shift; /* from less where the builder had put it, last found */
+};
+void memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
+    enum xds_type type, bool named_only);
+bool memo_named_run_fits(struct translation *t,
+    const struct memo_named_run *r, const void *const *ids, size_t nids);
+bool memo_named_run_add(struct translation *t, struct memo_named_run *r,
+    const void *const *ids, size_t nids);
+void memo_named_run_flush(struct translation *t, struct memo_named_run *r);
 
 /* The fingerprint of obj as its field table describes it (src/dag/fields.c):
  * every field that is not marked as not identifying, pointers followed,

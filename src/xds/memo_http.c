@@ -65,6 +65,32 @@ memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make)
 	h->frags[h->n++] = b;
 }
 
+size_t
+memo_http_host_run(struct memo_http *h, const void *first, size_t n,
+    size_t stride)
+{
+	size_t run = memo_take_run(h->t, MEMO_HTTP_VHOST, first, n, stride,
+	    false);
+	const struct seq *nq;
+
+	if (run == 0)
+		return 0;
+	/* The entries taken are the last ones of the next sequence, each
+	 * with its key and its host's bytes (held by the entry: borrowed,
+	 * as memo_blob_borrow's are). */
+	nq = &h->t->cache->next_seqs[MEMO_HTTP_VHOST];
+	for (size_t j = nq->n - run; j < nq->n; j++) {
+		const struct seq_entry *e = &nq->v[j];
+
+		h->owned[h->n] = false;
+		h->rc_cacheable = h->rc_cacheable && e->key != 0;
+		h->rc_key = translation_key_combine(h->rc_key, e->key);
+		h->keys[h->n] = e->key;
+		h->frags[h->n++] = e->blob;
+	}
+	return run;
+}
+
 /* Hosts per chunk, on average. A host ends its chunk when its version
  * (the hash of its bytes) says so: where chunks end depends on the hosts
  * alone, so a fresh build cuts where an incremental one does, and adding

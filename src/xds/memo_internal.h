@@ -166,6 +166,11 @@ struct xds_blob *translation_seq_take(struct translation *t, enum memo_kind s,
     const void *id, uint64_t *key, bool *flag, size_t *at);
 void translation_seq_put(struct translation *t, enum memo_kind s,
     const void *id, uint64_t key, struct xds_blob *blob, bool flag, bool give);
+/* memo_store.c: an object of loop s that has no resource (memo_wanted
+ * said no), remembered in order with no blob: the next translation's
+ * run (take_run) passes it at its cursor without reading it. */
+void translation_seq_skip(struct translation *t, enum memo_kind s,
+    const void *id);
 /* memo_store.c: records where the snapshot builder put blob, the entry
  * the last translation_seq_put of loop s added (if it is blob's). */
 void translation_seq_set_at(struct translation *t, enum memo_kind s,

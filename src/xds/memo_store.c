@@ -669,7 +669,12 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 	for (size_t k = pos; k < q->n && k < pos + SEQ_WINDOW; k++) {
 		if (q->v[k].id != id)
 			continue;
-		if ((b = q->v[k].blob) == NULL)
+		b = q->v[k].blob;
+		/* A blob taken is behind the cursor: none here is an object
+		 * the last translation left out (translation_seq_skip),
+		 * passed as well, so that the run after it starts at the
+		 * cursor. */
+		if (b == NULL && (q->v[k].at != SEQ_NOWHERE || q->v[k].key != 0))
 			return NULL;
 		q->v[k].blob = NULL;
 		/* Those skipped are never reached again: released now, so
@@ -682,6 +687,8 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 		}
 		q->done = k + 1;
 		t->seq_pos[s] = k + 1;
+		if (b == NULL)
+			return NULL;
 		c->seq_hits++;
 		*key = q->v[k].key;
 		if (flag != NULL)
@@ -718,6 +725,17 @@ translation_seq_put(struct translation *t, enum memo_kind s,
 	if (s == MEMO_USES && !give)
 		uses_count_blob(c, blob, 1);
 	e.blob = give ? blob : xds_blob_ref(blob);
+	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
+}
+
+void
+translation_seq_skip(struct translation *t, enum memo_kind s, const void *id)
+{
+	struct translate_cache *c = t->cache;
+	struct seq_entry e = { .id = id, .at = SEQ_NOWHERE };
+
+	if (c == NULL || id == NULL || c->verify)
+		return;
 	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
 }
 

@@ -343,13 +343,45 @@ gateway_port_routes(struct translation *t, const struct dag_gw_port *gp)
 	uint32_t field;
 	size_t len;
 
-	for (size_t v = 0; v < gp->nvhosts; v++)
-		if (gp->vhosts[v].nroutes > 0)
+	for (size_t v = 0; v < gp->nvhosts; v++) {
+		/* Kept hosts in runs: their entries moved, nothing read. */
+		size_t run = memo_http_host_run(h, &gp->vhosts[v],
+		    gp->nvhosts - v, sizeof gp->vhosts[0]);
+
+		if (run > 0)
+			v += run - 1;
+		else if (gp->vhosts[v].nroutes > 0)
 			memo_http_host(h, &gp->vhosts[v], make_gateway_vhost);
+	}
 	rc->name = pb_str(&t->arena, gp->name);
 	field = pb_field_number(rcd, "virtual_hosts");
 	head = pb_pack(&t->arena, &rc->base, &len);
 	memo_http_finish(h, head, len, field);
+}
+
+/* translate_session_port, from the view memo's counts when
+ * gateway_view_cached patched it (then no route is read); verify mode
+ * walks the port too and stops at a difference. */
+static bool
+port_session(const struct dag *dag, const struct dag_gateway *gw, size_t p,
+    const struct translate_cache *cache)
+{
+	bool counted, walked;
+
+	if (cache == NULL || dag == NULL)
+		return translate_session_port(&gw->ports[p]);
+	counted = gw_view_session(cache->gw_view, p);
+	if (!cache->verify)
+		return counted;
+	walked = translate_session_port(&gw->ports[p]);
+	if (walked != counted) {
+		fprintf(stderr, "cairn: translate cache: Gateway %s/%s: port %u "
+		    "counted %s session routes, has %s\n", gw->namespace,
+		    gw->name, (unsigned)gw->ports[p].port, counted ? "some" :
+		    "no", walked ? "some" : "none");
+		abort();
+	}
+	return walked;
 }
 
 struct snapshot *
@@ -370,12 +402,17 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 	translate_clusters(&t);
 	translate_endpoints(&t);
 	translate_secrets(&t);
+	/* The proxyless targets before the ports' Listeners and
+	 * RouteConfigurations: each target is then put where the snapshot
+	 * has it once sorted, or a few places before, which lets the next
+	 * translation take kept hosts' targets in runs (memo_named.c). */
+	translate_gateway_proxyless(&t, gw);
 	for (size_t p = 0; p < gw->nports; p++) {
 		const struct dag_gw_port *gp = &gw->ports[p];
 
 		/* Only a port whose routes use sessionPersistence gets the
 		 * stateful_session filter (docs/decisions.md). */
-		t.stateful_session = translate_session_port(gp);
+		t.stateful_session = port_session(dag, gw, p, cache);
 		/* TLS and TCP ports have no routes; HTTPS ports one
 		 * RouteConfiguration per filter chain (translate_gateway_tls.c). */
 		if (strcmp(gp->protocol, "HTTP") != 0) {
@@ -387,7 +424,6 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 		gateway_port_routes(&t, gp);
 	}
 	t.stateful_session = false;
-	translate_gateway_proxyless(&t, gw);
 	snap = snapshot_builder_finish(t.out);
 	translate_cache_snapshot(&t, snap);
 	translate_cache_end(&t);

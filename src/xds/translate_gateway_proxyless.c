@@ -15,6 +15,7 @@
 #include "envoy/config/listener/v3/api_listener.pb-c.h"
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
+#include "util/xalloc.h"
 
 typedef Envoy__Config__Listener__V3__Listener Listener;
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
@@ -93,31 +94,6 @@ proxyless_target(struct translation *t, const char *name,
 	    make_routes, XDS_ROUTE, true);
 }
 
-static int
-vhost_fqdn_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct dag_vhost *)elem)->fqdn);
-}
-
-/* Whether an earlier HTTP port of gw serves host: `<host>` alone names
- * the lowest port that serves it. A port's hosts are sorted by FQDN. */
-static bool
-served_below(const struct dag_gateway *gw, size_t p, const char *host)
-{
-	for (size_t q = 0; q < p; q++) {
-		const struct dag_gw_port *gq = &gw->ports[q];
-		const struct dag_vhost *vh;
-
-		if (!http_port(gq))
-			continue;
-		vh = bsearch(host, gq->vhosts, gq->nvhosts, sizeof gq->vhosts[0],
-		    vhost_fqdn_cmp);
-		if (vh != NULL && translation_proxyless_host(vh))
-			return true;
-	}
-	return false;
-}
-
 /* "<host>:<port>" into buf (snprintf's result, without its format
  * parsing: one per host of every HTTP port, at each translation). */
 static void
@@ -142,34 +118,117 @@ target_name(char *buf, size_t size, const char *host, uint32_t port)
 	buf[len] = '\0';
 }
 
+/* Takes vh's targets from the last translation into the runs when each
+ * is the next one at its cursor with its item the next in the last
+ * snapshot: a kept host's targets are then copied as blocks with its
+ * neighbours', its name and bytes not read. ids: the targets bare and
+ * `<host>:<port>` (proxyless_target's), in the order they are emitted. */
+static bool
+targets_in_runs(struct translation *t, struct memo_named_run *runs,
+    const struct dag_vhost *vh, bool bare)
+{
+	const void *ids[2];
+	size_t nids = 0;
+
+	if (vh->routes == NULL)
+		return false;
+	if (bare)
+		ids[nids++] = (const char *)vh->routes + 1;
+	ids[nids++] = vh->routes;
+	/* Both kinds or neither: a target's listener and RouteConfiguration
+	 * come and go together. */
+	if (!memo_named_run_fits(t, &runs[0], ids, nids) ||
+	    !memo_named_run_fits(t, &runs[1], ids, nids))
+		return false;
+	memo_named_run_add(t, &runs[0], ids, nids);
+	memo_named_run_add(t, &runs[1], ids, nids);
+	return true;
+}
+
+/* vh's targets: from the last translation in the runs when they fit,
+ * else (the runs lent first) one by one. bare: vh serves the `<host>`
+ * target too. */
+static void
+host_targets(struct translation *t, struct memo_named_run *runs,
+    const struct dag_gw_port *gp, const struct dag_vhost *vh, bool bare)
+{
+	struct arena_mark mark;
+	char name[512];
+
+	/* A host whose targets were emitted for the same routes array had
+	 * an FQDN a client can name. */
+	if (targets_in_runs(t, runs, vh, bare))
+		return;
+	memo_named_run_flush(t, &runs[0]);
+	memo_named_run_flush(t, &runs[1]);
+	/* Wildcards and `*` are no target a client can name. */
+	if (!translation_proxyless_host(vh))
+		return;
+	mark = arena_mark(&t->arena);
+	if (bare)
+		proxyless_target(t, vh->fqdn, vh, true);
+	target_name(name, sizeof name, vh->fqdn, gp->port);
+	proxyless_target(t, name, vh, false);
+	arena_release(&t->arena, &mark);
+}
+
+/* The HTTP ports' hosts merged by FQDN (each port's are sorted by it),
+ * each FQDN's targets emitted together: `<host>` with the lowest port
+ * serving it, then `<host>:<port>` by port. The targets are then put
+ * about where the snapshot has them once sorted, so that a next
+ * translation finds kept hosts' targets side by side in it (runs).
+ * With one HTTP port, no FQDN is compared. */
 void
 translate_gateway_proxyless(struct translation *t,
     const struct dag_gateway *gw)
 {
 	bool saved = t->proxyless_no_cluster;
+	struct memo_named_run runs[2];
+	size_t *cur = xcalloc(gw->nports + 1, sizeof *cur);
+	size_t *same = xcalloc(gw->nports + 1, sizeof *same);
 
+	memo_named_run_init(&runs[0], MEMO_API_LISTENER, XDS_LISTENER, true);
+	memo_named_run_init(&runs[1], MEMO_PROXYLESS_ROUTE, XDS_ROUTE, true);
 	t->proxyless_no_cluster = false;
-	for (size_t p = 0; p < gw->nports; p++) {
-		const struct dag_gw_port *gp = &gw->ports[p];
+	for (;;) {
+		const char *min = NULL;
+		size_t nsame = 0;
+		bool bare = true;
 
-		if (!http_port(gp))
-			continue;
-		for (size_t v = 0; v < gp->nvhosts; v++) {
-			const struct dag_vhost *vh = &gp->vhosts[v];
-			struct arena_mark mark;
-			char name[512];
+		/* The ports whose next host has the lowest FQDN, ascending. */
+		for (size_t p = 0; p < gw->nports; p++) {
+			const struct dag_gw_port *gp = &gw->ports[p];
+			const char *fqdn;
+			int c = -1;
 
-			/* Wildcards and `*` are no target a client can name. */
-			if (!translation_proxyless_host(vh))
+			if (!http_port(gp) || cur[p] >= gp->nvhosts)
 				continue;
-			mark = arena_mark(&t->arena);
-			if (!served_below(gw, p, vh->fqdn))
-				proxyless_target(t, vh->fqdn, vh, true);
-			target_name(name, sizeof name, vh->fqdn, gp->port);
-			proxyless_target(t, name, vh, false);
-			arena_release(&t->arena, &mark);
+			fqdn = gp->vhosts[cur[p]].fqdn;
+			if (nsame > 0 && (c = strcmp(fqdn, min)) > 0)
+				continue;
+			if (c < 0) {
+				nsame = 0;
+				min = fqdn;
+			}
+			same[nsame++] = p;
+		}
+		if (nsame == 0)
+			break;
+		for (size_t s = 0; s < nsame; s++) {
+			const struct dag_gw_port *gp = &gw->ports[same[s]];
+			const struct dag_vhost *vh = &gp->vhosts[cur[same[s]]++];
+
+			if (vh->nroutes == 0)
+				continue;
+			host_targets(t, runs, gp, vh, bare);
+			/* `<host>` names the lowest HTTP port serving host. */
+			bare = false;
 		}
 	}
+	memo_named_run_flush(t, &runs[0]);
+	memo_named_run_flush(t, &runs[1]);
+	free(cur);
+	free(same);
 	/* Routes that cannot forward point at it (translate_route.c). */
 	if (t->proxyless_no_cluster)
 		translate_not_forwarded(t);

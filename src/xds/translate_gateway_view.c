@@ -28,17 +28,20 @@
 #include "util/hash.h"
 #include "util/xalloc.h"
 
-/* A host: its routes array and count, and how many hosts of the Gateway
- * have both. */
+/* A host with routes, as the last patch walked them (ports in order,
+ * each port's hosts in order): its routes array and count, its port's
+ * index, and whether one of its routes has a session (the port's
+ * stateful_session filter, gw_view_session). */
 struct vm_host {
-	const struct dag_route *routes; /* NULL: empty slot */
+	const struct dag_route *routes;
 	size_t n;
-	size_t count;
+	uint32_t port;
+	bool session;
 };
 
-struct vm_hosts {
-	struct vm_host *slots;
-	size_t cap, used; /* cap: 0 or a power of two */
+struct vm_walk {
+	struct vm_host *v;
+	size_t n, cap;
 };
 
 /* A cluster or endpoints by address and its references. A slot whose
@@ -79,7 +82,10 @@ struct vm_names {
 
 struct gw_view_memo {
 	const struct dag *dag; /* whose addresses it holds; NULL: none yet */
-	struct vm_hosts hosts;
+	struct vm_walk walk, spare; /* the last patch's hosts; spare: reused */
+	/* Per port index: its hosts whose routes have a session. */
+	size_t *sessions;
+	size_t nsessions;
 	struct vm_refs clusters, endpoints;
 	struct vm_names cluster_names, endpoint_names;
 	/* In the view (count > 0), sorted by name and address; valid when
@@ -100,50 +106,6 @@ ptr_hash(const void *p, size_t salt)
 	    0xff51afd7ed558ccdULL) * 0x9e3779b97f4a7c15ULL;
 
 	return (size_t)(h >> 17);
-}
-
-static struct vm_host *
-host_slot(struct vm_hosts *h, const struct dag_route *routes, size_t n)
-{
-	size_t j = ptr_hash(routes, n) & (h->cap - 1);
-
-	while (h->slots[j].routes != NULL && (h->slots[j].routes != routes ||
-	    h->slots[j].n != n))
-		j = (j + 1) & (h->cap - 1);
-	return &h->slots[j];
-}
-
-static void
-hosts_add(struct vm_hosts *h, const struct dag_route *routes, size_t n)
-{
-	struct vm_host *s;
-
-	if (2 * (h->used + 1) > h->cap) {
-		struct vm_hosts old = *h;
-
-		h->cap = h->cap ? 2 * h->cap : 64;
-		h->slots = xcalloc(h->cap, sizeof *h->slots);
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.slots[i].routes != NULL)
-				*host_slot(h, old.slots[i].routes, old.slots[i].n) =
-				    old.slots[i];
-		free(old.slots);
-	}
-	s = host_slot(h, routes, n);
-	if (s->routes == NULL) {
-		s->routes = routes;
-		s->n = n;
-		h->used++;
-	}
-	s->count++;
-}
-
-static size_t
-hosts_count(const struct vm_hosts *h, const struct dag_route *routes, size_t n)
-{
-	if (h->cap == 0)
-		return 0;
-	return host_slot((struct vm_hosts *)h, routes, n)->count;
 }
 
 static struct vm_ref *
@@ -451,7 +413,9 @@ sorted_patch(const struct vm_refs *r, void ***arr, size_t *n,
 static void
 memo_reset(struct gw_view_memo *m)
 {
-	free(m->hosts.slots);
+	free(m->walk.v);
+	free(m->spare.v);
+	free(m->sessions);
 	refs_free(&m->clusters);
 	refs_free(&m->endpoints);
 	names_free(&m->cluster_names);
@@ -527,12 +491,109 @@ view_copy(void *const *arr, size_t n, bool shared,
 	return out;
 }
 
+/* Whether some route of routes[0 .. n) has a session. */
+static bool
+routes_session(const struct dag_route *routes, size_t n)
+{
+	for (size_t r = 0; r < n; r++)
+		if (routes[r].session != NULL)
+			return true;
+	return false;
+}
+
+static bool
+host_same(const struct vm_host *a, const struct vm_host *b)
+{
+	return a->routes == b->routes && a->n == b->n && a->port == b->port;
+}
+
+/* A host that came (up) or went: its clusters' references and its
+ * port's sessions. */
+static void
+host_change(struct gw_view_memo *m, struct vm_host *h, bool up)
+{
+	if (up)
+		h->session = routes_session(h->routes, h->n);
+	host_move(m, h->routes, h->n, up);
+	if (h->session)
+		m->sessions[h->port] += up ? 1 : (size_t)-1;
+}
+
+/* How far the walk looks ahead for the next host kept: past a run of
+ * hosts that came or went. */
+#define VM_LOOK 8
+
+/* gw's hosts with routes against the last patch's, both in walk order:
+ * a kept host is at the cursor of the last walk (its routes array, count
+ * and port the same), so only the hosts that came or went are read. A
+ * host that the look-ahead misses is counted as gone and come again,
+ * which moves nothing. */
+static void
+hosts_patch(struct gw_view_memo *m, const struct dag_gateway *gw)
+{
+	struct vm_walk now = m->spare;
+	const struct vm_walk *last = &m->walk;
+	size_t i = 0, j = 0;
+
+	now.n = 0;
+	if (gw->nports > m->nsessions) {
+		m->sessions = xreallocarray(m->sessions, gw->nports,
+		    sizeof *m->sessions);
+		memset(m->sessions + m->nsessions, 0,
+		    (gw->nports - m->nsessions) * sizeof *m->sessions);
+		m->nsessions = gw->nports;
+	}
+	for (size_t p = 0; p < gw->nports; p++)
+		for (size_t v = 0; v < gw->ports[p].nvhosts; v++) {
+			const struct dag_vhost *vh = &gw->ports[p].vhosts[v];
+
+			if (vh->nroutes > 0)
+				ARRAY_PUSH(now.v, now.n, now.cap, ((struct vm_host){
+				    .routes = vh->routes, .n = vh->nroutes,
+				    .port = (uint32_t)p }));
+		}
+	while (i < now.n || j < last->n) {
+		bool found = false;
+
+		if (i < now.n && j < last->n && host_same(&now.v[i], &last->v[j])) {
+			now.v[i++].session = last->v[j++].session;
+			continue;
+		}
+		for (size_t d = 1; d <= VM_LOOK && !found; d++) {
+			if (i < now.n && j + d < last->n &&
+			    host_same(&now.v[i], &last->v[j + d])) {
+				for (; d > 0; d--)
+					host_change(m, &last->v[j++], false);
+				found = true;
+			} else if (j < last->n && i + d < now.n &&
+			    host_same(&now.v[i + d], &last->v[j])) {
+				for (; d > 0; d--)
+					host_change(m, &now.v[i++], true);
+				found = true;
+			}
+		}
+		if (found)
+			continue;
+		if (i < now.n)
+			host_change(m, &now.v[i++], true);
+		if (j < last->n)
+			host_change(m, &last->v[j++], false);
+	}
+	m->spare = m->walk;
+	m->walk = now;
+}
+
+bool
+gw_view_session(const struct gw_view_memo *m, size_t port)
+{
+	return m != NULL && port < m->nsessions && m->sessions[port] > 0;
+}
+
 bool
 gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
     const struct dag *dag, const struct dag_gateway *gw, struct dag *view)
 {
 	struct gw_view_memo *m = *mp;
-	struct vm_hosts now = { 0 };
 	bool ok;
 
 	if (m == NULL)
@@ -542,35 +603,7 @@ gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 	m->dag = dag;
 	m->gen++;
 	m->clusters.ntouched = m->endpoints.ntouched = 0;
-	for (size_t p = 0; p < gw->nports; p++)
-		for (size_t v = 0; v < gw->ports[p].nvhosts; v++) {
-			const struct dag_vhost *vh = &gw->ports[p].vhosts[v];
-
-			if (vh->nroutes > 0)
-				hosts_add(&now, vh->routes, vh->nroutes);
-		}
-	/* Hosts that came (or came again), then those that went. */
-	for (size_t i = 0; i < now.cap; i++) {
-		const struct vm_host *h = &now.slots[i];
-		size_t before;
-
-		if (h->routes == NULL)
-			continue;
-		before = hosts_count(&m->hosts, h->routes, h->n);
-		for (size_t c = before; c < h->count; c++)
-			host_move(m, h->routes, h->n, true);
-		for (size_t c = h->count; c < before; c++)
-			host_move(m, h->routes, h->n, false);
-	}
-	for (size_t i = 0; i < m->hosts.cap; i++) {
-		const struct vm_host *h = &m->hosts.slots[i];
-
-		if (h->routes != NULL && hosts_count(&now, h->routes, h->n) == 0)
-			for (size_t c = 0; c < h->count; c++)
-				host_move(m, h->routes, h->n, false);
-	}
-	free(m->hosts.slots);
-	m->hosts = now;
+	hosts_patch(m, gw);
 	presence_move(m);
 	ok = m->sorted &&
 	    sorted_patch(&m->clusters, (void ***)&m->cl, &m->ncl, cluster_cmp) &&

@@ -23,6 +23,11 @@ bool gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 
 void gw_view_memo_free(struct gw_view_memo *m);
 
+/* Whether a route of port index port of the Gateway last patched has a
+ * session (translate_session_port's answer), counted per host as hosts
+ * come and go: valid after gw_view_patch, whatever it returned. */
+bool gw_view_session(const struct gw_view_memo *m, size_t port);
+
 /* The name of a view member, for the sorts and searches over the arrays
  * of void pointers a view is made of. */
 static inline const char *

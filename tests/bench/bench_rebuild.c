@@ -254,10 +254,17 @@ main(int argc, char **argv)
 				printf("INFO\t%s: of those in order, %zu in %zu "
 				    "runs taken as blocks\n", prefix, ts.in_runs,
 				    ts.runs);
+				ts = pipeline_gateway_translate_stats(p);
+				printf("INFO\t%s: Gateways: resources in order "
+				    "%zu (%zu in %zu runs), by key %zu, serialized "
+				    "%zu\n", prefix, ts.in_order, ts.in_runs, ts.runs,
+				    ts.by_key, ts.serialized);
 			}
 		} else
 			diff_change_plan(change);
 		t5 = bench_now_ns();
+		/* serve frees what the record let go of once it published. */
+		diff_statuses_release(statuses);
 		diff_change_unref(change);
 		free(line);
 		snapshot_unref(current);

@@ -610,6 +610,17 @@ test_statuses_patched_by_address(void **state)
 		const struct diff_object *o;
 
 		diff_statuses_record(t, asm_[k], &from, &to);
+		/* The DAG recorded before is let go of once released. */
+		{
+			unsigned held = atomic_load(&asm_[k - 1]->refs);
+
+			diff_statuses_release(t);
+			assert_int_equal(atomic_load(&asm_[k - 1]->refs),
+			    held - 1);
+			diff_statuses_release(t);
+			assert_int_equal(atomic_load(&asm_[k - 1]->refs),
+			    held - 1);
+		}
 		print_message("step %zu: %zu gone, %zu come\n", k, from.n, to.n);
 		if (expect[k][0] == '\0') {
 			assert_int_equal(from.n, 0);

@@ -1,0 +1,183 @@
+/* Named resources taken from the last translation as runs (memo.h,
+ * memo_named_run_*): a Gateway's proxyless targets, two per host and
+ * kind, are found at the cursor of their sequence by id and their items
+ * copied from the last snapshot as blocks, as memo_emit_run does for
+ * the objects of a DAG array. A target is known by an id its host's
+ * routes array gives it (translate_gateway_proxyless.c), which a kept
+ * host keeps: nothing of the host, the target's name or its blob is
+ * read. */
+#include "xds/memo_internal.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+/* How far an item may have moved in the last snapshot from where the
+ * builder put it: the resources of another loop sorted before it (a
+ * Gateway port's Listener and RouteConfigurations). */
+#define NAMED_SHIFT_MAX 64
+
+/* The longest run lent at once: the entries checked are still in the
+ * cache when their items are copied. */
+#define NAMED_RUN_MAX 256
+
+void
+memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
+    enum xds_type type, bool named_only)
+{
+	memset(r, 0, sizeof *r);
+	r->k = k;
+	r->type = type;
+	r->named_only = named_only;
+}
+
+/* Where the last snapshot has the item of the sequence entry e, looked
+ * for where the builder put it, then as far on as the last run found
+ * it, then a few places on; SIZE_MAX when not there. */
+static size_t
+named_item(const struct xds_resource_set *ps, const struct seq_entry *e,
+    size_t *shift)
+{
+	const uint8_t *bytes = e->blob->bytes;
+
+	if (e->at == SEQ_NOWHERE)
+		return SIZE_MAX;
+	if ((size_t)e->at + *shift < ps->n &&
+	    ps->items[e->at + *shift].bytes == bytes)
+		return e->at + *shift;
+	for (size_t d = 0; d <= NAMED_SHIFT_MAX && e->at + d < ps->n; d++)
+		if (ps->items[e->at + d].bytes == bytes) {
+			*shift = d;
+			return e->at + d;
+		}
+	return SIZE_MAX;
+}
+
+/* Whether the entries at the run's end are ids[0 .. nids), each with
+ * its item the next one in the last snapshot; *from and *shift: where
+ * the run starts there (set when the run is empty). */
+static bool
+named_check(struct translation *t, const struct memo_named_run *r,
+    const void *const *ids, size_t nids, size_t *from, size_t *shift)
+{
+	struct translate_cache *c = t->cache;
+	const struct xds_resource_set *ps;
+	const struct seq *q;
+	size_t pos;
+
+	if (c == NULL || c->verify || c->last == NULL ||
+	    c->last->arena_endpoints || nids == 0)
+		return false;
+	q = &c->seqs[r->k];
+	ps = &c->last->types[r->type];
+	pos = t->seq_pos[r->k] + r->n;
+	if (pos + nids > q->n)
+		return false;
+	for (size_t i = 0; i < nids; i++) {
+		const struct seq_entry *e = &q->v[pos + i];
+		size_t n = r->n + i;
+
+		if (ids[i] == NULL || e->id != ids[i] || e->blob == NULL)
+			return false;
+		if (n == 0) {
+			if ((*from = named_item(ps, e, shift)) == SIZE_MAX)
+				return false;
+		} else if (*from + n >= ps->n ||
+		    ps->items[*from + n].bytes != e->blob->bytes) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+memo_named_run_fits(struct translation *t, const struct memo_named_run *r,
+    const void *const *ids, size_t nids)
+{
+	size_t from = r->from, shift = r->shift;
+
+	return named_check(t, r, ids, nids, &from, &shift);
+}
+
+bool
+memo_named_run_add(struct translation *t, struct memo_named_run *r,
+    const void *const *ids, size_t nids)
+{
+	if (!named_check(t, r, ids, nids, &r->from, &r->shift))
+		return false;
+	r->n += nids;
+	if (r->n >= NAMED_RUN_MAX)
+		memo_named_run_flush(t, r);
+	return true;
+}
+
+/* The run's entries one by one, when the builder refuses the block: each
+ * blob added with a reference of the snapshot's, as memo_emit_named_seq
+ * does for a target found in order. */
+static void
+named_one_by_one(struct translation *t, struct memo_named_run *r)
+{
+	struct seq *q = &t->cache->seqs[r->k];
+	size_t pos = t->seq_pos[r->k];
+
+	for (size_t j = 0; j < r->n; j++) {
+		struct seq_entry *e = &q->v[pos + j];
+		struct xds_blob *b = e->blob;
+		size_t at = snapshot_builder_count(t->out, r->type);
+
+		e->blob = NULL;
+		t->proxyless_no_cluster |= e->flag;
+		snapshot_builder_add_blob(t->out, r->type, b, r->named_only);
+		translation_seq_put(t, r->k, e->id, e->key, b, e->flag, true);
+		translation_seq_set_at(t, r->k, b, at);
+		t->cache->seq_hits++;
+	}
+	q->done = pos + r->n;
+	t->seq_pos[r->k] = pos + r->n;
+	r->n = 0;
+}
+
+void
+memo_named_run_flush(struct translation *t, struct memo_named_run *r)
+{
+	struct translate_cache *c = t->cache;
+	struct seq *q, *nq;
+	size_t pos, put;
+	bool flag = false;
+
+	if (r->n == 0)
+		return;
+	q = &c->seqs[r->k];
+	nq = &c->next_seqs[r->k];
+	pos = t->seq_pos[r->k];
+	if (snapshot_builder_count(t->out, r->type) + r->n >= SEQ_NOWHERE ||
+	    (put = snapshot_builder_lend_run(t->out, r->type, c->last, r->from,
+	    r->n, r->named_only, c->keep)) == SIZE_MAX) {
+		named_one_by_one(t, r);
+		return;
+	}
+	if (nq->n + r->n > nq->cap) {
+		nq->cap = (nq->n + r->n) * 2;
+		nq->v = xreallocarray(nq->v, nq->cap, sizeof *nq->v);
+	}
+	/* The entries are handed on with their references (the cursor never
+	 * comes back to them); the memo holds the blobs the snapshot lends. */
+	for (size_t j = 0; j < r->n; j++) {
+		struct seq_entry *e = &nq->v[nq->n + j];
+
+		*e = q->v[pos + j];
+		e->at = (uint32_t)(put + j);
+		flag |= e->flag;
+	}
+	nq->n += r->n;
+	q->done = pos + r->n;
+	t->seq_pos[r->k] = pos + r->n;
+	c->seq_hits += r->n;
+	c->run_hits += r->n;
+	c->runs++;
+	/* Making them had a side effect: so has reusing them. */
+	t->proxyless_no_cluster |= flag;
+	r->from += r->n;
+	r->n = 0;
+}
