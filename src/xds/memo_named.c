@@ -44,10 +44,10 @@ named_item(const struct xds_resource_set *ps, const struct seq_entry *e,
 	if (e->at == SEQ_NOWHERE)
 		return SIZE_MAX;
 	if ((size_t)e->at + *shift < ps->n &&
-	    ps->items[e->at + *shift].bytes == bytes)
+	    xds_set_at(ps, e->at + *shift)->bytes == bytes)
 		return e->at + *shift;
 	for (size_t d = 0; d <= NAMED_SHIFT_MAX && e->at + d < ps->n; d++)
-		if (ps->items[e->at + d].bytes == bytes) {
+		if (xds_set_at(ps, e->at + d)->bytes == bytes) {
 			*shift = d;
 			return e->at + d;
 		}
@@ -84,7 +84,7 @@ named_check(struct translation *t, const struct memo_named_run *r,
 			if ((*from = named_item(ps, e, shift)) == SIZE_MAX)
 				return false;
 		} else if (*from + n >= ps->n ||
-		    ps->items[*from + n].bytes != e->blob->bytes) {
+		    xds_set_at(ps, *from + n)->bytes != e->blob->bytes) {
 			return false;
 		}
 	}
