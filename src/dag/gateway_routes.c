@@ -331,7 +331,9 @@ gw_match_route(struct builder *b, const struct gw_http_match *m,
 		while (len > 1 && value[len - 1] == '/')
 			len--;
 		r->path_kind = DAG_PATH_PREFIX;
-		r->path = arena_strndup(b->arena, value, len);
+		/* Borrowed from the route, as an Exact path is, unless cut. */
+		r->path = value[len] == '\0' ? value :
+		    arena_strndup(b->arena, value, len);
 		r->segment_prefix = len > 1;
 		*prefix = r->path;
 	}
