@@ -104,6 +104,20 @@ struct gw_state {
 	struct gw_attach *attach;
 	size_t nattach, attach_cap, holds_cap;
 	bool *attached;
+	/* The clusters the backendRefs of the route being resolved named
+	 * (gw_backend): a route names a few Services from many rules. */
+	struct gw_backend_seen *seen;
+	size_t nseen, seen_next;
+};
+
+/* A backendRef resolved to dc while route was resolved into arena (the
+ * builder's, or the route's memo holder's: their cluster maps differ). */
+struct gw_backend_seen {
+	const struct object *route;
+	const struct arena *arena;
+	const char *ns, *name;
+	int32_t port;
+	struct dag_cluster *dc;
 };
 
 /* A listener an HTTPRoute attached to: its attachedRoutes counts it. */

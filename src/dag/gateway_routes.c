@@ -38,6 +38,44 @@ gw_reference_granted(const struct gw_state *s, const char *from_kind,
 	return false;
 }
 
+/* How many of a route's resolved backendRefs gw_backend remembers. */
+#define GW_BACKENDS_SEEN 8
+
+/* The cluster ns/name port resolved to before for this route, when no
+ * BackendTLSPolicy's TLS applies: service_cluster's answer would be the
+ * same cluster, found again by name after the same Service lookup (whose
+ * note is made here as it made it). */
+static struct dag_cluster *
+gw_backend_seen(struct gw_state *s, const struct object *route,
+    const char *ns, const char *name, int32_t port)
+{
+	for (size_t i = 0; i < s->nseen; i++) {
+		const struct gw_backend_seen *e = &s->seen[i];
+
+		if (e->route == route && e->arena == s->b->arena &&
+		    e->port == port && strcmp(e->name, name) == 0 &&
+		    strcmp(e->ns, ns) == 0) {
+			dag_lookup_note(s->b, 'n', ns, "Service or Endpoints");
+			return e->dc;
+		}
+	}
+	return NULL;
+}
+
+static void
+gw_backend_remember(struct gw_state *s, const struct object *route,
+    const char *ns, const char *name, int32_t port, struct dag_cluster *dc)
+{
+	if (s->seen == NULL)
+		s->seen = ARENA_ARRAY(&s->b->tables, struct gw_backend_seen,
+		    GW_BACKENDS_SEEN);
+	s->seen[s->seen_next] = (struct gw_backend_seen){ route, s->b->arena,
+		ns, name, port, dc };
+	s->seen_next = (s->seen_next + 1) % GW_BACKENDS_SEEN;
+	if (s->nseen < GW_BACKENDS_SEEN)
+		s->nseen++;
+}
+
 /* One backendRef to a cluster; NULL with reason and message (ResolvedRefs
  * False) when it cannot be used. */
 struct dag_cluster *
@@ -84,8 +122,15 @@ gw_backend(struct gw_state *s, const struct object *route,
 		if (!gw_tls_policy_apply(b, s->policies, ns, be->name, be->port,
 		    grpc, s->ancestor, &opts, &tls, reason, msg))
 			return NULL;
+		/* Without a policy's TLS the cluster depends on the Service
+		 * and port alone (grpc is the route's kind). */
+		if (!tls && (dc = gw_backend_seen(s, route, ns, be->name,
+		    be->port)) != NULL)
+			return dc;
 		dc = service_cluster(b, ns, be->name, be->port, NULL,
 		    grpc || tls ? &opts : NULL, &why);
+		if (!tls && dc != NULL)
+			gw_backend_remember(s, route, ns, be->name, be->port, dc);
 	}
 	if (dc == NULL) {
 		*reason = "BackendNotFound";
@@ -286,7 +331,9 @@ gw_match_route(struct builder *b, const struct gw_http_match *m,
 		while (len > 1 && value[len - 1] == '/')
 			len--;
 		r->path_kind = DAG_PATH_PREFIX;
-		r->path = arena_strndup(b->arena, value, len);
+		/* Borrowed from the route, as an Exact path is, unless cut. */
+		r->path = value[len] == '\0' ? value :
+		    arena_strndup(b->arena, value, len);
 		r->segment_prefix = len > 1;
 		*prefix = r->path;
 	}

@@ -601,14 +601,17 @@ gw_tls_policy_apply(struct builder *b, struct gw_tls_policies *ps,
     const struct object *ancestor, struct cluster_options *opts,
     bool *applied, const char **reason, const char **msg)
 {
-	const struct object *svc = dag_object_find(b->services, b->nservices, ns, name);
+	const struct object *svc;
 	const char *port_name = NULL;
 	struct gw_tls_policy *best = NULL;
 	bool best_section = false;
 
 	*applied = false;
 	dag_lookup_note(b, 'n', ns, "BackendTLSPolicy");
-	if (ps == NULL || ps->n == 0 || svc == NULL)
+	/* The Service is looked up only when some policy could name it: a
+	 * search of every Service per backendRef otherwise. */
+	if (ps == NULL || ps->n == 0 ||
+	    (svc = dag_object_find(b->services, b->nservices, ns, name)) == NULL)
 		return true;
 	for (size_t i = 0; i < svc->u.service.nports; i++)
 		if (svc->u.service.ports[i].port == port)

@@ -29,11 +29,22 @@ http_port(const struct dag_gw_port *gp)
 	    strcmp(gp->protocol, "HTTPS") == 0;
 }
 
+/* A host's VirtualHost, shared by its two targets: they differ only in
+ * the name and the domain, written before each is packed. Made in an
+ * arena of its own, since the memo releases what a make allocates once
+ * it is packed; made only when a target is not found. */
+struct host_routes {
+	struct arena arena; /* released after each host */
+	Envoy__Config__Route__V3__VirtualHost *v;
+	bool no_cluster; /* what making v set t->proxyless_no_cluster to */
+};
+
 /* What a target's resources are made of: the host and the target's name
  * (memo_emit_named's key). */
 struct target {
 	const struct dag_vhost *vh;
 	const char *name;
+	struct host_routes *routes;
 };
 
 static ProtobufCMessage *
@@ -52,6 +63,30 @@ make_listener(struct translation *t, const void *obj, const char **name)
 	return &l->base;
 }
 
+/* tg's host's VirtualHost, made at the first target that needs it, in
+ * the host's arena (swapped in for t's: the translators allocate from
+ * t->arena), with the same side effect on t each time it is used. */
+static Envoy__Config__Route__V3__VirtualHost *
+host_virtual_host(struct translation *t, const struct target *tg)
+{
+	struct host_routes *h = tg->routes;
+
+	if (h->v == NULL) {
+		struct arena outer = t->arena;
+		bool saved = t->proxyless_no_cluster;
+
+		t->arena = h->arena;
+		t->proxyless_no_cluster = false;
+		h->v = translate_virtual_host_proxyless(t, tg->vh);
+		h->no_cluster = t->proxyless_no_cluster;
+		h->arena = t->arena;
+		t->arena = outer;
+		t->proxyless_no_cluster = saved;
+	}
+	t->proxyless_no_cluster |= h->no_cluster;
+	return h->v;
+}
+
 /* The target's RouteConfiguration, with vh's routes under the one domain
  * a client of that target sends as its authority (gRPC matches virtual
  * hosts against the target's host, with the port when it has one). */
@@ -65,7 +100,7 @@ make_routes(struct translation *t, const void *obj, const char **name)
 	Envoy__Config__Route__V3__VirtualHost *v;
 
 	rc->name = pb_str(a, tg->name);
-	v = translate_virtual_host_proxyless(t, tg->vh);
+	v = host_virtual_host(t, tg);
 	v->name = rc->name;
 	v->domains[0] = rc->name;
 	rc->n_virtual_hosts = 1;
@@ -82,9 +117,9 @@ make_routes(struct translation *t, const void *obj, const char **name)
  * array's start), so either target may come or go alone. */
 static void
 proxyless_target(struct translation *t, const char *name,
-    const struct dag_vhost *vh, bool bare)
+    const struct dag_vhost *vh, bool bare, struct host_routes *routes)
 {
-	struct target tg = { .vh = vh, .name = name };
+	struct target tg = { .vh = vh, .name = name, .routes = routes };
 	const void *id = vh->routes == NULL ? NULL : bare ?
 	    (const void *)((const char *)vh->routes + 1) : (const void *)vh->routes;
 
@@ -150,9 +185,10 @@ targets_in_runs(struct translation *t, struct memo_named_run *runs,
  * target too. */
 static void
 host_targets(struct translation *t, struct memo_named_run *runs,
-    const struct dag_gw_port *gp, const struct dag_vhost *vh, bool bare)
+    const struct dag_gw_port *gp, const struct dag_vhost *vh, bool bare,
+    struct host_routes *routes)
 {
-	struct arena_mark mark;
+	struct arena_mark mark, hmark;
 	char name[512];
 
 	/* A host whose targets were emitted for the same routes array had
@@ -165,10 +201,13 @@ host_targets(struct translation *t, struct memo_named_run *runs,
 	if (!translation_proxyless_host(vh))
 		return;
 	mark = arena_mark(&t->arena);
+	hmark = arena_mark(&routes->arena);
+	routes->v = NULL;
 	if (bare)
-		proxyless_target(t, vh->fqdn, vh, true);
+		proxyless_target(t, vh->fqdn, vh, true, routes);
 	target_name(name, sizeof name, vh->fqdn, gp->port);
-	proxyless_target(t, name, vh, false);
+	proxyless_target(t, name, vh, false, routes);
+	arena_release(&routes->arena, &hmark);
 	arena_release(&t->arena, &mark);
 }
 
@@ -186,9 +225,11 @@ translate_gateway_proxyless(struct translation *t,
 	struct memo_named_run runs[2];
 	size_t *cur = xcalloc(gw->nports + 1, sizeof *cur);
 	size_t *same = xcalloc(gw->nports + 1, sizeof *same);
+	struct host_routes routes = { .v = NULL };
 
 	memo_named_run_init(&runs[0], MEMO_API_LISTENER, XDS_LISTENER, true);
 	memo_named_run_init(&runs[1], MEMO_PROXYLESS_ROUTE, XDS_ROUTE, true);
+	arena_init(&routes.arena);
 	t->proxyless_no_cluster = false;
 	for (;;) {
 		const char *min = NULL;
@@ -220,7 +261,7 @@ translate_gateway_proxyless(struct translation *t,
 
 			if (vh->nroutes == 0)
 				continue;
-			host_targets(t, runs, gp, vh, bare);
+			host_targets(t, runs, gp, vh, bare, &routes);
 			/* `<host>` names the lowest HTTP port serving host. */
 			bare = false;
 		}
@@ -233,4 +274,5 @@ translate_gateway_proxyless(struct translation *t,
 	if (t->proxyless_no_cluster)
 		translate_not_forwarded(t);
 	t->proxyless_no_cluster |= saved;
+	arena_free(&routes.arena);
 }
