@@ -12,6 +12,7 @@
 #define GW_GROUP "gateway.networking.k8s.io"
 
 struct gw_tls_policies;
+struct gw_kept;
 
 
 /* A listener while routes are attached. */
@@ -104,6 +105,17 @@ struct gw_state {
 	struct gw_attach *attach;
 	size_t nattach, attach_cap, holds_cap;
 	bool *attached;
+	/* The routes' part patched from the last build (gw_patch_begin):
+	 * record when this build may be the next one's base (every route
+	 * through the memo), broken when one was not; patch when this one
+	 * is patched. Per route the resolution gw_kept_use took and its
+	 * holder; todo: the routes a patch hands to gw_route_memo. */
+	bool record, record_broken, patch;
+	const struct gw_kept **route_kept;
+	struct dag **route_holder;
+	size_t *todo, ntodo;
+	size_t *gone, ngone; /* the last build's routes that left */
+	size_t *patch_map; /* last build's route -> its index (SIZE_MAX: left) */
 };
 
 /* A listener an HTTPRoute attached to: its attachedRoutes counts it. */
@@ -172,5 +184,15 @@ void gw_contexts(struct gw_state *s);
 void gw_route_units(struct gw_state *s);
 
 void gw_route_memo(struct gw_state *s, size_t ri, size_t ngi);
+
+/* The last build's routes, runs, listener counts, clusters and endpoints
+ * patched with the routes changed since: true when s->todo names the
+ * only routes to hand to gw_route_memo (the others are in), false when
+ * the whole loop must run (nothing changed in s). */
+bool gw_patch_begin(struct gw_state *s);
+/* After the routes and the runs' sort: the patch's clusters, endpoints
+ * and listener counts in the DAG, and s kept as the next base (or
+ * recorded from a whole build when s->record). */
+void gw_patch_finish(struct gw_state *s);
 
 #endif
