@@ -2252,7 +2252,7 @@ struct edit_route {
  * own-<k>z (its left neighbour). */
 static void
 edit_tree(struct source_files *sf, const struct edit_route *rs,
-    unsigned addr, const unsigned dup[2])
+    unsigned addr, const unsigned dup[2], unsigned alt_port)
 {
 	struct source_file f = { 0 };
 	struct strbuf sb = STRBUF_INIT;
@@ -2274,8 +2274,9 @@ edit_tree(struct source_files *sf, const struct edit_route *rs,
 	    "spec:\n"
 	    "  gatewayClassName: cairn\n"
 	    "  listeners:\n"
-	    "  - {name: http, port: 80, protocol: HTTP}\n"
-	    "  - {name: alt, port: 8080, protocol: HTTP}\n");
+	    "  - {name: http, port: 80, protocol: HTTP}\n");
+	strbuf_printf(&sb, "  - {name: alt, port: %u, protocol: HTTP}\n",
+	    alt_port);
 	memset(&f, 0, sizeof f);
 	f.path = xstrdup("infra/gateway.yaml");
 	f.ns = xstrdup("infra");
@@ -2358,6 +2359,49 @@ edit_rand(uint64_t *x)
 	return (unsigned)(*x >> 33);
 }
 
+/* Edit kind what (0..9: of route i alone) to rs. */
+static void
+edit_route_apply(struct edit_route *rs, size_t i, unsigned what, uint64_t *seed)
+{
+	struct edit_route *r = &rs[i];
+
+	switch (what) {
+	case 0:
+		r->host = edit_rand(seed) % EDIT_HOSTS;
+		break;
+	case 1:
+		if (r->nrules < 3)
+			r->nrules++;
+		break;
+	case 2:
+		if (r->nrules > 1)
+			r->nrules--;
+		break;
+	case 3:
+		r->section = (r->section + 1) % 3;
+		break;
+	case 4:
+		r->name = r->name != i ? (unsigned)i :
+		    rs[edit_rand(seed) % EDIT_ROUTES].name;
+		break;
+	case 5:
+		r->invalid = r->invalid != 0 ? 0 : 1 + edit_rand(seed) % 2;
+		break;
+	case 6:
+		r->svc[edit_rand(seed) % 3] = edit_rand(seed) % 5;
+		break;
+	case 7:
+		r->mirror = !r->mirror;
+		break;
+	case 8:
+		r->present = !r->present;
+		break;
+	default:
+		r->v++;
+		break;
+	}
+}
+
 /* Random edits of one HTTPRoute at a time among routes that share hosts
  * and Services (so several routes make a cluster of one name): a
  * hostname changed, a rule added or removed, the route moved to another
@@ -2376,9 +2420,9 @@ test_gateway_route_edits_random(void **state)
 	struct translate_options to;
 	struct source_files sf;
 	struct pipeline *p;
-	int steps = fixture_sample_steps(120);
-	unsigned addr = 0, dup[2] = { 11, 6 };
-	size_t reused = 0, builds = 0;
+	int steps = fixture_sample_steps(140);
+	unsigned addr = 0, dup[2] = { 11, 6 }, alt_port = 8080;
+	size_t reused = 0, builds = 0, route_builds = 0, patched = 0;
 	uint64_t seed = 0x5eed17;
 	const char *verify = getenv("CAIRN_TRANSLATE_VERIFY");
 	char *saved = verify != NULL ? xstrdup(verify) : NULL;
@@ -2398,55 +2442,38 @@ test_gateway_route_edits_random(void **state)
 			rs[i].svc[k] = (unsigned)(i + (size_t)k) % 5;
 		rs[i].mirror = i % 5 == 0;
 	}
-	edit_tree(&sf, rs, addr, dup);
+	edit_tree(&sf, rs, addr, dup, alt_port);
 	build_and_compare(p, &sf, &cfg, &to, "edits: first build");
 	source_files_free(&sf);
 	for (int step = 0; step < steps; step++) {
 		size_t i = edit_rand(&seed) % EDIT_ROUTES;
 		struct edit_route *r = &rs[i];
-		unsigned what = edit_rand(&seed) % 12;
+		unsigned what = edit_rand(&seed) % 14;
 		char label[96];
 		struct dag_cache_stats st;
 
+		(void)r;
 		switch (what) {
-		case 0:
-			r->host = edit_rand(&seed) % EDIT_HOSTS;
-			break;
-		case 1:
-			if (r->nrules < 3)
-				r->nrules++;
-			break;
-		case 2:
-			if (r->nrules > 1)
-				r->nrules--;
-			break;
-		case 3:
-			r->section = (r->section + 1) % 3;
-			break;
-		case 4:
-			r->name = r->name != i ? (unsigned)i :
-			    rs[edit_rand(&seed) % EDIT_ROUTES].name;
-			break;
-		case 5:
-			r->invalid = r->invalid != 0 ? 0 : 1 + edit_rand(&seed) % 2;
-			break;
-		case 6:
-			r->svc[edit_rand(&seed) % 3] = edit_rand(&seed) % 5;
-			break;
-		case 7:
-			r->mirror = !r->mirror;
-			break;
-		case 8:
-			r->present = !r->present;
-			break;
-		case 9:
-			r->v++;
-			break;
 		case 10:
 			/* A shared Service's Endpoints: the routes' context. */
 			addr++;
 			break;
-		default: {
+		case 12: {
+			/* A few routes at once (each edit as above). */
+			unsigned n = 2 + edit_rand(&seed) % 3;
+
+			for (unsigned k = 0; k < n; k++)
+				edit_route_apply(rs, edit_rand(&seed) % EDIT_ROUTES,
+				    edit_rand(&seed) % 10, &seed);
+			break;
+		}
+		case 13:
+			/* The Gateway's second listener moved: no patch of
+			 * the routes' part (the Gateway changed), the next
+			 * build patches from this one. */
+			alt_port = alt_port == 8080 ? 8081 : 8080;
+			break;
+		case 11: {
 			/* Mostly a duplicate made or unmade in place. */
 			unsigned d = edit_rand(&seed) % 2;
 
@@ -2454,8 +2481,11 @@ test_gateway_route_edits_random(void **state)
 			    edit_rand(&seed) % (2 * EDIT_ROUTES);
 			break;
 		}
+		default:
+			edit_route_apply(rs, i, what, &seed);
+			break;
 		}
-		edit_tree(&sf, rs, addr, dup);
+		edit_tree(&sf, rs, addr, dup, alt_port);
 		snprintf(label, sizeof label, "edits: step %d, route %zu, edit %u",
 		    step, i, what);
 		build_and_compare(p, &sf, &cfg, &to, label);
@@ -2468,7 +2498,20 @@ test_gateway_route_edits_random(void **state)
 			fail_msg("%s: %zu routes kept", label, st.gw_routes_kept);
 		reused += st.gw_contexts_reused;
 		builds += st.gw_routes_resolved > 0 || st.gw_routes_kept > 0;
+		/* Routes edited (the Gateway and its Services not): the
+		 * routes' part patched from the last build (gw_patch_begin),
+		 * but after a Gateway change, which builds it whole. */
+		if (what == 13 && st.gw_routes_patched != 0)
+			fail_msg("%s: the routes' part patched", label);
+		if ((what <= 9 || what == 12) && (st.gw_routes_resolved > 0 ||
+		    st.gw_routes_kept > 0)) {
+			route_builds++;
+			patched += st.gw_routes_patched;
+		}
 	}
+	print_message("edits: %zu of %zu builds of route edits patched the "
+	    "routes' part\n", patched, route_builds);
+	assert_true(patched * 10 >= route_builds * 8);
 	/* An edit that changes nothing the Gateway's group reads (a route's
 	 * file the loader rejects is kept as it was) builds nothing. */
 	print_message("edits: %zu of %zu Gateway builds patched the "
