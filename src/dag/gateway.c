@@ -608,7 +608,10 @@ gateways_build(struct builder *b)
 	}
 	/* Pushed in route order, the resolved routes' last: in order but
 	 * for those where hosts sort as their routes. */
-	sorted_sort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
+	if (s.patch)
+		gw_patch_runs_sort(&s);
+	else
+		sorted_sort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
 	/* One Gateway at a time: its TLS and TCP routes, its ports. */
 	for (size_t gi = 0, e = 0; gi < ngi; gi++) {
 		size_t from = e;

@@ -151,6 +151,12 @@ struct gw_memo_last {
 	uint32_t *attach; /* per listener of each Gateway, in order */
 	size_t nattach, attach_cap;
 	struct gw_names names[2]; /* clusters, endpoints */
+	/* Each route's status and attached flag as its build left them:
+	 * read in order, where its resolution's would be a cache miss. */
+	struct dag_object_status *status;
+	bool *attached;
+	size_t status_cap;
+	size_t nruns_kept; /* of the patched build's runs: the kept ones */
 };
 
 struct gw_memo {
@@ -1048,6 +1054,8 @@ gw_last_free(struct gw_memo_last *l)
 	free(l->ns_only);
 	free(l->runs);
 	free(l->attach);
+	free(l->status);
+	free(l->attached);
 	gw_names_free(&l->names[0]);
 	gw_names_free(&l->names[1]);
 	memset(l, 0, sizeof *l);
@@ -1180,27 +1188,29 @@ gw_name_cmp(const void *a, const void *b)
 	    **(const char *const *const *)b);
 }
 
-/* nm->sorted without the places gone marks, with ins (new names), every
- * held name's rep put in its place, in name order. */
+/* nm->sorted without the places gone marks, with ins (new names) in
+ * name order: each new name's place found by a binary search, the rest
+ * copied in blocks (no name of a kept one read). */
 static void
 gw_names_merge(struct gw_names *nm, const bool *gone,
     const char *const **ins, size_t nins)
 {
 	const char *const **out;
-	size_t n = 0, k = 0;
+	size_t n = 0, from = 0;
 
 	if (nins > 1)
 		qsort(ins, nins, sizeof ins[0], gw_name_cmp);
 	out = xreallocarray(NULL, nm->nsorted + nins + 1, sizeof *out);
-	for (size_t i = 0; i < nm->nsorted; i++) {
-		if (gone[i])
-			continue;
-		while (k < nins && strcmp(*ins[k], *nm->sorted[i]) < 0)
-			out[n++] = ins[k++];
-		out[n++] = nm->sorted[i];
+	for (size_t k = 0; k <= nins; k++) {
+		size_t to = k < nins ? gw_names_lower(nm, *ins[k]) : nm->nsorted;
+
+		for (size_t i = from; i < to; i++)
+			if (!gone[i])
+				out[n++] = nm->sorted[i];
+		if (k < nins)
+			out[n++] = ins[k];
+		from = to;
 	}
-	while (k < nins)
-		out[n++] = ins[k++];
 	free(nm->sorted);
 	nm->sorted = out;
 	nm->nsorted = n;
@@ -1348,6 +1358,7 @@ gw_patch_begin(struct gw_state *s)
 		run.route_index = map[run.route_index];
 		ARRAY_PUSH(s->runs, s->nruns, s->runs_cap, run);
 	}
+	l->nruns_kept = s->nruns;
 	for (size_t jj = 0; jj < l->n; jj++) {
 		const struct gw_kept *k = l->kept[jj];
 		size_t ri = map[jj];
@@ -1356,8 +1367,8 @@ gw_patch_begin(struct gw_state *s)
 			continue;
 		s->route_kept[ri] = k;
 		s->route_holder[ri] = l->holders[jj];
-		b->dag->statuses[s->httproute_status[ri]] = k->status;
-		s->attached[ri] = k->attached;
+		b->dag->statuses[s->httproute_status[ri]] = l->status[jj];
+		s->attached[ri] = l->attached[jj];
 		ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
 		    dag_ref(l->holders[jj]));
 	}
@@ -1627,6 +1638,18 @@ gw_patch_finish(struct gw_state *s)
 	l->holders = holders;
 	l->ns_only = ns_only;
 	l->n = l->cap = n;
+	if (n + 1 > l->status_cap) {
+		l->status_cap = n + n / 8 + 1;
+		free(l->status);
+		free(l->attached);
+		l->status = xreallocarray(NULL, l->status_cap, sizeof *l->status);
+		l->attached = xreallocarray(NULL, l->status_cap,
+		    sizeof *l->attached);
+	}
+	for (size_t ri = 0; ri < n; ri++) {
+		l->status[ri] = b->dag->statuses[s->httproute_status[ri]];
+		l->attached[ri] = s->attached[ri];
+	}
 	/* The runs, sorted: the next build's. */
 	free(l->runs);
 	l->runs = s->runs;
@@ -1635,4 +1658,45 @@ gw_patch_finish(struct gw_state *s)
 	s->nruns = s->runs_cap = 0;
 	l->gen = b->gw_memo->contexts.gen;
 	l->valid = true;
+}
+
+/* The runs of a patched build in order: the kept ones are (the last
+ * build's order, indexes moved with their order), the few of the routes
+ * handed to the build are sorted and each put at its place found by a
+ * binary search, where a check of the whole order compared every host. */
+void
+gw_patch_runs_sort(struct gw_state *s)
+{
+	size_t nk = s->b->gw_memo->last.nruns_kept, nt = s->nruns - nk;
+	struct gw_run *out, *tail = s->runs + nk;
+	size_t n = 0, from = 0;
+
+	if (nt == 0)
+		return;
+	if (nt > 1)
+		qsort(tail, nt, sizeof tail[0], gw_run_cmp);
+	out = xreallocarray(NULL, s->nruns + 1, sizeof *out);
+	for (size_t k = 0; k <= nt; k++) {
+		size_t lo = from, hi = nk;
+
+		if (k < nt)
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (gw_run_cmp(&s->runs[mid], &tail[k]) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+		else
+			lo = nk;
+		memcpy(out + n, s->runs + from, (lo - from) * sizeof *out);
+		n += lo - from;
+		if (k < nt)
+			out[n++] = tail[k];
+		from = lo;
+	}
+	free(s->runs);
+	s->runs = out;
+	s->runs_cap = s->nruns + 1;
 }

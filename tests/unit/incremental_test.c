@@ -150,6 +150,60 @@ same_str(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+static bool
+same_gw_conditions(const struct dag_gw_condition *a, size_t na,
+    const struct dag_gw_condition *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!same_str(a[i].type, b[i].type) || a[i].status != b[i].status ||
+		    !same_str(a[i].reason, b[i].reason) ||
+		    !same_str(a[i].message, b[i].message))
+			return false;
+	return true;
+}
+
+/* Gateway API's own status: conditions, listeners (attachedRoutes) and
+ * parents, as a fresh build has them. */
+static bool
+same_gw_status(const struct dag_gw_status *x, const struct dag_gw_status *y)
+{
+	if (x == NULL || y == NULL)
+		return x == y;
+	if (!same_gw_conditions(x->conditions, x->nconditions, y->conditions,
+	    y->nconditions) || x->nlisteners != y->nlisteners ||
+	    x->nparents != y->nparents)
+		return false;
+	for (size_t i = 0; i < x->nlisteners; i++) {
+		const struct dag_gw_listener_status *a = &x->listeners[i];
+		const struct dag_gw_listener_status *b = &y->listeners[i];
+
+		if (!same_str(a->name, b->name) ||
+		    a->attached_routes != b->attached_routes ||
+		    a->nsupported_kinds != b->nsupported_kinds ||
+		    !same_gw_conditions(a->conditions, a->nconditions,
+		    b->conditions, b->nconditions))
+			return false;
+		for (size_t k = 0; k < a->nsupported_kinds; k++)
+			if (!same_str(a->supported_kinds[k], b->supported_kinds[k]))
+				return false;
+	}
+	for (size_t i = 0; i < x->nparents; i++) {
+		const struct dag_gw_parent_status *a = &x->parents[i];
+		const struct dag_gw_parent_status *b = &y->parents[i];
+
+		if (!same_str(a->group, b->group) || !same_str(a->kind, b->kind) ||
+		    !same_str(a->namespace, b->namespace) ||
+		    !same_str(a->name, b->name) ||
+		    !same_str(a->section_name, b->section_name) ||
+		    a->port != b->port || !same_gw_conditions(a->conditions,
+		    a->nconditions, b->conditions, b->nconditions))
+			return false;
+	}
+	return true;
+}
+
 static void
 assert_same_status(const struct dag_object_status *x,
     const struct dag_object_status *y, const char *what)
@@ -158,7 +212,8 @@ assert_same_status(const struct dag_object_status *x,
 	    same_str(x->name, y->name) && same_str(x->origin.file, y->origin.file) &&
 	    x->origin.line == y->origin.line && x->origin.col == y->origin.col &&
 	    x->status == y->status && same_str(x->description, y->description) &&
-	    x->nconditions == y->nconditions && x->not_after == y->not_after;
+	    x->nconditions == y->nconditions && x->not_after == y->not_after &&
+	    same_gw_status(x->gw, y->gw);
 
 	for (size_t c = 0; same && c < x->nconditions; c++) {
 		const struct dag_condition *a = &x->conditions[c], *b = &y->conditions[c];
