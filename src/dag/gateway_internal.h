@@ -116,6 +116,8 @@ struct gw_state {
 	size_t *todo, ntodo;
 	size_t *gone, ngone; /* the last build's routes that left */
 	size_t *patch_map; /* last build's route -> its index (SIZE_MAX: left) */
+	bool *bundle_kept; /* per bundle of the last build: held as it is */
+	uint32_t *bundle_of; /* per route: its kept bundle, or held alone */
 };
 
 /* A listener an HTTPRoute attached to: its attachedRoutes counts it. */

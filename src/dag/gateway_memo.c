@@ -157,6 +157,14 @@ struct gw_memo_last {
 	bool *attached;
 	size_t status_cap;
 	size_t nruns_kept; /* of the patched build's runs: the kept ones */
+	/* Holders by the bundle: each a DAG holding the holders of up to
+	 * GW_BUNDLE routes (a reference each), which a patched build holds
+	 * with one reference while none of its routes left; bundle_of:
+	 * each route's (GW_NO_BUNDLE: held alone). The memo owns one
+	 * reference on each. */
+	struct dag **bundles;
+	size_t nbundles, bundles_cap;
+	uint32_t *bundle_of;
 };
 
 struct gw_memo {
@@ -172,6 +180,8 @@ struct gw_memo {
 };
 
 static void gw_last_free(struct gw_memo_last *l);
+static void gw_last_bundles_release(struct gw_memo_last *l, const bool *keep,
+    size_t nkeep);
 
 struct gw_memo *
 gw_memo_new(void)
@@ -189,6 +199,7 @@ gw_memo_clear(struct gw_memo *m)
 	m->slots = NULL;
 	m->n = m->cap = m->live = 0;
 	m->last.valid = false; /* its resolutions' holders are gone */
+	gw_last_bundles_release(&m->last, NULL, 0);
 }
 
 void
@@ -1033,6 +1044,8 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
  * the whole loop. */
 
 #define GW_PATCH_MAX 64
+#define GW_BUNDLE 256
+#define GW_NO_BUNDLE UINT32_MAX
 
 static void
 gw_names_free(struct gw_names *nm)
@@ -1056,6 +1069,10 @@ gw_last_free(struct gw_memo_last *l)
 	free(l->attach);
 	free(l->status);
 	free(l->attached);
+	for (size_t b = 0; b < l->nbundles; b++)
+		dag_free(l->bundles[b]);
+	free(l->bundles);
+	free(l->bundle_of);
 	gw_names_free(&l->names[0]);
 	gw_names_free(&l->names[1]);
 	memset(l, 0, sizeof *l);
@@ -1359,9 +1376,25 @@ gw_patch_begin(struct gw_state *s)
 		ARRAY_PUSH(s->runs, s->nruns, s->runs_cap, run);
 	}
 	l->nruns_kept = s->nruns;
+	/* The bundles none of whose routes left are held as they are; the
+	 * kept routes of the others are held alone. */
+	s->bundle_kept = ARENA_ARRAY(&b->tables, bool, l->nbundles + 1);
+	s->bundle_of = ARENA_ARRAY(&b->tables, uint32_t, n + 1);
+	for (size_t x = 0; x < l->nbundles; x++)
+		s->bundle_kept[x] = true;
+	for (size_t g = 0; g < ngone; g++)
+		if (l->bundle_of[gone[g]] != GW_NO_BUNDLE)
+			s->bundle_kept[l->bundle_of[gone[g]]] = false;
+	for (size_t x = 0; x < l->nbundles; x++)
+		if (s->bundle_kept[x])
+			ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds,
+			    s->holds_cap, dag_ref(l->bundles[x]));
+	for (size_t ri = 0; ri < n; ri++)
+		s->bundle_of[ri] = GW_NO_BUNDLE;
 	for (size_t jj = 0; jj < l->n; jj++) {
 		const struct gw_kept *k = l->kept[jj];
 		size_t ri = map[jj];
+		uint32_t bo = l->bundle_of[jj];
 
 		if (ri == SIZE_MAX)
 			continue;
@@ -1369,8 +1402,11 @@ gw_patch_begin(struct gw_state *s)
 		s->route_holder[ri] = l->holders[jj];
 		b->dag->statuses[s->httproute_status[ri]] = l->status[jj];
 		s->attached[ri] = l->attached[jj];
-		ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
-		    dag_ref(l->holders[jj]));
+		if (bo != GW_NO_BUNDLE && s->bundle_kept[bo])
+			s->bundle_of[ri] = bo;
+		else if (k != NULL)
+			ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds,
+			    s->holds_cap, dag_ref(l->holders[jj]));
 	}
 	/* Their clusters' and endpoints' names, counted out: read in
 	 * gw_patch_finish, before the last routes' arrays are replaced. */
@@ -1518,6 +1554,54 @@ gw_names_whole(struct gw_state *s, int which)
 	return true;
 }
 
+/* l's bundles but those keep marks let go of (the memo's reference),
+ * the others moved to the front in order; keep NULL: all let go of. */
+static void
+gw_last_bundles_release(struct gw_memo_last *l, const bool *keep,
+    size_t nkeep)
+{
+	size_t n = 0;
+
+	for (size_t x = 0; x < l->nbundles; x++)
+		if (keep != NULL && x < nkeep && keep[x])
+			l->bundles[n++] = l->bundles[x];
+		else
+			dag_free(l->bundles[x]);
+	l->nbundles = n;
+}
+
+/* The routes of l held alone (a resolution, no bundle), GW_BUNDLE at a
+ * time into new bundles, when there are at least that many: a route
+ * changed breaks one bundle, whose other routes are then held alone by
+ * each build until enough of them make bundles again. */
+static void
+gw_last_bundle_alone(struct gw_memo_last *l, bool always)
+{
+	size_t alone = 0, i = 0;
+
+	for (size_t ri = 0; ri < l->n; ri++)
+		alone += l->kept[ri] != NULL && l->bundle_of[ri] == GW_NO_BUNDLE;
+	if (alone == 0 || (!always && alone < GW_BUNDLE))
+		return;
+	while (i < l->n) {
+		struct dag *bd = xcalloc(1, sizeof *bd);
+		uint32_t at = (uint32_t)l->nbundles;
+
+		arena_init_sized(&bd->arena, GW_BUNDLE * sizeof(struct dag *) + 64);
+		bd->holds = ARENA_ARRAY(&bd->arena, struct dag *, GW_BUNDLE);
+		for (; i < l->n && bd->nholds < GW_BUNDLE; i++)
+			if (l->kept[i] != NULL && l->bundle_of[i] == GW_NO_BUNDLE) {
+				bd->holds[bd->nholds++] = dag_ref(l->holders[i]);
+				l->bundle_of[i] = at;
+			}
+		if (bd->nholds == 0) {
+			dag_free(bd);
+			break;
+		}
+		ARRAY_PUSH(l->bundles, l->nbundles, l->bundles_cap, bd);
+	}
+}
+
 void
 gw_patch_finish(struct gw_state *s)
 {
@@ -1535,6 +1619,7 @@ gw_patch_finish(struct gw_state *s)
 	l = &b->gw_memo->last;
 	if (!s->patch && (!s->record || s->record_broken)) {
 		l->valid = false;
+		gw_last_bundles_release(l, NULL, 0);
 		return;
 	}
 	for (size_t gi = 0; gi < s->ngateways; gi++)
@@ -1580,6 +1665,7 @@ gw_patch_finish(struct gw_state *s)
 		l->ngateways = 0;
 		if (!gw_names_whole(s, 0) || !gw_names_whole(s, 1)) {
 			l->valid = false;
+			gw_last_bundles_release(l, NULL, 0);
 			return;
 		}
 		free(l->gateways);
@@ -1638,6 +1724,27 @@ gw_patch_finish(struct gw_state *s)
 	l->holders = holders;
 	l->ns_only = ns_only;
 	l->n = l->cap = n;
+	/* Each route's bundle: a patched build's kept ones (moved to the
+	 * front), a whole build's made anew. */
+	free(l->bundle_of);
+	l->bundle_of = xreallocarray(NULL, n + 1, sizeof *l->bundle_of);
+	if (s->patch) {
+		uint32_t *at = xreallocarray(NULL, l->nbundles + 1, sizeof *at);
+		uint32_t next = 0;
+
+		for (size_t x = 0; x < l->nbundles; x++)
+			at[x] = s->bundle_kept[x] ? next++ : GW_NO_BUNDLE;
+		for (size_t ri = 0; ri < n; ri++)
+			l->bundle_of[ri] = s->bundle_of[ri] == GW_NO_BUNDLE ?
+			    GW_NO_BUNDLE : at[s->bundle_of[ri]];
+		gw_last_bundles_release(l, s->bundle_kept, l->nbundles);
+		free(at);
+	} else {
+		for (size_t ri = 0; ri < n; ri++)
+			l->bundle_of[ri] = GW_NO_BUNDLE;
+		gw_last_bundles_release(l, NULL, 0);
+	}
+	gw_last_bundle_alone(l, !s->patch);
 	if (n + 1 > l->status_cap) {
 		l->status_cap = n + n / 8 + 1;
 		free(l->status);
