@@ -610,8 +610,11 @@ gateways_build(struct builder *b)
 	 * for those where hosts sort as their routes. */
 	if (s.patch)
 		gw_patch_runs_sort(&s);
-	else
+	else {
 		sorted_sort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
+		if (s.record)
+			s.run_same = xcalloc(s.nruns + 1, sizeof *s.run_same);
+	}
 	/* One Gateway at a time: its TLS and TCP routes, its ports. */
 	for (size_t gi = 0, e = 0; gi < ngi; gi++) {
 		size_t from = e;
@@ -630,6 +633,7 @@ gateways_build(struct builder *b)
 			    from, e);
 	}
 	gw_patch_finish(&s);
+	free(s.run_same);
 	free(s.entries);
 	free(drefs);
 	free(s.runs);

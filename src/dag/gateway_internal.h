@@ -118,6 +118,12 @@ struct gw_state {
 	size_t *patch_map; /* last build's route -> its index (SIZE_MAX: left) */
 	bool *bundle_kept; /* per bundle of the last build: held as it is */
 	uint32_t *bundle_of; /* per route: its kept bundle, or held alone */
+	/* Per run: its host is the run before's (gw_assemble compares
+	 * neighbours' hosts), known when patched, else filled in for the
+	 * next build; NULL: not kept. run_from: a patched build's runs'
+	 * places in the last build's (SIZE_MAX: new). */
+	bool *run_same, run_same_known;
+	size_t *run_from;
 };
 
 /* A listener an HTTPRoute attached to: its attachedRoutes counts it. */

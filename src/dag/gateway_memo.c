@@ -165,6 +165,7 @@ struct gw_memo_last {
 	struct dag **bundles;
 	size_t nbundles, bundles_cap;
 	uint32_t *bundle_of;
+	bool *run_same; /* per run of runs: gw_state.run_same */
 };
 
 struct gw_memo {
@@ -1066,6 +1067,7 @@ gw_last_free(struct gw_memo_last *l)
 	free(l->holders);
 	free(l->ns_only);
 	free(l->runs);
+	free(l->run_same);
 	free(l->attach);
 	free(l->status);
 	free(l->attached);
@@ -1367,12 +1369,14 @@ gw_patch_begin(struct gw_state *s)
 			gw_attach_move(s, l, k, -1);
 	}
 	/* The kept routes' runs in their order, with their new indexes. */
+	s->run_from = ARENA_ARRAY(&b->tables, size_t, l->nruns + 1);
 	for (size_t r = 0; r < l->nruns; r++) {
 		struct gw_run run = l->runs[r];
 
 		if (map[run.route_index] == SIZE_MAX)
 			continue;
 		run.route_index = map[run.route_index];
+		s->run_from[s->nruns] = r;
 		ARRAY_PUSH(s->runs, s->nruns, s->runs_cap, run);
 	}
 	l->nruns_kept = s->nruns;
@@ -1410,7 +1414,6 @@ gw_patch_begin(struct gw_state *s)
 	}
 	/* Their clusters' and endpoints' names, counted out: read in
 	 * gw_patch_finish, before the last routes' arrays are replaced. */
-	l->nruns = 0;
 	s->gone = gone;
 	s->ngone = ngone;
 	s->patch_map = map;
@@ -1759,8 +1762,11 @@ gw_patch_finish(struct gw_state *s)
 	}
 	/* The runs, sorted: the next build's. */
 	free(l->runs);
+	free(l->run_same);
 	l->runs = s->runs;
 	l->nruns = s->nruns;
+	l->run_same = s->run_same;
+	s->run_same = NULL;
 	s->runs = NULL;
 	s->nruns = s->runs_cap = 0;
 	l->gen = b->gw_memo->contexts.gen;
@@ -1774,17 +1780,17 @@ gw_patch_finish(struct gw_state *s)
 void
 gw_patch_runs_sort(struct gw_state *s)
 {
-	size_t nk = s->b->gw_memo->last.nruns_kept, nt = s->nruns - nk;
+	const struct gw_memo_last *l = &s->b->gw_memo->last;
+	size_t nk = l->nruns_kept, nt = s->nruns - nk;
 	struct gw_run *out, *tail = s->runs + nk;
-	size_t n = 0, from = 0;
+	size_t *from, n = 0, at = 0;
 
-	if (nt == 0)
-		return;
 	if (nt > 1)
 		qsort(tail, nt, sizeof tail[0], gw_run_cmp);
 	out = xreallocarray(NULL, s->nruns + 1, sizeof *out);
+	from = xreallocarray(NULL, s->nruns + 1, sizeof *from);
 	for (size_t k = 0; k <= nt; k++) {
-		size_t lo = from, hi = nk;
+		size_t lo = at, hi = nk;
 
 		if (k < nt)
 			while (lo < hi) {
@@ -1797,13 +1803,24 @@ gw_patch_runs_sort(struct gw_state *s)
 			}
 		else
 			lo = nk;
-		memcpy(out + n, s->runs + from, (lo - from) * sizeof *out);
-		n += lo - from;
-		if (k < nt)
+		memcpy(out + n, s->runs + at, (lo - at) * sizeof *out);
+		memcpy(from + n, s->run_from + at, (lo - at) * sizeof *from);
+		n += lo - at;
+		if (k < nt) {
+			from[n] = SIZE_MAX;
 			out[n++] = tail[k];
-		from = lo;
+		}
+		at = lo;
 	}
 	free(s->runs);
 	s->runs = out;
 	s->runs_cap = s->nruns + 1;
+	/* Two runs that were neighbours keep their answer. */
+	s->run_same = xcalloc(s->nruns + 1, sizeof *s->run_same);
+	for (size_t k = 1; l->run_same != NULL && k < s->nruns; k++)
+		s->run_same[k] = from[k] != SIZE_MAX && from[k - 1] != SIZE_MAX &&
+		    from[k] == from[k - 1] + 1 ? l->run_same[from[k]] :
+		    strcmp(s->runs[k].host, s->runs[k - 1].host) == 0;
+	s->run_same_known = l->run_same != NULL;
+	free(from);
 }
