@@ -1550,8 +1550,9 @@ gw_names_whole(struct gw_state *s, int which)
 		return false;
 	free(nm->sorted);
 	nm->sorted = xreallocarray(NULL, n + 1, sizeof *nm->sorted);
-	memcpy(nm->sorted, which == 0 ? (void *)dag->clusters :
-	    (void *)dag->endpoints, n * sizeof *nm->sorted);
+	if (n > 0)
+		memcpy(nm->sorted, which == 0 ? (void *)dag->clusters :
+		    (void *)dag->endpoints, n * sizeof *nm->sorted);
 	nm->nsorted = n;
 	sorted_sort(nm->sorted, n, sizeof nm->sorted[0], gw_name_cmp);
 	return true;
