@@ -920,6 +920,8 @@ build_with(struct builder *init)
 		sorted_sort(dag->endpoints, dag->nendpoints,
 		    sizeof dag->endpoints[0], dag_endpoints_ptr_cmp);
 	}
+	if (b.gw_memo != NULL)
+		gw_memo_sorted(b.gw_memo, dag);
 	statuses_sort(&b);
 	arena_free(&b.scratch);
 	arena_free(&b.tables);

@@ -577,8 +577,11 @@ gateways_build(struct builder *b)
 	s.runs = xreallocarray(NULL, s.runs_cap, sizeof *s.runs);
 	if (s.record && gw_patch_begin(&s))
 		n = s.ntodo;
-	else
+	else {
 		n = s.nhttproutes;
+		if (s.record)
+			gw_record_start(&s);
+	}
 	for (size_t t = 0; t < n; t++) {
 		size_t ri = s.patch ? s.todo[t] : t;
 

@@ -202,6 +202,8 @@ bool gw_patch_begin(struct gw_state *s);
  * and listener counts in the DAG, and s kept as the next base (or
  * recorded from a whole build when s->record). */
 void gw_patch_finish(struct gw_state *s);
+/* A whole build that records the next base: its names counted anew. */
+void gw_record_start(struct gw_state *s);
 /* s->runs in order when patched (instead of sorted_sort). */
 void gw_patch_runs_sort(struct gw_state *s);
 

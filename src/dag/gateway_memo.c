@@ -166,6 +166,7 @@ struct gw_memo_last {
 	size_t nbundles, bundles_cap;
 	uint32_t *bundle_of;
 	bool *run_same; /* per run of runs: gw_state.run_same */
+	bool sorted_pending; /* names' order: the DAG's, once sorted */
 };
 
 struct gw_memo {
@@ -181,6 +182,11 @@ struct gw_memo {
 };
 
 static void gw_last_free(struct gw_memo_last *l);
+struct gw_names;
+static size_t gw_kept_names(const struct gw_kept *k, int which,
+    const char *const *const **objs, const uint64_t **hashes);
+static bool gw_names_add(struct gw_names *nm, uint64_t h,
+    const char *const *obj);
 static void gw_last_bundles_release(struct gw_memo_last *l, const bool *keep,
     size_t nkeep);
 
@@ -861,6 +867,18 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 		    k->endpoints[i]) == NULL)
 			ARENA_PUSH(b->arena, b->dag->endpoints, b->dag->nendpoints,
 			    b->endpoints_cap, k->endpoints[i]);
+	/* A whole build that records the next base counts the names while
+	 * the resolution is at hand. */
+	if (s->record)
+		for (int w = 0; w < 2; w++) {
+			const char *const *const *objs;
+			const uint64_t *h;
+			size_t n = gw_kept_names(k, w, &objs, &h);
+
+			for (size_t i = 0; i < n; i++)
+				gw_names_add(&b->gw_memo->last.names[w], h[i],
+				    objs[i]);
+		}
 hold:
 	ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
 	    dag_ref(holder));
@@ -1521,41 +1539,57 @@ gw_names_patch(struct gw_state *s, int which)
 	free(need);
 }
 
-/* A whole build's names, counted from every route's resolution; false
- * when they are not the DAG's (something else made clusters). */
+/* A whole build's names (counted by gw_kept_use): false when they are
+ * not the DAG's (something else made clusters). Their order is the
+ * DAG's once build_with sorted it (gw_memo_sorted). */
 static bool
 gw_names_whole(struct gw_state *s, int which)
 {
 	struct gw_names *nm = &s->b->gw_memo->last.names[which];
 	struct dag *dag = s->b->dag;
-	size_t n = which == 0 ? dag->nclusters : dag->nendpoints;
 
-	free(nm->t);
-	nm->t = NULL;
-	nm->cap = nm->n = 0;
-	gw_names_grow(nm, n + 1);
-	for (size_t ri = 0; ri < s->nhttproutes; ri++) {
-		const struct gw_kept *k = s->route_kept[ri];
-		const char *const *const *objs;
-		const uint64_t *h;
-		size_t kn;
+	return nm->n == (which == 0 ? dag->nclusters : dag->nendpoints);
+}
 
-		if (k == NULL)
-			continue;
-		kn = gw_kept_names(k, which, &objs, &h);
-		for (size_t i = 0; i < kn; i++)
-			gw_names_add(nm, h[i], objs[i]);
+void
+gw_record_start(struct gw_state *s)
+{
+	struct gw_memo_last *l = &s->b->gw_memo->last;
+
+	l->valid = false;
+	for (int w = 0; w < 2; w++) {
+		struct gw_names *nm = &l->names[w];
+
+		free(nm->t);
+		nm->t = NULL;
+		nm->cap = nm->n = 0;
+		gw_names_grow(nm, s->b->nservices + 4);
 	}
-	if (nm->n != n)
-		return false;
-	free(nm->sorted);
-	nm->sorted = xreallocarray(NULL, n + 1, sizeof *nm->sorted);
-	if (n > 0)
-		memcpy(nm->sorted, which == 0 ? (void *)dag->clusters :
-		    (void *)dag->endpoints, n * sizeof *nm->sorted);
-	nm->nsorted = n;
-	sorted_sort(nm->sorted, n, sizeof nm->sorted[0], gw_name_cmp);
-	return true;
+}
+
+void
+gw_memo_sorted(struct gw_memo *m, const struct dag *dag)
+{
+	struct gw_memo_last *l = &m->last;
+
+	if (!l->sorted_pending)
+		return;
+	l->sorted_pending = false;
+	for (int w = 0; w < 2; w++) {
+		struct gw_names *nm = &l->names[w];
+		size_t n = w == 0 ? dag->nclusters : dag->nendpoints;
+
+		if (n != nm->n) {
+			l->valid = false;
+			return;
+		}
+		free(nm->sorted);
+		nm->sorted = xreallocarray(NULL, n + 1, sizeof *nm->sorted);
+		if (n > 0)
+			memcpy(nm->sorted, w == 0 ? (void *)dag->clusters :
+			    (void *)dag->endpoints, n * sizeof *nm->sorted);
+		nm->nsorted = n;
+	}
 }
 
 /* l's bundles but those keep marks let go of (the memo's reference),
@@ -1772,6 +1806,7 @@ gw_patch_finish(struct gw_state *s)
 	s->nruns = s->runs_cap = 0;
 	l->gen = b->gw_memo->contexts.gen;
 	l->valid = true;
+	l->sorted_pending = !s->patch;
 }
 
 /* The runs of a patched build in order: the kept ones are (the last
