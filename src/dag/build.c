@@ -914,10 +914,14 @@ build_with(struct builder *init)
 	vhost_tls_finish(&b);
 
 	/* Made route by route in object order: mostly in name order. */
-	sorted_sort(dag->clusters, dag->nclusters, sizeof dag->clusters[0],
-	    dag_cluster_ptr_cmp);
-	sorted_sort(dag->endpoints, dag->nendpoints, sizeof dag->endpoints[0],
-	    dag_endpoints_ptr_cmp);
+	if (!b.gw_sorted) {
+		sorted_sort(dag->clusters, dag->nclusters,
+		    sizeof dag->clusters[0], dag_cluster_ptr_cmp);
+		sorted_sort(dag->endpoints, dag->nendpoints,
+		    sizeof dag->endpoints[0], dag_endpoints_ptr_cmp);
+	}
+	if (b.gw_memo != NULL)
+		gw_memo_sorted(b.gw_memo, dag);
 	statuses_sort(&b);
 	arena_free(&b.scratch);
 	arena_free(&b.tables);

@@ -181,6 +181,9 @@ struct builder {
 	struct gw_memo *gw_memo;
 	const uint64_t *obj_units;
 	uint64_t gw_context;
+	/* The clusters and endpoints are sorted already (a Gateway group
+	 * whose routes were patched: gw_patch_finish). */
+	bool gw_sorted;
 };
 
 /* Records a lookup in b->lookups (nothing when it is NULL). */
@@ -230,6 +233,12 @@ size_t gw_memo_take_order_compared(struct gw_memo *m);
 /* Builds that patched the last namespace contexts (gw_contexts) since
  * the last call. */
 size_t gw_memo_take_contexts_reused(struct gw_memo *m);
+/* After build_with sorted dag's clusters and endpoints: the order of
+ * the names a Gateway group's whole build recorded (gateway_memo.c). */
+struct dag;
+void gw_memo_sorted(struct gw_memo *m, const struct dag *dag);
+/* The groups whose routes were patched (gw_patch_begin) since asked. */
+size_t gw_memo_take_patched(struct gw_memo *m);
 /* dag_build_material with HTTPRoutes through memo (see struct builder). */
 struct dag *dag_build_memo(struct object *const *objs, size_t nobjs,
     const struct dag_options *opts, const struct fqdn_ledger *owners,

@@ -783,6 +783,11 @@ struct dag_cache_stats {
 	/* Gateway API groups that patched the namespaces' contexts of the
 	 * last build (few of their Services, Endpoints... changed). */
 	size_t gw_contexts_reused;
+	/* Gateway API groups whose routes' part was patched from the
+	 * group's last build (gateway_memo.c gw_patch_begin): the routes
+	 * that changed handed to the build, the others' runs, listener
+	 * counts, clusters and endpoints taken as they were. */
+	size_t gw_routes_patched;
 	/* The statuses were the last build's patched with the changed
 	 * parts' (no walk of the unchanged parts). */
 	bool statuses_patched;

@@ -562,6 +562,10 @@ gateways_build(struct builder *b)
 	if (b->gw_memo != NULL && c0 == 0 && e0 == 0 && s.nhttproutes > 0) {
 		gw_contexts(&s);
 		gw_route_units(&s);
+		/* GRPCRoutes are made anew each build (gw_grpc_as_http) and
+		 * TLS or TCP routes share clusters by the build's index: the
+		 * routes' part is patched without them only. */
+		s.record = b->nkind_objs[OBJ_GRPCROUTE] == 0 && s.nl4routes == 0;
 	}
 	/* Each HTTPRoute for every Gateway (the first pass also reports
 	 * parents cairn does not serve), then sorted by Gateway and
@@ -571,7 +575,16 @@ gateways_build(struct builder *b)
 	/* Mostly one run per route (one host, one port): room at once. */
 	s.runs_cap = s.nhttproutes + 16;
 	s.runs = xreallocarray(NULL, s.runs_cap, sizeof *s.runs);
-	for (size_t ri = 0; ri < s.nhttproutes; ri++) {
+	if (s.record && gw_patch_begin(&s))
+		n = s.ntodo;
+	else {
+		n = s.nhttproutes;
+		if (s.record)
+			gw_record_start(&s);
+	}
+	for (size_t t = 0; t < n; t++) {
+		size_t ri = s.patch ? s.todo[t] : t;
+
 		/* GRPCRoutes were filtered when collected. */
 		if (s.httproutes[ri]->kind == OBJ_HTTPROUTE &&
 		    dag_kind_shadowed(b, OBJ_HTTPROUTE, s.httproutes, ri)) {
@@ -598,7 +611,13 @@ gateways_build(struct builder *b)
 	}
 	/* Pushed in route order, the resolved routes' last: in order but
 	 * for those where hosts sort as their routes. */
-	sorted_sort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
+	if (s.patch)
+		gw_patch_runs_sort(&s);
+	else {
+		sorted_sort(s.runs, s.nruns, sizeof s.runs[0], gw_run_cmp);
+		if (s.record)
+			s.run_same = xcalloc(s.nruns + 1, sizeof *s.run_same);
+	}
 	/* One Gateway at a time: its TLS and TCP routes, its ports. */
 	for (size_t gi = 0, e = 0; gi < ngi; gi++) {
 		size_t from = e;
@@ -616,6 +635,8 @@ gateways_build(struct builder *b)
 			gw_assemble(&s, gi, &b->dag->gateways[b->dag->ngateways++],
 			    from, e);
 	}
+	gw_patch_finish(&s);
+	free(s.run_same);
 	free(s.entries);
 	free(drefs);
 	free(s.runs);
@@ -626,10 +647,10 @@ gateways_build(struct builder *b)
 	/* Clusters and endpoints first made for Gateway routes: only
 	 * Gateway nodes get them (the arrays are sorted after this). Kept
 	 * ones are already marked, and shared: not written again. */
-	for (size_t i = c0; i < b->dag->nclusters; i++)
+	for (size_t i = c0; !s.patch && i < b->dag->nclusters; i++)
 		if (!b->dag->clusters[i]->gateway_only)
 			b->dag->clusters[i]->gateway_only = true;
-	for (size_t i = e0; i < b->dag->nendpoints; i++)
+	for (size_t i = e0; !s.patch && i < b->dag->nendpoints; i++)
 		if (!b->dag->endpoints[i]->gateway_only)
 			b->dag->endpoints[i]->gateway_only = true;
 	for (size_t ri = 0; ri < s.nl4routes; ri++)

@@ -12,6 +12,7 @@
 #define GW_GROUP "gateway.networking.k8s.io"
 
 struct gw_tls_policies;
+struct gw_kept;
 
 
 /* A listener while routes are attached. */
@@ -104,6 +105,25 @@ struct gw_state {
 	struct gw_attach *attach;
 	size_t nattach, attach_cap, holds_cap;
 	bool *attached;
+	/* The routes' part patched from the last build (gw_patch_begin):
+	 * record when this build may be the next one's base (every route
+	 * through the memo), broken when one was not; patch when this one
+	 * is patched. Per route the resolution gw_kept_use took and its
+	 * holder; todo: the routes a patch hands to gw_route_memo. */
+	bool record, record_broken, patch;
+	const struct gw_kept **route_kept;
+	struct dag **route_holder;
+	size_t *todo, ntodo;
+	size_t *gone, ngone; /* the last build's routes that left */
+	size_t *patch_map; /* last build's route -> its index (SIZE_MAX: left) */
+	bool *bundle_kept; /* per bundle of the last build: held as it is */
+	uint32_t *bundle_of; /* per route: its kept bundle, or held alone */
+	/* Per run: its host is the run before's (gw_assemble compares
+	 * neighbours' hosts), known when patched, else filled in for the
+	 * next build; NULL: not kept. run_from: a patched build's runs'
+	 * places in the last build's (SIZE_MAX: new). */
+	bool *run_same, run_same_known;
+	size_t *run_from;
 	/* The clusters the backendRefs of the route being resolved named
 	 * (gw_backend): a route names a few Services from many rules. */
 	struct gw_backend_seen *seen;
@@ -186,5 +206,19 @@ void gw_contexts(struct gw_state *s);
 void gw_route_units(struct gw_state *s);
 
 void gw_route_memo(struct gw_state *s, size_t ri, size_t ngi);
+
+/* The last build's routes, runs, listener counts, clusters and endpoints
+ * patched with the routes changed since: true when s->todo names the
+ * only routes to hand to gw_route_memo (the others are in), false when
+ * the whole loop must run (nothing changed in s). */
+bool gw_patch_begin(struct gw_state *s);
+/* After the routes and the runs' sort: the patch's clusters, endpoints
+ * and listener counts in the DAG, and s kept as the next base (or
+ * recorded from a whole build when s->record). */
+void gw_patch_finish(struct gw_state *s);
+/* A whole build that records the next base: its names counted anew. */
+void gw_record_start(struct gw_state *s);
+/* s->runs in order when patched (instead of sorted_sort). */
+void gw_patch_runs_sort(struct gw_state *s);
 
 #endif

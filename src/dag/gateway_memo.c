@@ -112,6 +112,63 @@ struct gw_memo_contexts {
 	bool steady;
 };
 
+/* Names (of clusters or endpoints: structs whose first member is the
+ * name) with how many of the group's routes made one of each, and the
+ * one the DAG holds (rep); `sorted`: the reps by name, the part's array. */
+struct gw_name_count {
+	uint64_t hash;
+	const char *const *rep; /* NULL: empty slot */
+	uint32_t count;
+	bool need; /* rep's route left while others still make the name */
+};
+
+struct gw_names {
+	struct gw_name_count *t;
+	size_t cap, n;
+	const char *const **sorted;
+	size_t nsorted;
+};
+
+/* The last build of a group whose routes all came through the memo
+ * (gw_patch_begin): its routes in order with the resolution each took,
+ * its sorted runs, each listener's count of kept routes, and the names
+ * of the clusters and endpoints its routes made. gen: the contexts'
+ * generation of that build; the next build patches from it only when it
+ * is the next generation, steady, with the same Gateways. */
+struct gw_memo_last {
+	bool valid;
+	uint64_t gen;
+	struct object **gateways;
+	size_t ngateways, gateways_cap;
+	const struct object **routes;
+	uint64_t *units, *ns0; /* ns0: the route's own namespace key */
+	const struct gw_kept **kept; /* NULL: the route made nothing */
+	struct dag **holders;
+	bool *ns_only; /* its context is its own namespace's alone */
+	size_t n, cap;
+	struct gw_run *runs;
+	size_t nruns;
+	uint32_t *attach; /* per listener of each Gateway, in order */
+	size_t nattach, attach_cap;
+	struct gw_names names[2]; /* clusters, endpoints */
+	/* Each route's status and attached flag as its build left them:
+	 * read in order, where its resolution's would be a cache miss. */
+	struct dag_object_status *status;
+	bool *attached;
+	size_t status_cap;
+	size_t nruns_kept; /* of the patched build's runs: the kept ones */
+	/* Holders by the bundle: each a DAG holding the holders of up to
+	 * GW_BUNDLE routes (a reference each), which a patched build holds
+	 * with one reference while none of its routes left; bundle_of:
+	 * each route's (GW_NO_BUNDLE: held alone). The memo owns one
+	 * reference on each. */
+	struct dag **bundles;
+	size_t nbundles, bundles_cap;
+	uint32_t *bundle_of;
+	bool *run_same; /* per run of runs: gw_state.run_same */
+	bool sorted_pending; /* names' order: the DAG's, once sorted */
+};
+
 struct gw_memo {
 	struct gw_memo_slot *slots; /* open addressing, cap a power of 2 */
 	size_t n, cap;
@@ -120,7 +177,18 @@ struct gw_memo {
 	struct gw_memo_order order[OBJ_KIND_COUNT];
 	size_t order_compared; /* pairs compared by content since asked */
 	struct gw_memo_contexts contexts;
+	struct gw_memo_last last;
+	size_t patched; /* builds whose routes were patched since asked */
 };
+
+static void gw_last_free(struct gw_memo_last *l);
+struct gw_names;
+static size_t gw_kept_names(const struct gw_kept *k, int which,
+    const char *const *const **objs, const uint64_t **hashes);
+static bool gw_names_add(struct gw_names *nm, uint64_t h,
+    const char *const *obj);
+static void gw_last_bundles_release(struct gw_memo_last *l, const bool *keep,
+    size_t nkeep);
 
 struct gw_memo *
 gw_memo_new(void)
@@ -137,6 +205,8 @@ gw_memo_clear(struct gw_memo *m)
 	free(m->slots);
 	m->slots = NULL;
 	m->n = m->cap = m->live = 0;
+	m->last.valid = false; /* its resolutions' holders are gone */
+	gw_last_bundles_release(&m->last, NULL, 0);
 }
 
 void
@@ -159,6 +229,7 @@ gw_memo_free(struct gw_memo *m)
 	free(m->contexts.ns_key);
 	free(m->contexts.ns_ctx);
 	free(m->contexts.changed);
+	gw_last_free(&m->last);
 	free(m);
 }
 
@@ -761,6 +832,10 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 {
 	struct builder *b = s->b;
 
+	if (s->route_kept != NULL) {
+		s->route_kept[ri] = k;
+		s->route_holder[ri] = holder;
+	}
 	b->dag->statuses[s->httproute_status[ri]] = k->status;
 	s->attached[ri] = k->attached;
 	for (size_t i = 0; i < k->nruns; i++) {
@@ -772,6 +847,10 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 	for (size_t i = 0; i < k->nattach; i++)
 		gw_status(b, s->gateway_status[k->attach[i].gi])->
 		    listeners[k->attach[i].li].attached_routes++;
+	/* A patch counts its routes' clusters and endpoints by name
+	 * (gw_patch_finish). */
+	if (s->patch)
+		goto hold;
 	if (b->cluster_index.cap == 0)
 		dag_strmap_reserve(b->arena, &b->cluster_index, b->nservices + 4);
 	for (size_t i = 0; i < k->nclusters; i++)
@@ -788,6 +867,19 @@ gw_kept_use(struct gw_state *s, size_t ri, struct dag *holder,
 		    k->endpoints[i]) == NULL)
 			ARENA_PUSH(b->arena, b->dag->endpoints, b->dag->nendpoints,
 			    b->endpoints_cap, k->endpoints[i]);
+	/* A whole build that records the next base counts the names while
+	 * the resolution is at hand. */
+	if (s->record)
+		for (int w = 0; w < 2; w++) {
+			const char *const *const *objs;
+			const uint64_t *h;
+			size_t n = gw_kept_names(k, w, &objs, &h);
+
+			for (size_t i = 0; i < n; i++)
+				gw_names_add(&b->gw_memo->last.names[w], h[i],
+				    objs[i]);
+		}
+hold:
 	ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds, s->holds_cap,
 	    dag_ref(holder));
 }
@@ -861,6 +953,7 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 	uint64_t context, ns_keys[GW_NS_KEYS];
 
 	if (unit == 0 || !gw_status_untouched(st)) {
+		s->record_broken = true; /* its clusters are the build's */
 		gw_route_resolve(s, ri, ngi);
 		return;
 	}
@@ -947,4 +1040,823 @@ gw_route_memo(struct gw_state *s, size_t ri, size_t ngi)
 	gw_memo_put(m, unit, route, context, holder, k);
 	gw_kept_use(s, ri, holder, k);
 	m->resolved++;
+}
+
+/* --- The group's routes patched from its last build --------------------------
+ *
+ * A kept route is handed to the build by gw_kept_use: its runs, its
+ * listeners' counts, its clusters and endpoints by name into a fresh index
+ * and a holder reference, each read from its resolution (a cache miss per
+ * route), then the runs sorted again: O(routes) per build when one route
+ * changed. When the last build of the group took every route from the
+ * memo, the next one takes its routes in order with what they added up
+ * to (gw_memo_last) and hands only the routes that differ to
+ * gw_route_memo: the last build's sorted runs without the routes that
+ * left (their indexes moved to the new ones, which keeps their order),
+ * each listener's count of kept routes less those that left, and the
+ * clusters and endpoints by name with the number of routes that make
+ * each (a name leaves when no route makes it; a name whose route left is
+ * held by another route's equal one). What a kept route still costs is
+ * its status, its holder reference and a few compares. Anything else
+ * (another group built in between, Gateways or other objects changed, a
+ * kept route's namespace changed, more than GW_PATCH_MAX routes) runs
+ * the whole loop. */
+
+#define GW_PATCH_MAX 64
+#define GW_BUNDLE 256
+#define GW_NO_BUNDLE UINT32_MAX
+
+static void
+gw_names_free(struct gw_names *nm)
+{
+	free(nm->t);
+	free(nm->sorted);
+	memset(nm, 0, sizeof *nm);
+}
+
+static void
+gw_last_free(struct gw_memo_last *l)
+{
+	free(l->gateways);
+	free(l->routes);
+	free(l->units);
+	free(l->ns0);
+	free(l->kept);
+	free(l->holders);
+	free(l->ns_only);
+	free(l->runs);
+	free(l->run_same);
+	free(l->attach);
+	free(l->status);
+	free(l->attached);
+	for (size_t b = 0; b < l->nbundles; b++)
+		dag_free(l->bundles[b]);
+	free(l->bundles);
+	free(l->bundle_of);
+	gw_names_free(&l->names[0]);
+	gw_names_free(&l->names[1]);
+	memset(l, 0, sizeof *l);
+}
+
+static size_t
+gw_names_slot(const struct gw_names *nm, uint64_t h, const char *name)
+{
+	size_t mask = nm->cap - 1, j = (size_t)h & mask;
+
+	while (nm->t[j].rep != NULL && (nm->t[j].hash != h ||
+	    strcmp(*nm->t[j].rep, name) != 0))
+		j = (j + 1) & mask;
+	return j;
+}
+
+static void
+gw_names_grow(struct gw_names *nm, size_t want)
+{
+	struct gw_name_count *old = nm->t;
+	size_t oldcap = nm->cap, cap = nm->cap ? nm->cap : 64;
+
+	while (cap < 2 * want)
+		cap *= 2;
+	if (cap == oldcap)
+		return;
+	nm->t = xcalloc(cap, sizeof *nm->t);
+	nm->cap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].rep != NULL) {
+			size_t j = (size_t)old[i].hash & (cap - 1);
+
+			while (nm->t[j].rep != NULL)
+				j = (j + 1) & (cap - 1);
+			nm->t[j] = old[i];
+		}
+	free(old);
+}
+
+/* One more route makes obj's name; true when the name is new. */
+static bool
+gw_names_add(struct gw_names *nm, uint64_t h, const char *const *obj)
+{
+	size_t j;
+
+	gw_names_grow(nm, nm->n + 1);
+	j = gw_names_slot(nm, h, *obj);
+	if (nm->t[j].rep != NULL) {
+		nm->t[j].count++;
+		if (nm->t[j].need) {
+			nm->t[j].rep = obj;
+			nm->t[j].need = false;
+		}
+		return false;
+	}
+	nm->t[j] = (struct gw_name_count){ h, obj, 1, false };
+	nm->n++;
+	return true;
+}
+
+/* Linear probing's delete: the entries after j that probed past it move
+ * back. */
+static void
+gw_names_delete(struct gw_names *nm, size_t i)
+{
+	size_t mask = nm->cap - 1, j = i;
+
+	nm->t[i].rep = NULL;
+	nm->n--;
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & mask;
+		if (nm->t[j].rep == NULL)
+			return;
+		k = (size_t)nm->t[j].hash & mask;
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		nm->t[i] = nm->t[j];
+		nm->t[j].rep = NULL;
+		i = j;
+	}
+}
+
+/* The place of name in nm->sorted (the first not below it). */
+static size_t
+gw_names_lower(const struct gw_names *nm, const char *name)
+{
+	size_t lo = 0, hi = nm->nsorted;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(*nm->sorted[mid], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One route less makes obj's name: the name leaves at 0 (gone[] marks
+ * its sorted place), else a route still making it holds it when obj
+ * was the one held (need, settled by gw_patch_finish). */
+static void
+gw_names_remove(struct gw_names *nm, uint64_t h, const char *const *obj,
+    bool *gone)
+{
+	size_t j = gw_names_slot(nm, h, *obj);
+	struct gw_name_count *e = &nm->t[j];
+
+	if (e->rep == NULL)
+		return; /* not counted: cannot be (the names are every route's) */
+	if (--e->count == 0) {
+		size_t at = gw_names_lower(nm, *obj);
+
+		if (at < nm->nsorted && nm->sorted[at] == e->rep)
+			gone[at] = true;
+		gw_names_delete(nm, j);
+		return;
+	}
+	if (e->rep == obj)
+		e->need = true;
+}
+
+static int
+gw_name_cmp(const void *a, const void *b)
+{
+	return strcmp(**(const char *const *const *)a,
+	    **(const char *const *const *)b);
+}
+
+/* nm->sorted without the places gone marks, with ins (new names) in
+ * name order: each new name's place found by a binary search, the rest
+ * copied in blocks (no name of a kept one read). */
+static void
+gw_names_merge(struct gw_names *nm, const bool *gone,
+    const char *const **ins, size_t nins)
+{
+	const char *const **out;
+	size_t n = 0, from = 0;
+
+	if (nins > 1)
+		qsort(ins, nins, sizeof ins[0], gw_name_cmp);
+	out = xreallocarray(NULL, nm->nsorted + nins + 1, sizeof *out);
+	for (size_t k = 0; k <= nins; k++) {
+		size_t to = k < nins ? gw_names_lower(nm, *ins[k]) : nm->nsorted;
+
+		for (size_t i = from; i < to; i++)
+			if (!gone[i])
+				out[n++] = nm->sorted[i];
+		if (k < nins)
+			out[n++] = ins[k];
+		from = to;
+	}
+	free(nm->sorted);
+	nm->sorted = out;
+	nm->nsorted = n;
+}
+
+/* The listeners' slots of Gateway gi in last->attach. */
+static size_t
+gw_attach_at(const struct gw_state *s, size_t gi)
+{
+	size_t at = 0;
+
+	for (size_t g = 0; g < gi; g++)
+		at += s->gateways[g]->u.gateway.nlisteners;
+	return at;
+}
+
+static void
+gw_attach_move(const struct gw_state *s, struct gw_memo_last *l,
+    const struct gw_kept *k, int by)
+{
+	for (size_t i = 0; i < k->nattach; i++)
+		l->attach[gw_attach_at(s, k->attach[i].gi) + k->attach[i].li] +=
+		    (uint32_t)by;
+}
+
+/* gateway.c's order of HTTPRoutes: namespace, then name. */
+static int
+gw_object_cmp_names(const struct object *x, const struct object *y)
+{
+	int c = strcmp(x->meta.namespace, y->meta.namespace);
+
+	return c != 0 ? c : strcmp(x->meta.name, y->meta.name);
+}
+
+/* Whether kept route j of the last build is the same now as far as its
+ * context goes: none of its namespaces moved (gw_context_steady). */
+static bool
+gw_last_steady(const struct gw_memo_contexts *c,
+    const struct gw_memo_last *l, size_t j)
+{
+	const struct gw_kept *k = l->kept[j];
+
+	if (c->nchanged == 0)
+		return true;
+	if (l->ns_only[j]) {
+		for (size_t x = 0; x < c->nchanged; x++)
+			if (l->ns0[j] == c->changed[x])
+				return false;
+		return true;
+	}
+	if (k->nns_keys == 0)
+		return false;
+	for (size_t i = 0; i < k->nns_keys; i++)
+		for (size_t x = 0; x < c->nchanged; x++)
+			if (k->ns_keys[i] == c->changed[x])
+				return false;
+	return true;
+}
+
+bool
+gw_patch_begin(struct gw_state *s)
+{
+	struct builder *b = s->b;
+	struct gw_memo *m = b->gw_memo;
+	struct gw_memo_last *l = &m->last;
+	const struct gw_memo_contexts *c = &m->contexts;
+	size_t n = s->nhttproutes, i = 0, j = 0, ngone = 0, nkept = 0;
+	size_t *map, *gone;
+
+	s->route_kept = ARENA_ARRAY(&b->tables, const struct gw_kept *, n + 1);
+	s->route_holder = ARENA_ARRAY(&b->tables, struct dag *, n + 1);
+	for (size_t ri = 0; ri < n; ri++) {
+		s->route_kept[ri] = NULL;
+		s->route_holder[ri] = NULL;
+	}
+	if (!s->record || !l->valid || l->gen + 1 != c->gen || !c->steady ||
+	    l->ngateways != s->ngateways || (s->ngateways > 0 &&
+	    memcmp(l->gateways, s->gateways, s->ngateways *
+	    sizeof s->gateways[0]) != 0))
+		return false;
+	/* Old route j -> new index (SIZE_MAX: left); the routes that left,
+	 * and the new ones to hand to gw_route_memo. */
+	map = ARENA_ARRAY(&b->tables, size_t, l->n + 1);
+	gone = ARENA_ARRAY(&b->tables, size_t, GW_PATCH_MAX + 1);
+	s->todo = ARENA_ARRAY(&b->tables, size_t, GW_PATCH_MAX + 1);
+	s->ntodo = 0;
+	while (i < n || j < l->n) {
+		int cmp;
+
+		if (i < n && j < l->n && s->httproutes[i] == l->routes[j] &&
+		    s->route_units[i] == l->units[j]) {
+			bool shadowed = dag_kind_shadowed(b, OBJ_HTTPROUTE,
+			    s->httproutes, i);
+
+			if (l->kept[j] != NULL && !shadowed &&
+			    gw_status_untouched(&b->dag->statuses[
+			    s->httproute_status[i]]) && gw_last_steady(c, l, j)) {
+				map[j++] = i++;
+				nkept++;
+				continue;
+			}
+			cmp = 0;
+		} else if (i == n)
+			cmp = 1;
+		else if (j == l->n)
+			cmp = -1;
+		else
+			cmp = gw_object_cmp_names(s->httproutes[i], l->routes[j]);
+		if (s->ntodo + ngone + 2 > GW_PATCH_MAX)
+			return false;
+		if (cmp >= 0) {
+			map[j] = SIZE_MAX;
+			gone[ngone++] = j++;
+		}
+		if (cmp <= 0) {
+			/* Through gw_route_memo: it must take the memo. */
+			if (s->httproutes[i]->kind != OBJ_HTTPROUTE ||
+			    (s->route_units[i] == 0 && !dag_kind_shadowed(b,
+			    OBJ_HTTPROUTE, s->httproutes, i)))
+				return false;
+			s->todo[s->ntodo++] = i++;
+		}
+	}
+	for (size_t t = 0; t < s->ntodo; t++)
+		if (!dag_kind_shadowed(b, OBJ_HTTPROUTE, s->httproutes,
+		    s->todo[t]) && !gw_status_untouched(&b->dag->statuses[
+		    s->httproute_status[s->todo[t]]]))
+			return false;
+	s->patch = true;
+	m->patched++;
+	m->kept += nkept;
+	/* What the routes that left added up to. */
+	for (size_t g = 0; g < ngone; g++) {
+		const struct gw_kept *k = l->kept[gone[g]];
+
+		if (k != NULL)
+			gw_attach_move(s, l, k, -1);
+	}
+	/* The kept routes' runs in their order, with their new indexes. */
+	s->run_from = ARENA_ARRAY(&b->tables, size_t, l->nruns + 1);
+	for (size_t r = 0; r < l->nruns; r++) {
+		struct gw_run run = l->runs[r];
+
+		if (map[run.route_index] == SIZE_MAX)
+			continue;
+		run.route_index = map[run.route_index];
+		s->run_from[s->nruns] = r;
+		ARRAY_PUSH(s->runs, s->nruns, s->runs_cap, run);
+	}
+	l->nruns_kept = s->nruns;
+	/* The bundles none of whose routes left are held as they are; the
+	 * kept routes of the others are held alone. */
+	s->bundle_kept = ARENA_ARRAY(&b->tables, bool, l->nbundles + 1);
+	s->bundle_of = ARENA_ARRAY(&b->tables, uint32_t, n + 1);
+	for (size_t x = 0; x < l->nbundles; x++)
+		s->bundle_kept[x] = true;
+	for (size_t g = 0; g < ngone; g++)
+		if (l->bundle_of[gone[g]] != GW_NO_BUNDLE)
+			s->bundle_kept[l->bundle_of[gone[g]]] = false;
+	for (size_t x = 0; x < l->nbundles; x++)
+		if (s->bundle_kept[x])
+			ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds,
+			    s->holds_cap, dag_ref(l->bundles[x]));
+	for (size_t ri = 0; ri < n; ri++)
+		s->bundle_of[ri] = GW_NO_BUNDLE;
+	for (size_t jj = 0; jj < l->n; jj++) {
+		const struct gw_kept *k = l->kept[jj];
+		size_t ri = map[jj];
+		uint32_t bo = l->bundle_of[jj];
+
+		if (ri == SIZE_MAX)
+			continue;
+		s->route_kept[ri] = k;
+		s->route_holder[ri] = l->holders[jj];
+		b->dag->statuses[s->httproute_status[ri]] = l->status[jj];
+		s->attached[ri] = l->attached[jj];
+		if (bo != GW_NO_BUNDLE && s->bundle_kept[bo])
+			s->bundle_of[ri] = bo;
+		else if (k != NULL)
+			ARENA_PUSH(b->arena, b->dag->holds, b->dag->nholds,
+			    s->holds_cap, dag_ref(l->holders[jj]));
+	}
+	/* Their clusters' and endpoints' names, counted out: read in
+	 * gw_patch_finish, before the last routes' arrays are replaced. */
+	s->gone = gone;
+	s->ngone = ngone;
+	s->patch_map = map;
+	return true;
+}
+
+size_t
+gw_memo_take_patched(struct gw_memo *m)
+{
+	size_t n = m->patched;
+
+	m->patched = 0;
+	return n;
+}
+
+/* Route k's clusters (which 0) or endpoints (1), as names. */
+static size_t
+gw_kept_names(const struct gw_kept *k, int which, const char *const *const **objs,
+    const uint64_t **hashes)
+{
+	if (which == 0) {
+		*objs = (const char *const *const *)k->clusters;
+		*hashes = k->cluster_hashes;
+		return k->nclusters;
+	}
+	*objs = (const char *const *const *)k->endpoints;
+	*hashes = k->endpoint_hashes;
+	return k->nendpoints;
+}
+
+/* The names of the patch: out, those of the routes that left; in, those
+ * of the routes handed to the build; a name whose route left is held by
+ * another route's equal one (a walk over every route's, when none of the
+ * new routes makes it). */
+static void
+gw_names_patch(struct gw_state *s, int which)
+{
+	struct gw_memo_last *l = &s->b->gw_memo->last;
+	struct gw_names *nm = &l->names[which];
+	bool *gone = xcalloc(nm->nsorted + 1, sizeof *gone);
+	const char *const **ins = NULL, **need = NULL;
+	size_t nins = 0, ins_cap = 0, nneed = 0, need_cap = 0;
+
+	for (size_t g = 0; g < s->ngone; g++) {
+		const struct gw_kept *k = l->kept[s->gone[g]];
+		const char *const *const *objs;
+		const uint64_t *h;
+		size_t n;
+
+		if (k == NULL)
+			continue;
+		n = gw_kept_names(k, which, &objs, &h);
+		for (size_t i = 0; i < n; i++) {
+			size_t j = gw_names_slot(nm, h[i], *objs[i]);
+
+			if (nm->t[j].rep == objs[i] && nm->t[j].count > 1)
+				ARRAY_PUSH(need, nneed, need_cap, *objs[i]);
+			gw_names_remove(nm, h[i], objs[i], gone);
+		}
+	}
+	for (size_t t = 0; t < s->ntodo; t++) {
+		const struct gw_kept *k = s->route_kept[s->todo[t]];
+		const char *const *const *objs;
+		const uint64_t *h;
+		size_t n;
+
+		if (k == NULL)
+			continue;
+		n = gw_kept_names(k, which, &objs, &h);
+		for (size_t i = 0; i < n; i++)
+			if (gw_names_add(nm, h[i], objs[i]))
+				ARRAY_PUSH(ins, nins, ins_cap, objs[i]);
+	}
+	gw_names_merge(nm, gone, ins, nins);
+	/* Names held by a route that left: another's, in their places. */
+	for (size_t x = 0; x < nneed; x++) {
+		uint64_t h = dag_strmap_hash(need[x]);
+		size_t j = gw_names_slot(nm, h, need[x]), at;
+		struct gw_name_count *e = &nm->t[j];
+
+		if (e->rep == NULL)
+			continue; /* no route makes it any more */
+		for (size_t ri = 0; e->need && ri < s->nhttproutes; ri++) {
+			const struct gw_kept *k = s->route_kept[ri];
+			const char *const *const *objs;
+			const uint64_t *hs;
+			size_t n;
+
+			if (k == NULL)
+				continue;
+			n = gw_kept_names(k, which, &objs, &hs);
+			for (size_t i = 0; i < n; i++)
+				if (hs[i] == h && strcmp(*objs[i], need[x]) == 0) {
+					e->rep = objs[i];
+					e->need = false;
+					break;
+				}
+		}
+		at = gw_names_lower(nm, need[x]);
+		if (at < nm->nsorted && strcmp(*nm->sorted[at], need[x]) == 0)
+			nm->sorted[at] = e->rep;
+	}
+	free(gone);
+	free(ins);
+	free(need);
+}
+
+/* A whole build's names (counted by gw_kept_use): false when they are
+ * not the DAG's (something else made clusters). Their order is the
+ * DAG's once build_with sorted it (gw_memo_sorted). */
+static bool
+gw_names_whole(struct gw_state *s, int which)
+{
+	struct gw_names *nm = &s->b->gw_memo->last.names[which];
+	struct dag *dag = s->b->dag;
+
+	return nm->n == (which == 0 ? dag->nclusters : dag->nendpoints);
+}
+
+void
+gw_record_start(struct gw_state *s)
+{
+	struct gw_memo_last *l = &s->b->gw_memo->last;
+
+	l->valid = false;
+	for (int w = 0; w < 2; w++) {
+		struct gw_names *nm = &l->names[w];
+
+		free(nm->t);
+		nm->t = NULL;
+		nm->cap = nm->n = 0;
+		gw_names_grow(nm, s->b->nservices + 4);
+	}
+}
+
+void
+gw_memo_sorted(struct gw_memo *m, const struct dag *dag)
+{
+	struct gw_memo_last *l = &m->last;
+
+	if (!l->sorted_pending)
+		return;
+	l->sorted_pending = false;
+	for (int w = 0; w < 2; w++) {
+		struct gw_names *nm = &l->names[w];
+		size_t n = w == 0 ? dag->nclusters : dag->nendpoints;
+
+		if (n != nm->n) {
+			l->valid = false;
+			return;
+		}
+		free(nm->sorted);
+		nm->sorted = xreallocarray(NULL, n + 1, sizeof *nm->sorted);
+		if (n > 0)
+			memcpy(nm->sorted, w == 0 ? (void *)dag->clusters :
+			    (void *)dag->endpoints, n * sizeof *nm->sorted);
+		nm->nsorted = n;
+	}
+}
+
+/* l's bundles but those keep marks let go of (the memo's reference),
+ * the others moved to the front in order; keep NULL: all let go of. */
+static void
+gw_last_bundles_release(struct gw_memo_last *l, const bool *keep,
+    size_t nkeep)
+{
+	size_t n = 0;
+
+	for (size_t x = 0; x < l->nbundles; x++)
+		if (keep != NULL && x < nkeep && keep[x])
+			l->bundles[n++] = l->bundles[x];
+		else
+			dag_free(l->bundles[x]);
+	l->nbundles = n;
+}
+
+/* The routes of l held alone (a resolution, no bundle), GW_BUNDLE at a
+ * time into new bundles, when there are at least that many: a route
+ * changed breaks one bundle, whose other routes are then held alone by
+ * each build until enough of them make bundles again. */
+static void
+gw_last_bundle_alone(struct gw_memo_last *l, bool always)
+{
+	size_t alone = 0, i = 0;
+
+	for (size_t ri = 0; ri < l->n; ri++)
+		alone += l->kept[ri] != NULL && l->bundle_of[ri] == GW_NO_BUNDLE;
+	if (alone == 0 || (!always && alone < GW_BUNDLE))
+		return;
+	while (i < l->n) {
+		struct dag *bd = xcalloc(1, sizeof *bd);
+		uint32_t at = (uint32_t)l->nbundles;
+
+		arena_init_sized(&bd->arena, GW_BUNDLE * sizeof(struct dag *) + 64);
+		bd->holds = ARENA_ARRAY(&bd->arena, struct dag *, GW_BUNDLE);
+		for (; i < l->n && bd->nholds < GW_BUNDLE; i++)
+			if (l->kept[i] != NULL && l->bundle_of[i] == GW_NO_BUNDLE) {
+				bd->holds[bd->nholds++] = dag_ref(l->holders[i]);
+				l->bundle_of[i] = at;
+			}
+		if (bd->nholds == 0) {
+			dag_free(bd);
+			break;
+		}
+		ARRAY_PUSH(l->bundles, l->nbundles, l->bundles_cap, bd);
+	}
+}
+
+void
+gw_patch_finish(struct gw_state *s)
+{
+	struct builder *b = s->b;
+	struct gw_memo_last *l;
+	size_t n = s->nhttproutes, nattach = 0;
+	const struct object **routes;
+	uint64_t *units, *ns0;
+	const struct gw_kept **kept;
+	struct dag **holders;
+	bool *ns_only;
+
+	if (b->gw_memo == NULL)
+		return;
+	l = &b->gw_memo->last;
+	if (!s->patch && (!s->record || s->record_broken)) {
+		l->valid = false;
+		gw_last_bundles_release(l, NULL, 0);
+		return;
+	}
+	for (size_t gi = 0; gi < s->ngateways; gi++)
+		nattach += s->gateways[gi]->u.gateway.nlisteners;
+	if (s->patch) {
+		struct dag *dag = b->dag;
+
+		/* The kept routes' listener counts (those handed to the build
+		 * counted themselves), then theirs for the next build. */
+		for (size_t gi = 0, at = 0; gi < s->ngateways; gi++) {
+			size_t nl = s->gateways[gi]->u.gateway.nlisteners;
+
+			for (size_t li = 0; li < nl; li++, at++)
+				if (l->attach[at] > 0)
+					gw_status(b, s->gateway_status[gi])->
+					    listeners[li].attached_routes +=
+					    l->attach[at];
+		}
+		for (size_t t = 0; t < s->ntodo; t++)
+			if (s->route_kept[s->todo[t]] != NULL)
+				gw_attach_move(s, l, s->route_kept[s->todo[t]], 1);
+		gw_names_patch(s, 0);
+		gw_names_patch(s, 1);
+		dag->clusters = ARENA_ARRAY(b->arena, struct dag_cluster *,
+		    l->names[0].nsorted + 1);
+		memcpy(dag->clusters, l->names[0].sorted, l->names[0].nsorted *
+		    sizeof dag->clusters[0]);
+		dag->nclusters = b->clusters_cap = l->names[0].nsorted;
+		dag->endpoints = ARENA_ARRAY(b->arena, struct dag_endpoints *,
+		    l->names[1].nsorted + 1);
+		memcpy(dag->endpoints, l->names[1].sorted, l->names[1].nsorted *
+		    sizeof dag->endpoints[0]);
+		dag->nendpoints = b->endpoints_cap = l->names[1].nsorted;
+		b->gw_sorted = true;
+	} else {
+		l->attach_cap = nattach + 1;
+		free(l->attach);
+		l->attach = xcalloc(l->attach_cap, sizeof *l->attach);
+		l->nattach = nattach;
+		for (size_t ri = 0; ri < n; ri++)
+			if (s->route_kept[ri] != NULL)
+				gw_attach_move(s, l, s->route_kept[ri], 1);
+		l->ngateways = 0;
+		if (!gw_names_whole(s, 0) || !gw_names_whole(s, 1)) {
+			l->valid = false;
+			gw_last_bundles_release(l, NULL, 0);
+			return;
+		}
+		free(l->gateways);
+		l->gateways = xreallocarray(NULL, s->ngateways + 1,
+		    sizeof *l->gateways);
+		if (s->ngateways > 0)
+			memcpy(l->gateways, s->gateways, s->ngateways *
+			    sizeof *l->gateways);
+		l->ngateways = s->ngateways;
+	}
+	/* The routes in their order, for the next build's walk. */
+	routes = xreallocarray(NULL, n + 1, sizeof *routes);
+	units = xreallocarray(NULL, n + 1, sizeof *units);
+	ns0 = xreallocarray(NULL, n + 1, sizeof *ns0);
+	kept = xreallocarray(NULL, n + 1, sizeof *kept);
+	holders = xreallocarray(NULL, n + 1, sizeof *holders);
+	ns_only = xreallocarray(NULL, n + 1, sizeof *ns_only);
+	for (size_t ri = 0; ri < n; ri++) {
+		routes[ri] = s->httproutes[ri];
+		units[ri] = s->route_units[ri];
+		kept[ri] = s->route_kept[ri];
+		holders[ri] = s->route_holder[ri];
+		ns0[ri] = 0;
+		ns_only[ri] = false;
+	}
+	if (s->patch) {
+		for (size_t j = 0; j < l->n; j++)
+			if (s->patch_map[j] != SIZE_MAX) {
+				ns0[s->patch_map[j]] = l->ns0[j];
+				ns_only[s->patch_map[j]] = l->ns_only[j];
+			}
+		for (size_t t = 0; t < s->ntodo; t++) {
+			const struct gw_kept *k = kept[s->todo[t]];
+
+			if (k != NULL && k->nns_keys == 1) {
+				ns0[s->todo[t]] = k->ns_keys[0];
+				ns_only[s->todo[t]] = true;
+			}
+		}
+	} else
+		for (size_t ri = 0; ri < n; ri++)
+			if (kept[ri] != NULL && kept[ri]->nns_keys == 1) {
+				ns0[ri] = kept[ri]->ns_keys[0];
+				ns_only[ri] = true;
+			}
+	free(l->routes);
+	free(l->units);
+	free(l->ns0);
+	free(l->kept);
+	free(l->holders);
+	free(l->ns_only);
+	l->routes = routes;
+	l->units = units;
+	l->ns0 = ns0;
+	l->kept = kept;
+	l->holders = holders;
+	l->ns_only = ns_only;
+	l->n = l->cap = n;
+	/* Each route's bundle: a patched build's kept ones (moved to the
+	 * front), a whole build's made anew. */
+	free(l->bundle_of);
+	l->bundle_of = xreallocarray(NULL, n + 1, sizeof *l->bundle_of);
+	if (s->patch) {
+		uint32_t *at = xreallocarray(NULL, l->nbundles + 1, sizeof *at);
+		uint32_t next = 0;
+
+		for (size_t x = 0; x < l->nbundles; x++)
+			at[x] = s->bundle_kept[x] ? next++ : GW_NO_BUNDLE;
+		for (size_t ri = 0; ri < n; ri++)
+			l->bundle_of[ri] = s->bundle_of[ri] == GW_NO_BUNDLE ?
+			    GW_NO_BUNDLE : at[s->bundle_of[ri]];
+		gw_last_bundles_release(l, s->bundle_kept, l->nbundles);
+		free(at);
+	} else {
+		for (size_t ri = 0; ri < n; ri++)
+			l->bundle_of[ri] = GW_NO_BUNDLE;
+		gw_last_bundles_release(l, NULL, 0);
+	}
+	gw_last_bundle_alone(l, !s->patch);
+	if (n + 1 > l->status_cap) {
+		l->status_cap = n + n / 8 + 1;
+		free(l->status);
+		free(l->attached);
+		l->status = xreallocarray(NULL, l->status_cap, sizeof *l->status);
+		l->attached = xreallocarray(NULL, l->status_cap,
+		    sizeof *l->attached);
+	}
+	for (size_t ri = 0; ri < n; ri++) {
+		l->status[ri] = b->dag->statuses[s->httproute_status[ri]];
+		l->attached[ri] = s->attached[ri];
+	}
+	/* The runs, sorted: the next build's. */
+	free(l->runs);
+	free(l->run_same);
+	l->runs = s->runs;
+	l->nruns = s->nruns;
+	l->run_same = s->run_same;
+	s->run_same = NULL;
+	s->runs = NULL;
+	s->nruns = s->runs_cap = 0;
+	l->gen = b->gw_memo->contexts.gen;
+	l->valid = true;
+	l->sorted_pending = !s->patch;
+}
+
+/* The runs of a patched build in order: the kept ones are (the last
+ * build's order, indexes moved with their order), the few of the routes
+ * handed to the build are sorted and each put at its place found by a
+ * binary search, where a check of the whole order compared every host. */
+void
+gw_patch_runs_sort(struct gw_state *s)
+{
+	const struct gw_memo_last *l = &s->b->gw_memo->last;
+	size_t nk = l->nruns_kept, nt = s->nruns - nk;
+	struct gw_run *out, *tail = s->runs + nk;
+	size_t *from, n = 0, at = 0;
+
+	if (nt > 1)
+		qsort(tail, nt, sizeof tail[0], gw_run_cmp);
+	out = xreallocarray(NULL, s->nruns + 1, sizeof *out);
+	from = xreallocarray(NULL, s->nruns + 1, sizeof *from);
+	for (size_t k = 0; k <= nt; k++) {
+		size_t lo = at, hi = nk;
+
+		if (k < nt)
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (gw_run_cmp(&s->runs[mid], &tail[k]) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+		else
+			lo = nk;
+		memcpy(out + n, s->runs + at, (lo - at) * sizeof *out);
+		memcpy(from + n, s->run_from + at, (lo - at) * sizeof *from);
+		n += lo - at;
+		if (k < nt) {
+			from[n] = SIZE_MAX;
+			out[n++] = tail[k];
+		}
+		at = lo;
+	}
+	free(s->runs);
+	s->runs = out;
+	s->runs_cap = s->nruns + 1;
+	/* Two runs that were neighbours keep their answer. */
+	s->run_same = xcalloc(s->nruns + 1, sizeof *s->run_same);
+	for (size_t k = 1; l->run_same != NULL && k < s->nruns; k++)
+		s->run_same[k] = from[k] != SIZE_MAX && from[k - 1] != SIZE_MAX &&
+		    from[k] == from[k - 1] + 1 ? l->run_same[from[k]] :
+		    strcmp(s->runs[k].host, s->runs[k - 1].host) == 0;
+	s->run_same_known = l->run_same != NULL;
+	free(from);
 }

@@ -169,6 +169,21 @@ gw_port_chains(struct gw_state *s, size_t gi, struct dag_gw_port *gp)
 	}
 }
 
+/* Whether run k's host is run k - 1's: from what a patched build knows
+ * (gw_patch_runs_sort), else compared, and kept for the next build. */
+static bool
+gw_run_same_host(struct gw_state *s, size_t k)
+{
+	bool same;
+
+	if (s->run_same != NULL && s->run_same_known)
+		return s->run_same[k];
+	same = strcmp(s->runs[k].host, s->runs[k - 1].host) == 0;
+	if (s->run_same != NULL)
+		s->run_same[k] = same;
+	return same;
+}
+
 /* The entries of one Gateway (sorted) into its ports and hosts. */
 void
 gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out,
@@ -233,16 +248,17 @@ gw_assemble(struct gw_state *s, size_t gi, struct dag_gateway *out,
 		while (e < stop && s->runs[e].port == gp->port)
 			e++;
 		for (size_t k = start; k < e; k++)
-			if (k == start || strcmp(s->runs[k].host,
-			    s->runs[k - 1].host) != 0)
+			if (k == start || !gw_run_same_host(s, k))
 				nv++;
 		gp->vhosts = ARENA_ARRAY(b->arena, struct dag_vhost, nv + 1);
 		for (size_t k = start, next; k < e; k = next) {
 			struct dag_vhost *vh = &gp->vhosts[gp->nvhosts++];
 			size_t n = 0;
 
-			for (next = k + 1; next < e && strcmp(s->runs[next].host,
-			    s->runs[k].host) == 0; next++)
+			/* Equal hosts are neighbours: next's host is k's as
+			 * long as each is the one before's. */
+			for (next = k + 1; next < e && gw_run_same_host(s, next);
+			    next++)
 				;
 			memset(vh, 0, sizeof *vh);
 			vh->fqdn = s->runs[k].host;

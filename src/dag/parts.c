@@ -684,6 +684,7 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	    &c->stats.gw_routes_kept);
 	c->stats.gw_order_compared = gw_memo_take_order_compared(c->gw_memo);
 	c->stats.gw_contexts_reused = gw_memo_take_contexts_reused(c->gw_memo);
+	c->stats.gw_routes_patched = gw_memo_take_patched(c->gw_memo);
 	gw_memo_sweep(c->gw_memo, parts_unit_live, c);
 	{
 		/* changed[i]: parts before position i not the last build's

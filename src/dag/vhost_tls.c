@@ -494,8 +494,9 @@ vhost_tls_finish(struct builder *b)
 			secret_add(b, &seen, &cap, t->client_validation->ca);
 	}
 	/* Gateway nodes get their clusters' CAs from their own view
-	 * (translate_gateway.c). */
-	for (size_t i = 0; i < dag->nclusters; i++)
+	 * (translate_gateway.c). A patched Gateway group's clusters are
+	 * all its routes' (gw_patch_finish): none to read. */
+	for (size_t i = 0; !b->gw_sorted && i < dag->nclusters; i++)
 		if (!dag->clusters[i]->gateway_only) {
 			secret_add(b, &seen, &cap, dag->clusters[i]->upstream_ca);
 			secret_add(b, &seen, &cap,

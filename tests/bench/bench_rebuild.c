@@ -234,8 +234,9 @@ main(int argc, char **argv)
 			    prefix, line ? line : "",
 			    diff_plan_summary(diff_change_plan(change)));
 			printf("INFO\t%s: DAG groups built %zu of %zu, HTTPRoutes "
-			    "resolved %zu, kept %zu\n", prefix, ds.built, ds.groups,
-			    ds.gw_routes_resolved, ds.gw_routes_kept);
+			    "resolved %zu, kept %zu, groups patched %zu\n", prefix,
+			    ds.built, ds.groups, ds.gw_routes_resolved,
+			    ds.gw_routes_kept, ds.gw_routes_patched);
 			printf("INFO\t%s: statuses %s, chunks made %zu of %zu\n",
 			    prefix, ds.statuses_patched ? "patched" : "merged",
 			    ds.status_chunks_made, ds.status_chunks);

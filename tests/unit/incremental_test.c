@@ -150,6 +150,60 @@ same_str(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+static bool
+same_gw_conditions(const struct dag_gw_condition *a, size_t na,
+    const struct dag_gw_condition *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!same_str(a[i].type, b[i].type) || a[i].status != b[i].status ||
+		    !same_str(a[i].reason, b[i].reason) ||
+		    !same_str(a[i].message, b[i].message))
+			return false;
+	return true;
+}
+
+/* Gateway API's own status: conditions, listeners (attachedRoutes) and
+ * parents, as a fresh build has them. */
+static bool
+same_gw_status(const struct dag_gw_status *x, const struct dag_gw_status *y)
+{
+	if (x == NULL || y == NULL)
+		return x == y;
+	if (!same_gw_conditions(x->conditions, x->nconditions, y->conditions,
+	    y->nconditions) || x->nlisteners != y->nlisteners ||
+	    x->nparents != y->nparents)
+		return false;
+	for (size_t i = 0; i < x->nlisteners; i++) {
+		const struct dag_gw_listener_status *a = &x->listeners[i];
+		const struct dag_gw_listener_status *b = &y->listeners[i];
+
+		if (!same_str(a->name, b->name) ||
+		    a->attached_routes != b->attached_routes ||
+		    a->nsupported_kinds != b->nsupported_kinds ||
+		    !same_gw_conditions(a->conditions, a->nconditions,
+		    b->conditions, b->nconditions))
+			return false;
+		for (size_t k = 0; k < a->nsupported_kinds; k++)
+			if (!same_str(a->supported_kinds[k], b->supported_kinds[k]))
+				return false;
+	}
+	for (size_t i = 0; i < x->nparents; i++) {
+		const struct dag_gw_parent_status *a = &x->parents[i];
+		const struct dag_gw_parent_status *b = &y->parents[i];
+
+		if (!same_str(a->group, b->group) || !same_str(a->kind, b->kind) ||
+		    !same_str(a->namespace, b->namespace) ||
+		    !same_str(a->name, b->name) ||
+		    !same_str(a->section_name, b->section_name) ||
+		    a->port != b->port || !same_gw_conditions(a->conditions,
+		    a->nconditions, b->conditions, b->nconditions))
+			return false;
+	}
+	return true;
+}
+
 static void
 assert_same_status(const struct dag_object_status *x,
     const struct dag_object_status *y, const char *what)
@@ -158,7 +212,8 @@ assert_same_status(const struct dag_object_status *x,
 	    same_str(x->name, y->name) && same_str(x->origin.file, y->origin.file) &&
 	    x->origin.line == y->origin.line && x->origin.col == y->origin.col &&
 	    x->status == y->status && same_str(x->description, y->description) &&
-	    x->nconditions == y->nconditions && x->not_after == y->not_after;
+	    x->nconditions == y->nconditions && x->not_after == y->not_after &&
+	    same_gw_status(x->gw, y->gw);
 
 	for (size_t c = 0; same && c < x->nconditions; c++) {
 		const struct dag_condition *a = &x->conditions[c], *b = &y->conditions[c];
@@ -2252,7 +2307,7 @@ struct edit_route {
  * own-<k>z (its left neighbour). */
 static void
 edit_tree(struct source_files *sf, const struct edit_route *rs,
-    unsigned addr, const unsigned dup[2])
+    unsigned addr, const unsigned dup[2], unsigned alt_port)
 {
 	struct source_file f = { 0 };
 	struct strbuf sb = STRBUF_INIT;
@@ -2274,8 +2329,9 @@ edit_tree(struct source_files *sf, const struct edit_route *rs,
 	    "spec:\n"
 	    "  gatewayClassName: cairn\n"
 	    "  listeners:\n"
-	    "  - {name: http, port: 80, protocol: HTTP}\n"
-	    "  - {name: alt, port: 8080, protocol: HTTP}\n");
+	    "  - {name: http, port: 80, protocol: HTTP}\n");
+	strbuf_printf(&sb, "  - {name: alt, port: %u, protocol: HTTP}\n",
+	    alt_port);
 	memset(&f, 0, sizeof f);
 	f.path = xstrdup("infra/gateway.yaml");
 	f.ns = xstrdup("infra");
@@ -2358,6 +2414,49 @@ edit_rand(uint64_t *x)
 	return (unsigned)(*x >> 33);
 }
 
+/* Edit kind what (0..9: of route i alone) to rs. */
+static void
+edit_route_apply(struct edit_route *rs, size_t i, unsigned what, uint64_t *seed)
+{
+	struct edit_route *r = &rs[i];
+
+	switch (what) {
+	case 0:
+		r->host = edit_rand(seed) % EDIT_HOSTS;
+		break;
+	case 1:
+		if (r->nrules < 3)
+			r->nrules++;
+		break;
+	case 2:
+		if (r->nrules > 1)
+			r->nrules--;
+		break;
+	case 3:
+		r->section = (r->section + 1) % 3;
+		break;
+	case 4:
+		r->name = r->name != i ? (unsigned)i :
+		    rs[edit_rand(seed) % EDIT_ROUTES].name;
+		break;
+	case 5:
+		r->invalid = r->invalid != 0 ? 0 : 1 + edit_rand(seed) % 2;
+		break;
+	case 6:
+		r->svc[edit_rand(seed) % 3] = edit_rand(seed) % 5;
+		break;
+	case 7:
+		r->mirror = !r->mirror;
+		break;
+	case 8:
+		r->present = !r->present;
+		break;
+	default:
+		r->v++;
+		break;
+	}
+}
+
 /* Random edits of one HTTPRoute at a time among routes that share hosts
  * and Services (so several routes make a cluster of one name): a
  * hostname changed, a rule added or removed, the route moved to another
@@ -2376,9 +2475,9 @@ test_gateway_route_edits_random(void **state)
 	struct translate_options to;
 	struct source_files sf;
 	struct pipeline *p;
-	int steps = fixture_sample_steps(120);
-	unsigned addr = 0, dup[2] = { 11, 6 };
-	size_t reused = 0, builds = 0;
+	int steps = fixture_sample_steps(140);
+	unsigned addr = 0, dup[2] = { 11, 6 }, alt_port = 8080;
+	size_t reused = 0, builds = 0, route_builds = 0, patched = 0;
 	uint64_t seed = 0x5eed17;
 	const char *verify = getenv("CAIRN_TRANSLATE_VERIFY");
 	char *saved = verify != NULL ? xstrdup(verify) : NULL;
@@ -2398,55 +2497,38 @@ test_gateway_route_edits_random(void **state)
 			rs[i].svc[k] = (unsigned)(i + (size_t)k) % 5;
 		rs[i].mirror = i % 5 == 0;
 	}
-	edit_tree(&sf, rs, addr, dup);
+	edit_tree(&sf, rs, addr, dup, alt_port);
 	build_and_compare(p, &sf, &cfg, &to, "edits: first build");
 	source_files_free(&sf);
 	for (int step = 0; step < steps; step++) {
 		size_t i = edit_rand(&seed) % EDIT_ROUTES;
 		struct edit_route *r = &rs[i];
-		unsigned what = edit_rand(&seed) % 12;
+		unsigned what = edit_rand(&seed) % 14;
 		char label[96];
 		struct dag_cache_stats st;
 
+		(void)r;
 		switch (what) {
-		case 0:
-			r->host = edit_rand(&seed) % EDIT_HOSTS;
-			break;
-		case 1:
-			if (r->nrules < 3)
-				r->nrules++;
-			break;
-		case 2:
-			if (r->nrules > 1)
-				r->nrules--;
-			break;
-		case 3:
-			r->section = (r->section + 1) % 3;
-			break;
-		case 4:
-			r->name = r->name != i ? (unsigned)i :
-			    rs[edit_rand(&seed) % EDIT_ROUTES].name;
-			break;
-		case 5:
-			r->invalid = r->invalid != 0 ? 0 : 1 + edit_rand(&seed) % 2;
-			break;
-		case 6:
-			r->svc[edit_rand(&seed) % 3] = edit_rand(&seed) % 5;
-			break;
-		case 7:
-			r->mirror = !r->mirror;
-			break;
-		case 8:
-			r->present = !r->present;
-			break;
-		case 9:
-			r->v++;
-			break;
 		case 10:
 			/* A shared Service's Endpoints: the routes' context. */
 			addr++;
 			break;
-		default: {
+		case 12: {
+			/* A few routes at once (each edit as above). */
+			unsigned n = 2 + edit_rand(&seed) % 3;
+
+			for (unsigned k = 0; k < n; k++)
+				edit_route_apply(rs, edit_rand(&seed) % EDIT_ROUTES,
+				    edit_rand(&seed) % 10, &seed);
+			break;
+		}
+		case 13:
+			/* The Gateway's second listener moved: no patch of
+			 * the routes' part (the Gateway changed), the next
+			 * build patches from this one. */
+			alt_port = alt_port == 8080 ? 8081 : 8080;
+			break;
+		case 11: {
 			/* Mostly a duplicate made or unmade in place. */
 			unsigned d = edit_rand(&seed) % 2;
 
@@ -2454,8 +2536,11 @@ test_gateway_route_edits_random(void **state)
 			    edit_rand(&seed) % (2 * EDIT_ROUTES);
 			break;
 		}
+		default:
+			edit_route_apply(rs, i, what, &seed);
+			break;
 		}
-		edit_tree(&sf, rs, addr, dup);
+		edit_tree(&sf, rs, addr, dup, alt_port);
 		snprintf(label, sizeof label, "edits: step %d, route %zu, edit %u",
 		    step, i, what);
 		build_and_compare(p, &sf, &cfg, &to, label);
@@ -2468,7 +2553,20 @@ test_gateway_route_edits_random(void **state)
 			fail_msg("%s: %zu routes kept", label, st.gw_routes_kept);
 		reused += st.gw_contexts_reused;
 		builds += st.gw_routes_resolved > 0 || st.gw_routes_kept > 0;
+		/* Routes edited (the Gateway and its Services not): the
+		 * routes' part patched from the last build (gw_patch_begin),
+		 * but after a Gateway change, which builds it whole. */
+		if (what == 13 && st.gw_routes_patched != 0)
+			fail_msg("%s: the routes' part patched", label);
+		if ((what <= 9 || what == 12) && (st.gw_routes_resolved > 0 ||
+		    st.gw_routes_kept > 0)) {
+			route_builds++;
+			patched += st.gw_routes_patched;
+		}
 	}
+	print_message("edits: %zu of %zu builds of route edits patched the "
+	    "routes' part\n", patched, route_builds);
+	assert_true(patched * 10 >= route_builds * 8);
 	/* An edit that changes nothing the Gateway's group reads (a route's
 	 * file the loader rejects is kept as it was) builds nothing. */
 	print_message("edits: %zu of %zu Gateway builds patched the "
