@@ -26,7 +26,7 @@ bad_gateway_route(struct builder *b, const struct cond_list *cl,
 	if (cl->n == 0)
 		return;
 	proxy_merge_path(b, cl, &r);
-	proxy_merge_headers(b, cl, &r, &hcap);
+	proxy_merge_headers(b, cl, fqdn, &r, &hcap);
 	proxy_merge_queries(b, cl, &r);
 	r.action = DAG_ACTION_DIRECT;
 	r.direct_status = 502;
@@ -204,7 +204,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		    "PathMatchConditionsNotValid", at, "route: %s", why);
 		return false;
 	}
-	proxy_merge_headers(b, &cl, &r, &hcap);
+	proxy_merge_headers(b, &cl, fqdn, &r, &hcap);
 	proxy_merge_queries(b, &cl, &r);
 
 	r.request_headers = proxy_headers_policy(b, hr->request_headers,
