@@ -723,7 +723,8 @@ vhosts_finish(struct builder *b)
 	struct dag *dag = b->dag;
 	size_t n = 0;
 
-	dag->vhosts = ARENA_ARRAY(b->arena, struct dag_vhost, b->nvhosts + 1);
+	dag->vhosts = b->nvhosts > 0 ?
+	    ARENA_ARRAY(b->arena, struct dag_vhost, b->nvhosts) : NULL;
 	for (size_t i = 0; i < b->nvhosts; i++) {
 		struct dag_vhost *vh = &b->vhosts[i]->vh;
 
