@@ -166,6 +166,61 @@ test_small_group_keeps_no_spares(void **state)
 	loaded_file_free(lf);
 }
 
+/* The status of the object kind/name in dag. */
+static const struct dag_object_status *
+status_of(const struct dag *dag, enum obj_kind kind, const char *name)
+{
+	for (size_t i = 0; i < dag->nstatuses; i++)
+		if (dag->statuses[i].kind == kind &&
+		    strcmp(dag->statuses[i].name, name) == 0)
+			return &dag->statuses[i];
+	fail_msg("no status for %s", name);
+	return NULL;
+}
+
+/* A status's conditions: room for one first (most statuses with any have
+ * one), then doubling, every condition kept in the order it was added. */
+static void
+test_status_conditions_sized(void **state)
+{
+	static const char yaml[] =
+	    "apiVersion: v1\nkind: Service\n"
+	    "metadata: {name: web, namespace: ns-q}\n"
+	    "spec: {ports: [{name: http, port: 80, appProtocol: h2c}]}\n"
+	    "---\napiVersion: projectcontour.io/v1\nkind: HTTPProxy\n"
+	    "metadata: {name: app, namespace: ns-q}\nspec:\n"
+	    "  virtualhost: {fqdn: q.example.com}\n  routes:\n"
+	    "    - conditions: [{prefix: /a}]\n"
+	    "      services: [{name: gone-a, port: 80}]\n"
+	    "    - conditions: [{prefix: /b}]\n"
+	    "      services: [{name: gone-b, port: 80}]\n"
+	    "    - conditions: [{prefix: /c}]\n"
+	    "      services: [{name: gone-c, port: 80}]\n";
+	struct loaded_file *lf;
+	struct dag *dag;
+	const struct dag_object_status *st;
+
+	(void)state;
+	lf = load_buffer("ns-q/app.yaml", "ns-q", yaml, strlen(yaml), NULL);
+	assert_true(lf->ok);
+	dag = dag_build(lf->objects, lf->nobjects, NULL);
+	st = status_of(dag, OBJ_SERVICE, "web");
+	assert_int_equal(st->nconditions, 1);
+	assert_int_equal(st->cap, 1);
+	assert_true(st->conditions[0].warning);
+	assert_string_equal(st->conditions[0].reason, "InvalidAppProtocol");
+	st = status_of(dag, OBJ_HTTPPROXY, "app");
+	assert_int_equal(st->status, DAG_STATUS_INVALID);
+	assert_int_equal(st->nconditions, 3);
+	assert_int_equal(st->cap, 4);
+	assert_non_null(strstr(st->conditions[0].message, "gone-a"));
+	assert_non_null(strstr(st->conditions[1].message, "gone-b"));
+	assert_non_null(strstr(st->conditions[2].message, "gone-c"));
+	assert_int_equal(st->conditions[2].origin.line, 17);
+	dag_free(dag);
+	loaded_file_free(lf);
+}
+
 /* The vhost of fqdn in dag (they are sorted; a test has few). */
 static const struct dag_vhost *
 vhost_of(const struct dag *dag, const char *fqdn)
@@ -288,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_group_keeps_no_build_tables),
 		cmocka_unit_test(test_route_arrays_sized),
 		cmocka_unit_test(test_small_group_keeps_no_spares),
+		cmocka_unit_test(test_status_conditions_sized),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
