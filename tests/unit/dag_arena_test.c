@@ -147,8 +147,9 @@ test_group_keeps_no_build_tables(void **state)
 /* A one-route group keeps its route, cluster, endpoints and statuses,
  * not the build's per-object flags and states (which Secrets are valid,
  * which proxies a tcpproxy include reached, which ingresses another class
- * ignores, the clusters of ExtensionServices, a regex path as checked) nor
- * a spare virtual host: 1,216 bytes of DAG on LP64, 1,504 with them. */
+ * ignores, the clusters of ExtensionServices, a regex path as checked), a
+ * spare virtual host nor spare endpoint slots: 1,168 bytes of DAG on
+ * LP64, 1,504 with them. */
 static void
 test_small_group_keeps_no_spares(void **state)
 {
@@ -161,7 +162,11 @@ test_small_group_keeps_no_spares(void **state)
 	assert_int_equal(dag->nvhosts, 1);
 	assert_int_equal(dag->vhosts[0].nroutes, 1);
 	assert_int_equal(dag->nclusters, 1);
-	assert_true(dag->arena.total <= 1216 + 64);
+	assert_int_equal(dag->nendpoints, 1);
+	assert_int_equal(dag->endpoints[0]->n, 1);
+	assert_string_equal(dag->endpoints[0]->items[0].ip, "10.0.0.1");
+	assert_int_equal(dag->endpoints[0]->items[0].port, 8080);
+	assert_true(dag->arena.total <= 1168 + 32);
 	dag_free(dag);
 	loaded_file_free(lf);
 }
