@@ -55,6 +55,22 @@ ads_body_cache_clear(struct ads_body_cache *c)
 	pthread_mutex_unlock(&c->mu);
 }
 
+size_t
+ads_body_cache_release(struct ads_body_cache *c)
+{
+	size_t bytes;
+
+	pthread_mutex_lock(&c->mu);
+	bytes = c->bytes;
+	clear_locked(c);
+	free(c->v);
+	c->v = NULL;
+	c->cap = 0;
+	c->released += bytes;
+	pthread_mutex_unlock(&c->mu);
+	return bytes;
+}
+
 void
 ads_body_cache_destroy(struct ads_body_cache *c)
 {

@@ -9,9 +9,10 @@
  *
  * A body is known by a key: its protocol, type and the hash of its (name,
  * version) list, which determine the bytes. Entries live until the next
- * publish (ads_body_cache_clear), or until the cache is full, which drops
- * them all; sends still in flight keep their own references. Thread-safe.
- * Not for use outside src/ads/. */
+ * publish (ads_body_cache_clear), until the cache is full, which drops
+ * them all, or until the sends of a burst are over
+ * (ads_body_cache_release); sends still in flight keep their own
+ * references. Thread-safe. Not for use outside src/ads/. */
 #ifndef CAIRN_ADS_BODIES_H
 #define CAIRN_ADS_BODIES_H
 
@@ -44,6 +45,7 @@ struct ads_body_cache {
 	size_t n, cap;
 	size_t bytes;
 	uint64_t hits, misses;
+	uint64_t released; /* bytes let go by ads_body_cache_release */
 };
 
 /* Writes a body of exactly the length it was asked for into buf (the
@@ -54,6 +56,14 @@ void ads_body_cache_init(struct ads_body_cache *c);
 /* Drops every entry (needs grpc initialised: unrefs slices). */
 void ads_body_cache_clear(struct ads_body_cache *c);
 void ads_body_cache_destroy(struct ads_body_cache *c);
+/* Drops every entry and the entries' array, returning the bytes of the
+ * cache's own they held (the shared pieces are the snapshot's). For when
+ * a burst of sends is over: the streams that shared a body have sent it,
+ * and at 10,000 proxies the cache's copies of the CDS, EDS and LDS bodies
+ * are megabytes that would otherwise stay until the next publish. A
+ * stream that asks later encodes its body again, once for all that ask
+ * with it. */
+size_t ads_body_cache_release(struct ads_body_cache *c);
 
 /* The body under key, len bytes: the cached slice, or one encoded now by
  * encode(response, buf) and cached. A reference for the caller. */

@@ -343,7 +343,17 @@ status_condition(struct builder *b, size_t idx, const char *type,
 		    st->conditions[i].origin.col == c.origin.col)
 			return false;
 	c.message = arena_strdup(b->arena, buf);
-	ARENA_PUSH(b->arena, st->conditions, st->nconditions, st->cap, c);
+	/* Most statuses with a condition have one: room for one first,
+	 * then doubling (ARENA_PUSH's four would keep three empty slots,
+	 * 144 bytes, in every such status of a kept group). */
+	if (st->nconditions == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 1;
+
+		st->conditions = arena_grow(b->arena, st->conditions,
+		    st->nconditions, cap, sizeof st->conditions[0]);
+		st->cap = cap;
+	}
+	st->conditions[st->nconditions++] = c;
 	return true;
 }
 
@@ -723,7 +733,8 @@ vhosts_finish(struct builder *b)
 	struct dag *dag = b->dag;
 	size_t n = 0;
 
-	dag->vhosts = ARENA_ARRAY(b->arena, struct dag_vhost, b->nvhosts + 1);
+	dag->vhosts = b->nvhosts > 0 ?
+	    ARENA_ARRAY(b->arena, struct dag_vhost, b->nvhosts) : NULL;
 	for (size_t i = 0; i < b->nvhosts; i++) {
 		struct dag_vhost *vh = &b->vhosts[i]->vh;
 

@@ -159,7 +159,7 @@ extension_build(struct builder *b, size_t i)
 void
 extensions_build(struct builder *b)
 {
-	b->extension_clusters = ARENA_ARRAY(b->arena, struct dag_cluster *,
+	b->extension_clusters = ARENA_ARRAY(&b->tables, struct dag_cluster *,
 	    b->nextensions + 1);
 	for (size_t i = 0; i < b->nextensions; i++)
 		if (!dag_object_is_shadowed(b->extensions, i))

@@ -71,18 +71,20 @@ proxy_merge_path(struct builder *b, const struct cond_list *cl,
 
 void
 proxy_merge_headers(struct builder *b, const struct cond_list *cl,
-    struct dag_route *r, size_t *cap)
+    const char *fqdn, struct dag_route *r, size_t *cap)
 {
-	size_t n = 0;
+	size_t n = 0, want;
 
-	/* Sized once (and one more for policy_wildcard_header): growing it
-	 * left dead copies in the arena. */
+	/* Sized once, with one more for policy_wildcard_header under a
+	 * wildcard host only: growing it left dead copies in the arena, and
+	 * a slot never used is 24 bytes of every kept route. */
 	for (size_t i = 0; i < cl->n; i++)
 		n += cl->items[i]->header != NULL;
-	if (n > 0 && *cap < r->nheaders + n + 1) {
+	want = r->nheaders + n + (strncmp(fqdn, "*.", 2) == 0);
+	if (n > 0 && *cap < want) {
 		r->headers = arena_grow(b->arena, r->headers, r->nheaders,
-		    r->nheaders + n + 1, sizeof r->headers[0]);
-		*cap = r->nheaders + n + 1;
+		    want, sizeof r->headers[0]);
+		*cap = want;
 	}
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct hp_header_match *h = cl->items[i]->header;
@@ -270,7 +272,7 @@ proxy_include_key(struct builder *b, const struct hp_include *inc)
 
 	cl = proxy_cond_append(b, &cl, inc->conditions, inc->nconditions);
 	proxy_merge_path(b, &cl, &r);
-	proxy_merge_headers(b, &cl, &r, &hcap);
+	proxy_merge_headers(b, &cl, "", &r, &hcap);
 	proxy_merge_queries(b, &cl, &r);
 	if (strcmp(r.path, "/") == 0 && r.nheaders == 0 && r.nqueries == 0)
 		return NULL;

@@ -24,7 +24,7 @@ struct cond_list proxy_cond_append(struct builder *b,
 void proxy_merge_path(struct builder *b, const struct cond_list *cl,
     struct dag_route *r);
 void proxy_merge_headers(struct builder *b, const struct cond_list *cl,
-    struct dag_route *r, size_t *cap);
+    const char *fqdn, struct dag_route *r, size_t *cap);
 void proxy_merge_queries(struct builder *b, const struct cond_list *cl,
     struct dag_route *r);
 /* NULL when the conditions are valid, else why; *at is where. */

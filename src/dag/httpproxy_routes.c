@@ -26,7 +26,7 @@ bad_gateway_route(struct builder *b, const struct cond_list *cl,
 	if (cl->n == 0)
 		return;
 	proxy_merge_path(b, cl, &r);
-	proxy_merge_headers(b, cl, &r, &hcap);
+	proxy_merge_headers(b, cl, fqdn, &r, &hcap);
 	proxy_merge_queries(b, cl, &r);
 	r.action = DAG_ACTION_DIRECT;
 	r.direct_status = 502;
@@ -141,7 +141,8 @@ static const char *
 route_regex_problem(struct builder *b, const struct hp_route *hr,
     const char *path, const struct origin **at)
 {
-	const char *re = arena_printf(b->arena, "^%s", path);
+	/* Checked, not kept: the message below copies it. */
+	const char *re = arena_printf(&b->tables, "^%s", path);
 	const char *why = policy_regex_check(b, re);
 
 	if (why == NULL)
@@ -204,7 +205,7 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 		    "PathMatchConditionsNotValid", at, "route: %s", why);
 		return false;
 	}
-	proxy_merge_headers(b, &cl, &r, &hcap);
+	proxy_merge_headers(b, &cl, fqdn, &r, &hcap);
 	proxy_merge_queries(b, &cl, &r);
 
 	r.request_headers = proxy_headers_policy(b, hr->request_headers,
@@ -359,7 +360,7 @@ proxy_compute_routes(struct hp_state *hs, const char *fqdn, size_t pi,
 		return;
 	}
 	visited[nvisited++] = proxy;
-	seen = ARENA_ARRAY(b->arena, const char *, hp->nincludes + 1);
+	seen = ARENA_ARRAY(&b->tables, const char *, hp->nincludes + 1);
 
 	for (size_t i = 0; i < hp->nincludes; i++) {
 		const struct hp_include *inc = &hp->includes[i];

@@ -175,8 +175,10 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 	uint32_t total = 0;
 	bool have_mirror = false;
 
-	/* Sized once: growing it left dead copies in the arena. */
-	r->clusters = ARENA_ARRAY(b->arena, struct dag_weighted_cluster, cap + 1);
+	/* Sized once: growing it left dead copies in the arena. A mirror
+	 * takes a slot it does not use; none when there is no service. */
+	r->clusters = cap > 0 ?
+	    ARENA_ARRAY(b->arena, struct dag_weighted_cluster, cap) : NULL;
 	for (size_t i = 0; i < hr->nservices; i++) {
 		const struct hp_service *s = &hr->services[i];
 		struct cluster_options o = *opts;

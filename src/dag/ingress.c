@@ -351,7 +351,7 @@ ingress_build(struct builder *b, size_t i)
 void
 ingresses_build(struct builder *b)
 {
-	b->ingress_ignored = ARENA_ARRAY(b->arena, bool, b->ningresses + 1);
+	b->ingress_ignored = ARENA_ARRAY(&b->tables, bool, b->ningresses + 1);
 	for (size_t i = 0; i < b->ningresses; i++) {
 		const char *class;
 

@@ -355,7 +355,7 @@ secrets_build(struct builder *b)
 
 	b->now = (int64_t)time(NULL);
 	b->clock_horizon = INT64_MAX;
-	b->secret_states = ARENA_ARRAY(b->arena, struct secret_state, b->nsecrets + 1);
+	b->secret_states = ARENA_ARRAY(&b->tables, struct secret_state, b->nsecrets + 1);
 	for (size_t i = 0; i < b->nsecrets; i++)
 		secret_check(b, i);
 	delegations_check(b);

@@ -216,13 +216,24 @@ endpoint_cmp(const void *a, const void *b)
 	return x->port < y->port ? -1 : x->port > y->port;
 }
 
+/* Collected in the build's tables: the array grows from four and is
+ * sorted and deduplicated, then endpoints_keep copies what is left. */
 static void
 endpoints_add(struct builder *b, struct dag_endpoints *de, size_t *cap,
     const char *ip, int32_t port)
 {
 	struct dag_endpoint e = { .ip = ip, .port = (uint32_t)port };
 
-	ARENA_PUSH(b->arena, de->items, de->n, *cap, e);
+	ARENA_PUSH(&b->tables, de->items, de->n, *cap, e);
+}
+
+/* de's endpoints into the DAG's arena at their number: a kept group held
+ * four slots for a Service's one address. */
+static void
+endpoints_keep(struct builder *b, struct dag_endpoints *de)
+{
+	de->items = de->n > 0 ? arena_memdup(b->arena, de->items,
+	    de->n * sizeof de->items[0]) : NULL;
 }
 
 /* An EndpointSlice (elem) against a Service's namespace and name (key). */
@@ -349,6 +360,7 @@ endpoints_for(struct builder *b, const struct object *svc_obj,
 	}
 	if (hsp != NULL)
 		endpoints_health_ports(b, svc_obj, hsp, de);
+	endpoints_keep(b, de);
 	dag_strmap_put(b->arena, &b->endpoints_index, name, de);
 	ARENA_PUSH(b->arena, dag->endpoints, dag->nendpoints, b->endpoints_cap, de);
 	return de;
@@ -678,6 +690,7 @@ service_endpoints_union(struct builder *b, const char *name,
 		}
 	}
 	de->localities = loc;
+	endpoints_keep(b, de);
 	if (b->endpoints_index.cap == 0)
 		dag_strmap_reserve(b->arena, &b->endpoints_index, b->nservices + 4);
 	dag_strmap_put(b->arena, &b->endpoints_index, name, de);

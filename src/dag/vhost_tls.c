@@ -317,8 +317,8 @@ vhost_tls_root_build(struct builder *b, size_t pi, size_t st,
 
 	*out = NULL;
 	if (b->tcpproxy_reached == NULL) {
-		b->tcpproxy_reached = ARENA_ARRAY(b->arena, bool, b->nproxies + 1);
-		b->tcpproxy_chain = ARENA_ARRAY(b->arena, const struct object *,
+		b->tcpproxy_reached = ARENA_ARRAY(&b->tables, bool, b->nproxies + 1);
+		b->tcpproxy_chain = ARENA_ARRAY(&b->tables, const struct object *,
 		    b->nproxies + 1);
 	}
 	if (t == NULL) {

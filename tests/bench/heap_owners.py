@@ -7,7 +7,8 @@ goes").
     python3 tests/bench/heap_owners.py massif.out [SNAPSHOT]
 
 bench_build -m exits holding what `cairn serve` keeps after a build, so the
-last detailed snapshot (the default) is that state. Each leaf of the
+last detailed snapshot (the default) is that state. For the daemon with
+streams connected, tests/bench/massif_serve.sh takes the snapshot. Each leaf of the
 allocation tree goes to the first owner of OWNERS (in list order) one of
 whose function names appears anywhere on its call path; an arena block
 counts where it was allocated, whatever fills it later.
@@ -18,7 +19,7 @@ import sys
 OWNERS = [
     ("source cache (file bytes, paths)", ["read_file", "source_dir", "source_blob"]),
     ("loaded objects (per-file arenas)", ["load_buffer", "load_jobs"]),
-    ("DAG groups (kept per group of files)", ["group_build"]),
+    ("DAG groups (kept per group of files)", ["group_build", "build_with"]),
     ("assembled DAG", ["dag_assemble", "dag_build_units"]),
     ("serialized resources (translation cache, snapshot)",
      ["xds_blob_new", "translation_", "translate_", "snapshot_builder",
@@ -26,7 +27,9 @@ OWNERS = [
     ("pipeline tables (files, statuses, ledger)", ["pipeline_", "entries_", "owners", "fqdn"]),
     ("serve: the change record (statuses for cairn diff, log lines)",
      ["serve_record_change", "serve_log_changes"]),
-    ("ADS streams (src/ads)", ["ads_stream", "sotw_", "delta_"]),
+    ("ADS body cache (src/ads/bodies.c)", ["ads_body_"]),
+    ("ADS streams (src/ads)", ["ads_stream", "sotw_", "delta_", "ads_names"]),
+    ("grpc call arenas (one per stream)", ["FilterStackCall::Create"]),
     ("grpc core", ["grpc", "gpr_"]),
 ]
 NODE = re.compile(r"^(\s*)n(\d+): (\d+) (.*)$")

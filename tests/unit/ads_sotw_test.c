@@ -1325,6 +1325,54 @@ test_shared_body(void **state)
 	ads_body_cache_destroy(&c);
 }
 
+/* Released after a burst of sends: the cache holds nothing and says how
+ * much it let go; a body a stream still holds stays valid, and the next
+ * stream asking for the same set gets the same bytes, encoded anew once
+ * and shared again. */
+static void
+test_shared_body_released(void **state)
+{
+	struct fixture *f = *state;
+	struct sotw_stream g, h;
+	struct ads_body_cache c;
+	struct sotw_result res;
+	struct sotw_request req = { .type_url = xds_type_url(XDS_CLUSTER),
+		.response_nonce = "" };
+	char *err = NULL;
+	grpc_slice b1, b2, b3;
+	size_t len;
+
+	ads_body_cache_init(&c);
+	sotw_init(&g);
+	sotw_init(&h);
+	request(f, XDS_CLUSTER, NULL, NONE);
+	b1 = shared_body(&c, &f->st, f->snap, 2);
+	len = GRPC_SLICE_LENGTH(b1);
+	assert_int_equal(c.bytes, len);
+	assert_int_equal(ads_body_cache_release(&c), len);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(c.bytes, 0);
+	assert_int_equal(c.released, len);
+	assert_int_equal(ads_body_cache_release(&c), 0);
+	assert_int_equal(sotw_handle_request(&g, &req, &res, &err), 0);
+	b2 = shared_body(&c, &g, f->snap, 2);
+	assert_int_equal(c.misses, 2);
+	assert_ptr_not_equal(GRPC_SLICE_START_PTR(b2), GRPC_SLICE_START_PTR(b1));
+	assert_int_equal(GRPC_SLICE_LENGTH(b2), len);
+	assert_memory_equal(GRPC_SLICE_START_PTR(b2), GRPC_SLICE_START_PTR(b1),
+	    len);
+	assert_int_equal(sotw_handle_request(&h, &req, &res, &err), 0);
+	b3 = shared_body(&c, &h, f->snap, 2);
+	assert_int_equal(c.hits, 1);
+	assert_ptr_equal(GRPC_SLICE_START_PTR(b3), GRPC_SLICE_START_PTR(b2));
+	grpc_slice_unref(b1);
+	grpc_slice_unref(b2);
+	grpc_slice_unref(b3);
+	sotw_free(&g);
+	sotw_free(&h);
+	ads_body_cache_destroy(&c);
+}
+
 /* A big resource needs multi-byte lengths. */
 static void
 test_encode_large(void **state)
@@ -1394,6 +1442,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_change_work_per_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeated_subscription, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_body_released, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_encode_large, setup, teardown),
 	};
 
