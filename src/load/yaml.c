@@ -738,13 +738,32 @@ ynode_type_name(const struct ynode *n)
 	case YNODE_SCALAR:
 		break;
 	}
-	if (ynode_is_null(n))
-		return "null";
-	if (ynode_is_bool(n, NULL))
-		return "boolean";
-	if (ynode_is_int(n, NULL))
-		return "integer";
-	if (ynode_is_float(n))
-		return "number";
-	return "string";
+	/* Each reading needs a plain scalar and can start with only a few
+	 * bytes: the first byte picks the one or two to try. The decoder asks
+	 * this of every plain string that starts like a number (addresses,
+	 * hosts), so the other readings' compares are skipped. */
+	if (!n->scalar.plain)
+		return "string";
+	switch (n->scalar.len == 0 ? '\0' : n->scalar.value[0]) {
+	case '\0':
+	case '~':
+	case 'n':
+	case 'N':
+		return ynode_is_null(n) ? "null" : "string";
+	case 't':
+	case 'f':
+		return ynode_is_bool(n, NULL) ? "boolean" : "string";
+	case '-':
+	case '+':
+	case '.':
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		if (ynode_is_int(n, NULL))
+			return "integer";
+		if (ynode_is_float(n))
+			return "number";
+		return "string";
+	default:
+		return "string";
+	}
 }
