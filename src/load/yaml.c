@@ -270,11 +270,15 @@ yparse_libyaml_error(struct yparse *p, const yaml_parser_t *parser)
 static struct ynode *
 ynode_new(struct yparse *p, enum ynode_type type, const yaml_mark_t *mark)
 {
-	struct ynode *n = ARENA_NEW(p->arena, struct ynode);
+	struct ynode *n = arena_alloc_nozero(p->arena, sizeof *n);
 
-	n->type = type;
-	n->line = (int)mark->line + 1;
-	n->col = (int)mark->column + 1;
+	/* Zeroed by the assignment, in a few stores instead of a call to
+	 * memset: a file opens a mapping or a sequence every few scalars. */
+	*n = (struct ynode){
+		.type = type,
+		.line = (int)mark->line + 1,
+		.col = (int)mark->column + 1,
+	};
 	return n;
 }
 
@@ -618,11 +622,20 @@ yaml_parse(const char *file, const char *buf, size_t len,
 const struct ynode *
 ynode_get(const struct ynode *map, const char *key)
 {
+	size_t len;
+
 	if (map == NULL || map->type != YNODE_MAPPING)
 		return NULL;
-	for (size_t i = 0; i < map->map.n; i++)
-		if (ynode_scalar_is(map->map.items[i].key, key))
+	/* The key's length once, not per pair: validators look up several
+	 * keys of each mapping. Keys are scalars (yparse_add drops others). */
+	len = strlen(key);
+	for (size_t i = 0; i < map->map.n; i++) {
+		const struct ynode *k = map->map.items[i].key;
+
+		if (k->type == YNODE_SCALAR && k->scalar.len == len &&
+		    memcmp(k->scalar.value, key, len) == 0)
 			return map->map.items[i].value;
+	}
 	return NULL;
 }
 
@@ -738,13 +751,32 @@ ynode_type_name(const struct ynode *n)
 	case YNODE_SCALAR:
 		break;
 	}
-	if (ynode_is_null(n))
-		return "null";
-	if (ynode_is_bool(n, NULL))
-		return "boolean";
-	if (ynode_is_int(n, NULL))
-		return "integer";
-	if (ynode_is_float(n))
-		return "number";
-	return "string";
+	/* Each reading needs a plain scalar and can start with only a few
+	 * bytes: the first byte picks the one or two to try. The decoder asks
+	 * this of every plain string that starts like a number (addresses,
+	 * hosts), so the other readings' compares are skipped. */
+	if (!n->scalar.plain)
+		return "string";
+	switch (n->scalar.len == 0 ? '\0' : n->scalar.value[0]) {
+	case '\0':
+	case '~':
+	case 'n':
+	case 'N':
+		return ynode_is_null(n) ? "null" : "string";
+	case 't':
+	case 'f':
+		return ynode_is_bool(n, NULL) ? "boolean" : "string";
+	case '-':
+	case '+':
+	case '.':
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		if (ynode_is_int(n, NULL))
+			return "integer";
+		if (ynode_is_float(n))
+			return "number";
+		return "string";
+	default:
+		return "string";
+	}
 }

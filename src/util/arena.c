@@ -144,58 +144,71 @@ arena_footprint(const struct arena *a)
 	return n;
 }
 
+/* A new block at the head (or a big allocation's own block) for size
+ * bytes that do not fit the current block; need is size rounded up to
+ * align. Out of line: the fast path below is all most calls run. */
+static __attribute__((noinline)) void *
+arena_place_slow(struct arena *a, size_t need)
+{
+	struct arena_block *b = a->head;
+	size_t next = a->next_block ? a->next_block : ARENA_BLOCK_SIZE;
+	size_t bsize = need > next ? need : next;
+
+	if (b != NULL && need > next / 4) {
+		/* Big allocations get a block of their own on a list of
+		 * their own, so the current block's free space is not
+		 * wasted. */
+		struct arena_block *big = xmalloc(sizeof *big + need);
+
+		big->used = need;
+		big->size = need;
+		big->next = a->big;
+		a->big = big;
+		a->total += need;
+		return big->data;
+	}
+	if (a->spare != NULL && a->spare->size >= bsize) {
+		b = a->spare;
+		a->spare = NULL;
+	} else {
+		b = xmalloc(sizeof *b + bsize);
+		b->size = bsize;
+	}
+	b->used = need;
+	b->next = a->head;
+	a->head = b;
+	a->total += need;
+	/* Geometric growth from a small first block. */
+	if (a->after_first != 0) {
+		a->next_block = a->after_first;
+		a->after_first = 0;
+	} else if (a->next_block != 0 && a->next_block < ARENA_BLOCK_SIZE)
+		a->next_block = a->next_block * 2 < ARENA_BLOCK_SIZE ?
+		    a->next_block * 2 : ARENA_BLOCK_SIZE;
+	return b->data;
+}
+
 /* size bytes at an offset that is a multiple of align (a power of two up
  * to ARENA_ALIGN): 16 for anything that may hold a struct, 1 for strings,
  * which so take their length and not a multiple of 16 (half a string's
- * bytes on average were padding: most names are short). */
-static void *
+ * bytes on average were padding: most names are short). Inlined into
+ * each allocator of this file: the load makes millions of small
+ * allocations, and the bump is a few instructions beside the calls. */
+static inline __attribute__((always_inline)) void *
 arena_place(struct arena *a, size_t size, size_t align)
 {
 	struct arena_block *b = a->head;
-	size_t at = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
-	size_t next = a->next_block ? a->next_block : ARENA_BLOCK_SIZE;
 	size_t need = (size + align - 1) & ~(align - 1);
-	void *p;
+	size_t at;
 
-	if (b == NULL || b->size < at || b->size - at < need) {
-		size_t bsize = need > next ? need : next;
-
-		if (b != NULL && need > next / 4) {
-			/* Big allocations get a block of their own on a list
-			 * of their own, so the current block's free space is
-			 * not wasted. */
-			struct arena_block *big = xmalloc(sizeof *big + need);
-
-			big->used = need;
-			big->size = need;
-			big->next = a->big;
-			a->big = big;
-			a->total += need;
-			return big->data;
-		}
-		if (a->spare != NULL && a->spare->size >= bsize) {
-			b = a->spare;
-			a->spare = NULL;
-		} else {
-			b = xmalloc(sizeof *b + bsize);
-			b->size = bsize;
-		}
-		b->used = 0;
-		b->next = a->head;
-		a->head = b;
-		at = 0;
-		/* Geometric growth from a small first block. */
-		if (a->after_first != 0) {
-			a->next_block = a->after_first;
-			a->after_first = 0;
-		} else if (a->next_block != 0 && a->next_block < ARENA_BLOCK_SIZE)
-			a->next_block = a->next_block * 2 < ARENA_BLOCK_SIZE ?
-			    a->next_block * 2 : ARENA_BLOCK_SIZE;
-	}
-	p = b->data + at;
+	if (__builtin_expect(b == NULL, 0))
+		return arena_place_slow(a, need);
+	at = (b->used + align - 1) & ~(align - 1);
+	if (__builtin_expect(b->size < at || b->size - at < need, 0))
+		return arena_place_slow(a, need);
 	a->total += at + need - b->used;
 	b->used = at + need;
-	return p;
+	return b->data + at;
 }
 
 void *

@@ -166,6 +166,51 @@ test_type_names(void **state)
 	parsed_free(&p);
 }
 
+/* Every class of first byte the type name is decided by, and the scalars
+ * that start like one reading and are another (or none). */
+static void
+test_type_names_by_first_byte(void **state)
+{
+	static const struct {
+		const char *yaml, *name;
+	} cases[] = {
+		{ "", "null" }, { "~", "null" }, { "null", "null" },
+		{ "Null", "null" }, { "NULL", "null" }, { "nul", "string" },
+		{ "nothing", "string" }, { "No", "string" }, { "~x", "string" },
+		{ "true", "boolean" }, { "false", "boolean" }, { "tru", "string" },
+		{ "falsey", "string" }, { "t", "string" }, { "True", "string" },
+		{ "-1", "integer" }, { "+5", "integer" }, { "0", "integer" },
+		{ "-x", "string" }, { "+", "string" }, { "9", "integer" },
+		{ ".5", "number" }, { "1.5", "number" }, { "1e3", "number" },
+		{ "1.", "number" }, { "-2.5E-3", "number" }, { ".", "string" },
+		{ ".inf", "number" }, { "-.inf", "number" }, { "+.Inf", "number" },
+		{ ".INF", "number" }, { ".nan", "number" }, { ".NaN", "number" },
+		{ ".NAN", "number" }, { "-.nan", "string" }, { ".info", "string" },
+		{ "10.0.0.1", "string" }, { "0x1F", "string" }, { "1_000", "string" },
+		{ "99999999999999999999", "number" }, { "1e", "string" },
+		{ "'1'", "string" }, { "\"true\"", "string" }, { "!!str 12", "string" },
+		{ "''", "string" }, { "yes", "string" }, { "abc", "string" },
+		{ "=x", "string" }, { "\"~\"", "string" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char buf[64];
+		struct parsed p;
+
+		snprintf(buf, sizeof buf, "k: %s\n", cases[i].yaml);
+		parse(&p, buf);
+		if (p.rc != 0)
+			fail_msg("%s: does not parse", cases[i].yaml);
+		if (strcmp(ynode_type_name(ynode_get(p.docs[0].root, "k")),
+		    cases[i].name) != 0)
+			fail_msg("%s: %s, expected %s", cases[i].yaml,
+			    ynode_type_name(ynode_get(p.docs[0].root, "k")),
+			    cases[i].name);
+		parsed_free(&p);
+	}
+}
+
 static void
 test_multi_document(void **state)
 {
@@ -531,6 +576,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_and_binary),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_scalars_in_dirty_memory),
+		cmocka_unit_test(test_type_names_by_first_byte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
