@@ -303,6 +303,35 @@ gateway_tcaches_update(struct pipeline *p, const struct dag *dag)
 	p->ngw_tcaches = dag->ngateways;
 }
 
+/* Whether a build made most of what its result holds: most of the DAG's
+ * groups built and most of the translation's resources serialized. A
+ * change of one file in a tree of one large group (a Gateway and its
+ * routes) builds that group again but patched from its last build, and
+ * serializes a few resources: what freeing it gives back, the next such
+ * change allocates again, and pages given back would fault in again. */
+static bool
+build_made_most(const struct pipeline *p, const struct dag *dag)
+{
+	struct translate_cache_stats ts;
+	size_t made, total;
+
+	if (dag == NULL || p->tcache == NULL)
+		return true;
+	if (dag->nparts > 0 && dag->nparts_built * 8 < dag->nparts)
+		return false;
+	/* Resources serialized, and ingress_http's hosts written, against
+	 * all of them. */
+	ts = pipeline_translate_stats(p);
+	made = ts.serialized + ts.http_written;
+	total = ts.in_order + ts.by_key + ts.serialized + ts.http_kept +
+	    ts.http_written;
+	ts = pipeline_gateway_translate_stats(p);
+	made += ts.serialized + ts.http_written;
+	total += ts.in_order + ts.by_key + ts.serialized + ts.http_kept +
+	    ts.http_written;
+	return made * 8 >= total;
+}
+
 void
 pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
@@ -391,6 +420,7 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 		    out->snapshot->revision, p->gw_tcaches[i].cache));
 	}
 	snapshot_add_gateway_none(out->snapshot);
+	out->made_most = build_made_most(p, out->dag);
 	/* What is retired from now on may be pointed to by this result. */
 	{
 		struct build_keep *k = keep_new();
@@ -402,19 +432,10 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	}
 }
 
-/* Most of the DAG was built by this build (not reused from the last):
- * freeing it leaves much memory in the middle of the heap. */
-static bool
-build_was_large(const struct build_result *r)
-{
-	return r->dag == NULL || r->dag->nparts == 0 ||
-	    r->dag->nparts_built * 8 >= r->dag->nparts;
-}
-
 void
 build_result_free(struct build_result *r)
 {
-	bool trim = build_was_large(r);
+	bool trim = r->made_most;
 
 	snapshot_unref(r->snapshot);
 	dag_free(r->dag);

@@ -52,6 +52,11 @@ struct build_result {
 	 * by this until the result is freed, whatever later builds or
 	 * pipeline_free do (pipeline.c, struct build_keep). */
 	struct build_keep *keep;
+	/* Most of what this build holds was made by it, not taken from the
+	 * last one (a first build, a reload, a large change): freeing it
+	 * leaves much memory in the middle of the heap, which is given
+	 * back then (build_result_free). */
+	bool made_most;
 };
 
 struct pipeline;
