@@ -16,6 +16,8 @@
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "util/xalloc.h"
+#include "xds/memo_internal.h"
+#include "xds/pb_encode.h"
 
 typedef Envoy__Config__Listener__V3__Listener Listener;
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
@@ -30,14 +32,67 @@ http_port(const struct dag_gw_port *gp)
 }
 
 /* A host's VirtualHost, shared by its two targets: they differ only in
- * the name and the domain, written before each is packed. Made in an
- * arena of its own, since the memo releases what a make allocates once
- * it is packed; made only when a target is not found. */
+ * the name and the domain. Made in an arena of its own, since the memo
+ * releases what a make allocates once it is packed; made only when a
+ * target is not found. Its other fields (the routes: nearly all of a
+ * target's bytes) are packed once, into rest, and each target's
+ * VirtualHost is a shell of its name and domain carrying them
+ * (gateway_proxyless_vhost_shell). */
 struct host_routes {
 	struct arena arena; /* released after each host */
 	Envoy__Config__Route__V3__VirtualHost *v;
 	bool no_cluster; /* what making v set t->proxyless_no_cluster to */
+	struct pb_writer w; /* rest's bytes, until the next host's */
+	ProtobufCMessageUnknownField rest;
+	bool has_rest;
 };
+
+bool
+gateway_proxyless_vhost_rest(struct pb_writer *w,
+    Envoy__Config__Route__V3__VirtualHost *v, ProtobufCMessageUnknownField *u)
+{
+	char *name = v->name;
+	size_t ndomains = v->n_domains, len, at = 0;
+	const uint8_t *bytes;
+	uint64_t tag = 0;
+	unsigned shift = 0;
+
+	v->name = NULL;
+	v->n_domains = 0;
+	bytes = pb_encode(w, &v->base, &len);
+	v->name = name;
+	v->n_domains = ndomains;
+	if (len == 0)
+		return false;
+	/* The first field's tag becomes the unknown field's: its bytes
+	 * are the tag's varint, then what unknown_fields' data holds. */
+	do {
+		tag |= (uint64_t)(bytes[at] & 0x7f) << shift;
+		shift += 7;
+	} while ((bytes[at++] & 0x80) != 0 && at < len);
+	memset(u, 0, sizeof *u);
+	u->tag = (uint32_t)(tag >> 3);
+	u->wire_type = (ProtobufCWireType)(tag & 7);
+	u->len = len - at;
+	u->data = (uint8_t *)bytes + at;
+	return true;
+}
+
+void
+gateway_proxyless_vhost_shell(struct arena *a,
+    Envoy__Config__Route__V3__VirtualHost *shell, const char *name,
+    ProtobufCMessageUnknownField *rest)
+{
+	envoy__config__route__v3__virtual_host__init(shell);
+	shell->name = (char *)name;
+	shell->n_domains = 1;
+	shell->domains = pb_array(a, 1);
+	shell->domains[0] = (char *)name;
+	if (rest != NULL) {
+		shell->base.n_unknown_fields = 1;
+		shell->base.unknown_fields = rest;
+	}
+}
 
 /* What a target's resources are made of: the host and the target's name
  * (memo_emit_named's key). */
@@ -79,12 +134,51 @@ host_virtual_host(struct translation *t, const struct target *tg)
 		t->proxyless_no_cluster = false;
 		h->v = translate_virtual_host_proxyless(t, tg->vh);
 		h->no_cluster = t->proxyless_no_cluster;
+		h->has_rest = gateway_proxyless_vhost_rest(&h->w, h->v,
+		    &h->rest);
 		h->arena = t->arena;
 		t->arena = outer;
 		t->proxyless_no_cluster = saved;
 	}
 	t->proxyless_no_cluster |= h->no_cluster;
 	return h->v;
+}
+
+/* Whether each shell's bytes are compared with the whole message's:
+ * under either check of the encoder's or the memo's. */
+static bool
+splice_verify(const struct translation *t)
+{
+	static int env = -1;
+
+	if (t->cache != NULL && t->cache->verify)
+		return true;
+	if (env < 0) {
+		const char *v = getenv("CAIRN_PB_VERIFY");
+
+		env = v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+	}
+	return env == 1;
+}
+
+/* protobuf-c's bytes for rc with the host's whole VirtualHost in place of
+ * its shell must be the shell's: pb_encode_check_protobuf_c aborts,
+ * naming the first differing offset, when they are not. */
+static void
+splice_check(RouteConfiguration *rc, Envoy__Config__Route__V3__VirtualHost *v)
+{
+	Envoy__Config__Route__V3__VirtualHost *shell = rc->virtual_hosts[0];
+	struct pb_writer w = { 0 };
+	const uint8_t *bytes;
+	size_t len;
+
+	bytes = pb_encode(&w, &rc->base, &len);
+	v->name = shell->name;
+	v->domains[0] = shell->domains[0];
+	rc->virtual_hosts[0] = v;
+	pb_encode_check_protobuf_c(&rc->base, bytes, len);
+	rc->virtual_hosts[0] = shell;
+	pb_writer_free(&w);
 }
 
 /* The target's RouteConfiguration, with vh's routes under the one domain
@@ -97,15 +191,18 @@ make_routes(struct translation *t, const void *obj, const char **name)
 	struct arena *a = &t->arena;
 	RouteConfiguration *rc = pb_new(a,
 	    &envoy__config__route__v3__route_configuration__descriptor);
-	Envoy__Config__Route__V3__VirtualHost *v;
+	Envoy__Config__Route__V3__VirtualHost *v, *shell = pb_new(a,
+	    &envoy__config__route__v3__virtual_host__descriptor);
 
 	rc->name = pb_str(a, tg->name);
 	v = host_virtual_host(t, tg);
-	v->name = rc->name;
-	v->domains[0] = rc->name;
+	gateway_proxyless_vhost_shell(a, shell, rc->name,
+	    tg->routes->has_rest ? &tg->routes->rest : NULL);
 	rc->n_virtual_hosts = 1;
 	rc->virtual_hosts = pb_array(a, 1);
-	rc->virtual_hosts[0] = v;
+	rc->virtual_hosts[0] = shell;
+	if (splice_verify(t))
+		splice_check(rc, v);
 	*name = rc->name;
 	return &rc->base;
 }
@@ -275,4 +372,5 @@ translate_gateway_proxyless(struct translation *t,
 		translate_not_forwarded(t);
 	t->proxyless_no_cluster |= saved;
 	arena_free(&routes.arena);
+	pb_writer_free(&routes.w);
 }
