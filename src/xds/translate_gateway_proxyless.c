@@ -121,16 +121,20 @@ struct target {
 static bool
 splice_verify(const struct translation *t)
 {
+	/* -1: not read yet; translations of several Gateways may ask at
+	 * once, and all read the same value */
 	static int env = -1;
+	int e = __atomic_load_n(&env, __ATOMIC_RELAXED);
 
 	if (t->cache != NULL && t->cache->verify)
 		return true;
-	if (env < 0) {
+	if (e < 0) {
 		const char *v = getenv("CAIRN_PB_VERIFY");
 
-		env = v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+		e = v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+		__atomic_store_n(&env, e, __ATOMIC_RELAXED);
 	}
-	return env == 1;
+	return e == 1;
 }
 
 /* The api listeners' HttpConnectionManager: every target's is the same
