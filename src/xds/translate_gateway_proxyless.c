@@ -15,10 +15,15 @@
 #include "envoy/config/listener/v3/api_listener.pb-c.h"
 #include "envoy/config/listener/v3/listener.pb-c.h"
 #include "envoy/config/route/v3/route.pb-c.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "util/xalloc.h"
+#include "xds/memo_internal.h"
+#include "xds/pb_encode.h"
 
 typedef Envoy__Config__Listener__V3__Listener Listener;
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
+typedef Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__HttpConnectionManager Hcm;
+typedef Envoy__Extensions__Filters__Network__HttpConnectionManager__V3__Rds Rds;
 
 /* Ports that carry HTTP routes; TLS and TCP ports have no routes gRPC
  * could follow. */
@@ -30,14 +35,77 @@ http_port(const struct dag_gw_port *gp)
 }
 
 /* A host's VirtualHost, shared by its two targets: they differ only in
- * the name and the domain, written before each is packed. Made in an
- * arena of its own, since the memo releases what a make allocates once
- * it is packed; made only when a target is not found. */
+ * the name and the domain. Made in an arena of its own, since the memo
+ * releases what a make allocates once it is packed; made only when a
+ * target is not found. Its other fields (the routes: nearly all of a
+ * target's bytes) are packed once, into rest, and each target's
+ * VirtualHost is a shell of its name and domain carrying them
+ * (gateway_proxyless_vhost_shell). */
 struct host_routes {
 	struct arena arena; /* released after each host */
 	Envoy__Config__Route__V3__VirtualHost *v;
 	bool no_cluster; /* what making v set t->proxyless_no_cluster to */
+	struct pb_writer w; /* rest's bytes, until the next host's */
+	ProtobufCMessageUnknownField rest;
+	bool has_rest;
 };
+
+/* Packed fields as one unknown field, packed after a message's known
+ * fields to the same bytes: the first field's tag becomes the unknown
+ * field's, its data the bytes after that tag. false: no bytes. */
+static bool
+split_first_field(const uint8_t *bytes, size_t len,
+    ProtobufCMessageUnknownField *u)
+{
+	uint64_t tag = 0;
+	unsigned shift = 0;
+	size_t at = 0;
+
+	if (len == 0)
+		return false;
+	do {
+		tag |= (uint64_t)(bytes[at] & 0x7f) << shift;
+		shift += 7;
+	} while ((bytes[at++] & 0x80) != 0 && at < len);
+	memset(u, 0, sizeof *u);
+	u->tag = (uint32_t)(tag >> 3);
+	u->wire_type = (ProtobufCWireType)(tag & 7);
+	u->len = len - at;
+	u->data = (uint8_t *)bytes + at;
+	return true;
+}
+
+bool
+gateway_proxyless_vhost_rest(struct pb_writer *w,
+    Envoy__Config__Route__V3__VirtualHost *v, ProtobufCMessageUnknownField *u)
+{
+	char *name = v->name;
+	size_t ndomains = v->n_domains, len;
+	const uint8_t *bytes;
+
+	v->name = NULL;
+	v->n_domains = 0;
+	bytes = pb_encode(w, &v->base, &len);
+	v->name = name;
+	v->n_domains = ndomains;
+	return split_first_field(bytes, len, u);
+}
+
+void
+gateway_proxyless_vhost_shell(struct arena *a,
+    Envoy__Config__Route__V3__VirtualHost *shell, const char *name,
+    ProtobufCMessageUnknownField *rest)
+{
+	envoy__config__route__v3__virtual_host__init(shell);
+	shell->name = (char *)name;
+	shell->n_domains = 1;
+	shell->domains = pb_array(a, 1);
+	shell->domains[0] = (char *)name;
+	if (rest != NULL) {
+		shell->base.n_unknown_fields = 1;
+		shell->base.unknown_fields = rest;
+	}
+}
 
 /* What a target's resources are made of: the host and the target's name
  * (memo_emit_named's key). */
@@ -45,7 +113,96 @@ struct target {
 	const struct dag_vhost *vh;
 	const char *name;
 	struct host_routes *routes;
+	struct api_hcm *hcm;
 };
+
+/* Whether each shell's bytes are compared with the whole message's:
+ * under either check of the encoder's or the memo's. */
+static bool
+splice_verify(const struct translation *t)
+{
+	/* -1: not read yet; translations of several Gateways may ask at
+	 * once, and all read the same value */
+	static int env = -1;
+	int e = __atomic_load_n(&env, __ATOMIC_RELAXED);
+
+	if (t->cache != NULL && t->cache->verify)
+		return true;
+	if (e < 0) {
+		const char *v = getenv("CAIRN_PB_VERIFY");
+
+		e = v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+		__atomic_store_n(&env, e, __ATOMIC_RELAXED);
+	}
+	return e == 1;
+}
+
+/* The api listeners' HttpConnectionManager: every target's is the same
+ * but for stat_prefix and the RDS name (fields 2 and 3; field 1,
+ * codec_type, is the same for all), so the fields after them (the
+ * filters, with their packed typed configs) are packed once per
+ * translation, at the first listener made, and each listener's is a
+ * shell of fields 1-3 carrying those bytes. */
+struct api_hcm {
+	bool made;
+	bool has_rest;
+	int codec_type;
+	struct pb_writer w; /* rest's bytes */
+	ProtobufCMessageUnknownField rest;
+};
+
+static ProtobufCMessage *
+api_hcm(struct translation *t, struct api_hcm *h, const char *name)
+{
+	struct arena *a = &t->arena;
+	Hcm *full = NULL, *shell;
+	Rds *rds;
+
+	if (!h->made || splice_verify(t))
+		full = (Hcm *)translate_hcm(t, name, name, false);
+	if (!h->made) {
+		char *prefix = full->stat_prefix;
+		int codec = (int)full->codec_type, rcase = (int)full->route_specifier_case;
+		const uint8_t *bytes;
+		size_t len;
+
+		full->stat_prefix = NULL;
+		full->codec_type = 0;
+		full->route_specifier_case = 0;
+		bytes = pb_encode(&h->w, &full->base, &len);
+		full->stat_prefix = prefix;
+		full->codec_type = codec;
+		full->route_specifier_case = rcase;
+		h->codec_type = codec;
+		h->has_rest = split_first_field(bytes, len, &h->rest);
+		h->made = true;
+	}
+	shell = pb_new(a, &envoy__extensions__filters__network__http_connection_manager__v3__http_connection_manager__descriptor);
+	rds = pb_new(a, &envoy__extensions__filters__network__http_connection_manager__v3__rds__descriptor);
+	shell->codec_type = h->codec_type;
+	shell->stat_prefix = (char *)name;
+	/* as translate_hcm makes it */
+	rds->config_source = pb_ads_config_source(a);
+	rds->route_config_name = (char *)name;
+	shell->route_specifier_case =
+	    ENVOY__EXTENSIONS__FILTERS__NETWORK__HTTP_CONNECTION_MANAGER__V3__HTTP_CONNECTION_MANAGER__ROUTE_SPECIFIER_RDS;
+	shell->rds = rds;
+	if (h->has_rest) {
+		shell->base.n_unknown_fields = 1;
+		shell->base.unknown_fields = &h->rest;
+	}
+	if (full != NULL) {
+		/* protobuf-c's bytes for the whole message must be the
+		 * shell's (else the first differing offset, and abort) */
+		struct pb_writer w = { 0 };
+		size_t len;
+		const uint8_t *bytes = pb_encode(&w, &shell->base, &len);
+
+		pb_encode_check_protobuf_c(&full->base, bytes, len);
+		pb_writer_free(&w);
+	}
+	return &shell->base;
+}
 
 static ProtobufCMessage *
 make_listener(struct translation *t, const void *obj, const char **name)
@@ -57,7 +214,7 @@ make_listener(struct translation *t, const void *obj, const char **name)
 	    &envoy__config__listener__v3__api_listener__descriptor);
 
 	l->name = pb_str(a, tg->name);
-	al->api_listener = pb_any(a, translate_hcm(t, l->name, l->name, false));
+	al->api_listener = pb_any(a, api_hcm(t, tg->hcm, l->name));
 	l->api_listener = al;
 	*name = l->name;
 	return &l->base;
@@ -79,12 +236,34 @@ host_virtual_host(struct translation *t, const struct target *tg)
 		t->proxyless_no_cluster = false;
 		h->v = translate_virtual_host_proxyless(t, tg->vh);
 		h->no_cluster = t->proxyless_no_cluster;
+		h->has_rest = gateway_proxyless_vhost_rest(&h->w, h->v,
+		    &h->rest);
 		h->arena = t->arena;
 		t->arena = outer;
 		t->proxyless_no_cluster = saved;
 	}
 	t->proxyless_no_cluster |= h->no_cluster;
 	return h->v;
+}
+
+/* protobuf-c's bytes for rc with the host's whole VirtualHost in place of
+ * its shell must be the shell's: pb_encode_check_protobuf_c aborts,
+ * naming the first differing offset, when they are not. */
+static void
+splice_check(RouteConfiguration *rc, Envoy__Config__Route__V3__VirtualHost *v)
+{
+	Envoy__Config__Route__V3__VirtualHost *shell = rc->virtual_hosts[0];
+	struct pb_writer w = { 0 };
+	const uint8_t *bytes;
+	size_t len;
+
+	bytes = pb_encode(&w, &rc->base, &len);
+	v->name = shell->name;
+	v->domains[0] = shell->domains[0];
+	rc->virtual_hosts[0] = v;
+	pb_encode_check_protobuf_c(&rc->base, bytes, len);
+	rc->virtual_hosts[0] = shell;
+	pb_writer_free(&w);
 }
 
 /* The target's RouteConfiguration, with vh's routes under the one domain
@@ -97,15 +276,18 @@ make_routes(struct translation *t, const void *obj, const char **name)
 	struct arena *a = &t->arena;
 	RouteConfiguration *rc = pb_new(a,
 	    &envoy__config__route__v3__route_configuration__descriptor);
-	Envoy__Config__Route__V3__VirtualHost *v;
+	Envoy__Config__Route__V3__VirtualHost *v, *shell = pb_new(a,
+	    &envoy__config__route__v3__virtual_host__descriptor);
 
 	rc->name = pb_str(a, tg->name);
 	v = host_virtual_host(t, tg);
-	v->name = rc->name;
-	v->domains[0] = rc->name;
+	gateway_proxyless_vhost_shell(a, shell, rc->name,
+	    tg->routes->has_rest ? &tg->routes->rest : NULL);
 	rc->n_virtual_hosts = 1;
 	rc->virtual_hosts = pb_array(a, 1);
-	rc->virtual_hosts[0] = v;
+	rc->virtual_hosts[0] = shell;
+	if (splice_verify(t))
+		splice_check(rc, v);
 	*name = rc->name;
 	return &rc->base;
 }
@@ -117,9 +299,11 @@ make_routes(struct translation *t, const void *obj, const char **name)
  * array's start), so either target may come or go alone. */
 static void
 proxyless_target(struct translation *t, const char *name,
-    const struct dag_vhost *vh, bool bare, struct host_routes *routes)
+    const struct dag_vhost *vh, bool bare, struct host_routes *routes,
+    struct api_hcm *hcm)
 {
-	struct target tg = { .vh = vh, .name = name, .routes = routes };
+	struct target tg = { .vh = vh, .name = name, .routes = routes,
+	    .hcm = hcm };
 	const void *id = vh->routes == NULL ? NULL : bare ?
 	    (const void *)((const char *)vh->routes + 1) : (const void *)vh->routes;
 
@@ -186,7 +370,7 @@ targets_in_runs(struct translation *t, struct memo_named_run *runs,
 static void
 host_targets(struct translation *t, struct memo_named_run *runs,
     const struct dag_gw_port *gp, const struct dag_vhost *vh, bool bare,
-    struct host_routes *routes)
+    struct host_routes *routes, struct api_hcm *hcm)
 {
 	struct arena_mark mark, hmark;
 	char name[512];
@@ -204,9 +388,9 @@ host_targets(struct translation *t, struct memo_named_run *runs,
 	hmark = arena_mark(&routes->arena);
 	routes->v = NULL;
 	if (bare)
-		proxyless_target(t, vh->fqdn, vh, true, routes);
+		proxyless_target(t, vh->fqdn, vh, true, routes, hcm);
 	target_name(name, sizeof name, vh->fqdn, gp->port);
-	proxyless_target(t, name, vh, false, routes);
+	proxyless_target(t, name, vh, false, routes, hcm);
 	arena_release(&routes->arena, &hmark);
 	arena_release(&t->arena, &mark);
 }
@@ -226,6 +410,7 @@ translate_gateway_proxyless(struct translation *t,
 	size_t *cur = xcalloc(gw->nports + 1, sizeof *cur);
 	size_t *same = xcalloc(gw->nports + 1, sizeof *same);
 	struct host_routes routes = { .v = NULL };
+	struct api_hcm hcm = { .made = false };
 
 	memo_named_run_init(&runs[0], MEMO_API_LISTENER, XDS_LISTENER, true);
 	memo_named_run_init(&runs[1], MEMO_PROXYLESS_ROUTE, XDS_ROUTE, true);
@@ -261,7 +446,7 @@ translate_gateway_proxyless(struct translation *t,
 
 			if (vh->nroutes == 0)
 				continue;
-			host_targets(t, runs, gp, vh, bare, &routes);
+			host_targets(t, runs, gp, vh, bare, &routes, &hcm);
 			/* `<host>` names the lowest HTTP port serving host. */
 			bare = false;
 		}
@@ -275,4 +460,6 @@ translate_gateway_proxyless(struct translation *t,
 		translate_not_forwarded(t);
 	t->proxyless_no_cluster |= saved;
 	arena_free(&routes.arena);
+	pb_writer_free(&routes.w);
+	pb_writer_free(&hcm.w);
 }

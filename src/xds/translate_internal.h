@@ -239,4 +239,21 @@ void translate_gateway_proxyless(struct translation *t,
 struct Envoy__Config__Route__V3__VirtualHost *translate_virtual_host_proxyless(
     struct translation *t, const struct dag_vhost *vh);
 
+/* A proxyless target's VirtualHost packed once per host: the bytes of
+ * v's fields other than name and domains (fields 1-2, the only ones its
+ * targets differ in; every other field comes after them, and unknown
+ * fields are packed after all known ones), written into w, as *u, an
+ * unknown field whose bytes follow name and domains exactly as packing
+ * all of v writes them. false: v has no other field. u's data is w's. */
+struct pb_writer;
+bool gateway_proxyless_vhost_rest(struct pb_writer *w,
+    struct Envoy__Config__Route__V3__VirtualHost *v,
+    ProtobufCMessageUnknownField *u);
+/* shell: a VirtualHost named name, of the one domain name, with rest's
+ * bytes after them (NULL: none), packing to the bytes of the whole
+ * VirtualHost rest was taken from under that name and domain. */
+void gateway_proxyless_vhost_shell(struct arena *a,
+    struct Envoy__Config__Route__V3__VirtualHost *shell, const char *name,
+    ProtobufCMessageUnknownField *rest);
+
 #endif
