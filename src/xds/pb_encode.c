@@ -662,6 +662,13 @@ pb_encode(struct pb_writer *w, const ProtobufCMessage *m, size_t *len_out)
 		protobuf_c_message_pack(m, w->p);
 	}
 	*len_out = written(w);
+	/* An empty message on a writer that never held one has no buffer:
+	 * callers memcpy and compare the bytes, which must not be NULL. */
+	if (w->p == NULL) {
+		static const uint8_t none[1];
+
+		return none;
+	}
 	return w->p;
 }
 
@@ -745,7 +752,7 @@ pb_encode_check_protobuf_c(const ProtobufCMessage *m, const uint8_t *bytes,
 	uint8_t *theirs = xmalloc(want ? want : 1);
 	size_t packed = protobuf_c_message_pack(m, theirs);
 
-	if (packed == len && memcmp(theirs, bytes, len) == 0) {
+	if (packed == len && (len == 0 || memcmp(theirs, bytes, len) == 0)) {
 		free(theirs);
 		return;
 	}

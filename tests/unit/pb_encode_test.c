@@ -35,6 +35,7 @@
 
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "envoy/config/route/v3/route_components.pb-c.h"
+#include "envoy/extensions/filters/http/router/v3/router.pb-c.h"
 
 /* --- the check every serialized message goes through ---------------------- */
 
@@ -808,6 +809,26 @@ test_own_writer(void **state)
 	arena_free(&a);
 }
 
+/* An empty message (the Router filter's config) on a writer that never
+ * held bytes: zero bytes at an address callers may memcpy and compare,
+ * never NULL; and the check against protobuf-c takes it. */
+static void
+test_empty_message_fresh_writer(void **state)
+{
+	Envoy__Extensions__Filters__Http__Router__V3__Router r =
+	    ENVOY__EXTENSIONS__FILTERS__HTTP__ROUTER__V3__ROUTER__INIT;
+	struct pb_writer w = { NULL, NULL, NULL };
+	const uint8_t *bytes;
+	size_t len = 1;
+
+	(void)state;
+	bytes = pb_encode(&w, &r.base, &len);
+	assert_non_null(bytes);
+	assert_int_equal(len, 0);
+	pb_encode_check_protobuf_c(&r.base, bytes, len);
+	pb_writer_free(&w);
+}
+
 int
 main(void)
 {
@@ -817,6 +838,7 @@ main(void)
 		cmocka_unit_test(test_decoded_mutations),
 		cmocka_unit_test(test_large_messages),
 		cmocka_unit_test(test_own_writer),
+		cmocka_unit_test(test_empty_message_fresh_writer),
 		cmocka_unit_test(test_golden_trees),
 		cmocka_unit_test(test_build_fuzzer_seeds),
 	};
