@@ -326,6 +326,24 @@ zigzag64(int64_t v)
 static void encode_message(struct pb_writer *w, const struct pb_plan *pl,
     const ProtobufCMessage *m);
 
+/* m's bytes before w->p: by its plan, or by protobuf-c for a type the
+ * plan table could not hold (pl NULL). */
+static void
+encode_planned(struct pb_writer *w, const struct pb_plan *pl,
+    const ProtobufCMessage *m)
+{
+	size_t len;
+
+	if (pl != NULL) {
+		encode_message(w, pl, m);
+		return;
+	}
+	len = protobuf_c_message_get_packed_size(m);
+	need(w, len);
+	w->p -= len;
+	protobuf_c_message_pack(m, w->p);
+}
+
 static const struct pb_plan *
 sub_plan(struct pb_field_plan *f, const ProtobufCMessage *m)
 {
@@ -355,15 +373,7 @@ put_submessage(struct pb_writer *w, struct pb_field_plan *f,
 	}
 	mark = written(w);
 	sub = sub_plan(f, m);
-	if (sub != NULL) {
-		encode_message(w, sub, m);
-	} else {
-		size_t len = protobuf_c_message_get_packed_size(m);
-
-		need(w, len);
-		w->p -= len;
-		protobuf_c_message_pack(m, w->p);
-	}
+	encode_planned(w, sub, m);
 	need(w, 10);
 	put_varint(w, written(w) - mark);
 }
@@ -652,15 +662,7 @@ pb_encode(struct pb_writer *w, const ProtobufCMessage *m, size_t *len_out)
 		pb_writer_free(w);
 	}
 	w->p = w->end;
-	if (pl != NULL) {
-		encode_message(w, pl, m);
-	} else {
-		size_t len = protobuf_c_message_get_packed_size(m);
-
-		need(w, len);
-		w->p -= len;
-		protobuf_c_message_pack(m, w->p);
-	}
+	encode_planned(w, pl, m);
 	*len_out = written(w);
 	/* An empty message on a writer that never held one has no buffer:
 	 * callers memcpy and compare the bytes, which must not be NULL. */
