@@ -385,7 +385,8 @@ put_string(struct pb_writer *w, const char *s)
 
 	need(w, len + 10);
 	w->p -= len;
-	memcpy(w->p, s, len);
+	if (len)
+		memcpy(w->p, s, len);
 	put_varint(w, (uint32_t)len);
 }
 
