@@ -684,21 +684,39 @@ gw_contexts(struct gw_state *s)
 	c->group = s->context;
 }
 
+/* Whether key is one of the namespaces c says changed. */
+static bool
+gw_ns_changed(const struct gw_memo_contexts *c, uint64_t key)
+{
+	for (size_t x = 0; x < c->nchanged; x++)
+		if (c->changed[x] == key)
+			return true;
+	return false;
+}
+
+/* Whether k's context may have moved: one of its namespaces changed, or
+ * it kept no keys (such a route is read again). */
+static bool
+gw_kept_context_moved(const struct gw_memo_contexts *c,
+    const struct gw_kept *k)
+{
+	if (k->nns_keys == 0)
+		return true;
+	for (size_t i = 0; i < k->nns_keys; i++)
+		if (gw_ns_changed(c, k->ns_keys[i]))
+			return true;
+	return false;
+}
+
 /* Whether e's context is still the one found equal in the last build:
  * none of its namespaces' contexts moved since (gw_memo_contexts). */
 static bool
 gw_context_steady(const struct gw_memo_contexts *c,
     const struct gw_memo_slot *e)
 {
-	const struct gw_kept *k = e->kept;
-
-	if (!c->steady || e->ok_gen + 1 != c->gen || k->nns_keys == 0)
+	if (!c->steady || e->ok_gen + 1 != c->gen)
 		return false;
-	for (size_t i = 0; i < k->nns_keys; i++)
-		for (size_t j = 0; j < c->nchanged; j++)
-			if (k->ns_keys[i] == c->changed[j])
-				return false;
-	return true;
+	return !gw_kept_context_moved(c, e->kept);
 }
 
 size_t
@@ -1288,23 +1306,11 @@ static bool
 gw_last_steady(const struct gw_memo_contexts *c,
     const struct gw_memo_last *l, size_t j)
 {
-	const struct gw_kept *k = l->kept[j];
-
 	if (c->nchanged == 0)
 		return true;
-	if (l->ns_only[j]) {
-		for (size_t x = 0; x < c->nchanged; x++)
-			if (l->ns0[j] == c->changed[x])
-				return false;
-		return true;
-	}
-	if (k->nns_keys == 0)
-		return false;
-	for (size_t i = 0; i < k->nns_keys; i++)
-		for (size_t x = 0; x < c->nchanged; x++)
-			if (k->ns_keys[i] == c->changed[x])
-				return false;
-	return true;
+	if (l->ns_only[j])
+		return !gw_ns_changed(c, l->ns0[j]);
+	return !gw_kept_context_moved(c, l->kept[j]);
 }
 
 bool
