@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "xds/pb_encode.h"
 #include "xds/snapshot.h"
 
 /* What a request says about the last response of its type. */
@@ -70,19 +71,7 @@ uint64_t ads_hash_selection(const struct xds_resource_set *set,
 
 /* These stay inline: each is a few instructions, called for every field of
  * every resource of every response a stream encodes, where a call would
- * cost more than the body. */
-
-static inline size_t
-ads_varint_size(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
+ * cost more than the body (a varint's size: pb_varint_size). */
 
 static inline uint8_t *
 ads_put_varint(uint8_t *p, uint64_t v)
@@ -100,7 +89,7 @@ ads_put_varint(uint8_t *p, uint64_t v)
 static inline size_t
 ads_field_size(size_t len)
 {
-	return len == 0 ? 0 : 1 + ads_varint_size(len) + len;
+	return len == 0 ? 0 : 1 + pb_varint_size(len) + len;
 }
 
 /* Same, for a field that is written even when empty (a repeated string
@@ -108,7 +97,7 @@ ads_field_size(size_t len)
 static inline size_t
 ads_field_size_always(size_t len)
 {
-	return 1 + ads_varint_size(len) + len;
+	return 1 + pb_varint_size(len) + len;
 }
 
 static inline uint8_t *

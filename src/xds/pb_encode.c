@@ -269,18 +269,6 @@ written(const struct pb_writer *w)
 	return (size_t)(w->end - w->p);
 }
 
-static inline unsigned
-varint_size(uint64_t v)
-{
-	unsigned n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 /* Room for 10 bytes must have been made. */
 static inline void
 put_varint(struct pb_writer *w, uint64_t v)
@@ -291,7 +279,7 @@ put_varint(struct pb_writer *w, uint64_t v)
 		*--w->p = (uint8_t)v;
 		return;
 	}
-	o = w->p -= varint_size(v);
+	o = w->p -= pb_varint_size(v);
 	while (v >= 0x80) {
 		*o++ = (uint8_t)(v | 0x80);
 		v >>= 7;

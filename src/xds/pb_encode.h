@@ -42,6 +42,20 @@ const uint8_t *pb_encode(struct pb_writer *w, const ProtobufCMessage *m,
     size_t *len_out);
 void pb_writer_free(struct pb_writer *w);
 
+/* How many bytes v takes as a protobuf varint (1 to 10). Inline: asked
+ * for every length prefix the encoder and ADS's wire encoders write. */
+static inline size_t
+pb_varint_size(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
 /* pb_encode into the calling thread's own writer (reused from call to
  * call): the bytes are valid until this thread's next pb_encode_scratch.
  * When a check is set (pb_encode_set_check, or CAIRN_PB_VERIFY=1 in the
