@@ -241,6 +241,43 @@ static const char *const kinds_retry_on[] = { "5xx", "gateway-error", "reset",
 	"deadline-exceeded", "internal", "resource-exhausted", "unavailable",
 	NULL };
 
+/* A sequence of status codes into *codes and *n: each item an integer
+ * allowed() accepts; what_many and what_one name them in the errors, and
+ * refusal says why allowed() refused one. */
+static void
+kinds_status_code_list(struct schema_ctx *ctx, const struct ynode *node,
+    const char *what_many, const char *what_one, bool (*allowed)(int64_t),
+    const char *refusal, uint32_t **codes, size_t *n)
+{
+	if (node->type != YNODE_SEQUENCE) {
+		schema_error(ctx, node, "expected a sequence of %s, got %s",
+		    what_many, ynode_type_name(node));
+		return;
+	}
+	*codes = ARENA_ARRAY(ctx->arena, uint32_t,
+	    node->seq.n ? node->seq.n : 1);
+	for (size_t i = 0; i < node->seq.n; i++) {
+		const struct ynode *item = node->seq.items[i];
+		size_t saved = schema_path_push_index(ctx, i);
+		int64_t v;
+
+		if (!ynode_is_int(item, &v))
+			schema_error(ctx, item, "expected %s, got %s", what_one,
+			    ynode_type_name(item));
+		else if (!allowed(v))
+			schema_error(ctx, item, "%lld %s", (long long)v, refusal);
+		else
+			(*codes)[(*n)++] = (uint32_t)v;
+		schema_path_pop(ctx, saved);
+	}
+}
+
+static bool
+kinds_http_status(int64_t v)
+{
+	return v >= 100 && v <= 599;
+}
+
 /* A list of HTTP status codes (100..599). */
 static void
 kinds_status_codes(struct schema_ctx *ctx, const struct ynode *node, void *obj,
@@ -249,29 +286,9 @@ kinds_status_codes(struct schema_ctx *ctx, const struct ynode *node, void *obj,
 	struct hp_retry_policy *rp = obj;
 
 	(void)f;
-	if (node->type != YNODE_SEQUENCE) {
-		schema_error(ctx, node, "expected a sequence of HTTP status codes, "
-		    "got %s", ynode_type_name(node));
-		return;
-	}
-	rp->retriable_status_codes = ARENA_ARRAY(ctx->arena, uint32_t,
-	    node->seq.n ? node->seq.n : 1);
-	for (size_t i = 0; i < node->seq.n; i++) {
-		const struct ynode *item = node->seq.items[i];
-		size_t saved = schema_path_push_index(ctx, i);
-		int64_t v;
-
-		if (!ynode_is_int(item, &v))
-			schema_error(ctx, item, "expected an HTTP status code, got %s",
-			    ynode_type_name(item));
-		else if (v < 100 || v > 599)
-			schema_error(ctx, item, "%lld is out of range (100..599)",
-			    (long long)v);
-		else
-			rp->retriable_status_codes[rp->nretriable_status_codes++] =
-			    (uint32_t)v;
-		schema_path_pop(ctx, saved);
-	}
+	kinds_status_code_list(ctx, node, "HTTP status codes",
+	    "an HTTP status code", kinds_http_status, "is out of range (100..599)",
+	    &rp->retriable_status_codes, &rp->nretriable_status_codes);
 }
 
 static const struct schema_field kinds_retry_fields[] = {
@@ -528,6 +545,12 @@ kinds_cors_validate(struct schema_ctx *ctx, const struct ynode *map, void *obj)
 const struct schema_table kinds_cors = SCHEMA_TABLE_ORIGIN(
     "corsPolicy", struct hp_cors_policy, kinds_cors_fields, kinds_cors_validate);
 
+static bool
+kinds_redirect_status(int64_t v)
+{
+	return v == 301 || v == 302 || v == 303 || v == 307 || v == 308;
+}
+
 /* internalRedirectPolicy.redirectResponseCodes: Contour's enumeration. */
 static void
 kinds_redirect_codes(struct schema_ctx *ctx, const struct ynode *node, void *obj,
@@ -536,29 +559,10 @@ kinds_redirect_codes(struct schema_ctx *ctx, const struct ynode *node, void *obj
 	struct hp_internal_redirect *ir = obj;
 
 	(void)f;
-	if (node->type != YNODE_SEQUENCE) {
-		schema_error(ctx, node, "expected a sequence of redirect status "
-		    "codes, got %s", ynode_type_name(node));
-		return;
-	}
-	ir->redirect_response_codes = ARENA_ARRAY(ctx->arena, uint32_t,
-	    node->seq.n ? node->seq.n : 1);
-	for (size_t i = 0; i < node->seq.n; i++) {
-		const struct ynode *item = node->seq.items[i];
-		size_t saved = schema_path_push_index(ctx, i);
-		int64_t v;
-
-		if (!ynode_is_int(item, &v))
-			schema_error(ctx, item, "expected a redirect status code, "
-			    "got %s", ynode_type_name(item));
-		else if (v != 301 && v != 302 && v != 303 && v != 307 && v != 308)
-			schema_error(ctx, item, "%lld is not one of 301, 302, 303, "
-			    "307, 308", (long long)v);
-		else
-			ir->redirect_response_codes[ir->nredirect_response_codes++] =
-			    (uint32_t)v;
-		schema_path_pop(ctx, saved);
-	}
+	kinds_status_code_list(ctx, node, "redirect status codes",
+	    "a redirect status code", kinds_redirect_status,
+	    "is not one of 301, 302, 303, 307, 308",
+	    &ir->redirect_response_codes, &ir->nredirect_response_codes);
 }
 
 static const char *const kinds_cross_scheme[] = { "Always", "Never", "SafeOnly",

@@ -206,6 +206,64 @@ test_all_errors_collected(void **state)
 	    expected, 3);
 }
 
+/* Both lists of status codes (retry's and internal redirect's) keep what
+ * they accept in order and name each refused item where it stands. */
+static void
+test_status_code_lists(void **state)
+{
+	static const char *const expected[] = {
+		"ns/f.yaml:9:47: error: HTTPProxy ns/app: spec.routes[0]."
+		"retryPolicy.retriableStatusCodes[1]: expected an HTTP status "
+		"code, got string",
+		"ns/f.yaml:9:50: error: HTTPProxy ns/app: spec.routes[0]."
+		"retryPolicy.retriableStatusCodes[2]: 700 is out of range "
+		"(100..599)",
+		"ns/f.yaml:10:59: error: HTTPProxy ns/app: spec.routes[0]."
+		"internalRedirectPolicy.redirectResponseCodes[1]: 304 is not one "
+		"of 301, 302, 303, 307, 308",
+		"ns/f.yaml:13:53: error: HTTPProxy ns/app: spec.routes[1]."
+		"internalRedirectPolicy.redirectResponseCodes: expected a "
+		"sequence of redirect status codes, got integer",
+		"ns/f.yaml:14:41: error: HTTPProxy ns/app: spec.routes[1]."
+		"retryPolicy.retriableStatusCodes: expected a sequence of HTTP "
+		"status codes, got string",
+	};
+	struct loaded_file *lf;
+	const struct hp_route *r;
+
+	(void)state;
+	assert_errors("ns/f.yaml", "ns", PROXY_HEAD
+	    "spec:\n"
+	    "  virtualhost: {fqdn: a.example.com}\n"
+	    "  routes:\n"
+	    "  - services: [{name: s, port: 80}]\n"
+	    "    retryPolicy: {retriableStatusCodes: [503, x, 700]}\n"
+	    "    internalRedirectPolicy: {redirectResponseCodes: [301, 304]}\n"
+	    "  - services: [{name: s, port: 80}]\n"
+	    "    conditions: [{prefix: /b}]\n"
+	    "    internalRedirectPolicy: {redirectResponseCodes: 301}\n"
+	    "    retryPolicy: {retriableStatusCodes: \"503\"}\n",
+	    expected, 5);
+
+	lf = load("ns/f.yaml", "ns", PROXY_HEAD
+	    "spec:\n"
+	    "  virtualhost: {fqdn: a.example.com}\n"
+	    "  routes:\n"
+	    "  - services: [{name: s, port: 80}]\n"
+	    "    retryPolicy: {retriableStatusCodes: [599, 100, 503]}\n"
+	    "    internalRedirectPolicy: {redirectResponseCodes: [308, 303]}\n");
+	assert_true(lf->ok);
+	r = &lf->objects[0]->u.httpproxy.routes[0];
+	assert_int_equal(r->retry_policy->nretriable_status_codes, 3);
+	assert_int_equal(r->retry_policy->retriable_status_codes[0], 599);
+	assert_int_equal(r->retry_policy->retriable_status_codes[1], 100);
+	assert_int_equal(r->retry_policy->retriable_status_codes[2], 503);
+	assert_int_equal(r->internal_redirect->nredirect_response_codes, 2);
+	assert_int_equal(r->internal_redirect->redirect_response_codes[0], 308);
+	assert_int_equal(r->internal_redirect->redirect_response_codes[1], 303);
+	loaded_file_free(lf);
+}
+
 static void
 test_one_bad_document_drops_the_file(void **state)
 {
@@ -1057,6 +1115,7 @@ main(void)
 		cmocka_unit_test(test_httpproxy_decoded),
 		cmocka_unit_test(test_spec_example),
 		cmocka_unit_test(test_all_errors_collected),
+		cmocka_unit_test(test_status_code_lists),
 		cmocka_unit_test(test_one_bad_document_drops_the_file),
 		cmocka_unit_test(test_namespace),
 		cmocka_unit_test(test_unknown_kind_skipped),
