@@ -395,6 +395,8 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 	struct snapshot *snap;
 
 	gateway_view_cached(dag, gw, cache, &view);
+	for (size_t p = 0; p < gw->nports; p++)
+		t.gateway_hosts += gw->ports[p].nvhosts;
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);

@@ -36,6 +36,9 @@ struct translation {
 	/* A Gateway's snapshot (translate_gateway.c): its clusters and
 	 * endpoints; the default one leaves out what only Gateways use. */
 	bool gateway_view;
+	/* Its hosts (the view DAG has none): what a first translation's
+	 * memo tables are sized for (memo_store.c). */
+	size_t gateway_hosts;
 	/* The DAG the objects translated belong to, when dag is a view
 	 * of it (a Gateway's): what the memo holds while it remembers
 	 * their addresses. NULL: dag itself. */
