@@ -426,17 +426,23 @@ pow2_at_least(size_t n)
 /* A first translation: every cluster, ClusterLoadAssignment and host of
  * the DAG gets a key (`next`) and at least one slot, so both tables are
  * made at the size they would grow to (each doubling rehashes all that
- * is in them). Lower bounds, so they can still grow. */
+ * is in them). A Gateway's hosts are not in its view DAG: each has a key
+ * and five slots (its port's virtual host, and a RouteConfiguration and
+ * an api listener for each of its two proxyless targets). Lower bounds,
+ * so they can still grow. */
 static void
-cache_presize(struct translate_cache *c, const struct dag *dag)
+cache_presize(struct translate_cache *c, const struct translation *t)
 {
+	const struct dag *dag = t->dag;
 	size_t objs = dag->nclusters + dag->nendpoints + dag->nvhosts;
+	size_t keys = objs + t->gateway_hosts;
+	size_t slots = objs + 5 * t->gateway_hosts;
 
-	c->next->cap = pow2_at_least(2 * (objs + 1));
+	c->next->cap = pow2_at_least(2 * (keys + 1));
 	c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
 	c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
-	if (c->cap < 2 * (objs + 1))
-		cache_rehash(c, pow2_at_least(2 * (objs + 1)), false);
+	if (c->cap < 2 * (slots + 1))
+		cache_rehash(c, pow2_at_least(2 * (slots + 1)), false);
 }
 
 void
@@ -496,7 +502,7 @@ translate_cache_begin(struct translation *t)
 		c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
 		c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
 	} else if (c->n == 0) {
-		cache_presize(c, t->dag);
+		cache_presize(c, t);
 	}
 	/* Grown as clusters are hashed: one per cluster on a first
 	 * translation, a few after a change (a table of the tree's size,

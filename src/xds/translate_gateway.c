@@ -13,6 +13,7 @@
 
 #include "envoy/config/route/v3/route.pb-c.h"
 #include "util/xalloc.h"
+#include "xds/pb_encode.h"
 
 typedef Envoy__Config__Route__V3__RouteConfiguration RouteConfiguration;
 
@@ -320,11 +321,91 @@ gateway_view_cached(const struct dag *dag, const struct dag_gateway *gw,
 	free(whole.secrets);
 }
 
+/* Whether packed bytes are checked against protobuf-c's whole message
+ * (CAIRN_PB_VERIFY, or the memo's verify mode). */
+static bool
+shared_verify(const struct translation *t)
+{
+	static int env = -1; /* -1: not read yet (every thread reads the same) */
+	int e = __atomic_load_n(&env, __ATOMIC_RELAXED);
+
+	if (t->cache != NULL && t->cache->verify)
+		return true;
+	if (e < 0) {
+		const char *v = getenv("CAIRN_PB_VERIFY");
+
+		e = v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+		__atomic_store_n(&env, e, __ATOMIC_RELAXED);
+	}
+	return e == 1;
+}
+
+/* vh's VirtualHost with each route as its bytes (an unknown field of
+ * the routes' number, packed after name and domains: where the routes
+ * are, since no later field is set): the bytes its proxyless targets
+ * packed for the routes Envoy shares (sr), the others translated and
+ * packed here one by one. */
+static Envoy__Config__Route__V3__VirtualHost *
+shared_vhost(struct translation *t, const struct dag_vhost *vh,
+    const struct gw_host_routes *sr)
+{
+	struct arena *a = &t->arena;
+	Envoy__Config__Route__V3__VirtualHost *v = pb_new(a,
+	    &envoy__config__route__v3__virtual_host__descriptor);
+	ProtobufCMessageUnknownField *u = arena_alloc(a,
+	    vh->nroutes * sizeof *u);
+	uint32_t field = pb_field_number(v->base.descriptor, "routes");
+
+	v->name = pb_borrow(vh->fqdn);
+	v->n_domains = 1;
+	v->domains = pb_array(a, 1);
+	v->domains[0] = pb_borrow(vh->fqdn);
+	for (size_t i = 0; i < vh->nroutes; i++) {
+		u[i].tag = field;
+		u[i].wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+		if (sr->bytes[i] != NULL) {
+			u[i].data = (uint8_t *)sr->bytes[i];
+			u[i].len = sr->lens[i];
+		} else {
+			size_t len, l, nl = 0;
+			const uint8_t *r = pb_encode_scratch(
+			    translate_route_envoy(t, vh, &vh->routes[i]), &len);
+			uint8_t *d = arena_alloc_nozero(a, len + 10);
+
+			/* an unknown field's data: the length, then the bytes */
+			for (l = len; l >= 0x80; l >>= 7)
+				d[nl++] = (uint8_t)(l | 0x80);
+			d[nl++] = (uint8_t)l;
+			memcpy(d + nl, r, len);
+			u[i].data = d;
+			u[i].len = nl + len;
+		}
+	}
+	v->base.n_unknown_fields = vh->nroutes;
+	v->base.unknown_fields = u;
+	if (shared_verify(t)) {
+		/* protobuf-c's bytes for the whole VirtualHost must be
+		 * these (else the first differing offset, and abort) */
+		struct pb_writer w = { 0 };
+		size_t len;
+		const uint8_t *bytes = pb_encode(&w, &v->base, &len);
+
+		pb_encode_check_protobuf_c(&translate_virtual_host(t, vh)->base,
+		    bytes, len);
+		pb_writer_free(&w);
+	}
+	return v;
+}
+
 /* One of a port's VirtualHosts (memo_http_host). */
 static ProtobufCMessage *
 make_gateway_vhost(struct translation *t, const void *obj, const char **name)
 {
-	Envoy__Config__Route__V3__VirtualHost *v = translate_virtual_host(t, obj);
+	const struct dag_vhost *vh = obj;
+	const struct gw_host_routes *sr = gateway_shared_routes(t, vh);
+	Envoy__Config__Route__V3__VirtualHost *v = sr != NULL &&
+	    translate_vhost_routes_only(vh) ? shared_vhost(t, vh, sr) :
+	    translate_virtual_host(t, vh);
 
 	*name = v->name;
 	return &v->base;
@@ -395,6 +476,8 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 	struct snapshot *snap;
 
 	gateway_view_cached(dag, gw, cache, &view);
+	for (size_t p = 0; p < gw->nports; p++)
+		t.gateway_hosts += gw->ports[p].nvhosts;
 	arena_init(&t.arena);
 	translate_cache_begin(&t);
 	t.out = snapshot_builder_new(revision);
@@ -424,6 +507,7 @@ translate_gateway_cached(const struct dag *dag, const struct dag_gateway *gw,
 		gateway_port_routes(&t, gp);
 	}
 	t.stateful_session = false;
+	gateway_shared_routes_free(&t);
 	snap = snapshot_builder_finish(t.out);
 	translate_cache_snapshot(&t, snap);
 	translate_cache_end(&t);

@@ -220,6 +220,129 @@ make_listener(struct translation *t, const void *obj, const char **name)
 	return &l->base;
 }
 
+/* The hosts' shared routes, by routes array (open addressing). */
+struct gw_shared_routes {
+	struct arena arena; /* the entries' arrays and bytes */
+	struct gw_host_routes *slots;
+	size_t cap, used;
+};
+
+static size_t
+shared_slot(const struct gw_shared_routes *s, const void *id)
+{
+	uint64_t v = (uint64_t)(uintptr_t)id;
+	size_t i;
+
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	for (i = v & (s->cap - 1); s->slots[i].id != NULL && s->slots[i].id != id;
+	    i = (i + 1) & (s->cap - 1))
+		;
+	return i;
+}
+
+static void
+shared_grow(struct gw_shared_routes *s, size_t cap)
+{
+	struct gw_host_routes *old = s->slots;
+	size_t ocap = s->cap;
+
+	s->slots = xcalloc(cap, sizeof *s->slots);
+	s->cap = cap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].id != NULL)
+			s->slots[shared_slot(s, old[i].id)] = old[i];
+	free(old);
+}
+
+/* Keeps the routes of vh that Envoy shares out of rest, v's packed
+ * routes (gateway_proxyless_vhost_rest's bytes: v has no field after
+ * them), for its port's VirtualHost. */
+static void
+shared_put(struct translation *t, const struct dag_vhost *vh,
+    const Envoy__Config__Route__V3__VirtualHost *v, const uint8_t *rest,
+    size_t len)
+{
+	struct gw_shared_routes *s = t->gw_shared;
+	const uint8_t **bytes = NULL;
+	size_t *lens = NULL, at = 0, nsame = 0;
+	struct gw_host_routes *e;
+
+	if (v->n_routes != vh->nroutes || vh->nroutes == 0)
+		return;
+	for (size_t i = 0; i < vh->nroutes; i++) {
+		uint64_t n = 0;
+		unsigned shift = 0;
+		size_t start;
+
+		/* the tag of routes (field 3, bytes), then the length */
+		if (at >= len || rest[at++] != (3 << 3 | 2))
+			return;
+		start = at;
+		do {
+			if (at >= len || shift > 63)
+				return;
+			n |= (uint64_t)(rest[at] & 0x7f) << shift;
+			shift += 7;
+		} while ((rest[at++] & 0x80) != 0);
+		if (n > len - at)
+			return;
+		if (translate_route_proxyless_same(t, &vh->routes[i])) {
+			if (s == NULL) {
+				s = t->gw_shared = xcalloc(1, sizeof *s);
+				arena_init(&s->arena);
+				shared_grow(s, 64);
+			}
+			if (bytes == NULL) {
+				bytes = arena_alloc(&s->arena,
+				    vh->nroutes * sizeof *bytes);
+				lens = arena_alloc(&s->arena,
+				    vh->nroutes * sizeof *lens);
+			}
+			/* an unknown field's data: the length, then the
+			 * route's bytes */
+			bytes[i] = arena_memdup(&s->arena, rest + start,
+			    at - start + n);
+			lens[i] = at - start + n;
+			nsame++;
+		}
+		at += n;
+	}
+	if (nsame == 0 || at != len)
+		return;
+	if (2 * (s->used + 1) > s->cap)
+		shared_grow(s, 2 * s->cap);
+	e = &s->slots[shared_slot(s, vh->routes)];
+	if (e->id == NULL)
+		s->used++;
+	*e = (struct gw_host_routes){ .id = vh->routes, .n = vh->nroutes,
+	    .bytes = bytes, .lens = lens };
+}
+
+const struct gw_host_routes *
+gateway_shared_routes(const struct translation *t, const struct dag_vhost *vh)
+{
+	const struct gw_shared_routes *s = t->gw_shared;
+	const struct gw_host_routes *e;
+
+	if (s == NULL || vh->routes == NULL)
+		return NULL;
+	e = &s->slots[shared_slot(s, vh->routes)];
+	return e->id != NULL && e->n == vh->nroutes ? e : NULL;
+}
+
+void
+gateway_shared_routes_free(struct translation *t)
+{
+	if (t->gw_shared == NULL)
+		return;
+	arena_free(&t->gw_shared->arena);
+	free(t->gw_shared->slots);
+	free(t->gw_shared);
+	t->gw_shared = NULL;
+}
+
 /* tg's host's VirtualHost, made at the first target that needs it, in
  * the host's arena (swapped in for t's: the translators allocate from
  * t->arena), with the same side effect on t each time it is used. */
@@ -238,6 +361,9 @@ host_virtual_host(struct translation *t, const struct target *tg)
 		h->no_cluster = t->proxyless_no_cluster;
 		h->has_rest = gateway_proxyless_vhost_rest(&h->w, h->v,
 		    &h->rest);
+		if (h->has_rest)
+			shared_put(t, tg->vh, h->v, h->w.p,
+			    (size_t)(h->w.end - h->w.p));
 		h->arena = t->arena;
 		t->arena = outer;
 		t->proxyless_no_cluster = saved;

@@ -287,20 +287,69 @@ endpoints_cmp(const void *a, const void *b)
 	return c != 0 ? c : addr_cmp(x, y);
 }
 
-/* The view's members of r (count > 0) sorted into *arr. */
+/* A member to sort, with its name's first bytes as a big-endian number:
+ * most comparisons of a first sort (names start with their namespace)
+ * end there without reading the member or its name, scattered over the
+ * routes' holders. */
+struct sort_key {
+	uint64_t prefix;
+	const char *name;
+	void *p;
+};
+
+static uint64_t
+name_prefix(const char *name)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+
+	for (; i < 8 && name[i] != '\0'; i++)
+		v = v << 8 | (unsigned char)name[i];
+	return v << (8 * (8 - i));
+}
+
+/* cluster_cmp's and endpoints_cmp's order: by name (as strcmp, whose
+ * bytes compare unsigned), then address. */
+static int
+sort_key_cmp(const void *a, const void *b)
+{
+	const struct sort_key *x = a, *y = b;
+	int c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return addr_cmp(x->p, y->p);
+}
+
+/* The view's members of r (count > 0) sorted into *arr, in cmp's order
+ * (cluster_cmp or endpoints_cmp: by name as name_of gives it, then
+ * address). */
 static void
 sorted_rebuild(const struct vm_refs *r, void ***arr, size_t *n,
-    int (*cmp)(const void *, const void *))
+    const char *(*name_of)(const void *))
 {
+	struct sort_key *keys;
 	size_t k = 0;
 
 	*arr = xreallocarray(*arr, r->used + 1, sizeof **arr);
 	for (size_t i = 0; i < r->cap; i++)
 		if (r->slots[i].p != NULL && r->slots[i].count > 0)
 			(*arr)[k++] = (void *)r->slots[i].p;
-	if (k > 1)
-		qsort(*arr, k, sizeof **arr, cmp);
 	*n = k;
+	if (k < 2)
+		return;
+	keys = xreallocarray(NULL, k, sizeof *keys);
+	for (size_t i = 0; i < k; i++) {
+		keys[i].name = name_of((*arr)[i]);
+		keys[i].prefix = name_prefix(keys[i].name);
+		keys[i].p = (*arr)[i];
+	}
+	qsort(keys, k, sizeof *keys, sort_key_cmp);
+	for (size_t i = 0; i < k; i++)
+		(*arr)[i] = keys[i].p;
+	free(keys);
 }
 
 /* Where p goes in arr[0..n) (sorted by cmp, unique): its index, and *eq
@@ -332,19 +381,20 @@ sorted_place(void *const *arr, size_t n, const void *p,
  * the whole again. */
 #define VIEW_PATCH_MAX 64
 
-/* arr[0..*n) (sorted by cmp) patched by r's touched members: those
- * that left the view are taken out, those that came put in their place.
- * False when an address is not where the order says (the caller sorts
- * again). */
+/* arr[0..*n) (sorted by cmp: by name as name_of gives it, then
+ * address) patched by r's touched members: those that left the view are
+ * taken out, those that came put in their place. False when an address
+ * is not where the order says (the caller sorts again). */
 static bool
 sorted_patch(const struct vm_refs *r, void ***arr, size_t *n,
-    int (*cmp)(const void *, const void *))
+    int (*cmp)(const void *, const void *),
+    const char *(*name_of)(const void *))
 {
 	void **in, **out;
 	size_t nin = 0, k = 0, i = 0, gone = 0, *gone_at;
 
 	if (r->ntouched > VIEW_PATCH_MAX) {
-		sorted_rebuild(r, arr, n, cmp);
+		sorted_rebuild(r, arr, n, name_of);
 		return true;
 	}
 	in = xreallocarray(NULL, r->ntouched + 1, sizeof *in);
@@ -606,13 +656,15 @@ gw_view_patch(struct gw_view_memo **mp, const struct dag *held,
 	hosts_patch(m, gw);
 	presence_move(m);
 	ok = m->sorted &&
-	    sorted_patch(&m->clusters, (void ***)&m->cl, &m->ncl, cluster_cmp) &&
-	    sorted_patch(&m->endpoints, (void ***)&m->ep, &m->nep, endpoints_cmp);
+	    sorted_patch(&m->clusters, (void ***)&m->cl, &m->ncl, cluster_cmp,
+	    gw_view_cluster_name) &&
+	    sorted_patch(&m->endpoints, (void ***)&m->ep, &m->nep, endpoints_cmp,
+	    gw_view_endpoints_name);
 	if (!ok) {
 		sorted_rebuild(&m->clusters, (void ***)&m->cl, &m->ncl,
-		    cluster_cmp);
+		    gw_view_cluster_name);
 		sorted_rebuild(&m->endpoints, (void ***)&m->ep, &m->nep,
-		    endpoints_cmp);
+		    gw_view_endpoints_name);
 	}
 	m->sorted = true;
 	if (m->secretful > 0)

@@ -36,6 +36,9 @@ struct translation {
 	/* A Gateway's snapshot (translate_gateway.c): its clusters and
 	 * endpoints; the default one leaves out what only Gateways use. */
 	bool gateway_view;
+	/* Its hosts (the view DAG has none): what a first translation's
+	 * memo tables are sized for (memo_store.c). */
+	size_t gateway_hosts;
 	/* The DAG the objects translated belong to, when dag is a view
 	 * of it (a Gateway's): what the memo holds while it remembers
 	 * their addresses. NULL: dag itself. */
@@ -44,6 +47,9 @@ struct translation {
 	/* The Cluster being translated (translate_clusters): the blob
 	 * translation_pack makes keeps its translation_cluster_eds. */
 	const struct dag_cluster *pack_cluster;
+	/* A Gateway's proxyless routes' bytes that its ports' Envoy
+	 * VirtualHosts share (translate_gateway_proxyless.c); NULL: none. */
+	struct gw_shared_routes *gw_shared;
 };
 
 /* The ClusterLoadAssignment dc's Cluster loads, which the warming gate
@@ -179,6 +185,16 @@ const struct dag_vhost *translate_http_view(struct translation *t,
 /* A VirtualHost of ingress_http's kind (translate_route.c). */
 struct Envoy__Config__Route__V3__VirtualHost *translate_virtual_host(
     struct translation *t, const struct dag_vhost *vh);
+/* Route r of vh as translate_virtual_host makes it (a Route message). */
+void *translate_route_envoy(struct translation *t, const struct dag_vhost *vh,
+    const struct dag_route *r);
+/* Whether r's Route is the same message for Envoy as for proxyless
+ * clients (translate_virtual_host_proxyless's), so the same bytes. */
+bool translate_route_proxyless_same(const struct translation *t,
+    const struct dag_route *r);
+/* Whether translate_virtual_host sets no field of vh's after its
+ * routes (none is set before them but name and domains). */
+bool translate_vhost_routes_only(const struct dag_vhost *vh);
 /* services[].validation of dc into an UpstreamTlsContext's context
  * (translate_https.c); nothing without validation. */
 struct Envoy__Extensions__TransportSockets__Tls__V3__CommonTlsContext;
@@ -255,5 +271,23 @@ bool gateway_proxyless_vhost_rest(struct pb_writer *w,
 void gateway_proxyless_vhost_shell(struct arena *a,
     struct Envoy__Config__Route__V3__VirtualHost *shell, const char *name,
     ProtobufCMessageUnknownField *rest);
+
+/* A Gateway host's routes as its proxyless targets packed them, those
+ * that are the same for Envoy (translate_route_proxyless_same), kept
+ * for the rest of the translation: its port's VirtualHost takes their
+ * bytes instead of translating and packing them again
+ * (translate_gateway.c). bytes[i]: route i's length and bytes, as an
+ * unknown field's data; NULL: route i differs. */
+struct gw_host_routes {
+	const void *id; /* the host's routes array */
+	size_t n;
+	const uint8_t **bytes;
+	size_t *lens;
+};
+/* vh's, when its proxyless targets were made by this translation and
+ * at least one of its routes is the same for Envoy; else NULL. */
+const struct gw_host_routes *gateway_shared_routes(const struct translation *t,
+    const struct dag_vhost *vh);
+void gateway_shared_routes_free(struct translation *t);
 
 #endif

@@ -103,6 +103,71 @@ route(struct translation *t, const struct dag_vhost *vh,
 	return out;
 }
 
+/* vh's route r for Envoy, with what extauth and ratelimit add to it. */
+static Route *
+envoy_route(struct translation *t, const struct dag_vhost *vh,
+    const struct dag_route *r)
+{
+	Route *out = route(t, vh, r, false);
+
+	translate_extauth_route(t, out, r); /* translate_extauth.c */
+	translate_ratelimit_route(t, out, r); /* translate_ratelimit.c */
+	return out;
+}
+
+void *
+translate_route_envoy(struct translation *t, const struct dag_vhost *vh,
+    const struct dag_route *r)
+{
+	return envoy_route(t, vh, r);
+}
+
+/* Whether every path of route() and translate_route_action() that
+ * differs between Envoy and proxyless clients is left untaken by r (and
+ * extauth and ratelimit add nothing): then both Route messages are the
+ * same. A forwarding route: proxyless ones that cannot forward point
+ * at the endpoint-less cluster. */
+bool
+translate_route_proxyless_same(const struct translation *t,
+    const struct dag_route *r)
+{
+	if (r->action != DAG_ACTION_FORWARD || r->nclusters == 0)
+		return false;
+	/* Envoy: path_separated_prefix; gRPC: a regex. */
+	if (r->path_kind == DAG_PATH_PREFIX && r->segment_prefix)
+		return false;
+	/* Envoy: string_match; gRPC: exact_match or a regex. */
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (r->headers[i].kind != DAG_HEADER_PRESENT)
+			return false;
+	/* cluster_weight's Envoy-only parts */
+	for (size_t i = 0; i < r->nclusters; i++)
+		if (r->clusters[i].request_headers != NULL ||
+		    r->clusters[i].response_headers != NULL ||
+		    r->clusters[i].ncookie_rewrites > 0)
+			return false;
+	if (r->internal_redirect != NULL || r->websocket)
+		return false;
+	/* route()'s Envoy-only fields */
+	if (r->request_headers != NULL || r->response_headers != NULL ||
+	    r->cors != NULL || r->ratelimit != NULL ||
+	    r->ncookie_rewrites > 0 || r->ip_filter != NULL ||
+	    r->jwt_provider != NULL || r->session != NULL)
+		return false;
+	/* translate_extauth_route's and translate_ratelimit_route's */
+	if (t->ext_authz_routes && (r->auth_disabled || r->nauth_context > 0))
+		return false;
+	return r->global_ratelimit == NULL;
+}
+
+bool
+translate_vhost_routes_only(const struct dag_vhost *vh)
+{
+	return vh->cors == NULL && vh->ratelimit == NULL &&
+	    vh->ip_filter == NULL && (vh->global_ratelimit == NULL ||
+	    vh->global_ratelimit->n == 0);
+}
+
 static VirtualHost *
 virtual_host(struct translation *t, const struct dag_vhost *vh, bool proxyless)
 {
@@ -116,13 +181,10 @@ virtual_host(struct translation *t, const struct dag_vhost *vh, bool proxyless)
 	v->domains[0] = pb_borrow(vh->fqdn);
 	v->n_routes = vh->nroutes;
 	v->routes = pb_array(a, vh->nroutes);
-	for (size_t i = 0; i < vh->nroutes; i++) {
-		v->routes[i] = route(t, vh, &vh->routes[i], proxyless);
-		if (!proxyless) { /* translate_extauth.c, translate_ratelimit.c */
-			translate_extauth_route(t, v->routes[i], &vh->routes[i]);
-			translate_ratelimit_route(t, v->routes[i], &vh->routes[i]);
-		}
-	}
+	for (size_t i = 0; i < vh->nroutes; i++)
+		v->routes[i] = proxyless ? route(t, vh, &vh->routes[i], true) :
+		    envoy_route(t, vh, &vh->routes[i]);
+	/* Whatever is set below: translate_vhost_routes_only says no. */
 	if (proxyless)
 		return v;
 	if (vh->cors != NULL)
