@@ -807,14 +807,16 @@ dag_lookup_note(struct builder *b, char kind, const char *s, const char *what)
 /* A DAG's first block is sized from the bytes per object of the last DAG
  * built (plus a thirty-second): groups of an incremental build, kept from
  * build to build, then hold one block with little slack whatever the
- * tree's kinds, instead of a fixed guess that fits one tree. Builds on
- * several threads may race on it: any value is a usable guess. */
-static size_t dag_bytes_per_object = 1536;
+ * tree's kinds, instead of a fixed guess that fits one tree. Each thread
+ * keeps its own (a DAG pool thread's first group takes the default): one
+ * shared by the pool's threads, written at every group, moved its cache
+ * line between the CPUs group after group. */
+static _Thread_local size_t dag_bytes_per_object = 1536;
 
 static size_t
 dag_arena_guess(size_t nobjs)
 {
-	size_t r = __atomic_load_n(&dag_bytes_per_object, __ATOMIC_RELAXED);
+	size_t r = dag_bytes_per_object;
 
 	return nobjs * r + nobjs * r / 32 + 64;
 }
@@ -831,7 +833,7 @@ dag_arena_seen(size_t nobjs, size_t used)
 		r = 256;
 	if (r > 16384)
 		r = 16384;
-	__atomic_store_n(&dag_bytes_per_object, r, __ATOMIC_RELAXED);
+	dag_bytes_per_object = r;
 }
 
 void

@@ -69,6 +69,10 @@ struct jobs_pool {
 	struct dag **parts;
 };
 
+/* Groups a thread takes at a time: the shared counter and the cache
+ * lines of parts[] move between CPUs once per batch, not per group. */
+#define POOL_BATCH 8
+
 static void
 pool_run(struct jobs_pool *p)
 {
@@ -77,16 +81,21 @@ pool_run(struct jobs_pool *p)
 	size_t objs_cap = 0, objs_units_cap = 0;
 
 	for (;;) {
-		size_t k = atomic_fetch_add_explicit(&p->next, 1,
+		size_t k = atomic_fetch_add_explicit(&p->next, POOL_BATCH,
 		    memory_order_relaxed);
-		const struct parts_job *j;
+		size_t end;
 
 		if (k >= p->n)
 			break;
-		j = &p->jobs[p->order[k]];
-		p->parts[j->at] = parts_group_build(p->c, p->units, j->members,
-		    j->n, p->opts, p->owners, &objs, &objs_cap, &objs_units,
-		    &objs_units_cap, false, j->context);
+		end = p->n - k < POOL_BATCH ? p->n : k + POOL_BATCH;
+		for (; k < end; k++) {
+			const struct parts_job *j = &p->jobs[p->order[k]];
+
+			p->parts[j->at] = parts_group_build(p->c, p->units,
+			    j->members, j->n, p->opts, p->owners, &objs,
+			    &objs_cap, &objs_units, &objs_units_cap, false,
+			    j->context);
+		}
 	}
 	free(objs);
 	free(objs_units);

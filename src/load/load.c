@@ -312,15 +312,17 @@ load_buffer(const char *path, const char *ns, const char *buf, size_t len,
  * plus a small margin, so a file usually holds a single block with little
  * slack: loaded files are most of what a big tree keeps. A guess too
  * short costs a second block a quarter of the first (arena_init_fitted).
- * Loading threads may race on it: any value is a usable guess. */
+ * Each thread keeps its own: one shared by the loading threads, written
+ * at every file, moved its cache line (and its neighbours') between the
+ * CPUs file after file; a loading thread's first file takes the default. */
 #define OBJECTS_GUESS_MARGIN_DIV 64
 #define OBJECTS_GUESS_MARGIN_BYTES 64
-static unsigned objects_per_tree256 = 256;
+static _Thread_local unsigned objects_per_tree256 = 256;
 
 static size_t
 objects_size_guess(size_t tree)
 {
-	size_t r = __atomic_load_n(&objects_per_tree256, __ATOMIC_RELAXED);
+	size_t r = objects_per_tree256;
 
 	return tree * r / 256 + tree * r / (256 * OBJECTS_GUESS_MARGIN_DIV) +
 	    OBJECTS_GUESS_MARGIN_BYTES;
@@ -338,7 +340,7 @@ objects_size_seen(size_t tree, size_t used)
 		r = 16;
 	if (r > 4096)
 		r = 4096;
-	__atomic_store_n(&objects_per_tree256, (unsigned)r, __ATOMIC_RELAXED);
+	objects_per_tree256 = (unsigned)r;
 }
 
 struct loaded_file *

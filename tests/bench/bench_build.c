@@ -23,6 +23,10 @@
  *              machine the wall figures swing with what else runs, the CPU
  *              figures say what the work costs (ratio_cpu = full_cpu /
  *              parse_only_cpu; the loading threads add CPU, never remove it)
+ *   *_faults, *_sys_cpu  the minor page faults and system CPU time of the
+ *              two full builds (getrusage, every thread). Each comes
+ *              after an untimed build of its kind, so both start from the
+ *              heap a build of the same files left (see main)
  *
  * Before the timed runs it builds once the way `cairn serve` holds state
  * (source cache + pipeline + current snapshot) and reports resident
@@ -31,6 +35,7 @@
  * holding the state (for `valgrind --tool=massif`; docs/performance.md). */
 #include <malloc.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +64,24 @@ cpu_now_ns(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The process's minor faults, user and system CPU (ms) so far. */
+struct usage {
+	double faults, user, sys;
+};
+
+static struct usage
+usage_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (struct usage){ .faults = (double)ru.ru_minflt,
+		.user = (double)ru.ru_utime.tv_sec * 1e3 +
+		    (double)ru.ru_utime.tv_usec / 1e3,
+		.sys = (double)ru.ru_stime.tv_sec * 1e3 +
+		    (double)ru.ru_stime.tv_usec / 1e3 };
 }
 
 static void
@@ -207,6 +230,42 @@ memory_figures(const char *dir, const struct cairn_config *cfg,
 	malloc_trim(0);
 }
 
+/* One full build on a fresh pipeline (lo NULL: the default threads);
+ * returns its wall time and sets its CPU time and resource use, and with
+ * nochange the time of a second build of the same files. */
+static double
+full_build(const struct load_options *lo, const struct source_files *files,
+    const struct cairn_config *cfg, const struct translate_options *to,
+    double *cpu, struct usage *use, double *nochange)
+{
+	struct pipeline *p;
+	struct build_result r;
+	struct usage u0, u1;
+	int64_t t0, c0;
+	double wall;
+
+	p = pipeline_new(lo);
+	u0 = usage_now();
+	t0 = bench_now_ns();
+	c0 = cpu_now_ns();
+
+	pipeline_build(p, files, cfg, to, &r);
+	*cpu = bench_ms(cpu_now_ns() - c0);
+	wall = bench_ms(bench_now_ns() - t0);
+	u1 = usage_now();
+	*use = (struct usage){ .faults = u1.faults - u0.faults,
+		.user = u1.user - u0.user, .sys = u1.sys - u0.sys };
+	build_result_free(&r);
+	if (nochange) {
+		t0 = bench_now_ns();
+		pipeline_build(p, files, cfg, to, &r);
+		*nochange = bench_ms(bench_now_ns() - t0);
+		build_result_free(&r);
+	}
+	pipeline_free(p);
+	return wall;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,7 +276,10 @@ main(int argc, char **argv)
 	    translate[MAX_RUNS], full[MAX_RUNS], nochange[MAX_RUNS], ratio[MAX_RUNS],
 	    stages[MAX_RUNS], full1[MAX_RUNS], ratio1[MAX_RUNS], units[MAX_RUNS],
 	    parse_cpu[MAX_RUNS], full_cpu[MAX_RUNS], full1_cpu[MAX_RUNS],
-	    ratio_cpu[MAX_RUNS], ratio1_cpu[MAX_RUNS];
+	    ratio_cpu[MAX_RUNS], ratio1_cpu[MAX_RUNS], full_faults[MAX_RUNS],
+	    full_sys[MAX_RUNS], full1_faults[MAX_RUNS], full1_sys[MAX_RUNS];
+	struct usage un[MAX_RUNS], u1[MAX_RUNS], uw;
+	double warm_cpu;
 	struct load_options one_thread = { .threads = 1 };
 	struct cairn_config cfg;
 	struct dag_options dopts;
@@ -259,8 +321,6 @@ main(int argc, char **argv)
 		size_t nobjs = 0, events;
 		struct dag *dag;
 		struct snapshot *snap;
-		struct pipeline *p;
-		struct build_result r;
 		int64_t t0, t1, c0;
 
 		t0 = bench_now_ns();
@@ -366,30 +426,27 @@ main(int argc, char **argv)
 		free(lfs);
 		free(objs);
 
-		p = pipeline_new(NULL);
-		t0 = bench_now_ns();
-		c0 = cpu_now_ns();
-		pipeline_build(p, &files, &cfg, &to, &r);
-		full_cpu[run] = bench_ms(cpu_now_ns() - c0);
-		full[run] = bench_ms(bench_now_ns() - t0);
-		build_result_free(&r);
-		t0 = bench_now_ns();
-		pipeline_build(p, &files, &cfg, &to, &r);
-		nochange[run] = bench_ms(bench_now_ns() - t0);
-		build_result_free(&r);
-		pipeline_free(p);
+		/* Each timed build comes after an untimed one of the same
+		 * files on as many threads, so both find the heap as their
+		 * own kind of build left it: the first build after the stages
+		 * above faults in pages (main's arena grows, a loading
+		 * thread's arena starts cold) that the next reuses, and a
+		 * build on one thread reuses fewer of the pages a threaded
+		 * build left (half the files were in the other arena).
+		 * Without this the build timed first paid faults the second
+		 * did not. */
+		full_build(NULL, &files, &cfg, &to, &warm_cpu, &uw, NULL);
+		full[run] = full_build(NULL, &files, &cfg, &to, &full_cpu[run],
+		    &un[run], &nochange[run]);
+		full_build(&one_thread, &files, &cfg, &to, &warm_cpu, &uw, NULL);
+		full1[run] = full_build(&one_thread, &files, &cfg, &to,
+		    &full1_cpu[run], &u1[run], NULL);
 		ratio[run] = full[run] / parse[run];
-		/* The same with the parsing on this thread only: what the
-		 * build costs without the loading threads. */
-		p = pipeline_new(&one_thread);
-		t0 = bench_now_ns();
-		c0 = cpu_now_ns();
-		pipeline_build(p, &files, &cfg, &to, &r);
-		full1_cpu[run] = bench_ms(cpu_now_ns() - c0);
-		full1[run] = bench_ms(bench_now_ns() - t0);
-		build_result_free(&r);
-		pipeline_free(p);
 		ratio1[run] = full1[run] / parse[run];
+		full_faults[run] = un[run].faults;
+		full_sys[run] = un[run].sys;
+		full1_faults[run] = u1[run].faults;
+		full1_sys[run] = u1[run].sys;
 		ratio_cpu[run] = full_cpu[run] / parse_cpu[run];
 		ratio1_cpu[run] = full1_cpu[run] / parse_cpu[run];
 
@@ -419,6 +476,10 @@ main(int argc, char **argv)
 	result("full_1thread_cpu", full1_cpu, (size_t)runs, "ms");
 	result("ratio_cpu", ratio_cpu, (size_t)runs, "x");
 	result("ratio_1thread_cpu", ratio1_cpu, (size_t)runs, "x");
+	result("full_faults", full_faults, (size_t)runs, "faults");
+	result("full_1thread_faults", full1_faults, (size_t)runs, "faults");
+	result("full_sys_cpu", full_sys, (size_t)runs, "ms");
+	result("full_1thread_sys_cpu", full1_sys, (size_t)runs, "ms");
 	config_free(&cfg);
 	return 0;
 }

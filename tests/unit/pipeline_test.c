@@ -769,6 +769,70 @@ test_made_most(void **state)
 	build_result_free(&r);
 }
 
+/* The loading threads take files in batches: whatever the count (at and
+ * past the threshold, on and off a batch boundary), every file is loaded
+ * once, into its own entry, as on one thread: the same resources, and
+ * per path the same state, hash and objects (bad files included, so a
+ * result landing in another file's entry would show). Built twice on
+ * threads, the second from a fresh pipeline, to see nothing carried. */
+static void
+test_load_batches_on_threads(void **state)
+{
+	struct fixture *f = *state;
+	struct load_options two = { .threads = 2 }, one = { .threads = 1 };
+	static const size_t counts[] = { 64, 65, 71, 72, 83 };
+	size_t have = 0;
+
+	for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+		struct build_result r1, r2, r3;
+		struct pipeline *p1 = pipeline_new(&one), *p2 = pipeline_new(&two),
+		    *p3 = pipeline_new(&two);
+
+		for (; have < counts[c]; have++) {
+			char path[64], yaml[512];
+
+			snprintf(path, sizeof path, "ns-%03zu/svc.yaml", have);
+			if (have % 13 == 5)
+				snprintf(yaml, sizeof yaml, "kind: Service\n"
+				    "metadata: {name: [bad %zu}\n", have);
+			else
+				snprintf(yaml, sizeof yaml, "apiVersion: v1\n"
+				    "kind: Service\nmetadata: {name: svc-%zu}\n"
+				    "spec:\n  ports: [{port: %zu}]\n", have,
+				    80 + have);
+			fixture_files_set(&f->files, path, yaml);
+		}
+		pipeline_build(p1, &f->files, &f->cfg, &f->to, &r1);
+		pipeline_build(p2, &f->files, &f->cfg, &f->to, &r2);
+		pipeline_build(p3, &f->files, &f->cfg, &f->to, &r3);
+		assert_int_equal(r1.nfiles, counts[c]);
+		assert_int_equal(r2.nfiles, counts[c]);
+		assert_int_equal(r3.nfiles, counts[c]);
+		assert_int_equal(r1.nobjects, r2.nobjects);
+		assert_int_equal(r1.diags.nerrors, r2.diags.nerrors);
+		assert_true(r1.diags.nerrors > 0);
+		for (size_t i = 0; i < r1.nfiles; i++) {
+			assert_string_equal(r1.files[i].path, r2.files[i].path);
+			assert_int_equal(r1.files[i].state, r2.files[i].state);
+			assert_string_equal(r1.files[i].serving_hash,
+			    r2.files[i].serving_hash);
+			assert_int_equal(r1.files[i].nobjects, r2.files[i].nobjects);
+			assert_string_equal(r2.files[i].path, r3.files[i].path);
+			assert_int_equal(r2.files[i].state, r3.files[i].state);
+			assert_int_equal(r2.files[i].nobjects, r3.files[i].nobjects);
+		}
+		assert_same_snapshot(r1.snapshot, r2.snapshot);
+		assert_same_snapshot(r2.snapshot, r3.snapshot);
+		assert_same_statuses(r1.dag, r2.dag);
+		build_result_free(&r1);
+		build_result_free(&r2);
+		build_result_free(&r3);
+		pipeline_free(p1);
+		pipeline_free(p2);
+		pipeline_free(p3);
+	}
+}
+
 int
 main(void)
 {
@@ -785,6 +849,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delta_equals_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_result_outlives_builds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cold_groups_on_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_batches_on_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_made_most, setup, teardown),
 	};
 
