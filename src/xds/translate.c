@@ -550,9 +550,18 @@ translate_routes(struct translation *t)
 	/* global-ext-auth: ingress_http has ext_authz (translate_extauth.c). */
 	t->ext_authz_routes = t->opts->global_ext_auth_cluster != NULL;
 	h = memo_http_begin(t, t->dag->nvhosts);
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		if (t->dag->vhosts[i].nroutes > 0)
+	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+		/* Kept hosts in runs, as emit_hosts takes them: a one-file
+		 * change reads the hosts around it, not each host's memo
+		 * entry one lookup at a time. */
+		size_t run = memo_http_host_run(h, &t->dag->vhosts[i],
+		    t->dag->nvhosts - i, sizeof t->dag->vhosts[0]);
+
+		if (run > 0)
+			i += run - 1;
+		else if (t->dag->vhosts[i].nroutes > 0)
 			memo_http_host(h, &t->dag->vhosts[i], make_http_vhost);
+	}
 	head = translate_http_routes_head(t, &len, &field);
 	at = hosts_before(t->dag, TRANSLATE_HTTP_ROUTES);
 	emit_hosts(t, MEMO_PROXYLESS_ROUTE, 0, at, make_proxyless_routes,
