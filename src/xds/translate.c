@@ -518,6 +518,11 @@ translate_https(struct translation *t)
 	Envoy__Config__Listener__V3__Listener *l;
 	struct arena_mark mark;
 
+	/* No host with TLS: no https/<fqdn>, no ingress_fallbackcert (its
+	 * hosts are TLS hosts) and no chain for ingress_https, which is
+	 * then not opened; the walks below would each read every host. */
+	if (t->dag->tls_hosts_known && t->dag->tls_hosts == 0)
+		return;
 	for (size_t i = 0; i < t->dag->nvhosts; i++) {
 		if (!translate_https_host(&t->dag->vhosts[i]))
 			continue;
