@@ -23,7 +23,7 @@ struct memo_http {
 	bool *owned; /* frags[i] is a reference to release (memo_blob_borrow) */
 	uint64_t *keys;
 	size_t n;
-	uint64_t rc_key; /* of all hosts so far */
+	uint64_t rc_key; /* of the RouteConfiguration's name */
 	bool rc_cacheable; /* every host so far has a key */
 };
 
@@ -60,7 +60,6 @@ memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make)
 		return;
 	h->owned[h->n] = owned;
 	h->rc_cacheable = h->rc_cacheable && key != 0;
-	h->rc_key = translation_key_combine(h->rc_key, key);
 	h->keys[h->n] = key;
 	h->frags[h->n++] = b;
 }
@@ -84,7 +83,6 @@ memo_http_host_run(struct memo_http *h, const void *first, size_t n,
 
 		h->owned[h->n] = false;
 		h->rc_cacheable = h->rc_cacheable && e->key != 0;
-		h->rc_key = translation_key_combine(h->rc_key, e->key);
 		h->keys[h->n] = e->key;
 		h->frags[h->n++] = e->blob;
 	}
@@ -348,9 +346,12 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 
 	/* The same hosts as the last ingress_http: the same bytes. (Not
 	 * in the cache's table: every change makes another big one,
-	 * which the table would keep until it is swept.) */
+	 * which the table would keep until it is swept.) The same hosts:
+	 * the same keys in the same order, compared as one block rather
+	 * than hashed host by host as they are added. */
 	if (h->rc_cacheable && l != NULL && l->blob != NULL &&
-	    l->rc_key == h->rc_key) {
+	    l->rc_key == h->rc_key && l->keys != NULL && l->n == h->n &&
+	    memcmp(l->keys, h->keys, h->n * sizeof *h->keys) == 0) {
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
 		l->kept = h->n;
 		l->chunks_written = l->written = 0;
