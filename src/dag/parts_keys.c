@@ -579,7 +579,8 @@ parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
 		old = unit_slot(c->units, c->ucap, c->prev_ids[u]);
 		now = unit_keys_get(c, &units[u]);
 		if (old->id == 0 || old->n != now->n ||
-		    memcmp(old->keys, now->keys, now->n * sizeof now->keys[0]) != 0) {
+		    memcmp(old->keys, now->keys,
+		    now->n * sizeof now->keys[0]) != 0) {
 			c->nchg_units = 0;
 			return false;
 		}
