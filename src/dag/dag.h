@@ -657,6 +657,13 @@ struct dag {
 	 * parts' (parts.c). */
 	bool status_counts_known;
 	size_t status_counts[3];
+	/* Appended: how many hosts have a TLS part (vh->tls != NULL), when
+	 * known (tls_hosts_known): set with the status counts, for parts
+	 * and assembled DAGs alike (parts.c). A translation of a DAG known
+	 * to have none makes nothing for ingress_https and skips its walks
+	 * over every host (translate_https). */
+	bool tls_hosts_known;
+	size_t tls_hosts;
 	/* Appended: an assembled DAG's statuses (parts_statuses.c) are in
 	 * chunks that consecutive assembled DAGs share (status_chunks !=
 	 * NULL, statuses NULL then): a change copies only the chunks its

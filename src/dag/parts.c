@@ -328,7 +328,8 @@ build_buffers(struct dag_cache *c, size_t n)
 	    sizeof *c->buf_parts);
 }
 
-/* A DAG's counts of statuses by kind of status, from its statuses. */
+/* A DAG's counts of statuses by kind of status, from its statuses, and
+ * of its hosts with TLS (a part's hosts are a flat array). */
 static void
 status_counts_set(struct dag *d)
 {
@@ -341,6 +342,65 @@ status_counts_set(struct dag *d)
 		if ((unsigned)st->status < 3)
 			d->status_counts[st->status]++;
 	d->status_counts_known = true;
+	d->tls_hosts = 0;
+	for (size_t i = 0; i < d->nvhosts; i++)
+		d->tls_hosts += d->vhosts[i].tls != NULL;
+	d->tls_hosts_known = true;
+}
+
+/* The first position from i on whose part changed (changed[j + 1] >
+ * changed[j]: changed counts the changed parts before each position),
+ * or n: a binary search, so that a walk over the changed parts costs
+ * O(changes log parts), not O(parts). */
+static size_t
+next_changed(const size_t *changed, size_t n, size_t i)
+{
+	size_t lo = i + 1, hi = n + 1;
+
+	if (i >= n || changed[n] == changed[i])
+		return n;
+	/* The first m in (i, n] with changed[m] > changed[i]. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (changed[mid] > changed[i])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo - 1;
+}
+
+/* The assembled DAG's count of hosts with TLS, as status_counts_assemble
+ * does the statuses': the last one's moved by the changed parts', else
+ * the sum of every part's. */
+static void
+tls_hosts_assemble(struct dag *dag, const struct dag *prev,
+    struct dag **old, size_t nold, const size_t *changed)
+{
+	struct dag **parts = dag->parts;
+	size_t n = dag->nparts, count = 0;
+
+	dag->tls_hosts_known = false;
+	if (prev != NULL && prev->tls_hosts_known && nold == n) {
+		count = prev->tls_hosts;
+		for (size_t i = next_changed(changed, n, 0); i < n;
+		    i = next_changed(changed, n, i + 1)) {
+			if (!parts[i]->tls_hosts_known ||
+			    !old[i]->tls_hosts_known)
+				return;
+			count += parts[i]->tls_hosts;
+			count -= old[i]->tls_hosts;
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (!parts[i]->tls_hosts_known)
+				return;
+			count += parts[i]->tls_hosts;
+		}
+	}
+	dag->tls_hosts = count;
+	dag->tls_hosts_known = true;
 }
 
 /* The assembled DAG's counts: the last one's, minus the parts no longer
@@ -357,9 +417,8 @@ status_counts_assemble(struct dag *dag, const struct dag *prev,
 	if (prev != NULL && prev->status_counts_known && nold == n) {
 		memcpy(dag->status_counts, prev->status_counts,
 		    sizeof dag->status_counts);
-		for (size_t i = 0; i < n; i++) {
-			if (changed[i + 1] == changed[i])
-				continue;
+		for (size_t i = next_changed(changed, n, 0); i < n;
+		    i = next_changed(changed, n, i + 1)) {
 			if (!parts[i]->status_counts_known ||
 			    !old[i]->status_counts_known)
 				return;
@@ -732,6 +791,7 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		}
 		c->stats.status_chunks = dag->nstatus_chunks;
 		status_counts_assemble(dag, old_dag, old, nold, changed);
+		tls_hosts_assemble(dag, old_dag, old, nold, changed);
 		/* The parts the cache lets go from now on are retired to
 		 * this DAG, which the last one holds (struct dag, newer). */
 		if (old_dag != NULL)

@@ -551,40 +551,47 @@ bool
 parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
     size_t n, size_t *group_of, size_t *tls_group)
 {
-	size_t nchanged = 0;
-
 	if (c->prev_ids == NULL || n != c->prev_n || c->nunits > 2 * n + 64)
 		return false;
-	for (size_t u = 0; u < n; u++)
-		nchanged += units[u].id != c->prev_ids[u];
-	if (nchanged * 8 > n)
-		return false;
-	units_reserve(c, nchanged);
+	/* The changed units' positions in one walk over the ids (kept in
+	 * chg_units for parts_build_changed); the checks and updates below
+	 * then visit those alone. More than an eighth changed: no. */
+	c->nchg_units = 0;
 	for (size_t u = 0; u < n; u++) {
-		const struct unit_keys *old, *now;
-
 		if (units[u].id == c->prev_ids[u])
 			continue;
+		if ((c->nchg_units + 1) * 8 > n) {
+			c->nchg_units = 0;
+			return false;
+		}
+		if (c->nchg_units == c->chg_cap) {
+			c->chg_cap = c->chg_cap ? 2 * c->chg_cap : 16;
+			c->chg_units = xreallocarray(c->chg_units, c->chg_cap,
+			    sizeof *c->chg_units);
+		}
+		c->chg_units[c->nchg_units++] = u;
+	}
+	units_reserve(c, c->nchg_units);
+	for (size_t k = 0; k < c->nchg_units; k++) {
+		size_t u = c->chg_units[k];
+		const struct unit_keys *old, *now;
+
 		old = unit_slot(c->units, c->ucap, c->prev_ids[u]);
 		now = unit_keys_get(c, &units[u]);
 		if (old->id == 0 || old->n != now->n ||
-		    memcmp(old->keys, now->keys, now->n * sizeof now->keys[0]) != 0)
+		    memcmp(old->keys, now->keys,
+		    now->n * sizeof now->keys[0]) != 0) {
+			c->nchg_units = 0;
 			return false;
-	}
-	/* Flags as a full grouping leaves them (units_sweep); the changed
-	 * units are kept for parts_build_changed. */
-	if (nchanged > c->chg_cap) {
-		c->chg_cap = 2 * nchanged;
-		c->chg_units = xreallocarray(c->chg_units, c->chg_cap,
-		    sizeof *c->chg_units);
-	}
-	c->nchg_units = 0;
-	for (size_t u = 0; u < n; u++)
-		if (units[u].id != c->prev_ids[u]) {
-			unit_slot(c->units, c->ucap, units[u].id)->used = false;
-			c->prev_ids[u] = units[u].id;
-			c->chg_units[c->nchg_units++] = u;
 		}
+	}
+	/* Flags as a full grouping leaves them (units_sweep). */
+	for (size_t k = 0; k < c->nchg_units; k++) {
+		size_t u = c->chg_units[k];
+
+		unit_slot(c->units, c->ucap, units[u].id)->used = false;
+		c->prev_ids[u] = units[u].id;
+	}
 	memcpy(group_of, c->prev_group_of, n * sizeof *group_of);
 	*tls_group = c->prev_tls_group;
 	return true;

@@ -23,7 +23,7 @@ struct memo_http {
 	bool *owned; /* frags[i] is a reference to release (memo_blob_borrow) */
 	uint64_t *keys;
 	size_t n;
-	uint64_t rc_key; /* of all hosts so far */
+	uint64_t rc_key; /* of the RouteConfiguration's name */
 	bool rc_cacheable; /* every host so far has a key */
 };
 
@@ -60,7 +60,6 @@ memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make)
 		return;
 	h->owned[h->n] = owned;
 	h->rc_cacheable = h->rc_cacheable && key != 0;
-	h->rc_key = translation_key_combine(h->rc_key, key);
 	h->keys[h->n] = key;
 	h->frags[h->n++] = b;
 }
@@ -84,7 +83,6 @@ memo_http_host_run(struct memo_http *h, const void *first, size_t n,
 
 		h->owned[h->n] = false;
 		h->rc_cacheable = h->rc_cacheable && e->key != 0;
-		h->rc_key = translation_key_combine(h->rc_key, e->key);
 		h->keys[h->n] = e->key;
 		h->frags[h->n++] = e->blob;
 	}
@@ -128,7 +126,7 @@ memo_http_layout_free(struct http_layout *l)
  * host's bytes are made of), so most hosts' blobs are not read. */
 static uint64_t *
 host_versions(const struct http_layout *l, struct xds_blob **frags,
-    const uint64_t *keys, size_t n)
+    const uint64_t *keys, size_t n, size_t *prep, size_t *sufp)
 {
 	uint64_t *vers = xreallocarray(NULL, n + 1, sizeof *vers);
 	size_t pre = 0, suf = 0;
@@ -148,6 +146,8 @@ host_versions(const struct http_layout *l, struct xds_blob **frags,
 		vers[i] = frags[i]->version;
 	if (suf > 0)
 		memcpy(vers + n - suf, l->vers + l->n - suf, suf * sizeof *vers);
+	*prep = pre;
+	*sufp = suf;
 	return vers;
 }
 
@@ -218,13 +218,46 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
     uint64_t *keys, size_t n)
 {
 	struct http_layout *l = translation_http_layout(t);
-	uint64_t *vers = host_versions(l, frags, keys, n);
+	size_t pre = 0, suf = 0;
+	uint64_t *vers = host_versions(l, frags, keys, n, &pre, &suf);
 	size_t mask = 0, nchunks = 0, cap = 0, kept = 0, a = 0, made = 0;
-	const struct http_chunk **table = chunk_index(l, &mask);
+	size_t lead = 0, tail, tail_at = n;
+	const struct http_chunk **table;
 	struct http_chunk *chunks = NULL;
 	struct xds_blob *out;
 
-	for (size_t i = 0; i < n; i++) {
+	/* The last assembly's chunks whose hosts all have the versions
+	 * they had (host_versions' prefix and suffix) are cut where they
+	 * were and have the same ids: taken as they are, without walking
+	 * or hashing their hosts. A chunk of the suffix is taken when the
+	 * host before it is in the suffix too (that host ended a chunk
+	 * then and ends one now). The hosts between are walked. */
+	if (l != NULL && l->vers != NULL) {
+		size_t end = 0, start = l->n;
+
+		/* Not the last chunk: it ended with the hosts, which may go
+		 * on now. */
+		while (lead + 1 < l->nchunks &&
+		    end + l->chunks[lead].nhosts <= pre)
+			end += l->chunks[lead++].nhosts;
+		a = end;
+		tail = l->nchunks;
+		while (tail > lead && start - l->chunks[tail - 1].nhosts >
+		    l->n - suf)
+			start -= l->chunks[--tail].nhosts;
+		tail_at = start + n - l->n;
+		cap = lead + (l->nchunks - tail) + 16;
+		chunks = xreallocarray(NULL, cap, sizeof *chunks);
+		for (size_t c = 0; c < lead; c++) {
+			chunks[nchunks] = l->chunks[c];
+			xds_blob_ref(chunks[nchunks++].blob);
+			kept += l->chunks[c].nhosts;
+		}
+	} else {
+		tail = l != NULL ? l->nchunks : 0;
+	}
+	table = chunk_index(l, &mask);
+	for (size_t i = a; i < tail_at; i++) {
 		const struct http_chunk *old;
 		uint64_t id;
 
@@ -247,6 +280,15 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 		a = i + 1;
 	}
 	free(table);
+	for (size_t c = tail; l != NULL && c < l->nchunks; c++) {
+		if (nchunks == cap) {
+			cap = cap ? cap * 2 : 16;
+			chunks = xreallocarray(chunks, cap, sizeof *chunks);
+		}
+		chunks[nchunks] = l->chunks[c];
+		xds_blob_ref(chunks[nchunks++].blob);
+		kept += l->chunks[c].nhosts;
+	}
 	if (nchunks <= 1) {
 		size_t clen = nchunks ? chunks[0].blob->len : 0;
 
@@ -304,9 +346,12 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 
 	/* The same hosts as the last ingress_http: the same bytes. (Not
 	 * in the cache's table: every change makes another big one,
-	 * which the table would keep until it is swept.) */
+	 * which the table would keep until it is swept.) The same hosts:
+	 * the same keys in the same order, compared as one block rather
+	 * than hashed host by host as they are added. */
 	if (h->rc_cacheable && l != NULL && l->blob != NULL &&
-	    l->rc_key == h->rc_key) {
+	    l->rc_key == h->rc_key && l->keys != NULL && l->n == h->n &&
+	    memcmp(l->keys, h->keys, h->n * sizeof *h->keys) == 0) {
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
 		l->kept = h->n;
 		l->chunks_written = l->written = 0;

@@ -56,7 +56,7 @@ struct http_layout {
 	struct xds_blob *blob; /* one reference, or NULL */
 	uint64_t *keys;
 	size_t n;
-	uint64_t rc_key; /* of all its hosts (0: some host not cached) */
+	uint64_t rc_key; /* of its name (0: some host not cached) */
 	size_t kept; /* hosts copied by the last assembly (stats) */
 	/* Appended (memo_http.c): each host's version (its blob's), and the
 	 * chunks the hosts were grouped in (memo_http_layout_free). */

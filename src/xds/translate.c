@@ -518,6 +518,11 @@ translate_https(struct translation *t)
 	Envoy__Config__Listener__V3__Listener *l;
 	struct arena_mark mark;
 
+	/* No host with TLS: no https/<fqdn>, no ingress_fallbackcert (its
+	 * hosts are TLS hosts) and no chain for ingress_https, which is
+	 * then not opened; the walks below would each read every host. */
+	if (t->dag->tls_hosts_known && t->dag->tls_hosts == 0)
+		return;
 	for (size_t i = 0; i < t->dag->nvhosts; i++) {
 		if (!translate_https_host(&t->dag->vhosts[i]))
 			continue;
@@ -550,9 +555,18 @@ translate_routes(struct translation *t)
 	/* global-ext-auth: ingress_http has ext_authz (translate_extauth.c). */
 	t->ext_authz_routes = t->opts->global_ext_auth_cluster != NULL;
 	h = memo_http_begin(t, t->dag->nvhosts);
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		if (t->dag->vhosts[i].nroutes > 0)
+	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+		/* Kept hosts in runs, as emit_hosts takes them: a one-file
+		 * change reads the hosts around it, not each host's memo
+		 * entry one lookup at a time. */
+		size_t run = memo_http_host_run(h, &t->dag->vhosts[i],
+		    t->dag->nvhosts - i, sizeof t->dag->vhosts[0]);
+
+		if (run > 0)
+			i += run - 1;
+		else if (t->dag->vhosts[i].nroutes > 0)
 			memo_http_host(h, &t->dag->vhosts[i], make_http_vhost);
+	}
 	head = translate_http_routes_head(t, &len, &field);
 	at = hosts_before(t->dag, TRANSLATE_HTTP_ROUTES);
 	emit_hosts(t, MEMO_PROXYLESS_ROUTE, 0, at, make_proxyless_routes,

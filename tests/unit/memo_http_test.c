@@ -168,6 +168,166 @@ test_random_edits_equal_fresh(void **state)
 	free(t);
 }
 
+/* A protobuf varint at *p (below end); advances *p. */
+static uint64_t
+read_varint(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+	}
+	return v;
+}
+
+/* The index of each host at an edge of a chunk of r (the first host of
+ * every chunk but the first, the last of every chunk but the last),
+ * read from the virtual hosts' names in the pieces; how many. */
+static size_t
+chunk_edges(const struct xds_resource *r, size_t *edges, size_t cap)
+{
+	size_t n = 0, np = xds_blob_npieces(r->pieced);
+
+	for (size_t i = 1; i < np; i++) {
+		struct xds_piece pc = xds_blob_piece(r->pieced, i);
+		const uint8_t *q = pc.bytes, *end = pc.bytes + pc.len;
+		size_t first = SIZE_MAX, last = SIZE_MAX;
+
+		while (q < end) {
+			const uint8_t *vh, *vend;
+			size_t len, idx;
+
+			read_varint(&q, end); /* virtual_hosts' tag */
+			len = (size_t)read_varint(&q, end);
+			vh = q;
+			vend = q + len;
+			q = vend;
+			/* name (field 1) comes first: h-NNNN.example.com */
+			assert_int_equal(*vh++, 0x0a);
+			len = (size_t)read_varint(&vh, vend);
+			assert_true(len > 6 && vh + len <= vend);
+			assert_int_equal(sscanf((const char *)vh, "h-%4zu", &idx),
+			    1);
+			if (first == SIZE_MAX)
+				first = idx;
+			last = idx;
+		}
+		if (i > 1 && n < cap)
+			edges[n++] = first;
+		if (i + 1 < np && n < cap)
+			edges[n++] = last;
+	}
+	return n;
+}
+
+/* Edits at the edges of the last assembly's chunks, and hosts added
+ * after the last one or taken from the end: where http_assemble takes
+ * the last assembly's leading and trailing chunks whole, the chunks it
+ * takes must be cut where a fresh assembly cuts them (a chunk that ended
+ * with the hosts, or one after an edited host, is not one of them). */
+static void
+test_chunk_edges_equal_fresh(void **state)
+{
+	struct tree *t = xmalloc(sizeof *t);
+	struct pipeline *p = pipeline_new(NULL);
+	uint64_t rnd = UINT64_C(0xd1b54a32d192ed03);
+	int steps = fixture_sample_steps(48);
+	size_t edges[64], extra = 0, added = 0, edge_edits = 0;
+	size_t undo = SIZE_MAX, same = 0;
+	bool undo_gone = false;
+
+	(void)state;
+	tree_init(t);
+	for (int step = 0; step <= steps; step++) {
+		struct build_result r;
+		struct snapshot *fresh;
+		const struct xds_resource *a, *b;
+
+		pipeline_build(p, &t->sf, &t->cfg, &t->to, &r);
+		fresh = translate_dag(r.dag, &t->to, r.revision);
+		a = ingress_http(r.snapshot);
+		b = ingress_http(fresh);
+		assert_int_equal(a->len, b->len);
+		assert_memory_equal(xds_resource_bytes(a), xds_resource_bytes(b),
+		    a->len);
+		assert_int_equal(a->version, b->version);
+		assert_string_equal(r.snapshot->types[XDS_ROUTE].version_hex,
+		    fresh->types[XDS_ROUTE].version_hex);
+		snapshot_unref(fresh);
+		assert_non_null(a->pieced);
+		assert_true(xds_blob_npieces(a->pieced) > 3);
+		if (step % 4 == 3) {
+			/* Nothing changed: the same hosts give the last
+			 * ingress_http itself, not an assembly of it. */
+			struct build_result again;
+
+			pipeline_build(p, &t->sf, &t->cfg, &t->to, &again);
+			assert_ptr_equal(ingress_http(again.snapshot)->pieced,
+			    a->pieced);
+			build_result_free(&again);
+			same++;
+		}
+
+		/* The next step's edit. */
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		if (undo != SIZE_MAX) {
+			/* The host edited last as it was: its chunk's edge
+			 * (where its version ended a chunk) is back, so the
+			 * chunks do not all merge over the steps. */
+			size_t i = undo;
+
+			undo = SIZE_MAX;
+			if (undo_gone)
+				t->gone[i] = !t->gone[i];
+			else
+				t->v[i]--;
+			fixture_ns_file_put(&t->sf, i, t->gone[i] ? NULL :
+			    host_file(i, t->v[i]));
+		} else if ((edge_edits + added) % 3 == 2) {
+			/* A host after the last (names sort by index), or
+			 * the last added one goes. */
+			if (extra > 0 && (rnd >> 20) % 2 == 0) {
+				extra--;
+				fixture_ns_file_put(&t->sf, HOSTS + extra, NULL);
+			} else {
+				fixture_ns_file_put(&t->sf, HOSTS + extra,
+				    host_file(HOSTS + extra, 0));
+				extra++;
+				added++;
+			}
+		} else {
+			size_t ne = chunk_edges(a, edges, 64), i;
+
+			assert_true(ne >= 2);
+			i = edges[(rnd >> 8) % ne];
+			if (i >= HOSTS)
+				i = HOSTS - 1;
+			undo_gone = (rnd >> 40) % 3 == 0 || t->gone[i];
+			if (undo_gone)
+				t->gone[i] = !t->gone[i];
+			else
+				t->v[i]++;
+			fixture_ns_file_put(&t->sf, i, t->gone[i] ? NULL :
+			    host_file(i, t->v[i]));
+			undo = i;
+			edge_edits++;
+		}
+		build_result_free(&r);
+	}
+	print_message("%zu edits at chunk edges, %zu hosts added at the end\n",
+	    edge_edits, added);
+	assert_true(edge_edits > 0 && added > 0 && same > 0);
+	pipeline_free(p);
+	tree_free(t);
+	free(t);
+}
+
 /* The bytes of a flat blob and of one of pieces read alike. */
 static void
 test_pieces_api(void **state)
@@ -457,6 +617,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pieces_api),
 		cmocka_unit_test(test_random_edits_equal_fresh),
+		cmocka_unit_test(test_chunk_edges_equal_fresh),
 		cmocka_unit_test(test_gathered_body_decodes_as_flat),
 		cmocka_unit_test(test_running_bytes_same_as_pieces),
 		cmocka_unit_test(test_plan_of_pieces_as_of_flat),

@@ -216,6 +216,150 @@ test_runs_random(void **state)
 	 * routes are taken in runs: four of the six loops. */
 	assert_true(in_runs * 10 >= in_order * 5);
 	assert_true(runs * 20 <= in_runs);
+	/* ingress_http's hosts too (translate_routes): what is left out of
+	 * runs is then only the changed files' objects and their
+	 * neighbours. Each host looked up alone leaves an eighth out. */
+	assert_true(in_runs * 100 >= in_order * 97);
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
+/* --- test_tls_hosts_counted_random ----------------------------------------- */
+
+/* A host of file i: HTTP routes, or TLS passthrough to a tcpproxy. */
+static char *
+tls_tree_file(size_t i, bool tls, unsigned v)
+{
+	char *fqdn = xasprintf("host-%04zu.example.com", i), *out;
+	char *value = xasprintf("v%u", v);
+
+	if (!tls) {
+		out = fixture_routes_file(fqdn, 1 + i % 2, "x-v", value,
+		    "10.1.0.1");
+	} else {
+		out = xasprintf(
+		    "apiVersion: projectcontour.io/v1\n"
+		    "kind: HTTPProxy\n"
+		    "metadata: {name: app}\n"
+		    "spec:\n"
+		    "  virtualhost: {fqdn: %s, tls: {passthrough: true}}\n"
+		    "  tcpproxy: {services: [{name: t%u, port: 443}]}\n"
+		    "---\n"
+		    "apiVersion: v1\n"
+		    "kind: Service\n"
+		    "metadata: {name: t%u}\n"
+		    "spec: {ports: [{name: https, port: 443}]}\n", fqdn, v % 3,
+		    v % 3);
+	}
+	free(fqdn);
+	free(value);
+	return out;
+}
+
+#define TLS_NFILES 120
+#define TLS_CAN 4 /* files that may have TLS: the count often drops to 0 */
+
+/* The assembled DAG's count of TLS hosts (patched from the last build's
+ * by the changed parts, parts.c tls_hosts_assemble), against the hosts
+ * of a fresh DAG of the same files, over random changes that give and
+ * take TLS; the snapshot, where translate_https skips its walks when the
+ * count is 0, equals a fresh translation. */
+static void
+test_tls_hosts_counted_random(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	bool tls[TLS_NFILES], gone[TLS_NFILES];
+	unsigned v[TLS_NFILES];
+	uint64_t rnd = UINT64_C(0x2545f4914f6cdd1d);
+	int steps = fixture_sample_steps(80), known = 0, zero = 0, some = 0;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	memset(&sf, 0, sizeof sf);
+	diag_list_init(&sf.diags);
+	sf.revision = xstrdup("tls");
+	for (size_t i = 0; i < TLS_NFILES; i++) {
+		tls[i] = gone[i] = false;
+		v[i] = 0;
+		fixture_ns_file_put(&sf, i, tls_tree_file(i, false, 0));
+	}
+	for (int step = 0; step <= steps; step++) {
+		struct build_result r;
+		struct snapshot *fresh;
+		struct dag *whole;
+		char what[64];
+		size_t i = 0, count = 0;
+		int nchanges = step == 0 ? 0 : 1 + (int)((rnd >> 3) % 3);
+
+		/* Now and then every TLS host goes at once: the count
+		 * comes back to 0 from a build that had some. */
+		if (step % 8 == 7) {
+			for (size_t k = 0; k < TLS_CAN; k++) {
+				i = k * (TLS_NFILES / TLS_CAN);
+				if (!tls[i])
+					continue;
+				tls[i] = false;
+				fixture_ns_file_put(&sf, i, gone[i] ? NULL :
+				    tls_tree_file(i, false, v[i]));
+			}
+			nchanges = 0;
+		}
+		for (int c = 0; c < nchanges; c++) {
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			switch ((rnd >> 40) % 4) {
+			case 0: /* a TLS-capable file gains or loses TLS */
+			case 1:
+				i = (size_t)(rnd >> 8) % TLS_CAN *
+				    (TLS_NFILES / TLS_CAN);
+				tls[i] = !tls[i];
+				break;
+			case 2: /* any file changes */
+				i = (size_t)(rnd >> 8) % TLS_NFILES;
+				v[i]++;
+				break;
+			default: /* gone, or back */
+				i = (size_t)(rnd >> 8) % TLS_NFILES;
+				gone[i] = !gone[i];
+				break;
+			}
+			fixture_ns_file_put(&sf, i, gone[i] ? NULL :
+			    tls_tree_file(i, tls[i], v[i]));
+		}
+		snprintf(what, sizeof what, "step %d (file %zu)", step, i);
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		whole = pipeline_whole_dag(p, &cfg);
+		for (size_t h = 0; h < whole->nvhosts; h++)
+			count += whole->vhosts[h].tls != NULL;
+		if (r.dag->tls_hosts_known) {
+			assert_int_equal(r.dag->tls_hosts, count);
+			known++;
+			if (count == 0 && step > 0)
+				zero++;
+			else
+				some++;
+		}
+		/* Translated from the fresh DAG, whose count is not known:
+		 * every walk of translate_https runs. */
+		assert_false(whole->tls_hosts_known);
+		fresh = translate_dag(whole, &to, r.revision);
+		fixture_assert_same_snapshot(r.snapshot, fresh, what);
+		snapshot_unref(fresh);
+		dag_free(whole);
+		build_result_free(&r);
+	}
+	print_message("TLS hosts counted in %d of %d builds: %d with none, "
+	    "%d with some\n", known, steps + 1, zero, some);
+	/* Every build assembles from parts; both sides of the skip ran
+	 * after the first build. */
+	assert_int_equal(known, steps + 1);
+	assert_true(zero > 0 && some > 0);
 	pipeline_free(p);
 	source_files_free(&sf);
 	config_free(&cfg);
@@ -473,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_lend_run_by_hand),
 		cmocka_unit_test(test_runs_random),
 		cmocka_unit_test(test_gateway_targets_random),
+		cmocka_unit_test(test_tls_hosts_counted_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
