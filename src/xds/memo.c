@@ -220,6 +220,14 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 	const struct xds_resource *r;
 	size_t pos, taken = 0;
 	bool vhost = k != MEMO_CLUSTER && k != MEMO_ENDPOINTS, flag = false;
+	/* A host at the address an entry recorded when a run took it (and
+	 * read it) in the last translation is that host, unread: that
+	 * translation's DAG is alive (the cache holds it) and nothing of a
+	 * DAG is written once made, so no other host can be at that address
+	 * now. An assembled DAG's hosts are in chunks shared with the last
+	 * one (parts_assemble.c): an unchanged run is at the same addresses.
+	 * Not for a Gateway's view, whose arrays do not live as long. */
+	bool by_addr = vhost && !by_ptr && t->owner == NULL;
 
 	bool emit = type != XDS_TYPE_COUNT;
 
@@ -284,12 +292,17 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 			const void *obj = by_ptr ? *(const void *const *)p :
 			    (const void *)p;
 
-			if (vhost && (((const struct dag_vhost *)obj)->nroutes == 0 ||
-			    (k == MEMO_USES &&
-			    ((const struct dag_vhost *)obj)->tls != NULL)))
-				break;
-			if (e->id != memo_id(k, obj) || e->blob == NULL)
-				break;
+			if (by_addr && e->src == p) {
+				if (e->blob == NULL)
+					break;
+			} else {
+				if (vhost && (((const struct dag_vhost *)obj)->nroutes == 0 ||
+				    (k == MEMO_USES &&
+				    ((const struct dag_vhost *)obj)->tls != NULL)))
+					break;
+				if (e->id != memo_id(k, obj) || e->blob == NULL)
+					break;
+			}
 			if (emit && (e->at != at + m || at + m >= ps->n))
 				break;
 			/* A set sorted at finish may have moved items from
@@ -321,6 +334,8 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 			*e = q->v[pos + j];
 			if (emit)
 				e->at = (uint32_t)(put + j);
+			e->src = by_addr ? (const char *)first +
+			    (taken + j) * stride : NULL;
 			flag |= e->flag;
 		}
 		nq->n += m;

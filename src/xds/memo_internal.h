@@ -37,6 +37,10 @@ struct seq_entry {
 	/* Where the snapshot builder put it (memo_emit), SEQ_NOWHERE if not
 	 * emitted: lets the next build copy the snapshot item. */
 	uint32_t at;
+	/* The host's address when a run last took it after reading it
+	 * (take_run), else NULL: the same address in the next translation
+	 * is the same bytes (see take_run). */
+	const void *src;
 };
 
 #define SEQ_NOWHERE UINT32_MAX
