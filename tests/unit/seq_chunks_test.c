@@ -158,8 +158,14 @@ test_seq_chunks_random(void **state)
 				else
 					v[i]++;
 				break;
-			default: /* gone, or back */
-				gone[i] = !gone[i];
+			default:
+				/* Gone, or back: a part that comes or goes
+				 * has no chunk of the DAG's arrays shared
+				 * (measured here), so as above. */
+				if (step > steps / 2)
+					gone[i] = !gone[i];
+				else
+					w[i]++;
 				break;
 			}
 			fixture_ns_file_put(&sf, i, gone[i] ? NULL :
@@ -183,7 +189,9 @@ test_seq_chunks_random(void **state)
 		ts = pipeline_translate_stats(p);
 		assert_true(ts.in_chunks <= ts.in_runs);
 		assert_true(ts.chunks <= ts.runs);
-		if (step > 0 && step <= steps / 2) {
+		/* From the second change on: the first one finds the cold
+		 * build's loose chunks only. */
+		if (step > 1 && step <= steps / 2) {
 			in_runs += ts.in_runs;
 			in_chunks += ts.in_chunks;
 			chunks += ts.chunks;
@@ -191,13 +199,13 @@ test_seq_chunks_random(void **state)
 	}
 	print_message("%zu changes at edges; %zu taken in runs, %zu of them "
 	    "in %zu whole chunks\n", edges, in_runs, in_chunks, chunks);
-	/* In the first half the hosts are assembled in shared chunks: a
-	 * good part of a change's runs are whole sequence chunks at the
-	 * same DAG addresses (the rest: the DAG chunks up to three changes
-	 * at edges wrote, and the sequence chunks the last build made
-	 * there, at the addresses of that DAG's new chunks). */
+	/* In the first half the hosts are assembled in shared chunks: most
+	 * of a change's runs are whole sequence chunks at the same DAG
+	 * addresses (the rest: the DAG chunks up to three changes at edges
+	 * wrote, and the sequence chunks the last build made there, at the
+	 * addresses of that DAG's new chunks). */
 	assert_true(edges > 0);
-	assert_true(in_chunks * 4 >= in_runs);
+	assert_true(in_chunks * 2 >= in_runs);
 	assert_true(chunks * 16 <= in_chunks);
 	snapshot_unref(last_fresh);
 	build_result_free(&last);
