@@ -608,6 +608,9 @@ struct dag_ext_auth {
 struct dag_chunk {
 	atomic_uint refs; /* owners beyond the first */
 	size_t n;
+	/* Of a hosts' chunk: some host has tls (the HTTPS loops pass a
+	 * chunk without one unread, dag_cursor_next_tls). */
+	bool tls;
 	unsigned char data[]; /* n elements */
 };
 struct dag_chunks {
@@ -720,6 +723,11 @@ dag_cursor_at(struct dag_cursor *c, size_t i, size_t *span)
 		*span = c->hi - i;
 	return p;
 }
+
+/* For a cursor over the hosts: the first index from i (at most the
+ * count) that may be a host with tls, every host of a chunk with none
+ * passed unread; i itself for a flat array. */
+size_t dag_cursor_next_tls(struct dag_cursor *c, size_t i);
 
 /* The first element of array which (sorted) that cmp(key, element)
  * does not put after key: sorted_search over either form. */

@@ -308,14 +308,41 @@ dag_array_search(const struct dag *dag, int which, const void *key,
 }
 
 static struct dag_chunk *
-arr_chunk_new(const void *src, size_t n, size_t elem)
+arr_chunk_new(const void *src, size_t n, size_t elem, bool vhosts)
 {
 	struct dag_chunk *c = xmalloc(sizeof *c + n * elem);
 
 	atomic_init(&c->refs, 0);
 	c->n = n;
+	c->tls = false;
 	memcpy(c->data, src, n * elem);
+	for (size_t i = 0; vhosts && i < n && !c->tls; i++)
+		c->tls = ((const struct dag_vhost *)(const void *)c->data)[i].tls !=
+		    NULL;
 	return c;
+}
+
+size_t
+dag_cursor_next_tls(struct dag_cursor *c, size_t i)
+{
+	const struct dag_chunks *ch = c->ch;
+	size_t k;
+
+	if (ch == NULL || i >= c->total ||
+	    (c->base != NULL && i >= c->lo && i < c->hi && ch->c[c->chunk]->tls))
+		return i;
+	k = c->base != NULL && i >= c->lo && i < c->hi ? c->chunk :
+	    c->base != NULL && i == c->hi && c->chunk + 1 < ch->n ?
+	    c->chunk + 1 : chunk_of(ch, i);
+	while (k < ch->n && !ch->c[k]->tls)
+		k++;
+	if (k == ch->n)
+		return c->total;
+	c->chunk = k;
+	c->lo = ch->start[k];
+	c->hi = ch->start[k + 1];
+	c->base = ch->c[k]->data;
+	return i > c->lo ? i : c->lo;
 }
 
 static void
@@ -348,6 +375,7 @@ struct cbuild {
 	int (*cmp)(const void *, const void *);
 	const size_t *changed;
 	bool sorted, known;
+	bool vhosts; /* the hosts' array (struct dag_chunk tls) */
 	size_t last;
 	struct dag_chunk **c;
 	size_t *start, n, cap, total;
@@ -377,7 +405,8 @@ cb_push_flat(struct cbuild *b, const unsigned char *s, size_t n)
 	for (size_t j = 0; j < k; j++) {
 		size_t from = n * j / k, to = n * (j + 1) / k;
 
-		cb_push(b, arr_chunk_new(s + from * b->elem, to - from, b->elem));
+		cb_push(b, arr_chunk_new(s + from * b->elem, to - from, b->elem,
+		    b->vhosts));
 	}
 }
 
@@ -387,7 +416,7 @@ cb_flush(struct cbuild *b)
 	if (b->tmpn > ARR_CHUNK_MAX)
 		cb_push_flat(b, b->tmp, b->tmpn);
 	else if (b->tmpn > 0)
-		cb_push(b, arr_chunk_new(b->tmp, b->tmpn, b->elem));
+		cb_push(b, arr_chunk_new(b->tmp, b->tmpn, b->elem, b->vhosts));
 	b->tmpn = 0;
 }
 
@@ -587,7 +616,7 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 		    arr_chunks(prev, k) : NULL;
 		struct cbuild b = { .elem = asm_arrays[k].elem,
 			.cmp = asm_arrays[k].cmp, .changed = KNOWN(bit),
-			.sorted = true };
+			.sorted = true, .vhosts = k == ASM_ARRAY_VHOSTS };
 
 		if (same && (known & bit) != 0 && pc->c != NULL)
 			patch_chunks(&b, k, parts, nparts, changed, pc, prev_at,

@@ -541,7 +541,9 @@ translate_https(struct translation *t)
 	struct dag_cursor cur;
 
 	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+	/* Only hosts with tls: chunks with none are passed unread. */
+	for (size_t i = dag_cursor_next_tls(&cur, 0); i < t->dag->nvhosts;
+	    i = dag_cursor_next_tls(&cur, i + 1)) {
 		const struct dag_vhost *vh = dag_cursor_at(&cur, i, NULL);
 
 		if (!translate_https_host(vh))

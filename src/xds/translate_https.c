@@ -191,7 +191,9 @@ translate_fallback_routes(struct translation *t)
 	rc->name = TRANSLATE_FALLBACK_ROUTES;
 	rc->virtual_hosts = pb_array(a, t->dag->nvhosts + 1);
 	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+	/* Only hosts with tls: chunks with none are passed unread. */
+	for (size_t i = dag_cursor_next_tls(&cur, 0); i < t->dag->nvhosts;
+	    i = dag_cursor_next_tls(&cur, i + 1)) {
 		const struct dag_vhost *vh = dag_cursor_at(&cur, i, NULL);
 
 		if (http_tls_host(vh) && vh->tls->fallback != NULL)
@@ -519,7 +521,9 @@ translate_https_listener(struct translation *t)
 	/* The hosts of ingress_fallbackcert (translate_fallback_routes):
 	 * the first one's certificate serves clients without a known SNI. */
 	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
-	for (size_t i = 0; i < t->dag->nvhosts && fallback == NULL; i++) {
+	for (size_t i = dag_cursor_next_tls(&cur, 0);
+	    i < t->dag->nvhosts && fallback == NULL;
+	    i = dag_cursor_next_tls(&cur, i + 1)) {
 		const struct dag_vhost *vh = dag_cursor_at(&cur, i, NULL);
 
 		if (http_tls_host(vh) && vh->tls->fallback != NULL)
@@ -528,7 +532,8 @@ translate_https_listener(struct translation *t)
 
 	l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
 	l->filter_chains = pb_array(a, t->dag->nvhosts + 1);
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+	for (size_t i = dag_cursor_next_tls(&cur, 0); i < t->dag->nvhosts;
+	    i = dag_cursor_next_tls(&cur, i + 1)) {
 		const struct dag_vhost *vh = dag_cursor_at(&cur, i, NULL);
 		FilterChain *fc;
 

@@ -28,6 +28,15 @@
 #define KEEP 6 /* older assembled DAGs alive at once */
 
 static char names[KEYS][16];
+/* The tls of the hosts whose key says so (tls_key): few, so that most
+ * chunks have none. */
+static struct dag_tls a_tls;
+
+static bool
+tls_key(size_t key)
+{
+	return key % 1000 < 3;
+}
 static uint64_t rng = 0x2545f4914f6cdd1du;
 
 static uint64_t
@@ -72,6 +81,7 @@ part_new(size_t lo, size_t gen)
 
 		p->vhosts[i].fqdn = names[keys[i]];
 		p->vhosts[i].nroutes = gen;
+		p->vhosts[i].tls = tls_key(keys[i]) ? &a_tls : NULL;
 		c->name = names[keys[i]];
 		c->port = (uint32_t)gen;
 		p->clusters[i] = c;
@@ -245,6 +255,33 @@ check(const struct dag *d, const struct model *m)
 			assert_true(span >= 1 && i + span <= m->n[k]);
 			assert_int_equal(e.key, m->v[k][i].key);
 			assert_int_equal(e.gen, m->v[k][i].gen);
+		}
+		/* The hosts with tls through dag_cursor_next_tls: every one
+		 * visited, and only chunks without one passed. */
+		if (k == DAG_ARRAY_VHOSTS) {
+			size_t at = 0;
+
+			for (size_t c = 0; c < ch->n; c++) {
+				bool any = false;
+
+				for (size_t i = ch->start[c]; i < ch->start[c + 1]; i++)
+					any |= tls_key(m->v[k][i].key);
+				assert_int_equal(ch->c[c]->tls, any);
+			}
+			dag_cursor_init(&cur, d, k);
+			for (size_t i = dag_cursor_next_tls(&cur, 0); i < m->n[k];
+			    i = dag_cursor_next_tls(&cur, i + 1)) {
+				const struct dag_vhost *vh = dag_cursor_at(&cur, i,
+				    NULL);
+
+				assert_true(i >= at);
+				for (; at < i; at++)
+					assert_false(tls_key(m->v[k][at].key));
+				assert_int_equal(key_of(vh->fqdn), m->v[k][i].key);
+				at = i + 1;
+			}
+			for (; at < m->n[k]; at++)
+				assert_false(tls_key(m->v[k][at].key));
 		}
 		/* A cursor read backwards finds its chunks too. */
 		dag_cursor_init(&cur, d, k);
