@@ -232,8 +232,17 @@ seq_push(struct seq *q, const struct seq_entry *e)
 {
 	struct seq_chunk *ch = q->nc > 0 ? q->c[q->nc - 1] : NULL;
 
+	/* A loose chunk starts small and doubles up to SEQ_CHUNK_CAP: a
+	 * Gateway's sequences of a few entries stay small. */
+	if (ch != NULL && !ch->whole && ch->n == ch->cap &&
+	    ch->cap < SEQ_CHUNK_CAP) {
+		ch->cap = ch->cap * 2 < SEQ_CHUNK_CAP ? ch->cap * 2 :
+		    SEQ_CHUNK_CAP;
+		ch = xrealloc(ch, sizeof *ch + ch->cap * sizeof ch->v[0]);
+		q->c[q->nc - 1] = ch;
+	}
 	if (ch == NULL || ch->whole || ch->n == ch->cap) {
-		ch = seq_chunk_new(q, SEQ_CHUNK_CAP);
+		ch = seq_chunk_new(q, 8);
 		ch->whole = false;
 	}
 	ch->v[ch->n++] = *e;
