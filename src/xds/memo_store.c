@@ -232,8 +232,9 @@ seq_push(struct seq *q, const struct seq_entry *e)
 {
 	struct seq_chunk *ch = q->nc > 0 ? q->c[q->nc - 1] : NULL;
 
-	/* A loose chunk starts small and doubles up to SEQ_CHUNK_CAP: a
-	 * Gateway's sequences of a few entries stay small. */
+	/* A sequence's first loose chunk starts small and doubles up to
+	 * SEQ_CHUNK_CAP: a Gateway's sequences of a few entries stay
+	 * small, and a long one is not grown chunk by chunk. */
 	if (ch != NULL && !ch->whole && ch->n == ch->cap &&
 	    ch->cap < SEQ_CHUNK_CAP) {
 		ch->cap = ch->cap * 2 < SEQ_CHUNK_CAP ? ch->cap * 2 :
@@ -242,7 +243,7 @@ seq_push(struct seq *q, const struct seq_entry *e)
 		q->c[q->nc - 1] = ch;
 	}
 	if (ch == NULL || ch->whole || ch->n == ch->cap) {
-		ch = seq_chunk_new(q, 8);
+		ch = seq_chunk_new(q, q->n < SEQ_CHUNK_CAP ? 8 : SEQ_CHUNK_CAP);
 		ch->whole = false;
 	}
 	ch->v[ch->n++] = *e;
