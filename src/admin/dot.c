@@ -139,7 +139,7 @@ dag_to_dot(const struct dag *dag)
 	    "  node [fontname=\"Helvetica\", fontsize=10];\n"
 	    "  edge [fontname=\"Helvetica\", fontsize=9];\n");
 	for (size_t v = 0; v < dag->nvhosts; v++) {
-		const struct dag_vhost *vh = &dag->vhosts[v];
+		const struct dag_vhost *vh = dag_vhost_at(dag, v);
 
 		strbuf_puts(&out, "  ");
 		dot_id(&out, "vhost:", vh->fqdn);
@@ -154,7 +154,7 @@ dag_to_dot(const struct dag *dag)
 			dot_route(&out, vh, r);
 	}
 	for (size_t c = 0; c < dag->nclusters; c++) {
-		const struct dag_cluster *cl = dag->clusters[c];
+		const struct dag_cluster *cl = dag_cluster_at(dag, c);
 
 		strbuf_puts(&out, "  ");
 		dot_id(&out, "cluster:", cl->name);
@@ -170,7 +170,7 @@ dag_to_dot(const struct dag *dag)
 		}
 	}
 	for (size_t e = 0; e < dag->nendpoints; e++)
-		dot_endpoints(&out, dag->endpoints[e]);
+		dot_endpoints(&out, dag_endpoints_at(dag, e));
 	strbuf_puts(&out, "}\n");
 	return strbuf_detach(&out, NULL);
 }

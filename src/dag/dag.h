@@ -602,6 +602,23 @@ struct dag_ext_auth {
 	bool allow_partial_message, pack_as_bytes;
 };
 
+/* A block of an assembled DAG's array (struct dag vhost_chunks etc.,
+ * parts_assemble.c): shared by reference between consecutive assembled
+ * DAGs and never written once made. */
+struct dag_chunk {
+	atomic_uint refs; /* owners beyond the first */
+	size_t n;
+	/* Of a hosts' chunk: some host has tls (the HTTPS loops pass a
+	 * chunk without one unread, dag_cursor_next_tls). */
+	bool tls;
+	unsigned char data[]; /* n elements */
+};
+struct dag_chunks {
+	struct dag_chunk **c;
+	size_t *start; /* index of chunk i's first element; n + 1 entries */
+	size_t n;
+};
+
 struct dag {
 	struct arena arena;
 	struct dag_vhost *vhosts; /* sorted by fqdn */
@@ -673,7 +690,56 @@ struct dag {
 	struct dag_status_chunk **status_chunks;
 	size_t *status_chunk_start;
 	size_t nstatus_chunks;
+	/* Appended: an assembled DAG's hosts, clusters and endpoints
+	 * (parts_assemble.c) are in chunks shared with the last assembled
+	 * DAG as its statuses are; vhosts, clusters and endpoints are NULL
+	 * then (nvhosts etc. still count them), so that a reader of the flat
+	 * arrays fails at once. A group's DAG and a fresh build's keep the
+	 * flat arrays (the Gateway builders write and read those). Readers
+	 * of a DAG that may be assembled go through dag_vhost_at and the
+	 * others, a struct dag_cursor, or dag_array_search. */
+	struct dag_chunks vhost_chunks, cluster_chunks, endpoint_chunks;
 };
+
+/* Element i (< the count) of an assembled or flat array: O(1) for a
+ * flat one, a binary search over the chunks for an assembled one. */
+const struct dag_vhost *dag_vhost_at(const struct dag *dag, size_t i);
+struct dag_cluster *dag_cluster_at(const struct dag *dag, size_t i);
+struct dag_endpoints *dag_endpoints_at(const struct dag *dag, size_t i);
+
+/* A walk over one of dag's arrays (DAG_ARRAY_*) in either form: the
+ * chunk of the last element read is kept, so reading in order costs
+ * O(1) an element. span (when not NULL) gets how many elements lie
+ * together from i (up to the end of its chunk): a run read as one
+ * block must not pass it. */
+enum { DAG_ARRAY_VHOSTS, DAG_ARRAY_CLUSTERS, DAG_ARRAY_ENDPOINTS };
+struct dag_cursor {
+	const struct dag_chunks *ch; /* NULL: flat */
+	const unsigned char *base; /* element lo */
+	size_t lo, hi, chunk, elem, total;
+};
+void dag_cursor_init(struct dag_cursor *c, const struct dag *dag, int which);
+const void *dag_cursor_slow(struct dag_cursor *c, size_t i);
+static inline const void *
+dag_cursor_at(struct dag_cursor *c, size_t i, size_t *span)
+{
+	const void *p = i >= c->lo && i < c->hi ?
+	    c->base + (i - c->lo) * c->elem : dag_cursor_slow(c, i);
+
+	if (span != NULL)
+		*span = c->hi - i;
+	return p;
+}
+
+/* For a cursor over the hosts: the first index from i (at most the
+ * count) that may be a host with tls, every host of a chunk with none
+ * passed unread; i itself for a flat array. */
+size_t dag_cursor_next_tls(struct dag_cursor *c, size_t i);
+
+/* The first element of array which (sorted) that cmp(key, element)
+ * does not put after key: sorted_search over either form. */
+size_t dag_array_search(const struct dag *dag, int which, const void *key,
+    int (*cmp)(const void *key, const void *elem));
 
 /* Status i (< dag->nstatuses) of dag, in order: O(1) for a built DAG,
  * a binary search over the chunks for an assembled one. */

@@ -159,6 +159,411 @@ patch_runs(int k, struct dag **parts, size_t nparts,
 	}
 }
 
+/* --- the hosts', clusters' and endpoints' chunks ------------------------ */
+
+/* Chunk sizes in elements, as the statuses' (parts_internal.h): a patch
+ * copies what it changes into a chunk of its own, carries a copy smaller
+ * than ARR_CHUNK_MIN into its next neighbour's and splits one larger
+ * than ARR_CHUNK_MAX into chunks of ARR_CHUNK_FILL. */
+#define ARR_CHUNK_MAX 512
+#define ARR_CHUNK_FILL 384
+#define ARR_CHUNK_MIN 128
+
+static const size_t arr_elem[3] = { sizeof(struct dag_vhost),
+	sizeof(struct dag_cluster *), sizeof(struct dag_endpoints *) };
+
+static const struct dag_chunks *
+arr_chunks(const struct dag *d, int which)
+{
+	return which == DAG_ARRAY_VHOSTS ? &d->vhost_chunks :
+	    which == DAG_ARRAY_CLUSTERS ? &d->cluster_chunks : &d->endpoint_chunks;
+}
+
+static const unsigned char *
+arr_flat(const struct dag *d, int which, size_t *n)
+{
+	switch (which) {
+	case DAG_ARRAY_VHOSTS:
+		*n = d->nvhosts;
+		return (const unsigned char *)d->vhosts;
+	case DAG_ARRAY_CLUSTERS:
+		*n = d->nclusters;
+		return (const unsigned char *)d->clusters;
+	default:
+		*n = d->nendpoints;
+		return (const unsigned char *)d->endpoints;
+	}
+}
+
+/* The chunk holding element i (< the total). */
+static size_t
+chunk_of(const struct dag_chunks *ch, size_t i)
+{
+	size_t lo = 0, hi = ch->n;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ch->start[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void
+dag_cursor_init(struct dag_cursor *c, const struct dag *dag, int which)
+{
+	size_t n;
+	const unsigned char *flat = arr_flat(dag, which, &n);
+
+	*c = (struct dag_cursor){ .elem = arr_elem[which], .total = n };
+	if (flat != NULL || arr_chunks(dag, which)->c == NULL) {
+		c->base = flat;
+		c->hi = flat != NULL ? n : 0;
+		return;
+	}
+	c->ch = arr_chunks(dag, which);
+}
+
+const void *
+dag_cursor_slow(struct dag_cursor *c, size_t i)
+{
+	const struct dag_chunks *ch = c->ch;
+	size_t k;
+
+	if (ch == NULL || i >= c->total)
+		return NULL;
+	/* Reading in order: the next chunk, else a search. */
+	k = c->hi == i && c->base != NULL && c->chunk + 1 < ch->n ?
+	    c->chunk + 1 : chunk_of(ch, i);
+	c->chunk = k;
+	c->lo = ch->start[k];
+	c->hi = ch->start[k + 1];
+	c->base = ch->c[k]->data;
+	return c->base + (i - c->lo) * c->elem;
+}
+
+static const void *
+arr_at(const struct dag *dag, int which, size_t i)
+{
+	size_t n;
+	const unsigned char *flat = arr_flat(dag, which, &n);
+	const struct dag_chunks *ch;
+	size_t k;
+
+	if (flat != NULL)
+		return flat + i * arr_elem[which];
+	ch = arr_chunks(dag, which);
+	k = chunk_of(ch, i);
+	return ch->c[k]->data + (i - ch->start[k]) * arr_elem[which];
+}
+
+const struct dag_vhost *
+dag_vhost_at(const struct dag *dag, size_t i)
+{
+	return arr_at(dag, DAG_ARRAY_VHOSTS, i);
+}
+
+struct dag_cluster *
+dag_cluster_at(const struct dag *dag, size_t i)
+{
+	return *(struct dag_cluster *const *)arr_at(dag, DAG_ARRAY_CLUSTERS, i);
+}
+
+struct dag_endpoints *
+dag_endpoints_at(const struct dag *dag, size_t i)
+{
+	return *(struct dag_endpoints *const *)arr_at(dag, DAG_ARRAY_ENDPOINTS,
+	    i);
+}
+
+size_t
+dag_array_search(const struct dag *dag, int which, const void *key,
+    int (*cmp)(const void *key, const void *elem))
+{
+	size_t n, elem = arr_elem[which], lo = 0, hi;
+	const unsigned char *flat = arr_flat(dag, which, &n);
+	const struct dag_chunks *ch;
+	const struct dag_chunk *c;
+
+	if (flat != NULL)
+		return sorted_search(key, flat, n, elem, cmp);
+	ch = arr_chunks(dag, which);
+	hi = ch->n;
+	while (lo < hi) { /* the first chunk whose last element is >= key */
+		size_t mid = lo + (hi - lo) / 2;
+
+		c = ch->c[mid];
+		if (cmp(key, c->data + (c->n - 1) * elem) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ch->n)
+		return n;
+	c = ch->c[lo];
+	return ch->start[lo] + sorted_search(key, c->data, c->n, elem, cmp);
+}
+
+static struct dag_chunk *
+arr_chunk_new(const void *src, size_t n, size_t elem, bool vhosts)
+{
+	struct dag_chunk *c = xmalloc(sizeof *c + n * elem);
+
+	atomic_init(&c->refs, 0);
+	c->n = n;
+	c->tls = false;
+	memcpy(c->data, src, n * elem);
+	for (size_t i = 0; vhosts && i < n && !c->tls; i++)
+		c->tls = ((const struct dag_vhost *)(const void *)c->data)[i].tls !=
+		    NULL;
+	return c;
+}
+
+size_t
+dag_cursor_next_tls(struct dag_cursor *c, size_t i)
+{
+	const struct dag_chunks *ch = c->ch;
+	size_t k;
+
+	if (ch == NULL || i >= c->total ||
+	    (c->base != NULL && i >= c->lo && i < c->hi && ch->c[c->chunk]->tls))
+		return i;
+	k = c->base != NULL && i >= c->lo && i < c->hi ? c->chunk :
+	    c->base != NULL && i == c->hi && c->chunk + 1 < ch->n ?
+	    c->chunk + 1 : chunk_of(ch, i);
+	while (k < ch->n && !ch->c[k]->tls)
+		k++;
+	if (k == ch->n)
+		return c->total;
+	c->chunk = k;
+	c->lo = ch->start[k];
+	c->hi = ch->start[k + 1];
+	c->base = ch->c[k]->data;
+	return i > c->lo ? i : c->lo;
+}
+
+static void
+arr_chunk_unref(struct dag_chunk *c)
+{
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 0)
+		free(c);
+}
+
+void
+dag_array_chunks_release(struct dag *dag)
+{
+	struct dag_chunks *all[3] = { &dag->vhost_chunks, &dag->cluster_chunks,
+		&dag->endpoint_chunks };
+
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; i < all[k]->n; i++)
+			arr_chunk_unref(all[k]->c[i]);
+		free(all[k]->c);
+		free(all[k]->start);
+		*all[k] = (struct dag_chunks){ 0 };
+	}
+}
+
+/* One array being assembled in chunks: what is copied waits in tmp
+ * until it is a chunk; a whole chunk of the last assembly is shared.
+ * The order is checked where runs meet, as struct runs does. */
+struct cbuild {
+	size_t elem;
+	int (*cmp)(const void *, const void *);
+	const size_t *changed;
+	bool sorted, known;
+	bool vhosts; /* the hosts' array (struct dag_chunk tls) */
+	size_t last;
+	struct dag_chunk **c;
+	size_t *start, n, cap, total;
+	unsigned char *tmp;
+	size_t tmpn, tmpcap;
+	size_t shared;
+};
+
+static void
+cb_push(struct cbuild *b, struct dag_chunk *c)
+{
+	if (b->n + 1 >= b->cap) {
+		b->cap = b->cap < 16 ? 16 : b->cap * 2;
+		b->c = xreallocarray(b->c, b->cap, sizeof *b->c);
+		b->start = xreallocarray(b->start, b->cap, sizeof *b->start);
+	}
+	b->c[b->n] = c;
+	b->start[b->n++] = b->total;
+	b->total += c->n;
+}
+
+static void
+cb_push_flat(struct cbuild *b, const unsigned char *s, size_t n)
+{
+	size_t k = (n + ARR_CHUNK_FILL - 1) / ARR_CHUNK_FILL;
+
+	for (size_t j = 0; j < k; j++) {
+		size_t from = n * j / k, to = n * (j + 1) / k;
+
+		cb_push(b, arr_chunk_new(s + from * b->elem, to - from, b->elem,
+		    b->vhosts));
+	}
+}
+
+static void
+cb_flush(struct cbuild *b)
+{
+	if (b->tmpn > ARR_CHUNK_MAX)
+		cb_push_flat(b, b->tmp, b->tmpn);
+	else if (b->tmpn > 0)
+		cb_push(b, arr_chunk_new(b->tmp, b->tmpn, b->elem, b->vhosts));
+	b->tmpn = 0;
+}
+
+static void
+cb_copy(struct cbuild *b, const void *src, size_t n)
+{
+	if (b->tmpcap < b->tmpn + n) {
+		b->tmpcap = 2 * (b->tmpn + n);
+		b->tmp = xreallocarray(b->tmp, b->tmpcap, b->elem);
+	}
+	memcpy(b->tmp + b->tmpn * b->elem, src, n * b->elem);
+	b->tmpn += n;
+	if (b->tmpn >= 2 * ARR_CHUNK_MAX)
+		cb_flush(b);
+}
+
+/* The last element added (there is one). */
+static const void *
+cb_last(const struct cbuild *b)
+{
+	const struct dag_chunk *c;
+
+	if (b->tmpn > 0)
+		return b->tmp + (b->tmpn - 1) * b->elem;
+	c = b->c[b->n - 1];
+	return c->data + (c->n - 1) * b->elem;
+}
+
+/* The order check of parts_runs_add before a run of part i. */
+static void
+cb_check(struct cbuild *b, const void *first, size_t i)
+{
+	if (b->total + b->tmpn > 0 && b->sorted && !b->known &&
+	    (b->changed == NULL || b->changed[i + 1] != b->changed[b->last]) &&
+	    b->cmp(cb_last(b), first) > 0)
+		b->sorted = false;
+	b->known = false;
+}
+
+static void
+cb_add(struct cbuild *b, const void *src, size_t n, size_t i)
+{
+	if (n == 0)
+		return;
+	cb_check(b, src, i);
+	cb_copy(b, src, n);
+	b->last = i;
+}
+
+/* Elements [s, e) of the last assembly's chunks, of parts first..last:
+ * its whole chunks shared. */
+static void
+cb_block(struct cbuild *b, const struct dag_chunks *prev, size_t s, size_t e,
+    size_t first, size_t last)
+{
+	size_t k;
+
+	if (s >= e)
+		return;
+	k = chunk_of(prev, s);
+	cb_check(b, prev->c[k]->data + (s - prev->start[k]) * b->elem, first);
+	for (; k < prev->n && prev->start[k] < e; k++) {
+		struct dag_chunk *c = prev->c[k];
+		size_t lo = prev->start[k], hi = prev->start[k + 1];
+		size_t from = s > lo ? s : lo, to = e < hi ? e : hi;
+
+		if (from == lo && to == hi && b->tmpn == 0) {
+			atomic_fetch_add_explicit(&c->refs, 1,
+			    memory_order_relaxed);
+			cb_push(b, c);
+			b->shared++;
+			continue;
+		}
+		if (from == lo && to == hi && b->tmpn >= ARR_CHUNK_MIN) {
+			cb_flush(b);
+			atomic_fetch_add_explicit(&c->refs, 1,
+			    memory_order_relaxed);
+			cb_push(b, c);
+			b->shared++;
+			continue;
+		}
+		cb_copy(b, c->data + (from - lo) * b->elem, to - from);
+		if (to == hi && b->tmpn >= ARR_CHUNK_MIN)
+			cb_flush(b);
+	}
+	b->last = last;
+}
+
+/* The chunks made into dag's array which; sorted when the runs were not
+ * in order. */
+static void
+cb_finish(struct cbuild *b, struct dag *dag, int which)
+{
+	struct dag_chunks *out = (struct dag_chunks *)arr_chunks(dag, which);
+
+	cb_flush(b);
+	if (!b->sorted && b->total > 1) {
+		unsigned char *all = xreallocarray(NULL, b->total, b->elem);
+		size_t n = 0, total = b->total;
+
+		for (size_t i = 0; i < b->n; i++) {
+			memcpy(all + n * b->elem, b->c[i]->data,
+			    b->c[i]->n * b->elem);
+			n += b->c[i]->n;
+			arr_chunk_unref(b->c[i]);
+		}
+		qsort(all, total, b->elem, b->cmp);
+		b->n = b->total = 0;
+		cb_push_flat(b, all, total);
+		free(all);
+	}
+	if (b->cap == 0) { /* no chunk: still the chunked form */
+		b->cap = 1;
+		b->c = xreallocarray(NULL, 1, sizeof *b->c);
+		b->start = xreallocarray(NULL, 1, sizeof *b->start);
+	}
+	b->start[b->n] = b->total;
+	out->c = b->c;
+	out->start = b->start;
+	out->n = b->n;
+	free(b->tmp);
+}
+
+/* patch_runs for an array in chunks: a run of parts at their last
+ * places is the last assembly's elements [prev_at[i], prev_at[j]), its
+ * whole chunks shared. */
+static void
+patch_chunks(struct cbuild *b, int k, struct dag **parts, size_t nparts,
+    const size_t *changed, const struct dag_chunks *prev,
+    const struct part_at *prev_at, size_t *blocks)
+{
+	for (size_t i = 0; i < nparts;) {
+		size_t j = i;
+
+		if (changed[i + 1] != changed[i]) {
+			cb_add(b, asm_base(parts[i], k), *asm_count(parts[i], k), i);
+			i++;
+			continue;
+		}
+		while (j < nparts && changed[j + 1] == changed[j])
+			j++;
+		cb_block(b, prev, prev_at[i].n[k], prev_at[j].n[k], i, j - 1);
+		(*blocks)++;
+		i = j;
+	}
+}
+
 /* The union of parts (borrowed: the dag cache holds them, parts.c).
  * changed (NULL: none known) and *in_order as for runs, ASM_* bits.
  * prev (or NULL) is the last assembly, of prev_nparts parts whose
@@ -192,25 +597,40 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 			at[i + 1].n[k] = at[i].n[k] + *asm_count(parts[i], k);
 		at[i + 1].gateways = at[i].gateways + parts[i]->ngateways;
 	}
-	/* The statuses are in chunks of their own (parts_statuses.c). */
-	for (int k = 0; k < ASM_ARRAY_STATUSES; k++)
+	/* The statuses are in chunks of their own (parts_statuses.c), the
+	 * hosts, clusters and endpoints too (below). */
+	for (int k = ASM_ARRAY_SECRETS; k < ASM_ARRAY_STATUSES; k++)
 		bytes += at[nparts].n[k] * asm_arrays[k].elem;
 	arena_init_sized(a, bytes);
 	/* Every element below the count is copied from a part or from the
 	 * last assembly: nothing to zero first. */
-	dag->vhosts = arena_alloc_nozero(a, sizeof(struct dag_vhost) *
-	    (at[nparts].n[ASM_ARRAY_VHOSTS] + 1));
-	dag->clusters = arena_alloc_nozero(a, sizeof(struct dag_cluster *) *
-	    (at[nparts].n[ASM_ARRAY_CLUSTERS] + 1));
-	dag->endpoints = arena_alloc_nozero(a, sizeof(struct dag_endpoints *) *
-	    (at[nparts].n[ASM_ARRAY_ENDPOINTS] + 1));
 	dag->secrets = arena_alloc_nozero(a, sizeof(struct dag_secret *) *
 	    (at[nparts].n[ASM_ARRAY_SECRETS] + 1));
 	dag->tls_files = arena_alloc_nozero(a, sizeof(const char *) *
 	    (at[nparts].n[ASM_ARRAY_TLS_FILES] + 1));
 	*in_order = 0;
 #define KNOWN(bit) ((known & (bit)) ? changed : NULL)
-	for (int k = 0; k < ASM_ARRAY_STATUSES; k++) {
+	for (int k = ASM_ARRAY_VHOSTS; k <= ASM_ARRAY_ENDPOINTS; k++) {
+		unsigned bit = asm_arrays[k].bit;
+		const struct dag_chunks *pc = prev != NULL ?
+		    arr_chunks(prev, k) : NULL;
+		struct cbuild b = { .elem = asm_arrays[k].elem,
+			.cmp = asm_arrays[k].cmp, .changed = KNOWN(bit),
+			.sorted = true, .vhosts = k == ASM_ARRAY_VHOSTS };
+
+		if (same && (known & bit) != 0 && pc->c != NULL)
+			patch_chunks(&b, k, parts, nparts, changed, pc, prev_at,
+			    blocks);
+		else
+			for (size_t i = 0; i < nparts; i++)
+				cb_add(&b, asm_base(parts[i], k),
+				    *asm_count(parts[i], k), i);
+		if (b.sorted)
+			*in_order |= bit;
+		cb_finish(&b, dag, k);
+		*asm_count(dag, k) = b.total;
+	}
+	for (int k = ASM_ARRAY_SECRETS; k < ASM_ARRAY_STATUSES; k++) {
 		unsigned bit = asm_arrays[k].bit;
 
 		parts_runs_init(&r[k], asm_base(dag, k), asm_arrays[k].elem,

@@ -167,6 +167,10 @@ bool dag_status_chunks_patch(struct dag *dag, const struct dag *prev,
 /* Drops dag's references on its chunks (dag_free). */
 void dag_status_chunks_release(struct dag *dag);
 
+/* Drops dag's references on its hosts', clusters' and endpoints' chunks
+ * (parts_assemble.c; dag_status_chunks_release calls it). */
+void dag_array_chunks_release(struct dag *dag);
+
 void parts_units_clear(struct dag_cache *c);
 
 void parts_units_group(struct dag_cache *c, const struct dag_unit *units,

@@ -258,6 +258,7 @@ dag_status_chunks_release(struct dag *dag)
 	dag->status_chunks = NULL;
 	dag->status_chunk_start = NULL;
 	dag->nstatus_chunks = 0;
+	dag_array_chunks_release(dag);
 }
 
 void

@@ -206,6 +206,45 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
  * the items and entries it checked are still in the cache then. */
 #define RUN_CHUNK 128
 
+/* The chunk at q's cursor pos handed to nq whole, when it starts there
+ * and a run of the last translation made it from the same block of the
+ * same DAG at the object at p (see struct seq_chunk): its objects are
+ * those, unread, and its items the last snapshot's from where its first
+ * is, taken as one run. Returns how many entries it moved (0: not). */
+static size_t
+take_chunk(struct translation *t, struct seq *q, struct seq *nq, size_t pos,
+    const void *p, size_t stride, size_t lim, enum xds_type type,
+    bool named_only, bool *flag)
+{
+	struct translate_cache *c = t->cache;
+	struct seq_chunk *ch;
+	size_t ci, at = 0, put = 0;
+
+	seq_at(q, pos, &ch);
+	ci = q->hint;
+	if (ch->src != p || ch->stride != stride || !ch->whole ||
+	    q->start[ci] != pos || ch->n > lim || ch->n == 0)
+		return 0;
+	if (type != XDS_TYPE_COUNT) {
+		const struct xds_resource_set *ps = &c->last->types[type];
+
+		/* A set sorted at finish may have moved items from where
+		 * they were put: the slow path compares them. */
+		at = seq_entry_at(ch, &ch->v[0]);
+			if (!ps->as_put || at == SIZE_MAX || at + ch->n > ps->n ||
+		    snapshot_builder_count(t->out, type) + ch->n >= SEQ_NOWHERE)
+			return 0;
+		put = snapshot_builder_lend_run(t->out, type, c->last, at,
+		    ch->n, named_only, c->keep);
+		if (put == SIZE_MAX)
+			return 0;
+		ch->delta += (int64_t)put - (int64_t)at;
+	}
+	*flag |= ch->flag;
+	seq_chunk_move(nq, q, ci);
+	return ch->n;
+}
+
 /* memo_emit_run, and memo_take_run when type is XDS_TYPE_COUNT (no
  * snapshot item: the entries are moved as they are). */
 static size_t
@@ -220,7 +259,9 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 	const struct xds_resource *r;
 	size_t pos, taken = 0;
 	bool vhost = k != MEMO_CLUSTER && k != MEMO_ENDPOINTS, flag = false;
-
+	/* Only the default snapshot's arrays are the held DAG's: a
+	 * Gateway's view does not live as long (struct seq_chunk). */
+	bool by_addr = t->owner == NULL;
 	bool emit = type != XDS_TYPE_COUNT;
 
 	/* Verify mode makes everything; a last snapshot with endpoints in
@@ -233,8 +274,23 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 	pos = t->seq_pos[k];
 	ps = emit ? &c->last->types[type] : NULL;
 	while (taken < n && pos < q->n) {
-		size_t lim = n - taken, at = q->v[pos].at, m, put = 0;
+		struct seq_chunk *ch, *nch;
+		const struct seq_entry *e0 = seq_at(q, pos, NULL);
+		size_t lim = n - taken, m, put = 0, at = SIZE_MAX;
+		const char *p0 = (const char *)first + taken * stride;
 
+		/* A whole chunk at the cursor: a pointer moved. */
+		if (by_addr && (m = take_chunk(t, q, nq, pos, p0, stride, lim,
+		    type, named_only, &flag)) > 0) {
+			pos += m;
+			taken += m;
+			c->seq_hits += m;
+			c->run_hits += m;
+			c->runs++;
+			c->chunk_hits += m;
+			c->chunks++;
+			continue;
+		}
 		if (lim > RUN_CHUNK)
 			lim = RUN_CHUNK;
 		if (lim > q->n - pos)
@@ -242,11 +298,11 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 		/* Objects the last translation left out (memo_wanted: no
 		 * blob, nowhere), the same ones at the cursor: left out
 		 * again without being read. */
-		if (!vhost && q->v[pos].blob == NULL) {
+		if (!vhost && e0->blob == NULL) {
 			for (m = 0; m < lim; m++) {
-				const struct seq_entry *e = &q->v[pos + m];
-				const char *p = (const char *)first +
-				    (taken + m) * stride;
+				const struct seq_entry *e = seq_at(q, pos + m,
+				    NULL);
+				const char *p = p0 + m * stride;
 
 				if (e->blob != NULL || e->at != SEQ_NOWHERE ||
 				    e->id != (by_ptr ? *(const void *const *)p :
@@ -255,21 +311,12 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 			}
 			if (m == 0)
 				break;
-			if (nq->n + m > nq->cap) {
-				nq->cap = (nq->n + m) * 2;
-				nq->v = xreallocarray(nq->v, nq->cap,
-				    sizeof *nq->v);
-			}
-			memcpy(nq->v + nq->n, q->v + pos, m * sizeof *nq->v);
-			nq->n += m;
+			for (size_t j = 0; j < m; j++)
+				seq_push(nq, seq_at(q, pos + j, NULL));
 			pos += m;
 			taken += m;
 			continue;
 		}
-		if (emit && at == SEQ_NOWHERE)
-			break;
-		if (emit && !ps->as_put)
-			xds_set_iter_init(&it, ps, at);
 		/* The same objects at the cursor, their items side by side
 		 * in the last snapshot: what memo_emit would find for each at
 		 * offset 0 of its window and copy from prev_item's first
@@ -279,8 +326,8 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 		 * are compared (a blob's bytes follow its header: not
 		 * read). */
 		for (m = 0; m < lim; m++) {
-			const struct seq_entry *e = &q->v[pos + m];
-			const char *p = (const char *)first + (taken + m) * stride;
+			const struct seq_entry *e = seq_at(q, pos + m, &ch);
+			const char *p = p0 + m * stride;
 			const void *obj = by_ptr ? *(const void *const *)p :
 			    (const void *)p;
 
@@ -290,8 +337,18 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 				break;
 			if (e->id != memo_id(k, obj) || e->blob == NULL)
 				break;
-			if (emit && (e->at != at + m || at + m >= ps->n))
-				break;
+			if (emit) {
+				size_t eat = seq_entry_at(ch, e);
+
+				if (m == 0) {
+					if ((at = eat) == SIZE_MAX)
+						break;
+					if (!ps->as_put)
+						xds_set_iter_init(&it, ps, at);
+				}
+				if (eat != at + m || at + m >= ps->n)
+					break;
+			}
 			/* A set sorted at finish may have moved items from
 			 * where they were put: compare. */
 			if (emit && !ps->as_put &&
@@ -309,21 +366,31 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 			if (put == SIZE_MAX)
 				break;
 		}
-		if (nq->n + m > nq->cap) {
-			nq->cap = (nq->n + m) * 2;
-			nq->v = xreallocarray(nq->v, nq->cap, sizeof *nq->v);
-		}
 		/* The entries are handed on with their references (the
-		 * cursor never comes back to them). */
+		 * cursor never comes back to them), in a chunk of their own
+		 * that the next run may take whole. */
+		nch = seq_chunk_new(nq, m);
+		nch->src = by_addr ? p0 : NULL;
+		nch->stride = stride;
 		for (size_t j = 0; j < m; j++) {
-			struct seq_entry *e = &nq->v[nq->n + j];
+			struct seq_entry *e = &nch->v[j];
 
-			*e = q->v[pos + j];
+			const struct seq_entry *from = seq_at(q, pos + j, &ch);
+			size_t was = seq_entry_at(ch, from);
+
+			*e = *from;
+			/* Moved whole, a chunk's entries keep their at and
+			 * their delta is the chunk's: a copy has its own. */
 			if (emit)
 				e->at = (uint32_t)(put + j);
-			flag |= e->flag;
+			else
+				e->at = was == SIZE_MAX ? SEQ_NOWHERE :
+				    (uint32_t)was;
+			nch->flag |= e->flag;
 		}
-		nq->n += m;
+		nch->n = (uint32_t)m;
+		seq_chunk_done(nq);
+		flag |= nch->flag;
 		pos += m;
 		taken += m;
 		c->seq_hits += m;

@@ -70,7 +70,7 @@ memo_http_host_run(struct memo_http *h, const void *first, size_t n,
 {
 	size_t run = memo_take_run(h->t, MEMO_HTTP_VHOST, first, n, stride,
 	    false);
-	const struct seq *nq;
+	struct seq *nq;
 
 	if (run == 0)
 		return 0;
@@ -79,7 +79,7 @@ memo_http_host_run(struct memo_http *h, const void *first, size_t n,
 	 * as memo_blob_borrow's are). */
 	nq = &h->t->cache->next_seqs[MEMO_HTTP_VHOST];
 	for (size_t j = nq->n - run; j < nq->n; j++) {
-		const struct seq_entry *e = &nq->v[j];
+		const struct seq_entry *e = seq_at(nq, j, NULL);
 
 		h->owned[h->n] = false;
 		h->rc_cacheable = h->rc_cacheable && e->key != 0;

@@ -35,19 +35,72 @@ struct seq_entry {
 	struct xds_blob *blob; /* one reference */
 	bool flag;
 	/* Where the snapshot builder put it (memo_emit), SEQ_NOWHERE if not
-	 * emitted: lets the next build copy the snapshot item. */
+	 * emitted, less its chunk's delta (seq_entry_at): lets the next
+	 * build copy the snapshot item. */
 	uint32_t at;
 };
 
 #define SEQ_NOWHERE UINT32_MAX
 
+/* Entries a loose chunk holds at most (seq_push). */
+#define SEQ_CHUNK_CAP 128
+
+/* A block of a sequence's entries. A chunk a run made (take_run) is
+ * handed to the next sequence whole, by pointer, when the next run
+ * finds it at its cursor with the same DAG array block: its entries are
+ * then neither read nor written. Only the memo's two sequences of a
+ * kind ever hold it, on the translating thread: no reference count. */
+struct seq_chunk {
+	/* The address of the DAG element (or pointer slot) of v[0] when a
+	 * run of the default snapshot's translation read every entry's
+	 * object at src + j * stride (or took the chunk whole there); NULL
+	 * otherwise. That DAG is alive while the memo holds it (held), and
+	 * a DAG is never written: the same address in the next DAG is the
+	 * same block of an assembled DAG's shared chunk, the same objects. */
+	const void *src;
+	size_t stride;
+	int64_t delta; /* added to each entry's at (moved whole) */
+	uint32_t n, cap;
+	bool flag; /* some entry's flag */
+	/* Made by a run: every entry has a blob and, when emitted, its
+	 * item follows the one before. Not appended to. */
+	bool whole;
+	struct seq_entry v[];
+};
+
 struct seq {
-	struct seq_entry *v;
-	size_t n, cap;
+	struct seq_chunk **c; /* NULL where a chunk was handed on */
+	size_t *start; /* chunk i's first entry; nc + 1 of them */
+	size_t nc, capc;
+	size_t n; /* entries */
 	/* Entries before it are handed on or released (the cursor of the
 	 * translation reading it never goes back). */
 	size_t done;
+	size_t hint; /* the chunk of the last entry looked up */
 };
+
+/* memo_store.c: entry i (< q->n) of q, and its chunk (*ch, may be NULL
+ * to not ask): O(1) reading forward. */
+struct seq_entry *seq_at(struct seq *q, size_t i, struct seq_chunk **ch);
+
+/* Where the snapshot builder put e (of chunk ch), or SIZE_MAX. */
+static inline size_t
+seq_entry_at(const struct seq_chunk *ch, const struct seq_entry *e)
+{
+	return e->at == SEQ_NOWHERE ? SIZE_MAX :
+	    (size_t)((int64_t)e->at + ch->delta);
+}
+
+/* memo_store.c: e appended to q's last loose chunk (a new one when it
+ * is full or made by a run). */
+void seq_push(struct seq *q, const struct seq_entry *e);
+/* memo_store.c: a new chunk of room for n entries (none yet) at q's
+ * end, made by a run (whole); its entries are added by the caller, and
+ * q->n and the chunk's start counted by seq_chunk_done. */
+struct seq_chunk *seq_chunk_new(struct seq *q, size_t n);
+void seq_chunk_done(struct seq *q);
+/* memo_store.c: the chunk at index ci of from handed to to's end. */
+void seq_chunk_move(struct seq *to, struct seq *from, size_t ci);
 
 /* ingress_http as last assembled (memo_http_finish): its bytes, its
  * hosts' keys (0: not cached, never matched) and the offset after each
@@ -108,15 +161,13 @@ struct translate_cache {
 	struct seq seqs[MEMO_COUNT], next_seqs[MEMO_COUNT];
 	size_t seq_hits;
 	size_t run_hits, runs; /* of seq_hits: taken as blocks (stats) */
+	size_t chunk_hits, chunks; /* of run_hits: in whole chunks (stats) */
 	struct snapshot *last; /* the last translation's (one reference) */
 	struct http_layout http;
 	/* The open keep (xds/snapshot.h): every reference the memo drops
 	 * goes there, since a snapshot may lend the blob (memo_emit). Closed
 	 * and a new one opened at each translation's start. */
 	struct xds_keep *keep;
-	/* The arrays of the last sequences, reused by the next ones (no
-	 * fresh memory of the tree's size per build). */
-	struct seq spare[MEMO_COUNT];
 	struct uses_count uses;
 	/* A Gateway's view as its last translation made it, in addresses
 	 * of `held` (translate_gateway_view.c); NULL for the default

@@ -319,16 +319,43 @@ options_fingerprint(const struct translate_options *o)
 	return fp_end(&f);
 }
 
+static int
+vhost_fqdn_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct dag_vhost *)elem)->fqdn);
+}
+
+/* Where vh is among dag's hosts, or nvhosts when it is not one of them
+ * (a Gateway's). The hosts of an assembled DAG are in chunks: found by
+ * FQDN, then by address. */
+static size_t
+vhost_index(const struct dag *dag, const struct dag_vhost *vh)
+{
+	size_t i;
+
+	if (dag->vhosts != NULL) {
+		uintptr_t p = (uintptr_t)vh, b = (uintptr_t)dag->vhosts;
+
+		return p >= b && p < b + dag->nvhosts * sizeof *vh ?
+		    (size_t)(vh - dag->vhosts) : dag->nvhosts;
+	}
+	if (dag->nvhosts == 0)
+		return 0;
+	i = dag_array_search(dag, DAG_ARRAY_VHOSTS, vh->fqdn, vhost_fqdn_cmp);
+	return i < dag->nvhosts && dag_vhost_at(dag, i) == vh ? i : dag->nvhosts;
+}
+
 uint64_t
 translation_key_vhost(const struct translation *t, const struct dag_vhost *vh,
     bool proxyless)
 {
-	size_t i = (size_t)(vh - t->dag->vhosts);
+	size_t i;
 	uint64_t h;
 	struct fp f;
 
 	if (t->cache == NULL || vh->tls != NULL)
 		return 0;
+	i = vhost_index(t->dag, vh);
 	/* Both kinds of a host (Envoy's, proxyless) hash it once. */
 	if (i < t->dag->nvhosts && t->vhost_fps != NULL && t->vhost_fps[i] != 0) {
 		h = t->vhost_fps[i];

@@ -36,20 +36,20 @@ memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
  * for where the builder put it, then as far on as the last run found
  * it, then a few places on; SIZE_MAX when not there. */
 static size_t
-named_item(const struct xds_resource_set *ps, const struct seq_entry *e,
-    size_t *shift)
+named_item(const struct xds_resource_set *ps, const struct seq_chunk *ch,
+    const struct seq_entry *e, size_t *shift)
 {
 	const uint8_t *bytes = e->blob->bytes;
+	size_t at = seq_entry_at(ch, e);
 
-	if (e->at == SEQ_NOWHERE)
+	if (at == SIZE_MAX)
 		return SIZE_MAX;
-	if ((size_t)e->at + *shift < ps->n &&
-	    xds_set_at(ps, e->at + *shift)->bytes == bytes)
-		return e->at + *shift;
-	for (size_t d = 0; d <= NAMED_SHIFT_MAX && e->at + d < ps->n; d++)
-		if (xds_set_at(ps, e->at + d)->bytes == bytes) {
+	if (at + *shift < ps->n && xds_set_at(ps, at + *shift)->bytes == bytes)
+		return at + *shift;
+	for (size_t d = 0; d <= NAMED_SHIFT_MAX && at + d < ps->n; d++)
+		if (xds_set_at(ps, at + d)->bytes == bytes) {
 			*shift = d;
-			return e->at + d;
+			return at + d;
 		}
 	return SIZE_MAX;
 }
@@ -63,7 +63,7 @@ named_check(struct translation *t, const struct memo_named_run *r,
 {
 	struct translate_cache *c = t->cache;
 	const struct xds_resource_set *ps;
-	const struct seq *q;
+	struct seq *q;
 	size_t pos;
 
 	if (c == NULL || c->verify || c->last == NULL ||
@@ -75,13 +75,14 @@ named_check(struct translation *t, const struct memo_named_run *r,
 	if (pos + nids > q->n)
 		return false;
 	for (size_t i = 0; i < nids; i++) {
-		const struct seq_entry *e = &q->v[pos + i];
+		struct seq_chunk *ch;
+		const struct seq_entry *e = seq_at(q, pos + i, &ch);
 		size_t n = r->n + i;
 
 		if (ids[i] == NULL || e->id != ids[i] || e->blob == NULL)
 			return false;
 		if (n == 0) {
-			if ((*from = named_item(ps, e, shift)) == SIZE_MAX)
+			if ((*from = named_item(ps, ch, e, shift)) == SIZE_MAX)
 				return false;
 		} else if (*from + n >= ps->n ||
 		    xds_set_at(ps, *from + n)->bytes != e->blob->bytes) {
@@ -122,7 +123,7 @@ named_one_by_one(struct translation *t, struct memo_named_run *r)
 	size_t pos = t->seq_pos[r->k];
 
 	for (size_t j = 0; j < r->n; j++) {
-		struct seq_entry *e = &q->v[pos + j];
+		struct seq_entry *e = seq_at(q, pos + j, NULL);
 		struct xds_blob *b = e->blob;
 		size_t at = snapshot_builder_count(t->out, r->type);
 
@@ -157,20 +158,16 @@ memo_named_run_flush(struct translation *t, struct memo_named_run *r)
 		named_one_by_one(t, r);
 		return;
 	}
-	if (nq->n + r->n > nq->cap) {
-		nq->cap = (nq->n + r->n) * 2;
-		nq->v = xreallocarray(nq->v, nq->cap, sizeof *nq->v);
-	}
 	/* The entries are handed on with their references (the cursor never
-	 * comes back to them); the memo holds the blobs the snapshot lends. */
+	 * comes back to them); the memo holds the blobs the snapshot lends.
+	 * Their chunk names no DAG block: never taken whole. */
 	for (size_t j = 0; j < r->n; j++) {
-		struct seq_entry *e = &nq->v[nq->n + j];
+		struct seq_entry e = *seq_at(q, pos + j, NULL);
 
-		*e = q->v[pos + j];
-		e->at = (uint32_t)(put + j);
-		flag |= e->flag;
+		e.at = (uint32_t)(put + j);
+		flag |= e.flag;
+		seq_push(nq, &e);
 	}
-	nq->n += r->n;
 	q->done = pos + r->n;
 	t->seq_pos[r->k] = pos + r->n;
 	c->seq_hits += r->n;

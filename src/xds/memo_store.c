@@ -141,12 +141,114 @@ static void
 seq_clear_rest(struct translate_cache *c, struct seq *q, bool uses)
 {
 	for (size_t i = q->done; i < q->n; i++) {
+		struct seq_entry *e = seq_at(q, i, NULL);
+
 		if (uses)
-			uses_count_blob(c, q->v[i].blob, -1);
-		memo_release(c, q->v[i].blob);
-		q->v[i].blob = NULL;
+			uses_count_blob(c, e->blob, -1);
+		memo_release(c, e->blob);
+		e->blob = NULL;
 	}
 	q->done = q->n;
+}
+
+/* --- sequences in chunks --------------------------------------------- */
+
+struct seq_entry *
+seq_at(struct seq *q, size_t i, struct seq_chunk **ch)
+{
+	size_t h = q->hint, lo = 0, hi = q->nc;
+
+	if (!(h < q->nc && i >= q->start[h] && i < q->start[h + 1])) {
+		if (h + 1 < q->nc && i >= q->start[h + 1] &&
+		    i < q->start[h + 2]) {
+			h++;
+		} else {
+			/* The last chunk that starts at or before i. */
+			while (hi - lo > 1) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (q->start[mid] <= i)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			h = lo;
+		}
+		q->hint = h;
+	}
+	if (ch != NULL)
+		*ch = q->c[h];
+	return &q->c[h]->v[i - q->start[h]];
+}
+
+/* Room for one more chunk pointer at q's end. */
+static void
+seq_grow(struct seq *q)
+{
+	if (q->nc + 1 >= q->capc) {
+		q->capc = q->capc ? q->capc * 2 : 64;
+		q->c = xreallocarray(q->c, q->capc, sizeof *q->c);
+		q->start = xreallocarray(q->start, q->capc + 1,
+		    sizeof *q->start);
+	}
+	if (q->nc == 0)
+		q->start[0] = 0;
+}
+
+struct seq_chunk *
+seq_chunk_new(struct seq *q, size_t n)
+{
+	struct seq_chunk *ch;
+
+	seq_grow(q);
+	ch = xmalloc(sizeof *ch + n * sizeof ch->v[0]);
+	memset(ch, 0, sizeof *ch);
+	ch->cap = (uint32_t)n;
+	ch->whole = true;
+	q->c[q->nc++] = ch;
+	q->start[q->nc] = q->n;
+	return ch;
+}
+
+void
+seq_chunk_done(struct seq *q)
+{
+	q->n += q->c[q->nc - 1]->n;
+	q->start[q->nc] = q->n;
+}
+
+void
+seq_chunk_move(struct seq *to, struct seq *from, size_t ci)
+{
+	seq_grow(to);
+	to->c[to->nc++] = from->c[ci];
+	from->c[ci] = NULL;
+	to->n += to->c[to->nc - 1]->n;
+	to->start[to->nc] = to->n;
+}
+
+void
+seq_push(struct seq *q, const struct seq_entry *e)
+{
+	struct seq_chunk *ch = q->nc > 0 ? q->c[q->nc - 1] : NULL;
+
+	/* A sequence's first loose chunk starts small and doubles up to
+	 * SEQ_CHUNK_CAP: a Gateway's sequences of a few entries stay
+	 * small, and a long one is not grown chunk by chunk. */
+	if (ch != NULL && !ch->whole && ch->n == ch->cap &&
+	    ch->cap < SEQ_CHUNK_CAP) {
+		ch->cap = ch->cap * 2 < SEQ_CHUNK_CAP ? ch->cap * 2 :
+		    SEQ_CHUNK_CAP;
+		ch = xrealloc(ch, sizeof *ch + ch->cap * sizeof ch->v[0]);
+		q->c[q->nc - 1] = ch;
+	}
+	if (ch == NULL || ch->whole || ch->n == ch->cap) {
+		ch = seq_chunk_new(q, q->n < SEQ_CHUNK_CAP ? 8 : SEQ_CHUNK_CAP);
+		ch->whole = false;
+	}
+	ch->v[ch->n++] = *e;
+	ch->flag |= e->flag;
+	q->start[q->nc] = ++q->n;
 }
 
 const struct xds_blob *
@@ -208,21 +310,17 @@ memo_uses_shared(struct translation *t, bool *cookies)
 	return b;
 }
 
-/* Lets go of q's blobs; its array is kept in spare (if given, else
- * freed) for a next sequence. uses: q is MEMO_USES's (counted out). */
+/* Lets go of q's blobs and of the chunks it still holds. uses: q is
+ * MEMO_USES's (counted out). */
 static void
-seq_clear(struct translate_cache *c, struct seq *q, struct seq *spare,
-    bool uses)
+seq_clear(struct translate_cache *c, struct seq *q, bool uses)
 {
 	/* Only what the last reader did not reach is left here. */
 	seq_clear_rest(c, q, uses);
-	if (spare != NULL && q->v != NULL && q->cap > spare->cap) {
-		free(spare->v);
-		spare->v = q->v;
-		spare->cap = q->cap;
-	} else {
-		free(q->v);
-	}
+	for (size_t i = 0; i < q->nc; i++)
+		free(q->c[i]);
+	free(q->c);
+	free(q->start);
 	memset(q, 0, sizeof *q);
 }
 
@@ -319,9 +417,8 @@ translate_cache_free(struct translate_cache *c)
 	fp_memo_free(c->known);
 	fp_memo_free(c->next);
 	for (int i = 0; i < MEMO_COUNT; i++) {
-		seq_clear(c, &c->seqs[i], NULL, false);
-		seq_clear(c, &c->next_seqs[i], NULL, false);
-		free(c->spare[i].v);
+		seq_clear(c, &c->seqs[i], false);
+		seq_clear(c, &c->next_seqs[i], false);
 	}
 	gw_view_memo_free(c->gw_view);
 	dag_free(c->held);
@@ -370,6 +467,8 @@ translate_cache_stats(const struct translate_cache *c)
 		st.serialized = c->misses;
 		st.http_kept = c->http.kept;
 		st.in_runs = c->run_hits;
+		st.in_chunks = c->chunk_hits;
+		st.chunks = c->chunks;
 		st.runs = c->runs;
 		st.http_chunks_written = c->http.chunks_written;
 		st.http_written = c->http.written;
@@ -468,29 +567,24 @@ translate_cache_begin(struct translation *t)
 		fp_memo_free(c->known);
 		c->known = NULL;
 		for (int i = 0; i < MEMO_COUNT; i++)
-			seq_clear(c, &c->seqs[i], &c->spare[i],
-			    i == MEMO_USES);
+			seq_clear(c, &c->seqs[i], i == MEMO_USES);
 	}
 	c->gen++;
 	c->live = 0;
 	c->hits = c->misses = c->known_hits = c->seq_hits = 0;
 	c->run_hits = c->runs = 0;
+	c->chunk_hits = c->chunks = 0;
 	c->http.kept = 0;
 	c->http.chunks_written = c->http.written = 0;
 	memset(t->seq_pos, 0, sizeof t->seq_pos);
 	for (int i = 0; i < MEMO_COUNT; i++) {
 		struct seq *q = &c->next_seqs[i];
 
-		/* About as many as last time: no growing, and the array the
-		 * sequence before the last had when it is large enough. */
-		seq_clear(c, q, &c->spare[i], i == MEMO_USES);
-		if (c->spare[i].cap >= c->seqs[i].n + 64) {
-			*q = c->spare[i];
-			memset(&c->spare[i], 0, sizeof c->spare[i]);
-		} else {
-			q->cap = c->seqs[i].n + 64;
-			q->v = xreallocarray(NULL, q->cap, sizeof *q->v);
-		}
+		/* About as many chunks as last time: no growing. */
+		seq_clear(c, q, i == MEMO_USES);
+		q->capc = c->seqs[i].nc + 64;
+		q->c = xreallocarray(NULL, q->capc, sizeof *q->c);
+		q->start = xreallocarray(NULL, q->capc + 1, sizeof *q->start);
 	}
 	fp_memo_free(c->next);
 	c->next = xcalloc(1, sizeof *c->next);
@@ -537,7 +631,7 @@ translate_cache_end(struct translation *t)
 	c->held = dag_ref((struct dag *)(t->owner != NULL ? t->owner : t->dag));
 	/* What this translation made in order is what the next one walks. */
 	for (int i = 0; i < MEMO_COUNT; i++) {
-		seq_clear(c, &c->seqs[i], &c->spare[i], i == MEMO_USES);
+		seq_clear(c, &c->seqs[i], i == MEMO_USES);
 		c->seqs[i] = c->next_seqs[i];
 		memset(&c->next_seqs[i], 0, sizeof c->next_seqs[i]);
 	}
@@ -560,7 +654,8 @@ translate_cache_end(struct translation *t)
 	/* Keep what the next translation may find in order. */
 	for (int i = 0; i < MEMO_COUNT; i++) {
 		for (size_t j = 0; j < c->seqs[i].n; j++) {
-			struct cache_slot *sl = cache_slot(c, c->seqs[i].v[j].key);
+			struct cache_slot *sl = cache_slot(c,
+			    seq_at(&c->seqs[i], j, NULL)->key);
 
 			if (sl->key != 0 && sl->gen != c->gen) {
 				sl->gen = c->gen;
@@ -673,38 +768,48 @@ translation_seq_take(struct translation *t, enum memo_kind s,
 		return NULL;
 	q = &c->seqs[s];
 	for (size_t k = pos; k < q->n && k < pos + SEQ_WINDOW; k++) {
-		if (q->v[k].id != id)
+		struct seq_chunk *ch;
+		struct seq_entry *e = seq_at(q, k, &ch);
+
+		if (e->id != id)
 			continue;
-		b = q->v[k].blob;
+		b = e->blob;
 		/* A blob taken is behind the cursor: none here is an object
 		 * the last translation left out (translation_seq_skip),
 		 * passed as well, so that the run after it starts at the
 		 * cursor. */
-		if (b == NULL && (q->v[k].at != SEQ_NOWHERE || q->v[k].key != 0))
+		if (b == NULL && (e->at != SEQ_NOWHERE || e->key != 0))
 			return NULL;
-		q->v[k].blob = NULL;
+		e->blob = NULL;
 		/* Those skipped are never reached again: released now, so
 		 * that nothing walks the sequence once more at the end. */
 		for (size_t j = pos; j < k; j++) {
+			struct seq_entry *d = seq_at(q, j, NULL);
+
 			if (s == MEMO_USES)
-				uses_count_blob(c, q->v[j].blob, -1);
-			memo_release(c, q->v[j].blob);
-			q->v[j].blob = NULL;
+				uses_count_blob(c, d->blob, -1);
+			memo_release(c, d->blob);
+			d->blob = NULL;
 		}
+		e = seq_at(q, k, &ch);
 		q->done = k + 1;
 		t->seq_pos[s] = k + 1;
 		if (b == NULL)
 			return NULL;
 		c->seq_hits++;
-		*key = q->v[k].key;
+		*key = e->key;
 		if (flag != NULL)
-			*flag = q->v[k].flag;
+			*flag = e->flag;
 		if (at != NULL)
-			*at = q->v[k].at == SEQ_NOWHERE ? SIZE_MAX : q->v[k].at;
+			*at = seq_entry_at(ch, e);
 		/* What a host's uses say is read from the blob (translate.c):
 		 * ask for the next ones' while this one is used. */
-		if (s == MEMO_USES && k + 4 < q->n && q->v[k + 4].blob != NULL)
-			__builtin_prefetch(q->v[k + 4].blob);
+		if (s == MEMO_USES && k + 4 < q->n) {
+			const struct seq_entry *f = seq_at(q, k + 4, NULL);
+
+			if (f->blob != NULL)
+				__builtin_prefetch(f->blob);
+		}
 		return b;
 	}
 	return NULL;
@@ -731,7 +836,7 @@ translation_seq_put(struct translation *t, enum memo_kind s,
 	if (s == MEMO_USES && !give)
 		uses_count_blob(c, blob, 1);
 	e.blob = give ? blob : xds_blob_ref(blob);
-	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
+	seq_push(&c->next_seqs[s], &e);
 }
 
 void
@@ -742,7 +847,7 @@ translation_seq_skip(struct translation *t, enum memo_kind s, const void *id)
 
 	if (c == NULL || id == NULL || c->verify)
 		return;
-	ARRAY_PUSH(c->next_seqs[s].v, c->next_seqs[s].n, c->next_seqs[s].cap, e);
+	seq_push(&c->next_seqs[s], &e);
 }
 
 void
@@ -755,6 +860,12 @@ translation_seq_set_at(struct translation *t, enum memo_kind s,
 	if (c == NULL)
 		return;
 	q = &c->next_seqs[s];
-	if (q->n > 0 && q->v[q->n - 1].blob == blob && at < SEQ_NOWHERE)
-		q->v[q->n - 1].at = (uint32_t)at;
+	/* The entry translation_seq_put added is in a loose chunk (delta
+	 * 0); a run's chunk is not written. */
+	if (q->n > 0 && !q->c[q->nc - 1]->whole && at < SEQ_NOWHERE) {
+		struct seq_chunk *ch = q->c[q->nc - 1];
+
+		if (ch->v[ch->n - 1].blob == blob)
+			ch->v[ch->n - 1].at = (uint32_t)at;
+	}
 }

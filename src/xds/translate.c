@@ -58,10 +58,16 @@ bool
 translation_has_routes(const struct translation *t)
 {
 	/* Routes that exist only on ingress_https do not count. */
-	for (size_t i = 0; i < t->dag->nvhosts; i++)
-		for (size_t j = 0; j < t->dag->vhosts[i].nroutes; j++)
-			if (!t->dag->vhosts[i].routes[j].secure_only)
+	struct dag_cursor c;
+
+	dag_cursor_init(&c, t->dag, DAG_ARRAY_VHOSTS);
+	for (size_t i = 0; i < t->dag->nvhosts; i++) {
+		const struct dag_vhost *vh = dag_cursor_at(&c, i, NULL);
+
+		for (size_t j = 0; j < vh->nroutes; j++)
+			if (!vh->routes[j].secure_only)
 				return true;
+	}
 	return false;
 }
 
@@ -193,10 +199,10 @@ translation_cluster(const struct dag *dag, const char *name)
 
 	if (name == NULL)
 		return NULL;
-	i = sorted_search(name, dag->clusters, dag->nclusters,
-	    sizeof dag->clusters[0], cluster_name_cmp);
-	if (i < dag->nclusters && strcmp(name, dag->clusters[i]->name) == 0)
-		return dag->clusters[i];
+	i = dag_array_search(dag, DAG_ARRAY_CLUSTERS, name, cluster_name_cmp);
+	if (i < dag->nclusters &&
+	    strcmp(name, dag_cluster_at(dag, i)->name) == 0)
+		return dag_cluster_at(dag, i);
 	return NULL;
 }
 
@@ -223,17 +229,21 @@ translate_uses(struct translation *t)
 	bool counted = t->cache != NULL;
 	const struct xds_blob *shared;
 	bool cookies;
+	struct dag_cursor cur;
 
 	t->name_hashes = memo;
+	dag_cursor_init(&cur, dag, DAG_ARRAY_VHOSTS);
 	for (size_t i = 0; i < dag->nvhosts; i++) {
-		const struct dag_vhost *vh = &dag->vhosts[i];
+		size_t span;
+		const struct dag_vhost *vh = dag_cursor_at(&cur, i, &span);
 		struct xds_blob *b;
 		uint64_t head[USES_HEAD];
 		size_t n, run;
 		bool owned;
 
+		/* A run is read as one block: not past its chunk. */
 		if (counted && (run = memo_take_run(t, MEMO_USES, vh,
-		    dag->nvhosts - i, sizeof *vh, false)) > 0) {
+		    span, sizeof *vh, false)) > 0) {
 			i += run - 1;
 			continue;
 		}
@@ -395,12 +405,16 @@ translation_cluster_eds(const struct translation *t,
 void
 translate_clusters(struct translation *t)
 {
+	struct dag_cursor cur;
+
+	dag_cursor_init(&cur, t->dag, DAG_ARRAY_CLUSTERS);
 	for (size_t i = 0; i < t->dag->nclusters; i++) {
-		const struct dag_cluster *dc = t->dag->clusters[i];
+		size_t span;
+		struct dag_cluster *const *at = dag_cursor_at(&cur, i, &span);
+		const struct dag_cluster *dc = *at;
 		size_t n = snapshot_builder_count(t->out, XDS_CLUSTER);
-		size_t run = memo_emit_run(t, MEMO_CLUSTER, &t->dag->clusters[i],
-		    t->dag->nclusters - i, sizeof t->dag->clusters[0], true,
-		    XDS_CLUSTER, false);
+		size_t run = memo_emit_run(t, MEMO_CLUSTER, at, span,
+		    sizeof *at, true, XDS_CLUSTER, false);
 		const char *eds;
 
 		/* A run of the last build's Clusters: their items copied
@@ -426,17 +440,21 @@ translate_clusters(struct translation *t)
 void
 translate_endpoints(struct translation *t)
 {
+	struct dag_cursor cur;
+
+	dag_cursor_init(&cur, t->dag, DAG_ARRAY_ENDPOINTS);
 	/* Gateway-only ones are left out by memo_wanted. */
 	for (size_t i = 0; i < t->dag->nendpoints; i++) {
-		size_t run = memo_emit_run(t, MEMO_ENDPOINTS,
-		    &t->dag->endpoints[i], t->dag->nendpoints - i,
-		    sizeof t->dag->endpoints[0], true, XDS_ENDPOINT, false);
+		size_t span;
+		struct dag_endpoints *const *at = dag_cursor_at(&cur, i, &span);
+		size_t run = memo_emit_run(t, MEMO_ENDPOINTS, at, span,
+		    sizeof *at, true, XDS_ENDPOINT, false);
 
 		if (run > 0)
 			i += run - 1;
 		else
-			memo_emit(t, MEMO_ENDPOINTS, t->dag->endpoints[i],
-			    make_cla, XDS_ENDPOINT, false);
+			memo_emit(t, MEMO_ENDPOINTS, *at, make_cla,
+			    XDS_ENDPOINT, false);
 	}
 }
 
@@ -446,16 +464,19 @@ static void
 emit_hosts(struct translation *t, enum memo_kind k, size_t from, size_t to,
     memo_make_fn *make, enum xds_type type)
 {
-	const struct dag_vhost *vh = t->dag->vhosts;
+	struct dag_cursor cur;
 
+	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
 	for (size_t i = from; i < to; i++) {
-		size_t run = memo_emit_run(t, k, &vh[i], to - i, sizeof vh[0],
-		    false, type, true);
+		size_t span;
+		const struct dag_vhost *vh = dag_cursor_at(&cur, i, &span);
+		size_t run = memo_emit_run(t, k, vh, span < to - i ? span : to - i,
+		    sizeof *vh, false, type, true);
 
 		if (run > 0)
 			i += run - 1;
-		else if (vh[i].nroutes > 0)
-			memo_emit(t, k, &vh[i], make, type, true);
+		else if (vh->nroutes > 0)
+			memo_emit(t, k, vh, make, type, true);
 	}
 }
 
@@ -472,8 +493,7 @@ name_vhost_cmp(const void *key, const void *elem)
 static size_t
 hosts_before(const struct dag *dag, const char *name)
 {
-	return sorted_search(name, dag->vhosts, dag->nvhosts,
-	    sizeof dag->vhosts[0], name_vhost_cmp);
+	return dag_array_search(dag, DAG_ARRAY_VHOSTS, name, name_vhost_cmp);
 }
 
 /* ingress_http's listener among each proxyless host's api listener. */
@@ -517,17 +537,23 @@ translate_https(struct translation *t)
 	Envoy__Config__Route__V3__RouteConfiguration *rc;
 	Envoy__Config__Listener__V3__Listener *l;
 	struct arena_mark mark;
+	struct dag_cursor cur;
 
 	/* No host with TLS: no https/<fqdn>, no ingress_fallbackcert (its
 	 * hosts are TLS hosts) and no chain for ingress_https, which is
 	 * then not opened; the walks below would each read every host. */
 	if (t->dag->tls_hosts_known && t->dag->tls_hosts == 0)
 		return;
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
-		if (!translate_https_host(&t->dag->vhosts[i]))
+	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
+	/* Only hosts with tls: chunks with none are passed unread. */
+	for (size_t i = dag_cursor_next_tls(&cur, 0); i < t->dag->nvhosts;
+	    i = dag_cursor_next_tls(&cur, i + 1)) {
+		const struct dag_vhost *vh = dag_cursor_at(&cur, i, NULL);
+
+		if (!translate_https_host(vh))
 			continue;
 		mark = arena_mark(&t->arena);
-		rc = translate_https_routes(t, &t->dag->vhosts[i]);
+		rc = translate_https_routes(t, vh);
 		translation_emit(t, XDS_ROUTE, rc->name, &rc->base, false);
 		arena_release(&t->arena, &mark);
 	}
@@ -546,6 +572,7 @@ void
 translate_routes(struct translation *t)
 {
 	struct memo_http *h;
+	struct dag_cursor cur;
 	uint32_t field;
 	uint8_t *head;
 	size_t len, at;
@@ -555,17 +582,19 @@ translate_routes(struct translation *t)
 	/* global-ext-auth: ingress_http has ext_authz (translate_extauth.c). */
 	t->ext_authz_routes = t->opts->global_ext_auth_cluster != NULL;
 	h = memo_http_begin(t, t->dag->nvhosts);
+	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
 	for (size_t i = 0; i < t->dag->nvhosts; i++) {
 		/* Kept hosts in runs, as emit_hosts takes them: a one-file
 		 * change reads the hosts around it, not each host's memo
 		 * entry one lookup at a time. */
-		size_t run = memo_http_host_run(h, &t->dag->vhosts[i],
-		    t->dag->nvhosts - i, sizeof t->dag->vhosts[0]);
+		size_t span;
+		const struct dag_vhost *vh = dag_cursor_at(&cur, i, &span);
+		size_t run = memo_http_host_run(h, vh, span, sizeof *vh);
 
 		if (run > 0)
 			i += run - 1;
-		else if (t->dag->vhosts[i].nroutes > 0)
-			memo_http_host(h, &t->dag->vhosts[i], make_http_vhost);
+		else if (vh->nroutes > 0)
+			memo_http_host(h, vh, make_http_vhost);
 	}
 	head = translate_http_routes_head(t, &len, &field);
 	at = hosts_before(t->dag, TRANSLATE_HTTP_ROUTES);

@@ -107,6 +107,10 @@ struct translate_cache_stats {
 	 * and the hosts in them (src/xds/memo_http.c); http_kept are the
 	 * hosts of the chunks it took from the last one. */
 	size_t http_chunks_written, http_written;
+	/* Appended: of in_runs, the entries of the memo's sequences handed
+	 * on in whole chunks (src/xds/memo.c take_chunk, read neither from
+	 * the sequence nor from the DAG), and how many chunks. */
+	size_t in_chunks, chunks;
 };
 struct translate_cache_stats translate_cache_stats(
     const struct translate_cache *c);

@@ -260,12 +260,12 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 		if (view->clusters[i]->endpoints != NULL)
 			ARRAY_PUSH(view->endpoints, view->nendpoints, ecap,
 			    view->clusters[i]->endpoints);
-	if (dag == NULL || !view_in_dag_order((void **)view->clusters,
+	if (dag == NULL || dag->clusters == NULL || !view_in_dag_order((void **)view->clusters,
 	    &view->nclusters, (void *const *)dag->clusters, dag->nclusters,
 	    gw_view_cluster_name))
 		sort_unique((void **)view->clusters, &view->nclusters,
 		    cluster_name_cmp, gw_view_cluster_name);
-	if (dag == NULL || !view_in_dag_order((void **)view->endpoints,
+	if (dag == NULL || dag->endpoints == NULL || !view_in_dag_order((void **)view->endpoints,
 	    &view->nendpoints, (void *const *)dag->endpoints, dag->nendpoints,
 	    gw_view_endpoints_name))
 		sort_unique((void **)view->endpoints, &view->nendpoints,

@@ -186,11 +186,15 @@ translate_fallback_routes(struct translation *t)
 	RouteConfiguration *rc = pb_new(a,
 	    &envoy__config__route__v3__route_configuration__descriptor);
 	size_t n = 0;
+	struct dag_cursor cur;
 
 	rc->name = TRANSLATE_FALLBACK_ROUTES;
 	rc->virtual_hosts = pb_array(a, t->dag->nvhosts + 1);
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
-		const struct dag_vhost *vh = &t->dag->vhosts[i];
+	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
+	/* Only hosts with tls: chunks with none are passed unread. */
+	for (size_t i = dag_cursor_next_tls(&cur, 0); i < t->dag->nvhosts;
+	    i = dag_cursor_next_tls(&cur, i + 1)) {
+		const struct dag_vhost *vh = dag_cursor_at(&cur, i, NULL);
 
 		if (http_tls_host(vh) && vh->tls->fallback != NULL)
 			rc->virtual_hosts[n++] = translate_virtual_host(t,
@@ -512,18 +516,25 @@ translate_https_listener(struct translation *t)
 	ListenerFilter *lf;
 	Envoy__Extensions__Filters__Listener__TlsInspector__V3__TlsInspector *ti;
 	size_t n = 0;
+	struct dag_cursor cur;
 
 	/* The hosts of ingress_fallbackcert (translate_fallback_routes):
 	 * the first one's certificate serves clients without a known SNI. */
-	for (size_t i = 0; i < t->dag->nvhosts && fallback == NULL; i++)
-		if (http_tls_host(&t->dag->vhosts[i]) &&
-		    t->dag->vhosts[i].tls->fallback != NULL)
-			fallback = t->dag->vhosts[i].tls;
+	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
+	for (size_t i = dag_cursor_next_tls(&cur, 0);
+	    i < t->dag->nvhosts && fallback == NULL;
+	    i = dag_cursor_next_tls(&cur, i + 1)) {
+		const struct dag_vhost *vh = dag_cursor_at(&cur, i, NULL);
+
+		if (http_tls_host(vh) && vh->tls->fallback != NULL)
+			fallback = vh->tls;
+	}
 
 	l = pb_new(a, &envoy__config__listener__v3__listener__descriptor);
 	l->filter_chains = pb_array(a, t->dag->nvhosts + 1);
-	for (size_t i = 0; i < t->dag->nvhosts; i++) {
-		const struct dag_vhost *vh = &t->dag->vhosts[i];
+	for (size_t i = dag_cursor_next_tls(&cur, 0); i < t->dag->nvhosts;
+	    i = dag_cursor_next_tls(&cur, i + 1)) {
+		const struct dag_vhost *vh = dag_cursor_at(&cur, i, NULL);
 		FilterChain *fc;
 
 		if (vh->tls != NULL && (fc = host_chain(t, vh)) != NULL)

@@ -255,6 +255,9 @@ main(int argc, char **argv)
 				printf("INFO\t%s: of those in order, %zu in %zu "
 				    "runs taken as blocks\n", prefix, ts.in_runs,
 				    ts.runs);
+				printf("INFO\t%s: of those in runs, %zu in %zu "
+				    "sequence chunks moved whole\n", prefix,
+				    ts.in_chunks, ts.chunks);
 				ts = pipeline_gateway_translate_stats(p);
 				printf("INFO\t%s: Gateways: resources in order "
 				    "%zu (%zu in %zu runs), by key %zu, serialized "

@@ -194,17 +194,17 @@ assert_same_hosts_clusters(const struct dag *x, const struct dag *y, int step)
 		    x->nclusters, x->nendpoints, y->nvhosts, y->nclusters,
 		    y->nendpoints);
 	for (size_t i = 0; i < x->nvhosts; i++)
-		if (strcmp(x->vhosts[i].fqdn, y->vhosts[i].fqdn) != 0 ||
-		    x->vhosts[i].nroutes != y->vhosts[i].nroutes)
+		if (strcmp(dag_vhost_at(x, i)->fqdn, dag_vhost_at(y, i)->fqdn) != 0 ||
+		    dag_vhost_at(x, i)->nroutes != dag_vhost_at(y, i)->nroutes)
 			fail_msg("step %d: host %zu is %s (%zu routes) where a "
-			    "fresh build has %s (%zu)", step, i, x->vhosts[i].fqdn,
-			    x->vhosts[i].nroutes, y->vhosts[i].fqdn,
-			    y->vhosts[i].nroutes);
+			    "fresh build has %s (%zu)", step, i, dag_vhost_at(x, i)->fqdn,
+			    dag_vhost_at(x, i)->nroutes, dag_vhost_at(y, i)->fqdn,
+			    dag_vhost_at(y, i)->nroutes);
 	for (size_t i = 0; i < x->nclusters; i++)
-		if (strcmp(x->clusters[i]->name, y->clusters[i]->name) != 0)
+		if (strcmp(dag_cluster_at(x, i)->name, dag_cluster_at(y, i)->name) != 0)
 			fail_msg("step %d: cluster %zu is %s where a fresh build "
-			    "has %s", step, i, x->clusters[i]->name,
-			    y->clusters[i]->name);
+			    "has %s", step, i, dag_cluster_at(x, i)->name,
+			    dag_cluster_at(y, i)->name);
 }
 
 /* dag_count_status (kept by the incremental build) counts what the

@@ -244,7 +244,7 @@ assert_same_dag(const struct dag *x, const struct dag *y, const char *what)
 	for (size_t i = 0; i < x->nstatuses; i++)
 		assert_same_status(dag_status_at(x, i), dag_status_at(y, i), what);
 	for (size_t i = 0; i < x->nvhosts; i++) {
-		const struct dag_vhost *a = &x->vhosts[i], *b = &y->vhosts[i];
+		const struct dag_vhost *a = dag_vhost_at(x, i), *b = dag_vhost_at(y, i);
 
 		if (!same_str(a->fqdn, b->fqdn) || a->nroutes != b->nroutes ||
 		    !same_str(a->proxy_namespace, b->proxy_namespace) ||
@@ -257,14 +257,14 @@ assert_same_dag(const struct dag *x, const struct dag *y, const char *what)
 			    a->fqdn);
 	}
 	for (size_t i = 0; i < x->nclusters; i++)
-		if (strcmp(x->clusters[i]->name, y->clusters[i]->name) != 0)
+		if (strcmp(dag_cluster_at(x, i)->name, dag_cluster_at(y, i)->name) != 0)
 			fail_msg("%s: cluster %s differs from a fresh build", what,
-			    x->clusters[i]->name);
+			    dag_cluster_at(x, i)->name);
 	for (size_t i = 0; i < x->nendpoints; i++)
-		if (strcmp(x->endpoints[i]->name, y->endpoints[i]->name) != 0 ||
-		    x->endpoints[i]->n != y->endpoints[i]->n)
+		if (strcmp(dag_endpoints_at(x, i)->name, dag_endpoints_at(y, i)->name) != 0 ||
+		    dag_endpoints_at(x, i)->n != dag_endpoints_at(y, i)->n)
 			fail_msg("%s: endpoints %s differ from a fresh build", what,
-			    x->endpoints[i]->name);
+			    dag_endpoints_at(x, i)->name);
 	for (size_t i = 0; i < x->nsecrets; i++)
 		if (strcmp(x->secrets[i]->name, y->secrets[i]->name) != 0)
 			fail_msg("%s: secret %s differs from a fresh build", what,

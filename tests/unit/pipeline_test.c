@@ -93,11 +93,11 @@ test_routes_sorted_and_translated(void **state)
 	build(f, &r);
 	assert_int_equal(r.diags.nerrors, 0);
 	assert_int_equal(r.dag->nvhosts, 1);
-	assert_int_equal(r.dag->vhosts[0].nroutes, 3);
+	assert_int_equal(dag_vhost_at(r.dag, 0)->nroutes, 3);
 	/* exact first, then longest prefix, then / */
-	assert_int_equal(r.dag->vhosts[0].routes[0].path_kind, DAG_PATH_EXACT);
-	assert_string_equal(r.dag->vhosts[0].routes[1].path, "/api/v1");
-	assert_string_equal(r.dag->vhosts[0].routes[2].path, "/");
+	assert_int_equal(dag_vhost_at(r.dag, 0)->routes[0].path_kind, DAG_PATH_EXACT);
+	assert_string_equal(dag_vhost_at(r.dag, 0)->routes[1].path, "/api/v1");
+	assert_string_equal(dag_vhost_at(r.dag, 0)->routes[2].path, "/");
 
 	/* ingress_http + the proxyless api listener, named only */
 	assert_int_equal(r.snapshot->types[XDS_LISTENER].n, 2);
@@ -116,7 +116,7 @@ test_routes_sorted_and_translated(void **state)
 	assert_string_equal(rc->virtual_hosts[0]->routes[0]->match->path, "/exact");
 	assert_string_equal(rc->virtual_hosts[0]->routes[1]->match->prefix, "/api/v1");
 	assert_string_equal(rc->virtual_hosts[0]->routes[2]->route->cluster,
-	    r.dag->clusters[0]->name);
+	    dag_cluster_at(r.dag, 0)->name);
 	envoy__config__route__v3__route_configuration__free_unpacked(rc, NULL);
 	build_result_free(&r);
 }
@@ -295,7 +295,7 @@ test_deleted_file_removes_objects(void **state)
 	/* Every route now lacks its service: 503s, no clusters. */
 	assert_int_equal(r.dag->nclusters, 0);
 	assert_int_equal(dag_count_status(r.dag, DAG_STATUS_INVALID), 1);
-	assert_int_equal(r.dag->vhosts[0].routes[0].direct_status, 503);
+	assert_int_equal(dag_vhost_at(r.dag, 0)->routes[0].direct_status, 503);
 	build_result_free(&r);
 }
 
@@ -618,7 +618,7 @@ test_result_outlives_builds(void **state)
 	assert_string_equal(names.buf, later.buf);
 	again = dag_to_dot(old.dag);
 	assert_string_equal(dot, again);
-	assert_string_equal(old.dag->vhosts[0].fqdn, "app.example.com");
+	assert_string_equal(dag_vhost_at(old.dag, 0)->fqdn, "app.example.com");
 	build_result_free(&old);
 	free(dot);
 	free(again);
