@@ -4,11 +4,12 @@
  * encoded bodies. Most are freed by the time the queue goes quiet after
  * the sends, and the first trim comes then. Some are freed later still,
  * while the queue handles what the sends bring back (the Envoys' ACKs,
- * write completions of the transport's last buffers): at 10,000 proxies
- * and 1,000 streams a trim a few seconds after the burst still gave back
- * about 30 MiB the first one could not. So after a burst's trim, each
- * quiet moment that follows more events trims again, a bounded number of
- * times, and then the queue waits for events with no timeout again.
+ * write completions of the transport's last buffers), and at 10,000
+ * proxies with 1,000 streams those are tens of MiB the first trim could
+ * not give back (docs/performance.md, "Memory round 6"). So after a
+ * burst's trim, each quiet moment that follows more events trims again, a
+ * bounded number of times, and then the queue waits for events with no
+ * timeout again.
  *
  * Pure bookkeeping, no clock and no malloc call of its own, so the policy
  * can be tested by itself (tests/unit/ads_trim_test.c). One owner thread. */
