@@ -17,6 +17,7 @@
 #include "notify.h"
 #include "report.h"
 #include "serve_internal.h"
+#include "util/heap.h"
 #include "util/log.h"
 
 int64_t
@@ -330,6 +331,8 @@ cmd_serve(int argc, char **argv)
 	};
 	int c, rc;
 
+	/* Before grpc, the build or anything else starts a thread. */
+	heap_tune_serve();
 	cmd_parser_init(&parser, &serve_spec);
 	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
 		switch (c) {

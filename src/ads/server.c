@@ -6,6 +6,7 @@
  * unknown method gets a proper UNIMPLEMENTED from us. */
 #include "ads/stream.h"
 #include "ads/transport_security.h"
+#include "ads/trim.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -28,11 +29,6 @@
 /* Calls requested from grpc ahead of time, so a burst of reconnecting
  * Envoys does not wait for one queue round trip each. */
 #define ADS_ACCEPTS 8
-/* Free memory is given back to the kernel once this many bytes have been
- * sent since the last time and the queue has been idle this long: after a
- * burst of initial syncs, not between two responses of one. */
-#define ADS_TRIM_AFTER_BYTES ((uint64_t)1 << 20)
-#define ADS_TRIM_IDLE_MS 50
 
 struct ads_accept {
 	struct ads_tag tag;
@@ -222,46 +218,54 @@ on_accept(struct ads_accept *a, bool success)
 		free(a);
 }
 
-/* Sending initial syncs touches many pages (grpc's per-call and
- * transport buffers, freed once a response is written) that glibc keeps
- * in its arenas; the heap would then hold a burst's peak for good. Once
- * the queue has been idle for a while after enough bytes went out, give
- * the free pages of every arena back. */
+/* Gives the free pages of every arena back (src/ads/trim.h says when).
+ * The shared bodies go first on a burst's trim: every stream has been
+ * sent them by then. */
 static void
-ads_trim_heap(struct ads_server *s)
+ads_trim_heap(struct ads_server *s, enum ads_trim_kind kind)
 {
 	int64_t t0 = ads_clock_monotonic_ms();
-	size_t bodies = ads_body_cache_release(&s->bodies);
+	size_t bodies = 0;
 
+	if (kind == ADS_TRIM_BURST)
+		bodies = ads_body_cache_release(&s->bodies);
 	malloc_trim(0);
-	log_debug("ads: free heap pages given back after a burst of sends, "
-	    "%zu bytes of shared bodies let go (%lld ms)", bodies,
-	    (long long)(ads_clock_monotonic_ms() - t0));
+	if (kind == ADS_TRIM_BURST)
+		log_debug("ads: free heap pages given back after a burst of sends, "
+		    "%zu bytes of shared bodies let go (%lld ms)", bodies,
+		    (long long)(ads_clock_monotonic_ms() - t0));
+	else
+		log_debug("ads: free heap pages given back after the burst's "
+		    "replies (%lld ms)",
+		    (long long)(ads_clock_monotonic_ms() - t0));
 }
 
 static void *
 cq_thread(void *arg)
 {
 	struct ads_server *s = arg;
-	uint64_t trimmed_at = 0;
+	struct ads_trim trim = { 0 };
 
 	for (;;) {
 		uint64_t sent = atomic_load_explicit(&s->bytes_sent,
 		    memory_order_relaxed);
-		bool trim_due = sent - trimmed_at >= ADS_TRIM_AFTER_BYTES;
-		grpc_event ev = grpc_completion_queue_next(s->cq, trim_due ?
+		int wait_ms = ads_trim_wait_ms(&trim, sent);
+		grpc_event ev = grpc_completion_queue_next(s->cq, wait_ms >= 0 ?
 		    gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-		    gpr_time_from_millis(ADS_TRIM_IDLE_MS, GPR_TIMESPAN)) :
+		    gpr_time_from_millis(wait_ms, GPR_TIMESPAN)) :
 		    gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
 		struct ads_tag *tag;
 
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			break;
 		if (ev.type == GRPC_QUEUE_TIMEOUT) {
-			ads_trim_heap(s);
-			trimmed_at = sent;
+			enum ads_trim_kind kind = ads_trim_timeout(&trim, sent);
+
+			if (kind != ADS_TRIM_NONE)
+				ads_trim_heap(s, kind);
 			continue;
 		}
+		ads_trim_event(&trim);
 		if (ev.type != GRPC_OP_COMPLETE)
 			continue;
 		tag = ev.tag;

@@ -20,9 +20,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bound=64
 
-echo "1..7"
+echo "1..8"
 if [ -n "${CAIRN_SANITIZED:-}" ]; then
-	for t in 1 2 3 4 5 6 7; do
+	for t in 1 2 3 4 5 6 7 8; do
 		echo "ok $t # SKIP a sanitizer's allocator is not glibc's: no bound on resident memory"
 	done
 	exit 0
@@ -109,6 +109,11 @@ serve_maps() {
 	    > "$tmp/$2.rss" 2> /dev/null
 	awk '/^[0-9a-f]+-/ { name = $6 } /^Rss:/ && name ~ /libcrypto/ { r += $2 }
 	    END { print r + 0 }' "/proc/$serve_pid/smaps" > "$tmp/$2.crypto" 2> /dev/null
+	# A thread's own malloc arena reserves 64 MiB and maps what it uses:
+	# the rest is an anonymous ---p mapping of MiBs (src/util/heap.c).
+	awk '/^[0-9a-f]+-/ { reserved = ($2 == "---p" && NF == 5) }
+	    /^Size:/ && reserved && $2 > 1024 { n++ }
+	    END { print n + 0 }' "/proc/$serve_pid/smaps" > "$tmp/$2.arenas" 2> /dev/null
 	kill "$serve_pid" 2> /dev/null
 	wait "$serve_pid" 2> /dev/null
 }
@@ -146,4 +151,14 @@ elif [ -n "$crypto_kib" ] && [ "$crypto_kib" -le 2048 ]; then
 	echo "ok 7 - libcrypto resident <= 2 MiB after a build"
 else
 	echo "not ok 7 - libcrypto resident <= 2 MiB after a build"
+fi
+
+# serve's threads (the 1k build's load workers, grpc's) share one malloc
+# arena (src/util/heap.c), so their bursts leave no arena of their own.
+arenas=$(cat "$tmp/tree.arenas" 2> /dev/null)
+echo "# 1k tree, no stream: ${arenas:-?} reserved thread-arena mappings"
+if [ "${arenas:-x}" = 0 ]; then
+	echo "ok 8 - serve's threads share one malloc arena"
+else
+	echo "not ok 8 - serve's threads share one malloc arena"
 fi
