@@ -339,7 +339,7 @@ bool
 jwt_route_policy(struct builder *b, size_t st, const struct hp_route *hr,
     struct dag_route *r)
 {
-	const struct hp_jwt_policy *p = hr->jwt_policy;
+	const struct hp_jwt_policy *p = hp_route_rare(hr)->jwt_policy;
 
 	if (p == NULL) {
 		DAG_ROUTE_RARE_PUT(b->arena, r, jwt_provider, b->jwt_default);

@@ -297,13 +297,10 @@ struct hp_internal_redirect {
 	struct origin origin;
 };
 
-struct hp_route {
-	struct hp_condition *conditions;
-	size_t nconditions;
-	struct hp_service *services;
-	size_t nservices;
-	struct origin origin;
-	bool enable_websockets, permit_insecure;
+/* What few routes set: out of struct hp_route, NULL there when the route
+ * has none of these keys (the loader allocates it at the first,
+ * SCHEMA_SIDE); read through hp_route_rare. */
+struct hp_route_rare {
 	struct hp_timeout_policy *timeout_policy;
 	struct hp_retry_policy *retry_policy;
 	struct hp_internal_redirect *internal_redirect;
@@ -321,6 +318,25 @@ struct hp_route {
 	struct hp_auth_policy *auth_policy;
 	struct hp_jwt_policy *jwt_policy; /* NULL: the virtual host's default */
 };
+
+struct hp_route {
+	struct hp_condition *conditions;
+	size_t nconditions;
+	struct hp_service *services;
+	size_t nservices;
+	struct origin origin;
+	bool enable_websockets, permit_insecure;
+	const struct hp_route_rare *rare; /* NULL: none of its keys */
+};
+
+extern const struct hp_route_rare hp_route_rare_none;
+
+/* The route's rarely set policies; every member zero when it has none. */
+static inline const struct hp_route_rare *
+hp_route_rare(const struct hp_route *r)
+{
+	return r->rare != NULL ? r->rare : &hp_route_rare_none;
+}
 
 /* authPolicy (virtualhost.authorization and routes). */
 struct hp_auth_policy {
