@@ -192,12 +192,12 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 		struct dag_weighted_cluster wc = { 0 };
 		const char *why, *err;
 
-		o.protocol = s->protocol;
-		o.health_port = s->health_port;
+		o.protocol = hp_service_rare(s)->protocol;
+		o.health_port = hp_service_rare(s)->health_port;
 		if (!vhost_tls_upstream_validation(b, st, proxy, s, &o)) /* vhost_tls.c */
 			return false;
-		if (s->slow_start != NULL &&
-		    !slow_start(b, st, s->slow_start, &o))
+		if (hp_service_rare(s)->slow_start != NULL &&
+		    !slow_start(b, st, hp_service_rare(s)->slow_start, &o))
 			return false;
 		wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 		    s->port, NULL, &o, &why);
@@ -207,30 +207,30 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "Spec.Routes unresolved service reference: %s", why);
 			continue;
 		}
-		wc.request_headers = proxy_headers_policy(b, s->request_headers,
+		wc.request_headers = proxy_headers_policy(b, hp_service_rare(s)->request_headers,
 		    HOST_REWRITE_LITERAL,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
-			    "RequestHeadersPolicyInvalid", &s->request_headers->origin,
+			    "RequestHeadersPolicyInvalid", &hp_service_rare(s)->request_headers->origin,
 			    "%s on request headers", err);
 			return false;
 		}
-		if (!proxy_cookie_rewrites(b, s->cookie_rewrites, s->ncookie_rewrites,
+		if (!proxy_cookie_rewrites(b, hp_service_rare(s)->cookie_rewrites, hp_service_rare(s)->ncookie_rewrites,
 		    dag_route_rare(r)->cookie_rewrites,
 		    dag_route_rare(r)->ncookie_rewrites, &wc.cookie_rewrites,
 		    &wc.ncookie_rewrites, &err)) {
 			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
-			    "CookieRewriteInvalid", &s->cookie_rewrites[0].origin,
+			    "CookieRewriteInvalid", &hp_service_rare(s)->cookie_rewrites[0].origin,
 			    "%s on service cookie rewrite rule", err);
 			return false;
 		}
-		wc.response_headers = proxy_headers_policy(b, s->response_headers,
+		wc.response_headers = proxy_headers_policy(b, hp_service_rare(s)->response_headers,
 		    HOST_REWRITE_NONE,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
-			    "ResponseHeadersPolicyInvalid", &s->response_headers->origin,
+			    "ResponseHeadersPolicyInvalid", &hp_service_rare(s)->response_headers->origin,
 			    "%s on response headers", err);
 			return false;
 		}

@@ -126,11 +126,10 @@ struct hp_slow_start {
 
 /* Four-byte and one-byte members together: no padding between the
  * pointers (tests/unit/load_test bounds the size). */
-struct hp_service {
-	char *name;
-	int32_t port;
-	uint32_t weight;
-	struct origin origin;
+/* What few services set: out of struct hp_service, NULL there when the
+ * service has none of these keys (SCHEMA_SIDE); read through
+ * hp_service_rare. */
+struct hp_service_rare {
 	char *protocol; /* h2, h2c, tls; NULL: from the Service's annotations */
 	struct hp_headers_policy *request_headers, *response_headers;
 	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
@@ -138,9 +137,26 @@ struct hp_service {
 	struct hp_cookie_rewrite *cookie_rewrites;
 	size_t ncookie_rewrites;
 	int32_t health_port; /* 0: health checks use port */
+};
+
+struct hp_service {
+	char *name;
+	int32_t port;
+	uint32_t weight;
+	struct origin origin;
 	bool has_weight;
 	bool mirror;
+	const struct hp_service_rare *rare; /* NULL: none of its keys */
 };
+
+extern const struct hp_service_rare hp_service_rare_none;
+
+/* The service's rarely set options; every member zero when it has none. */
+static inline const struct hp_service_rare *
+hp_service_rare(const struct hp_service *s)
+{
+	return s->rare != NULL ? s->rare : &hp_service_rare_none;
+}
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */
 struct hp_timeout_policy {

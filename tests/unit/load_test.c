@@ -293,10 +293,27 @@ test_route_rare_side_struct(void **state)
 	    "    ipDenyPolicy:\n"
 	    "    - {source: Peer, cidr: 10.0.0.0/8}\n"
 	    "    - {source: Remote, cidr: 192.168.0.0/16}\n"
-	    "    jwtVerificationPolicy: {disabled: true}\n");
+	    "    jwtVerificationPolicy: {disabled: true}\n"
+	    "  - conditions: [{prefix: /s}]\n"
+	    "    services:\n"
+	    "    - {name: s, port: 80, weight: 5, mirror: true}\n"
+	    "    - {name: t, port: 80, protocol: h2c, healthPort: 8081}\n");
 	assert_true(lf->ok);
 	r = lf->objects[0]->u.httpproxy.routes;
-	assert_int_equal(lf->objects[0]->u.httpproxy.nroutes, 3);
+	/* Services the same way: options only some set in their own. */
+	assert_true(sizeof(struct hp_service) <= 48);
+	assert_null(r[0].services[0].rare);
+	assert_null(hp_service_rare(&r[0].services[0])->protocol);
+	assert_int_equal(hp_service_rare(&r[0].services[0])->health_port, 0);
+	assert_null(r[3].services[0].rare);
+	assert_int_equal(r[3].services[0].weight, 5);
+	assert_true(r[3].services[0].has_weight);
+	assert_true(r[3].services[0].mirror);
+	assert_non_null(r[3].services[1].rare);
+	assert_string_equal(r[3].services[1].rare->protocol, "h2c");
+	assert_int_equal(r[3].services[1].rare->health_port, 8081);
+	assert_null(r[3].services[1].rare->validation);
+	assert_int_equal(lf->objects[0]->u.httpproxy.nroutes, 4);
 	assert_null(r[0].rare);
 	assert_null(hp_route_rare(&r[0])->retry_policy);
 	assert_int_equal(hp_route_rare(&r[0])->nip_deny, 0);
