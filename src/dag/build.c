@@ -581,6 +581,18 @@ dag_vhost_reserve_routes(struct builder *b, struct builder_vhost *bv, size_t n)
 	bv->routes_cap = want;
 }
 
+const struct dag_route_rare dag_route_rare_none;
+
+struct dag_route_rare *
+dag_route_rare_set(struct arena *a, struct dag_route *r)
+{
+	struct dag_route_rare *c = arena_alloc_nozero(a, sizeof *c);
+
+	*c = *dag_route_rare(r);
+	r->rare = c;
+	return c;
+}
+
 void
 dag_vhost_add_route(struct builder *b, struct builder_vhost *bv,
     const struct dag_route *r)

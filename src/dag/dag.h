@@ -332,6 +332,44 @@ struct dag_session {
 /* The enums and uint32s in pairs and the bools together, between the
  * pointers: no padding (tests/unit/dag_test bounds the size; a bench
  * file's group holds five routes). */
+/* What few routes set (the policies of a route beyond its match and its
+ * clusters), out of struct dag_route so that a route without them does not
+ * carry their words: NULL there reads as every member zero
+ * (dag_route_rare). Never written in place: a route's copies share it, so
+ * dag_route_rare_set gives the route a copy of its own to change. */
+struct dag_route_rare {
+	uint32_t mirror_percent;
+	const char *direct_body; /* DAG_ACTION_DIRECT */
+	struct dag_redirect *redirect; /* DAG_ACTION_REDIRECT */
+	struct dag_cluster *mirror;
+	struct dag_retry_policy *retry;
+	struct dag_hash_policy *hash_policies;
+	size_t nhash_policies;
+	const char *prefix_rewrite;
+	struct dag_local_ratelimit *ratelimit;
+	struct dag_ip_filter *ip_filter;
+	struct dag_internal_redirect *internal_redirect;
+	struct dag_cookie_rewrite *cookie_rewrites;
+	size_t ncookie_rewrites;
+	/* rateLimitPolicy.global (ratelimit.c): the route's descriptors, or
+	 * NULL; disabled: the host's do not apply to this route. */
+	const struct dag_global_ratelimit *global_ratelimit;
+	/* The JWT requirement (a provider of the virtual host) this route's
+	 * requests must meet on the TLS listener; NULL: none. */
+	const char *jwt_provider;
+	/* Gateway API's URLRewrite ReplaceFullPath (and ReplacePrefixMatch
+	 * where a prefix rewrite cannot say it): Envoy's regex_rewrite. NULL:
+	 * none. */
+	const char *regex_rewrite, *regex_substitution;
+	/* Gateway API's RequestMirror filters (several, each with its share)
+	 * and CORS filter (the route's own CorsPolicy). */
+	struct dag_mirror *mirrors;
+	size_t nmirrors;
+	struct dag_cors *cors;
+	/* Gateway API's sessionPersistence; NULL: none. */
+	struct dag_session *session;
+};
+
 struct dag_route {
 	enum dag_path_match path_kind;
 	uint32_t direct_status; /* used when nclusters == 0 (503: no service) */
@@ -344,18 +382,6 @@ struct dag_route {
 	struct dag_query_match *queries;
 	size_t nqueries;
 	enum dag_route_action action;
-	uint32_t mirror_percent;
-	const char *direct_body; /* DAG_ACTION_DIRECT */
-	struct dag_redirect *redirect; /* DAG_ACTION_REDIRECT */
-	struct dag_cluster *mirror;
-	int64_t timeout_ms, idle_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
-	struct dag_retry_policy *retry;
-	struct dag_hash_policy *hash_policies;
-	size_t nhash_policies;
-	const char *prefix_rewrite;
-	struct dag_headers_policy *request_headers, *response_headers;
-	struct dag_local_ratelimit *ratelimit;
-	struct dag_ip_filter *ip_filter;
 	bool permit_insecure; /* recorded for TLS hosts (HTTPProxy) */
 	/* TLS hosts: on port 80 this route redirects to https (an HTTPProxy
 	 * route without permitInsecure); on ingress_https it forwards. */
@@ -366,33 +392,37 @@ struct dag_route {
 	bool websocket;
 	bool auth_disabled; /* authPolicy.disabled (see auth_context) */
 	bool auth_policy_set; /* the route has its own authPolicy */
-	struct dag_internal_redirect *internal_redirect;
-	struct dag_cookie_rewrite *cookie_rewrites;
-	size_t ncookie_rewrites;
+	int64_t timeout_ms, idle_timeout_ms; /* DAG_TIMEOUT_DEFAULT: unset */
+	struct dag_headers_policy *request_headers, *response_headers;
 	/* External authorization (extension.c), on the host's https routes
 	 * only: authPolicy.disabled, or the context extensions sent to the
 	 * authorization server (sorted by key; the host's merged with the
 	 * route's). */
 	struct dag_header_value *auth_context;
 	size_t nauth_context;
-	/* rateLimitPolicy.global (ratelimit.c): the route's descriptors, or
-	 * NULL; disabled: the host's do not apply to this route. */
-	const struct dag_global_ratelimit *global_ratelimit;
-	/* The JWT requirement (a provider of the virtual host) this route's
-	 * requests must meet on the TLS listener; NULL: none. */
-	const char *jwt_provider;
-	/* Appended: Gateway API's URLRewrite ReplaceFullPath (and
-	 * ReplacePrefixMatch where a prefix rewrite cannot say it): Envoy's
-	 * regex_rewrite. NULL: none. */
-	const char *regex_rewrite, *regex_substitution;
-	/* Appended: Gateway API's RequestMirror filters (several, each with
-	 * its share) and CORS filter (the route's own CorsPolicy). */
-	struct dag_mirror *mirrors;
-	size_t nmirrors;
-	struct dag_cors *cors;
-	/* Appended: Gateway API's sessionPersistence; NULL: none. */
-	struct dag_session *session;
+	const struct dag_route_rare *rare; /* NULL: none set */
 };
+
+extern const struct dag_route_rare dag_route_rare_none;
+
+/* The route's rarely set policies; every member zero when it has none. */
+static inline const struct dag_route_rare *
+dag_route_rare(const struct dag_route *r)
+{
+	return r->rare != NULL ? r->rare : &dag_route_rare_none;
+}
+
+/* A copy of r's rarely set policies in a, now r's, to change: the one r
+ * had may be shared with r's copies. */
+struct dag_route_rare *dag_route_rare_set(struct arena *a, struct dag_route *r);
+
+/* r's rarely set member m = v, giving r its side struct only when v is set
+ * (a route the builders ask for a policy it has not keeps none). */
+#define DAG_ROUTE_RARE_PUT(a, r, m, v) do { \
+	__typeof__(((struct dag_route_rare *)0)->m) rare_v_ = (v); \
+	if (rare_v_ || dag_route_rare(r)->m) \
+		dag_route_rare_set((a), (r))->m = rare_v_; \
+} while (0)
 
 /* One entry of a global rate limit descriptor (Contour's
  * RateLimitDescriptorEntry): an Envoy RateLimit action. */

@@ -224,7 +224,7 @@ gw_filters(struct builder *b, struct dag_route *r, const struct gw_filter *f,
 				else
 					d->prefix = rd->path->replace_prefix_match;
 			}
-			r->redirect = d;
+			DAG_ROUTE_RARE_PUT(b->arena, r, redirect, d);
 			r->action = DAG_ACTION_REDIRECT;
 		} else if (strcmp(t, "URLRewrite") == 0) {
 			const struct gw_url_rewrite *u = f[i].url_rewrite;
@@ -237,8 +237,10 @@ gw_filters(struct builder *b, struct dag_route *r, const struct gw_filter *f,
 			}
 			if (u->path != NULL &&
 			    strcmp(u->path->type, "ReplaceFullPath") == 0) {
-				r->regex_rewrite = "^/.*$";
-				r->regex_substitution = u->path->replace_full_path;
+				DAG_ROUTE_RARE_PUT(b->arena, r, regex_rewrite,
+				    "^/.*$");
+				DAG_ROUTE_RARE_PUT(b->arena, r, regex_substitution,
+				    u->path->replace_full_path);
 			} else if (u->path != NULL) {
 				const char *rep = u->path->replace_prefix_match;
 
@@ -251,11 +253,14 @@ gw_filters(struct builder *b, struct dag_route *r, const struct gw_filter *f,
 				 * "//bar": a regex keeps one slash. */
 				if (strcmp(prefix, "/") != 0 &&
 				    rep[strlen(rep) > 0 ? strlen(rep) - 1 : 0] == '/') {
-					r->regex_rewrite = arena_printf(b->arena,
-					    "^%s/*", gw_regex_literal(b->arena, prefix));
-					r->regex_substitution = rep;
+					DAG_ROUTE_RARE_PUT(b->arena, r, regex_rewrite,
+					    arena_printf(b->arena,
+					    "^%s/*", gw_regex_literal(b->arena, prefix)));
+					DAG_ROUTE_RARE_PUT(b->arena, r, regex_substitution,
+					    rep);
 				} else {
-					r->prefix_rewrite = rep;
+					DAG_ROUTE_RARE_PUT(b->arena, r, prefix_rewrite,
+					    rep);
 				}
 			}
 		} else if (strcmp(t, "RequestMirror") == 0 ||
@@ -414,7 +419,7 @@ gw_rule_policies(struct builder *b, const struct gw_http_rule *rule,
 			rp->retriable_status_codes[i] = (uint32_t)rt->codes[i];
 		rp->nretriable_status_codes = rt->ncodes;
 		rp->backoff_base_ms = gw_retry_backoff_ms(rt);
-		r->retry = rp;
+		DAG_ROUTE_RARE_PUT(b->arena, r, retry, rp);
 	} else if (backend != DAG_TIMEOUT_DEFAULT && (request ==
 	    DAG_TIMEOUT_DEFAULT || request == 0 || backend < request)) {
 		r->timeout_ms = backend;
@@ -438,6 +443,7 @@ gw_rule_filters(struct gw_state *s, const struct object *route, size_t st,
 			const char *reason = NULL, *msg = NULL;
 			struct dag_cluster *dc = gw_backend(s, route,
 			    f->request_mirror->backend_ref, &reason, &msg);
+			struct dag_route_rare *rr;
 			struct dag_mirror *m;
 
 			if (dc == NULL) {
@@ -450,18 +456,20 @@ gw_rule_filters(struct gw_state *s, const struct object *route, size_t st,
 				    "requestMirror %s; not mirrored", msg);
 				continue;
 			}
-			if (proto->mirrors == NULL)
-				proto->mirrors = ARENA_ARRAY(b->arena,
+			rr = dag_route_rare_set(b->arena, proto);
+			if (rr->mirrors == NULL)
+				rr->mirrors = ARENA_ARRAY(b->arena,
 				    struct dag_mirror, rule->nfilters);
-			m = &proto->mirrors[proto->nmirrors++];
+			m = &rr->mirrors[rr->nmirrors++];
 			m->cluster = dc;
 			gw_mirror_share(f->request_mirror, &m->numerator,
 			    &m->denominator);
 		} else if (strcmp(f->type, "CORS") == 0) {
 			const char *why;
 
-			proto->cors = gw_cors_policy(b, f->cors, &why);
-			if (proto->cors == NULL)
+			DAG_ROUTE_RARE_PUT(b->arena, proto, cors,
+			    gw_cors_policy(b, f->cors, &why));
+			if (dag_route_rare(proto)->cors == NULL)
 				dag_status_warning(b, st, "Accepted", "UnsupportedValue",
 				    &f->cors->origin, "cors: an allowed origin "
 				    "makes no valid regex (%s); no CORS policy", why);

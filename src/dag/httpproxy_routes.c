@@ -50,7 +50,8 @@ expand_prefix_rewrites(struct builder *b, struct route_list *rl, size_t start)
 		size_t len, group = 0;
 		struct dag_route extra;
 
-		if (r->path_kind != DAG_PATH_PREFIX || r->prefix_rewrite == NULL ||
+		if (r->path_kind != DAG_PATH_PREFIX ||
+		    dag_route_rare(r)->prefix_rewrite == NULL ||
 		    strcmp(r->path, "/") == 0)
 			continue;
 		trimmed = arena_strdup(b->arena, r->path);
@@ -69,14 +70,16 @@ expand_prefix_rewrites(struct builder *b, struct route_list *rl, size_t start)
 		}
 		if (group != 1)
 			continue;
-		rewrite = arena_strdup(b->arena, r->prefix_rewrite);
+		rewrite = arena_strdup(b->arena, dag_route_rare(r)->prefix_rewrite);
 		for (size_t l = strlen(rewrite); l > 0 && rewrite[l - 1] == '/'; l--)
 			rewrite[l - 1] = '\0';
 		extra = *r;
 		extra.path = arena_printf(b->arena, "%s/", trimmed);
-		extra.prefix_rewrite = arena_printf(b->arena, "%s/", rewrite);
+		DAG_ROUTE_RARE_PUT(b->arena, &extra, prefix_rewrite,
+		    arena_printf(b->arena, "%s/", rewrite));
 		r->path = trimmed;
-		r->prefix_rewrite = *rewrite ? rewrite : "/";
+		DAG_ROUTE_RARE_PUT(b->arena, r, prefix_rewrite,
+		    *rewrite ? rewrite : "/");
 		/* May move rl->items: r is not used after this. */
 		ARENA_PUSH(&b->scratch, rl->items, rl->n, rl->cap, extra);
 	}
@@ -88,7 +91,7 @@ static bool
 path_rewrite(struct builder *b, size_t st, const struct hp_route *hr,
     struct dag_route *r)
 {
-	const struct hp_path_rewrite *pr = hr->path_rewrite;
+	const struct hp_path_rewrite *pr = hp_route_rare(hr)->path_rewrite;
 	const char *chosen = NULL;
 
 	if (pr == NULL || pr->nreplace_prefix == 0)
@@ -130,7 +133,7 @@ path_rewrite(struct builder *b, size_t st, const struct hp_route *hr,
 		if (pr->replace_prefix[i].prefix == NULL ||
 		    *pr->replace_prefix[i].prefix == '\0')
 			chosen = pr->replace_prefix[i].replacement;
-	r->prefix_rewrite = chosen;
+	DAG_ROUTE_RARE_PUT(b->arena, r, prefix_rewrite, chosen);
 	return true;
 }
 
@@ -164,13 +167,14 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
     const char *fqdn, struct route_list *out)
 {
 	struct dag_route r = { 0 };
+	struct dag_route_rare *rr = NULL;
 	struct cluster_options opts = { 0 };
 	struct cond_list cl;
 	size_t hcap = 0;
 	const char *why;
 	const struct origin *at;
-	int actions = (hr->nservices > 0) + (hr->redirect != NULL) +
-	    (hr->direct_response != NULL);
+	int actions = (hr->nservices > 0) + (hp_route_rare(hr)->redirect != NULL) +
+	    (hp_route_rare(hr)->direct_response != NULL);
 
 	if (actions != 1) {
 		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
@@ -208,49 +212,55 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 	proxy_merge_headers(b, &cl, fqdn, &r, &hcap);
 	proxy_merge_queries(b, &cl, &r);
 
-	r.request_headers = proxy_headers_policy(b, hr->request_headers,
+	r.request_headers = proxy_headers_policy(b, hp_route_rare(hr)->request_headers,
 	    HOST_REWRITE_HEADER,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
 		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "RequestHeadersPolicyInvalid", &hr->request_headers->origin,
+		    "RequestHeadersPolicyInvalid", &hp_route_rare(hr)->request_headers->origin,
 		    "%s on request headers", why);
 		return false;
 	}
-	r.response_headers = proxy_headers_policy(b, hr->response_headers,
+	r.response_headers = proxy_headers_policy(b, hp_route_rare(hr)->response_headers,
 	    HOST_REWRITE_NONE,
 	    proxy->meta.namespace, NULL, 0, &why);
 	if (why != NULL) {
 		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "ResponseHeaderPolicyInvalid", &hr->response_headers->origin,
+		    "ResponseHeaderPolicyInvalid", &hp_route_rare(hr)->response_headers->origin,
 		    "%s on response headers", why);
 		return false;
 	}
-	if (!proxy_cookie_rewrites(b, hr->cookie_rewrites, hr->ncookie_rewrites,
-	    NULL, 0, &r.cookie_rewrites, &r.ncookie_rewrites, &why)) {
-		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "CookieRewriteInvalid", &hr->cookie_rewrites[0].origin,
-		    "%s on route cookie rewrite rule", why);
-		return false;
+	if (hp_route_rare(hr)->ncookie_rewrites > 0) {
+		rr = dag_route_rare_set(b->arena, &r);
+		if (!proxy_cookie_rewrites(b, hp_route_rare(hr)->cookie_rewrites,
+		    hp_route_rare(hr)->ncookie_rewrites, NULL, 0, &rr->cookie_rewrites,
+		    &rr->ncookie_rewrites, &why)) {
+			dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
+			    "CookieRewriteInvalid", &hp_route_rare(hr)->cookie_rewrites[0].origin,
+			    "%s on route cookie rewrite rule", why);
+			return false;
+		}
 	}
-	r.ratelimit = proxy_local_ratelimit(b, hr->ratelimit, &why);
-	if (why == NULL && hr->ratelimit != NULL) /* ratelimit.c */
-		ratelimit_global(b, hr->ratelimit->global, &r.global_ratelimit, &why);
+	DAG_ROUTE_RARE_PUT(b->arena, &r, ratelimit,
+	    proxy_local_ratelimit(b, hp_route_rare(hr)->ratelimit, &why));
+	if (why == NULL && hp_route_rare(hr)->ratelimit != NULL) /* ratelimit.c */
+		ratelimit_global(b, hp_route_rare(hr)->ratelimit->global,
+		    &dag_route_rare_set(b->arena, &r)->global_ratelimit, &why);
 	if (why != NULL) {
 		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "RateLimitPolicyNotValid", &hr->ratelimit->origin,
+		    "RateLimitPolicyNotValid", &hp_route_rare(hr)->ratelimit->origin,
 		    "route.rateLimitPolicy is invalid: %s", why);
 		return false;
 	}
-	if (hr->redirect != NULL && hr->redirect->path != NULL &&
-	    hr->redirect->prefix != NULL) {
+	if (hp_route_rare(hr)->redirect != NULL && hp_route_rare(hr)->redirect->path != NULL &&
+	    hp_route_rare(hr)->redirect->prefix != NULL) {
 		dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-		    "RequestRedirectPolicy", &hr->redirect->origin,
+		    "RequestRedirectPolicy", &hp_route_rare(hr)->redirect->origin,
 		    "route.requestRedirectPolicy is invalid: cannot specify both "
 		    "redirect path and redirect prefix");
 		return false;
 	}
-	if (hr->nip_allow > 0 && hr->nip_deny > 0) {
+	if (hp_route_rare(hr)->nip_allow > 0 && hp_route_rare(hr)->nip_deny > 0) {
 		dag_status_error(b, st, DAG_STATUS_INVALID, "IPFilterError",
 		    "IncompatibleIPAddressFilters", &hr->origin,
 		    "cannot specify both `ipAllowPolicy` and `ipDenyPolicy`");
@@ -259,51 +269,57 @@ route_build(struct builder *b, size_t st, const struct object *proxy,
 
 	r.timeout_ms = r.idle_timeout_ms = DAG_TIMEOUT_DEFAULT;
 	opts.idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT;
-	if (hr->timeout_policy != NULL) {
-		r.timeout_ms = policy_timeout_ms(hr->timeout_policy->response);
-		r.idle_timeout_ms = policy_timeout_ms(hr->timeout_policy->idle);
+	if (hp_route_rare(hr)->timeout_policy != NULL) {
+		r.timeout_ms = policy_timeout_ms(hp_route_rare(hr)->timeout_policy->response);
+		r.idle_timeout_ms = policy_timeout_ms(hp_route_rare(hr)->timeout_policy->idle);
 		opts.idle_connection_timeout_ms =
-		    policy_timeout_ms(hr->timeout_policy->idle_connection);
+		    policy_timeout_ms(hp_route_rare(hr)->timeout_policy->idle_connection);
 	}
-	r.retry = proxy_retry_policy(b, hr->retry_policy);
-	r.internal_redirect = proxy_internal_redirect(b, hr->internal_redirect);
+	DAG_ROUTE_RARE_PUT(b->arena, &r, retry,
+	    proxy_retry_policy(b, hp_route_rare(hr)->retry_policy));
+	DAG_ROUTE_RARE_PUT(b->arena, &r, internal_redirect,
+	    proxy_internal_redirect(b, hp_route_rare(hr)->internal_redirect));
 	r.websocket = hr->enable_websockets;
 	r.permit_insecure = hr->permit_insecure;
-	extauth_route(b, hr->auth_policy, &r); /* extension.c */
-	r.ip_filter = proxy_ip_filter(b, hr->ip_allow, hr->nip_allow, hr->ip_deny,
-	    hr->nip_deny);
-	proxy_lb_policy(b, st, hr->lb_policy, &r, &opts);
+	extauth_route(b, hp_route_rare(hr)->auth_policy, &r); /* extension.c */
+	DAG_ROUTE_RARE_PUT(b->arena, &r, ip_filter,
+	    proxy_ip_filter(b, hp_route_rare(hr)->ip_allow, hp_route_rare(hr)->nip_allow, hp_route_rare(hr)->ip_deny,
+	    hp_route_rare(hr)->nip_deny));
+	proxy_lb_policy(b, st, hp_route_rare(hr)->lb_policy, &r, &opts);
 	if (!path_rewrite(b, st, hr, &r))
 		return false;
-	opts.health_check = dag_health_check_new(b, hr->health_check, false);
+	opts.health_check = dag_health_check_new(b, hp_route_rare(hr)->health_check, false);
 
-	if (hr->redirect != NULL) {
-		const struct hp_redirect *rd = hr->redirect;
+	if (hp_route_rare(hr)->redirect != NULL) {
+		const struct hp_redirect *rd = hp_route_rare(hr)->redirect;
 
 		r.action = DAG_ACTION_REDIRECT;
-		r.redirect = ARENA_NEW(b->arena, struct dag_redirect);
-		r.redirect->scheme = rd->scheme;
-		r.redirect->hostname = rd->hostname;
-		r.redirect->path = rd->path;
-		r.redirect->prefix = rd->prefix;
-		r.redirect->port = (uint32_t)rd->port;
-		r.redirect->status_code = (uint32_t)rd->status_code;
-	} else if (hr->direct_response != NULL) {
+		struct dag_redirect *d = ARENA_NEW(b->arena, struct dag_redirect);
+
+		d->scheme = rd->scheme;
+		d->hostname = rd->hostname;
+		d->path = rd->path;
+		d->prefix = rd->prefix;
+		d->port = (uint32_t)rd->port;
+		d->status_code = (uint32_t)rd->status_code;
+		DAG_ROUTE_RARE_PUT(b->arena, &r, redirect, d);
+	} else if (hp_route_rare(hr)->direct_response != NULL) {
 		/* Envoy refuses a RouteConfiguration with a direct response
 		 * body over max_direct_response_body_size_bytes (4096 unless
 		 * set; cairn leaves it unset). */
-		if (hr->direct_response->body != NULL &&
-		    strlen(hr->direct_response->body) > DAG_DIRECT_BODY_MAX) {
+		if (hp_route_rare(hr)->direct_response->body != NULL &&
+		    strlen(hp_route_rare(hr)->direct_response->body) > DAG_DIRECT_BODY_MAX) {
 			dag_status_error(b, st, DAG_STATUS_INVALID, "RouteError",
-			    "DirectResponsePolicyNotValid", &hr->direct_response->origin,
+			    "DirectResponsePolicyNotValid", &hp_route_rare(hr)->direct_response->origin,
 			    "route.directResponsePolicy.body is %zu bytes; Envoy "
-			    "accepts at most %d", strlen(hr->direct_response->body),
+			    "accepts at most %d", strlen(hp_route_rare(hr)->direct_response->body),
 			    DAG_DIRECT_BODY_MAX);
 			return false;
 		}
 		r.action = DAG_ACTION_DIRECT;
-		r.direct_status = (uint32_t)hr->direct_response->status_code;
-		r.direct_body = hr->direct_response->body;
+		r.direct_status = (uint32_t)hp_route_rare(hr)->direct_response->status_code;
+		DAG_ROUTE_RARE_PUT(b->arena, &r, direct_body,
+		    hp_route_rare(hr)->direct_response->body);
 	} else {
 		r.action = DAG_ACTION_FORWARD;
 		if (!proxy_route_services(b, st, proxy, hr, &opts, &r))

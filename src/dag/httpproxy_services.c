@@ -62,8 +62,10 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 		struct dag_hash_policy h = { .kind = DAG_HASH_COOKIE,
 			.name = "X-Contour-Session-Affinity", .cookie_path = "/" };
 
+		struct dag_route_rare *rr = dag_route_rare_set(b->arena, r);
+
 		opts->lb_policy = DAG_LB_RING_HASH;
-		ARENA_PUSH(b->arena, r->hash_policies, r->nhash_policies, cap, h);
+		ARENA_PUSH(b->arena, rr->hash_policies, rr->nhash_policies, cap, h);
 	} else if (strcmp(lb->strategy, "RequestHash") == 0) {
 		for (size_t i = 0; i < lb->nhash_policies; i++) {
 			const struct hp_hash_policy *hp = &lb->hash_policies[i];
@@ -114,10 +116,12 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 					continue;
 				}
 			}
-			for (size_t j = 0; j < r->nhash_policies && !dup; j++)
+			const struct dag_route_rare *rare = dag_route_rare(r);
+
+			for (size_t j = 0; j < rare->nhash_policies && !dup; j++)
 				dup = h.kind != DAG_HASH_SOURCE_IP &&
-				    r->hash_policies[j].kind == h.kind &&
-				    strcmp(r->hash_policies[j].name, h.name) == 0;
+				    rare->hash_policies[j].kind == h.kind &&
+				    strcmp(rare->hash_policies[j].name, h.name) == 0;
 			if (dup) {
 				dag_status_warning(b, st, "SpecError", "IgnoredField", &hp->origin,
 				    "ignoring invalid %s hash policy options with "
@@ -125,9 +129,12 @@ proxy_lb_policy(struct builder *b, size_t st, const struct hp_lb_policy *lb,
 				    "header" : "query parameter", h.name);
 				continue;
 			}
-			ARENA_PUSH(b->arena, r->hash_policies, r->nhash_policies, cap, h);
+			struct dag_route_rare *rr = dag_route_rare_set(b->arena, r);
+
+			ARENA_PUSH(b->arena, rr->hash_policies, rr->nhash_policies,
+			    cap, h);
 		}
-		if (r->nhash_policies == 0)
+		if (dag_route_rare(r)->nhash_policies == 0)
 			dag_status_warning(b, st, "SpecError", "IgnoredField", &lb->origin,
 			    "ignoring invalid request hash policy options, setting load "
 			    "balancer strategy to default RoundRobin");
@@ -185,12 +192,12 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 		struct dag_weighted_cluster wc = { 0 };
 		const char *why, *err;
 
-		o.protocol = s->protocol;
-		o.health_port = s->health_port;
+		o.protocol = hp_service_rare(s)->protocol;
+		o.health_port = hp_service_rare(s)->health_port;
 		if (!vhost_tls_upstream_validation(b, st, proxy, s, &o)) /* vhost_tls.c */
 			return false;
-		if (s->slow_start != NULL &&
-		    !slow_start(b, st, s->slow_start, &o))
+		if (hp_service_rare(s)->slow_start != NULL &&
+		    !slow_start(b, st, hp_service_rare(s)->slow_start, &o))
 			return false;
 		wc.cluster = service_cluster(b, proxy->meta.namespace, s->name,
 		    s->port, NULL, &o, &why);
@@ -200,29 +207,30 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 			    "Spec.Routes unresolved service reference: %s", why);
 			continue;
 		}
-		wc.request_headers = proxy_headers_policy(b, s->request_headers,
+		wc.request_headers = proxy_headers_policy(b, hp_service_rare(s)->request_headers,
 		    HOST_REWRITE_LITERAL,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
-			    "RequestHeadersPolicyInvalid", &s->request_headers->origin,
+			    "RequestHeadersPolicyInvalid", &hp_service_rare(s)->request_headers->origin,
 			    "%s on request headers", err);
 			return false;
 		}
-		if (!proxy_cookie_rewrites(b, s->cookie_rewrites, s->ncookie_rewrites,
-		    r->cookie_rewrites, r->ncookie_rewrites, &wc.cookie_rewrites,
+		if (!proxy_cookie_rewrites(b, hp_service_rare(s)->cookie_rewrites, hp_service_rare(s)->ncookie_rewrites,
+		    dag_route_rare(r)->cookie_rewrites,
+		    dag_route_rare(r)->ncookie_rewrites, &wc.cookie_rewrites,
 		    &wc.ncookie_rewrites, &err)) {
 			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
-			    "CookieRewriteInvalid", &s->cookie_rewrites[0].origin,
+			    "CookieRewriteInvalid", &hp_service_rare(s)->cookie_rewrites[0].origin,
 			    "%s on service cookie rewrite rule", err);
 			return false;
 		}
-		wc.response_headers = proxy_headers_policy(b, s->response_headers,
+		wc.response_headers = proxy_headers_policy(b, hp_service_rare(s)->response_headers,
 		    HOST_REWRITE_NONE,
 		    proxy->meta.namespace, s->name, s->port, &err);
 		if (err != NULL) {
 			dag_status_error(b, st, DAG_STATUS_INVALID, "ServiceError",
-			    "ResponseHeadersPolicyInvalid", &s->response_headers->origin,
+			    "ResponseHeadersPolicyInvalid", &hp_service_rare(s)->response_headers->origin,
 			    "%s on response headers", err);
 			return false;
 		}
@@ -235,9 +243,10 @@ proxy_route_services(struct builder *b, size_t st, const struct object *proxy,
 			}
 			have_mirror = true;
 			/* Weight is a percentage; unset (or 0) mirrors everything. */
-			r->mirror = wc.cluster;
-			r->mirror_percent = s->weight == 0 ? 100 :
-			    s->weight > 100 ? 100 : s->weight;
+			DAG_ROUTE_RARE_PUT(b->arena, r, mirror, wc.cluster);
+			DAG_ROUTE_RARE_PUT(b->arena, r, mirror_percent,
+			    s->weight == 0 ? 100 :
+			    s->weight > 100 ? 100 : s->weight);
 			continue;
 		}
 		wc.weight = s->weight;

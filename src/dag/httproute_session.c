@@ -51,7 +51,7 @@ gw_session_persistence(struct builder *b, size_t st, const struct object *route,
 	const char *why;
 	int64_t ms;
 
-	r->session = NULL;
+	DAG_ROUTE_RARE_PUT(b->arena, r, session, NULL);
 	if (sp == NULL)
 		return true;
 	/* Envoy Gateway refuses it too: the filter keeps no per-session
@@ -89,6 +89,6 @@ gw_session_persistence(struct builder *b, size_t st, const struct object *route,
 		dag_status_warning(b, st, "Accepted", "UnsupportedValue",
 		    &sp->cookie_config->origin, "sessionPersistence.cookieConfig "
 		    "applies to Cookie sessions only; ignored for type Header");
-	r->session = s;
+	DAG_ROUTE_RARE_PUT(b->arena, r, session, s);
 	return true;
 }

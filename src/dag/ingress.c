@@ -213,7 +213,7 @@ ingress_path(struct builder *b, size_t st, const struct object *ing,
 	r.action = set->force_ssl ? DAG_ACTION_HTTPS_REDIRECT : DAG_ACTION_FORWARD;
 	r.timeout_ms = set->timeout_ms;
 	r.idle_timeout_ms = DAG_TIMEOUT_DEFAULT;
-	r.retry = set->retry;
+	DAG_ROUTE_RARE_PUT(b->arena, &r, retry, set->retry);
 	r.websocket = websocket_listed(set->websocket_routes,
 	    ip->path && *ip->path ? ip->path : "/");
 	if (strncmp(host, "*.", 2) == 0)

@@ -339,10 +339,10 @@ bool
 jwt_route_policy(struct builder *b, size_t st, const struct hp_route *hr,
     struct dag_route *r)
 {
-	const struct hp_jwt_policy *p = hr->jwt_policy;
+	const struct hp_jwt_policy *p = hp_route_rare(hr)->jwt_policy;
 
 	if (p == NULL) {
-		r->jwt_provider = b->jwt_default;
+		DAG_ROUTE_RARE_PUT(b->arena, r, jwt_provider, b->jwt_default);
 		return true;
 	}
 	if (p->require != NULL && p->require[0] != '\0' && p->disabled)
@@ -359,12 +359,12 @@ jwt_route_policy(struct builder *b, size_t st, const struct hp_route *hr,
 			b->jwt_undefined = &p->origin;
 			b->jwt_undefined_name = p->require;
 		}
-		r->jwt_provider = p->require;
+		DAG_ROUTE_RARE_PUT(b->arena, r, jwt_provider, p->require);
 	}
 	else if (p->disabled)
-		r->jwt_provider = NULL;
+		DAG_ROUTE_RARE_PUT(b->arena, r, jwt_provider, NULL);
 	else
-		r->jwt_provider = b->jwt_default;
+		DAG_ROUTE_RARE_PUT(b->arena, r, jwt_provider, b->jwt_default);
 	return true;
 }
 
@@ -375,17 +375,17 @@ jwt_routes_check(struct builder *b, size_t st, const struct dag_vhost *vh,
 	for (size_t i = 0; i < n; i++) {
 		bool found = false;
 
-		if (routes[i].jwt_provider == NULL)
+		if (dag_route_rare(&routes[i])->jwt_provider == NULL)
 			continue;
 		for (size_t k = 0; k < vh->njwt_providers && !found; k++)
 			found = strcmp(vh->jwt_providers[k].name,
-			    routes[i].jwt_provider) == 0;
+			    dag_route_rare(&routes[i])->jwt_provider) == 0;
 		/* Reported where the first such policy is written. */
 		if (!found)
 			JWT_ERROR("JWTProviderNotDefined", b->jwt_undefined,
 			    "Route references an undefined JWT provider \"%s\"",
 			    b->jwt_undefined != NULL ? b->jwt_undefined_name :
-			    routes[i].jwt_provider);
+			    dag_route_rare(&routes[i])->jwt_provider);
 	}
 	return true;
 }

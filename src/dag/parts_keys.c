@@ -73,7 +73,7 @@ httpproxy_has_tls(const struct httpproxy *hp)
 		return true;
 	for (size_t i = 0; i < hp->nroutes; i++)
 		for (size_t k = 0; k < hp->routes[i].nservices; k++)
-			if (hp->routes[i].services[k].validation != NULL)
+			if (hp_service_rare(&hp->routes[i].services[k])->validation != NULL)
 				return true;
 	return false;
 }

@@ -57,7 +57,7 @@ vhost_tls_upstream_validation(struct builder *b, size_t st,
     const struct object *proxy, const struct hp_service *s,
     struct cluster_options *opts)
 {
-	const struct hp_upstream_validation *v = s->validation;
+	const struct hp_upstream_validation *v = hp_service_rare(s)->validation;
 	const struct dag_secret *ca;
 	enum secret_problem problem;
 	const char *why, *ns, *name;
@@ -142,7 +142,7 @@ tcpproxy_build(struct builder *b, size_t pi, const struct object **visited,
 			total += tp->services[i].weight;
 		for (size_t i = 0; i < tp->nservices; i++) {
 			const struct hp_service *s = &tp->services[i];
-			struct cluster_options opts = { .protocol = s->protocol,
+			struct cluster_options opts = { .protocol = hp_service_rare(s)->protocol,
 				.lb_policy = lb, .health_check = hc,
 				.idle_connection_timeout_ms = DAG_TIMEOUT_DEFAULT };
 			struct dag_weighted_cluster wc = { 0 };

@@ -13,6 +13,8 @@
 
 #include "util/xalloc.h"
 
+const struct hp_route_rare hp_route_rare_none;
+
 /* --- HTTPProxy ----------------------------------------------------------- */
 
 
@@ -168,35 +170,41 @@ static const struct schema_field kinds_route_fields[] = {
 	    &kinds_service_ref, 0),
 	F_BOOL("enableWebsockets", struct hp_route, enable_websockets),
 	F_BOOL("permitInsecure", struct hp_route, permit_insecure),
-	F_PTR("timeoutPolicy", struct hp_route, timeout_policy, &kinds_timeout),
-	F_PTR("retryPolicy", struct hp_route, retry_policy, &kinds_retry),
-	F_PTR("healthCheckPolicy", struct hp_route, health_check,
+	F_SIDE_PTR("timeoutPolicy", struct hp_route_rare, timeout_policy,
+	    &kinds_timeout),
+	F_SIDE_PTR("retryPolicy", struct hp_route_rare, retry_policy,
+	    &kinds_retry),
+	F_SIDE_PTR("healthCheckPolicy", struct hp_route_rare, health_check,
 	    &kinds_health_check),
-	F_PTR("loadBalancerPolicy", struct hp_route, lb_policy, &kinds_lb_policy),
-	F_PTR("pathRewritePolicy", struct hp_route, path_rewrite,
+	F_SIDE_PTR("loadBalancerPolicy", struct hp_route_rare, lb_policy,
+	    &kinds_lb_policy),
+	F_SIDE_PTR("pathRewritePolicy", struct hp_route_rare, path_rewrite,
 	    &kinds_path_rewrite),
-	F_PTR("requestHeadersPolicy", struct hp_route, request_headers,
+	F_SIDE_PTR("requestHeadersPolicy", struct hp_route_rare, request_headers,
 	    &kinds_headers_policy),
-	F_PTR("responseHeadersPolicy", struct hp_route, response_headers,
-	    &kinds_headers_policy),
-	F_PTR("rateLimitPolicy", struct hp_route, ratelimit, &kinds_ratelimit),
-	F_PTR("requestRedirectPolicy", struct hp_route, redirect, &kinds_redirect),
-	F_PTR("directResponsePolicy", struct hp_route, direct_response,
-	    &kinds_direct_response),
-	F_LIST("ipAllowPolicy", struct hp_route, ip_allow, nip_allow,
-	    &kinds_ip_filter, 0),
-	F_LIST("ipDenyPolicy", struct hp_route, ip_deny, nip_deny,
-	    &kinds_ip_filter, 0),
-	F_PTR("authPolicy", struct hp_route, auth_policy, &kinds_auth_policy),
-	F_LIST("cookieRewritePolicies", struct hp_route, cookie_rewrites,
-	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
-	F_PTR("internalRedirectPolicy", struct hp_route, internal_redirect,
-	    &kinds_internal_redirect),
-	F_PTR("jwtVerificationPolicy", struct hp_route, jwt_policy,
+	F_SIDE_PTR("responseHeadersPolicy", struct hp_route_rare,
+	    response_headers, &kinds_headers_policy),
+	F_SIDE_PTR("rateLimitPolicy", struct hp_route_rare, ratelimit,
+	    &kinds_ratelimit),
+	F_SIDE_PTR("requestRedirectPolicy", struct hp_route_rare, redirect,
+	    &kinds_redirect),
+	F_SIDE_PTR("directResponsePolicy", struct hp_route_rare,
+	    direct_response, &kinds_direct_response),
+	F_SIDE_LIST("ipAllowPolicy", struct hp_route_rare, ip_allow, nip_allow,
+	    &kinds_ip_filter),
+	F_SIDE_LIST("ipDenyPolicy", struct hp_route_rare, ip_deny, nip_deny,
+	    &kinds_ip_filter),
+	F_SIDE_PTR("authPolicy", struct hp_route_rare, auth_policy,
+	    &kinds_auth_policy),
+	F_SIDE_LIST("cookieRewritePolicies", struct hp_route_rare,
+	    cookie_rewrites, ncookie_rewrites, &kinds_cookie_rewrite),
+	F_SIDE_PTR("internalRedirectPolicy", struct hp_route_rare,
+	    internal_redirect, &kinds_internal_redirect),
+	F_SIDE_PTR("jwtVerificationPolicy", struct hp_route_rare, jwt_policy,
 	    &kinds_jwt_policy), /* kinds_jwt.c */
 };
-static const struct schema_table kinds_route = SCHEMA_TABLE_ORIGIN(
-    "route", struct hp_route, kinds_route_fields, NULL);
+static const struct schema_table kinds_route = SCHEMA_TABLE_ORIGIN_SIDE(
+    "route", struct hp_route, kinds_route_fields, NULL, rare);
 
 static const struct schema_field kinds_virtualhost_fields[] = {
 	F_STR("fqdn", struct hp_virtualhost, fqdn, SCHEMA_REQUIRED,

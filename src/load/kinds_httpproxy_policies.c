@@ -209,22 +209,25 @@ static const struct schema_field kinds_service_ref_fields[] = {
 	{ .key = "weight", .type = SCHEMA_UINT32,
 	  .offset = offsetof(struct hp_service, weight), .flags = SCHEMA_HAS,
 	  .has_offset = offsetof(struct hp_service, has_weight) },
-	F_ENUMSTR("protocol", struct hp_service, protocol, 0,
+	F_ENUMSTR("protocol", struct hp_service_rare, protocol, SCHEMA_SIDE,
 	    kinds_upstream_protocols),
 	F_BOOL("mirror", struct hp_service, mirror),
-	F_PTR("requestHeadersPolicy", struct hp_service, request_headers,
-	    &kinds_headers_policy),
-	F_PTR("responseHeadersPolicy", struct hp_service, response_headers,
-	    &kinds_headers_policy),
-	F_PTR("validation", struct hp_service, validation,
+	F_SIDE_PTR("requestHeadersPolicy", struct hp_service_rare,
+	    request_headers, &kinds_headers_policy),
+	F_SIDE_PTR("responseHeadersPolicy", struct hp_service_rare,
+	    response_headers, &kinds_headers_policy),
+	F_SIDE_PTR("validation", struct hp_service_rare, validation,
 	    &kinds_upstream_validation),
-	F_LIST("cookieRewritePolicies", struct hp_service, cookie_rewrites,
-	    ncookie_rewrites, &kinds_cookie_rewrite, 0),
-	F_PTR("slowStartPolicy", struct hp_service, slow_start, &kinds_slow_start),
-	F_PORT("healthPort", struct hp_service, health_port, 0),
+	F_SIDE_LIST("cookieRewritePolicies", struct hp_service_rare,
+	    cookie_rewrites, ncookie_rewrites, &kinds_cookie_rewrite),
+	F_SIDE_PTR("slowStartPolicy", struct hp_service_rare, slow_start,
+	    &kinds_slow_start),
+	F_PORT("healthPort", struct hp_service_rare, health_port, SCHEMA_SIDE),
 };
-const struct schema_table kinds_service_ref = SCHEMA_TABLE_ORIGIN(
-    "service", struct hp_service, kinds_service_ref_fields, NULL);
+const struct schema_table kinds_service_ref = SCHEMA_TABLE_ORIGIN_SIDE(
+    "service", struct hp_service, kinds_service_ref_fields, NULL, rare);
+
+const struct hp_service_rare hp_service_rare_none;
 
 static const struct schema_field kinds_timeout_fields[] = {
 	F_STR("response", struct hp_timeout_policy, response, 0, kinds_check_timeout),

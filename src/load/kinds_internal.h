@@ -30,6 +30,14 @@
 #define F_PTR(key_, type_, field_, sub_)                                       \
 	{ .key = (key_), .type = SCHEMA_OBJECT_PTR, .offset = offsetof(type_, field_), \
 	  .sub = (sub_) }
+/* Rows of members in a table's side struct (SCHEMA_SIDE). */
+#define F_SIDE_PTR(key_, type_, field_, sub_)                                  \
+	{ .key = (key_), .type = SCHEMA_OBJECT_PTR, .offset = offsetof(type_, field_), \
+	  .sub = (sub_), .flags = SCHEMA_SIDE }
+#define F_SIDE_LIST(key_, type_, field_, count_, sub_)                         \
+	{ .key = (key_), .type = SCHEMA_OBJECT_LIST,                           \
+	  .offset = offsetof(type_, field_), .count_offset = offsetof(type_, count_), \
+	  .sub = (sub_), .flags = SCHEMA_SIDE }
 #define F_ENUMSTR(key_, type_, field_, flags_, allowed_)                       \
 	{ .key = (key_), .type = SCHEMA_STRING, .offset = offsetof(type_, field_), \
 	  .flags = (flags_), .allowed = (allowed_) }

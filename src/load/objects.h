@@ -126,11 +126,10 @@ struct hp_slow_start {
 
 /* Four-byte and one-byte members together: no padding between the
  * pointers (tests/unit/load_test bounds the size). */
-struct hp_service {
-	char *name;
-	int32_t port;
-	uint32_t weight;
-	struct origin origin;
+/* What few services set: out of struct hp_service, NULL there when the
+ * service has none of these keys (SCHEMA_SIDE); read through
+ * hp_service_rare. */
+struct hp_service_rare {
 	char *protocol; /* h2, h2c, tls; NULL: from the Service's annotations */
 	struct hp_headers_policy *request_headers, *response_headers;
 	struct hp_upstream_validation *validation; /* protocol tls/h2 only */
@@ -138,9 +137,26 @@ struct hp_service {
 	struct hp_cookie_rewrite *cookie_rewrites;
 	size_t ncookie_rewrites;
 	int32_t health_port; /* 0: health checks use port */
+};
+
+struct hp_service {
+	char *name;
+	int32_t port;
+	uint32_t weight;
+	struct origin origin;
 	bool has_weight;
 	bool mirror;
+	const struct hp_service_rare *rare; /* NULL: none of its keys */
 };
+
+extern const struct hp_service_rare hp_service_rare_none;
+
+/* The service's rarely set options; every member zero when it has none. */
+static inline const struct hp_service_rare *
+hp_service_rare(const struct hp_service *s)
+{
+	return s->rare != NULL ? s->rare : &hp_service_rare_none;
+}
 
 /* Durations as written ("1s", "infinity"); checked by the loader. */
 struct hp_timeout_policy {
@@ -297,13 +313,10 @@ struct hp_internal_redirect {
 	struct origin origin;
 };
 
-struct hp_route {
-	struct hp_condition *conditions;
-	size_t nconditions;
-	struct hp_service *services;
-	size_t nservices;
-	struct origin origin;
-	bool enable_websockets, permit_insecure;
+/* What few routes set: out of struct hp_route, NULL there when the route
+ * has none of these keys (the loader allocates it at the first,
+ * SCHEMA_SIDE); read through hp_route_rare. */
+struct hp_route_rare {
 	struct hp_timeout_policy *timeout_policy;
 	struct hp_retry_policy *retry_policy;
 	struct hp_internal_redirect *internal_redirect;
@@ -321,6 +334,25 @@ struct hp_route {
 	struct hp_auth_policy *auth_policy;
 	struct hp_jwt_policy *jwt_policy; /* NULL: the virtual host's default */
 };
+
+struct hp_route {
+	struct hp_condition *conditions;
+	size_t nconditions;
+	struct hp_service *services;
+	size_t nservices;
+	struct origin origin;
+	bool enable_websockets, permit_insecure;
+	const struct hp_route_rare *rare; /* NULL: none of its keys */
+};
+
+extern const struct hp_route_rare hp_route_rare_none;
+
+/* The route's rarely set policies; every member zero when it has none. */
+static inline const struct hp_route_rare *
+hp_route_rare(const struct hp_route *r)
+{
+	return r->rare != NULL ? r->rare : &hp_route_rare_none;
+}
 
 /* authPolicy (virtualhost.authorization and routes). */
 struct hp_auth_policy {

@@ -642,7 +642,14 @@ schema_decode(struct schema_ctx *ctx, const struct schema_table *t,
 			continue;
 		}
 		saved = schema_path_push_key(ctx, f->key);
-		schema_decode_field(ctx, f, value, obj);
+		if (f->flags & SCHEMA_SIDE) {
+			void **side = (void **)((char *)obj + t->side_offset);
+
+			if (*side == NULL)
+				*side = arena_alloc(ctx->arena, t->side_size);
+			schema_decode_field(ctx, f, value, *side);
+		} else
+			schema_decode_field(ctx, f, value, obj);
 		schema_path_pop(ctx, saved);
 	}
 	for (size_t i = 0; i < t->nfields; i++)

@@ -38,6 +38,10 @@ enum schema_type {
 #define SCHEMA_HAS 0x2 /* set the bool at has_offset when present */
 #define SCHEMA_EMPTY_OK 0x4 /* durations: "" means unset (-1) */
 #define SCHEMA_NONEMPTY 0x8 /* strings and lists: "" / [] is an error */
+/* The member is in the table's side struct (side_offset), which the
+ * decoder allocates at the first such key: a struct's rarely set members
+ * cost one pointer when none is. */
+#define SCHEMA_SIDE 0x10
 
 struct schema_ctx;
 struct schema_field;
@@ -84,14 +88,21 @@ struct schema_table {
 	schema_validate_fn validate;
 	bool has_origin; /* store the mapping's position at origin_offset */
 	size_t origin_offset; /* a struct origin (load/objects.h) */
+	/* SCHEMA_SIDE fields: a pointer at side_offset to side_size bytes. */
+	size_t side_offset, side_size;
 };
 
 #define SCHEMA_TABLE(name_, type_, fields_, validate_)                        \
 	{ (name_), sizeof(type_), (fields_), sizeof(fields_) / sizeof((fields_)[0]), \
-	  (validate_), false, 0 }
+	  (validate_), false, 0, 0, 0 }
 #define SCHEMA_TABLE_ORIGIN(name_, type_, fields_, validate_)                 \
 	{ (name_), sizeof(type_), (fields_), sizeof(fields_) / sizeof((fields_)[0]), \
-	  (validate_), true, offsetof(type_, origin) }
+	  (validate_), true, offsetof(type_, origin), 0, 0 }
+/* A table with an origin whose SCHEMA_SIDE fields are in *type_.side_. */
+#define SCHEMA_TABLE_ORIGIN_SIDE(name_, type_, fields_, validate_, side_)     \
+	{ (name_), sizeof(type_), (fields_), sizeof(fields_) / sizeof((fields_)[0]), \
+	  (validate_), true, offsetof(type_, origin), offsetof(type_, side_),    \
+	  sizeof(*((type_ *)0)->side_) }
 
 /* One key or index of a schema_ctx's path. */
 struct schema_path_seg {

@@ -144,7 +144,7 @@ vhost_uses(struct translation *t, const void *obj)
 	for (size_t j = 0; j < vh->nroutes; j++) {
 		const struct dag_route *r = &vh->routes[j];
 
-		if (r->ncookie_rewrites > 0)
+		if (dag_route_rare(r)->ncookie_rewrites > 0)
 			head[1] = USES_COOKIES;
 		for (size_t k = 0; k < r->nclusters; k++)
 			if (r->clusters[k].ncookie_rewrites > 0)
@@ -163,7 +163,7 @@ vhost_uses(struct translation *t, const void *obj)
 				continue;
 			for (size_t k = 0; k <= r->nclusters; k++) {
 				const struct dag_cluster *dc = k < r->nclusters ?
-				    r->clusters[k].cluster : r->mirror;
+				    r->clusters[k].cluster : dag_route_rare(r)->mirror;
 				uint64_t h;
 
 				if (dc == NULL)

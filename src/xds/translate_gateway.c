@@ -228,7 +228,7 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 
 			for (size_t r = 0; r < vh->nroutes; r++)
 				nrefs += vh->routes[r].nclusters + 1 +
-				    vh->routes[r].nmirrors;
+				    dag_route_rare(&vh->routes[r])->nmirrors;
 		}
 	while (set.cap < 2 * nrefs)
 		set.cap *= 2;
@@ -244,12 +244,12 @@ gateway_view(const struct dag *dag, const struct dag_gateway *gw,
 				for (size_t c = 0; c < rt->nclusters; c++)
 					view_cluster_add(view, &ccap, &set,
 					    rt->clusters[c].cluster, recent);
-				if (rt->mirror != NULL)
-					view_cluster_add(view, &ccap, &set, rt->mirror,
+				if (dag_route_rare(rt)->mirror != NULL)
+					view_cluster_add(view, &ccap, &set, dag_route_rare(rt)->mirror,
 					    recent);
-				for (size_t m = 0; m < rt->nmirrors; m++)
+				for (size_t m = 0; m < dag_route_rare(rt)->nmirrors; m++)
 					view_cluster_add(view, &ccap, &set,
-					    rt->mirrors[m].cluster, recent);
+					    dag_route_rare(rt)->mirrors[m].cluster, recent);
 			}
 		}
 	free(set.slots);

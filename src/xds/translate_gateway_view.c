@@ -246,10 +246,10 @@ host_move(struct gw_view_memo *m, const struct dag_route *routes, size_t n,
 
 		for (size_t c = 0; c < rt->nclusters; c++)
 			refs_move(&m->clusters, rt->clusters[c].cluster, up, m->gen);
-		if (rt->mirror != NULL)
-			refs_move(&m->clusters, rt->mirror, up, m->gen);
-		for (size_t k = 0; k < rt->nmirrors; k++)
-			refs_move(&m->clusters, rt->mirrors[k].cluster, up, m->gen);
+		if (dag_route_rare(rt)->mirror != NULL)
+			refs_move(&m->clusters, dag_route_rare(rt)->mirror, up, m->gen);
+		for (size_t k = 0; k < dag_route_rare(rt)->nmirrors; k++)
+			refs_move(&m->clusters, dag_route_rare(rt)->mirrors[k].cluster, up, m->gen);
 	}
 }
 
@@ -546,7 +546,7 @@ static bool
 routes_session(const struct dag_route *routes, size_t n)
 {
 	for (size_t r = 0; r < n; r++)
-		if (routes[r].session != NULL)
+		if (dag_route_rare(&routes[r])->session != NULL)
 			return true;
 	return false;
 }

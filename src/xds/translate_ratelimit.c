@@ -174,7 +174,7 @@ translate_ratelimit_route(struct translation *t, void *msg,
     const struct dag_route *r)
 {
 	struct arena *a = &t->arena;
-	const struct dag_global_ratelimit *g = r->global_ratelimit;
+	const struct dag_global_ratelimit *g = dag_route_rare(r)->global_ratelimit;
 	Route *out = msg;
 
 	if (g == NULL)

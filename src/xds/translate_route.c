@@ -21,6 +21,7 @@ static Route *
 route(struct translation *t, const struct dag_vhost *vh,
     const struct dag_route *r, bool proxyless)
 {
+	const struct dag_route_rare *rare = dag_route_rare(r);
 	struct arena *a = &t->arena;
 	Route *out = pb_new(a, &envoy__config__route__v3__route__descriptor);
 	bool forward = r->action == DAG_ACTION_FORWARD && r->nclusters > 0;
@@ -48,11 +49,11 @@ route(struct translation *t, const struct dag_vhost *vh,
 		    &envoy__config__route__v3__direct_response_action__descriptor);
 
 		dr->status = r->direct_status;
-		if (r->direct_body != NULL && *r->direct_body) {
+		if (rare->direct_body != NULL && *rare->direct_body) {
 			dr->body = pb_new(a, &envoy__config__core__v3__data_source__descriptor);
 			dr->body->specifier_case =
 			    ENVOY__CONFIG__CORE__V3__DATA_SOURCE__SPECIFIER_INLINE_STRING;
-			dr->body->inline_string = pb_str(a, r->direct_body);
+			dr->body->inline_string = pb_str(a, rare->direct_body);
 		}
 		out->action_case = ENVOY__CONFIG__ROUTE__V3__ROUTE__ACTION_DIRECT_RESPONSE;
 		out->direct_response = dr;
@@ -76,30 +77,30 @@ route(struct translation *t, const struct dag_vhost *vh,
 		    r->response_headers->remove, r->response_headers->nremove,
 		    &out->n_response_headers_to_remove);
 	}
-	if (r->cors != NULL)
-		translate_filter_config_add(&fc, FILTER_CORS, translate_cors(a, r->cors));
-	if (r->ratelimit != NULL)
+	if (rare->cors != NULL)
+		translate_filter_config_add(&fc, FILTER_CORS, translate_cors(a, rare->cors));
+	if (rare->ratelimit != NULL)
 		translate_filter_config_add(&fc, FILTER_LOCAL_RATELIMIT,
-		    translate_local_ratelimit(a, r->ratelimit, vh->fqdn));
-	if (r->ncookie_rewrites > 0)
+		    translate_local_ratelimit(a, rare->ratelimit, vh->fqdn));
+	if (rare->ncookie_rewrites > 0)
 		translate_filter_config_add(&fc, FILTER_LUA, translate_cookie_rewrite(a,
-		    r->cookie_rewrites, r->ncookie_rewrites));
-	if (r->ip_filter != NULL)
-		translate_filter_config_add(&fc, FILTER_RBAC, translate_rbac(a, r->ip_filter));
+		    rare->cookie_rewrites, rare->ncookie_rewrites));
+	if (rare->ip_filter != NULL)
+		translate_filter_config_add(&fc, FILTER_RBAC, translate_rbac(a, rare->ip_filter));
 	/* Contour's requirement_name; only hosts with providers have the
 	 * jwt_authn filter (translate_jwt.c). */
-	if (r->jwt_provider != NULL && vh->njwt_providers > 0)
+	if (rare->jwt_provider != NULL && vh->njwt_providers > 0)
 		translate_filter_config_add(&fc, "envoy.filters.http.jwt_authn",
-		    translate_jwt_per_route(a, r->jwt_provider));
+		    translate_jwt_per_route(a, rare->jwt_provider));
 	if (fc.n > 0)
 		PER_FILTER(a, out, &fc,
 		    &envoy__config__route__v3__route__typed_per_filter_config_entry__descriptor,
 		    Envoy__Config__Route__V3__Route__TypedPerFilterConfigEntry);
 	/* Gateway API's sessionPersistence (translate_session.c). */
-	if (r->session != NULL)
+	if (rare->session != NULL)
 		translation_route_filter_config(a, out,
 		    TRANSLATE_FILTER_STATEFUL_SESSION,
-		    translate_session_route(a, r->session));
+		    translate_session_route(a, rare->session));
 	return out;
 }
 
@@ -131,6 +132,8 @@ bool
 translate_route_proxyless_same(const struct translation *t,
     const struct dag_route *r)
 {
+	const struct dag_route_rare *rare = dag_route_rare(r);
+
 	if (r->action != DAG_ACTION_FORWARD || r->nclusters == 0)
 		return false;
 	/* Envoy: path_separated_prefix; gRPC: a regex. */
@@ -146,18 +149,18 @@ translate_route_proxyless_same(const struct translation *t,
 		    r->clusters[i].response_headers != NULL ||
 		    r->clusters[i].ncookie_rewrites > 0)
 			return false;
-	if (r->internal_redirect != NULL || r->websocket)
+	if (rare->internal_redirect != NULL || r->websocket)
 		return false;
 	/* route()'s Envoy-only fields */
 	if (r->request_headers != NULL || r->response_headers != NULL ||
-	    r->cors != NULL || r->ratelimit != NULL ||
-	    r->ncookie_rewrites > 0 || r->ip_filter != NULL ||
-	    r->jwt_provider != NULL || r->session != NULL)
+	    rare->cors != NULL || rare->ratelimit != NULL ||
+	    rare->ncookie_rewrites > 0 || rare->ip_filter != NULL ||
+	    rare->jwt_provider != NULL || rare->session != NULL)
 		return false;
 	/* translate_extauth_route's and translate_ratelimit_route's */
 	if (t->ext_authz_routes && (r->auth_disabled || r->nauth_context > 0))
 		return false;
-	return r->global_ratelimit == NULL;
+	return rare->global_ratelimit == NULL;
 }
 
 bool

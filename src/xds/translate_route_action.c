@@ -440,6 +440,7 @@ RouteAction *
 translate_route_action(struct arena *a, const struct dag_route *r,
     bool proxyless)
 {
+	const struct dag_route_rare *rare = dag_route_rare(r);
 	RouteAction *ra = pb_new(a, &envoy__config__route__v3__route_action__descriptor);
 
 	if (single_simple_cluster(r)) {
@@ -462,45 +463,45 @@ translate_route_action(struct arena *a, const struct dag_route *r,
 	}
 	ra->timeout = translation_timeout(a, r->timeout_ms);
 	ra->idle_timeout = translation_timeout(a, r->idle_timeout_ms);
-	if (r->retry != NULL)
-		ra->retry_policy = retry_policy(a, r->retry);
-	if (r->nhash_policies > 0) {
-		ra->n_hash_policy = r->nhash_policies;
-		ra->hash_policy = pb_array(a, r->nhash_policies);
-		for (size_t i = 0; i < r->nhash_policies; i++)
-			ra->hash_policy[i] = hash_policy(a, &r->hash_policies[i]);
+	if (rare->retry != NULL)
+		ra->retry_policy = retry_policy(a, rare->retry);
+	if (rare->nhash_policies > 0) {
+		ra->n_hash_policy = rare->nhash_policies;
+		ra->hash_policy = pb_array(a, rare->nhash_policies);
+		for (size_t i = 0; i < rare->nhash_policies; i++)
+			ra->hash_policy[i] = hash_policy(a, &rare->hash_policies[i]);
 	}
-	if (r->mirror != NULL) {
+	if (rare->mirror != NULL) {
 		Envoy__Config__Route__V3__RouteAction__RequestMirrorPolicy *mp = pb_new(a,
 		    &envoy__config__route__v3__route_action__request_mirror_policy__descriptor);
 
-		mp->cluster = pb_borrow(r->mirror->name);
-		mp->runtime_fraction = translate_percent(a, r->mirror_percent);
+		mp->cluster = pb_borrow(rare->mirror->name);
+		mp->runtime_fraction = translate_percent(a, rare->mirror_percent);
 		ra->n_request_mirror_policies = 1;
 		ra->request_mirror_policies = pb_array(a, 1);
 		ra->request_mirror_policies[0] = mp;
 	}
-	if (r->nmirrors > 0) {
-		ra->n_request_mirror_policies = r->nmirrors;
-		ra->request_mirror_policies = pb_array(a, r->nmirrors);
-		for (size_t i = 0; i < r->nmirrors; i++) {
+	if (rare->nmirrors > 0) {
+		ra->n_request_mirror_policies = rare->nmirrors;
+		ra->request_mirror_policies = pb_array(a, rare->nmirrors);
+		for (size_t i = 0; i < rare->nmirrors; i++) {
 			Envoy__Config__Route__V3__RouteAction__RequestMirrorPolicy *mp =
 			    pb_new(a,
 			    &envoy__config__route__v3__route_action__request_mirror_policy__descriptor);
 
-			mp->cluster = pb_borrow(r->mirrors[i].cluster->name);
-			mp->runtime_fraction = mirror_fraction(a, &r->mirrors[i]);
+			mp->cluster = pb_borrow(rare->mirrors[i].cluster->name);
+			mp->runtime_fraction = mirror_fraction(a, &rare->mirrors[i]);
 			ra->request_mirror_policies[i] = mp;
 		}
 	}
-	if (r->prefix_rewrite != NULL)
-		ra->prefix_rewrite = pb_str(a, r->prefix_rewrite);
-	if (r->regex_rewrite != NULL) {
+	if (rare->prefix_rewrite != NULL)
+		ra->prefix_rewrite = pb_str(a, rare->prefix_rewrite);
+	if (rare->regex_rewrite != NULL) {
 		Envoy__Type__Matcher__V3__RegexMatchAndSubstitute *rs = pb_new(a,
 		    &envoy__type__matcher__v3__regex_match_and_substitute__descriptor);
 
-		rs->pattern = regex_matcher(a, r->regex_rewrite);
-		rs->substitution = pb_str(a, r->regex_substitution);
+		rs->pattern = regex_matcher(a, rare->regex_rewrite);
+		rs->substitution = pb_str(a, rare->regex_substitution);
 		ra->regex_rewrite = rs;
 	}
 	if (r->request_headers != NULL && r->request_headers->host_rewrite != NULL) {
@@ -514,9 +515,9 @@ translate_route_action(struct arena *a, const struct dag_route *r,
 		    ENVOY__CONFIG__ROUTE__V3__ROUTE_ACTION__HOST_REWRITE_SPECIFIER_HOST_REWRITE_HEADER;
 		ra->host_rewrite_header = pb_str(a, r->request_headers->host_rewrite_header);
 	}
-	if (r->internal_redirect != NULL && !proxyless)
+	if (rare->internal_redirect != NULL && !proxyless)
 		ra->internal_redirect_policy = internal_redirect_policy(a,
-		    r->internal_redirect);
+		    rare->internal_redirect);
 	if (r->websocket && !proxyless) {
 		Envoy__Config__Route__V3__RouteAction__UpgradeConfig *uc = pb_new(a,
 		    &envoy__config__route__v3__route_action__upgrade_config__descriptor);
@@ -533,7 +534,7 @@ RedirectAction *
 translate_redirect_action(struct arena *a, const struct dag_route *r)
 {
 	RedirectAction *ra = pb_new(a, &envoy__config__route__v3__redirect_action__descriptor);
-	const struct dag_redirect *rd = r->redirect;
+	const struct dag_redirect *rd = dag_route_rare(r)->redirect;
 
 	if (r->action == DAG_ACTION_HTTPS_REDIRECT) {
 		ra->scheme_rewrite_specifier_case =

@@ -16,7 +16,7 @@ translate_session_port(const struct dag_gw_port *gp)
 {
 	for (size_t v = 0; v < gp->nvhosts; v++)
 		for (size_t r = 0; r < gp->vhosts[v].nroutes; r++)
-			if (gp->vhosts[v].routes[r].session != NULL)
+			if (dag_route_rare(&gp->vhosts[v].routes[r])->session != NULL)
 				return true;
 	return false;
 }

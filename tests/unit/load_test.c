@@ -254,14 +254,91 @@ test_status_code_lists(void **state)
 	    "    internalRedirectPolicy: {redirectResponseCodes: [308, 303]}\n");
 	assert_true(lf->ok);
 	r = &lf->objects[0]->u.httpproxy.routes[0];
-	assert_int_equal(r->retry_policy->nretriable_status_codes, 3);
-	assert_int_equal(r->retry_policy->retriable_status_codes[0], 599);
-	assert_int_equal(r->retry_policy->retriable_status_codes[1], 100);
-	assert_int_equal(r->retry_policy->retriable_status_codes[2], 503);
-	assert_int_equal(r->internal_redirect->nredirect_response_codes, 2);
-	assert_int_equal(r->internal_redirect->redirect_response_codes[0], 308);
-	assert_int_equal(r->internal_redirect->redirect_response_codes[1], 303);
+	assert_int_equal(hp_route_rare(r)->retry_policy->nretriable_status_codes, 3);
+	assert_int_equal(hp_route_rare(r)->retry_policy->retriable_status_codes[0], 599);
+	assert_int_equal(hp_route_rare(r)->retry_policy->retriable_status_codes[1], 100);
+	assert_int_equal(hp_route_rare(r)->retry_policy->retriable_status_codes[2], 503);
+	assert_int_equal(hp_route_rare(r)->internal_redirect->nredirect_response_codes, 2);
+	assert_int_equal(hp_route_rare(r)->internal_redirect->redirect_response_codes[0], 308);
+	assert_int_equal(hp_route_rare(r)->internal_redirect->redirect_response_codes[1], 303);
 	loaded_file_free(lf);
+}
+
+/* A route's rarely set policies are decoded into a side struct the loader
+ * allocates at the first such key (SCHEMA_SIDE): a route with none keeps
+ * none, one with some reads each back (a list with its count), and an
+ * error in one is still placed where it stands. */
+static void
+test_route_rare_side_struct(void **state)
+{
+	static const char *const expected[] = {
+		"ns/f.yaml:10:7: error: HTTPProxy ns/app: spec.routes[0]."
+		"ipDenyPolicy[0]: missing required field \"cidr\"",
+	};
+	struct loaded_file *lf;
+	const struct hp_route *r;
+
+	(void)state;
+	assert_true(sizeof(struct hp_route) <= 72);
+	lf = load("ns/f.yaml", "ns", PROXY_HEAD
+	    "spec:\n"
+	    "  virtualhost: {fqdn: a.example.com}\n"
+	    "  routes:\n"
+	    "  - services: [{name: s, port: 80}]\n"
+	    "  - services: [{name: s, port: 80}]\n"
+	    "    conditions: [{prefix: /w}]\n"
+	    "    enableWebsockets: true\n"
+	    "  - services: [{name: s, port: 80}]\n"
+	    "    conditions: [{prefix: /j}]\n"
+	    "    ipDenyPolicy:\n"
+	    "    - {source: Peer, cidr: 10.0.0.0/8}\n"
+	    "    - {source: Remote, cidr: 192.168.0.0/16}\n"
+	    "    jwtVerificationPolicy: {disabled: true}\n"
+	    "  - conditions: [{prefix: /s}]\n"
+	    "    services:\n"
+	    "    - {name: s, port: 80, weight: 5, mirror: true}\n"
+	    "    - {name: t, port: 80, protocol: h2c, healthPort: 8081}\n");
+	assert_true(lf->ok);
+	r = lf->objects[0]->u.httpproxy.routes;
+	/* Services the same way: options only some set in their own. */
+	assert_true(sizeof(struct hp_service) <= 48);
+	assert_null(r[0].services[0].rare);
+	assert_null(hp_service_rare(&r[0].services[0])->protocol);
+	assert_int_equal(hp_service_rare(&r[0].services[0])->health_port, 0);
+	assert_null(r[3].services[0].rare);
+	assert_int_equal(r[3].services[0].weight, 5);
+	assert_true(r[3].services[0].has_weight);
+	assert_true(r[3].services[0].mirror);
+	assert_non_null(r[3].services[1].rare);
+	assert_string_equal(r[3].services[1].rare->protocol, "h2c");
+	assert_int_equal(r[3].services[1].rare->health_port, 8081);
+	assert_null(r[3].services[1].rare->validation);
+	assert_int_equal(lf->objects[0]->u.httpproxy.nroutes, 4);
+	assert_null(r[0].rare);
+	assert_null(hp_route_rare(&r[0])->retry_policy);
+	assert_int_equal(hp_route_rare(&r[0])->nip_deny, 0);
+	assert_null(r[1].rare);
+	assert_true(r[1].enable_websockets);
+	assert_non_null(r[2].rare);
+	assert_int_equal(r[2].rare->nip_deny, 2);
+	assert_string_equal(r[2].rare->ip_deny[0].cidr, "10.0.0.0/8");
+	assert_string_equal(r[2].rare->ip_deny[1].source, "Remote");
+	assert_int_equal(r[2].rare->nip_allow, 0);
+	assert_non_null(r[2].rare->jwt_policy);
+	assert_true(r[2].rare->jwt_policy->disabled);
+	assert_null(r[2].rare->timeout_policy);
+	assert_int_equal(r[2].nservices, 1);
+	assert_int_equal(r[2].nconditions, 1);
+	loaded_file_free(lf);
+
+	assert_errors("ns/f.yaml", "ns", PROXY_HEAD
+	    "spec:\n"
+	    "  virtualhost: {fqdn: a.example.com}\n"
+	    "  routes:\n"
+	    "  - services: [{name: s, port: 80}]\n"
+	    "    ipDenyPolicy:\n"
+	    "    - {source: Peer}\n",
+	    expected, 1);
 }
 
 static void
@@ -1116,6 +1193,7 @@ main(void)
 		cmocka_unit_test(test_spec_example),
 		cmocka_unit_test(test_all_errors_collected),
 		cmocka_unit_test(test_status_code_lists),
+		cmocka_unit_test(test_route_rare_side_struct),
 		cmocka_unit_test(test_one_bad_document_drops_the_file),
 		cmocka_unit_test(test_namespace),
 		cmocka_unit_test(test_unknown_kind_skipped),
