@@ -64,6 +64,9 @@
 #define QUIET_NS (500LL * 1000000)
 #define SYNC_TIMEOUT_NS (120LL * 1000000000)
 #define CHANGE_TIMEOUT_NS (60LL * 1000000000)
+/* rss_settled: long enough for the daemon's trims after the replies
+ * (src/ads/trim.c: after quiet moments of 250 ms, a few times). */
+#define RSS_SETTLE_MS 4000
 
 #define METHOD_SOTW "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
 #define METHOD_DELTA "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
@@ -1143,7 +1146,7 @@ static void
 all_na(const char *why)
 {
 	static const char *const figures[] = { "rss_nostreams", "rss_at", "rss_all",
-		"per_stream", "latency_p50", "latency_p99", "latency_max",
+		"rss_settled", "per_stream", "latency_p50", "latency_p99", "latency_max",
 		"bytes_per_stream", "changed_bytes", "bytes_ratio",
 		"responses_per_stream", "redundant_per_change", "daemon_built_in",
 		"server_cpu_per_change", "client_cpu_per_change" };
@@ -1192,7 +1195,7 @@ int
 main(int argc, char **argv)
 {
 	int c, port, nch = 0;
-	long rss_nostreams, rss_at = -1, rss_all = -1, hwm;
+	long rss_nostreams, rss_at = -1, rss_all = -1, rss_settled = -1, hwm;
 	double lat_p50[MAX_CHANGES], lat_p99[MAX_CHANGES], lat_max[MAX_CHANGES],
 	    bytes[MAX_CHANGES], changed[MAX_CHANGES], ratio[MAX_CHANGES],
 	    responses[MAX_CHANGES], redundant[MAX_CHANGES], built[MAX_CHANGES],
@@ -1324,6 +1327,18 @@ main(int argc, char **argv)
 		result("rss_all", &v, 1, "MiB");
 		v = (double)(rss_all - rss_nostreams) / (double)opt.streams;
 		result("per_stream", &v, 1, "KiB");
+	}
+	/* The same streams once the daemon has given back what the syncs'
+	 * bursts left (its trims come after quiet moments that follow the
+	 * clients' ACKs): what they hold for as long as they stay. */
+	pump(bench_now_ns() + (int64_t)RSS_SETTLE_MS * 1000000LL, NULL);
+	rss_settled = bench_proc_kib(server_pid, "VmRSS");
+	{
+		double v = (double)rss_settled / 1024.0;
+
+		result("rss_settled", &v, 1, "MiB");
+		printf("INFO\tads %s: rss_settled = VmRSS %d ms after rss_all, "
+		    "the streams still open\n", opt.prefix, RSS_SETTLE_MS);
 	}
 
 	/* One-route changes. */
