@@ -641,7 +641,9 @@ struct dag_chunk {
 	/* Of a hosts' chunk: some host has tls (the HTTPS loops pass a
 	 * chunk without one unread, dag_cursor_next_tls). */
 	bool tls;
-	unsigned char data[]; /* n elements */
+	/* n elements, aligned for the structs they are (a host holds
+	 * pointers and 64-bit counts). */
+	_Alignas(max_align_t) unsigned char data[];
 };
 struct dag_chunks {
 	struct dag_chunk **c;

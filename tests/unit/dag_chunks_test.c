@@ -233,6 +233,9 @@ check(const struct dag *d, const struct model *m)
 		for (size_t c = 0; c < ch->n; c++) {
 			assert_int_equal(ch->start[c], total);
 			assert_true(ch->c[c]->n >= 1 && ch->c[c]->n <= 512);
+			/* The elements are read as structs in place. */
+			assert_int_equal((uintptr_t)ch->c[c]->data %
+			    _Alignof(max_align_t), 0);
 			total += ch->c[c]->n;
 		}
 		assert_int_equal(ch->start[ch->n], total);
