@@ -171,8 +171,6 @@ test_trim_gives_back_other_arena(void **state)
 	long before, after;
 
 	(void)state;
-	if (!malloc_is_glibcs())
-		skip();
 	assert_int_equal(pthread_create(&th, NULL, burst_thread, keep), 0);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	before = anon_kib();
@@ -198,5 +196,14 @@ main(void)
 		cmocka_unit_test(test_trim_gives_back_other_arena),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	size_t n = sizeof tests / sizeof tests[0];
+
+	/* The last test measures glibc's malloc itself: with another
+	 * malloc (valgrind's, a sanitizer's) it is not run, rather than
+	 * reported as a skip the TAP driver would count as a failure. */
+	if (!malloc_is_glibcs()) {
+		printf("# glibc's malloc is not in use: test_trim_gives_back_other_arena not run\n");
+		n--;
+	}
+	return _cmocka_run_group_tests("tests", tests, n, NULL, NULL);
 }

@@ -93,8 +93,6 @@ static void
 test_one_arena(void **state)
 {
 	(void)state;
-	if (!malloc_is_glibcs())
-		skip();
 	assert_true(heap_tune_serve());
 	assert_int_equal(arenas_with_threads(), HEAP_SERVE_ARENAS);
 }
@@ -109,5 +107,14 @@ main(void)
 		cmocka_unit_test(test_one_arena),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	size_t n = sizeof tests / sizeof tests[0];
+
+	/* The last test measures glibc's malloc itself: with another
+	 * malloc (valgrind's, a sanitizer's) it is not run, rather than
+	 * reported as a skip the TAP driver would count as a failure. */
+	if (!malloc_is_glibcs()) {
+		printf("# glibc's malloc is not in use: test_one_arena not run\n");
+		n--;
+	}
+	return _cmocka_run_group_tests("tests", tests, n, NULL, NULL);
 }
