@@ -126,6 +126,9 @@ pipeline_free(struct pipeline *p)
 	dag_cache_free(p->dcache);
 	free(p->units);
 	free(p->secret_paths);
+	free(p->ftable);
+	free(p->unit_entry);
+	free(p->noted);
 	tls_material_free(p->material);
 	fqdn_ledger_free(&p->owners);
 	free(p->owners_revision);
@@ -219,17 +222,186 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 /* One entry's part of what the DAG is built from (pipeline_build's walk,
  * after pipeline_entry_view): its unit, if it has objects, and the files
  * its Secrets name, if any (only entries whose good version names one
- * are looked into). */
+ * are looked into). i is e's index. */
 static void
-pipeline_gather(struct pipeline *p, const struct file_entry *e)
+pipeline_gather(struct pipeline *p, const struct file_entry *e, size_t i)
 {
 	if (e->view_secret_files)
 		dag_secret_files(e->view_objs, e->view_nobjs, &p->secret_paths,
 		    &p->nsecret_paths, &p->capsecret_paths);
 	if (e->good == NULL || e->view_nobjs == 0)
 		return;
+	ARRAY_RESERVE(p->unit_entry, p->nunits, p->capunit_entry);
+	p->unit_entry[p->nunits] = i;
 	ARRAY_PUSH(p->units, p->nunits, p->capunits, ((struct dag_unit){
 		.id = e->serial, .objs = e->view_objs, .nobjs = e->view_nobjs }));
+}
+
+/* e's line in the file table (after pipeline_entry_view). */
+static void
+pipeline_entry_status(const struct file_entry *e,
+    const struct source_files *files, struct file_status *fs)
+{
+	*fs = (struct file_status){ .path = e->path };
+	memcpy(fs->serving_hash, e->view_hash, sizeof fs->serving_hash);
+	if (e->good && e->restored && (e->latest || pipeline_source_reported(files, e->path)))
+		fs->state = FILE_ERROR_SERVING_PERSISTED;
+	else if (e->latest || (e->good == NULL))
+		fs->state = e->good ? FILE_ERROR_SERVING_PREVIOUS : FILE_ERROR;
+	else if (files->diags.n > 0 && pipeline_source_reported(files, e->path))
+		fs->state = FILE_ERROR_SERVING_PREVIOUS;
+	else
+		fs->state = FILE_OK;
+	if (e->good == NULL)
+		return;
+	fs->persisted = e->persisted;
+	fs->nobjects = e->view_nobjs;
+}
+
+/* Whether a build reports something of e's own (its diagnostics or a
+ * store note). */
+static bool
+pipeline_entry_noted(const struct file_entry *e)
+{
+	return e->latest || e->view_ndiags > 0 || e->store_note != NULL;
+}
+
+/* e's diagnostics and store note, into diags. */
+static void
+pipeline_entry_diags(const struct file_entry *e, struct diag_list *diags)
+{
+	if (e->latest)
+		diag_list_append(diags, &e->latest->diags);
+	else if (e->view_ndiags > 0)
+		diag_list_append(diags, &e->good->diags);
+	if (e->store_note != NULL)
+		diag_add(diags, DIAG_WARNING, e->path, 0, 0, "%s", e->store_note);
+}
+
+/* The position of x in the ascending v[0..n), or where it would go. */
+static size_t
+index_search(const size_t *v, size_t n, size_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The walk over every entry: the file table, the DAG's units, the
+ * Secrets' files, the entries with something to report, and the totals. */
+static void
+pipeline_walk_all(struct pipeline *p, const struct source_files *files)
+{
+	p->ftable = xreallocarray(p->ftable, p->n ? p->n : 1,
+	    sizeof *p->ftable);
+	p->nunits = p->nsecret_paths = p->nnoted = 0;
+	p->kept_nobjects = p->kept_nrestored = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+		struct file_status *fs = &p->ftable[i];
+
+		pipeline_entry_view(e);
+		pipeline_gather(p, e, i);
+		pipeline_entry_status(e, files, fs);
+		if (pipeline_entry_noted(e))
+			ARRAY_PUSH(p->noted, p->nnoted, p->capnoted, i);
+		p->kept_nobjects += fs->nobjects;
+		p->kept_nrestored += fs->state == FILE_ERROR_SERVING_PERSISTED;
+	}
+	p->kept_valid = true;
+	p->full_walks++;
+}
+
+/* Whether the source reported a file it could not read: the statuses
+ * of such files depend on the report, not on their entries alone. */
+static bool
+source_reports_files(const struct source_files *files)
+{
+	for (size_t i = 0; i < files->diags.n; i++)
+		if (files->diags.items[i].severity == DIAG_ERROR &&
+		    files->diags.items[i].file[0] != '\0')
+			return true;
+	return false;
+}
+
+/* The kept tables patched at the entries the last update touched, if
+ * they may be (struct pipeline, ftable): false leaves them for
+ * pipeline_walk_all. An entry whose Secrets name files, before or after,
+ * is left to the whole walk too (its paths are among the others'). */
+static bool
+pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
+{
+	if (!p->kept_valid || p->entries_moved || !files->delta ||
+	    source_reports_files(files))
+		return false;
+	for (size_t t = 0; t < p->ntouched; t++) {
+		struct file_entry *e = pipeline_entry_find(p, p->touched[t]);
+
+		if (e == NULL || e->view_secret_files)
+			return false;
+		pipeline_entry_view(e);
+		if (e->view_secret_files)
+			return false;
+	}
+	for (size_t t = 0; t < p->ntouched; t++) {
+		struct file_entry *e = pipeline_entry_find(p, p->touched[t]);
+		size_t i = (size_t)(e - p->entries);
+		struct file_status *fs = &p->ftable[i];
+		size_t k = index_search(p->noted, p->nnoted, i);
+		size_t u = index_search(p->unit_entry, p->nunits, i);
+		bool noted = k < p->nnoted && p->noted[k] == i;
+		bool unit = u < p->nunits && p->unit_entry[u] == i;
+
+		p->kept_nobjects -= fs->nobjects;
+		p->kept_nrestored -= fs->state == FILE_ERROR_SERVING_PERSISTED;
+		pipeline_entry_status(e, files, fs);
+		p->kept_nobjects += fs->nobjects;
+		p->kept_nrestored += fs->state == FILE_ERROR_SERVING_PERSISTED;
+		if (pipeline_entry_noted(e) && !noted) {
+			ARRAY_RESERVE(p->noted, p->nnoted, p->capnoted);
+			memmove(p->noted + k + 1, p->noted + k,
+			    (p->nnoted - k) * sizeof *p->noted);
+			p->noted[k] = i;
+			p->nnoted++;
+		} else if (!pipeline_entry_noted(e) && noted) {
+			memmove(p->noted + k, p->noted + k + 1,
+			    (p->nnoted - k - 1) * sizeof *p->noted);
+			p->nnoted--;
+		}
+		if (e->good != NULL && e->view_nobjs > 0) {
+			struct dag_unit du = { .id = e->serial,
+				.objs = e->view_objs, .nobjs = e->view_nobjs };
+
+			if (!unit) {
+				size_t n = p->nunits;
+
+				ARRAY_RESERVE(p->unit_entry, n, p->capunit_entry);
+				ARRAY_RESERVE(p->units, n, p->capunits);
+				memmove(p->units + u + 1, p->units + u,
+				    (n - u) * sizeof *p->units);
+				memmove(p->unit_entry + u + 1, p->unit_entry + u,
+				    (n - u) * sizeof *p->unit_entry);
+				p->unit_entry[u] = i;
+				p->nunits++;
+			}
+			p->units[u] = du;
+		} else if (unit) {
+			memmove(p->units + u, p->units + u + 1,
+			    (p->nunits - u - 1) * sizeof *p->units);
+			memmove(p->unit_entry + u, p->unit_entry + u + 1,
+			    (p->nunits - u - 1) * sizeof *p->unit_entry);
+			p->nunits--;
+		}
+	}
+	return true;
 }
 
 /* The DAG of the files in effect (the units pipeline_build gathered): by
@@ -344,44 +516,24 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	p->persist_pending = !pipeline_persist(p, files, p->persist_later ? 0 :
 	    PIPELINE_PERSIST_INLINE_MAX);
 
-	/* Not zeroed first: the walk below writes each element whole, and
-	 * a separate pass over a table of every file (megabytes at 100,000
-	 * files) costs as much as that write. */
+	/* The file table, the DAG's units and the Secrets' files: patched
+	 * where the update touched entries, or one walk over them all. */
+	if (!pipeline_walk_touched(p, files))
+		pipeline_walk_all(p, files);
+	p->entries_moved = false;
+	/* Statuses that depend on this report are not patched when it is
+	 * gone: the next build walks every entry again. */
+	if (source_reports_files(files))
+		p->kept_valid = false;
+	/* The result's copy is one sequential read of the kept table, not
+	 * a read of each entry (a cache miss each at 100,000 files). */
 	out->files = xreallocarray(NULL, p->n ? p->n : 1, sizeof *out->files);
+	memcpy(out->files, p->ftable, p->n * sizeof *out->files);
 	out->nfiles = p->n;
-	/* One walk over the entries: the file table, the DAG's units and
-	 * the Secrets' files. */
-	p->nunits = p->nsecret_paths = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		struct file_entry *e = &p->entries[i];
-		struct file_status *fs = &out->files[i];
-
-		pipeline_entry_view(e);
-		pipeline_gather(p, e);
-		*fs = (struct file_status){ .path = e->path };
-		if (e->latest)
-			diag_list_append(&out->diags, &e->latest->diags);
-		else if (e->view_ndiags > 0)
-			diag_list_append(&out->diags, &e->good->diags);
-		memcpy(fs->serving_hash, e->view_hash, sizeof fs->serving_hash);
-		if (e->store_note != NULL)
-			diag_add(&out->diags, DIAG_WARNING, e->path, 0, 0, "%s",
-			    e->store_note);
-		if (e->good && e->restored && (e->latest || pipeline_source_reported(files, e->path))) {
-			fs->state = FILE_ERROR_SERVING_PERSISTED;
-			out->nrestored++;
-		} else if (e->latest || (e->good == NULL))
-			fs->state = e->good ? FILE_ERROR_SERVING_PREVIOUS : FILE_ERROR;
-		else if (files->diags.n > 0 && pipeline_source_reported(files, e->path))
-			fs->state = FILE_ERROR_SERVING_PREVIOUS;
-		else
-			fs->state = FILE_OK;
-		if (e->good == NULL)
-			continue;
-		fs->persisted = e->persisted;
-		fs->nobjects = e->view_nobjs;
-		out->nobjects += e->view_nobjs;
-	}
+	out->nobjects = p->kept_nobjects;
+	out->nrestored = p->kept_nrestored;
+	for (size_t k = 0; k < p->nnoted; k++)
+		pipeline_entry_diags(&p->entries[p->noted[k]], &out->diags);
 	diag_list_sort(&out->diags);
 
 	/* Claims change only with what the files in effect claim; git

@@ -416,6 +416,7 @@ entries_update_delta(struct pipeline *p, const struct source_files *files)
 		p->entries = next;
 		p->n = at;
 		p->cap = n + 1;
+		p->entries_moved = true;
 	}
 	free(del);
 	free(add);
@@ -432,8 +433,10 @@ entries_update_delta(struct pipeline *p, const struct source_files *files)
 	entries_parse(p, files, &jobs, p->entries, slot);
 	free(jobs.index);
 	free(slot);
-	if (entries_restore_unread(p, files, &p->entries, &p->n, &p->cap))
+	if (entries_restore_unread(p, files, &p->entries, &p->n, &p->cap)) {
 		entries_sort(p->entries, p->n);
+		p->entries_moved = true;
+	}
 }
 
 /* Move the current file entries into a new array that follows files,
@@ -446,6 +449,7 @@ pipeline_entries_update(struct pipeline *p, const struct source_files *files)
 	struct load_jobs jobs = { .files = files, .lo = &p->lo };
 
 	pipeline_changes_clear(p);
+	p->entries_moved = !files->delta;
 	if (files->delta) {
 		entries_update_delta(p, files);
 		return;

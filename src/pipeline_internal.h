@@ -109,6 +109,25 @@ struct pipeline {
 	size_t nunits, capunits;
 	const char **secret_paths;
 	size_t nsecret_paths, capsecret_paths;
+	/* The last build's file table (each result gets a copy), the entry
+	 * of each unit (parallel to units), the entries whose diagnostics or
+	 * store note a build reports (ascending indices) and the table's
+	 * totals; valid while kept_valid. A delta build that neither adds
+	 * nor removes entries, with no diagnostics from the source, patches
+	 * these at the entries it touched (pipeline_walk_touched) instead of
+	 * reading every entry: an entry's status then depends on the entry
+	 * alone, and entries keep their indices. */
+	struct file_status *ftable;
+	size_t *unit_entry;
+	size_t capunit_entry;
+	size_t *noted;
+	size_t nnoted, capnoted;
+	size_t kept_nobjects, kept_nrestored;
+	bool kept_valid;
+	/* The last pipeline_entries_update added, removed or reordered
+	 * entries: indices in the kept tables are stale. */
+	bool entries_moved;
+	size_t full_walks; /* builds that walked every entry (tests) */
 };
 
 void pipeline_file_entry_clear(struct file_entry *e);

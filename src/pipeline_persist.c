@@ -202,6 +202,13 @@ pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
 	p->persist_pending = false;
 	pipeline_persist(p, files, SIZE_MAX);
 	/* The result's statuses are the entries', in the same order. */
-	for (size_t i = 0; r != NULL && i < r->nfiles && i < p->n; i++)
-		r->files[i].persisted = p->entries[i].persisted;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct file_entry *e = &p->entries[i];
+
+		if (r != NULL && i < r->nfiles)
+			r->files[i].persisted = e->persisted;
+		/* The kept table too: the next build copies it. */
+		if (p->kept_valid && e->good != NULL)
+			p->ftable[i].persisted = e->persisted;
+	}
 }
