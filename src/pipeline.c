@@ -77,6 +77,16 @@ pipeline_dag_threads(const struct load_options *lo)
 	return cpus > 8 ? 8 : cpus < 1 ? 1 : cpus;
 }
 
+static void
+file_table_unref(struct file_table *t)
+{
+	if (t != NULL && atomic_fetch_sub_explicit(&t->refs, 1,
+	    memory_order_acq_rel) == 1) {
+		free(t->rows);
+		free(t);
+	}
+}
+
 struct pipeline *
 pipeline_new(const struct load_options *lo)
 {
@@ -129,6 +139,10 @@ pipeline_free(struct pipeline *p)
 	free(p->ftable);
 	free(p->unit_entry);
 	free(p->noted);
+	free(p->tidx);
+	free(p->lagidx);
+	file_table_unref(p->tables[0]);
+	file_table_unref(p->tables[1]);
 	tls_material_free(p->material);
 	fqdn_ledger_free(&p->owners);
 	free(p->owners_revision);
@@ -339,6 +353,7 @@ source_reports_files(const struct source_files *files)
 static bool
 pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
 {
+	p->ntidx = 0;
 	if (!p->kept_valid || p->entries_moved || !files->delta ||
 	    source_reports_files(files))
 		return false;
@@ -359,6 +374,8 @@ pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
 		size_t u = index_search(p->unit_entry, p->nunits, i);
 		bool noted = k < p->nnoted && p->noted[k] == i;
 		bool unit = u < p->nunits && p->unit_entry[u] == i;
+
+		ARRAY_PUSH(p->tidx, p->ntidx, p->captidx, i);
 
 		p->kept_nobjects -= fs->nobjects;
 		p->kept_nrestored -= fs->state == FILE_ERROR_SERVING_PERSISTED;
@@ -475,6 +492,60 @@ gateway_tcaches_update(struct pipeline *p, const struct dag *dag)
 	p->ngw_tcaches = dag->ngateways;
 }
 
+/* out's file table: the kept one, in the table of the build before last
+ * when no result holds that any more (patched where the last build and
+ * this one changed the kept table, if both patched it, else copied
+ * whole), else in a new one. Consecutive results share no rows that a
+ * later build writes: each result's table stays as it was built. */
+static void
+pipeline_result_files(struct pipeline *p, struct build_result *out,
+    bool patched)
+{
+	uint64_t b = ++p->builds;
+	struct file_table **slot = &p->tables[b % 2], *t = *slot;
+	size_t n = p->n;
+
+	if (t != NULL && atomic_load_explicit(&t->refs,
+	    memory_order_acquire) == 1) {
+		if (patched && p->lag_valid && t->build + 2 == b && t->n == n) {
+			for (size_t k = 0; k < p->nlagidx; k++)
+				t->rows[p->lagidx[k]] = p->ftable[p->lagidx[k]];
+			for (size_t k = 0; k < p->ntidx; k++)
+				t->rows[p->tidx[k]] = p->ftable[p->tidx[k]];
+			p->table_patches++;
+		} else {
+			if (t->n != n)
+				t->rows = xreallocarray(t->rows, n ? n : 1,
+				    sizeof *t->rows);
+			memcpy(t->rows, p->ftable, n * sizeof *t->rows);
+		}
+	} else {
+		file_table_unref(t);
+		t = *slot = xcalloc(1, sizeof *t);
+		atomic_init(&t->refs, 1);
+		t->rows = xreallocarray(NULL, n ? n : 1, sizeof *t->rows);
+		memcpy(t->rows, p->ftable, n * sizeof *t->rows);
+	}
+	t->n = n;
+	t->build = b;
+	atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+	out->files_table = t;
+	out->files = t->rows;
+	out->nfiles = n;
+	/* This build's patches are what the next build's table lags by. */
+	{
+		size_t *v = p->lagidx, c = p->caplagidx;
+
+		p->lagidx = p->tidx;
+		p->caplagidx = p->captidx;
+		p->nlagidx = patched ? p->ntidx : 0;
+		p->tidx = v;
+		p->captidx = c;
+		p->ntidx = 0;
+	}
+	p->lag_valid = patched;
+}
+
 /* Whether a build made most of what its result holds: most of the DAG's
  * groups built and most of the translation's resources serialized. A
  * change of one file in a tree of one large group (a Gateway and its
@@ -509,6 +580,8 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     struct build_result *out)
 {
+	bool patched;
+
 	memset(out, 0, sizeof *out);
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
@@ -518,18 +591,15 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 
 	/* The file table, the DAG's units and the Secrets' files: patched
 	 * where the update touched entries, or one walk over them all. */
-	if (!pipeline_walk_touched(p, files))
+	patched = pipeline_walk_touched(p, files);
+	if (!patched)
 		pipeline_walk_all(p, files);
 	p->entries_moved = false;
 	/* Statuses that depend on this report are not patched when it is
 	 * gone: the next build walks every entry again. */
 	if (source_reports_files(files))
 		p->kept_valid = false;
-	/* The result's copy is one sequential read of the kept table, not
-	 * a read of each entry (a cache miss each at 100,000 files). */
-	out->files = xreallocarray(NULL, p->n ? p->n : 1, sizeof *out->files);
-	memcpy(out->files, p->ftable, p->n * sizeof *out->files);
-	out->nfiles = p->n;
+	pipeline_result_files(p, out, patched);
 	out->nobjects = p->kept_nobjects;
 	out->nrestored = p->kept_nrestored;
 	for (size_t k = 0; k < p->nnoted; k++)
@@ -595,7 +665,10 @@ build_result_free(struct build_result *r)
 	snapshot_unref(r->snapshot);
 	dag_free(r->dag);
 	diag_list_free(&r->diags);
-	free(r->files);
+	if (r->files_table != NULL)
+		file_table_unref(r->files_table);
+	else
+		free(r->files);
 	pipeline_free(r->owner);
 	keep_unref(r->keep);
 	memset(r, 0, sizeof *r);

@@ -54,6 +54,16 @@ struct build_keep {
 	struct build_keep *newer; /* a reference, or NULL */
 };
 
+/* A file table handed to results: a result holds a reference, and so
+ * does the pipeline, which brings the table up to date again for a
+ * later result once no result holds it (pipeline_result_files). */
+struct file_table {
+	atomic_uint refs;
+	struct file_status *rows;
+	size_t n;
+	uint64_t build; /* the build whose kept table the rows equal */
+};
+
 struct gateway_tcache {
 	char *name; /* "<ns>/<name>" */
 	struct translate_cache *cache;
@@ -128,6 +138,17 @@ struct pipeline {
 	 * entries: indices in the kept tables are stale. */
 	bool entries_moved;
 	size_t full_walks; /* builds that walked every entry (tests) */
+	/* The results' file tables, alternately: a build's result gets the
+	 * one the build before last used, patched at the entries that
+	 * build and this one touched (tidx, then lagidx after the build;
+	 * lag_valid: the last build patched) when no result holds it any
+	 * more. builds counts builds. */
+	struct file_table *tables[2];
+	uint64_t builds;
+	size_t *tidx, *lagidx;
+	size_t ntidx, captidx, nlagidx, caplagidx;
+	bool lag_valid;
+	size_t table_patches; /* results whose table was patched (tests) */
 };
 
 void pipeline_file_entry_clear(struct file_entry *e);

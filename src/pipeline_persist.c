@@ -205,9 +205,11 @@ pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
 	for (size_t i = 0; i < p->n; i++) {
 		const struct file_entry *e = &p->entries[i];
 
+		/* As the build's walk has it: no version in effect, no
+		 * copy of it. */
 		if (r != NULL && i < r->nfiles)
-			r->files[i].persisted = e->persisted;
-		/* The kept table too: the next build copies it. */
+			r->files[i].persisted = e->good != NULL && e->persisted;
+		/* The kept table too: later results' tables come from it. */
 		if (p->kept_valid && e->good != NULL)
 			p->ftable[i].persisted = e->persisted;
 	}

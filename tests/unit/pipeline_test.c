@@ -1035,8 +1035,10 @@ test_patched_walk_equals_full(void **state)
 		source_files_free(&delta);
 		files_copy(&f->files, &prev);
 	}
-	/* Most steps only edit files in place: those patch. */
+	/* Most steps only edit files in place: those patch, and so do
+	 * the shared tables of the results when two such steps follow. */
 	assert_true(patched > WALK_STEPS / 4);
+	assert_true(pd->table_patches > WALK_STEPS / 8);
 	build_result_free(&rprev);
 	source_files_free(&prev);
 	pipeline_set_lastgood(f->p, NULL);
