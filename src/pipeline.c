@@ -141,6 +141,7 @@ pipeline_free(struct pipeline *p)
 	free(p->noted);
 	free(p->tidx);
 	free(p->lagidx);
+	free(p->moved_map);
 	file_table_unref(p->tables[0]);
 	file_table_unref(p->tables[1]);
 	tls_material_free(p->material);
@@ -346,6 +347,56 @@ source_reports_files(const struct source_files *files)
 	return false;
 }
 
+/* The kept tables' rows moved to the entries' new indices after a delta
+ * added and removed entries (moved_map): deleted entries' rows leave
+ * them, added entries get an empty row (the update touched them: their
+ * rows are patched next). One sequential pass over the tables, no read
+ * of an entry. */
+static bool
+pipeline_kept_remap(struct pipeline *p)
+{
+	const size_t *map = p->moved_map;
+	struct file_status *ft;
+	size_t w = 0;
+
+	if (map == NULL || p->moved_secret)
+		return false;
+	ft = xreallocarray(NULL, p->n ? p->n : 1, sizeof *ft);
+	for (size_t i = 0, j = 0; i <= p->moved_n; i++) {
+		size_t to = i < p->moved_n ? map[i] : p->n;
+
+		if (to == SIZE_MAX) {
+			p->kept_nobjects -= p->ftable[i].nobjects;
+			p->kept_nrestored -= p->ftable[i].state ==
+			    FILE_ERROR_SERVING_PERSISTED;
+			continue;
+		}
+		for (; j < to; j++)
+			ft[j] = (struct file_status){ .state = FILE_OK };
+		if (i < p->moved_n)
+			ft[j++] = p->ftable[i];
+	}
+	free(p->ftable);
+	p->ftable = ft;
+	for (size_t u = 0; u < p->nunits; u++) {
+		size_t to = map[p->unit_entry[u]];
+
+		if (to == SIZE_MAX)
+			continue;
+		p->units[w] = p->units[u];
+		p->unit_entry[w++] = to;
+	}
+	p->nunits = w;
+	w = 0;
+	for (size_t k = 0; k < p->nnoted; k++)
+		if (map[p->noted[k]] != SIZE_MAX)
+			p->noted[w++] = map[p->noted[k]];
+	p->nnoted = w;
+	p->remapped = true;
+	p->remaps++;
+	return true;
+}
+
 /* The kept tables patched at the entries the last update touched, if
  * they may be (struct pipeline, ftable): false leaves them for
  * pipeline_walk_all. An entry whose Secrets name files, before or after,
@@ -354,8 +405,9 @@ static bool
 pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
 {
 	p->ntidx = 0;
-	if (!p->kept_valid || p->entries_moved || !files->delta ||
-	    source_reports_files(files))
+	p->remapped = false;
+	if (!p->kept_valid || (p->entries_moved && p->moved_map == NULL) ||
+	    !files->delta || source_reports_files(files))
 		return false;
 	for (size_t t = 0; t < p->ntouched; t++) {
 		struct file_entry *e = pipeline_entry_find(p, p->touched[t]);
@@ -366,6 +418,8 @@ pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
 		if (e->view_secret_files)
 			return false;
 	}
+	if (p->entries_moved && !pipeline_kept_remap(p))
+		return false;
 	for (size_t t = 0; t < p->ntouched; t++) {
 		struct file_entry *e = pipeline_entry_find(p, p->touched[t]);
 		size_t i = (size_t)(e - p->entries);
@@ -507,7 +561,8 @@ pipeline_result_files(struct pipeline *p, struct build_result *out,
 
 	if (t != NULL && atomic_load_explicit(&t->refs,
 	    memory_order_acquire) == 1) {
-		if (patched && p->lag_valid && t->build + 2 == b && t->n == n) {
+		if (patched && !p->remapped && p->lag_valid &&
+		    t->build + 2 == b && t->n == n) {
 			for (size_t k = 0; k < p->nlagidx; k++)
 				t->rows[p->lagidx[k]] = p->ftable[p->lagidx[k]];
 			for (size_t k = 0; k < p->ntidx; k++)
@@ -543,7 +598,7 @@ pipeline_result_files(struct pipeline *p, struct build_result *out,
 		p->captidx = c;
 		p->ntidx = 0;
 	}
-	p->lag_valid = patched;
+	p->lag_valid = patched && !p->remapped;
 }
 
 /* Whether a build made most of what its result holds: most of the DAG's

@@ -137,6 +137,14 @@ struct pipeline {
 	/* The last pipeline_entries_update added, removed or reordered
 	 * entries: indices in the kept tables are stale. */
 	bool entries_moved;
+	/* When entries_moved by a delta's adds and removes only: each old
+	 * entry's new index (SIZE_MAX: deleted), for moved_n old entries,
+	 * and whether a deleted entry's Secrets named files; else NULL. */
+	size_t *moved_map;
+	size_t moved_n;
+	bool moved_secret;
+	bool remapped; /* this build moved the kept tables' rows */
+	size_t remaps; /* builds that did (tests) */
 	size_t full_walks; /* builds that walked every entry (tests) */
 	/* The results' file tables, alternately: a build's result gets the
 	 * one the build before last used, patched at the entries that
