@@ -213,4 +213,15 @@ pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
 		if (p->kept_valid && e->good != NULL)
 			p->ftable[i].persisted = e->persisted;
 	}
+	/* Without the last build's result, its table now differs from the
+	 * kept one at rows no build will patch: the next ones copy it. (A
+	 * delta's copies change only the rows it touched, which the other
+	 * table is patched at next.) */
+	if (r == NULL || r->files_table == NULL ||
+	    r->files_table->build != p->builds) {
+		p->lag_valid = false;
+		for (size_t k = 0; k < 2; k++)
+			if (p->tables[k] != NULL)
+				p->tables[k]->build = 0;
+	}
 }
