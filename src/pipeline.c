@@ -77,6 +77,16 @@ pipeline_dag_threads(const struct load_options *lo)
 	return cpus > 8 ? 8 : cpus < 1 ? 1 : cpus;
 }
 
+static void
+file_table_unref(struct file_table *t)
+{
+	if (t != NULL && atomic_fetch_sub_explicit(&t->refs, 1,
+	    memory_order_acq_rel) == 1) {
+		free(t->rows);
+		free(t);
+	}
+}
+
 struct pipeline *
 pipeline_new(const struct load_options *lo)
 {
@@ -126,6 +136,14 @@ pipeline_free(struct pipeline *p)
 	dag_cache_free(p->dcache);
 	free(p->units);
 	free(p->secret_paths);
+	free(p->ftable);
+	free(p->unit_entry);
+	free(p->noted);
+	free(p->tidx);
+	free(p->lagidx);
+	free(p->moved_map);
+	file_table_unref(p->tables[0]);
+	file_table_unref(p->tables[1]);
 	tls_material_free(p->material);
 	fqdn_ledger_free(&p->owners);
 	free(p->owners_revision);
@@ -219,17 +237,242 @@ pipeline_whole_dag(const struct pipeline *p, const struct cairn_config *cfg)
 /* One entry's part of what the DAG is built from (pipeline_build's walk,
  * after pipeline_entry_view): its unit, if it has objects, and the files
  * its Secrets name, if any (only entries whose good version names one
- * are looked into). */
+ * are looked into). i is e's index. */
 static void
-pipeline_gather(struct pipeline *p, const struct file_entry *e)
+pipeline_gather(struct pipeline *p, const struct file_entry *e, size_t i)
 {
 	if (e->view_secret_files)
 		dag_secret_files(e->view_objs, e->view_nobjs, &p->secret_paths,
 		    &p->nsecret_paths, &p->capsecret_paths);
 	if (e->good == NULL || e->view_nobjs == 0)
 		return;
+	ARRAY_RESERVE(p->unit_entry, p->nunits, p->capunit_entry);
+	p->unit_entry[p->nunits] = i;
 	ARRAY_PUSH(p->units, p->nunits, p->capunits, ((struct dag_unit){
 		.id = e->serial, .objs = e->view_objs, .nobjs = e->view_nobjs }));
+}
+
+/* e's line in the file table (after pipeline_entry_view). */
+static void
+pipeline_entry_status(const struct file_entry *e,
+    const struct source_files *files, struct file_status *fs)
+{
+	*fs = (struct file_status){ .path = e->path };
+	memcpy(fs->serving_hash, e->view_hash, sizeof fs->serving_hash);
+	if (e->good && e->restored && (e->latest || pipeline_source_reported(files, e->path)))
+		fs->state = FILE_ERROR_SERVING_PERSISTED;
+	else if (e->latest || (e->good == NULL))
+		fs->state = e->good ? FILE_ERROR_SERVING_PREVIOUS : FILE_ERROR;
+	else if (files->diags.n > 0 && pipeline_source_reported(files, e->path))
+		fs->state = FILE_ERROR_SERVING_PREVIOUS;
+	else
+		fs->state = FILE_OK;
+	if (e->good == NULL)
+		return;
+	fs->persisted = e->persisted;
+	fs->nobjects = e->view_nobjs;
+}
+
+/* Whether a build reports something of e's own (its diagnostics or a
+ * store note). */
+static bool
+pipeline_entry_noted(const struct file_entry *e)
+{
+	return e->latest || e->view_ndiags > 0 || e->store_note != NULL;
+}
+
+/* e's diagnostics and store note, into diags. */
+static void
+pipeline_entry_diags(const struct file_entry *e, struct diag_list *diags)
+{
+	if (e->latest)
+		diag_list_append(diags, &e->latest->diags);
+	else if (e->view_ndiags > 0)
+		diag_list_append(diags, &e->good->diags);
+	if (e->store_note != NULL)
+		diag_add(diags, DIAG_WARNING, e->path, 0, 0, "%s", e->store_note);
+}
+
+/* The position of x in the ascending v[0..n), or where it would go. */
+static size_t
+index_search(const size_t *v, size_t n, size_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The walk over every entry: the file table, the DAG's units, the
+ * Secrets' files, the entries with something to report, and the totals. */
+static void
+pipeline_walk_all(struct pipeline *p, const struct source_files *files)
+{
+	p->ftable = xreallocarray(p->ftable, p->n ? p->n : 1,
+	    sizeof *p->ftable);
+	p->nunits = p->nsecret_paths = p->nnoted = 0;
+	p->kept_nobjects = p->kept_nrestored = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		struct file_entry *e = &p->entries[i];
+		struct file_status *fs = &p->ftable[i];
+
+		pipeline_entry_view(e);
+		pipeline_gather(p, e, i);
+		pipeline_entry_status(e, files, fs);
+		if (pipeline_entry_noted(e))
+			ARRAY_PUSH(p->noted, p->nnoted, p->capnoted, i);
+		p->kept_nobjects += fs->nobjects;
+		p->kept_nrestored += fs->state == FILE_ERROR_SERVING_PERSISTED;
+	}
+	p->kept_valid = true;
+	p->full_walks++;
+}
+
+/* Whether the source reported a file it could not read: the statuses
+ * of such files depend on the report, not on their entries alone. */
+static bool
+source_reports_files(const struct source_files *files)
+{
+	for (size_t i = 0; i < files->diags.n; i++)
+		if (files->diags.items[i].severity == DIAG_ERROR &&
+		    files->diags.items[i].file[0] != '\0')
+			return true;
+	return false;
+}
+
+/* The kept tables' rows moved to the entries' new indices after a delta
+ * added and removed entries (moved_map): deleted entries' rows leave
+ * them, added entries get an empty row (the update touched them: their
+ * rows are patched next). One sequential pass over the tables, no read
+ * of an entry. */
+static bool
+pipeline_kept_remap(struct pipeline *p)
+{
+	const size_t *map = p->moved_map;
+	struct file_status *ft;
+	size_t w = 0;
+
+	if (map == NULL || p->moved_secret)
+		return false;
+	ft = xreallocarray(NULL, p->n ? p->n : 1, sizeof *ft);
+	for (size_t i = 0, j = 0; i <= p->moved_n; i++) {
+		size_t to = i < p->moved_n ? map[i] : p->n;
+
+		if (to == SIZE_MAX) {
+			p->kept_nobjects -= p->ftable[i].nobjects;
+			p->kept_nrestored -= p->ftable[i].state ==
+			    FILE_ERROR_SERVING_PERSISTED;
+			continue;
+		}
+		for (; j < to; j++)
+			ft[j] = (struct file_status){ .state = FILE_OK };
+		if (i < p->moved_n)
+			ft[j++] = p->ftable[i];
+	}
+	free(p->ftable);
+	p->ftable = ft;
+	for (size_t u = 0; u < p->nunits; u++) {
+		size_t to = map[p->unit_entry[u]];
+
+		if (to == SIZE_MAX)
+			continue;
+		p->units[w] = p->units[u];
+		p->unit_entry[w++] = to;
+	}
+	p->nunits = w;
+	w = 0;
+	for (size_t k = 0; k < p->nnoted; k++)
+		if (map[p->noted[k]] != SIZE_MAX)
+			p->noted[w++] = map[p->noted[k]];
+	p->nnoted = w;
+	p->remapped = true;
+	p->remaps++;
+	return true;
+}
+
+/* The kept tables patched at the entries the last update touched, if
+ * they may be (struct pipeline, ftable): false leaves them for
+ * pipeline_walk_all. An entry whose Secrets name files, before or after,
+ * is left to the whole walk too (its paths are among the others'). */
+static bool
+pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
+{
+	p->ntidx = 0;
+	p->remapped = false;
+	if (!p->kept_valid || (p->entries_moved && p->moved_map == NULL) ||
+	    !files->delta || source_reports_files(files))
+		return false;
+	for (size_t t = 0; t < p->ntouched; t++) {
+		struct file_entry *e = pipeline_entry_find(p, p->touched[t]);
+
+		if (e == NULL || e->view_secret_files)
+			return false;
+		pipeline_entry_view(e);
+		if (e->view_secret_files)
+			return false;
+	}
+	if (p->entries_moved && !pipeline_kept_remap(p))
+		return false;
+	for (size_t t = 0; t < p->ntouched; t++) {
+		struct file_entry *e = pipeline_entry_find(p, p->touched[t]);
+		size_t i = (size_t)(e - p->entries);
+		struct file_status *fs = &p->ftable[i];
+		size_t k = index_search(p->noted, p->nnoted, i);
+		size_t u = index_search(p->unit_entry, p->nunits, i);
+		bool noted = k < p->nnoted && p->noted[k] == i;
+		bool unit = u < p->nunits && p->unit_entry[u] == i;
+
+		ARRAY_PUSH(p->tidx, p->ntidx, p->captidx, i);
+
+		p->kept_nobjects -= fs->nobjects;
+		p->kept_nrestored -= fs->state == FILE_ERROR_SERVING_PERSISTED;
+		pipeline_entry_status(e, files, fs);
+		p->kept_nobjects += fs->nobjects;
+		p->kept_nrestored += fs->state == FILE_ERROR_SERVING_PERSISTED;
+		if (pipeline_entry_noted(e) && !noted) {
+			ARRAY_RESERVE(p->noted, p->nnoted, p->capnoted);
+			memmove(p->noted + k + 1, p->noted + k,
+			    (p->nnoted - k) * sizeof *p->noted);
+			p->noted[k] = i;
+			p->nnoted++;
+		} else if (!pipeline_entry_noted(e) && noted) {
+			memmove(p->noted + k, p->noted + k + 1,
+			    (p->nnoted - k - 1) * sizeof *p->noted);
+			p->nnoted--;
+		}
+		if (e->good != NULL && e->view_nobjs > 0) {
+			struct dag_unit du = { .id = e->serial,
+				.objs = e->view_objs, .nobjs = e->view_nobjs };
+
+			if (!unit) {
+				size_t n = p->nunits;
+
+				ARRAY_RESERVE(p->unit_entry, n, p->capunit_entry);
+				ARRAY_RESERVE(p->units, n, p->capunits);
+				memmove(p->units + u + 1, p->units + u,
+				    (n - u) * sizeof *p->units);
+				memmove(p->unit_entry + u + 1, p->unit_entry + u,
+				    (n - u) * sizeof *p->unit_entry);
+				p->unit_entry[u] = i;
+				p->nunits++;
+			}
+			p->units[u] = du;
+		} else if (unit) {
+			memmove(p->units + u, p->units + u + 1,
+			    (p->nunits - u - 1) * sizeof *p->units);
+			memmove(p->unit_entry + u, p->unit_entry + u + 1,
+			    (p->nunits - u - 1) * sizeof *p->unit_entry);
+			p->nunits--;
+		}
+	}
+	return true;
 }
 
 /* The DAG of the files in effect (the units pipeline_build gathered): by
@@ -303,6 +546,61 @@ gateway_tcaches_update(struct pipeline *p, const struct dag *dag)
 	p->ngw_tcaches = dag->ngateways;
 }
 
+/* out's file table: the kept one, in the table of the build before last
+ * when no result holds that any more (patched where the last build and
+ * this one changed the kept table, if both patched it, else copied
+ * whole), else in a new one. Consecutive results share no rows that a
+ * later build writes: each result's table stays as it was built. */
+static void
+pipeline_result_files(struct pipeline *p, struct build_result *out,
+    bool patched)
+{
+	uint64_t b = ++p->builds;
+	struct file_table **slot = &p->tables[b % 2], *t = *slot;
+	size_t n = p->n;
+
+	if (t != NULL && atomic_load_explicit(&t->refs,
+	    memory_order_acquire) == 1) {
+		if (patched && !p->remapped && p->lag_valid &&
+		    t->build + 2 == b && t->n == n) {
+			for (size_t k = 0; k < p->nlagidx; k++)
+				t->rows[p->lagidx[k]] = p->ftable[p->lagidx[k]];
+			for (size_t k = 0; k < p->ntidx; k++)
+				t->rows[p->tidx[k]] = p->ftable[p->tidx[k]];
+			p->table_patches++;
+		} else {
+			if (t->n != n)
+				t->rows = xreallocarray(t->rows, n ? n : 1,
+				    sizeof *t->rows);
+			memcpy(t->rows, p->ftable, n * sizeof *t->rows);
+		}
+	} else {
+		file_table_unref(t);
+		t = *slot = xcalloc(1, sizeof *t);
+		atomic_init(&t->refs, 1);
+		t->rows = xreallocarray(NULL, n ? n : 1, sizeof *t->rows);
+		memcpy(t->rows, p->ftable, n * sizeof *t->rows);
+	}
+	t->n = n;
+	t->build = b;
+	atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+	out->files_table = t;
+	out->files = t->rows;
+	out->nfiles = n;
+	/* This build's patches are what the next build's table lags by. */
+	{
+		size_t *v = p->lagidx, c = p->caplagidx;
+
+		p->lagidx = p->tidx;
+		p->caplagidx = p->captidx;
+		p->nlagidx = patched ? p->ntidx : 0;
+		p->tidx = v;
+		p->captidx = c;
+		p->ntidx = 0;
+	}
+	p->lag_valid = patched && !p->remapped;
+}
+
 /* Whether a build made most of what its result holds: most of the DAG's
  * groups built and most of the translation's resources serialized. A
  * change of one file in a tree of one large group (a Gateway and its
@@ -337,6 +635,8 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
     const struct cairn_config *cfg, const struct translate_options *to,
     struct build_result *out)
 {
+	bool patched;
+
 	memset(out, 0, sizeof *out);
 	diag_list_init(&out->diags);
 	diag_list_append(&out->diags, &files->diags);
@@ -344,44 +644,21 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	p->persist_pending = !pipeline_persist(p, files, p->persist_later ? 0 :
 	    PIPELINE_PERSIST_INLINE_MAX);
 
-	/* Not zeroed first: the walk below writes each element whole, and
-	 * a separate pass over a table of every file (megabytes at 100,000
-	 * files) costs as much as that write. */
-	out->files = xreallocarray(NULL, p->n ? p->n : 1, sizeof *out->files);
-	out->nfiles = p->n;
-	/* One walk over the entries: the file table, the DAG's units and
-	 * the Secrets' files. */
-	p->nunits = p->nsecret_paths = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		struct file_entry *e = &p->entries[i];
-		struct file_status *fs = &out->files[i];
-
-		pipeline_entry_view(e);
-		pipeline_gather(p, e);
-		*fs = (struct file_status){ .path = e->path };
-		if (e->latest)
-			diag_list_append(&out->diags, &e->latest->diags);
-		else if (e->view_ndiags > 0)
-			diag_list_append(&out->diags, &e->good->diags);
-		memcpy(fs->serving_hash, e->view_hash, sizeof fs->serving_hash);
-		if (e->store_note != NULL)
-			diag_add(&out->diags, DIAG_WARNING, e->path, 0, 0, "%s",
-			    e->store_note);
-		if (e->good && e->restored && (e->latest || pipeline_source_reported(files, e->path))) {
-			fs->state = FILE_ERROR_SERVING_PERSISTED;
-			out->nrestored++;
-		} else if (e->latest || (e->good == NULL))
-			fs->state = e->good ? FILE_ERROR_SERVING_PREVIOUS : FILE_ERROR;
-		else if (files->diags.n > 0 && pipeline_source_reported(files, e->path))
-			fs->state = FILE_ERROR_SERVING_PREVIOUS;
-		else
-			fs->state = FILE_OK;
-		if (e->good == NULL)
-			continue;
-		fs->persisted = e->persisted;
-		fs->nobjects = e->view_nobjs;
-		out->nobjects += e->view_nobjs;
-	}
+	/* The file table, the DAG's units and the Secrets' files: patched
+	 * where the update touched entries, or one walk over them all. */
+	patched = pipeline_walk_touched(p, files);
+	if (!patched)
+		pipeline_walk_all(p, files);
+	p->entries_moved = false;
+	/* Statuses that depend on this report are not patched when it is
+	 * gone: the next build walks every entry again. */
+	if (source_reports_files(files))
+		p->kept_valid = false;
+	pipeline_result_files(p, out, patched);
+	out->nobjects = p->kept_nobjects;
+	out->nrestored = p->kept_nrestored;
+	for (size_t k = 0; k < p->nnoted; k++)
+		pipeline_entry_diags(&p->entries[p->noted[k]], &out->diags);
 	diag_list_sort(&out->diags);
 
 	/* Claims change only with what the files in effect claim; git
@@ -443,7 +720,10 @@ build_result_free(struct build_result *r)
 	snapshot_unref(r->snapshot);
 	dag_free(r->dag);
 	diag_list_free(&r->diags);
-	free(r->files);
+	if (r->files_table != NULL)
+		file_table_unref(r->files_table);
+	else
+		free(r->files);
 	pipeline_free(r->owner);
 	keep_unref(r->keep);
 	memset(r, 0, sizeof *r);

@@ -57,6 +57,9 @@ struct build_result {
 	 * leaves much memory in the middle of the heap, which is given
 	 * back then (build_result_free). */
 	bool made_most;
+	/* Holds files when it is shared with other results (pipeline.c),
+	 * or NULL: files is the result's own. */
+	struct file_table *files_table;
 };
 
 struct pipeline;

@@ -397,6 +397,9 @@ entries_update_delta(struct pipeline *p, const struct source_files *files)
 	if (ndel + nadd > 0) {
 		size_t n = p->n - ndel + nadd, at = 0, a = 0;
 		struct file_entry *next = xreallocarray(NULL, n + 1, sizeof *next);
+		size_t *map = p->kept_valid ?
+		    xreallocarray(NULL, p->n + 1, sizeof *map) : NULL;
+		bool secret = false;
 
 		/* Both sorted: a merge of the kept entries and the new files. */
 		for (size_t i = 0; i <= p->n; i++) {
@@ -407,15 +410,25 @@ entries_update_delta(struct pipeline *p, const struct source_files *files)
 			}
 			if (i == p->n)
 				break;
-			if (del != NULL && del[i])
+			if (del != NULL && del[i]) {
+				secret |= p->entries[i].view_secret_files;
+				if (map != NULL)
+					map[i] = SIZE_MAX;
 				entry_delete(p, &p->entries[i]);
-			else
+			} else {
+				if (map != NULL)
+					map[i] = at;
 				next[at++] = p->entries[i];
+			}
 		}
+		p->moved_map = map;
+		p->moved_n = p->n;
+		p->moved_secret = secret;
 		free(p->entries);
 		p->entries = next;
 		p->n = at;
 		p->cap = n + 1;
+		p->entries_moved = true;
 	}
 	free(del);
 	free(add);
@@ -432,8 +445,12 @@ entries_update_delta(struct pipeline *p, const struct source_files *files)
 	entries_parse(p, files, &jobs, p->entries, slot);
 	free(jobs.index);
 	free(slot);
-	if (entries_restore_unread(p, files, &p->entries, &p->n, &p->cap))
+	if (entries_restore_unread(p, files, &p->entries, &p->n, &p->cap)) {
 		entries_sort(p->entries, p->n);
+		p->entries_moved = true;
+		free(p->moved_map);
+		p->moved_map = NULL;
+	}
 }
 
 /* Move the current file entries into a new array that follows files,
@@ -446,6 +463,9 @@ pipeline_entries_update(struct pipeline *p, const struct source_files *files)
 	struct load_jobs jobs = { .files = files, .lo = &p->lo };
 
 	pipeline_changes_clear(p);
+	p->entries_moved = !files->delta;
+	free(p->moved_map);
+	p->moved_map = NULL;
 	if (files->delta) {
 		entries_update_delta(p, files);
 		return;

@@ -54,6 +54,16 @@ struct build_keep {
 	struct build_keep *newer; /* a reference, or NULL */
 };
 
+/* A file table handed to results: a result holds a reference, and so
+ * does the pipeline, which brings the table up to date again for a
+ * later result once no result holds it (pipeline_result_files). */
+struct file_table {
+	atomic_uint refs;
+	struct file_status *rows;
+	size_t n;
+	uint64_t build; /* the build whose kept table the rows equal */
+};
+
 struct gateway_tcache {
 	char *name; /* "<ns>/<name>" */
 	struct translate_cache *cache;
@@ -109,6 +119,44 @@ struct pipeline {
 	size_t nunits, capunits;
 	const char **secret_paths;
 	size_t nsecret_paths, capsecret_paths;
+	/* The last build's file table (each result gets a copy), the entry
+	 * of each unit (parallel to units), the entries whose diagnostics or
+	 * store note a build reports (ascending indices) and the table's
+	 * totals; valid while kept_valid. A delta build that neither adds
+	 * nor removes entries, with no diagnostics from the source, patches
+	 * these at the entries it touched (pipeline_walk_touched) instead of
+	 * reading every entry: an entry's status then depends on the entry
+	 * alone, and entries keep their indices. */
+	struct file_status *ftable;
+	size_t *unit_entry;
+	size_t capunit_entry;
+	size_t *noted;
+	size_t nnoted, capnoted;
+	size_t kept_nobjects, kept_nrestored;
+	bool kept_valid;
+	/* The last pipeline_entries_update added, removed or reordered
+	 * entries: indices in the kept tables are stale. */
+	bool entries_moved;
+	/* When entries_moved by a delta's adds and removes only: each old
+	 * entry's new index (SIZE_MAX: deleted), for moved_n old entries,
+	 * and whether a deleted entry's Secrets named files; else NULL. */
+	size_t *moved_map;
+	size_t moved_n;
+	bool moved_secret;
+	bool remapped; /* this build moved the kept tables' rows */
+	size_t remaps; /* builds that did (tests) */
+	size_t full_walks; /* builds that walked every entry (tests) */
+	/* The results' file tables, alternately: a build's result gets the
+	 * one the build before last used, patched at the entries that
+	 * build and this one touched (tidx, then lagidx after the build;
+	 * lag_valid: the last build patched) when no result holds it any
+	 * more. builds counts builds. */
+	struct file_table *tables[2];
+	uint64_t builds;
+	size_t *tidx, *lagidx;
+	size_t ntidx, captidx, nlagidx, caplagidx;
+	bool lag_valid;
+	size_t table_patches; /* results whose table was patched (tests) */
 };
 
 void pipeline_file_entry_clear(struct file_entry *e);

@@ -202,6 +202,26 @@ pipeline_persist_pending(struct pipeline *p, const struct source_files *files,
 	p->persist_pending = false;
 	pipeline_persist(p, files, SIZE_MAX);
 	/* The result's statuses are the entries', in the same order. */
-	for (size_t i = 0; r != NULL && i < r->nfiles && i < p->n; i++)
-		r->files[i].persisted = p->entries[i].persisted;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct file_entry *e = &p->entries[i];
+
+		/* As the build's walk has it: no version in effect, no
+		 * copy of it. */
+		if (r != NULL && i < r->nfiles)
+			r->files[i].persisted = e->good != NULL && e->persisted;
+		/* The kept table too: later results' tables come from it. */
+		if (p->kept_valid && e->good != NULL)
+			p->ftable[i].persisted = e->persisted;
+	}
+	/* Without the last build's result, its table now differs from the
+	 * kept one at rows no build will patch: the next ones copy it. (A
+	 * delta's copies change only the rows it touched, which the other
+	 * table is patched at next.) */
+	if (r == NULL || r->files_table == NULL ||
+	    r->files_table->build != p->builds) {
+		p->lag_valid = false;
+		for (size_t k = 0; k < 2; k++)
+			if (p->tables[k] != NULL)
+				p->tables[k]->build = 0;
+	}
 }

@@ -20,6 +20,7 @@
 #include "envoy/config/route/v3/route_components.pb-c.h"
 #include "admin/admin.h"
 #include "pipeline.h"
+#include "pipeline_internal.h"
 #include "source/lastgood.h"
 #include "util/hash.h"
 #include "util/strbuf.h"
@@ -833,6 +834,235 @@ test_load_batches_on_threads(void **state)
 	}
 }
 
+/* --- the kept file table: patched at the touched entries ----------------- */
+
+enum { WALK_SLOTS = 40, WALK_STEPS = 200 };
+
+static unsigned walk_seed = 1;
+
+static unsigned
+walk_rand(void)
+{
+	walk_seed = walk_seed * 1103515245u + 12345u;
+	return (walk_seed >> 16) & 0x7fff;
+}
+
+static char *
+walk_path(size_t slot)
+{
+	return xasprintf("ns%zu/f%02zu.yaml", slot % 4, slot);
+}
+
+/* A version of slot's file: a proxy, a Service, a broken file, an
+ * unknown kind (a warning, no objects), a comment (no objects), or a
+ * proxy with a warning. */
+static char *
+walk_content(size_t slot, unsigned kind, unsigned version)
+{
+	static const char *proxy =
+	    "apiVersion: projectcontour.io/v1\n"
+	    "kind: HTTPProxy\n"
+	    "metadata: {name: p%zu}\n"
+	    "spec:\n"
+	    "  virtualhost: {fqdn: h%zu.example.com}\n"
+	    "  routes:\n"
+	    "    - conditions: [{prefix: /v%u}]\n"
+	    "      services: [{name: web, port: 80}]\n";
+	static const char *widget =
+	    "apiVersion: example.com/v1\n"
+	    "kind: Widget\n"
+	    "metadata: {name: w%u}\n";
+
+	switch (kind % 6) {
+	case 0:
+		return xasprintf(proxy, slot, slot, version);
+	case 1:
+		return xasprintf("%s# v%u\n", service_yaml, version);
+	case 2:
+		return xasprintf("kind: [%u\n", version);
+	case 3:
+		return xasprintf(widget, version);
+	case 4:
+		return xasprintf("# nothing %u\n", version);
+	default: {
+		char *w = xasprintf(widget, version), *s;
+
+		s = xasprintf(proxy, slot, slot, version);
+		s = xrealloc(s, strlen(s) + strlen(w) + 8);
+		strcat(s, "---\n");
+		strcat(s, w);
+		free(w);
+		return s;
+	}
+	}
+}
+
+struct walk_copy {
+	struct file_status *files;
+	size_t nfiles, nobjects, nrestored, ndiags;
+};
+
+static void
+walk_copy_of(const struct build_result *r, struct walk_copy *c)
+{
+	c->files = xreallocarray(NULL, r->nfiles + 1, sizeof *c->files);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		c->files[i] = r->files[i];
+		c->files[i].path = xstrdup(r->files[i].path);
+	}
+	c->nfiles = r->nfiles;
+	c->nobjects = r->nobjects;
+	c->nrestored = r->nrestored;
+	c->ndiags = r->diags.n;
+}
+
+static void
+walk_copy_check_free(const struct build_result *r, struct walk_copy *c)
+{
+	assert_int_equal(r->nfiles, c->nfiles);
+	for (size_t i = 0; i < c->nfiles; i++) {
+		assert_string_equal(r->files[i].path, c->files[i].path);
+		assert_int_equal(r->files[i].state, c->files[i].state);
+		assert_string_equal(r->files[i].serving_hash,
+		    c->files[i].serving_hash);
+		assert_int_equal(r->files[i].nobjects, c->files[i].nobjects);
+		assert_int_equal(r->files[i].persisted, c->files[i].persisted);
+		free((char *)c->files[i].path);
+	}
+	assert_int_equal(r->nobjects, c->nobjects);
+	assert_int_equal(r->nrestored, c->nrestored);
+	assert_int_equal(r->diags.n, c->ndiags);
+	free(c->files);
+}
+
+/* The units of a (fed deltas, its tables patched) and of b (fed whole
+ * lists: every build walks every entry): the same files' objects, in the
+ * same order, each unit its entry's good version. */
+static void
+walk_assert_same_units(const struct pipeline *a, const struct pipeline *b)
+{
+	assert_int_equal(a->nunits, b->nunits);
+	for (size_t u = 0; u < a->nunits; u++) {
+		const struct file_entry *ea = &a->entries[a->unit_entry[u]],
+		    *eb = &b->entries[b->unit_entry[u]];
+
+		assert_string_equal(ea->path, eb->path);
+		assert_int_equal(a->units[u].id, ea->serial);
+		assert_ptr_equal(a->units[u].objs, ea->good->objects);
+		assert_int_equal(a->units[u].nobjs, ea->good->nobjects);
+		assert_int_equal(a->units[u].nobjs, b->units[u].nobjs);
+		assert_true(u == 0 || a->unit_entry[u - 1] < a->unit_entry[u]);
+	}
+	assert_int_equal(a->nsecret_paths, b->nsecret_paths);
+}
+
+/* Random edits, breaks, adds and removes (and files the source could not
+ * read), first and last paths included, build after build: a pipeline fed
+ * deltas, which patches its file table and units where the delta touched
+ * entries, gives what one walking every entry gives, and a result is
+ * left as it was by the builds after it. */
+static void
+test_patched_walk_equals_full(void **state)
+{
+	struct fixture *f = *state;
+	struct pipeline *pd = pipeline_new(NULL);
+	struct source_files prev = { 0 }, delta = { 0 };
+	char *dir_full, *dir_delta;
+	struct lastgood *lg_full = delta_store(&dir_full),
+	    *lg_delta = delta_store(&dir_delta);
+	bool present[WALK_SLOTS] = { false };
+	struct build_result rprev = { 0 };
+	size_t patched = 0;
+	const char *env = getenv("CAIRN_TEST_SEED");
+
+	if (env != NULL)
+		walk_seed = (unsigned)strtoul(env, NULL, 10);
+	pipeline_set_lastgood(f->p, lg_full);
+	pipeline_set_lastgood(pd, lg_delta);
+	diag_list_init(&prev.diags);
+	prev.revision = xstrdup("rev1");
+	for (size_t s = 0; s < WALK_STEPS; s++) {
+		struct build_result rf, rd;
+		struct walk_copy before = { 0 };
+		size_t nops = s == 0 ? WALK_SLOTS : 1 + walk_rand() % 3;
+		size_t walks;
+		bool defer, tell;
+
+		diag_list_free(&f->files.diags);
+		diag_list_init(&f->files.diags);
+		for (size_t o = 0; o < nops; o++) {
+			unsigned op = walk_rand() % 10;
+			/* The ends of the table half of the time. */
+			size_t slot = walk_rand() % 2 ? walk_rand() % WALK_SLOTS :
+			    walk_rand() % 2 ? 0 : WALK_SLOTS - 1;
+			char *path = walk_path(slot);
+
+			if (s == 0)
+				slot = o, free(path), path = walk_path(slot);
+			if (s == 0 || op < 8 || !present[slot]) {
+				char *data = walk_content(slot, walk_rand(),
+				    walk_rand());
+
+				fixture_files_set(&f->files, path, data);
+				free(data);
+				present[slot] = true;
+			} else {
+				fixture_files_remove(&f->files, path);
+				present[slot] = false;
+				if (op == 9)
+					diag_add(&f->files.diags, DIAG_ERROR, path, 0,
+					    0, "file is too large");
+			}
+			free(path);
+		}
+		build(f, &rf);
+		if (s == 0) {
+			files_copy(&f->files, &delta);
+		} else {
+			delta_of(&prev, &f->files, &delta);
+			walk_copy_of(&rprev, &before);
+		}
+		walks = pd->full_walks;
+		/* Now and then the copies are left for after the build (as
+		 * serve's first build leaves them), and the result told of
+		 * them, or not (then only later results compare). */
+		defer = walk_rand() % 4 == 0;
+		pipeline_defer_persist(pd, defer);
+		pipeline_build(pd, &delta, &f->cfg, &f->to, &rd);
+		pipeline_defer_persist(pd, false);
+		patched += pd->full_walks == walks;
+		tell = !defer || walk_rand() % 2 == 0;
+		pipeline_persist_pending(pd, &delta, tell ? &rd : NULL);
+		if (tell)
+			assert_same_build(&rf, &rd, f->p, pd);
+		walk_assert_same_units(pd, f->p);
+		if (s > 0) {
+			walk_copy_check_free(&rprev, &before);
+			build_result_free(&rprev);
+		}
+		rprev = rd;
+		build_result_free(&rf);
+		source_files_free(&delta);
+		files_copy(&f->files, &prev);
+	}
+	/* Most steps only edit files in place: those patch, and so do
+	 * the shared tables of the results when two such steps follow. */
+	assert_true(patched > WALK_STEPS / 4);
+	assert_true(pd->table_patches > WALK_STEPS / 20);
+	/* Steps that add or remove files move the kept rows instead. */
+	assert_true(pd->remaps > WALK_STEPS / 10);
+	build_result_free(&rprev);
+	source_files_free(&prev);
+	pipeline_set_lastgood(f->p, NULL);
+	pipeline_free(pd);
+	lastgood_close(lg_full);
+	lastgood_close(lg_delta);
+	fixture_rm_rf(dir_full);
+	fixture_rm_rf(dir_delta);
+	free(dir_full);
+	free(dir_delta);
+}
+
 int
 main(void)
 {
@@ -851,6 +1081,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cold_groups_on_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_batches_on_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_made_most, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_patched_walk_equals_full, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
