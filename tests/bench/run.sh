@@ -269,7 +269,7 @@ END {
 	row("resident memory: 1k proxies + 100 sotw streams", "ads.sotw1k.rss_at", "<= 40 MiB", 40)
 	row("resident memory: 10k proxies, no stream", "ads.sotw10k.rss_nostreams", "", -1)
 	row("resident memory: 10k proxies + 1000 sotw streams, settled", "ads.sotw10k.rss_settled", "<= 200 MiB", 200)
-	row("  the same 1 s after the syncs (the daemon's trims under way)", "ads.sotw10k.rss_all", "", -1)
+	row("  the same 1 s after the syncs (trims of the daemon under way)", "ads.sotw10k.rss_all", "", -1)
 	row("  peak (VmHWM) of that server", "ads.sotw10k.server_hwm", "", -1)
 	row("  in-process build at 1k, as serve holds it: VmRSS", "mem.build1k.rss", "", -1)
 	row("  in-process build at 1k: peak VmHWM", "mem.build1k.hwm", "", -1)
