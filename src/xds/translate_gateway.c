@@ -321,25 +321,6 @@ gateway_view_cached(const struct dag *dag, const struct dag_gateway *gw,
 	free(whole.secrets);
 }
 
-/* Whether packed bytes are checked against protobuf-c's whole message
- * (CAIRN_PB_VERIFY, or the memo's verify mode). */
-static bool
-shared_verify(const struct translation *t)
-{
-	static int env = -1; /* -1: not read yet (every thread reads the same) */
-	int e = __atomic_load_n(&env, __ATOMIC_RELAXED);
-
-	if (t->cache != NULL && t->cache->verify)
-		return true;
-	if (e < 0) {
-		const char *v = getenv("CAIRN_PB_VERIFY");
-
-		e = v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
-		__atomic_store_n(&env, e, __ATOMIC_RELAXED);
-	}
-	return e == 1;
-}
-
 /* vh's VirtualHost with each route as its bytes (an unknown field of
  * the routes' number, packed after name and domains: where the routes
  * are, since no later field is set): the bytes its proxyless targets
@@ -383,7 +364,7 @@ shared_vhost(struct translation *t, const struct dag_vhost *vh,
 	}
 	v->base.n_unknown_fields = vh->nroutes;
 	v->base.unknown_fields = u;
-	if (shared_verify(t)) {
+	if (translate_pieces_verify(t)) {
 		/* protobuf-c's bytes for the whole VirtualHost must be
 		 * these (else the first differing offset, and abort) */
 		struct pb_writer w = { 0 };

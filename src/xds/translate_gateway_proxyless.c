@@ -116,10 +116,10 @@ struct target {
 	struct api_hcm *hcm;
 };
 
-/* Whether each shell's bytes are compared with the whole message's:
- * under either check of the encoder's or the memo's. */
-static bool
-splice_verify(const struct translation *t)
+/* Whether bytes packed in pieces are compared with the whole message's
+ * (CAIRN_PB_VERIFY, or the memo's verify mode). */
+bool
+translate_pieces_verify(const struct translation *t)
 {
 	/* -1: not read yet; translations of several Gateways may ask at
 	 * once, and all read the same value */
@@ -158,7 +158,7 @@ api_hcm(struct translation *t, struct api_hcm *h, const char *name)
 	Hcm *full = NULL, *shell;
 	Rds *rds;
 
-	if (!h->made || splice_verify(t))
+	if (!h->made || translate_pieces_verify(t))
 		full = (Hcm *)translate_hcm(t, name, name, false);
 	if (!h->made) {
 		char *prefix = full->stat_prefix;
@@ -412,7 +412,7 @@ make_routes(struct translation *t, const void *obj, const char **name)
 	rc->n_virtual_hosts = 1;
 	rc->virtual_hosts = pb_array(a, 1);
 	rc->virtual_hosts[0] = shell;
-	if (splice_verify(t))
+	if (translate_pieces_verify(t))
 		splice_check(rc, v);
 	*name = rc->name;
 	return &rc->base;

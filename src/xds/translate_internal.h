@@ -190,6 +190,10 @@ void *translate_route_envoy(struct translation *t, const struct dag_vhost *vh,
     const struct dag_route *r);
 /* Whether r's Route is the same message for Envoy as for proxyless
  * clients (translate_virtual_host_proxyless's), so the same bytes. */
+/* Whether bytes packed in pieces (a proxyless target's shell, a port's
+ * VirtualHost of shared routes) are compared with the whole message's:
+ * CAIRN_PB_VERIFY, or the memo's verify mode. */
+bool translate_pieces_verify(const struct translation *t);
 bool translate_route_proxyless_same(const struct translation *t,
     const struct dag_route *r);
 /* Whether translate_virtual_host sets no field of vh's after its
