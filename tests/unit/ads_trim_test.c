@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "ads/trim.h"
+#include "malloc_probe.h"
 
 #define MIB ((uint64_t)1 << 20)
 
@@ -105,21 +106,6 @@ test_burst_before_followup(void **state)
 	sent += 2 * MIB;
 	assert_int_equal(ads_trim_wait_ms(&t, sent), ADS_TRIM_IDLE_MS);
 	assert_int_equal(ads_trim_timeout(&t, sent), ADS_TRIM_BURST);
-}
-
-/* Whether malloc is glibc's own: not under valgrind (which replaces it
- * through LD_PRELOAD, its malloc_trim a no-op) nor a sanitizer's. */
-static bool
-malloc_is_glibcs(void)
-{
-	const char *preload = getenv("LD_PRELOAD");
-
-#if defined(__SANITIZE_ADDRESS__)
-	return false;
-#endif
-	if (getenv("CAIRN_SANITIZED") != NULL)
-		return false;
-	return preload == NULL || strstr(preload, "vgpreload") == NULL;
 }
 
 /* Resident anonymous memory of this process, KiB. */

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "malloc_probe.h"
 #include "util/heap.h"
 
 #define THREADS 4
@@ -60,21 +61,6 @@ arenas_with_threads(void)
 		n++;
 	free(buf);
 	return n;
-}
-
-/* Whether malloc is glibc's own: not under valgrind (which replaces it
- * through LD_PRELOAD, its malloc_trim a no-op) nor a sanitizer's. */
-static bool
-malloc_is_glibcs(void)
-{
-	const char *preload = getenv("LD_PRELOAD");
-
-#if defined(__SANITIZE_ADDRESS__)
-	return false;
-#endif
-	if (getenv("CAIRN_SANITIZED") != NULL)
-		return false;
-	return preload == NULL || strstr(preload, "vgpreload") == NULL;
 }
 
 static void
