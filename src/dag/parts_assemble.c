@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/sorted.h"
 #include "util/xalloc.h"
 
 void
@@ -199,17 +200,7 @@ arr_flat(const struct dag *d, int which, size_t *n)
 static size_t
 chunk_of(const struct dag_chunks *ch, size_t i)
 {
-	size_t lo = 0, hi = ch->n;
-
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ch->start[mid] <= i)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_chunk_of(ch->start, ch->n, i);
 }
 
 void

@@ -132,20 +132,12 @@ const struct dag_object_status *
 dag_status_at(const struct dag *dag, size_t i)
 {
 	const size_t *start = dag->status_chunk_start;
-	size_t lo = 0, hi = dag->nstatus_chunks;
+	size_t c;
 
 	if (dag->status_chunks == NULL)
 		return &dag->statuses[i];
-	/* The last chunk that starts at or before i. */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (start[mid] <= i)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return &dag->status_chunks[lo]->s[i - start[lo]];
+	c = sorted_chunk_of(start, dag->nstatus_chunks, i);
+	return &dag->status_chunks[c]->s[i - start[c]];
 }
 
 void

@@ -15,6 +15,25 @@ int sorted_str_cmp(const void *a, const void *b);
 size_t sorted_search(const void *key, const void *base, size_t n, size_t size,
     int (*cmp)(const void *key, const void *elem));
 
+/* Of n > 0 chunks whose first elements are at the ascending start[0..n)
+ * (start[0] == 0), the one holding element i: the last that starts at
+ * or before i. Inline: every read by index of a chunked array asks. */
+static inline size_t
+sorted_chunk_of(const size_t *start, size_t n, size_t i)
+{
+	size_t lo = 0, hi = n;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (start[mid] <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Sorts base[0..n) by cmp as a stable qsort would, cheaply when it is
  * mostly sorted already: an in-order prefix is kept and a short rest
  * sorted and merged in (a rebuilt array whose new elements are at its

@@ -21,6 +21,7 @@
 #include "dag/fields.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/sorted.h"
 #include "util/xalloc.h"
 #include "xds/pb_encode.h"
 
@@ -156,24 +157,14 @@ seq_clear_rest(struct translate_cache *c, struct seq *q, bool uses)
 struct seq_entry *
 seq_at(struct seq *q, size_t i, struct seq_chunk **ch)
 {
-	size_t h = q->hint, lo = 0, hi = q->nc;
+	size_t h = q->hint;
 
 	if (!(h < q->nc && i >= q->start[h] && i < q->start[h + 1])) {
 		if (h + 1 < q->nc && i >= q->start[h + 1] &&
-		    i < q->start[h + 2]) {
+		    i < q->start[h + 2])
 			h++;
-		} else {
-			/* The last chunk that starts at or before i. */
-			while (hi - lo > 1) {
-				size_t mid = lo + (hi - lo) / 2;
-
-				if (q->start[mid] <= i)
-					lo = mid;
-				else
-					hi = mid;
-			}
-			h = lo;
-		}
+		else
+			h = sorted_chunk_of(q->start, q->nc, i);
 		q->hint = h;
 	}
 	if (ch != NULL)

@@ -112,17 +112,7 @@ chunk_unref(struct xds_chunk *c)
 static size_t
 chunk_of(const struct xds_resource_set *set, size_t i)
 {
-	size_t lo = 0, hi = set->nchunks;
-
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (set->start[mid] <= i)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_chunk_of(set->start, set->nchunks, i);
 }
 
 /* The same, trying *hint and the chunk after it first (reads that move
