@@ -333,6 +333,7 @@ cmd_serve(int argc, char **argv)
 
 	/* Before grpc, the build or anything else starts a thread. */
 	heap_tune_serve();
+	ads_server_tune_process();
 	cmd_parser_init(&parser, &serve_spec);
 	while ((c = cmd_parser_next(&parser, argc, argv)) != -1) {
 		switch (c) {

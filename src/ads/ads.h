@@ -50,6 +50,14 @@ struct ads_options {
 #define ADS_LARGE_RESPONSE_BYTES (4u << 20)
 /* How long ads_server_stop() lets streams end on their own. */
 #define ADS_SHUTDOWN_GRACE_MS 1000
+/* The largest slice a read from a client connection goes into (grpc's
+ * default lets it grow to 4 MiB). The spare end of the last slice read
+ * into stays with the connection while it waits for its next bytes, so
+ * this bounds what an idle connection holds; a large request takes more
+ * reads. See ads_server_tune_process(). */
+#define ADS_TCP_READ_CHUNK_MAX (16 << 10)
+/* What ads_server_tune_process() sets GRPC_EXPERIMENTS to. */
+#define ADS_GRPC_EXPERIMENTS "-tcp_read_chunks"
 
 struct ads_stats {
 	size_t streams_sotw, streams_delta; /* open now */
@@ -63,6 +71,20 @@ struct ads_stats {
 	size_t warming_held;
 };
 
+/* Process-wide grpc settings for a server whose connections stay for
+ * days. grpc 1.51 reads a connection's bytes, by default, into 64 KiB
+ * slices as many as its estimate of the next read (the "tcp_read_chunks"
+ * experiment): the estimate doubles with every large read and the slices
+ * not filled wait, allocated, for the next one. Envoys' ACKs name every
+ * resource they subscribe to (20,000 clusters' names at 10,000 proxies),
+ * so each connection kept MiBs of empty read buffer for as long as it
+ * stayed open (docs/performance.md, "The streams' read buffers"). With the
+ * experiment off, grpc reads into one slice of at most
+ * ADS_TCP_READ_CHUNK_MAX. Sets GRPC_EXPERIMENTS to ADS_GRPC_EXPERIMENTS
+ * unless the environment sets it (then it wins: that is also how to
+ * compare). Call before grpc_init() and before any thread exists (it
+ * changes the environment). Returns whether it set the variable. */
+bool ads_server_tune_process(void);
 /* Binds opts->address and starts serving. Plaintext is refused unless the
  * address is loopback or a unix socket, or opts->insecure_xds is set; TLS
  * files that cannot be read, or a key without a certificate, are errors.

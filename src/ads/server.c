@@ -95,6 +95,14 @@ server_credentials(const struct ads_options *opts, bool local,
 	return grpc_insecure_server_credentials_create();
 }
 
+bool
+ads_server_tune_process(void)
+{
+	if (getenv("GRPC_EXPERIMENTS") != NULL)
+		return false;
+	return setenv("GRPC_EXPERIMENTS", ADS_GRPC_EXPERIMENTS, 0) == 0;
+}
+
 static void
 request_call(struct ads_server *s, struct ads_accept *a)
 {
@@ -384,6 +392,11 @@ ads_server_start(const struct ads_options *opts, struct ads_server **out,
 			{ .type = GRPC_ARG_INTEGER,
 			  .key = GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
 			  .value.integer = ADS_MIN_CLIENT_PING_INTERVAL_MS },
+			/* What an idle connection keeps of its read buffer
+			 * (ads_server_tune_process()). */
+			{ .type = GRPC_ARG_INTEGER,
+			  .key = GRPC_ARG_TCP_MAX_READ_CHUNK_SIZE,
+			  .value.integer = ADS_TCP_READ_CHUNK_MAX },
 		};
 		grpc_channel_args chargs = { nitems(args), args };
 
