@@ -387,16 +387,24 @@ static const struct part_count plain_count = {
 	offsetof(struct dag, plain_known), offsetof(struct dag, plain)
 };
 
-static bool *
+static bool
 count_known(const struct dag *d, const struct part_count *pc)
 {
-	return (bool *)((char *)d + pc->known_at);
+	return *(const bool *)((const char *)d + pc->known_at);
 }
 
-static size_t *
+static size_t
 count_value(const struct dag *d, const struct part_count *pc)
 {
-	return (size_t *)((char *)d + pc->count_at);
+	return *(const size_t *)((const char *)d + pc->count_at);
+}
+
+static void
+count_set(struct dag *d, const struct part_count *pc, bool known,
+    size_t count)
+{
+	*(bool *)((char *)d + pc->known_at) = known;
+	*(size_t *)((char *)d + pc->count_at) = count;
 }
 
 static void
@@ -406,26 +414,25 @@ count_assemble(struct dag *dag, const struct dag *prev, struct dag **old,
 	struct dag **parts = dag->parts;
 	size_t n = dag->nparts, count = 0;
 
-	*count_known(dag, pc) = false;
-	if (prev != NULL && *count_known(prev, pc) && nold == n) {
-		count = *count_value(prev, pc);
+	count_set(dag, pc, false, 0);
+	if (prev != NULL && count_known(prev, pc) && nold == n) {
+		count = count_value(prev, pc);
 		for (size_t i = next_changed(changed, n, 0); i < n;
 		    i = next_changed(changed, n, i + 1)) {
-			if (!*count_known(parts[i], pc) ||
-			    !*count_known(old[i], pc))
+			if (!count_known(parts[i], pc) ||
+			    !count_known(old[i], pc))
 				return;
-			count += *count_value(parts[i], pc);
-			count -= *count_value(old[i], pc);
+			count += count_value(parts[i], pc);
+			count -= count_value(old[i], pc);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			if (!*count_known(parts[i], pc))
+			if (!count_known(parts[i], pc))
 				return;
-			count += *count_value(parts[i], pc);
+			count += count_value(parts[i], pc);
 		}
 	}
-	*count_value(dag, pc) = count;
-	*count_known(dag, pc) = true;
+	count_set(dag, pc, true, count);
 }
 
 /* The assembled DAG's counts: the last one's, minus the parts no longer

@@ -397,11 +397,6 @@ translation_cluster_eds(const struct translation *t,
 	    dc->external_name == NULL ? dc->eds_name : NULL;
 }
 
-/* Each EDS Cluster says which ClusterLoadAssignment it loads (the
- * warming gate, translate_uses) as it is added: kept in its blob when it
- * is packed (translation_pack asks translation_cluster_eds), which a
- * reused Cluster brings along without its DAG object being read (the
- * memo's key covers the fields that decide it), else copied. */
 /* Whether every cluster and endpoints of the DAG is known to be for
  * Gateways alone, in a translation that leaves those out (memo_wanted):
  * none of them is then read. */
@@ -411,6 +406,11 @@ only_gateway_clusters(const struct translation *t)
 	return !t->gateway_view && t->dag->plain_known && t->dag->plain == 0;
 }
 
+/* Each EDS Cluster says which ClusterLoadAssignment it loads (the
+ * warming gate, translate_uses) as it is added: kept in its blob when it
+ * is packed (translation_pack asks translation_cluster_eds), which a
+ * reused Cluster brings along without its DAG object being read (the
+ * memo's key covers the fields that decide it), else copied. */
 void
 translate_clusters(struct translation *t)
 {
