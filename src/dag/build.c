@@ -884,6 +884,15 @@ dag_build_memo(struct object *const *objs, size_t nobjs,
 	return build_with(&b);
 }
 
+/* How many clusters and endpoints dag's arrays hold so far. Those that
+ * gateways_build adds are gateway_only when it returns (it marks them;
+ * a patched group's are all its routes', marked as they were made). */
+static size_t
+clusters_and_endpoints(const struct dag *dag)
+{
+	return dag->nclusters + dag->nendpoints;
+}
+
 /* The build of init's objects (init: what the caller sets). */
 static struct dag *
 build_with(struct builder *init)
@@ -894,6 +903,7 @@ build_with(struct builder *init)
 	size_t *slice_status;
 	size_t nobjs = b.nobjs;
 	const struct dag_options *opts = b.opts;
+	size_t before_gw, after_gw;
 
 	b.dag = dag;
 	b.arena = &dag->arena;
@@ -934,9 +944,18 @@ build_with(struct builder *init)
 	extensions_build(&b); /* extension.c */
 	proxies_build(&b);
 	ingresses_build(&b);
+	before_gw = clusters_and_endpoints(dag);
 	gateways_build(&b); /* gateway.c */
+	after_gw = clusters_and_endpoints(dag);
 	vhosts_finish(&b);
 	vhost_tls_finish(&b);
+	/* Those made before the Gateway routes' and after them (the sort
+	 * below only drops duplicates). Nothing above takes one out; were
+	 * that to change, the count is left unknown rather than wrong. */
+	if (clusters_and_endpoints(dag) >= after_gw) {
+		dag->plain = before_gw + (clusters_and_endpoints(dag) - after_gw);
+		dag->plain_known = true;
+	}
 
 	/* Made route by route in object order: mostly in name order. */
 	if (!b.gw_sorted) {

@@ -713,6 +713,16 @@ struct dag {
 	 * over every host (translate_https). */
 	bool tls_hosts_known;
 	size_t tls_hosts;
+	/* Appended: how many clusters and endpoints, at most, are not
+	 * gateway_only, when known (plain_known): build_with counts a
+	 * group's (all but those it made for Gateway routes), an assembled
+	 * DAG sums its parts' as it does tls_hosts. A translation of the
+	 * default snapshot from a DAG known to have none skips its walks
+	 * over every cluster and endpoints (translate_clusters,
+	 * translate_endpoints), each of which would read the object only
+	 * to leave it out. */
+	bool plain_known;
+	size_t plain;
 	/* Appended: an assembled DAG's statuses (parts_statuses.c) are in
 	 * chunks that consecutive assembled DAGs share (status_chunks !=
 	 * NULL, statuses NULL then): a change copies only the chunks its

@@ -371,36 +371,68 @@ next_changed(const size_t *changed, size_t n, size_t i)
 	return lo - 1;
 }
 
-/* The assembled DAG's count of hosts with TLS, as status_counts_assemble
- * does the statuses': the last one's moved by the changed parts', else
- * the sum of every part's. */
+/* A count each part may know (struct part_count: where its count and
+ * whether it is known are in a struct dag), for the assembled DAG as
+ * status_counts_assemble does the statuses': the last one's moved by
+ * the changed parts', else the sum of every part's; not known when a
+ * part's it needs is not. */
+struct part_count {
+	size_t known_at, count_at;
+};
+
+static const struct part_count tls_hosts_count = {
+	offsetof(struct dag, tls_hosts_known), offsetof(struct dag, tls_hosts)
+};
+static const struct part_count plain_count = {
+	offsetof(struct dag, plain_known), offsetof(struct dag, plain)
+};
+
+static bool
+count_known(const struct dag *d, const struct part_count *pc)
+{
+	return *(const bool *)((const char *)d + pc->known_at);
+}
+
+static size_t
+count_value(const struct dag *d, const struct part_count *pc)
+{
+	return *(const size_t *)((const char *)d + pc->count_at);
+}
+
 static void
-tls_hosts_assemble(struct dag *dag, const struct dag *prev,
-    struct dag **old, size_t nold, const size_t *changed)
+count_set(struct dag *d, const struct part_count *pc, bool known,
+    size_t count)
+{
+	*(bool *)((char *)d + pc->known_at) = known;
+	*(size_t *)((char *)d + pc->count_at) = count;
+}
+
+static void
+count_assemble(struct dag *dag, const struct dag *prev, struct dag **old,
+    size_t nold, const size_t *changed, const struct part_count *pc)
 {
 	struct dag **parts = dag->parts;
 	size_t n = dag->nparts, count = 0;
 
-	dag->tls_hosts_known = false;
-	if (prev != NULL && prev->tls_hosts_known && nold == n) {
-		count = prev->tls_hosts;
+	count_set(dag, pc, false, 0);
+	if (prev != NULL && count_known(prev, pc) && nold == n) {
+		count = count_value(prev, pc);
 		for (size_t i = next_changed(changed, n, 0); i < n;
 		    i = next_changed(changed, n, i + 1)) {
-			if (!parts[i]->tls_hosts_known ||
-			    !old[i]->tls_hosts_known)
+			if (!count_known(parts[i], pc) ||
+			    !count_known(old[i], pc))
 				return;
-			count += parts[i]->tls_hosts;
-			count -= old[i]->tls_hosts;
+			count += count_value(parts[i], pc);
+			count -= count_value(old[i], pc);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			if (!parts[i]->tls_hosts_known)
+			if (!count_known(parts[i], pc))
 				return;
-			count += parts[i]->tls_hosts;
+			count += count_value(parts[i], pc);
 		}
 	}
-	dag->tls_hosts = count;
-	dag->tls_hosts_known = true;
+	count_set(dag, pc, true, count);
 }
 
 /* The assembled DAG's counts: the last one's, minus the parts no longer
@@ -791,7 +823,9 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		}
 		c->stats.status_chunks = dag->nstatus_chunks;
 		status_counts_assemble(dag, old_dag, old, nold, changed);
-		tls_hosts_assemble(dag, old_dag, old, nold, changed);
+		count_assemble(dag, old_dag, old, nold, changed,
+		    &tls_hosts_count);
+		count_assemble(dag, old_dag, old, nold, changed, &plain_count);
 		/* The parts the cache lets go from now on are retired to
 		 * this DAG, which the last one holds (struct dag, newer). */
 		if (old_dag != NULL)

@@ -397,6 +397,15 @@ translation_cluster_eds(const struct translation *t,
 	    dc->external_name == NULL ? dc->eds_name : NULL;
 }
 
+/* Whether every cluster and endpoints of the DAG is known to be for
+ * Gateways alone, in a translation that leaves those out (memo_wanted):
+ * none of them is then read. */
+static bool
+only_gateway_clusters(const struct translation *t)
+{
+	return !t->gateway_view && t->dag->plain_known && t->dag->plain == 0;
+}
+
 /* Each EDS Cluster says which ClusterLoadAssignment it loads (the
  * warming gate, translate_uses) as it is added: kept in its blob when it
  * is packed (translation_pack asks translation_cluster_eds), which a
@@ -407,6 +416,8 @@ translate_clusters(struct translation *t)
 {
 	struct dag_cursor cur;
 
+	if (only_gateway_clusters(t))
+		return;
 	dag_cursor_init(&cur, t->dag, DAG_ARRAY_CLUSTERS);
 	for (size_t i = 0; i < t->dag->nclusters; i++) {
 		size_t span;
@@ -442,6 +453,8 @@ translate_endpoints(struct translation *t)
 {
 	struct dag_cursor cur;
 
+	if (only_gateway_clusters(t))
+		return;
 	dag_cursor_init(&cur, t->dag, DAG_ARRAY_ENDPOINTS);
 	/* Gateway-only ones are left out by memo_wanted. */
 	for (size_t i = 0; i < t->dag->nendpoints; i++) {

@@ -261,7 +261,7 @@ tls_tree_file(size_t i, bool tls, unsigned v)
 #define TLS_CAN 4 /* files that may have TLS: the count often drops to 0 */
 
 /* The assembled DAG's count of TLS hosts (patched from the last build's
- * by the changed parts, parts.c tls_hosts_assemble), against the hosts
+ * by the changed parts, parts.c count_assemble), against the hosts
  * of a fresh DAG of the same files, over random changes that give and
  * take TLS; the snapshot, where translate_https skips its walks when the
  * count is 0, equals a fresh translation. */
@@ -610,6 +610,132 @@ test_gateway_targets_random(void **state)
 	config_free(&cfg);
 }
 
+/* --- test_plain_clusters_counted_random ---------------------------------- */
+
+#define PLAIN_EVERY 30 /* routes with an HTTPProxy beside them, at most */
+
+/* The clusters and endpoints of a fresh DAG that are not gateway_only. */
+static size_t
+plain_in(const struct dag *whole)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < whole->nclusters; i++)
+		n += !whole->clusters[i]->gateway_only;
+	for (size_t i = 0; i < whole->nendpoints; i++)
+		n += !whole->endpoints[i]->gateway_only;
+	return n;
+}
+
+/* The assembled DAG's bound on the clusters and endpoints that are not
+ * a Gateway's alone (build_with's count per group, parts.c
+ * count_assemble), against a fresh DAG of the same files, over random
+ * route edits and HTTPProxies that come and go beside a Gateway's
+ * routes (all of them gone now and then); the default snapshot, which
+ * skips its walks over the clusters and endpoints when the bound is 0,
+ * equals a translation of the fresh DAG that walks them. */
+static void
+test_plain_clusters_counted_random(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct gw_route rs[GW_ROUTES];
+	uint64_t rnd = UINT64_C(0x9e3779b97f4a7c15);
+	int steps = fixture_sample_steps(60), known = 0, zero = 0, some = 0;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	memset(&sf, 0, sizeof sf);
+	diag_list_init(&sf.diags);
+	sf.revision = xstrdup("plain");
+	fixture_files_set(&sf, "gatewayclass.yaml",
+	    "apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: GatewayClass\n"
+	    "metadata: {name: cairn}\n"
+	    "spec: {controllerName: cairn.io/gateway-controller}\n");
+	fixture_files_set(&sf, "gw/gateway.yaml",
+	    "apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: Gateway\n"
+	    "metadata: {name: gw, namespace: gw}\n"
+	    "spec:\n"
+	    "  gatewayClassName: cairn\n"
+	    "  listeners:\n"
+	    "  - {name: http, port: 80, protocol: HTTP, "
+	    "allowedRoutes: {namespaces: {from: All}}}\n");
+	for (size_t i = 0; i < GW_ROUTES; i++) {
+		rs[i] = (struct gw_route){ .prefix = "ahz"[i % 3],
+		    .host = (unsigned)i, .rules = 1 + (unsigned)i % 3 };
+		fixture_ns_file_put(&sf, i, gw_route_file(i, &rs[i]));
+	}
+	for (int step = 0; step <= steps; step++) {
+		struct build_result r;
+		struct snapshot *fresh;
+		struct dag *whole;
+		char what[64];
+		size_t i = 0, count;
+		int nchanges = step == 0 ? 0 : 1 + (int)((rnd >> 3) % 3);
+
+		/* Now and then every HTTPProxy goes at once. */
+		if (step % 6 == 5) {
+			for (i = 0; i < GW_ROUTES; i += PLAIN_EVERY)
+				if (rs[i].proxy) {
+					rs[i].proxy = false;
+					gw_proxy_put(&sf, i, false);
+				}
+			nchanges = 0;
+		}
+		for (int c = 0; c < nchanges; c++) {
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			i = (size_t)(rnd >> 8) % GW_ROUTES;
+			if ((rnd >> 40) % 2 == 0) {
+				/* an HTTPProxy beside route i, or gone */
+				i -= i % PLAIN_EVERY;
+				rs[i].proxy = !rs[i].proxy;
+				gw_proxy_put(&sf, i, rs[i].proxy);
+				continue;
+			}
+			if ((rnd >> 41) % 2 == 0)
+				rs[i].v++;
+			else
+				rs[i].gone = !rs[i].gone;
+			fixture_ns_file_put(&sf, i, rs[i].gone ? NULL :
+			    gw_route_file(i, &rs[i]));
+		}
+		snprintf(what, sizeof what, "step %d (route %zu)", step, i);
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		whole = pipeline_whole_dag(p, &cfg);
+		count = plain_in(whole);
+		if (r.dag->plain_known) {
+			assert_true(r.dag->plain >= count);
+			known++;
+			if (r.dag->plain == 0)
+				zero++;
+			else
+				some++;
+		}
+		/* Translated walking every cluster and endpoints. */
+		whole->plain_known = false;
+		fresh = translate_dag(whole, &to, r.revision);
+		fixture_assert_same_snapshot(r.snapshot, fresh, what);
+		snapshot_unref(fresh);
+		dag_free(whole);
+		build_result_free(&r);
+	}
+	print_message("plain clusters counted in %d of %d builds: %d with "
+	    "none, %d with some\n", known, steps + 1, zero, some);
+	/* Every build assembles from parts; both sides of the skip ran. */
+	assert_int_equal(known, steps + 1);
+	assert_true(zero > 0 && some > 0);
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -618,6 +744,7 @@ main(void)
 		cmocka_unit_test(test_runs_random),
 		cmocka_unit_test(test_gateway_targets_random),
 		cmocka_unit_test(test_tls_hosts_counted_random),
+		cmocka_unit_test(test_plain_clusters_counted_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
