@@ -6,6 +6,7 @@
 #include "admin/internal.h"
 #include "autoconf.h"
 #include "diff/diff.h"
+#include "util/hash.h"
 #include "xds/json.h"
 #include "xds/snapshot.h"
 
@@ -105,6 +106,7 @@ admin_xds_json(const struct snapshot *snap, int type, const char **err)
 			json_t *body = xds_bytes_to_json(xds_type_url(t),
 			    xds_resource_bytes(r), r->len);
 			json_t *item;
+			char version[17];
 
 			if (body == NULL) {
 				*err = xds_json_error();
@@ -112,8 +114,9 @@ admin_xds_json(const struct snapshot *snap, int type, const char **err)
 				json_decref(types);
 				return NULL;
 			}
+			hash_hex(r->version, version);
 			item = json_pack("{s:s, s:s, s:o}", "name", r->name,
-			    "version", r->version_hex, "resource", json_object());
+			    "version", version, "resource", json_object());
 			/* "@type" first, as in `cairn dump`. */
 			json_object_set_new(json_object_get(item, "resource"), "@type",
 			    json_string(xds_type_url(t)));

@@ -675,10 +675,12 @@ delta_response_encode_body(const struct delta_response *r, uint8_t *buf)
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct xds_resource *res = r->items[i];
+		char version[17];
 
+		hash_hex(res->version, version);
 		*p++ = TAG_RESPONSE_RESOURCES;
 		p = ads_put_varint(p, resource_size(url_len, res));
-		p = ads_put_field(p, TAG_RESOURCE_VERSION, res->version_hex, 16);
+		p = ads_put_field(p, TAG_RESOURCE_VERSION, version, 16);
 		*p++ = TAG_RESOURCE_RESOURCE;
 		p = ads_put_any(p, url, url_len, res);
 		p = ads_put_field(p, TAG_RESOURCE_NAME, res->name, strlen(res->name));

@@ -57,7 +57,6 @@ xds_blob_new_endpoints(const char *name, const char *endpoints, size_t len)
 	atomic_init(&b->refs, 1);
 	b->len = len;
 	b->version = 0;
-	b->version_hex[0] = '\0';
 	b->entry = 0;
 	memcpy(b->bytes + len, name, nlen);
 	b->name = (const char *)b->bytes + len;
@@ -86,7 +85,6 @@ xds_blob_seal(struct xds_blob *b, size_t len)
 		b->len = len;
 	}
 	b->version = hash_bytes(b->bytes, b->len);
-	hash_hex(b->version, b->version_hex);
 	b->entry = xds_entry_hash(b->name, b->version);
 }
 

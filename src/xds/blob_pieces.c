@@ -31,7 +31,6 @@ xds_blob_new_pieces(const char *name, const uint8_t *head, size_t hlen,
 	b->pieces = p;
 	b->len = total;
 	b->version = version;
-	hash_hex(version, b->version_hex);
 	b->entry = xds_entry_hash(b->name, version);
 	return b;
 }

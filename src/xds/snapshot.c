@@ -398,7 +398,6 @@ snapshot_builder_add(struct snapshot_builder *b, enum xds_type type,
 		.named_only = named_only,
 	};
 
-	hash_hex(r.version, r.version_hex);
 	r.entry = xds_entry_hash(r.name, r.version);
 	b->snap->arena_items = true;
 	builder_put(b, type, &r, SIZE_MAX);
@@ -422,7 +421,6 @@ snapshot_builder_add_nocopy(struct snapshot_builder *b, enum xds_type type,
 		.named_only = named_only,
 	};
 
-	hash_hex(r.version, r.version_hex);
 	r.entry = xds_entry_hash(r.name, r.version);
 	b->snap->arena_items = true;
 	builder_put(b, type, &r, SIZE_MAX);
@@ -444,7 +442,6 @@ blob_item(const struct xds_blob *blob, bool named_only)
 		.pieced = blob->pieces != NULL ? blob : NULL,
 	};
 
-	memcpy(r.version_hex, blob->version_hex, sizeof r.version_hex);
 	return r;
 }
 

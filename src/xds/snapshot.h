@@ -23,18 +23,22 @@ enum xds_type {
 
 struct xds_resource {
 	const char *name;
-	uint64_t version; /* hash of bytes */
-	char version_hex[17];
+	/* Hash of bytes. Its 16 hex digits (a delta response's resource
+	 * version, the admin's status) are made where they are written,
+	 * hash_hex: kept beside it they took 24 of the item's bytes, in
+	 * every slot of every chunk (docs/performance.md, branch
+	 * h-memstate). */
+	uint64_t version;
 	const uint8_t *bytes; /* the serialized resource (not wrapped in Any) */
 	size_t len;
-	bool named_only; /* proxyless api_listener: never sent under wildcard */
 	/* What the warming gate (SPEC §8, src/ads/warming.h) needs, set at
 	 * translation. A Listener or RouteConfiguration: the clusters it
 	 * sends traffic to, as xds_name_hash() of their names (unique,
 	 * ascending; a hash keeps a large ingress_http's list cheap to make
 	 * and to hold). An EDS Cluster: its ClusterLoadAssignment's name. */
 	const uint64_t *uses;
-	size_t nuses;
+	uint32_t nuses; /* clusters of one resource: far below 2^32 */
+	bool named_only; /* proxyless api_listener: never sent under wildcard */
 	const char *endpoints; /* NULL: not an EDS cluster */
 	/* Appended: xds_entry_hash(name, version), what a type version
 	 * sums (xds_entries_version). */
@@ -146,8 +150,7 @@ xds_set_iter_same_chunk(struct xds_set_iter *a, struct xds_set_iter *b)
  * (snapshots die on any thread). */
 struct xds_blob {
 	atomic_uint refs;
-	uint64_t version; /* hash of bytes */
-	char version_hex[17];
+	uint64_t version; /* hash of bytes (no hex copy: see xds_resource) */
 	const char *name; /* in the same allocation */
 	size_t len;
 	uint64_t entry; /* xds_entry_hash(name, version), set when sealed */

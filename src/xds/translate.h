@@ -111,6 +111,8 @@ struct translate_cache_stats {
 	 * on in whole chunks (src/xds/memo.c take_chunk, read neither from
 	 * the sequence nor from the DAG), and how many chunks. */
 	size_t in_chunks, chunks;
+	/* Appended: the resources the table by key keeps, and its slots. */
+	size_t kept, slots;
 };
 struct translate_cache_stats translate_cache_stats(
     const struct translate_cache *c);

@@ -60,6 +60,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb-c.h"
 #include "envoy/extensions/transport_sockets/tls/v3/secret.pb-c.h"
 #include "util/arena.h"
+#include "util/hash.h"
 #include "util/log.h"
 #include "xds/pb.h"
 
@@ -382,9 +383,13 @@ print_versions(struct snapshot *snap)
 
 		printf("%s\"%s\":{\"version\":\"%s\",\"resources\":{", t ? "," : "",
 		    xds_type_short((enum xds_type)t), set->version_hex);
-		for (size_t i = 0; i < set->n; i++)
+		for (size_t i = 0; i < set->n; i++) {
+			char version[17];
+
+			hash_hex(xds_set_at(set, i)->version, version);
 			printf("%s\"%s\":\"%s\"", i ? "," : "", xds_set_at(set, i)->name,
-			    xds_set_at(set, i)->version_hex);
+			    version);
+		}
 		printf("}}");
 	}
 	printf("}\n");

@@ -13,6 +13,7 @@
 
 #include "ads/delta.h"
 #include "envoy/service/discovery/v3/discovery.pb-c.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 struct res {
@@ -604,12 +605,16 @@ test_initial_resource_versions(void **state)
 	struct fixture *f = *state;
 	const struct xds_resource *a = snapshot_find(f->snap, XDS_ENDPOINT, "default/a/80");
 	const struct xds_resource *b = snapshot_find(f->snap, XDS_ENDPOINT, "default/b/80");
+	char va[17], vb[17];
 	struct req_opts o = {
 		.sub = NAMES("default/a/80", "default/b/80"),
 		.initial_names = NAMES("default/b/80"),
-		.initial_versions = (const char *const[]){ b->version_hex, NULL },
+		.initial_versions = (const char *const[]){ vb, NULL },
 	};
 	struct fixture g = { .snap = f->snap };
+
+	hash_hex(a->version, va);
+	hash_hex(b->version, vb);
 
 	/* b is up to date: only a. */
 	request_opts(f, XDS_ENDPOINT, &o);
@@ -619,7 +624,7 @@ test_initial_resource_versions(void **state)
 	/* Another stream has both: nothing at all, until b changes. */
 	delta_init(&g.st);
 	o.initial_names = NAMES("default/a/80", "default/b/80");
-	o.initial_versions = (const char *const[]){ a->version_hex, b->version_hex, NULL };
+	o.initial_versions = (const char *const[]){ va, vb, NULL };
 	request_opts(&g, XDS_ENDPOINT, &o);
 	expect_nothing(&g);
 	g.snap = build_rev(changed, "rev-2");
@@ -636,12 +641,15 @@ test_initial_versions_wildcard_reconnect(void **state)
 {
 	struct fixture *f = *state;
 	const struct xds_resource *a = snapshot_find(f->snap, XDS_CLUSTER, "default/a/80/x");
+	char va[17];
 	struct req_opts o = {
 		.sub = NAMES("*"),
 		/* a as cairn sent it, b from another control plane, c gone. */
 		.initial_names = NAMES("default/a/80/x", "default/b/80/x", "default/c/80/x"),
-		.initial_versions = (const char *const[]){ a->version_hex, "v7", "0123456789abcdef", NULL },
+		.initial_versions = (const char *const[]){ va, "v7", "0123456789abcdef", NULL },
 	};
+
+	hash_hex(a->version, va);
 
 	request_opts(f, XDS_CLUSTER, &o);
 	expect(f, XDS_CLUSTER, NAMES("default/b/80/x"), NONE, NULL);
@@ -658,11 +666,14 @@ test_legacy_wildcard_reconnect(void **state)
 	struct fixture *f = *state;
 	const struct xds_resource *a = snapshot_find(f->snap, XDS_CLUSTER, "default/a/80/x");
 	const struct xds_resource *b = snapshot_find(f->snap, XDS_CLUSTER, "default/b/80/x");
+	char va[17], vb[17];
 	struct req_opts o = {
 		.initial_names = NAMES("default/a/80/x", "default/b/80/x"),
-		.initial_versions = (const char *const[]){ a->version_hex, b->version_hex, NULL },
+		.initial_versions = (const char *const[]){ va, vb, NULL },
 	};
 
+	hash_hex(a->version, va);
+	hash_hex(b->version, vb);
 	request_opts(f, XDS_CLUSTER, &o);
 	assert_true(f->st.types[XDS_CLUSTER].wildcard);
 	expect_nothing(f);
@@ -923,11 +934,12 @@ test_decode_message(void **state)
 	char *sub[] = { "default/a/80", "default/b/80" };
 	const struct xds_resource *b = snapshot_find(f->snap, XDS_ENDPOINT, "default/b/80");
 	struct delta_result res;
-	char *err = NULL;
+	char *err = NULL, vb[17];
 	uint8_t buf[512];
 	size_t len;
 	uint64_t v;
 
+	hash_hex(b->version, vb);
 	node.id = "envoy-1";
 	node.cluster = "edge";
 	m.node = &node;
@@ -935,7 +947,7 @@ test_decode_message(void **state)
 	m.n_resource_names_subscribe = 2;
 	m.resource_names_subscribe = sub;
 	e.key = "default/b/80";
-	e.value = (char *)b->version_hex;
+	e.value = vb;
 	m.n_initial_resource_versions = 1;
 	m.initial_resource_versions = &ep;
 	len = envoy__service__discovery__v3__delta_discovery_request__pack(&m, buf);
@@ -958,6 +970,7 @@ test_encode_response(void **state)
 	struct delta_response r;
 	uint8_t *buf;
 	size_t len;
+	char version[17];
 
 	publish_rev(f, base, "0123456789abcdef0123456789abcdef01234567");
 	request(f, XDS_ENDPOINT, NULL, NAMES("default/a/80", "gone"), NONE);
@@ -972,7 +985,9 @@ test_encode_response(void **state)
 	assert_string_equal(m->nonce, r.nonce);
 	assert_int_equal(m->n_resources, 1);
 	assert_string_equal(m->resources[0]->name, "default/a/80");
-	assert_string_equal(m->resources[0]->version, r.items[0]->version_hex);
+	/* The resource's version: the hash of its bytes, in hex. */
+	hash_hex(hash_bytes("endpoints-a-1", strlen("endpoints-a-1")), version);
+	assert_string_equal(m->resources[0]->version, version);
 	assert_string_equal(m->resources[0]->resource->type_url, xds_type_url(XDS_ENDPOINT));
 	assert_int_equal(m->resources[0]->resource->value.len, strlen("endpoints-a-1"));
 	assert_memory_equal(m->resources[0]->resource->value.data, "endpoints-a-1",

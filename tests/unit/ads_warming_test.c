@@ -14,6 +14,7 @@
 
 #include "ads/delta.h"
 #include "ads/sotw.h"
+#include "util/hash.h"
 #include "util/log.h"
 
 #define CA "default/a/80/x"
@@ -862,8 +863,8 @@ test_delta_reconnect_new_cluster_gated(void **state)
 	struct delta_result res;
 	char *err = NULL;
 
-	memcpy(va, snapshot_find(old, XDS_CLUSTER, CA)->version_hex, 17);
-	memcpy(vb, snapshot_find(old, XDS_CLUSTER, CB)->version_hex, 17);
+	hash_hex(snapshot_find(old, XDS_CLUSTER, CA)->version, va);
+	hash_hex(snapshot_find(old, XDS_CLUSTER, CB)->version, vb);
 	snapshot_unref(old);
 	delta_publish(f, moved);
 	assert_int_equal(delta_handle_request(&f->st, &req, &res, &err), 0);

@@ -12,6 +12,7 @@
 
 #include "dag/dag.h"
 #include "load/load.h"
+#include "xds/snapshot.h"
 
 /* Bounds at the packed sizes on x86-64 / aarch64 (LP64): a member added
  * where it leaves a hole, or a bool put between two pointers, fails here.
@@ -35,6 +36,18 @@ test_dag_struct_sizes(void **state)
 	assert_true(sizeof(struct dag_header_match) <= 24);
 	assert_true(sizeof(struct dag_query_match) <= 24);
 	assert_true(sizeof(struct dag_object_status) <= 88);
+}
+
+/* A snapshot's item is in every slot of its chunks (512 a chunk, a 10k
+ * tree's 60,000 resources in 160 chunks) and a blob's header in every
+ * serialized resource: no hex copy of the version (hash_hex where it is
+ * written), the item's count of uses and named_only in one word. */
+static void
+test_snapshot_struct_sizes(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct xds_resource) <= 72);
+	assert_true(sizeof(struct xds_blob) <= 56);
 }
 
 static const char proxy_yaml[] =
@@ -98,6 +111,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loader_struct_sizes),
 		cmocka_unit_test(test_dag_struct_sizes),
+		cmocka_unit_test(test_snapshot_struct_sizes),
 		cmocka_unit_test(test_regex_origin),
 	};
 

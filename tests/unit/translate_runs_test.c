@@ -225,6 +225,62 @@ test_runs_random(void **state)
 	config_free(&cfg);
 }
 
+/* --- test_cache_table_sized ------------------------------------------------ */
+
+/* The smallest table (a power of two, at least min slots) holding n
+ * resources at most three quarters full: what the table by key is made
+ * and kept at (src/xds/memo_store.c cache_cap_for). */
+static size_t
+table_slots_for(size_t n, size_t min)
+{
+	size_t cap = min;
+
+	while (n * 4 > cap * 3)
+		cap *= 2;
+	return cap;
+}
+
+/* The translation memo's table by key, after a first build and after a
+ * change: three quarters full at most, and no larger than that needs.
+ * TABLE_FILES files make more than half of the table that load allows
+ * (kept at half at most, it would be twice as large). */
+#define TABLE_FILES 185
+
+static void
+test_cache_table_sized(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	memset(&sf, 0, sizeof sf);
+	diag_list_init(&sf.diags);
+	sf.revision = xstrdup("table");
+	for (size_t i = 0; i < TABLE_FILES; i++)
+		fixture_ns_file_put(&sf, i, tree_file(i, 'h', 2, 0, 0));
+	for (int step = 0; step < 2; step++) {
+		struct build_result r;
+		struct translate_cache_stats ts;
+
+		if (step == 1)
+			fixture_ns_file_put(&sf, 7, tree_file(7, 'h', 2, 1, 0));
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		ts = pipeline_translate_stats(p);
+		print_message("step %d: %zu kept in %zu slots\n", step, ts.kept,
+		    ts.slots);
+		assert_true(ts.kept * 4 <= ts.slots * 3);
+		assert_int_equal(ts.slots, table_slots_for(ts.kept, 1024));
+		build_result_free(&r);
+	}
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
 /* --- test_tls_hosts_counted_random ----------------------------------------- */
 
 /* A host of file i: HTTP routes, or TLS passthrough to a tcpproxy. */
@@ -742,6 +798,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lend_run_by_hand),
 		cmocka_unit_test(test_runs_random),
+		cmocka_unit_test(test_cache_table_sized),
 		cmocka_unit_test(test_gateway_targets_random),
 		cmocka_unit_test(test_tls_hosts_counted_random),
 		cmocka_unit_test(test_plain_clusters_counted_random),
