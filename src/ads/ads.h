@@ -50,6 +50,9 @@ struct ads_options {
 #define ADS_LARGE_RESPONSE_BYTES (4u << 20)
 /* How long ads_server_stop() lets streams end on their own. */
 #define ADS_SHUTDOWN_GRACE_MS 1000
+/* How long ads_server_stop() then waits for grpc to finish shutting down
+ * (connections torn down after the server hold it up). */
+#define ADS_GRPC_SHUTDOWN_WAIT_MS 5000
 
 struct ads_stats {
 	size_t streams_sotw, streams_delta; /* open now */
@@ -78,7 +81,9 @@ int ads_server_port(const struct ads_server *s);
  * streams go to the newest snapshot. Callable from any thread. */
 void ads_server_publish(struct ads_server *s, struct snapshot *snap);
 /* Ends every stream (UNAVAILABLE), waits up to ADS_SHUTDOWN_GRACE_MS,
- * cancels what is left, drains, joins the thread and frees s. */
+ * cancels what is left, drains, joins the thread and frees s; returns once
+ * grpc's own shutdown is over (its executor and timer threads joined), at
+ * most ADS_GRPC_SHUTDOWN_WAIT_MS later. */
 void ads_server_stop(struct ads_server *s);
 /* SIGHUP: read opts' TLS files again; new connections use them, open
  * streams keep theirs. -1 with *errmsg (caller frees): the running
