@@ -103,7 +103,7 @@ test('TLS without client certificates; bad TLS options are start errors', { ...T
 // stops right after a client closed (as the case above) or with its stream still open.
 test('stopping as TLS clients close or stay: grpc shut down before the fixture exits', { ...T, skip: !haveOpenssl && 'openssl not found' }, () =>
   withCerts(async ({ f, read }) => {
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < 4; round++) {
       const srv = await fixture.start(['--tls-cert', f('server.pem'), '--tls-key', f('server.key')]);
       const c = new AdsClient(`localhost:${srv.port}`, grpc.credentials.createSsl(read('ca.pem')));
       const closeFirst = round % 2 === 0;
