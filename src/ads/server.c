@@ -690,18 +690,18 @@ wait_shutdown(struct ads_server *s, long deadline_ms)
 	return done;
 }
 
-/* Drops our grpc reference and waits until grpc has shut down, so that no
- * grpc thread still runs when the caller exits. grpc_shutdown() frees
- * grpc only when its reference is the last, but every connection's
- * transport holds one too: a transport torn down after the server (a
- * client that closed just before the stop) drops the last one on a grpc
- * thread, and grpc then shuts down on a detached thread of its own while
- * this process is already exiting. Its executor threads then ended after
- * OpenSSL's exit handler, which no longer frees their error queues (the
- * 904-byte leak LeakSanitizer saw in tests/protocol/tls.sh), and grpc ran
- * against the exit's static destructors. grpc counts itself initialized
- * until that cleanup is over (it holds its lock throughout), so polling
- * grpc_is_initialized() is enough. */
+/* Drops our grpc reference and waits until grpc's cleanup is over (its
+ * executor and timer threads joined) before the caller may exit.
+ * grpc_shutdown() cleans up only when its reference is the last, but every
+ * connection's transport holds one too: a transport torn down after the
+ * server (a client that closed just before the stop) drops the last one on
+ * a grpc thread, and grpc then cleans up on a detached thread of its own
+ * while this process is already exiting. Its executor threads then end
+ * after OpenSSL's exit handler, which no longer frees their error queues
+ * (the 904-byte leak LeakSanitizer saw in tests/protocol/tls.sh), and grpc
+ * runs against the exit's static destructors. grpc counts itself
+ * initialized until that cleanup is over (it holds its init lock
+ * throughout), so polling grpc_is_initialized() is enough. */
 static void
 grpc_shutdown_and_wait(void)
 {
