@@ -58,6 +58,9 @@ struct ads_options {
 #define ADS_TCP_READ_CHUNK_MAX (16 << 10)
 /* What ads_server_tune_process() sets GRPC_EXPERIMENTS to. */
 #define ADS_GRPC_EXPERIMENTS "-tcp_read_chunks"
+/* How long ads_server_stop() then waits for grpc to finish shutting down
+ * (connections torn down after the server hold it up). */
+#define ADS_GRPC_SHUTDOWN_WAIT_MS 5000
 
 struct ads_stats {
 	size_t streams_sotw, streams_delta; /* open now */
@@ -100,7 +103,9 @@ int ads_server_port(const struct ads_server *s);
  * streams go to the newest snapshot. Callable from any thread. */
 void ads_server_publish(struct ads_server *s, struct snapshot *snap);
 /* Ends every stream (UNAVAILABLE), waits up to ADS_SHUTDOWN_GRACE_MS,
- * cancels what is left, drains, joins the thread and frees s. */
+ * cancels what is left, drains, joins the thread and frees s; returns once
+ * grpc's own shutdown is over (its executor and timer threads joined), at
+ * most ADS_GRPC_SHUTDOWN_WAIT_MS later. */
 void ads_server_stop(struct ads_server *s);
 /* SIGHUP: read opts' TLS files again; new connections use them, open
  * streams keep theirs. -1 with *errmsg (caller frees): the running

@@ -15,7 +15,8 @@
  *   versions    print "versions {json}": per type of the current snapshot
  *               {"version": V, "resources": {name: version}}
  *   nodes       print "nodes [json]" (ads_server_nodes_json)
- *   quit (or end of input)  stop the server and exit 0
+ *   quit (or end of input)  stop the server and exit 0 (1 if grpc was
+ *               still shutting down when ads_server_stop() returned)
  * Each snapshot's revision is its name (delta system_version_info).
  *
  * v1: secret default/cert; clusters default/a/80/x, default/b/80/x (EDS);
@@ -48,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <grpc/grpc.h>
 #include <jansson.h>
 
 #include "ads/ads.h"
@@ -502,5 +504,12 @@ main(int argc, char **argv)
 		printf("ok %s\n", line);
 	}
 	ads_server_stop(s);
+	/* ads_server_stop() returns once grpc has shut down: a process that
+	 * exits before grpc's own threads are done loses their OpenSSL error
+	 * queues (tests/protocol/tls.sh's leak under ASan). */
+	if (grpc_is_initialized()) {
+		fprintf(stderr, "error: grpc still shutting down after ads_server_stop\n");
+		return 1;
+	}
 	return 0;
 }

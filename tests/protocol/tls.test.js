@@ -95,3 +95,28 @@ test('TLS without client certificates; bad TLS options are start errors', { ...T
       return true;
     });
   }));
+
+// A TLS connection torn down as the server stops holds grpc up after ads_server_stop's own
+// grpc_shutdown: grpc then shut down on a detached thread while the fixture exited, and its
+// threads lost their OpenSSL error queues (a 904-byte LeakSanitizer leak, about one stop in 50).
+// The fixture exits 1 when grpc is still shutting down after ads_server_stop(): each round
+// stops right after a client closed (as the case above) or with its stream still open.
+test('stopping as TLS clients close or stay: grpc shut down before the fixture exits', { ...T, skip: !haveOpenssl && 'openssl not found' }, () =>
+  withCerts(async ({ f, read }) => {
+    for (let round = 0; round < 4; round++) {
+      const srv = await fixture.start(['--tls-cert', f('server.pem'), '--tls-key', f('server.key')]);
+      const c = new AdsClient(`localhost:${srv.port}`, grpc.credentials.createSsl(read('ca.pem')));
+      const closeFirst = round % 2 === 0;
+      let st;
+      try {
+        const d = c.delta();
+        d.send({ type: 'cds' });
+        await expectDelta(d, 'cds', [A, B]);
+        if (closeFirst) c.close();
+      } finally {
+        st = await srv.stop();
+        c.close();
+      }
+      assert.equal(st.code, 0, `round ${round}: fixture exit ${st.code} ${st.signal || ''}; stderr:\n${srv.stderr}`);
+    }
+  }));
