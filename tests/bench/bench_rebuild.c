@@ -28,6 +28,8 @@
  *   log       serve_log_changes before the publish: the build's problem
  *             lines against the last build's (report_log_update); the
  *             tree's problems are what its files make (none in bench_gen's)
+ *   admin     serve_publish_admin after the publish: the admin view's
+ *             counts, made from the build (admin_server_publish)
  * The files it touched are put back as they were at the end. Figures are
  * named PREFIX.events, PREFIX.scan, ... (PREFIX: "rebuild"). */
 #include <errno.h>
@@ -39,6 +41,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "admin/internal.h"
 #include "config.h"
 #include "diff/diff.h"
 #include "pipeline.h"
@@ -127,7 +130,8 @@ main(int argc, char **argv)
 	int changes = 20, c;
 	double ev_ms[MAX_CHANGES], scan_ms[MAX_CHANGES], pipe_ms[MAX_CHANGES],
 	    total_ms[MAX_CHANGES], rec_ms[MAX_CHANGES], plan_ms[MAX_CHANGES],
-	    cpu_ms[MAX_CHANGES], log_ms[MAX_CHANGES];
+	    cpu_ms[MAX_CHANGES], log_ms[MAX_CHANGES], admin_ms[MAX_CHANGES];
+	struct admin_server *admin = admin_server_new();
 	struct report_log problems = { 0 };
 	size_t nlogged = 0;
 	struct diff_statuses *statuses = diff_statuses_new();
@@ -201,7 +205,7 @@ main(int argc, char **argv)
 
 	for (int k = 0; k < changes; k++) {
 		struct pollfd pfd = { .fd = source_dir_fd(sd), .events = POLLIN };
-		int64_t t0, t1, t2, t3, t4, t5, t6, c1, c3;
+		int64_t t0, t1, t2, t3, t4, t5, t6, t7, c1, c3;
 		static volatile size_t counted;
 		struct diff_objects sfrom, sto;
 		struct diff_change *change;
@@ -246,6 +250,10 @@ main(int argc, char **argv)
 		t4 = bench_now_ns();
 		report_log_update(&problems, &r, count_line, &nlogged);
 		t6 = bench_now_ns();
+		admin_server_publish(admin, &(struct admin_build_info){
+		    .snapshot = r.snapshot, .revision = r.revision,
+		    .build = &r });
+		t7 = bench_now_ns();
 		/* The plan, made when /debug/diff or /status asks (another
 		 * thread, not on the way to publishing). */
 		if (k == 0) {
@@ -303,7 +311,8 @@ main(int argc, char **argv)
 		total_ms[done] = bench_ms(t3 - t0);
 		rec_ms[done] = bench_ms(t4 - t3);
 		log_ms[done] = bench_ms(t6 - t4);
-		plan_ms[done] = bench_ms(t5 - t6);
+		admin_ms[done] = bench_ms(t7 - t6);
+		plan_ms[done] = bench_ms(t5 - t7);
 		done++;
 	}
 	/* Put the tree back (the marker value is all that changed). */
@@ -317,6 +326,7 @@ main(int argc, char **argv)
 	snapshot_unref(current);
 	diff_statuses_free(statuses);
 	report_log_free(&problems);
+	admin_server_free(admin);
 	pipeline_free(p);
 	source_dir_close(sd);
 	config_free(&cfg);
@@ -332,5 +342,6 @@ main(int argc, char **argv)
 	bench_result(key(prefix, "record"), rec_ms, (size_t)done, "ms");
 	bench_result(key(prefix, "plan"), plan_ms, (size_t)done, "ms");
 	bench_result(key(prefix, "log"), log_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "admin"), admin_ms, (size_t)done, "ms");
 	return done == changes ? 0 : 1;
 }
