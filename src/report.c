@@ -35,13 +35,13 @@ condition_diag(const struct dag_object_status *st, const struct dag_condition *c
 }
 
 static void
-lines_push(struct report_lines *out, const char *line)
+lines_push(struct report_line_list *out, const char *line)
 {
 	ARRAY_PUSH(out->v, out->n, out->cap, xstrdup(line));
 }
 
 void
-report_diag_lines(struct report_lines *out, const struct build_result *r)
+report_diag_lines(struct report_line_list *out, const struct build_result *r)
 {
 	char buf[2048];
 
@@ -52,7 +52,7 @@ report_diag_lines(struct report_lines *out, const struct build_result *r)
 }
 
 void
-report_status_lines(struct report_lines *out,
+report_status_lines(struct report_line_list *out,
     const struct dag_object_status *s, size_t n)
 {
 	char buf[2048], msg[1536];
@@ -69,7 +69,7 @@ report_status_lines(struct report_lines *out,
 }
 
 void
-report_file_lines(struct report_lines *out, const struct build_result *r)
+report_file_lines(struct report_line_list *out, const struct build_result *r)
 {
 	char buf[2048];
 
@@ -98,7 +98,7 @@ report_file_lines(struct report_lines *out, const struct build_result *r)
 char **
 report_lines(const struct build_result *r, size_t *n_out)
 {
-	struct report_lines out = { 0 };
+	struct report_line_list out = { 0 };
 	struct dag_status_iter it;
 	const struct dag_object_status *st;
 

@@ -22,13 +22,13 @@ void report_lines_free(char **lines, size_t n);
  * freed with report_lines_free(out.v, out.n)): the diagnostics', those
  * of statuses s[0..n) (one per condition), the file table's rows of
  * files served from a last good version. */
-struct report_lines {
+struct report_line_list {
 	char **v;
 	size_t n, cap;
 };
-void report_diag_lines(struct report_lines *out, const struct build_result *r);
-void report_status_lines(struct report_lines *out,
+void report_diag_lines(struct report_line_list *out, const struct build_result *r);
+void report_status_lines(struct report_line_list *out,
     const struct dag_object_status *s, size_t n);
-void report_file_lines(struct report_lines *out, const struct build_result *r);
+void report_file_lines(struct report_line_list *out, const struct build_result *r);
 
 #endif

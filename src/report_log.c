@@ -120,7 +120,7 @@ struct group_list {
 
 static void
 group_push(struct group_list *l, uint64_t serial, bool fresh,
-    struct report_lines *lines)
+    struct report_line_list *lines)
 {
 	ARRAY_PUSH(l->v, l->n, l->cap, ((struct report_log_group){ .serial =
 	    serial, .fresh = fresh, .lines = lines->v, .n = lines->n }));
@@ -181,14 +181,14 @@ status_groups(struct group_list *out, struct report_log *log,
 	serial_index_init(&ix, log);
 	for (size_t c = 0; dag_status_span_at(dag, c, &span); c++) {
 		struct report_log_group *last;
-		struct report_lines lines = { 0 };
+		struct report_line_list lines = { 0 };
 
 		if (span.nconditions == 0)
 			continue;
 		last = span.serial != 0 ?
 		    serial_index_find(&ix, log, span.serial) : NULL;
 		if (last != NULL) {
-			lines = (struct report_lines){ .v = last->lines,
+			lines = (struct report_line_list){ .v = last->lines,
 			    .n = last->n };
 			*last = (struct report_log_group){ .serial = last->serial };
 			group_push(out, span.serial, false, &lines);
@@ -205,7 +205,7 @@ report_log_update(struct report_log *log, const struct build_result *r,
     report_log_emit_fn *emit, void *arg)
 {
 	struct group_list next = { 0 };
-	struct report_lines diags = { 0 }, files = { 0 };
+	struct report_line_list diags = { 0 }, files = { 0 };
 
 	report_diag_lines(&diags, r);
 	group_push(&next, 0, true, &diags);
