@@ -17,13 +17,16 @@
 struct report_log_group {
 	uint64_t serial; /* the status chunk's; 0: made at every update */
 	bool fresh; /* made by this update (else moved from the last) */
+	/* The table's strings once counted (one copy of a line however
+	 * many groups have it); those made by this update until then. */
 	char **lines;
 	size_t n;
 };
 
 /* A distinct line and how many times the last build has it. A count of
- * 0 is a line gone, whose slot stays taken until the table is remade
- * (no deletion from an open-addressed table). */
+ * 0 is a line gone, whose slot (and string) stays until the table is
+ * remade: no deletion from an open-addressed table, and the update that
+ * took the line out still reads it to say it is resolved. */
 struct report_log_count {
 	char *line; /* NULL: a free slot */
 	uint64_t hash;
@@ -77,19 +80,24 @@ counts_remake(struct report_log *log)
 	free(old);
 }
 
+/* Counts *line (made by this update: freed) and points it at the
+ * table's copy. */
 static void
-count_add(struct report_log *log, const char *line)
+count_add(struct report_log *log, char **line)
 {
-	uint64_t h = line_hash(line);
+	uint64_t h = line_hash(*line);
 	struct report_log_count *c;
 
 	if (2 * (log->used + 1) > log->cap)
 		counts_remake(log);
-	c = count_slot(log, line, h);
+	c = count_slot(log, *line, h);
 	if (c->line == NULL) {
-		*c = (struct report_log_count){ .line = xstrdup(line), .hash = h };
+		*c = (struct report_log_count){ .line = *line, .hash = h };
 		log->used++;
+	} else {
+		free(*line);
 	}
+	*line = c->line;
 	if (c->count++ == 0)
 		log->live++;
 }
@@ -104,11 +112,12 @@ count_remove(struct report_log *log, const char *line)
 		log->live--;
 }
 
+/* The groups' arrays: their strings are the table's. */
 static void
 groups_free(struct report_log_group *g, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		report_lines_free(g[i].lines, g[i].n);
+		free(g[i].lines);
 	free(g);
 }
 
@@ -223,7 +232,7 @@ report_log_update(struct report_log *log, const struct build_result *r,
 				emit(arg, next.v[g].lines[i], false);
 	for (size_t g = 0; g < next.n; g++)
 		for (size_t i = 0; next.v[g].fresh && i < next.v[g].n; i++)
-			count_add(log, next.v[g].lines[i]);
+			count_add(log, &next.v[g].lines[i]);
 	/* What is left of the last build's groups is not r's: its lines
 	 * are resolved unless r has them elsewhere. */
 	for (size_t g = 0; g < log->ngroups; g++)
