@@ -309,7 +309,7 @@ serve_stop(struct serve *s)
 	lastgood_close(s->lastgood);
 	source_files_free(&s->pending_files);
 	source_close(s->source);
-	report_lines_free(s->lines, s->nlines);
+	report_log_free(&s->problems);
 	diff_statuses_free(s->statuses);
 	free(s->serving_subject);
 	loop_free(s->loop);

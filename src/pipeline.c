@@ -310,6 +310,24 @@ index_search(const size_t *v, size_t n, size_t x)
 	return lo;
 }
 
+/* The totals with row fs counted in (add) or taken out. */
+static void
+pipeline_count_row(struct pipeline *p, const struct file_status *fs, bool add)
+{
+	size_t restored = fs->state == FILE_ERROR_SERVING_PERSISTED;
+	size_t previous = fs->state == FILE_ERROR_SERVING_PREVIOUS;
+
+	if (add) {
+		p->kept_nobjects += fs->nobjects;
+		p->kept_nrestored += restored;
+		p->kept_nprevious += previous;
+	} else {
+		p->kept_nobjects -= fs->nobjects;
+		p->kept_nrestored -= restored;
+		p->kept_nprevious -= previous;
+	}
+}
+
 /* The walk over every entry: the file table, the DAG's units, the
  * Secrets' files, the entries with something to report, and the totals. */
 static void
@@ -318,7 +336,7 @@ pipeline_walk_all(struct pipeline *p, const struct source_files *files)
 	p->ftable = xreallocarray(p->ftable, p->n ? p->n : 1,
 	    sizeof *p->ftable);
 	p->nunits = p->nsecret_paths = p->nnoted = 0;
-	p->kept_nobjects = p->kept_nrestored = 0;
+	p->kept_nobjects = p->kept_nrestored = p->kept_nprevious = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		struct file_entry *e = &p->entries[i];
 		struct file_status *fs = &p->ftable[i];
@@ -328,8 +346,7 @@ pipeline_walk_all(struct pipeline *p, const struct source_files *files)
 		pipeline_entry_status(e, files, fs);
 		if (pipeline_entry_noted(e))
 			ARRAY_PUSH(p->noted, p->nnoted, p->capnoted, i);
-		p->kept_nobjects += fs->nobjects;
-		p->kept_nrestored += fs->state == FILE_ERROR_SERVING_PERSISTED;
+		pipeline_count_row(p, fs, true);
 	}
 	p->kept_valid = true;
 	p->full_walks++;
@@ -366,9 +383,7 @@ pipeline_kept_remap(struct pipeline *p)
 		size_t to = i < p->moved_n ? map[i] : p->n;
 
 		if (to == SIZE_MAX) {
-			p->kept_nobjects -= p->ftable[i].nobjects;
-			p->kept_nrestored -= p->ftable[i].state ==
-			    FILE_ERROR_SERVING_PERSISTED;
+			pipeline_count_row(p, &p->ftable[i], false);
 			continue;
 		}
 		for (; j < to; j++)
@@ -431,11 +446,9 @@ pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
 
 		ARRAY_PUSH(p->tidx, p->ntidx, p->captidx, i);
 
-		p->kept_nobjects -= fs->nobjects;
-		p->kept_nrestored -= fs->state == FILE_ERROR_SERVING_PERSISTED;
+		pipeline_count_row(p, fs, false);
 		pipeline_entry_status(e, files, fs);
-		p->kept_nobjects += fs->nobjects;
-		p->kept_nrestored += fs->state == FILE_ERROR_SERVING_PERSISTED;
+		pipeline_count_row(p, fs, true);
 		if (pipeline_entry_noted(e) && !noted) {
 			ARRAY_RESERVE(p->noted, p->nnoted, p->capnoted);
 			memmove(p->noted + k + 1, p->noted + k,
@@ -657,6 +670,7 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	pipeline_result_files(p, out, patched);
 	out->nobjects = p->kept_nobjects;
 	out->nrestored = p->kept_nrestored;
+	out->nserving_previous = p->kept_nprevious;
 	for (size_t k = 0; k < p->nnoted; k++)
 		pipeline_entry_diags(&p->entries[p->noted[k]], &out->diags);
 	diag_list_sort(&out->diags);

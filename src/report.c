@@ -34,36 +34,56 @@ condition_diag(const struct dag_object_status *st, const struct dag_condition *c
 	out->message = buf;
 }
 
-char **
-report_lines(const struct build_result *r, size_t *n_out)
+static void
+lines_push(struct report_line_list *out, const char *line)
 {
-	char **lines = NULL;
-	size_t n = 0, cap = 0;
-	char buf[2048], msg[1536];
-	struct dag_status_iter it;
-	const struct dag_object_status *st;
+	ARRAY_PUSH(out->v, out->n, out->cap, xstrdup(line));
+}
+
+void
+report_diag_lines(struct report_line_list *out, const struct build_result *r)
+{
+	char buf[2048];
 
 	for (size_t i = 0; i < r->diags.n; i++) {
 		diag_format(&r->diags.items[i], buf, sizeof buf);
-		ARRAY_PUSH(lines, n, cap, xstrdup(buf));
+		lines_push(out, buf);
 	}
-	dag_status_iter_init(&it, r->dag);
-	while ((st = dag_status_next(&it)) != NULL) {
-		for (size_t j = 0; j < st->nconditions; j++) {
+}
+
+void
+report_status_lines(struct report_line_list *out,
+    const struct dag_object_status *s, size_t n)
+{
+	char buf[2048], msg[1536];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < s[i].nconditions; j++) {
 			struct diag d;
 
-			condition_diag(st, &st->conditions[j], &d, msg, sizeof msg);
+			condition_diag(&s[i], &s[i].conditions[j], &d, msg,
+			    sizeof msg);
 			diag_format(&d, buf, sizeof buf);
-			ARRAY_PUSH(lines, n, cap, xstrdup(buf));
+			lines_push(out, buf);
 		}
-	}
+}
+
+void
+report_file_lines(struct report_line_list *out, const struct build_result *r)
+{
+	char buf[2048];
+
+	/* The counts say whether any row is one to report: most builds
+	 * have none, and the table has a row per file. */
+	if (r->nrestored + r->nserving_previous == 0)
+		return;
 	for (size_t i = 0; i < r->nfiles; i++) {
 		if (r->files[i].state == FILE_ERROR_SERVING_PERSISTED) {
 			snprintf(buf, sizeof buf,
 			    "%s: warning: file has errors; its last good version (content %s), "
 			    "persisted in the state directory before the restart, is in effect",
 			    r->files[i].path, r->files[i].serving_hash);
-			ARRAY_PUSH(lines, n, cap, xstrdup(buf));
+			lines_push(out, buf);
 			continue;
 		}
 		if (r->files[i].state != FILE_ERROR_SERVING_PREVIOUS)
@@ -71,10 +91,24 @@ report_lines(const struct build_result *r, size_t *n_out)
 		snprintf(buf, sizeof buf,
 		    "%s: warning: file has errors; its last good version (content %s) is still in effect",
 		    r->files[i].path, r->files[i].serving_hash);
-		ARRAY_PUSH(lines, n, cap, xstrdup(buf));
+		lines_push(out, buf);
 	}
-	*n_out = n;
-	return lines;
+}
+
+char **
+report_lines(const struct build_result *r, size_t *n_out)
+{
+	struct report_line_list out = { 0 };
+	struct dag_status_iter it;
+	const struct dag_object_status *st;
+
+	report_diag_lines(&out, r);
+	dag_status_iter_init(&it, r->dag);
+	while ((st = dag_status_next(&it)) != NULL)
+		report_status_lines(&out, st, 1);
+	report_file_lines(&out, r);
+	*n_out = out.n;
+	return out.v;
 }
 
 void

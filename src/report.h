@@ -18,4 +18,17 @@ json_t *report_json(const struct build_result *r);
 char **report_lines(const struct build_result *r, size_t *n_out);
 void report_lines_free(char **lines, size_t n);
 
+/* report_lines' lines in three parts, appended to out (owned strings,
+ * freed with report_lines_free(out.v, out.n)): the diagnostics', those
+ * of statuses s[0..n) (one per condition), the file table's rows of
+ * files served from a last good version. */
+struct report_line_list {
+	char **v;
+	size_t n, cap;
+};
+void report_diag_lines(struct report_line_list *out, const struct build_result *r);
+void report_status_lines(struct report_line_list *out,
+    const struct dag_object_status *s, size_t n);
+void report_file_lines(struct report_line_list *out, const struct build_result *r);
+
 #endif

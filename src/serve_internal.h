@@ -17,6 +17,7 @@
 #include "ads/ads.h"
 #include "cmd.h"
 #include "diff/diff.h"
+#include "report_log.h"
 #include "source/debounce.h"
 #include "source/lastgood.h"
 #include "source/source.h"
@@ -43,8 +44,7 @@ struct serve {
 	int refreshfd; /* eventfd: the admin thread asks for POST /refresh */
 	struct snapshot *current; /* last published */
 	char *serving_subject; /* git: subject of the commit in effect */
-	char **lines; /* problems reported by the last build */
-	size_t nlines;
+	struct report_log problems; /* reported by the last build */
 	unsigned long rebuilds;
 	bool stopping;
 	struct tls_watch *tlswatch; /* files of file-backed Secrets, or NULL */

@@ -10,13 +10,15 @@
 #include "serve_internal.h"
 #include "util/log.h"
 
-static bool
-line_in(char **lines, size_t n, const char *line)
+static void
+log_problem_line(void *arg, const char *line, bool resolved)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(lines[i], line) == 0)
-			return true;
-	return false;
+	(void)arg;
+	if (resolved)
+		log_info("resolved: %s", line);
+	else
+		log_msg(strstr(line, ": error: ") ? LOG_LEVEL_ERROR :
+		    LOG_LEVEL_WARNING, "%s", line);
 }
 
 /* Problems are logged once, when they appear, and once more when they
@@ -24,19 +26,7 @@ line_in(char **lines, size_t n, const char *line)
 void
 serve_log_changes(struct serve *s, const struct build_result *r)
 {
-	size_t n;
-	char **lines = report_lines(r, &n);
-
-	for (size_t i = 0; i < n; i++)
-		if (!line_in(s->lines, s->nlines, lines[i]))
-			log_msg(strstr(lines[i], ": error: ") ? LOG_LEVEL_ERROR :
-			    LOG_LEVEL_WARNING, "%s", lines[i]);
-	for (size_t i = 0; i < s->nlines; i++)
-		if (!line_in(lines, n, s->lines[i]))
-			log_info("resolved: %s", s->lines[i]);
-	report_lines_free(s->lines, s->nlines);
-	s->lines = lines;
-	s->nlines = n;
+	report_log_update(&s->problems, r, log_problem_line, NULL);
 }
 
 static double

@@ -799,6 +799,23 @@ struct dag_status_iter {
 void dag_status_iter_init(struct dag_status_iter *it, const struct dag *dag);
 const struct dag_object_status *dag_status_next(struct dag_status_iter *it);
 
+/* dag's statuses span by span, for a reader that keeps what it made of
+ * a span from one build to the next: an assembled DAG's spans are its
+ * status chunks, never written once made and shared with the next DAG
+ * while none of their statuses changes. A span's serial is its chunk's,
+ * never another chunk's in this process, so a serial the last build had
+ * holds the same statuses (their strings, the parts', live as long as
+ * this DAG). A DAG built whole is one span of serial 0 (not kept).
+ * nconditions: of the span's statuses, counted when the chunk was made.
+ *   for (size_t c = 0; dag_status_span_at(dag, c, &span); c++) ...  */
+struct dag_status_span {
+	const struct dag_object_status *s;
+	size_t n, nconditions;
+	uint64_t serial;
+};
+bool dag_status_span_at(const struct dag *dag, size_t c,
+    struct dag_status_span *out);
+
 /* The served Gateway ns/name of dag, or NULL. */
 const struct dag_gateway *dag_gateway_find(const struct dag *dag,
     const char *ns, const char *name);

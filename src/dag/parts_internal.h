@@ -147,6 +147,10 @@ bool parts_statuses_patch(struct dag *dag, const struct dag *prev,
 struct dag_status_chunk {
 	atomic_uint refs; /* owners beyond the first */
 	size_t n;
+	/* Set when made, for dag_status_span_at's readers: a serial no
+	 * other chunk has, and the conditions of the n statuses. */
+	uint64_t serial;
+	size_t nconditions;
 	struct dag_object_status s[];
 };
 

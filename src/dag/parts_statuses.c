@@ -164,13 +164,51 @@ dag_status_next(struct dag_status_iter *it)
 	return NULL;
 }
 
+static size_t
+conditions_of(const struct dag_object_status *s, size_t n)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += s[i].nconditions;
+	return total;
+}
+
+bool
+dag_status_span_at(const struct dag *dag, size_t c,
+    struct dag_status_span *out)
+{
+	const struct dag_status_chunk *chunk;
+
+	if (dag->status_chunks == NULL) {
+		if (c > 0 || dag->nstatuses == 0)
+			return false;
+		*out = (struct dag_status_span){ .s = dag->statuses,
+		    .n = dag->nstatuses,
+		    .nconditions = conditions_of(dag->statuses, dag->nstatuses) };
+		return true;
+	}
+	if (c >= dag->nstatus_chunks)
+		return false;
+	chunk = dag->status_chunks[c];
+	*out = (struct dag_status_span){ .s = chunk->s, .n = chunk->n,
+	    .nconditions = chunk->nconditions, .serial = chunk->serial };
+	return true;
+}
+
 static struct dag_status_chunk *
 chunk_new(const struct dag_object_status *s, size_t n)
 {
+	/* From 1: 0 is a flat DAG's span. Chunks are made by parallel
+	 * builds too. */
+	static atomic_uint_fast64_t last_serial;
 	struct dag_status_chunk *c = xmalloc(sizeof *c + n * sizeof c->s[0]);
 
 	atomic_init(&c->refs, 0);
 	c->n = n;
+	c->serial = atomic_fetch_add_explicit(&last_serial, 1,
+	    memory_order_relaxed) + 1;
+	c->nconditions = conditions_of(s, n);
 	memcpy(c->s, s, n * sizeof s[0]);
 	return c;
 }

@@ -25,6 +25,11 @@
  *             statuses of the DAG parts built, resources by version,
  *             the statuses counted for its log line
  *   plan      the change's plan, made when an admin page asks for it
+ *   log       serve_log_changes before the publish: the build's problem
+ *             lines against the last build's (report_log_update); the
+ *             tree's problems are what its files make (none in bench_gen's)
+ *   admin     serve_publish_admin after the publish: the admin view's
+ *             counts, made from the build (admin_server_publish)
  * The files it touched are put back as they were at the end. Figures are
  * named PREFIX.events, PREFIX.scan, ... (PREFIX: "rebuild"). */
 #include <errno.h>
@@ -36,9 +41,11 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "admin/internal.h"
 #include "config.h"
 #include "diff/diff.h"
 #include "pipeline.h"
+#include "report_log.h"
 #include "source/dir.h"
 #include "xds/snapshot.h"
 #include "xds/translate.h"
@@ -97,6 +104,15 @@ set_marker(const char *path, int value)
 	return old;
 }
 
+/* serve_log_changes' log, counted instead (arg: a size_t). */
+static void
+count_line(void *arg, const char *line, bool resolved)
+{
+	(void)line;
+	(void)resolved;
+	(*(size_t *)arg)++;
+}
+
 /* "PREFIX.name" for a figure; bench_result prints it at once. */
 static const char *
 key(const char *prefix, const char *name)
@@ -114,7 +130,10 @@ main(int argc, char **argv)
 	int changes = 20, c;
 	double ev_ms[MAX_CHANGES], scan_ms[MAX_CHANGES], pipe_ms[MAX_CHANGES],
 	    total_ms[MAX_CHANGES], rec_ms[MAX_CHANGES], plan_ms[MAX_CHANGES],
-	    cpu_ms[MAX_CHANGES];
+	    cpu_ms[MAX_CHANGES], log_ms[MAX_CHANGES], admin_ms[MAX_CHANGES];
+	struct admin_server *admin = admin_server_new();
+	struct report_log problems = { 0 };
+	size_t nlogged = 0;
 	struct diff_statuses *statuses = diff_statuses_new();
 	struct cairn_config cfg;
 	struct translate_options to;
@@ -167,6 +186,10 @@ main(int argc, char **argv)
 	pipeline_build(p, &files, &cfg, &to, &r);
 	current = snapshot_ref(r.snapshot);
 	diff_statuses_record(statuses, r.dag, NULL, NULL);
+	report_log_update(&problems, &r, count_line, &nlogged);
+	printf("INFO\t%s: the first build logs %zu problem lines\n", prefix,
+	    nlogged);
+	nlogged = 0;
 	build_result_free(&r);
 	nfiles = files.n;
 	paths = calloc((size_t)changes, sizeof *paths);
@@ -182,7 +205,7 @@ main(int argc, char **argv)
 
 	for (int k = 0; k < changes; k++) {
 		struct pollfd pfd = { .fd = source_dir_fd(sd), .events = POLLIN };
-		int64_t t0, t1, t2, t3, t4, t5, c1, c3;
+		int64_t t0, t1, t2, t3, t4, t5, t6, t7, c1, c3;
 		static volatile size_t counted;
 		struct diff_objects sfrom, sto;
 		struct diff_change *change;
@@ -225,6 +248,12 @@ main(int argc, char **argv)
 		    dag_count_status(r.dag, DAG_STATUS_ORPHANED) +
 		    dag_count_status(r.dag, DAG_STATUS_INVALID);
 		t4 = bench_now_ns();
+		report_log_update(&problems, &r, count_line, &nlogged);
+		t6 = bench_now_ns();
+		admin_server_publish(admin, &(struct admin_build_info){
+		    .snapshot = r.snapshot, .revision = r.revision,
+		    .build = &r });
+		t7 = bench_now_ns();
 		/* The plan, made when /debug/diff or /status asks (another
 		 * thread, not on the way to publishing). */
 		if (k == 0) {
@@ -281,7 +310,9 @@ main(int argc, char **argv)
 		cpu_ms[done] = bench_ms(c3 - c1);
 		total_ms[done] = bench_ms(t3 - t0);
 		rec_ms[done] = bench_ms(t4 - t3);
-		plan_ms[done] = bench_ms(t5 - t4);
+		log_ms[done] = bench_ms(t6 - t4);
+		admin_ms[done] = bench_ms(t7 - t6);
+		plan_ms[done] = bench_ms(t5 - t7);
 		done++;
 	}
 	/* Put the tree back (the marker value is all that changed). */
@@ -294,13 +325,15 @@ main(int argc, char **argv)
 	free(olds);
 	snapshot_unref(current);
 	diff_statuses_free(statuses);
+	report_log_free(&problems);
+	admin_server_free(admin);
 	pipeline_free(p);
 	source_dir_close(sd);
 	config_free(&cfg);
 	if (done == 0)
 		return 1;
-	printf("INFO\t%s: %d one-route changes in %s (%zu files)\n", prefix, done,
-	    dir, nfiles);
+	printf("INFO\t%s: %d one-route changes in %s (%zu files), %zu problem "
+	    "lines logged or resolved\n", prefix, done, dir, nfiles, nlogged);
 	bench_result(key(prefix, "events"), ev_ms, (size_t)done, "ms");
 	bench_result(key(prefix, "scan"), scan_ms, (size_t)done, "ms");
 	bench_result(key(prefix, "pipeline"), pipe_ms, (size_t)done, "ms");
@@ -308,5 +341,7 @@ main(int argc, char **argv)
 	bench_result(key(prefix, "total"), total_ms, (size_t)done, "ms");
 	bench_result(key(prefix, "record"), rec_ms, (size_t)done, "ms");
 	bench_result(key(prefix, "plan"), plan_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "log"), log_ms, (size_t)done, "ms");
+	bench_result(key(prefix, "admin"), admin_ms, (size_t)done, "ms");
 	return done == changes ? 0 : 1;
 }

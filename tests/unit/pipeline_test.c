@@ -439,9 +439,11 @@ assert_same_build(const struct build_result *a, const struct build_result *b,
 {
 	const struct fqdn_ledger *la = pipeline_owners(pa),
 	    *lb = pipeline_owners(pb);
+	size_t previous = 0;
 
 	assert_int_equal(a->nfiles, b->nfiles);
 	for (size_t i = 0; i < a->nfiles; i++) {
+		previous += a->files[i].state == FILE_ERROR_SERVING_PREVIOUS;
 		assert_string_equal(a->files[i].path, b->files[i].path);
 		assert_int_equal(a->files[i].state, b->files[i].state);
 		assert_string_equal(a->files[i].serving_hash,
@@ -451,6 +453,9 @@ assert_same_build(const struct build_result *a, const struct build_result *b,
 	}
 	assert_int_equal(a->nobjects, b->nobjects);
 	assert_int_equal(a->nrestored, b->nrestored);
+	assert_int_equal(a->nserving_previous, b->nserving_previous);
+	/* report_file_lines reads the rows only when it says some are. */
+	assert_int_equal(a->nserving_previous, previous);
 	assert_int_equal(a->diags.n, b->diags.n);
 	for (size_t i = 0; i < a->diags.n; i++)
 		assert_string_equal(a->diags.items[i].message,
@@ -899,7 +904,7 @@ walk_content(size_t slot, unsigned kind, unsigned version)
 
 struct walk_copy {
 	struct file_status *files;
-	size_t nfiles, nobjects, nrestored, ndiags;
+	size_t nfiles, nobjects, nrestored, nserving_previous, ndiags;
 };
 
 static void
@@ -913,6 +918,7 @@ walk_copy_of(const struct build_result *r, struct walk_copy *c)
 	c->nfiles = r->nfiles;
 	c->nobjects = r->nobjects;
 	c->nrestored = r->nrestored;
+	c->nserving_previous = r->nserving_previous;
 	c->ndiags = r->diags.n;
 }
 
@@ -931,6 +937,7 @@ walk_copy_check_free(const struct build_result *r, struct walk_copy *c)
 	}
 	assert_int_equal(r->nobjects, c->nobjects);
 	assert_int_equal(r->nrestored, c->nrestored);
+	assert_int_equal(r->nserving_previous, c->nserving_previous);
 	assert_int_equal(r->diags.n, c->ndiags);
 	free(c->files);
 }
