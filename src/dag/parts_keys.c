@@ -549,7 +549,7 @@ parts_grouping_save(struct dag_cache *c, const struct dag_unit *units, size_t n,
  * which runs before they are as many as the units. */
 bool
 parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
-    size_t n, size_t *group_of, size_t *tls_group)
+    size_t n, const size_t **group_of, size_t *tls_group)
 {
 	if (c->prev_ids == NULL || n != c->prev_n || c->nunits > 2 * n + 64)
 		return false;
@@ -592,7 +592,7 @@ parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
 		unit_slot(c->units, c->ucap, units[u].id)->used = false;
 		c->prev_ids[u] = units[u].id;
 	}
-	memcpy(group_of, c->prev_group_of, n * sizeof *group_of);
+	*group_of = c->prev_group_of; /* the same: not copied */
 	*tls_group = c->prev_tls_group;
 	return true;
 }

@@ -331,9 +331,8 @@ static void
 test_random_assemblies(void **state)
 {
 	struct dag *parts[NPARTS], *prev_parts[NPARTS];
-	size_t lo[NPARTS], changed[NPARTS + 1], blocks = 0, one_part = 0;
-	struct part_at *at = xcalloc(NPARTS + 1, sizeof *at);
-	struct part_at *prev_at = xcalloc(NPARTS + 1, sizeof *prev_at);
+	size_t lo[NPARTS], pos[NPARTS], blocks = 0, one_part = 0;
+	struct part_sums sums = { 0 };
 	struct kept kept[KEEP + 1];
 	size_t nkept = 0, gen = 1;
 	unsigned in_order = 0;
@@ -351,6 +350,7 @@ test_random_assemblies(void **state)
 		unsigned known = prev != NULL ? in_order : 0;
 		struct dag *d;
 		struct kept *k;
+		struct part_changes chg = { pos, 0 };
 
 		memcpy(prev_parts, parts, sizeof parts);
 		gen++;
@@ -378,14 +378,12 @@ test_random_assemblies(void **state)
 			} else { /* nothing */
 			}
 		}
-		changed[0] = 0;
-		for (size_t i = 0; i < NPARTS; i++) {
-			changed[i + 1] = changed[i] +
-			    (prev == NULL || parts[i] != prev_parts[i]);
-			nch += parts[i] != prev_parts[i];
-		}
-		d = dag_assemble(parts, NPARTS, changed, known, &in_order, prev,
-		    prev_at, prev != NULL ? NPARTS : 0, at, &blocks);
+		for (size_t i = 0; i < NPARTS; i++)
+			if (parts[i] != prev_parts[i])
+				pos[chg.n++] = i;
+		nch = chg.n;
+		d = dag_assemble(parts, NPARTS, prev != NULL ? &chg : NULL, known,
+		    &in_order, prev, &sums, &blocks);
 		k = &kept[nkept++];
 		k->dag = d;
 		model_of(&k->m, parts, NPARTS);
@@ -398,7 +396,6 @@ test_random_assemblies(void **state)
 				assert_true(chunks_new(d, prev, a) <= 3);
 			one_part++;
 		}
-		memcpy(prev_at, at, (NPARTS + 1) * sizeof *at);
 		prev = d;
 		/* Older ones freed in any order, never the newest (the next
 		 * prev); those left still read as they did. */
@@ -423,8 +420,7 @@ test_random_assemblies(void **state)
 	for (size_t i = 0; i < nmade; i++)
 		dag_free(made[i]);
 	free(made);
-	free(at);
-	free(prev_at);
+	part_sums_free(&sums);
 }
 
 /* A DAG that is not assembled (a group's, a fresh build's) reads through
