@@ -699,6 +699,14 @@ struct dag {
 	struct dag **retired;
 	size_t nretired, retired_cap;
 	struct dag *newer;
+	/* Appended: an assembled DAG whose parts are as many as those of the
+	 * one assembled before it (the DAG whose newer it is) knows where
+	 * they differ (parts_changed_known): the positions of parts_changed,
+	 * ascending, in its arena. A reader of both (serve's record of the
+	 * statuses) looks at those places alone. */
+	bool parts_changed_known;
+	const size_t *parts_changed;
+	size_t nparts_changed;
 	/* Appended: how many statuses have each enum dag_status, when known
 	 * (status_counts_known): dag_count_status reads them instead of
 	 * walking every status. The parts of an incremental build have them,

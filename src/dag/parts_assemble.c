@@ -808,5 +808,13 @@ dag_assemble(struct dag **parts, size_t nparts,
 	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
 	dag->nparts = nparts;
 	dag->parts_borrowed = true;
+	if (same) {
+		size_t *at = arena_alloc_nozero(a, sizeof *at * (chg->n + 1));
+
+		memcpy(at, chg->pos, chg->n * sizeof *at);
+		dag->parts_changed = at;
+		dag->nparts_changed = chg->n;
+		dag->parts_changed_known = true;
+	}
 	return dag;
 }
