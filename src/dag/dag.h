@@ -934,6 +934,13 @@ struct dag *dag_build_units(const struct dag_unit *units, size_t nunits,
 struct dag *dag_build_units_owned(const struct dag_unit *units, size_t nunits,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     struct dag_cache *c);
+/* The next dag_build_units_owned's units are the last build's, as many
+ * and at the same indexes, except perhaps those at idx[0..n) (any order):
+ * its check of the grouping reads those alone instead of every unit's id.
+ * For that one build; with CAIRN_DAG_VERIFY every id is compared too and
+ * a unit changed outside idx aborts. */
+void dag_cache_units_changed(struct dag_cache *c, const size_t *idx,
+    size_t n);
 struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 /* The certificate material the next builds use (borrowed; NULL = none):
  * read by the caller before each build (tls_material_update). */

@@ -101,6 +101,7 @@ dag_cache_free(struct dag_cache *c)
 	free(c->prev_hashes);
 	free(c->prev_next);
 	free(c->chg_units);
+	free(c->hint);
 	free(c->contested);
 	free(c->chg_pos);
 	free(c->buf_group_of);
@@ -581,7 +582,14 @@ parts_build_changed(struct dag_cache *c, const struct dag_unit *units,
 			free(hold);
 			return false;
 		}
-	memcpy(parts, c->prev_parts, nparts * sizeof *parts);
+	/* parts (the cache's buffer) still holds the last build's parts:
+	 * only the changed places are written. */
+	if (c->verify_keys &&
+	    memcmp(parts, c->prev_parts, nparts * sizeof *parts) != 0) {
+		fprintf(stderr, "cairn: dag: the parts buffer is not the last "
+		    "build's parts\n");
+		abort();
+	}
 	c->stats.groups = nparts;
 	c->stats.reused = nparts;
 	{
@@ -672,6 +680,7 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	}
 	memset(&c->stats, 0, sizeof c->stats);
 	kept = parts_units_regroup_same(c, units, nunits, &group_of, &tls_group);
+	c->hint_valid = false; /* the caller's hint was for this build */
 	if (!kept) {
 		parts_units_group(c, units, nunits, c->buf_group_of, &tls_group);
 		parts_grouping_save(c, units, nunits, c->buf_group_of,

@@ -113,6 +113,11 @@ struct dag_cache {
 	uint64_t *prev_hashes;
 	size_t *prev_next;
 	size_t *chg_units, nchg_units, chg_cap;
+	/* The units the caller says may differ from the last build's at the
+	 * same index (dag_cache_units_changed), sorted, for the next build
+	 * only; hint_valid false: every unit's id is compared. */
+	size_t *hint, nhint, hint_cap;
+	bool hint_valid;
 	bool prev_contested; /* the last build's parts saw contested claims */
 	bool prev_valid; /* prev_roots, prev_hashes, prev_next describe it */
 	/* The earliest valid_until of the parts kept (0: none): from then
@@ -125,7 +130,9 @@ struct dag_cache {
 	size_t ncontested;
 	uint64_t contested_gen;
 	/* Arrays of a build kept for the next (no fresh pages per build);
-	 * chg_pos: the positions of the parts changed (struct part_changes). */
+	 * chg_pos: the positions of the parts changed (struct part_changes).
+	 * buf_parts holds the last build's parts between builds (as
+	 * prev_parts does): a build that changes few writes those alone. */
 	size_t *buf_group_of, *buf_members, *chg_pos, nchg_pos, chg_pos_cap;
 	uint64_t *buf_ids;
 	struct dag **buf_parts;
