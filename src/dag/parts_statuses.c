@@ -421,7 +421,9 @@ out:
  * and a walk over the chunks, not over the statuses. The result is what
  * parts_statuses_assemble makes (every status in dag_status_cmp order,
  * keys distinct); false (nothing made) when that cannot be made sure
- * of: no previous DAG, many changed, or two statuses with equal keys. */
+ * of: no previous DAG, many changed, or two statuses with equal keys.
+ * chg (or NULL) names the places whose part changed when old and now are
+ * as many: the other parts are not looked at. */
 bool
 parts_statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
     size_t nold, struct dag **now, size_t nnow, const struct part_changes *chg,
