@@ -142,6 +142,7 @@ pipeline_free(struct pipeline *p)
 	free(p->tidx);
 	free(p->lagidx);
 	free(p->moved_map);
+	free(p->uhint);
 	file_table_unref(p->tables[0]);
 	file_table_unref(p->tables[1]);
 	tls_material_free(p->material);
@@ -419,8 +420,12 @@ pipeline_kept_remap(struct pipeline *p)
 static bool
 pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
 {
+	bool units_moved = false;
+
 	p->ntidx = 0;
 	p->remapped = false;
+	p->nuhint = 0;
+	p->units_hinted = false;
 	if (!p->kept_valid || (p->entries_moved && p->moved_map == NULL) ||
 	    !files->delta || source_reports_files(files))
 		return false;
@@ -464,9 +469,12 @@ pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
 			struct dag_unit du = { .id = e->serial,
 				.objs = e->view_objs, .nobjs = e->view_nobjs };
 
-			if (!unit) {
+			if (unit)
+				ARRAY_PUSH(p->uhint, p->nuhint, p->capuhint, u);
+			else {
 				size_t n = p->nunits;
 
+				units_moved = true;
 				ARRAY_RESERVE(p->unit_entry, n, p->capunit_entry);
 				ARRAY_RESERVE(p->units, n, p->capunits);
 				memmove(p->units + u + 1, p->units + u,
@@ -483,8 +491,11 @@ pipeline_walk_touched(struct pipeline *p, const struct source_files *files)
 			memmove(p->unit_entry + u, p->unit_entry + u + 1,
 			    (p->nunits - u - 1) * sizeof *p->unit_entry);
 			p->nunits--;
+			units_moved = true;
 		}
 	}
+	/* Units kept their indexes: the others are the last build's. */
+	p->units_hinted = !units_moved && !p->remapped;
 	return true;
 }
 
@@ -504,6 +515,8 @@ pipeline_dag(struct pipeline *p, const struct cairn_config *cfg)
 	tls_material_update(p->material, p->secret_paths, p->nsecret_paths,
 	    cfg ? cfg->secrets.allowed_directories : NULL,
 	    cfg ? cfg->secrets.nallowed_directories : 0);
+	if (p->units_hinted)
+		dag_cache_units_changed(p->dcache, p->uhint, p->nuhint);
 	return dag_build_units_owned(p->units, p->nunits, &opts, &p->owners,
 	    p->dcache);
 }

@@ -157,6 +157,13 @@ struct pipeline {
 	size_t ntidx, captidx, nlagidx, caplagidx;
 	bool lag_valid;
 	size_t table_patches; /* results whose table was patched (tests) */
+	/* The units the last walk may have changed, by index into units,
+	 * when it neither added nor removed one nor moved the rows
+	 * (units_hinted): the DAG's grouping check reads those alone
+	 * (dag_cache_units_changed). */
+	size_t *uhint;
+	size_t nuhint, capuhint;
+	bool units_hinted;
 };
 
 void pipeline_file_entry_clear(struct file_entry *e);

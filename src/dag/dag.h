@@ -699,6 +699,14 @@ struct dag {
 	struct dag **retired;
 	size_t nretired, retired_cap;
 	struct dag *newer;
+	/* Appended: an assembled DAG whose parts are as many as those of the
+	 * one assembled before it (the DAG whose newer it is) knows where
+	 * they differ (parts_changed_known): the positions of parts_changed,
+	 * ascending, in its arena. A reader of both (serve's record of the
+	 * statuses) looks at those places alone. */
+	bool parts_changed_known;
+	const size_t *parts_changed;
+	size_t nparts_changed;
 	/* Appended: how many statuses have each enum dag_status, when known
 	 * (status_counts_known): dag_count_status reads them instead of
 	 * walking every status. The parts of an incremental build have them,
@@ -953,6 +961,13 @@ struct dag *dag_build_units(const struct dag_unit *units, size_t nunits,
 struct dag *dag_build_units_owned(const struct dag_unit *units, size_t nunits,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     struct dag_cache *c);
+/* The next dag_build_units_owned's units are the last build's, as many
+ * and at the same indexes, except perhaps those at idx[0..n) (any order):
+ * its check of the grouping reads those alone instead of every unit's id.
+ * For that one build; with CAIRN_DAG_VERIFY every id is compared too and
+ * a unit changed outside idx aborts. */
+void dag_cache_units_changed(struct dag_cache *c, const size_t *idx,
+    size_t n);
 struct dag_cache_stats dag_cache_stats(const struct dag_cache *c);
 /* The certificate material the next builds use (borrowed; NULL = none):
  * read by the caller before each build (tls_material_update). */

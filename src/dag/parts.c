@@ -84,9 +84,7 @@ prev_parts_clear(struct dag_cache *c)
 	c->prev_in_order = 0;
 	dag_free(c->prev_dag);
 	c->prev_dag = NULL;
-	free(c->prev_at);
-	c->prev_at = NULL;
-	c->at_cap = 0;
+	part_sums_free(&c->sums);
 	c->prev_valid = false;
 }
 
@@ -103,11 +101,11 @@ dag_cache_free(struct dag_cache *c)
 	free(c->prev_hashes);
 	free(c->prev_next);
 	free(c->chg_units);
+	free(c->hint);
 	free(c->contested);
-	free(c->at_spare);
+	free(c->chg_pos);
 	free(c->buf_group_of);
 	free(c->buf_members);
-	free(c->buf_changed);
 	free(c->buf_ids);
 	free(c->buf_parts);
 	cache_clear(c);
@@ -321,8 +319,6 @@ build_buffers(struct dag_cache *c, size_t n)
 	    sizeof *c->buf_group_of);
 	c->buf_members = xreallocarray(c->buf_members, c->buf_cap,
 	    sizeof *c->buf_members);
-	c->buf_changed = xreallocarray(c->buf_changed, c->buf_cap,
-	    sizeof *c->buf_changed);
 	c->buf_ids = xreallocarray(c->buf_ids, c->buf_cap, sizeof *c->buf_ids);
 	c->buf_parts = xreallocarray(c->buf_parts, c->buf_cap,
 	    sizeof *c->buf_parts);
@@ -346,29 +342,6 @@ status_counts_set(struct dag *d)
 	for (size_t i = 0; i < d->nvhosts; i++)
 		d->tls_hosts += d->vhosts[i].tls != NULL;
 	d->tls_hosts_known = true;
-}
-
-/* The first position from i on whose part changed (changed[j + 1] >
- * changed[j]: changed counts the changed parts before each position),
- * or n: a binary search, so that a walk over the changed parts costs
- * O(changes log parts), not O(parts). */
-static size_t
-next_changed(const size_t *changed, size_t n, size_t i)
-{
-	size_t lo = i + 1, hi = n + 1;
-
-	if (i >= n || changed[n] == changed[i])
-		return n;
-	/* The first m in (i, n] with changed[m] > changed[i]. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (changed[mid] > changed[i])
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo - 1;
 }
 
 /* A count each part may know (struct part_count: where its count and
@@ -409,16 +382,17 @@ count_set(struct dag *d, const struct part_count *pc, bool known,
 
 static void
 count_assemble(struct dag *dag, const struct dag *prev, struct dag **old,
-    size_t nold, const size_t *changed, const struct part_count *pc)
+    const struct part_changes *chg, const struct part_count *pc)
 {
 	struct dag **parts = dag->parts;
 	size_t n = dag->nparts, count = 0;
 
 	count_set(dag, pc, false, 0);
-	if (prev != NULL && count_known(prev, pc) && nold == n) {
+	if (prev != NULL && count_known(prev, pc) && chg != NULL) {
 		count = count_value(prev, pc);
-		for (size_t i = next_changed(changed, n, 0); i < n;
-		    i = next_changed(changed, n, i + 1)) {
+		for (size_t c = 0; c < chg->n; c++) {
+			size_t i = chg->pos[c];
+
 			if (!count_known(parts[i], pc) ||
 			    !count_known(old[i], pc))
 				return;
@@ -437,20 +411,21 @@ count_assemble(struct dag *dag, const struct dag *prev, struct dag **old,
 
 /* The assembled DAG's counts: the last one's, minus the parts no longer
  * at their place and plus those now there, when both have as many parts
- * (changed as in dag_build_units_owned); else the sum of every part's. */
+ * (chg, as in dag_build_units_owned); else the sum of every part's. */
 static void
 status_counts_assemble(struct dag *dag, const struct dag *prev,
-    struct dag **old, size_t nold, const size_t *changed)
+    struct dag **old, const struct part_changes *chg)
 {
 	struct dag **parts = dag->parts;
 	size_t n = dag->nparts;
 
 	dag->status_counts_known = false;
-	if (prev != NULL && prev->status_counts_known && nold == n) {
+	if (prev != NULL && prev->status_counts_known && chg != NULL) {
 		memcpy(dag->status_counts, prev->status_counts,
 		    sizeof dag->status_counts);
-		for (size_t i = next_changed(changed, n, 0); i < n;
-		    i = next_changed(changed, n, i + 1)) {
+		for (size_t c = 0; c < chg->n; c++) {
+			size_t i = chg->pos[c];
+
 			if (!parts[i]->status_counts_known ||
 			    !old[i]->status_counts_known)
 				return;
@@ -585,25 +560,49 @@ root_position(const struct dag_cache *c, size_t r)
 	    c->prev_nparts;
 }
 
+static void
+chg_pos_reserve(struct dag_cache *c, size_t n)
+{
+	if (c->chg_pos_cap >= n)
+		return;
+	c->chg_pos_cap = n + n / 4 + 16;
+	free(c->chg_pos);
+	c->chg_pos = xreallocarray(NULL, c->chg_pos_cap, sizeof *c->chg_pos);
+}
+
+/* c->chg_pos: the positions whose part is not the last build's part at
+ * the same place (as many parts in both), by a walk over them all. */
+static void
+changes_scan(struct dag_cache *c, struct dag **parts, size_t nparts)
+{
+	chg_pos_reserve(c, nparts + 1);
+	c->nchg_pos = 0;
+	for (size_t i = 0; i < nparts; i++)
+		if (parts[i] != c->prev_parts[i])
+			c->chg_pos[c->nchg_pos++] = i;
+}
+
 /* The parts of a build with the last build's grouping, where only the
  * groups of the changed units (and the TLS group, whose key holds the
  * certificate material) are looked at: every other part is the last
  * build's at the same position. The parts replaced leave the cache here
- * (no sweep). False when the positions cannot be found (the caller then
- * looks at every group). */
+ * (no sweep); c->chg_pos gets the positions whose part changed. False
+ * when the positions cannot be found (the caller then looks at every
+ * group). */
 static bool
 parts_build_changed(struct dag_cache *c, const struct dag_unit *units,
     const size_t *group_of, size_t tls_group,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     int64_t now, struct dag **parts, size_t *nparts_out)
 {
-	size_t nparts = c->prev_nparts, nchg = 0;
-	size_t *pos = xreallocarray(NULL, c->nchg_units + 2, sizeof *pos);
+	size_t nparts = c->prev_nparts, nchg = 0, *pos;
 	struct dag **old = xreallocarray(NULL, c->nchg_units + 2, sizeof *old);
 	uint64_t *hold = xreallocarray(NULL, c->nchg_units + 2, sizeof *hold);
 	struct object **objs = NULL;
 	size_t objs_cap = 0;
 
+	chg_pos_reserve(c, c->nchg_units + 2);
+	pos = c->chg_pos;
 	for (size_t k = 0; k < c->nchg_units; k++)
 		pos[nchg++] = root_position(c, group_of[c->chg_units[k]]);
 	if (tls_group != (size_t)-1)
@@ -611,12 +610,18 @@ parts_build_changed(struct dag_cache *c, const struct dag_unit *units,
 	qsort(pos, nchg, sizeof *pos, size_cmp);
 	for (size_t k = 0; k < nchg; k++)
 		if (pos[k] >= nparts) {
-			free(pos);
 			free(old);
 			free(hold);
 			return false;
 		}
-	memcpy(parts, c->prev_parts, nparts * sizeof *parts);
+	/* parts (the cache's buffer) still holds the last build's parts:
+	 * only the changed places are written. */
+	if (c->verify_keys &&
+	    memcmp(parts, c->prev_parts, nparts * sizeof *parts) != 0) {
+		fprintf(stderr, "cairn: dag: the parts buffer is not the last "
+		    "build's parts\n");
+		abort();
+	}
 	c->stats.groups = nparts;
 	c->stats.reused = nparts;
 	{
@@ -647,9 +652,14 @@ parts_build_changed(struct dag_cache *c, const struct dag_unit *units,
 		if (!again)
 			cache_drop_part(c, hold[k], old[k]);
 	}
+	/* Only the places whose part is another (a group built again may
+	 * be the cached part it was). */
+	c->nchg_pos = 0;
+	for (size_t k = 0; k < nchg; k++)
+		if (parts[pos[k]] != old[k])
+			pos[c->nchg_pos++] = pos[k];
 	free(hold);
 	free(objs);
-	free(pos);
 	free(old);
 	*nparts_out = nparts;
 	return true;
@@ -660,7 +670,8 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
     const struct dag_options *opts, const struct fqdn_ledger *owners,
     struct dag_cache *c)
 {
-	size_t *group_of, *next;
+	const size_t *group_of;
+	size_t *next;
 	struct dag **parts;
 	struct object **objs = NULL;
 	size_t nparts = 0, objs_cap = 0, tls_group;
@@ -688,7 +699,6 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	contested = c->contested;
 	ncontested = c->ncontested;
 	build_buffers(c, nunits);
-	group_of = c->buf_group_of;
 	parts = c->buf_parts;
 	if (opts == NULL) {
 		dag_options_from_config(&defaults, NULL);
@@ -701,10 +711,13 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 		c->prev_valid = false;
 	}
 	memset(&c->stats, 0, sizeof c->stats);
-	kept = parts_units_regroup_same(c, units, nunits, group_of, &tls_group);
+	kept = parts_units_regroup_same(c, units, nunits, &group_of, &tls_group);
+	c->hint_valid = false; /* the caller's hint was for this build */
 	if (!kept) {
-		parts_units_group(c, units, nunits, group_of, &tls_group);
-		parts_grouping_save(c, units, nunits, group_of, tls_group);
+		parts_units_group(c, units, nunits, c->buf_group_of, &tls_group);
+		parts_grouping_save(c, units, nunits, c->buf_group_of,
+		    tls_group);
+		group_of = c->buf_group_of;
 	}
 	/* Few changed units, the grouping kept, no contested claim now or
 	 * last time and no certificate verdict due: only their groups. */
@@ -780,32 +793,24 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 	{
 		/* changed[i]: parts before position i not the last build's
 		 * part at i. */
-		size_t *changed = c->buf_changed;
-		struct part_at *at;
 		bool same = nparts == c->prev_nparts;
 		unsigned known = same ? c->prev_in_order : 0;
 		struct dag **old = c->prev_parts, *old_dag = c->prev_dag;
 		size_t nold = c->prev_nparts;
+		struct part_changes chg;
 
-		if (c->at_spare_cap < nparts + 1) {
-			c->at_spare_cap = nparts + nparts / 4 + 1;
-			free(c->at_spare);
-			c->at_spare = xreallocarray(NULL, c->at_spare_cap,
-			    sizeof *c->at_spare);
-		}
-		at = c->at_spare;
-		changed[0] = 0;
-		for (size_t i = 0; i < nparts; i++)
-			changed[i + 1] = changed[i] + (!same ||
-			    parts[i] != c->prev_parts[i]);
-		dag = dag_assemble(parts, nparts, changed, known,
-		    &c->prev_in_order, c->prev_dag, c->prev_at, c->prev_nparts,
-		    at, &c->stats.blocks);
+		/* The places whose part changed: parts_build_changed found
+		 * them, else a walk over the parts does. */
+		if (same && !fast)
+			changes_scan(c, parts, nparts);
+		chg = (struct part_changes){ c->chg_pos, same ? c->nchg_pos : 0 };
+		dag = dag_assemble(parts, nparts, same ? &chg : NULL, known,
+		    &c->prev_in_order, c->prev_dag, &c->sums, &c->stats.blocks);
 		/* The statuses: the last build's patched with the changed
 		 * parts' where that is safe, else merged from every part.
 		 * old_dag (and the parts it holds) lives until then. */
 		if (parts_statuses_patch(dag, old_dag, old, nold, parts, nparts,
-		    &c->stats.status_chunks_made))
+		    same ? &chg : NULL, &c->stats.status_chunks_made))
 			c->stats.statuses_patched = true;
 		else {
 			bool st_in_order;
@@ -813,7 +818,7 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			    dag->nstatuses + 1, sizeof *flat);
 
 			dag->nstatuses = parts_statuses_assemble(flat, parts,
-			    nparts, (known & ASM_STATUSES) ? changed : NULL,
+			    nparts, (known & ASM_STATUSES) ? &chg : NULL,
 			    &st_in_order);
 			if (st_in_order)
 				c->prev_in_order |= ASM_STATUSES;
@@ -822,24 +827,16 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			c->stats.status_chunks_made = dag->nstatus_chunks;
 		}
 		c->stats.status_chunks = dag->nstatus_chunks;
-		status_counts_assemble(dag, old_dag, old, nold, changed);
-		count_assemble(dag, old_dag, old, nold, changed,
+		status_counts_assemble(dag, old_dag, old, same ? &chg : NULL);
+		count_assemble(dag, old_dag, old, same ? &chg : NULL,
 		    &tls_hosts_count);
-		count_assemble(dag, old_dag, old, nold, changed, &plain_count);
+		count_assemble(dag, old_dag, old, same ? &chg : NULL,
+		    &plain_count);
 		/* The parts the cache lets go from now on are retired to
 		 * this DAG, which the last one holds (struct dag, newer). */
 		if (old_dag != NULL)
 			old_dag->newer = dag_ref(dag);
 		dag_free(old_dag);
-		{
-			struct part_at *was = c->prev_at;
-			size_t was_cap = c->at_cap;
-
-			c->prev_at = at;
-			c->at_cap = c->at_spare_cap;
-			c->at_spare = was;
-			c->at_spare_cap = was_cap;
-		}
 		c->prev_dag = dag_ref(dag);
 		c->prev_parts = dag->parts;
 		c->prev_nparts = nparts;

@@ -10,9 +10,28 @@
 #include "util/sorted.h"
 #include "util/xalloc.h"
 
+bool
+part_changes_within(const struct part_changes *c, size_t lo, size_t hi)
+{
+	size_t a = 0, b;
+
+	if (c == NULL)
+		return true;
+	b = c->n;
+	while (a < b) { /* the first position not below lo */
+		size_t mid = a + (b - a) / 2;
+
+		if (c->pos[mid] < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < c->n && c->pos[a] <= hi;
+}
+
 void
 parts_runs_init(struct runs *r, void *base, size_t elem,
-    int (*cmp)(const void *, const void *), const size_t *changed)
+    int (*cmp)(const void *, const void *), const struct part_changes *changed)
 {
 	*r = (struct runs){ .base = base, .elem = elem, .cmp = cmp, .sorted = true,
 		.changed = changed };
@@ -27,7 +46,7 @@ parts_runs_add(struct runs *r, const void *src, size_t n, size_t i)
 	if (n == 0)
 		return;
 	if (r->n > 0 && r->sorted && !r->known &&
-	    (r->changed == NULL || r->changed[i + 1] != r->changed[r->last]) &&
+	    part_changes_within(r->changed, r->last, i) &&
 	    r->cmp(r->base + (r->n - 1) * r->elem, src) > 0)
 		r->sorted = false;
 	memcpy(r->base + r->n * r->elem, src, n * r->elem);
@@ -54,20 +73,17 @@ gateway_cmp(const void *a, const void *b)
 }
 
 /* Gateways of several groups (object_keys): merged in name order. The
- * parts that have some are those where at's count moves: the others
- * are not read. */
+ * parts that have some are found in sums (this assembly's, n Gateways in
+ * all): the others are not read. */
 static void
 gateways_assemble(struct dag *dag, struct dag **parts, size_t nparts,
-    const struct part_at *at)
+    const struct part_sums *sums, size_t n)
 {
-	size_t n = at[nparts].gateways;
-
 	if (n == 0)
 		return;
 	dag->gateways = ARENA_ARRAY(&dag->arena, struct dag_gateway, n);
-	for (size_t i = 0; i < nparts; i++) {
-		if (at[i + 1].gateways == at[i].gateways)
-			continue;
+	for (size_t i = part_sums_next_gateway(sums, 0); i < nparts;
+	    i = part_sums_next_gateway(sums, i + 1)) {
 		memcpy(dag->gateways + dag->ngateways, parts[i]->gateways,
 		    parts[i]->ngateways * sizeof dag->gateways[0]);
 		dag->ngateways += parts[i]->ngateways;
@@ -131,32 +147,185 @@ runs_add_block(struct runs *r, const void *src, size_t n, size_t first,
 	r->last = last;
 }
 
-/* Array k of dag from parts: a part at the same position as in the last
- * assembly (prev, in order for k: its array is the concatenation of its
- * parts') joins its unchanged neighbours in one block copied from prev;
- * the others are copied part by part. */
+/* --- where the parts' elements start -------------------------------- */
+
+static struct part_at
+part_counts(const struct dag *p)
+{
+	struct part_at c;
+
+	for (int k = 0; k < ASM_NARRAYS; k++)
+		c.n[k] = *asm_count((struct dag *)p, k);
+	c.gateways = p->ngateways;
+	return c;
+}
+
+static void
+part_at_add(struct part_at *to, const struct part_at *d)
+{
+	for (int k = 0; k < ASM_NARRAYS; k++)
+		to->n[k] += d->n[k];
+	to->gateways += d->gateways;
+}
+
+/* to - from, wrapping (a part that shrank). */
+static struct part_at
+part_at_sub(const struct part_at *to, const struct part_at *from)
+{
+	struct part_at d;
+
+	for (int k = 0; k < ASM_NARRAYS; k++)
+		d.n[k] = to->n[k] - from->n[k];
+	d.gateways = to->gateways - from->gateways;
+	return d;
+}
+
+static size_t
+lowbit(size_t j)
+{
+	return j & (~j + 1);
+}
+
+void
+part_sums_build(struct part_sums *s, struct dag **parts, size_t n)
+{
+	if (s->cap < n + 1) {
+		s->cap = n + n / 4 + 1;
+		free(s->t);
+		s->t = xreallocarray(NULL, s->cap, sizeof *s->t);
+	}
+	s->n = n;
+	for (size_t j = 1; j <= n; j++)
+		s->t[j] = part_counts(parts[j - 1]);
+	/* Each node adds itself into its parent: O(n), no query. */
+	for (size_t j = 1; j <= n; j++)
+		if (j + lowbit(j) <= n)
+			part_at_add(&s->t[j + lowbit(j)], &s->t[j]);
+}
+
+struct part_at
+part_sums_prefix(const struct part_sums *s, size_t i)
+{
+	struct part_at sum = { { 0 }, 0 };
+
+	for (size_t j = i; j > 0; j -= lowbit(j))
+		part_at_add(&sum, &s->t[j]);
+	return sum;
+}
+
+void
+part_sums_add(struct part_sums *s, size_t i, const struct part_at *d)
+{
+	for (size_t j = i + 1; j <= s->n; j += lowbit(j))
+		part_at_add(&s->t[j], d);
+}
+
+size_t
+part_sums_next_gateway(const struct part_sums *s, size_t i)
+{
+	size_t want = part_sums_prefix(s, i).gateways, at = 0, step = 1;
+
+	if (i >= s->n)
+		return s->n;
+	while (step * 2 <= s->n)
+		step *= 2;
+	/* The most parts from the start whose Gateways are no more than
+	 * those before i: the part after them is the first with one. */
+	for (; step > 0; step /= 2)
+		if (at + step <= s->n && s->t[at + step].gateways <= want) {
+			at += step;
+			want -= s->t[at].gateways;
+		}
+	return at;
+}
+
+void
+part_sums_free(struct part_sums *s)
+{
+	free(s->t);
+	*s = (struct part_sums){ 0 };
+}
+
+/* A build's changed parts against the last assembly's (struct part_sums
+ * before this build): where each changed part's elements started last
+ * time, its old and new counts, and the totals before and after. The
+ * unchanged runs between them are blocks of the last arrays. */
+struct part_plan {
+	const size_t *pos;
+	size_t m;
+	struct part_at *lo, *was, *now;
+	struct part_at old_total, total;
+};
+
+static void
+plan_make(struct part_plan *pl, const struct part_changes *chg,
+    struct dag **parts, const struct dag *prev, const struct part_sums *sums)
+{
+	pl->pos = chg->pos;
+	pl->m = chg->n;
+	pl->lo = xreallocarray(NULL, 3 * chg->n + 1, sizeof *pl->lo);
+	pl->was = pl->lo + chg->n;
+	pl->now = pl->was + chg->n;
+	pl->old_total = part_sums_prefix(sums, sums->n);
+	pl->total = pl->old_total;
+	for (size_t c = 0; c < pl->m; c++) {
+		struct part_at d;
+
+		pl->lo[c] = part_sums_prefix(sums, pl->pos[c]);
+		pl->was[c] = part_counts(prev->parts[pl->pos[c]]);
+		pl->now[c] = part_counts(parts[pl->pos[c]]);
+		d = part_at_sub(&pl->now[c], &pl->was[c]);
+		part_at_add(&pl->total, &d);
+	}
+}
+
+/* The unchanged run before the c-th changed part (c == m: the run after
+ * the last): its parts [*first, *end) and its elements [*s, *e) of the
+ * last assembly's array k. False when it holds no part. */
+static bool
+plan_block(const struct part_plan *pl, size_t c, int k, size_t nparts,
+    size_t *first, size_t *end, size_t *s, size_t *e)
+{
+	*first = c == 0 ? 0 : pl->pos[c - 1] + 1;
+	*end = c < pl->m ? pl->pos[c] : nparts;
+	*s = c == 0 ? 0 : pl->lo[c - 1].n[k] + pl->was[c - 1].n[k];
+	*e = c < pl->m ? pl->lo[c].n[k] : pl->old_total.n[k];
+	return *first < *end;
+}
+
+/* sums made this assembly's: the changed parts' counts moved. */
+static void
+plan_apply(const struct part_plan *pl, struct part_sums *sums)
+{
+	for (size_t c = 0; c < pl->m; c++) {
+		struct part_at d = part_at_sub(&pl->now[c], &pl->was[c]);
+
+		part_sums_add(sums, pl->pos[c], &d);
+	}
+}
+
+/* Array k of dag from parts: the runs of parts at the same positions as
+ * in the last assembly (prev, in order for k: its array is the
+ * concatenation of its parts') are blocks copied from prev; the changed
+ * parts are copied part by part. */
 static void
 patch_runs(int k, struct dag **parts, size_t nparts,
-    const size_t *changed, const struct dag *prev,
-    const struct part_at *prev_at, struct runs *r, size_t *blocks)
+    const struct part_plan *pl, const struct dag *prev, struct runs *r,
+    size_t *blocks)
 {
 	const char *old = asm_base(prev, k);
 	size_t elem = asm_arrays[k].elem;
 
-	for (size_t i = 0; i < nparts;) {
-		size_t j = i;
+	for (size_t c = 0; c <= pl->m; c++) {
+		size_t first, end, s, e;
 
-		if (changed[i + 1] != changed[i]) {
-			parts_runs_add(r, asm_base(parts[i], k), *asm_count(parts[i], k), i);
-			i++;
-			continue;
+		if (plan_block(pl, c, k, nparts, &first, &end, &s, &e)) {
+			runs_add_block(r, old + s * elem, e - s, first, end - 1);
+			(*blocks)++;
 		}
-		while (j < nparts && changed[j + 1] == changed[j])
-			j++;
-		runs_add_block(r, old + prev_at[i].n[k] * elem,
-		    prev_at[j].n[k] - prev_at[i].n[k], i, j - 1);
-		(*blocks)++;
-		i = j;
+		if (c < pl->m)
+			parts_runs_add(r, asm_base(parts[pl->pos[c]], k),
+			    *asm_count(parts[pl->pos[c]], k), pl->pos[c]);
 	}
 }
 
@@ -364,7 +533,7 @@ dag_array_chunks_release(struct dag *dag)
 struct cbuild {
 	size_t elem;
 	int (*cmp)(const void *, const void *);
-	const size_t *changed;
+	const struct part_changes *changed;
 	bool sorted, known;
 	bool vhosts; /* the hosts' array (struct dag_chunk tls) */
 	size_t last;
@@ -441,7 +610,7 @@ static void
 cb_check(struct cbuild *b, const void *first, size_t i)
 {
 	if (b->total + b->tmpn > 0 && b->sorted && !b->known &&
-	    (b->changed == NULL || b->changed[i + 1] != b->changed[b->last]) &&
+	    part_changes_within(b->changed, b->last, i) &&
 	    b->cmp(cb_last(b), first) > 0)
 		b->sorted = false;
 	b->known = false;
@@ -532,75 +701,66 @@ cb_finish(struct cbuild *b, struct dag *dag, int which)
 }
 
 /* patch_runs for an array in chunks: a run of parts at their last
- * places is the last assembly's elements [prev_at[i], prev_at[j]), its
- * whole chunks shared. */
+ * places is a range of the last assembly's elements, its whole chunks
+ * shared. */
 static void
 patch_chunks(struct cbuild *b, int k, struct dag **parts, size_t nparts,
-    const size_t *changed, const struct dag_chunks *prev,
-    const struct part_at *prev_at, size_t *blocks)
+    const struct part_plan *pl, const struct dag_chunks *prev, size_t *blocks)
 {
-	for (size_t i = 0; i < nparts;) {
-		size_t j = i;
+	for (size_t c = 0; c <= pl->m; c++) {
+		size_t first, end, s, e;
 
-		if (changed[i + 1] != changed[i]) {
-			cb_add(b, asm_base(parts[i], k), *asm_count(parts[i], k), i);
-			i++;
-			continue;
+		if (plan_block(pl, c, k, nparts, &first, &end, &s, &e)) {
+			cb_block(b, prev, s, e, first, end - 1);
+			(*blocks)++;
 		}
-		while (j < nparts && changed[j + 1] == changed[j])
-			j++;
-		cb_block(b, prev, prev_at[i].n[k], prev_at[j].n[k], i, j - 1);
-		(*blocks)++;
-		i = j;
+		if (c < pl->m)
+			cb_add(b, asm_base(parts[pl->pos[c]], k),
+			    *asm_count(parts[pl->pos[c]], k), pl->pos[c]);
 	}
 }
 
 /* The union of parts (borrowed: the dag cache holds them, parts.c).
- * changed (NULL: none known) and *in_order as for runs, ASM_* bits.
- * prev (or NULL) is the last assembly, of prev_nparts parts whose
- * elements start at prev_at; at (nparts + 1 entries) gets where this
- * one's parts start. */
+ * chg (NULL: not known) says which parts are not the last assembly's
+ * (prev, or NULL) at their places, both having as many parts; *in_order
+ * as for runs, ASM_* bits. sums describes prev's parts on entry (when
+ * chg is given) and this assembly's on return: a few changed parts
+ * patch it, else it is made anew. */
 struct dag *
-dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
-    unsigned known, unsigned *in_order, const struct dag *prev,
-    const struct part_at *prev_at, size_t prev_nparts, struct part_at *at,
-    size_t *blocks)
+dag_assemble(struct dag **parts, size_t nparts,
+    const struct part_changes *chg, unsigned known, unsigned *in_order,
+    const struct dag *prev, struct part_sums *sums, size_t *blocks)
 {
 	struct dag *dag = xcalloc(1, sizeof *dag);
 	struct arena *a = &dag->arena;
-	/* Positions are comparable: changed says which parts are new. */
-	bool same = prev != NULL && changed != NULL && nparts == prev_nparts;
+	/* Positions are comparable: chg says which parts are new. */
+	bool same = prev != NULL && chg != NULL && nparts == prev->nparts &&
+	    nparts == sums->n;
 	size_t bytes = 256;
 	struct runs r[ASM_ARRAY_STATUSES];
+	struct part_plan pl = { 0 };
+	struct part_at total;
 
-	memset(&at[0], 0, sizeof at[0]);
-	for (size_t i = 0; i < nparts; i++) {
-		if (same && changed[i + 1] == changed[i]) {
-			/* The part at its last place: its counts are there. */
-			for (int k = 0; k < ASM_NARRAYS; k++)
-				at[i + 1].n[k] = at[i].n[k] + prev_at[i + 1].n[k] -
-				    prev_at[i].n[k];
-			at[i + 1].gateways = at[i].gateways +
-			    prev_at[i + 1].gateways - prev_at[i].gateways;
-			continue;
-		}
-		for (int k = 0; k < ASM_NARRAYS; k++)
-			at[i + 1].n[k] = at[i].n[k] + *asm_count(parts[i], k);
-		at[i + 1].gateways = at[i].gateways + parts[i]->ngateways;
+	if (same) {
+		plan_make(&pl, chg, parts, prev, sums);
+		total = pl.total;
+	} else {
+		part_sums_build(sums, parts, nparts);
+		total = part_sums_prefix(sums, nparts);
 	}
 	/* The statuses are in chunks of their own (parts_statuses.c), the
 	 * hosts, clusters and endpoints too (below). */
 	for (int k = ASM_ARRAY_SECRETS; k < ASM_ARRAY_STATUSES; k++)
-		bytes += at[nparts].n[k] * asm_arrays[k].elem;
+		bytes += total.n[k] * asm_arrays[k].elem;
 	arena_init_sized(a, bytes);
 	/* Every element below the count is copied from a part or from the
 	 * last assembly: nothing to zero first. */
 	dag->secrets = arena_alloc_nozero(a, sizeof(struct dag_secret *) *
-	    (at[nparts].n[ASM_ARRAY_SECRETS] + 1));
+	    (total.n[ASM_ARRAY_SECRETS] + 1));
 	dag->tls_files = arena_alloc_nozero(a, sizeof(const char *) *
-	    (at[nparts].n[ASM_ARRAY_TLS_FILES] + 1));
+	    (total.n[ASM_ARRAY_TLS_FILES] + 1));
 	*in_order = 0;
-#define KNOWN(bit) ((known & (bit)) ? changed : NULL)
+#define KNOWN(bit) ((known & (bit)) ? chg : NULL)
 	for (int k = ASM_ARRAY_VHOSTS; k <= ASM_ARRAY_ENDPOINTS; k++) {
 		unsigned bit = asm_arrays[k].bit;
 		const struct dag_chunks *pc = prev != NULL ?
@@ -610,8 +770,7 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 			.sorted = true, .vhosts = k == ASM_ARRAY_VHOSTS };
 
 		if (same && (known & bit) != 0 && pc->c != NULL)
-			patch_chunks(&b, k, parts, nparts, changed, pc, prev_at,
-			    blocks);
+			patch_chunks(&b, k, parts, nparts, &pl, pc, blocks);
 		else
 			for (size_t i = 0; i < nparts; i++)
 				cb_add(&b, asm_base(parts[i], k),
@@ -627,8 +786,7 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 		parts_runs_init(&r[k], asm_base(dag, k), asm_arrays[k].elem,
 		    asm_arrays[k].cmp, KNOWN(bit));
 		if (same && (known & bit) != 0)
-			patch_runs(k, parts, nparts, changed, prev, prev_at,
-			    &r[k], blocks);
+			patch_runs(k, parts, nparts, &pl, prev, &r[k], blocks);
 		else
 			for (size_t i = 0; i < nparts; i++)
 				parts_runs_add(&r[k], asm_base(parts[i], k),
@@ -639,12 +797,24 @@ dag_assemble(struct dag **parts, size_t nparts, const size_t *changed,
 	}
 	/* The statuses (nstatuses of them, in chunks) are made by the
 	 * caller: parts_statuses_patch or parts_statuses_assemble. */
-	dag->nstatuses = at[nparts].n[ASM_ARRAY_STATUSES];
+	dag->nstatuses = total.n[ASM_ARRAY_STATUSES];
 #undef KNOWN
-	gateways_assemble(dag, parts, nparts, at);
+	if (same) {
+		plan_apply(&pl, sums);
+		free(pl.lo);
+	}
+	gateways_assemble(dag, parts, nparts, sums, total.gateways);
 	dag->parts = arena_alloc_nozero(a, sizeof(struct dag *) * (nparts + 1));
 	memcpy(dag->parts, parts, nparts * sizeof parts[0]);
 	dag->nparts = nparts;
 	dag->parts_borrowed = true;
+	if (same) {
+		size_t *at = arena_alloc_nozero(a, sizeof *at * (chg->n + 1));
+
+		memcpy(at, chg->pos, chg->n * sizeof *at);
+		dag->parts_changed = at;
+		dag->nparts_changed = chg->n;
+		dag->parts_changed_known = true;
+	}
 	return dag;
 }

@@ -18,11 +18,47 @@ struct unit_keys;
 enum { ASM_ARRAY_VHOSTS, ASM_ARRAY_CLUSTERS, ASM_ARRAY_ENDPOINTS,
 	ASM_ARRAY_SECRETS, ASM_ARRAY_TLS_FILES, ASM_ARRAY_STATUSES, ASM_NARRAYS };
 
-/* Where one part's elements start in each assembled array. */
+/* Where one part's elements start in each assembled array (or, as a
+ * part's counts, how many it has). */
 struct part_at {
 	size_t n[ASM_NARRAYS];
 	size_t gateways; /* in dag->gateways, before the sort */
 };
+
+/* Where each part's elements start, for the last assembly's parts: a
+ * Fenwick tree over the parts' counts (t[j], 1-based, sums the parts
+ * (j - lowbit(j), j]), so that a build that changes a few parts patches
+ * it and reads it at their places in O(log parts) each, instead of
+ * rewriting a prefix array of every part. Counts are unsigned and the
+ * deltas added wrap, which the sums undo. */
+struct part_sums {
+	struct part_at *t;
+	size_t n, cap;
+};
+
+/* The parts of a build that are not the last build's part at the same
+ * place, both builds having as many parts: their positions, ascending. */
+struct part_changes {
+	const size_t *pos;
+	size_t n;
+};
+
+/* Whether a part at a position in [lo, hi] changed (c NULL: any may). */
+bool part_changes_within(const struct part_changes *c, size_t lo, size_t hi);
+
+/* s made over parts[0..n) (every part's counts read). */
+void part_sums_build(struct part_sums *s, struct dag **parts, size_t n);
+
+/* The counts of the parts before position i (i <= s->n). */
+struct part_at part_sums_prefix(const struct part_sums *s, size_t i);
+
+/* Part i's counts moved by d (added, wrapping). */
+void part_sums_add(struct part_sums *s, size_t i, const struct part_at *d);
+
+/* The first position from i on whose part has a Gateway, or s->n. */
+size_t part_sums_next_gateway(const struct part_sums *s, size_t i);
+
+void part_sums_free(struct part_sums *s);
 
 /* A built group: the ids of its files (in unit order) and its DAG. */
 struct dag_part_entry {
@@ -62,13 +98,12 @@ struct dag_cache {
 	uint64_t *objs_units;
 	size_t objs_units_cap;
 	/* The last assembled DAG (a reference) and where each of its parts'
-	 * elements start in its arrays (prev_nparts + 1 entries): a part at
-	 * the same position again is found there, and a run of such parts
-	 * is one block of the last arrays (patch_runs). Its statuses,
+	 * elements start in its arrays: a run of parts at the same positions
+	 * again is one block of the last arrays (patch_runs). Its statuses,
 	 * patched with the changed parts', are the next build's
 	 * (statuses_patch). */
 	struct dag *prev_dag;
-	struct part_at *prev_at;
+	struct part_sums sums;
 	/* A build whose grouping is kept and whose changed units are few
 	 * looks only at the groups holding them (parts_build_changed): per
 	 * position of the last build's parts, the group's root unit and its
@@ -78,6 +113,11 @@ struct dag_cache {
 	uint64_t *prev_hashes;
 	size_t *prev_next;
 	size_t *chg_units, nchg_units, chg_cap;
+	/* The units the caller says may differ from the last build's at the
+	 * same index (dag_cache_units_changed), sorted, for the next build
+	 * only; hint_valid false: every unit's id is compared. */
+	size_t *hint, nhint, hint_cap;
+	bool hint_valid;
 	bool prev_contested; /* the last build's parts saw contested claims */
 	bool prev_valid; /* prev_roots, prev_hashes, prev_next describe it */
 	/* The earliest valid_until of the parts kept (0: none): from then
@@ -89,10 +129,11 @@ struct dag_cache {
 	const char **contested;
 	size_t ncontested;
 	uint64_t contested_gen;
-	/* Arrays of a build kept for the next (no fresh pages per build). */
-	struct part_at *at_spare;
-	size_t at_cap, at_spare_cap;
-	size_t *buf_group_of, *buf_members, *buf_changed;
+	/* Arrays of a build kept for the next (no fresh pages per build);
+	 * chg_pos: the positions of the parts changed (struct part_changes).
+	 * buf_parts holds the last build's parts between builds (as
+	 * prev_parts does): a build that changes few writes those alone. */
+	size_t *buf_group_of, *buf_members, *chg_pos, nchg_pos, chg_pos_cap;
 	uint64_t *buf_ids;
 	struct dag **buf_parts;
 	size_t buf_cap;
@@ -110,10 +151,9 @@ struct runs {
 	size_t n, elem;
 	int (*cmp)(const void *, const void *);
 	bool sorted;
-	/* Parts by position: changed[i] counts the parts up to i that are
-	 * not the last assembly's part at i (NULL: compare every boundary);
-	 * last: the part of the last run added. */
-	const size_t *changed;
+	/* The parts not the last assembly's at their place (NULL: compare
+	 * every boundary); last: the part of the last run added. */
+	const struct part_changes *changed;
 	size_t last;
 	bool known; /* the next run's boundary is known to be in order */
 };
@@ -122,18 +162,19 @@ enum { ASM_VHOSTS = 1, ASM_CLUSTERS = 2, ASM_ENDPOINTS = 4, ASM_SECRETS = 8,
 	ASM_TLS_FILES = 16, ASM_STATUSES = 32 };
 
 void parts_runs_init(struct runs *r, void *base, size_t elem,
-    int (*cmp)(const void *, const void *), const size_t *changed);
+    int (*cmp)(const void *, const void *), const struct part_changes *changed);
 
 void parts_runs_add(struct runs *r, const void *src, size_t n, size_t i);
 
 size_t parts_runs_finish(struct runs *r);
 
 size_t parts_statuses_assemble(struct dag_object_status *out,
-    struct dag **parts, size_t nparts, const size_t *changed, bool *in_order);
+    struct dag **parts, size_t nparts, const struct part_changes *changed,
+    bool *in_order);
 
 bool parts_statuses_patch(struct dag *dag, const struct dag *prev,
     struct dag **old, size_t nold, struct dag **now, size_t nnow,
-    size_t *made);
+    const struct part_changes *chg, size_t *made);
 
 /* A block of an assembled DAG's statuses (struct dag status_chunks),
  * shared by reference between consecutive assembled DAGs and never
@@ -183,8 +224,10 @@ void parts_units_group(struct dag_cache *c, const struct dag_unit *units,
 void parts_grouping_save(struct dag_cache *c, const struct dag_unit *units,
     size_t n, const size_t *group_of, size_t tls_group);
 
+/* True when the units keep the last build's grouping: *group_of is then
+ * the last build's (the cache's; read only). */
 bool parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
-    size_t n, size_t *group_of, size_t *tls_group);
+    size_t n, const size_t **group_of, size_t *tls_group);
 
 uint64_t parts_owners_fingerprint(struct dag_cache *c,
     const struct dag_unit *units, const size_t *members, size_t n,
@@ -194,10 +237,8 @@ uint64_t parts_owners_fingerprint(struct dag_cache *c,
 bool parts_unit_live(void *ctx, uint64_t id);
 
 struct dag *dag_assemble(struct dag **parts, size_t nparts,
-    const size_t *changed, unsigned known, unsigned *in_order,
-    const struct dag *prev,
-    const struct part_at *prev_at, size_t prev_nparts, struct part_at *at,
-    size_t *blocks);
+    const struct part_changes *chg, unsigned known, unsigned *in_order,
+    const struct dag *prev, struct part_sums *sums, size_t *blocks);
 
 /* --- a cold build's groups on several threads (parts_parallel.c) --- */
 

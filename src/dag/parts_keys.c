@@ -541,6 +541,88 @@ parts_grouping_save(struct dag_cache *c, const struct dag_unit *units, size_t n,
 	c->prev_tls_group = tls_group;
 }
 
+static bool
+changed_unit_push(struct dag_cache *c, size_t u, size_t n)
+{
+	if ((c->nchg_units + 1) * 8 > n)
+		return false;
+	if (c->nchg_units == c->chg_cap) {
+		c->chg_cap = c->chg_cap ? 2 * c->chg_cap : 16;
+		c->chg_units = xreallocarray(c->chg_units, c->chg_cap,
+		    sizeof *c->chg_units);
+	}
+	c->chg_units[c->nchg_units++] = u;
+	return true;
+}
+
+/* The positions of the units whose id is not the last build's there,
+ * into chg_units (for parts_build_changed): among those the caller named
+ * (dag_cache_units_changed), else by one walk over every id. False when
+ * more than an eighth changed. */
+static bool
+changed_units_find(struct dag_cache *c, const struct dag_unit *units,
+    size_t n)
+{
+	c->nchg_units = 0;
+	if (c->hint_valid) {
+		for (size_t k = 0; k < c->nhint; k++) {
+			size_t u = c->hint[k];
+
+			if (u >= n || (units[u].id != c->prev_ids[u] &&
+			    !changed_unit_push(c, u, n))) {
+				c->nchg_units = 0;
+				return false;
+			}
+		}
+		if (c->verify_keys)
+			for (size_t u = 0, k = 0; u < n; u++) {
+				if (units[u].id == c->prev_ids[u])
+					continue;
+				if (k == c->nchg_units || c->chg_units[k] != u) {
+					fprintf(stderr, "cairn: dag: unit %zu "
+					    "changed but was not named\n", u);
+					abort();
+				}
+				k++;
+			}
+		return true;
+	}
+	for (size_t u = 0; u < n; u++)
+		if (units[u].id != c->prev_ids[u] &&
+		    !changed_unit_push(c, u, n)) {
+			c->nchg_units = 0;
+			return false;
+		}
+	return true;
+}
+
+static int
+index_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+dag_cache_units_changed(struct dag_cache *c, const size_t *idx, size_t n)
+{
+	size_t w = 0;
+
+	if (c->hint_cap < n + 1) {
+		c->hint_cap = n + 16;
+		free(c->hint);
+		c->hint = xreallocarray(NULL, c->hint_cap, sizeof *c->hint);
+	}
+	memcpy(c->hint, idx, n * sizeof *idx);
+	qsort(c->hint, n, sizeof *c->hint, index_cmp);
+	for (size_t k = 0; k < n; k++) /* each once */
+		if (w == 0 || c->hint[w - 1] != c->hint[k])
+			c->hint[w++] = c->hint[k];
+	c->nhint = w;
+	c->hint_valid = true;
+}
+
 /* The grouping of the last build holds again when the same files are
  * in the same order and every changed one has the keys its previous
  * version had (an edit of routes, of a Service's ports): the common
@@ -549,28 +631,11 @@ parts_grouping_save(struct dag_cache *c, const struct dag_unit *units, size_t n,
  * which runs before they are as many as the units. */
 bool
 parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
-    size_t n, size_t *group_of, size_t *tls_group)
+    size_t n, const size_t **group_of, size_t *tls_group)
 {
-	if (c->prev_ids == NULL || n != c->prev_n || c->nunits > 2 * n + 64)
+	if (c->prev_ids == NULL || n != c->prev_n || c->nunits > 2 * n + 64 ||
+	    !changed_units_find(c, units, n))
 		return false;
-	/* The changed units' positions in one walk over the ids (kept in
-	 * chg_units for parts_build_changed); the checks and updates below
-	 * then visit those alone. More than an eighth changed: no. */
-	c->nchg_units = 0;
-	for (size_t u = 0; u < n; u++) {
-		if (units[u].id == c->prev_ids[u])
-			continue;
-		if ((c->nchg_units + 1) * 8 > n) {
-			c->nchg_units = 0;
-			return false;
-		}
-		if (c->nchg_units == c->chg_cap) {
-			c->chg_cap = c->chg_cap ? 2 * c->chg_cap : 16;
-			c->chg_units = xreallocarray(c->chg_units, c->chg_cap,
-			    sizeof *c->chg_units);
-		}
-		c->chg_units[c->nchg_units++] = u;
-	}
 	units_reserve(c, c->nchg_units);
 	for (size_t k = 0; k < c->nchg_units; k++) {
 		size_t u = c->chg_units[k];
@@ -592,7 +657,7 @@ parts_units_regroup_same(struct dag_cache *c, const struct dag_unit *units,
 		unit_slot(c->units, c->ucap, units[u].id)->used = false;
 		c->prev_ids[u] = units[u].id;
 	}
-	memcpy(group_of, c->prev_group_of, n * sizeof *group_of);
+	*group_of = c->prev_group_of; /* the same: not copied */
 	*tls_group = c->prev_tls_group;
 	return true;
 }

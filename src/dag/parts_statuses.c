@@ -16,7 +16,7 @@
  * of that kind (a range of its sorted array) are one run. */
 size_t
 parts_statuses_assemble(struct dag_object_status *out, struct dag **parts,
-    size_t nparts, const size_t *changed, bool *in_order)
+    size_t nparts, const struct part_changes *changed, bool *in_order)
 {
 	size_t *at = xcalloc(nparts + 1, sizeof *at); /* next of each part */
 	struct runs r;
@@ -88,36 +88,67 @@ parts_in(struct dag **parts, size_t nparts, struct dag **other,
 	free(t);
 }
 
-/* Statuses of the parts that are not the other build's: at the same
- * place (other[i] != parts[i]) when both have as many parts, else not
- * among them at all. Sorted; false (nothing made) when more than max. */
-static bool
-statuses_changed(struct dag **parts, size_t nparts, struct dag **other,
-    size_t nother, size_t max, struct dag_object_status **out, size_t *nout)
+/* The positions of the parts that are not the other build's: chg's
+ * when given (both have as many parts, the changed places known), else
+ * those not at the same place (other[i] != parts[i]) when both have as
+ * many parts, else those not among the other's at all. */
+static size_t *
+parts_not_kept(struct dag **parts, size_t nparts, struct dag **other,
+    size_t nother, const struct part_changes *chg, size_t *n)
 {
-	bool *keep = xcalloc(nparts + 1, sizeof *keep);
-	size_t n = 0;
+	size_t *at;
+	bool *keep;
 
-	*out = NULL;
-	*nout = 0;
+	*n = 0;
+	if (chg != NULL) {
+		at = xreallocarray(NULL, chg->n + 1, sizeof *at);
+		memcpy(at, chg->pos, chg->n * sizeof *at);
+		*n = chg->n;
+		return at;
+	}
+	at = xreallocarray(NULL, nparts + 1, sizeof *at);
+	keep = xcalloc(nparts + 1, sizeof *keep);
 	if (nparts == nother)
 		for (size_t i = 0; i < nparts; i++)
 			keep[i] = parts[i] == other[i];
 	else
 		parts_in(parts, nparts, other, nother, keep);
 	for (size_t i = 0; i < nparts; i++)
-		if (!keep[i] && (n += parts[i]->nstatuses) > max) {
-			free(keep);
+		if (!keep[i])
+			at[(*n)++] = i;
+	free(keep);
+	return at;
+}
+
+/* Statuses of the parts that are not the other build's (parts_not_kept).
+ * Sorted; false (nothing made) when more than max. */
+static bool
+statuses_changed(struct dag **parts, size_t nparts, struct dag **other,
+    size_t nother, const struct part_changes *chg, size_t max,
+    struct dag_object_status **out, size_t *nout)
+{
+	size_t nat, *at = parts_not_kept(parts, nparts, other, nother, chg,
+	    &nat);
+	size_t n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	for (size_t k = 0; k < nat; k++)
+		if ((n += parts[at[k]]->nstatuses) > max) {
+			free(at);
 			return false;
 		}
 	*out = xreallocarray(NULL, n + 1, sizeof **out);
-	for (size_t i = 0; i < nparts; i++)
-		if (!keep[i] && parts[i]->nstatuses > 0) {
-			memcpy(*out + *nout, parts[i]->statuses,
-			    parts[i]->nstatuses * sizeof **out);
-			*nout += parts[i]->nstatuses;
+	for (size_t k = 0; k < nat; k++) {
+		const struct dag *p = parts[at[k]];
+
+		if (p->nstatuses > 0) {
+			memcpy(*out + *nout, p->statuses,
+			    p->nstatuses * sizeof **out);
+			*nout += p->nstatuses;
 		}
-	free(keep);
+	}
+	free(at);
 	if (n > 1)
 		qsort(*out, n, sizeof **out, dag_status_cmp);
 	for (size_t i = 1; i < n; i++)
@@ -428,10 +459,13 @@ out:
  * and a walk over the chunks, not over the statuses. The result is what
  * parts_statuses_assemble makes (every status in dag_status_cmp order,
  * keys distinct); false (nothing made) when that cannot be made sure
- * of: no previous DAG, many changed, or two statuses with equal keys. */
+ * of: no previous DAG, many changed, or two statuses with equal keys.
+ * chg (or NULL) names the places whose part changed when old and now are
+ * as many: the other parts are not looked at. */
 bool
 parts_statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
-    size_t nold, struct dag **now, size_t nnow, size_t *made)
+    size_t nold, struct dag **now, size_t nnow, const struct part_changes *chg,
+    size_t *made)
 {
 	struct dag_object_status *del = NULL, *add = NULL;
 	size_t ndel = 0, nadd = 0, max;
@@ -440,8 +474,10 @@ parts_statuses_patch(struct dag *dag, const struct dag *prev, struct dag **old,
 	if (prev == NULL || nold == 0 || nnow == 0)
 		return false;
 	max = prev->nstatuses / 4 + 64;
-	if (!statuses_changed(old, nold, now, nnow, max, &del, &ndel) ||
-	    !statuses_changed(now, nnow, old, nold, max, &add, &nadd))
+	if (nold != nnow)
+		chg = NULL;
+	if (!statuses_changed(old, nold, now, nnow, chg, max, &del, &ndel) ||
+	    !statuses_changed(now, nnow, old, nold, chg, max, &add, &nadd))
 		goto out;
 	ok = dag_status_chunks_patch(dag, prev, del, ndel, add, nadd, made);
 out:

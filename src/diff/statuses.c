@@ -158,17 +158,44 @@ ptr_slot(const void *p, size_t mask)
 	return (size_t)(h >> 32) & mask;
 }
 
+enum { MAX_MOVED = 64 };
+
+/* The places where parts differ from t's (at most MAX_MOVED, into at):
+ * the DAG's own list when it was assembled right after the one recorded
+ * last (t's parts are last's, place by place), else a walk over every
+ * place. False when more differ. */
+static bool
+parts_moved(const struct diff_statuses *t, const struct dag *dag,
+    struct dag *const *parts, size_t nparts, size_t *at, size_t *m)
+{
+	*m = 0;
+	if (t->last != NULL && t->last->newer == dag &&
+	    dag->parts_changed_known && t->last->nparts == nparts) {
+		if (dag->nparts_changed > MAX_MOVED)
+			return false;
+		*m = dag->nparts_changed;
+		memcpy(at, dag->parts_changed, *m * sizeof *at);
+		return true;
+	}
+	for (size_t k = 0; k < nparts; k++)
+		if (t->parts[k].part != parts[k]) {
+			if (*m == MAX_MOVED)
+				return false;
+			at[(*m)++] = k;
+		}
+	return true;
+}
+
 /* The DAG keeps its parts in order from build to build, so when there are
  * as many as last time most are at the same place: only the places whose
  * part differs are looked into (a part that moved between two of them is
  * found among them), which is what the table below finds too, at the
  * cost of the change instead of the tree. False when too many differ. */
 static bool
-record_in_place(struct diff_statuses *t, struct dag *const *parts,
-    size_t nparts, bool by_address, struct diff_objects *from,
-    struct diff_objects *to)
+record_in_place(struct diff_statuses *t, const struct dag *dag,
+    struct dag *const *parts, size_t nparts, bool by_address,
+    struct diff_objects *from, struct diff_objects *to)
 {
-	enum { MAX_MOVED = 64 };
 	size_t at[MAX_MOVED], m = 0, ngone = 0, ncame = 0, npatched = 0;
 	struct status_part old[MAX_MOVED];
 	bool taken[MAX_MOVED] = { false }, moved[MAX_MOVED] = { false };
@@ -176,14 +203,9 @@ record_in_place(struct diff_statuses *t, struct dag *const *parts,
 	const struct diff_objects *came[MAX_MOVED] = { NULL };
 	struct diff_objects pfrom[MAX_MOVED], pto[MAX_MOVED];
 
-	if (t->n != nparts || nparts == 0)
+	if (t->n != nparts || nparts == 0 ||
+	    !parts_moved(t, dag, parts, nparts, at, &m))
 		return false;
-	for (size_t k = 0; k < nparts; k++)
-		if (t->parts[k].part != parts[k]) {
-			if (m == MAX_MOVED)
-				return false;
-			at[m++] = k;
-		}
 	for (size_t i = 0; i < m; i++)
 		old[i] = t->parts[at[i]];
 	for (size_t i = 0; i < m; i++) {
@@ -260,7 +282,7 @@ record_parts(struct diff_statuses *t, const struct dag *dag,
 	bool by_address = t->last != NULL && dag->nparts > 0 &&
 	    t->last->newer == dag;
 
-	if (record_in_place(t, parts, nparts, by_address, from, to))
+	if (record_in_place(t, dag, parts, nparts, by_address, from, to))
 		return;
 	now = xcalloc(nparts + 1, sizeof *now);
 	while (cap < 2 * (t->n + 1))

@@ -331,9 +331,8 @@ static void
 test_random_assemblies(void **state)
 {
 	struct dag *parts[NPARTS], *prev_parts[NPARTS];
-	size_t lo[NPARTS], changed[NPARTS + 1], blocks = 0, one_part = 0;
-	struct part_at *at = xcalloc(NPARTS + 1, sizeof *at);
-	struct part_at *prev_at = xcalloc(NPARTS + 1, sizeof *prev_at);
+	size_t lo[NPARTS], pos[NPARTS], blocks = 0, one_part = 0;
+	struct part_sums sums = { 0 };
 	struct kept kept[KEEP + 1];
 	size_t nkept = 0, gen = 1;
 	unsigned in_order = 0;
@@ -351,6 +350,7 @@ test_random_assemblies(void **state)
 		unsigned known = prev != NULL ? in_order : 0;
 		struct dag *d;
 		struct kept *k;
+		struct part_changes chg = { pos, 0 };
 
 		memcpy(prev_parts, parts, sizeof parts);
 		gen++;
@@ -378,14 +378,12 @@ test_random_assemblies(void **state)
 			} else { /* nothing */
 			}
 		}
-		changed[0] = 0;
-		for (size_t i = 0; i < NPARTS; i++) {
-			changed[i + 1] = changed[i] +
-			    (prev == NULL || parts[i] != prev_parts[i]);
-			nch += parts[i] != prev_parts[i];
-		}
-		d = dag_assemble(parts, NPARTS, changed, known, &in_order, prev,
-		    prev_at, prev != NULL ? NPARTS : 0, at, &blocks);
+		for (size_t i = 0; i < NPARTS; i++)
+			if (parts[i] != prev_parts[i])
+				pos[chg.n++] = i;
+		nch = chg.n;
+		d = dag_assemble(parts, NPARTS, prev != NULL ? &chg : NULL, known,
+		    &in_order, prev, &sums, &blocks);
 		k = &kept[nkept++];
 		k->dag = d;
 		model_of(&k->m, parts, NPARTS);
@@ -398,7 +396,6 @@ test_random_assemblies(void **state)
 				assert_true(chunks_new(d, prev, a) <= 3);
 			one_part++;
 		}
-		memcpy(prev_at, at, (NPARTS + 1) * sizeof *at);
 		prev = d;
 		/* Older ones freed in any order, never the newest (the next
 		 * prev); those left still read as they did. */
@@ -423,8 +420,138 @@ test_random_assemblies(void **state)
 	for (size_t i = 0; i < nmade; i++)
 		dag_free(made[i]);
 	free(made);
-	free(at);
-	free(prev_at);
+	part_sums_free(&sums);
+}
+
+/* A part of the given counts, for part_sums (nothing else is read). */
+static struct dag *
+counts_part(const size_t n[ASM_NARRAYS], size_t gateways)
+{
+	struct dag *p = xcalloc(1, sizeof *p);
+
+	p->nvhosts = n[ASM_ARRAY_VHOSTS];
+	p->nclusters = n[ASM_ARRAY_CLUSTERS];
+	p->nendpoints = n[ASM_ARRAY_ENDPOINTS];
+	p->nsecrets = n[ASM_ARRAY_SECRETS];
+	p->ntls_files = n[ASM_ARRAY_TLS_FILES];
+	p->nstatuses = n[ASM_ARRAY_STATUSES];
+	p->ngateways = gateways;
+	return p;
+}
+
+static struct dag *
+random_counts_part(void)
+{
+	size_t n[ASM_NARRAYS];
+
+	for (int k = 0; k < ASM_NARRAYS; k++)
+		n[k] = below(4) == 0 ? 0 : below(600);
+	/* Gateways are rare: most parts have none. */
+	return counts_part(n, below(8) == 0 ? below(3) + 1 : 0);
+}
+
+/* part_sums read at every place against sums of the parts' counts. */
+static void
+check_sums(const struct part_sums *s, struct dag **parts, size_t n)
+{
+	struct part_at want = { { 0 }, 0 };
+	size_t next_gw = n;
+
+	assert_int_equal(s->n, n);
+	for (size_t i = 0; i <= n; i++) {
+		struct part_at got = part_sums_prefix(s, i);
+
+		for (int k = 0; k < ASM_NARRAYS; k++)
+			assert_int_equal(got.n[k], want.n[k]);
+		assert_int_equal(got.gateways, want.gateways);
+		if (i == n)
+			break;
+		want.n[ASM_ARRAY_VHOSTS] += parts[i]->nvhosts;
+		want.n[ASM_ARRAY_CLUSTERS] += parts[i]->nclusters;
+		want.n[ASM_ARRAY_ENDPOINTS] += parts[i]->nendpoints;
+		want.n[ASM_ARRAY_SECRETS] += parts[i]->nsecrets;
+		want.n[ASM_ARRAY_TLS_FILES] += parts[i]->ntls_files;
+		want.n[ASM_ARRAY_STATUSES] += parts[i]->nstatuses;
+		want.gateways += parts[i]->ngateways;
+	}
+	for (size_t i = n + 1; i-- > 0;) {
+		if (i < n && parts[i]->ngateways > 0)
+			next_gw = i;
+		assert_int_equal(part_sums_next_gateway(s, i), next_gw);
+	}
+}
+
+/* The parts' element starts (a Fenwick tree) patched by random
+ * replacements of parts, smaller and larger, against a walk over the
+ * parts' counts; made anew now and then, of another size. */
+static void
+test_part_sums_random(void **state)
+{
+	struct part_sums s = { 0 };
+	struct dag **parts = NULL;
+	size_t n = 0;
+
+	(void)state;
+	for (size_t round = 0; round < 60; round++) {
+		if (round % 15 == 0) { /* another tree, of any size */
+			for (size_t i = 0; i < n; i++)
+				free(parts[i]);
+			n = round == 0 ? 0 : below(300) + 1;
+			parts = xreallocarray(parts, n + 1, sizeof *parts);
+			for (size_t i = 0; i < n; i++)
+				parts[i] = random_counts_part();
+			part_sums_build(&s, parts, n);
+			check_sums(&s, parts, n);
+			continue;
+		}
+		for (size_t j = below(5) + 1; j > 0 && n > 0; j--) {
+			size_t i = below(n);
+			struct dag *now = random_counts_part();
+			struct part_at d;
+
+			d.n[ASM_ARRAY_VHOSTS] = now->nvhosts - parts[i]->nvhosts;
+			d.n[ASM_ARRAY_CLUSTERS] = now->nclusters -
+			    parts[i]->nclusters;
+			d.n[ASM_ARRAY_ENDPOINTS] = now->nendpoints -
+			    parts[i]->nendpoints;
+			d.n[ASM_ARRAY_SECRETS] = now->nsecrets - parts[i]->nsecrets;
+			d.n[ASM_ARRAY_TLS_FILES] = now->ntls_files -
+			    parts[i]->ntls_files;
+			d.n[ASM_ARRAY_STATUSES] = now->nstatuses -
+			    parts[i]->nstatuses;
+			d.gateways = now->ngateways - parts[i]->ngateways;
+			part_sums_add(&s, i, &d);
+			free(parts[i]);
+			parts[i] = now;
+		}
+		check_sums(&s, parts, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(parts[i]);
+	free(parts);
+	part_sums_free(&s);
+}
+
+/* Whether a changed place falls in [lo, hi]: a binary search over the
+ * places, and NULL (not known) as every place changed. */
+static void
+test_part_changes_within(void **state)
+{
+	size_t pos[] = { 3, 7, 8, 20 };
+	struct part_changes c = { pos, 4 }, none = { pos, 0 };
+
+	(void)state;
+	assert_true(part_changes_within(NULL, 0, 0));
+	assert_false(part_changes_within(&none, 0, 100));
+	assert_false(part_changes_within(&c, 0, 2));
+	assert_true(part_changes_within(&c, 0, 3));
+	assert_true(part_changes_within(&c, 3, 3));
+	assert_false(part_changes_within(&c, 4, 6));
+	assert_true(part_changes_within(&c, 4, 7));
+	assert_true(part_changes_within(&c, 8, 19));
+	assert_false(part_changes_within(&c, 9, 19));
+	assert_true(part_changes_within(&c, 20, 30));
+	assert_false(part_changes_within(&c, 21, 30));
 }
 
 /* A DAG that is not assembled (a group's, a fresh build's) reads through
@@ -462,6 +589,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flat_form),
 		cmocka_unit_test(test_random_assemblies),
+		cmocka_unit_test(test_part_sums_random),
+		cmocka_unit_test(test_part_changes_within),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
