@@ -203,8 +203,12 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 }
 
 /* How many objects a run takes at most before its items are copied:
- * the items and entries it checked are still in the cache then. */
-#define RUN_CHUNK 128
+ * the items and entries it checked are still in the cache then (512
+ * entries are 16 KiB). As many as an assembled DAG's chunk holds at
+ * most (src/dag/parts_assemble.c), so that the chunk a run makes covers
+ * the DAG chunk's span whole: the next build moves one sequence chunk
+ * per DAG chunk (take_chunk), not four. */
+#define RUN_CHUNK 512
 
 /* The chunk at q's cursor pos handed to nq whole, when it starts there
  * and a run of the last translation made it from the same block of the

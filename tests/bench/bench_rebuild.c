@@ -266,6 +266,18 @@ main(int argc, char **argv)
 			}
 		} else
 			diff_change_plan(change);
+		/* The first change re-cuts the memo's sequences; the last one
+		 * shows what a change in the steady state hands on whole. */
+		if (k > 0 && k == changes - 1) {
+			struct translate_cache_stats ts =
+			    pipeline_translate_stats(p);
+
+			printf("INFO\t%s: last change: %zu in %zu runs, %zu in "
+			    "%zu sequence chunks moved whole; snapshot items "
+			    "in chunks taken %zu (%zu chunks)\n", prefix,
+			    ts.in_runs, ts.runs, ts.in_chunks, ts.chunks,
+			    r.snapshot->nshared, r.snapshot->nshared_chunks);
+		}
 		t5 = bench_now_ns();
 		/* serve frees what the record let go of once it published. */
 		diff_statuses_release(statuses);
