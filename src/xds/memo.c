@@ -376,6 +376,7 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 		nch = seq_chunk_new(nq, m);
 		nch->src = by_addr ? p0 : NULL;
 		nch->stride = stride;
+		nch->contig = true;
 		for (size_t j = 0; j < m; j++) {
 			struct seq_entry *e = &nch->v[j];
 
@@ -390,6 +391,11 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 			else
 				e->at = was == SIZE_MAX ? SEQ_NOWHERE :
 				    (uint32_t)was;
+			/* Not emitted, the places are the last build's:
+			 * side by side only if they were. */
+			if (!emit && (was == SIZE_MAX || (j > 0 &&
+			    was != (size_t)nch->v[0].at + j)))
+				nch->contig = false;
 			nch->flag |= e->flag;
 		}
 		nch->n = (uint32_t)m;
