@@ -203,8 +203,12 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
 }
 
 /* How many objects a run takes at most before its items are copied:
- * the items and entries it checked are still in the cache then. */
-#define RUN_CHUNK 128
+ * the items and entries it checked are still in the cache then (512
+ * entries are 16 KiB). As many as an assembled DAG's chunk holds at
+ * most (src/dag/parts_assemble.c), so that the chunk a run makes covers
+ * the DAG chunk's span whole: the next build moves one sequence chunk
+ * per DAG chunk (take_chunk), not four. */
+#define RUN_CHUNK 512
 
 /* The chunk at q's cursor pos handed to nq whole, when it starts there
  * and a run of the last translation made it from the same block of the
@@ -372,6 +376,7 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 		nch = seq_chunk_new(nq, m);
 		nch->src = by_addr ? p0 : NULL;
 		nch->stride = stride;
+		nch->contig = true;
 		for (size_t j = 0; j < m; j++) {
 			struct seq_entry *e = &nch->v[j];
 
@@ -386,6 +391,11 @@ take_run(struct translation *t, enum memo_kind k, const void *first,
 			else
 				e->at = was == SIZE_MAX ? SEQ_NOWHERE :
 				    (uint32_t)was;
+			/* Not emitted, the places are the last build's:
+			 * side by side only if they were. */
+			if (!emit && (was == SIZE_MAX || (j > 0 &&
+			    was != (size_t)nch->v[0].at + j)))
+				nch->contig = false;
 			nch->flag |= e->flag;
 		}
 		nch->n = (uint32_t)m;

@@ -102,10 +102,11 @@ const struct xds_blob *memo_uses_shared(struct translation *t, bool *cookies);
 /* ingress_http, assembled from its hosts' bytes: memo_http_begin, then
  * memo_http_host for each host in order, then memo_http_finish with the
  * RouteConfiguration's bytes before its hosts (head) and the field number
- * of virtual_hosts. Hosts whose keys match the last assembly's, at the
- * start and at the end, are copied from it as two runs of bytes. */
+ * of virtual_hosts. The chunks of hosts that the last assembly had at the
+ * start and at the end (blocks of the memo's sequence handed on whole,
+ * at the same places) are taken from it without a host being read. */
 struct memo_http;
-struct memo_http *memo_http_begin(struct translation *t, size_t nhosts);
+struct memo_http *memo_http_begin(struct translation *t);
 void memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make);
 void memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
     uint32_t field);
@@ -120,7 +121,7 @@ size_t memo_http_host_run(struct memo_http *h, const void *first, size_t n,
 
 /* The same as memo_http_begin for a RouteConfiguration of another name
  * (a Gateway's port, translate_gateway.c); name must outlive h. */
-struct memo_http *memo_http_begin_named(struct translation *t, size_t nhosts,
+struct memo_http *memo_http_begin_named(struct translation *t,
     const char *name);
 
 /* A resource of a host under a name of the caller's (a Gateway's

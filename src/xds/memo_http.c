@@ -16,41 +16,70 @@
 
 /* --- ingress_http ----------------------------------------------------------- */
 
+/* A block of an assembly's hosts: the entries of a chunk of the next
+ * MEMO_HTTP_VHOST sequence (a run: their blobs and keys there, read only
+ * where the assembly writes), or hosts added one at a time (memo_http's
+ * own arrays, from off). */
+struct http_seg {
+	size_t at, n; /* its hosts' indices in this assembly */
+	const struct seq_chunk *ch;
+	size_t off;
+	/* Where the last assembly had its first host (its index there),
+	 * or SIZE_MAX: not known to have them all side by side. */
+	size_t was;
+};
+
 struct memo_http {
 	struct translation *t;
 	const char *name; /* of the RouteConfiguration */
+	struct http_seg *segs;
+	size_t nsegs, capsegs;
+	/* Hosts added one at a time: their blobs, and whether each is a
+	 * reference to release (memo_blob_borrow). */
 	struct xds_blob **frags;
-	bool *owned; /* frags[i] is a reference to release (memo_blob_borrow) */
-	uint64_t *keys;
-	size_t n;
+	bool *owned;
+	size_t nown, capown;
+	size_t n; /* hosts */
+	size_t base; /* the place of host 0 (translate_cache.http_next) */
 	uint64_t rc_key; /* of the RouteConfiguration's name */
 	bool rc_cacheable; /* every host so far has a key */
 };
 
 struct memo_http *
-memo_http_begin_named(struct translation *t, size_t nhosts, const char *name)
+memo_http_begin_named(struct translation *t, const char *name)
 {
 	struct memo_http *h = xcalloc(1, sizeof *h);
 
 	h->t = t;
 	h->name = name;
-	h->frags = xreallocarray(NULL, nhosts + 1, sizeof *h->frags);
-	h->owned = xreallocarray(NULL, nhosts + 1, sizeof *h->owned);
-	h->keys = xreallocarray(NULL, nhosts + 1, sizeof *h->keys);
+	h->base = t->cache != NULL ? t->cache->http_next : 0;
 	h->rc_key = translation_key_name(t, "route", name);
 	h->rc_cacheable = h->rc_key != 0;
 	return h;
 }
 
 struct memo_http *
-memo_http_begin(struct translation *t, size_t nhosts)
+memo_http_begin(struct translation *t)
 {
-	return memo_http_begin_named(t, nhosts, TRANSLATE_HTTP_ROUTES);
+	return memo_http_begin_named(t, TRANSLATE_HTTP_ROUTES);
+}
+
+static struct http_seg *
+seg_push(struct memo_http *h, const struct seq_chunk *ch, size_t n,
+    size_t was)
+{
+	struct http_seg s = { .at = h->n, .n = n, .ch = ch, .off = h->nown,
+		.was = was };
+
+	ARRAY_PUSH(h->segs, h->nsegs, h->capsegs, s);
+	h->n += n;
+	return &h->segs[h->nsegs - 1];
 }
 
 void
 memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make)
 {
+	struct http_seg *last = h->nsegs > 0 ? &h->segs[h->nsegs - 1] : NULL;
 	uint64_t key;
 	bool owned;
 	struct xds_blob *b = memo_blob_borrow(h->t, MEMO_HTTP_VHOST, vhost, make,
@@ -58,10 +87,57 @@ memo_http_host(struct memo_http *h, const void *vhost, memo_make_fn *make)
 
 	if (b == NULL)
 		return;
-	h->owned[h->n] = owned;
+	if (h->nown == h->capown) {
+		h->capown = h->capown ? h->capown * 2 : 16;
+		h->frags = xreallocarray(h->frags, h->capown, sizeof *h->frags);
+		h->owned = xreallocarray(h->owned, h->capown, sizeof *h->owned);
+	}
+	/* Its entry (if the memo keeps it by key) records its place, which
+	 * tells the next assembly where this one had it. */
+	translation_seq_set_at(h->t, MEMO_HTTP_VHOST, b, h->base + h->n);
+	h->owned[h->nown] = owned;
+	h->frags[h->nown] = b;
 	h->rc_cacheable = h->rc_cacheable && key != 0;
-	h->keys[h->n] = key;
-	h->frags[h->n++] = b;
+	if (last != NULL && last->ch == NULL) {
+		last->n++;
+		h->n++;
+	} else {
+		seg_push(h, NULL, 1, SIZE_MAX);
+	}
+	h->nown++;
+}
+
+/* Where the last assembly (l) had chunk ch's first host, when it had
+ * all of ch's hosts side by side (their places, made by the last
+ * translation: every entry of the sequence was placed by it); SIZE_MAX
+ * otherwise. */
+static size_t
+chunk_was(const struct http_layout *l, const struct seq_chunk *ch)
+{
+	size_t at = seq_entry_at(ch, &ch->v[0]);
+
+	if (l == NULL || !ch->contig || at == SIZE_MAX || at < l->base ||
+	    at - l->base > l->n || ch->n > l->n - (at - l->base))
+		return SIZE_MAX;
+	return at - l->base;
+}
+
+/* Gives ch's entries the places from `place` on: by its delta when they
+ * are side by side already (a chunk moved whole is not written), else
+ * each (a chunk this build's run made). */
+static void
+chunk_place(struct seq_chunk *ch, size_t place)
+{
+	size_t at = seq_entry_at(ch, &ch->v[0]);
+
+	if (ch->contig && at != SIZE_MAX) {
+		ch->delta += (int64_t)place - (int64_t)at;
+		return;
+	}
+	for (uint32_t j = 0; j < ch->n; j++)
+		ch->v[j].at = (uint32_t)(place + j);
+	ch->delta = 0;
+	ch->contig = true;
 }
 
 size_t
@@ -70,23 +146,84 @@ memo_http_host_run(struct memo_http *h, const void *first, size_t n,
 {
 	size_t run = memo_take_run(h->t, MEMO_HTTP_VHOST, first, n, stride,
 	    false);
+	const struct http_layout *l = translation_http_layout(h->t);
 	struct seq *nq;
+	size_t ci, got = 0;
 
 	if (run == 0)
 		return 0;
-	/* The entries taken are the last ones of the next sequence, each
-	 * with its key and its host's bytes (held by the entry: borrowed,
-	 * as memo_blob_borrow's are). */
+	/* The run's entries are the last of the next sequence, in chunks
+	 * of their own (take_run appends whole chunks): each chunk is one
+	 * block of hosts, its entries neither copied nor read here. */
 	nq = &h->t->cache->next_seqs[MEMO_HTTP_VHOST];
-	for (size_t j = nq->n - run; j < nq->n; j++) {
-		const struct seq_entry *e = seq_at(nq, j, NULL);
+	for (ci = nq->nc; got < run; )
+		got += nq->c[--ci]->n;
+	if (got != run) {
+		fprintf(stderr, "cairn: memo_http: a run not in whole chunks\n");
+		abort();
+	}
+	for (; ci < nq->nc; ci++) {
+		struct seq_chunk *ch = nq->c[ci];
 
-		h->owned[h->n] = false;
-		h->rc_cacheable = h->rc_cacheable && e->key != 0;
-		h->keys[h->n] = e->key;
-		h->frags[h->n++] = e->blob;
+		seg_push(h, ch, ch->n, chunk_was(l, ch));
+		chunk_place(ch, h->base + h->n - ch->n);
 	}
 	return run;
+}
+
+/* How many hosts at the start (*pre) and at the end (*suf) h has as the
+ * last assembly had them: blocks of the same entries (the same keys and
+ * bytes) that it had at the same index, or at the same distance from
+ * its end. */
+static void
+kept_ends(const struct memo_http *h, const struct http_layout *l,
+    size_t *pre, size_t *suf)
+{
+	size_t p = 0, s = 0;
+
+	*pre = *suf = 0;
+	if (l == NULL || l->blob == NULL)
+		return;
+	for (size_t i = 0; i < h->nsegs && h->segs[i].was == h->segs[i].at;
+	    i++)
+		p = h->segs[i].at + h->segs[i].n;
+	for (size_t i = h->nsegs; i-- > 0; ) {
+		const struct http_seg *g = &h->segs[i];
+
+		if (g->was == SIZE_MAX || g->was + h->n != g->at + l->n)
+			break;
+		s = h->n - g->at;
+	}
+	/* Both ends may cover the same hosts (nothing changed). */
+	if (p > l->n)
+		p = l->n;
+	if (s > h->n - p)
+		s = h->n - p;
+	if (s > l->n - p)
+		s = l->n - p;
+	*pre = p;
+	*suf = s;
+}
+
+/* The blobs of hosts a to b of h, in frags[0 .. b - a). */
+static void
+hosts_gather(const struct memo_http *h, size_t a, size_t b,
+    struct xds_blob **frags)
+{
+	size_t i = 0;
+
+	/* A change's middle is near one end or the other; the blocks are
+	 * a few hundred at 100,000 hosts. */
+	while (i < h->nsegs && h->segs[i].at + h->segs[i].n <= a)
+		i++;
+	for (size_t k = a; k < b; i++) {
+		const struct http_seg *g = &h->segs[i];
+
+		for (; k < b && k < g->at + g->n; k++)
+			frags[k - a] = g->ch != NULL ?
+			    g->ch->v[k - g->at].blob :
+			    h->frags[g->off + (k - g->at)];
+	}
 }
 
 /* Hosts per chunk, on average. A host ends its chunk when its version
@@ -116,39 +253,7 @@ memo_http_layout_free(struct http_layout *l)
 	for (size_t i = 0; i < l->nchunks; i++)
 		xds_blob_unref(l->chunks[i].blob);
 	free(l->chunks);
-	free(l->keys);
-	free(l->vers);
 	memset(l, 0, sizeof *l);
-}
-
-/* Each host's version: the last assembly's for the hosts whose keys are
- * its own at its start and at its end (a key is a hash of everything its
- * host's bytes are made of), so most hosts' blobs are not read. */
-static uint64_t *
-host_versions(const struct http_layout *l, struct xds_blob **frags,
-    const uint64_t *keys, size_t n, size_t *prep, size_t *sufp)
-{
-	uint64_t *vers = xreallocarray(NULL, n + 1, sizeof *vers);
-	size_t pre = 0, suf = 0;
-
-	if (l != NULL && l->vers != NULL) {
-		while (pre < n && pre < l->n && keys[pre] != 0 &&
-		    keys[pre] == l->keys[pre])
-			pre++;
-		while (suf < n - pre && suf < l->n - pre &&
-		    keys[n - 1 - suf] != 0 &&
-		    keys[n - 1 - suf] == l->keys[l->n - 1 - suf])
-			suf++;
-	}
-	if (pre > 0)
-		memcpy(vers, l->vers, pre * sizeof *vers);
-	for (size_t i = pre; i < n - suf; i++)
-		vers[i] = frags[i]->version;
-	if (suf > 0)
-		memcpy(vers + n - suf, l->vers + l->n - suf, suf * sizeof *vers);
-	*prep = pre;
-	*sufp = suf;
-	return vers;
 }
 
 /* The last assembly's chunk of id and nhosts hosts, or NULL. table: an
@@ -210,29 +315,28 @@ chunk_make(uint32_t field, struct xds_blob **frags, size_t a, size_t b)
  * others are written. One chunk: one blob, its version the hash of its
  * bytes as for any resource; more: a blob of pieces (head, then the
  * chunks, none copied), its version a hash of the head's bytes and the
- * chunks' ids (docs/decisions.md). Remembers this assembly for the
- * next; takes keys. */
+ * chunks' ids (docs/decisions.md). pre and suf: h's hosts at the start
+ * and at the end that the last assembly had there (kept_ends). Remembers
+ * this assembly for the next. */
 static struct xds_blob *
-http_assemble(struct translation *t, const char *name, uint32_t field,
-    const uint8_t *head, size_t len, struct xds_blob **frags,
-    uint64_t *keys, size_t n)
+http_assemble(struct memo_http *h, uint32_t field, const uint8_t *head,
+    size_t len, size_t pre, size_t suf)
 {
-	struct http_layout *l = translation_http_layout(t);
-	size_t pre = 0, suf = 0;
-	uint64_t *vers = host_versions(l, frags, keys, n, &pre, &suf);
-	size_t mask = 0, nchunks = 0, cap = 0, kept = 0, a = 0, made = 0;
-	size_t lead = 0, tail, tail_at = n;
+	struct http_layout *l = translation_http_layout(h->t);
+	size_t n = h->n, mask = 0, nchunks = 0, cap = 0, kept = 0, a = 0;
+	size_t made = 0, lead = 0, tail = 0, tail_at = n, from;
 	const struct http_chunk **table;
 	struct http_chunk *chunks = NULL;
-	struct xds_blob *out;
+	struct xds_blob **frags, *out;
+	uint64_t *vers;
 
-	/* The last assembly's chunks whose hosts all have the versions
-	 * they had (host_versions' prefix and suffix) are cut where they
-	 * were and have the same ids: taken as they are, without walking
-	 * or hashing their hosts. A chunk of the suffix is taken when the
-	 * host before it is in the suffix too (that host ended a chunk
-	 * then and ends one now). The hosts between are walked. */
-	if (l != NULL && l->vers != NULL) {
+	/* The last assembly's chunks whose hosts are all the same (the
+	 * prefix and the suffix) are cut where they were and have the same
+	 * ids: taken as they are, without walking or hashing their hosts. A
+	 * chunk of the suffix is taken when the host before it is in the
+	 * suffix too (that host ended a chunk then and ends one now). The
+	 * hosts between are walked. */
+	if (l != NULL) {
 		size_t end = 0, start = l->n;
 
 		/* Not the last chunk: it ended with the hosts, which may go
@@ -253,18 +357,23 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 			xds_blob_ref(chunks[nchunks++].blob);
 			kept += l->chunks[c].nhosts;
 		}
-	} else {
-		tail = l != NULL ? l->nchunks : 0;
 	}
+	/* The hosts walked: their blobs and versions, from index a. */
+	from = a;
+	frags = xreallocarray(NULL, tail_at - a + 1, sizeof *frags);
+	vers = xreallocarray(NULL, tail_at - a + 1, sizeof *vers);
+	hosts_gather(h, a, tail_at, frags);
+	for (size_t i = a; i < tail_at; i++)
+		vers[i - from] = frags[i - from]->version;
 	table = chunk_index(l, &mask);
 	for (size_t i = a; i < tail_at; i++) {
 		const struct http_chunk *old;
 		uint64_t id;
 
-		if (i + 1 < n && !chunk_ends_after(vers[i]))
+		if (i + 1 < n && !chunk_ends_after(vers[i - from]))
 			continue;
-		id = hash_bytes_seeded(vers + a, (i + 1 - a) * sizeof *vers,
-		    field);
+		id = hash_bytes_seeded(vers + (a - from),
+		    (i + 1 - a) * sizeof *vers, field);
 		if (nchunks == cap) {
 			cap = cap ? cap * 2 : 16;
 			chunks = xreallocarray(chunks, cap, sizeof *chunks);
@@ -272,7 +381,7 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 		old = chunk_find(table, mask, id, i + 1 - a);
 		chunks[nchunks++] = (struct http_chunk){ id, i + 1 - a,
 		    old != NULL ? xds_blob_ref(old->blob) :
-		    chunk_make(field, frags, a, i + 1) };
+		    chunk_make(field, frags, a - from, i + 1 - from) };
 		if (old != NULL)
 			kept += i + 1 - a;
 		else
@@ -280,6 +389,8 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 		a = i + 1;
 	}
 	free(table);
+	free(frags);
+	free(vers);
 	for (size_t c = tail; l != NULL && c < l->nchunks; c++) {
 		if (nchunks == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -292,7 +403,7 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 	if (nchunks <= 1) {
 		size_t clen = nchunks ? chunks[0].blob->len : 0;
 
-		out = xds_blob_new(name, len + clen);
+		out = xds_blob_new(h->name, len + clen);
 		memcpy(out->bytes, head, len);
 		if (clen > 0)
 			memcpy(out->bytes + len, chunks[0].blob->bytes, clen);
@@ -306,7 +417,7 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 			blobs[c] = chunks[c].blob;
 			ids[c] = chunks[c].id;
 		}
-		out = xds_blob_new_pieces(name, head, len, blobs, nchunks,
+		out = xds_blob_new_pieces(h->name, head, len, blobs, nchunks,
 		    hash_bytes_seeded(ids, nchunks * sizeof *ids,
 		    hash_bytes(head, len)));
 		free(blobs);
@@ -317,19 +428,16 @@ http_assemble(struct translation *t, const char *name, uint32_t field,
 		for (size_t c = 0; c < nchunks; c++)
 			xds_blob_unref(chunks[c].blob);
 		free(chunks);
-		free(vers);
-		free(keys);
 		return out;
 	}
 	/* Every snapshot with it holds a reference of its own (never lent:
 	 * the keep would hold this big one for a build longer). */
 	memo_http_layout_free(l);
 	l->blob = xds_blob_ref(out);
-	l->keys = keys;
-	l->vers = vers;
 	l->chunks = chunks;
 	l->nchunks = nchunks;
 	l->n = n;
+	l->base = h->base;
 	l->kept = kept;
 	l->chunks_written = made;
 	l->written = n - kept;
@@ -343,31 +451,32 @@ memo_http_finish(struct memo_http *h, const uint8_t *head, size_t len,
 	struct translation *t = h->t;
 	struct http_layout *l = translation_http_layout(t);
 	struct xds_blob *out;
+	size_t pre, suf;
 
+	kept_ends(h, l, &pre, &suf);
 	/* The same hosts as the last ingress_http: the same bytes. (Not
 	 * in the cache's table: every change makes another big one,
 	 * which the table would keep until it is swept.) The same hosts:
-	 * the same keys in the same order, compared as one block rather
-	 * than hashed host by host as they are added. */
+	 * every block the same entries at the same index. */
 	if (h->rc_cacheable && l != NULL && l->blob != NULL &&
-	    l->rc_key == h->rc_key && l->keys != NULL && l->n == h->n &&
-	    memcmp(l->keys, h->keys, h->n * sizeof *h->keys) == 0) {
+	    l->rc_key == h->rc_key && l->n == h->n && pre == h->n) {
 		snapshot_builder_add_blob(t->out, XDS_ROUTE, l->blob, false);
+		l->base = h->base;
 		l->kept = h->n;
 		l->chunks_written = l->written = 0;
 	} else {
-		out = http_assemble(t, h->name, field, head, len, h->frags,
-		    h->keys, h->n);
-		h->keys = NULL;
+		out = http_assemble(h, field, head, len, pre, suf);
 		if (l != NULL)
 			l->rc_key = h->rc_cacheable ? h->rc_key : 0;
 		snapshot_builder_give_blob(t->out, XDS_ROUTE, out, false);
 	}
-	for (size_t i = 0; i < h->n; i++)
+	if (t->cache != NULL)
+		t->cache->http_next = h->base + h->n;
+	for (size_t i = 0; i < h->nown; i++)
 		if (h->owned[i])
 			xds_blob_unref(h->frags[i]);
+	free(h->segs);
 	free(h->frags);
 	free(h->owned);
-	free(h->keys);
 	free(h);
 }

@@ -65,6 +65,10 @@ struct seq_chunk {
 	/* Made by a run: every entry has a blob and, when emitted, its
 	 * item follows the one before. Not appended to. */
 	bool whole;
+	/* Each entry's place is the first's plus its index (a run's
+	 * emitted items; ingress_http's hosts placed by memo_http.c): the
+	 * chunk is placed elsewhere by its delta alone. */
+	bool contig;
 	struct seq_entry v[];
 };
 
@@ -103,17 +107,17 @@ void seq_chunk_done(struct seq *q);
 void seq_chunk_move(struct seq *to, struct seq *from, size_t ci);
 
 /* ingress_http as last assembled (memo_http_finish): its bytes, its
- * hosts' keys (0: not cached, never matched) and the offset after each
- * host. */
+ * hosts' count and the chunks they were grouped in. Which of its hosts a
+ * new assembly has again is told by the MEMO_HTTP_VHOST entries' places
+ * (memo_http.c), not by a per-host record here. */
 struct http_layout {
 	struct xds_blob *blob; /* one reference, or NULL */
-	uint64_t *keys;
 	size_t n;
+	/* The place of its first host: the hosts of the assemblies before
+	 * it in the same translation (a Gateway's other ports) come first. */
+	size_t base;
 	uint64_t rc_key; /* of its name (0: some host not cached) */
 	size_t kept; /* hosts copied by the last assembly (stats) */
-	/* Appended (memo_http.c): each host's version (its blob's), and the
-	 * chunks the hosts were grouped in (memo_http_layout_free). */
-	uint64_t *vers;
 	struct http_chunk *chunks;
 	size_t nchunks;
 	size_t chunks_written, written; /* by the last assembly (stats) */
@@ -164,6 +168,9 @@ struct translate_cache {
 	size_t chunk_hits, chunks; /* of run_hits: in whole chunks (stats) */
 	struct snapshot *last; /* the last translation's (one reference) */
 	struct http_layout http;
+	/* The place the next ingress_http assembly's first host gets: the
+	 * hosts assembled so far in this translation. */
+	size_t http_next;
 	/* The open keep (xds/snapshot.h): every reference the memo drops
 	 * goes there, since a snapshot may lend the blob (memo_emit). Closed
 	 * and a new one opened at each translation's start. */

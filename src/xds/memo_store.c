@@ -593,6 +593,7 @@ translate_cache_begin(struct translation *t)
 	c->chunk_hits = c->chunks = 0;
 	c->http.kept = 0;
 	c->http.chunks_written = c->http.written = 0;
+	c->http_next = 0;
 	memset(t->seq_pos, 0, sizeof t->seq_pos);
 	for (int i = 0; i < MEMO_COUNT; i++) {
 		struct seq *q = &c->next_seqs[i];

@@ -594,7 +594,7 @@ translate_routes(struct translation *t)
 		return;
 	/* global-ext-auth: ingress_http has ext_authz (translate_extauth.c). */
 	t->ext_authz_routes = t->opts->global_ext_auth_cluster != NULL;
-	h = memo_http_begin(t, t->dag->nvhosts);
+	h = memo_http_begin(t);
 	dag_cursor_init(&cur, t->dag, DAG_ARRAY_VHOSTS);
 	for (size_t i = 0; i < t->dag->nvhosts; i++) {
 		/* Kept hosts in runs, as emit_hosts takes them: a one-file

@@ -400,7 +400,7 @@ gateway_port_routes(struct translation *t, const struct dag_gw_port *gp)
 	const ProtobufCMessageDescriptor *rcd =
 	    &envoy__config__route__v3__route_configuration__descriptor;
 	RouteConfiguration *rc = pb_new(&t->arena, rcd);
-	struct memo_http *h = memo_http_begin_named(t, gp->nvhosts, gp->name);
+	struct memo_http *h = memo_http_begin_named(t, gp->name);
 	const uint8_t *head;
 	uint32_t field;
 	size_t len;

@@ -295,6 +295,21 @@ main(int argc, char **argv)
 			}
 		} else
 			diff_change_plan(change);
+		/* The first change re-cuts the memo's sequences; the last one
+		 * shows what a change in the steady state hands on whole. */
+		if (k > 0 && k == changes - 1) {
+			struct translate_cache_stats ts =
+			    pipeline_translate_stats(p);
+
+			printf("INFO\t%s: last change: %zu in %zu runs, %zu in "
+			    "%zu sequence chunks moved whole; snapshot items "
+			    "in chunks taken %zu (%zu chunks); ingress_http "
+			    "hosts kept %zu, written %zu (%zu chunks)\n",
+			    prefix, ts.in_runs, ts.runs, ts.in_chunks,
+			    ts.chunks, r.snapshot->nshared,
+			    r.snapshot->nshared_chunks, ts.http_kept,
+			    ts.http_written, ts.http_chunks_written);
+		}
 		t5 = bench_now_ns();
 		/* serve frees what the record let go of once it published. */
 		diff_statuses_release(statuses);

@@ -167,6 +167,166 @@ test_random_edits_equal_fresh(void **state)
 	free(t);
 }
 
+/* --- test_key_less_hosts_equal_fresh ---------------------------------------- */
+
+/* A TLS Secret each TLS host's namespace holds (test certificate of
+ * tests/golden/tls-basic). */
+static const char tls_secret[] =
+    "apiVersion: v1\n"
+    "kind: Secret\n"
+    "metadata: {name: cert}\n"
+    "type: kubernetes.io/tls\n"
+    "stringData:\n"
+    "  tls.crt: |\n"
+    "    -----BEGIN CERTIFICATE-----\n"
+    "    MIIBqjCCAU+gAwIBAgICEAEwCgYIKoZIzj0EAwIwGDEWMBQGA1UEAwwNY2Fpcm4g\n"
+    "    dGVzdCBDQTAgFw0yNjExMjYwNjM5MzdaGA8yMTI2MTEwMjA2MzkzN1owHTEbMBkG\n"
+    "    A1UEAwwSKi5ibG9nLmV4YW1wbGUuY29tMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD\n"
+    "    QgAEx7NEV+HMT0aRgE9LpLRe2Mj6b5IozQH0ZyHaZDCAIOfmJXffosxiMzsOHqvT\n"
+    "    baGfKBhVZ8gCeu3SF6OenmlIJKOBgTB/MAkGA1UdEwQCMAAwEwYDVR0lBAwwCgYI\n"
+    "    KwYBBQUHAwEwHQYDVR0RBBYwFIISKi5ibG9nLmV4YW1wbGUuY29tMB0GA1UdDgQW\n"
+    "    BBTX4TwxdGUBsqNiArQp3Nc8sqJ5mTAfBgNVHSMEGDAWgBTlmLifkVTVZZBZCykC\n"
+    "    U9pR3QwkWjAKBggqhkjOPQQDAgNJADBGAiEAhWE/BU4baHljxyRrUNwlnhYxyZhB\n"
+    "    +F+G67+Ej7hZrpcCIQCyWIxyfONnjYVzf09FrHe4PetEp/3jGobp4g1mtZR7BA==\n"
+    "    -----END CERTIFICATE-----\n"
+    "  tls.key: |\n"
+    "    -----BEGIN PRIVATE KEY-----\n"
+    "    MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgNQ/I2Ar4XGYDN/AQ\n"
+    "    jjf0chHvFrTLyDQJ69r+NOshTZKhRANCAATHs0RX4cxPRpGAT0uktF7YyPpvkijN\n"
+    "    AfRnIdpkMIAg5+Yld9+izGIzOw4eq9NtoZ8oGFVnyAJ67dIXo56eaUgk\n"
+    "    -----END PRIVATE KEY-----\n";
+
+/* Host i's file with TLS: its ingress_http virtual host (redirects) has
+ * no key in the memo (its inputs include a Secret), so it is added alone
+ * and is not an entry of the memo's sequence. */
+static char *
+tls_host_file(size_t i, unsigned v)
+{
+	char *plain = host_file(i, v);
+	char *vh = strstr(plain, "}\n  routes:");
+	char *out;
+
+	assert_non_null(vh);
+	*vh = '\0';
+	out = xasprintf("%s, tls: {secretName: cert}}%s---\n%s", plain, vh + 1,
+	    tls_secret);
+	free(plain);
+	return out;
+}
+
+/* Hosts that may get TLS: the first (so that a block after it moves to
+ * index 0 when it goes), both sides of the DAG's chunk edges (384 hosts
+ * a chunk) and the last. */
+static size_t
+tls_candidate(uint64_t r)
+{
+	static const size_t at[] = { 0, 0, 0, 1, 2, 383, 384, 385, 767, 768,
+		769, HOSTS - 2, HOSTS - 1 };
+
+	return r % 4 == 0 ? (size_t)(r >> 8) % HOSTS :
+	    at[(r >> 8) % (sizeof at / sizeof at[0])];
+}
+
+/* Hosts without a memo key (TLS) among kept blocks, given and taken,
+ * gone and back, at the start, the end and the DAG chunks' edges: the
+ * blocks handed on whole around them are found again by their places
+ * (a block whose places were not side by side last time, or that the
+ * last assembly had elsewhere, is not a kept prefix or suffix), and every
+ * ingress_http equals a fresh translation's. */
+static void
+test_key_less_hosts_equal_fresh(void **state)
+{
+	struct tree *t = xmalloc(sizeof *t);
+	struct pipeline *p = pipeline_new(NULL);
+	uint64_t rnd = UINT64_C(0x2545f4914f6cdd1d);
+	int steps = fixture_sample_steps(60);
+	bool *tls = xcalloc(HOSTS, sizeof *tls);
+	size_t with_tls = 0, same = 0;
+
+	(void)state;
+	tree_init(t);
+	for (int step = 0; step <= steps; step++) {
+		struct build_result r;
+		struct snapshot *fresh;
+		const struct xds_resource *a, *b;
+		size_t ntls = 0;
+
+		/* Every tenth step the TLS hosts go plain again: all hosts
+		 * have keys, the case where an unchanged tree gives the last
+		 * ingress_http back. */
+		for (size_t i = 0; step % 10 == 9 && i < HOSTS; i++) {
+			if (!tls[i])
+				continue;
+			tls[i] = false;
+			fixture_ns_file_put(&t->sf, i, t->gone[i] ? NULL :
+			    host_file(i, t->v[i]));
+		}
+		for (size_t e = 0; step % 10 != 9 && step > 0 &&
+		    e < 1 + (size_t)step % 3; e++) {
+			size_t i;
+
+			rnd ^= rnd << 13;
+			rnd ^= rnd >> 7;
+			rnd ^= rnd << 17;
+			i = tls_candidate(rnd >> 4);
+			switch ((rnd >> 40) % 4) {
+			case 0:
+			case 1:
+				tls[i] = !tls[i];
+				break;
+			case 2:
+				/* Mostly a TLS host gone or back: the hosts
+				 * on either side then meet in one run whose
+				 * places were not side by side. */
+				for (size_t k = 0; k < HOSTS && !tls[i]; k++)
+					if (tls[(i + k) % HOSTS])
+						i = (i + k) % HOSTS;
+				t->gone[i] = !t->gone[i];
+				break;
+			default:
+				t->v[i]++;
+				break;
+			}
+			fixture_ns_file_put(&t->sf, i, t->gone[i] ? NULL :
+			    tls[i] ? tls_host_file(i, t->v[i]) :
+			    host_file(i, t->v[i]));
+		}
+		pipeline_build(p, &t->sf, &t->cfg, &t->to, &r);
+		fresh = translate_dag(r.dag, &t->to, r.revision);
+		a = ingress_http(r.snapshot);
+		b = ingress_http(fresh);
+		assert_int_equal(a->len, b->len);
+		assert_memory_equal(xds_resource_bytes(a), xds_resource_bytes(b),
+		    a->len);
+		assert_int_equal(a->version, b->version);
+		assert_string_equal(r.snapshot->types[XDS_ROUTE].version_hex,
+		    fresh->types[XDS_ROUTE].version_hex);
+		snapshot_unref(fresh);
+		for (size_t h = 0; h < r.dag->nvhosts; h++)
+			ntls += dag_vhost_at(r.dag, h)->tls != NULL;
+		with_tls += ntls > 0;
+		if (ntls == 0) {
+			/* Nothing changed, every host kept by key: the last
+			 * ingress_http itself. */
+			struct build_result again;
+
+			pipeline_build(p, &t->sf, &t->cfg, &t->to, &again);
+			assert_ptr_equal(ingress_http(again.snapshot)->pieced,
+			    a->pieced);
+			build_result_free(&again);
+			same++;
+		}
+		build_result_free(&r);
+	}
+	print_message("%zu builds with TLS hosts, %zu rebuilt unchanged\n",
+	    with_tls, same);
+	assert_true(with_tls > 0 && same > 0);
+	free(tls);
+	pipeline_free(p);
+	tree_free(t);
+	free(t);
+}
+
 /* A protobuf varint at *p (below end); advances *p. */
 static uint64_t
 read_varint(const uint8_t **p, const uint8_t *end)
@@ -617,6 +777,7 @@ main(void)
 		cmocka_unit_test(test_pieces_api),
 		cmocka_unit_test(test_random_edits_equal_fresh),
 		cmocka_unit_test(test_chunk_edges_equal_fresh),
+		cmocka_unit_test(test_key_less_hosts_equal_fresh),
 		cmocka_unit_test(test_gathered_body_decodes_as_flat),
 		cmocka_unit_test(test_running_bytes_same_as_pieces),
 		cmocka_unit_test(test_plan_of_pieces_as_of_flat),
