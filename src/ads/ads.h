@@ -50,6 +50,9 @@ struct ads_options {
 #define ADS_LARGE_RESPONSE_BYTES (4u << 20)
 /* How long ads_server_stop() lets streams end on their own. */
 #define ADS_SHUTDOWN_GRACE_MS 1000
+/* How long ads_server_stop() then waits for grpc to finish shutting down
+ * (connections torn down after the server hold it up). */
+#define ADS_GRPC_SHUTDOWN_WAIT_MS 5000
 /* The largest slice a read from a client connection goes into (grpc's
  * default lets it grow to 4 MiB). The spare end of the last slice read
  * into stays with the connection while it waits for its next bytes, so
@@ -58,9 +61,6 @@ struct ads_options {
 #define ADS_TCP_READ_CHUNK_MAX (16 << 10)
 /* What ads_server_tune_process() sets GRPC_EXPERIMENTS to. */
 #define ADS_GRPC_EXPERIMENTS "-tcp_read_chunks"
-/* How long ads_server_stop() then waits for grpc to finish shutting down
- * (connections torn down after the server hold it up). */
-#define ADS_GRPC_SHUTDOWN_WAIT_MS 5000
 
 struct ads_stats {
 	size_t streams_sotw, streams_delta; /* open now */
