@@ -718,6 +718,45 @@ test_counts_random_builds(void **state)
 	config_free(&cfg);
 }
 
+/* A DAG built whole (one flat array, no chunks, no tallies) is counted
+ * at the publish: the same kinds, statuses and certificates. */
+static void
+test_counts_flat_dag(void **state)
+{
+	struct dag_object_status st[] = {
+		{ .kind = OBJ_HTTPPROXY, .status = DAG_STATUS_VALID,
+		  .namespace = "a", .name = "p" },
+		{ .kind = OBJ_SECRET, .status = DAG_STATUS_VALID, .namespace = "a",
+		  .name = "cert", .not_after = 4000000000 },
+		{ .kind = OBJ_HTTPPROXY, .status = DAG_STATUS_INVALID,
+		  .namespace = "b", .name = "p" },
+		{ .kind = OBJ_SERVICE, .status = DAG_STATUS_ORPHANED,
+		  .namespace = "b", .name = "s" },
+	};
+	struct dag dag = { .statuses = st, .nstatuses = nitems(st) };
+	struct build_result r = { .dag = &dag, .nfailed = 1,
+		.nserving_previous = 2 };
+	struct admin_build_info info = { .build = &r, .build_id = 1 };
+	struct admin_histogram h = { 0 };
+	struct admin_view *v;
+
+	(void)state;
+	v = admin_view_new(&info, 1, &h);
+	assert_int_equal(v->nkinds, 3);
+	assert_string_equal(v->kinds[0].kind, "HTTPProxy");
+	assert_int_equal(v->kinds[0].valid, 1);
+	assert_int_equal(v->kinds[0].invalid, 1);
+	assert_string_equal(v->kinds[1].kind, "Secret");
+	assert_int_equal(v->kinds[1].valid, 1);
+	assert_string_equal(v->kinds[2].kind, "Service");
+	assert_int_equal(v->kinds[2].orphaned, 1);
+	assert_int_equal(v->ncerts, 1);
+	assert_string_equal(v->certs[0].name, "cert");
+	assert_int_equal(v->certs[0].not_after, 4000000000);
+	assert_int_equal(v->file_errors, 3);
+	admin_view_unref(v);
+}
+
 /* A git remote's fetches: shown without a rebuild, cleared by a success;
  * nothing of it for other sources. */
 static void
@@ -870,6 +909,7 @@ main(void)
 		cmocka_unit_test(test_debug),
 		cmocka_unit_test(test_lazy_rendering),
 		cmocka_unit_test(test_counts_random_builds),
+		cmocka_unit_test(test_counts_flat_dag),
 		cmocka_unit_test(test_fetch_state),
 		cmocka_unit_test(test_refresh),
 		cmocka_unit_test(test_escapers),
