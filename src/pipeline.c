@@ -317,15 +317,18 @@ pipeline_count_row(struct pipeline *p, const struct file_status *fs, bool add)
 {
 	size_t restored = fs->state == FILE_ERROR_SERVING_PERSISTED;
 	size_t previous = fs->state == FILE_ERROR_SERVING_PREVIOUS;
+	size_t failed = fs->state == FILE_ERROR;
 
 	if (add) {
 		p->kept_nobjects += fs->nobjects;
 		p->kept_nrestored += restored;
 		p->kept_nprevious += previous;
+		p->kept_nfailed += failed;
 	} else {
 		p->kept_nobjects -= fs->nobjects;
 		p->kept_nrestored -= restored;
 		p->kept_nprevious -= previous;
+		p->kept_nfailed -= failed;
 	}
 }
 
@@ -338,6 +341,7 @@ pipeline_walk_all(struct pipeline *p, const struct source_files *files)
 	    sizeof *p->ftable);
 	p->nunits = p->nsecret_paths = p->nnoted = 0;
 	p->kept_nobjects = p->kept_nrestored = p->kept_nprevious = 0;
+	p->kept_nfailed = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		struct file_entry *e = &p->entries[i];
 		struct file_status *fs = &p->ftable[i];
@@ -684,6 +688,7 @@ pipeline_build(struct pipeline *p, const struct source_files *files,
 	out->nobjects = p->kept_nobjects;
 	out->nrestored = p->kept_nrestored;
 	out->nserving_previous = p->kept_nprevious;
+	out->nfailed = p->kept_nfailed;
 	for (size_t k = 0; k < p->nnoted; k++)
 		pipeline_entry_diags(&p->entries[p->noted[k]], &out->diags);
 	diag_list_sort(&out->diags);

@@ -45,6 +45,7 @@ struct build_result {
 	const char *revision;
 	size_t nrestored; /* files in state FILE_ERROR_SERVING_PERSISTED */
 	size_t nserving_previous; /* files in state FILE_ERROR_SERVING_PREVIOUS */
+	size_t nfailed; /* files in state FILE_ERROR */
 	struct pipeline *owner; /* freed with the result (one-shot builds) */
 	/* The ledger of FQDN claims changed (directory mode): save it
 	 * (pipeline_owners). */

@@ -132,7 +132,7 @@ struct pipeline {
 	size_t capunit_entry;
 	size_t *noted;
 	size_t nnoted, capnoted;
-	size_t kept_nobjects, kept_nrestored, kept_nprevious;
+	size_t kept_nobjects, kept_nrestored, kept_nprevious, kept_nfailed;
 	bool kept_valid;
 	/* The last pipeline_entries_update added, removed or reordered
 	 * entries: indices in the kept tables are stale. */

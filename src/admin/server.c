@@ -33,36 +33,51 @@ kind_count_cmp(const void *a, const void *b)
 	    ((const struct admin_kind_count *)b)->kind);
 }
 
-/* One object of the build: its kind's count, and its certificate's
+/* The count of kind in v, added (all 0) when v has none yet. kcap:
+ * capacity of v->kinds. */
+static struct admin_kind_count *
+admin_view_kind(struct admin_view *v, size_t *kcap, const char *kind)
+{
+	struct admin_kind_count *k;
+
+	for (size_t j = 0; j < v->nkinds; j++)
+		if (strcmp(v->kinds[j].kind, kind) == 0)
+			return &v->kinds[j];
+	ARRAY_RESERVE(v->kinds, v->nkinds, *kcap);
+	k = &v->kinds[v->nkinds++];
+	memset(k, 0, sizeof *k);
+	k->kind = xstrdup(kind);
+	return k;
+}
+
+/* A Secret's certificate expiry. */
+static void
+admin_view_add_cert(struct admin_view *v, const char *ns, const char *name,
+    int64_t not_after)
+{
+	size_t ccap = v->ncerts; /* grows one at a time: Secrets are few */
+
+	ARRAY_RESERVE(v->certs, v->ncerts, ccap);
+	v->certs[v->ncerts++] = (struct admin_cert){ xstrdup(ns ? ns : ""),
+		xstrdup(name ? name : ""), not_after };
+}
+
+/* One object of the report: its kind's count, and its certificate's
  * expiry when it has one. kcap: capacity of v->kinds. */
 static void
 admin_view_count_object(struct admin_view *v, size_t *kcap, const char *kind,
     const char *status, const char *ns, const char *name, int64_t not_after)
 {
-	struct admin_kind_count *k = NULL;
+	struct admin_kind_count *k = admin_view_kind(v, kcap, kind);
 
-	for (size_t j = 0; j < v->nkinds && k == NULL; j++)
-		if (strcmp(v->kinds[j].kind, kind) == 0)
-			k = &v->kinds[j];
-	if (k == NULL) {
-		ARRAY_RESERVE(v->kinds, v->nkinds, *kcap);
-		k = &v->kinds[v->nkinds++];
-		memset(k, 0, sizeof *k);
-		k->kind = xstrdup(kind);
-	}
 	if (strcmp(status, "valid") == 0)
 		k->valid++;
 	else if (strcmp(status, "invalid") == 0)
 		k->invalid++;
 	else if (strcmp(status, "orphaned") == 0)
 		k->orphaned++;
-	if (not_after != 0 && strcmp(kind, "Secret") == 0) {
-		size_t ccap = v->ncerts; /* grows one at a time: Secrets are few */
-
-		ARRAY_RESERVE(v->certs, v->ncerts, ccap);
-		v->certs[v->ncerts++] = (struct admin_cert){ xstrdup(ns ? ns : ""),
-			xstrdup(name ? name : ""), not_after };
-	}
+	if (not_after != 0 && strcmp(kind, "Secret") == 0)
+		admin_view_add_cert(v, ns, name, not_after);
 }
 
 /* Objects by kind and status, and the files in error, from the report's
@@ -95,24 +110,68 @@ admin_view_count_json(struct admin_view *v)
 	}
 }
 
+/* The Secrets of span with a certificate, in the order report_json()
+ * lists them. */
+static void
+admin_view_count_certs(struct admin_view *v, const struct dag_status_span *span)
+{
+	for (size_t i = 0; i < span->n; i++) {
+		const struct dag_object_status *st = &span->s[i];
+
+		if (st->kind == OBJ_SECRET && st->not_after != 0)
+			admin_view_add_cert(v, st->namespace, st->name,
+			    st->not_after);
+	}
+}
+
+/* The kinds present in t, counted by status. kcap: capacity of v->kinds. */
+static void
+admin_view_count_tally(struct admin_view *v, size_t *kcap,
+    const struct dag_status_tally *t)
+{
+	for (int k = 0; k < OBJ_KIND_COUNT; k++) {
+		const uint32_t *n = t->by_kind[k];
+		struct admin_kind_count *kc;
+
+		if (n[DAG_STATUS_VALID] + n[DAG_STATUS_INVALID] +
+		    n[DAG_STATUS_ORPHANED] == 0)
+			continue;
+		kc = admin_view_kind(v, kcap, obj_kind_name(k));
+		kc->valid += n[DAG_STATUS_VALID];
+		kc->invalid += n[DAG_STATUS_INVALID];
+		kc->orphaned += n[DAG_STATUS_ORPHANED];
+	}
+}
+
 /* The same straight from the build, without rendering its report: what
- * report_json() would say (report.c), a few microseconds per object. */
+ * report_json() would say (report.c). A change costs what it changed: an
+ * assembled DAG's status chunks carry their counts by kind and status
+ * from when they were made (shared, unchanged, with the last build), so
+ * this sums them and reads the statuses of the chunks with certificates
+ * only; the file rows in error are the pipeline's kept totals. */
 static void
 admin_view_count_build(struct admin_view *v, const struct build_result *r)
 {
+	struct dag_status_tally sum = { 0 };
+	struct dag_status_span span;
 	size_t cap = 0;
-	struct dag_status_iter it;
-	const struct dag_object_status *st;
 
-	dag_status_iter_init(&it, r->dag);
-	while ((st = dag_status_next(&it)) != NULL) {
-		admin_view_count_object(v, &cap, obj_kind_name(st->kind),
-		    dag_status_name(st->status), st->namespace, st->name,
-		    st->not_after);
+	for (size_t c = 0; dag_status_span_at(r->dag, c, &span); c++) {
+		struct dag_status_tally own = { 0 };
+		const struct dag_status_tally *t = span.tally;
+
+		if (t == NULL) { /* a DAG built whole: count it here */
+			dag_status_tally_add(&own, span.s, span.n);
+			t = &own;
+		}
+		for (int k = 0; k < OBJ_KIND_COUNT; k++)
+			for (int st = 0; st < DAG_NSTATUSES; st++)
+				sum.by_kind[k][st] += t->by_kind[k][st];
+		if (t->ncerts > 0)
+			admin_view_count_certs(v, &span);
 	}
-	for (size_t i = 0; i < r->nfiles; i++)
-		if (r->files[i].state != FILE_OK)
-			v->file_errors++;
+	admin_view_count_tally(v, &cap, &sum);
+	v->file_errors = r->nrestored + r->nserving_previous + r->nfailed;
 }
 
 static char *

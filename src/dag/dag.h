@@ -807,6 +807,18 @@ struct dag_status_iter {
 void dag_status_iter_init(struct dag_status_iter *it, const struct dag *dag);
 const struct dag_object_status *dag_status_next(struct dag_status_iter *it);
 
+/* Statuses counted by kind and status, and the Secrets among them with
+ * a certificate (not_after set): what the admin endpoint's counters read,
+ * summed over a DAG's spans instead of over every status. */
+#define DAG_NSTATUSES (DAG_STATUS_ORPHANED + 1)
+struct dag_status_tally {
+	uint32_t by_kind[OBJ_KIND_COUNT][DAG_NSTATUSES];
+	uint32_t ncerts;
+};
+/* Count s[0..n) into t (zero it first for a fresh count). */
+void dag_status_tally_add(struct dag_status_tally *t,
+    const struct dag_object_status *s, size_t n);
+
 /* dag's statuses span by span, for a reader that keeps what it made of
  * a span from one build to the next: an assembled DAG's spans are its
  * status chunks, never written once made and shared with the next DAG
@@ -820,6 +832,9 @@ struct dag_status_span {
 	const struct dag_object_status *s;
 	size_t n, nconditions;
 	uint64_t serial;
+	/* The span's objects by kind and status, counted when the chunk was
+	 * made; NULL for a DAG built whole (dag_status_tally_add them). */
+	const struct dag_status_tally *tally;
 };
 bool dag_status_span_at(const struct dag *dag, size_t c,
     struct dag_status_span *out);

@@ -189,9 +189,11 @@ struct dag_status_chunk {
 	atomic_uint refs; /* owners beyond the first */
 	size_t n;
 	/* Set when made, for dag_status_span_at's readers: a serial no
-	 * other chunk has, and the conditions of the n statuses. */
+	 * other chunk has, the conditions of the n statuses and their
+	 * counts by kind and status. */
 	uint64_t serial;
 	size_t nconditions;
+	struct dag_status_tally tally;
 	struct dag_object_status s[];
 };
 

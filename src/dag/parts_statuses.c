@@ -205,6 +205,16 @@ conditions_of(const struct dag_object_status *s, size_t n)
 	return total;
 }
 
+void
+dag_status_tally_add(struct dag_status_tally *t,
+    const struct dag_object_status *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		t->by_kind[s[i].kind][s[i].status]++;
+		t->ncerts += s[i].kind == OBJ_SECRET && s[i].not_after != 0;
+	}
+}
+
 bool
 dag_status_span_at(const struct dag *dag, size_t c,
     struct dag_status_span *out)
@@ -223,7 +233,8 @@ dag_status_span_at(const struct dag *dag, size_t c,
 		return false;
 	chunk = dag->status_chunks[c];
 	*out = (struct dag_status_span){ .s = chunk->s, .n = chunk->n,
-	    .nconditions = chunk->nconditions, .serial = chunk->serial };
+	    .nconditions = chunk->nconditions, .serial = chunk->serial,
+	    .tally = &chunk->tally };
 	return true;
 }
 
@@ -240,6 +251,8 @@ chunk_new(const struct dag_object_status *s, size_t n)
 	c->serial = atomic_fetch_add_explicit(&last_serial, 1,
 	    memory_order_relaxed) + 1;
 	c->nconditions = conditions_of(s, n);
+	memset(&c->tally, 0, sizeof c->tally);
+	dag_status_tally_add(&c->tally, s, n);
 	memcpy(c->s, s, n * sizeof s[0]);
 	return c;
 }

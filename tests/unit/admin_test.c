@@ -552,6 +552,211 @@ test_lazy_rendering(void **state)
 	free(want_dot);
 }
 
+/* --- the lazy view's counts against the report's ------------------------- */
+
+/* Namespace i's file: an HTTPProxy with two routes to its own Services,
+ * one of them not there when broken (the proxy is invalid), and the TLS
+ * Secret beside it when with_secret (a certificate to count). */
+static void
+counted_put(struct source_files *sf, size_t i, bool broken, bool with_secret,
+    unsigned edit)
+{
+	char *fqdn = xasprintf("app-%zu.example.com", i);
+	char *value = xasprintf("v%u", edit);
+	char *ip = xasprintf("10.1.%zu.%zu", i / 250, i % 250);
+	char *data = fixture_routes_file(fqdn, 2, "x-a", value, ip);
+
+	if (broken)
+		memcpy(strstr(data, "{name: s0,") + 7, "zz", 2);
+	if (with_secret) {
+		char *both = xasprintf("%s---\n%s", data, fixture_tls_secret_yaml);
+
+		free(data);
+		data = both;
+	}
+	fixture_ns_file_put(sf, i, data);
+	free(fqdn);
+	free(value);
+	free(ip);
+}
+
+/* Every status chunk's counts (made once, reused by the builds that
+ * keep the chunk) are those of its statuses now. */
+static void
+assert_tallies_fresh(const struct dag *dag)
+{
+	struct dag_status_span span;
+
+	for (size_t c = 0; dag_status_span_at(dag, c, &span); c++) {
+		struct dag_status_tally fresh = { 0 };
+
+		if (span.tally == NULL)
+			continue;
+		dag_status_tally_add(&fresh, span.s, span.n);
+		assert_memory_equal(span.tally, &fresh, sizeof fresh);
+	}
+}
+
+/* The counters /metrics and the page show, from r's chunks and totals
+ * (a lazy view), are those counted from r's report (a fresh one). Returns
+ * the certificates and files in error seen. */
+static void
+assert_counts_match_report(const struct build_result *r, const char *what,
+    size_t *ncerts, size_t *nfile_errors)
+{
+	struct admin_histogram h = { 0 };
+	struct admin_build_info lazy = { .build = r, .build_id = 1 },
+	    fresh = { .status = report_json(r) };
+	struct admin_view *got = admin_view_new(&lazy, 1, &h),
+	    *want = admin_view_new(&fresh, 1, &h);
+
+	assert_true(got->lazy && !want->lazy);
+	if (got->nkinds != want->nkinds || got->ncerts != want->ncerts ||
+	    got->file_errors != want->file_errors)
+		print_message("%s: %zu kinds, %zu certificates, %llu files in "
+		    "error; the report's %zu, %zu, %llu\n", what, got->nkinds,
+		    got->ncerts, (unsigned long long)got->file_errors,
+		    want->nkinds, want->ncerts,
+		    (unsigned long long)want->file_errors);
+	assert_int_equal(got->nkinds, want->nkinds);
+	for (size_t k = 0; k < got->nkinds; k++) {
+		assert_string_equal(got->kinds[k].kind, want->kinds[k].kind);
+		assert_int_equal(got->kinds[k].valid, want->kinds[k].valid);
+		assert_int_equal(got->kinds[k].invalid, want->kinds[k].invalid);
+		assert_int_equal(got->kinds[k].orphaned, want->kinds[k].orphaned);
+	}
+	assert_int_equal(got->ncerts, want->ncerts);
+	for (size_t c = 0; c < got->ncerts; c++) {
+		assert_string_equal(got->certs[c].namespace, want->certs[c].namespace);
+		assert_string_equal(got->certs[c].name, want->certs[c].name);
+		assert_int_equal(got->certs[c].not_after, want->certs[c].not_after);
+	}
+	assert_int_equal(got->file_errors, want->file_errors);
+	*ncerts += got->ncerts;
+	*nfile_errors += got->file_errors;
+	json_decref((json_t *)fresh.status);
+	admin_view_unref(got);
+	admin_view_unref(want);
+}
+
+/* Random changes to a tree of several status chunks: after each build
+ * the counts summed from the chunks (those the last build made reused)
+ * and the pipeline's file totals equal a count over the whole report. */
+static void
+test_counts_random_builds(void **state)
+{
+	enum { FILES = 1200, STEPS = 120 };
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files files = { 0 };
+	struct pipeline *p = pipeline_new(NULL);
+	bool broken[FILES], secret[FILES], gone[FILES];
+	size_t ncerts = 0, nfile_errors = 0, patched = 0;
+	unsigned seed = 1414, edit = 0;
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	files.revision = xstrdup("rev1");
+	for (size_t i = 0; i < FILES; i++) {
+		broken[i] = rand_r(&seed) % 10 == 0;
+		secret[i] = i == 7; /* more come and go: op 1 */
+		gone[i] = false;
+		counted_put(&files, i, broken[i], secret[i], 0);
+	}
+	for (int s = 0; s <= fixture_sample_steps(STEPS); s++) {
+		size_t i = (size_t)rand_r(&seed) % FILES;
+		int op = rand_r(&seed) % 6;
+		struct build_result r;
+		char what[64];
+
+		if (s == 0) {
+			/* the first build: the whole tree */
+		} else if (gone[i] || op == 0) {
+			gone[i] = false;
+			broken[i] = !broken[i];
+			counted_put(&files, i, broken[i], secret[i], ++edit);
+		} else if (op == 1) {
+			secret[i] = !secret[i];
+			counted_put(&files, i, broken[i], secret[i], ++edit);
+		} else if (op == 2) {
+			/* Does not parse: in error, its last version in effect. */
+			fixture_ns_file_put(&files, i, xstrdup("kind: [\n"));
+		} else if (op == 3) {
+			gone[i] = true;
+			fixture_ns_file_put(&files, i, NULL);
+		} else if (op == 4) {
+			/* A new file that does not parse: nothing in effect. */
+			size_t j = FILES + (size_t)rand_r(&seed) % 20;
+
+			fixture_ns_file_put(&files, j, rand_r(&seed) % 2 ?
+			    xstrdup("kind: [\n") : NULL);
+		} else {
+			for (int k = 0; k < 30; k++) {
+				size_t j = (size_t)rand_r(&seed) % FILES;
+
+				broken[j] = !broken[j];
+				gone[j] = false;
+				counted_put(&files, j, broken[j], secret[j], ++edit);
+			}
+		}
+		snprintf(what, sizeof what, "step %d (file %zu, op %d)", s, i, op);
+		pipeline_build(p, &files, &cfg, &to, &r);
+		assert_tallies_fresh(r.dag);
+		assert_counts_match_report(&r, what, &ncerts, &nfile_errors);
+		patched += pipeline_dag_stats(p).statuses_patched;
+		build_result_free(&r);
+	}
+	print_message("%zu patched builds, %zu certificates, %zu files in error "
+	    "counted\n", patched, ncerts, nfile_errors);
+	/* The steps reused chunks, and counted certificates and errors. */
+	assert_true(patched > 0);
+	assert_true(ncerts > 0);
+	assert_true(nfile_errors > 0);
+	pipeline_free(p);
+	source_files_free(&files);
+	config_free(&cfg);
+}
+
+/* A DAG built whole (one flat array, no chunks, no tallies) is counted
+ * at the publish: the same kinds, statuses and certificates. */
+static void
+test_counts_flat_dag(void **state)
+{
+	struct dag_object_status st[] = {
+		{ .kind = OBJ_HTTPPROXY, .status = DAG_STATUS_VALID,
+		  .namespace = "a", .name = "p" },
+		{ .kind = OBJ_SECRET, .status = DAG_STATUS_VALID, .namespace = "a",
+		  .name = "cert", .not_after = 4000000000 },
+		{ .kind = OBJ_HTTPPROXY, .status = DAG_STATUS_INVALID,
+		  .namespace = "b", .name = "p" },
+		{ .kind = OBJ_SERVICE, .status = DAG_STATUS_ORPHANED,
+		  .namespace = "b", .name = "s" },
+	};
+	struct dag dag = { .statuses = st, .nstatuses = nitems(st) };
+	struct build_result r = { .dag = &dag, .nfailed = 1,
+		.nserving_previous = 2 };
+	struct admin_build_info info = { .build = &r, .build_id = 1 };
+	struct admin_histogram h = { 0 };
+	struct admin_view *v;
+
+	(void)state;
+	v = admin_view_new(&info, 1, &h);
+	assert_int_equal(v->nkinds, 3);
+	assert_string_equal(v->kinds[0].kind, "HTTPProxy");
+	assert_int_equal(v->kinds[0].valid, 1);
+	assert_int_equal(v->kinds[0].invalid, 1);
+	assert_string_equal(v->kinds[1].kind, "Secret");
+	assert_int_equal(v->kinds[1].valid, 1);
+	assert_string_equal(v->kinds[2].kind, "Service");
+	assert_int_equal(v->kinds[2].orphaned, 1);
+	assert_int_equal(v->ncerts, 1);
+	assert_string_equal(v->certs[0].name, "cert");
+	assert_int_equal(v->certs[0].not_after, 4000000000);
+	assert_int_equal(v->file_errors, 3);
+	admin_view_unref(v);
+}
+
 /* A git remote's fetches: shown without a rebuild, cleared by a success;
  * nothing of it for other sources. */
 static void
@@ -703,6 +908,8 @@ main(void)
 		cmocka_unit_test(test_problems_on_page),
 		cmocka_unit_test(test_debug),
 		cmocka_unit_test(test_lazy_rendering),
+		cmocka_unit_test(test_counts_random_builds),
+		cmocka_unit_test(test_counts_flat_dag),
 		cmocka_unit_test(test_fetch_state),
 		cmocka_unit_test(test_refresh),
 		cmocka_unit_test(test_escapers),

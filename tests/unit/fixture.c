@@ -210,3 +210,28 @@ fixture_assert_same_snapshot(const struct snapshot *a,
 		}
 	}
 }
+
+const char fixture_tls_secret_yaml[] =
+    "apiVersion: v1\n"
+    "kind: Secret\n"
+    "metadata: {name: cert}\n"
+    "type: kubernetes.io/tls\n"
+    "stringData:\n"
+    "  tls.crt: |\n"
+    "    -----BEGIN CERTIFICATE-----\n"
+    "    MIIBqjCCAU+gAwIBAgICEAEwCgYIKoZIzj0EAwIwGDEWMBQGA1UEAwwNY2Fpcm4g\n"
+    "    dGVzdCBDQTAgFw0yNjExMjYwNjM5MzdaGA8yMTI2MTEwMjA2MzkzN1owHTEbMBkG\n"
+    "    A1UEAwwSKi5ibG9nLmV4YW1wbGUuY29tMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD\n"
+    "    QgAEx7NEV+HMT0aRgE9LpLRe2Mj6b5IozQH0ZyHaZDCAIOfmJXffosxiMzsOHqvT\n"
+    "    baGfKBhVZ8gCeu3SF6OenmlIJKOBgTB/MAkGA1UdEwQCMAAwEwYDVR0lBAwwCgYI\n"
+    "    KwYBBQUHAwEwHQYDVR0RBBYwFIISKi5ibG9nLmV4YW1wbGUuY29tMB0GA1UdDgQW\n"
+    "    BBTX4TwxdGUBsqNiArQp3Nc8sqJ5mTAfBgNVHSMEGDAWgBTlmLifkVTVZZBZCykC\n"
+    "    U9pR3QwkWjAKBggqhkjOPQQDAgNJADBGAiEAhWE/BU4baHljxyRrUNwlnhYxyZhB\n"
+    "    +F+G67+Ej7hZrpcCIQCyWIxyfONnjYVzf09FrHe4PetEp/3jGobp4g1mtZR7BA==\n"
+    "    -----END CERTIFICATE-----\n"
+    "  tls.key: |\n"
+    "    -----BEGIN PRIVATE KEY-----\n"
+    "    MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgNQ/I2Ar4XGYDN/AQ\n"
+    "    jjf0chHvFrTLyDQJ69r+NOshTZKhRANCAATHs0RX4cxPRpGAT0uktF7YyPpvkijN\n"
+    "    AfRnIdpkMIAg5+Yld9+izGIzOw4eq9NtoZ8oGFVnyAJ67dIXo56eaUgk\n"
+    "    -----END PRIVATE KEY-----\n";

@@ -67,6 +67,10 @@ void fixture_ns_file_put(struct source_files *sf, size_t i, char *data);
 char *fixture_routes_file(const char *fqdn, size_t routes, const char *name,
     const char *value, const char *ip);
 
+/* A TLS Secret named cert, valid from 2026 to 2126 (the test certificate
+ * of tests/golden/tls-basic). */
+extern const char fixture_tls_secret_yaml[];
+
 /* A new empty directory /tmp/cairn-<name>-XXXXXX (caller frees the
  * string); fails the test if it cannot be made. */
 char *fixture_scratch(const char *name);

@@ -169,33 +169,6 @@ test_random_edits_equal_fresh(void **state)
 
 /* --- test_key_less_hosts_equal_fresh ---------------------------------------- */
 
-/* A TLS Secret each TLS host's namespace holds (test certificate of
- * tests/golden/tls-basic). */
-static const char tls_secret[] =
-    "apiVersion: v1\n"
-    "kind: Secret\n"
-    "metadata: {name: cert}\n"
-    "type: kubernetes.io/tls\n"
-    "stringData:\n"
-    "  tls.crt: |\n"
-    "    -----BEGIN CERTIFICATE-----\n"
-    "    MIIBqjCCAU+gAwIBAgICEAEwCgYIKoZIzj0EAwIwGDEWMBQGA1UEAwwNY2Fpcm4g\n"
-    "    dGVzdCBDQTAgFw0yNjExMjYwNjM5MzdaGA8yMTI2MTEwMjA2MzkzN1owHTEbMBkG\n"
-    "    A1UEAwwSKi5ibG9nLmV4YW1wbGUuY29tMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD\n"
-    "    QgAEx7NEV+HMT0aRgE9LpLRe2Mj6b5IozQH0ZyHaZDCAIOfmJXffosxiMzsOHqvT\n"
-    "    baGfKBhVZ8gCeu3SF6OenmlIJKOBgTB/MAkGA1UdEwQCMAAwEwYDVR0lBAwwCgYI\n"
-    "    KwYBBQUHAwEwHQYDVR0RBBYwFIISKi5ibG9nLmV4YW1wbGUuY29tMB0GA1UdDgQW\n"
-    "    BBTX4TwxdGUBsqNiArQp3Nc8sqJ5mTAfBgNVHSMEGDAWgBTlmLifkVTVZZBZCykC\n"
-    "    U9pR3QwkWjAKBggqhkjOPQQDAgNJADBGAiEAhWE/BU4baHljxyRrUNwlnhYxyZhB\n"
-    "    +F+G67+Ej7hZrpcCIQCyWIxyfONnjYVzf09FrHe4PetEp/3jGobp4g1mtZR7BA==\n"
-    "    -----END CERTIFICATE-----\n"
-    "  tls.key: |\n"
-    "    -----BEGIN PRIVATE KEY-----\n"
-    "    MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgNQ/I2Ar4XGYDN/AQ\n"
-    "    jjf0chHvFrTLyDQJ69r+NOshTZKhRANCAATHs0RX4cxPRpGAT0uktF7YyPpvkijN\n"
-    "    AfRnIdpkMIAg5+Yld9+izGIzOw4eq9NtoZ8oGFVnyAJ67dIXo56eaUgk\n"
-    "    -----END PRIVATE KEY-----\n";
-
 /* Host i's file with TLS: its ingress_http virtual host (redirects) has
  * no key in the memo (its inputs include a Secret), so it is added alone
  * and is not an entry of the memo's sequence. */
@@ -209,7 +182,7 @@ tls_host_file(size_t i, unsigned v)
 	assert_non_null(vh);
 	*vh = '\0';
 	out = xasprintf("%s, tls: {secretName: cert}}%s---\n%s", plain, vh + 1,
-	    tls_secret);
+	    fixture_tls_secret_yaml);
 	free(plain);
 	return out;
 }

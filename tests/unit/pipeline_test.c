@@ -439,11 +439,12 @@ assert_same_build(const struct build_result *a, const struct build_result *b,
 {
 	const struct fqdn_ledger *la = pipeline_owners(pa),
 	    *lb = pipeline_owners(pb);
-	size_t previous = 0;
+	size_t previous = 0, failed = 0;
 
 	assert_int_equal(a->nfiles, b->nfiles);
 	for (size_t i = 0; i < a->nfiles; i++) {
 		previous += a->files[i].state == FILE_ERROR_SERVING_PREVIOUS;
+		failed += a->files[i].state == FILE_ERROR;
 		assert_string_equal(a->files[i].path, b->files[i].path);
 		assert_int_equal(a->files[i].state, b->files[i].state);
 		assert_string_equal(a->files[i].serving_hash,
@@ -454,8 +455,11 @@ assert_same_build(const struct build_result *a, const struct build_result *b,
 	assert_int_equal(a->nobjects, b->nobjects);
 	assert_int_equal(a->nrestored, b->nrestored);
 	assert_int_equal(a->nserving_previous, b->nserving_previous);
-	/* report_file_lines reads the rows only when it says some are. */
+	assert_int_equal(a->nfailed, b->nfailed);
+	/* report_file_lines reads the rows only when it says some are; the
+	 * admin's file error count is the three totals'. */
 	assert_int_equal(a->nserving_previous, previous);
+	assert_int_equal(a->nfailed, failed);
 	assert_int_equal(a->diags.n, b->diags.n);
 	for (size_t i = 0; i < a->diags.n; i++)
 		assert_string_equal(a->diags.items[i].message,
@@ -904,7 +908,7 @@ walk_content(size_t slot, unsigned kind, unsigned version)
 
 struct walk_copy {
 	struct file_status *files;
-	size_t nfiles, nobjects, nrestored, nserving_previous, ndiags;
+	size_t nfiles, nobjects, nrestored, nserving_previous, nfailed, ndiags;
 };
 
 static void
@@ -919,6 +923,7 @@ walk_copy_of(const struct build_result *r, struct walk_copy *c)
 	c->nobjects = r->nobjects;
 	c->nrestored = r->nrestored;
 	c->nserving_previous = r->nserving_previous;
+	c->nfailed = r->nfailed;
 	c->ndiags = r->diags.n;
 }
 
@@ -938,6 +943,7 @@ walk_copy_check_free(const struct build_result *r, struct walk_copy *c)
 	assert_int_equal(r->nobjects, c->nobjects);
 	assert_int_equal(r->nrestored, c->nrestored);
 	assert_int_equal(r->nserving_previous, c->nserving_previous);
+	assert_int_equal(r->nfailed, c->nfailed);
 	assert_int_equal(r->diags.n, c->ndiags);
 	free(c->files);
 }
