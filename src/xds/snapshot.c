@@ -254,13 +254,16 @@ builder_slot(struct snapshot_builder *b, enum xds_type type, uint32_t fill)
 	return &c->v[c->n++];
 }
 
+/* How many chunks ahead builder_flush asks for a chunk's header: its
+ * loop does little per chunk taken whole, so the reads are asked for
+ * further on than take_chunk's (src/xds/memo.c). */
+#define FLUSH_AHEAD 6
+
 /* Places the pending run: each chunk of the previous set it covers whole
  * (sealed, nothing of its snapshot's own, the run's named_only) is taken
  * by reference; the items of the others are copied, with their uses
  * resolved again at finish. A chunk is copied too when the chunk before
  * it was written and is still small, which it then joins. */
-#define FLUSH_AHEAD 6
-
 static void
 builder_flush(struct snapshot_builder *b, enum xds_type type)
 {
