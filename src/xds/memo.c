@@ -210,6 +210,23 @@ memo_emit(struct translation *t, enum memo_kind k, const void *obj,
  * per DAG chunk (take_chunk), not four. */
 #define RUN_CHUNK 512
 
+/* How many chunks ahead take_chunk asks for a chunk's header: a take
+ * that hits the cache is well under a cold read's wait (~100 ns), so
+ * the read is asked for a few takes before it is needed. */
+#define TAKE_AHEAD 4
+
+/* q's chunk ci + TAKE_AHEAD, which the runs read next, or NULL: at 100k a
+ * build hands on about 2,400 chunks whole, each header a cold read when
+ * it is not asked for ahead (docs/performance.md, h-more100k). Not a
+ * helper that prefetches: GCC finds such a function free of side
+ * effects and drops its calls. */
+static const char *
+chunk_ahead(const struct seq *q, size_t ci)
+{
+	return ci + TAKE_AHEAD < q->nc ?
+	    (const char *)q->c[ci + TAKE_AHEAD] : NULL;
+}
+
 /* The chunk at q's cursor pos handed to nq whole, when it starts there
  * and a run of the last translation made it from the same block of the
  * same DAG at the object at p (see struct seq_chunk): its objects are
@@ -222,10 +239,16 @@ take_chunk(struct translation *t, struct seq *q, struct seq *nq, size_t pos,
 {
 	struct translate_cache *c = t->cache;
 	struct seq_chunk *ch;
+	const char *ahead;
 	size_t ci, at = 0, put = 0;
 
 	seq_at(q, pos, &ch);
 	ci = q->hint;
+	if ((ahead = chunk_ahead(q, ci)) != NULL) {
+		/* The header and the first entry straddle two lines. */
+		__builtin_prefetch(ahead);
+		__builtin_prefetch(ahead + 64);
+	}
 	if (ch->src != p || ch->stride != stride || !ch->whole ||
 	    q->start[ci] != pos || ch->n > lim || ch->n == 0)
 		return 0;

@@ -5,8 +5,9 @@
  * rest lent or given one by one), every set equals a flat sorted model:
  * its items through xds_set_at and the iterator, lookups by name, lower
  * bounds, its version (a fresh builder's), its uses; most items are taken
- * in the last snapshot's chunks; older snapshots are freed in any order,
- * some on another thread (tests/valgrind.sh runs it under valgrind). */
+ * in the last snapshot's chunks, and every chunk is sealed; older
+ * snapshots are freed in any order, some on another thread
+ * (tests/valgrind.sh runs it under valgrind). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,6 +82,30 @@ unref_thread(void *arg)
 	return NULL;
 }
 
+/* Every chunk of a finished set sealed (builder_seal, through the
+ * builder's list of the chunks it made): read-only, no room beyond its
+ * items, its sum and named_only what its items say. A chunk left out
+ * would not be taken whole by the next builder. */
+static void
+check_sealed(const struct xds_resource_set *set)
+{
+	for (size_t k = 0; k < set->nchunks; k++) {
+		const struct xds_chunk *c = set->chunks[k];
+		uint64_t sum = 0;
+		size_t named = 0;
+
+		assert_null(c->maker);
+		assert_int_equal(c->cap, c->n);
+		for (uint32_t i = 0; i < c->n; i++) {
+			sum += c->v[i].entry;
+			named += c->v[i].named_only;
+		}
+		assert_int_equal(c->sum, sum);
+		assert_int_equal(c->named_only,
+		    named == 0 ? 0 : named == c->n ? 1 : 2);
+	}
+}
+
 /* The set of type in s against the model (the names in u->in, in order),
  * each item the blob of its name. */
 static void
@@ -134,6 +159,7 @@ check_set(const struct snapshot *s, enum xds_type type, struct universe *u,
 	for (k = 0; k + 1 < set->nchunks; k++)
 		assert_int_equal(set->start[k + 1],
 		    set->start[k] + set->chunks[k]->n);
+	check_sealed(set);
 	fresh = snapshot_builder_finish(fb);
 	assert_int_equal(set->version, fresh->types[type].version);
 	assert_string_equal(set->version_hex, fresh->types[type].version_hex);
