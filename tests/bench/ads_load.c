@@ -32,6 +32,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1004,16 +1005,18 @@ log_number(const char *needle, const char *key, int *count)
 	return v;
 }
 
-/* The server's config and log, once the run went well. */
+static int
+remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* The server's config, log and state directory, once the run went well. */
 static void
 remove_tmpdir(void)
 {
-	char cfgpath[300];
-
-	snprintf(cfgpath, sizeof cfgpath, "%s/cairn.yaml", tmpdir);
-	unlink(cfgpath);
-	unlink(logpath);
-	rmdir(tmpdir);
+	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int
@@ -1030,7 +1033,11 @@ start_server(void)
 	snprintf(logpath, sizeof logpath, "%s/serve.log", tmpdir);
 	if ((fp = fopen(cfgpath, "w")) == NULL)
 		return -1;
-	fprintf(fp, "# written by ads_load\ndebounce: 0ms\nadmin:\n  address: \"\"\n");
+	/* A state directory of its own: the default (/var/lib/cairn) is
+	 * shared by every daemon on the machine, and another run's FQDN
+	 * ledger or last good copies would change what this one serves. */
+	fprintf(fp, "# written by ads_load\ndebounce: 0ms\nadmin:\n  address: \"\"\n"
+	    "state-directory: %s/state\n", tmpdir);
 	fclose(fp);
 
 	server_pid = fork();
