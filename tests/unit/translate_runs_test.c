@@ -514,6 +514,37 @@ gw_proxy_put(struct source_files *sf, size_t i, bool on)
 	free(data);
 }
 
+/* A source with the GatewayClass and Gateway gw/gw the random Gateway
+ * tests attach their routes to: a listener "http" on port 80 and, when
+ * alt, one "alt" on 8080. */
+static void
+gw_tree_begin(struct source_files *sf, const char *revision, bool alt)
+{
+	const char *alt_listener =
+	    "  - {name: alt, port: 8080, protocol: HTTP, "
+	    "allowedRoutes: {namespaces: {from: All}}}\n";
+	char *gateway = xasprintf("%s%s",
+	    "apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: Gateway\n"
+	    "metadata: {name: gw, namespace: gw}\n"
+	    "spec:\n"
+	    "  gatewayClassName: cairn\n"
+	    "  listeners:\n"
+	    "  - {name: http, port: 80, protocol: HTTP, "
+	    "allowedRoutes: {namespaces: {from: All}}}\n", alt ? alt_listener : "");
+
+	memset(sf, 0, sizeof *sf);
+	diag_list_init(&sf->diags);
+	sf->revision = xstrdup(revision);
+	fixture_files_set(sf, "gatewayclass.yaml",
+	    "apiVersion: gateway.networking.k8s.io/v1\n"
+	    "kind: GatewayClass\n"
+	    "metadata: {name: cairn}\n"
+	    "spec: {controllerName: cairn.io/gateway-controller}\n");
+	fixture_files_set(sf, "gw/gateway.yaml", gateway);
+	free(gateway);
+}
+
 /* A Gateway with two HTTP listeners and GW_ROUTES routes whose hosts
  * sort on both sides of the ports' own resources, share hosts and
  * listeners (the `<host>` target names the lower port), are prefixes of
@@ -542,25 +573,7 @@ test_gateway_targets_random(void **state)
 	(void)state;
 	config_init_defaults(&cfg);
 	translate_options_init(&to);
-	memset(&sf, 0, sizeof sf);
-	diag_list_init(&sf.diags);
-	sf.revision = xstrdup("gw-runs");
-	fixture_files_set(&sf, "gatewayclass.yaml",
-	    "apiVersion: gateway.networking.k8s.io/v1\n"
-	    "kind: GatewayClass\n"
-	    "metadata: {name: cairn}\n"
-	    "spec: {controllerName: cairn.io/gateway-controller}\n");
-	fixture_files_set(&sf, "gw/gateway.yaml",
-	    "apiVersion: gateway.networking.k8s.io/v1\n"
-	    "kind: Gateway\n"
-	    "metadata: {name: gw, namespace: gw}\n"
-	    "spec:\n"
-	    "  gatewayClassName: cairn\n"
-	    "  listeners:\n"
-	    "  - {name: http, port: 80, protocol: HTTP, "
-	    "allowedRoutes: {namespaces: {from: All}}}\n"
-	    "  - {name: alt, port: 8080, protocol: HTTP, "
-	    "allowedRoutes: {namespaces: {from: All}}}\n");
+	gw_tree_begin(&sf, "gw-runs", true);
 	for (size_t i = 0; i < GW_ROUTES; i++) {
 		rs[i] = (struct gw_route){ .prefix = "ahz"[i % 3],
 		    .host = (unsigned)i, .section = (unsigned)(i % 7 == 0 ? 0 :
@@ -704,23 +717,7 @@ test_plain_clusters_counted_random(void **state)
 	(void)state;
 	config_init_defaults(&cfg);
 	translate_options_init(&to);
-	memset(&sf, 0, sizeof sf);
-	diag_list_init(&sf.diags);
-	sf.revision = xstrdup("plain");
-	fixture_files_set(&sf, "gatewayclass.yaml",
-	    "apiVersion: gateway.networking.k8s.io/v1\n"
-	    "kind: GatewayClass\n"
-	    "metadata: {name: cairn}\n"
-	    "spec: {controllerName: cairn.io/gateway-controller}\n");
-	fixture_files_set(&sf, "gw/gateway.yaml",
-	    "apiVersion: gateway.networking.k8s.io/v1\n"
-	    "kind: Gateway\n"
-	    "metadata: {name: gw, namespace: gw}\n"
-	    "spec:\n"
-	    "  gatewayClassName: cairn\n"
-	    "  listeners:\n"
-	    "  - {name: http, port: 80, protocol: HTTP, "
-	    "allowedRoutes: {namespaces: {from: All}}}\n");
+	gw_tree_begin(&sf, "plain", false);
 	for (size_t i = 0; i < GW_ROUTES; i++) {
 		rs[i] = (struct gw_route){ .prefix = "ahz"[i % 3],
 		    .host = (unsigned)i, .rules = 1 + (unsigned)i % 3 };
