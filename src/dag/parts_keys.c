@@ -614,7 +614,8 @@ dag_cache_units_changed(struct dag_cache *c, const size_t *idx, size_t n)
 		free(c->hint);
 		c->hint = xreallocarray(NULL, c->hint_cap, sizeof *c->hint);
 	}
-	memcpy(c->hint, idx, n * sizeof *idx);
+	if (n > 0) /* idx may be NULL then, which memcpy may not be given */
+		memcpy(c->hint, idx, n * sizeof *idx);
 	qsort(c->hint, n, sizeof *c->hint, index_cmp);
 	for (size_t k = 0; k < n; k++) /* each once */
 		if (w == 0 || c->hint[w - 1] != c->hint[k])
