@@ -474,8 +474,11 @@ record_cmp(const void *a, const void *b)
 
 /* Releases the old cache entries no run carried over: files read again
  * (seen) and files gone. With collect, the gone ones become out->removed
- * (sorted: the cache is) and leave the revision. Then makes the next
- * cache (splice). */
+ * (sorted: the cache is). Then makes the next cache (splice): the
+ * released entries leave the revision's sum and the fresh ones enter it
+ * (but for those read again with the same bytes, whose term is the one
+ * they replace), so it stays the sum over the cache whatever the scan
+ * walked. */
 void
 dir_carry_cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 {
@@ -493,10 +496,17 @@ dir_carry_cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 				ARRAY_PUSH(s->out->removed, s->out->n_removed,
 				    cap, xstrdup(c->path));
 			}
+			if (!c->same_bytes)
+				dir_rev_sub(sd, c->blob);
 			source_blob_unref(c->blob);
 		}
 		if (r < s->ncache_runs && s->cache_runs[r].hi > at)
 			at = s->cache_runs[r].hi;
+	}
+	for (size_t i = 0; i < s->nfresh; i++) {
+		if (!s->fresh[i].same_bytes)
+			dir_rev_add(sd, s->fresh[i].blob);
+		s->fresh[i].same_bytes = false; /* for the next scan */
 	}
 	if (!splice(&arr, &sd->ncache, &sd->capcache, sizeof sd->cache[0],
 	    s->cache_runs, s->ncache_runs, s->fresh, s->nfresh, cache_cmp))
