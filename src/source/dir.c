@@ -141,9 +141,6 @@ source_dir_close(struct source_dir *sd)
 	dir_records_free(sd->dirs, sd->ndirs);
 	strings_free(sd->linkdirs, sd->nlinkdirs);
 	strings_free(sd->attention, sd->nattention);
-	free(sd->revision);
-	free(sd->rev.buf);
-	free(sd->rev.off);
 	free(sd->dirty_wds);
 	free(sd->file_wds);
 	free(sd->root_base);
@@ -695,14 +692,7 @@ source_dir_scan(struct source_dir *sd, struct source_files *out)
 			dir_scan_emit(&s, sd->cache[i].blob);
 	}
 	out->delta = s.delta_out;
-	if (s.delta_out && !s.changed && out->n_removed == 0 &&
-	    sd->revision != NULL) {
-		out->revision = xstrdup(sd->revision);
-	} else {
-		out->revision = dir_rev_revision(sd, out);
-		free(sd->revision);
-		sd->revision = xstrdup(out->revision);
-	}
+	out->revision = dir_rev_revision(sd);
 	sd->have_scan = true;
 	diag_list_sort(&out->diags);
 

@@ -62,12 +62,34 @@ cache_key_cmp(const void *key, const void *elem)
 	return strcmp(key, ((const struct cache_entry *)elem)->path);
 }
 
+/* The first element of the sorted base[lo, n) at or after key, found by
+ * steps doubling from lo (lo, lo + 1, lo + 2, lo + 4, ...) and a binary
+ * search in the last step: about 2 log2(d) probes for an answer d places
+ * on. The scan asks from its cursor, where the answer mostly is or is
+ * next to: a few probes near it, where a search of the whole array takes
+ * log2(n), a cache miss each in a large tree. */
+static size_t
+lower_bound_near(const void *key, const void *base, size_t lo, size_t n,
+    size_t size, int (*cmp)(const void *key, const void *elem))
+{
+	const char *p = base;
+	size_t step = 1, from, hi;
+
+	if (lo == n || cmp(key, p + lo * size) <= 0)
+		return lo;
+	while (lo + step < n && cmp(key, p + (lo + step) * size) > 0)
+		step *= 2;
+	/* base[lo + step / 2] < key <= base[lo + step] (or the end). */
+	from = lo + step / 2 + 1;
+	hi = lo + step < n ? lo + step + 1 : n;
+	return from + sorted_search(key, p + from * size, hi - from, size, cmp);
+}
+
 static size_t
 cache_lower_bound(const struct cache_entry *c, size_t lo, size_t hi,
     const char *key)
 {
-	return lo + sorted_search(key, c + lo, hi - lo, sizeof c[0],
-	    cache_key_cmp);
+	return lower_bound_near(key, c, lo, hi, sizeof c[0], cache_key_cmp);
 }
 
 /* Whether path lies strictly below the directory rel ("" = the root). */
@@ -184,7 +206,7 @@ rec_key_cmp(const void *key, const void *elem)
 static size_t
 rec_lower_bound(const struct source_dir *sd, size_t lo, const char *key)
 {
-	return lo + sorted_search(key, sd->dirs + lo, sd->ndirs - lo,
+	return lower_bound_near(key, sd->dirs, lo, sd->ndirs,
 	    sizeof sd->dirs[0], rec_key_cmp);
 }
 
@@ -286,6 +308,10 @@ dir_carry_kids(struct scan *s, size_t base, const struct dir_kid *kids,
 	if (kb != NULL) {
 		chi = cache_lower_bound(sd->cache, clo, sd->ncache, kb);
 		rhi = rec_lower_bound(sd, rlo, kb);
+	} else if (base == 0) {
+		/* To the end of the root's subtree: of everything. */
+		chi = sd->ncache;
+		rhi = sd->ndirs;
 	} else {
 		/* To the end of the directory's subtree. */
 		size_t l = clo, h = sd->ncache;
@@ -474,8 +500,11 @@ record_cmp(const void *a, const void *b)
 
 /* Releases the old cache entries no run carried over: files read again
  * (seen) and files gone. With collect, the gone ones become out->removed
- * (sorted: the cache is) and leave the revision. Then makes the next
- * cache (splice). */
+ * (sorted: the cache is). Then makes the next cache (splice): the
+ * released entries leave the revision's sum and the fresh ones enter it
+ * (but for those read again with the same bytes, whose term is the one
+ * they replace), so it stays the sum over the cache whatever the scan
+ * walked. */
 void
 dir_carry_cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 {
@@ -493,10 +522,17 @@ dir_carry_cache_retire(struct source_dir *sd, struct scan *s, bool collect)
 				ARRAY_PUSH(s->out->removed, s->out->n_removed,
 				    cap, xstrdup(c->path));
 			}
+			if (!c->same_bytes)
+				dir_rev_sub(sd, c->blob);
 			source_blob_unref(c->blob);
 		}
 		if (r < s->ncache_runs && s->cache_runs[r].hi > at)
 			at = s->cache_runs[r].hi;
+	}
+	for (size_t i = 0; i < s->nfresh; i++) {
+		if (!s->fresh[i].same_bytes)
+			dir_rev_add(sd, s->fresh[i].blob);
+		s->fresh[i].same_bytes = false; /* for the next scan */
 	}
 	if (!splice(&arr, &sd->ncache, &sd->capcache, sizeof sd->cache[0],
 	    s->cache_runs, s->ncache_runs, s->fresh, s->nfresh, cache_cmp))

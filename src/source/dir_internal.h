@@ -66,6 +66,10 @@ struct cache_entry {
 	/* The scan in progress replaced it with a newly read entry of the
 	 * same path (so it was not removed). */
 	bool seen;
+	/* The scan in progress read it again with the bytes it had: the
+	 * entry replaced and the one replacing it share the blob, and the
+	 * revision's term stays (dir_carry_cache_retire). */
+	bool same_bytes;
 };
 
 struct source_dir {
@@ -83,16 +87,10 @@ struct source_dir {
 	bool events_seen; /* relevant events since the last scan */
 	int64_t racy_ns;
 
-	/* The revision's input (dir.c rev_*): for every cached file in
-	 * path order, its path, a NUL and its content hash (8 bytes, little
-	 * endian), in one buffer; off[i]: where record i starts. */
-	struct {
-		char *buf;
-		size_t len, cap;
-		uint32_t *off;
-		size_t n;
-		bool valid;
-	} rev;
+	/* The revision's state (dir_rev.c): the sum of a term per cached
+	 * file, kept equal to the cache's by adding each entry that enters
+	 * it and subtracting each one released (dir_carry_cache_retire). */
+	uint64_t rev_sum;
 
 	/* Both arrays are kept from scan to scan and patched where a scan
 	 * says (dir_carry.c splice), not made anew. */
@@ -106,6 +104,7 @@ struct source_dir {
 		size_t subtrees_skipped; /* runs carried over unwalked */
 		/* Arrays the splice had to sort (the walk out of order). */
 		size_t resorted;
+		size_t rev_terms; /* files whose term was added or taken off */
 	} stats; /* of the last scan, for logs and tests */
 	/* Relative paths of symlinks that led to a directory in the last scan:
 	 * deleting one of them is relevant although its name is not YAML. */
@@ -128,7 +127,6 @@ struct source_dir {
 	 * hand out only what changed since the previous scan. */
 	bool delta;
 	bool have_scan; /* a scan was handed out since open */
-	char *revision; /* of the last scan */
 };
 
 static inline char *
@@ -205,7 +203,6 @@ struct scan {
 	 * watch says). */
 	bool carry_off;
 	bool delta_out; /* out gets only changed files and removed paths */
-	bool changed; /* a file read again with new bytes */
 	char **linkdirs;
 	size_t nlinkdirs, caplinkdirs;
 	int64_t now_ns;
@@ -253,6 +250,10 @@ struct cache_entry *dir_cache_find(struct scan *s, const char *path);
 void dir_emit(struct scan *s, const struct cache_entry *c);
 bool dir_read_file(struct scan *s, int dfd, const char *name,
     const struct stat *st);
-char *dir_rev_revision(struct source_dir *sd, const struct source_files *out);
+/* A cache entry's blob enters (add) or leaves (sub) the revision. */
+void dir_rev_add(struct source_dir *sd, const struct source_blob *b);
+void dir_rev_sub(struct source_dir *sd, const struct source_blob *b);
+/* The revision of the cache as it is now. */
+char *dir_rev_revision(const struct source_dir *sd);
 
 #endif

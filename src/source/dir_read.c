@@ -71,10 +71,10 @@ emit_read(struct scan *s, struct cache_entry *c, struct cache_entry *old)
 		source_blob_unref(c->blob);
 		c->blob = source_blob_ref(old->blob);
 		c->path = c->blob->path;
+		c->same_bytes = old->same_bytes = true;
 		dir_emit(s, c);
 		return;
 	}
-	s->changed = true;
 	dir_scan_emit(s, c->blob);
 }
 

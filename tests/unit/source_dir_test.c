@@ -1621,16 +1621,15 @@ test_spliced_state_random(void **state)
 }
 
 /* An edit of one file in a wide tree: the scan writes that file's entry
- * and record hash where they are (the cache, the directory records and
- * the revision's buffer stay the same memory), and the revision is the
- * one a full scan gives. */
+ * where it is (the cache and the directory records stay the same
+ * memory), updates the revision from that file's terms alone, and the
+ * revision is the one a full scan gives. */
 static void
 test_edit_patches_in_place(void **state)
 {
 	struct fx *f = *state;
 	const struct cache_entry *cache;
 	const struct dir_record *dirs;
-	const char *revbuf;
 	size_t ncache, ndirs;
 
 	for (int i = 0; i < 40; i++) {
@@ -1656,7 +1655,6 @@ test_edit_patches_in_place(void **state)
 		dirs = f->sd->dirs;
 		ncache = f->sd->ncache;
 		ndirs = f->sd->ndirs;
-		revbuf = f->sd->rev.buf;
 		put(f, p, content);
 		expect_change(f);
 		assert_true(f->sf.delta);
@@ -1665,13 +1663,82 @@ test_edit_patches_in_place(void **state)
 		assert_true(f->sd->stats.subtrees_skipped > 0);
 		assert_ptr_equal(f->sd->cache, cache);
 		assert_ptr_equal(f->sd->dirs, dirs);
-		assert_ptr_equal(f->sd->rev.buf, revbuf);
+		/* The revision: the old term of the file taken off, the new
+		 * one added, no other file's looked at. */
+		assert_int_equal(f->sd->stats.rev_terms, 2);
 		assert_int_equal(f->sd->ncache, ncache);
 		assert_int_equal(f->sd->ndirs, ndirs);
 		spliced_check(f);
 		free(p);
 		free(content);
 	}
+}
+
+/* The revision is of the (path, content) pairs: the same contents under
+ * other paths (two files swapped, one renamed) give another revision, the
+ * tree put back gives the first one again, and a delta scan updates it
+ * from the terms of the files it added, replaced or removed only. */
+static void
+test_revision_pairs(void **state)
+{
+	struct fx *f = *state;
+	char *first, *rev;
+
+	mkdir_in(f, "ns");
+	put(f, "ns/a.yaml", "one\n");
+	put(f, "ns/b.yaml", "two\n");
+	put(f, "top.yaml", "top\n");
+	age_files();
+	open_sd(f, 0);
+	source_dir_set_delta(f->sd, true);
+	rescan(f);
+	first = xstrdup(f->sf.revision);
+	assert_int_equal(f->sd->stats.rev_terms, 3); /* the first scan */
+
+	put(f, "ns/a.yaml", "two\n");
+	put(f, "ns/b.yaml", "one\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns/a.yaml=two\n", "ns/b.yaml=one\n"), NONE);
+	assert_string_not_equal(f->sf.revision, first);
+
+	age_files();
+	put(f, "ns/a.yaml", "one\n");
+	put(f, "ns/b.yaml", "two\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns/a.yaml=one\n", "ns/b.yaml=two\n"), NONE);
+	assert_string_equal(f->sf.revision, first);
+
+	age_files();
+	put(f, "ns/c.yaml", "new\n");
+	expect_change(f);
+	assert_delta(f, LIST("ns/c.yaml=new\n"), NONE);
+	assert_int_equal(f->sd->stats.rev_terms, 1);
+	assert_string_not_equal(f->sf.revision, first);
+
+	age_files();
+	rev = at(f, "ns/c.yaml");
+	assert_int_equal(unlink(rev), 0);
+	free(rev);
+	expect_change(f);
+	assert_delta(f, NONE, LIST("ns/c.yaml"));
+	assert_int_equal(f->sd->stats.rev_terms, 1);
+	assert_string_equal(f->sf.revision, first);
+
+	age_files();
+	{
+		char *from = at(f, "ns/b.yaml"), *to = at(f, "ns/d.yaml");
+
+		assert_int_equal(rename(from, to), 0);
+		free(from);
+		free(to);
+	}
+	expect_change(f);
+	assert_delta(f, LIST("ns/d.yaml=two\n"), LIST("ns/b.yaml"));
+	assert_string_not_equal(f->sf.revision, first);
+	rev = full_revision(f);
+	assert_string_equal(f->sf.revision, rev);
+	free(rev);
+	free(first);
 }
 
 #define WATCH_TEST(fn, setup_fn, label)                                      \
@@ -1728,6 +1795,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_spliced_state_random, setup, teardown),
 		WATCH_TEST(test_spliced_state_random, setup_trusting, " (fast path)"),
 		WATCH_TEST(test_edit_patches_in_place, setup_trusting, " (fast path)"),
+		WATCH_TEST(test_revision_pairs, setup_trusting, " (fast path)"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
