@@ -37,29 +37,32 @@ memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
  * it, then a few places on; SIZE_MAX when not there. */
 static size_t
 named_item(const struct xds_resource_set *ps, const struct seq_chunk *ch,
-    const struct seq_entry *e, size_t *shift)
+    const struct seq_entry *e, struct memo_named_run *r)
 {
 	const uint8_t *bytes = e->blob->bytes;
 	size_t at = seq_entry_at(ch, e);
 
 	if (at == SIZE_MAX)
 		return SIZE_MAX;
-	if (at + *shift < ps->n && xds_set_at(ps, at + *shift)->bytes == bytes)
-		return at + *shift;
+	if (at + r->shift < ps->n &&
+	    xds_set_at_hint(ps, at + r->shift, &r->hint)->bytes == bytes)
+		return at + r->shift;
 	for (size_t d = 0; d <= NAMED_SHIFT_MAX && at + d < ps->n; d++)
-		if (xds_set_at(ps, at + d)->bytes == bytes) {
-			*shift = d;
+		if (xds_set_at_hint(ps, at + d, &r->hint)->bytes == bytes) {
+			r->shift = d;
 			return at + d;
 		}
 	return SIZE_MAX;
 }
 
-/* Whether the entries at the run's end are ids[0 .. nids), each with
- * its item the next one in the last snapshot; *from and *shift: where
- * the run starts there (set when the run is empty). */
+/* Whether the entries at r's end are ids[0 .. nids), each with its item
+ * the next one in the last snapshot; r->from and r->shift: where the
+ * run starts there (set when the run is empty). The items are read
+ * through r->hint, a chunk of the last snapshot's set: a run's items are
+ * consecutive, so most reads find their chunk without a search. */
 static bool
-named_check(struct translation *t, const struct memo_named_run *r,
-    const void *const *ids, size_t nids, size_t *from, size_t *shift)
+named_check(struct translation *t, struct memo_named_run *r,
+    const void *const *ids, size_t nids)
 {
 	struct translate_cache *c = t->cache;
 	const struct xds_resource_set *ps;
@@ -82,10 +85,11 @@ named_check(struct translation *t, const struct memo_named_run *r,
 		if (ids[i] == NULL || e->id != ids[i] || e->blob == NULL)
 			return false;
 		if (n == 0) {
-			if ((*from = named_item(ps, ch, e, shift)) == SIZE_MAX)
+			if ((r->from = named_item(ps, ch, e, r)) == SIZE_MAX)
 				return false;
-		} else if (*from + n >= ps->n ||
-		    xds_set_at(ps, *from + n)->bytes != e->blob->bytes) {
+		} else if (r->from + n >= ps->n ||
+		    xds_set_at_hint(ps, r->from + n, &r->hint)->bytes !=
+		    e->blob->bytes) {
 			return false;
 		}
 	}
@@ -93,23 +97,26 @@ named_check(struct translation *t, const struct memo_named_run *r,
 }
 
 bool
-memo_named_run_fits(struct translation *t, const struct memo_named_run *r,
-    const void *const *ids, size_t nids)
+memo_named_runs_add(struct translation *t, struct memo_named_run *runs,
+    size_t nruns, const void *const *ids, size_t nids)
 {
-	size_t from = r->from, shift = r->shift;
+	struct memo_named_run checked[MEMO_NAMED_RUNS_MAX];
 
-	return named_check(t, r, ids, nids, &from, &shift);
-}
-
-bool
-memo_named_run_add(struct translation *t, struct memo_named_run *r,
-    const void *const *ids, size_t nids)
-{
-	if (!named_check(t, r, ids, nids, &r->from, &r->shift))
+	if (nruns > MEMO_NAMED_RUNS_MAX)
 		return false;
-	r->n += nids;
-	if (r->n >= NAMED_RUN_MAX)
-		memo_named_run_flush(t, r);
+	/* Each run checked once, on a copy: the runs are left as they were
+	 * unless every one of them takes the ids. */
+	for (size_t i = 0; i < nruns; i++) {
+		checked[i] = runs[i];
+		if (!named_check(t, &checked[i], ids, nids))
+			return false;
+	}
+	for (size_t i = 0; i < nruns; i++) {
+		runs[i] = checked[i];
+		runs[i].n += nids;
+		if (runs[i].n >= NAMED_RUN_MAX)
+			memo_named_run_flush(t, &runs[i]);
+	}
 	return true;
 }
 

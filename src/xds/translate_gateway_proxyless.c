@@ -482,12 +482,7 @@ targets_in_runs(struct translation *t, struct memo_named_run *runs,
 	ids[nids++] = vh->routes;
 	/* Both kinds or neither: a target's listener and RouteConfiguration
 	 * come and go together. */
-	if (!memo_named_run_fits(t, &runs[0], ids, nids) ||
-	    !memo_named_run_fits(t, &runs[1], ids, nids))
-		return false;
-	memo_named_run_add(t, &runs[0], ids, nids);
-	memo_named_run_add(t, &runs[1], ids, nids);
-	return true;
+	return memo_named_runs_add(t, runs, 2, ids, nids);
 }
 
 /* vh's targets: from the last translation in the runs when they fit,
