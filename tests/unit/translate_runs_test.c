@@ -679,6 +679,51 @@ test_gateway_targets_random(void **state)
 	config_free(&cfg);
 }
 
+/* --- test_empty_memo_not_presized --------------------------------------- */
+
+/* A tree whose every route is a Gateway's: the default snapshot's memo
+ * keeps nothing. It is presized for a first translation once, not again
+ * at every change (a table of the DAG's size allocated, cleared and
+ * shrunk back per build); the snapshots still equal fresh ones. */
+static void
+test_empty_memo_not_presized(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct gw_route rt = { .prefix = 'h', .rules = 2, .section = 1 };
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	gw_tree_begin(&sf, "gw-empty", false);
+	for (size_t i = 0; i < 40; i++) {
+		rt.host = (unsigned)i;
+		fixture_ns_file_put(&sf, i, gw_route_file(i, &rt));
+	}
+	for (int step = 0; step < 4; step++) {
+		struct build_result r;
+		struct snapshot *fresh;
+		char what[32];
+
+		rt.host = 3;
+		rt.v = (unsigned)step;
+		fixture_ns_file_put(&sf, 3, gw_route_file(3, &rt));
+		snprintf(what, sizeof what, "step %d", step);
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		fresh = translate_dag(r.dag, &to, r.revision);
+		fixture_assert_same_snapshot(r.snapshot, fresh, what);
+		snapshot_unref(fresh);
+		assert_int_equal(pipeline_translate_stats(p).kept, 0);
+		assert_int_equal(pipeline_translate_stats(p).presized, 1);
+		build_result_free(&r);
+	}
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
 /* --- test_plain_clusters_counted_random ---------------------------------- */
 
 #define PLAIN_EVERY 30 /* routes with an HTTPProxy beside them, at most */
@@ -797,6 +842,7 @@ main(void)
 		cmocka_unit_test(test_runs_random),
 		cmocka_unit_test(test_cache_table_sized),
 		cmocka_unit_test(test_gateway_targets_random),
+		cmocka_unit_test(test_empty_memo_not_presized),
 		cmocka_unit_test(test_tls_hosts_counted_random),
 		cmocka_unit_test(test_plain_clusters_counted_random),
 	};
