@@ -44,6 +44,9 @@ named_item(const struct xds_resource_set *ps, const struct seq_chunk *ch,
 
 	if (at == SIZE_MAX)
 		return SIZE_MAX;
+	/* A set not sorted at finish has each item where it was put. */
+	if (ps->as_put)
+		return at < ps->n ? at : SIZE_MAX;
 	if (at + r->shift < ps->n &&
 	    xds_set_at_hint(ps, at + r->shift, &r->hint)->bytes == bytes)
 		return at + r->shift;
@@ -55,11 +58,27 @@ named_item(const struct xds_resource_set *ps, const struct seq_chunk *ch,
 	return SIZE_MAX;
 }
 
+/* Whether item i of the last snapshot's set ps is e's (of chunk ch):
+ * when ps was not sorted at finish (as_put), e's item is where e says
+ * the builder put it, and nothing of ps is read (as take_run trusts);
+ * else the item's bytes are compared with e's blob's (which follow its
+ * header: the blob is not read), read through r->hint, a chunk of ps:
+ * a run's items are consecutive, so most reads find their chunk without
+ * a search. */
+static bool
+named_item_is(const struct xds_resource_set *ps, const struct seq_chunk *ch,
+    const struct seq_entry *e, struct memo_named_run *r, size_t i)
+{
+	if (i >= ps->n)
+		return false;
+	if (ps->as_put)
+		return seq_entry_at(ch, e) == i;
+	return xds_set_at_hint(ps, i, &r->hint)->bytes == e->blob->bytes;
+}
+
 /* Whether the entries at r's end are ids[0 .. nids), each with its item
  * the next one in the last snapshot; r->from and r->shift: where the
- * run starts there (set when the run is empty). The items are read
- * through r->hint, a chunk of the last snapshot's set: a run's items are
- * consecutive, so most reads find their chunk without a search. */
+ * run starts there (set when the run is empty). */
 static bool
 named_check(struct translation *t, struct memo_named_run *r,
     const void *const *ids, size_t nids)
@@ -87,9 +106,7 @@ named_check(struct translation *t, struct memo_named_run *r,
 		if (n == 0) {
 			if ((r->from = named_item(ps, ch, e, r)) == SIZE_MAX)
 				return false;
-		} else if (r->from + n >= ps->n ||
-		    xds_set_at_hint(ps, r->from + n, &r->hint)->bytes !=
-		    e->blob->bytes) {
+		} else if (!named_item_is(ps, ch, e, r, r->from + n)) {
 			return false;
 		}
 	}

@@ -559,7 +559,7 @@ gw_tree_begin(struct source_files *sf, const char *revision, bool alt)
  * changed, moved to the other port or lost its `<host>` target shows as
  * a resource or version that differs. */
 static void
-test_gateway_targets_random(void **state)
+gateway_targets_random(const char *prefixes, bool as_put)
 {
 	struct cairn_config cfg;
 	struct translate_options to;
@@ -570,12 +570,11 @@ test_gateway_targets_random(void **state)
 	uint64_t rnd = UINT64_C(0x2545f4914f6cdd1d);
 	int steps = fixture_sample_steps(80);
 
-	(void)state;
 	config_init_defaults(&cfg);
 	translate_options_init(&to);
 	gw_tree_begin(&sf, "gw-runs", true);
 	for (size_t i = 0; i < GW_ROUTES; i++) {
-		rs[i] = (struct gw_route){ .prefix = "ahz"[i % 3],
+		rs[i] = (struct gw_route){ .prefix = prefixes[i % 3],
 		    .host = (unsigned)i, .section = (unsigned)(i % 7 == 0 ? 0 :
 		    1 + i % 2), .rules = 1 + (unsigned)i % 3,
 		    .longer = i % 11 == 0, .wildcard = i % 13 == 0,
@@ -609,8 +608,8 @@ test_gateway_targets_random(void **state)
 				rt->rules = 1 + rt->rules % 3;
 				break;
 			case 2: /* to the other end of the name order, or back */
-				rt->prefix = "ahz"[(rt->prefix == 'a') +
-				    (rt->prefix == 'h') * 2];
+				rt->prefix = prefixes[(strchr(prefixes,
+				    rt->prefix) - prefixes + 1) % 3];
 				break;
 			case 3: /* onto another route's host, or back */
 				rt->host = rt->host != i ? (unsigned)i :
@@ -653,6 +652,10 @@ test_gateway_targets_random(void **state)
 		fresh = translate_gateway(r.dag, gw, &to, r.revision);
 		fixture_assert_same_snapshot(got, fresh, what);
 		snapshot_unref(fresh);
+		/* Whether the runs' items were checked by the places the
+		 * entries recorded (named_item_is) or by their bytes. */
+		assert_int_equal(got->types[XDS_LISTENER].as_put, as_put);
+		assert_int_equal(got->types[XDS_ROUTE].as_put, as_put);
 		/* The default snapshot leaves the Gateway's clusters out,
 		 * passing them in runs unread (take_run). */
 		fresh = translate_dag(r.dag, &to, r.revision);
@@ -677,6 +680,23 @@ test_gateway_targets_random(void **state)
 	pipeline_free(p);
 	source_files_free(&sf);
 	config_free(&cfg);
+}
+
+/* Hosts on both sides of the ports' own names ("gw/gw/..."): the
+ * Gateway's Listeners and RouteConfigurations are sorted at finish. */
+static void
+test_gateway_targets_random(void **state)
+{
+	(void)state;
+	gateway_targets_random("ahz", false);
+}
+
+/* Every host before the ports' own names: the sets stay as put. */
+static void
+test_gateway_targets_as_put_random(void **state)
+{
+	(void)state;
+	gateway_targets_random("abc", true);
 }
 
 /* --- test_empty_memo_not_presized --------------------------------------- */
@@ -842,6 +862,7 @@ main(void)
 		cmocka_unit_test(test_runs_random),
 		cmocka_unit_test(test_cache_table_sized),
 		cmocka_unit_test(test_gateway_targets_random),
+		cmocka_unit_test(test_gateway_targets_as_put_random),
 		cmocka_unit_test(test_empty_memo_not_presized),
 		cmocka_unit_test(test_tls_hosts_counted_random),
 		cmocka_unit_test(test_plain_clusters_counted_random),
