@@ -18,9 +18,16 @@
  * Gateway port's Listener and RouteConfigurations). */
 #define NAMED_SHIFT_MAX 64
 
-/* The longest run lent at once: the entries checked are still in the
- * cache when their items are copied. */
+/* The length from which a run is lent, once its next entry starts a
+ * chunk of its sequence (so that the next flush may move that chunk
+ * whole): the entries checked are still in the cache when the items of
+ * the chunks not moved whole are copied. */
 #define NAMED_RUN_MAX 256
+
+/* The smallest chunk a flush moves whole (named_chunk_movable): the
+ * smaller ones are copied, so that changes do not leave a trail of
+ * ever smaller chunks. */
+#define NAMED_CHUNK_MIN (SEQ_CHUNK_CAP / 4)
 
 void
 memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
@@ -113,6 +120,20 @@ named_check(struct translation *t, struct memo_named_run *r,
 	return true;
 }
 
+/* Whether r's next entry (after those it took) starts a chunk of its
+ * sequence, or is past its end. */
+static bool
+named_at_chunk_start(struct translation *t, const struct memo_named_run *r)
+{
+	struct seq *q = &t->cache->seqs[r->k];
+	size_t pos = t->seq_pos[r->k] + r->n;
+
+	if (pos >= q->n)
+		return true;
+	seq_at(q, pos, NULL);
+	return q->start[q->hint] == pos;
+}
+
 bool
 memo_named_runs_add(struct translation *t, struct memo_named_run *runs,
     size_t nruns, const void *const *ids, size_t nids)
@@ -131,7 +152,7 @@ memo_named_runs_add(struct translation *t, struct memo_named_run *runs,
 	for (size_t i = 0; i < nruns; i++) {
 		runs[i] = checked[i];
 		runs[i].n += nids;
-		if (runs[i].n >= NAMED_RUN_MAX)
+		if (runs[i].n >= NAMED_RUN_MAX && named_at_chunk_start(t, &runs[i]))
 			memo_named_run_flush(t, &runs[i]);
 	}
 	return true;
@@ -163,13 +184,76 @@ named_one_by_one(struct translation *t, struct memo_named_run *r)
 	r->n = 0;
 }
 
+/* A chunk of q at the start of a run's rest of n entries, that the run
+ * hands on whole: one a flush made (whole, contig, no DAG block), inside
+ * the run, and not so small that moving it would keep fragments (those
+ * are copied, with their neighbours, into chunks of their own). */
+static bool
+named_chunk_movable(const struct seq *q, size_t ci, size_t pos, size_t n)
+{
+	const struct seq_chunk *ch = q->c[ci];
+
+	return q->start[ci] == pos && ch->n <= n && ch->whole && ch->contig &&
+	    ch->src == NULL && ch->n >= NAMED_CHUNK_MIN;
+}
+
+/* The run's n entries at q's pos handed on to nq with their references
+ * (the cursor never comes back to them), the first one's item at put in
+ * the snapshot being built: the chunks a flush made last time moved by
+ * pointer and placed by their delta (neither read nor written), the
+ * other entries copied into chunks of their own, which the next flush
+ * may move. Their chunks name no DAG block: take_chunk never takes them.
+ * Returns whether some entry has its flag. */
+static bool
+named_hand_on(struct translate_cache *c, struct seq *q, struct seq *nq,
+    size_t pos, size_t n, size_t put)
+{
+	struct seq_chunk *open = NULL, *ch;
+	bool flag = false;
+
+	for (size_t j = 0; j < n; j++) {
+		struct seq_entry *e = seq_at(q, pos + j, &ch);
+
+		if (named_chunk_movable(q, q->hint, pos + j, n - j)) {
+			if (open != NULL)
+				seq_chunk_done(nq);
+			open = NULL;
+			ch->delta = (int64_t)(put + j) - (int64_t)ch->v[0].at;
+			flag |= ch->flag;
+			c->chunk_hits += ch->n;
+			c->chunks++;
+			j += ch->n - 1;
+			seq_chunk_move(nq, q, q->hint);
+			continue;
+		}
+		if (open != NULL && open->n == open->cap) {
+			seq_chunk_done(nq);
+			open = NULL;
+		}
+		if (open == NULL) {
+			open = seq_chunk_new(nq, n - j < SEQ_CHUNK_CAP ? n - j :
+			    SEQ_CHUNK_CAP);
+			open->contig = true;
+		}
+		/* Consecutive in the run, so in the snapshot: contig. */
+		open->v[open->n] = *e;
+		open->v[open->n].at = (uint32_t)(put + j);
+		open->flag |= e->flag;
+		flag |= e->flag;
+		open->n++;
+	}
+	if (open != NULL)
+		seq_chunk_done(nq);
+	return flag;
+}
+
 void
 memo_named_run_flush(struct translation *t, struct memo_named_run *r)
 {
 	struct translate_cache *c = t->cache;
 	struct seq *q, *nq;
 	size_t pos, put;
-	bool flag = false;
+	bool flag;
 
 	if (r->n == 0)
 		return;
@@ -182,16 +266,7 @@ memo_named_run_flush(struct translation *t, struct memo_named_run *r)
 		named_one_by_one(t, r);
 		return;
 	}
-	/* The entries are handed on with their references (the cursor never
-	 * comes back to them); the memo holds the blobs the snapshot lends.
-	 * Their chunk names no DAG block: never taken whole. */
-	for (size_t j = 0; j < r->n; j++) {
-		struct seq_entry e = *seq_at(q, pos + j, NULL);
-
-		e.at = (uint32_t)(put + j);
-		flag |= e.flag;
-		seq_push(nq, &e);
-	}
+	flag = named_hand_on(c, q, nq, pos, r->n, put);
 	q->done = pos + r->n;
 	t->seq_pos[r->k] = pos + r->n;
 	c->seq_hits += r->n;

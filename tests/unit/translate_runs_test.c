@@ -566,7 +566,7 @@ gateway_targets_random(const char *prefixes, bool as_put)
 	struct source_files sf;
 	struct pipeline *p = pipeline_new(NULL);
 	struct gw_route rs[GW_ROUTES];
-	size_t in_runs = 0, in_order = 0, runs = 0;
+	size_t in_runs = 0, in_order = 0, runs = 0, in_chunks = 0;
 	uint64_t rnd = UINT64_C(0x2545f4914f6cdd1d);
 	int steps = fixture_sample_steps(80);
 
@@ -667,16 +667,21 @@ gateway_targets_random(const char *prefixes, bool as_put)
 			in_runs += ts.in_runs;
 			in_order += ts.in_order;
 			runs += ts.runs;
+			in_chunks += ts.in_chunks;
 		}
 		build_result_free(&r);
 	}
-	print_message("Gateway: %zu found in order, %zu of them in %zu runs\n",
-	    in_order, in_runs, runs);
+	print_message("Gateway: %zu found in order, %zu of them in %zu runs, "
+	    "%zu in sequence chunks moved whole\n", in_order, in_runs, runs,
+	    in_chunks);
 	/* The clusters, endpoints and both kinds of targets: nearly all of
 	 * what is found in order, in runs of some length. */
 	assert_true(in_order >= (size_t)steps * 300);
 	assert_true(in_runs * 10 >= in_order * 9);
 	assert_true(runs * 8 <= in_runs);
+	/* The targets' sequence chunks a flush made, moved whole by the
+	 * next one (memo_named.c named_hand_on). */
+	assert_true(in_chunks * 5 >= in_runs);
 	pipeline_free(p);
 	source_files_free(&sf);
 	config_free(&cfg);
