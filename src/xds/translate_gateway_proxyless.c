@@ -537,6 +537,11 @@ translate_gateway_proxyless(struct translation *t,
 	memo_named_run_init(&runs[1], MEMO_PROXYLESS_ROUTE, XDS_ROUTE, true);
 	arena_init(&routes.arena);
 	t->proxyless_no_cluster = false;
+	/* A port that is not HTTP is done before it starts: the walk
+	 * below then compares no protocol per host. */
+	for (size_t p = 0; p < gw->nports; p++)
+		if (!http_port(&gw->ports[p]))
+			cur[p] = gw->ports[p].nvhosts;
 	for (;;) {
 		const char *min = NULL;
 		size_t nsame = 0;
@@ -548,7 +553,7 @@ translate_gateway_proxyless(struct translation *t,
 			const char *fqdn;
 			int c = -1;
 
-			if (!http_port(gp) || cur[p] >= gp->nvhosts)
+			if (cur[p] >= gp->nvhosts)
 				continue;
 			fqdn = gp->vhosts[cur[p]].fqdn;
 			if (nsame > 0 && (c = strcmp(fqdn, min)) > 0)
