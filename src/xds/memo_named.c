@@ -197,6 +197,19 @@ named_chunk_movable(const struct seq *q, size_t ci, size_t pos, size_t n)
 	    ch->src == NULL && ch->n >= NAMED_CHUNK_MIN;
 }
 
+/* The chunk named_hand_on is copying into (nq's last) done, and let go
+ * of the room it did not fill: the run went on in a chunk moved whole. */
+static void
+named_open_done(struct seq *nq, struct seq_chunk *open)
+{
+	if (open->n < open->cap) {
+		open->cap = open->n;
+		nq->c[nq->nc - 1] = xrealloc(open, sizeof *open +
+		    open->n * sizeof open->v[0]);
+	}
+	seq_chunk_done(nq);
+}
+
 /* The run's n entries at q's pos handed on to nq with their references
  * (the cursor never comes back to them), the first one's item at put in
  * the snapshot being built: the chunks a flush made last time moved by
@@ -216,7 +229,7 @@ named_hand_on(struct translate_cache *c, struct seq *q, struct seq *nq,
 
 		if (named_chunk_movable(q, q->hint, pos + j, n - j)) {
 			if (open != NULL)
-				seq_chunk_done(nq);
+				named_open_done(nq, open);
 			open = NULL;
 			ch->delta = (int64_t)(put + j) - (int64_t)ch->v[0].at;
 			flag |= ch->flag;
@@ -243,7 +256,7 @@ named_hand_on(struct translate_cache *c, struct seq *q, struct seq *nq,
 		open->n++;
 	}
 	if (open != NULL)
-		seq_chunk_done(nq);
+		named_open_done(nq, open);
 	return flag;
 }
 
