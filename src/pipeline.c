@@ -178,6 +178,8 @@ pipeline_gateway_translate_stats(const struct pipeline *p)
 		st.http_kept += g.http_kept;
 		st.in_runs += g.in_runs;
 		st.runs += g.runs;
+		st.in_chunks += g.in_chunks;
+		st.chunks += g.chunks;
 		st.http_chunks_written += g.http_chunks_written;
 		st.http_written += g.http_written;
 	}

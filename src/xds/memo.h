@@ -140,10 +140,11 @@ void memo_emit_named_seq(struct translation *t, enum memo_kind k,
     memo_make_fn *make, enum xds_type type, bool named_only);
 
 /* Targets of memo_emit_named_seq found in order and taken as blocks
- * (memo_named.c): one run per kind and type. memo_named_run_fits says
- * whether the next entries at the kind's cursor are ids[0 .. nids), with
- * their items the next ones in the last snapshot; memo_named_run_add
- * takes them into the run (false, nothing taken, when they do not fit);
+ * (memo_named.c): one run per kind and type. memo_named_runs_add takes
+ * ids[0 .. nids) into every one of runs[0 .. nruns) when, for each, the
+ * next entries at its kind's cursor are those ids with their items the
+ * next ones in the last snapshot; false, nothing taken, when some run
+ * does not fit (a target's kinds come and go together).
  * memo_named_run_flush lends the run's items to the snapshot in one
  * block and hands its entries on. Flush a run before anything else of
  * its kind or type is emitted: its items go where the flush puts them. */
@@ -154,13 +155,13 @@ struct memo_named_run {
 	size_t n; /* entries taken, not yet lent */
 	size_t from; /* the first one's item in the last snapshot */
 	size_t shift; /* from less where the builder had put it, last found */
+	size_t hint; /* the last snapshot's chunk of the item last read */
 };
+#define MEMO_NAMED_RUNS_MAX 4
 void memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
     enum xds_type type, bool named_only);
-bool memo_named_run_fits(struct translation *t,
-    const struct memo_named_run *r, const void *const *ids, size_t nids);
-bool memo_named_run_add(struct translation *t, struct memo_named_run *r,
-    const void *const *ids, size_t nids);
+bool memo_named_runs_add(struct translation *t, struct memo_named_run *runs,
+    size_t nruns, const void *const *ids, size_t nids);
 void memo_named_run_flush(struct translation *t, struct memo_named_run *r);
 
 /* The fingerprint of obj as its field table describes it (src/dag/fields.c):

@@ -152,6 +152,11 @@ struct translate_cache {
 	unsigned gen;
 	uint64_t opts_fp;
 	bool verify; /* CAIRN_TRANSLATE_VERIFY */
+	/* The last translation kept nothing (the default snapshot of a tree
+	 * whose every object is a Gateway's): the next is no first one to
+	 * presize for (cache_presize). */
+	bool stayed_empty;
+	size_t presized; /* translations that did (translate_cache_stats) */
 	size_t hits, misses; /* of the last translation */
 	/* Keys by address of the objects of `held` (the last DAG, one
 	 * reference): vhosts by their routes array, clusters and

@@ -18,9 +18,16 @@
  * Gateway port's Listener and RouteConfigurations). */
 #define NAMED_SHIFT_MAX 64
 
-/* The longest run lent at once: the entries checked are still in the
- * cache when their items are copied. */
+/* The length from which a run is lent, once its next entry starts a
+ * chunk of its sequence (so that the next flush may move that chunk
+ * whole): the entries checked are still in the cache when the items of
+ * the chunks not moved whole are copied. */
 #define NAMED_RUN_MAX 256
+
+/* The smallest chunk a flush moves whole (named_chunk_movable): the
+ * smaller ones are copied, so that changes do not leave a trail of
+ * ever smaller chunks. */
+#define NAMED_CHUNK_MIN (SEQ_CHUNK_CAP / 4)
 
 void
 memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
@@ -37,29 +44,51 @@ memo_named_run_init(struct memo_named_run *r, enum memo_kind k,
  * it, then a few places on; SIZE_MAX when not there. */
 static size_t
 named_item(const struct xds_resource_set *ps, const struct seq_chunk *ch,
-    const struct seq_entry *e, size_t *shift)
+    const struct seq_entry *e, struct memo_named_run *r)
 {
 	const uint8_t *bytes = e->blob->bytes;
 	size_t at = seq_entry_at(ch, e);
 
 	if (at == SIZE_MAX)
 		return SIZE_MAX;
-	if (at + *shift < ps->n && xds_set_at(ps, at + *shift)->bytes == bytes)
-		return at + *shift;
+	/* A set not sorted at finish has each item where it was put. */
+	if (ps->as_put)
+		return at < ps->n ? at : SIZE_MAX;
+	if (at + r->shift < ps->n &&
+	    xds_set_at_hint(ps, at + r->shift, &r->hint)->bytes == bytes)
+		return at + r->shift;
 	for (size_t d = 0; d <= NAMED_SHIFT_MAX && at + d < ps->n; d++)
-		if (xds_set_at(ps, at + d)->bytes == bytes) {
-			*shift = d;
+		if (xds_set_at_hint(ps, at + d, &r->hint)->bytes == bytes) {
+			r->shift = d;
 			return at + d;
 		}
 	return SIZE_MAX;
 }
 
-/* Whether the entries at the run's end are ids[0 .. nids), each with
- * its item the next one in the last snapshot; *from and *shift: where
- * the run starts there (set when the run is empty). */
+/* Whether item i of the last snapshot's set ps is e's (of chunk ch):
+ * when ps was not sorted at finish (as_put), e's item is where e says
+ * the builder put it, and nothing of ps is read (as take_run trusts);
+ * else the item's bytes are compared with e's blob's (which follow its
+ * header: the blob is not read), read through r->hint, a chunk of ps:
+ * a run's items are consecutive, so most reads find their chunk without
+ * a search. */
 static bool
-named_check(struct translation *t, const struct memo_named_run *r,
-    const void *const *ids, size_t nids, size_t *from, size_t *shift)
+named_item_is(const struct xds_resource_set *ps, const struct seq_chunk *ch,
+    const struct seq_entry *e, struct memo_named_run *r, size_t i)
+{
+	if (i >= ps->n)
+		return false;
+	if (ps->as_put)
+		return seq_entry_at(ch, e) == i;
+	return xds_set_at_hint(ps, i, &r->hint)->bytes == e->blob->bytes;
+}
+
+/* Whether the entries at r's end are ids[0 .. nids), each with its item
+ * the next one in the last snapshot; r->from and r->shift: where the
+ * run starts there (set when the run is empty). */
+static bool
+named_check(struct translation *t, struct memo_named_run *r,
+    const void *const *ids, size_t nids)
 {
 	struct translate_cache *c = t->cache;
 	const struct xds_resource_set *ps;
@@ -82,34 +111,50 @@ named_check(struct translation *t, const struct memo_named_run *r,
 		if (ids[i] == NULL || e->id != ids[i] || e->blob == NULL)
 			return false;
 		if (n == 0) {
-			if ((*from = named_item(ps, ch, e, shift)) == SIZE_MAX)
+			if ((r->from = named_item(ps, ch, e, r)) == SIZE_MAX)
 				return false;
-		} else if (*from + n >= ps->n ||
-		    xds_set_at(ps, *from + n)->bytes != e->blob->bytes) {
+		} else if (!named_item_is(ps, ch, e, r, r->from + n)) {
 			return false;
 		}
 	}
 	return true;
 }
 
-bool
-memo_named_run_fits(struct translation *t, const struct memo_named_run *r,
-    const void *const *ids, size_t nids)
+/* Whether r's next entry (after those it took) starts a chunk of its
+ * sequence, or is past its end. */
+static bool
+named_at_chunk_start(struct translation *t, const struct memo_named_run *r)
 {
-	size_t from = r->from, shift = r->shift;
+	struct seq *q = &t->cache->seqs[r->k];
+	size_t pos = t->seq_pos[r->k] + r->n;
 
-	return named_check(t, r, ids, nids, &from, &shift);
+	if (pos >= q->n)
+		return true;
+	seq_at(q, pos, NULL);
+	return q->start[q->hint] == pos;
 }
 
 bool
-memo_named_run_add(struct translation *t, struct memo_named_run *r,
-    const void *const *ids, size_t nids)
+memo_named_runs_add(struct translation *t, struct memo_named_run *runs,
+    size_t nruns, const void *const *ids, size_t nids)
 {
-	if (!named_check(t, r, ids, nids, &r->from, &r->shift))
+	struct memo_named_run checked[MEMO_NAMED_RUNS_MAX];
+
+	if (nruns > MEMO_NAMED_RUNS_MAX)
 		return false;
-	r->n += nids;
-	if (r->n >= NAMED_RUN_MAX)
-		memo_named_run_flush(t, r);
+	/* Each run checked once, on a copy: the runs are left as they were
+	 * unless every one of them takes the ids. */
+	for (size_t i = 0; i < nruns; i++) {
+		checked[i] = runs[i];
+		if (!named_check(t, &checked[i], ids, nids))
+			return false;
+	}
+	for (size_t i = 0; i < nruns; i++) {
+		runs[i] = checked[i];
+		runs[i].n += nids;
+		if (runs[i].n >= NAMED_RUN_MAX && named_at_chunk_start(t, &runs[i]))
+			memo_named_run_flush(t, &runs[i]);
+	}
 	return true;
 }
 
@@ -139,13 +184,89 @@ named_one_by_one(struct translation *t, struct memo_named_run *r)
 	r->n = 0;
 }
 
+/* A chunk of q at the start of a run's rest of n entries, that the run
+ * hands on whole: one a flush made (whole, contig, no DAG block), inside
+ * the run, and not so small that moving it would keep fragments (those
+ * are copied, with their neighbours, into chunks of their own). */
+static bool
+named_chunk_movable(const struct seq *q, size_t ci, size_t pos, size_t n)
+{
+	const struct seq_chunk *ch = q->c[ci];
+
+	return q->start[ci] == pos && ch->n <= n && ch->whole && ch->contig &&
+	    ch->src == NULL && ch->n >= NAMED_CHUNK_MIN;
+}
+
+/* The chunk named_hand_on is copying into (nq's last) done, and let go
+ * of the room it did not fill: the run went on in a chunk moved whole. */
+static void
+named_open_done(struct seq *nq, struct seq_chunk *open)
+{
+	if (open->n < open->cap) {
+		open->cap = open->n;
+		nq->c[nq->nc - 1] = xrealloc(open, sizeof *open +
+		    open->n * sizeof open->v[0]);
+	}
+	seq_chunk_done(nq);
+}
+
+/* The run's n entries at q's pos handed on to nq with their references
+ * (the cursor never comes back to them), the first one's item at put in
+ * the snapshot being built: the chunks a flush made last time moved by
+ * pointer and placed by their delta (neither read nor written), the
+ * other entries copied into chunks of their own, which the next flush
+ * may move. Their chunks name no DAG block: take_chunk never takes them.
+ * Returns whether some entry has its flag. */
+static bool
+named_hand_on(struct translate_cache *c, struct seq *q, struct seq *nq,
+    size_t pos, size_t n, size_t put)
+{
+	struct seq_chunk *open = NULL, *ch;
+	bool flag = false;
+
+	for (size_t j = 0; j < n; j++) {
+		struct seq_entry *e = seq_at(q, pos + j, &ch);
+
+		if (named_chunk_movable(q, q->hint, pos + j, n - j)) {
+			if (open != NULL)
+				named_open_done(nq, open);
+			open = NULL;
+			ch->delta = (int64_t)(put + j) - (int64_t)ch->v[0].at;
+			flag |= ch->flag;
+			c->chunk_hits += ch->n;
+			c->chunks++;
+			j += ch->n - 1;
+			seq_chunk_move(nq, q, q->hint);
+			continue;
+		}
+		if (open != NULL && open->n == open->cap) {
+			seq_chunk_done(nq);
+			open = NULL;
+		}
+		if (open == NULL) {
+			open = seq_chunk_new(nq, n - j < SEQ_CHUNK_CAP ? n - j :
+			    SEQ_CHUNK_CAP);
+			open->contig = true;
+		}
+		/* Consecutive in the run, so in the snapshot: contig. */
+		open->v[open->n] = *e;
+		open->v[open->n].at = (uint32_t)(put + j);
+		open->flag |= e->flag;
+		flag |= e->flag;
+		open->n++;
+	}
+	if (open != NULL)
+		named_open_done(nq, open);
+	return flag;
+}
+
 void
 memo_named_run_flush(struct translation *t, struct memo_named_run *r)
 {
 	struct translate_cache *c = t->cache;
 	struct seq *q, *nq;
 	size_t pos, put;
-	bool flag = false;
+	bool flag;
 
 	if (r->n == 0)
 		return;
@@ -158,16 +279,7 @@ memo_named_run_flush(struct translation *t, struct memo_named_run *r)
 		named_one_by_one(t, r);
 		return;
 	}
-	/* The entries are handed on with their references (the cursor never
-	 * comes back to them); the memo holds the blobs the snapshot lends.
-	 * Their chunk names no DAG block: never taken whole. */
-	for (size_t j = 0; j < r->n; j++) {
-		struct seq_entry e = *seq_at(q, pos + j, NULL);
-
-		e.at = (uint32_t)(put + j);
-		flag |= e.flag;
-		seq_push(nq, &e);
-	}
+	flag = named_hand_on(c, q, nq, pos, r->n, put);
 	q->done = pos + r->n;
 	t->seq_pos[r->k] = pos + r->n;
 	c->seq_hits += r->n;

@@ -465,6 +465,7 @@ translate_cache_stats(const struct translate_cache *c)
 		st.http_written = c->http.written;
 		st.kept = c->n;
 		st.slots = c->cap;
+		st.presized = c->presized;
 	}
 	return st;
 }
@@ -554,6 +555,7 @@ cache_presize(struct translate_cache *c, const struct translation *t)
 	size_t keys = objs + t->gateway_hosts;
 	size_t slots = objs + 5 * t->gateway_hosts;
 
+	c->presized++;
 	c->next->cap = pow2_at_least(2 * (keys + 1));
 	c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
 	c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
@@ -613,7 +615,11 @@ translate_cache_begin(struct translation *t)
 			;
 		c->next->keys = xcalloc(c->next->cap, sizeof *c->next->keys);
 		c->next->values = xcalloc(c->next->cap, sizeof *c->next->values);
-	} else if (c->n == 0) {
+	} else if (c->n == 0 && !c->stayed_empty) {
+		/* A memo that stayed empty would otherwise be presized at
+		 * every build and shrunk again at its end (translate_cache_end
+		 * sizes it for what is live): two tables of the DAG's size
+		 * allocated and cleared, and two rehashes, for nothing. */
 		cache_presize(c, t);
 	}
 	/* Grown as clusters are hashed: one per cluster on a first
@@ -642,6 +648,7 @@ translate_cache_end(struct translation *t)
 	/* What this translation hashed is what the next one may trust, as
 	 * long as this DAG stays alive (the DAG is not changed, only its
 	 * owners are counted). */
+	c->stayed_empty = c->n == 0;
 	fp_memo_free(c->known);
 	c->known = c->next;
 	c->next = NULL;

@@ -143,6 +143,14 @@ xds_set_at(const struct xds_resource_set *set, size_t i)
 	return &set->chunks[k]->v[i - set->start[k]];
 }
 
+const struct xds_resource *
+xds_set_at_hint(const struct xds_resource_set *set, size_t i, size_t *hint)
+{
+	size_t k = chunk_of_hint(set, i, hint);
+
+	return &set->chunks[k]->v[i - set->start[k]];
+}
+
 void
 xds_set_iter_init(struct xds_set_iter *it, const struct xds_resource_set *set,
     size_t from)
@@ -658,9 +666,7 @@ merge_runs(const struct xds_resource *x, size_t nx,
 static const char *
 set_name_hint(const struct xds_resource_set *set, size_t i, size_t *hint)
 {
-	size_t k = chunk_of_hint(set, i, hint);
-
-	return set->chunks[k]->v[i - set->start[k]].name;
+	return xds_set_at_hint(set, i, hint)->name;
 }
 
 /* Sorts items[0..n) by name, keeping one of equal names; returns how

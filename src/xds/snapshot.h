@@ -85,6 +85,11 @@ struct xds_resource_set {
 /* Item i < set->n: a search over the chunks' starts. */
 const struct xds_resource *xds_set_at(const struct xds_resource_set *set,
     size_t i);
+/* The same for reads that move forward through a set: *hint (a chunk
+ * index, 0 to start) and the chunk after it are tried before the search,
+ * and *hint is left at item i's chunk. */
+const struct xds_resource *xds_set_at_hint(const struct xds_resource_set *set,
+    size_t i, size_t *hint);
 /* The first index whose name is not below name (set->n: none), by a
  * search over the chunks' first names and then inside one. */
 size_t xds_set_lower_bound(const struct xds_resource_set *set,

@@ -113,6 +113,9 @@ struct translate_cache_stats {
 	size_t in_chunks, chunks;
 	/* Appended: the resources the table by key keeps, and its slots. */
 	size_t kept, slots;
+	/* Appended: the translations that presized the memo's tables for a
+	 * first translation (src/xds/memo_store.c cache_presize). */
+	size_t presized;
 };
 struct translate_cache_stats translate_cache_stats(
     const struct translate_cache *c);

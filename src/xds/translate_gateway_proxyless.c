@@ -482,12 +482,7 @@ targets_in_runs(struct translation *t, struct memo_named_run *runs,
 	ids[nids++] = vh->routes;
 	/* Both kinds or neither: a target's listener and RouteConfiguration
 	 * come and go together. */
-	if (!memo_named_run_fits(t, &runs[0], ids, nids) ||
-	    !memo_named_run_fits(t, &runs[1], ids, nids))
-		return false;
-	memo_named_run_add(t, &runs[0], ids, nids);
-	memo_named_run_add(t, &runs[1], ids, nids);
-	return true;
+	return memo_named_runs_add(t, runs, 2, ids, nids);
 }
 
 /* vh's targets: from the last translation in the runs when they fit,
@@ -542,6 +537,11 @@ translate_gateway_proxyless(struct translation *t,
 	memo_named_run_init(&runs[1], MEMO_PROXYLESS_ROUTE, XDS_ROUTE, true);
 	arena_init(&routes.arena);
 	t->proxyless_no_cluster = false;
+	/* A port that is not HTTP is done before it starts: the walk
+	 * below then compares no protocol per host. */
+	for (size_t p = 0; p < gw->nports; p++)
+		if (!http_port(&gw->ports[p]))
+			cur[p] = gw->ports[p].nvhosts;
 	for (;;) {
 		const char *min = NULL;
 		size_t nsame = 0;
@@ -553,7 +553,7 @@ translate_gateway_proxyless(struct translation *t,
 			const char *fqdn;
 			int c = -1;
 
-			if (!http_port(gp) || cur[p] >= gp->nvhosts)
+			if (cur[p] >= gp->nvhosts)
 				continue;
 			fqdn = gp->vhosts[cur[p]].fqdn;
 			if (nsame > 0 && (c = strcmp(fqdn, min)) > 0)

@@ -289,8 +289,10 @@ main(int argc, char **argv)
 				    ts.in_chunks, ts.chunks);
 				ts = pipeline_gateway_translate_stats(p);
 				printf("INFO\t%s: Gateways: resources in order "
-				    "%zu (%zu in %zu runs), by key %zu, serialized "
-				    "%zu\n", prefix, ts.in_order, ts.in_runs, ts.runs,
+				    "%zu (%zu in %zu runs, %zu of them in %zu "
+				    "sequence chunks moved whole), by key %zu, "
+				    "serialized %zu\n", prefix, ts.in_order,
+				    ts.in_runs, ts.runs, ts.in_chunks, ts.chunks,
 				    ts.by_key, ts.serialized);
 			}
 		} else
@@ -309,6 +311,11 @@ main(int argc, char **argv)
 			    ts.chunks, r.snapshot->nshared,
 			    r.snapshot->nshared_chunks, ts.http_kept,
 			    ts.http_written, ts.http_chunks_written);
+			ts = pipeline_gateway_translate_stats(p);
+			printf("INFO\t%s: last change, Gateways: %zu in %zu "
+			    "runs, %zu in %zu sequence chunks moved whole\n",
+			    prefix, ts.in_runs, ts.runs, ts.in_chunks,
+			    ts.chunks);
 		}
 		t5 = bench_now_ns();
 		/* serve frees what the record let go of once it published. */

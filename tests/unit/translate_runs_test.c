@@ -559,23 +559,22 @@ gw_tree_begin(struct source_files *sf, const char *revision, bool alt)
  * changed, moved to the other port or lost its `<host>` target shows as
  * a resource or version that differs. */
 static void
-test_gateway_targets_random(void **state)
+gateway_targets_random(const char *prefixes, bool as_put)
 {
 	struct cairn_config cfg;
 	struct translate_options to;
 	struct source_files sf;
 	struct pipeline *p = pipeline_new(NULL);
 	struct gw_route rs[GW_ROUTES];
-	size_t in_runs = 0, in_order = 0, runs = 0;
+	size_t in_runs = 0, in_order = 0, runs = 0, in_chunks = 0;
 	uint64_t rnd = UINT64_C(0x2545f4914f6cdd1d);
 	int steps = fixture_sample_steps(80);
 
-	(void)state;
 	config_init_defaults(&cfg);
 	translate_options_init(&to);
 	gw_tree_begin(&sf, "gw-runs", true);
 	for (size_t i = 0; i < GW_ROUTES; i++) {
-		rs[i] = (struct gw_route){ .prefix = "ahz"[i % 3],
+		rs[i] = (struct gw_route){ .prefix = prefixes[i % 3],
 		    .host = (unsigned)i, .section = (unsigned)(i % 7 == 0 ? 0 :
 		    1 + i % 2), .rules = 1 + (unsigned)i % 3,
 		    .longer = i % 11 == 0, .wildcard = i % 13 == 0,
@@ -609,8 +608,8 @@ test_gateway_targets_random(void **state)
 				rt->rules = 1 + rt->rules % 3;
 				break;
 			case 2: /* to the other end of the name order, or back */
-				rt->prefix = "ahz"[(rt->prefix == 'a') +
-				    (rt->prefix == 'h') * 2];
+				rt->prefix = prefixes[(strchr(prefixes,
+				    rt->prefix) - prefixes + 1) % 3];
 				break;
 			case 3: /* onto another route's host, or back */
 				rt->host = rt->host != i ? (unsigned)i :
@@ -653,6 +652,10 @@ test_gateway_targets_random(void **state)
 		fresh = translate_gateway(r.dag, gw, &to, r.revision);
 		fixture_assert_same_snapshot(got, fresh, what);
 		snapshot_unref(fresh);
+		/* Whether the runs' items were checked by the places the
+		 * entries recorded (named_item_is) or by their bytes. */
+		assert_int_equal(got->types[XDS_LISTENER].as_put, as_put);
+		assert_int_equal(got->types[XDS_ROUTE].as_put, as_put);
 		/* The default snapshot leaves the Gateway's clusters out,
 		 * passing them in runs unread (take_run). */
 		fresh = translate_dag(r.dag, &to, r.revision);
@@ -664,16 +667,83 @@ test_gateway_targets_random(void **state)
 			in_runs += ts.in_runs;
 			in_order += ts.in_order;
 			runs += ts.runs;
+			in_chunks += ts.in_chunks;
 		}
 		build_result_free(&r);
 	}
-	print_message("Gateway: %zu found in order, %zu of them in %zu runs\n",
-	    in_order, in_runs, runs);
+	print_message("Gateway: %zu found in order, %zu of them in %zu runs, "
+	    "%zu in sequence chunks moved whole\n", in_order, in_runs, runs,
+	    in_chunks);
 	/* The clusters, endpoints and both kinds of targets: nearly all of
 	 * what is found in order, in runs of some length. */
 	assert_true(in_order >= (size_t)steps * 300);
 	assert_true(in_runs * 10 >= in_order * 9);
 	assert_true(runs * 8 <= in_runs);
+	/* The targets' sequence chunks a flush made, moved whole by the
+	 * next one (memo_named.c named_hand_on). */
+	assert_true(in_chunks * 5 >= in_runs);
+	pipeline_free(p);
+	source_files_free(&sf);
+	config_free(&cfg);
+}
+
+/* Hosts on both sides of the ports' own names ("gw/gw/..."): the
+ * Gateway's Listeners and RouteConfigurations are sorted at finish. */
+static void
+test_gateway_targets_random(void **state)
+{
+	(void)state;
+	gateway_targets_random("ahz", false);
+}
+
+/* Every host before the ports' own names: the sets stay as put. */
+static void
+test_gateway_targets_as_put_random(void **state)
+{
+	(void)state;
+	gateway_targets_random("abc", true);
+}
+
+/* --- test_empty_memo_not_presized --------------------------------------- */
+
+/* A tree whose every route is a Gateway's: the default snapshot's memo
+ * keeps nothing. It is presized for a first translation once, not again
+ * at every change (a table of the DAG's size allocated, cleared and
+ * shrunk back per build); the snapshots still equal fresh ones. */
+static void
+test_empty_memo_not_presized(void **state)
+{
+	struct cairn_config cfg;
+	struct translate_options to;
+	struct source_files sf;
+	struct pipeline *p = pipeline_new(NULL);
+	struct gw_route rt = { .prefix = 'h', .rules = 2, .section = 1 };
+
+	(void)state;
+	config_init_defaults(&cfg);
+	translate_options_init(&to);
+	gw_tree_begin(&sf, "gw-empty", false);
+	for (size_t i = 0; i < 40; i++) {
+		rt.host = (unsigned)i;
+		fixture_ns_file_put(&sf, i, gw_route_file(i, &rt));
+	}
+	for (int step = 0; step < 4; step++) {
+		struct build_result r;
+		struct snapshot *fresh;
+		char what[32];
+
+		rt.host = 3;
+		rt.v = (unsigned)step;
+		fixture_ns_file_put(&sf, 3, gw_route_file(3, &rt));
+		snprintf(what, sizeof what, "step %d", step);
+		pipeline_build(p, &sf, &cfg, &to, &r);
+		fresh = translate_dag(r.dag, &to, r.revision);
+		fixture_assert_same_snapshot(r.snapshot, fresh, what);
+		snapshot_unref(fresh);
+		assert_int_equal(pipeline_translate_stats(p).kept, 0);
+		assert_int_equal(pipeline_translate_stats(p).presized, 1);
+		build_result_free(&r);
+	}
 	pipeline_free(p);
 	source_files_free(&sf);
 	config_free(&cfg);
@@ -797,6 +867,8 @@ main(void)
 		cmocka_unit_test(test_runs_random),
 		cmocka_unit_test(test_cache_table_sized),
 		cmocka_unit_test(test_gateway_targets_random),
+		cmocka_unit_test(test_gateway_targets_as_put_random),
+		cmocka_unit_test(test_empty_memo_not_presized),
 		cmocka_unit_test(test_tls_hosts_counted_random),
 		cmocka_unit_test(test_plain_clusters_counted_random),
 	};
