@@ -287,28 +287,69 @@ ingress_class_accepted(const struct object *o, const char *spec_class,
 /* --- statuses -------------------------------------------------------------- */
 
 /* Statuses are referred to by index while building: the array grows. */
-size_t
-dag_status_add(struct builder *b, const struct object *o)
+struct dag_object_status
+dag_status_initial(enum obj_kind kind, const char *ns, const char *name,
+    const struct origin *origin)
 {
-	struct dag *dag = b->dag;
 	struct dag_object_status st = {
-		.kind = o->kind,
-		.namespace = o->meta.namespace,
-		.name = o->meta.name,
-		.origin = o->meta.origin,
+		.kind = kind,
+		.namespace = ns,
+		.name = name,
+		.origin = *origin,
 		.status = DAG_STATUS_VALID,
 		.description = "valid",
 	};
 
-	/* One per object, at most: sized once (growing 50,000 statuses
-	 * left twice as many dead copies in the arena). */
+	return st;
+}
+
+/* One per object, at most: sized once (growing 50,000 statuses left
+ * twice as many dead copies in the arena). */
+static void
+statuses_reserve(struct builder *b)
+{
 	if (b->statuses_cap == 0 && b->nobjs > 0) {
-		dag->statuses = ARENA_ARRAY(b->arena, struct dag_object_status,
-		    b->nobjs);
+		b->dag->statuses = ARENA_ARRAY(b->arena,
+		    struct dag_object_status, b->nobjs);
 		b->statuses_cap = b->nobjs;
 	}
+}
+
+size_t
+dag_status_add(struct builder *b, const struct object *o)
+{
+	struct dag *dag = b->dag;
+	struct dag_object_status st = dag_status_initial(o->kind,
+	    o->meta.namespace, o->meta.name, &o->meta.origin);
+
+	statuses_reserve(b);
 	ARENA_PUSH(b->arena, dag->statuses, dag->nstatuses, b->statuses_cap, st);
 	return dag->nstatuses - 1;
+}
+
+void
+dag_statuses_add_sorted(struct builder *b, enum obj_kind kind,
+    struct object *const *arr, size_t n, size_t *st)
+{
+	struct dag *dag = b->dag;
+	bool kept = b->kind_units[kind] != NULL;
+	size_t from = dag->nstatuses;
+
+	if (n == 0)
+		return;
+	statuses_reserve(b);
+	if (kept && n <= b->statuses_cap - from &&
+	    gw_memo_order_statuses(b->gw_memo, kind, n, &dag->statuses[from])) {
+		dag->nstatuses += n;
+		for (size_t i = 0; i < n; i++)
+			st[i] = from + i;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		st[i] = dag_status_add(b, arr[i]);
+	if (kept && st[n - 1] - st[0] == n - 1)
+		gw_memo_order_statuses_keep(b->gw_memo, kind,
+		    &dag->statuses[st[0]], n);
 }
 
 void
@@ -533,8 +574,7 @@ collect_kind(struct builder *b, enum obj_kind kind, size_t *nout,
 		return NULL;
 	dag_kind_sort(b, kind, arr, n, object_cmp);
 	st = ARENA_ARRAY(&b->tables, size_t, n + 1);
-	for (size_t i = 0; i < n; i++)
-		st[i] = dag_status_add(b, arr[i]);
+	dag_statuses_add_sorted(b, kind, arr, n, st);
 	/* object_cmp's keys are dag_status_cmp's. */
 	dag_status_run(b, st[0], n, true, NULL);
 	report_duplicates(b, kind, arr, n, st);
