@@ -471,13 +471,14 @@ objects_by_kind(struct builder *b)
 	if (b->nobjs == 0)
 		return;
 	kinds = ARENA_ARRAY(&b->tables, unsigned char, b->nobjs);
-	for (size_t i = 0; i < b->nobjs; i++) {
-		unsigned k = (unsigned)b->objs[i]->kind;
-
-		kinds[i] = (unsigned char)k;
-		if (k < OBJ_KIND_COUNT)
-			b->nkind_objs[k]++;
-	}
+	if (b->gw_memo != NULL && b->obj_units != NULL)
+		gw_memo_kinds(b->gw_memo, b->objs, b->obj_units, b->nobjs, kinds);
+	else
+		for (size_t i = 0; i < b->nobjs; i++)
+			kinds[i] = (unsigned char)b->objs[i]->kind;
+	for (size_t i = 0; i < b->nobjs; i++)
+		if (kinds[i] < OBJ_KIND_COUNT)
+			b->nkind_objs[kinds[i]]++;
 	for (size_t k = 0; k < OBJ_KIND_COUNT; k++) {
 		next[k] = 0;
 		if (b->nkind_objs[k] > 0)

@@ -243,6 +243,11 @@ void gw_memo_order_statuses_keep(struct gw_memo *m, enum obj_kind kind,
  * NULL: no order kept for n objects. */
 bool *gw_memo_order_clean(struct gw_memo *m, enum obj_kind kind, size_t n,
     uint64_t key);
+/* kinds[i]: objs[i]->kind (n objects, each with its file version in
+ * units), from the last large group's where the same object (address
+ * and version) is at the same index: unchanged objects are not read. */
+void gw_memo_kinds(struct gw_memo *m, struct object *const *objs,
+    const uint64_t *units, size_t n, unsigned char *kinds);
 /* The pairs gw_memo_order_patch compared by content since the last call. */
 size_t gw_memo_take_order_compared(struct gw_memo *m);
 /* Builds that patched the last namespace contexts (gw_contexts) since

@@ -192,12 +192,23 @@ struct gw_memo_last {
 	bool sorted_pending; /* names' order: the DAG's, once sorted */
 };
 
+/* A large group's objects as the last build had them, with each one's
+ * kind (gw_memo_kinds): by address and file version, compared in place,
+ * so that an object the last build had at the same index is not read. */
+struct gw_memo_kinds {
+	uintptr_t *objs;
+	uint64_t *units;
+	unsigned char *kinds;
+	size_t n, cap;
+};
+
 struct gw_memo {
 	struct gw_memo_slot *slots; /* open addressing, cap a power of 2 */
 	size_t n, cap;
 	size_t live; /* n after the last sweep */
 	size_t resolved, kept;
 	struct gw_memo_order order[OBJ_KIND_COUNT];
+	struct gw_memo_kinds kinds;
 	size_t order_compared; /* pairs compared by content since asked */
 	struct gw_memo_contexts contexts;
 	struct gw_memo_last last;
@@ -251,6 +262,9 @@ gw_memo_free(struct gw_memo *m)
 		free(m->contexts.kinds[k].units);
 		free(m->contexts.kinds[k].keys);
 	}
+	free(m->kinds.objs);
+	free(m->kinds.units);
+	free(m->kinds.kinds);
 	free(m->contexts.ns_key);
 	free(m->contexts.ns_ctx);
 	free(m->contexts.changed);
@@ -441,6 +455,41 @@ gw_memo_order_clean(struct gw_memo *m, enum obj_kind kind, size_t n,
 		o->clean_valid = true;
 	}
 	return o->clean;
+}
+
+/* Smaller groups (an HTTPProxy's: a few objects) read their objects:
+ * they leave the large group's kinds in place. */
+#define GW_KINDS_MIN 64
+
+void
+gw_memo_kinds(struct gw_memo *m, struct object *const *objs,
+    const uint64_t *units, size_t n, unsigned char *kinds)
+{
+	struct gw_memo_kinds *k = &m->kinds;
+	bool same = k->n == n;
+
+	if (n < GW_KINDS_MIN) {
+		for (size_t i = 0; i < n; i++)
+			kinds[i] = (unsigned char)objs[i]->kind;
+		return;
+	}
+	if (n > k->cap) {
+		k->cap = n + n / 8;
+		k->objs = xreallocarray(k->objs, k->cap, sizeof *k->objs);
+		k->units = xreallocarray(k->units, k->cap, sizeof *k->units);
+		k->kinds = xreallocarray(k->kinds, k->cap, sizeof *k->kinds);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (same && k->objs[i] == (uintptr_t)objs[i] &&
+		    k->units[i] == units[i]) {
+			kinds[i] = k->kinds[i];
+			continue;
+		}
+		kinds[i] = k->kinds[i] = (unsigned char)objs[i]->kind;
+		k->objs[i] = (uintptr_t)objs[i];
+		k->units[i] = units[i];
+	}
+	k->n = n;
 }
 
 size_t

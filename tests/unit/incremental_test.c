@@ -2370,17 +2370,23 @@ edit_tree(struct source_files *sf, const struct edit_route *rs,
 	}
 	/* A Service of its own file that its checks find clean, warn about
 	 * (a bad annotation) or refuse (ExternalName, not allowed by
-	 * default) by warn % 3: a Service kept clean is not checked again
-	 * (services_build), one changed in place must be. */
+	 * default) by warn % 4: a Service kept clean is not checked again
+	 * (services_build), one changed in place must be. At 3 the file
+	 * holds a ConfigMap: an object of another kind at the same index
+	 * of the group (gw_memo_kinds). */
 	memset(&f, 0, sizeof f);
 	f.path = xstrdup("infra/w-note.yaml");
 	f.ns = xstrdup("infra");
-	f.data = xasprintf("apiVersion: v1\nkind: Service\n"
-	    "metadata: {name: own-2w, annotations: "
-	    "{projectcontour.io/max-connections: \"%s\"}}\n"
-	    "spec: {%sports: [{name: http, port: 80}]}\n",
-	    warn % 3 == 1 ? "many" : "100",
-	    warn % 3 == 2 ? "type: ExternalName, externalName: a.example, " : "");
+	if (warn % 4 == 3)
+		f.data = xstrdup("apiVersion: v1\nkind: ConfigMap\n"
+		    "metadata: {name: own-2w}\ndata: {a: b}\n");
+	else
+		f.data = xasprintf("apiVersion: v1\nkind: Service\n"
+		    "metadata: {name: own-2w, annotations: "
+		    "{projectcontour.io/max-connections: \"%s\"}}\n"
+		    "spec: {%sports: [{name: http, port: 80}]}\n",
+		    warn % 4 == 1 ? "many" : "100", warn % 4 == 2 ?
+		    "type: ExternalName, externalName: a.example, " : "");
 	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
 	for (size_t i = 0; i < EDIT_ROUTES; i++) {
 		const struct edit_route *r = &rs[i];
@@ -2478,7 +2484,8 @@ edit_route_apply(struct edit_route *rs, size_t i, unsigned what, uint64_t *seed)
  * (an unknown Service, a path the loader rejects) and valid again, its
  * Service or mirror changed, its file removed and added again; or a
  * Service made or unmade a duplicate of its neighbour in place, or made
- * clean, warned about or refused by its own checks. Each build equals a
+ * clean, warned about or refused by its own checks, or replaced by a
+ * ConfigMap (an object of another kind at its index). Each build equals a
  * fresh one (statuses included: kept places' statuses are made from the
  * kept order's keys), the Gateway's snapshot included: its view is
  * patched from the last translation (translate_gateway_view.c) and
@@ -2539,7 +2546,8 @@ test_gateway_route_edits_random(void **state)
 			break;
 		}
 		case 14:
-			/* The checked Service clean, warned or refused. */
+			/* The checked Service clean, warned or refused, or
+			 * a ConfigMap in its place. */
 			warn++;
 			break;
 		case 13:
