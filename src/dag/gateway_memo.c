@@ -941,9 +941,26 @@ gw_ptr_slot(const uintptr_t *keys, size_t cap, uintptr_t p)
 	return j;
 }
 
+/* out[p]: the file version of the object at sorted place p of the
+ * kind's order kept for this build's n objects; false: none kept. */
+static bool
+gw_memo_order_units(const struct gw_memo *m, enum obj_kind kind, size_t n,
+    uint64_t *out)
+{
+	const struct gw_memo_order *o = &m->order[kind];
+
+	if (n == 0 || o->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		out[o->pos[i]] = o->units[i];
+	return true;
+}
+
 /* The unit of each HTTPRoute of s (parallel to s->httproutes), from the
- * build's HTTPRoutes and their units (b->kind_units) by address: no
- * object read but the routes' kinds. */
+ * build's HTTPRoutes and their units (b->kind_units): through the kept
+ * order that sorted them (s->httproutes begins with the sorted
+ * HTTPRoutes; GRPCRoutes made into HTTPRoutes after them have none), else
+ * by address, reading the routes' kinds. */
 void
 gw_route_units(struct gw_state *s)
 {
@@ -957,6 +974,12 @@ gw_route_units(struct gw_state *s)
 	s->route_units = ARENA_ARRAY(b->arena, uint64_t, s->nhttproutes + 1);
 	if (n == 0 || units == NULL) {
 		for (size_t ri = 0; ri < s->nhttproutes; ri++)
+			s->route_units[ri] = 0;
+		return;
+	}
+	if (gw_memo_order_units(b->gw_memo, OBJ_HTTPROUTE, n,
+	    s->route_units)) {
+		for (size_t ri = n; ri < s->nhttproutes; ri++)
 			s->route_units[ri] = 0;
 		return;
 	}
