@@ -286,7 +286,6 @@ ingress_class_accepted(const struct object *o, const char *spec_class,
 
 /* --- statuses -------------------------------------------------------------- */
 
-/* Statuses are referred to by index while building: the array grows. */
 struct dag_object_status
 dag_status_initial(enum obj_kind kind, const char *ns, const char *name,
     const struct origin *origin)
@@ -317,6 +316,7 @@ statuses_reserve(struct builder *b)
 	}
 }
 
+/* Statuses are referred to by index while building: the array grows. */
 size_t
 dag_status_add(struct builder *b, const struct object *o)
 {
