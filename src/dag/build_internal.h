@@ -228,6 +228,26 @@ void gw_memo_order_keep(struct gw_memo *m, enum obj_kind kind,
     struct object *const *in, const uint64_t *units,
     struct object *const *sorted, size_t n, struct arena *scratch,
     const bool **shadow);
+/* The statuses a build starts n objects of kind with, in the order
+ * sorted last (dag_status_initial), into out from the keys kept for that
+ * order; false: none kept (out untouched). */
+bool gw_memo_order_statuses(struct gw_memo *m, enum obj_kind kind, size_t n,
+    struct dag_object_status *out);
+/* Keeps st (n statuses just added for the kind's sorted order) for
+ * gw_memo_order_statuses. */
+void gw_memo_order_statuses_keep(struct gw_memo *m, enum obj_kind kind,
+    const struct dag_object_status *st, size_t n);
+/* By place in the kind's sorted order: true where the object's own
+ * checks found nothing under options key in an earlier build (a kept
+ * place holds the same object); the caller sets a place once checked.
+ * NULL: no order kept for n objects. */
+bool *gw_memo_order_clean(struct gw_memo *m, enum obj_kind kind, size_t n,
+    uint64_t key);
+/* kinds[i]: objs[i]->kind (n objects, each with its file version in
+ * units), from the last large group's where the same object (address
+ * and version) is at the same index: unchanged objects are not read. */
+void gw_memo_kinds(struct gw_memo *m, struct object *const *objs,
+    const uint64_t *units, size_t n, unsigned char *kinds);
 /* The pairs gw_memo_order_patch compared by content since the last call. */
 size_t gw_memo_take_order_compared(struct gw_memo *m);
 /* Builds that patched the last namespace contexts (gw_contexts) since
@@ -282,6 +302,14 @@ bool dag_kind_shadowed(const struct builder *b, enum obj_kind kind,
 struct object *dag_object_lookup(struct builder *b, struct objindex *ix,
     struct object **arr, size_t n, const char *ns, const char *name);
 size_t dag_status_add(struct builder *b, const struct object *o);
+/* The status dag_status_add starts an object with. */
+struct dag_object_status dag_status_initial(enum obj_kind kind,
+    const char *ns, const char *name, const struct origin *origin);
+/* dag_status_add for each of arr's n objects of kind, in the order
+ * dag_kind_sort just gave them, into st[i]: from the memo's kept keys
+ * when the order was kept. */
+void dag_statuses_add_sorted(struct builder *b, enum obj_kind kind,
+    struct object *const *arr, size_t n, size_t *st);
 /* Statuses from .. from + n - 1 were added for an array of kind sorted by
  * namespace and name: by every key of dag_status_cmp (full), or by
  * namespace and name only, with shadow (dag_object_is_shadowed of each,

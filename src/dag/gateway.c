@@ -93,8 +93,7 @@ gw_collect(struct builder *b, enum obj_kind kind, size_t *n, size_t **st)
 	dag_kind_sort(b, kind, arr, *n, gw_object_cmp);
 	if (st != NULL) {
 		*st = ARENA_ARRAY(b->arena, size_t, *n + 1);
-		for (size_t i = 0; i < *n; i++)
-			(*st)[i] = dag_status_add(b, arr[i]);
+		dag_statuses_add_sorted(b, kind, arr, *n, *st);
 		/* Equal names are in the sort's order, not the files'. */
 		dag_status_run(b, (*st)[0], *n, false, b->kind_shadow[kind]);
 	}

@@ -2307,7 +2307,7 @@ struct edit_route {
  * own-<k>z (its left neighbour). */
 static void
 edit_tree(struct source_files *sf, const struct edit_route *rs,
-    unsigned addr, const unsigned dup[2], unsigned alt_port)
+    unsigned addr, const unsigned dup[2], unsigned alt_port, unsigned warn)
 {
 	struct source_file f = { 0 };
 	struct strbuf sb = STRBUF_INIT;
@@ -2368,6 +2368,26 @@ edit_tree(struct source_files *sf, const struct edit_route *rs,
 		    dup[d] % 2 == 0 ? "" : d == 0 ? "a" : "z");
 		ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
 	}
+	/* A Service of its own file that its checks find clean, warn about
+	 * (a bad annotation) or refuse (ExternalName, not allowed by
+	 * default) by warn % 4: a Service kept clean is not checked again
+	 * (services_build), one changed in place must be. At 3 the file
+	 * holds a ConfigMap: an object of another kind at the same index
+	 * of the group (gw_memo_kinds). */
+	memset(&f, 0, sizeof f);
+	f.path = xstrdup("infra/w-note.yaml");
+	f.ns = xstrdup("infra");
+	if (warn % 4 == 3)
+		f.data = xstrdup("apiVersion: v1\nkind: ConfigMap\n"
+		    "metadata: {name: own-2w}\ndata: {a: b}\n");
+	else
+		f.data = xasprintf("apiVersion: v1\nkind: Service\n"
+		    "metadata: {name: own-2w, annotations: "
+		    "{projectcontour.io/max-connections: \"%s\"}}\n"
+		    "spec: {%sports: [{name: http, port: 80}]}\n",
+		    warn % 4 == 1 ? "many" : "100", warn % 4 == 2 ?
+		    "type: ExternalName, externalName: a.example, " : "");
+	ARRAY_PUSH(sf->files, sf->n, sf->cap, f);
 	for (size_t i = 0; i < EDIT_ROUTES; i++) {
 		const struct edit_route *r = &rs[i];
 
@@ -2463,8 +2483,11 @@ edit_route_apply(struct edit_route *rs, size_t i, unsigned what, uint64_t *seed)
  * listener, renamed onto another route's name and back, made invalid
  * (an unknown Service, a path the loader rejects) and valid again, its
  * Service or mirror changed, its file removed and added again; or a
- * Service made or unmade a duplicate of its neighbour in place. Each
- * build equals a fresh one, the Gateway's snapshot included: its view is
+ * Service made or unmade a duplicate of its neighbour in place, or made
+ * clean, warned about or refused by its own checks, or replaced by a
+ * ConfigMap (an object of another kind at its index). Each build equals a
+ * fresh one (statuses included: kept places' statuses are made from the
+ * kept order's keys), the Gateway's snapshot included: its view is
  * patched from the last translation (translate_gateway_view.c) and
  * checked against the whole view while CAIRN_TRANSLATE_VERIFY is set. */
 static void
@@ -2476,7 +2499,7 @@ test_gateway_route_edits_random(void **state)
 	struct source_files sf;
 	struct pipeline *p;
 	int steps = fixture_sample_steps(140);
-	unsigned addr = 0, dup[2] = { 11, 6 }, alt_port = 8080;
+	unsigned addr = 0, dup[2] = { 11, 6 }, alt_port = 8080, warn = 0;
 	size_t reused = 0, builds = 0, route_builds = 0, patched = 0;
 	uint64_t seed = 0x5eed17;
 	const char *verify = getenv("CAIRN_TRANSLATE_VERIFY");
@@ -2497,13 +2520,13 @@ test_gateway_route_edits_random(void **state)
 			rs[i].svc[k] = (unsigned)(i + (size_t)k) % 5;
 		rs[i].mirror = i % 5 == 0;
 	}
-	edit_tree(&sf, rs, addr, dup, alt_port);
+	edit_tree(&sf, rs, addr, dup, alt_port, warn);
 	build_and_compare(p, &sf, &cfg, &to, "edits: first build");
 	source_files_free(&sf);
 	for (int step = 0; step < steps; step++) {
 		size_t i = edit_rand(&seed) % EDIT_ROUTES;
 		struct edit_route *r = &rs[i];
-		unsigned what = edit_rand(&seed) % 14;
+		unsigned what = edit_rand(&seed) % 15;
 		char label[96];
 		struct dag_cache_stats st;
 
@@ -2522,6 +2545,11 @@ test_gateway_route_edits_random(void **state)
 				    edit_rand(&seed) % 10, &seed);
 			break;
 		}
+		case 14:
+			/* The checked Service clean, warned or refused, or
+			 * a ConfigMap in its place. */
+			warn++;
+			break;
 		case 13:
 			/* The Gateway's second listener moved: no patch of
 			 * the routes' part (the Gateway changed), the next
@@ -2540,7 +2568,7 @@ test_gateway_route_edits_random(void **state)
 			edit_route_apply(rs, i, what, &seed);
 			break;
 		}
-		edit_tree(&sf, rs, addr, dup, alt_port);
+		edit_tree(&sf, rs, addr, dup, alt_port, warn);
 		snprintf(label, sizeof label, "edits: step %d, route %zu, edit %u",
 		    step, i, what);
 		build_and_compare(p, &sf, &cfg, &to, label);
