@@ -749,7 +749,33 @@ struct dag {
 	 * of a DAG that may be assembled go through dag_vhost_at and the
 	 * others, a struct dag_cursor, or dag_array_search. */
 	struct dag_chunks vhost_chunks, cluster_chunks, endpoint_chunks;
+	/* Appended: an assembled DAG's parts are in chunks of
+	 * DAG_PART_CHUNK pointers (part_chunks != NULL, parts NULL then),
+	 * shared with the last assembled DAG where no part of the chunk
+	 * changed: a change copies the chunks of its parts, not every
+	 * part pointer (800 KB at 100,000 parts). Readers go through
+	 * dag_part_at, which reads both forms. */
+	struct dag_part_chunk **part_chunks;
 };
+
+#define DAG_PART_CHUNK 512
+
+/* DAG_PART_CHUNK parts of an assembled DAG (the last chunk may hold
+ * fewer), never written once made. */
+struct dag_part_chunk {
+	atomic_uint refs; /* owners beyond the first */
+	struct dag *p[DAG_PART_CHUNK];
+};
+
+/* Part i (< nparts) of a DAG assembled from parts: O(1) in either
+ * form. */
+static inline struct dag *
+dag_part_at(const struct dag *dag, size_t i)
+{
+	if (dag->part_chunks == NULL)
+		return dag->parts[i];
+	return dag->part_chunks[i / DAG_PART_CHUNK]->p[i % DAG_PART_CHUNK];
+}
 
 /* Element i (< the count) of an assembled or flat array: O(1) for a
  * flat one, a binary search over the chunks for an assembled one. */

@@ -79,8 +79,7 @@ cache_clear(struct dag_cache *c)
 static void
 prev_parts_clear(struct dag_cache *c)
 {
-	c->prev_parts = NULL;
-	c->prev_nparts = 0;
+	c->prev_nparts = 0; /* prev_parts kept for the next build */
 	c->prev_in_order = 0;
 	dag_free(c->prev_dag);
 	c->prev_dag = NULL;
@@ -108,6 +107,7 @@ dag_cache_free(struct dag_cache *c)
 	free(c->buf_members);
 	free(c->buf_ids);
 	free(c->buf_parts);
+	free(c->prev_parts);
 	cache_clear(c);
 	free(c->slots);
 	parts_units_clear(c);
@@ -381,10 +381,10 @@ count_set(struct dag *d, const struct part_count *pc, bool known,
 }
 
 static void
-count_assemble(struct dag *dag, const struct dag *prev, struct dag **old,
-    const struct part_changes *chg, const struct part_count *pc)
+count_assemble(struct dag *dag, struct dag **parts, const struct dag *prev,
+    struct dag **old, const struct part_changes *chg,
+    const struct part_count *pc)
 {
-	struct dag **parts = dag->parts;
 	size_t n = dag->nparts, count = 0;
 
 	count_set(dag, pc, false, 0);
@@ -413,10 +413,9 @@ count_assemble(struct dag *dag, const struct dag *prev, struct dag **old,
  * at their place and plus those now there, when both have as many parts
  * (chg, as in dag_build_units_owned); else the sum of every part's. */
 static void
-status_counts_assemble(struct dag *dag, const struct dag *prev,
-    struct dag **old, const struct part_changes *chg)
+status_counts_assemble(struct dag *dag, struct dag **parts,
+    const struct dag *prev, struct dag **old, const struct part_changes *chg)
 {
-	struct dag **parts = dag->parts;
 	size_t n = dag->nparts;
 
 	dag->status_counts_known = false;
@@ -568,6 +567,28 @@ chg_pos_reserve(struct dag_cache *c, size_t n)
 	c->chg_pos_cap = n + n / 4 + 16;
 	free(c->chg_pos);
 	c->chg_pos = xreallocarray(NULL, c->chg_pos_cap, sizeof *c->chg_pos);
+}
+
+/* This build's parts (nparts of them) as the next one's prev_parts:
+ * with as many parts as the last build, only the places chg names
+ * (every place whose part changed) are written; otherwise all. */
+static void
+prev_parts_save(struct dag_cache *c, struct dag **parts, size_t nparts,
+    const struct part_changes *chg)
+{
+	if (chg != NULL && c->prev_nparts == nparts) {
+		for (size_t k = 0; k < chg->n; k++)
+			c->prev_parts[chg->pos[k]] = parts[chg->pos[k]];
+		return;
+	}
+	if (c->prev_parts_cap < nparts + 1) {
+		c->prev_parts_cap = nparts + nparts / 4 + 1;
+		free(c->prev_parts);
+		c->prev_parts = xreallocarray(NULL, c->prev_parts_cap,
+		    sizeof *c->prev_parts);
+	}
+	memcpy(c->prev_parts, parts, nparts * sizeof *parts);
+	c->prev_nparts = nparts;
 }
 
 /* c->chg_pos: the positions whose part is not the last build's part at
@@ -827,10 +848,11 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			c->stats.status_chunks_made = dag->nstatus_chunks;
 		}
 		c->stats.status_chunks = dag->nstatus_chunks;
-		status_counts_assemble(dag, old_dag, old, same ? &chg : NULL);
-		count_assemble(dag, old_dag, old, same ? &chg : NULL,
+		status_counts_assemble(dag, parts, old_dag, old,
+		    same ? &chg : NULL);
+		count_assemble(dag, parts, old_dag, old, same ? &chg : NULL,
 		    &tls_hosts_count);
-		count_assemble(dag, old_dag, old, same ? &chg : NULL,
+		count_assemble(dag, parts, old_dag, old, same ? &chg : NULL,
 		    &plain_count);
 		/* The parts the cache lets go from now on are retired to
 		 * this DAG, which the last one holds (struct dag, newer). */
@@ -838,8 +860,7 @@ dag_build_units_owned(const struct dag_unit *units, size_t nunits,
 			old_dag->newer = dag_ref(dag);
 		dag_free(old_dag);
 		c->prev_dag = dag_ref(dag);
-		c->prev_parts = dag->parts;
-		c->prev_nparts = nparts;
+		prev_parts_save(c, parts, nparts, same ? &chg : NULL);
 	}
 	dag->nparts_built = c->stats.built;
 	c->stats.cached = c->n;

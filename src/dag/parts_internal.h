@@ -84,12 +84,14 @@ struct dag_cache {
 	 * whose changed units keep their keys keeps the grouping. */
 	uint64_t *prev_ids;
 	size_t *prev_group_of, prev_n, prev_tls_group;
-	/* The last build's parts in order (prev_dag's, borrowed) and which
-	 * of its arrays were assembled in order without a sort (ASM_*): where
-	 * two neighbouring parts are both the same again, their order is
-	 * known without a comparison. */
+	/* The last build's parts in order (prev_dag's, a flat copy the
+	 * cache owns, patched at the changed places after each build:
+	 * prev_dag's own are in shared chunks) and which of its arrays were
+	 * assembled in order without a sort (ASM_*): where two neighbouring
+	 * parts are both the same again, their order is known without a
+	 * comparison. */
 	struct dag **prev_parts;
-	size_t prev_nparts;
+	size_t prev_nparts, prev_parts_cap;
 	unsigned prev_in_order;
 	/* HTTPRoutes resolved per file version (gateway_memo.c), for the
 	 * groups built; objs_units: the unit of each object of the group

@@ -271,17 +271,54 @@ struct chunk_list {
 	size_t n, cap, total;
 };
 
+/* Room for more chunks after the n there are (one slot more: the end's
+ * start, list_give). */
+static void
+list_reserve(struct chunk_list *l, size_t more)
+{
+	if (l->n + more < l->cap)
+		return;
+	l->cap = l->cap < 16 ? 16 : l->cap * 2;
+	if (l->cap <= l->n + more)
+		l->cap = l->n + more + 1;
+	l->c = xreallocarray(l->c, l->cap, sizeof *l->c);
+	l->start = xreallocarray(l->start, l->cap, sizeof *l->start);
+}
+
 static void
 list_push(struct chunk_list *l, struct dag_status_chunk *c)
 {
-	if (l->n + 1 >= l->cap) {
-		l->cap = l->cap < 16 ? 16 : l->cap * 2;
-		l->c = xreallocarray(l->c, l->cap, sizeof *l->c);
-		l->start = xreallocarray(l->start, l->cap, sizeof *l->start);
-	}
+	list_reserve(l, 1);
 	l->c[l->n] = c;
 	l->start[l->n++] = l->total;
 	l->total += c->n;
+}
+
+/* How many chunks ahead list_share asks for a chunk's header: each
+ * reference taken is a write to a line not read since the chunk was
+ * made (about 100 ns cold), so several are asked for at once. */
+#define SHARE_AHEAD 8
+
+/* prev's chunks [from, to) appended whole, a reference more each. Their
+ * sizes come from prev's starts: the only line of a chunk touched is
+ * its count of references. */
+static void
+list_share(struct chunk_list *l, const struct dag *prev, size_t from,
+    size_t to)
+{
+	struct dag_status_chunk *const *c = prev->status_chunks;
+	const size_t *start = prev->status_chunk_start;
+
+	list_reserve(l, to - from);
+	for (size_t k = from; k < to; k++) {
+		if (k + SHARE_AHEAD < to)
+			__builtin_prefetch(c[k + SHARE_AHEAD], 1);
+		atomic_fetch_add_explicit(&c[k]->refs, 1,
+		    memory_order_relaxed);
+		l->c[l->n] = c[k];
+		l->start[l->n++] = l->total;
+		l->total += start[k + 1] - start[k];
+	}
 }
 
 /* s[0..n) as new chunks of at most fill statuses, as even as can be. */
@@ -369,6 +406,25 @@ chunks_lower(const struct dag *prev, const struct dag_object_status *key)
 	    sorted_search(key, c->s, c->n, sizeof c->s[0], dag_status_cmp);
 }
 
+/* The first of prev's chunks that a status leaving (delpos[d..ndel))
+ * or joining (before ins[a..nadd)) falls in: the one holding the lower
+ * of the next two positions, the last chunk for a status joining at the
+ * end, and prev->nstatus_chunks when none is left. */
+static size_t
+next_touched(const struct dag *prev, const size_t *delpos, size_t ndel,
+    size_t d, const size_t *ins, size_t nadd, size_t a)
+{
+	size_t m = prev->nstatus_chunks, p = prev->nstatuses;
+
+	if (d < ndel && delpos[d] < p)
+		p = delpos[d];
+	if (a < nadd && ins[a] < p)
+		p = ins[a];
+	if (p < prev->nstatuses)
+		return sorted_chunk_of(prev->status_chunk_start, m, p);
+	return a < nadd ? m - 1 : m;
+}
+
 /* Walk over prev's chunks: one no status leaves or joins is shared (a
  * reference more); one that changes is copied with its changes into
  * tmp, and a copy smaller than STATUS_CHUNK_MIN is carried into the next
@@ -412,18 +468,26 @@ dag_status_chunks_patch(struct dag *dag, const struct dag *prev,
 	}
 	d = 0;
 	for (size_t c = 0; c < m; c++) {
-		struct dag_status_chunk *ch = prev->status_chunks[c];
-		size_t lo = prev->status_chunk_start[c], hi = lo + ch->n;
+		struct dag_status_chunk *ch;
+		size_t lo, hi;
 		bool last = c + 1 == m;
 
-		if (tmpn == 0 && !(d < ndel && delpos[d] < hi) &&
-		    !(a < nadd && (ins[a] < hi || last))) {
-			atomic_fetch_add_explicit(&ch->refs, 1,
-			    memory_order_relaxed);
-			list_push(&l, ch);
-			shared++;
-			continue;
+		if (tmpn == 0) {
+			/* The chunks before the next change's are shared
+			 * whole, without a look at each. */
+			size_t to = next_touched(prev, delpos, ndel, d, ins,
+			    nadd, a);
+
+			if (to > c) {
+				list_share(&l, prev, c, to);
+				shared += to - c;
+				c = to - 1;
+				continue;
+			}
 		}
+		ch = prev->status_chunks[c];
+		lo = prev->status_chunk_start[c];
+		hi = lo + ch->n;
 		if (tmpcap < tmpn + ch->n + nadd - a) {
 			tmpcap = tmpn + ch->n + nadd - a;
 			tmp = xreallocarray(tmp, tmpcap, sizeof *tmp);

@@ -164,9 +164,17 @@ enum { MAX_MOVED = 64 };
  * the DAG's own list when it was assembled right after the one recorded
  * last (t's parts are last's, place by place), else a walk over every
  * place. False when more differ. */
+/* Part k of dag; a DAG not assembled from parts (dag_build) is its own
+ * one part. */
+static struct dag *
+part_of(const struct dag *dag, size_t k)
+{
+	return dag->nparts > 0 ? dag_part_at(dag, k) : (struct dag *)dag;
+}
+
 static bool
 parts_moved(const struct diff_statuses *t, const struct dag *dag,
-    struct dag *const *parts, size_t nparts, size_t *at, size_t *m)
+    size_t nparts, size_t *at, size_t *m)
 {
 	*m = 0;
 	if (t->last != NULL && t->last->newer == dag &&
@@ -178,7 +186,7 @@ parts_moved(const struct diff_statuses *t, const struct dag *dag,
 		return true;
 	}
 	for (size_t k = 0; k < nparts; k++)
-		if (t->parts[k].part != parts[k]) {
+		if (t->parts[k].part != part_of(dag, k)) {
 			if (*m == MAX_MOVED)
 				return false;
 			at[(*m)++] = k;
@@ -193,7 +201,7 @@ parts_moved(const struct diff_statuses *t, const struct dag *dag,
  * cost of the change instead of the tree. False when too many differ. */
 static bool
 record_in_place(struct diff_statuses *t, const struct dag *dag,
-    struct dag *const *parts, size_t nparts, bool by_address,
+    size_t nparts, bool by_address,
     struct diff_objects *from, struct diff_objects *to)
 {
 	size_t at[MAX_MOVED], m = 0, ngone = 0, ncame = 0, npatched = 0;
@@ -204,7 +212,7 @@ record_in_place(struct diff_statuses *t, const struct dag *dag,
 	struct diff_objects pfrom[MAX_MOVED], pto[MAX_MOVED];
 
 	if (t->n != nparts || nparts == 0 ||
-	    !parts_moved(t, dag, parts, nparts, at, &m))
+	    !parts_moved(t, dag, nparts, at, &m))
 		return false;
 	for (size_t i = 0; i < m; i++)
 		old[i] = t->parts[at[i]];
@@ -212,7 +220,7 @@ record_in_place(struct diff_statuses *t, const struct dag *dag,
 		struct status_part *e = &t->parts[at[i]];
 		size_t j = 0;
 
-		while (j < m && (taken[j] || old[j].part != parts[at[i]]))
+		while (j < m && (taken[j] || old[j].part != part_of(dag, at[i])))
 			j++;
 		if (j < m) { /* moved: the same part, the same statuses */
 			taken[j] = true;
@@ -227,18 +235,18 @@ record_in_place(struct diff_statuses *t, const struct dag *dag,
 			continue;
 		/* The same group built again in its place: its copies
 		 * patched, only the records that differ gone and come. */
-		if (!taken[i] && record_patched(&old[i], parts[at[i]], by_address,
-		    &pfrom[npatched], &pto[npatched])) {
+		if (!taken[i] && record_patched(&old[i], part_of(dag, at[i]),
+		    by_address, &pfrom[npatched], &pto[npatched])) {
 			taken[i] = true;
 			gone[ngone++] = &pfrom[npatched];
 			came[ncame++] = &pto[npatched];
 			npatched++;
 			dag_free(old[i].part);
 			*e = old[i];
-			e->part = dag_ref(parts[at[i]]);
+			e->part = dag_ref(part_of(dag, at[i]));
 			continue;
 		}
-		*e = (struct status_part){ .part = dag_ref(parts[at[i]]) };
+		*e = (struct status_part){ .part = dag_ref(part_of(dag, at[i])) };
 		diff_objects_from_statuses_ordered(&e->objects,
 		    e->part->statuses, e->part->nstatuses);
 		came[ncame++] = &e->objects;
@@ -270,9 +278,6 @@ static void
 record_parts(struct diff_statuses *t, const struct dag *dag,
     struct diff_objects *from, struct diff_objects *to)
 {
-	/* A DAG not assembled from parts (dag_build) is its own one part. */
-	struct dag *const *parts = dag->nparts > 0 ? (struct dag *const *)dag->parts :
-	    (struct dag *const *)&dag;
 	size_t nparts = dag->nparts > 0 ? dag->nparts : 1, cap = 16, mask;
 	struct status_part *now;
 	const struct diff_objects **gone, **came;
@@ -282,7 +287,7 @@ record_parts(struct diff_statuses *t, const struct dag *dag,
 	bool by_address = t->last != NULL && dag->nparts > 0 &&
 	    t->last->newer == dag;
 
-	if (record_in_place(t, dag, parts, nparts, by_address, from, to))
+	if (record_in_place(t, dag, nparts, by_address, from, to))
 		return;
 	now = xcalloc(nparts + 1, sizeof *now);
 	while (cap < 2 * (t->n + 1))
@@ -299,7 +304,7 @@ record_parts(struct diff_statuses *t, const struct dag *dag,
 	}
 	came = xcalloc(nparts + 1, sizeof *came);
 	for (size_t k = 0; k < nparts; k++) {
-		struct dag *part = parts[k];
+		struct dag *part = part_of(dag, k);
 		size_t j = ptr_slot(part, mask);
 
 		while (slots[j] != 0 && t->parts[slots[j] - 1].part != part)

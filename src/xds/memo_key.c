@@ -349,35 +349,34 @@ uint64_t
 translation_key_vhost(const struct translation *t, const struct dag_vhost *vh,
     bool proxyless)
 {
-	size_t i;
-	uint64_t h;
+	/* A host is known by its routes (none: hashed every time). */
+	const void *id = vh->nroutes > 0 ? (const void *)vh->routes : NULL;
+	uint64_t *memo, h;
 	struct fp f;
 
 	if (t->cache == NULL || vh->tls != NULL)
 		return 0;
-	i = vhost_index(t->dag, vh);
 	/* Both kinds of a host (Envoy's, proxyless) hash it once. */
-	if (i < t->dag->nvhosts && t->vhost_fps != NULL && t->vhost_fps[i] != 0) {
-		h = t->vhost_fps[i];
-	} else {
-		/* A host is known by its routes (none: hashed every time). */
-		const void *id = vh->nroutes > 0 ? (const void *)vh->routes : NULL;
-
-		/* Hashed already by this translation: a host that is not in
-		 * t->dag (a Gateway's, one key for its port's host and its
-		 * proxyless targets). */
-		if ((h = known_next(t, id)) != 0)
-			return proxyless ? translation_key_combine(h, 1) : h;
-		if ((h = known_key(t, id)) == 0) {
-			fp_begin(&f, "vhost", t->opts_fp);
-			fp_table(&f, t, &dag_fields_vhost, vh);
-			h = fp_end(&f);
-			known_check(t, id, h);
-		}
-		known_put(t, id, h);
-		if (i < t->dag->nvhosts && t->vhost_fps != NULL)
-			t->vhost_fps[i] = h;
+	memo = t->vhost_fps != NULL ?
+	    fp_memo_slot(t->vhost_fps, vh, false) : NULL;
+	if (memo != NULL)
+		return proxyless ? translation_key_combine(*memo, 1) : *memo;
+	/* Hashed already by this translation: a host that is not in t->dag
+	 * (a Gateway's, one key for its port's host and its proxyless
+	 * targets). */
+	if ((h = known_next(t, id)) != 0)
+		return proxyless ? translation_key_combine(h, 1) : h;
+	if ((h = known_key(t, id)) == 0) {
+		fp_begin(&f, "vhost", t->opts_fp);
+		fp_table(&f, t, &dag_fields_vhost, vh);
+		h = fp_end(&f);
+		known_check(t, id, h);
 	}
+	known_put(t, id, h);
+	/* Only the DAG's own hosts by address: they live as long as the
+	 * translation, where a Gateway's may be made and freed in it. */
+	if (t->vhost_fps != NULL && vhost_index(t->dag, vh) < t->dag->nvhosts)
+		*fp_memo_slot(t->vhost_fps, vh, true) = h;
 	return proxyless ? translation_key_combine(h, 1) : h;
 }
 

@@ -422,18 +422,21 @@ translate_clusters(struct translation *t)
 	for (size_t i = 0; i < t->dag->nclusters; i++) {
 		size_t span;
 		struct dag_cluster *const *at = dag_cursor_at(&cur, i, &span);
-		const struct dag_cluster *dc = *at;
+		const struct dag_cluster *dc;
 		size_t n = snapshot_builder_count(t->out, XDS_CLUSTER);
 		size_t run = memo_emit_run(t, MEMO_CLUSTER, at, span,
 		    sizeof *at, true, XDS_CLUSTER, false);
 		const char *eds;
 
 		/* A run of the last build's Clusters: their items copied
-		 * say their endpoints (their blobs'). */
+		 * say their endpoints (their blobs'). The DAG chunk's
+		 * pointers are not read for it (one cold line per chunk
+		 * handed on whole, about 400 at 100k). */
 		if (run > 0) {
 			i += run - 1;
 			continue;
 		}
+		dc = *at;
 
 		/* What only Gateways use is left out by the memo
 		 * (memo_wanted), which reads dc only when it was not found

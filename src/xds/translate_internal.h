@@ -26,9 +26,11 @@ struct translation {
 	struct translate_cache *cache; /* NULL: serialize everything (memo.h) */
 	uint64_t opts_fp; /* of opts, part of every cache key */
 	/* Fingerprints made once per translation (memo.c): per
-	 * cluster (by address) and per virtual host (by index). */
+	 * cluster and per virtual host of the DAG, by address. Both grow
+	 * with what is hashed: a change hashes a few, and a table of the
+	 * tree's size cleared per build would cost more (memo_store.c). */
 	struct fp_memo *cluster_fps;
-	uint64_t *vhost_fps;
+	struct fp_memo *vhost_fps;
 	size_t seq_pos[MEMO_COUNT]; /* cursors into the last translation's */
 	/* The routes being translated are a TLS host's with an ext_authz
 	 * filter: they carry their authPolicy (translate_extauth.c). */

@@ -239,9 +239,9 @@ statuses_not_in(const struct dag *x, const struct dag *y)
 		bool found = false;
 
 		for (size_t j = 0; y != NULL && j < y->nparts && !found; j++)
-			found = x->parts[i] == y->parts[j];
+			found = dag_part_at(x, i) == dag_part_at(y, j);
 		if (!found)
-			n += x->parts[i]->nstatuses;
+			n += dag_part_at(x, i)->nstatuses;
 	}
 	return n;
 }

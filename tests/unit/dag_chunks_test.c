@@ -583,6 +583,106 @@ test_flat_form(void **state)
 	nmade = made_cap = 0;
 }
 
+/* An assembled DAG's parts in chunks (dag_part_at): random changes of
+ * a few parts, often at a chunk's first or last place, against a flat
+ * copy; a chunk no changed place falls in is the last DAG's own, the
+ * others are new; older DAGs still read their parts when newer ones
+ * come and go; a build with another count of parts makes every chunk
+ * anew. The parts hold nothing (only the parts' pointers are read). */
+static void
+test_part_chunks_random(void **state)
+{
+	enum { MOST = 4 * DAG_PART_CHUNK + 37, NEW_PARTS = 64 };
+	struct dag *pool[NEW_PARTS];
+	struct dag *parts[MOST], *prev_parts[MOST];
+	size_t pos[MOST], zero[ASM_NARRAYS] = { 0 }, blocks = 0, n = MOST;
+	struct part_sums sums = { 0 };
+	struct { struct dag *dag; struct dag **copy; size_t n; } kept[KEEP + 1];
+	size_t nkept = 0, shared = 0;
+	unsigned in_order = 0;
+	struct dag *prev = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < NEW_PARTS; i++)
+		pool[i] = counts_part(zero, 0);
+	for (size_t i = 0; i < MOST; i++)
+		parts[i] = pool[below(NEW_PARTS)];
+	for (size_t round = 0; round < ROUNDS; round++) {
+		struct part_changes chg = { pos, 0 };
+		size_t nprev = n, what = below(10);
+		struct dag *d;
+
+		memcpy(prev_parts, parts, sizeof parts);
+		if (what < 7) { /* a few places, chunk edges often */
+			for (size_t j = below(3) + 1; j > 0; j--) {
+				size_t c = below(n / DAG_PART_CHUNK + 1);
+				size_t i = below(2) ? c * DAG_PART_CHUNK +
+				    (below(2) ? DAG_PART_CHUNK - 1 : 0) :
+				    below(n);
+
+				if (i >= n)
+					i = n - 1;
+				parts[i] = pool[below(NEW_PARTS)];
+			}
+		} else if (what < 8) { /* another count of parts */
+			n = MOST - below(DAG_PART_CHUNK + 1);
+			for (size_t i = 0; i < n; i++)
+				parts[i] = pool[below(NEW_PARTS)];
+		}
+		if (n == nprev)
+			for (size_t i = 0; i < n; i++)
+				if (parts[i] != prev_parts[i])
+					pos[chg.n++] = i;
+		d = dag_assemble(parts, n, prev != NULL && n == nprev ? &chg :
+		    NULL, 0, &in_order, prev, &sums, &blocks);
+		assert_int_equal(d->nparts, n);
+		for (size_t i = 0; i < n; i++)
+			assert_ptr_equal(dag_part_at(d, i), parts[i]);
+		for (size_t c = 0; c * DAG_PART_CHUNK < n; c++) {
+			size_t lo = c * DAG_PART_CHUNK, hi = lo + DAG_PART_CHUNK;
+			bool touched = prev == NULL || n != nprev;
+
+			for (size_t k = 0; k < chg.n && !touched; k++)
+				touched = pos[k] >= lo && pos[k] < hi;
+			if (touched) {
+				for (size_t k = 0; prev != NULL &&
+				    k * DAG_PART_CHUNK < prev->nparts; k++)
+					assert_ptr_not_equal(d->part_chunks[c],
+					    prev->part_chunks[k]);
+			} else {
+				assert_ptr_equal(d->part_chunks[c],
+				    prev->part_chunks[c]);
+				shared++;
+			}
+		}
+		kept[nkept].dag = d;
+		kept[nkept].copy = xmemdup(parts, n * sizeof parts[0]);
+		kept[nkept++].n = n;
+		prev = d;
+		while (nkept > KEEP || (nkept > 1 && below(3) == 0)) {
+			size_t i = below(nkept - 1);
+
+			dag_free(kept[i].dag);
+			free(kept[i].copy);
+			memmove(&kept[i], &kept[i + 1],
+			    (nkept - i - 1) * sizeof kept[0]);
+			nkept--;
+		}
+		for (size_t i = 0; i < nkept; i++)
+			for (size_t j = 0; j < kept[i].n; j++)
+				assert_ptr_equal(dag_part_at(kept[i].dag, j),
+				    kept[i].copy[j]);
+	}
+	assert_true(shared > ROUNDS);
+	for (size_t i = 0; i < nkept; i++) {
+		dag_free(kept[i].dag);
+		free(kept[i].copy);
+	}
+	for (size_t i = 0; i < NEW_PARTS; i++)
+		dag_free(pool[i]);
+	part_sums_free(&sums);
+}
+
 int
 main(void)
 {
@@ -591,6 +691,7 @@ main(void)
 		cmocka_unit_test(test_random_assemblies),
 		cmocka_unit_test(test_part_sums_random),
 		cmocka_unit_test(test_part_changes_within),
+		cmocka_unit_test(test_part_chunks_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -405,6 +405,58 @@ test_flat_and_empty(void **state)
 	dag_free(f);
 }
 
+/* A status put in after the last, and one taken out at the first and
+ * at a chunk's edge: every chunk no change falls in is shared (the walk
+ * passes runs of them without a look at each), the others copied, and
+ * the result reads as the model. */
+static void
+test_patch_at_the_ends(void **state)
+{
+	enum { N = 3000 };
+	struct dag_object_status *s = xreallocarray(NULL, N + 1, sizeof *s);
+	struct dag_object_status del[2], add;
+	struct dag *prev = dag_new_with(0), *d, *e;
+	size_t n = 0, made, edge;
+
+	(void)state;
+	make_names();
+	for (size_t id = 0; id < 3 * N; id += 3) /* kind 0 alone */
+		s[n++] = status_of(id, 0);
+	qsort(s, n, sizeof s[0], dag_status_cmp);
+	prev->nstatuses = n;
+	dag_status_chunks_set(prev, s, n);
+	assert_true(prev->nstatus_chunks >= 6);
+	/* Kind 1 sorts after every kind 0: it joins the last chunk. */
+	add = status_of(1, 1);
+	d = dag_new_with(n + 1);
+	assert_true(dag_status_chunks_patch(d, prev, NULL, 0, &add, 1, &made));
+	assert_int_equal(made, 1);
+	assert_int_equal(chunks_new(d, prev), 1);
+	for (size_t c = 0; c + 1 < prev->nstatus_chunks; c++)
+		assert_ptr_equal(d->status_chunks[c], prev->status_chunks[c]);
+	s[n] = add;
+	assert_reads(d, s, n + 1);
+	/* The first status and the first of the fourth chunk taken out:
+	 * the first and fourth chunks copied, those between and after
+	 * shared. */
+	edge = d->status_chunk_start[3];
+	del[0] = s[0];
+	del[1] = s[edge];
+	e = dag_new_with(n - 1);
+	assert_true(dag_status_chunks_patch(e, d, del, 2, NULL, 0, &made));
+	assert_int_equal(made, 2);
+	assert_ptr_equal(e->status_chunks[1], d->status_chunks[1]);
+	assert_ptr_equal(e->status_chunks[2], d->status_chunks[2]);
+	assert_ptr_equal(e->status_chunks[4], d->status_chunks[4]);
+	memmove(&s[edge], &s[edge + 1], (n - edge) * sizeof s[0]);
+	memmove(&s[0], &s[1], (n - 1) * sizeof s[0]);
+	assert_reads(e, s, n - 1);
+	dag_free(prev);
+	dag_free(d);
+	dag_free(e);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -412,6 +464,7 @@ main(void)
 		cmocka_unit_test(test_random_patches_equal_flat),
 		cmocka_unit_test(test_patch_refused),
 		cmocka_unit_test(test_flat_and_empty),
+		cmocka_unit_test(test_patch_at_the_ends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
